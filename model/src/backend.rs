@@ -1,0 +1,425 @@
+//! The legacy service model: few workers, a service-time distribution, overload behaviour and
+//! faults. Sans-I/O: the caller passes `now` and runs the clock; the model decides what starts,
+//! what waits, what is refused, how long work takes and whether it was wasted.
+//!
+//! mock-legacy drives it with tokio timers; the simulator with its event queue.
+
+use crate::rng::{Rng, Streams};
+use crate::scenario::{Overload, ServiceSpec, Stalls};
+use crate::time::Time;
+use rand::Rng as _;
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// A request as the backend sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackendRequest {
+    pub id: u64,
+    pub api: usize,
+    pub arrived: Time,
+    /// When the caller stops waiting (from `x-spillway-timeout-ms`); work finished after it is wasted.
+    pub deadline: Option<Time>,
+}
+
+/// Work in progress on one worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub request: BackendRequest,
+    pub started: Time,
+    /// Work needed (the sampled service time, after any thrash or slowdown factor).
+    pub work: Duration,
+    /// When the work is done, stalls included.
+    pub completes_at: Time,
+    /// 200, or 500 for an injected error.
+    pub status: u16,
+}
+
+/// Why the backend answered without doing the work.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    /// Queue mode: backlog full. Reject mode: no free worker. Thrash: past max in flight.
+    Overloaded,
+    /// Rate-limit fault.
+    RateLimited,
+    /// Outage window.
+    Outage,
+}
+
+/// An immediate answer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub reason: RejectReason,
+}
+
+/// What happens to an arriving request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// A worker took it: complete it at `job.completes_at`.
+    Started(Job),
+    /// Waiting in the backlog: it starts when a worker frees up (returned by `handle_complete`).
+    Queued,
+    Rejected(Reply),
+}
+
+/// A finished job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub request: BackendRequest,
+    pub status: u16,
+    /// Time in the backend's own backlog.
+    pub queued: Duration,
+    /// Time on a worker (stalls included).
+    pub busy: Duration,
+    /// Finished after the caller's deadline: nobody was waiting for it.
+    pub wasted: bool,
+}
+
+/// Counters a driver exports (mock-legacy's /metrics) or records (the simulator).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ServiceStats {
+    pub arrived: u64,
+    pub completed: u64,
+    pub ok: u64,
+    pub errors: u64,
+    pub rejected: u64,
+    pub rate_limited: u64,
+    pub outage: u64,
+    pub busy_seconds: f64,
+    pub wasted_seconds: f64,
+    pub wasted_requests: u64,
+}
+
+/// One service's state.
+pub struct ServiceModel {
+    spec: ServiceSpec,
+    busy: u32,
+    backlog: VecDeque<BackendRequest>,
+    times: Rng,
+    faults: Rng,
+    tokens: f64,
+    tokens_at: Time,
+    /// Exponentially weighted arrival rate, for the slowdown fault.
+    rate_estimate: f64,
+    rate_at: Time,
+    stats: ServiceStats,
+}
+
+impl ServiceModel {
+    /// `streams` gives the service its own service-time and fault streams (named by service).
+    pub fn new(spec: ServiceSpec, streams: &Streams) -> ServiceModel {
+        let tokens = spec.faults.rate_limit.as_ref().map_or(0.0, |r| f64::from(r.burst));
+        ServiceModel {
+            times: streams.stream(&format!("service:{}", spec.name)),
+            faults: streams.stream(&format!("faults:{}", spec.name)),
+            spec,
+            busy: 0,
+            backlog: VecDeque::new(),
+            tokens,
+            tokens_at: Time::ZERO,
+            rate_estimate: 0.0,
+            rate_at: Time::ZERO,
+            stats: ServiceStats::default(),
+        }
+    }
+
+    pub fn spec(&self) -> &ServiceSpec {
+        &self.spec
+    }
+    pub fn stats(&self) -> &ServiceStats {
+        &self.stats
+    }
+    /// Requests on a worker.
+    pub fn busy(&self) -> u32 {
+        self.busy
+    }
+    /// Requests waiting in the backend's own backlog.
+    pub fn backlog_len(&self) -> usize {
+        self.backlog.len()
+    }
+
+    /// A request arrives at `now`.
+    pub fn handle_request(&mut self, now: Time, req: BackendRequest) -> Admission {
+        self.stats.arrived += 1;
+        self.observe_arrival(now);
+        if let Some(o) = self.spec.faults.outages.iter().find(|o| now >= o.start && now < o.end) {
+            self.stats.outage += 1;
+            let retry_after = o.retry_after;
+            return Admission::Rejected(Reply { status: 503, retry_after, reason: RejectReason::Outage });
+        }
+        if let Some(wait) = self.take_token(now) {
+            self.stats.rate_limited += 1;
+            return Admission::Rejected(Reply { status: 429, retry_after: Some(wait), reason: RejectReason::RateLimited });
+        }
+        let free = match self.spec.overload {
+            Overload::Thrash { max_in_flight, .. } => max_in_flight.is_none_or(|m| self.busy < m),
+            _ => self.busy < self.spec.workers,
+        };
+        if free {
+            return Admission::Started(self.start(now, req));
+        }
+        if let Overload::Queue { backlog } = self.spec.overload {
+            if self.backlog.len() < backlog as usize {
+                self.backlog.push_back(req);
+                return Admission::Queued;
+            }
+        }
+        self.stats.rejected += 1;
+        Admission::Rejected(Reply { status: 503, retry_after: None, reason: RejectReason::Overloaded })
+    }
+
+    /// A job finished (the caller calls this at `job.completes_at`). Returns the completion
+    /// and the next job, if one was waiting in the backlog.
+    pub fn handle_complete(&mut self, now: Time, job: Job) -> (Completion, Option<Job>) {
+        self.busy = self.busy.saturating_sub(1);
+        let busy = now.saturating_since(job.started);
+        let wasted = job.request.deadline.is_some_and(|d| now > d);
+        self.stats.completed += 1;
+        self.stats.busy_seconds += busy.as_secs_f64();
+        if job.status == 200 {
+            self.stats.ok += 1;
+        } else {
+            self.stats.errors += 1;
+        }
+        if wasted {
+            self.stats.wasted_requests += 1;
+            self.stats.wasted_seconds += busy.as_secs_f64();
+        }
+        let completion = Completion {
+            request: job.request,
+            status: job.status,
+            queued: job.started.saturating_since(job.request.arrived),
+            busy,
+            wasted,
+        };
+        let next = if self.busy < self.spec.workers {
+            self.backlog.pop_front().map(|r| self.start(now, r))
+        } else {
+            None
+        };
+        (completion, next)
+    }
+
+    fn start(&mut self, now: Time, req: BackendRequest) -> Job {
+        self.busy += 1;
+        let base = self.spec.distribution(req.api).sample_secs(&mut self.times);
+        let mut factor = 1.0;
+        if let Overload::Thrash { k, .. } = self.spec.overload {
+            let excess = self.busy.saturating_sub(self.spec.workers);
+            factor *= 1.0 + k * f64::from(excess);
+        }
+        if let Some(s) = &self.spec.faults.slowdown {
+            if self.rate_estimate > s.above_rate {
+                factor *= s.factor;
+            }
+        }
+        let work = Duration::from_secs_f64((base * factor).max(0.0));
+        let status = if self.spec.faults.error_ratio > 0.0 && self.faults.random::<f64>() < self.spec.faults.error_ratio {
+            500
+        } else {
+            200
+        };
+        let completes_at = match &self.spec.faults.stalls {
+            Some(st) => stalled_end(st, now, work),
+            None => now + work,
+        };
+        Job { request: req, started: now, work, completes_at, status }
+    }
+
+    /// Token bucket of the rate-limit fault: `Some(wait)` when no token is left.
+    fn take_token(&mut self, now: Time) -> Option<Duration> {
+        let r = self.spec.faults.rate_limit.as_ref()?;
+        let dt = now.saturating_since(self.tokens_at).as_secs_f64();
+        self.tokens = (self.tokens + dt * r.rate).min(f64::from(r.burst));
+        self.tokens_at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return None;
+        }
+        Some(r.retry_after.unwrap_or_else(|| Duration::from_secs_f64((1.0 - self.tokens) / r.rate)))
+    }
+
+    fn observe_arrival(&mut self, now: Time) {
+        let Some(s) = &self.spec.faults.slowdown else { return };
+        let tau = s.window.as_secs_f64();
+        let dt = now.saturating_since(self.rate_at).as_secs_f64();
+        self.rate_estimate = self.rate_estimate * (-dt / tau).exp() + 1.0 / tau;
+        self.rate_at = now;
+    }
+}
+
+/// When `work` started at `start` is done if the service makes no progress during stalls.
+pub fn stalled_end(st: &Stalls, start: Time, work: Duration) -> Time {
+    let every = st.every.as_nanos() as u64;
+    let len = st.duration.as_nanos() as u64;
+    let off = st.offset.as_nanos() as u64;
+    if every == 0 || len == 0 {
+        return start + work;
+    }
+    let mut t = start.0;
+    let mut remaining = u64::try_from(work.as_nanos()).unwrap_or(u64::MAX);
+    loop {
+        // The first stall that ends after t.
+        let k = if t < off { 0 } else { (t - off) / every };
+        let mut s0 = off + k * every;
+        if t >= s0 + len {
+            s0 += every;
+        }
+        if t >= s0 {
+            t = s0 + len;
+            continue;
+        }
+        let run = s0 - t;
+        if remaining <= run {
+            return Time(t + remaining);
+        }
+        remaining -= run;
+        t = s0 + len;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+
+    fn model(extra: &str) -> ServiceModel {
+        let text = format!(
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"svc\"\nworkers = 2\nservice_time = \"10ms\"\n{extra}\n"
+        );
+        let s = scenario::parse("t.toml", &text).unwrap();
+        ServiceModel::new(s.services[0].clone(), &Streams::new(7))
+    }
+
+    fn req(id: u64, at_ms: u64) -> BackendRequest {
+        BackendRequest { id, api: 0, arrived: Time(at_ms * 1_000_000), deadline: None }
+    }
+
+    fn ms(v: u64) -> Time {
+        Time(v * 1_000_000)
+    }
+
+    fn started(a: Admission) -> Job {
+        match a {
+            Admission::Started(j) => j,
+            other => panic!("expected a start, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn queue_mode_backlogs_then_rejects() {
+        let mut m = model("overload = { mode = \"queue\", backlog = 1 }");
+        let j1 = started(m.handle_request(ms(0), req(1, 0)));
+        let _j2 = started(m.handle_request(ms(0), req(2, 0)));
+        assert_eq!(m.handle_request(ms(1), req(3, 1)), Admission::Queued);
+        let r = m.handle_request(ms(2), req(4, 2));
+        assert!(matches!(r, Admission::Rejected(Reply { status: 503, reason: RejectReason::Overloaded, .. })));
+        assert_eq!(j1.completes_at, ms(10));
+        let (c, next) = m.handle_complete(ms(10), j1);
+        assert_eq!(c.status, 200);
+        let next = next.expect("the backlogged request starts");
+        assert_eq!(next.request.id, 3);
+        assert_eq!(next.started, ms(10));
+        assert_eq!(next.completes_at, ms(20));
+        let (c3, _) = m.handle_complete(ms(20), next);
+        assert_eq!(c3.queued, Duration::from_millis(9));
+        assert_eq!(m.stats().rejected, 1);
+    }
+
+    #[test]
+    fn reject_mode_refuses_past_the_workers() {
+        let mut m = model("overload = \"reject\"");
+        started(m.handle_request(ms(0), req(1, 0)));
+        started(m.handle_request(ms(0), req(2, 0)));
+        assert!(matches!(m.handle_request(ms(0), req(3, 0)), Admission::Rejected(Reply { status: 503, .. })));
+    }
+
+    #[test]
+    fn thrash_mode_slows_with_excess() {
+        let mut m = model("overload = { mode = \"thrash\", k = 0.5 }");
+        let a = started(m.handle_request(ms(0), req(1, 0)));
+        let b = started(m.handle_request(ms(0), req(2, 0)));
+        let c = started(m.handle_request(ms(0), req(3, 0)));
+        let d = started(m.handle_request(ms(0), req(4, 0)));
+        assert_eq!(a.work, Duration::from_millis(10));
+        assert_eq!(b.work, Duration::from_millis(10));
+        assert_eq!(c.work, Duration::from_millis(15), "one beyond the workers: x1.5");
+        assert_eq!(d.work, Duration::from_millis(20), "two beyond: x2");
+    }
+
+    #[test]
+    fn wasted_work_is_counted_after_the_deadline() {
+        let mut m = model("");
+        let mut r = req(1, 0);
+        r.deadline = Some(ms(5));
+        let j = started(m.handle_request(ms(0), r));
+        let (c, _) = m.handle_complete(ms(10), j);
+        assert!(c.wasted);
+        assert_eq!(m.stats().wasted_requests, 1);
+        assert!((m.stats().wasted_seconds - 0.010).abs() < 1e-12);
+        let mut r = req(2, 20);
+        r.deadline = Some(ms(100));
+        let j = started(m.handle_request(ms(20), r));
+        assert!(!m.handle_complete(ms(30), j).0.wasted);
+    }
+
+    #[test]
+    fn rate_limit_answers_429_with_the_wait() {
+        let mut m = model("faults = { rate_limit = { rate = 10, burst = 2 } }");
+        started(m.handle_request(ms(0), req(1, 0)));
+        started(m.handle_request(ms(0), req(2, 0)));
+        match m.handle_request(ms(0), req(3, 0)) {
+            Admission::Rejected(Reply { status: 429, retry_after: Some(w), .. }) => assert_eq!(w, Duration::from_millis(100)),
+            other => panic!("{other:?}"),
+        }
+        // 100 ms later one token is back.
+        assert!(matches!(m.handle_request(ms(100), req(4, 100)), Admission::Queued | Admission::Started(_)));
+    }
+
+    #[test]
+    fn outage_answers_503_only_inside_the_window() {
+        let mut m = model("faults = { outages = [{ at = \"1s\", duration = \"2s\", retry_after = \"5s\" }] }");
+        assert!(matches!(m.handle_request(ms(999), req(1, 999)), Admission::Started(_)));
+        assert_eq!(
+            m.handle_request(ms(1000), req(2, 1000)),
+            Admission::Rejected(Reply { status: 503, retry_after: Some(Duration::from_secs(5)), reason: RejectReason::Outage })
+        );
+        assert!(matches!(m.handle_request(ms(3000), req(3, 3000)), Admission::Started(_)));
+    }
+
+    #[test]
+    fn error_ratio_one_always_fails() {
+        let mut m = model("faults = { error_ratio = 1.0 }");
+        let j = started(m.handle_request(ms(0), req(1, 0)));
+        assert_eq!(j.status, 500);
+        assert_eq!(m.handle_complete(ms(10), j).0.status, 500);
+        assert_eq!(m.stats().errors, 1);
+    }
+
+    #[test]
+    fn stalls_freeze_progress() {
+        // Stall from 90 ms to 100 ms, every 100 ms.
+        let st = Stalls { every: Duration::from_millis(100), duration: Duration::from_millis(10), offset: Duration::from_millis(90) };
+        assert_eq!(stalled_end(&st, ms(0), Duration::from_millis(50)), ms(50));
+        assert_eq!(stalled_end(&st, ms(80), Duration::from_millis(20)), ms(110), "10 ms before, 10 ms after the stall");
+        assert_eq!(stalled_end(&st, ms(95), Duration::from_millis(5)), ms(105), "starting inside a stall waits for its end");
+        assert_eq!(stalled_end(&st, ms(0), Duration::from_millis(250)), ms(270), "two stalls crossed");
+    }
+
+    #[test]
+    fn slowdown_applies_above_the_rate() {
+        let mut m = model("overload = \"reject\"\nfaults = { slowdown = { above_rate = 50, factor = 10, window = \"1s\" } }");
+        let j = started(m.handle_request(ms(0), req(1, 0)));
+        assert_eq!(j.work, Duration::from_millis(10), "one arrival: far below 50/s");
+        m.handle_complete(ms(10), j);
+        // 200 arrivals at once push the rate estimate far above 50/s.
+        for i in 0..200u64 {
+            if let Admission::Started(j) = m.handle_request(ms(20), req(10 + i, 20)) {
+                m.handle_complete(ms(20), j);
+            }
+        }
+        let j = started(m.handle_request(ms(21), req(999, 21)));
+        assert_eq!(j.work, Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,477 @@
+//! Service-time (and think-time) distributions.
+//!
+//! A scenario writes a distribution as a duration string (a constant) or a table with a `dist`
+//! key. [`DistSpec`] is that written form, kept for echoing the scenario; [`Distribution`] is the
+//! validated form that samples, and knows its mean and quantiles exactly so that `scenario check`
+//! can compute capacity and tests can compare samples with the truth.
+
+use crate::duration::Dur;
+use rand::Rng;
+use rand_distr::{Distribution as _, Exp1, StandardNormal};
+use serde::de::{self, value::MapAccessDeserializer, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// z such that Phi(z) = 0.99.
+pub const Z_P99: f64 = 2.326_347_874_040_840_8;
+
+/// The written form of a distribution.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum DistSpec {
+    /// `"40ms"`: always that long.
+    Constant(Dur),
+    Table(DistTable),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistKind {
+    Constant,
+    Uniform,
+    Exponential,
+    Lognormal,
+    Pareto,
+    Empirical,
+}
+
+/// `{ dist = "lognormal", median = "40ms", p99 = "400ms" }` and friends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistTable {
+    pub dist: DistKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99: Option<Dur>,
+    /// Lognormal: mean of ln(seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mu: Option<f64>,
+    /// Lognormal: standard deviation of ln(seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<f64>,
+    /// Bounded Pareto: shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// Empirical: `[[0.0, "5ms"], [0.5, "20ms"], [1.0, "1s"]]`, linear between points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantiles: Option<Vec<(f64, Dur)>>,
+}
+
+impl<'de> Deserialize<'de> for DistSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DistSpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration like \"40ms\" or a table like { dist = \"exponential\", mean = \"40ms\" }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DistSpec, E> {
+                crate::duration::parse_duration(v)
+                    .map(|d| DistSpec::Constant(Dur(d)))
+                    .map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistSpec, A::Error> {
+                DistTable::deserialize(MapAccessDeserializer::new(map)).map(DistSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A validated distribution over durations, in seconds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Distribution {
+    Constant(f64),
+    Uniform { min: f64, max: f64 },
+    Exponential { mean: f64 },
+    LogNormal { mu: f64, sigma: f64 },
+    BoundedPareto { alpha: f64, min: f64, max: f64 },
+    /// (cumulative probability, value) points, probabilities from 0 to 1, values non-decreasing.
+    Empirical(Vec<(f64, f64)>),
+}
+
+/// A validation failure inside a distribution: the field (relative to the distribution) and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn need(v: Option<Dur>, field: &'static str, kind: &str) -> Result<f64, DistError> {
+    v.map(|d| d.as_secs_f64()).ok_or_else(|| DistError {
+        field,
+        message: format!("{kind} needs `{field}`"),
+    })
+}
+
+fn err(field: &'static str, message: String) -> DistError {
+    DistError { field, message }
+}
+
+impl DistSpec {
+    pub fn constant(d: Duration) -> DistSpec {
+        DistSpec::Constant(Dur(d))
+    }
+
+    /// Checks the fields and builds the samplable distribution.
+    pub fn resolve(&self) -> Result<Distribution, DistError> {
+        let t = match self {
+            DistSpec::Constant(d) => return Ok(Distribution::Constant(d.as_secs_f64())),
+            DistSpec::Table(t) => t,
+        };
+        let allowed: &[&str] = match t.dist {
+            DistKind::Constant => &["value"],
+            DistKind::Uniform => &["min", "max"],
+            DistKind::Exponential => &["mean"],
+            DistKind::Lognormal => &["median", "p99", "mu", "sigma"],
+            DistKind::Pareto => &["alpha", "min", "max"],
+            DistKind::Empirical => &["quantiles"],
+        };
+        let present = [
+            ("value", t.value.is_some()),
+            ("min", t.min.is_some()),
+            ("max", t.max.is_some()),
+            ("mean", t.mean.is_some()),
+            ("median", t.median.is_some()),
+            ("p99", t.p99.is_some()),
+            ("mu", t.mu.is_some()),
+            ("sigma", t.sigma.is_some()),
+            ("alpha", t.alpha.is_some()),
+            ("quantiles", t.quantiles.is_some()),
+        ];
+        for (name, is) in present {
+            if is && !allowed.contains(&name) {
+                return Err(err(
+                    "dist",
+                    format!("`{name}` does not apply to a {:?} distribution (it takes {})", t.dist, allowed.join(", "))
+                        .to_lowercase(),
+                ));
+            }
+        }
+        match t.dist {
+            DistKind::Constant => Ok(Distribution::Constant(need(t.value, "value", "constant")?)),
+            DistKind::Uniform => {
+                let min = need(t.min, "min", "uniform")?;
+                let max = need(t.max, "max", "uniform")?;
+                if max < min {
+                    return Err(err("max", format!("expected max >= min ({}), got {}", fmt_s(min), fmt_s(max))));
+                }
+                Ok(Distribution::Uniform { min, max })
+            }
+            DistKind::Exponential => {
+                let mean = need(t.mean, "mean", "exponential")?;
+                if mean <= 0.0 {
+                    return Err(err("mean", "expected a mean > 0".into()));
+                }
+                Ok(Distribution::Exponential { mean })
+            }
+            DistKind::Lognormal => match (t.median, t.p99, t.mu, t.sigma) {
+                (Some(median), Some(p99), None, None) => {
+                    let (m, p) = (median.as_secs_f64(), p99.as_secs_f64());
+                    if m <= 0.0 {
+                        return Err(err("median", "expected a median > 0".into()));
+                    }
+                    if p <= m {
+                        return Err(err("p99", format!("expected p99 > median ({median}), got {p99}")));
+                    }
+                    Ok(Distribution::LogNormal { mu: m.ln(), sigma: (p / m).ln() / Z_P99 })
+                }
+                (None, None, Some(mu), Some(sigma)) => {
+                    if !mu.is_finite() {
+                        return Err(err("mu", format!("expected a finite number, got {mu}")));
+                    }
+                    if !(sigma > 0.0 && sigma.is_finite()) {
+                        return Err(err("sigma", format!("expected sigma > 0, got {sigma}")));
+                    }
+                    Ok(Distribution::LogNormal { mu, sigma })
+                }
+                _ => Err(err(
+                    "dist",
+                    "lognormal needs either `median` and `p99`, or `mu` and `sigma` (of ln seconds)".into(),
+                )),
+            },
+            DistKind::Pareto => {
+                let alpha = t.alpha.ok_or_else(|| err("alpha", "pareto needs `alpha`".into()))?;
+                if !(alpha > 0.0 && alpha.is_finite()) {
+                    return Err(err("alpha", format!("expected alpha > 0, got {alpha}")));
+                }
+                let min = need(t.min, "min", "pareto")?;
+                let max = need(t.max, "max", "pareto")?;
+                if min <= 0.0 {
+                    return Err(err("min", "expected min > 0".into()));
+                }
+                if max <= min {
+                    return Err(err("max", format!("expected max > min ({}), got {}", fmt_s(min), fmt_s(max))));
+                }
+                Ok(Distribution::BoundedPareto { alpha, min, max })
+            }
+            DistKind::Empirical => {
+                let q = t.quantiles.as_ref().ok_or_else(|| err("quantiles", "empirical needs `quantiles`".into()))?;
+                if q.len() < 2 {
+                    return Err(err("quantiles", "expected at least two [probability, duration] points".into()));
+                }
+                if q[0].0 != 0.0 || q[q.len() - 1].0 != 1.0 {
+                    return Err(err(
+                        "quantiles",
+                        "expected the first point at probability 0.0 and the last at 1.0".into(),
+                    ));
+                }
+                for w in q.windows(2) {
+                    if !(w[1].0 > w[0].0) {
+                        return Err(err("quantiles", format!("probabilities must increase, got {} then {}", w[0].0, w[1].0)));
+                    }
+                    if w[1].1 < w[0].1 {
+                        return Err(err("quantiles", format!("durations must not decrease, got {} then {}", w[0].1, w[1].1)));
+                    }
+                }
+                Ok(Distribution::Empirical(q.iter().map(|(p, d)| (*p, d.as_secs_f64())).collect()))
+            }
+        }
+    }
+}
+
+fn fmt_s(s: f64) -> String {
+    crate::duration::format_duration(Duration::from_secs_f64(s))
+}
+
+impl Distribution {
+    /// One sample, in seconds.
+    pub fn sample_secs<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Distribution::Constant(v) => *v,
+            Distribution::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
+            Distribution::Exponential { mean } => {
+                let e: f64 = Exp1.sample(rng);
+                mean * e
+            }
+            Distribution::LogNormal { mu, sigma } => {
+                let z: f64 = StandardNormal.sample(rng);
+                (mu + sigma * z).exp()
+            }
+            Distribution::BoundedPareto { .. } | Distribution::Empirical(_) => self.quantile(rng.random::<f64>()),
+        }
+    }
+
+    /// One sample as a duration.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Duration {
+        Duration::from_secs_f64(self.sample_secs(rng).max(0.0))
+    }
+
+    /// Exact mean, in seconds.
+    pub fn mean(&self) -> f64 {
+        match self {
+            Distribution::Constant(v) => *v,
+            Distribution::Uniform { min, max } => (min + max) / 2.0,
+            Distribution::Exponential { mean } => *mean,
+            Distribution::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
+            Distribution::BoundedPareto { alpha, min: l, max: h } => {
+                let (a, l, h) = (*alpha, *l, *h);
+                if (a - 1.0).abs() < 1e-12 {
+                    h * l / (h - l) * (h / l).ln()
+                } else {
+                    let norm = 1.0 - (l / h).powf(a);
+                    (l.powf(a) / norm) * (a / (a - 1.0)) * (l.powf(1.0 - a) - h.powf(1.0 - a))
+                }
+            }
+            Distribution::Empirical(pts) => pts.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum(),
+        }
+    }
+
+    /// Exact quantile at probability `p` in [0, 1], in seconds.
+    pub fn quantile(&self, p: f64) -> f64 {
+        let p = p.clamp(0.0, 1.0);
+        match self {
+            Distribution::Constant(v) => *v,
+            Distribution::Uniform { min, max } => min + (max - min) * p,
+            Distribution::Exponential { mean } => -mean * (1.0 - p).ln(),
+            Distribution::LogNormal { mu, sigma } => (mu + sigma * inverse_normal_cdf(p)).exp(),
+            Distribution::BoundedPareto { alpha, min: l, max: h } => {
+                let (a, l, h) = (*alpha, *l, *h);
+                l * (1.0 - p * (1.0 - (l / h).powf(a))).powf(-1.0 / a)
+            }
+            Distribution::Empirical(pts) => {
+                let i = pts.partition_point(|(q, _)| *q < p).clamp(1, pts.len() - 1);
+                let ((p0, v0), (p1, v1)) = (pts[i - 1], pts[i]);
+                v0 + (v1 - v0) * (p - p0) / (p1 - p0)
+            }
+        }
+    }
+
+    /// Exact CDF at `x` seconds (used by tests and capacity summaries).
+    pub fn cdf(&self, x: f64) -> f64 {
+        match self {
+            Distribution::Constant(v) => f64::from(u8::from(x >= *v)),
+            Distribution::Uniform { min, max } => {
+                if max == min {
+                    f64::from(u8::from(x >= *min))
+                } else {
+                    ((x - min) / (max - min)).clamp(0.0, 1.0)
+                }
+            }
+            Distribution::Exponential { mean } => (1.0 - (-x / mean).exp()).max(0.0),
+            Distribution::LogNormal { mu, sigma } => {
+                if x <= 0.0 {
+                    0.0
+                } else {
+                    normal_cdf((x.ln() - mu) / sigma)
+                }
+            }
+            Distribution::BoundedPareto { alpha, min: l, max: h } => {
+                if x <= *l {
+                    0.0
+                } else if x >= *h {
+                    1.0
+                } else {
+                    (1.0 - (l / x).powf(*alpha)) / (1.0 - (l / h).powf(*alpha))
+                }
+            }
+            Distribution::Empirical(pts) => {
+                if x < pts[0].1 {
+                    return 0.0;
+                }
+                if x >= pts[pts.len() - 1].1 {
+                    return 1.0;
+                }
+                let i = pts.partition_point(|(_, v)| *v <= x).clamp(1, pts.len() - 1);
+                let ((p0, v0), (p1, v1)) = (pts[i - 1], pts[i]);
+                if v1 == v0 {
+                    p1
+                } else {
+                    p0 + (p1 - p0) * (x - v0) / (v1 - v0)
+                }
+            }
+        }
+    }
+}
+
+/// Standard normal CDF via the complementary error function (Numerical Recipes erfc, |err| < 1.2e-7).
+pub fn normal_cdf(z: f64) -> f64 {
+    let x = -z / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.5 * x.abs());
+    let y = t
+        * (-x * x - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    let erfc = if x >= 0.0 { y } else { 2.0 - y };
+    0.5 * erfc
+}
+
+/// Inverse standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9).
+pub fn inverse_normal_cdf(p: f64) -> f64 {
+    const A: [f64; 6] = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.383577518672690e2, -3.066479806614716e1, 2.506628277459239];
+    const B: [f64; 5] = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+    const C: [f64; 6] = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+    if p <= 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p >= 1.0 {
+        return f64::INFINITY;
+    }
+    let plow = 0.02425;
+    if p < plow {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - plow {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -inverse_normal_cdf(1.0 - p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(dist: DistKind) -> DistTable {
+        DistTable { dist, value: None, min: None, max: None, mean: None, median: None, p99: None, mu: None, sigma: None, alpha: None, quantiles: None }
+    }
+
+    #[test]
+    fn lognormal_from_median_and_p99_hits_both() {
+        let mut t = table(DistKind::Lognormal);
+        t.median = Some(Dur::from_millis(40));
+        t.p99 = Some(Dur::from_millis(400));
+        let d = DistSpec::Table(t).resolve().unwrap();
+        assert!((d.quantile(0.5) - 0.040).abs() < 1e-9);
+        assert!((d.quantile(0.99) - 0.400).abs() < 1e-6);
+    }
+
+    #[test]
+    fn lognormal_p99_must_exceed_median() {
+        let mut t = table(DistKind::Lognormal);
+        t.median = Some(Dur::from_millis(40));
+        t.p99 = Some(Dur::from_millis(30));
+        let e = DistSpec::Table(t).resolve().unwrap_err();
+        assert_eq!(e.field, "p99");
+        assert!(e.message.contains("p99 > median"), "{}", e.message);
+    }
+
+    #[test]
+    fn fields_of_other_kinds_are_rejected() {
+        let mut t = table(DistKind::Exponential);
+        t.mean = Some(Dur::from_millis(10));
+        t.p99 = Some(Dur::from_millis(30));
+        assert!(DistSpec::Table(t).resolve().unwrap_err().message.contains("p99"));
+    }
+
+    #[test]
+    fn quantile_and_cdf_are_inverse() {
+        let mut emp = table(DistKind::Empirical);
+        emp.quantiles = Some(vec![(0.0, Dur::from_millis(5)), (0.5, Dur::from_millis(20)), (0.9, Dur::from_millis(50)), (1.0, Dur::from_millis(500))]);
+        let dists = [
+            Distribution::Uniform { min: 0.01, max: 0.03 },
+            Distribution::Exponential { mean: 0.02 },
+            Distribution::LogNormal { mu: (0.02f64).ln(), sigma: 0.8 },
+            Distribution::BoundedPareto { alpha: 1.5, min: 0.005, max: 2.0 },
+            DistSpec::Table(emp).resolve().unwrap(),
+        ];
+        for d in &dists {
+            for p in [0.01, 0.1, 0.5, 0.9, 0.99] {
+                let x = d.quantile(p);
+                assert!((d.cdf(x) - p).abs() < 1e-6, "{d:?} p={p} x={x} cdf={}", d.cdf(x));
+            }
+        }
+    }
+
+    #[test]
+    fn means_match_numeric_integration() {
+        let dists = [
+            Distribution::BoundedPareto { alpha: 1.5, min: 0.005, max: 2.0 },
+            Distribution::BoundedPareto { alpha: 1.0, min: 0.005, max: 2.0 },
+            Distribution::LogNormal { mu: (0.02f64).ln(), sigma: 0.5 },
+        ];
+        for d in &dists {
+            // E[X] = integral of the quantile function over (0, 1).
+            let n = 200_000;
+            let m: f64 = (0..n).map(|i| d.quantile((i as f64 + 0.5) / n as f64)).sum::<f64>() / n as f64;
+            assert!((m - d.mean()).abs() / d.mean() < 1e-3, "{d:?}: numeric {m} vs {}", d.mean());
+        }
+    }
+
+    #[test]
+    fn normal_helpers_agree() {
+        assert!((inverse_normal_cdf(0.99) - Z_P99).abs() < 1e-8);
+        for z in [-3.0, -1.0, 0.0, 0.5, 2.0] {
+            assert!((inverse_normal_cdf(normal_cdf(z)) - z).abs() < 1e-5);
+        }
+    }
+}

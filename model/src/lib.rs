@@ -1,0 +1,21 @@
+//! spillway's shared, sans-I/O core: "one model, two clocks".
+//!
+//! Everything that decides behaviour lives here, once: the scenario format, the workload
+//! schedule, the seeded random streams, the legacy backend's service model, and the results
+//! schema with its recorder and verdict. Nothing here does I/O or reads a clock: every function
+//! that needs the time takes it as an argument ([`time::Time`]), and every random draw comes
+//! from a seeded stream passed in ([`rng::Streams`]). The simulator drives this code on a
+//! virtual clock; mock-legacy, the gateway and the load generator drive it on tokio's.
+//! `clippy.toml` in this crate bans the ambient clock and RNG to keep it that way.
+
+pub mod backend;
+pub mod dist;
+pub mod duration;
+pub mod results;
+pub mod rng;
+pub mod scenario;
+pub mod threshold;
+pub mod time;
+pub mod workload;
+
+pub use time::Time;

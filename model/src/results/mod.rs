@@ -1,0 +1,258 @@
+//! The results schema shared by the simulator and live runs, and the recorder that builds it.
+//!
+//! A results file holds per-window counters, gauges and HdrHistograms (serialized, so reports
+//! can compute any percentile and merge shards exactly), whole-run histograms, a summary with
+//! the verdict, and the scenario echoed with its seed.
+
+mod histogram;
+mod outcome;
+mod recorder;
+mod verdict;
+
+pub use histogram::{Hist, TOTAL_SIGFIG, WINDOW_SIGFIG};
+pub use outcome::Outcome;
+pub use recorder::{Recorder, RunMeta};
+pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput};
+
+use crate::scenario::ScenarioFile;
+use crate::threshold::ThresholdResult;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the results file layout; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Histogram names.
+pub mod metric {
+    /// First attempt's intended send time to the final answer, retries and backoff included.
+    pub const INTENT_LATENCY: &str = "intent_latency";
+    /// One attempt, from its intended send time.
+    pub const ATTEMPT_LATENCY: &str = "attempt_latency";
+    /// Time in the gateway's queue.
+    pub const QUEUE_WAIT: &str = "queue_wait";
+    /// Backend busy time per request.
+    pub const SERVICE_TIME: &str = "service_time";
+    /// Live runs: one attempt, from its actual send time.
+    pub const ATTEMPT_LATENCY_ACTUAL: &str = "attempt_latency_actual";
+    /// Live runs: actual minus intended send time.
+    pub const SEND_LATENESS: &str = "send_lateness";
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunSource {
+    Sim,
+    Live,
+}
+
+/// Counters of one window (or a whole run).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Intents whose first attempt was due in this window.
+    pub intents: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    /// Intents (by intended start) that succeeded within the client's timeout.
+    pub successes: u64,
+    /// Intents (by intended start) that finally failed.
+    pub failures: u64,
+    /// Attempts by outcome (by the attempt's intended send time).
+    pub timeouts: u64,
+    pub shed: u64,
+    pub rate_limited: u64,
+    pub expired: u64,
+    pub errors: u64,
+    /// Backend busy seconds, and the part spent on requests nobody waited for any more.
+    pub backend_busy_s: f64,
+    pub wasted_s: f64,
+}
+
+impl Counters {
+    pub fn add(&mut self, o: &Counters) {
+        self.intents += o.intents;
+        self.attempts += o.attempts;
+        self.retries += o.retries;
+        self.successes += o.successes;
+        self.failures += o.failures;
+        self.timeouts += o.timeouts;
+        self.shed += o.shed;
+        self.rate_limited += o.rate_limited;
+        self.expired += o.expired;
+        self.errors += o.errors;
+        self.backend_busy_s += o.backend_busy_s;
+        self.wasted_s += o.wasted_s;
+    }
+}
+
+/// Gauges of one window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Gauges {
+    pub queue_depth_max: u64,
+    pub queue_depth_mean: f64,
+    pub in_flight_max: u64,
+    pub in_flight_mean: f64,
+    /// Adaptive strategies: the concurrency limit at the end of the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    pub start_s: f64,
+    pub counters: Counters,
+    pub gauges: Gauges,
+    /// Non-empty histograms by metric name (see [`metric`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub histograms: BTreeMap<String, Hist>,
+}
+
+/// Latency percentiles, in seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    pub fn of(h: &Hist) -> Percentiles {
+        Percentiles {
+            count: h.len(),
+            mean: h.mean_s(),
+            p50: h.quantile_s(0.5),
+            p90: h.quantile_s(0.9),
+            p99: h.quantile_s(0.99),
+            p999: h.quantile_s(0.999),
+            max: h.max_s(),
+        }
+    }
+}
+
+/// Whole-run headline figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub duration_s: f64,
+    pub offered: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub successes: u64,
+    pub failures: u64,
+    /// Successful intents per second.
+    pub goodput: f64,
+    /// Successful intents / offered intents.
+    pub goodput_ratio: f64,
+    /// Attempts / intents.
+    pub amplification: f64,
+    pub timeouts: u64,
+    pub shed: u64,
+    pub rate_limited: u64,
+    pub expired: u64,
+    pub errors: u64,
+    pub backend_busy_s: f64,
+    pub wasted_s: f64,
+    /// Wasted / busy backend time.
+    pub wasted_ratio: f64,
+    /// Intent latency (all finished intents).
+    pub latency: Percentiles,
+    pub attempt_latency: Percentiles,
+    pub queue_wait: Percentiles,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_goodput_ratio: Option<f64>,
+    /// Seconds from the end of the last trigger until goodput was back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_s: Option<f64>,
+    pub verdict: Option<Verdict>,
+    #[serde(default)]
+    pub verdict_reason: String,
+}
+
+/// A phase on the results' time line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhaseMark {
+    pub name: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub rate_start: f64,
+    pub rate_end: f64,
+    pub trigger: bool,
+}
+
+/// Whether the load generator kept up (live runs).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorHealth {
+    pub lateness_p99_s: f64,
+    pub unsent: u64,
+    /// True when the numbers describe the generator rather than the target.
+    pub lagging: bool,
+}
+
+/// A results file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    pub schema: u32,
+    pub tool: String,
+    pub source: RunSource,
+    pub scenario_name: String,
+    pub scenario_path: String,
+    pub strategy: String,
+    pub seed: u64,
+    pub time_scale: f64,
+    pub window_s: f64,
+    /// The run was interrupted: figures cover what was gathered.
+    #[serde(default)]
+    pub incomplete: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<GeneratorHealth>,
+    pub phases: Vec<PhaseMark>,
+    pub summary: Summary,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<ThresholdResult>,
+    pub windows: Vec<Window>,
+    /// Whole-run histograms at full precision.
+    pub totals: BTreeMap<String, Hist>,
+    pub scenario: ScenarioFile,
+}
+
+/// Why a results file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("{path}: cannot read results: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: not a spillway results file: {message}")]
+    Parse { path: String, line: usize, column: usize, message: String },
+    #[error("{path}: results schema {found} is not supported (this build reads schema {SCHEMA_VERSION})")]
+    Schema { path: String, found: u32 },
+}
+
+impl Results {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn from_json(path: &str, text: &str) -> Result<Results, ResultsError> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema: u32,
+        }
+        let perr = |e: serde_json::Error| ResultsError::Parse { path: path.to_string(), line: e.line(), column: e.column(), message: e.to_string() };
+        let v: Version = serde_json::from_str(text).map_err(perr)?;
+        if v.schema != SCHEMA_VERSION {
+            return Err(ResultsError::Schema { path: path.to_string(), found: v.schema });
+        }
+        serde_json::from_str(text).map_err(perr)
+    }
+
+    pub fn load(path: &std::path::Path) -> Result<Results, ResultsError> {
+        let p = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io { path: p.clone(), source })?;
+        Results::from_json(&p, &text)
+    }
+}

@@ -1,0 +1,396 @@
+//! Accumulates a run's events into windows, for both drivers.
+//!
+//! Attribution: everything about an intent (offered, success, failure, latency) goes to the
+//! window of its intended start, so a window's goodput ratio compares like with like; attempts
+//! to the window of their intended send time; queue waits and backend work to the window in
+//! which they happened. Memory is per window, never per request.
+
+use super::histogram::{Hist, TOTAL_SIGFIG, WINDOW_SIGFIG};
+use super::verdict::{decide, VerdictParams, WindowGoodput};
+use super::{metric, Counters, Gauges, GeneratorHealth, Outcome, Percentiles, PhaseMark, Results, RunSource, Summary, Window, SCHEMA_VERSION};
+use crate::scenario::Scenario;
+use crate::time::Time;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// What the driver knows about the run that the events do not say.
+#[derive(Clone, Debug)]
+pub struct RunMeta {
+    pub source: RunSource,
+    pub strategy: String,
+    pub incomplete: bool,
+    pub generator: Option<GeneratorHealth>,
+}
+
+struct Acc {
+    counters: Counters,
+    q_max: u64,
+    q_sum: f64,
+    f_max: u64,
+    f_sum: f64,
+    samples: u64,
+    limit: Option<u64>,
+    intent: Hist,
+    attempt: Hist,
+    queue: Hist,
+    service: Hist,
+    extra: Vec<(String, Hist)>,
+}
+
+impl Acc {
+    fn new() -> Acc {
+        Acc {
+            counters: Counters::default(),
+            q_max: 0,
+            q_sum: 0.0,
+            f_max: 0,
+            f_sum: 0.0,
+            samples: 0,
+            limit: None,
+            intent: Hist::new(WINDOW_SIGFIG),
+            attempt: Hist::new(WINDOW_SIGFIG),
+            queue: Hist::new(WINDOW_SIGFIG),
+            service: Hist::new(WINDOW_SIGFIG),
+            extra: Vec::new(),
+        }
+    }
+}
+
+struct Totals {
+    intent: Hist,
+    attempt: Hist,
+    queue: Hist,
+    service: Hist,
+    extra: Vec<(String, Hist)>,
+}
+
+/// Builds [`Results`] from events.
+pub struct Recorder {
+    window_ns: u64,
+    windows: Vec<Acc>,
+    totals: Totals,
+}
+
+fn extra<'a>(list: &'a mut Vec<(String, Hist)>, name: &str, sigfig: u8) -> &'a mut Hist {
+    let i = match list.iter().position(|(n, _)| n == name) {
+        Some(i) => i,
+        None => {
+            list.push((name.to_string(), Hist::new(sigfig)));
+            list.len() - 1
+        }
+    };
+    &mut list[i].1
+}
+
+impl Recorder {
+    pub fn new(window: Duration) -> Recorder {
+        let window_ns = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX).max(1);
+        Recorder {
+            window_ns,
+            windows: Vec::new(),
+            totals: Totals {
+                intent: Hist::new(TOTAL_SIGFIG),
+                attempt: Hist::new(TOTAL_SIGFIG),
+                queue: Hist::new(TOTAL_SIGFIG),
+                service: Hist::new(TOTAL_SIGFIG),
+                extra: Vec::new(),
+            },
+        }
+    }
+
+    fn win(&mut self, at: Time) -> &mut Acc {
+        let i = usize::try_from(at.0 / self.window_ns).unwrap_or(usize::MAX);
+        // A bounded run has a bounded number of windows; guard against absurd timestamps.
+        let i = i.min(10_000_000);
+        while self.windows.len() <= i {
+            self.windows.push(Acc::new());
+        }
+        &mut self.windows[i]
+    }
+
+    /// An intent's first attempt was due at `at`.
+    pub fn intent_offered(&mut self, at: Time) {
+        self.win(at).counters.intents += 1;
+    }
+
+    /// An intent that started at `intended` ended after `latency`, successfully or not.
+    pub fn intent_finished(&mut self, intended: Time, latency: Duration, success: bool) {
+        let w = self.win(intended);
+        if success {
+            w.counters.successes += 1;
+        } else {
+            w.counters.failures += 1;
+        }
+        w.intent.record(latency);
+        self.totals.intent.record(latency);
+    }
+
+    /// An attempt due at `intended` was sent (`retry`: not the intent's first).
+    pub fn attempt_sent(&mut self, intended: Time, retry: bool) {
+        let c = &mut self.win(intended).counters;
+        c.attempts += 1;
+        if retry {
+            c.retries += 1;
+        }
+    }
+
+    /// An attempt due at `intended` ended in `outcome` after `latency` (from the intended time).
+    pub fn attempt_finished(&mut self, intended: Time, outcome: Outcome, latency: Duration) {
+        let w = self.win(intended);
+        let c = &mut w.counters;
+        match outcome {
+            Outcome::Ok => {}
+            Outcome::Timeout => c.timeouts += 1,
+            Outcome::Shed => c.shed += 1,
+            Outcome::RateLimited => c.rate_limited += 1,
+            Outcome::Expired => c.expired += 1,
+            Outcome::Error => c.errors += 1,
+        }
+        w.attempt.record(latency);
+        self.totals.attempt.record(latency);
+    }
+
+    /// A request left the gateway queue at `at` after waiting `wait`.
+    pub fn queue_wait(&mut self, at: Time, wait: Duration) {
+        self.win(at).queue.record(wait);
+        self.totals.queue.record(wait);
+    }
+
+    /// The backend finished a request at `at` after `busy`; `wasted` if nobody waited for it.
+    pub fn backend_work(&mut self, at: Time, busy: Duration, wasted: bool) {
+        let w = self.win(at);
+        let s = busy.as_secs_f64();
+        w.counters.backend_busy_s += s;
+        if wasted {
+            w.counters.wasted_s += s;
+        }
+        w.service.record(busy);
+        self.totals.service.record(busy);
+    }
+
+    /// A sample of the gateway's queue depth and requests in flight.
+    pub fn gauges(&mut self, at: Time, queue_depth: u64, in_flight: u64) {
+        let w = self.win(at);
+        w.q_max = w.q_max.max(queue_depth);
+        w.f_max = w.f_max.max(in_flight);
+        w.q_sum += queue_depth as f64;
+        w.f_sum += in_flight as f64;
+        w.samples += 1;
+    }
+
+    /// The adaptive concurrency limit at `at`.
+    pub fn limit(&mut self, at: Time, limit: u64) {
+        self.win(at).limit = Some(limit);
+    }
+
+    /// Any other latency-like metric (live runs: actual-send latency, send lateness).
+    pub fn record(&mut self, at: Time, name: &str, value: Duration) {
+        extra(&mut self.win(at).extra, name, WINDOW_SIGFIG).record(value);
+        extra(&mut self.totals.extra, name, TOTAL_SIGFIG).record(value);
+    }
+
+    /// Percentile of a whole-run metric so far (e.g. send lateness), seconds.
+    pub fn total_quantile(&self, name: &str, q: f64) -> Option<f64> {
+        self.totals.extra.iter().find(|(n, _)| n == name).map(|(_, h)| h.quantile_s(q))
+    }
+
+    /// Counters and p99 intent latency of the window containing `at` (progress displays).
+    pub fn window_snapshot(&self, at: Time) -> Option<(Counters, f64)> {
+        let i = usize::try_from(at.0 / self.window_ns).ok()?;
+        self.windows.get(i).map(|w| (w.counters, w.attempt.quantile_s(0.99)))
+    }
+
+    /// Whole-run counters so far.
+    pub fn totals_so_far(&self) -> Counters {
+        let mut c = Counters::default();
+        for w in &self.windows {
+            c.add(&w.counters);
+        }
+        c
+    }
+
+    /// Builds the results file.
+    pub fn finish(self, scenario: &Scenario, meta: RunMeta) -> Results {
+        let window_s = self.window_ns as f64 / 1e9;
+        let run_s = scenario.duration.as_secs_f64();
+        let min_windows = (run_s / window_s).ceil() as usize;
+        let mut accs = self.windows;
+        while accs.len() < min_windows {
+            accs.push(Acc::new());
+        }
+        let windows: Vec<Window> = accs
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let n = a.samples.max(1) as f64;
+                let mut histograms = BTreeMap::new();
+                for (name, h) in [(metric::INTENT_LATENCY, a.intent), (metric::ATTEMPT_LATENCY, a.attempt), (metric::QUEUE_WAIT, a.queue), (metric::SERVICE_TIME, a.service)] {
+                    if !h.is_empty() {
+                        histograms.insert(name.to_string(), h);
+                    }
+                }
+                for (name, h) in a.extra {
+                    if !h.is_empty() {
+                        histograms.insert(name, h);
+                    }
+                }
+                Window {
+                    start_s: i as f64 * window_s,
+                    counters: a.counters,
+                    gauges: Gauges { queue_depth_max: a.q_max, queue_depth_mean: a.q_sum / n, in_flight_max: a.f_max, in_flight_mean: a.f_sum / n, limit: a.limit },
+                    histograms,
+                }
+            })
+            .collect();
+        let mut c = Counters::default();
+        for w in &windows {
+            c.add(&w.counters);
+        }
+        let trigger = scenario.phases.iter().filter(|p| p.trigger).fold(None, |acc: Option<(f64, f64)>, p| {
+            let (s, e) = (p.start.as_secs_f64(), p.end.as_secs_f64());
+            Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
+        });
+        let goodput: Vec<WindowGoodput> = windows
+            .iter()
+            .filter(|w| w.start_s < run_s)
+            .map(|w| WindowGoodput { start_s: w.start_s, offered: w.counters.intents, successes: w.counters.successes })
+            .collect();
+        let params = VerdictParams {
+            window_s,
+            healthy_ratio: scenario.file.run.healthy_ratio,
+            recovery_fraction: 0.9,
+            rolling_s: (5.0 * window_s).max(window_s),
+            trigger,
+        };
+        let v = decide(&goodput, &params);
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        let summary = Summary {
+            duration_s: run_s,
+            offered: c.intents,
+            attempts: c.attempts,
+            retries: c.retries,
+            successes: c.successes,
+            failures: c.failures,
+            goodput: ratio(c.successes as f64, run_s),
+            goodput_ratio: if c.intents == 0 { 1.0 } else { c.successes as f64 / c.intents as f64 },
+            amplification: ratio(c.attempts as f64, c.intents as f64),
+            timeouts: c.timeouts,
+            shed: c.shed,
+            rate_limited: c.rate_limited,
+            expired: c.expired,
+            errors: c.errors,
+            backend_busy_s: c.backend_busy_s,
+            wasted_s: c.wasted_s,
+            wasted_ratio: ratio(c.wasted_s, c.backend_busy_s),
+            latency: Percentiles::of(&self.totals.intent),
+            attempt_latency: Percentiles::of(&self.totals.attempt),
+            queue_wait: Percentiles::of(&self.totals.queue),
+            baseline_goodput_ratio: v.baseline,
+            recovery_s: v.recovery_s,
+            verdict: Some(v.verdict),
+            verdict_reason: v.reason,
+        };
+        let thresholds = scenario.thresholds.iter().map(|t| t.evaluate(&summary)).collect();
+        let mut totals = BTreeMap::new();
+        let t = self.totals;
+        for (name, h) in [(metric::INTENT_LATENCY, t.intent), (metric::ATTEMPT_LATENCY, t.attempt), (metric::QUEUE_WAIT, t.queue), (metric::SERVICE_TIME, t.service)] {
+            totals.insert(name.to_string(), h);
+        }
+        for (name, h) in t.extra {
+            totals.insert(name, h);
+        }
+        Results {
+            schema: SCHEMA_VERSION,
+            tool: format!("spillway {}", env!("CARGO_PKG_VERSION")),
+            source: meta.source,
+            scenario_name: scenario.name(),
+            scenario_path: scenario.source.clone(),
+            strategy: meta.strategy,
+            seed: scenario.seed(),
+            time_scale: scenario.file.run.time_scale,
+            window_s,
+            incomplete: meta.incomplete,
+            generator: meta.generator,
+            phases: scenario
+                .phases
+                .iter()
+                .map(|p| PhaseMark { name: p.name.clone(), start_s: p.start.as_secs_f64(), end_s: p.end.as_secs_f64(), rate_start: p.rate_start, rate_end: p.rate_end, trigger: p.trigger })
+                .collect(),
+            summary,
+            thresholds,
+            windows,
+            totals,
+            scenario: scenario.file.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Verdict;
+    use crate::scenario;
+
+    fn scenario() -> Scenario {
+        scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"3s\"\nrate = 10\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n[[thresholds]]\ncheck = \"goodput_ratio >= 0.5\"\n",
+        )
+        .unwrap()
+    }
+
+    fn meta() -> RunMeta {
+        RunMeta { source: RunSource::Sim, strategy: "fifo".into(), incomplete: false, generator: None }
+    }
+
+    #[test]
+    fn attributes_intents_to_their_start_window() {
+        let mut r = Recorder::new(Duration::from_secs(1));
+        let t0 = Time::from_secs_f64(0.9);
+        r.intent_offered(t0);
+        r.attempt_sent(t0, false);
+        r.attempt_finished(t0, Outcome::Timeout, Duration::from_millis(500));
+        r.attempt_sent(Time::from_secs_f64(1.5), true);
+        r.attempt_finished(Time::from_secs_f64(1.5), Outcome::Ok, Duration::from_millis(20));
+        r.intent_finished(t0, Duration::from_millis(620), true);
+        r.backend_work(Time::from_secs_f64(1.52), Duration::from_millis(10), false);
+        let res = r.finish(&scenario(), meta());
+        assert_eq!(res.windows.len(), 3, "windows cover the whole run");
+        let w0 = &res.windows[0].counters;
+        assert_eq!((w0.intents, w0.successes, w0.attempts, w0.timeouts), (1, 1, 1, 1));
+        let w1 = &res.windows[1].counters;
+        assert_eq!((w1.attempts, w1.retries), (1, 1));
+        assert!((w1.backend_busy_s - 0.010).abs() < 1e-12);
+        assert_eq!(res.summary.amplification, 2.0);
+        assert_eq!(res.summary.goodput_ratio, 1.0);
+        assert!((res.summary.latency.p50 - 0.620).abs() < 0.001);
+        assert_eq!(res.thresholds.len(), 1);
+        assert!(res.thresholds[0].passed);
+    }
+
+    #[test]
+    fn results_round_trip_through_json() {
+        let mut r = Recorder::new(Duration::from_secs(1));
+        for i in 0..30u64 {
+            let t = Time(i * 100_000_000);
+            r.intent_offered(t);
+            r.attempt_sent(t, false);
+            r.attempt_finished(t, Outcome::Ok, Duration::from_millis(5 + i));
+            r.intent_finished(t, Duration::from_millis(5 + i), true);
+            r.gauges(t, i % 4, 1);
+        }
+        let res = r.finish(&scenario(), meta());
+        assert_eq!(res.summary.verdict, Some(Verdict::Stable));
+        let back = Results::from_json("x.json", &res.to_json()).unwrap();
+        assert_eq!(back, res);
+        assert_eq!(res.windows[0].gauges.queue_depth_max, 3);
+    }
+
+    #[test]
+    fn wrong_schema_is_named() {
+        let err = Results::from_json("old.json", "{\"schema\": 99}").unwrap_err();
+        assert!(err.to_string().contains("schema 99"), "{err}");
+        let err = Results::from_json("bad.json", "{\n  \"schema\": }").unwrap_err();
+        assert!(err.to_string().starts_with("bad.json:2:"), "{err}");
+    }
+}

@@ -1,0 +1,215 @@
+//! The verdict of a run: stable, recovered (and how fast), metastable, or overloaded.
+//!
+//! Goodput ratio is taken per window by the intended start of each intent, over a rolling span
+//! of windows. A run is only called metastable when it was healthy before the trigger and the
+//! offered load came back to its pre-trigger level, yet goodput did not: a system that is simply
+//! over capacity is `overloaded`, never metastable.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// No trigger, healthy throughout.
+    Stable,
+    /// Healthy again after the trigger.
+    Recovered,
+    /// Healthy before the trigger, offered load back at baseline, goodput never came back.
+    Metastable,
+    /// Not healthy even without (or before) the trigger, or offered load never came back down.
+    Overloaded,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Stable => "stable",
+            Verdict::Recovered => "recovered",
+            Verdict::Metastable => "metastable",
+            Verdict::Overloaded => "overloaded",
+        }
+    }
+}
+
+/// Per-window input to the verdict.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct WindowGoodput {
+    pub start_s: f64,
+    pub offered: u64,
+    pub successes: u64,
+}
+
+/// Verdict parameters.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct VerdictParams {
+    pub window_s: f64,
+    /// Absolute goodput ratio for "healthy" (scenario `run.healthy_ratio`, 0.9 by default).
+    pub healthy_ratio: f64,
+    /// Recovery means back to this fraction of the pre-trigger baseline (0.9).
+    pub recovery_fraction: f64,
+    /// Length of the rolling span, in seconds.
+    pub rolling_s: f64,
+    /// First trigger start and last trigger end, if the scenario has triggers.
+    pub trigger: Option<(f64, f64)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerdictResult {
+    pub verdict: Verdict,
+    pub baseline: Option<f64>,
+    pub recovery_s: Option<f64>,
+    pub reason: String,
+}
+
+fn ratio(s: u64, o: u64) -> f64 {
+    if o == 0 {
+        1.0
+    } else {
+        s as f64 / o as f64
+    }
+}
+
+/// Decides the verdict from windowed goodput.
+pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
+    let total_o: u64 = windows.iter().map(|w| w.offered).sum();
+    let total_s: u64 = windows.iter().map(|w| w.successes).sum();
+    let Some((t_start, t_end)) = p.trigger else {
+        let r = ratio(total_s, total_o);
+        return if r >= p.healthy_ratio {
+            VerdictResult { verdict: Verdict::Stable, baseline: Some(r), recovery_s: None, reason: format!("no trigger; goodput ratio {:.1}% throughout", r * 100.0) }
+        } else {
+            VerdictResult {
+                verdict: Verdict::Overloaded,
+                baseline: Some(r),
+                recovery_s: None,
+                reason: format!("no trigger, yet goodput ratio is {:.1}% (< {:.0}% healthy): plain overload", r * 100.0, p.healthy_ratio * 100.0),
+            }
+        };
+    };
+    let eps = 1e-9;
+    let pre: Vec<&WindowGoodput> = windows.iter().filter(|w| w.start_s + p.window_s <= t_start + eps).collect();
+    let (pre_o, pre_s) = pre.iter().fold((0, 0), |(o, s), w| (o + w.offered, s + w.successes));
+    if pre_o == 0 {
+        return VerdictResult {
+            verdict: Verdict::Overloaded,
+            baseline: None,
+            recovery_s: None,
+            reason: "no traffic before the trigger: no baseline to recover to, so no metastability claim".into(),
+        };
+    }
+    let baseline = ratio(pre_s, pre_o);
+    if baseline < p.healthy_ratio {
+        return VerdictResult {
+            verdict: Verdict::Overloaded,
+            baseline: Some(baseline),
+            recovery_s: None,
+            reason: format!("goodput ratio {:.1}% before the trigger (< {:.0}% healthy): plain overload, not metastability", baseline * 100.0, p.healthy_ratio * 100.0),
+        };
+    }
+    let pre_rate = pre_o as f64 / (pre.len() as f64 * p.window_s);
+    let post: Vec<&WindowGoodput> = windows.iter().filter(|w| w.start_s + eps >= t_end).collect();
+    let span = ((p.rolling_s / p.window_s).round() as usize).max(1);
+    let goal = baseline * p.recovery_fraction;
+    // The first rolling span after the trigger from which every later span stays healthy.
+    let rolling: Vec<f64> = (0..post.len().saturating_sub(span - 1))
+        .map(|i| {
+            let (o, s) = post[i..i + span].iter().fold((0, 0), |(o, s), w| (o + w.offered, s + w.successes));
+            ratio(s, o)
+        })
+        .collect();
+    let mut first_good = None;
+    for i in (0..rolling.len()).rev() {
+        if rolling[i] >= goal {
+            first_good = Some(i);
+        } else {
+            break;
+        }
+    }
+    if let Some(i) = first_good {
+        let rec = (post[i].start_s - t_end).max(0.0);
+        return VerdictResult {
+            verdict: Verdict::Recovered,
+            baseline: Some(baseline),
+            recovery_s: Some(rec),
+            reason: format!("recovered {rec:.1}s after the trigger ended (goodput back to >= {:.0}% of the {:.1}% baseline)", p.recovery_fraction * 100.0, baseline * 100.0),
+        };
+    }
+    let post_o: u64 = post.iter().map(|w| w.offered).sum();
+    let post_rate = if post.is_empty() { f64::INFINITY } else { post_o as f64 / (post.len() as f64 * p.window_s) };
+    // Offered load "back at baseline": within 10% plus Poisson noise of the pre-trigger rate.
+    let noise = 3.0 * (pre_rate / (post.len().max(1) as f64 * p.window_s)).sqrt();
+    if post_rate <= pre_rate * 1.1 + noise {
+        let last = rolling.last().copied().unwrap_or(0.0);
+        VerdictResult {
+            verdict: Verdict::Metastable,
+            baseline: Some(baseline),
+            recovery_s: None,
+            reason: format!(
+                "did not recover: metastable. Healthy before the trigger ({:.1}%), offered load back at baseline ({post_rate:.1}/s vs {pre_rate:.1}/s), goodput still {:.1}% at the end",
+                baseline * 100.0,
+                last * 100.0
+            ),
+        }
+    } else {
+        VerdictResult {
+            verdict: Verdict::Overloaded,
+            baseline: Some(baseline),
+            recovery_s: None,
+            reason: format!("did not recover, but offered load stayed above baseline ({post_rate:.1}/s vs {pre_rate:.1}/s): overload, not metastability"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows(spec: &[(u64, u64)]) -> Vec<WindowGoodput> {
+        spec.iter().enumerate().map(|(i, (o, s))| WindowGoodput { start_s: i as f64, offered: *o, successes: *s }).collect()
+    }
+
+    fn params(trigger: Option<(f64, f64)>) -> VerdictParams {
+        VerdictParams { window_s: 1.0, healthy_ratio: 0.9, recovery_fraction: 0.9, rolling_s: 2.0, trigger }
+    }
+
+    #[test]
+    fn no_trigger_is_stable_or_overloaded() {
+        assert_eq!(decide(&windows(&[(10, 10); 5]), &params(None)).verdict, Verdict::Stable);
+        assert_eq!(decide(&windows(&[(10, 5); 5]), &params(None)).verdict, Verdict::Overloaded);
+    }
+
+    #[test]
+    fn recovery_is_measured_from_the_trigger_end() {
+        // Trigger in [3, 5); goodput back from window 7 on.
+        let w = windows(&[(10, 10), (10, 10), (10, 10), (50, 5), (50, 5), (10, 0), (10, 2), (10, 10), (10, 10), (10, 10)]);
+        let r = decide(&w, &params(Some((3.0, 5.0))));
+        assert_eq!(r.verdict, Verdict::Recovered);
+        assert_eq!(r.recovery_s, Some(2.0));
+    }
+
+    #[test]
+    fn collapse_at_baseline_load_is_metastable() {
+        let w = windows(&[(10, 10), (10, 10), (10, 10), (50, 5), (50, 5), (10, 0), (10, 1), (10, 0), (10, 1), (10, 0)]);
+        let r = decide(&w, &params(Some((3.0, 5.0))));
+        assert_eq!(r.verdict, Verdict::Metastable, "{}", r.reason);
+        assert!(r.reason.contains("metastable"));
+    }
+
+    #[test]
+    fn unhealthy_before_the_trigger_is_overloaded_not_metastable() {
+        let w = windows(&[(10, 5), (10, 5), (10, 5), (50, 5), (50, 5), (10, 0), (10, 0), (10, 0)]);
+        assert_eq!(decide(&w, &params(Some((3.0, 5.0)))).verdict, Verdict::Overloaded);
+    }
+
+    #[test]
+    fn load_that_stays_high_is_overloaded() {
+        let w = windows(&[(10, 10), (10, 10), (10, 10), (50, 5), (50, 5), (50, 0), (50, 0), (50, 0), (50, 0)]);
+        assert_eq!(decide(&w, &params(Some((3.0, 5.0)))).verdict, Verdict::Overloaded);
+    }
+
+    #[test]
+    fn a_blip_of_recovery_does_not_count() {
+        let w = windows(&[(10, 10), (10, 10), (10, 10), (50, 5), (10, 10), (10, 10), (10, 0), (10, 0), (10, 0)]);
+        assert_eq!(decide(&w, &params(Some((3.0, 4.0)))).verdict, Verdict::Metastable);
+    }
+}

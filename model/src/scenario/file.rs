@@ -1,0 +1,808 @@
+//! The scenario file as written: serde types, one per TOML table.
+//!
+//! Every struct denies unknown keys, so a typo is an error with its position rather than a
+//! silently ignored setting. Defaults live here; checks that need more than one field live in
+//! `validate.rs`.
+
+use crate::dist::DistSpec;
+use crate::duration::Dur;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A whole experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    #[serde(default)]
+    pub run: RunConfig,
+    pub workload: WorkloadConfig,
+    #[serde(default)]
+    pub clients: ClientsConfig,
+    #[serde(default)]
+    pub gateway: GatewayConfig,
+    pub backend: BackendConfig,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<ThresholdConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Arrivals stop here; defaults to the sum of the phase durations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Dur>,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Divides every duration (and multiplies every rate) of the scenario for live runs.
+    #[serde(default = "one")]
+    pub time_scale: f64,
+    /// Reporting interval.
+    #[serde(default = "default_window")]
+    pub window: Dur,
+    /// Goodput ratio at or above which a window counts as healthy.
+    #[serde(default = "default_healthy")]
+    pub healthy_ratio: f64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            name: None,
+            description: None,
+            duration: None,
+            seed: default_seed(),
+            time_scale: 1.0,
+            window: default_window(),
+            healthy_ratio: default_healthy(),
+        }
+    }
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn one() -> f64 {
+    1.0
+}
+fn default_window() -> Dur {
+    Dur::from_secs(1)
+}
+fn default_healthy() -> f64 {
+    0.9
+}
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrivalProcess {
+    #[default]
+    Poisson,
+    Uniform,
+}
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    #[default]
+    Interactive,
+    Background,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Interactive => "interactive",
+            Priority::Background => "background",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadConfig {
+    #[serde(default)]
+    pub arrival: ArrivalProcess,
+    #[serde(default)]
+    pub phases: Vec<PhaseConfig>,
+    /// Where intents go; empty means every service by its weight, APIs uniformly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mix: Vec<MixEntry>,
+    /// Closed loop instead of open-loop phases: N users, each waiting for its answer, then thinking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<ClosedLoopConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub duration: Dur,
+    /// Intents per second at the start of the phase.
+    pub rate: f64,
+    /// Rate at the end of the phase, reached linearly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp_to: Option<f64>,
+    /// Ramp linearly to the next phase's rate.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ramp: bool,
+    /// Marks an overload phase: recovery is measured from the end of the last one.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub trigger: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MixEntry {
+    pub service: String,
+    /// One API of the service; absent means all of its APIs, uniformly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    #[serde(default = "one")]
+    pub weight: f64,
+    #[serde(default)]
+    pub priority: Priority,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosedLoopConfig {
+    pub users: u32,
+    pub think_time: DistSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsConfig {
+    /// Per-attempt timeout: the client abandons an attempt after this long.
+    #[serde(default = "default_timeout")]
+    pub timeout: Dur,
+    #[serde(default)]
+    pub retry: RetryConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+}
+
+impl Default for ClientsConfig {
+    fn default() -> Self {
+        ClientsConfig { timeout: default_timeout(), retry: RetryConfig::default(), credentials: None }
+    }
+}
+
+fn default_timeout() -> Dur {
+    Dur::from_secs(2)
+}
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    #[default]
+    None,
+    Fixed,
+    Exponential,
+}
+
+/// The AWS Architecture Blog's jitter formulas.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Jitter {
+    #[default]
+    None,
+    Full,
+    Equal,
+    Decorrelated,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RetryOn {
+    #[serde(rename = "timeout")]
+    Timeout,
+    #[serde(rename = "5xx")]
+    ServerError,
+    #[serde(rename = "429")]
+    RateLimited,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    /// Attempts per intent, the first included; 1 means no retries.
+    #[serde(default = "one_u32")]
+    pub max_attempts: u32,
+    #[serde(default)]
+    pub backoff: Backoff,
+    #[serde(default = "default_backoff_base")]
+    pub base: Dur,
+    #[serde(default = "default_backoff_cap")]
+    pub cap: Dur,
+    #[serde(default)]
+    pub jitter: Jitter,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<RetryBudgetConfig>,
+    #[serde(default = "yes")]
+    pub honor_retry_after: bool,
+    #[serde(default = "default_retry_on")]
+    pub on: Vec<RetryOn>,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_attempts: 1,
+            backoff: Backoff::None,
+            base: default_backoff_base(),
+            cap: default_backoff_cap(),
+            jitter: Jitter::None,
+            budget: None,
+            honor_retry_after: true,
+            on: default_retry_on(),
+        }
+    }
+}
+
+fn one_u32() -> u32 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn default_backoff_base() -> Dur {
+    Dur::from_millis(100)
+}
+fn default_backoff_cap() -> Dur {
+    Dur::from_secs(10)
+}
+fn default_retry_on() -> Vec<RetryOn> {
+    vec![RetryOn::Timeout, RetryOn::ServerError, RetryOn::RateLimited]
+}
+
+/// Retries allowed: `ratio` x first attempts, plus `min_per_sec` (as Finagle and Linkerd do).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBudgetConfig {
+    pub ratio: f64,
+    #[serde(default)]
+    pub min_per_sec: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer: Option<String>,
+}
+
+/// Gateway strategies (behaviour lives in the gateway issue; names and parameters are fixed here).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// No limit: every request goes straight to the backend.
+    Passthrough,
+    /// Concurrency limit with an unbounded FIFO queue: what "put a queue in front" builds.
+    #[default]
+    Fifo,
+    /// FIFO with a capacity; past it, shed with 503.
+    Bounded,
+    /// FIFO that drops at dequeue what can no longer meet its deadline.
+    Deadline,
+    /// CoDel queue management.
+    Codel,
+    /// Adaptive LIFO (with CoDel), as used together at Facebook.
+    #[serde(alias = "lifo")]
+    AdaptiveLifo,
+    /// Adaptive concurrency limit with a bounded queue.
+    Adaptive,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 7] = [
+        Strategy::Passthrough,
+        Strategy::Fifo,
+        Strategy::Bounded,
+        Strategy::Deadline,
+        Strategy::Codel,
+        Strategy::AdaptiveLifo,
+        Strategy::Adaptive,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Passthrough => "passthrough",
+            Strategy::Fifo => "fifo",
+            Strategy::Bounded => "bounded",
+            Strategy::Deadline => "deadline",
+            Strategy::Codel => "codel",
+            Strategy::AdaptiveLifo => "adaptive-lifo",
+            Strategy::Adaptive => "adaptive",
+        }
+    }
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Strategy, String> {
+        if s == "lifo" {
+            return Ok(Strategy::AdaptiveLifo);
+        }
+        Strategy::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            let names: Vec<_> = Strategy::ALL.iter().map(|k| k.as_str()).collect();
+            format!("unknown strategy `{s}`: expected one of {}", names.join(", "))
+        })
+    }
+}
+
+/// What happens to a queued request whose client has gone.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Abandon {
+    /// Still sent to the backend: message-queue semantics.
+    #[default]
+    Keep,
+    /// Removed from the queue when the client disconnects.
+    Cancel,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Requests in flight to each backend service; defaults to that service's workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// Queue bound per service (bounded, deadline, codel, adaptive-lifo, adaptive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_capacity: Option<u32>,
+    /// Answer 503 to a request that waited longer than this (HAProxy's `timeout queue`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_timeout: Option<Dur>,
+    #[serde(default)]
+    pub abandon: Abandon,
+    /// Budget given to requests that carry no `x-spillway-timeout-ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_timeout: Option<Dur>,
+    #[serde(default)]
+    pub codel: CodelConfig,
+    #[serde(default)]
+    pub adaptive: AdaptiveConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priorities: Option<PrioritiesConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthConfig>,
+    #[serde(default)]
+    pub pushback: PushbackConfig,
+    #[serde(default)]
+    pub retries: GatewayRetriesConfig,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            strategy: Strategy::default(),
+            concurrency: None,
+            queue_capacity: None,
+            queue_timeout: None,
+            abandon: Abandon::default(),
+            default_timeout: None,
+            codel: CodelConfig::default(),
+            adaptive: AdaptiveConfig::default(),
+            priorities: None,
+            rate_limit: None,
+            auth: None,
+            pushback: PushbackConfig::default(),
+            retries: GatewayRetriesConfig::default(),
+        }
+    }
+}
+
+/// CoDel defaults are the paper's (5 ms, 100 ms); legacy services usually need larger values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodelConfig {
+    #[serde(default = "codel_target")]
+    pub target: Dur,
+    #[serde(default = "codel_interval")]
+    pub interval: Dur,
+}
+
+impl Default for CodelConfig {
+    fn default() -> Self {
+        CodelConfig { target: codel_target(), interval: codel_interval() }
+    }
+}
+
+fn codel_target() -> Dur {
+    Dur::from_millis(5)
+}
+fn codel_interval() -> Dur {
+    Dur::from_millis(100)
+}
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitAlgorithm {
+    #[default]
+    Gradient,
+    Aimd,
+}
+
+/// Adaptive concurrency, with defaults sized for tens of requests per second.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptiveConfig {
+    #[serde(default)]
+    pub algorithm: LimitAlgorithm,
+    #[serde(default = "one_u32")]
+    pub min_limit: u32,
+    #[serde(default = "adaptive_max")]
+    pub max_limit: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_limit: Option<u32>,
+    /// Completed requests per limit update (published defaults use 50+; at 20 req/s that is seconds).
+    #[serde(default = "adaptive_samples")]
+    pub sample_size: u32,
+    /// Longest time between limit updates, whatever the sample count.
+    #[serde(default = "adaptive_interval")]
+    pub update_interval: Dur,
+    /// Latency tolerated over the minimum before the limit backs off (gradient).
+    #[serde(default = "adaptive_tolerance")]
+    pub tolerance: f64,
+    /// Multiplier on decrease (AIMD).
+    #[serde(default = "adaptive_backoff")]
+    pub backoff_ratio: f64,
+}
+
+impl Default for AdaptiveConfig {
+    fn default() -> Self {
+        AdaptiveConfig {
+            algorithm: LimitAlgorithm::default(),
+            min_limit: 1,
+            max_limit: adaptive_max(),
+            initial_limit: None,
+            sample_size: adaptive_samples(),
+            update_interval: adaptive_interval(),
+            tolerance: adaptive_tolerance(),
+            backoff_ratio: adaptive_backoff(),
+        }
+    }
+}
+
+fn adaptive_max() -> u32 {
+    64
+}
+fn adaptive_samples() -> u32 {
+    10
+}
+fn adaptive_interval() -> Dur {
+    Dur::from_secs(1)
+}
+fn adaptive_tolerance() -> f64 {
+    2.0
+}
+fn adaptive_backoff() -> f64 {
+    0.9
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrioritiesConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interactive_capacity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background_capacity: Option<u32>,
+    /// Share of dispatches reserved for background while both classes wait (anti-starvation).
+    #[serde(default = "background_share")]
+    pub background_share: f64,
+    /// Priority by path prefix, for clients that send no header.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub routes: BTreeMap<String, Priority>,
+}
+
+fn background_share() -> f64 {
+    0.1
+}
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitKey {
+    /// One bucket per API key / bearer token / client address.
+    #[default]
+    Client,
+    Global,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Tokens per second.
+    pub rate: f64,
+    #[serde(default = "one_u32")]
+    pub burst: u32,
+    #[serde(default)]
+    pub per: RateLimitKey,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub keys: Vec<String>,
+    /// Whether /metrics and /healthz also need a key.
+    #[serde(default)]
+    pub protect_admin: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushbackConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Pause when a 429/503 carries no Retry-After.
+    #[serde(default = "pushback_default")]
+    pub default_pause: Dur,
+    /// Longest pause honoured, whatever the backend asks.
+    #[serde(default = "pushback_max")]
+    pub max_pause: Dur,
+}
+
+impl Default for PushbackConfig {
+    fn default() -> Self {
+        PushbackConfig { enabled: true, default_pause: pushback_default(), max_pause: pushback_max() }
+    }
+}
+
+fn pushback_default() -> Dur {
+    Dur::from_secs(1)
+}
+fn pushback_max() -> Dur {
+    Dur::from_secs(30)
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayRetriesConfig {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default = "gw_retry_max")]
+    pub max_attempts: u32,
+    #[serde(default = "gw_budget_ratio")]
+    pub budget_ratio: f64,
+    #[serde(default = "gw_budget_min")]
+    pub min_per_sec: f64,
+}
+
+impl Default for GatewayRetriesConfig {
+    fn default() -> Self {
+        GatewayRetriesConfig { enabled: false, max_attempts: gw_retry_max(), budget_ratio: gw_budget_ratio(), min_per_sec: gw_budget_min() }
+    }
+}
+
+fn gw_retry_max() -> u32 {
+    2
+}
+fn gw_budget_ratio() -> f64 {
+    0.2
+}
+fn gw_budget_min() -> f64 {
+    10.0
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendConfig {
+    pub services: Vec<ServiceConfig>,
+}
+
+/// One legacy service, or `count` identical ones (`name` becomes `name-1` .. `name-N`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// `20` (named `api-1` .. `api-20`) or a list of names.
+    #[serde(default)]
+    pub apis: ApiSpec,
+    #[serde(default = "one")]
+    pub weight: f64,
+    pub workers: u32,
+    pub service_time: DistSpec,
+    /// Per-API service times that differ from the service's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_service_time: BTreeMap<String, DistSpec>,
+    #[serde(default)]
+    pub overload: OverloadConfig,
+    #[serde(default)]
+    pub faults: FaultsConfig,
+    /// Where the gateway finds this service when it is not the in-process mock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ApiSpec {
+    Count(u32),
+    Names(Vec<String>),
+}
+
+impl Default for ApiSpec {
+    fn default() -> Self {
+        ApiSpec::Count(1)
+    }
+}
+
+impl<'de> Deserialize<'de> for ApiSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ApiSpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of APIs (e.g. 20) or a list of API names")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ApiSpec, E> {
+                u32::try_from(v)
+                    .map(ApiSpec::Count)
+                    .map_err(|_| E::custom(format!("expected an API count >= 1, got {v}")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ApiSpec, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(-1))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ApiSpec, A::Error> {
+                let mut names = Vec::new();
+                while let Some(n) = seq.next_element::<String>()? {
+                    names.push(n);
+                }
+                Ok(ApiSpec::Names(names))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverloadMode {
+    /// Requests past the workers wait in the service's own backlog, up to `backlog`, then 503.
+    #[default]
+    Queue,
+    /// 503 for every request past the workers.
+    Reject,
+    /// Everything runs at once, each request slower: service time x (1 + k x excess in-flight).
+    Thrash,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OverloadConfig {
+    pub mode: OverloadMode,
+    /// Queue mode: waiting requests held beyond the busy workers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<u32>,
+    /// Thrash mode: slowdown per request in flight beyond the workers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k: Option<f64>,
+    /// Thrash mode: 503 past this many in flight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u32>,
+}
+
+impl Default for OverloadConfig {
+    fn default() -> Self {
+        OverloadConfig { mode: OverloadMode::Queue, backlog: None, k: None, max_in_flight: None }
+    }
+}
+
+pub const DEFAULT_BACKLOG: u32 = 1024;
+pub const DEFAULT_THRASH_K: f64 = 0.5;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverloadTable {
+    mode: OverloadMode,
+    #[serde(default)]
+    backlog: Option<u32>,
+    #[serde(default)]
+    k: Option<f64>,
+    #[serde(default)]
+    max_in_flight: Option<u32>,
+}
+
+impl<'de> Deserialize<'de> for OverloadConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OverloadConfig;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"queue\", \"reject\", \"thrash\" or a table like { mode = \"queue\", backlog = 100 }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<OverloadConfig, E> {
+                let mode = OverloadMode::deserialize(de::value::StrDeserializer::<E>::new(v))?;
+                Ok(OverloadConfig { mode, ..OverloadConfig::default() })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<OverloadConfig, A::Error> {
+                let t = OverloadTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(OverloadConfig { mode: t.mode, backlog: t.backlog, k: t.k, max_in_flight: t.max_in_flight })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsConfig {
+    /// Probability that a served request ends in 500.
+    #[serde(default)]
+    pub error_ratio: f64,
+    /// Answer 429 above this rate, like a throttling external system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<BackendRateLimit>,
+    /// Every `every`, the service stops for `duration`: nothing starts or progresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stalls: Option<StallConfig>,
+    /// The service answers 503 at once during these windows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outages: Vec<OutageConfig>,
+    /// Above this offered rate, every service time is multiplied by `factor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slowdown: Option<SlowdownConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendRateLimit {
+    pub rate: f64,
+    #[serde(default = "one_u32")]
+    pub burst: u32,
+    /// Retry-After sent with the 429; defaults to the time until a token is free.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<Dur>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StallConfig {
+    pub every: Dur,
+    pub duration: Dur,
+    /// When the first stall starts; defaults to `every - duration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<Dur>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutageConfig {
+    pub at: Dur,
+    pub duration: Dur,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<Dur>,
+}
+
+/// A service that slows down when offered more than it was built for (arrivals over `window`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowdownConfig {
+    pub above_rate: f64,
+    pub factor: f64,
+    #[serde(default = "default_window")]
+    pub window: Dur,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdConfig {
+    /// e.g. `goodput_ratio >= 0.9`, `p99 < 2s`, `recovery <= 10s`.
+    pub check: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}

@@ -1,0 +1,120 @@
+//! The scenario format: one TOML file describes a whole experiment (workload, clients,
+//! gateway, backend, thresholds).
+//!
+//! Loading happens in three steps, each with errors that name `file:line:column: field.path`:
+//! TOML syntax (toml_edit keeps spans), typed deserialization (unknown keys and wrong types,
+//! with the path tracked by `serde_path_to_error`), then semantic checks that find their
+//! position again from the field path.
+
+mod error;
+mod file;
+pub mod locate;
+mod scale;
+mod spec;
+mod summary;
+mod validate;
+
+pub use error::{Diagnostic, Problem, ScenarioError};
+pub use file::*;
+pub use scale::time_scaled;
+pub use spec::*;
+pub use summary::check_summary;
+
+use std::path::Path;
+use toml_edit::ImDocument;
+
+/// Reads, parses and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { file: name.clone(), source })?;
+    parse(&name, &text)
+}
+
+/// Parses and validates scenario text; `source` names it in messages.
+pub fn parse(source: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let (file, doc) = parse_file(source, text)?;
+    validate::resolve(source, file).map_err(|problems| ScenarioError::Invalid(position(source, &doc, problems)))
+}
+
+/// Resolves an already-parsed file (e.g. built in code, or after overriding fields).
+pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, ScenarioError> {
+    let text = toml::to_string(&file).unwrap_or_default();
+    let doc = ImDocument::parse(text.clone()).ok();
+    validate::resolve(source, file).map_err(|problems| match doc {
+        Some(doc) => ScenarioError::Invalid(position(source, &doc, problems)),
+        None => ScenarioError::Invalid(
+            problems
+                .into_iter()
+                .map(|p| Diagnostic { file: source.to_string(), line: 0, column: 0, path: p.path, message: p.message })
+                .collect(),
+        ),
+    })
+}
+
+fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Problem>) -> Vec<Diagnostic> {
+    problems
+        .into_iter()
+        .map(|p| {
+            let (line, column) = locate::span_of(doc, &p.path).map_or((1, 1), |s| locate::line_col(doc.raw(), s.start));
+            Diagnostic { file: source.to_string(), line, column, path: p.path, message: p.message }
+        })
+        .collect()
+}
+
+/// Syntax and typed deserialization only (no semantic checks).
+pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<String>), ScenarioError> {
+    let diag = |span: Option<std::ops::Range<usize>>, path: String, message: String| {
+        let (line, column) = span.map_or((1, 1), |s| locate::line_col(text, s.start));
+        ScenarioError::Invalid(vec![Diagnostic { file: source.to_string(), line, column, path, message }])
+    };
+    let doc = ImDocument::parse(text.to_string()).map_err(|e| diag(e.span(), String::new(), one_line(e.message())))?;
+    let de = toml::Deserializer::new(text);
+    match serde_path_to_error::deserialize::<_, ScenarioFile>(de) {
+        Ok(file) => Ok((file, doc)),
+        Err(e) => {
+            let path = clean_path(&e.path().to_string());
+            let inner = e.into_inner();
+            let span = locate::span_of(&doc, &path).filter(|_| inner.span().is_none()).or(inner.span());
+            Err(diag(span, path, one_line(inner.message())))
+        }
+    }
+}
+
+/// serde_path_to_error writes `?` for a path it could not follow and `.` for the root.
+fn clean_path(p: &str) -> String {
+    if p == "." {
+        String::new()
+    } else {
+        p.trim_end_matches(".?").to_string()
+    }
+}
+
+/// One line, with serde's Rust type names in words a scenario author knows.
+fn one_line(s: &str) -> String {
+    let mut out = s.trim().replace('\n', " ");
+    for (rust, words) in [
+        ("expected u32", "expected a non-negative integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a string", "expected a quoted string"),
+    ] {
+        out = out.replace(rust, words);
+    }
+    out
+}
+
+/// Parses scenario TOML embedded in the binary (built-in defaults); errors name `<built-in NAME>`.
+pub fn builtin(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    parse(&format!("<built-in {name}>"), text)
+}
+
+impl Scenario {
+    /// This scenario `factor` times faster (see [`time_scaled`]).
+    pub fn time_scaled(&self, factor: f64) -> Result<Scenario, ScenarioError> {
+        if (factor - 1.0).abs() < f64::EPSILON {
+            return Ok(self.clone());
+        }
+        resolve(&self.source, time_scaled(&self.file, factor))
+    }
+}

@@ -1,0 +1,187 @@
+//! The resolved scenario: services expanded, distributions validated, phases placed on the
+//! time line. Drivers use this; the raw [`ScenarioFile`](super::ScenarioFile) is kept for echoing.
+
+use super::file::{Priority, ScenarioFile};
+use crate::dist::Distribution;
+use crate::threshold::Threshold;
+use crate::time::Time;
+use std::time::Duration;
+
+/// A validated scenario, ready to drive.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// File name (or `<built-in>`), for messages.
+    pub source: String,
+    pub file: ScenarioFile,
+    pub services: Vec<ServiceSpec>,
+    pub phases: Vec<Phase>,
+    pub mix: Vec<MixTarget>,
+    /// When arrivals stop.
+    pub duration: Duration,
+    pub thresholds: Vec<Threshold>,
+}
+
+/// One workload phase on the time line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    pub name: String,
+    pub start: Time,
+    pub end: Time,
+    pub rate_start: f64,
+    pub rate_end: f64,
+    pub trigger: bool,
+}
+
+impl Phase {
+    pub fn duration(&self) -> Duration {
+        self.end.saturating_since(self.start)
+    }
+    /// Intents expected in the phase.
+    pub fn expected_intents(&self) -> f64 {
+        self.duration().as_secs_f64() * (self.rate_start + self.rate_end) / 2.0
+    }
+    pub fn mean_rate(&self) -> f64 {
+        (self.rate_start + self.rate_end) / 2.0
+    }
+}
+
+/// Where a share of the intents goes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MixTarget {
+    pub service: usize,
+    /// `None`: any API of the service, uniformly.
+    pub api: Option<usize>,
+    pub weight: f64,
+    pub priority: Priority,
+}
+
+/// One backend service, expanded.
+#[derive(Clone, Debug)]
+pub struct ServiceSpec {
+    pub index: usize,
+    pub name: String,
+    pub apis: Vec<String>,
+    pub weight: f64,
+    pub workers: u32,
+    pub service_time: Distribution,
+    /// Per-API overrides, indexed like `apis`.
+    pub api_service_time: Vec<Option<Distribution>>,
+    pub overload: Overload,
+    pub faults: Faults,
+    pub upstream: Option<String>,
+}
+
+impl ServiceSpec {
+    /// Mean service time over the APIs, weighting each API equally (seconds).
+    pub fn mean_service_time(&self) -> f64 {
+        let n = self.apis.len().max(1) as f64;
+        self.apis
+            .iter()
+            .enumerate()
+            .map(|(i, _)| self.distribution(i).mean())
+            .sum::<f64>()
+            / n
+    }
+
+    /// The service-time distribution of one API.
+    pub fn distribution(&self, api: usize) -> &Distribution {
+        self.api_service_time.get(api).and_then(Option::as_ref).unwrap_or(&self.service_time)
+    }
+
+    /// Requests per second the workers can complete: workers / mean service time.
+    pub fn capacity(&self) -> f64 {
+        let m = self.mean_service_time();
+        if m > 0.0 {
+            f64::from(self.workers) / m
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    pub fn api_index(&self, api: &str) -> Option<usize> {
+        self.apis.iter().position(|a| a == api)
+    }
+}
+
+/// How a service behaves past its workers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Overload {
+    Queue { backlog: u32 },
+    Reject,
+    Thrash { k: f64, max_in_flight: Option<u32> },
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Faults {
+    pub error_ratio: f64,
+    pub rate_limit: Option<RateLimitFault>,
+    pub stalls: Option<Stalls>,
+    pub outages: Vec<Outage>,
+    pub slowdown: Option<Slowdown>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateLimitFault {
+    pub rate: f64,
+    pub burst: u32,
+    pub retry_after: Option<Duration>,
+}
+
+/// Periodic stalls: from `offset`, every `every`, the service stops for `duration`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stalls {
+    pub every: Duration,
+    pub duration: Duration,
+    pub offset: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outage {
+    pub start: Time,
+    pub end: Time,
+    pub retry_after: Option<Duration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slowdown {
+    pub above_rate: f64,
+    pub factor: f64,
+    pub window: Duration,
+}
+
+impl Scenario {
+    pub fn name(&self) -> String {
+        self.file.run.name.clone().unwrap_or_else(|| {
+            std::path::Path::new(&self.source)
+                .file_stem()
+                .map_or_else(|| self.source.clone(), |s| s.to_string_lossy().into_owned())
+        })
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.file.run.seed
+    }
+
+    pub fn window(&self) -> Duration {
+        self.file.run.window.0
+    }
+
+    pub fn service_index(&self, name: &str) -> Option<usize> {
+        self.services.iter().position(|s| s.name == name)
+    }
+
+    /// End of the last trigger phase, if any.
+    pub fn last_trigger_end(&self) -> Option<Time> {
+        self.phases.iter().filter(|p| p.trigger).map(|p| p.end).max()
+    }
+
+    /// Share of intents that go to each service.
+    pub fn service_shares(&self) -> Vec<f64> {
+        let total: f64 = self.mix.iter().map(|m| m.weight).sum();
+        let mut shares = vec![0.0; self.services.len()];
+        for m in &self.mix {
+            shares[m.service] += m.weight / total;
+        }
+        shares
+    }
+}

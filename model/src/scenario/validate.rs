@@ -1,0 +1,456 @@
+//! Semantic checks and resolution: from a parsed [`ScenarioFile`] to a [`Scenario`], collecting
+//! every problem with the field path it concerns.
+
+use super::error::Problem;
+use super::file::*;
+use super::spec::*;
+use crate::dist::{DistSpec, Distribution};
+use crate::duration::Dur;
+use crate::threshold::Threshold;
+use crate::time::Time;
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+/// Collects problems while walking the file.
+#[derive(Default)]
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem::new(path, message));
+    }
+
+    fn positive_f64(&mut self, path: String, v: f64, what: &str) {
+        if !(v.is_finite() && v > 0.0) {
+            self.fail(path, format!("expected {what} > 0, got {v}"));
+        }
+    }
+
+    fn non_negative(&mut self, path: String, v: f64, what: &str) {
+        if !(v.is_finite() && v >= 0.0) {
+            self.fail(path, format!("expected {what} >= 0, got {v}"));
+        }
+    }
+
+    fn probability(&mut self, path: String, v: f64) {
+        if !(0.0..=1.0).contains(&v) {
+            self.fail(path, format!("expected a probability in [0, 1], got {v}"));
+        }
+    }
+
+    fn at_least_one(&mut self, path: String, v: u32) {
+        if v < 1 {
+            self.fail(path, format!("expected an integer >= 1, got {v}"));
+        }
+    }
+
+    fn positive_dur(&mut self, path: String, d: Dur) {
+        if d.is_zero() {
+            self.fail(path, "expected a duration > 0, got 0s");
+        }
+    }
+
+    fn dist(&mut self, path: String, spec: &DistSpec) -> Option<Distribution> {
+        match spec.resolve() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let p = if matches!(spec, DistSpec::Table(_)) { format!("{path}.{}", e.field) } else { path };
+                self.fail(p, e.message);
+                None
+            }
+        }
+    }
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Checks `file` and builds the resolved scenario, or returns every problem found.
+pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem>> {
+    let mut c = Checker::default();
+    check_run(&mut c, &file.run);
+    let services = check_backend(&mut c, &file.backend);
+    let phases = check_workload(&mut c, &file.workload);
+    let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
+    check_clients(&mut c, &file.clients);
+    check_gateway(&mut c, &file.gateway);
+    let thresholds = check_thresholds(&mut c, &file.thresholds);
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    let phase_end = phases.last().map_or(Duration::ZERO, |p: &Phase| p.end.saturating_since(Time::ZERO));
+    let duration = file.run.duration.map_or(phase_end, |d| d.0);
+    Ok(Scenario { source: source.to_string(), file, services, phases, mix, duration, thresholds })
+}
+
+fn check_run(c: &mut Checker, run: &RunConfig) {
+    if !(run.time_scale.is_finite() && run.time_scale > 0.0) {
+        c.fail("run.time_scale", format!("expected a factor > 0, got {}", run.time_scale));
+    }
+    c.positive_dur("run.window".into(), run.window);
+    if let Some(d) = run.duration {
+        c.positive_dur("run.duration".into(), d);
+    }
+    c.probability("run.healthy_ratio".into(), run.healthy_ratio);
+}
+
+fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
+    if w.phases.is_empty() && w.closed.is_none() {
+        c.fail("workload.phases", "expected at least one phase, e.g. [[workload.phases]] duration = \"60s\" rate = 20");
+    }
+    if let Some(closed) = &w.closed {
+        c.at_least_one("workload.closed.users".into(), closed.users);
+        c.dist("workload.closed.think_time".into(), &closed.think_time);
+    }
+    let mut phases = Vec::new();
+    let mut t = Time::ZERO;
+    for (i, p) in w.phases.iter().enumerate() {
+        let path = format!("workload.phases[{i}]");
+        c.positive_dur(format!("{path}.duration"), p.duration);
+        c.non_negative(format!("{path}.rate"), p.rate, "a rate");
+        if let Some(r) = p.ramp_to {
+            c.non_negative(format!("{path}.ramp_to"), r, "a rate");
+            if p.ramp {
+                c.fail(format!("{path}.ramp"), "give either `ramp = true` (to the next phase's rate) or `ramp_to`, not both");
+            }
+        }
+        let next_rate = w.phases.get(i + 1).map(|n| n.rate);
+        if p.ramp && next_rate.is_none() {
+            c.fail(format!("{path}.ramp"), "the last phase has no next phase to ramp to: use `ramp_to`");
+        }
+        let rate_end = match (p.ramp_to, p.ramp) {
+            (Some(r), _) => r,
+            (None, true) => next_rate.unwrap_or(p.rate),
+            (None, false) => p.rate,
+        };
+        let end = t + p.duration.0;
+        phases.push(Phase {
+            name: p.name.clone().unwrap_or_else(|| format!("phase {}", i + 1)),
+            start: t,
+            end,
+            rate_start: p.rate,
+            rate_end,
+            trigger: p.trigger,
+        });
+        t = end;
+    }
+    phases
+}
+
+/// Expands `count` and API counts into concrete services.
+fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
+    if b.services.is_empty() {
+        c.fail("backend.services", "expected at least one service, e.g. [[backend.services]] name = \"orders\" workers = 4 service_time = \"40ms\"");
+    }
+    let mut out = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, s) in b.services.iter().enumerate() {
+        let path = format!("backend.services[{i}]");
+        if !valid_name(&s.name) {
+            c.fail(format!("{path}.name"), format!("expected a name of letters, digits, '-', '_' or '.', got `{}`", s.name));
+        }
+        if let Some(n) = s.count {
+            c.at_least_one(format!("{path}.count"), n);
+        }
+        let apis: Vec<String> = match &s.apis {
+            ApiSpec::Count(n) => {
+                c.at_least_one(format!("{path}.apis"), *n);
+                (1..=*n).map(|k| format!("api-{k}")).collect()
+            }
+            ApiSpec::Names(names) => {
+                if names.is_empty() {
+                    c.fail(format!("{path}.apis"), "expected at least one API name");
+                }
+                let mut uniq = BTreeSet::new();
+                for (j, n) in names.iter().enumerate() {
+                    if !valid_name(n) {
+                        c.fail(format!("{path}.apis[{j}]"), format!("expected a name of letters, digits, '-', '_' or '.', got `{n}`"));
+                    }
+                    if !uniq.insert(n) {
+                        c.fail(format!("{path}.apis[{j}]"), format!("API `{n}` is listed twice"));
+                    }
+                }
+                names.clone()
+            }
+        };
+        c.positive_f64(format!("{path}.weight"), s.weight, "a weight");
+        c.at_least_one(format!("{path}.workers"), s.workers);
+        let service_time = c.dist(format!("{path}.service_time"), &s.service_time);
+        let mut api_service_time = vec![None; apis.len()];
+        for (api, spec) in &s.api_service_time {
+            let p = format!("{path}.api_service_time.{api}");
+            let d = c.dist(p.clone(), spec);
+            match apis.iter().position(|a| a == api) {
+                Some(k) => api_service_time[k] = d,
+                None => c.fail(p, format!("unknown API `{api}`: service `{}` has {}", s.name, list_or_count(&apis))),
+            }
+        }
+        let overload = check_overload(c, &format!("{path}.overload"), &s.overload);
+        let faults = check_faults(c, &format!("{path}.faults"), &s.faults);
+        if let Some(u) = &s.upstream {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                c.fail(format!("{path}.upstream"), format!("expected an http:// or https:// URL, got `{u}`"));
+            }
+        }
+        let names: Vec<String> = match s.count {
+            Some(n) if n >= 1 => (1..=n).map(|k| format!("{}-{k}", s.name)).collect(),
+            _ => vec![s.name.clone()],
+        };
+        for name in names {
+            if let Some(prev) = seen.insert(name.clone(), i) {
+                c.fail(format!("{path}.name"), format!("service `{name}` is already defined by backend.services[{prev}]"));
+            }
+            if let (Some(st), Some(ov)) = (&service_time, &overload) {
+                out.push(ServiceSpec {
+                    index: out.len(),
+                    name,
+                    apis: apis.clone(),
+                    weight: s.weight,
+                    workers: s.workers,
+                    service_time: st.clone(),
+                    api_service_time: api_service_time.clone(),
+                    overload: ov.clone(),
+                    faults: faults.clone(),
+                    upstream: s.upstream.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn list_or_count(apis: &[String]) -> String {
+    if apis.len() <= 6 {
+        format!("APIs {}", apis.join(", "))
+    } else {
+        format!("{} APIs ({} .. {})", apis.len(), apis[0], apis[apis.len() - 1])
+    }
+}
+
+fn check_overload(c: &mut Checker, path: &str, o: &OverloadConfig) -> Option<Overload> {
+    let before = c.problems.len();
+    match o.mode {
+        OverloadMode::Queue => {
+            if o.k.is_some() || o.max_in_flight.is_some() {
+                c.fail(format!("{path}.mode"), "`k` and `max_in_flight` apply to mode = \"thrash\" only");
+            }
+        }
+        OverloadMode::Reject => {
+            if o.backlog.is_some() || o.k.is_some() || o.max_in_flight.is_some() {
+                c.fail(format!("{path}.mode"), "mode = \"reject\" takes no other settings");
+            }
+        }
+        OverloadMode::Thrash => {
+            if o.backlog.is_some() {
+                c.fail(format!("{path}.backlog"), "`backlog` applies to mode = \"queue\" only");
+            }
+            if let Some(k) = o.k {
+                c.non_negative(format!("{path}.k"), k, "k");
+            }
+            if let Some(m) = o.max_in_flight {
+                c.at_least_one(format!("{path}.max_in_flight"), m);
+            }
+        }
+    }
+    if c.problems.len() > before {
+        return None;
+    }
+    Some(match o.mode {
+        OverloadMode::Queue => Overload::Queue { backlog: o.backlog.unwrap_or(DEFAULT_BACKLOG) },
+        OverloadMode::Reject => Overload::Reject,
+        OverloadMode::Thrash => Overload::Thrash { k: o.k.unwrap_or(DEFAULT_THRASH_K), max_in_flight: o.max_in_flight },
+    })
+}
+
+fn check_faults(c: &mut Checker, path: &str, f: &FaultsConfig) -> Faults {
+    c.probability(format!("{path}.error_ratio"), f.error_ratio);
+    let rate_limit = f.rate_limit.as_ref().map(|r| {
+        c.positive_f64(format!("{path}.rate_limit.rate"), r.rate, "a rate");
+        c.at_least_one(format!("{path}.rate_limit.burst"), r.burst);
+        RateLimitFault { rate: r.rate, burst: r.burst, retry_after: r.retry_after.map(|d| d.0) }
+    });
+    let stalls = f.stalls.as_ref().map(|s| {
+        c.positive_dur(format!("{path}.stalls.every"), s.every);
+        c.positive_dur(format!("{path}.stalls.duration"), s.duration);
+        if s.duration >= s.every {
+            c.fail(format!("{path}.stalls.duration"), format!("expected a stall shorter than its period ({}), got {}", s.every, s.duration));
+        }
+        Stalls { every: s.every.0, duration: s.duration.0, offset: s.offset.map_or(s.every.0.saturating_sub(s.duration.0), |d| d.0) }
+    });
+    let outages = f
+        .outages
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            c.positive_dur(format!("{path}.outages[{i}].duration"), o.duration);
+            let start = Time::from_duration(o.at.0);
+            Outage { start, end: start + o.duration.0, retry_after: o.retry_after.map(|d| d.0) }
+        })
+        .collect();
+    let slowdown = f.slowdown.as_ref().map(|s| {
+        c.positive_f64(format!("{path}.slowdown.above_rate"), s.above_rate, "a rate");
+        if !(s.factor.is_finite() && s.factor >= 1.0) {
+            c.fail(format!("{path}.slowdown.factor"), format!("expected a factor >= 1, got {}", s.factor));
+        }
+        c.positive_dur(format!("{path}.slowdown.window"), s.window);
+        Slowdown { above_rate: s.above_rate, factor: s.factor, window: s.window.0 }
+    });
+    Faults { error_ratio: f.error_ratio, rate_limit, stalls, outages, slowdown }
+}
+
+fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &[ServiceSpec]) -> Vec<MixTarget> {
+    if w.mix.is_empty() {
+        return services
+            .iter()
+            .map(|s| MixTarget { service: s.index, api: None, weight: s.weight, priority: Priority::Interactive })
+            .collect();
+    }
+    let mut out = Vec::new();
+    for (i, m) in w.mix.iter().enumerate() {
+        let path = format!("workload.mix[{i}]");
+        c.positive_f64(format!("{path}.weight"), m.weight, "a weight");
+        // A mix entry names one service, or a counted group (`legacy` for legacy-1..legacy-N).
+        let targets: Vec<&ServiceSpec> = match services.iter().find(|s| s.name == m.service) {
+            Some(s) => vec![s],
+            None => {
+                let group = b.services.iter().find(|s| s.name == m.service && s.count.is_some());
+                match group {
+                    Some(_) => services.iter().filter(|s| s.name.rsplit_once('-').is_some_and(|(base, _)| base == m.service)).collect(),
+                    None => Vec::new(),
+                }
+            }
+        };
+        if targets.is_empty() {
+            let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).take(8).collect();
+            c.fail(format!("{path}.service"), format!("unknown service `{}`: the backend defines {}", m.service, names.join(", ")));
+            continue;
+        }
+        let group_weight: f64 = targets.iter().map(|s| s.weight).sum();
+        for s in targets {
+            let api = match &m.api {
+                None => None,
+                Some(a) => match s.api_index(a) {
+                    Some(k) => Some(k),
+                    None => {
+                        c.fail(format!("{path}.api"), format!("unknown API `{a}`: service `{}` has {}", s.name, list_or_count(&s.apis)));
+                        break;
+                    }
+                },
+            };
+            out.push(MixTarget { service: s.index, api, weight: m.weight * s.weight / group_weight, priority: m.priority });
+        }
+    }
+    out
+}
+
+fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
+    c.positive_dur("clients.timeout".into(), cl.timeout);
+    let r = &cl.retry;
+    c.at_least_one("clients.retry.max_attempts".into(), r.max_attempts);
+    if r.backoff != Backoff::None {
+        c.positive_dur("clients.retry.base".into(), r.base);
+    }
+    if r.cap < r.base {
+        c.fail("clients.retry.cap", format!("expected cap >= base ({}), got {}", r.base, r.cap));
+    }
+    if let Some(b) = &r.budget {
+        c.non_negative("clients.retry.budget.ratio".into(), b.ratio, "a ratio");
+        c.non_negative("clients.retry.budget.min_per_sec".into(), b.min_per_sec, "a rate");
+    }
+    if let Some(cr) = &cl.credentials {
+        match (&cr.api_key, &cr.bearer) {
+            (None, None) => c.fail("clients.credentials", "give `api_key` or `bearer`"),
+            (Some(_), Some(_)) => c.fail("clients.credentials", "give `api_key` or `bearer`, not both"),
+            _ => {}
+        }
+    }
+}
+
+fn check_gateway(c: &mut Checker, g: &GatewayConfig) {
+    if let Some(n) = g.concurrency {
+        c.at_least_one("gateway.concurrency".into(), n);
+        if g.strategy == Strategy::Passthrough {
+            c.fail("gateway.concurrency", "strategy \"passthrough\" has no concurrency limit: remove `concurrency` or pick another strategy");
+        }
+    }
+    match (g.strategy, g.queue_capacity) {
+        (Strategy::Fifo | Strategy::Passthrough, Some(_)) => c.fail(
+            "gateway.queue_capacity",
+            format!("strategy \"{}\" has no queue bound (unbounded by design): use strategy = \"bounded\"", g.strategy.as_str()),
+        ),
+        (Strategy::Bounded, None) => c.fail("gateway.queue_capacity", "strategy \"bounded\" needs `queue_capacity`, an integer >= 1"),
+        (_, Some(q)) => c.at_least_one("gateway.queue_capacity".into(), q),
+        _ => {}
+    }
+    if let Some(d) = g.queue_timeout {
+        c.positive_dur("gateway.queue_timeout".into(), d);
+    }
+    if let Some(d) = g.default_timeout {
+        c.positive_dur("gateway.default_timeout".into(), d);
+    }
+    c.positive_dur("gateway.codel.target".into(), g.codel.target);
+    c.positive_dur("gateway.codel.interval".into(), g.codel.interval);
+    let a = &g.adaptive;
+    c.at_least_one("gateway.adaptive.min_limit".into(), a.min_limit);
+    if a.max_limit < a.min_limit {
+        c.fail("gateway.adaptive.max_limit", format!("expected max_limit >= min_limit ({}), got {}", a.min_limit, a.max_limit));
+    }
+    if let Some(init) = a.initial_limit {
+        if init < a.min_limit || init > a.max_limit {
+            c.fail("gateway.adaptive.initial_limit", format!("expected a limit in [{}, {}], got {init}", a.min_limit, a.max_limit));
+        }
+    }
+    c.at_least_one("gateway.adaptive.sample_size".into(), a.sample_size);
+    c.positive_dur("gateway.adaptive.update_interval".into(), a.update_interval);
+    if !(a.tolerance.is_finite() && a.tolerance >= 1.0) {
+        c.fail("gateway.adaptive.tolerance", format!("expected a tolerance >= 1, got {}", a.tolerance));
+    }
+    if !(a.backoff_ratio > 0.0 && a.backoff_ratio < 1.0) {
+        c.fail("gateway.adaptive.backoff_ratio", format!("expected a ratio in (0, 1), got {}", a.backoff_ratio));
+    }
+    if let Some(p) = &g.priorities {
+        c.probability("gateway.priorities.background_share".into(), p.background_share);
+        if let Some(n) = p.interactive_capacity {
+            c.at_least_one("gateway.priorities.interactive_capacity".into(), n);
+        }
+        if let Some(n) = p.background_capacity {
+            c.at_least_one("gateway.priorities.background_capacity".into(), n);
+        }
+    }
+    if let Some(r) = &g.rate_limit {
+        c.positive_f64("gateway.rate_limit.rate".into(), r.rate, "a rate");
+        c.at_least_one("gateway.rate_limit.burst".into(), r.burst);
+    }
+    if let Some(a) = &g.auth {
+        if a.keys.is_empty() {
+            c.fail("gateway.auth.keys", "expected at least one key");
+        }
+        for (i, k) in a.keys.iter().enumerate() {
+            if k.trim().is_empty() {
+                c.fail(format!("gateway.auth.keys[{i}]"), "expected a non-empty key");
+            }
+        }
+    }
+    if g.pushback.default_pause > g.pushback.max_pause {
+        c.fail("gateway.pushback.default_pause", format!("expected at most max_pause ({}), got {}", g.pushback.max_pause, g.pushback.default_pause));
+    }
+    c.at_least_one("gateway.retries.max_attempts".into(), g.retries.max_attempts);
+    c.non_negative("gateway.retries.budget_ratio".into(), g.retries.budget_ratio, "a ratio");
+    c.non_negative("gateway.retries.min_per_sec".into(), g.retries.min_per_sec, "a rate");
+}
+
+fn check_thresholds(c: &mut Checker, t: &[ThresholdConfig]) -> Vec<Threshold> {
+    t.iter()
+        .enumerate()
+        .filter_map(|(i, th)| match th.check.parse::<Threshold>() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                c.fail(format!("thresholds[{i}].check"), e);
+                None
+            }
+        })
+        .collect()
+}
