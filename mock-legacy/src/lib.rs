@@ -1,1 +1,111 @@
-pub fn x(){}
+//! mock-legacy: an HTTP server that behaves like the legacy estate spillway's users front with
+//! a gateway: a few workers per service, slow service times drawn from a distribution, an
+//! overload behaviour (backlog, reject or thrash) and faults (errors, throttling, stalls,
+//! outages).
+//!
+//! All behaviour comes from `model::backend::ServiceModel`, the same code the simulator runs;
+//! this crate is the tokio/hyper driver around it: it maps HTTP requests to model calls, runs
+//! service times on a sub-millisecond timer, and exports the model's counters on /metrics.
+//! `serve` holds the hardened accept loop that spillway's other servers reuse.
+
+pub mod args;
+mod handler;
+mod metrics;
+pub mod serve;
+pub mod state;
+pub mod timer;
+
+pub use args::Args;
+
+use anyhow::Context as _;
+use model::scenario::{self, Scenario};
+use serve::{RunningServer, ServerLimits};
+use state::Backend;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// A running mock-legacy.
+pub struct MockLegacy {
+    server: RunningServer,
+    backend: Arc<Backend>,
+}
+
+impl MockLegacy {
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.server.addr)
+    }
+
+    pub fn backend(&self) -> &Arc<Backend> {
+        &self.backend
+    }
+
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// Starts serving `scenario`'s backend on `listen`. `catch_all`: every path goes to the first service.
+pub async fn start(scenario: &Scenario, listen: SocketAddr, catch_all: bool) -> anyhow::Result<MockLegacy> {
+    let backend = Backend::new(scenario, catch_all).context("starting the service timer")?;
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let limits = ServerLimits::default();
+    let max_body = limits.max_body_bytes;
+    let b = backend.clone();
+    let server = serve::spawn(listener, limits, move |req, _peer| handler::handle(b.clone(), req, max_body))?;
+    Ok(MockLegacy { server, backend })
+}
+
+/// The built-in backend of one-liner mode: one service that serves every path.
+pub fn one_liner_scenario(args: &Args) -> anyhow::Result<Scenario> {
+    let service_time = args.service_time.clone().unwrap_or_else(|| "\"40ms\"".into());
+    let overload = match args.overload {
+        Some(args::OverloadFlag::Reject) => "\"reject\"".to_string(),
+        Some(args::OverloadFlag::Thrash) => "\"thrash\"".to_string(),
+        _ => format!("{{ mode = \"queue\", backlog = {} }}", args.backlog.unwrap_or(model::scenario::DEFAULT_BACKLOG)),
+    };
+    let text = format!(
+        "[run]\nname = \"mock-legacy\"\nseed = {seed}\n[[workload.phases]]\nduration = \"1s\"\nrate = 0\n\
+         [[backend.services]]\nname = \"default\"\nworkers = {workers}\nservice_time = {service_time}\noverload = {overload}\n\
+         faults = {{ error_ratio = {err} }}\n",
+        seed = args.seed.unwrap_or(1),
+        workers = args.workers.unwrap_or(2),
+        err = args.error_ratio.unwrap_or(0.0),
+    );
+    Ok(scenario::parse("<command line>", &text)?)
+}
+
+/// `spillway mock-legacy`: serve until Ctrl-C or SIGTERM.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let (mut s, catch_all) = match &args.scenario {
+        Some(path) => (scenario::load(path)?, false),
+        None => (one_liner_scenario(&args)?, true),
+    };
+    if let Some(seed) = args.seed {
+        s.file.run.seed = seed;
+    }
+    let factor = args.time_scale.unwrap_or(s.file.run.time_scale);
+    let s = s.time_scaled(factor)?;
+    let server = start(&s, args.listen, catch_all).await?;
+    let url = server.url();
+    println!("mock-legacy listening on {url}");
+    let _ = std::io::stdout().flush();
+    if catch_all {
+        let svc = &s.services[0];
+        tracing::info!("one service, {} worker(s), mean service time {:.1} ms: every path is served", svc.workers, svc.mean_service_time() * 1e3);
+        eprintln!("try: curl -i {url}/any/path   (metrics: {url}/metrics)");
+    } else {
+        let first = &s.services[0];
+        tracing::info!("{} service(s) from {}", s.services.len(), s.source);
+        eprintln!("try: curl -i {url}/{}/{}   (metrics: {url}/metrics)", first.name, first.apis[0]);
+    }
+    serve::termination_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    server.shutdown().await;
+    Ok(())
+}

@@ -16,6 +16,7 @@ pub mod rng;
 pub mod scenario;
 pub mod threshold;
 pub mod time;
+pub mod wire;
 pub mod workload;
 
 pub use time::Time;

@@ -1,0 +1,121 @@
+//! The HTTP face of the backend: routing, header parsing and response bodies.
+
+use crate::state::{Answer, Backend};
+use bytes::Bytes;
+use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::Request;
+use model::wire;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+pub type Body = Full<Bytes>;
+
+fn json_response(status: StatusCode, request_id: &str, body: serde_json::Value) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        r.headers_mut().insert(wire::REQUEST_ID, v);
+    }
+    r
+}
+
+fn error(status: StatusCode, request_id: &str, message: String) -> Response<Body> {
+    json_response(status, request_id, json!({ "error": message, "status": status.as_u16(), "request_id": request_id }))
+}
+
+fn text(status: StatusCode, body: String, content_type: &'static str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+/// Answers one request.
+pub async fn handle(b: Arc<Backend>, req: Request<Incoming>, max_body: usize) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    match path.as_str() {
+        "/healthz" => return text(StatusCode::OK, "ok\n".into(), "text/plain"),
+        "/metrics" => return text(StatusCode::OK, crate::metrics::render(&b), "text/plain; version=0.0.4"),
+        _ => {}
+    }
+    let request_id = match req.headers().get(wire::REQUEST_ID).and_then(|v| v.to_str().ok()) {
+        Some(id) if !id.is_empty() && id.len() <= 200 => id.to_string(),
+        _ => b.new_request_id(),
+    };
+    let route = if b.catch_all {
+        b.services.first().map(|s| (s.clone(), 0usize))
+    } else {
+        let mut parts = path.trim_start_matches('/').split('/');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(svc), Some(api), None) => b.service(svc).and_then(|s| s.api_index(api).map(|i| (s.clone(), i))),
+            _ => None,
+        }
+    };
+    let Some((svc, api)) = route else {
+        b.not_found.fetch_add(1, Ordering::Relaxed);
+        let mut names: Vec<&str> = b.services.iter().map(|s| s.name.as_str()).take(5).collect();
+        if b.services.len() > 5 {
+            names.push("...");
+        }
+        return error(StatusCode::NOT_FOUND, &request_id, format!("no route for {path}: expected /{{service}}/{{api}} with service one of {}", names.join(", ")));
+    };
+    let budget = match req.headers().get(wire::TIMEOUT_MS) {
+        None => None,
+        Some(v) => match v.to_str().map_err(|_| format!("{}: not ASCII", wire::TIMEOUT_MS)).and_then(wire::parse_timeout_ms) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                b.bad_requests.fetch_add(1, Ordering::Relaxed);
+                return error(StatusCode::BAD_REQUEST, &request_id, e);
+            }
+        },
+    };
+    // Legacy servers read the whole request before a worker looks at it.
+    if let Err(e) = Limited::new(req.into_body(), max_body).collect().await {
+        b.bad_requests.fetch_add(1, Ordering::Relaxed);
+        let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+        return if too_large {
+            error(StatusCode::PAYLOAD_TOO_LARGE, &request_id, format!("request body over the {max_body}-byte limit"))
+        } else {
+            error(StatusCode::BAD_REQUEST, &request_id, format!("could not read the request body: {e}"))
+        };
+    }
+    let api_name = svc.api_name(api);
+    match b.call(&svc, api, budget).await {
+        Answer::Done(c) => {
+            let status = if c.status == 200 { StatusCode::OK } else { StatusCode::INTERNAL_SERVER_ERROR };
+            let body = json!({
+                "request_id": request_id,
+                "service": svc.name,
+                "api": api_name,
+                "status": c.status,
+                "queued_ms": c.queued.as_secs_f64() * 1e3,
+                "service_ms": c.busy.as_secs_f64() * 1e3,
+                "late": c.wasted,
+            });
+            json_response(status, &request_id, body)
+        }
+        Answer::Rejected(reply) => {
+            let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let why = match reply.reason {
+                model::backend::RejectReason::Overloaded => "overloaded: no free worker and no room to wait",
+                model::backend::RejectReason::RateLimited => "rate limited",
+                model::backend::RejectReason::Outage => "service unavailable (outage)",
+            };
+            let mut r = error(status, &request_id, format!("{}/{}: {why}", svc.name, api_name));
+            if let Some(d) = reply.retry_after {
+                let (secs, ms) = wire::retry_after_values(d);
+                if let (Ok(s), Ok(m)) = (HeaderValue::from_str(&secs), HeaderValue::from_str(&ms)) {
+                    r.headers_mut().insert(RETRY_AFTER, s);
+                    r.headers_mut().insert(wire::RETRY_AFTER_MS, m);
+                }
+            }
+            r
+        }
+        Answer::Gone => error(StatusCode::SERVICE_UNAVAILABLE, &request_id, "server shutting down".into()),
+    }
+}

@@ -1,0 +1,168 @@
+//! The live driver of the backend model: one [`ServiceModel`] per service behind a mutex, the
+//! callers waiting for their completions, and the jobs running on the precise timer.
+//!
+//! A job runs in its own task, independent of the connection that brought it: a legacy server
+//! finishes what it started even when the client has gone, and that is the wasted work
+//! spillway measures.
+
+use crate::timer::PreciseTimer;
+use model::backend::{Admission, BackendRequest, Completion, Job, Reply, ServiceModel, ServiceStats};
+use model::rng::Streams;
+use model::scenario::Scenario;
+use model::Time;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+struct Inner {
+    model: ServiceModel,
+    waiters: HashMap<u64, oneshot::Sender<Completion>>,
+}
+
+/// One legacy service.
+pub struct Service {
+    pub name: String,
+    pub workers: u32,
+    apis: HashMap<String, usize>,
+    inner: Mutex<Inner>,
+}
+
+/// What a caller gets back for a request.
+pub enum Answer {
+    Done(Completion),
+    Rejected(Reply),
+    /// The server is shutting down or the job was lost.
+    Gone,
+}
+
+/// All services plus the clock mapping.
+pub struct Backend {
+    pub services: Vec<Arc<Service>>,
+    by_name: HashMap<String, usize>,
+    /// Every path goes to the first service (one-liner mode).
+    pub catch_all: bool,
+    epoch: Instant,
+    timer: PreciseTimer,
+    next_id: AtomicU64,
+    pub not_found: AtomicU64,
+    pub bad_requests: AtomicU64,
+}
+
+impl Service {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock would be a bug in the model; keep serving regardless.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn api_index(&self, api: &str) -> Option<usize> {
+        self.apis.get(api).copied()
+    }
+
+    pub fn api_name(&self, api: usize) -> String {
+        self.lock().model.spec().apis.get(api).cloned().unwrap_or_default()
+    }
+
+    pub fn stats(&self) -> (ServiceStats, u32, usize) {
+        let g = self.lock();
+        (*g.model.stats(), g.model.busy(), g.model.backlog_len())
+    }
+}
+
+impl Backend {
+    pub fn new(scenario: &Scenario, catch_all: bool) -> std::io::Result<Arc<Backend>> {
+        let streams = Streams::new(scenario.seed());
+        let services: Vec<Arc<Service>> = scenario
+            .services
+            .iter()
+            .map(|spec| {
+                Arc::new(Service {
+                    name: spec.name.clone(),
+                    workers: spec.workers,
+                    apis: spec.apis.iter().enumerate().map(|(i, a)| (a.clone(), i)).collect(),
+                    inner: Mutex::new(Inner { model: ServiceModel::new(spec.clone(), &streams), waiters: HashMap::new() }),
+                })
+            })
+            .collect();
+        let by_name = services.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
+        Ok(Arc::new(Backend {
+            services,
+            by_name,
+            catch_all,
+            epoch: Instant::now(),
+            timer: PreciseTimer::new()?,
+            next_id: AtomicU64::new(1),
+            not_found: AtomicU64::new(0),
+            bad_requests: AtomicU64::new(0),
+        }))
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Arc<Service>> {
+        self.by_name.get(name).map(|i| &self.services[*i])
+    }
+
+    /// A request id for callers that sent none.
+    pub fn new_request_id(&self) -> String {
+        format!("ml-{}", self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Model time now.
+    pub fn now(&self) -> Time {
+        Time::from_duration(self.epoch.elapsed())
+    }
+
+    fn instant(&self, t: Time) -> Instant {
+        self.epoch + Duration::from_nanos(t.0)
+    }
+
+    /// Serves one request: admission, waiting in the backlog, the work itself.
+    pub async fn call(self: &Arc<Self>, svc: &Arc<Service>, api: usize, budget: Option<Duration>) -> Answer {
+        let now = self.now();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let req = BackendRequest { id, api, arrived: now, deadline: budget.map(|b| now + b) };
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut g = svc.lock();
+            match g.model.handle_request(now, req) {
+                Admission::Rejected(reply) => return Answer::Rejected(reply),
+                Admission::Started(job) => {
+                    g.waiters.insert(id, tx);
+                    self.spawn_job(svc.clone(), job);
+                }
+                Admission::Queued => {
+                    g.waiters.insert(id, tx);
+                }
+            }
+        }
+        match rx.await {
+            Ok(c) => Answer::Done(c),
+            Err(_) => Answer::Gone,
+        }
+    }
+
+    fn spawn_job(self: &Arc<Self>, svc: Arc<Service>, job: Job) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut job = job;
+            loop {
+                me.timer.sleep_until(me.instant(job.completes_at)).await;
+                let now = me.now().max(job.completes_at);
+                let next = {
+                    let mut g = svc.lock();
+                    let (done, next) = g.model.handle_complete(now, job);
+                    if let Some(w) = g.waiters.remove(&done.request.id) {
+                        // The caller may have gone: the work is done anyway (and maybe wasted).
+                        let _ = w.send(done);
+                    }
+                    next
+                };
+                match next {
+                    // The freed worker takes the next backlogged request in this same task.
+                    Some(n) => job = n,
+                    None => break,
+                }
+            }
+        });
+    }
+}

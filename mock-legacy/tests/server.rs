@@ -1,0 +1,272 @@
+//! mock-legacy on 127.0.0.1:0 with the real model behind it: routing, status codes,
+//! Retry-After, wasted-work counting, /metrics, bad input, and delivered capacity.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use mock_legacy::MockLegacy;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+struct Reply {
+    status: u16,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn send(c: &HttpClient, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
+    let mut b = http::Request::builder().method(if body.is_empty() { "GET" } else { "POST" }).uri(url);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let resp = tokio::time::timeout(Duration::from_secs(10), c.request(b.body(Full::new(Bytes::from(body))).unwrap()))
+        .await
+        .expect("answer within 10 s")
+        .expect("request succeeds");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+async fn get(c: &HttpClient, url: &str) -> Reply {
+    send(c, url, &[], Vec::new()).await
+}
+
+const BACKEND: &str = r#"
+[[workload.phases]]
+duration = "1s"
+rate = 1
+
+[[backend.services]]
+name = "orders"
+apis = ["create", "get"]
+workers = 1
+service_time = "30ms"
+overload = "reject"
+
+[[backend.services]]
+name = "billing"
+apis = 3
+workers = 2
+service_time = "10ms"
+faults = { error_ratio = 1.0 }
+
+[[backend.services]]
+name = "partner"
+workers = 4
+service_time = "1ms"
+faults = { rate_limit = { rate = 2, burst = 1 } }
+
+[[backend.services]]
+name = "mainframe"
+workers = 1
+service_time = "1ms"
+faults = { outages = [{ at = "0s", duration = "1h", retry_after = "2500ms" }] }
+"#;
+
+async fn start(text: &str) -> MockLegacy {
+    let s = model::scenario::parse("test.toml", text).expect("valid scenario");
+    mock_legacy::start(&s, "127.0.0.1:0".parse().unwrap(), false).await.expect("server starts")
+}
+
+fn metric(text: &str, name: &str, service: &str) -> f64 {
+    let prefix = format!("{name}{{service=\"{service}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix} in metrics:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn routes_and_answers_with_json() {
+    let ml = start(BACKEND).await;
+    let c = client();
+    let url = ml.url();
+    let r = send(&c, &format!("{url}/orders/create"), &[("x-request-id", "abc-1")], Vec::new()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("x-request-id"), Some("abc-1"));
+    let j = r.json();
+    assert_eq!(j["service"], "orders");
+    assert_eq!(j["api"], "create");
+    assert_eq!(j["request_id"], "abc-1");
+    let service_ms = j["service_ms"].as_f64().unwrap();
+    assert!(service_ms >= 30.0, "work is never cut short: {service_ms} ms");
+
+    let r = get(&c, &format!("{url}/billing/api-3")).await;
+    assert_eq!(r.status, 500, "error_ratio = 1 always fails");
+    assert_eq!(r.json()["status"], 500);
+
+    for path in ["/nope/create", "/orders/delete", "/orders", "/orders/create/extra", "/"] {
+        let r = get(&c, &format!("{url}{path}")).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert!(r.json()["error"].as_str().unwrap().contains("no route"), "{path}: {}", r.body);
+    }
+    let r = get(&c, &format!("{url}/healthz")).await;
+    assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
+    ml.shutdown().await;
+}
+
+#[tokio::test]
+async fn overload_rate_limit_and_outage_status_codes() {
+    let ml = start(BACKEND).await;
+    let c = client();
+    let url = ml.url();
+    // Reject mode with one worker: two at once, one is refused.
+    let orders = format!("{url}/orders/get");
+    let (a, b) = tokio::join!(get(&c, &orders), get(&c, &orders));
+    let mut codes = [a.status, b.status];
+    codes.sort();
+    assert_eq!(codes, [200, 503]);
+
+    // Rate limit: burst 1, 2/s: the second call at once gets 429 with the wait (500 ms).
+    let first = get(&c, &format!("{url}/partner/api-1")).await;
+    assert_eq!(first.status, 200);
+    let second = get(&c, &format!("{url}/partner/api-1")).await;
+    assert_eq!(second.status, 429);
+    assert_eq!(second.header("retry-after"), Some("1"), "whole seconds, rounded up");
+    let ms: u64 = second.header("x-spillway-retry-after-ms").unwrap().parse().unwrap();
+    assert!((400..=500).contains(&ms), "{ms}");
+
+    let r = get(&c, &format!("{url}/mainframe/api-1")).await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after"), Some("3"));
+    assert_eq!(r.header("x-spillway-retry-after-ms"), Some("2500"));
+
+    let m = get(&c, &format!("{url}/metrics")).await.body;
+    assert!(m.contains("mock_legacy_requests_total{service=\"partner\",code=\"429\"} 1"), "{m}");
+    assert!(m.contains("mock_legacy_requests_total{service=\"orders\",code=\"503\"} 1"), "{m}");
+    assert!(m.contains("mock_legacy_requests_total{service=\"mainframe\",code=\"503\"} 1"), "{m}");
+    assert!(m.contains("# TYPE mock_legacy_busy_seconds_total counter"));
+    ml.shutdown().await;
+}
+
+#[tokio::test]
+async fn work_finished_after_the_budget_is_wasted() {
+    let ml = start(BACKEND).await;
+    let c = client();
+    let url = ml.url();
+    // 30 ms of work with a 5 ms budget: done, but nobody was waiting any more.
+    let r = send(&c, &format!("{url}/orders/create"), &[("x-spillway-timeout-ms", "5")], Vec::new()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["late"], true);
+    // A generous budget is not wasted.
+    let r = send(&c, &format!("{url}/orders/create"), &[("x-spillway-timeout-ms", "5000")], Vec::new()).await;
+    assert_eq!(r.json()["late"], false);
+    let m = get(&c, &format!("{url}/metrics")).await.body;
+    assert_eq!(metric(&m, "mock_legacy_wasted_requests_total", "orders"), 1.0);
+    let wasted = metric(&m, "mock_legacy_wasted_seconds_total", "orders");
+    let busy = metric(&m, "mock_legacy_busy_seconds_total", "orders");
+    assert!((0.030..0.060).contains(&wasted), "wasted {wasted}s is one 30 ms job");
+    assert!(busy >= 0.060 && busy > wasted, "busy {busy}s covers both jobs");
+    ml.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_still_costs_work() {
+    let ml = start(BACKEND).await;
+    let c = client();
+    let url = format!("{}/orders/create", ml.url());
+    // Abandon the request after 5 ms: the worker finishes its 30 ms anyway.
+    let req = http::Request::get(&url).header("x-spillway-timeout-ms", "5").body(Full::new(Bytes::new())).unwrap();
+    let abandoned = tokio::time::timeout(Duration::from_millis(5), c.request(req)).await;
+    assert!(abandoned.is_err(), "the client gave up first");
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let m = get(&client(), &format!("{}/metrics", ml.url())).await.body;
+    assert_eq!(metric(&m, "mock_legacy_wasted_requests_total", "orders"), 1.0);
+    ml.shutdown().await;
+}
+
+async fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_requests_get_4xx_and_the_server_keeps_serving() {
+    let ml = start(BACKEND).await;
+    let addr = ml.addr();
+    let garbage = raw(addr, b"THIS IS NOT HTTP\r\n\r\n").await;
+    assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage:?}");
+
+    let big_header = format!("GET /orders/get HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "a".repeat(64 * 1024));
+    let r = raw(addr, big_header.as_bytes()).await;
+    assert!(r.starts_with("HTTP/1.1 431"), "{:?}", &r[..r.len().min(80)]);
+
+    let mut many = String::from("GET /orders/get HTTP/1.1\r\nhost: x\r\n");
+    for i in 0..200 {
+        many.push_str(&format!("x-h{i}: v\r\n"));
+    }
+    many.push_str("\r\n");
+    let r = raw(addr, many.as_bytes()).await;
+    assert!(r.starts_with("HTTP/1.1 431"), "{:?}", &r[..r.len().min(80)]);
+
+    let c = client();
+    let r = send(&c, &format!("{}/orders/create", ml.url()), &[], vec![b'x'; 2 << 20]).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    let r = send(&c, &format!("{}/orders/create", ml.url()), &[("x-spillway-timeout-ms", "soon")], Vec::new()).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("x-spillway-timeout-ms"), "{}", r.body);
+
+    let r = get(&c, &format!("{}/orders/get", ml.url())).await;
+    assert_eq!(r.status, 200, "still serving after bad input");
+    let m = get(&c, &format!("{}/metrics", ml.url())).await.body;
+    assert!(m.contains("mock_legacy_bad_requests_total 2"), "{m}");
+    ml.shutdown().await;
+}
+
+/// 2 workers x 20 ms constant can deliver 100 requests/s. Offer 300 at once (more than it can
+/// serve) and measure the completion rate between the first and the last completion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_is_workers_over_service_time() {
+    let ml = start(
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = \"20ms\"\noverload = { mode = \"queue\", backlog = 1000 }\n",
+    )
+    .await;
+    let c = client();
+    let url = format!("{}/s/api-1", ml.url());
+    let n = 300;
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let c = c.clone();
+        let url = url.clone();
+        set.spawn(async move {
+            let r = get(&c, &url).await;
+            (r.status, Instant::now())
+        });
+    }
+    let mut done = Vec::new();
+    while let Some(r) = set.join_next().await {
+        let (status, at) = r.unwrap();
+        assert_eq!(status, 200);
+        done.push(at);
+    }
+    done.sort();
+    // Completions come in pairs every 20 ms: n - 2 completions after the first pair.
+    let span = done[n - 1].duration_since(done[0]).as_secs_f64();
+    let rate = (n - 2) as f64 / span;
+    assert!((rate - 100.0).abs() <= 3.0, "delivered {rate:.2} req/s, expected 100 within 3%");
+    ml.shutdown().await;
+}

@@ -1,0 +1,74 @@
+//! Wire conventions shared by every HTTP part (see DESIGN.md): header names and the parsing
+//! and formatting of their values. Pure functions on strings, so the gateway, mock-legacy and
+//! the load generator agree byte for byte.
+
+use std::time::Duration;
+
+/// Client time budget, relative, in milliseconds (like `grpc-timeout`).
+pub const TIMEOUT_MS: &str = "x-spillway-timeout-ms";
+/// `interactive` or `background`.
+pub const PRIORITY: &str = "x-spillway-priority";
+pub const REQUEST_ID: &str = "x-request-id";
+pub const API_KEY: &str = "x-api-key";
+/// Time the request spent in the gateway's queue, milliseconds.
+pub const QUEUE_MS: &str = "x-spillway-queue-ms";
+/// served, shed, expired, rate-limited, ...
+pub const OUTCOME: &str = "x-spillway-outcome";
+/// Retry-After with millisecond precision: `Retry-After` has whole seconds only, too coarse for
+/// time-compressed runs. Our clients and gateway prefer it when present.
+pub const RETRY_AFTER_MS: &str = "x-spillway-retry-after-ms";
+
+/// Parses an `x-spillway-timeout-ms` value.
+pub fn parse_timeout_ms(v: &str) -> Result<Duration, String> {
+    let t = v.trim();
+    match t.parse::<u64>() {
+        Ok(ms) if ms <= 86_400_000 => Ok(Duration::from_millis(ms)),
+        Ok(_) => Err(format!("{TIMEOUT_MS}: expected at most 86400000 ms (a day), got {t}")),
+        Err(_) => Err(format!("{TIMEOUT_MS}: expected a whole number of milliseconds, got `{t}`")),
+    }
+}
+
+/// Formats a budget for `x-spillway-timeout-ms` (rounded down: never promise more than is left).
+pub fn format_timeout_ms(d: Duration) -> String {
+    d.as_millis().to_string()
+}
+
+/// `Retry-After` (whole seconds, rounded up, at least 1) and `x-spillway-retry-after-ms` values.
+pub fn retry_after_values(d: Duration) -> (String, String) {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 > 0);
+    (secs.max(1).to_string(), ms.to_string())
+}
+
+/// Reads a pause from `x-spillway-retry-after-ms` if present, else `Retry-After` delta-seconds.
+/// An HTTP-date Retry-After is not understood and yields `None`.
+pub fn parse_retry_after(seconds: Option<&str>, millis: Option<&str>) -> Option<Duration> {
+    if let Some(ms) = millis.and_then(|m| m.trim().parse::<u64>().ok()) {
+        return Some(Duration::from_millis(ms));
+    }
+    seconds.and_then(|s| s.trim().parse::<u64>().ok()).map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_header() {
+        assert_eq!(parse_timeout_ms("1500"), Ok(Duration::from_millis(1500)));
+        assert!(parse_timeout_ms("1.5s").unwrap_err().contains("whole number"));
+        assert!(parse_timeout_ms("-1").is_err());
+        assert!(parse_timeout_ms("99999999999").is_err());
+        assert_eq!(format_timeout_ms(Duration::from_micros(1999)), "1");
+    }
+
+    #[test]
+    fn retry_after() {
+        assert_eq!(retry_after_values(Duration::from_millis(100)), ("1".into(), "100".into()));
+        assert_eq!(retry_after_values(Duration::from_millis(2500)), ("3".into(), "2500".into()));
+        assert_eq!(retry_after_values(Duration::from_micros(100_500)), ("1".into(), "101".into()));
+        assert_eq!(parse_retry_after(Some("3"), Some("2500")), Some(Duration::from_millis(2500)));
+        assert_eq!(parse_retry_after(Some("3"), None), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT"), None), None);
+    }
+}
