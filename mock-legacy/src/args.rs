@@ -61,14 +61,22 @@ pub struct Args {
 
 /// Turns `--service-time` text into the scenario's distribution syntax (TOML inline value).
 pub fn parse_dist_flag(s: &str) -> Result<String, String> {
-    let dur = |t: &str| model::duration::parse_duration(t).map(|d| model::duration::format_duration(d));
+    let dur = |t: &str| model::duration::parse_duration(t).map(model::duration::format_duration);
     let parts: Vec<&str> = s.split(':').collect();
     let spec = match parts.as_slice() {
         [d] => format!("\"{}\"", dur(d)?),
         ["exp" | "exponential", m] => format!("{{ dist = \"exponential\", mean = \"{}\" }}", dur(m)?),
-        ["lognormal", m, p] => format!("{{ dist = \"lognormal\", median = \"{}\", p99 = \"{}\" }}", dur(m)?, dur(p)?),
+        ["lognormal", m, p] => format!(
+            "{{ dist = \"lognormal\", median = \"{}\", p99 = \"{}\" }}",
+            dur(m)?,
+            dur(p)?
+        ),
         ["uniform", a, b] => format!("{{ dist = \"uniform\", min = \"{}\", max = \"{}\" }}", dur(a)?, dur(b)?),
-        _ => return Err(format!("expected 40ms, exp:40ms, lognormal:MEDIAN:P99 or uniform:MIN:MAX, got `{s}`")),
+        _ => {
+            return Err(format!(
+                "expected 40ms, exp:40ms, lognormal:MEDIAN:P99 or uniform:MIN:MAX, got `{s}`"
+            ))
+        }
     };
     // Check the distribution itself (e.g. p99 > median) now, so the error names the flag.
     let probe = format!("x = {spec}");
@@ -104,7 +112,9 @@ mod tests {
         assert_eq!(parse_dist_flag("40ms").unwrap(), "\"40ms\"");
         assert!(parse_dist_flag("exp:40ms").unwrap().contains("exponential"));
         assert!(parse_dist_flag("lognormal:40ms:400ms").is_ok());
-        assert!(parse_dist_flag("lognormal:40ms:20ms").unwrap_err().contains("p99 > median"));
+        assert!(parse_dist_flag("lognormal:40ms:20ms")
+            .unwrap_err()
+            .contains("p99 > median"));
         assert!(parse_dist_flag("gamma:1:2").is_err());
         assert!(parse_dist_flag("40").unwrap_err().contains("unit"));
     }

@@ -17,7 +17,8 @@ pub type Body = Full<Bytes>;
 fn json_response(status: StatusCode, request_id: &str, body: serde_json::Value) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Ok(v) = HeaderValue::from_str(request_id) {
         r.headers_mut().insert(wire::REQUEST_ID, v);
     }
@@ -25,13 +26,18 @@ fn json_response(status: StatusCode, request_id: &str, body: serde_json::Value) 
 }
 
 fn error(status: StatusCode, request_id: &str, message: String) -> Response<Body> {
-    json_response(status, request_id, json!({ "error": message, "status": status.as_u16(), "request_id": request_id }))
+    json_response(
+        status,
+        request_id,
+        json!({ "error": message, "status": status.as_u16(), "request_id": request_id }),
+    )
 }
 
 fn text(status: StatusCode, body: String, content_type: &'static str) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
@@ -62,11 +68,22 @@ pub async fn handle(b: Arc<Backend>, req: Request<Incoming>, max_body: usize) ->
         if b.services.len() > 5 {
             names.push("...");
         }
-        return error(StatusCode::NOT_FOUND, &request_id, format!("no route for {path}: expected /{{service}}/{{api}} with service one of {}", names.join(", ")));
+        return error(
+            StatusCode::NOT_FOUND,
+            &request_id,
+            format!(
+                "no route for {path}: expected /{{service}}/{{api}} with service one of {}",
+                names.join(", ")
+            ),
+        );
     };
     let budget = match req.headers().get(wire::TIMEOUT_MS) {
         None => None,
-        Some(v) => match v.to_str().map_err(|_| format!("{}: not ASCII", wire::TIMEOUT_MS)).and_then(wire::parse_timeout_ms) {
+        Some(v) => match v
+            .to_str()
+            .map_err(|_| format!("{}: not ASCII", wire::TIMEOUT_MS))
+            .and_then(wire::parse_timeout_ms)
+        {
             Ok(d) => Some(d),
             Err(e) => {
                 b.bad_requests.fetch_add(1, Ordering::Relaxed);
@@ -79,15 +96,27 @@ pub async fn handle(b: Arc<Backend>, req: Request<Incoming>, max_body: usize) ->
         b.bad_requests.fetch_add(1, Ordering::Relaxed);
         let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
         return if too_large {
-            error(StatusCode::PAYLOAD_TOO_LARGE, &request_id, format!("request body over the {max_body}-byte limit"))
+            error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &request_id,
+                format!("request body over the {max_body}-byte limit"),
+            )
         } else {
-            error(StatusCode::BAD_REQUEST, &request_id, format!("could not read the request body: {e}"))
+            error(
+                StatusCode::BAD_REQUEST,
+                &request_id,
+                format!("could not read the request body: {e}"),
+            )
         };
     }
     let api_name = svc.api_name(api);
     match b.call(&svc, api, budget).await {
         Answer::Done(c) => {
-            let status = if c.status == 200 { StatusCode::OK } else { StatusCode::INTERNAL_SERVER_ERROR };
+            let status = if c.status == 200 {
+                StatusCode::OK
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
             let body = json!({
                 "request_id": request_id,
                 "service": svc.name,
@@ -116,6 +145,10 @@ pub async fn handle(b: Arc<Backend>, req: Request<Incoming>, max_body: usize) ->
             }
             r
         }
-        Answer::Gone => error(StatusCode::SERVICE_UNAVAILABLE, &request_id, "server shutting down".into()),
+        Answer::Gone => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &request_id,
+            "server shutting down".into(),
+        ),
     }
 }

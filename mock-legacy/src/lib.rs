@@ -53,11 +53,15 @@ impl MockLegacy {
 /// Starts serving `scenario`'s backend on `listen`. `catch_all`: every path goes to the first service.
 pub async fn start(scenario: &Scenario, listen: SocketAddr, catch_all: bool) -> anyhow::Result<MockLegacy> {
     let backend = Backend::new(scenario, catch_all).context("starting the service timer")?;
-    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let limits = ServerLimits::default();
     let max_body = limits.max_body_bytes;
     let b = backend.clone();
-    let server = serve::spawn(listener, limits, move |req, _peer| handler::handle(b.clone(), req, max_body))?;
+    let server = serve::spawn(listener, limits, move |req, _peer| {
+        handler::handle(b.clone(), req, max_body)
+    })?;
     Ok(MockLegacy { server, backend })
 }
 
@@ -67,7 +71,10 @@ pub fn one_liner_scenario(args: &Args) -> anyhow::Result<Scenario> {
     let overload = match args.overload {
         Some(args::OverloadFlag::Reject) => "\"reject\"".to_string(),
         Some(args::OverloadFlag::Thrash) => "\"thrash\"".to_string(),
-        _ => format!("{{ mode = \"queue\", backlog = {} }}", args.backlog.unwrap_or(model::scenario::DEFAULT_BACKLOG)),
+        _ => format!(
+            "{{ mode = \"queue\", backlog = {} }}",
+            args.backlog.unwrap_or(model::scenario::DEFAULT_BACKLOG)
+        ),
     };
     let text = format!(
         "[run]\nname = \"mock-legacy\"\nseed = {seed}\n[[workload.phases]]\nduration = \"1s\"\nrate = 0\n\
@@ -97,12 +104,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let _ = std::io::stdout().flush();
     if catch_all {
         let svc = &s.services[0];
-        tracing::info!("one service, {} worker(s), mean service time {:.1} ms: every path is served", svc.workers, svc.mean_service_time() * 1e3);
+        tracing::info!(
+            "one service, {} worker(s), mean service time {:.1} ms: every path is served",
+            svc.workers,
+            svc.mean_service_time() * 1e3
+        );
         eprintln!("try: curl -i {url}/any/path   (metrics: {url}/metrics)");
     } else {
         let first = &s.services[0];
         tracing::info!("{} service(s) from {}", s.services.len(), s.source);
-        eprintln!("try: curl -i {url}/{}/{}   (metrics: {url}/metrics)", first.name, first.apis[0]);
+        eprintln!(
+            "try: curl -i {url}/{}/{}   (metrics: {url}/metrics)",
+            first.name, first.apis[0]
+        );
     }
     serve::termination_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");

@@ -5,29 +5,52 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 pub fn render(b: &Backend) -> String {
-    let rows: Vec<_> = b.services.iter().map(|s| (s.name.clone(), s.workers, s.stats())).collect();
+    let rows: Vec<_> = b
+        .services
+        .iter()
+        .map(|s| (s.name.clone(), s.workers, s.stats()))
+        .collect();
     let mut o = String::new();
-    let family = |name: &str, kind: &str, help: &str, o: &mut String, value: &dyn Fn(usize) -> Vec<(String, String)>| {
-        let _ = writeln!(o, "# HELP {name} {help}");
-        let _ = writeln!(o, "# TYPE {name} {kind}");
-        for i in 0..rows.len() {
-            for (labels, v) in value(i) {
-                let _ = writeln!(o, "{name}{{service=\"{}\"{labels}}} {v}", rows[i].0);
+    let family =
+        |name: &str, kind: &str, help: &str, o: &mut String, value: &dyn Fn(usize) -> Vec<(String, String)>| {
+            let _ = writeln!(o, "# HELP {name} {help}");
+            let _ = writeln!(o, "# TYPE {name} {kind}");
+            for (i, row) in rows.iter().enumerate() {
+                for (labels, v) in value(i) {
+                    let _ = writeln!(o, "{name}{{service=\"{}\"{labels}}} {v}", row.0);
+                }
             }
-        }
-    };
+        };
     let one = |v: String| vec![(String::new(), v)];
-    family("mock_legacy_requests_total", "counter", "Requests answered, by status code.", &mut o, &|i| {
-        let s = rows[i].2 .0;
-        vec![
-            (",code=\"200\"".into(), s.ok.to_string()),
-            (",code=\"500\"".into(), s.errors.to_string()),
-            (",code=\"503\"".into(), (s.rejected + s.outage).to_string()),
-            (",code=\"429\"".into(), s.rate_limited.to_string()),
-        ]
-    });
-    family("mock_legacy_arrived_total", "counter", "Requests received.", &mut o, &|i| one(rows[i].2 .0.arrived.to_string()));
-    family("mock_legacy_busy_seconds_total", "counter", "Worker time spent serving requests.", &mut o, &|i| one(format!("{:.6}", rows[i].2 .0.busy_seconds)));
+    family(
+        "mock_legacy_requests_total",
+        "counter",
+        "Requests answered, by status code.",
+        &mut o,
+        &|i| {
+            let s = rows[i].2 .0;
+            vec![
+                (",code=\"200\"".into(), s.ok.to_string()),
+                (",code=\"500\"".into(), s.errors.to_string()),
+                (",code=\"503\"".into(), (s.rejected + s.outage).to_string()),
+                (",code=\"429\"".into(), s.rate_limited.to_string()),
+            ]
+        },
+    );
+    family(
+        "mock_legacy_arrived_total",
+        "counter",
+        "Requests received.",
+        &mut o,
+        &|i| one(rows[i].2 .0.arrived.to_string()),
+    );
+    family(
+        "mock_legacy_busy_seconds_total",
+        "counter",
+        "Worker time spent serving requests.",
+        &mut o,
+        &|i| one(format!("{:.6}", rows[i].2 .0.busy_seconds)),
+    );
     family(
         "mock_legacy_wasted_seconds_total",
         "counter",
@@ -35,15 +58,42 @@ pub fn render(b: &Backend) -> String {
         &mut o,
         &|i| one(format!("{:.6}", rows[i].2 .0.wasted_seconds)),
     );
-    family("mock_legacy_wasted_requests_total", "counter", "Requests completed after their caller's deadline.", &mut o, &|i| one(rows[i].2 .0.wasted_requests.to_string()));
-    family("mock_legacy_in_flight", "gauge", "Requests on a worker now.", &mut o, &|i| one(rows[i].2 .1.to_string()));
-    family("mock_legacy_backlog", "gauge", "Requests waiting for a worker now.", &mut o, &|i| one(rows[i].2 .2.to_string()));
-    family("mock_legacy_workers", "gauge", "Configured workers.", &mut o, &|i| one(rows[i].1.to_string()));
+    family(
+        "mock_legacy_wasted_requests_total",
+        "counter",
+        "Requests completed after their caller's deadline.",
+        &mut o,
+        &|i| one(rows[i].2 .0.wasted_requests.to_string()),
+    );
+    family(
+        "mock_legacy_in_flight",
+        "gauge",
+        "Requests on a worker now.",
+        &mut o,
+        &|i| one(rows[i].2 .1.to_string()),
+    );
+    family(
+        "mock_legacy_backlog",
+        "gauge",
+        "Requests waiting for a worker now.",
+        &mut o,
+        &|i| one(rows[i].2 .2.to_string()),
+    );
+    family("mock_legacy_workers", "gauge", "Configured workers.", &mut o, &|i| {
+        one(rows[i].1.to_string())
+    });
     let _ = writeln!(o, "# HELP mock_legacy_not_found_total Requests for unknown paths.");
     let _ = writeln!(o, "# TYPE mock_legacy_not_found_total counter");
     let _ = writeln!(o, "mock_legacy_not_found_total {}", b.not_found.load(Ordering::Relaxed));
-    let _ = writeln!(o, "# HELP mock_legacy_bad_requests_total Requests refused as malformed.");
+    let _ = writeln!(
+        o,
+        "# HELP mock_legacy_bad_requests_total Requests refused as malformed."
+    );
     let _ = writeln!(o, "# TYPE mock_legacy_bad_requests_total counter");
-    let _ = writeln!(o, "mock_legacy_bad_requests_total {}", b.bad_requests.load(Ordering::Relaxed));
+    let _ = writeln!(
+        o,
+        "mock_legacy_bad_requests_total {}",
+        b.bad_requests.load(Ordering::Relaxed)
+    );
     o
 }

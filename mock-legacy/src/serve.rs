@@ -88,7 +88,10 @@ where
             .header_read_timeout(limits.header_read_timeout)
             .max_headers(limits.max_headers)
             .max_buf_size(limits.max_head_bytes.max(8192));
-        builder.http2().timer(TokioTimer::new()).max_header_list_size(u32::try_from(limits.max_head_bytes).unwrap_or(u32::MAX));
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(limits.max_head_bytes).unwrap_or(u32::MAX));
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -122,7 +125,11 @@ where
             _ = tokio::time::sleep(limits.drain_timeout) => tracing::warn!("shutdown: in-flight requests still running after the drain timeout"),
         }
     });
-    Ok(RunningServer { addr, stop: Some(stop), task: Some(task) })
+    Ok(RunningServer {
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
 }
 
 /// Completes on Ctrl-C or SIGTERM.

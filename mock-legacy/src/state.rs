@@ -81,7 +81,10 @@ impl Backend {
                     name: spec.name.clone(),
                     workers: spec.workers,
                     apis: spec.apis.iter().enumerate().map(|(i, a)| (a.clone(), i)).collect(),
-                    inner: Mutex::new(Inner { model: ServiceModel::new(spec.clone(), &streams), waiters: HashMap::new() }),
+                    inner: Mutex::new(Inner {
+                        model: ServiceModel::new(spec.clone(), &streams),
+                        waiters: HashMap::new(),
+                    }),
                 })
             })
             .collect();
@@ -120,7 +123,12 @@ impl Backend {
     pub async fn call(self: &Arc<Self>, svc: &Arc<Service>, api: usize, budget: Option<Duration>) -> Answer {
         let now = self.now();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let req = BackendRequest { id, api, arrived: now, deadline: budget.map(|b| now + b) };
+        let req = BackendRequest {
+            id,
+            api,
+            arrived: now,
+            deadline: budget.map(|b| now + b),
+        };
         let (tx, rx) = oneshot::channel();
         {
             let mut g = svc.lock();

@@ -43,36 +43,38 @@ pub struct PreciseTimer {
 impl PreciseTimer {
     pub fn new() -> std::io::Result<PreciseTimer> {
         let (tx, rx) = mpsc::channel::<Entry>();
-        std::thread::Builder::new().name("precise-timer".into()).spawn(move || {
-            let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::new();
-            loop {
-                let now = Instant::now();
-                while heap.peek().is_some_and(|e| e.0.at <= now) {
-                    if let Some(Reverse(e)) = heap.pop() {
-                        let _ = e.wake.send(());
-                    }
-                }
-                let next = match heap.peek() {
-                    Some(e) => rx.recv_timeout(e.0.at.saturating_duration_since(now)),
-                    None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                };
-                match next {
-                    Ok(e) => heap.push(Reverse(e)),
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => {
-                        if heap.is_empty() {
-                            return;
-                        }
-                        // Senders are gone but sleepers remain: serve them, then stop.
-                        while let Some(Reverse(e)) = heap.pop() {
-                            std::thread::sleep(e.at.saturating_duration_since(Instant::now()));
+        std::thread::Builder::new()
+            .name("precise-timer".into())
+            .spawn(move || {
+                let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::new();
+                loop {
+                    let now = Instant::now();
+                    while heap.peek().is_some_and(|e| e.0.at <= now) {
+                        if let Some(Reverse(e)) = heap.pop() {
                             let _ = e.wake.send(());
                         }
-                        return;
+                    }
+                    let next = match heap.peek() {
+                        Some(e) => rx.recv_timeout(e.0.at.saturating_duration_since(now)),
+                        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                    };
+                    match next {
+                        Ok(e) => heap.push(Reverse(e)),
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => {
+                            if heap.is_empty() {
+                                return;
+                            }
+                            // Senders are gone but sleepers remain: serve them, then stop.
+                            while let Some(Reverse(e)) = heap.pop() {
+                                std::thread::sleep(e.at.saturating_duration_since(Instant::now()));
+                                let _ = e.wake.send(());
+                            }
+                            return;
+                        }
                     }
                 }
-            }
-        })?;
+            })?;
         Ok(PreciseTimer { tx })
     }
 

@@ -32,18 +32,27 @@ impl Reply {
 }
 
 async fn send(c: &HttpClient, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
-    let mut b = http::Request::builder().method(if body.is_empty() { "GET" } else { "POST" }).uri(url);
+    let mut b = http::Request::builder()
+        .method(if body.is_empty() { "GET" } else { "POST" })
+        .uri(url);
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    let resp = tokio::time::timeout(Duration::from_secs(10), c.request(b.body(Full::new(Bytes::from(body))).unwrap()))
-        .await
-        .expect("answer within 10 s")
-        .expect("request succeeds");
+    let resp = tokio::time::timeout(
+        Duration::from_secs(10),
+        c.request(b.body(Full::new(Bytes::from(body))).unwrap()),
+    )
+    .await
+    .expect("answer within 10 s")
+    .expect("request succeeds");
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
 }
 
 async fn get(c: &HttpClient, url: &str) -> Reply {
@@ -84,7 +93,9 @@ faults = { outages = [{ at = "0s", duration = "1h", retry_after = "2500ms" }] }
 
 async fn start(text: &str) -> MockLegacy {
     let s = model::scenario::parse("test.toml", text).expect("valid scenario");
-    mock_legacy::start(&s, "127.0.0.1:0".parse().unwrap(), false).await.expect("server starts")
+    mock_legacy::start(&s, "127.0.0.1:0".parse().unwrap(), false)
+        .await
+        .expect("server starts")
 }
 
 fn metric(text: &str, name: &str, service: &str) -> f64 {
@@ -102,7 +113,13 @@ async fn routes_and_answers_with_json() {
     let ml = start(BACKEND).await;
     let c = client();
     let url = ml.url();
-    let r = send(&c, &format!("{url}/orders/create"), &[("x-request-id", "abc-1")], Vec::new()).await;
+    let r = send(
+        &c,
+        &format!("{url}/orders/create"),
+        &[("x-request-id", "abc-1")],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("x-request-id"), Some("abc-1"));
     let j = r.json();
@@ -119,7 +136,11 @@ async fn routes_and_answers_with_json() {
     for path in ["/nope/create", "/orders/delete", "/orders", "/orders/create/extra", "/"] {
         let r = get(&c, &format!("{url}{path}")).await;
         assert_eq!(r.status, 404, "{path}");
-        assert!(r.json()["error"].as_str().unwrap().contains("no route"), "{path}: {}", r.body);
+        assert!(
+            r.json()["error"].as_str().unwrap().contains("no route"),
+            "{path}: {}",
+            r.body
+        );
     }
     let r = get(&c, &format!("{url}/healthz")).await;
     assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
@@ -153,9 +174,18 @@ async fn overload_rate_limit_and_outage_status_codes() {
     assert_eq!(r.header("x-spillway-retry-after-ms"), Some("2500"));
 
     let m = get(&c, &format!("{url}/metrics")).await.body;
-    assert!(m.contains("mock_legacy_requests_total{service=\"partner\",code=\"429\"} 1"), "{m}");
-    assert!(m.contains("mock_legacy_requests_total{service=\"orders\",code=\"503\"} 1"), "{m}");
-    assert!(m.contains("mock_legacy_requests_total{service=\"mainframe\",code=\"503\"} 1"), "{m}");
+    assert!(
+        m.contains("mock_legacy_requests_total{service=\"partner\",code=\"429\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("mock_legacy_requests_total{service=\"orders\",code=\"503\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("mock_legacy_requests_total{service=\"mainframe\",code=\"503\"} 1"),
+        "{m}"
+    );
     assert!(m.contains("# TYPE mock_legacy_busy_seconds_total counter"));
     ml.shutdown().await;
 }
@@ -166,11 +196,23 @@ async fn work_finished_after_the_budget_is_wasted() {
     let c = client();
     let url = ml.url();
     // 30 ms of work with a 5 ms budget: done, but nobody was waiting any more.
-    let r = send(&c, &format!("{url}/orders/create"), &[("x-spillway-timeout-ms", "5")], Vec::new()).await;
+    let r = send(
+        &c,
+        &format!("{url}/orders/create"),
+        &[("x-spillway-timeout-ms", "5")],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["late"], true);
     // A generous budget is not wasted.
-    let r = send(&c, &format!("{url}/orders/create"), &[("x-spillway-timeout-ms", "5000")], Vec::new()).await;
+    let r = send(
+        &c,
+        &format!("{url}/orders/create"),
+        &[("x-spillway-timeout-ms", "5000")],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(r.json()["late"], false);
     let m = get(&c, &format!("{url}/metrics")).await.body;
     assert_eq!(metric(&m, "mock_legacy_wasted_requests_total", "orders"), 1.0);
@@ -187,7 +229,10 @@ async fn a_client_that_leaves_still_costs_work() {
     let c = client();
     let url = format!("{}/orders/create", ml.url());
     // Abandon the request after 5 ms: the worker finishes its 30 ms anyway.
-    let req = http::Request::get(&url).header("x-spillway-timeout-ms", "5").body(Full::new(Bytes::new())).unwrap();
+    let req = http::Request::get(&url)
+        .header("x-spillway-timeout-ms", "5")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
     let abandoned = tokio::time::timeout(Duration::from_millis(5), c.request(req)).await;
     assert!(abandoned.is_err(), "the client gave up first");
     tokio::time::sleep(Duration::from_millis(80)).await;
@@ -211,7 +256,10 @@ async fn malformed_and_oversized_requests_get_4xx_and_the_server_keeps_serving()
     let garbage = raw(addr, b"THIS IS NOT HTTP\r\n\r\n").await;
     assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage:?}");
 
-    let big_header = format!("GET /orders/get HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "a".repeat(64 * 1024));
+    let big_header = format!(
+        "GET /orders/get HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
     let r = raw(addr, big_header.as_bytes()).await;
     assert!(r.starts_with("HTTP/1.1 431"), "{:?}", &r[..r.len().min(80)]);
 
@@ -226,7 +274,13 @@ async fn malformed_and_oversized_requests_get_4xx_and_the_server_keeps_serving()
     let c = client();
     let r = send(&c, &format!("{}/orders/create", ml.url()), &[], vec![b'x'; 2 << 20]).await;
     assert_eq!(r.status, 413, "{}", r.body);
-    let r = send(&c, &format!("{}/orders/create", ml.url()), &[("x-spillway-timeout-ms", "soon")], Vec::new()).await;
+    let r = send(
+        &c,
+        &format!("{}/orders/create", ml.url()),
+        &[("x-spillway-timeout-ms", "soon")],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(r.status, 400);
     assert!(r.body.contains("x-spillway-timeout-ms"), "{}", r.body);
 
@@ -267,6 +321,9 @@ async fn capacity_is_workers_over_service_time() {
     // Completions come in pairs every 20 ms: n - 2 completions after the first pair.
     let span = done[n - 1].duration_since(done[0]).as_secs_f64();
     let rate = (n - 2) as f64 / span;
-    assert!((rate - 100.0).abs() <= 3.0, "delivered {rate:.2} req/s, expected 100 within 3%");
+    assert!(
+        (rate - 100.0).abs() <= 3.0,
+        "delivered {rate:.2} req/s, expected 100 within 3%"
+    );
     ml.shutdown().await;
 }

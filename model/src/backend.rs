@@ -146,11 +146,19 @@ impl ServiceModel {
         if let Some(o) = self.spec.faults.outages.iter().find(|o| now >= o.start && now < o.end) {
             self.stats.outage += 1;
             let retry_after = o.retry_after;
-            return Admission::Rejected(Reply { status: 503, retry_after, reason: RejectReason::Outage });
+            return Admission::Rejected(Reply {
+                status: 503,
+                retry_after,
+                reason: RejectReason::Outage,
+            });
         }
         if let Some(wait) = self.take_token(now) {
             self.stats.rate_limited += 1;
-            return Admission::Rejected(Reply { status: 429, retry_after: Some(wait), reason: RejectReason::RateLimited });
+            return Admission::Rejected(Reply {
+                status: 429,
+                retry_after: Some(wait),
+                reason: RejectReason::RateLimited,
+            });
         }
         let free = match self.spec.overload {
             Overload::Thrash { max_in_flight, .. } => max_in_flight.is_none_or(|m| self.busy < m),
@@ -166,7 +174,11 @@ impl ServiceModel {
             }
         }
         self.stats.rejected += 1;
-        Admission::Rejected(Reply { status: 503, retry_after: None, reason: RejectReason::Overloaded })
+        Admission::Rejected(Reply {
+            status: 503,
+            retry_after: None,
+            reason: RejectReason::Overloaded,
+        })
     }
 
     /// A job finished (the caller calls this at `job.completes_at`). Returns the completion
@@ -215,7 +227,8 @@ impl ServiceModel {
             }
         }
         let work = Duration::from_secs_f64((base * factor).max(0.0));
-        let status = if self.spec.faults.error_ratio > 0.0 && self.faults.random::<f64>() < self.spec.faults.error_ratio {
+        let status = if self.spec.faults.error_ratio > 0.0 && self.faults.random::<f64>() < self.spec.faults.error_ratio
+        {
             500
         } else {
             200
@@ -224,7 +237,13 @@ impl ServiceModel {
             Some(st) => stalled_end(st, now, work),
             None => now + work,
         };
-        Job { request: req, started: now, work, completes_at, status }
+        Job {
+            request: req,
+            started: now,
+            work,
+            completes_at,
+            status,
+        }
     }
 
     /// Token bucket of the rate-limit fault: `Some(wait)` when no token is left.
@@ -237,7 +256,10 @@ impl ServiceModel {
             self.tokens -= 1.0;
             return None;
         }
-        Some(r.retry_after.unwrap_or_else(|| Duration::from_secs_f64((1.0 - self.tokens) / r.rate)))
+        Some(
+            r.retry_after
+                .unwrap_or_else(|| Duration::from_secs_f64((1.0 - self.tokens) / r.rate)),
+        )
     }
 
     fn observe_arrival(&mut self, now: Time) {
@@ -293,7 +315,12 @@ mod tests {
     }
 
     fn req(id: u64, at_ms: u64) -> BackendRequest {
-        BackendRequest { id, api: 0, arrived: Time(at_ms * 1_000_000), deadline: None }
+        BackendRequest {
+            id,
+            api: 0,
+            arrived: Time(at_ms * 1_000_000),
+            deadline: None,
+        }
     }
 
     fn ms(v: u64) -> Time {
@@ -314,7 +341,14 @@ mod tests {
         let _j2 = started(m.handle_request(ms(0), req(2, 0)));
         assert_eq!(m.handle_request(ms(1), req(3, 1)), Admission::Queued);
         let r = m.handle_request(ms(2), req(4, 2));
-        assert!(matches!(r, Admission::Rejected(Reply { status: 503, reason: RejectReason::Overloaded, .. })));
+        assert!(matches!(
+            r,
+            Admission::Rejected(Reply {
+                status: 503,
+                reason: RejectReason::Overloaded,
+                ..
+            })
+        ));
         assert_eq!(j1.completes_at, ms(10));
         let (c, next) = m.handle_complete(ms(10), j1);
         assert_eq!(c.status, 200);
@@ -332,7 +366,10 @@ mod tests {
         let mut m = model("overload = \"reject\"");
         started(m.handle_request(ms(0), req(1, 0)));
         started(m.handle_request(ms(0), req(2, 0)));
-        assert!(matches!(m.handle_request(ms(0), req(3, 0)), Admission::Rejected(Reply { status: 503, .. })));
+        assert!(matches!(
+            m.handle_request(ms(0), req(3, 0)),
+            Admission::Rejected(Reply { status: 503, .. })
+        ));
     }
 
     #[test]
@@ -370,11 +407,18 @@ mod tests {
         started(m.handle_request(ms(0), req(1, 0)));
         started(m.handle_request(ms(0), req(2, 0)));
         match m.handle_request(ms(0), req(3, 0)) {
-            Admission::Rejected(Reply { status: 429, retry_after: Some(w), .. }) => assert_eq!(w, Duration::from_millis(100)),
+            Admission::Rejected(Reply {
+                status: 429,
+                retry_after: Some(w),
+                ..
+            }) => assert_eq!(w, Duration::from_millis(100)),
             other => panic!("{other:?}"),
         }
         // 100 ms later one token is back.
-        assert!(matches!(m.handle_request(ms(100), req(4, 100)), Admission::Queued | Admission::Started(_)));
+        assert!(matches!(
+            m.handle_request(ms(100), req(4, 100)),
+            Admission::Queued | Admission::Started(_)
+        ));
     }
 
     #[test]
@@ -383,9 +427,16 @@ mod tests {
         assert!(matches!(m.handle_request(ms(999), req(1, 999)), Admission::Started(_)));
         assert_eq!(
             m.handle_request(ms(1000), req(2, 1000)),
-            Admission::Rejected(Reply { status: 503, retry_after: Some(Duration::from_secs(5)), reason: RejectReason::Outage })
+            Admission::Rejected(Reply {
+                status: 503,
+                retry_after: Some(Duration::from_secs(5)),
+                reason: RejectReason::Outage
+            })
         );
-        assert!(matches!(m.handle_request(ms(3000), req(3, 3000)), Admission::Started(_)));
+        assert!(matches!(
+            m.handle_request(ms(3000), req(3, 3000)),
+            Admission::Started(_)
+        ));
     }
 
     #[test]
@@ -400,16 +451,33 @@ mod tests {
     #[test]
     fn stalls_freeze_progress() {
         // Stall from 90 ms to 100 ms, every 100 ms.
-        let st = Stalls { every: Duration::from_millis(100), duration: Duration::from_millis(10), offset: Duration::from_millis(90) };
+        let st = Stalls {
+            every: Duration::from_millis(100),
+            duration: Duration::from_millis(10),
+            offset: Duration::from_millis(90),
+        };
         assert_eq!(stalled_end(&st, ms(0), Duration::from_millis(50)), ms(50));
-        assert_eq!(stalled_end(&st, ms(80), Duration::from_millis(20)), ms(110), "10 ms before, 10 ms after the stall");
-        assert_eq!(stalled_end(&st, ms(95), Duration::from_millis(5)), ms(105), "starting inside a stall waits for its end");
-        assert_eq!(stalled_end(&st, ms(0), Duration::from_millis(250)), ms(270), "two stalls crossed");
+        assert_eq!(
+            stalled_end(&st, ms(80), Duration::from_millis(20)),
+            ms(110),
+            "10 ms before, 10 ms after the stall"
+        );
+        assert_eq!(
+            stalled_end(&st, ms(95), Duration::from_millis(5)),
+            ms(105),
+            "starting inside a stall waits for its end"
+        );
+        assert_eq!(
+            stalled_end(&st, ms(0), Duration::from_millis(250)),
+            ms(270),
+            "two stalls crossed"
+        );
     }
 
     #[test]
     fn slowdown_applies_above_the_rate() {
-        let mut m = model("overload = \"reject\"\nfaults = { slowdown = { above_rate = 50, factor = 10, window = \"1s\" } }");
+        let mut m =
+            model("overload = \"reject\"\nfaults = { slowdown = { above_rate = 50, factor = 10, window = \"1s\" } }");
         let j = started(m.handle_request(ms(0), req(1, 0)));
         assert_eq!(j.work, Duration::from_millis(10), "one arrival: far below 50/s");
         m.handle_complete(ms(10), j);

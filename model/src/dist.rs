@@ -92,10 +92,22 @@ impl<'de> Deserialize<'de> for DistSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Distribution {
     Constant(f64),
-    Uniform { min: f64, max: f64 },
-    Exponential { mean: f64 },
-    LogNormal { mu: f64, sigma: f64 },
-    BoundedPareto { alpha: f64, min: f64, max: f64 },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Exponential {
+        mean: f64,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
+    BoundedPareto {
+        alpha: f64,
+        min: f64,
+        max: f64,
+    },
     /// (cumulative probability, value) points, probabilities from 0 to 1, values non-decreasing.
     Empirical(Vec<(f64, f64)>),
 }
@@ -153,8 +165,12 @@ impl DistSpec {
             if is && !allowed.contains(&name) {
                 return Err(err(
                     "dist",
-                    format!("`{name}` does not apply to a {:?} distribution (it takes {})", t.dist, allowed.join(", "))
-                        .to_lowercase(),
+                    format!(
+                        "`{name}` does not apply to a {:?} distribution (it takes {})",
+                        t.dist,
+                        allowed.join(", ")
+                    )
+                    .to_lowercase(),
                 ));
             }
         }
@@ -164,7 +180,10 @@ impl DistSpec {
                 let min = need(t.min, "min", "uniform")?;
                 let max = need(t.max, "max", "uniform")?;
                 if max < min {
-                    return Err(err("max", format!("expected max >= min ({}), got {}", fmt_s(min), fmt_s(max))));
+                    return Err(err(
+                        "max",
+                        format!("expected max >= min ({}), got {}", fmt_s(min), fmt_s(max)),
+                    ));
                 }
                 Ok(Distribution::Uniform { min, max })
             }
@@ -184,7 +203,10 @@ impl DistSpec {
                     if p <= m {
                         return Err(err("p99", format!("expected p99 > median ({median}), got {p99}")));
                     }
-                    Ok(Distribution::LogNormal { mu: m.ln(), sigma: (p / m).ln() / Z_P99 })
+                    Ok(Distribution::LogNormal {
+                        mu: m.ln(),
+                        sigma: (p / m).ln() / Z_P99,
+                    })
                 }
                 (None, None, Some(mu), Some(sigma)) => {
                     if !mu.is_finite() {
@@ -211,14 +233,23 @@ impl DistSpec {
                     return Err(err("min", "expected min > 0".into()));
                 }
                 if max <= min {
-                    return Err(err("max", format!("expected max > min ({}), got {}", fmt_s(min), fmt_s(max))));
+                    return Err(err(
+                        "max",
+                        format!("expected max > min ({}), got {}", fmt_s(min), fmt_s(max)),
+                    ));
                 }
                 Ok(Distribution::BoundedPareto { alpha, min, max })
             }
             DistKind::Empirical => {
-                let q = t.quantiles.as_ref().ok_or_else(|| err("quantiles", "empirical needs `quantiles`".into()))?;
+                let q = t
+                    .quantiles
+                    .as_ref()
+                    .ok_or_else(|| err("quantiles", "empirical needs `quantiles`".into()))?;
                 if q.len() < 2 {
-                    return Err(err("quantiles", "expected at least two [probability, duration] points".into()));
+                    return Err(err(
+                        "quantiles",
+                        "expected at least two [probability, duration] points".into(),
+                    ));
                 }
                 if q[0].0 != 0.0 || q[q.len() - 1].0 != 1.0 {
                     return Err(err(
@@ -227,14 +258,22 @@ impl DistSpec {
                     ));
                 }
                 for w in q.windows(2) {
-                    if !(w[1].0 > w[0].0) {
-                        return Err(err("quantiles", format!("probabilities must increase, got {} then {}", w[0].0, w[1].0)));
+                    if w[1].0 <= w[0].0 || w[1].0.is_nan() {
+                        return Err(err(
+                            "quantiles",
+                            format!("probabilities must increase, got {} then {}", w[0].0, w[1].0),
+                        ));
                     }
                     if w[1].1 < w[0].1 {
-                        return Err(err("quantiles", format!("durations must not decrease, got {} then {}", w[0].1, w[1].1)));
+                        return Err(err(
+                            "quantiles",
+                            format!("durations must not decrease, got {} then {}", w[0].1, w[1].1),
+                        ));
                     }
                 }
-                Ok(Distribution::Empirical(q.iter().map(|(p, d)| (*p, d.as_secs_f64())).collect()))
+                Ok(Distribution::Empirical(
+                    q.iter().map(|(p, d)| (*p, d.as_secs_f64())).collect(),
+                ))
             }
         }
     }
@@ -283,7 +322,10 @@ impl Distribution {
                     (l.powf(a) / norm) * (a / (a - 1.0)) * (l.powf(1.0 - a) - h.powf(1.0 - a))
                 }
             }
-            Distribution::Empirical(pts) => pts.windows(2).map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0).sum(),
+            Distribution::Empirical(pts) => pts
+                .windows(2)
+                .map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0)
+                .sum(),
         }
     }
 
@@ -365,18 +407,45 @@ pub fn normal_cdf(z: f64) -> f64 {
                     + t * (0.096_784_18
                         + t * (-0.186_288_06
                             + t * (0.278_868_07
-                                + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
             .exp();
     let erfc = if x >= 0.0 { y } else { 2.0 - y };
     0.5 * erfc
 }
 
 /// Inverse standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9).
+#[allow(clippy::excessive_precision)]
 pub fn inverse_normal_cdf(p: f64) -> f64 {
-    const A: [f64; 6] = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.383577518672690e2, -3.066479806614716e1, 2.506628277459239];
-    const B: [f64; 5] = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-    const C: [f64; 6] = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.38357751867269e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e1,
+        1.615858368580409e2,
+        -1.556989798598866e2,
+        6.680131188771972e1,
+        -1.328068155288572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-3,
+        3.224671290700398e-1,
+        2.445134137142996,
+        3.754408661907416,
+    ];
     if p <= 0.0 {
         return f64::NEG_INFINITY;
     }
@@ -386,7 +455,8 @@ pub fn inverse_normal_cdf(p: f64) -> f64 {
     let plow = 0.02425;
     if p < plow {
         let q = (-2.0 * p.ln()).sqrt();
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     } else if p <= 1.0 - plow {
         let q = p - 0.5;
         let r = q * q;
@@ -402,7 +472,19 @@ mod tests {
     use super::*;
 
     fn table(dist: DistKind) -> DistTable {
-        DistTable { dist, value: None, min: None, max: None, mean: None, median: None, p99: None, mu: None, sigma: None, alpha: None, quantiles: None }
+        DistTable {
+            dist,
+            value: None,
+            min: None,
+            max: None,
+            mean: None,
+            median: None,
+            p99: None,
+            mu: None,
+            sigma: None,
+            alpha: None,
+            quantiles: None,
+        }
     }
 
     #[test]
@@ -436,12 +518,24 @@ mod tests {
     #[test]
     fn quantile_and_cdf_are_inverse() {
         let mut emp = table(DistKind::Empirical);
-        emp.quantiles = Some(vec![(0.0, Dur::from_millis(5)), (0.5, Dur::from_millis(20)), (0.9, Dur::from_millis(50)), (1.0, Dur::from_millis(500))]);
+        emp.quantiles = Some(vec![
+            (0.0, Dur::from_millis(5)),
+            (0.5, Dur::from_millis(20)),
+            (0.9, Dur::from_millis(50)),
+            (1.0, Dur::from_millis(500)),
+        ]);
         let dists = [
             Distribution::Uniform { min: 0.01, max: 0.03 },
             Distribution::Exponential { mean: 0.02 },
-            Distribution::LogNormal { mu: (0.02f64).ln(), sigma: 0.8 },
-            Distribution::BoundedPareto { alpha: 1.5, min: 0.005, max: 2.0 },
+            Distribution::LogNormal {
+                mu: (0.02f64).ln(),
+                sigma: 0.8,
+            },
+            Distribution::BoundedPareto {
+                alpha: 1.5,
+                min: 0.005,
+                max: 2.0,
+            },
             DistSpec::Table(emp).resolve().unwrap(),
         ];
         for d in &dists {
@@ -455,15 +549,30 @@ mod tests {
     #[test]
     fn means_match_numeric_integration() {
         let dists = [
-            Distribution::BoundedPareto { alpha: 1.5, min: 0.005, max: 2.0 },
-            Distribution::BoundedPareto { alpha: 1.0, min: 0.005, max: 2.0 },
-            Distribution::LogNormal { mu: (0.02f64).ln(), sigma: 0.5 },
+            Distribution::BoundedPareto {
+                alpha: 1.5,
+                min: 0.005,
+                max: 2.0,
+            },
+            Distribution::BoundedPareto {
+                alpha: 1.0,
+                min: 0.005,
+                max: 2.0,
+            },
+            Distribution::LogNormal {
+                mu: (0.02f64).ln(),
+                sigma: 0.5,
+            },
         ];
         for d in &dists {
             // E[X] = integral of the quantile function over (0, 1).
             let n = 200_000;
             let m: f64 = (0..n).map(|i| d.quantile((i as f64 + 0.5) / n as f64)).sum::<f64>() / n as f64;
-            assert!((m - d.mean()).abs() / d.mean() < 1e-3, "{d:?}: numeric {m} vs {}", d.mean());
+            assert!(
+                (m - d.mean()).abs() / d.mean() < 1e-3,
+                "{d:?}: numeric {m} vs {}",
+                d.mean()
+            );
         }
     }
 

@@ -58,7 +58,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .find(|(u, _)| *u == unit.trim())
         .map(|(_, s)| *s)
         .ok_or_else(|| {
-            format!("unknown unit `{}` in duration `{text}`: use ns, us, ms, s, m or h", unit.trim())
+            format!(
+                "unknown unit `{}` in duration `{text}`: use ns, us, ms, s, m or h",
+                unit.trim()
+            )
         })?;
     let secs = value * scale;
     if !secs.is_finite() || secs > 1e9 {
@@ -73,8 +76,14 @@ pub fn format_duration(d: Duration) -> String {
     if ns == 0 {
         return "0s".to_string();
     }
-    for (unit, per) in [("h", 3_600_000_000_000u128), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] {
-        if ns >= per && (ns * 1000) % per == 0 {
+    for (unit, per) in [
+        ("h", 3_600_000_000_000u128),
+        ("m", 60_000_000_000),
+        ("s", 1_000_000_000),
+        ("ms", 1_000_000),
+        ("us", 1_000),
+    ] {
+        if ns >= per && (ns * 1000).is_multiple_of(per) {
             let v = ns as f64 / per as f64;
             return format!("{}{unit}", trim_float(v));
         }

@@ -50,7 +50,9 @@ impl Streams {
             return *self;
         }
         let mix = fnv1a(format!("shard:{index}/{n}").as_bytes());
-        Streams { seed: self.seed ^ mix.rotate_left(17) }
+        Streams {
+            seed: self.seed ^ mix.rotate_left(17),
+        }
     }
 }
 
@@ -62,14 +64,18 @@ mod tests {
     #[test]
     fn same_seed_and_name_same_numbers() {
         let s = Streams::new(42);
-        let a: Vec<u64> = (0..8).map({
-            let mut r = s.stream("arrivals");
-            move |_| r.random()
-        }).collect();
-        let b: Vec<u64> = (0..8).map({
-            let mut r = Streams::new(42).stream("arrivals");
-            move |_| r.random()
-        }).collect();
+        let a: Vec<u64> = (0..8)
+            .map({
+                let mut r = s.stream("arrivals");
+                move |_| r.random()
+            })
+            .collect();
+        let b: Vec<u64> = (0..8)
+            .map({
+                let mut r = Streams::new(42).stream("arrivals");
+                move |_| r.random()
+            })
+            .collect();
         assert_eq!(a, b);
     }
 
@@ -78,7 +84,10 @@ mod tests {
         let first = |seed: u64, name: &str| -> u64 { Streams::new(seed).stream(name).random() };
         assert_ne!(first(1, "arrivals"), first(1, "mix"));
         assert_ne!(first(1, "arrivals"), first(2, "arrivals"));
-        assert_ne!(Streams::new(1).for_shard(0, 2).seed(), Streams::new(1).for_shard(1, 2).seed());
+        assert_ne!(
+            Streams::new(1).for_shard(0, 2).seed(),
+            Streams::new(1).for_shard(1, 2).seed()
+        );
     }
 
     #[test]

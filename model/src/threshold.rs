@@ -80,7 +80,10 @@ impl Metric {
 
     /// Whether the metric is a time, in seconds (so `2s` is a fitting bound).
     pub fn is_time(self) -> bool {
-        matches!(self, Metric::P50 | Metric::P90 | Metric::P99 | Metric::P999 | Metric::Max | Metric::Recovery | Metric::Wasted)
+        matches!(
+            self,
+            Metric::P50 | Metric::P90 | Metric::P99 | Metric::P999 | Metric::Max | Metric::Recovery | Metric::Wasted
+        )
     }
 
     /// Whether a larger value is better (for regression checks).
@@ -177,7 +180,13 @@ pub struct Threshold {
 
 /// Splits `lhs op rhs` at the first comparison operator.
 pub fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
-    for (sym, cmp) in [("<=", Cmp::Le), (">=", Cmp::Ge), ("==", Cmp::Eq), ("<", Cmp::Lt), (">", Cmp::Gt)] {
+    for (sym, cmp) in [
+        ("<=", Cmp::Le),
+        (">=", Cmp::Ge),
+        ("==", Cmp::Eq),
+        ("<", Cmp::Lt),
+        (">", Cmp::Gt),
+    ] {
         if let Some(i) = text.find(sym) {
             let (l, r) = (text[..i].trim(), text[i + sym.len()..].trim());
             if l.is_empty() || r.is_empty() {
@@ -186,18 +195,27 @@ pub fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
             return Ok((l, cmp, r));
         }
     }
-    Err(format!("expected `metric op value` (op one of <, <=, >, >=, ==), got `{text}`"))
+    Err(format!(
+        "expected `metric op value` (op one of <, <=, >, >=, ==), got `{text}`"
+    ))
 }
 
 /// Parses a bound: a number, a percentage (`90%`) or, for time metrics, a duration (`2s`).
 pub fn parse_bound(metric: Metric, text: &str) -> Result<f64, String> {
     let t = text.trim();
     if let Some(p) = t.strip_suffix('%') {
-        return p.trim().parse::<f64>().map(|v| v / 100.0).map_err(|_| format!("expected a percentage like 90%, got `{t}`"));
+        return p
+            .trim()
+            .parse::<f64>()
+            .map(|v| v / 100.0)
+            .map_err(|_| format!("expected a percentage like 90%, got `{t}`"));
     }
     if let Ok(v) = t.parse::<f64>() {
         if metric.is_time() && v != 0.0 {
-            return Err(format!("{} is a time: write the bound with a unit, like {v}s or {v}ms", metric.name()));
+            return Err(format!(
+                "{} is a time: write the bound with a unit, like {v}s or {v}ms",
+                metric.name()
+            ));
         }
         return Ok(v);
     }
@@ -213,7 +231,12 @@ impl std::str::FromStr for Threshold {
         let (l, cmp, r) = split_comparison(text)?;
         let metric: Metric = l.parse()?;
         let value = parse_bound(metric, r)?;
-        Ok(Threshold { text: text.trim().to_string(), metric, cmp, value })
+        Ok(Threshold {
+            text: text.trim().to_string(),
+            metric,
+            cmp,
+            value,
+        })
     }
 }
 
@@ -230,7 +253,11 @@ impl Threshold {
     pub fn evaluate(&self, s: &Summary) -> ThresholdResult {
         let value = self.metric.value(s);
         let passed = value.is_some_and(|v| self.cmp.holds(v, self.value));
-        ThresholdResult { check: self.text.clone(), value, passed }
+        ThresholdResult {
+            check: self.text.clone(),
+            value,
+            passed,
+        }
     }
 }
 
@@ -259,15 +286,20 @@ mod tests {
     #[test]
     fn rejects_nonsense() {
         assert!("p99 2s".parse::<Threshold>().unwrap_err().contains("op"));
-        assert!("latency < 2s".parse::<Threshold>().unwrap_err().contains("unknown metric"));
+        assert!("latency < 2s"
+            .parse::<Threshold>()
+            .unwrap_err()
+            .contains("unknown metric"));
         assert!("p99 < 2".parse::<Threshold>().unwrap_err().contains("unit"));
         assert!("amplification <= lots".parse::<Threshold>().is_err());
     }
 
     #[test]
     fn evaluates_against_a_summary() {
-        let mut s = Summary::default();
-        s.goodput_ratio = 0.95;
+        let mut s = Summary {
+            goodput_ratio: 0.95,
+            ..Default::default()
+        };
         s.latency.p99 = 2.5;
         let ok: Threshold = "goodput_ratio >= 0.9".parse().unwrap();
         let bad: Threshold = "p99 < 2s".parse().unwrap();

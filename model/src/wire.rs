@@ -24,7 +24,9 @@ pub fn parse_timeout_ms(v: &str) -> Result<Duration, String> {
     match t.parse::<u64>() {
         Ok(ms) if ms <= 86_400_000 => Ok(Duration::from_millis(ms)),
         Ok(_) => Err(format!("{TIMEOUT_MS}: expected at most 86400000 ms (a day), got {t}")),
-        Err(_) => Err(format!("{TIMEOUT_MS}: expected a whole number of milliseconds, got `{t}`")),
+        Err(_) => Err(format!(
+            "{TIMEOUT_MS}: expected a whole number of milliseconds, got `{t}`"
+        )),
     }
 }
 
@@ -36,7 +38,7 @@ pub fn format_timeout_ms(d: Duration) -> String {
 /// `Retry-After` (whole seconds, rounded up, at least 1) and `x-spillway-retry-after-ms` values.
 pub fn retry_after_values(d: Duration) -> (String, String) {
     let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-    let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 > 0);
+    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
     (secs.max(1).to_string(), ms.to_string())
 }
 
@@ -46,7 +48,9 @@ pub fn parse_retry_after(seconds: Option<&str>, millis: Option<&str>) -> Option<
     if let Some(ms) = millis.and_then(|m| m.trim().parse::<u64>().ok()) {
         return Some(Duration::from_millis(ms));
     }
-    seconds.and_then(|s| s.trim().parse::<u64>().ok()).map(Duration::from_secs)
+    seconds
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
 }
 
 #[cfg(test)]
@@ -64,10 +68,22 @@ mod tests {
 
     #[test]
     fn retry_after() {
-        assert_eq!(retry_after_values(Duration::from_millis(100)), ("1".into(), "100".into()));
-        assert_eq!(retry_after_values(Duration::from_millis(2500)), ("3".into(), "2500".into()));
-        assert_eq!(retry_after_values(Duration::from_micros(100_500)), ("1".into(), "101".into()));
-        assert_eq!(parse_retry_after(Some("3"), Some("2500")), Some(Duration::from_millis(2500)));
+        assert_eq!(
+            retry_after_values(Duration::from_millis(100)),
+            ("1".into(), "100".into())
+        );
+        assert_eq!(
+            retry_after_values(Duration::from_millis(2500)),
+            ("3".into(), "2500".into())
+        );
+        assert_eq!(
+            retry_after_values(Duration::from_micros(100_500)),
+            ("1".into(), "101".into())
+        );
+        assert_eq!(
+            parse_retry_after(Some("3"), Some("2500")),
+            Some(Duration::from_millis(2500))
+        );
         assert_eq!(parse_retry_after(Some("3"), None), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT"), None), None);
     }

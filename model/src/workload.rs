@@ -41,13 +41,20 @@ impl MixSampler {
                 acc
             })
             .collect();
-        MixSampler { cumulative, targets: s.mix.clone(), api_counts: s.services.iter().map(|x| x.apis.len()).collect() }
+        MixSampler {
+            cumulative,
+            targets: s.mix.clone(),
+            api_counts: s.services.iter().map(|x| x.apis.len()).collect(),
+        }
     }
 
     pub fn sample(&self, rng: &mut Rng) -> (usize, usize, Priority) {
         let total = self.cumulative.last().copied().unwrap_or(0.0);
         let u = rng.random::<f64>() * total;
-        let k = self.cumulative.partition_point(|c| *c <= u).min(self.targets.len().saturating_sub(1));
+        let k = self
+            .cumulative
+            .partition_point(|c| *c <= u)
+            .min(self.targets.len().saturating_sub(1));
         let t = &self.targets[k];
         let api = match t.api {
             Some(a) => a,
@@ -149,7 +156,13 @@ impl Iterator for Schedule {
                 let (service, api, priority) = self.mix.sample(&mut self.mix_rng);
                 let intent = self.next_id;
                 self.next_id += 1;
-                return Some(Arrival { intent, at, service, api, priority });
+                return Some(Arrival {
+                    intent,
+                    at,
+                    service,
+                    api,
+                    priority,
+                });
             }
             // Carry what is left of the step into the next phase.
             self.pending = target - total.max(self.used);
@@ -167,12 +180,17 @@ pub struct ClosedLoop {
 
 impl ClosedLoop {
     pub fn new(think: Distribution, streams: &Streams) -> ClosedLoop {
-        ClosedLoop { think, rng: streams.stream("think") }
+        ClosedLoop {
+            think,
+            rng: streams.stream("think"),
+        }
     }
 
     /// Start times of `users` users, staggered by one think time each.
     pub fn initial(&mut self, users: u32) -> Vec<Time> {
-        (0..users).map(|_| Time::ZERO + self.think.sample(&mut self.rng)).collect()
+        (0..users)
+            .map(|_| Time::ZERO + self.think.sample(&mut self.rng))
+            .collect()
     }
 
     /// When a user whose intent finished at `now` sends its next one.
@@ -206,7 +224,10 @@ mod tests {
     #[test]
     fn uniform_ramp_has_exact_count() {
         // 0 -> 100/s over 10 s: 500 intents, denser at the end.
-        let s = scenario("[[workload.phases]]\nduration = \"10s\"\nrate = 0\nramp_to = 100\n", "uniform");
+        let s = scenario(
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 0\nramp_to = 100\n",
+            "uniform",
+        );
         let a: Vec<Arrival> = Schedule::new(&s, &Streams::new(1)).collect();
         assert!((499..=501).contains(&a.len()), "{}", a.len());
         let first_half = a.iter().filter(|x| x.at < Time::from_secs_f64(5.0)).count();
@@ -223,7 +244,10 @@ mod tests {
         assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
         assert!(a.iter().enumerate().all(|(i, x)| x.intent == i as u64));
         assert!(a.iter().all(|x| x.api < 3 && x.service == 0));
-        let silent = a.iter().filter(|x| x.at >= Time::from_secs_f64(3.0) && x.at < Time::from_secs_f64(5.0)).count();
+        let silent = a
+            .iter()
+            .filter(|x| x.at >= Time::from_secs_f64(3.0) && x.at < Time::from_secs_f64(5.0))
+            .count();
         assert_eq!(silent, 0, "a zero-rate phase has no arrivals");
     }
 }

@@ -20,7 +20,8 @@ pub struct Hist(pub Histogram<u64>);
 impl Hist {
     pub fn new(sigfig: u8) -> Hist {
         // Auto-resizing from 1 us: memory grows only with the largest value recorded.
-        let mut h = Histogram::new(sigfig).unwrap_or_else(|_| Histogram::new(3).expect("3 significant digits is valid"));
+        let mut h =
+            Histogram::new(sigfig).unwrap_or_else(|_| Histogram::new(3).expect("3 significant digits is valid"));
         h.auto(true);
         Hist(h)
     }
@@ -76,7 +77,9 @@ impl Hist {
     }
 
     pub fn decode(text: &str) -> Result<Hist, String> {
-        let bytes = STANDARD.decode(text.trim()).map_err(|e| format!("histogram is not base64: {e}"))?;
+        let bytes = STANDARD
+            .decode(text.trim())
+            .map_err(|e| format!("histogram is not base64: {e}"))?;
         let mut h: Histogram<u64> = HdrDeserializer::new()
             .deserialize(&mut bytes.as_slice())
             .map_err(|e| format!("histogram does not decode: {e:?}"))?;

@@ -227,7 +227,12 @@ pub enum ResultsError {
         source: std::io::Error,
     },
     #[error("{path}:{line}:{column}: not a spillway results file: {message}")]
-    Parse { path: String, line: usize, column: usize, message: String },
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{path}: results schema {found} is not supported (this build reads schema {SCHEMA_VERSION})")]
     Schema { path: String, found: u32 },
 }
@@ -242,17 +247,28 @@ impl Results {
         struct Version {
             schema: u32,
         }
-        let perr = |e: serde_json::Error| ResultsError::Parse { path: path.to_string(), line: e.line(), column: e.column(), message: e.to_string() };
+        let perr = |e: serde_json::Error| ResultsError::Parse {
+            path: path.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        };
         let v: Version = serde_json::from_str(text).map_err(perr)?;
         if v.schema != SCHEMA_VERSION {
-            return Err(ResultsError::Schema { path: path.to_string(), found: v.schema });
+            return Err(ResultsError::Schema {
+                path: path.to_string(),
+                found: v.schema,
+            });
         }
         serde_json::from_str(text).map_err(perr)
     }
 
     pub fn load(path: &std::path::Path) -> Result<Results, ResultsError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io { path: p.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io {
+            path: p.clone(),
+            source,
+        })?;
         Results::from_json(&p, &text)
     }
 }

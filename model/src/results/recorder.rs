@@ -7,7 +7,10 @@
 
 use super::histogram::{Hist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 use super::verdict::{decide, VerdictParams, WindowGoodput};
-use super::{metric, Counters, Gauges, GeneratorHealth, Outcome, Percentiles, PhaseMark, Results, RunSource, Summary, Window, SCHEMA_VERSION};
+use super::{
+    metric, Counters, Gauges, GeneratorHealth, Outcome, Percentiles, PhaseMark, Results, RunSource, Summary, Window,
+    SCHEMA_VERSION,
+};
 use crate::scenario::Scenario;
 use crate::time::Time;
 use std::collections::BTreeMap;
@@ -191,7 +194,11 @@ impl Recorder {
 
     /// Percentile of a whole-run metric so far (e.g. send lateness), seconds.
     pub fn total_quantile(&self, name: &str, q: f64) -> Option<f64> {
-        self.totals.extra.iter().find(|(n, _)| n == name).map(|(_, h)| h.quantile_s(q))
+        self.totals
+            .extra
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, h)| h.quantile_s(q))
     }
 
     /// Counters and p99 intent latency of the window containing `at` (progress displays).
@@ -224,7 +231,12 @@ impl Recorder {
             .map(|(i, a)| {
                 let n = a.samples.max(1) as f64;
                 let mut histograms = BTreeMap::new();
-                for (name, h) in [(metric::INTENT_LATENCY, a.intent), (metric::ATTEMPT_LATENCY, a.attempt), (metric::QUEUE_WAIT, a.queue), (metric::SERVICE_TIME, a.service)] {
+                for (name, h) in [
+                    (metric::INTENT_LATENCY, a.intent),
+                    (metric::ATTEMPT_LATENCY, a.attempt),
+                    (metric::QUEUE_WAIT, a.queue),
+                    (metric::SERVICE_TIME, a.service),
+                ] {
                     if !h.is_empty() {
                         histograms.insert(name.to_string(), h);
                     }
@@ -237,7 +249,13 @@ impl Recorder {
                 Window {
                     start_s: i as f64 * window_s,
                     counters: a.counters,
-                    gauges: Gauges { queue_depth_max: a.q_max, queue_depth_mean: a.q_sum / n, in_flight_max: a.f_max, in_flight_mean: a.f_sum / n, limit: a.limit },
+                    gauges: Gauges {
+                        queue_depth_max: a.q_max,
+                        queue_depth_mean: a.q_sum / n,
+                        in_flight_max: a.f_max,
+                        in_flight_mean: a.f_sum / n,
+                        limit: a.limit,
+                    },
                     histograms,
                 }
             })
@@ -246,14 +264,22 @@ impl Recorder {
         for w in &windows {
             c.add(&w.counters);
         }
-        let trigger = scenario.phases.iter().filter(|p| p.trigger).fold(None, |acc: Option<(f64, f64)>, p| {
-            let (s, e) = (p.start.as_secs_f64(), p.end.as_secs_f64());
-            Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
-        });
+        let trigger = scenario
+            .phases
+            .iter()
+            .filter(|p| p.trigger)
+            .fold(None, |acc: Option<(f64, f64)>, p| {
+                let (s, e) = (p.start.as_secs_f64(), p.end.as_secs_f64());
+                Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
+            });
         let goodput: Vec<WindowGoodput> = windows
             .iter()
             .filter(|w| w.start_s < run_s)
-            .map(|w| WindowGoodput { start_s: w.start_s, offered: w.counters.intents, successes: w.counters.successes })
+            .map(|w| WindowGoodput {
+                start_s: w.start_s,
+                offered: w.counters.intents,
+                successes: w.counters.successes,
+            })
             .collect();
         let params = VerdictParams {
             window_s,
@@ -272,7 +298,11 @@ impl Recorder {
             successes: c.successes,
             failures: c.failures,
             goodput: ratio(c.successes as f64, run_s),
-            goodput_ratio: if c.intents == 0 { 1.0 } else { c.successes as f64 / c.intents as f64 },
+            goodput_ratio: if c.intents == 0 {
+                1.0
+            } else {
+                c.successes as f64 / c.intents as f64
+            },
             amplification: ratio(c.attempts as f64, c.intents as f64),
             timeouts: c.timeouts,
             shed: c.shed,
@@ -293,7 +323,12 @@ impl Recorder {
         let thresholds = scenario.thresholds.iter().map(|t| t.evaluate(&summary)).collect();
         let mut totals = BTreeMap::new();
         let t = self.totals;
-        for (name, h) in [(metric::INTENT_LATENCY, t.intent), (metric::ATTEMPT_LATENCY, t.attempt), (metric::QUEUE_WAIT, t.queue), (metric::SERVICE_TIME, t.service)] {
+        for (name, h) in [
+            (metric::INTENT_LATENCY, t.intent),
+            (metric::ATTEMPT_LATENCY, t.attempt),
+            (metric::QUEUE_WAIT, t.queue),
+            (metric::SERVICE_TIME, t.service),
+        ] {
             totals.insert(name.to_string(), h);
         }
         for (name, h) in t.extra {
@@ -314,7 +349,14 @@ impl Recorder {
             phases: scenario
                 .phases
                 .iter()
-                .map(|p| PhaseMark { name: p.name.clone(), start_s: p.start.as_secs_f64(), end_s: p.end.as_secs_f64(), rate_start: p.rate_start, rate_end: p.rate_end, trigger: p.trigger })
+                .map(|p| PhaseMark {
+                    name: p.name.clone(),
+                    start_s: p.start.as_secs_f64(),
+                    end_s: p.end.as_secs_f64(),
+                    rate_start: p.rate_start,
+                    rate_end: p.rate_end,
+                    trigger: p.trigger,
+                })
                 .collect(),
             summary,
             thresholds,
@@ -340,7 +382,12 @@ mod tests {
     }
 
     fn meta() -> RunMeta {
-        RunMeta { source: RunSource::Sim, strategy: "fifo".into(), incomplete: false, generator: None }
+        RunMeta {
+            source: RunSource::Sim,
+            strategy: "fifo".into(),
+            incomplete: false,
+            generator: None,
+        }
     }
 
     #[test]

@@ -76,18 +76,30 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let Some((t_start, t_end)) = p.trigger else {
         let r = ratio(total_s, total_o);
         return if r >= p.healthy_ratio {
-            VerdictResult { verdict: Verdict::Stable, baseline: Some(r), recovery_s: None, reason: format!("no trigger; goodput ratio {:.1}% throughout", r * 100.0) }
+            VerdictResult {
+                verdict: Verdict::Stable,
+                baseline: Some(r),
+                recovery_s: None,
+                reason: format!("no trigger; goodput ratio {:.1}% throughout", r * 100.0),
+            }
         } else {
             VerdictResult {
                 verdict: Verdict::Overloaded,
                 baseline: Some(r),
                 recovery_s: None,
-                reason: format!("no trigger, yet goodput ratio is {:.1}% (< {:.0}% healthy): plain overload", r * 100.0, p.healthy_ratio * 100.0),
+                reason: format!(
+                    "no trigger, yet goodput ratio is {:.1}% (< {:.0}% healthy): plain overload",
+                    r * 100.0,
+                    p.healthy_ratio * 100.0
+                ),
             }
         };
     };
     let eps = 1e-9;
-    let pre: Vec<&WindowGoodput> = windows.iter().filter(|w| w.start_s + p.window_s <= t_start + eps).collect();
+    let pre: Vec<&WindowGoodput> = windows
+        .iter()
+        .filter(|w| w.start_s + p.window_s <= t_start + eps)
+        .collect();
     let (pre_o, pre_s) = pre.iter().fold((0, 0), |(o, s), w| (o + w.offered, s + w.successes));
     if pre_o == 0 {
         return VerdictResult {
@@ -103,7 +115,11 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             verdict: Verdict::Overloaded,
             baseline: Some(baseline),
             recovery_s: None,
-            reason: format!("goodput ratio {:.1}% before the trigger (< {:.0}% healthy): plain overload, not metastability", baseline * 100.0, p.healthy_ratio * 100.0),
+            reason: format!(
+                "goodput ratio {:.1}% before the trigger (< {:.0}% healthy): plain overload, not metastability",
+                baseline * 100.0,
+                p.healthy_ratio * 100.0
+            ),
         };
     }
     let pre_rate = pre_o as f64 / (pre.len() as f64 * p.window_s);
@@ -113,7 +129,9 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     // The first rolling span after the trigger from which every later span stays healthy.
     let rolling: Vec<f64> = (0..post.len().saturating_sub(span - 1))
         .map(|i| {
-            let (o, s) = post[i..i + span].iter().fold((0, 0), |(o, s), w| (o + w.offered, s + w.successes));
+            let (o, s) = post[i..i + span]
+                .iter()
+                .fold((0, 0), |(o, s), w| (o + w.offered, s + w.successes));
             ratio(s, o)
         })
         .collect();
@@ -131,11 +149,19 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             verdict: Verdict::Recovered,
             baseline: Some(baseline),
             recovery_s: Some(rec),
-            reason: format!("recovered {rec:.1}s after the trigger ended (goodput back to >= {:.0}% of the {:.1}% baseline)", p.recovery_fraction * 100.0, baseline * 100.0),
+            reason: format!(
+                "recovered {rec:.1}s after the trigger ended (goodput back to >= {:.0}% of the {:.1}% baseline)",
+                p.recovery_fraction * 100.0,
+                baseline * 100.0
+            ),
         };
     }
     let post_o: u64 = post.iter().map(|w| w.offered).sum();
-    let post_rate = if post.is_empty() { f64::INFINITY } else { post_o as f64 / (post.len() as f64 * p.window_s) };
+    let post_rate = if post.is_empty() {
+        f64::INFINITY
+    } else {
+        post_o as f64 / (post.len() as f64 * p.window_s)
+    };
     // Offered load "back at baseline": within 10% plus Poisson noise of the pre-trigger rate.
     let noise = 3.0 * (pre_rate / (post.len().max(1) as f64 * p.window_s)).sqrt();
     if post_rate <= pre_rate * 1.1 + noise {
@@ -165,23 +191,50 @@ mod tests {
     use super::*;
 
     fn windows(spec: &[(u64, u64)]) -> Vec<WindowGoodput> {
-        spec.iter().enumerate().map(|(i, (o, s))| WindowGoodput { start_s: i as f64, offered: *o, successes: *s }).collect()
+        spec.iter()
+            .enumerate()
+            .map(|(i, (o, s))| WindowGoodput {
+                start_s: i as f64,
+                offered: *o,
+                successes: *s,
+            })
+            .collect()
     }
 
     fn params(trigger: Option<(f64, f64)>) -> VerdictParams {
-        VerdictParams { window_s: 1.0, healthy_ratio: 0.9, recovery_fraction: 0.9, rolling_s: 2.0, trigger }
+        VerdictParams {
+            window_s: 1.0,
+            healthy_ratio: 0.9,
+            recovery_fraction: 0.9,
+            rolling_s: 2.0,
+            trigger,
+        }
     }
 
     #[test]
     fn no_trigger_is_stable_or_overloaded() {
         assert_eq!(decide(&windows(&[(10, 10); 5]), &params(None)).verdict, Verdict::Stable);
-        assert_eq!(decide(&windows(&[(10, 5); 5]), &params(None)).verdict, Verdict::Overloaded);
+        assert_eq!(
+            decide(&windows(&[(10, 5); 5]), &params(None)).verdict,
+            Verdict::Overloaded
+        );
     }
 
     #[test]
     fn recovery_is_measured_from_the_trigger_end() {
         // Trigger in [3, 5); goodput back from window 7 on.
-        let w = windows(&[(10, 10), (10, 10), (10, 10), (50, 5), (50, 5), (10, 0), (10, 2), (10, 10), (10, 10), (10, 10)]);
+        let w = windows(&[
+            (10, 10),
+            (10, 10),
+            (10, 10),
+            (50, 5),
+            (50, 5),
+            (10, 0),
+            (10, 2),
+            (10, 10),
+            (10, 10),
+            (10, 10),
+        ]);
         let r = decide(&w, &params(Some((3.0, 5.0))));
         assert_eq!(r.verdict, Verdict::Recovered);
         assert_eq!(r.recovery_s, Some(2.0));
@@ -189,7 +242,18 @@ mod tests {
 
     #[test]
     fn collapse_at_baseline_load_is_metastable() {
-        let w = windows(&[(10, 10), (10, 10), (10, 10), (50, 5), (50, 5), (10, 0), (10, 1), (10, 0), (10, 1), (10, 0)]);
+        let w = windows(&[
+            (10, 10),
+            (10, 10),
+            (10, 10),
+            (50, 5),
+            (50, 5),
+            (10, 0),
+            (10, 1),
+            (10, 0),
+            (10, 1),
+            (10, 0),
+        ]);
         let r = decide(&w, &params(Some((3.0, 5.0))));
         assert_eq!(r.verdict, Verdict::Metastable, "{}", r.reason);
         assert!(r.reason.contains("metastable"));
@@ -203,13 +267,33 @@ mod tests {
 
     #[test]
     fn load_that_stays_high_is_overloaded() {
-        let w = windows(&[(10, 10), (10, 10), (10, 10), (50, 5), (50, 5), (50, 0), (50, 0), (50, 0), (50, 0)]);
+        let w = windows(&[
+            (10, 10),
+            (10, 10),
+            (10, 10),
+            (50, 5),
+            (50, 5),
+            (50, 0),
+            (50, 0),
+            (50, 0),
+            (50, 0),
+        ]);
         assert_eq!(decide(&w, &params(Some((3.0, 5.0)))).verdict, Verdict::Overloaded);
     }
 
     #[test]
     fn a_blip_of_recovery_does_not_count() {
-        let w = windows(&[(10, 10), (10, 10), (10, 10), (50, 5), (10, 10), (10, 10), (10, 0), (10, 0), (10, 0)]);
+        let w = windows(&[
+            (10, 10),
+            (10, 10),
+            (10, 10),
+            (50, 5),
+            (10, 10),
+            (10, 10),
+            (10, 0),
+            (10, 0),
+            (10, 0),
+        ]);
         assert_eq!(decide(&w, &params(Some((3.0, 4.0)))).verdict, Verdict::Metastable);
     }
 }

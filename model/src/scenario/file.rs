@@ -173,7 +173,11 @@ pub struct ClientsConfig {
 
 impl Default for ClientsConfig {
     fn default() -> Self {
-        ClientsConfig { timeout: default_timeout(), retry: RetryConfig::default(), credentials: None }
+        ClientsConfig {
+            timeout: default_timeout(),
+            retry: RetryConfig::default(),
+            credentials: None,
+        }
     }
 }
 
@@ -351,7 +355,7 @@ pub enum Abandon {
     Cancel,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {
     #[serde(default)]
@@ -386,26 +390,6 @@ pub struct GatewayConfig {
     pub retries: GatewayRetriesConfig,
 }
 
-impl Default for GatewayConfig {
-    fn default() -> Self {
-        GatewayConfig {
-            strategy: Strategy::default(),
-            concurrency: None,
-            queue_capacity: None,
-            queue_timeout: None,
-            abandon: Abandon::default(),
-            default_timeout: None,
-            codel: CodelConfig::default(),
-            adaptive: AdaptiveConfig::default(),
-            priorities: None,
-            rate_limit: None,
-            auth: None,
-            pushback: PushbackConfig::default(),
-            retries: GatewayRetriesConfig::default(),
-        }
-    }
-}
-
 /// CoDel defaults are the paper's (5 ms, 100 ms); legacy services usually need larger values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -418,7 +402,10 @@ pub struct CodelConfig {
 
 impl Default for CodelConfig {
     fn default() -> Self {
-        CodelConfig { target: codel_target(), interval: codel_interval() }
+        CodelConfig {
+            target: codel_target(),
+            interval: codel_interval(),
+        }
     }
 }
 
@@ -557,7 +544,11 @@ pub struct PushbackConfig {
 
 impl Default for PushbackConfig {
     fn default() -> Self {
-        PushbackConfig { enabled: true, default_pause: pushback_default(), max_pause: pushback_max() }
+        PushbackConfig {
+            enabled: true,
+            default_pause: pushback_default(),
+            max_pause: pushback_max(),
+        }
     }
 }
 
@@ -583,7 +574,12 @@ pub struct GatewayRetriesConfig {
 
 impl Default for GatewayRetriesConfig {
     fn default() -> Self {
-        GatewayRetriesConfig { enabled: false, max_attempts: gw_retry_max(), budget_ratio: gw_budget_ratio(), min_per_sec: gw_budget_min() }
+        GatewayRetriesConfig {
+            enabled: false,
+            max_attempts: gw_retry_max(),
+            budget_ratio: gw_budget_ratio(),
+            min_per_sec: gw_budget_min(),
+        }
     }
 }
 
@@ -698,7 +694,12 @@ pub struct OverloadConfig {
 
 impl Default for OverloadConfig {
     fn default() -> Self {
-        OverloadConfig { mode: OverloadMode::Queue, backlog: None, k: None, max_in_flight: None }
+        OverloadConfig {
+            mode: OverloadMode::Queue,
+            backlog: None,
+            k: None,
+            max_in_flight: None,
+        }
     }
 }
 
@@ -727,11 +728,19 @@ impl<'de> Deserialize<'de> for OverloadConfig {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<OverloadConfig, E> {
                 let mode = OverloadMode::deserialize(de::value::StrDeserializer::<E>::new(v))?;
-                Ok(OverloadConfig { mode, ..OverloadConfig::default() })
+                Ok(OverloadConfig {
+                    mode,
+                    ..OverloadConfig::default()
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<OverloadConfig, A::Error> {
                 let t = OverloadTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(OverloadConfig { mode: t.mode, backlog: t.backlog, k: t.k, max_in_flight: t.max_in_flight })
+                Ok(OverloadConfig {
+                    mode: t.mode,
+                    backlog: t.backlog,
+                    k: t.k,
+                    max_in_flight: t.max_in_flight,
+                })
             }
         }
         d.deserialize_any(V)

@@ -60,9 +60,8 @@ impl<'a> Node<'a> {
             },
             (Node::Value(Value::InlineTable(t)), Seg::Key(k)) => t.get(k).map(Node::Value),
             (Node::Item(Item::ArrayOfTables(a)), Seg::Index(n)) => a.get(*n).map(Node::Table),
-            (Node::Item(Item::Value(Value::Array(a))), Seg::Index(n)) | (Node::Value(Value::Array(a)), Seg::Index(n)) => {
-                a.get(*n).map(Node::Value)
-            }
+            (Node::Item(Item::Value(Value::Array(a))), Seg::Index(n))
+            | (Node::Value(Value::Array(a)), Seg::Index(n)) => a.get(*n).map(Node::Value),
             _ => None,
         }
     }
@@ -110,9 +109,17 @@ mod tests {
     fn paths_split() {
         assert_eq!(
             parse_path("backend.services[0].workers"),
-            vec![Seg::Key("backend".into()), Seg::Key("services".into()), Seg::Index(0), Seg::Key("workers".into())]
+            vec![
+                Seg::Key("backend".into()),
+                Seg::Key("services".into()),
+                Seg::Index(0),
+                Seg::Key("workers".into())
+            ]
         );
-        assert_eq!(parse_path("a.q[1][0]"), vec![Seg::Key("a".into()), Seg::Key("q".into()), Seg::Index(1), Seg::Index(0)]);
+        assert_eq!(
+            parse_path("a.q[1][0]"),
+            vec![Seg::Key("a".into()), Seg::Key("q".into()), Seg::Index(1), Seg::Index(0)]
+        );
     }
 
     #[test]

@@ -26,7 +26,10 @@ use toml_edit::ImDocument;
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { file: name.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        file: name.clone(),
+        source,
+    })?;
     parse(&name, &text)
 }
 
@@ -45,7 +48,13 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, ScenarioErr
         None => ScenarioError::Invalid(
             problems
                 .into_iter()
-                .map(|p| Diagnostic { file: source.to_string(), line: 0, column: 0, path: p.path, message: p.message })
+                .map(|p| Diagnostic {
+                    file: source.to_string(),
+                    line: 0,
+                    column: 0,
+                    path: p.path,
+                    message: p.message,
+                })
                 .collect(),
         ),
     })
@@ -56,7 +65,13 @@ fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Problem>) -> V
         .into_iter()
         .map(|p| {
             let (line, column) = locate::span_of(doc, &p.path).map_or((1, 1), |s| locate::line_col(doc.raw(), s.start));
-            Diagnostic { file: source.to_string(), line, column, path: p.path, message: p.message }
+            Diagnostic {
+                file: source.to_string(),
+                line,
+                column,
+                path: p.path,
+                message: p.message,
+            }
         })
         .collect()
 }
@@ -65,7 +80,13 @@ fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Problem>) -> V
 pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<String>), ScenarioError> {
     let diag = |span: Option<std::ops::Range<usize>>, path: String, message: String| {
         let (line, column) = span.map_or((1, 1), |s| locate::line_col(text, s.start));
-        ScenarioError::Invalid(vec![Diagnostic { file: source.to_string(), line, column, path, message }])
+        ScenarioError::Invalid(vec![Diagnostic {
+            file: source.to_string(),
+            line,
+            column,
+            path,
+            message,
+        }])
     };
     let doc = ImDocument::parse(text.to_string()).map_err(|e| diag(e.span(), String::new(), one_line(e.message())))?;
     let de = toml::Deserializer::new(text);
@@ -74,7 +95,9 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
         Err(e) => {
             let path = clean_path(&e.path().to_string());
             let inner = e.into_inner();
-            let span = locate::span_of(&doc, &path).filter(|_| inner.span().is_none()).or(inner.span());
+            let span = locate::span_of(&doc, &path)
+                .filter(|_| inner.span().is_none())
+                .or(inner.span());
             Err(diag(span, path, one_line(inner.message())))
         }
     }

@@ -29,7 +29,10 @@ fn dist(spec: &DistSpec, f: f64) -> DistSpec {
             mu: t.mu.map(|mu| mu - f.ln()),
             sigma: t.sigma,
             alpha: t.alpha,
-            quantiles: t.quantiles.as_ref().map(|q| q.iter().map(|(p, x)| (*p, d(*x, f))).collect()),
+            quantiles: t
+                .quantiles
+                .as_ref()
+                .map(|q| q.iter().map(|(p, x)| (*p, d(*x, f))).collect()),
         }),
     }
 }

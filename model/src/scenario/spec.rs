@@ -85,7 +85,10 @@ impl ServiceSpec {
 
     /// The service-time distribution of one API.
     pub fn distribution(&self, api: usize) -> &Distribution {
-        self.api_service_time.get(api).and_then(Option::as_ref).unwrap_or(&self.service_time)
+        self.api_service_time
+            .get(api)
+            .and_then(Option::as_ref)
+            .unwrap_or(&self.service_time)
     }
 
     /// Requests per second the workers can complete: workers / mean service time.

@@ -5,7 +5,6 @@ use super::file::{Backoff, Jitter};
 use super::spec::Scenario;
 use crate::duration::format_duration;
 use std::fmt::Write as _;
-use std::time::Duration;
 
 /// Offered work per service at `rate` intents/s, as utilisation of its workers (1.0 = saturated).
 pub fn utilisation_at(s: &Scenario, rate: f64) -> Vec<f64> {
@@ -19,7 +18,10 @@ pub fn utilisation_at(s: &Scenario, rate: f64) -> Vec<f64> {
         };
         work[m.service] += rate * m.weight / total * mean;
     }
-    work.iter().zip(&s.services).map(|(w, svc)| w / f64::from(svc.workers)).collect()
+    work.iter()
+        .zip(&s.services)
+        .map(|(w, svc)| w / f64::from(svc.workers))
+        .collect()
 }
 
 fn ms(secs: f64) -> String {
@@ -27,6 +29,17 @@ fn ms(secs: f64) -> String {
         format!("{secs:.2}s")
     } else {
         format!("{:.1}ms", secs * 1e3)
+    }
+}
+
+fn overload_text(o: &super::spec::Overload) -> String {
+    match o {
+        super::spec::Overload::Queue { backlog } => format!("backlog of {backlog}, then 503"),
+        super::spec::Overload::Reject => "503 when all workers are busy".into(),
+        super::spec::Overload::Thrash { k, max_in_flight } => {
+            let cap = max_in_flight.map_or(String::new(), |m| format!(", 503 past {m} in flight"));
+            format!("thrash: x(1 + {k} x excess){cap}")
+        }
     }
 }
 
@@ -48,27 +61,39 @@ pub fn check_summary(s: &Scenario) -> String {
         let _ = writeln!(o, "  {}", d.trim());
     }
     let _ = writeln!(o, "\nbackend: {} service(s)", s.services.len());
-    let _ = writeln!(o, "  {:<18} {:>5} {:>8} {:>8} {:>11}  overload", "service", "apis", "workers", "mean", "capacity/s");
+    let _ = writeln!(
+        o,
+        "  {:<24} {:>5} {:>8} {:>9} {:>11}  overload",
+        "service", "apis", "workers", "mean svc", "capacity/s"
+    );
     // Identical expanded services (count = N) are shown once.
     let mut shown = 0;
     let mut i = 0;
     while i < s.services.len() {
         let svc = &s.services[i];
         let mut j = i + 1;
-        while j < s.services.len() && s.services[j].name.rsplit_once('-').map(|x| x.0) == svc.name.rsplit_once('-').map(|x| x.0) && s.services[j].workers == svc.workers && s.services[j].service_time == svc.service_time {
+        while j < s.services.len()
+            && s.services[j].name.rsplit_once('-').map(|x| x.0) == svc.name.rsplit_once('-').map(|x| x.0)
+            && s.services[j].workers == svc.workers
+            && s.services[j].service_time == svc.service_time
+        {
             j += 1;
         }
-        let label = if j - i > 1 { format!("{} .. {}", svc.name, s.services[j - 1].name) } else { svc.name.clone() };
+        let label = if j - i > 1 {
+            format!("{} .. {}", svc.name, s.services[j - 1].name)
+        } else {
+            svc.name.clone()
+        };
         let each = if j - i > 1 { " each" } else { "" };
         let _ = writeln!(
             o,
-            "  {:<18} {:>5} {:>8} {:>8} {:>11.1}  {:?}{each}",
+            "  {:<24} {:>5} {:>8} {:>9} {:>11.1}  {}{each}",
             label,
             svc.apis.len(),
             svc.workers,
             ms(svc.mean_service_time()),
             svc.capacity(),
-            svc.overload
+            overload_text(&svc.overload)
         );
         shown += 1;
         i = j;
@@ -78,28 +103,51 @@ pub fn check_summary(s: &Scenario) -> String {
         }
     }
     let total_cap: f64 = s.services.iter().map(|x| x.capacity()).sum();
-    let _ = writeln!(o, "  total capacity {total_cap:.1} req/s (if the mix matched the capacities exactly)");
+    let _ = writeln!(
+        o,
+        "  total capacity {total_cap:.1} req/s (if the mix matched the capacities exactly)"
+    );
 
     if let Some(c) = &f.workload.closed {
         let _ = writeln!(o, "\nworkload: closed loop, {} users", c.users);
     } else {
-        let _ = writeln!(o, "\nworkload: {:?} arrivals, {} phase(s)", f.workload.arrival, s.phases.len());
-        let _ = writeln!(o, "  {:<16} {:>8} {:>8} {:>14}  {:<26}", "phase", "start", "length", "rate/s", "busiest service at peak");
+        let _ = writeln!(
+            o,
+            "\nworkload: {} arrivals, {} phase(s)",
+            format!("{:?}", f.workload.arrival).to_lowercase(),
+            s.phases.len()
+        );
+        let _ = writeln!(
+            o,
+            "  {:<18} {:>8} {:>8} {:>14}  busiest service at peak rate",
+            "phase", "start", "length", "intents/s"
+        );
         for p in &s.phases {
             let peak = p.rate_start.max(p.rate_end);
             let util = utilisation_at(s, peak);
-            let (k, u) = util.iter().enumerate().fold((0, 0.0), |acc, (k, u)| if *u > acc.1 { (k, *u) } else { acc });
+            let (k, u) = util
+                .iter()
+                .enumerate()
+                .fold((0, 0.0), |acc, (k, u)| if *u > acc.1 { (k, *u) } else { acc });
             let rate = if (p.rate_start - p.rate_end).abs() > f64::EPSILON {
                 format!("{:.0} -> {:.0}", p.rate_start, p.rate_end)
             } else {
                 format!("{:.1}", p.rate_start)
             };
             let flag = if u >= 1.0 { "  OVERLOAD" } else { "" };
-            let name = if p.trigger { format!("{} [trigger]", p.name) } else { p.name.clone() };
-            let busiest = if s.services.is_empty() { String::new() } else { format!("{} {:.0}%{flag}", s.services[k].name, u * 100.0) };
+            let name = if p.trigger {
+                format!("{} [trigger]", p.name)
+            } else {
+                p.name.clone()
+            };
+            let busiest = if s.services.is_empty() {
+                String::new()
+            } else {
+                format!("{} at {:.0}% utilisation{flag}", s.services[k].name, u * 100.0)
+            };
             let _ = writeln!(
                 o,
-                "  {:<16} {:>8} {:>8} {:>14}  {}",
+                "  {:<18} {:>8} {:>8} {:>14}  {}",
                 name,
                 format_duration(p.start.saturating_since(crate::time::Time::ZERO)),
                 format_duration(p.duration()),
@@ -119,15 +167,30 @@ pub fn check_summary(s: &Scenario) -> String {
             Backoff::Fixed => format!("after {}", retry.base),
             Backoff::Exponential => format!("exponential backoff {} .. {}", retry.base, retry.cap),
         };
-        let jitter = if retry.jitter == Jitter::None { String::new() } else { format!(", {:?} jitter", retry.jitter).to_lowercase() };
-        let budget = retry.budget.as_ref().map_or(String::new(), |b| format!(", budget {:.0}% + {}/s", b.ratio * 100.0, b.min_per_sec));
+        let jitter = if retry.jitter == Jitter::None {
+            String::new()
+        } else {
+            format!(", {:?} jitter", retry.jitter).to_lowercase()
+        };
+        let budget = retry.budget.as_ref().map_or(String::new(), |b| {
+            format!(", budget {:.0}% + {}/s", b.ratio * 100.0, b.min_per_sec)
+        });
         format!("up to {} attempts, {backoff}{jitter}{budget}", retry.max_attempts)
     };
     let _ = writeln!(o, "\nclients: timeout {}, {retries}", c.timeout);
     let g = &f.gateway;
-    let conc = g.concurrency.map_or("workers of each service".to_string(), |n| n.to_string());
-    let cap = g.queue_capacity.map_or(String::new(), |q| format!(", queue capacity {q}"));
-    let _ = writeln!(o, "gateway: strategy {}, concurrency {conc}{cap}, abandoned requests: {:?}", g.strategy.as_str(), g.abandon);
+    let conc = g
+        .concurrency
+        .map_or("workers of each service".to_string(), |n| n.to_string());
+    let cap = g
+        .queue_capacity
+        .map_or(String::new(), |q| format!(", queue capacity {q}"));
+    let _ = writeln!(
+        o,
+        "gateway: strategy {}, concurrency {conc}{cap}, abandoned requests: {}",
+        g.strategy.as_str(),
+        format!("{:?}", g.abandon).to_lowercase()
+    );
     if !s.thresholds.is_empty() {
         let list: Vec<&str> = s.thresholds.iter().map(|t| t.text.as_str()).collect();
         let _ = writeln!(o, "thresholds: {}", list.join("; "));
@@ -136,11 +199,14 @@ pub fn check_summary(s: &Scenario) -> String {
         .phases
         .iter()
         .filter(|p| !p.trigger)
-        .map(|p| utilisation_at(s, p.rate_start.max(p.rate_end)).into_iter().fold(0.0, f64::max))
+        .map(|p| {
+            utilisation_at(s, p.rate_start.max(p.rate_end))
+                .into_iter()
+                .fold(0.0, f64::max)
+        })
         .fold(0.0, f64::max);
     if worst >= 1.0 {
         let _ = writeln!(o, "\nnote: a phase not marked as trigger overloads the backend ({:.0}%): the verdict will be `overloaded`, not metastable", worst * 100.0);
     }
-    let _ = Duration::ZERO;
     o
 }

@@ -56,7 +56,11 @@ impl Checker {
         match spec.resolve() {
             Ok(d) => Some(d),
             Err(e) => {
-                let p = if matches!(spec, DistSpec::Table(_)) { format!("{path}.{}", e.field) } else { path };
+                let p = if matches!(spec, DistSpec::Table(_)) {
+                    format!("{path}.{}", e.field)
+                } else {
+                    path
+                };
                 self.fail(p, e.message);
                 None
             }
@@ -65,7 +69,9 @@ impl Checker {
 }
 
 fn valid_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// Checks `file` and builds the resolved scenario, or returns every problem found.
@@ -81,14 +87,27 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
-    let phase_end = phases.last().map_or(Duration::ZERO, |p: &Phase| p.end.saturating_since(Time::ZERO));
+    let phase_end = phases
+        .last()
+        .map_or(Duration::ZERO, |p: &Phase| p.end.saturating_since(Time::ZERO));
     let duration = file.run.duration.map_or(phase_end, |d| d.0);
-    Ok(Scenario { source: source.to_string(), file, services, phases, mix, duration, thresholds })
+    Ok(Scenario {
+        source: source.to_string(),
+        file,
+        services,
+        phases,
+        mix,
+        duration,
+        thresholds,
+    })
 }
 
 fn check_run(c: &mut Checker, run: &RunConfig) {
     if !(run.time_scale.is_finite() && run.time_scale > 0.0) {
-        c.fail("run.time_scale", format!("expected a factor > 0, got {}", run.time_scale));
+        c.fail(
+            "run.time_scale",
+            format!("expected a factor > 0, got {}", run.time_scale),
+        );
     }
     c.positive_dur("run.window".into(), run.window);
     if let Some(d) = run.duration {
@@ -99,7 +118,10 @@ fn check_run(c: &mut Checker, run: &RunConfig) {
 
 fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
     if w.phases.is_empty() && w.closed.is_none() {
-        c.fail("workload.phases", "expected at least one phase, e.g. [[workload.phases]] duration = \"60s\" rate = 20");
+        c.fail(
+            "workload.phases",
+            "expected at least one phase, e.g. [[workload.phases]] duration = \"60s\" rate = 20",
+        );
     }
     if let Some(closed) = &w.closed {
         c.at_least_one("workload.closed.users".into(), closed.users);
@@ -114,12 +136,18 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
         if let Some(r) = p.ramp_to {
             c.non_negative(format!("{path}.ramp_to"), r, "a rate");
             if p.ramp {
-                c.fail(format!("{path}.ramp"), "give either `ramp = true` (to the next phase's rate) or `ramp_to`, not both");
+                c.fail(
+                    format!("{path}.ramp"),
+                    "give either `ramp = true` (to the next phase's rate) or `ramp_to`, not both",
+                );
             }
         }
         let next_rate = w.phases.get(i + 1).map(|n| n.rate);
         if p.ramp && next_rate.is_none() {
-            c.fail(format!("{path}.ramp"), "the last phase has no next phase to ramp to: use `ramp_to`");
+            c.fail(
+                format!("{path}.ramp"),
+                "the last phase has no next phase to ramp to: use `ramp_to`",
+            );
         }
         let rate_end = match (p.ramp_to, p.ramp) {
             (Some(r), _) => r,
@@ -150,7 +178,10 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
     for (i, s) in b.services.iter().enumerate() {
         let path = format!("backend.services[{i}]");
         if !valid_name(&s.name) {
-            c.fail(format!("{path}.name"), format!("expected a name of letters, digits, '-', '_' or '.', got `{}`", s.name));
+            c.fail(
+                format!("{path}.name"),
+                format!("expected a name of letters, digits, '-', '_' or '.', got `{}`", s.name),
+            );
         }
         if let Some(n) = s.count {
             c.at_least_one(format!("{path}.count"), n);
@@ -167,7 +198,10 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
                 let mut uniq = BTreeSet::new();
                 for (j, n) in names.iter().enumerate() {
                     if !valid_name(n) {
-                        c.fail(format!("{path}.apis[{j}]"), format!("expected a name of letters, digits, '-', '_' or '.', got `{n}`"));
+                        c.fail(
+                            format!("{path}.apis[{j}]"),
+                            format!("expected a name of letters, digits, '-', '_' or '.', got `{n}`"),
+                        );
                     }
                     if !uniq.insert(n) {
                         c.fail(format!("{path}.apis[{j}]"), format!("API `{n}` is listed twice"));
@@ -185,14 +219,20 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
             let d = c.dist(p.clone(), spec);
             match apis.iter().position(|a| a == api) {
                 Some(k) => api_service_time[k] = d,
-                None => c.fail(p, format!("unknown API `{api}`: service `{}` has {}", s.name, list_or_count(&apis))),
+                None => c.fail(
+                    p,
+                    format!("unknown API `{api}`: service `{}` has {}", s.name, list_or_count(&apis)),
+                ),
             }
         }
         let overload = check_overload(c, &format!("{path}.overload"), &s.overload);
         let faults = check_faults(c, &format!("{path}.faults"), &s.faults);
         if let Some(u) = &s.upstream {
             if !(u.starts_with("http://") || u.starts_with("https://")) {
-                c.fail(format!("{path}.upstream"), format!("expected an http:// or https:// URL, got `{u}`"));
+                c.fail(
+                    format!("{path}.upstream"),
+                    format!("expected an http:// or https:// URL, got `{u}`"),
+                );
             }
         }
         let names: Vec<String> = match s.count {
@@ -201,7 +241,10 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
         };
         for name in names {
             if let Some(prev) = seen.insert(name.clone(), i) {
-                c.fail(format!("{path}.name"), format!("service `{name}` is already defined by backend.services[{prev}]"));
+                c.fail(
+                    format!("{path}.name"),
+                    format!("service `{name}` is already defined by backend.services[{prev}]"),
+                );
             }
             if let (Some(st), Some(ov)) = (&service_time, &overload) {
                 out.push(ServiceSpec {
@@ -235,7 +278,10 @@ fn check_overload(c: &mut Checker, path: &str, o: &OverloadConfig) -> Option<Ove
     match o.mode {
         OverloadMode::Queue => {
             if o.k.is_some() || o.max_in_flight.is_some() {
-                c.fail(format!("{path}.mode"), "`k` and `max_in_flight` apply to mode = \"thrash\" only");
+                c.fail(
+                    format!("{path}.mode"),
+                    "`k` and `max_in_flight` apply to mode = \"thrash\" only",
+                );
             }
         }
         OverloadMode::Reject => {
@@ -259,9 +305,14 @@ fn check_overload(c: &mut Checker, path: &str, o: &OverloadConfig) -> Option<Ove
         return None;
     }
     Some(match o.mode {
-        OverloadMode::Queue => Overload::Queue { backlog: o.backlog.unwrap_or(DEFAULT_BACKLOG) },
+        OverloadMode::Queue => Overload::Queue {
+            backlog: o.backlog.unwrap_or(DEFAULT_BACKLOG),
+        },
         OverloadMode::Reject => Overload::Reject,
-        OverloadMode::Thrash => Overload::Thrash { k: o.k.unwrap_or(DEFAULT_THRASH_K), max_in_flight: o.max_in_flight },
+        OverloadMode::Thrash => Overload::Thrash {
+            k: o.k.unwrap_or(DEFAULT_THRASH_K),
+            max_in_flight: o.max_in_flight,
+        },
     })
 }
 
@@ -270,15 +321,29 @@ fn check_faults(c: &mut Checker, path: &str, f: &FaultsConfig) -> Faults {
     let rate_limit = f.rate_limit.as_ref().map(|r| {
         c.positive_f64(format!("{path}.rate_limit.rate"), r.rate, "a rate");
         c.at_least_one(format!("{path}.rate_limit.burst"), r.burst);
-        RateLimitFault { rate: r.rate, burst: r.burst, retry_after: r.retry_after.map(|d| d.0) }
+        RateLimitFault {
+            rate: r.rate,
+            burst: r.burst,
+            retry_after: r.retry_after.map(|d| d.0),
+        }
     });
     let stalls = f.stalls.as_ref().map(|s| {
         c.positive_dur(format!("{path}.stalls.every"), s.every);
         c.positive_dur(format!("{path}.stalls.duration"), s.duration);
         if s.duration >= s.every {
-            c.fail(format!("{path}.stalls.duration"), format!("expected a stall shorter than its period ({}), got {}", s.every, s.duration));
+            c.fail(
+                format!("{path}.stalls.duration"),
+                format!(
+                    "expected a stall shorter than its period ({}), got {}",
+                    s.every, s.duration
+                ),
+            );
         }
-        Stalls { every: s.every.0, duration: s.duration.0, offset: s.offset.map_or(s.every.0.saturating_sub(s.duration.0), |d| d.0) }
+        Stalls {
+            every: s.every.0,
+            duration: s.duration.0,
+            offset: s.offset.map_or(s.every.0.saturating_sub(s.duration.0), |d| d.0),
+        }
     });
     let outages = f
         .outages
@@ -287,25 +352,47 @@ fn check_faults(c: &mut Checker, path: &str, f: &FaultsConfig) -> Faults {
         .map(|(i, o)| {
             c.positive_dur(format!("{path}.outages[{i}].duration"), o.duration);
             let start = Time::from_duration(o.at.0);
-            Outage { start, end: start + o.duration.0, retry_after: o.retry_after.map(|d| d.0) }
+            Outage {
+                start,
+                end: start + o.duration.0,
+                retry_after: o.retry_after.map(|d| d.0),
+            }
         })
         .collect();
     let slowdown = f.slowdown.as_ref().map(|s| {
         c.positive_f64(format!("{path}.slowdown.above_rate"), s.above_rate, "a rate");
         if !(s.factor.is_finite() && s.factor >= 1.0) {
-            c.fail(format!("{path}.slowdown.factor"), format!("expected a factor >= 1, got {}", s.factor));
+            c.fail(
+                format!("{path}.slowdown.factor"),
+                format!("expected a factor >= 1, got {}", s.factor),
+            );
         }
         c.positive_dur(format!("{path}.slowdown.window"), s.window);
-        Slowdown { above_rate: s.above_rate, factor: s.factor, window: s.window.0 }
+        Slowdown {
+            above_rate: s.above_rate,
+            factor: s.factor,
+            window: s.window.0,
+        }
     });
-    Faults { error_ratio: f.error_ratio, rate_limit, stalls, outages, slowdown }
+    Faults {
+        error_ratio: f.error_ratio,
+        rate_limit,
+        stalls,
+        outages,
+        slowdown,
+    }
 }
 
 fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &[ServiceSpec]) -> Vec<MixTarget> {
     if w.mix.is_empty() {
         return services
             .iter()
-            .map(|s| MixTarget { service: s.index, api: None, weight: s.weight, priority: Priority::Interactive })
+            .map(|s| MixTarget {
+                service: s.index,
+                api: None,
+                weight: s.weight,
+                priority: Priority::Interactive,
+            })
             .collect();
     }
     let mut out = Vec::new();
@@ -318,14 +405,24 @@ fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &
             None => {
                 let group = b.services.iter().find(|s| s.name == m.service && s.count.is_some());
                 match group {
-                    Some(_) => services.iter().filter(|s| s.name.rsplit_once('-').is_some_and(|(base, _)| base == m.service)).collect(),
+                    Some(_) => services
+                        .iter()
+                        .filter(|s| s.name.rsplit_once('-').is_some_and(|(base, _)| base == m.service))
+                        .collect(),
                     None => Vec::new(),
                 }
             }
         };
         if targets.is_empty() {
             let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).take(8).collect();
-            c.fail(format!("{path}.service"), format!("unknown service `{}`: the backend defines {}", m.service, names.join(", ")));
+            c.fail(
+                format!("{path}.service"),
+                format!(
+                    "unknown service `{}`: the backend defines {}",
+                    m.service,
+                    names.join(", ")
+                ),
+            );
             continue;
         }
         let group_weight: f64 = targets.iter().map(|s| s.weight).sum();
@@ -335,12 +432,20 @@ fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &
                 Some(a) => match s.api_index(a) {
                     Some(k) => Some(k),
                     None => {
-                        c.fail(format!("{path}.api"), format!("unknown API `{a}`: service `{}` has {}", s.name, list_or_count(&s.apis)));
+                        c.fail(
+                            format!("{path}.api"),
+                            format!("unknown API `{a}`: service `{}` has {}", s.name, list_or_count(&s.apis)),
+                        );
                         break;
                     }
                 },
             };
-            out.push(MixTarget { service: s.index, api, weight: m.weight * s.weight / group_weight, priority: m.priority });
+            out.push(MixTarget {
+                service: s.index,
+                api,
+                weight: m.weight * s.weight / group_weight,
+                priority: m.priority,
+            });
         }
     }
     out
@@ -354,7 +459,10 @@ fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
         c.positive_dur("clients.retry.base".into(), r.base);
     }
     if r.cap < r.base {
-        c.fail("clients.retry.cap", format!("expected cap >= base ({}), got {}", r.base, r.cap));
+        c.fail(
+            "clients.retry.cap",
+            format!("expected cap >= base ({}), got {}", r.base, r.cap),
+        );
     }
     if let Some(b) = &r.budget {
         c.non_negative("clients.retry.budget.ratio".into(), b.ratio, "a ratio");
@@ -373,15 +481,24 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig) {
     if let Some(n) = g.concurrency {
         c.at_least_one("gateway.concurrency".into(), n);
         if g.strategy == Strategy::Passthrough {
-            c.fail("gateway.concurrency", "strategy \"passthrough\" has no concurrency limit: remove `concurrency` or pick another strategy");
+            c.fail(
+                "gateway.concurrency",
+                "strategy \"passthrough\" has no concurrency limit: remove `concurrency` or pick another strategy",
+            );
         }
     }
     match (g.strategy, g.queue_capacity) {
         (Strategy::Fifo | Strategy::Passthrough, Some(_)) => c.fail(
             "gateway.queue_capacity",
-            format!("strategy \"{}\" has no queue bound (unbounded by design): use strategy = \"bounded\"", g.strategy.as_str()),
+            format!(
+                "strategy \"{}\" has no queue bound (unbounded by design): use strategy = \"bounded\"",
+                g.strategy.as_str()
+            ),
         ),
-        (Strategy::Bounded, None) => c.fail("gateway.queue_capacity", "strategy \"bounded\" needs `queue_capacity`, an integer >= 1"),
+        (Strategy::Bounded, None) => c.fail(
+            "gateway.queue_capacity",
+            "strategy \"bounded\" needs `queue_capacity`, an integer >= 1",
+        ),
         (_, Some(q)) => c.at_least_one("gateway.queue_capacity".into(), q),
         _ => {}
     }
@@ -396,20 +513,32 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig) {
     let a = &g.adaptive;
     c.at_least_one("gateway.adaptive.min_limit".into(), a.min_limit);
     if a.max_limit < a.min_limit {
-        c.fail("gateway.adaptive.max_limit", format!("expected max_limit >= min_limit ({}), got {}", a.min_limit, a.max_limit));
+        c.fail(
+            "gateway.adaptive.max_limit",
+            format!("expected max_limit >= min_limit ({}), got {}", a.min_limit, a.max_limit),
+        );
     }
     if let Some(init) = a.initial_limit {
         if init < a.min_limit || init > a.max_limit {
-            c.fail("gateway.adaptive.initial_limit", format!("expected a limit in [{}, {}], got {init}", a.min_limit, a.max_limit));
+            c.fail(
+                "gateway.adaptive.initial_limit",
+                format!("expected a limit in [{}, {}], got {init}", a.min_limit, a.max_limit),
+            );
         }
     }
     c.at_least_one("gateway.adaptive.sample_size".into(), a.sample_size);
     c.positive_dur("gateway.adaptive.update_interval".into(), a.update_interval);
     if !(a.tolerance.is_finite() && a.tolerance >= 1.0) {
-        c.fail("gateway.adaptive.tolerance", format!("expected a tolerance >= 1, got {}", a.tolerance));
+        c.fail(
+            "gateway.adaptive.tolerance",
+            format!("expected a tolerance >= 1, got {}", a.tolerance),
+        );
     }
     if !(a.backoff_ratio > 0.0 && a.backoff_ratio < 1.0) {
-        c.fail("gateway.adaptive.backoff_ratio", format!("expected a ratio in (0, 1), got {}", a.backoff_ratio));
+        c.fail(
+            "gateway.adaptive.backoff_ratio",
+            format!("expected a ratio in (0, 1), got {}", a.backoff_ratio),
+        );
     }
     if let Some(p) = &g.priorities {
         c.probability("gateway.priorities.background_share".into(), p.background_share);
@@ -435,7 +564,13 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig) {
         }
     }
     if g.pushback.default_pause > g.pushback.max_pause {
-        c.fail("gateway.pushback.default_pause", format!("expected at most max_pause ({}), got {}", g.pushback.max_pause, g.pushback.default_pause));
+        c.fail(
+            "gateway.pushback.default_pause",
+            format!(
+                "expected at most max_pause ({}), got {}",
+                g.pushback.max_pause, g.pushback.default_pause
+            ),
+        );
     }
     c.at_least_one("gateway.retries.max_attempts".into(), g.retries.max_attempts);
     c.non_negative("gateway.retries.budget_ratio".into(), g.retries.budget_ratio, "a ratio");
