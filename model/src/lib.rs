@@ -9,8 +9,10 @@
 //! `clippy.toml` in this crate bans the ambient clock and RNG to keep it that way.
 
 pub mod backend;
+pub mod budget;
 pub mod dist;
 pub mod duration;
+pub mod gateway;
 pub mod results;
 pub mod rng;
 pub mod scenario;

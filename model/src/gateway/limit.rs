@@ -1,0 +1,227 @@
+//! Concurrency limits: fixed, or adaptive (gradient as in Netflix concurrency-limits and
+//! Envoy's adaptive concurrency filter, or AIMD).
+//!
+//! Defaults are sized for tens of requests per second: a limit update every `sample_size`
+//! (10) completions or every `update_interval` (1 s), whichever comes first. The published
+//! defaults (50+ samples, 100 ms windows) assume thousands of requests per second and would
+//! update once every few seconds here, or never.
+
+use crate::scenario::{AdaptiveConfig, LimitAlgorithm};
+use crate::time::Time;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub enum Limiter {
+    /// No limit (passthrough).
+    Unlimited,
+    Fixed(u32),
+    Adaptive(Box<AdaptiveLimit>),
+}
+
+impl Limiter {
+    pub fn limit(&self) -> Option<u32> {
+        match self {
+            Limiter::Unlimited => None,
+            Limiter::Fixed(n) => Some(*n),
+            Limiter::Adaptive(a) => Some(a.limit()),
+        }
+    }
+
+    /// A request finished after `latency`; `dropped` when it failed in a way that signals
+    /// overload (timeout, 503, 429).
+    pub fn on_sample(&mut self, now: Time, latency: Duration, dropped: bool, in_flight: u32) {
+        if let Limiter::Adaptive(a) = self {
+            a.on_sample(now, latency, dropped, in_flight);
+        }
+    }
+
+    /// Time-based updates, when samples are scarce.
+    pub fn on_timer(&mut self, now: Time) {
+        if let Limiter::Adaptive(a) = self {
+            a.on_timer(now);
+        }
+    }
+
+    pub fn next_update(&self) -> Option<Time> {
+        match self {
+            Limiter::Adaptive(a) if a.samples > 0 => Some(a.window_start + a.cfg.update_interval.0),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AdaptiveLimit {
+    cfg: AdaptiveConfig,
+    limit: f64,
+    /// Estimate of the latency without queueing: the lowest sample average seen, slowly forgotten.
+    no_load: Option<Duration>,
+    window_start: Time,
+    samples: u32,
+    sum: Duration,
+    dropped: u32,
+    max_in_flight: u32,
+}
+
+impl AdaptiveLimit {
+    pub fn new(cfg: &AdaptiveConfig, initial: u32) -> AdaptiveLimit {
+        let init = cfg.initial_limit.unwrap_or(initial).clamp(cfg.min_limit, cfg.max_limit);
+        AdaptiveLimit {
+            cfg: cfg.clone(),
+            limit: f64::from(init),
+            no_load: None,
+            window_start: Time::ZERO,
+            samples: 0,
+            sum: Duration::ZERO,
+            dropped: 0,
+            max_in_flight: 0,
+        }
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit.round() as u32
+    }
+
+    fn on_sample(&mut self, now: Time, latency: Duration, dropped: bool, in_flight: u32) {
+        if self.samples == 0 {
+            self.window_start = now;
+        }
+        self.samples += 1;
+        self.sum += latency;
+        self.dropped += u32::from(dropped);
+        self.max_in_flight = self.max_in_flight.max(in_flight);
+        if self.samples >= self.cfg.sample_size {
+            self.update();
+        }
+    }
+
+    fn on_timer(&mut self, now: Time) {
+        if self.samples > 0 && now >= self.window_start + self.cfg.update_interval.0 {
+            self.update();
+        }
+    }
+
+    fn update(&mut self) {
+        let avg = self.sum / self.samples.max(1);
+        let (min, max) = (f64::from(self.cfg.min_limit), f64::from(self.cfg.max_limit));
+        let no_load = match self.no_load {
+            Some(n) if n <= avg => n,
+            _ => avg,
+        };
+        // Forget slowly (1% per update) so a permanently slower backend is eventually the baseline.
+        self.no_load = Some(no_load.mul_f64(1.01));
+        let app_limited = f64::from(self.max_in_flight) < self.limit / 2.0;
+        self.limit = match self.cfg.algorithm {
+            LimitAlgorithm::Gradient => {
+                let ratio = self.cfg.tolerance * no_load.as_secs_f64() / avg.as_secs_f64().max(1e-9);
+                let gradient = ratio.clamp(0.5, 1.0);
+                let headroom = if self.dropped > 0 { 0.0 } else { self.limit.sqrt() };
+                let target = self.limit * gradient + headroom;
+                // Do not grow a limit the traffic is not using.
+                let target = if app_limited && target > self.limit {
+                    self.limit
+                } else {
+                    target
+                };
+                0.8 * self.limit + 0.2 * target
+            }
+            LimitAlgorithm::Aimd => {
+                let slow = avg.as_secs_f64() > self.cfg.tolerance * no_load.as_secs_f64();
+                if self.dropped > 0 || slow {
+                    self.limit * self.cfg.backoff_ratio
+                } else if app_limited {
+                    self.limit
+                } else {
+                    self.limit + 1.0
+                }
+            }
+        }
+        .clamp(min, max);
+        self.samples = 0;
+        self.sum = Duration::ZERO;
+        self.dropped = 0;
+        self.max_in_flight = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(algorithm: LimitAlgorithm) -> AdaptiveConfig {
+        AdaptiveConfig {
+            algorithm,
+            initial_limit: Some(4),
+            ..AdaptiveConfig::default()
+        }
+    }
+
+    fn feed(l: &mut AdaptiveLimit, t0: u64, n: u32, latency_ms: u64, dropped: bool, in_flight: u32) {
+        for i in 0..n {
+            l.on_sample(
+                Time(t0 + u64::from(i) * 1_000_000),
+                Duration::from_millis(latency_ms),
+                dropped,
+                in_flight,
+            );
+        }
+    }
+
+    #[test]
+    fn gradient_rises_at_low_latency_and_falls_when_latency_climbs() {
+        let mut l = AdaptiveLimit::new(&cfg(LimitAlgorithm::Gradient), 4);
+        feed(&mut l, 0, 10, 20, false, 4);
+        let after_first = l.limit;
+        assert!(
+            after_first > 4.0,
+            "steady latency at full use: the limit grows ({after_first})"
+        );
+        for k in 0..10 {
+            let used = l.limit() + 1;
+            feed(&mut l, 1_000_000_000 * (k + 1), 10, 20, false, used);
+        }
+        let high = l.limit;
+        assert!(high > after_first);
+        // Latency 5x the no-load value: gradient 0.5 (tolerance 2): every update shrinks the
+        // limit, towards the floor where the sqrt(limit) headroom balances the halving.
+        let mut prev = high;
+        for k in 0..30 {
+            let used = l.limit();
+            feed(&mut l, 100_000_000_000 + 1_000_000_000 * k, 10, 100, false, used);
+            assert!(l.limit < prev, "update {k}: {} after {prev}", l.limit);
+            prev = l.limit;
+        }
+        assert!(l.limit < high * 0.6, "{} vs {high}", l.limit);
+        assert!(l.limit() >= 1);
+    }
+
+    #[test]
+    fn aimd_adds_one_and_multiplies_down_on_drops() {
+        let mut l = AdaptiveLimit::new(&cfg(LimitAlgorithm::Aimd), 4);
+        feed(&mut l, 0, 10, 20, false, 4);
+        assert_eq!(l.limit(), 5);
+        feed(&mut l, 1_000_000_000, 10, 20, false, 5);
+        assert_eq!(l.limit(), 6);
+        feed(&mut l, 2_000_000_000, 10, 20, true, 6);
+        assert!((l.limit - 5.4).abs() < 1e-9, "6 x 0.9 = {}", l.limit);
+    }
+
+    #[test]
+    fn an_unused_limit_does_not_grow() {
+        let mut l = AdaptiveLimit::new(&cfg(LimitAlgorithm::Aimd), 4);
+        feed(&mut l, 0, 10, 20, false, 1);
+        assert_eq!(l.limit(), 4);
+    }
+
+    #[test]
+    fn time_updates_when_samples_are_scarce() {
+        let mut lim = Limiter::Adaptive(Box::new(AdaptiveLimit::new(&cfg(LimitAlgorithm::Aimd), 4)));
+        lim.on_sample(Time(0), Duration::from_millis(20), false, 4);
+        assert_eq!(lim.next_update(), Some(Time(1_000_000_000)));
+        lim.on_timer(Time(500_000_000));
+        assert_eq!(lim.limit(), Some(4));
+        lim.on_timer(Time(1_000_000_000));
+        assert_eq!(lim.limit(), Some(5));
+        assert_eq!(lim.next_update(), None);
+    }
+}

@@ -1,0 +1,626 @@
+//! The per-service admission and queueing policy: one state machine for every strategy.
+//!
+//! Events go in through `handle_*` (arrival, cancellation, completion, timer), each with `now`;
+//! decisions come out of [`ServicePolicy::poll`] (dispatch this request, or answer it without the
+//! backend), and [`ServicePolicy::poll_timeout`] says when the policy must be called again even
+//! if nothing happens. The live gateway and the simulator drive exactly this code.
+//!
+//! Every check is O(1) amortized per request: queue timeouts and CoDel look only at the ends of
+//! the queue, deadlines are checked when a request reaches the front, and cancelled requests are
+//! skipped lazily. Nothing ever scans the queue.
+
+use super::codel::Codel;
+use super::limit::{AdaptiveLimit, Limiter};
+use super::slots::{Slots, Ticket};
+use crate::budget::RetryBudget;
+use crate::scenario::{Abandon, AdaptiveConfig, CodelConfig, GatewayConfig, Priority, PushbackConfig, Strategy};
+use crate::time::Time;
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Queue bound of the strategies that have one when the scenario sets none.
+pub const DEFAULT_QUEUE_CAPACITY: u32 = 1000;
+
+/// A policy's settings, resolved for one service.
+#[derive(Clone, Debug)]
+pub struct PolicyConfig {
+    pub strategy: Strategy,
+    /// Concurrency limit (initial limit for `adaptive`); ignored by `passthrough`.
+    pub concurrency: u32,
+    /// `None`: unbounded (fifo, passthrough).
+    pub queue_capacity: Option<u32>,
+    pub queue_timeout: Option<Duration>,
+    pub abandon: Abandon,
+    pub codel: CodelConfig,
+    pub adaptive: AdaptiveConfig,
+    /// Separate bounds and an anti-starvation share, when classes are configured.
+    pub priorities: Option<PriorityClasses>,
+    pub pushback: PushbackConfig,
+    /// Gateway retries for 502/503 and connect failures: (max attempts, budget).
+    pub retries: Option<(u32, f64, f64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PriorityClasses {
+    pub interactive_capacity: Option<u32>,
+    pub background_capacity: Option<u32>,
+    pub background_share: f64,
+}
+
+impl PolicyConfig {
+    /// The policy of one backend service with `workers` workers.
+    pub fn for_service(g: &GatewayConfig, workers: u32) -> PolicyConfig {
+        let queue_capacity = match g.strategy {
+            Strategy::Passthrough | Strategy::Fifo => None,
+            _ => Some(g.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY)),
+        };
+        PolicyConfig {
+            strategy: g.strategy,
+            concurrency: g.concurrency.unwrap_or(workers).max(1),
+            queue_capacity,
+            queue_timeout: g.queue_timeout.map(|d| d.0),
+            abandon: g.abandon,
+            codel: g.codel.clone(),
+            adaptive: g.adaptive.clone(),
+            priorities: g.priorities.as_ref().map(|p| PriorityClasses {
+                interactive_capacity: p.interactive_capacity,
+                background_capacity: p.background_capacity,
+                background_share: p.background_share,
+            }),
+            pushback: g.pushback.clone(),
+            retries: g.retries.enabled.then_some((
+                g.retries.max_attempts,
+                g.retries.budget_ratio,
+                g.retries.min_per_sec,
+            )),
+        }
+    }
+}
+
+/// A request arriving at the gateway.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    pub arrived: Time,
+    /// The client's deadline (from `x-spillway-timeout-ms` or the route's default).
+    pub deadline: Option<Time>,
+    pub priority: Priority,
+}
+
+/// Why the gateway answered without the backend.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// The queue (or the request's class queue) is full.
+    QueueFull,
+    /// Waited longer than the queue timeout.
+    QueueTimeout,
+    /// Dropped by CoDel (standing queue, waited past the slough timeout).
+    Codel,
+    /// Its deadline passed, or too little budget is left for the predicted service time.
+    Expired,
+    /// The gateway is shutting down.
+    Shutdown,
+}
+
+impl Reason {
+    pub fn status(self) -> u16 {
+        match self {
+            Reason::Expired => 504,
+            _ => 503,
+        }
+    }
+    /// `x-spillway-outcome`.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            Reason::Expired => "expired",
+            _ => "shed",
+        }
+    }
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::QueueFull => "queue full",
+            Reason::QueueTimeout => "waited longer than the queue timeout",
+            Reason::Codel => "dropped by CoDel: standing queue",
+            Reason::Expired => "deadline expired in the queue",
+            Reason::Shutdown => "gateway shutting down",
+        }
+    }
+    pub const ALL: [Reason; 5] = [
+        Reason::QueueFull,
+        Reason::QueueTimeout,
+        Reason::Codel,
+        Reason::Expired,
+        Reason::Shutdown,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            Reason::QueueFull => "queue_full",
+            Reason::QueueTimeout => "queue_timeout",
+            Reason::Codel => "codel",
+            Reason::Expired => "expired",
+            Reason::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// An answer given without calling the backend.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub reason: Reason,
+    pub retry_after: Option<Duration>,
+}
+
+/// What happens to an arrival at once.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Admit {
+    /// Send it to the backend now.
+    Dispatch(Ticket),
+    /// Wait: a later `poll` dispatches or answers it.
+    Queued(Ticket),
+    Rejected(Rejection),
+}
+
+/// A decision from [`ServicePolicy::poll`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Send this queued request to the backend. `abandoned`: its client has gone (keep semantics).
+    Dispatch {
+        ticket: Ticket,
+        waited: Duration,
+        abandoned: bool,
+    },
+    /// Answer this queued request without the backend.
+    Answer {
+        ticket: Ticket,
+        rejection: Rejection,
+        waited: Duration,
+        abandoned: bool,
+    },
+}
+
+/// What the cancellation of a request did.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Cancelled {
+    /// Removed from the queue (cancel semantics): it will never reach the backend.
+    Removed,
+    /// Still queued (keep semantics): it will be sent to the backend anyway.
+    Kept,
+    /// Already at the backend.
+    InFlight,
+    /// Unknown or finished ticket.
+    NotFound,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum State {
+    Queued,
+    InFlight(Time),
+}
+
+#[derive(Copy, Clone, Debug)]
+struct Entry {
+    arrival: Arrival,
+    class: usize,
+    state: State,
+    abandoned: bool,
+}
+
+/// Counters a driver exports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PolicyStats {
+    pub arrived: u64,
+    pub dispatched: u64,
+    pub completed: u64,
+    pub rejected: [u64; 5],
+    pub cancelled: u64,
+    pub pauses: u64,
+    pub retries: u64,
+}
+
+/// One backend service's admission and queueing state.
+pub struct ServicePolicy {
+    cfg: PolicyConfig,
+    entries: Slots<Entry>,
+    /// Class queues: [interactive, background] (one class when priorities are off).
+    queues: [VecDeque<Ticket>; 2],
+    live: [usize; 2],
+    in_flight: u32,
+    limiter: Limiter,
+    codel: Codel,
+    /// Running estimate of backend latency, for deadline prediction and Retry-After.
+    latency_ewma: Option<Duration>,
+    paused_until: Time,
+    background_credit: f64,
+    budget: Option<RetryBudget>,
+    stats: PolicyStats,
+}
+
+impl ServicePolicy {
+    pub fn new(cfg: PolicyConfig) -> ServicePolicy {
+        let limiter = match cfg.strategy {
+            Strategy::Passthrough => Limiter::Unlimited,
+            Strategy::Adaptive => Limiter::Adaptive(Box::new(AdaptiveLimit::new(&cfg.adaptive, cfg.concurrency))),
+            _ => Limiter::Fixed(cfg.concurrency),
+        };
+        let budget = cfg
+            .retries
+            .map(|(_, ratio, min)| RetryBudget::new(ratio, min, Duration::from_secs(10)));
+        ServicePolicy {
+            codel: Codel::new(cfg.codel.target.0, cfg.codel.interval.0),
+            cfg,
+            entries: Slots::default(),
+            queues: [VecDeque::new(), VecDeque::new()],
+            live: [0, 0],
+            in_flight: 0,
+            limiter,
+            latency_ewma: None,
+            paused_until: Time::ZERO,
+            background_credit: 0.0,
+            budget,
+            stats: PolicyStats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &PolicyConfig {
+        &self.cfg
+    }
+    pub fn queue_len(&self) -> usize {
+        self.live[0] + self.live[1]
+    }
+    pub fn queue_len_of(&self, p: Priority) -> usize {
+        self.live[self.class_of(p)]
+    }
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
+    pub fn limit(&self) -> Option<u32> {
+        self.limiter.limit()
+    }
+    pub fn paused(&self, now: Time) -> bool {
+        now < self.paused_until
+    }
+    pub fn stats(&self) -> &PolicyStats {
+        &self.stats
+    }
+    /// Whether the client of a ticket has gone.
+    pub fn is_abandoned(&self, t: Ticket) -> bool {
+        self.entries.get(t).is_some_and(|e| e.abandoned)
+    }
+
+    fn class_of(&self, p: Priority) -> usize {
+        match (&self.cfg.priorities, p) {
+            (Some(_), Priority::Background) => 1,
+            _ => 0,
+        }
+    }
+
+    fn capacity_of(&self, class: usize) -> Option<usize> {
+        let own = self.cfg.priorities.as_ref().and_then(|p| {
+            if class == 0 {
+                p.interactive_capacity
+            } else {
+                p.background_capacity
+            }
+        });
+        own.or(self.cfg.queue_capacity).map(|c| c as usize)
+    }
+
+    fn has_room(&self) -> bool {
+        self.limiter.limit().is_none_or(|l| self.in_flight < l)
+    }
+
+    fn reject(&mut self, reason: Reason, retry_after: Option<Duration>) -> Rejection {
+        self.stats.rejected[reason as usize] += 1;
+        Rejection { reason, retry_after }
+    }
+
+    /// How long a shed client should wait: the time to drain the queue at the current rate.
+    fn drain_estimate(&self) -> Duration {
+        let per = self.latency_ewma.unwrap_or(Duration::from_millis(100));
+        let slots = self.limiter.limit().unwrap_or(1).max(1);
+        let n = u32::try_from(self.queue_len() + 1).unwrap_or(u32::MAX);
+        (per * n / slots).clamp(Duration::from_millis(1), Duration::from_secs(60))
+    }
+
+    /// A request arrives.
+    pub fn handle_arrival(&mut self, now: Time, a: Arrival) -> Admit {
+        self.stats.arrived += 1;
+        if let Some(b) = &mut self.budget {
+            b.record_request(now);
+        }
+        self.admit(now, a, false)
+    }
+
+    fn admit(&mut self, now: Time, a: Arrival, front: bool) -> Admit {
+        let class = self.class_of(a.priority);
+        // Dispatch at once only when nobody of the same or a higher class is waiting.
+        let waiting_ahead = self.live[0] > 0 || (class == 1 && self.live[1] > 0);
+        if !waiting_ahead && self.has_room() && !self.paused(now) {
+            if matches!(self.cfg.strategy, Strategy::Codel | Strategy::AdaptiveLifo) {
+                self.codel.should_drop(now, Duration::ZERO);
+            }
+            let t = self.entries.insert(Entry {
+                arrival: a,
+                class,
+                state: State::InFlight(now),
+                abandoned: false,
+            });
+            self.in_flight += 1;
+            self.stats.dispatched += 1;
+            return Admit::Dispatch(t);
+        }
+        if !front {
+            if let Some(cap) = self.capacity_of(class) {
+                if self.live[class] >= cap {
+                    let ra = self.drain_estimate();
+                    return Admit::Rejected(self.reject(Reason::QueueFull, Some(ra)));
+                }
+            }
+        }
+        let t = self.entries.insert(Entry {
+            arrival: a,
+            class,
+            state: State::Queued,
+            abandoned: false,
+        });
+        if front {
+            self.queues[class].push_front(t);
+        } else {
+            self.queues[class].push_back(t);
+        }
+        self.live[class] += 1;
+        Admit::Queued(t)
+    }
+
+    /// The client of `t` has gone (disconnected or timed out).
+    pub fn handle_cancel(&mut self, _now: Time, t: Ticket) -> Cancelled {
+        let abandon = self.cfg.abandon;
+        let Some(e) = self.entries.get_mut(t) else {
+            return Cancelled::NotFound;
+        };
+        e.abandoned = true;
+        match (e.state, abandon) {
+            (State::InFlight(_), _) => Cancelled::InFlight,
+            (State::Queued, Abandon::Keep) => Cancelled::Kept,
+            (State::Queued, Abandon::Cancel) => {
+                let class = e.class;
+                self.entries.remove(t);
+                self.live[class] -= 1;
+                self.stats.cancelled += 1;
+                self.compact(class);
+                Cancelled::Removed
+            }
+        }
+    }
+
+    /// Drops cancelled tickets when they outnumber the live ones, keeping memory bounded.
+    fn compact(&mut self, class: usize) {
+        let q = &self.queues[class];
+        if q.len() > 64 && q.len() > 2 * self.live[class] {
+            let entries = &self.entries;
+            self.queues[class].retain(|t| entries.get(*t).is_some_and(|e| e.state == State::Queued));
+        }
+    }
+
+    /// The backend answered `t` with `status` (502 for a connection failure, 504 for an
+    /// upstream timeout). Returns the backend latency.
+    pub fn handle_complete(&mut self, now: Time, t: Ticket, status: u16, retry_after: Option<Duration>) -> Duration {
+        let Some(e) = self.entries.remove(t) else {
+            return Duration::ZERO;
+        };
+        let State::InFlight(sent) = e.state else {
+            // A queued ticket cannot complete; put the books right and ignore it.
+            self.live[e.class] = self.live[e.class].saturating_sub(1);
+            return Duration::ZERO;
+        };
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.stats.completed += 1;
+        let latency = now.saturating_since(sent);
+        if !matches!(status, 502 | 504) {
+            self.latency_ewma = Some(match self.latency_ewma {
+                None => latency,
+                Some(p) => p.mul_f64(0.8) + latency.mul_f64(0.2),
+            });
+        }
+        let overload_signal = matches!(status, 429 | 503 | 504);
+        self.limiter
+            .on_sample(now, latency, overload_signal, self.in_flight + 1);
+        if self.cfg.pushback.enabled && matches!(status, 429 | 503) {
+            let pause = retry_after
+                .unwrap_or(self.cfg.pushback.default_pause.0)
+                .min(self.cfg.pushback.max_pause.0);
+            let until = now + pause;
+            if until > self.paused_until {
+                if !self.paused(now) {
+                    self.stats.pauses += 1;
+                }
+                self.paused_until = until;
+            }
+        }
+        latency
+    }
+
+    /// Whether a failed attempt (502/503, connect failure) of a request may be retried by the
+    /// gateway: retries on, attempts left, and budget left.
+    pub fn allow_retry(&mut self, now: Time, attempts_so_far: u32) -> bool {
+        let Some((max, _, _)) = self.cfg.retries else {
+            return false;
+        };
+        if attempts_so_far >= max {
+            return false;
+        }
+        let ok = self.budget.as_mut().is_some_and(|b| b.try_retry(now));
+        if ok {
+            self.stats.retries += 1;
+        }
+        ok
+    }
+
+    /// Re-admits a request for a gateway retry, ahead of the queue and past its bound.
+    pub fn handle_retry(&mut self, now: Time, a: Arrival) -> Admit {
+        self.admit(now, a, true)
+    }
+
+    /// Timer callback: time-based limit updates.
+    pub fn handle_timeout(&mut self, now: Time) {
+        self.limiter.on_timer(now);
+    }
+
+    fn front_live(&mut self, class: usize) -> Option<(Ticket, Entry)> {
+        while let Some(&t) = self.queues[class].front() {
+            match self.entries.get(t) {
+                Some(e) if e.state == State::Queued => return Some((t, *e)),
+                _ => {
+                    self.queues[class].pop_front();
+                }
+            }
+        }
+        None
+    }
+
+    fn pop_live(&mut self, class: usize, newest: bool) -> Option<(Ticket, Entry)> {
+        loop {
+            let t = if newest {
+                self.queues[class].pop_back()?
+            } else {
+                self.queues[class].pop_front()?
+            };
+            if let Some(e) = self.entries.get(t) {
+                if e.state == State::Queued {
+                    self.live[class] -= 1;
+                    return Some((t, *e));
+                }
+            }
+        }
+    }
+
+    /// Answers the oldest request of a class if it has waited too long (queue timeout, or CoDel
+    /// slough timeout while adaptive LIFO serves newest first).
+    fn expire_oldest(&mut self, now: Time) -> Option<Action> {
+        let lifo_overloaded = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
+        for class in 0..2 {
+            let Some((t, e)) = self.front_live(class) else { continue };
+            let waited = now.saturating_since(e.arrival.arrived);
+            let reason = if self.cfg.queue_timeout.is_some_and(|qt| waited > qt) {
+                Reason::QueueTimeout
+            } else if lifo_overloaded && waited > self.codel.slough_timeout() {
+                Reason::Codel
+            } else {
+                continue;
+            };
+            self.queues[class].pop_front();
+            self.live[class] -= 1;
+            self.entries.remove(t);
+            let rejection = self.reject(reason, Some(self.drain_estimate()));
+            return Some(Action::Answer {
+                ticket: t,
+                rejection,
+                waited,
+                abandoned: e.abandoned,
+            });
+        }
+        None
+    }
+
+    fn next_class(&mut self) -> Option<usize> {
+        let (i, b) = (self.live[0] > 0, self.live[1] > 0);
+        match (i, b) {
+            (false, false) => None,
+            (true, false) => Some(0),
+            (false, true) => Some(1),
+            (true, true) => {
+                let share = self.cfg.priorities.as_ref().map_or(0.0, |p| p.background_share);
+                self.background_credit += share;
+                if self.background_credit >= 1.0 {
+                    self.background_credit -= 1.0;
+                    Some(1)
+                } else {
+                    Some(0)
+                }
+            }
+        }
+    }
+
+    /// The next decision, if any. Call until `None` after every event.
+    pub fn poll(&mut self, now: Time) -> Option<Action> {
+        if let Some(a) = self.expire_oldest(now) {
+            return Some(a);
+        }
+        if self.paused(now) || !self.has_room() {
+            return None;
+        }
+        let class = self.next_class()?;
+        let newest = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
+        let (t, e) = self.pop_live(class, newest)?;
+        let waited = now.saturating_since(e.arrival.arrived);
+        let drop = match self.cfg.strategy {
+            Strategy::Deadline => e.arrival.deadline.and_then(|d| {
+                let predicted = self.latency_ewma.unwrap_or(Duration::ZERO);
+                (now >= d || d.saturating_since(now) < predicted).then_some(Reason::Expired)
+            }),
+            Strategy::Codel | Strategy::AdaptiveLifo => self.codel.should_drop(now, waited).then_some(Reason::Codel),
+            _ => None,
+        };
+        if let Some(reason) = drop {
+            self.entries.remove(t);
+            let retry_after = (reason != Reason::Expired).then(|| self.drain_estimate());
+            let rejection = self.reject(reason, retry_after);
+            return Some(Action::Answer {
+                ticket: t,
+                rejection,
+                waited,
+                abandoned: e.abandoned,
+            });
+        }
+        if let Some(en) = self.entries.get_mut(t) {
+            en.state = State::InFlight(now);
+        }
+        self.in_flight += 1;
+        self.stats.dispatched += 1;
+        Some(Action::Dispatch {
+            ticket: t,
+            waited,
+            abandoned: e.abandoned,
+        })
+    }
+
+    /// When the policy must be polled again if no event comes first.
+    pub fn poll_timeout(&mut self) -> Option<Time> {
+        let mut next: Option<Time> = self.limiter.next_update();
+        let mut consider = |t: Time| next = Some(next.map_or(t, |n| n.min(t)));
+        if self.queue_len() > 0 && self.paused_until > Time::ZERO {
+            consider(self.paused_until);
+        }
+        let lifo = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
+        let slough = self.codel.slough_timeout();
+        let qt = self.cfg.queue_timeout;
+        for class in 0..2 {
+            if let Some((_, e)) = self.front_live(class) {
+                if let Some(qt) = qt {
+                    consider(e.arrival.arrived + qt + Duration::from_nanos(1));
+                }
+                if lifo {
+                    consider(e.arrival.arrived + slough + Duration::from_nanos(1));
+                }
+            }
+        }
+        next
+    }
+
+    /// Shutdown: every queued request is answered 503.
+    pub fn drain(&mut self, now: Time) -> Vec<Action> {
+        let mut out = Vec::new();
+        for class in 0..2 {
+            while let Some((t, e)) = self.pop_live(class, false) {
+                self.entries.remove(t);
+                let rejection = self.reject(Reason::Shutdown, None);
+                out.push(Action::Answer {
+                    ticket: t,
+                    rejection,
+                    waited: now.saturating_since(e.arrival.arrived),
+                    abandoned: e.abandoned,
+                });
+            }
+        }
+        out
+    }
+}

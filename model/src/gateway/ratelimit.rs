@@ -1,0 +1,70 @@
+//! Per-client token buckets (429 + Retry-After past the rate).
+
+use crate::time::Time;
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Time,
+}
+
+/// Token buckets by client key, with a bounded number of tracked clients.
+#[derive(Clone, Debug)]
+pub struct RateLimiter {
+    rate: f64,
+    burst: f64,
+    buckets: HashMap<String, Bucket>,
+    max_clients: usize,
+}
+
+impl RateLimiter {
+    pub fn new(rate: f64, burst: u32) -> RateLimiter {
+        RateLimiter {
+            rate,
+            burst: f64::from(burst.max(1)),
+            buckets: HashMap::new(),
+            max_clients: 100_000,
+        }
+    }
+
+    /// Takes a token for `key`; `Err(wait)` when none is left.
+    pub fn check(&mut self, now: Time, key: &str) -> Result<(), Duration> {
+        if !self.buckets.contains_key(key) && self.buckets.len() >= self.max_clients {
+            // Buckets that have refilled hold no information: forget them to stay bounded.
+            let (rate, burst) = (self.rate, self.burst);
+            self.buckets
+                .retain(|_, b| b.tokens + now.saturating_since(b.at).as_secs_f64() * rate < burst);
+        }
+        let (rate, burst) = (self.rate, self.burst);
+        let b = self
+            .buckets
+            .entry(key.to_string())
+            .or_insert(Bucket { tokens: burst, at: now });
+        b.tokens = (b.tokens + now.saturating_since(b.at).as_secs_f64() * rate).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - b.tokens) / rate))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_then_rate() {
+        let mut r = RateLimiter::new(10.0, 2);
+        let t = Time::from_secs_f64(1.0);
+        assert!(r.check(t, "a").is_ok());
+        assert!(r.check(t, "a").is_ok());
+        assert_eq!(r.check(t, "a"), Err(Duration::from_millis(100)));
+        assert!(r.check(t, "b").is_ok(), "clients have their own buckets");
+        assert!(r.check(Time::from_secs_f64(1.1), "a").is_ok());
+    }
+}
