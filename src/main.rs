@@ -20,6 +20,8 @@ enum Command {
     Scenario(ScenarioCmd),
     /// Serve a mock legacy backend.
     MockLegacy(mock_legacy::Args),
+    /// Run the reference queueing gateway.
+    Gateway(reference_gateway::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
             }
         },
         Command::MockLegacy(args) => runtime_then(|| mock_legacy::run(args)),
+        Command::Gateway(args) => runtime_then(|| reference_gateway::run(args)),
     }
 }
 

@@ -13,6 +13,8 @@ mod handler;
 mod metrics;
 pub mod serve;
 pub mod state;
+#[doc(hidden)]
+pub mod testing;
 pub mod timer;
 
 pub use args::Args;

@@ -1,58 +1,14 @@
 //! mock-legacy on 127.0.0.1:0 with the real model behind it: routing, status codes,
 //! Retry-After, wasted-work counting, /metrics, bad input, and delivered capacity.
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use mock_legacy::testing::{client, metric as prom, raw, HttpClient, Reply};
 use mock_legacy::MockLegacy;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
-
-fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-struct Reply {
-    status: u16,
-    headers: http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
 
 async fn send(c: &HttpClient, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
-    let mut b = http::Request::builder()
-        .method(if body.is_empty() { "GET" } else { "POST" })
-        .uri(url);
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    let resp = tokio::time::timeout(
-        Duration::from_secs(10),
-        c.request(b.body(Full::new(Bytes::from(body))).unwrap()),
-    )
-    .await
-    .expect("answer within 10 s")
-    .expect("request succeeds");
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    mock_legacy::testing::send(c, url, headers, body)
+        .await
+        .expect("request succeeds")
 }
 
 async fn get(c: &HttpClient, url: &str) -> Reply {
@@ -99,13 +55,7 @@ async fn start(text: &str) -> MockLegacy {
 }
 
 fn metric(text: &str, name: &str, service: &str) -> f64 {
-    let prefix = format!("{name}{{service=\"{service}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {prefix} in metrics:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap()
+    prom(text, name, &format!("service=\"{service}\"")).unwrap_or_else(|| panic!("no {name} for {service} in:\n{text}"))
 }
 
 #[tokio::test]
@@ -229,24 +179,16 @@ async fn a_client_that_leaves_still_costs_work() {
     let c = client();
     let url = format!("{}/orders/create", ml.url());
     // Abandon the request after 5 ms: the worker finishes its 30 ms anyway.
-    let req = http::Request::get(&url)
-        .header("x-spillway-timeout-ms", "5")
-        .body(Full::new(Bytes::new()))
-        .unwrap();
-    let abandoned = tokio::time::timeout(Duration::from_millis(5), c.request(req)).await;
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(5),
+        send(&c, &url, &[("x-spillway-timeout-ms", "5")], Vec::new()),
+    )
+    .await;
     assert!(abandoned.is_err(), "the client gave up first");
     tokio::time::sleep(Duration::from_millis(80)).await;
     let m = get(&client(), &format!("{}/metrics", ml.url())).await.body;
     assert_eq!(metric(&m, "mock_legacy_wasted_requests_total", "orders"), 1.0);
     ml.shutdown().await;
-}
-
-async fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(bytes).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod budget;
+pub mod client;
 pub mod dist;
 pub mod duration;
 pub mod gateway;

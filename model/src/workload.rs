@@ -77,9 +77,16 @@ fn invert(p: &Phase, factor: f64, x: f64) -> f64 {
     if a.abs() < 1e-15 {
         return x / r0;
     }
-    // a t^2 + r0 t - x = 0, written to stay accurate when a is tiny.
-    let disc = (r0 * r0 + 4.0 * a * x).max(0.0);
-    2.0 * x / (r0 + disc.sqrt())
+    if a > 0.0 {
+        // a t^2 + r0 t - x = 0, in the form that stays accurate when a is tiny.
+        return 2.0 * x / (r0 + (r0 * r0 + 4.0 * a * x).sqrt());
+    }
+    // Ramping down: solve from the end of the phase instead, where the direct form subtracts
+    // nearly equal numbers. With u = d - t and y the intensity left: -a u^2 + r1 u - y = 0.
+    let total = d * (r0 + r1) / 2.0;
+    let y = (total - x).max(0.0);
+    let u = 2.0 * y / (r1 + (r1 * r1 - 4.0 * a * y).sqrt());
+    (d - u).max(0.0)
 }
 
 /// The open-loop arrival schedule of a scenario. An iterator of [`Arrival`]s in time order.
@@ -143,7 +150,8 @@ impl Iterator for Schedule {
             let p = self.phases.get(self.phase)?;
             let total = lambda_total(p, self.factor);
             let target = self.used + self.pending;
-            if target <= total && total > 0.0 {
+            // Strictly inside: an arrival exactly at the end belongs to the next phase's start.
+            if target < total {
                 let offset = invert(p, self.factor, target);
                 let at = p.start + std::time::Duration::from_secs_f64(offset.max(0.0));
                 let at = at.min(p.end);

@@ -34,11 +34,7 @@ impl Codel {
 
     /// A request leaves the queue at `now` after waiting `delay`: true if it should be dropped.
     pub fn should_drop(&mut self, now: Time, delay: Duration) -> bool {
-        if now > self.interval_end {
-            self.interval_end = now + self.interval;
-            self.overloaded = self.min_delay > self.target;
-            self.reset = true;
-        }
+        self.tick(now);
         if self.reset {
             self.reset = false;
             self.min_delay = delay;
@@ -46,6 +42,17 @@ impl Codel {
         }
         self.min_delay = self.min_delay.min(delay);
         self.overloaded && delay > self.slough_timeout()
+    }
+
+    /// Closes the interval if it has ended, so `overloaded()` is current even when no request
+    /// has left the queue since.
+    pub fn tick(&mut self, now: Time) {
+        // As in wangle: an interval closes only if a request was seen since the last close.
+        if now > self.interval_end && !self.reset {
+            self.interval_end = now + self.interval;
+            self.overloaded = self.min_delay > self.target;
+            self.reset = true;
+        }
     }
 
     /// Whether the last interval showed a standing queue (adaptive LIFO serves newest first then).

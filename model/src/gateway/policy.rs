@@ -235,7 +235,11 @@ pub struct ServicePolicy {
 }
 
 impl ServicePolicy {
-    pub fn new(cfg: PolicyConfig) -> ServicePolicy {
+    pub fn new(mut cfg: PolicyConfig) -> ServicePolicy {
+        // The baseline sends everything straight on: no queue, hence no pause either.
+        if cfg.strategy == Strategy::Passthrough {
+            cfg.pushback.enabled = false;
+        }
         let limiter = match cfg.strategy {
             Strategy::Passthrough => Limiter::Unlimited,
             Strategy::Adaptive => Limiter::Adaptive(Box::new(AdaptiveLimit::new(&cfg.adaptive, cfg.concurrency))),
@@ -334,6 +338,11 @@ impl ServicePolicy {
         let class = self.class_of(a.priority);
         // Dispatch at once only when nobody of the same or a higher class is waiting.
         let waiting_ahead = self.live[0] > 0 || (class == 1 && self.live[1] > 0);
+        if !front && self.cfg.strategy == Strategy::Deadline {
+            if let Some(reason) = self.deadline_check(now, a.deadline) {
+                return Admit::Rejected(self.reject(reason, None));
+            }
+        }
         if !waiting_ahead && self.has_room() && !self.paused(now) {
             if matches!(self.cfg.strategy, Strategy::Codel | Strategy::AdaptiveLifo) {
                 self.codel.should_drop(now, Duration::ZERO);
@@ -362,7 +371,9 @@ impl ServicePolicy {
             state: State::Queued,
             abandoned: false,
         });
-        if front {
+        // "Ahead of the queue" is the end served next: the back while adaptive LIFO is overloaded.
+        let lifo_now = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
+        if front && !lifo_now {
             self.queues[class].push_front(t);
         } else {
             self.queues[class].push_back(t);
@@ -540,8 +551,22 @@ impl ServicePolicy {
         }
     }
 
+    /// 504 for a request whose deadline has passed or whose remaining budget is below the
+    /// running estimate of the service time.
+    fn deadline_check(&self, now: Time, deadline: Option<Time>) -> Option<Reason> {
+        let d = deadline?;
+        let predicted = self.latency_ewma.unwrap_or(Duration::ZERO);
+        (now >= d || d.saturating_since(now) < predicted).then_some(Reason::Expired)
+    }
+
     /// The next decision, if any. Call until `None` after every event.
     pub fn poll(&mut self, now: Time) -> Option<Action> {
+        if self.paused_until != Time::ZERO && now >= self.paused_until {
+            self.paused_until = Time::ZERO;
+        }
+        if matches!(self.cfg.strategy, Strategy::Codel | Strategy::AdaptiveLifo) {
+            self.codel.tick(now);
+        }
         if let Some(a) = self.expire_oldest(now) {
             return Some(a);
         }
@@ -553,10 +578,7 @@ impl ServicePolicy {
         let (t, e) = self.pop_live(class, newest)?;
         let waited = now.saturating_since(e.arrival.arrived);
         let drop = match self.cfg.strategy {
-            Strategy::Deadline => e.arrival.deadline.and_then(|d| {
-                let predicted = self.latency_ewma.unwrap_or(Duration::ZERO);
-                (now >= d || d.saturating_since(now) < predicted).then_some(Reason::Expired)
-            }),
+            Strategy::Deadline => self.deadline_check(now, e.arrival.deadline),
             Strategy::Codel | Strategy::AdaptiveLifo => self.codel.should_drop(now, waited).then_some(Reason::Codel),
             _ => None,
         };

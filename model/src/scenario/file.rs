@@ -355,7 +355,7 @@ pub enum Abandon {
     Cancel,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {
     #[serde(default)]
@@ -388,6 +388,42 @@ pub struct GatewayConfig {
     pub pushback: PushbackConfig,
     #[serde(default)]
     pub retries: GatewayRetriesConfig,
+    /// Giving up on connecting to a service (answered 502).
+    #[serde(default = "connect_timeout")]
+    pub connect_timeout: Dur,
+    /// Giving up on a service's answer (answered 504). Independent of the client's budget: the
+    /// backend is still busy with the request, so its slot is only freed by the answer.
+    #[serde(default = "upstream_timeout")]
+    pub upstream_timeout: Dur,
+}
+
+fn connect_timeout() -> Dur {
+    Dur::from_secs(1)
+}
+fn upstream_timeout() -> Dur {
+    Dur::from_secs(30)
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            strategy: Strategy::default(),
+            concurrency: None,
+            queue_capacity: None,
+            queue_timeout: None,
+            abandon: Abandon::default(),
+            default_timeout: None,
+            codel: CodelConfig::default(),
+            adaptive: AdaptiveConfig::default(),
+            priorities: None,
+            rate_limit: None,
+            auth: None,
+            pushback: PushbackConfig::default(),
+            retries: GatewayRetriesConfig::default(),
+            connect_timeout: connect_timeout(),
+            upstream_timeout: upstream_timeout(),
+        }
+    }
 }
 
 /// CoDel defaults are the paper's (5 ms, 100 ms); legacy services usually need larger values.

@@ -60,6 +60,8 @@ pub struct MixTarget {
 pub struct ServiceSpec {
     pub index: usize,
     pub name: String,
+    /// The `name` of the `[[backend.services]]` entry it came from (`legacy` for `legacy-3`).
+    pub group: String,
     pub apis: Vec<String>,
     pub weight: f64,
     pub workers: u32,

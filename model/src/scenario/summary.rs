@@ -73,7 +73,7 @@ pub fn check_summary(s: &Scenario) -> String {
         let svc = &s.services[i];
         let mut j = i + 1;
         while j < s.services.len()
-            && s.services[j].name.rsplit_once('-').map(|x| x.0) == svc.name.rsplit_once('-').map(|x| x.0)
+            && s.services[j].group == svc.group
             && s.services[j].workers == svc.workers
             && s.services[j].service_time == svc.service_time
         {

@@ -250,6 +250,7 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
                 out.push(ServiceSpec {
                     index: out.len(),
                     name,
+                    group: s.name.clone(),
                     apis: apis.clone(),
                     weight: s.weight,
                     workers: s.workers,
@@ -403,13 +404,11 @@ fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &
         let targets: Vec<&ServiceSpec> = match services.iter().find(|s| s.name == m.service) {
             Some(s) => vec![s],
             None => {
-                let group = b.services.iter().find(|s| s.name == m.service && s.count.is_some());
-                match group {
-                    Some(_) => services
-                        .iter()
-                        .filter(|s| s.name.rsplit_once('-').is_some_and(|(base, _)| base == m.service))
-                        .collect(),
-                    None => Vec::new(),
+                let counted = b.services.iter().any(|s| s.name == m.service && s.count.is_some());
+                if counted {
+                    services.iter().filter(|s| s.group == m.service).collect()
+                } else {
+                    Vec::new()
                 }
             }
         };
@@ -572,6 +571,8 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig) {
             ),
         );
     }
+    c.positive_dur("gateway.connect_timeout".into(), g.connect_timeout);
+    c.positive_dur("gateway.upstream_timeout".into(), g.upstream_timeout);
     c.at_least_one("gateway.retries.max_attempts".into(), g.retries.max_attempts);
     c.non_negative("gateway.retries.budget_ratio".into(), g.retries.budget_ratio, "a ratio");
     c.non_negative("gateway.retries.min_per_sec".into(), g.retries.min_per_sec, "a rate");

@@ -1,0 +1,86 @@
+//! A small HTTP client for tests, examples and benchmarks of spillway's servers (not for load:
+//! the load generator has its own).
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::time::Duration;
+
+pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+pub fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// An answer, read in full.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON (`Null` if it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Sends a request (POST when `body` is not empty) and reads the answer, within 10 s.
+pub async fn send(c: &HttpClient, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Reply, String> {
+    let mut b = http::Request::builder()
+        .method(if body.is_empty() { "GET" } else { "POST" })
+        .uri(url);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let req = b.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
+    let resp = tokio::time::timeout(Duration::from_secs(10), c.request(req))
+        .await
+        .map_err(|_| format!("no answer from {url} within 10 s"))?
+        .map_err(|e| format!("{url}: {e}"))?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok(Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+pub async fn get(c: &HttpClient, url: &str) -> Result<Reply, String> {
+    send(c, url, &[], Vec::new()).await
+}
+
+/// The value of `name{labels}` in Prometheus text, e.g. `metric(text, "x_total", "service=\"a\"")`.
+pub fn metric(text: &str, name: &str, labels: &str) -> Option<f64> {
+    let prefix = if labels.is_empty() {
+        format!("{name} ")
+    } else {
+        format!("{name}{{{labels}}} ")
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Sends raw bytes on a new connection and returns what came back (for malformed requests).
+pub async fn raw(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+        return String::new();
+    };
+    if s.write_all(bytes).await.is_err() {
+        return String::new();
+    }
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,329 @@
+//! The client model: what a client does after each attempt (give up, or retry when, with which
+//! backoff and jitter, within which budget). Sans-I/O: the load generator sends the requests and
+//! keeps the clocks; the simulator does the same on its virtual clock.
+
+use crate::budget::RetryBudget;
+use crate::rng::{Rng, Streams};
+use crate::scenario::{Backoff, ClientsConfig, Jitter, RetryOn};
+use crate::time::Time;
+use rand::Rng as _;
+use std::time::Duration;
+
+/// How an attempt ended, from the client's side.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// The client's timeout fired first.
+    Timeout,
+    /// An answer with this status; `retry_after` from its headers.
+    Status { status: u16, retry_after: Option<Duration> },
+    /// No connection or a broken one.
+    ConnectionError,
+}
+
+impl AttemptResult {
+    pub fn is_success(&self) -> bool {
+        matches!(self, AttemptResult::Status { status: 200..=299, .. })
+    }
+
+    /// The outcome in the results' words.
+    pub fn outcome(&self) -> crate::results::Outcome {
+        match self {
+            AttemptResult::Timeout => crate::results::Outcome::Timeout,
+            AttemptResult::Status { status, .. } => crate::results::Outcome::from_status(*status),
+            AttemptResult::ConnectionError => crate::results::Outcome::Error,
+        }
+    }
+
+    fn retry_class(&self) -> Option<RetryOn> {
+        match self {
+            AttemptResult::Timeout => Some(RetryOn::Timeout),
+            AttemptResult::Status { status: 429, .. } => Some(RetryOn::RateLimited),
+            AttemptResult::Status { status: 500..=599, .. } | AttemptResult::ConnectionError => {
+                Some(RetryOn::ServerError)
+            }
+            AttemptResult::Status { .. } => None,
+        }
+    }
+}
+
+/// Where one intent stands.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Intent {
+    pub id: u64,
+    /// The first attempt's intended send time: intent latency runs from here.
+    pub start: Time,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// The last backoff sleep (decorrelated jitter grows from it).
+    pub last_sleep: Duration,
+}
+
+impl Intent {
+    pub fn new(id: u64, start: Time) -> Intent {
+        Intent {
+            id,
+            start,
+            attempts: 0,
+            last_sleep: Duration::ZERO,
+        }
+    }
+}
+
+/// What the client does next.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// The intent is over.
+    Done { success: bool },
+    /// Send another attempt at this time.
+    RetryAt(Time),
+}
+
+/// The retry behaviour of a scenario's clients.
+pub struct ClientModel {
+    cfg: ClientsConfig,
+    budget: Option<RetryBudget>,
+    jitter: Rng,
+}
+
+impl ClientModel {
+    pub fn new(cfg: &ClientsConfig, streams: &Streams) -> ClientModel {
+        let budget = cfg
+            .retry
+            .budget
+            .as_ref()
+            .map(|b| RetryBudget::new(b.ratio, b.min_per_sec, Duration::from_secs(10)));
+        ClientModel {
+            cfg: cfg.clone(),
+            budget,
+            jitter: streams.stream("jitter"),
+        }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.cfg.timeout.0
+    }
+
+    /// An attempt of `intent` is about to be sent at `now`.
+    pub fn on_send(&mut self, now: Time, intent: &mut Intent) {
+        intent.attempts += 1;
+        if intent.attempts == 1 {
+            if let Some(b) = &mut self.budget {
+                b.record_request(now);
+            }
+        }
+    }
+
+    /// The attempt ended at `now` with `result`: done, or when to retry.
+    pub fn on_result(&mut self, now: Time, intent: &mut Intent, result: AttemptResult) -> Next {
+        if result.is_success() {
+            return Next::Done { success: true };
+        }
+        let r = &self.cfg.retry;
+        let retryable = result.retry_class().is_some_and(|c| r.on.contains(&c));
+        let honor_retry_after = r.honor_retry_after;
+        if !retryable || intent.attempts >= r.max_attempts {
+            return Next::Done { success: false };
+        }
+        if let Some(b) = &mut self.budget {
+            if !b.try_retry(now) {
+                return Next::Done { success: false };
+            }
+        }
+        let mut delay = self.backoff(intent.attempts, intent.last_sleep);
+        intent.last_sleep = delay;
+        if honor_retry_after {
+            if let AttemptResult::Status {
+                retry_after: Some(ra), ..
+            } = result
+            {
+                delay = delay.max(ra);
+            }
+        }
+        Next::RetryAt(now + delay)
+    }
+
+    /// The pause before retry number `retry` (1 for the first retry), per the AWS formulas.
+    pub fn backoff(&mut self, retry: u32, last_sleep: Duration) -> Duration {
+        let r = &self.cfg.retry;
+        let (base, cap) = (r.base.0, r.cap.0);
+        let ceiling = match r.backoff {
+            Backoff::None => return Duration::ZERO,
+            Backoff::Fixed => base.min(cap),
+            Backoff::Exponential => {
+                let exp = retry.saturating_sub(1).min(40);
+                base.saturating_mul(1u32 << exp.min(31)).min(cap)
+            }
+        };
+        let between = |rng: &mut Rng, lo: Duration, hi: Duration| -> Duration {
+            if hi <= lo {
+                lo
+            } else {
+                lo + (hi - lo).mul_f64(rng.random::<f64>())
+            }
+        };
+        match r.jitter {
+            Jitter::None => ceiling,
+            Jitter::Full => between(&mut self.jitter, Duration::ZERO, ceiling),
+            Jitter::Equal => ceiling / 2 + between(&mut self.jitter, Duration::ZERO, ceiling / 2),
+            Jitter::Decorrelated => {
+                let prev = if last_sleep.is_zero() { base } else { last_sleep };
+                between(&mut self.jitter, base, prev.saturating_mul(3)).min(cap)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::duration::Dur;
+    use crate::scenario::{RetryBudgetConfig, RetryConfig};
+
+    fn model(retry: RetryConfig) -> ClientModel {
+        let cfg = ClientsConfig {
+            timeout: Dur::from_secs(1),
+            retry,
+            credentials: None,
+        };
+        ClientModel::new(&cfg, &Streams::new(3))
+    }
+
+    fn retry(backoff: Backoff, jitter: Jitter, max: u32) -> RetryConfig {
+        RetryConfig {
+            max_attempts: max,
+            backoff,
+            base: Dur::from_millis(100),
+            cap: Dur::from_secs(1),
+            jitter,
+            ..RetryConfig::default()
+        }
+    }
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    #[test]
+    fn exponential_without_jitter_doubles_up_to_the_cap() {
+        let mut m = model(retry(Backoff::Exponential, Jitter::None, 10));
+        let got: Vec<Duration> = (1..=6).map(|k| m.backoff(k, Duration::ZERO)).collect();
+        assert_eq!(got, vec![ms(100), ms(200), ms(400), ms(800), ms(1000), ms(1000)]);
+    }
+
+    #[test]
+    fn jitter_formulas_stay_in_their_ranges() {
+        for (jitter, lo, hi) in [(Jitter::Full, 0, 400), (Jitter::Equal, 200, 400)] {
+            let mut m = model(retry(Backoff::Exponential, jitter, 10));
+            for _ in 0..1000 {
+                let d = m.backoff(3, Duration::ZERO);
+                assert!(d >= ms(lo) && d <= ms(hi), "{jitter:?}: {d:?}");
+            }
+        }
+        let mut m = model(retry(Backoff::Exponential, Jitter::Decorrelated, 10));
+        let mut prev = Duration::ZERO;
+        for k in 1..50 {
+            let d = m.backoff(k, prev);
+            let upper = if prev.is_zero() {
+                ms(300)
+            } else {
+                (prev * 3).min(ms(1000))
+            };
+            assert!(d >= ms(100).min(upper) && d <= upper, "{d:?} after {prev:?}");
+            prev = d;
+        }
+    }
+
+    #[test]
+    fn a_failing_backend_gets_exactly_max_attempts() {
+        let mut m = model(retry(Backoff::Fixed, Jitter::None, 3));
+        let mut i = Intent::new(1, Time::ZERO);
+        let mut now = Time::ZERO;
+        loop {
+            m.on_send(now, &mut i);
+            match m.on_result(
+                now,
+                &mut i,
+                AttemptResult::Status {
+                    status: 500,
+                    retry_after: None,
+                },
+            ) {
+                Next::RetryAt(t) => {
+                    assert_eq!(t, now + ms(100));
+                    now = t;
+                }
+                Next::Done { success } => {
+                    assert!(!success);
+                    break;
+                }
+            }
+        }
+        assert_eq!(i.attempts, 3);
+    }
+
+    #[test]
+    fn only_named_outcomes_are_retried_and_retry_after_is_honoured() {
+        let mut cfg = retry(Backoff::Fixed, Jitter::None, 3);
+        cfg.on = vec![RetryOn::RateLimited];
+        let mut m = model(cfg);
+        let mut i = Intent::new(1, Time::ZERO);
+        m.on_send(Time::ZERO, &mut i);
+        assert_eq!(
+            m.on_result(Time::ZERO, &mut i, AttemptResult::Timeout),
+            Next::Done { success: false }
+        );
+        let mut i = Intent::new(2, Time::ZERO);
+        m.on_send(Time::ZERO, &mut i);
+        let next = m.on_result(
+            Time::ZERO,
+            &mut i,
+            AttemptResult::Status {
+                status: 429,
+                retry_after: Some(ms(2500)),
+            },
+        );
+        assert_eq!(
+            next,
+            Next::RetryAt(Time::ZERO + ms(2500)),
+            "Retry-After beats the 100 ms backoff"
+        );
+        let mut i = Intent::new(3, Time::ZERO);
+        m.on_send(Time::ZERO, &mut i);
+        assert_eq!(
+            m.on_result(
+                Time::ZERO,
+                &mut i,
+                AttemptResult::Status {
+                    status: 404,
+                    retry_after: None
+                }
+            ),
+            Next::Done { success: false }
+        );
+    }
+
+    #[test]
+    fn a_retry_budget_bounds_amplification() {
+        let mut cfg = retry(Backoff::None, Jitter::None, 5);
+        cfg.budget = Some(RetryBudgetConfig {
+            ratio: 0.1,
+            min_per_sec: 0.0,
+        });
+        let mut m = model(cfg);
+        let (mut attempts, intents) = (0u32, 1000u64);
+        for id in 0..intents {
+            let now = Time(id * 1_000_000);
+            let mut i = Intent::new(id, now);
+            loop {
+                m.on_send(now, &mut i);
+                attempts += 1;
+                if let Next::Done { .. } = m.on_result(now, &mut i, AttemptResult::Timeout) {
+                    break;
+                }
+            }
+        }
+        let amplification = f64::from(attempts) / intents as f64;
+        assert!(amplification <= 1.1 + 1e-9, "{amplification}");
+        assert!(amplification > 1.05, "the budget is used: {amplification}");
+    }
+}

@@ -1,0 +1,1007 @@
+//! Scenario files end to end: the shipped scenarios load, every class of mistake is reported as
+//! `file:line:col: field.path: message` at the position of the mistake, the compact `count` /
+//! `apis` form expands as documented, and time scaling keeps utilisation.
+//!
+//! Inline scenarios are written as one `&str` per line (see [`text`]), so the line of a mistake is
+//! its position in the array; columns are counted by hand in the comment above each assertion.
+
+use model::scenario::{self, Diagnostic, Scenario, ScenarioError};
+use std::path::{Path, PathBuf};
+
+/// Joins lines with `\n`: line N of the file is element N - 1.
+fn text(lines: &[&str]) -> String {
+    let mut s = lines.join("\n");
+    s.push('\n');
+    s
+}
+
+fn parse(lines: &[&str]) -> Result<Scenario, ScenarioError> {
+    scenario::parse("t.toml", &text(lines))
+}
+
+/// The single diagnostic of an invalid file (fails if the file is valid or has several problems).
+fn only_diagnostic(lines: &[&str]) -> Diagnostic {
+    match parse(lines) {
+        Ok(_) => panic!("expected an error for:\n{}", text(lines)),
+        Err(e) => {
+            let d = e.diagnostics();
+            assert_eq!(d.len(), 1, "expected exactly one diagnostic, got:\n{e}");
+            d[0].clone()
+        }
+    }
+}
+
+/// Asserts the rendered diagnostic starts with `t.toml:{line}:{col}: {path}: {message}`.
+#[track_caller]
+fn assert_error(lines: &[&str], line: usize, col: usize, path: &str, message: &str) {
+    let d = only_diagnostic(lines);
+    let rendered = d.to_string();
+    let want = format!("t.toml:{line}:{col}: {path}: {message}");
+    assert!(rendered.starts_with(&want), "\n  got:  {rendered}\n  want: {want}...");
+    assert_eq!(
+        (d.file.as_str(), d.line, d.column, d.path.as_str()),
+        ("t.toml", line, col, path)
+    );
+}
+
+/// Syntax errors have no field path: `t.toml:{line}:{col}: {message}`.
+#[track_caller]
+fn assert_syntax_error(lines: &[&str], line: usize, col: usize, message: &str) {
+    let d = only_diagnostic(lines);
+    let rendered = d.to_string();
+    let want = format!("t.toml:{line}:{col}: {message}");
+    assert!(rendered.starts_with(&want), "\n  got:  {rendered}\n  want: {want}...");
+    assert!(d.path.is_empty(), "a syntax error has no field path, got `{}`", d.path);
+}
+
+fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("scenarios")
+}
+
+fn scenario_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
+        .expect("the repository has a scenarios/ folder")
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipped scenarios
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn every_shipped_scenario_loads() {
+    let files = scenario_files();
+    assert!(
+        files.len() >= 2,
+        "expected at least 2 scenarios in {}, found {files:?}",
+        scenarios_dir().display()
+    );
+    for f in &files {
+        let s = scenario::load(f).unwrap_or_else(|e| panic!("{} does not load:\n{e}", f.display()));
+        assert!(!s.services.is_empty(), "{}: no services", f.display());
+        assert!(
+            !s.phases.is_empty() || s.file.workload.closed.is_some(),
+            "{}: no workload",
+            f.display()
+        );
+        assert!(!s.mix.is_empty(), "{}: empty mix", f.display());
+        // The summary renders for every shipped file (it is what `scenario check` prints).
+        assert!(!scenario::check_summary(&s).is_empty());
+    }
+}
+
+#[test]
+fn a_missing_file_is_an_io_error_naming_the_file() {
+    let path = scenarios_dir().join("no-such-scenario.toml");
+    let e = scenario::load(&path).unwrap_err();
+    assert!(matches!(e, ScenarioError::Io { .. }), "{e:?}");
+    assert!(e.diagnostics().is_empty());
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with(&format!("{}: cannot read scenario", path.display())),
+        "{msg}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deserialization errors: unknown keys, wrong types, durations, syntax
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unknown_top_level_key() {
+    let lines = [
+        "[[workload.phases]]",  // 1
+        "duration = \"10s\"",   // 2
+        "rate = 10",            // 3
+        "[gatway]",             // 4: the key starts at column 2, after `[`
+        "strategy = \"fifo\"",  // 5
+        "[[backend.services]]", // 6
+        "name = \"a\"",         // 7
+        "workers = 2",          // 8
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        4,
+        2,
+        "gatway",
+        "unknown field `gatway`, expected one of `run`, `workload`,",
+    );
+}
+
+#[test]
+fn unknown_top_level_bare_key() {
+    let lines = [
+        "title = \"x\"",        // 1
+        "[[workload.phases]]",  // 2
+        "duration = \"10s\"",   // 3
+        "rate = 10",            // 4
+        "[[backend.services]]", // 5
+        "name = \"a\"",         // 6
+        "workers = 2",          // 7
+        "service_time = \"10ms\"",
+    ];
+    assert_error(&lines, 1, 1, "title", "unknown field `title`, expected one of");
+}
+
+#[test]
+fn unknown_nested_key() {
+    let lines = [
+        "[[workload.phases]]",  // 1
+        "duration = \"10s\"",   // 2
+        "rate = 10",            // 3
+        "",                     // 4
+        "[[backend.services]]", // 5
+        "name = \"a\"",         // 6
+        "wrokers = 2",          // 7: column 1
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        7,
+        1,
+        "backend.services[0].wrokers",
+        "unknown field `wrokers`, expected one of `name`, `count`, `apis`, `weight`, `workers`,",
+    );
+}
+
+#[test]
+fn unknown_key_inside_an_inline_table() {
+    let lines = [
+        "[[workload.phases]]",     // 1
+        "duration = \"10s\"",      // 2
+        "rate = 10",               // 3
+        "[[backend.services]]",    // 4
+        "name = \"a\"",            // 5
+        "workers = 2",             // 6
+        "service_time = \"10ms\"", // 7
+        // `overload = { mode = "queue", backlg = 5 }`: `overload` 1-8, ` = { ` 9-13, `mode` 14-17,
+        // ` = ` 18-20, `"queue"` 21-27, `, ` 28-29, `backlg` at 30.
+        "overload = { mode = \"queue\", backlg = 5 }", // 8
+    ];
+    assert_error(
+        &lines,
+        8,
+        30,
+        "backend.services[0].overload.backlg",
+        "unknown field `backlg`, expected one of `mode`, `backlog`, `k`, `max_in_flight`",
+    );
+}
+
+#[test]
+fn wrong_type() {
+    let lines = [
+        "[[workload.phases]]", // 1
+        "duration = \"10s\"",  // 2
+        "rate = \"fast\"",     // 3: `rate = ` is 7 characters, the value at column 8
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        3,
+        8,
+        "workload.phases[0].rate",
+        "invalid type: string \"fast\", expected a number",
+    );
+
+    let lines = [
+        "[[workload.phases]]",  // 1
+        "duration = \"10s\"",   // 2
+        "rate = 10",            // 3
+        "[[backend.services]]", // 4
+        "name = \"a\"",         // 5
+        "workers = \"two\"",    // 6: `workers = ` is 10 characters, the value at column 11
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        6,
+        11,
+        "backend.services[0].workers",
+        "invalid type: string \"two\", expected a non-negative integer",
+    );
+}
+
+#[test]
+fn bad_duration_unit() {
+    let lines = [
+        "[[workload.phases]]", // 1
+        "duration = \"10s\"",  // 2
+        "rate = 10",           // 3
+        "[clients]",           // 4
+        "timeout = \"2sec\"",  // 5: `timeout = ` is 10 characters, the value at column 11
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        5,
+        11,
+        "clients.timeout",
+        "unknown unit `sec` in duration `2sec`: use ns, us, ms, s, m or h",
+    );
+}
+
+#[test]
+fn bare_number_where_a_duration_is_expected() {
+    let lines = [
+        "[[workload.phases]]", // 1
+        "duration = 10",       // 2: `duration = ` is 11 characters, the value at column 12
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        2,
+        12,
+        "workload.phases[0].duration",
+        "expected a duration string with a unit like \"10ms\" or \"10s\", got the bare number 10",
+    );
+
+    let lines = [
+        "[[workload.phases]]",  // 1
+        "duration = \"10s\"",   // 2
+        "rate = 10",            // 3
+        "[[backend.services]]", // 4
+        "name = \"a\"",         // 5
+        "workers = 2",          // 6
+        // `service_time = { dist = "exponential", mean = 0.04 }`: `service_time = { ` 1-17,
+        // `dist = ` 18-24, `"exponential"` 25-37, `, ` 38-39, `mean = ` 40-46, the value at 47.
+        "service_time = { dist = \"exponential\", mean = 0.04 }", // 7
+    ];
+    assert_error(
+        &lines,
+        7,
+        47,
+        "backend.services[0].service_time.mean",
+        "expected a duration string with a unit like \"0.04s\", got the bare number 0.04",
+    );
+}
+
+#[test]
+fn toml_syntax_errors_have_line_and_column_only() {
+    let lines = [
+        "[[workload.phases]]", // 1
+        "duration = \"10s\"",  // 2
+        "rate = 10",           // 3
+        "[[backend.services]", // 4: 19 characters; the lone `]` at column 19 should be `]]`
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_syntax_error(&lines, 4, 19, "invalid table header");
+
+    let lines = [
+        "[[workload.phases]]",  // 1
+        "duration = \"10s\"",   // 2
+        "rate = 10",            // 3
+        "[[backend.services]]", // 4
+        "name = \"a",           // 5: `name = "a` is 9 characters; the line ends at column 10
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_syntax_error(&lines, 5, 10, "invalid basic string");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Semantic errors, positioned from their field path
+// ---------------------------------------------------------------------------------------------
+
+/// A valid file whose service block is `service` (lines 4..), after a 3-line workload.
+fn with_service<'a>(service: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["[[workload.phases]]", "duration = \"10s\"", "rate = 10"];
+    v.extend_from_slice(service);
+    v
+}
+
+#[test]
+fn zero_workers() {
+    let lines = with_service(&[
+        "[[backend.services]]", // 4
+        "name = \"a\"",         // 5
+        "workers = 0",          // 6: the value at column 11
+        "service_time = \"10ms\"",
+    ]);
+    assert_error(
+        &lines,
+        6,
+        11,
+        "backend.services[0].workers",
+        "expected an integer >= 1, got 0",
+    );
+}
+
+#[test]
+fn lognormal_p99_not_above_median() {
+    for (p99, got) in [("30ms", "30ms"), ("40ms", "40ms")] {
+        let st = format!("service_time = {{ dist = \"lognormal\", median = \"40ms\", p99 = \"{p99}\" }}");
+        let mut lines = with_service(&["[[backend.services]]", "name = \"a\"", "workers = 1"]);
+        // Line 7: `service_time = { ` 1-17, `dist = ` 18-24, `"lognormal"` 25-35, `, ` 36-37,
+        // `median = ` 38-46, `"40ms"` 47-52, `, ` 53-54, `p99 = ` 55-60, the value at 61.
+        lines.push(&st);
+        assert_error(
+            &lines,
+            7,
+            61,
+            "backend.services[0].service_time.p99",
+            &format!("expected p99 > median (40ms), got {got}"),
+        );
+    }
+}
+
+#[test]
+fn negative_rate() {
+    let lines = [
+        "[[workload.phases]]", // 1
+        "duration = \"10s\"",  // 2
+        "rate = -5",           // 3: the value at column 8
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(&lines, 3, 8, "workload.phases[0].rate", "expected a rate >= 0, got -5");
+}
+
+#[test]
+fn no_phases() {
+    let lines = [
+        "[run]",                 // 1
+        "seed = 3",              // 2
+        "[workload]",            // 3: `workload.phases` is absent, so the error points at its table
+        "arrival = \"poisson\"", // 4
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(&lines, 3, 1, "workload.phases", "expected at least one phase");
+}
+
+#[test]
+fn service_weight_not_positive() {
+    for (w, shown) in [("0", "0"), ("-2.5", "-2.5")] {
+        let line = format!("weight = {w}");
+        let mut lines = with_service(&[
+            "[[backend.services]]",    // 4
+            "name = \"a\"",            // 5
+            "workers = 2",             // 6
+            "service_time = \"10ms\"", // 7
+        ]);
+        lines.push(&line); // 8: `weight = ` is 9 characters, the value at column 10
+        assert_error(
+            &lines,
+            8,
+            10,
+            "backend.services[0].weight",
+            &format!("expected a weight > 0, got {shown}"),
+        );
+    }
+}
+
+#[test]
+fn mix_weight_not_positive() {
+    let lines = [
+        "[workload]",                         // 1
+        "mix = [",                            // 2
+        "  { service = \"a\", weight = 1 },", // 3
+        // `  { ` 1-4, `service = ` 5-14, `"b"` 15-17, `, ` 18-19, `weight = ` 20-28, value at 29.
+        "  { service = \"b\", weight = 0 },", // 4
+        "]",                                  // 5
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+        "[[backend.services]]",
+        "name = \"b\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(&lines, 4, 29, "workload.mix[1].weight", "expected a weight > 0, got 0");
+}
+
+#[test]
+fn error_ratio_outside_unit_interval() {
+    for v in ["1.5", "-0.1"] {
+        let line = format!("faults = {{ error_ratio = {v} }}");
+        let mut lines = with_service(&[
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ]);
+        lines.push(&line); // 8: `faults = { ` 1-11, `error_ratio = ` 12-25, the value at 26
+        assert_error(
+            &lines,
+            8,
+            26,
+            "backend.services[0].faults.error_ratio",
+            &format!("expected a probability in [0, 1], got {v}"),
+        );
+    }
+}
+
+#[test]
+fn zero_timeout() {
+    let lines = [
+        "[[workload.phases]]", // 1
+        "duration = \"10s\"",  // 2
+        "rate = 10",           // 3
+        "[clients]",           // 4
+        "timeout = \"0s\"",    // 5: the value at column 11
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(&lines, 5, 11, "clients.timeout", "expected a duration > 0, got 0s");
+}
+
+#[test]
+fn mix_names_an_unknown_service() {
+    let lines = [
+        "[workload]", // 1
+        // `mix = [{ ` 1-9, `service = ` 10-19, the value at 20.
+        "mix = [{ service = \"orders\" }]", // 2
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        2,
+        20,
+        "workload.mix[0].service",
+        "unknown service `orders`: the backend defines a",
+    );
+}
+
+#[test]
+fn mix_names_an_unknown_api() {
+    let lines = [
+        "[workload]", // 1
+        // `mix = [{ service = ` 1-19, `"a"` 20-22, `, ` 23-24, `api = ` 25-30, the value at 31.
+        "mix = [{ service = \"a\", api = \"delete\" }]", // 2
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "apis = [\"get\", \"put\"]",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        2,
+        31,
+        "workload.mix[0].api",
+        "unknown API `delete`: service `a` has APIs get, put",
+    );
+}
+
+#[test]
+fn api_service_time_for_an_unknown_api() {
+    let lines = with_service(&[
+        "[[backend.services]]",    // 4
+        "name = \"a\"",            // 5
+        "apis = 3",                // 6
+        "workers = 2",             // 7
+        "service_time = \"10ms\"", // 8
+        // `api_service_time = { ` 1-21, `api-9 = ` 22-29, the value at 30.
+        "api_service_time = { api-9 = \"5ms\" }", // 9
+    ]);
+    assert_error(
+        &lines,
+        9,
+        30,
+        "backend.services[0].api_service_time.api-9",
+        "unknown API `api-9`: service `a` has APIs api-1, api-2, api-3",
+    );
+}
+
+#[test]
+fn bounded_strategy_needs_queue_capacity() {
+    let lines = [
+        "[[workload.phases]]", // 1
+        "duration = \"10s\"",  // 2
+        "rate = 10",           // 3
+        "[gateway]",           // 4: `queue_capacity` is absent, so the error points at its table
+        "strategy = \"bounded\"",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        4,
+        1,
+        "gateway.queue_capacity",
+        "strategy \"bounded\" needs `queue_capacity`",
+    );
+}
+
+#[test]
+fn fifo_strategy_takes_no_queue_capacity() {
+    let lines = [
+        "[[workload.phases]]", // 1
+        "duration = \"10s\"",  // 2
+        "rate = 10",           // 3
+        "[gateway]",           // 4
+        "strategy = \"fifo\"", // 5
+        "queue_capacity = 10", // 6: `queue_capacity = ` is 17 characters, the value at column 18
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        6,
+        18,
+        "gateway.queue_capacity",
+        "strategy \"fifo\" has no queue bound",
+    );
+}
+
+#[test]
+fn bad_threshold_expressions() {
+    let cases = [
+        (
+            "latency < 2s",
+            "unknown metric `latency`: expected one of goodput_ratio,",
+        ),
+        ("p99 < 2", "p99 is a time: write the bound with a unit, like 2s or 2ms"),
+        ("goodput_ratio 0.9", "expected `metric op value`"),
+    ];
+    for (check, message) in cases {
+        let line = format!("check = \"{check}\"");
+        let mut lines = with_service(&[
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ]);
+        lines.push("[[thresholds]]"); // 8
+        lines.push(&line); // 9: `check = ` is 8 characters, the value at column 9
+        assert_error(&lines, 9, 9, "thresholds[0].check", message);
+    }
+}
+
+#[test]
+fn duplicate_service_names() {
+    let lines = with_service(&[
+        "[[backend.services]]",    // 4
+        "name = \"a\"",            // 5
+        "workers = 2",             // 6
+        "service_time = \"10ms\"", // 7
+        "[[backend.services]]",    // 8
+        "name = \"a\"",            // 9: the value at column 8
+        "workers = 1",
+        "service_time = \"20ms\"",
+    ]);
+    assert_error(
+        &lines,
+        9,
+        8,
+        "backend.services[1].name",
+        "service `a` is already defined by backend.services[0]",
+    );
+
+    // A name produced by `count` collides with an explicit one.
+    let lines = with_service(&[
+        "[[backend.services]]",    // 4
+        "name = \"legacy\"",       // 5
+        "count = 3",               // 6
+        "workers = 2",             // 7
+        "service_time = \"10ms\"", // 8
+        "[[backend.services]]",    // 9
+        "name = \"legacy-2\"",     // 10: the value at column 8
+        "workers = 1",
+        "service_time = \"20ms\"",
+    ]);
+    assert_error(
+        &lines,
+        10,
+        8,
+        "backend.services[1].name",
+        "service `legacy-2` is already defined by backend.services[0]",
+    );
+}
+
+#[test]
+fn stall_not_shorter_than_its_period() {
+    for (dur, shown) in [("1s", "1s"), ("1500ms", "1.5s")] {
+        let line = format!("faults = {{ stalls = {{ every = \"1s\", duration = \"{dur}\" }} }}");
+        let mut lines = with_service(&[
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ]);
+        // `faults = { ` 1-11, `stalls = { ` 12-22, `every = ` 23-30, `"1s"` 31-34, `, ` 35-36,
+        // `duration = ` 37-47, the value at 48.
+        lines.push(&line); // 8
+        assert_error(
+            &lines,
+            8,
+            48,
+            "backend.services[0].faults.stalls.duration",
+            &format!("expected a stall shorter than its period (1s), got {shown}"),
+        );
+    }
+}
+
+#[test]
+fn several_semantic_problems_are_all_reported() {
+    let lines = [
+        "[workload]",                       // 1
+        "mix = [{ service = \"orders\" }]", // 2: value at 20
+        "[[workload.phases]]",              // 3
+        "duration = \"10s\"",               // 4
+        "rate = -5",                        // 5: value at 8
+        "[clients]",                        // 6
+        "timeout = \"0s\"",                 // 7: value at 11
+        "[[backend.services]]",             // 8
+        "name = \"a\"",                     // 9
+        "workers = 0",                      // 10: value at 11
+        "service_time = \"10ms\"",          // 11
+    ];
+    let e = parse(&lines).unwrap_err();
+    let d = e.diagnostics();
+    assert!(d.len() > 1, "{e}");
+    let rendered: Vec<String> = d.iter().map(ToString::to_string).collect();
+    for want in [
+        "t.toml:2:20: workload.mix[0].service: unknown service `orders`",
+        "t.toml:5:8: workload.phases[0].rate: expected a rate >= 0, got -5",
+        "t.toml:7:11: clients.timeout: expected a duration > 0, got 0s",
+        "t.toml:10:11: backend.services[0].workers: expected an integer >= 1, got 0",
+    ] {
+        assert!(
+            rendered.iter().any(|r| r.starts_with(want)),
+            "missing `{want}` in:\n{e}"
+        );
+    }
+    assert_eq!(d.len(), 4, "one diagnostic per problem:\n{e}");
+    // The error's Display lists them one per line.
+    assert_eq!(e.to_string().lines().count(), 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compact form: `count` and `apis`
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn count_and_api_count_expand() {
+    let lines = [
+        "[workload]",
+        "mix = [{ service = \"legacy\" }]",
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 100",
+        "[[backend.services]]",
+        "name = \"legacy\"",
+        "count = 10",
+        "apis = 20",
+        "workers = 4",
+        "service_time = \"40ms\"",
+    ];
+    let s = parse(&lines).unwrap();
+    let names: Vec<&str> = s.services.iter().map(|x| x.name.as_str()).collect();
+    let want: Vec<String> = (1..=10).map(|k| format!("legacy-{k}")).collect();
+    assert_eq!(names, want);
+    let apis: Vec<String> = (1..=20).map(|k| format!("api-{k}")).collect();
+    for (i, svc) in s.services.iter().enumerate() {
+        assert_eq!(svc.index, i);
+        assert_eq!(svc.apis, apis, "{}", svc.name);
+        assert_eq!(svc.workers, 4);
+        assert_eq!(svc.api_index("api-20"), Some(19));
+    }
+    // The group entry spreads over all ten services, equally (equal service weights).
+    assert_eq!(s.mix.len(), 10);
+    let mut covered: Vec<usize> = s.mix.iter().map(|m| m.service).collect();
+    covered.sort_unstable();
+    assert_eq!(covered, (0..10).collect::<Vec<_>>());
+    assert!(s.mix.iter().all(|m| m.api.is_none()));
+    let total: f64 = s.mix.iter().map(|m| m.weight).sum();
+    assert!(
+        (total - 1.0).abs() < 1e-12,
+        "the group keeps the entry's weight: {total}"
+    );
+    for share in s.service_shares() {
+        assert!((share - 0.1).abs() < 1e-12, "{share}");
+    }
+}
+
+#[test]
+fn a_group_mix_entry_with_an_api_targets_that_api_in_every_member() {
+    let lines = [
+        "[workload]",
+        "mix = [{ service = \"legacy\", api = \"api-3\", weight = 2 }, { service = \"other\", weight = 2 }]",
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 100",
+        "[[backend.services]]",
+        "name = \"legacy\"",
+        "count = 4",
+        "apis = 5",
+        "workers = 4",
+        "service_time = \"40ms\"",
+        "[[backend.services]]",
+        "name = \"other\"",
+        "workers = 1",
+        "service_time = \"40ms\"",
+    ];
+    let s = parse(&lines).unwrap();
+    assert_eq!(s.services.len(), 5);
+    let group: Vec<_> = s.mix.iter().filter(|m| m.service < 4).collect();
+    assert_eq!(group.len(), 4);
+    assert!(group.iter().all(|m| m.api == Some(2) && (m.weight - 0.5).abs() < 1e-12));
+    let shares = s.service_shares();
+    for share in &shares[..4] {
+        assert!((share - 0.125).abs() < 1e-12, "{shares:?}");
+    }
+    assert!((shares[4] - 0.5).abs() < 1e-12, "{shares:?}");
+}
+
+/// Regression (model/src/scenario/validate.rs, `check_mix`, fixed): a mix entry naming a counted group selects
+/// every service whose name is `<group>-<anything without a dash>`, so a separate service named
+/// `legacy-archive` is silently swept into the group `legacy` and receives a share of its traffic.
+#[test]
+fn a_group_mix_entry_covers_only_the_group_members() {
+    let lines = [
+        "[workload]",
+        "mix = [{ service = \"legacy\" }]",
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"legacy\"",
+        "count = 2",
+        "workers = 1",
+        "service_time = \"10ms\"",
+        "[[backend.services]]",
+        "name = \"legacy-archive\"",
+        "workers = 1",
+        "service_time = \"10ms\"",
+    ];
+    let s = parse(&lines).unwrap();
+    let targets: Vec<&str> = s.mix.iter().map(|m| s.services[m.service].name.as_str()).collect();
+    assert_eq!(targets, ["legacy-1", "legacy-2"], "mix: {:?}", s.mix);
+    assert_eq!(
+        s.service_shares()[2],
+        0.0,
+        "legacy-archive is not part of the group `legacy`"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time scaling
+// ---------------------------------------------------------------------------------------------
+
+/// Utilisation of each service at `rate` intents/s, from public scenario data: the offered work
+/// (rate x share x mean service time of the targeted API or service) over the workers.
+fn utilisation(s: &Scenario, rate: f64) -> Vec<f64> {
+    let total: f64 = s.mix.iter().map(|m| m.weight).sum();
+    let mut work = vec![0.0; s.services.len()];
+    for m in &s.mix {
+        let svc = &s.services[m.service];
+        let mean = m
+            .api
+            .map_or_else(|| svc.mean_service_time(), |a| svc.distribution(a).mean());
+        work[m.service] += rate * m.weight / total * mean;
+    }
+    work.iter()
+        .zip(&s.services)
+        .map(|(w, svc)| w / f64::from(svc.workers))
+        .collect()
+}
+
+/// The `NN%` figures of a `scenario check` summary, in order.
+fn percentages(summary: &str) -> Vec<String> {
+    summary
+        .split_whitespace()
+        .filter(|w| w.len() > 1 && w.ends_with('%') && w[..w.len() - 1].chars().all(|c| c.is_ascii_digit() || c == '.'))
+        .map(str::to_string)
+        .collect()
+}
+
+fn nanos(d: std::time::Duration) -> i128 {
+    d.as_nanos() as i128
+}
+
+/// Checks that `fast` is `orig` run `f` times faster.
+fn assert_time_scaled(orig: &Scenario, fast: &Scenario, f: f64) {
+    let name = &orig.source;
+    // Tolerances. Each scaled duration is a whole number of nanoseconds: rounding it costs
+    // less than 1 ns, i.e. less than f ns once scaled back; a phase end sums at most one such
+    // error per phase. Means and capacities come from at most two rounded durations (lognormal
+    // median and p99) and exp/ln of their ratio, so their relative error is below
+    // 4 x 1 ns / (the shortest scaled duration); rates are products of floats (relative 1e-15).
+    let fi = f as i128;
+    let shortest_s = fast
+        .services
+        .iter()
+        .flat_map(|s| (0..s.apis.len()).map(move |a| s.distribution(a).quantile(0.5)))
+        .fold(f64::INFINITY, f64::min);
+    let rel = 4.0 * 1e-9 / shortest_s;
+    assert!(rel < 1e-4, "{name}: durations too short to compare ({shortest_s} s)");
+
+    assert_eq!(orig.phases.len(), fast.phases.len());
+    for (k, (a, b)) in orig.phases.iter().zip(&fast.phases).enumerate() {
+        let phases_so_far = (k + 1) as i128;
+        assert!(
+            (nanos(b.duration()) * fi - nanos(a.duration())).abs() <= fi,
+            "{name}: phase {k} duration"
+        );
+        assert!(
+            (i128::from(b.end.as_nanos()) * fi - i128::from(a.end.as_nanos())).abs() <= fi * phases_so_far,
+            "{name}: phase {k} end {} vs {}",
+            b.end,
+            a.end
+        );
+        assert!(
+            (b.rate_start - a.rate_start * f).abs() <= 1e-12 * a.rate_start.abs().max(1.0),
+            "{name}: phase {k} rate"
+        );
+        assert!(
+            (b.rate_end - a.rate_end * f).abs() <= 1e-12 * a.rate_end.abs().max(1.0),
+            "{name}: phase {k} rate_end"
+        );
+        assert_eq!(a.trigger, b.trigger);
+    }
+    assert!((nanos(fast.duration) * fi - nanos(orig.duration)).abs() <= fi * orig.phases.len().max(1) as i128);
+    let (ta, tb) = (orig.file.clients.timeout.0, fast.file.clients.timeout.0);
+    assert!(
+        (nanos(tb) * fi - nanos(ta)).abs() <= fi,
+        "{name}: timeout {tb:?} vs {ta:?}"
+    );
+    assert!(
+        (nanos(fast.window()) * fi - nanos(orig.window())).abs() <= fi,
+        "{name}: window"
+    );
+    assert_eq!(
+        fast.file.run.time_scale, 1.0,
+        "{name}: the factor is applied, not recorded twice"
+    );
+
+    assert_eq!(orig.services.len(), fast.services.len());
+    for (a, b) in orig.services.iter().zip(&fast.services) {
+        assert_eq!(a.name, b.name);
+        assert_eq!(a.workers, b.workers);
+        let (ma, mb) = (a.mean_service_time(), b.mean_service_time());
+        assert!(
+            (mb * f - ma).abs() <= rel * ma,
+            "{name}/{}: mean service time {mb} x {f} vs {ma}",
+            a.name
+        );
+        for api in 0..a.apis.len() {
+            let (ma, mb) = (a.distribution(api).mean(), b.distribution(api).mean());
+            assert!(
+                (mb * f - ma).abs() <= rel * ma,
+                "{name}/{} api {api}: mean {mb} x {f} vs {ma}",
+                a.name
+            );
+        }
+        let (ca, cb) = (a.capacity(), b.capacity());
+        assert!(
+            (cb - ca * f).abs() <= rel * ca * f,
+            "{name}/{}: capacity {cb} vs {ca} x {f}",
+            a.name
+        );
+    }
+    // Rates and capacities both grew by f: utilisation at every phase's peak is unchanged.
+    for (a, b) in orig.phases.iter().zip(&fast.phases) {
+        let (ua, ub) = (
+            utilisation(orig, a.rate_start.max(a.rate_end)),
+            utilisation(fast, b.rate_start.max(b.rate_end)),
+        );
+        for (x, y) in ua.iter().zip(&ub) {
+            assert!(
+                (x - y).abs() <= 2.0 * rel * x.max(1e-12),
+                "{name}: utilisation {x} vs {y}"
+            );
+        }
+    }
+    // And `scenario check` prints the same utilisation figures.
+    let (pa, pb) = (
+        percentages(&scenario::check_summary(orig)),
+        percentages(&scenario::check_summary(fast)),
+    );
+    assert_eq!(pa, pb, "{name}: utilisation in the summary");
+}
+
+#[test]
+fn time_scaling_keeps_utilisation() {
+    let lines = [
+        "[run]",
+        "window = \"500ms\"",
+        "[workload]",
+        "mix = [{ service = \"slow\", api = \"report\", weight = 1 }, { service = \"fast\", weight = 3 }]",
+        "[[workload.phases]]",
+        "duration = \"30s\"",
+        "rate = 20",
+        "ramp = true",
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 80",
+        "trigger = true",
+        "[[workload.phases]]",
+        "duration = \"1m\"",
+        "rate = 40",
+        "ramp_to = 10",
+        "[clients]",
+        "timeout = \"1500ms\"",
+        "[[backend.services]]",
+        "name = \"slow\"",
+        "apis = [\"report\", \"lookup\"]",
+        "workers = 3",
+        "service_time = { dist = \"lognormal\", median = \"120ms\", p99 = \"900ms\" }",
+        "api_service_time = { lookup = { dist = \"exponential\", mean = \"30ms\" } }",
+        "[[backend.services]]",
+        "name = \"fast\"",
+        "count = 2",
+        "apis = 4",
+        "workers = 2",
+        "service_time = { dist = \"lognormal\", mu = -3.5, sigma = 0.6 }",
+    ];
+    let s = parse(&lines).unwrap();
+    let fast = s.time_scaled(10.0).unwrap();
+    assert_time_scaled(&s, &fast, 10.0);
+    // The concrete numbers, for the reader.
+    assert_eq!(fast.phases[2].duration(), std::time::Duration::from_secs(6));
+    assert_eq!(fast.phases[1].rate_start, 800.0);
+    assert_eq!(fast.file.clients.timeout.0, std::time::Duration::from_millis(150));
+    // A factor of 1 is the identity.
+    let same = s.time_scaled(1.0).unwrap();
+    assert_eq!(same.file, s.file);
+}
+
+#[test]
+fn time_scaling_keeps_utilisation_for_every_shipped_scenario() {
+    for f in scenario_files() {
+        let s = scenario::load(&f).unwrap();
+        let fast = s.time_scaled(10.0).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert_time_scaled(&s, &fast, 10.0);
+    }
+}

@@ -1,0 +1,62 @@
+//! Command-line arguments of `spillway gateway`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Run the reference queueing gateway: an HTTP/1.1 and h2c reverse proxy that holds, sheds or
+/// drops requests in front of slow services according to a strategy.
+///
+/// With --scenario (or --config), routes /{service}/... to each service's `upstream` from the
+/// file's [backend], with the file's [gateway] settings; --upstream sends every service to one
+/// address (e.g. a mock-legacy serving the same scenario). Without a file, the one-liner flags
+/// configure a single service that receives every path.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Scenario or config file: [gateway] settings and [backend] services with their upstreams.
+    #[arg(long, visible_alias = "config", value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: SocketAddr,
+
+    /// Upstream base URL for every service (overrides the file's upstreams).
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+
+    /// Strategy: passthrough, fifo, bounded, deadline, codel, adaptive-lifo (lifo), adaptive.
+    #[arg(long, value_name = "NAME")]
+    pub strategy: Option<model::scenario::Strategy>,
+
+    /// Requests in flight to each service (default: the service's workers; 2 without a file).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub concurrency: Option<u32>,
+
+    /// Queue bound per service (bounded, deadline, codel, adaptive-lifo, adaptive).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    pub queue_capacity: Option<u32>,
+
+    /// Answer 503 to requests that waited longer than this in the queue (e.g. 500ms).
+    #[arg(long, value_name = "DURATION")]
+    pub queue_timeout: Option<model::duration::Dur>,
+
+    /// What happens to a queued request whose client has gone: keep (still sent) or cancel.
+    #[arg(long, value_name = "keep|cancel", value_parser = parse_abandon)]
+    pub abandon: Option<model::scenario::Abandon>,
+
+    /// Budget for requests without x-spillway-timeout-ms (e.g. 2s).
+    #[arg(long, value_name = "DURATION")]
+    pub default_timeout: Option<model::duration::Dur>,
+
+    /// Run the scenario this many times faster (overrides run.time_scale).
+    #[arg(long, value_name = "F")]
+    pub time_scale: Option<f64>,
+}
+
+fn parse_abandon(s: &str) -> Result<model::scenario::Abandon, String> {
+    match s {
+        "keep" => Ok(model::scenario::Abandon::Keep),
+        "cancel" => Ok(model::scenario::Abandon::Cancel),
+        _ => Err(format!("expected keep or cancel, got `{s}`")),
+    }
+}

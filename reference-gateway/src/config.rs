@@ -1,0 +1,133 @@
+//! What the gateway serves: its settings and its routes, from a scenario file or flags.
+
+use crate::args::Args;
+use anyhow::{bail, Context as _};
+use model::scenario::{self, GatewayConfig, Scenario};
+
+/// One routed service.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub name: String,
+    /// Base URL: `http://host:port` (a path prefix is kept and the request path appended).
+    pub upstream: String,
+    pub workers: u32,
+}
+
+/// Everything the server needs.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub gateway: GatewayConfig,
+    pub routes: Vec<Route>,
+    /// Every path goes to the single route (one-liner mode).
+    pub catch_all: bool,
+}
+
+impl Setup {
+    /// The gateway of a scenario; `upstream` overrides every service's upstream.
+    pub fn from_scenario(s: &Scenario, upstream: Option<&str>) -> anyhow::Result<Setup> {
+        let mut routes = Vec::new();
+        for svc in &s.services {
+            let url = match (upstream, &svc.upstream) {
+                (Some(u), _) => u.to_string(),
+                (None, Some(u)) => u.clone(),
+                (None, None) => bail!(
+                    "{}: service `{}` has no `upstream` URL: set backend.services[].upstream, or pass --upstream URL to send every service to one address",
+                    s.source,
+                    svc.name
+                ),
+            };
+            routes.push(Route {
+                name: svc.name.clone(),
+                upstream: check_url(&url)?,
+                workers: svc.workers,
+            });
+        }
+        Ok(Setup {
+            gateway: s.file.gateway.clone(),
+            routes,
+            catch_all: false,
+        })
+    }
+
+    /// From the command line: a file, or the one-liner flags.
+    pub fn from_args(a: &Args) -> anyhow::Result<Setup> {
+        let mut setup = match &a.scenario {
+            Some(path) => {
+                let s = scenario::load(path)?;
+                let factor = a.time_scale.unwrap_or(s.file.run.time_scale);
+                let s = s.time_scaled(factor)?;
+                Setup::from_scenario(&s, a.upstream.as_deref())?
+            }
+            None => {
+                let upstream = a
+                    .upstream
+                    .as_deref()
+                    .context("give --scenario FILE, or --upstream URL for a one-service gateway")?;
+                Setup {
+                    gateway: GatewayConfig {
+                        concurrency: Some(2),
+                        ..GatewayConfig::default()
+                    },
+                    routes: vec![Route {
+                        name: "default".into(),
+                        upstream: check_url(upstream)?,
+                        workers: 2,
+                    }],
+                    catch_all: true,
+                }
+            }
+        };
+        let g = &mut setup.gateway;
+        if let Some(s) = a.strategy {
+            g.strategy = s;
+            if a.scenario.is_none() && s == model::scenario::Strategy::Passthrough {
+                g.concurrency = None;
+            }
+        }
+        if a.concurrency.is_some() {
+            g.concurrency = a.concurrency;
+        }
+        if a.queue_capacity.is_some() {
+            g.queue_capacity = a.queue_capacity;
+        }
+        if a.queue_timeout.is_some() {
+            g.queue_timeout = a.queue_timeout;
+        }
+        if let Some(ab) = a.abandon {
+            g.abandon = ab;
+        }
+        if a.default_timeout.is_some() {
+            g.default_timeout = a.default_timeout;
+        }
+        check_flags(g)?;
+        Ok(setup)
+    }
+}
+
+/// The checks the scenario format applies to [gateway], for settings that came from flags.
+fn check_flags(g: &GatewayConfig) -> anyhow::Result<()> {
+    use model::scenario::Strategy;
+    match (g.strategy, g.queue_capacity) {
+        (Strategy::Bounded, None) => bail!("--strategy bounded needs --queue-capacity N"),
+        (Strategy::Fifo | Strategy::Passthrough, Some(_)) => {
+            bail!(
+                "--queue-capacity does not apply to --strategy {} (unbounded by design): use --strategy bounded",
+                g.strategy.as_str()
+            )
+        }
+        _ => {}
+    }
+    if g.strategy == Strategy::Passthrough && g.concurrency.is_some() {
+        bail!("--strategy passthrough has no concurrency limit: drop --concurrency");
+    }
+    Ok(())
+}
+
+fn check_url(u: &str) -> anyhow::Result<String> {
+    let uri: http::Uri = u.parse().with_context(|| format!("upstream `{u}` is not a URL"))?;
+    match (uri.scheme_str(), uri.authority()) {
+        (Some("http"), Some(_)) => Ok(u.trim_end_matches('/').to_string()),
+        (Some("https"), _) => bail!("upstream `{u}`: https upstreams are not supported yet; use http://"),
+        _ => bail!("upstream `{u}`: expected http://host:port"),
+    }
+}

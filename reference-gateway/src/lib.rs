@@ -1,0 +1,185 @@
+//! reference-gateway: an HTTP/1.1 and h2c reverse proxy with pluggable admission and queueing
+//! strategies, the kind of gateway spillway's users are asked to put in front of slow legacy
+//! services.
+//!
+//! It holds no policy logic of its own: every admission, queueing, dropping, pausing and retry
+//! decision comes from `model::gateway::ServicePolicy`, the same state machine the simulator
+//! runs. This crate translates HTTP events into policy calls (`state.rs`), decisions into HTTP
+//! actions (`handler.rs`), and exports the policies' state on /metrics. The hardened accept
+//! loop is mock-legacy's `serve`.
+//!
+//! Memory: the unbounded `fifo` strategy is unbounded by design (that is the experiment); every
+//! other strategy has a hard queue bound, and request bodies are capped.
+
+pub mod args;
+pub mod config;
+mod handler;
+pub mod metrics;
+pub mod state;
+
+pub use args::Args;
+pub use config::Setup;
+
+use anyhow::Context as _;
+use metrics::GlobalMetrics;
+use mock_legacy::serve::{self, RunningServer, ServerLimits};
+use model::gateway::{Auth, PolicyConfig, RateLimiter};
+use model::scenario::{Priority, RateLimitKey};
+use state::{ServiceDriver, Shared};
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// The gateway's state, shared by every connection.
+pub struct Gateway {
+    pub setup: Setup,
+    pub shared: Arc<Shared>,
+    pub services: Vec<Arc<ServiceDriver>>,
+    by_name: HashMap<String, usize>,
+    auth: Option<Auth>,
+    protect_admin: bool,
+    rate_limit: Option<(Mutex<RateLimiter>, RateLimitKey)>,
+    /// Route prefixes and their priority, longest first.
+    priority_routes: Vec<(String, Priority)>,
+    pub global: GlobalMetrics,
+}
+
+impl Gateway {
+    pub fn new(setup: Setup) -> Arc<Gateway> {
+        let shared = Arc::new(Shared::new(&setup));
+        let g = &setup.gateway;
+        let services: Vec<Arc<ServiceDriver>> = setup
+            .routes
+            .iter()
+            .map(|r| {
+                ServiceDriver::new(
+                    r.name.clone(),
+                    r.upstream.clone(),
+                    PolicyConfig::for_service(g, r.workers),
+                    shared.clone(),
+                )
+            })
+            .collect();
+        let by_name = setup
+            .routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.clone(), i))
+            .collect();
+        let mut priority_routes: Vec<(String, Priority)> = g
+            .priorities
+            .as_ref()
+            .map_or_else(Vec::new, |p| p.routes.iter().map(|(k, v)| (k.clone(), *v)).collect());
+        priority_routes.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        Arc::new(Gateway {
+            auth: g.auth.as_ref().map(|a| Auth::new(&a.keys)),
+            protect_admin: g.auth.as_ref().is_some_and(|a| a.protect_admin),
+            rate_limit: g
+                .rate_limit
+                .as_ref()
+                .map(|r| (Mutex::new(RateLimiter::new(r.rate, r.burst)), r.per)),
+            priority_routes,
+            by_name,
+            services,
+            shared,
+            global: GlobalMetrics::default(),
+            setup,
+        })
+    }
+
+    fn route_priority(&self, path: &str) -> Priority {
+        self.priority_routes
+            .iter()
+            .find(|(p, _)| path.starts_with(p.as_str()))
+            .map_or(Priority::Interactive, |(_, pr)| *pr)
+    }
+
+    pub fn render_metrics(&self) -> String {
+        let rows: Vec<_> = self.services.iter().map(|s| (s.gauges(), &s.metrics)).collect();
+        metrics::render(&rows, &self.global)
+    }
+}
+
+/// A running gateway.
+pub struct RunningGateway {
+    server: RunningServer,
+    gateway: Arc<Gateway>,
+}
+
+impl RunningGateway {
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr
+    }
+    pub fn url(&self) -> String {
+        format!("http://{}", self.server.addr)
+    }
+    pub fn gateway(&self) -> &Arc<Gateway> {
+        &self.gateway
+    }
+
+    /// Answers queued requests 503, lets in-flight ones finish, stops.
+    pub async fn shutdown(self) {
+        self.gateway
+            .shared
+            .shutting_down
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        for s in &self.gateway.services {
+            s.drain();
+        }
+        self.server.shutdown().await;
+    }
+}
+
+/// Starts the gateway on `listen`.
+pub async fn start(setup: Setup, listen: SocketAddr) -> anyhow::Result<RunningGateway> {
+    let gateway = Gateway::new(setup);
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let limits = ServerLimits::default();
+    let max_body = limits.max_body_bytes;
+    let gw = gateway.clone();
+    let server = serve::spawn(listener, limits, move |req, peer| {
+        handler::handle(gw.clone(), req, peer, max_body)
+    })?;
+    Ok(RunningGateway { server, gateway })
+}
+
+/// `spillway gateway`: serve until Ctrl-C or SIGTERM.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let setup = Setup::from_args(&args)?;
+    let g = &setup.gateway;
+    let summary = format!(
+        "strategy {}, concurrency {}, queue capacity {}, abandoned requests: {:?}",
+        g.strategy.as_str(),
+        g.concurrency.map_or("= workers".into(), |c| c.to_string()),
+        g.queue_capacity.map_or("unbounded / default".into(), |c| c.to_string()),
+        g.abandon
+    );
+    let routes: Vec<String> = setup
+        .routes
+        .iter()
+        .take(5)
+        .map(|r| format!("/{}/ -> {}", r.name, r.upstream))
+        .collect();
+    let catch_all = setup.catch_all;
+    let gw = start(setup, args.listen).await?;
+    println!("gateway listening on {}", gw.url());
+    let _ = std::io::stdout().flush();
+    tracing::info!("{summary}");
+    if catch_all {
+        tracing::info!("every path -> {}", gw.gateway.setup.routes[0].upstream);
+    } else {
+        tracing::info!(
+            "routes: {}{}",
+            routes.join(", "),
+            if gw.gateway.setup.routes.len() > 5 { ", ..." } else { "" }
+        );
+    }
+    serve::termination_signal().await;
+    tracing::info!("shutting down: answering queued requests 503, draining in-flight ones");
+    gw.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,511 @@
+//! The live driver of the model's gateway policies: one [`ServicePolicy`] per service behind a
+//! mutex, the requests waiting for a decision, a timer task per service for `poll_timeout`,
+//! and the forwarding of dispatched requests.
+//!
+//! Forwarding runs in its own task, not in the client's connection: with `keep` semantics a
+//! queued request whose client has gone is still sent to the service (a message queue does
+//! exactly that), and a service's answer frees its slot whether or not anyone reads it.
+
+use crate::config::Setup;
+use crate::metrics::{Outcome, ServiceMetrics};
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use http::{Method, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use model::gateway::{Action, Admit, Arrival, Cancelled, PolicyConfig, Rejection, ServicePolicy, Ticket};
+use model::{wire, Time};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{oneshot, Notify};
+
+pub type UpstreamClient = Client<HttpConnector, Full<Bytes>>;
+
+/// Largest upstream answer the gateway buffers.
+const MAX_UPSTREAM_BODY: usize = 16 << 20;
+
+/// A request read in full, ready to forward.
+pub struct Buffered {
+    pub method: Method,
+    pub path_and_query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub request_id: String,
+}
+
+/// How a request was answered.
+pub enum Delivery {
+    Upstream {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        queue_wait: Duration,
+    },
+    Rejected {
+        rejection: Rejection,
+        waited: Duration,
+    },
+    Failed {
+        status: StatusCode,
+        message: String,
+        queue_wait: Duration,
+    },
+}
+
+struct Pending {
+    req: Buffered,
+    arrival: Arrival,
+    attempts: u32,
+    queue_wait: Duration,
+    tx: oneshot::Sender<Delivery>,
+}
+
+struct Inner {
+    policy: ServicePolicy,
+    pending: HashMap<Ticket, Pending>,
+    next_wake: Option<Time>,
+}
+
+/// Shared by every service.
+pub struct Shared {
+    epoch: Instant,
+    pub client: UpstreamClient,
+    pub upstream_timeout: Duration,
+    pub shutting_down: AtomicBool,
+    next_id: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(setup: &Setup) -> Shared {
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(setup.gateway.connect_timeout.0));
+        http.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(http);
+        Shared {
+            epoch: Instant::now(),
+            client,
+            upstream_timeout: setup.gateway.upstream_timeout.0,
+            shutting_down: AtomicBool::new(false),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    pub fn now(&self) -> Time {
+        Time::from_duration(self.epoch.elapsed())
+    }
+
+    fn instant(&self, t: Time) -> Instant {
+        self.epoch + Duration::from_nanos(t.0)
+    }
+
+    pub fn new_request_id(&self) -> String {
+        format!("gw-{}", self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// One service: its policy and the requests it holds.
+pub struct ServiceDriver {
+    pub name: String,
+    upstream: String,
+    inner: Mutex<Inner>,
+    wake: Notify,
+    pub metrics: ServiceMetrics,
+    shared: Arc<Shared>,
+}
+
+/// The result of offering a request to a service.
+pub enum Offer {
+    /// Wait on this; the guard tells the policy if the client leaves first.
+    Waiting(oneshot::Receiver<Delivery>, CancelGuard),
+    Rejected(Rejection),
+}
+
+/// Reports the client's departure to the policy when dropped before the answer arrived.
+pub struct CancelGuard {
+    driver: Arc<ServiceDriver>,
+    ticket: Option<Ticket>,
+}
+
+impl CancelGuard {
+    pub fn disarm(&mut self) {
+        self.ticket = None;
+    }
+}
+
+impl Drop for CancelGuard {
+    fn drop(&mut self) {
+        if let Some(t) = self.ticket.take() {
+            let now = self.driver.shared.now();
+            let removed = {
+                let mut g = self.driver.lock();
+                match g.policy.handle_cancel(now, t) {
+                    Cancelled::Removed => g.pending.remove(&t).is_some(),
+                    _ => false,
+                }
+            };
+            if removed {
+                self.driver.metrics.count(Outcome::Cancelled);
+            }
+        }
+    }
+}
+
+impl ServiceDriver {
+    pub fn new(name: String, upstream: String, policy: PolicyConfig, shared: Arc<Shared>) -> Arc<ServiceDriver> {
+        let d = Arc::new(ServiceDriver {
+            name,
+            upstream,
+            inner: Mutex::new(Inner {
+                policy: ServicePolicy::new(policy),
+                pending: HashMap::new(),
+                next_wake: None,
+            }),
+            wake: Notify::new(),
+            metrics: ServiceMetrics::default(),
+            shared,
+        });
+        tokio::spawn(timer_loop(Arc::downgrade(&d)));
+        d
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Gauges for /metrics.
+    pub fn gauges(&self) -> crate::metrics::ServiceGauges {
+        let g = self.lock();
+        let s = g.policy.stats();
+        crate::metrics::ServiceGauges {
+            name: self.name.clone(),
+            queue_depth: g.policy.queue_len(),
+            in_flight: g.policy.in_flight(),
+            limit: g.policy.limit(),
+            pauses: s.pauses,
+            retries: s.retries,
+        }
+    }
+
+    /// A request arrives.
+    pub fn offer(self: &Arc<Self>, req: Buffered, arrival: Arrival) -> Offer {
+        let now = arrival.arrived;
+        let (tx, rx) = oneshot::channel();
+        let pending = Pending {
+            req,
+            arrival,
+            attempts: 1,
+            queue_wait: Duration::ZERO,
+            tx,
+        };
+        let admit = self.lock().policy.handle_arrival(now, arrival);
+        let ticket = match admit {
+            Admit::Rejected(r) => {
+                self.metrics.queue_wait.observe(Duration::ZERO);
+                self.metrics.count(Outcome::from_rejection(&r));
+                return Offer::Rejected(r);
+            }
+            Admit::Dispatch(t) => {
+                self.metrics.queue_wait.observe(Duration::ZERO);
+                self.clone().spawn_forward(t, pending);
+                t
+            }
+            Admit::Queued(t) => {
+                self.lock().pending.insert(t, pending);
+                t
+            }
+        };
+        self.pump(now);
+        Offer::Waiting(
+            rx,
+            CancelGuard {
+                driver: self.clone(),
+                ticket: Some(ticket),
+            },
+        )
+    }
+
+    /// Runs the policy's decisions after an event, then re-arms the timer.
+    fn pump(self: &Arc<Self>, now: Time) {
+        let mut dispatch = Vec::new();
+        let mut answers = Vec::new();
+        let changed = {
+            let mut g = self.lock();
+            while let Some(a) = g.policy.poll(now) {
+                match a {
+                    Action::Dispatch { ticket, waited, .. } => {
+                        if let Some(mut p) = g.pending.remove(&ticket) {
+                            p.queue_wait = waited;
+                            dispatch.push((ticket, p));
+                        }
+                    }
+                    Action::Answer {
+                        ticket,
+                        rejection,
+                        waited,
+                        ..
+                    } => {
+                        if let Some(p) = g.pending.remove(&ticket) {
+                            answers.push((p, rejection, waited));
+                        }
+                    }
+                }
+            }
+            let next = g.policy.poll_timeout();
+            let changed = next != g.next_wake;
+            g.next_wake = next;
+            changed
+        };
+        if changed {
+            self.wake.notify_one();
+        }
+        for (p, rejection, waited) in answers {
+            self.metrics.queue_wait.observe(waited);
+            self.metrics.count(Outcome::from_rejection(&rejection));
+            let _ = p.tx.send(Delivery::Rejected { rejection, waited });
+        }
+        for (t, p) in dispatch {
+            self.metrics.queue_wait.observe(p.queue_wait);
+            self.clone().spawn_forward(t, p);
+        }
+    }
+
+    fn spawn_forward(self: Arc<Self>, ticket: Ticket, p: Pending) {
+        tokio::spawn(async move { self.forward(ticket, p).await });
+    }
+
+    async fn forward(self: Arc<Self>, mut ticket: Ticket, mut p: Pending) {
+        loop {
+            let sent = self.shared.now();
+            let result = self.send_upstream(&p, sent).await;
+            let now = self.shared.now();
+            let (status, retry_after) = match &result {
+                Ok((s, h, _)) => (
+                    s.as_u16(),
+                    wire::parse_retry_after(header(h, RETRY_AFTER.as_str()), header(h, wire::RETRY_AFTER_MS)),
+                ),
+                Err((s, _)) => (s.as_u16(), None),
+            };
+            let retry = {
+                let mut g = self.lock();
+                g.policy.handle_complete(now, ticket, status, retry_after);
+                if matches!(status, 502 | 503) && g.policy.allow_retry(now, p.attempts) {
+                    p.attempts += 1;
+                    Some(g.policy.handle_retry(now, p.arrival))
+                } else {
+                    None
+                }
+            };
+            match retry {
+                Some(Admit::Dispatch(t)) => {
+                    ticket = t;
+                    self.pump(now);
+                    continue;
+                }
+                Some(Admit::Queued(t)) => {
+                    self.lock().pending.insert(t, p);
+                    self.pump(now);
+                    return;
+                }
+                Some(Admit::Rejected(_)) | None => {}
+            }
+            let queue_wait = p.queue_wait;
+            let delivery = match result {
+                Ok((status, headers, body)) => {
+                    self.metrics.count(match status.as_u16() {
+                        429 => Outcome::BackendRateLimited,
+                        _ => Outcome::Served,
+                    });
+                    Delivery::Upstream {
+                        status,
+                        headers,
+                        body,
+                        queue_wait,
+                    }
+                }
+                Err((status, message)) => {
+                    self.metrics.count(if status == StatusCode::BAD_GATEWAY {
+                        Outcome::BadGateway
+                    } else {
+                        Outcome::UpstreamTimeout
+                    });
+                    Delivery::Failed {
+                        status,
+                        message,
+                        queue_wait,
+                    }
+                }
+            };
+            // The client may have gone: the answer is dropped, the slot is free all the same.
+            let _ = p.tx.send(delivery);
+            self.pump(now);
+            return;
+        }
+    }
+
+    async fn send_upstream(
+        &self,
+        p: &Pending,
+        now: Time,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), (StatusCode, String)> {
+        let url = format!("{}{}", self.upstream, p.req.path_and_query);
+        let mut b = http::Request::builder().method(p.req.method.clone()).uri(&url);
+        if let Some(h) = b.headers_mut() {
+            for (k, v) in &p.req.headers {
+                if !is_hop_by_hop(k) && k != http::header::HOST {
+                    h.append(k.clone(), v.clone());
+                }
+            }
+            if let Ok(v) = HeaderValue::from_str(&p.req.request_id) {
+                h.insert(wire::REQUEST_ID, v);
+            }
+            match p.arrival.deadline {
+                Some(d) => {
+                    if let Ok(v) = HeaderValue::from_str(&wire::format_timeout_ms(d.saturating_since(now))) {
+                        h.insert(wire::TIMEOUT_MS, v);
+                    }
+                }
+                None => {
+                    h.remove(wire::TIMEOUT_MS);
+                }
+            }
+        }
+        let req = b.body(Full::new(p.req.body.clone())).map_err(|e| {
+            (
+                StatusCode::BAD_GATEWAY,
+                format!("cannot build the upstream request to {url}: {e}"),
+            )
+        })?;
+        let call = async {
+            let resp = self.shared.client.request(req).await.map_err(|e| {
+                let what = if e.is_connect() {
+                    "cannot connect to"
+                } else {
+                    "failed talking to"
+                };
+                (
+                    StatusCode::BAD_GATEWAY,
+                    format!(
+                        "{what} service `{}` at {}: {}",
+                        self.name,
+                        self.upstream,
+                        error_chain(&e)
+                    ),
+                )
+            })?;
+            let (parts, body) = resp.into_parts();
+            let body = Limited::new(body, MAX_UPSTREAM_BODY)
+                .collect()
+                .await
+                .map_err(|e| {
+                    (
+                        StatusCode::BAD_GATEWAY,
+                        format!("service `{}` sent an unreadable answer: {e}", self.name),
+                    )
+                })?
+                .to_bytes();
+            Ok((parts.status, parts.headers, body))
+        };
+        match tokio::time::timeout(self.shared.upstream_timeout, call).await {
+            Ok(r) => r,
+            Err(_) => Err((
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "service `{}` did not answer within the upstream timeout ({:?})",
+                    self.name, self.shared.upstream_timeout
+                ),
+            )),
+        }
+    }
+
+    /// Shutdown: answer everything still queued with 503.
+    pub fn drain(&self) {
+        let now = self.shared.now();
+        let answers: Vec<_> = {
+            let mut g = self.lock();
+            let actions = g.policy.drain(now);
+            actions
+                .into_iter()
+                .filter_map(|a| match a {
+                    Action::Answer {
+                        ticket,
+                        rejection,
+                        waited,
+                        ..
+                    } => g.pending.remove(&ticket).map(|p| (p, rejection, waited)),
+                    Action::Dispatch { .. } => None,
+                })
+                .collect()
+        };
+        for (p, rejection, waited) in answers {
+            self.metrics.count(Outcome::Shed);
+            let _ = p.tx.send(Delivery::Rejected { rejection, waited });
+        }
+    }
+}
+
+impl Outcome {
+    fn from_rejection(r: &Rejection) -> Outcome {
+        if r.reason.status() == 504 {
+            Outcome::Expired
+        } else {
+            Outcome::Shed
+        }
+    }
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}
+
+pub fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "proxy-connection"
+    )
+}
+
+/// Wakes a service's policy at its `poll_timeout` (queue timeouts, pauses, limit updates).
+/// Holds the driver only for one wait, so the task ends soon after the gateway is dropped.
+async fn timer_loop(d: std::sync::Weak<ServiceDriver>) {
+    loop {
+        let Some(driver) = d.upgrade() else { return };
+        let at = driver.lock().next_wake.map(|t| driver.shared.instant(t));
+        let until = at.unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+        tokio::select! {
+            _ = tokio::time::sleep_until(until.into()) => {
+                if at.is_none() {
+                    continue;
+                }
+            }
+            _ = driver.wake.notified() => continue,
+        }
+        let now = driver.shared.now();
+        driver.lock().policy.handle_timeout(now);
+        driver.pump(now);
+    }
+}

@@ -1,0 +1,365 @@
+//! The real gateway in front of the real mock-legacy, both on 127.0.0.1:0.
+
+use mock_legacy::testing::{client, metric, raw, HttpClient, Reply};
+use mock_legacy::MockLegacy;
+use reference_gateway::{RunningGateway, Setup};
+use std::time::{Duration, Instant};
+
+async fn send(c: &HttpClient, url: &str, headers: &[(&str, &str)]) -> Reply {
+    mock_legacy::testing::send(c, url, headers, Vec::new())
+        .await
+        .expect("request succeeds")
+}
+
+/// mock-legacy serving the scenario's backend, and the gateway in front of it.
+async fn stack(text: &str) -> (MockLegacy, RunningGateway) {
+    let s = model::scenario::parse("test.toml", text).expect("valid scenario");
+    let ml = mock_legacy::start(&s, "127.0.0.1:0".parse().unwrap(), false)
+        .await
+        .expect("mock-legacy starts");
+    let setup = Setup::from_scenario(&s, Some(&ml.url())).expect("gateway setup");
+    let gw = reference_gateway::start(setup, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("gateway starts");
+    (ml, gw)
+}
+
+fn scenario(gateway: &str, backend: &str) -> String {
+    format!("[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\n[gateway]\n{gateway}\n\n[[backend.services]]\nname = \"svc\"\napis = [\"op\"]\n{backend}\n")
+}
+
+async fn backend_metric(c: &HttpClient, ml: &MockLegacy, name: &str) -> f64 {
+    let m = send(c, &format!("{}/metrics", ml.url()), &[]).await.body;
+    metric(&m, name, "service=\"svc\"").unwrap_or_else(|| panic!("{name} missing:\n{m}"))
+}
+
+async fn gateway_metric(c: &HttpClient, gw: &RunningGateway, name: &str, labels: &str) -> f64 {
+    let m = send(c, &format!("{}/metrics", gw.url()), &[]).await.body;
+    metric(&m, name, labels).unwrap_or_else(|| panic!("{name}{{{labels}}} missing:\n{m}"))
+}
+
+#[tokio::test]
+async fn a_full_bounded_queue_sheds_503_with_retry_after() {
+    let (ml, gw) = stack(&scenario(
+        "strategy = \"bounded\"\nconcurrency = 1\nqueue_capacity = 1",
+        "workers = 1\nservice_time = \"200ms\"",
+    ))
+    .await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..3u64 {
+        let (c, url) = (c.clone(), url.clone());
+        set.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20 * i)).await;
+            send(&c, &url, &[]).await
+        });
+    }
+    let mut replies = Vec::new();
+    while let Some(r) = set.join_next().await {
+        replies.push(r.unwrap());
+    }
+    replies.sort_by_key(|r| r.status);
+    assert_eq!(
+        replies.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![200, 200, 503]
+    );
+    let shed = &replies[2];
+    assert_eq!(shed.header("x-spillway-outcome"), Some("shed"));
+    assert!(shed.header("retry-after").is_some(), "503 carries Retry-After");
+    assert!(shed.header("x-spillway-retry-after-ms").is_some());
+    assert!(shed.json()["error"].as_str().unwrap().contains("queue full"));
+    let queued = replies
+        .iter()
+        .filter_map(|r| r.header("x-spillway-queue-ms"))
+        .filter_map(|v| v.parse::<f64>().ok())
+        .fold(0.0, f64::max);
+    assert!(queued >= 100.0, "the second request waited for the first: {queued} ms");
+    assert_eq!(
+        gateway_metric(
+            &c,
+            &gw,
+            "spillway_gateway_requests_total",
+            "service=\"svc\",outcome=\"shed\""
+        )
+        .await,
+        1.0
+    );
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
+
+#[tokio::test]
+async fn expired_requests_get_504_without_a_backend_call() {
+    let (ml, gw) = stack(&scenario(
+        "strategy = \"deadline\"\nconcurrency = 1",
+        "workers = 1\nservice_time = \"300ms\"",
+    ))
+    .await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    let first = {
+        let (c, url) = (c.clone(), url.clone());
+        tokio::spawn(async move { send(&c, &url, &[("x-spillway-timeout-ms", "5000")]).await })
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    // 100 ms of budget while the only slot is busy for 300 ms: expires in the queue.
+    let second = send(&c, &url, &[("x-spillway-timeout-ms", "100")]).await;
+    assert_eq!(second.status, 504, "{}", second.body);
+    assert_eq!(second.header("x-spillway-outcome"), Some("expired"));
+    assert_eq!(first.await.unwrap().status, 200);
+    assert_eq!(
+        backend_metric(&c, &ml, "mock_legacy_arrived_total").await,
+        1.0,
+        "the expired request never reached the backend"
+    );
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
+
+#[tokio::test]
+async fn auth_401_and_rate_limit_429() {
+    let (ml, gw) = stack(&scenario(
+        "strategy = \"fifo\"\nauth = { keys = [\"k1\", \"k2\"] }\nrate_limit = { rate = 1, burst = 2 }",
+        "workers = 2\nservice_time = \"1ms\"",
+    ))
+    .await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    let r = send(&c, &url, &[]).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(send(&c, &url, &[("x-api-key", "k3")]).await.status, 401);
+    assert_eq!(send(&c, &url, &[("authorization", "Bearer k1x")]).await.status, 401);
+    assert_eq!(
+        send(&c, &format!("{}/healthz", gw.url()), &[]).await.status,
+        200,
+        "admin endpoints open by default"
+    );
+    assert_eq!(send(&c, &url, &[("x-api-key", "k1")]).await.status, 200);
+    assert_eq!(send(&c, &url, &[("x-api-key", "k1")]).await.status, 200);
+    let limited = send(&c, &url, &[("x-api-key", "k1")]).await;
+    assert_eq!(limited.status, 429, "burst of 2 spent");
+    assert_eq!(limited.header("x-spillway-outcome"), Some("rate-limited"));
+    assert_eq!(limited.header("retry-after"), Some("1"));
+    assert_eq!(
+        send(&c, &url, &[("authorization", "Bearer k2")]).await.status,
+        200,
+        "another client has its own bucket"
+    );
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_backend_429_pauses_dispatch_for_its_retry_after() {
+    let (ml, gw) = stack(&scenario(
+        "strategy = \"fifo\"\nconcurrency = 4",
+        "workers = 4\nservice_time = \"1ms\"\nfaults = { rate_limit = { rate = 1, burst = 1, retry_after = \"1s\" } }",
+    ))
+    .await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    assert_eq!(send(&c, &url, &[]).await.status, 200);
+    let throttled = send(&c, &url, &[]).await;
+    assert_eq!(throttled.status, 429, "the backend's answer is passed on");
+    assert_eq!(throttled.header("x-spillway-outcome"), Some("backend-rate-limited"));
+    let t0 = Instant::now();
+    let third = send(&c, &url, &[]).await;
+    assert_eq!(
+        third.status, 200,
+        "sent after the pause, when the backend has a token again"
+    );
+    let queued: f64 = third.header("x-spillway-queue-ms").unwrap().parse().unwrap();
+    assert!(queued >= 900.0, "held for the 1 s Retry-After: {queued} ms");
+    assert!(t0.elapsed() >= Duration::from_millis(900));
+    assert_eq!(
+        backend_metric(&c, &ml, "mock_legacy_arrived_total").await,
+        3.0,
+        "no hammering during the pause"
+    );
+    assert_eq!(
+        gateway_metric(&c, &gw, "spillway_gateway_pauses_total", "service=\"svc\"").await,
+        1.0
+    );
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
+
+/// Five clients that give up after 150 ms, one slot, 100 ms per request.
+async fn wasted_with(abandon: &str) -> (f64, f64) {
+    let (ml, gw) = stack(&scenario(
+        &format!("strategy = \"fifo\"\nconcurrency = 1\nabandon = \"{abandon}\""),
+        "workers = 1\nservice_time = \"100ms\"",
+    ))
+    .await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..5 {
+        let (c, url) = (c.clone(), url.clone());
+        set.spawn(async move {
+            let _ = tokio::time::timeout(
+                Duration::from_millis(150),
+                mock_legacy::testing::send(&c, &url, &[("x-spillway-timeout-ms", "150")], Vec::new()),
+            )
+            .await;
+        });
+    }
+    while set.join_next().await.is_some() {}
+    // Let kept requests drain through the backend (at most 5 x 100 ms).
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let arrived = backend_metric(&c, &ml, "mock_legacy_arrived_total").await;
+    let wasted = backend_metric(&c, &ml, "mock_legacy_wasted_seconds_total").await;
+    gw.shutdown().await;
+    ml.shutdown().await;
+    (arrived, wasted)
+}
+
+#[tokio::test]
+async fn keep_sends_abandoned_requests_cancel_does_not() {
+    let (keep_arrived, keep_wasted) = wasted_with("keep").await;
+    let (cancel_arrived, cancel_wasted) = wasted_with("cancel").await;
+    assert_eq!(
+        keep_arrived, 5.0,
+        "keep: message-queue semantics, every request reaches the backend"
+    );
+    assert!(
+        keep_wasted >= 0.25,
+        "at least three requests served after their clients left: {keep_wasted}s"
+    );
+    assert!(
+        cancel_arrived <= 2.0,
+        "cancel: requests whose clients left never reach the backend ({cancel_arrived})"
+    );
+    assert!(
+        cancel_wasted < keep_wasted / 2.0,
+        "cancel {cancel_wasted}s vs keep {keep_wasted}s"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_4xx_and_the_gateway_keeps_serving() {
+    let (ml, gw) = stack(&scenario("strategy = \"fifo\"", "workers = 2\nservice_time = \"1ms\"")).await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    assert!(raw(gw.addr(), b"GARBAGE\r\n\r\n").await.starts_with("HTTP/1.1 400"));
+    let big = format!(
+        "GET /svc/op HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    assert!(raw(gw.addr(), big.as_bytes()).await.starts_with("HTTP/1.1 431"));
+    let r = mock_legacy::testing::send(&c, &url, &[], vec![b'x'; 2 << 20])
+        .await
+        .unwrap();
+    assert_eq!(r.status, 413);
+    let r = send(&c, &url, &[("x-spillway-timeout-ms", "2s")]).await;
+    assert_eq!(r.status, 400);
+    assert!(r.json()["error"].as_str().unwrap().contains("x-spillway-timeout-ms"));
+    assert_eq!(send(&c, &url, &[("x-spillway-priority", "urgent")]).await.status, 400);
+    let r = send(&c, &format!("{}/nope/op", gw.url()), &[]).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("x-spillway-outcome"), Some("not-found"));
+    let ok = send(&c, &url, &[]).await;
+    assert_eq!(ok.status, 200, "still serving");
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_backend_that_is_down_gives_a_clear_502() {
+    let s = model::scenario::parse(
+        "t.toml",
+        &scenario("strategy = \"fifo\"", "workers = 1\nservice_time = \"1ms\""),
+    )
+    .unwrap();
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let setup = Setup::from_scenario(&s, Some(&format!("http://127.0.0.1:{port}"))).unwrap();
+    let gw = reference_gateway::start(setup, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let c = client();
+    let r = send(&c, &format!("{}/svc/op", gw.url()), &[]).await;
+    assert_eq!(r.status, 502);
+    assert_eq!(r.header("x-spillway-outcome"), Some("bad-gateway"));
+    let msg = r.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("cannot connect") && msg.contains(&port.to_string()),
+        "{msg}"
+    );
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn request_ids_and_budgets_travel_upstream() {
+    let (ml, gw) = stack(&scenario("strategy = \"fifo\"", "workers = 1\nservice_time = \"50ms\"")).await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    let r = send(&c, &url, &[]).await;
+    let id = r.header("x-request-id").unwrap().to_string();
+    assert!(id.starts_with("gw-"));
+    assert_eq!(r.json()["request_id"], id.as_str(), "the backend saw the generated id");
+    let r = send(&c, &url, &[("x-request-id", "mine-7"), ("x-spillway-timeout-ms", "10")]).await;
+    assert_eq!(r.header("x-request-id"), Some("mine-7"));
+    assert_eq!(
+        r.json()["late"],
+        true,
+        "the backend got the remaining budget and knows it was late"
+    );
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_answers_queued_requests_503_and_finishes_in_flight_ones() {
+    let (ml, gw) = stack(&scenario(
+        "strategy = \"fifo\"\nconcurrency = 1",
+        "workers = 1\nservice_time = \"300ms\"",
+    ))
+    .await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..3u64 {
+        let (c, url) = (c.clone(), url.clone());
+        set.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(10 * i)).await;
+            send(&c, &url, &[]).await.status
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gw.shutdown().await;
+    let mut codes = Vec::new();
+    while let Some(r) = set.join_next().await {
+        codes.push(r.unwrap());
+    }
+    codes.sort();
+    assert_eq!(codes, vec![200, 503, 503]);
+    ml.shutdown().await;
+}
+
+#[tokio::test]
+async fn speaks_h2c_with_prior_knowledge() {
+    use http_body_util::{BodyExt, Full};
+    let (ml, gw) = stack(&scenario("strategy = \"fifo\"", "workers = 2\nservice_time = \"1ms\"")).await;
+    let h2: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build_http();
+    let req = http::Request::get(format!("{}/svc/op", gw.url()))
+        .body(Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let resp = h2.request(req).await.expect("h2c request");
+    assert_eq!(resp.version(), http::Version::HTTP_2);
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers().get("x-spillway-outcome").unwrap(), "served");
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("\"service\":\"svc\""));
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
