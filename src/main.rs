@@ -22,6 +22,9 @@ enum Command {
     MockLegacy(mock_legacy::Args),
     /// Run the reference queueing gateway.
     Gateway(reference_gateway::Args),
+    /// Open-loop load with client timeouts, retries and retry storms.
+    #[command(subcommand)]
+    Loadgen(loadgen::LoadgenCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -40,6 +43,10 @@ mod exit {
     pub const BAD_INPUT: u8 = 2;
     /// The command failed while running.
     pub const FAILED: u8 = 1;
+    /// A threshold (or expectation) failed.
+    pub const THRESHOLD: u8 = 3;
+    /// Interrupted by Ctrl-C / SIGTERM; results written, marked incomplete.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 fn main() -> ExitCode {
@@ -63,6 +70,42 @@ fn main() -> ExitCode {
         },
         Command::MockLegacy(args) => runtime_then(|| mock_legacy::run(args)),
         Command::Gateway(args) => runtime_then(|| reference_gateway::run(args)),
+        Command::Loadgen(loadgen::LoadgenCmd::Run(args)) => runtime_finish(|| loadgen::run(*args)),
+        Command::Loadgen(loadgen::LoadgenCmd::Merge(args)) => finish_code(loadgen::merge(args)),
+    }
+}
+
+fn error_code(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    let bad_input = e.chain().any(|c| {
+        c.downcast_ref::<model::scenario::ScenarioError>().is_some()
+            || c.downcast_ref::<loadgen::driver::TargetError>().is_some()
+            || c.downcast_ref::<model::results::ResultsError>().is_some()
+            || c.downcast_ref::<model::results::MergeError>().is_some()
+    });
+    ExitCode::from(if bad_input { exit::BAD_INPUT } else { exit::FAILED })
+}
+
+fn finish_code(r: anyhow::Result<loadgen::Finish>) -> ExitCode {
+    match r {
+        Ok(loadgen::Finish::Passed) => ExitCode::SUCCESS,
+        Ok(loadgen::Finish::ThresholdFailed) => ExitCode::from(exit::THRESHOLD),
+        Ok(loadgen::Finish::Interrupted) => ExitCode::from(exit::INTERRUPTED),
+        Err(e) => error_code(&e),
+    }
+}
+
+fn runtime_finish<F, Fut>(f: F) -> ExitCode
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<loadgen::Finish>>,
+{
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => finish_code(rt.block_on(f())),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(exit::FAILED)
+        }
     }
 }
 
@@ -81,13 +124,6 @@ where
     };
     match rt.block_on(f()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            if e.downcast_ref::<model::scenario::ScenarioError>().is_some() {
-                ExitCode::from(exit::BAD_INPUT)
-            } else {
-                ExitCode::from(exit::FAILED)
-            }
-        }
+        Err(e) => error_code(&e),
     }
 }

@@ -269,3 +269,31 @@ async fn capacity_is_workers_over_service_time() {
     );
     ml.shutdown().await;
 }
+
+/// A client that sends its headers slower than the header read timeout is cut off, and the
+/// server keeps serving others.
+#[tokio::test]
+async fn slow_header_senders_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let limits = mock_legacy::serve::ServerLimits {
+        header_read_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let server = mock_legacy::serve::spawn(listener, limits, |_req, _peer| async {
+        http::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(b"ok")))
+    })
+    .unwrap();
+    let mut slow = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    let t0 = Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server closed the slow connection");
+    assert!(t0.elapsed() >= Duration::from_millis(150), "not before the timeout");
+    let r = mock_legacy::testing::get(&client(), &format!("http://{}/", server.addr))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    server.shutdown().await;
+}

@@ -5,13 +5,19 @@
 //! the verdict, and the scenario echoed with its seed.
 
 mod histogram;
+mod hlog;
+mod merge;
 mod outcome;
 mod recorder;
+mod text;
 mod verdict;
 
 pub use histogram::{Hist, TOTAL_SIGFIG, WINDOW_SIGFIG};
+pub use hlog::write_hlog;
+pub use merge::{merge, MergeError};
 pub use outcome::Outcome;
-pub use recorder::{Recorder, RunMeta};
+pub use recorder::{summarize, Recorder, RunMeta};
+pub use text::{fmt_secs, summary_table};
 pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput};
 
 use crate::scenario::ScenarioFile;

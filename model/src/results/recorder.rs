@@ -12,6 +12,7 @@ use super::{
     SCHEMA_VERSION,
 };
 use crate::scenario::Scenario;
+use crate::threshold::ThresholdResult;
 use crate::time::Time;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -65,6 +66,81 @@ struct Totals {
     queue: Hist,
     service: Hist,
     extra: Vec<(String, Hist)>,
+}
+
+/// Headline figures, verdict and thresholds from windows and whole-run histograms. Used when
+/// a run finishes and when shards are merged (counters and histograms added, never percentiles
+/// averaged).
+pub fn summarize(
+    windows: &[Window],
+    totals: &BTreeMap<String, Hist>,
+    window_s: f64,
+    scenario: &Scenario,
+) -> (Summary, Vec<ThresholdResult>) {
+    let run_s = scenario.duration.as_secs_f64();
+    let mut c = Counters::default();
+    for w in windows {
+        c.add(&w.counters);
+    }
+    let trigger = scenario
+        .phases
+        .iter()
+        .filter(|p| p.trigger)
+        .fold(None, |acc: Option<(f64, f64)>, p| {
+            let (s, e) = (p.start.as_secs_f64(), p.end.as_secs_f64());
+            Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
+        });
+    let goodput: Vec<WindowGoodput> = windows
+        .iter()
+        .filter(|w| w.start_s < run_s)
+        .map(|w| WindowGoodput {
+            start_s: w.start_s,
+            offered: w.counters.intents,
+            successes: w.counters.successes,
+        })
+        .collect();
+    let params = VerdictParams {
+        window_s,
+        healthy_ratio: scenario.file.run.healthy_ratio,
+        recovery_fraction: 0.9,
+        rolling_s: (5.0 * window_s).max(window_s),
+        trigger,
+    };
+    let v = decide(&goodput, &params);
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
+    let summary = Summary {
+        duration_s: run_s,
+        offered: c.intents,
+        attempts: c.attempts,
+        retries: c.retries,
+        successes: c.successes,
+        failures: c.failures,
+        goodput: ratio(c.successes as f64, run_s),
+        goodput_ratio: if c.intents == 0 {
+            1.0
+        } else {
+            c.successes as f64 / c.intents as f64
+        },
+        amplification: ratio(c.attempts as f64, c.intents as f64),
+        timeouts: c.timeouts,
+        shed: c.shed,
+        rate_limited: c.rate_limited,
+        expired: c.expired,
+        errors: c.errors,
+        backend_busy_s: c.backend_busy_s,
+        wasted_s: c.wasted_s,
+        wasted_ratio: ratio(c.wasted_s, c.backend_busy_s),
+        latency: pct(metric::INTENT_LATENCY),
+        attempt_latency: pct(metric::ATTEMPT_LATENCY),
+        queue_wait: pct(metric::QUEUE_WAIT),
+        baseline_goodput_ratio: v.baseline,
+        recovery_s: v.recovery_s,
+        verdict: Some(v.verdict),
+        verdict_reason: v.reason,
+    };
+    let thresholds = scenario.thresholds.iter().map(|t| t.evaluate(&summary)).collect();
+    (summary, thresholds)
 }
 
 /// Builds [`Results`] from events.
@@ -171,6 +247,14 @@ impl Recorder {
         self.totals.service.record(busy);
     }
 
+    /// Backend busy and wasted time observed in aggregate (live runs read them from the
+    /// backend's counters rather than per request).
+    pub fn backend_seconds(&mut self, at: Time, busy: Duration, wasted: Duration) {
+        let c = &mut self.win(at).counters;
+        c.backend_busy_s += busy.as_secs_f64();
+        c.wasted_s += wasted.as_secs_f64();
+    }
+
     /// A sample of the gateway's queue depth and requests in flight.
     pub fn gauges(&mut self, at: Time, queue_depth: u64, in_flight: u64) {
         let w = self.win(at);
@@ -260,67 +344,6 @@ impl Recorder {
                 }
             })
             .collect();
-        let mut c = Counters::default();
-        for w in &windows {
-            c.add(&w.counters);
-        }
-        let trigger = scenario
-            .phases
-            .iter()
-            .filter(|p| p.trigger)
-            .fold(None, |acc: Option<(f64, f64)>, p| {
-                let (s, e) = (p.start.as_secs_f64(), p.end.as_secs_f64());
-                Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
-            });
-        let goodput: Vec<WindowGoodput> = windows
-            .iter()
-            .filter(|w| w.start_s < run_s)
-            .map(|w| WindowGoodput {
-                start_s: w.start_s,
-                offered: w.counters.intents,
-                successes: w.counters.successes,
-            })
-            .collect();
-        let params = VerdictParams {
-            window_s,
-            healthy_ratio: scenario.file.run.healthy_ratio,
-            recovery_fraction: 0.9,
-            rolling_s: (5.0 * window_s).max(window_s),
-            trigger,
-        };
-        let v = decide(&goodput, &params);
-        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
-        let summary = Summary {
-            duration_s: run_s,
-            offered: c.intents,
-            attempts: c.attempts,
-            retries: c.retries,
-            successes: c.successes,
-            failures: c.failures,
-            goodput: ratio(c.successes as f64, run_s),
-            goodput_ratio: if c.intents == 0 {
-                1.0
-            } else {
-                c.successes as f64 / c.intents as f64
-            },
-            amplification: ratio(c.attempts as f64, c.intents as f64),
-            timeouts: c.timeouts,
-            shed: c.shed,
-            rate_limited: c.rate_limited,
-            expired: c.expired,
-            errors: c.errors,
-            backend_busy_s: c.backend_busy_s,
-            wasted_s: c.wasted_s,
-            wasted_ratio: ratio(c.wasted_s, c.backend_busy_s),
-            latency: Percentiles::of(&self.totals.intent),
-            attempt_latency: Percentiles::of(&self.totals.attempt),
-            queue_wait: Percentiles::of(&self.totals.queue),
-            baseline_goodput_ratio: v.baseline,
-            recovery_s: v.recovery_s,
-            verdict: Some(v.verdict),
-            verdict_reason: v.reason,
-        };
-        let thresholds = scenario.thresholds.iter().map(|t| t.evaluate(&summary)).collect();
         let mut totals = BTreeMap::new();
         let t = self.totals;
         for (name, h) in [
@@ -334,6 +357,7 @@ impl Recorder {
         for (name, h) in t.extra {
             totals.insert(name, h);
         }
+        let (summary, thresholds) = summarize(&windows, &totals, window_s, scenario);
         Results {
             schema: SCHEMA_VERSION,
             tool: format!("spillway {}", env!("CARGO_PKG_VERSION")),

@@ -171,7 +171,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: None,
             reason: format!(
-                "did not recover: metastable. Healthy before the trigger ({:.1}%), offered load back at baseline ({post_rate:.1}/s vs {pre_rate:.1}/s), goodput still {:.1}% at the end",
+                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load is back at baseline ({post_rate:.1}/s vs {pre_rate:.1}/s); goodput still {:.1}% at the end",
                 baseline * 100.0,
                 last * 100.0
             ),
@@ -256,7 +256,7 @@ mod tests {
         ]);
         let r = decide(&w, &params(Some((3.0, 5.0))));
         assert_eq!(r.verdict, Verdict::Metastable, "{}", r.reason);
-        assert!(r.reason.contains("metastable"));
+        assert!(r.reason.contains("did not recover"), "{}", r.reason);
     }
 
     #[test]

@@ -1,0 +1,119 @@
+//! Command-line arguments of `spillway loadgen`.
+
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum LoadgenCmd {
+    /// Run a scenario (or a one-liner) against a target, or against an in-process mock-legacy
+    /// and reference gateway when no --target is given.
+    Run(Box<RunArgs>),
+    /// Add the results of shards (`run --shard I/N`) into one results file.
+    Merge(MergeArgs),
+}
+
+/// Open-loop load: intents are sent at their scheduled time whatever the target does, and
+/// latency is measured from that intended time (no coordinated omission).
+///
+/// Exit codes: 0 all thresholds passed; 1 the run failed; 2 bad input (scenario, flags, an
+/// unreachable target); 3 a threshold failed; 130 interrupted (results written, marked incomplete).
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Scenario file (TOML). Without it, use --target with the one-liner flags (--phases ...).
+    pub scenario: Option<PathBuf>,
+
+    /// URL to drive. With a scenario, requests go to TARGET/{service}/{api}; with the one-liner,
+    /// to TARGET itself. Without --target, the scenario's mock-legacy and reference gateway
+    /// are started in-process on 127.0.0.1.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+
+    /// Directory for results.json and results.hlog.
+    #[arg(long, short, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+
+    /// Run this many times faster (durations divided, rates multiplied); results are reported
+    /// in scenario time.
+    #[arg(long, value_name = "F")]
+    pub time_scale: Option<f64>,
+
+    /// Seed of every random stream (overrides run.seed).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Stop arrivals after this long (scenario time), e.g. 30s.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<model::duration::Dur>,
+
+    /// Scale the phase rates so the first phase runs at R intents/s (trigger phases keep their ratio).
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+
+    /// Run shard I of N: 1/N of the arrivals, with its own seed (merge with `loadgen merge`).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
+
+    /// Gateway strategy for the in-process stack (overrides gateway.strategy).
+    #[arg(long, value_name = "NAME")]
+    pub strategy: Option<model::scenario::Strategy>,
+
+    /// Cap on open connections; an attempt waiting for one still counts from its intended time.
+    #[arg(long, value_name = "N", default_value_t = 2048)]
+    pub connections: usize,
+
+    /// Speak HTTP/2: h2c (prior knowledge) for http://, ALPN for https://.
+    #[arg(long)]
+    pub http2: bool,
+
+    /// One-liner: phases, e.g. 30s@50,10s@300!,60s@50 (`!` trigger, `a->b` ramp).
+    #[arg(long, value_name = "SPEC")]
+    pub phases: Option<String>,
+
+    /// One-liner: client timeout per attempt.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<model::duration::Dur>,
+
+    /// One-liner: retries after the first attempt.
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+
+    /// One-liner: backoff between attempts.
+    #[arg(long, value_name = "none|fixed|exponential")]
+    pub backoff: Option<String>,
+
+    /// One-liner: jitter on the backoff.
+    #[arg(long, value_name = "none|full|equal|decorrelated")]
+    pub jitter: Option<String>,
+
+    /// Hide the progress line (it is hidden anyway when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// Results files of the shards.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Directory for the merged results.json and results.hlog.
+    #[arg(long, short, value_name = "DIR", default_value = "out/merged")]
+    pub out: PathBuf,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/N like 0/4, got `{s}`"))?;
+    let (i, n): (u32, u32) = (
+        i.trim()
+            .parse()
+            .map_err(|_| format!("shard index `{i}` is not a number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("shard count `{n}` is not a number"))?,
+    );
+    if n == 0 || i >= n {
+        return Err(format!("expected 0 <= I < N, got {i}/{n}"));
+    }
+    Ok((i, n))
+}

@@ -1,0 +1,424 @@
+//! The live driver: the model's workload schedule and client model on tokio's clock.
+//!
+//! Every intent's first attempt is sent at its scheduled time, whatever the target is doing
+//! (open loop), and every latency is measured from the time the attempt was *meant* to be sent,
+//! so a stalled target cannot hide its stall (no coordinated omission). The driver records in
+//! scenario time: with `time_scale = f`, real durations are multiplied by f, so a compressed live
+//! run reports the same units as the simulator. Send lateness (a property of the generator) is
+//! recorded in real time.
+
+use crate::http::HttpClient;
+use anyhow::{bail, Context as _};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use mock_legacy::timer::PreciseTimer;
+use model::client::{AttemptResult, ClientModel, Intent, Next};
+use model::results::{metric, GeneratorHealth, Recorder, Results, RunMeta, RunSource};
+use model::rng::Streams;
+use model::scenario::Scenario;
+use model::workload::{Arrival, Schedule};
+use model::{wire, Time};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// `None`: start the scenario's mock-legacy and gateway in-process.
+    pub target: Option<String>,
+    /// Send every request to the target URL itself (one-liner mode).
+    pub catch_all: bool,
+    pub time_scale: f64,
+    /// (index, count); (0, 1) is the whole run.
+    pub shard: (u32, u32),
+    pub max_connections: usize,
+    pub http2: bool,
+    pub progress: bool,
+    /// Arrivals beyond this many outstanding intents are counted as unsent, not sent.
+    pub max_outstanding: usize,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            target: None,
+            catch_all: false,
+            time_scale: 1.0,
+            shard: (0, 1),
+            max_connections: 2048,
+            http2: false,
+            progress: false,
+            max_outstanding: 200_000,
+        }
+    }
+}
+
+/// Lateness p99 above which the generator, not the target, is what the numbers describe.
+pub const LAGGING_P99: Duration = Duration::from_millis(1);
+
+struct Shared {
+    epoch: Instant,
+    f: f64,
+    recorder: Mutex<Recorder>,
+    clients: Mutex<ClientModel>,
+    http: HttpClient,
+    connections: Semaphore,
+    base: String,
+    catch_all: bool,
+    paths: Vec<Vec<String>>,
+    credentials: Option<(&'static str, String)>,
+    timeout_real: Duration,
+    outstanding: AtomicUsize,
+    unsent: AtomicU64,
+    timer: PreciseTimer,
+    stop: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    /// Scenario time now.
+    fn now(&self) -> Time {
+        Time::from_secs_f64(self.epoch.elapsed().as_secs_f64() * self.f)
+    }
+    fn real(&self, d: Duration) -> Duration {
+        d.div_f64(self.f)
+    }
+    fn scenario(&self, d: Duration) -> Duration {
+        d.mul_f64(self.f)
+    }
+    fn instant(&self, t: Time) -> Instant {
+        self.epoch + Duration::from_secs_f64(t.as_secs_f64() / self.f)
+    }
+
+    fn url(&self, a: &Arrival) -> String {
+        if self.catch_all {
+            self.base.clone()
+        } else {
+            format!("{}/{}", self.base, self.paths[a.service][a.api])
+        }
+    }
+
+    async fn attempt(&self, a: &Arrival, intent: &Intent) -> AttemptResult {
+        let start = Instant::now();
+        let call = async {
+            // Waiting for a free connection is part of the attempt: its clock already runs.
+            let _permit = self.connections.acquire().await.map_err(|_| ())?;
+            let left = self.timeout_real.saturating_sub(start.elapsed());
+            let mut b = http::Request::get(self.url(a))
+                .header(wire::TIMEOUT_MS, wire::format_timeout_ms(left))
+                .header(wire::REQUEST_ID, format!("lg-{}-{}", a.intent, intent.attempts))
+                .header(wire::PRIORITY, a.priority.as_str());
+            if let Some((name, value)) = &self.credentials {
+                b = b.header(*name, value.as_str());
+            }
+            let req = b.body(Full::new(Bytes::new())).map_err(|_| ())?;
+            let resp = self.http.request(req).await.map_err(|_| ())?;
+            let status = resp.status().as_u16();
+            let h = resp.headers();
+            let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
+            let retry_after = wire::parse_retry_after(get("retry-after"), get(wire::RETRY_AFTER_MS));
+            resp.into_body().collect().await.map_err(|_| ())?;
+            Ok::<_, ()>((status, retry_after))
+        };
+        // On timeout the request future is dropped, which closes its connection: the target
+        // sees the client leave, as it would a real one.
+        match tokio::time::timeout(self.timeout_real, call).await {
+            Err(_) => AttemptResult::Timeout,
+            Ok(Err(())) => AttemptResult::ConnectionError,
+            Ok(Ok((status, ra))) => AttemptResult::Status {
+                status,
+                retry_after: ra.map(|d| self.scenario(d)),
+            },
+        }
+    }
+
+    async fn run_intent(self: Arc<Self>, a: Arrival) {
+        let mut intent = Intent::new(a.intent, a.at);
+        let mut intended = a.at;
+        loop {
+            lock(&self.clients).on_send(intended, &mut intent);
+            lock(&self.recorder).attempt_sent(intended, intent.attempts > 1);
+            let sent = self.now();
+            let result = self.attempt(&a, &intent).await;
+            let end = self.now();
+            {
+                let mut r = lock(&self.recorder);
+                r.attempt_finished(intended, result.outcome(), end.saturating_since(intended));
+                r.record(intended, metric::ATTEMPT_LATENCY_ACTUAL, end.saturating_since(sent));
+            }
+            let next = lock(&self.clients).on_result(end, &mut intent, result);
+            match next {
+                Next::Done { success } => {
+                    lock(&self.recorder).intent_finished(a.at, end.saturating_since(a.at), success);
+                    break;
+                }
+                Next::RetryAt(t) => {
+                    if self.stop.load(Ordering::Relaxed) {
+                        lock(&self.recorder).intent_finished(a.at, end.saturating_since(a.at), false);
+                        break;
+                    }
+                    self.timer.sleep_until(self.instant(t)).await;
+                    intended = t;
+                }
+            }
+        }
+        self.outstanding.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A target that cannot be used, found before the run (bad input, not a failed run).
+#[derive(Debug)]
+pub struct TargetError(pub String);
+
+impl std::fmt::Display for TargetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TargetError {}
+
+/// Checks once, before the run, that the target accepts connections.
+pub async fn preflight(url: &str) -> Result<(), TargetError> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| TargetError(format!("--target `{url}` is not a URL: {e}")))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => {
+            return Err(TargetError(format!(
+                "--target `{url}`: expected an http:// or https:// URL"
+            )))
+        }
+    }
+    let host = uri
+        .host()
+        .ok_or_else(|| TargetError(format!("--target `{url}` has no host")))?;
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+    let addr = format!("{host}:{port}");
+    match tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(&addr)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(TargetError(format!("cannot reach the target {url} ({addr}): {e}"))),
+        Err(_) => Err(TargetError(format!(
+            "cannot reach the target {url} ({addr}): no answer to a connection attempt within 3 s"
+        ))),
+    }
+}
+
+/// Runs `scenario` live; `stop` ends it early (the results are then marked incomplete).
+pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions, stop: F) -> anyhow::Result<Results> {
+    let f = opts.time_scale;
+    if !(f.is_finite() && f > 0.0) {
+        bail!("time scale must be > 0, got {f}");
+    }
+    // In-process stack: the scenario's backend and gateway, compressed like the workload.
+    let mut stack = None;
+    let base = match &opts.target {
+        Some(t) => {
+            preflight(t).await?;
+            t.trim_end_matches('/').to_string()
+        }
+        None => {
+            let scaled = scenario.time_scaled(f)?;
+            let ml = mock_legacy::start(&scaled, "127.0.0.1:0".parse()?, false).await?;
+            let setup = reference_gateway::Setup::from_scenario(&scaled, Some(&ml.url()))?;
+            let gw = reference_gateway::start(setup, "127.0.0.1:0".parse()?).await?;
+            let url = gw.url();
+            stack = Some((ml, gw));
+            url
+        }
+    };
+    let (shard, shards) = opts.shard;
+    let streams = Streams::new(scenario.seed()).for_shard(shard, shards);
+    let credentials = scenario
+        .file
+        .clients
+        .credentials
+        .as_ref()
+        .and_then(|c| match (&c.api_key, &c.bearer) {
+            (Some(k), _) => Some((wire::API_KEY, k.clone())),
+            (None, Some(b)) => Some(("authorization", format!("Bearer {b}"))),
+            _ => None,
+        });
+    let shared = Arc::new(Shared {
+        epoch: Instant::now() + Duration::from_millis(20),
+        f,
+        recorder: Mutex::new(Recorder::new(scenario.window())),
+        clients: Mutex::new(ClientModel::new(&scenario.file.clients, &streams)),
+        http: crate::http::client(opts.http2, opts.max_connections),
+        connections: Semaphore::new(opts.max_connections.max(1)),
+        base,
+        catch_all: opts.catch_all,
+        paths: scenario
+            .services
+            .iter()
+            .map(|s| s.apis.iter().map(|a| format!("{}/{a}", s.name)).collect())
+            .collect(),
+        credentials,
+        timeout_real: scenario.file.clients.timeout.0.div_f64(f),
+        outstanding: AtomicUsize::new(0),
+        unsent: AtomicU64::new(0),
+        timer: PreciseTimer::new().context("starting the send timer")?,
+        stop: AtomicBool::new(false),
+    });
+    let schedule = Schedule::with_rate_factor(scenario, &streams, 1.0 / f64::from(shards));
+    let progress = opts
+        .progress
+        .then(|| crate::progress::Progress::start(shared_view(&shared), scenario));
+    let sampler = stack
+        .as_ref()
+        .map(|(ml, gw)| tokio::spawn(sample_stack(shared.clone(), ml.backend().clone(), gw.gateway().clone())));
+
+    let dispatch = dispatch(shared.clone(), schedule, opts.max_outstanding);
+    tokio::pin!(stop);
+    let interrupted = tokio::select! {
+        _ = dispatch => false,
+        _ = &mut stop => true,
+    };
+    // Drain: wait for outstanding intents (bounded by their timeouts and backoff), or stop.
+    let r = &scenario.file.clients.retry;
+    let drain = shared.real(scenario.file.clients.timeout.0 + r.cap.0) * r.max_attempts + Duration::from_secs(2);
+    let mut interrupted = interrupted;
+    if interrupted {
+        shared.stop.store(true, Ordering::Relaxed);
+    }
+    // After an interrupt, in-flight attempts get a second, not their full timeouts.
+    let mut deadline = Instant::now() + if interrupted { Duration::from_secs(1) } else { drain };
+    while shared.outstanding.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+            _ = &mut stop, if !interrupted => {
+                interrupted = true;
+                shared.stop.store(true, Ordering::Relaxed);
+                deadline = deadline.min(Instant::now() + Duration::from_secs(1));
+            }
+        }
+    }
+    shared.stop.store(true, Ordering::Relaxed);
+    if let Some(s) = sampler {
+        s.abort();
+    }
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let lost = shared.outstanding.load(Ordering::Relaxed);
+    if lost > 0 {
+        tracing::warn!("{lost} intents still outstanding at the end: not counted as finished");
+    }
+    if let Some((ml, gw)) = stack {
+        gw.shutdown().await;
+        ml.shutdown().await;
+    }
+    let shared = Arc::try_unwrap(shared).map_err(|_| anyhow::anyhow!("intents still running after the drain"));
+    let shared = match shared {
+        Ok(s) => s,
+        Err(e) => return Err(e),
+    };
+    let recorder = shared.recorder.into_inner().unwrap_or_else(|p| p.into_inner());
+    let lateness_p99_s = recorder.total_quantile(metric::SEND_LATENESS, 0.99).unwrap_or(0.0);
+    let unsent = shared.unsent.load(Ordering::Relaxed);
+    let generator = GeneratorHealth {
+        lateness_p99_s,
+        unsent,
+        lagging: lateness_p99_s > LAGGING_P99.as_secs_f64() || unsent > 0,
+    };
+    let strategy = if opts.target.is_some() {
+        "external".to_string()
+    } else {
+        scenario.file.gateway.strategy.as_str().to_string()
+    };
+    let mut results = recorder.finish(
+        scenario,
+        RunMeta {
+            source: RunSource::Live,
+            strategy,
+            incomplete: interrupted || lost > 0,
+            generator: Some(generator),
+        },
+    );
+    results.time_scale = f;
+    Ok(results)
+}
+
+/// What the progress line reads.
+pub(crate) struct View {
+    shared: Arc<Shared>,
+}
+
+impl View {
+    pub(crate) fn now(&self) -> Time {
+        self.shared.now()
+    }
+    pub(crate) fn snapshot(&self) -> (model::results::Counters, Option<(model::results::Counters, f64)>) {
+        let r = lock(&self.shared.recorder);
+        let now = self.shared.now();
+        (r.totals_so_far(), r.window_snapshot(now))
+    }
+}
+
+fn shared_view(s: &Arc<Shared>) -> View {
+    View { shared: s.clone() }
+}
+
+async fn dispatch(shared: Arc<Shared>, schedule: Schedule, max_outstanding: usize) {
+    for a in schedule {
+        let due = shared.instant(a.at);
+        shared.timer.sleep_until(due).await;
+        if shared.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let late = Instant::now().saturating_duration_since(due);
+        let mut r = lock(&shared.recorder);
+        r.record(a.at, metric::SEND_LATENESS, late);
+        r.intent_offered(a.at);
+        if shared.outstanding.load(Ordering::Relaxed) >= max_outstanding {
+            // The generator cannot hold more: count it, and say so in the results.
+            shared.unsent.fetch_add(1, Ordering::Relaxed);
+            r.intent_finished(a.at, Duration::ZERO, false);
+            continue;
+        }
+        drop(r);
+        shared.outstanding.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(shared.clone().run_intent(a));
+    }
+}
+
+/// In-process runs also record the gateway's queue and the backend's busy and wasted time.
+async fn sample_stack(
+    shared: Arc<Shared>,
+    backend: Arc<mock_legacy::state::Backend>,
+    gateway: Arc<reference_gateway::Gateway>,
+) {
+    let mut last = (0.0f64, 0.0f64);
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        tick.tick().await;
+        let now = shared.now();
+        let (mut q, mut fl) = (0u64, 0u64);
+        for s in &gateway.services {
+            let g = s.gauges();
+            q += g.queue_depth as u64;
+            fl += u64::from(g.in_flight);
+        }
+        let (mut busy, mut wasted) = (0.0, 0.0);
+        for s in &backend.services {
+            let (st, _, _) = s.stats();
+            busy += st.busy_seconds;
+            wasted += st.wasted_seconds;
+        }
+        let mut r = lock(&shared.recorder);
+        r.gauges(now, q, fl);
+        let d_busy = Duration::from_secs_f64((busy - last.0).max(0.0) * shared.f);
+        let d_wasted = Duration::from_secs_f64((wasted - last.1).max(0.0) * shared.f);
+        r.backend_seconds(now, d_busy, d_wasted);
+        last = (busy, wasted);
+    }
+}

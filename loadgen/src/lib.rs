@@ -1,0 +1,184 @@
+//! loadgen: an open-loop HTTP load generator whose clients behave like real clients under
+//! stress: they give up after a timeout, retry with backoff and jitter within a budget, honour
+//! Retry-After, and so can turn a burst into a retry storm.
+//!
+//! It drives any HTTP target (Kong, HAProxy, nginx, our reference gateway) or, with no target,
+//! the scenario's own mock-legacy and gateway started in-process. The schedule of intents and
+//! every retry decision come from the model (`model::workload`, `model::client`), the same code
+//! the simulator runs; this crate sends the requests, keeps the clocks and records the results
+//! in the shared schema.
+
+pub mod args;
+pub mod driver;
+pub mod http;
+pub mod phases;
+mod progress;
+
+pub use args::{LoadgenCmd, MergeArgs, RunArgs};
+pub use driver::{run as run_live, LiveOptions};
+
+use anyhow::Context as _;
+use model::results::{self, Results};
+use model::scenario::{self, Scenario};
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+
+/// How a command ended, for the binary's exit code.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Finish {
+    Passed,
+    ThresholdFailed,
+    Interrupted,
+}
+
+/// Writes `results.json` and `results.hlog` into `dir`; returns the JSON path.
+pub fn write_results(dir: &Path, r: &Results) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let json = dir.join("results.json");
+    std::fs::write(&json, r.to_json()).with_context(|| format!("cannot write {}", json.display()))?;
+    let hlog = dir.join("results.hlog");
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(&hlog).with_context(|| format!("cannot create {}", hlog.display()))?,
+    );
+    results::write_hlog(r, &mut f).with_context(|| format!("cannot write {}", hlog.display()))?;
+    std::io::Write::flush(&mut f)?;
+    Ok(json)
+}
+
+/// The scenario a `run` command describes: a file with overrides, or the one-liner flags.
+pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
+    let (mut file, source, catch_all) = match &a.scenario {
+        Some(path) => {
+            let s = scenario::load(path)?;
+            (s.file, s.source, false)
+        }
+        None => {
+            let phases = a.phases.as_deref().context(
+                "give a scenario file, or --target URL with --phases (e.g. --phases 30s@50,10s@300!,60s@50)",
+            )?;
+            if a.target.is_none() {
+                anyhow::bail!(
+                    "the one-liner needs --target URL (a scenario file is needed to start an in-process stack)"
+                );
+            }
+            let phases = phases::parse_phases(phases).map_err(|e| anyhow::anyhow!("--phases {e}"))?;
+            let text = format!(
+                "[run]\nname = \"one-liner\"\n{}\n[[backend.services]]\nname = \"target\"\nworkers = 1\nservice_time = \"1ms\"\n",
+                phases::phases_toml(&phases)
+            );
+            let s = scenario::parse("<command line>", &text)?;
+            (s.file, s.source, true)
+        }
+    };
+    if let Some(seed) = a.seed {
+        file.run.seed = seed;
+    }
+    if let Some(d) = a.duration {
+        file.run.duration = Some(d);
+    }
+    if let Some(s) = a.strategy {
+        file.gateway.strategy = s;
+        if matches!(
+            s,
+            model::scenario::Strategy::Passthrough | model::scenario::Strategy::Fifo
+        ) {
+            file.gateway.queue_capacity = None;
+        }
+    }
+    let c = &mut file.clients;
+    if let Some(t) = a.timeout {
+        c.timeout = t;
+    }
+    if let Some(n) = a.retries {
+        c.retry.max_attempts = n + 1;
+    }
+    if let Some(b) = &a.backoff {
+        c.retry.backoff = match b.as_str() {
+            "none" => model::scenario::Backoff::None,
+            "fixed" => model::scenario::Backoff::Fixed,
+            "exponential" => model::scenario::Backoff::Exponential,
+            other => anyhow::bail!("--backoff: expected none, fixed or exponential, got `{other}`"),
+        };
+    }
+    if let Some(j) = &a.jitter {
+        c.retry.jitter = match j.as_str() {
+            "none" => model::scenario::Jitter::None,
+            "full" => model::scenario::Jitter::Full,
+            "equal" => model::scenario::Jitter::Equal,
+            "decorrelated" => model::scenario::Jitter::Decorrelated,
+            other => anyhow::bail!("--jitter: expected none, full, equal or decorrelated, got `{other}`"),
+        };
+    }
+    if let Some(r) = a.rate {
+        if !(r.is_finite() && r > 0.0) {
+            anyhow::bail!("--rate: expected intents/s > 0, got {r}");
+        }
+        let first = file
+            .workload
+            .phases
+            .first()
+            .map(|p| p.rate)
+            .filter(|x| *x > 0.0)
+            .unwrap_or(r);
+        let k = r / first;
+        for p in &mut file.workload.phases {
+            p.rate *= k;
+            p.ramp_to = p.ramp_to.map(|x| x * k);
+        }
+    }
+    Ok((scenario::resolve(&source, file)?, catch_all))
+}
+
+/// `spillway loadgen run`.
+pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
+    let (s, catch_all) = scenario_from_args(&a)?;
+    let f = a.time_scale.unwrap_or(s.file.run.time_scale);
+    let opts = LiveOptions {
+        target: a.target.clone(),
+        catch_all,
+        time_scale: f,
+        shard: a.shard.unwrap_or((0, 1)),
+        max_connections: a.connections.max(1),
+        http2: a.http2,
+        progress: !a.no_progress && std::io::stderr().is_terminal(),
+        ..LiveOptions::default()
+    };
+    let what = a
+        .target
+        .clone()
+        .unwrap_or_else(|| "an in-process mock-legacy + reference gateway".into());
+    tracing::info!(
+        "running {} against {what} for {} (real time {:.1}s)",
+        s.name(),
+        results::fmt_secs(s.duration.as_secs_f64()),
+        s.duration.as_secs_f64() / f
+    );
+    let r = driver::run(&s, &opts, mock_legacy::serve::termination_signal()).await?;
+    print!("{}", results::summary_table(&r));
+    let path = write_results(&a.out, &r)?;
+    println!("results: {}  (and results.hlog)", path.display());
+    Ok(if r.incomplete {
+        Finish::Interrupted
+    } else if r.thresholds.iter().any(|t| !t.passed) {
+        Finish::ThresholdFailed
+    } else {
+        Finish::Passed
+    })
+}
+
+/// `spillway loadgen merge`.
+pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
+    let mut parts = Vec::new();
+    for f in &a.files {
+        parts.push((f.display().to_string(), Results::load(f)?));
+    }
+    let r = results::merge(parts)?;
+    print!("{}", results::summary_table(&r));
+    let path = write_results(&a.out, &r)?;
+    println!("merged {} shards: {}", a.files.len(), path.display());
+    Ok(if r.thresholds.iter().any(|t| !t.passed) {
+        Finish::ThresholdFailed
+    } else {
+        Finish::Passed
+    })
+}

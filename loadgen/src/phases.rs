@@ -1,0 +1,105 @@
+//! The one-liner workload: `--phases 30s@50,10s@300!,60s@50` (`@` the rate, `!` a trigger
+//! phase, `a->b` a linear ramp: `20s@50->300`).
+
+use model::duration::{format_duration, parse_duration};
+
+/// One phase of a one-liner.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhaseSpec {
+    pub duration: std::time::Duration,
+    pub rate: f64,
+    pub ramp_to: Option<f64>,
+    pub trigger: bool,
+}
+
+fn rate(s: &str, whole: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
+        _ => Err(format!("`{whole}`: expected a rate >= 0 in intents/s, got `{s}`")),
+    }
+}
+
+/// Parses the comma-separated phase list.
+pub fn parse_phases(spec: &str) -> Result<Vec<PhaseSpec>, String> {
+    let mut out = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (body, trigger) = match part.strip_suffix('!') {
+            Some(b) => (b, true),
+            None => (part, false),
+        };
+        let (dur, rates) = body
+            .split_once('@')
+            .ok_or_else(|| format!("`{part}`: expected DURATION@RATE, e.g. 30s@50 (add ! for a trigger phase)"))?;
+        let duration = parse_duration(dur).map_err(|e| format!("`{part}`: {e}"))?;
+        if duration.is_zero() {
+            return Err(format!("`{part}`: a phase needs a duration > 0"));
+        }
+        let (r0, r1) = match rates.split_once("->") {
+            Some((a, b)) => (rate(a, part)?, Some(rate(b, part)?)),
+            None => (rate(rates, part)?, None),
+        };
+        out.push(PhaseSpec {
+            duration,
+            rate: r0,
+            ramp_to: r1,
+            trigger,
+        });
+    }
+    if out.is_empty() {
+        return Err("expected at least one phase, e.g. --phases 30s@50,10s@300!,60s@50".into());
+    }
+    Ok(out)
+}
+
+/// The phases as `[[workload.phases]]` TOML.
+pub fn phases_toml(phases: &[PhaseSpec]) -> String {
+    let mut o = String::new();
+    for (i, p) in phases.iter().enumerate() {
+        o.push_str(&format!(
+            "[[workload.phases]]\nname = \"phase {}{}\"\nduration = \"{}\"\nrate = {}\n",
+            i + 1,
+            if p.trigger { " (trigger)" } else { "" },
+            format_duration(p.duration),
+            p.rate
+        ));
+        if let Some(r) = p.ramp_to {
+            o.push_str(&format!("ramp_to = {r}\n"));
+        }
+        if p.trigger {
+            o.push_str("trigger = true\n");
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn parses_the_example() {
+        let p = parse_phases("30s@50,10s@300!,60s@50").unwrap();
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            p[1],
+            PhaseSpec {
+                duration: Duration::from_secs(10),
+                rate: 300.0,
+                ramp_to: None,
+                trigger: true
+            }
+        );
+        let r = parse_phases("20s@50->300").unwrap();
+        assert_eq!(r[0].ramp_to, Some(300.0));
+    }
+
+    #[test]
+    fn rejects_bad_phases() {
+        assert!(parse_phases("30s").unwrap_err().contains("DURATION@RATE"));
+        assert!(parse_phases("30@50").unwrap_err().contains("unit"));
+        assert!(parse_phases("30s@-5").unwrap_err().contains("rate"));
+        assert!(parse_phases("0s@5").unwrap_err().contains("> 0"));
+        assert!(parse_phases("").is_err());
+    }
+}

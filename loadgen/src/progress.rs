@@ -1,0 +1,59 @@
+//! The progress line on stderr: elapsed, phase, rate, ok/timeout/shed, window p99.
+
+use crate::driver::View;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use model::results::fmt_secs;
+use model::scenario::Scenario;
+use std::time::Duration;
+
+pub struct Progress {
+    bar: ProgressBar,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Progress {
+    /// Starts drawing; nothing is drawn when stderr is not a terminal.
+    pub(crate) fn start(view: View, s: &Scenario) -> Progress {
+        let total = s.duration.as_secs_f64();
+        let bar = ProgressBar::with_draw_target(Some((total * 10.0) as u64), ProgressDrawTarget::stderr());
+        bar.set_style(ProgressStyle::with_template("{bar:20} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        let phases: Vec<(f64, f64, String)> = s
+            .phases
+            .iter()
+            .map(|p| (p.start.as_secs_f64(), p.end.as_secs_f64(), p.name.clone()))
+            .collect();
+        let b = bar.clone();
+        let task = tokio::spawn(async move {
+            let mut last_intents = 0u64;
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                let now = view.now().as_secs_f64();
+                let (tot, win) = view.snapshot();
+                let phase = phases
+                    .iter()
+                    .find(|(a, e, _)| now >= *a && now < *e)
+                    .map_or("draining", |p| p.2.as_str());
+                let rate = (tot.intents - last_intents) as f64 * 2.0;
+                last_intents = tot.intents;
+                let p99 = win.map_or(0.0, |w| w.1);
+                b.set_position((now.min(total) * 10.0) as u64);
+                b.set_message(format!(
+                    "{}/{}  {phase}  {rate:.0}/s  ok {}  timeout {}  shed {}  window p99 {}",
+                    fmt_secs(now),
+                    fmt_secs(total),
+                    tot.successes,
+                    tot.timeouts,
+                    tot.shed,
+                    fmt_secs(p99)
+                ));
+            }
+        });
+        Progress { bar, task }
+    }
+
+    pub fn finish(self) {
+        self.task.abort();
+        self.bar.finish_and_clear();
+    }
+}

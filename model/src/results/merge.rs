@@ -1,0 +1,77 @@
+//! Merging the results of shards of one run: counters and histograms are added window by
+//! window, never percentiles averaged; the summary and verdict are then computed again.
+
+use super::{summarize, Results};
+use crate::scenario;
+
+/// Why results could not be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("nothing to merge")]
+    Empty,
+    #[error("{0}: different run ({1}): only shards of the same scenario and window can be merged")]
+    Mismatch(String, String),
+    #[error("the merged scenario is not valid: {0}")]
+    Scenario(#[from] scenario::ScenarioError),
+}
+
+/// Adds `parts` (shards of one run) into one results file.
+pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
+    let mut it = parts.into_iter();
+    let (_, mut base) = it.next().ok_or(MergeError::Empty)?;
+    for (name, p) in it {
+        if p.scenario_name != base.scenario_name
+            || (p.window_s - base.window_s).abs() > 1e-12
+            || p.strategy != base.strategy
+        {
+            return Err(MergeError::Mismatch(
+                name,
+                format!(
+                    "{} / window {}s / {} vs {} / window {}s / {}",
+                    p.scenario_name, p.window_s, p.strategy, base.scenario_name, base.window_s, base.strategy
+                ),
+            ));
+        }
+        if base.windows.len() < p.windows.len() {
+            base.windows.resize_with(p.windows.len(), Default::default);
+            for (i, w) in base.windows.iter_mut().enumerate() {
+                w.start_s = i as f64 * base.window_s;
+            }
+        }
+        for (b, w) in base.windows.iter_mut().zip(&p.windows) {
+            b.counters.add(&w.counters);
+            b.gauges.queue_depth_max += w.gauges.queue_depth_max;
+            b.gauges.in_flight_max += w.gauges.in_flight_max;
+            b.gauges.queue_depth_mean += w.gauges.queue_depth_mean;
+            b.gauges.in_flight_mean += w.gauges.in_flight_mean;
+            for (k, h) in &w.histograms {
+                match b.histograms.get_mut(k) {
+                    Some(bh) => bh.add(h),
+                    None => {
+                        b.histograms.insert(k.clone(), h.clone());
+                    }
+                }
+            }
+        }
+        for (k, h) in &p.totals {
+            match base.totals.get_mut(k) {
+                Some(bh) => bh.add(h),
+                None => {
+                    base.totals.insert(k.clone(), h.clone());
+                }
+            }
+        }
+        base.incomplete |= p.incomplete;
+        if let Some(g) = p.generator {
+            let bg = base.generator.get_or_insert_with(Default::default);
+            bg.lagging |= g.lagging;
+            bg.unsent += g.unsent;
+            bg.lateness_p99_s = bg.lateness_p99_s.max(g.lateness_p99_s);
+        }
+    }
+    let s = scenario::resolve(&base.scenario_path, base.scenario.clone())?;
+    let (summary, thresholds) = summarize(&base.windows, &base.totals, base.window_s, &s);
+    base.summary = summary;
+    base.thresholds = thresholds;
+    Ok(base)
+}

@@ -1,0 +1,111 @@
+//! The end-of-run summary printed by the simulator and the load generator alike.
+
+use super::{Results, Verdict};
+use std::fmt::Write as _;
+
+/// A time in seconds, in the unit that reads best.
+pub fn fmt_secs(s: f64) -> String {
+    if s == 0.0 {
+        "0s".into()
+    } else if s >= 10.0 {
+        format!("{s:.1}s")
+    } else if s >= 1.0 {
+        format!("{s:.2}s")
+    } else if s >= 0.001 {
+        format!("{:.1}ms", s * 1e3)
+    } else {
+        format!("{:.0}us", s * 1e6)
+    }
+}
+
+/// The summary table of one run.
+pub fn summary_table(r: &Results) -> String {
+    let s = &r.summary;
+    let mut o = String::new();
+    let source = match r.source {
+        super::RunSource::Sim => "sim",
+        super::RunSource::Live => "live",
+    };
+    let scale = if (r.time_scale - 1.0).abs() > 1e-9 {
+        format!(", time scale {}", r.time_scale)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        o,
+        "{} ({source}, strategy {}, seed {}{scale}){}",
+        r.scenario_name,
+        r.strategy,
+        r.seed,
+        if r.incomplete {
+            "  [INCOMPLETE: interrupted]"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        o,
+        "  offered       {} intents over {}   attempts {} (retries {})   amplification {:.2}",
+        s.offered,
+        fmt_secs(s.duration_s),
+        s.attempts,
+        s.retries,
+        s.amplification
+    );
+    let _ = writeln!(
+        o,
+        "  goodput       {:.1}% of intents succeeded within the timeout ({:.1}/s)",
+        s.goodput_ratio * 100.0,
+        s.goodput
+    );
+    let l = &s.latency;
+    let _ = writeln!(
+        o,
+        "  latency       p50 {}   p90 {}   p99 {}   p99.9 {}   max {}   (intent, from intended send)",
+        fmt_secs(l.p50),
+        fmt_secs(l.p90),
+        fmt_secs(l.p99),
+        fmt_secs(l.p999),
+        fmt_secs(l.max)
+    );
+    let _ = writeln!(
+        o,
+        "  attempts      timeouts {}   shed 503 {}   429 {}   expired 504 {}   other errors {}",
+        s.timeouts, s.shed, s.rate_limited, s.expired, s.errors
+    );
+    if s.backend_busy_s > 0.0 {
+        let _ = writeln!(
+            o,
+            "  wasted work   {} of {} backend time ({:.1}%) served to clients who had given up",
+            fmt_secs(s.wasted_s),
+            fmt_secs(s.backend_busy_s),
+            s.wasted_ratio * 100.0
+        );
+    }
+    let verdict = match (s.verdict, s.recovery_s) {
+        (Some(Verdict::Recovered), Some(rec)) => format!("recovered {} after the trigger", fmt_secs(rec)),
+        (Some(v), _) => v.as_str().to_string(),
+        (None, _) => "-".into(),
+    };
+    let _ = writeln!(o, "  verdict       {verdict}: {}", s.verdict_reason);
+    if let Some(g) = &r.generator {
+        if g.lagging {
+            let _ = writeln!(
+                o,
+                "  WARNING       the load generator fell behind (send lateness p99 {}, {} arrivals not sent): these numbers describe the generator, not the target",
+                fmt_secs(g.lateness_p99_s),
+                g.unsent
+            );
+        }
+    }
+    for t in &r.thresholds {
+        let v = t.value.map_or("n/a".to_string(), |v| format!("{v:.4}"));
+        let _ = writeln!(
+            o,
+            "  threshold     {} {}  (value {v})",
+            if t.passed { "PASS" } else { "FAIL" },
+            t.check
+        );
+    }
+    o
+}

@@ -1,0 +1,246 @@
+//! Memory-per-queued-request driver for `bench/gateway-queue-memory.sh`.
+//!
+//! Expects a running `spillway gateway --strategy fifo --concurrency 1` (its address and PID)
+//! in front of an upstream that does not answer for a long time. It
+//! 1. sends one warm-up request, which takes the single concurrency slot and stays in flight;
+//! 2. reads the gateway's VmRSS ("before");
+//! 3. opens the client connections and waits until the gateway has accepted them all (its open
+//!    file descriptors, /proc/PID/fd), reads VmRSS ("connections open");
+//! 4. sends N requests: `h1` one HTTP/1.1 request on each of N connections, `h2` N h2c
+//!    (prior-knowledge) streams spread over `--h2-conns` connections (hyper's server allows 200
+//!    concurrent streams per connection);
+//! 5. waits until /metrics shows `spillway_gateway_queue_depth` = N, reads VmRSS ("queued").
+//!
+//! Prints one markdown table row: (queued - before) / N is the figure asked for; the split into
+//! the connection share and the request share shows where the memory goes. Every wait is bounded;
+//! the connections close when the program exits.
+//!
+//!     cargo run --release -p spillway-reference-gateway --example bench_queue_memory -- \
+//!         --gateway 127.0.0.1:9080 --pid PID --n 10000 --mode h1
+
+use bytes::Bytes;
+use http_body_util::Empty;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+#[derive(PartialEq)]
+enum Mode {
+    H1,
+    H2,
+}
+
+struct Opts {
+    gateway: SocketAddr,
+    pid: u32,
+    n: usize,
+    mode: Mode,
+    h2_conns: usize,
+    header: bool,
+}
+
+fn parse() -> anyhow::Result<Opts> {
+    let mut o = Opts {
+        gateway: "127.0.0.1:9080".parse()?,
+        pid: 0,
+        n: 10_000,
+        mode: Mode::H1,
+        h2_conns: 50,
+        header: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut val = || it.next().ok_or_else(|| anyhow::anyhow!("{a} needs a value"));
+        match a.as_str() {
+            "--gateway" => o.gateway = val()?.parse()?,
+            "--pid" => o.pid = val()?.parse()?,
+            "--n" => o.n = val()?.parse()?,
+            "--mode" => {
+                o.mode = match val()?.as_str() {
+                    "h1" => Mode::H1,
+                    "h2" => Mode::H2,
+                    m => anyhow::bail!("--mode h1 or h2, got `{m}`"),
+                }
+            }
+            "--h2-conns" => o.h2_conns = val()?.parse()?,
+            "--print-header" => o.header = true,
+            other => anyhow::bail!(
+                "unknown argument `{other}` (--gateway ADDR --pid PID --n N --mode h1|h2 --h2-conns K --print-header)"
+            ),
+        }
+    }
+    anyhow::ensure!(o.pid > 0, "--pid PID of the gateway is required");
+    anyhow::ensure!(o.n >= 1 && o.n <= 50_000, "--n must be in [1, 50000]");
+    anyhow::ensure!(o.h2_conns >= 1, "--h2-conns must be >= 1");
+    Ok(o)
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmRSS in /proc/{pid}/status"))
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+async fn gauge(client: &mock_legacy::testing::HttpClient, url: &str, name: &str) -> Option<f64> {
+    let r = mock_legacy::testing::get(client, url).await.ok()?;
+    mock_legacy::testing::metric(&r.body, name, "service=\"default\"")
+}
+
+/// Waits (bounded) until `cond` holds, polling every 100 ms.
+async fn wait_for<F, Fut>(what: &str, limit: Duration, mut cond: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = Instant::now() + limit;
+    while !cond().await {
+        anyhow::ensure!(Instant::now() < until, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let o = parse()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(run(o))
+}
+
+async fn run(o: Opts) -> anyhow::Result<()> {
+    let metrics_url = format!("http://{}/metrics", o.gateway);
+    let client = mock_legacy::testing::client();
+    let depth = "spillway_gateway_queue_depth";
+    let in_flight = "spillway_gateway_in_flight";
+
+    // 1. The warm-up request takes the slot (the upstream holds it).
+    let mut warm = TcpStream::connect(o.gateway).await?;
+    warm.write_all(b"GET /warm-up HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+        .await?;
+    wait_for(
+        "the warm-up request to be in flight",
+        Duration::from_secs(10),
+        || async { gauge(&client, &metrics_url, in_flight).await == Some(1.0) },
+    )
+    .await?;
+    anyhow::ensure!(
+        gauge(&client, &metrics_url, depth).await == Some(0.0),
+        "the gateway's queue is not empty before the run"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(o.pid)?;
+    let fds_before = open_fds(o.pid);
+
+    // 2. Open the connections, and wait until the gateway has accepted them.
+    let conns = match o.mode {
+        Mode::H1 => o.n,
+        Mode::H2 => o.h2_conns,
+    };
+    let t0 = Instant::now();
+    let mut streams = Vec::with_capacity(conns);
+    for chunk in 0..conns.div_ceil(500) {
+        let k = (conns - chunk * 500).min(500);
+        let mut batch = Vec::with_capacity(k);
+        for _ in 0..k {
+            batch.push(tokio::spawn(TcpStream::connect(o.gateway)));
+        }
+        for b in batch {
+            streams.push(b.await??);
+        }
+    }
+    wait_for(
+        "the gateway to accept every connection",
+        Duration::from_secs(8),
+        || async { open_fds(o.pid) >= fds_before + conns },
+    )
+    .await?;
+    let connected = rss_kib(o.pid)?;
+    let connect_secs = t0.elapsed().as_secs_f64();
+
+    // 3. Send the requests (hyper's header read timeout is 10 s from accept: stay well inside).
+    let mut h2_senders = Vec::new();
+    let mut h2_pending = Vec::new();
+    match o.mode {
+        Mode::H1 => {
+            for (i, s) in streams.iter_mut().enumerate() {
+                let req = format!("GET /q/{i} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n");
+                s.write_all(req.as_bytes()).await?;
+            }
+        }
+        Mode::H2 => {
+            let per = o.n.div_ceil(conns);
+            anyhow::ensure!(
+                per <= 200,
+                "{per} streams per connection: over hyper's 200; use more --h2-conns"
+            );
+            let mut sent = 0;
+            for s in streams.drain(..) {
+                let (sender, conn) =
+                    hyper::client::conn::http2::handshake::<_, _, Empty<Bytes>>(TokioExecutor::new(), TokioIo::new(s))
+                        .await?;
+                tokio::spawn(conn);
+                for _ in 0..per.min(o.n - sent) {
+                    let req = http::Request::builder()
+                        .uri(format!("http://{}/q/{sent}", o.gateway))
+                        .body(Empty::<Bytes>::new())?;
+                    let mut sr = sender.clone();
+                    h2_pending.push(tokio::spawn(async move {
+                        let _ = sr.ready().await;
+                        let _ = sr.send_request(req).await;
+                    }));
+                    sent += 1;
+                }
+                h2_senders.push(sender);
+            }
+        }
+    }
+    let n = o.n as f64;
+    // Bounded: the upstream timeout (30 s) would free the slot and let the queue shrink.
+    let until = Instant::now() + Duration::from_secs(25);
+    let waited = loop {
+        let reached = gauge(&client, &metrics_url, depth).await.unwrap_or(0.0);
+        if reached >= n {
+            break Ok(());
+        }
+        if Instant::now() >= until {
+            eprintln!("warning: queue depth reached only {reached} of {n} within 25 s");
+            break Err(anyhow::anyhow!("queue depth reached only {reached} of {n}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let queued = rss_kib(o.pid)?;
+    let depth_now = gauge(&client, &metrics_url, depth).await.unwrap_or(0.0);
+    let q = depth_now.max(1.0);
+
+    let per_req = (queued as f64 - before as f64) * 1024.0 / q;
+    let per_conn = (connected as f64 - before as f64) * 1024.0 / conns as f64;
+    let req_share = (queued as f64 - connected as f64) * 1024.0 / q;
+    if o.header {
+        println!("| clients | connections | queued (gauge) | VmRSS before | after connect | after queueing | (after − before) / queued | of which connections (÷ queued) | of which requests (÷ queued) | per connection | goal < 4 KiB |");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    }
+    println!(
+        "| {} | {conns} | {depth_now:.0} | {:.1} MiB | {:.1} MiB | {:.1} MiB | **{per_req:.0} B** ({:.2} KiB) | {:.0} B | {req_share:.0} B | {per_conn:.0} B | {} |",
+        if o.mode == Mode::H1 { "HTTP/1.1, 1 request per connection" } else { "h2c, streams over few connections" },
+        before as f64 / 1024.0,
+        connected as f64 / 1024.0,
+        queued as f64 / 1024.0,
+        per_req / 1024.0,
+        (connected as f64 - before as f64) * 1024.0 / q,
+        if per_req < 4096.0 { "met" } else { "NOT met" }
+    );
+    eprintln!("(connections opened and accepted in {connect_secs:.1} s)");
+    drop(h2_pending);
+    drop(h2_senders);
+    drop(streams);
+    drop(warm);
+    waited.map(|_| ())
+}
