@@ -5,6 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/target/release"
 EX="$ROOT/target/release/examples"
 SCRATCH="$(mktemp -d /tmp/spillway-bench.XXXXXX)"
+export RUST_BACKTRACE=0
 STARTED=()   # PIDs we started
 NGINX_PIDS=() # nginx masters (stopped with QUIT so the workers go with them)
 

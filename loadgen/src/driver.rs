@@ -317,12 +317,8 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         gw.shutdown().await;
         ml.shutdown().await;
     }
-    let shared = Arc::try_unwrap(shared).map_err(|_| anyhow::anyhow!("intents still running after the drain"));
-    let shared = match shared {
-        Ok(s) => s,
-        Err(e) => return Err(e),
-    };
-    let recorder = shared.recorder.into_inner().unwrap_or_else(|p| p.into_inner());
+    // Tasks that outlived the drain may still hold the shared state: take the recorder out.
+    let recorder = std::mem::replace(&mut *lock(&shared.recorder), Recorder::new(scenario.window()));
     let lateness_p99_s = recorder.total_quantile(metric::SEND_LATENESS, 0.99).unwrap_or(0.0);
     let unsent = shared.unsent.load(Ordering::Relaxed);
     let generator = GeneratorHealth {

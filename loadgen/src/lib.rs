@@ -23,6 +23,22 @@ use model::scenario::{self, Scenario};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
+/// Flags that cannot work together or do not parse: bad input, exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+macro_rules! usage {
+    ($($t:tt)*) => { return Err(UsageError(format!($($t)*)).into()) };
+}
+
 /// How a command ended, for the binary's exit code.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Finish {
@@ -53,15 +69,16 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             (s.file, s.source, false)
         }
         None => {
-            let phases = a.phases.as_deref().context(
-                "give a scenario file, or --target URL with --phases (e.g. --phases 30s@50,10s@300!,60s@50)",
-            )?;
+            let Some(phases) = a.phases.as_deref() else {
+                usage!("give a scenario file, or --target URL with --phases (e.g. --phases 30s@50,10s@300!,60s@50)")
+            };
             if a.target.is_none() {
-                anyhow::bail!(
-                    "the one-liner needs --target URL (a scenario file is needed to start an in-process stack)"
-                );
+                usage!("the one-liner needs --target URL (a scenario file is needed to start an in-process stack)");
             }
-            let phases = phases::parse_phases(phases).map_err(|e| anyhow::anyhow!("--phases {e}"))?;
+            let phases = match phases::parse_phases(phases) {
+                Ok(p) => p,
+                Err(e) => usage!("--phases {e}"),
+            };
             let text = format!(
                 "[run]\nname = \"one-liner\"\n{}\n[[backend.services]]\nname = \"target\"\nworkers = 1\nservice_time = \"1ms\"\n",
                 phases::phases_toml(&phases)
@@ -97,7 +114,7 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             "none" => model::scenario::Backoff::None,
             "fixed" => model::scenario::Backoff::Fixed,
             "exponential" => model::scenario::Backoff::Exponential,
-            other => anyhow::bail!("--backoff: expected none, fixed or exponential, got `{other}`"),
+            other => usage!("--backoff: expected none, fixed or exponential, got `{other}`"),
         };
     }
     if let Some(j) = &a.jitter {
@@ -106,12 +123,12 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             "full" => model::scenario::Jitter::Full,
             "equal" => model::scenario::Jitter::Equal,
             "decorrelated" => model::scenario::Jitter::Decorrelated,
-            other => anyhow::bail!("--jitter: expected none, full, equal or decorrelated, got `{other}`"),
+            other => usage!("--jitter: expected none, full, equal or decorrelated, got `{other}`"),
         };
     }
     if let Some(r) = a.rate {
         if !(r.is_finite() && r > 0.0) {
-            anyhow::bail!("--rate: expected intents/s > 0, got {r}");
+            usage!("--rate: expected intents/s > 0, got {r}");
         }
         let first = file
             .workload

@@ -68,7 +68,10 @@ fn parse() -> anyhow::Result<Opts> {
     }
     anyhow::ensure!(!o.targets.is_empty(), "give at least one --target NAME=URL");
     anyhow::ensure!(o.rate > 0.0 && o.rate <= 20_000.0, "--rate must be in (0, 20000]");
-    anyhow::ensure!(o.duration > 0.0 && o.duration <= 600.0, "--duration must be in (0, 600] s");
+    anyhow::ensure!(
+        o.duration > 0.0 && o.duration <= 600.0,
+        "--duration must be in (0, 600] s"
+    );
     anyhow::ensure!(o.warmup >= 0.0 && o.warmup <= 60.0, "--warmup must be in [0, 60] s");
     anyhow::ensure!((1..=20).contains(&o.rounds), "--rounds must be in [1, 20]");
     Ok(o)

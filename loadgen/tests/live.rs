@@ -1,0 +1,264 @@
+//! The load generator against real servers on 127.0.0.1: open-loop honesty (coordinated
+//! omission), latency accuracy, retry behaviour, the death spiral, shards, bad targets.
+
+use loadgen::{run_live, LiveOptions};
+use model::results::{Results, Verdict};
+use model::scenario::{self, Scenario};
+use std::time::Duration;
+
+fn parse(text: &str) -> Scenario {
+    scenario::parse("test.toml", text).expect("valid scenario")
+}
+
+fn never() -> std::future::Pending<()> {
+    std::future::pending()
+}
+
+async fn live(s: &Scenario, opts: LiveOptions) -> Results {
+    run_live(s, &opts, never()).await.expect("run succeeds")
+}
+
+fn scaled(f: f64) -> LiveOptions {
+    LiveOptions {
+        time_scale: f,
+        ..LiveOptions::default()
+    }
+}
+
+/// Service 5 ms, a 1 s stall every 5 s, 100 intents/s with enough workers that nothing else
+/// queues. A fifth of the arrivals land in a stall and wait out its rest, uniformly 0..1 s, so
+/// P(latency > x) = 0.2 (1 - x / 1 s) and the p99 is 0.95 s (+5 ms). A closed-loop generator
+/// would send no new requests during the stall and report a p99 near 5 ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stall_shows_in_the_p99_as_the_analysis_says() {
+    let s = parse(
+        "[[workload.phases]]\nduration = \"20s\"\nrate = 100\n[clients]\ntimeout = \"10s\"\n[gateway]\nstrategy = \"passthrough\"\n\
+         [[backend.services]]\nname = \"s\"\nworkers = 200\nservice_time = \"5ms\"\n\
+         faults = { stalls = { every = \"5s\", duration = \"1s\" } }\n",
+    );
+    let r = live(&s, scaled(5.0)).await;
+    let p99 = r.summary.latency.p99;
+    // Standard error of the empirical p99: sqrt(p(1-p)/n) / f(x), f = 0.2/s, n ~ 2000: 11 ms.
+    // Allow 3 SE plus 25 ms for the catch-up queue after each stall and time-scaled overheads.
+    assert!((p99 - 0.955).abs() < 0.06, "p99 {p99:.3}s, analytic 0.955s");
+    assert!(
+        r.summary.latency.p50 < 0.05,
+        "most requests are fast: p50 {}",
+        r.summary.latency.p50
+    );
+    assert!(
+        !r.generator.as_ref().unwrap().lagging,
+        "the generator kept up: {:?}",
+        r.generator
+    );
+}
+
+/// At low load through a passthrough gateway, measured latency quantiles match the configured
+/// service-time distribution. Tolerance: the empirical quantile's standard error
+/// sqrt(p(1-p)/n)/f(q_p) (3 SE), plus the stack's overhead (under 2 ms, scenario time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_quantiles_match_the_configured_service_times() {
+    for (dist, p50, p90, se_scale) in [
+        ("\"20ms\"", 0.020, 0.020, 0.0),
+        (
+            "{ dist = \"lognormal\", median = \"20ms\", p99 = \"100ms\" }",
+            0.020,
+            0.020 * (5f64.ln() / 2.3263 * 1.2816).exp(),
+            1.0,
+        ),
+    ] {
+        let s = parse(&format!(
+            "[[workload.phases]]\nduration = \"30s\"\nrate = 50\n[clients]\ntimeout = \"10s\"\n[gateway]\nstrategy = \"passthrough\"\n\
+             [[backend.services]]\nname = \"s\"\nworkers = 64\nservice_time = {dist}\n"
+        ));
+        let r = live(&s, scaled(2.0)).await;
+        let n = r.summary.latency.count as f64;
+        let d = s.services[0].service_time.clone();
+        for (q, want, got) in [(0.5, p50, r.summary.latency.p50), (0.9, p90, r.summary.latency.p90)] {
+            let density = if se_scale == 0.0 {
+                f64::INFINITY
+            } else {
+                (d.cdf(want * 1.01) - d.cdf(want * 0.99)) / (want * 0.02)
+            };
+            let se = (q * (1.0 - q) / n).sqrt() / density;
+            let tol = 3.0 * se + 0.002;
+            assert!(
+                got >= want - 3.0 * se - 1e-4 && got <= want + tol,
+                "{dist} q{q}: measured {got:.4}s, configured {want:.4}s, tol {tol:.4}s"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_backend_gets_exactly_max_attempts_per_intent() {
+    let s = parse(
+        "[[workload.phases]]\nduration = \"5s\"\nrate = 40\n[clients]\ntimeout = \"1s\"\n[clients.retry]\nmax_attempts = 3\nbackoff = \"fixed\"\nbase = \"10ms\"\n\
+         [gateway]\nstrategy = \"passthrough\"\n[[backend.services]]\nname = \"s\"\nworkers = 16\nservice_time = \"1ms\"\nfaults = { error_ratio = 1.0 }\n",
+    );
+    let r = live(&s, scaled(1.0)).await;
+    assert!(r.summary.offered > 100);
+    assert_eq!(
+        r.summary.attempts,
+        3 * r.summary.offered,
+        "every intent made exactly 3 attempts"
+    );
+    assert_eq!(r.summary.successes, 0);
+    assert_eq!(r.summary.errors, r.summary.attempts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_budget_bounds_amplification() {
+    let s = parse(
+        "[[workload.phases]]\nduration = \"10s\"\nrate = 50\n[clients]\ntimeout = \"1s\"\n\
+         [clients.retry]\nmax_attempts = 5\nbudget = { ratio = 0.1, min_per_sec = 0 }\n\
+         [gateway]\nstrategy = \"passthrough\"\n[[backend.services]]\nname = \"s\"\nworkers = 16\nservice_time = \"1ms\"\nfaults = { error_ratio = 1.0 }\n",
+    );
+    let r = live(&s, scaled(2.0)).await;
+    let a = r.summary.amplification;
+    assert!(a <= 1.1 + 1e-9, "amplification {a} within the 10% budget");
+    assert!(a > 1.05, "and the budget is used: {a}");
+}
+
+/// scenarios/death-spiral.toml, live, 8x compressed: the unbounded FIFO collapses during the
+/// burst and stays collapsed at normal load; the deadline-aware strategy recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_death_spiral_live_fifo_stays_down_deadline_recovers() {
+    let s = scenario::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/death-spiral.toml"
+    )))
+    .unwrap();
+    let mut by_strategy = Vec::new();
+    for strategy in ["fifo", "deadline"] {
+        let mut file = s.file.clone();
+        file.gateway.strategy = strategy.parse().unwrap();
+        let sc = scenario::resolve(&s.source, file).unwrap();
+        let r = live(&sc, scaled(8.0)).await;
+        assert!(
+            !r.generator.as_ref().unwrap().lagging || r.generator.as_ref().unwrap().unsent == 0,
+            "{:?}",
+            r.generator
+        );
+        by_strategy.push(r);
+    }
+    let (fifo, deadline) = (&by_strategy[0], &by_strategy[1]);
+    // After the burst (80 s) the offered load is back to normal; fifo's goodput is not.
+    let after = |r: &Results| {
+        let w: Vec<_> = r
+            .windows
+            .iter()
+            .filter(|w| w.start_s >= 120.0 && w.start_s < 200.0)
+            .collect();
+        let (o, ok) = w
+            .iter()
+            .fold((0, 0), |(o, k), w| (o + w.counters.intents, k + w.counters.successes));
+        ok as f64 / o.max(1) as f64
+    };
+    assert_eq!(
+        fifo.summary.verdict,
+        Some(Verdict::Metastable),
+        "{}",
+        fifo.summary.verdict_reason
+    );
+    assert!(after(fifo) < 0.5, "fifo goodput 40 s after the burst: {}", after(fifo));
+    assert_eq!(
+        deadline.summary.verdict,
+        Some(Verdict::Recovered),
+        "{}",
+        deadline.summary.verdict_reason
+    );
+    assert!(
+        after(deadline) > 0.9,
+        "deadline goodput after the burst: {}",
+        after(deadline)
+    );
+    assert!(
+        fifo.summary.wasted_s > 5.0 * deadline.summary.wasted_s,
+        "fifo serves the abandoned: {} vs {}",
+        fifo.summary.wasted_s,
+        deadline.summary.wasted_s
+    );
+}
+
+/// Two shards (each half the arrivals, its own seed) against one target, merged, look like one
+/// unsharded run within sampling error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_merged_equal_one_unsharded_run() {
+    let s = parse(
+        "[run]\nseed = 11\n[[workload.phases]]\nduration = \"20s\"\nrate = 100\n[clients]\ntimeout = \"2s\"\n[gateway]\nstrategy = \"passthrough\"\n\
+         [[backend.services]]\nname = \"s\"\nworkers = 64\nservice_time = \"10ms\"\n",
+    );
+    let ml = mock_legacy::start(&s.time_scaled(4.0).unwrap(), "127.0.0.1:0".parse().unwrap(), false)
+        .await
+        .unwrap();
+    let target = |shard| LiveOptions {
+        target: Some(ml.url()),
+        time_scale: 4.0,
+        shard,
+        ..LiveOptions::default()
+    };
+    let whole = live(&s, target((0, 1))).await;
+    let (a, b) = tokio::join!(live(&s, target((0, 2))), live(&s, target((1, 2))));
+    assert_ne!(a.summary.offered, 0);
+    let merged = model::results::merge(vec![("a".into(), a), ("b".into(), b)]).unwrap();
+    let lambda: f64 = 2000.0;
+    let diff = (merged.summary.offered as f64 - whole.summary.offered as f64).abs();
+    assert!(
+        diff < 4.0 * (2.0 * lambda).sqrt(),
+        "offered {} vs {}",
+        merged.summary.offered,
+        whole.summary.offered
+    );
+    assert!(merged.summary.goodput_ratio > 0.99 && whole.summary.goodput_ratio > 0.99);
+    assert!(
+        (merged.summary.latency.p50 - whole.summary.latency.p50).abs() < 0.003,
+        "{} vs {}",
+        merged.summary.latency.p50,
+        whole.summary.latency.p50
+    );
+    let count: u64 = merged.windows.iter().map(|w| w.counters.intents).sum();
+    assert_eq!(count, merged.summary.offered, "windows were added, not replaced");
+    ml.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_target_is_reported_once_before_the_run() {
+    let s = parse("[[workload.phases]]\nduration = \"5s\"\nrate = 10\n[[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"1ms\"\n");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let opts = LiveOptions {
+        target: Some(format!("http://127.0.0.1:{port}")),
+        ..LiveOptions::default()
+    };
+    let t0 = std::time::Instant::now();
+    let err = run_live(&s, &opts, never()).await.unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains(&format!("127.0.0.1:{port}")) && msg.to_lowercase().contains("refused"),
+        "{msg}"
+    );
+    assert!(
+        t0.elapsed() < Duration::from_secs(4),
+        "reported before the run, not after 5 s of failures"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_run_still_returns_its_results_marked_incomplete() {
+    let s = parse(
+        "[[workload.phases]]\nduration = \"60s\"\nrate = 50\n[gateway]\nstrategy = \"passthrough\"\n[[backend.services]]\nname = \"s\"\nworkers = 8\nservice_time = \"5ms\"\n",
+    );
+    let stop = tokio::time::sleep(Duration::from_millis(1500));
+    let r = run_live(&s, &LiveOptions::default(), stop).await.unwrap();
+    assert!(r.incomplete);
+    assert!(
+        r.summary.offered >= 40 && r.summary.offered < 200,
+        "about 1.5 s of arrivals: {}",
+        r.summary.offered
+    );
+    assert!(r.summary.successes > 0);
+}
