@@ -27,6 +27,7 @@ need curl
 [[ $NGINX == 1 ]] && need nginx
 build
 for p in "$UPSTREAM_PORT" "$GATEWAY_PORT" "$NGINX_PORT"; do port_free "$p"; done
+quiet_wait
 
 start upstream "$EX/bench_upstream" --listen "127.0.0.1:$UPSTREAM_PORT" --threads 1
 UP=$LAST_PID

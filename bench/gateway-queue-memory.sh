@@ -22,6 +22,7 @@ GATEWAY_PORT=${GATEWAY_PORT:-19080}
 need curl
 build
 for p in "$UPSTREAM_PORT" "$GATEWAY_PORT"; do port_free "$p"; done
+quiet_wait
 # Client and gateway each hold N sockets (+ the upstream side and some slack).
 want=$((N + 1000))
 if [[ $(ulimit -n) -lt $want ]]; then

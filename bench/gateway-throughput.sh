@@ -35,6 +35,8 @@ NCPU=$(nproc)
 need curl nginx wrk taskset
 build
 for p in "$UPSTREAM_PORT" "$GATEWAY_PORT" "$NGINX_PORT"; do port_free "$p"; done
+quiet_wait
+notes=$(machine_notes)
 case $PLACEMENT in
 both) placements=(shared pinned) ;;
 shared | pinned) placements=("$PLACEMENT") ;;
@@ -120,7 +122,7 @@ done
 
 echo "## Gateway throughput (passthrough) vs nginx"
 echo
-machine_notes
+echo "$notes"
 echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, GET /bench, ${ROUNDS} rounds per placement (direct, gateway, nginx alternating); 13-byte answers"
 echo "shared: nothing pinned, gateway $NCPU tokio workers, nginx worker_processes $NCPU, upstream 1 thread, wrk -t$THREADS: all on the same $NCPU CPUs"
 echo "pinned: CPU 0 = wrk + upstream, CPU 1 = the proxy alone with one worker (TOKIO_WORKER_THREADS=1 / worker_processes 1)"

@@ -142,7 +142,38 @@ machine_ticks() {
 
 CLK_TCK=$(getconf CLK_TCK)
 
+# quiet_wait: waits (at most QUIET_WAIT seconds, default 180) until the machine is under 25% busy
+# over 3 s, so a compiler or test run of another session does not land inside the measurement;
+# prints what it found either way. It does not make a busy machine quiet: read the CPU notes.
+quiet_wait() {
+    local limit=${QUIET_WAIT:-180} waited=0 b0 t0 b1 t1 pct
+    while :; do
+        read -r b0 t0 < <(machine_ticks)
+        sleep 3
+        read -r b1 t1 < <(machine_ticks)
+        pct=$(( 100 * (b1 - b0) / (t1 - t0 > 0 ? t1 - t0 : 1) ))
+        if [[ $pct -lt 25 ]]; then
+            echo "machine ${pct}% busy before the run (waited ${waited} s for quiet)" >&2
+            QUIET_NOTE="machine ${pct}% busy just before the run (waited ${waited} s for < 25%)"
+            return 0
+        fi
+        waited=$((waited + 3))
+        if [[ $waited -ge $limit ]]; then
+            echo "warning: machine still ${pct}% busy after ${waited} s: running anyway" >&2
+            QUIET_NOTE="machine still ${pct}% busy after waiting ${waited} s for quiet: figures are noisier"
+            return 0
+        fi
+    done
+}
+QUIET_NOTE="no quiet check"
+
 machine_notes() {
     echo "machine: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs, $(uname -r), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "tools: $(nginx -v 2>&1 | sed 's/.*: //' || true), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2 || true), $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?') ($(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -qv '^??' && echo 'modified tree' || echo 'clean tree, untracked files aside'))"
+    local rev="not a git checkout"
+    if git -C "$ROOT" rev-parse --short HEAD >/dev/null 2>&1; then
+        rev="commit $(git -C "$ROOT" rev-parse --short HEAD)"
+        git -C "$ROOT" status --porcelain 2>/dev/null | grep -qv '^??' && rev="$rev + local changes"
+    fi
+    echo "tools: $(nginx -v 2>&1 | sed 's/.*: //' || true), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2 || true); tree: $rev"
+    echo "$QUIET_NOTE"
 }

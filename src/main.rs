@@ -25,6 +25,9 @@ enum Command {
     /// Open-loop load with client timeouts, retries and retry storms.
     #[command(subcommand)]
     Loadgen(loadgen::LoadgenCmd),
+    /// The same system on a virtual clock: runs, replications and parameter sweeps.
+    #[command(subcommand)]
+    Sim(sim::SimCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,6 +75,14 @@ fn main() -> ExitCode {
         Command::Gateway(args) => runtime_then(|| reference_gateway::run(args)),
         Command::Loadgen(loadgen::LoadgenCmd::Run(args)) => runtime_finish(|| loadgen::run(*args)),
         Command::Loadgen(loadgen::LoadgenCmd::Merge(args)) => finish_code(loadgen::merge(args)),
+        Command::Sim(sim::SimCmd::Run(args)) => finish_code(sim::run(args).map(|ok| {
+            if ok {
+                loadgen::Finish::Passed
+            } else {
+                loadgen::Finish::ThresholdFailed
+            }
+        })),
+        Command::Sim(sim::SimCmd::Sweep(args)) => finish_code(sim::sweep(args).map(|()| loadgen::Finish::Passed)),
     }
 }
 
@@ -81,6 +92,7 @@ fn error_code(e: &anyhow::Error) -> ExitCode {
         c.downcast_ref::<model::scenario::ScenarioError>().is_some()
             || c.downcast_ref::<loadgen::driver::TargetError>().is_some()
             || c.downcast_ref::<loadgen::UsageError>().is_some()
+            || c.downcast_ref::<sim::UsageError>().is_some()
             || c.downcast_ref::<model::results::ResultsError>().is_some()
             || c.downcast_ref::<model::results::MergeError>().is_some()
     });

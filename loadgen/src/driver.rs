@@ -70,7 +70,6 @@ struct Shared {
     catch_all: bool,
     paths: Vec<Vec<String>>,
     credentials: Option<(&'static str, String)>,
-    timeout_real: Duration,
     outstanding: AtomicUsize,
     unsent: AtomicU64,
     timer: PreciseTimer,
@@ -104,12 +103,13 @@ impl Shared {
         }
     }
 
-    async fn attempt(&self, a: &Arrival, intent: &Intent) -> AttemptResult {
+    async fn attempt(&self, a: &Arrival, intent: &Intent, timeout: Duration) -> AttemptResult {
+        let timeout_real = self.real(timeout);
         let start = Instant::now();
         let call = async {
             // Waiting for a free connection is part of the attempt: its clock already runs.
             let _permit = self.connections.acquire().await.map_err(|_| ())?;
-            let left = self.timeout_real.saturating_sub(start.elapsed());
+            let left = timeout_real.saturating_sub(start.elapsed());
             let mut b = http::Request::get(self.url(a))
                 .header(wire::TIMEOUT_MS, wire::format_timeout_ms(left))
                 .header(wire::REQUEST_ID, format!("lg-{}-{}", a.intent, intent.attempts))
@@ -128,7 +128,7 @@ impl Shared {
         };
         // On timeout the request future is dropped, which closes its connection: the target
         // sees the client leave, as it would a real one.
-        match tokio::time::timeout(self.timeout_real, call).await {
+        match tokio::time::timeout(timeout_real, call).await {
             Err(_) => AttemptResult::Timeout,
             Ok(Err(())) => AttemptResult::ConnectionError,
             Ok(Ok((status, ra))) => AttemptResult::Status {
@@ -142,10 +142,14 @@ impl Shared {
         let mut intent = Intent::new(a.intent, a.at);
         let mut intended = a.at;
         loop {
-            lock(&self.clients).on_send(intended, &mut intent);
+            let timeout = {
+                let mut c = lock(&self.clients);
+                c.on_send(intended, &mut intent);
+                c.attempt_timeout()
+            };
             lock(&self.recorder).attempt_sent(intended, intent.attempts > 1);
             let sent = self.now();
-            let result = self.attempt(&a, &intent).await;
+            let result = self.attempt(&a, &intent, timeout).await;
             let end = self.now();
             {
                 let mut r = lock(&self.recorder);
@@ -263,7 +267,6 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
             .map(|s| s.apis.iter().map(|a| format!("{}/{a}", s.name)).collect())
             .collect(),
         credentials,
-        timeout_real: scenario.file.clients.timeout.0.div_f64(f),
         outstanding: AtomicUsize::new(0),
         unsent: AtomicU64::new(0),
         timer: PreciseTimer::new().context("starting the send timer")?,
@@ -285,7 +288,8 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
     };
     // Drain: wait for outstanding intents (bounded by their timeouts and backoff), or stop.
     let r = &scenario.file.clients.retry;
-    let drain = shared.real(scenario.file.clients.timeout.0 + r.cap.0) * r.max_attempts + Duration::from_secs(2);
+    let max_timeout = lock(&shared.clients).max_timeout();
+    let drain = shared.real(max_timeout + r.cap.0) * r.max_attempts + Duration::from_secs(2);
     let mut interrupted = interrupted;
     if interrupted {
         shared.stop.store(true, Ordering::Relaxed);

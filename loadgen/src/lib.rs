@@ -104,7 +104,7 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
     }
     let c = &mut file.clients;
     if let Some(t) = a.timeout {
-        c.timeout = t;
+        c.timeout = model::dist::DistSpec::Constant(t);
     }
     if let Some(n) = a.retries {
         c.retry.max_attempts = n + 1;

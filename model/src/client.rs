@@ -3,6 +3,7 @@
 //! keeps the clocks; the simulator does the same on its virtual clock.
 
 use crate::budget::RetryBudget;
+use crate::dist::Distribution;
 use crate::rng::{Rng, Streams};
 use crate::scenario::{Backoff, ClientsConfig, Jitter, RetryOn};
 use crate::time::Time;
@@ -83,6 +84,8 @@ pub struct ClientModel {
     cfg: ClientsConfig,
     budget: Option<RetryBudget>,
     jitter: Rng,
+    timeout: Distribution,
+    patience: Rng,
 }
 
 impl ClientModel {
@@ -92,15 +95,28 @@ impl ClientModel {
             .budget
             .as_ref()
             .map(|b| RetryBudget::new(b.ratio, b.min_per_sec, Duration::from_secs(10)));
+        // A scenario that validated has a valid timeout; fall back to the default otherwise.
+        let timeout = cfg.timeout.resolve().unwrap_or(Distribution::Constant(2.0));
         ClientModel {
             cfg: cfg.clone(),
             budget,
             jitter: streams.stream("jitter"),
+            timeout,
+            patience: streams.stream("patience"),
         }
     }
 
-    pub fn timeout(&self) -> Duration {
-        self.cfg.timeout.0
+    /// The timeout of the next attempt (constant, or drawn from the patience distribution).
+    pub fn attempt_timeout(&mut self) -> Duration {
+        match self.timeout {
+            Distribution::Constant(s) => Duration::from_secs_f64(s),
+            ref d => d.sample(&mut self.patience),
+        }
+    }
+
+    /// The longest timeout an attempt may get (the 99.99th percentile for random patience).
+    pub fn max_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout.quantile(0.9999).max(0.0))
     }
 
     /// An attempt of `intent` is about to be sent at `now`.
@@ -181,7 +197,7 @@ mod tests {
 
     fn model(retry: RetryConfig) -> ClientModel {
         let cfg = ClientsConfig {
-            timeout: Dur::from_secs(1),
+            timeout: crate::dist::DistSpec::Constant(Dur::from_secs(1)),
             retry,
             credentials: None,
         };

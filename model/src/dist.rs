@@ -135,6 +135,14 @@ impl DistSpec {
         DistSpec::Constant(Dur(d))
     }
 
+    /// The duration, when the distribution is written as one.
+    pub fn as_constant(&self) -> Option<Dur> {
+        match self {
+            DistSpec::Constant(d) => Some(*d),
+            DistSpec::Table(_) => None,
+        }
+    }
+
     /// Checks the fields and builds the samplable distribution.
     pub fn resolve(&self) -> Result<Distribution, DistError> {
         let t = match self {

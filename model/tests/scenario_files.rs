@@ -891,7 +891,10 @@ fn assert_time_scaled(orig: &Scenario, fast: &Scenario, f: f64) {
         assert_eq!(a.trigger, b.trigger);
     }
     assert!((nanos(fast.duration) * fi - nanos(orig.duration)).abs() <= fi * orig.phases.len().max(1) as i128);
-    let (ta, tb) = (orig.file.clients.timeout.0, fast.file.clients.timeout.0);
+    let (ta, tb) = (
+        orig.file.clients.timeout.as_constant().unwrap().0,
+        fast.file.clients.timeout.as_constant().unwrap().0,
+    );
     assert!(
         (nanos(tb) * fi - nanos(ta)).abs() <= fi,
         "{name}: timeout {tb:?} vs {ta:?}"
@@ -991,7 +994,10 @@ fn time_scaling_keeps_utilisation() {
     // The concrete numbers, for the reader.
     assert_eq!(fast.phases[2].duration(), std::time::Duration::from_secs(6));
     assert_eq!(fast.phases[1].rate_start, 800.0);
-    assert_eq!(fast.file.clients.timeout.0, std::time::Duration::from_millis(150));
+    assert_eq!(
+        fast.file.clients.timeout.as_constant().unwrap().0,
+        std::time::Duration::from_millis(150)
+    );
     // A factor of 1 is the identity.
     let same = s.time_scaled(1.0).unwrap();
     assert_eq!(same.file, s.file);

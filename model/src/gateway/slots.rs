@@ -10,6 +10,17 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// A ticket no policy ever issues (a placeholder for drivers).
+    pub const NONE: Ticket = Ticket {
+        index: u32::MAX,
+        generation: u32::MAX,
+    };
+
+    /// The slot index: dense, so drivers can keep per-ticket data in a Vec.
+    pub fn index(self) -> usize {
+        self.index as usize
+    }
+
     /// A stable number for logs and maps.
     pub fn as_u64(self) -> u64 {
         (u64::from(self.generation) << 32) | u64::from(self.index)

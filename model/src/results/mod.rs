@@ -71,6 +71,9 @@ pub struct Counters {
     /// Backend busy seconds, and the part spent on requests nobody waited for any more.
     pub backend_busy_s: f64,
     pub wasted_s: f64,
+    /// Queued requests removed from the gateway because their client left (cancel semantics).
+    #[serde(default)]
+    pub cancelled: u64,
 }
 
 impl Counters {
@@ -87,6 +90,7 @@ impl Counters {
         self.errors += o.errors;
         self.backend_busy_s += o.backend_busy_s;
         self.wasted_s += o.wasted_s;
+        self.cancelled += o.cancelled;
     }
 }
 

@@ -255,6 +255,11 @@ impl Recorder {
         c.wasted_s += wasted.as_secs_f64();
     }
 
+    /// A queued request was removed from the gateway because its client left.
+    pub fn cancelled(&mut self, at: Time) {
+        self.win(at).counters.cancelled += 1;
+    }
+
     /// A sample of the gateway's queue depth and requests in flight.
     pub fn gauges(&mut self, at: Time, queue_depth: u64, in_flight: u64) {
         let w = self.win(at);

@@ -150,7 +150,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: Some(rec),
             reason: format!(
-                "recovered {rec:.1}s after the trigger ended (goodput back to >= {:.0}% of the {:.1}% baseline)",
+                "goodput back to >= {:.0}% of the {:.1}% pre-trigger baseline {rec:.1}s after the trigger ended",
                 p.recovery_fraction * 100.0,
                 baseline * 100.0
             ),

@@ -162,9 +162,10 @@ pub struct ClosedLoopConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientsConfig {
-    /// Per-attempt timeout: the client abandons an attempt after this long.
+    /// Per-attempt timeout: the client abandons an attempt after this long. A duration, or a
+    /// distribution for clients of varying patience (e.g. exponential, as in Erlang-A).
     #[serde(default = "default_timeout")]
-    pub timeout: Dur,
+    pub timeout: DistSpec,
     #[serde(default)]
     pub retry: RetryConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,8 +182,8 @@ impl Default for ClientsConfig {
     }
 }
 
-fn default_timeout() -> Dur {
-    Dur::from_secs(2)
+fn default_timeout() -> DistSpec {
+    DistSpec::Constant(Dur::from_secs(2))
 }
 
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

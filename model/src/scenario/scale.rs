@@ -52,7 +52,7 @@ pub fn time_scaled(file: &ScenarioFile, f: f64) -> ScenarioFile {
         c.think_time = dist(&c.think_time, f);
     }
     let cl = &mut s.clients;
-    cl.timeout = d(cl.timeout, f);
+    cl.timeout = dist(&cl.timeout, f);
     cl.retry.base = d(cl.retry.base, f);
     cl.retry.cap = d(cl.retry.cap, f);
     if let Some(b) = &mut cl.retry.budget {

@@ -177,7 +177,11 @@ pub fn check_summary(s: &Scenario) -> String {
         });
         format!("up to {} attempts, {backoff}{jitter}{budget}", retry.max_attempts)
     };
-    let _ = writeln!(o, "\nclients: timeout {}, {retries}", c.timeout);
+    let timeout = match &c.timeout {
+        crate::dist::DistSpec::Constant(d) => d.to_string(),
+        other => format!("{} mean", ms(other.resolve().map_or(0.0, |d| d.mean()))),
+    };
+    let _ = writeln!(o, "\nclients: timeout {timeout}, {retries}");
     let g = &f.gateway;
     let conc = g
         .concurrency

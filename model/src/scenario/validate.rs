@@ -451,7 +451,11 @@ fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &
 }
 
 fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
-    c.positive_dur("clients.timeout".into(), cl.timeout);
+    if let Some(d) = c.dist("clients.timeout".into(), &cl.timeout) {
+        if d.mean() <= 0.0 {
+            c.fail("clients.timeout", "expected a duration > 0, got 0s");
+        }
+    }
     let r = &cl.retry;
     c.at_least_one("clients.retry.max_attempts".into(), r.max_attempts);
     if r.backoff != Backoff::None {

@@ -1,0 +1,54 @@
+//! Command-line arguments of `spillway sim`.
+
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum SimCmd {
+    /// Simulate a scenario: the same results file and summary as a live run, in milliseconds.
+    Run(RunArgs),
+    /// Simulate a grid of variants in parallel and find the best configuration under an SLO.
+    Sweep(SweepArgs),
+}
+
+/// Simulate a scenario on a virtual clock with the model's own code.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Directory for results.json and results.hlog.
+    #[arg(long, short, value_name = "DIR", default_value = "out/sim")]
+    pub out: PathBuf,
+    /// Seed (overrides run.seed); replications use SEED, SEED+1, ...
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Run R seeds and report each headline figure as mean and 95% confidence interval.
+    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub replications: u32,
+    /// Gateway strategy (overrides gateway.strategy).
+    #[arg(long, value_name = "NAME")]
+    pub strategy: Option<model::scenario::Strategy>,
+}
+
+/// A parameter sweep: every combination of the --vary axes, simulated on all cores.
+///
+/// Example: --vary gateway.strategy=fifo,deadline --vary gateway.concurrency=1..8
+/// --vary clients.timeout=1s,2s,5s --objective goodput --slo "p99<2s". Keys are scenario field
+/// paths (e.g. workload.phases[1].rate); a rate axis also gives the safe envelope: the largest
+/// load after which the system still recovers.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SweepArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// An axis: KEY=V1,V2,... or KEY=A..B (integers, inclusive). Repeat for more axes.
+    #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
+    pub vary: Vec<String>,
+    /// What to optimise: goodput_ratio (default), p50, p99, amplification, wasted, recovery.
+    #[arg(long, value_name = "METRIC", default_value = "goodput_ratio")]
+    pub objective: String,
+    /// A service-level objective every candidate must meet, e.g. "p99<2s". Repeatable.
+    #[arg(long, value_name = "EXPR")]
+    pub slo: Vec<String>,
+    /// Directory for sweep.csv and sweep.json.
+    #[arg(long, short, value_name = "DIR", default_value = "out/sweep")]
+    pub out: PathBuf,
+}

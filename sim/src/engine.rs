@@ -1,0 +1,508 @@
+//! The discrete-event engine: the model's workload, client model, gateway policies and backend
+//! service model on a virtual clock.
+//!
+//! One event heap ordered by (time, sequence number), so simultaneous events run in the order
+//! they were scheduled and a seed gives the same run every time. Per-request state lives in
+//! slabs indexed by small integers; cancelled timeouts are skipped lazily by generation.
+
+use model::backend::{Admission, BackendRequest, Job, ServiceModel};
+use model::client::{AttemptResult, ClientModel, Intent, Next};
+use model::gateway::{Action, Admit, Arrival as GwArrival, Cancelled, PolicyConfig, ServicePolicy, Ticket};
+use model::results::{Recorder, Results, RunMeta, RunSource};
+use model::rng::Streams;
+use model::scenario::{Priority, Scenario};
+use model::workload::{Arrival, Schedule};
+use model::Time;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Ev {
+    Arrival,
+    Send { intent: u32 },
+    Timeout { attempt: u32, generation: u32 },
+    BackendDone { service: u32, job: u32 },
+    GatewayTimer { service: u32, generation: u32 },
+    Sample,
+}
+
+struct IntentSlot {
+    intent: Intent,
+    service: u32,
+    api: u32,
+    priority: Priority,
+}
+
+struct AttemptSlot {
+    intent: u32,
+    intended: Time,
+    deadline: Time,
+    service: u32,
+    api: u32,
+    ticket: Ticket,
+    generation: u32,
+    /// The client has its answer or gave up.
+    client_done: bool,
+    /// The gateway is done with it (answered, or the backend finished it).
+    server_done: bool,
+    live: bool,
+}
+
+/// A slab with a free list.
+struct Slab<T> {
+    items: Vec<T>,
+    free: Vec<u32>,
+}
+
+impl<T> Slab<T> {
+    fn new() -> Self {
+        Slab {
+            items: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+    fn insert(&mut self, v: T) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.items[i as usize] = v;
+                i
+            }
+            None => {
+                self.items.push(v);
+                (self.items.len() - 1) as u32
+            }
+        }
+    }
+}
+
+/// Sampling period of the gateway gauges (scenario time).
+const SAMPLE_EVERY: Duration = Duration::from_millis(100);
+
+pub struct Engine<'a> {
+    scenario: &'a Scenario,
+    now: Time,
+    seq: u64,
+    heap: BinaryHeap<Reverse<(Time, u64, Ev)>>,
+    schedule: Schedule,
+    pending_arrival: Option<Arrival>,
+    clients: ClientModel,
+    gateways: Vec<ServicePolicy>,
+    backends: Vec<ServiceModel>,
+    /// Per service: ticket index -> attempt.
+    tickets: Vec<Vec<u32>>,
+    timer_generation: Vec<u32>,
+    timer_at: Vec<Option<Time>>,
+    jobs: Slab<Option<Job>>,
+    intents: Slab<IntentSlot>,
+    attempts: Slab<AttemptSlot>,
+    live_intents: u64,
+    recorder: Recorder,
+    events: u64,
+    /// With a constant client timeout, timeouts fire in send order: a FIFO instead of the heap,
+    /// compacted so it holds O(attempts in flight), not one entry per attempt ever sent.
+    timeouts: Option<std::collections::VecDeque<(Time, u32, u32)>>,
+    live_attempts: usize,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(scenario: &'a Scenario, seed: u64) -> Engine<'a> {
+        let streams = Streams::new(seed);
+        let g = &scenario.file.gateway;
+        let n = scenario.services.len();
+        Engine {
+            scenario,
+            now: Time::ZERO,
+            seq: 0,
+            heap: BinaryHeap::new(),
+            schedule: Schedule::new(scenario, &streams),
+            pending_arrival: None,
+            clients: ClientModel::new(&scenario.file.clients, &streams),
+            gateways: scenario
+                .services
+                .iter()
+                .map(|s| ServicePolicy::new(PolicyConfig::for_service(g, s.workers)))
+                .collect(),
+            backends: scenario
+                .services
+                .iter()
+                .map(|s| ServiceModel::new(s.clone(), &streams))
+                .collect(),
+            tickets: vec![Vec::new(); n],
+            timer_generation: vec![0; n],
+            timer_at: vec![None; n],
+            jobs: Slab::new(),
+            intents: Slab::new(),
+            attempts: Slab::new(),
+            live_intents: 0,
+            recorder: Recorder::new(scenario.window()),
+            events: 0,
+            timeouts: scenario
+                .file
+                .clients
+                .timeout
+                .as_constant()
+                .map(|_| std::collections::VecDeque::new()),
+            live_attempts: 0,
+        }
+    }
+
+    fn push(&mut self, at: Time, ev: Ev) {
+        self.seq += 1;
+        self.heap.push(Reverse((at, self.seq, ev)));
+    }
+
+    /// The earliest of the heap's top and the timeout FIFO's head.
+    fn next_event(&mut self) -> Option<(Time, Ev)> {
+        let head = self.timeouts.as_ref().and_then(|q| q.front().copied());
+        match (head, self.heap.peek()) {
+            (Some((t, attempt, generation)), top) if top.is_none_or(|Reverse((ht, _, _))| t < *ht) => {
+                if let Some(q) = self.timeouts.as_mut() {
+                    q.pop_front();
+                }
+                Some((t, Ev::Timeout { attempt, generation }))
+            }
+            _ => self.heap.pop().map(|Reverse((t, _, ev))| (t, ev)),
+        }
+    }
+
+    fn schedule_timeout(&mut self, at: Time, attempt: u32, generation: u32) {
+        let live = self.live_attempts;
+        match self.timeouts.as_mut() {
+            Some(q) => {
+                q.push_back((at, attempt, generation));
+                if q.len() > 2 * live + 1024 {
+                    let items = &self.attempts.items;
+                    q.retain(|(_, a, g)| {
+                        let s = &items[*a as usize];
+                        s.live && s.generation == *g && !s.client_done
+                    });
+                }
+            }
+            None => self.push(at, Ev::Timeout { attempt, generation }),
+        }
+    }
+
+    /// Runs to the end and returns the results.
+    pub fn run(mut self) -> (Results, u64) {
+        self.pending_arrival = self.schedule.next();
+        if let Some(a) = self.pending_arrival {
+            self.push(a.at, Ev::Arrival);
+        }
+        self.push(Time::ZERO, Ev::Sample);
+        while let Some((at, ev)) = self.next_event() {
+            self.now = at;
+            self.events += 1;
+            match ev {
+                Ev::Arrival => self.on_arrival(),
+                Ev::Send { intent } => self.send_attempt(intent),
+                Ev::Timeout { attempt, generation } => self.on_timeout(attempt, generation),
+                Ev::BackendDone { service, job } => self.on_backend_done(service, job),
+                Ev::GatewayTimer { service, generation } => {
+                    if self.timer_generation[service as usize] == generation {
+                        self.timer_at[service as usize] = None;
+                        self.gateways[service as usize].handle_timeout(at);
+                        self.pump(service);
+                    }
+                }
+                Ev::Sample => self.on_sample(),
+            }
+            // Done when no more arrivals are due and every intent has its final answer; work
+            // left in the backend then concerns nobody.
+            if self.pending_arrival.is_none() && self.live_intents == 0 {
+                break;
+            }
+        }
+        let strategy = self.scenario.file.gateway.strategy.as_str().to_string();
+        let events = self.events;
+        let results = self.recorder.finish(
+            self.scenario,
+            RunMeta {
+                source: RunSource::Sim,
+                strategy,
+                incomplete: false,
+                generator: None,
+            },
+        );
+        (results, events)
+    }
+
+    fn on_sample(&mut self) {
+        let (mut q, mut f) = (0u64, 0u64);
+        let mut limit = None;
+        for g in &self.gateways {
+            q += g.queue_len() as u64;
+            f += u64::from(g.in_flight());
+            if self.scenario.file.gateway.strategy == model::scenario::Strategy::Adaptive {
+                limit = Some(limit.unwrap_or(0) + u64::from(g.limit().unwrap_or(0)));
+            }
+        }
+        self.recorder.gauges(self.now, q, f);
+        if let Some(l) = limit {
+            self.recorder.limit(self.now, l);
+        }
+        if self.pending_arrival.is_some() || self.live_intents > 0 {
+            self.push(self.now + SAMPLE_EVERY, Ev::Sample);
+        }
+    }
+
+    fn on_arrival(&mut self) {
+        let Some(a) = self.pending_arrival.take() else { return };
+        self.recorder.intent_offered(a.at);
+        let id = self.intents.insert(IntentSlot {
+            intent: Intent::new(a.intent, a.at),
+            service: a.service as u32,
+            api: a.api as u32,
+            priority: a.priority,
+        });
+        self.live_intents += 1;
+        self.send_attempt(id);
+        self.pending_arrival = self.schedule.next();
+        if let Some(n) = self.pending_arrival {
+            self.push(n.at, Ev::Arrival);
+        }
+    }
+
+    fn send_attempt(&mut self, intent: u32) {
+        let now = self.now;
+        let slot = &mut self.intents.items[intent as usize];
+        self.clients.on_send(now, &mut slot.intent);
+        let retry = slot.intent.attempts > 1;
+        let (service, api, priority) = (slot.service, slot.api, slot.priority);
+        let timeout = self.clients.attempt_timeout();
+        self.recorder.attempt_sent(now, retry);
+        let deadline = now + timeout;
+        // A reused slot keeps counting generations, so a stale timeout of its previous
+        // occupant cannot fire on the new one.
+        let slot = AttemptSlot {
+            intent,
+            intended: now,
+            deadline,
+            service,
+            api,
+            ticket: Ticket::NONE,
+            generation: 0,
+            client_done: false,
+            server_done: false,
+            live: true,
+        };
+        let attempt = match self.attempts.free.pop() {
+            Some(i) => {
+                let previous = self.attempts.items[i as usize].generation;
+                self.attempts.items[i as usize] = AttemptSlot {
+                    generation: previous.wrapping_add(1),
+                    ..slot
+                };
+                i
+            }
+            None => {
+                self.attempts.items.push(slot);
+                (self.attempts.items.len() - 1) as u32
+            }
+        };
+        let generation = self.attempts.items[attempt as usize].generation;
+        self.live_attempts += 1;
+        self.schedule_timeout(deadline, attempt, generation);
+        let admit = self.gateways[service as usize].handle_arrival(
+            now,
+            GwArrival {
+                arrived: now,
+                deadline: Some(deadline),
+                priority,
+            },
+        );
+        match admit {
+            Admit::Dispatch(t) => {
+                self.bind(service, t, attempt);
+                self.recorder.queue_wait(now, Duration::ZERO);
+                self.forward_to_backend(attempt);
+            }
+            Admit::Queued(t) => self.bind(service, t, attempt),
+            Admit::Rejected(r) => {
+                self.attempts.items[attempt as usize].server_done = true;
+                self.respond(
+                    attempt,
+                    AttemptResult::Status {
+                        status: r.reason.status(),
+                        retry_after: r.retry_after,
+                    },
+                );
+            }
+        }
+        self.pump(service);
+    }
+
+    fn bind(&mut self, service: u32, t: Ticket, attempt: u32) {
+        let map = &mut self.tickets[service as usize];
+        if map.len() <= t.index() {
+            map.resize(t.index() + 1, u32::MAX);
+        }
+        map[t.index()] = attempt;
+        self.attempts.items[attempt as usize].ticket = t;
+    }
+
+    fn forward_to_backend(&mut self, attempt: u32) {
+        let now = self.now;
+        let a = &self.attempts.items[attempt as usize];
+        let (service, api, deadline, ticket) = (a.service, a.api, a.deadline, a.ticket);
+        let req = BackendRequest {
+            id: u64::from(attempt),
+            api: api as usize,
+            arrived: now,
+            deadline: Some(deadline),
+        };
+        match self.backends[service as usize].handle_request(now, req) {
+            Admission::Started(job) => self.start_job(service, job),
+            Admission::Queued => {}
+            Admission::Rejected(reply) => {
+                self.gateways[service as usize].handle_complete(now, ticket, reply.status, reply.retry_after);
+                self.attempts.items[attempt as usize].server_done = true;
+                self.respond(
+                    attempt,
+                    AttemptResult::Status {
+                        status: reply.status,
+                        retry_after: reply.retry_after,
+                    },
+                );
+            }
+        }
+    }
+
+    fn start_job(&mut self, service: u32, job: Job) {
+        let at = job.completes_at;
+        let j = self.jobs.insert(Some(job));
+        self.push(at, Ev::BackendDone { service, job: j });
+    }
+
+    fn on_backend_done(&mut self, service: u32, j: u32) {
+        let now = self.now;
+        let Some(job) = self.jobs.items[j as usize].take() else {
+            return;
+        };
+        self.jobs.free.push(j);
+        let (done, next) = self.backends[service as usize].handle_complete(now, job);
+        self.recorder.backend_work(now, done.busy, done.wasted);
+        if let Some(n) = next {
+            self.start_job(service, n);
+        }
+        let attempt = done.request.id as u32;
+        let ticket = self.attempts.items[attempt as usize].ticket;
+        self.gateways[service as usize].handle_complete(now, ticket, done.status, None);
+        self.attempts.items[attempt as usize].server_done = true;
+        self.respond(
+            attempt,
+            AttemptResult::Status {
+                status: done.status,
+                retry_after: None,
+            },
+        );
+        self.pump(service);
+    }
+
+    fn on_timeout(&mut self, attempt: u32, generation: u32) {
+        let now = self.now;
+        let a = &self.attempts.items[attempt as usize];
+        if !a.live || a.generation != generation || a.client_done {
+            return;
+        }
+        let (service, ticket, server_done) = (a.service, a.ticket, a.server_done);
+        self.respond(attempt, AttemptResult::Timeout);
+        if !server_done {
+            if let Cancelled::Removed = self.gateways[service as usize].handle_cancel(now, ticket) {
+                self.recorder.cancelled(now);
+                self.attempts.items[attempt as usize].server_done = true;
+                self.release(attempt);
+            }
+        }
+    }
+
+    /// The client gets `result` for `attempt` (ignored if it already gave up).
+    fn respond(&mut self, attempt: u32, result: AttemptResult) {
+        let now = self.now;
+        let a = &mut self.attempts.items[attempt as usize];
+        if a.client_done {
+            self.release(attempt);
+            return;
+        }
+        a.client_done = true;
+        let (intent_id, intended) = (a.intent, a.intended);
+        self.recorder
+            .attempt_finished(intended, result.outcome(), now.saturating_since(intended));
+        let slot = &mut self.intents.items[intent_id as usize];
+        match self.clients.on_result(now, &mut slot.intent, result) {
+            Next::Done { success } => {
+                let start = slot.intent.start;
+                self.recorder
+                    .intent_finished(start, now.saturating_since(start), success);
+                self.intents.free.push(intent_id);
+                self.live_intents -= 1;
+            }
+            Next::RetryAt(t) => self.push(t, Ev::Send { intent: intent_id }),
+        }
+        self.release(attempt);
+    }
+
+    /// Frees an attempt once both the client and the gateway are done with it.
+    fn release(&mut self, attempt: u32) {
+        let a = &mut self.attempts.items[attempt as usize];
+        if a.live && a.client_done && a.server_done {
+            a.live = false;
+            self.attempts.free.push(attempt);
+            self.live_attempts -= 1;
+        }
+    }
+
+    /// Runs the gateway's decisions for `service`, then re-arms its timer.
+    fn pump(&mut self, service: u32) {
+        let now = self.now;
+        let s = service as usize;
+        while let Some(action) = self.gateways[s].poll(now) {
+            match action {
+                Action::Dispatch { ticket, waited, .. } => {
+                    let attempt = self.tickets[s][ticket.index()];
+                    self.recorder.queue_wait(now, waited);
+                    self.forward_to_backend(attempt);
+                }
+                Action::Answer {
+                    ticket,
+                    rejection,
+                    waited,
+                    ..
+                } => {
+                    let attempt = self.tickets[s][ticket.index()];
+                    self.recorder.queue_wait(now, waited);
+                    self.attempts.items[attempt as usize].server_done = true;
+                    self.respond(
+                        attempt,
+                        AttemptResult::Status {
+                            status: rejection.reason.status(),
+                            retry_after: rejection.retry_after,
+                        },
+                    );
+                }
+            }
+        }
+        let next = self.gateways[s].poll_timeout();
+        if next != self.timer_at[s] {
+            self.timer_at[s] = next;
+            self.timer_generation[s] = self.timer_generation[s].wrapping_add(1);
+            if let Some(t) = next {
+                let generation = self.timer_generation[s];
+                self.push(t.max(now), Ev::GatewayTimer { service, generation });
+            }
+        }
+    }
+}
+
+/// Simulates `scenario` with `seed` (the scenario's own seed when `None`).
+pub fn simulate(scenario: &Scenario, seed: Option<u64>) -> Results {
+    simulate_counted(scenario, seed).0
+}
+
+/// Simulates and also returns the number of events processed (for benchmarks).
+pub fn simulate_counted(scenario: &Scenario, seed: Option<u64>) -> (Results, u64) {
+    let seed = seed.unwrap_or(scenario.seed());
+    let (mut r, events) = Engine::new(scenario, seed).run();
+    r.seed = seed;
+    (r, events)
+}

@@ -1,0 +1,350 @@
+//! Parameter sweeps: a grid of scenario variants run in parallel, the best configuration under
+//! an SLO, and the safe envelope (the largest load after which the system still recovers).
+
+use crate::engine::simulate;
+use model::results::{Results, Verdict};
+use model::scenario::{self, Scenario, ScenarioFile};
+use model::threshold::{Metric, Threshold};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+/// One `--vary key=values` axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<Value>,
+}
+
+fn parse_value(s: &str) -> Value {
+    let t = s.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return Value::from(i);
+    }
+    if let Ok(f) = t.parse::<f64>() {
+        return Value::from(f);
+    }
+    match t {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => Value::String(t.to_string()),
+    }
+}
+
+/// Parses `gateway.concurrency=1..8` or `gateway.strategy=fifo,deadline`.
+pub fn parse_axis(spec: &str) -> Result<Axis, String> {
+    let (key, values) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("--vary `{spec}`: expected KEY=V1,V2,... or KEY=A..B"))?;
+    let key = key.trim().to_string();
+    if key.is_empty() {
+        return Err(format!("--vary `{spec}`: empty key"));
+    }
+    let values: Vec<Value> = match values.split_once("..") {
+        Some((a, b)) if !values.contains(',') => {
+            let (a, b): (i64, i64) = (
+                a.trim()
+                    .parse()
+                    .map_err(|_| format!("--vary `{spec}`: range bounds must be integers"))?,
+                b.trim()
+                    .parse()
+                    .map_err(|_| format!("--vary `{spec}`: range bounds must be integers"))?,
+            );
+            if b < a || b - a > 10_000 {
+                return Err(format!("--vary `{spec}`: expected A <= B and at most 10000 values"));
+            }
+            (a..=b).map(Value::from).collect()
+        }
+        _ => values
+            .split(',')
+            .filter(|v| !v.trim().is_empty())
+            .map(parse_value)
+            .collect(),
+    };
+    if values.is_empty() {
+        return Err(format!("--vary `{spec}`: no values"));
+    }
+    Ok(Axis { key, values })
+}
+
+/// Sets `path` (e.g. `workload.phases[1].rate`) in a JSON tree.
+fn set_path(root: &mut Value, path: &str, v: Value) -> Result<(), String> {
+    let segs = scenario::locate::parse_path(path);
+    let mut cur = root;
+    for (i, seg) in segs.iter().enumerate() {
+        let last = i + 1 == segs.len();
+        cur = match seg {
+            scenario::locate::Seg::Key(k) => {
+                let obj = cur
+                    .as_object_mut()
+                    .ok_or_else(|| format!("`{path}`: `{k}` is not inside a table"))?;
+                if last {
+                    obj.insert(k.clone(), v);
+                    return Ok(());
+                }
+                obj.entry(k.clone())
+                    .or_insert_with(|| Value::Object(Default::default()))
+            }
+            scenario::locate::Seg::Index(n) => {
+                let arr = cur
+                    .as_array_mut()
+                    .ok_or_else(|| format!("`{path}`: [{n}] is not inside a list"))?;
+                let len = arr.len();
+                let slot = arr
+                    .get_mut(*n)
+                    .ok_or_else(|| format!("`{path}`: index {n} out of range (the list has {len})"))?;
+                if last {
+                    *slot = v;
+                    return Ok(());
+                }
+                slot
+            }
+        };
+    }
+    Err(format!("`{path}`: empty path"))
+}
+
+/// The scenario with `assignments` applied, validated.
+pub fn variant(base: &Scenario, assignments: &[(String, Value)]) -> Result<Scenario, String> {
+    let mut tree = serde_json::to_value(&base.file).map_err(|e| e.to_string())?;
+    for (k, v) in assignments {
+        set_path(&mut tree, k, v.clone())?;
+    }
+    // Strategies without a queue bound (or a limit) ignore those axes rather than fail on them.
+    if let Some(g) = tree.get_mut("gateway").and_then(Value::as_object_mut) {
+        match g.get("strategy").and_then(Value::as_str) {
+            Some("fifo") => {
+                g.remove("queue_capacity");
+            }
+            Some("passthrough") => {
+                g.remove("queue_capacity");
+                g.remove("concurrency");
+            }
+            _ => {}
+        }
+    }
+    let file: ScenarioFile = serde_json::from_value(tree).map_err(|e| format!("{}: {e}", describe(assignments)))?;
+    scenario::resolve(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))
+}
+
+pub fn describe(a: &[(String, Value)]) -> String {
+    a.iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One point of the grid and its headline figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Point {
+    pub params: Vec<(String, Value)>,
+    pub goodput_ratio: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub amplification: f64,
+    pub wasted_s: f64,
+    pub recovery_s: Option<f64>,
+    pub verdict: String,
+    pub attempts: u64,
+    /// SLOs all hold.
+    pub meets_slo: bool,
+}
+
+/// Every combination of the axes.
+pub fn grid(axes: &[Axis]) -> Vec<Vec<(String, Value)>> {
+    let mut out = vec![Vec::new()];
+    for a in axes {
+        out = out
+            .into_iter()
+            .flat_map(|prefix| {
+                a.values.iter().map(move |v| {
+                    let mut p = prefix.clone();
+                    p.push((a.key.clone(), v.clone()));
+                    p
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// Runs the grid in parallel; `tick` is called once per finished point.
+pub fn run_grid(
+    base: &Scenario,
+    axes: &[Axis],
+    slo: &[Threshold],
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<Point>, String> {
+    let points = grid(axes);
+    // Validate every variant first: a bad value is reported before hours of simulation.
+    let scenarios: Vec<Scenario> = points.iter().map(|p| variant(base, p)).collect::<Result<_, _>>()?;
+    Ok(points
+        .into_par_iter()
+        .zip(scenarios.into_par_iter())
+        .map(|(params, s)| {
+            let r = simulate(&s, None);
+            tick();
+            point(params, &r, slo)
+        })
+        .collect())
+}
+
+fn point(params: Vec<(String, Value)>, r: &Results, slo: &[Threshold]) -> Point {
+    let s = &r.summary;
+    Point {
+        params,
+        goodput_ratio: s.goodput_ratio,
+        p50: s.latency.p50,
+        p99: s.latency.p99,
+        amplification: s.amplification,
+        wasted_s: s.wasted_s,
+        recovery_s: s.recovery_s,
+        verdict: s.verdict.map_or("-", Verdict::as_str).to_string(),
+        attempts: s.attempts,
+        meets_slo: slo.iter().all(|t| t.evaluate(s).passed),
+    }
+}
+
+/// The objective to optimise.
+pub fn objective_value(p: &Point, m: Metric) -> f64 {
+    let v = match m {
+        Metric::GoodputRatio | Metric::Goodput => p.goodput_ratio,
+        Metric::P50 => p.p50,
+        Metric::P99 => p.p99,
+        Metric::Amplification => p.amplification,
+        Metric::Wasted => p.wasted_s,
+        Metric::Recovery => p.recovery_s.unwrap_or(f64::INFINITY),
+        _ => p.goodput_ratio,
+    };
+    if m.higher_is_better() {
+        v
+    } else {
+        -v
+    }
+}
+
+/// The best point meeting the SLO (ties: the first in grid order).
+pub fn best(points: &[Point], m: Metric) -> Option<&Point> {
+    points
+        .iter()
+        .filter(|p| p.meets_slo)
+        .fold(None, |best: Option<&Point>, p| match best {
+            Some(b) if objective_value(b, m) >= objective_value(p, m) => Some(b),
+            _ => Some(p),
+        })
+}
+
+/// For sweeps over a rate: per combination of the other axes, the largest rate after which the
+/// system still recovers (verdict stable or recovered).
+pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<(String, Option<f64>)> {
+    let Some(rate_axis) = axes.iter().find(|a| a.key.ends_with("rate")) else {
+        return Vec::new();
+    };
+    let mut groups: Vec<(String, Option<f64>)> = Vec::new();
+    for p in points {
+        let others: Vec<(String, Value)> = p.params.iter().filter(|(k, _)| *k != rate_axis.key).cloned().collect();
+        let label = if others.is_empty() {
+            "(all)".to_string()
+        } else {
+            describe(&others)
+        };
+        let rate = p
+            .params
+            .iter()
+            .find(|(k, _)| *k == rate_axis.key)
+            .and_then(|(_, v)| v.as_f64());
+        let ok = matches!(p.verdict.as_str(), "stable" | "recovered");
+        let i = match groups.iter().position(|(l, _)| *l == label) {
+            Some(i) => i,
+            None => {
+                groups.push((label, None));
+                groups.len() - 1
+            }
+        };
+        if ok {
+            if let Some(r) = rate {
+                groups[i].1 = Some(groups[i].1.map_or(r, |m: f64| m.max(r)));
+            }
+        }
+    }
+    groups
+}
+
+/// CSV with one row per point.
+pub fn to_csv(points: &[Point]) -> String {
+    let mut o = String::new();
+    if let Some(p) = points.first() {
+        for (k, _) in &p.params {
+            o.push_str(k);
+            o.push(',');
+        }
+    }
+    o.push_str("goodput_ratio,p50_s,p99_s,amplification,wasted_s,recovery_s,verdict,attempts,meets_slo\n");
+    for p in points {
+        for (_, v) in &p.params {
+            o.push_str(&v.as_str().map_or_else(|| v.to_string(), str::to_string));
+            o.push(',');
+        }
+        o.push_str(&format!(
+            "{:.6},{:.6},{:.6},{:.4},{:.3},{},{},{},{}\n",
+            p.goodput_ratio,
+            p.p50,
+            p.p99,
+            p.amplification,
+            p.wasted_s,
+            p.recovery_s.map_or(String::new(), |r| format!("{r:.3}")),
+            p.verdict,
+            p.attempts,
+            p.meets_slo
+        ));
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_parse() {
+        assert_eq!(
+            parse_axis("gateway.concurrency=1..3").unwrap().values,
+            vec![Value::from(1), Value::from(2), Value::from(3)]
+        );
+        let a = parse_axis("gateway.strategy=fifo,deadline").unwrap();
+        assert_eq!(a.values, vec![Value::from("fifo"), Value::from("deadline")]);
+        assert_eq!(
+            parse_axis("clients.timeout=1s,2s").unwrap().values[1],
+            Value::from("2s")
+        );
+        assert!(parse_axis("nokey").is_err());
+        assert!(parse_axis("a=3..1").is_err());
+    }
+
+    #[test]
+    fn grid_is_the_cartesian_product() {
+        let axes = vec![parse_axis("a=1,2").unwrap(), parse_axis("b=x,y,z").unwrap()];
+        assert_eq!(grid(&axes).len(), 6);
+    }
+
+    #[test]
+    fn variants_apply_and_validate() {
+        let base = scenario::parse("t.toml", "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n").unwrap();
+        let v = variant(
+            &base,
+            &[
+                ("workload.phases[1].rate".into(), Value::from(50)),
+                ("gateway.strategy".into(), Value::from("deadline")),
+                ("clients.timeout".into(), Value::from("3s")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(v.phases[1].rate_start, 50.0);
+        assert_eq!(v.file.gateway.strategy, model::scenario::Strategy::Deadline);
+        let e = variant(&base, &[("gateway.concurrency".into(), Value::from(0))]).unwrap_err();
+        assert!(e.contains("gateway.concurrency") && e.contains(">= 1"), "{e}");
+        assert!(variant(&base, &[("workload.phases[5].rate".into(), Value::from(1))])
+            .unwrap_err()
+            .contains("out of range"));
+    }
+}

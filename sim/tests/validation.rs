@@ -1,0 +1,149 @@
+//! The simulator against exact queueing results. Each case is a scenario in the normal format;
+//! each estimate is the mean over R independent replications (seeds), and must lie within
+//! 3 standard errors of the exact value (SE from the replications themselves). Seeds are fixed,
+//! so every run of this file is identical.
+
+use model::results::{metric, Results};
+use model::scenario::{self, Scenario};
+use sim::stats::Interval;
+
+const R: u64 = 20;
+
+fn scenario(arrival_rate: f64, horizon_s: u64, gateway: &str, servers: u32, service: &str, clients: &str) -> Scenario {
+    scenario::parse(
+        "validation.toml",
+        &format!(
+            "[run]\nwindow = \"1000s\"\n[[workload.phases]]\nduration = \"{horizon_s}s\"\nrate = {arrival_rate}\n\
+             [clients]\n{clients}\n[clients.retry]\nmax_attempts = 1\n[gateway]\n{gateway}\n\
+             [[backend.services]]\nname = \"s\"\nworkers = {servers}\nservice_time = {service}\n"
+        ),
+    )
+    .expect("validation scenario is valid")
+}
+
+fn replicate(s: &Scenario, f: impl Fn(&Results) -> f64) -> Interval {
+    let xs: Vec<f64> = (0..R).map(|seed| f(&sim::simulate(s, Some(1000 + seed)))).collect();
+    Interval::of(&xs)
+}
+
+fn check(name: &str, est: Interval, exact: f64) {
+    let se = est.se();
+    assert!(
+        (est.mean - exact).abs() < 3.0 * se,
+        "{name}: simulated {:.5} ± {:.5} (SE), exact {exact:.5}: off by {:.1} SE",
+        est.mean,
+        se,
+        (est.mean - exact).abs() / se
+    );
+    // The check must be able to fail: the estimate is precise enough to tell 5% apart.
+    assert!(3.0 * se < 0.05 * exact, "{name}: SE {se:.5} too large to test anything");
+}
+
+const PATIENT: &str = "timeout = \"100000s\"";
+const EXP1: &str = "{ dist = \"exponential\", mean = \"1s\" }";
+
+fn mean_wait(r: &Results) -> f64 {
+    r.totals[metric::QUEUE_WAIT].mean_s()
+}
+
+/// Fraction of requests that waited at all (a wait of zero is recorded as the 1 us minimum).
+fn p_wait(r: &Results) -> f64 {
+    let h = &r.totals[metric::QUEUE_WAIT].0;
+    1.0 - h.count_between(0, 1) as f64 / h.len() as f64
+}
+
+#[test]
+fn mm1_mean_wait_is_4() {
+    let s = scenario(0.8, 50_000, "strategy = \"fifo\"\nconcurrency = 1", 1, EXP1, PATIENT);
+    check("M/M/1 Wq", replicate(&s, mean_wait), 4.0);
+}
+
+#[test]
+fn mm2_erlang_c() {
+    let s = scenario(1.6, 50_000, "strategy = \"fifo\"\nconcurrency = 2", 2, EXP1, PATIENT);
+    check("M/M/2 P(wait)", replicate(&s, p_wait), 32.0 / 45.0);
+    check("M/M/2 Wq", replicate(&s, mean_wait), 16.0 / 9.0);
+}
+
+#[test]
+fn mm25_blocking() {
+    let s = scenario(
+        1.6,
+        50_000,
+        "strategy = \"bounded\"\nconcurrency = 2\nqueue_capacity = 3",
+        2,
+        EXP1,
+        PATIENT,
+    );
+    check(
+        "M/M/2/5 P(block)",
+        replicate(&s, |r| r.summary.shed as f64 / r.summary.attempts as f64),
+        0.102_744_2,
+    );
+}
+
+#[test]
+fn md1_mean_wait_is_2() {
+    let s = scenario(
+        0.8,
+        50_000,
+        "strategy = \"fifo\"\nconcurrency = 1",
+        1,
+        "\"1s\"",
+        PATIENT,
+    );
+    check("M/D/1 Wq", replicate(&s, mean_wait), 2.0);
+}
+
+/// Erlang-A: exponential patience (mean 2 s) is the client timeout; a client that gives up
+/// while queued is removed from the queue (abandon = cancel); one in service is served.
+#[test]
+fn erlang_a_abandonment() {
+    let s = scenario(
+        1.6,
+        50_000,
+        "strategy = \"fifo\"\nconcurrency = 2\nabandon = \"cancel\"",
+        2,
+        EXP1,
+        "timeout = { dist = \"exponential\", mean = \"2s\" }",
+    );
+    check(
+        "M/M/2+M P(abandon)",
+        replicate(&s, |r| {
+            r.windows.iter().map(|w| w.counters.cancelled).sum::<u64>() as f64 / r.summary.offered as f64
+        }),
+        0.162_330,
+    );
+}
+
+/// M/M/1+D: a FIFO that drops what waited longer than T = 5 s (queue_timeout).
+#[test]
+fn mm1_with_deterministic_patience() {
+    let s = scenario(
+        0.9,
+        50_000,
+        "strategy = \"bounded\"\nconcurrency = 1\nqueue_capacity = 1000000\nqueue_timeout = \"5s\"",
+        1,
+        EXP1,
+        PATIENT,
+    );
+    check(
+        "M/M/1+D P(abandon)",
+        replicate(&s, |r| r.summary.shed as f64 / r.summary.offered as f64),
+        0.107_306,
+    );
+}
+
+/// Same scenario, same seed: byte-identical results file. Another seed: different numbers.
+#[test]
+fn seeded_runs_are_byte_identical() {
+    let s = scenario::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/death-spiral.toml"
+    )))
+    .unwrap();
+    let a = sim::simulate(&s, None).to_json();
+    let b = sim::simulate(&s, None).to_json();
+    assert_eq!(a, b);
+    assert_ne!(a, sim::simulate(&s, Some(12345)).to_json());
+}
