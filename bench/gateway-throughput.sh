@@ -127,8 +127,8 @@ echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, GET /bench, ${ROUNDS} rounds per p
 echo "shared: nothing pinned, gateway $NCPU tokio workers, nginx worker_processes $NCPU, upstream 1 thread, wrk -t$THREADS: all on the same $NCPU CPUs"
 echo "pinned: CPU 0 = wrk + upstream, CPU 1 = the proxy alone with one worker (TOKIO_WORKER_THREADS=1 / worker_processes 1)"
 echo
-echo "| placement | path | req/s (median round) | rounds (req/s) | errors | proxy CPU per request | upstream CPU per request | machine busy | vs nginx |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| placement | path | req/s (median round) | rounds (req/s) | errors | proxy CPU per request | upstream CPU per request | machine busy | vs nginx (medians) | vs nginx, each round |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 awk -F'\t' -v hz="$CLK_TCK" -v ncpu="$NCPU" '
 function median(s,   a, n, i, j, t) {
     n = split(s, a, " ")
@@ -139,6 +139,8 @@ function median(s,   a, n, i, j, t) {
     k = $1 SUBSEP $2
     if (!(k in rates)) { order[++n] = k; pl[k] = $1; tg[k] = $2 }
     rates[k] = rates[k] (rates[k] == "" ? "" : " ") $4
+    rate[$1, $2, $3] = $4
+    if ($3 > maxround) maxround = $3
     reqs[k] += $5; errs[k] += $6; pt[k] += $7; ut[k] += $8; busy[k] += $9; tot[k] += $10
 }
 END {
@@ -151,8 +153,14 @@ END {
         vs = (tg[k] == "direct" || !(ng in med)) ? "" : sprintf("%.0f%%", 100 * med[k] / med[ng])
         if (tg[k] == "gateway" && (ng in med)) vs = vs ((med[k] >= 0.8 * med[ng]) ? " (goal >= 80%: met)" : " (goal >= 80%: NOT met)")
         r = rates[k]; gsub(/ /, ", ", r)
-        printf "| %s | %s | %.0f | %s | %d | %s | %s | %.0f%% of %d CPUs | %s |\n", pl[k], tg[k], med[k], r, errs[k], proxy, ups, 100 * busy[k] / tot[k], ncpu, vs
+        each = ""
+        if (tg[k] != "direct" && (ng in med))
+            for (j = 1; j <= maxround; j++)
+                if ((pl[k], tg[k], j) in rate && (pl[k], "nginx", j) in rate)
+                    each = each (each == "" ? "" : ", ") sprintf("%.0f%%", 100 * rate[pl[k], tg[k], j] / rate[pl[k], "nginx", j])
+        printf "| %s | %s | %.0f | %s | %d | %s | %s | %.0f%% of %d CPUs | %s | %s |\n", pl[k], tg[k], med[k], r, errs[k], proxy, ups, 100 * busy[k] / tot[k], ncpu, vs, each
     }
 }' "$RESULTS"
 echo
+echo "proxy CPU per request = the proxy's user + system CPU time (all threads / worker processes) over the requests wrk completed; machine busy includes wrk and any other tenant."
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

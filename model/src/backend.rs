@@ -5,7 +5,7 @@
 //! mock-legacy drives it with tokio timers; the simulator with its event queue.
 
 use crate::rng::{Rng, Streams};
-use crate::scenario::{Overload, ServiceSpec, Stalls};
+use crate::scenario::{Outage, OutageKind, Overload, ServiceSpec, Stalls};
 use crate::time::Time;
 use rand::Rng as _;
 use std::collections::VecDeque;
@@ -143,7 +143,13 @@ impl ServiceModel {
     pub fn handle_request(&mut self, now: Time, req: BackendRequest) -> Admission {
         self.stats.arrived += 1;
         self.observe_arrival(now);
-        if let Some(o) = self.spec.faults.outages.iter().find(|o| now >= o.start && now < o.end) {
+        if let Some(o) = self
+            .spec
+            .faults
+            .outages
+            .iter()
+            .find(|o| o.kind == OutageKind::Reject && now >= o.start && now < o.end)
+        {
             self.stats.outage += 1;
             let retry_after = o.retry_after;
             return Admission::Rejected(Reply {
@@ -233,10 +239,13 @@ impl ServiceModel {
         } else {
             200
         };
-        let completes_at = match &self.spec.faults.stalls {
+        let mut completes_at = match &self.spec.faults.stalls {
             Some(st) => stalled_end(st, now, work),
             None => now + work,
         };
+        for o in self.spec.faults.outages.iter().filter(|o| o.kind == OutageKind::Hang) {
+            completes_at = hang_through(o, now, completes_at);
+        }
         Job {
             request: req,
             started: now,
@@ -268,6 +277,18 @@ impl ServiceModel {
         let dt = now.saturating_since(self.rate_at).as_secs_f64();
         self.rate_estimate = self.rate_estimate * (-dt / tau).exp() + 1.0 / tau;
         self.rate_at = now;
+    }
+}
+
+/// Work running from `start` to `end` makes no progress during a hanging outage.
+fn hang_through(o: &Outage, start: Time, end: Time) -> Time {
+    let len = o.end.saturating_since(o.start);
+    if start >= o.start && start < o.end {
+        o.end + end.saturating_since(start)
+    } else if start < o.start && end > o.start {
+        end + len
+    } else {
+        end
     }
 }
 
@@ -437,6 +458,15 @@ mod tests {
             m.handle_request(ms(3000), req(3, 3000)),
             Admission::Started(_)
         ));
+    }
+
+    #[test]
+    fn a_hanging_outage_accepts_but_freezes_work() {
+        let mut m = model("faults = { outages = [{ at = \"1s\", duration = \"2s\", kind = \"hang\" }] }");
+        let inside = started(m.handle_request(ms(1500), req(1, 1500)));
+        assert_eq!(inside.completes_at, ms(3010), "starts when the outage ends");
+        let across = started(m.handle_request(ms(995), req(2, 995)));
+        assert_eq!(across.completes_at, ms(3005), "5 ms before, 5 ms after");
     }
 
     #[test]

@@ -832,6 +832,17 @@ pub struct OutageConfig {
     pub duration: Dur,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<Dur>,
+    /// `reject`: answer 503 at once. `hang`: accept, but nothing progresses until it ends.
+    #[serde(default)]
+    pub kind: OutageKind,
+}
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutageKind {
+    #[default]
+    Reject,
+    Hang,
 }
 
 /// A service that slows down when offered more than it was built for (arrivals over `window`).

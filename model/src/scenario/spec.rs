@@ -145,6 +145,7 @@ pub struct Outage {
     pub start: Time,
     pub end: Time,
     pub retry_after: Option<Duration>,
+    pub kind: super::file::OutageKind,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -357,6 +357,7 @@ fn check_faults(c: &mut Checker, path: &str, f: &FaultsConfig) -> Faults {
                 start,
                 end: start + o.duration.0,
                 retry_after: o.retry_after.map(|d| d.0),
+                kind: o.kind,
             }
         })
         .collect();
