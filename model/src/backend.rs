@@ -232,7 +232,7 @@ impl ServiceModel {
                 factor *= s.factor;
             }
         }
-        let work = Duration::from_secs_f64((base * factor).max(0.0));
+        let work = crate::time::secs(base * factor);
         let status = if self.spec.faults.error_ratio > 0.0 && self.faults.random::<f64>() < self.spec.faults.error_ratio
         {
             500

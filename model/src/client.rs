@@ -109,7 +109,7 @@ impl ClientModel {
     /// The timeout of the next attempt (constant, or drawn from the patience distribution).
     pub fn attempt_timeout(&mut self) -> Duration {
         match self.timeout {
-            Distribution::Constant(s) => Duration::from_secs_f64(s),
+            Distribution::Constant(s) => crate::time::secs(s),
             ref d => d.sample(&mut self.patience),
         }
     }

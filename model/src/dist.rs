@@ -311,7 +311,7 @@ impl Distribution {
 
     /// One sample as a duration.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Duration {
-        Duration::from_secs_f64(self.sample_secs(rng).max(0.0))
+        crate::time::secs(self.sample_secs(rng))
     }
 
     /// Exact mean, in seconds.

@@ -34,6 +34,13 @@ impl Time {
     }
 }
 
+/// Seconds to a duration, fast (the simulator converts every sample) and total: negative or NaN
+/// gives zero, too large saturates, where `Duration::from_secs_f64` would panic.
+#[inline]
+pub fn secs(s: f64) -> Duration {
+    Duration::from_nanos((s * 1e9).round() as u64)
+}
+
 /// Nanoseconds of a duration, saturating at `u64::MAX` (584 years).
 pub fn duration_nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
@@ -68,6 +75,14 @@ impl fmt::Display for Time {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secs_is_total() {
+        assert_eq!(secs(1.5), Duration::from_millis(1500));
+        assert_eq!(secs(-1.0), Duration::ZERO);
+        assert_eq!(secs(f64::NAN), Duration::ZERO);
+        assert_eq!(secs(1e300), Duration::from_nanos(u64::MAX));
+    }
 
     #[test]
     fn arithmetic_saturates() {

@@ -153,7 +153,7 @@ impl Iterator for Schedule {
             // Strictly inside: an arrival exactly at the end belongs to the next phase's start.
             if target < total {
                 let offset = invert(p, self.factor, target);
-                let at = p.start + std::time::Duration::from_secs_f64(offset.max(0.0));
+                let at = p.start + crate::time::secs(offset);
                 let at = at.min(p.end);
                 if at >= self.end {
                     self.phase = self.phases.len();

@@ -76,8 +76,8 @@ impl<T> Slab<T> {
     }
 }
 
-/// Sampling period of the gateway gauges (scenario time).
-const SAMPLE_EVERY: Duration = Duration::from_millis(100);
+/// Gauge samples per reporting window.
+const SAMPLES_PER_WINDOW: u32 = 20;
 
 pub struct Engine<'a> {
     scenario: &'a Scenario,
@@ -242,7 +242,8 @@ impl<'a> Engine<'a> {
             self.recorder.limit(self.now, l);
         }
         if self.pending_arrival.is_some() || self.live_intents > 0 {
-            self.push(self.now + SAMPLE_EVERY, Ev::Sample);
+            let every = (self.scenario.window() / SAMPLES_PER_WINDOW).max(Duration::from_millis(1));
+            self.push(self.now + every, Ev::Sample);
         }
     }
 
