@@ -9,7 +9,10 @@
 #
 #     bash bench/gateway-queue-memory.sh
 #
-# Knobs (environment): N (10000), MODES ("h1 h2"), UPSTREAM_PORT (19001), GATEWAY_PORT (19080).
+# A reference row runs the same HTTP/1.1 clients against the trivial hyper server itself.
+#
+# Knobs (environment): N (10000), MODES ("h1 h2"), REFERENCE (1; 0 to skip the reference row),
+# UPSTREAM_PORT (19001), GATEWAY_PORT (19080).
 # Goal (issue): (RSS after - RSS before) / N < 4 KiB.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -62,6 +65,16 @@ for mode in $MODES; do
     header=
     stop "$GW"
 done
+
+# Reference: the same HTTP/1.1 clients against the trivial hyper server itself (it holds every
+# request): hyper's own cost per connection, without the gateway.
+if [[ ${REFERENCE:-1} == 1 ]]; then
+    echo "reference: trivial hyper server pid $UP, N=$N ..." >&2
+    timeout 90 "$EX/bench_queue_memory" --gateway "127.0.0.1:$UPSTREAM_PORT" --pid "$UP" --n "$N" \
+        --mode h1 --plain $header >>"$rows" 2>"$SCRATCH/driver-ref.err" \
+        || { cat "$SCRATCH/driver-ref.err" >&2; die "queue-memory driver failed (reference)"; }
+    cat "$SCRATCH/driver-ref.err" >&2
+fi
 
 echo "## Gateway memory per queued request (fifo, concurrency 1)"
 echo

@@ -46,7 +46,17 @@ if [[ $NCPU -lt 2 ]]; then
     placements=(shared)
 fi
 
-RESULTS="$SCRATCH/results.tsv" # placement target round rps requests errors proxy_ticks upstream_ticks busy_ticks total_ticks
+RESULTS="$SCRATCH/results.tsv" # placement target round rps requests errors proxy_ticks upstream_ticks busy_ticks total_ticks other_cpus
+
+# children_ticks VAR: sets VAR to the CPU clock ticks of this shell's finished children (wrk, via
+# timeout), from `times` (run in this shell: a $(...) subshell would see its own children only).
+children_ticks() {
+    times >"$SCRATCH/times"
+    printf -v "$1" '%s' "$(awk -v hz="$CLK_TCK" 'NR == 2 {
+        n = split($0, f, " "); t = 0
+        for (i = 1; i <= n; i++) { split(f[i], a, "m"); sub(/s/, "", a[2]); t += a[1] * 60 + a[2] }
+        printf "%d", t * hz }' "$SCRATCH/times")"
+}
 : >"$RESULTS"
 
 # run_wrk PLACEMENT TARGET ROUND URL WRK_CPUS PROXY_PIDS...
@@ -55,13 +65,15 @@ run_wrk() {
     shift 5
     local proxy=("$@") out="$SCRATCH/wrk-$placement-$target-$round.txt" wrk_cmd=(wrk)
     [[ -n $cpus ]] && wrk_cmd=(taskset -c "$cpus" wrk)
-    local p0 u0 p1 u1 b0 t0 b1 t1
+    local p0 u0 p1 u1 b0 t0 b1 t1 w0 w1
     p0=$( ((${#proxy[@]})) && cpu_ticks "${proxy[@]}" || echo 0)
     u0=$(cpu_ticks "$UP")
+    children_ticks w0
     read -r b0 t0 < <(machine_ticks)
     timeout $((DURATION + 30)) "${wrk_cmd[@]}" -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$url" >"$out" 2>&1 \
         || { cat "$out" >&2; die "wrk failed against $target"; }
     read -r b1 t1 < <(machine_ticks)
+    children_ticks w1
     p1=$( ((${#proxy[@]})) && cpu_ticks "${proxy[@]}" || echo 0)
     u1=$(cpu_ticks "$UP")
     local rps reqs errs
@@ -69,9 +81,13 @@ run_wrk() {
     reqs=$(awk '/requests in/{print $1}' "$out")
     errs=$(awk '/Non-2xx or 3xx responses:/{n+=$NF} /Socket errors:/{gsub(/,/,""); n+=$4+$6+$8+$10} END{print n+0}' "$out")
     [[ -n $rps && -n $reqs ]] || { cat "$out" >&2; die "could not read wrk's output"; }
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$placement" "$target" "$round" "$rps" "$reqs" "$errs" \
-        $((p1 - p0)) $((u1 - u0)) $((b1 - b0)) $((t1 - t0)) >>"$RESULTS"
-    echo "  $placement round $round $target: $rps req/s ($errs errors)" >&2
+    # Everything else that ran meanwhile (other tenants of the machine), in CPUs.
+    local other
+    other=$(awk -v b=$((b1 - b0)) -v p=$((p1 - p0)) -v u=$((u1 - u0)) -v w=$((w1 - w0)) -v t=$((t1 - t0)) -v n="$NCPU" \
+        'BEGIN { o = (b - p - u - w) / t * n; printf "%.2f", (o < 0 ? 0 : o) }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$placement" "$target" "$round" "$rps" "$reqs" "$errs" \
+        $((p1 - p0)) $((u1 - u0)) $((b1 - b0)) $((t1 - t0)) "$other" >>"$RESULTS"
+    echo "  $placement round $round $target: $rps req/s ($errs errors; other load $other CPU)" >&2
 }
 
 for placement in "${placements[@]}"; do
@@ -127,7 +143,7 @@ echo "wrk -t$THREADS -c$CONNS -d${DURATION}s, GET /bench, ${ROUNDS} rounds per p
 echo "shared: nothing pinned, gateway $NCPU tokio workers, nginx worker_processes $NCPU, upstream 1 thread, wrk -t$THREADS: all on the same $NCPU CPUs"
 echo "pinned: CPU 0 = wrk + upstream, CPU 1 = the proxy alone with one worker (TOKIO_WORKER_THREADS=1 / worker_processes 1)"
 echo
-echo "| placement | path | req/s (median round) | rounds (req/s) | errors | proxy CPU per request | upstream CPU per request | machine busy | vs nginx (medians) | vs nginx, each round |"
+echo "| placement | path | req/s (median round) | rounds (req/s) | errors | proxy CPU per request | upstream CPU per request | other load, each round | vs nginx (medians) | vs nginx, each round |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 awk -F'\t' -v hz="$CLK_TCK" -v ncpu="$NCPU" '
 function median(s,   a, n, i, j, t) {
@@ -142,6 +158,7 @@ function median(s,   a, n, i, j, t) {
     rate[$1, $2, $3] = $4
     if ($3 > maxround) maxround = $3
     reqs[k] += $5; errs[k] += $6; pt[k] += $7; ut[k] += $8; busy[k] += $9; tot[k] += $10
+    oth[k] = oth[k] (oth[k] == "" ? "" : ", ") $11
 }
 END {
     for (i = 1; i <= n; i++) { k = order[i]; med[k] = median(rates[k]) }
@@ -158,9 +175,10 @@ END {
             for (j = 1; j <= maxround; j++)
                 if ((pl[k], tg[k], j) in rate && (pl[k], "nginx", j) in rate)
                     each = each (each == "" ? "" : ", ") sprintf("%.0f%%", 100 * rate[pl[k], tg[k], j] / rate[pl[k], "nginx", j])
-        printf "| %s | %s | %.0f | %s | %d | %s | %s | %.0f%% of %d CPUs | %s | %s |\n", pl[k], tg[k], med[k], r, errs[k], proxy, ups, 100 * busy[k] / tot[k], ncpu, vs, each
+        printf "| %s | %s | %.0f | %s | %d | %s | %s | %s CPU | %s | %s |\n", pl[k], tg[k], med[k], r, errs[k], proxy, ups, oth[k], vs, each
     }
 }' "$RESULTS"
 echo
-echo "proxy CPU per request = the proxy's user + system CPU time (all threads / worker processes) over the requests wrk completed; machine busy includes wrk and any other tenant."
+echo "proxy CPU per request = the proxy's user + system CPU time (all threads / worker processes) over the requests wrk completed."
+echo "other load = machine busy time not spent by wrk, the upstream or the proxy (other tenants of this shared machine), in CPUs, per round: a round with more than ~0.1 is disturbed. Other tenants are not pinned: they can run on CPU 1 too."
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

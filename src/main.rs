@@ -53,6 +53,13 @@ mod exit {
 }
 
 fn main() -> ExitCode {
+    // Die quietly on a closed stdout (`spillway sim run ... | head`), as command-line tools do,
+    // instead of panicking on the failed write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

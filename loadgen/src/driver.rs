@@ -16,7 +16,7 @@ use model::client::{AttemptResult, ClientModel, Intent, Next};
 use model::results::{metric, GeneratorHealth, Recorder, Results, RunMeta, RunSource};
 use model::rng::Streams;
 use model::scenario::Scenario;
-use model::workload::{Arrival, Schedule};
+use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
 use model::{wire, Time};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -280,7 +280,21 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         .as_ref()
         .map(|(ml, gw)| tokio::spawn(sample_stack(shared.clone(), ml.backend().clone(), gw.gateway().clone())));
 
-    let dispatch = dispatch(shared.clone(), schedule, opts.max_outstanding);
+    let closed = match &scenario.file.workload.closed {
+        Some(c) => Some((
+            c.users,
+            c.think_time
+                .resolve()
+                .map_err(|e| anyhow::anyhow!("workload.closed.think_time: {}", e.message))?,
+        )),
+        None => None,
+    };
+    let dispatch = async {
+        match closed {
+            Some((users, think)) => closed_loop(shared.clone(), scenario, &streams, users, think).await,
+            None => dispatch(shared.clone(), schedule, opts.max_outstanding).await,
+        }
+    };
     tokio::pin!(stop);
     let interrupted = tokio::select! {
         _ = dispatch => false,
@@ -366,6 +380,62 @@ impl View {
 
 fn shared_view(s: &Arc<Shared>) -> View {
     View { shared: s.clone() }
+}
+
+/// Closed loop: each user sends, waits for the final answer, thinks, and sends again, until the
+/// run's duration is over.
+async fn closed_loop(
+    shared: Arc<Shared>,
+    scenario: &Scenario,
+    streams: &Streams,
+    users: u32,
+    think: model::dist::Distribution,
+) {
+    let mut users_loop = ClosedLoop::new(think, streams);
+    let starts = users_loop.initial(users);
+    let state = Arc::new(Mutex::new((
+        users_loop,
+        MixSampler::new(scenario),
+        streams.stream("mix"),
+        0u64,
+    )));
+    let end = Time::ZERO + scenario.duration;
+    let mut tasks = tokio::task::JoinSet::new();
+    for start in starts {
+        let (shared, state) = (shared.clone(), state.clone());
+        tasks.spawn(async move {
+            let mut t = start;
+            while t < end && !shared.stop.load(Ordering::Relaxed) {
+                let due = shared.instant(t);
+                shared.timer.sleep_until(due).await;
+                let a = {
+                    let mut st = lock(&state);
+                    let (svc, api, priority) = {
+                        let (_, mix, rng, _) = &mut *st;
+                        mix.sample(rng)
+                    };
+                    st.3 += 1;
+                    Arrival {
+                        intent: st.3 - 1,
+                        at: t,
+                        service: svc,
+                        api,
+                        priority,
+                    }
+                };
+                {
+                    let mut r = lock(&shared.recorder);
+                    r.record(t, metric::SEND_LATENESS, Instant::now().saturating_duration_since(due));
+                    r.intent_offered(t);
+                }
+                shared.outstanding.fetch_add(1, Ordering::Relaxed);
+                shared.clone().run_intent(a).await;
+                let done = shared.now();
+                t = lock(&state).0.next_after(done);
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
 }
 
 async fn dispatch(shared: Arc<Shared>, schedule: Schedule, max_outstanding: usize) {

@@ -262,3 +262,31 @@ async fn an_interrupted_run_still_returns_its_results_marked_incomplete() {
     );
     assert!(r.summary.successes > 0);
 }
+
+/// HTTP/2 by prior knowledge (h2c) against the reference gateway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speaks_h2c() {
+    let s = parse(
+        "[[workload.phases]]\nduration = \"3s\"\nrate = 50\n[gateway]\nstrategy = \"passthrough\"\n[[backend.services]]\nname = \"s\"\nworkers = 8\nservice_time = \"2ms\"\n",
+    );
+    let ml = mock_legacy::start(&s, "127.0.0.1:0".parse().unwrap(), false)
+        .await
+        .unwrap();
+    let setup = reference_gateway::Setup::from_scenario(&s, Some(&ml.url())).unwrap();
+    let gw = reference_gateway::start(setup, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let r = live(
+        &s,
+        LiveOptions {
+            target: Some(gw.url()),
+            http2: true,
+            ..LiveOptions::default()
+        },
+    )
+    .await;
+    assert!(r.summary.offered > 100);
+    assert_eq!(r.summary.successes, r.summary.offered, "{:?}", r.summary);
+    gw.shutdown().await;
+    ml.shutdown().await;
+}

@@ -7,7 +7,8 @@
 //!
 //!     cargo run --release -p spillway-reference-gateway --example bench_latency -- \
 //!         --target direct=http://127.0.0.1:9001/bench --target gateway=http://127.0.0.1:9080/bench \
-//!         --rate 500 --duration 20 --warmup 2
+//!         --target nginx=http://127.0.0.1:9090/bench --rate 500 --duration 20 --warmup 2 --rounds 3 \
+//!         --goal gateway:100:500
 //!
 //! `--rate` is per target (req/s); each of `--rounds` rounds is bounded by `--duration` +
 //! `--warmup` seconds and a 5 s per-request timeout. Prints a markdown table per round and a

@@ -12,7 +12,8 @@
 //!
 //! Prints one markdown table row: (queued - before) / queued is the figure asked for; for h2c
 //! the split into the connection share and the request share shows where the memory goes.
-//! Every wait is bounded;
+//! With `--plain` the target is a trivial HTTP/1.1 server (a reference for hyper's own cost per
+//! connection): no /metrics, accepted connections are counted instead. Every wait is bounded;
 //! the connections close when the program exits.
 //!
 //!     cargo run --release -p spillway-reference-gateway --example bench_queue_memory -- \
@@ -39,6 +40,9 @@ struct Opts {
     mode: Mode,
     h2_conns: usize,
     header: bool,
+    /// The target is a plain HTTP/1.1 server without /metrics (a reference): count accepted
+    /// connections instead of the queue gauge.
+    plain: bool,
 }
 
 fn parse() -> anyhow::Result<Opts> {
@@ -49,6 +53,7 @@ fn parse() -> anyhow::Result<Opts> {
         mode: Mode::H1,
         h2_conns: 50,
         header: false,
+        plain: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -66,12 +71,14 @@ fn parse() -> anyhow::Result<Opts> {
             }
             "--h2-conns" => o.h2_conns = val()?.parse()?,
             "--print-header" => o.header = true,
+            "--plain" => o.plain = true,
             other => anyhow::bail!(
                 "unknown argument `{other}` (--gateway ADDR --pid PID --n N --mode h1|h2 --h2-conns K --print-header)"
             ),
         }
     }
     anyhow::ensure!(o.pid > 0, "--pid PID of the gateway is required");
+    anyhow::ensure!(!(o.plain && o.mode == Mode::H2), "--plain is for --mode h1 only");
     anyhow::ensure!(o.n >= 1 && o.n <= 50_000, "--n must be in [1, 50000]");
     anyhow::ensure!(o.h2_conns >= 1, "--h2-conns must be >= 1");
     Ok(o)
@@ -124,16 +131,18 @@ async fn run(o: Opts) -> anyhow::Result<()> {
     let mut warm = TcpStream::connect(o.gateway).await?;
     warm.write_all(b"GET /warm-up HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
         .await?;
-    wait_for(
-        "the warm-up request to be in flight",
-        Duration::from_secs(10),
-        || async { gauge(&client, &metrics_url, in_flight).await == Some(1.0) },
-    )
-    .await?;
-    anyhow::ensure!(
-        gauge(&client, &metrics_url, depth).await == Some(0.0),
-        "the gateway's queue is not empty before the run"
-    );
+    if !o.plain {
+        wait_for(
+            "the warm-up request to be in flight",
+            Duration::from_secs(10),
+            || async { gauge(&client, &metrics_url, in_flight).await == Some(1.0) },
+        )
+        .await?;
+        anyhow::ensure!(
+            gauge(&client, &metrics_url, depth).await == Some(0.0),
+            "the gateway's queue is not empty before the run"
+        );
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss_kib(o.pid)?;
     let fds_before = open_fds(o.pid);
@@ -146,8 +155,8 @@ async fn run(o: Opts) -> anyhow::Result<()> {
         Mode::H1 => o.n,
         Mode::H2 => o.h2_conns,
     };
-    // Below the gateway's listen backlog (128, mio's default): more parallel connects overflow it
-    // and the kernel drops SYNs (1 s, 3 s, ... retransmits).
+    // Well below the gateway's listen backlog (128, mio's default): past it the kernel drops SYNs
+    // (1 s, 3 s, ... retransmits).
     const CONNECT_PARALLEL: usize = 64;
     let t0 = Instant::now();
     let mut streams = Vec::with_capacity(conns);
@@ -173,6 +182,12 @@ async fn run(o: Opts) -> anyhow::Result<()> {
                     streams.push(b.await??);
                 }
                 next += k;
+                // Do not run ahead of the gateway's accept loop: a connect completes in the kernel
+                // before it is accepted, so an unpaced client overflows the backlog.
+                let accepted_by = Instant::now() + Duration::from_secs(5);
+                while open_fds(o.pid) < fds_before + next && Instant::now() < accepted_by {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
                 anyhow::ensure!(
                     t0.elapsed() < Duration::from_secs(150),
                     "only {next} of {conns} connections after 150 s"
@@ -224,7 +239,11 @@ async fn run(o: Opts) -> anyhow::Result<()> {
     let until = Instant::now() + Duration::from_secs(60);
     let (mut last, mut still) = (0.0, Instant::now());
     let waited = loop {
-        let reached = gauge(&client, &metrics_url, depth).await.unwrap_or(0.0);
+        let reached = if o.plain {
+            open_fds(o.pid).saturating_sub(fds_before) as f64
+        } else {
+            gauge(&client, &metrics_url, depth).await.unwrap_or(0.0)
+        };
         if reached > last {
             last = reached;
             still = Instant::now();
@@ -241,7 +260,11 @@ async fn run(o: Opts) -> anyhow::Result<()> {
     let fill_secs = t0.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let queued = rss_kib(o.pid)?;
-    let depth_now = gauge(&client, &metrics_url, depth).await.unwrap_or(0.0);
+    let depth_now = if o.plain {
+        open_fds(o.pid).saturating_sub(fds_before) as f64
+    } else {
+        gauge(&client, &metrics_url, depth).await.unwrap_or(0.0)
+    };
     let q = depth_now.max(1.0);
     let kib = |k: u64| k as f64 / 1024.0;
     let per_req = (queued as f64 - before as f64) * 1024.0 / q;
@@ -259,11 +282,19 @@ async fn run(o: Opts) -> anyhow::Result<()> {
     };
     println!(
         "| {} | {conns} | {depth_now:.0} | {:.1} MiB | {conn_col} | {:.1} MiB | **{per_req:.0} B** ({:.2} KiB) | {split_conn} | {split_req} | {} | {fill_secs:.1} s |",
-        if o.mode == Mode::H1 { "HTTP/1.1, 1 request per connection" } else { "h2c, 200 streams per connection" },
+        match (o.plain, &o.mode) {
+            (true, _) => "reference: trivial hyper HTTP/1.1 server (bench_upstream) holding the requests, same clients",
+            (false, Mode::H1) => "HTTP/1.1, 1 request per connection",
+            (false, Mode::H2) => "h2c, 200 streams per connection",
+        },
         kib(before),
         kib(queued),
         per_req / 1024.0,
-        if per_req < 4096.0 { "met" } else { "NOT met" }
+        match (o.plain, per_req < 4096.0) {
+            (true, _) => "(reference)",
+            (false, true) => "met",
+            (false, false) => "NOT met",
+        }
     );
     eprintln!("(connections opened in {connect_secs:.1} s; queue filled after {fill_secs:.1} s)");
     drop(h2_pending);

@@ -11,7 +11,7 @@ use model::gateway::{Action, Admit, Arrival as GwArrival, Cancelled, PolicyConfi
 use model::results::{Recorder, Results, RunMeta, RunSource};
 use model::rng::Streams;
 use model::scenario::{Priority, Scenario};
-use model::workload::{Arrival, Schedule};
+use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
 use model::Time;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -20,10 +20,23 @@ use std::time::Duration;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Ev {
     Arrival,
-    Send { intent: u32 },
-    Timeout { attempt: u32, generation: u32 },
-    BackendDone { service: u32, job: u32 },
-    GatewayTimer { service: u32, generation: u32 },
+    /// A closed-loop user sends its next intent.
+    User,
+    Send {
+        intent: u32,
+    },
+    Timeout {
+        attempt: u32,
+        generation: u32,
+    },
+    BackendDone {
+        service: u32,
+        job: u32,
+    },
+    GatewayTimer {
+        service: u32,
+        generation: u32,
+    },
     Sample,
 }
 
@@ -103,6 +116,10 @@ pub struct Engine<'a> {
     /// compacted so it holds O(attempts in flight), not one entry per attempt ever sent.
     timeouts: Option<std::collections::VecDeque<(Time, u32, u32)>>,
     live_attempts: usize,
+    /// Closed loop: the users' think times and request mix, and users still sending.
+    closed: Option<(ClosedLoop, MixSampler, model::rng::Rng)>,
+    active_users: u64,
+    next_intent_id: u64,
 }
 
 impl<'a> Engine<'a> {
@@ -144,6 +161,16 @@ impl<'a> Engine<'a> {
                 .as_constant()
                 .map(|_| std::collections::VecDeque::new()),
             live_attempts: 0,
+            closed: scenario.file.workload.closed.as_ref().and_then(|c| {
+                let think = c.think_time.resolve().ok()?;
+                Some((
+                    ClosedLoop::new(think, &streams),
+                    MixSampler::new(scenario),
+                    streams.stream("mix"),
+                ))
+            }),
+            active_users: 0,
+            next_intent_id: 0,
         }
     }
 
@@ -185,9 +212,18 @@ impl<'a> Engine<'a> {
 
     /// Runs to the end and returns the results.
     pub fn run(mut self) -> (Results, u64) {
-        self.pending_arrival = self.schedule.next();
-        if let Some(a) = self.pending_arrival {
-            self.push(a.at, Ev::Arrival);
+        let users = self.scenario.file.workload.closed.as_ref().map_or(0, |c| c.users);
+        if let Some((loop_, _, _)) = self.closed.as_mut() {
+            let starts = loop_.initial(users);
+            self.active_users = starts.len() as u64;
+            for t in starts {
+                self.push(t, Ev::User);
+            }
+        } else {
+            self.pending_arrival = self.schedule.next();
+            if let Some(a) = self.pending_arrival {
+                self.push(a.at, Ev::Arrival);
+            }
         }
         self.push(Time::ZERO, Ev::Sample);
         while let Some((at, ev)) = self.next_event() {
@@ -195,6 +231,7 @@ impl<'a> Engine<'a> {
             self.events += 1;
             match ev {
                 Ev::Arrival => self.on_arrival(),
+                Ev::User => self.on_user(),
                 Ev::Send { intent } => self.send_attempt(intent),
                 Ev::Timeout { attempt, generation } => self.on_timeout(attempt, generation),
                 Ev::BackendDone { service, job } => self.on_backend_done(service, job),
@@ -209,7 +246,7 @@ impl<'a> Engine<'a> {
             }
             // Done when no more arrivals are due and every intent has its final answer; work
             // left in the backend then concerns nobody.
-            if self.pending_arrival.is_none() && self.live_intents == 0 {
+            if self.pending_arrival.is_none() && self.active_users == 0 && self.live_intents == 0 {
                 break;
             }
         }
@@ -241,7 +278,7 @@ impl<'a> Engine<'a> {
         if let Some(l) = limit {
             self.recorder.limit(self.now, l);
         }
-        if self.pending_arrival.is_some() || self.live_intents > 0 {
+        if self.pending_arrival.is_some() || self.active_users > 0 || self.live_intents > 0 {
             let every = (self.scenario.window() / SAMPLES_PER_WINDOW).max(Duration::from_millis(1));
             self.push(self.now + every, Ev::Sample);
         }
@@ -262,6 +299,30 @@ impl<'a> Engine<'a> {
         if let Some(n) = self.pending_arrival {
             self.push(n.at, Ev::Arrival);
         }
+    }
+
+    /// A closed-loop user's next intent is due (or, past the run's end, the user stops).
+    fn on_user(&mut self) {
+        let now = self.now;
+        if now >= Time::ZERO + self.scenario.duration {
+            self.active_users -= 1;
+            return;
+        }
+        let Some((_, mix, rng)) = self.closed.as_mut() else {
+            return;
+        };
+        let (service, api, priority) = mix.sample(rng);
+        self.recorder.intent_offered(now);
+        let id = self.next_intent_id;
+        self.next_intent_id += 1;
+        let slot = self.intents.insert(IntentSlot {
+            intent: Intent::new(id, now),
+            service: service as u32,
+            api: api as u32,
+            priority,
+        });
+        self.live_intents += 1;
+        self.send_attempt(slot);
     }
 
     fn send_attempt(&mut self, intent: u32) {
@@ -437,6 +498,10 @@ impl<'a> Engine<'a> {
                     .intent_finished(start, now.saturating_since(start), success);
                 self.intents.free.push(intent_id);
                 self.live_intents -= 1;
+                if let Some((loop_, _, _)) = self.closed.as_mut() {
+                    let next = loop_.next_after(now);
+                    self.push(next, Ev::User);
+                }
             }
             Next::RetryAt(t) => self.push(t, Ev::Send { intent: intent_id }),
         }

@@ -147,3 +147,29 @@ fn seeded_runs_are_byte_identical() {
     assert_eq!(a, b);
     assert_ne!(a, sim::simulate(&s, Some(12345)).to_json());
 }
+
+/// Closed loop (the machine-repairman model, M/M/1//N): N = 10 users thinking 9 s on average,
+/// one server at 1 s. Exact: p0 = 1 / sum_n N!/(N-n)! (S/Z)^n, X = (1 - p0) / S, and the
+/// response time R = N / X - Z (Little's law over the whole loop).
+#[test]
+fn closed_loop_response_time() {
+    let s = scenario::parse(
+        "closed.toml",
+        "[run]\nduration = \"20000s\"\nwindow = \"1000s\"\n[workload.closed]\nusers = 10\nthink_time = { dist = \"exponential\", mean = \"9s\" }\n\
+         [clients]\ntimeout = \"100000s\"\n[gateway]\nstrategy = \"fifo\"\nconcurrency = 1\n\
+         [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = { dist = \"exponential\", mean = \"1s\" }\n",
+    )
+    .unwrap();
+    let (n, z, sv) = (10u32, 9.0f64, 1.0f64);
+    let mut sum = 0.0;
+    let mut term = 1.0;
+    for k in 0..=n {
+        if k > 0 {
+            term *= f64::from(n - k + 1) * sv / z;
+        }
+        sum += term;
+    }
+    let x = (1.0 - 1.0 / sum) / sv;
+    let r = f64::from(n) / x - z;
+    check("M/M/1//10 response time", replicate(&s, |r| r.summary.latency.mean), r);
+}

@@ -84,6 +84,12 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     check_clients(&mut c, &file.clients);
     check_gateway(&mut c, &file.gateway);
     let thresholds = check_thresholds(&mut c, &file.thresholds);
+    if file.workload.closed.is_some() && file.run.duration.is_none() {
+        c.fail(
+            "run.duration",
+            "a closed-loop workload needs run.duration (how long the users keep sending)",
+        );
+    }
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
@@ -124,6 +130,12 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
         );
     }
     if let Some(closed) = &w.closed {
+        if !w.phases.is_empty() {
+            c.fail(
+                "workload.closed",
+                "a closed-loop workload has no phases: remove [[workload.phases]] or [workload.closed]",
+            );
+        }
         c.at_least_one("workload.closed.users".into(), closed.users);
         c.dist("workload.closed.think_time".into(), &closed.think_time);
     }
