@@ -98,8 +98,7 @@ fn error_code(e: &anyhow::Error) -> ExitCode {
     let bad_input = e.chain().any(|c| {
         c.downcast_ref::<model::scenario::ScenarioError>().is_some()
             || c.downcast_ref::<loadgen::driver::TargetError>().is_some()
-            || c.downcast_ref::<loadgen::UsageError>().is_some()
-            || c.downcast_ref::<sim::UsageError>().is_some()
+            || c.downcast_ref::<model::UsageError>().is_some()
             || c.downcast_ref::<model::results::ResultsError>().is_some()
             || c.downcast_ref::<model::results::MergeError>().is_some()
     });

@@ -177,16 +177,9 @@ impl Shared {
 }
 
 /// A target that cannot be used, found before the run (bad input, not a failed run).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct TargetError(pub String);
-
-impl std::fmt::Display for TargetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for TargetError {}
 
 /// Checks once, before the run, that the target accepts connections.
 pub async fn preflight(url: &str) -> Result<(), TargetError> {

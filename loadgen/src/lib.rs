@@ -17,23 +17,11 @@ mod progress;
 pub use args::{LoadgenCmd, MergeArgs, RunArgs};
 pub use driver::{run as run_live, LiveOptions};
 
-use anyhow::Context as _;
 use model::results::{self, Results};
 use model::scenario::{self, Scenario};
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
 
-/// Flags that cannot work together or do not parse: bad input, exit code 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
+pub use model::UsageError;
 
 macro_rules! usage {
     ($($t:tt)*) => { return Err(UsageError(format!($($t)*)).into()) };
@@ -45,20 +33,6 @@ pub enum Finish {
     Passed,
     ThresholdFailed,
     Interrupted,
-}
-
-/// Writes `results.json` and `results.hlog` into `dir`; returns the JSON path.
-pub fn write_results(dir: &Path, r: &Results) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let json = dir.join("results.json");
-    std::fs::write(&json, r.to_json()).with_context(|| format!("cannot write {}", json.display()))?;
-    let hlog = dir.join("results.hlog");
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(&hlog).with_context(|| format!("cannot create {}", hlog.display()))?,
-    );
-    results::write_hlog(r, &mut f).with_context(|| format!("cannot write {}", hlog.display()))?;
-    std::io::Write::flush(&mut f)?;
-    Ok(json)
 }
 
 /// The scenario a `run` command describes: a file with overrides, or the one-liner flags.
@@ -172,7 +146,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
     );
     let r = driver::run(&s, &opts, mock_legacy::serve::termination_signal()).await?;
     print!("{}", results::summary_table(&r));
-    let path = write_results(&a.out, &r)?;
+    let path = r.save(&a.out)?;
     println!("results: {}  (and results.hlog)", path.display());
     Ok(if r.incomplete {
         Finish::Interrupted
@@ -191,7 +165,7 @@ pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
     }
     let r = results::merge(parts)?;
     print!("{}", results::summary_table(&r));
-    let path = write_results(&a.out, &r)?;
+    let path = r.save(&a.out)?;
     println!("merged {} shards: {}", a.files.len(), path.display());
     Ok(if r.thresholds.iter().any(|t| !t.passed) {
         Finish::ThresholdFailed

@@ -14,7 +14,11 @@ fn never() -> std::future::Pending<()> {
     std::future::pending()
 }
 
+/// Live tests share two cores: one at a time, so none measures the others' load.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn live(s: &Scenario, opts: LiveOptions) -> Results {
+    let _turn = ONE_AT_A_TIME.lock().await;
     run_live(s, &opts, never()).await.expect("run succeeds")
 }
 
@@ -199,7 +203,12 @@ async fn shards_merged_equal_one_unsharded_run() {
         ..LiveOptions::default()
     };
     let whole = live(&s, target((0, 1))).await;
-    let (a, b) = tokio::join!(live(&s, target((0, 2))), live(&s, target((1, 2))));
+    let (a, b) = {
+        // Both shards at once, as on two machines (the lock is taken for the pair).
+        let _turn = ONE_AT_A_TIME.lock().await;
+        tokio::join!(run_live(&s, &target((0, 2)), never()), run_live(&s, &target((1, 2)), never()))
+    };
+    let (a, b) = (a.unwrap(), b.unwrap());
     assert_ne!(a.summary.offered, 0);
     let merged = model::results::merge(vec![("a".into(), a), ("b".into(), b)]).unwrap();
     let lambda: f64 = 2000.0;
@@ -252,6 +261,7 @@ async fn an_interrupted_run_still_returns_its_results_marked_incomplete() {
     let s = parse(
         "[[workload.phases]]\nduration = \"60s\"\nrate = 50\n[gateway]\nstrategy = \"passthrough\"\n[[backend.services]]\nname = \"s\"\nworkers = 8\nservice_time = \"5ms\"\n",
     );
+    let _turn = ONE_AT_A_TIME.lock().await;
     let stop = tokio::time::sleep(Duration::from_millis(1500));
     let r = run_live(&s, &LiveOptions::default(), stop).await.unwrap();
     assert!(r.incomplete);

@@ -23,3 +23,8 @@ pub mod wire;
 pub mod workload;
 
 pub use time::Time;
+
+/// A flag or value a user gave that cannot work: reported as bad input (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);

@@ -49,6 +49,28 @@ fn ms(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64() * 1e3)
 }
 
+/// The answer for a request the policy refused or dropped without calling the service.
+fn rejected(
+    service: &str,
+    request_id: &str,
+    rejection: &model::gateway::Rejection,
+    waited: Duration,
+) -> Response<Body> {
+    let status = StatusCode::from_u16(rejection.reason.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let r = json_error(
+        status,
+        request_id,
+        rejection.reason.outcome(),
+        format!("{service}: {}", rejection.reason.describe()),
+    );
+    let mut r = match rejection.retry_after {
+        Some(d) => with_retry_after(r, d),
+        None => r,
+    };
+    set(&mut r, wire::QUEUE_MS, &ms(waited));
+    r
+}
+
 /// Answers one request.
 pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, max_body: usize) -> Response<Body> {
     let path = req.uri().path().to_string();
@@ -192,20 +214,7 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
         request_id: request_id.clone(),
     };
     match driver.offer(buffered, arrival) {
-        Offer::Rejected(rejection) => {
-            let r = json_error(
-                StatusCode::from_u16(rejection.reason.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-                &request_id,
-                rejection.reason.outcome(),
-                format!("{}: {}", driver.name, rejection.reason.describe()),
-            );
-            let mut r = match rejection.retry_after {
-                Some(d) => with_retry_after(r, d),
-                None => r,
-            };
-            set(&mut r, wire::QUEUE_MS, "0.000");
-            r
-        }
+        Offer::Rejected(rejection) => rejected(&driver.name, &request_id, &rejection, Duration::ZERO),
         Offer::Waiting(rx, mut guard) => {
             let delivery = rx.await;
             guard.disarm();
@@ -233,22 +242,7 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
                     set(&mut r, wire::OUTCOME, outcome.as_str());
                     r
                 }
-                Ok(Delivery::Rejected { rejection, waited }) => {
-                    let status =
-                        StatusCode::from_u16(rejection.reason.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-                    let r = json_error(
-                        status,
-                        &request_id,
-                        rejection.reason.outcome(),
-                        format!("{}: {}", driver.name, rejection.reason.describe()),
-                    );
-                    let mut r = match rejection.retry_after {
-                        Some(d) => with_retry_after(r, d),
-                        None => r,
-                    };
-                    set(&mut r, wire::QUEUE_MS, &ms(waited));
-                    r
-                }
+                Ok(Delivery::Rejected { rejection, waited }) => rejected(&driver.name, &request_id, &rejection, waited),
                 Ok(Delivery::Failed {
                     status,
                     message,

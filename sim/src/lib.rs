@@ -19,31 +19,9 @@ use anyhow::Context as _;
 use model::results::{self, Results};
 use model::scenario::{self, Scenario};
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Bad flags: exit code 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
-
-/// Writes `results.json` and `results.hlog` into `dir`.
-pub fn write_results(dir: &Path, r: &Results) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let json = dir.join("results.json");
-    std::fs::write(&json, r.to_json()).with_context(|| format!("cannot write {}", json.display()))?;
-    let mut buf = Vec::new();
-    results::write_hlog(r, &mut buf)?;
-    std::fs::write(dir.join("results.hlog"), buf)
-        .with_context(|| format!("cannot write {}", dir.join("results.hlog").display()))?;
-    Ok(json)
-}
+pub use model::UsageError;
 
 fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Result<Scenario> {
     let s = scenario::load(path)?;
@@ -70,7 +48,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
     if a.replications <= 1 {
         let r = simulate(&s, Some(seed));
         print!("{}", results::summary_table(&r));
-        let path = write_results(&a.out, &r)?;
+        let path = r.save(&a.out)?;
         println!("results: {}  (and results.hlog)", path.display());
         return Ok(r.thresholds.iter().all(|t| t.passed));
     }
@@ -88,7 +66,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
     print!("{}", stats::render(&summary));
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     for (i, r) in runs.iter().enumerate() {
-        write_results(&a.out.join(format!("seed-{}", seeds[i])), r)?;
+        r.save(&a.out.join(format!("seed-{}", seeds[i])))?;
     }
     let path = a.out.join("replications.json");
     std::fs::write(&path, serde_json::to_string_pretty(&summary)?)?;

@@ -273,6 +273,22 @@ impl Results {
         serde_json::from_str(text).map_err(perr)
     }
 
+    /// Writes `results.json` and `results.hlog` into `dir` (created if missing); returns the
+    /// JSON file's path.
+    pub fn save(&self, dir: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+        let named = |what: &str, p: &std::path::Path, e: std::io::Error| {
+            std::io::Error::new(e.kind(), format!("cannot {what} {}: {e}", p.display()))
+        };
+        std::fs::create_dir_all(dir).map_err(|e| named("create", dir, e))?;
+        let json = dir.join("results.json");
+        std::fs::write(&json, self.to_json()).map_err(|e| named("write", &json, e))?;
+        let mut buf = Vec::new();
+        write_hlog(self, &mut buf)?;
+        let hlog = dir.join("results.hlog");
+        std::fs::write(&hlog, buf).map_err(|e| named("write", &hlog, e))?;
+        Ok(json)
+    }
+
     pub fn load(path: &std::path::Path) -> Result<Results, ResultsError> {
         let p = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io {
