@@ -206,7 +206,10 @@ async fn shards_merged_equal_one_unsharded_run() {
     let (a, b) = {
         // Both shards at once, as on two machines (the lock is taken for the pair).
         let _turn = ONE_AT_A_TIME.lock().await;
-        tokio::join!(run_live(&s, &target((0, 2)), never()), run_live(&s, &target((1, 2)), never()))
+        tokio::join!(
+            run_live(&s, &target((0, 2)), never()),
+            run_live(&s, &target((1, 2)), never())
+        )
     };
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_ne!(a.summary.offered, 0);
