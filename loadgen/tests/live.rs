@@ -206,10 +206,8 @@ async fn shards_merged_equal_one_unsharded_run() {
     let (a, b) = {
         // Both shards at once, as on two machines (the lock is taken for the pair).
         let _turn = ONE_AT_A_TIME.lock().await;
-        tokio::join!(
-            run_live(&s, &target((0, 2)), never()),
-            run_live(&s, &target((1, 2)), never())
-        )
+        let (first, second) = (target((0, 2)), target((1, 2)));
+        tokio::join!(run_live(&s, &first, never()), run_live(&s, &second, never()))
     };
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_ne!(a.summary.offered, 0);

@@ -26,7 +26,6 @@ use state::Backend;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpListener;
 
 /// A running mock-legacy.
 pub struct MockLegacy {
@@ -55,9 +54,7 @@ impl MockLegacy {
 /// Starts serving `scenario`'s backend on `listen`. `catch_all`: every path goes to the first service.
 pub async fn start(scenario: &Scenario, listen: SocketAddr, catch_all: bool) -> anyhow::Result<MockLegacy> {
     let backend = Backend::new(scenario, catch_all).context("starting the service timer")?;
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = serve::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let limits = ServerLimits::default();
     let max_body = limits.max_body_bytes;
     let b = backend.clone();

@@ -42,6 +42,22 @@ impl Default for ServerLimits {
     }
 }
 
+/// Accept backlog: a burst of connections (a retry storm) must queue in the kernel, not be
+/// dropped and retried by clients after 1 s, 3 s. tokio's default is 128; nginx uses 511.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds a listener with [`LISTEN_BACKLOG`] (the kernel caps it at `net.core.somaxconn`).
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// A server running in the background; dropping it also stops it.
 pub struct RunningServer {
     pub addr: SocketAddr,

@@ -30,7 +30,6 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
 
 /// The gateway's state, shared by every connection.
 pub struct Gateway {
@@ -135,9 +134,7 @@ impl RunningGateway {
 /// Starts the gateway on `listen`.
 pub async fn start(setup: Setup, listen: SocketAddr) -> anyhow::Result<RunningGateway> {
     let gateway = Gateway::new(setup);
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = serve::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let limits = ServerLimits::default();
     let max_body = limits.max_body_bytes;
     let gw = gateway.clone();
