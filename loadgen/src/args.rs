@@ -64,6 +64,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub http2: bool,
 
+    /// PEM file of CA certificates to trust for an https target (besides the public roots).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
+
     /// One-liner: phases, e.g. 30s@50,10s@300!,60s@50 (`!` trigger, `a->b` ramp).
     #[arg(long, value_name = "SPEC")]
     pub phases: Option<String>,

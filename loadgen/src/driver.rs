@@ -39,6 +39,8 @@ pub struct LiveOptions {
     pub progress: bool,
     /// Arrivals beyond this many outstanding intents are counted as unsent, not sent.
     pub max_outstanding: usize,
+    /// PEM certificates to trust for https targets, besides the public roots.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl Default for LiveOptions {
@@ -52,6 +54,7 @@ impl Default for LiveOptions {
             http2: false,
             progress: false,
             max_outstanding: 200_000,
+            ca_pem: None,
         }
     }
 }
@@ -250,7 +253,8 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         f,
         recorder: Mutex::new(Recorder::new(scenario.window())),
         clients: Mutex::new(ClientModel::new(&scenario.file.clients, &streams)),
-        http: crate::http::client(opts.http2, opts.max_connections),
+        http: crate::http::client(opts.http2, opts.max_connections, opts.ca_pem.as_deref())
+            .map_err(model::UsageError)?,
         connections: Semaphore::new(opts.max_connections.max(1)),
         base,
         catch_all: opts.catch_all,

@@ -131,6 +131,10 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
         shard: a.shard.unwrap_or((0, 1)),
         max_connections: a.connections.max(1),
         http2: a.http2,
+        ca_pem: match &a.ca_cert {
+            Some(p) => Some(std::fs::read(p).map_err(|e| UsageError(format!("--ca-cert {}: {e}", p.display())))?),
+            None => None,
+        },
         progress: !a.no_progress && std::io::stderr().is_terminal(),
         ..LiveOptions::default()
     };

@@ -24,7 +24,7 @@ impl Progress {
             .collect();
         let b = bar.clone();
         let task = tokio::spawn(async move {
-            let mut last_intents = 0u64;
+            let (mut last_intents, mut last_t) = (0u64, 0.0f64);
             let mut tick = tokio::time::interval(Duration::from_millis(500));
             loop {
                 tick.tick().await;
@@ -34,8 +34,9 @@ impl Progress {
                     .iter()
                     .find(|(a, e, _)| now >= *a && now < *e)
                     .map_or("draining", |p| p.2.as_str());
-                let rate = (tot.intents - last_intents) as f64 * 2.0;
-                last_intents = tot.intents;
+                // Intents per second of scenario time, like the phase rates.
+                let rate = (tot.intents - last_intents) as f64 / (now - last_t).max(1e-9);
+                (last_intents, last_t) = (tot.intents, now);
                 let p99 = win.map_or(0.0, |w| w.1);
                 b.set_position((now.min(total) * 10.0) as u64);
                 b.set_message(format!(
