@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The simulator against SimPy on the same model: M/M/2 FIFO (Poisson 1.6/s, exponential service
+# with mean 1 s, two servers; utilisation 0.8), N requests each, alternating rounds in one run.
+# spillway: `spillway sim run` on bench/mm2-fifo.toml with duration N / 1.6 s, timed as a whole
+# process (start-up, scenario load, simulation, results.json + results.hlog written). SimPy:
+# bench/simpy_mm2.py, timed twice: its simulation loop alone (as it reports) and its whole
+# process (interpreter start-up and `import simpy` included). Both report the mean queue wait
+# (Erlang C: 1.7778 s). The ratio compares per-request rates, so SIMPY_N may be smaller than N.
+#
+#     pip install simpy
+#     bash bench/sim-vs-simpy.sh
+#
+# Knobs (environment): N (requests, 1000000), SIMPY_N (default N), ROUNDS (3), PYTHON
+# (python3), CARGO_TARGET_DIR. Goal: spillway >= 100x SimPy's requests per second.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib-sim-loadgen.sh"
+
+N=${N:-1000000}
+SIMPY_N=${SIMPY_N:-$N}
+ROUNDS=${ROUNDS:-3}
+PYTHON=${PYTHON:-python3}
+
+need_time
+"$PYTHON" -c 'import simpy' 2>/dev/null || die "SimPy not found: pip install simpy"
+build_tools
+quiet_wait
+notes=$(tool_notes)
+simpy_version=$("$PYTHON" -c 'import simpy, sys; print("SimPy", simpy.__version__, "on Python", sys.version.split()[0])')
+
+dur=$((N * 10 / 16))
+scen="$SCRATCH/mm2-$N.toml"
+sed -E "s/^duration = \"[0-9]+s\"/duration = \"${dur}s\"/" "$ROOT/bench/mm2-fifo.toml" >"$scen"
+grep -q "duration = \"${dur}s\"" "$scen" || die "could not set the duration in $scen"
+
+RES="$SCRATCH/res.tsv" # tool round n wall_process wall_loop mean_wait rss_kib
+: >"$RES"
+for round in $(seq 1 "$ROUNDS"); do
+    out="$SCRATCH/spillway-$round"
+    timed "$out" "$SPILLWAY" sim run "$scen" -o "$out.d"
+    read -r wall rss _ _ < <(time_fields "$out")
+    n=$(json_get "$out.d/results.json" 'r["summary"]["attempts"]')
+    w=$(json_get "$out.d/results.json" 'r["summary"]["queue_wait"]["mean"]')
+    printf 'spillway\t%s\t%s\t%s\t-\t%s\t%s\n' "$round" "$n" "$wall" "$w" "$rss" >>"$RES"
+    echo "  round $round spillway: $n requests in $wall s" >&2
+    rm -rf "$out.d"
+
+    out="$SCRATCH/simpy-$round"
+    timed "$out" "$PYTHON" "$ROOT/bench/simpy_mm2.py" --n "$SIMPY_N" --seed "$round"
+    read -r wall rss _ _ < <(time_fields "$out")
+    n=$(json_get "$out.out" 'r["n"]')
+    loop=$(json_get "$out.out" 'r["wall_s"]')
+    w=$(json_get "$out.out" 'r["mean_wait_s"]')
+    printf 'simpy\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$n" "$wall" "$loop" "$w" "$rss" >>"$RES"
+    echo "  round $round SimPy: $n requests in $wall s (loop $loop s)" >&2
+done
+
+echo "## Simulator vs SimPy: M/M/2 FIFO"
+echo
+echo "$notes"
+echo "$simpy_version; $ROUNDS alternating rounds; spillway seed 1 (bench/mm2-fifo.toml), SimPy seeds 1..$ROUNDS"
+echo
+echo "| tool | requests per run | wall per run (median) | rounds (s) | requests/s (median) | mean wait (Erlang C 1.7778 s), each round | peak RSS |"
+echo "|---|---|---|---|---|---|---|"
+awk -F'\t' '
+function median(s,   a, n, i, j, t) {
+    n = split(s, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return a[int((n + 1) / 2)]
+}
+function add(k, v) { vals[k] = vals[k] (vals[k] == "" ? "" : " ") v }
+{
+    add($1 "proc", sprintf("%.3f", $4)); add($1 "rate", $3 / $4)
+    if ($1 == "simpy") { add("simpyloop", sprintf("%.3f", $5)); add("simpylooprate", $3 / $5) }
+    wt[$1] = wt[$1] (wt[$1] == "" ? "" : ", ") sprintf("%.4f", $6)
+    n[$1] = $3; if ($7 + 0 > rss[$1] + 0) rss[$1] = $7
+}
+END {
+    r = vals["spillwayproc"]; gsub(/ /, ", ", r)
+    printf "| spillway sim run (whole process) | %d | %.3f s | %s | %.0f | %s | %.1f MiB |\n", n["spillway"], median(vals["spillwayproc"]), r, median(vals["spillwayrate"]), wt["spillway"], rss["spillway"] / 1024
+    r = vals["simpyproc"]; gsub(/ /, ", ", r)
+    printf "| SimPy (whole process) | %d | %.3f s | %s | %.0f | %s | %.1f MiB |\n", n["simpy"], median(vals["simpyproc"]), r, median(vals["simpyrate"]), wt["simpy"], rss["simpy"] / 1024
+    r = vals["simpyloop"]; gsub(/ /, ", ", r)
+    printf "| SimPy (simulation loop only) | %d | %.3f s | %s | %.0f | (same runs) | |\n", n["simpy"], median(vals["simpyloop"]), r, median(vals["simpylooprate"])
+    s = median(vals["spillwayrate"])
+    printf "\nspeed-up, spillway whole process vs SimPy loop only (conservative): %.0fx; vs SimPy whole process: %.0fx (goal >= 100x: %s)\n", s / median(vals["simpylooprate"]), s / median(vals["simpyrate"]), (s / median(vals["simpylooprate"]) >= 100 ? "met" : "NOT met")
+}' "$RES"
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
