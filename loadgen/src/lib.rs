@@ -68,13 +68,7 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         file.run.duration = Some(d);
     }
     if let Some(s) = a.strategy {
-        file.gateway.strategy = s;
-        if matches!(
-            s,
-            model::scenario::Strategy::Passthrough | model::scenario::Strategy::Fifo
-        ) {
-            file.gateway.queue_capacity = None;
-        }
+        file.gateway.set_strategy(s);
     }
     let c = &mut file.clients;
     if let Some(t) = a.timeout {

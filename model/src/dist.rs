@@ -130,6 +130,25 @@ fn err(field: &'static str, message: String) -> DistError {
     DistError { field, message }
 }
 
+impl DistTable {
+    /// A table of `dist` with no fields set yet.
+    pub fn new(dist: DistKind) -> DistTable {
+        DistTable {
+            dist,
+            value: None,
+            min: None,
+            max: None,
+            mean: None,
+            median: None,
+            p99: None,
+            mu: None,
+            sigma: None,
+            alpha: None,
+            quantiles: None,
+        }
+    }
+}
+
 impl DistSpec {
     pub fn constant(d: Duration) -> DistSpec {
         DistSpec::Constant(Dur(d))
@@ -480,19 +499,7 @@ mod tests {
     use super::*;
 
     fn table(dist: DistKind) -> DistTable {
-        DistTable {
-            dist,
-            value: None,
-            min: None,
-            max: None,
-            mean: None,
-            median: None,
-            p99: None,
-            mu: None,
-            sigma: None,
-            alpha: None,
-            quantiles: None,
-        }
+        DistTable::new(dist)
     }
 
     #[test]

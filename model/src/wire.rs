@@ -30,6 +30,15 @@ pub fn parse_timeout_ms(v: &str) -> Result<Duration, String> {
     }
 }
 
+/// Parses an `x-spillway-priority` value.
+pub fn parse_priority(v: &str) -> Result<crate::scenario::Priority, String> {
+    match v.trim() {
+        "interactive" => Ok(crate::scenario::Priority::Interactive),
+        "background" => Ok(crate::scenario::Priority::Background),
+        other => Err(format!("{PRIORITY}: expected interactive or background, got `{other}`")),
+    }
+}
+
 /// Formats a budget for `x-spillway-timeout-ms` (rounded down: never promise more than is left).
 pub fn format_timeout_ms(d: Duration) -> String {
     d.as_millis().to_string()
@@ -64,6 +73,14 @@ mod tests {
         assert!(parse_timeout_ms("-1").is_err());
         assert!(parse_timeout_ms("99999999999").is_err());
         assert_eq!(format_timeout_ms(Duration::from_micros(1999)), "1");
+    }
+
+    #[test]
+    fn priority_header() {
+        assert_eq!(parse_priority("background"), Ok(crate::scenario::Priority::Background));
+        assert!(parse_priority("urgent")
+            .unwrap_err()
+            .contains("interactive or background"));
     }
 
     #[test]

@@ -57,19 +57,7 @@ fn config() -> ProptestConfig {
 }
 
 fn table(dist: DistKind) -> DistTable {
-    DistTable {
-        dist,
-        value: None,
-        min: None,
-        max: None,
-        mean: None,
-        median: None,
-        p99: None,
-        mu: None,
-        sigma: None,
-        alpha: None,
-        quantiles: None,
-    }
+    DistTable::new(dist)
 }
 
 fn us(v: u64) -> Option<Dur> {

@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::Request;
 use model::gateway::Arrival;
-use model::scenario::{Priority, RateLimitKey};
+use model::scenario::RateLimitKey;
 use model::wire;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -155,17 +155,12 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
         None if headers.contains_key(wire::TIMEOUT_MS) => return bad(format!("{}: not ASCII", wire::TIMEOUT_MS)),
         None => gw.setup.gateway.default_timeout.map(|d| d.0),
     };
-    let priority = match get(wire::PRIORITY) {
-        Some("interactive") => Priority::Interactive,
-        Some("background") => Priority::Background,
-        Some(other) => {
-            return bad(format!(
-                "{}: expected interactive or background, got `{other}`",
-                wire::PRIORITY
-            ))
-        }
+    let priority = match get(wire::PRIORITY).map(wire::parse_priority) {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => return bad(e),
         None => gw.route_priority(&path),
     };
+
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, max_body).collect().await {
         Ok(b) => b.to_bytes(),

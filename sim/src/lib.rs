@@ -29,13 +29,7 @@ fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Res
         None => Ok(s),
         Some(st) => {
             let mut f = s.file.clone();
-            f.gateway.strategy = st;
-            if matches!(
-                st,
-                model::scenario::Strategy::Passthrough | model::scenario::Strategy::Fifo
-            ) {
-                f.gateway.queue_capacity = None;
-            }
+            f.gateway.set_strategy(st);
             Ok(scenario::resolve(&s.source, f)?)
         }
     }

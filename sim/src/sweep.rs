@@ -110,20 +110,9 @@ pub fn variant(base: &Scenario, assignments: &[(String, Value)]) -> Result<Scena
     for (k, v) in assignments {
         set_path(&mut tree, k, v.clone())?;
     }
+    let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| format!("{}: {e}", describe(assignments)))?;
     // Strategies without a queue bound (or a limit) ignore those axes rather than fail on them.
-    if let Some(g) = tree.get_mut("gateway").and_then(Value::as_object_mut) {
-        match g.get("strategy").and_then(Value::as_str) {
-            Some("fifo") => {
-                g.remove("queue_capacity");
-            }
-            Some("passthrough") => {
-                g.remove("queue_capacity");
-                g.remove("concurrency");
-            }
-            _ => {}
-        }
-    }
-    let file: ScenarioFile = serde_json::from_value(tree).map_err(|e| format!("{}: {e}", describe(assignments)))?;
+    file.gateway.normalize();
     scenario::resolve(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))
 }
 

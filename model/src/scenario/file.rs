@@ -427,6 +427,26 @@ impl Default for GatewayConfig {
     }
 }
 
+impl GatewayConfig {
+    /// Switches strategy, dropping the settings the new one does not take (a queue bound for
+    /// the unbounded strategies, a limit for passthrough), so one scenario can be replayed
+    /// under every strategy.
+    pub fn set_strategy(&mut self, s: Strategy) {
+        self.strategy = s;
+        self.normalize();
+    }
+
+    /// Drops settings the current strategy does not take (see [`GatewayConfig::set_strategy`]).
+    pub fn normalize(&mut self) {
+        if matches!(self.strategy, Strategy::Fifo | Strategy::Passthrough) {
+            self.queue_capacity = None;
+        }
+        if self.strategy == Strategy::Passthrough {
+            self.concurrency = None;
+        }
+    }
+}
+
 /// CoDel defaults are the paper's (5 ms, 100 ms); legacy services usually need larger values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
