@@ -59,7 +59,11 @@ async fn a_stall_shows_in_the_p99_as_the_analysis_says() {
 
 /// At low load through a passthrough gateway, measured latency quantiles match the configured
 /// service-time distribution. Tolerance: the empirical quantile's standard error
-/// sqrt(p(1-p)/n)/f(q_p) (3 SE), plus the stack's overhead (under 2 ms, scenario time).
+/// sqrt(p(1-p)/n)/f(q_p) (3 SE), plus the stack's overhead: two loopback hops and the mock's
+/// timer thread, ~0.5 ms at p90 on an idle machine and past 1 ms on a busy 2-core CI runner, so
+/// 3 ms. Run unscaled, since time compression multiplies that overhead in scenario time. This
+/// catches unit, scale and wrong-clock errors (tens of ms); sub-millisecond overhead is measured
+/// by the benchmarks, not asserted here.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_quantiles_match_the_configured_service_times() {
     for (dist, p50, p90, se_scale) in [
@@ -72,10 +76,10 @@ async fn latency_quantiles_match_the_configured_service_times() {
         ),
     ] {
         let s = parse(&format!(
-            "[[workload.phases]]\nduration = \"30s\"\nrate = 50\n[clients]\ntimeout = \"10s\"\n[gateway]\nstrategy = \"passthrough\"\n\
+            "[[workload.phases]]\nduration = \"20s\"\nrate = 50\n[clients]\ntimeout = \"10s\"\n[gateway]\nstrategy = \"passthrough\"\n\
              [[backend.services]]\nname = \"s\"\nworkers = 64\nservice_time = {dist}\n"
         ));
-        let r = live(&s, scaled(2.0)).await;
+        let r = live(&s, scaled(1.0)).await;
         let n = r.summary.latency.count as f64;
         let d = s.services[0].service_time.clone();
         for (q, want, got) in [(0.5, p50, r.summary.latency.p50), (0.9, p90, r.summary.latency.p90)] {
@@ -85,7 +89,7 @@ async fn latency_quantiles_match_the_configured_service_times() {
                 (d.cdf(want * 1.01) - d.cdf(want * 0.99)) / (want * 0.02)
             };
             let se = (q * (1.0 - q) / n).sqrt() / density;
-            let tol = 3.0 * se + 0.002;
+            let tol = 3.0 * se + 0.003;
             assert!(
                 got >= want - 3.0 * se - 1e-4 && got <= want + tol,
                 "{dist} q{q}: measured {got:.4}s, configured {want:.4}s, tol {tol:.4}s"
