@@ -1,5 +1,9 @@
 //! `spillway`: one binary composing the crates' subcommands.
 
+mod compare;
+mod demo;
+mod report_cmd;
+
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +32,13 @@ enum Command {
     /// The same system on a virtual clock: runs, replications and parameter sweeps.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// Charts, index.html, summary.md and junit.xml from results files (sim or live) and sweeps.
+    Report(report_cmd::ReportArgs),
+    /// Run a scenario under several strategies on identical traffic and check expectations
+    /// across them; or compare a run against a baseline.
+    Compare(compare::CompareArgs),
+    /// The death spiral in two minutes: queue vs shed, simulated and live, with a report.
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,6 +101,9 @@ fn main() -> ExitCode {
             }
         })),
         Command::Sim(sim::SimCmd::Sweep(args)) => finish_code(sim::sweep(args).map(|()| loadgen::Finish::Passed)),
+        Command::Report(args) => finish_code(report_cmd::run(args).map(|()| loadgen::Finish::Passed)),
+        Command::Compare(args) => runtime_finish(|| compare::run(args)),
+        Command::Demo(args) => runtime_finish(|| demo::run(args)),
     }
 }
 

@@ -40,7 +40,13 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
     let (mut file, source, catch_all) = match &a.scenario {
         Some(path) => {
             let s = scenario::load(path)?;
-            (s.file, s.source, false)
+            match a.strategy {
+                Some(st) => {
+                    let s = s.with_strategy(st)?;
+                    (s.file, s.source, false)
+                }
+                None => (s.file, s.source, false),
+            }
         }
         None => {
             let Some(phases) = a.phases.as_deref() else {

@@ -14,6 +14,7 @@ pub mod client;
 pub mod dist;
 pub mod duration;
 pub mod gateway;
+pub mod interval;
 pub mod results;
 pub mod rng;
 pub mod scenario;

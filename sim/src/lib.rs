@@ -27,11 +27,7 @@ fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Res
     let s = scenario::load(path)?;
     match strategy {
         None => Ok(s),
-        Some(st) => {
-            let mut f = s.file.clone();
-            f.gateway.set_strategy(st);
-            Ok(scenario::resolve(&s.source, f)?)
-        }
+        Some(st) => Ok(s.with_strategy(st)?),
     }
 }
 

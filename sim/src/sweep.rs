@@ -113,7 +113,7 @@ pub fn variant(base: &Scenario, assignments: &[(String, Value)]) -> Result<Scena
     let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| format!("{}: {e}", describe(assignments)))?;
     // Strategies without a queue bound (or a limit) ignore those axes rather than fail on them.
     file.gateway.normalize();
-    scenario::resolve(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))
+    scenario::resolve_sizing_bounds(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))
 }
 
 pub fn describe(a: &[(String, Value)]) -> String {

@@ -191,3 +191,49 @@ impl Scenario {
         shares
     }
 }
+
+impl Scenario {
+    /// A queue bound for strategies that need one when the file gives none (a scenario written
+    /// for `fifo` replayed under `bounded`): what each service's concurrency drains within half
+    /// the clients' median timeout, the smallest over services. A longer queue only holds
+    /// requests whose clients will have left; half leaves the other half for the service itself.
+    pub fn sized_queue_capacity(&self) -> u32 {
+        let timeout = self
+            .file
+            .clients
+            .timeout
+            .resolve()
+            .map(|d| d.quantile(0.5))
+            .unwrap_or(2.0);
+        self.services
+            .iter()
+            .map(|s| {
+                let c = f64::from(self.file.gateway.concurrency.unwrap_or(s.workers).max(1));
+                let mean = s.service_time.mean().max(1e-6);
+                (c * 0.5 * timeout / mean).round().clamp(1.0, f64::from(u32::MAX)) as u32
+            })
+            .min()
+            .unwrap_or(1)
+    }
+
+    /// This scenario under another gateway strategy, dropping settings the strategy does not take
+    /// and sizing a queue bound it needs but the file lacks ([`Scenario::sized_queue_capacity`]).
+    pub fn with_strategy(&self, s: super::Strategy) -> Result<Scenario, super::ScenarioError> {
+        let mut f = self.file.clone();
+        f.gateway.set_strategy(s);
+        resolve_sizing_bounds(&self.source, f)
+    }
+}
+
+/// [`super::resolve`], but a `bounded` gateway without a `queue_capacity` gets
+/// [`Scenario::sized_queue_capacity`] instead of an error: for files modified in code (a strategy
+/// switched by a flag, a sweep axis), where the user never had the chance to write one.
+pub fn resolve_sizing_bounds(source: &str, mut f: ScenarioFile) -> Result<Scenario, super::ScenarioError> {
+    if f.gateway.strategy == super::Strategy::Bounded && f.gateway.queue_capacity.is_none() {
+        let mut probe = f.clone();
+        probe.gateway.queue_capacity = Some(1);
+        let sized = super::resolve(source, probe)?.sized_queue_capacity();
+        f.gateway.queue_capacity = Some(sized);
+    }
+    super::resolve(source, f)
+}

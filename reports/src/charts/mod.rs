@@ -1,0 +1,113 @@
+//! Charts of spillway results, each rendered twice from one drawing routine: SVG text that
+//! `index.html` inlines (crisp, searchable, no extra files to keep next to the page) and PNG bytes
+//! for places that cannot show SVG (CI job summaries, chat, issue trackers).
+//!
+//! Every chart is drawn by code that is generic over plotters' `DrawingBackend`, so the SVG and
+//! the PNG cannot drift apart. Text uses the DejaVu Sans font bundled in `assets/` and
+//! registered with plotters at first use: CI runners and containers often have no system fonts
+//! at all, and a chart without labels is worse than no chart. (The PNG's text is laid out by
+//! ab_glyph directly rather than by plotters, whose bitmap text loses letter spacing.)
+//!
+//! The charts read only [`model::results::Results`], so they never panic on what a results
+//! file may hold (no windows, empty histograms, zero-length windows, NaN): such a chart says
+//! "no data" instead, because a report with one odd run should still render the others.
+
+mod comparison;
+mod glyphs;
+mod heatmap;
+mod nines;
+mod render;
+mod timeline;
+
+pub use comparison::comparison;
+pub use heatmap::{heatmap, Heatmap};
+pub use nines::nines;
+pub use timeline::{gateway, latency, throughput};
+
+use model::results::Results;
+use std::path::{Path, PathBuf};
+
+/// Why a chart could not be drawn or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// plotters refused to draw (a backend or layout error).
+    #[error("cannot draw chart: {0}")]
+    Draw(String),
+    /// The bundled font could not be registered.
+    #[error("cannot load the chart font: {0}")]
+    Font(String),
+    /// The PNG encoder failed.
+    #[error("cannot encode PNG: {0}")]
+    Encode(String),
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErrorKind<E>> for ChartError {
+    fn from(e: plotters::drawing::DrawingAreaErrorKind<E>) -> Self {
+        ChartError::Draw(e.to_string())
+    }
+}
+
+/// One chart, rendered twice: SVG text (inlined into index.html) and PNG bytes.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// File name without extension, e.g. `throughput-fifo-sim`.
+    pub stem: String,
+    pub title: String,
+    pub svg: String,
+    pub png: Vec<u8>,
+}
+
+impl Figure {
+    /// Writes `<dir>/<stem>.svg` and `<dir>/<stem>.png` (creating `dir` if needed); returns both
+    /// paths, SVG first.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+        std::fs::create_dir_all(dir).map_err(|source| ChartError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut paths = Vec::with_capacity(2);
+        for (ext, bytes) in [("svg", self.svg.as_bytes()), ("png", self.png.as_slice())] {
+            let path = dir.join(format!("{}.{ext}", self.stem));
+            std::fs::write(&path, bytes).map_err(|source| ChartError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            paths.push(path);
+        }
+        Ok(paths)
+    }
+}
+
+/// A results file with the label it carries in legends (e.g. "fifo (sim)").
+#[derive(Clone, Copy, Debug)]
+pub struct Labeled<'a> {
+    pub label: &'a str,
+    pub results: &'a Results,
+}
+
+/// A file-name-safe form of a label: lowercase ascii alnum and '-', e.g. "fifo (sim)" ->
+/// "fifo-sim". Runs of other characters become one '-', none at either end; a label with no
+/// ascii letter or digit at all gives "run", so a stem never ends in a bare '-'.
+pub fn slug(label: &str) -> String {
+    let mut s = String::with_capacity(label.len());
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.is_empty() && !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    while s.ends_with('-') {
+        s.pop();
+    }
+    if s.is_empty() {
+        s.push_str("run");
+    }
+    s
+}

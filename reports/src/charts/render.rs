@@ -1,0 +1,383 @@
+//! What every chart shares: the bundled font, rendering one drawing routine to both SVG and PNG,
+//! the colours, the title bar, the legend panel and number formats.
+//!
+//! Legends are drawn in a panel beside the plot rather than by plotters inside it, because a
+//! legend box inside the plot always covers data somewhere (the death spiral fills the whole
+//! time range).
+
+use super::glyphs::Crisp;
+use super::{ChartError, Figure};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontTransform;
+use std::sync::OnceLock;
+
+/// The family every text uses. Registering the bundled font under the generic name means the
+/// PNG gets DejaVu Sans whatever the machine has, and the SVG asks the browser for its own
+/// sans-serif face, which is what a reader expects in a web page.
+pub(crate) const FAMILY: &str = "sans-serif";
+
+pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+fn ensure_font() -> Result<(), ChartError> {
+    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            plotters::style::register_font(FAMILY, FontStyle::Normal, FONT_BYTES)
+                .map_err(|_| "the bundled DejaVuSans.ttf does not parse".to_string())
+        })
+        .clone()
+        .map_err(ChartError::Font)
+}
+
+/// A chart with its data already prepared, drawable on any backend.
+pub(crate) trait Draw {
+    /// Pixel size of the PNG (and the SVG's viewport).
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError>;
+}
+
+/// Draws `chart` into an SVG string and a PNG.
+pub(crate) fn render(stem: String, title: String, chart: &impl Draw) -> Result<Figure, ChartError> {
+    ensure_font()?;
+    let (w, h) = chart.size();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    let mut rgb = vec![255u8; w as usize * h as usize * 3];
+    {
+        let root = Crisp(BitMapBackend::with_buffer(&mut rgb, (w, h))).into_drawing_area();
+        chart.draw(&root)?;
+        root.present()?;
+    }
+    let png = encode_png(&rgb, w, h)?;
+    Ok(Figure { stem, title, svg, png })
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ChartError> {
+    let enc = |e: png::EncodingError| ChartError::Encode(e.to_string());
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Default);
+    let mut writer = encoder.write_header().map_err(enc)?;
+    writer.write_image_data(rgb).map_err(enc)?;
+    writer.finish().map_err(enc)?;
+    Ok(out)
+}
+
+// Colours. One meaning, one colour, in every chart.
+pub(crate) const INK: RGBColor = RGBColor(33, 37, 41);
+pub(crate) const MUTED: RGBColor = RGBColor(108, 117, 125);
+pub(crate) const GRID: RGBColor = RGBColor(228, 230, 233);
+pub(crate) const FRAME: RGBColor = RGBColor(173, 181, 189);
+pub(crate) const OFFERED: RGBColor = RGBColor(33, 37, 41);
+pub(crate) const ATTEMPTS: RGBColor = RGBColor(31, 119, 180);
+pub(crate) const GOODPUT: RGBColor = RGBColor(44, 160, 44);
+pub(crate) const TIMEOUTS: RGBColor = RGBColor(214, 39, 40);
+pub(crate) const SHED: RGBColor = RGBColor(255, 127, 14);
+pub(crate) const EXPIRED: RGBColor = RGBColor(140, 86, 75);
+pub(crate) const RATE_LIMITED: RGBColor = RGBColor(227, 119, 194);
+pub(crate) const ERRORS: RGBColor = RGBColor(127, 127, 127);
+pub(crate) const WASTED: RGBColor = RGBColor(148, 103, 189);
+pub(crate) const BAD: RGBColor = RGBColor(200, 30, 30);
+pub(crate) const TRIGGER: RGBColor = RGBColor(255, 170, 60);
+pub(crate) const TRIGGER_ALPHA: f64 = 0.16;
+
+/// Colours of runs in multi-run charts, by position, so a run has the same colour in the
+/// percentile chart and the comparison (Tableau 10).
+pub(crate) fn run_color(i: usize) -> RGBColor {
+    const P: [RGBColor; 10] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+    ];
+    P[i % P.len()]
+}
+
+pub(crate) fn font(size: f64) -> FontDesc<'static> {
+    FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Normal)
+}
+
+pub(crate) fn text(size: f64, color: RGBColor) -> TextStyle<'static> {
+    font(size).color(&color)
+}
+
+pub(crate) fn anchored(style: TextStyle<'static>, h: HPos, v: VPos) -> TextStyle<'static> {
+    style.pos(Pos::new(h, v))
+}
+
+pub(crate) fn rotated(style: TextStyle<'static>) -> TextStyle<'static> {
+    style.transform(FontTransform::Rotate270)
+}
+
+/// Width in pixels of `s` in the bundled font at `size` (an estimate if the font fails).
+pub(crate) fn text_width(s: &str, size: f64) -> i32 {
+    match font(size).box_size(s) {
+        Ok((w, _)) => i32::try_from(w).unwrap_or(i32::MAX),
+        Err(_) => (s.chars().count() as f64 * size * 0.6) as i32,
+    }
+}
+
+/// `s` cut (with an ellipsis) to fit `max_w` pixels at `size`.
+pub(crate) fn fit(s: &str, size: f64, max_w: i32) -> String {
+    if text_width(s, size) <= max_w {
+        return s.to_string();
+    }
+    let mut chars: Vec<char> = s.chars().collect();
+    while !chars.is_empty() {
+        chars.pop();
+        let t: String = chars.iter().collect::<String>() + "…";
+        if text_width(&t, size) <= max_w {
+            return t;
+        }
+    }
+    String::new()
+}
+
+/// Fills the background, draws the title (and an optional grey subtitle) and returns the area
+/// below it.
+pub(crate) fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: Option<&str>,
+) -> Result<DrawingArea<DB, Shift>, ChartError> {
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let w = i32::try_from(w).unwrap_or(i32::MAX);
+    let top = if subtitle.is_some() { 50 } else { 34 };
+    let (head, body) = root.split_vertically(top);
+    head.draw(&Text::new(
+        fit(title, 18.0, w - 20),
+        (w / 2, 8),
+        anchored(text(18.0, INK), HPos::Center, VPos::Top),
+    ))?;
+    if let Some(sub) = subtitle {
+        head.draw(&Text::new(
+            fit(sub, 12.0, w - 20),
+            (w / 2, 31),
+            anchored(text(12.0, MUTED), HPos::Center, VPos::Top),
+        ))?;
+    }
+    Ok(body)
+}
+
+/// A framed, empty plot with a note in its middle: what a chart shows when there is nothing
+/// to plot.
+pub(crate) fn no_data<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, note: &str) -> Result<(), ChartError> {
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (i32::try_from(w).unwrap_or(0), i32::try_from(h).unwrap_or(0));
+    area.draw(&Rectangle::new([(20, 10), (w - 20, h - 20)], FRAME.stroke_width(1)))?;
+    area.draw(&Text::new(
+        fit(note, 15.0, w - 60),
+        (w / 2, h / 2),
+        anchored(text(15.0, MUTED), HPos::Center, VPos::Center),
+    ))?;
+    Ok(())
+}
+
+/// How a legend entry shows its series.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Swatch {
+    Line {
+        color: RGBColor,
+        width: u32,
+        dashed: bool,
+    },
+    /// A filled area under a line.
+    Area(RGBColor),
+    /// A translucent background band.
+    Band(RGBColor, f64),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct LegendEntry {
+    pub label: String,
+    pub swatch: Swatch,
+}
+
+const LEGEND_FONT: f64 = 12.0;
+
+/// Width of a legend panel that fits `entries`.
+pub(crate) fn legend_width(entries: &[LegendEntry]) -> i32 {
+    let widest = entries
+        .iter()
+        .map(|e| text_width(&e.label, LEGEND_FONT))
+        .max()
+        .unwrap_or(0);
+    (widest + 52).clamp(110, 300)
+}
+
+/// Draws a legend in its own panel, top-aligned with the plot area.
+pub(crate) fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+    top: i32,
+) -> Result<(), ChartError> {
+    let (w, _) = area.dim_in_pixel();
+    let w = i32::try_from(w).unwrap_or(0);
+    for (i, e) in entries.iter().enumerate() {
+        let y = top + 20 * i32::try_from(i).unwrap_or(0);
+        let (x0, x1) = (6, 30);
+        match e.swatch {
+            Swatch::Line { color, width, dashed } => {
+                let style = color.stroke_width(width);
+                if dashed {
+                    for s in [x0, x0 + 9, x0 + 18] {
+                        area.draw(&PathElement::new(vec![(s, y), (s + 6, y)], style))?;
+                    }
+                } else {
+                    area.draw(&PathElement::new(vec![(x0, y), (x1, y)], style))?;
+                }
+            }
+            Swatch::Area(color) => {
+                area.draw(&Rectangle::new([(x0, y - 5), (x1, y + 5)], color.mix(0.25).filled()))?;
+                area.draw(&PathElement::new(vec![(x0, y - 5), (x1, y - 5)], color.stroke_width(2)))?;
+            }
+            Swatch::Band(color, alpha) => {
+                area.draw(&Rectangle::new(
+                    [(x0, y - 7), (x1, y + 7)],
+                    color.mix(alpha * 2.0).filled(),
+                ))?;
+            }
+        }
+        area.draw(&Text::new(
+            fit(&e.label, LEGEND_FONT, w - x1 - 10),
+            (x1 + 6, y),
+            anchored(text(LEGEND_FONT, INK), HPos::Left, VPos::Center),
+        ))?;
+    }
+    Ok(())
+}
+
+/// The smallest "round" number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) at
+/// least `v`; 1 for zero, negative or non-finite input, so an axis always has a range.
+pub(crate) fn nice_ceil(v: f64) -> f64 {
+    if !(v.is_finite() && v > 0.0) {
+        return 1.0;
+    }
+    let p = 10f64.powf(v.log10().floor());
+    for m in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
+        if m * p >= v * (1.0 - 1e-9) {
+            return m * p;
+        }
+    }
+    10.0 * p
+}
+
+/// An axis tick: no needless decimals.
+pub(crate) fn fmt_tick(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let a = v.abs();
+    let s = if a >= 100.0 || (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 0.1 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    };
+    trim_zeros(s)
+}
+
+fn trim_zeros(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// A duration tick on a log axis: "1ms", "20ms", "1.5s".
+pub(crate) fn fmt_dur_tick(s: f64) -> String {
+    if !s.is_finite() || s <= 0.0 {
+        return String::new();
+    }
+    if s >= 1.0 {
+        format!("{}s", fmt_tick(s))
+    } else if s >= 1e-3 {
+        format!("{}ms", fmt_tick(s * 1e3))
+    } else {
+        format!("{}µs", fmt_tick(s * 1e6))
+    }
+}
+
+/// A value printed on a chart: three significant figures.
+pub(crate) fn fmt_value(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    let a = v.abs();
+    let s = if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 || a == 0.0 {
+        format!("{v:.2}")
+    } else {
+        let digits = (2 - a.log10().floor() as i32).clamp(2, 9) as usize;
+        format!("{v:.digits$}")
+    };
+    trim_zeros(s)
+}
+
+/// Powers of ten around `[lo, hi]` (both positive), at least one decade apart: log axes read
+/// best from decade to decade. Widened by a hair, because plotters computes its log ticks
+/// with rounding that drops a tick sitting exactly on either end.
+pub(crate) fn decades(lo: f64, hi: f64) -> (f64, f64) {
+    let lo = 10f64.powf(lo.log10().floor());
+    let mut hi = 10f64.powf(hi.log10().ceil());
+    if hi <= lo {
+        hi = lo * 10.0;
+    }
+    (lo * 0.999, hi * 1.001)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_numbers() {
+        assert_eq!(nice_ceil(0.0), 1.0);
+        assert_eq!(nice_ceil(f64::NAN), 1.0);
+        assert_eq!(nice_ceil(7.3), 8.0);
+        assert_eq!(nice_ceil(400.0), 400.0);
+        assert_eq!(nice_ceil(401.0), 500.0);
+        assert_eq!(nice_ceil(0.011), 0.012);
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(fmt_tick(20.0), "20");
+        assert_eq!(fmt_tick(2.5), "2.5");
+        assert_eq!(fmt_dur_tick(0.001), "1ms");
+        assert_eq!(fmt_dur_tick(0.02), "20ms");
+        assert_eq!(fmt_dur_tick(1.5), "1.5s");
+        assert_eq!(fmt_dur_tick(0.0001), "100µs");
+        assert_eq!(fmt_value(0.8272), "0.827");
+        assert_eq!(fmt_value(3.0), "3");
+        assert_eq!(fmt_value(1234.6), "1235");
+        assert_eq!(fmt_value(123.4), "123");
+        assert_eq!(fmt_value(12.34), "12.3");
+        assert_eq!(fmt_value(f64::NAN), "n/a");
+        let near = |(a, b): (f64, f64), (x, y): (f64, f64)| (a / x - 1.0).abs() < 0.01 && (b / y - 1.0).abs() < 0.01;
+        assert!(near(decades(0.003, 3.3), (0.001, 10.0)));
+        assert!(near(decades(1.0, 1.0), (1.0, 10.0)));
+    }
+}

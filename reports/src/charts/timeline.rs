@@ -1,0 +1,527 @@
+//! The three per-run charts over scenario time: throughput, latency and the gateway's state.
+//!
+//! They share one layout so they can be read stacked on a page: the same time axis, the
+//! trigger phases shaded in the same place, the legend in the same panel on the right. Points
+//! sit at each window's start; windows without a value (an empty histogram, a non-finite
+//! number) break the line instead of being drawn as zero, which on a latency chart would read
+//! as "fast".
+
+use super::render::{
+    anchored, decades, fmt_dur_tick, fmt_tick, frame, legend, legend_width, nice_ceil, no_data, render, text, Draw,
+    LegendEntry, Swatch, ATTEMPTS, ERRORS, EXPIRED, FRAME, GOODPUT, GRID, INK, MUTED, OFFERED, RATE_LIMITED, SHED,
+    TIMEOUTS, TRIGGER, TRIGGER_ALPHA, WASTED,
+};
+use super::{slug, ChartError, Figure, Labeled};
+use model::results::{metric, Counters, Results};
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+const SIZE: (u32, u32) = (900, 420);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stroke {
+    Solid,
+    Dashed,
+    /// Filled down to zero (linear axes only).
+    Area,
+}
+
+struct Series {
+    label: String,
+    color: RGBColor,
+    width: u32,
+    stroke: Stroke,
+    /// Plotted against the right-hand axis.
+    right: bool,
+    /// One point per window; `None` breaks the line.
+    points: Vec<Option<(f64, f64)>>,
+}
+
+impl Series {
+    fn new(label: &str, color: RGBColor, width: u32, stroke: Stroke, points: Vec<Option<(f64, f64)>>) -> Series {
+        Series {
+            label: label.to_string(),
+            color,
+            width,
+            stroke,
+            right: false,
+            points,
+        }
+    }
+
+    fn on_right(mut self) -> Series {
+        self.right = true;
+        self.label.push_str(" (right axis)");
+        self
+    }
+
+    fn max(&self) -> f64 {
+        self.points.iter().flatten().map(|p| p.1).fold(0.0, f64::max)
+    }
+
+    fn min_positive(&self) -> Option<f64> {
+        self.points
+            .iter()
+            .flatten()
+            .map(|p| p.1)
+            .filter(|v| *v > 0.0)
+            .min_by(f64::total_cmp)
+    }
+
+    /// Runs of consecutive points.
+    fn segments(&self) -> Vec<Vec<(f64, f64)>> {
+        let mut out = vec![Vec::new()];
+        for p in &self.points {
+            match p {
+                Some(p) => {
+                    if let Some(s) = out.last_mut() {
+                        s.push(*p);
+                    }
+                }
+                None => {
+                    if out.last().is_some_and(|s| !s.is_empty()) {
+                        out.push(Vec::new());
+                    }
+                }
+            }
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    }
+}
+
+struct Timeline {
+    title: String,
+    subtitle: String,
+    x_end: f64,
+    /// Trigger phases: start, end, name.
+    triggers: Vec<(f64, f64, String)>,
+    y_desc: String,
+    y2_desc: Option<String>,
+    log_y: bool,
+    series: Vec<Series>,
+    /// Set when there is nothing to plot; says why.
+    note: Option<String>,
+}
+
+impl Timeline {
+    fn new(title: String, r: &Results, y_desc: &str) -> Timeline {
+        let mut x_end = 0.0f64;
+        let ws = if r.window_s.is_finite() && r.window_s > 0.0 {
+            r.window_s
+        } else {
+            0.0
+        };
+        for w in &r.windows {
+            if w.start_s.is_finite() {
+                x_end = x_end.max(w.start_s + ws);
+            }
+        }
+        let mut triggers = Vec::new();
+        for p in &r.phases {
+            if p.end_s.is_finite() {
+                x_end = x_end.max(p.end_s);
+            }
+            if p.trigger && p.start_s.is_finite() && p.end_s.is_finite() && p.end_s > p.start_s {
+                triggers.push((p.start_s.max(0.0), p.end_s, p.name.clone()));
+            }
+        }
+        if !(x_end.is_finite() && x_end > 0.0) {
+            x_end = 1.0;
+        }
+        let source = match r.source {
+            model::results::RunSource::Sim => "simulated",
+            model::results::RunSource::Live => "live",
+        };
+        let mut subtitle = format!(
+            "scenario {} · strategy {} · {source} · {} s windows",
+            r.scenario_name,
+            r.strategy,
+            fmt_tick(r.window_s)
+        );
+        if r.incomplete {
+            subtitle.push_str(" · run interrupted");
+        }
+        let note = if r.windows.is_empty() {
+            Some("no data: the results have no windows".to_string())
+        } else if ws == 0.0 {
+            Some("no data: the results' window length is zero".to_string())
+        } else {
+            None
+        };
+        Timeline {
+            title,
+            subtitle,
+            x_end,
+            triggers,
+            y_desc: y_desc.to_string(),
+            y2_desc: None,
+            log_y: false,
+            series: Vec::new(),
+            note,
+        }
+    }
+
+    fn legend_entries(&self) -> Vec<LegendEntry> {
+        let mut e: Vec<LegendEntry> = self
+            .series
+            .iter()
+            .map(|s| LegendEntry {
+                label: s.label.clone(),
+                swatch: match s.stroke {
+                    Stroke::Area => Swatch::Area(s.color),
+                    st => Swatch::Line {
+                        color: s.color,
+                        width: s.width,
+                        dashed: st == Stroke::Dashed,
+                    },
+                },
+            })
+            .collect();
+        if !self.triggers.is_empty() {
+            e.push(LegendEntry {
+                label: "trigger phase".into(),
+                swatch: Swatch::Band(TRIGGER, TRIGGER_ALPHA),
+            });
+        }
+        e
+    }
+
+    fn draw_linear<DB: DrawingBackend>(&self, plot: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        let side = |right: bool| {
+            self.series
+                .iter()
+                .filter(|s| s.right == right)
+                .map(Series::max)
+                .fold(0.0, f64::max)
+        };
+        let y_max = nice_ceil(side(false) * 1.05);
+        let y2_max = nice_ceil(side(true) * 1.05);
+        let mut chart = ChartBuilder::on(plot)
+            .margin_top(12)
+            .margin_right(if self.y2_desc.is_some() { 4 } else { 16 })
+            .margin_left(6)
+            .x_label_area_size(42)
+            .y_label_area_size(62)
+            .right_y_label_area_size(if self.y2_desc.is_some() { 62 } else { 0 })
+            .build_cartesian_2d(0.0..self.x_end, 0.0..y_max)?;
+        let Some(desc) = &self.y2_desc else {
+            mesh(&mut chart, &self.y_desc, &|v| fmt_tick(*v))?;
+            return self.body(&mut chart, 1.0);
+        };
+        // The secondary coordinates take over the right label area; the primary mesh must be
+        // drawn after that, or it labels the right axis with its own ticks too.
+        let mut dual = chart.set_secondary_coord(0.0..self.x_end, 0.0..y2_max);
+        mesh(&mut dual, &self.y_desc, &|v| fmt_tick(*v))?;
+        dual.configure_secondary_axes()
+            .axis_style(FRAME)
+            .label_style(text(12.0, INK))
+            .axis_desc_style(text(13.0, INK))
+            .y_desc(desc.as_str())
+            .y_label_formatter(&|v| fmt_tick(*v))
+            .draw()?;
+        self.body(&mut dual, y2_max / y_max)
+    }
+
+    fn draw_log<DB: DrawingBackend>(&self, plot: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        let lo = self
+            .series
+            .iter()
+            .filter_map(Series::min_positive)
+            .min_by(f64::total_cmp);
+        let hi = self.series.iter().map(Series::max).fold(0.0, f64::max);
+        let Some(lo) = lo.filter(|lo| lo.is_finite() && hi.is_finite() && hi > 0.0) else {
+            return no_data(plot, "no data: no window has latency samples");
+        };
+        let (lo, hi) = decades(lo, hi);
+        let mut chart = ChartBuilder::on(plot)
+            .margin_top(12)
+            .margin_right(16)
+            .margin_left(6)
+            .x_label_area_size(42)
+            .y_label_area_size(62)
+            .build_cartesian_2d(0.0..self.x_end, (lo..hi).log_scale())?;
+        mesh(&mut chart, &self.y_desc, &|v| fmt_dur_tick(*v))?;
+        self.body(&mut chart, 1.0)
+    }
+
+    /// Trigger bands, then areas, then lines (so no fill hides a line). `k` converts
+    /// right-axis values to the left axis' scale.
+    fn body<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
+        k: f64,
+    ) -> Result<(), ChartError> {
+        let y = chart.y_range();
+        for (start, end, name) in &self.triggers {
+            let end = end.min(self.x_end);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(*start, y.start), (end, y.end)],
+                TRIGGER.mix(TRIGGER_ALPHA).filled(),
+            )))?;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((*start, y.end))
+                    + Text::new(name.clone(), (4, 4), anchored(text(11.0, MUTED), HPos::Left, VPos::Top)),
+            ))?;
+        }
+        let k = if k.is_finite() && k > 0.0 { k } else { 1.0 };
+        let scaled = |s: &Series, seg: &[(f64, f64)]| -> Vec<(f64, f64)> {
+            let f = if s.right { 1.0 / k } else { 1.0 };
+            seg.iter().map(|(x, v)| (*x, v * f)).collect()
+        };
+        for s in self.series.iter().filter(|s| s.stroke == Stroke::Area) {
+            for seg in s.segments() {
+                chart.draw_series(
+                    AreaSeries::new(scaled(s, &seg), 0.0, s.color.mix(0.18))
+                        .border_style(s.color.stroke_width(s.width)),
+                )?;
+            }
+        }
+        // Wide lines under narrow ones and solid under dashed, so where two series coincide
+        // (attempts that all time out, offered load that all succeeds, in-flight at the limit)
+        // both stay visible; among equals the first legend entries end up on top.
+        let mut lines: Vec<&Series> = self.series.iter().rev().filter(|s| s.stroke != Stroke::Area).collect();
+        lines.sort_by_key(|s| (std::cmp::Reverse(s.width), s.stroke == Stroke::Dashed));
+        for s in lines {
+            let style = s.color.stroke_width(s.width);
+            for seg in s.segments() {
+                let pts = scaled(s, &seg);
+                if pts.len() == 1 {
+                    chart.draw_series(pts.iter().map(|p| Circle::new(*p, 2, s.color.filled())))?;
+                } else if s.stroke == Stroke::Dashed {
+                    chart.draw_series(DashedLineSeries::new(pts, 7, 4, style))?;
+                } else {
+                    chart.draw_series(LineSeries::new(pts, style))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Draw for Timeline {
+    fn size(&self) -> (u32, u32) {
+        SIZE
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        let body = frame(root, &self.title, Some(&self.subtitle))?;
+        if let Some(note) = &self.note {
+            return no_data(&body, note);
+        }
+        if self.series.iter().all(|s| s.points.iter().all(Option::is_none)) {
+            return no_data(&body, "no data: nothing to plot");
+        }
+        let entries = self.legend_entries();
+        let (w, _) = body.dim_in_pixel();
+        let (plot, side) = body.split_horizontally(i32::try_from(w).unwrap_or(0) - legend_width(&entries));
+        legend(&side, &entries, 20)?;
+        if self.log_y {
+            self.draw_log(&plot)
+        } else {
+            self.draw_linear(&plot)
+        }
+    }
+}
+
+/// The grid and the left and bottom axes, alike on every timeline.
+fn mesh<DB: DrawingBackend, Y: Ranged<ValueType = f64> + ValueFormatter<f64>>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, Y>>,
+    y_desc: &str,
+    y_fmt: &dyn Fn(&f64) -> String,
+) -> Result<(), ChartError> {
+    chart
+        .configure_mesh()
+        .max_light_lines(0)
+        .bold_line_style(GRID)
+        .axis_style(FRAME)
+        .label_style(text(12.0, INK))
+        .axis_desc_style(text(13.0, INK))
+        .x_desc("scenario time (s)")
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| fmt_tick(*v))
+        .y_label_formatter(y_fmt)
+        .draw()?;
+    Ok(())
+}
+
+/// `(start_s, value)` where both are finite, else a gap.
+fn point(x: f64, y: f64) -> Option<(f64, f64)> {
+    (x.is_finite() && y.is_finite()).then_some((x, y))
+}
+
+fn rates(r: &Results, f: impl Fn(&Counters) -> f64) -> Vec<Option<(f64, f64)>> {
+    r.windows
+        .iter()
+        .map(|w| point(w.start_s, f(&w.counters) / r.window_s))
+        .collect()
+}
+
+/// Requests per second by fate over time, with the backend's busy and wasted time on a second
+/// axis: the picture of the spiral (attempts climb above offered while goodput falls and the
+/// backend stays busy on answers nobody waits for).
+pub fn throughput(run: Labeled) -> Result<Figure, ChartError> {
+    let r = run.results;
+    let title = format!("Throughput — {}", run.label);
+    let mut tl = Timeline::new(title.clone(), r, "requests per second");
+    if tl.note.is_none() {
+        let any = |f: fn(&Counters) -> u64| r.windows.iter().any(|w| f(&w.counters) > 0);
+        tl.series = vec![
+            Series::new(
+                "offered (intents)",
+                OFFERED,
+                2,
+                Stroke::Dashed,
+                rates(r, |c| c.intents as f64),
+            ),
+            Series::new(
+                "attempts (incl. retries)",
+                ATTEMPTS,
+                5,
+                Stroke::Solid,
+                rates(r, |c| c.attempts as f64),
+            ),
+            Series::new(
+                "goodput (successes)",
+                GOODPUT,
+                3,
+                Stroke::Solid,
+                rates(r, |c| c.successes as f64),
+            ),
+            Series::new("timeouts", TIMEOUTS, 2, Stroke::Solid, rates(r, |c| c.timeouts as f64)),
+            Series::new("shed (503)", SHED, 2, Stroke::Solid, rates(r, |c| c.shed as f64)),
+        ];
+        // Outcomes most strategies never produce stay out of the legend unless they happen.
+        if any(|c| c.expired) {
+            tl.series.push(Series::new(
+                "expired (deadline)",
+                EXPIRED,
+                2,
+                Stroke::Solid,
+                rates(r, |c| c.expired as f64),
+            ));
+        }
+        if any(|c| c.rate_limited) {
+            tl.series.push(Series::new(
+                "rate limited (429)",
+                RATE_LIMITED,
+                2,
+                Stroke::Solid,
+                rates(r, |c| c.rate_limited as f64),
+            ));
+        }
+        if any(|c| c.errors) {
+            tl.series.push(Series::new(
+                "errors",
+                ERRORS,
+                2,
+                Stroke::Solid,
+                rates(r, |c| c.errors as f64),
+            ));
+        }
+        tl.series
+            .push(Series::new("wasted work", WASTED, 2, Stroke::Area, rates(r, |c| c.wasted_s)).on_right());
+        tl.series.push(
+            Series::new(
+                "backend busy",
+                WASTED,
+                1,
+                Stroke::Dashed,
+                rates(r, |c| c.backend_busy_s),
+            )
+            .on_right(),
+        );
+        tl.y2_desc = Some("backend-seconds per second".into());
+    }
+    render(format!("throughput-{}", slug(run.label)), title, &tl)
+}
+
+/// Intent latency percentiles per window on a log axis: under a death spiral they pile up at
+/// the clients' patience and stay there after the trigger has ended.
+pub fn latency(run: Labeled) -> Result<Figure, ChartError> {
+    let r = run.results;
+    let title = format!("Latency over time — {}", run.label);
+    let has = |name: &str| {
+        r.windows
+            .iter()
+            .any(|w| w.histograms.get(name).is_some_and(|h| !h.is_empty()))
+    };
+    let (name, desc) = if has(metric::INTENT_LATENCY) || !has(metric::ATTEMPT_LATENCY) {
+        (metric::INTENT_LATENCY, "intent latency (log scale)")
+    } else {
+        (metric::ATTEMPT_LATENCY, "attempt latency (log scale)")
+    };
+    let mut tl = Timeline::new(title.clone(), r, desc);
+    tl.log_y = true;
+    if tl.note.is_none() {
+        let series = |q: Option<f64>| -> Vec<Option<(f64, f64)>> {
+            r.windows
+                .iter()
+                .map(|w| {
+                    let h = w.histograms.get(name).filter(|h| !h.is_empty())?;
+                    let v = match q {
+                        Some(q) => h.quantile_s(q),
+                        None => h.max_s(),
+                    };
+                    point(w.start_s, v).filter(|p| p.1 > 0.0)
+                })
+                .collect()
+        };
+        tl.series = vec![
+            Series::new("p50", RGBColor(31, 90, 180), 2, Stroke::Solid, series(Some(0.50))),
+            Series::new("p90", RGBColor(23, 150, 160), 2, Stroke::Solid, series(Some(0.90))),
+            Series::new("p99", RGBColor(255, 127, 14), 2, Stroke::Solid, series(Some(0.99))),
+            Series::new("max", RGBColor(214, 39, 40), 1, Stroke::Solid, series(None)),
+        ];
+    }
+    render(format!("latency-{}", slug(run.label)), title, &tl)
+}
+
+/// The gateway's queue against its concurrency: a queue that keeps growing while in-flight
+/// sits at the limit is the backlog itself.
+pub fn gateway(run: Labeled) -> Result<Figure, ChartError> {
+    let r = run.results;
+    let title = format!("Gateway queue and concurrency — {}", run.label);
+    let mut tl = Timeline::new(title.clone(), r, "queued requests");
+    if tl.note.is_none() {
+        let g = |f: fn(&model::results::Gauges) -> f64| -> Vec<Option<(f64, f64)>> {
+            r.windows.iter().map(|w| point(w.start_s, f(&w.gauges))).collect()
+        };
+        tl.series = vec![
+            Series::new(
+                "queue depth (mean)",
+                ATTEMPTS,
+                2,
+                Stroke::Area,
+                g(|g| g.queue_depth_mean),
+            ),
+            Series::new(
+                "queue depth (max)",
+                RGBColor(120, 170, 215),
+                1,
+                Stroke::Solid,
+                g(|g| g.queue_depth_max as f64),
+            ),
+            Series::new("in flight (mean)", GOODPUT, 2, Stroke::Solid, g(|g| g.in_flight_mean)).on_right(),
+        ];
+        if r.windows.iter().any(|w| w.gauges.limit.is_some()) {
+            // The limit is reported when it changes; it holds until the next report.
+            let mut last = None;
+            let pts = r
+                .windows
+                .iter()
+                .map(|w| {
+                    last = w.gauges.limit.or(last);
+                    last.and_then(|l| point(w.start_s, l as f64))
+                })
+                .collect();
+            tl.series
+                .push(Series::new("concurrency limit", OFFERED, 2, Stroke::Dashed, pts).on_right());
+        }
+        tl.y2_desc = Some("requests in flight".into());
+    }
+    render(format!("gateway-{}", slug(run.label)), title, &tl)
+}

@@ -1,0 +1,288 @@
+//! Expectations across runs: `deadline.goodput_ratio >= 0.9`, `deadline.p99 < fifo.p99`.
+//!
+//! With replications an expectation holds only beyond the 95% confidence intervals: `a < b`
+//! needs the whole interval of `a` below the whole interval of `b` (or below the bound), so a
+//! difference the dice could have made does not pass.
+
+use crate::entry::Entry;
+use model::interval::Interval;
+use model::threshold::{parse_bound, split_comparison, Cmp, Metric};
+use serde::Serialize;
+
+/// One side of an expectation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    /// `label.metric`
+    Run { label: String, metric: Metric },
+    /// A bound, in the unit of the other side's metric (seconds for times).
+    Value(f64),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    pub text: String,
+    pub lhs: Operand,
+    pub cmp: Cmp,
+    pub rhs: Operand,
+}
+
+/// An expectation checked against the runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Checked {
+    pub expectation: String,
+    pub passed: bool,
+    /// What was compared, e.g. `0.953 ± 0.004 >= 0.9`.
+    pub detail: String,
+}
+
+/// Parses `text` naming runs among `labels`. Errors say what was expected.
+pub fn parse(text: &str, labels: &[String]) -> Result<Expectation, String> {
+    let (l, cmp, r) = split_comparison(text)?;
+    let lhs = run_ref(l, labels);
+    let rhs = run_ref(r, labels);
+    let (lhs, rhs) = match (lhs, rhs) {
+        (Some(a), Some(b)) => (a?, b?),
+        (Some(a), None) => {
+            let a = a?;
+            let b = bound(&a, r)?;
+            (a, b)
+        }
+        (None, Some(b)) => {
+            let b = b?;
+            let a = bound(&b, l)?;
+            (a, b)
+        }
+        (None, None) => {
+            return Err(format!(
+                "`{text}`: neither side names a run; write LABEL.metric with LABEL one of {}",
+                labels.join(", ")
+            ))
+        }
+    };
+    Ok(Expectation {
+        text: text.trim().to_string(),
+        lhs,
+        cmp,
+        rhs,
+    })
+}
+
+/// `Some` when `side` starts with a known label and a dot (the longest label wins, so
+/// `adaptive-lifo.p99` is not read as `adaptive` + `-lifo.p99`).
+fn run_ref(side: &str, labels: &[String]) -> Option<Result<Operand, String>> {
+    let side = side.trim();
+    let label = labels
+        .iter()
+        .filter(|l| side.len() > l.len() + 1 && side.starts_with(l.as_str()) && side[l.len()..].starts_with('.'))
+        .max_by_key(|l| l.len())?;
+    let metric = &side[label.len() + 1..];
+    Some(
+        metric
+            .parse::<Metric>()
+            .map(|metric| Operand::Run {
+                label: label.clone(),
+                metric,
+            })
+            .map_err(|e| format!("`{side}`: {e}")),
+    )
+}
+
+fn bound(other: &Operand, text: &str) -> Result<Operand, String> {
+    let Operand::Run { metric, .. } = other else {
+        return Err(format!("`{text}`: expected a bound"));
+    };
+    if text.contains('.')
+        && !text
+            .trim()
+            .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
+    {
+        return Err(format!("`{text}`: not a run label (none is called that) nor a number"));
+    }
+    parse_bound(*metric, text)
+        .map(Operand::Value)
+        .map_err(|e| format!("`{text}`: {e}"))
+}
+
+impl Expectation {
+    /// Checks the expectation; a label with no entry is an error rather than a failure.
+    pub fn check(&self, entries: &[Entry]) -> Result<Checked, String> {
+        let side = |o: &Operand| -> Result<(Interval, Option<Metric>), String> {
+            match o {
+                Operand::Value(v) => Ok((
+                    Interval {
+                        mean: *v,
+                        half_width: 0.0,
+                        n: 1,
+                    },
+                    None,
+                )),
+                Operand::Run { label, metric } => entries
+                    .iter()
+                    .find(|e| &e.label == label)
+                    .map(|e| (e.figure(*metric), Some(*metric)))
+                    .ok_or_else(|| format!("`{}`: no run labelled `{label}`", self.text)),
+            }
+        };
+        let (a, ma) = side(&self.lhs)?;
+        let (b, mb) = side(&self.rhs)?;
+        let hw = |i: &Interval| if i.half_width.is_finite() { i.half_width } else { 0.0 };
+        // Beyond the intervals: compare the pessimistic ends.
+        let (a_lo, a_hi) = (a.mean - hw(&a), a.mean + hw(&a));
+        let (b_lo, b_hi) = (b.mean - hw(&b), b.mean + hw(&b));
+        let passed = match self.cmp {
+            Cmp::Lt => a_hi < b_lo,
+            Cmp::Le => a_hi <= b_lo,
+            Cmp::Gt => a_lo > b_hi,
+            Cmp::Ge => a_lo >= b_hi,
+            // Equality within the intervals: they overlap.
+            Cmp::Eq => Cmp::Eq.holds(a.mean, b.mean) || (a_lo <= b_hi && b_lo <= a_hi && (hw(&a) + hw(&b)) > 0.0),
+        };
+        let unit = ma.or(mb);
+        Ok(Checked {
+            expectation: self.text.clone(),
+            passed,
+            detail: format!("{} {} {}", show(&a, unit), self.cmp.symbol(), show(&b, unit)),
+        })
+    }
+}
+
+/// A figure as a reader wants it: times with units, `± half-width` with replications, and
+/// "never" for a recovery that did not happen.
+pub fn show(i: &Interval, metric: Option<Metric>) -> String {
+    let is_time = metric.is_some_and(Metric::is_time);
+    let one = |v: f64| {
+        if v.is_infinite() {
+            if metric == Some(Metric::Recovery) {
+                "never".to_string()
+            } else {
+                "inf".to_string()
+            }
+        } else if v.is_nan() {
+            "-".to_string()
+        } else if is_time {
+            model::results::fmt_secs(v)
+        } else if v.fract() == 0.0 && v.abs() >= 1.0 {
+            format!("{v:.0}")
+        } else if v.abs() >= 100.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.3}")
+        }
+    };
+    if i.n > 1 && i.half_width.is_finite() && i.half_width > 0.0 {
+        format!("{} ± {}", one(i.mean), one(i.half_width))
+    } else {
+        one(i.mean)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels() -> Vec<String> {
+        ["fifo", "deadline", "adaptive", "adaptive-lifo"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    #[test]
+    fn parses_run_against_bound_and_run_against_run() {
+        let e = parse("deadline.goodput_ratio >= 0.9", &labels()).unwrap();
+        assert_eq!(
+            e.lhs,
+            Operand::Run {
+                label: "deadline".into(),
+                metric: Metric::GoodputRatio
+            }
+        );
+        assert_eq!(e.rhs, Operand::Value(0.9));
+        let e = parse("deadline.p99 < fifo.p99", &labels()).unwrap();
+        assert!(matches!(e.rhs, Operand::Run { ref label, metric: Metric::P99 } if label == "fifo"));
+        let e = parse("adaptive-lifo.p99 < 2s", &labels()).unwrap();
+        assert!(matches!(e.lhs, Operand::Run { ref label, .. } if label == "adaptive-lifo"));
+        assert_eq!(e.rhs, Operand::Value(2.0));
+        let e = parse("0.5 < fifo.goodput_ratio", &labels()).unwrap();
+        assert_eq!(e.lhs, Operand::Value(0.5));
+    }
+
+    #[test]
+    fn bad_expectations_say_what_is_wrong() {
+        let err = parse("lifo.p99 < 2s", &labels()).unwrap_err();
+        assert!(err.contains("neither side names a run"), "{err}");
+        assert!(err.contains("fifo, deadline"), "{err}");
+        assert!(parse("fifo.latency < 2s", &labels())
+            .unwrap_err()
+            .contains("unknown metric"));
+        assert!(parse("fifo.p99 < 2", &labels()).unwrap_err().contains("unit"));
+        assert!(parse("fifo.p99 2s", &labels()).unwrap_err().contains("op"));
+        assert!(parse("fifo.p99 < lifo.p99", &labels())
+            .unwrap_err()
+            .contains("not a run label"));
+    }
+
+    fn entry(label: &str, goodputs: &[f64]) -> Entry {
+        let runs = goodputs
+            .iter()
+            .map(|g| {
+                let mut r = crate::fixture::blank();
+                r.summary.goodput_ratio = *g;
+                r
+            })
+            .collect();
+        Entry::new(label, runs)
+    }
+
+    #[test]
+    fn single_runs_compare_plainly() {
+        let es = [entry("fifo", &[0.4]), entry("deadline", &[0.95])];
+        let e = parse("deadline.goodput_ratio > fifo.goodput_ratio", &labels()).unwrap();
+        let c = e.check(&es).unwrap();
+        assert!(c.passed, "{c:?}");
+        let e = parse("fifo.goodput_ratio >= 0.9", &labels()).unwrap();
+        assert!(!e.check(&es).unwrap().passed);
+    }
+
+    #[test]
+    fn with_replications_a_difference_inside_the_noise_does_not_hold() {
+        // Means 0.50 vs 0.52, but each spread over +-0.1: the intervals overlap.
+        let es = [
+            entry("fifo", &[0.4, 0.6, 0.5, 0.45, 0.55]),
+            entry("deadline", &[0.42, 0.62, 0.52, 0.47, 0.57]),
+        ];
+        let e = parse("deadline.goodput_ratio > fifo.goodput_ratio", &labels()).unwrap();
+        let c = e.check(&es).unwrap();
+        assert!(!c.passed, "{c:?}");
+        assert!(c.detail.contains('±'), "{}", c.detail);
+        // Far apart: holds.
+        let es = [
+            entry("fifo", &[0.40, 0.41, 0.39, 0.40]),
+            entry("deadline", &[0.90, 0.91, 0.89, 0.90]),
+        ];
+        assert!(e.check(&es).unwrap().passed);
+    }
+
+    #[test]
+    fn never_recovering_loses_to_recovering() {
+        let mut fifo = crate::fixture::blank();
+        fifo.summary.recovery_s = None;
+        let mut dl = crate::fixture::blank();
+        dl.summary.recovery_s = Some(4.0);
+        let es = [Entry::new("fifo", vec![fifo]), Entry::new("deadline", vec![dl])];
+        let e = parse("deadline.recovery < fifo.recovery", &labels()).unwrap();
+        let c = e.check(&es).unwrap();
+        assert!(c.passed, "{c:?}");
+        assert!(c.detail.contains("never"), "{}", c.detail);
+        let e = parse("fifo.recovery <= 30s", &labels()).unwrap();
+        assert!(!e.check(&es).unwrap().passed);
+    }
+
+    #[test]
+    fn an_unknown_run_is_an_error_not_a_failure() {
+        let e = parse("adaptive.p99 < 2s", &labels()).unwrap();
+        assert!(e
+            .check(&[entry("fifo", &[0.1])])
+            .unwrap_err()
+            .contains("no run labelled"));
+    }
+}

@@ -1,0 +1,296 @@
+//! `index.html`: one self-contained page (inline SVG and CSS, no network, no JavaScript).
+
+use crate::entry::Entry;
+use crate::report::{Placed, Report};
+use crate::table;
+use model::results::{fmt_secs, Results, RunSource, Verdict};
+use std::fmt::Write as _;
+
+pub(crate) fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const STYLE: &str = "
+body{font-family:'DejaVu Sans',system-ui,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
+main{max-width:1000px;margin:0 auto;padding:24px}
+h1{font-size:26px;margin:0 0 4px} h2{font-size:20px;margin:32px 0 8px;border-bottom:2px solid #d9dde3;padding-bottom:4px}
+h3{font-size:16px;margin:20px 0 6px}
+.sub{color:#5b6472;margin:0 0 16px}
+table{border-collapse:collapse;background:#fff;font-size:13px;margin:8px 0}
+th,td{padding:5px 9px;border-bottom:1px solid #e3e6ea;text-align:right;white-space:nowrap}
+th{background:#eef0f3} td.l,th.l{text-align:left}
+.card{background:#fff;border:1px solid #dfe2e6;border-radius:6px;padding:12px 16px;margin:12px 0}
+.verdict{font-size:15px;margin:8px 0}
+.bad{color:#b42318;font-weight:bold} .good{color:#067647;font-weight:bold} .warn{color:#b54708;font-weight:bold}
+figure{margin:10px 0;background:#fff;border:1px solid #dfe2e6;border-radius:6px;padding:6px}
+figure svg{max-width:100%;height:auto;display:block;margin:0 auto}
+figcaption{font-size:12px;color:#5b6472;text-align:center}
+ul.checks{list-style:none;padding-left:0} ul.checks li{margin:3px 0}
+code{background:#eef0f3;padding:1px 4px;border-radius:3px}
+nav a{margin-right:12px}
+";
+
+/// The chart's SVG without an XML declaration, so it can sit inside the page.
+fn inline_svg(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}
+
+fn figure_html(o: &mut String, p: &Placed) {
+    let _ = writeln!(
+        o,
+        "<figure id=\"{}\">{}<figcaption>{} · <a href=\"{0}.png\">PNG</a> · <a href=\"{0}.svg\">SVG</a></figcaption></figure>",
+        esc(&p.figure.stem),
+        inline_svg(&p.figure.svg),
+        esc(&p.figure.title)
+    );
+}
+
+fn verdict_class(v: Option<Verdict>) -> &'static str {
+    match v {
+        Some(Verdict::Stable | Verdict::Recovered) => "good",
+        Some(Verdict::Metastable) => "bad",
+        Some(Verdict::Overloaded) => "warn",
+        None => "",
+    }
+}
+
+/// One paragraph a reader can act on.
+pub fn verdict_paragraph(r: &Results) -> String {
+    let s = &r.summary;
+    let head = match s.verdict {
+        Some(Verdict::Stable) => "Stable: healthy throughout.".to_string(),
+        Some(Verdict::Recovered) => match s.recovery_s {
+            Some(t) => format!("Recovered {} after the trigger ended.", fmt_secs(t)),
+            None => "Recovered after the trigger.".to_string(),
+        },
+        Some(Verdict::Metastable) => {
+            "Did not recover: metastable. The trigger is over and the offered load is back to normal, yet goodput stays down."
+                .to_string()
+        }
+        Some(Verdict::Overloaded) => "Overloaded: offered more than it can serve, trigger or not.".to_string(),
+        None => "No verdict.".to_string(),
+    };
+    let mut p = format!(
+        "{head} {} {:.1}% of {} intents succeeded within the client timeout; {:.2} attempts per intent; {:.1}% of backend time went to requests nobody waited for any more.",
+        s.verdict_reason.trim_end_matches('.').to_string() + ".",
+        s.goodput_ratio * 100.0,
+        s.offered,
+        s.amplification,
+        s.wasted_ratio * 100.0
+    );
+    if r.incomplete {
+        p.push_str(" The run was interrupted: figures cover what was gathered.");
+    }
+    if r.generator.as_ref().is_some_and(|g| g.lagging) {
+        p.push_str(
+            " Caution: the load generator fell behind its schedule, so these figures partly describe the generator.",
+        );
+    }
+    p
+}
+
+fn percentiles_table(o: &mut String, r: &Results) {
+    let s = &r.summary;
+    o.push_str("<table><tr><th class=l>latency</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
+    for (name, p) in [
+        ("intent (with retries)", &s.latency),
+        ("attempt", &s.attempt_latency),
+        ("gateway queue wait", &s.queue_wait),
+    ] {
+        if p.count == 0 {
+            continue;
+        }
+        let _ = write!(
+            o,
+            "<tr><td class=l>{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            p.count,
+            fmt_secs(p.mean),
+            fmt_secs(p.p50),
+            fmt_secs(p.p90),
+            fmt_secs(p.p99),
+            fmt_secs(p.p999),
+            fmt_secs(p.max)
+        );
+    }
+    o.push_str("</table>");
+    let _ = write!(
+        o,
+        "<table><tr><th class=l>offered</th><th>attempts</th><th>retries</th><th>goodput</th><th>timeouts</th><th>shed</th><th>429</th><th>expired (504)</th><th>errors</th><th>wasted</th><th>recovery</th></tr>\
+         <tr><td class=l>{} ({:.1}/s)</td><td>{}</td><td>{}</td><td>{:.1}% ({:.1}/s)</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({:.1}%)</td><td>{}</td></tr></table>",
+        s.offered,
+        if s.duration_s > 0.0 { s.offered as f64 / s.duration_s } else { 0.0 },
+        s.attempts,
+        s.retries,
+        s.goodput_ratio * 100.0,
+        s.goodput,
+        s.timeouts,
+        s.shed,
+        s.rate_limited,
+        s.expired,
+        s.errors,
+        fmt_secs(s.wasted_s),
+        s.wasted_ratio * 100.0,
+        s.recovery_s.map_or_else(|| "-".to_string(), fmt_secs)
+    );
+}
+
+fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
+    let _ = writeln!(o, "<h2 id=\"run-{i}\">{}</h2>", esc(&e.label));
+    let Some(r) = e.first() else {
+        o.push_str("<p>No results.</p>");
+        return;
+    };
+    let source = match r.source {
+        RunSource::Sim => "simulated",
+        RunSource::Live => "live",
+    };
+    let _ = writeln!(
+        o,
+        "<p class=sub>Scenario <b>{}</b> (<code>{}</code>), {source}, strategy <b>{}</b>, seed {}{}{}</p>",
+        esc(&r.scenario_name),
+        esc(&r.scenario_path),
+        esc(&r.strategy),
+        r.seed,
+        if (r.time_scale - 1.0).abs() > 1e-9 {
+            format!(", time compressed {}x", r.time_scale)
+        } else {
+            String::new()
+        },
+        if e.runs.len() > 1 {
+            format!(
+                "; {} replications (seeds {}..), charts from the first",
+                e.runs.len(),
+                r.seed
+            )
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(
+        o,
+        "<div class=card><p class=verdict><span class={}>{}</span> {}</p>",
+        verdict_class(r.summary.verdict),
+        esc(&e.verdict_text()),
+        esc(&verdict_paragraph(r))
+    );
+    percentiles_table(o, r);
+    if !r.thresholds.is_empty() {
+        o.push_str("<ul class=checks>");
+        for t in &r.thresholds {
+            let _ = write!(
+                o,
+                "<li><span class={}>{}</span> <code>{}</code>{}</li>",
+                if t.passed { "good" } else { "bad" },
+                if t.passed { "PASS" } else { "FAIL" },
+                esc(&t.check),
+                t.value
+                    .map_or(" (no value)".to_string(), |v| format!(" (measured {v:.4})"))
+            );
+        }
+        o.push_str("</ul>");
+    }
+    o.push_str("</div>");
+    for p in placed.iter().filter(|p| p.entry == Some(i)) {
+        figure_html(o, p);
+    }
+}
+
+pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body><main>\n",
+        esc(&r.title)
+    );
+    let _ = writeln!(
+        o,
+        "<h1>{}</h1><p class=sub>spillway {} report · {} run(s)</p>",
+        esc(&r.title),
+        env!("CARGO_PKG_VERSION"),
+        r.entries.len()
+    );
+    o.push_str("<nav><a href=\"#summary\">Summary</a>");
+    for (i, e) in r.entries.iter().enumerate() {
+        let _ = write!(o, "<a href=\"#run-{i}\">{}</a>", esc(&e.label));
+    }
+    o.push_str("</nav>\n");
+
+    o.push_str("<h2 id=summary>Summary</h2>");
+    let (header, rows) = table::cells(r.entries);
+    o.push_str("<table><tr>");
+    for (c, h) in header.iter().enumerate() {
+        let class = if c < 2 || c == header.len() - 1 { " class=l" } else { "" };
+        let _ = write!(o, "<th{class}>{}</th>", esc(h));
+    }
+    o.push_str("</tr>");
+    for (row, e) in rows.iter().zip(r.entries) {
+        o.push_str("<tr>");
+        for (c, cell) in row.iter().enumerate() {
+            let class = if c == row.len() - 1 {
+                format!(
+                    " class=\"l {}\"",
+                    verdict_class(e.first().and_then(|f| f.summary.verdict))
+                )
+            } else if c < 2 {
+                " class=l".to_string()
+            } else {
+                String::new()
+            };
+            let _ = write!(o, "<td{class}>{}</td>", esc(cell));
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</table>\n");
+    if !r.expectations.is_empty() {
+        let held = r.expectations.iter().filter(|c| c.passed).count();
+        let _ = write!(
+            o,
+            "<h3>Expectations: {held} of {} hold</h3><ul class=checks>",
+            r.expectations.len()
+        );
+        for c in r.expectations {
+            let _ = write!(
+                o,
+                "<li><span class={}>{}</span> <code>{}</code> ({})</li>",
+                if c.passed { "good" } else { "bad" },
+                if c.passed { "HOLDS" } else { "FAILS" },
+                esc(&c.expectation),
+                esc(&c.detail)
+            );
+        }
+        o.push_str("</ul>\n");
+    }
+    if let Some(b) = &r.baseline {
+        let _ = write!(
+            o,
+            "<h3>Against the baseline</h3><p class=sub><code>{}</code> → <code>{}</code>, tolerance {:.0}%</p><pre>{}</pre>",
+            esc(&b.old),
+            esc(&b.new),
+            b.tolerance * 100.0,
+            esc(&crate::baseline::render(&b.rows, b.tolerance))
+        );
+    }
+    for p in placed.iter().filter(|p| p.entry.is_none()) {
+        figure_html(&mut o, p);
+    }
+    for (i, e) in r.entries.iter().enumerate() {
+        run_section(&mut o, i, e, placed);
+    }
+    o.push_str("</main></body></html>\n");
+    o
+}

@@ -1,0 +1,70 @@
+//! `junit.xml`: one test case per threshold of each run, per `compare` expectation and per
+//! baseline metric, so a CI system lists them beside the unit tests.
+
+use crate::baseline::Change;
+use crate::report::Report;
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+
+fn case(name: &str, passed: bool, message: &str) -> TestCase {
+    let status = if passed {
+        TestCaseStatus::success()
+    } else {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        s.set_message(message.to_string());
+        s
+    };
+    let mut c = TestCase::new(name.to_string(), status);
+    c.set_system_out(message.to_string());
+    c
+}
+
+pub fn render(r: &Report) -> Result<String, String> {
+    let mut report = quick_junit::Report::new(format!("spillway: {}", r.title));
+    if !r.expectations.is_empty() {
+        let mut suite = TestSuite::new("expectations");
+        for c in r.expectations {
+            suite.add_test_case(case(&c.expectation, c.passed, &c.detail));
+        }
+        report.add_test_suite(suite);
+    }
+    for e in r.entries {
+        let Some(first) = e.first() else { continue };
+        if first.thresholds.is_empty() {
+            continue;
+        }
+        let mut suite = TestSuite::new(format!("thresholds: {}", e.label));
+        for (i, t) in first.thresholds.iter().enumerate() {
+            // Every replication must pass for the case to pass.
+            let fails = e
+                .runs
+                .iter()
+                .filter(|r| r.thresholds.get(i).is_some_and(|t| !t.passed))
+                .count();
+            let value = t.value.map_or("no value".to_string(), |v| format!("measured {v:.4}"));
+            let msg = if e.runs.len() > 1 {
+                format!("{value} (first run); failed in {fails} of {} runs", e.runs.len())
+            } else {
+                value
+            };
+            let mut c = case(&t.check, fails == 0, &msg);
+            c.set_classname(e.label.clone());
+            suite.add_test_case(c);
+        }
+        report.add_test_suite(suite);
+    }
+    if let Some(b) = &r.baseline {
+        let mut suite = TestSuite::new("baseline");
+        for row in &b.rows {
+            let msg = format!(
+                "baseline {:?}, new {:?}: {:?} ({} is better)",
+                row.old,
+                row.new,
+                row.change,
+                if row.higher_is_better { "higher" } else { "lower" }
+            );
+            suite.add_test_case(case(row.metric, row.change != Change::Regression, &msg));
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().map_err(|e| e.to_string())
+}

@@ -1,0 +1,92 @@
+//! `summary.md`: the report as GitHub-flavoured markdown, for a CI job summary.
+
+use crate::report::Report;
+use crate::table;
+use std::fmt::Write as _;
+
+/// Escapes the characters that would break a table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render(r: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "## {}\n", cell(&r.title));
+    let (header, rows) = table::cells(r.entries);
+    let _ = writeln!(o, "| {} |", header.join(" | "));
+    let _ = writeln!(
+        o,
+        "|{}",
+        header
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i < 2 || i == header.len() - 1 {
+                " --- |"
+            } else {
+                " ---: |"
+            })
+            .collect::<String>()
+    );
+    for row in rows {
+        let _ = writeln!(o, "| {} |", row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
+    }
+    o.push('\n');
+    for e in r.entries {
+        if let Some(first) = e.first() {
+            let _ = writeln!(
+                o,
+                "- **{}**: {} — {}",
+                cell(&e.label),
+                first.summary.verdict.map_or("no verdict", |v| v.as_str()),
+                cell(&first.summary.verdict_reason)
+            );
+        }
+    }
+    if !r.expectations.is_empty() {
+        let failed = r.expectations.iter().filter(|c| !c.passed).count();
+        let _ = writeln!(
+            o,
+            "\n### Expectations: {} of {} hold\n",
+            r.expectations.len() - failed,
+            r.expectations.len()
+        );
+        for c in r.expectations {
+            let _ = writeln!(
+                o,
+                "- {} `{}` ({})",
+                if c.passed { "✅" } else { "❌" },
+                c.expectation,
+                cell(&c.detail)
+            );
+        }
+    }
+    let thresholds: Vec<_> = r
+        .entries
+        .iter()
+        .filter_map(|e| e.first().map(|f| (e, f)))
+        .filter(|(_, f)| !f.thresholds.is_empty())
+        .collect();
+    if !thresholds.is_empty() {
+        let _ = writeln!(o, "\n### Scenario thresholds\n");
+        for (e, f) in thresholds {
+            for t in &f.thresholds {
+                let _ = writeln!(
+                    o,
+                    "- {} {}: `{}`",
+                    if t.passed { "✅" } else { "❌" },
+                    cell(&e.label),
+                    t.check
+                );
+            }
+        }
+    }
+    if let Some(b) = &r.baseline {
+        let _ = writeln!(
+            o,
+            "\n### Against the baseline (tolerance {:.0}%)\n",
+            b.tolerance * 100.0
+        );
+        let _ = writeln!(o, "```\n{}```", crate::baseline::render(&b.rows, b.tolerance));
+    }
+    o
+}

@@ -1,0 +1,157 @@
+//! Writing a report directory: charts (PNG + SVG), `index.html`, `summary.md`, `junit.xml`.
+
+use crate::baseline::Row;
+use crate::charts::{self, ChartError, Figure, Heatmap, Labeled};
+use crate::entry::Entry;
+use crate::expect::Checked;
+use std::path::{Path, PathBuf};
+
+/// A baseline comparison to include.
+#[derive(Clone, Debug)]
+pub struct Baseline {
+    pub old: String,
+    pub new: String,
+    pub tolerance: f64,
+    pub rows: Vec<Row>,
+}
+
+/// Everything a report shows.
+pub struct Report<'a> {
+    pub title: String,
+    pub entries: &'a [Entry],
+    pub expectations: &'a [Checked],
+    pub baseline: Option<Baseline>,
+    pub heatmaps: Vec<Heatmap>,
+}
+
+/// The files written.
+#[derive(Clone, Debug)]
+pub struct Written {
+    pub index: PathBuf,
+    pub summary_md: PathBuf,
+    pub junit: PathBuf,
+    pub charts: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Chart(#[from] ChartError),
+    #[error("cannot render junit.xml: {0}")]
+    Junit(String),
+}
+
+/// A chart with where it belongs in the page.
+pub(crate) struct Placed {
+    pub figure: Figure,
+    /// `None`: an overlay of all runs; `Some(i)`: entry `i`'s own chart.
+    pub entry: Option<usize>,
+}
+
+/// Draws every chart the report needs.
+pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {
+    let firsts: Vec<(usize, Labeled)> = r
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            e.first().map(|results| {
+                (
+                    i,
+                    Labeled {
+                        label: &e.label,
+                        results,
+                    },
+                )
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    let labeled: Vec<Labeled> = firsts.iter().map(|(_, l)| *l).collect();
+    if !labeled.is_empty() {
+        if labeled.len() > 1 {
+            out.push(Placed {
+                figure: charts::comparison(&labeled)?,
+                entry: None,
+            });
+        }
+        out.push(Placed {
+            figure: charts::nines(&labeled)?,
+            entry: None,
+        });
+    }
+    for h in &r.heatmaps {
+        out.push(Placed {
+            figure: charts::heatmap(h)?,
+            entry: None,
+        });
+    }
+    for (i, l) in &firsts {
+        for f in [charts::throughput(*l)?, charts::latency(*l)?, charts::gateway(*l)?] {
+            out.push(Placed {
+                figure: f,
+                entry: Some(*i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), ReportError> {
+    std::fs::write(path, text).map_err(|source| ReportError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Writes the report into `dir` (created if missing).
+pub fn write(dir: &Path, r: &Report) -> Result<Written, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let placed = figures(r)?;
+    let mut charts = Vec::new();
+    for p in &placed {
+        charts.extend(p.figure.write(dir)?);
+    }
+    let index = dir.join("index.html");
+    write_file(&index, &crate::html::render(r, &placed))?;
+    let summary_md = dir.join("summary.md");
+    write_file(&summary_md, &crate::markdown::render(r))?;
+    let junit = dir.join("junit.xml");
+    write_file(&junit, &crate::junit::render(r).map_err(ReportError::Junit)?)?;
+    Ok(Written {
+        index,
+        summary_md,
+        junit,
+        charts,
+    })
+}
+
+/// Appends `summary.md` to the GitHub Actions job summary when `$GITHUB_STEP_SUMMARY` is set.
+pub fn append_step_summary(summary_md: &Path) -> Result<bool, ReportError> {
+    let Some(target) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) else {
+        return Ok(false);
+    };
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| ReportError::Io { path, source }
+    };
+    let text = std::fs::read_to_string(summary_md).map_err(io(summary_md))?;
+    let target = PathBuf::from(target);
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&target)
+        .map_err(io(&target))?;
+    writeln!(f, "{text}").map_err(io(&target))?;
+    Ok(true)
+}

@@ -1,0 +1,641 @@
+//! Charts render to a decodable PNG and a well-formed SVG that carry the title, the legend and
+//! the data, for real-looking results and for degenerate ones.
+//!
+//! Results are built with the model's own `Recorder` (as the simulator does) from a synthetic
+//! event stream: a death spiral (collapse after a burst, retries, wasted work, a growing
+//! queue) and a healthy shedding run. No fixture file is committed.
+
+use model::results::{metric, Outcome, Recorder, Results, RunMeta, RunSource, Verdict};
+use model::Time;
+use quick_xml::events::Event;
+use reports::charts::{self, Figure, Heatmap, Labeled};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// Unbounded FIFO: collapses at the burst and never recovers.
+    Spiral,
+    /// Sheds during the burst, healthy again right after; reports a concurrency limit.
+    Shedding,
+}
+
+fn scenario() -> model::scenario::Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/death-spiral.toml");
+    model::scenario::load(&path).expect("the repository's death-spiral scenario loads")
+}
+
+/// A deterministic stand-in for random numbers in [0, 1).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn synthetic(kind: Kind) -> Results {
+    let sc = scenario();
+    let mut rec = Recorder::new(Duration::from_secs(1));
+    let mut rng = Lcg(7);
+    let secs = sc.duration.as_secs();
+    let ms = |v: f64| Duration::from_secs_f64(v / 1e3);
+    for s in 0..secs {
+        let burst = (60..80).contains(&s);
+        let n = if burst { 100 } else { 30 };
+        let collapsed = kind == Kind::Spiral && s >= 60;
+        for i in 0..n {
+            let t = Time::from_secs_f64(s as f64 + i as f64 / n as f64);
+            rec.intent_offered(t);
+            rec.attempt_sent(t, false);
+            let service = ms(30.0 + 40.0 * rng.next());
+            if collapsed {
+                rec.attempt_sent(t, true);
+                rec.attempt_sent(t, true);
+                rec.attempt_finished(t, Outcome::Timeout, Duration::from_secs(1));
+                let ok = i % 5 == 0 && s < 90;
+                rec.intent_finished(t, ms(2900.0 + 400.0 * rng.next()), ok);
+                rec.backend_work(t, service, !ok);
+                rec.queue_wait(t, ms(900.0 + 200.0 * rng.next()));
+                rec.gauges(t, 50 + (s - 60) * 4 + i % 7, 8);
+            } else if kind == Kind::Shedding && burst && i % 2 == 1 {
+                rec.attempt_finished(t, Outcome::Shed, ms(1.0));
+                rec.intent_finished(t, ms(1.0), false);
+                rec.gauges(t, 20 + i % 5, 8);
+            } else {
+                let lat = ms(40.0 + 60.0 * rng.next() * rng.next());
+                rec.attempt_finished(t, Outcome::Ok, lat);
+                rec.intent_finished(t, lat, true);
+                rec.backend_work(t, service, false);
+                rec.queue_wait(t, ms(2.0 * rng.next()));
+                rec.gauges(t, i % 3, 2 + i % 4);
+            }
+            if kind == Kind::Shedding && i == 0 {
+                rec.limit(t, if burst { 6 } else { 10 + s % 3 });
+            }
+        }
+    }
+    let strategy = match kind {
+        Kind::Spiral => "fifo",
+        Kind::Shedding => "bounded",
+    };
+    let meta = RunMeta {
+        source: RunSource::Sim,
+        strategy: strategy.into(),
+        incomplete: false,
+        generator: None,
+    };
+    rec.finish(&sc, meta)
+}
+
+/// Results with nothing in them, and numbers that are not numbers.
+fn empty() -> Results {
+    let mut r = synthetic(Kind::Shedding);
+    r.windows.clear();
+    r.totals.clear();
+    r.phases.clear();
+    r.window_s = 0.0;
+    r.summary.goodput_ratio = f64::NAN;
+    r.summary.amplification = f64::INFINITY;
+    r.summary.wasted_ratio = f64::NAN;
+    r.summary.latency = Default::default();
+    r.summary.recovery_s = None;
+    r.summary.verdict = None;
+    r
+}
+
+/// Decodes `png` and returns its pixels (RGB); fails the test on anything but a valid image
+/// of `size` with visible content.
+fn check_png(fig: &Figure, size: (u32, u32)) -> Vec<[u8; 3]> {
+    assert_eq!(fig.png[..8], PNG_SIGNATURE, "{}: not a PNG", fig.stem);
+    let decoder = png::Decoder::new(fig.png.as_slice());
+    let mut reader = decoder.read_info().expect("PNG header decodes");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data decodes");
+    assert_eq!((info.width, info.height), size, "{}: PNG size", fig.stem);
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    let pixels: Vec<[u8; 3]> = buf[..info.buffer_size()]
+        .chunks_exact(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect();
+    let colours: HashSet<[u8; 3]> = pixels.iter().copied().collect();
+    assert!(colours.len() > 20, "{}: only {} colours", fig.stem, colours.len());
+    let inked = pixels.iter().filter(|p| **p != [255, 255, 255]).count();
+    assert!(
+        inked * 100 > pixels.len(),
+        "{}: almost blank ({inked} non-white pixels)",
+        fig.stem
+    );
+    pixels
+}
+
+/// How many pixels are within a small distance of `c`.
+fn count_near(pixels: &[[u8; 3]], c: [u8; 3]) -> usize {
+    pixels
+        .iter()
+        .filter(|p| p.iter().zip(c).all(|(a, b)| (i32::from(*a) - i32::from(b)).abs() <= 6))
+        .count()
+}
+
+struct Svg {
+    texts: Vec<String>,
+    elements: Vec<String>,
+    size: (u32, u32),
+}
+
+impl Svg {
+    fn has_text(&self, needle: &str) -> bool {
+        self.texts.iter().any(|t| t.contains(needle))
+    }
+    fn count(&self, name: &str) -> usize {
+        self.elements.iter().filter(|e| *e == name).count()
+    }
+}
+
+/// Parses `fig.svg` as XML (failing on any error), checks the root and the shape elements, and
+/// returns the text of its `<text>` elements.
+fn check_svg(fig: &Figure) -> Svg {
+    check_svg_shapes(fig, 4)
+}
+
+fn check_svg_shapes(fig: &Figure, min_shapes: usize) -> Svg {
+    let mut reader = quick_xml::Reader::from_str(&fig.svg);
+    reader.config_mut().check_end_names = true;
+    let mut depth = 0usize;
+    let mut in_text = false;
+    let mut svg = Svg {
+        texts: Vec::new(),
+        elements: Vec::new(),
+        size: (0, 0),
+    };
+    let mut current = String::new();
+    loop {
+        let event = reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("{}: SVG is not well-formed XML: {e}", fig.stem));
+        let opens = matches!(event, Event::Start(_));
+        match event {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).to_string();
+                if svg.elements.is_empty() {
+                    assert_eq!(name, "svg", "{}: root element", fig.stem);
+                    let attr = |k: &str| {
+                        e.try_get_attribute(k)
+                            .ok()
+                            .flatten()
+                            .and_then(|a| String::from_utf8_lossy(&a.value).parse::<u32>().ok())
+                            .unwrap_or(0)
+                    };
+                    svg.size = (attr("width"), attr("height"));
+                }
+                if name == "text" {
+                    in_text = true;
+                    current.clear();
+                }
+                svg.elements.push(name);
+                if opens {
+                    depth += 1;
+                }
+            }
+            Event::End(e) => {
+                depth -= 1;
+                if e.name().as_ref() == b"text" {
+                    in_text = false;
+                    svg.texts.push(current.trim().to_string());
+                }
+            }
+            Event::Text(t) if in_text => current.push_str(&t.decode().expect("UTF-8 text")),
+            Event::GeneralRef(r) if in_text => {
+                let name = r.decode().expect("UTF-8 entity");
+                current.push_str(match name.as_ref() {
+                    "amp" => "&",
+                    "lt" => "<",
+                    "gt" => ">",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    other => panic!("{}: unexpected entity &{other};", fig.stem),
+                });
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0, "{}: unclosed elements", fig.stem);
+    assert!(
+        svg.has_text(&fig.title),
+        "{}: title {:?} not in the SVG",
+        fig.stem,
+        fig.title
+    );
+    let shapes = svg.count("path") + svg.count("polyline") + svg.count("rect") + svg.count("line");
+    assert!(shapes >= min_shapes, "{}: only {shapes} shapes", fig.stem);
+    svg
+}
+
+fn check(fig: &Figure, size: (u32, u32), labels: &[&str]) -> (Vec<[u8; 3]>, Svg) {
+    let pixels = check_png(fig, size);
+    let svg = check_svg(fig);
+    assert_eq!(svg.size, size, "{}: SVG size differs from the PNG's", fig.stem);
+    for l in labels {
+        assert!(
+            svg.has_text(l),
+            "{}: {l:?} not among the SVG's texts {:?}",
+            fig.stem,
+            svg.texts
+        );
+    }
+    (pixels, svg)
+}
+
+const TRIGGER_ON_WHITE: [u8; 3] = [255, 241, 224];
+const GOODPUT: [u8; 3] = [44, 160, 44];
+
+#[test]
+fn throughput_shows_rates_wasted_work_and_the_trigger() {
+    let r = synthetic(Kind::Spiral);
+    let fig = charts::throughput(Labeled {
+        label: "fifo (sim)",
+        results: &r,
+    })
+    .unwrap();
+    assert_eq!(fig.stem, "throughput-fifo-sim");
+    let (pixels, svg) = check(
+        &fig,
+        (900, 420),
+        &[
+            "offered (intents)",
+            "attempts (incl. retries)",
+            "goodput (successes)",
+            "timeouts",
+            "shed (503)",
+            "wasted work (right axis)",
+            "trigger phase",
+            "burst",
+            "scenario time (s)",
+            "backend-seconds per second",
+        ],
+    );
+    assert!(svg.count("polyline") + svg.count("path") >= 7, "one line per series");
+    assert!(count_near(&pixels, GOODPUT) > 300, "the goodput line is drawn");
+    assert!(count_near(&pixels, TRIGGER_ON_WHITE) > 2000, "the burst is shaded");
+    // No expiry, rate limiting or errors happened, so they stay out of the legend.
+    assert!(!svg.has_text("expired"));
+    assert!(!svg.has_text("rate limited"));
+}
+
+#[test]
+fn latency_draws_percentiles_on_a_log_axis() {
+    let r = synthetic(Kind::Spiral);
+    let fig = charts::latency(Labeled {
+        label: "fifo (sim)",
+        results: &r,
+    })
+    .unwrap();
+    assert_eq!(fig.stem, "latency-fifo-sim");
+    let (_, svg) = check(
+        &fig,
+        (900, 420),
+        &["p50", "p90", "p99", "max", "intent latency (log scale)"],
+    );
+    // Decade ticks on the log axis, from the 40 ms before the burst to the 3 s after it.
+    assert!(svg.has_text("100ms") && svg.has_text("1s"), "ticks: {:?}", svg.texts);
+}
+
+#[test]
+fn latency_falls_back_to_attempt_latency() {
+    let mut r = synthetic(Kind::Shedding);
+    for w in &mut r.windows {
+        w.histograms.remove(metric::INTENT_LATENCY);
+    }
+    let fig = charts::latency(Labeled {
+        label: "x",
+        results: &r,
+    })
+    .unwrap();
+    check(&fig, (900, 420), &["attempt latency (log scale)", "p99"]);
+}
+
+#[test]
+fn gateway_shows_queue_in_flight_and_the_limit_when_there_is_one() {
+    let r = synthetic(Kind::Shedding);
+    let fig = charts::gateway(Labeled {
+        label: "bounded (sim)",
+        results: &r,
+    })
+    .unwrap();
+    assert_eq!(fig.stem, "gateway-bounded-sim");
+    check(
+        &fig,
+        (900, 420),
+        &[
+            "queue depth (mean)",
+            "queue depth (max)",
+            "in flight (mean) (right axis)",
+            "concurrency limit (right axis)",
+            "requests in flight",
+        ],
+    );
+    let r = synthetic(Kind::Spiral);
+    let fig = charts::gateway(Labeled {
+        label: "fifo",
+        results: &r,
+    })
+    .unwrap();
+    let (_, svg) = check(&fig, (900, 420), &["queue depth (mean)"]);
+    assert!(!svg.has_text("concurrency limit"), "no limit was reported");
+}
+
+#[test]
+fn nines_overlays_runs_on_the_percentile_axis() {
+    let (a, b) = (synthetic(Kind::Spiral), synthetic(Kind::Shedding));
+    let mut none = synthetic(Kind::Shedding);
+    none.totals.clear();
+    let runs = [
+        Labeled {
+            label: "fifo (sim)",
+            results: &a,
+        },
+        Labeled {
+            label: "bounded (sim)",
+            results: &b,
+        },
+        Labeled {
+            label: "no histograms",
+            results: &none,
+        },
+    ];
+    let fig = charts::nines(&runs).unwrap();
+    assert_eq!(fig.stem, "percentiles");
+    let (pixels, svg) = check(
+        &fig,
+        (900, 420),
+        &[
+            "fifo (sim)",
+            "bounded (sim)",
+            "50%",
+            "90%",
+            "99%",
+            "99.9%",
+            "no latency data: no histograms",
+        ],
+    );
+    assert!(svg.count("polyline") + svg.count("path") >= 2);
+    // The first two run colours (Tableau blue and orange) are both drawn.
+    assert!(count_near(&pixels, [31, 119, 180]) > 200);
+    assert!(count_near(&pixels, [255, 127, 14]) > 200);
+}
+
+#[test]
+fn comparison_labels_values_and_failed_recovery() {
+    let (a, b) = (synthetic(Kind::Spiral), synthetic(Kind::Shedding));
+    assert_eq!(
+        a.summary.verdict,
+        Some(Verdict::Metastable),
+        "{}",
+        a.summary.verdict_reason
+    );
+    assert!(b.summary.recovery_s.is_some(), "{}", b.summary.verdict_reason);
+    let runs = [
+        Labeled {
+            label: "fifo (sim)",
+            results: &a,
+        },
+        Labeled {
+            label: "bounded (sim)",
+            results: &b,
+        },
+    ];
+    let fig = charts::comparison(&runs).unwrap();
+    assert_eq!(fig.stem, "comparison");
+    let size = (900, fig_height(&fig));
+    let goodput = format!("{:.1}%", a.summary.goodput_ratio * 100.0);
+    let (_, svg) = check(
+        &fig,
+        size,
+        &[
+            "goodput ratio",
+            "p99 latency",
+            "amplification",
+            "wasted backend time",
+            "recovery time",
+            "fifo (sim)",
+            "bounded (sim)",
+            "did not recover",
+            "metastable",
+            &goodput,
+        ],
+    );
+    // Hatching: many short lines inside the "did not recover" bar.
+    assert!(svg.count("polyline") + svg.count("path") + svg.count("line") > 20);
+
+    // One to eight runs, the same layout, taller with more runs.
+    let mut last = 0;
+    for n in 1..=8 {
+        let many: Vec<Labeled> = (0..n)
+            .map(|i| Labeled {
+                label: ["a", "bb", "a much longer label (live)", "d", "e", "f", "g", "h"][i],
+                results: if i % 2 == 0 { &a } else { &b },
+            })
+            .collect();
+        let fig = charts::comparison(&many).unwrap();
+        let h = fig_height(&fig);
+        assert!(h > last, "{n} runs: height {h} not above {last}");
+        last = h;
+        check(&fig, (900, h), &["a", "verdict"]);
+    }
+}
+
+/// The PNG's width and RGB pixels.
+fn decode(fig: &Figure) -> (usize, Vec<[u8; 3]>) {
+    assert_eq!(fig.png[..8], PNG_SIGNATURE, "{}: not a PNG", fig.stem);
+    let mut reader = png::Decoder::new(fig.png.as_slice())
+        .read_info()
+        .expect("PNG header decodes");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data decodes");
+    let pixels = buf[..info.buffer_size()]
+        .chunks_exact(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect();
+    (info.width as usize, pixels)
+}
+
+/// The PNG's height (the comparison grows with the number of runs).
+fn fig_height(fig: &Figure) -> u32 {
+    let decoder = png::Decoder::new(fig.png.as_slice());
+    decoder.read_info().expect("PNG header").info().height
+}
+
+fn sweep() -> Heatmap {
+    Heatmap {
+        title: "Queue bound × concurrency".into(),
+        x_key: "gateway.max_concurrency".into(),
+        y_key: "gateway.queue_capacity".into(),
+        x: vec!["4".into(), "8".into(), "16".into(), "32".into()],
+        y: vec!["10".into(), "100".into(), "1000".into()],
+        objective: "goodput ratio".into(),
+        cells: vec![
+            vec![Some(0.51), Some(0.62), Some(0.70), None],
+            vec![Some(0.55), Some(0.83), Some(0.79), Some(0.30)],
+            vec![Some(0.20), None, Some(0.12), Some(0.05)],
+        ],
+        best: Some((1, 1)),
+        higher_is_better: true,
+    }
+}
+
+#[test]
+fn heatmap_prints_values_and_marks_the_best_cell() {
+    let h = sweep();
+    let fig = charts::heatmap(&h).unwrap();
+    assert_eq!(fig.stem, "heatmap");
+    let size = (900, fig_height(&fig));
+    let (pixels, svg) = check(
+        &fig,
+        size,
+        &[
+            "0.83",
+            "0.05",
+            "n/a",
+            "gateway.max_concurrency",
+            "gateway.queue_capacity",
+            "1000",
+            "32",
+            "best",
+            "goodput ratio",
+        ],
+    );
+    assert!(svg.count("rect") >= 12, "one rectangle per cell");
+    // The outline of the best cell (crimson).
+    assert!(count_near(&pixels, [220, 20, 60]) > 100);
+
+    // Lower is better, ragged rows, an out-of-range best cell and NaN: still a figure.
+    let mut h = sweep();
+    h.higher_is_better = false;
+    h.cells[1].truncate(1);
+    h.cells[2][0] = Some(f64::NAN);
+    h.best = Some((9, 9));
+    let fig = charts::heatmap(&h).unwrap();
+    check(&fig, (900, fig_height(&fig)), &["lower is better", "n/a"]);
+}
+
+#[test]
+fn empty_results_give_no_data_figures() {
+    let r = empty();
+    let run = Labeled {
+        label: "empty",
+        results: &r,
+    };
+    for fig in [
+        charts::throughput(run).unwrap(),
+        charts::latency(run).unwrap(),
+        charts::gateway(run).unwrap(),
+        charts::nines(&[run]).unwrap(),
+        charts::nines(&[]).unwrap(),
+        charts::comparison(&[]).unwrap(),
+    ] {
+        // A frame around the note.
+        let svg = check_svg_shapes(&fig, 1);
+        assert!(
+            svg.has_text("no data"),
+            "{}: no \"no data\" note in {:?}",
+            fig.stem,
+            svg.texts
+        );
+        // The PNG has its title in the top band, drawn with the bundled font: nothing else is
+        // drawn there.
+        let (w, pixels) = decode(&fig);
+        let title_ink = pixels[..w * 30].iter().filter(|p| p.iter().all(|c| *c < 128)).count();
+        assert!(
+            title_ink > 100,
+            "{}: no title text in the PNG ({title_ink} dark pixels)",
+            fig.stem
+        );
+    }
+    // The comparison of a run with no numbers still renders, with n/a where values are missing.
+    let fig = charts::comparison(&[run]).unwrap();
+    let svg = check_svg(&fig);
+    assert!(svg.has_text("n/a"), "{:?}", svg.texts);
+    let fig = charts::heatmap(&Heatmap::default()).unwrap();
+    assert!(check_svg_shapes(&fig, 1).has_text("no data"));
+
+    // Windows present but every value missing or not finite.
+    let mut r = synthetic(Kind::Spiral);
+    r.window_s = f64::NAN;
+    let run = Labeled {
+        label: "nan",
+        results: &r,
+    };
+    for fig in [charts::throughput(run).unwrap(), charts::gateway(run).unwrap()] {
+        assert!(check_svg_shapes(&fig, 1).has_text("no data"), "{}", fig.stem);
+    }
+    let mut r = synthetic(Kind::Spiral);
+    for w in &mut r.windows {
+        w.histograms.clear();
+        w.start_s = f64::NAN;
+    }
+    let fig = charts::latency(Labeled {
+        label: "nan",
+        results: &r,
+    })
+    .unwrap();
+    assert!(check_svg_shapes(&fig, 1).has_text("no data"));
+}
+
+#[test]
+fn labels_with_markup_stay_well_formed() {
+    let r = synthetic(Kind::Shedding);
+    let label = "a<b & \"c\" 'd'";
+    let fig = charts::throughput(Labeled { label, results: &r }).unwrap();
+    assert_eq!(fig.stem, "throughput-a-b-c-d");
+    check_svg(&fig);
+}
+
+#[test]
+fn slugs() {
+    assert_eq!(charts::slug("fifo (sim)"), "fifo-sim");
+    assert_eq!(charts::slug("Adaptive-LIFO (live)"), "adaptive-lifo-live");
+    assert_eq!(charts::slug("  deadline  /  x  "), "deadline-x");
+    assert_eq!(charts::slug("a__b"), "a-b");
+    assert_eq!(charts::slug("été"), "t");
+    assert_eq!(charts::slug("()"), "run");
+    assert_eq!(charts::slug(""), "run");
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("spillway-charts-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn write_puts_both_files_in_the_directory() {
+    let r = synthetic(Kind::Shedding);
+    let fig = charts::latency(Labeled {
+        label: "bounded (sim)",
+        results: &r,
+    })
+    .unwrap();
+    let dir = temp_dir("write").join("nested");
+    let paths = fig.write(&dir).unwrap();
+    assert_eq!(
+        paths,
+        vec![dir.join("latency-bounded-sim.svg"), dir.join("latency-bounded-sim.png")]
+    );
+    assert_eq!(std::fs::read_to_string(&paths[0]).unwrap(), fig.svg);
+    assert_eq!(std::fs::read(&paths[1]).unwrap(), fig.png);
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap_or(&dir));
+
+    // A file where the directory should be: an error naming the path, not a panic.
+    let blocker = temp_dir("blocked");
+    std::fs::write(&blocker, b"").unwrap();
+    let err = fig.write(&blocker).unwrap_err();
+    assert!(err.to_string().contains(&blocker.display().to_string()), "{err}");
+    let _ = std::fs::remove_file(&blocker);
+}

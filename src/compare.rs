@@ -1,0 +1,371 @@
+//! `spillway compare`: one scenario under several strategies (or named variants), on identical
+//! traffic, in the simulator or live; a report with the runs overlaid, a comparison table, and
+//! expectations across runs as a CI gate. Also `--baseline OLD NEW`: regressions metric by metric.
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use model::results::Results;
+use model::scenario::{self, Scenario, Strategy};
+use model::UsageError;
+use reports::expect::{self, Checked};
+use reports::{Baseline, Entry, Report};
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// The simulator: seconds, deterministic.
+    Sim,
+    /// In-process mock-legacy + reference gateway on loopback, driven by the load generator.
+    Live,
+}
+
+/// Compare strategies on identical traffic, or a run against a baseline.
+///
+/// Examples:
+///   spillway compare scenarios/death-spiral.toml --strategies fifo,bounded,deadline
+///       --expect "deadline.goodput_ratio >= 0.9" --expect "deadline.p99 < fifo.p99"
+///   spillway compare scenarios/retry-storm.toml --variant "immediate:clients.retry.backoff=none"
+///       --variant "budget:clients.retry.budget.ratio=0.1"
+///   spillway compare --baseline old/results.json new/results.json --tolerance 10%
+///
+/// Exit codes: 0 every expectation holds (and no regression), 3 an expectation failed (or a
+/// regression), 2 bad input, 1 a run failed, 130 interrupted.
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct CompareArgs {
+    /// Scenario file (TOML). Not with --baseline.
+    pub scenario: Option<PathBuf>,
+    /// Gateway strategies to compare, comma-separated: passthrough, fifo, bounded, deadline,
+    /// codel, adaptive-lifo (or lifo), adaptive. Each run is labelled with the name as given.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub strategies: Vec<String>,
+    /// A named variant: NAME:KEY=VALUE[;KEY=VALUE...], KEY a scenario field path as in
+    /// `sim sweep --vary` (e.g. "immediate:clients.retry.backoff=none;clients.retry.jitter=none").
+    /// Repeatable; runs beside --strategies.
+    #[arg(long = "variant", value_name = "SPEC")]
+    pub variants: Vec<String>,
+    /// Where to run: the simulator, or live through in-process servers on 127.0.0.1.
+    #[arg(long, value_enum, default_value_t = Mode::Sim)]
+    pub mode: Mode,
+    /// An expectation across runs, LABEL.METRIC OP (VALUE | LABEL.METRIC), e.g.
+    /// "deadline.goodput_ratio >= 0.9" or "deadline.p99 < fifo.p99". Repeatable. With
+    /// replications it must hold beyond the 95% confidence intervals.
+    #[arg(long = "expect", value_name = "EXPR")]
+    pub expect: Vec<String>,
+    /// Runs per configuration (seeds SEED, SEED+1, ...); figures get 95% confidence intervals.
+    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub replications: u32,
+    /// Seed (overrides run.seed). Every configuration runs on the same seeds, so the same traffic.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Live mode: compress the scenario's time by this factor (overrides run.time_scale).
+    #[arg(long, value_name = "F")]
+    pub time_scale: Option<f64>,
+    /// Directory for each run's results and the report (index.html, summary.md, junit.xml).
+    #[arg(short, long, value_name = "DIR", default_value = "out/compare")]
+    pub out: PathBuf,
+    /// Compare NEW against OLD (results.json files) metric by metric instead of running.
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
+    pub baseline: Option<Vec<PathBuf>>,
+    /// With --baseline: how much worse a metric may get before it is a regression (e.g. 10%).
+    #[arg(long, value_name = "PCT", default_value = "10%")]
+    pub tolerance: String,
+}
+
+/// One configuration to run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub label: String,
+    pub scenario: Scenario,
+}
+
+/// The configurations `--strategies` and `--variant` describe.
+pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> Result<Vec<Config>, UsageError> {
+    let mut out: Vec<Config> = Vec::new();
+    for name in strategies.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let st: Strategy = name.parse().map_err(|e| UsageError(format!("--strategies: {e}")))?;
+        let s = base
+            .with_strategy(st)
+            .map_err(|e| UsageError(format!("--strategies {name}: {e}")))?;
+        out.push(Config {
+            label: name.to_string(),
+            scenario: s,
+        });
+    }
+    for spec in variants {
+        let (name, body) = spec
+            .split_once(':')
+            .ok_or_else(|| UsageError(format!("--variant `{spec}`: expected NAME:KEY=VALUE[;KEY=VALUE...]")))?;
+        let name = name.trim();
+        if name.is_empty() || name.contains('.') || name.contains(char::is_whitespace) {
+            return Err(UsageError(format!(
+                "--variant `{spec}`: the name must be non-empty, without dots or spaces (expectations refer to NAME.metric)"
+            )));
+        }
+        let mut assignments = Vec::new();
+        for kv in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let axis = sim::sweep::parse_axis(kv).map_err(|e| UsageError(format!("--variant {name}: {e}")))?;
+            if axis.values.len() != 1 {
+                return Err(UsageError(format!(
+                    "--variant {name}: `{kv}` gives {} values; a variant sets one value per key",
+                    axis.values.len()
+                )));
+            }
+            assignments.push((axis.key, axis.values[0].clone()));
+        }
+        let s = sim::sweep::variant(base, &assignments).map_err(|e| UsageError(format!("--variant {name}: {e}")))?;
+        out.push(Config {
+            label: name.to_string(),
+            scenario: s,
+        });
+    }
+    if out.is_empty() {
+        return Err(UsageError(
+            "nothing to compare: give --strategies fifo,bounded,... and/or --variant NAME:KEY=VALUE".into(),
+        ));
+    }
+    for (i, c) in out.iter().enumerate() {
+        if out[..i].iter().any(|d| d.label == c.label) {
+            return Err(UsageError(format!("`{}` is named twice", c.label)));
+        }
+    }
+    Ok(out)
+}
+
+/// Every configuration on the same seeds, in parallel on all cores.
+pub fn run_sim(configs: &[Config], seed: u64, replications: u32) -> Vec<Entry> {
+    use rayon::prelude::*;
+    let seeds: Vec<u64> = (0..u64::from(replications)).map(|i| seed.wrapping_add(i)).collect();
+    let jobs: Vec<(usize, u64)> = (0..configs.len())
+        .flat_map(|c| seeds.iter().map(move |s| (c, *s)))
+        .collect();
+    let mut runs: Vec<(usize, Results)> = jobs
+        .par_iter()
+        .map(|&(c, s)| (c, sim::simulate(&configs[c].scenario, Some(s))))
+        .collect();
+    runs.sort_by_key(|(c, r)| (*c, r.seed));
+    configs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mine = runs.iter().filter(|(j, _)| *j == i).map(|(_, r)| r.clone()).collect();
+            Entry::new(c.label.clone(), mine)
+        })
+        .collect()
+}
+
+/// Every configuration live, one after the other (they would measure each other otherwise).
+/// Returns the entries and whether the user interrupted.
+pub async fn run_live(
+    configs: &[Config],
+    seed: u64,
+    replications: u32,
+    time_scale: Option<f64>,
+) -> anyhow::Result<(Vec<Entry>, bool)> {
+    let mut entries = Vec::new();
+    let total = configs.len() * replications as usize;
+    let mut n = 0;
+    let stop = std::sync::Arc::new(tokio::sync::Notify::new());
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            mock_legacy::serve::termination_signal().await;
+            stop.notify_waiters();
+            stop.notify_one();
+        });
+    }
+    for c in configs {
+        let mut runs = Vec::new();
+        for i in 0..u64::from(replications) {
+            n += 1;
+            let mut s = c.scenario.clone();
+            s.file.run.seed = seed.wrapping_add(i);
+            let f = time_scale.unwrap_or(s.file.run.time_scale);
+            tracing::info!(
+                "[{n}/{total}] live: {} (seed {}), {:.0}s real at {f}x",
+                c.label,
+                s.file.run.seed,
+                s.duration.as_secs_f64() / f
+            );
+            let opts = loadgen::LiveOptions {
+                time_scale: f,
+                progress: std::io::stderr().is_terminal(),
+                ..loadgen::LiveOptions::default()
+            };
+            let waiter = stop.clone();
+            let r = loadgen::run_live(&s, &opts, async move { waiter.notified().await })
+                .await
+                .with_context(|| format!("live run of {}", c.label))?;
+            let interrupted = r.incomplete;
+            runs.push(r);
+            if interrupted {
+                entries.push(Entry::new(c.label.clone(), runs));
+                return Ok((entries, true));
+            }
+        }
+        entries.push(Entry::new(c.label.clone(), runs));
+    }
+    Ok((entries, false))
+}
+
+/// Saves each run under `out/<label>/` (`seed-N/` with replications).
+pub fn save_runs(entries: &[Entry], out: &Path) -> anyhow::Result<()> {
+    for e in entries {
+        let dir = out.join(reports::charts::slug(&e.label));
+        if e.runs.len() == 1 {
+            e.runs[0].save(&dir)?;
+        } else {
+            for r in &e.runs {
+                r.save(&dir.join(format!("seed-{}", r.seed)))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses the expectations against the labels (bad input before anything runs).
+pub fn parse_expectations(texts: &[String], labels: &[String]) -> Result<Vec<expect::Expectation>, UsageError> {
+    texts
+        .iter()
+        .map(|t| expect::parse(t, labels).map_err(|e| UsageError(format!("--expect: {e}"))))
+        .collect()
+}
+
+/// Checks the expectations, writes the report, prints the table; returns whether all held.
+pub fn conclude(
+    title: &str,
+    entries: &[Entry],
+    expectations: &[expect::Expectation],
+    out: &Path,
+) -> anyhow::Result<(bool, reports::Written)> {
+    let checked: Vec<Checked> = expectations
+        .iter()
+        .map(|e| e.check(entries).map_err(UsageError))
+        .collect::<Result<_, _>>()?;
+    let report = Report {
+        title: title.to_string(),
+        entries,
+        expectations: &checked,
+        baseline: None,
+        heatmaps: Vec::new(),
+    };
+    let written = reports::write(out, &report)?;
+    print!("{}", reports::table::render_text(entries));
+    for c in &checked {
+        println!(
+            "{} {}   ({})",
+            if c.passed { "HOLDS" } else { "FAILS" },
+            c.expectation,
+            c.detail
+        );
+    }
+    if reports::report::append_step_summary(&written.summary_md)? {
+        tracing::info!("summary appended to $GITHUB_STEP_SUMMARY");
+    }
+    println!("report: {}", written.index.display());
+    Ok((checked.iter().all(|c| c.passed), written))
+}
+
+/// A tolerance like `10%` or `0.1`.
+fn parse_tolerance(t: &str) -> Result<f64, UsageError> {
+    let t = t.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    };
+    match v {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(UsageError(format!(
+            "--tolerance: expected a percentage like 10% (or a fraction like 0.1), got `{t}`"
+        ))),
+    }
+}
+
+fn baseline(a: &CompareArgs, files: &[PathBuf]) -> anyhow::Result<loadgen::Finish> {
+    if a.scenario.is_some() || !a.strategies.is_empty() || !a.variants.is_empty() || !a.expect.is_empty() {
+        return Err(UsageError(
+            "--baseline OLD NEW compares two results files; it takes no scenario, --strategies, --variant or --expect"
+                .into(),
+        )
+        .into());
+    }
+    let tolerance = parse_tolerance(&a.tolerance)?;
+    let old = Results::load(&files[0])?;
+    let new = Results::load(&files[1])?;
+    let rows = reports::baseline::compare(&old, &new, tolerance);
+    print!("{}", reports::baseline::render(&rows, tolerance));
+    let regressions = rows
+        .iter()
+        .filter(|r| r.change == reports::baseline::Change::Regression)
+        .count();
+    let entries = [
+        Entry::new(format!("baseline ({})", old.strategy), vec![old]),
+        Entry::new(format!("new ({})", new.strategy), vec![new]),
+    ];
+    let report = Report {
+        title: "baseline comparison".into(),
+        entries: &entries,
+        expectations: &[],
+        baseline: Some(Baseline {
+            old: files[0].display().to_string(),
+            new: files[1].display().to_string(),
+            tolerance,
+            rows,
+        }),
+        heatmaps: Vec::new(),
+    };
+    let written = reports::write(&a.out, &report)?;
+    reports::report::append_step_summary(&written.summary_md)?;
+    println!(
+        "{regressions} regression(s) beyond {:.0}%; report: {}",
+        tolerance * 100.0,
+        written.index.display()
+    );
+    Ok(if regressions == 0 {
+        loadgen::Finish::Passed
+    } else {
+        loadgen::Finish::ThresholdFailed
+    })
+}
+
+/// `spillway compare`.
+pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
+    if let Some(files) = &a.baseline {
+        return baseline(&a, files);
+    }
+    let Some(path) = &a.scenario else {
+        return Err(UsageError("give a scenario file to compare strategies on, or --baseline OLD NEW".into()).into());
+    };
+    if let Some(f) = a.time_scale {
+        if a.mode == Mode::Sim {
+            return Err(UsageError("--time-scale applies to --mode live only".into()).into());
+        }
+        if !(f.is_finite() && f > 0.0) {
+            return Err(UsageError(format!("--time-scale: expected a factor > 0, got {f}")).into());
+        }
+    }
+    let base = scenario::load(path)?;
+    let configs = configs(&base, &a.strategies, &a.variants)?;
+    let labels: Vec<String> = configs.iter().map(|c| c.label.clone()).collect();
+    let expectations = parse_expectations(&a.expect, &labels)?;
+    let seed = a.seed.unwrap_or(base.seed());
+    let (entries, interrupted) = match a.mode {
+        Mode::Sim => (run_sim(&configs, seed, a.replications), false),
+        Mode::Live => run_live(&configs, seed, a.replications, a.time_scale).await?,
+    };
+    save_runs(&entries, &a.out)?;
+    let mode = match a.mode {
+        Mode::Sim => "sim",
+        Mode::Live => "live",
+    };
+    let title = format!("{}: {} ({mode})", base.name(), labels.join(" vs "));
+    let (held, _) = conclude(&title, &entries, &expectations, &a.out)?;
+    Ok(if interrupted {
+        loadgen::Finish::Interrupted
+    } else if held {
+        loadgen::Finish::Passed
+    } else {
+        loadgen::Finish::ThresholdFailed
+    })
+}

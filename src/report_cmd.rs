@@ -1,0 +1,217 @@
+//! `spillway report`: charts and an HTML report from results files (sim or live, mixed) and
+//! sweep tables.
+
+use clap::Args;
+use model::results::Results;
+use model::threshold::Metric;
+use model::UsageError;
+use reports::charts::Heatmap;
+use reports::{Entry, Report};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Draw charts and write index.html, summary.md and junit.xml from results files.
+///
+/// Examples:
+///   spillway report out/sim/results.json out/live/results.json -o out/report
+///   spillway report out/sweep/sweep.json --objective p99
+#[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
+pub struct ReportArgs {
+    /// results.json files (or directories holding one), and sweep.json tables from `sim sweep`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(short, long, value_name = "DIR", default_value = "out/report")]
+    pub out: PathBuf,
+    /// Page title (default: the scenario's name).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// For sweep tables: the metric the heatmap colours (goodput_ratio, p50, p99, amplification,
+    /// wasted, recovery).
+    #[arg(long, value_name = "METRIC", default_value = "goodput_ratio")]
+    pub objective: String,
+}
+
+fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
+    let file = if path.is_dir() {
+        path.join("results.json")
+    } else {
+        path.to_path_buf()
+    };
+    let text =
+        std::fs::read_to_string(&file).map_err(|e| UsageError(format!("{}: cannot read: {e}", file.display())))?;
+    Ok((file, text))
+}
+
+/// A sweep table's heatmap: the first two axes; further axes are folded by taking each cell's
+/// best point.
+pub fn heatmap(path: &Path, points: &[Value], objective: Metric) -> Result<Heatmap, UsageError> {
+    let bad = |what: &str| UsageError(format!("{}: not a sweep table: {what}", path.display()));
+    let mut keys: Vec<String> = Vec::new();
+    let mut parsed = Vec::new();
+    for p in points {
+        let params = p
+            .get("params")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("a point without params"))?;
+        let mut kv = Vec::new();
+        for pair in params {
+            let (Some(k), Some(v)) = (pair.get(0).and_then(Value::as_str), pair.get(1)) else {
+                return Err(bad("params are not [key, value] pairs"));
+            };
+            if !keys.iter().any(|x| x == k) {
+                keys.push(k.to_string());
+            }
+            kv.push((k.to_string(), v.as_str().map_or_else(|| v.to_string(), str::to_string)));
+        }
+        let value = match objective {
+            Metric::GoodputRatio => p.get("goodput_ratio"),
+            Metric::P50 => p.get("p50"),
+            Metric::P99 => p.get("p99"),
+            Metric::Amplification => p.get("amplification"),
+            Metric::Wasted => p.get("wasted_s"),
+            Metric::Recovery => p.get("recovery_s"),
+            other => {
+                return Err(UsageError(format!(
+                    "--objective: a sweep table has no {}",
+                    other.name()
+                )))
+            }
+        }
+        .and_then(Value::as_f64);
+        let meets = p.get("meets_slo").and_then(Value::as_bool).unwrap_or(true);
+        parsed.push((kv, if meets { value } else { None }));
+    }
+    if keys.is_empty() {
+        return Err(bad("no axes"));
+    }
+    let axis_values = |k: &str| {
+        let mut vs: Vec<String> = Vec::new();
+        for (kv, _) in &parsed {
+            if let Some((_, v)) = kv.iter().find(|(kk, _)| kk == k) {
+                if !vs.contains(v) {
+                    vs.push(v.clone());
+                }
+            }
+        }
+        vs
+    };
+    let x_key = keys[0].clone();
+    let y_key = keys.get(1).cloned().unwrap_or_default();
+    let x = axis_values(&x_key);
+    let y = if y_key.is_empty() {
+        vec![String::new()]
+    } else {
+        axis_values(&y_key)
+    };
+    let higher = objective.higher_is_better();
+    let better = |a: f64, b: f64| if higher { a > b } else { a < b };
+    let mut cells = vec![vec![None; x.len()]; y.len()];
+    for (kv, v) in &parsed {
+        let Some(v) = *v else { continue };
+        let find = |key: &str, axis: &[String]| {
+            kv.iter()
+                .find(|(k, _)| k == key)
+                .and_then(|(_, val)| axis.iter().position(|a| a == val))
+        };
+        let (Some(xi), Some(yi)) = (
+            find(&x_key, &x),
+            if y_key.is_empty() { Some(0) } else { find(&y_key, &y) },
+        ) else {
+            continue;
+        };
+        let cell: &mut Option<f64> = &mut cells[yi][xi];
+        if cell.is_none_or(|c| better(v, c)) {
+            *cell = Some(v);
+        }
+    }
+    let mut best: Option<(usize, usize, f64)> = None;
+    for (yi, row) in cells.iter().enumerate() {
+        for (xi, c) in row.iter().enumerate() {
+            if let Some(v) = c {
+                if best.is_none_or(|(_, _, b)| better(*v, b)) {
+                    best = Some((xi, yi, *v));
+                }
+            }
+        }
+    }
+    let folded = if keys.len() > 2 {
+        format!(" (best over {})", keys[2..].join(", "))
+    } else {
+        String::new()
+    };
+    Ok(Heatmap {
+        title: format!(
+            "sweep: {} by {x_key}{}{folded}",
+            objective.name(),
+            if y_key.is_empty() {
+                String::new()
+            } else {
+                format!(" and {y_key}")
+            }
+        ),
+        x_key,
+        y_key,
+        x,
+        y,
+        objective: objective.name().to_string(),
+        cells,
+        best: best.map(|(x, y, _)| (x, y)),
+        higher_is_better: higher,
+    })
+}
+
+/// `spillway report`.
+pub fn run(a: ReportArgs) -> anyhow::Result<()> {
+    let objective: Metric = a
+        .objective
+        .parse()
+        .map_err(|e: String| UsageError(format!("--objective: {e}")))?;
+    let mut runs = Vec::new();
+    let mut heatmaps = Vec::new();
+    for f in &a.files {
+        let (file, text) = read(f)?;
+        // A sweep table is a JSON array; a results file an object.
+        if text.trim_start().starts_with('[') {
+            let points: Vec<Value> = serde_json::from_str(&text)
+                .map_err(|e| UsageError(format!("{}:{}:{}: {e}", file.display(), e.line(), e.column())))?;
+            heatmaps.push(heatmap(&file, &points, objective)?);
+        } else {
+            runs.push(Results::from_json(&file.display().to_string(), &text)?);
+        }
+    }
+    let labels = reports::entry::default_labels(&runs);
+    let title = a.title.clone().unwrap_or_else(|| {
+        let mut names: Vec<&str> = runs.iter().map(|r| r.scenario_name.as_str()).collect();
+        names.dedup();
+        if names.is_empty() {
+            "parameter sweep".into()
+        } else {
+            names.join(", ")
+        }
+    });
+    let entries: Vec<Entry> = runs
+        .into_iter()
+        .zip(labels)
+        .map(|(r, l)| Entry::new(l, vec![r]))
+        .collect();
+    let report = Report {
+        title,
+        entries: &entries,
+        expectations: &[],
+        baseline: None,
+        heatmaps,
+    };
+    let written = reports::write(&a.out, &report)?;
+    if !entries.is_empty() {
+        print!("{}", reports::table::render_text(&entries));
+    }
+    reports::report::append_step_summary(&written.summary_md)?;
+    println!(
+        "report: {}  ({} charts, summary.md, junit.xml)",
+        written.index.display(),
+        written.charts.len() / 2
+    );
+    Ok(())
+}

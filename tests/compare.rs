@@ -1,0 +1,443 @@
+//! `spillway report`, `compare` and `demo` as a user runs them: files produced, sections present,
+//! exit codes for pass, failed expectation and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn spillway(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spillway"))
+        .args(args)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .expect("spillway runs")
+}
+
+fn scenario(name: &str) -> String {
+    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh directory under the target dir, removed at the end of the test.
+struct TempDir(PathBuf);
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("spillway-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+    fn path(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+    fn s(&self, rel: &str) -> String {
+        self.path(rel).display().to_string()
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn assert_png(p: &Path) {
+    let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{} is a PNG", p.display());
+    assert!(
+        bytes.len() > 5_000,
+        "{} has content ({} bytes)",
+        p.display(),
+        bytes.len()
+    );
+}
+
+fn assert_svg(p: &Path) {
+    let s = read(p);
+    assert!(
+        s.contains("<svg") && s.trim_end().ends_with("</svg>"),
+        "{} is an SVG",
+        p.display()
+    );
+    assert!(s.matches("<text").count() >= 5, "{} has labels", p.display());
+}
+
+#[test]
+fn compare_in_the_simulator_writes_the_report_and_gates_on_expectations() {
+    let dir = TempDir::new("compare-sim");
+    let out = spillway(&[
+        "compare",
+        &scenario("death-spiral.toml"),
+        "--strategies",
+        "fifo,bounded,deadline",
+        "--expect",
+        "deadline.goodput_ratio >= 0.8",
+        "--expect",
+        "bounded.goodput_ratio > fifo.goodput_ratio",
+        "--expect",
+        "deadline.recovery < fifo.recovery",
+        "-o",
+        &dir.s("r"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "fifo",
+        "bounded",
+        "deadline",
+        "metastable",
+        "HOLDS deadline.goodput_ratio >= 0.8",
+        "report:",
+    ] {
+        assert!(stdout.contains(want), "{want} missing:\n{stdout}");
+    }
+    // Each run's results, and the report.
+    for s in ["fifo", "bounded", "deadline"] {
+        assert!(dir.path(&format!("r/{s}/results.json")).is_file());
+        for chart in ["throughput", "latency", "gateway"] {
+            assert_png(&dir.path(&format!("r/{chart}-{s}.png")));
+            assert_svg(&dir.path(&format!("r/{chart}-{s}.svg")));
+        }
+    }
+    for chart in ["percentiles", "comparison"] {
+        assert_png(&dir.path(&format!("r/{chart}.png")));
+        assert_svg(&dir.path(&format!("r/{chart}.svg")));
+    }
+    let html = read(&dir.path("r/index.html"));
+    for section in [
+        "<h2 id=summary>",
+        "Expectations: 3 of 3 hold",
+        "id=\"run-0\"",
+        "id=\"run-2\"",
+        "Did not recover: metastable",
+        "Recovered",
+        "p99.9",
+        "id=\"percentiles\"",
+        "id=\"comparison\"",
+        "id=\"throughput-deadline\"",
+        "id=\"latency-fifo\"",
+        "id=\"gateway-bounded\"",
+        "seed 7",
+    ] {
+        assert!(html.contains(section), "index.html lacks {section}");
+    }
+    assert!(!html.contains("<script"), "no JavaScript needed");
+    assert!(
+        !html.contains("http://") || !html.contains("src=\"http"),
+        "nothing loaded from the network"
+    );
+    let md = read(&dir.path("r/summary.md"));
+    assert!(md.contains("| run | source | goodput"), "{md}");
+    assert!(md.contains("Expectations: 3 of 3 hold"), "{md}");
+    let junit = read(&dir.path("r/junit.xml"));
+    assert!(junit.contains("<testsuite name=\"expectations\""), "{junit}");
+    // death-spiral.toml has two thresholds: one test case each per run.
+    assert_eq!(
+        junit.matches("<testcase name=\"goodput_ratio &gt;= 0.8\"").count(),
+        3,
+        "{junit}"
+    );
+    assert_eq!(
+        junit.matches("<testcase name=\"recovery &lt;= 30s\"").count(),
+        3,
+        "{junit}"
+    );
+}
+
+#[test]
+fn a_failed_expectation_exits_3_and_bad_input_exits_2() {
+    let dir = TempDir::new("compare-codes");
+    let ds = scenario("death-spiral.toml");
+    let out = spillway(&[
+        "compare",
+        &ds,
+        "--strategies",
+        "fifo,deadline",
+        "--expect",
+        "fifo.goodput_ratio > deadline.goodput_ratio",
+        "-o",
+        &dir.s("r"),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAILS fifo.goodput_ratio > deadline.goodput_ratio"));
+    assert!(
+        read(&dir.path("r/junit.xml")).contains("<failure"),
+        "the failure is in junit.xml"
+    );
+
+    for (args, says) in [
+        (
+            vec!["compare", &ds, "--strategies", "fifo,lifo2"],
+            "unknown strategy `lifo2`",
+        ),
+        (
+            vec!["compare", &ds, "--strategies", "fifo", "--expect", "bounded.p99 < 1s"],
+            "neither side names a run",
+        ),
+        (
+            vec!["compare", &ds, "--strategies", "fifo", "--expect", "fifo.p99 < 1"],
+            "unit",
+        ),
+        (vec!["compare", &ds], "nothing to compare"),
+        (vec!["compare", &ds, "--variant", "x:gateway.nope=3"], "--variant x"),
+        (vec!["compare", &ds, "--variant", "novalue"], "NAME:KEY=VALUE"),
+        (
+            vec!["compare", "/nonexistent/s.toml", "--strategies", "fifo"],
+            "/nonexistent/s.toml",
+        ),
+        (
+            vec!["compare", &ds, "--strategies", "fifo", "--time-scale", "4"],
+            "--mode live",
+        ),
+        (vec!["compare"], "give a scenario file"),
+    ] {
+        let out = spillway(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: stderr should say {says}: {err}");
+    }
+}
+
+#[test]
+fn variants_compare_client_policies_on_the_same_traffic() {
+    let dir = TempDir::new("compare-variants");
+    let out = spillway(&[
+        "compare",
+        &scenario("death-spiral.toml"),
+        "--variant",
+        "noretry:clients.retry.max_attempts=1",
+        "--variant",
+        "retry3:clients.retry.max_attempts=3",
+        "--expect",
+        "noretry.amplification < retry3.amplification",
+        "--expect",
+        "noretry.amplification == 1",
+        "-o",
+        &dir.s("r"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Identical traffic: both runs were offered exactly the same intents.
+    let offered = |label: &str| -> u64 {
+        let r = read(&dir.path(&format!("r/{label}/results.json")));
+        let v: serde_json::Value = serde_json::from_str(&r).expect("json");
+        v["summary"]["offered"].as_u64().expect("offered")
+    };
+    assert_eq!(offered("noretry"), offered("retry3"));
+}
+
+#[test]
+fn replications_show_intervals_and_expectations_must_clear_them() {
+    let dir = TempDir::new("compare-reps");
+    let out = spillway(&[
+        "compare",
+        &scenario("death-spiral.toml"),
+        "--strategies",
+        "fifo,deadline",
+        "--replications",
+        "3",
+        "--expect",
+        "deadline.goodput_ratio > fifo.goodput_ratio",
+        "-o",
+        &dir.s("r"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains('±'), "intervals shown:\n{stdout}");
+    for seed in [7, 8, 9] {
+        assert!(dir.path(&format!("r/deadline/seed-{seed}/results.json")).is_file());
+    }
+}
+
+#[test]
+fn baseline_flags_regressions_metric_by_metric() {
+    let dir = TempDir::new("baseline");
+    let ds = scenario("death-spiral.toml");
+    for s in ["deadline", "fifo"] {
+        let out = spillway(&["sim", "run", &ds, "--strategy", s, "--out", &dir.s(s)]);
+        assert!(matches!(out.status.code(), Some(0 | 3)), "{}", text(&out));
+    }
+    let same = spillway(&[
+        "compare",
+        "--baseline",
+        &dir.s("deadline/results.json"),
+        &dir.s("deadline/results.json"),
+        "-o",
+        &dir.s("same"),
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same));
+    assert!(String::from_utf8_lossy(&same.stdout).contains("0 regression(s)"));
+    let worse = spillway(&[
+        "compare",
+        "--baseline",
+        &dir.s("deadline/results.json"),
+        &dir.s("fifo/results.json"),
+        "--tolerance",
+        "10%",
+        "-o",
+        &dir.s("worse"),
+    ]);
+    assert_eq!(worse.status.code(), Some(3), "{}", text(&worse));
+    let stdout = String::from_utf8_lossy(&worse.stdout);
+    assert!(
+        stdout.contains("goodput_ratio") && stdout.contains("REGRESSION (higher is better)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("REGRESSION (lower is better)"),
+        "p99 got worse too:\n{stdout}"
+    );
+    let bad = spillway(&[
+        "compare",
+        "--baseline",
+        &dir.s("deadline/results.json"),
+        &dir.s("nope.json"),
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    let bad = spillway(&[
+        "compare",
+        "--baseline",
+        &dir.s("deadline/results.json"),
+        &dir.s("fifo/results.json"),
+        "--tolerance",
+        "lots",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+}
+
+#[test]
+fn the_step_summary_is_appended_in_github_actions() {
+    let dir = TempDir::new("step-summary");
+    let summary = dir.path("step.md");
+    std::fs::write(&summary, "previous step\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_spillway"))
+        .args([
+            "compare",
+            &scenario("death-spiral.toml"),
+            "--strategies",
+            "fifo,bounded",
+            "-o",
+            &dir.s("r"),
+        ])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = read(&summary);
+    assert!(s.starts_with("previous step\n"), "appended, not overwritten");
+    assert!(s.contains("| fifo |") && s.contains("| bounded |"), "{s}");
+}
+
+#[test]
+fn a_sweep_renders_as_a_heatmap() {
+    let dir = TempDir::new("sweep-report");
+    let out = spillway(&[
+        "sim",
+        "sweep",
+        &scenario("death-spiral.toml"),
+        "--vary",
+        "gateway.strategy=fifo,bounded,deadline",
+        "--vary",
+        "clients.timeout=500ms,1s,2s",
+        "-o",
+        &dir.s("sweep"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = spillway(&["report", &dir.s("sweep/sweep.json"), "-o", &dir.s("r")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_png(&dir.path("r/heatmap.png"));
+    assert_svg(&dir.path("r/heatmap.svg"));
+    let svg = read(&dir.path("r/heatmap.svg"));
+    for label in ["fifo", "deadline", "500ms", "2s"] {
+        assert!(svg.contains(label), "heatmap axis label {label}");
+    }
+    assert!(read(&dir.path("r/index.html")).contains("id=\"heatmap\""));
+}
+
+#[test]
+fn report_rejects_what_is_not_a_results_file() {
+    let dir = TempDir::new("report-bad");
+    std::fs::write(dir.path("x.json"), "{\"schema\": 1, \"tool\": 3}").unwrap();
+    let out = spillway(&["report", &dir.s("x.json"), "-o", &dir.s("r")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("x.json:1:"),
+        "{}",
+        text(&out)
+    );
+    let out = spillway(&["report", &dir.s("missing.json")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn demo_sim_only_tells_the_story() {
+    let dir = TempDir::new("demo");
+    let out = spillway(&["demo", "--sim-only", "-o", &dir.s("d")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("The story held"), "{stdout}");
+    assert!(
+        stdout.contains("fifo (sim)") && stdout.contains("deadline (sim)"),
+        "{stdout}"
+    );
+    assert!(dir.path("d/index.html").is_file());
+}
+
+#[test]
+fn a_sim_run_and_a_live_run_of_one_scenario_render_side_by_side() {
+    let dir = TempDir::new("sim-live-report");
+    let steady = scenario("steady.toml");
+    let out = spillway(&["sim", "run", &steady, "--out", &dir.s("sim")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = spillway(&[
+        "loadgen",
+        "run",
+        &steady,
+        "--duration",
+        "20s",
+        "--time-scale",
+        "4",
+        "--no-progress",
+        "--out",
+        &dir.s("live"),
+    ]);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", text(&out));
+    // A directory holding results.json works as well as the file.
+    let out = spillway(&["report", &dir.s("sim/results.json"), &dir.s("live"), "-o", &dir.s("r")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let html = read(&dir.path("r/index.html"));
+    for want in [
+        "fifo (sim)",
+        "fifo (live)",
+        "simulated",
+        "live, strategy",
+        "id=\"throughput-fifo-sim\"",
+        "id=\"throughput-fifo-live\"",
+    ] {
+        assert!(html.contains(want), "index.html lacks {want}");
+    }
+    for chart in [
+        "throughput-fifo-sim",
+        "throughput-fifo-live",
+        "latency-fifo-live",
+        "percentiles",
+        "comparison",
+    ] {
+        assert_png(&dir.path(&format!("r/{chart}.png")));
+    }
+    // Both runs overlaid on the percentile chart.
+    let svg = read(&dir.path("r/percentiles.svg"));
+    assert!(
+        svg.contains("fifo (sim)") && svg.contains("fifo (live)"),
+        "legend names both runs"
+    );
+}
