@@ -32,6 +32,36 @@ pub struct DemoArgs {
     pub strategies: Vec<String>,
 }
 
+/// One line on what the scenario does, from its own numbers.
+fn story(s: &model::scenario::Scenario) -> String {
+    let capacity: f64 = s
+        .services
+        .iter()
+        .map(|v| f64::from(v.workers) / v.service_time.mean().max(1e-9))
+        .sum();
+    let normal = s.phases.first().map_or(0.0, |p| p.rate_start);
+    let burst = s
+        .phases
+        .iter()
+        .filter(|p| p.trigger)
+        .map(|p| {
+            format!(
+                "a {:.0} s burst at {:.0}/s",
+                p.duration().as_secs_f64(),
+                p.rate_start.max(p.rate_end)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let timeout = s.file.clients.timeout.resolve().map_or(0.0, |d| d.quantile(0.5));
+    format!(
+        "The backlog death spiral: {normal:.0} intents/s against ~{capacity:.0}/s of capacity, {burst}; clients time out \
+         after {} and make up to {} attempts.",
+        model::results::fmt_secs(timeout),
+        s.file.clients.retry.max_attempts
+    )
+}
+
 /// `spillway demo`.
 pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
     if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
@@ -41,12 +71,7 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
     let configs = compare::configs(&base, &a.strategies, &[])?;
     let seed = base.seed();
     let started = std::time::Instant::now();
-    println!(
-        "The backlog death spiral: {} intents/s against ~200/s of capacity, a 20 s burst at 400/s, clients \
-         that time out after 1 s and retry.\nSimulating {} strategies...",
-        120,
-        configs.len()
-    );
+    println!("{}\nSimulating {} strategies...", story(&base), configs.len());
     let mut entries = compare::run_sim(&configs, seed, 1);
     for e in &mut entries {
         e.label = format!("{} (sim)", e.label);

@@ -161,7 +161,12 @@ pub fn show(i: &Interval, metric: Option<Metric>) -> String {
             "-".to_string()
         } else if is_time {
             model::results::fmt_secs(v)
-        } else if v.fract() == 0.0 && v.abs() >= 1.0 {
+        } else if matches!(
+            metric,
+            Some(Metric::GoodputRatio | Metric::WastedRatio | Metric::Amplification)
+        ) {
+            format!("{v:.3}")
+        } else if v.fract() == 0.0 && v.abs() < 1e15 {
             format!("{v:.0}")
         } else if v.abs() >= 100.0 {
             format!("{v:.1}")

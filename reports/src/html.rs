@@ -84,9 +84,14 @@ pub fn verdict_paragraph(r: &Results) -> String {
         Some(Verdict::Overloaded) => "Overloaded: offered more than it can serve, trigger or not.".to_string(),
         None => "No verdict.".to_string(),
     };
+    let reason = s.verdict_reason.trim().trim_end_matches('.');
+    let mut chars = reason.chars();
+    let reason = match chars.next() {
+        Some(c) => format!("{}{}.", c.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    };
     let mut p = format!(
-        "{head} {} {:.1}% of {} intents succeeded within the client timeout; {:.2} attempts per intent; {:.1}% of backend time went to requests nobody waited for any more.",
-        s.verdict_reason.trim_end_matches('.').to_string() + ".",
+        "{head} {reason} {:.1}% of {} intents succeeded within the client timeout; {:.2} attempts per intent; {:.1}% of backend time went to requests nobody waited for any more.",
         s.goodput_ratio * 100.0,
         s.offered,
         s.amplification,

@@ -1,0 +1,104 @@
+//! The shipped scenarios say what they show: each header's `spillway compare` commands run in
+//! the simulator and their expectations hold, so the numbers in the comments cannot rot.
+
+use std::process::Command;
+
+/// The `spillway compare ...` commands in a file's comment header, continuation lines joined.
+fn header_commands(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines().take_while(|l| l.starts_with('#') || l.is_empty()) {
+        let body = line.trim_start_matches('#').trim();
+        match current.as_mut() {
+            Some(c) => c.push_str(body.trim_end_matches('\\').trim_end()),
+            None if body.starts_with("spillway compare ") => {
+                current = Some(body.trim_end_matches('\\').trim_end().to_string())
+            }
+            None => continue,
+        }
+        if !body.ends_with('\\') {
+            out.extend(current.take());
+        } else if let Some(c) = current.as_mut() {
+            c.push(' ');
+        }
+    }
+    out
+}
+
+/// Splits a shell command line with double quotes (all the headers use).
+fn words(cmd: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut w = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in cmd.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut w));
+                    any = false;
+                }
+            }
+            c => {
+                w.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(w);
+    }
+    out
+}
+
+#[test]
+fn every_compare_command_in_a_scenario_header_holds() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out_root = std::env::temp_dir().join(format!("spillway-headers-{}", std::process::id()));
+    let mut ran = 0;
+    for entry in std::fs::read_dir(format!("{root}/scenarios")).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        for (i, cmd) in header_commands(&text).iter().enumerate() {
+            let args = words(cmd);
+            assert_eq!(args[..2], ["spillway", "compare"], "{cmd}");
+            let out_dir = out_root.join(format!("{}-{i}", path.file_stem().unwrap().to_string_lossy()));
+            let out = Command::new(env!("CARGO_BIN_EXE_spillway"))
+                .args(&args[1..])
+                .args(["-o", out_dir.to_str().unwrap()])
+                .current_dir(root)
+                .env_remove("GITHUB_STEP_SUMMARY")
+                .output()
+                .expect("spillway runs");
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}: `{cmd}`\n{}{}",
+                path.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            ran += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out_root);
+    assert!(ran >= 6, "the headers carry compare commands ({ran} found)");
+}
+
+#[test]
+fn header_commands_are_parsed_with_continuations() {
+    let text = "# x\n#   spillway compare a.toml \\\n#     --expect \"b.p99 < 2s\"\n# y\n[run]\n";
+    let cmds = header_commands(text);
+    assert_eq!(cmds, ["spillway compare a.toml --expect \"b.p99 < 2s\""]);
+    assert_eq!(
+        words(&cmds[0]),
+        ["spillway", "compare", "a.toml", "--expect", "b.p99 < 2s"]
+    );
+}
