@@ -441,3 +441,43 @@ fn a_sim_run_and_a_live_run_of_one_scenario_render_side_by_side() {
         "legend names both runs"
     );
 }
+
+#[test]
+fn compare_runs_live_through_the_in_process_stack() {
+    let dir = TempDir::new("compare-live");
+    let s = dir.path("small.toml");
+    // Half a second of burst at 3x capacity through one worker: the queue's waits pass the
+    // 300 ms timeout, the bounded queue sheds instead.
+    std::fs::write(
+        &s,
+        "[run]\nname = \"small\"\nseed = 3\n[[workload.phases]]\nduration = \"4s\"\nrate = 40\n\
+         [[workload.phases]]\nduration = \"2s\"\nrate = 300\ntrigger = true\n[[workload.phases]]\nduration = \"6s\"\nrate = 40\n\
+         [clients]\ntimeout = \"300ms\"\n[clients.retry]\nmax_attempts = 3\nbackoff = \"none\"\n\
+         [gateway]\nstrategy = \"fifo\"\n[[backend.services]]\nname = \"s\"\nworkers = 4\nservice_time = \"40ms\"\n",
+    )
+    .unwrap();
+    let out = spillway(&[
+        "compare",
+        s.to_str().unwrap(),
+        "--strategies",
+        "fifo,bounded",
+        "--mode",
+        "live",
+        "--time-scale",
+        "2",
+        "--expect",
+        "bounded.goodput_ratio > fifo.goodput_ratio",
+        "-o",
+        &dir.s("r"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("HOLDS bounded.goodput_ratio > fifo.goodput_ratio"),
+        "{stdout}"
+    );
+    for s in ["fifo", "bounded"] {
+        let r = read(&dir.path(&format!("r/{s}/results.json")));
+        assert!(r.contains("\"source\": \"live\""), "{s} ran live");
+    }
+}

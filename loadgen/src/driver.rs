@@ -251,7 +251,9 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
     let shared = Arc::new(Shared {
         epoch: Instant::now() + Duration::from_millis(20),
         f,
-        recorder: Mutex::new(Recorder::new(scenario.window())),
+        recorder: Mutex::new(
+            Recorder::new(scenario.window()).with_horizon(model::client::intent_lifetime_bound(&scenario.file.clients)),
+        ),
         clients: Mutex::new(ClientModel::new(&scenario.file.clients, &streams)),
         http: crate::http::client(opts.http2, opts.max_connections, opts.ca_pem.as_deref())
             .map_err(model::UsageError)?,
@@ -333,7 +335,10 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         ml.shutdown().await;
     }
     // Tasks that outlived the drain may still hold the shared state: take the recorder out.
-    let recorder = std::mem::replace(&mut *lock(&shared.recorder), Recorder::new(scenario.window()));
+    let recorder = std::mem::replace(
+        &mut *lock(&shared.recorder),
+        Recorder::new(scenario.window()).with_horizon(model::client::intent_lifetime_bound(&scenario.file.clients)),
+    );
     let lateness_p99_s = recorder.total_quantile(metric::SEND_LATENESS, 0.99).unwrap_or(0.0);
     let unsent = shared.unsent.load(Ordering::Relaxed);
     let generator = GeneratorHealth {

@@ -88,6 +88,15 @@ pub struct ClientModel {
     patience: Rng,
 }
 
+/// About how long an intent can live: every attempt timing out after the longest timeout, with
+/// the longest backoff between them (a Retry-After may exceed it). Recorders use it to know when
+/// a window will receive no more values.
+pub fn intent_lifetime_bound(cfg: &ClientsConfig) -> Duration {
+    let longest = cfg.timeout.resolve().map_or(2.0, |d| d.quantile(0.9999).max(0.0));
+    let n = cfg.retry.max_attempts.max(1);
+    Duration::from_secs_f64(longest) * n + cfg.retry.cap.0 * (n - 1)
+}
+
 impl ClientModel {
     pub fn new(cfg: &ClientsConfig, streams: &Streams) -> ClientModel {
         let budget = cfg

@@ -152,7 +152,8 @@ impl<'a> Engine<'a> {
             intents: Slab::new(),
             attempts: Slab::new(),
             live_intents: 0,
-            recorder: Recorder::new(scenario.window()),
+            recorder: Recorder::new(scenario.window())
+                .with_horizon(model::client::intent_lifetime_bound(&scenario.file.clients)),
             events: 0,
             timeouts: scenario
                 .file

@@ -70,21 +70,93 @@ impl Hist {
     }
 
     pub fn encode(&self) -> String {
-        let mut buf = Vec::new();
-        // Writing to a Vec cannot fail for a valid histogram.
-        let _ = V2DeflateSerializer::new().serialize(&self.0, &mut buf);
-        STANDARD.encode(buf)
+        STANDARD.encode(PackedHist::pack(self).bytes)
     }
 
     pub fn decode(text: &str) -> Result<Hist, String> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .map_err(|e| format!("histogram is not base64: {e}"))?;
+        Hist::from_bytes(&from_base64(text)?)
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Hist, String> {
         let mut h: Histogram<u64> = HdrDeserializer::new()
-            .deserialize(&mut bytes.as_slice())
+            .deserialize(&mut &bytes[..])
             .map_err(|e| format!("histogram does not decode: {e:?}"))?;
         h.auto(true);
         Ok(Hist(h))
+    }
+}
+
+fn from_base64(text: &str) -> Result<Vec<u8>, String> {
+    STANDARD
+        .decode(text.trim())
+        .map_err(|e| format!("histogram is not base64: {e}"))
+}
+
+/// A histogram kept compressed (V2 + deflate, the bytes the results file stores in base64).
+///
+/// A window's dense counts array costs ~15 KiB per histogram whatever it holds; compressed, a
+/// window costs what its values need (a few hundred bytes). Results keep their per-window
+/// histograms packed, so a 10-hour run at a 1 s window fits in tens of MiB rather than GiB;
+/// readers [`PackedHist::unpack`] the windows they look at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PackedHist {
+    bytes: Vec<u8>,
+    len: u64,
+}
+
+impl PackedHist {
+    pub fn pack(h: &Hist) -> PackedHist {
+        let mut bytes = Vec::new();
+        // Writing to a Vec cannot fail for a valid histogram.
+        let _ = V2DeflateSerializer::new().serialize(&h.0, &mut bytes);
+        PackedHist { bytes, len: h.len() }
+    }
+
+    /// The histogram. The bytes were produced by [`PackedHist::pack`] or checked when read, so
+    /// decoding cannot fail; an empty histogram stands in if it ever did.
+    pub fn unpack(&self) -> Hist {
+        Hist::from_bytes(&self.bytes).unwrap_or_else(|_| Hist::new(WINDOW_SIGFIG))
+    }
+
+    /// Number of values recorded.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The base64 text of the results file and of `.hlog` lines.
+    pub fn base64(&self) -> String {
+        STANDARD.encode(&self.bytes)
+    }
+
+    /// Compressed size in bytes.
+    pub fn packed_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+impl From<&Hist> for PackedHist {
+    fn from(h: &Hist) -> PackedHist {
+        PackedHist::pack(h)
+    }
+}
+
+impl Serialize for PackedHist {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.base64())
+    }
+}
+
+impl<'de> Deserialize<'de> for PackedHist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<PackedHist, D::Error> {
+        let s = String::deserialize(d)?;
+        let bytes = from_base64(&s).map_err(de::Error::custom)?;
+        // Decoded once to reject a corrupt file when it is read, not when a chart is drawn.
+        let len = Hist::from_bytes(&bytes).map_err(de::Error::custom)?.len();
+        Ok(PackedHist { bytes, len })
     }
 }
 
@@ -127,6 +199,25 @@ mod tests {
         assert_eq!(back, h);
         assert_eq!(back.len(), 5);
         assert!((back.quantile_s(0.5) - 0.020).abs() < 0.020 * 0.001);
+    }
+
+    #[test]
+    fn packed_round_trips_and_is_small() {
+        let mut h = Hist::new(WINDOW_SIGFIG);
+        for i in 0..1000u64 {
+            h.record(Duration::from_micros(1000 + i * 37));
+        }
+        h.record(Duration::from_secs(3));
+        let p = PackedHist::pack(&h);
+        assert_eq!(p.len(), 1001);
+        assert_eq!(p.unpack(), h);
+        assert_eq!(p.base64(), h.encode());
+        // The dense counts reach 3 s: thousands of u64 slots; packed, well under a KiB.
+        assert!(p.packed_bytes() < 1024, "{} bytes", p.packed_bytes());
+        let json = serde_json::to_string(&p).unwrap();
+        let back: PackedHist = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p);
+        assert!(serde_json::from_str::<PackedHist>("\"aGVsbG8=\"").is_err());
     }
 
     #[test]

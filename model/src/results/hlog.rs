@@ -26,7 +26,7 @@ pub fn write_hlog<W: io::Write>(r: &Results, out: &mut W) -> io::Result<()> {
     for w in &r.windows {
         for (name, h) in &w.histograms {
             let tag = Tag::new(name);
-            log.write_histogram(&h.0, Duration::from_secs_f64(w.start_s), window, tag)
+            log.write_histogram(&h.unpack().0, Duration::from_secs_f64(w.start_s), window, tag)
                 .map_err(|e| io::Error::other(format!("writing the {name} histogram: {e:?}")))?;
         }
     }

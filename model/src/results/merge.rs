@@ -46,7 +46,11 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
             b.gauges.in_flight_mean += w.gauges.in_flight_mean;
             for (k, h) in &w.histograms {
                 match b.histograms.get_mut(k) {
-                    Some(bh) => bh.add(h),
+                    Some(bh) => {
+                        let mut sum = bh.unpack();
+                        sum.add(&h.unpack());
+                        *bh = super::PackedHist::pack(&sum);
+                    }
                     None => {
                         b.histograms.insert(k.clone(), h.clone());
                     }

@@ -12,7 +12,7 @@ mod recorder;
 mod text;
 mod verdict;
 
-pub use histogram::{Hist, TOTAL_SIGFIG, WINDOW_SIGFIG};
+pub use histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 pub use hlog::write_hlog;
 pub use merge::{merge, MergeError};
 pub use outcome::Outcome;
@@ -111,9 +111,9 @@ pub struct Window {
     pub start_s: f64,
     pub counters: Counters,
     pub gauges: Gauges,
-    /// Non-empty histograms by metric name (see [`metric`]).
+    /// Non-empty histograms by metric name (see [`metric`]), compressed: unpack to read.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub histograms: BTreeMap<String, Hist>,
+    pub histograms: BTreeMap<String, PackedHist>,
 }
 
 /// Latency percentiles, in seconds.

@@ -5,7 +5,7 @@
 //! to the window of their intended send time; queue waits and backend work to the window in
 //! which they happened. Memory is per window, never per request.
 
-use super::histogram::{Hist, TOTAL_SIGFIG, WINDOW_SIGFIG};
+use super::histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 use super::verdict::{decide, VerdictParams, WindowGoodput};
 use super::{
     metric, Counters, Gauges, GeneratorHealth, Outcome, Percentiles, PhaseMark, Results, RunSource, Summary, Window,
@@ -34,11 +34,62 @@ struct Acc {
     f_sum: f64,
     samples: u64,
     limit: Option<u64>,
-    intent: Hist,
-    attempt: Hist,
-    queue: Hist,
-    service: Hist,
-    extra: Vec<(String, Hist)>,
+    intent: Slot,
+    attempt: Slot,
+    queue: Slot,
+    service: Slot,
+    extra: Vec<(String, Slot)>,
+}
+
+/// A window's histogram: dense while the window still receives values, compressed once it is
+/// behind the recording horizon (see [`Recorder::set_horizon`]).
+enum Slot {
+    Live(Hist),
+    Packed(PackedHist),
+}
+
+impl Slot {
+    fn new() -> Slot {
+        Slot::Live(Hist::new(WINDOW_SIGFIG))
+    }
+
+    /// The dense histogram, unpacking a window that receives a late value.
+    fn live(&mut self) -> &mut Hist {
+        if let Slot::Packed(p) = self {
+            *self = Slot::Live(p.unpack());
+        }
+        match self {
+            Slot::Live(h) => h,
+            Slot::Packed(_) => unreachable!("unpacked above"),
+        }
+    }
+
+    fn pack(&mut self) {
+        if let Slot::Live(h) = self {
+            *self = Slot::Packed(PackedHist::pack(h));
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Slot::Live(h) => h.is_empty(),
+            Slot::Packed(p) => p.is_empty(),
+        }
+    }
+
+    fn quantile_s(&self, q: f64) -> f64 {
+        match self {
+            Slot::Live(h) => h.quantile_s(q),
+            Slot::Packed(p) => p.unpack().quantile_s(q),
+        }
+    }
+
+    fn into_packed(self) -> PackedHist {
+        match self {
+            Slot::Live(h) => PackedHist::pack(&h),
+            Slot::Packed(p) => p,
+        }
+    }
 }
 
 impl Acc {
@@ -51,11 +102,20 @@ impl Acc {
             f_sum: 0.0,
             samples: 0,
             limit: None,
-            intent: Hist::new(WINDOW_SIGFIG),
-            attempt: Hist::new(WINDOW_SIGFIG),
-            queue: Hist::new(WINDOW_SIGFIG),
-            service: Hist::new(WINDOW_SIGFIG),
+            intent: Slot::new(),
+            attempt: Slot::new(),
+            queue: Slot::new(),
+            service: Slot::new(),
             extra: Vec::new(),
+        }
+    }
+
+    fn pack(&mut self) {
+        for s in [&mut self.intent, &mut self.attempt, &mut self.queue, &mut self.service] {
+            s.pack();
+        }
+        for (_, s) in &mut self.extra {
+            s.pack();
         }
     }
 }
@@ -148,7 +208,21 @@ pub struct Recorder {
     window_ns: u64,
     windows: Vec<Acc>,
     totals: Totals,
+    /// Windows this far behind the newest are packed: values for them are rare by then.
+    horizon_windows: usize,
+    /// Windows before this index have been packed (a late value unpacks one again: see
+    /// `reopened`).
+    packed_upto: usize,
+    reopened: Vec<usize>,
 }
+
+/// Default horizon: a minute of 1 s windows covers clients' timeouts, retries and backoff in
+/// most scenarios; drivers that know better call [`Recorder::set_horizon`].
+const DEFAULT_HORIZON_WINDOWS: usize = 64;
+/// At most this many windows stay dense, whatever the horizon: with very patient clients (an
+/// M/M/c model with no timeout) the bound is the whole run, yet most values still arrive
+/// within a few windows; the rare later one unpacks its window.
+const MAX_LIVE_WINDOWS: usize = 256;
 
 fn extra<'a>(list: &'a mut Vec<(String, Hist)>, name: &str, sigfig: u8) -> &'a mut Hist {
     let i = match list.iter().position(|(n, _)| n == name) {
@@ -159,6 +233,17 @@ fn extra<'a>(list: &'a mut Vec<(String, Hist)>, name: &str, sigfig: u8) -> &'a m
         }
     };
     &mut list[i].1
+}
+
+fn extra_slot<'a>(list: &'a mut Vec<(String, Slot)>, name: &str) -> &'a mut Hist {
+    let i = match list.iter().position(|(n, _)| n == name) {
+        Some(i) => i,
+        None => {
+            list.push((name.to_string(), Slot::new()));
+            list.len() - 1
+        }
+    };
+    list[i].1.live()
 }
 
 impl Recorder {
@@ -174,17 +259,63 @@ impl Recorder {
                 service: Hist::new(TOTAL_SIGFIG),
                 extra: Vec::new(),
             },
+            horizon_windows: DEFAULT_HORIZON_WINDOWS,
+            packed_upto: 0,
+            reopened: Vec::new(),
         }
+    }
+
+    /// How long after a window's end values may still arrive for it (an intent's whole life:
+    /// its attempts' timeouts and the backoff between them). Older windows are kept compressed;
+    /// a later value is still recorded exactly, at the cost of unpacking that window.
+    pub fn set_horizon(&mut self, horizon: Duration) {
+        let ns = u64::try_from(horizon.as_nanos()).unwrap_or(u64::MAX);
+        self.horizon_windows = usize::try_from(ns / self.window_ns)
+            .unwrap_or(usize::MAX)
+            .saturating_add(2)
+            .min(MAX_LIVE_WINDOWS);
+    }
+
+    /// [`Recorder::set_horizon`], builder style.
+    pub fn with_horizon(mut self, horizon: Duration) -> Recorder {
+        self.set_horizon(horizon);
+        self
     }
 
     fn win(&mut self, at: Time) -> &mut Acc {
         let i = usize::try_from(at.0 / self.window_ns).unwrap_or(usize::MAX);
         // A bounded run has a bounded number of windows; guard against absurd timestamps.
         let i = i.min(10_000_000);
-        while self.windows.len() <= i {
-            self.windows.push(Acc::new());
+        if self.windows.len() <= i {
+            while self.windows.len() <= i {
+                self.windows.push(Acc::new());
+            }
+            self.pack_behind();
+        }
+        if i < self.packed_upto && !self.reopened.contains(&i) {
+            self.reopened.push(i);
         }
         &mut self.windows[i]
+    }
+
+    /// Packs the windows that fell behind the horizon, and reopened ones that did again.
+    fn pack_behind(&mut self) {
+        let upto = self.windows.len().saturating_sub(self.horizon_windows);
+        while self.packed_upto < upto {
+            self.windows[self.packed_upto].pack();
+            self.packed_upto += 1;
+        }
+        let horizon = self.horizon_windows;
+        let newest = self.windows.len();
+        let windows = &mut self.windows;
+        self.reopened.retain(|&i| {
+            if i + horizon < newest {
+                windows[i].pack();
+                false
+            } else {
+                true
+            }
+        });
     }
 
     /// An intent's first attempt was due at `at`.
@@ -200,7 +331,7 @@ impl Recorder {
         } else {
             w.counters.failures += 1;
         }
-        w.intent.record(latency);
+        w.intent.live().record(latency);
         self.totals.intent.record(latency);
     }
 
@@ -225,13 +356,13 @@ impl Recorder {
             Outcome::Expired => c.expired += 1,
             Outcome::Error => c.errors += 1,
         }
-        w.attempt.record(latency);
+        w.attempt.live().record(latency);
         self.totals.attempt.record(latency);
     }
 
     /// A request left the gateway queue at `at` after waiting `wait`.
     pub fn queue_wait(&mut self, at: Time, wait: Duration) {
-        self.win(at).queue.record(wait);
+        self.win(at).queue.live().record(wait);
         self.totals.queue.record(wait);
     }
 
@@ -243,7 +374,7 @@ impl Recorder {
         if wasted {
             w.counters.wasted_s += s;
         }
-        w.service.record(busy);
+        w.service.live().record(busy);
         self.totals.service.record(busy);
     }
 
@@ -277,7 +408,7 @@ impl Recorder {
 
     /// Any other latency-like metric (live runs: actual-send latency, send lateness).
     pub fn record(&mut self, at: Time, name: &str, value: Duration) {
-        extra(&mut self.win(at).extra, name, WINDOW_SIGFIG).record(value);
+        extra_slot(&mut self.win(at).extra, name).record(value);
         extra(&mut self.totals.extra, name, TOTAL_SIGFIG).record(value);
     }
 
@@ -327,12 +458,12 @@ impl Recorder {
                     (metric::SERVICE_TIME, a.service),
                 ] {
                     if !h.is_empty() {
-                        histograms.insert(name.to_string(), h);
+                        histograms.insert(name.to_string(), h.into_packed());
                     }
                 }
                 for (name, h) in a.extra {
                     if !h.is_empty() {
-                        histograms.insert(name, h);
+                        histograms.insert(name, h.into_packed());
                     }
                 }
                 Window {
@@ -442,6 +573,43 @@ mod tests {
         assert!((res.summary.latency.p50 - 0.620).abs() < 0.001);
         assert_eq!(res.thresholds.len(), 1);
         assert!(res.thresholds[0].passed);
+    }
+
+    /// Windows behind the horizon are compressed, and a value that arrives for one later is
+    /// still recorded exactly: the results equal those of a recorder that never packs.
+    #[test]
+    fn packing_old_windows_changes_nothing_even_for_late_values() {
+        use rand::{Rng, SeedableRng};
+        let events = |r: &mut Recorder| {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+            for i in 0..3000u64 {
+                let now = Time::from_secs_f64(i as f64 * 0.001);
+                r.intent_offered(now);
+                r.queue_wait(now, Duration::from_micros(rng.random_range(1..50_000)));
+                // Mostly prompt answers, some long after their window has been packed.
+                let back = if i % 97 == 0 { 2.5 } else { rng.random_range(0.0..0.02) };
+                let intended = Time::from_secs_f64((i as f64 * 0.001 - back).max(0.0));
+                r.intent_finished(
+                    intended,
+                    Duration::from_micros(rng.random_range(1..3_000_000)),
+                    i % 3 > 0,
+                );
+                r.record(now, "send_lateness", Duration::from_micros(rng.random_range(1..500)));
+            }
+        };
+        let mut tight = Recorder::new(Duration::from_millis(100)).with_horizon(Duration::ZERO);
+        let mut never = Recorder::new(Duration::from_millis(100)).with_horizon(Duration::from_secs(3600));
+        events(&mut tight);
+        events(&mut never);
+        assert!(
+            tight.packed_upto > 20,
+            "old windows were packed ({})",
+            tight.packed_upto
+        );
+        assert_eq!(never.packed_upto, 0);
+        let (a, b) = (tight.finish(&scenario(), meta()), never.finish(&scenario(), meta()));
+        assert_eq!(a.to_json(), b.to_json());
+        assert!(a.windows[0].histograms[metric::INTENT_LATENCY].len() > 0);
     }
 
     #[test]

@@ -457,24 +457,29 @@ pub fn latency(run: Labeled) -> Result<Figure, ChartError> {
     let mut tl = Timeline::new(title.clone(), r, desc);
     tl.log_y = true;
     if tl.note.is_none() {
-        let series = |q: Option<f64>| -> Vec<Option<(f64, f64)>> {
-            r.windows
+        // Each window's histogram is stored compressed: unpack it once for all four lines.
+        let per_window: Vec<Option<(f64, [f64; 4])>> = r
+            .windows
+            .iter()
+            .map(|w| {
+                let h = w.histograms.get(name).filter(|h| !h.is_empty())?.unpack();
+                Some((
+                    w.start_s,
+                    [h.quantile_s(0.50), h.quantile_s(0.90), h.quantile_s(0.99), h.max_s()],
+                ))
+            })
+            .collect();
+        let series = |k: usize| -> Vec<Option<(f64, f64)>> {
+            per_window
                 .iter()
-                .map(|w| {
-                    let h = w.histograms.get(name).filter(|h| !h.is_empty())?;
-                    let v = match q {
-                        Some(q) => h.quantile_s(q),
-                        None => h.max_s(),
-                    };
-                    point(w.start_s, v).filter(|p| p.1 > 0.0)
-                })
+                .map(|w| w.and_then(|(t, v)| point(t, v[k]).filter(|p| p.1 > 0.0)))
                 .collect()
         };
         tl.series = vec![
-            Series::new("p50", RGBColor(31, 90, 180), 2, Stroke::Solid, series(Some(0.50))),
-            Series::new("p90", RGBColor(23, 150, 160), 2, Stroke::Solid, series(Some(0.90))),
-            Series::new("p99", RGBColor(255, 127, 14), 2, Stroke::Solid, series(Some(0.99))),
-            Series::new("max", RGBColor(214, 39, 40), 1, Stroke::Solid, series(None)),
+            Series::new("p50", RGBColor(31, 90, 180), 2, Stroke::Solid, series(0)),
+            Series::new("p90", RGBColor(23, 150, 160), 2, Stroke::Solid, series(1)),
+            Series::new("p99", RGBColor(255, 127, 14), 2, Stroke::Solid, series(2)),
+            Series::new("max", RGBColor(214, 39, 40), 1, Stroke::Solid, series(3)),
         ];
     }
     render(format!("latency-{}", slug(run.label)), title, &tl)
