@@ -609,7 +609,7 @@ mod tests {
         assert_eq!(never.packed_upto, 0);
         let (a, b) = (tight.finish(&scenario(), meta()), never.finish(&scenario(), meta()));
         assert_eq!(a.to_json(), b.to_json());
-        assert!(a.windows[0].histograms[metric::INTENT_LATENCY].len() > 0);
+        assert!(!a.windows[0].histograms[metric::INTENT_LATENCY].is_empty());
     }
 
     #[test]
