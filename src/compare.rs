@@ -361,11 +361,16 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     };
     let title = format!("{}: {} ({mode})", base.name(), labels.join(" vs "));
     let (held, _) = conclude(&title, &entries, &expectations, &a.out)?;
-    Ok(if interrupted {
+    Ok(finish(interrupted, held))
+}
+
+/// How a run of runs ended: interrupted, every expectation held, or one failed.
+pub fn finish(interrupted: bool, held: bool) -> loadgen::Finish {
+    if interrupted {
         loadgen::Finish::Interrupted
     } else if held {
         loadgen::Finish::Passed
     } else {
         loadgen::Finish::ThresholdFailed
-    })
+    }
 }

@@ -1,7 +1,7 @@
 //! `spillway demo`: the death spiral on the built-in scenario, in the simulator and live, for
 //! the unbounded queue and two strategies that shed; one report; under two minutes.
 
-use crate::compare;
+use crate::compare::{self, finish};
 use clap::Args;
 use model::scenario;
 use std::path::PathBuf;
@@ -117,11 +117,5 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
         },
         started.elapsed().as_secs_f64()
     );
-    Ok(if interrupted {
-        loadgen::Finish::Interrupted
-    } else if held {
-        loadgen::Finish::Passed
-    } else {
-        loadgen::Finish::ThresholdFailed
-    })
+    Ok(finish(interrupted, held))
 }

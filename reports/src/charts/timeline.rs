@@ -395,32 +395,16 @@ pub fn throughput(run: Labeled) -> Result<Figure, ChartError> {
             Series::new("shed (503)", SHED, 2, Stroke::Solid, rates(r, |c| c.shed as f64)),
         ];
         // Outcomes most strategies never produce stay out of the legend unless they happen.
-        if any(|c| c.expired) {
-            tl.series.push(Series::new(
-                "expired (deadline)",
-                EXPIRED,
-                2,
-                Stroke::Solid,
-                rates(r, |c| c.expired as f64),
-            ));
-        }
-        if any(|c| c.rate_limited) {
-            tl.series.push(Series::new(
-                "rate limited (429)",
-                RATE_LIMITED,
-                2,
-                Stroke::Solid,
-                rates(r, |c| c.rate_limited as f64),
-            ));
-        }
-        if any(|c| c.errors) {
-            tl.series.push(Series::new(
-                "errors",
-                ERRORS,
-                2,
-                Stroke::Solid,
-                rates(r, |c| c.errors as f64),
-            ));
+        let rare: [(&str, RGBColor, fn(&Counters) -> u64); 3] = [
+            ("expired (deadline)", EXPIRED, |c| c.expired),
+            ("rate limited (429)", RATE_LIMITED, |c| c.rate_limited),
+            ("errors", ERRORS, |c| c.errors),
+        ];
+        for (name, colour, count) in rare {
+            if any(count) {
+                tl.series
+                    .push(Series::new(name, colour, 2, Stroke::Solid, rates(r, |c| count(c) as f64)));
+            }
         }
         tl.series
             .push(Series::new("wasted work", WASTED, 2, Stroke::Area, rates(r, |c| c.wasted_s)).on_right());
