@@ -20,19 +20,19 @@ pub enum Mode {
     Live,
 }
 
-/// Compare strategies on identical traffic, or a run against a baseline.
-///
-/// Examples:
-///   spillway compare scenarios/death-spiral.toml --strategies fifo,bounded,deadline
-///       --expect "deadline.goodput_ratio >= 0.9" --expect "deadline.p99 < fifo.p99"
-///   spillway compare scenarios/retry-storm.toml --variant "immediate:clients.retry.backoff=none"
-///       --variant "budget:clients.retry.budget.ratio=0.1"
-///   spillway compare --baseline old/results.json new/results.json --tolerance 10%
-///
-/// Exit codes: 0 every expectation holds (and no regression), 3 an expectation failed (or a
-/// regression), 2 bad input, 1 a run failed, 130 interrupted.
+/// Compare strategies on identical traffic, or a run against a baseline (examples in `after_help`).
 #[derive(Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "Examples:
+  spillway compare scenarios/death-spiral.toml --strategies fifo,bounded,deadline \\
+      --expect \"deadline.goodput_ratio >= 0.8\" --expect \"deadline.p99 < fifo.p99\"
+  spillway compare scenarios/retry-storm.toml --variant \"immediate:clients.retry.backoff=none\" \\
+      --variant \"budget:clients.retry.budget.ratio=0.1\"
+  spillway compare --baseline old/results.json new/results.json --tolerance 10%
+
+Metrics: goodput_ratio, goodput, offered, attempts, successes, amplification, p50, p90, p99,
+p999, max, recovery, timeouts, shed, rate_limited, expired, errors, wasted, wasted_ratio.
+Exit codes: 0 every expectation holds (and no regression), 3 an expectation failed (or a
+regression), 2 bad input, 1 a run failed, 130 interrupted.")]
 pub struct CompareArgs {
     /// Scenario file (TOML). Not with --baseline.
     pub scenario: Option<PathBuf>,

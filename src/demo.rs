@@ -22,7 +22,8 @@ pub struct DemoArgs {
     /// Skip the live runs (the simulator alone takes a second).
     #[arg(long)]
     pub sim_only: bool,
-    /// Strategies to compare with the unbounded queue.
+    /// Strategies to compare; the first is the queue the others are expected to beat on goodput
+    /// and recovery.
     #[arg(
         long,
         value_delimiter = ',',

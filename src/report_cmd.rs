@@ -11,12 +11,12 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Draw charts and write index.html, summary.md and junit.xml from results files.
-///
-/// Examples:
-///   spillway report out/sim/results.json out/live/results.json -o out/report
-///   spillway report out/sweep/sweep.json --objective p99
 #[derive(Args, Debug)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "Examples:
+  spillway report out/sim/results.json out/live/results.json -o out/report
+  spillway report out/sweep/sweep.json --objective p99
+
+Writes DIR/index.html (self-contained), DIR/summary.md, DIR/junit.xml and each chart as PNG and SVG.")]
 pub struct ReportArgs {
     /// results.json files (or directories holding one), and sweep.json tables from `sim sweep`.
     #[arg(required = true, value_name = "FILE")]

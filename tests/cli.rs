@@ -18,7 +18,16 @@ fn help_explains_every_subcommand() {
     let out = spillway(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["scenario", "mock-legacy", "gateway", "loadgen"] {
+    for cmd in [
+        "scenario",
+        "mock-legacy",
+        "gateway",
+        "loadgen",
+        "sim",
+        "report",
+        "compare",
+        "demo",
+    ] {
         assert!(text.contains(cmd), "{cmd} missing from --help:\n{text}");
     }
     for args in [
@@ -26,6 +35,9 @@ fn help_explains_every_subcommand() {
         &["gateway", "--help"],
         &["mock-legacy", "--help"],
         &["scenario", "check", "--help"],
+        &["report", "--help"],
+        &["compare", "--help"],
+        &["demo", "--help"],
     ] {
         let out = spillway(args);
         assert!(out.status.success(), "{args:?}");

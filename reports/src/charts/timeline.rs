@@ -402,8 +402,13 @@ pub fn throughput(run: Labeled) -> Result<Figure, ChartError> {
         ];
         for (name, colour, count) in rare {
             if any(count) {
-                tl.series
-                    .push(Series::new(name, colour, 2, Stroke::Solid, rates(r, |c| count(c) as f64)));
+                tl.series.push(Series::new(
+                    name,
+                    colour,
+                    2,
+                    Stroke::Solid,
+                    rates(r, |c| count(c) as f64),
+                ));
             }
         }
         tl.series
