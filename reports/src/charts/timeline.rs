@@ -395,7 +395,8 @@ pub fn throughput(run: Labeled) -> Result<Figure, ChartError> {
             Series::new("shed (503)", SHED, 2, Stroke::Solid, rates(r, |c| c.shed as f64)),
         ];
         // Outcomes most strategies never produce stay out of the legend unless they happen.
-        let rare: [(&str, RGBColor, fn(&Counters) -> u64); 3] = [
+        type Count = fn(&Counters) -> u64;
+        let rare: [(&str, RGBColor, Count); 3] = [
             ("expired (deadline)", EXPIRED, |c| c.expired),
             ("rate limited (429)", RATE_LIMITED, |c| c.rate_limited),
             ("errors", ERRORS, |c| c.errors),
