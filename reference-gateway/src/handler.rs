@@ -200,7 +200,8 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
     let path_and_query = parts
         .uri
         .path_and_query()
-        .map_or_else(|| path.clone(), |p| p.as_str().to_string());
+        .cloned()
+        .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
     let buffered = Buffered {
         method: parts.method,
         path_and_query,
@@ -222,11 +223,11 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
                 }) => {
                     let mut r = Response::new(Full::new(body));
                     *r.status_mut() = status;
-                    for (k, v) in &headers {
-                        if !crate::state::is_hop_by_hop(k) && k != http::header::CONTENT_LENGTH {
-                            r.headers_mut().append(k.clone(), v.clone());
-                        }
-                    }
+                    // The upstream's map, moved rather than copied; hyper sets the length.
+                    let mut headers = headers;
+                    crate::state::strip_hop_by_hop(&mut headers);
+                    headers.remove(http::header::CONTENT_LENGTH);
+                    *r.headers_mut() = headers;
                     set(&mut r, wire::REQUEST_ID, &request_id);
                     set(&mut r, wire::QUEUE_MS, &ms(queue_wait));
                     let outcome = if status.as_u16() == 429 {

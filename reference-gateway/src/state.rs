@@ -31,7 +31,8 @@ const MAX_UPSTREAM_BODY: usize = 16 << 20;
 /// A request read in full, ready to forward.
 pub struct Buffered {
     pub method: Method,
-    pub path_and_query: String,
+    /// Parsed once on arrival; forwarding clones it (a reference count), never re-parses it.
+    pub path_and_query: http::uri::PathAndQuery,
     pub headers: HeaderMap,
     pub body: Bytes,
     pub request_id: String,
@@ -113,6 +114,9 @@ impl Shared {
 pub struct ServiceDriver {
     pub name: String,
     upstream: String,
+    /// The upstream's scheme and authority when it has no path of its own, so a request's URI
+    /// is assembled from parsed parts instead of formatted and parsed again per request.
+    upstream_parts: Option<(http::uri::Scheme, http::uri::Authority)>,
     inner: Mutex<Inner>,
     wake: Notify,
     pub metrics: ServiceMetrics,
@@ -158,9 +162,19 @@ impl Drop for CancelGuard {
 
 impl ServiceDriver {
     pub fn new(name: String, upstream: String, policy: PolicyConfig, shared: Arc<Shared>) -> Arc<ServiceDriver> {
+        let upstream_parts = upstream.parse::<http::Uri>().ok().and_then(|u| {
+            let bare = u
+                .path_and_query()
+                .is_none_or(|p| p.as_str() == "/" || p.as_str().is_empty());
+            match (u.scheme().cloned(), u.authority().cloned()) {
+                (Some(s), Some(a)) if bare && !upstream.ends_with('/') => Some((s, a)),
+                _ => None,
+            }
+        });
         let d = Arc::new(ServiceDriver {
             name,
             upstream,
+            upstream_parts,
             inner: Mutex::new(Inner {
                 policy: ServicePolicy::new(policy),
                 pending: HashMap::new(),
@@ -353,14 +367,32 @@ impl ServiceDriver {
         p: &Pending,
         now: Time,
     ) -> Result<(StatusCode, HeaderMap, Bytes), (StatusCode, String)> {
-        let url = format!("{}{}", self.upstream, p.req.path_and_query);
-        let mut b = http::Request::builder().method(p.req.method.clone()).uri(&url);
+        let uri = match &self.upstream_parts {
+            Some((scheme, authority)) => http::Uri::builder()
+                .scheme(scheme.clone())
+                .authority(authority.clone())
+                .path_and_query(p.req.path_and_query.clone())
+                .build()
+                .map_err(|e| e.to_string()),
+            None => format!("{}{}", self.upstream, p.req.path_and_query)
+                .parse::<http::Uri>()
+                .map_err(|e| e.to_string()),
+        };
+        let uri = uri.map_err(|e| {
+            (
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "cannot build the upstream request to {}{}: {e}",
+                    self.upstream, p.req.path_and_query
+                ),
+            )
+        })?;
+        let mut b = http::Request::builder().method(p.req.method.clone()).uri(uri);
         if let Some(h) = b.headers_mut() {
-            for (k, v) in &p.req.headers {
-                if !is_hop_by_hop(k) && k != http::header::HOST {
-                    h.append(k.clone(), v.clone());
-                }
-            }
+            // One copy of the map (a retry needs the original), then drop what must not pass.
+            *h = p.req.headers.clone();
+            strip_hop_by_hop(h);
+            h.remove(http::header::HOST);
             if let Ok(v) = HeaderValue::from_str(&p.req.request_id) {
                 h.insert(wire::REQUEST_ID, v);
             }
@@ -378,7 +410,10 @@ impl ServiceDriver {
         let req = b.body(Full::new(p.req.body.clone())).map_err(|e| {
             (
                 StatusCode::BAD_GATEWAY,
-                format!("cannot build the upstream request to {url}: {e}"),
+                format!(
+                    "cannot build the upstream request to {}{}: {e}",
+                    self.upstream, p.req.path_and_query
+                ),
             )
         })?;
         let call = async {
@@ -474,6 +509,24 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Removes the hop-by-hop headers (RFC 9110 7.6.1), including those `Connection` names.
+pub fn strip_hop_by_hop(h: &mut HeaderMap) {
+    let named: Vec<HeaderName> = h
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for n in named {
+        h.remove(n);
+    }
+    let hop: Vec<HeaderName> = h.keys().filter(|k| is_hop_by_hop(k)).cloned().collect();
+    for n in hop {
+        h.remove(n);
+    }
+}
+
 pub fn is_hop_by_hop(name: &HeaderName) -> bool {
     matches!(
         name.as_str(),
@@ -507,5 +560,31 @@ async fn timer_loop(d: std::sync::Weak<ServiceDriver>) {
         let now = driver.shared.now();
         driver.lock().policy.handle_timeout(now);
         driver.pump(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_are_stripped() {
+        let mut h = HeaderMap::new();
+        h.insert("connection", HeaderValue::from_static("keep-alive, x-trace-hop"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert("x-trace-hop", HeaderValue::from_static("1"));
+        h.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        h.insert("x-spillway-request-id", HeaderValue::from_static("r1"));
+        h.append("accept", HeaderValue::from_static("a"));
+        h.append("accept", HeaderValue::from_static("b"));
+        strip_hop_by_hop(&mut h);
+        let mut left: Vec<_> = h.keys().map(|k| k.as_str().to_string()).collect();
+        left.sort();
+        assert_eq!(left, ["accept", "x-spillway-request-id"]);
+        assert_eq!(
+            h.get_all("accept").iter().count(),
+            2,
+            "repeated end-to-end headers kept"
+        );
     }
 }
