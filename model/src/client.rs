@@ -85,6 +85,8 @@ pub struct ClientModel {
     budget: Option<RetryBudget>,
     jitter: Rng,
     timeout: Distribution,
+    /// `timeout` as a duration when it is constant, converted once rather than per attempt.
+    constant_timeout: Option<Duration>,
     patience: Rng,
 }
 
@@ -106,20 +108,26 @@ impl ClientModel {
             .map(|b| RetryBudget::new(b.ratio, b.min_per_sec, Duration::from_secs(10)));
         // A scenario that validated has a valid timeout; fall back to the default otherwise.
         let timeout = cfg.timeout.resolve().unwrap_or(Distribution::Constant(2.0));
+        let constant_timeout = match timeout {
+            Distribution::Constant(s) => Some(crate::time::secs(s)),
+            _ => None,
+        };
         ClientModel {
             cfg: cfg.clone(),
             budget,
             jitter: streams.stream("jitter"),
             timeout,
+            constant_timeout,
             patience: streams.stream("patience"),
         }
     }
 
     /// The timeout of the next attempt (constant, or drawn from the patience distribution).
+    #[inline]
     pub fn attempt_timeout(&mut self) -> Duration {
-        match self.timeout {
-            Distribution::Constant(s) => crate::time::secs(s),
-            ref d => d.sample(&mut self.patience),
+        match self.constant_timeout {
+            Some(d) => d,
+            None => self.timeout.sample(&mut self.patience),
         }
     }
 

@@ -16,19 +16,24 @@ impl Time {
     pub const ZERO: Time = Time(0);
     pub const MAX: Time = Time(u64::MAX);
 
+    #[inline]
     pub fn from_secs_f64(s: f64) -> Time {
         Time((s.max(0.0) * 1e9) as u64)
     }
+    #[inline]
     pub fn from_duration(d: Duration) -> Time {
         Time(duration_nanos(d))
     }
+    #[inline]
     pub fn as_nanos(self) -> u64 {
         self.0
     }
+    #[inline]
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e9
     }
     /// Time elapsed since `earlier`, zero if `earlier` is later.
+    #[inline]
     pub fn saturating_since(self, earlier: Time) -> Duration {
         Duration::from_nanos(self.0.saturating_sub(earlier.0))
     }
@@ -38,22 +43,39 @@ impl Time {
 /// gives zero, too large saturates, where `Duration::from_secs_f64` would panic.
 #[inline]
 pub fn secs(s: f64) -> Duration {
-    Duration::from_nanos((s * 1e9).round() as u64)
+    Duration::from_nanos(round_to_u64(s * 1e9))
+}
+
+/// `x.round() as u64` (halves away from zero; negative and NaN give 0; saturating), without
+/// the libm call `round` costs on the baseline x86-64 target, which lacks a rounding
+/// instruction. `x as u64` truncates; for `x < 2^53` the fraction `x - n` is then exact, and
+/// from 2^52 on every float is a whole number, so the fraction is 0.
+#[inline]
+fn round_to_u64(x: f64) -> u64 {
+    let n = x as u64;
+    if x - n as f64 >= 0.5 {
+        n.saturating_add(1)
+    } else {
+        n
+    }
 }
 
 /// Nanoseconds of a duration, saturating at `u64::MAX` (584 years).
+#[inline]
 pub fn duration_nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Add<Duration> for Time {
     type Output = Time;
+    #[inline]
     fn add(self, d: Duration) -> Time {
         Time(self.0.saturating_add(duration_nanos(d)))
     }
 }
 
 impl AddAssign<Duration> for Time {
+    #[inline]
     fn add_assign(&mut self, d: Duration) {
         *self = *self + d;
     }
@@ -61,6 +83,7 @@ impl AddAssign<Duration> for Time {
 
 impl Sub<Duration> for Time {
     type Output = Time;
+    #[inline]
     fn sub(self, d: Duration) -> Time {
         Time(self.0.saturating_sub(duration_nanos(d)))
     }
@@ -82,6 +105,43 @@ mod tests {
         assert_eq!(secs(-1.0), Duration::ZERO);
         assert_eq!(secs(f64::NAN), Duration::ZERO);
         assert_eq!(secs(1e300), Duration::from_nanos(u64::MAX));
+    }
+
+    #[test]
+    fn rounding_matches_round() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            -0.4,
+            -0.6,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9_007_199_254_740_993.0,
+            1.8e19,
+            1.9e19,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ];
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Any bit pattern (every magnitude, sign, NaN), and values near halves.
+            cases.push(f64::from_bits(state));
+            cases.push((state >> 11) as f64 / 1024.0 + 0.5);
+            cases.push((state % 10_000_000) as f64 * 1e-7 * 1e9);
+        }
+        for x in cases {
+            assert_eq!(round_to_u64(x), x.round() as u64, "{x:e}");
+        }
     }
 
     #[test]

@@ -64,29 +64,52 @@ impl MixSampler {
     }
 }
 
-/// Cumulative intensity of a phase with rate r0 at its start and r1 at its end.
-fn lambda_total(p: &Phase, factor: f64) -> f64 {
-    p.duration().as_secs_f64() * (p.rate_start + p.rate_end) * factor / 2.0
+/// A phase's intensity curve: what does not depend on the arrival, computed once per phase
+/// rather than per arrival (the same expressions, so the same floats).
+#[derive(Clone, Copy, Debug)]
+struct Curve {
+    /// Cumulative intensity of the whole phase.
+    total: f64,
+    /// Duration, seconds.
+    d: f64,
+    /// Rates at the start and the end.
+    r0: f64,
+    r1: f64,
+    /// Half the rate's slope.
+    a: f64,
 }
 
-/// Seconds into the phase at which the cumulative intensity reaches `x`.
-fn invert(p: &Phase, factor: f64, x: f64) -> f64 {
-    let d = p.duration().as_secs_f64();
-    let (r0, r1) = (p.rate_start * factor, p.rate_end * factor);
-    let a = (r1 - r0) / (2.0 * d);
-    if a.abs() < 1e-15 {
-        return x / r0;
+impl Curve {
+    /// The curve of a phase with rate r0 at its start and r1 at its end, times `factor`.
+    fn new(p: &Phase, factor: f64) -> Curve {
+        let d = p.duration().as_secs_f64();
+        let (r0, r1) = (p.rate_start * factor, p.rate_end * factor);
+        Curve {
+            total: d * (p.rate_start + p.rate_end) * factor / 2.0,
+            d,
+            r0,
+            r1,
+            a: (r1 - r0) / (2.0 * d),
+        }
     }
-    if a > 0.0 {
-        // a t^2 + r0 t - x = 0, in the form that stays accurate when a is tiny.
-        return 2.0 * x / (r0 + (r0 * r0 + 4.0 * a * x).sqrt());
+
+    /// Seconds into the phase at which the cumulative intensity reaches `x`.
+    fn invert(&self, x: f64) -> f64 {
+        let Curve { d, r0, r1, a, .. } = *self;
+        if a.abs() < 1e-15 {
+            return x / r0;
+        }
+        if a > 0.0 {
+            // a t^2 + r0 t - x = 0, in the form that stays accurate when a is tiny.
+            return 2.0 * x / (r0 + (r0 * r0 + 4.0 * a * x).sqrt());
+        }
+        // Ramping down: solve from the end of the phase instead, where the direct form subtracts
+        // nearly equal numbers. With u = d - t and y the intensity left: -a u^2 + r1 u - y = 0.
+        let total = d * (r0 + r1) / 2.0;
+        let y = (total - x).max(0.0);
+        let u = 2.0 * y / (r1 + (r1 * r1 - 4.0 * a * y).sqrt());
+        (d - u).max(0.0)
     }
-    // Ramping down: solve from the end of the phase instead, where the direct form subtracts
-    // nearly equal numbers. With u = d - t and y the intensity left: -a u^2 + r1 u - y = 0.
-    let total = d * (r0 + r1) / 2.0;
-    let y = (total - x).max(0.0);
-    let u = 2.0 * y / (r1 + (r1 * r1 - 4.0 * a * y).sqrt());
-    (d - u).max(0.0)
 }
 
 /// The open-loop arrival schedule of a scenario. An iterator of [`Arrival`]s in time order.
@@ -99,6 +122,8 @@ pub struct Schedule {
     mix_rng: Rng,
     mix: MixSampler,
     phase: usize,
+    /// The curve of `phase`, once computed.
+    curve: Option<Curve>,
     /// Cumulative intensity already used in the current phase.
     used: f64,
     /// Intensity to advance before the next arrival.
@@ -128,6 +153,7 @@ impl Schedule {
             mix_rng: streams.stream("mix"),
             mix: MixSampler::new(s),
             phase: 0,
+            curve: None,
             used: 0.0,
             pending,
             next_id: 0,
@@ -148,15 +174,17 @@ impl Iterator for Schedule {
     fn next(&mut self) -> Option<Arrival> {
         loop {
             let p = self.phases.get(self.phase)?;
-            let total = lambda_total(p, self.factor);
+            let curve = *self.curve.get_or_insert_with(|| Curve::new(p, self.factor));
+            let total = curve.total;
             let target = self.used + self.pending;
             // Strictly inside: an arrival exactly at the end belongs to the next phase's start.
             if target < total {
-                let offset = invert(p, self.factor, target);
+                let offset = curve.invert(target);
                 let at = p.start + crate::time::secs(offset);
                 let at = at.min(p.end);
                 if at >= self.end {
                     self.phase = self.phases.len();
+                    self.curve = None;
                     return None;
                 }
                 self.used = target;
@@ -175,6 +203,7 @@ impl Iterator for Schedule {
             // Carry what is left of the step into the next phase.
             self.pending = target - total.max(self.used);
             self.phase += 1;
+            self.curve = None;
             self.used = 0.0;
         }
     }

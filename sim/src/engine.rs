@@ -13,11 +13,11 @@ use model::rng::Streams;
 use model::scenario::{Priority, Scenario};
 use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
 use model::Time;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::time::Duration;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+use crate::events::EventHeap;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Ev {
     Arrival,
     /// A closed-loop user sends its next intent.
@@ -96,7 +96,7 @@ pub struct Engine<'a> {
     scenario: &'a Scenario,
     now: Time,
     seq: u64,
-    heap: BinaryHeap<Reverse<(Time, u64, Ev)>>,
+    heap: EventHeap<Ev>,
     schedule: Schedule,
     pending_arrival: Option<Arrival>,
     clients: ClientModel,
@@ -131,7 +131,7 @@ impl<'a> Engine<'a> {
             scenario,
             now: Time::ZERO,
             seq: 0,
-            heap: BinaryHeap::new(),
+            heap: EventHeap::new(),
             schedule: Schedule::new(scenario, &streams),
             pending_arrival: None,
             clients: ClientModel::new(&scenario.file.clients, &streams),
@@ -175,22 +175,23 @@ impl<'a> Engine<'a> {
         }
     }
 
+    #[inline]
     fn push(&mut self, at: Time, ev: Ev) {
         self.seq += 1;
-        self.heap.push(Reverse((at, self.seq, ev)));
+        self.heap.push(at, self.seq, ev);
     }
 
     /// The earliest of the heap's top and the timeout FIFO's head.
     fn next_event(&mut self) -> Option<(Time, Ev)> {
         let head = self.timeouts.as_ref().and_then(|q| q.front().copied());
-        match (head, self.heap.peek()) {
-            (Some((t, attempt, generation)), top) if top.is_none_or(|Reverse((ht, _, _))| t < *ht) => {
+        match (head, self.heap.peek_time()) {
+            (Some((t, attempt, generation)), top) if top.is_none_or(|ht| t < ht) => {
                 if let Some(q) = self.timeouts.as_mut() {
                     q.pop_front();
                 }
                 Some((t, Ev::Timeout { attempt, generation }))
             }
-            _ => self.heap.pop().map(|Reverse((t, _, ev))| (t, ev)),
+            _ => self.heap.pop(),
         }
     }
 

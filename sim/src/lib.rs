@@ -7,6 +7,7 @@
 //! and confidence intervals (`stats`).
 
 pub mod engine;
+mod events;
 
 pub use engine::{simulate, simulate_counted};
 pub mod args;

@@ -228,6 +228,8 @@ pub struct ServicePolicy {
     codel: Codel,
     /// Running estimate of backend latency, for deadline prediction and Retry-After.
     latency_ewma: Option<Duration>,
+    /// Whether anything can read `latency_ewma` (see [`ServicePolicy::new`]).
+    track_latency: bool,
     paused_until: Time,
     background_credit: f64,
     budget: Option<RetryBudget>,
@@ -248,6 +250,21 @@ impl ServicePolicy {
         let budget = cfg
             .retries
             .map(|(_, ratio, min)| RetryBudget::new(ratio, min, Duration::from_secs(10)));
+        // The latency estimate is read only to predict deadlines (`deadline`) and to size the
+        // Retry-After of shed requests (bounded queues, queue timeouts, CoDel). A policy that
+        // can do neither (plain fifo, passthrough) skips updating it: two float round trips per
+        // completion that nothing would ever see.
+        let has_bound = cfg.queue_capacity.is_some()
+            || cfg
+                .priorities
+                .as_ref()
+                .is_some_and(|p| p.interactive_capacity.is_some() || p.background_capacity.is_some());
+        let track_latency = has_bound
+            || cfg.queue_timeout.is_some()
+            || matches!(
+                cfg.strategy,
+                Strategy::Deadline | Strategy::Codel | Strategy::AdaptiveLifo
+            );
         ServicePolicy {
             codel: Codel::new(cfg.codel.target.0, cfg.codel.interval.0),
             cfg,
@@ -257,6 +274,7 @@ impl ServicePolicy {
             in_flight: 0,
             limiter,
             latency_ewma: None,
+            track_latency,
             paused_until: Time::ZERO,
             background_credit: 0.0,
             budget,
@@ -319,6 +337,7 @@ impl ServicePolicy {
 
     /// How long a shed client should wait: the time to drain the queue at the current rate.
     fn drain_estimate(&self) -> Duration {
+        debug_assert!(self.track_latency, "the latency estimate is not maintained");
         let per = self.latency_ewma.unwrap_or(Duration::from_millis(100));
         let slots = self.limiter.limit().unwrap_or(1).max(1);
         let n = u32::try_from(self.queue_len() + 1).unwrap_or(u32::MAX);
@@ -426,7 +445,7 @@ impl ServicePolicy {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.stats.completed += 1;
         let latency = now.saturating_since(sent);
-        if !matches!(status, 502 | 504) {
+        if self.track_latency && !matches!(status, 502 | 504) {
             self.latency_ewma = Some(match self.latency_ewma {
                 None => latency,
                 Some(p) => p.mul_f64(0.8) + latency.mul_f64(0.2),
@@ -508,6 +527,10 @@ impl ServicePolicy {
     /// slough timeout while adaptive LIFO serves newest first).
     fn expire_oldest(&mut self, now: Time) -> Option<Action> {
         let lifo_overloaded = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
+        if self.cfg.queue_timeout.is_none() && !lifo_overloaded {
+            // Nothing can expire; cancelled tickets at the front are skipped when popped.
+            return None;
+        }
         for class in 0..2 {
             let Some((t, e)) = self.front_live(class) else { continue };
             let waited = now.saturating_since(e.arrival.arrived);
@@ -555,6 +578,7 @@ impl ServicePolicy {
     /// running estimate of the service time.
     fn deadline_check(&self, now: Time, deadline: Option<Time>) -> Option<Reason> {
         let d = deadline?;
+        debug_assert!(self.track_latency, "the latency estimate is not maintained");
         let predicted = self.latency_ewma.unwrap_or(Duration::ZERO);
         (now >= d || d.saturating_since(now) < predicted).then_some(Reason::Expired)
     }
@@ -615,6 +639,10 @@ impl ServicePolicy {
         let lifo = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
         let slough = self.codel.slough_timeout();
         let qt = self.cfg.queue_timeout;
+        if qt.is_none() && !lifo {
+            // Only queue timeouts and the slough timeout depend on the oldest request.
+            return next;
+        }
         for class in 0..2 {
             if let Some((_, e)) = self.front_live(class) {
                 if let Some(qt) = qt {

@@ -26,8 +26,21 @@ impl Hist {
         Hist(h)
     }
 
+    #[inline]
     pub fn record(&mut self, d: Duration) {
-        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
+        self.record_us(Hist::micros(d));
+    }
+
+    /// The value [`Hist::record`] stores for `d`: whole microseconds, at least 1. Recorders that
+    /// put one value in several histograms convert it once.
+    #[inline]
+    pub fn micros(d: Duration) -> u64 {
+        u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
+    }
+
+    /// Records `us` microseconds, as returned by [`Hist::micros`].
+    #[inline]
+    pub fn record_us(&mut self, us: u64) {
         // Auto-resize accepts any value; saturate rather than fail on absurd ones.
         let _ = self.0.record(us);
     }

@@ -54,13 +54,21 @@ impl Slot {
     }
 
     /// The dense histogram, unpacking a window that receives a late value.
+    #[inline]
     fn live(&mut self) -> &mut Hist {
-        if let Slot::Packed(p) = self {
-            *self = Slot::Live(p.unpack());
+        if let Slot::Packed(_) = self {
+            self.unpack();
         }
         match self {
             Slot::Live(h) => h,
             Slot::Packed(_) => unreachable!("unpacked above"),
+        }
+    }
+
+    #[cold]
+    fn unpack(&mut self) {
+        if let Slot::Packed(p) = self {
+            *self = Slot::Live(p.unpack());
         }
     }
 
@@ -207,6 +215,9 @@ pub fn summarize(
 pub struct Recorder {
     window_ns: u64,
     windows: Vec<Acc>,
+    /// Where the newest window starts (ns). Most values fall in it: `win` finds it with a
+    /// subtraction and a comparison instead of a division.
+    newest_start: u64,
     totals: Totals,
     /// Windows this far behind the newest are packed: values for them are rare by then.
     horizon_windows: usize,
@@ -252,6 +263,7 @@ impl Recorder {
         Recorder {
             window_ns,
             windows: Vec::new(),
+            newest_start: 0,
             totals: Totals {
                 intent: Hist::new(TOTAL_SIGFIG),
                 attempt: Hist::new(TOTAL_SIGFIG),
@@ -282,7 +294,20 @@ impl Recorder {
         self
     }
 
+    /// The window containing `at`.
+    #[inline]
     fn win(&mut self, at: Time) -> &mut Acc {
+        // The newest window is never packed (the horizon is at least two windows), so a value
+        // for it needs none of the bookkeeping below.
+        let n = self.windows.len();
+        if n > 0 && at.0.wrapping_sub(self.newest_start) < self.window_ns {
+            debug_assert!(n > self.packed_upto, "the newest window is never packed");
+            return &mut self.windows[n - 1];
+        }
+        self.win_slow(at)
+    }
+
+    fn win_slow(&mut self, at: Time) -> &mut Acc {
         let i = usize::try_from(at.0 / self.window_ns).unwrap_or(usize::MAX);
         // A bounded run has a bounded number of windows; guard against absurd timestamps.
         let i = i.min(10_000_000);
@@ -290,6 +315,7 @@ impl Recorder {
             while self.windows.len() <= i {
                 self.windows.push(Acc::new());
             }
+            self.newest_start = (self.windows.len() as u64 - 1).saturating_mul(self.window_ns);
             self.pack_behind();
         }
         if i < self.packed_upto && !self.reopened.contains(&i) {
@@ -319,11 +345,13 @@ impl Recorder {
     }
 
     /// An intent's first attempt was due at `at`.
+    #[inline]
     pub fn intent_offered(&mut self, at: Time) {
         self.win(at).counters.intents += 1;
     }
 
     /// An intent that started at `intended` ended after `latency`, successfully or not.
+    #[inline]
     pub fn intent_finished(&mut self, intended: Time, latency: Duration, success: bool) {
         let w = self.win(intended);
         if success {
@@ -331,11 +359,13 @@ impl Recorder {
         } else {
             w.counters.failures += 1;
         }
-        w.intent.live().record(latency);
-        self.totals.intent.record(latency);
+        let us = Hist::micros(latency);
+        w.intent.live().record_us(us);
+        self.totals.intent.record_us(us);
     }
 
     /// An attempt due at `intended` was sent (`retry`: not the intent's first).
+    #[inline]
     pub fn attempt_sent(&mut self, intended: Time, retry: bool) {
         let c = &mut self.win(intended).counters;
         c.attempts += 1;
@@ -345,6 +375,7 @@ impl Recorder {
     }
 
     /// An attempt due at `intended` ended in `outcome` after `latency` (from the intended time).
+    #[inline]
     pub fn attempt_finished(&mut self, intended: Time, outcome: Outcome, latency: Duration) {
         let w = self.win(intended);
         let c = &mut w.counters;
@@ -356,17 +387,21 @@ impl Recorder {
             Outcome::Expired => c.expired += 1,
             Outcome::Error => c.errors += 1,
         }
-        w.attempt.live().record(latency);
-        self.totals.attempt.record(latency);
+        let us = Hist::micros(latency);
+        w.attempt.live().record_us(us);
+        self.totals.attempt.record_us(us);
     }
 
     /// A request left the gateway queue at `at` after waiting `wait`.
+    #[inline]
     pub fn queue_wait(&mut self, at: Time, wait: Duration) {
-        self.win(at).queue.live().record(wait);
-        self.totals.queue.record(wait);
+        let us = Hist::micros(wait);
+        self.win(at).queue.live().record_us(us);
+        self.totals.queue.record_us(us);
     }
 
     /// The backend finished a request at `at` after `busy`; `wasted` if nobody waited for it.
+    #[inline]
     pub fn backend_work(&mut self, at: Time, busy: Duration, wasted: bool) {
         let w = self.win(at);
         let s = busy.as_secs_f64();
@@ -374,8 +409,9 @@ impl Recorder {
         if wasted {
             w.counters.wasted_s += s;
         }
-        w.service.live().record(busy);
-        self.totals.service.record(busy);
+        let us = Hist::micros(busy);
+        w.service.live().record_us(us);
+        self.totals.service.record_us(us);
     }
 
     /// Backend busy and wasted time observed in aggregate (live runs read them from the
@@ -387,6 +423,7 @@ impl Recorder {
     }
 
     /// A queued request was removed from the gateway because its client left.
+    #[inline]
     pub fn cancelled(&mut self, at: Time) {
         self.win(at).counters.cancelled += 1;
     }
