@@ -105,6 +105,77 @@ fn from_base64(text: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("histogram is not base64: {e}"))
 }
 
+/// Cookie of HdrHistogram's "V2 compressed" encoding (`V2_COMPRESSED_COOKIE` in the crate).
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9304 | 0x10;
+
+/// The V2 + deflate encoding of [`V2DeflateSerializer`], with one zlib compressor reused per
+/// thread: the serializer builds a fresh one (~300 KB of state) for every histogram, which made
+/// compressing a run's thousands of window histograms most of a simulation's time. Same level,
+/// same backend, so the same bytes (a test compares them).
+struct Packer {
+    v2: hdrhistogram::serialization::V2Serializer,
+    raw: Vec<u8>,
+    zlib: flate2::Compress,
+}
+
+impl Packer {
+    fn pack<T: hdrhistogram::Counter>(&mut self, h: &Histogram<T>) -> Vec<u8> {
+        self.raw.clear();
+        if self.v2.serialize(h, &mut self.raw).is_err() {
+            // Cannot happen for a histogram we built; the reference serializer decides then.
+            let mut out = Vec::new();
+            let _ = V2DeflateSerializer::new().serialize(h, &mut out);
+            return out;
+        }
+        let mut out = Vec::with_capacity(8 + self.raw.len() / 2 + 64);
+        out.extend_from_slice(&V2_COMPRESSED_COOKIE.to_be_bytes());
+        out.extend_from_slice(&[0; 4]);
+        self.zlib.reset();
+        loop {
+            let consumed = usize::try_from(self.zlib.total_in()).unwrap_or(usize::MAX);
+            let input = self.raw.get(consumed..).unwrap_or(&[]);
+            match self.zlib.compress_vec(input, &mut out, flate2::FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) => break,
+                Ok(_) => out.reserve(out.capacity().max(64)),
+                Err(_) => {
+                    let mut out = Vec::new();
+                    let _ = V2DeflateSerializer::new().serialize(h, &mut out);
+                    return out;
+                }
+            }
+        }
+        let len = u32::try_from(out.len() - 8).unwrap_or(u32::MAX);
+        out[4..8].copy_from_slice(&len.to_be_bytes());
+        out
+    }
+}
+
+thread_local! {
+    static PACKER: std::cell::RefCell<Packer> = std::cell::RefCell::new(Packer {
+        v2: hdrhistogram::serialization::V2Serializer::new(),
+        raw: Vec::new(),
+        zlib: flate2::Compress::new(flate2::Compression::default(), true),
+    });
+}
+
+/// [`V2DeflateSerializer`]'s bytes through the per-thread reused compressor, for writers that
+/// take a serializer (the `.hlog` interval log).
+pub struct ReusedV2Deflate;
+
+impl hdrhistogram::serialization::Serializer for ReusedV2Deflate {
+    type SerializeError = std::io::Error;
+
+    fn serialize<T: hdrhistogram::Counter, W: std::io::Write>(
+        &mut self,
+        h: &Histogram<T>,
+        writer: &mut W,
+    ) -> Result<usize, std::io::Error> {
+        let bytes = PACKER.with(|p| p.borrow_mut().pack(h));
+        writer.write_all(&bytes)?;
+        Ok(bytes.len())
+    }
+}
+
 /// A histogram kept compressed (V2 + deflate, the bytes the results file stores in base64).
 ///
 /// A window's dense counts array costs ~15 KiB per histogram whatever it holds; compressed, a
@@ -119,9 +190,7 @@ pub struct PackedHist {
 
 impl PackedHist {
     pub fn pack(h: &Hist) -> PackedHist {
-        let mut bytes = Vec::new();
-        // Writing to a Vec cannot fail for a valid histogram.
-        let _ = V2DeflateSerializer::new().serialize(&h.0, &mut bytes);
+        let bytes = PACKER.with(|p| p.borrow_mut().pack(&h.0));
         PackedHist { bytes, len: h.len() }
     }
 
@@ -231,6 +300,23 @@ mod tests {
         let back: PackedHist = serde_json::from_str(&json).unwrap();
         assert_eq!(back, p);
         assert!(serde_json::from_str::<PackedHist>("\"aGVsbG8=\"").is_err());
+    }
+
+    #[test]
+    fn the_reused_compressor_writes_the_reference_bytes() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        for n in [0usize, 1, 10, 1000, 100_000] {
+            for sigfig in [WINDOW_SIGFIG, TOTAL_SIGFIG] {
+                let mut h = Hist::new(sigfig);
+                for _ in 0..n {
+                    h.record(Duration::from_micros(rng.random_range(1..20_000_000)));
+                }
+                let mut reference = Vec::new();
+                V2DeflateSerializer::new().serialize(&h.0, &mut reference).unwrap();
+                assert_eq!(PackedHist::pack(&h).bytes, reference, "n = {n}, sigfig {sigfig}");
+            }
+        }
     }
 
     #[test]
