@@ -567,6 +567,17 @@ pub fn simulate(scenario: &Scenario, seed: Option<u64>) -> Results {
     simulate_counted(scenario, seed).0
 }
 
+/// Simulates for the summary alone: the windows carry counters and gauges but no latency
+/// histograms (every summary figure is the same as [`simulate`]'s). Sweeps use it.
+pub fn simulate_summary(scenario: &Scenario, seed: Option<u64>) -> Results {
+    let seed = seed.unwrap_or(scenario.seed());
+    let mut engine = Engine::new(scenario, seed);
+    engine.recorder.keep_window_histograms(false);
+    let (mut r, _) = engine.run();
+    r.seed = seed;
+    r
+}
+
 /// Simulates and also returns the number of events processed (for benchmarks).
 pub fn simulate_counted(scenario: &Scenario, seed: Option<u64>) -> (Results, u64) {
     let seed = seed.unwrap_or(scenario.seed());

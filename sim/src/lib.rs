@@ -9,7 +9,7 @@
 pub mod engine;
 mod events;
 
-pub use engine::{simulate, simulate_counted};
+pub use engine::{simulate, simulate_counted, simulate_summary};
 pub mod args;
 pub mod stats;
 pub mod sweep;

@@ -1,7 +1,7 @@
 //! Parameter sweeps: a grid of scenario variants run in parallel, the best configuration under
 //! an SLO, and the safe envelope (the largest load after which the system still recovers).
 
-use crate::engine::simulate;
+use crate::engine::simulate_summary;
 use model::results::{Results, Verdict};
 use model::scenario::{self, Scenario, ScenarioFile};
 use model::threshold::{Metric, Threshold};
@@ -171,7 +171,8 @@ pub fn run_grid(
         .into_par_iter()
         .zip(scenarios.into_par_iter())
         .map(|(params, s)| {
-            let r = simulate(&s, None);
+            // Points keep only headline figures: no window histograms to record or compress.
+            let r = simulate_summary(&s, None);
             tick();
             point(params, &r, slo)
         })

@@ -215,6 +215,8 @@ pub fn summarize(
 pub struct Recorder {
     window_ns: u64,
     windows: Vec<Acc>,
+    /// Whether windows keep latency histograms; the whole-run ones are always kept.
+    window_histograms: bool,
     /// Where the newest window starts (ns). Most values fall in it: `win` finds it with a
     /// subtraction and a comparison instead of a division.
     newest_start: u64,
@@ -263,6 +265,7 @@ impl Recorder {
         Recorder {
             window_ns,
             windows: Vec::new(),
+            window_histograms: true,
             newest_start: 0,
             totals: Totals {
                 intent: Hist::new(TOTAL_SIGFIG),
@@ -286,6 +289,13 @@ impl Recorder {
             .unwrap_or(usize::MAX)
             .saturating_add(2)
             .min(MAX_LIVE_WINDOWS);
+    }
+
+    /// With `false`, windows keep counters and gauges but no latency histograms: for callers
+    /// that read only the summary (sweep points), which needs the whole-run histograms and the
+    /// window counters. It saves recording into, and compressing, four histograms per window.
+    pub fn keep_window_histograms(&mut self, keep: bool) {
+        self.window_histograms = keep;
     }
 
     /// [`Recorder::set_horizon`], builder style.
@@ -353,6 +363,7 @@ impl Recorder {
     /// An intent that started at `intended` ended after `latency`, successfully or not.
     #[inline]
     pub fn intent_finished(&mut self, intended: Time, latency: Duration, success: bool) {
+        let keep = self.window_histograms;
         let w = self.win(intended);
         if success {
             w.counters.successes += 1;
@@ -360,7 +371,9 @@ impl Recorder {
             w.counters.failures += 1;
         }
         let us = Hist::micros(latency);
-        w.intent.live().record_us(us);
+        if keep {
+            w.intent.live().record_us(us);
+        }
         self.totals.intent.record_us(us);
     }
 
@@ -377,6 +390,7 @@ impl Recorder {
     /// An attempt due at `intended` ended in `outcome` after `latency` (from the intended time).
     #[inline]
     pub fn attempt_finished(&mut self, intended: Time, outcome: Outcome, latency: Duration) {
+        let keep = self.window_histograms;
         let w = self.win(intended);
         let c = &mut w.counters;
         match outcome {
@@ -388,7 +402,9 @@ impl Recorder {
             Outcome::Error => c.errors += 1,
         }
         let us = Hist::micros(latency);
-        w.attempt.live().record_us(us);
+        if keep {
+            w.attempt.live().record_us(us);
+        }
         self.totals.attempt.record_us(us);
     }
 
@@ -396,13 +412,18 @@ impl Recorder {
     #[inline]
     pub fn queue_wait(&mut self, at: Time, wait: Duration) {
         let us = Hist::micros(wait);
-        self.win(at).queue.live().record_us(us);
+        let keep = self.window_histograms;
+        let w = self.win(at);
+        if keep {
+            w.queue.live().record_us(us);
+        }
         self.totals.queue.record_us(us);
     }
 
     /// The backend finished a request at `at` after `busy`; `wasted` if nobody waited for it.
     #[inline]
     pub fn backend_work(&mut self, at: Time, busy: Duration, wasted: bool) {
+        let keep = self.window_histograms;
         let w = self.win(at);
         let s = busy.as_secs_f64();
         w.counters.backend_busy_s += s;
@@ -410,7 +431,9 @@ impl Recorder {
             w.counters.wasted_s += s;
         }
         let us = Hist::micros(busy);
-        w.service.live().record_us(us);
+        if keep {
+            w.service.live().record_us(us);
+        }
         self.totals.service.record_us(us);
     }
 
