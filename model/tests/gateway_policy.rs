@@ -1303,3 +1303,24 @@ fn passthrough_never_queues_even_after_backend_pushback() {
     assert!(matches!(b, Admit::Dispatch(_)), "passthrough never queues, got {b:?}");
     assert_eq!(p.queue_len(), 0);
 }
+
+/// One stalled request inflates the estimate past every budget; with nothing in flight the
+/// policy must not refuse traffic for ever on a stale prediction.
+#[test]
+fn deadline_does_not_latch_on_a_stale_estimate() {
+    let mut p = deadline_policy();
+    let a = dispatched(arrive(&mut p, at(0)));
+    // A 2 s stall: the estimate becomes 2 s.
+    assert_eq!(p.handle_complete(at(2000), a, 200, None), ms(2000));
+    // Right after, a 1 s budget is under the prediction: expired without calling the backend.
+    assert!(matches!(
+        p.handle_arrival(at(2000), req_until(at(2000), at(3000))),
+        Admit::Rejected(_)
+    ));
+    // Once the backend has been idle longer than the prediction, the next request goes through
+    // and its completion corrects the estimate.
+    let probe = dispatched(p.handle_arrival(at(4500), req_until(at(4500), at(5500))));
+    assert_eq!(p.handle_complete(at(4510), probe, 200, None), ms(10));
+    let next = dispatched(p.handle_arrival(at(4520), req_until(at(4520), at(5520))));
+    p.handle_complete(at(4530), next, 200, None);
+}

@@ -230,6 +230,10 @@ pub struct ServicePolicy {
     latency_ewma: Option<Duration>,
     /// Whether anything can read `latency_ewma` (see [`ServicePolicy::new`]).
     track_latency: bool,
+    /// When the backend last answered (the age of the latency estimate's newest sample).
+    last_completion: Time,
+    /// The newest latency sample.
+    last_latency: Option<Duration>,
     paused_until: Time,
     background_credit: f64,
     budget: Option<RetryBudget>,
@@ -275,6 +279,8 @@ impl ServicePolicy {
             limiter,
             latency_ewma: None,
             track_latency,
+            last_completion: Time::ZERO,
+            last_latency: None,
             paused_until: Time::ZERO,
             background_credit: 0.0,
             budget,
@@ -444,12 +450,14 @@ impl ServicePolicy {
         };
         self.in_flight = self.in_flight.saturating_sub(1);
         self.stats.completed += 1;
+        self.last_completion = self.last_completion.max(now);
         let latency = now.saturating_since(sent);
         if self.track_latency && !matches!(status, 502 | 504) {
             self.latency_ewma = Some(match self.latency_ewma {
                 None => latency,
                 Some(p) => p.mul_f64(0.8) + latency.mul_f64(0.2),
             });
+            self.last_latency = Some(latency);
         }
         let overload_signal = matches!(status, 429 | 503 | 504);
         self.limiter
@@ -579,7 +587,20 @@ impl ServicePolicy {
     fn deadline_check(&self, now: Time, deadline: Option<Time>) -> Option<Reason> {
         let d = deadline?;
         debug_assert!(self.track_latency, "the latency estimate is not maintained");
-        let predicted = self.latency_ewma.unwrap_or(Duration::ZERO);
+        // The estimate learns from completions alone. After one stall has inflated it, dropping
+        // every request "too short for the predicted service time" would leave nothing in
+        // flight to correct it: a latch that refuses all traffic for good (seen live, when a
+        // loaded machine stalled a request). So once the backend has been idle for longer than
+        // the prediction itself, the prediction is stale and only the deadline counts: the next
+        // request goes through and refreshes the estimate.
+        // The newest sample caps the average, so one probe that comes back fast ends the
+        // refusal at once instead of after several decaying probes.
+        let predicted = match (self.latency_ewma, self.last_latency) {
+            (Some(avg), Some(last)) => avg.min(last),
+            (avg, _) => avg.unwrap_or(Duration::ZERO),
+        };
+        let stale = self.in_flight == 0 && now.saturating_since(self.last_completion) > predicted;
+        let predicted = if stale { Duration::ZERO } else { predicted };
         (now >= d || d.saturating_since(now) < predicted).then_some(Reason::Expired)
     }
 
