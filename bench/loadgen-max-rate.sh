@@ -16,7 +16,8 @@
 #     bash bench/loadgen-max-rate.sh
 #
 # Knobs (environment): DURATION (s per run, 10), START_RATE (5000), GROWTH (1.5), MAX_STEPS (10),
-# BISECT (3), CONNS (wrk/oha connections, 64), THREADS (wrk threads, 2), OHA (path of oha),
+# BISECT (3), CONNS (wrk/oha connections, 64), THREADS (wrk threads, 2), LG_THREADS (loadgen
+# --threads; default one per CPU), OHA (path of oha),
 # UPSTREAM_PORT (19301), CARGO_TARGET_DIR.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -93,7 +94,7 @@ run_lg() {
     local rate=$1 out="$SCRATCH/lg-$1" u0 u1 rc line
     u0=$(cpu_ticks "$UP")
     timed_rc "$out" $((DURATION + 60)) "$SPILLWAY" loadgen run --target "$URL" --phases "${DURATION}s@$rate" \
-        --timeout 2s --no-progress -o "$out.d"
+        --timeout 2s --no-progress ${LG_THREADS:+--threads "$LG_THREADS"} -o "$out.d"
     u1=$(cpu_ticks "$UP")
     rc=$(cat "$out.rc")
     read -r wall rss user sys < <(time_fields "$out")
@@ -151,7 +152,7 @@ echo
 echo "$notes"
 echo "target: bench_upstream (hyper, 1 thread, 13-byte answers) on $URL; everything on the same $(nproc) CPUs"
 echo "wrk: wrk -t$THREADS -c$CONNS -d${DURATION}s --latency URL; oha $("$OHA" --version | cut -d' ' -f2): oha -z ${DURATION}s -c $CONNS --no-tui --output-format json URL (2 rounds each, before and after the loadgen runs)"
-echo "loadgen: spillway loadgen run --target URL --phases ${DURATION}s@R --timeout 2s --no-progress -o DIR"
+echo "loadgen: spillway loadgen run --target URL --phases ${DURATION}s@R --timeout 2s --no-progress${LG_THREADS:+ --threads $LG_THREADS} -o DIR"
 echo
 echo "### loadgen runs (open loop, Poisson arrivals)"
 echo

@@ -19,7 +19,7 @@
 #     bash bench/loadgen-memory.sh
 #
 # ATTRIBUTE_N (default 5000; 0 to skip) then runs loadgen/examples/conn_memory.rs against the
-# same server: the RSS per item of bare TCP connections, of loadgen's hyper client with a pending
+# same server: the RSS per item of bare TCP connections, of loadgen's lean HTTP/1.1 client and its hyper client with a pending
 # request, of the same with a 1 KiB read buffer, and of idle tasks, to show where the memory goes.
 #
 # Knobs (environment): LEVELS ("100 5000 10000 15000 19000"), MIXED (50000; 0 to skip), RAMP
@@ -112,7 +112,7 @@ fi
 ATTR="$SCRATCH/attr.tsv"
 : >"$ATTR"
 if [[ $ATTRIBUTE_N != 0 ]]; then
-    for mode in tcp hyper hyper-small-read tasks; do
+    for mode in tcp lean hyper hyper-small-read tasks; do
         timeout 120 "$EX/conn_memory" "$URL" "$ATTRIBUTE_N" "$mode" >>"$ATTR" || die "conn_memory $mode failed"
         tail -1 "$ATTR" >&2
         for _ in $(seq 1 100); do
@@ -167,7 +167,7 @@ if [[ -s $ATTR ]]; then
     echo "| layer | items | RSS growth | per item |"
     echo "|---|---|---|---|"
     awk -F'\t' '{
-        d = ($1 == "tcp") ? "bare tokio TcpStream + a GET written" : ($1 == "hyper") ? "loadgen::http::client, one pending request per connection" : ($1 == "hyper-small-read") ? "hyper client with http1_read_buf_exact_size(1024), plain http" : "idle tokio task with a 1 KiB future, no socket"
+        d = ($1 == "tcp") ? "bare tokio TcpStream + a GET written" : ($1 == "lean") ? "loadgen::h1 (the default for http), one pending request per connection" : ($1 == "hyper") ? "loadgen::http::client (https, HTTP/2), one pending request per connection" : ($1 == "hyper-small-read") ? "hyper client with http1_read_buf_exact_size(1024), plain http" : "idle tokio task with a 1 KiB future, no socket"
         printf "| %s (%s) | %d | %.1f MiB | %s B |\n", $1, d, $2, ($4 - $3) / 1024, $5
     }' "$ATTR"
 fi

@@ -91,7 +91,10 @@ fn main() -> ExitCode {
         },
         Command::MockLegacy(args) => runtime_then(|| mock_legacy::run(args)),
         Command::Gateway(args) => runtime_then(|| reference_gateway::run(args)),
-        Command::Loadgen(loadgen::LoadgenCmd::Run(args)) => runtime_finish(|| loadgen::run(*args)),
+        Command::Loadgen(loadgen::LoadgenCmd::Run(args)) => {
+            let threads = args.threads.map(usize::from);
+            runtime_finish_with(threads, || loadgen::run(*args))
+        }
         Command::Loadgen(loadgen::LoadgenCmd::Merge(args)) => finish_code(loadgen::merge(args)),
         Command::Sim(sim::SimCmd::Run(args)) => finish_code(sim::run(args).map(|ok| {
             if ok {
@@ -133,7 +136,20 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<loadgen::Finish>>,
 {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    runtime_finish_with(None, f)
+}
+
+/// [`runtime_finish`] with `threads` worker threads (default: one per CPU).
+fn runtime_finish_with<F, Fut>(threads: Option<usize>, f: F) -> ExitCode
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<loadgen::Finish>>,
+{
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = threads {
+        b.worker_threads(n);
+    }
+    match b.enable_all().build() {
         Ok(rt) => finish_code(rt.block_on(f())),
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

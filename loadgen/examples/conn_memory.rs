@@ -3,7 +3,9 @@
 //! prints the RSS growth per connection, for one layer at a time:
 //!
 //! - `tcp`: bare tokio TcpStreams, each having sent a GET (the socket and its registration);
-//! - `hyper`: loadgen's own HTTP client (`loadgen::http::client`), N requests awaiting answers
+//! - `lean`: loadgen's default HTTP/1.1 client (`loadgen::h1`), N requests awaiting answers
+//!   (the socket, the task and the pool; no buffer until the answer arrives);
+//! - `hyper`: loadgen's hyper client for https and HTTP/2 (`loadgen::http::client`), N requests awaiting answers
 //!   (adds hyper's connection task, its read and write buffers and the pool);
 //! - `hyper-small-read`: the same with `http1_read_buf_exact_size(1024)` (hyper's write buffer
 //!   keeps its fixed 8 KiB initial capacity);
@@ -54,6 +56,18 @@ async fn main_async(url: String, n: usize, mode: String) -> anyhow::Result<()> {
                 tokio::time::sleep(pace).await;
             }
         }
+        "lean" => {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host(&addr).await?.collect();
+            let client = std::sync::Arc::new(loadgen::h1::H1Client::new(addrs, addr.clone(), n));
+            for _ in 0..n {
+                let c = client.clone();
+                let req = c.get(uri.path(), 128);
+                tasks.push(tokio::spawn(async move {
+                    let _ = c.send(req).await;
+                }));
+                tokio::time::sleep(pace).await;
+            }
+        }
         "hyper" => {
             let client = loadgen::http::client(false, n, None).map_err(anyhow::Error::msg)?;
             for _ in 0..n {
@@ -92,7 +106,7 @@ async fn main_async(url: String, n: usize, mode: String) -> anyhow::Result<()> {
                 }));
             }
         }
-        other => anyhow::bail!("unknown mode `{other}` (tcp, hyper, hyper-small-read, tasks)"),
+        other => anyhow::bail!("unknown mode `{other}` (tcp, lean, hyper, hyper-small-read, tasks)"),
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = rss_kib();
@@ -109,7 +123,7 @@ async fn main_async(url: String, n: usize, mode: String) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let mut a = std::env::args().skip(1);
-    let usage = "usage: conn_memory URL N tcp|hyper|hyper-small-read|tasks";
+    let usage = "usage: conn_memory URL N tcp|lean|hyper|hyper-small-read|tasks";
     let url = a.next().ok_or_else(|| anyhow::anyhow!(usage))?;
     let n: usize = a.next().ok_or_else(|| anyhow::anyhow!(usage))?.parse()?;
     let mode = a.next().ok_or_else(|| anyhow::anyhow!(usage))?;

@@ -60,6 +60,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 2048)]
     pub connections: usize,
 
+    /// Worker threads of the load generator [default: one per CPU]. With the target on the
+    /// same machine, fewer leave it more CPU (as wrk's -t).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+
     /// Speak HTTP/2: h2c (prior knowledge) for http://, ALPN for https://.
     #[arg(long)]
     pub http2: bool,

@@ -7,7 +7,9 @@
 //! run reports the same units as the simulator. Send lateness (a property of the generator) is
 //! recorded in real time.
 
+use crate::h1::{push_header, H1Client};
 use crate::http::HttpClient;
+use crate::send_timer::SendTimer;
 use anyhow::{bail, Context as _};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -62,16 +64,23 @@ impl Default for LiveOptions {
 /// Lateness p99 above which the generator, not the target, is what the numbers describe.
 pub const LAGGING_P99: Duration = Duration::from_millis(1);
 
+/// How requests travel.
+enum Transport {
+    /// Plain http over HTTP/1.1: the lean client (`crate::h1`); targets are origin-form paths.
+    Lean(H1Client),
+    /// https or HTTP/2: hyper; targets are absolute URLs.
+    Hyper(Box<HttpClient>),
+}
+
 struct Shared {
     epoch: Instant,
     f: f64,
     recorder: Mutex<Recorder>,
     clients: Mutex<ClientModel>,
-    http: HttpClient,
+    transport: Transport,
     connections: Semaphore,
-    base: String,
-    catch_all: bool,
-    paths: Vec<Vec<String>>,
+    /// What to request per service and API (one entry in one-liner mode), in the transport's form.
+    targets: Vec<Vec<String>>,
     credentials: Option<(&'static str, String)>,
     outstanding: AtomicUsize,
     unsent: AtomicU64,
@@ -98,11 +107,46 @@ impl Shared {
         self.epoch + Duration::from_secs_f64(t.as_secs_f64() / self.f)
     }
 
-    fn url(&self, a: &Arrival) -> String {
-        if self.catch_all {
-            self.base.clone()
-        } else {
-            format!("{}/{}", self.base, self.paths[a.service][a.api])
+    fn target(&self, a: &Arrival) -> &str {
+        match self.targets.get(a.service).and_then(|s| s.get(a.api)) {
+            Some(t) => t,
+            None => &self.targets[0][0],
+        }
+    }
+
+    /// One request and its whole answer: status and Retry-After.
+    async fn exchange(&self, a: &Arrival, intent: &Intent, left: Duration) -> Result<(u16, Option<Duration>), ()> {
+        let timeout_ms = wire::format_timeout_ms(left);
+        match &self.transport {
+            Transport::Lean(h1) => {
+                use std::io::Write as _;
+                let mut req = h1.get(self.target(a), 256);
+                push_header(&mut req, wire::TIMEOUT_MS, timeout_ms.as_bytes());
+                let _ = write!(req, "{}: lg-{}-{}\r\n", wire::REQUEST_ID, a.intent, intent.attempts);
+                push_header(&mut req, wire::PRIORITY, a.priority.as_str().as_bytes());
+                if let Some((name, value)) = &self.credentials {
+                    push_header(&mut req, name, value.as_bytes());
+                }
+                let head = h1.send(req).await.map_err(|e| tracing::trace!("attempt failed: {e}"))?;
+                Ok((head.status, head.retry_after))
+            }
+            Transport::Hyper(http) => {
+                let mut b = http::Request::get(self.target(a))
+                    .header(wire::TIMEOUT_MS, timeout_ms)
+                    .header(wire::REQUEST_ID, format!("lg-{}-{}", a.intent, intent.attempts))
+                    .header(wire::PRIORITY, a.priority.as_str());
+                if let Some((name, value)) = &self.credentials {
+                    b = b.header(*name, value.as_str());
+                }
+                let req = b.body(Full::new(Bytes::new())).map_err(|_| ())?;
+                let resp = http.request(req).await.map_err(|_| ())?;
+                let status = resp.status().as_u16();
+                let h = resp.headers();
+                let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
+                let retry_after = wire::parse_retry_after(get("retry-after"), get(wire::RETRY_AFTER_MS));
+                resp.into_body().collect().await.map_err(|_| ())?;
+                Ok((status, retry_after))
+            }
         }
     }
 
@@ -112,22 +156,8 @@ impl Shared {
         let call = async {
             // Waiting for a free connection is part of the attempt: its clock already runs.
             let _permit = self.connections.acquire().await.map_err(|_| ())?;
-            let left = timeout_real.saturating_sub(start.elapsed());
-            let mut b = http::Request::get(self.url(a))
-                .header(wire::TIMEOUT_MS, wire::format_timeout_ms(left))
-                .header(wire::REQUEST_ID, format!("lg-{}-{}", a.intent, intent.attempts))
-                .header(wire::PRIORITY, a.priority.as_str());
-            if let Some((name, value)) = &self.credentials {
-                b = b.header(*name, value.as_str());
-            }
-            let req = b.body(Full::new(Bytes::new())).map_err(|_| ())?;
-            let resp = self.http.request(req).await.map_err(|_| ())?;
-            let status = resp.status().as_u16();
-            let h = resp.headers();
-            let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
-            let retry_after = wire::parse_retry_after(get("retry-after"), get(wire::RETRY_AFTER_MS));
-            resp.into_body().collect().await.map_err(|_| ())?;
-            Ok::<_, ()>((status, retry_after))
+            self.exchange(a, intent, timeout_real.saturating_sub(start.elapsed()))
+                .await
         };
         // On timeout the request future is dropped, which closes its connection: the target
         // sees the client leave, as it would a real one.
@@ -141,7 +171,10 @@ impl Shared {
         }
     }
 
-    async fn run_intent(self: Arc<Self>, a: Arrival) {
+    /// One intent, first attempt to final answer. `due`: when the schedule meant it to start
+    /// (its send lateness is recorded here, when the task runs, so the runtime's own delay in
+    /// starting it counts); `None` when the caller recorded it.
+    async fn run_intent(self: Arc<Self>, a: Arrival, due: Option<Instant>) {
         let mut intent = Intent::new(a.intent, a.at);
         let mut intended = a.at;
         loop {
@@ -150,7 +183,18 @@ impl Shared {
                 c.on_send(intended, &mut intent);
                 c.attempt_timeout()
             };
-            lock(&self.recorder).attempt_sent(intended, intent.attempts > 1);
+            {
+                let mut r = lock(&self.recorder);
+                if let (Some(due), 1) = (due, intent.attempts) {
+                    r.record(
+                        a.at,
+                        metric::SEND_LATENESS,
+                        Instant::now().saturating_duration_since(due),
+                    );
+                    r.intent_offered(a.at);
+                }
+                r.attempt_sent(intended, intent.attempts > 1);
+            }
             let sent = self.now();
             let result = self.attempt(&a, &intent, timeout).await;
             let end = self.now();
@@ -177,6 +221,74 @@ impl Shared {
         }
         self.outstanding.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// The transport for `base`, and what to request per service and API: the lean HTTP/1.1 client
+/// for plain http, hyper for https and HTTP/2.
+async fn transport(
+    base: &str,
+    scenario: &Scenario,
+    opts: &LiveOptions,
+) -> anyhow::Result<(Transport, Vec<Vec<String>>)> {
+    let uri: http::Uri = base
+        .parse()
+        .map_err(|e| TargetError(format!("target `{base}` is not a URL: {e}")))?;
+    let lean = uri.scheme_str() == Some("http") && !opts.http2;
+    let prefix = if lean { uri.path().trim_end_matches('/') } else { base };
+    let mut targets: Vec<Vec<String>> = if opts.catch_all {
+        let whole = if lean {
+            uri.path_and_query().map_or("/", |p| p.as_str()).to_string()
+        } else {
+            base.to_string()
+        };
+        vec![vec![whole]]
+    } else {
+        scenario
+            .services
+            .iter()
+            .map(|s| s.apis.iter().map(|a| format!("{prefix}/{}/{a}", s.name)).collect())
+            .collect()
+    };
+    if targets.iter().all(Vec::is_empty) {
+        targets = vec![vec![if lean { "/".into() } else { base.to_string() }]];
+    }
+    for t in targets.iter().flatten() {
+        let valid = if lean {
+            t.parse::<http::uri::PathAndQuery>().is_ok()
+        } else {
+            t.parse::<http::Uri>().is_ok()
+        };
+        if !valid {
+            return Err(model::UsageError(format!(
+                "`{t}` is not a valid request target (check the service and API names)"
+            ))
+            .into());
+        }
+    }
+    if !lean {
+        let client =
+            crate::http::client(opts.http2, opts.max_connections, opts.ca_pem.as_deref()).map_err(model::UsageError)?;
+        return Ok((Transport::Hyper(Box::new(client)), targets));
+    }
+    let name = uri
+        .host()
+        .ok_or_else(|| TargetError(format!("target `{base}` has no host")))?;
+    let host = match uri.port() {
+        Some(p) => format!("{name}:{p}"),
+        None => name.to_string(),
+    };
+    let port = uri.port_u16().unwrap_or(80);
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| TargetError(format!("cannot resolve the target {base}: {e}")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(TargetError(format!("the target {base} resolves to no address")).into());
+    }
+    Ok((
+        Transport::Lean(H1Client::new(addrs, host, opts.max_connections)),
+        targets,
+    ))
 }
 
 /// A target that cannot be used, found before the run (bad input, not a failed run).
@@ -248,6 +360,15 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
             (None, Some(b)) => Some(("authorization", format!("Bearer {b}"))),
             _ => None,
         });
+    if let Some((name, value)) = &credentials {
+        if http::HeaderValue::from_str(value).is_err() {
+            return Err(model::UsageError(format!(
+                "clients.credentials: the {name} value is not a valid HTTP header value"
+            ))
+            .into());
+        }
+    }
+    let (transport, targets) = transport(&base, scenario, opts).await?;
     let shared = Arc::new(Shared {
         epoch: Instant::now() + Duration::from_millis(20),
         f,
@@ -255,16 +376,9 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
             Recorder::new(scenario.window()).with_horizon(model::client::intent_lifetime_bound(&scenario.file.clients)),
         ),
         clients: Mutex::new(ClientModel::new(&scenario.file.clients, &streams)),
-        http: crate::http::client(opts.http2, opts.max_connections, opts.ca_pem.as_deref())
-            .map_err(model::UsageError)?,
+        transport,
         connections: Semaphore::new(opts.max_connections.max(1)),
-        base,
-        catch_all: opts.catch_all,
-        paths: scenario
-            .services
-            .iter()
-            .map(|s| s.apis.iter().map(|a| format!("{}/{a}", s.name)).collect())
-            .collect(),
+        targets,
         credentials,
         outstanding: AtomicUsize::new(0),
         unsent: AtomicU64::new(0),
@@ -290,13 +404,23 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
     };
     let dispatch = async {
         match closed {
-            Some((users, think)) => closed_loop(shared.clone(), scenario, &streams, users, think).await,
-            None => dispatch(shared.clone(), schedule, opts.max_outstanding).await,
+            Some((users, think)) => {
+                closed_loop(shared.clone(), scenario, &streams, users, think).await;
+                Ok(())
+            }
+            // On a worker, so the intents it starts queue locally.
+            None => match tokio::spawn(dispatch(shared.clone(), schedule, opts.max_outstanding)).await {
+                Ok(r) => r,
+                Err(e) => Err(anyhow::anyhow!("the dispatch task failed: {e}")),
+            },
         }
     };
     tokio::pin!(stop);
     let interrupted = tokio::select! {
-        _ = dispatch => false,
+        r = dispatch => {
+            r?;
+            false
+        }
         _ = &mut stop => true,
     };
     // Drain: wait for outstanding intents (bounded by their timeouts and backoff), or stop.
@@ -431,7 +555,7 @@ async fn closed_loop(
                     r.intent_offered(t);
                 }
                 shared.outstanding.fetch_add(1, Ordering::Relaxed);
-                shared.clone().run_intent(a).await;
+                shared.clone().run_intent(a, None).await;
                 let done = shared.now();
                 t = lock(&state).0.next_after(done);
             }
@@ -440,27 +564,51 @@ async fn closed_loop(
     while tasks.join_next().await.is_some() {}
 }
 
-async fn dispatch(shared: Arc<Shared>, schedule: Schedule, max_outstanding: usize) {
-    for a in schedule {
+/// The send timer's grain: wakes are rounded up to a multiple of it, so that at high rates one
+/// wake sends every arrival of its slot (arming a timer costs microseconds in a VM). It is
+/// Linux's default timer slack: what an ordinary sleep may overshoot by anyway.
+const SEND_GRAIN: Duration = Duration::from_micros(50);
+
+/// Sends the open-loop schedule: sleeps on the send timer until each arrival is due and starts
+/// its intent's task; arrivals that fell due meanwhile (a late wake, a high rate) start together.
+async fn dispatch(shared: Arc<Shared>, schedule: Schedule, max_outstanding: usize) -> anyhow::Result<()> {
+    let timer = SendTimer::new().context("starting the send timer")?;
+    let grain = SEND_GRAIN.as_nanos();
+    let mut schedule = schedule.peekable();
+    while let Some(a) = schedule.next() {
         let due = shared.instant(a.at);
-        shared.timer.sleep_until(due).await;
+        let since = due.saturating_duration_since(shared.epoch).as_nanos();
+        let slot =
+            shared.epoch + Duration::from_nanos(u64::try_from(since.div_ceil(grain) * grain).unwrap_or(u64::MAX));
+        timer.sleep_until(slot.max(due)).await.context("send timer")?;
         if shared.stop.load(Ordering::Relaxed) {
-            return;
+            break;
         }
+        admit(&shared, a, due, max_outstanding);
+        let now = Instant::now();
+        while let Some(a) = schedule.next_if(|a| shared.instant(a.at) <= now) {
+            let due = shared.instant(a.at);
+            admit(&shared, a, due, max_outstanding);
+        }
+    }
+    Ok(())
+}
+
+/// Starts an arrival's intent, or counts it unsent when the generator holds `max_outstanding`
+/// intents already.
+fn admit(shared: &Arc<Shared>, a: Arrival, due: Instant, max_outstanding: usize) {
+    if shared.outstanding.load(Ordering::Relaxed) >= max_outstanding {
+        // The generator cannot hold more: count it, and say so in the results.
         let late = Instant::now().saturating_duration_since(due);
         let mut r = lock(&shared.recorder);
         r.record(a.at, metric::SEND_LATENESS, late);
         r.intent_offered(a.at);
-        if shared.outstanding.load(Ordering::Relaxed) >= max_outstanding {
-            // The generator cannot hold more: count it, and say so in the results.
-            shared.unsent.fetch_add(1, Ordering::Relaxed);
-            r.intent_finished(a.at, Duration::ZERO, false);
-            continue;
-        }
-        drop(r);
-        shared.outstanding.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(shared.clone().run_intent(a));
+        shared.unsent.fetch_add(1, Ordering::Relaxed);
+        r.intent_finished(a.at, Duration::ZERO, false);
+        return;
     }
+    shared.outstanding.fetch_add(1, Ordering::Relaxed);
+    tokio::spawn(shared.clone().run_intent(a, Some(due)));
 }
 
 /// In-process runs also record the gateway's queue and the backend's busy and wasted time.

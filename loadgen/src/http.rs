@@ -1,5 +1,6 @@
-//! The HTTP client of the load generator: pooled keep-alive connections (HTTP/1.1, or HTTP/2
-//! by prior knowledge or ALPN), TLS with rustls, and a cap on open connections.
+//! The load generator's hyper client, for https (TLS with rustls) and HTTP/2 (by prior knowledge
+//! or ALPN): pooled keep-alive connections and a cap on open connections. Plain http over
+//! HTTP/1.1 goes through the leaner `crate::h1`.
 
 use bytes::Bytes;
 use http_body_util::Full;

@@ -7,12 +7,18 @@
 //! every retry decision come from the model (`model::workload`, `model::client`), the same code
 //! the simulator runs; this crate sends the requests, keeps the clocks and records the results
 //! in the shared schema.
+//!
+//! Modules: `driver` (the open-loop run), `send_timer` (the schedule's sub-millisecond timer),
+//! `h1` (the lean HTTP/1.1 client for plain http), `http` (hyper, for https and HTTP/2),
+//! `phases` (the one-liner's `--phases`), `args` (the command line).
 
 pub mod args;
 pub mod driver;
+pub mod h1;
 pub mod http;
 pub mod phases;
 mod progress;
+pub mod send_timer;
 
 pub use args::{LoadgenCmd, MergeArgs, RunArgs};
 pub use driver::{run as run_live, LiveOptions};

@@ -1,0 +1,533 @@
+//! A lean HTTP/1.1 client for plain `http://` targets, the default transport.
+//!
+//! hyper's pooled client runs each connection as a task of its own behind a channel and keeps an
+//! 8 KiB read and an 8 KiB write buffer per connection: about 21 KiB and two task hand-offs per
+//! outstanding attempt. Here the attempt's own task writes the request and reads the answer on a
+//! pooled keep-alive connection, and allocates its read buffer only once the socket is readable,
+//! so an attempt waiting for its answer holds a socket and nothing else. The response body is
+//! read and discarded (the load generator needs status, a few headers and the framing).
+//!
+//! Dropping a send (the client timed out) drops its connection, which closes it: the target sees
+//! the client leave. HTTPS and HTTP/2 go through hyper (`crate::http`).
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::TcpStream;
+
+/// Largest response head accepted (status line and headers).
+pub const MAX_HEAD: usize = 64 * 1024;
+const MAX_HEADERS: usize = 100;
+/// First read buffer; it grows only for large heads and bodies.
+const FIRST_READ: usize = 1024;
+/// Largest buffer used to read (and discard) a body.
+const BODY_READ: usize = 16 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum H1Error {
+    #[error("cannot connect: {0}")]
+    Connect(io::Error),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("connection closed before the response was complete")]
+    Closed,
+    #[error("malformed response: {0}")]
+    Malformed(&'static str),
+}
+
+/// What the load generator reads of a response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+}
+
+/// Pooled keep-alive connections to one address.
+pub struct H1Client {
+    addrs: Vec<SocketAddr>,
+    host: String,
+    idle: Mutex<Vec<TcpStream>>,
+    max_idle: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl H1Client {
+    /// `host` is the `Host` header value (`name:port`); `addrs` where it resolves to.
+    pub fn new(addrs: Vec<SocketAddr>, host: String, max_idle: usize) -> H1Client {
+        H1Client {
+            addrs,
+            host,
+            idle: Mutex::new(Vec::new()),
+            max_idle,
+        }
+    }
+
+    /// Starts a GET request for `path` (origin form, e.g. `/svc/api?x=1`): the request line and
+    /// `Host`. Add headers with [`push_header`], then send.
+    pub fn get(&self, path: &str, capacity: usize) -> Vec<u8> {
+        let mut req = Vec::with_capacity(capacity);
+        req.extend_from_slice(b"GET ");
+        req.extend_from_slice(path.as_bytes());
+        req.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+        req.extend_from_slice(self.host.as_bytes());
+        req.extend_from_slice(b"\r\n");
+        req
+    }
+
+    /// Sends a request made by [`H1Client::get`] and reads its whole answer. A pooled
+    /// connection that turns out closed before any byte of the answer (the server ended an idle
+    /// keep-alive connection) is replaced by a new one once.
+    pub async fn send(&self, mut request: Vec<u8>) -> Result<Head, H1Error> {
+        request.extend_from_slice(b"\r\n");
+        let pooled = lock(&self.idle).pop();
+        if let Some(mut s) = pooled {
+            match exchange(&mut s, &request).await {
+                Ok((head, reusable)) => {
+                    self.done(s, reusable);
+                    return Ok(head);
+                }
+                Err(Failed { stale: true, .. }) => {}
+                Err(f) => return Err(f.error),
+            }
+        }
+        let mut s = TcpStream::connect(&self.addrs[..]).await.map_err(H1Error::Connect)?;
+        s.set_nodelay(true).map_err(H1Error::Connect)?;
+        let (head, reusable) = exchange(&mut s, &request).await.map_err(|f| f.error)?;
+        self.done(s, reusable);
+        Ok(head)
+    }
+
+    fn done(&self, s: TcpStream, reusable: bool) {
+        if reusable {
+            let mut idle = lock(&self.idle);
+            if idle.len() < self.max_idle {
+                idle.push(s);
+            }
+        }
+    }
+}
+
+/// Appends `name: value\r\n`; the caller has checked both are valid header text.
+pub fn push_header(req: &mut Vec<u8>, name: &str, value: &[u8]) {
+    req.extend_from_slice(name.as_bytes());
+    req.extend_from_slice(b": ");
+    req.extend_from_slice(value);
+    req.extend_from_slice(b"\r\n");
+}
+
+struct Failed {
+    error: H1Error,
+    /// Nothing of an answer arrived: a pooled connection the server had already closed.
+    stale: bool,
+}
+
+impl From<H1Error> for Failed {
+    fn from(error: H1Error) -> Failed {
+        Failed { error, stale: false }
+    }
+}
+
+/// How the body of a response ends (RFC 9112 section 6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Framing {
+    Empty,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Parsed {
+    head: Head,
+    framing: Framing,
+    keep_alive: bool,
+    /// Bytes of the head.
+    len: usize,
+}
+
+fn has_token(value: &[u8], token: &str) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// Parses a response head; `None` when more bytes are needed.
+fn parse_head(buf: &[u8]) -> Result<Option<Parsed>, H1Error> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut r = httparse::Response::new(&mut headers);
+    let len = match r.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(H1Error::Malformed("too many headers")),
+        Err(_) => return Err(H1Error::Malformed("invalid status line or header")),
+    };
+    let status = r.code.unwrap_or(0);
+    let http10 = r.version == Some(0);
+    let (mut length, mut chunked, mut te, mut close, mut keep) = (None::<u64>, false, false, false, false);
+    let (mut ra, mut ra_ms) = (None, None);
+    for h in r.headers.iter() {
+        let v = h.value;
+        if h.name.eq_ignore_ascii_case("content-length") {
+            for part in v.split(|&b| b == b',') {
+                let part = part.trim_ascii();
+                if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
+                    return Err(H1Error::Malformed("invalid content-length"));
+                }
+                let n = part.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+                if length.is_some_and(|l| l != n) {
+                    return Err(H1Error::Malformed("conflicting content-length values"));
+                }
+                length = Some(n);
+            }
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            te = true;
+            let last = v.rsplit(|&b| b == b',').next().unwrap_or(v).trim_ascii();
+            chunked = last.eq_ignore_ascii_case(b"chunked");
+        } else if h.name.eq_ignore_ascii_case("connection") {
+            close |= has_token(v, "close");
+            keep |= has_token(v, "keep-alive");
+        } else if h.name.eq_ignore_ascii_case("retry-after") {
+            ra = std::str::from_utf8(v).ok();
+        } else if h.name.eq_ignore_ascii_case(model::wire::RETRY_AFTER_MS) {
+            ra_ms = std::str::from_utf8(v).ok();
+        }
+    }
+    let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
+        Framing::Empty
+    } else if te {
+        if chunked {
+            Framing::Chunked
+        } else {
+            Framing::UntilClose
+        }
+    } else {
+        match length {
+            Some(n) => Framing::Length(n),
+            None => Framing::UntilClose,
+        }
+    };
+    // Both framings at once is how request smuggling starts: read it, never reuse it.
+    let keep_alive = !close && (!http10 || keep) && framing != Framing::UntilClose && !(te && length.is_some());
+    Ok(Some(Parsed {
+        head: Head {
+            status,
+            retry_after: model::wire::parse_retry_after(ra, ra_ms),
+        },
+        framing,
+        keep_alive,
+        len,
+    }))
+}
+
+/// Reads what the socket has into the spare capacity of `buf`, allocating only once the socket
+/// is readable (a waiting attempt holds no buffer). Returns 0 at the end of the stream.
+async fn read_more(s: &TcpStream, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+    loop {
+        s.readable().await?;
+        if buf.capacity() - buf.len() < want {
+            buf.reserve(want);
+        }
+        match s.try_read_buf(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One request and its answer on `s`: the head, and whether `s` may carry another request.
+async fn exchange(s: &mut TcpStream, request: &[u8]) -> Result<(Head, bool), Failed> {
+    if let Err(e) = s.write_all(request).await {
+        return Err(Failed {
+            error: e.into(),
+            stale: true,
+        });
+    }
+    let mut buf = Vec::new();
+    let mut received = false;
+    let parsed = loop {
+        let n = match read_more(s, &mut buf, FIRST_READ).await {
+            Ok(n) => n,
+            Err(e) => {
+                return Err(Failed {
+                    stale: !received && matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe),
+                    error: e.into(),
+                })
+            }
+        };
+        if n == 0 {
+            return Err(Failed {
+                error: H1Error::Closed,
+                stale: !received,
+            });
+        }
+        received = true;
+        // 1xx informational answers come before the real one: skip them.
+        let found = loop {
+            match parse_head(&buf)? {
+                Some(p) if p.head.status == 101 => return Err(H1Error::Malformed("unexpected protocol switch").into()),
+                Some(p) if (100..200).contains(&p.head.status) => {
+                    buf.drain(..p.len);
+                }
+                other => break other,
+            }
+        };
+        match found {
+            Some(p) => break p,
+            None if buf.len() >= MAX_HEAD => return Err(H1Error::Malformed("response head too large").into()),
+            None => {}
+        }
+    };
+    buf.drain(..parsed.len);
+    let clean_end = read_body(s, buf, parsed.framing).await?;
+    Ok((parsed.head, parsed.keep_alive && clean_end))
+}
+
+/// Reads and discards the body. Returns whether it ended exactly where the framing said (no
+/// bytes beyond it, so the connection may carry another request).
+async fn read_body(s: &TcpStream, mut buf: Vec<u8>, framing: Framing) -> Result<bool, H1Error> {
+    match framing {
+        Framing::Empty => Ok(buf.is_empty()),
+        Framing::Length(n) => {
+            let mut left = n;
+            loop {
+                let have = buf.len() as u64;
+                if have >= left {
+                    return Ok(have == left);
+                }
+                left -= have;
+                buf.clear();
+                let want = usize::try_from(left).unwrap_or(BODY_READ).min(BODY_READ);
+                if read_more(s, &mut buf, want).await? == 0 {
+                    return Err(H1Error::Closed);
+                }
+            }
+        }
+        Framing::Chunked => {
+            let mut d = Chunked::default();
+            loop {
+                let used = d.feed(&buf)?;
+                if d.done() {
+                    return Ok(used == buf.len());
+                }
+                buf.clear();
+                if read_more(s, &mut buf, 4096).await? == 0 {
+                    return Err(H1Error::Closed);
+                }
+            }
+        }
+        Framing::UntilClose => loop {
+            buf.clear();
+            if read_more(s, &mut buf, BODY_READ).await? == 0 {
+                return Ok(false);
+            }
+        },
+    }
+}
+
+/// A chunked body decoder that discards the data: it only finds where the body ends.
+#[derive(Debug, Default)]
+struct Chunked {
+    state: ChunkState,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum ChunkState {
+    /// Reading the hex size of the next chunk.
+    #[default]
+    SizeStart,
+    Size(u64),
+    /// After `;` (chunk extensions, ignored) up to CR.
+    Ext(u64),
+    SizeLf(u64),
+    Data(u64),
+    DataCr,
+    DataLf,
+    /// At the start of a trailer line, or within one (`false`).
+    Trailer(bool),
+    TrailerLf(bool),
+    Done,
+}
+
+impl Chunked {
+    fn done(&self) -> bool {
+        self.state == ChunkState::Done
+    }
+
+    /// Consumes bytes of the body; returns how many (fewer than `b.len()` only once done).
+    fn feed(&mut self, b: &[u8]) -> Result<usize, H1Error> {
+        use ChunkState::*;
+        let bad = |what| Err(H1Error::Malformed(what));
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            self.state = match self.state {
+                Done => return Ok(i),
+                Data(n) => {
+                    let take = (b.len() - i).min(usize::try_from(n).unwrap_or(usize::MAX));
+                    i += take;
+                    let left = n - take as u64;
+                    self.state = if left == 0 { DataCr } else { Data(left) };
+                    continue;
+                }
+                SizeStart | Size(_) => {
+                    let n = if let Size(n) = self.state { Some(n) } else { None };
+                    match (c as char).to_digit(16) {
+                        Some(d) => {
+                            let v = n.unwrap_or(0);
+                            if v >> 60 != 0 {
+                                return bad("chunk size too large");
+                            }
+                            Size(v << 4 | u64::from(d))
+                        }
+                        None => match (n, c) {
+                            (Some(n), b';' | b' ' | b'\t') => Ext(n),
+                            (Some(n), b'\r') => SizeLf(n),
+                            _ => return bad("invalid chunk size"),
+                        },
+                    }
+                }
+                Ext(n) => {
+                    if c == b'\r' {
+                        SizeLf(n)
+                    } else {
+                        Ext(n)
+                    }
+                }
+                SizeLf(n) => match (c, n) {
+                    (b'\n', 0) => Trailer(true),
+                    (b'\n', n) => Data(n),
+                    _ => return bad("chunk size line not ended by CRLF"),
+                },
+                DataCr if c == b'\r' => DataLf,
+                DataLf if c == b'\n' => SizeStart,
+                DataCr | DataLf => return bad("chunk data not followed by CRLF"),
+                Trailer(empty) => {
+                    if c == b'\r' {
+                        TrailerLf(empty)
+                    } else {
+                        Trailer(false)
+                    }
+                }
+                TrailerLf(empty) => match (c, empty) {
+                    (b'\n', true) => Done,
+                    (b'\n', false) => Trailer(true),
+                    _ => return bad("trailer line not ended by CRLF"),
+                },
+            };
+            i += 1;
+        }
+        Ok(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunked_ends(body: &[u8]) -> Result<Option<usize>, ()> {
+        // Every split point must give the same answer as one piece.
+        let mut whole = Chunked::default();
+        let used = whole.feed(body).map_err(|_| ())?;
+        let answer = whole.done().then_some(used);
+        for cut in 0..body.len() {
+            let mut d = Chunked::default();
+            let a = d.feed(&body[..cut]).map_err(|_| ())?;
+            let r = if d.done() {
+                Some(a)
+            } else {
+                let b = d.feed(&body[cut..]).map_err(|_| ())?;
+                d.done().then_some(cut + b)
+            };
+            assert_eq!(r, answer, "split at {cut}");
+        }
+        Ok(answer)
+    }
+
+    #[test]
+    fn chunked_bodies_end_where_they_should() {
+        let body = b"5\r\nhello\r\n1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n";
+        assert_eq!(chunked_ends(body), Ok(Some(body.len())));
+        let mut more = body.to_vec();
+        more.extend_from_slice(b"HTTP/1.1 200");
+        assert_eq!(chunked_ends(&more), Ok(Some(body.len())));
+        let trailers = b"3\r\nabc\r\n0\r\nx-check: 1\r\nx-other: 2\r\n\r\n";
+        assert_eq!(chunked_ends(trailers), Ok(Some(trailers.len())));
+        assert_eq!(chunked_ends(b"A\r\n0123456789\r\n"), Ok(None));
+    }
+
+    #[test]
+    fn malformed_chunked_bodies_are_errors() {
+        for bad in [
+            &b"\r\n"[..],
+            b"zz\r\n",
+            b"5\r\nhelloXY",
+            b"5\n",
+            b"11111111111111111\r\n",
+            b"0\r\n\rX",
+        ] {
+            assert!(
+                Chunked::default().feed(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    fn parsed(head: &str) -> Parsed {
+        parse_head(head.as_bytes()).expect("valid").expect("complete")
+    }
+
+    #[test]
+    fn framing_and_keep_alive_follow_rfc_9112() {
+        let p = parsed("HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\n");
+        assert_eq!(
+            (p.framing, p.keep_alive, p.head.status),
+            (Framing::Length(13), true, 200)
+        );
+        let p = parsed("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        assert_eq!((p.framing, p.keep_alive), (Framing::Chunked, true));
+        let p = parsed("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n");
+        assert_eq!((p.framing, p.keep_alive), (Framing::Chunked, false));
+        let p = parsed("HTTP/1.1 200 OK\r\n\r\n");
+        assert_eq!((p.framing, p.keep_alive), (Framing::UntilClose, false));
+        let p = parsed("HTTP/1.1 204 No Content\r\n\r\n");
+        assert_eq!((p.framing, p.keep_alive), (Framing::Empty, true));
+        let p = parsed("HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\ncontent-length: 0\r\n\r\n");
+        assert!(!p.keep_alive);
+        let p = parsed("HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n");
+        assert!(!p.keep_alive);
+        let p = parsed("HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n");
+        assert!(p.keep_alive);
+        let p = parsed("HTTP/1.1 200 OK\r\ncontent-length: 4, 4\r\n\r\n");
+        assert_eq!(p.framing, Framing::Length(4));
+    }
+
+    #[test]
+    fn retry_after_is_read_from_either_header() {
+        let p = parsed("HTTP/1.1 503 x\r\nretry-after: 2\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(p.head.retry_after, Some(Duration::from_secs(2)));
+        let p =
+            parsed("HTTP/1.1 429 x\r\nRetry-After: 1\r\nX-Spillway-Retry-After-Ms: 250\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(p.head.retry_after, Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn bad_heads_are_errors_not_panics() {
+        for bad in [
+            "HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 99999999999999999999\r\n\r\n",
+            "HTTP/1.1 2000 OK\r\n\r\n",
+            "NOTHTTP\r\n\r\n",
+        ] {
+            assert!(parse_head(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        assert!(matches!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le"), Ok(None)));
+    }
+}

@@ -1,0 +1,177 @@
+//! The lean HTTP/1.1 client against scripted servers on 127.0.0.1: keep-alive reuse, body
+//! framings, a pooled connection the server already closed, `Connection: close`, malformed
+//! answers, and a dropped request closing its connection.
+
+use loadgen::h1::{push_header, H1Client, H1Error};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+
+struct Server {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+    /// Requests read, with their heads.
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Reads one request head; `None` at the end of the stream.
+async fn read_head(s: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte).await {
+            Ok(1) => buf.push(byte[0]),
+            _ => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// A server that answers each request on a connection with `answer`, then keeps the
+/// connection open (`close_after == false`) or closes it.
+async fn server(answer: &'static [u8], close_after: bool) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (acc, reqs) = (accepted.clone(), requests.clone());
+    let task = tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            acc.fetch_add(1, Ordering::SeqCst);
+            let reqs = reqs.clone();
+            tokio::spawn(async move {
+                while let Some(head) = read_head(&mut s).await {
+                    reqs.lock().expect("lock").push(head);
+                    if s.write_all(answer).await.is_err() || close_after {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Server {
+        addr,
+        accepted,
+        requests,
+        task,
+    }
+}
+
+fn client(s: &Server) -> H1Client {
+    H1Client::new(vec![s.addr], s.addr.to_string(), 16)
+}
+
+async fn get(c: &H1Client, path: &str) -> Result<loadgen::h1::Head, H1Error> {
+    let mut req = c.get(path, 128);
+    push_header(&mut req, "x-test", b"1");
+    tokio::time::timeout(Duration::from_secs(5), c.send(req))
+        .await
+        .expect("answered within 5 s")
+}
+
+#[tokio::test]
+async fn keep_alive_connections_are_reused_across_framings() {
+    for answer in [
+        &b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"[..],
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n3;x=y\r\nabc\r\n0\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+    ] {
+        let s = server(answer, false).await;
+        let c = client(&s);
+        for _ in 0..5 {
+            let h = get(&c, "/svc/api").await.expect("answer");
+            assert!(h.status == 200 || h.status == 204, "{h:?}");
+        }
+        assert_eq!(
+            s.accepted.load(Ordering::SeqCst),
+            1,
+            "{}",
+            String::from_utf8_lossy(answer)
+        );
+        let first = s.requests.lock().expect("lock")[0].clone();
+        assert!(
+            first.starts_with("GET /svc/api HTTP/1.1\r\nhost: 127.0.0.1:"),
+            "{first}"
+        );
+        assert!(first.contains("\r\nx-test: 1\r\n"), "{first}");
+    }
+}
+
+#[tokio::test]
+async fn a_pooled_connection_the_server_closed_is_replaced_once() {
+    // No `Connection: close`: the client pools the connection, which the server then closes.
+    let s = server(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", true).await;
+    let c = client(&s);
+    for _ in 0..4 {
+        // Let the close reach the client's socket first.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(get(&c, "/").await.expect("answer").status, 200);
+    }
+    assert_eq!(s.accepted.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn connection_close_and_read_until_close_are_not_reused() {
+    for answer in [
+        &b"HTTP/1.1 503 Busy\r\nconnection: close\r\nretry-after: 2\r\ncontent-length: 0\r\n\r\n"[..],
+        b"HTTP/1.0 503 Busy\r\nretry-after: 2\r\n\r\nbody until close",
+    ] {
+        let s = server(answer, true).await;
+        let c = client(&s);
+        for _ in 0..3 {
+            let h = get(&c, "/").await.expect("answer");
+            assert_eq!((h.status, h.retry_after), (503, Some(Duration::from_secs(2))));
+        }
+        assert_eq!(s.accepted.load(Ordering::SeqCst), 3);
+    }
+}
+
+#[tokio::test]
+async fn malformed_or_cut_answers_are_errors() {
+    for answer in [
+        &b"HTTP/1.1 200 OK\r\ncontent-length: nope\r\n\r\n"[..],
+        b"SMTP ready\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nshort",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n",
+    ] {
+        let s = server(answer, true).await;
+        let c = client(&s);
+        assert!(get(&c, "/").await.is_err(), "{}", String::from_utf8_lossy(answer));
+    }
+}
+
+#[tokio::test]
+async fn an_abandoned_request_closes_its_connection() {
+    // A server that never answers, and tells when its client leaves.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (left_tx, left_rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        if let Ok((mut s, _)) = listener.accept().await {
+            let _ = read_head(&mut s).await;
+            let mut rest = [0u8; 16];
+            let n = s.read(&mut rest).await.unwrap_or(0);
+            let _ = left_tx.send(n);
+        }
+    });
+    let c = H1Client::new(vec![addr], addr.to_string(), 4);
+    let req = c.get("/slow", 64);
+    let r = tokio::time::timeout(Duration::from_millis(100), c.send(req)).await;
+    assert!(r.is_err(), "the server never answers");
+    let n = tokio::time::timeout(Duration::from_secs(5), left_rx)
+        .await
+        .expect("the server saw the client leave")
+        .expect("sent");
+    assert_eq!(n, 0, "end of stream");
+    task.abort();
+}
