@@ -12,6 +12,15 @@
 # so they report the most the server and the tool can do together, not a rate held on a schedule.
 # All three share the machine's CPUs with the server.
 #
+# loadgen also runs closed loop (`[workload.closed] users = CONNS, think_time = "0s"`, the
+# scenario written to the scratch dir): the same measurement as wrk's and oha's, in the same rounds.
+#
+# oha also has an open-loop mode (`-q R --latency-correction`: R requests/s on CONNS connections,
+# latency from the scheduled time). The script searches its highest sustained R the same way:
+# sustained when it achieves >= 99% of R without errors and its corrected p99 stays under
+# OPEN_P99_MS (10 ms; a tool that falls behind shows seconds). loadgen's runs are judged by the
+# same latency bound in that table, besides its own lateness verdict.
+#
 #     apt-get install -y wrk; cargo install oha --locked
 #     bash bench/loadgen-max-rate.sh
 #
@@ -29,6 +38,7 @@ GROWTH=${GROWTH:-1.5}
 MAX_STEPS=${MAX_STEPS:-10}
 BISECT=${BISECT:-3}
 CONNS=${CONNS:-64}
+OPEN_P99_MS=${OPEN_P99_MS:-10}
 THREADS=${THREADS:-2}
 OHA=${OHA:-$(command -v oha || echo "$HOME/.cargo/bin/oha")}
 UPSTREAM_PORT=${UPSTREAM_PORT:-19301}
@@ -89,6 +99,41 @@ EOF
     echo "  oha round $round: $(json_get "$out.out" 'round(r["summary"]["requestsPerSec"])') req/s" >&2
 }
 
+CLOSED_TOML="$SCRATCH/closed.toml"
+cat >"$CLOSED_TOML" <<EOF2
+# loadgen closed loop, as wrk -c$CONNS: $CONNS users, each sends again as soon as it is answered.
+[run]
+duration = "${DURATION}s"
+[workload.closed]
+users = $CONNS
+think_time = "0s"
+[clients]
+timeout = "2s"
+[[backend.services]]
+name = "bench"
+apis = ["x"]
+workers = 1
+service_time = "1ms"
+EOF2
+
+run_lg_closed() {
+    local round=$1 out="$SCRATCH/lgc-$1" u0 u1
+    u0=$(cpu_ticks "$UP")
+    timed_rc "$out" $((DURATION + 60)) "$SPILLWAY" loadgen run "$CLOSED_TOML" --target "http://127.0.0.1:$UPSTREAM_PORT" \
+        --no-progress ${LG_THREADS:+--threads "$LG_THREADS"} -o "$out.d"
+    u1=$(cpu_ticks "$UP")
+    [[ -r $out.d/results.json ]] || { cat "$out.err" >&2; die "loadgen closed loop failed"; }
+    read -r _ rss user sys < <(time_fields "$out")
+    python3 - "$out.d/results.json" "$round" "$user" "$sys" "$rss" $((u1 - u0)) >>"$CLOSED" <<'EOF2'
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+l = s["latency"]
+errs = s["offered"] - s["successes"]
+print(f"spillway loadgen closed\t{sys.argv[2]}\t{s['offered'] / s['duration_s']:.2f}\t{l['p50']*1e3:.3f}\t{l['p99']*1e3:.3f}\t{errs}\t{float(sys.argv[3]) + float(sys.argv[4]):.2f}\t{sys.argv[5]}\t{s['offered']}\t{sys.argv[6]}")
+EOF2
+    echo "  loadgen closed round $round: $(tail -1 "$CLOSED" | cut -f3) req/s" >&2
+}
+
 # run_lg RATE: one loadgen run; sets LG_OK to 1 when sustained.
 run_lg() {
     local rate=$1 out="$SCRATCH/lg-$1" u0 u1 rc line
@@ -119,33 +164,71 @@ run_lg() {
     echo "  loadgen $rate/s: goodput ratio ${f[14]}, lateness p99 ${f[6]} ms, lagging ${f[11]}, unsent ${f[10]} -> $([[ $LG_OK == 1 ]] && echo sustained || echo NOT sustained)" >&2
 }
 
+# run_oha_q RATE: oha open loop at RATE; sets OHA_OK to 1 when sustained.
+OHAQ="$SCRATCH/oha-q.tsv" # rate achieved p50_ms p99_ms errors cpu_s ok
+: >"$OHAQ"
+run_oha_q() {
+    local rate=$1 out="$SCRATCH/ohaq-$1" line
+    timed_rc "$out" $((DURATION + 30)) "$OHA" -z "${DURATION}s" -c "$CONNS" -q "$rate" --latency-correction \
+        --no-tui --output-format json "$URL"
+    [[ $(cat "$out.rc") == 0 ]] || { cat "$out.out" "$out.err" >&2; die "oha -q failed"; }
+    read -r _ _ user sys < <(time_fields "$out")
+    line=$(python3 - "$out.out" "$rate" "$user" "$sys" "$OPEN_P99_MS" <<'EOF2'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s, p = r["summary"], r["latencyPercentiles"]
+rate, limit = float(sys.argv[2]), float(sys.argv[5])
+bad = sum(v for k, v in r["statusCodeDistribution"].items() if not k.startswith("2"))
+errs = bad + sum(v for k, v in r["errorDistribution"].items() if "deadline" not in k)
+ok = int(s["requestsPerSec"] >= 0.99 * rate and errs == 0 and p["p99"] * 1e3 <= limit)
+print(f"{sys.argv[2]}\t{s['requestsPerSec']:.0f}\t{p['p50']*1e3:.3f}\t{p['p99']*1e3:.3f}\t{errs}\t{float(sys.argv[3]) + float(sys.argv[4]):.2f}\t{ok}")
+EOF2
+)
+    echo "$line" >>"$OHAQ"
+    OHA_OK=$(cut -f7 <<<"$line")
+    echo "  oha -q $rate: $(cut -f2 <<<"$line") req/s, corrected p99 $(cut -f4 <<<"$line") ms -> $([[ $OHA_OK == 1 ]] && echo sustained || echo NOT sustained)" >&2
+}
+
+# search RUNNER OKVAR: raise the rate from START_RATE until a run is not sustained, then bisect;
+# sets GOOD and BAD (0 when every step was sustained).
+search() {
+    local runner=$1 okvar=$2 rate=$START_RATE mid
+    GOOD=0
+    BAD=0
+    for _ in $(seq 1 "$MAX_STEPS"); do
+        "$runner" "$rate"
+        if [[ ${!okvar} == 1 ]]; then
+            GOOD=$rate
+            rate=$(awk -v r="$rate" -v g="$GROWTH" 'BEGIN { printf "%d", int(r * g / 100 + 0.5) * 100 }')
+        else
+            BAD=$rate
+            break
+        fi
+    done
+    if [[ $BAD != 0 ]]; then
+        for _ in $(seq 1 "$BISECT"); do
+            mid=$(( (GOOD + BAD) / 200 * 100 ))
+            [[ $mid -le $GOOD || $mid -ge $BAD ]] && break
+            "$runner" "$mid"
+            if [[ ${!okvar} == 1 ]]; then GOOD=$mid; else BAD=$mid; fi
+        done
+    fi
+}
+
 run_wrk 1
 run_oha 1
+run_lg_closed 1
 
-good=0
-bad=0
-rate=$START_RATE
-for _ in $(seq 1 "$MAX_STEPS"); do
-    run_lg "$rate"
-    if [[ $LG_OK == 1 ]]; then
-        good=$rate
-        rate=$(awk -v r="$rate" -v g="$GROWTH" 'BEGIN { printf "%d", int(r * g / 100 + 0.5) * 100 }')
-    else
-        bad=$rate
-        break
-    fi
-done
-if [[ $bad != 0 ]]; then
-    for _ in $(seq 1 "$BISECT"); do
-        mid=$(( (good + bad) / 200 * 100 ))
-        [[ $mid -le $good || $mid -ge $bad ]] && break
-        run_lg "$mid"
-        if [[ $LG_OK == 1 ]]; then good=$mid; else bad=$mid; fi
-    done
-fi
+search run_lg LG_OK
+good=$GOOD
+bad=$BAD
+search run_oha_q OHA_OK
+oha_good=$GOOD
+oha_bad=$BAD
 
 run_wrk 2
 run_oha 2
+run_lg_closed 2
 
 echo "## Load generator: highest sustained rate vs wrk and oha"
 echo
@@ -183,5 +266,20 @@ if [[ $bad == 0 ]]; then
     echo "highest sustained loadgen rate: >= $good intents/s (never failed up to the last step)"
 else
     echo "highest sustained loadgen rate: $good intents/s (first unsustained: $bad/s)"
+fi
+echo
+echo "### open loop side by side: oha -q R --latency-correction vs spillway loadgen"
+echo
+echo "| R | oha achieved req/s | oha corrected latency p50 / p99 | oha errors | oha CPU per request | sustained (>= 99% of R, p99 <= $OPEN_P99_MS ms) |"
+echo "|---|---|---|---|---|---|"
+sort -n -k1,1 "$OHAQ" | awk -F'\t' -v d="$DURATION" '{
+    printf "| %d | %s | %s / %s ms | %s | %.1f us | %s |\n", $1, $2, $3, $4, $5, ($2 > 0 ? $6 / ($2 * d) * 1e6 : 0), ($7 == 1 ? "yes" : "NO")
+}'
+echo
+awk -F'\t' -v lim="$OPEN_P99_MS" '$14 != "-" && $5 >= 0.999 && $14 <= lim { if ($1 > best) best = $1 } END { printf "loadgen, judged by the same bound (goodput >= 0.999, latency p99 from intended send <= %s ms): %d intents/s\n", lim, best }' "$LG"
+if [[ $oha_bad == 0 ]]; then
+    echo "oha open loop highest sustained rate: >= $oha_good req/s (never failed up to the last step)"
+else
+    echo "oha open loop highest sustained rate: $oha_good req/s (first unsustained: $oha_bad/s)"
 fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
