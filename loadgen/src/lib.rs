@@ -9,12 +9,11 @@
 //! in the shared schema.
 //!
 //! Modules: `driver` (the open-loop run), `send_timer` (the schedule's sub-millisecond timer),
-//! `h1` (the lean HTTP/1.1 client for plain http), `http` (hyper, for https and HTTP/2),
+//! `h1` (the lean HTTP/1.1 client for plain http, from reference-gateway), `http` (hyper, for https and HTTP/2),
 //! `phases` (the one-liner's `--phases`), `args` (the command line).
 
 pub mod args;
 pub mod driver;
-pub mod h1;
 pub mod http;
 pub mod phases;
 mod progress;
@@ -22,6 +21,8 @@ pub mod send_timer;
 
 pub use args::{LoadgenCmd, MergeArgs, RunArgs};
 pub use driver::{run as run_live, LiveOptions};
+/// The lean HTTP/1.1 client (it lives with the gateway, whose upstream calls use it too).
+pub use reference_gateway::h1;
 
 use model::results::{self, Results};
 use model::scenario::{self, Scenario};

@@ -6,13 +6,15 @@
 //! decision comes from `model::gateway::ServicePolicy`, the same state machine the simulator
 //! runs. This crate translates HTTP events into policy calls (`state.rs`), decisions into HTTP
 //! actions (`handler.rs`), and exports the policies' state on /metrics. The hardened accept
-//! loop is mock-legacy's `serve`.
+//! loop is mock-legacy's `serve`; upstream calls go through the lean HTTP/1.1 client in `h1`
+//! (which the load generator uses too).
 //!
 //! Memory: the unbounded `fifo` strategy is unbounded by design (that is the experiment); every
 //! other strategy has a hard queue bound, and request bodies are capped.
 
 pub mod args;
 pub mod config;
+pub mod h1;
 mod handler;
 pub mod metrics;
 pub mod state;

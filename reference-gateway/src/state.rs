@@ -7,14 +7,11 @@
 //! exactly that), and a service's answer frees its slot whether or not anyone reads it.
 
 use crate::config::Setup;
+use crate::h1::{H1Client, H1Error};
 use crate::metrics::{Outcome, ServiceMetrics};
 use bytes::Bytes;
-use http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use http::header::{HeaderMap, HeaderName, RETRY_AFTER};
 use http::{Method, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use model::gateway::{Action, Admit, Arrival, Cancelled, PolicyConfig, Rejection, ServicePolicy, Ticket};
 use model::{wire, Time};
 use std::collections::HashMap;
@@ -23,10 +20,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Notify};
 
-pub type UpstreamClient = Client<HttpConnector, Full<Bytes>>;
-
 /// Largest upstream answer the gateway buffers.
 const MAX_UPSTREAM_BODY: usize = 16 << 20;
+/// Idle keep-alive connections kept per upstream.
+const MAX_IDLE_UPSTREAM: usize = 1024;
 
 /// A request read in full, ready to forward.
 pub struct Buffered {
@@ -74,7 +71,7 @@ struct Inner {
 /// Shared by every service.
 pub struct Shared {
     epoch: Instant,
-    pub client: UpstreamClient,
+    pub connect_timeout: Duration,
     pub upstream_timeout: Duration,
     pub shutting_down: AtomicBool,
     next_id: AtomicU64,
@@ -82,15 +79,9 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(setup: &Setup) -> Shared {
-        let mut http = HttpConnector::new();
-        http.set_connect_timeout(Some(setup.gateway.connect_timeout.0));
-        http.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(http);
         Shared {
             epoch: Instant::now(),
-            client,
+            connect_timeout: setup.gateway.connect_timeout.0,
             upstream_timeout: setup.gateway.upstream_timeout.0,
             shutting_down: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
@@ -114,9 +105,9 @@ impl Shared {
 pub struct ServiceDriver {
     pub name: String,
     upstream: String,
-    /// The upstream's scheme and authority when it has no path of its own, so a request's URI
-    /// is assembled from parsed parts instead of formatted and parsed again per request.
-    upstream_parts: Option<(http::uri::Scheme, http::uri::Authority)>,
+    /// Pooled connections to the upstream, and the path prefix of its URL (no trailing `/`);
+    /// `None` for a URL the client cannot use (config checks make that unreachable).
+    client: Option<(H1Client, String)>,
     inner: Mutex<Inner>,
     wake: Notify,
     pub metrics: ServiceMetrics,
@@ -162,19 +153,22 @@ impl Drop for CancelGuard {
 
 impl ServiceDriver {
     pub fn new(name: String, upstream: String, policy: PolicyConfig, shared: Arc<Shared>) -> Arc<ServiceDriver> {
-        let upstream_parts = upstream.parse::<http::Uri>().ok().and_then(|u| {
-            let bare = u
-                .path_and_query()
-                .is_none_or(|p| p.as_str() == "/" || p.as_str().is_empty());
-            match (u.scheme().cloned(), u.authority().cloned()) {
-                (Some(s), Some(a)) if bare && !upstream.ends_with('/') => Some((s, a)),
-                _ => None,
+        let client = upstream.parse::<http::Uri>().ok().and_then(|u| {
+            let host = u.host()?;
+            if u.scheme_str() != Some("http") {
+                return None;
             }
+            let authority = format!("{host}:{}", u.port_u16().unwrap_or(80));
+            let prefix = u.path().trim_end_matches('/').to_string();
+            Some((
+                H1Client::for_authority(&authority, MAX_IDLE_UPSTREAM, shared.connect_timeout),
+                prefix,
+            ))
         });
         let d = Arc::new(ServiceDriver {
             name,
             upstream,
-            upstream_parts,
+            client,
             inner: Mutex::new(Inner {
                 policy: ServicePolicy::new(policy),
                 pending: HashMap::new(),
@@ -367,84 +361,60 @@ impl ServiceDriver {
         p: &Pending,
         now: Time,
     ) -> Result<(StatusCode, HeaderMap, Bytes), (StatusCode, String)> {
-        let uri = match &self.upstream_parts {
-            Some((scheme, authority)) => http::Uri::builder()
-                .scheme(scheme.clone())
-                .authority(authority.clone())
-                .path_and_query(p.req.path_and_query.clone())
-                .build()
-                .map_err(|e| e.to_string()),
-            None => format!("{}{}", self.upstream, p.req.path_and_query)
-                .parse::<http::Uri>()
-                .map_err(|e| e.to_string()),
+        let Some((client, prefix)) = &self.client else {
+            return Err((
+                StatusCode::BAD_GATEWAY,
+                format!(
+                    "service `{}`: the upstream `{}` is not an http:// URL",
+                    self.name, self.upstream
+                ),
+            ));
         };
-        let uri = uri.map_err(|e| {
-            (
-                StatusCode::BAD_GATEWAY,
-                format!(
-                    "cannot build the upstream request to {}{}: {e}",
-                    self.upstream, p.req.path_and_query
-                ),
-            )
-        })?;
-        let mut b = http::Request::builder().method(p.req.method.clone()).uri(uri);
-        if let Some(h) = b.headers_mut() {
-            // One copy of the map (a retry needs the original), then drop what must not pass.
-            *h = p.req.headers.clone();
-            strip_hop_by_hop(h);
-            h.remove(http::header::HOST);
-            if let Ok(v) = HeaderValue::from_str(&p.req.request_id) {
-                h.insert(wire::REQUEST_ID, v);
+        let mut path = String::with_capacity(prefix.len() + p.req.path_and_query.as_str().len());
+        path.push_str(prefix);
+        path.push_str(p.req.path_and_query.as_str());
+        let mut req = client.request(p.req.method.as_str(), &path, 512);
+        // The client's headers, less what must not pass and what the gateway sets itself.
+        let mut skip = connection_named(&p.req.headers);
+        skip.extend([http::header::HOST, http::header::CONTENT_LENGTH]);
+        for (name, value) in &p.req.headers {
+            let ours = name.as_str() == wire::REQUEST_ID || name.as_str() == wire::TIMEOUT_MS;
+            if ours || is_hop_by_hop(name) || skip.contains(name) {
+                continue;
             }
-            match p.arrival.deadline {
-                Some(d) => {
-                    if let Ok(v) = HeaderValue::from_str(&wire::format_timeout_ms(d.saturating_since(now))) {
-                        h.insert(wire::TIMEOUT_MS, v);
-                    }
-                }
-                None => {
-                    h.remove(wire::TIMEOUT_MS);
-                }
-            }
+            crate::h1::push_header(&mut req, name.as_str(), value.as_bytes());
         }
-        let req = b.body(Full::new(p.req.body.clone())).map_err(|e| {
-            (
-                StatusCode::BAD_GATEWAY,
-                format!(
-                    "cannot build the upstream request to {}{}: {e}",
-                    self.upstream, p.req.path_and_query
-                ),
-            )
-        })?;
+        crate::h1::push_header(&mut req, wire::REQUEST_ID, p.req.request_id.as_bytes());
+        if let Some(d) = p.arrival.deadline {
+            let left = wire::format_timeout_ms(d.saturating_since(now));
+            crate::h1::push_header(&mut req, wire::TIMEOUT_MS, left.as_bytes());
+        }
+        let idempotent = matches!(
+            p.req.method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+        );
         let call = async {
-            let resp = self.shared.client.request(req).await.map_err(|e| {
-                let what = if e.is_connect() {
-                    "cannot connect to"
-                } else {
-                    "failed talking to"
-                };
-                (
-                    StatusCode::BAD_GATEWAY,
-                    format!(
-                        "{what} service `{}` at {}: {}",
-                        self.name,
-                        self.upstream,
-                        error_chain(&e)
-                    ),
-                )
-            })?;
-            let (parts, body) = resp.into_parts();
-            let body = Limited::new(body, MAX_UPSTREAM_BODY)
-                .collect()
+            let r = client
+                .send_full(req, &p.req.body, idempotent, MAX_UPSTREAM_BODY)
                 .await
                 .map_err(|e| {
+                    let what = match e {
+                        H1Error::Connect(_) => "cannot connect to",
+                        H1Error::Malformed(_) | H1Error::TooLarge(_) => "got an unreadable answer from",
+                        _ => "failed talking to",
+                    };
                     (
                         StatusCode::BAD_GATEWAY,
-                        format!("service `{}` sent an unreadable answer: {e}", self.name),
+                        format!("{what} service `{}` at {}: {e}", self.name, self.upstream),
                     )
-                })?
-                .to_bytes();
-            Ok((parts.status, parts.headers, body))
+                })?;
+            let status = StatusCode::from_u16(r.status).map_err(|_| {
+                (
+                    StatusCode::BAD_GATEWAY,
+                    format!("service `{}` answered with status {}", self.name, r.status),
+                )
+            })?;
+            Ok((status, r.headers, r.body))
         };
         match tokio::time::timeout(self.shared.upstream_timeout, call).await {
             Ok(r) => r,
@@ -498,27 +468,19 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        src = c.source();
-    }
-    s
-}
-
-/// Removes the hop-by-hop headers (RFC 9110 7.6.1), including those `Connection` names.
-pub fn strip_hop_by_hop(h: &mut HeaderMap) {
-    let named: Vec<HeaderName> = h
-        .get_all(http::header::CONNECTION)
+/// The headers a `Connection` header names: hop-by-hop for this connection only.
+fn connection_named(h: &HeaderMap) -> Vec<HeaderName> {
+    h.get_all(http::header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect();
-    for n in named {
+        .collect()
+}
+
+/// Removes the hop-by-hop headers (RFC 9110 7.6.1), including those `Connection` names.
+pub fn strip_hop_by_hop(h: &mut HeaderMap) {
+    for n in connection_named(h) {
         h.remove(n);
     }
     let hop: Vec<HeaderName> = h.keys().filter(|k| is_hop_by_hop(k)).cloned().collect();
@@ -566,6 +528,7 @@ async fn timer_loop(d: std::sync::Weak<ServiceDriver>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::HeaderValue;
 
     #[test]
     fn hop_by_hop_headers_and_those_connection_names_are_stripped() {

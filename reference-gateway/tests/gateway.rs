@@ -363,3 +363,107 @@ async fn speaks_h2c_with_prior_knowledge() {
     gw.shutdown().await;
     ml.shutdown().await;
 }
+
+/// What a scripted upstream on 127.0.0.1 received: the request head and body it read.
+async fn scripted_upstream(answer: &'static [u8]) -> (String, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end + 4]).into_owned();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length: "))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    while buf.len() < end + 4 + len {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let body = buf[end + 4..end + 4 + len].to_vec();
+                    buf.drain(..end + 4 + len);
+                    let _ = tx.send((head, body));
+                    if s.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}/base"), rx)
+}
+
+/// The gateway's own upstream client: method, path (under the upstream's prefix), body and
+/// end-to-end headers go through, hop-by-hop ones do not; a chunked answer reaches the client
+/// whole, without the upstream's hop-by-hop headers.
+#[tokio::test]
+async fn requests_and_answers_pass_through_the_upstream_client_intact() {
+    let (upstream, mut seen) = scripted_upstream(
+        b"HTTP/1.1 201 Created\r\ntransfer-encoding: chunked\r\nconnection: x-hop\r\nx-hop: 1\r\nx-e2e: yes\r\n\r\n\
+          4\r\npong\r\n6\r\n-done!\r\n0\r\n\r\n",
+    )
+    .await;
+    let s = model::scenario::parse(
+        "test.toml",
+        &scenario("strategy = \"fifo\"", "workers = 1\nservice_time = \"1ms\""),
+    )
+    .expect("valid");
+    let setup = Setup::from_scenario(&s, Some(&upstream)).expect("setup");
+    let gw = reference_gateway::start(setup, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("gateway starts");
+    let c = client();
+    for _ in 0..2 {
+        let r = mock_legacy::testing::send(
+            &c,
+            &format!("{}/svc/op?x=1", gw.url()),
+            &[
+                ("x-custom", "42"),
+                ("connection", "x-drop"),
+                ("x-drop", "1"),
+                ("x-spillway-timeout-ms", "5000"),
+            ],
+            b"ping body".to_vec(),
+        )
+        .await
+        .expect("answered");
+        assert_eq!(r.status, 201);
+        assert_eq!(r.body, "pong-done!");
+        assert_eq!(r.header("x-e2e"), Some("yes"));
+        assert_eq!(r.header("x-hop"), None, "named by the upstream's Connection header");
+        let (head, body) = seen.recv().await.expect("the upstream got the request");
+        assert!(head.starts_with("POST /base/svc/op?x=1 HTTP/1.1\r\n"), "{head}");
+        assert_eq!(body, b"ping body");
+        assert!(head.contains("\r\nx-custom: 42\r\n"), "{head}");
+        assert!(head.contains("\r\ncontent-length: 9\r\n"), "{head}");
+        assert!(
+            !head.contains("x-drop"),
+            "named by the client's Connection header: {head}"
+        );
+        assert!(head.contains("\r\nx-request-id: gw-"), "{head}");
+        let budget = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-spillway-timeout-ms: "))
+            .and_then(|v| v.parse::<u64>().ok())
+            .expect("the remaining budget travels");
+        assert!(budget <= 5000 && budget > 4000, "{budget}");
+    }
+    assert!(seen.try_recv().is_err());
+    gw.shutdown().await;
+}

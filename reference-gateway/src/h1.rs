@@ -1,15 +1,21 @@
-//! A lean HTTP/1.1 client for plain `http://` targets, the default transport.
+//! A lean HTTP/1.1 client: the gateway's upstream calls and the load generator's plain-http
+//! requests.
 //!
 //! hyper's pooled client runs each connection as a task of its own behind a channel and keeps an
 //! 8 KiB read and an 8 KiB write buffer per connection: about 21 KiB and two task hand-offs per
-//! outstanding attempt. Here the attempt's own task writes the request and reads the answer on a
+//! outstanding request. Here the caller's own task writes the request and reads the answer on a
 //! pooled keep-alive connection, and allocates its read buffer only once the socket is readable,
-//! so an attempt waiting for its answer holds a socket and nothing else. The response body is
-//! read and discarded (the load generator needs status, a few headers and the framing).
+//! so a request waiting for its answer holds a socket and nothing else. The body of the answer
+//! is either discarded ([`H1Client::send`], the load generator needs status and Retry-After) or
+//! collected up to a bound ([`H1Client::send_full`], the gateway).
 //!
-//! Dropping a send (the client timed out) drops its connection, which closes it: the target sees
-//! the client leave. HTTPS and HTTP/2 go through hyper (`crate::http`).
+//! Dropping a send (the caller timed out) drops its connection, which closes it: the server sees
+//! the client leave. A pooled connection found closed is replaced; a request whose pooled
+//! connection closed before any byte of an answer is sent again on a new one only when its
+//! method is idempotent.
 
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
@@ -35,6 +41,8 @@ pub enum H1Error {
     Closed,
     #[error("malformed response: {0}")]
     Malformed(&'static str),
+    #[error("the response body is larger than {0} bytes")]
+    TooLarge(usize),
 }
 
 /// What the load generator reads of a response.
@@ -44,12 +52,27 @@ pub struct Head {
     pub retry_after: Option<Duration>,
 }
 
-/// Pooled keep-alive connections to one address.
+/// A whole response (for [`H1Client::send_full`]).
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Where to connect: resolved addresses, or a `host:port` looked up per new connection.
+enum Dest {
+    Addrs(Vec<SocketAddr>),
+    Name(String),
+}
+
+/// Pooled keep-alive connections to one server.
 pub struct H1Client {
-    addrs: Vec<SocketAddr>,
+    dest: Dest,
     host: String,
     idle: Mutex<Vec<TcpStream>>,
     max_idle: usize,
+    connect_timeout: Option<Duration>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -60,18 +83,42 @@ impl H1Client {
     /// `host` is the `Host` header value (`name:port`); `addrs` where it resolves to.
     pub fn new(addrs: Vec<SocketAddr>, host: String, max_idle: usize) -> H1Client {
         H1Client {
-            addrs,
+            dest: Dest::Addrs(addrs),
             host,
             idle: Mutex::new(Vec::new()),
             max_idle,
+            connect_timeout: None,
+        }
+    }
+
+    /// A client for `authority` (`host:port`), resolved for each new connection (as a DNS name
+    /// may move), with a bound on connecting.
+    pub fn for_authority(authority: &str, max_idle: usize, connect_timeout: Duration) -> H1Client {
+        let dest = match authority.parse::<SocketAddr>() {
+            Ok(a) => Dest::Addrs(vec![a]),
+            Err(_) => Dest::Name(authority.to_string()),
+        };
+        H1Client {
+            dest,
+            host: authority.to_string(),
+            idle: Mutex::new(Vec::new()),
+            max_idle,
+            connect_timeout: Some(connect_timeout),
         }
     }
 
     /// Starts a GET request for `path` (origin form, e.g. `/svc/api?x=1`): the request line and
     /// `Host`. Add headers with [`push_header`], then send.
     pub fn get(&self, path: &str, capacity: usize) -> Vec<u8> {
+        self.request("GET", path, capacity)
+    }
+
+    /// Starts a request: `METHOD path HTTP/1.1` and `Host`. `method` and `path` must be valid
+    /// (as `http::Method` and `http::uri::PathAndQuery` guarantee).
+    pub fn request(&self, method: &str, path: &str, capacity: usize) -> Vec<u8> {
         let mut req = Vec::with_capacity(capacity);
-        req.extend_from_slice(b"GET ");
+        req.extend_from_slice(method.as_bytes());
+        req.push(b' ');
         req.extend_from_slice(path.as_bytes());
         req.extend_from_slice(b" HTTP/1.1\r\nhost: ");
         req.extend_from_slice(self.host.as_bytes());
@@ -79,27 +126,93 @@ impl H1Client {
         req
     }
 
-    /// Sends a request made by [`H1Client::get`] and reads its whole answer. A pooled
-    /// connection that turns out closed before any byte of the answer (the server ended an idle
-    /// keep-alive connection) is replaced by a new one once.
+    /// Sends a request made by [`H1Client::get`] (headers added, not yet ended) and reads its
+    /// whole answer, discarding the body.
     pub async fn send(&self, mut request: Vec<u8>) -> Result<Head, H1Error> {
         request.extend_from_slice(b"\r\n");
-        let pooled = lock(&self.idle).pop();
-        if let Some(mut s) = pooled {
-            match exchange(&mut s, &request).await {
-                Ok((head, reusable)) => {
+        let (head, _, _) = self.call(&request, true, None).await?;
+        Ok(head)
+    }
+
+    /// Sends a request made by [`H1Client::request`] with `body` (its `content-length` is
+    /// written here) and returns the whole answer, its body up to `max_body` bytes.
+    /// `idempotent`: whether the request may be sent twice (see the module's doc).
+    pub async fn send_full(
+        &self,
+        mut request: Vec<u8>,
+        body: &[u8],
+        idempotent: bool,
+        max_body: usize,
+    ) -> Result<Response, H1Error> {
+        if !body.is_empty() || !idempotent {
+            use std::io::Write as _;
+            let _ = write!(request, "content-length: {}\r\n", body.len());
+        }
+        request.extend_from_slice(b"\r\n");
+        request.extend_from_slice(body);
+        let (head, headers, body) = self.call(&request, idempotent, Some(max_body)).await?;
+        Ok(Response {
+            status: head.status,
+            headers: headers.unwrap_or_default(),
+            body,
+        })
+    }
+
+    async fn call(
+        &self,
+        request: &[u8],
+        idempotent: bool,
+        collect: Option<usize>,
+    ) -> Result<(Head, Option<HeaderMap>, Bytes), H1Error> {
+        while let Some(mut s) = self.pooled() {
+            match exchange(&mut s, request, collect).await {
+                Ok((head, headers, body, reusable)) => {
                     self.done(s, reusable);
-                    return Ok(head);
+                    return Ok((head, headers, body));
                 }
-                Err(Failed { stale: true, .. }) => {}
+                // The server closed it before reading this request: try the next one.
+                Err(Failed { stale: true, .. }) if idempotent => {}
                 Err(f) => return Err(f.error),
             }
         }
-        let mut s = TcpStream::connect(&self.addrs[..]).await.map_err(H1Error::Connect)?;
-        s.set_nodelay(true).map_err(H1Error::Connect)?;
-        let (head, reusable) = exchange(&mut s, &request).await.map_err(|f| f.error)?;
+        let mut s = self.connect().await?;
+        let (head, headers, body, reusable) = exchange(&mut s, request, collect).await.map_err(|f| f.error)?;
         self.done(s, reusable);
-        Ok(head)
+        Ok((head, headers, body))
+    }
+
+    /// An idle connection that is still open (a closed one reads as end of stream at once).
+    fn pooled(&self) -> Option<TcpStream> {
+        loop {
+            let s = lock(&self.idle).pop()?;
+            let mut probe = [0u8; 1];
+            match s.try_read(&mut probe) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Some(s),
+                // Closed, reset, or bytes nobody asked for: not reusable.
+                _ => continue,
+            }
+        }
+    }
+
+    async fn connect(&self) -> Result<TcpStream, H1Error> {
+        let connect = async {
+            match &self.dest {
+                Dest::Addrs(a) => TcpStream::connect(&a[..]).await,
+                Dest::Name(n) => TcpStream::connect(n.as_str()).await,
+            }
+        };
+        let s = match self.connect_timeout {
+            Some(t) => tokio::time::timeout(t, connect).await.map_err(|_| {
+                H1Error::Connect(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no connection within {t:?}"),
+                ))
+            })?,
+            None => connect.await,
+        }
+        .map_err(H1Error::Connect)?;
+        s.set_nodelay(true).map_err(H1Error::Connect)?;
+        Ok(s)
     }
 
     fn done(&self, s: TcpStream, reusable: bool) {
@@ -141,13 +254,15 @@ enum Framing {
     UntilClose,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 struct Parsed {
     head: Head,
     framing: Framing,
     keep_alive: bool,
     /// Bytes of the head.
     len: usize,
+    /// Every header, when asked for.
+    headers: Option<HeaderMap>,
 }
 
 fn has_token(value: &[u8], token: &str) -> bool {
@@ -156,8 +271,9 @@ fn has_token(value: &[u8], token: &str) -> bool {
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
-/// Parses a response head; `None` when more bytes are needed.
-fn parse_head(buf: &[u8]) -> Result<Option<Parsed>, H1Error> {
+/// Parses a response head; `None` when more bytes are needed. `want_headers`: also return every
+/// header as a map.
+fn parse_head(buf: &[u8], want_headers: bool) -> Result<Option<Parsed>, H1Error> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut r = httparse::Response::new(&mut headers);
     let len = match r.parse(buf) {
@@ -170,8 +286,15 @@ fn parse_head(buf: &[u8]) -> Result<Option<Parsed>, H1Error> {
     let http10 = r.version == Some(0);
     let (mut length, mut chunked, mut te, mut close, mut keep) = (None::<u64>, false, false, false, false);
     let (mut ra, mut ra_ms) = (None, None);
+    let mut map = want_headers.then(|| HeaderMap::with_capacity(r.headers.len()));
     for h in r.headers.iter() {
         let v = h.value;
+        if let Some(m) = &mut map {
+            let name =
+                HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| H1Error::Malformed("invalid header name"))?;
+            let value = HeaderValue::from_bytes(v).map_err(|_| H1Error::Malformed("invalid header value"))?;
+            m.append(name, value);
+        }
         if h.name.eq_ignore_ascii_case("content-length") {
             for part in v.split(|&b| b == b',') {
                 let part = part.trim_ascii();
@@ -221,6 +344,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Parsed>, H1Error> {
         framing,
         keep_alive,
         len,
+        headers: map,
     }))
 }
 
@@ -240,8 +364,13 @@ async fn read_more(s: &TcpStream, buf: &mut Vec<u8>, want: usize) -> io::Result<
     }
 }
 
-/// One request and its answer on `s`: the head, and whether `s` may carry another request.
-async fn exchange(s: &mut TcpStream, request: &[u8]) -> Result<(Head, bool), Failed> {
+/// One request and its answer on `s`: the head, the headers and body when collecting (up to
+/// `collect` bytes), and whether `s` may carry another request.
+async fn exchange(
+    s: &mut TcpStream,
+    request: &[u8],
+    collect: Option<usize>,
+) -> Result<(Head, Option<HeaderMap>, Bytes, bool), Failed> {
     if let Err(e) = s.write_all(request).await {
         return Err(Failed {
             error: e.into(),
@@ -269,7 +398,7 @@ async fn exchange(s: &mut TcpStream, request: &[u8]) -> Result<(Head, bool), Fai
         received = true;
         // 1xx informational answers come before the real one: skip them.
         let found = loop {
-            match parse_head(&buf)? {
+            match parse_head(&buf, collect.is_some())? {
                 Some(p) if p.head.status == 101 => return Err(H1Error::Malformed("unexpected protocol switch").into()),
                 Some(p) if (100..200).contains(&p.head.status) => {
                     buf.drain(..p.len);
@@ -284,19 +413,52 @@ async fn exchange(s: &mut TcpStream, request: &[u8]) -> Result<(Head, bool), Fai
         }
     };
     buf.drain(..parsed.len);
-    let clean_end = read_body(s, buf, parsed.framing).await?;
-    Ok((parsed.head, parsed.keep_alive && clean_end))
+    let mut body = collect.map(|max| Body { data: Vec::new(), max });
+    let clean_end = read_body(s, buf, parsed.framing, body.as_mut()).await?;
+    let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.data));
+    Ok((parsed.head, parsed.headers, body, parsed.keep_alive && clean_end))
 }
 
-/// Reads and discards the body. Returns whether it ended exactly where the framing said (no
-/// bytes beyond it, so the connection may carry another request).
-async fn read_body(s: &TcpStream, mut buf: Vec<u8>, framing: Framing) -> Result<bool, H1Error> {
+/// Where a collected body goes.
+struct Body {
+    data: Vec<u8>,
+    max: usize,
+}
+
+impl Body {
+    fn take(&mut self, bytes: &[u8]) -> Result<(), H1Error> {
+        if self.data.len() + bytes.len() > self.max {
+            return Err(H1Error::TooLarge(self.max));
+        }
+        self.data.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// Reads the body, into `sink` or discarded. Returns whether it ended exactly where the framing
+/// said (no bytes beyond it, so the connection may carry another request).
+async fn read_body(
+    s: &TcpStream,
+    mut buf: Vec<u8>,
+    framing: Framing,
+    mut sink: Option<&mut Body>,
+) -> Result<bool, H1Error> {
     match framing {
         Framing::Empty => Ok(buf.is_empty()),
         Framing::Length(n) => {
+            if let Some(b) = sink.as_deref_mut() {
+                if n > b.max as u64 {
+                    return Err(H1Error::TooLarge(b.max));
+                }
+                b.data.reserve_exact(n as usize);
+            }
             let mut left = n;
             loop {
                 let have = buf.len() as u64;
+                let take = have.min(left) as usize;
+                if let Some(b) = sink.as_deref_mut() {
+                    b.take(&buf[..take])?;
+                }
                 if have >= left {
                     return Ok(have == left);
                 }
@@ -311,7 +473,7 @@ async fn read_body(s: &TcpStream, mut buf: Vec<u8>, framing: Framing) -> Result<
         Framing::Chunked => {
             let mut d = Chunked::default();
             loop {
-                let used = d.feed(&buf)?;
+                let used = d.feed(&buf, sink.as_deref_mut())?;
                 if d.done() {
                     return Ok(used == buf.len());
                 }
@@ -322,6 +484,9 @@ async fn read_body(s: &TcpStream, mut buf: Vec<u8>, framing: Framing) -> Result<
             }
         }
         Framing::UntilClose => loop {
+            if let Some(b) = sink.as_deref_mut() {
+                b.take(&buf)?;
+            }
             buf.clear();
             if read_more(s, &mut buf, BODY_READ).await? == 0 {
                 return Ok(false);
@@ -330,7 +495,7 @@ async fn read_body(s: &TcpStream, mut buf: Vec<u8>, framing: Framing) -> Result<
     }
 }
 
-/// A chunked body decoder that discards the data: it only finds where the body ends.
+/// A chunked body decoder: finds where the body ends, and hands the data to a sink if any.
 #[derive(Debug, Default)]
 struct Chunked {
     state: ChunkState,
@@ -360,7 +525,7 @@ impl Chunked {
     }
 
     /// Consumes bytes of the body; returns how many (fewer than `b.len()` only once done).
-    fn feed(&mut self, b: &[u8]) -> Result<usize, H1Error> {
+    fn feed(&mut self, b: &[u8], mut sink: Option<&mut Body>) -> Result<usize, H1Error> {
         use ChunkState::*;
         let bad = |what| Err(H1Error::Malformed(what));
         let mut i = 0;
@@ -370,6 +535,9 @@ impl Chunked {
                 Done => return Ok(i),
                 Data(n) => {
                     let take = (b.len() - i).min(usize::try_from(n).unwrap_or(usize::MAX));
+                    if let Some(sink) = sink.as_deref_mut() {
+                        sink.take(&b[i..i + take])?;
+                    }
                     i += take;
                     let left = n - take as u64;
                     self.state = if left == 0 { DataCr } else { Data(left) };
@@ -433,15 +601,15 @@ mod tests {
     fn chunked_ends(body: &[u8]) -> Result<Option<usize>, ()> {
         // Every split point must give the same answer as one piece.
         let mut whole = Chunked::default();
-        let used = whole.feed(body).map_err(|_| ())?;
+        let used = whole.feed(body, None).map_err(|_| ())?;
         let answer = whole.done().then_some(used);
         for cut in 0..body.len() {
             let mut d = Chunked::default();
-            let a = d.feed(&body[..cut]).map_err(|_| ())?;
+            let a = d.feed(&body[..cut], None).map_err(|_| ())?;
             let r = if d.done() {
                 Some(a)
             } else {
-                let b = d.feed(&body[cut..]).map_err(|_| ())?;
+                let b = d.feed(&body[cut..], None).map_err(|_| ())?;
                 d.done().then_some(cut + b)
             };
             assert_eq!(r, answer, "split at {cut}");
@@ -462,6 +630,30 @@ mod tests {
     }
 
     #[test]
+    fn chunked_data_is_collected_whole_at_any_split() {
+        let body = b"5\r\nhello\r\n1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n";
+        for cut in 0..body.len() {
+            let mut sink = Body {
+                data: Vec::new(),
+                max: 1 << 20,
+            };
+            let mut d = Chunked::default();
+            d.feed(&body[..cut], Some(&mut sink)).expect("valid");
+            d.feed(&body[cut..], Some(&mut sink)).expect("valid");
+            assert!(d.done());
+            assert_eq!(sink.data, b"helloabcdefghijklmnopqrstuvwxyz", "split at {cut}");
+        }
+        let mut small = Body {
+            data: Vec::new(),
+            max: 4,
+        };
+        assert!(matches!(
+            Chunked::default().feed(body, Some(&mut small)),
+            Err(H1Error::TooLarge(4))
+        ));
+    }
+
+    #[test]
     fn malformed_chunked_bodies_are_errors() {
         for bad in [
             &b"\r\n"[..],
@@ -472,7 +664,7 @@ mod tests {
             b"0\r\n\rX",
         ] {
             assert!(
-                Chunked::default().feed(bad).is_err(),
+                Chunked::default().feed(bad, None).is_err(),
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
@@ -480,7 +672,7 @@ mod tests {
     }
 
     fn parsed(head: &str) -> Parsed {
-        parse_head(head.as_bytes()).expect("valid").expect("complete")
+        parse_head(head.as_bytes(), true).expect("valid").expect("complete")
     }
 
     #[test]
@@ -526,8 +718,8 @@ mod tests {
             "HTTP/1.1 2000 OK\r\n\r\n",
             "NOTHTTP\r\n\r\n",
         ] {
-            assert!(parse_head(bad.as_bytes()).is_err(), "{bad:?}");
+            assert!(parse_head(bad.as_bytes(), false).is_err(), "{bad:?}");
         }
-        assert!(matches!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le"), Ok(None)));
+        assert!(matches!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le", false), Ok(None)));
     }
 }
