@@ -41,7 +41,12 @@ pub fn parse_priority(v: &str) -> Result<crate::scenario::Priority, String> {
 
 /// Formats a budget for `x-spillway-timeout-ms` (rounded down: never promise more than is left).
 pub fn format_timeout_ms(d: Duration) -> String {
-    d.as_millis().to_string()
+    timeout_ms(d).to_string()
+}
+
+/// The `x-spillway-timeout-ms` value of a budget, for writing it in place.
+pub fn timeout_ms(d: Duration) -> u128 {
+    d.as_millis()
 }
 
 /// `Retry-After` (whole seconds, rounded up, at least 1) and `x-spillway-retry-after-ms` values.

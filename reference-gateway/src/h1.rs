@@ -20,7 +20,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 /// Largest response head accepted (status line and headers).
@@ -350,18 +350,15 @@ fn parse_head(buf: &[u8], want_headers: bool) -> Result<Option<Parsed>, H1Error>
 
 /// Reads what the socket has into the spare capacity of `buf`, allocating only once the socket
 /// is readable (a waiting attempt holds no buffer). Returns 0 at the end of the stream.
-async fn read_more(s: &TcpStream, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
-    loop {
-        s.readable().await?;
-        if buf.capacity() - buf.len() < want {
-            buf.reserve(want);
-        }
-        match s.try_read_buf(buf) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
-        }
+async fn read_more(s: &mut TcpStream, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+    s.readable().await?;
+    if buf.capacity() - buf.len() < want {
+        buf.reserve(want);
     }
+    // Not `try_read_buf`: a short read through `AsyncRead` tells tokio the socket is drained,
+    // so the next request on this connection waits for real readiness instead of paying a
+    // read that fails with EAGAIN first.
+    s.read_buf(buf).await
 }
 
 /// One request and its answer on `s`: the head, the headers and body when collecting (up to
@@ -438,7 +435,7 @@ impl Body {
 /// Reads the body, into `sink` or discarded. Returns whether it ended exactly where the framing
 /// said (no bytes beyond it, so the connection may carry another request).
 async fn read_body(
-    s: &TcpStream,
+    s: &mut TcpStream,
     mut buf: Vec<u8>,
     framing: Framing,
     mut sink: Option<&mut Body>,

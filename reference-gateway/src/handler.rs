@@ -235,7 +235,8 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
                     } else {
                         Outcome::Served
                     };
-                    set(&mut r, wire::OUTCOME, outcome.as_str());
+                    r.headers_mut()
+                        .insert(wire::OUTCOME, HeaderValue::from_static(outcome.as_str()));
                     r
                 }
                 Ok(Delivery::Rejected { rejection, waited }) => rejected(&driver.name, &request_id, &rejection, waited),

@@ -375,19 +375,24 @@ impl ServiceDriver {
         path.push_str(p.req.path_and_query.as_str());
         let mut req = client.request(p.req.method.as_str(), &path, 512);
         // The client's headers, less what must not pass and what the gateway sets itself.
-        let mut skip = connection_named(&p.req.headers);
-        skip.extend([http::header::HOST, http::header::CONTENT_LENGTH]);
+        let named = connection_named(&p.req.headers);
         for (name, value) in &p.req.headers {
-            let ours = name.as_str() == wire::REQUEST_ID || name.as_str() == wire::TIMEOUT_MS;
-            if ours || is_hop_by_hop(name) || skip.contains(name) {
+            let n = name.as_str();
+            let ours = n == wire::REQUEST_ID || n == wire::TIMEOUT_MS || n == "host" || n == "content-length";
+            if ours || is_hop_by_hop(name) || named.contains(name) {
                 continue;
             }
-            crate::h1::push_header(&mut req, name.as_str(), value.as_bytes());
+            crate::h1::push_header(&mut req, n, value.as_bytes());
         }
         crate::h1::push_header(&mut req, wire::REQUEST_ID, p.req.request_id.as_bytes());
         if let Some(d) = p.arrival.deadline {
-            let left = wire::format_timeout_ms(d.saturating_since(now));
-            crate::h1::push_header(&mut req, wire::TIMEOUT_MS, left.as_bytes());
+            use std::io::Write as _;
+            let _ = write!(
+                req,
+                "{}: {}\r\n",
+                wire::TIMEOUT_MS,
+                wire::timeout_ms(d.saturating_since(now))
+            );
         }
         let idempotent = matches!(
             p.req.method,
