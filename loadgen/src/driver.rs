@@ -110,7 +110,8 @@ impl Shared {
     fn target(&self, a: &Arrival) -> &str {
         match self.targets.get(a.service).and_then(|s| s.get(a.api)) {
             Some(t) => t,
-            None => &self.targets[0][0],
+            // One-liner mode: one target for every arrival.
+            None => self.targets.iter().flatten().next().map_or("/", String::as_str),
         }
     }
 

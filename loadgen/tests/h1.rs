@@ -175,3 +175,42 @@ async fn an_abandoned_request_closes_its_connection() {
     assert_eq!(n, 0, "end of stream");
     task.abort();
 }
+
+/// The answer to HEAD carries the Content-Length of the GET it stands for, and no body: the
+/// client must not wait for one, and the connection stays usable.
+#[tokio::test]
+async fn a_head_answer_has_no_body_whatever_its_length_says() {
+    let s = server(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n", false).await;
+    let c = client(&s);
+    for _ in 0..3 {
+        let r = tokio::time::timeout(
+            Duration::from_secs(5),
+            c.send_full(c.request("HEAD", "/x", 64), b"", true, 1024),
+        )
+        .await
+        .expect("answered at once, not waiting for 5 body bytes")
+        .expect("answer");
+        assert_eq!((r.status, r.body.len()), (200, 0));
+        assert_eq!(r.headers.get("content-length").map(|v| v.as_bytes()), Some(&b"5"[..]));
+    }
+    assert_eq!(s.accepted.load(Ordering::SeqCst), 1, "one connection for all three");
+}
+
+/// A collected body arrives whole; one over the limit is an error, not a truncation.
+#[tokio::test]
+async fn collected_bodies_arrive_whole_and_are_bounded() {
+    let s = server(b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nhello world", false).await;
+    let c = client(&s);
+    let r = c
+        .send_full(c.request("POST", "/echo", 64), b"data", false, 1024)
+        .await
+        .expect("answer");
+    assert_eq!(&r.body[..], b"hello world");
+    let head = s.requests.lock().expect("lock")[0].clone();
+    assert!(
+        head.starts_with("POST /echo HTTP/1.1\r\n") && head.contains("\r\ncontent-length: 4\r\n"),
+        "{head}"
+    );
+    let e = c.send_full(c.request("GET", "/", 64), b"", true, 10).await;
+    assert!(matches!(e, Err(H1Error::TooLarge(10))), "{e:?}");
+}

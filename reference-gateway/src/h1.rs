@@ -258,6 +258,7 @@ enum Framing {
 struct Parsed {
     head: Head,
     framing: Framing,
+    /// The connection may carry another request (given a body that ends where it should).
     keep_alive: bool,
     /// Bytes of the head.
     len: usize,
@@ -335,7 +336,7 @@ fn parse_head(buf: &[u8], want_headers: bool) -> Result<Option<Parsed>, H1Error>
         }
     };
     // Both framings at once is how request smuggling starts: read it, never reuse it.
-    let keep_alive = !close && (!http10 || keep) && framing != Framing::UntilClose && !(te && length.is_some());
+    let keep_alive = !close && (!http10 || keep) && !(te && length.is_some());
     Ok(Some(Parsed {
         head: Head {
             status,
@@ -410,10 +411,17 @@ async fn exchange(
         }
     };
     buf.drain(..parsed.len);
+    // The answer to HEAD has no body, whatever its Content-Length says.
+    let framing = if request.starts_with(b"HEAD ") {
+        Framing::Empty
+    } else {
+        parsed.framing
+    };
     let mut body = collect.map(|max| Body { data: Vec::new(), max });
-    let clean_end = read_body(s, buf, parsed.framing, body.as_mut()).await?;
+    let clean_end = read_body(s, buf, framing, body.as_mut()).await?;
     let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.data));
-    Ok((parsed.head, parsed.headers, body, parsed.keep_alive && clean_end))
+    let reusable = parsed.keep_alive && clean_end && framing != Framing::UntilClose;
+    Ok((parsed.head, parsed.headers, body, reusable))
 }
 
 /// Where a collected body goes.
@@ -684,7 +692,11 @@ mod tests {
         let p = parsed("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n");
         assert_eq!((p.framing, p.keep_alive), (Framing::Chunked, false));
         let p = parsed("HTTP/1.1 200 OK\r\n\r\n");
-        assert_eq!((p.framing, p.keep_alive), (Framing::UntilClose, false));
+        assert_eq!(
+            p.framing,
+            Framing::UntilClose,
+            "read until close: never reused (see exchange)"
+        );
         let p = parsed("HTTP/1.1 204 No Content\r\n\r\n");
         assert_eq!((p.framing, p.keep_alive), (Framing::Empty, true));
         let p = parsed("HTTP/1.1 200 OK\r\nConnection: Keep-Alive, close\r\ncontent-length: 0\r\n\r\n");
