@@ -336,7 +336,8 @@ fn parse_head(buf: &[u8], want_headers: bool) -> Result<Option<Parsed>, H1Error>
         }
     };
     // Both framings at once is how request smuggling starts: read it, never reuse it.
-    let keep_alive = !close && (!http10 || keep) && !(te && length.is_some());
+    let persistent = if http10 { keep } else { !close };
+    let keep_alive = persistent && !close && !(te && length.is_some());
     Ok(Some(Parsed {
         head: Head {
             status,
