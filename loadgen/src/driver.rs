@@ -271,15 +271,12 @@ async fn transport(
             crate::http::client(opts.http2, opts.max_connections, opts.ca_pem.as_deref()).map_err(model::UsageError)?;
         return Ok((Transport::Hyper(Box::new(client)), targets));
     }
-    let name = uri
-        .host()
-        .ok_or_else(|| TargetError(format!("target `{base}` has no host")))?;
+    let (name, port) = crate::h1::host_port(&uri).ok_or_else(|| TargetError(format!("target `{base}` has no host")))?;
     let host = match uri.port() {
-        Some(p) => format!("{name}:{p}"),
-        None => name.to_string(),
+        Some(p) => format!("{}:{p}", uri.host().unwrap_or(name)),
+        None => uri.host().unwrap_or(name).to_string(),
     };
-    let port = uri.port_u16().unwrap_or(80);
-    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.trim_matches(['[', ']']), port))
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name, port))
         .await
         .map_err(|e| TargetError(format!("cannot resolve the target {base}: {e}")))?
         .collect();
@@ -310,14 +307,10 @@ pub async fn preflight(url: &str) -> Result<(), TargetError> {
             )))
         }
     }
-    let host = uri
-        .host()
-        .ok_or_else(|| TargetError(format!("--target `{url}` has no host")))?;
-    let port = uri
-        .port_u16()
-        .unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
-    let addr = format!("{host}:{port}");
-    match tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(&addr)).await {
+    let (host, port) =
+        crate::h1::host_port(&uri).ok_or_else(|| TargetError(format!("--target `{url}` has no host")))?;
+    let addr = format!("{}:{port}", uri.host().unwrap_or(host));
+    match tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect((host, port))).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(TargetError(format!("cannot reach the target {url} ({addr}): {e}"))),
         Err(_) => Err(TargetError(format!(

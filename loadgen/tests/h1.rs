@@ -185,7 +185,7 @@ async fn a_head_answer_has_no_body_whatever_its_length_says() {
     for _ in 0..3 {
         let r = tokio::time::timeout(
             Duration::from_secs(5),
-            c.send_full(c.request("HEAD", "/x", 64), b"", true, 1024),
+            c.send_full(&http::Method::HEAD, c.request("HEAD", "/x", 64), b"", 1024),
         )
         .await
         .expect("answered at once, not waiting for 5 body bytes")
@@ -202,7 +202,7 @@ async fn collected_bodies_arrive_whole_and_are_bounded() {
     let s = server(b"HTTP/1.1 200 OK\r\ncontent-length: 11\r\n\r\nhello world", false).await;
     let c = client(&s);
     let r = c
-        .send_full(c.request("POST", "/echo", 64), b"data", false, 1024)
+        .send_full(&http::Method::POST, c.request("POST", "/echo", 64), b"data", 1024)
         .await
         .expect("answer");
     assert_eq!(&r.body[..], b"hello world");
@@ -211,6 +211,8 @@ async fn collected_bodies_arrive_whole_and_are_bounded() {
         head.starts_with("POST /echo HTTP/1.1\r\n") && head.contains("\r\ncontent-length: 4\r\n"),
         "{head}"
     );
-    let e = c.send_full(c.request("GET", "/", 64), b"", true, 10).await;
+    let e = c
+        .send_full(&http::Method::GET, c.request("GET", "/", 64), b"", 10)
+        .await;
     assert!(matches!(e, Err(H1Error::TooLarge(10))), "{e:?}");
 }

@@ -63,7 +63,7 @@ pub struct Response {
 /// Where to connect: resolved addresses, or a `host:port` looked up per new connection.
 enum Dest {
     Addrs(Vec<SocketAddr>),
-    Name(String),
+    Name(String, u16),
 }
 
 /// Pooled keep-alive connections to one server.
@@ -91,16 +91,16 @@ impl H1Client {
         }
     }
 
-    /// A client for `authority` (`host:port`), resolved for each new connection (as a DNS name
-    /// may move), with a bound on connecting.
-    pub fn for_authority(authority: &str, max_idle: usize, connect_timeout: Duration) -> H1Client {
-        let dest = match authority.parse::<SocketAddr>() {
-            Ok(a) => Dest::Addrs(vec![a]),
-            Err(_) => Dest::Name(authority.to_string()),
+    /// A client for `host` and `port` (a name is resolved for each new connection, as a DNS
+    /// name may move), with a bound on connecting.
+    pub fn for_host(host: &str, port: u16, max_idle: usize, connect_timeout: Duration) -> H1Client {
+        let dest = match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => Dest::Addrs(vec![SocketAddr::new(ip, port)]),
+            Err(_) => Dest::Name(host.to_string(), port),
         };
         H1Client {
             dest,
-            host: authority.to_string(),
+            host: host_header(host, port),
             idle: Mutex::new(Vec::new()),
             max_idle,
             connect_timeout: Some(connect_timeout),
@@ -130,27 +130,43 @@ impl H1Client {
     /// whole answer, discarding the body.
     pub async fn send(&self, mut request: Vec<u8>) -> Result<Head, H1Error> {
         request.extend_from_slice(b"\r\n");
-        let (head, _, _) = self.call(&request, true, None).await?;
+        let want = Want {
+            idempotent: true,
+            bodiless: false,
+            collect: None,
+        };
+        let (head, _, _) = self.call(&request, want).await?;
         Ok(head)
     }
 
-    /// Sends a request made by [`H1Client::request`] with `body` (its `content-length` is
-    /// written here) and returns the whole answer, its body up to `max_body` bytes.
-    /// `idempotent`: whether the request may be sent twice (see the module's doc).
+    /// Sends a request made by [`H1Client::request`] for `method` with `body` (its
+    /// `content-length` is written here) and returns the whole answer, its body up to
+    /// `max_body` bytes. Only an idempotent method is sent again on a new connection when a
+    /// pooled one turns out closed; the answer to HEAD has no body whatever its length says.
     pub async fn send_full(
         &self,
+        method: &http::Method,
         mut request: Vec<u8>,
         body: &[u8],
-        idempotent: bool,
         max_body: usize,
     ) -> Result<Response, H1Error> {
+        use http::Method;
+        let idempotent = matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+        );
         if !body.is_empty() || !idempotent {
             use std::io::Write as _;
             let _ = write!(request, "content-length: {}\r\n", body.len());
         }
         request.extend_from_slice(b"\r\n");
         request.extend_from_slice(body);
-        let (head, headers, body) = self.call(&request, idempotent, Some(max_body)).await?;
+        let want = Want {
+            idempotent,
+            bodiless: *method == Method::HEAD,
+            collect: Some(max_body),
+        };
+        let (head, headers, body) = self.call(&request, want).await?;
         Ok(Response {
             status: head.status,
             headers: headers.unwrap_or_default(),
@@ -158,25 +174,20 @@ impl H1Client {
         })
     }
 
-    async fn call(
-        &self,
-        request: &[u8],
-        idempotent: bool,
-        collect: Option<usize>,
-    ) -> Result<(Head, Option<HeaderMap>, Bytes), H1Error> {
+    async fn call(&self, request: &[u8], want: Want) -> Result<(Head, Option<HeaderMap>, Bytes), H1Error> {
         while let Some(mut s) = self.pooled() {
-            match exchange(&mut s, request, collect).await {
+            match exchange(&mut s, request, want).await {
                 Ok((head, headers, body, reusable)) => {
                     self.done(s, reusable);
                     return Ok((head, headers, body));
                 }
                 // The server closed it before reading this request: try the next one.
-                Err(Failed { stale: true, .. }) if idempotent => {}
+                Err(Failed { stale: true, .. }) if want.idempotent => {}
                 Err(f) => return Err(f.error),
             }
         }
         let mut s = self.connect().await?;
-        let (head, headers, body, reusable) = exchange(&mut s, request, collect).await.map_err(|f| f.error)?;
+        let (head, headers, body, reusable) = exchange(&mut s, request, want).await.map_err(|f| f.error)?;
         self.done(s, reusable);
         Ok((head, headers, body))
     }
@@ -198,7 +209,7 @@ impl H1Client {
         let connect = async {
             match &self.dest {
                 Dest::Addrs(a) => TcpStream::connect(&a[..]).await,
-                Dest::Name(n) => TcpStream::connect(n.as_str()).await,
+                Dest::Name(n, port) => TcpStream::connect((n.as_str(), *port)).await,
             }
         };
         let s = match self.connect_timeout {
@@ -222,6 +233,36 @@ impl H1Client {
                 idle.push(s);
             }
         }
+    }
+}
+
+/// What a call expects of its answer.
+#[derive(Clone, Copy)]
+struct Want {
+    /// The request may be sent twice.
+    idempotent: bool,
+    /// The answer has no body (a HEAD request).
+    bodiless: bool,
+    /// Collect the body up to this many bytes (`None`: discard it).
+    collect: Option<usize>,
+}
+
+/// The host and port of an `http://` or `https://` URI (default ports filled in, an IPv6
+/// literal without its brackets).
+pub fn host_port(uri: &http::Uri) -> Option<(&str, u16)> {
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+    Some((host, port))
+}
+
+/// The `Host` header for `host` and `port` (an IPv6 literal in brackets).
+fn host_header(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 
@@ -368,8 +409,9 @@ async fn read_more(s: &mut TcpStream, buf: &mut Vec<u8>, want: usize) -> io::Res
 async fn exchange(
     s: &mut TcpStream,
     request: &[u8],
-    collect: Option<usize>,
+    want: Want,
 ) -> Result<(Head, Option<HeaderMap>, Bytes, bool), Failed> {
+    let collect = want.collect;
     if let Err(e) = s.write_all(request).await {
         return Err(Failed {
             error: e.into(),
@@ -413,11 +455,7 @@ async fn exchange(
     };
     buf.drain(..parsed.len);
     // The answer to HEAD has no body, whatever its Content-Length says.
-    let framing = if request.starts_with(b"HEAD ") {
-        Framing::Empty
-    } else {
-        parsed.framing
-    };
+    let framing = if want.bodiless { Framing::Empty } else { parsed.framing };
     let mut body = collect.map(|max| Body { data: Vec::new(), max });
     let clean_end = read_body(s, buf, framing, body.as_mut()).await?;
     let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.data));
@@ -708,6 +746,19 @@ mod tests {
         assert!(p.keep_alive);
         let p = parsed("HTTP/1.1 200 OK\r\ncontent-length: 4, 4\r\n\r\n");
         assert_eq!(p.framing, Framing::Length(4));
+    }
+
+    #[test]
+    fn host_and_port_with_default_ports_and_ipv6_literals() {
+        let hp = |u: &str| host_port(&u.parse().expect("uri")).map(|(h, p)| (h.to_string(), p));
+        assert_eq!(hp("http://svc.internal/x"), Some(("svc.internal".into(), 80)));
+        assert_eq!(hp("https://svc.internal/x"), Some(("svc.internal".into(), 443)));
+        assert_eq!(hp("http://[::1]:8081/"), Some(("::1".into(), 8081)));
+        assert_eq!(hp("/only/a/path"), None);
+        assert_eq!(host_header("::1", 8081), "[::1]:8081");
+        assert_eq!(host_header("127.0.0.1", 80), "127.0.0.1:80");
+        let c = H1Client::for_host("::1", 8081, 1, Duration::from_secs(1));
+        assert!(c.get("/", 64).starts_with(b"GET / HTTP/1.1\r\nhost: [::1]:8081\r\n"));
     }
 
     #[test]

@@ -154,14 +154,13 @@ impl Drop for CancelGuard {
 impl ServiceDriver {
     pub fn new(name: String, upstream: String, policy: PolicyConfig, shared: Arc<Shared>) -> Arc<ServiceDriver> {
         let client = upstream.parse::<http::Uri>().ok().and_then(|u| {
-            let host = u.host()?;
             if u.scheme_str() != Some("http") {
                 return None;
             }
-            let authority = format!("{host}:{}", u.port_u16().unwrap_or(80));
+            let (host, port) = crate::h1::host_port(&u)?;
             let prefix = u.path().trim_end_matches('/').to_string();
             Some((
-                H1Client::for_authority(&authority, MAX_IDLE_UPSTREAM, shared.connect_timeout),
+                H1Client::for_host(host, port, MAX_IDLE_UPSTREAM, shared.connect_timeout),
                 prefix,
             ))
         });
@@ -394,13 +393,9 @@ impl ServiceDriver {
                 wire::timeout_ms(d.saturating_since(now))
             );
         }
-        let idempotent = matches!(
-            p.req.method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
-        );
         let call = async {
             let r = client
-                .send_full(req, &p.req.body, idempotent, MAX_UPSTREAM_BODY)
+                .send_full(&p.req.method, req, &p.req.body, MAX_UPSTREAM_BODY)
                 .await
                 .map_err(|e| {
                     let what = match e {
