@@ -66,6 +66,16 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
+    /// A server run by another accept loop (the gateway's): `stop` ends it, `task` finishes once
+    /// it has drained.
+    pub fn from_parts(addr: SocketAddr, stop: oneshot::Sender<()>, task: JoinHandle<()>) -> RunningServer {
+        RunningServer {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
     /// Stops accepting, lets in-flight requests finish (up to the drain timeout), and waits.
     pub async fn shutdown(mut self) {
         if let Some(s) = self.stop.take() {

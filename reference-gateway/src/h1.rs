@@ -393,7 +393,7 @@ fn parse_head(buf: &[u8], want_headers: bool) -> Result<Option<Parsed>, H1Error>
 
 /// Reads what the socket has into the spare capacity of `buf`, allocating only once the socket
 /// is readable (a waiting attempt holds no buffer). Returns 0 at the end of the stream.
-async fn read_more(s: &mut TcpStream, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+pub(crate) async fn read_more(s: &mut TcpStream, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
     s.readable().await?;
     if buf.capacity() - buf.len() < want {
         buf.reserve(want);
@@ -463,14 +463,14 @@ async fn exchange(
     Ok((parsed.head, parsed.headers, body, reusable))
 }
 
-/// Where a collected body goes.
-struct Body {
-    data: Vec<u8>,
-    max: usize,
+/// Where a collected body goes (also the gateway server's request bodies).
+pub(crate) struct Body {
+    pub(crate) data: Vec<u8>,
+    pub(crate) max: usize,
 }
 
 impl Body {
-    fn take(&mut self, bytes: &[u8]) -> Result<(), H1Error> {
+    pub(crate) fn take(&mut self, bytes: &[u8]) -> Result<(), H1Error> {
         if self.data.len() + bytes.len() > self.max {
             return Err(H1Error::TooLarge(self.max));
         }
@@ -541,7 +541,7 @@ async fn read_body(
 
 /// A chunked body decoder: finds where the body ends, and hands the data to a sink if any.
 #[derive(Debug, Default)]
-struct Chunked {
+pub(crate) struct Chunked {
     state: ChunkState,
 }
 
@@ -564,12 +564,12 @@ enum ChunkState {
 }
 
 impl Chunked {
-    fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         self.state == ChunkState::Done
     }
 
     /// Consumes bytes of the body; returns how many (fewer than `b.len()` only once done).
-    fn feed(&mut self, b: &[u8], mut sink: Option<&mut Body>) -> Result<usize, H1Error> {
+    pub(crate) fn feed(&mut self, b: &[u8], mut sink: Option<&mut Body>) -> Result<usize, H1Error> {
         use ChunkState::*;
         let bad = |what| Err(H1Error::Malformed(what));
         let mut i = 0;

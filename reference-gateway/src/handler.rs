@@ -1,15 +1,15 @@
 //! The HTTP face of the gateway: admin endpoints, auth, rate limit, routing, deadline and
-//! priority headers, and the answers.
+//! priority headers, and the answers. Both server sides (the lean HTTP/1.1 one in `h1_server`
+//! and hyper's h2c) hand it a [`Request`] and write the answer it returns.
 
 use crate::metrics::Outcome;
 use crate::state::{Buffered, Delivery, Offer};
 use crate::Gateway;
 use bytes::Bytes;
-use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::Request;
+use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::uri::PathAndQuery;
+use http::{Method, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
 use model::gateway::Arrival;
 use model::scenario::RateLimitKey;
 use model::wire;
@@ -19,7 +19,40 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub type Body = Full<Bytes>;
+/// An answer's body: the gateway buffers every answer whole.
+pub type Body = Bytes;
+
+/// A request as either server side hands it over.
+pub struct Request {
+    pub method: Method,
+    pub path_and_query: PathAndQuery,
+    pub headers: HeaderMap,
+    pub body: RequestBody,
+}
+
+pub enum RequestBody {
+    /// Read in full by the HTTP/1.1 server (which answered 413 past the limit itself).
+    Read(Bytes),
+    /// An h2 stream's body, collected here up to this many bytes.
+    Stream(hyper::body::Incoming, usize),
+}
+
+impl Request {
+    /// hyper's request (h2c).
+    pub fn from_hyper(req: hyper::Request<hyper::body::Incoming>, max_body: usize) -> Request {
+        let (parts, body) = req.into_parts();
+        Request {
+            path_and_query: parts
+                .uri
+                .path_and_query()
+                .cloned()
+                .unwrap_or_else(|| PathAndQuery::from_static("/")),
+            method: parts.method,
+            headers: parts.headers,
+            body: RequestBody::Stream(body, max_body),
+        }
+    }
+}
 
 fn set(r: &mut Response<Body>, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
@@ -27,9 +60,9 @@ fn set(r: &mut Response<Body>, name: &'static str, value: &str) {
     }
 }
 
-fn json_error(status: StatusCode, request_id: &str, outcome: &str, message: String) -> Response<Body> {
+pub(crate) fn json_error(status: StatusCode, request_id: &str, outcome: &str, message: String) -> Response<Body> {
     let body = json!({ "error": message, "status": status.as_u16(), "request_id": request_id, "outcome": outcome });
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    let mut r = Response::new(Bytes::from(body.to_string()));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -71,10 +104,78 @@ fn rejected(
     r
 }
 
-/// Answers one request.
-pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, max_body: usize) -> Response<Body> {
-    let path = req.uri().path().to_string();
-    let headers = req.headers();
+/// Answers one request. Admission runs before the returned future: what a queued request
+/// holds while it waits is only that future ([`Waiting`] and its receiver), not the locals of
+/// admission (a future keeps every local that lives across an await, moved or not).
+pub fn handle(
+    gw: Arc<Gateway>,
+    req: Request,
+    peer: SocketAddr,
+) -> impl std::future::Future<Output = Response<Body>> + Send {
+    let admitted = admit(&gw, req, peer);
+    async move {
+        match admitted {
+            Admitted::Answer(r) => r,
+            Admitted::Waiting(w) => w.answer().await,
+        }
+    }
+}
+
+/// What admission decided.
+enum Admitted {
+    Answer(Response<Body>),
+    Waiting(Waiting),
+}
+
+/// A request offered to its service, waiting for the service's answer or the policy's.
+struct Waiting {
+    rx: tokio::sync::oneshot::Receiver<Delivery>,
+    guard: crate::state::CancelGuard,
+    driver: Arc<crate::state::ServiceDriver>,
+    request_id: String,
+    is_head: bool,
+}
+
+/// The body of an h2 stream, read up to `max_body` (413 past it).
+pub async fn read_stream_body(gw: &Gateway, req: Request) -> Result<Request, Response<Body>> {
+    let RequestBody::Stream(body, max_body) = req.body else {
+        return Ok(req);
+    };
+    match Limited::new(body, max_body).collect().await {
+        Ok(b) => Ok(Request {
+            body: RequestBody::Read(b.to_bytes()),
+            ..req
+        }),
+        Err(e) => {
+            gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+            let request_id = match req.headers.get(wire::REQUEST_ID).and_then(|v| v.to_str().ok()) {
+                Some(id) if !id.is_empty() && id.len() <= 200 => id.to_string(),
+                _ => gw.shared.new_request_id(),
+            };
+            Err(if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                json_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &request_id,
+                    "bad-request",
+                    format!("request body over the {max_body}-byte limit"),
+                )
+            } else {
+                json_error(
+                    StatusCode::BAD_REQUEST,
+                    &request_id,
+                    "bad-request",
+                    format!("could not read the request body: {e}"),
+                )
+            })
+        }
+    }
+}
+
+/// Checks and routes a request and offers it to its service. The body has been read.
+fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
+    use Admitted::Answer;
+    let path = req.path_and_query.path();
+    let headers = &req.headers;
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     let request_id = match get(wire::REQUEST_ID) {
         Some(id) if !id.is_empty() && id.len() <= 200 => id.to_string(),
@@ -92,20 +193,20 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
             );
             r.headers_mut()
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return r;
+            return Answer(r);
         }
     }
     if path == "/healthz" {
-        let mut r = Response::new(Full::new(Bytes::from_static(b"ok\n")));
+        let mut r = Response::new(Bytes::from_static(b"ok\n"));
         r.headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        return r;
+        return Answer(r);
     }
     if path == "/metrics" {
-        let mut r = Response::new(Full::new(Bytes::from(gw.render_metrics())));
+        let mut r = Response::new(Bytes::from(gw.render_metrics()));
         r.headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
-        return r;
+        return Answer(r);
     }
     let now = gw.shared.now();
     if let Some((limiter, per)) = &gw.rate_limit {
@@ -125,7 +226,7 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
                 "rate-limited",
                 "rate limit exceeded".into(),
             );
-            return with_retry_after(r, wait);
+            return Answer(with_retry_after(r, wait));
         }
     }
     let driver = if gw.setup.catch_all {
@@ -136,12 +237,12 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
     };
     let Some(driver) = driver else {
         gw.global.not_found.fetch_add(1, Ordering::Relaxed);
-        return json_error(
+        return Answer(json_error(
             StatusCode::NOT_FOUND,
             &request_id,
             "not-found",
             format!("no route for {path}: expected /{{service}}/..."),
-        );
+        ));
     };
     let bad = |msg: String| {
         gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
@@ -150,46 +251,32 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
     let budget = match get(wire::TIMEOUT_MS) {
         Some(v) => match wire::parse_timeout_ms(v) {
             Ok(d) => Some(d),
-            Err(e) => return bad(e),
+            Err(e) => return Answer(bad(e)),
         },
-        None if headers.contains_key(wire::TIMEOUT_MS) => return bad(format!("{}: not ASCII", wire::TIMEOUT_MS)),
+        None if headers.contains_key(wire::TIMEOUT_MS) => {
+            return Answer(bad(format!("{}: not ASCII", wire::TIMEOUT_MS)))
+        }
         None => gw.setup.gateway.default_timeout.map(|d| d.0),
     };
     let priority = match get(wire::PRIORITY).map(wire::parse_priority) {
         Some(Ok(p)) => p,
-        Some(Err(e)) => return bad(e),
-        None => gw.route_priority(&path),
+        Some(Err(e)) => return Answer(bad(e)),
+        None => gw.route_priority(path),
     };
+    let is_head = req.method == Method::HEAD;
 
-    let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, max_body).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
-            return if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                json_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &request_id,
-                    "bad-request",
-                    format!("request body over the {max_body}-byte limit"),
-                )
-            } else {
-                json_error(
-                    StatusCode::BAD_REQUEST,
-                    &request_id,
-                    "bad-request",
-                    format!("could not read the request body: {e}"),
-                )
-            };
-        }
+    let body = match req.body {
+        RequestBody::Read(b) => b,
+        // The h2 side reads the body first (`read_stream_body`).
+        RequestBody::Stream(..) => Bytes::new(),
     };
     if gw.shared.shutting_down.load(Ordering::Relaxed) {
-        return json_error(
+        return Answer(json_error(
             StatusCode::SERVICE_UNAVAILABLE,
             &request_id,
             "shed",
             "gateway shutting down".into(),
-        );
+        ));
     }
     // Budget counts from arrival, so time spent reading the body is already spent.
     let arrival = Arrival {
@@ -197,70 +284,88 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>, peer: SocketAddr, 
         deadline: budget.map(|b| now + b),
         priority,
     };
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .cloned()
-        .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
     let buffered = Buffered {
-        method: parts.method,
-        path_and_query,
-        headers: parts.headers,
+        method: req.method,
+        path_and_query: req.path_and_query,
+        headers: req.headers,
         body,
         request_id: request_id.clone(),
     };
     match driver.offer(buffered, arrival) {
-        Offer::Rejected(rejection) => rejected(&driver.name, &request_id, &rejection, Duration::ZERO),
-        Offer::Waiting(rx, mut guard) => {
-            let delivery = rx.await;
-            guard.disarm();
-            match delivery {
-                Ok(Delivery::Upstream {
-                    status,
-                    headers,
-                    body,
-                    queue_wait,
-                }) => {
-                    let mut r = Response::new(Full::new(body));
-                    *r.status_mut() = status;
-                    // The upstream's map, moved rather than copied; hyper sets the length.
-                    let mut headers = headers;
-                    crate::state::strip_hop_by_hop(&mut headers);
-                    headers.remove(http::header::CONTENT_LENGTH);
-                    *r.headers_mut() = headers;
-                    set(&mut r, wire::REQUEST_ID, &request_id);
-                    set(&mut r, wire::QUEUE_MS, &ms(queue_wait));
-                    let outcome = if status.as_u16() == 429 {
-                        Outcome::BackendRateLimited
-                    } else {
-                        Outcome::Served
-                    };
-                    r.headers_mut()
-                        .insert(wire::OUTCOME, HeaderValue::from_static(outcome.as_str()));
-                    r
-                }
-                Ok(Delivery::Rejected { rejection, waited }) => rejected(&driver.name, &request_id, &rejection, waited),
-                Ok(Delivery::Failed {
-                    status,
-                    message,
-                    queue_wait,
-                }) => {
-                    let outcome = if status == StatusCode::BAD_GATEWAY {
-                        Outcome::BadGateway
-                    } else {
-                        Outcome::UpstreamTimeout
-                    };
-                    let mut r = json_error(status, &request_id, outcome.as_str(), message);
-                    set(&mut r, wire::QUEUE_MS, &ms(queue_wait));
-                    r
-                }
-                Err(_) => json_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &request_id,
-                    "shed",
-                    "gateway shutting down".into(),
-                ),
+        Offer::Rejected(rejection) => Answer(rejected(&driver.name, &request_id, &rejection, Duration::ZERO)),
+        Offer::Waiting(rx, guard) => Admitted::Waiting(Waiting {
+            rx,
+            guard,
+            driver,
+            request_id,
+            is_head,
+        }),
+    }
+}
+
+impl Waiting {
+    async fn answer(mut self) -> Response<Body> {
+        let delivery = (&mut self.rx).await;
+        self.guard.disarm();
+        deliver(&self.driver.name, &self.request_id, self.is_head, delivery)
+    }
+}
+
+/// The answer to a request the service or the policy has decided.
+fn deliver(
+    service: &str,
+    request_id: &str,
+    is_head: bool,
+    delivery: Result<Delivery, tokio::sync::oneshot::error::RecvError>,
+) -> Response<Body> {
+    match delivery {
+        Ok(Delivery::Upstream {
+            status,
+            headers,
+            body,
+            queue_wait,
+        }) => {
+            let mut r = Response::new(body);
+            *r.status_mut() = status;
+            // The upstream's map, moved rather than copied; the server side sets the length
+            // from the body, except for HEAD, whose answer says what a GET's body would be.
+            let mut headers = headers;
+            crate::state::strip_hop_by_hop(&mut headers);
+            if !is_head {
+                headers.remove(http::header::CONTENT_LENGTH);
             }
+            *r.headers_mut() = headers;
+            set(&mut r, wire::REQUEST_ID, request_id);
+            set(&mut r, wire::QUEUE_MS, &ms(queue_wait));
+            let outcome = if status.as_u16() == 429 {
+                Outcome::BackendRateLimited
+            } else {
+                Outcome::Served
+            };
+            r.headers_mut()
+                .insert(wire::OUTCOME, HeaderValue::from_static(outcome.as_str()));
+            r
         }
+        Ok(Delivery::Rejected { rejection, waited }) => rejected(service, request_id, &rejection, waited),
+        Ok(Delivery::Failed {
+            status,
+            message,
+            queue_wait,
+        }) => {
+            let outcome = if status == StatusCode::BAD_GATEWAY {
+                Outcome::BadGateway
+            } else {
+                Outcome::UpstreamTimeout
+            };
+            let mut r = json_error(status, request_id, outcome.as_str(), message);
+            set(&mut r, wire::QUEUE_MS, &ms(queue_wait));
+            r
+        }
+        Err(_) => json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            request_id,
+            "shed",
+            "gateway shutting down".into(),
+        ),
     }
 }

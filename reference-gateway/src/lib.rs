@@ -5,16 +5,19 @@
 //! It holds no policy logic of its own: every admission, queueing, dropping, pausing and retry
 //! decision comes from `model::gateway::ServicePolicy`, the same state machine the simulator
 //! runs. This crate translates HTTP events into policy calls (`state.rs`), decisions into HTTP
-//! actions (`handler.rs`), and exports the policies' state on /metrics. The hardened accept
-//! loop is mock-legacy's `serve`; upstream calls go through the lean HTTP/1.1 client in `h1`
-//! (which the load generator uses too).
+//! actions (`handler.rs`), and exports the policies' state on /metrics. Clients are served by
+//! `front` (accept loop, shutdown): HTTP/1.1 by the lean server in `h1_server`, h2c by hyper;
+//! upstream calls go through the lean HTTP/1.1 client in `h1` (which the load generator uses
+//! too).
 //!
 //! Memory: the unbounded `fifo` strategy is unbounded by design (that is the experiment); every
 //! other strategy has a hard queue bound, and request bodies are capped.
 
 pub mod args;
 pub mod config;
+mod front;
 pub mod h1;
+mod h1_server;
 mod handler;
 pub mod metrics;
 pub mod state;
@@ -24,7 +27,8 @@ pub use config::Setup;
 
 use anyhow::Context as _;
 use metrics::GlobalMetrics;
-use mock_legacy::serve::{self, RunningServer, ServerLimits};
+pub use mock_legacy::serve::ServerLimits;
+use mock_legacy::serve::{self, RunningServer};
 use model::gateway::{Auth, PolicyConfig, RateLimiter};
 use model::scenario::{Priority, RateLimitKey};
 use state::{ServiceDriver, Shared};
@@ -135,14 +139,18 @@ impl RunningGateway {
 
 /// Starts the gateway on `listen`.
 pub async fn start(setup: Setup, listen: SocketAddr) -> anyhow::Result<RunningGateway> {
+    start_with_limits(setup, listen, ServerLimits::default()).await
+}
+
+/// Starts the gateway on `listen` with these limits on what clients may send.
+pub async fn start_with_limits(
+    setup: Setup,
+    listen: SocketAddr,
+    limits: ServerLimits,
+) -> anyhow::Result<RunningGateway> {
     let gateway = Gateway::new(setup);
     let listener = serve::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
-    let limits = ServerLimits::default();
-    let max_body = limits.max_body_bytes;
-    let gw = gateway.clone();
-    let server = serve::spawn(listener, limits, move |req, peer| {
-        handler::handle(gw.clone(), req, peer, max_body)
-    })?;
+    let server = front::spawn(listener, limits, gateway.clone())?;
     Ok(RunningGateway { server, gateway })
 }
 

@@ -467,3 +467,167 @@ async fn requests_and_answers_pass_through_the_upstream_client_intact() {
     assert!(seen.try_recv().is_err());
     gw.shutdown().await;
 }
+
+/// The gateway on a scripted upstream, with these limits for its clients.
+async fn gateway_on(upstream: &str, limits: reference_gateway::ServerLimits) -> RunningGateway {
+    let s = model::scenario::parse(
+        "test.toml",
+        &scenario("strategy = \"fifo\"", "workers = 1\nservice_time = \"1ms\""),
+    )
+    .expect("valid");
+    let setup = Setup::from_scenario(&s, Some(upstream)).expect("setup");
+    reference_gateway::start_with_limits(setup, "127.0.0.1:0".parse().unwrap(), limits)
+        .await
+        .expect("gateway starts")
+}
+
+/// Reads one answer (head and content-length body) from a raw connection; `buf` keeps what
+/// follows it.
+async fn read_answer(s: &mut tokio::net::TcpStream, buf: &mut Vec<u8>, head_request: bool) -> (String, Vec<u8>) {
+    use tokio::io::AsyncReadExt as _;
+    let mut chunk = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end + 4]).into_owned();
+            let len = if head_request || head.starts_with("HTTP/1.1 1") {
+                0
+            } else {
+                head.lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0)
+            };
+            if buf.len() >= end + 4 + len {
+                let body = buf[end + 4..end + 4 + len].to_vec();
+                buf.drain(..end + 4 + len);
+                return (head, body);
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, s.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            other => panic!("no whole answer ({other:?}); have {:?}", String::from_utf8_lossy(buf)),
+        }
+    }
+}
+
+/// The gateway's HTTP/1.1 server: pipelined requests answered in order, a chunked request body
+/// and one sent after `100 Continue` forwarded whole, HTTP/1.0 answered and closed.
+#[tokio::test]
+async fn http1_pipelining_chunked_bodies_continue_and_http10() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (upstream, mut seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    let mut s = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    s.write_all(
+        b"POST /svc/a HTTP/1.1\r\nhost: g\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nx-trailer: t\r\n\r\n\
+          GET /svc/b HTTP/1.1\r\nhost: g\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    for path in ["/base/svc/a", "/base/svc/b"] {
+        let (head, body) = read_answer(&mut s, &mut buf, false).await;
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(
+            head.contains("\r\ndate: ") && head.contains("\r\nx-spillway-outcome: served\r\n"),
+            "{head}"
+        );
+        assert_eq!(body, b"ok");
+        let (up_head, up_body) = seen.recv().await.unwrap();
+        assert!(
+            up_head.contains(&format!(" {path} HTTP/1.1\r\n")),
+            "in order: {up_head}"
+        );
+        if path.ends_with('a') {
+            assert_eq!(up_body, b"abcde", "the chunked body, decoded");
+            assert!(up_head.contains("content-length: 5\r\n") && !up_head.contains("transfer-encoding"));
+        }
+    }
+    s.write_all(b"PUT /svc/c HTTP/1.1\r\nhost: g\r\nexpect: 100-continue\r\ncontent-length: 4\r\n\r\n")
+        .await
+        .unwrap();
+    let (head, _) = read_answer(&mut s, &mut buf, false).await;
+    assert!(head.starts_with("HTTP/1.1 100 Continue\r\n"), "{head}");
+    s.write_all(b"data").await.unwrap();
+    let (head, _) = read_answer(&mut s, &mut buf, false).await;
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(seen.recv().await.unwrap().1, b"data");
+
+    let mut s = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    s.write_all(b"GET /svc/d HTTP/1.0\r\n\r\n").await.unwrap();
+    let mut all = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut all))
+        .await
+        .expect("HTTP/1.0 without keep-alive: closed after the answer")
+        .unwrap();
+    let all = String::from_utf8_lossy(&all);
+    assert!(
+        all.starts_with("HTTP/1.1 200 OK\r\n") && all.contains("connection: close\r\n") && all.ends_with("ok"),
+        "{all}"
+    );
+    gw.shutdown().await;
+}
+
+/// A HEAD answer keeps the upstream's content-length and has no body; the connection goes on.
+#[tokio::test]
+async fn head_answers_keep_their_length_and_no_body() {
+    use tokio::io::AsyncWriteExt as _;
+    let (upstream, _seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 1234\r\n\r\n").await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    let mut s = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    let mut buf = Vec::new();
+    for _ in 0..2 {
+        s.write_all(b"HEAD /svc/a HTTP/1.1\r\nhost: g\r\n\r\n").await.unwrap();
+        let (head, _) = read_answer(&mut s, &mut buf, true).await;
+        assert!(
+            head.starts_with("HTTP/1.1 200 OK\r\n") && head.contains("\r\ncontent-length: 1234\r\n"),
+            "{head}"
+        );
+        assert!(buf.is_empty(), "no body after a HEAD answer");
+    }
+    gw.shutdown().await;
+}
+
+/// A client that sends its head slower than the read timeout gets 408 and is cut off; an idle
+/// keep-alive connection is not; others are served meanwhile. Bad framing gets 400.
+#[tokio::test]
+async fn slow_heads_get_408_and_bad_framing_400() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (upstream, _seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let limits = reference_gateway::ServerLimits {
+        header_read_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let gw = gateway_on(&upstream, limits).await;
+    let mut idle = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    let mut slow = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    slow.write_all(b"GET /svc/a HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut out))
+        .await
+        .expect("the slow connection is closed")
+        .unwrap();
+    assert!(t0.elapsed() >= Duration::from_millis(150), "not before the timeout");
+    assert!(
+        String::from_utf8_lossy(&out).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    // The idle connection outlived the head timeout and still works.
+    idle.write_all(b"GET /svc/a HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    let (head, _) = read_answer(&mut idle, &mut Vec::new(), false).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    for bad in [
+        &b"POST /svc/a HTTP/1.1\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n"[..],
+        b"POST /svc/a HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+        b"GET /svc/a HTTP/1.1\r\ncontent-length: -1\r\n\r\n",
+    ] {
+        let r = raw(gw.addr(), bad).await;
+        assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+        assert!(r.contains("\"outcome\":\"bad-request\""), "{r}");
+    }
+    gw.shutdown().await;
+}

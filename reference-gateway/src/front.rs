@@ -1,0 +1,159 @@
+//! The gateway's accept loop: a task per connection that speaks HTTP/1.1 through `h1_server`,
+//! or h2c (prior knowledge) through hyper when the connection opens with the HTTP/2 preface;
+//! and graceful shutdown.
+//!
+//! Shutdown stops accepting, closes idle connections, lets each connection finish the request it
+//! is serving (answered with `connection: close`; h2 connections get a GOAWAY), and waits for
+//! them up to the drain timeout.
+
+use crate::handler::{self, Request};
+use crate::Gateway;
+use bytes::{Buf as _, Bytes};
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use mock_legacy::serve::{RunningServer, ServerLimits};
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
+
+/// What every connection task shares.
+pub(crate) struct Front {
+    pub(crate) gw: Arc<Gateway>,
+    pub(crate) limits: ServerLimits,
+}
+
+/// Serves the gateway on `listener` until [`RunningServer::shutdown`] (or drop).
+pub fn spawn(listener: TcpListener, limits: ServerLimits, gw: Arc<Gateway>) -> io::Result<RunningServer> {
+    let addr = listener.local_addr()?;
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    let drain_timeout = limits.drain_timeout;
+    let front = Arc::new(Front { gw, limits });
+    let task = tokio::spawn(async move {
+        // Every connection holds a receiver: `closed()` completes when the last one has ended.
+        let (shutdown, _) = watch::channel(false);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let _ = stream.set_nodelay(true);
+                        tokio::spawn(connection(stream, peer, front.clone(), shutdown.subscribe()));
+                    }
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                },
+                _ = &mut stopped => break,
+            }
+        }
+        drop(listener);
+        shutdown.send_replace(true);
+        tokio::select! {
+            _ = shutdown.closed() => {}
+            _ = tokio::time::sleep(drain_timeout) => {
+                tracing::warn!("shutdown: requests still running after the drain timeout");
+            }
+        }
+    });
+    Ok(RunningServer::from_parts(addr, stop, task))
+}
+
+async fn connection(s: TcpStream, peer: SocketAddr, front: Arc<Front>, mut stop: watch::Receiver<bool>) {
+    if let Some((s, read)) = crate::h1_server::serve(s, peer, &front, &mut stop).await {
+        // Boxed: hyper's h2 connection is large, and most connections never need it.
+        Box::pin(h2c(s, read, peer, &front, &mut stop)).await;
+    }
+}
+
+/// An h2c (prior knowledge) connection, served by hyper.
+async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop: &mut watch::Receiver<bool>) {
+    let gw = front.gw.clone();
+    let max_body = front.limits.max_body_bytes;
+    let svc = service_fn(move |req| {
+        let gw = gw.clone();
+        async move {
+            let resp = match handler::read_stream_body(&gw, Request::from_hyper(req, max_body)).await {
+                Ok(req) => handler::handle(gw, req, peer).await,
+                Err(refused) => refused,
+            };
+            Ok::<_, Infallible>(resp.map(Full::new))
+        }
+    });
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(front.limits.max_head_bytes).unwrap_or(u32::MAX));
+    let conn = builder.serve_connection(
+        TokioIo::new(Rewind {
+            read: Bytes::from(read),
+            inner: s,
+        }),
+        svc,
+    );
+    let mut conn = std::pin::pin!(conn);
+    if !*stop.borrow() {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(%peer, "h2c connection ended: {e}");
+                }
+                return;
+            }
+            _ = stop.changed() => {}
+        }
+    }
+    conn.as_mut().graceful_shutdown();
+    if let Err(e) = conn.await {
+        tracing::debug!(%peer, "h2c connection ended: {e}");
+    }
+}
+
+/// A stream that first replays the bytes already read from it.
+struct Rewind {
+    read: Bytes,
+    inner: TcpStream,
+}
+
+impl AsyncRead for Rewind {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.read.is_empty() {
+            let n = this.read.len().min(buf.remaining());
+            buf.put_slice(&this.read[..n]);
+            this.read.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Rewind {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
