@@ -34,7 +34,7 @@ use tokio::time::Instant;
 pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// How much a read asks for; a request head is usually a few hundred bytes.
 const READ_CHUNK: usize = 2048;
-/// An idle keep-alive connection is closed after this long (nginx's default).
+/// A keep-alive connection idle between requests is closed after this long (nginx's default).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 /// Headers parsed at most (the configured limit applies below it).
 const HEADERS_CAP: usize = 128;
@@ -317,10 +317,12 @@ async fn read_request(
     stop: &mut watch::Receiver<bool>,
 ) -> Next {
     let limits = &front.limits;
-    // An idle connection waits up to IDLE_TIMEOUT (and leaves on shutdown); once a request has
-    // begun, the header read timeout runs.
+    // Between requests a keep-alive connection may idle up to IDLE_TIMEOUT (and leaves on
+    // shutdown); a new connection's first request, and any request once begun, must arrive
+    // within the header read timeout (slowloris clients that connect and send nothing too).
+    let between = buf.is_empty() && !*first;
     let mut deadline = Instant::now()
-        + if buf.is_empty() {
+        + if between {
             IDLE_TIMEOUT
         } else {
             limits.header_read_timeout
@@ -350,7 +352,7 @@ async fn read_request(
         }
         let idle = buf.is_empty();
         match fill(s, buf, deadline, idle.then_some(&mut *stop)).await {
-            Ok(()) if idle => deadline = Instant::now() + limits.header_read_timeout,
+            Ok(()) if idle && between => deadline = Instant::now() + limits.header_read_timeout,
             Ok(()) => {}
             Err(Stop::TimedOut) if !idle => {
                 let r = refuse(StatusCode::REQUEST_TIMEOUT, "request head not received in time");

@@ -590,8 +590,9 @@ async fn head_answers_keep_their_length_and_no_body() {
     gw.shutdown().await;
 }
 
-/// A client that sends its head slower than the read timeout gets 408 and is cut off; an idle
-/// keep-alive connection is not; others are served meanwhile. Bad framing gets 400.
+/// A client that sends its head slower than the read timeout gets 408 and is cut off, and one
+/// that connects and sends nothing is closed; a keep-alive connection idle between requests is
+/// not; others are served meanwhile. Bad framing gets 400.
 #[tokio::test]
 async fn slow_heads_get_408_and_bad_framing_400() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -602,6 +603,10 @@ async fn slow_heads_get_408_and_bad_framing_400() {
     };
     let gw = gateway_on(&upstream, limits).await;
     let mut idle = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    idle.write_all(b"GET /svc/a HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    let (head, _) = read_answer(&mut idle, &mut Vec::new(), false).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut silent = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
     let mut slow = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
     slow.write_all(b"GET /svc/a HTTP/1.1\r\nhost: x\r\n").await.unwrap();
     let t0 = Instant::now();
@@ -616,7 +621,13 @@ async fn slow_heads_get_408_and_bad_framing_400() {
         "{}",
         String::from_utf8_lossy(&out)
     );
-    // The idle connection outlived the head timeout and still works.
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut out))
+        .await
+        .expect("a connection that sends nothing is closed")
+        .unwrap();
+    assert!(out.is_empty(), "nothing to answer: {}", String::from_utf8_lossy(&out));
+    // The idle keep-alive connection outlived the head timeout and still works.
     idle.write_all(b"GET /svc/a HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
     let (head, _) = read_answer(&mut idle, &mut Vec::new(), false).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
