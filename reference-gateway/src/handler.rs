@@ -129,6 +129,8 @@ enum Admitted {
 
 /// A request offered to its service, waiting for the service's answer or the policy's.
 struct Waiting {
+    /// The call to the service, when the policy dispatched the request at once.
+    forward: Option<crate::state::Forward>,
     rx: tokio::sync::oneshot::Receiver<Delivery>,
     guard: crate::state::CancelGuard,
     driver: Arc<crate::state::ServiceDriver>,
@@ -293,7 +295,16 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     };
     match driver.offer(buffered, arrival) {
         Offer::Rejected(rejection) => Answer(rejected(&driver.name, &request_id, &rejection, Duration::ZERO)),
+        Offer::Now(forward, rx, guard) => Admitted::Waiting(Waiting {
+            forward: Some(forward),
+            rx,
+            guard,
+            driver,
+            request_id,
+            is_head,
+        }),
         Offer::Waiting(rx, guard) => Admitted::Waiting(Waiting {
+            forward: None,
             rx,
             guard,
             driver,
@@ -305,6 +316,9 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
 
 impl Waiting {
     async fn answer(mut self) -> Response<Body> {
+        if let Some(forward) = self.forward.as_mut() {
+            forward.await;
+        }
         let delivery = (&mut self.rx).await;
         self.guard.disarm();
         deliver(&self.driver.name, &self.request_id, self.is_head, delivery)

@@ -2,9 +2,13 @@
 //! mutex, the requests waiting for a decision, a timer task per service for `poll_timeout`,
 //! and the forwarding of dispatched requests.
 //!
-//! Forwarding runs in its own task, not in the client's connection: with `keep` semantics a
-//! queued request whose client has gone is still sent to the service (a message queue does
-//! exactly that), and a service's answer frees its slot whether or not anyone reads it.
+//! A request dispatched the moment it arrives is forwarded by its own connection's task (no
+//! task hand-off, no cross-thread wake per request); one dispatched later, from the queue, is
+//! forwarded by a task of its own. Either way a forward runs to its end even if the client has
+//! gone: with `keep` semantics a queued request whose client has left is still sent to the
+//! service (a message queue does exactly that), and a service's answer frees its slot whether
+//! or not anyone reads it. A client that leaves during an inline forward detaches it into a
+//! task ([`Forward`]).
 
 use crate::config::Setup;
 use crate::h1::{H1Client, H1Error};
@@ -15,8 +19,11 @@ use http::{Method, StatusCode};
 use model::gateway::{Action, Admit, Arrival, Cancelled, PolicyConfig, Rejection, ServicePolicy, Ticket};
 use model::{wire, Time};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Notify};
 
@@ -118,7 +125,41 @@ pub struct ServiceDriver {
 pub enum Offer {
     /// Wait on this; the guard tells the policy if the client leaves first.
     Waiting(oneshot::Receiver<Delivery>, CancelGuard),
+    /// Dispatched at once: run the forward, then the answer is on the receiver.
+    Now(Forward, oneshot::Receiver<Delivery>, CancelGuard),
     Rejected(Rejection),
+}
+
+/// A dispatched request's call to its service, to run in the caller's task. Dropped before it
+/// finished (the client left), it goes on in a task of its own: the service's answer must free
+/// the slot, and `keep` semantics must not depend on where the call ran.
+pub struct Forward {
+    call: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl Future for Forward {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(call) = self.call.as_mut() else {
+            return Poll::Ready(());
+        };
+        let done = call.as_mut().poll(cx);
+        if done.is_ready() {
+            self.call = None;
+        }
+        done
+    }
+}
+
+impl Drop for Forward {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            // Outside a runtime (it is shutting down) there is nothing left to answer.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(call);
+            }
+        }
+    }
 }
 
 /// Reports the client's departure to the policy when dropped before the answer arrived.
@@ -199,7 +240,8 @@ impl ServiceDriver {
         }
     }
 
-    /// A request arrives.
+    /// A request arrives. If the policy dispatches it at once, the caller gets the call to run
+    /// ([`Offer::Now`]).
     pub fn offer(self: &Arc<Self>, req: Buffered, arrival: Arrival) -> Offer {
         let now = arrival.arrived;
         let (tx, rx) = oneshot::channel();
@@ -219,8 +261,13 @@ impl ServiceDriver {
             }
             Admit::Dispatch(t) => {
                 self.metrics.queue_wait.observe(Duration::ZERO);
-                self.clone().spawn_forward(t, pending);
-                t
+                self.pump(now);
+                let call = Box::pin(self.clone().forward(t, pending));
+                let guard = CancelGuard {
+                    driver: self.clone(),
+                    ticket: Some(t),
+                };
+                return Offer::Now(Forward { call: Some(call) }, rx, guard);
             }
             Admit::Queued(t) => {
                 self.lock().pending.insert(t, pending);

@@ -642,3 +642,36 @@ async fn slow_heads_get_408_and_bad_framing_400() {
     }
     gw.shutdown().await;
 }
+
+/// A request dispatched at once is called from its client's connection; a client that leaves
+/// mid-call must neither abort the call nor leak the service's slot: the call goes on (the
+/// backend sees it through), frees the slot, and the next request is served after it.
+#[tokio::test]
+async fn a_client_that_leaves_mid_call_neither_aborts_it_nor_leaks_the_slot() {
+    for abandon in ["keep", "cancel"] {
+        let (ml, gw) = stack(&scenario(
+            &format!("strategy = \"fifo\"\nconcurrency = 1\nabandon = \"{abandon}\""),
+            "workers = 1\nservice_time = \"200ms\"",
+        ))
+        .await;
+        let c = client();
+        let url = format!("{}/svc/op", gw.url());
+        let gone = tokio::time::timeout(Duration::from_millis(50), send(&c, &url, &[])).await;
+        assert!(gone.is_err(), "{abandon}: the first client left before its answer");
+        let t0 = Instant::now();
+        let r = tokio::time::timeout(Duration::from_secs(5), send(&c, &url, &[]))
+            .await
+            .unwrap_or_else(|_| panic!("{abandon}: the slot was never freed"));
+        assert_eq!(r.status, 200);
+        assert!(
+            t0.elapsed() >= Duration::from_millis(250),
+            "{abandon}: waited for the first call to finish ({:?})",
+            t0.elapsed()
+        );
+        assert_eq!(backend_metric(&c, &ml, "mock_legacy_arrived_total").await, 2.0);
+        let busy = backend_metric(&c, &ml, "mock_legacy_busy_seconds_total").await;
+        assert!(busy >= 0.39, "{abandon}: both calls served in full ({busy} s)");
+        gw.shutdown().await;
+        ml.shutdown().await;
+    }
+}
