@@ -307,7 +307,8 @@ struct Parsed {
     headers: Option<HeaderMap>,
 }
 
-fn has_token(value: &[u8], token: &str) -> bool {
+/// Whether a comma-separated header value (`Connection`) lists `token`, in any case.
+pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
     value
         .split(|&b| b == b',')
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))

@@ -16,7 +16,7 @@
 //! connection that opens with the HTTP/2 preface is handed back for h2c.
 
 use crate::front::Front;
-use crate::h1::{read_more, Body as Collect, Chunked, H1Error};
+use crate::h1::{has_token, read_more, Body as Collect, Chunked, H1Error};
 use crate::handler::{self, Request, RequestBody};
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -74,12 +74,6 @@ fn refuse(status: StatusCode, why: impl Into<String>) -> Refusal {
         status,
         why: why.into(),
     }
-}
-
-fn has_token(value: &[u8], token: &str) -> bool {
-    value
-        .split(|&b| b == b',')
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// Parses a request head from the start of `buf`; `None` when more bytes are needed.
