@@ -582,6 +582,28 @@ async fn answer_refusal(s: &mut TcpStream, front: &Front, r: Refusal) {
     let resp = handler::json_error(r.status, &id, "bad-request", r.why);
     let _ = tokio::time::timeout(Duration::from_secs(1), write_response(s, resp, false, false, false)).await;
     let _ = s.shutdown().await;
+    linger(s).await;
+}
+
+/// Reads and discards what the client is still sending (the rest of a refused body), for a
+/// while, before the socket closes: closing it with unread bytes makes the kernel send a reset,
+/// which can destroy the refusal before the client reads it (nginx's lingering close).
+async fn linger(s: &mut TcpStream) {
+    use tokio::io::AsyncReadExt as _;
+    const LINGER: Duration = Duration::from_millis(500);
+    const LINGER_BYTES: usize = 4 << 20;
+    let _ = tokio::time::timeout(LINGER, async {
+        // On the heap: a buffer here would be in every request's read state, not only here.
+        let mut sink = vec![0u8; 4096];
+        let mut total = 0;
+        while total < LINGER_BYTES {
+            match s.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => total += n,
+            }
+        }
+    })
+    .await;
 }
 
 #[cfg(test)]

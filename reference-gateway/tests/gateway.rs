@@ -675,3 +675,36 @@ async fn a_client_that_leaves_mid_call_neither_aborts_it_nor_leaks_the_slot() {
         ml.shutdown().await;
     }
 }
+
+/// A body over the limit is refused with 413 before it is read, and a client still sending it
+/// reads the refusal. (On loopback this holds even without the gateway's lingering close; the
+/// linger matters where the answer is still in flight when the socket would be reset.)
+#[tokio::test]
+async fn a_client_still_sending_a_refused_body_reads_its_413() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (upstream, _seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    let s = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    let (mut rd, mut wr) = s.into_split();
+    let body = vec![b'x'; 2 << 20];
+    let writer = tokio::spawn(async move {
+        let head = format!(
+            "POST /svc/a HTTP/1.1\r\nhost: g\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        let _ = wr.write_all(head.as_bytes()).await;
+        let _ = wr.write_all(&body).await;
+        wr
+    });
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), rd.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out);
+    assert!(read.is_ok(), "answered and closed");
+    assert!(text.starts_with("HTTP/1.1 413"), "{read:?}: {text}");
+    assert!(
+        text.contains("connection: close\r\n") && text.contains("byte limit"),
+        "{text}"
+    );
+    drop(writer.await);
+    gw.shutdown().await;
+}
