@@ -307,6 +307,24 @@ struct Parsed {
     headers: Option<HeaderMap>,
 }
 
+/// A `Content-Length` value (a list of equal values is allowed, RFC 9110 section 8.6), checked
+/// against one seen before: ASCII digits only, no sign, no other whitespace than around.
+pub(crate) fn content_length(v: &[u8], before: Option<u64>) -> Result<u64, &'static str> {
+    let mut length = before;
+    for part in v.split(|&b| b == b',') {
+        let part = part.trim_ascii();
+        if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
+            return Err("invalid content-length");
+        }
+        let n = part.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        if length.is_some_and(|l| l != n) {
+            return Err("conflicting content-length values");
+        }
+        length = Some(n);
+    }
+    length.ok_or("invalid content-length")
+}
+
 /// Whether a comma-separated header value (`Connection`) lists `token`, in any case.
 pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
     value
@@ -339,17 +357,7 @@ fn parse_head(buf: &[u8], want_headers: bool) -> Result<Option<Parsed>, H1Error>
             m.append(name, value);
         }
         if h.name.eq_ignore_ascii_case("content-length") {
-            for part in v.split(|&b| b == b',') {
-                let part = part.trim_ascii();
-                if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
-                    return Err(H1Error::Malformed("invalid content-length"));
-                }
-                let n = part.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-                if length.is_some_and(|l| l != n) {
-                    return Err(H1Error::Malformed("conflicting content-length values"));
-                }
-                length = Some(n);
-            }
+            length = Some(content_length(v, length).map_err(H1Error::Malformed)?);
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
             te = true;
             let last = v.rsplit(|&b| b == b',').next().unwrap_or(v).trim_ascii();
@@ -552,6 +560,8 @@ enum ChunkState {
     #[default]
     SizeStart,
     Size(u64),
+    /// Whitespace after the size, before `;` or CR.
+    SizeWs(u64),
     /// After `;` (chunk extensions, ignored) up to CR.
     Ext(u64),
     SizeLf(u64),
@@ -562,6 +572,11 @@ enum ChunkState {
     Trailer(bool),
     TrailerLf(bool),
     Done,
+}
+
+/// A control byte other than HTAB (RFC 9110 section 5.5 allows none in field values).
+fn is_ctl(c: u8) -> bool {
+    (c < 0x20 && c != b'\t') || c == 0x7f
 }
 
 impl Chunked {
@@ -599,19 +614,27 @@ impl Chunked {
                             Size(v << 4 | u64::from(d))
                         }
                         None => match (n, c) {
-                            (Some(n), b';' | b' ' | b'\t') => Ext(n),
+                            (Some(n), b';') => Ext(n),
+                            (Some(n), b' ' | b'\t') => SizeWs(n),
                             (Some(n), b'\r') => SizeLf(n),
                             _ => return bad("invalid chunk size"),
                         },
                     }
                 }
-                Ext(n) => {
-                    if c == b'\r' {
-                        SizeLf(n)
-                    } else {
-                        Ext(n)
-                    }
-                }
+                SizeWs(n) => match c {
+                    b' ' | b'\t' => SizeWs(n),
+                    b';' => Ext(n),
+                    b'\r' => SizeLf(n),
+                    _ => return bad("invalid chunk size"),
+                },
+                // Extensions and trailers are skipped, but strictly: a bare LF or another
+                // control byte there is where parsers disagree on where a message ends
+                // (request smuggling).
+                Ext(n) => match c {
+                    b'\r' => SizeLf(n),
+                    c if is_ctl(c) => return bad("control byte in a chunk extension"),
+                    _ => Ext(n),
+                },
                 SizeLf(n) => match (c, n) {
                     (b'\n', 0) => Trailer(true),
                     (b'\n', n) => Data(n),
@@ -620,13 +643,11 @@ impl Chunked {
                 DataCr if c == b'\r' => DataLf,
                 DataLf if c == b'\n' => SizeStart,
                 DataCr | DataLf => return bad("chunk data not followed by CRLF"),
-                Trailer(empty) => {
-                    if c == b'\r' {
-                        TrailerLf(empty)
-                    } else {
-                        Trailer(false)
-                    }
-                }
+                Trailer(empty) => match c {
+                    b'\r' => TrailerLf(empty),
+                    c if is_ctl(c) => return bad("control byte in a trailer"),
+                    _ => Trailer(false),
+                },
                 TrailerLf(empty) => match (c, empty) {
                     (b'\n', true) => Done,
                     (b'\n', false) => Trailer(true),
@@ -699,6 +720,35 @@ mod tests {
     }
 
     #[test]
+    fn chunk_extensions_whitespace_and_trailers_that_are_well_formed_pass() {
+        let ok = b"3 ;name=\"v\" \t\r\nabc\r\n0\t\r\nx-t: a\tb\r\n\r\n";
+        let mut d = Chunked::default();
+        assert_eq!(d.feed(ok, None).unwrap(), ok.len());
+        assert!(d.done());
+    }
+
+    #[test]
+    fn content_length_values_are_digits_only() {
+        assert_eq!(content_length(b" 42 ", None), Ok(42));
+        assert_eq!(content_length(b"42, 42", None), Ok(42));
+        for bad in [
+            &b"+5"[..],
+            b"\xc2\xa05",
+            b"5 5",
+            b"-1",
+            b"",
+            b"0x10",
+            b"12345678901234567890",
+        ] {
+            assert!(content_length(bad, None).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert!(
+            content_length(b"5", Some(6)).is_err(),
+            "conflicts with an earlier value"
+        );
+    }
+
+    #[test]
     fn malformed_chunked_bodies_are_errors() {
         for bad in [
             &b"\r\n"[..],
@@ -707,6 +757,11 @@ mod tests {
             b"5\n",
             b"11111111111111111\r\n",
             b"0\r\n\rX",
+            // Where lenient parsers disagree on the end of a message (smuggling):
+            b"0\r\n\nGET /admin HTTP/1.1\r\n\r\n",
+            b"3;a\nb\r\nabc\r\n0\r\n\r\n",
+            b"5 zz\r\nhello\r\n0\r\n\r\n",
+            b"0\r\nx-t: a\x00b\r\n\r\n",
         ] {
             assert!(
                 Chunked::default().feed(bad, None).is_err(),

@@ -16,7 +16,7 @@
 //! connection that opens with the HTTP/2 preface is handed back for h2c.
 
 use crate::front::Front;
-use crate::h1::{has_token, read_more, Body as Collect, Chunked, H1Error};
+use crate::h1::{content_length, has_token, read_more, Body as Collect, Chunked, H1Error};
 use crate::handler::{self, Request, RequestBody};
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -25,7 +25,7 @@ use http::{Method, Response, StatusCode};
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt as _;
+use tokio::io::{AsyncWriteExt as _, Interest};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -34,6 +34,8 @@ use tokio::time::Instant;
 pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// How much a read asks for; a request head is usually a few hundred bytes.
 const READ_CHUNK: usize = 2048;
+/// A body must arrive within this many header read timeouts (and each read within one).
+const BODY_TIMEOUT_FACTOR: u32 = 10;
 /// A keep-alive connection idle between requests is closed after this long (nginx's default).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 /// Headers parsed at most (the configured limit applies below it).
@@ -139,20 +141,21 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
             .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("invalid value of header `{}`", h.name)))?;
         match name.as_str() {
             "content-length" => {
-                let n = std::str::from_utf8(h.value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "invalid content-length"))?;
-                if length.is_some_and(|l| l != n) {
-                    return Err(refuse(StatusCode::BAD_REQUEST, "conflicting content-length headers"));
-                }
+                let n = content_length(h.value, length).map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
                 length = Some(n);
             }
             "transfer-encoding" => {
-                // Only chunked is understood, and it must come last (RFC 9112 section 6.1).
-                let last = h.value.rsplit(|&b| b == b',').next().unwrap_or(b"").trim_ascii();
-                if http10 || !last.eq_ignore_ascii_case(b"chunked") {
-                    return Err(refuse(StatusCode::BAD_REQUEST, "unsupported transfer-encoding"));
+                // Only a single `chunked` is understood. Another coding would reach the service
+                // without its name (the header is hop-by-hop): 501, as RFC 9112 section 6.1
+                // says; chunked twice, or in HTTP/1.0, is malformed.
+                if http10 || chunked {
+                    return Err(refuse(StatusCode::BAD_REQUEST, "invalid transfer-encoding"));
+                }
+                if !h.value.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+                    return Err(refuse(
+                        StatusCode::NOT_IMPLEMENTED,
+                        "unsupported transfer-encoding: only chunked is understood",
+                    ));
                 }
                 chunked = true;
             }
@@ -357,12 +360,17 @@ async fn read_request(
         }
     };
     *first = false;
-    let deadline = Instant::now() + limits.header_read_timeout;
-    match read_body(s, buf, &head, limits.max_body_bytes, deadline).await {
+    let timeouts = BodyTimeouts {
+        idle: limits.header_read_timeout,
+        end: Instant::now() + limits.header_read_timeout * BODY_TIMEOUT_FACTOR,
+    };
+    match read_body(s, buf, &head, limits.max_body_bytes, timeouts).await {
         Ok(body) => {
             if buf.is_empty() {
                 // Nothing pipelined behind it: the request may wait long, and holds no buffer.
                 *buf = Vec::new();
+            } else {
+                buf.shrink_to_fit();
             }
             Next::Request(head, body)
         }
@@ -374,6 +382,19 @@ async fn read_request(
     }
 }
 
+/// How long a body may take: each read within `idle` of the last, the whole by `end`.
+#[derive(Clone, Copy)]
+struct BodyTimeouts {
+    idle: Duration,
+    end: Instant,
+}
+
+impl BodyTimeouts {
+    fn next(&self) -> Instant {
+        (Instant::now() + self.idle).min(self.end)
+    }
+}
+
 /// Reads the body `head` announces, starting with what follows the head in `buf`; leaves in
 /// `buf` what comes after it (a pipelined request). `Err(None)`: the peer left.
 async fn read_body(
@@ -381,7 +402,7 @@ async fn read_body(
     buf: &mut Vec<u8>,
     head: &Head,
     max_body: usize,
-    deadline: Instant,
+    timeouts: BodyTimeouts,
 ) -> Result<Bytes, Option<Refusal>> {
     let too_large = || {
         Some(refuse(
@@ -419,7 +440,7 @@ async fn read_body(
                     buf.clear();
                     pos = 0;
                     send_continue(s, &mut go_on).await?;
-                    fill(s, buf, deadline, None).await.map_err(timed_out)?;
+                    fill(s, buf, timeouts.next(), None).await.map_err(timed_out)?;
                 }
                 Bytes::from(body)
             }
@@ -442,8 +463,10 @@ async fn read_body(
                 buf.clear();
                 pos = 0;
                 send_continue(s, &mut go_on).await?;
-                fill(s, buf, deadline, None).await.map_err(timed_out)?;
+                fill(s, buf, timeouts.next(), None).await.map_err(timed_out)?;
             }
+            // The collected body may wait in a queue: without the growth slack.
+            sink.data.shrink_to_fit();
             Bytes::from(sink.data)
         }
     };
@@ -471,23 +494,29 @@ async fn run_watching<F>(
 where
     F: std::future::Future<Output = Response<Bytes>>,
 {
-    let mut watching = true;
     loop {
         tokio::select! {
             biased;
             r = handler.as_mut() => return Some(r),
-            ready = s.readable(), if watching => {
-                if ready.is_err() {
+            ready = s.ready(Interest::READABLE) => {
+                let Ok(ready) = ready else { return None };
+                if buf.len() < cap {
+                    if buf.capacity() - buf.len() < 512 {
+                        buf.reserve(READ_CHUNK);
+                    }
+                    match s.try_read_buf(buf) {
+                        Ok(0) => return None,
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => return None,
+                    }
+                } else if ready.is_read_closed() || ready.is_error() {
+                    // Full of pipelined bytes, and the client has closed: gone all the same.
                     return None;
-                }
-                if buf.capacity() - buf.len() < 512 {
-                    buf.reserve(READ_CHUNK);
-                }
-                match s.try_read_buf(buf) {
-                    Ok(0) => return None,
-                    Ok(_) => watching = buf.len() < cap,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(_) => return None,
+                } else {
+                    // Reading no more: clear the readiness, so that the next wake is the
+                    // client closing (or more bytes, cleared again).
+                    let _ = s.try_io(Interest::READABLE, || Err::<(), _>(io::ErrorKind::WouldBlock.into()));
                 }
             }
         }
@@ -534,7 +563,9 @@ fn encode(resp: &Response<Bytes>, is_head: bool, keep_alive: bool, http10: bool)
         }
     }
     let bodiless = status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
-    if !bodiless && !keep_length {
+    // A proxied HEAD answer without a length (its GET would be chunked) says none.
+    let unknown_length = is_head && body.is_empty();
+    if !bodiless && !keep_length && !unknown_length {
         use std::io::Write as _;
         let _ = write!(out, "content-length: {}\r\n", body.len());
     }
@@ -636,7 +667,7 @@ mod tests {
         assert!(h.keep_alive);
         let h = parse("GET / HTTP/1.1\r\nconnection: close\r\n\r\n").unwrap().unwrap();
         assert!(!h.keep_alive);
-        let h = parse("PUT / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\nexpect: 100-continue\r\n\r\n")
+        let h = parse("PUT / HTTP/1.1\r\ntransfer-encoding: Chunked\r\nexpect: 100-continue\r\n\r\n")
             .unwrap()
             .unwrap();
         assert_eq!(h.framing, Framing::Chunked);
@@ -668,7 +699,20 @@ mod tests {
             status("POST / HTTP/1.1\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n"),
             Some(400)
         );
-        assert_eq!(status("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n"), Some(400));
+        assert_eq!(status("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n"), Some(501));
+        assert_eq!(
+            status("POST / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n\r\n"),
+            Some(501)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n"),
+            Some(400)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n"),
+            Some(400)
+        );
+        assert_eq!(status("GET / HTTP/1.1\r\ncontent-length: +5\r\n\r\n"), Some(400));
         assert_eq!(status("GET nowhere HTTP/1.1\r\n\r\n"), Some(400));
         let many: String = (0..101).map(|i| format!("x-{i}: 1\r\n")).collect();
         assert_eq!(status(&format!("GET / HTTP/1.1\r\n{many}\r\n")), Some(431));
@@ -699,6 +743,16 @@ mod tests {
         let out = String::from_utf8(encode(&r, true, true, false)).unwrap();
         assert!(
             out.contains("content-length: 1234\r\n") && out.ends_with("\r\n\r\n"),
+            "{out}"
+        );
+        let out = String::from_utf8(encode(&Response::new(Bytes::new()), true, true, false)).unwrap();
+        assert!(
+            !out.contains("content-length"),
+            "a HEAD answer of unknown length: {out}"
+        );
+        let out = String::from_utf8(encode(&Response::new(Bytes::from_static(b"{}")), true, true, false)).unwrap();
+        assert!(
+            out.contains("content-length: 2\r\n") && out.ends_with("\r\n\r\n"),
             "{out}"
         );
         let mut r = Response::new(Bytes::new());

@@ -708,3 +708,40 @@ async fn a_client_still_sending_a_refused_body_reads_its_413() {
     drop(writer.await);
     gw.shutdown().await;
 }
+
+/// A client whose request waits in the queue, that pipelines more than the gateway will buffer
+/// behind it and then closes, is still seen to leave: with `cancel` its request never reaches
+/// the backend.
+#[tokio::test]
+async fn a_client_that_pipelines_past_the_buffer_and_leaves_is_cancelled() {
+    use tokio::io::AsyncWriteExt as _;
+    let (ml, gw) = stack(&scenario(
+        "strategy = \"fifo\"\nconcurrency = 1\nabandon = \"cancel\"",
+        "workers = 1\nservice_time = \"300ms\"",
+    ))
+    .await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    let first = tokio::spawn(async move { send(&client(), &url, &[]).await.status });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut s = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    let mut bytes = b"GET /svc/op HTTP/1.1\r\nhost: g\r\n\r\n".to_vec();
+    let body = vec![b'x'; 20 * 1024];
+    bytes.extend_from_slice(
+        format!(
+            "POST /svc/op HTTP/1.1\r\nhost: g\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    bytes.extend_from_slice(&body);
+    s.write_all(&bytes).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(s);
+    assert_eq!(first.await.unwrap(), 200);
+    // Had the departure gone unseen, the queued request would be served by now (300 ms).
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(backend_metric(&c, &ml, "mock_legacy_arrived_total").await, 1.0);
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
