@@ -50,10 +50,16 @@ async fn a_stall_shows_in_the_p99_as_the_analysis_says() {
         "most requests are fast: p50 {}",
         r.summary.latency.p50
     );
+    // The generator kept up: nothing left unsent, and its lateness cannot account for what the
+    // p99 shows (it stays within the 25 ms the p99 tolerance allows the stack). Not the 1 ms
+    // `lagging` warning: generator, gateway and backend share one 2-worker runtime here, and the
+    // burst released at the end of each stall delays the generator's tasks past 1 ms in about
+    // one run in four on a 2-core VM, before and after the gateway's server change alike
+    // (4 runs each on 2026-12-01: 1.02 and 1.97 ms; the others 0.22-0.88 ms).
+    let g = r.generator.as_ref().expect("a live run reports its generator's health");
     assert!(
-        !r.generator.as_ref().unwrap().lagging,
-        "the generator kept up: {:?}",
-        r.generator
+        g.unsent == 0 && g.lateness_p99_s < 0.025,
+        "the generator kept up: {g:?}"
     );
 }
 
