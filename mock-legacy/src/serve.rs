@@ -118,34 +118,21 @@ where
             .http2()
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(limits.max_head_bytes).unwrap_or(u32::MAX));
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => {
-                        let _ = stream.set_nodelay(true);
-                        let h = handler.clone();
-                        let svc = service_fn(move |req| {
-                            let h = h.clone();
-                            async move { Ok::<_, Infallible>(h(req, peer).await) }
-                        });
-                        let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
-                        let conn = graceful.watch(conn);
-                        tokio::spawn(async move {
-                            if let Err(e) = conn.await {
-                                tracing::debug!(%peer, "connection ended: {e}");
-                            }
-                        });
-                    }
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off instead of spinning.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                },
-                _ = &mut stopped => break,
-            }
-        }
-        drop(listener);
+        accept_until(listener, &mut stopped, |stream, peer| {
+            let h = handler.clone();
+            let svc = service_fn(move |req| {
+                let h = h.clone();
+                async move { Ok::<_, Infallible>(h(req, peer).await) }
+            });
+            let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(%peer, "connection ended: {e}");
+                }
+            });
+        })
+        .await;
         tokio::select! {
             _ = graceful.shutdown() => {}
             _ = tokio::time::sleep(limits.drain_timeout) => tracing::warn!("shutdown: in-flight requests still running after the drain timeout"),
@@ -156,6 +143,31 @@ where
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+/// Accepts connections (TCP_NODELAY set) and hands each to `on_conn` until `stop` fires (or
+/// its sender is dropped), then closes the listener.
+pub async fn accept_until(
+    listener: TcpListener,
+    stop: &mut oneshot::Receiver<()>,
+    mut on_conn: impl FnMut(tokio::net::TcpStream, SocketAddr),
+) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    on_conn(stream, peer);
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            _ = &mut *stop => break,
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

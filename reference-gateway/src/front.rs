@@ -19,7 +19,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
@@ -39,23 +38,10 @@ pub fn spawn(listener: TcpListener, limits: ServerLimits, gw: Arc<Gateway>) -> i
     let task = tokio::spawn(async move {
         // Every connection holds a receiver: `closed()` completes when the last one has ended.
         let (shutdown, _) = watch::channel(false);
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => {
-                        let _ = stream.set_nodelay(true);
-                        tokio::spawn(connection(stream, peer, front.clone(), shutdown.subscribe()));
-                    }
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off instead of spinning.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                },
-                _ = &mut stopped => break,
-            }
-        }
-        drop(listener);
+        mock_legacy::serve::accept_until(listener, &mut stopped, |stream, peer| {
+            tokio::spawn(connection(stream, peer, front.clone(), shutdown.subscribe()));
+        })
+        .await;
         shutdown.send_replace(true);
         tokio::select! {
             _ = shutdown.closed() => {}
@@ -81,7 +67,7 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     let svc = service_fn(move |req| {
         let gw = gw.clone();
         async move {
-            let resp = match handler::read_stream_body(&gw, Request::from_hyper(req, max_body)).await {
+            let resp = match Request::from_hyper(&gw, req, max_body).await {
                 Ok(req) => handler::handle(gw, req, peer).await,
                 Err(refused) => refused,
             };

@@ -17,7 +17,7 @@
 
 use crate::front::Front;
 use crate::h1::{content_length, has_token, read_more, Body as Collect, Chunked, H1Error};
-use crate::handler::{self, Request, RequestBody};
+use crate::handler::{self, Request};
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
@@ -284,7 +284,7 @@ fn start(
         method: head.method,
         path_and_query: head.path_and_query,
         headers: head.headers,
-        body: RequestBody::Read(body),
+        body,
     };
     (
         Box::pin(handler::handle(front.gw.clone(), req, peer)),

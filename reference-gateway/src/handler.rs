@@ -22,26 +22,46 @@ use std::time::Duration;
 /// An answer's body: the gateway buffers every answer whole.
 pub type Body = Bytes;
 
-/// A request as either server side hands it over.
+/// A request as either server side hands it over, its body read in full.
 pub struct Request {
     pub method: Method,
     pub path_and_query: PathAndQuery,
     pub headers: HeaderMap,
-    pub body: RequestBody,
-}
-
-pub enum RequestBody {
-    /// Read in full by the HTTP/1.1 server (which answered 413 past the limit itself).
-    Read(Bytes),
-    /// An h2 stream's body, collected here up to this many bytes.
-    Stream(hyper::body::Incoming, usize),
+    pub body: Bytes,
 }
 
 impl Request {
-    /// hyper's request (h2c).
-    pub fn from_hyper(req: hyper::Request<hyper::body::Incoming>, max_body: usize) -> Request {
+    /// hyper's request (h2c), its body read up to `max_body`; past it, or on a broken stream,
+    /// the answer to give instead (413, 400).
+    pub async fn from_hyper(
+        gw: &Gateway,
+        req: hyper::Request<hyper::body::Incoming>,
+        max_body: usize,
+    ) -> Result<Request, Response<Body>> {
         let (parts, body) = req.into_parts();
-        Request {
+        let body = match Limited::new(body, max_body).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(e) => {
+                gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+                let request_id = request_id(gw, &parts.headers);
+                return Err(if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                    json_error(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        &request_id,
+                        "bad-request",
+                        format!("request body over the {max_body}-byte limit"),
+                    )
+                } else {
+                    json_error(
+                        StatusCode::BAD_REQUEST,
+                        &request_id,
+                        "bad-request",
+                        format!("could not read the request body: {e}"),
+                    )
+                });
+            }
+        };
+        Ok(Request {
             path_and_query: parts
                 .uri
                 .path_and_query()
@@ -49,8 +69,16 @@ impl Request {
                 .unwrap_or_else(|| PathAndQuery::from_static("/")),
             method: parts.method,
             headers: parts.headers,
-            body: RequestBody::Stream(body, max_body),
-        }
+            body,
+        })
+    }
+}
+
+/// The client's `x-request-id` when usable, else a new one.
+fn request_id(gw: &Gateway, headers: &HeaderMap) -> String {
+    match headers.get(wire::REQUEST_ID).and_then(|v| v.to_str().ok()) {
+        Some(id) if !id.is_empty() && id.len() <= 200 => id.to_string(),
+        _ => gw.shared.new_request_id(),
     }
 }
 
@@ -138,51 +166,13 @@ struct Waiting {
     is_head: bool,
 }
 
-/// The body of an h2 stream, read up to `max_body` (413 past it).
-pub async fn read_stream_body(gw: &Gateway, req: Request) -> Result<Request, Response<Body>> {
-    let RequestBody::Stream(body, max_body) = req.body else {
-        return Ok(req);
-    };
-    match Limited::new(body, max_body).collect().await {
-        Ok(b) => Ok(Request {
-            body: RequestBody::Read(b.to_bytes()),
-            ..req
-        }),
-        Err(e) => {
-            gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
-            let request_id = match req.headers.get(wire::REQUEST_ID).and_then(|v| v.to_str().ok()) {
-                Some(id) if !id.is_empty() && id.len() <= 200 => id.to_string(),
-                _ => gw.shared.new_request_id(),
-            };
-            Err(if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                json_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &request_id,
-                    "bad-request",
-                    format!("request body over the {max_body}-byte limit"),
-                )
-            } else {
-                json_error(
-                    StatusCode::BAD_REQUEST,
-                    &request_id,
-                    "bad-request",
-                    format!("could not read the request body: {e}"),
-                )
-            })
-        }
-    }
-}
-
 /// Checks and routes a request and offers it to its service. The body has been read.
 fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     use Admitted::Answer;
     let path = req.path_and_query.path();
     let headers = &req.headers;
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-    let request_id = match get(wire::REQUEST_ID) {
-        Some(id) if !id.is_empty() && id.len() <= 200 => id.to_string(),
-        _ => gw.shared.new_request_id(),
-    };
+    let request_id = request_id(gw, headers);
     let admin = path == "/healthz" || path == "/metrics";
     if let Some(auth) = &gw.auth {
         if (!admin || gw.protect_admin) && !auth.check(get("authorization"), get(wire::API_KEY)) {
@@ -267,11 +257,6 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     };
     let is_head = req.method == Method::HEAD;
 
-    let body = match req.body {
-        RequestBody::Read(b) => b,
-        // The h2 side reads the body first (`read_stream_body`).
-        RequestBody::Stream(..) => Bytes::new(),
-    };
     if gw.shared.shutting_down.load(Ordering::Relaxed) {
         return Answer(json_error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -290,7 +275,7 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
         method: req.method,
         path_and_query: req.path_and_query,
         headers: req.headers,
-        body,
+        body: req.body,
         request_id: request_id.clone(),
     };
     match driver.offer(buffered, arrival) {

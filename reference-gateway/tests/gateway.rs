@@ -360,6 +360,16 @@ async fn speaks_h2c_with_prior_knowledge() {
     assert_eq!(resp.headers().get("x-spillway-outcome").unwrap(), "served");
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     assert!(String::from_utf8_lossy(&body).contains("\"service\":\"svc\""));
+    // A stream's body past the limit gets 413, and the connection goes on.
+    let req = http::Request::post(format!("{}/svc/op", gw.url()))
+        .body(Full::new(bytes::Bytes::from(vec![b'x'; 2 << 20])))
+        .unwrap();
+    let resp = h2.request(req).await.expect("h2c request");
+    assert_eq!(resp.status(), 413);
+    let req = http::Request::get(format!("{}/svc/op", gw.url()))
+        .body(Full::new(bytes::Bytes::new()))
+        .unwrap();
+    assert_eq!(h2.request(req).await.expect("h2c request").status(), 200);
     gw.shutdown().await;
     ml.shutdown().await;
 }
