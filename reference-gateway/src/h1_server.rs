@@ -257,7 +257,12 @@ pub(crate) async fn serve(
             return None;
         };
         let keep_alive = keep_alive && !*stop.borrow();
-        if write_response(&mut s, resp, is_head, keep_alive, http10).await.is_err() || !keep_alive {
+        let stall = front.limits.header_read_timeout;
+        if let Err(e) = write_response(&mut s, resp, is_head, keep_alive, http10, stall).await {
+            tracing::debug!(%peer, "answer not delivered: {e}");
+            return None;
+        }
+        if !keep_alive {
             let _ = s.shutdown().await;
             return None;
         }
@@ -584,19 +589,46 @@ fn encode(resp: &Response<Bytes>, is_head: bool, keep_alive: bool, http10: bool)
     out
 }
 
+/// Writes an answer. Each write must make progress within `stall` (nginx's `send_timeout`):
+/// a client that stops reading its answer cannot hold the connection, and the answer's memory,
+/// for ever.
 async fn write_response(
     s: &mut TcpStream,
     resp: Response<Bytes>,
     is_head: bool,
     keep_alive: bool,
     http10: bool,
+    stall: Duration,
 ) -> io::Result<()> {
     let out = encode(&resp, is_head, keep_alive, http10);
-    s.write_all(&out).await?;
+    write_all_within(s, &out, stall).await?;
     let body = resp.body();
     let bodiless = is_head || resp.status().is_informational() || matches!(resp.status().as_u16(), 204 | 304);
     if !bodiless && body.len() > COALESCE {
-        s.write_all(body).await?;
+        write_all_within(s, body, stall).await?;
+    }
+    Ok(())
+}
+
+/// `write_all`, failing when the socket accepts nothing for `stall`. Writes that go through at
+/// once (nearly all) arm no timer.
+async fn write_all_within(s: &mut TcpStream, mut buf: &[u8], stall: Duration) -> io::Result<()> {
+    while !buf.is_empty() {
+        match s.try_write(buf) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match tokio::time::timeout(stall, s.writable()).await {
+                Ok(r) => r?,
+                Err(_) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client stopped reading its answer",
+                    ))
+                }
+            },
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }
@@ -611,7 +643,8 @@ async fn answer_refusal(s: &mut TcpStream, front: &Front, r: Refusal) {
     tracing::debug!(status = r.status.as_u16(), "refused: {}", r.why);
     let id = front.gw.shared.new_request_id();
     let resp = handler::json_error(r.status, &id, "bad-request", r.why);
-    let _ = tokio::time::timeout(Duration::from_secs(1), write_response(s, resp, false, false, false)).await;
+    let stall = Duration::from_secs(1);
+    let _ = tokio::time::timeout(stall, write_response(s, resp, false, false, false, stall)).await;
     let _ = s.shutdown().await;
     linger(s).await;
 }

@@ -755,3 +755,47 @@ async fn a_client_that_pipelines_past_the_buffer_and_leaves_is_cancelled() {
     gw.shutdown().await;
     ml.shutdown().await;
 }
+
+/// A client that stops reading its answer is cut off once no write progresses for the stall
+/// timeout (the head timeout), rather than holding the connection and the answer for ever; the
+/// gateway goes on serving.
+#[tokio::test]
+async fn a_client_that_stops_reading_its_answer_is_cut_off() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    const BODY: usize = 12 << 20;
+    let mut answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {BODY}\r\n\r\n").into_bytes();
+    answer.resize(answer.len() + BODY, b'x');
+    let (upstream, _seen) = scripted_upstream(answer.leak()).await;
+    let limits = reference_gateway::ServerLimits {
+        header_read_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let gw = gateway_on(&upstream, limits).await;
+    // A small receive buffer (no autotuning): the answer cannot hide in the client's kernel.
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let mut s = sock.connect(gw.addr()).await.unwrap();
+    s.write_all(b"GET /svc/a HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Now read what there is: the gateway gave up mid-answer and closed.
+    let mut got = 0usize;
+    let mut chunk = vec![0u8; 1 << 16];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let closed = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, s.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break true,
+            Ok(Ok(n)) => got += n,
+            Err(_) => break false,
+        }
+    };
+    assert!(closed, "the connection stayed open ({got} bytes read)");
+    assert!(got > 0 && got < BODY, "cut mid-answer: {got} of {BODY} body bytes");
+    // Still serving: a client that reads gets the whole answer.
+    let mut s = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    s.write_all(b"GET /svc/a HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    let (head, body) = read_answer(&mut s, &mut Vec::new(), false).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body.len(), BODY);
+    gw.shutdown().await;
+}
