@@ -49,16 +49,22 @@ impl MixSampler {
     }
 
     pub fn sample(&self, rng: &mut Rng) -> (usize, usize, Priority) {
-        let total = self.cumulative.last().copied().unwrap_or(0.0);
-        let u = rng.random::<f64>() * total;
-        let k = self
-            .cumulative
-            .partition_point(|c| *c <= u)
-            .min(self.targets.len().saturating_sub(1));
+        // A draw that can have one outcome is skipped: most scenarios have one target, and this
+        // runs once per request.
+        let k = if self.targets.len() > 1 {
+            let total = self.cumulative.last().copied().unwrap_or(0.0);
+            let u = rng.random::<f64>() * total;
+            self.cumulative.partition_point(|c| *c <= u).min(self.targets.len() - 1)
+        } else {
+            0
+        };
         let t = &self.targets[k];
         let api = match t.api {
             Some(a) => a,
-            None => rng.random_range(0..self.api_counts[t.service].max(1)),
+            None => match self.api_counts[t.service] {
+                0 | 1 => 0,
+                n => rng.random_range(0..n),
+            },
         };
         (t.service, api, t.priority)
     }

@@ -158,24 +158,6 @@ thread_local! {
     });
 }
 
-/// [`V2DeflateSerializer`]'s bytes through the per-thread reused compressor, for writers that
-/// take a serializer (the `.hlog` interval log).
-pub struct ReusedV2Deflate;
-
-impl hdrhistogram::serialization::Serializer for ReusedV2Deflate {
-    type SerializeError = std::io::Error;
-
-    fn serialize<T: hdrhistogram::Counter, W: std::io::Write>(
-        &mut self,
-        h: &Histogram<T>,
-        writer: &mut W,
-    ) -> Result<usize, std::io::Error> {
-        let bytes = PACKER.with(|p| p.borrow_mut().pack(h));
-        writer.write_all(&bytes)?;
-        Ok(bytes.len())
-    }
-}
-
 /// A histogram kept compressed (V2 + deflate, the bytes the results file stores in base64).
 ///
 /// A window's dense counts array costs ~15 KiB per histogram whatever it holds; compressed, a
@@ -186,12 +168,18 @@ impl hdrhistogram::serialization::Serializer for ReusedV2Deflate {
 pub struct PackedHist {
     bytes: Vec<u8>,
     len: u64,
+    /// `Histogram::max`, for `.hlog` lines (which carry each interval's maximum).
+    max: u64,
 }
 
 impl PackedHist {
     pub fn pack(h: &Hist) -> PackedHist {
         let bytes = PACKER.with(|p| p.borrow_mut().pack(&h.0));
-        PackedHist { bytes, len: h.len() }
+        PackedHist {
+            bytes,
+            len: h.len(),
+            max: h.0.max(),
+        }
     }
 
     /// The histogram. The bytes were produced by [`PackedHist::pack`] or checked when read, so
@@ -207,6 +195,11 @@ impl PackedHist {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The largest value recorded (at the histogram's precision), microseconds.
+    pub fn max_us(&self) -> u64 {
+        self.max
     }
 
     /// The base64 text of the results file and of `.hlog` lines.
@@ -237,8 +230,12 @@ impl<'de> Deserialize<'de> for PackedHist {
         let s = String::deserialize(d)?;
         let bytes = from_base64(&s).map_err(de::Error::custom)?;
         // Decoded once to reject a corrupt file when it is read, not when a chart is drawn.
-        let len = Hist::from_bytes(&bytes).map_err(de::Error::custom)?.len();
-        Ok(PackedHist { bytes, len })
+        let h = Hist::from_bytes(&bytes).map_err(de::Error::custom)?;
+        Ok(PackedHist {
+            bytes,
+            len: h.len(),
+            max: h.0.max(),
+        })
     }
 }
 

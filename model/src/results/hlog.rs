@@ -3,14 +3,15 @@
 
 use super::Results;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use hdrhistogram::serialization::V2DeflateSerializer;
 use std::io;
 use std::time::Duration;
 
 /// Writes every window's histograms. Values are microseconds; the log's max column is in
 /// milliseconds (max value divisor 1000).
 pub fn write_hlog<W: io::Write>(r: &Results, out: &mut W) -> io::Result<()> {
-    // Same bytes as hdrhistogram's V2DeflateSerializer, without a new compressor per line.
-    let mut serializer = super::histogram::ReusedV2Deflate;
+    // The writer wants a serializer; only its header is written through it.
+    let mut serializer = V2DeflateSerializer::new();
     let comment = format!(
         "spillway {} run of {} (strategy {}, seed {}), values in microseconds",
         source(r),
@@ -18,19 +19,39 @@ pub fn write_hlog<W: io::Write>(r: &Results, out: &mut W) -> io::Result<()> {
         r.strategy,
         r.seed
     );
-    let mut log = IntervalLogWriterBuilder::new()
+    // The header through HdrHistogram's writer; the lines from the packed bytes the results
+    // file holds, in the writer's format, so no window is inflated and compressed again.
+    IntervalLogWriterBuilder::new()
         .add_comment(&comment)
-        .with_max_value_divisor(1000.0)
-        .begin_log_with(out, &mut serializer)?;
+        .with_max_value_divisor(MAX_VALUE_DIVISOR)
+        .begin_log_with(&mut *out, &mut serializer)?;
     let window = Duration::from_secs_f64(r.window_s);
     for w in &r.windows {
+        let start = Duration::from_secs_f64(w.start_s);
         for (name, h) in &w.histograms {
-            let tag = Tag::new(name);
-            log.write_histogram(&h.unpack().0, Duration::from_secs_f64(w.start_s), window, tag)
-                .map_err(|e| io::Error::other(format!("writing the {name} histogram: {e:?}")))?;
+            // As the writer: a name that cannot be a tag leaves the line untagged.
+            if let Some(tag) = Tag::new(name) {
+                write!(out, "Tag={},", tag.as_str())?;
+            }
+            writeln!(
+                out,
+                "{:.3},{:.3},{:.3},{}",
+                fp_seconds(start),
+                fp_seconds(window),
+                h.max_us() as f64 / MAX_VALUE_DIVISOR,
+                h.base64()
+            )?;
         }
     }
     Ok(())
+}
+
+/// Values are microseconds; `.hlog` maxima are in milliseconds, as HdrHistogram's tools expect.
+const MAX_VALUE_DIVISOR: f64 = 1000.0;
+
+/// Seconds as HdrHistogram's log writer prints them.
+fn fp_seconds(d: Duration) -> f64 {
+    d.as_secs() as f64 + f64::from(d.subsec_nanos()) / 1e9
 }
 
 fn source(r: &Results) -> &'static str {

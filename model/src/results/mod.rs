@@ -4,6 +4,7 @@
 //! can compute any percentile and merge shards exactly), whole-run histograms, a summary with
 //! the verdict, and the scenario echoed with its seed.
 
+mod bins;
 mod histogram;
 mod hlog;
 mod merge;

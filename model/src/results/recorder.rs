@@ -5,6 +5,7 @@
 //! to the window of their intended send time; queue waits and backend work to the window in
 //! which they happened. Memory is per window, never per request.
 
+use super::bins::Bins;
 use super::histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 use super::verdict::{decide, VerdictParams, WindowGoodput};
 use super::{
@@ -44,18 +45,18 @@ struct Acc {
 /// A window's histogram: dense while the window still receives values, compressed once it is
 /// behind the recording horizon (see [`Recorder::set_horizon`]).
 enum Slot {
-    Live(Hist),
+    Live(Bins),
     Packed(PackedHist),
 }
 
 impl Slot {
     fn new() -> Slot {
-        Slot::Live(Hist::new(WINDOW_SIGFIG))
+        Slot::Live(Bins::new(WINDOW_SIGFIG))
     }
 
     /// The dense histogram, unpacking a window that receives a late value.
     #[inline]
-    fn live(&mut self) -> &mut Hist {
+    fn live(&mut self) -> &mut Bins {
         if let Slot::Packed(_) = self {
             self.unpack();
         }
@@ -68,13 +69,13 @@ impl Slot {
     #[cold]
     fn unpack(&mut self) {
         if let Slot::Packed(p) = self {
-            *self = Slot::Live(p.unpack());
+            *self = Slot::Live(Bins::from_hist(&p.unpack()));
         }
     }
 
     fn pack(&mut self) {
         if let Slot::Live(h) = self {
-            *self = Slot::Packed(PackedHist::pack(h));
+            *self = Slot::Packed(PackedHist::pack(&h.to_hist()));
         }
     }
 
@@ -94,7 +95,7 @@ impl Slot {
 
     fn into_packed(self) -> PackedHist {
         match self {
-            Slot::Live(h) => PackedHist::pack(&h),
+            Slot::Live(h) => PackedHist::pack(&h.to_hist()),
             Slot::Packed(p) => p,
         }
     }
@@ -129,11 +130,11 @@ impl Acc {
 }
 
 struct Totals {
-    intent: Hist,
-    attempt: Hist,
-    queue: Hist,
-    service: Hist,
-    extra: Vec<(String, Hist)>,
+    intent: Bins,
+    attempt: Bins,
+    queue: Bins,
+    service: Bins,
+    extra: Vec<(String, Bins)>,
 }
 
 /// Headline figures, verdict and thresholds from windows and whole-run histograms. Used when
@@ -237,18 +238,18 @@ const DEFAULT_HORIZON_WINDOWS: usize = 64;
 /// within a few windows; the rare later one unpacks its window.
 const MAX_LIVE_WINDOWS: usize = 256;
 
-fn extra<'a>(list: &'a mut Vec<(String, Hist)>, name: &str, sigfig: u8) -> &'a mut Hist {
+fn extra<'a>(list: &'a mut Vec<(String, Bins)>, name: &str, sigfig: u8) -> &'a mut Bins {
     let i = match list.iter().position(|(n, _)| n == name) {
         Some(i) => i,
         None => {
-            list.push((name.to_string(), Hist::new(sigfig)));
+            list.push((name.to_string(), Bins::new(sigfig)));
             list.len() - 1
         }
     };
     &mut list[i].1
 }
 
-fn extra_slot<'a>(list: &'a mut Vec<(String, Slot)>, name: &str) -> &'a mut Hist {
+fn extra_slot<'a>(list: &'a mut Vec<(String, Slot)>, name: &str) -> &'a mut Bins {
     let i = match list.iter().position(|(n, _)| n == name) {
         Some(i) => i,
         None => {
@@ -268,10 +269,10 @@ impl Recorder {
             window_histograms: true,
             newest_start: 0,
             totals: Totals {
-                intent: Hist::new(TOTAL_SIGFIG),
-                attempt: Hist::new(TOTAL_SIGFIG),
-                queue: Hist::new(TOTAL_SIGFIG),
-                service: Hist::new(TOTAL_SIGFIG),
+                intent: Bins::new(TOTAL_SIGFIG),
+                attempt: Bins::new(TOTAL_SIGFIG),
+                queue: Bins::new(TOTAL_SIGFIG),
+                service: Bins::new(TOTAL_SIGFIG),
                 extra: Vec::new(),
             },
             horizon_windows: DEFAULT_HORIZON_WINDOWS,
@@ -548,10 +549,10 @@ impl Recorder {
             (metric::QUEUE_WAIT, t.queue),
             (metric::SERVICE_TIME, t.service),
         ] {
-            totals.insert(name.to_string(), h);
+            totals.insert(name.to_string(), h.to_hist());
         }
         for (name, h) in t.extra {
-            totals.insert(name, h);
+            totals.insert(name, h.to_hist());
         }
         let (summary, thresholds) = summarize(&windows, &totals, window_s, scenario);
         Results {

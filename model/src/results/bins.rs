@@ -1,0 +1,187 @@
+//! Dense counts in HdrHistogram's bins, for recording.
+//!
+//! `Histogram::record` also tracks the minimum, maximum and total and checks whether it must
+//! resize, which made recording a fifth of a simulation's time (four metrics, each in its window
+//! and in the whole run). A [`Bins`] only increments a counter; it becomes a [`Hist`] (the same
+//! bins, so the same counts, percentiles, mean and encoded bytes) when it is read or packed.
+
+use super::histogram::Hist;
+
+/// Counts per HdrHistogram bin (lowest discernible value 1, `sigfig` significant digits).
+#[derive(Clone, Debug)]
+pub struct Bins {
+    sigfig: u8,
+    /// log2 of the sub-buckets per bucket (HdrHistogram's `sub_bucket_count_magnitude`).
+    magnitude: u32,
+    counts: Vec<u64>,
+    len: u64,
+}
+
+impl Bins {
+    pub fn new(sigfig: u8) -> Bins {
+        // As HdrHistogram: enough sub-buckets to tell 2 * 10^sigfig values apart.
+        let sigfig = sigfig.clamp(1, 5);
+        let largest = 2.0 * 10f64.powi(i32::from(sigfig));
+        Bins {
+            sigfig,
+            magnitude: largest.log2().ceil() as u32,
+            counts: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// HdrHistogram's `index_for` with a unit magnitude of 0.
+    #[inline]
+    fn index(&self, value: u64) -> usize {
+        let m = self.magnitude;
+        let mask = (1u64 << m) - 1;
+        let bucket = (64 - m) - (value | mask).leading_zeros();
+        let sub = value >> bucket;
+        // (bucket + 1) * half + sub - half, where half = 2^(m-1).
+        ((u64::from(bucket) << (m - 1)) + sub) as usize
+    }
+
+    /// The lowest and the highest value in bin `index` (HdrHistogram's `value_for`).
+    fn range_at(&self, index: usize) -> (u64, u64) {
+        let half_mag = self.magnitude - 1;
+        let half = 1u64 << half_mag;
+        let i = index as u64;
+        let bucket = (i >> half_mag).saturating_sub(1);
+        let sub = if i < half { i } else { (i & (half - 1)) + half };
+        let low = sub << bucket;
+        (low, low + ((1u64 << bucket) - 1))
+    }
+
+    /// Records `us` (microseconds, as [`Hist::micros`] converts).
+    #[inline]
+    pub fn record_us(&mut self, us: u64) {
+        self.record_n(us, 1);
+    }
+
+    #[inline]
+    pub fn record_n(&mut self, us: u64, n: u64) {
+        let i = self.index(us);
+        if i >= self.counts.len() {
+            self.grow(i);
+        }
+        self.counts[i] += n;
+        self.len += n;
+    }
+
+    #[inline]
+    pub fn record(&mut self, d: std::time::Duration) {
+        self.record_us(Hist::micros(d));
+    }
+
+    #[cold]
+    fn grow(&mut self, index: usize) {
+        // To the end of the index's bucket, so a bucket grows once.
+        let half = 1usize << (self.magnitude - 1);
+        self.counts.resize((index / half + 1) * half, 0);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The same values as a [`Hist`].
+    pub fn to_hist(&self) -> Hist {
+        let mut h = Hist::new(self.sigfig);
+        for (i, &c) in self.counts.iter().enumerate() {
+            if c > 0 {
+                // The bin's highest value: its maximum then matches direct recording even in
+                // the last bin, where HdrHistogram's highest-equivalent arithmetic saturates.
+                // Auto-resizing accepts any value; counts are far below overflow.
+                let _ = h.0.record_n(self.range_at(i).1, c);
+            }
+        }
+        h
+    }
+
+    /// The values of `h` (which must have this sigfig to keep its bins exactly).
+    pub fn from_hist(h: &Hist) -> Bins {
+        let mut b = Bins::new(h.0.sigfig());
+        for v in h.0.iter_recorded() {
+            b.record_n(v.value_iterated_to(), v.count_at_value());
+        }
+        b
+    }
+
+    /// Quantile in seconds (0 when empty), as [`Hist::quantile_s`].
+    pub fn quantile_s(&self, q: f64) -> f64 {
+        if self.is_empty() {
+            return 0.0;
+        }
+        self.to_hist().quantile_s(q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::histogram::{TOTAL_SIGFIG, WINDOW_SIGFIG};
+    use rand::{Rng, SeedableRng};
+
+    /// Recording through bins gives the histogram direct recording gives: same counts, same
+    /// figures, same encoded bytes, at both precisions and across the whole value range.
+    #[test]
+    fn bins_convert_to_the_histogram_direct_recording_builds() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for sigfig in [WINDOW_SIGFIG, TOTAL_SIGFIG, 1, 4] {
+            let mut bins = Bins::new(sigfig);
+            let mut direct = Hist::new(sigfig);
+            let mut values: Vec<u64> = vec![0, 1, 2, 255, 256, 257, 2047, 2048, 2049, 1 << 40, u64::MAX];
+            for _ in 0..20_000 {
+                // Log-uniform over the whole range, so every bucket sees values.
+                let bits = rng.random_range(0..64u32);
+                values.push(rng.random::<u64>() >> bits);
+            }
+            for &v in &values {
+                bins.record_us(v);
+                direct.record_us(v);
+            }
+            let via = bins.to_hist();
+            assert_eq!(via.len(), direct.len(), "sigfig {sigfig}");
+            assert!(
+                via.0 == direct.0,
+                "sigfig {sigfig}: max {} vs {}, high {} vs {}, distinct {} vs {}",
+                via.0.max(),
+                direct.0.max(),
+                via.0.high(),
+                direct.0.high(),
+                via.0.distinct_values(),
+                direct.0.distinct_values()
+            );
+            assert_eq!(via.encode(), direct.encode(), "sigfig {sigfig}: same bytes");
+            for q in [0.0, 0.5, 0.9, 0.99, 0.999, 1.0] {
+                assert_eq!(via.quantile_s(q), direct.quantile_s(q));
+                assert_eq!(bins.quantile_s(q), direct.quantile_s(q));
+            }
+            assert_eq!(via.mean_s(), direct.mean_s());
+            assert_eq!(via.max_s(), direct.max_s());
+            // And back: a packed window that receives a late value is unpacked into bins.
+            assert!(Bins::from_hist(&direct).to_hist().0 == direct.0);
+        }
+    }
+
+    #[test]
+    fn every_bin_maps_back_to_itself() {
+        for sigfig in [WINDOW_SIGFIG, TOTAL_SIGFIG] {
+            let b = Bins::new(sigfig);
+            for i in 0..(50usize << (b.magnitude - 1)) {
+                let (low, high) = b.range_at(i);
+                assert_eq!(b.index(low), i, "sigfig {sigfig} bin {i}");
+                assert_eq!(b.index(high), i, "sigfig {sigfig} bin {i}");
+                assert_eq!(b.index(high + 1), i + 1, "sigfig {sigfig} bin {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn empty_bins_are_an_empty_histogram() {
+        let b = Bins::new(TOTAL_SIGFIG);
+        assert!(b.is_empty());
+        assert!(b.to_hist().is_empty());
+        assert_eq!(b.quantile_s(0.99), 0.0);
+    }
+}
