@@ -134,6 +134,7 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
 
     let mut headers = HeaderMap::with_capacity(req.headers.len());
     let (mut length, mut chunked, mut close, mut keep, mut expect) = (None::<u64>, false, false, false, false);
+    let mut hosts = 0u32;
     for h in req.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("invalid header name `{}`", h.name)))?;
@@ -164,6 +165,7 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
                 keep |= has_token(h.value, "keep-alive");
             }
             "expect" => expect = h.value.trim_ascii().eq_ignore_ascii_case(b"100-continue"),
+            "host" => hosts += 1,
             _ => {}
         }
         headers.append(name, value);
@@ -180,6 +182,16 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
         (false, Some(0) | None) => Framing::None,
         (false, Some(n)) => Framing::Length(n),
     };
+    // RFC 9112 section 3.2: an HTTP/1.1 request without Host, or any request with two, is
+    // refused; two hosts are another way to make a proxy and a server disagree.
+    if hosts > 1 || (hosts == 0 && !http10) {
+        let why = if hosts > 1 {
+            "more than one Host header"
+        } else {
+            "missing Host header"
+        };
+        return Err(refuse(StatusCode::BAD_REQUEST, why));
+    }
     Ok(Some(Head {
         method,
         path_and_query,
@@ -698,14 +710,16 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(h.keep_alive);
-        let h = parse("GET / HTTP/1.1\r\nconnection: close\r\n\r\n").unwrap().unwrap();
+        let h = parse("GET / HTTP/1.1\r\nhost: g\r\nconnection: close\r\n\r\n")
+            .unwrap()
+            .unwrap();
         assert!(!h.keep_alive);
-        let h = parse("PUT / HTTP/1.1\r\ntransfer-encoding: Chunked\r\nexpect: 100-continue\r\n\r\n")
+        let h = parse("PUT / HTTP/1.1\r\nhost: g\r\ntransfer-encoding: Chunked\r\nexpect: 100-continue\r\n\r\n")
             .unwrap()
             .unwrap();
         assert_eq!(h.framing, Framing::Chunked);
         assert!(h.expect_continue);
-        let h = parse("GET http://example.com/svc/b?q HTTP/1.1\r\n\r\n")
+        let h = parse("GET http://example.com/svc/b?q HTTP/1.1\r\nhost: example.com\r\n\r\n")
             .unwrap()
             .unwrap();
         assert_eq!(h.path_and_query.as_str(), "/svc/b?q");
@@ -747,6 +761,19 @@ mod tests {
         );
         assert_eq!(status("GET / HTTP/1.1\r\ncontent-length: +5\r\n\r\n"), Some(400));
         assert_eq!(status("GET nowhere HTTP/1.1\r\n\r\n"), Some(400));
+        let why = |t: &str| parse(t).err().map(|r| (r.status.as_u16(), r.why));
+        assert_eq!(
+            why("GET / HTTP/1.1\r\nx: 1\r\n\r\n"),
+            Some((400, "missing Host header".to_string()))
+        );
+        assert_eq!(
+            why("GET / HTTP/1.1\r\nhost: a\r\nHost: b\r\n\r\n"),
+            Some((400, "more than one Host header".to_string()))
+        );
+        assert_eq!(
+            why("GET / HTTP/1.0\r\nhost: a\r\nhost: a\r\n\r\n"),
+            Some((400, "more than one Host header".to_string()))
+        );
         let many: String = (0..101).map(|i| format!("x-{i}: 1\r\n")).collect();
         assert_eq!(status(&format!("GET / HTTP/1.1\r\n{many}\r\n")), Some(431));
         let big = format!("GET / HTTP/1.1\r\nx-big: {}\r\n", "a".repeat(20_000));
