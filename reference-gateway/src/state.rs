@@ -345,10 +345,13 @@ impl ServiceDriver {
                 ),
                 Err((s, _)) => (s.as_u16(), None),
             };
+            // A retry is a new upstream call: none once shutdown has begun, which lets in-flight
+            // calls finish but starts nothing (the client gets the upstream's answer).
+            let draining = self.shared.shutting_down.load(std::sync::atomic::Ordering::Relaxed);
             let retry = {
                 let mut g = self.lock();
                 g.policy.handle_complete(now, ticket, status, retry_after);
-                if matches!(status, 502 | 503) && g.policy.allow_retry(now, p.attempts) {
+                if matches!(status, 502 | 503) && !draining && g.policy.allow_retry(now, p.attempts) {
                     p.attempts += 1;
                     Some(g.policy.handle_retry(now, p.arrival))
                 } else {

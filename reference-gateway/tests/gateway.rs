@@ -799,3 +799,73 @@ async fn a_client_that_stops_reading_its_answer_is_cut_off() {
     assert_eq!(body.len(), BODY);
     gw.shutdown().await;
 }
+
+/// Shutdown lets an in-flight call finish but starts no gateway retry: a 503 from the upstream
+/// after shutdown began goes to the client as it is, after one upstream call, not three.
+#[tokio::test]
+async fn no_gateway_retry_starts_once_shutdown_has_begun() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    // An upstream that answers every request 503 after 300 ms, counting the calls.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let calls = Arc::new(AtomicU32::new(0));
+    let counted = calls.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let calls = counted.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buf.clear();
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    if s.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let s = model::scenario::parse(
+        "test.toml",
+        &scenario(
+            "strategy = \"fifo\"\nconcurrency = 1\n[gateway.retries]\nenabled = true\nmax_attempts = 3\nbudget_ratio = 1.0",
+            "workers = 1\nservice_time = \"1ms\"",
+        ),
+    )
+    .expect("valid");
+    let setup = Setup::from_scenario(&s, Some(&format!("http://{addr}"))).expect("setup");
+    let gw = reference_gateway::start(setup, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("gateway starts");
+    let url = format!("{}/svc/op", gw.url());
+    let c = client();
+    let t0 = Instant::now();
+    let answer = tokio::spawn(async move { send(&c, &url, &[]).await.status });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "the call is in flight");
+    gw.shutdown().await;
+    let status = tokio::time::timeout(Duration::from_secs(10), answer)
+        .await
+        .expect("answered")
+        .unwrap();
+    assert_eq!(status, 503);
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "no retry after shutdown began");
+    assert!(
+        t0.elapsed() < Duration::from_millis(800),
+        "answered after the one call: {:?}",
+        t0.elapsed()
+    );
+}
