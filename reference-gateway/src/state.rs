@@ -345,31 +345,34 @@ impl ServiceDriver {
                 ),
                 Err((s, _)) => (s.as_u16(), None),
             };
-            // A retry is a new upstream call: none once shutdown has begun, which lets in-flight
-            // calls finish but starts nothing (the client gets the upstream's answer).
-            let draining = self.shared.shutting_down.load(std::sync::atomic::Ordering::Relaxed);
             let retry = {
                 let mut g = self.lock();
                 g.policy.handle_complete(now, ticket, status, retry_after);
+                // A retry is a new upstream call: none once shutdown has begun, which lets
+                // in-flight calls finish but starts nothing (the client gets the upstream's
+                // answer). Read under the lock `drain` takes, and a queued retry is recorded in
+                // the same critical section, so a drain either comes first (no retry) or sees it.
+                let draining = self.shared.shutting_down.load(std::sync::atomic::Ordering::Relaxed);
                 if matches!(status, 502 | 503) && !draining && g.policy.allow_retry(now, p.attempts) {
                     p.attempts += 1;
-                    Some(g.policy.handle_retry(now, p.arrival))
+                    match g.policy.handle_retry(now, p.arrival) {
+                        Admit::Queued(t) => {
+                            g.pending.insert(t, p);
+                            drop(g);
+                            self.pump(now);
+                            return;
+                        }
+                        admit => Some(admit),
+                    }
                 } else {
                     None
                 }
             };
-            match retry {
-                Some(Admit::Dispatch(t)) => {
-                    ticket = t;
-                    self.pump(now);
-                    continue;
-                }
-                Some(Admit::Queued(t)) => {
-                    self.lock().pending.insert(t, p);
-                    self.pump(now);
-                    return;
-                }
-                Some(Admit::Rejected(_)) | None => {}
+            // Dispatched at once: call again. Rejected, or no retry: answer the client.
+            if let Some(Admit::Dispatch(t)) = retry {
+                ticket = t;
+                self.pump(now);
+                continue;
             }
             let queue_wait = p.queue_wait;
             let delivery = match result {
