@@ -89,8 +89,10 @@ impl Bins {
         let mut h = Hist::new(self.sigfig);
         for (i, &c) in self.counts.iter().enumerate() {
             if c > 0 {
-                // The bin's highest value: its maximum then matches direct recording even in
-                // the last bin, where HdrHistogram's highest-equivalent arithmetic saturates.
+                // The bin's highest value, so the maximum matches direct recording. In the very
+                // last bin HdrHistogram's highest-equivalent arithmetic saturates and the two
+                // can differ by 1; the only value that lands there is `Hist::micros`' saturated
+                // u64::MAX (584,000 years), for which they agree.
                 // Auto-resizing accepts any value; counts are far below overflow.
                 let _ = h.0.record_n(self.range_at(i).1, c);
             }

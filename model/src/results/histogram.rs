@@ -231,6 +231,11 @@ impl<'de> Deserialize<'de> for PackedHist {
         let bytes = from_base64(&s).map_err(de::Error::custom)?;
         // Decoded once to reject a corrupt file when it is read, not when a chart is drawn.
         let h = Hist::from_bytes(&bytes).map_err(de::Error::custom)?;
+        if bytes.get(..4) != Some(&V2_COMPRESSED_COOKIE.to_be_bytes()[..]) {
+            // Another tool's encoding (uncompressed V2): stored as this tool packs, so the
+            // `.hlog` lines copied from it are what HdrHistogram's log readers expect.
+            return Ok(PackedHist::pack(&h));
+        }
         Ok(PackedHist {
             bytes,
             len: h.len(),
@@ -278,6 +283,26 @@ mod tests {
         assert_eq!(back, h);
         assert_eq!(back.len(), 5);
         assert!((back.quantile_s(0.5) - 0.020).abs() < 0.020 * 0.001);
+    }
+
+    /// A histogram another tool stored uncompressed is read, and re-stored in the compressed
+    /// encoding that `.hlog` readers expect.
+    #[test]
+    fn an_uncompressed_histogram_is_read_and_stored_compressed() {
+        use hdrhistogram::serialization::Serializer as _;
+        let mut h = Hist::new(WINDOW_SIGFIG);
+        for ms in [3u64, 7, 900] {
+            h.record(Duration::from_millis(ms));
+        }
+        let mut raw = Vec::new();
+        hdrhistogram::serialization::V2Serializer::new()
+            .serialize(&h.0, &mut raw)
+            .unwrap();
+        let text = serde_json::to_string(&STANDARD.encode(&raw)).unwrap();
+        let p: PackedHist = serde_json::from_str(&text).unwrap();
+        assert_eq!(p.unpack(), h);
+        assert_eq!(p.base64(), h.encode(), "stored as this tool packs");
+        assert_eq!(p.max_us(), h.0.max());
     }
 
     #[test]

@@ -106,5 +106,30 @@ mod tests {
             "max column in ms: {}",
             hists[1].max()
         );
+        // The same bytes as HdrHistogram's own writer, fed each window's histogram.
+        let mut reference = Vec::new();
+        let mut serializer = hdrhistogram::serialization::V2DeflateSerializer::new();
+        let comment = format!(
+            "spillway simulated run of {} (strategy fifo, seed {}), values in microseconds",
+            r.scenario_name, r.seed
+        );
+        let mut log = hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder::new()
+            .add_comment(&comment)
+            .with_max_value_divisor(1000.0)
+            .begin_log_with(&mut reference, &mut serializer)
+            .unwrap();
+        for w in &r.windows {
+            for (name, h) in &w.histograms {
+                let tag = hdrhistogram::serialization::interval_log::Tag::new(name);
+                log.write_histogram(
+                    &h.unpack().0,
+                    Duration::from_secs_f64(w.start_s),
+                    Duration::from_secs_f64(r.window_s),
+                    tag,
+                )
+                .unwrap();
+            }
+        }
+        assert_eq!(String::from_utf8_lossy(&buf), String::from_utf8_lossy(&reference));
     }
 }
