@@ -257,14 +257,6 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     };
     let is_head = req.method == Method::HEAD;
 
-    if gw.shared.shutting_down.load(Ordering::Relaxed) {
-        return Answer(json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &request_id,
-            "shed",
-            "gateway shutting down".into(),
-        ));
-    }
     // Budget counts from arrival, so time spent reading the body is already spent.
     let arrival = Arrival {
         arrived: now,
@@ -280,6 +272,12 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     };
     match driver.offer(buffered, arrival) {
         Offer::Rejected(rejection) => Answer(rejected(&driver.name, &request_id, &rejection, Duration::ZERO)),
+        Offer::ShuttingDown => Answer(json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &request_id,
+            "shed",
+            "gateway shutting down".into(),
+        )),
         Offer::Now(forward, rx, guard) => Admitted::Waiting(Waiting {
             forward: Some(forward),
             rx,

@@ -128,6 +128,8 @@ pub enum Offer {
     /// Dispatched at once: run the forward, then the answer is on the receiver.
     Now(Forward, oneshot::Receiver<Delivery>, CancelGuard),
     Rejected(Rejection),
+    /// Shutdown has begun: nothing new is admitted.
+    ShuttingDown,
 }
 
 /// A dispatched request's call to its service, to run in the caller's task. Dropped before it
@@ -252,14 +254,34 @@ impl ServiceDriver {
             queue_wait: Duration::ZERO,
             tx,
         };
-        let admit = self.lock().policy.handle_arrival(now, arrival);
-        let ticket = match admit {
+        // Admission, the shutdown check and the queued entry in one critical section: a drain
+        // (or another task's pump answering the ticket) then either comes before, or finds the
+        // request in `pending`; never between, where its answer would be lost.
+        let mut g = self.lock();
+        if self.shared.shutting_down.load(std::sync::atomic::Ordering::Relaxed) {
+            return Offer::ShuttingDown;
+        }
+        match g.policy.handle_arrival(now, arrival) {
+            Admit::Queued(t) => {
+                g.pending.insert(t, pending);
+                drop(g);
+                self.pump(now);
+                Offer::Waiting(
+                    rx,
+                    CancelGuard {
+                        driver: self.clone(),
+                        ticket: Some(t),
+                    },
+                )
+            }
             Admit::Rejected(r) => {
+                drop(g);
                 self.metrics.queue_wait.observe(Duration::ZERO);
                 self.metrics.count(Outcome::from_rejection(&r));
-                return Offer::Rejected(r);
+                Offer::Rejected(r)
             }
             Admit::Dispatch(t) => {
+                drop(g);
                 self.metrics.queue_wait.observe(Duration::ZERO);
                 self.pump(now);
                 let call = Box::pin(self.clone().forward(t, pending));
@@ -267,21 +289,9 @@ impl ServiceDriver {
                     driver: self.clone(),
                     ticket: Some(t),
                 };
-                return Offer::Now(Forward { call: Some(call) }, rx, guard);
+                Offer::Now(Forward { call: Some(call) }, rx, guard)
             }
-            Admit::Queued(t) => {
-                self.lock().pending.insert(t, pending);
-                t
-            }
-        };
-        self.pump(now);
-        Offer::Waiting(
-            rx,
-            CancelGuard {
-                driver: self.clone(),
-                ticket: Some(ticket),
-            },
-        )
+        }
     }
 
     /// Runs the policy's decisions after an event, then re-arms the timer.
