@@ -376,6 +376,14 @@ async fn speaks_h2c_with_prior_knowledge() {
 
 /// What a scripted upstream on 127.0.0.1 received: the request head and body it read.
 async fn scripted_upstream(answer: &'static [u8]) -> (String, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
+    scripted_upstream_after(answer, Duration::ZERO).await
+}
+
+/// [`scripted_upstream`] that waits `delay` before each answer (a call in flight).
+async fn scripted_upstream_after(
+    answer: &'static [u8],
+    delay: Duration,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -409,6 +417,9 @@ async fn scripted_upstream(answer: &'static [u8]) -> (String, tokio::sync::mpsc:
                     let body = buf[end + 4..end + 4 + len].to_vec();
                     buf.drain(..end + 4 + len);
                     let _ = tx.send((head, body));
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
                     if s.write_all(answer).await.is_err() {
                         return;
                     }
@@ -806,40 +817,12 @@ async fn a_client_that_stops_reading_its_answer_is_cut_off() {
 /// after shutdown began goes to the client as it is, after one upstream call, not three.
 #[tokio::test]
 async fn no_gateway_retry_starts_once_shutdown_has_begun() {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    use std::sync::Arc;
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    // An upstream that answers every request 503 after 300 ms, counting the calls.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let calls = Arc::new(AtomicU32::new(0));
-    let counted = calls.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            let calls = counted.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                loop {
-                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match s.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    buf.clear();
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_millis(300)).await;
-                    if s.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-    });
+    // An upstream that answers every request 503 after 300 ms; `calls` sees each call.
+    let (upstream, mut calls) = scripted_upstream_after(
+        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n",
+        Duration::from_millis(300),
+    )
+    .await;
     let s = model::scenario::parse(
         "test.toml",
         &scenario(
@@ -848,7 +831,7 @@ async fn no_gateway_retry_starts_once_shutdown_has_begun() {
         ),
     )
     .expect("valid");
-    let setup = Setup::from_scenario(&s, Some(&format!("http://{addr}"))).expect("setup");
+    let setup = Setup::from_scenario(&s, Some(&upstream)).expect("setup");
     let gw = reference_gateway::start(setup, "127.0.0.1:0".parse().unwrap())
         .await
         .expect("gateway starts");
@@ -856,16 +839,15 @@ async fn no_gateway_retry_starts_once_shutdown_has_begun() {
     let c = client();
     let answer = tokio::spawn(async move { send(&c, &url, &[]).await.status });
     // Shut down while the first call is in flight (its answer takes 300 ms).
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while calls.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "the call is in flight");
+    tokio::time::timeout(Duration::from_secs(5), calls.recv())
+        .await
+        .expect("the call is in flight")
+        .expect("upstream running");
     gw.shutdown().await;
     let status = tokio::time::timeout(Duration::from_secs(10), answer)
         .await
         .expect("answered")
         .unwrap();
     assert_eq!(status, 503);
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "no retry after shutdown began");
+    assert!(calls.try_recv().is_err(), "no retry after shutdown began");
 }
