@@ -6,6 +6,9 @@
 # bench/simpy_mm2.py, timed twice: its simulation loop alone (as it reports) and its whole
 # process (interpreter start-up and `import simpy` included). Both report the mean queue wait
 # (Erlang C: 1.7778 s). The ratio compares per-request rates, so SIMPY_N may be smaller than N.
+# A third row, sim/examples/bare_mm2.rs, is the same queue as a bare Rust event loop (same
+# random streams, no client, gateway or backend model, no recording): the floor on this machine,
+# which shows how much of a speed goal is left for the model around the queue.
 #
 #     pip install simpy
 #     bash bench/sim-vs-simpy.sh
@@ -24,6 +27,7 @@ PYTHON=${PYTHON:-python3}
 need_time
 "$PYTHON" -c 'import simpy' 2>/dev/null || die "SimPy not found: pip install simpy"
 build_tools
+(cd "$ROOT" && cargo build --release --locked -q -p spillway-sim --example bare_mm2) >&2
 quiet_wait
 notes=$(tool_notes)
 simpy_version=$("$PYTHON" -c 'import simpy, sys; print("SimPy", simpy.__version__, "on Python", sys.version.split()[0])')
@@ -53,6 +57,15 @@ for round in $(seq 1 "$ROUNDS"); do
     w=$(json_get "$out.out" 'r["mean_wait_s"]')
     printf 'simpy\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$n" "$wall" "$loop" "$w" "$rss" >>"$RES"
     echo "  round $round SimPy: $n requests in $wall s (loop $loop s)" >&2
+
+    out="$SCRATCH/bare-$round"
+    timed "$out" "$EX/bare_mm2" "$N"
+    read -r wall rss _ _ < <(time_fields "$out")
+    n=$(json_get "$out.out" 'r["n"]')
+    loop=$(json_get "$out.out" 'r["wall_s"]')
+    w=$(json_get "$out.out" 'r["mean_wait_s"]')
+    printf 'bare\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$n" "$wall" "$loop" "$w" "$rss" >>"$RES"
+    echo "  round $round bare Rust loop: $n requests in $wall s (loop $loop s)" >&2
 done
 
 echo "## Simulator vs SimPy: M/M/2 FIFO"
@@ -71,7 +84,7 @@ function median(s,   a, n, i, j, t) {
 function add(k, v) { vals[k] = vals[k] (vals[k] == "" ? "" : " ") v }
 {
     add($1 "proc", sprintf("%.3f", $4)); add($1 "rate", $3 / $4)
-    if ($1 == "simpy") { add("simpyloop", sprintf("%.3f", $5)); add("simpylooprate", $3 / $5) }
+    if ($1 != "spillway") { add($1 "loop", sprintf("%.3f", $5)); add($1 "looprate", $3 / $5) }
     wt[$1] = wt[$1] (wt[$1] == "" ? "" : ", ") sprintf("%.4f", $6)
     n[$1] = $3; if ($7 + 0 > rss[$1] + 0) rss[$1] = $7
 }
@@ -82,8 +95,12 @@ END {
     printf "| SimPy (whole process) | %d | %.3f s | %s | %.0f | %s | %.1f MiB |\n", n["simpy"], median(vals["simpyproc"]), r, median(vals["simpyrate"]), wt["simpy"], rss["simpy"] / 1024
     r = vals["simpyloop"]; gsub(/ /, ", ", r)
     printf "| SimPy (simulation loop only) | %d | %.3f s | %s | %.0f | (same runs) | |\n", n["simpy"], median(vals["simpyloop"]), r, median(vals["simpylooprate"])
+    r = vals["bareloop"]; gsub(/ /, ", ", r)
+    printf "| reference floor: bare Rust M/M/2 loop (sim/examples/bare_mm2.rs, loop only) | %d | %.3f s | %s | %.0f | %s | %.1f MiB |\n", n["bare"], median(vals["bareloop"]), r, median(vals["barelooprate"]), wt["bare"], rss["bare"] / 1024
     s = median(vals["spillwayrate"])
     printf "\nspeed-up, spillway whole process vs SimPy loop only (conservative): %.0fx; vs SimPy whole process: %.0fx (goal >= 100x: %s)\n", s / median(vals["simpylooprate"]), s / median(vals["simpyrate"]), (s / median(vals["simpylooprate"]) >= 100 ? "met" : "NOT met")
+    b = median(vals["barelooprate"])
+    printf "reference floor vs SimPy loop: %.0fx. Per request: spillway %.0f ns, floor %.0f ns; 100x SimPy allows %.0f ns, i.e. %.0f ns for the model around the queue\n", b / median(vals["simpylooprate"]), 1e9 / s, 1e9 / b, 1e9 / (100 * median(vals["simpylooprate"])), 1e9 / (100 * median(vals["simpylooprate"])) - 1e9 / b
 }' "$RES"
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
