@@ -196,11 +196,13 @@ async fn the_death_spiral_live_fifo_stays_down_deadline_recovers() {
 }
 
 /// Two shards (each half the arrivals, its own seed) against one target, merged, look like one
-/// unsharded run within sampling error.
+/// unsharded run within sampling error. A fifth of the intents are background: each run keeps
+/// figures per class, and the merge adds them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shards_merged_equal_one_unsharded_run() {
     let s = parse(
         "[run]\nseed = 11\n[[workload.phases]]\nduration = \"20s\"\nrate = 100\n[clients]\ntimeout = \"2s\"\n[gateway]\nstrategy = \"passthrough\"\n\
+         [[workload.mix]]\nservice = \"s\"\nweight = 4\n[[workload.mix]]\nservice = \"s\"\nweight = 1\npriority = \"background\"\n\
          [[backend.services]]\nname = \"s\"\nworkers = 64\nservice_time = \"10ms\"\n",
     );
     let ml = mock_legacy::start(&s.time_scaled(4.0).unwrap(), "127.0.0.1:0".parse().unwrap(), false)
@@ -221,7 +223,35 @@ async fn shards_merged_equal_one_unsharded_run() {
     };
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_ne!(a.summary.offered, 0);
+    let mut shard_classes = a.classes.clone();
+    for (class, c) in &b.classes {
+        let sum = shard_classes.get_mut(class).expect("both shards keep both classes");
+        sum.counters.add(&c.counters);
+        sum.intent_latency.add(&c.intent_latency);
+    }
     let merged = model::results::merge(vec![("a".into(), a), ("b".into(), b)]).unwrap();
+    assert_eq!(merged.classes, shard_classes, "the merge adds the shards' classes");
+    for r in [&whole, &merged] {
+        assert_eq!(
+            r.classes.len(),
+            2,
+            "a scenario with background traffic keeps both classes"
+        );
+        let sum =
+            |f: fn(&model::results::ClassCounters) -> u64| r.classes.values().map(|c| f(&c.counters)).sum::<u64>();
+        assert_eq!(sum(|c| c.intents), r.summary.offered);
+        assert_eq!(sum(|c| c.attempts), r.summary.attempts);
+        assert_eq!(sum(|c| c.successes), r.summary.successes);
+        let latencies: u64 = r.classes.values().map(|c| c.intent_latency.len()).sum();
+        assert_eq!(latencies, r.summary.latency.count);
+        // Background is a binomial fifth of the intents: within 4 standard deviations.
+        let n = r.summary.offered as f64;
+        let bg = r.summary.classes[&model::scenario::Priority::Background].offered as f64;
+        assert!(
+            (bg - 0.2 * n).abs() < 4.0 * (n * 0.2 * 0.8).sqrt(),
+            "{bg} background intents of {n}"
+        );
+    }
     let lambda: f64 = 2000.0;
     let diff = (merged.summary.offered as f64 - whole.summary.offered as f64).abs();
     assert!(

@@ -1,8 +1,10 @@
 //! Pass/fail expressions on a run's results: `goodput_ratio >= 0.9`, `p99 < 2s`,
-//! `recovery <= 10s`, `amplification <= 1.2`.
+//! `recovery <= 10s`, `amplification <= 1.2`, and per priority class `interactive.shed == 0`,
+//! `background.p99 < 30s`.
 
 use crate::duration::parse_duration;
-use crate::results::Summary;
+use crate::results::{ClassSummary, Summary};
+use crate::scenario::Priority;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -117,6 +119,101 @@ impl Metric {
     }
 }
 
+impl Metric {
+    /// Whether a priority class has the figure (recovery and wasted work are the system's).
+    pub fn per_class(self) -> bool {
+        !matches!(self, Metric::Recovery | Metric::Wasted | Metric::WastedRatio)
+    }
+
+    /// The value in a class's summary; `None` for whole-run-only metrics.
+    pub fn class_value(self, c: &ClassSummary) -> Option<f64> {
+        Some(match self {
+            Metric::GoodputRatio => c.goodput_ratio,
+            Metric::Goodput => c.goodput,
+            Metric::Offered => c.offered as f64,
+            Metric::Attempts => c.attempts as f64,
+            Metric::Successes => c.successes as f64,
+            Metric::Amplification => c.amplification,
+            Metric::P50 => c.latency.p50,
+            Metric::P90 => c.latency.p90,
+            Metric::P99 => c.latency.p99,
+            Metric::P999 => c.latency.p999,
+            Metric::Max => c.latency.max,
+            Metric::Timeouts => c.timeouts as f64,
+            Metric::Shed => c.shed as f64,
+            Metric::RateLimited => c.rate_limited as f64,
+            Metric::Expired => c.expired as f64,
+            Metric::Errors => c.errors as f64,
+            Metric::Recovery | Metric::Wasted | Metric::WastedRatio => return None,
+        })
+    }
+}
+
+/// What a threshold or an expectation names: a whole-run metric (`p99`) or a priority class's
+/// (`interactive.p99`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Figure {
+    pub class: Option<Priority>,
+    pub metric: Metric,
+}
+
+impl Figure {
+    /// A whole-run metric.
+    pub fn whole(metric: Metric) -> Figure {
+        Figure { class: None, metric }
+    }
+
+    /// The value in a run's summary; `None` when it does not exist (no recovery happened).
+    pub fn value(self, s: &Summary) -> Option<f64> {
+        match self.class {
+            None => self.metric.value(s),
+            Some(c) => self.metric.class_value(&s.class(c)),
+        }
+    }
+}
+
+impl From<Metric> for Figure {
+    fn from(metric: Metric) -> Figure {
+        Figure::whole(metric)
+    }
+}
+
+impl fmt::Display for Figure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.class {
+            Some(c) => write!(f, "{}.{}", c.as_str(), self.metric.name()),
+            None => f.write_str(self.metric.name()),
+        }
+    }
+}
+
+impl std::str::FromStr for Figure {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Figure, String> {
+        let s = s.trim();
+        for class in Priority::ALL {
+            let Some(rest) = s.strip_prefix(class.as_str()).and_then(|r| r.strip_prefix('.')) else {
+                continue;
+            };
+            let metric: Metric = rest.parse()?;
+            if !metric.per_class() {
+                return Err(format!(
+                    "`{s}`: {} is kept for the whole run, not per class: write `{}`",
+                    metric.name(),
+                    metric.name()
+                ));
+            }
+            return Ok(Figure {
+                class: Some(class),
+                metric,
+            });
+        }
+        s.parse()
+            .map(Figure::whole)
+            .map_err(|e| format!("{e}; or a priority class's, as interactive.METRIC or background.METRIC"))
+    }
+}
+
 impl std::str::FromStr for Metric {
     type Err = String;
     fn from_str(s: &str) -> Result<Metric, String> {
@@ -172,7 +269,7 @@ impl Cmp {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
     pub text: String,
-    pub metric: Metric,
+    pub figure: Figure,
     pub cmp: Cmp,
     /// The bound, in seconds for time metrics.
     pub value: f64,
@@ -229,11 +326,11 @@ impl std::str::FromStr for Threshold {
     type Err = String;
     fn from_str(text: &str) -> Result<Threshold, String> {
         let (l, cmp, r) = split_comparison(text)?;
-        let metric: Metric = l.parse()?;
-        let value = parse_bound(metric, r)?;
+        let figure: Figure = l.parse()?;
+        let value = parse_bound(figure.metric, r)?;
         Ok(Threshold {
             text: text.trim().to_string(),
-            metric,
+            figure,
             cmp,
             value,
         })
@@ -251,7 +348,7 @@ pub struct ThresholdResult {
 impl Threshold {
     /// A missing value (no recovery) fails: the bound cannot be shown to hold.
     pub fn evaluate(&self, s: &Summary) -> ThresholdResult {
-        let value = self.metric.value(s);
+        let value = self.figure.value(s);
         let passed = value.is_some_and(|v| self.cmp.holds(v, self.value));
         ThresholdResult {
             check: self.text.clone(),
@@ -274,11 +371,11 @@ mod tests {
     #[test]
     fn parses_examples() {
         let t: Threshold = "goodput_ratio >= 0.9".parse().unwrap();
-        assert_eq!((t.metric, t.cmp, t.value), (Metric::GoodputRatio, Cmp::Ge, 0.9));
+        assert_eq!((t.figure.metric, t.cmp, t.value), (Metric::GoodputRatio, Cmp::Ge, 0.9));
         let t: Threshold = "p99 < 2s".parse().unwrap();
-        assert_eq!((t.metric, t.cmp, t.value), (Metric::P99, Cmp::Lt, 2.0));
+        assert_eq!((t.figure.metric, t.cmp, t.value), (Metric::P99, Cmp::Lt, 2.0));
         let t: Threshold = "recovery<=10s".parse().unwrap();
-        assert_eq!((t.metric, t.cmp, t.value), (Metric::Recovery, Cmp::Le, 10.0));
+        assert_eq!((t.figure.metric, t.cmp, t.value), (Metric::Recovery, Cmp::Le, 10.0));
         let t: Threshold = "goodput_ratio > 90%".parse().unwrap();
         assert!((t.value - 0.9).abs() < 1e-12);
     }
@@ -292,6 +389,56 @@ mod tests {
             .contains("unknown metric"));
         assert!("p99 < 2".parse::<Threshold>().unwrap_err().contains("unit"));
         assert!("amplification <= lots".parse::<Threshold>().is_err());
+    }
+
+    #[test]
+    fn names_a_priority_class_figure() {
+        let t: Threshold = "interactive.p99 < 500ms".parse().unwrap();
+        assert_eq!(t.figure.class, Some(Priority::Interactive));
+        assert_eq!((t.figure.metric, t.value), (Metric::P99, 0.5));
+        let t: Threshold = "background.p99.9 <= 30s".parse().unwrap();
+        assert_eq!(t.figure.to_string(), "background.p999");
+        let err = "interactive.recovery < 5s".parse::<Threshold>().unwrap_err();
+        assert!(err.contains("whole run, not per class"), "{err}");
+        let err = "vip.p99 < 5s".parse::<Threshold>().unwrap_err();
+        assert!(err.contains("interactive.METRIC"), "{err}");
+        assert!("interactive.latency < 2s"
+            .parse::<Threshold>()
+            .unwrap_err()
+            .contains("unknown metric"));
+    }
+
+    #[test]
+    fn a_class_figure_reads_the_class_summary() {
+        use crate::results::{ClassCounters, ClassSummary, Percentiles};
+        let mut s = Summary {
+            duration_s: 10.0,
+            shed: 7,
+            ..Default::default()
+        };
+        let bg = ClassCounters {
+            intents: 10,
+            attempts: 17,
+            shed: 7,
+            successes: 10,
+            ..Default::default()
+        };
+        s.classes.insert(
+            Priority::Background,
+            ClassSummary::of(&bg, Percentiles::default(), 10.0),
+        );
+        s.classes.insert(
+            Priority::Interactive,
+            ClassSummary::of(&ClassCounters::default(), Percentiles::default(), 10.0),
+        );
+        let whole: Threshold = "shed == 0".parse().unwrap();
+        let users: Threshold = "interactive.shed == 0".parse().unwrap();
+        let batch: Threshold = "background.amplification <= 1.5".parse().unwrap();
+        assert!(!whole.evaluate(&s).passed);
+        assert!(users.evaluate(&s).passed);
+        let b = batch.evaluate(&s);
+        assert_eq!(b.value, Some(1.7));
+        assert!(!b.passed);
     }
 
     #[test]

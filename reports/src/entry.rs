@@ -2,7 +2,7 @@
 
 use model::interval::Interval;
 use model::results::{Results, RunSource, Verdict};
-use model::threshold::Metric;
+use model::threshold::Figure;
 
 /// One configuration (a strategy or a named variant) and its runs. With replications, every
 /// figure is a mean with a 95% confidence interval over the runs; charts use the first run.
@@ -25,10 +25,11 @@ impl Entry {
         self.runs.first()
     }
 
-    /// A metric over the runs. A run that never recovered counts as an infinite recovery time,
+    /// A figure over the runs. A run that never recovered counts as an infinite recovery time,
     /// so "recovered in 8 s" beats "did not recover" rather than being incomparable.
-    pub fn figure(&self, m: Metric) -> Interval {
-        let xs: Vec<f64> = self.runs.iter().map(|r| value(r, m)).collect();
+    pub fn figure(&self, f: impl Into<Figure>) -> Interval {
+        let f = f.into();
+        let xs: Vec<f64> = self.runs.iter().map(|r| value(r, f)).collect();
         if xs.iter().any(|x| x.is_infinite()) {
             let mean = xs.iter().sum::<f64>() / xs.len() as f64;
             return Interval {
@@ -76,9 +77,9 @@ impl Entry {
     }
 }
 
-/// A metric's value in one run; a missing recovery is +infinity (see [`Entry::figure`]).
-pub fn value(r: &Results, m: Metric) -> f64 {
-    m.value(&r.summary).unwrap_or(f64::INFINITY)
+/// A figure's value in one run; a missing recovery is +infinity (see [`Entry::figure`]).
+pub fn value(r: &Results, f: impl Into<Figure>) -> f64 {
+    f.into().value(&r.summary).unwrap_or(f64::INFINITY)
 }
 
 /// Labels for files given on the command line: the strategy and the source ("fifo (sim)"),

@@ -1,4 +1,5 @@
-//! Expectations across runs: `deadline.goodput_ratio >= 0.9`, `deadline.p99 < fifo.p99`.
+//! Expectations across runs: `deadline.goodput_ratio >= 0.9`, `deadline.p99 < fifo.p99`, and
+//! per priority class `bounded.interactive.shed < fifo.interactive.shed`.
 //!
 //! With replications an expectation holds only beyond the 95% confidence intervals: `a < b`
 //! needs the whole interval of `a` below the whole interval of `b` (or below the bound), so a
@@ -6,14 +7,14 @@
 
 use crate::entry::Entry;
 use model::interval::Interval;
-use model::threshold::{parse_bound, split_comparison, Cmp, Metric};
+use model::threshold::{parse_bound, split_comparison, Cmp, Figure, Metric};
 use serde::Serialize;
 
 /// One side of an expectation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
-    /// `label.metric`
-    Run { label: String, metric: Metric },
+    /// `label.metric` or `label.class.metric`
+    Run { label: String, figure: Figure },
     /// A bound, in the unit of the other side's metric (seconds for times).
     Value(f64),
 }
@@ -75,20 +76,20 @@ fn run_ref(side: &str, labels: &[String]) -> Option<Result<Operand, String>> {
         .iter()
         .filter(|l| side.len() > l.len() + 1 && side.starts_with(l.as_str()) && side[l.len()..].starts_with('.'))
         .max_by_key(|l| l.len())?;
-    let metric = &side[label.len() + 1..];
+    let figure = &side[label.len() + 1..];
     Some(
-        metric
-            .parse::<Metric>()
-            .map(|metric| Operand::Run {
+        figure
+            .parse::<Figure>()
+            .map(|figure| Operand::Run {
                 label: label.clone(),
-                metric,
+                figure,
             })
             .map_err(|e| format!("`{side}`: {e}")),
     )
 }
 
 fn bound(other: &Operand, text: &str) -> Result<Operand, String> {
-    let Operand::Run { metric, .. } = other else {
+    let Operand::Run { figure, .. } = other else {
         return Err(format!("`{text}`: expected a bound"));
     };
     if text.contains('.')
@@ -98,7 +99,7 @@ fn bound(other: &Operand, text: &str) -> Result<Operand, String> {
     {
         return Err(format!("`{text}`: not a run label (none is called that) nor a number"));
     }
-    parse_bound(*metric, text)
+    parse_bound(figure.metric, text)
         .map(Operand::Value)
         .map_err(|e| format!("`{text}`: {e}"))
 }
@@ -116,10 +117,10 @@ impl Expectation {
                     },
                     None,
                 )),
-                Operand::Run { label, metric } => entries
+                Operand::Run { label, figure } => entries
                     .iter()
                     .find(|e| &e.label == label)
-                    .map(|e| (e.figure(*metric), Some(*metric)))
+                    .map(|e| (e.figure(*figure), Some(figure.metric)))
                     .ok_or_else(|| format!("`{}`: no run labelled `{label}`", self.text)),
             }
         };
@@ -198,17 +199,36 @@ mod tests {
             e.lhs,
             Operand::Run {
                 label: "deadline".into(),
-                metric: Metric::GoodputRatio
+                figure: Figure::whole(Metric::GoodputRatio)
             }
         );
         assert_eq!(e.rhs, Operand::Value(0.9));
         let e = parse("deadline.p99 < fifo.p99", &labels()).unwrap();
-        assert!(matches!(e.rhs, Operand::Run { ref label, metric: Metric::P99 } if label == "fifo"));
+        assert!(
+            matches!(e.rhs, Operand::Run { ref label, figure: Figure { class: None, metric: Metric::P99 } } if label == "fifo")
+        );
         let e = parse("adaptive-lifo.p99 < 2s", &labels()).unwrap();
         assert!(matches!(e.lhs, Operand::Run { ref label, .. } if label == "adaptive-lifo"));
         assert_eq!(e.rhs, Operand::Value(2.0));
         let e = parse("0.5 < fifo.goodput_ratio", &labels()).unwrap();
         assert_eq!(e.lhs, Operand::Value(0.5));
+    }
+
+    #[test]
+    fn names_a_class_of_a_run() {
+        let e = parse("adaptive-lifo.interactive.p99 < fifo.interactive.p99", &labels()).unwrap();
+        let want = |label: &str| Operand::Run {
+            label: label.into(),
+            figure: Figure {
+                class: Some(model::scenario::Priority::Interactive),
+                metric: Metric::P99,
+            },
+        };
+        assert_eq!((e.lhs, e.rhs), (want("adaptive-lifo"), want("fifo")));
+        let e = parse("fifo.background.shed > 10", &labels()).unwrap();
+        assert_eq!(e.rhs, Operand::Value(10.0));
+        let err = parse("fifo.background.wasted < 1s", &labels()).unwrap_err();
+        assert!(err.contains("not per class"), "{err}");
     }
 
     #[test]

@@ -261,6 +261,21 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
         o.push_str("</tr>");
     }
     o.push_str("</table>\n");
+    if let Some((header, rows)) = table::class_cells(r.entries) {
+        o.push_str("<h3>By priority class</h3><table><tr>");
+        for (c, h) in header.iter().enumerate() {
+            let _ = write!(o, "<th{}>{}</th>", if c < 2 { " class=l" } else { "" }, esc(h));
+        }
+        o.push_str("</tr>");
+        for row in &rows {
+            o.push_str("<tr>");
+            for (c, cell) in row.iter().enumerate() {
+                let _ = write!(o, "<td{}>{}</td>", if c < 2 { " class=l" } else { "" }, esc(cell));
+            }
+            o.push_str("</tr>");
+        }
+        o.push_str("</table>\n");
+    }
     if !r.expectations.is_empty() {
         let held = r.expectations.iter().filter(|c| c.passed).count();
         let _ = write!(

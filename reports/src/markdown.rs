@@ -31,6 +31,21 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "| {} |", row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
     }
     o.push('\n');
+    if let Some((header, rows)) = table::class_cells(r.entries) {
+        let _ = writeln!(o, "By priority class:\n");
+        let _ = writeln!(o, "| {} |", header.join(" | "));
+        let _ = writeln!(
+            o,
+            "|{}",
+            (0..header.len())
+                .map(|i| if i < 2 { " --- |" } else { " ---: |" })
+                .collect::<String>()
+        );
+        for row in rows {
+            let _ = writeln!(o, "| {} |", row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
+        }
+        o.push('\n');
+    }
     for e in r.entries {
         if let Some(first) = e.first() {
             let _ = writeln!(

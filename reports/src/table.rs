@@ -3,7 +3,8 @@
 
 use crate::entry::Entry;
 use crate::expect::show;
-use model::threshold::Metric;
+use model::scenario::Priority;
+use model::threshold::{Figure, Metric};
 
 /// Columns after the label: (header, metric).
 pub const COLUMNS: [(&str, Metric); 8] = [
@@ -41,6 +42,51 @@ pub fn cells(entries: &[Entry]) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// Columns of the per-class table after run and class.
+pub const CLASS_COLUMNS: [(&str, Metric); 8] = [
+    ("offered", Metric::Offered),
+    ("goodput", Metric::GoodputRatio),
+    ("p50", Metric::P50),
+    ("p99", Metric::P99),
+    ("timeouts", Metric::Timeouts),
+    ("shed", Metric::Shed),
+    ("429", Metric::RateLimited),
+    ("amplif.", Metric::Amplification),
+];
+
+/// The per-class table (one row per run and priority class it sent), for runs whose results
+/// keep classes; `None` when none does.
+pub fn class_cells(entries: &[Entry]) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let kept = |e: &&Entry| e.first().is_some_and(|r| !r.summary.classes.is_empty());
+    if !entries.iter().any(|e| kept(&e)) {
+        return None;
+    }
+    let mut header = vec!["run".to_string(), "class".to_string()];
+    header.extend(CLASS_COLUMNS.iter().map(|(h, _)| h.to_string()));
+    let mut rows = Vec::new();
+    for e in entries.iter().filter(kept) {
+        for class in Priority::ALL {
+            // A class no run of the entry sent to (all of `untagged` is interactive) has no row.
+            if e.runs.iter().all(|r| r.summary.class(class).offered == 0) {
+                continue;
+            }
+            let mut row = vec![e.label.clone(), class.as_str().to_string()];
+            for (_, m) in CLASS_COLUMNS {
+                let i = e.figure(Figure {
+                    class: Some(class),
+                    metric: m,
+                });
+                row.push(match m {
+                    Metric::GoodputRatio => percent(&i),
+                    _ => show(&i, Some(m)),
+                });
+            }
+            rows.push(row);
+        }
+    }
+    Some((header, rows))
+}
+
 fn percent(i: &model::interval::Interval) -> String {
     if i.n > 1 && i.half_width.is_finite() && i.half_width > 0.0 {
         format!("{:.1}% ± {:.1}", i.mean * 100.0, i.half_width * 100.0)
@@ -49,13 +95,24 @@ fn percent(i: &model::interval::Interval) -> String {
     }
 }
 
-/// Columns padded to their widest cell, for the terminal.
+/// Columns padded to their widest cell, for the terminal; the per-class table follows when
+/// runs keep classes.
 pub fn render_text(entries: &[Entry]) -> String {
     let (header, rows) = cells(entries);
+    let mut o = pad_columns(&header, &rows, |c, n| c < 2 || c == n - 1);
+    if let Some((header, rows)) = class_cells(entries) {
+        o.push_str("\nby priority class:\n");
+        o.push_str(&pad_columns(&header, &rows, |c, _| c < 2));
+    }
+    o
+}
+
+/// `left(column, columns)`: whether a column holds names (left-aligned) rather than figures.
+fn pad_columns(header: &[String], rows: &[Vec<String>], left: impl Fn(usize, usize) -> bool) -> String {
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
-            std::iter::once(&header)
-                .chain(rows.iter())
+            std::iter::once(header)
+                .chain(rows.iter().map(Vec::as_slice))
                 .map(|r| r[c].chars().count())
                 .max()
                 .unwrap_or(0)
@@ -66,7 +123,7 @@ pub fn render_text(entries: &[Entry]) -> String {
         for (c, cell) in r.iter().enumerate() {
             let pad = widths[c].saturating_sub(cell.chars().count());
             // Names left, figures right.
-            if c < 2 || c == r.len() - 1 {
+            if left(c, r.len()) {
                 s.push_str(cell);
                 s.push_str(&" ".repeat(pad));
             } else {
@@ -77,9 +134,62 @@ pub fn render_text(entries: &[Entry]) -> String {
         }
         s.trim_end().to_string() + "\n"
     };
-    let mut o = line(&header);
-    for r in &rows {
+    let mut o = line(header);
+    for r in rows {
         o.push_str(&line(r));
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::results::{ClassCounters, ClassSummary, Percentiles};
+
+    fn with_classes(label: &str, interactive_shed: u64, background_offered: u64) -> Entry {
+        let mut r = crate::fixture::blank();
+        let class = |intents, shed| {
+            ClassSummary::of(
+                &ClassCounters {
+                    intents,
+                    attempts: intents + shed,
+                    successes: intents,
+                    shed,
+                    ..Default::default()
+                },
+                Percentiles::default(),
+                10.0,
+            )
+        };
+        r.summary
+            .classes
+            .insert(Priority::Interactive, class(100, interactive_shed));
+        r.summary
+            .classes
+            .insert(Priority::Background, class(background_offered, 0));
+        Entry::new(label, vec![r])
+    }
+
+    #[test]
+    fn the_class_table_has_a_row_per_run_and_class_sent() {
+        assert!(class_cells(&[Entry::new("fifo", vec![crate::fixture::blank()])]).is_none());
+        let (header, rows) =
+            class_cells(&[with_classes("priorities", 0, 400), with_classes("bounded", 30, 0)]).unwrap();
+        let shed = header.iter().position(|h| h == "shed").unwrap();
+        let cells: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str(), r[shed].as_str()))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                ("priorities", "interactive", "0"),
+                ("priorities", "background", "0"),
+                ("bounded", "interactive", "30"),
+            ],
+            "bounded sent no background: no row"
+        );
+        let text = render_text(&[with_classes("bounded", 30, 0)]);
+        assert!(text.contains("by priority class:"), "{text}");
+    }
 }

@@ -288,7 +288,7 @@ impl<'a> Engine<'a> {
 
     fn on_arrival(&mut self) {
         let Some(a) = self.pending_arrival.take() else { return };
-        self.recorder.intent_offered(a.at);
+        self.recorder.intent_offered(a.priority, a.at);
         let id = self.intents.insert(IntentSlot {
             intent: Intent::new(a.intent, a.at),
             service: a.service as u32,
@@ -314,7 +314,7 @@ impl<'a> Engine<'a> {
             return;
         };
         let (service, api, priority) = mix.sample(rng);
-        self.recorder.intent_offered(now);
+        self.recorder.intent_offered(priority, now);
         let id = self.next_intent_id;
         self.next_intent_id += 1;
         let slot = self.intents.insert(IntentSlot {
@@ -334,7 +334,7 @@ impl<'a> Engine<'a> {
         let retry = slot.intent.attempts > 1;
         let (service, api, priority) = (slot.service, slot.api, slot.priority);
         let timeout = self.clients.attempt_timeout();
-        self.recorder.attempt_sent(now, retry);
+        self.recorder.attempt_sent(priority, now, retry);
         let deadline = now + timeout;
         // A reused slot keeps counting generations, so a stale timeout of its previous
         // occupant cannot fire on the new one.
@@ -490,14 +490,15 @@ impl<'a> Engine<'a> {
         }
         a.client_done = true;
         let (intent_id, intended) = (a.intent, a.intended);
-        self.recorder
-            .attempt_finished(intended, result.outcome(), now.saturating_since(intended));
         let slot = &mut self.intents.items[intent_id as usize];
+        let class = slot.priority;
+        self.recorder
+            .attempt_finished(class, intended, result.outcome(), now.saturating_since(intended));
         match self.clients.on_result(now, &mut slot.intent, result) {
             Next::Done { success } => {
                 let start = slot.intent.start;
                 self.recorder
-                    .intent_finished(start, now.saturating_since(start), success);
+                    .intent_finished(class, start, now.saturating_since(start), success);
                 self.intents.free.push(intent_id);
                 self.live_intents -= 1;
                 if let Some((loop_, _, _)) = self.closed.as_mut() {

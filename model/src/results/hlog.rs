@@ -64,7 +64,7 @@ fn source(r: &Results) -> &'static str {
 #[cfg(test)]
 mod tests {
     use crate::results::{Outcome, Recorder, RunMeta, RunSource};
-    use crate::scenario;
+    use crate::scenario::{self, Priority};
     use crate::time::Time;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     use std::time::Duration;
@@ -75,8 +75,8 @@ mod tests {
         let mut rec = Recorder::new(Duration::from_secs(1));
         for i in 0..20u64 {
             let t = Time(i * 100_000_000);
-            rec.attempt_sent(t, false);
-            rec.attempt_finished(t, Outcome::Ok, Duration::from_millis(1 + i));
+            rec.attempt_sent(Priority::Interactive, t, false);
+            rec.attempt_finished(Priority::Interactive, t, Outcome::Ok, Duration::from_millis(1 + i));
         }
         let r = rec.finish(
             &s,

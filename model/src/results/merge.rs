@@ -65,6 +65,17 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
                 }
             }
         }
+        for (class, c) in &p.classes {
+            match base.classes.get_mut(class) {
+                Some(bc) => {
+                    bc.counters.add(&c.counters);
+                    bc.intent_latency.add(&c.intent_latency);
+                }
+                None => {
+                    base.classes.insert(*class, c.clone());
+                }
+            }
+        }
         base.incomplete |= p.incomplete;
         if let Some(g) = p.generator {
             let bg = base.generator.get_or_insert_with(Default::default);
@@ -74,7 +85,7 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
         }
     }
     let s = scenario::resolve(&base.scenario_path, base.scenario.clone())?;
-    let (summary, thresholds) = summarize(&base.windows, &base.totals, base.window_s, &s);
+    let (summary, thresholds) = summarize(&base.windows, &base.totals, &base.classes, base.window_s, &s);
     base.summary = summary;
     base.thresholds = thresholds;
     Ok(base)

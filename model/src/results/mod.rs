@@ -5,6 +5,7 @@
 //! the verdict, and the scenario echoed with its seed.
 
 mod bins;
+mod classes;
 mod histogram;
 mod hlog;
 mod merge;
@@ -13,6 +14,7 @@ mod recorder;
 mod text;
 mod verdict;
 
+pub use classes::{keeps_classes, ClassCounters, ClassResults, ClassSummary};
 pub use histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 pub use hlog::write_hlog;
 pub use merge::{merge, MergeError};
@@ -21,7 +23,7 @@ pub use recorder::{summarize, Recorder, RunMeta};
 pub use text::{fmt_secs, summary_table};
 pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput};
 
-use crate::scenario::ScenarioFile;
+use crate::scenario::{Priority, ScenarioFile};
 use crate::threshold::ThresholdResult;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -179,6 +181,9 @@ pub struct Summary {
     pub verdict: Option<Verdict>,
     #[serde(default)]
     pub verdict_reason: String,
+    /// Per priority class, for scenarios with priorities (see [`Summary::class`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classes: BTreeMap<Priority, ClassSummary>,
 }
 
 /// A phase on the results' time line.
@@ -225,6 +230,9 @@ pub struct Results {
     pub windows: Vec<Window>,
     /// Whole-run histograms at full precision.
     pub totals: BTreeMap<String, Hist>,
+    /// Whole-run counters and intent latency per priority class, for scenarios with priorities.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classes: BTreeMap<Priority, ClassResults>,
     pub scenario: ScenarioFile,
 }
 

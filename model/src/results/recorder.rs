@@ -6,13 +6,14 @@
 //! which they happened. Memory is per window, never per request.
 
 use super::bins::Bins;
+use super::classes::{keeps_classes, ClassCounters, ClassResults, ClassSummary};
 use super::histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 use super::verdict::{decide, VerdictParams, WindowGoodput};
 use super::{
     metric, Counters, Gauges, GeneratorHealth, Outcome, Percentiles, PhaseMark, Results, RunSource, Summary, Window,
     SCHEMA_VERSION,
 };
-use crate::scenario::Scenario;
+use crate::scenario::{Priority, Scenario};
 use crate::threshold::ThresholdResult;
 use crate::time::Time;
 use std::collections::BTreeMap;
@@ -135,6 +136,8 @@ struct Totals {
     queue: Bins,
     service: Bins,
     extra: Vec<(String, Bins)>,
+    /// Per class (indexed by [`Priority::index`]): counters and intent latency.
+    classes: [(ClassCounters, Bins); 2],
 }
 
 /// Headline figures, verdict and thresholds from windows and whole-run histograms. Used when
@@ -143,6 +146,7 @@ struct Totals {
 pub fn summarize(
     windows: &[Window],
     totals: &BTreeMap<String, Hist>,
+    classes: &BTreeMap<Priority, ClassResults>,
     window_s: f64,
     scenario: &Scenario,
 ) -> (Summary, Vec<ThresholdResult>) {
@@ -207,6 +211,15 @@ pub fn summarize(
         recovery_s: v.recovery_s,
         verdict: Some(v.verdict),
         verdict_reason: v.reason,
+        classes: classes
+            .iter()
+            .map(|(p, c)| {
+                (
+                    *p,
+                    ClassSummary::of(&c.counters, Percentiles::of(&c.intent_latency), run_s),
+                )
+            })
+            .collect(),
     };
     let thresholds = scenario.thresholds.iter().map(|t| t.evaluate(&summary)).collect();
     (summary, thresholds)
@@ -274,6 +287,10 @@ impl Recorder {
                 queue: Bins::new(TOTAL_SIGFIG),
                 service: Bins::new(TOTAL_SIGFIG),
                 extra: Vec::new(),
+                classes: [
+                    (ClassCounters::default(), Bins::new(TOTAL_SIGFIG)),
+                    (ClassCounters::default(), Bins::new(TOTAL_SIGFIG)),
+                ],
             },
             horizon_windows: DEFAULT_HORIZON_WINDOWS,
             packed_upto: 0,
@@ -355,15 +372,17 @@ impl Recorder {
         });
     }
 
-    /// An intent's first attempt was due at `at`.
+    /// An intent of `class` whose first attempt was due at `at`.
     #[inline]
-    pub fn intent_offered(&mut self, at: Time) {
+    pub fn intent_offered(&mut self, class: Priority, at: Time) {
         self.win(at).counters.intents += 1;
+        self.totals.classes[class.index()].0.intents += 1;
     }
 
-    /// An intent that started at `intended` ended after `latency`, successfully or not.
+    /// An intent of `class` that started at `intended` ended after `latency`, successfully or
+    /// not.
     #[inline]
-    pub fn intent_finished(&mut self, intended: Time, latency: Duration, success: bool) {
+    pub fn intent_finished(&mut self, class: Priority, intended: Time, latency: Duration, success: bool) {
         let keep = self.window_histograms;
         let w = self.win(intended);
         if success {
@@ -376,21 +395,35 @@ impl Recorder {
             w.intent.live().record_us(us);
         }
         self.totals.intent.record_us(us);
+        let (c, h) = &mut self.totals.classes[class.index()];
+        if success {
+            c.successes += 1;
+        } else {
+            c.failures += 1;
+        }
+        h.record_us(us);
     }
 
-    /// An attempt due at `intended` was sent (`retry`: not the intent's first).
+    /// An attempt of `class` due at `intended` was sent (`retry`: not the intent's first).
     #[inline]
-    pub fn attempt_sent(&mut self, intended: Time, retry: bool) {
+    pub fn attempt_sent(&mut self, class: Priority, intended: Time, retry: bool) {
         let c = &mut self.win(intended).counters;
+        c.attempts += 1;
+        if retry {
+            c.retries += 1;
+        }
+        let c = &mut self.totals.classes[class.index()].0;
         c.attempts += 1;
         if retry {
             c.retries += 1;
         }
     }
 
-    /// An attempt due at `intended` ended in `outcome` after `latency` (from the intended time).
+    /// An attempt of `class` due at `intended` ended in `outcome` after `latency` (from the
+    /// intended time).
     #[inline]
-    pub fn attempt_finished(&mut self, intended: Time, outcome: Outcome, latency: Duration) {
+    pub fn attempt_finished(&mut self, class: Priority, intended: Time, outcome: Outcome, latency: Duration) {
+        self.totals.classes[class.index()].0.outcome(outcome);
         let keep = self.window_histograms;
         let w = self.win(intended);
         let c = &mut w.counters;
@@ -554,7 +587,24 @@ impl Recorder {
         for (name, h) in t.extra {
             totals.insert(name, h.to_hist());
         }
-        let (summary, thresholds) = summarize(&windows, &totals, window_s, scenario);
+        let classes: BTreeMap<Priority, ClassResults> = if keeps_classes(scenario) {
+            Priority::ALL
+                .into_iter()
+                .zip(t.classes)
+                .map(|(p, (counters, h))| {
+                    (
+                        p,
+                        ClassResults {
+                            counters,
+                            intent_latency: h.to_hist(),
+                        },
+                    )
+                })
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        let (summary, thresholds) = summarize(&windows, &totals, &classes, window_s, scenario);
         Results {
             schema: SCHEMA_VERSION,
             tool: format!("spillway {}", env!("CARGO_PKG_VERSION")),
@@ -583,6 +633,7 @@ impl Recorder {
             thresholds,
             windows,
             totals,
+            classes,
             scenario: scenario.file.clone(),
         }
     }
@@ -615,12 +666,17 @@ mod tests {
     fn attributes_intents_to_their_start_window() {
         let mut r = Recorder::new(Duration::from_secs(1));
         let t0 = Time::from_secs_f64(0.9);
-        r.intent_offered(t0);
-        r.attempt_sent(t0, false);
-        r.attempt_finished(t0, Outcome::Timeout, Duration::from_millis(500));
-        r.attempt_sent(Time::from_secs_f64(1.5), true);
-        r.attempt_finished(Time::from_secs_f64(1.5), Outcome::Ok, Duration::from_millis(20));
-        r.intent_finished(t0, Duration::from_millis(620), true);
+        r.intent_offered(Priority::Interactive, t0);
+        r.attempt_sent(Priority::Interactive, t0, false);
+        r.attempt_finished(Priority::Interactive, t0, Outcome::Timeout, Duration::from_millis(500));
+        r.attempt_sent(Priority::Interactive, Time::from_secs_f64(1.5), true);
+        r.attempt_finished(
+            Priority::Interactive,
+            Time::from_secs_f64(1.5),
+            Outcome::Ok,
+            Duration::from_millis(20),
+        );
+        r.intent_finished(Priority::Interactive, t0, Duration::from_millis(620), true);
         r.backend_work(Time::from_secs_f64(1.52), Duration::from_millis(10), false);
         let res = r.finish(&scenario(), meta());
         assert_eq!(res.windows.len(), 3, "windows cover the whole run");
@@ -645,12 +701,13 @@ mod tests {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
             for i in 0..3000u64 {
                 let now = Time::from_secs_f64(i as f64 * 0.001);
-                r.intent_offered(now);
+                r.intent_offered(Priority::Interactive, now);
                 r.queue_wait(now, Duration::from_micros(rng.random_range(1..50_000)));
                 // Mostly prompt answers, some long after their window has been packed.
                 let back = if i % 97 == 0 { 2.5 } else { rng.random_range(0.0..0.02) };
                 let intended = Time::from_secs_f64((i as f64 * 0.001 - back).max(0.0));
                 r.intent_finished(
+                    Priority::Interactive,
                     intended,
                     Duration::from_micros(rng.random_range(1..3_000_000)),
                     i % 3 > 0,
@@ -678,10 +735,10 @@ mod tests {
         let mut r = Recorder::new(Duration::from_secs(1));
         for i in 0..30u64 {
             let t = Time(i * 100_000_000);
-            r.intent_offered(t);
-            r.attempt_sent(t, false);
-            r.attempt_finished(t, Outcome::Ok, Duration::from_millis(5 + i));
-            r.intent_finished(t, Duration::from_millis(5 + i), true);
+            r.intent_offered(Priority::Interactive, t);
+            r.attempt_sent(Priority::Interactive, t, false);
+            r.attempt_finished(Priority::Interactive, t, Outcome::Ok, Duration::from_millis(5 + i));
+            r.intent_finished(Priority::Interactive, t, Duration::from_millis(5 + i), true);
             r.gauges(t, i % 4, 1);
         }
         let res = r.finish(&scenario(), meta());
@@ -689,6 +746,65 @@ mod tests {
         let back = Results::from_json("x.json", &res.to_json()).unwrap();
         assert_eq!(back, res);
         assert_eq!(res.windows[0].gauges.queue_depth_max, 3);
+    }
+
+    /// Each class gets its own counters and latencies, which add up to the whole run's; a
+    /// scenario without priorities keeps none, and its interactive figures are the whole run's.
+    #[test]
+    fn keeps_figures_per_class_when_the_scenario_has_priorities() {
+        let with = scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"3s\"\nrate = 10\n\
+             [[workload.mix]]\nservice = \"a\"\nweight = 1\n[[workload.mix]]\nservice = \"a\"\nweight = 1\npriority = \"background\"\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let events = |r: &mut Recorder| {
+            for i in 0..40u64 {
+                let t = Time(i * 50_000_000);
+                let (class, lat) = if i % 4 == 0 {
+                    (Priority::Background, Duration::from_millis(900))
+                } else {
+                    (Priority::Interactive, Duration::from_millis(20))
+                };
+                r.intent_offered(class, t);
+                r.attempt_sent(class, t, false);
+                if class == Priority::Background && i % 8 == 0 {
+                    // Shed once, then served on the retry.
+                    r.attempt_finished(class, t, Outcome::Shed, Duration::from_millis(1));
+                    r.attempt_sent(class, t, true);
+                }
+                r.attempt_finished(class, t, Outcome::Ok, lat);
+                r.intent_finished(class, t, lat, true);
+            }
+        };
+        let mut r = Recorder::new(Duration::from_secs(1));
+        events(&mut r);
+        let res = r.finish(&with, meta());
+        let (i, b) = (
+            &res.summary.classes[&Priority::Interactive],
+            &res.summary.classes[&Priority::Background],
+        );
+        assert_eq!((i.offered, i.attempts, i.shed, i.retries), (30, 30, 0, 0));
+        assert_eq!((b.offered, b.attempts, b.shed, b.retries), (10, 15, 5, 5));
+        assert_eq!(b.amplification, 1.5);
+        assert!((i.latency.p99 - 0.020).abs() < 0.0001, "{}", i.latency.p99);
+        assert!((b.latency.p50 - 0.900).abs() < 0.001, "{}", b.latency.p50);
+        assert_eq!(i.offered + b.offered, res.summary.offered);
+        assert_eq!(i.shed + b.shed, res.summary.shed);
+        assert_eq!(res.summary.class(Priority::Background), *b);
+        let back = Results::from_json("x.json", &res.to_json()).unwrap();
+        assert_eq!(back, res, "classes survive the results file");
+
+        // Without priorities: no classes kept; the interactive class is the whole run.
+        let mut r = Recorder::new(Duration::from_secs(1));
+        events(&mut r);
+        let res = r.finish(&scenario(), meta());
+        assert!(res.classes.is_empty() && res.summary.classes.is_empty());
+        let i = res.summary.class(Priority::Interactive);
+        assert_eq!((i.offered, i.shed), (res.summary.offered, res.summary.shed));
+        assert_eq!(res.summary.class(Priority::Background).offered, 0);
+        assert!(!res.to_json().contains("\"classes\""), "no empty classes in the file");
     }
 
     #[test]

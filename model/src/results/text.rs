@@ -82,6 +82,22 @@ pub fn summary_table(r: &Results) -> String {
             s.wasted_ratio * 100.0
         );
     }
+    for (i, (class, c)) in s.classes.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "  {:<13} {:<11} offered {}   goodput {:.1}%   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   amplification {:.2}",
+            if i == 0 { "by class" } else { "" },
+            class.as_str(),
+            c.offered,
+            c.goodput_ratio * 100.0,
+            fmt_secs(c.latency.p50),
+            fmt_secs(c.latency.p99),
+            c.timeouts,
+            c.shed,
+            c.rate_limited,
+            c.amplification
+        );
+    }
     let verdict = match (s.verdict, s.recovery_s) {
         (Some(Verdict::Recovered), Some(rec)) => format!("recovered {} after the trigger", fmt_secs(rec)),
         (Some(v), _) => v.as_str().to_string(),

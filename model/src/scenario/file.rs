@@ -97,6 +97,15 @@ pub enum Priority {
 }
 
 impl Priority {
+    /// Every class, highest priority first.
+    pub const ALL: [Priority; 2] = [Priority::Interactive, Priority::Background];
+
+    /// The class's place in [`Priority::ALL`], for per-class arrays.
+    #[inline]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Priority::Interactive => "interactive",

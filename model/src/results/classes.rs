@@ -1,0 +1,158 @@
+//! Figures per priority class (`interactive`, `background`).
+//!
+//! Whole-run figures average over everybody: in a scenario where users are 3% of the traffic
+//! and a batch job the rest, every whole-run percentile describes the batch job, and shedding
+//! the users looks the same as shedding the batch. Results of a scenario with priorities
+//! therefore also carry, per class, the intent and attempt counters and the intent latency
+//! histogram; the summary derives each class's headline figures from them, and thresholds and
+//! `compare` expectations name them as `interactive.shed` or `bounded.background.p99`.
+
+use super::{Hist, Outcome, Percentiles, Summary};
+use crate::scenario::{Priority, Scenario};
+use serde::{Deserialize, Serialize};
+
+/// Intent and attempt counters of one class over a whole run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassCounters {
+    pub intents: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub successes: u64,
+    pub failures: u64,
+    pub timeouts: u64,
+    pub shed: u64,
+    pub rate_limited: u64,
+    pub expired: u64,
+    pub errors: u64,
+}
+
+impl ClassCounters {
+    pub fn add(&mut self, o: &ClassCounters) {
+        self.intents += o.intents;
+        self.attempts += o.attempts;
+        self.retries += o.retries;
+        self.successes += o.successes;
+        self.failures += o.failures;
+        self.timeouts += o.timeouts;
+        self.shed += o.shed;
+        self.rate_limited += o.rate_limited;
+        self.expired += o.expired;
+        self.errors += o.errors;
+    }
+
+    /// Counts an attempt's outcome.
+    #[inline]
+    pub fn outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Ok => {}
+            Outcome::Timeout => self.timeouts += 1,
+            Outcome::Shed => self.shed += 1,
+            Outcome::RateLimited => self.rate_limited += 1,
+            Outcome::Expired => self.expired += 1,
+            Outcome::Error => self.errors += 1,
+        }
+    }
+}
+
+/// What a results file keeps of one class: counters and the intent latency histogram (full
+/// precision, so shards add exactly).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassResults {
+    pub counters: ClassCounters,
+    pub intent_latency: Hist,
+}
+
+/// One class's headline figures (the whole-run [`Summary`]'s, for that class's intents).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassSummary {
+    pub offered: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    pub successes: u64,
+    pub failures: u64,
+    /// Successful intents per second of the run.
+    pub goodput: f64,
+    /// Successful intents / offered intents (1 when none was offered, as for a whole run).
+    pub goodput_ratio: f64,
+    /// Attempts / intents.
+    pub amplification: f64,
+    pub timeouts: u64,
+    pub shed: u64,
+    pub rate_limited: u64,
+    pub expired: u64,
+    pub errors: u64,
+    /// Intent latency of the class's finished intents.
+    pub latency: Percentiles,
+}
+
+impl ClassSummary {
+    /// The figures of `c` over a run of `run_s` seconds, with `latency` its intents' latencies.
+    pub fn of(c: &ClassCounters, latency: Percentiles, run_s: f64) -> ClassSummary {
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        ClassSummary {
+            offered: c.intents,
+            attempts: c.attempts,
+            retries: c.retries,
+            successes: c.successes,
+            failures: c.failures,
+            goodput: ratio(c.successes as f64, run_s),
+            goodput_ratio: if c.intents == 0 {
+                1.0
+            } else {
+                c.successes as f64 / c.intents as f64
+            },
+            amplification: ratio(c.attempts as f64, c.intents as f64),
+            timeouts: c.timeouts,
+            shed: c.shed,
+            rate_limited: c.rate_limited,
+            expired: c.expired,
+            errors: c.errors,
+            latency,
+        }
+    }
+
+    /// The class's part of a whole-run summary when results carry no classes: every intent was
+    /// interactive (the default class), and no intent was background.
+    fn from_whole_run(s: &Summary, class: Priority) -> ClassSummary {
+        if class != Priority::Interactive {
+            return ClassSummary::of(&ClassCounters::default(), Percentiles::default(), s.duration_s);
+        }
+        ClassSummary {
+            offered: s.offered,
+            attempts: s.attempts,
+            retries: s.retries,
+            successes: s.successes,
+            failures: s.failures,
+            goodput: s.goodput,
+            goodput_ratio: s.goodput_ratio,
+            amplification: s.amplification,
+            timeouts: s.timeouts,
+            shed: s.shed,
+            rate_limited: s.rate_limited,
+            expired: s.expired,
+            errors: s.errors,
+            latency: s.latency,
+        }
+    }
+}
+
+impl Summary {
+    /// The figures of `class`: from the per-class summary when the run kept one, otherwise
+    /// from the whole run (all of it interactive). A class with no intents has empty figures.
+    pub fn class(&self, class: Priority) -> ClassSummary {
+        if self.classes.is_empty() {
+            return ClassSummary::from_whole_run(self, class);
+        }
+        self.classes
+            .get(&class)
+            .cloned()
+            .unwrap_or_else(|| ClassSummary::of(&ClassCounters::default(), Percentiles::default(), self.duration_s))
+    }
+}
+
+/// Whether a run of `scenario` keeps per-class figures: it sends background requests or its
+/// gateway has class queues. Other runs are all interactive, and their whole-run figures are
+/// that class's.
+pub fn keeps_classes(scenario: &Scenario) -> bool {
+    scenario.file.gateway.priorities.is_some() || scenario.mix.iter().any(|m| m.priority != Priority::Interactive)
+}
