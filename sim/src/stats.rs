@@ -1,7 +1,9 @@
 //! Replications: each headline figure as a mean with a 95% confidence interval (Student's t).
 
 use model::results::{Results, Verdict};
+use model::scenario::Priority;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 pub use model::interval::{t975, Interval};
 
@@ -17,6 +19,20 @@ pub struct ReplicationSummary {
     /// Recovery times of the runs that recovered.
     pub recovery_s: Interval,
     pub metastable_fraction: f64,
+    /// Per priority class, for scenarios with priorities (classes no run sent to are left out).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub classes: BTreeMap<Priority, ClassReplication>,
+}
+
+/// A priority class's figures over replications.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassReplication {
+    pub goodput_ratio: Interval,
+    pub p50: Interval,
+    pub p99: Interval,
+    pub amplification: Interval,
+    pub timeouts: Interval,
+    pub shed: Interval,
 }
 
 pub fn summarize(runs: &[Results]) -> ReplicationSummary {
@@ -35,6 +51,29 @@ pub fn summarize(runs: &[Results]) -> ReplicationSummary {
         wasted_s: col(&|r| r.summary.wasted_s),
         recovery_s: Interval::of(&recoveries),
         metastable_fraction: metastable as f64 / runs.len().max(1) as f64,
+        classes: Priority::ALL
+            .into_iter()
+            .filter(|&p| {
+                runs.iter()
+                    .any(|r| !r.summary.classes.is_empty() && r.summary.class(p).offered > 0)
+            })
+            .map(|p| {
+                let col = |f: &dyn Fn(&model::results::ClassSummary) -> f64| -> Interval {
+                    Interval::of(&runs.iter().map(|r| f(&r.summary.class(p))).collect::<Vec<_>>())
+                };
+                (
+                    p,
+                    ClassReplication {
+                        goodput_ratio: col(&|c| c.goodput_ratio),
+                        p50: col(&|c| c.latency.p50),
+                        p99: col(&|c| c.latency.p99),
+                        amplification: col(&|c| c.amplification),
+                        timeouts: col(&|c| c.timeouts as f64),
+                        shed: col(&|c| c.shed as f64),
+                    },
+                )
+            })
+            .collect(),
     }
 }
 
@@ -50,7 +89,7 @@ pub fn render(s: &ReplicationSummary) -> String {
             format!("{:.4} ± {:.4}", i.mean, i.half_width)
         }
     };
-    format!(
+    let mut o = format!(
         "{} replications (mean ± 95% CI)\n  goodput ratio   {}\n  p50             {}\n  p99             {}\n  amplification   {}\n  wasted work     {}\n  recovery        {} ({} of {} runs recovered)\n  metastable      {:.0}% of seeds\n",
         s.replications,
         iv(&s.goodput_ratio, false),
@@ -62,12 +101,58 @@ pub fn render(s: &ReplicationSummary) -> String {
         s.recovery_s.n,
         s.replications,
         s.metastable_fraction * 100.0
-    )
+    );
+    let count = |i: &Interval| format!("{:.1} ± {:.1}", i.mean, i.half_width);
+    for (class, c) in &s.classes {
+        o.push_str(&format!(
+            "  {:<15} goodput ratio {}   p50 {}   p99 {}   amplification {}   timeouts {}   shed {}\n",
+            class.as_str(),
+            iv(&c.goodput_ratio, false),
+            iv(&c.p50, true),
+            iv(&c.p99, true),
+            iv(&c.amplification, false),
+            count(&c.timeouts),
+            count(&c.shed)
+        ));
+    }
+    o
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Replications of a scenario with priorities report each class over the seeds; one
+    /// without reports none.
+    #[test]
+    fn classes_are_summarized_over_the_seeds() {
+        let text = |mix: &str| {
+            format!(
+                "[[workload.phases]]\nduration = \"20s\"\nrate = 40\n{mix}[clients]\ntimeout = \"1s\"\n\
+                 [[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = {{ dist = \"exponential\", mean = \"40ms\" }}\n"
+            )
+        };
+        let with = model::scenario::parse(
+            "t.toml",
+            &text("[[workload.mix]]\nservice = \"s\"\nweight = 3\n[[workload.mix]]\nservice = \"s\"\nweight = 1\npriority = \"background\"\n"),
+        )
+        .unwrap();
+        let runs: Vec<Results> = (1..=3).map(|seed| crate::simulate(&with, Some(seed))).collect();
+        let s = summarize(&runs);
+        assert_eq!(s.classes.len(), 2);
+        let bg = &s.classes[&Priority::Background];
+        let p99s: Vec<f64> = runs
+            .iter()
+            .map(|r| r.summary.classes[&Priority::Background].latency.p99)
+            .collect();
+        assert_eq!(bg.p99.n, 3);
+        assert!((bg.p99.mean - p99s.iter().sum::<f64>() / 3.0).abs() < 1e-12);
+        assert!(render(&s).contains("background"), "{}", render(&s));
+
+        let without = model::scenario::parse("t.toml", &text("")).unwrap();
+        let runs: Vec<Results> = (1..=2).map(|seed| crate::simulate(&without, Some(seed))).collect();
+        assert!(summarize(&runs).classes.is_empty());
+    }
 
     #[test]
     fn interval_of_known_sample() {
