@@ -3,9 +3,13 @@
 //! Each metric has a direction (goodput up is better, p99 down is better). A change counts as a
 //! regression when it goes the wrong way by more than the relative tolerance *and* by more than
 //! the metric's resolution, so 0.1% wasted work after 0% is not flagged as an infinite change.
+//! When both runs keep figures per priority class, each class's goodput, latency, timeouts and
+//! shed are compared too (`interactive.p99`): a regression for users can hide in whole-run
+//! figures that a batch job dominates.
 
 use model::results::{fmt_secs, Results};
-use model::threshold::Metric;
+use model::scenario::Priority;
+use model::threshold::{Figure, Metric};
 use serde::Serialize;
 
 /// The metrics compared, in report order.
@@ -22,18 +26,53 @@ pub const METRICS: [Metric; 10] = [
     Metric::Recovery,
 ];
 
+/// The metrics compared per priority class, when both runs keep classes.
+pub const CLASS_METRICS: [Metric; 5] = [
+    Metric::GoodputRatio,
+    Metric::P50,
+    Metric::P99,
+    Metric::Timeouts,
+    Metric::Shed,
+];
+
 /// Changes smaller than this are noise whatever their relative size.
-fn resolution(m: Metric, old: &Results) -> f64 {
-    match m {
+fn resolution(f: Figure, old: &Results) -> f64 {
+    let (goodput, offered) = match f.class {
+        None => (old.summary.goodput, old.summary.offered),
+        Some(c) => {
+            let c = old.summary.class(c);
+            (c.goodput, c.offered)
+        }
+    };
+    match f.metric {
         Metric::GoodputRatio | Metric::WastedRatio => 0.01,
         Metric::Amplification => 0.01,
-        Metric::Goodput => 0.01 * old.summary.goodput.abs().max(1.0),
+        Metric::Goodput => 0.01 * goodput.abs().max(1.0),
         // One window: the verdict cannot place recovery more finely.
         Metric::Recovery => old.window_s,
-        Metric::Timeouts => (0.001 * old.summary.offered as f64).max(1.0),
+        Metric::Timeouts | Metric::Shed => (0.001 * offered as f64).max(1.0),
         // A millisecond, or the histograms' 1% precision.
         _ => 0.001,
     }
+}
+
+/// What is compared: the whole-run metrics, then per class those of the classes either run
+/// sent to, when both runs keep classes.
+fn figures(old: &Results, new: &Results) -> Vec<Figure> {
+    let mut out: Vec<Figure> = METRICS.into_iter().map(Figure::whole).collect();
+    if old.summary.classes.is_empty() || new.summary.classes.is_empty() {
+        return out;
+    }
+    for class in Priority::ALL {
+        if old.summary.class(class).offered == 0 && new.summary.class(class).offered == 0 {
+            continue;
+        }
+        out.extend(CLASS_METRICS.into_iter().map(|metric| Figure {
+            class: Some(class),
+            metric,
+        }));
+    }
+    out
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -48,7 +87,8 @@ pub enum Change {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
-    pub metric: &'static str,
+    /// `p99`, or a class's `interactive.p99`.
+    pub metric: String,
     pub higher_is_better: bool,
     pub old: Option<f64>,
     pub new: Option<f64>,
@@ -59,11 +99,11 @@ pub struct Row {
 
 /// Compares `new` with `old`, metric by metric.
 pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
-    METRICS
-        .iter()
-        .map(|&m| {
+    figures(old, new)
+        .into_iter()
+        .map(|m| {
             let (o, n) = (m.value(&old.summary), m.value(&new.summary));
-            let hib = m.higher_is_better();
+            let hib = m.metric.higher_is_better();
             let (worse_by, change) = match (o, n) {
                 // Recovery: "never" is worse than any time.
                 (Some(_), None) => (None, Change::Regression),
@@ -85,7 +125,7 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
                 }
             };
             Row {
-                metric: m.name(),
+                metric: m.to_string(),
                 higher_is_better: hib,
                 old: o,
                 new: n,
@@ -104,8 +144,8 @@ fn fmt_value(metric: &str, v: Option<f64>) -> String {
             "-".into()
         };
     };
-    match metric.parse::<Metric>() {
-        Ok(m) if m.is_time() => fmt_secs(v),
+    match metric.parse::<Figure>() {
+        Ok(f) if f.metric.is_time() => fmt_secs(v),
         _ if v.fract() == 0.0 => format!("{v:.0}"),
         _ => format!("{v:.4}"),
     }
@@ -114,8 +154,13 @@ fn fmt_value(metric: &str, v: Option<f64>) -> String {
 /// The table printed by `compare --baseline`.
 pub fn render(rows: &[Row], tolerance: f64) -> String {
     let mut o = format!(
-        "{:<15} {:>12} {:>12} {:>10}  {}\n",
-        "metric", "baseline", "new", "change", "verdict"
+        "{:<w$} {:>12} {:>12} {:>10}  {}\n",
+        "metric",
+        "baseline",
+        "new",
+        "change",
+        "verdict",
+        w = width(rows)
     );
     for r in rows {
         let change = match r.worse_by {
@@ -132,14 +177,20 @@ pub fn render(rows: &[Row], tolerance: f64) -> String {
             ),
         };
         o.push_str(&format!(
-            "{:<15} {:>12} {:>12} {:>10}  {verdict}\n",
+            "{:<w$} {:>12} {:>12} {:>10}  {verdict}\n",
             r.metric,
-            fmt_value(r.metric, r.old),
-            fmt_value(r.metric, r.new),
-            change
+            fmt_value(&r.metric, r.old),
+            fmt_value(&r.metric, r.new),
+            change,
+            w = width(rows)
         ));
     }
     o
+}
+
+/// The metric column's width: the longest name (class figures are longer), at least 15.
+fn width(rows: &[Row]) -> usize {
+    rows.iter().map(|r| r.metric.len()).max().unwrap_or(0).max(15)
 }
 
 #[cfg(test)]
@@ -172,6 +223,48 @@ mod tests {
         let text = render(&rows, 0.10);
         assert!(text.contains("REGRESSION (higher is better)"), "{text}");
         assert!(text.contains("never"), "{text}");
+    }
+
+    /// With classes on both sides, a regression for one class is flagged even when the
+    /// whole-run figure stays the same.
+    #[test]
+    fn compares_each_class_when_both_runs_keep_classes() {
+        use model::results::{ClassCounters, ClassSummary, Percentiles};
+        let class = |shed: u64, p99: f64| {
+            let mut c = ClassSummary::of(
+                &ClassCounters {
+                    intents: 1000,
+                    attempts: 1000 + shed,
+                    successes: 1000,
+                    shed,
+                    ..Default::default()
+                },
+                Percentiles::default(),
+                10.0,
+            );
+            c.latency.p99 = p99;
+            c
+        };
+        let mut old = blank();
+        assert!(
+            !compare(&old, &old, 0.1).iter().any(|r| r.metric.contains('.')),
+            "no classes kept: whole-run rows only"
+        );
+        old.summary.classes.insert(Priority::Interactive, class(0, 0.1));
+        old.summary.classes.insert(Priority::Background, class(500, 20.0));
+        let mut new = old.clone();
+        new.summary.classes.insert(Priority::Interactive, class(300, 0.1));
+        let rows = compare(&old, &new, 0.10);
+        assert_eq!(row(&rows, "interactive.shed").change, Change::Regression);
+        assert_eq!(row(&rows, "background.shed").change, Change::Same);
+        assert_eq!(row(&rows, "p99").change, Change::Same);
+        let text = render(&rows, 0.10);
+        assert!(text.contains("background.goodput_ratio"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("interactive.p99 ") && l.contains("100.0ms")),
+            "{text}"
+        );
     }
 
     #[test]

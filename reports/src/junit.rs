@@ -62,7 +62,7 @@ pub fn render(r: &Report) -> Result<String, String> {
                 row.change,
                 if row.higher_is_better { "higher" } else { "lower" }
             );
-            suite.add_test_case(case(row.metric, row.change != Change::Regression, &msg));
+            suite.add_test_case(case(&row.metric, row.change != Change::Regression, &msg));
         }
         report.add_test_suite(suite);
     }
