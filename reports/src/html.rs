@@ -111,11 +111,19 @@ pub fn verdict_paragraph(r: &Results) -> String {
 fn percentiles_table(o: &mut String, r: &Results) {
     let s = &r.summary;
     o.push_str("<table><tr><th class=l>latency</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
+    let classes: Vec<(String, &model::results::Percentiles)> = s
+        .classes
+        .iter()
+        .map(|(class, c)| (format!("intent, {} class", class.as_str()), &c.latency))
+        .collect();
     for (name, p) in [
-        ("intent (with retries)", &s.latency),
-        ("attempt", &s.attempt_latency),
-        ("gateway queue wait", &s.queue_wait),
-    ] {
+        ("intent (with retries)".to_string(), &s.latency),
+        ("attempt".to_string(), &s.attempt_latency),
+        ("gateway queue wait".to_string(), &s.queue_wait),
+    ]
+    .into_iter()
+    .chain(classes)
+    {
         if p.count == 0 {
             continue;
         }

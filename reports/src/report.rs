@@ -93,7 +93,11 @@ pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {
         });
     }
     for (i, l) in &firsts {
-        for f in [charts::throughput(*l)?, charts::latency(*l)?, charts::gateway(*l)?] {
+        let by_class = charts::nines_by_class(*l).transpose()?;
+        for f in [charts::throughput(*l)?, charts::latency(*l)?, charts::gateway(*l)?]
+            .into_iter()
+            .chain(by_class)
+        {
             out.push(Placed {
                 figure: f,
                 entry: Some(*i),

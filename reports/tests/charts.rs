@@ -392,6 +392,54 @@ fn nines_overlays_runs_on_the_percentile_axis() {
     assert!(count_near(&pixels, [255, 127, 14]) > 200);
 }
 
+/// A run of a scenario with priorities gets a chart of each class's latency distribution; a
+/// run without classes gets none.
+#[test]
+fn nines_by_class_draws_one_curve_per_class() {
+    use model::results::{ClassCounters, ClassResults, Hist};
+    let mut r = synthetic(Kind::Shedding);
+    let plain = Labeled {
+        label: "fifo (sim)",
+        results: &r.clone(),
+    };
+    assert!(charts::nines_by_class(plain).is_none());
+    let mut rng = Lcg(3);
+    for (class, base_ms) in [(Priority::Interactive, 20.0), (Priority::Background, 2000.0)] {
+        let mut h = Hist::new(3);
+        for _ in 0..500 {
+            h.record(Duration::from_secs_f64(base_ms * (1.0 + rng.next()) / 1e3));
+        }
+        r.classes.insert(
+            class,
+            ClassResults {
+                counters: ClassCounters::default(),
+                intent_latency: h,
+            },
+        );
+    }
+    let fig = charts::nines_by_class(Labeled {
+        label: "priorities (sim)",
+        results: &r,
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(fig.stem, "classes-priorities-sim");
+    let (pixels, svg) = check(
+        &fig,
+        (900, 420),
+        &[
+            "Latency by priority class",
+            "interactive",
+            "background",
+            "500 intents",
+            "99%",
+        ],
+    );
+    assert!(svg.count("polyline") + svg.count("path") >= 2);
+    assert!(count_near(&pixels, [31, 119, 180]) > 200);
+    assert!(count_near(&pixels, [255, 127, 14]) > 200);
+}
+
 #[test]
 fn comparison_labels_values_and_failed_recovery() {
     let (a, b) = (synthetic(Kind::Spiral), synthetic(Kind::Shedding));

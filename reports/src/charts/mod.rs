@@ -21,7 +21,7 @@ mod timeline;
 
 pub use comparison::comparison;
 pub use heatmap::{heatmap, Heatmap};
-pub use nines::nines;
+pub use nines::{nines, nines_by_class};
 pub use timeline::{gateway, latency, throughput};
 
 use model::results::Results;

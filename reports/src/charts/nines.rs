@@ -185,6 +185,41 @@ pub fn nines(runs: &[Labeled]) -> Result<Figure, ChartError> {
     render("percentiles".into(), title, &chart)
 }
 
+/// One run's latency distribution per priority class (`results.classes`), for runs of
+/// scenarios with priorities; `None` when the run keeps no classes. Whole-run percentiles mix
+/// users and batch work; this shows whether the users' tail was kept short.
+pub fn nines_by_class(run: Labeled) -> Option<Result<Figure, ChartError>> {
+    if run.results.classes.is_empty() {
+        return None;
+    }
+    let title = format!("Latency by priority class — {}", run.label);
+    let curves = run
+        .results
+        .classes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (class, c))| {
+            let points = curve(&c.intent_latency);
+            (!points.is_empty()).then(|| Curve {
+                label: format!(
+                    "{}  {} intents, p99 {}",
+                    class.as_str(),
+                    c.intent_latency.len(),
+                    fmt_secs(c.intent_latency.quantile_s(0.99))
+                ),
+                color: run_color(i),
+                points,
+            })
+        })
+        .collect();
+    let chart = Nines {
+        title: title.clone(),
+        subtitle: "intent latency of each class's finished intents, retries included".into(),
+        curves,
+    };
+    Some(render(format!("classes-{}", super::slug(run.label)), title, &chart))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
