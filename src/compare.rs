@@ -32,7 +32,8 @@ pub enum Mode {
 Metrics: goodput_ratio, goodput, offered, attempts, successes, amplification, p50, p90, p99,
 p999, max, recovery, timeouts, shed, rate_limited, expired, errors, wasted, wasted_ratio.
 Per priority class (scenarios with priorities): LABEL.interactive.METRIC,
-LABEL.background.METRIC, e.g. \"bounded.interactive.shed > fifo.interactive.shed\".
+LABEL.background.METRIC, e.g. \"bounded.interactive.shed > fifo.interactive.shed\"; every
+metric but recovery, wasted and wasted_ratio (the system's). p99.9 is p999.
 Exit codes: 0 every expectation holds (and no regression), 3 an expectation failed (or a
 regression), 2 bad input, 1 a run failed, 130 interrupted.")]
 pub struct CompareArgs {

@@ -66,7 +66,7 @@ pub fn heatmap(path: &Path, points: &[Value], objective: Metric) -> Result<Heatm
             kv.push((k.to_string(), v.as_str().map_or_else(|| v.to_string(), str::to_string)));
         }
         let value = match objective {
-            Metric::GoodputRatio => p.get("goodput_ratio"),
+            Metric::GoodputRatio | Metric::Goodput => p.get("goodput_ratio"),
             Metric::P50 => p.get("p50"),
             Metric::P99 => p.get("p99"),
             Metric::Amplification => p.get("amplification"),
@@ -164,10 +164,8 @@ pub fn heatmap(path: &Path, points: &[Value], objective: Metric) -> Result<Heatm
 
 /// `spillway report`.
 pub fn run(a: ReportArgs) -> anyhow::Result<()> {
-    let objective: Metric = a
-        .objective
-        .parse()
-        .map_err(|e: String| UsageError(format!("--objective: {e}")))?;
+    let objective: Metric =
+        sim::sweep::parse_objective(&a.objective).map_err(|e| UsageError(format!("--objective {e}")))?;
     let mut runs = Vec::new();
     let mut heatmaps = Vec::new();
     for f in &a.files {

@@ -366,9 +366,7 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
     let shared = Arc::new(Shared {
         epoch: Instant::now() + Duration::from_millis(20),
         f,
-        recorder: Mutex::new(
-            Recorder::new(scenario.window()).with_horizon(model::client::intent_lifetime_bound(&scenario.file.clients)),
-        ),
+        recorder: Mutex::new(Recorder::for_scenario(scenario)),
         clients: Mutex::new(ClientModel::new(&scenario.file.clients, &streams)),
         transport,
         connections: Semaphore::new(opts.max_connections.max(1)),
@@ -453,10 +451,7 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         ml.shutdown().await;
     }
     // Tasks that outlived the drain may still hold the shared state: take the recorder out.
-    let recorder = std::mem::replace(
-        &mut *lock(&shared.recorder),
-        Recorder::new(scenario.window()).with_horizon(model::client::intent_lifetime_bound(&scenario.file.clients)),
-    );
+    let recorder = std::mem::replace(&mut *lock(&shared.recorder), Recorder::for_scenario(scenario));
     let lateness_p99_s = recorder.total_quantile(metric::SEND_LATENESS, 0.99).unwrap_or(0.0);
     let unsent = shared.unsent.load(Ordering::Relaxed);
     let generator = GeneratorHealth {

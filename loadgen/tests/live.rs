@@ -242,6 +242,9 @@ async fn shards_merged_equal_one_unsharded_run() {
         assert_eq!(sum(|c| c.intents), r.summary.offered);
         assert_eq!(sum(|c| c.attempts), r.summary.attempts);
         assert_eq!(sum(|c| c.successes), r.summary.successes);
+        assert_eq!(sum(|c| c.failures), r.summary.failures);
+        assert_eq!(sum(|c| c.retries), r.summary.retries);
+        assert_eq!(sum(|c| c.timeouts), r.summary.timeouts);
         let latencies: u64 = r.classes.values().map(|c| c.intent_latency.len()).sum();
         assert_eq!(latencies, r.summary.latency.count);
         // Background is a binomial fifth of the intents: within 4 standard deviations.

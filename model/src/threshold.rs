@@ -95,27 +95,12 @@ impl Metric {
 
     /// The value in a run's summary; `None` when it does not exist (no recovery happened).
     pub fn value(self, s: &Summary) -> Option<f64> {
-        Some(match self {
-            Metric::GoodputRatio => s.goodput_ratio,
-            Metric::Goodput => s.goodput,
-            Metric::Offered => s.offered as f64,
-            Metric::Attempts => s.attempts as f64,
-            Metric::Successes => s.successes as f64,
-            Metric::Amplification => s.amplification,
-            Metric::P50 => s.latency.p50,
-            Metric::P90 => s.latency.p90,
-            Metric::P99 => s.latency.p99,
-            Metric::P999 => s.latency.p999,
-            Metric::Max => s.latency.max,
-            Metric::Recovery => return s.recovery_s,
-            Metric::Timeouts => s.timeouts as f64,
-            Metric::Shed => s.shed as f64,
-            Metric::RateLimited => s.rate_limited as f64,
-            Metric::Expired => s.expired as f64,
-            Metric::Errors => s.errors as f64,
-            Metric::Wasted => s.wasted_s,
-            Metric::WastedRatio => s.wasted_ratio,
-        })
+        match self {
+            Metric::Recovery => s.recovery_s,
+            Metric::Wasted => Some(s.wasted_s),
+            Metric::WastedRatio => Some(s.wasted_ratio),
+            _ => self.class_value(&ClassSummary::whole_run(s)),
+        }
     }
 }
 
@@ -125,7 +110,16 @@ impl Metric {
         !matches!(self, Metric::Recovery | Metric::Wasted | Metric::WastedRatio)
     }
 
-    /// The value in a class's summary; `None` for whole-run-only metrics.
+    /// Whether the figure is an intent latency percentile.
+    pub fn is_latency(self) -> bool {
+        matches!(
+            self,
+            Metric::P50 | Metric::P90 | Metric::P99 | Metric::P999 | Metric::Max
+        )
+    }
+
+    /// The value in a class's (or [`ClassSummary::whole_run`]'s) summary; `None` for
+    /// whole-run-only metrics.
     pub fn class_value(self, c: &ClassSummary) -> Option<f64> {
         Some(match self {
             Metric::GoodputRatio => c.goodput_ratio,
@@ -163,12 +157,18 @@ impl Figure {
         Figure { class: None, metric }
     }
 
-    /// The value in a run's summary; `None` when it does not exist (no recovery happened).
+    /// The value in a run's summary; `None` when it does not exist: no recovery happened, the
+    /// run kept no per-class figures, or a latency of a class that sent nothing (so a bound on
+    /// it cannot pass vacuously).
     pub fn value(self, s: &Summary) -> Option<f64> {
-        match self.class {
-            None => self.metric.value(s),
-            Some(c) => self.metric.class_value(&s.class(c)),
+        let Some(class) = self.class else {
+            return self.metric.value(s);
+        };
+        let c = s.class(class)?;
+        if self.metric.is_latency() && c.latency.count == 0 {
+            return None;
         }
+        self.metric.class_value(&c)
     }
 }
 
@@ -195,12 +195,19 @@ impl std::str::FromStr for Figure {
             let Some(rest) = s.strip_prefix(class.as_str()).and_then(|r| r.strip_prefix('.')) else {
                 continue;
             };
-            let metric: Metric = rest.parse()?;
+            let metric: Metric = rest.parse().map_err(|_| {
+                let names: Vec<_> = Metric::ALL.iter().filter(|m| m.per_class()).map(|m| m.name()).collect();
+                format!(
+                    "unknown metric `{rest}` of class {}: expected one of {}",
+                    class.as_str(),
+                    names.join(", ")
+                )
+            })?;
             if !metric.per_class() {
                 return Err(format!(
-                    "`{s}`: {} is kept for the whole run, not per class: write `{}`",
+                    "{} is kept for the whole run, not per priority class (drop `{}.`)",
                     metric.name(),
-                    metric.name()
+                    class.as_str()
                 ));
             }
             return Ok(Figure {
@@ -399,7 +406,7 @@ mod tests {
         let t: Threshold = "background.p99.9 <= 30s".parse().unwrap();
         assert_eq!(t.figure.to_string(), "background.p999");
         let err = "interactive.recovery < 5s".parse::<Threshold>().unwrap_err();
-        assert!(err.contains("whole run, not per class"), "{err}");
+        assert!(err.contains("whole run, not per priority class"), "{err}");
         let err = "vip.p99 < 5s".parse::<Threshold>().unwrap_err();
         assert!(err.contains("interactive.METRIC"), "{err}");
         assert!("interactive.latency < 2s"

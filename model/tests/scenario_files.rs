@@ -593,6 +593,18 @@ fn bad_threshold_expressions() {
         ),
         ("p99 < 2", "p99 is a time: write the bound with a unit, like 2s or 2ms"),
         ("goodput_ratio 0.9", "expected `metric op value`"),
+        (
+            "interactive.p99 < 2s",
+            "`interactive.p99` names a priority class, but this scenario has no priorities",
+        ),
+        (
+            "interactive.wasted < 2s",
+            "wasted is kept for the whole run, not per priority class (drop `interactive.`)",
+        ),
+        (
+            "background.latency < 2s",
+            "unknown metric `latency` of class background: expected one of goodput_ratio,",
+        ),
     ];
     for (check, message) in cases {
         let line = format!("check = \"{check}\"");
@@ -606,6 +618,25 @@ fn bad_threshold_expressions() {
         lines.push(&line); // 9: `check = ` is 8 characters, the value at column 9
         assert_error(&lines, 9, 9, "thresholds[0].check", message);
     }
+}
+
+/// A scenario with a background mix entry keeps classes, so class thresholds are valid.
+#[test]
+fn class_thresholds_need_priorities() {
+    let s = parse(&with_service(&[
+        "[[workload.mix]]",
+        "service = \"a\"",
+        "weight = 1",
+        "priority = \"background\"",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+        "[[thresholds]]",
+        "check = \"background.p99 < 2s\"",
+    ]))
+    .expect("class thresholds are valid with priorities");
+    assert_eq!(s.thresholds[0].figure.to_string(), "background.p99");
 }
 
 #[test]

@@ -39,10 +39,7 @@ pub const CLASS_METRICS: [Metric; 5] = [
 fn resolution(f: Figure, old: &Results) -> f64 {
     let (goodput, offered) = match f.class {
         None => (old.summary.goodput, old.summary.offered),
-        Some(c) => {
-            let c = old.summary.class(c);
-            (c.goodput, c.offered)
-        }
+        Some(c) => old.summary.class(c).map_or((0.0, 0), |c| (c.goodput, c.offered)),
     };
     match f.metric {
         Metric::GoodputRatio | Metric::WastedRatio => 0.01,
@@ -64,7 +61,8 @@ fn figures(old: &Results, new: &Results) -> Vec<Figure> {
         return out;
     }
     for class in Priority::ALL {
-        if old.summary.class(class).offered == 0 && new.summary.class(class).offered == 0 {
+        let sent = |r: &Results| r.summary.class(class).is_some_and(|c| c.offered > 0);
+        if !sent(old) && !sent(new) {
             continue;
         }
         out.extend(CLASS_METRICS.into_iter().map(|metric| Figure {
@@ -242,6 +240,7 @@ mod tests {
                 Percentiles::default(),
                 10.0,
             );
+            c.latency.count = 1000;
             c.latency.p99 = p99;
             c
         };

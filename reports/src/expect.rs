@@ -55,7 +55,7 @@ pub fn parse(text: &str, labels: &[String]) -> Result<Expectation, String> {
         }
         (None, None) => {
             return Err(format!(
-                "`{text}`: neither side names a run; write LABEL.metric with LABEL one of {}",
+                "`{text}`: neither side names a run; write LABEL.METRIC (or LABEL.CLASS.METRIC) with LABEL one of {}",
                 labels.join(", ")
             ))
         }
@@ -117,11 +117,19 @@ impl Expectation {
                     },
                     None,
                 )),
-                Operand::Run { label, figure } => entries
-                    .iter()
-                    .find(|e| &e.label == label)
-                    .map(|e| (e.figure(*figure), Some(figure.metric)))
-                    .ok_or_else(|| format!("`{}`: no run labelled `{label}`", self.text)),
+                Operand::Run { label, figure } => {
+                    let e = entries
+                        .iter()
+                        .find(|e| &e.label == label)
+                        .ok_or_else(|| format!("`{}`: no run labelled `{label}`", self.text))?;
+                    if figure.class.is_some() && e.runs.iter().any(|r| !r.summary.keeps_classes()) {
+                        return Err(format!(
+                            "`{}`: run `{label}` keeps no per-class figures (its scenario has no priorities: no mix entry with priority = \"background\", no [gateway.priorities])",
+                            self.text
+                        ));
+                    }
+                    Ok((e.figure(*figure), Some(figure.metric)))
+                }
             }
         };
         let (a, ma) = side(&self.lhs)?;
@@ -228,7 +236,7 @@ mod tests {
         let e = parse("fifo.background.shed > 10", &labels()).unwrap();
         assert_eq!(e.rhs, Operand::Value(10.0));
         let err = parse("fifo.background.wasted < 1s", &labels()).unwrap_err();
-        assert!(err.contains("not per class"), "{err}");
+        assert!(err.contains("not per priority class"), "{err}");
     }
 
     #[test]
@@ -300,6 +308,14 @@ mod tests {
         assert!(c.detail.contains("never"), "{}", c.detail);
         let e = parse("fifo.recovery <= 30s", &labels()).unwrap();
         assert!(!e.check(&es).unwrap().passed);
+    }
+
+    /// A class figure of a run that kept none is an error, not a vacuous pass or fail.
+    #[test]
+    fn a_class_of_a_run_without_classes_is_an_error() {
+        let e = parse("fifo.interactive.shed == 0", &labels()).unwrap();
+        let err = e.check(&[entry("fifo", &[0.9])]).unwrap_err();
+        assert!(err.contains("keeps no per-class figures"), "{err}");
     }
 
     #[test]

@@ -108,6 +108,30 @@ pub fn verdict_paragraph(r: &Results) -> String {
     p
 }
 
+/// A table; `attrs(row, column, columns)` gives a cell's attributes (`row` is `None` for the
+/// header).
+fn html_table(
+    o: &mut String,
+    header: &[String],
+    rows: &[Vec<String>],
+    attrs: impl Fn(Option<usize>, usize, usize) -> String,
+) {
+    let n = header.len();
+    o.push_str("<table><tr>");
+    for (c, h) in header.iter().enumerate() {
+        let _ = write!(o, "<th{}>{}</th>", attrs(None, c, n), esc(h));
+    }
+    o.push_str("</tr>");
+    for (i, row) in rows.iter().enumerate() {
+        o.push_str("<tr>");
+        for (c, cell) in row.iter().enumerate() {
+            let _ = write!(o, "<td{}>{}</td>", attrs(Some(i), c, n), esc(cell));
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</table>\n");
+}
+
 fn percentiles_table(o: &mut String, r: &Results) {
     let s = &r.summary;
     o.push_str("<table><tr><th class=l>latency</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
@@ -245,44 +269,26 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
 
     o.push_str("<h2 id=summary>Summary</h2>");
     let (header, rows) = table::cells(r.entries);
-    o.push_str("<table><tr>");
-    for (c, h) in header.iter().enumerate() {
-        let class = if c < 2 || c == header.len() - 1 { " class=l" } else { "" };
-        let _ = write!(o, "<th{class}>{}</th>", esc(h));
-    }
-    o.push_str("</tr>");
-    for (row, e) in rows.iter().zip(r.entries) {
-        o.push_str("<tr>");
-        for (c, cell) in row.iter().enumerate() {
-            let class = if c == row.len() - 1 {
-                format!(
-                    " class=\"l {}\"",
-                    verdict_class(e.first().and_then(|f| f.summary.verdict))
-                )
-            } else if c < 2 {
-                " class=l".to_string()
-            } else {
-                String::new()
-            };
-            let _ = write!(o, "<td{class}>{}</td>", esc(cell));
+    let verdicts: Vec<&str> = r
+        .entries
+        .iter()
+        .map(|e| verdict_class(e.first().and_then(|f| f.summary.verdict)))
+        .collect();
+    html_table(&mut o, &header, &rows, |row, c, n| {
+        if c == n - 1 {
+            // The verdict column, coloured by the verdict (no row: the header).
+            row.map_or(" class=l".to_string(), |i| format!(" class=\"l {}\"", verdicts[i]))
+        } else if c < 2 {
+            " class=l".to_string()
+        } else {
+            String::new()
         }
-        o.push_str("</tr>");
-    }
-    o.push_str("</table>\n");
+    });
     if let Some((header, rows)) = table::class_cells(r.entries) {
-        o.push_str("<h3>By priority class</h3><table><tr>");
-        for (c, h) in header.iter().enumerate() {
-            let _ = write!(o, "<th{}>{}</th>", if c < 2 { " class=l" } else { "" }, esc(h));
-        }
-        o.push_str("</tr>");
-        for row in &rows {
-            o.push_str("<tr>");
-            for (c, cell) in row.iter().enumerate() {
-                let _ = write!(o, "<td{}>{}</td>", if c < 2 { " class=l" } else { "" }, esc(cell));
-            }
-            o.push_str("</tr>");
-        }
-        o.push_str("</table>\n");
+        o.push_str("<h3>By priority class</h3>");
+        html_table(&mut o, &header, &rows, |_, c, _| {
+            if c < 2 { " class=l" } else { "" }.to_string()
+        });
     }
     if !r.expectations.is_empty() {
         let held = r.expectations.iter().filter(|c| c.passed).count();

@@ -9,42 +9,32 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-pub fn render(r: &Report) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o, "## {}\n", cell(&r.title));
-    let (header, rows) = table::cells(r.entries);
+/// A table; `left(column, columns)` says which columns hold names (left-aligned) rather than
+/// figures.
+fn md_table(o: &mut String, header: &[String], rows: &[Vec<String>], left: impl Fn(usize, usize) -> bool) {
+    let n = header.len();
     let _ = writeln!(o, "| {} |", header.join(" | "));
     let _ = writeln!(
         o,
         "|{}",
-        header
-            .iter()
-            .enumerate()
-            .map(|(i, _)| if i < 2 || i == header.len() - 1 {
-                " --- |"
-            } else {
-                " ---: |"
-            })
+        (0..n)
+            .map(|i| if left(i, n) { " --- |" } else { " ---: |" })
             .collect::<String>()
     );
     for row in rows {
         let _ = writeln!(o, "| {} |", row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
     }
     o.push('\n');
+}
+
+pub fn render(r: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "## {}\n", cell(&r.title));
+    let (header, rows) = table::cells(r.entries);
+    md_table(&mut o, &header, &rows, |c, n| c < 2 || c == n - 1);
     if let Some((header, rows)) = table::class_cells(r.entries) {
         let _ = writeln!(o, "By priority class:\n");
-        let _ = writeln!(o, "| {} |", header.join(" | "));
-        let _ = writeln!(
-            o,
-            "|{}",
-            (0..header.len())
-                .map(|i| if i < 2 { " --- |" } else { " ---: |" })
-                .collect::<String>()
-        );
-        for row in rows {
-            let _ = writeln!(o, "| {} |", row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
-        }
-        o.push('\n');
+        md_table(&mut o, &header, &rows, |c, _| c < 2);
     }
     for e in r.entries {
         if let Some(first) = e.first() {

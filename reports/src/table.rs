@@ -67,7 +67,11 @@ pub fn class_cells(entries: &[Entry]) -> Option<(Vec<String>, Vec<Vec<String>>)>
     for e in entries.iter().filter(kept) {
         for class in Priority::ALL {
             // A class no run of the entry sent to (all of `untagged` is interactive) has no row.
-            if e.runs.iter().all(|r| r.summary.class(class).offered == 0) {
+            if !e
+                .runs
+                .iter()
+                .any(|r| r.summary.class(class).is_some_and(|c| c.offered > 0))
+            {
                 continue;
             }
             let mut row = vec![e.label.clone(), class.as_str().to_string()];

@@ -42,10 +42,12 @@ pub struct SweepArgs {
     /// An axis: KEY=V1,V2,... or KEY=A..B (integers, inclusive). Repeat for more axes.
     #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
     pub vary: Vec<String>,
-    /// What to optimise: goodput_ratio (default), p50, p99, amplification, wasted, recovery.
+    /// What to optimise: goodput_ratio (default; or goodput), p50, p99, amplification, wasted,
+    /// recovery. Whole-run figures only: bound a priority class with --slo.
     #[arg(long, value_name = "METRIC", default_value = "goodput_ratio")]
     pub objective: String,
-    /// A service-level objective every candidate must meet, e.g. "p99<2s". Repeatable.
+    /// A service-level objective every candidate must meet, e.g. "p99<2s", or for a scenario
+    /// with priorities a class's, e.g. "interactive.p99<500ms". Repeatable.
     #[arg(long, value_name = "EXPR")]
     pub slo: Vec<String>,
     /// Directory for sweep.csv and sweep.json.

@@ -152,8 +152,7 @@ impl<'a> Engine<'a> {
             intents: Slab::new(),
             attempts: Slab::new(),
             live_intents: 0,
-            recorder: Recorder::new(scenario.window())
-                .with_horizon(model::client::intent_lifetime_bound(&scenario.file.clients)),
+            recorder: Recorder::for_scenario(scenario),
             events: 0,
             timeouts: scenario
                 .file

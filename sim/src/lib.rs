@@ -78,10 +78,7 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
         .map(|v| sweep::parse_axis(v))
         .collect::<Result<_, _>>()
         .map_err(UsageError)?;
-    let objective: model::threshold::Metric = a
-        .objective
-        .parse()
-        .map_err(|e: String| UsageError(format!("--objective: {e}")))?;
+    let objective = sweep::parse_objective(&a.objective).map_err(|e| UsageError(format!("--objective {e}")))?;
     let slo: Vec<model::threshold::Threshold> = a
         .slo
         .iter()

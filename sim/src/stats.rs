@@ -1,6 +1,6 @@
 //! Replications: each headline figure as a mean with a 95% confidence interval (Student's t).
 
-use model::results::{Results, Verdict};
+use model::results::{ClassSummary, Results, Verdict};
 use model::scenario::Priority;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,7 +19,8 @@ pub struct ReplicationSummary {
     /// Recovery times of the runs that recovered.
     pub recovery_s: Interval,
     pub metastable_fraction: f64,
-    /// Per priority class, for scenarios with priorities (classes no run sent to are left out).
+    /// Per priority class, for scenarios with priorities, over the seeds in which the class sent
+    /// something (classes no seed sent to are left out).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub classes: BTreeMap<Priority, ClassReplication>,
 }
@@ -35,45 +36,51 @@ pub struct ClassReplication {
     pub shed: Interval,
 }
 
+/// Mean and 95% interval of `f` over `items`.
+fn col<T>(items: &[T], f: impl Fn(&T) -> f64) -> Interval {
+    Interval::of(&items.iter().map(f).collect::<Vec<_>>())
+}
+
 pub fn summarize(runs: &[Results]) -> ReplicationSummary {
-    let col = |f: &dyn Fn(&Results) -> f64| -> Interval { Interval::of(&runs.iter().map(f).collect::<Vec<_>>()) };
     let recoveries: Vec<f64> = runs.iter().filter_map(|r| r.summary.recovery_s).collect();
     let metastable = runs
         .iter()
         .filter(|r| r.summary.verdict == Some(Verdict::Metastable))
         .count();
+    let mut classes = BTreeMap::new();
+    for p in Priority::ALL {
+        // Over the seeds in which the class sent something: a seed without any of its intents
+        // has no latency or goodput to average in.
+        let sent: Vec<ClassSummary> = runs
+            .iter()
+            .filter_map(|r| r.summary.class(p))
+            .filter(|c| c.offered > 0)
+            .collect();
+        if sent.is_empty() {
+            continue;
+        }
+        classes.insert(
+            p,
+            ClassReplication {
+                goodput_ratio: col(&sent, |c| c.goodput_ratio),
+                p50: col(&sent, |c| c.latency.p50),
+                p99: col(&sent, |c| c.latency.p99),
+                amplification: col(&sent, |c| c.amplification),
+                timeouts: col(&sent, |c| c.timeouts as f64),
+                shed: col(&sent, |c| c.shed as f64),
+            },
+        );
+    }
     ReplicationSummary {
         replications: runs.len(),
-        goodput_ratio: col(&|r| r.summary.goodput_ratio),
-        p50: col(&|r| r.summary.latency.p50),
-        p99: col(&|r| r.summary.latency.p99),
-        amplification: col(&|r| r.summary.amplification),
-        wasted_s: col(&|r| r.summary.wasted_s),
+        goodput_ratio: col(runs, |r| r.summary.goodput_ratio),
+        p50: col(runs, |r| r.summary.latency.p50),
+        p99: col(runs, |r| r.summary.latency.p99),
+        amplification: col(runs, |r| r.summary.amplification),
+        wasted_s: col(runs, |r| r.summary.wasted_s),
         recovery_s: Interval::of(&recoveries),
         metastable_fraction: metastable as f64 / runs.len().max(1) as f64,
-        classes: Priority::ALL
-            .into_iter()
-            .filter(|&p| {
-                runs.iter()
-                    .any(|r| !r.summary.classes.is_empty() && r.summary.class(p).offered > 0)
-            })
-            .map(|p| {
-                let col = |f: &dyn Fn(&model::results::ClassSummary) -> f64| -> Interval {
-                    Interval::of(&runs.iter().map(|r| f(&r.summary.class(p))).collect::<Vec<_>>())
-                };
-                (
-                    p,
-                    ClassReplication {
-                        goodput_ratio: col(&|c| c.goodput_ratio),
-                        p50: col(&|c| c.latency.p50),
-                        p99: col(&|c| c.latency.p99),
-                        amplification: col(&|c| c.amplification),
-                        timeouts: col(&|c| c.timeouts as f64),
-                        shed: col(&|c| c.shed as f64),
-                    },
-                )
-            })
-            .collect(),
+        classes,
     }
 }
 
@@ -128,25 +135,38 @@ mod tests {
     fn classes_are_summarized_over_the_seeds() {
         let text = |mix: &str| {
             format!(
-                "[[workload.phases]]\nduration = \"20s\"\nrate = 40\n{mix}[clients]\ntimeout = \"1s\"\n\
+                "[[workload.phases]]\nduration = \"20s\"\nrate = 40\n{mix}[clients]\ntimeout = \"5s\"\n\
                  [[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = {{ dist = \"exponential\", mean = \"40ms\" }}\n"
             )
         };
+        // Utilisation 0.8 and class queues: background waits behind every interactive request.
         let with = model::scenario::parse(
             "t.toml",
-            &text("[[workload.mix]]\nservice = \"s\"\nweight = 3\n[[workload.mix]]\nservice = \"s\"\nweight = 1\npriority = \"background\"\n"),
+            &text(
+                "[[workload.mix]]\nservice = \"s\"\nweight = 1\n[[workload.mix]]\nservice = \"s\"\nweight = 1\npriority = \"background\"\n\
+                 [gateway]\nstrategy = \"fifo\"\nconcurrency = 2\n[gateway.priorities]\n",
+            ),
         )
         .unwrap();
         let runs: Vec<Results> = (1..=3).map(|seed| crate::simulate(&with, Some(seed))).collect();
         let s = summarize(&runs);
         assert_eq!(s.classes.len(), 2);
-        let bg = &s.classes[&Priority::Background];
+        let (fg, bg) = (&s.classes[&Priority::Interactive], &s.classes[&Priority::Background]);
         let p99s: Vec<f64> = runs
             .iter()
             .map(|r| r.summary.classes[&Priority::Background].latency.p99)
             .collect();
         assert_eq!(bg.p99.n, 3);
         assert!((bg.p99.mean - p99s.iter().sum::<f64>() / 3.0).abs() < 1e-12);
+        assert!(bg.p99.mean > fg.p99.mean, "{bg:?} vs {fg:?}");
+        for r in &runs {
+            let class_p99 = |p| r.summary.classes[&p].latency.p99;
+            assert!(
+                class_p99(Priority::Background) > class_p99(Priority::Interactive),
+                "seed {}: background waits behind interactive",
+                r.seed
+            );
+        }
         assert!(render(&s).contains("background"), "{}", render(&s));
 
         let without = model::scenario::parse("t.toml", &text("")).unwrap();

@@ -195,7 +195,40 @@ fn point(params: Vec<(String, Value)>, r: &Results, slo: &[Threshold]) -> Point 
     }
 }
 
-/// The objective to optimise.
+/// The metrics a sweep can optimise: those its points keep.
+pub const OBJECTIVES: [Metric; 7] = [
+    Metric::GoodputRatio,
+    Metric::Goodput,
+    Metric::P50,
+    Metric::P99,
+    Metric::Amplification,
+    Metric::Wasted,
+    Metric::Recovery,
+];
+
+/// Parses `--objective`: one of [`OBJECTIVES`] (points keep whole-run figures only).
+pub fn parse_objective(text: &str) -> Result<Metric, String> {
+    let names = || OBJECTIVES.map(Metric::name).join(", ");
+    let figure: model::threshold::Figure = text.parse()?;
+    if figure.class.is_some() {
+        return Err(format!(
+            "`{}`: sweep points keep whole-run figures only, so the objective is one of {}; bound a class with --slo \"{figure}<...\"",
+            text.trim(),
+            names()
+        ));
+    }
+    if !OBJECTIVES.contains(&figure.metric) {
+        return Err(format!(
+            "`{}`: sweep points do not keep it; the objective is one of {}",
+            text.trim(),
+            names()
+        ));
+    }
+    Ok(figure.metric)
+}
+
+/// The objective to optimise (higher is better); metrics points do not keep (see
+/// [`parse_objective`]) rank last.
 pub fn objective_value(p: &Point, m: Metric) -> f64 {
     let v = match m {
         Metric::GoodputRatio | Metric::Goodput => p.goodput_ratio,
@@ -204,7 +237,7 @@ pub fn objective_value(p: &Point, m: Metric) -> f64 {
         Metric::Amplification => p.amplification,
         Metric::Wasted => p.wasted_s,
         Metric::Recovery => p.recovery_s.unwrap_or(f64::INFINITY),
-        _ => p.goodput_ratio,
+        _ => return f64::NEG_INFINITY,
     };
     if m.higher_is_better() {
         v
@@ -294,6 +327,19 @@ pub fn to_csv(points: &[Point]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only figures the points keep can be the objective: `shed` used to fall back to goodput
+    /// ratio, negated as lower-is-better, and picked the worst point.
+    #[test]
+    fn the_objective_is_one_the_points_keep() {
+        assert_eq!(parse_objective("goodput"), Ok(Metric::Goodput));
+        assert_eq!(parse_objective(" p99 "), Ok(Metric::P99));
+        let err = parse_objective("shed").unwrap_err();
+        assert!(err.contains("do not keep it") && err.contains("recovery"), "{err}");
+        let err = parse_objective("interactive.p99").unwrap_err();
+        assert!(err.contains("--slo \"interactive.p99<...\""), "{err}");
+        assert!(parse_objective("latency").unwrap_err().contains("unknown metric"));
+    }
 
     #[test]
     fn axes_parse() {

@@ -7,8 +7,8 @@
 //! histogram; the summary derives each class's headline figures from them, and thresholds and
 //! `compare` expectations name them as `interactive.shed` or `bounded.background.p99`.
 
-use super::{Hist, Outcome, Percentiles, Summary};
-use crate::scenario::{Priority, Scenario};
+use super::{Counters, Hist, Outcome, Percentiles, Summary};
+use crate::scenario::{MixTarget, Priority, Scenario, ScenarioFile};
 use serde::{Deserialize, Serialize};
 
 /// Intent and attempt counters of one class over a whole run.
@@ -24,6 +24,24 @@ pub struct ClassCounters {
     pub rate_limited: u64,
     pub expired: u64,
     pub errors: u64,
+}
+
+impl From<&Counters> for ClassCounters {
+    /// The intent and attempt part of a window's (or a whole run's) counters.
+    fn from(c: &Counters) -> ClassCounters {
+        ClassCounters {
+            intents: c.intents,
+            attempts: c.attempts,
+            retries: c.retries,
+            successes: c.successes,
+            failures: c.failures,
+            timeouts: c.timeouts,
+            shed: c.shed,
+            rate_limited: c.rate_limited,
+            expired: c.expired,
+            errors: c.errors,
+        }
+    }
 }
 
 impl ClassCounters {
@@ -111,12 +129,8 @@ impl ClassSummary {
         }
     }
 
-    /// The class's part of a whole-run summary when results carry no classes: every intent was
-    /// interactive (the default class), and no intent was background.
-    fn from_whole_run(s: &Summary, class: Priority) -> ClassSummary {
-        if class != Priority::Interactive {
-            return ClassSummary::of(&ClassCounters::default(), Percentiles::default(), s.duration_s);
-        }
+    /// The same figures for the whole run (so a metric reads either the same way).
+    pub(crate) fn whole_run(s: &Summary) -> ClassSummary {
         ClassSummary {
             offered: s.offered,
             attempts: s.attempts,
@@ -137,22 +151,32 @@ impl ClassSummary {
 }
 
 impl Summary {
-    /// The figures of `class`: from the per-class summary when the run kept one, otherwise
-    /// from the whole run (all of it interactive). A class with no intents has empty figures.
-    pub fn class(&self, class: Priority) -> ClassSummary {
+    /// The figures of `class`; `None` when the run kept no per-class figures (its scenario has
+    /// no priorities, or an older spillway wrote it). A class that sent nothing has zero counts.
+    pub fn class(&self, class: Priority) -> Option<ClassSummary> {
         if self.classes.is_empty() {
-            return ClassSummary::from_whole_run(self, class);
+            return None;
         }
-        self.classes
-            .get(&class)
-            .cloned()
-            .unwrap_or_else(|| ClassSummary::of(&ClassCounters::default(), Percentiles::default(), self.duration_s))
+        Some(
+            self.classes.get(&class).cloned().unwrap_or_else(|| {
+                ClassSummary::of(&ClassCounters::default(), Percentiles::default(), self.duration_s)
+            }),
+        )
+    }
+
+    /// Whether the run kept per-class figures.
+    pub fn keeps_classes(&self) -> bool {
+        !self.classes.is_empty()
     }
 }
 
 /// Whether a run of `scenario` keeps per-class figures: it sends background requests or its
-/// gateway has class queues. Other runs are all interactive, and their whole-run figures are
-/// that class's.
+/// gateway has class queues. Other runs are all interactive: their whole-run figures say it all.
 pub fn keeps_classes(scenario: &Scenario) -> bool {
-    scenario.file.gateway.priorities.is_some() || scenario.mix.iter().any(|m| m.priority != Priority::Interactive)
+    uses_priorities(&scenario.file, &scenario.mix)
+}
+
+/// [`keeps_classes`] for a scenario being resolved (its mix expanded, not yet a [`Scenario`]).
+pub fn uses_priorities(file: &ScenarioFile, mix: &[MixTarget]) -> bool {
+    file.gateway.priorities.is_some() || mix.iter().any(|m| m.priority != Priority::Interactive)
 }

@@ -65,6 +65,12 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
                 }
             }
         }
+        if p.classes.is_empty() != base.classes.is_empty() {
+            return Err(MergeError::Mismatch(
+                name,
+                "some parts keep per-class figures and some do not (written by different spillway versions?)".into(),
+            ));
+        }
         for (class, c) in &p.classes {
             match base.classes.get_mut(class) {
                 Some(bc) => {

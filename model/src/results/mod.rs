@@ -14,7 +14,7 @@ mod recorder;
 mod text;
 mod verdict;
 
-pub use classes::{keeps_classes, ClassCounters, ClassResults, ClassSummary};
+pub use classes::{keeps_classes, uses_priorities, ClassCounters, ClassResults, ClassSummary};
 pub use histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 pub use hlog::write_hlog;
 pub use merge::{merge, MergeError};

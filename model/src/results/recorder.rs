@@ -136,8 +136,9 @@ struct Totals {
     queue: Bins,
     service: Bins,
     extra: Vec<(String, Bins)>,
-    /// Per class (indexed by [`Priority::index`]): counters and intent latency.
-    classes: [(ClassCounters, Bins); 2],
+    /// Per class (indexed by [`Priority::index`]): counters and intent latency; `None` unless
+    /// the run keeps classes (see [`Recorder::with_classes`]).
+    classes: Option<[(ClassCounters, Bins); Priority::ALL.len()]>,
 }
 
 /// Headline figures, verdict and thresholds from windows and whole-run histograms. Used when
@@ -180,31 +181,32 @@ pub fn summarize(
         trigger,
     };
     let v = decide(&goodput, &params);
-    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
     let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
+    // The intent and attempt figures, computed as each class's are.
+    let h = ClassSummary::of(&ClassCounters::from(&c), pct(metric::INTENT_LATENCY), run_s);
     let summary = Summary {
         duration_s: run_s,
-        offered: c.intents,
-        attempts: c.attempts,
-        retries: c.retries,
-        successes: c.successes,
-        failures: c.failures,
-        goodput: ratio(c.successes as f64, run_s),
-        goodput_ratio: if c.intents == 0 {
-            1.0
-        } else {
-            c.successes as f64 / c.intents as f64
-        },
-        amplification: ratio(c.attempts as f64, c.intents as f64),
-        timeouts: c.timeouts,
-        shed: c.shed,
-        rate_limited: c.rate_limited,
-        expired: c.expired,
-        errors: c.errors,
+        offered: h.offered,
+        attempts: h.attempts,
+        retries: h.retries,
+        successes: h.successes,
+        failures: h.failures,
+        goodput: h.goodput,
+        goodput_ratio: h.goodput_ratio,
+        amplification: h.amplification,
+        timeouts: h.timeouts,
+        shed: h.shed,
+        rate_limited: h.rate_limited,
+        expired: h.expired,
+        errors: h.errors,
         backend_busy_s: c.backend_busy_s,
         wasted_s: c.wasted_s,
-        wasted_ratio: ratio(c.wasted_s, c.backend_busy_s),
-        latency: pct(metric::INTENT_LATENCY),
+        wasted_ratio: if c.backend_busy_s > 0.0 {
+            c.wasted_s / c.backend_busy_s
+        } else {
+            0.0
+        },
+        latency: h.latency,
         attempt_latency: pct(metric::ATTEMPT_LATENCY),
         queue_wait: pct(metric::QUEUE_WAIT),
         baseline_goodput_ratio: v.baseline,
@@ -287,10 +289,7 @@ impl Recorder {
                 queue: Bins::new(TOTAL_SIGFIG),
                 service: Bins::new(TOTAL_SIGFIG),
                 extra: Vec::new(),
-                classes: [
-                    (ClassCounters::default(), Bins::new(TOTAL_SIGFIG)),
-                    (ClassCounters::default(), Bins::new(TOTAL_SIGFIG)),
-                ],
+                classes: None,
             },
             horizon_windows: DEFAULT_HORIZON_WINDOWS,
             packed_upto: 0,
@@ -314,6 +313,22 @@ impl Recorder {
     /// window counters. It saves recording into, and compressing, four histograms per window.
     pub fn keep_window_histograms(&mut self, keep: bool) {
         self.window_histograms = keep;
+    }
+
+    /// The recorder a driver of `scenario` uses: its window, a horizon of the clients' longest
+    /// intent, and per-class figures when the scenario has priorities.
+    pub fn for_scenario(scenario: &Scenario) -> Recorder {
+        Recorder::new(scenario.window())
+            .with_horizon(crate::client::intent_lifetime_bound(&scenario.file.clients))
+            .with_classes(keeps_classes(scenario))
+    }
+
+    /// With `true`, the results also keep counters and intent latency per priority class
+    /// (scenarios with priorities; see [`keeps_classes`]). Off, recording skips them.
+    pub fn with_classes(mut self, keep: bool) -> Recorder {
+        self.totals.classes =
+            keep.then(|| std::array::from_fn(|_| (ClassCounters::default(), Bins::new(TOTAL_SIGFIG))));
+        self
     }
 
     /// [`Recorder::set_horizon`], builder style.
@@ -376,7 +391,9 @@ impl Recorder {
     #[inline]
     pub fn intent_offered(&mut self, class: Priority, at: Time) {
         self.win(at).counters.intents += 1;
-        self.totals.classes[class.index()].0.intents += 1;
+        if let Some(cs) = &mut self.totals.classes {
+            cs[class.index()].0.intents += 1;
+        }
     }
 
     /// An intent of `class` that started at `intended` ended after `latency`, successfully or
@@ -395,13 +412,15 @@ impl Recorder {
             w.intent.live().record_us(us);
         }
         self.totals.intent.record_us(us);
-        let (c, h) = &mut self.totals.classes[class.index()];
-        if success {
-            c.successes += 1;
-        } else {
-            c.failures += 1;
+        if let Some(cs) = &mut self.totals.classes {
+            let (c, h) = &mut cs[class.index()];
+            if success {
+                c.successes += 1;
+            } else {
+                c.failures += 1;
+            }
+            h.record_us(us);
         }
-        h.record_us(us);
     }
 
     /// An attempt of `class` due at `intended` was sent (`retry`: not the intent's first).
@@ -412,10 +431,12 @@ impl Recorder {
         if retry {
             c.retries += 1;
         }
-        let c = &mut self.totals.classes[class.index()].0;
-        c.attempts += 1;
-        if retry {
-            c.retries += 1;
+        if let Some(cs) = &mut self.totals.classes {
+            let c = &mut cs[class.index()].0;
+            c.attempts += 1;
+            if retry {
+                c.retries += 1;
+            }
         }
     }
 
@@ -423,7 +444,9 @@ impl Recorder {
     /// intended time).
     #[inline]
     pub fn attempt_finished(&mut self, class: Priority, intended: Time, outcome: Outcome, latency: Duration) {
-        self.totals.classes[class.index()].0.outcome(outcome);
+        if let Some(cs) = &mut self.totals.classes {
+            cs[class.index()].0.outcome(outcome);
+        }
         let keep = self.window_histograms;
         let w = self.win(intended);
         let c = &mut w.counters;
@@ -587,23 +610,20 @@ impl Recorder {
         for (name, h) in t.extra {
             totals.insert(name, h.to_hist());
         }
-        let classes: BTreeMap<Priority, ClassResults> = if keeps_classes(scenario) {
-            Priority::ALL
-                .into_iter()
-                .zip(t.classes)
-                .map(|(p, (counters, h))| {
-                    (
-                        p,
-                        ClassResults {
-                            counters,
-                            intent_latency: h.to_hist(),
-                        },
-                    )
-                })
-                .collect()
-        } else {
-            BTreeMap::new()
-        };
+        let classes: BTreeMap<Priority, ClassResults> = t
+            .classes
+            .into_iter()
+            .flat_map(|cs| Priority::ALL.into_iter().zip(cs))
+            .map(|(p, (counters, h))| {
+                (
+                    p,
+                    ClassResults {
+                        counters,
+                        intent_latency: h.to_hist(),
+                    },
+                )
+            })
+            .collect();
         let (summary, thresholds) = summarize(&windows, &totals, &classes, window_s, scenario);
         Results {
             schema: SCHEMA_VERSION,
@@ -778,7 +798,8 @@ mod tests {
                 r.intent_finished(class, t, lat, true);
             }
         };
-        let mut r = Recorder::new(Duration::from_secs(1));
+        assert!(keeps_classes(&with));
+        let mut r = Recorder::new(Duration::from_secs(1)).with_classes(true);
         events(&mut r);
         let res = r.finish(&with, meta());
         let (i, b) = (
@@ -792,19 +813,51 @@ mod tests {
         assert!((b.latency.p50 - 0.900).abs() < 0.001, "{}", b.latency.p50);
         assert_eq!(i.offered + b.offered, res.summary.offered);
         assert_eq!(i.shed + b.shed, res.summary.shed);
-        assert_eq!(res.summary.class(Priority::Background), *b);
+        assert_eq!(res.summary.class(Priority::Background).as_ref(), Some(b));
         let back = Results::from_json("x.json", &res.to_json()).unwrap();
         assert_eq!(back, res, "classes survive the results file");
 
-        // Without priorities: no classes kept; the interactive class is the whole run.
+        // Without priorities: no classes kept, none in the file, no class figures.
+        assert!(!keeps_classes(&scenario()));
         let mut r = Recorder::new(Duration::from_secs(1));
         events(&mut r);
         let res = r.finish(&scenario(), meta());
         assert!(res.classes.is_empty() && res.summary.classes.is_empty());
-        let i = res.summary.class(Priority::Interactive);
-        assert_eq!((i.offered, i.shed), (res.summary.offered, res.summary.shed));
-        assert_eq!(res.summary.class(Priority::Background).offered, 0);
-        assert!(!res.to_json().contains("\"classes\""), "no empty classes in the file");
+        assert_eq!(res.summary.class(Priority::Interactive), None);
+        let json = res.to_json();
+        assert!(!json.contains("\"classes\""), "no empty classes in the file");
+        assert_eq!(Results::from_json("x.json", &json).unwrap(), res);
+    }
+
+    /// A results file written before classes existed (no `classes` anywhere) still loads, and
+    /// keeps no class figures.
+    #[test]
+    fn results_without_classes_load() {
+        let mut r = Recorder::new(Duration::from_secs(1)).with_classes(true);
+        r.intent_offered(Priority::Background, Time::ZERO);
+        let res = r.finish(&scenario(), meta());
+        let mut v: serde_json::Value = serde_json::from_str(&res.to_json()).unwrap();
+        assert!(v["classes"].is_object() && v["summary"]["classes"].is_object());
+        v.as_object_mut().unwrap().remove("classes");
+        v["summary"].as_object_mut().unwrap().remove("classes");
+        let old = Results::from_json("old.json", &v.to_string()).unwrap();
+        assert!(old.classes.is_empty() && !old.summary.keeps_classes());
+        assert_eq!(old.summary.offered, 1);
+    }
+
+    /// Shards either all keep classes or none does: a mix would give class figures that no
+    /// longer add up to the run's.
+    #[test]
+    fn merging_shards_with_and_without_classes_is_refused() {
+        let shard = |classes: bool| {
+            let mut r = Recorder::new(Duration::from_secs(1)).with_classes(classes);
+            r.intent_offered(Priority::Interactive, Time::ZERO);
+            r.finish(&scenario(), meta())
+        };
+        let both = crate::results::merge(vec![("a".into(), shard(true)), ("b".into(), shard(true))]).unwrap();
+        assert_eq!(both.classes[&Priority::Interactive].counters.intents, 2);
+        let err = crate::results::merge(vec![("a".into(), shard(true)), ("b".into(), shard(false))]).unwrap_err();
+        assert!(err.to_string().contains("per-class figures"), "{err}");
     }
 
     #[test]

@@ -82,7 +82,8 @@ pub fn summary_table(r: &Results) -> String {
             s.wasted_ratio * 100.0
         );
     }
-    for (i, (class, c)) in s.classes.iter().enumerate() {
+    // Classes that sent nothing (all of `untagged` is interactive) get no line.
+    for (i, (class, c)) in s.classes.iter().filter(|(_, c)| c.offered > 0).enumerate() {
         let _ = writeln!(
             o,
             "  {:<13} {:<11} offered {}   goodput {:.1}%   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   amplification {:.2}",

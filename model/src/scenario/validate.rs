@@ -83,7 +83,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
     check_clients(&mut c, &file.clients);
     check_gateway(&mut c, &file.gateway);
-    let thresholds = check_thresholds(&mut c, &file.thresholds);
+    let thresholds = check_thresholds(&mut c, &file.thresholds, crate::results::uses_priorities(&file, &mix));
     if file.workload.closed.is_some() && file.run.duration.is_none() {
         c.fail(
             "run.duration",
@@ -595,10 +595,22 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig) {
     c.non_negative("gateway.retries.min_per_sec".into(), g.retries.min_per_sec, "a rate");
 }
 
-fn check_thresholds(c: &mut Checker, t: &[ThresholdConfig]) -> Vec<Threshold> {
+/// `priorities`: whether runs keep per-class figures, which class thresholds need.
+fn check_thresholds(c: &mut Checker, t: &[ThresholdConfig], priorities: bool) -> Vec<Threshold> {
     t.iter()
         .enumerate()
         .filter_map(|(i, th)| match th.check.parse::<Threshold>() {
+            Ok(t) if t.figure.class.is_some() && !priorities => {
+                c.fail(
+                    format!("thresholds[{i}].check"),
+                    format!(
+                        "`{}` names a priority class, but this scenario has no priorities (no mix entry with priority = \"background\", no [gateway.priorities]), so its results keep whole-run figures only: write `{}`",
+                        t.figure,
+                        t.figure.metric.name()
+                    ),
+                );
+                None
+            }
             Ok(t) => Some(t),
             Err(e) => {
                 c.fail(format!("thresholds[{i}].check"), e);
