@@ -62,7 +62,10 @@ fn round_to_u64(x: f64) -> u64 {
 /// Nanoseconds of a duration, saturating at `u64::MAX` (584 years).
 #[inline]
 pub fn duration_nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+    // `as_nanos` without its u128: every `Time + Duration` of the simulator goes through here.
+    d.as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(d.subsec_nanos()))
 }
 
 impl Add<Duration> for Time {
@@ -140,6 +143,40 @@ mod tests {
         }
         for x in cases {
             assert_eq!(round_to_u64(x), x.round() as u64, "{x:e}");
+        }
+    }
+
+    /// The u64 forms equal `as_nanos` / `as_micros` (saturated to u64) over the whole range,
+    /// the edges where they saturate included.
+    #[test]
+    fn u64_conversions_equal_the_u128_ones() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut cases = vec![
+            Duration::ZERO,
+            Duration::from_nanos(999),
+            Duration::from_nanos(u64::MAX),
+            Duration::new(u64::MAX / 1_000_000_000, 999_999_999),
+            Duration::new(u64::MAX / 1_000_000_000 + 1, 0),
+            Duration::new(u64::MAX / 1_000_000, 999_999_999),
+            Duration::new(u64::MAX / 1_000_000 + 1, 0),
+            Duration::MAX,
+        ];
+        for _ in 0..10_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Seconds spread over every magnitude.
+            let secs = state >> (state % 64);
+            cases.push(Duration::new(secs, (state % 1_000_000_000) as u32));
+        }
+        for d in cases {
+            assert_eq!(
+                duration_nanos(d),
+                u64::try_from(d.as_nanos()).unwrap_or(u64::MAX),
+                "{d:?}"
+            );
+            let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
+            assert_eq!(crate::results::Hist::micros(d), us, "{d:?}");
         }
     }
 
