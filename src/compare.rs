@@ -32,8 +32,10 @@ pub enum Mode {
 Metrics: goodput_ratio, goodput, offered, attempts, successes, amplification, p50, p90, p99,
 p999, max, recovery, timeouts, shed, rate_limited, expired, errors, wasted, wasted_ratio.
 Per priority class (scenarios with priorities): LABEL.interactive.METRIC,
-LABEL.background.METRIC, e.g. \"bounded.interactive.shed > fifo.interactive.shed\"; every
-metric but recovery, wasted and wasted_ratio (the system's). p99.9 is p999.
+LABEL.background.METRIC, e.g. \"bounded.interactive.shed > fifo.interactive.shed\"; per
+service (scenarios with several): LABEL.service[NAME].METRIC, e.g.
+\"deadline.service[legacy-2].p99 < 2s\"; every metric but recovery, wasted and wasted_ratio
+(the system's). p99.9 is p999.
 Exit codes: 0 every expectation holds (and no regression), 3 an expectation failed (or a
 regression), 2 bad input, 1 a run failed, 130 interrupted.")]
 pub struct CompareArgs {
@@ -53,7 +55,8 @@ pub struct CompareArgs {
     pub mode: Mode,
     /// An expectation across runs, LABEL.METRIC OP (VALUE | LABEL.METRIC), e.g.
     /// "deadline.goodput_ratio >= 0.9" or "deadline.p99 < fifo.p99", or a priority class's
-    /// figure: "bounded.interactive.shed == 0". Repeatable. With
+    /// figure: "bounded.interactive.shed == 0", or a service's: "fifo.service[legacy-1].p99 < 2s".
+    /// Repeatable. With
     /// replications it must hold beyond the 95% confidence intervals.
     #[arg(long = "expect", value_name = "EXPR")]
     pub expect: Vec<String>,

@@ -192,27 +192,27 @@ impl Shared {
                         metric::SEND_LATENESS,
                         Instant::now().saturating_duration_since(due),
                     );
-                    r.intent_offered(a.priority, a.at);
+                    r.intent_offered(a.tag(), a.at);
                 }
-                r.attempt_sent(a.priority, intended, intent.attempts > 1);
+                r.attempt_sent(a.tag(), intended, intent.attempts > 1);
             }
             let sent = self.now();
             let result = self.attempt(&a, &intent, timeout).await;
             let end = self.now();
             {
                 let mut r = lock(&self.recorder);
-                r.attempt_finished(a.priority, intended, result.outcome(), end.saturating_since(intended));
+                r.attempt_finished(a.tag(), intended, result.outcome(), end.saturating_since(intended));
                 r.record(intended, metric::ATTEMPT_LATENCY_ACTUAL, end.saturating_since(sent));
             }
             let next = lock(&self.clients).on_result(end, &mut intent, result);
             match next {
                 Next::Done { success } => {
-                    lock(&self.recorder).intent_finished(a.priority, a.at, end.saturating_since(a.at), success);
+                    lock(&self.recorder).intent_finished(a.tag(), a.at, end.saturating_since(a.at), success);
                     break;
                 }
                 Next::RetryAt(t) => {
                     if self.stop.load(Ordering::Relaxed) {
-                        lock(&self.recorder).intent_finished(a.priority, a.at, end.saturating_since(a.at), false);
+                        lock(&self.recorder).intent_finished(a.tag(), a.at, end.saturating_since(a.at), false);
                         break;
                     }
                     self.timer.sleep_until(self.instant(t)).await;
@@ -541,7 +541,7 @@ async fn closed_loop(
                 {
                     let mut r = lock(&shared.recorder);
                     r.record(t, metric::SEND_LATENESS, Instant::now().saturating_duration_since(due));
-                    r.intent_offered(a.priority, t);
+                    r.intent_offered(a.tag(), t);
                 }
                 shared.outstanding.fetch_add(1, Ordering::Relaxed);
                 shared.clone().run_intent(a, None).await;
@@ -591,9 +591,9 @@ fn admit(shared: &Arc<Shared>, a: Arrival, due: Instant, max_outstanding: usize)
         let late = Instant::now().saturating_duration_since(due);
         let mut r = lock(&shared.recorder);
         r.record(a.at, metric::SEND_LATENESS, late);
-        r.intent_offered(a.priority, a.at);
+        r.intent_offered(a.tag(), a.at);
         shared.unsent.fetch_add(1, Ordering::Relaxed);
-        r.intent_finished(a.priority, a.at, Duration::ZERO, false);
+        r.intent_finished(a.tag(), a.at, Duration::ZERO, false);
         return;
     }
     shared.outstanding.fetch_add(1, Ordering::Relaxed);

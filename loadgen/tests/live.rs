@@ -238,7 +238,7 @@ async fn shards_merged_equal_one_unsharded_run() {
             "a scenario with background traffic keeps both classes"
         );
         let sum =
-            |f: fn(&model::results::ClassCounters) -> u64| r.classes.values().map(|c| f(&c.counters)).sum::<u64>();
+            |f: fn(&model::results::GroupCounters) -> u64| r.classes.values().map(|c| f(&c.counters)).sum::<u64>();
         assert_eq!(sum(|c| c.intents), r.summary.offered);
         assert_eq!(sum(|c| c.attempts), r.summary.attempts);
         assert_eq!(sum(|c| c.successes), r.summary.successes);

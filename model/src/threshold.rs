@@ -3,7 +3,7 @@
 //! `background.p99 < 30s`.
 
 use crate::duration::parse_duration;
-use crate::results::{ClassSummary, Summary};
+use crate::results::{GroupSummary, Summary};
 use crate::scenario::Priority;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -99,7 +99,7 @@ impl Metric {
             Metric::Recovery => s.recovery_s,
             Metric::Wasted => Some(s.wasted_s),
             Metric::WastedRatio => Some(s.wasted_ratio),
-            _ => self.class_value(&ClassSummary::whole_run(s)),
+            _ => self.class_value(&GroupSummary::whole_run(s)),
         }
     }
 }
@@ -118,9 +118,9 @@ impl Metric {
         )
     }
 
-    /// The value in a class's (or [`ClassSummary::whole_run`]'s) summary; `None` for
+    /// The value in a class's (or [`GroupSummary::whole_run`]'s) summary; `None` for
     /// whole-run-only metrics.
-    pub fn class_value(self, c: &ClassSummary) -> Option<f64> {
+    pub fn class_value(self, c: &GroupSummary) -> Option<f64> {
         Some(match self {
             Metric::GoodputRatio => c.goodput_ratio,
             Metric::Goodput => c.goodput,
@@ -143,32 +143,60 @@ impl Metric {
     }
 }
 
-/// What a threshold or an expectation names: a whole-run metric (`p99`) or a priority class's
-/// (`interactive.p99`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+/// Whose figure: the whole run's, a priority class's or a backend service's.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Whole,
+    Class(Priority),
+    Service(String),
+}
+
+/// What a threshold or an expectation names: a whole-run metric (`p99`), a priority class's
+/// (`interactive.p99`) or a service's (`service[orders].p99`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Figure {
-    pub class: Option<Priority>,
+    pub scope: Scope,
     pub metric: Metric,
 }
 
 impl Figure {
     /// A whole-run metric.
     pub fn whole(metric: Metric) -> Figure {
-        Figure { class: None, metric }
+        Figure {
+            scope: Scope::Whole,
+            metric,
+        }
+    }
+
+    /// A priority class's metric.
+    pub fn class(class: Priority, metric: Metric) -> Figure {
+        Figure {
+            scope: Scope::Class(class),
+            metric,
+        }
+    }
+
+    /// A service's metric.
+    pub fn service(name: &str, metric: Metric) -> Figure {
+        Figure {
+            scope: Scope::Service(name.to_string()),
+            metric,
+        }
     }
 
     /// The value in a run's summary; `None` when it does not exist: no recovery happened, the
-    /// run kept no per-class figures, or a latency of a class that sent nothing (so a bound on
-    /// it cannot pass vacuously).
-    pub fn value(self, s: &Summary) -> Option<f64> {
-        let Some(class) = self.class else {
-            return self.metric.value(s);
+    /// run kept no such group (no priorities, one service), or a latency of a group that sent
+    /// nothing (so a bound on it cannot pass vacuously).
+    pub fn value(&self, s: &Summary) -> Option<f64> {
+        let g = match &self.scope {
+            Scope::Whole => return self.metric.value(s),
+            Scope::Class(c) => s.class(*c)?,
+            Scope::Service(name) => s.service(name)?,
         };
-        let c = s.class(class)?;
-        if self.metric.is_latency() && c.latency.count == 0 {
+        if self.metric.is_latency() && g.latency.count == 0 {
             return None;
         }
-        self.metric.class_value(&c)
+        self.metric.class_value(&g)
     }
 }
 
@@ -180,44 +208,61 @@ impl From<Metric> for Figure {
 
 impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.class {
-            Some(c) => write!(f, "{}.{}", c.as_str(), self.metric.name()),
-            None => f.write_str(self.metric.name()),
+        match &self.scope {
+            Scope::Whole => f.write_str(self.metric.name()),
+            Scope::Class(c) => write!(f, "{}.{}", c.as_str(), self.metric.name()),
+            Scope::Service(name) => write!(f, "service[{name}].{}", self.metric.name()),
         }
     }
+}
+
+/// The metric of a group's figure (`what` names the group in errors).
+fn group_metric(rest: &str, what: &str, prefix: &str) -> Result<Metric, String> {
+    let metric: Metric = rest.parse().map_err(|_| {
+        let names: Vec<_> = Metric::ALL.iter().filter(|m| m.per_class()).map(|m| m.name()).collect();
+        format!(
+            "unknown metric `{rest}` of {what}: expected one of {}",
+            names.join(", ")
+        )
+    })?;
+    if !metric.per_class() {
+        return Err(format!(
+            "{} is kept for the whole run, not per {what} (drop `{prefix}`)",
+            metric.name()
+        ));
+    }
+    Ok(metric)
 }
 
 impl std::str::FromStr for Figure {
     type Err = String;
     fn from_str(s: &str) -> Result<Figure, String> {
         let s = s.trim();
+        if let Some(rest) = s.strip_prefix("service[") {
+            // Service names have no brackets (they may have dots), so the first `]` ends it.
+            let (name, rest) = rest
+                .split_once(']')
+                .ok_or_else(|| format!("`{s}`: expected service[NAME].METRIC"))?;
+            let metric = rest
+                .strip_prefix('.')
+                .ok_or_else(|| format!("`{s}`: expected service[NAME].METRIC"))?;
+            if name.is_empty() {
+                return Err(format!("`{s}`: the service name is empty"));
+            }
+            let prefix = format!("service[{name}].");
+            return Ok(Figure::service(name, group_metric(metric, "service", &prefix)?));
+        }
         for class in Priority::ALL {
             let Some(rest) = s.strip_prefix(class.as_str()).and_then(|r| r.strip_prefix('.')) else {
                 continue;
             };
-            let metric: Metric = rest.parse().map_err(|_| {
-                let names: Vec<_> = Metric::ALL.iter().filter(|m| m.per_class()).map(|m| m.name()).collect();
-                format!(
-                    "unknown metric `{rest}` of class {}: expected one of {}",
-                    class.as_str(),
-                    names.join(", ")
-                )
-            })?;
-            if !metric.per_class() {
-                return Err(format!(
-                    "{} is kept for the whole run, not per priority class (drop `{}.`)",
-                    metric.name(),
-                    class.as_str()
-                ));
-            }
-            return Ok(Figure {
-                class: Some(class),
-                metric,
-            });
+            let what = format!("priority class {}", class.as_str());
+            let metric = group_metric(rest, &what, &format!("{}.", class.as_str()))?;
+            return Ok(Figure::class(class, metric));
         }
-        s.parse()
-            .map(Figure::whole)
-            .map_err(|e| format!("{e}; or a priority class's, as interactive.METRIC or background.METRIC"))
+        s.parse().map(Figure::whole).map_err(|e| {
+            format!("{e}; or a priority class's or a service's, as interactive.METRIC, background.METRIC, service[NAME].METRIC")
+        })
     }
 }
 
@@ -401,7 +446,7 @@ mod tests {
     #[test]
     fn names_a_priority_class_figure() {
         let t: Threshold = "interactive.p99 < 500ms".parse().unwrap();
-        assert_eq!(t.figure.class, Some(Priority::Interactive));
+        assert_eq!(t.figure.scope, Scope::Class(Priority::Interactive));
         assert_eq!((t.figure.metric, t.value), (Metric::P99, 0.5));
         let t: Threshold = "background.p99.9 <= 30s".parse().unwrap();
         assert_eq!(t.figure.to_string(), "background.p999");
@@ -416,14 +461,53 @@ mod tests {
     }
 
     #[test]
+    fn names_a_service_figure() {
+        let t: Threshold = "service[orders.v2].p99.9 < 2s".parse().unwrap();
+        assert_eq!(t.figure, Figure::service("orders.v2", Metric::P999));
+        assert_eq!(t.figure.to_string(), "service[orders.v2].p999");
+        assert_eq!(t.figure.to_string().parse::<Figure>().unwrap(), t.figure);
+        for (bad, why) in [
+            ("service[orders.p99 < 2s", "expected service[NAME].METRIC"),
+            ("service[orders]p99 < 2s", "expected service[NAME].METRIC"),
+            ("service[].p99 < 2s", "name is empty"),
+            ("service[a].wasted < 2s", "not per service (drop `service[a].`)"),
+            ("service[a].latency < 2s", "unknown metric `latency` of service"),
+        ] {
+            let err = bad.parse::<Threshold>().unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_service_figure_reads_the_service_summary() {
+        use crate::results::{GroupCounters, GroupSummary, Percentiles};
+        let mut s = Summary::default();
+        let slow = GroupCounters {
+            intents: 10,
+            attempts: 10,
+            successes: 4,
+            timeouts: 6,
+            ..Default::default()
+        };
+        s.services
+            .insert("b".into(), GroupSummary::of(&slow, Percentiles::default(), 10.0));
+        let b: Threshold = "service[b].goodput_ratio >= 0.9".parse().unwrap();
+        assert_eq!(b.evaluate(&s).value, Some(0.4));
+        let a: Threshold = "service[a].goodput_ratio >= 0.9".parse().unwrap();
+        assert_eq!(a.evaluate(&s).value, None, "no such service: no value");
+        let p99: Threshold = "service[b].p99 < 1s".parse().unwrap();
+        assert_eq!(p99.evaluate(&s).value, None, "no finished intent: no latency");
+    }
+
+    #[test]
     fn a_class_figure_reads_the_class_summary() {
-        use crate::results::{ClassCounters, ClassSummary, Percentiles};
+        use crate::results::{GroupCounters, GroupSummary, Percentiles};
         let mut s = Summary {
             duration_s: 10.0,
             shed: 7,
             ..Default::default()
         };
-        let bg = ClassCounters {
+        let bg = GroupCounters {
             intents: 10,
             attempts: 17,
             shed: 7,
@@ -432,11 +516,11 @@ mod tests {
         };
         s.classes.insert(
             Priority::Background,
-            ClassSummary::of(&bg, Percentiles::default(), 10.0),
+            GroupSummary::of(&bg, Percentiles::default(), 10.0),
         );
         s.classes.insert(
             Priority::Interactive,
-            ClassSummary::of(&ClassCounters::default(), Percentiles::default(), 10.0),
+            GroupSummary::of(&GroupCounters::default(), Percentiles::default(), 10.0),
         );
         let whole: Threshold = "shed == 0".parse().unwrap();
         let users: Threshold = "interactive.shed == 0".parse().unwrap();

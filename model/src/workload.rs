@@ -22,6 +22,17 @@ pub struct Arrival {
     pub priority: Priority,
 }
 
+impl Arrival {
+    /// The groups its intent counts in (class and service), for the recorder.
+    #[inline]
+    pub fn tag(&self) -> crate::results::Tag {
+        crate::results::Tag {
+            class: self.priority,
+            service: self.service,
+        }
+    }
+}
+
 /// Picks (service, api, priority) by the mix weights.
 #[derive(Clone, Debug)]
 pub struct MixSampler {

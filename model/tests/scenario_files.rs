@@ -599,11 +599,15 @@ fn bad_threshold_expressions() {
         ),
         (
             "interactive.wasted < 2s",
-            "wasted is kept for the whole run, not per priority class (drop `interactive.`)",
+            "wasted is kept for the whole run, not per priority class interactive (drop `interactive.`)",
+        ),
+        (
+            "service[a].p99 < 2s",
+            "`service[a].p99` names a service, but this scenario has one",
         ),
         (
             "background.latency < 2s",
-            "unknown metric `latency` of class background: expected one of goodput_ratio,",
+            "unknown metric `latency` of priority class background: expected one of goodput_ratio,",
         ),
     ];
     for (check, message) in cases {
@@ -618,6 +622,34 @@ fn bad_threshold_expressions() {
         lines.push(&line); // 9: `check = ` is 8 characters, the value at column 9
         assert_error(&lines, 9, 9, "thresholds[0].check", message);
     }
+}
+
+/// Service thresholds need several services, and one of that name.
+#[test]
+fn service_thresholds_name_a_service_of_the_scenario() {
+    let lines = |check: &'static str| {
+        vec![
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 10",
+            "[[backend.services]]",
+            "name = \"legacy\"",
+            "count = 3",
+            "workers = 2",
+            "service_time = \"10ms\"",
+            "[[thresholds]]",
+            check,
+        ]
+    };
+    let s = parse(&lines("check = \"service[legacy-2].p99 < 1s\"")).expect("legacy-2 exists");
+    assert_eq!(s.thresholds[0].figure.to_string(), "service[legacy-2].p99");
+    assert_error(
+        &lines("check = \"service[legacy-4].p99 < 1s\""),
+        10,
+        9,
+        "thresholds[0].check",
+        "`service[legacy-4].p99`: no service `legacy-4` (services: legacy-1, legacy-2, legacy-3)",
+    );
 }
 
 /// A scenario with a background mix entry keeps classes, so class thresholds are valid.

@@ -9,7 +9,7 @@
 
 use model::results::{fmt_secs, Results};
 use model::scenario::Priority;
-use model::threshold::{Figure, Metric};
+use model::threshold::{Figure, Metric, Scope};
 use serde::Serialize;
 
 /// The metrics compared, in report order.
@@ -26,7 +26,7 @@ pub const METRICS: [Metric; 10] = [
     Metric::Recovery,
 ];
 
-/// The metrics compared per priority class, when both runs keep classes.
+/// The metrics compared per priority class and per service, when both runs keep them.
 pub const CLASS_METRICS: [Metric; 5] = [
     Metric::GoodputRatio,
     Metric::P50,
@@ -36,10 +36,15 @@ pub const CLASS_METRICS: [Metric; 5] = [
 ];
 
 /// Changes smaller than this are noise whatever their relative size.
-fn resolution(f: Figure, old: &Results) -> f64 {
-    let (goodput, offered) = match f.class {
-        None => (old.summary.goodput, old.summary.offered),
-        Some(c) => old.summary.class(c).map_or((0.0, 0), |c| (c.goodput, c.offered)),
+fn resolution(f: &Figure, old: &Results) -> f64 {
+    let group = match &f.scope {
+        Scope::Whole => None,
+        Scope::Class(c) => old.summary.class(*c),
+        Scope::Service(name) => old.summary.service(name),
+    };
+    let (goodput, offered) = match (&f.scope, group) {
+        (Scope::Whole, _) => (old.summary.goodput, old.summary.offered),
+        (_, g) => g.map_or((0.0, 0), |g| (g.goodput, g.offered)),
     };
     match f.metric {
         Metric::GoodputRatio | Metric::WastedRatio => 0.01,
@@ -54,21 +59,25 @@ fn resolution(f: Figure, old: &Results) -> f64 {
 }
 
 /// What is compared: the whole-run metrics, then per class those of the classes either run
-/// sent to, when both runs keep classes.
+/// sent to, when both runs keep classes, and per service those of the services both runs
+/// have.
 fn figures(old: &Results, new: &Results) -> Vec<Figure> {
     let mut out: Vec<Figure> = METRICS.into_iter().map(Figure::whole).collect();
-    if old.summary.classes.is_empty() || new.summary.classes.is_empty() {
-        return out;
-    }
-    for class in Priority::ALL {
-        let sent = |r: &Results| r.summary.class(class).is_some_and(|c| c.offered > 0);
-        if !sent(old) && !sent(new) {
-            continue;
+    if old.summary.keeps_classes() && new.summary.keeps_classes() {
+        for class in Priority::ALL {
+            let sent = |r: &Results| r.summary.class(class).is_some_and(|c| c.offered > 0);
+            if sent(old) || sent(new) {
+                out.extend(CLASS_METRICS.into_iter().map(|m| Figure::class(class, m)));
+            }
         }
-        out.extend(CLASS_METRICS.into_iter().map(|metric| Figure {
-            class: Some(class),
-            metric,
-        }));
+    }
+    for name in old
+        .summary
+        .services
+        .keys()
+        .filter(|n| new.summary.services.contains_key(*n))
+    {
+        out.extend(CLASS_METRICS.into_iter().map(|m| Figure::service(name, m)));
     }
     out
 }
@@ -110,7 +119,7 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
                 (Some(o), Some(n)) => {
                     let bad = if hib { o - n } else { n - o };
                     let rel = if o.abs() > 0.0 { Some(bad / o.abs()) } else { None };
-                    let change = if bad.abs() <= resolution(m, old) {
+                    let change = if bad.abs() <= resolution(&m, old) {
                         Change::Same
                     } else if bad < 0.0 {
                         Change::Better
@@ -227,10 +236,10 @@ mod tests {
     /// whole-run figure stays the same.
     #[test]
     fn compares_each_class_when_both_runs_keep_classes() {
-        use model::results::{ClassCounters, ClassSummary, Percentiles};
+        use model::results::{GroupCounters, GroupSummary, Percentiles};
         let class = |shed: u64, p99: f64| {
-            let mut c = ClassSummary::of(
-                &ClassCounters {
+            let mut c = GroupSummary::of(
+                &GroupCounters {
                     intents: 1000,
                     attempts: 1000 + shed,
                     successes: 1000,
@@ -257,6 +266,17 @@ mod tests {
         assert_eq!(row(&rows, "interactive.shed").change, Change::Regression);
         assert_eq!(row(&rows, "background.shed").change, Change::Same);
         assert_eq!(row(&rows, "p99").change, Change::Same);
+        assert!(
+            !rows.iter().any(|r| r.metric.starts_with("service[")),
+            "no services kept"
+        );
+        // Services both runs have are compared too.
+        old.summary.services.insert("a".into(), class(0, 0.1));
+        new.summary.services.insert("a".into(), class(0, 0.5));
+        new.summary.services.insert("b".into(), class(0, 0.5));
+        let rows = compare(&old, &new, 0.10);
+        assert_eq!(row(&rows, "service[a].p99").change, Change::Regression);
+        assert!(!rows.iter().any(|r| r.metric.starts_with("service[b]")), "b is new");
         let text = render(&rows, 0.10);
         assert!(text.contains("background.goodput_ratio"), "{text}");
         assert!(

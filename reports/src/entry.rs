@@ -29,7 +29,7 @@ impl Entry {
     /// so "recovered in 8 s" beats "did not recover" rather than being incomparable.
     pub fn figure(&self, f: impl Into<Figure>) -> Interval {
         let f = f.into();
-        let xs: Vec<f64> = self.runs.iter().map(|r| value(r, f)).collect();
+        let xs: Vec<f64> = self.runs.iter().map(|r| value(r, &f)).collect();
         if xs.iter().any(|x| x.is_infinite()) {
             let mean = xs.iter().sum::<f64>() / xs.len() as f64;
             return Interval {
@@ -78,8 +78,8 @@ impl Entry {
 }
 
 /// A figure's value in one run; a missing recovery is +infinity (see [`Entry::figure`]).
-pub fn value(r: &Results, f: impl Into<Figure>) -> f64 {
-    f.into().value(&r.summary).unwrap_or(f64::INFINITY)
+pub fn value(r: &Results, f: &Figure) -> f64 {
+    f.value(&r.summary).unwrap_or(f64::INFINITY)
 }
 
 /// Labels for files given on the command line: the strategy and the source ("fifo (sim)"),

@@ -1,5 +1,6 @@
 //! Expectations across runs: `deadline.goodput_ratio >= 0.9`, `deadline.p99 < fifo.p99`, and
-//! per priority class `bounded.interactive.shed < fifo.interactive.shed`.
+//! per priority class or service `bounded.interactive.shed < fifo.interactive.shed`,
+//! `deadline.service[orders].p99 < 2s`.
 //!
 //! With replications an expectation holds only beyond the 95% confidence intervals: `a < b`
 //! needs the whole interval of `a` below the whole interval of `b` (or below the bound), so a
@@ -7,13 +8,13 @@
 
 use crate::entry::Entry;
 use model::interval::Interval;
-use model::threshold::{parse_bound, split_comparison, Cmp, Figure, Metric};
+use model::threshold::{parse_bound, split_comparison, Cmp, Figure, Metric, Scope};
 use serde::Serialize;
 
 /// One side of an expectation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
-    /// `label.metric` or `label.class.metric`
+    /// `label.metric`, `label.class.metric` or `label.service[name].metric`
     Run { label: String, figure: Figure },
     /// A bound, in the unit of the other side's metric (seconds for times).
     Value(f64),
@@ -122,13 +123,24 @@ impl Expectation {
                         .iter()
                         .find(|e| &e.label == label)
                         .ok_or_else(|| format!("`{}`: no run labelled `{label}`", self.text))?;
-                    if figure.class.is_some() && e.runs.iter().any(|r| !r.summary.keeps_classes()) {
-                        return Err(format!(
-                            "`{}`: run `{label}` keeps no per-class figures (its scenario has no priorities: no mix entry with priority = \"background\", no [gateway.priorities])",
-                            self.text
-                        ));
+                    let missing =
+                        |keeps: fn(&model::results::Summary) -> bool| e.runs.iter().any(|r| !keeps(&r.summary));
+                    let why = match &figure.scope {
+                        Scope::Class(_) if missing(|s| s.keeps_classes()) => Some(
+                            "keeps no per-class figures (its scenario has no priorities: no mix entry with priority = \"background\", no [gateway.priorities])".to_string(),
+                        ),
+                        Scope::Service(_) if missing(|s| s.keeps_services()) => {
+                            Some("keeps no per-service figures (its scenario has one service)".to_string())
+                        }
+                        Scope::Service(name) if e.runs.iter().any(|r| r.summary.service(name).is_none()) => {
+                            Some(format!("has no service `{name}`"))
+                        }
+                        _ => None,
+                    };
+                    if let Some(why) = why {
+                        return Err(format!("`{}`: run `{label}` {why}", self.text));
                     }
-                    Ok((e.figure(*figure), Some(figure.metric)))
+                    Ok((e.figure(figure.clone()), Some(figure.metric)))
                 }
             }
         };
@@ -213,7 +225,7 @@ mod tests {
         assert_eq!(e.rhs, Operand::Value(0.9));
         let e = parse("deadline.p99 < fifo.p99", &labels()).unwrap();
         assert!(
-            matches!(e.rhs, Operand::Run { ref label, figure: Figure { class: None, metric: Metric::P99 } } if label == "fifo")
+            matches!(e.rhs, Operand::Run { ref label, figure: Figure { scope: Scope::Whole, metric: Metric::P99 } } if label == "fifo")
         );
         let e = parse("adaptive-lifo.p99 < 2s", &labels()).unwrap();
         assert!(matches!(e.lhs, Operand::Run { ref label, .. } if label == "adaptive-lifo"));
@@ -227,10 +239,7 @@ mod tests {
         let e = parse("adaptive-lifo.interactive.p99 < fifo.interactive.p99", &labels()).unwrap();
         let want = |label: &str| Operand::Run {
             label: label.into(),
-            figure: Figure {
-                class: Some(model::scenario::Priority::Interactive),
-                metric: Metric::P99,
-            },
+            figure: Figure::class(model::scenario::Priority::Interactive, Metric::P99),
         };
         assert_eq!((e.lhs, e.rhs), (want("adaptive-lifo"), want("fifo")));
         let e = parse("fifo.background.shed > 10", &labels()).unwrap();

@@ -284,11 +284,16 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
             String::new()
         }
     });
-    if let Some((header, rows)) = table::class_cells(r.entries) {
-        o.push_str("<h3>By priority class</h3>");
-        html_table(&mut o, &header, &rows, |_, c, _| {
-            if c < 2 { " class=l" } else { "" }.to_string()
-        });
+    for (title, cells) in [
+        ("By priority class", table::class_cells(r.entries)),
+        ("By service", table::service_cells(r.entries)),
+    ] {
+        if let Some((header, rows)) = cells {
+            let _ = write!(o, "<h3>{title}</h3>");
+            html_table(&mut o, &header, &rows, |_, c, _| {
+                if c < 2 { " class=l" } else { "" }.to_string()
+            });
+        }
     }
     if !r.expectations.is_empty() {
         let held = r.expectations.iter().filter(|c| c.passed).count();

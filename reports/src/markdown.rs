@@ -36,6 +36,10 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "By priority class:\n");
         md_table(&mut o, &header, &rows, |c, _| c < 2);
     }
+    if let Some((header, rows)) = table::service_cells(r.entries) {
+        let _ = writeln!(o, "By service:\n");
+        md_table(&mut o, &header, &rows, |c, _| c < 2);
+    }
     for e in r.entries {
         if let Some(first) = e.first() {
             let _ = writeln!(

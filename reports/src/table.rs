@@ -42,7 +42,7 @@ pub fn cells(entries: &[Entry]) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// Columns of the per-class table after run and class.
+/// Columns of the per-class and per-service tables after run and group.
 pub const CLASS_COLUMNS: [(&str, Metric); 8] = [
     ("offered", Metric::Offered),
     ("goodput", Metric::GoodputRatio),
@@ -57,28 +57,59 @@ pub const CLASS_COLUMNS: [(&str, Metric); 8] = [
 /// The per-class table (one row per run and priority class it sent), for runs whose results
 /// keep classes; `None` when none does.
 pub fn class_cells(entries: &[Entry]) -> Option<(Vec<String>, Vec<Vec<String>>)> {
-    let kept = |e: &&Entry| e.first().is_some_and(|r| !r.summary.classes.is_empty());
-    if !entries.iter().any(|e| kept(&e)) {
-        return None;
-    }
-    let mut header = vec!["run".to_string(), "class".to_string()];
+    group_cells(entries, "class", |r| {
+        Priority::ALL
+            .into_iter()
+            .filter_map(|p| {
+                r.summary
+                    .class(p)
+                    .map(|g| (p.as_str().to_string(), g, Figure::class(p, Metric::P99)))
+            })
+            .collect()
+    })
+}
+
+/// The per-service table (one row per run and service it sent to), for runs whose results keep
+/// services; `None` when none does.
+pub fn service_cells(entries: &[Entry]) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    group_cells(entries, "service", |r| {
+        r.summary
+            .services
+            .iter()
+            .map(|(name, g)| (name.clone(), g.clone(), Figure::service(name, Metric::P99)))
+            .collect()
+    })
+}
+
+/// One row per entry and group its first run kept and some run sent to; `groups` lists a run's
+/// groups as (name, figures, a figure of the group, whose metric is replaced per column).
+fn group_cells(
+    entries: &[Entry],
+    kind: &str,
+    groups: impl Fn(&model::results::Results) -> Vec<(String, model::results::GroupSummary, Figure)>,
+) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let mut header = vec!["run".to_string(), kind.to_string()];
     header.extend(CLASS_COLUMNS.iter().map(|(h, _)| h.to_string()));
     let mut rows = Vec::new();
-    for e in entries.iter().filter(kept) {
-        for class in Priority::ALL {
-            // A class no run of the entry sent to (all of `untagged` is interactive) has no row.
-            if !e
+    let mut kept = false;
+    for e in entries {
+        let Some(first) = e.first() else { continue };
+        let listed = groups(first);
+        kept |= !listed.is_empty();
+        for (name, _, figure) in listed {
+            // A group no run of the entry sent to (all of `untagged` is interactive) has no row.
+            let sent = e
                 .runs
                 .iter()
-                .any(|r| r.summary.class(class).is_some_and(|c| c.offered > 0))
-            {
+                .any(|r| groups(r).iter().any(|(n, g, _)| *n == name && g.offered > 0));
+            if !sent {
                 continue;
             }
-            let mut row = vec![e.label.clone(), class.as_str().to_string()];
+            let mut row = vec![e.label.clone(), name];
             for (_, m) in CLASS_COLUMNS {
                 let i = e.figure(Figure {
-                    class: Some(class),
                     metric: m,
+                    ..figure.clone()
                 });
                 row.push(match m {
                     Metric::GoodputRatio => percent(&i),
@@ -88,7 +119,7 @@ pub fn class_cells(entries: &[Entry]) -> Option<(Vec<String>, Vec<Vec<String>>)>
             rows.push(row);
         }
     }
-    Some((header, rows))
+    kept.then_some((header, rows))
 }
 
 fn percent(i: &model::interval::Interval) -> String {
@@ -106,6 +137,10 @@ pub fn render_text(entries: &[Entry]) -> String {
     let mut o = pad_columns(&header, &rows, |c, n| c < 2 || c == n - 1);
     if let Some((header, rows)) = class_cells(entries) {
         o.push_str("\nby priority class:\n");
+        o.push_str(&pad_columns(&header, &rows, |c, _| c < 2));
+    }
+    if let Some((header, rows)) = service_cells(entries) {
+        o.push_str("\nby service:\n");
         o.push_str(&pad_columns(&header, &rows, |c, _| c < 2));
     }
     o
@@ -148,13 +183,13 @@ fn pad_columns(header: &[String], rows: &[Vec<String>], left: impl Fn(usize, usi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use model::results::{ClassCounters, ClassSummary, Percentiles};
+    use model::results::{GroupCounters, GroupSummary, Percentiles};
 
     fn with_classes(label: &str, interactive_shed: u64, background_offered: u64) -> Entry {
         let mut r = crate::fixture::blank();
         let class = |intents, shed| {
-            ClassSummary::of(
-                &ClassCounters {
+            GroupSummary::of(
+                &GroupCounters {
                     intents,
                     attempts: intents + shed,
                     successes: intents,

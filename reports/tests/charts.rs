@@ -396,7 +396,7 @@ fn nines_overlays_runs_on_the_percentile_axis() {
 /// run without classes gets none.
 #[test]
 fn nines_by_class_draws_one_curve_per_class() {
-    use model::results::{ClassCounters, ClassResults, Hist};
+    use model::results::{GroupCounters, GroupResults, Hist};
     let mut r = synthetic(Kind::Shedding);
     let plain = Labeled {
         label: "fifo (sim)",
@@ -411,8 +411,8 @@ fn nines_by_class_draws_one_curve_per_class() {
         }
         r.classes.insert(
             class,
-            ClassResults {
-                counters: ClassCounters::default(),
+            GroupResults {
+                counters: GroupCounters::default(),
                 intent_latency: h,
             },
         );

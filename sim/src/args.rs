@@ -43,11 +43,11 @@ pub struct SweepArgs {
     #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
     pub vary: Vec<String>,
     /// What to optimise: goodput_ratio (default; or goodput), p50, p99, amplification, wasted,
-    /// recovery. Whole-run figures only: bound a priority class with --slo.
+    /// recovery. Whole-run figures only: bound a class or a service with --slo.
     #[arg(long, value_name = "METRIC", default_value = "goodput_ratio")]
     pub objective: String,
-    /// A service-level objective every candidate must meet, e.g. "p99<2s", or for a scenario
-    /// with priorities a class's, e.g. "interactive.p99<500ms". Repeatable.
+    /// A service-level objective every candidate must meet, e.g. "p99<2s", or a class's or a
+    /// service's, e.g. "interactive.p99<500ms", "service[orders].p99<2s". Repeatable.
     #[arg(long, value_name = "EXPR")]
     pub slo: Vec<String>,
     /// Directory for sweep.csv and sweep.json.

@@ -8,7 +8,7 @@
 use model::backend::{Admission, BackendRequest, Job, ServiceModel};
 use model::client::{AttemptResult, ClientModel, Intent, Next};
 use model::gateway::{Action, Admit, Arrival as GwArrival, Cancelled, PolicyConfig, ServicePolicy, Ticket};
-use model::results::{Recorder, Results, RunMeta, RunSource};
+use model::results::{Recorder, Results, RunMeta, RunSource, Tag};
 use model::rng::Streams;
 use model::scenario::{Priority, Scenario};
 use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
@@ -287,7 +287,7 @@ impl<'a> Engine<'a> {
 
     fn on_arrival(&mut self) {
         let Some(a) = self.pending_arrival.take() else { return };
-        self.recorder.intent_offered(a.priority, a.at);
+        self.recorder.intent_offered(a.tag(), a.at);
         let id = self.intents.insert(IntentSlot {
             intent: Intent::new(a.intent, a.at),
             service: a.service as u32,
@@ -313,7 +313,13 @@ impl<'a> Engine<'a> {
             return;
         };
         let (service, api, priority) = mix.sample(rng);
-        self.recorder.intent_offered(priority, now);
+        self.recorder.intent_offered(
+            Tag {
+                class: priority,
+                service,
+            },
+            now,
+        );
         let id = self.next_intent_id;
         self.next_intent_id += 1;
         let slot = self.intents.insert(IntentSlot {
@@ -333,7 +339,14 @@ impl<'a> Engine<'a> {
         let retry = slot.intent.attempts > 1;
         let (service, api, priority) = (slot.service, slot.api, slot.priority);
         let timeout = self.clients.attempt_timeout();
-        self.recorder.attempt_sent(priority, now, retry);
+        self.recorder.attempt_sent(
+            Tag {
+                class: priority,
+                service: service as usize,
+            },
+            now,
+            retry,
+        );
         let deadline = now + timeout;
         // A reused slot keeps counting generations, so a stale timeout of its previous
         // occupant cannot fire on the new one.
@@ -490,14 +503,17 @@ impl<'a> Engine<'a> {
         a.client_done = true;
         let (intent_id, intended) = (a.intent, a.intended);
         let slot = &mut self.intents.items[intent_id as usize];
-        let class = slot.priority;
+        let tag = Tag {
+            class: slot.priority,
+            service: slot.service as usize,
+        };
         self.recorder
-            .attempt_finished(class, intended, result.outcome(), now.saturating_since(intended));
+            .attempt_finished(tag, intended, result.outcome(), now.saturating_since(intended));
         match self.clients.on_result(now, &mut slot.intent, result) {
             Next::Done { success } => {
                 let start = slot.intent.start;
                 self.recorder
-                    .intent_finished(class, start, now.saturating_since(start), success);
+                    .intent_finished(tag, start, now.saturating_since(start), success);
                 self.intents.free.push(intent_id);
                 self.live_intents -= 1;
                 if let Some((loop_, _, _)) = self.closed.as_mut() {

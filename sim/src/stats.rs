@@ -1,6 +1,6 @@
 //! Replications: each headline figure as a mean with a 95% confidence interval (Student's t).
 
-use model::results::{ClassSummary, Results, Verdict};
+use model::results::{GroupSummary, Results, Verdict};
 use model::scenario::Priority;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -22,12 +22,15 @@ pub struct ReplicationSummary {
     /// Per priority class, for scenarios with priorities, over the seeds in which the class sent
     /// something (classes no seed sent to are left out).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub classes: BTreeMap<Priority, ClassReplication>,
+    pub classes: BTreeMap<Priority, GroupReplication>,
+    /// Per service, for scenarios with several, likewise.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, GroupReplication>,
 }
 
-/// A priority class's figures over replications.
+/// A priority class's or a service's figures over replications.
 #[derive(Clone, Debug, Serialize)]
-pub struct ClassReplication {
+pub struct GroupReplication {
     pub goodput_ratio: Interval,
     pub p50: Interval,
     pub p99: Interval,
@@ -47,30 +50,15 @@ pub fn summarize(runs: &[Results]) -> ReplicationSummary {
         .iter()
         .filter(|r| r.summary.verdict == Some(Verdict::Metastable))
         .count();
-    let mut classes = BTreeMap::new();
-    for p in Priority::ALL {
-        // Over the seeds in which the class sent something: a seed without any of its intents
-        // has no latency or goodput to average in.
-        let sent: Vec<ClassSummary> = runs
-            .iter()
-            .filter_map(|r| r.summary.class(p))
-            .filter(|c| c.offered > 0)
-            .collect();
-        if sent.is_empty() {
-            continue;
-        }
-        classes.insert(
-            p,
-            ClassReplication {
-                goodput_ratio: col(&sent, |c| c.goodput_ratio),
-                p50: col(&sent, |c| c.latency.p50),
-                p99: col(&sent, |c| c.latency.p99),
-                amplification: col(&sent, |c| c.amplification),
-                timeouts: col(&sent, |c| c.timeouts as f64),
-                shed: col(&sent, |c| c.shed as f64),
-            },
-        );
-    }
+    let classes = Priority::ALL
+        .into_iter()
+        .filter_map(|p| group_replication(runs.iter().filter_map(|r| r.summary.class(p))).map(|g| (p, g)))
+        .collect();
+    let names: std::collections::BTreeSet<&String> = runs.iter().flat_map(|r| r.summary.services.keys()).collect();
+    let services = names
+        .into_iter()
+        .filter_map(|n| group_replication(runs.iter().filter_map(|r| r.summary.service(n))).map(|g| (n.clone(), g)))
+        .collect();
     ReplicationSummary {
         replications: runs.len(),
         goodput_ratio: col(runs, |r| r.summary.goodput_ratio),
@@ -81,7 +69,22 @@ pub fn summarize(runs: &[Results]) -> ReplicationSummary {
         recovery_s: Interval::of(&recoveries),
         metastable_fraction: metastable as f64 / runs.len().max(1) as f64,
         classes,
+        services,
     }
+}
+
+/// A group's figures over the seeds in which it sent something (a seed without any of its
+/// intents has no latency or goodput to average in); `None` if it never did.
+fn group_replication(groups: impl Iterator<Item = GroupSummary>) -> Option<GroupReplication> {
+    let sent: Vec<GroupSummary> = groups.filter(|g| g.offered > 0).collect();
+    (!sent.is_empty()).then(|| GroupReplication {
+        goodput_ratio: col(&sent, |c| c.goodput_ratio),
+        p50: col(&sent, |c| c.latency.p50),
+        p99: col(&sent, |c| c.latency.p99),
+        amplification: col(&sent, |c| c.amplification),
+        timeouts: col(&sent, |c| c.timeouts as f64),
+        shed: col(&sent, |c| c.shed as f64),
+    })
 }
 
 pub fn render(s: &ReplicationSummary) -> String {
@@ -110,10 +113,12 @@ pub fn render(s: &ReplicationSummary) -> String {
         s.metastable_fraction * 100.0
     );
     let count = |i: &Interval| format!("{:.1} ± {:.1}", i.mean, i.half_width);
-    for (class, c) in &s.classes {
+    let classes = s.classes.iter().map(|(c, g)| (c.as_str().to_string(), g));
+    let services = s.services.iter().map(|(n, g)| (format!("service {n}"), g));
+    for (name, c) in classes.chain(services) {
         o.push_str(&format!(
             "  {:<15} goodput ratio {}   p50 {}   p99 {}   amplification {}   timeouts {}   shed {}\n",
-            class.as_str(),
+            name,
             iv(&c.goodput_ratio, false),
             iv(&c.p50, true),
             iv(&c.p99, true),

@@ -210,9 +210,9 @@ pub const OBJECTIVES: [Metric; 7] = [
 pub fn parse_objective(text: &str) -> Result<Metric, String> {
     let names = || OBJECTIVES.map(Metric::name).join(", ");
     let figure: model::threshold::Figure = text.parse()?;
-    if figure.class.is_some() {
+    if figure.scope != model::threshold::Scope::Whole {
         return Err(format!(
-            "`{}`: sweep points keep whole-run figures only, so the objective is one of {}; bound a class with --slo \"{figure}<...\"",
+            "`{}`: sweep points keep whole-run figures only, so the objective is one of {}; bound a class or a service with --slo \"{figure}<...\"",
             text.trim(),
             names()
         ));

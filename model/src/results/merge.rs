@@ -1,8 +1,9 @@
 //! Merging the results of shards of one run: counters and histograms are added window by
 //! window, never percentiles averaged; the summary and verdict are then computed again.
 
-use super::{summarize, Results};
+use super::{summarize, GroupResults, Results};
 use crate::scenario;
+use std::collections::BTreeMap;
 
 /// Why results could not be merged.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +14,34 @@ pub enum MergeError {
     Mismatch(String, String),
     #[error("the merged scenario is not valid: {0}")]
     Scenario(#[from] scenario::ScenarioError),
+}
+
+/// Adds a part's group figures into the base's. Parts either all keep a kind of group or none
+/// does: a mix would give group figures that no longer add up to the run's.
+fn add_groups<K: Ord + Clone>(
+    base: &mut BTreeMap<K, GroupResults>,
+    part: &BTreeMap<K, GroupResults>,
+    name: &str,
+    kind: &str,
+) -> Result<(), MergeError> {
+    if part.is_empty() != base.is_empty() {
+        return Err(MergeError::Mismatch(
+            name.to_string(),
+            format!("some parts keep {kind} figures and some do not (written by different spillway versions?)"),
+        ));
+    }
+    for (k, g) in part {
+        match base.get_mut(k) {
+            Some(b) => {
+                b.counters.add(&g.counters);
+                b.intent_latency.add(&g.intent_latency);
+            }
+            None => {
+                base.insert(k.clone(), g.clone());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Adds `parts` (shards of one run) into one results file.
@@ -65,23 +94,8 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
                 }
             }
         }
-        if p.classes.is_empty() != base.classes.is_empty() {
-            return Err(MergeError::Mismatch(
-                name,
-                "some parts keep per-class figures and some do not (written by different spillway versions?)".into(),
-            ));
-        }
-        for (class, c) in &p.classes {
-            match base.classes.get_mut(class) {
-                Some(bc) => {
-                    bc.counters.add(&c.counters);
-                    bc.intent_latency.add(&c.intent_latency);
-                }
-                None => {
-                    base.classes.insert(*class, c.clone());
-                }
-            }
-        }
+        add_groups(&mut base.classes, &p.classes, &name, "per-class")?;
+        add_groups(&mut base.services, &p.services, &name, "per-service")?;
         base.incomplete |= p.incomplete;
         if let Some(g) = p.generator {
             let bg = base.generator.get_or_insert_with(Default::default);
@@ -91,7 +105,14 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
         }
     }
     let s = scenario::resolve(&base.scenario_path, base.scenario.clone())?;
-    let (summary, thresholds) = summarize(&base.windows, &base.totals, &base.classes, base.window_s, &s);
+    let (summary, thresholds) = summarize(
+        &base.windows,
+        &base.totals,
+        &base.classes,
+        &base.services,
+        base.window_s,
+        &s,
+    );
     base.summary = summary;
     base.thresholds = thresholds;
     Ok(base)

@@ -5,7 +5,7 @@
 //! the verdict, and the scenario echoed with its seed.
 
 mod bins;
-mod classes;
+mod groups;
 mod histogram;
 mod hlog;
 mod merge;
@@ -14,7 +14,7 @@ mod recorder;
 mod text;
 mod verdict;
 
-pub use classes::{keeps_classes, uses_priorities, ClassCounters, ClassResults, ClassSummary};
+pub use groups::{keeps_classes, keeps_services, uses_priorities, GroupCounters, GroupResults, GroupSummary, Tag};
 pub use histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 pub use hlog::write_hlog;
 pub use merge::{merge, MergeError};
@@ -183,7 +183,10 @@ pub struct Summary {
     pub verdict_reason: String,
     /// Per priority class, for scenarios with priorities (see [`Summary::class`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub classes: BTreeMap<Priority, ClassSummary>,
+    pub classes: BTreeMap<Priority, GroupSummary>,
+    /// Per backend service, for scenarios with several (see [`Summary::service`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, GroupSummary>,
 }
 
 /// A phase on the results' time line.
@@ -232,7 +235,10 @@ pub struct Results {
     pub totals: BTreeMap<String, Hist>,
     /// Whole-run counters and intent latency per priority class, for scenarios with priorities.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub classes: BTreeMap<Priority, ClassResults>,
+    pub classes: BTreeMap<Priority, GroupResults>,
+    /// The same per backend service, for scenarios with several.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, GroupResults>,
     pub scenario: ScenarioFile,
 }
 

@@ -6,7 +6,7 @@
 //! which they happened. Memory is per window, never per request.
 
 use super::bins::Bins;
-use super::classes::{keeps_classes, ClassCounters, ClassResults, ClassSummary};
+use super::groups::{keeps_classes, keeps_services, GroupCounters, GroupResults, GroupSummary, Tag};
 use super::histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 use super::verdict::{decide, VerdictParams, WindowGoodput};
 use super::{
@@ -130,6 +130,9 @@ impl Acc {
     }
 }
 
+/// A group's whole-run counters and intent latency while recording.
+type GroupAcc = (GroupCounters, Bins);
+
 struct Totals {
     intent: Bins,
     attempt: Bins,
@@ -138,7 +141,46 @@ struct Totals {
     extra: Vec<(String, Bins)>,
     /// Per class (indexed by [`Priority::index`]): counters and intent latency; `None` unless
     /// the run keeps classes (see [`Recorder::with_classes`]).
-    classes: Option<[(ClassCounters, Bins); Priority::ALL.len()]>,
+    classes: Option<[GroupAcc; Priority::ALL.len()]>,
+    /// Per service (indexed as the scenario's services), with their names; `None` unless the
+    /// run keeps services (see [`Recorder::with_services`]).
+    services: Option<(Vec<String>, Vec<GroupAcc>)>,
+}
+
+impl Totals {
+    /// Applies `f` to the groups an intent tagged `tag` counts in: its class and its service,
+    /// for those the run keeps.
+    #[inline]
+    fn groups(&mut self, tag: Tag, f: impl Fn(&mut GroupCounters, &mut Bins)) {
+        if let Some(cs) = &mut self.classes {
+            let (c, h) = &mut cs[tag.class.index()];
+            f(c, h);
+        }
+        if let Some((c, h)) = self.services.as_mut().and_then(|(_, ss)| ss.get_mut(tag.service)) {
+            f(c, h);
+        }
+    }
+}
+
+/// A group accumulator as it goes into the results file.
+fn group_results((counters, h): (GroupCounters, Bins)) -> GroupResults {
+    GroupResults {
+        counters,
+        intent_latency: h.to_hist(),
+    }
+}
+
+/// Each group's headline figures.
+fn group_summaries<K: Ord + Clone>(groups: &BTreeMap<K, GroupResults>, run_s: f64) -> BTreeMap<K, GroupSummary> {
+    groups
+        .iter()
+        .map(|(k, g)| {
+            (
+                k.clone(),
+                GroupSummary::of(&g.counters, Percentiles::of(&g.intent_latency), run_s),
+            )
+        })
+        .collect()
 }
 
 /// Headline figures, verdict and thresholds from windows and whole-run histograms. Used when
@@ -147,7 +189,8 @@ struct Totals {
 pub fn summarize(
     windows: &[Window],
     totals: &BTreeMap<String, Hist>,
-    classes: &BTreeMap<Priority, ClassResults>,
+    classes: &BTreeMap<Priority, GroupResults>,
+    services: &BTreeMap<String, GroupResults>,
     window_s: f64,
     scenario: &Scenario,
 ) -> (Summary, Vec<ThresholdResult>) {
@@ -183,7 +226,7 @@ pub fn summarize(
     let v = decide(&goodput, &params);
     let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
     // The intent and attempt figures, computed as each class's are.
-    let h = ClassSummary::of(&ClassCounters::from(&c), pct(metric::INTENT_LATENCY), run_s);
+    let h = GroupSummary::of(&GroupCounters::from(&c), pct(metric::INTENT_LATENCY), run_s);
     let summary = Summary {
         duration_s: run_s,
         offered: h.offered,
@@ -213,15 +256,8 @@ pub fn summarize(
         recovery_s: v.recovery_s,
         verdict: Some(v.verdict),
         verdict_reason: v.reason,
-        classes: classes
-            .iter()
-            .map(|(p, c)| {
-                (
-                    *p,
-                    ClassSummary::of(&c.counters, Percentiles::of(&c.intent_latency), run_s),
-                )
-            })
-            .collect(),
+        classes: group_summaries(classes, run_s),
+        services: group_summaries(services, run_s),
     };
     let thresholds = scenario.thresholds.iter().map(|t| t.evaluate(&summary)).collect();
     (summary, thresholds)
@@ -290,6 +326,7 @@ impl Recorder {
                 service: Bins::new(TOTAL_SIGFIG),
                 extra: Vec::new(),
                 classes: None,
+                services: None,
             },
             horizon_windows: DEFAULT_HORIZON_WINDOWS,
             packed_upto: 0,
@@ -321,13 +358,31 @@ impl Recorder {
         Recorder::new(scenario.window())
             .with_horizon(crate::client::intent_lifetime_bound(&scenario.file.clients))
             .with_classes(keeps_classes(scenario))
+            .with_services(if keeps_services(scenario) {
+                scenario.services.iter().map(|s| s.name.clone()).collect()
+            } else {
+                Vec::new()
+            })
     }
 
     /// With `true`, the results also keep counters and intent latency per priority class
     /// (scenarios with priorities; see [`keeps_classes`]). Off, recording skips them.
     pub fn with_classes(mut self, keep: bool) -> Recorder {
         self.totals.classes =
-            keep.then(|| std::array::from_fn(|_| (ClassCounters::default(), Bins::new(TOTAL_SIGFIG))));
+            keep.then(|| std::array::from_fn(|_| (GroupCounters::default(), Bins::new(TOTAL_SIGFIG))));
+        self
+    }
+
+    /// With service names (the scenario's, in order), the results also keep counters and
+    /// intent latency per service (scenarios with several; see [`keeps_services`]). Empty: off.
+    pub fn with_services(mut self, names: Vec<String>) -> Recorder {
+        self.totals.services = (!names.is_empty()).then(|| {
+            let accs = names
+                .iter()
+                .map(|_| (GroupCounters::default(), Bins::new(TOTAL_SIGFIG)))
+                .collect();
+            (names, accs)
+        });
         self
     }
 
@@ -387,19 +442,17 @@ impl Recorder {
         });
     }
 
-    /// An intent of `class` whose first attempt was due at `at`.
+    /// An intent (of the class and service in `tag`) whose first attempt was due at `at`.
     #[inline]
-    pub fn intent_offered(&mut self, class: Priority, at: Time) {
+    pub fn intent_offered(&mut self, tag: impl Into<Tag>, at: Time) {
         self.win(at).counters.intents += 1;
-        if let Some(cs) = &mut self.totals.classes {
-            cs[class.index()].0.intents += 1;
-        }
+        self.totals.groups(tag.into(), |c, _| c.intents += 1);
     }
 
-    /// An intent of `class` that started at `intended` ended after `latency`, successfully or
-    /// not.
+    /// An intent (of the class and service in `tag`) that started at `intended` ended after
+    /// `latency`, successfully or not.
     #[inline]
-    pub fn intent_finished(&mut self, class: Priority, intended: Time, latency: Duration, success: bool) {
+    pub fn intent_finished(&mut self, tag: impl Into<Tag>, intended: Time, latency: Duration, success: bool) {
         let keep = self.window_histograms;
         let w = self.win(intended);
         if success {
@@ -412,41 +465,38 @@ impl Recorder {
             w.intent.live().record_us(us);
         }
         self.totals.intent.record_us(us);
-        if let Some(cs) = &mut self.totals.classes {
-            let (c, h) = &mut cs[class.index()];
+        self.totals.groups(tag.into(), |c, h| {
             if success {
                 c.successes += 1;
             } else {
                 c.failures += 1;
             }
             h.record_us(us);
-        }
+        });
     }
 
-    /// An attempt of `class` due at `intended` was sent (`retry`: not the intent's first).
+    /// An attempt (of the class and service in `tag`) due at `intended` was sent (`retry`: not
+    /// the intent's first).
     #[inline]
-    pub fn attempt_sent(&mut self, class: Priority, intended: Time, retry: bool) {
+    pub fn attempt_sent(&mut self, tag: impl Into<Tag>, intended: Time, retry: bool) {
         let c = &mut self.win(intended).counters;
         c.attempts += 1;
         if retry {
             c.retries += 1;
         }
-        if let Some(cs) = &mut self.totals.classes {
-            let c = &mut cs[class.index()].0;
+        self.totals.groups(tag.into(), |c, _| {
             c.attempts += 1;
             if retry {
                 c.retries += 1;
             }
-        }
+        });
     }
 
-    /// An attempt of `class` due at `intended` ended in `outcome` after `latency` (from the
-    /// intended time).
+    /// An attempt (of the class and service in `tag`) due at `intended` ended in `outcome`
+    /// after `latency` (from the intended time).
     #[inline]
-    pub fn attempt_finished(&mut self, class: Priority, intended: Time, outcome: Outcome, latency: Duration) {
-        if let Some(cs) = &mut self.totals.classes {
-            cs[class.index()].0.outcome(outcome);
-        }
+    pub fn attempt_finished(&mut self, tag: impl Into<Tag>, intended: Time, outcome: Outcome, latency: Duration) {
+        self.totals.groups(tag.into(), |c, _| c.outcome(outcome));
         let keep = self.window_histograms;
         let w = self.win(intended);
         let c = &mut w.counters;
@@ -610,21 +660,17 @@ impl Recorder {
         for (name, h) in t.extra {
             totals.insert(name, h.to_hist());
         }
-        let classes: BTreeMap<Priority, ClassResults> = t
+        let classes: BTreeMap<Priority, GroupResults> = t
             .classes
             .into_iter()
-            .flat_map(|cs| Priority::ALL.into_iter().zip(cs))
-            .map(|(p, (counters, h))| {
-                (
-                    p,
-                    ClassResults {
-                        counters,
-                        intent_latency: h.to_hist(),
-                    },
-                )
-            })
+            .flat_map(|cs| Priority::ALL.into_iter().zip(cs.map(group_results)))
             .collect();
-        let (summary, thresholds) = summarize(&windows, &totals, &classes, window_s, scenario);
+        let services: BTreeMap<String, GroupResults> = t
+            .services
+            .into_iter()
+            .flat_map(|(names, accs)| names.into_iter().zip(accs.into_iter().map(group_results)))
+            .collect();
+        let (summary, thresholds) = summarize(&windows, &totals, &classes, &services, window_s, scenario);
         Results {
             schema: SCHEMA_VERSION,
             tool: format!("spillway {}", env!("CARGO_PKG_VERSION")),
@@ -654,6 +700,7 @@ impl Recorder {
             windows,
             totals,
             classes,
+            services,
             scenario: scenario.file.clone(),
         }
     }

@@ -82,22 +82,29 @@ pub fn summary_table(r: &Results) -> String {
             s.wasted_ratio * 100.0
         );
     }
-    // Classes that sent nothing (all of `untagged` is interactive) get no line.
-    for (i, (class, c)) in s.classes.iter().filter(|(_, c)| c.offered > 0).enumerate() {
-        let _ = writeln!(
-            o,
-            "  {:<13} {:<11} offered {}   goodput {:.1}%   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   amplification {:.2}",
-            if i == 0 { "by class" } else { "" },
-            class.as_str(),
-            c.offered,
-            c.goodput_ratio * 100.0,
-            fmt_secs(c.latency.p50),
-            fmt_secs(c.latency.p99),
-            c.timeouts,
-            c.shed,
-            c.rate_limited,
-            c.amplification
-        );
+    // Groups that sent nothing (all of `untagged` is interactive) get no line.
+    let classes = s.classes.iter().map(|(c, g)| (c.as_str().to_string(), g));
+    let services = s.services.iter().map(|(n, g)| (n.clone(), g));
+    for (title, groups) in [
+        ("by class", classes.collect::<Vec<_>>()),
+        ("by service", services.collect()),
+    ] {
+        let width = groups.iter().map(|(n, _)| n.len()).max().unwrap_or(0).max(11);
+        for (i, (name, g)) in groups.iter().filter(|(_, g)| g.offered > 0).enumerate() {
+            let _ = writeln!(
+                o,
+                "  {:<13} {name:<width$} offered {}   goodput {:.1}%   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   amplification {:.2}",
+                if i == 0 { title } else { "" },
+                g.offered,
+                g.goodput_ratio * 100.0,
+                fmt_secs(g.latency.p50),
+                fmt_secs(g.latency.p99),
+                g.timeouts,
+                g.shed,
+                g.rate_limited,
+                g.amplification
+            );
+        }
     }
     let verdict = match (s.verdict, s.recovery_s) {
         (Some(Verdict::Recovered), Some(rec)) => format!("recovered {} after the trigger", fmt_secs(rec)),

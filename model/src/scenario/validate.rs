@@ -6,7 +6,7 @@ use super::file::*;
 use super::spec::*;
 use crate::dist::{DistSpec, Distribution};
 use crate::duration::Dur;
-use crate::threshold::Threshold;
+use crate::threshold::{Figure, Scope, Threshold};
 use crate::time::Time;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -83,7 +83,8 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
     check_clients(&mut c, &file.clients);
     check_gateway(&mut c, &file.gateway);
-    let thresholds = check_thresholds(&mut c, &file.thresholds, crate::results::uses_priorities(&file, &mix));
+    let priorities = crate::results::uses_priorities(&file, &mix);
+    let thresholds = check_thresholds(&mut c, &file.thresholds, priorities, &services);
     if file.workload.closed.is_some() && file.run.duration.is_none() {
         c.fail(
             "run.duration",
@@ -595,23 +596,48 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig) {
     c.non_negative("gateway.retries.min_per_sec".into(), g.retries.min_per_sec, "a rate");
 }
 
-/// `priorities`: whether runs keep per-class figures, which class thresholds need.
-fn check_thresholds(c: &mut Checker, t: &[ThresholdConfig], priorities: bool) -> Vec<Threshold> {
+/// Why a threshold's group is not kept by runs of this scenario, if it is not: class figures
+/// need priorities (`priorities`), service figures several services, one of them that name.
+fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec]) -> Option<String> {
+    let whole = figure.metric.name();
+    match &figure.scope {
+        Scope::Whole => None,
+        Scope::Class(_) if !priorities => Some(format!(
+            "`{figure}` names a priority class, but this scenario has no priorities (no mix entry with priority = \"background\", no [gateway.priorities]), so its results keep whole-run figures only: write `{whole}`"
+        )),
+        Scope::Class(_) => None,
+        Scope::Service(_) if services.len() < 2 => Some(format!(
+            "`{figure}` names a service, but this scenario has one, so its results keep whole-run figures only: write `{whole}`"
+        )),
+        Scope::Service(name) if !services.iter().any(|s| &s.name == name) => {
+            let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).take(8).collect();
+            Some(format!(
+                "`{figure}`: no service `{name}` (services: {}{})",
+                names.join(", "),
+                if services.len() > 8 { ", ..." } else { "" }
+            ))
+        }
+        Scope::Service(_) => None,
+    }
+}
+
+/// `priorities`: whether runs keep per-class figures; `services`: the expanded services.
+fn check_thresholds(
+    c: &mut Checker,
+    t: &[ThresholdConfig],
+    priorities: bool,
+    services: &[ServiceSpec],
+) -> Vec<Threshold> {
     t.iter()
         .enumerate()
         .filter_map(|(i, th)| match th.check.parse::<Threshold>() {
-            Ok(t) if t.figure.class.is_some() && !priorities => {
-                c.fail(
-                    format!("thresholds[{i}].check"),
-                    format!(
-                        "`{}` names a priority class, but this scenario has no priorities (no mix entry with priority = \"background\", no [gateway.priorities]), so its results keep whole-run figures only: write `{}`",
-                        t.figure,
-                        t.figure.metric.name()
-                    ),
-                );
-                None
-            }
-            Ok(t) => Some(t),
+            Ok(t) => match group_problem(&t.figure, priorities, services) {
+                Some(problem) => {
+                    c.fail(format!("thresholds[{i}].check"), problem);
+                    None
+                }
+                None => Some(t),
+            },
             Err(e) => {
                 c.fail(format!("thresholds[{i}].check"), e);
                 None

@@ -1,19 +1,23 @@
-//! Figures per priority class (`interactive`, `background`).
+//! Figures per group of intents: per priority class (`interactive`, `background`) and per
+//! backend service.
 //!
 //! Whole-run figures average over everybody: in a scenario where users are 3% of the traffic
 //! and a batch job the rest, every whole-run percentile describes the batch job, and shedding
-//! the users looks the same as shedding the batch. Results of a scenario with priorities
-//! therefore also carry, per class, the intent and attempt counters and the intent latency
-//! histogram; the summary derives each class's headline figures from them, and thresholds and
-//! `compare` expectations name them as `interactive.shed` or `bounded.background.p99`.
+//! the users looks the same as shedding the batch; with ten services behind one gateway, one
+//! drowning service hides in the average of nine healthy ones. Results of a scenario with
+//! priorities therefore also carry, per class, the intent and attempt counters and the intent
+//! latency histogram, and results of a scenario with several services the same per service.
+//! The summary derives each group's headline figures from them, and thresholds and `compare`
+//! expectations name them: `interactive.shed`, `service[orders].p99`,
+//! `bounded.background.p99`.
 
 use super::{Counters, Hist, Outcome, Percentiles, Summary};
 use crate::scenario::{MixTarget, Priority, Scenario, ScenarioFile};
 use serde::{Deserialize, Serialize};
 
-/// Intent and attempt counters of one class over a whole run.
+/// Intent and attempt counters of one group over a whole run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ClassCounters {
+pub struct GroupCounters {
     pub intents: u64,
     pub attempts: u64,
     pub retries: u64,
@@ -26,10 +30,10 @@ pub struct ClassCounters {
     pub errors: u64,
 }
 
-impl From<&Counters> for ClassCounters {
+impl From<&Counters> for GroupCounters {
     /// The intent and attempt part of a window's (or a whole run's) counters.
-    fn from(c: &Counters) -> ClassCounters {
-        ClassCounters {
+    fn from(c: &Counters) -> GroupCounters {
+        GroupCounters {
             intents: c.intents,
             attempts: c.attempts,
             retries: c.retries,
@@ -44,8 +48,8 @@ impl From<&Counters> for ClassCounters {
     }
 }
 
-impl ClassCounters {
-    pub fn add(&mut self, o: &ClassCounters) {
+impl GroupCounters {
+    pub fn add(&mut self, o: &GroupCounters) {
         self.intents += o.intents;
         self.attempts += o.attempts;
         self.retries += o.retries;
@@ -72,17 +76,17 @@ impl ClassCounters {
     }
 }
 
-/// What a results file keeps of one class: counters and the intent latency histogram (full
+/// What a results file keeps of one group: counters and the intent latency histogram (full
 /// precision, so shards add exactly).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ClassResults {
-    pub counters: ClassCounters,
+pub struct GroupResults {
+    pub counters: GroupCounters,
     pub intent_latency: Hist,
 }
 
-/// One class's headline figures (the whole-run [`Summary`]'s, for that class's intents).
+/// One group's headline figures (the whole-run [`Summary`]'s, for that group's intents).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ClassSummary {
+pub struct GroupSummary {
     pub offered: u64,
     pub attempts: u64,
     pub retries: u64,
@@ -103,11 +107,11 @@ pub struct ClassSummary {
     pub latency: Percentiles,
 }
 
-impl ClassSummary {
+impl GroupSummary {
     /// The figures of `c` over a run of `run_s` seconds, with `latency` its intents' latencies.
-    pub fn of(c: &ClassCounters, latency: Percentiles, run_s: f64) -> ClassSummary {
+    pub fn of(c: &GroupCounters, latency: Percentiles, run_s: f64) -> GroupSummary {
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
-        ClassSummary {
+        GroupSummary {
             offered: c.intents,
             attempts: c.attempts,
             retries: c.retries,
@@ -130,8 +134,8 @@ impl ClassSummary {
     }
 
     /// The same figures for the whole run (so a metric reads either the same way).
-    pub(crate) fn whole_run(s: &Summary) -> ClassSummary {
-        ClassSummary {
+    pub(crate) fn whole_run(s: &Summary) -> GroupSummary {
+        GroupSummary {
             offered: s.offered,
             attempts: s.attempts,
             retries: s.retries,
@@ -153,13 +157,13 @@ impl ClassSummary {
 impl Summary {
     /// The figures of `class`; `None` when the run kept no per-class figures (its scenario has
     /// no priorities, or an older spillway wrote it). A class that sent nothing has zero counts.
-    pub fn class(&self, class: Priority) -> Option<ClassSummary> {
+    pub fn class(&self, class: Priority) -> Option<GroupSummary> {
         if self.classes.is_empty() {
             return None;
         }
         Some(
             self.classes.get(&class).cloned().unwrap_or_else(|| {
-                ClassSummary::of(&ClassCounters::default(), Percentiles::default(), self.duration_s)
+                GroupSummary::of(&GroupCounters::default(), Percentiles::default(), self.duration_s)
             }),
         )
     }
@@ -167,6 +171,38 @@ impl Summary {
     /// Whether the run kept per-class figures.
     pub fn keeps_classes(&self) -> bool {
         !self.classes.is_empty()
+    }
+
+    /// The figures of the service called `name`; `None` when the run kept no per-service
+    /// figures (one service, or an older spillway) or has no such service.
+    pub fn service(&self, name: &str) -> Option<GroupSummary> {
+        self.services.get(name).cloned()
+    }
+
+    /// Whether the run kept per-service figures.
+    pub fn keeps_services(&self) -> bool {
+        !self.services.is_empty()
+    }
+}
+
+/// Whether a run of `scenario` keeps per-service figures: it has more than one service (with
+/// one, the whole run is that service).
+pub fn keeps_services(scenario: &Scenario) -> bool {
+    scenario.services.len() > 1
+}
+
+/// What the recorder needs to know of an intent to count it in its groups: its class and the
+/// index of its service in the scenario's (expanded) service list.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tag {
+    pub class: Priority,
+    pub service: usize,
+}
+
+impl From<Priority> for Tag {
+    /// An intent of `class` to the first service (scenarios with one service).
+    fn from(class: Priority) -> Tag {
+        Tag { class, service: 0 }
     }
 }
 

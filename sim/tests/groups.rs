@@ -1,0 +1,68 @@
+//! Per-class and per-service figures are attributed to the right intents: two services behind
+//! one gateway, one of them overloaded, each reached by its own mix entry with its own class.
+
+use model::results::GroupCounters;
+use model::scenario::{self, Priority};
+
+/// `fast` (4 workers, 10 ms) gets interactive traffic; `slow` (1 worker, ~100 ms, offered 150%
+/// of its capacity) background traffic. The gateway's queues are per service, so `fast` stays
+/// healthy while `slow` times out; since each class goes to one service, the class figures and
+/// the service figures must be the same counts.
+#[test]
+fn classes_and_services_count_the_same_intents_when_they_coincide() {
+    let s = scenario::parse(
+        "groups.toml",
+        "[run]\nseed = 3\n[[workload.phases]]\nduration = \"60s\"\nrate = 30\n\
+         [[workload.mix]]\nservice = \"fast\"\nweight = 1\n\
+         [[workload.mix]]\nservice = \"slow\"\nweight = 1\npriority = \"background\"\n\
+         [clients]\ntimeout = \"1s\"\n[gateway]\nstrategy = \"fifo\"\n\
+         [[backend.services]]\nname = \"fast\"\nworkers = 4\nservice_time = \"10ms\"\n\
+         [[backend.services]]\nname = \"slow\"\nworkers = 1\nservice_time = { dist = \"exponential\", mean = \"100ms\" }\n",
+    )
+    .unwrap();
+    let r = sim::simulate(&s, None);
+    let (fast, slow) = (&r.summary.services["fast"], &r.summary.services["slow"]);
+    assert!(fast.goodput_ratio > 0.99, "fast stays healthy: {fast:?}");
+    assert!(
+        slow.goodput_ratio < 0.8 && slow.timeouts > 100,
+        "slow is overloaded: {slow:?}"
+    );
+    assert!(fast.latency.p99 < 0.05, "{}", fast.latency.p99);
+    assert_eq!(fast.offered + slow.offered, r.summary.offered);
+    assert_eq!(fast.timeouts + slow.timeouts, r.summary.timeouts);
+    let counters = |g: &model::results::GroupResults| -> GroupCounters { g.counters };
+    assert_eq!(
+        counters(&r.classes[&Priority::Interactive]),
+        counters(&r.services["fast"])
+    );
+    assert_eq!(
+        counters(&r.classes[&Priority::Background]),
+        counters(&r.services["slow"])
+    );
+    assert_eq!(
+        r.classes[&Priority::Background].intent_latency,
+        r.services["slow"].intent_latency
+    );
+    // The whole run averages them: its goodput sits between the two.
+    assert!(r.summary.goodput_ratio < fast.goodput_ratio && r.summary.goodput_ratio > slow.goodput_ratio);
+
+    // Replications report each service over the seeds.
+    let runs: Vec<_> = (3..6).map(|seed| sim::simulate(&s, Some(seed))).collect();
+    let reps = sim::stats::summarize(&runs);
+    let names: Vec<&str> = reps.services.keys().map(String::as_str).collect();
+    assert_eq!(names, ["fast", "slow"]);
+    assert!(reps.services["slow"].goodput_ratio.mean < reps.services["fast"].goodput_ratio.mean);
+    assert!(sim::stats::render(&reps).contains("service slow"));
+}
+
+/// One service: no per-service figures (the whole run is that service).
+#[test]
+fn one_service_keeps_no_service_figures() {
+    let s = scenario::parse(
+        "one.toml",
+        "[[workload.phases]]\nduration = \"5s\"\nrate = 10\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+    )
+    .unwrap();
+    let r = sim::simulate(&s, None);
+    assert!(r.services.is_empty() && r.summary.services.is_empty());
+}
