@@ -327,6 +327,18 @@ mod tests {
         assert!(err.contains("keeps no per-class figures"), "{err}");
     }
 
+    /// Likewise a service figure of a run with one service, or of a service it does not have.
+    #[test]
+    fn a_service_a_run_did_not_keep_is_an_error() {
+        let e = parse("fifo.service[b].p99 < 2s", &labels()).unwrap();
+        let err = e.check(&[entry("fifo", &[0.9])]).unwrap_err();
+        assert!(err.contains("keeps no per-service figures"), "{err}");
+        let mut r = crate::fixture::blank();
+        r.summary.services.insert("a".into(), Default::default());
+        let err = e.check(&[Entry::new("fifo", vec![r])]).unwrap_err();
+        assert!(err.contains("has no service `b`"), "{err}");
+    }
+
     #[test]
     fn an_unknown_run_is_an_error_not_a_failure() {
         let e = parse("adaptive.p99 < 2s", &labels()).unwrap();
