@@ -239,6 +239,26 @@ pub fn parse_expectations(texts: &[String], labels: &[String]) -> Result<Vec<exp
         .collect()
 }
 
+/// Refuses, before anything runs, an expectation on a class or service its run will not keep
+/// (a scenario without priorities, one service, a misspelt service name).
+pub fn check_expectation_groups(expectations: &[expect::Expectation], configs: &[Config]) -> Result<(), UsageError> {
+    for e in expectations {
+        for side in [&e.lhs, &e.rhs] {
+            let expect::Operand::Run { label, figure } = side else {
+                continue;
+            };
+            let problem = configs
+                .iter()
+                .find(|c| &c.label == label)
+                .and_then(|c| c.scenario.figure_problem(figure));
+            if let Some(p) = problem {
+                return Err(UsageError(format!("--expect `{}`: run `{label}`: {p}", e.text)));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks the expectations, writes the report, prints the table; returns whether all held.
 pub fn conclude(
     title: &str,
@@ -356,6 +376,7 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     let configs = configs(&base, &a.strategies, &a.variants)?;
     let labels: Vec<String> = configs.iter().map(|c| c.label.clone()).collect();
     let expectations = parse_expectations(&a.expect, &labels)?;
+    check_expectation_groups(&expectations, &configs)?;
     let seed = a.seed.unwrap_or(base.seed());
     let (entries, interrupted) = match a.mode {
         Mode::Sim => (run_sim(&configs, seed, a.replications), false),

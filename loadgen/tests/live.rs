@@ -196,14 +196,16 @@ async fn the_death_spiral_live_fifo_stays_down_deadline_recovers() {
 }
 
 /// Two shards (each half the arrivals, its own seed) against one target, merged, look like one
-/// unsharded run within sampling error. A fifth of the intents are background: each run keeps
-/// figures per class, and the merge adds them.
+/// unsharded run within sampling error. A fifth of the intents are background, all of them to
+/// service `t`: each run keeps figures per class and per service (the same counts, since class
+/// and service coincide), and the merge adds them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shards_merged_equal_one_unsharded_run() {
     let s = parse(
         "[run]\nseed = 11\n[[workload.phases]]\nduration = \"20s\"\nrate = 100\n[clients]\ntimeout = \"2s\"\n[gateway]\nstrategy = \"passthrough\"\n\
-         [[workload.mix]]\nservice = \"s\"\nweight = 4\n[[workload.mix]]\nservice = \"s\"\nweight = 1\npriority = \"background\"\n\
-         [[backend.services]]\nname = \"s\"\nworkers = 64\nservice_time = \"10ms\"\n",
+         [[workload.mix]]\nservice = \"s\"\nweight = 4\n[[workload.mix]]\nservice = \"t\"\nweight = 1\npriority = \"background\"\n\
+         [[backend.services]]\nname = \"s\"\nworkers = 64\nservice_time = \"10ms\"\n\
+         [[backend.services]]\nname = \"t\"\nworkers = 32\nservice_time = \"10ms\"\n",
     );
     let ml = mock_legacy::start(&s.time_scaled(4.0).unwrap(), "127.0.0.1:0".parse().unwrap(), false)
         .await
@@ -232,6 +234,15 @@ async fn shards_merged_equal_one_unsharded_run() {
     let merged = model::results::merge(vec![("a".into(), a), ("b".into(), b)]).unwrap();
     assert_eq!(merged.classes, shard_classes, "the merge adds the shards' classes");
     for r in [&whole, &merged] {
+        let counters = |g: Option<&model::results::GroupResults>| g.map(|g| g.counters);
+        assert_eq!(
+            counters(r.classes.get(&model::scenario::Priority::Interactive)),
+            counters(r.services.get("s"))
+        );
+        assert_eq!(
+            counters(r.classes.get(&model::scenario::Priority::Background)),
+            counters(r.services.get("t"))
+        );
         assert_eq!(
             r.classes.len(),
             2,

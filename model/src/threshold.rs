@@ -1,6 +1,6 @@
 //! Pass/fail expressions on a run's results: `goodput_ratio >= 0.9`, `p99 < 2s`,
-//! `recovery <= 10s`, `amplification <= 1.2`, and per priority class `interactive.shed == 0`,
-//! `background.p99 < 30s`.
+//! `recovery <= 10s`, `amplification <= 1.2`, per priority class `interactive.shed == 0`,
+//! `background.p99 < 30s`, and per service `service[billing].goodput_ratio >= 0.8`.
 
 use crate::duration::parse_duration;
 use crate::results::{GroupSummary, Summary};
@@ -99,14 +99,14 @@ impl Metric {
             Metric::Recovery => s.recovery_s,
             Metric::Wasted => Some(s.wasted_s),
             Metric::WastedRatio => Some(s.wasted_ratio),
-            _ => self.class_value(&GroupSummary::whole_run(s)),
+            _ => self.group_value(&GroupSummary::whole_run(s)),
         }
     }
 }
 
 impl Metric {
     /// Whether a priority class has the figure (recovery and wasted work are the system's).
-    pub fn per_class(self) -> bool {
+    pub fn per_group(self) -> bool {
         !matches!(self, Metric::Recovery | Metric::Wasted | Metric::WastedRatio)
     }
 
@@ -120,7 +120,7 @@ impl Metric {
 
     /// The value in a class's (or [`GroupSummary::whole_run`]'s) summary; `None` for
     /// whole-run-only metrics.
-    pub fn class_value(self, c: &GroupSummary) -> Option<f64> {
+    pub fn group_value(self, c: &GroupSummary) -> Option<f64> {
         Some(match self {
             Metric::GoodputRatio => c.goodput_ratio,
             Metric::Goodput => c.goodput,
@@ -196,7 +196,7 @@ impl Figure {
         if self.metric.is_latency() && g.latency.count == 0 {
             return None;
         }
-        self.metric.class_value(&g)
+        self.metric.group_value(&g)
     }
 }
 
@@ -216,18 +216,19 @@ impl fmt::Display for Figure {
     }
 }
 
-/// The metric of a group's figure (`what` names the group in errors).
-fn group_metric(rest: &str, what: &str, prefix: &str) -> Result<Metric, String> {
+/// The metric of a group's figure: `kind` is "priority class" or "service", `name` the
+/// group's, `prefix` what precedes the metric.
+fn group_metric(rest: &str, kind: &str, name: &str, prefix: &str) -> Result<Metric, String> {
     let metric: Metric = rest.parse().map_err(|_| {
-        let names: Vec<_> = Metric::ALL.iter().filter(|m| m.per_class()).map(|m| m.name()).collect();
+        let names: Vec<_> = Metric::ALL.iter().filter(|m| m.per_group()).map(|m| m.name()).collect();
         format!(
-            "unknown metric `{rest}` of {what}: expected one of {}",
+            "unknown metric `{rest}` of {kind} {name}: expected one of {}",
             names.join(", ")
         )
     })?;
-    if !metric.per_class() {
+    if !metric.per_group() {
         return Err(format!(
-            "{} is kept for the whole run, not per {what} (drop `{prefix}`)",
+            "{} is kept for the whole run, not per {kind} (drop `{prefix}`)",
             metric.name()
         ));
     }
@@ -246,18 +247,20 @@ impl std::str::FromStr for Figure {
             let metric = rest
                 .strip_prefix('.')
                 .ok_or_else(|| format!("`{s}`: expected service[NAME].METRIC"))?;
-            if name.is_empty() {
-                return Err(format!("`{s}`: the service name is empty"));
+            let name = name.trim();
+            if !crate::scenario::valid_name(name) {
+                return Err(format!(
+                    "`{s}`: `{name}` is not a service name (letters, digits, '-', '_', '.')"
+                ));
             }
             let prefix = format!("service[{name}].");
-            return Ok(Figure::service(name, group_metric(metric, "service", &prefix)?));
+            return Ok(Figure::service(name, group_metric(metric, "service", name, &prefix)?));
         }
         for class in Priority::ALL {
             let Some(rest) = s.strip_prefix(class.as_str()).and_then(|r| r.strip_prefix('.')) else {
                 continue;
             };
-            let what = format!("priority class {}", class.as_str());
-            let metric = group_metric(rest, &what, &format!("{}.", class.as_str()))?;
+            let metric = group_metric(rest, "priority class", class.as_str(), &format!("{}.", class.as_str()))?;
             return Ok(Figure::class(class, metric));
         }
         s.parse().map(Figure::whole).map_err(|e| {
@@ -451,7 +454,10 @@ mod tests {
         let t: Threshold = "background.p99.9 <= 30s".parse().unwrap();
         assert_eq!(t.figure.to_string(), "background.p999");
         let err = "interactive.recovery < 5s".parse::<Threshold>().unwrap_err();
-        assert!(err.contains("whole run, not per priority class"), "{err}");
+        assert!(
+            err.contains("whole run, not per priority class (drop `interactive.`)"),
+            "{err}"
+        );
         let err = "vip.p99 < 5s".parse::<Threshold>().unwrap_err();
         assert!(err.contains("interactive.METRIC"), "{err}");
         assert!("interactive.latency < 2s"
@@ -469,9 +475,10 @@ mod tests {
         for (bad, why) in [
             ("service[orders.p99 < 2s", "expected service[NAME].METRIC"),
             ("service[orders]p99 < 2s", "expected service[NAME].METRIC"),
-            ("service[].p99 < 2s", "name is empty"),
+            ("service[].p99 < 2s", "is not a service name"),
+            ("service[a b].p99 < 2s", "is not a service name"),
             ("service[a].wasted < 2s", "not per service (drop `service[a].`)"),
-            ("service[a].latency < 2s", "unknown metric `latency` of service"),
+            ("service[a].latency < 2s", "unknown metric `latency` of service a"),
         ] {
             let err = bad.parse::<Threshold>().unwrap_err();
             assert!(err.contains(why), "{bad}: {err}");

@@ -599,7 +599,7 @@ fn bad_threshold_expressions() {
         ),
         (
             "interactive.wasted < 2s",
-            "wasted is kept for the whole run, not per priority class interactive (drop `interactive.`)",
+            "wasted is kept for the whole run, not per priority class (drop `interactive.`)",
         ),
         (
             "service[a].p99 < 2s",

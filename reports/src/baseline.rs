@@ -27,7 +27,7 @@ pub const METRICS: [Metric; 10] = [
 ];
 
 /// The metrics compared per priority class and per service, when both runs keep them.
-pub const CLASS_METRICS: [Metric; 5] = [
+pub const GROUP_METRICS: [Metric; 5] = [
     Metric::GoodputRatio,
     Metric::P50,
     Metric::P99,
@@ -67,17 +67,19 @@ fn figures(old: &Results, new: &Results) -> Vec<Figure> {
         for class in Priority::ALL {
             let sent = |r: &Results| r.summary.class(class).is_some_and(|c| c.offered > 0);
             if sent(old) || sent(new) {
-                out.extend(CLASS_METRICS.into_iter().map(|m| Figure::class(class, m)));
+                out.extend(GROUP_METRICS.into_iter().map(|m| Figure::class(class, m)));
             }
         }
     }
-    for name in old
-        .summary
-        .services
-        .keys()
-        .filter(|n| new.summary.services.contains_key(*n))
-    {
-        out.extend(CLASS_METRICS.into_iter().map(|m| Figure::service(name, m)));
+    for (name, o) in &old.summary.services {
+        // Services both runs have and either sent to: an estate of idle services adds no rows.
+        if new
+            .summary
+            .service(name)
+            .is_some_and(|n| n.offered > 0 || o.offered > 0)
+        {
+            out.extend(GROUP_METRICS.into_iter().map(|m| Figure::service(name, m)));
+        }
     }
     out
 }

@@ -56,7 +56,7 @@ pub fn parse(text: &str, labels: &[String]) -> Result<Expectation, String> {
         }
         (None, None) => {
             return Err(format!(
-                "`{text}`: neither side names a run; write LABEL.METRIC (or LABEL.CLASS.METRIC) with LABEL one of {}",
+                "`{text}`: neither side names a run; write LABEL.METRIC (or LABEL.CLASS.METRIC, LABEL.service[NAME].METRIC) with LABEL one of {}",
                 labels.join(", ")
             ))
         }

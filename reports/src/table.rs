@@ -43,7 +43,7 @@ pub fn cells(entries: &[Entry]) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// Columns of the per-class and per-service tables after run and group.
-pub const CLASS_COLUMNS: [(&str, Metric); 8] = [
+pub const GROUP_COLUMNS: [(&str, Metric); 8] = [
     ("offered", Metric::Offered),
     ("goodput", Metric::GoodputRatio),
     ("p50", Metric::P50),
@@ -89,7 +89,7 @@ fn group_cells(
     groups: impl Fn(&model::results::Results) -> Vec<(String, model::results::GroupSummary, Figure)>,
 ) -> Option<(Vec<String>, Vec<Vec<String>>)> {
     let mut header = vec!["run".to_string(), kind.to_string()];
-    header.extend(CLASS_COLUMNS.iter().map(|(h, _)| h.to_string()));
+    header.extend(GROUP_COLUMNS.iter().map(|(h, _)| h.to_string()));
     let mut rows = Vec::new();
     let mut kept = false;
     for e in entries {
@@ -106,7 +106,7 @@ fn group_cells(
                 continue;
             }
             let mut row = vec![e.label.clone(), name];
-            for (_, m) in CLASS_COLUMNS {
+            for (_, m) in GROUP_COLUMNS {
                 let i = e.figure(Figure {
                     metric: m,
                     ..figure.clone()

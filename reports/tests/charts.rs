@@ -5,7 +5,7 @@
 //! event stream: a death spiral (collapse after a burst, retries, wasted work, a growing
 //! queue) and a healthy shedding run. No fixture file is committed.
 
-use model::results::{metric, Outcome, Recorder, Results, RunMeta, RunSource, Verdict};
+use model::results::{metric, Outcome, Recorder, Results, RunMeta, RunSource, Tag, Verdict};
 use model::scenario::Priority;
 use model::Time;
 use quick_xml::events::Event;
@@ -53,26 +53,36 @@ fn synthetic(kind: Kind) -> Results {
         let collapsed = kind == Kind::Spiral && s >= 60;
         for i in 0..n {
             let t = Time::from_secs_f64(s as f64 + i as f64 / n as f64);
-            rec.intent_offered(Priority::Interactive, t);
-            rec.attempt_sent(Priority::Interactive, t, false);
+            rec.intent_offered(Tag::new(Priority::Interactive, 0), t);
+            rec.attempt_sent(Tag::new(Priority::Interactive, 0), t, false);
             let service = ms(30.0 + 40.0 * rng.next());
             if collapsed {
-                rec.attempt_sent(Priority::Interactive, t, true);
-                rec.attempt_sent(Priority::Interactive, t, true);
-                rec.attempt_finished(Priority::Interactive, t, Outcome::Timeout, Duration::from_secs(1));
+                rec.attempt_sent(Tag::new(Priority::Interactive, 0), t, true);
+                rec.attempt_sent(Tag::new(Priority::Interactive, 0), t, true);
+                rec.attempt_finished(
+                    Tag::new(Priority::Interactive, 0),
+                    t,
+                    Outcome::Timeout,
+                    Duration::from_secs(1),
+                );
                 let ok = i % 5 == 0 && s < 90;
-                rec.intent_finished(Priority::Interactive, t, ms(2900.0 + 400.0 * rng.next()), ok);
+                rec.intent_finished(
+                    Tag::new(Priority::Interactive, 0),
+                    t,
+                    ms(2900.0 + 400.0 * rng.next()),
+                    ok,
+                );
                 rec.backend_work(t, service, !ok);
                 rec.queue_wait(t, ms(900.0 + 200.0 * rng.next()));
                 rec.gauges(t, 50 + (s - 60) * 4 + i % 7, 8);
             } else if kind == Kind::Shedding && burst && i % 2 == 1 {
-                rec.attempt_finished(Priority::Interactive, t, Outcome::Shed, ms(1.0));
-                rec.intent_finished(Priority::Interactive, t, ms(1.0), false);
+                rec.attempt_finished(Tag::new(Priority::Interactive, 0), t, Outcome::Shed, ms(1.0));
+                rec.intent_finished(Tag::new(Priority::Interactive, 0), t, ms(1.0), false);
                 rec.gauges(t, 20 + i % 5, 8);
             } else {
                 let lat = ms(40.0 + 60.0 * rng.next() * rng.next());
-                rec.attempt_finished(Priority::Interactive, t, Outcome::Ok, lat);
-                rec.intent_finished(Priority::Interactive, t, lat, true);
+                rec.attempt_finished(Tag::new(Priority::Interactive, 0), t, Outcome::Ok, lat);
+                rec.intent_finished(Tag::new(Priority::Interactive, 0), t, lat, true);
                 rec.backend_work(t, service, false);
                 rec.queue_wait(t, ms(2.0 * rng.next()));
                 rec.gauges(t, i % 3, 2 + i % 4);

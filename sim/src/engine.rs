@@ -47,6 +47,13 @@ struct IntentSlot {
     priority: Priority,
 }
 
+impl IntentSlot {
+    /// The groups the intent counts in, for the recorder.
+    fn tag(&self) -> Tag {
+        Tag::new(self.priority, self.service as usize)
+    }
+}
+
 struct AttemptSlot {
     intent: u32,
     intended: Time,
@@ -313,13 +320,7 @@ impl<'a> Engine<'a> {
             return;
         };
         let (service, api, priority) = mix.sample(rng);
-        self.recorder.intent_offered(
-            Tag {
-                class: priority,
-                service,
-            },
-            now,
-        );
+        self.recorder.intent_offered(Tag::new(priority, service), now);
         let id = self.next_intent_id;
         self.next_intent_id += 1;
         let slot = self.intents.insert(IntentSlot {
@@ -339,14 +340,8 @@ impl<'a> Engine<'a> {
         let retry = slot.intent.attempts > 1;
         let (service, api, priority) = (slot.service, slot.api, slot.priority);
         let timeout = self.clients.attempt_timeout();
-        self.recorder.attempt_sent(
-            Tag {
-                class: priority,
-                service: service as usize,
-            },
-            now,
-            retry,
-        );
+        self.recorder
+            .attempt_sent(Tag::new(priority, service as usize), now, retry);
         let deadline = now + timeout;
         // A reused slot keeps counting generations, so a stale timeout of its previous
         // occupant cannot fire on the new one.
@@ -503,10 +498,7 @@ impl<'a> Engine<'a> {
         a.client_done = true;
         let (intent_id, intended) = (a.intent, a.intended);
         let slot = &mut self.intents.items[intent_id as usize];
-        let tag = Tag {
-            class: slot.priority,
-            service: slot.service as usize,
-        };
+        let tag = slot.tag();
         self.recorder
             .attempt_finished(tag, intended, result.outcome(), now.saturating_since(intended));
         match self.clients.on_result(now, &mut slot.intent, result) {

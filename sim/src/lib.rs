@@ -84,6 +84,13 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
         .iter()
         .map(|t| t.parse().map_err(|e: String| UsageError(format!("--slo `{t}`: {e}"))))
         .collect::<Result<_, _>>()?;
+    // A misspelt service, or a class without priorities, would fail every point after the
+    // whole grid ran.
+    for t in &slo {
+        if let Some(p) = s.figure_problem(&t.figure) {
+            return Err(UsageError(format!("--slo `{t}`: {p}")).into());
+        }
+    }
     let total = sweep::grid(&axes).len();
     tracing::info!("sweeping {total} points on {} threads", rayon::current_num_threads());
     let bar = indicatif::ProgressBar::new(total as u64);

@@ -43,6 +43,12 @@ fn classes_and_services_count_the_same_intents_when_they_coincide() {
         r.classes[&Priority::Background].intent_latency,
         r.services["slow"].intent_latency
     );
+    let back = model::results::Results::from_json("groups.json", &r.to_json()).unwrap();
+    assert_eq!(
+        (&back.classes, &back.services),
+        (&r.classes, &r.services),
+        "groups survive the results file"
+    );
     // The whole run averages them: its goodput sits between the two.
     assert!(r.summary.goodput_ratio < fast.goodput_ratio && r.summary.goodput_ratio > slow.goodput_ratio);
 

@@ -199,10 +199,9 @@ pub struct Tag {
     pub service: usize,
 }
 
-impl From<Priority> for Tag {
-    /// An intent of `class` to the first service (scenarios with one service).
-    fn from(class: Priority) -> Tag {
-        Tag { class, service: 0 }
+impl Tag {
+    pub fn new(class: Priority, service: usize) -> Tag {
+        Tag { class, service }
     }
 }
 

@@ -75,8 +75,13 @@ mod tests {
         let mut rec = Recorder::new(Duration::from_secs(1));
         for i in 0..20u64 {
             let t = Time(i * 100_000_000);
-            rec.attempt_sent(Priority::Interactive, t, false);
-            rec.attempt_finished(Priority::Interactive, t, Outcome::Ok, Duration::from_millis(1 + i));
+            rec.attempt_sent(crate::results::Tag::new(Priority::Interactive, 0), t, false);
+            rec.attempt_finished(
+                crate::results::Tag::new(Priority::Interactive, 0),
+                t,
+                Outcome::Ok,
+                Duration::from_millis(1 + i),
+            );
         }
         let r = rec.finish(
             &s,

@@ -444,15 +444,15 @@ impl Recorder {
 
     /// An intent (of the class and service in `tag`) whose first attempt was due at `at`.
     #[inline]
-    pub fn intent_offered(&mut self, tag: impl Into<Tag>, at: Time) {
+    pub fn intent_offered(&mut self, tag: Tag, at: Time) {
         self.win(at).counters.intents += 1;
-        self.totals.groups(tag.into(), |c, _| c.intents += 1);
+        self.totals.groups(tag, |c, _| c.intents += 1);
     }
 
     /// An intent (of the class and service in `tag`) that started at `intended` ended after
     /// `latency`, successfully or not.
     #[inline]
-    pub fn intent_finished(&mut self, tag: impl Into<Tag>, intended: Time, latency: Duration, success: bool) {
+    pub fn intent_finished(&mut self, tag: Tag, intended: Time, latency: Duration, success: bool) {
         let keep = self.window_histograms;
         let w = self.win(intended);
         if success {
@@ -465,7 +465,7 @@ impl Recorder {
             w.intent.live().record_us(us);
         }
         self.totals.intent.record_us(us);
-        self.totals.groups(tag.into(), |c, h| {
+        self.totals.groups(tag, |c, h| {
             if success {
                 c.successes += 1;
             } else {
@@ -478,13 +478,13 @@ impl Recorder {
     /// An attempt (of the class and service in `tag`) due at `intended` was sent (`retry`: not
     /// the intent's first).
     #[inline]
-    pub fn attempt_sent(&mut self, tag: impl Into<Tag>, intended: Time, retry: bool) {
+    pub fn attempt_sent(&mut self, tag: Tag, intended: Time, retry: bool) {
         let c = &mut self.win(intended).counters;
         c.attempts += 1;
         if retry {
             c.retries += 1;
         }
-        self.totals.groups(tag.into(), |c, _| {
+        self.totals.groups(tag, |c, _| {
             c.attempts += 1;
             if retry {
                 c.retries += 1;
@@ -495,8 +495,8 @@ impl Recorder {
     /// An attempt (of the class and service in `tag`) due at `intended` ended in `outcome`
     /// after `latency` (from the intended time).
     #[inline]
-    pub fn attempt_finished(&mut self, tag: impl Into<Tag>, intended: Time, outcome: Outcome, latency: Duration) {
-        self.totals.groups(tag.into(), |c, _| c.outcome(outcome));
+    pub fn attempt_finished(&mut self, tag: Tag, intended: Time, outcome: Outcome, latency: Duration) {
+        self.totals.groups(tag, |c, _| c.outcome(outcome));
         let keep = self.window_histograms;
         let w = self.win(intended);
         let c = &mut w.counters;
@@ -733,17 +733,22 @@ mod tests {
     fn attributes_intents_to_their_start_window() {
         let mut r = Recorder::new(Duration::from_secs(1));
         let t0 = Time::from_secs_f64(0.9);
-        r.intent_offered(Priority::Interactive, t0);
-        r.attempt_sent(Priority::Interactive, t0, false);
-        r.attempt_finished(Priority::Interactive, t0, Outcome::Timeout, Duration::from_millis(500));
-        r.attempt_sent(Priority::Interactive, Time::from_secs_f64(1.5), true);
+        r.intent_offered(Tag::new(Priority::Interactive, 0), t0);
+        r.attempt_sent(Tag::new(Priority::Interactive, 0), t0, false);
         r.attempt_finished(
-            Priority::Interactive,
+            Tag::new(Priority::Interactive, 0),
+            t0,
+            Outcome::Timeout,
+            Duration::from_millis(500),
+        );
+        r.attempt_sent(Tag::new(Priority::Interactive, 0), Time::from_secs_f64(1.5), true);
+        r.attempt_finished(
+            Tag::new(Priority::Interactive, 0),
             Time::from_secs_f64(1.5),
             Outcome::Ok,
             Duration::from_millis(20),
         );
-        r.intent_finished(Priority::Interactive, t0, Duration::from_millis(620), true);
+        r.intent_finished(Tag::new(Priority::Interactive, 0), t0, Duration::from_millis(620), true);
         r.backend_work(Time::from_secs_f64(1.52), Duration::from_millis(10), false);
         let res = r.finish(&scenario(), meta());
         assert_eq!(res.windows.len(), 3, "windows cover the whole run");
@@ -768,13 +773,13 @@ mod tests {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
             for i in 0..3000u64 {
                 let now = Time::from_secs_f64(i as f64 * 0.001);
-                r.intent_offered(Priority::Interactive, now);
+                r.intent_offered(Tag::new(Priority::Interactive, 0), now);
                 r.queue_wait(now, Duration::from_micros(rng.random_range(1..50_000)));
                 // Mostly prompt answers, some long after their window has been packed.
                 let back = if i % 97 == 0 { 2.5 } else { rng.random_range(0.0..0.02) };
                 let intended = Time::from_secs_f64((i as f64 * 0.001 - back).max(0.0));
                 r.intent_finished(
-                    Priority::Interactive,
+                    Tag::new(Priority::Interactive, 0),
                     intended,
                     Duration::from_micros(rng.random_range(1..3_000_000)),
                     i % 3 > 0,
@@ -802,10 +807,20 @@ mod tests {
         let mut r = Recorder::new(Duration::from_secs(1));
         for i in 0..30u64 {
             let t = Time(i * 100_000_000);
-            r.intent_offered(Priority::Interactive, t);
-            r.attempt_sent(Priority::Interactive, t, false);
-            r.attempt_finished(Priority::Interactive, t, Outcome::Ok, Duration::from_millis(5 + i));
-            r.intent_finished(Priority::Interactive, t, Duration::from_millis(5 + i), true);
+            r.intent_offered(Tag::new(Priority::Interactive, 0), t);
+            r.attempt_sent(Tag::new(Priority::Interactive, 0), t, false);
+            r.attempt_finished(
+                Tag::new(Priority::Interactive, 0),
+                t,
+                Outcome::Ok,
+                Duration::from_millis(5 + i),
+            );
+            r.intent_finished(
+                Tag::new(Priority::Interactive, 0),
+                t,
+                Duration::from_millis(5 + i),
+                true,
+            );
             r.gauges(t, i % 4, 1);
         }
         let res = r.finish(&scenario(), meta());
@@ -834,15 +849,15 @@ mod tests {
                 } else {
                     (Priority::Interactive, Duration::from_millis(20))
                 };
-                r.intent_offered(class, t);
-                r.attempt_sent(class, t, false);
+                r.intent_offered(Tag::new(class, 0), t);
+                r.attempt_sent(Tag::new(class, 0), t, false);
                 if class == Priority::Background && i % 8 == 0 {
                     // Shed once, then served on the retry.
-                    r.attempt_finished(class, t, Outcome::Shed, Duration::from_millis(1));
-                    r.attempt_sent(class, t, true);
+                    r.attempt_finished(Tag::new(class, 0), t, Outcome::Shed, Duration::from_millis(1));
+                    r.attempt_sent(Tag::new(class, 0), t, true);
                 }
-                r.attempt_finished(class, t, Outcome::Ok, lat);
-                r.intent_finished(class, t, lat, true);
+                r.attempt_finished(Tag::new(class, 0), t, Outcome::Ok, lat);
+                r.intent_finished(Tag::new(class, 0), t, lat, true);
             }
         };
         assert!(keeps_classes(&with));
@@ -881,7 +896,7 @@ mod tests {
     #[test]
     fn results_without_classes_load() {
         let mut r = Recorder::new(Duration::from_secs(1)).with_classes(true);
-        r.intent_offered(Priority::Background, Time::ZERO);
+        r.intent_offered(Tag::new(Priority::Background, 0), Time::ZERO);
         let res = r.finish(&scenario(), meta());
         let mut v: serde_json::Value = serde_json::from_str(&res.to_json()).unwrap();
         assert!(v["classes"].is_object() && v["summary"]["classes"].is_object());
@@ -898,13 +913,31 @@ mod tests {
     fn merging_shards_with_and_without_classes_is_refused() {
         let shard = |classes: bool| {
             let mut r = Recorder::new(Duration::from_secs(1)).with_classes(classes);
-            r.intent_offered(Priority::Interactive, Time::ZERO);
+            r.intent_offered(Tag::new(Priority::Interactive, 0), Time::ZERO);
             r.finish(&scenario(), meta())
         };
         let both = crate::results::merge(vec![("a".into(), shard(true)), ("b".into(), shard(true))]).unwrap();
         assert_eq!(both.classes[&Priority::Interactive].counters.intents, 2);
         let err = crate::results::merge(vec![("a".into(), shard(true)), ("b".into(), shard(false))]).unwrap_err();
         assert!(err.to_string().contains("per-class figures"), "{err}");
+        let with_services = |names: &[&str]| {
+            let mut r =
+                Recorder::new(Duration::from_secs(1)).with_services(names.iter().map(|n| n.to_string()).collect());
+            r.intent_offered(Tag::new(Priority::Interactive, 1), Time::ZERO);
+            r.finish(&scenario(), meta())
+        };
+        let both = crate::results::merge(vec![
+            ("a".into(), with_services(&["x", "y"])),
+            ("b".into(), with_services(&["x", "y"])),
+        ])
+        .unwrap();
+        assert_eq!((both.classes.len(), both.services["y"].counters.intents), (0, 2));
+        let err = crate::results::merge(vec![
+            ("a".into(), with_services(&["x", "y"])),
+            ("b".into(), with_services(&[])),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("per-service figures"), "{err}");
     }
 
     #[test]

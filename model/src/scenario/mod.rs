@@ -19,6 +19,7 @@ pub use file::*;
 pub use scale::time_scaled;
 pub use spec::*;
 pub use summary::check_summary;
+pub(crate) use validate::valid_name;
 
 use std::path::Path;
 use toml_edit::ImDocument;

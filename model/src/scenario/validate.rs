@@ -68,7 +68,7 @@ impl Checker {
     }
 }
 
-fn valid_name(s: &str) -> bool {
+pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -83,8 +83,13 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
     check_clients(&mut c, &file.clients);
     check_gateway(&mut c, &file.gateway);
-    let priorities = crate::results::uses_priorities(&file, &mix);
-    let thresholds = check_thresholds(&mut c, &file.thresholds, priorities, &services);
+    // Group checks need the services and mix as validated: with problems there they would
+    // only add confusing follow-ups ("no service `x`" for one that failed its own checks).
+    let groups = c
+        .problems
+        .is_empty()
+        .then(|| (crate::results::uses_priorities(&file, &mix), &services[..]));
+    let thresholds = check_thresholds(&mut c, &file.thresholds, groups);
     if file.workload.closed.is_some() && file.run.duration.is_none() {
         c.fail(
             "run.duration",
@@ -607,7 +612,8 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec]) ->
         )),
         Scope::Class(_) => None,
         Scope::Service(_) if services.len() < 2 => Some(format!(
-            "`{figure}` names a service, but this scenario has one, so its results keep whole-run figures only: write `{whole}`"
+            "`{figure}` names a service, but this scenario has one service{}, so its results keep whole-run figures only: write `{whole}`",
+            services.first().map_or(String::new(), |s| format!(" (`{}`)", s.name))
         )),
         Scope::Service(name) if !services.iter().any(|s| &s.name == name) => {
             let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).take(8).collect();
@@ -621,17 +627,26 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec]) ->
     }
 }
 
-/// `priorities`: whether runs keep per-class figures; `services`: the expanded services.
-fn check_thresholds(
-    c: &mut Checker,
-    t: &[ThresholdConfig],
-    priorities: bool,
-    services: &[ServiceSpec],
-) -> Vec<Threshold> {
+impl Scenario {
+    /// Why runs of this scenario will not have `figure`, if they will not: a class figure
+    /// without priorities, a service figure with one service or a service it does not have.
+    /// For expressions given on the command line (`--slo`, `--expect`), checked before any run.
+    pub fn figure_problem(&self, figure: &Figure) -> Option<String> {
+        group_problem(
+            figure,
+            crate::results::uses_priorities(&self.file, &self.mix),
+            &self.services,
+        )
+    }
+}
+
+/// `groups`: whether runs keep per-class figures, and the expanded services; `None` when the
+/// rest of the file has problems (group checks are then skipped).
+fn check_thresholds(c: &mut Checker, t: &[ThresholdConfig], groups: Option<(bool, &[ServiceSpec])>) -> Vec<Threshold> {
     t.iter()
         .enumerate()
         .filter_map(|(i, th)| match th.check.parse::<Threshold>() {
-            Ok(t) => match group_problem(&t.figure, priorities, services) {
+            Ok(t) => match groups.and_then(|(priorities, services)| group_problem(&t.figure, priorities, services)) {
                 Some(problem) => {
                     c.fail(format!("thresholds[{i}].check"), problem);
                     None
