@@ -73,9 +73,8 @@ pub fn class_cells(entries: &[Entry]) -> Option<(Vec<String>, Vec<Vec<String>>)>
 /// services; `None` when none does.
 pub fn service_cells(entries: &[Entry]) -> Option<(Vec<String>, Vec<Vec<String>>)> {
     group_cells(entries, "service", |r| {
-        r.summary
-            .services
-            .iter()
+        model::results::services_in_order(&r.summary.services)
+            .into_iter()
             .map(|(name, g)| (name.clone(), g.clone(), Figure::service(name, Metric::P99)))
             .collect()
     })

@@ -55,6 +55,8 @@ pub fn summarize(runs: &[Results]) -> ReplicationSummary {
         .filter_map(|p| group_replication(runs.iter().filter_map(|r| r.summary.class(p))).map(|g| (p, g)))
         .collect();
     let names: std::collections::BTreeSet<&String> = runs.iter().flat_map(|r| r.summary.services.keys()).collect();
+    let mut names: Vec<&String> = names.into_iter().collect();
+    names.sort_by(|a, b| model::results::natural_order(a, b));
     let services = names
         .into_iter()
         .filter_map(|n| group_replication(runs.iter().filter_map(|r| r.summary.service(n))).map(|g| (n.clone(), g)))
@@ -114,7 +116,9 @@ pub fn render(s: &ReplicationSummary) -> String {
     );
     let count = |i: &Interval| format!("{:.1} ± {:.1}", i.mean, i.half_width);
     let classes = s.classes.iter().map(|(c, g)| (c.as_str().to_string(), g));
-    let services = s.services.iter().map(|(n, g)| (format!("service {n}"), g));
+    let mut services: Vec<_> = s.services.iter().collect();
+    services.sort_by(|a, b| model::results::natural_order(a.0, b.0));
+    let services = services.into_iter().map(|(n, g)| (format!("service {n}"), g));
     for (name, c) in classes.chain(services) {
         o.push_str(&format!(
             "  {:<15} goodput ratio {}   p50 {}   p99 {}   amplification {}   timeouts {}   shed {}\n",

@@ -185,6 +185,34 @@ impl Summary {
     }
 }
 
+/// Orders names as people count: `legacy-2` before `legacy-10` (runs of digits compare as
+/// numbers), for listing services, which results keep in a map ordered by bytes.
+pub fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    /// The name as alternating runs: (digits as a number, or text).
+    fn runs(s: &str) -> Vec<(Option<u128>, &str)> {
+        let mut out = Vec::new();
+        let mut rest = s;
+        while let Some(c) = rest.chars().next() {
+            let digit = c.is_ascii_digit();
+            let end = rest.find(|ch: char| ch.is_ascii_digit() != digit).unwrap_or(rest.len());
+            let (run, tail) = rest.split_at(end);
+            out.push((if digit { run.parse().ok() } else { None }, run));
+            rest = tail;
+        }
+        out
+    }
+    // A number sorts before text at the same place; equal numbers fall back to their text
+    // (`07` vs `7`), and a full tie to the bytes.
+    runs(a).cmp(&runs(b)).then_with(|| a.cmp(b))
+}
+
+/// Services of a summary in [`natural_order`].
+pub fn services_in_order(services: &std::collections::BTreeMap<String, GroupSummary>) -> Vec<(&String, &GroupSummary)> {
+    let mut v: Vec<_> = services.iter().collect();
+    v.sort_by(|a, b| natural_order(a.0, b.0));
+    v
+}
+
 /// Whether a run of `scenario` keeps per-service figures: it has more than one service (with
 /// one, the whole run is that service).
 pub fn keeps_services(scenario: &Scenario) -> bool {
@@ -214,4 +242,35 @@ pub fn keeps_classes(scenario: &Scenario) -> bool {
 /// [`keeps_classes`] for a scenario being resolved (its mix expanded, not yet a [`Scenario`]).
 pub fn uses_priorities(file: &ScenarioFile, mix: &[MixTarget]) -> bool {
     file.gateway.priorities.is_some() || mix.iter().any(|m| m.priority != Priority::Interactive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_order;
+
+    #[test]
+    fn names_sort_as_people_count() {
+        let mut names = vec![
+            "legacy-10",
+            "billing",
+            "legacy-2",
+            "legacy-1",
+            "legacy-02",
+            "a.v10",
+            "a.v9",
+        ];
+        names.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(
+            names,
+            [
+                "a.v9",
+                "a.v10",
+                "billing",
+                "legacy-1",
+                "legacy-02",
+                "legacy-2",
+                "legacy-10"
+            ]
+        );
+    }
 }

@@ -14,7 +14,10 @@ mod recorder;
 mod text;
 mod verdict;
 
-pub use groups::{keeps_classes, keeps_services, uses_priorities, GroupCounters, GroupResults, GroupSummary, Tag};
+pub use groups::{
+    keeps_classes, keeps_services, natural_order, services_in_order, uses_priorities, GroupCounters, GroupResults,
+    GroupSummary, Tag,
+};
 pub use histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 pub use hlog::write_hlog;
 pub use merge::{merge, MergeError};

@@ -84,7 +84,9 @@ pub fn summary_table(r: &Results) -> String {
     }
     // Groups that sent nothing (all of `untagged` is interactive) get no line.
     let classes = s.classes.iter().map(|(c, g)| (c.as_str().to_string(), g));
-    let services = s.services.iter().map(|(n, g)| (n.clone(), g));
+    let services = super::services_in_order(&s.services)
+        .into_iter()
+        .map(|(n, g)| (n.clone(), g));
     for (title, groups) in [
         ("by class", classes.collect::<Vec<_>>()),
         ("by service", services.collect()),
