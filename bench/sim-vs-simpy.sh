@@ -39,6 +39,21 @@ grep -q "duration = \"${dur}s\"" "$scen" || die "could not set the duration in $
 
 RES="$SCRATCH/res.tsv" # tool round n wall_process wall_loop mean_wait rss_kib
 : >"$RES"
+
+# loop_tool KEY NAME ROUND CMD...: one timed run of a tool that prints one JSON line with n,
+# wall_s (its loop alone) and mean_wait_s (simpy_mm2.py, bare_mm2), appended to $RES.
+loop_tool() {
+    local key=$1 name=$2 round=$3 out wall rss n loop w
+    shift 3
+    out="$SCRATCH/$key-$round"
+    timed "$out" "$@"
+    read -r wall rss _ _ < <(time_fields "$out")
+    n=$(json_get "$out.out" 'r["n"]')
+    loop=$(json_get "$out.out" 'r["wall_s"]')
+    w=$(json_get "$out.out" 'r["mean_wait_s"]')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$key" "$round" "$n" "$wall" "$loop" "$w" "$rss" >>"$RES"
+    echo "  round $round $name: $n requests in $wall s (loop $loop s)" >&2
+}
 for round in $(seq 1 "$ROUNDS"); do
     out="$SCRATCH/spillway-$round"
     timed "$out" "$SPILLWAY" sim run "$scen" -o "$out.d"
@@ -49,23 +64,8 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "  round $round spillway: $n requests in $wall s" >&2
     rm -rf "$out.d"
 
-    out="$SCRATCH/simpy-$round"
-    timed "$out" "$PYTHON" "$ROOT/bench/simpy_mm2.py" --n "$SIMPY_N" --seed "$round"
-    read -r wall rss _ _ < <(time_fields "$out")
-    n=$(json_get "$out.out" 'r["n"]')
-    loop=$(json_get "$out.out" 'r["wall_s"]')
-    w=$(json_get "$out.out" 'r["mean_wait_s"]')
-    printf 'simpy\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$n" "$wall" "$loop" "$w" "$rss" >>"$RES"
-    echo "  round $round SimPy: $n requests in $wall s (loop $loop s)" >&2
-
-    out="$SCRATCH/bare-$round"
-    timed "$out" "$EX/bare_mm2" "$N"
-    read -r wall rss _ _ < <(time_fields "$out")
-    n=$(json_get "$out.out" 'r["n"]')
-    loop=$(json_get "$out.out" 'r["wall_s"]')
-    w=$(json_get "$out.out" 'r["mean_wait_s"]')
-    printf 'bare\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$n" "$wall" "$loop" "$w" "$rss" >>"$RES"
-    echo "  round $round bare Rust loop: $n requests in $wall s (loop $loop s)" >&2
+    loop_tool simpy SimPy "$round" "$PYTHON" "$ROOT/bench/simpy_mm2.py" --n "$SIMPY_N" --seed "$round"
+    loop_tool bare "bare Rust loop" "$round" "$EX/bare_mm2" "$N"
 done
 
 echo "## Simulator vs SimPy: M/M/2 FIFO"
