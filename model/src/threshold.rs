@@ -105,9 +105,10 @@ impl Metric {
 }
 
 impl Metric {
-    /// Whether a priority class has the figure (recovery and wasted work are the system's).
+    /// Whether a group (a priority class, a service) has the figure: wasted work is the
+    /// backend's, counted per request, not per group.
     pub fn per_group(self) -> bool {
-        !matches!(self, Metric::Recovery | Metric::Wasted | Metric::WastedRatio)
+        !matches!(self, Metric::Wasted | Metric::WastedRatio)
     }
 
     /// Whether the figure is an intent latency percentile.
@@ -138,7 +139,8 @@ impl Metric {
             Metric::RateLimited => c.rate_limited as f64,
             Metric::Expired => c.expired as f64,
             Metric::Errors => c.errors as f64,
-            Metric::Recovery | Metric::Wasted | Metric::WastedRatio => return None,
+            Metric::Recovery => return c.recovery_s,
+            Metric::Wasted | Metric::WastedRatio => return None,
         })
     }
 }
@@ -149,6 +151,18 @@ pub enum Scope {
     Whole,
     Class(Priority),
     Service(String),
+}
+
+impl Scope {
+    /// The scope's figures in `s`: the whole run's, or the group's (`None` when the run kept
+    /// no such group).
+    pub fn figures(&self, s: &Summary) -> Option<GroupSummary> {
+        match self {
+            Scope::Whole => Some(GroupSummary::whole_run(s)),
+            Scope::Class(c) => s.class(*c),
+            Scope::Service(name) => s.service(name),
+        }
+    }
 }
 
 /// What a threshold or an expectation names: a whole-run metric (`p99`), a priority class's
@@ -190,8 +204,7 @@ impl Figure {
     pub fn value(&self, s: &Summary) -> Option<f64> {
         let g = match &self.scope {
             Scope::Whole => return self.metric.value(s),
-            Scope::Class(c) => s.class(*c)?,
-            Scope::Service(name) => s.service(name)?,
+            _ => self.scope.figures(s)?,
         };
         if self.metric.is_latency() && g.latency.count == 0 {
             return None;
@@ -453,7 +466,9 @@ mod tests {
         assert_eq!((t.figure.metric, t.value), (Metric::P99, 0.5));
         let t: Threshold = "background.p99.9 <= 30s".parse().unwrap();
         assert_eq!(t.figure.to_string(), "background.p999");
-        let err = "interactive.recovery < 5s".parse::<Threshold>().unwrap_err();
+        let t: Threshold = "interactive.recovery < 5s".parse().unwrap();
+        assert_eq!(t.figure, Figure::class(Priority::Interactive, Metric::Recovery));
+        let err = "interactive.wasted_ratio < 0.1".parse::<Threshold>().unwrap_err();
         assert!(
             err.contains("whole run, not per priority class (drop `interactive.`)"),
             "{err}"

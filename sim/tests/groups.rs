@@ -43,6 +43,34 @@ fn classes_and_services_count_the_same_intents_when_they_coincide() {
         r.classes[&Priority::Background].intent_latency,
         r.services["slow"].intent_latency
     );
+    // Per window as well, and the windows add up to the whole run.
+    for w in &r.windows {
+        assert_eq!(
+            w.classes.get(&Priority::Interactive),
+            w.services.get("fast"),
+            "{}",
+            w.start_s
+        );
+        assert_eq!(
+            w.classes.get(&Priority::Background),
+            w.services.get("slow"),
+            "{}",
+            w.start_s
+        );
+    }
+    let offered: u64 = r
+        .windows
+        .iter()
+        .filter_map(|w| w.services.get("slow"))
+        .map(|g| g.offered)
+        .sum();
+    assert_eq!(offered, slow.offered);
+    // No trigger: healthy `fast` is stable, overloaded `slow` is overloaded.
+    use model::results::Verdict;
+    assert_eq!(
+        (fast.verdict, slow.verdict),
+        (Some(Verdict::Stable), Some(Verdict::Overloaded))
+    );
     let back = model::results::Results::from_json("groups.json", &r.to_json()).unwrap();
     assert_eq!(
         (&back.classes, &back.services),

@@ -10,8 +10,13 @@
 //! The summary derives each group's headline figures from them, and thresholds and `compare`
 //! expectations name them: `interactive.shed`, `service[orders].p99`,
 //! `bounded.background.p99`.
+//!
+//! Each window also keeps every group's offered intents and successes ([`GroupWindow`]), so a
+//! group has goodput over time and a verdict of its own: after an outage of one service, the
+//! whole run may read "recovered" while that service never did.
 
-use super::{Counters, Hist, Outcome, Percentiles, Summary};
+use super::verdict::{decide, Verdict, VerdictParams, WindowGoodput};
+use super::{Counters, Hist, Outcome, Percentiles, Summary, Window};
 use crate::scenario::{MixTarget, Priority, Scenario, ScenarioFile};
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +81,25 @@ impl GroupCounters {
     }
 }
 
+/// One group's intents in one window (by intended start, as the window's own counters): what
+/// its goodput over time and its verdict are computed from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupWindow {
+    pub offered: u64,
+    pub successes: u64,
+}
+
+impl GroupWindow {
+    pub fn add(&mut self, o: &GroupWindow) {
+        self.offered += o.offered;
+        self.successes += o.successes;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.offered == 0 && self.successes == 0
+    }
+}
+
 /// What a results file keeps of one group: counters and the intent latency histogram (full
 /// precision, so shards add exactly).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -105,6 +129,16 @@ pub struct GroupSummary {
     pub errors: u64,
     /// Intent latency of the class's finished intents.
     pub latency: Percentiles,
+    /// The group's own verdict, from its goodput per window (as the whole run's, see
+    /// [`group_verdicts`]); `None` when the results keep no per-window group figures (an older
+    /// spillway wrote them) or the group sent nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// Seconds from the end of the last trigger until the group's goodput was back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub verdict_reason: String,
 }
 
 impl GroupSummary {
@@ -130,11 +164,14 @@ impl GroupSummary {
             expired: c.expired,
             errors: c.errors,
             latency,
+            verdict: None,
+            recovery_s: None,
+            verdict_reason: String::new(),
         }
     }
 
     /// The same figures for the whole run (so a metric reads either the same way).
-    pub(crate) fn whole_run(s: &Summary) -> GroupSummary {
+    pub fn whole_run(s: &Summary) -> GroupSummary {
         GroupSummary {
             offered: s.offered,
             attempts: s.attempts,
@@ -150,7 +187,43 @@ impl GroupSummary {
             expired: s.expired,
             errors: s.errors,
             latency: s.latency,
+            verdict: s.verdict,
+            recovery_s: s.recovery_s,
+            verdict_reason: s.verdict_reason.clone(),
         }
+    }
+}
+
+/// Gives each group in `groups` that sent something its verdict, from its figures in `windows`
+/// (`per_window` picks a window's map of groups) decided as the whole run's are, with `params`.
+/// Results that keep no per-window group figures leave every verdict `None`.
+pub(crate) fn group_verdicts<K: Ord>(
+    groups: &mut std::collections::BTreeMap<K, GroupSummary>,
+    windows: &[Window],
+    run_s: f64,
+    per_window: impl Fn(&Window) -> &std::collections::BTreeMap<K, GroupWindow>,
+    params: &VerdictParams,
+) {
+    if windows.iter().all(|w| per_window(w).is_empty()) {
+        return;
+    }
+    for (k, g) in groups.iter_mut().filter(|(_, g)| g.offered > 0) {
+        let series: Vec<WindowGoodput> = windows
+            .iter()
+            .filter(|w| w.start_s < run_s)
+            .map(|w| {
+                let c = per_window(w).get(k).copied().unwrap_or_default();
+                WindowGoodput {
+                    start_s: w.start_s,
+                    offered: c.offered,
+                    successes: c.successes,
+                }
+            })
+            .collect();
+        let v = decide(&series, params);
+        g.verdict = Some(v.verdict);
+        g.recovery_s = v.recovery_s;
+        g.verdict_reason = v.reason;
     }
 }
 

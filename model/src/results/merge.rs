@@ -73,6 +73,12 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
             b.gauges.in_flight_max += w.gauges.in_flight_max;
             b.gauges.queue_depth_mean += w.gauges.queue_depth_mean;
             b.gauges.in_flight_mean += w.gauges.in_flight_mean;
+            for (k, g) in &w.classes {
+                b.classes.entry(*k).or_default().add(g);
+            }
+            for (k, g) in &w.services {
+                b.services.entry(k.clone()).or_default().add(g);
+            }
             for (k, h) in &w.histograms {
                 match b.histograms.get_mut(k) {
                     Some(bh) => {

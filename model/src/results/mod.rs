@@ -16,7 +16,7 @@ mod verdict;
 
 pub use groups::{
     keeps_classes, keeps_services, natural_order, services_in_order, uses_priorities, GroupCounters, GroupResults,
-    GroupSummary, Tag,
+    GroupSummary, GroupWindow, Tag,
 };
 pub use histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 pub use hlog::write_hlog;
@@ -120,6 +120,12 @@ pub struct Window {
     /// Non-empty histograms by metric name (see [`metric`]), compressed: unpack to read.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub histograms: BTreeMap<String, PackedHist>,
+    /// Per priority class that had intents in the window (runs that keep classes).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classes: BTreeMap<Priority, GroupWindow>,
+    /// Per service that had intents in the window (runs that keep services).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, GroupWindow>,
 }
 
 /// Latency percentiles, in seconds.

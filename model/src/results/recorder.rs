@@ -6,7 +6,9 @@
 //! which they happened. Memory is per window, never per request.
 
 use super::bins::Bins;
-use super::groups::{keeps_classes, keeps_services, GroupCounters, GroupResults, GroupSummary, Tag};
+use super::groups::{
+    group_verdicts, keeps_classes, keeps_services, GroupCounters, GroupResults, GroupSummary, GroupWindow, Tag,
+};
 use super::histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 use super::verdict::{decide, VerdictParams, WindowGoodput};
 use super::{
@@ -41,6 +43,38 @@ struct Acc {
     queue: Slot,
     service: Slot,
     extra: Vec<(String, Slot)>,
+    /// Per kept group (see [`GroupSlots`]): intents offered and succeeded.
+    groups: Vec<GroupWindow>,
+}
+
+/// Where a window keeps its groups: the classes first (when kept), then the services.
+#[derive(Clone, Copy, Debug, Default)]
+struct GroupSlots {
+    classes: bool,
+    services: usize,
+}
+
+impl GroupSlots {
+    fn len(self) -> usize {
+        if self.classes {
+            Priority::ALL.len() + self.services
+        } else {
+            self.services
+        }
+    }
+
+    /// Applies `f` to the slots of the groups an intent tagged `tag` counts in.
+    #[inline]
+    fn each(self, tag: Tag, groups: &mut [GroupWindow], f: impl Fn(&mut GroupWindow)) {
+        let mut base = 0;
+        if self.classes {
+            f(&mut groups[tag.class.index()]);
+            base = Priority::ALL.len();
+        }
+        if tag.service < self.services {
+            f(&mut groups[base + tag.service]);
+        }
+    }
 }
 
 /// A window's histogram: dense while the window still receives values, compressed once it is
@@ -103,7 +137,7 @@ impl Slot {
 }
 
 impl Acc {
-    fn new() -> Acc {
+    fn new(groups: GroupSlots) -> Acc {
         Acc {
             counters: Counters::default(),
             q_max: 0,
@@ -117,6 +151,7 @@ impl Acc {
             queue: Slot::new(),
             service: Slot::new(),
             extra: Vec::new(),
+            groups: vec![GroupWindow::default(); groups.len()],
         }
     }
 
@@ -224,6 +259,10 @@ pub fn summarize(
         trigger,
     };
     let v = decide(&goodput, &params);
+    let mut class_summaries = group_summaries(classes, run_s);
+    group_verdicts(&mut class_summaries, windows, run_s, |w| &w.classes, &params);
+    let mut service_summaries = group_summaries(services, run_s);
+    group_verdicts(&mut service_summaries, windows, run_s, |w| &w.services, &params);
     let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
     // The intent and attempt figures, computed as each class's are.
     let h = GroupSummary::of(&GroupCounters::from(&c), pct(metric::INTENT_LATENCY), run_s);
@@ -256,8 +295,8 @@ pub fn summarize(
         recovery_s: v.recovery_s,
         verdict: Some(v.verdict),
         verdict_reason: v.reason,
-        classes: group_summaries(classes, run_s),
-        services: group_summaries(services, run_s),
+        classes: class_summaries,
+        services: service_summaries,
     };
     let thresholds = scenario.thresholds.iter().map(|t| t.evaluate(&summary)).collect();
     (summary, thresholds)
@@ -279,6 +318,8 @@ pub struct Recorder {
     /// `reopened`).
     packed_upto: usize,
     reopened: Vec<usize>,
+    /// The groups each window keeps.
+    group_slots: GroupSlots,
 }
 
 /// Default horizon: a minute of 1 s windows covers clients' timeouts, retries and backoff in
@@ -331,6 +372,7 @@ impl Recorder {
             horizon_windows: DEFAULT_HORIZON_WINDOWS,
             packed_upto: 0,
             reopened: Vec::new(),
+            group_slots: GroupSlots::default(),
         }
     }
 
@@ -370,6 +412,7 @@ impl Recorder {
     pub fn with_classes(mut self, keep: bool) -> Recorder {
         self.totals.classes =
             keep.then(|| std::array::from_fn(|_| (GroupCounters::default(), Bins::new(TOTAL_SIGFIG))));
+        self.group_slots.classes = keep;
         self
     }
 
@@ -383,6 +426,7 @@ impl Recorder {
                 .collect();
             (names, accs)
         });
+        self.group_slots.services = self.totals.services.as_ref().map_or(0, |(n, _)| n.len());
         self
     }
 
@@ -411,7 +455,7 @@ impl Recorder {
         let i = i.min(10_000_000);
         if self.windows.len() <= i {
             while self.windows.len() <= i {
-                self.windows.push(Acc::new());
+                self.windows.push(Acc::new(self.group_slots));
             }
             self.newest_start = (self.windows.len() as u64 - 1).saturating_mul(self.window_ns);
             self.pack_behind();
@@ -445,7 +489,10 @@ impl Recorder {
     /// An intent (of the class and service in `tag`) whose first attempt was due at `at`.
     #[inline]
     pub fn intent_offered(&mut self, tag: Tag, at: Time) {
-        self.win(at).counters.intents += 1;
+        let slots = self.group_slots;
+        let w = self.win(at);
+        w.counters.intents += 1;
+        slots.each(tag, &mut w.groups, |g| g.offered += 1);
         self.totals.groups(tag, |c, _| c.intents += 1);
     }
 
@@ -454,9 +501,11 @@ impl Recorder {
     #[inline]
     pub fn intent_finished(&mut self, tag: Tag, intended: Time, latency: Duration, success: bool) {
         let keep = self.window_histograms;
+        let slots = self.group_slots;
         let w = self.win(intended);
         if success {
             w.counters.successes += 1;
+            slots.each(tag, &mut w.groups, |g| g.successes += 1);
         } else {
             w.counters.failures += 1;
         }
@@ -610,8 +659,11 @@ impl Recorder {
         let min_windows = (run_s / window_s).ceil() as usize;
         let mut accs = self.windows;
         while accs.len() < min_windows {
-            accs.push(Acc::new());
+            accs.push(Acc::new(self.group_slots));
         }
+        let t = self.totals;
+        let class_names: &[Priority] = if self.group_slots.classes { &Priority::ALL } else { &[] };
+        let service_names: &[String] = t.services.as_ref().map_or(&[], |(n, _)| n);
         let windows: Vec<Window> = accs
             .into_iter()
             .enumerate()
@@ -633,8 +685,23 @@ impl Recorder {
                         histograms.insert(name, h.into_packed());
                     }
                 }
+                let (class_part, service_part) = a.groups.split_at(class_names.len());
+                let kept = |g: &&GroupWindow| !g.is_empty();
                 Window {
                     start_s: i as f64 * window_s,
+                    classes: class_names
+                        .iter()
+                        .copied()
+                        .zip(class_part)
+                        .filter(|(_, g)| kept(g))
+                        .map(|(k, g)| (k, *g))
+                        .collect(),
+                    services: service_names
+                        .iter()
+                        .zip(service_part)
+                        .filter(|(_, g)| kept(g))
+                        .map(|(k, g)| (k.clone(), *g))
+                        .collect(),
                     counters: a.counters,
                     gauges: Gauges {
                         queue_depth_max: a.q_max,
@@ -648,7 +715,6 @@ impl Recorder {
             })
             .collect();
         let mut totals = BTreeMap::new();
-        let t = self.totals;
         for (name, h) in [
             (metric::INTENT_LATENCY, t.intent),
             (metric::ATTEMPT_LATENCY, t.attempt),
@@ -876,6 +942,22 @@ mod tests {
         assert_eq!(i.offered + b.offered, res.summary.offered);
         assert_eq!(i.shed + b.shed, res.summary.shed);
         assert_eq!(res.summary.class(Priority::Background).as_ref(), Some(b));
+        // Per window too (i * 50 ms: 20 intents per window, every fourth one background).
+        let w0 = &res.windows[0].classes;
+        assert_eq!(
+            (w0[&Priority::Interactive].offered, w0[&Priority::Background].offered),
+            (15, 5)
+        );
+        for class in Priority::ALL {
+            let (o, s) = res
+                .windows
+                .iter()
+                .filter_map(|w| w.classes.get(&class))
+                .fold((0, 0), |(o, s), g| (o + g.offered, s + g.successes));
+            let whole = &res.summary.classes[&class];
+            assert_eq!((o, s), (whole.offered, whole.successes), "{class:?}");
+        }
+        assert_eq!(i.verdict, Some(Verdict::Stable));
         let back = Results::from_json("x.json", &res.to_json()).unwrap();
         assert_eq!(back, res, "classes survive the results file");
 
@@ -885,6 +967,10 @@ mod tests {
         events(&mut r);
         let res = r.finish(&scenario(), meta());
         assert!(res.classes.is_empty() && res.summary.classes.is_empty());
+        assert!(res
+            .windows
+            .iter()
+            .all(|w| w.classes.is_empty() && w.services.is_empty()));
         assert_eq!(res.summary.class(Priority::Interactive), None);
         let json = res.to_json();
         assert!(!json.contains("\"classes\""), "no empty classes in the file");
@@ -932,12 +1018,73 @@ mod tests {
         ])
         .unwrap();
         assert_eq!((both.classes.len(), both.services["y"].counters.intents), (0, 2));
+        assert_eq!(both.windows[0].services["y"].offered, 2, "window figures add too");
+        assert!(
+            !both.windows[0].services.contains_key("x"),
+            "a group with nothing is left out"
+        );
         let err = crate::results::merge(vec![
             ("a".into(), with_services(&["x", "y"])),
             ("b".into(), with_services(&[])),
         ])
         .unwrap_err();
         assert!(err.to_string().contains("per-service figures"), "{err}");
+    }
+
+    /// After a trigger, each service gets its own verdict from its goodput per window: a tenth
+    /// of the traffic that never comes back leaves the whole run "recovered".
+    #[test]
+    fn each_service_gets_its_own_verdict() {
+        let s = scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"10s\"\nrate = 10\n\
+             [[workload.phases]]\nduration = \"5s\"\nrate = 10\ntrigger = true\n\
+             [[workload.phases]]\nduration = \"20s\"\nrate = 10\n\
+             [[backend.services]]\nname = \"ok\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [[backend.services]]\nname = \"bad\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [[thresholds]]\ncheck = \"service[bad].recovery <= 10s\"\n\
+             [[thresholds]]\ncheck = \"service[ok].recovery <= 10s\"\n",
+        )
+        .unwrap();
+        let mut r = Recorder::for_scenario(&s);
+        for i in 0..350u64 {
+            let t = Time(i * 100_000_000);
+            // Every tenth intent goes to `bad`, which fails from the trigger (10 s) on.
+            let service = usize::from(i % 10 == 0);
+            let tag = Tag::new(Priority::Interactive, service);
+            r.intent_offered(tag, t);
+            let ok = service == 0 || t < Time::from_secs_f64(10.0);
+            r.intent_finished(tag, t, Duration::from_millis(10), ok);
+        }
+        let res = r.finish(&s, meta());
+        let (ok, bad) = (&res.summary.services["ok"], &res.summary.services["bad"]);
+        assert_eq!(
+            res.summary.verdict,
+            Some(Verdict::Recovered),
+            "{}",
+            res.summary.verdict_reason
+        );
+        assert_eq!((ok.verdict, ok.recovery_s), (Some(Verdict::Recovered), Some(0.0)));
+        assert_eq!(
+            (bad.verdict, bad.recovery_s),
+            (Some(Verdict::Metastable), None),
+            "{}",
+            bad.verdict_reason
+        );
+        assert_eq!(
+            res.thresholds.iter().map(|t| t.passed).collect::<Vec<_>>(),
+            [false, true],
+            "{:?}",
+            res.thresholds
+        );
+        // Results without per-window group figures (an older spillway) give groups no verdict.
+        let mut old = res.clone();
+        for w in &mut old.windows {
+            w.services.clear();
+        }
+        let again = crate::results::merge(vec![("old".into(), old)]).unwrap();
+        assert_eq!(again.summary.services["bad"].verdict, None);
+        assert_eq!(again.summary.services["bad"].offered, bad.offered);
     }
 
     #[test]

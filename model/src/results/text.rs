@@ -95,7 +95,7 @@ pub fn summary_table(r: &Results) -> String {
         for (i, (name, g)) in groups.iter().filter(|(_, g)| g.offered > 0).enumerate() {
             let _ = writeln!(
                 o,
-                "  {:<13} {name:<width$} offered {}   goodput {:.1}%   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   amplification {:.2}",
+                "  {:<13} {name:<width$} offered {}   goodput {:.1}%   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   amplification {:.2}{}",
                 if i == 0 { title } else { "" },
                 g.offered,
                 g.goodput_ratio * 100.0,
@@ -104,7 +104,12 @@ pub fn summary_table(r: &Results) -> String {
                 g.timeouts,
                 g.shed,
                 g.rate_limited,
-                g.amplification
+                g.amplification,
+                match (g.verdict, g.recovery_s) {
+                    (Some(Verdict::Recovered), Some(rec)) => format!("   recovered in {}", fmt_secs(rec)),
+                    (Some(v), _) => format!("   {}", v.as_str()),
+                    (None, _) => String::new(),
+                }
             );
         }
     }
