@@ -37,15 +37,10 @@ pub const GROUP_METRICS: [Metric; 5] = [
 
 /// Changes smaller than this are noise whatever their relative size.
 fn resolution(f: &Figure, old: &Results) -> f64 {
-    let group = match &f.scope {
-        Scope::Whole => None,
-        Scope::Class(c) => old.summary.class(*c),
-        Scope::Service(name) => old.summary.service(name),
-    };
-    let (goodput, offered) = match (&f.scope, group) {
-        (Scope::Whole, _) => (old.summary.goodput, old.summary.offered),
-        (_, g) => g.map_or((0.0, 0), |g| (g.goodput, g.offered)),
-    };
+    let (goodput, offered) = f
+        .scope
+        .figures(&old.summary)
+        .map_or((0.0, 0), |g| (g.goodput, g.offered));
     match f.metric {
         Metric::GoodputRatio | Metric::WastedRatio => 0.01,
         Metric::Amplification => 0.01,
@@ -60,14 +55,24 @@ fn resolution(f: &Figure, old: &Results) -> f64 {
 
 /// What is compared: the whole-run metrics, then per class those of the classes either run
 /// sent to, when both runs keep classes, and per service those of the services both runs
-/// have.
+/// have. A group's recovery is compared too when the scenario has a trigger and both runs
+/// gave the group a verdict.
 fn figures(old: &Results, new: &Results) -> Vec<Figure> {
     let mut out: Vec<Figure> = METRICS.into_iter().map(Figure::whole).collect();
+    let trigger = old.phases.iter().any(|p| p.trigger);
+    let group = |out: &mut Vec<Figure>, scope: Scope| {
+        let judged = |r: &Results| scope.figures(&r.summary).is_some_and(|g| g.verdict.is_some());
+        let recovery = (trigger && judged(old) && judged(new)).then_some(Metric::Recovery);
+        out.extend(GROUP_METRICS.into_iter().chain(recovery).map(|metric| Figure {
+            scope: scope.clone(),
+            metric,
+        }));
+    };
     if old.summary.keeps_classes() && new.summary.keeps_classes() {
         for class in Priority::ALL {
             let sent = |r: &Results| r.summary.class(class).is_some_and(|c| c.offered > 0);
             if sent(old) || sent(new) {
-                out.extend(GROUP_METRICS.into_iter().map(|m| Figure::class(class, m)));
+                group(&mut out, Scope::Class(class));
             }
         }
     }
@@ -78,7 +83,7 @@ fn figures(old: &Results, new: &Results) -> Vec<Figure> {
             .service(name)
             .is_some_and(|n| n.offered > 0 || o.offered > 0)
         {
-            out.extend(GROUP_METRICS.into_iter().map(|m| Figure::service(name, m)));
+            group(&mut out, Scope::Service(name.clone()));
         }
     }
     out
@@ -279,6 +284,24 @@ mod tests {
         let rows = compare(&old, &new, 0.10);
         assert_eq!(row(&rows, "service[a].p99").change, Change::Regression);
         assert!(!rows.iter().any(|r| r.metric.starts_with("service[b]")), "b is new");
+        assert!(
+            !rows.iter().any(|r| r.metric.ends_with(".recovery")),
+            "no trigger, no group verdicts: no group recovery rows"
+        );
+        // With a trigger and a verdict on both sides, a service that takes longer to recover
+        // is a regression.
+        let (mut old_t, mut new_t) = (old.clone(), new.clone());
+        for (r, rec) in [(&mut old_t, 2.0), (&mut new_t, 30.0)] {
+            r.phases[0].trigger = true;
+            let a = r.summary.services.get_mut("a").unwrap();
+            (a.verdict, a.recovery_s) = (Some(model::results::Verdict::Recovered), Some(rec));
+        }
+        let rows = compare(&old_t, &new_t, 0.10);
+        assert_eq!(row(&rows, "service[a].recovery").change, Change::Regression);
+        assert!(
+            !rows.iter().any(|r| r.metric == "interactive.recovery"),
+            "no class verdicts"
+        );
         let text = render(&rows, 0.10);
         assert!(text.contains("background.goodput_ratio"), "{text}");
         assert!(

@@ -2,7 +2,7 @@
 
 use model::interval::Interval;
 use model::results::{Results, RunSource, Verdict};
-use model::threshold::Figure;
+use model::threshold::{Figure, Scope};
 
 /// One configuration (a strategy or a named variant) and its runs. With replications, every
 /// figure is a mean with a 95% confidence interval over the runs; charts use the first run.
@@ -43,8 +43,13 @@ impl Entry {
 
     /// Fraction of runs with each verdict, most frequent first.
     pub fn verdicts(&self) -> Vec<(Verdict, usize)> {
+        self.verdicts_of(&Scope::Whole)
+    }
+
+    /// [`Entry::verdicts`] of a group's own verdicts (runs that kept none count in no verdict).
+    pub fn verdicts_of(&self, scope: &Scope) -> Vec<(Verdict, usize)> {
         let mut counts: Vec<(Verdict, usize)> = Vec::new();
-        for v in self.runs.iter().filter_map(|r| r.summary.verdict) {
+        for v in self.runs.iter().filter_map(|r| scope.figures(&r.summary)?.verdict) {
             match counts.iter_mut().find(|(w, _)| *w == v) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((v, 1)),
@@ -56,7 +61,12 @@ impl Entry {
 
     /// "metastable" or "metastable 4/5, recovered 1/5".
     pub fn verdict_text(&self) -> String {
-        let v = self.verdicts();
+        self.verdict_text_of(&Scope::Whole)
+    }
+
+    /// [`Entry::verdict_text`] of a group's own verdicts.
+    pub fn verdict_text_of(&self, scope: &Scope) -> String {
+        let v = self.verdicts_of(scope);
         match v.as_slice() {
             [] => "-".into(),
             [(only, n)] if *n == self.runs.len() => only.as_str().into(),

@@ -94,8 +94,12 @@ pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {
     }
     for (i, l) in &firsts {
         let by_class = charts::nines_by_class(*l).transpose()?;
+        let by_group = charts::goodput_by_group(*l)
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
         for f in [charts::throughput(*l)?, charts::latency(*l)?, charts::gateway(*l)?]
             .into_iter()
+            .chain(by_group)
             .chain(by_class)
         {
             out.push(Placed {

@@ -31,7 +31,7 @@ pub fn cells(entries: &[Entry]) -> (Vec<String>, Vec<Vec<String>>) {
                 let i = e.figure(m);
                 row.push(match m {
                     Metric::GoodputRatio | Metric::WastedRatio => percent(&i),
-                    Metric::Recovery if e.first().is_some_and(|r| !r.phases.iter().any(|p| p.trigger)) => "-".into(),
+                    Metric::Recovery if !has_trigger(e) => "-".into(),
                     _ => show(&i, Some(m)),
                 });
             }
@@ -42,8 +42,14 @@ pub fn cells(entries: &[Entry]) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// Whether the entry's scenario has a trigger phase (so a recovery time means something).
+fn has_trigger(e: &Entry) -> bool {
+    e.first().is_none_or(|r| r.phases.iter().any(|p| p.trigger))
+}
+
 /// Columns of the per-class and per-service tables after run and group.
-pub const GROUP_COLUMNS: [(&str, Metric); 8] = [
+/// A last column gives the group's own verdict.
+pub const GROUP_COLUMNS: [(&str, Metric); 9] = [
     ("offered", Metric::Offered),
     ("goodput", Metric::GoodputRatio),
     ("p50", Metric::P50),
@@ -52,6 +58,7 @@ pub const GROUP_COLUMNS: [(&str, Metric); 8] = [
     ("shed", Metric::Shed),
     ("429", Metric::RateLimited),
     ("amplif.", Metric::Amplification),
+    ("recovery", Metric::Recovery),
 ];
 
 /// The per-class table (one row per run and priority class it sent), for runs whose results
@@ -89,6 +96,7 @@ fn group_cells(
 ) -> Option<(Vec<String>, Vec<Vec<String>>)> {
     let mut header = vec!["run".to_string(), kind.to_string()];
     header.extend(GROUP_COLUMNS.iter().map(|(h, _)| h.to_string()));
+    header.push("verdict".into());
     let mut rows = Vec::new();
     let mut kept = false;
     for e in entries {
@@ -105,6 +113,7 @@ fn group_cells(
                 continue;
             }
             let mut row = vec![e.label.clone(), name];
+            let verdicts = e.verdicts_of(&figure.scope);
             for (_, m) in GROUP_COLUMNS {
                 let i = e.figure(Figure {
                     metric: m,
@@ -112,9 +121,12 @@ fn group_cells(
                 });
                 row.push(match m {
                     Metric::GoodputRatio => percent(&i),
+                    // No trigger, or results that keep no group verdicts: nothing to recover.
+                    Metric::Recovery if verdicts.is_empty() || !has_trigger(e) => "-".into(),
                     _ => show(&i, Some(m)),
                 });
             }
+            row.push(e.verdict_text_of(&figure.scope));
             rows.push(row);
         }
     }
@@ -229,5 +241,17 @@ mod tests {
         );
         let text = render_text(&[with_classes("bounded", 30, 0)]);
         assert!(text.contains("by priority class:"), "{text}");
+
+        // The last columns: the class's recovery (only with a trigger) and its own verdict.
+        let mut e = with_classes("priorities", 0, 400);
+        let r = &mut e.runs[0];
+        r.phases[0].trigger = true;
+        let g = r.summary.classes.get_mut(&Priority::Background).unwrap();
+        (g.verdict, g.recovery_s) = (Some(model::results::Verdict::Recovered), Some(12.0));
+        let (header, rows) = class_cells(&[e]).unwrap();
+        assert_eq!(header[header.len() - 2..], ["recovery", "verdict"]);
+        let tail = |row: &Vec<String>| row[row.len() - 2..].to_vec();
+        assert_eq!(tail(&rows[0]), ["-", "-"], "interactive kept no verdict");
+        assert_eq!(tail(&rows[1]), ["12.0s", "recovered"]);
     }
 }

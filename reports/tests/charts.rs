@@ -450,6 +450,62 @@ fn nines_by_class_draws_one_curve_per_class() {
     assert!(count_near(&pixels, [255, 127, 14]) > 200);
 }
 
+/// Goodput over time per service (and per class) when the results keep per-window group
+/// figures: the failing service's line and its verdict stand apart from the whole run's.
+#[test]
+fn goodput_by_group_draws_a_line_per_service() {
+    assert!(
+        charts::goodput_by_group(Labeled {
+            label: "fifo (sim)",
+            results: &synthetic(Kind::Shedding),
+        })
+        .is_empty(),
+        "one service, no classes: no group charts"
+    );
+    let sc = scenario();
+    let mut rec = Recorder::new(Duration::from_secs(1)).with_services(vec!["ok".into(), "bad".into()]);
+    for s in 0..sc.duration.as_secs() {
+        for i in 0..20u64 {
+            let t = Time::from_secs_f64(s as f64 + i as f64 / 20.0);
+            // Every fourth intent goes to `bad`, which fails from the trigger (60 s) on.
+            let service = usize::from(i % 4 == 0);
+            let tag = Tag::new(Priority::Interactive, service);
+            rec.intent_offered(tag, t);
+            rec.intent_finished(tag, t, Duration::from_millis(30), service == 0 || s < 60);
+        }
+    }
+    let meta = RunMeta {
+        source: RunSource::Sim,
+        strategy: "fifo".into(),
+        incomplete: false,
+        generator: None,
+    };
+    let r = rec.finish(&sc, meta);
+    assert_eq!(r.summary.services["bad"].verdict, Some(Verdict::Metastable));
+    let figs = charts::goodput_by_group(Labeled {
+        label: "two services",
+        results: &r,
+    });
+    assert_eq!(figs.len(), 1, "services only: the scenario has no priorities");
+    let fig = figs.into_iter().next().unwrap().unwrap();
+    assert_eq!(fig.stem, "goodput-services-two-services");
+    let (pixels, _) = check(
+        &fig,
+        (900, 420),
+        &[
+            "Goodput by service — two services",
+            "ok  100.0%",
+            "metastable",
+            "whole run",
+            "trigger phase",
+            "goodput ratio (%)",
+        ],
+    );
+    // `ok` and `bad` in the first two run colours.
+    assert!(count_near(&pixels, [31, 119, 180]) > 200);
+    assert!(count_near(&pixels, [255, 127, 14]) > 200);
+}
+
 #[test]
 fn comparison_labels_values_and_failed_recovery() {
     let (a, b) = (synthetic(Kind::Spiral), synthetic(Kind::Shedding));

@@ -37,6 +37,24 @@ pub struct GroupReplication {
     pub amplification: Interval,
     pub timeouts: Interval,
     pub shed: Interval,
+    /// The group's own recovery times, over the seeds in which it recovered.
+    pub recovery_s: Interval,
+    /// Fraction of the seeds with a group verdict in which the group ended metastable; `None`
+    /// when the results keep no group verdicts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metastable_fraction: Option<f64>,
+}
+
+/// Of a whole run's or a group's figures over seeds: the recovery times of those that
+/// recovered, how many have a verdict, and how many of those are metastable.
+fn recoveries(figures: &[GroupSummary]) -> (Interval, usize, usize) {
+    let recovered: Vec<f64> = figures.iter().filter_map(|g| g.recovery_s).collect();
+    let verdicts = figures.iter().filter(|g| g.verdict.is_some()).count();
+    let metastable = figures
+        .iter()
+        .filter(|g| g.verdict == Some(Verdict::Metastable))
+        .count();
+    (Interval::of(&recovered), verdicts, metastable)
 }
 
 /// Mean and 95% interval of `f` over `items`.
@@ -45,11 +63,8 @@ fn col<T>(items: &[T], f: impl Fn(&T) -> f64) -> Interval {
 }
 
 pub fn summarize(runs: &[Results]) -> ReplicationSummary {
-    let recoveries: Vec<f64> = runs.iter().filter_map(|r| r.summary.recovery_s).collect();
-    let metastable = runs
-        .iter()
-        .filter(|r| r.summary.verdict == Some(Verdict::Metastable))
-        .count();
+    let whole: Vec<GroupSummary> = runs.iter().map(|r| GroupSummary::whole_run(&r.summary)).collect();
+    let (recovery_s, _, metastable) = recoveries(&whole);
     let classes = Priority::ALL
         .into_iter()
         .filter_map(|p| group_replication(runs.iter().filter_map(|r| r.summary.class(p))).map(|g| (p, g)))
@@ -68,7 +83,7 @@ pub fn summarize(runs: &[Results]) -> ReplicationSummary {
         p99: col(runs, |r| r.summary.latency.p99),
         amplification: col(runs, |r| r.summary.amplification),
         wasted_s: col(runs, |r| r.summary.wasted_s),
-        recovery_s: Interval::of(&recoveries),
+        recovery_s,
         metastable_fraction: metastable as f64 / runs.len().max(1) as f64,
         classes,
         services,
@@ -79,7 +94,10 @@ pub fn summarize(runs: &[Results]) -> ReplicationSummary {
 /// intents has no latency or goodput to average in); `None` if it never did.
 fn group_replication(groups: impl Iterator<Item = GroupSummary>) -> Option<GroupReplication> {
     let sent: Vec<GroupSummary> = groups.filter(|g| g.offered > 0).collect();
+    let (recovery_s, verdicts, metastable) = recoveries(&sent);
     (!sent.is_empty()).then(|| GroupReplication {
+        recovery_s,
+        metastable_fraction: (verdicts > 0).then(|| metastable as f64 / verdicts as f64),
         goodput_ratio: col(&sent, |c| c.goodput_ratio),
         p50: col(&sent, |c| c.latency.p50),
         p99: col(&sent, |c| c.latency.p99),
@@ -120,8 +138,17 @@ pub fn render(s: &ReplicationSummary) -> String {
     services.sort_by(|a, b| model::results::natural_order(a.0, b.0));
     let services = services.into_iter().map(|(n, g)| (format!("service {n}"), g));
     for (name, c) in classes.chain(services) {
+        let verdicts = match c.metastable_fraction {
+            Some(m) => format!(
+                "   recovery {} ({} recovered)   metastable {:.0}%",
+                iv(&c.recovery_s, true),
+                c.recovery_s.n,
+                m * 100.0
+            ),
+            None => String::new(),
+        };
         o.push_str(&format!(
-            "  {:<15} goodput ratio {}   p50 {}   p99 {}   amplification {}   timeouts {}   shed {}\n",
+            "  {:<15} goodput ratio {}   p50 {}   p99 {}   amplification {}   timeouts {}   shed {}{verdicts}\n",
             name,
             iv(&c.goodput_ratio, false),
             iv(&c.p50, true),
@@ -181,6 +208,42 @@ mod tests {
         let without = model::scenario::parse("t.toml", &text("")).unwrap();
         let runs: Vec<Results> = (1..=2).map(|seed| crate::simulate(&without, Some(seed))).collect();
         assert!(summarize(&runs).classes.is_empty());
+    }
+
+    /// A group's recovery is averaged over the seeds in which it recovered, and its metastable
+    /// fraction over those with a verdict; results without group verdicts give no fraction.
+    #[test]
+    fn group_recovery_and_metastable_fraction_over_seeds() {
+        let g = |offered, verdict, recovery_s| GroupSummary {
+            offered,
+            verdict,
+            recovery_s,
+            ..Default::default()
+        };
+        let r = group_replication(
+            [
+                g(10, Some(Verdict::Recovered), Some(4.0)),
+                g(10, Some(Verdict::Metastable), None),
+                g(10, Some(Verdict::Recovered), Some(8.0)),
+                g(10, Some(Verdict::Metastable), None),
+                g(0, Some(Verdict::Metastable), None),
+            ]
+            .into_iter(),
+        )
+        .unwrap();
+        assert_eq!((r.recovery_s.n, r.recovery_s.mean), (2, 6.0));
+        assert_eq!(
+            r.metastable_fraction,
+            Some(0.5),
+            "the seed that sent nothing is left out"
+        );
+        let old = group_replication([g(10, None, None)].into_iter()).unwrap();
+        assert_eq!((old.metastable_fraction, old.recovery_s.n), (None, 0));
+        assert!(!render(&ReplicationSummary {
+            services: [("s".to_string(), old)].into(),
+            ..summarize(&[])
+        })
+        .contains("metastable 0%"));
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod timeline;
 pub use comparison::comparison;
 pub use heatmap::{heatmap, Heatmap};
 pub use nines::{nines, nines_by_class};
-pub use timeline::{gateway, latency, throughput};
+pub use timeline::{gateway, goodput_by_group, latency, throughput};
 
 use model::results::Results;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,5 @@
-//! The three per-run charts over scenario time: throughput, latency and the gateway's state.
+//! The per-run charts over scenario time: throughput, latency, the gateway's state, and goodput
+//! per priority class and per service.
 //!
 //! They share one layout so they can be read stacked on a page: the same time axis, the
 //! trigger phases shaded in the same place, the legend in the same panel on the right. Points
@@ -6,13 +7,16 @@
 //! number) break the line instead of being drawn as zero, which on a latency chart would read
 //! as "fast".
 
+use super::render::run_color;
 use super::render::{
     anchored, decades, fmt_dur_tick, fmt_tick, frame, legend, legend_width, nice_ceil, no_data, render, text, Draw,
     LegendEntry, Swatch, ATTEMPTS, ERRORS, EXPIRED, FRAME, GOODPUT, GRID, INK, MUTED, OFFERED, RATE_LIMITED, SHED,
     TIMEOUTS, TRIGGER, TRIGGER_ALPHA, WASTED,
 };
 use super::{slug, ChartError, Figure, Labeled};
-use model::results::{metric, Counters, Results};
+use model::results::{fmt_secs, metric, services_in_order, Counters, GroupSummary, GroupWindow, Results, Verdict};
+use model::scenario::Priority;
+use model::threshold::Scope;
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -102,6 +106,8 @@ struct Timeline {
     y_desc: String,
     y2_desc: Option<String>,
     log_y: bool,
+    /// A fixed top of the left axis (percentages stop at 100), instead of one fitted to the data.
+    y_max: Option<f64>,
     series: Vec<Series>,
     /// Set when there is nothing to plot; says why.
     note: Option<String>,
@@ -160,6 +166,7 @@ impl Timeline {
             y_desc: y_desc.to_string(),
             y2_desc: None,
             log_y: false,
+            y_max: None,
             series: Vec::new(),
             note,
         }
@@ -198,7 +205,7 @@ impl Timeline {
                 .map(Series::max)
                 .fold(0.0, f64::max)
         };
-        let y_max = nice_ceil(side(false) * 1.05);
+        let y_max = self.y_max.unwrap_or_else(|| nice_ceil(side(false) * 1.05));
         let y2_max = nice_ceil(side(true) * 1.05);
         let mut chart = ChartBuilder::on(plot)
             .margin_top(12)
@@ -519,4 +526,84 @@ pub fn gateway(run: Labeled) -> Result<Figure, ChartError> {
         tl.y2_desc = Some("requests in flight".into());
     }
     render(format!("gateway-{}", slug(run.label)), title, &tl)
+}
+
+/// Goodput ratio per window of each priority class and of each service the run kept, one chart
+/// per kind, with the whole run's dashed: one service can collapse while the others, and so the
+/// whole-run line, look healthy. Empty when the results keep no per-window group figures.
+pub fn goodput_by_group(run: Labeled) -> Vec<Result<Figure, ChartError>> {
+    let r = run.results;
+    let classes: Vec<(String, Scope)> = Priority::ALL
+        .into_iter()
+        .filter(|c| r.windows.iter().any(|w| w.classes.contains_key(c)))
+        .map(|c| (c.as_str().to_string(), Scope::Class(c)))
+        .collect();
+    let services: Vec<(String, Scope)> = services_in_order(&r.summary.services)
+        .into_iter()
+        .filter(|(name, _)| r.windows.iter().any(|w| w.services.contains_key(*name)))
+        .map(|(name, _)| (name.clone(), Scope::Service(name.clone())))
+        .collect();
+    let mut out = Vec::new();
+    for (kind, stem, groups) in [
+        ("priority class", "goodput-classes", classes),
+        ("service", "goodput-services", services),
+    ] {
+        if groups.is_empty() {
+            continue;
+        }
+        let title = format!("Goodput by {kind} — {}", run.label);
+        let mut tl = Timeline::new(title.clone(), r, "goodput ratio (%)");
+        tl.y_max = Some(102.0);
+        if tl.note.is_none() {
+            let ratio = |c: Option<GroupWindow>| {
+                c.filter(|c| c.offered > 0)
+                    .map(|c| 100.0 * c.successes as f64 / c.offered as f64)
+            };
+            for (i, (name, scope)) in groups.iter().enumerate() {
+                let points = r
+                    .windows
+                    .iter()
+                    .map(|w| {
+                        let c = match scope {
+                            Scope::Class(c) => w.classes.get(c),
+                            Scope::Service(s) => w.services.get(s),
+                            Scope::Whole => None,
+                        };
+                        ratio(c.copied()).and_then(|v| point(w.start_s, v))
+                    })
+                    .collect();
+                let label = match scope.figures(&r.summary) {
+                    Some(g) => format!("{name}  {:.1}%{}", 100.0 * g.goodput_ratio, verdict_note(&g)),
+                    None => name.clone(),
+                };
+                tl.series
+                    .push(Series::new(&label, run_color(i), 2, Stroke::Solid, points));
+            }
+            let whole = r
+                .windows
+                .iter()
+                .map(|w| {
+                    let c = GroupWindow {
+                        offered: w.counters.intents,
+                        successes: w.counters.successes,
+                    };
+                    ratio(Some(c)).and_then(|v| point(w.start_s, v))
+                })
+                .collect();
+            tl.series.push(Series::new("whole run", INK, 2, Stroke::Dashed, whole));
+        }
+        out.push(render(format!("{stem}-{}", slug(run.label)), title, &tl));
+    }
+    out
+}
+
+/// ", recovered in 30s" or ", metastable" after a group's goodput in a legend; nothing for a
+/// group that was back at once (most of them, when one service fails).
+fn verdict_note(g: &GroupSummary) -> String {
+    match (g.verdict, g.recovery_s) {
+        (Some(Verdict::Recovered), Some(rec)) if rec <= 0.0 => String::new(),
+        (Some(Verdict::Recovered), Some(rec)) => format!(", recovered in {}", fmt_secs(rec)),
+        (Some(v), _) => format!(", {}", v.as_str()),
+        (None, _) => String::new(),
+    }
 }
