@@ -117,9 +117,18 @@ pub fn check_summary(s: &Scenario) -> String {
             format!("{:?}", f.workload.arrival).to_lowercase(),
             s.phases.len()
         );
+        let label = |p: &crate::scenario::Phase| {
+            if p.trigger {
+                format!("{} [trigger]", p.name)
+            } else {
+                p.name.clone()
+            }
+        };
+        // The phase column fits the longest name, so the figures stay in their columns.
+        let w = s.phases.iter().map(|p| label(p).chars().count()).max().unwrap_or(0).max(18);
         let _ = writeln!(
             o,
-            "  {:<18} {:>8} {:>8} {:>14}  busiest service at peak rate",
+            "  {:<w$} {:>8} {:>8} {:>14}  busiest service at peak rate",
             "phase", "start", "length", "intents/s"
         );
         for p in &s.phases {
@@ -135,11 +144,7 @@ pub fn check_summary(s: &Scenario) -> String {
                 format!("{:.1}", p.rate_start)
             };
             let flag = if u >= 1.0 { "  OVERLOAD" } else { "" };
-            let name = if p.trigger {
-                format!("{} [trigger]", p.name)
-            } else {
-                p.name.clone()
-            };
+            let name = label(p);
             let busiest = if s.services.is_empty() {
                 String::new()
             } else {
@@ -147,7 +152,7 @@ pub fn check_summary(s: &Scenario) -> String {
             };
             let _ = writeln!(
                 o,
-                "  {:<18} {:>8} {:>8} {:>14}  {}",
+                "  {:<w$} {:>8} {:>8} {:>14}  {}",
                 name,
                 format_duration(p.start.saturating_since(crate::time::Time::ZERO)),
                 format_duration(p.duration()),
