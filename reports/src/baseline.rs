@@ -59,7 +59,7 @@ fn resolution(f: &Figure, old: &Results) -> f64 {
 /// gave the group a verdict.
 fn figures(old: &Results, new: &Results) -> Vec<Figure> {
     let mut out: Vec<Figure> = METRICS.into_iter().map(Figure::whole).collect();
-    let trigger = old.phases.iter().any(|p| p.trigger);
+    let trigger = old.has_trigger();
     let group = |out: &mut Vec<Figure>, scope: Scope| {
         let judged = |r: &Results| scope.figures(&r.summary).is_some_and(|g| g.verdict.is_some());
         let recovery = (trigger && judged(old) && judged(new)).then_some(Metric::Recovery);
@@ -151,15 +151,17 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
 }
 
 fn fmt_value(metric: &str, v: Option<f64>) -> String {
+    let figure = metric.parse::<Figure>().ok();
     let Some(v) = v else {
-        return if metric == "recovery" {
+        // A missing recovery (the whole run's or a group's) is one that did not happen.
+        return if figure.is_some_and(|f| f.metric == Metric::Recovery) {
             "never".into()
         } else {
             "-".into()
         };
     };
-    match metric.parse::<Figure>() {
-        Ok(f) if f.metric.is_time() => fmt_secs(v),
+    match figure {
+        Some(f) if f.metric.is_time() => fmt_secs(v),
         _ if v.fract() == 0.0 => format!("{v:.0}"),
         _ => format!("{v:.4}"),
     }
@@ -298,6 +300,8 @@ mod tests {
         }
         let rows = compare(&old_t, &new_t, 0.10);
         assert_eq!(row(&rows, "service[a].recovery").change, Change::Regression);
+        assert_eq!(fmt_value("service[a].recovery", None), "never");
+        assert_eq!(fmt_value("service[a].p99", None), "-");
         assert!(
             !rows.iter().any(|r| r.metric == "interactive.recovery"),
             "no class verdicts"

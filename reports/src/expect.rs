@@ -135,6 +135,21 @@ impl Expectation {
                         Scope::Service(name) if e.runs.iter().any(|r| r.summary.service(name).is_none()) => {
                             Some(format!("has no service `{name}`"))
                         }
+                        // A group's missing recovery is "never" only when the group was judged;
+                        // otherwise `>=` bounds would pass on nothing.
+                        Scope::Class(_) | Scope::Service(_)
+                            if figure.metric == Metric::Recovery
+                                && e.runs.iter().any(|r| figure.scope.figures(&r.summary).is_none_or(|g| g.verdict.is_none())) =>
+                        {
+                            Some(format!(
+                                "gives {} no verdict to take a recovery from (it sent nothing before the trigger or at all, or an older spillway wrote the results)",
+                                match &figure.scope {
+                                    Scope::Class(c) => format!("class {}", c.as_str()),
+                                    Scope::Service(n) => format!("service `{n}`"),
+                                    Scope::Whole => String::new(),
+                                }
+                            ))
+                        }
                         _ => None,
                     };
                     if let Some(why) = why {
@@ -335,8 +350,20 @@ mod tests {
         assert!(err.contains("keeps no per-service figures"), "{err}");
         let mut r = crate::fixture::blank();
         r.summary.services.insert("a".into(), Default::default());
-        let err = e.check(&[Entry::new("fifo", vec![r])]).unwrap_err();
+        let err = e.check(&[Entry::new("fifo", vec![r.clone()])]).unwrap_err();
         assert!(err.contains("has no service `b`"), "{err}");
+
+        // A group's recovery needs the group's verdict: without one, `>=` would pass on nothing.
+        let e = parse("fifo.service[a].recovery >= 20s", &labels()).unwrap();
+        let err = e.check(&[Entry::new("fifo", vec![r.clone()])]).unwrap_err();
+        assert!(err.contains("no verdict"), "{err}");
+        let a = r.summary.services.get_mut("a").unwrap();
+        (a.verdict, a.recovery_s) = (Some(model::results::Verdict::Metastable), None);
+        let c = e.check(&[Entry::new("fifo", vec![r])]).unwrap();
+        assert!(
+            c.passed && c.detail.contains("never"),
+            "judged and never recovered: {c:?}"
+        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn cells(entries: &[Entry]) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// Whether the entry's scenario has a trigger phase (so a recovery time means something).
 fn has_trigger(e: &Entry) -> bool {
-    e.first().is_none_or(|r| r.phases.iter().any(|p| p.trigger))
+    e.first().is_none_or(model::results::Results::has_trigger)
 }
 
 /// Columns of the per-class and per-service tables after run and group.

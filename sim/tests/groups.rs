@@ -4,17 +4,18 @@
 use model::results::GroupCounters;
 use model::scenario::{self, Priority};
 
-/// `fast` (4 workers, 10 ms) gets interactive traffic; `slow` (1 worker, ~100 ms, offered 150%
-/// of its capacity) background traffic. The gateway's queues are per service, so `fast` stays
-/// healthy while `slow` times out; since each class goes to one service, the class figures and
-/// the service figures must be the same counts.
+/// `fast` (4 workers, 10 ms) gets background traffic; `slow` (1 worker, ~100 ms, offered 150%
+/// of its capacity) interactive traffic (crossed, so the first class goes to the second service
+/// and a mix-up of class and service indices shows). The gateway's queues are per service, so
+/// `fast` stays healthy while `slow` times out; since each class goes to one service, the class
+/// figures and the service figures must be the same counts.
 #[test]
 fn classes_and_services_count_the_same_intents_when_they_coincide() {
     let s = scenario::parse(
         "groups.toml",
         "[run]\nseed = 3\n[[workload.phases]]\nduration = \"60s\"\nrate = 30\n\
-         [[workload.mix]]\nservice = \"fast\"\nweight = 1\n\
-         [[workload.mix]]\nservice = \"slow\"\nweight = 1\npriority = \"background\"\n\
+         [[workload.mix]]\nservice = \"fast\"\nweight = 1\npriority = \"background\"\n\
+         [[workload.mix]]\nservice = \"slow\"\nweight = 1\n\
          [clients]\ntimeout = \"1s\"\n[gateway]\nstrategy = \"fifo\"\n\
          [[backend.services]]\nname = \"fast\"\nworkers = 4\nservice_time = \"10ms\"\n\
          [[backend.services]]\nname = \"slow\"\nworkers = 1\nservice_time = { dist = \"exponential\", mean = \"100ms\" }\n",
@@ -32,27 +33,27 @@ fn classes_and_services_count_the_same_intents_when_they_coincide() {
     assert_eq!(fast.timeouts + slow.timeouts, r.summary.timeouts);
     let counters = |g: &model::results::GroupResults| -> GroupCounters { g.counters };
     assert_eq!(
-        counters(&r.classes[&Priority::Interactive]),
+        counters(&r.classes[&Priority::Background]),
         counters(&r.services["fast"])
     );
     assert_eq!(
-        counters(&r.classes[&Priority::Background]),
+        counters(&r.classes[&Priority::Interactive]),
         counters(&r.services["slow"])
     );
     assert_eq!(
-        r.classes[&Priority::Background].intent_latency,
+        r.classes[&Priority::Interactive].intent_latency,
         r.services["slow"].intent_latency
     );
     // Per window as well, and the windows add up to the whole run.
     for w in &r.windows {
         assert_eq!(
-            w.classes.get(&Priority::Interactive),
+            w.classes.get(&Priority::Background),
             w.services.get("fast"),
             "{}",
             w.start_s
         );
         assert_eq!(
-            w.classes.get(&Priority::Background),
+            w.classes.get(&Priority::Interactive),
             w.services.get("slow"),
             "{}",
             w.start_s

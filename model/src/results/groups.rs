@@ -18,6 +18,7 @@
 use super::verdict::{decide, Verdict, VerdictParams, WindowGoodput};
 use super::{Counters, Hist, Outcome, Percentiles, Summary, Window};
 use crate::scenario::{MixTarget, Priority, Scenario, ScenarioFile};
+use crate::threshold::Scope;
 use serde::{Deserialize, Serialize};
 
 /// Intent and attempt counters of one group over a whole run.
@@ -194,36 +195,66 @@ impl GroupSummary {
     }
 }
 
-/// Gives each group in `groups` that sent something its verdict, from its figures in `windows`
-/// (`per_window` picks a window's map of groups) decided as the whole run's are, with `params`.
-/// Results that keep no per-window group figures leave every verdict `None`.
+/// Each window's goodput (of the windows that start within the run) in what `of` picks from
+/// it: the input of a verdict.
+pub(crate) fn goodput_series(
+    windows: &[Window],
+    run_s: f64,
+    of: impl Fn(&Window) -> GroupWindow,
+) -> Vec<WindowGoodput> {
+    windows
+        .iter()
+        .filter(|w| w.start_s < run_s)
+        .map(|w| {
+            let g = of(w);
+            WindowGoodput {
+                start_s: w.start_s,
+                offered: g.offered,
+                successes: g.successes,
+            }
+        })
+        .collect()
+}
+
+/// Gives each group in `groups` its verdict from its goodput per window, decided as the whole
+/// run's is with `params`; `scope` names a group. A group keeps no verdict when its windows do
+/// not account for all its intents (results of an older spillway keep no window figures, or
+/// shards of both kinds were merged), or when it sent nothing before the trigger (no baseline
+/// to recover to).
 pub(crate) fn group_verdicts<K: Ord>(
     groups: &mut std::collections::BTreeMap<K, GroupSummary>,
     windows: &[Window],
     run_s: f64,
-    per_window: impl Fn(&Window) -> &std::collections::BTreeMap<K, GroupWindow>,
+    scope: impl Fn(&K) -> Scope,
     params: &VerdictParams,
 ) {
-    if windows.iter().all(|w| per_window(w).is_empty()) {
-        return;
-    }
     for (k, g) in groups.iter_mut().filter(|(_, g)| g.offered > 0) {
-        let series: Vec<WindowGoodput> = windows
-            .iter()
-            .filter(|w| w.start_s < run_s)
-            .map(|w| {
-                let c = per_window(w).get(k).copied().unwrap_or_default();
-                WindowGoodput {
-                    start_s: w.start_s,
-                    offered: c.offered,
-                    successes: c.successes,
-                }
-            })
-            .collect();
+        let scope = scope(k);
+        let series = goodput_series(windows, run_s, |w| w.group(&scope));
+        if series.iter().map(|w| w.offered).sum::<u64>() != g.offered {
+            continue;
+        }
         let v = decide(&series, params);
+        if v.baseline.is_none() {
+            continue;
+        }
         g.verdict = Some(v.verdict);
         g.recovery_s = v.recovery_s;
         g.verdict_reason = v.reason;
+    }
+}
+
+impl Window {
+    /// The intents of `scope` in this window (none for a group the window does not list).
+    pub fn group(&self, scope: &Scope) -> GroupWindow {
+        match scope {
+            Scope::Whole => GroupWindow {
+                offered: self.counters.intents,
+                successes: self.counters.successes,
+            },
+            Scope::Class(c) => self.classes.get(c).copied().unwrap_or_default(),
+            Scope::Service(name) => self.services.get(name).copied().unwrap_or_default(),
+        }
     }
 }
 

@@ -23,7 +23,7 @@ pub use hlog::write_hlog;
 pub use merge::{merge, MergeError};
 pub use outcome::Outcome;
 pub use recorder::{summarize, Recorder, RunMeta};
-pub use text::{fmt_secs, summary_table};
+pub use text::{fmt_secs, summary_table, verdict_label};
 pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput};
 
 use crate::scenario::{Priority, ScenarioFile};
@@ -311,6 +311,11 @@ impl Results {
         let hlog = dir.join("results.hlog");
         std::fs::write(&hlog, buf).map_err(|e| named("write", &hlog, e))?;
         Ok(json)
+    }
+
+    /// Whether the run's scenario has a trigger phase (so recovery times mean something).
+    pub fn has_trigger(&self) -> bool {
+        self.phases.iter().any(|p| p.trigger)
     }
 
     pub fn load(path: &std::path::Path) -> Result<Results, ResultsError> {

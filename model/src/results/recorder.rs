@@ -7,15 +7,17 @@
 
 use super::bins::Bins;
 use super::groups::{
-    group_verdicts, keeps_classes, keeps_services, GroupCounters, GroupResults, GroupSummary, GroupWindow, Tag,
+    goodput_series, group_verdicts, keeps_classes, keeps_services, GroupCounters, GroupResults, GroupSummary,
+    GroupWindow, Tag,
 };
 use super::histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
-use super::verdict::{decide, VerdictParams, WindowGoodput};
+use super::verdict::{decide, VerdictParams};
 use super::{
     metric, Counters, Gauges, GeneratorHealth, Outcome, Percentiles, PhaseMark, Results, RunSource, Summary, Window,
     SCHEMA_VERSION,
 };
 use crate::scenario::{Priority, Scenario};
+use crate::threshold::Scope;
 use crate::threshold::ThresholdResult;
 use crate::time::Time;
 use std::collections::BTreeMap;
@@ -63,9 +65,10 @@ impl GroupSlots {
         }
     }
 
-    /// Applies `f` to the slots of the groups an intent tagged `tag` counts in.
+    /// Applies `f` to the slots (in `groups`, laid out as above) of the groups an intent tagged
+    /// `tag` counts in: its class and its service, for those the run keeps.
     #[inline]
-    fn each(self, tag: Tag, groups: &mut [GroupWindow], f: impl Fn(&mut GroupWindow)) {
+    fn each<T>(self, tag: Tag, groups: &mut [T], f: impl Fn(&mut T)) {
         let mut base = 0;
         if self.classes {
             f(&mut groups[tag.class.index()]);
@@ -174,27 +177,8 @@ struct Totals {
     queue: Bins,
     service: Bins,
     extra: Vec<(String, Bins)>,
-    /// Per class (indexed by [`Priority::index`]): counters and intent latency; `None` unless
-    /// the run keeps classes (see [`Recorder::with_classes`]).
-    classes: Option<[GroupAcc; Priority::ALL.len()]>,
-    /// Per service (indexed as the scenario's services), with their names; `None` unless the
-    /// run keeps services (see [`Recorder::with_services`]).
-    services: Option<(Vec<String>, Vec<GroupAcc>)>,
-}
-
-impl Totals {
-    /// Applies `f` to the groups an intent tagged `tag` counts in: its class and its service,
-    /// for those the run keeps.
-    #[inline]
-    fn groups(&mut self, tag: Tag, f: impl Fn(&mut GroupCounters, &mut Bins)) {
-        if let Some(cs) = &mut self.classes {
-            let (c, h) = &mut cs[tag.class.index()];
-            f(c, h);
-        }
-        if let Some((c, h)) = self.services.as_mut().and_then(|(_, ss)| ss.get_mut(tag.service)) {
-            f(c, h);
-        }
-    }
+    /// Per kept group, laid out as [`GroupSlots`] says: counters and intent latency.
+    groups: Vec<GroupAcc>,
 }
 
 /// A group accumulator as it goes into the results file.
@@ -242,15 +226,7 @@ pub fn summarize(
             let (s, e) = (p.start.as_secs_f64(), p.end.as_secs_f64());
             Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
         });
-    let goodput: Vec<WindowGoodput> = windows
-        .iter()
-        .filter(|w| w.start_s < run_s)
-        .map(|w| WindowGoodput {
-            start_s: w.start_s,
-            offered: w.counters.intents,
-            successes: w.counters.successes,
-        })
-        .collect();
+    let goodput = goodput_series(windows, run_s, |w| w.group(&Scope::Whole));
     let params = VerdictParams {
         window_s,
         healthy_ratio: scenario.file.run.healthy_ratio,
@@ -260,9 +236,15 @@ pub fn summarize(
     };
     let v = decide(&goodput, &params);
     let mut class_summaries = group_summaries(classes, run_s);
-    group_verdicts(&mut class_summaries, windows, run_s, |w| &w.classes, &params);
+    group_verdicts(&mut class_summaries, windows, run_s, |c| Scope::Class(*c), &params);
     let mut service_summaries = group_summaries(services, run_s);
-    group_verdicts(&mut service_summaries, windows, run_s, |w| &w.services, &params);
+    group_verdicts(
+        &mut service_summaries,
+        windows,
+        run_s,
+        |n| Scope::Service(n.clone()),
+        &params,
+    );
     let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
     // The intent and attempt figures, computed as each class's are.
     let h = GroupSummary::of(&GroupCounters::from(&c), pct(metric::INTENT_LATENCY), run_s);
@@ -318,8 +300,9 @@ pub struct Recorder {
     /// `reopened`).
     packed_upto: usize,
     reopened: Vec<usize>,
-    /// The groups each window keeps.
+    /// The groups each window and the whole run keep, and the kept services' names.
     group_slots: GroupSlots,
+    service_names: Vec<String>,
 }
 
 /// Default horizon: a minute of 1 s windows covers clients' timeouts, retries and backoff in
@@ -366,13 +349,13 @@ impl Recorder {
                 queue: Bins::new(TOTAL_SIGFIG),
                 service: Bins::new(TOTAL_SIGFIG),
                 extra: Vec::new(),
-                classes: None,
-                services: None,
+                groups: Vec::new(),
             },
             horizon_windows: DEFAULT_HORIZON_WINDOWS,
             packed_upto: 0,
             reopened: Vec::new(),
             group_slots: GroupSlots::default(),
+            service_names: Vec::new(),
         }
     }
 
@@ -410,24 +393,25 @@ impl Recorder {
     /// With `true`, the results also keep counters and intent latency per priority class
     /// (scenarios with priorities; see [`keeps_classes`]). Off, recording skips them.
     pub fn with_classes(mut self, keep: bool) -> Recorder {
-        self.totals.classes =
-            keep.then(|| std::array::from_fn(|_| (GroupCounters::default(), Bins::new(TOTAL_SIGFIG))));
         self.group_slots.classes = keep;
+        self.lay_out_groups();
         self
     }
 
     /// With service names (the scenario's, in order), the results also keep counters and
     /// intent latency per service (scenarios with several; see [`keeps_services`]). Empty: off.
     pub fn with_services(mut self, names: Vec<String>) -> Recorder {
-        self.totals.services = (!names.is_empty()).then(|| {
-            let accs = names
-                .iter()
-                .map(|_| (GroupCounters::default(), Bins::new(TOTAL_SIGFIG)))
-                .collect();
-            (names, accs)
-        });
-        self.group_slots.services = self.totals.services.as_ref().map_or(0, |(n, _)| n.len());
+        self.group_slots.services = names.len();
+        self.service_names = names;
+        self.lay_out_groups();
         self
+    }
+
+    /// Empty whole-run accumulators for the groups kept (before anything is recorded).
+    fn lay_out_groups(&mut self) {
+        self.totals.groups = (0..self.group_slots.len())
+            .map(|_| (GroupCounters::default(), Bins::new(TOTAL_SIGFIG)))
+            .collect();
     }
 
     /// [`Recorder::set_horizon`], builder style.
@@ -493,7 +477,7 @@ impl Recorder {
         let w = self.win(at);
         w.counters.intents += 1;
         slots.each(tag, &mut w.groups, |g| g.offered += 1);
-        self.totals.groups(tag, |c, _| c.intents += 1);
+        slots.each(tag, &mut self.totals.groups, |(c, _)| c.intents += 1);
     }
 
     /// An intent (of the class and service in `tag`) that started at `intended` ended after
@@ -514,7 +498,7 @@ impl Recorder {
             w.intent.live().record_us(us);
         }
         self.totals.intent.record_us(us);
-        self.totals.groups(tag, |c, h| {
+        slots.each(tag, &mut self.totals.groups, |(c, h)| {
             if success {
                 c.successes += 1;
             } else {
@@ -533,7 +517,7 @@ impl Recorder {
         if retry {
             c.retries += 1;
         }
-        self.totals.groups(tag, |c, _| {
+        self.group_slots.each(tag, &mut self.totals.groups, |(c, _)| {
             c.attempts += 1;
             if retry {
                 c.retries += 1;
@@ -545,7 +529,8 @@ impl Recorder {
     /// after `latency` (from the intended time).
     #[inline]
     pub fn attempt_finished(&mut self, tag: Tag, intended: Time, outcome: Outcome, latency: Duration) {
-        self.totals.groups(tag, |c, _| c.outcome(outcome));
+        self.group_slots
+            .each(tag, &mut self.totals.groups, |(c, _)| c.outcome(outcome));
         let keep = self.window_histograms;
         let w = self.win(intended);
         let c = &mut w.counters;
@@ -663,7 +648,7 @@ impl Recorder {
         }
         let t = self.totals;
         let class_names: &[Priority] = if self.group_slots.classes { &Priority::ALL } else { &[] };
-        let service_names: &[String] = t.services.as_ref().map_or(&[], |(n, _)| n);
+        let service_names = &self.service_names;
         let windows: Vec<Window> = accs
             .into_iter()
             .enumerate()
@@ -726,16 +711,13 @@ impl Recorder {
         for (name, h) in t.extra {
             totals.insert(name, h.to_hist());
         }
-        let classes: BTreeMap<Priority, GroupResults> = t
-            .classes
-            .into_iter()
-            .flat_map(|cs| Priority::ALL.into_iter().zip(cs.map(group_results)))
+        let mut groups = t.groups.into_iter().map(group_results);
+        let classes: BTreeMap<Priority, GroupResults> = class_names
+            .iter()
+            .copied()
+            .zip(groups.by_ref().take(class_names.len()))
             .collect();
-        let services: BTreeMap<String, GroupResults> = t
-            .services
-            .into_iter()
-            .flat_map(|(names, accs)| names.into_iter().zip(accs.into_iter().map(group_results)))
-            .collect();
+        let services: BTreeMap<String, GroupResults> = self.service_names.into_iter().zip(groups).collect();
         let (summary, thresholds) = summarize(&windows, &totals, &classes, &services, window_s, scenario);
         Results {
             schema: SCHEMA_VERSION,
@@ -1031,8 +1013,10 @@ mod tests {
         assert!(err.to_string().contains("per-service figures"), "{err}");
     }
 
-    /// After a trigger, each service gets its own verdict from its goodput per window: a tenth
-    /// of the traffic that never comes back leaves the whole run "recovered".
+    /// After a trigger, each service gets its own verdict from its goodput per window: a
+    /// twentieth of the traffic that never comes back leaves the whole run "recovered". A
+    /// service that sent nothing before the trigger, and results whose windows do not account
+    /// for a group's intents, give that group no verdict.
     #[test]
     fn each_service_gets_its_own_verdict() {
         let s = scenario::parse(
@@ -1042,6 +1026,7 @@ mod tests {
              [[workload.phases]]\nduration = \"20s\"\nrate = 10\n\
              [[backend.services]]\nname = \"ok\"\nworkers = 1\nservice_time = \"10ms\"\n\
              [[backend.services]]\nname = \"bad\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [[backend.services]]\nname = \"late\"\nworkers = 1\nservice_time = \"10ms\"\n\
              [[thresholds]]\ncheck = \"service[bad].recovery <= 10s\"\n\
              [[thresholds]]\ncheck = \"service[ok].recovery <= 10s\"\n",
         )
@@ -1049,11 +1034,16 @@ mod tests {
         let mut r = Recorder::for_scenario(&s);
         for i in 0..350u64 {
             let t = Time(i * 100_000_000);
-            // Every tenth intent goes to `bad`, which fails from the trigger (10 s) on.
-            let service = usize::from(i % 10 == 0);
+            // Every twentieth intent goes to `bad`, which fails from the trigger (10 s) on; from
+            // 12 s on, every tenth to `late`.
+            let service = match i {
+                _ if i % 20 == 0 => 1,
+                120.. if i % 10 == 5 => 2,
+                _ => 0,
+            };
             let tag = Tag::new(Priority::Interactive, service);
             r.intent_offered(tag, t);
-            let ok = service == 0 || t < Time::from_secs_f64(10.0);
+            let ok = service != 1 || t < Time::from_secs_f64(10.0);
             r.intent_finished(tag, t, Duration::from_millis(10), ok);
         }
         let res = r.finish(&s, meta());
@@ -1082,9 +1072,18 @@ mod tests {
         for w in &mut old.windows {
             w.services.clear();
         }
-        let again = crate::results::merge(vec![("old".into(), old)]).unwrap();
+        let again = crate::results::merge(vec![("old".into(), old.clone())]).unwrap();
         assert_eq!(again.summary.services["bad"].verdict, None);
         assert_eq!(again.summary.services["bad"].offered, bad.offered);
+        // Nor do shards of both kinds merged: the windows hold only part of the intents.
+        let mixed = crate::results::merge(vec![("new".into(), res.clone()), ("old".into(), old)]).unwrap();
+        assert_eq!(mixed.summary.services["bad"].verdict, None);
+        assert_eq!(mixed.summary.services["bad"].offered, 2 * bad.offered);
+        let both = crate::results::merge(vec![("a".into(), res.clone()), ("b".into(), res.clone())]).unwrap();
+        assert_eq!(both.summary.services["bad"].verdict, Some(Verdict::Metastable));
+        // `late` started after the trigger: no baseline, no verdict (not "overloaded").
+        let late = &res.summary.services["late"];
+        assert!(late.offered > 0 && late.verdict.is_none(), "{late:?}");
     }
 
     #[test]

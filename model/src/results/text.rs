@@ -105,19 +105,11 @@ pub fn summary_table(r: &Results) -> String {
                 g.shed,
                 g.rate_limited,
                 g.amplification,
-                match (g.verdict, g.recovery_s) {
-                    (Some(Verdict::Recovered), Some(rec)) => format!("   recovered in {}", fmt_secs(rec)),
-                    (Some(v), _) => format!("   {}", v.as_str()),
-                    (None, _) => String::new(),
-                }
+                g.verdict.map_or(String::new(), |v| format!("   {}", verdict_label(v, g.recovery_s)))
             );
         }
     }
-    let verdict = match (s.verdict, s.recovery_s) {
-        (Some(Verdict::Recovered), Some(rec)) => format!("recovered {} after the trigger", fmt_secs(rec)),
-        (Some(v), _) => v.as_str().to_string(),
-        (None, _) => "-".into(),
-    };
+    let verdict = s.verdict.map_or("-".into(), |v| verdict_label(v, s.recovery_s));
     let _ = writeln!(o, "  verdict       {verdict}: {}", s.verdict_reason);
     if let Some(g) = &r.generator {
         if g.lagging {
@@ -139,4 +131,12 @@ pub fn summary_table(r: &Results) -> String {
         );
     }
     o
+}
+
+/// A verdict in a few words: "recovered in 25.0s" (from the end of the trigger), "metastable".
+pub fn verdict_label(v: Verdict, recovery_s: Option<f64>) -> String {
+    match (v, recovery_s) {
+        (Verdict::Recovered, Some(rec)) => format!("recovered in {}", fmt_secs(rec)),
+        (v, _) => v.as_str().to_string(),
+    }
 }

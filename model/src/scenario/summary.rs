@@ -125,7 +125,13 @@ pub fn check_summary(s: &Scenario) -> String {
             }
         };
         // The phase column fits the longest name, so the figures stay in their columns.
-        let w = s.phases.iter().map(|p| label(p).chars().count()).max().unwrap_or(0).max(18);
+        let w = s
+            .phases
+            .iter()
+            .map(|p| label(p).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(18);
         let _ = writeln!(
             o,
             "  {:<w$} {:>8} {:>8} {:>14}  busiest service at peak rate",

@@ -14,7 +14,7 @@ use super::render::{
     TIMEOUTS, TRIGGER, TRIGGER_ALPHA, WASTED,
 };
 use super::{slug, ChartError, Figure, Labeled};
-use model::results::{fmt_secs, metric, services_in_order, Counters, GroupSummary, GroupWindow, Results, Verdict};
+use model::results::{metric, services_in_order, verdict_label, Counters, Results};
 use model::scenario::Priority;
 use model::threshold::Scope;
 use plotters::coord::ranged1d::ValueFormatter;
@@ -555,55 +555,35 @@ pub fn goodput_by_group(run: Labeled) -> Vec<Result<Figure, ChartError>> {
         let mut tl = Timeline::new(title.clone(), r, "goodput ratio (%)");
         tl.y_max = Some(102.0);
         if tl.note.is_none() {
-            let ratio = |c: Option<GroupWindow>| {
-                c.filter(|c| c.offered > 0)
-                    .map(|c| 100.0 * c.successes as f64 / c.offered as f64)
-            };
-            for (i, (name, scope)) in groups.iter().enumerate() {
-                let points = r
-                    .windows
+            // Per window, in percent; a window the group sent nothing in is a gap.
+            let ratio = |scope: &Scope| -> Vec<Option<(f64, f64)>> {
+                r.windows
                     .iter()
                     .map(|w| {
-                        let c = match scope {
-                            Scope::Class(c) => w.classes.get(c),
-                            Scope::Service(s) => w.services.get(s),
-                            Scope::Whole => None,
-                        };
-                        ratio(c.copied()).and_then(|v| point(w.start_s, v))
+                        let g = w.group(scope);
+                        (g.offered > 0)
+                            .then(|| 100.0 * g.successes as f64 / g.offered as f64)
+                            .and_then(|v| point(w.start_s, v))
                     })
-                    .collect();
+                    .collect()
+            };
+            for (i, (name, scope)) in groups.iter().enumerate() {
                 let label = match scope.figures(&r.summary) {
-                    Some(g) => format!("{name}  {:.1}%{}", 100.0 * g.goodput_ratio, verdict_note(&g)),
+                    Some(g) => format!(
+                        "{name}  {:.1}%{}",
+                        100.0 * g.goodput_ratio,
+                        g.verdict
+                            .map_or(String::new(), |v| format!(", {}", verdict_label(v, g.recovery_s)))
+                    ),
                     None => name.clone(),
                 };
                 tl.series
-                    .push(Series::new(&label, run_color(i), 2, Stroke::Solid, points));
+                    .push(Series::new(&label, run_color(i), 2, Stroke::Solid, ratio(scope)));
             }
-            let whole = r
-                .windows
-                .iter()
-                .map(|w| {
-                    let c = GroupWindow {
-                        offered: w.counters.intents,
-                        successes: w.counters.successes,
-                    };
-                    ratio(Some(c)).and_then(|v| point(w.start_s, v))
-                })
-                .collect();
-            tl.series.push(Series::new("whole run", INK, 2, Stroke::Dashed, whole));
+            tl.series
+                .push(Series::new("whole run", INK, 2, Stroke::Dashed, ratio(&Scope::Whole)));
         }
         out.push(render(format!("{stem}-{}", slug(run.label)), title, &tl));
     }
     out
-}
-
-/// ", recovered in 30s" or ", metastable" after a group's goodput in a legend; nothing for a
-/// group that was back at once (most of them, when one service fails).
-fn verdict_note(g: &GroupSummary) -> String {
-    match (g.verdict, g.recovery_s) {
-        (Some(Verdict::Recovered), Some(rec)) if rec <= 0.0 => String::new(),
-        (Some(Verdict::Recovered), Some(rec)) => format!(", recovered in {}", fmt_secs(rec)),
-        (Some(v), _) => format!(", {}", v.as_str()),
-        (None, _) => String::new(),
-    }
 }
