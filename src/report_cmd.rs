@@ -3,11 +3,11 @@
 
 use clap::Args;
 use model::results::Results;
-use model::threshold::Metric;
+use model::threshold::Figure;
 use model::UsageError;
 use reports::charts::Heatmap;
 use reports::{Entry, Report};
-use serde_json::Value;
+use sim::sweep::Point;
 use std::path::{Path, PathBuf};
 
 /// Draw charts and write index.html, summary.md and junit.xml from results files.
@@ -27,8 +27,9 @@ pub struct ReportArgs {
     /// Page title (default: the scenario's name).
     #[arg(long)]
     pub title: Option<String>,
-    /// For sweep tables: the metric the heatmap colours (goodput_ratio, p50, p99, amplification,
-    /// wasted, recovery).
+    /// For sweep tables: the figure the heatmap colours (goodput_ratio, goodput, p50, p99,
+    /// amplification, wasted, recovery, or a class's or a service's figure such as
+    /// "service[billing].goodput_ratio").
     #[arg(long, value_name = "METRIC", default_value = "goodput_ratio")]
     pub objective: String,
 }
@@ -46,45 +47,28 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
 
 /// A sweep table's heatmap: the first two axes; further axes are folded by taking each cell's
 /// best point.
-pub fn heatmap(path: &Path, points: &[Value], objective: Metric) -> Result<Heatmap, UsageError> {
+pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heatmap, UsageError> {
     let bad = |what: &str| UsageError(format!("{}: not a sweep table: {what}", path.display()));
     let mut keys: Vec<String> = Vec::new();
     let mut parsed = Vec::new();
     for p in points {
-        let params = p
-            .get("params")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("a point without params"))?;
         let mut kv = Vec::new();
-        for pair in params {
-            let (Some(k), Some(v)) = (pair.get(0).and_then(Value::as_str), pair.get(1)) else {
-                return Err(bad("params are not [key, value] pairs"));
-            };
-            if !keys.iter().any(|x| x == k) {
-                keys.push(k.to_string());
+        for (k, v) in &p.params {
+            if !keys.contains(k) {
+                keys.push(k.clone());
             }
-            kv.push((k.to_string(), v.as_str().map_or_else(|| v.to_string(), str::to_string)));
+            kv.push((k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)));
         }
-        let value = match objective {
-            Metric::GoodputRatio | Metric::Goodput => p.get("goodput_ratio"),
-            Metric::P50 => p.get("p50"),
-            Metric::P99 => p.get("p99"),
-            Metric::Amplification => p.get("amplification"),
-            Metric::Wasted => p.get("wasted_s"),
-            Metric::Recovery => p.get("recovery_s"),
-            other => {
-                return Err(UsageError(format!(
-                    "--objective: a sweep table has no {}",
-                    other.name()
-                )))
-            }
-        }
-        .and_then(Value::as_f64);
-        let meets = p.get("meets_slo").and_then(Value::as_bool).unwrap_or(true);
-        parsed.push((kv, if meets { value } else { None }));
+        parsed.push((kv, if p.meets_slo { p.value(objective) } else { None }));
     }
     if keys.is_empty() {
         return Err(bad("no axes"));
+    }
+    if !points.iter().any(|p| p.keeps(objective)) {
+        return Err(UsageError(format!(
+            "--objective {objective}: {} keeps it at no point (a group the sweep's scenario does not keep, or a table of an older spillway)",
+            path.display()
+        )));
     }
     let axis_values = |k: &str| {
         let mut vs: Vec<String> = Vec::new();
@@ -105,7 +89,7 @@ pub fn heatmap(path: &Path, points: &[Value], objective: Metric) -> Result<Heatm
     } else {
         axis_values(&y_key)
     };
-    let higher = objective.higher_is_better();
+    let higher = objective.metric.higher_is_better();
     let better = |a: f64, b: f64| if higher { a > b } else { a < b };
     let mut cells = vec![vec![None; x.len()]; y.len()];
     for (kv, v) in &parsed {
@@ -143,8 +127,7 @@ pub fn heatmap(path: &Path, points: &[Value], objective: Metric) -> Result<Heatm
     };
     Ok(Heatmap {
         title: format!(
-            "sweep: {} by {x_key}{}{folded}",
-            objective.name(),
+            "sweep: {objective} by {x_key}{}{folded}",
             if y_key.is_empty() {
                 String::new()
             } else {
@@ -155,7 +138,7 @@ pub fn heatmap(path: &Path, points: &[Value], objective: Metric) -> Result<Heatm
         y_key,
         x,
         y,
-        objective: objective.name().to_string(),
+        objective: objective.to_string(),
         cells,
         best: best.map(|(x, y, _)| (x, y)),
         higher_is_better: higher,
@@ -164,17 +147,22 @@ pub fn heatmap(path: &Path, points: &[Value], objective: Metric) -> Result<Heatm
 
 /// `spillway report`.
 pub fn run(a: ReportArgs) -> anyhow::Result<()> {
-    let objective: Metric =
-        sim::sweep::parse_objective(&a.objective).map_err(|e| UsageError(format!("--objective {e}")))?;
+    let objective = sim::sweep::parse_objective(&a.objective).map_err(|e| UsageError(format!("--objective {e}")))?;
     let mut runs = Vec::new();
     let mut heatmaps = Vec::new();
     for f in &a.files {
         let (file, text) = read(f)?;
         // A sweep table is a JSON array; a results file an object.
         if text.trim_start().starts_with('[') {
-            let points: Vec<Value> = serde_json::from_str(&text)
-                .map_err(|e| UsageError(format!("{}:{}:{}: {e}", file.display(), e.line(), e.column())))?;
-            heatmaps.push(heatmap(&file, &points, objective)?);
+            let points: Vec<Point> = serde_json::from_str(&text).map_err(|e| {
+                UsageError(format!(
+                    "{}:{}:{}: not a sweep table: {e}",
+                    file.display(),
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+            heatmaps.push(heatmap(&file, &points, &objective)?);
         } else {
             runs.push(Results::from_json(&file.display().to_string(), &text)?);
         }

@@ -361,6 +361,43 @@ fn a_sweep_renders_as_a_heatmap() {
         assert!(svg.contains(label), "heatmap axis label {label}");
     }
     assert!(read(&dir.path("r/index.html")).contains("id=\"heatmap\""));
+
+    // A service's figure as the objective: the sweep's points keep each service's figures.
+    let out = spillway(&[
+        "report",
+        &dir.s("sweep/sweep.json"),
+        "--objective",
+        "service[legacy-2].goodput_ratio",
+        "-o",
+        &dir.s("r2"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(read(&dir.path("r2/heatmap.svg")).contains("service[legacy-2].goodput_ratio"));
+    // A class the scenario has no priorities for: no point keeps it.
+    let out = spillway(&[
+        "report",
+        &dir.s("sweep/sweep.json"),
+        "--objective",
+        "interactive.p99",
+        "-o",
+        &dir.s("r3"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("keeps it at no point"), "{}", text(&out));
+    // And a sweep refuses an objective naming a service the scenario lacks, before running.
+    let out = spillway(&[
+        "sim",
+        "sweep",
+        &scenario("death-spiral.toml"),
+        "--vary",
+        "gateway.strategy=fifo",
+        "--objective",
+        "service[billing].p99",
+        "-o",
+        &dir.s("sweep2"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no service `billing`"), "{}", text(&out));
 }
 
 #[test]

@@ -43,7 +43,8 @@ pub struct SweepArgs {
     #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
     pub vary: Vec<String>,
     /// What to optimise: goodput_ratio (default; or goodput), p50, p99, amplification, wasted,
-    /// recovery. Whole-run figures only: bound a class or a service with --slo.
+    /// recovery; or a class's or a service's figure, e.g. "interactive.p99",
+    /// "service[billing].goodput_ratio", "service[billing].recovery".
     #[arg(long, value_name = "METRIC", default_value = "goodput_ratio")]
     pub objective: String,
     /// A service-level objective every candidate must meet, e.g. "p99<2s", or a class's or a

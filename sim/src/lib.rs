@@ -91,6 +91,9 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
             return Err(UsageError(format!("--slo `{t}`: {p}")).into());
         }
     }
+    if let Some(p) = s.figure_problem(&objective) {
+        return Err(UsageError(format!("--objective {p}")).into());
+    }
     let total = sweep::grid(&axes).len();
     tracing::info!("sweeping {total} points on {} threads", rayon::current_num_threads());
     let bar = indicatif::ProgressBar::new(total as u64);
@@ -101,18 +104,24 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
     let points = sweep::run_grid(&s, &axes, &slo, &tick).map_err(UsageError)?;
     bar.finish_and_clear();
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points))?;
+    std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points, &objective))?;
     std::fs::write(a.out.join("sweep.json"), serde_json::to_string_pretty(&points)?)?;
     println!("{total} points simulated: {}/sweep.csv, sweep.json", a.out.display());
-    match sweep::best(&points, objective) {
+    match sweep::best(&points, &objective) {
         Some(b) => println!(
-            "best under the SLO ({}): {}  -> goodput ratio {:.4}, p99 {}, amplification {:.2}, verdict {}",
+            "best under the SLO ({}) by {objective}: {}  -> {}goodput ratio {:.4}, p99 {}, amplification {:.2}, verdict {}",
             if slo.is_empty() {
                 "none given".to_string()
             } else {
                 a.slo.join(", ")
             },
             sweep::describe(&b.params),
+            // A group's objective is not among the whole-run figures that follow.
+            match (&objective.scope, b.value(&objective)) {
+                (model::threshold::Scope::Whole, _) => String::new(),
+                (_, Some(v)) => format!("{objective} {}, ", show_value(&objective, v)),
+                (_, None) => format!("{objective} -, "),
+            },
             b.goodput_ratio,
             results::fmt_secs(b.p99),
             b.amplification,
@@ -131,4 +140,15 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A figure's value as the summary prints it: times in seconds, ratios as they are.
+fn show_value(f: &model::threshold::Figure, v: f64) -> String {
+    if f.metric.is_time() {
+        results::fmt_secs(v)
+    } else if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+    }
 }

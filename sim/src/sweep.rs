@@ -2,12 +2,13 @@
 //! an SLO, and the safe envelope (the largest load after which the system still recovers).
 
 use crate::engine::simulate_summary;
-use model::results::{Results, Verdict};
-use model::scenario::{self, Scenario, ScenarioFile};
-use model::threshold::{Metric, Threshold};
+use model::results::{GroupSummary, Results, Verdict};
+use model::scenario::{self, Priority, Scenario, ScenarioFile};
+use model::threshold::{Figure, Metric, Scope, Threshold};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// One `--vary key=values` axis.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,11 +124,14 @@ pub fn describe(a: &[(String, Value)]) -> String {
         .join(" ")
 }
 
-/// One point of the grid and its headline figures.
-#[derive(Clone, Debug, Serialize)]
+/// One point of the grid and its headline figures, whole-run and per group.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Point {
     pub params: Vec<(String, Value)>,
     pub goodput_ratio: f64,
+    /// Successful intents per second (absent from tables of older spillway versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goodput: Option<f64>,
     pub p50: f64,
     pub p99: f64,
     pub amplification: f64,
@@ -137,6 +141,61 @@ pub struct Point {
     pub attempts: u64,
     /// SLOs all hold.
     pub meets_slo: bool,
+    /// Per priority class and per service, for scenarios that keep them: their figures and
+    /// verdicts, so a group's figure can be the objective (`service[billing].goodput_ratio`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classes: BTreeMap<Priority, GroupSummary>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, GroupSummary>,
+}
+
+impl Point {
+    /// The value of `f` at this point; `None` when the point does not keep it (see
+    /// [`parse_objective`]), or when it did not happen (no recovery; a latency of a group that
+    /// sent nothing).
+    pub fn value(&self, f: &Figure) -> Option<f64> {
+        let g = match &f.scope {
+            Scope::Whole => {
+                return match f.metric {
+                    Metric::GoodputRatio => Some(self.goodput_ratio),
+                    Metric::Goodput => self.goodput,
+                    Metric::P50 => Some(self.p50),
+                    Metric::P99 => Some(self.p99),
+                    Metric::Amplification => Some(self.amplification),
+                    Metric::Wasted => Some(self.wasted_s),
+                    Metric::Recovery => self.recovery_s,
+                    _ => None,
+                }
+            }
+            Scope::Class(c) => self.classes.get(c)?,
+            Scope::Service(name) => self.services.get(name)?,
+        };
+        if f.metric.is_latency() && g.latency.count == 0 {
+            return None;
+        }
+        f.metric.group_value(g)
+    }
+
+    /// Whether the point keeps the figure at all (a group the scenario keeps; `goodput` is
+    /// absent from tables of older spillway versions).
+    pub fn keeps(&self, f: &Figure) -> bool {
+        match &f.scope {
+            Scope::Whole if f.metric == Metric::Goodput => self.goodput.is_some(),
+            Scope::Whole => OBJECTIVES.contains(&f.metric),
+            Scope::Class(c) => self.classes.contains_key(c),
+            Scope::Service(name) => self.services.contains_key(name),
+        }
+    }
+
+    /// Whether the point has a verdict for the figure's scope (so a missing recovery means
+    /// "never", not "not kept").
+    fn judged(&self, scope: &Scope) -> bool {
+        match scope {
+            Scope::Whole => self.verdict != "-",
+            Scope::Class(c) => self.classes.get(c).is_some_and(|g| g.verdict.is_some()),
+            Scope::Service(name) => self.services.get(name).is_some_and(|g| g.verdict.is_some()),
+        }
+    }
 }
 
 /// Every combination of the axes.
@@ -184,6 +243,7 @@ fn point(params: Vec<(String, Value)>, r: &Results, slo: &[Threshold]) -> Point 
     Point {
         params,
         goodput_ratio: s.goodput_ratio,
+        goodput: Some(s.goodput),
         p50: s.latency.p50,
         p99: s.latency.p99,
         amplification: s.amplification,
@@ -192,10 +252,13 @@ fn point(params: Vec<(String, Value)>, r: &Results, slo: &[Threshold]) -> Point 
         verdict: s.verdict.map_or("-", Verdict::as_str).to_string(),
         attempts: s.attempts,
         meets_slo: slo.iter().all(|t| t.evaluate(s).passed),
+        classes: s.classes.clone(),
+        services: s.services.clone(),
     }
 }
 
-/// The metrics a sweep can optimise: those its points keep.
+/// The whole-run metrics a sweep can optimise: those its points keep. A class's or a service's
+/// figure can be any per-group metric.
 pub const OBJECTIVES: [Metric; 7] = [
     Metric::GoodputRatio,
     Metric::Goodput,
@@ -206,40 +269,31 @@ pub const OBJECTIVES: [Metric; 7] = [
     Metric::Recovery,
 ];
 
-/// Parses `--objective`: one of [`OBJECTIVES`] (points keep whole-run figures only).
-pub fn parse_objective(text: &str) -> Result<Metric, String> {
-    let names = || OBJECTIVES.map(Metric::name).join(", ");
-    let figure: model::threshold::Figure = text.parse()?;
-    if figure.scope != model::threshold::Scope::Whole {
+/// Parses `--objective`: one of [`OBJECTIVES`], or any figure of a priority class or a service
+/// (`interactive.p99`, `service[billing].goodput_ratio`). Whether the scenario keeps that group
+/// is for the caller to check ([`Scenario::figure_problem`]).
+pub fn parse_objective(text: &str) -> Result<Figure, String> {
+    let figure: Figure = text.parse()?;
+    if figure.scope == Scope::Whole && !OBJECTIVES.contains(&figure.metric) {
         return Err(format!(
-            "`{}`: sweep points keep whole-run figures only, so the objective is one of {}; bound a class or a service with --slo \"{figure}<...\"",
+            "`{}`: sweep points do not keep it for the whole run; the objective is one of {}, or a class's or a service's figure (`service[NAME].{}`)",
             text.trim(),
-            names()
+            OBJECTIVES.map(Metric::name).join(", "),
+            figure.metric.name()
         ));
     }
-    if !OBJECTIVES.contains(&figure.metric) {
-        return Err(format!(
-            "`{}`: sweep points do not keep it; the objective is one of {}",
-            text.trim(),
-            names()
-        ));
-    }
-    Ok(figure.metric)
+    Ok(figure)
 }
 
-/// The objective to optimise (higher is better); metrics points do not keep (see
-/// [`parse_objective`]) rank last.
-pub fn objective_value(p: &Point, m: Metric) -> f64 {
-    let v = match m {
-        Metric::GoodputRatio | Metric::Goodput => p.goodput_ratio,
-        Metric::P50 => p.p50,
-        Metric::P99 => p.p99,
-        Metric::Amplification => p.amplification,
-        Metric::Wasted => p.wasted_s,
-        Metric::Recovery => p.recovery_s.unwrap_or(f64::INFINITY),
-        _ => return f64::NEG_INFINITY,
+/// The objective to optimise (higher is better). A recovery that never happened ranks as an
+/// infinite one; a figure the point does not keep ranks last.
+pub fn objective_value(p: &Point, f: &Figure) -> f64 {
+    let v = match p.value(f) {
+        Some(v) => v,
+        None if f.metric == Metric::Recovery && p.judged(&f.scope) => f64::INFINITY,
+        None => return f64::NEG_INFINITY,
     };
-    if m.higher_is_better() {
+    if f.metric.higher_is_better() {
         v
     } else {
         -v
@@ -247,12 +301,12 @@ pub fn objective_value(p: &Point, m: Metric) -> f64 {
 }
 
 /// The best point meeting the SLO (ties: the first in grid order).
-pub fn best(points: &[Point], m: Metric) -> Option<&Point> {
+pub fn best<'a>(points: &'a [Point], f: &Figure) -> Option<&'a Point> {
     points
         .iter()
         .filter(|p| p.meets_slo)
         .fold(None, |best: Option<&Point>, p| match best {
-            Some(b) if objective_value(b, m) >= objective_value(p, m) => Some(b),
+            Some(b) if objective_value(b, f) >= objective_value(p, f) => Some(b),
             _ => Some(p),
         })
 }
@@ -293,8 +347,9 @@ pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<(String, Option<f64
     groups
 }
 
-/// CSV with one row per point.
-pub fn to_csv(points: &[Point]) -> String {
+/// CSV with one row per point; a class's or a service's objective gets a last column of its own.
+pub fn to_csv(points: &[Point], objective: &Figure) -> String {
+    let extra = objective.scope != Scope::Whole;
     let mut o = String::new();
     if let Some(p) = points.first() {
         for (k, _) in &p.params {
@@ -302,15 +357,20 @@ pub fn to_csv(points: &[Point]) -> String {
             o.push(',');
         }
     }
-    o.push_str("goodput_ratio,p50_s,p99_s,amplification,wasted_s,recovery_s,verdict,attempts,meets_slo\n");
+    o.push_str("goodput_ratio,goodput,p50_s,p99_s,amplification,wasted_s,recovery_s,verdict,attempts,meets_slo");
+    if extra {
+        o.push_str(&format!(",{objective}"));
+    }
+    o.push('\n');
     for p in points {
         for (_, v) in &p.params {
             o.push_str(&v.as_str().map_or_else(|| v.to_string(), str::to_string));
             o.push(',');
         }
         o.push_str(&format!(
-            "{:.6},{:.6},{:.6},{:.4},{:.3},{},{},{},{}\n",
+            "{:.6},{},{:.6},{:.6},{:.4},{:.3},{},{},{},{}",
             p.goodput_ratio,
+            p.goodput.map_or(String::new(), |g| format!("{g:.4}")),
             p.p50,
             p.p99,
             p.amplification,
@@ -320,6 +380,13 @@ pub fn to_csv(points: &[Point]) -> String {
             p.attempts,
             p.meets_slo
         ));
+        if extra {
+            o.push(',');
+            if let Some(v) = p.value(objective) {
+                o.push_str(&format!("{v:.6}"));
+            }
+        }
+        o.push('\n');
     }
     o
 }
@@ -329,16 +396,80 @@ mod tests {
     use super::*;
 
     /// Only figures the points keep can be the objective: `shed` used to fall back to goodput
-    /// ratio, negated as lower-is-better, and picked the worst point.
+    /// ratio, negated as lower-is-better, and picked the worst point. Groups keep all theirs.
     #[test]
     fn the_objective_is_one_the_points_keep() {
-        assert_eq!(parse_objective("goodput"), Ok(Metric::Goodput));
-        assert_eq!(parse_objective(" p99 "), Ok(Metric::P99));
+        assert_eq!(parse_objective("goodput"), Ok(Figure::whole(Metric::Goodput)));
+        assert_eq!(parse_objective(" p99 "), Ok(Figure::whole(Metric::P99)));
         let err = parse_objective("shed").unwrap_err();
         assert!(err.contains("do not keep it") && err.contains("recovery"), "{err}");
-        let err = parse_objective("interactive.p99").unwrap_err();
-        assert!(err.contains("--slo \"interactive.p99<...\""), "{err}");
+        assert_eq!(
+            parse_objective("interactive.shed"),
+            Ok(Figure::class(Priority::Interactive, Metric::Shed))
+        );
         assert!(parse_objective("latency").unwrap_err().contains("unknown metric"));
+    }
+
+    /// The best point by a service's figure, by goodput (successes per second, not the ratio),
+    /// and by a recovery that did not happen everywhere.
+    #[test]
+    fn the_best_point_by_a_group_figure() {
+        let point = |goodput_ratio: f64, goodput: f64, billing: f64, billing_recovery: Option<f64>| Point {
+            params: Vec::new(),
+            goodput_ratio,
+            goodput: Some(goodput),
+            p50: 0.0,
+            p99: 0.0,
+            amplification: 1.0,
+            wasted_s: 0.0,
+            recovery_s: None,
+            verdict: "recovered".into(),
+            attempts: 0,
+            meets_slo: true,
+            classes: BTreeMap::new(),
+            services: [(
+                "billing".to_string(),
+                GroupSummary {
+                    offered: 10,
+                    goodput_ratio: billing,
+                    verdict: Some(if billing_recovery.is_some() {
+                        Verdict::Recovered
+                    } else {
+                        Verdict::Metastable
+                    }),
+                    recovery_s: billing_recovery,
+                    ..Default::default()
+                },
+            )]
+            .into(),
+        };
+        let points = [
+            point(0.99, 50.0, 0.6, None),
+            point(0.95, 90.0, 0.8, Some(20.0)),
+            point(0.97, 70.0, 0.7, Some(5.0)),
+        ];
+        let at = |f: &str| {
+            let f = parse_objective(f).unwrap();
+            points.iter().position(|p| std::ptr::eq(p, best(&points, &f).unwrap()))
+        };
+        assert_eq!(at("goodput_ratio"), Some(0));
+        assert_eq!(at("goodput"), Some(1), "successes per second, not the ratio");
+        assert_eq!(at("service[billing].goodput_ratio"), Some(1));
+        assert_eq!(at("service[billing].recovery"), Some(2), "never recovering ranks last");
+        // A group the points do not keep ranks every point last: the first one wins.
+        assert_eq!(at("service[orders].goodput_ratio"), Some(0));
+        let csv = to_csv(&points, &parse_objective("service[billing].goodput_ratio").unwrap());
+        assert!(
+            csv.lines().next().unwrap().ends_with(",service[billing].goodput_ratio"),
+            "{csv}"
+        );
+        assert!(csv.lines().nth(2).unwrap().ends_with(",0.800000"), "{csv}");
+        // Points round-trip through sweep.json (reports read them back).
+        let back: Vec<Point> = serde_json::from_str(&serde_json::to_string(&points).unwrap()).unwrap();
+        assert_eq!(
+            back[1].value(&parse_objective("service[billing].recovery").unwrap()),
+            Some(20.0)
+        );
     }
 
     #[test]
