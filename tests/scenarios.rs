@@ -102,3 +102,48 @@ fn header_commands_are_parsed_with_continuations() {
         ["spillway", "compare", "a.toml", "--expect", "b.p99 < 2s"]
     );
 }
+
+/// The one-bad-service report shows what the whole run hides: billing's goodput over time, and
+/// a "behind" line naming billing in the fifo run's card (it recovers later than the run), none
+/// in the bounded run's.
+#[test]
+fn the_one_bad_service_report_names_the_service_behind_the_run() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out_dir = std::env::temp_dir().join(format!("spillway-one-bad-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_spillway"))
+        .args([
+            "compare",
+            "scenarios/one-bad-service.toml",
+            "--strategies",
+            "fifo,bounded",
+            "-o",
+        ])
+        .arg(&out_dir)
+        .current_dir(root)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .expect("spillway runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(out_dir.join("index.html")).expect("index.html");
+    let card = |label: &str| {
+        let start = html.find(&format!("<h2 id=\"run-{label}\"")).expect("the run's card");
+        let end = html[start + 1..].find("<h2 ").map_or(html.len(), |e| start + 1 + e);
+        html[start..end].to_string()
+    };
+    let (fifo, bounded) = (card("0"), card("1"));
+    assert!(
+        fifo.contains("behind</span> service billing: recovered in 30.0s"),
+        "{fifo}"
+    );
+    assert!(!bounded.contains("behind</span>"), "{bounded}");
+    assert!(fifo.contains("id=\"goodput-services-fifo\""));
+    let svg = std::fs::read_to_string(out_dir.join("goodput-services-fifo.svg")).expect("the chart");
+    assert!(svg.contains("billing") && svg.contains("whole run"));
+    let _ = std::fs::remove_dir_all(&out_dir);
+}

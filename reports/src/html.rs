@@ -3,7 +3,7 @@
 use crate::entry::Entry;
 use crate::report::{Placed, Report};
 use crate::table;
-use model::results::{fmt_secs, Results, RunSource, Verdict};
+use model::results::{fmt_secs, verdict_label, Results, RunSource, Verdict};
 use std::fmt::Write as _;
 
 pub(crate) fn esc(s: &str) -> String {
@@ -224,6 +224,23 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
         esc(&e.verdict_text()),
         esc(&verdict_paragraph(r))
     );
+    for (name, g) in r.summary.groups_behind() {
+        let _ = writeln!(
+            o,
+            "<p class=verdict><span class={}>behind</span> {}: {} ({}), while the whole run {}.</p>",
+            match g.verdict {
+                Some(Verdict::Recovered) => "warn",
+                v => verdict_class(v),
+            },
+            esc(&name),
+            esc(&g.verdict.map_or("-".into(), |v| verdict_label(v, g.recovery_s))),
+            esc(&g.verdict_reason),
+            esc(&r
+                .summary
+                .verdict
+                .map_or("-".into(), |v| verdict_label(v, r.summary.recovery_s)))
+        );
+    }
     percentiles_table(o, r);
     if !r.thresholds.is_empty() {
         o.push_str("<ul class=checks>");

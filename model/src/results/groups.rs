@@ -287,6 +287,23 @@ impl Summary {
     pub fn keeps_services(&self) -> bool {
         !self.services.is_empty()
     }
+
+    /// The classes and services (named "class interactive", "service billing") whose own
+    /// verdict is behind the whole run's: the run was stable or recovered while the group was
+    /// not, or the group recovered later than the run. What whole-run figures hide.
+    pub fn groups_behind(&self) -> Vec<(String, &GroupSummary)> {
+        let run_ok = matches!(self.verdict, Some(Verdict::Stable | Verdict::Recovered));
+        let behind = |g: &GroupSummary| match (g.verdict, g.recovery_s) {
+            (Some(Verdict::Metastable | Verdict::Overloaded), _) => run_ok,
+            (Some(Verdict::Recovered), Some(rec)) => self.recovery_s.is_some_and(|run| rec > run),
+            _ => false,
+        };
+        let classes = self.classes.iter().map(|(c, g)| (format!("class {}", c.as_str()), g));
+        let services = services_in_order(&self.services)
+            .into_iter()
+            .map(|(n, g)| (format!("service {n}"), g));
+        classes.chain(services).filter(|(_, g)| behind(g)).collect()
+    }
 }
 
 /// Orders names as people count: `legacy-2` before `legacy-10` (runs of digits compare as
@@ -351,6 +368,36 @@ pub fn uses_priorities(file: &ScenarioFile, mix: &[MixTarget]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::natural_order;
+    use super::{GroupSummary, Summary, Verdict};
+
+    /// A group is behind when it fared worse than the whole run: a worse verdict, or a later
+    /// recovery; a run that is itself metastable hides nothing worse.
+    #[test]
+    fn groups_behind_the_whole_run() {
+        let g = |verdict, recovery_s| GroupSummary {
+            offered: 1,
+            verdict: Some(verdict),
+            recovery_s,
+            ..Default::default()
+        };
+        let mut s = Summary {
+            verdict: Some(Verdict::Recovered),
+            recovery_s: Some(25.0),
+            ..Default::default()
+        };
+        s.services.insert("late".into(), g(Verdict::Recovered, Some(30.0)));
+        s.services.insert("prompt".into(), g(Verdict::Recovered, Some(0.0)));
+        s.services.insert("down".into(), g(Verdict::Metastable, None));
+        s.classes
+            .insert(crate::scenario::Priority::Background, GroupSummary::default());
+        let names = |s: &Summary| s.groups_behind().into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        assert_eq!(names(&s), ["service down", "service late"]);
+        s.verdict = Some(Verdict::Metastable);
+        s.recovery_s = None;
+        assert!(names(&s).is_empty(), "{:?}", names(&s));
+        s.verdict = Some(Verdict::Stable);
+        assert_eq!(names(&s), ["service down"]);
+    }
 
     #[test]
     fn names_sort_as_people_count() {

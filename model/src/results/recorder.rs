@@ -1061,6 +1061,14 @@ mod tests {
             "{}",
             bad.verdict_reason
         );
+        // The summary names the service the whole run hides.
+        let behind: Vec<String> = res.summary.groups_behind().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(behind, ["service bad"]);
+        let text = crate::results::summary_table(&res);
+        assert!(
+            text.contains("BEHIND        service bad metastable, while the whole run recovered in"),
+            "{text}"
+        );
         assert_eq!(
             res.thresholds.iter().map(|t| t.passed).collect::<Vec<_>>(),
             [false, true],
