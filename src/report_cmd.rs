@@ -201,3 +201,44 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::results::GroupSummary;
+
+    /// The heatmap of a service's figure shows the service's values, not the whole run's.
+    #[test]
+    fn a_group_objective_colours_the_cells_by_the_groups_values() {
+        let point = |x: i64, whole: f64, billing: f64| {
+            let mut p: Point = serde_json::from_value(serde_json::json!({
+                "params": [["gateway.queue_capacity", x]], "goodput_ratio": whole, "p50": 0.1,
+                "p99": 0.2, "amplification": 1.0, "wasted_s": 0.0, "recovery_s": null,
+                "verdict": "recovered", "attempts": 10, "meets_slo": true
+            }))
+            .unwrap();
+            p.services.insert(
+                "billing".into(),
+                GroupSummary {
+                    offered: 5,
+                    goodput_ratio: billing,
+                    ..Default::default()
+                },
+            );
+            p
+        };
+        let points = [point(10, 0.9, 0.1), point(50, 0.1, 0.9)];
+        let path = Path::new("sweep.json");
+        let objective = |f: &str| sim::sweep::parse_objective(f).unwrap();
+        let h = heatmap(path, &points, &objective("service[billing].goodput_ratio")).unwrap();
+        assert_eq!(h.cells, [[Some(0.1), Some(0.9)]]);
+        assert_eq!(
+            (h.best, h.objective.as_str()),
+            (Some((1, 0)), "service[billing].goodput_ratio")
+        );
+        let h = heatmap(path, &points, &objective("goodput_ratio")).unwrap();
+        assert_eq!((h.cells[0][0], h.best), (Some(0.9), Some((0, 0))));
+        let err = heatmap(path, &points, &objective("interactive.p99")).unwrap_err();
+        assert!(err.to_string().contains("keeps it at no point"), "{err}");
+    }
+}

@@ -88,6 +88,18 @@ impl Metric {
         )
     }
 
+    /// A value of the metric as tables print it: times in seconds, counts whole, ratios to four
+    /// places; a missing recovery is "never", any other missing value "-".
+    pub fn show(self, v: Option<f64>) -> String {
+        match v {
+            None if self == Metric::Recovery => "never".into(),
+            None => "-".into(),
+            Some(v) if self.is_time() => crate::results::fmt_secs(v),
+            Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+            Some(v) => format!("{v:.4}"),
+        }
+    }
+
     /// Whether a larger value is better (for regression checks).
     pub fn higher_is_better(self) -> bool {
         matches!(self, Metric::GoodputRatio | Metric::Goodput | Metric::Successes)
@@ -202,14 +214,18 @@ impl Figure {
     /// run kept no such group (no priorities, one service), or a latency of a group that sent
     /// nothing (so a bound on it cannot pass vacuously).
     pub fn value(&self, s: &Summary) -> Option<f64> {
-        let g = match &self.scope {
-            Scope::Whole => return self.metric.value(s),
-            _ => self.scope.figures(s)?,
-        };
+        match &self.scope {
+            Scope::Whole => self.metric.value(s),
+            _ => self.value_in(&self.scope.figures(s)?),
+        }
+    }
+
+    /// The metric's value in a group's figures `g` (see [`Figure::value`]).
+    pub fn value_in(&self, g: &GroupSummary) -> Option<f64> {
         if self.metric.is_latency() && g.latency.count == 0 {
             return None;
         }
-        self.metric.group_value(&g)
+        self.metric.group_value(g)
     }
 }
 

@@ -7,7 +7,7 @@
 //! shed are compared too (`interactive.p99`): a regression for users can hide in whole-run
 //! figures that a batch job dominates.
 
-use model::results::{fmt_secs, Results};
+use model::results::Results;
 use model::scenario::Priority;
 use model::threshold::{Figure, Metric, Scope};
 use serde::Serialize;
@@ -151,19 +151,9 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
 }
 
 fn fmt_value(metric: &str, v: Option<f64>) -> String {
-    let figure = metric.parse::<Figure>().ok();
-    let Some(v) = v else {
-        // A missing recovery (the whole run's or a group's) is one that did not happen.
-        return if figure.is_some_and(|f| f.metric == Metric::Recovery) {
-            "never".into()
-        } else {
-            "-".into()
-        };
-    };
-    match figure {
-        Some(f) if f.metric.is_time() => fmt_secs(v),
-        _ if v.fract() == 0.0 => format!("{v:.0}"),
-        _ => format!("{v:.4}"),
+    match metric.parse::<Figure>() {
+        Ok(f) => f.metric.show(v),
+        Err(_) => v.map_or("-".into(), |v| format!("{v:.4}")),
     }
 }
 

@@ -224,10 +224,10 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
         esc(&e.verdict_text()),
         esc(&verdict_paragraph(r))
     );
-    for (name, g) in r.summary.groups_behind() {
+    for (name, g) in r.summary.groups_behind(r.window_s) {
         let _ = writeln!(
             o,
-            "<p class=verdict><span class={}>behind</span> {}: {} ({}), while the whole run {}.</p>",
+            "<p class=verdict><span class={}>behind</span> {}: {} ({}); whole run: {}.</p>",
             match g.verdict {
                 Some(Verdict::Recovered) => "warn",
                 v => verdict_class(v),

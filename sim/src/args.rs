@@ -42,8 +42,8 @@ pub struct SweepArgs {
     /// An axis: KEY=V1,V2,... or KEY=A..B (integers, inclusive). Repeat for more axes.
     #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
     pub vary: Vec<String>,
-    /// What to optimise: goodput_ratio (default; or goodput), p50, p99, amplification, wasted,
-    /// recovery; or a class's or a service's figure, e.g. "interactive.p99",
+    /// What to optimise: goodput_ratio (default), goodput (successes/s), p50, p99,
+    /// amplification, wasted, recovery; or a class's or a service's figure, e.g. "interactive.p99",
     /// "service[billing].goodput_ratio", "service[billing].recovery".
     #[arg(long, value_name = "METRIC", default_value = "goodput_ratio")]
     pub objective: String,

@@ -19,6 +19,7 @@ pub use args::{RunArgs, SimCmd, SweepArgs};
 use anyhow::Context as _;
 use model::results::{self, Results};
 use model::scenario::{self, Scenario};
+use model::threshold::Metric;
 use std::io::IsTerminal as _;
 use std::path::Path;
 
@@ -116,17 +117,22 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
                 a.slo.join(", ")
             },
             sweep::describe(&b.params),
-            // A group's objective is not among the whole-run figures that follow.
-            match (&objective.scope, b.value(&objective)) {
-                (model::threshold::Scope::Whole, _) => String::new(),
-                (_, Some(v)) => format!("{objective} {}, ", show_value(&objective, v)),
-                (_, None) => format!("{objective} -, "),
+            // The objective first, unless it is among the figures that follow.
+            if objective.scope == model::threshold::Scope::Whole
+                && matches!(objective.metric, Metric::GoodputRatio | Metric::P99 | Metric::Amplification)
+            {
+                String::new()
+            } else {
+                format!("{objective} {}, ", objective.metric.show(b.value(&objective)))
             },
             b.goodput_ratio,
             results::fmt_secs(b.p99),
             b.amplification,
             b.verdict
         ),
+        None if points.iter().any(|p| p.meets_slo) => {
+            println!("no point under the SLO has {objective} (a group that sent nothing, or that a --vary removed)")
+        }
         None => println!("no point meets the SLO ({})", a.slo.join(", ")),
     }
     let env = sweep::safe_envelope(&points, &axes);
@@ -140,15 +146,4 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A figure's value as the summary prints it: times in seconds, ratios as they are.
-fn show_value(f: &model::threshold::Figure, v: f64) -> String {
-    if f.metric.is_time() {
-        results::fmt_secs(v)
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.4}")
-    }
 }

@@ -170,10 +170,7 @@ impl Point {
             Scope::Class(c) => self.classes.get(c)?,
             Scope::Service(name) => self.services.get(name)?,
         };
-        if f.metric.is_latency() && g.latency.count == 0 {
-            return None;
-        }
-        f.metric.group_value(g)
+        f.value_in(g)
     }
 
     /// Whether the point keeps the figure at all (a group the scenario keeps; `goodput` is
@@ -285,30 +282,29 @@ pub fn parse_objective(text: &str) -> Result<Figure, String> {
     Ok(figure)
 }
 
-/// The objective to optimise (higher is better). A recovery that never happened ranks as an
-/// infinite one; a figure the point does not keep ranks last.
-pub fn objective_value(p: &Point, f: &Figure) -> f64 {
+/// The objective at `p` as a score, higher is better: a recovery that never happened scores
+/// below every recovery that did; `None` when the point does not have the figure (a group it
+/// does not keep, a latency of a group that finished nothing), so it cannot be the best.
+pub fn objective_value(p: &Point, f: &Figure) -> Option<f64> {
     let v = match p.value(f) {
         Some(v) => v,
         None if f.metric == Metric::Recovery && p.judged(&f.scope) => f64::INFINITY,
-        None => return f64::NEG_INFINITY,
+        None => return None,
     };
-    if f.metric.higher_is_better() {
-        v
-    } else {
-        -v
-    }
+    Some(if f.metric.higher_is_better() { v } else { -v })
 }
 
-/// The best point meeting the SLO (ties: the first in grid order).
+/// The best point meeting the SLO and having the objective (ties: the first in grid order).
 pub fn best<'a>(points: &'a [Point], f: &Figure) -> Option<&'a Point> {
     points
         .iter()
         .filter(|p| p.meets_slo)
-        .fold(None, |best: Option<&Point>, p| match best {
-            Some(b) if objective_value(b, f) >= objective_value(p, f) => Some(b),
-            _ => Some(p),
+        .filter_map(|p| Some((p, objective_value(p, f)?)))
+        .fold(None, |best: Option<(&Point, f64)>, (p, v)| match best {
+            Some((b, bv)) if bv >= v => Some((b, bv)),
+            _ => Some((p, v)),
         })
+        .map(|(p, _)| p)
 }
 
 /// For sweeps over a rate: per combination of the other axes, the largest rate after which the
@@ -395,10 +391,11 @@ pub fn to_csv(points: &[Point], objective: &Figure) -> String {
 mod tests {
     use super::*;
 
-    /// Only figures the points keep can be the objective: `shed` used to fall back to goodput
-    /// ratio, negated as lower-is-better, and picked the worst point. Groups keep all theirs.
+    /// A whole-run objective is one the points keep (`shed` used to fall back to goodput ratio,
+    /// negated as lower-is-better, and picked the worst point); a group's may be any of its
+    /// figures (whether the scenario keeps the group is `Scenario::figure_problem`'s to say).
     #[test]
-    fn the_objective_is_one_the_points_keep() {
+    fn objectives_parse() {
         assert_eq!(parse_objective("goodput"), Ok(Figure::whole(Metric::Goodput)));
         assert_eq!(parse_objective(" p99 "), Ok(Figure::whole(Metric::P99)));
         let err = parse_objective("shed").unwrap_err();
@@ -443,33 +440,57 @@ mod tests {
             )]
             .into(),
         };
+        // Each objective has a different best point.
         let points = [
             point(0.99, 50.0, 0.6, None),
-            point(0.95, 90.0, 0.8, Some(20.0)),
-            point(0.97, 70.0, 0.7, Some(5.0)),
+            point(0.95, 90.0, 0.7, Some(20.0)),
+            point(0.97, 70.0, 0.8, Some(5.0)),
         ];
         let at = |f: &str| {
             let f = parse_objective(f).unwrap();
-            points.iter().position(|p| std::ptr::eq(p, best(&points, &f).unwrap()))
+            let b = best(&points, &f)?;
+            points.iter().position(|p| std::ptr::eq(p, b))
         };
         assert_eq!(at("goodput_ratio"), Some(0));
         assert_eq!(at("goodput"), Some(1), "successes per second, not the ratio");
-        assert_eq!(at("service[billing].goodput_ratio"), Some(1));
-        assert_eq!(at("service[billing].recovery"), Some(2), "never recovering ranks last");
-        // A group the points do not keep ranks every point last: the first one wins.
-        assert_eq!(at("service[orders].goodput_ratio"), Some(0));
+        assert_eq!(at("service[billing].goodput_ratio"), Some(2));
+        assert_eq!(at("service[billing].p50"), None, "billing finished nothing: no latency");
+        let recovery = parse_objective("service[billing].recovery").unwrap();
+        assert_eq!(
+            best(&points[..2], &recovery).map(|p| p.goodput),
+            Some(Some(90.0)),
+            "never recovering ranks below recovering"
+        );
+        // ... but a point that never recovered still has the figure, unlike one without billing.
+        let mut without = points[1].clone();
+        without.services.clear();
+        let pair = [without, points[0].clone()];
+        assert_eq!(best(&pair, &recovery).map(|p| p.goodput), Some(Some(50.0)));
+        assert_eq!(
+            best(&pair[..1], &recovery).map(|p| p.goodput),
+            None,
+            "no point has billing"
+        );
         let csv = to_csv(&points, &parse_objective("service[billing].goodput_ratio").unwrap());
         assert!(
             csv.lines().next().unwrap().ends_with(",service[billing].goodput_ratio"),
             "{csv}"
         );
-        assert!(csv.lines().nth(2).unwrap().ends_with(",0.800000"), "{csv}");
+        assert!(csv.lines().nth(3).unwrap().ends_with(",0.800000"), "{csv}");
         // Points round-trip through sweep.json (reports read them back).
         let back: Vec<Point> = serde_json::from_str(&serde_json::to_string(&points).unwrap()).unwrap();
-        assert_eq!(
-            back[1].value(&parse_objective("service[billing].recovery").unwrap()),
-            Some(20.0)
-        );
+        assert_eq!(back[1].value(&recovery), Some(20.0));
+        // A table written before points kept goodput and groups still reads.
+        let old: Vec<Point> = serde_json::from_str(
+            r#"[{"params": [["gateway.strategy", "fifo"]], "goodput_ratio": 0.9, "p50": 0.1, "p99": 0.2,
+                "amplification": 1.0, "wasted_s": 0.0, "recovery_s": null, "verdict": "stable",
+                "attempts": 10, "meets_slo": true}]"#,
+        )
+        .unwrap();
+        let goodput = parse_objective("goodput").unwrap();
+        assert!(!old[0].keeps(&goodput) && old[0].value(&goodput).is_none());
+        assert!(old[0].keeps(&parse_objective("p99").unwrap()) && !old[0].keeps(&recovery));
+        assert_eq!(best(&old, &goodput).map(|p| p.attempts), None);
     }
 
     #[test]

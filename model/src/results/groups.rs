@@ -289,14 +289,23 @@ impl Summary {
     }
 
     /// The classes and services (named "class interactive", "service billing") whose own
-    /// verdict is behind the whole run's: the run was stable or recovered while the group was
-    /// not, or the group recovered later than the run. What whole-run figures hide.
-    pub fn groups_behind(&self) -> Vec<(String, &GroupSummary)> {
-        let run_ok = matches!(self.verdict, Some(Verdict::Stable | Verdict::Recovered));
-        let behind = |g: &GroupSummary| match (g.verdict, g.recovery_s) {
-            (Some(Verdict::Metastable | Verdict::Overloaded), _) => run_ok,
-            (Some(Verdict::Recovered), Some(rec)) => self.recovery_s.is_some_and(|run| rec > run),
-            _ => false,
+    /// verdict is behind the whole run's: a worse verdict (overloaded or metastable while the
+    /// run was stable or recovered; metastable while it was overloaded), or a recovery later
+    /// than the run's by more than `window_s`, the resolution of recovery times (groups of one
+    /// healthy system differ by a window). What whole-run figures hide.
+    pub fn groups_behind(&self, window_s: f64) -> Vec<(String, &GroupSummary)> {
+        let rank = |v: Option<Verdict>| match v {
+            Some(Verdict::Stable | Verdict::Recovered) => Some(0),
+            Some(Verdict::Overloaded) => Some(1),
+            Some(Verdict::Metastable) => Some(2),
+            None => None,
+        };
+        let behind = |g: &GroupSummary| match (rank(g.verdict), rank(self.verdict)) {
+            (Some(group), Some(run)) if group > run => true,
+            _ => match (g.verdict, g.recovery_s, self.recovery_s) {
+                (Some(Verdict::Recovered), Some(rec), Some(run)) => rec > run + window_s,
+                _ => false,
+            },
         };
         let classes = self.classes.iter().map(|(c, g)| (format!("class {}", c.as_str()), g));
         let services = services_in_order(&self.services)
@@ -370,8 +379,8 @@ mod tests {
     use super::natural_order;
     use super::{GroupSummary, Summary, Verdict};
 
-    /// A group is behind when it fared worse than the whole run: a worse verdict, or a later
-    /// recovery; a run that is itself metastable hides nothing worse.
+    /// A group is behind when it fared worse than the whole run: a worse verdict, or a
+    /// recovery later by more than a window; a run that is itself metastable hides nothing.
     #[test]
     fn groups_behind_the_whole_run() {
         let g = |verdict, recovery_s| GroupSummary {
@@ -386,17 +395,23 @@ mod tests {
             ..Default::default()
         };
         s.services.insert("late".into(), g(Verdict::Recovered, Some(30.0)));
+        // One window later is within the resolution of recovery times.
+        s.services
+            .insert("a-window-late".into(), g(Verdict::Recovered, Some(26.0)));
         s.services.insert("prompt".into(), g(Verdict::Recovered, Some(0.0)));
         s.services.insert("down".into(), g(Verdict::Metastable, None));
+        s.services.insert("busy".into(), g(Verdict::Overloaded, None));
         s.classes
             .insert(crate::scenario::Priority::Background, GroupSummary::default());
-        let names = |s: &Summary| s.groups_behind().into_iter().map(|(n, _)| n).collect::<Vec<_>>();
-        assert_eq!(names(&s), ["service down", "service late"]);
-        s.verdict = Some(Verdict::Metastable);
+        let names = |s: &Summary| s.groups_behind(1.0).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        assert_eq!(names(&s), ["service busy", "service down", "service late"]);
+        s.verdict = Some(Verdict::Overloaded);
         s.recovery_s = None;
+        assert_eq!(names(&s), ["service down"], "metastable is worse than overloaded");
+        s.verdict = Some(Verdict::Metastable);
         assert!(names(&s).is_empty(), "{:?}", names(&s));
-        s.verdict = Some(Verdict::Stable);
-        assert_eq!(names(&s), ["service down"]);
+        s.verdict = None;
+        assert!(names(&s).is_empty(), "no run verdict, nothing to be behind");
     }
 
     #[test]

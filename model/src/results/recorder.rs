@@ -1062,13 +1062,14 @@ mod tests {
             bad.verdict_reason
         );
         // The summary names the service the whole run hides.
-        let behind: Vec<String> = res.summary.groups_behind().into_iter().map(|(n, _)| n).collect();
+        let behind: Vec<String> = res.summary.groups_behind(1.0).into_iter().map(|(n, _)| n).collect();
         assert_eq!(behind, ["service bad"]);
         let text = crate::results::summary_table(&res);
         assert!(
-            text.contains("BEHIND        service bad metastable, while the whole run recovered in"),
+            text.contains("BEHIND        service bad: metastable (did not recover although"),
             "{text}"
         );
+        assert!(text.contains("; whole run: recovered in 0s\n"), "{text}");
         assert_eq!(
             res.thresholds.iter().map(|t| t.passed).collect::<Vec<_>>(),
             [false, true],

@@ -111,10 +111,10 @@ pub fn summary_table(r: &Results) -> String {
     }
     let verdict = s.verdict.map_or("-".into(), |v| verdict_label(v, s.recovery_s));
     let _ = writeln!(o, "  verdict       {verdict}: {}", s.verdict_reason);
-    for (name, g) in s.groups_behind() {
+    for (name, g) in s.groups_behind(r.window_s) {
         let _ = writeln!(
             o,
-            "  BEHIND        {name} {}, while the whole run {verdict}: {}",
+            "  BEHIND        {name}: {} ({}); whole run: {verdict}",
             g.verdict.map_or("-".into(), |v| verdict_label(v, g.recovery_s)),
             g.verdict_reason
         );
