@@ -353,10 +353,23 @@ impl Cmp {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
     pub text: String,
+    /// For `service[*].METRIC`, [`EVERY_SERVICE`] stands for the service name.
     pub figure: Figure,
     pub cmp: Cmp,
     /// The bound, in seconds for time metrics.
     pub value: f64,
+}
+
+/// The service name of a threshold on every service: `service[*].goodput_ratio >= 0.8` holds
+/// when it holds for each service that was sent something. Thresholds only: a comparison of
+/// runs names one service.
+pub const EVERY_SERVICE: &str = "*";
+
+impl Threshold {
+    /// Whether it bounds every service (`service[*].METRIC`).
+    pub fn every_service(&self) -> bool {
+        matches!(&self.figure.scope, Scope::Service(name) if name == EVERY_SERVICE)
+    }
 }
 
 /// Splits `lhs op rhs` at the first comparison operator.
@@ -410,7 +423,10 @@ impl std::str::FromStr for Threshold {
     type Err = String;
     fn from_str(text: &str) -> Result<Threshold, String> {
         let (l, cmp, r) = split_comparison(text)?;
-        let figure: Figure = l.parse()?;
+        let figure: Figure = match l.trim().strip_prefix("service[*].") {
+            Some(metric) => Figure::service(EVERY_SERVICE, group_metric(metric, "service", "*", "service[*].")?),
+            None => l.parse()?,
+        };
         let value = parse_bound(figure.metric, r)?;
         Ok(Threshold {
             text: text.trim().to_string(),
@@ -427,17 +443,66 @@ pub struct ThresholdResult {
     pub check: String,
     pub value: Option<f64>,
     pub passed: bool,
+    /// For `service[*]`: the service whose value is given (the worst one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
+impl ThresholdResult {
+    /// The value as reports print it: "0.6581", "0.6581 in service billing" or "no value".
+    pub fn measured(&self) -> String {
+        let v = self.value.map_or("no value".to_string(), |v| format!("{v:.4}"));
+        match &self.service {
+            Some(service) => format!("{v} in service {service}"),
+            None => v,
+        }
+    }
 }
 
 impl Threshold {
     /// A missing value (no recovery) fails: the bound cannot be shown to hold.
     pub fn evaluate(&self, s: &Summary) -> ThresholdResult {
+        if self.every_service() {
+            return self.evaluate_every_service(s);
+        }
         let value = self.figure.value(s);
-        let passed = value.is_some_and(|v| self.cmp.holds(v, self.value));
         ThresholdResult {
             check: self.text.clone(),
             value,
-            passed,
+            passed: value.is_some_and(|v| self.cmp.holds(v, self.value)),
+            service: None,
+        }
+    }
+
+    /// `service[*]`: holds when it holds for every service that was sent something; the value
+    /// given is the worst service's (the farthest on the wrong side of the bound, or the
+    /// closest to it when all hold). No service sent anything: no value, so it fails.
+    fn evaluate_every_service(&self, s: &Summary) -> ThresholdResult {
+        let badness = |v: Option<f64>| match v {
+            None => f64::INFINITY,
+            Some(v) => match self.cmp {
+                Cmp::Lt | Cmp::Le => v,
+                Cmp::Gt | Cmp::Ge => -v,
+                Cmp::Eq => (v - self.value).abs(),
+            },
+        };
+        let mut worst: Option<(&String, Option<f64>)> = None;
+        let mut passed = true;
+        for (name, g) in crate::results::services_in_order(&s.services) {
+            if g.offered == 0 {
+                continue;
+            }
+            let v = Figure::service(name, self.figure.metric).value_in(g);
+            passed &= v.is_some_and(|v| self.cmp.holds(v, self.value));
+            if worst.is_none_or(|(_, w)| badness(v) > badness(w)) {
+                worst = Some((name, v));
+            }
+        }
+        ThresholdResult {
+            check: self.text.clone(),
+            value: worst.and_then(|(_, v)| v),
+            passed: passed && worst.is_some(),
+            service: worst.map(|(n, _)| n.clone()),
         }
     }
 }
@@ -568,6 +633,63 @@ mod tests {
         let b = batch.evaluate(&s);
         assert_eq!(b.value, Some(1.7));
         assert!(!b.passed);
+    }
+
+    /// `service[*]` bounds every service that was sent something and reports the worst one.
+    #[test]
+    fn a_bound_on_every_service() {
+        let t: Threshold = "service[*].goodput_ratio >= 0.8".parse().unwrap();
+        assert!(t.every_service());
+        assert_eq!(t.figure.to_string(), "service[*].goodput_ratio");
+        assert!(
+            "service[*].wasted < 1s".parse::<Threshold>().is_err(),
+            "wasted is not per service"
+        );
+        assert!("service[*] >= 0.8".parse::<Threshold>().is_err());
+        let g = |offered, goodput_ratio, p99: f64, count| {
+            let mut g = GroupSummary {
+                offered,
+                goodput_ratio,
+                ..Default::default()
+            };
+            (g.latency.p99, g.latency.count) = (p99, count);
+            g
+        };
+        let mut s = Summary::default();
+        s.services.insert("a".into(), g(10, 0.95, 0.5, 10));
+        s.services.insert("b".into(), g(10, 0.85, 1.5, 10));
+        s.services.insert("idle".into(), g(0, 1.0, 0.0, 0));
+        let r = t.evaluate(&s);
+        assert_eq!((r.passed, r.value, r.service.as_deref()), (true, Some(0.85), Some("b")));
+        let r = "service[*].goodput_ratio > 0.9"
+            .parse::<Threshold>()
+            .unwrap()
+            .evaluate(&s);
+        assert_eq!(
+            (r.passed, r.value, r.service.as_deref()),
+            (false, Some(0.85), Some("b"))
+        );
+        assert_eq!(r.measured(), "0.8500 in service b");
+        let r = "service[*].p99 < 1s".parse::<Threshold>().unwrap().evaluate(&s);
+        assert_eq!(
+            (r.passed, r.service.as_deref()),
+            (false, Some("b")),
+            "the idle service is skipped"
+        );
+        let r = "service[*].p99 < 2s".parse::<Threshold>().unwrap().evaluate(&s);
+        assert!(r.passed, "{r:?}");
+        // A service that was sent something but finished nothing has no latency: it fails.
+        s.services.insert("stuck".into(), g(10, 0.0, 0.0, 0));
+        let r = "service[*].p99 < 2s".parse::<Threshold>().unwrap().evaluate(&s);
+        assert_eq!((r.passed, r.value, r.service.as_deref()), (false, None, Some("stuck")));
+        // No service sent anything: nothing shows the bound holds.
+        let r = t.evaluate(&Summary::default());
+        assert_eq!((r.passed, r.value, r.service), (false, None, None));
+        // A comparison of runs names one service.
+        assert!("service[*].p99"
+            .parse::<Figure>()
+            .unwrap_err()
+            .contains("not a service name"));
     }
 
     #[test]

@@ -606,6 +606,10 @@ fn bad_threshold_expressions() {
             "`service[a].p99` names a service, but this scenario has one",
         ),
         (
+            "service[*].p99 < 2s",
+            "`service[*].p99` names a service, but this scenario has one",
+        ),
+        (
             "background.latency < 2s",
             "unknown metric `latency` of priority class background: expected one of goodput_ratio,",
         ),
@@ -643,6 +647,8 @@ fn service_thresholds_name_a_service_of_the_scenario() {
     };
     let s = parse(&lines("check = \"service[legacy-2].p99 < 1s\"")).expect("legacy-2 exists");
     assert_eq!(s.thresholds[0].figure.to_string(), "service[legacy-2].p99");
+    let s = parse(&lines("check = \"service[*].p99 < 1s\"")).expect("every service");
+    assert!(s.thresholds[0].every_service());
     assert_error(
         &lines("check = \"service[legacy-4].p99 < 1s\""),
         10,

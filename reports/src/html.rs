@@ -247,12 +247,11 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
         for t in &r.thresholds {
             let _ = write!(
                 o,
-                "<li><span class={}>{}</span> <code>{}</code>{}</li>",
+                "<li><span class={}>{}</span> <code>{}</code> (measured {})</li>",
                 if t.passed { "good" } else { "bad" },
                 if t.passed { "PASS" } else { "FAIL" },
                 esc(&t.check),
-                t.value
-                    .map_or(" (no value)".to_string(), |v| format!(" (measured {v:.4})"))
+                esc(&t.measured())
             );
         }
         o.push_str("</ul>");

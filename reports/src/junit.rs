@@ -40,7 +40,7 @@ pub fn render(r: &Report) -> Result<String, String> {
                 .iter()
                 .filter(|r| r.thresholds.get(i).is_some_and(|t| !t.passed))
                 .count();
-            let value = t.value.map_or("no value".to_string(), |v| format!("measured {v:.4}"));
+            let value = format!("measured {}", t.measured());
             let msg = if e.runs.len() > 1 {
                 format!("{value} (first run); failed in {fails} of {} runs", e.runs.len())
             } else {

@@ -130,7 +130,7 @@ pub fn summary_table(r: &Results) -> String {
         }
     }
     for t in &r.thresholds {
-        let v = t.value.map_or("n/a".to_string(), |v| format!("{v:.4}"));
+        let v = t.measured();
         let _ = writeln!(
             o,
             "  threshold     {} {}  (value {v})",

@@ -615,7 +615,7 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec]) ->
             "`{figure}` names a service, but this scenario has one service{}, so its results keep whole-run figures only: write `{whole}`",
             services.first().map_or(String::new(), |s| format!(" (`{}`)", s.name))
         )),
-        Scope::Service(name) if !services.iter().any(|s| &s.name == name) => {
+        Scope::Service(name) if name != crate::threshold::EVERY_SERVICE && !services.iter().any(|s| &s.name == name) => {
             let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).take(8).collect();
             Some(format!(
                 "`{figure}`: no service `{name}` (services: {}{})",
