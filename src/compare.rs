@@ -34,8 +34,8 @@ p999, max, recovery, timeouts, shed, rate_limited, expired, errors, wasted, wast
 Per priority class (scenarios with priorities): LABEL.interactive.METRIC,
 LABEL.background.METRIC, e.g. \"bounded.interactive.shed > fifo.interactive.shed\"; per
 service (scenarios with several): LABEL.service[NAME].METRIC, e.g.
-\"deadline.service[legacy-2].p99 < 2s\"; every metric but recovery, wasted and wasted_ratio
-(the system's). p99.9 is p999.
+\"deadline.service[legacy-2].p99 < 2s\", \"fifo.service[billing].recovery > 20s\" (the group's own
+verdict); every metric but wasted and wasted_ratio (the backend's). p99.9 is p999.
 Exit codes: 0 every expectation holds (and no regression), 3 an expectation failed (or a
 regression), 2 bad input, 1 a run failed, 130 interrupted.")]
 pub struct CompareArgs {

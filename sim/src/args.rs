@@ -48,7 +48,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "METRIC", default_value = "goodput_ratio")]
     pub objective: String,
     /// A service-level objective every candidate must meet, e.g. "p99<2s", or a class's or a
-    /// service's, e.g. "interactive.p99<500ms", "service[orders].p99<2s". Repeatable.
+    /// service's, e.g. "interactive.p99<500ms", "service[orders].p99<2s", or every service's:
+    /// "service[*].recovery<10s". Repeatable.
     #[arg(long, value_name = "EXPR")]
     pub slo: Vec<String>,
     /// Directory for sweep.csv and sweep.json.
