@@ -44,12 +44,12 @@ async fn simulator_and_live_run_agree() {
         ..Default::default()
     };
     let live = loadgen::run_live(&s, &opts, std::future::pending()).await.unwrap();
-    let (gs, gl) = (sim.summary.goodput_ratio, live.summary.goodput_ratio);
-    let (ms, ml) = (sim.summary.latency.p50, live.summary.latency.p50);
+    let (gs, gl) = (sim.summary.whole.goodput_ratio, live.summary.whole.goodput_ratio);
+    let (ms, ml) = (sim.summary.whole.latency.p50, live.summary.whole.latency.p50);
     eprintln!("sim: goodput ratio {gs:.4}, p50 {ms:.4}s; live: goodput ratio {gl:.4}, p50 {ml:.4}s");
     // The burst must bite, or agreement would be trivial.
     assert!(
-        sim.summary.shed + sim.summary.timeouts > 50,
+        sim.summary.whole.shed + sim.summary.whole.timeouts > 50,
         "the burst overloads: {:?}",
         sim.summary
     );

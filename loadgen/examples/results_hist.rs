@@ -35,11 +35,11 @@ fn main() -> anyhow::Result<()> {
         ms(h.quantile_s(0.99)),
         ms(h.quantile_s(0.999)),
         ms(h.max_s()),
-        s.offered,
-        s.attempts,
-        s.goodput_ratio,
-        s.timeouts,
-        s.errors,
+        s.whole.offered,
+        s.whole.attempts,
+        s.whole.goodput_ratio,
+        s.whole.timeouts,
+        s.whole.errors,
         s.duration_s,
     );
     Ok(())

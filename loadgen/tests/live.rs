@@ -41,14 +41,14 @@ async fn a_stall_shows_in_the_p99_as_the_analysis_says() {
          faults = { stalls = { every = \"5s\", duration = \"1s\" } }\n",
     );
     let r = live(&s, scaled(5.0)).await;
-    let p99 = r.summary.latency.p99;
+    let p99 = r.summary.whole.latency.p99;
     // Standard error of the empirical p99: sqrt(p(1-p)/n) / f(x), f = 0.2/s, n ~ 2000: 11 ms.
     // Allow 3 SE plus 25 ms for the catch-up queue after each stall and time-scaled overheads.
     assert!((p99 - 0.955).abs() < 0.06, "p99 {p99:.3}s, analytic 0.955s");
     assert!(
-        r.summary.latency.p50 < 0.05,
+        r.summary.whole.latency.p50 < 0.05,
         "most requests are fast: p50 {}",
-        r.summary.latency.p50
+        r.summary.whole.latency.p50
     );
     // The generator kept up: nothing left unsent, and its lateness cannot account for what the
     // p99 shows (it stays within the 25 ms the p99 tolerance allows the stack). Not the 1 ms
@@ -86,9 +86,12 @@ async fn latency_quantiles_match_the_configured_service_times() {
              [[backend.services]]\nname = \"s\"\nworkers = 64\nservice_time = {dist}\n"
         ));
         let r = live(&s, scaled(1.0)).await;
-        let n = r.summary.latency.count as f64;
+        let n = r.summary.whole.latency.count as f64;
         let d = s.services[0].service_time.clone();
-        for (q, want, got) in [(0.5, p50, r.summary.latency.p50), (0.9, p90, r.summary.latency.p90)] {
+        for (q, want, got) in [
+            (0.5, p50, r.summary.whole.latency.p50),
+            (0.9, p90, r.summary.whole.latency.p90),
+        ] {
             let density = if se_scale == 0.0 {
                 f64::INFINITY
             } else {
@@ -111,14 +114,14 @@ async fn a_failing_backend_gets_exactly_max_attempts_per_intent() {
          [gateway]\nstrategy = \"passthrough\"\n[[backend.services]]\nname = \"s\"\nworkers = 16\nservice_time = \"1ms\"\nfaults = { error_ratio = 1.0 }\n",
     );
     let r = live(&s, scaled(1.0)).await;
-    assert!(r.summary.offered > 100);
+    assert!(r.summary.whole.offered > 100);
     assert_eq!(
-        r.summary.attempts,
-        3 * r.summary.offered,
+        r.summary.whole.attempts,
+        3 * r.summary.whole.offered,
         "every intent made exactly 3 attempts"
     );
-    assert_eq!(r.summary.successes, 0);
-    assert_eq!(r.summary.errors, r.summary.attempts);
+    assert_eq!(r.summary.whole.successes, 0);
+    assert_eq!(r.summary.whole.errors, r.summary.whole.attempts);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,7 +132,7 @@ async fn a_retry_budget_bounds_amplification() {
          [gateway]\nstrategy = \"passthrough\"\n[[backend.services]]\nname = \"s\"\nworkers = 16\nservice_time = \"1ms\"\nfaults = { error_ratio = 1.0 }\n",
     );
     let r = live(&s, scaled(2.0)).await;
-    let a = r.summary.amplification;
+    let a = r.summary.whole.amplification;
     assert!(a <= 1.1 + 1e-9, "amplification {a} within the 10% budget");
     assert!(a > 1.05, "and the budget is used: {a}");
 }
@@ -170,17 +173,17 @@ async fn the_death_spiral_live_fifo_stays_down_deadline_recovers() {
         ok as f64 / o.max(1) as f64
     };
     assert_eq!(
-        fifo.summary.verdict,
+        fifo.summary.whole.verdict,
         Some(Verdict::Metastable),
         "{}",
-        fifo.summary.verdict_reason
+        fifo.summary.whole.verdict_reason
     );
     assert!(after(fifo) < 0.5, "fifo goodput 40 s after the burst: {}", after(fifo));
     assert_eq!(
-        deadline.summary.verdict,
+        deadline.summary.whole.verdict,
         Some(Verdict::Recovered),
         "{}",
-        deadline.summary.verdict_reason
+        deadline.summary.whole.verdict_reason
     );
     assert!(
         after(deadline) > 0.9,
@@ -224,7 +227,7 @@ async fn shards_merged_equal_one_unsharded_run() {
         tokio::join!(run_live(&s, &first, never()), run_live(&s, &second, never()))
     };
     let (a, b) = (a.unwrap(), b.unwrap());
-    assert_ne!(a.summary.offered, 0);
+    assert_ne!(a.summary.whole.offered, 0);
     let mut shard_classes = a.classes.clone();
     for (class, c) in &b.classes {
         let sum = shard_classes.get_mut(class).expect("both shards keep both classes");
@@ -250,16 +253,16 @@ async fn shards_merged_equal_one_unsharded_run() {
         );
         let sum =
             |f: fn(&model::results::GroupCounters) -> u64| r.classes.values().map(|c| f(&c.counters)).sum::<u64>();
-        assert_eq!(sum(|c| c.intents), r.summary.offered);
-        assert_eq!(sum(|c| c.attempts), r.summary.attempts);
-        assert_eq!(sum(|c| c.successes), r.summary.successes);
-        assert_eq!(sum(|c| c.failures), r.summary.failures);
-        assert_eq!(sum(|c| c.retries), r.summary.retries);
-        assert_eq!(sum(|c| c.timeouts), r.summary.timeouts);
+        assert_eq!(sum(|c| c.intents), r.summary.whole.offered);
+        assert_eq!(sum(|c| c.attempts), r.summary.whole.attempts);
+        assert_eq!(sum(|c| c.successes), r.summary.whole.successes);
+        assert_eq!(sum(|c| c.failures), r.summary.whole.failures);
+        assert_eq!(sum(|c| c.retries), r.summary.whole.retries);
+        assert_eq!(sum(|c| c.timeouts), r.summary.whole.timeouts);
         let latencies: u64 = r.classes.values().map(|c| c.intent_latency.len()).sum();
-        assert_eq!(latencies, r.summary.latency.count);
+        assert_eq!(latencies, r.summary.whole.latency.count);
         // Background is a binomial fifth of the intents: within 4 standard deviations.
-        let n = r.summary.offered as f64;
+        let n = r.summary.whole.offered as f64;
         let bg = r.summary.classes[&model::scenario::Priority::Background].offered as f64;
         assert!(
             (bg - 0.2 * n).abs() < 4.0 * (n * 0.2 * 0.8).sqrt(),
@@ -267,22 +270,22 @@ async fn shards_merged_equal_one_unsharded_run() {
         );
     }
     let lambda: f64 = 2000.0;
-    let diff = (merged.summary.offered as f64 - whole.summary.offered as f64).abs();
+    let diff = (merged.summary.whole.offered as f64 - whole.summary.whole.offered as f64).abs();
     assert!(
         diff < 4.0 * (2.0 * lambda).sqrt(),
         "offered {} vs {}",
-        merged.summary.offered,
-        whole.summary.offered
+        merged.summary.whole.offered,
+        whole.summary.whole.offered
     );
-    assert!(merged.summary.goodput_ratio > 0.99 && whole.summary.goodput_ratio > 0.99);
+    assert!(merged.summary.whole.goodput_ratio > 0.99 && whole.summary.whole.goodput_ratio > 0.99);
     assert!(
-        (merged.summary.latency.p50 - whole.summary.latency.p50).abs() < 0.003,
+        (merged.summary.whole.latency.p50 - whole.summary.whole.latency.p50).abs() < 0.003,
         "{} vs {}",
-        merged.summary.latency.p50,
-        whole.summary.latency.p50
+        merged.summary.whole.latency.p50,
+        whole.summary.whole.latency.p50
     );
     let count: u64 = merged.windows.iter().map(|w| w.counters.intents).sum();
-    assert_eq!(count, merged.summary.offered, "windows were added, not replaced");
+    assert_eq!(count, merged.summary.whole.offered, "windows were added, not replaced");
     ml.shutdown().await;
 }
 
@@ -321,11 +324,11 @@ async fn an_interrupted_run_still_returns_its_results_marked_incomplete() {
     let r = run_live(&s, &LiveOptions::default(), stop).await.unwrap();
     assert!(r.incomplete);
     assert!(
-        r.summary.offered >= 40 && r.summary.offered < 200,
+        r.summary.whole.offered >= 40 && r.summary.whole.offered < 200,
         "about 1.5 s of arrivals: {}",
-        r.summary.offered
+        r.summary.whole.offered
     );
-    assert!(r.summary.successes > 0);
+    assert!(r.summary.whole.successes > 0);
 }
 
 /// HTTP/2 by prior knowledge (h2c) against the reference gateway.
@@ -350,8 +353,8 @@ async fn speaks_h2c() {
         },
     )
     .await;
-    assert!(r.summary.offered > 100);
-    assert_eq!(r.summary.successes, r.summary.offered, "{:?}", r.summary);
+    assert!(r.summary.whole.offered > 100);
+    assert_eq!(r.summary.whole.successes, r.summary.whole.offered, "{:?}", r.summary);
     gw.shutdown().await;
     ml.shutdown().await;
 }

@@ -63,8 +63,12 @@ async fn https_targets_work_over_http1_and_http2() {
             ..Default::default()
         };
         let r = loadgen::run_live(&s, &opts, std::future::pending()).await.unwrap();
-        assert!(r.summary.offered > 50);
-        assert_eq!(r.summary.successes, r.summary.offered, "http2={http2}: {:?}", r.summary);
+        assert!(r.summary.whole.offered > 50);
+        assert_eq!(
+            r.summary.whole.successes, r.summary.whole.offered,
+            "http2={http2}: {:?}",
+            r.summary
+        );
     }
     assert!(h2.load(Ordering::Relaxed) > 50, "the second run spoke HTTP/2 (ALPN h2)");
     // Without trusting the certificate, every attempt fails: TLS is really verified.
@@ -74,6 +78,6 @@ async fn https_targets_work_over_http1_and_http2() {
         ..Default::default()
     };
     let r = loadgen::run_live(&s, &opts, std::future::pending()).await.unwrap();
-    assert_eq!(r.summary.successes, 0);
+    assert_eq!(r.summary.whole.successes, 0);
     server.abort();
 }

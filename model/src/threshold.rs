@@ -108,10 +108,10 @@ impl Metric {
     /// The value in a run's summary; `None` when it does not exist (no recovery happened).
     pub fn value(self, s: &Summary) -> Option<f64> {
         match self {
-            Metric::Recovery => s.recovery_s,
+            Metric::Recovery => s.whole.recovery_s,
             Metric::Wasted => Some(s.wasted_s),
             Metric::WastedRatio => Some(s.wasted_ratio),
-            _ => self.group_value(&GroupSummary::whole_run(s)),
+            _ => self.group_value(&s.whole),
         }
     }
 }
@@ -131,7 +131,7 @@ impl Metric {
         )
     }
 
-    /// The value in a class's (or [`GroupSummary::whole_run`]'s) summary; `None` for
+    /// The value in a group's figures (or the whole run's, `Summary::whole`); `None` for
     /// whole-run-only metrics.
     pub fn group_value(self, c: &GroupSummary) -> Option<f64> {
         Some(match self {
@@ -170,7 +170,7 @@ impl Scope {
     /// no such group).
     pub fn figures(&self, s: &Summary) -> Option<GroupSummary> {
         match self {
-            Scope::Whole => Some(GroupSummary::whole_run(s)),
+            Scope::Whole => Some(s.whole.clone()),
             Scope::Class(c) => s.class(*c),
             Scope::Service(name) => s.service(name),
         }
@@ -607,7 +607,10 @@ mod tests {
         use crate::results::{GroupCounters, GroupSummary, Percentiles};
         let mut s = Summary {
             duration_s: 10.0,
-            shed: 7,
+            whole: GroupSummary {
+                shed: 7,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let bg = GroupCounters {
@@ -694,11 +697,9 @@ mod tests {
 
     #[test]
     fn evaluates_against_a_summary() {
-        let mut s = Summary {
-            goodput_ratio: 0.95,
-            ..Default::default()
-        };
-        s.latency.p99 = 2.5;
+        let mut s = Summary::default();
+        s.whole.goodput_ratio = 0.95;
+        s.whole.latency.p99 = 2.5;
         let ok: Threshold = "goodput_ratio >= 0.9".parse().unwrap();
         let bad: Threshold = "p99 < 2s".parse().unwrap();
         let none: Threshold = "recovery <= 10s".parse().unwrap();

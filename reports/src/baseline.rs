@@ -211,15 +211,15 @@ mod tests {
     #[test]
     fn flags_each_metric_in_its_own_direction() {
         let mut old = blank();
-        old.summary.goodput_ratio = 0.95;
-        old.summary.latency.p99 = 1.0;
-        old.summary.amplification = 1.10;
-        old.summary.recovery_s = Some(5.0);
+        old.summary.whole.goodput_ratio = 0.95;
+        old.summary.whole.latency.p99 = 1.0;
+        old.summary.whole.amplification = 1.10;
+        old.summary.whole.recovery_s = Some(5.0);
         let mut new = old.clone();
-        new.summary.goodput_ratio = 0.80; // -16%: regression
-        new.summary.latency.p99 = 0.5; // better
-        new.summary.amplification = 1.15; // +4.5%: worse, within 10%
-        new.summary.recovery_s = None; // no longer recovers
+        new.summary.whole.goodput_ratio = 0.80; // -16%: regression
+        new.summary.whole.latency.p99 = 0.5; // better
+        new.summary.whole.amplification = 1.15; // +4.5%: worse, within 10%
+        new.summary.whole.recovery_s = None; // no longer recovers
         let rows = compare(&old, &new, 0.10);
         assert_eq!(row(&rows, "goodput_ratio").change, Change::Regression);
         assert_eq!(row(&rows, "p99").change, Change::Better);

@@ -283,7 +283,7 @@ mod tests {
             .iter()
             .map(|g| {
                 let mut r = crate::fixture::blank();
-                r.summary.goodput_ratio = *g;
+                r.summary.whole.goodput_ratio = *g;
                 r
             })
             .collect();
@@ -322,9 +322,9 @@ mod tests {
     #[test]
     fn never_recovering_loses_to_recovering() {
         let mut fifo = crate::fixture::blank();
-        fifo.summary.recovery_s = None;
+        fifo.summary.whole.recovery_s = None;
         let mut dl = crate::fixture::blank();
-        dl.summary.recovery_s = Some(4.0);
+        dl.summary.whole.recovery_s = Some(4.0);
         let es = [Entry::new("fifo", vec![fifo]), Entry::new("deadline", vec![dl])];
         let e = parse("deadline.recovery < fifo.recovery", &labels()).unwrap();
         let c = e.check(&es).unwrap();

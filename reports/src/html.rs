@@ -71,9 +71,9 @@ fn verdict_class(v: Option<Verdict>) -> &'static str {
 /// One paragraph a reader can act on.
 pub fn verdict_paragraph(r: &Results) -> String {
     let s = &r.summary;
-    let head = match s.verdict {
+    let head = match s.whole.verdict {
         Some(Verdict::Stable) => "Stable: healthy throughout.".to_string(),
-        Some(Verdict::Recovered) => match s.recovery_s {
+        Some(Verdict::Recovered) => match s.whole.recovery_s {
             Some(t) => format!("Recovered {} after the trigger ended.", fmt_secs(t)),
             None => "Recovered after the trigger.".to_string(),
         },
@@ -84,7 +84,7 @@ pub fn verdict_paragraph(r: &Results) -> String {
         Some(Verdict::Overloaded) => "Overloaded: offered more than it can serve, trigger or not.".to_string(),
         None => "No verdict.".to_string(),
     };
-    let reason = s.verdict_reason.trim().trim_end_matches('.');
+    let reason = s.whole.verdict_reason.trim().trim_end_matches('.');
     let mut chars = reason.chars();
     let reason = match chars.next() {
         Some(c) => format!("{}{}.", c.to_uppercase(), chars.as_str()),
@@ -92,9 +92,9 @@ pub fn verdict_paragraph(r: &Results) -> String {
     };
     let mut p = format!(
         "{head} {reason} {:.1}% of {} intents succeeded within the client timeout; {:.2} attempts per intent; {:.1}% of backend time went to requests nobody waited for any more.",
-        s.goodput_ratio * 100.0,
-        s.offered,
-        s.amplification,
+        s.whole.goodput_ratio * 100.0,
+        s.whole.offered,
+        s.whole.amplification,
         s.wasted_ratio * 100.0
     );
     if r.incomplete {
@@ -141,7 +141,7 @@ fn percentiles_table(o: &mut String, r: &Results) {
         .map(|(class, c)| (format!("intent, {} class", class.as_str()), &c.latency))
         .collect();
     for (name, p) in [
-        ("intent (with retries)".to_string(), &s.latency),
+        ("intent (with retries)".to_string(), &s.whole.latency),
         ("attempt".to_string(), &s.attempt_latency),
         ("gateway queue wait".to_string(), &s.queue_wait),
     ]
@@ -168,20 +168,20 @@ fn percentiles_table(o: &mut String, r: &Results) {
         o,
         "<table><tr><th class=l>offered</th><th>attempts</th><th>retries</th><th>goodput</th><th>timeouts</th><th>shed</th><th>429</th><th>expired (504)</th><th>errors</th><th>wasted</th><th>recovery</th></tr>\
          <tr><td class=l>{} ({:.1}/s)</td><td>{}</td><td>{}</td><td>{:.1}% ({:.1}/s)</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({:.1}%)</td><td>{}</td></tr></table>",
-        s.offered,
-        if s.duration_s > 0.0 { s.offered as f64 / s.duration_s } else { 0.0 },
-        s.attempts,
-        s.retries,
-        s.goodput_ratio * 100.0,
-        s.goodput,
-        s.timeouts,
-        s.shed,
-        s.rate_limited,
-        s.expired,
-        s.errors,
+        s.whole.offered,
+        if s.duration_s > 0.0 { s.whole.offered as f64 / s.duration_s } else { 0.0 },
+        s.whole.attempts,
+        s.whole.retries,
+        s.whole.goodput_ratio * 100.0,
+        s.whole.goodput,
+        s.whole.timeouts,
+        s.whole.shed,
+        s.whole.rate_limited,
+        s.whole.expired,
+        s.whole.errors,
         fmt_secs(s.wasted_s),
         s.wasted_ratio * 100.0,
-        s.recovery_s.map_or_else(|| "-".to_string(), fmt_secs)
+        s.whole.recovery_s.map_or_else(|| "-".to_string(), fmt_secs)
     );
 }
 
@@ -220,7 +220,7 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
     let _ = writeln!(
         o,
         "<div class=card><p class=verdict><span class={}>{}</span> {}</p>",
-        verdict_class(r.summary.verdict),
+        verdict_class(r.summary.whole.verdict),
         esc(&e.verdict_text()),
         esc(&verdict_paragraph(r))
     );
@@ -237,8 +237,9 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
             esc(&g.verdict_reason),
             esc(&r
                 .summary
+                .whole
                 .verdict
-                .map_or("-".into(), |v| verdict_label(v, r.summary.recovery_s)))
+                .map_or("-".into(), |v| verdict_label(v, r.summary.whole.recovery_s)))
         );
     }
     percentiles_table(o, r);
@@ -288,7 +289,7 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
     let verdicts: Vec<&str> = r
         .entries
         .iter()
-        .map(|e| verdict_class(e.first().and_then(|f| f.summary.verdict)))
+        .map(|e| verdict_class(e.first().and_then(|f| f.summary.whole.verdict)))
         .collect();
     html_table(&mut o, &header, &rows, |row, c, n| {
         if c == n - 1 {

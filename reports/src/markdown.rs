@@ -46,8 +46,8 @@ pub fn render(r: &Report) -> String {
                 o,
                 "- **{}**: {} — {}",
                 cell(&e.label),
-                first.summary.verdict.map_or("no verdict", |v| v.as_str()),
-                cell(&first.summary.verdict_reason)
+                first.summary.whole.verdict.map_or("no verdict", |v| v.as_str()),
+                cell(&first.summary.whole.verdict_reason)
             );
         }
     }

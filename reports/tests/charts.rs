@@ -112,12 +112,12 @@ fn empty() -> Results {
     r.totals.clear();
     r.phases.clear();
     r.window_s = 0.0;
-    r.summary.goodput_ratio = f64::NAN;
-    r.summary.amplification = f64::INFINITY;
+    r.summary.whole.goodput_ratio = f64::NAN;
+    r.summary.whole.amplification = f64::INFINITY;
     r.summary.wasted_ratio = f64::NAN;
-    r.summary.latency = Default::default();
-    r.summary.recovery_s = None;
-    r.summary.verdict = None;
+    r.summary.whole.latency = Default::default();
+    r.summary.whole.recovery_s = None;
+    r.summary.whole.verdict = None;
     r
 }
 
@@ -510,12 +510,16 @@ fn goodput_by_group_draws_a_line_per_service() {
 fn comparison_labels_values_and_failed_recovery() {
     let (a, b) = (synthetic(Kind::Spiral), synthetic(Kind::Shedding));
     assert_eq!(
-        a.summary.verdict,
+        a.summary.whole.verdict,
         Some(Verdict::Metastable),
         "{}",
-        a.summary.verdict_reason
+        a.summary.whole.verdict_reason
     );
-    assert!(b.summary.recovery_s.is_some(), "{}", b.summary.verdict_reason);
+    assert!(
+        b.summary.whole.recovery_s.is_some(),
+        "{}",
+        b.summary.whole.verdict_reason
+    );
     let runs = [
         Labeled {
             label: "fifo (sim)",
@@ -529,7 +533,7 @@ fn comparison_labels_values_and_failed_recovery() {
     let fig = charts::comparison(&runs).unwrap();
     assert_eq!(fig.stem, "comparison");
     let size = (900, fig_height(&fig));
-    let goodput = format!("{:.1}%", a.summary.goodput_ratio * 100.0);
+    let goodput = format!("{:.1}%", a.summary.whole.goodput_ratio * 100.0);
     let (_, svg) = check(
         &fig,
         size,

@@ -21,11 +21,11 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     // About 200,000 requests (M/M/2 at 1.6/s for 125,000 s).
     let mm2 = with_duration(&load("bench/mm2-fifo.toml"), 125_000);
-    let n = sim::simulate(&mm2, None).summary.attempts;
+    let n = sim::simulate(&mm2, None).summary.whole.attempts;
     g.throughput(Throughput::Elements(n));
     g.bench_function("mm2_fifo_200k", |b| b.iter(|| sim::simulate(&mm2, None)));
     let ds = load("scenarios/death-spiral.toml");
-    let n = sim::simulate(&ds, None).summary.attempts;
+    let n = sim::simulate(&ds, None).summary.whole.attempts;
     g.throughput(Throughput::Elements(n));
     g.bench_function("death_spiral_fifo", |b| b.iter(|| sim::simulate(&ds, None)));
     g.finish();

@@ -14,8 +14,8 @@ fn main() {
     println!(
         "{} events, {} attempts in {:?}: {:.2}M attempts/s",
         events,
-        r.summary.attempts,
+        r.summary.whole.attempts,
         el,
-        r.summary.attempts as f64 / el.as_secs_f64() / 1e6
+        r.summary.whole.attempts as f64 / el.as_secs_f64() / 1e6
     );
 }

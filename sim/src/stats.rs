@@ -63,7 +63,7 @@ fn col<T>(items: &[T], f: impl Fn(&T) -> f64) -> Interval {
 }
 
 pub fn summarize(runs: &[Results]) -> ReplicationSummary {
-    let whole: Vec<GroupSummary> = runs.iter().map(|r| GroupSummary::whole_run(&r.summary)).collect();
+    let whole: Vec<GroupSummary> = runs.iter().map(|r| r.summary.whole.clone()).collect();
     let (recovery_s, _, metastable) = recoveries(&whole);
     let classes = Priority::ALL
         .into_iter()
@@ -78,10 +78,10 @@ pub fn summarize(runs: &[Results]) -> ReplicationSummary {
         .collect();
     ReplicationSummary {
         replications: runs.len(),
-        goodput_ratio: col(runs, |r| r.summary.goodput_ratio),
-        p50: col(runs, |r| r.summary.latency.p50),
-        p99: col(runs, |r| r.summary.latency.p99),
-        amplification: col(runs, |r| r.summary.amplification),
+        goodput_ratio: col(runs, |r| r.summary.whole.goodput_ratio),
+        p50: col(runs, |r| r.summary.whole.latency.p50),
+        p99: col(runs, |r| r.summary.whole.latency.p99),
+        amplification: col(runs, |r| r.summary.whole.amplification),
         wasted_s: col(runs, |r| r.summary.wasted_s),
         recovery_s,
         metastable_fraction: metastable as f64 / runs.len().max(1) as f64,

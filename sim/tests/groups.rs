@@ -29,8 +29,8 @@ fn classes_and_services_count_the_same_intents_when_they_coincide() {
         "slow is overloaded: {slow:?}"
     );
     assert!(fast.latency.p99 < 0.05, "{}", fast.latency.p99);
-    assert_eq!(fast.offered + slow.offered, r.summary.offered);
-    assert_eq!(fast.timeouts + slow.timeouts, r.summary.timeouts);
+    assert_eq!(fast.offered + slow.offered, r.summary.whole.offered);
+    assert_eq!(fast.timeouts + slow.timeouts, r.summary.whole.timeouts);
     let counters = |g: &model::results::GroupResults| -> GroupCounters { g.counters };
     assert_eq!(
         counters(&r.classes[&Priority::Background]),
@@ -79,7 +79,7 @@ fn classes_and_services_count_the_same_intents_when_they_coincide() {
         "groups survive the results file"
     );
     // The whole run averages them: its goodput sits between the two.
-    assert!(r.summary.goodput_ratio < fast.goodput_ratio && r.summary.goodput_ratio > slow.goodput_ratio);
+    assert!(r.summary.whole.goodput_ratio < fast.goodput_ratio && r.summary.whole.goodput_ratio > slow.goodput_ratio);
 
     // Replications report each service over the seeds.
     let runs: Vec<_> = (3..6).map(|seed| sim::simulate(&s, Some(seed))).collect();

@@ -33,10 +33,10 @@ fn death_spiral_unbounded_fifo_stays_down_while_shedding_recovers() {
     let s = load("death-spiral.toml");
     let fifo = sim::simulate(&s, None);
     assert_eq!(
-        fifo.summary.verdict,
+        fifo.summary.whole.verdict,
         Some(Verdict::Metastable),
         "{}",
-        fifo.summary.verdict_reason
+        fifo.summary.whole.verdict_reason
     );
     assert!(goodput_between(&fifo, 0.0, 60.0) > 0.99, "healthy before the burst");
     assert!(
@@ -57,15 +57,15 @@ fn death_spiral_unbounded_fifo_stays_down_while_shedding_recovers() {
             None,
         );
         assert_eq!(
-            r.summary.verdict,
+            r.summary.whole.verdict,
             Some(Verdict::Recovered),
             "{strategy}: {}",
-            r.summary.verdict_reason
+            r.summary.whole.verdict_reason
         );
         assert!(
-            r.summary.recovery_s.unwrap() <= 10.0,
+            r.summary.whole.recovery_s.unwrap() <= 10.0,
             "{strategy} recovers within 10 s: {:?}",
-            r.summary.recovery_s
+            r.summary.whole.recovery_s
         );
         assert!(goodput_between(&r, 120.0, 200.0) > 0.95, "{strategy} after the burst");
     }
@@ -85,18 +85,18 @@ fn death_spiral_controls_are_healthy() {
         None,
     );
     assert_eq!(
-        calm.summary.verdict,
+        calm.summary.whole.verdict,
         Some(Verdict::Stable),
         "{}",
-        calm.summary.verdict_reason
+        calm.summary.whole.verdict_reason
     );
     // No retries: the burst hurts, but the queue drains and goodput comes back.
     let no_retries = sim::simulate(&with(&s, |f| f.clients.retry.max_attempts = 1), None);
     assert_eq!(
-        no_retries.summary.verdict,
+        no_retries.summary.whole.verdict,
         Some(Verdict::Recovered),
         "{}",
-        no_retries.summary.verdict_reason
+        no_retries.summary.whole.verdict_reason
     );
     assert!(goodput_between(&no_retries, 160.0, 200.0) > 0.95);
 }
@@ -106,14 +106,14 @@ fn hotos_retry_storm_does_not_recover_at_280_but_does_at_140() {
     let s = load("retry-storm-hotos.toml");
     let high = sim::simulate(&s, None);
     assert_eq!(
-        high.summary.verdict,
+        high.summary.whole.verdict,
         Some(Verdict::Metastable),
         "{}",
-        high.summary.verdict_reason
+        high.summary.whole.verdict_reason
     );
     assert!(goodput_between(&high, 0.0, 60.0) > 0.99);
     assert!(
-        high.summary.amplification > 1.3,
+        high.summary.whole.amplification > 1.3,
         "the retries keep the load above the threshold"
     );
     let low = sim::simulate(
@@ -125,15 +125,15 @@ fn hotos_retry_storm_does_not_recover_at_280_but_does_at_140() {
         None,
     );
     assert_eq!(
-        low.summary.verdict,
+        low.summary.whole.verdict,
         Some(Verdict::Recovered),
         "{}",
-        low.summary.verdict_reason
+        low.summary.whole.verdict_reason
     );
     // Over seeds: metastable every time at 280, never at 140.
     for seed in 1..=5 {
         assert_eq!(
-            sim::simulate(&s, Some(seed)).summary.verdict,
+            sim::simulate(&s, Some(seed)).summary.whole.verdict,
             Some(Verdict::Metastable),
             "seed {seed}"
         );

@@ -77,7 +77,7 @@ fn mm25_blocking() {
     );
     check(
         "M/M/2/5 P(block)",
-        replicate(&s, |r| r.summary.shed as f64 / r.summary.attempts as f64),
+        replicate(&s, |r| r.summary.whole.shed as f64 / r.summary.whole.attempts as f64),
         0.102_744_2,
     );
 }
@@ -110,7 +110,7 @@ fn erlang_a_abandonment() {
     check(
         "M/M/2+M P(abandon)",
         replicate(&s, |r| {
-            r.windows.iter().map(|w| w.counters.cancelled).sum::<u64>() as f64 / r.summary.offered as f64
+            r.windows.iter().map(|w| w.counters.cancelled).sum::<u64>() as f64 / r.summary.whole.offered as f64
         }),
         0.162_330,
     );
@@ -129,7 +129,7 @@ fn mm1_with_deterministic_patience() {
     );
     check(
         "M/M/1+D P(abandon)",
-        replicate(&s, |r| r.summary.shed as f64 / r.summary.offered as f64),
+        replicate(&s, |r| r.summary.whole.shed as f64 / r.summary.whole.offered as f64),
         0.107_306,
     );
 }
@@ -171,5 +171,9 @@ fn closed_loop_response_time() {
     }
     let x = (1.0 - 1.0 / sum) / sv;
     let r = f64::from(n) / x - z;
-    check("M/M/1//10 response time", replicate(&s, |r| r.summary.latency.mean), r);
+    check(
+        "M/M/1//10 response time",
+        replicate(&s, |r| r.summary.whole.latency.mean),
+        r,
+    );
 }

@@ -170,29 +170,6 @@ impl GroupSummary {
             verdict_reason: String::new(),
         }
     }
-
-    /// The same figures for the whole run (so a metric reads either the same way).
-    pub fn whole_run(s: &Summary) -> GroupSummary {
-        GroupSummary {
-            offered: s.offered,
-            attempts: s.attempts,
-            retries: s.retries,
-            successes: s.successes,
-            failures: s.failures,
-            goodput: s.goodput,
-            goodput_ratio: s.goodput_ratio,
-            amplification: s.amplification,
-            timeouts: s.timeouts,
-            shed: s.shed,
-            rate_limited: s.rate_limited,
-            expired: s.expired,
-            errors: s.errors,
-            latency: s.latency,
-            verdict: s.verdict,
-            recovery_s: s.recovery_s,
-            verdict_reason: s.verdict_reason.clone(),
-        }
-    }
 }
 
 /// Each window's goodput (of the windows that start within the run) in what `of` picks from
@@ -300,9 +277,9 @@ impl Summary {
             Some(Verdict::Metastable) => Some(2),
             None => None,
         };
-        let behind = |g: &GroupSummary| match (rank(g.verdict), rank(self.verdict)) {
+        let behind = |g: &GroupSummary| match (rank(g.verdict), rank(self.whole.verdict)) {
             (Some(group), Some(run)) if group > run => true,
-            _ => match (g.verdict, g.recovery_s, self.recovery_s) {
+            _ => match (g.verdict, g.recovery_s, self.whole.recovery_s) {
                 (Some(Verdict::Recovered), Some(rec), Some(run)) => rec > run + window_s,
                 _ => false,
             },
@@ -389,11 +366,8 @@ mod tests {
             recovery_s,
             ..Default::default()
         };
-        let mut s = Summary {
-            verdict: Some(Verdict::Recovered),
-            recovery_s: Some(25.0),
-            ..Default::default()
-        };
+        let mut s = Summary::default();
+        (s.whole.verdict, s.whole.recovery_s) = (Some(Verdict::Recovered), Some(25.0));
         s.services.insert("late".into(), g(Verdict::Recovered, Some(30.0)));
         // One window later is within the resolution of recovery times.
         s.services
@@ -405,12 +379,12 @@ mod tests {
             .insert(crate::scenario::Priority::Background, GroupSummary::default());
         let names = |s: &Summary| s.groups_behind(1.0).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
         assert_eq!(names(&s), ["service busy", "service down", "service late"]);
-        s.verdict = Some(Verdict::Overloaded);
-        s.recovery_s = None;
+        s.whole.verdict = Some(Verdict::Overloaded);
+        s.whole.recovery_s = None;
         assert_eq!(names(&s), ["service down"], "metastable is worse than overloaded");
-        s.verdict = Some(Verdict::Metastable);
+        s.whole.verdict = Some(Verdict::Metastable);
         assert!(names(&s).is_empty(), "{:?}", names(&s));
-        s.verdict = None;
+        s.whole.verdict = None;
         assert!(names(&s).is_empty(), "no run verdict, nothing to be behind");
     }
 

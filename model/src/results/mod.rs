@@ -158,38 +158,18 @@ impl Percentiles {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub duration_s: f64,
-    pub offered: u64,
-    pub attempts: u64,
-    pub retries: u64,
-    pub successes: u64,
-    pub failures: u64,
-    /// Successful intents per second.
-    pub goodput: f64,
-    /// Successful intents / offered intents.
-    pub goodput_ratio: f64,
-    /// Attempts / intents.
-    pub amplification: f64,
-    pub timeouts: u64,
-    pub shed: u64,
-    pub rate_limited: u64,
-    pub expired: u64,
-    pub errors: u64,
+    /// The intent and attempt figures, intent latency and verdict: what each class and service
+    /// has too (flattened: the file keeps them at this level).
+    #[serde(flatten)]
+    pub whole: GroupSummary,
     pub backend_busy_s: f64,
     pub wasted_s: f64,
     /// Wasted / busy backend time.
     pub wasted_ratio: f64,
-    /// Intent latency (all finished intents).
-    pub latency: Percentiles,
     pub attempt_latency: Percentiles,
     pub queue_wait: Percentiles,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_goodput_ratio: Option<f64>,
-    /// Seconds from the end of the last trigger until goodput was back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recovery_s: Option<f64>,
-    pub verdict: Option<Verdict>,
-    #[serde(default)]
-    pub verdict_reason: String,
     /// Per priority class, for scenarios with priorities (see [`Summary::class`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub classes: BTreeMap<Priority, GroupSummary>,

@@ -247,22 +247,15 @@ pub fn summarize(
     );
     let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
     // The intent and attempt figures, computed as each class's are.
-    let h = GroupSummary::of(&GroupCounters::from(&c), pct(metric::INTENT_LATENCY), run_s);
+    let whole = GroupSummary::of(&GroupCounters::from(&c), pct(metric::INTENT_LATENCY), run_s);
     let summary = Summary {
         duration_s: run_s,
-        offered: h.offered,
-        attempts: h.attempts,
-        retries: h.retries,
-        successes: h.successes,
-        failures: h.failures,
-        goodput: h.goodput,
-        goodput_ratio: h.goodput_ratio,
-        amplification: h.amplification,
-        timeouts: h.timeouts,
-        shed: h.shed,
-        rate_limited: h.rate_limited,
-        expired: h.expired,
-        errors: h.errors,
+        whole: GroupSummary {
+            verdict: Some(v.verdict),
+            recovery_s: v.recovery_s,
+            verdict_reason: v.reason,
+            ..whole
+        },
         backend_busy_s: c.backend_busy_s,
         wasted_s: c.wasted_s,
         wasted_ratio: if c.backend_busy_s > 0.0 {
@@ -270,13 +263,9 @@ pub fn summarize(
         } else {
             0.0
         },
-        latency: h.latency,
         attempt_latency: pct(metric::ATTEMPT_LATENCY),
         queue_wait: pct(metric::QUEUE_WAIT),
         baseline_goodput_ratio: v.baseline,
-        recovery_s: v.recovery_s,
-        verdict: Some(v.verdict),
-        verdict_reason: v.reason,
         classes: class_summaries,
         services: service_summaries,
     };
@@ -805,9 +794,9 @@ mod tests {
         let w1 = &res.windows[1].counters;
         assert_eq!((w1.attempts, w1.retries), (1, 1));
         assert!((w1.backend_busy_s - 0.010).abs() < 1e-12);
-        assert_eq!(res.summary.amplification, 2.0);
-        assert_eq!(res.summary.goodput_ratio, 1.0);
-        assert!((res.summary.latency.p50 - 0.620).abs() < 0.001);
+        assert_eq!(res.summary.whole.amplification, 2.0);
+        assert_eq!(res.summary.whole.goodput_ratio, 1.0);
+        assert!((res.summary.whole.latency.p50 - 0.620).abs() < 0.001);
         assert_eq!(res.thresholds.len(), 1);
         assert!(res.thresholds[0].passed);
     }
@@ -872,7 +861,7 @@ mod tests {
             r.gauges(t, i % 4, 1);
         }
         let res = r.finish(&scenario(), meta());
-        assert_eq!(res.summary.verdict, Some(Verdict::Stable));
+        assert_eq!(res.summary.whole.verdict, Some(Verdict::Stable));
         let back = Results::from_json("x.json", &res.to_json()).unwrap();
         assert_eq!(back, res);
         assert_eq!(res.windows[0].gauges.queue_depth_max, 3);
@@ -921,8 +910,8 @@ mod tests {
         assert_eq!(b.amplification, 1.5);
         assert!((i.latency.p99 - 0.020).abs() < 0.0001, "{}", i.latency.p99);
         assert!((b.latency.p50 - 0.900).abs() < 0.001, "{}", b.latency.p50);
-        assert_eq!(i.offered + b.offered, res.summary.offered);
-        assert_eq!(i.shed + b.shed, res.summary.shed);
+        assert_eq!(i.offered + b.offered, res.summary.whole.offered);
+        assert_eq!(i.shed + b.shed, res.summary.whole.shed);
         assert_eq!(res.summary.class(Priority::Background).as_ref(), Some(b));
         // Per window too (i * 50 ms: 20 intents per window, every fourth one background).
         let w0 = &res.windows[0].classes;
@@ -972,7 +961,7 @@ mod tests {
         v["summary"].as_object_mut().unwrap().remove("classes");
         let old = Results::from_json("old.json", &v.to_string()).unwrap();
         assert!(old.classes.is_empty() && !old.summary.keeps_classes());
-        assert_eq!(old.summary.offered, 1);
+        assert_eq!(old.summary.whole.offered, 1);
     }
 
     /// Shards either all keep classes or none does: a mix would give class figures that no
@@ -1049,10 +1038,10 @@ mod tests {
         let res = r.finish(&s, meta());
         let (ok, bad) = (&res.summary.services["ok"], &res.summary.services["bad"]);
         assert_eq!(
-            res.summary.verdict,
+            res.summary.whole.verdict,
             Some(Verdict::Recovered),
             "{}",
-            res.summary.verdict_reason
+            res.summary.whole.verdict_reason
         );
         assert_eq!((ok.verdict, ok.recovery_s), (Some(Verdict::Recovered), Some(0.0)));
         assert_eq!(

@@ -46,19 +46,19 @@ pub fn summary_table(r: &Results) -> String {
     let _ = writeln!(
         o,
         "  offered       {} intents over {}   attempts {} (retries {})   amplification {:.2}",
-        s.offered,
+        s.whole.offered,
         fmt_secs(s.duration_s),
-        s.attempts,
-        s.retries,
-        s.amplification
+        s.whole.attempts,
+        s.whole.retries,
+        s.whole.amplification
     );
     let _ = writeln!(
         o,
         "  goodput       {:.1}% of intents succeeded within the timeout ({:.1}/s)",
-        s.goodput_ratio * 100.0,
-        s.goodput
+        s.whole.goodput_ratio * 100.0,
+        s.whole.goodput
     );
-    let l = &s.latency;
+    let l = &s.whole.latency;
     let _ = writeln!(
         o,
         "  latency       p50 {}   p90 {}   p99 {}   p99.9 {}   max {}   (intent, from intended send)",
@@ -71,7 +71,7 @@ pub fn summary_table(r: &Results) -> String {
     let _ = writeln!(
         o,
         "  attempts      timeouts {}   shed 503 {}   429 {}   expired 504 {}   other errors {}",
-        s.timeouts, s.shed, s.rate_limited, s.expired, s.errors
+        s.whole.timeouts, s.whole.shed, s.whole.rate_limited, s.whole.expired, s.whole.errors
     );
     if s.backend_busy_s > 0.0 {
         let _ = writeln!(
@@ -109,8 +109,11 @@ pub fn summary_table(r: &Results) -> String {
             );
         }
     }
-    let verdict = s.verdict.map_or("-".into(), |v| verdict_label(v, s.recovery_s));
-    let _ = writeln!(o, "  verdict       {verdict}: {}", s.verdict_reason);
+    let verdict = s
+        .whole
+        .verdict
+        .map_or("-".into(), |v| verdict_label(v, s.whole.recovery_s));
+    let _ = writeln!(o, "  verdict       {verdict}: {}", s.whole.verdict_reason);
     for (name, g) in s.groups_behind(r.window_s) {
         let _ = writeln!(
             o,

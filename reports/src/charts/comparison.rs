@@ -101,7 +101,7 @@ fn pct(v: f64) -> String {
 }
 
 fn recovery(r: &Results) -> Cell {
-    match (r.summary.recovery_s, r.summary.verdict) {
+    match (r.summary.whole.recovery_s, r.summary.whole.verdict) {
         (Some(s), _) => bar(s, fmt_secs),
         (None, Some(Verdict::Metastable | Verdict::Overloaded)) => Cell::Missing {
             text: "did not recover".into(),
@@ -116,7 +116,7 @@ fn recovery(r: &Results) -> Cell {
 }
 
 fn verdict(r: &Results) -> (String, RGBColor) {
-    match r.summary.verdict {
+    match r.summary.whole.verdict {
         Some(v @ (Verdict::Stable | Verdict::Recovered)) => (v.as_str().into(), GOOD),
         Some(v) => (v.as_str().into(), BAD),
         None => ("n/a".into(), MUTED),
@@ -326,16 +326,16 @@ pub fn comparison(runs: &[Labeled]) -> Result<Figure, ChartError> {
         Panel::new(
             "goodput ratio",
             "succeeded / offered, higher is better",
-            runs.iter().map(|r| bar(sum(r).goodput_ratio, pct)).collect(),
+            runs.iter().map(|r| bar(sum(r).whole.goodput_ratio, pct)).collect(),
             1.0,
         ),
         Panel::new(
             "p99 latency",
             "intents, lower is better",
             runs.iter()
-                .map(|r| match sum(r).latency.count {
+                .map(|r| match sum(r).whole.latency.count {
                     0 => na(),
-                    _ => bar(sum(r).latency.p99, fmt_secs),
+                    _ => bar(sum(r).whole.latency.p99, fmt_secs),
                 })
                 .collect(),
             0.0,
@@ -344,9 +344,9 @@ pub fn comparison(runs: &[Labeled]) -> Result<Figure, ChartError> {
             "amplification",
             "attempts / intent, lower is better",
             runs.iter()
-                .map(|r| match sum(r).offered {
+                .map(|r| match sum(r).whole.offered {
                     0 => na(),
-                    _ => bar(sum(r).amplification, |v| {
+                    _ => bar(sum(r).whole.amplification, |v| {
                         format!("{}×", fmt_tick((v * 100.0).round() / 100.0))
                     }),
                 })
