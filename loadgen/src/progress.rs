@@ -35,17 +35,17 @@ impl Progress {
                     .find(|(a, e, _)| now >= *a && now < *e)
                     .map_or("draining", |p| p.2.as_str());
                 // Intents per second of scenario time, like the phase rates.
-                let rate = (tot.intents - last_intents) as f64 / (now - last_t).max(1e-9);
-                (last_intents, last_t) = (tot.intents, now);
+                let rate = (tot.requests.intents - last_intents) as f64 / (now - last_t).max(1e-9);
+                (last_intents, last_t) = (tot.requests.intents, now);
                 let p99 = win.map_or(0.0, |w| w.1);
                 b.set_position((now.min(total) * 10.0) as u64);
                 b.set_message(format!(
                     "{}/{}  {phase}  {rate:.0}/s  ok {}  timeout {}  shed {}  window p99 {}",
                     fmt_secs(now),
                     fmt_secs(total),
-                    tot.successes,
-                    tot.timeouts,
-                    tot.shed,
+                    tot.requests.successes,
+                    tot.requests.timeouts,
+                    tot.requests.shed,
                     fmt_secs(p99)
                 ));
             }

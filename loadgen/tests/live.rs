@@ -167,9 +167,9 @@ async fn the_death_spiral_live_fifo_stays_down_deadline_recovers() {
             .iter()
             .filter(|w| w.start_s >= 120.0 && w.start_s < 200.0)
             .collect();
-        let (o, ok) = w
-            .iter()
-            .fold((0, 0), |(o, k), w| (o + w.counters.intents, k + w.counters.successes));
+        let (o, ok) = w.iter().fold((0, 0), |(o, k), w| {
+            (o + w.counters.requests.intents, k + w.counters.requests.successes)
+        });
         ok as f64 / o.max(1) as f64
     };
     assert_eq!(
@@ -284,7 +284,7 @@ async fn shards_merged_equal_one_unsharded_run() {
         merged.summary.whole.latency.p50,
         whole.summary.whole.latency.p50
     );
-    let count: u64 = merged.windows.iter().map(|w| w.counters.intents).sum();
+    let count: u64 = merged.windows.iter().map(|w| w.counters.requests.intents).sum();
     assert_eq!(count, merged.summary.whole.offered, "windows were added, not replaced");
     ml.shutdown().await;
 }

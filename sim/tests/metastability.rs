@@ -24,7 +24,9 @@ fn goodput_between(r: &Results, from: f64, to: f64) -> f64 {
         .windows
         .iter()
         .filter(|w| w.start_s >= from && w.start_s < to)
-        .fold((0, 0), |(o, k), w| (o + w.counters.intents, k + w.counters.successes));
+        .fold((0, 0), |(o, k), w| {
+            (o + w.counters.requests.intents, k + w.counters.requests.successes)
+        });
     k as f64 / o.max(1) as f64
 }
 

@@ -16,12 +16,12 @@
 //! whole run may read "recovered" while that service never did.
 
 use super::verdict::{decide, Verdict, VerdictParams, WindowGoodput};
-use super::{Counters, Hist, Outcome, Percentiles, Summary, Window};
+use super::{Hist, Outcome, Percentiles, Summary, Window};
 use crate::scenario::{MixTarget, Priority, Scenario, ScenarioFile};
 use crate::threshold::Scope;
 use serde::{Deserialize, Serialize};
 
-/// Intent and attempt counters of one group over a whole run.
+/// Intent and attempt counters of one group, or of everybody (in [`super::Counters`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupCounters {
     pub intents: u64,
@@ -34,24 +34,6 @@ pub struct GroupCounters {
     pub rate_limited: u64,
     pub expired: u64,
     pub errors: u64,
-}
-
-impl From<&Counters> for GroupCounters {
-    /// The intent and attempt part of a window's (or a whole run's) counters.
-    fn from(c: &Counters) -> GroupCounters {
-        GroupCounters {
-            intents: c.intents,
-            attempts: c.attempts,
-            retries: c.retries,
-            successes: c.successes,
-            failures: c.failures,
-            timeouts: c.timeouts,
-            shed: c.shed,
-            rate_limited: c.rate_limited,
-            expired: c.expired,
-            errors: c.errors,
-        }
-    }
 }
 
 impl GroupCounters {
@@ -226,8 +208,8 @@ impl Window {
     pub fn group(&self, scope: &Scope) -> GroupWindow {
         match scope {
             Scope::Whole => GroupWindow {
-                offered: self.counters.intents,
-                successes: self.counters.successes,
+                offered: self.counters.requests.intents,
+                successes: self.counters.requests.successes,
             },
             Scope::Class(c) => self.classes.get(c).copied().unwrap_or_default(),
             Scope::Service(name) => self.services.get(name).copied().unwrap_or_default(),

@@ -60,20 +60,11 @@ pub enum RunSource {
 /// Counters of one window (or a whole run).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counters {
-    /// Intents whose first attempt was due in this window.
-    pub intents: u64,
-    pub attempts: u64,
-    pub retries: u64,
-    /// Intents (by intended start) that succeeded within the client's timeout.
-    pub successes: u64,
-    /// Intents (by intended start) that finally failed.
-    pub failures: u64,
-    /// Attempts by outcome (by the attempt's intended send time).
-    pub timeouts: u64,
-    pub shed: u64,
-    pub rate_limited: u64,
-    pub expired: u64,
-    pub errors: u64,
+    /// Intents by intended start (offered, succeeded within the client's timeout, finally
+    /// failed) and attempts by intended send time and outcome: what each class and service has
+    /// too (flattened: the file keeps them at this level).
+    #[serde(flatten)]
+    pub requests: GroupCounters,
     /// Backend busy seconds, and the part spent on requests nobody waited for any more.
     pub backend_busy_s: f64,
     pub wasted_s: f64,
@@ -84,16 +75,7 @@ pub struct Counters {
 
 impl Counters {
     pub fn add(&mut self, o: &Counters) {
-        self.intents += o.intents;
-        self.attempts += o.attempts;
-        self.retries += o.retries;
-        self.successes += o.successes;
-        self.failures += o.failures;
-        self.timeouts += o.timeouts;
-        self.shed += o.shed;
-        self.rate_limited += o.rate_limited;
-        self.expired += o.expired;
-        self.errors += o.errors;
+        self.requests.add(&o.requests);
         self.backend_busy_s += o.backend_busy_s;
         self.wasted_s += o.wasted_s;
         self.cancelled += o.cancelled;

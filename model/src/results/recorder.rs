@@ -247,7 +247,7 @@ pub fn summarize(
     );
     let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
     // The intent and attempt figures, computed as each class's are.
-    let whole = GroupSummary::of(&GroupCounters::from(&c), pct(metric::INTENT_LATENCY), run_s);
+    let whole = GroupSummary::of(&c.requests, pct(metric::INTENT_LATENCY), run_s);
     let summary = Summary {
         duration_s: run_s,
         whole: GroupSummary {
@@ -464,7 +464,7 @@ impl Recorder {
     pub fn intent_offered(&mut self, tag: Tag, at: Time) {
         let slots = self.group_slots;
         let w = self.win(at);
-        w.counters.intents += 1;
+        w.counters.requests.intents += 1;
         slots.each(tag, &mut w.groups, |g| g.offered += 1);
         slots.each(tag, &mut self.totals.groups, |(c, _)| c.intents += 1);
     }
@@ -477,10 +477,10 @@ impl Recorder {
         let slots = self.group_slots;
         let w = self.win(intended);
         if success {
-            w.counters.successes += 1;
+            w.counters.requests.successes += 1;
             slots.each(tag, &mut w.groups, |g| g.successes += 1);
         } else {
-            w.counters.failures += 1;
+            w.counters.requests.failures += 1;
         }
         let us = Hist::micros(latency);
         if keep {
@@ -502,9 +502,9 @@ impl Recorder {
     #[inline]
     pub fn attempt_sent(&mut self, tag: Tag, intended: Time, retry: bool) {
         let c = &mut self.win(intended).counters;
-        c.attempts += 1;
+        c.requests.attempts += 1;
         if retry {
-            c.retries += 1;
+            c.requests.retries += 1;
         }
         self.group_slots.each(tag, &mut self.totals.groups, |(c, _)| {
             c.attempts += 1;
@@ -522,15 +522,7 @@ impl Recorder {
             .each(tag, &mut self.totals.groups, |(c, _)| c.outcome(outcome));
         let keep = self.window_histograms;
         let w = self.win(intended);
-        let c = &mut w.counters;
-        match outcome {
-            Outcome::Ok => {}
-            Outcome::Timeout => c.timeouts += 1,
-            Outcome::Shed => c.shed += 1,
-            Outcome::RateLimited => c.rate_limited += 1,
-            Outcome::Expired => c.expired += 1,
-            Outcome::Error => c.errors += 1,
-        }
+        w.counters.requests.outcome(outcome);
         let us = Hist::micros(latency);
         if keep {
             w.attempt.live().record_us(us);
@@ -790,9 +782,17 @@ mod tests {
         let res = r.finish(&scenario(), meta());
         assert_eq!(res.windows.len(), 3, "windows cover the whole run");
         let w0 = &res.windows[0].counters;
-        assert_eq!((w0.intents, w0.successes, w0.attempts, w0.timeouts), (1, 1, 1, 1));
+        assert_eq!(
+            (
+                w0.requests.intents,
+                w0.requests.successes,
+                w0.requests.attempts,
+                w0.requests.timeouts
+            ),
+            (1, 1, 1, 1)
+        );
         let w1 = &res.windows[1].counters;
-        assert_eq!((w1.attempts, w1.retries), (1, 1));
+        assert_eq!((w1.requests.attempts, w1.requests.retries), (1, 1));
         assert!((w1.backend_busy_s - 0.010).abs() < 1e-12);
         assert_eq!(res.summary.whole.amplification, 2.0);
         assert_eq!(res.summary.whole.goodput_ratio, 1.0);

@@ -382,31 +382,43 @@ pub fn throughput(run: Labeled) -> Result<Figure, ChartError> {
                 OFFERED,
                 2,
                 Stroke::Dashed,
-                rates(r, |c| c.intents as f64),
+                rates(r, |c| c.requests.intents as f64),
             ),
             Series::new(
                 "attempts (incl. retries)",
                 ATTEMPTS,
                 5,
                 Stroke::Solid,
-                rates(r, |c| c.attempts as f64),
+                rates(r, |c| c.requests.attempts as f64),
             ),
             Series::new(
                 "goodput (successes)",
                 GOODPUT,
                 3,
                 Stroke::Solid,
-                rates(r, |c| c.successes as f64),
+                rates(r, |c| c.requests.successes as f64),
             ),
-            Series::new("timeouts", TIMEOUTS, 2, Stroke::Solid, rates(r, |c| c.timeouts as f64)),
-            Series::new("shed (503)", SHED, 2, Stroke::Solid, rates(r, |c| c.shed as f64)),
+            Series::new(
+                "timeouts",
+                TIMEOUTS,
+                2,
+                Stroke::Solid,
+                rates(r, |c| c.requests.timeouts as f64),
+            ),
+            Series::new(
+                "shed (503)",
+                SHED,
+                2,
+                Stroke::Solid,
+                rates(r, |c| c.requests.shed as f64),
+            ),
         ];
         // Outcomes most strategies never produce stay out of the legend unless they happen.
         type Count = fn(&Counters) -> u64;
         let rare: [(&str, RGBColor, Count); 3] = [
-            ("expired (deadline)", EXPIRED, |c| c.expired),
-            ("rate limited (429)", RATE_LIMITED, |c| c.rate_limited),
-            ("errors", ERRORS, |c| c.errors),
+            ("expired (deadline)", EXPIRED, |c| c.requests.expired),
+            ("rate limited (429)", RATE_LIMITED, |c| c.requests.rate_limited),
+            ("errors", ERRORS, |c| c.requests.errors),
         ];
         for (name, colour, count) in rare {
             if any(count) {
