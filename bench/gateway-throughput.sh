@@ -133,7 +133,7 @@ for placement in "${placements[@]}"; do
     done
     stop "$GW"
     stop "$UP"
-    stop_nginx "$NG"
+    stop "$NG"
 done
 
 echo "## Gateway throughput (passthrough) vs nginx"

@@ -108,17 +108,6 @@ start_nginx() {
     NGINX_PIDS+=("$LAST_PID")
 }
 
-stop_nginx() {
-    local pid=$1
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
 # cpu_ticks PID...: user+system clock ticks of these processes and their direct children
 # (nginx workers), all threads included.
 cpu_ticks() {
