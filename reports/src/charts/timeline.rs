@@ -375,60 +375,58 @@ pub fn throughput(run: Labeled) -> Result<Figure, ChartError> {
     let title = format!("Throughput — {}", run.label);
     let mut tl = Timeline::new(title.clone(), r, "requests per second");
     if tl.note.is_none() {
-        let any = |f: fn(&Counters) -> u64| r.windows.iter().any(|w| f(&w.counters) > 0);
-        tl.series = vec![
-            Series::new(
+        type Count = fn(&Counters) -> u64;
+        // (label, colour, width, stroke, count, always shown): outcomes most strategies never
+        // produce stay out of the legend unless they happen.
+        let lines: [(&str, RGBColor, u32, Stroke, Count, bool); 8] = [
+            (
                 "offered (intents)",
                 OFFERED,
                 2,
                 Stroke::Dashed,
-                rates(r, |c| c.requests.intents as f64),
+                |c| c.requests.intents,
+                true,
             ),
-            Series::new(
+            (
                 "attempts (incl. retries)",
                 ATTEMPTS,
                 5,
                 Stroke::Solid,
-                rates(r, |c| c.requests.attempts as f64),
+                |c| c.requests.attempts,
+                true,
             ),
-            Series::new(
+            (
                 "goodput (successes)",
                 GOODPUT,
                 3,
                 Stroke::Solid,
-                rates(r, |c| c.requests.successes as f64),
+                |c| c.requests.successes,
+                true,
             ),
-            Series::new(
-                "timeouts",
-                TIMEOUTS,
+            ("timeouts", TIMEOUTS, 2, Stroke::Solid, |c| c.requests.timeouts, true),
+            ("shed (503)", SHED, 2, Stroke::Solid, |c| c.requests.shed, true),
+            (
+                "expired (deadline)",
+                EXPIRED,
                 2,
                 Stroke::Solid,
-                rates(r, |c| c.requests.timeouts as f64),
+                |c| c.requests.expired,
+                false,
             ),
-            Series::new(
-                "shed (503)",
-                SHED,
+            (
+                "rate limited (429)",
+                RATE_LIMITED,
                 2,
                 Stroke::Solid,
-                rates(r, |c| c.requests.shed as f64),
+                |c| c.requests.rate_limited,
+                false,
             ),
+            ("errors", ERRORS, 2, Stroke::Solid, |c| c.requests.errors, false),
         ];
-        // Outcomes most strategies never produce stay out of the legend unless they happen.
-        type Count = fn(&Counters) -> u64;
-        let rare: [(&str, RGBColor, Count); 3] = [
-            ("expired (deadline)", EXPIRED, |c| c.requests.expired),
-            ("rate limited (429)", RATE_LIMITED, |c| c.requests.rate_limited),
-            ("errors", ERRORS, |c| c.requests.errors),
-        ];
-        for (name, colour, count) in rare {
-            if any(count) {
-                tl.series.push(Series::new(
-                    name,
-                    colour,
-                    2,
-                    Stroke::Solid,
-                    rates(r, |c| count(c) as f64),
-                ));
+        for (label, colour, width, stroke, count, always) in lines {
+            if always || r.windows.iter().any(|w| count(&w.counters) > 0) {
+                tl.series
+                    .push(Series::new(label, colour, width, stroke, rates(r, |c| count(c) as f64)));
             }
         }
         tl.series
