@@ -157,22 +157,28 @@ impl Metric {
     }
 }
 
-/// Whose figure: the whole run's, a priority class's or a backend service's.
+/// Whose figure: the whole run's, a priority class's or a backend service's; or, in
+/// thresholds only (`service[*].METRIC`), each service's in turn.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
     Whole,
     Class(Priority),
     Service(String),
+    /// Every service that was sent something: a bound that must hold for each
+    /// ([`Threshold::evaluate`]). It has no single value; expectations and objectives, which
+    /// compare one value, cannot name it (`Figure`'s parser refuses `service[*]`).
+    EveryService,
 }
 
 impl Scope {
     /// The scope's figures in `s`: the whole run's, or the group's (`None` when the run kept
-    /// no such group).
+    /// no such group, and for every service: no single group).
     pub fn figures(&self, s: &Summary) -> Option<GroupSummary> {
         match self {
             Scope::Whole => Some(s.whole.clone()),
             Scope::Class(c) => s.class(*c),
             Scope::Service(name) => s.service(name),
+            Scope::EveryService => None,
         }
     }
 }
@@ -241,6 +247,7 @@ impl fmt::Display for Figure {
             Scope::Whole => f.write_str(self.metric.name()),
             Scope::Class(c) => write!(f, "{}.{}", c.as_str(), self.metric.name()),
             Scope::Service(name) => write!(f, "service[{name}].{}", self.metric.name()),
+            Scope::EveryService => write!(f, "service[*].{}", self.metric.name()),
         }
     }
 }
@@ -277,6 +284,11 @@ impl std::str::FromStr for Figure {
                 .strip_prefix('.')
                 .ok_or_else(|| format!("`{s}`: expected service[NAME].METRIC"))?;
             let name = name.trim();
+            if name == "*" {
+                return Err(format!(
+                    "`{s}`: service[*] (every service) is for thresholds and --slo, which bound each service; here one figure is compared: name a service"
+                ));
+            }
             if !crate::scenario::valid_name(name) {
                 return Err(format!(
                     "`{s}`: `{name}` is not a service name (letters, digits, '-', '_', '.')"
@@ -353,22 +365,17 @@ impl Cmp {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
     pub text: String,
-    /// For `service[*].METRIC`, [`EVERY_SERVICE`] stands for the service name.
     pub figure: Figure,
     pub cmp: Cmp,
     /// The bound, in seconds for time metrics.
     pub value: f64,
 }
 
-/// The service name of a threshold on every service: `service[*].goodput_ratio >= 0.8` holds
-/// when it holds for each service that was sent something. Thresholds only: a comparison of
-/// runs names one service.
-pub const EVERY_SERVICE: &str = "*";
-
 impl Threshold {
-    /// Whether it bounds every service (`service[*].METRIC`).
+    /// Whether it bounds every service (`service[*].METRIC`): it holds when it holds for each
+    /// service that was sent something.
     pub fn every_service(&self) -> bool {
-        matches!(&self.figure.scope, Scope::Service(name) if name == EVERY_SERVICE)
+        self.figure.scope == Scope::EveryService
     }
 }
 
@@ -424,7 +431,10 @@ impl std::str::FromStr for Threshold {
     fn from_str(text: &str) -> Result<Threshold, String> {
         let (l, cmp, r) = split_comparison(text)?;
         let figure: Figure = match l.trim().strip_prefix("service[*].") {
-            Some(metric) => Figure::service(EVERY_SERVICE, group_metric(metric, "service", "*", "service[*].")?),
+            Some(metric) => Figure {
+                scope: Scope::EveryService,
+                metric: group_metric(metric, "service", "*", "service[*].")?,
+            },
             None => l.parse()?,
         };
         let value = parse_bound(figure.metric, r)?;
@@ -689,10 +699,11 @@ mod tests {
         let r = t.evaluate(&Summary::default());
         assert_eq!((r.passed, r.value, r.service), (false, None, None));
         // A comparison of runs names one service.
-        assert!("service[*].p99"
-            .parse::<Figure>()
-            .unwrap_err()
-            .contains("not a service name"));
+        let err = "service[*].p99".parse::<Figure>().unwrap_err();
+        assert!(
+            err.contains("service[*] (every service) is for thresholds and --slo"),
+            "{err}"
+        );
     }
 
     #[test]

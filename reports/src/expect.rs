@@ -146,7 +146,8 @@ impl Expectation {
                                 match &figure.scope {
                                     Scope::Class(c) => format!("class {}", c.as_str()),
                                     Scope::Service(n) => format!("service `{n}`"),
-                                    Scope::Whole => String::new(),
+                                    // Expectations never name these (the figure's guard).
+                                    Scope::Whole | Scope::EveryService => String::new(),
                                 }
                             ))
                         }

@@ -169,6 +169,8 @@ impl Point {
             }
             Scope::Class(c) => self.classes.get(c)?,
             Scope::Service(name) => self.services.get(name)?,
+            // No single value (objectives cannot name it: see `parse_objective`).
+            Scope::EveryService => return None,
         };
         f.value_in(g)
     }
@@ -181,6 +183,7 @@ impl Point {
             Scope::Whole => OBJECTIVES.contains(&f.metric),
             Scope::Class(c) => self.classes.contains_key(c),
             Scope::Service(name) => self.services.contains_key(name),
+            Scope::EveryService => false,
         }
     }
 
@@ -191,6 +194,7 @@ impl Point {
             Scope::Whole => self.verdict != "-",
             Scope::Class(c) => self.classes.get(c).is_some_and(|g| g.verdict.is_some()),
             Scope::Service(name) => self.services.get(name).is_some_and(|g| g.verdict.is_some()),
+            Scope::EveryService => false,
         }
     }
 }

@@ -110,11 +110,11 @@ pub struct GroupSummary {
     pub rate_limited: u64,
     pub expired: u64,
     pub errors: u64,
-    /// Intent latency of the class's finished intents.
+    /// Intent latency of the group's finished intents.
     pub latency: Percentiles,
     /// The group's own verdict, from its goodput per window (as the whole run's, see
-    /// [`group_verdicts`]); `None` when the results keep no per-window group figures (an older
-    /// spillway wrote them) or the group sent nothing.
+    /// [`group_verdicts`]); `None` when the results' windows do not account for the group's
+    /// intents (an older spillway wrote them) or the group sent nothing before the trigger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
     /// Seconds from the end of the last trigger until the group's goodput was back.
@@ -204,9 +204,14 @@ pub(crate) fn group_verdicts<K: Ord>(
 }
 
 impl Window {
-    /// The intents of `scope` in this window (none for a group the window does not list).
+    /// The intents of `scope` in this window (none for a group the window does not list; all
+    /// the services' together for every service).
     pub fn group(&self, scope: &Scope) -> GroupWindow {
         match scope {
+            Scope::EveryService => self.services.values().fold(GroupWindow::default(), |mut sum, g| {
+                sum.add(g);
+                sum
+            }),
             Scope::Whole => GroupWindow {
                 offered: self.counters.requests.intents,
                 successes: self.counters.requests.successes,

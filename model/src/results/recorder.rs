@@ -1050,6 +1050,10 @@ mod tests {
             "{}",
             bad.verdict_reason
         );
+        // The services' windows account for every intent.
+        for w in &res.windows {
+            assert_eq!(w.group(&Scope::EveryService), w.group(&Scope::Whole), "{}", w.start_s);
+        }
         // The summary names the service the whole run hides.
         let behind: Vec<String> = res.summary.groups_behind(1.0).into_iter().map(|(n, _)| n).collect();
         assert_eq!(behind, ["service bad"]);

@@ -611,11 +611,11 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec]) ->
             "`{figure}` names a priority class, but this scenario has no priorities (no mix entry with priority = \"background\", no [gateway.priorities]), so its results keep whole-run figures only: write `{whole}`"
         )),
         Scope::Class(_) => None,
-        Scope::Service(_) if services.len() < 2 => Some(format!(
+        Scope::Service(_) | Scope::EveryService if services.len() < 2 => Some(format!(
             "`{figure}` names a service, but this scenario has one service{}, so its results keep whole-run figures only: write `{whole}`",
             services.first().map_or(String::new(), |s| format!(" (`{}`)", s.name))
         )),
-        Scope::Service(name) if name != crate::threshold::EVERY_SERVICE && !services.iter().any(|s| &s.name == name) => {
+        Scope::Service(name) if !services.iter().any(|s| &s.name == name) => {
             let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).take(8).collect();
             Some(format!(
                 "`{figure}`: no service `{name}` (services: {}{})",
@@ -623,7 +623,7 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec]) ->
                 if services.len() > 8 { ", ..." } else { "" }
             ))
         }
-        Scope::Service(_) => None,
+        Scope::Service(_) | Scope::EveryService => None,
     }
 }
 
