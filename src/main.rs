@@ -96,17 +96,19 @@ fn main() -> ExitCode {
             runtime_finish_with(threads, || loadgen::run(*args))
         }
         Command::Loadgen(loadgen::LoadgenCmd::Merge(args)) => finish_code(loadgen::merge(args)),
-        Command::Sim(sim::SimCmd::Run(args)) => finish_code(sim::run(args).map(|ok| {
-            if ok {
-                loadgen::Finish::Passed
-            } else {
-                loadgen::Finish::ThresholdFailed
-            }
-        })),
-        Command::Sim(sim::SimCmd::Sweep(args)) => finish_code(sim::sweep(args).map(|()| loadgen::Finish::Passed)),
+        Command::Sim(sim::SimCmd::Run(args)) => finish_code(sim::run(args).map(passed)),
+        Command::Sim(sim::SimCmd::Sweep(args)) => finish_code(sim::sweep(args).map(passed)),
         Command::Report(args) => finish_code(report_cmd::run(args).map(|()| loadgen::Finish::Passed)),
         Command::Compare(args) => runtime_finish(|| compare::run(args)),
         Command::Demo(args) => runtime_finish(|| demo::run(args)),
+    }
+}
+
+fn passed(ok: bool) -> loadgen::Finish {
+    if ok {
+        loadgen::Finish::Passed
+    } else {
+        loadgen::Finish::ThresholdFailed
     }
 }
 

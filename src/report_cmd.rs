@@ -45,8 +45,8 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
     Ok((file, text))
 }
 
-/// A sweep table's heatmap: the first two axes; further axes are folded by taking each cell's
-/// best point.
+/// A sweep table's heatmap: the first two axes; further axes are folded into each cell: the
+/// worst over load axes (`workload.*`), then the best over the settings.
 pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heatmap, UsageError> {
     let bad = |what: &str| UsageError(format!("{}: not a sweep table: {what}", path.display()));
     let mut keys: Vec<String> = Vec::new();
@@ -57,7 +57,7 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
             if !keys.contains(k) {
                 keys.push(k.clone());
             }
-            kv.push((k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)));
+            kv.push((k.clone(), sim::sweep::show_value(v)));
         }
         parsed.push((kv, if p.meets_slo { p.value(objective) } else { None }));
     }
@@ -91,9 +91,14 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
     };
     let higher = objective.metric.higher_is_better();
     let better = |a: f64, b: f64| if higher { a > b } else { a < b };
-    let mut cells = vec![vec![None; x.len()]; y.len()];
+    let folded_keys = keys.get(2..).unwrap_or_default();
+    // Fold the other axes per cell: first each configuration's worst over the folded load axes
+    // (a configuration must hold at every load), then the best configuration. A point missing
+    // the objective or the SLO makes its configuration's cell fail at that load.
+    /// A cell (x, y), a configuration of the folded settings, and its worst value so far.
+    type Config = (usize, usize, Vec<(String, String)>, Option<f64>);
+    let mut configs: Vec<Config> = Vec::new();
     for (kv, v) in &parsed {
-        let Some(v) = *v else { continue };
         let find = |key: &str, axis: &[String]| {
             kv.iter()
                 .find(|(k, _)| k == key)
@@ -105,25 +110,63 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
         ) else {
             continue;
         };
+        let settings: Vec<(String, String)> = kv
+            .iter()
+            .filter(|(k, _)| folded_keys.contains(k) && !sim::sweep::is_load_axis(k))
+            .cloned()
+            .collect();
+        match configs
+            .iter_mut()
+            .find(|(cx, cy, s, _)| (*cx, *cy) == (xi, yi) && *s == settings)
+        {
+            Some((_, _, _, worst)) => {
+                *worst = match (*worst, *v) {
+                    (Some(w), Some(v)) => Some(if better(w, v) { v } else { w }),
+                    _ => None,
+                }
+            }
+            None => configs.push((xi, yi, settings, *v)),
+        }
+    }
+    let mut cells = vec![vec![None; x.len()]; y.len()];
+    for (xi, yi, _, v) in configs {
+        let Some(v) = v else { continue };
         let cell: &mut Option<f64> = &mut cells[yi][xi];
         if cell.is_none_or(|c| better(v, c)) {
             *cell = Some(v);
         }
     }
+    // The best cell is a recommendation only when neither shown axis is a load: the lightest
+    // load would always win.
+    let shows_load = sim::sweep::is_load_axis(&x_key) || sim::sweep::is_load_axis(&y_key);
     let mut best: Option<(usize, usize, f64)> = None;
     for (yi, row) in cells.iter().enumerate() {
         for (xi, c) in row.iter().enumerate() {
             if let Some(v) = c {
-                if best.is_none_or(|(_, _, b)| better(*v, b)) {
+                if !shows_load && best.is_none_or(|(_, _, b)| better(*v, b)) {
                     best = Some((xi, yi, *v));
                 }
             }
         }
     }
-    let folded = if keys.len() > 2 {
-        format!(" (best over {})", keys[2..].join(", "))
-    } else {
+    let (loads, others): (Vec<&String>, Vec<&String>) = folded_keys.iter().partition(|k| sim::sweep::is_load_axis(k));
+    let mut fold = Vec::new();
+    if !loads.is_empty() {
+        fold.push(format!(
+            "worst over {}",
+            loads.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !others.is_empty() {
+        fold.push(format!(
+            "best over {}",
+            others.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let folded = if fold.is_empty() {
         String::new()
+    } else {
+        format!(" ({})", fold.join("; "))
     };
     Ok(Heatmap {
         title: format!(
@@ -240,5 +283,44 @@ mod tests {
         assert_eq!((h.cells[0][0], h.best), (Some(0.9), Some((0, 0))));
         let err = heatmap(path, &points, &objective("interactive.p99")).unwrap_err();
         assert!(err.to_string().contains("keeps it at no point"), "{err}");
+    }
+
+    /// A folded load axis takes each configuration's worst load, and a shown load axis gets no
+    /// "best" cell (the lightest load would always win).
+    #[test]
+    fn load_axes_fold_by_the_worst_case() {
+        let point = |strategy: &str, bound: i64, rate: i64, goodput_ratio: f64| -> Point {
+            serde_json::from_value(serde_json::json!({
+                "params": [["gateway.strategy", strategy], ["gateway.queue_capacity", bound],
+                           ["workload.phases[1].rate", rate]],
+                "goodput_ratio": goodput_ratio, "p50": 0.1, "p99": 0.2, "amplification": 1.0,
+                "wasted_s": 0.0, "recovery_s": null, "verdict": "recovered", "attempts": 10,
+                "meets_slo": true
+            }))
+            .unwrap()
+        };
+        let points = [
+            point("bounded", 10, 150, 0.99),
+            point("bounded", 10, 400, 0.70),
+            point("bounded", 50, 150, 0.95),
+            point("bounded", 50, 400, 0.85),
+        ];
+        let objective = sim::sweep::parse_objective("goodput_ratio").unwrap();
+        let h = heatmap(Path::new("sweep.json"), &points, &objective).unwrap();
+        assert_eq!(h.cells, [[Some(0.70)], [Some(0.85)]], "{:?}", h.cells);
+        assert_eq!(h.best, Some((0, 1)));
+        assert!(h.title.contains("worst over workload.phases[1].rate"), "{}", h.title);
+        // Rate shown on the y axis: best over the bound, no best cell.
+        let reordered: Vec<Point> = points
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                p.params.swap(1, 2);
+                p
+            })
+            .collect();
+        let h = heatmap(Path::new("sweep.json"), &reordered, &objective).unwrap();
+        assert_eq!(h.cells, [[Some(0.99)], [Some(0.85)]], "{:?}", h.cells);
+        assert_eq!(h.best, None);
     }
 }

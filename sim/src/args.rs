@@ -35,6 +35,11 @@ pub struct RunArgs {
 /// --vary clients.timeout=1s,2s,5s --objective goodput --slo "p99<2s". Keys are scenario field
 /// paths (e.g. workload.phases[1].rate); a rate axis also gives the safe envelope: the largest
 /// load after which the system still recovers.
+///
+/// Axes under `workload.` are the load under test, not settings to choose: the best
+/// configuration must meet the SLO at every load tried and is ranked by its worst one. A setting
+/// a point's strategy does not take (a queue bound for fifo) is shown as `-` and that point runs
+/// once. Exit code 3 when SLOs are given and no configuration meets them.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SweepArgs {
     /// Scenario file (TOML).

@@ -22,6 +22,7 @@ use model::scenario::{self, Scenario};
 use model::threshold::Metric;
 use std::io::IsTerminal as _;
 use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
 
 pub use model::UsageError;
 
@@ -70,8 +71,28 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
     Ok(runs.iter().all(|r| r.thresholds.iter().all(|t| t.passed)))
 }
 
-/// `spillway sim sweep`.
-pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
+/// A point's headline figures; the objective first unless it is among them.
+fn headline(p: &sweep::Point, objective: &model::threshold::Figure) -> String {
+    let first = if objective.scope == model::threshold::Scope::Whole
+        && matches!(
+            objective.metric,
+            Metric::GoodputRatio | Metric::P99 | Metric::Amplification
+        ) {
+        String::new()
+    } else {
+        format!("{objective} {}, ", objective.metric.show(p.value(objective)))
+    };
+    format!(
+        "{first}goodput ratio {:.4}, p99 {}, amplification {:.2}, verdict {}",
+        p.goodput_ratio,
+        results::fmt_secs(p.p99),
+        p.amplification,
+        p.verdict
+    )
+}
+
+/// `spillway sim sweep`: false when SLOs were given and no configuration meets them.
+pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
     let s = load(&a.scenario, None)?;
     let axes: Vec<sweep::Axis> = a
         .vary
@@ -95,45 +116,114 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
     if let Some(p) = s.figure_problem(&objective) {
         return Err(UsageError(format!("--objective {p}")).into());
     }
-    let total = sweep::grid(&axes).len();
+    let plan = sweep::plan(&s, &axes).map_err(UsageError)?;
+    let total = plan.points.len();
     tracing::info!("sweeping {total} points on {} threads", rayon::current_num_threads());
     let bar = indicatif::ProgressBar::new(total as u64);
-    if !std::io::stderr().is_terminal() {
+    let quiet_bar = !std::io::stderr().is_terminal();
+    if quiet_bar {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let tick = || bar.inc(1);
-    let points = sweep::run_grid(&s, &axes, &slo, &tick).map_err(UsageError)?;
+    // Without a terminal (CI logs), a line every ~10 s instead of the bar.
+    let started = std::time::Instant::now();
+    let last_line = std::sync::atomic::AtomicU64::new(0);
+    let tick = || {
+        bar.inc(1);
+        let secs = started.elapsed().as_secs();
+        if quiet_bar && secs >= last_line.load(Relaxed) + 10 {
+            last_line.store(secs, Relaxed);
+            tracing::info!("{} of {total} points after {secs} s", bar.position());
+        }
+    };
+    let ignored = plan.ignored.clone();
+    let combinations = plan.combinations;
+    let points = sweep::run_plan(plan, &slo, &tick);
     bar.finish_and_clear();
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points, &objective))?;
     std::fs::write(a.out.join("sweep.json"), serde_json::to_string_pretty(&points)?)?;
     println!("{total} points simulated: {}/sweep.csv, sweep.json", a.out.display());
-    match sweep::best(&points, &objective) {
-        Some(b) => println!(
-            "best under the SLO ({}) by {objective}: {}  -> {}goodput ratio {:.4}, p99 {}, amplification {:.2}, verdict {}",
-            if slo.is_empty() {
-                "none given".to_string()
+    for (key, by) in &ignored {
+        println!(
+            "  {key} does not apply to {} (shown as -): {combinations} combinations, {total} distinct points",
+            by.join(", ")
+        );
+    }
+    let slo_text = if slo.is_empty() {
+        "none given".to_string()
+    } else {
+        a.slo.join(", ")
+    };
+    let loads: Vec<&str> = axes
+        .iter()
+        .map(|x| x.key.as_str())
+        .filter(|k| sweep::is_load_axis(k))
+        .collect();
+    let at_every = if loads.is_empty() {
+        String::new()
+    } else {
+        format!(" at every {} tried", loads.join(" and "))
+    };
+    let best = sweep::best_config(&points, &objective);
+    let found = best.is_some();
+    match best {
+        Some(c) => {
+            let settings = if c.settings.is_empty() {
+                "the scenario as it is".to_string()
             } else {
-                a.slo.join(", ")
-            },
-            sweep::describe(&b.params),
-            // The objective first, unless it is among the figures that follow.
-            if objective.scope == model::threshold::Scope::Whole
-                && matches!(objective.metric, Metric::GoodputRatio | Metric::P99 | Metric::Amplification)
-            {
+                sweep::describe(&c.settings)
+            };
+            let worst = if loads.is_empty() {
                 String::new()
             } else {
-                format!("{objective} {}, ", objective.metric.show(b.value(&objective)))
-            },
-            b.goodput_ratio,
-            results::fmt_secs(b.p99),
-            b.amplification,
-            b.verdict
-        ),
-        None if points.iter().any(|p| p.meets_slo) => {
+                format!(
+                    "worst at {}: ",
+                    sweep::describe(&sweep::params_where(&c.worst.params, true))
+                )
+            };
+            println!(
+                "best under the SLO ({slo_text}){at_every} by {objective}: {settings}  -> {worst}{}",
+                headline(c.worst, &objective)
+            );
+        }
+        None if loads.is_empty() && points.iter().any(|p| p.meets_slo) => {
             println!("no point under the SLO has {objective} (a group that sent nothing, or that a --vary removed)")
         }
-        None => println!("no point meets the SLO ({})", a.slo.join(", ")),
+        None if loads.is_empty() => println!("no point meets the SLO ({slo_text})"),
+        None => {
+            println!("no configuration meets the SLO ({slo_text}){at_every}; the best at each:");
+            let mut seen: Vec<Vec<(String, serde_json::Value)>> = Vec::new();
+            for p in &points {
+                let at: Vec<(String, serde_json::Value)> = p
+                    .params
+                    .iter()
+                    .filter(|(k, _)| sweep::is_load_axis(k))
+                    .cloned()
+                    .collect();
+                if seen.contains(&at) {
+                    continue;
+                }
+                let here: Vec<sweep::Point> = points
+                    .iter()
+                    .filter(|q| q.params.iter().filter(|(k, _)| sweep::is_load_axis(k)).eq(at.iter()))
+                    .cloned()
+                    .collect();
+                let line = match sweep::best(&here, &objective) {
+                    Some(b) => {
+                        let settings: Vec<(String, serde_json::Value)> = b
+                            .params
+                            .iter()
+                            .filter(|(k, _)| !sweep::is_load_axis(k))
+                            .cloned()
+                            .collect();
+                        format!("{}  -> {}", sweep::describe(&settings), headline(b, &objective))
+                    }
+                    None => "no point meets the SLO".to_string(),
+                };
+                println!("  {}: {line}", sweep::describe(&at));
+                seen.push(at);
+            }
+        }
     }
     let env = sweep::safe_envelope(&points, &axes);
     if !env.is_empty() {
@@ -145,5 +235,5 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
             );
         }
     }
-    Ok(())
+    Ok(found || slo.is_empty())
 }

@@ -105,23 +105,82 @@ fn set_path(root: &mut Value, path: &str, v: Value) -> Result<(), String> {
     Err(format!("`{path}`: empty path"))
 }
 
-/// The scenario with `assignments` applied, validated.
-pub fn variant(base: &Scenario, assignments: &[(String, Value)]) -> Result<Scenario, String> {
+/// The value at `path` in a JSON tree, if any.
+fn get_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    scenario::locate::parse_path(path)
+        .iter()
+        .try_fold(root, |cur, seg| match seg {
+            scenario::locate::Seg::Key(k) => cur.get(k.as_str()),
+            scenario::locate::Seg::Index(n) => cur.get(*n),
+        })
+}
+
+/// A scenario variant, and the assigned keys its strategy does not take (a queue bound for
+/// fifo, a concurrency limit for passthrough): the strategy drops them, so they change nothing.
+pub struct Variant {
+    pub scenario: Scenario,
+    pub ignored: Vec<String>,
+}
+
+/// The scenario with `assignments` applied, validated; assignments the strategy does not take
+/// are dropped and listed (a grid crosses every strategy with every queue bound).
+pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Result<Variant, String> {
     let mut tree = serde_json::to_value(&base.file).map_err(|e| e.to_string())?;
     for (k, v) in assignments {
         set_path(&mut tree, k, v.clone())?;
     }
     let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| format!("{}: {e}", describe(assignments)))?;
-    // Strategies without a queue bound (or a limit) ignore those axes rather than fail on them.
+    let before = serde_json::to_value(&file).map_err(|e| e.to_string())?;
     file.gateway.normalize();
-    scenario::resolve_sizing_bounds(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))
+    let after = serde_json::to_value(&file).map_err(|e| e.to_string())?;
+    let ignored = assignments
+        .iter()
+        .filter(|(k, _)| get_path(&before, k) != get_path(&after, k))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let scenario =
+        scenario::resolve_sizing_bounds(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))?;
+    Ok(Variant { scenario, ignored })
+}
+
+/// The scenario with `assignments` applied, validated; an assignment the strategy does not
+/// take is an error, as it is in a scenario file.
+pub fn variant(base: &Scenario, assignments: &[(String, Value)]) -> Result<Scenario, String> {
+    let v = variant_dropping(base, assignments)?;
+    match v.ignored.first() {
+        None => Ok(v.scenario),
+        Some(key) => Err(format!(
+            "`{key}`: {}",
+            not_taken(v.scenario.file.gateway.strategy.as_str(), key)
+        )),
+    }
+}
+
+/// Why `strategy` does not take `key` (one of the keys [`model::scenario::GatewayConfig::normalize`] drops).
+fn not_taken(strategy: &str, key: &str) -> String {
+    match key {
+        "gateway.queue_capacity" => format!(
+            "strategy \"{strategy}\" has no queue bound (unbounded by design): use strategy = \"bounded\" (or deadline, codel, lifo, adaptive)"
+        ),
+        "gateway.concurrency" => format!("strategy \"{strategy}\" has no concurrency limit"),
+        _ => format!("strategy \"{strategy}\" does not take it"),
+    }
 }
 
 pub fn describe(a: &[(String, Value)]) -> String {
     a.iter()
-        .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .map(|(k, v)| format!("{k}={}", show_value(v)))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// An axis value as the tables print it; `-` for a setting the point's strategy does not take.
+pub fn show_value(v: &Value) -> String {
+    match v {
+        Value::Null => "-".to_string(),
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
 }
 
 /// One point of the grid and its headline figures, whole-run and per group.
@@ -217,26 +276,72 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<(String, Value)>> {
     out
 }
 
-/// Runs the grid in parallel; `tick` is called once per finished point.
-pub fn run_grid(
-    base: &Scenario,
-    axes: &[Axis],
-    slo: &[Threshold],
-    tick: &(dyn Fn() + Sync),
-) -> Result<Vec<Point>, String> {
-    let points = grid(axes);
-    // Validate every variant first: a bad value is reported before hours of simulation.
-    let scenarios: Vec<Scenario> = points.iter().map(|p| variant(base, p)).collect::<Result<_, _>>()?;
-    Ok(points
+/// The grid to simulate: each distinct configuration once, with the scenario it runs.
+pub struct Plan {
+    /// Combinations of the axes (before identical configurations are merged).
+    pub combinations: usize,
+    pub points: Vec<(Params, Scenario)>,
+    /// Axes some point's strategy does not take, with those strategies (`-` in the tables).
+    pub ignored: Vec<(String, Vec<String>)>,
+}
+
+/// Every combination of the axes, validated before anything runs (a bad value is reported
+/// before hours of simulation). A setting a point's strategy does not take (a queue bound for
+/// fifo) is shown as `-` (null) and the configurations that become identical run once; an axis
+/// that no point takes is an error.
+pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
+    let combinations = grid(axes);
+    let mut plan = Plan {
+        combinations: combinations.len(),
+        points: Vec::new(),
+        ignored: Vec::new(),
+    };
+    let mut taken = vec![false; axes.len()];
+    for mut params in combinations {
+        let v = variant_dropping(base, &params)?;
+        let strategy = v.scenario.file.gateway.strategy.as_str();
+        for (i, (k, value)) in params.iter_mut().enumerate() {
+            if !v.ignored.contains(k) {
+                taken[i] = true;
+                continue;
+            }
+            *value = Value::Null;
+            match plan.ignored.iter_mut().find(|(key, _)| key == k) {
+                Some((_, by)) if by.iter().any(|s| s == strategy) => {}
+                Some((_, by)) => by.push(strategy.to_string()),
+                None => plan.ignored.push((k.clone(), vec![strategy.to_string()])),
+            }
+        }
+        if !plan.points.iter().any(|(p, _)| *p == params) {
+            plan.points.push((params, v.scenario));
+        }
+    }
+    if let Some(i) = taken.iter().position(|t| !t) {
+        let key = &axes[i].key;
+        let by = plan
+            .ignored
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(String::new(), |(_, by)| by.join(", "));
+        return Err(format!(
+            "--vary {key}: no point of the grid takes it: {}",
+            not_taken(&by, key)
+        ));
+    }
+    Ok(plan)
+}
+
+/// Runs the plan's points in parallel; `tick` is called once per finished point.
+pub fn run_plan(plan: Plan, slo: &[Threshold], tick: &(dyn Fn() + Sync)) -> Vec<Point> {
+    plan.points
         .into_par_iter()
-        .zip(scenarios.into_par_iter())
         .map(|(params, s)| {
             // Points keep only headline figures: no window histograms to record or compress.
             let r = simulate_summary(&s, None);
             tick();
             point(params, &r, slo)
         })
-        .collect())
+        .collect()
 }
 
 fn point(params: Vec<(String, Value)>, r: &Results, slo: &[Threshold]) -> Point {
@@ -311,6 +416,71 @@ pub fn best<'a>(points: &'a [Point], f: &Figure) -> Option<&'a Point> {
         .map(|(p, _)| p)
 }
 
+/// A point's axis values, in axis order.
+pub type Params = Vec<(String, Value)>;
+
+/// The values of `params` on load axes (`load`), or on settings (`!load`).
+pub fn params_where(params: &[(String, Value)], load: bool) -> Params {
+    params
+        .iter()
+        .filter(|(k, _)| is_load_axis(k) == load)
+        .cloned()
+        .collect()
+}
+
+/// Whether an axis varies the load (the condition under test, such as a burst's rate), rather
+/// than a setting the team chooses: the best configuration must hold at every load tried.
+pub fn is_load_axis(key: &str) -> bool {
+    key.starts_with("workload.")
+}
+
+/// A configuration (a point's settings other than the load axes) and its worst point over the
+/// load axes.
+pub struct Choice<'a> {
+    pub settings: Params,
+    pub worst: &'a Point,
+}
+
+/// The points grouped by configuration (first-seen order), each group over the load axes.
+fn configurations(points: &[Point]) -> Vec<(Params, Vec<&Point>)> {
+    let mut groups: Vec<(Params, Vec<&Point>)> = Vec::new();
+    for p in points {
+        let settings = params_where(&p.params, false);
+        match groups.iter_mut().find(|(s, _)| *s == settings) {
+            Some((_, ps)) => ps.push(p),
+            None => groups.push((settings, vec![p])),
+        }
+    }
+    groups
+}
+
+/// The best configuration: of those that meet the SLO and have the objective at every load
+/// tried, the one whose worst point is best (ties: the first in grid order). Without load axes
+/// every point is a configuration of its own, so this is [`best`]. Picking the best point over
+/// the loads instead would recommend whatever was tried at the lightest load.
+pub fn best_config<'a>(points: &'a [Point], f: &Figure) -> Option<Choice<'a>> {
+    let mut best: Option<(Choice<'a>, f64)> = None;
+    for (settings, ps) in configurations(points) {
+        let mut worst: Option<(&Point, f64)> = None;
+        let mut ok = true;
+        for p in ps {
+            match objective_value(p, f) {
+                Some(v) if p.meets_slo => {
+                    if worst.is_none_or(|(_, w)| v < w) {
+                        worst = Some((p, v));
+                    }
+                }
+                _ => ok = false,
+            }
+        }
+        let (Some((p, v)), true) = (worst, ok) else { continue };
+        if best.as_ref().is_none_or(|(_, b)| v > *b) {
+            best = Some((Choice { settings, worst: p }, v));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
 /// For sweeps over a rate: per combination of the other axes, the largest rate after which the
 /// system still recovers (verdict stable or recovered).
 pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<(String, Option<f64>)> {
@@ -364,7 +534,7 @@ pub fn to_csv(points: &[Point], objective: &Figure) -> String {
     o.push('\n');
     for p in points {
         for (_, v) in &p.params {
-            o.push_str(&v.as_str().map_or_else(|| v.to_string(), str::to_string));
+            o.push_str(&show_value(v));
             o.push(',');
         }
         o.push_str(&format!(
@@ -517,6 +687,99 @@ mod tests {
     fn grid_is_the_cartesian_product() {
         let axes = vec![parse_axis("a=1,2").unwrap(), parse_axis("b=x,y,z").unwrap()];
         assert_eq!(grid(&axes).len(), 6);
+    }
+
+    fn table_point(params: &[(&str, Value)], goodput_ratio: f64, meets_slo: bool) -> Point {
+        Point {
+            params: params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            goodput_ratio,
+            goodput: Some(goodput_ratio * 100.0),
+            p50: 0.1,
+            p99: 0.5,
+            amplification: 1.0,
+            wasted_s: 0.0,
+            recovery_s: None,
+            verdict: "recovered".into(),
+            attempts: 10,
+            meets_slo,
+            classes: BTreeMap::new(),
+            services: BTreeMap::new(),
+        }
+    }
+
+    /// With a load axis, the best configuration is the one that holds at every load, judged by
+    /// its worst point: fifo is best at the lightest load but fails the SLO at the heaviest.
+    #[test]
+    fn the_best_configuration_holds_at_every_load() {
+        let (st, rate) = ("gateway.strategy", "workload.phases[1].rate");
+        let points = [
+            table_point(&[(st, "fifo".into()), (rate, 150.into())], 0.99, true),
+            table_point(&[(st, "fifo".into()), (rate, 400.into())], 0.25, false),
+            table_point(&[(st, "bounded".into()), (rate, 150.into())], 0.97, true),
+            table_point(&[(st, "bounded".into()), (rate, 400.into())], 0.85, true),
+            table_point(&[(st, "deadline".into()), (rate, 150.into())], 0.98, true),
+            table_point(&[(st, "deadline".into()), (rate, 400.into())], 0.80, true),
+        ];
+        let f = parse_objective("goodput_ratio").unwrap();
+        assert_eq!(
+            best(&points, &f).map(|p| p.goodput_ratio),
+            Some(0.99),
+            "per point: the lightest load"
+        );
+        let c = best_config(&points, &f).unwrap();
+        assert_eq!(c.settings, vec![(st.to_string(), Value::from("bounded"))]);
+        assert_eq!(c.worst.goodput_ratio, 0.85, "judged by its worst load");
+        // Nothing holds at every load once bounded and deadline fail at 400 too.
+        let mut failing = points.clone();
+        failing[3].meets_slo = false;
+        failing[5].meets_slo = false;
+        assert!(best_config(&failing, &f).is_none());
+        // Without load axes a configuration is a point.
+        let plain = [
+            table_point(&[(st, "fifo".into())], 0.5, true),
+            table_point(&[(st, "bounded".into())], 0.9, true),
+        ];
+        assert_eq!(best_config(&plain, &f).unwrap().worst.goodput_ratio, 0.9);
+        assert!(!is_load_axis("gateway.queue_capacity") && is_load_axis(rate));
+    }
+
+    /// A queue bound crossed with fifo changes nothing: shown as `-`, simulated once; an axis no
+    /// point takes, or a variant setting one, is an error as it is in a scenario file.
+    #[test]
+    fn settings_a_strategy_does_not_take() {
+        let base = scenario::parse("t.toml", "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n").unwrap();
+        let axes = [
+            parse_axis("gateway.strategy=fifo,bounded").unwrap(),
+            parse_axis("gateway.queue_capacity=10,50").unwrap(),
+        ];
+        let plan = plan(&base, &axes).unwrap();
+        assert_eq!(plan.combinations, 4);
+        let params: Vec<String> = plan.points.iter().map(|(p, _)| describe(p)).collect();
+        assert_eq!(
+            params,
+            [
+                "gateway.strategy=fifo gateway.queue_capacity=-",
+                "gateway.strategy=bounded gateway.queue_capacity=10",
+                "gateway.strategy=bounded gateway.queue_capacity=50",
+            ]
+        );
+        assert_eq!(
+            plan.ignored,
+            vec![("gateway.queue_capacity".to_string(), vec!["fifo".to_string()])]
+        );
+        assert_eq!(plan.points[2].1.file.gateway.queue_capacity, Some(50));
+        let only_fifo = [parse_axis("gateway.queue_capacity=10,50").unwrap()];
+        let e = super::plan(&base, &only_fifo).err().unwrap();
+        assert!(
+            e.contains("no point of the grid takes it") && e.contains("no queue bound"),
+            "{e}"
+        );
+        let e = variant(&base, &[("gateway.queue_capacity".into(), Value::from(10))]).unwrap_err();
+        assert!(e.contains("gateway.queue_capacity") && e.contains("\"fifo\""), "{e}");
+        // Switching the strategy away from a bound the base file sets is no error.
+        let bounded = variant(&base, &[("gateway.strategy".into(), Value::from("bounded"))]).unwrap();
+        let back = variant(&bounded, &[("gateway.strategy".into(), Value::from("fifo"))]).unwrap();
+        assert_eq!(back.file.gateway.queue_capacity, None);
     }
 
     #[test]
