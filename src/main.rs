@@ -41,6 +41,21 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
+impl Command {
+    /// Whether the command serves or sends over the network (servers, live load, live compares).
+    fn uses_sockets(&self) -> bool {
+        match self {
+            Command::Scenario(_) | Command::Sim(_) | Command::Report(_) => false,
+            Command::Loadgen(loadgen::LoadgenCmd::Merge(_)) => false,
+            Command::MockLegacy(_)
+            | Command::Gateway(_)
+            | Command::Loadgen(_)
+            | Command::Compare(_)
+            | Command::Demo(_) => true,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum ScenarioCmd {
     /// Validate a scenario and print a one-screen summary: capacity per service, offered load
@@ -64,14 +79,17 @@ mod exit {
 }
 
 fn main() -> ExitCode {
-    // Die quietly on a closed stdout (`spillway sim run ... | head`), as command-line tools do,
-    // instead of panicking on the failed write.
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let cli = Cli::parse();
+    // Die quietly on a closed stdout (`spillway sim run ... | head`), as command-line tools do,
+    // instead of panicking on the failed write; but only in commands without sockets: there a
+    // peer that closes its connection early would kill the whole process with SIGPIPE.
+    #[cfg(unix)]
+    if !cli.command.uses_sockets() {
+        // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))

@@ -120,5 +120,88 @@ fn loadgen_exit_codes_say_what_happened() {
     let out = spillway(&["loadgen", "run", "--target", "http://127.0.0.1:1/", "--phases", "10@5"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--phases"));
+    // --phases with a scenario file used to be ignored silently (the file's phases ran).
+    let out = spillway(&["loadgen", "run", sc.to_str().unwrap(), "--phases", "1s@5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--phases is for the one-liner"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A client that closes with answers still unwritten must not kill the server: the binary used
+/// to restore SIGPIPE's default for every command, so the server's next write to that socket
+/// ended the process (exit 141, no log line).
+#[test]
+fn servers_survive_clients_that_close_early() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::process::Stdio;
+    use std::time::Duration;
+    let pipelined = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".repeat(2);
+    // The HTTP/2 preface and an empty SETTINGS frame: the server answers with its own SETTINGS.
+    let h2 = [&b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"[..], &[0, 0, 0, 4, 0, 0, 0, 0, 0]].concat();
+    let cases: [(&[&str], bool, &[u8]); 2] = [
+        (&["mock-legacy", "--listen", "127.0.0.1:0"], false, &pipelined),
+        (
+            &["gateway", "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"],
+            true,
+            &h2,
+        ),
+    ];
+    for (args, url_on_stdout, hello) in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spillway"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spillway runs");
+        let (out, err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+        let (mut first, second): (Box<dyn BufRead + Send>, Box<dyn Read + Send>) = if url_on_stdout {
+            (Box::new(BufReader::new(out)), Box::new(err))
+        } else {
+            (Box::new(BufReader::new(err)), Box::new(out))
+        };
+        let mut port = None;
+        let mut line = String::new();
+        for _ in 0..20 {
+            line.clear();
+            if first.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if let Some(i) = line.find("http://127.0.0.1:") {
+                let digits: String = line[i + 17..].chars().take_while(char::is_ascii_digit).collect();
+                port = digits.parse::<u16>().ok();
+                break;
+            }
+        }
+        let Some(port) = port else {
+            child.kill().ok();
+            panic!("{args:?}: no listening address (last line: {line})");
+        };
+        // Keep draining both pipes so the server never blocks on a full one.
+        for mut r in [first as Box<dyn Read + Send>, second] {
+            std::thread::spawn(move || std::io::copy(&mut r, &mut std::io::sink()));
+        }
+        for _ in 0..20 {
+            // Close at once, before the answers are written; then give the server time to write.
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                s.write_all(hello).ok();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let alive = child.try_wait().unwrap().is_none();
+        let answer = TcpStream::connect(("127.0.0.1", port)).ok().map(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .ok();
+            let mut buf = String::new();
+            s.read_to_string(&mut buf).ok();
+            buf
+        });
+        child.kill().ok();
+        let status = child.wait().unwrap();
+        assert!(alive, "{args:?} died: {status:?}");
+        let answer = answer.unwrap_or_default();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{args:?}: {answer}");
+    }
 }
