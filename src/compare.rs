@@ -279,6 +279,17 @@ pub fn conclude(
     };
     let written = reports::write(out, &report)?;
     print!("{}", reports::table::render_text(entries));
+    let lagging: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.lagging())
+        .map(|e| e.label.as_str())
+        .collect();
+    if !lagging.is_empty() {
+        println!(
+            "WARNING the load generator fell behind its schedule in {}: their latencies include its own delay (each run's card in the report says by how much); rerun on a quieter machine or at a lower --time-scale",
+            lagging.join(", ")
+        );
+    }
     for c in &checked {
         println!(
             "{} {}   ({})",

@@ -420,6 +420,8 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
     let max_timeout = lock(&shared.clients).max_timeout();
     let drain = shared.real(max_timeout + r.cap.0) * r.max_attempts + Duration::from_secs(2);
     let mut interrupted = interrupted;
+    // Stopped before the schedule ended: rates are per the time the run actually lasted.
+    let stopped_at = interrupted.then(|| shared.now());
     if interrupted {
         shared.stop.store(true, Ordering::Relaxed);
     }
@@ -463,6 +465,16 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         "external".to_string()
     } else {
         scenario.file.gateway.strategy.as_str().to_string()
+    };
+    let cut;
+    let scenario = match stopped_at {
+        Some(t) if t.saturating_since(Time::ZERO) < scenario.duration => {
+            let mut c = scenario.clone();
+            c.duration = t.saturating_since(Time::ZERO);
+            cut = c;
+            &cut
+        }
+        _ => scenario,
     };
     let mut results = recorder.finish(
         scenario,

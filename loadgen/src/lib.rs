@@ -45,6 +45,9 @@ pub enum Finish {
 /// The scenario a `run` command describes: a file with overrides, or the one-liner flags.
 pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
     let (mut file, source, catch_all) = match &a.scenario {
+        Some(_) if a.phases.is_some() => {
+            usage!("--phases is for the one-liner without a scenario file; with a file, edit its [[workload.phases]] (or `--duration` to cut it short)")
+        }
         Some(path) => {
             let s = scenario::load(path)?;
             match a.strategy {

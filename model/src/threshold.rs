@@ -100,6 +100,11 @@ impl Metric {
         }
     }
 
+    /// Whether the metric is a ratio, shown as a percentage.
+    pub fn is_ratio(self) -> bool {
+        matches!(self, Metric::GoodputRatio | Metric::WastedRatio)
+    }
+
     /// Whether a larger value is better (for regression checks).
     pub fn higher_is_better(self) -> bool {
         matches!(self, Metric::GoodputRatio | Metric::Goodput | Metric::Successes)
@@ -456,16 +461,38 @@ pub struct ThresholdResult {
     /// For `service[*]`: the service whose value is given (the worst one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// Why there is no value: "never" (no recovery), "not judged" (the run ended too soon after
+    /// its trigger), "no value" (nothing measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
 }
 
 impl ThresholdResult {
-    /// The value as reports print it: "0.6581", "0.6581 in service billing" or "no value".
+    /// The value as reports print it, in the metric's unit: "65.81%", "1.20s", "1.20s in
+    /// service billing", "never".
     pub fn measured(&self) -> String {
-        let v = self.value.map_or("no value".to_string(), |v| format!("{v:.4}"));
+        let metric = self.check.parse::<Threshold>().ok().map(|t| t.figure.metric);
+        let v = match (self.value, metric) {
+            (Some(v), Some(m)) if m.is_ratio() => format!("{:.2}%", v * 100.0),
+            (Some(v), Some(m)) => m.show(Some(v)),
+            (Some(v), None) => format!("{v:.4}"),
+            (None, _) => self.missing.clone().unwrap_or_else(|| "no value".into()),
+        };
         match &self.service {
             Some(service) => format!("{v} in service {service}"),
             None => v,
         }
+    }
+}
+
+/// Why a figure has no value in a group with `verdict` (see [`ThresholdResult::missing`]).
+fn missing(metric: Metric, verdict: Option<crate::results::Verdict>) -> String {
+    use crate::results::Verdict;
+    match (metric, verdict) {
+        (Metric::Recovery, Some(Verdict::Metastable | Verdict::Overloaded)) => "never".into(),
+        (Metric::Recovery, Some(Verdict::Stable)) => "no trigger".into(),
+        (Metric::Recovery, _) => "not judged".into(),
+        _ => "no value".into(),
     }
 }
 
@@ -476,11 +503,13 @@ impl Threshold {
             return self.evaluate_every_service(s);
         }
         let value = self.figure.value(s);
+        let verdict = self.figure.scope.figures(s).and_then(|g| g.verdict);
         ThresholdResult {
             check: self.text.clone(),
             value,
             passed: value.is_some_and(|v| self.cmp.holds(v, self.value)),
             service: None,
+            missing: value.is_none().then(|| missing(self.figure.metric, verdict)),
         }
     }
 
@@ -496,7 +525,7 @@ impl Threshold {
                 Cmp::Eq => (v - self.value).abs(),
             },
         };
-        let mut worst: Option<(&String, Option<f64>)> = None;
+        let mut worst: Option<(&String, Option<f64>, Option<crate::results::Verdict>)> = None;
         let mut passed = true;
         for (name, g) in crate::results::services_in_order(&s.services) {
             if g.offered == 0 {
@@ -504,15 +533,19 @@ impl Threshold {
             }
             let v = Figure::service(name, self.figure.metric).value_in(g);
             passed &= v.is_some_and(|v| self.cmp.holds(v, self.value));
-            if worst.is_none_or(|(_, w)| badness(v) > badness(w)) {
-                worst = Some((name, v));
+            if worst.is_none_or(|(_, w, _)| badness(v) > badness(w)) {
+                worst = Some((name, v, g.verdict));
             }
         }
+        let value = worst.and_then(|(_, v, _)| v);
         ThresholdResult {
             check: self.text.clone(),
-            value: worst.and_then(|(_, v)| v),
+            value,
             passed: passed && worst.is_some(),
-            service: worst.map(|(n, _)| n.clone()),
+            service: worst.map(|(n, _, _)| n.clone()),
+            missing: value
+                .is_none()
+                .then(|| missing(self.figure.metric, worst.and_then(|(_, _, v)| v))),
         }
     }
 }
@@ -526,6 +559,30 @@ impl fmt::Display for Threshold {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A missing recovery says why: never recovered, not judged (a run cut short), no trigger.
+    #[test]
+    fn a_missing_value_says_why() {
+        use crate::results::Verdict;
+        let t: Threshold = "recovery <= 30s".parse().unwrap();
+        let mut s = Summary::default();
+        for (verdict, why) in [
+            (Some(Verdict::Metastable), "never"),
+            (Some(Verdict::Overloaded), "never"),
+            (None, "not judged"),
+            (Some(Verdict::Stable), "no trigger"),
+        ] {
+            s.whole.verdict = verdict;
+            let r = t.evaluate(&s);
+            assert_eq!((r.passed, r.measured()), (false, why.to_string()), "{verdict:?}");
+        }
+        s.whole.recovery_s = Some(12.0);
+        s.whole.verdict = Some(Verdict::Recovered);
+        let r = t.evaluate(&s);
+        assert_eq!((r.passed, r.measured(), r.missing), (true, "12.0s".to_string(), None));
+        let r = "goodput_ratio >= 0.9".parse::<Threshold>().unwrap().evaluate(&s);
+        assert_eq!(r.measured(), "0.00%");
+    }
 
     #[test]
     fn parses_examples() {
@@ -682,8 +739,9 @@ mod tests {
             (r.passed, r.value, r.service.as_deref()),
             (false, Some(0.85), Some("b"))
         );
-        assert_eq!(r.measured(), "0.8500 in service b");
+        assert_eq!(r.measured(), "85.00% in service b");
         let r = "service[*].p99 < 1s".parse::<Threshold>().unwrap().evaluate(&s);
+        assert_eq!(r.measured(), "1.50s in service b");
         assert_eq!(
             (r.passed, r.service.as_deref()),
             (false, Some("b")),

@@ -20,6 +20,13 @@ impl Entry {
         }
     }
 
+    /// Whether the load generator fell behind its schedule in any of the runs (live only).
+    pub fn lagging(&self) -> bool {
+        self.runs
+            .iter()
+            .any(|r| r.generator.as_ref().is_some_and(|g| g.lagging))
+    }
+
     /// The run the charts draw (the base seed's).
     pub fn first(&self) -> Option<&Results> {
         self.runs.first()

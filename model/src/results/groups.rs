@@ -197,7 +197,7 @@ pub(crate) fn group_verdicts<K: Ord>(
         if v.baseline.is_none() {
             continue;
         }
-        g.verdict = Some(v.verdict);
+        g.verdict = v.verdict;
         g.recovery_s = v.recovery_s;
         g.verdict_reason = v.reason;
     }

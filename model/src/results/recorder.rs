@@ -251,7 +251,7 @@ pub fn summarize(
     let summary = Summary {
         duration_s: run_s,
         whole: GroupSummary {
-            verdict: Some(v.verdict),
+            verdict: v.verdict,
             recovery_s: v.recovery_s,
             verdict_reason: v.reason,
             ..whole

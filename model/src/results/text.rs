@@ -112,7 +112,7 @@ pub fn summary_table(r: &Results) -> String {
     let verdict = s
         .whole
         .verdict
-        .map_or("-".into(), |v| verdict_label(v, s.whole.recovery_s));
+        .map_or("not judged".into(), |v| verdict_label(v, s.whole.recovery_s));
     let _ = writeln!(o, "  verdict       {verdict}: {}", s.whole.verdict_reason);
     for (name, g) in s.groups_behind(r.window_s) {
         let _ = writeln!(
@@ -126,7 +126,7 @@ pub fn summary_table(r: &Results) -> String {
         if g.lagging {
             let _ = writeln!(
                 o,
-                "  WARNING       the load generator fell behind (send lateness p99 {}, {} arrivals not sent): these numbers describe the generator, not the target",
+                "  WARNING       the load generator fell behind its schedule (send lateness p99 {}, {} arrivals not sent): latencies include its own delay, and a late send can change what the target saw; rerun on a quieter machine or at a lower --time-scale",
                 fmt_secs(g.lateness_p99_s),
                 g.unsent
             );

@@ -55,7 +55,8 @@ pub struct VerdictParams {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerdictResult {
-    pub verdict: Verdict,
+    /// `None` when the run ended too soon after its trigger to judge recovery.
+    pub verdict: Option<Verdict>,
     pub baseline: Option<f64>,
     pub recovery_s: Option<f64>,
     pub reason: String,
@@ -77,14 +78,14 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         let r = ratio(total_s, total_o);
         return if r >= p.healthy_ratio {
             VerdictResult {
-                verdict: Verdict::Stable,
+                verdict: Some(Verdict::Stable),
                 baseline: Some(r),
                 recovery_s: None,
                 reason: format!("no trigger; goodput ratio {:.1}% throughout", r * 100.0),
             }
         } else {
             VerdictResult {
-                verdict: Verdict::Overloaded,
+                verdict: Some(Verdict::Overloaded),
                 baseline: Some(r),
                 recovery_s: None,
                 reason: format!(
@@ -103,7 +104,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let (pre_o, pre_s) = pre.iter().fold((0, 0), |(o, s), w| (o + w.offered, s + w.successes));
     if pre_o == 0 {
         return VerdictResult {
-            verdict: Verdict::Overloaded,
+            verdict: Some(Verdict::Overloaded),
             baseline: None,
             recovery_s: None,
             reason: "no traffic before the trigger: no baseline to recover to, so no metastability claim".into(),
@@ -112,7 +113,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let baseline = ratio(pre_s, pre_o);
     if baseline < p.healthy_ratio {
         return VerdictResult {
-            verdict: Verdict::Overloaded,
+            verdict: Some(Verdict::Overloaded),
             baseline: Some(baseline),
             recovery_s: None,
             reason: format!(
@@ -135,6 +136,29 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             ratio(s, o)
         })
         .collect();
+    if rolling.is_empty() {
+        // A run cut short (--duration, Ctrl-C) before one rolling span after the trigger: too
+        // soon to say whether it recovers, and its offered load after the trigger is unknown.
+        return VerdictResult {
+            verdict: None,
+            baseline: Some(baseline),
+            recovery_s: None,
+            reason: {
+                let end = windows.last().map_or(0.0, |w| w.start_s + p.window_s);
+                let when = if end <= t_start + eps {
+                    format!("at {end:.0}s, before its trigger ({t_start:.0}s-{t_end:.0}s)")
+                } else if end < t_end {
+                    format!("at {end:.0}s, during its trigger ({t_start:.0}s-{t_end:.0}s)")
+                } else {
+                    format!("{:.0}s after its trigger", end - t_end)
+                };
+                format!(
+                    "the run ended {when}; judging recovery takes {:.0}s after the trigger",
+                    p.rolling_s
+                )
+            },
+        };
+    }
     let mut first_good = None;
     for i in (0..rolling.len()).rev() {
         if rolling[i] >= goal {
@@ -146,7 +170,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     if let Some(i) = first_good {
         let rec = (post[i].start_s - t_end).max(0.0);
         return VerdictResult {
-            verdict: Verdict::Recovered,
+            verdict: Some(Verdict::Recovered),
             baseline: Some(baseline),
             recovery_s: Some(rec),
             reason: format!(
@@ -167,7 +191,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     if post_rate <= pre_rate * 1.1 + noise {
         let last = rolling.last().copied().unwrap_or(0.0);
         VerdictResult {
-            verdict: Verdict::Metastable,
+            verdict: Some(Verdict::Metastable),
             baseline: Some(baseline),
             recovery_s: None,
             reason: format!(
@@ -178,7 +202,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         }
     } else {
         VerdictResult {
-            verdict: Verdict::Overloaded,
+            verdict: Some(Verdict::Overloaded),
             baseline: Some(baseline),
             recovery_s: None,
             reason: format!("did not recover, but offered load stayed above baseline ({post_rate:.1}/s vs {pre_rate:.1}/s): overload, not metastability"),
@@ -211,12 +235,30 @@ mod tests {
         }
     }
 
+    /// A run that ends before one rolling span after its trigger gets no verdict (it used to
+    /// read "overloaded ... inf/s" when it ended during the trigger).
+    #[test]
+    fn a_run_cut_short_after_its_trigger_is_not_judged() {
+        for n in [4, 6] {
+            let w = windows(&vec![(10, 10); n]);
+            let r = decide(&w, &params(Some((3.0, 5.0))));
+            assert_eq!((r.verdict, r.recovery_s), (None, None), "{n} windows: {}", r.reason);
+            assert!(r.reason.contains("the run ended"), "{}", r.reason);
+        }
+        // One full rolling span after the trigger is enough.
+        let r = decide(&windows(&[(10, 10); 7]), &params(Some((3.0, 5.0))));
+        assert_eq!(r.verdict, Some(Verdict::Recovered), "{}", r.reason);
+    }
+
     #[test]
     fn no_trigger_is_stable_or_overloaded() {
-        assert_eq!(decide(&windows(&[(10, 10); 5]), &params(None)).verdict, Verdict::Stable);
+        assert_eq!(
+            decide(&windows(&[(10, 10); 5]), &params(None)).verdict,
+            Some(Verdict::Stable)
+        );
         assert_eq!(
             decide(&windows(&[(10, 5); 5]), &params(None)).verdict,
-            Verdict::Overloaded
+            Some(Verdict::Overloaded)
         );
     }
 
@@ -236,7 +278,7 @@ mod tests {
             (10, 10),
         ]);
         let r = decide(&w, &params(Some((3.0, 5.0))));
-        assert_eq!(r.verdict, Verdict::Recovered);
+        assert_eq!(r.verdict, Some(Verdict::Recovered));
         assert_eq!(r.recovery_s, Some(2.0));
     }
 
@@ -255,14 +297,14 @@ mod tests {
             (10, 0),
         ]);
         let r = decide(&w, &params(Some((3.0, 5.0))));
-        assert_eq!(r.verdict, Verdict::Metastable, "{}", r.reason);
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
         assert!(r.reason.contains("did not recover"), "{}", r.reason);
     }
 
     #[test]
     fn unhealthy_before_the_trigger_is_overloaded_not_metastable() {
         let w = windows(&[(10, 5), (10, 5), (10, 5), (50, 5), (50, 5), (10, 0), (10, 0), (10, 0)]);
-        assert_eq!(decide(&w, &params(Some((3.0, 5.0)))).verdict, Verdict::Overloaded);
+        assert_eq!(decide(&w, &params(Some((3.0, 5.0)))).verdict, Some(Verdict::Overloaded));
     }
 
     #[test]
@@ -278,7 +320,7 @@ mod tests {
             (50, 0),
             (50, 0),
         ]);
-        assert_eq!(decide(&w, &params(Some((3.0, 5.0)))).verdict, Verdict::Overloaded);
+        assert_eq!(decide(&w, &params(Some((3.0, 5.0)))).verdict, Some(Verdict::Overloaded));
     }
 
     #[test]
@@ -294,6 +336,6 @@ mod tests {
             (10, 0),
             (10, 0),
         ]);
-        assert_eq!(decide(&w, &params(Some((3.0, 4.0)))).verdict, Verdict::Metastable);
+        assert_eq!(decide(&w, &params(Some((3.0, 4.0)))).verdict, Some(Verdict::Metastable));
     }
 }
