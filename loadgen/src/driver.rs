@@ -104,7 +104,7 @@ impl Shared {
         d.mul_f64(self.f)
     }
     fn instant(&self, t: Time) -> Instant {
-        self.epoch + Duration::from_secs_f64(t.as_secs_f64() / self.f)
+        self.epoch + model::time::secs(t.as_secs_f64() / self.f)
     }
 
     fn target(&self, a: &Arrival) -> &str {
@@ -637,8 +637,8 @@ async fn sample_stack(
         }
         let mut r = lock(&shared.recorder);
         r.gauges(now, q, fl);
-        let d_busy = Duration::from_secs_f64((busy - last.0).max(0.0) * shared.f);
-        let d_wasted = Duration::from_secs_f64((wasted - last.1).max(0.0) * shared.f);
+        let d_busy = model::time::secs((busy - last.0) * shared.f);
+        let d_wasted = model::time::secs((wasted - last.1) * shared.f);
         r.backend_seconds(now, d_busy, d_wasted);
         last = (busy, wasted);
     }

@@ -267,7 +267,7 @@ impl ServiceModel {
         }
         Some(
             r.retry_after
-                .unwrap_or_else(|| Duration::from_secs_f64((1.0 - self.tokens) / r.rate)),
+                .unwrap_or_else(|| crate::time::secs((1.0 - self.tokens) / r.rate)),
         )
     }
 

@@ -96,7 +96,9 @@ pub struct ClientModel {
 pub fn intent_lifetime_bound(cfg: &ClientsConfig) -> Duration {
     let longest = cfg.timeout.resolve().map_or(2.0, |d| d.quantile(0.9999).max(0.0));
     let n = cfg.retry.max_attempts.max(1);
-    Duration::from_secs_f64(longest) * n + cfg.retry.cap.0 * (n - 1)
+    crate::time::secs(longest)
+        .saturating_mul(n)
+        .saturating_add(cfg.retry.cap.0.saturating_mul(n - 1))
 }
 
 impl ClientModel {
@@ -133,7 +135,7 @@ impl ClientModel {
 
     /// The longest timeout an attempt may get (the 99.99th percentile for random patience).
     pub fn max_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.timeout.quantile(0.9999).max(0.0))
+        crate::time::secs(self.timeout.quantile(0.9999))
     }
 
     /// An attempt of `intent` is about to be sent at `now`.

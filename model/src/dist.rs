@@ -307,7 +307,7 @@ impl DistSpec {
 }
 
 fn fmt_s(s: f64) -> String {
-    crate::duration::format_duration(Duration::from_secs_f64(s))
+    crate::duration::format_duration(crate::time::secs(s))
 }
 
 impl Distribution {

@@ -1080,3 +1080,100 @@ fn time_scaling_keeps_utilisation_for_every_shipped_scenario() {
         assert_time_scaled(&s, &fast, 10.0);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Limits: values that parse but would exhaust memory or time are errors, not a hung run
+// ---------------------------------------------------------------------------------------------
+
+const SERVICE: &str = "[[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"10ms\"";
+
+#[test]
+fn runs_too_large_to_simulate_are_refused_with_their_size() {
+    // 5e9 intents (a rate typo): the sim would run for hours and the results outgrow memory.
+    assert_error(
+        &["[[workload.phases]]", "duration = \"5s\"", "rate = 1e9", SERVICE],
+        1,
+        1,
+        "workload.phases",
+        "the phases offer about 5.000e9 intents: at most 1e9 per run",
+    );
+    // 5e9 windows of 1 ns.
+    assert_error(
+        &[
+            "[run]",
+            "window = \"1ns\"",
+            "[[workload.phases]]",
+            "duration = \"5s\"",
+            "rate = 1",
+            SERVICE,
+        ],
+        2,
+        10,
+        "run.window",
+        "5000000000 windows of 1ns over the run's 5s: at most 1000000",
+    );
+    assert_error(
+        &[
+            "[run]",
+            "time_scale = 1e-300",
+            "[[workload.phases]]",
+            "duration = \"5s\"",
+            "rate = 1",
+            SERVICE,
+        ],
+        2,
+        14,
+        "run.time_scale",
+        "expected a factor from 0.01 to 1000, got 1e-300",
+    );
+    assert_error(
+        &[
+            "[run]",
+            "duration = \"5s\"",
+            "[workload.closed]",
+            "users = 1",
+            "think_time = \"0s\"",
+            SERVICE,
+        ],
+        5,
+        14,
+        "workload.closed.think_time",
+        "expected a think time with a mean > 0",
+    );
+    assert_error(
+        &[
+            "[[workload.phases]]",
+            "duration = \"5s\"",
+            "rate = 1",
+            SERVICE,
+            "count = 100000000",
+        ],
+        8,
+        9,
+        "backend.services[0].count",
+        "at most 1000 services, got 100000000",
+    );
+}
+
+/// `scenario check /dev/zero` used to read without end (13.8 GB in 10 s).
+#[cfg(unix)]
+#[test]
+fn an_endless_file_is_refused_after_a_bounded_read() {
+    let e = scenario::load(Path::new("/dev/zero")).unwrap_err();
+    assert!(e.to_string().contains("larger than 16 MiB"), "{e}");
+    // The I/O error is said once.
+    let e = scenario::load(&scenarios_dir().join("no-such.toml")).unwrap_err();
+    let msg = format!("{:#}", anyhow_like(&e));
+    assert_eq!(msg.matches("No such file").count(), 1, "{msg}");
+}
+
+/// What `anyhow`'s `{:#}` prints: the error and its sources.
+fn anyhow_like(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(x) = src {
+        s.push_str(&format!(": {x}"));
+        src = x.source();
+    }
+    s
+}

@@ -204,10 +204,11 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     if let Some((limiter, per)) = &gw.rate_limit {
         let key = match per {
             RateLimitKey::Global => String::new(),
-            RateLimitKey::Client => get(wire::API_KEY)
-                .map(str::to_string)
-                .or_else(|| get("authorization").map(str::to_string))
-                .unwrap_or_else(|| peer.ip().to_string()),
+            // The key as auth reads it, so respelling the header is the same client.
+            RateLimitKey::Client => match model::gateway::presented_key(get("authorization"), get(wire::API_KEY)) {
+                Some(k) => format!("key {k}"),
+                None => format!("ip {}", peer.ip()),
+            },
         };
         let verdict = limiter.lock().unwrap_or_else(|p| p.into_inner()).check(now, &key);
         if let Err(wait) = verdict {

@@ -142,6 +142,15 @@ async fn auth_401_and_rate_limit_429() {
     assert_eq!(limited.status, 429, "burst of 2 spent");
     assert_eq!(limited.header("x-spillway-outcome"), Some("rate-limited"));
     assert_eq!(limited.header("retry-after"), Some("1"));
+    // Respelling the same key is the same client (each spelling used to get a bucket of its own).
+    for (header, value) in [
+        ("authorization", "Bearer k1"),
+        ("authorization", "bearer  k1"),
+        ("authorization", "BEARER k1 "),
+        ("x-api-key", " k1"),
+    ] {
+        assert_eq!(send(&c, &url, &[(header, value)]).await.status, 429, "{header}: {value:?}");
+    }
     assert_eq!(
         send(&c, &url, &[("authorization", "Bearer k2")]).await.status,
         200,

@@ -9,7 +9,7 @@ mod policy;
 mod ratelimit;
 mod slots;
 
-pub use auth::Auth;
+pub use auth::{presented as presented_key, Auth};
 pub use codel::Codel;
 pub use limit::{AdaptiveLimit, Limiter};
 pub use policy::*;

@@ -48,7 +48,7 @@ impl RateLimiter {
             b.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - b.tokens) / rate))
+            Err(crate::time::secs((1.0 - b.tokens) / rate))
         }
     }
 }

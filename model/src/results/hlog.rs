@@ -25,9 +25,9 @@ pub fn write_hlog<W: io::Write>(r: &Results, out: &mut W) -> io::Result<()> {
         .add_comment(&comment)
         .with_max_value_divisor(MAX_VALUE_DIVISOR)
         .begin_log_with(&mut *out, &mut serializer)?;
-    let window = Duration::from_secs_f64(r.window_s);
+    let window = crate::time::secs(r.window_s);
     for w in &r.windows {
-        let start = Duration::from_secs_f64(w.start_s);
+        let start = crate::time::secs(w.start_s);
         for (name, h) in &w.histograms {
             // As the writer: a name that cannot be a tag leaves the line untagged.
             if let Some(tag) = Tag::new(name) {
@@ -128,8 +128,8 @@ mod tests {
                 let tag = hdrhistogram::serialization::interval_log::Tag::new(name);
                 log.write_histogram(
                     &h.unpack().0,
-                    Duration::from_secs_f64(w.start_s),
-                    Duration::from_secs_f64(r.window_s),
+                    crate::time::secs(w.start_s),
+                    crate::time::secs(r.window_s),
                     tag,
                 )
                 .unwrap();

@@ -30,12 +30,9 @@ impl fmt::Display for Diagnostic {
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("{file}: cannot read scenario: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The I/O error is in the message, not a `source`: `{:#}` would print it twice.
+    #[error("{file}: cannot read scenario: {error}")]
+    Io { file: String, error: std::io::Error },
     #[error("{}", render(.0))]
     Invalid(Vec<Diagnostic>),
 }

@@ -17,20 +17,38 @@ mod validate;
 pub use error::{Diagnostic, Problem, ScenarioError};
 pub use file::*;
 pub use scale::time_scaled;
+
+/// The time scales a run accepts: up to 1000x faster (live timers stay meaningful) or 100x slower.
+pub const TIME_SCALE: std::ops::RangeInclusive<f64> = 0.01..=1000.0;
 pub use spec::*;
 pub use summary::check_summary;
 pub(crate) use validate::valid_name;
 
+use std::io::Read as _;
 use std::path::Path;
 use toml_edit::ImDocument;
+
+/// Scenario files are small; anything larger is a wrong path.
+const MAX_SCENARIO_BYTES: u64 = 16 << 20;
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+    let io = |error| ScenarioError::Io {
         file: name.clone(),
-        source,
-    })?;
+        error,
+    };
+    // Bounded: `scenario check /dev/zero` must not read forever.
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_string(&mut text))
+        .map_err(io)?;
+    if text.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(io(std::io::Error::other(format!(
+            "larger than {} MiB: not a scenario file",
+            MAX_SCENARIO_BYTES >> 20
+        ))));
+    }
     parse(&name, &text)
 }
 
@@ -139,6 +157,32 @@ impl Scenario {
         if (factor - 1.0).abs() < f64::EPSILON {
             return Ok(self.clone());
         }
-        resolve(&self.source, time_scaled(&self.file, factor))
+        let at = |path: &str, message: String| Diagnostic {
+            file: self.source.clone(),
+            line: 0,
+            column: 0,
+            path: path.to_string(),
+            message,
+        };
+        if !TIME_SCALE.contains(&factor) {
+            return Err(ScenarioError::Invalid(vec![at(
+                "time scale",
+                format!(
+                    "expected a factor from {} to {}, got {factor:?}",
+                    TIME_SCALE.start(),
+                    TIME_SCALE.end()
+                ),
+            )]));
+        }
+        // A value valid in the file may not be once scaled (a duration below a nanosecond): the
+        // problem is in the scaled copy, so it has no line in the file.
+        resolve(&self.source, time_scaled(&self.file, factor)).map_err(|e| match e {
+            ScenarioError::Invalid(ds) => ScenarioError::Invalid(
+                ds.into_iter()
+                    .map(|d| at(&d.path, format!("at time scale {factor}: {}", d.message)))
+                    .collect(),
+            ),
+            e => e,
+        })
     }
 }

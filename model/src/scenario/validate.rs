@@ -46,6 +46,11 @@ impl Checker {
         }
     }
 
+    fn at_most(&mut self, path: String, v: u32, max: u32, what: &str) {
+        if v > max {
+            self.fail(path, format!("at most {max} {what}, got {v}"));
+        }
+    }
     fn positive_dur(&mut self, path: String, d: Dur) {
         if d.is_zero() {
             self.fail(path, "expected a duration > 0, got 0s");
@@ -103,6 +108,10 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
         .last()
         .map_or(Duration::ZERO, |p: &Phase| p.end.saturating_since(Time::ZERO));
     let duration = file.run.duration.map_or(phase_end, |d| d.0);
+    check_size(&mut c, &file, &phases, duration);
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
     Ok(Scenario {
         source: source.to_string(),
         file,
@@ -114,11 +123,48 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     })
 }
 
+/// Limits that keep a run within memory and time: a typo (`rate = 1e9`, `window = "1ns"`) is an
+/// error here, not an hour of simulation or an allocation failure.
+const MAX_WINDOWS: f64 = 1e6;
+const MAX_INTENTS: f64 = 1e9;
+const MAX_USERS: u32 = 1_000_000;
+const MAX_NAMES: u32 = 100_000;
+const MAX_SERVICES: u32 = 1_000;
+
+fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], duration: Duration) {
+    let windows = duration.as_secs_f64() / file.run.window.0.as_secs_f64();
+    if windows > MAX_WINDOWS {
+        c.fail(
+            "run.window",
+            format!(
+                "{windows:.0} windows of {} over the run's {}: at most {MAX_WINDOWS:.0} (results keep each window); use a longer window",
+                crate::duration::format_duration(file.run.window.0),
+                crate::duration::format_duration(duration)
+            ),
+        );
+    }
+    let intents: f64 = phases
+        .iter()
+        .map(|p| (p.rate_start + p.rate_end) / 2.0 * p.duration().as_secs_f64())
+        .sum();
+    if intents > MAX_INTENTS {
+        c.fail(
+            "workload.phases",
+            format!("the phases offer about {intents:.3e} intents: at most {MAX_INTENTS:.0e} per run"),
+        );
+    }
+}
+
 fn check_run(c: &mut Checker, run: &RunConfig) {
-    if !(run.time_scale.is_finite() && run.time_scale > 0.0) {
+    if !super::TIME_SCALE.contains(&run.time_scale) {
         c.fail(
             "run.time_scale",
-            format!("expected a factor > 0, got {}", run.time_scale),
+            format!(
+                "expected a factor from {} to {}, got {:?}",
+                super::TIME_SCALE.start(),
+                super::TIME_SCALE.end(),
+                run.time_scale
+            ),
         );
     }
     c.positive_dur("run.window".into(), run.window);
@@ -143,7 +189,15 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
             );
         }
         c.at_least_one("workload.closed.users".into(), closed.users);
-        c.dist("workload.closed.think_time".into(), &closed.think_time);
+        c.at_most("workload.closed.users".into(), closed.users, MAX_USERS, "users");
+        if let Some(think) = c.dist("workload.closed.think_time".into(), &closed.think_time) {
+            if think.mean() <= 0.0 {
+                c.fail(
+                    "workload.closed.think_time",
+                    "expected a think time with a mean > 0: users that never pause would send without end at one instant",
+                );
+            }
+        }
     }
     let mut phases = Vec::new();
     let mut t = Time::ZERO;
@@ -203,11 +257,13 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
         }
         if let Some(n) = s.count {
             c.at_least_one(format!("{path}.count"), n);
+            c.at_most(format!("{path}.count"), n, MAX_SERVICES, "services");
         }
         let apis: Vec<String> = match &s.apis {
             ApiSpec::Count(n) => {
                 c.at_least_one(format!("{path}.apis"), *n);
-                (1..=*n).map(|k| format!("api-{k}")).collect()
+                c.at_most(format!("{path}.apis"), *n, MAX_NAMES, "APIs");
+                (1..=(*n).min(MAX_NAMES)).map(|k| format!("api-{k}")).collect()
             }
             ApiSpec::Names(names) => {
                 if names.is_empty() {
@@ -254,7 +310,7 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
             }
         }
         let names: Vec<String> = match s.count {
-            Some(n) if n >= 1 => (1..=n).map(|k| format!("{}-{k}", s.name)).collect(),
+            Some(n) if n >= 1 => (1..=n.min(MAX_SERVICES)).map(|k| format!("{}-{k}", s.name)).collect(),
             _ => vec![s.name.clone()],
         };
         for name in names {
@@ -280,6 +336,12 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
                 });
             }
         }
+    }
+    if out.len() > MAX_SERVICES as usize {
+        c.fail(
+            "backend.services",
+            format!("{} services: at most {MAX_SERVICES} (count included)", out.len()),
+        );
     }
     out
 }
