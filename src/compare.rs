@@ -95,6 +95,11 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
         let s = base
             .with_strategy(st)
             .map_err(|e| UsageError(format!("--strategies {name}: {e}")))?;
+        if let (None, Some(q)) = (base.file.gateway.queue_capacity, s.file.gateway.queue_capacity) {
+            println!(
+                "{name}: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set one with --variant \"{name}:gateway.strategy={name};gateway.queue_capacity=N\""
+            );
+        }
         out.push(Config {
             label: name.to_string(),
             scenario: s,
@@ -313,6 +318,10 @@ fn parse_tolerance(t: &str) -> Result<f64, UsageError> {
         None => t.parse::<f64>(),
     };
     match v {
+        // A bare number above 1 is a percentage written without its sign (`10` was 1000%).
+        Ok(v) if !t.ends_with('%') && v > 1.0 => Err(UsageError(format!(
+            "--tolerance `{t}`: a fraction is at most 1; for {v}% write `{v}%`"
+        ))),
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(UsageError(format!(
             "--tolerance: expected a percentage like 10% (or a fraction like 0.1), got `{t}`"
@@ -411,5 +420,21 @@ pub fn finish(interrupted: bool, held: bool) -> loadgen::Finish {
         loadgen::Finish::Passed
     } else {
         loadgen::Finish::ThresholdFailed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--tolerance 10` read as a fraction was 1000%, so a +211% regression passed.
+    #[test]
+    fn a_tolerance_is_a_percentage_or_a_fraction() {
+        assert_eq!(parse_tolerance("10%").ok(), Some(0.1));
+        assert_eq!(parse_tolerance("0.1").ok(), Some(0.1));
+        assert_eq!(parse_tolerance("1").ok(), Some(1.0));
+        let e = parse_tolerance("10").unwrap_err().to_string();
+        assert!(e.contains("write `10%`"), "{e}");
+        assert!(parse_tolerance("-5%").is_err() && parse_tolerance("x").is_err());
     }
 }

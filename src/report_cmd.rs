@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 Writes DIR/index.html (self-contained), DIR/summary.md, DIR/junit.xml and each chart as PNG and SVG.")]
 pub struct ReportArgs {
-    /// results.json files (or directories holding one), and sweep.json tables from `sim sweep`.
+    /// results.json files (or directories holding one), directories of `sim run
+    /// --replications` (their seeds as one entry, with confidence intervals), and sweep.json
+    /// tables from `sim sweep`.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output directory.
@@ -43,6 +45,33 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
     let text =
         std::fs::read_to_string(&file).map_err(|e| UsageError(format!("{}: cannot read: {e}", file.display())))?;
     Ok((file, text))
+}
+
+/// The runs of a `sim run --replications` directory (`seed-*/results.json`), in seed order.
+fn replications(dir: &Path) -> anyhow::Result<Vec<Results>> {
+    let mut seeds: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
+        .map_err(|e| UsageError(format!("{}: cannot read: {e}", dir.display())))?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let seed = e.file_name().to_str()?.strip_prefix("seed-")?.parse().ok()?;
+            Some((seed, e.path().join("results.json")))
+        })
+        .collect();
+    seeds.sort();
+    if seeds.is_empty() {
+        return Err(UsageError(format!(
+            "{}: replications.json but no seed-*/results.json",
+            dir.display()
+        ))
+        .into());
+    }
+    seeds
+        .iter()
+        .map(|(_, f)| {
+            let (file, text) = read(f)?;
+            Ok(Results::from_json(&file.display().to_string(), &text)?)
+        })
+        .collect()
 }
 
 /// A sweep table's heatmap: the first two axes; further axes are folded into each cell: the
@@ -191,9 +220,15 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
 /// `spillway report`.
 pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     let objective = sim::sweep::parse_objective(&a.objective).map_err(|e| UsageError(format!("--objective {e}")))?;
-    let mut runs = Vec::new();
+    // Each group is one entry: a run, or the seeds of `sim run --replications` (a directory
+    // with replications.json), shown as means with confidence intervals.
+    let mut groups: Vec<Vec<Results>> = Vec::new();
     let mut heatmaps = Vec::new();
     for f in &a.files {
+        if f.join("replications.json").is_file() {
+            groups.push(replications(f)?);
+            continue;
+        }
         let (file, text) = read(f)?;
         // A sweep table is a JSON array; a results file an object.
         if text.trim_start().starts_with('[') {
@@ -207,9 +242,10 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             })?;
             heatmaps.push(heatmap(&file, &points, &objective)?);
         } else {
-            runs.push(Results::from_json(&file.display().to_string(), &text)?);
+            groups.push(vec![Results::from_json(&file.display().to_string(), &text)?]);
         }
     }
+    let runs: Vec<Results> = groups.iter().filter_map(|g| g.first().cloned()).collect();
     let labels = reports::entry::default_labels(&runs);
     let title = a.title.clone().unwrap_or_else(|| {
         let mut names: Vec<&str> = runs.iter().map(|r| r.scenario_name.as_str()).collect();
@@ -220,11 +256,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             names.join(", ")
         }
     });
-    let entries: Vec<Entry> = runs
-        .into_iter()
-        .zip(labels)
-        .map(|(r, l)| Entry::new(l, vec![r]))
-        .collect();
+    let entries: Vec<Entry> = groups.into_iter().zip(labels).map(|(g, l)| Entry::new(l, g)).collect();
     let report = Report {
         title,
         entries: &entries,

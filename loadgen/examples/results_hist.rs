@@ -1,7 +1,7 @@
 //! Prints one whole-run histogram of a results file (its `totals` entry) as a tab-separated
 //! line, for the benchmark scripts (`bench/loadgen-*.sh`):
 //!
-//!     cargo run --release -p spillway-loadgen --example results_hist -- out/results.json [send_lateness]
+//!     cargo run --release -p spillway-loadgen --example results_hist -- out/live/results.json [send_lateness]
 //!
 //! Columns: file, metric, count, mean, p50, p90, p99, p99.9, max (all in milliseconds), then
 //! the generator health of a live run (lateness_p99 in ms, unsent, lagging) and the headline

@@ -28,7 +28,7 @@ pub struct RunArgs {
     pub target: Option<String>,
 
     /// Directory for results.json and results.hlog.
-    #[arg(long, short, value_name = "DIR", default_value = "out")]
+    #[arg(long, short, value_name = "DIR", default_value = "out/live")]
     pub out: PathBuf,
 
     /// Run this many times faster (durations divided, rates multiplied); results are reported
@@ -48,7 +48,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "R")]
     pub rate: Option<f64>,
 
-    /// Run shard I of N: 1/N of the arrivals, with its own seed (merge with `loadgen merge`).
+    /// Run shard I of N (I from 0 to N-1): the scenario at 1/N of its rates, with random
+    /// streams of its own; `loadgen merge` adds all N.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
 

@@ -307,8 +307,8 @@ pub async fn preflight(url: &str) -> Result<(), TargetError> {
             )))
         }
     }
-    let (host, port) =
-        crate::h1::host_port(&uri).ok_or_else(|| TargetError(format!("--target `{url}` has no host")))?;
+    let (host, port) = crate::h1::host_port(&uri)
+        .ok_or_else(|| TargetError(format!("--target `{url}`: no host, or a port beyond 65535")))?;
     let addr = format!("{}:{port}", uri.host().unwrap_or(host));
     match tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect((host, port))).await {
         Ok(Ok(_)) => Ok(()),
@@ -486,6 +486,7 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         },
     );
     results.time_scale = f;
+    results.shard = (shards > 1).then_some((shard, shards));
     Ok(results)
 }
 

@@ -409,6 +409,12 @@ pub fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
 /// Parses a bound: a number, a percentage (`90%`) or, for time metrics, a duration (`2s`).
 pub fn parse_bound(metric: Metric, text: &str) -> Result<f64, String> {
     let t = text.trim();
+    if let (Some(_), true) = (t.strip_suffix('%'), metric.is_time()) {
+        return Err(format!(
+            "{} is a time: write the bound with a unit, like 2s or 500ms, not a percentage",
+            metric.name()
+        ));
+    }
     if let Some(p) = t.strip_suffix('%') {
         return p
             .trim()
@@ -417,6 +423,9 @@ pub fn parse_bound(metric: Metric, text: &str) -> Result<f64, String> {
             .map_err(|_| format!("expected a percentage like 90%, got `{t}`"));
     }
     if let Ok(v) = t.parse::<f64>() {
+        if !v.is_finite() {
+            return Err(format!("expected a finite bound for {}, got `{t}`", metric.name()));
+        }
         if metric.is_time() && v != 0.0 {
             return Err(format!(
                 "{} is a time: write the bound with a unit, like {v}s or {v}ms",
@@ -582,6 +591,17 @@ mod tests {
         assert_eq!((r.passed, r.measured(), r.missing), (true, "12.0s".to_string(), None));
         let r = "goodput_ratio >= 0.9".parse::<Threshold>().unwrap().evaluate(&s);
         assert_eq!(r.measured(), "0.00%");
+    }
+
+    /// A percentage bound on a time read as seconds (`p99 < 50%` was p99 < 0.5 s); NaN bounds
+    /// always failed.
+    #[test]
+    fn bounds_must_fit_the_metric() {
+        let e = "p99 < 50%".parse::<Threshold>().unwrap_err();
+        assert!(e.contains("not a percentage"), "{e}");
+        let e = "goodput_ratio >= nan".parse::<Threshold>().unwrap_err();
+        assert!(e.contains("finite"), "{e}");
+        assert_eq!("goodput_ratio >= 90%".parse::<Threshold>().unwrap().value, 0.9);
     }
 
     #[test]

@@ -126,6 +126,9 @@ fn check_flags(g: &GatewayConfig) -> anyhow::Result<()> {
 fn check_url(u: &str) -> anyhow::Result<String> {
     let uri: http::Uri = u.parse().with_context(|| format!("upstream `{u}` is not a URL"))?;
     match (uri.scheme_str(), uri.authority()) {
+        (Some("http"), Some(_)) if crate::h1::host_port(&uri).is_none() => {
+            bail!("upstream `{u}`: the port must be 1..65535")
+        }
         (Some("http"), Some(_)) => Ok(u.trim_end_matches('/').to_string()),
         (Some("https"), _) => bail!("upstream `{u}`: https upstreams are not supported yet; use http://"),
         _ => bail!("upstream `{u}`: expected http://host:port"),

@@ -248,9 +248,14 @@ struct Want {
 }
 
 /// The host and port of an `http://` or `https://` URI (default ports filled in, an IPv6
-/// literal without its brackets).
+/// literal without its brackets); `None` without a host or with a port beyond 65535 (which
+/// `http::Uri` accepts and reports as no port, so the default port would be used instead).
 pub fn host_port(uri: &http::Uri) -> Option<(&str, u16)> {
     let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let written = uri.authority()?.as_str().rsplit_once(':').map(|(_, p)| p);
+    if written.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) && uri.port_u16().is_none() {
+        return None;
+    }
     let port = uri
         .port_u16()
         .unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
@@ -811,6 +816,10 @@ mod tests {
         assert_eq!(hp("https://svc.internal/x"), Some(("svc.internal".into(), 443)));
         assert_eq!(hp("http://[::1]:8081/"), Some(("::1".into(), 8081)));
         assert_eq!(hp("/only/a/path"), None);
+        // http::Uri accepts a port beyond 65535 as no port: it must not become port 80.
+        assert_eq!(hp("http://127.0.0.1:99999/"), None);
+        assert_eq!(hp("http://[::1]/"), Some(("::1".into(), 80)));
+        assert_eq!(hp("http://127.0.0.1:65535/"), Some(("127.0.0.1".into(), 65535)));
         assert_eq!(host_header("::1", 8081), "[::1]:8081");
         assert_eq!(host_header("127.0.0.1", 80), "127.0.0.1:80");
         let c = H1Client::for_host("::1", 8081, 1, Duration::from_secs(1));

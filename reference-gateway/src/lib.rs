@@ -156,7 +156,11 @@ pub async fn start_with_limits(
 
 /// `spillway gateway`: serve until Ctrl-C or SIGTERM.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let setup = Setup::from_args(&args)?;
+    // Every problem here is in the flags or the scenario: bad input (exit 2), not a failure.
+    let setup = Setup::from_args(&args).map_err(|e| match e.downcast::<model::scenario::ScenarioError>() {
+        Ok(se) => anyhow::Error::from(se),
+        Err(e) => anyhow::Error::from(model::UsageError(format!("{e:#}"))),
+    })?;
     let g = &setup.gateway;
     let summary = format!(
         "strategy {}, concurrency {}, queue capacity {}, abandoned requests: {:?}",

@@ -149,7 +149,11 @@ async fn auth_401_and_rate_limit_429() {
         ("authorization", "BEARER k1 "),
         ("x-api-key", " k1"),
     ] {
-        assert_eq!(send(&c, &url, &[(header, value)]).await.status, 429, "{header}: {value:?}");
+        assert_eq!(
+            send(&c, &url, &[(header, value)]).await.status,
+            429,
+            "{header}: {value:?}"
+        );
     }
     assert_eq!(
         send(&c, &url, &[("authorization", "Bearer k2")]).await.status,

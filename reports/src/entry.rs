@@ -104,13 +104,7 @@ pub fn value(r: &Results, f: &Figure) -> f64 {
 pub fn default_labels(runs: &[Results]) -> Vec<String> {
     let base: Vec<String> = runs
         .iter()
-        .map(|r| {
-            let src = match r.source {
-                RunSource::Sim => "sim",
-                RunSource::Live => "live",
-            };
-            format!("{} ({src})", r.strategy)
-        })
+        .map(|r| format!("{} ({})", r.strategy, r.source.as_str()))
         .collect();
     let mut out = Vec::with_capacity(base.len());
     for (i, b) in base.iter().enumerate() {

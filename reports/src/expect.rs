@@ -43,7 +43,19 @@ pub fn parse(text: &str, labels: &[String]) -> Result<Expectation, String> {
     let lhs = run_ref(l, labels);
     let rhs = run_ref(r, labels);
     let (lhs, rhs) = match (lhs, rhs) {
-        (Some(a), Some(b)) => (a?, b?),
+        (Some(a), Some(b)) => {
+            let (a, b) = (a?, b?);
+            if let (Operand::Run { figure: fa, .. }, Operand::Run { figure: fb, .. }) = (&a, &b) {
+                if fa.metric.is_time() != fb.metric.is_time() {
+                    return Err(format!(
+                        "`{text}`: compares {} with {}: one is a time and the other is not",
+                        fa.metric.name(),
+                        fb.metric.name()
+                    ));
+                }
+            }
+            (a, b)
+        }
         (Some(a), None) => {
             let a = a?;
             let b = bound(&a, r)?;
@@ -175,10 +187,17 @@ impl Expectation {
             Cmp::Eq => Cmp::Eq.holds(a.mean, b.mean) || (a_lo <= b_hi && b_lo <= a_hi && (hw(&a) + hw(&b)) > 0.0),
         };
         let unit = ma.or(mb);
+        let mut detail = format!("{} {} {}", show(&a, unit), self.cmp.symbol(), show(&b, unit));
+        // With replications the means may hold while the intervals overlap: say which it is.
+        if !passed && self.cmp != Cmp::Eq && (hw(&a) > 0.0 || hw(&b) > 0.0) && self.cmp.holds(a.mean, b.mean) {
+            detail.push_str(
+                ": the means hold, but not beyond the 95% confidence intervals (inconclusive: more replications?)",
+            );
+        }
         Ok(Checked {
             expectation: self.text.clone(),
             passed,
-            detail: format!("{} {} {}", show(&a, unit), self.cmp.symbol(), show(&b, unit)),
+            detail,
         })
     }
 }
@@ -312,12 +331,24 @@ mod tests {
         let c = e.check(&es).unwrap();
         assert!(!c.passed, "{c:?}");
         assert!(c.detail.contains('±'), "{}", c.detail);
+        assert!(c.detail.contains("inconclusive"), "{}", c.detail);
+        // The means themselves failing is a plain failure.
+        let lower = parse("deadline.goodput_ratio < fifo.goodput_ratio", &labels()).unwrap();
+        assert!(!lower.check(&es).unwrap().detail.contains("inconclusive"));
         // Far apart: holds.
         let es = [
             entry("fifo", &[0.40, 0.41, 0.39, 0.40]),
             entry("deadline", &[0.90, 0.91, 0.89, 0.90]),
         ];
         assert!(e.check(&es).unwrap().passed);
+    }
+
+    /// A time against a ratio used to be compared as numbers ("HOLDS (26.8ms < 1.00s)").
+    #[test]
+    fn a_time_against_a_ratio_is_an_error() {
+        let e = parse("deadline.p99 < fifo.goodput_ratio", &labels()).unwrap_err();
+        assert!(e.contains("one is a time"), "{e}");
+        assert!(parse("deadline.p99 < fifo.p50", &labels()).is_ok());
     }
 
     #[test]

@@ -34,9 +34,21 @@ fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Res
     }
 }
 
+/// Refuses an output path that exists and is not a directory before any simulation runs.
+fn check_out_dir(out: &Path) -> Result<(), UsageError> {
+    if out.exists() && !out.is_dir() {
+        return Err(UsageError(format!(
+            "--out {}: exists and is not a directory",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
 /// `spillway sim run`; returns whether every threshold passed (in every replication).
 pub fn run(a: RunArgs) -> anyhow::Result<bool> {
     let s = load(&a.scenario, a.strategy)?;
+    check_out_dir(&a.out)?;
     let seed = a.seed.unwrap_or(s.seed());
     if a.replications <= 1 {
         let r = simulate(&s, Some(seed));
@@ -57,6 +69,19 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
         seed + u64::from(a.replications) - 1
     );
     print!("{}", stats::render(&summary));
+    // Each threshold over the seeds: the exit code says whether all held in every seed.
+    for (i, t) in runs[0].thresholds.iter().enumerate() {
+        let held = runs
+            .iter()
+            .filter(|r| r.thresholds.get(i).is_some_and(|x| x.passed))
+            .count();
+        println!(
+            "  threshold     {} {}  (held in {held} of {} seeds)",
+            if held == runs.len() { "PASS" } else { "FAIL" },
+            t.check,
+            runs.len()
+        );
+    }
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     for (i, r) in runs.iter().enumerate() {
         r.save(&a.out.join(format!("seed-{}", seeds[i])))?;
@@ -94,12 +119,22 @@ fn headline(p: &sweep::Point, objective: &model::threshold::Figure) -> String {
 /// `spillway sim sweep`: false when SLOs were given and no configuration meets them.
 pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
     let s = load(&a.scenario, None)?;
+    check_out_dir(&a.out)?;
     let axes: Vec<sweep::Axis> = a
         .vary
         .iter()
         .map(|v| sweep::parse_axis(v))
         .collect::<Result<_, _>>()
         .map_err(UsageError)?;
+    for (i, x) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|y| y.key == x.key) {
+            return Err(UsageError(format!(
+                "--vary {}: given twice; list every value in one --vary {}=V1,V2,...",
+                x.key, x.key
+            ))
+            .into());
+        }
+    }
     let objective = sweep::parse_objective(&a.objective).map_err(|e| UsageError(format!("--objective {e}")))?;
     let slo: Vec<model::threshold::Threshold> = a
         .slo

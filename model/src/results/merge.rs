@@ -12,6 +12,8 @@ pub enum MergeError {
     Empty,
     #[error("{0}: different run ({1}): only shards of the same scenario and window can be merged")]
     Mismatch(String, String),
+    #[error("{0}")]
+    Shards(String),
     #[error("the merged scenario is not valid: {0}")]
     Scenario(#[from] scenario::ScenarioError),
 }
@@ -44,8 +46,63 @@ fn add_groups<K: Ord + Clone>(
     Ok(())
 }
 
+/// Whether `parts` are one whole set of shards: each of `--shard 0/N` .. `N-1/N` once, all of
+/// one kind of run. Files of older versions record no shard and are taken as they come.
+fn check_shards(parts: &[(String, Results)]) -> Result<(), MergeError> {
+    let Some((first, base)) = parts.first() else {
+        return Err(MergeError::Empty);
+    };
+    if let Some((name, p)) = parts.iter().find(|(_, p)| p.source != base.source) {
+        return Err(MergeError::Shards(format!(
+            "{name} is a {} run and {first} a {} one: only shards of one live run add up",
+            p.source.as_str(),
+            base.source.as_str()
+        )));
+    }
+    let recorded: Vec<(&String, (u32, u32))> = parts.iter().filter_map(|(n, p)| Some((n, p.shard?))).collect();
+    if recorded.is_empty() {
+        if parts.len() < 2 {
+            return Err(MergeError::Shards(format!(
+                "{first} is one run, not a shard: nothing to merge"
+            )));
+        }
+        return Ok(());
+    }
+    if let Some((name, _)) = parts.iter().find(|(_, p)| p.shard.is_none()) {
+        return Err(MergeError::Shards(format!(
+            "{name} is not a shard (no --shard I/N): it cannot be added to shards"
+        )));
+    }
+    let n = recorded[0].1 .1;
+    let mut seen: Vec<Option<&String>> = vec![None; n as usize];
+    for (name, (i, of)) in recorded {
+        if of != n {
+            return Err(MergeError::Shards(format!(
+                "{name} is shard {i}/{of} but {first} is one of {n}"
+            )));
+        }
+        match seen.get_mut(i as usize) {
+            Some(Some(other)) => return Err(MergeError::Shards(format!("{name} and {other} are both shard {i}/{n}"))),
+            Some(slot) => *slot = Some(name),
+            None => return Err(MergeError::Shards(format!("{name}: shard {i}/{n} is out of range"))),
+        }
+    }
+    let missing: Vec<String> = (0..n)
+        .filter(|i| seen[*i as usize].is_none())
+        .map(|i| format!("{i}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Shards(format!(
+            "shard {} missing: the merged run would offer less than the scenario",
+            missing.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// Adds `parts` (shards of one run) into one results file.
 pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
+    check_shards(&parts)?;
     let mut it = parts.into_iter();
     let (_, mut base) = it.next().ok_or(MergeError::Empty)?;
     for (name, p) in it {
@@ -110,6 +167,7 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
             bg.lateness_p99_s = bg.lateness_p99_s.max(g.lateness_p99_s);
         }
     }
+    base.shard = None;
     let s = scenario::resolve(&base.scenario_path, base.scenario.clone())?;
     let (summary, thresholds) = summarize(
         &base.windows,

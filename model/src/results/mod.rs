@@ -57,6 +57,15 @@ pub enum RunSource {
     Live,
 }
 
+impl RunSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunSource::Sim => "sim",
+            RunSource::Live => "live",
+        }
+    }
+}
+
 /// Counters of one window (or a whole run).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counters {
@@ -197,6 +206,9 @@ pub struct Results {
     pub incomplete: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator: Option<GeneratorHealth>,
+    /// A shard of a live run (`loadgen run --shard I/N`): `[I, N]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<(u32, u32)>,
     pub phases: Vec<PhaseMark>,
     pub summary: Summary,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

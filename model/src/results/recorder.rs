@@ -710,6 +710,7 @@ impl Recorder {
             seed: scenario.seed(),
             time_scale: scenario.file.run.time_scale,
             window_s,
+            shard: None,
             incomplete: meta.incomplete,
             generator: meta.generator,
             phases: scenario
@@ -962,6 +963,42 @@ mod tests {
         let old = Results::from_json("old.json", &v.to_string()).unwrap();
         assert!(old.classes.is_empty() && !old.summary.keeps_classes());
         assert_eq!(old.summary.whole.offered, 1);
+    }
+
+    /// Only a whole set of shards of one live run merges: not one run alone, not a shard
+    /// twice or missing, not sim with live (each used to be added up silently).
+    #[test]
+    fn merging_takes_one_whole_set_of_shards() {
+        let run = |shard: Option<(u32, u32)>, source: RunSource| {
+            let mut r = Recorder::new(Duration::from_secs(1));
+            r.intent_offered(Tag::new(Priority::Interactive, 0), Time::ZERO);
+            let mut res = r.finish(&scenario(), RunMeta { source, ..meta() });
+            res.shard = shard;
+            res
+        };
+        let merge = |parts: Vec<Results>| {
+            crate::results::merge(
+                parts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| (format!("f{i}"), r))
+                    .collect(),
+            )
+            .map(|r| (r.summary.whole.offered, r.shard))
+            .map_err(|e| e.to_string())
+        };
+        let (s0, s1, s2) = (Some((0, 3)), Some((1, 3)), Some((2, 3)));
+        let live = RunSource::Live;
+        assert_eq!(merge(vec![run(s2, live), run(s0, live), run(s1, live)]), Ok((3, None)));
+        let err = |parts| merge(parts).unwrap_err();
+        assert!(err(vec![run(s0, live), run(s1, live)]).contains("shard 2/3 missing"));
+        assert!(err(vec![run(s0, live), run(s0, live), run(s1, live)]).contains("both shard 0/3"));
+        assert!(err(vec![run(s0, live), run(Some((1, 2)), live)]).contains("one of 3"));
+        assert!(err(vec![run(None, live)]).contains("nothing to merge"));
+        assert!(err(vec![run(s0, live), run(None, live)]).contains("f1 is not a shard"));
+        assert!(err(vec![run(None, RunSource::Sim), run(None, live)]).contains("f1 is a live run"));
+        // Files of older versions record no shard: two or more are taken as they come.
+        assert_eq!(merge(vec![run(None, live), run(None, live)]), Ok((2, None)));
     }
 
     /// Shards either all keep classes or none does: a mix would give class figures that no

@@ -22,10 +22,7 @@ pub fn fmt_secs(s: f64) -> String {
 pub fn summary_table(r: &Results) -> String {
     let s = &r.summary;
     let mut o = String::new();
-    let source = match r.source {
-        super::RunSource::Sim => "sim",
-        super::RunSource::Live => "live",
-    };
+    let source = r.source.as_str();
     let scale = if (r.time_scale - 1.0).abs() > 1e-9 {
         format!(", time scale {}", r.time_scale)
     } else {
@@ -33,10 +30,12 @@ pub fn summary_table(r: &Results) -> String {
     };
     let _ = writeln!(
         o,
-        "{} ({source}, strategy {}, seed {}{scale}){}",
+        "{} ({source}, strategy {}, seed {}{}{scale}){}",
         r.scenario_name,
         r.strategy,
         r.seed,
+        r.shard
+            .map_or(String::new(), |(i, n)| format!(", shard {i}/{n} (streams of its own)")),
         if r.incomplete {
             "  [INCOMPLETE: interrupted]"
         } else {
