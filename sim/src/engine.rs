@@ -7,7 +7,9 @@
 
 use model::backend::{Admission, BackendRequest, Job, ServiceModel};
 use model::client::{AttemptResult, ClientModel, Intent, Next};
-use model::gateway::{Action, Admit, Arrival as GwArrival, Cancelled, PolicyConfig, ServicePolicy, Ticket};
+use model::gateway::{
+    Action, Admit, Arrival as GwArrival, Auth, Cancelled, PolicyConfig, RateLimiter, ServicePolicy, Ticket,
+};
 use model::results::{Recorder, Results, RunMeta, RunSource, Tag};
 use model::rng::Streams;
 use model::scenario::{Priority, Scenario};
@@ -127,6 +129,11 @@ pub struct Engine<'a> {
     closed: Option<(ClosedLoop, MixSampler, model::rng::Rng)>,
     active_users: u64,
     next_intent_id: u64,
+    /// The gateway's front door, before any policy, as the live gateway checks it: whether the
+    /// clients' credentials pass `[gateway.auth]`, and `[gateway.rate_limit]`'s bucket (the
+    /// clients are one client to it, live too: one key, or one address).
+    authorized: bool,
+    rate_limit: Option<RateLimiter>,
 }
 
 impl<'a> Engine<'a> {
@@ -178,6 +185,13 @@ impl<'a> Engine<'a> {
             }),
             active_users: 0,
             next_intent_id: 0,
+            authorized: g.auth.as_ref().is_none_or(|a| {
+                let cr = scenario.file.clients.credentials.as_ref();
+                let bearer = cr.and_then(|c| c.bearer.as_ref()).map(|b| format!("Bearer {b}"));
+                let key = cr.and_then(|c| c.api_key.as_deref());
+                Auth::new(&a.keys).check(bearer.as_deref(), key)
+            }),
+            rate_limit: g.rate_limit.as_ref().map(|r| RateLimiter::new(r.rate, r.burst)),
         }
     }
 
@@ -374,6 +388,20 @@ impl<'a> Engine<'a> {
         let generation = self.attempts.items[attempt as usize].generation;
         self.live_attempts += 1;
         self.schedule_timeout(deadline, attempt, generation);
+        let refused = if !self.authorized {
+            Some((401, None))
+        } else {
+            let limited = self.rate_limit.as_mut().map(|r| r.check(now, ""));
+            match limited {
+                Some(Err(wait)) => Some((429, Some(wait))),
+                _ => None,
+            }
+        };
+        if let Some((status, retry_after)) = refused {
+            self.attempts.items[attempt as usize].server_done = true;
+            self.respond(attempt, AttemptResult::Status { status, retry_after });
+            return;
+        }
         let admit = self.gateways[service as usize].handle_arrival(
             now,
             GwArrival {
