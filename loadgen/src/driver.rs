@@ -86,6 +86,27 @@ struct Shared {
     unsent: AtomicU64,
     timer: PreciseTimer,
     stop: AtomicBool,
+    /// Why attempts failed without an answer (a malformed response, a reset): each distinct
+    /// reason and how often, so "other errors 9" comes with its cause.
+    failures: Mutex<Vec<(String, u64)>>,
+}
+
+/// Distinct failure reasons kept; more are counted under the last.
+const FAILURE_KINDS: usize = 8;
+
+/// An error and its sources, as one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(x) = src {
+        let more = x.to_string();
+        if !s.contains(&more) {
+            s.push_str(": ");
+            s.push_str(&more);
+        }
+        src = x.source();
+    }
+    s
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -115,8 +136,23 @@ impl Shared {
         }
     }
 
-    /// One request and its whole answer: status and Retry-After.
-    async fn exchange(&self, a: &Arrival, intent: &Intent, left: Duration) -> Result<(u16, Option<Duration>), ()> {
+    /// Counts a failed attempt under its reason; the first of each reason is logged at once.
+    fn failed(&self, why: String) {
+        let mut f = lock(&self.failures);
+        if let Some(e) = f.iter_mut().find(|(w, _)| *w == why) {
+            e.1 += 1;
+        } else if f.len() < FAILURE_KINDS {
+            tracing::warn!(
+                "an attempt failed without an answer: {why} (counted as an error; more are summed at the end)"
+            );
+            f.push((why, 1));
+        } else if let Some(last) = f.last_mut() {
+            last.1 += 1;
+        }
+    }
+
+    /// One request and its whole answer: status and Retry-After; `Err` says why there is none.
+    async fn exchange(&self, a: &Arrival, intent: &Intent, left: Duration) -> Result<(u16, Option<Duration>), String> {
         let timeout_ms = wire::format_timeout_ms(left);
         match &self.transport {
             Transport::Lean(h1) => {
@@ -128,7 +164,7 @@ impl Shared {
                 if let Some((name, value)) = &self.credentials {
                     push_header(&mut req, name, value.as_bytes());
                 }
-                let head = h1.send(req).await.map_err(|e| tracing::trace!("attempt failed: {e}"))?;
+                let head = h1.send(req).await.map_err(|e| error_chain(&e))?;
                 Ok((head.status, head.retry_after))
             }
             Transport::Hyper(http) => {
@@ -139,13 +175,13 @@ impl Shared {
                 if let Some((name, value)) = &self.credentials {
                     b = b.header(*name, value.as_str());
                 }
-                let req = b.body(Full::new(Bytes::new())).map_err(|_| ())?;
-                let resp = http.request(req).await.map_err(|_| ())?;
+                let req = b.body(Full::new(Bytes::new())).map_err(|e| error_chain(&e))?;
+                let resp = http.request(req).await.map_err(|e| error_chain(&e))?;
                 let status = resp.status().as_u16();
                 let h = resp.headers();
                 let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
                 let retry_after = wire::parse_retry_after(get("retry-after"), get(wire::RETRY_AFTER_MS));
-                resp.into_body().collect().await.map_err(|_| ())?;
+                resp.into_body().collect().await.map_err(|e| error_chain(&e))?;
                 Ok((status, retry_after))
             }
         }
@@ -156,7 +192,11 @@ impl Shared {
         let start = Instant::now();
         let call = async {
             // Waiting for a free connection is part of the attempt: its clock already runs.
-            let _permit = self.connections.acquire().await.map_err(|_| ())?;
+            let _permit = self
+                .connections
+                .acquire()
+                .await
+                .map_err(|_| "the connection pool closed".to_string())?;
             self.exchange(a, intent, timeout_real.saturating_sub(start.elapsed()))
                 .await
         };
@@ -164,7 +204,10 @@ impl Shared {
         // sees the client leave, as it would a real one.
         match tokio::time::timeout(timeout_real, call).await {
             Err(_) => AttemptResult::Timeout,
-            Ok(Err(())) => AttemptResult::ConnectionError,
+            Ok(Err(why)) => {
+                self.failed(why);
+                AttemptResult::ConnectionError
+            }
             Ok(Ok((status, ra))) => AttemptResult::Status {
                 status,
                 retry_after: ra.map(|d| self.scenario(d)),
@@ -374,6 +417,7 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         credentials,
         outstanding: AtomicUsize::new(0),
         unsent: AtomicU64::new(0),
+        failures: Mutex::new(Vec::new()),
         timer: PreciseTimer::new().context("starting the send timer")?,
         stop: AtomicBool::new(false),
     });
@@ -443,6 +487,9 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
     }
     if let Some(p) = progress {
         p.finish();
+    }
+    for (why, n) in lock(&shared.failures).iter() {
+        tracing::warn!("{n} attempt(s) failed without an answer: {why}");
     }
     let lost = shared.outstanding.load(Ordering::Relaxed);
     if lost > 0 {
