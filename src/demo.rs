@@ -110,7 +110,7 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
     let expectations = compare::parse_expectations(&expectations, &labels)?;
     let (held, _) = compare::conclude("The backlog death spiral (demo)", &entries, &expectations, &a.out)?;
     println!(
-        "{} in {:.0} s. Open the report in a browser; rerun any part with `spillway compare` or `spillway sim run`.",
+        "{}. (Demo took {:.0} s.) Open the report in a browser; rerun any part with `spillway compare` or `spillway sim run`.",
         if held {
             "The story held: every shedding strategy beat the unbounded queue on goodput and on recovery"
         } else {

@@ -1177,3 +1177,22 @@ fn anyhow_like(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+/// `scenario check` shows each service's faults: an outage or a rate limit overloads a service
+/// whose utilisation figures look fine.
+#[test]
+fn the_summary_shows_faults() {
+    let s = parse(&[
+        "[[workload.phases]]",
+        "duration = \"120s\"",
+        "rate = 10",
+        SERVICE,
+        "faults = { rate_limit = { rate = 5, burst = 2 }, outages = [{ at = \"60s\", duration = \"30s\", kind = \"hang\" }] }",
+    ])
+    .unwrap();
+    let text = scenario::check_summary(&s);
+    assert!(text.contains("faults:"), "{text}");
+    assert!(text.contains("hangs 60s-90s; 429 past 5/s (burst 2)"), "{text}");
+    let plain = parse(&["[[workload.phases]]", "duration = \"1s\"", "rate = 1", SERVICE]).unwrap();
+    assert!(!scenario::check_summary(&plain).contains("faults:"));
+}

@@ -24,6 +24,39 @@ pub fn utilisation_at(s: &Scenario, rate: f64) -> Vec<f64> {
         .collect()
 }
 
+/// A service's faults in one line; empty without any.
+fn faults_text(f: &super::Faults) -> String {
+    let secs = |d: std::time::Duration| {
+        let x = d.as_secs_f64();
+        if x.fract() == 0.0 {
+            format!("{x:.0}s")
+        } else {
+            format!("{x}s")
+        }
+    };
+    let at = |t: crate::time::Time| secs(t.saturating_since(crate::time::Time::ZERO));
+    let mut parts = Vec::new();
+    for o in &f.outages {
+        parts.push(match o.kind {
+            super::OutageKind::Hang => format!("hangs {}-{}", at(o.start), at(o.end)),
+            super::OutageKind::Reject => format!("down {}-{} (answers 503 at once)", at(o.start), at(o.end)),
+        });
+    }
+    if let Some(r) = &f.rate_limit {
+        parts.push(format!("429 past {}/s (burst {})", r.rate, r.burst));
+    }
+    if f.error_ratio > 0.0 {
+        parts.push(format!("{:.1}% errors", f.error_ratio * 100.0));
+    }
+    if let Some(st) = &f.stalls {
+        parts.push(format!("stalls {} every {}", secs(st.duration), secs(st.every)));
+    }
+    if let Some(sl) = &f.slowdown {
+        parts.push(format!("{}x slower above {}/s", sl.factor, sl.above_rate));
+    }
+    parts.join("; ")
+}
+
 fn ms(secs: f64) -> String {
     if secs >= 1.0 {
         format!("{secs:.2}s")
@@ -100,6 +133,21 @@ pub fn check_summary(s: &Scenario) -> String {
         if shown >= 12 && i < s.services.len() {
             let _ = writeln!(o, "  ... and {} more", s.services.len() - i);
             break;
+        }
+    }
+    // Faults change capacity over time: an outage or a rate limit is an overload the
+    // utilisation figures below do not show.
+    let mut faulty: Vec<(&str, String)> = Vec::new();
+    for svc in &s.services {
+        let text = faults_text(&svc.faults);
+        if !text.is_empty() && !faulty.iter().any(|(g, _)| *g == svc.group) {
+            faulty.push((&svc.group, text));
+        }
+    }
+    if !faulty.is_empty() {
+        let _ = writeln!(o, "  faults:");
+        for (group, text) in faulty {
+            let _ = writeln!(o, "    {group:<22} {text}");
         }
     }
     let total_cap: f64 = s.services.iter().map(|x| x.capacity()).sum();
@@ -221,7 +269,7 @@ pub fn check_summary(s: &Scenario) -> String {
         })
         .fold(0.0, f64::max);
     if worst >= 1.0 {
-        let _ = writeln!(o, "\nnote: a phase not marked as trigger overloads the backend ({:.0}%): the verdict will be `overloaded`, not metastable", worst * 100.0);
+        let _ = writeln!(o, "\nnote: a phase not marked as trigger offers more than the backend's capacity ({:.0}%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0);
     }
     o
 }
