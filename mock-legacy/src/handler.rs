@@ -42,7 +42,17 @@ fn text(status: StatusCode, body: String, content_type: &'static str) -> Respons
 }
 
 /// Answers one request.
-pub async fn handle(b: Arc<Backend>, req: Request<Incoming>, max_body: usize) -> Response<Body> {
+/// How much of a request body is read, and for how long.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    /// A body that stops arriving is answered 408 after this long, so a client that declares
+    /// a body and never sends it cannot hold the connection forever.
+    pub read_timeout: std::time::Duration,
+}
+
+pub async fn handle(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Response<Body> {
+    let max_body = body.max_bytes;
     let path = req.uri().path().to_string();
     match path.as_str() {
         "/healthz" => return text(StatusCode::OK, "ok\n".into(), "text/plain"),
@@ -92,7 +102,19 @@ pub async fn handle(b: Arc<Backend>, req: Request<Incoming>, max_body: usize) ->
         },
     };
     // Legacy servers read the whole request before a worker looks at it.
-    if let Err(e) = Limited::new(req.into_body(), max_body).collect().await {
+    let read = tokio::time::timeout(body.read_timeout, Limited::new(req.into_body(), max_body).collect()).await;
+    let Ok(read) = read else {
+        b.bad_requests.fetch_add(1, Ordering::Relaxed);
+        return error(
+            StatusCode::REQUEST_TIMEOUT,
+            &request_id,
+            format!(
+                "the request body did not arrive within {} s",
+                body.read_timeout.as_secs_f64()
+            ),
+        );
+    };
+    if let Err(e) = read {
         b.bad_requests.fetch_add(1, Ordering::Relaxed);
         let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
         return if too_large {

@@ -53,13 +53,26 @@ impl MockLegacy {
 
 /// Starts serving `scenario`'s backend on `listen`. `catch_all`: every path goes to the first service.
 pub async fn start(scenario: &Scenario, listen: SocketAddr, catch_all: bool) -> anyhow::Result<MockLegacy> {
+    start_with_limits(scenario, listen, catch_all, ServerLimits::default()).await
+}
+
+/// [`start`] with other limits on what clients may send (the header read timeout also bounds
+/// how long a request body may take to arrive).
+pub async fn start_with_limits(
+    scenario: &Scenario,
+    listen: SocketAddr,
+    catch_all: bool,
+    limits: ServerLimits,
+) -> anyhow::Result<MockLegacy> {
     let backend = Backend::new(scenario, catch_all).context("starting the service timer")?;
     let listener = serve::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
-    let limits = ServerLimits::default();
-    let max_body = limits.max_body_bytes;
+    let body = handler::BodyLimits {
+        max_bytes: limits.max_body_bytes,
+        read_timeout: limits.header_read_timeout,
+    };
     let b = backend.clone();
     let server = serve::spawn(listener, limits, move |req, _peer| {
-        handler::handle(b.clone(), req, max_body)
+        handler::handle(b.clone(), req, body)
     })?;
     Ok(MockLegacy { server, backend })
 }

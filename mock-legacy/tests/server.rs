@@ -297,3 +297,41 @@ async fn slow_header_senders_are_cut_off() {
     assert_eq!(r.status, 200);
     server.shutdown().await;
 }
+
+/// A client that declares a body and stops sending it gets 408 once the read timeout passes
+/// (it used to hold the connection, unanswered, for as long as it liked), and the server keeps
+/// serving others.
+#[tokio::test]
+async fn a_body_that_stops_arriving_gets_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = model::scenario::parse(
+        "test.toml",
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"svc\"\nworkers = 1\nservice_time = \"1ms\"\n",
+    )
+    .unwrap();
+    let limits = mock_legacy::serve::ServerLimits {
+        header_read_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    // Every path to the one service.
+    let ml = mock_legacy::start_with_limits(&s, "127.0.0.1:0".parse().unwrap(), true, limits)
+        .await
+        .unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(ml.addr()).await.unwrap();
+    stalled
+        .write_all(b"POST /svc/api HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nabc")
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "answered and closed within 5 s");
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(t0.elapsed() >= Duration::from_millis(250), "not before the timeout");
+    let r = mock_legacy::testing::get(&client(), &format!("{}/svc/api", ml.url()))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    ml.shutdown().await;
+}
