@@ -29,11 +29,12 @@ pub struct ReportArgs {
     /// Page title (default: the scenario's name).
     #[arg(long)]
     pub title: Option<String>,
-    /// For sweep tables: the figure the heatmap colours (goodput_ratio, goodput, p50, p99,
-    /// amplification, wasted, recovery, or a class's or a service's figure such as
-    /// "service[billing].goodput_ratio").
-    #[arg(long, value_name = "METRIC", default_value = "goodput_ratio")]
-    pub objective: String,
+    /// For sweep tables: the figure the heatmap colours and the best configuration is chosen
+    /// by (goodput_ratio, goodput, p50, p99, amplification, wasted, recovery, or a class's or a
+    /// service's figure such as "service[billing].goodput_ratio"). Default: the sweep's own
+    /// --objective (goodput_ratio for tables of older versions).
+    #[arg(long, value_name = "METRIC")]
+    pub objective: Option<String>,
 }
 
 fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
@@ -214,12 +215,17 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
         cells,
         best: best.map(|(x, y, _)| (x, y)),
         higher_is_better: higher,
+        notes: Vec::new(),
     })
 }
 
 /// `spillway report`.
 pub fn run(a: ReportArgs) -> anyhow::Result<()> {
-    let objective = sim::sweep::parse_objective(&a.objective).map_err(|e| UsageError(format!("--objective {e}")))?;
+    let objective_of =
+        |text: &str| sim::sweep::parse_objective(text).map_err(|e| UsageError(format!("--objective {e}")));
+    if let Some(o) = &a.objective {
+        objective_of(o)?;
+    }
     // Each group is one entry: a run, or the seeds of `sim run --replications` (a directory
     // with replications.json), shown as means with confidence intervals.
     let mut groups: Vec<Vec<Results>> = Vec::new();
@@ -230,9 +236,8 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             continue;
         }
         let (file, text) = read(f)?;
-        // A sweep table is a JSON array; a results file an object.
-        if text.trim_start().starts_with('[') {
-            let points: Vec<Point> = serde_json::from_str(&text).map_err(|e| {
+        if let Some(table) = sim::sweep::Table::parse(&text) {
+            let table = table.map_err(|e| {
                 UsageError(format!(
                     "{}:{}:{}: not a sweep table: {e}",
                     file.display(),
@@ -240,7 +245,22 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
                     e.column()
                 ))
             })?;
-            heatmaps.push(heatmap(&file, &points, &objective)?);
+            let named = a
+                .objective
+                .clone()
+                .or_else(|| Some(table.objective.clone()).filter(|o| !o.is_empty()));
+            let objective = objective_of(named.as_deref().unwrap_or("goodput_ratio"))?;
+            let mut h = heatmap(&file, &table.points, &objective)?;
+            h.notes = sim::sweep::findings(&table.points, &table.axes(), &objective, &table.slo);
+            if !table.slo.is_empty() {
+                h.notes.push(format!(
+                    "grey cells: no point there meets the SLO ({})",
+                    table.slo.join(", ")
+                ));
+            }
+            h.notes
+                .push(format!("{} points: {}", table.points.len(), file.display()));
+            heatmaps.push(h);
         } else {
             groups.push(vec![Results::from_json(&file.display().to_string(), &text)?]);
         }

@@ -278,12 +278,26 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
         env!("CARGO_PKG_VERSION"),
         r.entries.len()
     );
-    o.push_str("<nav><a href=\"#summary\">Summary</a>");
+    o.push_str(if r.entries.is_empty() {
+        "<nav>"
+    } else {
+        "<nav><a href=\"#summary\">Summary</a>"
+    });
     for (i, e) in r.entries.iter().enumerate() {
         let _ = write!(o, "<a href=\"#run-{i}\">{}</a>", esc(&e.label));
     }
     o.push_str("</nav>\n");
 
+    for h in &r.heatmaps {
+        let _ = write!(o, "<h2>{}</h2><pre>{}</pre>", esc(&h.title), esc(&h.notes.join("\n")));
+    }
+    if r.entries.is_empty() {
+        for p in placed.iter().filter(|p| p.entry.is_none()) {
+            figure_html(&mut o, p);
+        }
+        o.push_str("</main></body></html>\n");
+        return o;
+    }
     o.push_str("<h2 id=summary>Summary</h2>");
     let (header, rows) = table::cells(r.entries);
     let verdicts: Vec<&str> = r

@@ -30,8 +30,10 @@ fn md_table(o: &mut String, header: &[String], rows: &[Vec<String>], left: impl 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "## {}\n", cell(&r.title));
-    let (header, rows) = table::cells(r.entries);
-    md_table(&mut o, &header, &rows, |c, n| c < 2 || c == n - 1);
+    if !r.entries.is_empty() {
+        let (header, rows) = table::cells(r.entries);
+        md_table(&mut o, &header, &rows, |c, n| c < 2 || c == n - 1);
+    }
     if let Some((header, rows)) = table::class_cells(r.entries) {
         let _ = writeln!(o, "By priority class:\n");
         md_table(&mut o, &header, &rows, |c, _| c < 2);
@@ -96,6 +98,9 @@ pub fn render(r: &Report) -> String {
             b.tolerance * 100.0
         );
         let _ = writeln!(o, "```\n{}```", crate::baseline::render(&b.rows, b.tolerance));
+    }
+    for h in &r.heatmaps {
+        let _ = writeln!(o, "\n### {}\n\n```\n{}\n```", cell(&h.title), h.notes.join("\n"));
     }
     o
 }

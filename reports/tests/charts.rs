@@ -606,6 +606,7 @@ fn sweep() -> Heatmap {
         ],
         best: Some((1, 1)),
         higher_is_better: true,
+        notes: Vec::new(),
     }
 }
 

@@ -19,7 +19,6 @@ pub use args::{RunArgs, SimCmd, SweepArgs};
 use anyhow::Context as _;
 use model::results::{self, Results};
 use model::scenario::{self, Scenario};
-use model::threshold::Metric;
 use std::io::IsTerminal as _;
 use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
@@ -96,26 +95,6 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
     Ok(runs.iter().all(|r| r.thresholds.iter().all(|t| t.passed)))
 }
 
-/// A point's headline figures; the objective first unless it is among them.
-fn headline(p: &sweep::Point, objective: &model::threshold::Figure) -> String {
-    let first = if objective.scope == model::threshold::Scope::Whole
-        && matches!(
-            objective.metric,
-            Metric::GoodputRatio | Metric::P99 | Metric::Amplification
-        ) {
-        String::new()
-    } else {
-        format!("{objective} {}, ", objective.metric.show(p.value(objective)))
-    };
-    format!(
-        "{first}goodput ratio {:.4}, p99 {}, amplification {:.2}, verdict {}",
-        p.goodput_ratio,
-        results::fmt_secs(p.p99),
-        p.amplification,
-        p.verdict
-    )
-}
-
 /// `spillway sim sweep`: false when SLOs were given and no configuration meets them.
 pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
     let s = load(&a.scenario, None)?;
@@ -176,7 +155,13 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
     bar.finish_and_clear();
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points, &objective))?;
-    std::fs::write(a.out.join("sweep.json"), serde_json::to_string_pretty(&points)?)?;
+    let table = sweep::Table {
+        objective: objective.to_string(),
+        slo: a.slo.clone(),
+        points,
+    };
+    std::fs::write(a.out.join("sweep.json"), serde_json::to_string_pretty(&table)?)?;
+    let points = table.points;
     println!("{total} points simulated: {}/sweep.csv, sweep.json", a.out.display());
     for (key, by) in &ignored {
         println!(
@@ -184,91 +169,9 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
             by.join(", ")
         );
     }
-    let slo_text = if slo.is_empty() {
-        "none given".to_string()
-    } else {
-        a.slo.join(", ")
-    };
-    let loads: Vec<&str> = axes
-        .iter()
-        .map(|x| x.key.as_str())
-        .filter(|k| sweep::is_load_axis(k))
-        .collect();
-    let at_every = if loads.is_empty() {
-        String::new()
-    } else {
-        format!(" at every {} tried", loads.join(" and "))
-    };
-    let best = sweep::best_config(&points, &objective);
-    let found = best.is_some();
-    match best {
-        Some(c) => {
-            let settings = if c.settings.is_empty() {
-                "the scenario as it is".to_string()
-            } else {
-                sweep::describe(&c.settings)
-            };
-            let worst = if loads.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "worst at {}: ",
-                    sweep::describe(&sweep::params_where(&c.worst.params, true))
-                )
-            };
-            println!(
-                "best under the SLO ({slo_text}){at_every} by {objective}: {settings}  -> {worst}{}",
-                headline(c.worst, &objective)
-            );
-        }
-        None if loads.is_empty() && points.iter().any(|p| p.meets_slo) => {
-            println!("no point under the SLO has {objective} (a group that sent nothing, or that a --vary removed)")
-        }
-        None if loads.is_empty() => println!("no point meets the SLO ({slo_text})"),
-        None => {
-            println!("no configuration meets the SLO ({slo_text}){at_every}; the best at each:");
-            let mut seen: Vec<Vec<(String, serde_json::Value)>> = Vec::new();
-            for p in &points {
-                let at: Vec<(String, serde_json::Value)> = p
-                    .params
-                    .iter()
-                    .filter(|(k, _)| sweep::is_load_axis(k))
-                    .cloned()
-                    .collect();
-                if seen.contains(&at) {
-                    continue;
-                }
-                let here: Vec<sweep::Point> = points
-                    .iter()
-                    .filter(|q| q.params.iter().filter(|(k, _)| sweep::is_load_axis(k)).eq(at.iter()))
-                    .cloned()
-                    .collect();
-                let line = match sweep::best(&here, &objective) {
-                    Some(b) => {
-                        let settings: Vec<(String, serde_json::Value)> = b
-                            .params
-                            .iter()
-                            .filter(|(k, _)| !sweep::is_load_axis(k))
-                            .cloned()
-                            .collect();
-                        format!("{}  -> {}", sweep::describe(&settings), headline(b, &objective))
-                    }
-                    None => "no point meets the SLO".to_string(),
-                };
-                println!("  {}: {line}", sweep::describe(&at));
-                seen.push(at);
-            }
-        }
-    }
-    let env = sweep::safe_envelope(&points, &axes);
-    if !env.is_empty() {
-        println!("safe envelope (largest rate after which the system still recovers):");
-        for (label, rate) in env {
-            println!(
-                "  {label}: {}",
-                rate.map_or("none of the rates tried".to_string(), |r| format!("{r}/s"))
-            );
-        }
+    let found = sweep::best_config(&points, &objective).is_some();
+    for line in sweep::findings(&points, &axes, &objective, &a.slo) {
+        println!("{line}");
     }
     Ok(found || slo.is_empty())
 }

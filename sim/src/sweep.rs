@@ -258,6 +258,52 @@ impl Point {
     }
 }
 
+/// What `sim sweep` writes to sweep.json: the points and what they were judged by, so a report
+/// of the table shows the same best configuration. (Tables of older versions are a bare array
+/// of points; [`Table::parse`] reads both.)
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Table {
+    pub objective: String,
+    #[serde(default)]
+    pub slo: Vec<String>,
+    pub points: Vec<Point>,
+}
+
+impl Table {
+    /// A sweep table from sweep.json text: `None` when the text is not one (a results file).
+    pub fn parse(text: &str) -> Option<Result<Table, serde_json::Error>> {
+        let t = text.trim_start();
+        if t.starts_with('[') {
+            return Some(serde_json::from_str::<Vec<Point>>(t).map(|points| Table {
+                objective: String::new(),
+                slo: Vec::new(),
+                points,
+            }));
+        }
+        let v: Value = serde_json::from_str(t).ok()?;
+        v.get("points")?;
+        Some(serde_json::from_value(v))
+    }
+
+    /// The points' axes, in order, with their values in first-seen order.
+    pub fn axes(&self) -> Vec<Axis> {
+        let mut axes: Vec<Axis> = Vec::new();
+        for p in &self.points {
+            for (k, v) in &p.params {
+                match axes.iter_mut().find(|a| a.key == *k) {
+                    Some(a) if !a.values.contains(v) => a.values.push(v.clone()),
+                    Some(_) => {}
+                    None => axes.push(Axis {
+                        key: k.clone(),
+                        values: vec![v.clone()],
+                    }),
+                }
+            }
+        }
+        axes
+    }
+}
+
 /// Every combination of the axes.
 pub fn grid(axes: &[Axis]) -> Vec<Vec<(String, Value)>> {
     let mut out = vec![Vec::new()];
@@ -481,6 +527,108 @@ pub fn best_config<'a>(points: &'a [Point], f: &Figure) -> Option<Choice<'a>> {
     best.map(|(c, _)| c)
 }
 
+/// A point's headline figures; the objective first unless it is among them.
+pub fn headline(p: &Point, objective: &Figure) -> String {
+    let first = if objective.scope == Scope::Whole
+        && matches!(
+            objective.metric,
+            Metric::GoodputRatio | Metric::P99 | Metric::Amplification
+        ) {
+        String::new()
+    } else {
+        format!("{objective} {}, ", objective.metric.show(p.value(objective)))
+    };
+    format!(
+        "{first}goodput ratio {:.4}, p99 {}, amplification {:.2}, verdict {}",
+        p.goodput_ratio,
+        model::results::fmt_secs(p.p99),
+        p.amplification,
+        p.verdict
+    )
+}
+
+/// What a sweep found, as the lines `sim sweep` prints and a report of its table shows: the
+/// best configuration under the SLO (at every load tried), or the best at each load when none
+/// holds at all of them; and, over a rate axis, the safe envelope.
+pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let slo_text = if slo.is_empty() {
+        "none given".to_string()
+    } else {
+        slo.join(", ")
+    };
+    let loads: Vec<&str> = axes
+        .iter()
+        .map(|x| x.key.as_str())
+        .filter(|k| is_load_axis(k))
+        .collect();
+    let at_every = if loads.is_empty() {
+        String::new()
+    } else {
+        format!(" at every {} tried", loads.join(" and "))
+    };
+    match best_config(points, objective) {
+        Some(c) => {
+            let settings = if c.settings.is_empty() {
+                "the scenario as it is".to_string()
+            } else {
+                describe(&c.settings)
+            };
+            let worst = if loads.is_empty() {
+                String::new()
+            } else {
+                format!("worst at {}: ", describe(&params_where(&c.worst.params, true)))
+            };
+            out.push(format!(
+                "best under the SLO ({slo_text}){at_every} by {objective}: {settings}  -> {worst}{}",
+                headline(c.worst, objective)
+            ));
+        }
+        None if loads.is_empty() && points.iter().any(|p| p.meets_slo) => out.push(format!(
+            "no point under the SLO has {objective} (a group that sent nothing, or that a --vary removed)"
+        )),
+        None if loads.is_empty() => out.push(format!("no point meets the SLO ({slo_text})")),
+        None => {
+            out.push(format!(
+                "no configuration meets the SLO ({slo_text}){at_every}; the best at each:"
+            ));
+            let mut seen: Vec<Params> = Vec::new();
+            for p in points {
+                let at = params_where(&p.params, true);
+                if seen.contains(&at) {
+                    continue;
+                }
+                let here: Vec<Point> = points
+                    .iter()
+                    .filter(|q| params_where(&q.params, true) == at)
+                    .cloned()
+                    .collect();
+                let line = match best(&here, objective) {
+                    Some(b) => format!(
+                        "{}  -> {}",
+                        describe(&params_where(&b.params, false)),
+                        headline(b, objective)
+                    ),
+                    None => "no point meets the SLO".to_string(),
+                };
+                out.push(format!("  {}: {line}", describe(&at)));
+                seen.push(at);
+            }
+        }
+    }
+    let env = safe_envelope(points, axes);
+    if !env.is_empty() {
+        out.push("safe envelope (largest rate after which the system still recovers):".into());
+        for (label, rate) in env {
+            out.push(format!(
+                "  {label}: {}",
+                rate.map_or("none of the rates tried".to_string(), |r| format!("{r}/s"))
+            ));
+        }
+    }
+    out
+}
+
 /// For sweeps over a rate: per combination of the other axes, the largest rate after which the
 /// system still recovers (verdict stable or recovered).
 pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<(String, Option<f64>)> {
@@ -665,6 +813,47 @@ mod tests {
         assert!(!old[0].keeps(&goodput) && old[0].value(&goodput).is_none());
         assert!(old[0].keeps(&parse_objective("p99").unwrap()) && !old[0].keeps(&recovery));
         assert_eq!(best(&old, &goodput).map(|p| p.attempts), None);
+    }
+
+    /// sweep.json carries the objective and SLO (a report of it shows the same best
+    /// configuration); a bare array of points from older versions still reads; a results file
+    /// is not a table.
+    #[test]
+    fn tables_read_in_both_forms() {
+        let p = table_point(
+            &[
+                ("gateway.strategy", "fifo".into()),
+                ("workload.phases[1].rate", 200.into()),
+            ],
+            0.9,
+            true,
+        );
+        let t = Table {
+            objective: "p99".into(),
+            slo: vec!["p99<2s".into()],
+            points: vec![p.clone()],
+        };
+        let back = Table::parse(&serde_json::to_string(&t).unwrap()).unwrap().unwrap();
+        assert_eq!(
+            (back.objective.as_str(), back.slo.len(), back.points.len()),
+            ("p99", 1, 1)
+        );
+        let axes = back.axes();
+        assert_eq!(axes.len(), 2);
+        assert_eq!(axes[1].values, vec![Value::from(200)]);
+        let old = Table::parse(&serde_json::to_string(&vec![p]).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!((old.objective.as_str(), old.points.len()), ("", 1));
+        assert!(Table::parse("{\"schema\": 3, \"summary\": {}}").is_none());
+        assert!(Table::parse("[{\"nope\": 1}]").unwrap().is_err());
+        let f = parse_objective("goodput_ratio").unwrap();
+        let lines = findings(&back.points, &axes, &f, &back.slo);
+        assert!(
+            lines[0].starts_with("best under the SLO (p99<2s) at every workload.phases[1].rate tried"),
+            "{lines:?}"
+        );
+        assert!(lines.iter().any(|l| l.starts_with("safe envelope")), "{lines:?}");
     }
 
     #[test]

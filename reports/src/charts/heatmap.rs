@@ -29,6 +29,8 @@ pub struct Heatmap {
     /// (x, y) of the best cell.
     pub best: Option<(usize, usize)>,
     pub higher_is_better: bool,
+    /// What the sweep found (best configuration, safe envelope), shown beside the chart.
+    pub notes: Vec<String>,
 }
 
 const WIDTH: u32 = 900;
