@@ -378,6 +378,7 @@ fn baseline(a: &CompareArgs, files: &[PathBuf]) -> anyhow::Result<loadgen::Finis
 
 /// `spillway compare`.
 pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
+    model::check_out_dir(&a.out)?;
     if let Some(files) = &a.baseline {
         return baseline(&a, files);
     }
@@ -388,9 +389,7 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
         if a.mode == Mode::Sim {
             return Err(UsageError("--time-scale applies to --mode live only".into()).into());
         }
-        if !(f.is_finite() && f > 0.0) {
-            return Err(UsageError(format!("--time-scale: expected a factor > 0, got {f}")).into());
-        }
+        model::scenario::check_time_scale(f)?;
     }
     let base = scenario::load(path)?;
     let configs = configs(&base, &a.strategies, &a.variants)?;

@@ -65,9 +65,8 @@ fn story(s: &model::scenario::Scenario) -> String {
 
 /// `spillway demo`.
 pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
-    if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
-        return Err(model::UsageError(format!("--time-scale: expected a factor > 0, got {}", a.time_scale)).into());
-    }
+    model::check_out_dir(&a.out)?;
+    model::scenario::check_time_scale(a.time_scale)?;
     let base = scenario::parse("death-spiral.toml (built in)", DEATH_SPIRAL)?;
     let configs = compare::configs(&base, &a.strategies, &[])?;
     let seed = base.seed();

@@ -47,11 +47,9 @@ impl Command {
         match self {
             Command::Scenario(_) | Command::Sim(_) | Command::Report(_) => false,
             Command::Loadgen(loadgen::LoadgenCmd::Merge(_)) => false,
-            Command::MockLegacy(_)
-            | Command::Gateway(_)
-            | Command::Loadgen(_)
-            | Command::Compare(_)
-            | Command::Demo(_) => true,
+            Command::Compare(a) => a.baseline.is_none() && matches!(a.mode, compare::Mode::Live),
+            Command::Demo(a) => !a.sim_only,
+            Command::MockLegacy(_) | Command::Gateway(_) | Command::Loadgen(_) => true,
         }
     }
 }

@@ -10,7 +10,7 @@
 use crate::h1::{push_header, H1Client};
 use crate::http::HttpClient;
 use crate::send_timer::SendTimer;
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use mock_legacy::timer::PreciseTimer;
@@ -146,8 +146,13 @@ impl Shared {
                 "an attempt failed without an answer: {why} (counted as an error; more are summed at the end)"
             );
             f.push((why, 1));
-        } else if let Some(last) = f.last_mut() {
-            last.1 += 1;
+        } else {
+            // Past the kinds kept, one bucket, so no listed reason is overstated.
+            const OTHER: &str = "other reasons";
+            match f.iter_mut().find(|(w, _)| w == OTHER) {
+                Some(e) => e.1 += 1,
+                None => f.push((OTHER.to_string(), 1)),
+            }
         }
     }
 
@@ -364,10 +369,7 @@ pub async fn preflight(url: &str) -> Result<(), TargetError> {
 
 /// Runs `scenario` live; `stop` ends it early (the results are then marked incomplete).
 pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions, stop: F) -> anyhow::Result<Results> {
-    let f = opts.time_scale;
-    if !(f.is_finite() && f > 0.0) {
-        bail!("time scale must be > 0, got {f}");
-    }
+    let f = model::scenario::check_time_scale(opts.time_scale)?;
     // In-process stack: the scenario's backend and gateway, compressed like the workload.
     let mut stack = None;
     let base = match &opts.target {
@@ -533,7 +535,8 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         },
     );
     results.time_scale = f;
-    results.shard = (shards > 1).then_some((shard, shards));
+    // Every live run records its shard (0/1 unsharded), so merge can tell a whole set.
+    results.shard = Some((shard, shards));
     Ok(results)
 }
 

@@ -132,6 +132,7 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
 
 /// `spillway loadgen run`.
 pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
+    model::check_out_dir(&a.out)?;
     let (s, catch_all) = scenario_from_args(&a)?;
     let f = a.time_scale.unwrap_or(s.file.run.time_scale);
     let opts = LiveOptions {

@@ -331,7 +331,7 @@ async fn an_interrupted_run_still_returns_its_results_marked_incomplete() {
     assert!(r.summary.whole.successes > 0);
     // Rates are per the 1.5 s it ran, not the 60 s it was meant to (which gave ~1.25/s).
     assert!(
-        (1.0..5.0).contains(&r.summary.duration_s),
+        (0.5..5.0).contains(&r.summary.duration_s),
         "duration {} s",
         r.summary.duration_s
     );

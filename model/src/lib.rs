@@ -29,3 +29,15 @@ pub use time::Time;
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// Refuses an output path that exists and is not a directory, before a run starts (it used to
+/// fail only when the results were written, after the whole run).
+pub fn check_out_dir(out: &std::path::Path) -> Result<(), UsageError> {
+    if out.exists() && !out.is_dir() {
+        return Err(UsageError(format!(
+            "--out {}: exists and is not a directory",
+            out.display()
+        )));
+    }
+    Ok(())
+}

@@ -1128,20 +1128,6 @@ fn runs_too_large_to_simulate_are_refused_with_their_size() {
     );
     assert_error(
         &[
-            "[run]",
-            "duration = \"5s\"",
-            "[workload.closed]",
-            "users = 1",
-            "think_time = \"0s\"",
-            SERVICE,
-        ],
-        5,
-        14,
-        "workload.closed.think_time",
-        "expected a think time with a mean > 0",
-    );
-    assert_error(
-        &[
             "[[workload.phases]]",
             "duration = \"5s\"",
             "rate = 1",

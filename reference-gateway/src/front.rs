@@ -64,10 +64,12 @@ async fn connection(s: TcpStream, peer: SocketAddr, front: Arc<Front>, mut stop:
 async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop: &mut watch::Receiver<bool>) {
     let gw = front.gw.clone();
     let max_body = front.limits.max_body_bytes;
+    // As on HTTP/1.1: a body that stops arriving is answered 408, not waited for forever.
+    let body_timeout = front.limits.header_read_timeout * crate::h1_server::BODY_TIMEOUT_FACTOR;
     let svc = service_fn(move |req| {
         let gw = gw.clone();
         async move {
-            let resp = match Request::from_hyper(&gw, req, max_body).await {
+            let resp = match Request::from_hyper(&gw, req, max_body, body_timeout).await {
                 Ok(req) => handler::handle(gw, req, peer).await,
                 Err(refused) => refused,
             };

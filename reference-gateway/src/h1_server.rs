@@ -35,7 +35,7 @@ pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// How much a read asks for; a request head is usually a few hundred bytes.
 const READ_CHUNK: usize = 2048;
 /// A body must arrive within this many header read timeouts (and each read within one).
-const BODY_TIMEOUT_FACTOR: u32 = 10;
+pub(crate) const BODY_TIMEOUT_FACTOR: u32 = 10;
 /// A keep-alive connection idle between requests is closed after this long (nginx's default).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 /// Headers parsed at most (the configured limit applies below it).

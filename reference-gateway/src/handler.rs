@@ -31,17 +31,31 @@ pub struct Request {
 }
 
 impl Request {
-    /// hyper's request (h2c), its body read up to `max_body`; past it, or on a broken stream,
-    /// the answer to give instead (413, 400).
+    /// hyper's request (h2c), its body read up to `max_body` within `body_timeout`; past either,
+    /// or on a broken stream, the answer to give instead (413, 408, 400).
     pub async fn from_hyper(
         gw: &Gateway,
         req: hyper::Request<hyper::body::Incoming>,
         max_body: usize,
+        body_timeout: std::time::Duration,
     ) -> Result<Request, Response<Body>> {
         let (parts, body) = req.into_parts();
-        let body = match Limited::new(body, max_body).collect().await {
-            Ok(b) => b.to_bytes(),
-            Err(e) => {
+        let read = tokio::time::timeout(body_timeout, Limited::new(body, max_body).collect()).await;
+        let body = match read {
+            Err(_) => {
+                gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+                return Err(json_error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    &request_id(gw, &parts.headers),
+                    "bad-request",
+                    format!(
+                        "the request body did not arrive within {} s",
+                        body_timeout.as_secs_f64()
+                    ),
+                ));
+            }
+            Ok(Ok(b)) => b.to_bytes(),
+            Ok(Err(e)) => {
                 gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
                 let request_id = request_id(gw, &parts.headers);
                 return Err(if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {

@@ -120,7 +120,9 @@ async fn expired_requests_get_504_without_a_backend_call() {
 #[tokio::test]
 async fn auth_401_and_rate_limit_429() {
     let (ml, gw) = stack(&scenario(
-        "strategy = \"fifo\"\nauth = { keys = [\"k1\", \"k2\"] }\nrate_limit = { rate = 1, burst = 2 }",
+        // A slow refill (one token per 10 s), so a loaded machine cannot refill a bucket between
+        // the requests below.
+        "strategy = \"fifo\"\nauth = { keys = [\"k1\", \"k2\"] }\nrate_limit = { rate = 0.1, burst = 2 }",
         "workers = 2\nservice_time = \"1ms\"",
     ))
     .await;
@@ -141,7 +143,7 @@ async fn auth_401_and_rate_limit_429() {
     let limited = send(&c, &url, &[("x-api-key", "k1")]).await;
     assert_eq!(limited.status, 429, "burst of 2 spent");
     assert_eq!(limited.header("x-spillway-outcome"), Some("rate-limited"));
-    assert_eq!(limited.header("retry-after"), Some("1"));
+    assert_eq!(limited.header("retry-after"), Some("10"));
     // Respelling the same key is the same client (each spelling used to get a bucket of its own).
     for (header, value) in [
         ("authorization", "Bearer k1"),

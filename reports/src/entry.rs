@@ -96,7 +96,17 @@ impl Entry {
 
 /// A figure's value in one run; a missing recovery is +infinity (see [`Entry::figure`]).
 pub fn value(r: &Results, f: &Figure) -> f64 {
-    f.value(&r.summary).unwrap_or(f64::INFINITY)
+    match f.value(&r.summary) {
+        Some(v) => v,
+        // A recovery that never came is infinitely late; one not judged (a run that ended too
+        // soon after its trigger) is unknown: NaN, shown "-", and no comparison holds on it.
+        None if f.metric == model::threshold::Metric::Recovery
+            && f.scope.figures(&r.summary).is_some_and(|g| g.verdict.is_none()) =>
+        {
+            f64::NAN
+        }
+        None => f64::INFINITY,
+    }
 }
 
 /// Labels for files given on the command line: the strategy and the source ("fifo (sim)"),

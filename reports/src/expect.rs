@@ -151,7 +151,12 @@ impl Expectation {
                         // otherwise `>=` bounds would pass on nothing.
                         Scope::Class(_) | Scope::Service(_)
                             if figure.metric == Metric::Recovery
-                                && e.runs.iter().any(|r| figure.scope.figures(&r.summary).is_none_or(|g| g.verdict.is_none())) =>
+                                && e.runs.iter().any(|r| {
+                                    // A run that was not judged itself leaves its groups unjudged:
+                                    // that fails the check ("not judged"), it is no input error.
+                                    r.summary.whole.verdict.is_some()
+                                        && figure.scope.figures(&r.summary).is_none_or(|g| g.verdict.is_none())
+                                }) =>
                         {
                             Some(format!(
                                 "gives {} no verdict to take a recovery from (it sent nothing before the trigger or at all, or an older spillway wrote the results)",
@@ -188,6 +193,9 @@ impl Expectation {
         };
         let unit = ma.or(mb);
         let mut detail = format!("{} {} {}", show(&a, unit), self.cmp.symbol(), show(&b, unit));
+        if a.mean.is_nan() || b.mean.is_nan() {
+            detail.push_str(": not judged (a run ended too soon after its trigger to judge recovery)");
+        }
         // With replications the means may hold while the intervals overlap: say which it is.
         if !passed && self.cmp != Cmp::Eq && (hw(&a) > 0.0 || hw(&b) > 0.0) && self.cmp.holds(a.mean, b.mean) {
             detail.push_str(
@@ -364,6 +372,26 @@ mod tests {
         assert!(c.detail.contains("never"), "{}", c.detail);
         let e = parse("fifo.recovery <= 30s", &labels()).unwrap();
         assert!(!e.check(&es).unwrap().passed);
+    }
+
+    /// A run cut short before recovery could be judged is not "never recovered": no bound
+    /// holds on it either way (`> 60s` held on "never" before), and the detail says why.
+    #[test]
+    fn a_run_not_judged_has_no_recovery_to_compare() {
+        let mut cut = crate::fixture::blank();
+        (cut.summary.whole.verdict, cut.summary.whole.recovery_s) = (None, None);
+        let mut dl = crate::fixture::blank();
+        dl.summary.whole.recovery_s = Some(4.0);
+        let es = [Entry::new("fifo", vec![cut]), Entry::new("deadline", vec![dl])];
+        for text in [
+            "fifo.recovery > 60s",
+            "fifo.recovery < 60s",
+            "deadline.recovery < fifo.recovery",
+        ] {
+            let c = parse(text, &labels()).unwrap().check(&es).unwrap();
+            assert!(!c.passed, "{text}: {c:?}");
+            assert!(c.detail.contains("not judged"), "{text}: {}", c.detail);
+        }
     }
 
     /// A class figure of a run that kept none is an error, not a vacuous pass or fail.

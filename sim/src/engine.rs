@@ -537,7 +537,10 @@ impl<'a> Engine<'a> {
                 self.intents.free.push(intent_id);
                 self.live_intents -= 1;
                 if let Some((loop_, _, _)) = self.closed.as_mut() {
-                    let next = loop_.next_after(now);
+                    // At least a microsecond: with zero think time and an answer that takes no
+                    // time (shed, 401, 429), the user would send again at this very instant,
+                    // forever.
+                    let next = loop_.next_after(now).max(now + Duration::from_micros(1));
                     self.push(next, Ev::User);
                 }
             }

@@ -33,21 +33,10 @@ fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Res
     }
 }
 
-/// Refuses an output path that exists and is not a directory before any simulation runs.
-fn check_out_dir(out: &Path) -> Result<(), UsageError> {
-    if out.exists() && !out.is_dir() {
-        return Err(UsageError(format!(
-            "--out {}: exists and is not a directory",
-            out.display()
-        )));
-    }
-    Ok(())
-}
-
 /// `spillway sim run`; returns whether every threshold passed (in every replication).
 pub fn run(a: RunArgs) -> anyhow::Result<bool> {
     let s = load(&a.scenario, a.strategy)?;
-    check_out_dir(&a.out)?;
+    model::check_out_dir(&a.out)?;
     let seed = a.seed.unwrap_or(s.seed());
     if a.replications <= 1 {
         let r = simulate(&s, Some(seed));
@@ -98,7 +87,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
 /// `spillway sim sweep`: false when SLOs were given and no configuration meets them.
 pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
     let s = load(&a.scenario, None)?;
-    check_out_dir(&a.out)?;
+    model::check_out_dir(&a.out)?;
     let axes: Vec<sweep::Axis> = a
         .vary
         .iter()

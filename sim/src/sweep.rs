@@ -343,6 +343,7 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
         ignored: Vec::new(),
     };
     let mut taken = vec![false; axes.len()];
+    let mut seen = std::collections::HashSet::new();
     for mut params in combinations {
         let v = variant_dropping(base, &params)?;
         let strategy = v.scenario.file.gateway.strategy.as_str();
@@ -358,7 +359,8 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
                 None => plan.ignored.push((k.clone(), vec![strategy.to_string()])),
             }
         }
-        if !plan.points.iter().any(|(p, _)| *p == params) {
+        // Keyed by the JSON text: a linear scan per point was quadratic in the grid's size.
+        if seen.insert(serde_json::to_string(&params).unwrap_or_default()) {
             plan.points.push((params, v.scenario));
         }
     }
@@ -589,9 +591,11 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
         )),
         None if loads.is_empty() => out.push(format!("no point meets the SLO ({slo_text})")),
         None => {
-            out.push(format!(
-                "no configuration meets the SLO ({slo_text}){at_every}; the best at each:"
-            ));
+            out.push(if slo.is_empty() {
+                format!("no configuration has {objective}{at_every}; the best at each:")
+            } else {
+                format!("no configuration meets the SLO ({slo_text}){at_every}; the best at each:")
+            });
             let mut seen: Vec<Params> = Vec::new();
             for p in points {
                 let at = params_where(&p.params, true);

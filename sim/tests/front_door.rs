@@ -53,3 +53,20 @@ fn a_rate_limit_answers_429_past_its_rate() {
     let open = sim::simulate(&scenario_with("", ""), None);
     assert_eq!(open.summary.whole.rate_limited, 0);
 }
+
+/// Users with zero think time whose every attempt is answered at once (401) used to send again
+/// at the same instant forever; the simulator keeps a microsecond between answer and next send.
+#[test]
+fn a_closed_loop_with_zero_think_time_and_instant_answers_ends() {
+    let s = scenario::parse(
+        "closed.toml",
+        "[run]\nduration = \"1s\"\n[workload.closed]\nusers = 2\nthink_time = \"0s\"\n\
+         [gateway]\nstrategy = \"fifo\"\nauth = { keys = [\"k\"] }\n\
+         [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"0s\"\n",
+    )
+    .unwrap();
+    let r = sim::simulate(&s, None);
+    let w = &r.summary.whole;
+    assert!(w.offered > 100_000 && w.offered <= 2_000_002, "{w:?}");
+    assert_eq!(w.successes, 0);
+}

@@ -49,14 +49,12 @@ fn add_groups<K: Ord + Clone>(
 /// Whether `parts` are one whole set of shards: each of `--shard 0/N` .. `N-1/N` once, all of
 /// one kind of run. Files of older versions record no shard and are taken as they come.
 fn check_shards(parts: &[(String, Results)]) -> Result<(), MergeError> {
-    let Some((first, base)) = parts.first() else {
+    let Some((first, _)) = parts.first() else {
         return Err(MergeError::Empty);
     };
-    if let Some((name, p)) = parts.iter().find(|(_, p)| p.source != base.source) {
+    if let Some((name, _)) = parts.iter().find(|(_, p)| p.source == super::RunSource::Sim) {
         return Err(MergeError::Shards(format!(
-            "{name} is a {} run and {first} a {} one: only shards of one live run add up",
-            p.source.as_str(),
-            base.source.as_str()
+            "{name} is a simulated run: only the shards of one live run (loadgen run --shard I/N) add up; the simulator needs none"
         )));
     }
     let recorded: Vec<(&String, (u32, u32))> = parts.iter().filter_map(|(n, p)| Some((n, p.shard?))).collect();
@@ -74,6 +72,12 @@ fn check_shards(parts: &[(String, Results)]) -> Result<(), MergeError> {
         )));
     }
     let n = recorded[0].1 .1;
+    if n as usize != parts.len() {
+        return Err(MergeError::Shards(format!(
+            "{first} is one of {n} shards, but {} files were given: merge every shard of the run once",
+            parts.len()
+        )));
+    }
     let mut seen: Vec<Option<&String>> = vec![None; n as usize];
     for (name, (i, of)) in recorded {
         if of != n {
@@ -103,6 +107,7 @@ fn check_shards(parts: &[(String, Results)]) -> Result<(), MergeError> {
 /// Adds `parts` (shards of one run) into one results file.
 pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
     check_shards(&parts)?;
+    let secs_ran: Vec<f64> = parts.iter().map(|(_, p)| p.summary.duration_s).collect();
     let mut it = parts.into_iter();
     let (_, mut base) = it.next().ok_or(MergeError::Empty)?;
     for (name, p) in it {
@@ -168,7 +173,12 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
         }
     }
     base.shard = None;
-    let s = scenario::resolve(&base.scenario_path, base.scenario.clone())?;
+    let mut s = scenario::resolve(&base.scenario_path, base.scenario.clone())?;
+    // Shards stopped early ran for less than the scenario: rates are per the longest of them.
+    let ran = secs_ran.into_iter().fold(0.0, f64::max);
+    if ran > 0.0 && ran < s.duration.as_secs_f64() {
+        s.duration = crate::time::secs(ran);
+    }
     let (summary, thresholds) = summarize(
         &base.windows,
         &base.totals,

@@ -750,9 +750,10 @@ mod tests {
         .unwrap()
     }
 
+    /// Live, so that results can be merged as shards (merge refuses simulated runs).
     fn meta() -> RunMeta {
         RunMeta {
-            source: RunSource::Sim,
+            source: RunSource::Live,
             strategy: "fifo".into(),
             incomplete: false,
             generator: None,
@@ -991,12 +992,18 @@ mod tests {
         let live = RunSource::Live;
         assert_eq!(merge(vec![run(s2, live), run(s0, live), run(s1, live)]), Ok((3, None)));
         let err = |parts| merge(parts).unwrap_err();
-        assert!(err(vec![run(s0, live), run(s1, live)]).contains("shard 2/3 missing"));
+        assert!(err(vec![run(s0, live), run(s1, live)]).contains("one of 3 shards, but 2 files"));
         assert!(err(vec![run(s0, live), run(s0, live), run(s1, live)]).contains("both shard 0/3"));
-        assert!(err(vec![run(s0, live), run(Some((1, 2)), live)]).contains("one of 3"));
+        assert!(err(vec![run(s0, live), run(s1, live), run(Some((1, 2)), live)]).contains("one of 3"));
         assert!(err(vec![run(None, live)]).contains("nothing to merge"));
-        assert!(err(vec![run(s0, live), run(None, live)]).contains("f1 is not a shard"));
-        assert!(err(vec![run(None, RunSource::Sim), run(None, live)]).contains("f1 is a live run"));
+        assert!(err(vec![run(s0, live), run(s1, live), run(None, live)]).contains("f2 is not a shard"));
+        assert!(err(vec![run(None, live), run(None, RunSource::Sim)]).contains("f1 is a simulated run"));
+        // An unsharded live run records 0/1: a set of one; twice is the same shard twice.
+        let whole = Some((0, 1));
+        assert_eq!(merge(vec![run(whole, live)]), Ok((1, None)));
+        assert!(err(vec![run(whole, live), run(whole, live)]).contains("one of 1 shards, but 2 files"));
+        // A corrupt shard count is an error, not a huge allocation.
+        assert!(err(vec![run(Some((0, u32::MAX)), live)]).contains("files were given"));
         // Files of older versions record no shard: two or more are taken as they come.
         assert_eq!(merge(vec![run(None, live), run(None, live)]), Ok((2, None)));
     }

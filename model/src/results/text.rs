@@ -35,6 +35,7 @@ pub fn summary_table(r: &Results) -> String {
         r.strategy,
         r.seed,
         r.shard
+            .filter(|(_, n)| *n > 1)
             .map_or(String::new(), |(i, n)| format!(", shard {i}/{n} (streams of its own)")),
         if r.incomplete {
             "  [INCOMPLETE: interrupted]"

@@ -20,6 +20,19 @@ pub use scale::time_scaled;
 
 /// The time scales a run accepts: up to 1000x faster (live timers stay meaningful) or 100x slower.
 pub const TIME_SCALE: std::ops::RangeInclusive<f64> = 0.01..=1000.0;
+
+/// A `--time-scale` flag's value, checked against [`TIME_SCALE`].
+pub fn check_time_scale(f: f64) -> Result<f64, crate::UsageError> {
+    if TIME_SCALE.contains(&f) {
+        Ok(f)
+    } else {
+        Err(crate::UsageError(format!(
+            "--time-scale: expected a factor from {} to {}, got {f:?}",
+            TIME_SCALE.start(),
+            TIME_SCALE.end()
+        )))
+    }
+}
 pub use spec::*;
 pub use summary::check_summary;
 pub(crate) use validate::valid_name;
