@@ -87,6 +87,8 @@ fn main() -> ExitCode {
         unsafe {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
+    } else {
+        quiet_on_closed_stdout();
     }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -118,6 +120,24 @@ fn main() -> ExitCode {
         Command::Compare(args) => runtime_finish(|| compare::run(args)),
         Command::Demo(args) => runtime_finish(|| demo::run(args)),
     }
+}
+
+/// In commands that keep SIGPIPE ignored, a write to a closed stdout (`| head`) panics inside
+/// `println!`: end as SIGPIPE would (exit 141, nothing on stderr) instead of with a backtrace.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.starts_with("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 fn passed(ok: bool) -> loadgen::Finish {

@@ -205,3 +205,34 @@ fn servers_survive_clients_that_close_early() {
         assert!(answer.starts_with("HTTP/1.1 200"), "{args:?}: {answer}");
     }
 }
+
+/// A server's stdout closed early (`spillway gateway ... | head -0`) ends it quietly, as SIGPIPE
+/// would, rather than with a panic and a backtrace (servers keep SIGPIPE ignored for their
+/// sockets, so `println!` panics instead).
+#[test]
+fn a_closed_stdout_ends_a_server_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spillway"))
+        .args(["gateway", "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spillway runs");
+    drop(child.stdout.take());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            child.kill().ok();
+            panic!("still running 10 s after its stdout closed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).ok();
+    assert_eq!(status.code(), Some(141), "{status:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
