@@ -11,7 +11,6 @@ use http::uri::PathAndQuery;
 use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use model::gateway::Arrival;
-use model::scenario::RateLimitKey;
 use model::wire;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -216,14 +215,7 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     }
     let now = gw.shared.now();
     if let Some((limiter, per)) = &gw.rate_limit {
-        let key = match per {
-            RateLimitKey::Global => String::new(),
-            // The key as auth reads it, so respelling the header is the same client.
-            RateLimitKey::Client => match model::gateway::presented_key(get("authorization"), get(wire::API_KEY)) {
-                Some(k) => format!("key {k}"),
-                None => format!("ip {}", peer.ip()),
-            },
-        };
+        let key = model::gateway::bucket_key(*per, get("authorization"), get(wire::API_KEY), &peer.ip().to_string());
         let verdict = limiter.lock().unwrap_or_else(|p| p.into_inner()).check(now, &key);
         if let Err(wait) = verdict {
             gw.global.rate_limited.fetch_add(1, Ordering::Relaxed);

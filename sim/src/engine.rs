@@ -8,7 +8,7 @@
 use model::backend::{Admission, BackendRequest, Job, ServiceModel};
 use model::client::{AttemptResult, ClientModel, Intent, Next};
 use model::gateway::{
-    Action, Admit, Arrival as GwArrival, Auth, Cancelled, PolicyConfig, RateLimiter, ServicePolicy, Ticket,
+    bucket_key, Action, Admit, Arrival as GwArrival, Auth, Cancelled, PolicyConfig, RateLimiter, ServicePolicy, Ticket,
 };
 use model::results::{Recorder, Results, RunMeta, RunSource, Tag};
 use model::rng::Streams;
@@ -133,7 +133,7 @@ pub struct Engine<'a> {
     /// clients' credentials pass `[gateway.auth]`, and `[gateway.rate_limit]`'s bucket (the
     /// clients are one client to it, live too: one key, or one address).
     authorized: bool,
-    rate_limit: Option<RateLimiter>,
+    rate_limit: Option<(RateLimiter, String)>,
 }
 
 impl<'a> Engine<'a> {
@@ -141,6 +141,12 @@ impl<'a> Engine<'a> {
         let streams = Streams::new(seed);
         let g = &scenario.file.gateway;
         let n = scenario.services.len();
+        // The headers loadgen sends with the scenario's credentials.
+        let credentials = scenario.file.clients.credentials.as_ref();
+        let bearer = credentials
+            .and_then(|c| c.bearer.as_ref())
+            .map(|b| format!("Bearer {b}"));
+        let api_key = credentials.and_then(|c| c.api_key.as_deref());
         Engine {
             scenario,
             now: Time::ZERO,
@@ -185,13 +191,15 @@ impl<'a> Engine<'a> {
             }),
             active_users: 0,
             next_intent_id: 0,
-            authorized: g.auth.as_ref().is_none_or(|a| {
-                let cr = scenario.file.clients.credentials.as_ref();
-                let bearer = cr.and_then(|c| c.bearer.as_ref()).map(|b| format!("Bearer {b}"));
-                let key = cr.and_then(|c| c.api_key.as_deref());
-                Auth::new(&a.keys).check(bearer.as_deref(), key)
+            authorized: g
+                .auth
+                .as_ref()
+                .is_none_or(|a| Auth::new(&a.keys).check(bearer.as_deref(), api_key)),
+            rate_limit: g.rate_limit.as_ref().map(|r| {
+                // Loadgen's clients all connect from one address.
+                let key = bucket_key(r.per, bearer.as_deref(), api_key, "127.0.0.1");
+                (RateLimiter::new(r.rate, r.burst), key)
             }),
-            rate_limit: g.rate_limit.as_ref().map(|r| RateLimiter::new(r.rate, r.burst)),
         }
     }
 
@@ -391,7 +399,7 @@ impl<'a> Engine<'a> {
         let refused = if !self.authorized {
             Some((401, None))
         } else {
-            let limited = self.rate_limit.as_mut().map(|r| r.check(now, ""));
+            let limited = self.rate_limit.as_mut().map(|(r, key)| r.check(now, key));
             match limited {
                 Some(Err(wait)) => Some((429, Some(wait))),
                 _ => None,

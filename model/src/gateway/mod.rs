@@ -13,5 +13,5 @@ pub use auth::{presented as presented_key, Auth};
 pub use codel::Codel;
 pub use limit::{AdaptiveLimit, Limiter};
 pub use policy::*;
-pub use ratelimit::RateLimiter;
+pub use ratelimit::{bucket_key, RateLimiter};
 pub use slots::{Slots, Ticket};

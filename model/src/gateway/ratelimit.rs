@@ -1,5 +1,6 @@
 //! Per-client token buckets (429 + Retry-After past the rate).
 
+use crate::scenario::RateLimitKey;
 use crate::time::Time;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -8,6 +9,19 @@ use std::time::Duration;
 struct Bucket {
     tokens: f64,
     at: Time,
+}
+
+/// The bucket a request draws from: one for everyone (`Global`), or its client's: the key it
+/// presents as auth reads it (so respelling the header is the same client), else its address.
+/// The live gateway and the simulator key their limiters with it.
+pub fn bucket_key(per: RateLimitKey, authorization: Option<&str>, api_key: Option<&str>, address: &str) -> String {
+    match per {
+        RateLimitKey::Global => String::new(),
+        RateLimitKey::Client => match super::presented_key(authorization, api_key) {
+            Some(k) => format!("key {k}"),
+            None => format!("ip {address}"),
+        },
+    }
 }
 
 /// Token buckets by client key, with a bounded number of tracked clients.
@@ -56,6 +70,20 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One client's key in any spelling is one bucket; without a key, its address; `Global`
+    /// is one bucket for all.
+    #[test]
+    fn bucket_keys() {
+        let k = |a: Option<&str>, x: Option<&str>| bucket_key(RateLimitKey::Client, a, x, "10.0.0.1");
+        assert_eq!(k(Some("Bearer k1"), None), "key k1");
+        assert_eq!(k(Some("bearer  k1 "), None), k(None, Some("k1")));
+        assert_eq!(k(None, None), "ip 10.0.0.1");
+        assert_eq!(
+            bucket_key(RateLimitKey::Global, Some("Bearer k1"), None, "10.0.0.1"),
+            ""
+        );
+    }
 
     #[test]
     fn burst_then_rate() {
