@@ -221,7 +221,9 @@ pub async fn run_live(
     Ok((entries, false))
 }
 
-/// Saves each run under `out/<label>/` (`seed-N/` with replications).
+/// Saves each run under `out/<label>/`. With replications: `seed-N/` and the
+/// `replications.json` that `sim run --replications` writes, so `spillway report out/<label>`
+/// reads the seeds as one entry.
 pub fn save_runs(entries: &[Entry], out: &Path) -> anyhow::Result<()> {
     for e in entries {
         let dir = out.join(reports::charts::slug(&e.label));
@@ -231,6 +233,9 @@ pub fn save_runs(entries: &[Entry], out: &Path) -> anyhow::Result<()> {
             for r in &e.runs {
                 r.save(&dir.join(format!("seed-{}", r.seed)))?;
             }
+            let path = dir.join("replications.json");
+            let summary = serde_json::to_string_pretty(&sim::stats::summarize(&e.runs))?;
+            std::fs::write(&path, summary).with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
     Ok(())

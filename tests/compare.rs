@@ -256,6 +256,17 @@ fn replications_show_intervals_and_expectations_must_clear_them() {
     for seed in [7, 8, 9] {
         assert!(dir.path(&format!("r/deadline/seed-{seed}/results.json")).is_file());
     }
+    // Each strategy's seeds report as one entry with intervals, as `sim run --replications` do.
+    let out = spillway(&["report", &dir.s("r/fifo"), &dir.s("r/deadline"), "-o", &dir.s("rep")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let summary = read(&dir.path("rep/summary.md"));
+    assert!(summary.contains('±'), "{summary}");
+    assert!(
+        summary.contains("| fifo (sim) |") && summary.contains("| deadline (sim) |"),
+        "{summary}"
+    );
+    let html = read(&dir.path("rep/index.html"));
+    assert!(html.contains("3 replications"), "each entry is its three seeds");
 }
 
 #[test]

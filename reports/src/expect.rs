@@ -230,18 +230,26 @@ pub fn show(i: &Interval, metric: Option<Metric>) -> String {
             Some(Metric::GoodputRatio | Metric::WastedRatio | Metric::Amplification)
         ) {
             format!("{v:.3}")
-        } else if v.fract() == 0.0 && v.abs() < 1e15 {
-            format!("{v:.0}")
-        } else if v.abs() >= 100.0 {
-            format!("{v:.1}")
         } else {
-            format!("{v:.3}")
+            format!("{v:.*}", count_decimals(i.mean))
         }
     };
     if i.n > 1 && i.half_width.is_finite() && i.half_width > 0.0 {
+        // A count's half-width takes the mean's decimals: `950.7 ± 95.5`, not `± 95.488`.
         format!("{} ± {}", one(i.mean), one(i.half_width))
     } else {
         one(i.mean)
+    }
+}
+
+/// Decimals for a count or other plain figure: none when whole, one from 100 up, else three.
+fn count_decimals(v: f64) -> usize {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        0
+    } else if v.abs() >= 100.0 {
+        1
+    } else {
+        3
     }
 }
 
@@ -253,6 +261,16 @@ mod tests {
         ["fifo", "deadline", "adaptive", "adaptive-lifo"]
             .map(String::from)
             .to_vec()
+    }
+
+    /// A count and its half-width share decimals, so the two read as one figure.
+    #[test]
+    fn a_count_interval_shows_its_half_width_with_the_means_decimals() {
+        let iv = |mean, half_width| Interval { mean, half_width, n: 3 };
+        assert_eq!(show(&iv(950.667, 95.488), Some(Metric::Timeouts)), "950.7 ± 95.5");
+        assert_eq!(show(&iv(12.5, 1.25), Some(Metric::Shed)), "12.500 ± 1.250");
+        assert_eq!(show(&iv(1000.0, 12.3), Some(Metric::Offered)), "1000 ± 12");
+        assert_eq!(show(&iv(1000.0, 0.0), Some(Metric::Offered)), "1000");
     }
 
     #[test]

@@ -18,7 +18,11 @@ pub struct ReplicationSummary {
     pub wasted_s: Interval,
     /// Recovery times of the runs that recovered.
     pub recovery_s: Interval,
-    pub metastable_fraction: f64,
+    /// Fraction of the seeds with a verdict that ended metastable; `None` when no seed was
+    /// judged (each run ended before its trigger was over).
+    pub metastable_fraction: Option<f64>,
+    /// Seeds with a verdict (a run cut short before its trigger was over has none).
+    pub judged: usize,
     /// Per priority class, for scenarios with priorities, over the seeds in which the class sent
     /// something (classes no seed sent to are left out).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -64,7 +68,7 @@ fn col<T>(items: &[T], f: impl Fn(&T) -> f64) -> Interval {
 
 pub fn summarize(runs: &[Results]) -> ReplicationSummary {
     let whole: Vec<GroupSummary> = runs.iter().map(|r| r.summary.whole.clone()).collect();
-    let (recovery_s, _, metastable) = recoveries(&whole);
+    let (recovery_s, judged, metastable) = recoveries(&whole);
     let classes = Priority::ALL
         .into_iter()
         .filter_map(|p| group_replication(runs.iter().filter_map(|r| r.summary.class(p))).map(|g| (p, g)))
@@ -84,7 +88,8 @@ pub fn summarize(runs: &[Results]) -> ReplicationSummary {
         amplification: col(runs, |r| r.summary.whole.amplification),
         wasted_s: col(runs, |r| r.summary.wasted_s),
         recovery_s,
-        metastable_fraction: metastable as f64 / runs.len().max(1) as f64,
+        metastable_fraction: (judged > 0).then(|| metastable as f64 / judged as f64),
+        judged,
         classes,
         services,
     }
@@ -107,6 +112,20 @@ fn group_replication(groups: impl Iterator<Item = GroupSummary>) -> Option<Group
     })
 }
 
+/// "40% of seeds", or of the judged seeds when some runs were not judged.
+fn metastable_line(s: &ReplicationSummary) -> String {
+    match s.metastable_fraction {
+        None => "- (no seed judged: every run ended before its trigger was over)".to_string(),
+        Some(m) if s.judged == s.replications => format!("{:.0}% of seeds", m * 100.0),
+        Some(m) => format!(
+            "{:.0}% of the {} seeds judged ({} not judged: ended before their trigger was over)",
+            m * 100.0,
+            s.judged,
+            s.replications - s.judged
+        ),
+    }
+}
+
 pub fn render(s: &ReplicationSummary) -> String {
     use model::results::fmt_secs;
     let iv = |i: &Interval, secs: bool| {
@@ -120,7 +139,7 @@ pub fn render(s: &ReplicationSummary) -> String {
         }
     };
     let mut o = format!(
-        "{} replications (mean ± 95% CI)\n  goodput ratio   {}\n  p50             {}\n  p99             {}\n  amplification   {}\n  wasted work     {}\n  recovery        {} ({} of {} runs recovered)\n  metastable      {:.0}% of seeds\n",
+        "{} replications (mean ± 95% CI)\n  goodput ratio   {}\n  p50             {}\n  p99             {}\n  amplification   {}\n  wasted work     {}\n  recovery        {} ({} of {} runs recovered)\n  metastable      {}\n",
         s.replications,
         iv(&s.goodput_ratio, false),
         iv(&s.p50, true),
@@ -130,7 +149,7 @@ pub fn render(s: &ReplicationSummary) -> String {
         iv(&s.recovery_s, true),
         s.recovery_s.n,
         s.replications,
-        s.metastable_fraction * 100.0
+        metastable_line(s)
     );
     let count = |i: &Interval| format!("{:.1} ± {:.1}", i.mean, i.half_width);
     let classes = s.classes.iter().map(|(c, g)| (c.as_str().to_string(), g));
@@ -245,6 +264,43 @@ mod tests {
         });
         let line = text.lines().find(|l| l.contains("service s")).unwrap();
         assert!(!line.contains("recovery") && !line.contains("metastable"), "{line}");
+    }
+
+    /// A seed whose run was not judged (cut short before its trigger was over) is left out of
+    /// the whole run's metastable fraction rather than counted as recovered.
+    #[test]
+    fn metastable_fraction_is_over_the_judged_seeds() {
+        let scenario = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 20\n[clients]\ntimeout = \"5s\"\n\
+             [[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = { dist = \"exponential\", mean = \"40ms\" }\n",
+        )
+        .unwrap();
+        let mut runs: Vec<Results> = (1..=3).map(|seed| crate::simulate(&scenario, Some(seed))).collect();
+        runs[0].summary.whole.verdict = None;
+        runs[1].summary.whole.verdict = Some(Verdict::Metastable);
+        runs[2].summary.whole.verdict = Some(Verdict::Recovered);
+        let s = summarize(&runs);
+        assert_eq!((s.metastable_fraction, s.judged), (Some(0.5), 2));
+        assert!(
+            render(&s).contains("metastable      50% of the 2 seeds judged (1 not judged"),
+            "{}",
+            render(&s)
+        );
+        for r in &mut runs {
+            r.summary.whole.verdict = None;
+        }
+        let s = summarize(&runs);
+        assert_eq!((s.metastable_fraction, s.judged), (None, 0));
+        assert!(
+            render(&s).contains("metastable      - (no seed judged"),
+            "{}",
+            render(&s)
+        );
+        runs[0].summary.whole.verdict = Some(Verdict::Metastable);
+        runs[1].summary.whole.verdict = Some(Verdict::Stable);
+        runs[2].summary.whole.verdict = Some(Verdict::Stable);
+        assert!(render(&summarize(&runs)).contains("metastable      33% of seeds\n"));
     }
 
     #[test]
