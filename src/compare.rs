@@ -397,6 +397,9 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
         model::scenario::check_time_scale(f)?;
     }
     let base = scenario::load(path)?;
+    for w in base.warnings() {
+        tracing::warn!("{w}");
+    }
     let configs = configs(&base, &a.strategies, &a.variants)?;
     let labels: Vec<String> = configs.iter().map(|c| c.label.clone()).collect();
     let expectations = parse_expectations(&a.expect, &labels)?;

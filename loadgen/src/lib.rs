@@ -50,6 +50,9 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         }
         Some(path) => {
             let s = scenario::load(path)?;
+            for w in s.warnings() {
+                tracing::warn!("{w}");
+            }
             match a.strategy {
                 Some(st) => {
                     let s = s.with_strategy(st)?;

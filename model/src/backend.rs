@@ -329,7 +329,7 @@ mod tests {
 
     fn model(extra: &str) -> ServiceModel {
         let text = format!(
-            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"svc\"\nworkers = 2\nservice_time = \"10ms\"\n{extra}\n"
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 1\n[[backend.services]]\nname = \"svc\"\nworkers = 2\nservice_time = \"10ms\"\n{extra}\n"
         );
         let s = scenario::parse("t.toml", &text).unwrap();
         ServiceModel::new(s.services[0].clone(), &Streams::new(7))

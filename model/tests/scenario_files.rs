@@ -44,14 +44,11 @@ fn assert_error(lines: &[&str], line: usize, col: usize, path: &str, message: &s
     );
 }
 
-/// Syntax errors have no field path: `t.toml:{line}:{col}: {message}`.
+/// Syntax errors name the field path they are in as best they can (the table header above and
+/// the key on the line): `t.toml:{line}:{col}: {path}: {message}`.
 #[track_caller]
-fn assert_syntax_error(lines: &[&str], line: usize, col: usize, message: &str) {
-    let d = only_diagnostic(lines);
-    let rendered = d.to_string();
-    let want = format!("t.toml:{line}:{col}: {message}");
-    assert!(rendered.starts_with(&want), "\n  got:  {rendered}\n  want: {want}...");
-    assert!(d.path.is_empty(), "a syntax error has no field path, got `{}`", d.path);
+fn assert_syntax_error(lines: &[&str], line: usize, col: usize, path: &str, message: &str) {
+    assert_error(lines, line, col, path, message);
 }
 
 fn scenarios_dir() -> PathBuf {
@@ -129,7 +126,7 @@ fn unknown_top_level_key() {
         4,
         2,
         "gatway",
-        "unknown field `gatway`, expected one of `run`, `workload`,",
+        "unknown key `gatway`; did you mean `gateway`? (valid keys: run, workload,",
     );
 }
 
@@ -145,7 +142,13 @@ fn unknown_top_level_bare_key() {
         "workers = 2",          // 7
         "service_time = \"10ms\"",
     ];
-    assert_error(&lines, 1, 1, "title", "unknown field `title`, expected one of");
+    assert_error(
+        &lines,
+        1,
+        1,
+        "title",
+        "unknown key `title` (valid keys: run, workload, clients, gateway, backend, thresholds)",
+    );
 }
 
 #[test]
@@ -165,7 +168,7 @@ fn unknown_nested_key() {
         7,
         1,
         "backend.services[0].wrokers",
-        "unknown field `wrokers`, expected one of `name`, `count`, `apis`, `weight`, `workers`,",
+        "unknown key `wrokers`; did you mean `workers`? (valid keys: name, count, apis, weight, workers,",
     );
 }
 
@@ -188,7 +191,7 @@ fn unknown_key_inside_an_inline_table() {
         8,
         30,
         "backend.services[0].overload.backlg",
-        "unknown field `backlg`, expected one of `mode`, `backlog`, `k`, `max_in_flight`",
+        "unknown key `backlg`; did you mean `backlog`? (valid keys: mode, backlog, k, max_in_flight)",
     );
 }
 
@@ -208,7 +211,7 @@ fn wrong_type() {
         3,
         8,
         "workload.phases[0].rate",
-        "invalid type: string \"fast\", expected a number",
+        "expected a number, got the string \"fast\"",
     );
 
     let lines = [
@@ -225,7 +228,7 @@ fn wrong_type() {
         6,
         11,
         "backend.services[0].workers",
-        "invalid type: string \"two\", expected a non-negative integer",
+        "expected a non-negative integer, got the string \"two\"",
     );
 }
 
@@ -291,7 +294,7 @@ fn bare_number_where_a_duration_is_expected() {
 }
 
 #[test]
-fn toml_syntax_errors_have_line_and_column_only() {
+fn toml_syntax_errors_have_line_column_and_the_path_they_are_in() {
     let lines = [
         "[[workload.phases]]", // 1
         "duration = \"10s\"",  // 2
@@ -301,7 +304,13 @@ fn toml_syntax_errors_have_line_and_column_only() {
         "workers = 2",
         "service_time = \"10ms\"",
     ];
-    assert_syntax_error(&lines, 4, 19, "invalid table header");
+    assert_syntax_error(
+        &lines,
+        4,
+        19,
+        "backend.services[0]",
+        "invalid table header: expected `.`, `]]`",
+    );
 
     let lines = [
         "[[workload.phases]]",  // 1
@@ -312,7 +321,270 @@ fn toml_syntax_errors_have_line_and_column_only() {
         "workers = 2",
         "service_time = \"10ms\"",
     ];
-    assert_syntax_error(&lines, 5, 10, "invalid basic string");
+    assert_syntax_error(&lines, 5, 10, "backend.services[0].name", "invalid basic string");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages in a scenario author's words (rather than serde's and toml_edit's)
+// ---------------------------------------------------------------------------------------------
+
+/// A valid 7-line file with `extra` lines inserted after line 3 (the workload).
+fn with_extra<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["[[workload.phases]]", "duration = \"10s\"", "rate = 10"];
+    v.extend_from_slice(extra);
+    v.extend_from_slice(&[
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ]);
+    v
+}
+
+#[test]
+fn a_misspelt_key_is_answered_with_the_key_meant() {
+    let lines = with_extra(&[
+        "[run]",   // 4
+        "sed = 3", // 5
+    ]);
+    assert_error(
+        &lines,
+        5,
+        1,
+        "run.sed",
+        "unknown key `sed`; did you mean `seed`? (valid keys: name, description, duration, seed, time_scale, \
+         window, healthy_ratio)",
+    );
+}
+
+#[test]
+fn a_misspelt_value_is_answered_with_the_value_meant() {
+    let lines = with_extra(&[
+        "[gateway]",                    // 4
+        "strategy = \"lifo-adaptive\"", // 5: `strategy = ` is 11 characters, the value at column 12
+    ]);
+    assert_error(
+        &lines,
+        5,
+        12,
+        "gateway.strategy",
+        "unknown value `lifo-adaptive`; did you mean `adaptive-lifo`? (expected one of: passthrough, fifo, \
+         bounded, deadline, codel, adaptive-lifo, lifo, adaptive)",
+    );
+    let lines = with_extra(&[
+        "[clients.retry]",   // 4
+        "backoff = \"exp\"", // 5: the value at column 11
+    ]);
+    assert_error(
+        &lines,
+        5,
+        11,
+        "clients.retry.backoff",
+        "unknown value `exp`; did you mean `exponential`? (expected one of: none, fixed, exponential)",
+    );
+}
+
+#[test]
+fn a_single_bracket_phase_table_is_told_to_use_double_brackets() {
+    let lines = [
+        "[workload.phases]", // 1
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        1,
+        1,
+        "workload.phases",
+        "expected an array, got a table; write [[workload.phases]] (double brackets) for each entry",
+    );
+}
+
+#[test]
+fn a_wrong_type_names_both_types_in_words() {
+    let lines = with_extra(&[
+        "[gateway]",   // 4
+        "auth = true", // 5: the value at column 8
+    ]);
+    assert_error(&lines, 5, 8, "gateway.auth", "expected a table, got true");
+    let lines = with_extra(&[
+        "[run]",      // 4
+        "seed = 1.5", // 5: the value at column 8
+    ]);
+    assert_error(
+        &lines,
+        5,
+        8,
+        "run.seed",
+        "expected a non-negative integer, got the number 1.5",
+    );
+}
+
+#[test]
+fn an_integer_out_of_range_gives_the_range() {
+    let lines = with_extra(&[
+        "[gateway]",                   // 4
+        "strategy = \"bounded\"",      // 5
+        "queue_capacity = 5000000000", // 6: `queue_capacity = ` is 17 characters, the value at 18
+    ]);
+    assert_error(
+        &lines,
+        6,
+        18,
+        "gateway.queue_capacity",
+        "expected an integer from 0 to 4294967295, got 5000000000",
+    );
+    let lines = with_extra(&[
+        "[run]",     // 4
+        "seed = -1", // 5: the value at column 8
+    ]);
+    assert_error(&lines, 5, 8, "run.seed", "expected a non-negative integer, got -1");
+}
+
+#[test]
+fn a_short_quantile_is_shown_the_pair_it_needs() {
+    let lines = with_service(&[
+        "[[backend.services]]", // 4
+        "name = \"a\"",         // 5
+        "workers = 2",          // 6
+        // `service_time = { dist = "empirical", quantiles = [[0.0, "5ms"], [0.5], [1.0, "1s"]] }`:
+        // `service_time = { ` 1-17, `dist = "empirical", ` 18-37, `quantiles = [` 38-50,
+        // `[0.0, "5ms"], ` 51-64, `[0.5]` at 65.
+        "service_time = { dist = \"empirical\", quantiles = [[0.0, \"5ms\"], [0.5], [1.0, \"1s\"]] }", // 7
+    ]);
+    assert_error(
+        &lines,
+        7,
+        65,
+        "backend.services[0].service_time.quantiles[1]",
+        "expected a [probability, duration] pair like [0.5, \"20ms\"], got 1 value",
+    );
+}
+
+#[test]
+fn syntax_errors_in_words() {
+    let lines = with_extra(&[
+        "[run]",                       // 4
+        "seed = 18446744073709551616", // 5: the value at column 8
+    ]);
+    assert_syntax_error(
+        &lines,
+        5,
+        8,
+        "run.seed",
+        "number too large: TOML integers go up to 9223372036854775807",
+    );
+    let lines = [
+        "[[workload.phases]]", // 1
+        "duration = \"10s\"",  // 2
+        "rate = 1e400",        // 3: the value at column 8
+    ];
+    assert_syntax_error(
+        &lines,
+        3,
+        8,
+        "workload.phases[0].rate",
+        "not a valid number (or out of range, e.g. 1e400)",
+    );
+    let lines = with_extra(&[
+        "[gateway]",          // 4
+        "strategy = bounded", // 5: the value at column 12
+    ]);
+    assert_syntax_error(
+        &lines,
+        5,
+        12,
+        "gateway.strategy",
+        "invalid string: expected `\"`, `'`; strings need quotes: strategy = \"bounded\"",
+    );
+    let lines = with_extra(&[
+        "[run]",    // 4
+        "seed = 1", // 5
+        "[run]",    // 6: the header at column 1
+    ]);
+    assert_syntax_error(&lines, 6, 1, "run", "[run] is defined twice");
+    let lines = with_service(&[
+        "[[backend.services]]",    // 4
+        "name = \"a\"",            // 5
+        "workers = 2",             // 6
+        "service_time = \"10ms\"", // 7
+        // `overload = { mode = "queue", backlog = 64, }`: the `}` after the trailing comma at 42.
+        "overload = { mode = \"queue\", backlog = 64, }", // 8
+    ]);
+    assert_syntax_error(
+        &lines,
+        8,
+        42,
+        "backend.services[0].overload",
+        "invalid inline table: expected `}`",
+    );
+}
+
+#[test]
+fn an_empty_file_says_what_a_scenario_needs() {
+    for text in ["", "\n\n", "# a comment\n  # another\n\n"] {
+        let e = scenario::parse("t.toml", text).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.toml:1:1: the file is empty: a scenario needs at least [[workload.phases]] and [[backend.services]]"
+        );
+    }
+}
+
+/// A scratch file for [`scenario::load`], removed on drop.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, bytes: &[u8]) -> TempFile {
+        let path = std::env::temp_dir().join(format!("spillway-scenario-{}-{name}", std::process::id()));
+        std::fs::write(&path, bytes).expect("write a temporary file");
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn a_file_that_is_not_utf8_text_is_refused_with_where_it_stops_being_text() {
+    // `[run]\n` is bytes 0-5, `name = "caf` 6-16: the Latin-1 `é` is byte 17.
+    let f = TempFile::new("latin1.toml", b"[run]\nname = \"caf\xe9\"\n");
+    let e = scenario::load(&f.0).unwrap_err();
+    assert!(matches!(e, ScenarioError::Io { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: cannot read scenario: not a text file: invalid UTF-8 at byte 17",
+            f.0.display()
+        )
+    );
+
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("[run]\nseed = 1\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let f = TempFile::new("utf16.toml", &utf16);
+    let e = scenario::load(&f.0).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: cannot read scenario: looks like UTF-16: save it as UTF-8",
+            f.0.display()
+        )
+    );
+
+    // A UTF-8 byte order mark is fine, and files still load from disk.
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(text(&with_extra(&[])).as_bytes());
+    let f = TempFile::new("bom.toml", &bytes);
+    scenario::load(&f.0).unwrap_or_else(|e| panic!("{e}"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1181,4 +1453,152 @@ fn the_summary_shows_faults() {
     assert!(text.contains("hangs 60s-90s; 429 past 5/s (burst 2)"), "{text}");
     let plain = parse(&["[[workload.phases]]", "duration = \"1s\"", "rate = 1", SERVICE]).unwrap();
     assert!(!scenario::check_summary(&plain).contains("faults:"));
+}
+
+/// Phases after `run.duration`, a trigger it cuts, and a window that cannot measure the baseline
+/// are errors: each would make a run whose verdict quietly describes something else.
+#[test]
+fn a_run_that_cannot_see_its_own_phases_is_refused() {
+    let phases = |run: &[&'static str]| {
+        let mut v: Vec<&str> = run.to_vec();
+        v.extend_from_slice(&[
+            "[[workload.phases]]",
+            "duration = \"20s\"",
+            "rate = 10",
+            "[[workload.phases]]",
+            "name = \"burst\"",
+            "duration = \"20s\"",
+            "rate = 50",
+            "trigger = true",
+            "[[workload.phases]]",
+            "name = \"after\"",
+            "duration = \"40s\"",
+            "rate = 10",
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ]);
+        v
+    };
+    assert!(parse(&phases(&[])).is_ok());
+    assert!(
+        parse(&phases(&["[run]", "duration = \"50s\""])).is_ok(),
+        "a cut after the trigger"
+    );
+    // [run] duration = "30s": line 2, column 12.
+    assert_error(
+        &phases(&["[run]", "duration = \"30s\""]),
+        2,
+        12,
+        "run.duration",
+        "the run ends at 30s, during the trigger phase `burst` (20s-40s), so no verdict could be given",
+    );
+    assert_error(
+        &phases(&["[run]", "duration = \"15s\""]),
+        2,
+        12,
+        "run.duration",
+        "the run ends at 15s, before the trigger phase `burst` (20s-40s), so no verdict could be given",
+    );
+    assert_error(
+        &phases(&["[run]", "duration = \"40s\""]),
+        2,
+        12,
+        "run.duration",
+        "the run ends at 40s, before workload.phases[2] (`after`, from 40s) starts, so it would never run",
+    );
+    assert_error(
+        &phases(&["[run]", "window = \"2m\""]),
+        2,
+        10,
+        "run.window",
+        "a window of 2m is longer than the run (80s)",
+    );
+    assert_error(
+        &phases(&["[run]", "window = \"25s\""]),
+        2,
+        10,
+        "run.window",
+        "a window of 25s is longer than the time before the trigger (20s)",
+    );
+    assert!(parse(&phases(&["[run]", "window = \"20s\""])).is_ok());
+}
+
+#[test]
+fn retries_with_nothing_to_retry_and_twice_named_phases_are_refused() {
+    // on = []: line 5, column 6.
+    assert_error(
+        &with_extra(&["[clients.retry]", "max_attempts = 3", "on = []"]),
+        6,
+        6,
+        "clients.retry.on",
+        "no outcome is retried (on = []), so max_attempts = 3 never applies",
+    );
+    assert!(parse(&with_extra(&["[clients.retry]", "max_attempts = 1", "on = []"])).is_ok());
+    let twice = [
+        "[[workload.phases]]",
+        "name = \"x\"",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[workload.phases]]",
+        "name = \"x\"",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &twice,
+        6,
+        8,
+        "workload.phases[1].name",
+        "phase `x` is already defined by workload.phases[0]",
+    );
+}
+
+/// What a run of the file would not use or cannot pass is valid (a server started from the
+/// file may serve other clients, or longer) but is said: in `scenario check` and before runs.
+#[test]
+fn keys_the_clients_lack_and_outages_after_the_end_are_warned_about() {
+    let warnings = |extra: &[&str]| parse(&with_extra(extra)).expect("valid").warnings();
+    assert!(warnings(&[]).is_empty());
+    let w = warnings(&["[gateway.auth]", "keys = [\"k1\"]"]);
+    assert_eq!(w.len(), 1);
+    assert!(w[0].starts_with("gateway.auth: the clients present no key"), "{w:?}");
+    let w = warnings(&[
+        "[gateway.auth]",
+        "keys = [\"k1\"]",
+        "[clients.credentials]",
+        "api_key = \"k2\"",
+    ]);
+    assert!(
+        w[0].starts_with("clients.credentials.api_key: not one of gateway.auth.keys"),
+        "{w:?}"
+    );
+    assert!(warnings(&[
+        "[gateway.auth]",
+        "keys = [\"k1\"]",
+        "[clients.credentials]",
+        "bearer = \"k1\""
+    ])
+    .is_empty());
+    let outage = parse(&[
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+        "faults = { outages = [{ at = \"10s\", duration = \"5s\" }, { at = \"5s\", duration = \"1s\" }] }",
+    ])
+    .expect("valid");
+    assert_eq!(
+        outage.warnings(),
+        vec!["backend.services[0].faults.outages[0].at: the outage starts at 10s, after the run ends (10s), so a run never sees it"]
+    );
+    assert!(scenario::check_summary(&outage).contains("note: backend.services[0].faults.outages[0].at"));
 }

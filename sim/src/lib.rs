@@ -27,6 +27,9 @@ pub use model::UsageError;
 
 fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Result<Scenario> {
     let s = scenario::load(path)?;
+    for w in s.warnings() {
+        tracing::warn!("{w}");
+    }
     match strategy {
         None => Ok(s),
         Some(st) => Ok(s.with_strategy(st)?),

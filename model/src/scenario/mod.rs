@@ -13,6 +13,7 @@ mod scale;
 mod spec;
 mod summary;
 mod validate;
+mod wording;
 
 pub use error::{Diagnostic, Problem, ScenarioError};
 pub use file::*;
@@ -52,16 +53,17 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         error,
     };
     // Bounded: `scenario check /dev/zero` must not read forever.
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_string(&mut text))
+        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))
         .map_err(io)?;
-    if text.len() as u64 > MAX_SCENARIO_BYTES {
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
         return Err(io(std::io::Error::other(format!(
             "larger than {} MiB: not a scenario file",
             MAX_SCENARIO_BYTES >> 20
         ))));
     }
+    let text = wording::decode(bytes).map_err(|why| io(std::io::Error::new(std::io::ErrorKind::InvalidData, why)))?;
     parse(&name, &text)
 }
 
@@ -108,7 +110,8 @@ fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Problem>) -> V
         .collect()
 }
 
-/// Syntax and typed deserialization only (no semantic checks).
+/// Syntax and typed deserialization only (no semantic checks). Messages are reworded for a
+/// scenario author in [`wording`].
 pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<String>), ScenarioError> {
     let diag = |span: Option<std::ops::Range<usize>>, path: String, message: String| {
         let (line, column) = span.map_or((1, 1), |s| locate::line_col(text, s.start));
@@ -120,7 +123,13 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
             message,
         }])
     };
-    let doc = ImDocument::parse(text.to_string()).map_err(|e| diag(e.span(), String::new(), one_line(e.message())))?;
+    if wording::is_blank(text) {
+        return Err(diag(None, String::new(), wording::EMPTY_FILE.to_string()));
+    }
+    let doc = ImDocument::parse(text.to_string()).map_err(|e| {
+        let (path, message) = wording::syntax(text, e.message(), e.span().map_or(0, |s| s.start));
+        diag(e.span(), path, message)
+    })?;
     let de = toml::Deserializer::new(text);
     match serde_path_to_error::deserialize::<_, ScenarioFile>(de) {
         Ok(file) => Ok((file, doc)),
@@ -130,7 +139,8 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
             let span = locate::span_of(&doc, &path)
                 .filter(|_| inner.span().is_none())
                 .or(inner.span());
-            Err(diag(span, path, one_line(inner.message())))
+            let message = wording::deserialize(inner.message(), &path);
+            Err(diag(span, path, message))
         }
     }
 }
@@ -142,21 +152,6 @@ fn clean_path(p: &str) -> String {
     } else {
         p.trim_end_matches(".?").to_string()
     }
-}
-
-/// One line, with serde's Rust type names in words a scenario author knows.
-fn one_line(s: &str) -> String {
-    let mut out = s.trim().replace('\n', " ");
-    for (rust, words) in [
-        ("expected u32", "expected a non-negative integer"),
-        ("expected u64", "expected a non-negative integer"),
-        ("expected f64", "expected a number"),
-        ("expected a boolean", "expected true or false"),
-        ("expected a string", "expected a quoted string"),
-    ] {
-        out = out.replace(rust, words);
-    }
-    out
 }
 
 /// Parses scenario TOML embedded in the binary (built-in defaults); errors name `<built-in NAME>`.

@@ -268,6 +268,9 @@ pub fn check_summary(s: &Scenario) -> String {
                 .fold(0.0, f64::max)
         })
         .fold(0.0, f64::max);
+    for w in s.warnings() {
+        let _ = writeln!(o, "\nnote: {w}");
+    }
     if worst >= 1.0 {
         let _ = writeln!(o, "\nnote: a phase not marked as trigger offers more than the backend's capacity ({:.0}%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0);
     }

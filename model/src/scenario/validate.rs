@@ -109,6 +109,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
         .map_or(Duration::ZERO, |p: &Phase| p.end.saturating_since(Time::ZERO));
     let duration = file.run.duration.map_or(phase_end, |d| d.0);
     check_size(&mut c, &file, &phases, duration);
+    check_timeline(&mut c, &file, &phases, duration);
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
@@ -155,6 +156,70 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], duration: 
     }
 }
 
+/// What the run's length and window leave out: phases and triggers the run ends before, and a
+/// window too long to measure the healthy baseline. Each would make a run whose
+/// verdict or thresholds quietly describe something other than the file.
+fn check_timeline(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], duration: Duration) {
+    let fmt = crate::duration::format_duration;
+    let end = Time::ZERO + duration;
+    let default_len = phases
+        .last()
+        .map_or(Duration::ZERO, |p| p.end.saturating_since(Time::ZERO));
+    if file.run.duration.is_some() {
+        let since = |t: Time| fmt(t.saturating_since(Time::ZERO));
+        if let Some(p) = phases.iter().find(|p| p.trigger && p.end > end) {
+            c.fail(
+                "run.duration",
+                format!(
+                    "the run ends at {}, {} the trigger phase `{}` ({}-{}), so no verdict could be given: remove run.duration (it defaults to the phases' {}) or lengthen it",
+                    fmt(duration),
+                    if p.start >= end { "before" } else { "during" },
+                    p.name,
+                    since(p.start),
+                    since(p.end),
+                    fmt(default_len)
+                ),
+            );
+        } else if let Some((i, p)) = phases.iter().enumerate().find(|(_, p)| p.start >= end) {
+            c.fail(
+                "run.duration",
+                format!(
+                    "the run ends at {}, before workload.phases[{i}] (`{}`, from {}) starts, so it would never run: remove run.duration (it defaults to the phases' {}) or lengthen it",
+                    fmt(duration),
+                    p.name,
+                    since(p.start),
+                    fmt(default_len)
+                ),
+            );
+        }
+    }
+    let window = file.run.window.0;
+    if !window.is_zero() && !duration.is_zero() {
+        if window > duration {
+            c.fail(
+                "run.window",
+                format!(
+                    "a window of {} is longer than the run ({}): results are measured per window; use a window of a few seconds",
+                    fmt(window),
+                    fmt(duration)
+                ),
+            );
+        } else if let Some(p) = phases.iter().find(|p| p.trigger) {
+            let before = p.start.saturating_since(Time::ZERO);
+            if !before.is_zero() && window > before {
+                c.fail(
+                    "run.window",
+                    format!(
+                        "a window of {} is longer than the time before the trigger ({}): no whole window measures the healthy baseline the verdict compares against; use a shorter window",
+                        fmt(window),
+                        fmt(before)
+                    ),
+                );
+            }
+        }
+    }
+}
+
 fn check_run(c: &mut Checker, run: &RunConfig) {
     if !super::TIME_SCALE.contains(&run.time_scale) {
         c.fail(
@@ -198,6 +263,18 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
     let mut t = Time::ZERO;
     for (i, p) in w.phases.iter().enumerate() {
         let path = format!("workload.phases[{i}]");
+        let first = p
+            .name
+            .as_ref()
+            .and_then(|n| w.phases[..i].iter().position(|q| q.name.as_ref() == Some(n)));
+        if let (Some(j), Some(n)) = (first, &p.name) {
+            c.fail(
+                format!("{path}.name"),
+                format!(
+                    "phase `{n}` is already defined by workload.phases[{j}]: reports name phases, so give each its own"
+                ),
+            );
+        }
         c.positive_dur(format!("{path}.duration"), p.duration);
         c.non_negative(format!("{path}.rate"), p.rate, "a rate");
         if let Some(r) = p.ramp_to {
@@ -534,6 +611,15 @@ fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
     }
     let r = &cl.retry;
     c.at_least_one("clients.retry.max_attempts".into(), r.max_attempts);
+    if r.on.is_empty() && r.max_attempts > 1 {
+        c.fail(
+            "clients.retry.on",
+            format!(
+                "no outcome is retried (on = []), so max_attempts = {} never applies: list what to retry, like on = [\"timeout\", \"5xx\"], or set max_attempts = 1",
+                r.max_attempts
+            ),
+        );
+    }
     if r.backoff != Backoff::None {
         c.positive_dur("clients.retry.base".into(), r.base);
     }
@@ -656,6 +742,44 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig) {
     c.at_least_one("gateway.retries.max_attempts".into(), g.retries.max_attempts);
     c.non_negative("gateway.retries.budget_ratio".into(), g.retries.budget_ratio, "a ratio");
     c.non_negative("gateway.retries.min_per_sec".into(), g.retries.min_per_sec, "a rate");
+}
+
+impl Scenario {
+    /// What the file sets that a run of it will not use or cannot pass: valid (a server started
+    /// from the file may serve other clients, or longer), but worth saying before a run.
+    pub fn warnings(&self) -> Vec<String> {
+        let f = &self.file;
+        let mut out = Vec::new();
+        if let Some(auth) = f.gateway.auth.as_ref().filter(|a| !a.keys.is_empty()) {
+            match &f.clients.credentials {
+                None => out.push(
+                    "gateway.auth: the clients present no key ([clients.credentials] is missing), so the gateway answers every request of a run 401; add [clients.credentials] with api_key or bearer set to one of gateway.auth.keys".to_string(),
+                ),
+                Some(cr) => {
+                    let bearer = cr.bearer.as_ref().map(|b| format!("Bearer {b}"));
+                    if !crate::gateway::Auth::new(&auth.keys).check(bearer.as_deref(), cr.api_key.as_deref()) {
+                        let field = if cr.bearer.is_some() { "bearer" } else { "api_key" };
+                        out.push(format!(
+                            "clients.credentials.{field}: not one of gateway.auth.keys, so the gateway answers every request of a run 401"
+                        ));
+                    }
+                }
+            }
+        }
+        let fmt = crate::duration::format_duration;
+        for (i, s) in f.backend.services.iter().enumerate() {
+            for (j, o) in s.faults.outages.iter().enumerate() {
+                if o.at.0 >= self.duration {
+                    out.push(format!(
+                        "backend.services[{i}].faults.outages[{j}].at: the outage starts at {}, after the run ends ({}), so a run never sees it",
+                        fmt(o.at.0),
+                        fmt(self.duration)
+                    ));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Why a threshold's group is not kept by runs of this scenario, if it is not: class figures

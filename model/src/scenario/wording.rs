@@ -1,0 +1,1115 @@
+//! Plain words for scenario errors.
+//!
+//! serde, the `toml` deserializer and `toml_edit` word their errors for Rust programmers
+//! (`unknown field`, `invalid type: map, expected a sequence`, `expected u32`); a scenario author
+//! thinks in keys, values, tables and arrays. Every rewrite of their messages lives here, so that
+//! the wording is in one place and each pattern has a test.
+//!
+//! Everything here takes user text (keys, values, whole files) and must not panic on any of it:
+//! slicing goes through `get`, `strip_prefix` or indices returned by `find` on the same string.
+
+use std::collections::HashMap;
+
+/// The message for a file with nothing but blank lines and comments.
+pub(super) const EMPTY_FILE: &str =
+    "the file is empty: a scenario needs at least [[workload.phases]] and [[backend.services]]";
+
+/// The largest TOML integer (a signed 64-bit integer).
+const TOML_INT_MAX: i64 = i64::MAX;
+
+/// True if `text` holds only blank lines and comments (an optional byte order mark aside).
+pub(super) fn is_blank(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}').lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#')
+    })
+}
+
+/// A file's bytes as text, or why they are not a UTF-8 text file.
+pub(super) fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) || looks_like_bomless_utf16(&bytes) {
+        return Err("looks like UTF-16: save it as UTF-8".to_string());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not a text file: invalid UTF-8 at byte {}",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// UTF-16 text without a byte order mark starts with ASCII characters interleaved with zeros
+/// (`[\0r\0` or `\0[\0r`), which is valid UTF-8 but not a scenario.
+fn looks_like_bomless_utf16(bytes: &[u8]) -> bool {
+    let printable = |b: &u8| (0x09..=0x7E).contains(b);
+    match bytes.get(..4) {
+        Some([a, 0, b, 0]) | Some([0, a, 0, b]) => printable(a) && printable(b),
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deserialization errors (serde and the `toml` deserializer)
+// ---------------------------------------------------------------------------------------------
+
+/// A deserialization error `raw` for the field at `path`, in plain words on one line.
+pub(super) fn deserialize(raw: &str, path: &str) -> String {
+    let msg = one_line(raw);
+    let rewritten = if let Some(rest) = msg.strip_prefix("unknown field `") {
+        unknown(rest, Unknown::Key)
+    } else if let Some(rest) = msg.strip_prefix("unknown variant `") {
+        unknown(rest, Unknown::Value)
+    } else if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        invalid(rest, path, false)
+    } else if let Some(rest) = msg.strip_prefix("invalid value: ") {
+        invalid(rest, path, true)
+    } else if let Some(rest) = msg.strip_prefix("invalid length ") {
+        invalid_length(rest, path)
+    } else {
+        None
+    };
+    rewritten.unwrap_or(msg)
+}
+
+/// The lines of a message, trimmed, joined with `: `.
+fn one_line(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines.join(": ")
+}
+
+#[derive(Clone, Copy)]
+enum Unknown {
+    Key,
+    Value,
+}
+
+/// `rest` follows "unknown field `" or "unknown variant `": `NAME`, expected ...` or
+/// `NAME`, there are no fields`.
+fn unknown(rest: &str, what: Unknown) -> Option<String> {
+    const EXPECTED: &str = "`, expected ";
+    let (name, valid) = if let Some(i) = rest.rfind(EXPECTED) {
+        (rest.get(..i)?, backticked(rest.get(i + EXPECTED.len()..)?))
+    } else {
+        let name = rest
+            .strip_suffix("`, there are no fields")
+            .or_else(|| rest.strip_suffix("`, there are no variants"))?;
+        (name, Vec::new())
+    };
+    let noun = match what {
+        Unknown::Key => "key",
+        Unknown::Value => "value",
+    };
+    let mut out = format!("unknown {noun} `{name}`");
+    if let Some(near) = nearest(name, &valid) {
+        out.push_str(&format!("; did you mean `{near}`?"));
+    }
+    let list = valid.join(", ");
+    match (what, valid.len()) {
+        (Unknown::Key, 0) => out.push_str(" (this table takes no keys)"),
+        (Unknown::Key, _) => out.push_str(&format!(" (valid keys: {list})")),
+        (Unknown::Value, 0) => {}
+        (Unknown::Value, 1) => out.push_str(&format!(" (expected: {list})")),
+        (Unknown::Value, _) => out.push_str(&format!(" (expected one of: {list})")),
+    }
+    Some(out)
+}
+
+/// The names in serde's "one of `a`, `b`", "`a` or `b`" and "`a`".
+fn backticked(s: &str) -> Vec<&str> {
+    s.split('`').skip(1).step_by(2).collect()
+}
+
+/// The valid name nearest to `word`, if it is close enough to be what was meant: within
+/// max(1, len/3) edits, or a prefix of it (or it of the name). Besides plain edits, the same
+/// words with separators dropped (`log-normal` / `lognormal`) or reordered (`lifo-adaptive` /
+/// `adaptive-lifo`) count as equal, and case is ignored.
+fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    // No valid name is long; a long word is no typo of one (and keeps the distance cheap).
+    if word.is_empty() || word.chars().count() > 64 {
+        return None;
+    }
+    let w = word.to_lowercase();
+    let limit = (w.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .filter(|c| !c.is_empty())
+        .filter_map(|&c| {
+            let cl = c.to_lowercase();
+            let d = distance(&w, &cl)
+                .min(distance(&squashed(&w), &squashed(&cl)))
+                .min(distance(&sorted_words(&w), &sorted_words(&cl)));
+            let prefix = cl.starts_with(&w) || w.starts_with(&cl);
+            (d <= limit || prefix).then_some((d, c))
+        })
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(c, '-' | '_' | ' ' | '.')
+}
+
+/// `log-normal` -> `lognormal`.
+fn squashed(s: &str) -> String {
+    s.chars().filter(|&c| !is_separator(c)).collect()
+}
+
+/// `lifo-adaptive` -> `adaptive-lifo`.
+fn sorted_words(s: &str) -> String {
+    let mut words: Vec<&str> = s.split(is_separator).filter(|w| !w.is_empty()).collect();
+    words.sort_unstable();
+    words.join("-")
+}
+
+/// Levenshtein distance in characters, counting a swap of two neighbours (`brust` / `burst`)
+/// as one edit (the "optimal string alignment" variant).
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // Rows i - 2, i - 1 and i of the edit matrix; `row[j]` is the distance between the first i
+    // characters of `a` and the first j of `b`.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, &ca) in a.iter().enumerate() {
+        let mut row = Vec::with_capacity(b.len() + 1);
+        row.push(i + 1);
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = prev[j] + usize::from(ca != cb);
+            let mut d = substitute.min(prev[j + 1] + 1).min(row[j] + 1);
+            if i > 0 && j > 0 && a.get(i - 1) == Some(&cb) && b.get(j - 1) == Some(&ca) {
+                d = d.min(before[j - 1] + 1);
+            }
+            row.push(d);
+        }
+        before = std::mem::replace(&mut prev, row);
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// `rest` follows "invalid type: " or "invalid value: ": `UNEXPECTED, expected EXPECTED`.
+fn invalid(rest: &str, path: &str, value: bool) -> Option<String> {
+    const EXPECTED: &str = ", expected ";
+    // The expectation never contains ", expected "; the value (a user's string) might.
+    let i = rest.rfind(EXPECTED)?;
+    let (unexpected, expected) = (rest.get(..i)?, rest.get(i + EXPECTED.len()..)?);
+    if value {
+        if let (Some((min, max)), Some(n)) = (int_range(expected), integer(unexpected)) {
+            return Some(if n < 0 && min == 0 {
+                format!("expected a non-negative integer, got {n}")
+            } else {
+                format!("expected an integer from {min} to {max}, got {n}")
+            });
+        }
+    }
+    let want = expectation(expected, path);
+    let mut out = format!("expected {want}, got {}", given(unexpected));
+    if unexpected == "map" && want == "an array" {
+        let header = header_path(path);
+        if !header.is_empty() {
+            out.push_str(&format!("; write [[{header}]] (double brackets) for each entry"));
+        }
+    }
+    if let Some(s) = unexpected.strip_prefix("string \"").and_then(|s| s.strip_suffix('"')) {
+        let number = int_range(expected).is_some() || matches!(expected, "f64" | "f32");
+        if (number && s.trim().parse::<f64>().is_ok()) || (expected == "a boolean" && matches!(s, "true" | "false")) {
+            out.push_str(&format!("; write it without quotes: {s}"));
+        }
+    }
+    Some(out)
+}
+
+/// `rest` follows "invalid length ": `N, expected EXPECTED`.
+fn invalid_length(rest: &str, path: &str) -> Option<String> {
+    let (n, expected) = rest.split_once(", expected ")?;
+    let n: usize = n.parse().ok()?;
+    let values = if n == 1 { "value" } else { "values" };
+    Some(if is_quantile_pair(expected, path) {
+        format!("expected {QUANTILE_PAIR}, got {n} {values}")
+    } else if let Some(size) = expected.strip_prefix("a tuple of size ") {
+        if size == "2" {
+            format!("expected a pair of 2 values, got {n}")
+        } else {
+            format!("expected an array of {size} values, got {n}")
+        }
+    } else {
+        format!("expected {}, got {n} {values}", expectation(expected, path))
+    })
+}
+
+const QUANTILE_PAIR: &str = "a [probability, duration] pair like [0.5, \"20ms\"]";
+
+fn is_quantile_pair(expected: &str, path: &str) -> bool {
+    expected == "a tuple of size 2" && path.contains("quantiles")
+}
+
+/// The inclusive range of a Rust integer type named in an expectation (`u32`).
+fn int_range(ty: &str) -> Option<(i128, i128)> {
+    Some(match ty {
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" => (0, u64::MAX.into()),
+        "usize" => (0, i128::try_from(usize::MAX).ok()?),
+        "i8" => (i8::MIN.into(), i8::MAX.into()),
+        "i16" => (i16::MIN.into(), i16::MAX.into()),
+        "i32" => (i32::MIN.into(), i32::MAX.into()),
+        "i64" => (i64::MIN.into(), i64::MAX.into()),
+        "isize" => (i128::try_from(isize::MIN).ok()?, i128::try_from(isize::MAX).ok()?),
+        _ => return None,
+    })
+}
+
+/// The number in serde's "integer `5`".
+fn integer(unexpected: &str) -> Option<i128> {
+    unexpected.strip_prefix("integer `")?.strip_suffix('`')?.parse().ok()
+}
+
+/// What serde expected, in words (`u32` -> `a non-negative integer`); custom expectations stay.
+fn expectation(expected: &str, path: &str) -> String {
+    if is_quantile_pair(expected, path) {
+        return QUANTILE_PAIR.to_string();
+    }
+    if let Some((min, _)) = int_range(expected) {
+        return if min == 0 {
+            "a non-negative integer"
+        } else {
+            "an integer"
+        }
+        .to_string();
+    }
+    let words = match expected {
+        "f64" | "f32" => "a number",
+        "a boolean" => "true or false",
+        "a string" | "a borrowed string" => "a quoted string",
+        "a sequence" => "an array",
+        "a map" => "a table",
+        "a character" => "a single character",
+        "a tuple of size 2" => "a pair of 2 values",
+        e if e.starts_with("struct ") => "a table",
+        e => {
+            if let Some(size) = e.strip_prefix("a tuple of size ") {
+                return format!("an array of {size} values");
+            }
+            return e.to_string();
+        }
+    };
+    words.to_string()
+}
+
+/// What the file held, in words (`map` -> `a table`, ``integer `5` `` -> `the integer 5`).
+fn given(unexpected: &str) -> String {
+    let quoted = |prefix: &str| unexpected.strip_prefix(prefix).and_then(|s| s.strip_suffix('`'));
+    if let Some(s) = unexpected.strip_prefix("string ") {
+        format!("the string {s}")
+    } else if let Some(n) = quoted("integer `") {
+        format!("the integer {n}")
+    } else if let Some(x) = quoted("floating point `") {
+        format!("the number {x}")
+    } else if let Some(b) = quoted("boolean `") {
+        b.to_string()
+    } else if let Some(c) = quoted("character `") {
+        format!("the character '{c}'")
+    } else {
+        match unexpected {
+            "map" => "a table",
+            "sequence" => "an array",
+            "unit value" => "an empty value",
+            other => other,
+        }
+        .to_string()
+    }
+}
+
+/// `backend.services[0].apis` -> `backend.services.apis`: a TOML header names the last element of
+/// each array of tables on its way.
+fn header_path(path: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in path.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            c if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Syntax errors (toml_edit)
+// ---------------------------------------------------------------------------------------------
+
+/// A `toml_edit` syntax error `raw` at byte `offset` of `text`: the field path it is in (best
+/// effort: the table header above it plus the key on its line) and the message on one line.
+pub(super) fn syntax(text: &str, raw: &str, offset: usize) -> (String, String) {
+    let path = syntax_path(text, offset);
+    let lines: Vec<&str> = raw.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let first = lines.first().copied().unwrap_or("");
+    let second = lines.get(1).copied().unwrap_or("");
+
+    if first == "invalid table header" {
+        if let Some(table) = duplicate_key(second) {
+            let mut out = format!("[{table}] is defined twice");
+            if has_both_headers(text, &table) {
+                // One `[table]` where a list of `[[table]]` entries was meant: no entry to name.
+                out.push_str(&format!("; write [[{table}]] (double brackets) for each entry"));
+                return (table, out);
+            }
+            // A repeated `[[table]]` header would add an entry, not name one: name the table.
+            return (if path.ends_with(']') { table } else { path }, out);
+        }
+    }
+
+    let mut words: Vec<String> = lines
+        .iter()
+        .map(|l| match *l {
+            "number too large to fit in target type" => {
+                format!("number too large: TOML integers go up to {TOML_INT_MAX}")
+            }
+            "invalid floating-point number" if lines.len() == 1 => {
+                "not a valid number (or out of range, e.g. 1e400)".to_string()
+            }
+            "invalid floating-point number" => "not a valid number".to_string(),
+            l => l.replace(" in document root", " at the top level"),
+        })
+        .collect();
+    if first == "invalid string" && second == "expected `\"`, `'`" {
+        if let Some(hint) = unquoted_hint(text, offset) {
+            if let Some(last) = words.last_mut() {
+                last.push_str(&format!("; {hint}"));
+            }
+        }
+    }
+    (path, words.join(": "))
+}
+
+/// `duplicate key `X` in table `T`` -> `T.X`; `... in document root` -> `X`.
+fn duplicate_key(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("duplicate key `")?;
+    let (key, place) = rest.split_once('`')?;
+    if place.trim() == "in document root" {
+        return Some(key.to_string());
+    }
+    let table = place.trim().strip_prefix("in table `")?.strip_suffix('`')?;
+    Some(format!("{table}.{key}"))
+}
+
+/// True if `text` has both a `[name]` and a `[[name]]` header (one table where a list was meant).
+fn has_both_headers(text: &str, name: &str) -> bool {
+    let (mut single, mut double) = (false, false);
+    for h in text.lines().filter_map(|l| header(l, true)) {
+        if h.keys.join(".") == name {
+            if h.array {
+                double = true;
+            } else {
+                single = true;
+            }
+        }
+    }
+    single && double
+}
+
+/// For a bare word where a value belongs (`strategy = bounded`): `strings need quotes: strategy =
+/// "bounded"`, or `booleans are lowercase: on = true` for `True`.
+fn unquoted_hint(text: &str, offset: usize) -> Option<String> {
+    let after = text.get(offset..)?;
+    let end = after
+        .find(|c: char| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(after.len());
+    let word = after.get(..end)?;
+    if !word.chars().next()?.is_alphabetic() {
+        return None;
+    }
+    let before = text.get(..offset)?;
+    let line = before.rsplit('\n').next().unwrap_or("");
+    let key = line
+        .trim_end()
+        .strip_suffix('=')
+        .map(|k| {
+            let k = k.trim_end();
+            let start = k
+                .rfind(|c: char| c.is_whitespace() || matches!(c, '{' | ',' | '['))
+                .map_or(0, |i| i + 1);
+            k.get(start..).unwrap_or("")
+        })
+        .filter(|k| !k.is_empty());
+    let lower = word.to_lowercase();
+    let (advice, value) = if matches!(lower.as_str(), "true" | "false") {
+        ("booleans are lowercase", lower)
+    } else {
+        ("strings need quotes", format!("\"{word}\""))
+    };
+    Some(match key {
+        Some(key) => format!("{advice}: {key} = {value}"),
+        None => format!("{advice}: {value}"),
+    })
+}
+
+/// The field path of a syntax error at byte `offset`: the last table header above its line
+/// (counting the entries of arrays of tables), then the header or key on the line itself.
+pub(super) fn syntax_path(text: &str, offset: usize) -> String {
+    let mut at = offset.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = text.get(..at).unwrap_or("");
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let above = text.get(..line_start).unwrap_or("");
+    let from_line = text.get(line_start..).unwrap_or("");
+    let line = from_line.split('\n').next().unwrap_or("");
+
+    let mut arrays = HashMap::new();
+    let mut table = String::new();
+    for l in above.lines() {
+        if let Some(h) = header(l, true) {
+            table = place(&mut arrays, &h);
+        }
+    }
+    if let Some(h) = header(line, false) {
+        let path = place(&mut arrays, &h);
+        return if path.len() <= MAX_PATH { path } else { String::new() };
+    }
+    let path = match line_key(line) {
+        Some(key) if table.is_empty() => key.join("."),
+        Some(key) => format!("{table}.{}", key.join(".")),
+        None => table.clone(),
+    };
+    // A path is a pointer, not a copy of the line: a key of thousands of parts names nothing.
+    [path, table]
+        .into_iter()
+        .find(|p| p.len() <= MAX_PATH)
+        .unwrap_or_default()
+}
+
+/// The longest field path a syntax error names.
+const MAX_PATH: usize = 200;
+
+/// A `[table]` or `[[array]]` header line.
+struct Header {
+    array: bool,
+    keys: Vec<String>,
+}
+
+/// Reads a header line: keys in brackets and nothing after them but a comment (so that a line of
+/// a multi-line array such as `[0.5, "20ms"],` is no header); `strict` wants all the brackets.
+fn header(line: &str, strict: bool) -> Option<Header> {
+    let t = line.trim_start();
+    let (array, rest) = match t.strip_prefix("[[") {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('[')?),
+    };
+    let (keys, rest) = dotted_key(rest);
+    if keys.is_empty() {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let tail = if strict {
+        rest.strip_prefix(if array { "]]" } else { "]" })?
+    } else {
+        // The line of a syntax error may be a header missing a bracket (`[gateway`).
+        rest.strip_prefix(']')
+            .map_or(rest, |r| r.strip_prefix(']').unwrap_or(r))
+    };
+    let tail = tail.trim();
+    if !(tail.is_empty() || tail.starts_with('#')) {
+        return None;
+    }
+    Some(Header { array, keys })
+}
+
+/// The key of a `key = value` line.
+fn line_key(line: &str) -> Option<Vec<String>> {
+    let (keys, rest) = dotted_key(line);
+    (!keys.is_empty() && rest.trim_start().starts_with('=')).then_some(keys)
+}
+
+/// Reads `a.b."c d"` at the start of `s` (after blanks): the keys and the text after them.
+fn dotted_key(s: &str) -> (Vec<String>, &str) {
+    let mut keys = Vec::new();
+    let mut rest = s;
+    loop {
+        let t = rest.trim_start_matches([' ', '\t']);
+        let quoted = ['"', '\''].into_iter().find_map(|q| {
+            let inner = t.strip_prefix(q)?;
+            let end = inner.find(q)?;
+            Some((inner.get(..end)?, inner.get(end + q.len_utf8()..)?))
+        });
+        let (key, after) = match quoted {
+            Some(k) => k,
+            None => {
+                let end = t
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
+                    .unwrap_or(t.len());
+                if end == 0 {
+                    break;
+                }
+                (t.get(..end).unwrap_or(""), t.get(end..).unwrap_or(""))
+            }
+        };
+        keys.push(key.to_string());
+        rest = after;
+        match after.trim_start_matches([' ', '\t']).strip_prefix('.') {
+            Some(next) => rest = next,
+            None => break,
+        }
+    }
+    (keys, rest)
+}
+
+/// The field path a header names, with the current index of each array of tables on the way;
+/// `[[x]]` adds an entry to `x`.
+fn place(arrays: &mut HashMap<String, usize>, h: &Header) -> String {
+    let mut path = String::new();
+    for (i, key) in h.keys.iter().enumerate() {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(key);
+        let last = i + 1 == h.keys.len();
+        if last && h.array {
+            let n = arrays.entry(path.clone()).or_insert(0);
+            *n += 1;
+            path = format!("{path}[{}]", *n - 1);
+        } else if !last {
+            if let Some(n) = arrays.get(&path) {
+                path = format!("{path}[{}]", n.saturating_sub(1));
+            }
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse;
+
+    /// A valid scenario with `extra` on line 4 (after a workload) and `service` on line 9 (in the
+    /// service, replacing its `workers` or `service_time` if it sets them).
+    fn scenario(extra: &str, service: &str) -> String {
+        let workers = if service.contains("workers =") {
+            ""
+        } else {
+            "workers = 2"
+        };
+        let time = if service.contains("service_time =") {
+            ""
+        } else {
+            "service_time = \"10ms\""
+        };
+        format!(
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 10\n{extra}\n[[backend.services]]\nname = \"a\"\n\
+             {workers}\n{time}\n{service}\n"
+        )
+    }
+
+    /// The rendered error of `text` (which must not parse).
+    #[track_caller]
+    fn error(text: &str) -> String {
+        match parse("t.toml", text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    // --- helpers ---
+
+    #[test]
+    fn distance_counts_edits_and_swaps() {
+        assert_eq!(distance("", ""), 0);
+        assert_eq!(distance("seed", "seed"), 0);
+        assert_eq!(distance("sed", "seed"), 1);
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("brust", "burst"), 1);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("abc", ""), 3);
+        assert_eq!(distance("ünit", "unit"), 1);
+    }
+
+    #[test]
+    fn nearest_finds_typos_reorders_and_prefixes() {
+        let strategies = [
+            "passthrough",
+            "fifo",
+            "bounded",
+            "deadline",
+            "codel",
+            "adaptive-lifo",
+            "lifo",
+            "adaptive",
+        ];
+        assert_eq!(nearest("lifo-adaptive", &strategies), Some("adaptive-lifo"));
+        assert_eq!(nearest("LIFO", &strategies), Some("lifo"));
+        assert_eq!(nearest("bounde", &strategies), Some("bounded"));
+        assert_eq!(nearest("zzz", &strategies), None);
+        assert_eq!(nearest("", &strategies), None);
+        let dists = ["constant", "uniform", "exponential", "lognormal", "pareto", "empirical"];
+        assert_eq!(nearest("log-normal", &dists), Some("lognormal"));
+        assert_eq!(nearest("exp", &["none", "fixed", "exponential"]), Some("exponential"));
+        assert_eq!(nearest("poison", &["poisson", "uniform"]), Some("poisson"));
+        assert_eq!(nearest("500", &["timeout", "5xx", "429"]), None);
+        assert_eq!(nearest(&"x".repeat(10_000), &strategies), None);
+    }
+
+    #[test]
+    fn syntax_paths_follow_headers_and_array_entries() {
+        let text = "[run]\nseed = x\n[[backend.services]]\nname = 1\n[[backend.services]]\napis = @\n\
+                    [backend.services.faults]\nerror_ratio = @\n[[backend.services.faults.outages]]\nat = @\n";
+        let at = |needle: &str| syntax_path(text, text.find(needle).unwrap_or(0));
+        assert_eq!(at("x"), "run.seed");
+        assert_eq!(at("1"), "backend.services[0].name");
+        assert_eq!(at("@\n[backend"), "backend.services[1].apis");
+        assert_eq!(at("@\n[[backend"), "backend.services[1].faults.error_ratio");
+        assert_eq!(
+            syntax_path(text, text.rfind('@').unwrap_or(0)),
+            "backend.services[1].faults.outages[0].at"
+        );
+        assert_eq!(syntax_path(text, 0), "run");
+        // A line of a multi-line array is neither a header nor a key.
+        let text = "[a]\nq = [\n  [0.5, 1],\n  [x],\n]\n";
+        assert_eq!(syntax_path(text, text.find('x').unwrap_or(0)), "a");
+        // Quoted keys, blanks around dots, and offsets past the end or inside a character.
+        let text = "[ \"x y\" . z ]\n'k' . w = é";
+        assert_eq!(syntax_path(text, text.len() - 1), "x y.z.k.w");
+        assert_eq!(syntax_path(text, usize::MAX), "x y.z.k.w");
+        assert_eq!(syntax_path("", 3), "");
+        // An absurdly long key is not repeated as the path.
+        let long = format!("[t]\n{} = @\n", vec!["a"; 500].join("."));
+        assert_eq!(syntax_path(&long, long.len() - 2), "t");
+        let long = format!("[{}]\n", vec!["a"; 500].join("."));
+        assert_eq!(syntax_path(&long, 1), "");
+    }
+
+    #[test]
+    fn blank_files_and_text_decoding() {
+        assert!(is_blank(""));
+        assert!(is_blank("\u{feff}\n  # comment\r\n\n"));
+        assert!(!is_blank("# c\nx = 1\n"));
+        assert_eq!(decode(b"a = 1".to_vec()).as_deref(), Ok("a = 1"));
+        assert_eq!(
+            decode(vec![b'a', b' ', 0xC3, 0x28]),
+            Err("not a text file: invalid UTF-8 at byte 2".to_string())
+        );
+        let utf16 = "[run]".encode_utf16().flat_map(u16::to_le_bytes);
+        let le_bom: Vec<u8> = [0xFF, 0xFE].into_iter().chain(utf16.clone()).collect();
+        assert_eq!(decode(le_bom), Err("looks like UTF-16: save it as UTF-8".to_string()));
+        assert_eq!(
+            decode(vec![0xFE, 0xFF, 0, b'[']),
+            Err("looks like UTF-16: save it as UTF-8".to_string())
+        );
+        assert_eq!(
+            decode(utf16.collect()),
+            Err("looks like UTF-16: save it as UTF-8".to_string())
+        );
+        assert!(decode(Vec::new()).is_ok());
+        assert!(decode((0u8..=255).collect()).is_err());
+    }
+
+    // --- 1. unknown keys ---
+
+    #[test]
+    fn unknown_keys_suggest_the_nearest_valid_key() {
+        let e = error(&format!("[run]\nsed = 1\n{}", scenario("", "")));
+        assert_eq!(
+            e,
+            "t.toml:2:1: run.sed: unknown key `sed`; did you mean `seed`? (valid keys: name, description, \
+             duration, seed, time_scale, window, healthy_ratio)"
+        );
+        // `expected `a` or `b``; a swap of two letters is one edit.
+        let e = error(&scenario("[gateway.codel]\ntrget = \"5ms\"", ""));
+        assert!(
+            e.ends_with(
+                "gateway.codel.trget: unknown key `trget`; did you mean `target`? (valid keys: target, interval)"
+            ),
+            "{e}"
+        );
+        let e = error(&scenario(
+            "[gateway]\nstrategy = \"fifo\"\n[gateway.rate_limit]\nrate = 5\nbrust = 2",
+            "",
+        ));
+        assert!(
+            e.contains("unknown key `brust`; did you mean `burst`? (valid keys: rate, burst, per)"),
+            "{e}"
+        );
+        // A prefix counts as close.
+        let e = error(&scenario("", "worker = 3"));
+        assert!(
+            e.contains("unknown key `worker`; did you mean `workers`? (valid keys: name, count,"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_far_from_any_valid_key_list_the_valid_keys_only() {
+        let e = error(&format!("package = 1\n{}", scenario("", "")));
+        assert_eq!(
+            e,
+            "t.toml:1:1: package: unknown key `package` (valid keys: run, workload, clients, gateway, backend, \
+             thresholds)"
+        );
+    }
+
+    #[test]
+    fn unknown_key_message_forms() {
+        let key = |raw: &str| deserialize(raw, "x");
+        assert_eq!(
+            key("unknown field `key`, expected `keys`"),
+            "unknown key `key`; did you mean `keys`? (valid keys: keys)"
+        );
+        assert_eq!(
+            key("unknown field `zz`, expected `target` or `interval`"),
+            "unknown key `zz` (valid keys: target, interval)"
+        );
+        assert_eq!(
+            key("unknown field `zz`, there are no fields"),
+            "unknown key `zz` (this table takes no keys)"
+        );
+        // A key holding serde's own words.
+        assert_eq!(
+            key("unknown field `a`, expected `b``, expected one of `seed`"),
+            "unknown key `a`, expected `b`` (valid keys: seed)"
+        );
+        assert_eq!(key("unknown field `"), "unknown field `");
+    }
+
+    // --- 2. unknown values ---
+
+    #[test]
+    fn unknown_values_suggest_reordered_words_unseparated_words_and_prefixes() {
+        let e = error(&scenario("[gateway]\nstrategy = \"lifo-adaptive\"", ""));
+        assert!(
+            e.ends_with(
+                "gateway.strategy: unknown value `lifo-adaptive`; did you mean `adaptive-lifo`? (expected one of: \
+                 passthrough, fifo, bounded, deadline, codel, adaptive-lifo, lifo, adaptive)"
+            ),
+            "{e}"
+        );
+        let e = error(&scenario(
+            "",
+            "service_time = { dist = \"log-normal\", median = \"1ms\", p99 = \"2ms\" }",
+        ));
+        assert!(
+            e.contains("unknown value `log-normal`; did you mean `lognormal`? (expected one of: constant,"),
+            "{e}"
+        );
+        let e = error(&format!("[workload]\narrival = \"poison\"\n{}", scenario("", "")));
+        assert!(
+            e.ends_with(
+                "workload.arrival: unknown value `poison`; did you mean `poisson`? (expected one of: poisson, uniform)"
+            ),
+            "{e}"
+        );
+        let e = error(&scenario("[clients.retry]\nbackoff = \"exp\"", ""));
+        assert!(
+            e.ends_with("unknown value `exp`; did you mean `exponential`? (expected one of: none, fixed, exponential)"),
+            "{e}"
+        );
+        let e = error(&scenario("[clients.retry]\non = [\"500\"]", ""));
+        assert!(
+            e.ends_with("clients.retry.on[0]: unknown value `500` (expected one of: timeout, 5xx, 429)"),
+            "{e}"
+        );
+        assert_eq!(
+            deserialize("unknown variant `x`, there are no variants", ""),
+            "unknown value `x`"
+        );
+        assert_eq!(
+            deserialize("unknown variant `x`, expected `y`", ""),
+            "unknown value `x`; did you mean `y`? (expected: y)"
+        );
+    }
+
+    // --- 3. invalid types ---
+
+    #[test]
+    fn wrong_types_say_what_was_expected_and_what_was_given() {
+        let e = error(&scenario("[run]\nseed = \"x\"", ""));
+        assert!(
+            e.ends_with("run.seed: expected a non-negative integer, got the string \"x\""),
+            "{e}"
+        );
+        let e = error(&scenario("[run]\nseed = 1.5", ""));
+        assert!(
+            e.ends_with("run.seed: expected a non-negative integer, got the number 1.5"),
+            "{e}"
+        );
+        let e = error(&scenario("[run]\nhealthy_ratio = \"high\"", ""));
+        assert!(
+            e.ends_with("run.healthy_ratio: expected a number, got the string \"high\""),
+            "{e}"
+        );
+        let e = error(&scenario(
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\ntrigger = 1",
+            "",
+        ));
+        assert!(
+            e.ends_with("workload.phases[1].trigger: expected true or false, got the integer 1"),
+            "{e}"
+        );
+        let e = error(&scenario("", "apis = [1]"));
+        assert!(
+            e.ends_with("backend.services[0].apis[0]: expected a quoted string, got the integer 1"),
+            "{e}"
+        );
+        let e = error(&format!("run = true\n{}", scenario("", "")));
+        assert_eq!(e, "t.toml:1:7: run: expected a table, got true");
+        let e = error(&scenario("[gateway]\nauth = 5", ""));
+        assert!(e.ends_with("gateway.auth: expected a table, got the integer 5"), "{e}");
+        let e = error(&scenario("[gateway]\nauth = { keys = \"k1\" }", ""));
+        assert!(
+            e.ends_with("gateway.auth.keys: expected an array, got the string \"k1\""),
+            "{e}"
+        );
+        let e = error(&scenario("", "upstream = { a = 1 }"));
+        assert!(
+            e.ends_with("backend.services[0].upstream: expected a quoted string, got a table"),
+            "{e}"
+        );
+        // Custom expectations stay.
+        let e = error(&scenario("[clients]\ntimeout = true", ""));
+        assert!(e.ends_with("clients.timeout: expected a duration like \"40ms\" or a table like { dist = \"exponential\", mean = \"40ms\" }, got true"), "{e}");
+    }
+
+    #[test]
+    fn a_quoted_number_or_boolean_is_told_to_drop_the_quotes() {
+        let e = error(&scenario("", "workers = \"4\""));
+        assert!(
+            e.ends_with("backend.services[0].workers: expected a non-negative integer, got the string \"4\"; write it without quotes: 4"),
+            "{e}"
+        );
+        let e = error(&scenario(
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\ntrigger = \"true\"",
+            "",
+        ));
+        assert!(
+            e.ends_with("expected true or false, got the string \"true\"; write it without quotes: true"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_single_bracket_table_where_an_array_belongs_gets_the_double_bracket_hint() {
+        let text = "[workload.phases]\nduration = \"10s\"\nrate = 10\n[[backend.services]]\nname = \"a\"\n\
+                    workers = 2\nservice_time = \"10ms\"\n";
+        assert_eq!(
+            error(text),
+            "t.toml:1:1: workload.phases: expected an array, got a table; write [[workload.phases]] (double \
+             brackets) for each entry"
+        );
+        assert_eq!(
+            deserialize("invalid type: map, expected a sequence", "backend.services[2].faults.outages"),
+            "expected an array, got a table; write [[backend.services.faults.outages]] (double brackets) for each entry"
+        );
+    }
+
+    // --- 4. integers out of range ---
+
+    #[test]
+    fn integers_out_of_range_give_the_range() {
+        let e = error(&scenario(
+            "[gateway]\nstrategy = \"bounded\"\nqueue_capacity = 5000000000",
+            "",
+        ));
+        assert!(
+            e.ends_with("gateway.queue_capacity: expected an integer from 0 to 4294967295, got 5000000000"),
+            "{e}"
+        );
+        let e = error(&scenario("[run]\nseed = -1", ""));
+        assert!(
+            e.ends_with("t.toml:5:8: run.seed: expected a non-negative integer, got -1"),
+            "{e}"
+        );
+        assert_eq!(
+            deserialize("invalid value: integer `5000000000`, expected i32", ""),
+            "expected an integer from -2147483648 to 2147483647, got 5000000000"
+        );
+        // Other invalid values read the same way, without the range.
+        assert_eq!(
+            deserialize("invalid value: string \"x\", expected a duration", ""),
+            "expected a duration, got the string \"x\""
+        );
+    }
+
+    // --- 5. lengths ---
+
+    #[test]
+    fn wrong_lengths_describe_the_pair() {
+        let e = error(&scenario(
+            "",
+            "service_time = { dist = \"empirical\", quantiles = [[0.0, \"5ms\"], [0.5], [1.0, \"1s\"]] }",
+        ));
+        assert!(
+            e.ends_with(
+                "backend.services[0].service_time.quantiles[1]: expected a [probability, duration] pair like \
+                 [0.5, \"20ms\"], got 1 value"
+            ),
+            "{e}"
+        );
+        let e = error(&scenario(
+            "",
+            "service_time = { dist = \"empirical\", quantiles = [0.5, \"1s\"] }",
+        ));
+        assert!(
+            e.ends_with(
+                "quantiles[0]: expected a [probability, duration] pair like [0.5, \"20ms\"], got the number 0.5"
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            deserialize("invalid length 1, expected a tuple of size 2", "a.b"),
+            "expected a pair of 2 values, got 1"
+        );
+        assert_eq!(
+            deserialize("invalid length 0, expected a tuple of size 2", "q.quantiles[0]"),
+            "expected a [probability, duration] pair like [0.5, \"20ms\"], got 0 values"
+        );
+        assert_eq!(
+            deserialize("invalid length 4, expected a tuple of size 3", ""),
+            "expected an array of 3 values, got 4"
+        );
+        assert_eq!(
+            deserialize("invalid length 4, expected fewer elements in array", ""),
+            "expected fewer elements in array, got 4 values"
+        );
+        assert_eq!(
+            deserialize("invalid length x, expected y", ""),
+            "invalid length x, expected y"
+        );
+    }
+
+    // --- 6. syntax errors ---
+
+    #[test]
+    fn syntax_errors_join_their_lines_and_name_a_path() {
+        let e = error("[run]\nseed = 7\n[gateway\nstrategy = \"fifo\"\n");
+        assert_eq!(e, "t.toml:3:9: gateway: invalid table header: expected `.`, `]`");
+        let e = error("[run]\nname = \"x\n");
+        assert_eq!(e, "t.toml:2:10: run.name: invalid basic string");
+        let e = error(&scenario("", "overload = { mode = \"queue\", backlog = 64, }"));
+        assert!(
+            e.ends_with(":9:42: backend.services[0].overload: invalid inline table: expected `}`"),
+            "{e}"
+        );
+        let e = error("[[backend.services]]\nname = \"a\"\n[[backend.services]]\nname = \"b\"\napis = [1, 2,, 3]\n");
+        assert_eq!(e, "t.toml:5:14: backend.services[1].apis: invalid array: expected `]`");
+        let e = error("[run]\nseed 7\n");
+        assert_eq!(e, "t.toml:2:6: run: expected `.`, `=`");
+    }
+
+    #[test]
+    fn numbers_toml_cannot_hold() {
+        let e = error("[run]\nseed = 18446744073709551616\n");
+        assert_eq!(
+            e,
+            "t.toml:2:8: run.seed: number too large: TOML integers go up to 9223372036854775807"
+        );
+        let e = error("[[backend.services]]\napis = 18446744073709551615\n");
+        assert_eq!(
+            e,
+            "t.toml:2:8: backend.services[0].apis: number too large: TOML integers go up to 9223372036854775807"
+        );
+        let e = error("[[workload.phases]]\nrate = 1e400\n");
+        assert_eq!(
+            e,
+            "t.toml:2:8: workload.phases[0].rate: not a valid number (or out of range, e.g. 1e400)"
+        );
+        let e = error("[[workload.phases]]\nrate = 1.\n");
+        assert_eq!(
+            e,
+            "t.toml:2:10: workload.phases[0].rate: not a valid number: expected digit"
+        );
+    }
+
+    #[test]
+    fn a_table_defined_twice() {
+        let e = error("[run]\nseed = 1\n[workload]\n[run]\nname = \"x\"\n");
+        assert_eq!(e, "t.toml:4:1: run: [run] is defined twice");
+        let e = error("a = 1\na = 2\n");
+        assert_eq!(e, "t.toml:2:1: a: duplicate key `a` at the top level");
+        let e = error("[workload.phases]\nrate = 1\n[[workload.phases]]\nrate = 2\n");
+        assert_eq!(
+            e,
+            "t.toml:3:1: workload.phases: [workload.phases] is defined twice; write [[workload.phases]] \
+             (double brackets) for each entry"
+        );
+        let e = error("[workload]\nphases = []\n[[workload.phases]]\nrate = 2\n");
+        assert_eq!(e, "t.toml:3:1: workload.phases: [workload.phases] is defined twice");
+    }
+
+    #[test]
+    fn a_bare_word_value_is_told_to_use_quotes() {
+        let e = error(&scenario("[gateway]\nstrategy = bounded", ""));
+        assert!(
+            e.ends_with(
+                ":5:12: gateway.strategy: invalid string: expected `\"`, `'`; strings need quotes: strategy = \"bounded\""
+            ),
+            "{e}"
+        );
+        let e = error("[clients.retry]\non = [timeout]\n");
+        assert!(
+            e.ends_with("clients.retry.on: invalid string: expected `\"`, `'`; strings need quotes: \"timeout\""),
+            "{e}"
+        );
+        let e = error("[[workload.phases]]\ntrigger = True\n");
+        assert!(e.ends_with("; booleans are lowercase: trigger = true"), "{e}");
+        let e = error("[x]\nk = { a = b }\n");
+        assert!(e.ends_with("; strings need quotes: a = \"b\""), "{e}");
+        // Not a word: no hint.
+        let e = error("[x]\nk = @\n");
+        assert!(!e.contains("quotes"), "{e}");
+    }
+
+    // --- 7. empty files ---
+
+    #[test]
+    fn an_empty_file_says_so() {
+        let want =
+            "t.toml:1:1: the file is empty: a scenario needs at least [[workload.phases]] and [[backend.services]]";
+        assert_eq!(error(""), want);
+        assert_eq!(error("# only a comment\n\n   \n# another\r\n"), want);
+        assert!(error("[run]\n").contains("missing field `workload`"));
+    }
+
+    // --- No panics ---
+
+    #[test]
+    fn odd_input_does_not_panic() {
+        for text in [
+            "\u{feff}",
+            "é = ",
+            "[é",
+            "[[é]]\n[[é.ü]]\n[é.ü.x]\nk = ü",
+            "a = \"\u{1F600}",
+            "a = 1\n\u{1F600} = 2",
+            "[\"\n",
+            "['a'.\"b\"",
+            "[[]]",
+            "=",
+            "[\n]",
+            "a = [[[",
+            "\u{0}",
+            "a.b.c = {",
+            "a = { é = ü }",
+        ] {
+            let _ = parse("t.toml", text);
+            for offset in 0..=text.len() + 1 {
+                let _ = syntax_path(text, offset);
+                let _ = syntax(text, "invalid string\nexpected `\"`, `'`", offset);
+                let _ = syntax(text, "invalid table header\nduplicate key `é` in table `ü`", offset);
+            }
+        }
+        for raw in [
+            "unknown field `",
+            "unknown variant ``, expected ",
+            "invalid type: ",
+            "invalid type: , expected ",
+            "invalid value: integer ``, expected u32",
+            "invalid value: integer `99999999999999999999999999999999999999999`, expected u64",
+            "invalid length , expected ",
+            "",
+        ] {
+            let _ = deserialize(raw, "é[");
+        }
+    }
+}
