@@ -75,9 +75,10 @@ pub struct CompareArgs {
     /// Compare NEW against OLD (results.json files) metric by metric instead of running.
     #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
     pub baseline: Option<Vec<PathBuf>>,
-    /// With --baseline: how much worse a metric may get before it is a regression (e.g. 10%).
-    #[arg(long, value_name = "PCT", default_value = "10%")]
-    pub tolerance: String,
+    /// With --baseline: how much worse a metric may get before it is a regression (e.g. 5%;
+    /// default 10%).
+    #[arg(long, value_name = "PCT")]
+    pub tolerance: Option<String>,
 }
 
 /// One configuration to run.
@@ -140,6 +141,14 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
     for (i, c) in out.iter().enumerate() {
         if out[..i].iter().any(|d| d.label == c.label) {
             return Err(UsageError(format!("`{}` is named twice", c.label)));
+        }
+        // Each run is saved under its label's slug: two labels with one slug would overwrite.
+        let slug = reports::charts::slug(&c.label);
+        if let Some(d) = out[..i].iter().find(|d| reports::charts::slug(&d.label) == slug) {
+            return Err(UsageError(format!(
+                "`{}` and `{}` would share the output directory `{slug}`: rename one",
+                d.label, c.label
+            )));
         }
     }
     Ok(out)
@@ -269,6 +278,15 @@ pub fn check_expectation_groups(expectations: &[expect::Expectation], configs: &
     Ok(())
 }
 
+/// A run an expectation names that is not among the entries (labels were checked up front, so
+/// only an interruption leaves one out).
+fn not_run<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<&'a str> {
+    [&e.lhs, &e.rhs].into_iter().find_map(|side| match side {
+        expect::Operand::Run { label, .. } if !entries.iter().any(|x| &x.label == label) => Some(label.as_str()),
+        _ => None,
+    })
+}
+
 /// Checks the expectations, writes the report, prints the table; returns whether all held.
 pub fn conclude(
     title: &str,
@@ -278,7 +296,16 @@ pub fn conclude(
 ) -> anyhow::Result<(bool, reports::Written)> {
     let checked: Vec<Checked> = expectations
         .iter()
-        .map(|e| e.check(entries).map_err(UsageError))
+        .map(|e| match not_run(e, entries) {
+            // An interrupted comparison stops before its later runs: their expectations are
+            // not judged (and fail), which is not bad input.
+            Some(label) => Ok(Checked {
+                expectation: e.text.clone(),
+                passed: false,
+                detail: format!("not judged: `{label}` did not run (the comparison was interrupted)"),
+            }),
+            None => e.check(entries).map_err(UsageError),
+        })
         .collect::<Result<_, _>>()?;
     let report = Report {
         title: title.to_string(),
@@ -286,6 +313,7 @@ pub fn conclude(
         expectations: &checked,
         baseline: None,
         heatmaps: Vec::new(),
+        thresholds_gate: false,
     };
     let written = reports::write(out, &report)?;
     print!("{}", reports::table::render_text(entries));
@@ -308,9 +336,7 @@ pub fn conclude(
             c.detail
         );
     }
-    if reports::report::append_step_summary(&written.summary_md)? {
-        tracing::info!("summary appended to $GITHUB_STEP_SUMMARY");
-    }
+    reports::report::append_step_summary_or_warn(&written.summary_md);
     println!("report: {}", written.index.display());
     Ok((checked.iter().all(|c| c.passed), written))
 }
@@ -342,7 +368,7 @@ fn baseline(a: &CompareArgs, files: &[PathBuf]) -> anyhow::Result<loadgen::Finis
         )
         .into());
     }
-    let tolerance = parse_tolerance(&a.tolerance)?;
+    let tolerance = parse_tolerance(a.tolerance.as_deref().unwrap_or("10%"))?;
     let old = Results::load(&files[0])?;
     let new = Results::load(&files[1])?;
     let rows = reports::baseline::compare(&old, &new, tolerance);
@@ -366,12 +392,14 @@ fn baseline(a: &CompareArgs, files: &[PathBuf]) -> anyhow::Result<loadgen::Finis
             rows,
         }),
         heatmaps: Vec::new(),
+        // The baseline's regressions are the gate; the runs' own thresholds only inform.
+        thresholds_gate: false,
     };
     let written = reports::write(&a.out, &report)?;
-    reports::report::append_step_summary(&written.summary_md)?;
+    reports::report::append_step_summary_or_warn(&written.summary_md);
     println!(
-        "{regressions} regression(s) beyond {:.0}%; report: {}",
-        tolerance * 100.0,
+        "{regressions} regression(s) beyond {}; report: {}",
+        reports::baseline::fmt_tolerance(tolerance),
         written.index.display()
     );
     Ok(if regressions == 0 {
@@ -390,6 +418,12 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     let Some(path) = &a.scenario else {
         return Err(UsageError("give a scenario file to compare strategies on, or --baseline OLD NEW".into()).into());
     };
+    if a.tolerance.is_some() {
+        return Err(UsageError(
+            "--tolerance applies to --baseline OLD NEW; expectations hold beyond the runs' confidence intervals instead".into(),
+        )
+        .into());
+    }
     if let Some(f) = a.time_scale {
         if a.mode == Mode::Sim {
             return Err(UsageError("--time-scale applies to --mode live only".into()).into());
@@ -443,5 +477,34 @@ mod tests {
         let e = parse_tolerance("10").unwrap_err().to_string();
         assert!(e.contains("write `10%`"), "{e}");
         assert!(parse_tolerance("-5%").is_err() && parse_tolerance("x").is_err());
+    }
+
+    /// An interrupted comparison has fewer entries than labels: expectations on the runs that
+    /// never ran fail as not judged (exit 130 follows), instead of "no run labelled" (exit 2)
+    /// and no report at all.
+    #[test]
+    fn expectations_on_runs_an_interruption_skipped_are_not_judged() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"5s\"\nrate = 10\n[[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let entries = vec![Entry::new("fifo", vec![sim::simulate(&s, Some(1))])];
+        let labels = vec!["fifo".to_string(), "deadline".to_string()];
+        let expectations = parse_expectations(
+            &[
+                "deadline.goodput_ratio > fifo.goodput_ratio".into(),
+                "fifo.goodput_ratio > 0.5".into(),
+            ],
+            &labels,
+        )
+        .unwrap();
+        let out = std::env::temp_dir().join(format!("spillway-interrupted-{}", std::process::id()));
+        let (held, written) = conclude("t", &entries, &expectations, &out).unwrap();
+        assert!(!held);
+        let md = std::fs::read_to_string(&written.summary_md).unwrap();
+        assert!(md.contains("not judged: `deadline` did not run"), "{md}");
+        assert!(md.contains("Expectations: 1 of 2 hold"), "{md}");
+        let _ = std::fs::remove_dir_all(&out);
     }
 }

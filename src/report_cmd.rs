@@ -16,7 +16,11 @@ use std::path::{Path, PathBuf};
   spillway report out/sim/results.json out/live/results.json -o out/report
   spillway report out/sweep/sweep.json --objective p99
 
-Writes DIR/index.html (self-contained), DIR/summary.md, DIR/junit.xml and each chart as PNG and SVG.")]
+Writes DIR/index.html (self-contained), DIR/summary.md, DIR/junit.xml and each chart as PNG and SVG.
+
+Exit codes: 0 the report is written (junit.xml lists each run's failed thresholds as failures; the
+commands that made the runs gate on them); 2 bad input (a file that is not results, a sweep table
+or a replications directory; a bad --objective).")]
 pub struct ReportArgs {
     /// results.json files (or directories holding one), directories of `sim run
     /// --replications` (their seeds as one entry, with confidence intervals), and sweep.json
@@ -283,12 +287,13 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         expectations: &[],
         baseline: None,
         heatmaps,
+        thresholds_gate: true,
     };
     let written = reports::write(&a.out, &report)?;
     if !entries.is_empty() {
         print!("{}", reports::table::render_text(&entries));
     }
-    reports::report::append_step_summary(&written.summary_md)?;
+    reports::report::append_step_summary_or_warn(&written.summary_md);
     println!(
         "report: {}  ({} charts, summary.md, junit.xml)",
         written.index.display(),

@@ -152,6 +152,13 @@ fn compare_in_the_simulator_writes_the_report_and_gates_on_expectations() {
         3,
         "{junit}"
     );
+    // compare gates on its expectations, which all held: fifo's failed thresholds are listed as
+    // skipped, not failures, so a JUnit publisher's check is green when the command exit 0.
+    assert!(!junit.contains("<failure"), "{junit}");
+    assert!(
+        junit.contains("fails, not gated (compare gates on its expectations): measured"),
+        "{junit}"
+    );
 }
 
 #[test]
@@ -200,6 +207,21 @@ fn a_failed_expectation_exits_3_and_bad_input_exits_2() {
             "--mode live",
         ),
         (vec!["compare"], "give a scenario file"),
+        (
+            vec!["compare", &ds, "--strategies", "fifo", "--tolerance", "5%"],
+            "--tolerance applies to --baseline",
+        ),
+        (
+            vec![
+                "compare",
+                &ds,
+                "--variant",
+                "a/b:gateway.strategy=bounded",
+                "--variant",
+                "a-b:gateway.strategy=deadline",
+            ],
+            "would share the output directory `a-b`",
+        ),
     ] {
         let out = spillway(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
@@ -307,6 +329,17 @@ fn baseline_flags_regressions_metric_by_metric() {
         stdout.contains("REGRESSION (lower is better)"),
         "p99 got worse too:\n{stdout}"
     );
+    assert!(stdout.contains("regression(s) beyond 10%"), "{stdout}");
+    // Each whole-run count is compared: fifo times out where deadline sheds.
+    for metric in ["shed ", "rate_limited ", "expired ", "errors ", "max "] {
+        assert!(stdout.lines().any(|l| l.starts_with(metric)), "{metric}:\n{stdout}");
+    }
+    let junit = read(&dir.path("worse/junit.xml"));
+    assert!(
+        junit.contains("message=\"goodput_ratio: ") && junit.contains("REGRESSION (higher is better), tolerance 10%"),
+        "readable failure messages:\n{junit}"
+    );
+    assert!(!junit.contains("Some("), "{junit}");
     let bad = spillway(&[
         "compare",
         "--baseline",
@@ -346,6 +379,26 @@ fn the_step_summary_is_appended_in_github_actions() {
     let s = read(&summary);
     assert!(s.starts_with("previous step\n"), "appended, not overwritten");
     assert!(s.contains("| fifo |") && s.contains("| bounded |"), "{s}");
+
+    // A summary that cannot be written is a warning: the exit code stays the expectations'.
+    let out = Command::new(env!("CARGO_BIN_EXE_spillway"))
+        .args([
+            "compare",
+            &scenario("death-spiral.toml"),
+            "--strategies",
+            "fifo,bounded",
+            "--expect",
+            "fifo.goodput_ratio > bounded.goodput_ratio",
+            "-o",
+            &dir.s("r2"),
+        ])
+        .env("GITHUB_STEP_SUMMARY", dir.path("no/such/dir/step.md"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("$GITHUB_STEP_SUMMARY: cannot write"), "{err}");
+    assert_eq!(err.matches("os error 2").count(), 1, "the reason once: {err}");
 }
 
 #[test]

@@ -471,7 +471,8 @@ pub struct ThresholdResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
     /// Why there is no value: "never" (no recovery), "not judged" (the run ended too soon after
-    /// its trigger), "no value" (nothing measured).
+    /// its trigger), "nothing offered" (the run or group was sent nothing), "no value" (nothing
+    /// measured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
 }
@@ -511,8 +512,20 @@ impl Threshold {
         if self.every_service() {
             return self.evaluate_every_service(s);
         }
+        let group = self.figure.scope.figures(s);
+        if self.figure.metric != Metric::Offered && group.as_ref().is_some_and(|g| g.offered == 0) {
+            // A run (or group) that was sent nothing shows no goodput loss and no latency: a
+            // bound on it would hold on nothing.
+            return ThresholdResult {
+                check: self.text.clone(),
+                value: None,
+                passed: false,
+                service: None,
+                missing: Some("nothing offered".into()),
+            };
+        }
         let value = self.figure.value(s);
-        let verdict = self.figure.scope.figures(s).and_then(|g| g.verdict);
+        let verdict = group.and_then(|g| g.verdict);
         ThresholdResult {
             check: self.text.clone(),
             value,
@@ -569,12 +582,26 @@ impl fmt::Display for Threshold {
 mod tests {
     use super::*;
 
+    /// A run that was sent nothing has 100% goodput and 0 s latency by arithmetic: thresholds
+    /// on it fail as "nothing offered" instead of passing on nothing.
+    #[test]
+    fn thresholds_on_a_run_sent_nothing_fail() {
+        let s = Summary::default();
+        for text in ["goodput_ratio >= 0.9", "p99 < 1s", "timeouts < 5"] {
+            let r = text.parse::<Threshold>().unwrap().evaluate(&s);
+            assert!(!r.passed, "{text}");
+            assert_eq!(r.measured(), "nothing offered");
+        }
+        assert!("offered < 10".parse::<Threshold>().unwrap().evaluate(&s).passed);
+    }
+
     /// A missing recovery says why: never recovered, not judged (a run cut short), no trigger.
     #[test]
     fn a_missing_value_says_why() {
         use crate::results::Verdict;
         let t: Threshold = "recovery <= 30s".parse().unwrap();
         let mut s = Summary::default();
+        s.whole.offered = 10;
         for (verdict, why) in [
             (Some(Verdict::Metastable), "never"),
             (Some(Verdict::Overloaded), "never"),
@@ -711,9 +738,15 @@ mod tests {
             Priority::Background,
             GroupSummary::of(&bg, Percentiles::default(), 10.0),
         );
+        let fg = GroupCounters {
+            intents: 5,
+            attempts: 5,
+            successes: 5,
+            ..Default::default()
+        };
         s.classes.insert(
             Priority::Interactive,
-            GroupSummary::of(&GroupCounters::default(), Percentiles::default(), 10.0),
+            GroupSummary::of(&fg, Percentiles::default(), 10.0),
         );
         let whole: Threshold = "shed == 0".parse().unwrap();
         let users: Threshold = "interactive.shed == 0".parse().unwrap();
@@ -787,6 +820,7 @@ mod tests {
     #[test]
     fn evaluates_against_a_summary() {
         let mut s = Summary::default();
+        s.whole.offered = 100;
         s.whole.goodput_ratio = 0.95;
         s.whole.latency.p99 = 2.5;
         let ok: Threshold = "goodput_ratio >= 0.9".parse().unwrap();

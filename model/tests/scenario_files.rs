@@ -1602,3 +1602,38 @@ fn keys_the_clients_lack_and_outages_after_the_end_are_warned_about() {
     );
     assert!(scenario::check_summary(&outage).contains("note: backend.services[0].faults.outages[0].at"));
 }
+
+/// A bound on recovery needs a trigger to recover from: without one it could never be judged.
+#[test]
+fn a_recovery_threshold_without_a_trigger_is_refused() {
+    // check = "recovery <= 10s": line 5, column 9.
+    assert_error(
+        &with_extra(&["[[thresholds]]", "check = \"recovery <= 10s\""]),
+        5,
+        9,
+        "thresholds[0].check",
+        "`recovery`: recovery is measured from the end of a trigger phase, and this scenario has none",
+    );
+    assert!(parse(&with_extra(&["[[thresholds]]", "check = \"p99 <= 10s\""])).is_ok());
+}
+
+#[test]
+fn phases_that_offer_nothing_are_warned_about() {
+    let s = parse(&[
+        "[[workload.phases]]",
+        "duration = \"1s\"",
+        "rate = 0.001",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ])
+    .expect("valid");
+    assert!(
+        s.warnings()
+            .iter()
+            .any(|w| w.starts_with("workload.phases: the phases offer about 0.001 intents")),
+        "{:?}",
+        s.warnings()
+    );
+}

@@ -13,16 +13,21 @@ use model::threshold::{Figure, Metric, Scope};
 use serde::Serialize;
 
 /// The metrics compared, in report order.
-pub const METRICS: [Metric; 10] = [
+pub const METRICS: [Metric; 15] = [
     Metric::GoodputRatio,
     Metric::Goodput,
     Metric::P50,
     Metric::P90,
     Metric::P99,
     Metric::P999,
+    Metric::Max,
     Metric::Amplification,
     Metric::WastedRatio,
     Metric::Timeouts,
+    Metric::Shed,
+    Metric::RateLimited,
+    Metric::Expired,
+    Metric::Errors,
     Metric::Recovery,
 ];
 
@@ -47,7 +52,9 @@ fn resolution(f: &Figure, old: &Results) -> f64 {
         Metric::Goodput => 0.01 * goodput.abs().max(1.0),
         // One window: the verdict cannot place recovery more finely.
         Metric::Recovery => old.window_s,
-        Metric::Timeouts | Metric::Shed => (0.001 * offered as f64).max(1.0),
+        Metric::Timeouts | Metric::Shed | Metric::RateLimited | Metric::Expired | Metric::Errors => {
+            (0.001 * offered as f64).max(1.0)
+        }
         // A millisecond, or the histograms' 1% precision.
         _ => 0.001,
     }
@@ -157,6 +164,51 @@ fn fmt_value(metric: &str, v: Option<f64>) -> String {
     }
 }
 
+/// A relative tolerance as a percentage, as precise as it was given: `10%`, `0.5%`.
+pub fn fmt_tolerance(tolerance: f64) -> String {
+    let p = format!("{:.3}", tolerance * 100.0);
+    format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
+}
+
+impl Row {
+    /// The relative change as signed by value (`+12.5%` for a rise), `-` if it has none.
+    pub fn change_text(&self) -> String {
+        match self.worse_by {
+            Some(w) if w.is_finite() => {
+                format!("{:+.1}%", -w * 100.0 * if self.higher_is_better { 1.0 } else { -1.0 })
+            }
+            _ => "-".into(),
+        }
+    }
+
+    /// `better`, `same`, `worse, within 10%` or `REGRESSION (lower is better)`.
+    pub fn verdict_text(&self, tolerance: f64) -> String {
+        match self.change {
+            Change::Better => "better".to_string(),
+            Change::Same => "same".to_string(),
+            Change::Worse => format!("worse, within {}", fmt_tolerance(tolerance)),
+            Change::Regression => format!(
+                "REGRESSION ({} is better)",
+                if self.higher_is_better { "higher" } else { "lower" }
+            ),
+        }
+    }
+
+    /// One line for a CI system: `p99: 1.20s -> 2.50s (+108.3%): REGRESSION (lower is better,
+    /// tolerance 10%)`.
+    pub fn describe(&self, tolerance: f64) -> String {
+        format!(
+            "{}: {} -> {} ({}): {}, tolerance {}",
+            self.metric,
+            fmt_value(&self.metric, self.old),
+            fmt_value(&self.metric, self.new),
+            self.change_text(),
+            self.verdict_text(tolerance),
+            fmt_tolerance(tolerance)
+        )
+    }
+}
+
 /// The table printed by `compare --baseline`.
 pub fn render(rows: &[Row], tolerance: f64) -> String {
     let mut o = format!(
@@ -169,19 +221,7 @@ pub fn render(rows: &[Row], tolerance: f64) -> String {
         w = width(rows)
     );
     for r in rows {
-        let change = match r.worse_by {
-            Some(w) if w.is_finite() => format!("{:+.1}%", -w * 100.0 * if r.higher_is_better { 1.0 } else { -1.0 }),
-            _ => "-".into(),
-        };
-        let verdict = match r.change {
-            Change::Better => "better".to_string(),
-            Change::Same => "same".to_string(),
-            Change::Worse => format!("worse, within {:.0}%", tolerance * 100.0),
-            Change::Regression => format!(
-                "REGRESSION ({} is better)",
-                if r.higher_is_better { "higher" } else { "lower" }
-            ),
-        };
+        let (change, verdict) = (r.change_text(), r.verdict_text(tolerance));
         o.push_str(&format!(
             "{:<w$} {:>12} {:>12} {:>10}  {verdict}\n",
             r.metric,
@@ -206,6 +246,14 @@ mod tests {
 
     fn row<'a>(rows: &'a [Row], m: &str) -> &'a Row {
         rows.iter().find(|r| r.metric == m).expect("metric compared")
+    }
+
+    #[test]
+    fn tolerances_print_as_given() {
+        assert_eq!(fmt_tolerance(0.1), "10%");
+        assert_eq!(fmt_tolerance(0.005), "0.5%");
+        assert_eq!(fmt_tolerance(0.0125), "1.25%");
+        assert_eq!(fmt_tolerance(0.0), "0%");
     }
 
     #[test]

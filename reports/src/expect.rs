@@ -192,7 +192,13 @@ impl Expectation {
             Cmp::Eq => Cmp::Eq.holds(a.mean, b.mean) || (a_lo <= b_hi && b_lo <= a_hi && (hw(&a) + hw(&b)) > 0.0),
         };
         let unit = ma.or(mb);
-        let mut detail = format!("{} {} {}", show(&a, unit), self.cmp.symbol(), show(&b, unit));
+        let (sa, sb) = (show(&a, unit), show(&b, unit));
+        let mut detail = format!("{sa} {} {sb}", self.cmp.symbol());
+        // Rounding can print two different values alike (`0.253 >= 0.253` failing): then give
+        // them in full.
+        if sa == sb && a.mean != b.mean && a.mean.is_finite() && b.mean.is_finite() {
+            detail.push_str(&format!(" (exactly {} and {})", a.mean, b.mean));
+        }
         if a.mean.is_nan() || b.mean.is_nan() {
             detail.push_str(": not judged (a run ended too soon after its trigger to judge recovery)");
         }
@@ -261,6 +267,17 @@ mod tests {
         ["fifo", "deadline", "adaptive", "adaptive-lifo"]
             .map(String::from)
             .to_vec()
+    }
+
+    /// Two values that round alike are given in full, so a failure never reads `0.253 >= 0.253`.
+    #[test]
+    fn values_that_round_alike_are_given_in_full() {
+        let e = parse("fifo.goodput_ratio >= 0.2532", &labels()).unwrap();
+        let mut r = crate::fixture::blank();
+        r.summary.whole.goodput_ratio = 0.253_191_7;
+        let c = e.check(&[Entry::new("fifo", vec![r])]).unwrap();
+        assert!(!c.passed);
+        assert_eq!(c.detail, "0.253 >= 0.253 (exactly 0.2531917 and 0.2532)");
     }
 
     /// A count and its half-width share decimals, so the two read as one figure.

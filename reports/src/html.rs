@@ -348,10 +348,10 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
     if let Some(b) = &r.baseline {
         let _ = write!(
             o,
-            "<h3>Against the baseline</h3><p class=sub><code>{}</code> → <code>{}</code>, tolerance {:.0}%</p><pre>{}</pre>",
+            "<h3>Against the baseline</h3><p class=sub><code>{}</code> → <code>{}</code>, tolerance {}</p><pre>{}</pre>",
             esc(&b.old),
             esc(&b.new),
-            b.tolerance * 100.0,
+            crate::baseline::fmt_tolerance(b.tolerance),
             esc(&crate::baseline::render(&b.rows, b.tolerance))
         );
     }

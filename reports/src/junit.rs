@@ -13,6 +13,17 @@ fn case(name: &str, passed: bool, message: &str) -> TestCase {
         s.set_message(message.to_string());
         s
     };
+    with_status(name, status, message)
+}
+
+/// A failed check that does not gate the command: listed, but not a failure.
+fn informational(name: &str, message: &str) -> TestCase {
+    let mut s = TestCaseStatus::skipped();
+    s.set_message(message.to_string());
+    with_status(name, s, message)
+}
+
+fn with_status(name: &str, status: TestCaseStatus, message: &str) -> TestCase {
     let mut c = TestCase::new(name.to_string(), status);
     c.set_system_out(message.to_string());
     c
@@ -46,7 +57,14 @@ pub fn render(r: &Report) -> Result<String, String> {
             } else {
                 value
             };
-            let mut c = case(&t.check, fails == 0, &msg);
+            let mut c = if fails == 0 || r.thresholds_gate {
+                case(&t.check, fails == 0, &msg)
+            } else {
+                informational(
+                    &t.check,
+                    &format!("fails, not gated (compare gates on its expectations): {msg}"),
+                )
+            };
             c.set_classname(e.label.clone());
             suite.add_test_case(c);
         }
@@ -55,13 +73,7 @@ pub fn render(r: &Report) -> Result<String, String> {
     if let Some(b) = &r.baseline {
         let mut suite = TestSuite::new("baseline");
         for row in &b.rows {
-            let msg = format!(
-                "baseline {:?}, new {:?}: {:?} ({} is better)",
-                row.old,
-                row.new,
-                row.change,
-                if row.higher_is_better { "higher" } else { "lower" }
-            );
+            let msg = row.describe(b.tolerance);
             suite.add_test_case(case(&row.metric, row.change != Change::Regression, &msg));
         }
         report.add_test_suite(suite);

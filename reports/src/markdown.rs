@@ -34,6 +34,30 @@ pub fn render(r: &Report) -> String {
         let (header, rows) = table::cells(r.entries);
         md_table(&mut o, &header, &rows, |c, n| c < 2 || c == n - 1);
     }
+    // What the CI reader must know before trusting the table (the page says it per run).
+    let named = |pick: fn(&crate::Entry) -> bool| {
+        r.entries
+            .iter()
+            .filter(|e| pick(e))
+            .map(|e| cell(&e.label))
+            .collect::<Vec<_>>()
+    };
+    let interrupted = named(|e| e.runs.iter().any(|x| x.incomplete));
+    if !interrupted.is_empty() {
+        let _ = writeln!(
+            o,
+            "> **Interrupted:** {} stopped early; figures cover what was gathered.\n",
+            interrupted.join(", ")
+        );
+    }
+    let lagging = named(crate::Entry::lagging);
+    if !lagging.is_empty() {
+        let _ = writeln!(
+            o,
+            "> **Caution:** the load generator fell behind its schedule in {}: their latencies include its own delay.\n",
+            lagging.join(", ")
+        );
+    }
     if let Some((header, rows)) = table::class_cells(r.entries) {
         let _ = writeln!(o, "By priority class:\n");
         md_table(&mut o, &header, &rows, |c, _| c < 2);
@@ -94,8 +118,8 @@ pub fn render(r: &Report) -> String {
     if let Some(b) = &r.baseline {
         let _ = writeln!(
             o,
-            "\n### Against the baseline (tolerance {:.0}%)\n",
-            b.tolerance * 100.0
+            "\n### Against the baseline (tolerance {})\n",
+            crate::baseline::fmt_tolerance(b.tolerance)
         );
         let _ = writeln!(o, "```\n{}```", crate::baseline::render(&b.rows, b.tolerance));
     }

@@ -22,6 +22,10 @@ pub struct Report<'a> {
     pub expectations: &'a [Checked],
     pub baseline: Option<Baseline>,
     pub heatmaps: Vec<Heatmap>,
+    /// Whether the runs' scenario thresholds gate the command (`report`, `sim run`), or only
+    /// inform it (`compare` gates on its expectations): in junit.xml a failed threshold that does
+    /// not gate is a skipped case, so a CI check is red exactly when the command failed.
+    pub thresholds_gate: bool,
 }
 
 /// The files written.
@@ -35,12 +39,8 @@ pub struct Written {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot write {path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error(transparent)]
     Chart(#[from] ChartError),
     #[error("cannot render junit.xml: {0}")]
@@ -112,17 +112,17 @@ pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), ReportError> {
-    std::fs::write(path, text).map_err(|source| ReportError::Io {
+    std::fs::write(path, text).map_err(|error| ReportError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     })
 }
 
 /// Writes the report into `dir` (created if missing).
 pub fn write(dir: &Path, r: &Report) -> Result<Written, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
+    std::fs::create_dir_all(dir).map_err(|error| ReportError::Io {
         path: dir.display().to_string(),
-        source,
+        error,
     })?;
     let placed = figures(r)?;
     let mut charts = Vec::new();
@@ -144,13 +144,23 @@ pub fn write(dir: &Path, r: &Report) -> Result<Written, ReportError> {
 }
 
 /// Appends `summary.md` to the GitHub Actions job summary when `$GITHUB_STEP_SUMMARY` is set.
+/// [`append_step_summary`], logging a failure instead of failing: the job summary is a
+/// convenience, and the command's exit code must stay the gate's.
+pub fn append_step_summary_or_warn(summary_md: &Path) {
+    match append_step_summary(summary_md) {
+        Ok(true) => tracing::info!("summary appended to $GITHUB_STEP_SUMMARY"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!("$GITHUB_STEP_SUMMARY: {e}; the report is complete without it"),
+    }
+}
+
 pub fn append_step_summary(summary_md: &Path) -> Result<bool, ReportError> {
     let Some(target) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) else {
         return Ok(false);
     };
     let io = |path: &Path| {
         let path = path.display().to_string();
-        move |source| ReportError::Io { path, source }
+        move |error| ReportError::Io { path, error }
     };
     let text = std::fs::read_to_string(summary_md).map_err(io(summary_md))?;
     let target = PathBuf::from(target);

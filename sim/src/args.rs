@@ -11,6 +11,9 @@ pub enum SimCmd {
 }
 
 /// Simulate a scenario on a virtual clock with the model's own code.
+///
+/// Exit codes: 0 all thresholds passed (in every replication); 2 bad input (scenario, flags);
+/// 3 a threshold failed.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
     /// Scenario file (TOML).
@@ -39,7 +42,10 @@ pub struct RunArgs {
 /// Axes under `workload.` are the load under test, not settings to choose: the best
 /// configuration must meet the SLO at every load tried and is ranked by its worst one. A setting
 /// a point's strategy does not take (a queue bound for fifo) is shown as `-` and that point runs
-/// once. Exit code 3 when SLOs are given and no configuration meets them.
+/// once.
+///
+/// Exit codes: 0 done (and, with --slo, some configuration meets it); 2 bad input (scenario,
+/// axes, objective, SLO); 3 SLOs given and no configuration meets them.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SweepArgs {
     /// Scenario file (TOML).

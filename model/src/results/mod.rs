@@ -228,12 +228,8 @@ pub struct Results {
 /// Why a results file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
-    #[error("{path}: cannot read results: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{path}: cannot read results: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path}:{line}:{column}: not a spillway results file: {message}")]
     Parse {
         path: String,
@@ -294,10 +290,7 @@ impl Results {
 
     pub fn load(path: &std::path::Path) -> Result<Results, ResultsError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Io {
-            path: p.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ResultsError::Io { path: p.clone(), error })?;
         Results::from_json(&p, &text)
     }
 }

@@ -94,7 +94,8 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
         .problems
         .is_empty()
         .then(|| (crate::results::uses_priorities(&file, &mix), &services[..]));
-    let thresholds = check_thresholds(&mut c, &file.thresholds, groups);
+    let trigger = file.workload.phases.iter().any(|p| p.trigger);
+    let thresholds = check_thresholds(&mut c, &file.thresholds, groups, trigger);
     if file.workload.closed.is_some() && file.run.duration.is_none() {
         c.fail(
             "run.duration",
@@ -766,6 +767,16 @@ impl Scenario {
                 }
             }
         }
+        let intents: f64 = self
+            .phases
+            .iter()
+            .map(|p| (p.rate_start + p.rate_end) / 2.0 * p.duration().as_secs_f64())
+            .sum();
+        if f.workload.closed.is_none() && intents < 1.0 {
+            out.push(format!(
+                "workload.phases: the phases offer about {intents:.3} intents in all, so a run likely sends nothing (and its thresholds fail as \"nothing offered\")"
+            ));
+        }
         let fmt = crate::duration::format_duration;
         for (i, s) in f.backend.services.iter().enumerate() {
             for (j, o) in s.faults.outages.iter().enumerate() {
@@ -784,8 +795,14 @@ impl Scenario {
 
 /// Why a threshold's group is not kept by runs of this scenario, if it is not: class figures
 /// need priorities (`priorities`), service figures several services, one of them that name.
-fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec]) -> Option<String> {
+fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec], trigger: bool) -> Option<String> {
     let whole = figure.metric.name();
+    if figure.metric == crate::threshold::Metric::Recovery && !trigger {
+        // Without a trigger every run reads "no trigger": a bound on it could never be judged.
+        return Some(format!(
+            "`{figure}`: recovery is measured from the end of a trigger phase, and this scenario has none (mark the burst or outage phase `trigger = true`)"
+        ));
+    }
     match &figure.scope {
         Scope::Whole => None,
         Scope::Class(_) if !priorities => Some(format!(
@@ -817,17 +834,25 @@ impl Scenario {
             figure,
             crate::results::uses_priorities(&self.file, &self.mix),
             &self.services,
+            self.phases.iter().any(|p| p.trigger),
         )
     }
 }
 
 /// `groups`: whether runs keep per-class figures, and the expanded services; `None` when the
 /// rest of the file has problems (group checks are then skipped).
-fn check_thresholds(c: &mut Checker, t: &[ThresholdConfig], groups: Option<(bool, &[ServiceSpec])>) -> Vec<Threshold> {
+fn check_thresholds(
+    c: &mut Checker,
+    t: &[ThresholdConfig],
+    groups: Option<(bool, &[ServiceSpec])>,
+    trigger: bool,
+) -> Vec<Threshold> {
     t.iter()
         .enumerate()
         .filter_map(|(i, th)| match th.check.parse::<Threshold>() {
-            Ok(t) => match groups.and_then(|(priorities, services)| group_problem(&t.figure, priorities, services)) {
+            Ok(t) => match groups
+                .and_then(|(priorities, services)| group_problem(&t.figure, priorities, services, trigger))
+            {
                 Some(problem) => {
                     c.fail(format!("thresholds[{i}].check"), problem);
                     None

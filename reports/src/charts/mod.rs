@@ -39,12 +39,8 @@ pub enum ChartError {
     /// The PNG encoder failed.
     #[error("cannot encode PNG: {0}")]
     Encode(String),
-    #[error("cannot write {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot write {}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
 }
 
 impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErrorKind<E>> for ChartError {
@@ -67,16 +63,16 @@ impl Figure {
     /// Writes `<dir>/<stem>.svg` and `<dir>/<stem>.png` (creating `dir` if needed); returns both
     /// paths, SVG first.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
-        std::fs::create_dir_all(dir).map_err(|source| ChartError::Io {
+        std::fs::create_dir_all(dir).map_err(|error| ChartError::Io {
             path: dir.to_path_buf(),
-            source,
+            error,
         })?;
         let mut paths = Vec::with_capacity(2);
         for (ext, bytes) in [("svg", self.svg.as_bytes()), ("png", self.png.as_slice())] {
             let path = dir.join(format!("{}.{ext}", self.stem));
-            std::fs::write(&path, bytes).map_err(|source| ChartError::Io {
+            std::fs::write(&path, bytes).map_err(|error| ChartError::Io {
                 path: path.clone(),
-                source,
+                error,
             })?;
             paths.push(path);
         }
