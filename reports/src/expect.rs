@@ -240,7 +240,9 @@ pub fn show(i: &Interval, metric: Option<Metric>) -> String {
             format!("{v:.*}", count_decimals(i.mean))
         }
     };
-    if i.n > 1 && i.half_width.is_finite() && i.half_width > 0.0 {
+    // A time's half-width below what fmt_secs shows (a microsecond) would read `± 0us`.
+    let shown = if is_time { 5e-7 } else { 0.0 };
+    if i.n > 1 && i.half_width.is_finite() && i.half_width > shown {
         // A count's half-width takes the mean's decimals: `950.7 ± 95.5`, not `± 95.488`.
         format!("{} ± {}", one(i.mean), one(i.half_width))
     } else {
@@ -288,6 +290,7 @@ mod tests {
         assert_eq!(show(&iv(12.5, 1.25), Some(Metric::Shed)), "12.500 ± 1.250");
         assert_eq!(show(&iv(1000.0, 12.3), Some(Metric::Offered)), "1000 ± 12");
         assert_eq!(show(&iv(1000.0, 0.0), Some(Metric::Offered)), "1000");
+        assert_eq!(show(&iv(3.28, 1e-9), Some(Metric::P99)), "3.28s", "no `± 0us`");
     }
 
     #[test]

@@ -60,11 +60,15 @@ pub fn render(r: &Report) -> String {
     }
     if let Some((header, rows)) = table::class_cells(r.entries) {
         let _ = writeln!(o, "By priority class:\n");
-        md_table(&mut o, &header, &rows, |c, _| c < 2);
+        md_table(&mut o, &header, &rows, |c, n| {
+            c < 2 || (c == n - 1 && header[c] == "verdict")
+        });
     }
     if let Some((header, rows)) = table::service_cells(r.entries) {
         let _ = writeln!(o, "By service:\n");
-        md_table(&mut o, &header, &rows, |c, _| c < 2);
+        md_table(&mut o, &header, &rows, |c, n| {
+            c < 2 || (c == n - 1 && header[c] == "verdict")
+        });
     }
     for e in r.entries {
         if let Some(first) = e.first() {

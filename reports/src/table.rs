@@ -148,11 +148,15 @@ pub fn render_text(entries: &[Entry]) -> String {
     let mut o = pad_columns(&header, &rows, |c, n| c < 2 || c == n - 1);
     if let Some((header, rows)) = class_cells(entries) {
         o.push_str("\nby priority class:\n");
-        o.push_str(&pad_columns(&header, &rows, |c, _| c < 2));
+        o.push_str(&pad_columns(&header, &rows, |c, n| {
+            c < 2 || (c == n - 1 && header[c] == "verdict")
+        }));
     }
     if let Some((header, rows)) = service_cells(entries) {
         o.push_str("\nby service:\n");
-        o.push_str(&pad_columns(&header, &rows, |c, _| c < 2));
+        o.push_str(&pad_columns(&header, &rows, |c, n| {
+            c < 2 || (c == n - 1 && header[c] == "verdict")
+        }));
     }
     o
 }
