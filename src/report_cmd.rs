@@ -220,6 +220,7 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
         best: best.map(|(x, y, _)| (x, y)),
         higher_is_better: higher,
         notes: Vec::new(),
+        slo_met: None,
     })
 }
 
@@ -257,6 +258,8 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             let mut h = heatmap(&file, &table.points, &objective)?;
             h.notes = sim::sweep::findings(&table.points, &table.axes(), &objective, &table.slo);
             if !table.slo.is_empty() {
+                let met = sim::sweep::best_config(&table.points, &objective).is_some();
+                h.slo_met = Some((table.slo.join(", "), met));
                 h.notes.push(format!(
                     "grey cells: no point there meets the SLO ({})",
                     table.slo.join(", ")

@@ -425,6 +425,29 @@ fn a_sweep_renders_as_a_heatmap() {
         assert!(svg.contains(label), "heatmap axis label {label}");
     }
     assert!(read(&dir.path("r/index.html")).contains("id=\"heatmap\""));
+    let junit = read(&dir.path("r/junit.xml"));
+    assert!(junit.contains("sweep read (no SLO to gate on)"), "not empty:\n{junit}");
+
+    // With an SLO nothing meets, the sweep exits 3 and its report's junit.xml fails the same way.
+    let out = spillway(&[
+        "sim",
+        "sweep",
+        &scenario("death-spiral.toml"),
+        "--vary",
+        "gateway.strategy=fifo,bounded",
+        "--slo",
+        "p99<10ms",
+        "-o",
+        &dir.s("tight"),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let out = spillway(&["report", &dir.s("tight/sweep.json"), "-o", &dir.s("rt")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let junit = read(&dir.path("rt/junit.xml"));
+    assert!(
+        junit.contains("some configuration meets p99&lt;10ms") && junit.contains("<failure"),
+        "{junit}"
+    );
 
     // A service's figure as the objective: the sweep's points keep each service's figures.
     let out = spillway(&[

@@ -70,6 +70,18 @@ pub fn render(r: &Report) -> Result<String, String> {
         }
         report.add_test_suite(suite);
     }
+    // A sweep is one case: some configuration meets its SLO (or, without one, it was read), so
+    // a report of sweeps alone is not an empty junit.xml (which some CI systems reject).
+    for h in &r.heatmaps {
+        let mut suite = TestSuite::new(h.title.clone());
+        let detail = h.notes.join("\n");
+        let c = match &h.slo_met {
+            Some((slo, met)) => case(&format!("some configuration meets {slo}"), *met, &detail),
+            None => case("sweep read (no SLO to gate on)", true, &detail),
+        };
+        suite.add_test_case(c);
+        report.add_test_suite(suite);
+    }
     if let Some(b) = &r.baseline {
         let mut suite = TestSuite::new("baseline");
         for row in &b.rows {

@@ -607,6 +607,7 @@ fn sweep() -> Heatmap {
         best: Some((1, 1)),
         higher_is_better: true,
         notes: Vec::new(),
+        slo_met: None,
     }
 }
 

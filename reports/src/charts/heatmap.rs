@@ -31,6 +31,8 @@ pub struct Heatmap {
     pub higher_is_better: bool,
     /// What the sweep found (best configuration, safe envelope), shown beside the chart.
     pub notes: Vec<String>,
+    /// The sweep's SLO and whether some configuration meets it, for junit.xml (`None`: no SLO).
+    pub slo_met: Option<(String, bool)>,
 }
 
 const WIDTH: u32 = 900;
