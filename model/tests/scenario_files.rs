@@ -1637,3 +1637,23 @@ fn phases_that_offer_nothing_are_warned_about() {
         s.warnings()
     );
 }
+
+/// run.duration is missing, so it has no line: the error points at the closed loop that needs it.
+#[test]
+fn a_closed_loop_without_a_duration_points_at_the_closed_loop() {
+    assert_error(
+        &[
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+            "[workload.closed]",
+            "users = 4",
+            "think_time = \"1s\"",
+        ],
+        5,
+        1,
+        "workload.closed",
+        "a closed-loop workload needs run.duration (how long the users keep sending): add [run] duration = \"5m\"",
+    );
+}

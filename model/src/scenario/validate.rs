@@ -97,9 +97,10 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     let trigger = file.workload.phases.iter().any(|p| p.trigger);
     let thresholds = check_thresholds(&mut c, &file.thresholds, groups, trigger);
     if file.workload.closed.is_some() && file.run.duration.is_none() {
+        // Pointed at [workload.closed]: run.duration is what is missing, so it has no line.
         c.fail(
-            "run.duration",
-            "a closed-loop workload needs run.duration (how long the users keep sending)",
+            "workload.closed",
+            "a closed-loop workload needs run.duration (how long the users keep sending): add [run] duration = \"5m\"",
         );
     }
     if !c.problems.is_empty() {
