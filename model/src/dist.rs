@@ -190,8 +190,9 @@ impl DistSpec {
         ];
         for (name, is) in present {
             if is && !allowed.contains(&name) {
+                // At the key that does not belong, not at `dist`.
                 return Err(err(
-                    "dist",
+                    name,
                     format!(
                         "`{name}` does not apply to a {:?} distribution (it takes {})",
                         t.dist,

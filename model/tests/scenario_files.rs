@@ -1657,3 +1657,36 @@ fn a_closed_loop_without_a_duration_points_at_the_closed_loop() {
         "a closed-loop workload needs run.duration (how long the users keep sending): add [run] duration = \"5m\"",
     );
 }
+
+/// A key that does not belong is named at its own position, not at `dist` or `mode`.
+#[test]
+fn a_key_that_does_not_belong_is_pointed_at_itself() {
+    let lines = |extra: &'static str| {
+        vec![
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 10",
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            extra,
+        ]
+    };
+    // `mean = "20ms"`: its value starts at column 76.
+    assert_error(
+        &lines("service_time = { dist = \"lognormal\", median = \"10ms\", p99 = \"50ms\", mean = \"20ms\" }"),
+        7,
+        76,
+        "backend.services[0].service_time.mean",
+        "`mean` does not apply to a lognormal distribution",
+    );
+    let mut v = lines("service_time = \"10ms\"");
+    v.push("overload = { mode = \"reject\", backlog = 64 }");
+    assert_error(
+        &v,
+        8,
+        41,
+        "backend.services[0].overload.backlog",
+        "mode = \"reject\" takes no other settings",
+    );
+}

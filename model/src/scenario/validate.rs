@@ -432,16 +432,22 @@ fn check_overload(c: &mut Checker, path: &str, o: &OverloadConfig) -> Option<Ove
     let before = c.problems.len();
     match o.mode {
         OverloadMode::Queue => {
-            if o.k.is_some() || o.max_in_flight.is_some() {
+            let extra = [("k", o.k.is_some()), ("max_in_flight", o.max_in_flight.is_some())];
+            if let Some((key, _)) = extra.iter().find(|(_, set)| *set) {
                 c.fail(
-                    format!("{path}.mode"),
+                    format!("{path}.{key}"),
                     "`k` and `max_in_flight` apply to mode = \"thrash\" only",
                 );
             }
         }
         OverloadMode::Reject => {
-            if o.backlog.is_some() || o.k.is_some() || o.max_in_flight.is_some() {
-                c.fail(format!("{path}.mode"), "mode = \"reject\" takes no other settings");
+            let extra = [
+                ("backlog", o.backlog.is_some()),
+                ("k", o.k.is_some()),
+                ("max_in_flight", o.max_in_flight.is_some()),
+            ];
+            if let Some((key, _)) = extra.iter().find(|(_, set)| *set) {
+                c.fail(format!("{path}.{key}"), "mode = \"reject\" takes no other settings");
             }
         }
         OverloadMode::Thrash => {
