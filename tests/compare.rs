@@ -184,8 +184,8 @@ fn a_failed_expectation_exits_3_and_bad_input_exits_2() {
 
     for (args, says) in [
         (
-            vec!["compare", &ds, "--strategies", "fifo,lifo2"],
-            "unknown strategy `lifo2`",
+            vec!["compare", &ds, "--strategies", "fifo,dedline"],
+            "unknown strategy `dedline`: did you mean `deadline`?",
         ),
         (
             vec!["compare", &ds, "--strategies", "fifo", "--expect", "bounded.p99 < 1s"],
@@ -198,6 +198,10 @@ fn a_failed_expectation_exits_3_and_bad_input_exits_2() {
         (vec!["compare", &ds], "nothing to compare"),
         (vec!["compare", &ds, "--variant", "x:gateway.nope=3"], "--variant x"),
         (vec!["compare", &ds, "--variant", "novalue"], "NAME:KEY=VALUE"),
+        (
+            vec!["compare", &ds, "--variant", "x:gateway.concurency=2"],
+            "unknown key `concurency`; did you mean `concurrency`?",
+        ),
         (
             vec!["compare", "/nonexistent/s.toml", "--strategies", "fifo"],
             "/nonexistent/s.toml",

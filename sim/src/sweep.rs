@@ -129,7 +129,10 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
     for (k, v) in assignments {
         set_path(&mut tree, k, v.clone())?;
     }
-    let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| format!("{}: {e}", describe(assignments)))?;
+    let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| {
+        let path = assignments.first().map_or("", |(k, _)| k.as_str());
+        format!("{}: {}", describe(assignments), scenario::reword(&e.to_string(), path))
+    })?;
     let before = serde_json::to_value(&file).map_err(|e| e.to_string())?;
     file.gateway.normalize();
     let after = serde_json::to_value(&file).map_err(|e| e.to_string())?;

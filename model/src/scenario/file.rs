@@ -349,7 +349,8 @@ impl std::str::FromStr for Strategy {
         }
         Strategy::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
             let names: Vec<_> = Strategy::ALL.iter().map(|k| k.as_str()).collect();
-            format!("unknown strategy `{s}`: expected one of {}", names.join(", "))
+            let hint = super::wording::nearest(s, &names).map_or(String::new(), |n| format!("did you mean `{n}`? "));
+            format!("unknown strategy `{s}`: {hint}expected one of {}", names.join(", "))
         })
     }
 }

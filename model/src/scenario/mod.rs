@@ -154,6 +154,12 @@ fn clean_path(p: &str) -> String {
     }
 }
 
+/// A serde message about the field at `path` in a scenario author's words (for settings given
+/// outside a file, such as `--vary` and `--variant`): see the `wording` module.
+pub fn reword(raw: &str, path: &str) -> String {
+    wording::deserialize(raw, path)
+}
+
 /// Parses scenario TOML embedded in the binary (built-in defaults); errors name `<built-in NAME>`.
 pub fn builtin(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     parse(&format!("<built-in {name}>"), text)

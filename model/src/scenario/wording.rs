@@ -123,7 +123,7 @@ fn backticked(s: &str) -> Vec<&str> {
 /// max(1, len/3) edits, or a prefix of it (or it of the name). Besides plain edits, the same
 /// words with separators dropped (`log-normal` / `lognormal`) or reordered (`lifo-adaptive` /
 /// `adaptive-lifo`) count as equal, and case is ignored.
-fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     // No valid name is long; a long word is no typo of one (and keeps the distance cheap).
     if word.is_empty() || word.chars().count() > 64 {
         return None;
