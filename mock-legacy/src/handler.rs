@@ -2,8 +2,8 @@
 
 use crate::state::{Answer, Backend};
 use bytes::Bytes;
-use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
-use http::{Response, StatusCode};
+use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::{Method, Response, StatusCode, Version};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::Request;
@@ -41,7 +41,6 @@ fn text(status: StatusCode, body: String, content_type: &'static str) -> Respons
     r
 }
 
-/// Answers one request.
 /// How much of a request body is read, and for how long.
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimits {
@@ -51,8 +50,48 @@ pub struct BodyLimits {
     pub read_timeout: std::time::Duration,
 }
 
+/// Answers one request.
 pub async fn handle(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Response<Body> {
+    let is_head = req.method() == Method::HEAD;
+    let mut r = answer(b, req, body).await;
+    if is_head {
+        // No content for HEAD (RFC 9110 section 9.3.2), on HTTP/2 too (hyper would send it):
+        // only the length a GET's body would have.
+        use hyper::body::Body as _;
+        if let Some(n) = r.body().size_hint().exact() {
+            r.headers_mut().entry(CONTENT_LENGTH).or_insert(HeaderValue::from(n));
+        }
+        *r.body_mut() = Full::new(Bytes::new());
+    }
+    r
+}
+
+async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Response<Body> {
     let max_body = body.max_bytes;
+    if let Some((status, why)) = crate::serve::protocol_refusal(&req) {
+        b.bad_requests.fetch_add(1, Ordering::Relaxed);
+        let mut r = error(status, &b.new_request_id(), why);
+        if req.method() == Method::CONNECT {
+            r.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(crate::serve::ALLOW));
+        }
+        if req.version() < Version::HTTP_2 {
+            // Its body (or a tunnel's bytes) is not read: nothing after it can be trusted.
+            r.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        return r;
+    }
+    if let Some(name) = wire::SINGLE_VALUE_REQUEST_HEADERS
+        .iter()
+        .find(|n| req.headers().get_all(**n).iter().nth(1).is_some())
+    {
+        b.bad_requests.fetch_add(1, Ordering::Relaxed);
+        return error(
+            StatusCode::BAD_REQUEST,
+            &b.new_request_id(),
+            wire::repeated_header_message(name),
+        );
+    }
     let path = req.uri().path().to_string();
     match path.as_str() {
         "/healthz" => return text(StatusCode::OK, "ok\n".into(), "text/plain"),

@@ -2,8 +2,13 @@
 //!
 //! hyper answers what it cannot parse itself (400 for a malformed request, 431 for headers past
 //! the limits) and closes that connection; the loop keeps accepting. A header read timeout
-//! stops slowloris clients from holding connections.
+//! stops slowloris clients from holding connections: one that sends nothing at all is closed
+//! after it too (hyper's own timer only starts at a connection's first byte), and one that
+//! started a request head gets 408 before the close. [`protocol_refusal`] is what a handler
+//! refuses of what hyper lets through (CONNECT, Host and Transfer-Encoding rules).
 
+use http::header::{HOST, TRANSFER_ENCODING};
+use http::{Method, StatusCode, Version};
 use hyper::body::{Body, Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -12,9 +17,15 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -118,13 +129,20 @@ where
             .http2()
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(limits.max_head_bytes).unwrap_or(u32::MAX));
+        let first_byte_timeout = limits.header_read_timeout;
         accept_until(listener, &mut stopped, |stream, peer| {
             let h = handler.clone();
             let svc = service_fn(move |req| {
                 let h = h.clone();
                 async move { Ok::<_, Infallible>(h(req, peer).await) }
             });
-            let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+            // hyper's HTTP/1 timer serves only its header read timeout: this one tells the
+            // connection's stream when that fired.
+            let head_timed_out = Arc::new(AtomicBool::new(false));
+            let mut builder = builder.clone();
+            builder.http1().timer(HeadTimer(head_timed_out.clone()));
+            let io = Watched::new(stream, first_byte_timeout, head_timed_out);
+            let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
             let conn = graceful.watch(conn);
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
@@ -143,6 +161,299 @@ where
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+/// The answer to a client whose request head did not arrive within the header read timeout.
+const HEAD_TIMEOUT_ANSWER: &[u8] = b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n\
+content-length: 58\r\nconnection: close\r\n\r\n\
+{\"error\":\"request head not received in time\",\"status\":408}";
+
+/// The HTTP/2 connection preface (RFC 9113 section 3.4).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// A connection's socket as hyper sees it, watched for what hyper does not watch: a client that
+/// connects and sends nothing (hyper's header read timeout only starts once hyper knows the
+/// protocol, that is, at the first bytes), and a request head that times out (hyper closes
+/// without a word; this answers 408 once hyper has let go of the socket).
+struct Watched {
+    /// `None` once handed to the task that answers 408.
+    s: Option<TcpStream>,
+    /// Until the first bytes tell HTTP/1 from HTTP/2: when the connection is closed.
+    first: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Bytes of the HTTP/2 preface seen so far.
+    preface: usize,
+    /// Bytes have been read since the last answer was written: a request is under way.
+    started: bool,
+    /// The peer closed, or the socket failed.
+    ended: bool,
+    /// hyper's header read timeout fired (set by [`HeadTimer`]).
+    head_timed_out: Arc<AtomicBool>,
+}
+
+impl Watched {
+    fn new(s: TcpStream, first_byte_timeout: Duration, head_timed_out: Arc<AtomicBool>) -> Watched {
+        Watched {
+            s: Some(s),
+            first: Some(Box::pin(tokio::time::sleep(first_byte_timeout))),
+            preface: 0,
+            started: false,
+            ended: false,
+            head_timed_out,
+        }
+    }
+
+    fn stream(&mut self) -> io::Result<&mut TcpStream> {
+        self.s.as_mut().ok_or_else(|| io::ErrorKind::NotConnected.into())
+    }
+
+    /// Follows the first bytes until they tell HTTP/1 (a byte off the preface) from HTTP/2 (the
+    /// whole preface): hyper's timers take over from there.
+    fn saw(&mut self, bytes: &[u8]) {
+        self.started = true;
+        for &b in bytes {
+            if self.first.is_none() {
+                return;
+            }
+            if b == H2_PREFACE[self.preface] {
+                self.preface += 1;
+                if self.preface == H2_PREFACE.len() {
+                    self.first = None;
+                }
+            } else {
+                self.first = None;
+            }
+        }
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let s = this.stream()?;
+        match Pin::new(s).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                let filled = buf.filled();
+                if filled.len() == before {
+                    this.ended = true;
+                } else {
+                    this.saw(&filled[before..]);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => {
+                this.ended = true;
+                Poll::Ready(Err(e))
+            }
+            Poll::Pending => {
+                if let Some(first) = this.first.as_mut() {
+                    if first.as_mut().poll(cx).is_ready() {
+                        this.ended = true;
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "no request within the header read timeout",
+                        )));
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let n = ready!(Pin::new(this.stream()?).poll_write(cx, buf))?;
+        if n > 0 {
+            this.started = false;
+        }
+        Poll::Ready(Ok(n))
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let n = ready!(Pin::new(this.stream()?).poll_write_vectored(cx, bufs))?;
+        if n > 0 {
+            this.started = false;
+        }
+        Poll::Ready(Ok(n))
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.s.as_ref().is_some_and(|s| s.is_write_vectored())
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(self.get_mut().stream()?).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(self.get_mut().stream()?).poll_shutdown(cx)
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        // hyper let go after its header read timeout, a request head under way: answer 408
+        // (a connection idle between requests times out the same way, and is closed silently).
+        if !self.head_timed_out.load(Ordering::Relaxed) || !self.started || self.ended {
+            return;
+        }
+        if let (Some(s), Ok(rt)) = (self.s.take(), tokio::runtime::Handle::try_current()) {
+            rt.spawn(answer_head_timeout(s));
+        }
+    }
+}
+
+/// Writes the 408, closes, and reads what the client still sends for a moment (closing with
+/// unread bytes resets the connection, which can destroy the answer before it is read).
+async fn answer_head_timeout(mut s: TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        s.write_all(HEAD_TIMEOUT_ANSWER).await?;
+        s.shutdown().await
+    })
+    .await;
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        let mut sink = [0u8; 1024];
+        for _ in 0..64 {
+            match s.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+}
+
+/// hyper's HTTP/1 timer (tokio's), which also records that a sleep ended: hyper uses it for the
+/// header read timeout alone.
+#[derive(Clone)]
+struct HeadTimer(Arc<AtomicBool>);
+
+impl hyper::rt::Timer for HeadTimer {
+    fn sleep(&self, d: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(HeadSleep {
+            sleep: Box::pin(tokio::time::sleep(d)),
+            fired: self.0.clone(),
+        })
+    }
+    fn sleep_until(&self, deadline: std::time::Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(HeadSleep {
+            sleep: Box::pin(tokio::time::sleep_until(deadline.into())),
+            fired: self.0.clone(),
+        })
+    }
+    fn now(&self) -> std::time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
+}
+
+struct HeadSleep {
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    fired: Arc<AtomicBool>,
+}
+
+impl Future for HeadSleep {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        ready!(self.sleep.as_mut().poll(cx));
+        self.fired.store(true, Ordering::Relaxed);
+        Poll::Ready(())
+    }
+}
+
+impl hyper::rt::Sleep for HeadSleep {}
+
+/// The methods spillway's servers answer (for `Allow`): any but CONNECT, which is a proxy's.
+pub const ALLOW: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+/// What a server refuses of a request hyper has parsed, before reading its body: the status and
+/// why. CONNECT (501: these servers are no tunnels); on HTTP/1, a missing Host (HTTP/1.1), two,
+/// or an invalid one (400, RFC 9112 section 3.2); a transfer coding other than chunked (501),
+/// chunked twice or in HTTP/1.0 (400), as RFC 9112 section 6 says. Refused requests must close
+/// their connection: their bodies are not read.
+pub fn protocol_refusal<B>(req: &Request<B>) -> Option<(StatusCode, String)> {
+    if req.method() == Method::CONNECT {
+        return Some((
+            StatusCode::NOT_IMPLEMENTED,
+            "CONNECT is not supported: this server is not a proxy".into(),
+        ));
+    }
+    if req.version() >= Version::HTTP_2 {
+        return None;
+    }
+    let bad = |why: &str| Some((StatusCode::BAD_REQUEST, why.to_string()));
+    let mut chunked = false;
+    for v in req.headers().get_all(TRANSFER_ENCODING) {
+        if req.version() < Version::HTTP_11 {
+            return bad("transfer-encoding in an HTTP/1.0 request");
+        }
+        for coding in v.as_bytes().split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+            if coding.is_empty() {
+                continue;
+            }
+            if !coding.eq_ignore_ascii_case(b"chunked") {
+                return Some((
+                    StatusCode::NOT_IMPLEMENTED,
+                    "unsupported transfer-encoding: only chunked is understood".into(),
+                ));
+            }
+            if std::mem::replace(&mut chunked, true) {
+                return bad("transfer-encoding: chunked more than once");
+            }
+        }
+    }
+    let mut hosts = req.headers().get_all(HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) if req.version() == Version::HTTP_11 => bad("missing Host header"),
+        (None, _) => None,
+        (Some(_), Some(_)) => bad("more than one Host header"),
+        (Some(h), None) if !valid_host(h.as_bytes()) => bad("invalid Host header"),
+        (Some(_), None) => None,
+    }
+}
+
+/// Whether a `Host` value is `uri-host [ ":" port ]` (RFC 9110 section 7.2; RFC 3986 section
+/// 3.2.2), or empty (a target without an authority). No user info, no path, no spaces.
+pub fn valid_host(v: &[u8]) -> bool {
+    let (host, port) = if let Some(rest) = v.strip_prefix(b"[") {
+        // An IP literal: IPv6 (or IPvFuture) in brackets.
+        let Some(end) = rest.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let literal = &rest[..end];
+        if literal.is_empty() || !literal.iter().all(|&b| b.is_ascii_hexdigit() || b":.vV".contains(&b)) {
+            return false;
+        }
+        match &rest[end + 1..] {
+            [] => (&b""[..], None),
+            [b':', port @ ..] => (&b""[..], Some(port)),
+            _ => return false,
+        }
+    } else {
+        match v.iter().rposition(|&b| b == b':') {
+            Some(i) => (&v[..i], Some(&v[i + 1..])),
+            None => (v, None),
+        }
+    };
+    // reg-name or IPv4: unreserved, pct-encoded and sub-delims.
+    let mut i = 0;
+    while i < host.len() {
+        match host[i] {
+            b'%' if host
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+            {
+                i += 2
+            }
+            b if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b) => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    port.is_none_or(|p| p.len() <= 5 && p.iter().all(u8::is_ascii_digit))
 }
 
 /// Accepts connections (TCP_NODELAY set) and hands each to `on_conn` until `stop` fires (or
@@ -189,5 +500,88 @@ pub async fn termination_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_408_answer_says_its_own_length() {
+        let text = std::str::from_utf8(HEAD_TIMEOUT_ANSWER).expect("ASCII");
+        let (head, body) = text.split_once("\r\n\r\n").expect("a head");
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|v| v.parse::<usize>().ok());
+        assert_eq!(length, Some(body.len()));
+        assert!(serde_json::from_str::<serde_json::Value>(body).is_ok(), "{body}");
+    }
+
+    #[test]
+    fn host_values() {
+        for ok in [
+            "",
+            "a",
+            "a.example",
+            "a.example:8080",
+            "127.0.0.1:80",
+            "[::1]",
+            "[::1]:8081",
+            "xn--bcher-kva.example",
+            "a%20b",
+            "a:",
+        ] {
+            assert!(valid_host(ok.as_bytes()), "{ok:?}");
+        }
+        for bad in [
+            "a b/c@d", "user@a", "a/b", "a:b:c", "a:123456", "a:8x", "[::1", "[zz]", "[::1]x", "a%2", "a\tb", "\u{e9}",
+        ] {
+            assert!(!valid_host(bad.as_bytes()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn protocol_refusals() {
+        let req = |version: Version, method: Method, headers: &[(&str, &str)]| {
+            let mut b = Request::builder().version(version).method(method).uri("/a");
+            for (k, v) in headers {
+                b = b.header(*k, *v);
+            }
+            b.body(()).expect("request")
+        };
+        let status = |r: Request<()>| protocol_refusal(&r).map(|(s, _)| s.as_u16());
+        let h11 = Version::HTTP_11;
+        assert_eq!(status(req(h11, Method::GET, &[("host", "a")])), None);
+        assert_eq!(status(req(Version::HTTP_10, Method::GET, &[])), None);
+        assert_eq!(
+            status(req(Version::HTTP_2, Method::GET, &[])),
+            None,
+            "h2 has :authority"
+        );
+        assert_eq!(status(req(Version::HTTP_2, Method::CONNECT, &[])), Some(501));
+        assert_eq!(status(req(h11, Method::CONNECT, &[("host", "a")])), Some(501));
+        assert_eq!(status(req(h11, Method::GET, &[])), Some(400));
+        assert_eq!(
+            status(req(h11, Method::GET, &[("host", "a"), ("host", "a")])),
+            Some(400)
+        );
+        assert_eq!(status(req(h11, Method::GET, &[("host", "a b")])), Some(400));
+        let te = |v: &[&str]| {
+            let mut h = vec![("host", "a")];
+            h.extend(v.iter().map(|v| ("transfer-encoding", *v)));
+            status(req(h11, Method::POST, &h))
+        };
+        assert_eq!(te(&["chunked"]), None);
+        assert_eq!(te(&["Chunked "]), None);
+        assert_eq!(te(&["gzip, chunked"]), Some(501));
+        assert_eq!(te(&["identity", "chunked"]), Some(501));
+        assert_eq!(te(&["chunked", "chunked"]), Some(400));
+        assert_eq!(te(&["chunked, chunked"]), Some(400));
+        assert_eq!(
+            status(req(Version::HTTP_10, Method::POST, &[("transfer-encoding", "chunked")])),
+            Some(400)
+        );
     }
 }

@@ -335,3 +335,240 @@ async fn a_body_that_stops_arriving_gets_408() {
     assert_eq!(r.status, 200);
     ml.shutdown().await;
 }
+
+/// mock-legacy serving every path with one fast service, with these limits.
+async fn start_one(limits: mock_legacy::serve::ServerLimits) -> MockLegacy {
+    let s = model::scenario::parse(
+        "test.toml",
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"svc\"\nworkers = 2\nservice_time = \"1ms\"\n",
+    )
+    .expect("valid scenario");
+    mock_legacy::start_with_limits(&s, "127.0.0.1:0".parse().unwrap(), true, limits)
+        .await
+        .expect("server starts")
+}
+
+/// The status line of a raw answer.
+fn status_line(answer: &str) -> &str {
+    answer.split("\r\n").next().unwrap_or("")
+}
+
+/// A connection that sends nothing at all is closed after the header read timeout (hyper's own
+/// timer starts only at the first byte: such connections used to stay open for ever); one that
+/// starts a head and stalls gets 408; one idle between requests is closed without a word.
+#[tokio::test]
+async fn silent_and_stalled_connections_are_closed_after_the_header_read_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = mock_legacy::serve::ServerLimits {
+        header_read_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let ml = start_one(limits).await;
+    let t0 = Instant::now();
+    let mut silent = tokio::net::TcpStream::connect(ml.addr()).await.unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(ml.addr()).await.unwrap();
+    stalled.write_all(b"GET /svc/a HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    let mut idle = tokio::net::TcpStream::connect(ml.addr()).await.unwrap();
+    idle.write_all(b"GET /svc/a HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut out)).await;
+    assert!(
+        matches!(read, Ok(Ok(0))),
+        "a connection that sends nothing is closed, unanswered: {read:?} {:?}",
+        String::from_utf8_lossy(&out)
+    );
+    assert!(t0.elapsed() >= Duration::from_millis(150), "not before the timeout");
+
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "the stalled connection is closed");
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        text.contains("connection: close\r\n") && text.ends_with("\"status\":408}"),
+        "{text}"
+    );
+
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "the idle keep-alive connection is closed");
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "its answer, and no 408: {text}");
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+
+    let r = mock_legacy::testing::get(&client(), &format!("{}/svc/a", ml.url()))
+        .await
+        .expect("still serving");
+    assert_eq!(r.status, 200);
+    ml.shutdown().await;
+}
+
+/// CONNECT, in any form, is refused 501 (with Allow) and the connection closes: what follows a
+/// CONNECT is a tunnel's bytes, never a request to serve.
+#[tokio::test]
+async fn connect_is_refused_and_closes_the_connection() {
+    let ml = start_one(Default::default()).await;
+    for connect in [
+        &b"CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n"[..],
+        b"CONNECT /svc/a HTTP/1.1\r\nhost: x\r\n\r\n",
+    ] {
+        let mut req = connect.to_vec();
+        req.extend_from_slice(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n");
+        let r = raw(ml.addr(), &req).await;
+        assert_eq!(status_line(&r), "HTTP/1.1 501 Not Implemented", "{r}");
+        assert!(r.contains("\r\nallow: GET, HEAD, POST"), "{r}");
+        assert!(r.contains("\r\nconnection: close\r\n"), "{r}");
+        assert_eq!(r.matches("HTTP/1.1 ").count(), 1, "nothing after it is served: {r}");
+    }
+    ml.shutdown().await;
+}
+
+/// Over h2c a HEAD answer has no content (hyper's HTTP/1 side drops it, its HTTP/2 side sent
+/// it as DATA), and says the length a GET's body would have.
+#[tokio::test]
+async fn head_answers_over_h2c_carry_no_body() {
+    use http_body_util::{BodyExt, Full};
+    let ml = start_one(Default::default()).await;
+    let h2: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build_http();
+    for path in ["/svc/a", "/healthz", "/metrics"] {
+        let req = http::Request::head(format!("{}{path}", ml.url()))
+            .body(Full::new(bytes::Bytes::new()))
+            .unwrap();
+        let resp = tokio::time::timeout(Duration::from_secs(5), h2.request(req))
+            .await
+            .expect("answered in time")
+            .expect("h2c request");
+        assert_eq!(resp.version(), http::Version::HTTP_2);
+        assert_eq!(resp.status(), 200, "{path}");
+        let length: u64 = resp
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{path}: the length a GET would have"));
+        assert!(length > 0, "{path}");
+        let body = resp.into_body().collect().await.expect("body").to_bytes();
+        assert!(body.is_empty(), "{path}: HEAD answered with content {body:?}");
+    }
+    // HTTP/1.1 still says the length and sends nothing.
+    let r = raw(
+        ml.addr(),
+        b"HEAD /svc/a HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(r.starts_with("HTTP/1.1 200") && r.contains("content-length: "), "{r}");
+    assert!(r.ends_with("\r\n\r\n"), "{r}");
+    ml.shutdown().await;
+}
+
+/// RFC 9112 section 3.2: an HTTP/1.1 request without Host, with two, or with an invalid one is
+/// refused 400; HTTP/1.0 may go without.
+#[tokio::test]
+async fn http11_requests_need_one_valid_host() {
+    let ml = start_one(Default::default()).await;
+    for (req, want) in [
+        (&b"GET /svc/a HTTP/1.1\r\n\r\n"[..], "400"),
+        (b"GET /svc/a HTTP/1.1\r\nhost: a\r\nhost: a\r\n\r\n", "400"),
+        (b"GET /svc/a HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n", "400"),
+        (b"GET /svc/a HTTP/1.1\r\nhost: a b/c@d\r\n\r\n", "400"),
+        (b"GET /svc/a HTTP/1.1\r\nhost: user@a\r\n\r\n", "400"),
+        (b"GET /healthz HTTP/1.1\r\n\r\n", "400"),
+        (b"GET /svc/a HTTP/1.0\r\n\r\n", "200"),
+        (
+            b"GET /svc/a HTTP/1.1\r\nhost: a.example:8080\r\nconnection: close\r\n\r\n",
+            "200",
+        ),
+        (
+            b"GET /svc/a HTTP/1.1\r\nhost: [::1]:80\r\nconnection: close\r\n\r\n",
+            "200",
+        ),
+        (
+            b"GET /svc/a HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n",
+            "200",
+        ),
+    ] {
+        let r = raw(ml.addr(), req).await;
+        let shown = String::from_utf8_lossy(req);
+        assert_eq!(status_line(&r).split(' ').nth(1), Some(want), "{shown:?}: {r}");
+        if want == "400" {
+            assert!(r.contains("Host header"), "{shown:?}: {r}");
+        }
+    }
+    ml.shutdown().await;
+}
+
+/// Two copies of a single-value header are refused, whatever their order (it used to be the
+/// first that counted), and a timeout is digits only.
+#[tokio::test]
+async fn repeated_single_value_headers_and_signed_timeouts_are_refused() {
+    let ml = start_one(Default::default()).await;
+    let req = |headers: &str| format!("GET /svc/a HTTP/1.1\r\nhost: x\r\n{headers}connection: close\r\n\r\n");
+    for (headers, named) in [
+        (
+            "x-spillway-timeout-ms: 100\r\nx-spillway-timeout-ms: abc\r\n",
+            "x-spillway-timeout-ms",
+        ),
+        (
+            "x-spillway-timeout-ms: abc\r\nx-spillway-timeout-ms: 100\r\n",
+            "x-spillway-timeout-ms",
+        ),
+        (
+            "x-spillway-timeout-ms: 100\r\nx-spillway-timeout-ms: 100\r\n",
+            "x-spillway-timeout-ms",
+        ),
+        (
+            "x-spillway-priority: background\r\nx-spillway-priority: interactive\r\n",
+            "x-spillway-priority",
+        ),
+        ("x-request-id: a\r\nx-request-id: b\r\n", "x-request-id"),
+        ("x-spillway-timeout-ms: +5000\r\n", "x-spillway-timeout-ms"),
+    ] {
+        let r = raw(ml.addr(), req(headers).as_bytes()).await;
+        assert_eq!(status_line(&r), "HTTP/1.1 400 Bad Request", "{headers:?}: {r}");
+        let body = r.split("\r\n\r\n").nth(1).unwrap_or("");
+        let j: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        assert!(
+            j["error"].as_str().is_some_and(|e| e.starts_with(named)),
+            "{headers:?}: {body}"
+        );
+    }
+    let r = raw(ml.addr(), req("x-spillway-timeout-ms: 5000\r\n").as_bytes()).await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    ml.shutdown().await;
+}
+
+/// Transfer codings other than chunked are not understood (501), chunked twice or in HTTP/1.0
+/// is malformed (400), and either closes the connection (hyper framed the body its own way).
+#[tokio::test]
+async fn transfer_codings_other_than_one_chunked_are_refused() {
+    let ml = start_one(Default::default()).await;
+    let post = |te: &str| {
+        format!(
+            "POST /svc/a HTTP/1.1\r\nhost: x\r\n{te}\r\n3\r\nabc\r\n0\r\n\r\nGET /svc/a HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        )
+    };
+    for (te, want) in [
+        ("transfer-encoding: gzip, chunked\r\n", "501"),
+        ("transfer-encoding: identity\r\ntransfer-encoding: chunked\r\n", "501"),
+        ("transfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n", "400"),
+        ("transfer-encoding: chunked, chunked\r\n", "400"),
+    ] {
+        let r = raw(ml.addr(), post(te).as_bytes()).await;
+        assert!(status_line(&r).starts_with(&format!("HTTP/1.1 {want}")), "{te:?}: {r}");
+        assert!(r.contains("transfer-encoding"), "{te:?}: {r}");
+        assert_eq!(r.matches("HTTP/1.1 ").count(), 1, "{te:?}: closed after: {r}");
+    }
+    let r = raw(
+        ml.addr(),
+        b"POST /svc/a HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+    let r = raw(ml.addr(), post("transfer-encoding: chunked\r\n").as_bytes()).await;
+    assert_eq!(r.matches("HTTP/1.1 200").count(), 2, "a single chunked is fine: {r}");
+    ml.shutdown().await;
+}

@@ -18,15 +18,27 @@ pub const OUTCOME: &str = "x-spillway-outcome";
 /// time-compressed runs. Our clients and gateway prefer it when present.
 pub const RETRY_AFTER_MS: &str = "x-spillway-retry-after-ms";
 
-/// Parses an `x-spillway-timeout-ms` value.
+/// Request headers that carry one value: a request with two copies of any of them is refused
+/// (400), as taking the first or the last would let a proxy and a server read different values.
+pub const SINGLE_VALUE_REQUEST_HEADERS: &[&str] = &[TIMEOUT_MS, PRIORITY, REQUEST_ID, API_KEY, "authorization"];
+
+/// The 400 message for a request that repeats a header of [`SINGLE_VALUE_REQUEST_HEADERS`].
+pub fn repeated_header_message(name: &str) -> String {
+    format!("{name}: sent more than once; it takes a single value")
+}
+
+/// Parses an `x-spillway-timeout-ms` value: ASCII digits only (no sign, no other text).
 pub fn parse_timeout_ms(v: &str) -> Result<Duration, String> {
-    let t = v.trim();
+    let t = v.trim_matches([' ', '\t']);
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{TIMEOUT_MS}: expected a whole number of milliseconds, got `{t}`"
+        ));
+    }
+    // Digits only, so the one way `parse` can fail is overflow: too large all the same.
     match t.parse::<u64>() {
         Ok(ms) if ms <= 86_400_000 => Ok(Duration::from_millis(ms)),
-        Ok(_) => Err(format!("{TIMEOUT_MS}: expected at most 86400000 ms (a day), got {t}")),
-        Err(_) => Err(format!(
-            "{TIMEOUT_MS}: expected a whole number of milliseconds, got `{t}`"
-        )),
+        _ => Err(format!("{TIMEOUT_MS}: expected at most 86400000 ms (a day), got {t}")),
     }
 }
 
@@ -77,6 +89,13 @@ mod tests {
         assert!(parse_timeout_ms("1.5s").unwrap_err().contains("whole number"));
         assert!(parse_timeout_ms("-1").is_err());
         assert!(parse_timeout_ms("99999999999").is_err());
+        assert!(parse_timeout_ms("99999999999999999999999")
+            .unwrap_err()
+            .contains("at most"));
+        assert_eq!(parse_timeout_ms(" 0000100 "), Ok(Duration::from_millis(100)));
+        for bad in ["+5000", "", "1e3", "0x10", "100ms", "1 0", "\u{661}"] {
+            assert!(parse_timeout_ms(bad).unwrap_err().contains("whole number"), "{bad:?}");
+        }
         assert_eq!(format_timeout_ms(Duration::from_micros(1999)), "1");
     }
 

@@ -66,13 +66,23 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     let max_body = front.limits.max_body_bytes;
     // As on HTTP/1.1: a body that stops arriving is answered 408, not waited for forever.
     let body_timeout = front.limits.header_read_timeout * crate::h1_server::BODY_TIMEOUT_FACTOR;
-    let svc = service_fn(move |req| {
+    let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let gw = gw.clone();
         async move {
-            let resp = match Request::from_hyper(&gw, req, max_body, body_timeout).await {
+            let is_head = req.method() == http::Method::HEAD;
+            let mut resp = match Request::from_hyper(&gw, req, max_body, body_timeout).await {
                 Ok(req) => handler::handle(gw, req, peer).await,
                 Err(refused) => refused,
             };
+            if is_head && !resp.body().is_empty() {
+                // The gateway's own answers (an upstream's HEAD answer has no body): hyper's
+                // HTTP/2 side would send the content. Only its length, as a GET would have.
+                let n = resp.body().len();
+                *resp.body_mut() = Bytes::new();
+                resp.headers_mut()
+                    .entry(http::header::CONTENT_LENGTH)
+                    .or_insert(http::HeaderValue::from(n));
+            }
             Ok::<_, Infallible>(resp.map(Full::new))
         }
     });

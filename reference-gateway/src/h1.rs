@@ -565,7 +565,7 @@ enum ChunkState {
     #[default]
     SizeStart,
     Size(u64),
-    /// Whitespace after the size, before `;` or CR.
+    /// Whitespace after the size, which only a `;` may follow (BWS before an extension).
     SizeWs(u64),
     /// After `;` (chunk extensions, ignored) up to CR.
     Ext(u64),
@@ -573,8 +573,13 @@ enum ChunkState {
     Data(u64),
     DataCr,
     DataLf,
-    /// At the start of a trailer line, or within one (`false`).
-    Trailer(bool),
+    /// At the start of a trailer line (or of the empty line that ends the body).
+    TrailerStart,
+    /// In a trailer field's name.
+    TrailerName,
+    /// In a trailer field's value.
+    TrailerValue,
+    /// After the CR of a trailer line (`true`: the empty line).
     TrailerLf(bool),
     Done,
 }
@@ -582,6 +587,11 @@ enum ChunkState {
 /// A control byte other than HTAB (RFC 9110 section 5.5 allows none in field values).
 fn is_ctl(c: u8) -> bool {
     (c < 0x20 && c != b'\t') || c == 0x7f
+}
+
+/// A `tchar` (RFC 9110 section 5.6.2): what a field name is made of.
+fn is_tchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
 }
 
 impl Chunked {
@@ -629,8 +639,7 @@ impl Chunked {
                 SizeWs(n) => match c {
                     b' ' | b'\t' => SizeWs(n),
                     b';' => Ext(n),
-                    b'\r' => SizeLf(n),
-                    _ => return bad("invalid chunk size"),
+                    _ => return bad("whitespace after a chunk size"),
                 },
                 // Extensions and trailers are skipped, but strictly: a bare LF or another
                 // control byte there is where parsers disagree on where a message ends
@@ -641,21 +650,34 @@ impl Chunked {
                     _ => Ext(n),
                 },
                 SizeLf(n) => match (c, n) {
-                    (b'\n', 0) => Trailer(true),
+                    (b'\n', 0) => TrailerStart,
                     (b'\n', n) => Data(n),
                     _ => return bad("chunk size line not ended by CRLF"),
                 },
                 DataCr if c == b'\r' => DataLf,
                 DataLf if c == b'\n' => SizeStart,
                 DataCr | DataLf => return bad("chunk data not followed by CRLF"),
-                Trailer(empty) => match c {
-                    b'\r' => TrailerLf(empty),
+                // A trailer line is a header field, `name: value`, nothing else (a request line
+                // there is a smuggled request; whitespace before the colon or a folded line is
+                // where parsers disagree).
+                TrailerStart => match c {
+                    b'\r' => TrailerLf(true),
+                    c if is_tchar(c) => TrailerName,
+                    _ => return bad("invalid trailer field"),
+                },
+                TrailerName => match c {
+                    b':' => TrailerValue,
+                    c if is_tchar(c) => TrailerName,
+                    _ => return bad("invalid trailer field"),
+                },
+                TrailerValue => match c {
+                    b'\r' => TrailerLf(false),
                     c if is_ctl(c) => return bad("control byte in a trailer"),
-                    _ => Trailer(false),
+                    _ => TrailerValue,
                 },
                 TrailerLf(empty) => match (c, empty) {
                     (b'\n', true) => Done,
-                    (b'\n', false) => Trailer(true),
+                    (b'\n', false) => TrailerStart,
                     _ => return bad("trailer line not ended by CRLF"),
                 },
             };
@@ -726,7 +748,7 @@ mod tests {
 
     #[test]
     fn chunk_extensions_whitespace_and_trailers_that_are_well_formed_pass() {
-        let ok = b"3 ;name=\"v\" \t\r\nabc\r\n0\t\r\nx-t: a\tb\r\n\r\n";
+        let ok = b"3 ;name=\"v\" \t\r\nabc\r\n0\t;e\r\nx-t: a\tb\r\nx-empty:\r\n\r\n";
         let mut d = Chunked::default();
         assert_eq!(d.feed(ok, None).unwrap(), ok.len());
         assert!(d.done());
@@ -767,6 +789,16 @@ mod tests {
             b"3;a\nb\r\nabc\r\n0\r\n\r\n",
             b"5 zz\r\nhello\r\n0\r\n\r\n",
             b"0\r\nx-t: a\x00b\r\n\r\n",
+            // Whitespace after a size, unless an extension follows.
+            b"3 \r\nabc\r\n0\r\n\r\n",
+            b"0\t\r\n\r\n",
+            // Trailer lines that are no header fields.
+            b"0\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+            b"0\r\nx-t : 1\r\n\r\n",
+            b"0\r\nx-t\r\n\r\n",
+            b"0\r\n: 1\r\n\r\n",
+            b"0\r\nx-t: 1\r\n folded\r\n\r\n",
+            b"0\r\n\tx-t: 1\r\n\r\n",
         ] {
             assert!(
                 Chunked::default().feed(bad, None).is_err(),

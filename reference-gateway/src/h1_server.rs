@@ -69,13 +69,23 @@ struct Head {
 struct Refusal {
     status: StatusCode,
     why: String,
+    /// Say which methods are served (`Allow`).
+    allow: bool,
 }
 
 fn refuse(status: StatusCode, why: impl Into<String>) -> Refusal {
     Refusal {
         status,
         why: why.into(),
+        allow: false,
     }
+}
+
+/// Whether the request at the start of `buf`, as far as it came, is a HEAD: its refusal then
+/// carries no body.
+fn is_head_request(buf: &[u8]) -> bool {
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n').unwrap_or(buf.len());
+    buf[start..].starts_with(b"HEAD ")
 }
 
 /// Parses a request head from the start of `buf`; `None` when more bytes are needed.
@@ -107,6 +117,17 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
     }
     let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
         .map_err(|_| refuse(StatusCode::BAD_REQUEST, "invalid method"))?;
+    if method == Method::CONNECT {
+        // Not a forward proxy: forwarded, CONNECT got the upstream's 200 and the connection
+        // stayed in HTTP mode, its tunnel bytes read as requests (smuggling behind a proxy).
+        return Err(Refusal {
+            allow: true,
+            ..refuse(
+                StatusCode::NOT_IMPLEMENTED,
+                "CONNECT is not supported: this gateway is not a forward proxy",
+            )
+        });
+    }
     let http10 = req.version == Some(0);
     // One copy of the head, sized to it: header values and the path point into it, and the
     // connection's read buffer is free to go.
@@ -118,12 +139,21 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
     let target = req.path.unwrap_or("");
     let path_and_query = if target.starts_with('/') {
         PathAndQuery::from_maybe_shared(at(target.as_bytes())).ok()
+    } else if target == "*" {
+        // The asterisk form is for OPTIONS alone (RFC 9112 section 3.2.4): the handler answers
+        // it for the server as a whole.
+        (method == Method::OPTIONS).then(|| PathAndQuery::from_static("*"))
     } else {
         // Absolute form (a client that takes the gateway for a forward proxy): keep its path.
+        // Only an http(s) URI with a host names this gateway's resources.
         target
             .parse::<http::Uri>()
             .ok()
-            .filter(|u| u.scheme().is_some())
+            .filter(|u| {
+                let scheme = u.scheme_str().unwrap_or("");
+                (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+                    && u.host().is_some_and(|h| !h.is_empty())
+            })
             .map(|u| {
                 u.path_and_query()
                     .cloned()
@@ -165,7 +195,12 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
                 keep |= has_token(h.value, "keep-alive");
             }
             "expect" => expect = h.value.trim_ascii().eq_ignore_ascii_case(b"100-continue"),
-            "host" => hosts += 1,
+            "host" => {
+                hosts += 1;
+                if !mock_legacy::serve::valid_host(h.value) {
+                    return Err(refuse(StatusCode::BAD_REQUEST, "invalid Host header"));
+                }
+            }
             _ => {}
         }
         headers.append(name, value);
@@ -358,7 +393,7 @@ async fn read_request(
                     Ok(Some(h)) => break h,
                     Ok(None) => {}
                     Err(r) => {
-                        answer_refusal(s, front, r).await;
+                        answer_refusal(s, front, r, is_head_request(buf)).await;
                         return Next::Done;
                     }
                 }
@@ -370,7 +405,7 @@ async fn read_request(
             Ok(()) => {}
             Err(Stop::TimedOut) if !idle => {
                 let r = refuse(StatusCode::REQUEST_TIMEOUT, "request head not received in time");
-                answer_refusal(s, front, r).await;
+                answer_refusal(s, front, r, is_head_request(buf)).await;
                 return Next::Done;
             }
             Err(_) => return Next::Done,
@@ -392,7 +427,7 @@ async fn read_request(
             Next::Request(head, body)
         }
         Err(Some(r)) => {
-            answer_refusal(s, front, r).await;
+            answer_refusal(s, front, r, head.method == Method::HEAD).await;
             Next::Done
         }
         Err(None) => Next::Done,
@@ -471,7 +506,12 @@ async fn read_body(
             loop {
                 let used = d.feed(&buf[pos..], Some(&mut sink)).map_err(|e| match e {
                     H1Error::TooLarge(_) => too_large(),
-                    e => Some(refuse(StatusCode::BAD_REQUEST, format!("request body: {e}"))),
+                    // The decoder's own words: its error type's message is about a response.
+                    H1Error::Malformed(what) => Some(refuse(
+                        StatusCode::BAD_REQUEST,
+                        format!("malformed request body: {what}"),
+                    )),
+                    _ => Some(refuse(StatusCode::BAD_REQUEST, "malformed request body")),
                 })?;
                 pos += used;
                 if d.done() {
@@ -645,8 +685,9 @@ async fn write_all_within(s: &mut TcpStream, mut buf: &[u8], stall: Duration) ->
     Ok(())
 }
 
-/// Answers a request the server refuses before the handler (400, 408, 413, 431), closing after.
-async fn answer_refusal(s: &mut TcpStream, front: &Front, r: Refusal) {
+/// Answers a request the server refuses before the handler (400, 408, 413, 431, 501), closing
+/// after; without a body when the request is a HEAD.
+async fn answer_refusal(s: &mut TcpStream, front: &Front, r: Refusal, is_head: bool) {
     front
         .gw
         .global
@@ -654,9 +695,13 @@ async fn answer_refusal(s: &mut TcpStream, front: &Front, r: Refusal) {
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     tracing::debug!(status = r.status.as_u16(), "refused: {}", r.why);
     let id = front.gw.shared.new_request_id();
-    let resp = handler::json_error(r.status, &id, "bad-request", r.why);
+    let mut resp = handler::json_error(r.status, &id, "bad-request", r.why);
+    if r.allow {
+        resp.headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static(mock_legacy::serve::ALLOW));
+    }
     let stall = Duration::from_secs(1);
-    let _ = tokio::time::timeout(stall, write_response(s, resp, false, false, false, stall)).await;
+    let _ = tokio::time::timeout(stall, write_response(s, resp, is_head, false, false, stall)).await;
     let _ = s.shutdown().await;
     linger(s).await;
 }
@@ -761,6 +806,14 @@ mod tests {
         );
         assert_eq!(status("GET / HTTP/1.1\r\ncontent-length: +5\r\n\r\n"), Some(400));
         assert_eq!(status("GET nowhere HTTP/1.1\r\n\r\n"), Some(400));
+        assert_eq!(status("CONNECT a:443 HTTP/1.1\r\nhost: a:443\r\n\r\n"), Some(501));
+        assert_eq!(status("CONNECT /a HTTP/1.1\r\nhost: a\r\n\r\n"), Some(501));
+        assert_eq!(status("GET * HTTP/1.1\r\nhost: a\r\n\r\n"), Some(400));
+        assert_eq!(status("GET ftp://a/b HTTP/1.1\r\nhost: a\r\n\r\n"), Some(400));
+        assert_eq!(status("GET /b HTTP/1.1\r\nhost: a b/c@d\r\n\r\n"), Some(400));
+        let h = parse("OPTIONS * HTTP/1.1\r\nhost: g\r\n\r\n").unwrap().unwrap();
+        assert_eq!(h.path_and_query.as_str(), "*");
+        assert!(is_head_request(b"\r\nHEAD / HTTP/1.1\r\n") && !is_head_request(b"HEADER / HTTP/1.1"));
         let why = |t: &str| parse(t).err().map(|r| (r.status.as_u16(), r.why));
         assert_eq!(
             why("GET / HTTP/1.1\r\nx: 1\r\n\r\n"),

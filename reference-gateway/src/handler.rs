@@ -6,7 +6,7 @@ use crate::metrics::Outcome;
 use crate::state::{Buffered, Delivery, Offer};
 use crate::Gateway;
 use bytes::Bytes;
-use http::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{HeaderMap, HeaderValue, ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::uri::PathAndQuery;
 use http::{Method, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
@@ -185,6 +185,49 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     let path = req.path_and_query.path();
     let headers = &req.headers;
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    if req.method == Method::CONNECT {
+        // HTTP/1.1 refuses it while parsing; this is h2c's.
+        gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+        let mut r = json_error(
+            StatusCode::NOT_IMPLEMENTED,
+            &gw.shared.new_request_id(),
+            "bad-request",
+            "CONNECT is not supported: this gateway is not a forward proxy".into(),
+        );
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(mock_legacy::serve::ALLOW));
+        return Answer(r);
+    }
+    if req.path_and_query.as_str() == "*" {
+        if req.method != Method::OPTIONS {
+            gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Answer(json_error(
+                StatusCode::BAD_REQUEST,
+                &gw.shared.new_request_id(),
+                "bad-request",
+                "the asterisk target `*` is for OPTIONS only".into(),
+            ));
+        }
+        // `OPTIONS *`: what the server as a whole supports; nothing to forward.
+        let mut r = Response::new(Bytes::new());
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(mock_legacy::serve::ALLOW));
+        return Answer(r);
+    }
+    // Two copies of a single-value header: whichever one a reader takes, another may take the
+    // other (an auth check and the service, a proxy in front and this gateway).
+    if let Some(name) = wire::SINGLE_VALUE_REQUEST_HEADERS
+        .iter()
+        .find(|n| headers.get_all(**n).iter().nth(1).is_some())
+    {
+        gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+        return Answer(json_error(
+            StatusCode::BAD_REQUEST,
+            &gw.shared.new_request_id(),
+            "bad-request",
+            wire::repeated_header_message(name),
+        ));
+    }
     let request_id = request_id(gw, headers);
     let admin = path == "/healthz" || path == "/metrics";
     if let Some(auth) = &gw.auth {
@@ -260,6 +303,7 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     let priority = match get(wire::PRIORITY).map(wire::parse_priority) {
         Some(Ok(p)) => p,
         Some(Err(e)) => return Answer(bad(e)),
+        None if headers.contains_key(wire::PRIORITY) => return Answer(bad(format!("{}: not ASCII", wire::PRIORITY))),
         None => gw.route_priority(path),
     };
     let is_head = req.method == Method::HEAD;

@@ -866,3 +866,264 @@ async fn no_gateway_retry_starts_once_shutdown_has_begun() {
     assert_eq!(status, 503);
     assert!(calls.try_recv().is_err(), "no retry after shutdown began");
 }
+
+/// The status line of a raw answer.
+fn status_line(answer: &str) -> &str {
+    answer.split("\r\n").next().unwrap_or("")
+}
+
+/// The JSON error of a raw answer.
+fn error_of(answer: &str) -> String {
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    let j: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    j["error"].as_str().unwrap_or("").to_string()
+}
+
+/// CONNECT, in any form, is refused 501 (with Allow), never forwarded, and the connection
+/// closes: what follows a CONNECT is a tunnel's bytes, not a request to serve. Over h2c too.
+#[tokio::test]
+async fn connect_is_refused_and_never_forwarded() {
+    let (upstream, mut seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    for connect in [
+        &b"CONNECT /svc/a HTTP/1.1\r\nhost: g\r\n\r\n"[..],
+        b"CONNECT http://g/svc/a HTTP/1.1\r\nhost: g\r\n\r\n",
+        b"CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n",
+    ] {
+        let mut req = connect.to_vec();
+        req.extend_from_slice(b"GET /metrics HTTP/1.1\r\nhost: g\r\n\r\n");
+        let r = raw(gw.addr(), &req).await;
+        let shown = String::from_utf8_lossy(connect);
+        assert_eq!(status_line(&r), "HTTP/1.1 501 Not Implemented", "{shown:?}: {r}");
+        assert!(r.contains("\r\nallow: GET, HEAD, POST"), "{shown:?}: {r}");
+        assert!(r.contains("\r\nconnection: close\r\n"), "{shown:?}: {r}");
+        assert_eq!(r.matches("HTTP/1.1 ").count(), 1, "nothing after it is served: {r}");
+    }
+    // h2c: a CONNECT stream is refused the same way.
+    let tcp = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    let (mut h2, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .expect("h2c handshake");
+    let driver = tokio::spawn(conn);
+    let req = http::Request::connect(format!("{}", gw.addr()))
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(5), h2.send_request(req))
+        .await
+        .expect("answered in time")
+        .expect("h2c CONNECT answered");
+    assert_eq!(resp.status(), 501);
+    assert!(resp.headers().contains_key("allow"));
+    driver.abort();
+    assert!(seen.try_recv().is_err(), "no CONNECT reached the upstream");
+    gw.shutdown().await;
+}
+
+/// Two copies of a single-value header are refused, whatever their order (it used to be the
+/// first that counted); a timeout is digits only; a priority that is not ASCII is refused like
+/// any other invalid one (it used to mean the default).
+#[tokio::test]
+async fn repeated_single_value_headers_and_odd_values_are_refused() {
+    let (upstream, mut seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    let req = |headers: &[u8]| {
+        let mut r = b"GET /svc/a HTTP/1.1\r\nhost: g\r\n".to_vec();
+        r.extend_from_slice(headers);
+        r.extend_from_slice(b"connection: close\r\n\r\n");
+        r
+    };
+    for (headers, named) in [
+        (
+            &b"x-spillway-timeout-ms: 100\r\nx-spillway-timeout-ms: abc\r\n"[..],
+            "x-spillway-timeout-ms",
+        ),
+        (
+            b"x-spillway-timeout-ms: abc\r\nx-spillway-timeout-ms: 100\r\n",
+            "x-spillway-timeout-ms",
+        ),
+        (
+            b"x-spillway-priority: background\r\nx-spillway-priority: bogus\r\n",
+            "x-spillway-priority",
+        ),
+        (
+            b"x-spillway-priority: background\r\nx-spillway-priority: interactive\r\n",
+            "x-spillway-priority",
+        ),
+        (b"x-request-id: a\r\nx-request-id: b\r\n", "x-request-id"),
+        (
+            b"authorization: Bearer a\r\nauthorization: Bearer b\r\n",
+            "authorization",
+        ),
+        (b"x-spillway-timeout-ms: +5000\r\n", "x-spillway-timeout-ms"),
+        (b"x-spillway-priority: \xe9background\r\n", "x-spillway-priority"),
+    ] {
+        let r = raw(gw.addr(), &req(headers)).await;
+        let shown = String::from_utf8_lossy(headers);
+        assert_eq!(status_line(&r), "HTTP/1.1 400 Bad Request", "{shown:?}: {r}");
+        assert!(error_of(&r).starts_with(named), "{shown:?}: {r}");
+    }
+    assert!(seen.try_recv().is_err(), "none was forwarded");
+    let r = raw(
+        gw.addr(),
+        &req(b"x-spillway-timeout-ms: 5000\r\nx-spillway-priority: background\r\n"),
+    )
+    .await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    gw.shutdown().await;
+}
+
+/// A malformed request body is described as one: the chunked decoder is shared with the
+/// upstream client, whose error messages speak of responses.
+#[tokio::test]
+async fn request_body_errors_speak_of_the_request() {
+    let (upstream, _seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    let r = raw(
+        gw.addr(),
+        b"POST /svc/a HTTP/1.1\r\nhost: g\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabcXX0\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_line(&r), "HTTP/1.1 400 Bad Request", "{r}");
+    let e = error_of(&r);
+    assert!(e.contains("request body") && e.contains("chunk data"), "{e}");
+    assert!(!e.contains("response"), "{e}");
+    gw.shutdown().await;
+}
+
+/// The gateway's own refusals of a HEAD request say their length and send no body, on
+/// HTTP/1.1 (refused heads, bodies, timeouts) and on h2c.
+#[tokio::test]
+async fn refusals_of_head_requests_have_no_body() {
+    use http_body_util::{BodyExt, Full};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (upstream, _seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let limits = reference_gateway::ServerLimits {
+        header_read_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let gw = gateway_on(&upstream, limits).await;
+    for (req, status) in [
+        (&b"HEAD /svc/a HTTP/1.1\r\n\r\n"[..], "400"),
+        (b"\r\nHEAD /svc/a HTTP/1.1\r\nhost: g\r\nhost: h\r\n\r\n", "400"),
+        (
+            b"HEAD /svc/a HTTP/1.1\r\nhost: g\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+            "400",
+        ),
+        (
+            b"HEAD /svc/a HTTP/1.1\r\nhost: g\r\ncontent-length: 5000000\r\n\r\n",
+            "413",
+        ),
+        (b"HEAD /svc/a HTTP/1.1\r\nhost: g\r\n", "408"),
+    ] {
+        let shown = String::from_utf8_lossy(req);
+        let mut s = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+        s.write_all(req).await.unwrap();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "{shown:?}: answered and closed");
+        let r = String::from_utf8_lossy(&out);
+        assert_eq!(status_line(&r).split(' ').nth(1), Some(status), "{shown:?}: {r}");
+        assert!(r.contains("\r\ncontent-length: "), "{shown:?}: {r}");
+        assert!(r.ends_with("\r\n\r\n"), "{shown:?}: a body after the head: {r}");
+    }
+    let h2: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build_http();
+    for path in ["/svc/a", "/nope/a"] {
+        let req = http::Request::head(format!("{}{path}", gw.url()))
+            .header("x-spillway-timeout-ms", "soon")
+            .body(Full::new(bytes::Bytes::new()))
+            .unwrap();
+        let resp = tokio::time::timeout(Duration::from_secs(5), h2.request(req))
+            .await
+            .expect("answered in time")
+            .expect("h2c request");
+        assert!(resp.status().is_client_error(), "{path}: {}", resp.status());
+        assert!(resp.headers().contains_key("content-length"), "{path}");
+        let body = resp.into_body().collect().await.expect("body").to_bytes();
+        assert!(body.is_empty(), "{path}: HEAD answered with content {body:?}");
+    }
+    gw.shutdown().await;
+}
+
+/// Trailer lines must be header fields (a request line there is a smuggled request), and a
+/// chunk size may be followed by whitespace only before an extension.
+#[tokio::test]
+async fn chunked_trailers_and_sizes_are_checked() {
+    let (upstream, mut seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    let post = |body: &[u8]| {
+        let mut r = b"POST /svc/a HTTP/1.1\r\nhost: g\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        r.extend_from_slice(body);
+        r.extend_from_slice(b"GET /svc/b HTTP/1.1\r\nhost: g\r\nconnection: close\r\n\r\n");
+        r
+    };
+    for bad in [
+        &b"3\r\nabc\r\n0\r\nGET /smuggled HTTP/1.1\r\n\r\n"[..],
+        b"3\r\nabc\r\n0\r\nx-t : 1\r\n\r\n",
+        b"3\r\nabc\r\n0\r\nx-t: 1\r\n folded\r\n\r\n",
+        b"3 \r\nabc\r\n0\r\n\r\n",
+        b"3\r\nabc\r\n0\t\r\n\r\n",
+    ] {
+        let r = raw(gw.addr(), &post(bad)).await;
+        let shown = String::from_utf8_lossy(bad);
+        assert_eq!(status_line(&r), "HTTP/1.1 400 Bad Request", "{shown:?}: {r}");
+        assert_eq!(r.matches("HTTP/1.1 ").count(), 1, "{shown:?}: closed after: {r}");
+    }
+    assert!(seen.try_recv().is_err(), "none was forwarded");
+    let r = raw(gw.addr(), &post(b"3 ;ext=1\r\nabc\r\n0\r\nx-t: 1\r\n\r\n")).await;
+    assert_eq!(r.matches("HTTP/1.1 200").count(), 2, "{r}");
+    let (_, body) = tokio::time::timeout(Duration::from_secs(5), seen.recv())
+        .await
+        .expect("forwarded in time")
+        .expect("forwarded");
+    assert_eq!(body, b"abc");
+    gw.shutdown().await;
+}
+
+/// `OPTIONS *` is answered by the gateway (200 with Allow) and not forwarded; the connection
+/// goes on. An absolute target with another scheme than http(s), and an invalid Host, are 400.
+#[tokio::test]
+async fn options_asterisk_odd_schemes_and_invalid_hosts() {
+    let (upstream, mut seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    let r = raw(
+        gw.addr(),
+        b"OPTIONS * HTTP/1.1\r\nhost: g\r\n\r\nGET /svc/a HTTP/1.1\r\nhost: g\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_line(&r), "HTTP/1.1 200 OK", "{r}");
+    assert!(r.contains("\r\nallow: GET, HEAD, POST"), "{r}");
+    assert_eq!(r.matches("HTTP/1.1 200").count(), 2, "keep-alive goes on: {r}");
+    let (head, _) = tokio::time::timeout(Duration::from_secs(5), seen.recv())
+        .await
+        .expect("forwarded in time")
+        .expect("the GET was forwarded");
+    assert!(head.starts_with("GET /base/svc/a "), "{head}");
+    for (req, why) in [
+        (&b"GET * HTTP/1.1\r\nhost: g\r\n\r\n"[..], "request target"),
+        (
+            b"GET ftp://example.com/svc/a HTTP/1.1\r\nhost: g\r\n\r\n",
+            "request target",
+        ),
+        (b"GET http:///svc/a HTTP/1.1\r\nhost: g\r\n\r\n", "request target"),
+        (b"GET /svc/a HTTP/1.1\r\nhost: a b/c@d\r\n\r\n", "Host"),
+        (b"GET /svc/a HTTP/1.1\r\nhost: user@g\r\n\r\n", "Host"),
+    ] {
+        let r = raw(gw.addr(), req).await;
+        let shown = String::from_utf8_lossy(req);
+        assert_eq!(status_line(&r), "HTTP/1.1 400 Bad Request", "{shown:?}: {r}");
+        assert!(error_of(&r).contains(why), "{shown:?}: {r}");
+    }
+    assert!(seen.try_recv().is_err(), "none was forwarded");
+    for ok in [
+        &b"GET https://g.example/svc/a HTTP/1.1\r\nhost: g.example\r\nconnection: close\r\n\r\n"[..],
+        b"GET /svc/a HTTP/1.1\r\nhost: [::1]:8080\r\nconnection: close\r\n\r\n",
+    ] {
+        let r = raw(gw.addr(), ok).await;
+        assert!(r.starts_with("HTTP/1.1 200"), "{}: {r}", String::from_utf8_lossy(ok));
+    }
+    gw.shutdown().await;
+}
