@@ -236,6 +236,7 @@ pub async fn run_live(
 pub fn save_runs(entries: &[Entry], out: &Path) -> anyhow::Result<()> {
     for e in entries {
         let dir = out.join(reports::charts::slug(&e.label));
+        Results::clear_saved(&dir)?;
         if e.runs.len() == 1 {
             e.runs[0].save(&dir)?;
         } else {

@@ -293,6 +293,23 @@ fn replications_show_intervals_and_expectations_must_clear_them() {
     );
     let html = read(&dir.path("rep/index.html"));
     assert!(html.contains("3 replications"), "each entry is its three seeds");
+
+    // A later single run into the same directory replaces the seeds: the report reads it, not
+    // the stale replications.
+    let out = spillway(&[
+        "compare",
+        &scenario("steady.toml"),
+        "--strategies",
+        "fifo,deadline",
+        "-o",
+        &dir.s("r"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!dir.path("r/fifo/replications.json").exists() && !dir.path("r/fifo/seed-7").exists());
+    let out = spillway(&["report", &dir.s("r/fifo"), "-o", &dir.s("rep2")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let summary = read(&dir.path("rep2/summary.md"));
+    assert!(summary.contains("## steady") && !summary.contains('±'), "{summary}");
 }
 
 #[test]

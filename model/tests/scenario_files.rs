@@ -1523,6 +1523,22 @@ fn a_run_that_cannot_see_its_own_phases_is_refused() {
         "a window of 25s is longer than the time before the trigger (20s)",
     );
     assert!(parse(&phases(&["[run]", "window = \"20s\""])).is_ok());
+
+    // Only what the file sets: an override that cuts the run short on purpose (`loadgen run
+    // --duration 30s`) resolves, and so does a run shorter than the default window.
+    let mut file = parse(&phases(&[])).unwrap().file;
+    file.run.duration = Some("30s".parse().unwrap());
+    assert!(scenario::resolve("t.toml", file).is_ok());
+    let short = parse(&[
+        "[[workload.phases]]",
+        "duration = \"500ms\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ]);
+    assert!(short.is_ok(), "{:?}", short.err());
 }
 
 #[test]

@@ -44,6 +44,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
     if a.replications <= 1 {
         let r = simulate(&s, Some(seed));
         print!("{}", results::summary_table(&r));
+        Results::clear_saved(&a.out)?;
         let path = r.save(&a.out)?;
         println!("results: {}  (and results.hlog)", path.display());
         return Ok(r.thresholds.iter().all(|t| t.passed));
@@ -74,6 +75,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
         );
     }
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    Results::clear_saved(&a.out)?;
     for (i, r) in runs.iter().enumerate() {
         r.save(&a.out.join(format!("seed-{}", seeds[i])))?;
     }

@@ -283,6 +283,34 @@ impl Results {
         Ok(json)
     }
 
+    /// Removes what an earlier run or set of replications left in `dir` (results.json and .hlog,
+    /// replications.json, `seed-N/` folders), so a report of `dir` reads only what is saved
+    /// next: a stale replications.json would win over a fresh results.json, and stale seeds
+    /// would join fresh ones. Nothing else in `dir` is touched.
+    pub fn clear_saved(dir: &std::path::Path) -> std::io::Result<()> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(());
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let path = e.path();
+            let seed_dir = name
+                .strip_prefix("seed-")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            let removed = if seed_dir && path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else if matches!(&*name, "results.json" | "results.hlog" | "replications.json") {
+                std::fs::remove_file(&path)
+            } else {
+                continue;
+            };
+            removed
+                .map_err(|err| std::io::Error::new(err.kind(), format!("cannot remove {}: {err}", path.display())))?;
+        }
+        Ok(())
+    }
+
     /// Whether the run's scenario has a trigger phase (so recovery times mean something).
     pub fn has_trigger(&self) -> bool {
         self.phases.iter().any(|p| p.trigger)

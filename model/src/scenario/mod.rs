@@ -70,16 +70,25 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Parses and validates scenario text; `source` names it in messages.
 pub fn parse(source: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let (file, doc) = parse_file(source, text)?;
-    validate::resolve(source, file).map_err(|problems| ScenarioError::Invalid(position(source, &doc, problems)))
+    let s =
+        validate::resolve(source, file).map_err(|problems| ScenarioError::Invalid(position(source, &doc, problems)))?;
+    // What the file itself sets (not overrides such as `loadgen run --duration`, which cuts a
+    // run short on purpose, nor the default window) must let the run show what it describes.
+    let given = |path: &str| locate::span_of(&doc, path).is_some();
+    let problems = validate::check_timeline(&s, given("run.window"), given("run.duration"));
+    if problems.is_empty() {
+        Ok(s)
+    } else {
+        Err(ScenarioError::Invalid(position(source, &doc, problems)))
+    }
 }
 
-/// Resolves an already-parsed file (e.g. built in code, or after overriding fields).
+/// Resolves an already-parsed file (e.g. built in code, or after overriding fields). Problems
+/// name the field but no line: the file as changed is not the text on disk, so a position in it
+/// would point at the wrong line of the file the user has.
 pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, ScenarioError> {
-    let text = toml::to_string(&file).unwrap_or_default();
-    let doc = ImDocument::parse(text.clone()).ok();
-    validate::resolve(source, file).map_err(|problems| match doc {
-        Some(doc) => ScenarioError::Invalid(position(source, &doc, problems)),
-        None => ScenarioError::Invalid(
+    validate::resolve(source, file).map_err(|problems| {
+        ScenarioError::Invalid(
             problems
                 .into_iter()
                 .map(|p| Diagnostic {
@@ -90,7 +99,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, ScenarioErr
                     message: p.message,
                 })
                 .collect(),
-        ),
+        )
     })
 }
 

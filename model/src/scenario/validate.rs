@@ -111,7 +111,6 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
         .map_or(Duration::ZERO, |p: &Phase| p.end.saturating_since(Time::ZERO));
     let duration = file.run.duration.map_or(phase_end, |d| d.0);
     check_size(&mut c, &file, &phases, duration);
-    check_timeline(&mut c, &file, &phases, duration);
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
@@ -161,13 +160,30 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], duration: 
 /// What the run's length and window leave out: phases and triggers the run ends before, and a
 /// window too long to measure the healthy baseline. Each would make a run whose
 /// verdict or thresholds quietly describe something other than the file.
-fn check_timeline(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], duration: Duration) {
+///
+/// `window_given` / `duration_given`: whether the file sets them (the default window and an
+/// override such as `loadgen run --duration` are not checked).
+pub(super) fn check_timeline(s: &Scenario, window_given: bool, duration_given: bool) -> Vec<Problem> {
+    let mut c = Checker::default();
+    let (file, phases, duration) = (&s.file, &s.phases[..], s.duration);
+    check_timeline_of(&mut c, file, phases, duration, window_given, duration_given);
+    c.problems
+}
+
+fn check_timeline_of(
+    c: &mut Checker,
+    file: &ScenarioFile,
+    phases: &[Phase],
+    duration: Duration,
+    window_given: bool,
+    duration_given: bool,
+) {
     let fmt = crate::duration::format_duration;
     let end = Time::ZERO + duration;
     let default_len = phases
         .last()
         .map_or(Duration::ZERO, |p| p.end.saturating_since(Time::ZERO));
-    if file.run.duration.is_some() {
+    if duration_given && file.run.duration.is_some() {
         let since = |t: Time| fmt(t.saturating_since(Time::ZERO));
         if let Some(p) = phases.iter().find(|p| p.trigger && p.end > end) {
             c.fail(
@@ -196,12 +212,12 @@ fn check_timeline(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], durati
         }
     }
     let window = file.run.window.0;
-    if !window.is_zero() && !duration.is_zero() {
+    if window_given && !window.is_zero() && !duration.is_zero() {
         if window > duration {
             c.fail(
                 "run.window",
                 format!(
-                    "a window of {} is longer than the run ({}): results are measured per window; use a window of a few seconds",
+                    "a window of {} is longer than the run ({}): results are measured per window; use a window well under the run's length",
                     fmt(window),
                     fmt(duration)
                 ),
