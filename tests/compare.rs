@@ -361,6 +361,10 @@ fn baseline_flags_regressions_metric_by_metric() {
         "readable failure messages:\n{junit}"
     );
     assert!(!junit.contains("Some("), "{junit}");
+    assert!(
+        junit.contains("not gated (compare gates on its baseline&apos;s regressions)"),
+        "{junit}"
+    );
     let bad = spillway(&[
         "compare",
         "--baseline",

@@ -565,9 +565,11 @@ impl Threshold {
             value,
             passed: passed && worst.is_some(),
             service: worst.map(|(n, _, _)| n.clone()),
-            missing: value
-                .is_none()
-                .then(|| missing(self.figure.metric, worst.and_then(|(_, _, v)| v))),
+            missing: value.is_none().then(|| match worst {
+                // No service was sent anything, as for a whole run sent nothing.
+                None => "nothing offered".to_string(),
+                Some((_, _, verdict)) => missing(self.figure.metric, verdict),
+            }),
         }
     }
 }
@@ -808,6 +810,7 @@ mod tests {
         assert_eq!((r.passed, r.value, r.service.as_deref()), (false, None, Some("stuck")));
         // No service sent anything: nothing shows the bound holds.
         let r = t.evaluate(&Summary::default());
+        assert_eq!(r.measured(), "nothing offered");
         assert_eq!((r.passed, r.value, r.service), (false, None, None));
         // A comparison of runs names one service.
         let err = "service[*].p99".parse::<Figure>().unwrap_err();

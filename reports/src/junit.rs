@@ -62,7 +62,14 @@ pub fn render(r: &Report) -> Result<String, String> {
             } else {
                 informational(
                     &t.check,
-                    &format!("fails, not gated (compare gates on its expectations): {msg}"),
+                    &format!(
+                        "fails, not gated (compare gates on its {}): {msg}",
+                        if r.baseline.is_some() {
+                            "baseline's regressions"
+                        } else {
+                            "expectations"
+                        }
+                    ),
                 )
             };
             c.set_classname(e.label.clone());

@@ -99,7 +99,7 @@ fn unknown(rest: &str, what: Unknown) -> Option<String> {
         Unknown::Key => "key",
         Unknown::Value => "value",
     };
-    let mut out = format!("unknown {noun} `{name}`");
+    let mut out = format!("unknown {noun} `{}`", shown(name));
     if let Some(near) = nearest(name, &valid) {
         out.push_str(&format!("; did you mean `{near}`?"));
     }
@@ -112,6 +112,65 @@ fn unknown(rest: &str, what: Unknown) -> Option<String> {
         (Unknown::Value, _) => out.push_str(&format!(" (expected one of: {list})")),
     }
     Some(out)
+}
+
+/// The format's arrays of tables (`[[workload.phases]]`), by header path: only these take the
+/// double-bracket advice.
+const ARRAYS_OF_TABLES: [&str; 5] = [
+    "workload.phases",
+    "workload.mix",
+    "backend.services",
+    "backend.services.faults.outages",
+    "thresholds",
+];
+
+/// Keys whose values are numbers or booleans: a bare word there is not a missing quote.
+const NOT_STRINGS: [&str; 37] = [
+    "seed",
+    "rate",
+    "ramp_to",
+    "ramp",
+    "trigger",
+    "workers",
+    "count",
+    "apis",
+    "weight",
+    "users",
+    "max_attempts",
+    "concurrency",
+    "queue_capacity",
+    "burst",
+    "ratio",
+    "min_per_sec",
+    "factor",
+    "above_rate",
+    "error_ratio",
+    "healthy_ratio",
+    "time_scale",
+    "k",
+    "max_in_flight",
+    "backlog",
+    "min_limit",
+    "max_limit",
+    "initial_limit",
+    "sample_size",
+    "tolerance",
+    "backoff_ratio",
+    "background_share",
+    "interactive_capacity",
+    "background_capacity",
+    "budget_ratio",
+    "alpha",
+    "honor_retry_after",
+    "sigma",
+];
+
+/// A name as messages show it: at most 64 characters (a pasted blob is not repeated whole).
+fn shown(name: &str) -> String {
+    match name.char_indices().nth(64) {
+        Some((i, _)) => format!("{}...", name.get(..i).unwrap_or("")),
+        None => name.to_string(),
+    }
 }
 
 /// The names in serde's "one of `a`, `b`", "`a` or `b`" and "`a`".
@@ -205,14 +264,23 @@ fn invalid(rest: &str, path: &str, value: bool) -> Option<String> {
     let mut out = format!("expected {want}, got {}", given(unexpected));
     if unexpected == "map" && want == "an array" {
         let header = header_path(path);
-        if !header.is_empty() {
+        if ARRAYS_OF_TABLES.contains(&header.as_str()) {
             out.push_str(&format!("; write [[{header}]] (double brackets) for each entry"));
         }
     }
     if let Some(s) = unexpected.strip_prefix("string \"").and_then(|s| s.strip_suffix('"')) {
-        let number = int_range(expected).is_some() || matches!(expected, "f64" | "f32");
-        if (number && s.trim().parse::<f64>().is_ok()) || (expected == "a boolean" && matches!(s, "true" | "false")) {
-            out.push_str(&format!("; write it without quotes: {s}"));
+        // Only a value the field would take unquoted: an integer in range, a finite number.
+        let t = s.trim();
+        let fits = match (int_range(expected), expected) {
+            (Some((min, max)), _) => t
+                .parse::<i128>()
+                .is_ok_and(|n| (min..=max).contains(&n) && !t.starts_with('+')),
+            (None, "f64" | "f32") => t.parse::<f64>().is_ok_and(f64::is_finite) && !t.starts_with('+'),
+            (None, "a boolean") => matches!(t, "true" | "false"),
+            _ => false,
+        };
+        if fits {
+            out.push_str(&format!("; write it without quotes: {t}"));
         }
     }
     Some(out)
@@ -351,7 +419,7 @@ pub(super) fn syntax(text: &str, raw: &str, offset: usize) -> (String, String) {
     if first == "invalid table header" {
         if let Some(table) = duplicate_key(second) {
             let mut out = format!("[{table}] is defined twice");
-            if has_both_headers(text, &table) {
+            if ARRAYS_OF_TABLES.contains(&table.as_str()) && has_both_headers(text, &table) {
                 // One `[table]` where a list of `[[table]]` entries was meant: no entry to name.
                 out.push_str(&format!("; write [[{table}]] (double brackets) for each entry"));
                 return (table, out);
@@ -434,8 +502,17 @@ fn unquoted_hint(text: &str, offset: usize) -> Option<String> {
             k.get(start..).unwrap_or("")
         })
         .filter(|k| !k.is_empty());
+    // A quoted key is not cut reliably here, and a number's key wants no quoted word.
+    if key.is_some_and(|k| k.contains(['"', '\''])) {
+        return None;
+    }
+    let last = key.map(|k| k.rsplit('.').next().unwrap_or(k));
     let lower = word.to_lowercase();
-    let (advice, value) = if matches!(lower.as_str(), "true" | "false") {
+    let boolean = matches!(lower.as_str(), "true" | "false");
+    if !boolean && last.is_some_and(|k| NOT_STRINGS.contains(&k)) {
+        return None;
+    }
+    let (advice, value) = if boolean {
         ("booleans are lowercase", lower)
     } else {
         ("strings need quotes", format!("\"{word}\""))
@@ -461,9 +538,20 @@ pub(super) fn syntax_path(text: &str, offset: usize) -> String {
 
     let mut arrays = HashMap::new();
     let mut table = String::new();
+    // Inside a multi-line string a `[header]`-like line is text, not a header.
+    let mut in_string: Option<&str> = None;
     for l in above.lines() {
-        if let Some(h) = header(l, true) {
-            table = place(&mut arrays, &h);
+        let l = l.trim_start_matches('\u{feff}');
+        let outside = in_string.is_none();
+        for quote in ["\"\"\"", "'''"] {
+            if in_string.is_none_or(|q| q == quote) && l.matches(quote).count() % 2 == 1 {
+                in_string = if in_string.is_some() { None } else { Some(quote) };
+            }
+        }
+        if outside {
+            if let Some(h) = header(l, true) {
+                table = place(&mut arrays, &h);
+            }
         }
     }
     if let Some(h) = header(line, false) {
@@ -494,7 +582,7 @@ struct Header {
 /// Reads a header line: keys in brackets and nothing after them but a comment (so that a line of
 /// a multi-line array such as `[0.5, "20ms"],` is no header); `strict` wants all the brackets.
 fn header(line: &str, strict: bool) -> Option<Header> {
-    let t = line.trim_start();
+    let t = line.trim_start_matches('\u{feff}').trim_start();
     let (array, rest) = match t.strip_prefix("[[") {
         Some(rest) => (true, rest),
         None => (false, t.strip_prefix('[')?),
@@ -583,6 +671,56 @@ fn place(arrays: &mut HashMap<String, usize>, h: &Header) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Findings of a review: advice only where it fixes the file.
+    #[test]
+    fn advice_only_where_it_fixes_the_file() {
+        // Double brackets only for the format's arrays of tables.
+        let m = deserialize("invalid type: map, expected a sequence", "clients.retry.on");
+        assert!(!m.contains("[["), "{m}");
+        let m = deserialize("invalid type: map, expected a sequence", "workload.phases");
+        assert!(m.contains("write [[workload.phases]]"), "{m}");
+        let (_, m) = syntax(
+            "[run]\nseed = 1\n[[run]]\n",
+            "invalid table header\nduplicate key `run` in document root",
+            17,
+        );
+        assert_eq!(m, "[run] is defined twice");
+        // Without quotes only what the field takes unquoted.
+        for (raw, hint) in [
+            ("invalid type: string \"1.5\", expected u32", false),
+            ("invalid type: string \"1e3\", expected u32", false),
+            ("invalid type: string \"+4\", expected u32", false),
+            ("invalid type: string \" 4 \", expected u32", true),
+            ("invalid type: string \"inf\", expected f64", false),
+            ("invalid type: string \"nan\", expected f64", false),
+            ("invalid type: string \"2.5\", expected f64", true),
+        ] {
+            assert_eq!(deserialize(raw, "x").contains("without quotes"), hint, "{raw}");
+        }
+        assert!(deserialize("invalid type: string \" 4 \", expected u32", "x").ends_with("without quotes: 4"));
+        // No quotes advice for a number's key, nor a quoted key; booleans still.
+        let text = "[run]\nseed = x\n";
+        assert_eq!(unquoted_hint(text, 13), None);
+        assert_eq!(unquoted_hint("\"a b\" = bare\n", 8), None);
+        assert_eq!(
+            unquoted_hint("[[workload.phases]]\ntrigger = True\n", 30).as_deref(),
+            Some("booleans are lowercase: trigger = true")
+        );
+        // A pasted blob as a key is not repeated whole.
+        let long = "k".repeat(10_000);
+        let m = deserialize(&format!("unknown field `{long}`, expected `seed`"), "run");
+        assert!(m.len() < 200, "{}", m.len());
+    }
+
+    /// A byte order mark and header-like lines inside multi-line strings do not shift paths.
+    #[test]
+    fn paths_skip_byte_order_marks_and_multiline_strings() {
+        let text = "\u{feff}[run]\nseed = x\n";
+        assert_eq!(syntax_path(text, text.find("x").unwrap()), "run.seed");
+        let text = "[run]\ndescription = \"\"\"\n[[backend.services]]\n\"\"\"\n[[backend.services]]\nname = @\n";
+        assert_eq!(syntax_path(text, text.find('@').unwrap()), "backend.services[0].name");
+    }
     use crate::scenario::parse;
 
     /// A valid scenario with `extra` on line 4 (after a workload) and `service` on line 9 (in the
