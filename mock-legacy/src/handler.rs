@@ -73,7 +73,7 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
         let mut r = error(status, &b.new_request_id(), why);
         if req.method() == Method::CONNECT {
             r.headers_mut()
-                .insert(ALLOW, HeaderValue::from_static(crate::serve::ALLOW));
+                .insert(ALLOW, HeaderValue::from_static(model::wire::ALLOW));
         }
         if req.version() < Version::HTTP_2 {
             // Its body (or a tunnel's bytes) is not read: nothing after it can be trusted.

@@ -197,7 +197,7 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
             "expect" => expect = h.value.trim_ascii().eq_ignore_ascii_case(b"100-continue"),
             "host" => {
                 hosts += 1;
-                if !mock_legacy::serve::valid_host(h.value) {
+                if !model::wire::valid_host(h.value) {
                     return Err(refuse(StatusCode::BAD_REQUEST, "invalid Host header"));
                 }
             }
@@ -698,7 +698,7 @@ async fn answer_refusal(s: &mut TcpStream, front: &Front, r: Refusal, is_head: b
     let mut resp = handler::json_error(r.status, &id, "bad-request", r.why);
     if r.allow {
         resp.headers_mut()
-            .insert(http::header::ALLOW, HeaderValue::from_static(mock_legacy::serve::ALLOW));
+            .insert(http::header::ALLOW, HeaderValue::from_static(model::wire::ALLOW));
     }
     let stall = Duration::from_secs(1);
     let _ = tokio::time::timeout(stall, write_response(s, resp, is_head, false, false, stall)).await;

@@ -195,7 +195,7 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
             "CONNECT is not supported: this gateway is not a forward proxy".into(),
         );
         r.headers_mut()
-            .insert(ALLOW, HeaderValue::from_static(mock_legacy::serve::ALLOW));
+            .insert(ALLOW, HeaderValue::from_static(model::wire::ALLOW));
         return Answer(r);
     }
     if req.path_and_query.as_str() == "*" {
@@ -211,7 +211,7 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
         // `OPTIONS *`: what the server as a whole supports; nothing to forward.
         let mut r = Response::new(Bytes::new());
         r.headers_mut()
-            .insert(ALLOW, HeaderValue::from_static(mock_legacy::serve::ALLOW));
+            .insert(ALLOW, HeaderValue::from_static(model::wire::ALLOW));
         return Answer(r);
     }
     // Two copies of a single-value header: whichever one a reader takes, another may take the
