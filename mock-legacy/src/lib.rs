@@ -10,6 +10,7 @@
 
 pub mod args;
 mod handler;
+pub mod idle;
 mod metrics;
 pub mod serve;
 pub mod state;

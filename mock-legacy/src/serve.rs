@@ -4,7 +4,9 @@
 //! the limits) and closes that connection; the loop keeps accepting. A header read timeout
 //! stops slowloris clients from holding connections: one that sends nothing at all is closed
 //! after it too (hyper's own timer only starts at a connection's first byte), and one that
-//! started a request head gets 408 before the close. [`protocol_refusal`] is what a handler
+//! started a request head gets 408 before the close. An HTTP/2 connection that carries no
+//! request for the idle timeout is closed with a GOAWAY ([`crate::idle`]; the gateway's h2c
+//! connections run through [`serve_connection`] too). [`protocol_refusal`] is what a handler
 //! refuses of what hyper lets through (CONNECT, Host and Transfer-Encoding rules).
 
 use http::header::{HOST, TRANSFER_ENCODING};
@@ -14,7 +16,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::GracefulConnection;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
@@ -24,9 +26,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
+
+use crate::idle::Idle;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// Limits on what a client may send.
@@ -37,6 +41,10 @@ pub struct ServerLimits {
     /// Largest request head (request line + headers) in bytes.
     pub max_head_bytes: usize,
     pub header_read_timeout: Duration,
+    /// How long a connection may carry no request: an HTTP/2 one, on both servers, and an
+    /// HTTP/1.1 keep-alive one on the gateway (hyper, serving mock-legacy's HTTP/1.1, closes
+    /// those after the header read timeout).
+    pub idle_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
 }
@@ -48,6 +56,8 @@ impl Default for ServerLimits {
             max_headers: 100,
             max_head_bytes: 16 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            // nginx's keep-alive default.
+            idle_timeout: Duration::from_secs(75),
             drain_timeout: Duration::from_secs(5),
         }
     }
@@ -117,7 +127,8 @@ where
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let graceful = GracefulShutdown::new();
+        // Each connection holds a receiver: `closed` tells when the last has drained.
+        let (shutdown, _) = watch::channel(false);
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -129,30 +140,33 @@ where
             .http2()
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(limits.max_head_bytes).unwrap_or(u32::MAX));
-        let first_byte_timeout = limits.header_read_timeout;
+        let (timeout, idle_timeout) = (limits.header_read_timeout, limits.idle_timeout);
         accept_until(listener, &mut stopped, |stream, peer| {
+            let idle = Idle::new(false);
             let h = handler.clone();
+            let requests = idle.clone();
             let svc = service_fn(move |req| {
                 let h = h.clone();
-                async move { Ok::<_, Infallible>(h(req, peer).await) }
+                let in_flight = requests.request();
+                async move {
+                    let resp = h(req, peer).await;
+                    drop(in_flight);
+                    Ok::<_, Infallible>(resp)
+                }
             });
             // hyper's HTTP/1 timer serves only its header read timeout: this one tells the
             // connection's stream when that fired.
             let head_timed_out = Arc::new(AtomicBool::new(false));
             let mut builder = builder.clone();
             builder.http1().timer(HeadTimer(head_timed_out.clone()));
-            let io = Watched::new(stream, first_byte_timeout, head_timed_out);
+            let io = Watched::new(stream, timeout, head_timed_out, idle.clone());
             let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
-            let conn = graceful.watch(conn);
-            tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::debug!(%peer, "connection ended: {e}");
-                }
-            });
+            tokio::spawn(serve_connection(conn, peer, idle, idle_timeout, shutdown.subscribe()));
         })
         .await;
+        shutdown.send_replace(true);
         tokio::select! {
-            _ = graceful.shutdown() => {}
+            _ = shutdown.closed() => {}
             _ = tokio::time::sleep(limits.drain_timeout) => tracing::warn!("shutdown: in-flight requests still running after the drain timeout"),
         }
     });
@@ -161,6 +175,50 @@ where
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+/// Runs one connection until it ends, the server stops (`stop` turns true), or it has carried no
+/// request for `timeout` once `idle` watches it (HTTP/2); the last two end it gracefully (a
+/// GOAWAY on HTTP/2). The gateway's h2c connections run here too.
+pub async fn serve_connection<C>(
+    conn: C,
+    peer: SocketAddr,
+    idle: Idle,
+    timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+) where
+    C: GracefulConnection,
+    C::Error: std::fmt::Display,
+{
+    let mut conn = std::pin::pin!(conn);
+    // On shutdown the server's drain timeout bounds the wait; an idle connection's peer gets
+    // `timeout` to take part in the GOAWAY exchange.
+    let mut bound = None;
+    if !*stop.borrow() {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(%peer, "connection ended: {e}");
+                }
+                return;
+            }
+            _ = stop.changed() => {}
+            _ = idle.expired(timeout) => {
+                tracing::debug!(%peer, "closing an idle HTTP/2 connection");
+                bound = Some(timeout);
+            }
+        }
+    }
+    conn.as_mut().graceful_shutdown();
+    let ended = match bound {
+        Some(t) => tokio::time::timeout(t, conn).await.ok(),
+        None => Some(conn.await),
+    };
+    match ended {
+        Some(Err(e)) => tracing::debug!(%peer, "connection ended: {e}"),
+        Some(Ok(())) => {}
+        None => tracing::debug!(%peer, "closed an idle connection whose peer did not take part in its GOAWAY"),
+    }
 }
 
 /// The answer to a client whose request head did not arrive within the header read timeout.
@@ -188,10 +246,12 @@ struct Watched {
     ended: bool,
     /// hyper's header read timeout fired (set by [`HeadTimer`]).
     head_timed_out: Arc<AtomicBool>,
+    /// Told when the connection turns out to be HTTP/2, which hyper does not time out idle.
+    idle: Idle,
 }
 
 impl Watched {
-    fn new(s: TcpStream, first_byte_timeout: Duration, head_timed_out: Arc<AtomicBool>) -> Watched {
+    fn new(s: TcpStream, first_byte_timeout: Duration, head_timed_out: Arc<AtomicBool>, idle: Idle) -> Watched {
         Watched {
             s: Some(s),
             first: Some(Box::pin(tokio::time::sleep(first_byte_timeout))),
@@ -199,6 +259,7 @@ impl Watched {
             started: false,
             ended: false,
             head_timed_out,
+            idle,
         }
     }
 
@@ -218,6 +279,7 @@ impl Watched {
                 self.preface += 1;
                 if self.preface == H2_PREFACE.len() {
                     self.first = None;
+                    self.idle.watch();
                 }
             } else {
                 self.first = None;

@@ -84,3 +84,32 @@ pub async fn raw(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
     let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Opens an HTTP/2 (prior knowledge) connection that sends the preface and an empty SETTINGS
+/// frame, then nothing. Returns the types of the frames the server sent and whether it closed
+/// the connection within `limit`.
+pub async fn h2_preface_then_silence(addr: std::net::SocketAddr, limit: Duration) -> (Vec<u8>, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+        return (Vec::new(), false);
+    };
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    if s.write_all(&hello).await.is_err() {
+        return (Vec::new(), false);
+    }
+    let mut out = Vec::new();
+    let closed = matches!(tokio::time::timeout(limit, s.read_to_end(&mut out)).await, Ok(Ok(_)));
+    // Frames: a 9-byte header (24-bit length, type, flags, stream id), then the payload.
+    let mut types = Vec::new();
+    let mut at = 0;
+    while at + 9 <= out.len() {
+        let len = (usize::from(out[at]) << 16) | (usize::from(out[at + 1]) << 8) | usize::from(out[at + 2]);
+        types.push(out[at + 3]);
+        at += 9 + len;
+    }
+    (types, closed)
+}
+
+/// HTTP/2's GOAWAY frame type.
+pub const H2_GOAWAY: u8 = 7;

@@ -404,6 +404,52 @@ async fn silent_and_stalled_connections_are_closed_after_the_header_read_timeout
     ml.shutdown().await;
 }
 
+/// An HTTP/2 connection that carries no request is closed after the idle timeout with a
+/// GOAWAY, as an idle HTTP/1.1 one is (hyper's HTTP/2 side has no such timer: a client that
+/// sent the preface and then nothing held its connection for ever); a request in flight longer
+/// than that timeout is not cut off.
+#[tokio::test]
+async fn idle_h2c_connections_are_closed_and_long_requests_are_not() {
+    use http_body_util::{BodyExt, Full};
+    let limits = mock_legacy::serve::ServerLimits {
+        idle_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let s = model::scenario::parse(
+        "test.toml",
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"svc\"\nworkers = 2\nservice_time = \"700ms\"\n",
+    )
+    .expect("valid scenario");
+    let ml = mock_legacy::start_with_limits(&s, "127.0.0.1:0".parse().unwrap(), true, limits)
+        .await
+        .expect("server starts");
+    let t0 = Instant::now();
+    let (frames, closed) = mock_legacy::testing::h2_preface_then_silence(ml.addr(), Duration::from_secs(5)).await;
+    assert!(closed, "an idle h2c connection is closed (frames {frames:?})");
+    assert!(t0.elapsed() >= Duration::from_millis(150), "not before the timeout");
+    assert!(
+        frames.contains(&mock_legacy::testing::H2_GOAWAY),
+        "with a GOAWAY: {frames:?}"
+    );
+
+    let h2: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build_http();
+    let req = http::Request::get(format!("{}/svc/a", ml.url()))
+        .body(Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(5), h2.request(req))
+        .await
+        .expect("answered in time")
+        .expect("a 700 ms request on a connection with a 200 ms idle timeout");
+    assert_eq!(resp.version(), http::Version::HTTP_2);
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.expect("whole body").to_bytes();
+    assert!(!body.is_empty());
+    ml.shutdown().await;
+}
+
 /// CONNECT, in any form, is refused 501 (with Allow) and the connection closes: what follows a
 /// CONNECT is a tunnel's bytes, never a request to serve.
 #[tokio::test]

@@ -12,6 +12,7 @@ use bytes::{Buf as _, Bytes};
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use mock_legacy::idle::Idle;
 use mock_legacy::serve::{RunningServer, ServerLimits};
 use std::convert::Infallible;
 use std::io;
@@ -66,9 +67,15 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     let max_body = front.limits.max_body_bytes;
     // As on HTTP/1.1: a body that stops arriving is answered 408, not waited for forever.
     let body_timeout = front.limits.header_read_timeout * crate::h1_server::BODY_TIMEOUT_FACTOR;
+    // As an idle HTTP/1.1 keep-alive connection: closed after the idle timeout without a request
+    // (hyper's HTTP/2 side has no such timer).
+    let idle = Idle::new(true);
+    let requests = idle.clone();
     let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let gw = gw.clone();
+        let in_flight = requests.request();
         async move {
+            let _in_flight = in_flight;
             let is_head = req.method() == http::Method::HEAD;
             let mut resp = match Request::from_hyper(&gw, req, max_body, body_timeout).await {
                 Ok(req) => handler::handle(gw, req, peer).await,
@@ -97,22 +104,7 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
         }),
         svc,
     );
-    let mut conn = std::pin::pin!(conn);
-    if !*stop.borrow() {
-        tokio::select! {
-            r = conn.as_mut() => {
-                if let Err(e) = r {
-                    tracing::debug!(%peer, "h2c connection ended: {e}");
-                }
-                return;
-            }
-            _ = stop.changed() => {}
-        }
-    }
-    conn.as_mut().graceful_shutdown();
-    if let Err(e) = conn.await {
-        tracing::debug!(%peer, "h2c connection ended: {e}");
-    }
+    mock_legacy::serve::serve_connection(conn, peer, idle, front.limits.idle_timeout, stop.clone()).await;
 }
 
 /// A stream that first replays the bytes already read from it.

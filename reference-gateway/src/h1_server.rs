@@ -36,8 +36,6 @@ pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 const READ_CHUNK: usize = 2048;
 /// A body must arrive within this many header read timeouts (and each read within one).
 pub(crate) const BODY_TIMEOUT_FACTOR: u32 = 10;
-/// A keep-alive connection idle between requests is closed after this long (nginx's default).
-const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 /// Headers parsed at most (the configured limit applies below it).
 const HEADERS_CAP: usize = 128;
 /// Answers with bodies up to this size go out in one write with their head.
@@ -366,13 +364,13 @@ async fn read_request(
     stop: &mut watch::Receiver<bool>,
 ) -> Next {
     let limits = &front.limits;
-    // Between requests a keep-alive connection may idle up to IDLE_TIMEOUT (and leaves on
+    // Between requests a keep-alive connection may idle up to the idle timeout (and leaves on
     // shutdown); a new connection's first request, and any request once begun, must arrive
     // within the header read timeout (slowloris clients that connect and send nothing too).
     let between = buf.is_empty() && !*first;
     let mut deadline = Instant::now()
         + if between {
-            IDLE_TIMEOUT
+            limits.idle_timeout
         } else {
             limits.header_read_timeout
         };

@@ -389,6 +389,48 @@ async fn speaks_h2c_with_prior_knowledge() {
     ml.shutdown().await;
 }
 
+/// An h2c connection that carries no request is closed after the idle timeout with a
+/// GOAWAY, as an idle HTTP/1.1 keep-alive one is; a call in flight longer than that is not cut.
+#[tokio::test]
+async fn idle_h2c_connections_are_closed_and_long_calls_are_not() {
+    use http_body_util::{BodyExt, Full};
+    let (upstream, _seen) = scripted_upstream_after(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+        Duration::from_millis(700),
+    )
+    .await;
+    let limits = reference_gateway::ServerLimits {
+        idle_timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let gw = gateway_on(&upstream, limits).await;
+    let t0 = std::time::Instant::now();
+    let (frames, closed) = mock_legacy::testing::h2_preface_then_silence(gw.addr(), Duration::from_secs(5)).await;
+    assert!(closed, "an idle h2c connection is closed (frames {frames:?})");
+    assert!(t0.elapsed() >= Duration::from_millis(150), "not before the timeout");
+    assert!(
+        frames.contains(&mock_legacy::testing::H2_GOAWAY),
+        "with a GOAWAY: {frames:?}"
+    );
+
+    let h2: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build_http();
+    let req = http::Request::get(format!("{}/svc/op", gw.url()))
+        .body(Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(5), h2.request(req))
+        .await
+        .expect("answered in time")
+        .expect("a 700 ms call on a connection with a 200 ms idle timeout");
+    assert_eq!(resp.version(), http::Version::HTTP_2);
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.expect("whole body").to_bytes();
+    assert_eq!(&body[..], b"ok");
+    gw.shutdown().await;
+}
+
 /// What a scripted upstream on 127.0.0.1 received: the request head and body it read.
 async fn scripted_upstream(answer: &'static [u8]) -> (String, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
     scripted_upstream_after(answer, Duration::ZERO).await
