@@ -1619,6 +1619,36 @@ fn keys_the_clients_lack_and_outages_after_the_end_are_warned_about() {
     assert!(scenario::check_summary(&outage).contains("note: backend.services[0].faults.outages[0].at"));
 }
 
+/// [gateway.codel] and [gateway.adaptive] under a strategy that ignores them are valid (compare
+/// and sweep run one file under several strategies) but said.
+#[test]
+fn settings_of_another_strategy_are_warned_about() {
+    let warnings = |extra: &[&str]| parse(&with_extra(extra)).expect("valid").warnings();
+    let codel = ["[gateway.codel]", "target = \"50ms\""];
+    let adaptive = ["[gateway.adaptive]", "max_limit = 40"];
+    let w = warnings(&codel);
+    assert_eq!(
+        w,
+        vec!["gateway.codel: applies only under strategy \"codel\" or \"adaptive-lifo\", and this file's strategy is \"fifo\" (runs of it ignore the table)"]
+    );
+    let w = warnings(&adaptive);
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].starts_with("gateway.adaptive: applies only under strategy \"adaptive\""),
+        "{w:?}"
+    );
+    // Under their own strategy, nothing to say.
+    let with_strategy = |strategy: &str, table: &[&str]| {
+        let line = format!("strategy = \"{strategy}\"");
+        let mut extra = vec!["[gateway]", line.as_str()];
+        extra.extend_from_slice(table);
+        parse(&with_extra(&extra)).expect("valid").warnings()
+    };
+    assert!(with_strategy("codel", &codel).is_empty());
+    assert!(with_strategy("adaptive-lifo", &codel).is_empty());
+    assert!(with_strategy("adaptive", &adaptive).is_empty());
+}
+
 /// A bound on recovery needs a trigger to recover from: without one it could never be judged.
 #[test]
 fn a_recovery_threshold_without_a_trigger_is_refused() {

@@ -800,6 +800,23 @@ impl Scenario {
                 "workload.phases: the phases offer about {intents:.3} intents in all, so a run likely sends nothing (and its thresholds fail as \"nothing offered\")"
             ));
         }
+        // Settings of another strategy stay valid (compare and sweep run one file under several
+        // strategies) but do nothing under this file's own.
+        let g = &f.gateway;
+        let unused = |table: &str, users: &[Strategy]| {
+            format!(
+                "gateway.{table}: applies only under strategy {}, and this file's strategy is \"{}\" (runs of it ignore the table)",
+                users.iter().map(|u| format!("\"{}\"", u.as_str())).collect::<Vec<_>>().join(" or "),
+                g.strategy.as_str()
+            )
+        };
+        let codel = [Strategy::Codel, Strategy::AdaptiveLifo];
+        if !codel.contains(&g.strategy) && g.codel != crate::scenario::CodelConfig::default() {
+            out.push(unused("codel", &codel));
+        }
+        if g.strategy != Strategy::Adaptive && g.adaptive != crate::scenario::AdaptiveConfig::default() {
+            out.push(unused("adaptive", &[Strategy::Adaptive]));
+        }
         let fmt = crate::duration::format_duration;
         for (i, s) in f.backend.services.iter().enumerate() {
             for (j, o) in s.faults.outages.iter().enumerate() {
