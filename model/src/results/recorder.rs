@@ -543,20 +543,48 @@ impl Recorder {
     }
 
     /// The backend finished a request at `at` after `busy`; `wasted` if nobody waited for it.
+    /// The time counts in the windows it took up (a request that hung for two minutes is not two
+    /// minutes of work in its last window); its service time is recorded when it finished.
     #[inline]
     pub fn backend_work(&mut self, at: Time, busy: Duration, wasted: bool) {
         let keep = self.window_histograms;
+        let window_ns = self.window_ns;
+        let busy_ns = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+        let started = at.0.saturating_sub(busy_ns);
         let w = self.win(at);
-        let s = busy.as_secs_f64();
-        w.counters.backend_busy_s += s;
-        if wasted {
-            w.counters.wasted_s += s;
+        if started / window_ns == at.0 / window_ns {
+            let s = busy.as_secs_f64();
+            w.counters.backend_busy_s += s;
+            if wasted {
+                w.counters.wasted_s += s;
+            }
+        } else {
+            self.spread_backend_time(started, at.0, wasted);
         }
         let us = Hist::micros(busy);
         if keep {
-            w.service.live().record_us(us);
+            self.win(at).service.live().record_us(us);
         }
         self.totals.service.record_us(us);
+    }
+
+    /// Adds the busy time from `start` to `end` (ns) to each window by its share of it.
+    #[cold]
+    fn spread_backend_time(&mut self, start: u64, end: u64, wasted: bool) {
+        let window_ns = self.window_ns;
+        let last = usize::try_from(end / window_ns)
+            .unwrap_or(usize::MAX)
+            .min(self.windows.len() - 1);
+        let first = usize::try_from(start / window_ns).unwrap_or(usize::MAX).min(last);
+        for (i, w) in self.windows[first..=last].iter_mut().enumerate() {
+            let from = ((first + i) as u64).saturating_mul(window_ns);
+            let overlap = end.min(from.saturating_add(window_ns)).saturating_sub(start.max(from));
+            let s = overlap as f64 / 1e9;
+            w.counters.backend_busy_s += s;
+            if wasted {
+                w.counters.wasted_s += s;
+            }
+        }
     }
 
     /// Backend busy and wasted time observed in aggregate (live runs read them from the
@@ -801,6 +829,28 @@ mod tests {
         assert!((res.summary.whole.latency.p50 - 0.620).abs() < 0.001);
         assert_eq!(res.thresholds.len(), 1);
         assert!(res.thresholds[0].passed);
+    }
+
+    /// A request that took up several windows counts in each by its share: a backend never
+    /// shows more busy time in a window than its workers had.
+    #[test]
+    fn backend_time_counts_in_the_windows_it_took_up() {
+        let mut r = Recorder::new(Duration::from_secs(1));
+        r.intent_offered(Tag::new(Priority::Interactive, 0), Time::ZERO);
+        // Busy from 0.7 s to 3.2 s, wasted; then 0.1 s inside window 3.
+        r.backend_work(Time::from_secs_f64(3.2), Duration::from_millis(2500), true);
+        r.backend_work(Time::from_secs_f64(3.5), Duration::from_millis(100), false);
+        let res = r.finish(&scenario(), meta());
+        let busy: Vec<f64> = res.windows.iter().map(|w| w.counters.backend_busy_s).collect();
+        let wasted: Vec<f64> = res.windows.iter().map(|w| w.counters.wasted_s).collect();
+        for (got, want) in busy.iter().zip([0.3, 1.0, 1.0, 0.3]) {
+            assert!((got - want).abs() < 1e-9, "busy per window {busy:?}");
+        }
+        for (got, want) in wasted.iter().zip([0.3, 1.0, 1.0, 0.2]) {
+            assert!((got - want).abs() < 1e-9, "wasted per window {wasted:?}");
+        }
+        assert!((res.summary.backend_busy_s - 2.6).abs() < 1e-9);
+        assert!((res.summary.wasted_s - 2.5).abs() < 1e-9);
     }
 
     /// Windows behind the horizon are compressed, and a value that arrives for one later is
