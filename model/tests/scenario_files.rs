@@ -1455,6 +1455,90 @@ fn the_summary_shows_faults() {
     assert!(!scenario::check_summary(&plain).contains("faults:"));
 }
 
+/// Utilisation counts the requests a service can serve at once through the gateway (a
+/// concurrency limit below its workers caps it), every service over capacity is named, not only
+/// the busiest, and a limit above a service's workers is pointed out.
+#[test]
+fn the_summary_uses_the_gateway_limit_and_names_every_overloaded_service() {
+    let lines = |gateway: &[&'static str]| {
+        let mut v = vec!["[[workload.phases]]", "duration = \"10s\"", "rate = 30"];
+        v.extend_from_slice(gateway);
+        v.extend_from_slice(&[
+            "[[backend.services]]",
+            "name = \"wide\"",
+            "workers = 8",
+            "service_time = \"200ms\"",
+            "[[backend.services]]",
+            "name = \"narrow\"",
+            "workers = 1",
+            "service_time = \"100ms\"",
+            "[[backend.services]]",
+            "name = \"middle\"",
+            "workers = 2",
+            "service_time = \"150ms\"",
+        ]);
+        v
+    };
+    // 10/s each. Workers alone: wide 10 x 0.2 / 8 = 25%, narrow 10 x 0.1 / 1 = 100%,
+    // middle 10 x 0.15 / 2 = 75%.
+    let plain = scenario::check_summary(&parse(&lines(&[])).unwrap());
+    assert!(plain.contains("narrow at 100% utilisation  OVERLOAD\n"), "{plain}");
+    assert!(!plain.contains("gateway concurrency"), "{plain}");
+    // Through a gateway limit of 1: wide 10 x 0.2 / 1 = 200%, middle 150%, narrow 100%.
+    let text = scenario::check_summary(&parse(&lines(&["[gateway]", "concurrency = 1"])).unwrap());
+    assert!(
+        text.contains("wide at 200% utilisation  OVERLOAD; also over: middle 150%, narrow 100%"),
+        "{text}"
+    );
+    assert!(
+        text.contains("gateway concurrency 1 is below the workers of wide (5.0/s), middle (6.7/s)"),
+        "{text}"
+    );
+    let text = scenario::check_summary(&parse(&lines(&["[gateway]", "concurrency = 4"])).unwrap());
+    assert!(
+        text.contains("gateway concurrency 4 is above the workers of narrow (1), middle (2)"),
+        "{text}"
+    );
+    // Passthrough and adaptive limits do not cap it.
+    let text =
+        scenario::check_summary(&parse(&lines(&["[gateway]", "strategy = \"adaptive\"", "concurrency = 1"])).unwrap());
+    assert!(text.contains("narrow at 100% utilisation"), "{text}");
+}
+
+/// Long group labels widen the service column instead of pushing the figures out of it.
+#[test]
+fn the_service_table_keeps_its_columns_with_long_labels() {
+    let s = parse(&[
+        "[[workload.phases]]",
+        "duration = \"1s\"",
+        "rate = 1",
+        "[[backend.services]]",
+        "name = \"inventory-service\"",
+        "count = 3",
+        "workers = 2",
+        "service_time = \"10ms\"",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ])
+    .unwrap();
+    let text = scenario::check_summary(&s);
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("service "))
+        .take(3)
+        .collect();
+    let column = |l: &str| l.find(" apis").or_else(|| l.find("    1 ")).unwrap_or(0);
+    assert_eq!(rows.len(), 3, "{text}");
+    let apis: Vec<usize> = rows.iter().map(|l| column(l)).collect();
+    assert!(rows[1].contains("inventory-service-1 .. inventory-service-3"), "{text}");
+    assert!(
+        apis.iter().all(|&c| c == apis[0] && c > 0),
+        "columns at {apis:?}:\n{text}"
+    );
+}
+
 /// Phases after `run.duration`, a trigger it cuts, and a window that cannot measure the baseline
 /// are errors: each would make a run whose verdict quietly describes something else.
 #[test]

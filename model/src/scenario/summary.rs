@@ -6,7 +6,20 @@ use super::spec::Scenario;
 use crate::duration::format_duration;
 use std::fmt::Write as _;
 
-/// Offered work per service at `rate` intents/s, as utilisation of its workers (1.0 = saturated).
+/// The requests a service can have in service at once: its workers, or fewer when the gateway's
+/// concurrency limit is lower (an adaptive limit moves, so it counts the workers).
+pub fn slots(s: &Scenario, service: usize) -> u32 {
+    use super::Strategy;
+    let workers = s.services[service].workers;
+    let g = &s.file.gateway;
+    match (g.strategy, g.concurrency) {
+        (Strategy::Passthrough | Strategy::Adaptive, _) | (_, None) => workers,
+        (_, Some(c)) => workers.min(c.max(1)),
+    }
+}
+
+/// Offered work per service at `rate` intents/s, as utilisation of the requests it can serve at
+/// once ([`slots`]: its workers, or the gateway's lower concurrency limit); 1.0 = saturated.
 pub fn utilisation_at(s: &Scenario, rate: f64) -> Vec<f64> {
     let total: f64 = s.mix.iter().map(|m| m.weight).sum();
     let mut work = vec![0.0; s.services.len()];
@@ -19,8 +32,8 @@ pub fn utilisation_at(s: &Scenario, rate: f64) -> Vec<f64> {
         work[m.service] += rate * m.weight / total * mean;
     }
     work.iter()
-        .zip(&s.services)
-        .map(|(w, svc)| w / f64::from(svc.workers))
+        .enumerate()
+        .map(|(i, w)| w / f64::from(slots(s, i)))
         .collect()
 }
 
@@ -76,6 +89,16 @@ fn overload_text(o: &super::spec::Overload) -> String {
     }
 }
 
+/// The first few items of a list, and how many more.
+fn shorten_list(items: &[String]) -> String {
+    const SHOWN: usize = 6;
+    if items.len() <= SHOWN {
+        items.join(", ")
+    } else {
+        format!("{} and {} more", items[..SHOWN].join(", "), items.len() - SHOWN)
+    }
+}
+
 /// Renders the summary text.
 pub fn check_summary(s: &Scenario) -> String {
     let mut o = String::new();
@@ -94,13 +117,8 @@ pub fn check_summary(s: &Scenario) -> String {
         let _ = writeln!(o, "  {}", d.trim());
     }
     let _ = writeln!(o, "\nbackend: {} service(s)", s.services.len());
-    let _ = writeln!(
-        o,
-        "  {:<24} {:>5} {:>8} {:>9} {:>11}  overload",
-        "service", "apis", "workers", "mean svc", "capacity/s"
-    );
     // Identical expanded services (count = N) are shown once.
-    let mut shown = 0;
+    let mut rows = Vec::new();
     let mut i = 0;
     while i < s.services.len() {
         let svc = &s.services[i];
@@ -117,10 +135,30 @@ pub fn check_summary(s: &Scenario) -> String {
         } else {
             svc.name.clone()
         };
+        rows.push((i, j, label));
+        i = j;
+    }
+    let w = rows
+        .iter()
+        .map(|(_, _, l)| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(24);
+    let _ = writeln!(
+        o,
+        "  {:<w$} {:>5} {:>8} {:>9} {:>11}  overload",
+        "service", "apis", "workers", "mean svc", "capacity/s"
+    );
+    for (shown, (i, j, label)) in rows.iter().enumerate() {
+        if shown >= 12 {
+            let _ = writeln!(o, "  ... and {} more", s.services.len() - i);
+            break;
+        }
+        let svc = &s.services[*i];
         let each = if j - i > 1 { " each" } else { "" };
         let _ = writeln!(
             o,
-            "  {:<24} {:>5} {:>8} {:>9} {:>11.1}  {}{each}",
+            "  {:<w$} {:>5} {:>8} {:>9} {:>11.1}  {}{each}",
             label,
             svc.apis.len(),
             svc.workers,
@@ -128,11 +166,39 @@ pub fn check_summary(s: &Scenario) -> String {
             svc.capacity(),
             overload_text(&svc.overload)
         );
-        shown += 1;
-        i = j;
-        if shown >= 12 && i < s.services.len() {
-            let _ = writeln!(o, "  ... and {} more", s.services.len() - i);
-            break;
+    }
+    // A gateway limit below a service's workers is its capacity through the gateway; one above
+    // lets requests queue inside the backend, where the gateway's strategy cannot drop them.
+    let g = &f.gateway;
+    if let (Some(c), false) = (
+        g.concurrency,
+        matches!(g.strategy, super::Strategy::Passthrough | super::Strategy::Adaptive),
+    ) {
+        let below: Vec<String> = s
+            .services
+            .iter()
+            .filter(|x| x.workers > c)
+            .map(|x| format!("{} ({:.1}/s)", x.name, f64::from(c) / x.mean_service_time()))
+            .collect();
+        let above: Vec<String> = s
+            .services
+            .iter()
+            .filter(|x| x.workers < c)
+            .map(|x| format!("{} ({})", x.name, x.workers))
+            .collect();
+        if !below.is_empty() {
+            let _ = writeln!(
+                o,
+                "  gateway concurrency {c} is below the workers of {}: their capacity through the gateway (utilisation below uses it)",
+                shorten_list(&below)
+            );
+        }
+        if !above.is_empty() {
+            let _ = writeln!(
+                o,
+                "  gateway concurrency {c} is above the workers of {}: the excess queues inside the backend, out of the gateway strategy's reach",
+                shorten_list(&above)
+            );
         }
     }
     // Faults change capacity over time: an outage or a rate limit is an overload the
@@ -182,7 +248,7 @@ pub fn check_summary(s: &Scenario) -> String {
             .max(18);
         let _ = writeln!(
             o,
-            "  {:<w$} {:>8} {:>8} {:>14}  busiest service at peak rate",
+            "  {:<w$} {:>8} {:>8} {:>14}  busiest service at peak rate (and the others over capacity)",
             "phase", "start", "length", "intents/s"
         );
         for p in &s.phases {
@@ -192,6 +258,22 @@ pub fn check_summary(s: &Scenario) -> String {
                 .iter()
                 .enumerate()
                 .fold((0, 0.0), |acc, (k, u)| if *u > acc.1 { (k, *u) } else { acc });
+            let mut others: Vec<(usize, f64)> = util
+                .iter()
+                .copied()
+                .enumerate()
+                .filter(|&(i, x)| i != k && x >= 1.0)
+                .collect();
+            others.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let others: Vec<String> = others
+                .iter()
+                .map(|(i, x)| format!("{} {:.0}%", s.services[*i].name, x * 100.0))
+                .collect();
+            let others = if others.is_empty() {
+                String::new()
+            } else {
+                format!("; also over: {}", shorten_list(&others))
+            };
             let rate = if (p.rate_start - p.rate_end).abs() > f64::EPSILON {
                 format!("{:.0} -> {:.0}", p.rate_start, p.rate_end)
             } else {
@@ -202,7 +284,7 @@ pub fn check_summary(s: &Scenario) -> String {
             let busiest = if s.services.is_empty() {
                 String::new()
             } else {
-                format!("{} at {:.0}% utilisation{flag}", s.services[k].name, u * 100.0)
+                format!("{} at {:.0}% utilisation{flag}{others}", s.services[k].name, u * 100.0)
             };
             let _ = writeln!(
                 o,
@@ -241,7 +323,6 @@ pub fn check_summary(s: &Scenario) -> String {
         other => format!("{} mean", ms(other.resolve().map_or(0.0, |d| d.mean()))),
     };
     let _ = writeln!(o, "\nclients: timeout {timeout}, {retries}");
-    let g = &f.gateway;
     let conc = g
         .concurrency
         .map_or("workers of each service".to_string(), |n| n.to_string());
