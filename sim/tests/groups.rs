@@ -101,3 +101,39 @@ fn one_service_keeps_no_service_figures() {
     let r = sim::simulate(&s, None);
     assert!(r.services.is_empty() && r.summary.services.is_empty());
 }
+
+/// A service whose requests all outlast the clients' timeout at 30% utilisation is unhealthy,
+/// not overloaded: its verdict's reason says so with its own utilisation, while an overloaded
+/// one reads "plain overload" with its own.
+#[test]
+fn an_unhealthy_service_at_light_load_is_not_called_plain_overload() {
+    let s = scenario::parse(
+        "light.toml",
+        "[run]\nseed = 3\n[[workload.phases]]\nduration = \"60s\"\nrate = 4\n\
+         [clients]\ntimeout = \"200ms\"\n\
+         [[backend.services]]\nname = \"slowish\"\nworkers = 1\nservice_time = \"300ms\"\n\
+         [[backend.services]]\nname = \"busy\"\nworkers = 1\nservice_time = \"600ms\"\n",
+    )
+    .unwrap();
+    // 2/s each: slowish 2 x 0.3 = 60%, busy 2 x 0.6 = 120%.
+    let r = sim::simulate(&s, None);
+    let reason = |name: &str| r.summary.services[name].verdict_reason.clone();
+    assert!(
+        reason("slowish").contains("at 60% offered utilisation: not overload"),
+        "{}",
+        reason("slowish")
+    );
+    assert!(
+        reason("busy").contains("plain overload (120% offered utilisation)"),
+        "{}",
+        reason("busy")
+    );
+    assert!(
+        r.summary
+            .whole
+            .verdict_reason
+            .contains("plain overload (120% offered utilisation)"),
+        "the whole run is judged by its busiest service: {}",
+        r.summary.whole.verdict_reason
+    );
+}

@@ -186,6 +186,7 @@ pub(crate) fn group_verdicts<K: Ord>(
     run_s: f64,
     scope: impl Fn(&K) -> Scope,
     params: &VerdictParams,
+    load: impl Fn(&K) -> Option<f64>,
 ) {
     for (k, g) in groups.iter_mut().filter(|(_, g)| g.offered > 0) {
         let scope = scope(k);
@@ -193,7 +194,13 @@ pub(crate) fn group_verdicts<K: Ord>(
         if series.iter().map(|w| w.offered).sum::<u64>() != g.offered {
             continue;
         }
-        let v = decide(&series, params);
+        let v = decide(
+            &series,
+            &VerdictParams {
+                load: load(k),
+                ..*params
+            },
+        );
         if v.baseline.is_none() {
             continue;
         }

@@ -227,23 +227,49 @@ pub fn summarize(
             Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
         });
     let goodput = goodput_series(windows, run_s, |w| w.group(&Scope::Whole));
+    // Each service's peak offered utilisation before the trigger (open workloads).
+    let load: Option<Vec<f64>> = scenario.file.workload.closed.is_none().then(|| {
+        let before = trigger.map_or(f64::INFINITY, |(start, _)| start);
+        scenario
+            .phases
+            .iter()
+            .filter(|p| p.start.as_secs_f64() < before && !p.trigger)
+            .map(|p| crate::scenario::utilisation_at(scenario, p.rate_start.max(p.rate_end)))
+            .fold(vec![0.0f64; scenario.services.len()], |acc, u| {
+                acc.iter().zip(&u).map(|(a, b)| a.max(*b)).collect()
+            })
+    });
+    let busiest = load.as_ref().map(|l| l.iter().copied().fold(0.0, f64::max));
     let params = VerdictParams {
         window_s,
         healthy_ratio: scenario.file.run.healthy_ratio,
         recovery_fraction: 0.9,
         rolling_s: (5.0 * window_s).max(window_s),
         trigger,
+        load: busiest,
     };
     let v = decide(&goodput, &params);
     let mut class_summaries = group_summaries(classes, run_s);
-    group_verdicts(&mut class_summaries, windows, run_s, |c| Scope::Class(*c), &params);
+    group_verdicts(
+        &mut class_summaries,
+        windows,
+        run_s,
+        |c| Scope::Class(*c),
+        &params,
+        |_| busiest,
+    );
     let mut service_summaries = group_summaries(services, run_s);
+    let service_load = |name: &String| {
+        let i = scenario.services.iter().position(|s| s.name == *name)?;
+        load.as_ref().map(|l| l[i])
+    };
     group_verdicts(
         &mut service_summaries,
         windows,
         run_s,
         |n| Scope::Service(n.clone()),
         &params,
+        service_load,
     );
     let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
     // The intent and attempt figures, computed as each class's are.

@@ -51,6 +51,23 @@ pub struct VerdictParams {
     pub rolling_s: f64,
     /// First trigger start and last trigger end, if the scenario has triggers.
     pub trigger: Option<(f64, f64)>,
+    /// The offered utilisation of the busiest service (of the group's) before the trigger (all
+    /// run long without one), from the scenario; `None` when unknown (closed loop). It tells
+    /// a run unhealthy from overload apart from one unhealthy at a load the backend can carry.
+    pub load: Option<f64>,
+}
+
+/// Why a run unhealthy without (or before) its trigger was: overload, or failures at a load
+/// the backend can carry.
+fn unhealthy_cause(load: Option<f64>) -> String {
+    match load {
+        Some(u) if u < 1.0 => format!(
+            "at {:.0}% offered utilisation: not overload, but failures at a load the backend can carry (slow requests outlasting the clients' timeout, errors, or the retries they set off)",
+            u * 100.0
+        ),
+        Some(u) => format!("plain overload ({:.0}% offered utilisation)", u * 100.0),
+        None => "plain overload".to_string(),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -89,9 +106,10 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
                 baseline: Some(r),
                 recovery_s: None,
                 reason: format!(
-                    "no trigger, yet goodput ratio is {:.1}% (< {:.0}% healthy): plain overload",
+                    "no trigger, yet goodput ratio is {:.1}% (< {:.0}% healthy): {}",
                     r * 100.0,
-                    p.healthy_ratio * 100.0
+                    p.healthy_ratio * 100.0,
+                    unhealthy_cause(p.load)
                 ),
             }
         };
@@ -117,9 +135,10 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: None,
             reason: format!(
-                "goodput ratio {:.1}% before the trigger (< {:.0}% healthy): plain overload, not metastability",
+                "goodput ratio {:.1}% before the trigger (< {:.0}% healthy): {}; not metastability",
                 baseline * 100.0,
-                p.healthy_ratio * 100.0
+                p.healthy_ratio * 100.0,
+                unhealthy_cause(p.load)
             ),
         };
     }
@@ -232,6 +251,7 @@ mod tests {
             recovery_fraction: 0.9,
             rolling_s: 2.0,
             trigger,
+            load: None,
         }
     }
 
@@ -305,6 +325,52 @@ mod tests {
     fn unhealthy_before_the_trigger_is_overloaded_not_metastable() {
         let w = windows(&[(10, 5), (10, 5), (10, 5), (50, 5), (50, 5), (10, 0), (10, 0), (10, 0)]);
         assert_eq!(decide(&w, &params(Some((3.0, 5.0)))).verdict, Some(Verdict::Overloaded));
+    }
+
+    /// Unhealthy before the trigger at a load the backend can carry is not "plain overload":
+    /// the reason says which, from the scenario's offered utilisation.
+    #[test]
+    fn the_reason_tells_overload_from_failures_at_a_load_the_backend_carries() {
+        let w = windows(&[(10, 5), (10, 5), (10, 5), (50, 5), (50, 5), (10, 0), (10, 0), (10, 0)]);
+        let with = |load| {
+            decide(
+                &w,
+                &VerdictParams {
+                    load,
+                    ..params(Some((3.0, 5.0)))
+                },
+            )
+        };
+        let light = with(Some(0.51));
+        assert_eq!(light.verdict, Some(Verdict::Overloaded));
+        assert!(
+            light
+                .reason
+                .contains("at 51% offered utilisation: not overload, but failures at a load the backend can carry"),
+            "{}",
+            light.reason
+        );
+        assert!(!light.reason.contains("plain overload"), "{}", light.reason);
+        let heavy = with(Some(1.3));
+        assert!(
+            heavy.reason.contains("plain overload (130% offered utilisation)"),
+            "{}",
+            heavy.reason
+        );
+        assert!(with(None).reason.contains("plain overload; not metastability"));
+        let steady = windows(&[(10, 5); 5]);
+        let r = decide(
+            &steady,
+            &VerdictParams {
+                load: Some(0.3),
+                ..params(None)
+            },
+        );
+        assert!(
+            r.reason.contains("at 30% offered utilisation: not overload"),
+            "{}",
+            r.reason
+        );
     }
 
     #[test]

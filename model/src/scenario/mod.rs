@@ -35,7 +35,7 @@ pub fn check_time_scale(f: f64) -> Result<f64, crate::UsageError> {
     }
 }
 pub use spec::*;
-pub use summary::check_summary;
+pub use summary::{check_summary, utilisation_at};
 pub(crate) use validate::valid_name;
 
 use std::io::Read as _;
