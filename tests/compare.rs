@@ -426,6 +426,34 @@ fn the_step_summary_is_appended_in_github_actions() {
     assert_eq!(err.matches("os error 2").count(), 1, "the reason once: {err}");
 }
 
+/// A sweep over a burst rate with seeds: the envelope per configuration and what it rests on,
+/// and the file's thresholds are said not to be the SLO.
+#[test]
+fn a_replicated_sweep_gives_each_configuration_its_envelope() {
+    let dir = TempDir::new("sweep-seeds");
+    let out = spillway(&[
+        "sim",
+        "sweep",
+        &scenario("death-spiral.toml"),
+        "--vary",
+        "gateway.strategy=fifo,deadline",
+        "--vary",
+        "workload.phases[1].rate=150,300",
+        "--replications",
+        "2",
+        "-o",
+        &dir.s("sweep"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains("each point: 2 seeds"), "{stdout}");
+    assert!(stdout.contains("gateway.strategy=fifo: "), "{stdout}");
+    assert!(stdout.contains("gateway.strategy=deadline: "), "{stdout}");
+    assert!(stdout.contains("note: the scenario's thresholds"), "{stdout}");
+    let table = read(&dir.path("sweep/sweep.json"));
+    assert!(table.contains("\"seeds\": 2"), "{table}");
+}
+
 #[test]
 fn a_sweep_renders_as_a_heatmap() {
     let dir = TempDir::new("sweep-report");

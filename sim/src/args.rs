@@ -37,7 +37,7 @@ pub struct RunArgs {
 /// Example: --vary gateway.strategy=fifo,deadline --vary gateway.concurrency=1..8
 /// --vary clients.timeout=1s,2s,5s --objective goodput --slo "p99<2s". Keys are scenario field
 /// paths (e.g. workload.phases[1].rate); a rate axis also gives the safe envelope: the largest
-/// load after which the system still recovers.
+/// rate up to which the system recovers at every rate tried (whole run, every class and service).
 ///
 /// Axes under `workload.` are the load under test, not settings to choose: the best
 /// configuration must meet the SLO at every load tried and is ranked by its worst one. A setting
@@ -63,6 +63,11 @@ pub struct SweepArgs {
     /// "service[*].recovery<10s". Repeatable.
     #[arg(long, value_name = "EXPR")]
     pub slo: Vec<String>,
+    /// Seeds per point (the scenario's seed, +1, ...): figures are their means, and a point
+    /// meets the SLO and recovers only if every seed does. One seed can call a configuration safe
+    /// that fails on the next.
+    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub replications: u32,
     /// Directory for sweep.csv and sweep.json.
     #[arg(long, short, value_name = "DIR", default_value = "out/sweep")]
     pub out: PathBuf,

@@ -126,8 +126,13 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
     }
     let plan = sweep::plan(&s, &axes).map_err(UsageError)?;
     let total = plan.points.len();
-    tracing::info!("sweeping {total} points on {} threads", rayon::current_num_threads());
-    let bar = indicatif::ProgressBar::new(total as u64);
+    let runs = total as u64 * u64::from(a.replications);
+    tracing::info!(
+        "sweeping {total} points x {} seed(s) on {} threads",
+        a.replications,
+        rayon::current_num_threads()
+    );
+    let bar = indicatif::ProgressBar::new(runs);
     let quiet_bar = !std::io::stderr().is_terminal();
     if quiet_bar {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -140,12 +145,12 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
         let secs = started.elapsed().as_secs();
         if quiet_bar && secs >= last_line.load(Relaxed) + 10 {
             last_line.store(secs, Relaxed);
-            tracing::info!("{} of {total} points after {secs} s", bar.position());
+            tracing::info!("{} of {runs} simulations after {secs} s", bar.position());
         }
     };
     let ignored = plan.ignored.clone();
     let combinations = plan.combinations;
-    let points = sweep::run_plan(plan, &slo, &tick);
+    let points = sweep::run_plan(plan, &slo, a.replications, &tick);
     bar.finish_and_clear();
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points, &objective))?;
@@ -161,6 +166,18 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
         println!(
             "  {key} does not apply to {} (shown as -): {combinations} combinations, {total} distinct points",
             by.join(", ")
+        );
+    }
+    let not_slo: Vec<&str> = s
+        .thresholds
+        .iter()
+        .map(|t| t.text.as_str())
+        .filter(|t| !a.slo.iter().any(|x| x.replace(' ', "") == t.replace(' ', "")))
+        .collect();
+    if !not_slo.is_empty() {
+        println!(
+            "note: the scenario's thresholds {} are not part of the SLO (only --slo is): pass them with --slo to hold every point to them",
+            not_slo.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
         );
     }
     let found = sweep::best_config(&points, &objective).is_some();

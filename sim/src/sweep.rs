@@ -201,8 +201,15 @@ pub struct Point {
     pub recovery_s: Option<f64>,
     pub verdict: String,
     pub attempts: u64,
-    /// SLOs all hold.
+    /// SLOs all hold (in every seed).
     pub meets_slo: bool,
+    /// Seeds simulated (`--replications`): the figures are their means, the verdicts (whole run
+    /// and groups) the worst any seed had, and the point meets the SLO only if every seed does.
+    #[serde(default = "one_seed", skip_serializing_if = "is_one_seed")]
+    pub seeds: u32,
+    /// With several seeds: in how many the SLOs all held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_held: Option<u32>,
     /// Per priority class and per service, for scenarios that keep them: their figures and
     /// verdicts, so a group's figure can be the objective (`service[billing].goodput_ratio`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -211,7 +218,62 @@ pub struct Point {
     pub services: BTreeMap<String, GroupSummary>,
 }
 
+fn one_seed() -> u32 {
+    1
+}
+
+fn is_one_seed(n: &u32) -> bool {
+    *n == 1
+}
+
+/// Worse verdicts rank higher: a point is judged by its worst seed.
+fn severity(v: Option<Verdict>) -> u8 {
+    match v {
+        None => 0,
+        Some(Verdict::Stable) => 1,
+        Some(Verdict::Recovered) => 2,
+        Some(Verdict::Overloaded) => 3,
+        Some(Verdict::Metastable) => 4,
+    }
+}
+
+fn worst_verdict(vs: impl Iterator<Item = Option<Verdict>>) -> Option<Verdict> {
+    vs.max_by_key(|v| severity(*v)).flatten()
+}
+
+fn recovers(v: Option<Verdict>) -> bool {
+    matches!(v, None | Some(Verdict::Stable | Verdict::Recovered))
+}
+
 impl Point {
+    /// Whether the system came through: the whole run and every priority class and service the
+    /// point keeps were stable or recovered (one drowning service hides in the average of the
+    /// healthy ones), and the run was judged at all.
+    pub fn recovered(&self) -> bool {
+        matches!(self.verdict.as_str(), "stable" | "recovered")
+            && self
+                .classes
+                .values()
+                .chain(self.services.values())
+                .all(|g| recovers(g.verdict))
+    }
+
+    /// What kept the point from recovering: "metastable", or "service billing metastable".
+    pub fn failure(&self) -> String {
+        if !matches!(self.verdict.as_str(), "stable" | "recovered") {
+            return self.verdict.clone();
+        }
+        let classes = self.classes.iter().map(|(c, g)| (c.as_str().to_string(), g));
+        let services = self.services.iter().map(|(n, g)| (format!("service {n}"), g));
+        classes
+            .chain(services)
+            .find_map(|(name, g)| match g.verdict {
+                Some(v) if !recovers(Some(v)) => Some(format!("{name} {}", v.as_str())),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
     /// The value of `f` at this point; `None` when the point does not keep it (see
     /// [`parse_objective`]), or when it did not happen (no recovery; a latency of a group that
     /// sent nothing).
@@ -382,35 +444,127 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
     Ok(plan)
 }
 
-/// Runs the plan's points in parallel; `tick` is called once per finished point.
-pub fn run_plan(plan: Plan, slo: &[Threshold], tick: &(dyn Fn() + Sync)) -> Vec<Point> {
-    plan.points
+/// Runs the plan's points in parallel, each with `seeds` seeds (the scenario's seed, +1, ...);
+/// `tick` is called once per finished simulation.
+pub fn run_plan(plan: Plan, slo: &[Threshold], seeds: u32, tick: &(dyn Fn() + Sync)) -> Vec<Point> {
+    let seeds = seeds.max(1) as usize;
+    let runs: Vec<Results> = (0..plan.points.len() * seeds)
         .into_par_iter()
-        .map(|(params, s)| {
+        .map(|k| {
+            let s = &plan.points[k / seeds].1;
             // Points keep only headline figures: no window histograms to record or compress.
-            let r = simulate_summary(&s, None);
+            let r = simulate_summary(s, Some(s.seed().wrapping_add((k % seeds) as u64)));
             tick();
-            point(params, &r, slo)
+            r
         })
+        .collect();
+    plan.points
+        .into_iter()
+        .zip(runs.chunks(seeds))
+        .map(|((params, _), runs)| point(params, runs, slo))
         .collect()
 }
 
-fn point(params: Vec<(String, Value)>, r: &Results, slo: &[Threshold]) -> Point {
-    let s = &r.summary;
+/// A point from the runs of its seeds.
+fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> Point {
+    let held = runs
+        .iter()
+        .filter(|r| slo.iter().all(|t| t.evaluate(&r.summary).passed))
+        .count();
+    let wholes: Vec<GroupSummary> = runs.iter().map(|r| r.summary.whole.clone()).collect();
+    let whole = mean_group(&wholes);
+    let mean = |f: &dyn Fn(&Results) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
+    let group_names = |names: &mut Vec<String>, r: &Results| {
+        for n in r.summary.services.keys() {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+    };
+    let mut names = Vec::new();
+    for r in runs {
+        group_names(&mut names, r);
+    }
+    let services = names
+        .into_iter()
+        .filter_map(|n| {
+            let gs: Vec<GroupSummary> = runs
+                .iter()
+                .filter_map(|r| r.summary.services.get(&n).cloned())
+                .collect();
+            (!gs.is_empty()).then(|| (n, mean_group(&gs)))
+        })
+        .collect();
+    let classes = Priority::ALL
+        .into_iter()
+        .filter_map(|c| {
+            let gs: Vec<GroupSummary> = runs.iter().filter_map(|r| r.summary.classes.get(&c).cloned()).collect();
+            (!gs.is_empty()).then(|| (c, mean_group(&gs)))
+        })
+        .collect();
     Point {
         params,
-        goodput_ratio: s.whole.goodput_ratio,
-        goodput: Some(s.whole.goodput),
-        p50: s.whole.latency.p50,
-        p99: s.whole.latency.p99,
-        amplification: s.whole.amplification,
-        wasted_s: s.wasted_s,
-        recovery_s: s.whole.recovery_s,
-        verdict: s.whole.verdict.map_or("-", Verdict::as_str).to_string(),
-        attempts: s.whole.attempts,
-        meets_slo: slo.iter().all(|t| t.evaluate(s).passed),
-        classes: s.classes.clone(),
-        services: s.services.clone(),
+        goodput_ratio: whole.goodput_ratio,
+        goodput: Some(whole.goodput),
+        p50: whole.latency.p50,
+        p99: whole.latency.p99,
+        amplification: whole.amplification,
+        wasted_s: mean(&|r| r.summary.wasted_s),
+        recovery_s: whole.recovery_s,
+        verdict: whole.verdict.map_or("-", Verdict::as_str).to_string(),
+        attempts: whole.attempts,
+        meets_slo: held == runs.len(),
+        seeds: runs.len() as u32,
+        slo_held: (runs.len() > 1).then_some(held as u32),
+        classes,
+        services,
+    }
+}
+
+/// A group's figures over seeds: means (counts rounded), the worst verdict, and a recovery
+/// time only if every seed recovered (the mean of theirs).
+fn mean_group(gs: &[GroupSummary]) -> GroupSummary {
+    if let [one] = gs {
+        return one.clone();
+    }
+    let n = gs.len().max(1) as f64;
+    let f = |get: &dyn Fn(&GroupSummary) -> f64| gs.iter().map(get).sum::<f64>() / n;
+    let c = |get: &dyn Fn(&GroupSummary) -> u64| (gs.iter().map(|g| get(g) as f64).sum::<f64>() / n).round() as u64;
+    let worst = gs.iter().max_by_key(|g| severity(g.verdict));
+    let verdict = worst_verdict(gs.iter().map(|g| g.verdict));
+    let recovery_s = gs
+        .iter()
+        .map(|g| g.recovery_s)
+        .collect::<Option<Vec<f64>>>()
+        .map(|r| r.iter().sum::<f64>() / n)
+        .filter(|_| verdict == Some(Verdict::Recovered));
+    let lat = |get: &dyn Fn(&model::results::Percentiles) -> f64| f(&|g| get(&g.latency));
+    GroupSummary {
+        offered: c(&|g| g.offered),
+        attempts: c(&|g| g.attempts),
+        retries: c(&|g| g.retries),
+        successes: c(&|g| g.successes),
+        failures: c(&|g| g.failures),
+        goodput: f(&|g| g.goodput),
+        goodput_ratio: f(&|g| g.goodput_ratio),
+        amplification: f(&|g| g.amplification),
+        timeouts: c(&|g| g.timeouts),
+        shed: c(&|g| g.shed),
+        rate_limited: c(&|g| g.rate_limited),
+        expired: c(&|g| g.expired),
+        errors: c(&|g| g.errors),
+        latency: model::results::Percentiles {
+            count: c(&|g| g.latency.count),
+            mean: lat(&|p| p.mean),
+            p50: lat(&|p| p.p50),
+            p90: lat(&|p| p.p90),
+            p99: lat(&|p| p.p99),
+            p999: lat(&|p| p.p999),
+            max: gs.iter().map(|g| g.latency.max).fold(0.0, f64::max),
+        },
+        verdict,
+        recovery_s,
+        verdict_reason: worst.map_or(String::new(), |g| g.verdict_reason.clone()),
     }
 }
 
@@ -625,24 +779,63 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
     }
     let env = safe_envelope(points, axes);
     if !env.is_empty() {
-        out.push("safe envelope (largest rate after which the system still recovers):".into());
-        for (label, rate) in env {
-            out.push(format!(
-                "  {label}: {}",
-                rate.map_or("none of the rates tried".to_string(), |r| format!("{r}/s"))
-            ));
+        let best = best_config(points, objective).map(|c| describe(&c.settings));
+        out.push(
+            "safe envelope (largest rate up to which the system recovers at every rate tried: whole run, every class and service):"
+                .into(),
+        );
+        for e in env {
+            let mark = if best.as_deref() == Some(e.label.as_str()) {
+                "  <- best"
+            } else {
+                ""
+            };
+            out.push(format!("  {}: {}{mark}", e.label, e.describe()));
         }
     }
+    let seeds = points.first().map_or(1, |p| p.seeds);
+    out.push(if seeds > 1 {
+        format!("each point: {seeds} seeds; figures are their means, and a point meets the SLO and recovers only if every seed does")
+    } else {
+        "each point is one seed: check the chosen configuration with `sim run --replications 10`, or sweep with --replications".to_string()
+    });
     out
 }
 
-/// For sweeps over a rate: per combination of the other axes, the largest rate after which the
-/// system still recovers (verdict stable or recovered).
-pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<(String, Option<f64>)> {
+/// A configuration's safe envelope over a rate axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Envelope {
+    /// The other axes' values ("(all)" when the rate is the only axis).
+    pub label: String,
+    /// The largest rate tried up to which every rate tried recovers (`None`: not even the
+    /// lowest).
+    pub safe: Option<f64>,
+    /// The lowest rate tried that does not recover, and what went wrong there; `None` when
+    /// every rate tried recovers (the envelope is at least the largest tried).
+    pub first_failure: Option<(f64, String)>,
+}
+
+impl Envelope {
+    /// "300/s (first failure at 400/s: metastable)", ">= 2000/s (every rate tried recovers)".
+    pub fn describe(&self) -> String {
+        match (self.safe, &self.first_failure) {
+            (Some(r), None) => format!(">= {r}/s (every rate tried recovers; the largest tried)"),
+            (Some(r), Some((f, why))) => format!("{r}/s (first failure at {f}/s: {why})"),
+            (None, Some((f, why))) => format!("below {f}/s, the lowest rate tried ({why} there)"),
+            (None, None) => "no rate tried".to_string(),
+        }
+    }
+}
+
+/// For sweeps over a rate: per combination of the other axes, the largest rate up to which the
+/// system recovers at every rate tried ([`Point::recovered`]: whole run and every group, in
+/// every seed). A configuration that recovers at 400/s but not at 300/s is safe to 200/s: a
+/// burst between the two is not known to be safe.
+pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<Envelope> {
     let Some(rate_axis) = axes.iter().find(|a| a.key.ends_with("rate")) else {
         return Vec::new();
     };
-    let mut groups: Vec<(String, Option<f64>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<(f64, &Point)>)> = Vec::new();
     for p in points {
         let others: Vec<(String, Value)> = p.params.iter().filter(|(k, _)| *k != rate_axis.key).cloned().collect();
         let label = if others.is_empty() {
@@ -650,26 +843,44 @@ pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<(String, Option<f64
         } else {
             describe(&others)
         };
-        let rate = p
+        let Some(rate) = p
             .params
             .iter()
             .find(|(k, _)| *k == rate_axis.key)
-            .and_then(|(_, v)| v.as_f64());
-        let ok = matches!(p.verdict.as_str(), "stable" | "recovered");
-        let i = match groups.iter().position(|(l, _)| *l == label) {
-            Some(i) => i,
-            None => {
-                groups.push((label, None));
-                groups.len() - 1
-            }
+            .and_then(|(_, v)| v.as_f64())
+        else {
+            continue;
         };
-        if ok {
-            if let Some(r) = rate {
-                groups[i].1 = Some(groups[i].1.map_or(r, |m: f64| m.max(r)));
-            }
+        match groups.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, ps)) => ps.push((rate, p)),
+            None => groups.push((label, vec![(rate, p)])),
         }
     }
     groups
+        .into_iter()
+        .map(|(label, mut ps)| {
+            ps.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut safe = None;
+            let mut first_failure = None;
+            for (rate, p) in ps {
+                if p.recovered() {
+                    safe = Some(rate);
+                } else {
+                    let mut why = p.failure();
+                    if p.seeds > 1 {
+                        why.push_str(" in at least one seed");
+                    }
+                    first_failure = Some((rate, why));
+                    break;
+                }
+            }
+            Envelope {
+                label,
+                safe,
+                first_failure,
+            }
+        })
+        .collect()
 }
 
 /// CSV with one row per point; a class's or a service's objective gets a last column of its own.
@@ -752,6 +963,8 @@ mod tests {
             verdict: "recovered".into(),
             attempts: 0,
             meets_slo: true,
+            seeds: 1,
+            slo_held: None,
             classes: BTreeMap::new(),
             services: [(
                 "billing".to_string(),
@@ -898,6 +1111,8 @@ mod tests {
             verdict: "recovered".into(),
             attempts: 10,
             meets_slo,
+            seeds: 1,
+            slo_held: None,
             classes: BTreeMap::new(),
             services: BTreeMap::new(),
         }
@@ -976,6 +1191,112 @@ mod tests {
         let bounded = variant(&base, &[("gateway.strategy".into(), Value::from("bounded"))]).unwrap();
         let back = variant(&bounded, &[("gateway.strategy".into(), Value::from("fifo"))]).unwrap();
         assert_eq!(back.file.gateway.queue_capacity, None);
+    }
+
+    fn at_rate(rate: u32, verdict: &str) -> Point {
+        let mut p = table_point(&[("workload.phases[1].rate", Value::from(rate))], 0.9, true);
+        p.verdict = verdict.into();
+        p
+    }
+
+    /// The envelope is the largest rate up to which every rate tried recovers: recovering again
+    /// at a higher rate (one seed's luck) does not make the rates between safe.
+    #[test]
+    fn the_envelope_stops_at_the_first_rate_that_does_not_recover() {
+        let axes = vec![parse_axis("workload.phases[1].rate=100,200,300").unwrap()];
+        let env = |points: &[Point]| safe_envelope(points, &axes).remove(0);
+        let e = env(&[
+            at_rate(300, "recovered"),
+            at_rate(100, "stable"),
+            at_rate(200, "metastable"),
+        ]);
+        assert_eq!(
+            (e.safe, e.first_failure.clone()),
+            (Some(100.0), Some((200.0, "metastable".to_string())))
+        );
+        assert_eq!(e.describe(), "100/s (first failure at 200/s: metastable)");
+        let e = env(&[
+            at_rate(100, "recovered"),
+            at_rate(200, "recovered"),
+            at_rate(300, "recovered"),
+        ]);
+        assert_eq!((e.safe, e.first_failure.clone()), (Some(300.0), None));
+        assert!(
+            e.describe().starts_with(">= 300/s (every rate tried recovers"),
+            "{}",
+            e.describe()
+        );
+        let e = env(&[at_rate(100, "overloaded"), at_rate(200, "recovered")]);
+        assert_eq!(e.safe, None);
+        assert_eq!(e.describe(), "below 100/s, the lowest rate tried (overloaded there)");
+        // A run that was not judged is not known to recover.
+        let e = env(&[at_rate(100, "-")]);
+        assert_eq!(e.safe, None);
+    }
+
+    /// One drowning service hides in the average of the healthy ones: a point recovers only if
+    /// every class and service does.
+    #[test]
+    fn a_service_that_did_not_recover_fails_the_point() {
+        let axes = vec![parse_axis("workload.phases[1].rate=100,200").unwrap()];
+        let mut bad = at_rate(200, "recovered");
+        bad.services.insert(
+            "billing".into(),
+            GroupSummary {
+                offered: 10,
+                verdict: Some(Verdict::Metastable),
+                ..Default::default()
+            },
+        );
+        bad.services.insert(
+            "orders".into(),
+            GroupSummary {
+                offered: 10,
+                verdict: Some(Verdict::Recovered),
+                ..Default::default()
+            },
+        );
+        assert!(!bad.recovered());
+        assert_eq!(bad.failure(), "service billing metastable");
+        let e = safe_envelope(&[at_rate(100, "recovered"), bad], &axes).remove(0);
+        assert_eq!(
+            e.describe(),
+            "100/s (first failure at 200/s: service billing metastable)"
+        );
+    }
+
+    /// With several seeds a point's figures are the seeds' means, and it meets the SLO only if
+    /// every seed does (the seeds are the scenario's, +1, +2).
+    #[test]
+    fn replicated_points_average_their_seeds_and_need_every_seed_to_hold() {
+        let base = scenario::parse(
+            "t.toml",
+            "[run]\nseed = 7\n[[workload.phases]]\nduration = \"60s\"\nrate = 8\n[clients]\ntimeout = \"1s\"\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = { dist = \"exponential\", mean = \"100ms\" }\n",
+        )
+        .unwrap();
+        let axes = vec![parse_axis("gateway.concurrency=1").unwrap()];
+        let seeds: Vec<Results> = (7..10).map(|sd| simulate_summary(&base, Some(sd))).collect();
+        let ratios: Vec<f64> = seeds.iter().map(|r| r.summary.whole.goodput_ratio).collect();
+        let (lo, hi) = ratios
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &r| (a.min(r), b.max(r)));
+        assert!(lo < hi, "the seeds differ: {ratios:?}");
+        // An SLO between the seeds' figures holds in some seeds, not all.
+        let slo: Threshold = format!("goodput_ratio >= {}", (lo + hi) / 2.0).parse().unwrap();
+        let held = ratios.iter().filter(|&&r| r >= (lo + hi) / 2.0).count() as u32;
+        let points = run_plan(plan(&base, &axes).unwrap(), &[slo], 3, &|| {});
+        let p = &points[0];
+        assert_eq!((p.seeds, p.slo_held, p.meets_slo), (3, Some(held), false));
+        let mean = ratios.iter().sum::<f64>() / 3.0;
+        assert!((p.goodput_ratio - mean).abs() < 1e-12, "{} vs {mean}", p.goodput_ratio);
+        let p99 = seeds.iter().map(|r| r.summary.whole.latency.p99).sum::<f64>() / 3.0;
+        assert!((p.p99 - p99).abs() < 1e-12);
+        // One seed is that seed's run exactly.
+        let one = run_plan(plan(&base, &axes).unwrap(), &[], 1, &|| {});
+        assert_eq!(
+            (one[0].goodput_ratio, one[0].seeds, one[0].slo_held),
+            (ratios[0], 1, None)
+        );
     }
 
     #[test]
