@@ -406,8 +406,26 @@ pub fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
     ))
 }
 
-/// Parses a bound: a number, a percentage (`90%`) or, for time metrics, a duration (`2s`).
+/// Parses a bound: a number, a percentage (`90%`) or, for time metrics, a duration (`2s`). A
+/// ratio's bound is from 0 to 1 (`goodput_ratio >= 99` could never hold).
 pub fn parse_bound(metric: Metric, text: &str) -> Result<f64, String> {
+    let v = parse_bound_value(metric, text)?;
+    if metric.is_ratio() && !(0.0..=1.0).contains(&v) {
+        let t = text.trim();
+        let hint = if t.ends_with('%') || !(1.0..=100.0).contains(&v) {
+            String::new()
+        } else {
+            format!(": for {v}% write {}% or {}", t, v / 100.0)
+        };
+        return Err(format!(
+            "{} is a ratio from 0 to 1 (0% to 100%), so a bound of `{t}` could never be met{hint}",
+            metric.name()
+        ));
+    }
+    Ok(v)
+}
+
+fn parse_bound_value(metric: Metric, text: &str) -> Result<f64, String> {
     let t = text.trim();
     if let (Some(_), true) = (t.strip_suffix('%'), metric.is_time()) {
         return Err(format!(
@@ -631,6 +649,15 @@ mod tests {
         let e = "goodput_ratio >= nan".parse::<Threshold>().unwrap_err();
         assert!(e.contains("finite"), "{e}");
         assert_eq!("goodput_ratio >= 90%".parse::<Threshold>().unwrap().value, 0.9);
+        // A ratio is from 0 to 1: 99 meant 99%, and could never hold.
+        let e = "goodput_ratio >= 99".parse::<Threshold>().unwrap_err();
+        assert!(
+            e.contains("goodput_ratio is a ratio from 0 to 1 (0% to 100%), so a bound of `99` could never be met: for 99% write 99% or 0.99"),
+            "{e}"
+        );
+        let e = "goodput_ratio >= 120%".parse::<Threshold>().unwrap_err();
+        assert!(e.ends_with("could never be met"), "{e}");
+        assert_eq!("goodput_ratio >= 1".parse::<Threshold>().unwrap().value, 1.0);
     }
 
     #[test]
