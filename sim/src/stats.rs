@@ -23,6 +23,9 @@ pub struct ReplicationSummary {
     pub metastable_fraction: Option<f64>,
     /// Seeds with a verdict (a run cut short before its trigger was over has none).
     pub judged: usize,
+    /// How many seeds had each verdict.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub verdicts: BTreeMap<&'static str, usize>,
     /// Per priority class, for scenarios with priorities, over the seeds in which the class sent
     /// something (classes no seed sent to are left out).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -47,6 +50,27 @@ pub struct GroupReplication {
     /// when the results keep no group verdicts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metastable_fraction: Option<f64>,
+    /// How many seeds had each group verdict.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub verdicts: BTreeMap<&'static str, usize>,
+}
+
+/// How many of `figures` had each verdict.
+fn verdict_counts(figures: &[GroupSummary]) -> BTreeMap<&'static str, usize> {
+    let mut out = BTreeMap::new();
+    for v in figures.iter().filter_map(|g| g.verdict) {
+        *out.entry(v.as_str()).or_insert(0) += 1;
+    }
+    out
+}
+
+/// "3 recovered, 1 metastable, 1 overloaded" (worst last), or "" without verdicts.
+fn verdicts_text(counts: &BTreeMap<&'static str, usize>) -> String {
+    ["stable", "recovered", "metastable", "overloaded"]
+        .iter()
+        .filter_map(|v| counts.get(v).map(|n| format!("{n} {v}")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Of a whole run's or a group's figures over seeds: the recovery times of those that
@@ -90,6 +114,7 @@ pub fn summarize(runs: &[Results]) -> ReplicationSummary {
         recovery_s,
         metastable_fraction: (judged > 0).then(|| metastable as f64 / judged as f64),
         judged,
+        verdicts: verdict_counts(&whole),
         classes,
         services,
     }
@@ -103,6 +128,7 @@ fn group_replication(groups: impl Iterator<Item = GroupSummary>) -> Option<Group
     (!sent.is_empty()).then(|| GroupReplication {
         recovery_s,
         metastable_fraction: (verdicts > 0).then(|| metastable as f64 / verdicts as f64),
+        verdicts: verdict_counts(&sent),
         goodput_ratio: col(&sent, |c| c.goodput_ratio),
         p50: col(&sent, |c| c.latency.p50),
         p99: col(&sent, |c| c.latency.p99),
@@ -139,7 +165,7 @@ pub fn render(s: &ReplicationSummary) -> String {
         }
     };
     let mut o = format!(
-        "{} replications (mean ± 95% CI)\n  goodput ratio   {}\n  p50             {}\n  p99             {}\n  amplification   {}\n  wasted work     {}\n  recovery        {} ({} of {} runs recovered)\n  metastable      {}\n",
+        "{} replications (mean ± 95% CI)\n  goodput ratio   {}\n  p50             {}\n  p99             {}\n  amplification   {}\n  wasted work     {}\n  recovery        {} ({} of {} runs recovered)\n  metastable      {}\n  verdicts        {}\n",
         s.replications,
         iv(&s.goodput_ratio, false),
         iv(&s.p50, true),
@@ -149,7 +175,8 @@ pub fn render(s: &ReplicationSummary) -> String {
         iv(&s.recovery_s, true),
         s.recovery_s.n,
         s.replications,
-        metastable_line(s)
+        metastable_line(s),
+        if s.verdicts.is_empty() { "-".to_string() } else { verdicts_text(&s.verdicts) }
     );
     let count = |i: &Interval| format!("{:.1} ± {:.1}", i.mean, i.half_width);
     let classes = s.classes.iter().map(|(c, g)| (c.as_str().to_string(), g));
@@ -159,9 +186,9 @@ pub fn render(s: &ReplicationSummary) -> String {
     for (name, c) in classes.chain(services) {
         let verdicts = match c.metastable_fraction {
             Some(m) => format!(
-                "   recovery {} ({} recovered)   metastable {:.0}%",
+                "   recovery {} ({})   metastable {:.0}%",
                 iv(&c.recovery_s, true),
-                c.recovery_s.n,
+                verdicts_text(&c.verdicts),
                 m * 100.0
             ),
             None => String::new(),
@@ -183,6 +210,24 @@ pub fn render(s: &ReplicationSummary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each verdict's seeds are counted, so a line never reads "4 recovered" without saying
+    /// what the fifth was.
+    #[test]
+    fn every_verdict_is_counted() {
+        let g = |v| GroupSummary {
+            verdict: v,
+            ..Default::default()
+        };
+        let counts = verdict_counts(&[
+            g(Some(Verdict::Recovered)),
+            g(Some(Verdict::Overloaded)),
+            g(Some(Verdict::Recovered)),
+            g(None),
+            g(Some(Verdict::Metastable)),
+        ]);
+        assert_eq!(verdicts_text(&counts), "2 recovered, 1 metastable, 1 overloaded");
+    }
 
     /// Replications of a scenario with priorities report each class over the seeds; one
     /// without reports none.
