@@ -1483,7 +1483,7 @@ fn the_summary_uses_the_gateway_limit_and_names_every_overloaded_service() {
     // middle 10 x 0.15 / 2 = 75%.
     let plain = scenario::check_summary(&parse(&lines(&[])).unwrap());
     assert!(plain.contains("narrow at 100% utilisation  OVERLOAD\n"), "{plain}");
-    assert!(!plain.contains("gateway concurrency"), "{plain}");
+    assert!(!plain.contains("concurrency limit is"), "{plain}");
     // Through a gateway limit of 1: wide 10 x 0.2 / 1 = 200%, middle 150%, narrow 100%.
     let text = scenario::check_summary(&parse(&lines(&["[gateway]", "concurrency = 1"])).unwrap());
     assert!(
@@ -1491,18 +1491,89 @@ fn the_summary_uses_the_gateway_limit_and_names_every_overloaded_service() {
         "{text}"
     );
     assert!(
-        text.contains("gateway concurrency 1 is below the workers of wide (5.0/s), middle (6.7/s)"),
+        text.contains(
+            "the gateway's concurrency limit is below the workers of wide (1 of 8: 5.0/s), middle (1 of 2: 6.7/s)"
+        ),
         "{text}"
     );
     let text = scenario::check_summary(&parse(&lines(&["[gateway]", "concurrency = 4"])).unwrap());
     assert!(
-        text.contains("gateway concurrency 4 is above the workers of narrow (1), middle (2)"),
+        text.contains("the gateway's concurrency limit is above the workers of narrow (4 for 1), middle (4 for 2)"),
         "{text}"
     );
     // Passthrough and adaptive limits do not cap it.
     let text =
         scenario::check_summary(&parse(&lines(&["[gateway]", "strategy = \"adaptive\"", "concurrency = 1"])).unwrap());
     assert!(text.contains("narrow at 100% utilisation"), "{text}");
+}
+
+/// `[gateway.services.NAME]` sets one service's (or one group's) concurrency and queue bound
+/// over the shared ones; names and values are checked like the shared settings.
+#[test]
+fn a_service_can_have_its_own_gateway_limits() {
+    let with = |gateway: &[&'static str]| {
+        let mut v = vec!["[[workload.phases]]", "duration = \"10s\"", "rate = 10", "[gateway]"];
+        v.extend_from_slice(gateway);
+        v.extend_from_slice(&[
+            "[[backend.services]]",
+            "name = \"risk\"",
+            "workers = 1",
+            "service_time = \"100ms\"",
+            "[[backend.services]]",
+            "name = \"ledger\"",
+            "count = 2",
+            "workers = 8",
+            "service_time = \"100ms\"",
+        ]);
+        v
+    };
+    let s = parse(&with(&[
+        "strategy = \"bounded\"",
+        "concurrency = 4",
+        "queue_capacity = 50",
+        "[gateway.services.risk]",
+        "concurrency = 1",
+        "queue_capacity = 5",
+        "[gateway.services.ledger]",
+        "concurrency = 8",
+    ]))
+    .expect("valid");
+    let g = &s.file.gateway;
+    let risk = g.for_service("risk", "risk");
+    assert_eq!((risk.concurrency, risk.queue_capacity), (Some(1), Some(5)));
+    // A group's settings reach each of its services; what they leave out is the shared value.
+    let ledger = g.for_service("ledger-2", "ledger");
+    assert_eq!((ledger.concurrency, ledger.queue_capacity), (Some(8), Some(50)));
+    let text = scenario::check_summary(&s);
+    assert!(
+        text.contains("per service: ledger concurrency 8, risk concurrency 1 queue capacity 5"),
+        "{text}"
+    );
+    // risk: 10/s spread over three services, 3.3/s x 0.1 s over its own limit of 1.
+    assert!(!text.contains("concurrency limit is above"), "{text}");
+
+    // An unknown name, a zero, and a queue bound under fifo are refused with their paths.
+    let e = parse(&with(&["[gateway.services.rsik]", "concurrency = 1"])).unwrap_err();
+    let e = e.to_string();
+    assert!(
+        e.contains("gateway.services.rsik: no service or group `rsik` in [[backend.services]]; did you mean `risk`?"),
+        "{e}"
+    );
+    let e = parse(&with(&["[gateway.services.risk]", "concurrency = 0"]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("gateway.services.risk.concurrency"), "{e}");
+    let e = parse(&with(&["[gateway.services.risk]", "queue_capacity = 3"]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("gateway.services.risk.queue_capacity: strategy \"fifo\" has no queue bound"),
+        "{e}"
+    );
+    let e = parse(&with(&["[gateway.services.risk]", "limit = 3"]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown key `limit`"), "{e}");
 }
 
 /// Long group labels widen the service column instead of pushing the figures out of it.

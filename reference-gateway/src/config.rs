@@ -8,6 +8,9 @@ use model::scenario::{self, GatewayConfig, Scenario};
 #[derive(Clone, Debug)]
 pub struct Route {
     pub name: String,
+    /// The group of `count = N` services it belongs to (its name otherwise), for
+    /// `[gateway.services.GROUP]`.
+    pub group: String,
     /// Base URL: `http://host:port` (a path prefix is kept and the request path appended).
     pub upstream: String,
     pub workers: u32,
@@ -38,6 +41,7 @@ impl Setup {
             };
             routes.push(Route {
                 name: svc.name.clone(),
+                group: svc.group.clone(),
                 upstream: check_url(&url)?,
                 workers: svc.workers,
             });
@@ -70,6 +74,7 @@ impl Setup {
                     },
                     routes: vec![Route {
                         name: "default".into(),
+                        group: "default".into(),
                         upstream: check_url(upstream)?,
                         workers: 2,
                     }],
@@ -84,11 +89,14 @@ impl Setup {
                 g.concurrency = None;
             }
         }
+        // A flag sets the value for every service, over the file's per-service ones too.
         if a.concurrency.is_some() {
             g.concurrency = a.concurrency;
+            g.services.values_mut().for_each(|o| o.concurrency = None);
         }
         if a.queue_capacity.is_some() {
             g.queue_capacity = a.queue_capacity;
+            g.services.values_mut().for_each(|o| o.queue_capacity = None);
         }
         if a.queue_timeout.is_some() {
             g.queue_timeout = a.queue_timeout;
@@ -132,5 +140,58 @@ fn check_url(u: &str) -> anyhow::Result<String> {
         (Some("http"), Some(_)) => Ok(u.trim_end_matches('/').to_string()),
         (Some("https"), _) => bail!("upstream `{u}`: https upstreams are not supported yet; use http://"),
         _ => bail!("upstream `{u}`: expected http://host:port"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\
+        [gateway]\nstrategy = \"bounded\"\nconcurrency = 4\nqueue_capacity = 20\n\
+        [gateway.services.risk]\nconcurrency = 1\nqueue_capacity = 2\n\
+        [[backend.services]]\nname = \"risk\"\nworkers = 2\nservice_time = \"10ms\"\n\
+        [[backend.services]]\nname = \"ledger\"\nworkers = 8\nservice_time = \"10ms\"\n";
+
+    fn limits(setup: Setup) -> Vec<(String, Option<u32>)> {
+        crate::Gateway::new(setup)
+            .services
+            .iter()
+            .map(|s| (s.name.clone(), s.gauges().limit))
+            .collect()
+    }
+
+    /// `[gateway.services.NAME]` limits that service; `--concurrency` sets every service's.
+    #[tokio::test]
+    async fn a_service_gets_its_own_limit_and_a_flag_sets_every_one() {
+        let s = scenario::parse("t.toml", FILE).expect("valid");
+        let setup = Setup::from_scenario(&s, Some("http://127.0.0.1:9")).expect("setup");
+        assert_eq!(
+            limits(setup),
+            vec![("risk".to_string(), Some(1)), ("ledger".to_string(), Some(4))]
+        );
+
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: Args,
+        }
+        let path = std::env::temp_dir().join(format!("spillway-gw-services-{}.toml", std::process::id()));
+        std::fs::write(&path, FILE).expect("write");
+        let cli = <Cli as clap::Parser>::parse_from([
+            "gateway",
+            "--scenario",
+            path.to_str().expect("utf-8 path"),
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--concurrency",
+            "3",
+        ]);
+        let setup = Setup::from_args(&cli.args);
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(
+            limits(setup.expect("setup")),
+            vec![("risk".to_string(), Some(3)), ("ledger".to_string(), Some(3))]
+        );
     }
 }

@@ -62,7 +62,7 @@ impl Gateway {
                 ServiceDriver::new(
                     r.name.clone(),
                     r.upstream.clone(),
-                    PolicyConfig::for_service(g, r.workers),
+                    PolicyConfig::for_service(&g.for_service(&r.name, &r.group), r.workers),
                     shared.clone(),
                 )
             })

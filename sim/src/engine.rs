@@ -158,7 +158,7 @@ impl<'a> Engine<'a> {
             gateways: scenario
                 .services
                 .iter()
-                .map(|s| ServicePolicy::new(PolicyConfig::for_service(g, s.workers)))
+                .map(|s| ServicePolicy::new(PolicyConfig::for_service(&g.for_service(&s.name, &s.group), s.workers)))
                 .collect(),
             backends: scenario
                 .services

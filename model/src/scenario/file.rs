@@ -406,6 +406,20 @@ pub struct GatewayConfig {
     /// backend is still busy with the request, so its slot is only freed by the answer.
     #[serde(default = "upstream_timeout")]
     pub upstream_timeout: Dur,
+    /// Per service (by name, or by the group name of `count = N` services): its own
+    /// concurrency limit and queue bound, over the ones above.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, ServiceGatewayConfig>,
+}
+
+/// One service's own gateway settings (`[gateway.services.NAME]`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceGatewayConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_capacity: Option<u32>,
 }
 
 fn connect_timeout() -> Dur {
@@ -433,6 +447,7 @@ impl Default for GatewayConfig {
             retries: GatewayRetriesConfig::default(),
             connect_timeout: connect_timeout(),
             upstream_timeout: upstream_timeout(),
+            services: BTreeMap::new(),
         }
     }
 }
@@ -448,12 +463,38 @@ impl GatewayConfig {
 
     /// Drops settings the current strategy does not take (see [`GatewayConfig::set_strategy`]).
     pub fn normalize(&mut self) {
-        if matches!(self.strategy, Strategy::Fifo | Strategy::Passthrough) {
+        let unbounded = matches!(self.strategy, Strategy::Fifo | Strategy::Passthrough);
+        let unlimited = self.strategy == Strategy::Passthrough;
+        if unbounded {
             self.queue_capacity = None;
         }
-        if self.strategy == Strategy::Passthrough {
+        if unlimited {
             self.concurrency = None;
         }
+        for o in self.services.values_mut() {
+            if unbounded {
+                o.queue_capacity = None;
+            }
+            if unlimited {
+                o.concurrency = None;
+            }
+        }
+        self.services.retain(|_, o| *o != ServiceGatewayConfig::default());
+    }
+
+    /// The settings for one service (`name`, of group `group`): its own
+    /// `[gateway.services.NAME]` (or the group's) over the shared ones.
+    pub fn for_service(&self, name: &str, group: &str) -> GatewayConfig {
+        let mut g = self.clone();
+        if let Some(o) = self.services.get(name).or_else(|| self.services.get(group)) {
+            if o.concurrency.is_some() {
+                g.concurrency = o.concurrency;
+            }
+            if o.queue_capacity.is_some() {
+                g.queue_capacity = o.queue_capacity;
+            }
+        }
+        g
     }
 }
 

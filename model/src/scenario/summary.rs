@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 /// concurrency limit is lower (an adaptive limit moves, so it counts the workers).
 pub fn slots(s: &Scenario, service: usize) -> u32 {
     use super::Strategy;
-    let workers = s.services[service].workers;
-    let g = &s.file.gateway;
+    let svc = &s.services[service];
+    let workers = svc.workers;
+    let g = s.file.gateway.for_service(&svc.name, &svc.group);
     match (g.strategy, g.concurrency) {
         (Strategy::Passthrough | Strategy::Adaptive, _) | (_, None) => workers,
         (_, Some(c)) => workers.min(c.max(1)),
@@ -169,37 +170,39 @@ pub fn check_summary(s: &Scenario) -> String {
     }
     // A gateway limit below a service's workers is its capacity through the gateway; one above
     // lets requests queue inside the backend, where the gateway's strategy cannot drop them.
-    let g = &f.gateway;
-    if let (Some(c), false) = (
-        g.concurrency,
-        matches!(g.strategy, super::Strategy::Passthrough | super::Strategy::Adaptive),
-    ) {
-        let below: Vec<String> = s
-            .services
-            .iter()
-            .filter(|x| x.workers > c)
-            .map(|x| format!("{} ({:.1}/s)", x.name, f64::from(c) / x.mean_service_time()))
-            .collect();
-        let above: Vec<String> = s
-            .services
-            .iter()
-            .filter(|x| x.workers < c)
-            .map(|x| format!("{} ({})", x.name, x.workers))
-            .collect();
-        if !below.is_empty() {
-            let _ = writeln!(
-                o,
-                "  gateway concurrency {c} is below the workers of {}: their capacity through the gateway (utilisation below uses it)",
-                shorten_list(&below)
-            );
+    let fixed_limit = !matches!(
+        f.gateway.strategy,
+        super::Strategy::Passthrough | super::Strategy::Adaptive
+    );
+    let (mut below, mut above) = (Vec::new(), Vec::new());
+    for x in s.services.iter().filter(|_| fixed_limit) {
+        let Some(c) = f.gateway.for_service(&x.name, &x.group).concurrency else {
+            continue;
+        };
+        if c < x.workers {
+            below.push(format!(
+                "{} ({c} of {}: {:.1}/s)",
+                x.name,
+                x.workers,
+                f64::from(c) / x.mean_service_time()
+            ));
+        } else if c > x.workers {
+            above.push(format!("{} ({c} for {})", x.name, x.workers));
         }
-        if !above.is_empty() {
-            let _ = writeln!(
-                o,
-                "  gateway concurrency {c} is above the workers of {}: the excess queues inside the backend, out of the gateway strategy's reach",
-                shorten_list(&above)
-            );
-        }
+    }
+    if !below.is_empty() {
+        let _ = writeln!(
+            o,
+            "  the gateway's concurrency limit is below the workers of {}: their capacity through the gateway (utilisation below uses it)",
+            shorten_list(&below)
+        );
+    }
+    if !above.is_empty() {
+        let _ = writeln!(
+            o,
+            "  the gateway's concurrency limit is above the workers of {}: the excess queues inside the backend, out of the gateway strategy's reach",
+            shorten_list(&above)
+        );
     }
     // Faults change capacity over time: an outage or a rate limit is an overload the
     // utilisation figures below do not show.
@@ -323,12 +326,32 @@ pub fn check_summary(s: &Scenario) -> String {
         other => format!("{} mean", ms(other.resolve().map_or(0.0, |d| d.mean()))),
     };
     let _ = writeln!(o, "\nclients: timeout {timeout}, {retries}");
+    let g = &f.gateway;
     let conc = g
         .concurrency
         .map_or("workers of each service".to_string(), |n| n.to_string());
     let cap = g
         .queue_capacity
         .map_or(String::new(), |q| format!(", queue capacity {q}"));
+    let own: Vec<String> = g
+        .services
+        .iter()
+        .map(|(name, x)| {
+            let parts: Vec<String> = [
+                x.concurrency.map(|c| format!("concurrency {c}")),
+                x.queue_capacity.map(|q| format!("queue capacity {q}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            format!("{name} {}", parts.join(" "))
+        })
+        .collect();
+    let cap = if own.is_empty() {
+        cap
+    } else {
+        format!("{cap}; per service: {}", own.join(", "))
+    };
     let _ = writeln!(
         o,
         "gateway: strategy {}, concurrency {conc}{cap}, abandoned requests: {}",

@@ -88,6 +88,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
     check_clients(&mut c, &file.clients);
     check_gateway(&mut c, &file.gateway);
+    check_gateway_services(&mut c, &file.gateway, &services);
     // Group checks need the services and mix as validated: with problems there they would
     // only add confusing follow-ups ("no service `x`" for one that failed its own checks).
     let groups = c
@@ -662,6 +663,48 @@ fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
             (None, None) => c.fail("clients.credentials", "give `api_key` or `bearer`"),
             (Some(_), Some(_)) => c.fail("clients.credentials", "give `api_key` or `bearer`, not both"),
             _ => {}
+        }
+    }
+}
+
+/// `[gateway.services.NAME]`: a service or group of the backend, with what its strategy takes.
+fn check_gateway_services(c: &mut Checker, g: &GatewayConfig, services: &[ServiceSpec]) {
+    let mut names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    for s in services {
+        if !names.contains(&s.group.as_str()) {
+            names.push(&s.group);
+        }
+    }
+    for (name, o) in &g.services {
+        let path = format!("gateway.services.{name}");
+        if !services.is_empty() && !names.contains(&name.as_str()) {
+            let hint = crate::scenario::wording::nearest(name, &names)
+                .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
+            c.fail(
+                path.clone(),
+                format!("no service or group `{name}` in [[backend.services]]{hint}"),
+            );
+        }
+        if let Some(n) = o.concurrency {
+            c.at_least_one(format!("{path}.concurrency"), n);
+            if g.strategy == Strategy::Passthrough {
+                c.fail(
+                    format!("{path}.concurrency"),
+                    "strategy \"passthrough\" has no concurrency limit: remove `concurrency` or pick another strategy",
+                );
+            }
+        }
+        if let Some(q) = o.queue_capacity {
+            c.at_least_one(format!("{path}.queue_capacity"), q);
+            if matches!(g.strategy, Strategy::Fifo | Strategy::Passthrough) {
+                c.fail(
+                    format!("{path}.queue_capacity"),
+                    format!(
+                        "strategy \"{}\" has no queue bound (unbounded by design): use strategy = \"bounded\"",
+                        g.strategy.as_str()
+                    ),
+                );
+            }
         }
     }
 }
