@@ -897,6 +897,11 @@ pub fn to_csv(points: &[Point], objective: &Figure) -> String {
     if extra {
         o.push_str(&format!(",{objective}"));
     }
+    // With replications: the seeds behind each row and how many met the SLO.
+    let seeds = points.iter().any(|p| p.seeds > 1);
+    if seeds {
+        o.push_str(",seeds,slo_held");
+    }
     o.push('\n');
     for p in points {
         for (_, v) in &p.params {
@@ -921,6 +926,13 @@ pub fn to_csv(points: &[Point], objective: &Figure) -> String {
             if let Some(v) = p.value(objective) {
                 o.push_str(&format!("{v:.6}"));
             }
+        }
+        if seeds {
+            o.push_str(&format!(
+                ",{},{}",
+                p.seeds,
+                p.slo_held.unwrap_or(u32::from(p.meets_slo))
+            ));
         }
         o.push('\n');
     }
@@ -1291,6 +1303,19 @@ mod tests {
         assert!((p.goodput_ratio - mean).abs() < 1e-12, "{} vs {mean}", p.goodput_ratio);
         let p99 = seeds.iter().map(|r| r.summary.whole.latency.p99).sum::<f64>() / 3.0;
         assert!((p.p99 - p99).abs() < 1e-12);
+        let csv = to_csv(&points, &Figure::whole(Metric::GoodputRatio));
+        assert!(
+            csv.lines()
+                .next()
+                .is_some_and(|h| h.ends_with(",meets_slo,seeds,slo_held")),
+            "{csv}"
+        );
+        assert!(
+            csv.lines()
+                .nth(1)
+                .is_some_and(|r| r.ends_with(&format!(",false,3,{held}"))),
+            "{csv}"
+        );
         // One seed is that seed's run exactly.
         let one = run_plan(plan(&base, &axes).unwrap(), &[], 1, &|| {});
         assert_eq!(
