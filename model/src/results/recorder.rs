@@ -577,8 +577,15 @@ impl Recorder {
         let window_ns = self.window_ns;
         let busy_ns = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
         let started = at.0.saturating_sub(busy_ns);
+        // Most work starts and ends in the newest window: no division to tell.
+        let newest = self.newest_start;
+        let one_window = if at.0 >= newest && at.0 - newest < window_ns {
+            started >= newest
+        } else {
+            started / window_ns == at.0 / window_ns
+        };
         let w = self.win(at);
-        if started / window_ns == at.0 / window_ns {
+        if one_window {
             let s = busy.as_secs_f64();
             w.counters.backend_busy_s += s;
             if wasted {
