@@ -39,6 +39,11 @@ enum Ev {
         service: u32,
         generation: u32,
     },
+    /// The gateway gives up on a backend call (`gateway.upstream_timeout`), as the live one does.
+    UpstreamTimeout {
+        attempt: u32,
+        call: u32,
+    },
     Sample,
 }
 
@@ -69,6 +74,19 @@ struct AttemptSlot {
     /// The gateway is done with it (answered, or the backend finished it).
     server_done: bool,
     live: bool,
+    /// Backend calls made for it so far (a gateway retry is another); numbers the call in
+    /// flight, so an answer to a call the gateway gave up on is told apart. Kept across reuse
+    /// of the slot, like `generation`.
+    call: u32,
+    /// A backend call is in flight for it.
+    in_call: bool,
+    /// Attempts the gateway made for it (its own retries of 502/503 included).
+    gateway_attempts: u32,
+}
+
+/// A backend request id: the attempt's slot and its call number.
+fn request_id(attempt: u32, call: u32) -> u64 {
+    (u64::from(call) << 32) | u64::from(attempt)
 }
 
 /// A slab with a free list.
@@ -134,7 +152,16 @@ pub struct Engine<'a> {
     /// clients are one client to it, live too: one key, or one address).
     authorized: bool,
     rate_limit: Option<(RateLimiter, String)>,
+    /// `gateway.upstream_timeout`.
+    upstream_timeout: Duration,
+    /// The run stopped its closed loop at `max_closed_intents` ([`MAX_CLOSED_INTENTS`]).
+    capped: bool,
+    max_closed_intents: u64,
 }
+
+/// A closed loop stops sending after this many intents (open loops are bounded by their
+/// phases): with zero think time and answers that take no time, users would send for ever.
+pub const MAX_CLOSED_INTENTS: u64 = 1_000_000_000;
 
 impl<'a> Engine<'a> {
     pub fn new(scenario: &'a Scenario, seed: u64) -> Engine<'a> {
@@ -200,6 +227,9 @@ impl<'a> Engine<'a> {
                 let key = bucket_key(r.per, bearer.as_deref(), api_key, "127.0.0.1");
                 (RateLimiter::new(r.rate, r.burst), key)
             }),
+            upstream_timeout: g.upstream_timeout.0,
+            capped: false,
+            max_closed_intents: MAX_CLOSED_INTENTS,
         }
     }
 
@@ -272,6 +302,7 @@ impl<'a> Engine<'a> {
                         self.pump(service);
                     }
                 }
+                Ev::UpstreamTimeout { attempt, call } => self.on_upstream_timeout(attempt, call),
                 Ev::Sample => self.on_sample(),
             }
             // Done when no more arrivals are due and every intent has its final answer; work
@@ -287,7 +318,7 @@ impl<'a> Engine<'a> {
             RunMeta {
                 source: RunSource::Sim,
                 strategy,
-                incomplete: false,
+                incomplete: self.capped,
                 generator: None,
             },
         );
@@ -338,6 +369,17 @@ impl<'a> Engine<'a> {
             self.active_users -= 1;
             return;
         }
+        if self.next_intent_id >= self.max_closed_intents {
+            if !self.capped {
+                self.capped = true;
+                tracing::warn!(
+                    "the closed loop sent {} intents by {now}: stopping it there (results marked incomplete); zero think time with answers that take no time (401, 429, shed) makes users send without pause",
+                    self.max_closed_intents
+                );
+            }
+            self.active_users -= 1;
+            return;
+        }
         let Some((_, mix, rng)) = self.closed.as_mut() else {
             return;
         };
@@ -378,12 +420,17 @@ impl<'a> Engine<'a> {
             client_done: false,
             server_done: false,
             live: true,
+            call: 0,
+            in_call: false,
+            gateway_attempts: 1,
         };
         let attempt = match self.attempts.free.pop() {
             Some(i) => {
-                let previous = self.attempts.items[i as usize].generation;
+                let previous = &self.attempts.items[i as usize];
+                let (generation, call) = (previous.generation, previous.call);
                 self.attempts.items[i as usize] = AttemptSlot {
-                    generation: previous.wrapping_add(1),
+                    generation: generation.wrapping_add(1),
+                    call,
                     ..slot
                 };
                 i
@@ -450,29 +497,77 @@ impl<'a> Engine<'a> {
 
     fn forward_to_backend(&mut self, attempt: u32) {
         let now = self.now;
-        let a = &self.attempts.items[attempt as usize];
-        let (service, api, deadline, ticket) = (a.service, a.api, a.deadline, a.ticket);
+        let a = &mut self.attempts.items[attempt as usize];
+        a.call = a.call.wrapping_add(1);
+        a.in_call = true;
+        let (service, api, deadline, call) = (a.service, a.api, a.deadline, a.call);
         let req = BackendRequest {
-            id: u64::from(attempt),
+            id: request_id(attempt, call),
             api: api as usize,
             arrived: now,
             deadline: Some(deadline),
         };
+        let give_up = now + self.upstream_timeout;
         match self.backends[service as usize].handle_request(now, req) {
-            Admission::Started(job) => self.start_job(service, job),
-            Admission::Queued => {}
+            Admission::Started(job) => {
+                // Only calls that would outlast it need the gateway's upstream timeout.
+                if job.completes_at > give_up {
+                    self.push(give_up, Ev::UpstreamTimeout { attempt, call });
+                }
+                self.start_job(service, job);
+            }
+            Admission::Queued => self.push(give_up, Ev::UpstreamTimeout { attempt, call }),
             Admission::Rejected(reply) => {
-                self.gateways[service as usize].handle_complete(now, ticket, reply.status, reply.retry_after);
-                self.attempts.items[attempt as usize].server_done = true;
-                self.respond(
-                    attempt,
-                    AttemptResult::Status {
-                        status: reply.status,
-                        retry_after: reply.retry_after,
-                    },
-                );
+                self.attempts.items[attempt as usize].in_call = false;
+                self.backend_answered(service, attempt, reply.status, reply.retry_after);
             }
         }
+    }
+
+    /// The backend (or the gateway's upstream timeout) answered `attempt`'s call: the gateway
+    /// retries a 502/503 when `[gateway.retries]` allows, as the live one does, or passes the
+    /// answer on.
+    fn backend_answered(&mut self, service: u32, attempt: u32, status: u16, retry_after: Option<Duration>) {
+        let now = self.now;
+        let s = service as usize;
+        let a = &self.attempts.items[attempt as usize];
+        let (ticket, tries) = (a.ticket, a.gateway_attempts);
+        let arrival = GwArrival {
+            arrived: a.intended,
+            deadline: Some(a.deadline),
+            priority: self.intents.items[a.intent as usize].priority,
+        };
+        self.gateways[s].handle_complete(now, ticket, status, retry_after);
+        if matches!(status, 502 | 503) && self.gateways[s].allow_retry(now, tries) {
+            self.attempts.items[attempt as usize].gateway_attempts += 1;
+            match self.gateways[s].handle_retry(now, arrival) {
+                Admit::Dispatch(t) => {
+                    self.bind(service, t, attempt);
+                    self.forward_to_backend(attempt);
+                    return;
+                }
+                Admit::Queued(t) => {
+                    self.bind(service, t, attempt);
+                    return;
+                }
+                // No room: the client gets the service's answer.
+                Admit::Rejected(_) => {}
+            }
+        }
+        self.attempts.items[attempt as usize].server_done = true;
+        self.respond(attempt, AttemptResult::Status { status, retry_after });
+    }
+
+    fn on_upstream_timeout(&mut self, attempt: u32, call: u32) {
+        let a = &mut self.attempts.items[attempt as usize];
+        if !a.in_call || a.call != call {
+            return;
+        }
+        // The backend keeps working on it; its answer, when it comes, is for nobody.
+        a.in_call = false;
+        let service = a.service;
+        self.backend_answered(service, attempt, 504, None);
+        self.pump(service);
     }
 
     fn start_job(&mut self, service: u32, job: Job) {
@@ -492,17 +587,15 @@ impl<'a> Engine<'a> {
         if let Some(n) = next {
             self.start_job(service, n);
         }
-        let attempt = done.request.id as u32;
-        let ticket = self.attempts.items[attempt as usize].ticket;
-        self.gateways[service as usize].handle_complete(now, ticket, done.status, None);
-        self.attempts.items[attempt as usize].server_done = true;
-        self.respond(
-            attempt,
-            AttemptResult::Status {
-                status: done.status,
-                retry_after: None,
-            },
-        );
+        let (attempt, call) = (done.request.id as u32, (done.request.id >> 32) as u32);
+        let a = &mut self.attempts.items[attempt as usize];
+        if !a.in_call || a.call != call {
+            // The gateway gave up on this call (upstream timeout) and answered already.
+            self.pump(service);
+            return;
+        }
+        a.in_call = false;
+        self.backend_answered(service, attempt, done.status, None);
         self.pump(service);
     }
 
@@ -631,4 +724,36 @@ pub fn simulate_counted(scenario: &Scenario, seed: Option<u64>) -> (Results, u64
     let (mut r, events) = Engine::new(scenario, seed).run();
     r.seed = seed;
     (r, events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A closed loop whose users resend at once after instant 429s would send for ever: it
+    /// stops at the intent cap, and the results say they are incomplete.
+    #[test]
+    fn a_closed_loop_stops_at_the_intent_cap() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[run]\nduration = \"1m\"\n[workload.closed]\nusers = 10\nthink_time = \"0s\"\n\
+             [gateway.rate_limit]\nrate = 100\n[[backend.services]]\nname = \"a\"\nworkers = 4\nservice_time = \"10ms\"\n",
+        )
+        .expect("valid");
+        let mut engine = Engine::new(&s, 1);
+        engine.max_closed_intents = 5_000;
+        let (r, _) = engine.run();
+        assert!(r.incomplete);
+        assert_eq!(r.summary.whole.offered, 5_000);
+        assert!(model::results::summary_table(&r).contains("[INCOMPLETE: stopped at the intent cap]"));
+        // A loop that ends on its own is complete.
+        let short = model::scenario::parse(
+            "t.toml",
+            "[run]\nduration = \"1s\"\n[workload.closed]\nusers = 2\nthink_time = \"100ms\"\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 4\nservice_time = \"10ms\"\n",
+        )
+        .expect("valid");
+        let (r, _) = Engine::new(&short, 1).run();
+        assert!(!r.incomplete);
+    }
 }

@@ -37,10 +37,11 @@ pub fn summary_table(r: &Results) -> String {
         r.shard
             .filter(|(_, n)| *n > 1)
             .map_or(String::new(), |(i, n)| format!(", shard {i}/{n} (streams of its own)")),
-        if r.incomplete {
-            "  [INCOMPLETE: interrupted]"
-        } else {
-            ""
+        match (r.incomplete, r.source) {
+            (false, _) => "",
+            // The simulator stops early only at its closed-loop intent cap.
+            (true, super::RunSource::Sim) => "  [INCOMPLETE: stopped at the intent cap]",
+            (true, _) => "  [INCOMPLETE: interrupted]",
         }
     );
     let _ = writeln!(

@@ -402,8 +402,9 @@ pub struct GatewayConfig {
     /// Giving up on connecting to a service (answered 502).
     #[serde(default = "connect_timeout")]
     pub connect_timeout: Dur,
-    /// Giving up on a service's answer (answered 504). Independent of the client's budget: the
-    /// backend is still busy with the request, so its slot is only freed by the answer.
+    /// Giving up on a service's answer: the client gets 504 and the gateway's slot is freed,
+    /// while the backend, which does not know, keeps working on it. Independent of the
+    /// client's budget.
     #[serde(default = "upstream_timeout")]
     pub upstream_timeout: Dur,
     /// Per service (by name, or by the group name of `count = N` services): its own
