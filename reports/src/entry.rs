@@ -2,7 +2,7 @@
 
 use model::interval::Interval;
 use model::results::{Results, RunSource, Verdict};
-use model::threshold::{Figure, Scope};
+use model::threshold::{Figure, Metric, Scope};
 
 /// One configuration (a strategy or a named variant) and its runs. With replications, every
 /// figure is a mean with a 95% confidence interval over the runs; charts use the first run.
@@ -35,17 +35,25 @@ impl Entry {
     /// A figure over the runs. A run that never recovered counts as an infinite recovery time,
     /// so "recovered in 8 s" beats "did not recover" rather than being incomparable.
     pub fn figure(&self, f: impl Into<Figure>) -> Interval {
-        let f = f.into();
-        let xs: Vec<f64> = self.runs.iter().map(|r| value(r, &f)).collect();
-        if xs.iter().any(|x| x.is_infinite()) {
-            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
-            return Interval {
-                mean,
-                half_width: 0.0,
-                n: xs.len(),
-            };
+        figure_of(&self.runs, &f.into())
+    }
+
+    /// "seed 7 (first of 10)" when the entry is several replications, whose first run the
+    /// card's figures and the charts show; `None` for a single run.
+    pub fn first_seed_note(&self) -> Option<String> {
+        match (self.first(), self.runs.len()) {
+            (Some(r), n) if n > 1 => Some(format!("seed {} (first of {n})", r.seed)),
+            _ => None,
         }
-        Interval::of(&xs)
+    }
+
+    /// The recovery time as a reader wants it: "25.0s", "never", "not judged", and with
+    /// replications the mean over the seeds that recovered with how many did, e.g.
+    /// "12.0s ± 3.1s (6/10 recovered)". ([`Entry::figure`] counts a missing recovery as an
+    /// infinite one, which is right for comparisons but would print "never" for a mean over
+    /// 10 seeds of which 6 recovered.)
+    pub fn recovery_text_of(&self, scope: &Scope) -> String {
+        recovery_text(&self.runs, scope)
     }
 
     /// Fraction of runs with each verdict, most frequent first.
@@ -55,15 +63,7 @@ impl Entry {
 
     /// [`Entry::verdicts`] of a group's own verdicts (runs that kept none count in no verdict).
     pub fn verdicts_of(&self, scope: &Scope) -> Vec<(Verdict, usize)> {
-        let mut counts: Vec<(Verdict, usize)> = Vec::new();
-        for v in self.runs.iter().filter_map(|r| scope.figures(&r.summary)?.verdict) {
-            match counts.iter_mut().find(|(w, _)| *w == v) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((v, 1)),
-            }
-        }
-        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-        counts
+        verdicts(&self.runs, scope)
     }
 
     /// "metastable" or "metastable 4/5, recovered 1/5".
@@ -71,18 +71,11 @@ impl Entry {
         self.verdict_text_of(&Scope::Whole)
     }
 
-    /// [`Entry::verdict_text`] of a group's own verdicts.
+    /// [`Entry::verdict_text`] of a group's own verdicts; "not judged" when no run was (the
+    /// run ended too soon after its trigger), "-" for a group that kept no verdict of a run
+    /// that was judged.
     pub fn verdict_text_of(&self, scope: &Scope) -> String {
-        let v = self.verdicts_of(scope);
-        match v.as_slice() {
-            [] => "-".into(),
-            [(only, n)] if *n == self.runs.len() => only.as_str().into(),
-            _ => v
-                .iter()
-                .map(|(w, n)| format!("{} {n}/{}", w.as_str(), self.runs.len()))
-                .collect::<Vec<_>>()
-                .join(", "),
-        }
+        verdict_text(&self.runs, scope)
     }
 
     pub fn source(&self) -> &'static str {
@@ -94,12 +87,89 @@ impl Entry {
     }
 }
 
+/// [`Entry::recovery_text_of`] of runs.
+pub(crate) fn recovery_text(runs: &[Results], scope: &Scope) -> String {
+    let f = Figure {
+        scope: scope.clone(),
+        metric: Metric::Recovery,
+    };
+    let xs: Vec<f64> = runs.iter().map(|r| value(r, &f)).collect();
+    let n = xs.len();
+    let recovered: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    let never = xs.iter().filter(|x| x.is_infinite()).count();
+    let unjudged = n - recovered.len() - never;
+    let time = |xs: &[f64]| crate::expect::show(&Interval::of(xs), Some(Metric::Recovery));
+    if n == 0 {
+        "-".into()
+    } else if recovered.len() == n {
+        time(&recovered)
+    } else if recovered.is_empty() {
+        match (never, unjudged) {
+            (_, 0) => "never".into(),
+            (0, _) => "not judged".into(),
+            _ => format!("never {never}/{n}, not judged {unjudged}/{n}"),
+        }
+    } else if unjudged > 0 {
+        format!(
+            "{} ({}/{n} recovered, {unjudged} not judged)",
+            time(&recovered),
+            recovered.len()
+        )
+    } else {
+        format!("{} ({}/{n} recovered)", time(&recovered), recovered.len())
+    }
+}
+
+/// [`Entry::verdicts_of`] of runs.
+pub(crate) fn verdicts(runs: &[Results], scope: &Scope) -> Vec<(Verdict, usize)> {
+    let mut counts: Vec<(Verdict, usize)> = Vec::new();
+    for v in runs.iter().filter_map(|r| scope.figures(&r.summary)?.verdict) {
+        match counts.iter_mut().find(|(w, _)| *w == v) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((v, 1)),
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts
+}
+
+/// [`Entry::verdict_text_of`] of runs.
+pub(crate) fn verdict_text(runs: &[Results], scope: &Scope) -> String {
+    let v = verdicts(runs, scope);
+    match v.as_slice() {
+        [] if !runs.is_empty() && runs.iter().all(|r| r.summary.whole.verdict.is_none()) => "not judged".into(),
+        [] => "-".into(),
+        [(only, n)] if *n == runs.len() => only.as_str().into(),
+        _ => v
+            .iter()
+            .map(|(w, n)| format!("{} {n}/{}", w.as_str(), runs.len()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// [`Entry::figure`] of runs: a mean with its 95% confidence interval (a missing recovery is an
+/// infinite one, and then the mean is infinite with no interval).
+pub(crate) fn figure_of(runs: &[Results], f: &Figure) -> Interval {
+    let xs: Vec<f64> = runs.iter().map(|r| value(r, f)).collect();
+    if xs.iter().any(|x| x.is_infinite()) {
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        return Interval {
+            mean,
+            half_width: 0.0,
+            n: xs.len(),
+        };
+    }
+    Interval::of(&xs)
+}
+
 /// A figure's value in one run; a missing recovery is +infinity (see [`Entry::figure`]).
 pub fn value(r: &Results, f: &Figure) -> f64 {
     match f.value(&r.summary) {
         Some(v) => v,
         // A recovery that never came is infinitely late; one not judged (a run that ended too
-        // soon after its trigger) is unknown: NaN, shown "-", and no comparison holds on it.
+        // soon after its trigger) is unknown: NaN, shown "not judged" in tables ("-" by
+        // `expect::show`), and no comparison holds on it.
         None if f.metric == model::threshold::Metric::Recovery
             && f.scope.figures(&r.summary).is_some_and(|g| g.verdict.is_none()) =>
         {
@@ -110,11 +180,31 @@ pub fn value(r: &Results, f: &Figure) -> f64 {
 }
 
 /// Labels for files given on the command line: the strategy and the source ("fifo (sim)"),
-/// made unique with a counter where two runs would share one.
+/// after the scenario's name when the runs come from different scenarios ("death-spiral ·
+/// fifo (sim)"), made unique with a counter where two runs would still share one.
 pub fn default_labels(runs: &[Results]) -> Vec<String> {
+    let scenario = |r: &Results| {
+        if r.scenario_name.is_empty() {
+            std::path::Path::new(&r.scenario_path)
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+        } else {
+            r.scenario_name.clone()
+        }
+    };
+    let mut scenarios: Vec<String> = runs.iter().map(scenario).collect();
+    scenarios.sort();
+    scenarios.dedup();
     let base: Vec<String> = runs
         .iter()
-        .map(|r| format!("{} ({})", r.strategy, r.source.as_str()))
+        .map(|r| {
+            let run = format!("{} ({})", r.strategy, r.source.as_str());
+            if scenarios.len() > 1 {
+                format!("{} · {run}", scenario(r))
+            } else {
+                run
+            }
+        })
         .collect();
     let mut out = Vec::with_capacity(base.len());
     for (i, b) in base.iter().enumerate() {

@@ -33,7 +33,8 @@ pub struct Expectation {
 pub struct Checked {
     pub expectation: String,
     pub passed: bool,
-    /// What was compared, e.g. `0.953 ± 0.004 >= 0.9`.
+    /// What was compared: a true statement when it holds (`0.953 ± 0.004 >= 0.9`), the
+    /// measured values when it fails (`measured 0.253 vs 0.868`, `measured 0.71 (bound 0.8)`).
     pub detail: String,
 }
 
@@ -193,7 +194,17 @@ impl Expectation {
         };
         let unit = ma.or(mb);
         let (sa, sb) = (show(&a, unit), show(&b, unit));
-        let mut detail = format!("{sa} {} {sb}", self.cmp.symbol());
+        // A failure gives the measured values without the operator between them: `0.253 >
+        // 0.868` under FAILS reads like a claim that is true.
+        let mut detail = if passed {
+            format!("{sa} {} {sb}", self.cmp.symbol())
+        } else {
+            match (&self.lhs, &self.rhs) {
+                (Operand::Run { .. }, Operand::Value(_)) => format!("measured {sa} (bound {sb})"),
+                (Operand::Value(_), Operand::Run { .. }) => format!("measured {sb} (bound {sa})"),
+                _ => format!("measured {sa} vs {sb}"),
+            }
+        };
         // Rounding can print two different values alike (`0.253 >= 0.253` failing): then give
         // them in full.
         if sa == sb && a.mean != b.mean && a.mean.is_finite() && b.mean.is_finite() {
@@ -279,7 +290,7 @@ mod tests {
         r.summary.whole.goodput_ratio = 0.253_191_7;
         let c = e.check(&[Entry::new("fifo", vec![r])]).unwrap();
         assert!(!c.passed);
-        assert_eq!(c.detail, "0.253 >= 0.253 (exactly 0.2531917 and 0.2532)");
+        assert_eq!(c.detail, "measured 0.253 (bound 0.253) (exactly 0.2531917 and 0.2532)");
     }
 
     /// A count and its half-width share decimals, so the two read as one figure.

@@ -1,7 +1,7 @@
 //! `index.html`: one self-contained page (inline SVG and CSS, no network, no JavaScript).
 
 use crate::entry::Entry;
-use crate::report::{Placed, Report};
+use crate::report::{capitalize, Place, Placed, Report};
 use crate::table;
 use model::results::{fmt_secs, verdict_label, Results, RunSource, Verdict};
 use std::fmt::Write as _;
@@ -33,6 +33,7 @@ th{background:#eef0f3} td.l,th.l{text-align:left}
 .card{background:#fff;border:1px solid #dfe2e6;border-radius:6px;padding:12px 16px;margin:12px 0}
 .verdict{font-size:15px;margin:8px 0}
 .bad{color:#b42318;font-weight:bold} .good{color:#067647;font-weight:bold} .warn{color:#b54708;font-weight:bold}
+.muted{color:#5b6472;font-weight:bold}
 figure{margin:10px 0;background:#fff;border:1px solid #dfe2e6;border-radius:6px;padding:6px}
 figure svg{max-width:100%;height:auto;display:block;margin:0 auto}
 figcaption{font-size:12px;color:#5b6472;text-align:center}
@@ -52,19 +53,45 @@ fn inline_svg(svg: &str) -> &str {
 fn figure_html(o: &mut String, p: &Placed) {
     let _ = writeln!(
         o,
-        "<figure id=\"{}\">{}<figcaption>{} · <a href=\"{0}.png\">PNG</a> · <a href=\"{0}.svg\">SVG</a></figcaption></figure>",
+        "<figure id=\"{}\">{}<figcaption>{}{} · <a href=\"{0}.png\">PNG</a> · <a href=\"{0}.svg\">SVG</a></figcaption></figure>",
         esc(&p.figure.stem),
         inline_svg(&p.figure.svg),
-        esc(&p.figure.title)
+        esc(&p.figure.title),
+        p.note.as_deref().map_or(String::new(), |n| format!(" · {}", esc(n)))
     );
 }
 
+/// The colour of a verdict: an overloaded run fails its users as surely as a metastable one
+/// (a run whose backend rejects everything is "overloaded" too), so both are red.
 fn verdict_class(v: Option<Verdict>) -> &'static str {
     match v {
         Some(Verdict::Stable | Verdict::Recovered) => "good",
-        Some(Verdict::Metastable) => "bad",
-        Some(Verdict::Overloaded) => "warn",
-        None => "",
+        Some(Verdict::Metastable | Verdict::Overloaded) => "bad",
+        None => "muted",
+    }
+}
+
+/// The colour of an entry's verdicts over its runs: green when every run is healthy or
+/// recovered, red when none is, amber when the seeds disagree, grey when none was judged.
+fn entry_class(e: &Entry) -> &'static str {
+    let classes: Vec<&str> = e.verdicts().iter().map(|(v, _)| verdict_class(Some(*v))).collect();
+    match classes.as_slice() {
+        [] => "muted",
+        c if c.iter().all(|k| *k == "good") => "good",
+        c if c.iter().all(|k| *k == "bad") => "bad",
+        _ => "warn",
+    }
+}
+
+/// A run's recovery in its card: the time, "never" (judged and not recovered), "no trigger"
+/// or "not judged", as the thresholds say it; never a bare "-" that reads like "no trigger".
+fn recovery_cell(r: &Results) -> String {
+    match (r.summary.whole.recovery_s, r.summary.whole.verdict) {
+        (Some(t), _) => fmt_secs(t),
+        (None, Some(Verdict::Metastable | Verdict::Overloaded)) => "never".into(),
+        (None, Some(Verdict::Stable)) => "no trigger".into(),
+        (None, Some(Verdict::Recovered)) => "-".into(),
+        (None, None) => "not judged".into(),
     }
 }
 
@@ -81,8 +108,10 @@ pub fn verdict_paragraph(r: &Results) -> String {
             "Did not recover: metastable. The trigger is over and the offered load is back to normal, yet goodput stays down."
                 .to_string()
         }
-        Some(Verdict::Overloaded) => "Overloaded: offered more than it can serve, trigger or not.".to_string(),
-        None => "No verdict.".to_string(),
+        Some(Verdict::Overloaded) => {
+            "Overloaded: not healthy even without (or before) the trigger, or the offered load never came back down.".to_string()
+        }
+        None => "Not judged.".to_string(),
     };
     let reason = s.whole.verdict_reason.trim().trim_end_matches('.');
     let mut chars = reason.chars();
@@ -181,7 +210,7 @@ fn percentiles_table(o: &mut String, r: &Results) {
         s.whole.errors,
         fmt_secs(s.wasted_s),
         s.wasted_ratio * 100.0,
-        s.whole.recovery_s.map_or_else(|| "-".to_string(), fmt_secs)
+        recovery_cell(r)
     );
 }
 
@@ -195,6 +224,7 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
         RunSource::Sim => "simulated",
         RunSource::Live => "live",
     };
+    let seed_note = e.first_seed_note();
     let _ = writeln!(
         o,
         "<p class=sub>Scenario <b>{}</b> (<code>{}</code>), {source}, strategy <b>{}</b>, seed {}{}{}</p>",
@@ -207,21 +237,25 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
         } else {
             String::new()
         },
-        if e.runs.len() > 1 {
-            format!(
-                "; {} replications (seeds {}..), charts from the first",
+        match (&seed_note, e.runs.last()) {
+            (Some(note), Some(last)) => format!(
+                "; {} replications (seeds {}..{}): the verdict counts every seed; the figures below and the charts are {}",
                 e.runs.len(),
-                r.seed
-            )
-        } else {
-            String::new()
+                r.seed,
+                last.seed,
+                esc(note)
+            ),
+            _ => String::new(),
         }
     );
     let _ = writeln!(
         o,
-        "<div class=card><p class=verdict><span class={}>{}</span> {}</p>",
-        verdict_class(r.summary.whole.verdict),
+        "<div class=card><p class=verdict><span class={}>{}</span> {}{}</p>",
+        entry_class(e),
         esc(&e.verdict_text()),
+        seed_note
+            .as_deref()
+            .map_or(String::new(), |n| format!("<b>{}:</b> ", esc(&capitalize(n)))),
         esc(&verdict_paragraph(r))
     );
     for (name, g) in r.summary.groups_behind(r.window_s) {
@@ -233,33 +267,74 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
                 v => verdict_class(v),
             },
             esc(&name),
-            esc(&g.verdict.map_or("-".into(), |v| verdict_label(v, g.recovery_s))),
+            esc(&g
+                .verdict
+                .map_or("not judged".into(), |v| verdict_label(v, g.recovery_s))),
             esc(&g.verdict_reason),
             esc(&r
                 .summary
                 .whole
                 .verdict
-                .map_or("-".into(), |v| verdict_label(v, r.summary.whole.recovery_s)))
+                .map_or("not judged".into(), |v| verdict_label(v, r.summary.whole.recovery_s)))
         );
     }
     percentiles_table(o, r);
     if !r.thresholds.is_empty() {
         o.push_str("<ul class=checks>");
-        for t in &r.thresholds {
+        for (k, t) in r.thresholds.iter().enumerate() {
+            let fails = e
+                .runs
+                .iter()
+                .filter(|x| x.thresholds.get(k).is_some_and(|t| !t.passed))
+                .count();
             let _ = write!(
                 o,
-                "<li><span class={}>{}</span> <code>{}</code> (measured {})</li>",
+                "<li><span class={}>{}</span> <code>{}</code> (measured {}{})</li>",
                 if t.passed { "good" } else { "bad" },
                 if t.passed { "PASS" } else { "FAIL" },
                 esc(&t.check),
-                esc(&t.measured())
+                esc(&t.measured()),
+                if e.runs.len() > 1 {
+                    format!(" in seed {}; fails in {fails} of {} seeds", r.seed, e.runs.len())
+                } else {
+                    String::new()
+                }
             );
         }
         o.push_str("</ul>");
     }
     o.push_str("</div>");
-    for p in placed.iter().filter(|p| p.entry == Some(i)) {
+    for p in placed.iter().filter(|p| p.place == Place::Entry(i)) {
         figure_html(o, p);
+    }
+}
+
+/// "4 runs · 2 sweeps", "1 sweep".
+fn counts(r: &Report) -> String {
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    if !r.entries.is_empty() || r.heatmaps.is_empty() {
+        parts.push(plural(r.entries.len(), "run", "runs"));
+    }
+    if !r.heatmaps.is_empty() {
+        parts.push(plural(r.heatmaps.len(), "sweep", "sweeps"));
+    }
+    parts.join(" · ")
+}
+
+/// Each sweep: what it found, and its heatmap.
+fn sweep_sections(o: &mut String, r: &Report, placed: &[Placed]) {
+    for (i, h) in r.heatmaps.iter().enumerate() {
+        let _ = write!(
+            o,
+            "<h2 id=\"sweep-{}\">{}</h2><pre>{}</pre>",
+            i + 1,
+            esc(&h.title),
+            esc(&h.notes.join("\n"))
+        );
+        for p in placed.iter().filter(|p| p.place == Place::Sweep(i)) {
+            figure_html(o, p);
+        }
     }
 }
 
@@ -273,10 +348,10 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
     );
     let _ = writeln!(
         o,
-        "<h1>{}</h1><p class=sub>spillway {} report · {} run(s)</p>",
+        "<h1>{}</h1><p class=sub>spillway {} report · {}</p>",
         esc(&r.title),
         env!("CARGO_PKG_VERSION"),
-        r.entries.len()
+        counts(r)
     );
     o.push_str(if r.entries.is_empty() {
         "<nav>"
@@ -286,25 +361,28 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
     for (i, e) in r.entries.iter().enumerate() {
         let _ = write!(o, "<a href=\"#run-{i}\">{}</a>", esc(&e.label));
     }
+    for i in 0..r.heatmaps.len() {
+        let _ = write!(
+            o,
+            "<a href=\"#sweep-{}\">{}</a>",
+            i + 1,
+            if r.heatmaps.len() == 1 {
+                "Sweep".to_string()
+            } else {
+                format!("Sweep {}", i + 1)
+            }
+        );
+    }
     o.push_str("</nav>\n");
 
-    for h in &r.heatmaps {
-        let _ = write!(o, "<h2>{}</h2><pre>{}</pre>", esc(&h.title), esc(&h.notes.join("\n")));
-    }
     if r.entries.is_empty() {
-        for p in placed.iter().filter(|p| p.entry.is_none()) {
-            figure_html(&mut o, p);
-        }
+        sweep_sections(&mut o, r, placed);
         o.push_str("</main></body></html>\n");
         return o;
     }
     o.push_str("<h2 id=summary>Summary</h2>");
     let (header, rows) = table::cells(r.entries);
-    let verdicts: Vec<&str> = r
-        .entries
-        .iter()
-        .map(|e| verdict_class(e.first().and_then(|f| f.summary.whole.verdict)))
-        .collect();
+    let verdicts: Vec<&str> = r.entries.iter().map(entry_class).collect();
     html_table(&mut o, &header, &rows, |row, c, n| {
         if c == n - 1 {
             // The verdict column, coloured by the verdict (no row: the header).
@@ -355,9 +433,10 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
             esc(&crate::baseline::render(&b.rows, b.tolerance))
         );
     }
-    for p in placed.iter().filter(|p| p.entry.is_none()) {
+    for p in placed.iter().filter(|p| p.place == Place::Overlay) {
         figure_html(&mut o, p);
     }
+    sweep_sections(&mut o, r, placed);
     for (i, e) in r.entries.iter().enumerate() {
         run_section(&mut o, i, e, placed);
     }

@@ -29,14 +29,35 @@ fn with_status(name: &str, status: TestCaseStatus, message: &str) -> TestCase {
     c
 }
 
+/// Adds `suite` to `report`, counting its skipped cases as `skipped` (quick-junit counts them
+/// as `disabled`, which JUnit readers take for tests switched off, not run-and-skipped).
+fn add_suite(report: &mut quick_junit::Report, mut suite: TestSuite) {
+    let skipped = suite
+        .test_cases
+        .iter()
+        .filter(|c| matches!(c.status, TestCaseStatus::Skipped { .. }))
+        .count();
+    suite.disabled = suite.disabled.saturating_sub(skipped);
+    suite.extra.insert("skipped".into(), skipped.to_string().into());
+    report.add_test_suite(suite);
+}
+
 pub fn render(r: &Report) -> Result<String, String> {
     let mut report = quick_junit::Report::new(format!("spillway: {}", r.title));
     if !r.expectations.is_empty() {
         let mut suite = TestSuite::new("expectations");
         for c in r.expectations {
-            suite.add_test_case(case(&c.expectation, c.passed, &c.detail));
+            // A failure says what was expected and what was measured.
+            let message = if c.passed {
+                c.detail.clone()
+            } else {
+                format!("expected {}; {}", c.expectation, c.detail)
+            };
+            let mut case = case(&c.expectation, c.passed, &message);
+            case.set_classname("expectations");
+            suite.add_test_case(case);
         }
-        report.add_test_suite(suite);
+        add_suite(&mut report, suite);
     }
     for e in r.entries {
         let Some(first) = e.first() else { continue };
@@ -53,7 +74,12 @@ pub fn render(r: &Report) -> Result<String, String> {
                 .count();
             let value = format!("measured {}", t.measured());
             let msg = if e.runs.len() > 1 {
-                format!("{value} (first run); failed in {fails} of {} runs", e.runs.len())
+                format!(
+                    "{value} in seed {} (first of {}); failed in {fails} of {} runs",
+                    first.seed,
+                    e.runs.len(),
+                    e.runs.len()
+                )
             } else {
                 value
             };
@@ -75,27 +101,30 @@ pub fn render(r: &Report) -> Result<String, String> {
             c.set_classname(e.label.clone());
             suite.add_test_case(c);
         }
-        report.add_test_suite(suite);
+        add_suite(&mut report, suite);
     }
     // A sweep is one case: some configuration meets its SLO (or, without one, it was read), so
     // a report of sweeps alone is not an empty junit.xml (which some CI systems reject).
     for h in &r.heatmaps {
         let mut suite = TestSuite::new(h.title.clone());
         let detail = h.notes.join("\n");
-        let c = match &h.slo_met {
+        let mut c = match &h.slo_met {
             Some((slo, met)) => case(&format!("some configuration meets {slo}"), *met, &detail),
             None => case("sweep read (no SLO to gate on)", true, &detail),
         };
+        c.set_classname("sweep");
         suite.add_test_case(c);
-        report.add_test_suite(suite);
+        add_suite(&mut report, suite);
     }
     if let Some(b) = &r.baseline {
         let mut suite = TestSuite::new("baseline");
         for row in &b.rows {
             let msg = row.describe(b.tolerance);
-            suite.add_test_case(case(&row.metric, row.change != Change::Regression, &msg));
+            let mut c = case(&row.metric, row.change != Change::Regression, &msg);
+            c.set_classname("baseline");
+            suite.add_test_case(c);
         }
-        report.add_test_suite(suite);
+        add_suite(&mut report, suite);
     }
     report.to_string().map_err(|e| e.to_string())
 }

@@ -1,12 +1,56 @@
 //! `summary.md`: the report as GitHub-flavoured markdown, for a CI job summary.
 
+use crate::expect::show;
 use crate::report::Report;
 use crate::table;
+use model::results::verdict_label;
+use model::threshold::Metric;
 use std::fmt::Write as _;
 
 /// Escapes the characters that would break a table cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Plain text (a title, a label) as markdown shows it literally: no HTML (`<b>` stays text),
+/// no emphasis, links, headings or code, no cell breaks.
+fn md(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut o = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        // `goodput_ratio`: an underscore inside a word makes no emphasis.
+        let intraword = |k: Option<&char>| k.is_some_and(|k| k.is_alphanumeric());
+        match c {
+            '_' if intraword(i.checked_sub(1).and_then(|k| chars.get(k))) && intraword(chars.get(i + 1)) => o.push(c),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                o.push('\\');
+                o.push(c);
+            }
+            // A `#` only makes a heading at the start of a line.
+            '#' if i == 0 => o.push_str("\\#"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '\n' | '\r' => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// The outcome counts the page's card gives (means over the seeds with replications).
+fn counts(e: &crate::Entry) -> String {
+    [
+        ("timeouts", Metric::Timeouts),
+        ("shed (503)", Metric::Shed),
+        ("429", Metric::RateLimited),
+        ("expired (504)", Metric::Expired),
+        ("errors", Metric::Errors),
+    ]
+    .into_iter()
+    .map(|(name, m)| format!("{name} {}", show(&e.figure(m), Some(m))))
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// A table; `left(column, columns)` says which columns hold names (left-aligned) rather than
@@ -29,9 +73,12 @@ fn md_table(o: &mut String, header: &[String], rows: &[Vec<String>], left: impl 
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "## {}\n", cell(&r.title));
+    let _ = writeln!(o, "## {}\n", md(&r.title));
     if !r.entries.is_empty() {
-        let (header, rows) = table::cells(r.entries);
+        let (header, mut rows) = table::cells(r.entries);
+        for row in &mut rows {
+            row[0] = md(&row[0]);
+        }
         md_table(&mut o, &header, &rows, |c, n| c < 2 || c == n - 1);
     }
     // What the CI reader must know before trusting the table (the page says it per run).
@@ -39,7 +86,7 @@ pub fn render(r: &Report) -> String {
         r.entries
             .iter()
             .filter(|e| pick(e))
-            .map(|e| cell(&e.label))
+            .map(|e| md(&e.label))
             .collect::<Vec<_>>()
     };
     let interrupted = named(|e| e.runs.iter().any(|x| x.incomplete));
@@ -58,26 +105,58 @@ pub fn render(r: &Report) -> String {
             lagging.join(", ")
         );
     }
-    if let Some((header, rows)) = table::class_cells(r.entries) {
+    if let Some((header, mut rows)) = table::class_cells(r.entries) {
+        rows.iter_mut().for_each(|row| row[0] = md(&row[0]));
         let _ = writeln!(o, "By priority class:\n");
         md_table(&mut o, &header, &rows, |c, n| {
             c < 2 || (c == n - 1 && header[c] == "verdict")
         });
     }
-    if let Some((header, rows)) = table::service_cells(r.entries) {
+    if let Some((header, mut rows)) = table::service_cells(r.entries) {
+        rows.iter_mut().for_each(|row| {
+            row[0] = md(&row[0]);
+            row[1] = md(&row[1]);
+        });
         let _ = writeln!(o, "By service:\n");
         md_table(&mut o, &header, &rows, |c, n| {
             c < 2 || (c == n - 1 && header[c] == "verdict")
         });
     }
+    // Per run: its verdict and why, its outcome counts, and the groups behind it (what the
+    // page's card says).
     for e in r.entries {
-        if let Some(first) = e.first() {
+        let Some(first) = e.first() else { continue };
+        let s = &first.summary;
+        let verdict = s.whole.verdict.map_or("not judged", |v| v.as_str());
+        let head = match e.first_seed_note() {
+            Some(note) => format!("{}; {note}: {verdict}", e.verdict_text()),
+            None => verdict.to_string(),
+        };
+        let _ = writeln!(
+            o,
+            "- **{}**: {head} — {}. Attempts: {}{}.",
+            md(&e.label),
+            cell(s.whole.verdict_reason.trim_end_matches('.')),
+            counts(e),
+            if e.runs.len() > 1 {
+                format!(" (means over {} seeds)", e.runs.len())
+            } else {
+                String::new()
+            }
+        );
+        let whole = s
+            .whole
+            .verdict
+            .map_or("not judged".into(), |v| verdict_label(v, s.whole.recovery_s));
+        for (name, g) in s.groups_behind(first.window_s) {
             let _ = writeln!(
                 o,
-                "- **{}**: {} — {}",
-                cell(&e.label),
-                first.summary.whole.verdict.map_or("no verdict", |v| v.as_str()),
-                cell(&first.summary.whole.verdict_reason)
+                "  - **behind:** {}: {} ({}); whole run: {whole}{}",
+                md(&name),
+                g.verdict
+                    .map_or("not judged".into(), |v| verdict_label(v, g.recovery_s)),
+                cell(&g.verdict_reason),
+                e.first_seed_note().map_or(String::new(), |n| format!(" ({n})"))
             );
         }
     }
@@ -108,13 +187,24 @@ pub fn render(r: &Report) -> String {
     if !thresholds.is_empty() {
         let _ = writeln!(o, "\n### Scenario thresholds\n");
         for (e, f) in thresholds {
-            for t in &f.thresholds {
+            for (k, t) in f.thresholds.iter().enumerate() {
+                let fails = e
+                    .runs
+                    .iter()
+                    .filter(|x| x.thresholds.get(k).is_some_and(|t| !t.passed))
+                    .count();
                 let _ = writeln!(
                     o,
-                    "- {} {}: `{}`",
+                    "- {} {}: `{}` (measured {}{})",
                     if t.passed { "✅" } else { "❌" },
-                    cell(&e.label),
-                    t.check
+                    md(&e.label),
+                    t.check,
+                    cell(&t.measured()),
+                    if e.runs.len() > 1 {
+                        format!(" in seed {}; fails in {fails} of {} seeds", f.seed, e.runs.len())
+                    } else {
+                        String::new()
+                    }
                 );
             }
         }
@@ -128,7 +218,7 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "```\n{}```", crate::baseline::render(&b.rows, b.tolerance));
     }
     for h in &r.heatmaps {
-        let _ = writeln!(o, "\n### {}\n\n```\n{}\n```", cell(&h.title), h.notes.join("\n"));
+        let _ = writeln!(o, "\n### {}\n\n```\n{}\n```", md(&h.title), h.notes.join("\n"));
     }
     o
 }

@@ -47,16 +47,33 @@ pub enum ReportError {
     Junit(String),
 }
 
+/// Where a chart belongs in the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// An overlay of all runs (beside the summary table).
+    Overlay,
+    /// Sweep `i`'s heatmap, beside what the sweep found.
+    Sweep(usize),
+    /// Entry `i`'s own chart, in its card.
+    Entry(usize),
+}
+
 /// A chart with where it belongs in the page.
 pub(crate) struct Placed {
     pub figure: Figure,
-    /// `None`: an overlay of all runs; `Some(i)`: entry `i`'s own chart.
-    pub entry: Option<usize>,
+    pub place: Place,
+    /// What the page says under the chart besides its title (how to read it, which seed).
+    pub note: Option<String>,
 }
 
-/// Draws every chart the report needs.
+/// How to read the throughput chart: its counts are by send time, not completion time.
+pub(crate) const THROUGHPUT_NOTE: &str = "Requests are counted in the window they were sent in: \
+     the goodput line is the intents sent then that succeeded (perhaps much later, after retries), \
+     not completions per second; backend busy and wasted time are counted when the work was done.";
+
+/// Draws every chart the report needs, each with a file name (stem) of its own.
 pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {
-    let firsts: Vec<(usize, Labeled)> = r
+    let firsts: Vec<(usize, Labeled, usize)> = r
         .entries
         .iter()
         .enumerate()
@@ -68,47 +85,87 @@ pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {
                         label: &e.label,
                         results,
                     },
+                    e.runs.len(),
                 )
             })
         })
         .collect();
     let mut out = Vec::new();
-    let labeled: Vec<Labeled> = firsts.iter().map(|(_, l)| *l).collect();
-    if !labeled.is_empty() {
-        if labeled.len() > 1 {
+    let shown: Vec<&Entry> = r.entries.iter().filter(|e| !e.runs.is_empty()).collect();
+    if !shown.is_empty() {
+        if shown.len() > 1 {
             out.push(Placed {
-                figure: charts::comparison(&labeled)?,
-                entry: None,
+                figure: charts::comparison_of(&shown)?,
+                place: Place::Overlay,
+                note: None,
             });
         }
+        let labeled: Vec<(Labeled, usize)> = firsts.iter().map(|(_, l, n)| (*l, *n)).collect();
         out.push(Placed {
-            figure: charts::nines(&labeled)?,
-            entry: None,
+            figure: charts::nines_of(&labeled)?,
+            place: Place::Overlay,
+            note: None,
         });
     }
-    for h in &r.heatmaps {
+    let several = r.heatmaps.len() > 1;
+    for (i, h) in r.heatmaps.iter().enumerate() {
+        let mut figure = charts::heatmap(h)?;
+        if several {
+            // One file (and one page anchor) per sweep: `heatmap-1`, `heatmap-2`, ...
+            figure.stem = format!("{}-{}", figure.stem, i + 1);
+        }
         out.push(Placed {
-            figure: charts::heatmap(h)?,
-            entry: None,
+            figure,
+            place: Place::Sweep(i),
+            note: None,
         });
     }
-    for (i, l) in &firsts {
-        let by_class = charts::nines_by_class(*l).transpose()?;
-        let by_group = charts::goodput_by_group(*l)
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()?;
-        for f in [charts::throughput(*l)?, charts::latency(*l)?, charts::gateway(*l)?]
-            .into_iter()
-            .chain(by_group)
-            .chain(by_class)
-        {
+    for (i, l, n) in &firsts {
+        let seed = r.entries[*i].first_seed_note();
+        for f in charts::per_run(*l, *n)? {
+            let throughput = f.stem.starts_with("throughput-");
+            let note = match (&seed, throughput) {
+                (Some(s), true) => Some(format!("{}: {THROUGHPUT_NOTE}", capitalize(s))),
+                (Some(s), false) => Some(capitalize(s)),
+                (None, true) => Some(THROUGHPUT_NOTE.to_string()),
+                (None, false) => None,
+            };
             out.push(Placed {
                 figure: f,
-                entry: Some(*i),
+                place: Place::Entry(*i),
+                note,
             });
         }
     }
+    unique_stems(&mut out);
     Ok(out)
+}
+
+/// "Seed 7 (first of 10)".
+pub(crate) fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Makes every chart's stem unique (`-2`, `-3`, ... after a repeated one): two charts with one
+/// stem would overwrite each other's files and share an anchor in the page.
+fn unique_stems(placed: &mut [Placed]) {
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for p in placed.iter_mut() {
+        if !seen.contains(&p.figure.stem) {
+            seen.insert(p.figure.stem.clone());
+            continue;
+        }
+        let stem = (2..)
+            .map(|k| format!("{}-{k}", p.figure.stem))
+            .find(|s| !seen.contains(s))
+            .unwrap_or_default();
+        seen.insert(stem.clone());
+        p.figure.stem = stem;
+    }
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), ReportError> {

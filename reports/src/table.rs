@@ -32,6 +32,7 @@ pub fn cells(entries: &[Entry]) -> (Vec<String>, Vec<Vec<String>>) {
                 row.push(match m {
                     Metric::GoodputRatio | Metric::WastedRatio => percent(&i),
                     Metric::Recovery if !has_trigger(e) => "-".into(),
+                    Metric::Recovery => e.recovery_text_of(&model::threshold::Scope::Whole),
                     _ => show(&i, Some(m)),
                 });
             }
@@ -123,6 +124,7 @@ fn group_cells(
                     Metric::GoodputRatio => percent(&i),
                     // No trigger, or results that keep no group verdicts: nothing to recover.
                     Metric::Recovery if verdicts.is_empty() || !has_trigger(e) => "-".into(),
+                    Metric::Recovery => e.recovery_text_of(&figure.scope),
                     _ => show(&i, Some(m)),
                 });
             }

@@ -282,7 +282,7 @@ fn throughput_shows_rates_wasted_work_and_the_trigger() {
         &[
             "offered (intents)",
             "attempts (incl. retries)",
-            "goodput (successes)",
+            "goodput: intents sent then that succeeded",
             "timeouts",
             "shed (503)",
             "wasted work (right axis)",

@@ -8,10 +8,14 @@
 //! builder: categories, hatching and value labels are simpler to place by hand.
 
 use super::render::{
-    anchored, fit, fmt_tick, frame, no_data, render, run_color, text, text_width, Draw, BAD, FRAME, INK, MUTED,
+    anchored, fit, fit_labels, fmt_tick, frame, no_data, render, run_color, text, text_width, Draw, BAD, FRAME, INK,
+    MUTED,
 };
 use super::{ChartError, Figure, Labeled};
-use model::results::{fmt_secs, Results, Summary, Verdict};
+use crate::entry::{self, Entry};
+use model::interval::Interval;
+use model::results::{fmt_secs, Results, Verdict};
+use model::threshold::{Figure as Fig, Metric, Scope};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -24,43 +28,80 @@ const PAD: i32 = 12;
 const FONT: f64 = 12.0;
 const HATCH_FILL: RGBColor = RGBColor(252, 235, 235);
 const GOOD: RGBColor = RGBColor(30, 130, 60);
+/// The widest a run label may be: two fifths of a panel.
+const LABEL_MAX_W: i32 = (WIDTH as i32 / COLS as i32) * 2 / 5;
 
 enum Cell {
-    Bar {
-        value: f64,
-        text: String,
-    },
+    /// A mean; `half_width` > 0 draws the 95% confidence interval around it as a whisker.
+    Bar { value: f64, half_width: f64, text: String },
     /// No value: "did not recover" is hatched across the whole panel (recovery never came, so
     /// its bar is as long as the chart allows); anything else is a grey "n/a".
-    Missing {
-        text: String,
-        hatched: bool,
-    },
+    Missing { text: String, hatched: bool },
 }
 
 struct Panel {
     title: &'static str,
-    hint: &'static str,
+    hint: String,
     cells: Vec<Cell>,
     /// The value a full-width bar stands for.
     scale: f64,
+    /// Bars on a log scale from this value (a decade below the smallest) up: one slow run
+    /// would otherwise squash the others' bars to nothing.
+    log_from: Option<f64>,
 }
 
+/// A panel switches to a log scale when its largest value is this many times its smallest.
+const LOG_RATIO: f64 = 20.0;
+
 impl Panel {
-    fn new(title: &'static str, hint: &'static str, cells: Vec<Cell>, at_least: f64) -> Panel {
-        let max = cells
-            .iter()
-            .filter_map(|c| match c {
-                Cell::Bar { value, .. } => Some(*value),
+    fn new(title: &'static str, hint: &str, cells: Vec<Cell>, at_least: f64) -> Panel {
+        let ends = || {
+            cells.iter().filter_map(|c| match c {
+                Cell::Bar { value, half_width, .. } => Some(value + half_width),
                 Cell::Missing { .. } => None,
             })
-            .fold(at_least, f64::max);
+        };
+        let max = ends().fold(at_least, f64::max);
         let scale = if max.is_finite() && max > 0.0 { max } else { 1.0 };
         Panel {
             title,
-            hint,
+            hint: hint.to_string(),
             cells,
             scale,
+            log_from: None,
+        }
+    }
+
+    /// Puts the bars on a log scale when their values span more than [`LOG_RATIO`].
+    fn log_when_spread(mut self) -> Panel {
+        let smallest = self
+            .cells
+            .iter()
+            .filter_map(|c| match c {
+                Cell::Bar { value, .. } if *value > 0.0 && value.is_finite() => Some(*value),
+                _ => None,
+            })
+            .fold(f64::INFINITY, f64::min);
+        if smallest.is_finite() && self.scale / smallest > LOG_RATIO {
+            self.log_from = Some(10f64.powf(smallest.log10().floor() - 1.0));
+            self.hint.push_str(" · log scale");
+        }
+        self
+    }
+
+    /// Where `v` ends along a full-width bar, in [0, 1].
+    fn frac(&self, v: f64) -> f64 {
+        let f = match self.log_from {
+            Some(base) => {
+                let v = v.max(base);
+                (v / base).log10() / (self.scale / base).log10()
+            }
+            None => v / self.scale,
+        };
+        if f.is_finite() {
+            f.clamp(0.0, 1.0)
+        } else {
+            0.0
         }
     }
 }
@@ -74,14 +115,25 @@ struct Comparison {
     verdicts: Vec<(String, RGBColor)>,
 }
 
-fn bar(value: f64, text: impl FnOnce(f64) -> String) -> Cell {
-    if value.is_finite() {
-        Cell::Bar {
-            value: value.max(0.0),
-            text: text(value),
-        }
+/// A bar of the mean of `i`, with its confidence interval as a whisker and in the text
+/// ("87.8% ± 11.3") when there are replications.
+fn bar(i: Interval, text: impl Fn(f64) -> String, ci_text: impl Fn(f64) -> String) -> Cell {
+    if !i.mean.is_finite() {
+        return na();
+    }
+    let half_width = if i.n > 1 && i.half_width.is_finite() && i.half_width > 0.0 {
+        i.half_width
     } else {
-        na()
+        0.0
+    };
+    Cell::Bar {
+        value: i.mean.max(0.0),
+        half_width,
+        text: if half_width > 0.0 {
+            format!("{} ± {}", text(i.mean), ci_text(half_width))
+        } else {
+            text(i.mean)
+        },
     }
 }
 
@@ -92,35 +144,69 @@ fn na() -> Cell {
     }
 }
 
-fn sum<'a>(r: &Labeled<'a>) -> &'a Summary {
-    &r.results.summary
-}
-
 fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
-fn recovery(r: &Results) -> Cell {
-    match (r.summary.whole.recovery_s, r.summary.whole.verdict) {
-        (Some(s), _) => bar(s, fmt_secs),
-        (None, Some(Verdict::Metastable | Verdict::Overloaded)) => Cell::Missing {
-            text: "did not recover".into(),
-            hatched: true,
+/// Recovery after the trigger: the mean over the runs that recovered ("12.0s (6/10
+/// recovered)" when not all did), hatched "did not recover" when none did.
+fn recovery(runs: &[Results]) -> Cell {
+    let whole = Fig::whole(Metric::Recovery);
+    let xs: Vec<f64> = runs.iter().map(|r| entry::value(r, &whole)).collect();
+    let recovered: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    let stable = runs.iter().all(|r| r.summary.whole.verdict == Some(Verdict::Stable));
+    if recovered.is_empty() {
+        return if stable && !runs.is_empty() {
+            Cell::Missing {
+                text: "n/a (no trigger)".into(),
+                hatched: false,
+            }
+        } else if xs.iter().any(|x| x.is_infinite()) {
+            Cell::Missing {
+                text: if xs.len() > 1 && xs.iter().any(|x| x.is_nan()) {
+                    entry::recovery_text(runs, &Scope::Whole)
+                } else {
+                    "did not recover".into()
+                },
+                hatched: true,
+            }
+        } else if xs.iter().any(|x| x.is_nan()) {
+            Cell::Missing {
+                text: "not judged".into(),
+                hatched: false,
+            }
+        } else {
+            na()
+        };
+    }
+    match bar(Interval::of(&recovered), fmt_secs, fmt_secs) {
+        Cell::Bar { value, half_width, .. } => Cell::Bar {
+            value,
+            half_width,
+            text: entry::recovery_text(runs, &Scope::Whole),
         },
-        (None, Some(Verdict::Stable)) => Cell::Missing {
-            text: "n/a (no trigger)".into(),
-            hatched: false,
-        },
-        (None, _) => na(),
+        missing => missing,
     }
 }
 
-fn verdict(r: &Results) -> (String, RGBColor) {
-    match r.summary.whole.verdict {
-        Some(v @ (Verdict::Stable | Verdict::Recovered)) => (v.as_str().into(), GOOD),
-        Some(v) => (v.as_str().into(), BAD),
-        None => ("n/a".into(), MUTED),
-    }
+const WARN: RGBColor = RGBColor(181, 71, 8);
+
+/// The verdict ("metastable", or "recovered 6/10, metastable 4/10") in the colour of its
+/// worst and best: green when every run is healthy or recovered, red when none is, amber when
+/// the seeds disagree.
+fn verdict(runs: &[Results]) -> (String, RGBColor) {
+    let counts = entry::verdicts(runs, &Scope::Whole);
+    let good = |v: &Verdict| matches!(v, Verdict::Stable | Verdict::Recovered);
+    let color = if counts.is_empty() {
+        MUTED
+    } else if counts.iter().all(|(v, _)| good(v)) {
+        GOOD
+    } else if counts.iter().any(|(v, _)| good(v)) {
+        WARN
+    } else {
+        BAD
+    };
+    (entry::verdict_text(runs, &Scope::Whole), color)
 }
 
 impl Comparison {
@@ -135,7 +221,7 @@ impl Comparison {
     fn draw_panel<DB: DrawingBackend>(&self, a: &DrawingArea<DB, Shift>, p: &Panel) -> Result<(), ChartError> {
         let (pw, _) = a.dim_in_pixel();
         let pw = i32::try_from(pw).unwrap_or(0);
-        self.panel_head(a, p.title, p.hint)?;
+        self.panel_head(a, p.title, &p.hint)?;
         let lw = self.label_column(a, pw)?;
         let x0 = PAD + lw + 6;
         let value_w = p
@@ -150,21 +236,36 @@ impl Comparison {
             .min(pw / 3)
             + 10;
         let x1 = (pw - PAD - value_w).max(x0 + 10);
+        let at = |v: f64| x0 + (p.frac(v) * f64::from(x1 - x0)).round() as i32;
         let bottom = PANEL_TOP + ROW * i32::try_from(p.cells.len()).unwrap_or(0);
         for (i, c) in p.cells.iter().enumerate() {
             let yc = row_center(i);
             let (y0, y1) = (yc - 8, yc + 8);
             match c {
-                Cell::Bar { value, text: t } => {
-                    let frac = (value / p.scale).clamp(0.0, 1.0);
-                    let len = (frac * f64::from(x1 - x0)).round() as i32;
-                    let len = if *value > 0.0 { len.max(1) } else { len };
-                    if len > 0 {
-                        a.draw(&Rectangle::new([(x0, y0), (x0 + len, y1)], run_color(i).filled()))?;
+                Cell::Bar {
+                    value,
+                    half_width,
+                    text: t,
+                } => {
+                    let end = at(*value);
+                    let end = if *value > 0.0 { end.max(x0 + 1) } else { end };
+                    if end > x0 {
+                        a.draw(&Rectangle::new([(x0, y0), (end, y1)], run_color(i).filled()))?;
+                    }
+                    let mut text_x = end;
+                    if *half_width > 0.0 {
+                        // The 95% confidence interval: a whisker with end caps, over the bar.
+                        let (lo, hi) = (at(value - half_width), at(value + half_width));
+                        let ink = INK.stroke_width(1);
+                        a.draw(&PathElement::new(vec![(lo, yc), (hi, yc)], ink))?;
+                        for x in [lo, hi] {
+                            a.draw(&PathElement::new(vec![(x, yc - 5), (x, yc + 5)], ink))?;
+                        }
+                        text_x = text_x.max(hi);
                     }
                     a.draw(&Text::new(
-                        fit(t, FONT, pw - x0 - len - 8),
-                        (x0 + len + 5, yc),
+                        fit(t, FONT, pw - text_x - 8),
+                        (text_x + 5, yc),
                         anchored(text(FONT, INK), HPos::Left, VPos::Center),
                     ))?;
                 }
@@ -314,74 +415,122 @@ impl Draw for Comparison {
 /// Goodput ratio, p99 latency, amplification, wasted backend time and recovery of each run,
 /// with each run's verdict. Runs keep their position's colour, as in the percentile chart.
 pub fn comparison(runs: &[Labeled]) -> Result<Figure, ChartError> {
+    let rows: Vec<(&str, &[Results])> = runs
+        .iter()
+        .map(|r| (r.label, std::slice::from_ref(r.results)))
+        .collect();
+    draw(&rows)
+}
+
+/// [`comparison`] of entries: with replications, each bar is the mean over the seeds with its
+/// 95% confidence interval as a whisker, as the tables give them (not the first seed's value).
+pub fn comparison_of(entries: &[&Entry]) -> Result<Figure, ChartError> {
+    let rows: Vec<(&str, &[Results])> = entries.iter().map(|e| (e.label.as_str(), e.runs.as_slice())).collect();
+    draw(&rows)
+}
+
+fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
     let title = "Strategy comparison".to_string();
-    let mut scenarios: Vec<&str> = runs.iter().map(|r| r.results.scenario_name.as_str()).collect();
+    let mut scenarios: Vec<&str> = rows
+        .iter()
+        .flat_map(|(_, runs)| runs.iter().map(|r| r.scenario_name.as_str()))
+        .collect();
+    scenarios.sort_unstable();
     scenarios.dedup();
     let mut subtitle = match scenarios.as_slice() {
         [one] => format!("scenario {one} · "),
         _ => String::new(),
     };
+    if rows.iter().any(|(_, runs)| runs.len() > 1) {
+        subtitle.push_str("replicated runs: mean with 95% confidence interval · ");
+    }
     subtitle.push_str("bars scaled per panel · colours match the percentile chart");
+    let whole = |m: Metric| Fig::whole(m);
+    let each = |f: &dyn Fn(&[Results]) -> Cell| rows.iter().map(|(_, runs)| f(runs)).collect::<Vec<_>>();
     let panels = vec![
         Panel::new(
             "goodput ratio",
             "succeeded / offered, higher is better",
-            runs.iter().map(|r| bar(sum(r).whole.goodput_ratio, pct)).collect(),
+            each(&|runs| {
+                bar(entry::figure_of(runs, &whole(Metric::GoodputRatio)), pct, |h| {
+                    format!("{:.1}", h * 100.0)
+                })
+            }),
             1.0,
         ),
         Panel::new(
             "p99 latency",
             "intents, lower is better",
-            runs.iter()
-                .map(|r| match sum(r).whole.latency.count {
-                    0 => na(),
-                    _ => bar(sum(r).whole.latency.p99, fmt_secs),
-                })
-                .collect(),
+            each(&|runs| {
+                if runs.iter().all(|r| r.summary.whole.latency.count == 0) {
+                    na()
+                } else {
+                    bar(entry::figure_of(runs, &whole(Metric::P99)), fmt_secs, fmt_secs)
+                }
+            }),
             0.0,
-        ),
+        )
+        .log_when_spread(),
         Panel::new(
             "amplification",
             "attempts / intent, lower is better",
-            runs.iter()
-                .map(|r| match sum(r).whole.offered {
-                    0 => na(),
-                    _ => bar(sum(r).whole.amplification, |v| {
-                        format!("{}×", fmt_tick((v * 100.0).round() / 100.0))
-                    }),
-                })
-                .collect(),
+            each(&|runs| {
+                if runs.iter().all(|r| r.summary.whole.offered == 0) {
+                    na()
+                } else {
+                    bar(
+                        entry::figure_of(runs, &whole(Metric::Amplification)),
+                        |v| format!("{}×", fmt_tick((v * 100.0).round() / 100.0)),
+                        |h| format!("{h:.2}"),
+                    )
+                }
+            }),
             1.0,
         ),
         Panel::new(
             "wasted backend time",
             "served to no one, lower is better",
-            runs.iter()
-                .map(|r| {
-                    let s = sum(r);
-                    let wasted = if s.wasted_s.is_finite() {
-                        fmt_secs(s.wasted_s)
-                    } else {
-                        "n/a".into()
-                    };
-                    bar(s.wasted_ratio, |v| format!("{} · {wasted}", pct(v)))
-                })
-                .collect(),
+            each(&|runs| {
+                let wasted_s = runs.iter().map(|r| r.summary.wasted_s).sum::<f64>() / runs.len().max(1) as f64;
+                let wasted = if wasted_s.is_finite() {
+                    fmt_secs(wasted_s)
+                } else {
+                    "n/a".into()
+                };
+                match bar(entry::figure_of(runs, &whole(Metric::WastedRatio)), pct, |h| {
+                    format!("{:.1}", h * 100.0)
+                }) {
+                    Cell::Bar {
+                        value,
+                        half_width,
+                        text,
+                    } => Cell::Bar {
+                        value,
+                        half_width,
+                        text: format!("{text} · {wasted}"),
+                    },
+                    missing => missing,
+                }
+            }),
             1.0,
         ),
         Panel::new(
             "recovery time",
             "after the trigger, lower is better",
-            runs.iter().map(|r| recovery(r.results)).collect(),
+            each(&recovery),
             0.0,
         ),
     ];
     let chart = Comparison {
         title: title.clone(),
         subtitle,
-        labels: runs.iter().map(|r| r.label.to_string()).collect(),
+        labels: fit_labels(
+            &rows.iter().map(|(l, _)| l.to_string()).collect::<Vec<_>>(),
+            FONT,
+            LABEL_MAX_W,
+        ),
         panels,
-        verdicts: runs.iter().map(|r| verdict(r.results)).collect(),
+        verdicts: rows.iter().map(|(_, runs)| verdict(runs)).collect(),
     };
     render("comparison".into(), title, &chart)
 }

@@ -4,10 +4,22 @@
 //! The palette runs from pale (worst) to dark (best) whichever way the objective points, so
 //! "darker is better" holds for every sweep and a reader never has to check whether the
 //! objective is a latency or a ratio. Cells with no point (or not meeting the SLO) are grey
-//! and say "n/a": leaving them white would read as a value.
+//! and say "n/a": leaving them white would read as a value; a line under the grid says what
+//! grey can mean for this sweep (the heatmap's cells do not tell a point that fails the SLO
+//! from a setting that does not apply). Values carry the objective's unit ("92.7ms", "99.99%",
+//! "1.34×"), with as many digits as it takes for different values to read differently. When no
+//! configuration meets the SLO the chart says so across the grid.
+//!
+//! With a load axis shown (`workload.*`, as `sim sweep` tells them) the sweep names no best
+//! cell (the lightest load would always win): the best configuration is then the column (or
+//! row) whose worst value over the loads is best among those with a value at every load, as
+//! the sweep's notes choose it, and that column is outlined. (With further axes folded into
+//! the cells, a column's cells may come from different settings of them: the outline then
+//! marks the best shown value, which the notes' configuration may not reach at every load.)
 
-use super::render::{anchored, fit, fmt_value, frame, no_data, render, rotated, text, text_width, Draw, INK, MUTED};
+use super::render::{anchored, fit, frame, no_data, render, rotated, text, text_width, Draw, BAD, INK, MUTED};
 use super::{ChartError, Figure};
+use model::threshold::Metric;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -78,14 +90,186 @@ fn ink_on(c: RGBColor) -> RGBColor {
     }
 }
 
+/// What is outlined as the best.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Best {
+    Cell(usize, usize),
+    /// The configuration of this x value, over the loads on the y axis.
+    Column(usize),
+    /// The configuration of this y value, over the loads on the x axis.
+    Row(usize),
+}
+
+/// How the objective's values read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Unit {
+    Seconds,
+    Ratio,
+    /// Amplification: attempts per intent.
+    Times,
+    PerSecond,
+    Plain,
+}
+
+impl Unit {
+    fn of(objective: &str) -> Unit {
+        match objective.parse::<model::threshold::Figure>().map(|f| f.metric) {
+            Ok(m) if m.is_time() => Unit::Seconds,
+            Ok(m) if m.is_ratio() => Unit::Ratio,
+            Ok(Metric::Amplification) => Unit::Times,
+            Ok(Metric::Goodput) => Unit::PerSecond,
+            _ => Unit::Plain,
+        }
+    }
+}
+
+/// `v` with `sig` significant digits (at least the whole part), trailing zeros dropped.
+fn sig_digits(v: f64, sig: i32) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return if v == 0.0 { "0".into() } else { "n/a".into() };
+    }
+    let decimals = (sig - 1 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// One value in `unit` with `sig` significant digits: "92.7ms", "1.61s", "86.8%", "1.34×".
+fn fmt_unit(v: f64, unit: Unit, sig: i32) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    match unit {
+        Unit::Seconds => {
+            let a = v.abs();
+            if a == 0.0 {
+                "0s".into()
+            } else if a >= 1.0 {
+                format!("{}s", sig_digits(v, sig))
+            } else if a >= 1e-3 {
+                format!("{}ms", sig_digits(v * 1e3, sig))
+            } else {
+                format!("{}µs", sig_digits(v * 1e6, sig))
+            }
+        }
+        Unit::Ratio => format!("{}%", sig_digits(v * 100.0, sig)),
+        Unit::Times => format!("{}×", sig_digits(v, sig)),
+        Unit::PerSecond => format!("{}/s", sig_digits(v, sig)),
+        Unit::Plain => sig_digits(v, sig),
+    }
+}
+
+/// The fewest significant digits (3 to 6) at which different values read differently and no
+/// value reads as a bound it does not reach (0.99988 as "100%", 0.0004 as "0%").
+fn digits_for(values: &[f64], unit: Unit) -> i32 {
+    let ok = |sig: i32| {
+        let shown: Vec<String> = values.iter().map(|v| fmt_unit(*v, unit, sig)).collect();
+        let distinct = values.iter().enumerate().all(|(i, a)| {
+            values[i + 1..].iter().zip(&shown[i + 1..]).all(|(b, sb)| {
+                let close = (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
+                close || *sb != shown[i]
+            })
+        });
+        let honest = unit != Unit::Ratio
+            || values.iter().zip(&shown).all(|(v, s)| {
+                let p = s.trim_end_matches('%').parse::<f64>().unwrap_or(f64::NAN);
+                (*v >= 1.0 || p < 100.0) && (*v <= 0.0 || p > 0.0)
+            });
+        distinct && honest
+    };
+    (3..=6).find(|s| ok(*s)).unwrap_or(6)
+}
+
 struct Grid<'a> {
     h: &'a Heatmap,
     /// Finite values only.
     range: Option<(f64, f64)>,
     cell_h: i32,
+    unit: Unit,
+    /// Significant digits of every value on the chart.
+    digits: i32,
+    best: Option<Best>,
+}
+
+/// Whether a sweep axis varies the load rather than a setting (as `sim sweep` tells them).
+fn is_load_axis(key: &str) -> bool {
+    key.starts_with("workload.")
 }
 
 impl Grid<'_> {
+    fn fmt(&self, v: f64) -> String {
+        fmt_unit(v, self.unit, self.digits)
+    }
+
+    /// What to outline: the sweep's best cell, or with a load axis shown the configuration
+    /// whose worst value over the loads is best (only those with a value at every load).
+    fn find_best(&self) -> Option<Best> {
+        let h = self.h;
+        if let Some((x, y)) = h.best.filter(|(x, y)| *x < h.x.len() && *y < h.y.len()) {
+            return Some(Best::Cell(x, y));
+        }
+        let (x_load, y_load) = (is_load_axis(&h.x_key), is_load_axis(&h.y_key));
+        if x_load == y_load {
+            return None;
+        }
+        let better = |a: f64, b: f64| if h.higher_is_better { a > b } else { a < b };
+        // The worst value of a line of cells, if every cell has one.
+        let worst = |cells: Vec<Option<f64>>| {
+            cells
+                .into_iter()
+                .try_fold(None, |acc: Option<f64>, c| {
+                    let c = c?;
+                    Some(Some(acc.map_or(c, |a| if better(a, c) { c } else { a })))
+                })
+                .flatten()
+        };
+        let lines: Vec<Option<f64>> = if y_load {
+            (0..h.x.len())
+                .map(|x| worst((0..h.y.len()).map(|y| self.value(x, y)).collect()))
+                .collect()
+        } else {
+            (0..h.y.len())
+                .map(|y| worst((0..h.x.len()).map(|x| self.value(x, y)).collect()))
+                .collect()
+        };
+        let mut best: Option<(usize, f64)> = None;
+        for (i, v) in lines.iter().enumerate() {
+            if let Some(v) = v {
+                if best.is_none_or(|(_, b)| better(*v, b)) {
+                    best = Some((i, *v));
+                }
+            }
+        }
+        best.map(|(i, _)| if y_load { Best::Column(i) } else { Best::Row(i) })
+    }
+
+    /// What grey cells mean for this sweep.
+    fn grey_key(&self) -> String {
+        let never = Unit::of(&self.h.objective) == Unit::Seconds
+            && self
+                .h
+                .objective
+                .parse::<model::threshold::Figure>()
+                .is_ok_and(|f| f.metric == Metric::Recovery);
+        let mut why = Vec::new();
+        if let Some((slo, _)) = &self.h.slo_met {
+            why.push(format!("fails the SLO ({slo})"));
+        }
+        if never {
+            why.push("never recovered".to_string());
+        }
+        why.push("no point there (a setting that does not apply)".into());
+        let last = why.pop().unwrap_or_default();
+        if why.is_empty() {
+            format!("grey n/a: {last}")
+        } else {
+            format!("grey n/a: {}, or {last}", why.join(", "))
+        }
+    }
+
     fn value(&self, x: usize, y: usize) -> Option<f64> {
         self.h.cells.get(y)?.get(x).copied().flatten().filter(|v| v.is_finite())
     }
@@ -108,18 +292,24 @@ impl Grid<'_> {
 impl Draw for Grid<'_> {
     fn size(&self) -> (u32, u32) {
         let ny = i32::try_from(self.h.y.len()).unwrap_or(0);
-        // Title and subtitle, a gap, the grid, tick labels and the x axis title.
-        let h = 50 + 16 + ny * self.cell_h + 56;
+        // Title and subtitle, a gap, the grid, tick labels, the x axis title and the key to
+        // grey cells.
+        let h = 50 + 16 + ny * self.cell_h + 56 + 20;
         (WIDTH, u32::try_from(h.max(260)).unwrap_or(260))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
         let h = self.h;
         let better = if h.higher_is_better { "higher" } else { "lower" };
-        let subtitle = format!(
-            "colour: {} ({better} is better, darker is better) · outlined: best",
-            h.objective
-        );
+        let mut subtitle = format!("colour: {} ({better} is better, darker is better)", h.objective);
+        match self.best {
+            Some(Best::Cell(..)) => subtitle.push_str(" · outlined: best"),
+            Some(Best::Column(_)) => {
+                subtitle.push_str(&format!(" · outlined: best at every {} (by its worst)", h.y_key))
+            }
+            Some(Best::Row(_)) => subtitle.push_str(&format!(" · outlined: best at every {} (by its worst)", h.x_key)),
+            None => {}
+        }
         let body = frame(root, &h.title, Some(&subtitle))?;
         if h.x.is_empty() || h.y.is_empty() {
             return no_data(&body, "no data: the sweep has no points");
@@ -152,7 +342,7 @@ impl Draw for Grid<'_> {
                     fill.filled(),
                 ))?;
                 let (label, color) = match v {
-                    Some(v) => (fmt_value(v), ink_on(fill)),
+                    Some(v) => (self.fmt(v), ink_on(fill)),
                     None => ("n/a".to_string(), MUTED),
                 };
                 let size = cell_font(&label, cell_w - 6, cell_h);
@@ -165,15 +355,39 @@ impl Draw for Grid<'_> {
                 }
             }
         }
-        if let Some((bx, by)) = h.best.filter(|(x, y)| *x < h.x.len() && *y < h.y.len()) {
-            let x0 = left + cell_w * i32::try_from(bx).unwrap_or(0);
-            let y0 = top + cell_h * i32::try_from(by).unwrap_or(0);
+        let at = |i: usize| i32::try_from(i).unwrap_or(0);
+        let outline = match self.best {
+            Some(Best::Cell(bx, by)) => Some(((left + cell_w * at(bx), top + cell_h * at(by)), (cell_w, cell_h))),
+            Some(Best::Column(bx)) => Some(((left + cell_w * at(bx), top), (cell_w, grid_h))),
+            Some(Best::Row(by)) => Some(((left, top + cell_h * at(by)), (cell_w * nx, cell_h))),
+            None => None,
+        };
+        if let Some(((x0, y0), (w, hh))) = outline {
             for d in 0..3 {
                 body.draw(&Rectangle::new(
-                    [(x0 + d, y0 + d), (x0 + cell_w - d, y0 + cell_h - d)],
+                    [(x0 + d, y0 + d), (x0 + w - d, y0 + hh - d)],
                     BEST.stroke_width(1),
                 ))?;
             }
+        }
+        if let Some((slo, false)) = &h.slo_met {
+            // Say it on the chart: an all-grey grid could be read as a rendering failure.
+            let note = format!("no configuration meets the SLO ({slo})");
+            let w = (text_width(&note, 14.0) + 24).min(grid_w);
+            let (cx, cy) = (left + grid_w / 2, top + grid_h / 2);
+            body.draw(&Rectangle::new(
+                [(cx - w / 2, cy - 14), (cx + w / 2, cy + 14)],
+                WHITE.filled(),
+            ))?;
+            body.draw(&Rectangle::new(
+                [(cx - w / 2, cy - 14), (cx + w / 2, cy + 14)],
+                BAD.stroke_width(1),
+            ))?;
+            body.draw(&Text::new(
+                fit(&note, 14.0, w - 8),
+                (cx, cy),
+                anchored(text(14.0, BAD), HPos::Center, VPos::Center),
+            ))?;
         }
 
         // Axes: tick labels, then titles.
@@ -199,6 +413,14 @@ impl Draw for Grid<'_> {
             (left + grid_w / 2, top + grid_h + 28),
             anchored(text(13.0, INK), HPos::Center, VPos::Top),
         ))?;
+        let greys = (0..h.y.len()).any(|y| (0..h.x.len()).any(|x| self.value(x, y).is_none()));
+        if greys {
+            body.draw(&Text::new(
+                fit(&self.grey_key(), 12.0, bw - 20),
+                (10, top + grid_h + 52),
+                anchored(text(12.0, MUTED), HPos::Left, VPos::Top),
+            ))?;
+        }
         body.draw(&Text::new(
             fit(&h.y_key, 13.0, grid_h.max(40)),
             (10, top + grid_h / 2),
@@ -232,9 +454,9 @@ impl Grid<'_> {
         let (best, worst) = if self.h.higher_is_better { (hi, lo) } else { (lo, hi) };
         let label =
             |s: String, yy: i32, v: VPos| Text::new(s, (x + BAR_W + 6, yy), anchored(text(12.0, INK), HPos::Left, v));
-        a.draw(&label(fmt_value(best), y, VPos::Top))?;
+        a.draw(&label(self.fmt(best), y, VPos::Top))?;
         a.draw(&label("best".into(), y + 15, VPos::Top))?;
-        a.draw(&label(fmt_value(worst), y + steps, VPos::Bottom))?;
+        a.draw(&label(self.fmt(worst), y + steps, VPos::Bottom))?;
         a.draw(&label("worst".into(), y + steps - 15, VPos::Bottom))?;
         Ok(())
     }
@@ -263,7 +485,24 @@ pub fn heatmap(h: &Heatmap) -> Result<Figure, ChartError> {
     } else {
         cell_h
     };
-    let grid = Grid { h, range, cell_h };
+    let unit = Unit::of(&h.objective);
+    let values: Vec<f64> = h
+        .cells
+        .iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let mut grid = Grid {
+        h,
+        range,
+        cell_h,
+        unit,
+        digits: digits_for(&values, unit),
+        best: None,
+    };
+    grid.best = grid.find_best();
     render("heatmap".into(), h.title.clone(), &grid)
 }
 

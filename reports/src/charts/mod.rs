@@ -19,9 +19,9 @@ mod nines;
 mod render;
 mod timeline;
 
-pub use comparison::comparison;
+pub use comparison::{comparison, comparison_of};
 pub use heatmap::{heatmap, Heatmap};
-pub use nines::{nines, nines_by_class};
+pub use nines::{nines, nines_by_class, nines_of};
 pub use timeline::{gateway, goodput_by_group, latency, throughput};
 
 use model::results::Results;
@@ -78,6 +78,24 @@ impl Figure {
         }
         Ok(paths)
     }
+}
+
+/// Every chart of one run, in page order: throughput, latency, the gateway, goodput per class
+/// and per service, latency per class. `replications`: how many seeds the run stands for (1
+/// for a single run); the charts draw the first, and their subtitles say which seed that is.
+pub fn per_run(run: Labeled, replications: usize) -> Result<Vec<Figure>, ChartError> {
+    let mut out = vec![
+        timeline::throughput_of(run, replications)?,
+        timeline::latency_of(run, replications)?,
+        timeline::gateway_of(run, replications)?,
+    ];
+    for f in timeline::goodput_by_group_of(run, replications) {
+        out.push(f?);
+    }
+    if let Some(f) = nines::nines_by_class_of(run, replications) {
+        out.push(f?);
+    }
+    Ok(out)
 }
 
 /// A results file with the label it carries in legends (e.g. "fifo (sim)").

@@ -157,15 +157,33 @@ impl Draw for Nines {
 /// The latency distribution of several runs overlaid (`results.totals["intent_latency"]`);
 /// runs without that histogram are left out and named in the subtitle.
 pub fn nines(runs: &[Labeled]) -> Result<Figure, ChartError> {
+    let runs: Vec<(Labeled, usize)> = runs.iter().map(|r| (*r, 1)).collect();
+    nines_of(&runs)
+}
+
+/// [`nines`] of runs that each stand for a number of replications: a replicated run's curve is
+/// its first seed's, and its legend entry names that seed.
+pub fn nines_of(runs: &[(Labeled, usize)]) -> Result<Figure, ChartError> {
     let title = "Latency by percentile".to_string();
     let mut curves = Vec::new();
     let mut missing = Vec::new();
-    for (i, run) in runs.iter().enumerate() {
+    let mut replicated = false;
+    for (i, (run, replications)) in runs.iter().enumerate() {
         let h = run.results.totals.get(metric::INTENT_LATENCY);
         let points = h.map(curve).unwrap_or_default();
         match h {
             Some(h) if !points.is_empty() => curves.push(Curve {
-                label: format!("{}  p99 {}", run.label, fmt_secs(h.quantile_s(0.99))),
+                label: format!(
+                    "{}{}  p99 {}",
+                    run.label,
+                    if *replications > 1 {
+                        replicated = true;
+                        format!(" (seed {})", run.results.seed)
+                    } else {
+                        String::new()
+                    },
+                    fmt_secs(h.quantile_s(0.99))
+                ),
                 // Colour by position among all runs, as in the comparison chart.
                 color: run_color(i),
                 points,
@@ -174,6 +192,9 @@ pub fn nines(runs: &[Labeled]) -> Result<Figure, ChartError> {
         }
     }
     let mut subtitle = "intent latency of all finished intents, retries included".to_string();
+    if replicated {
+        subtitle.push_str(" · replicated runs: their first seed's");
+    }
     if !missing.is_empty() && !curves.is_empty() {
         subtitle.push_str(&format!(" · no latency data: {}", missing.join(", ")));
     }
@@ -189,6 +210,11 @@ pub fn nines(runs: &[Labeled]) -> Result<Figure, ChartError> {
 /// scenarios with priorities; `None` when the run keeps no classes. Whole-run percentiles mix
 /// users and batch work; this shows whether the users' tail was kept short.
 pub fn nines_by_class(run: Labeled) -> Option<Result<Figure, ChartError>> {
+    nines_by_class_of(run, 1)
+}
+
+/// [`nines_by_class`] of the first of `replications` seeds.
+pub(crate) fn nines_by_class_of(run: Labeled, replications: usize) -> Option<Result<Figure, ChartError>> {
     if run.results.classes.is_empty() {
         return None;
     }
@@ -214,7 +240,10 @@ pub fn nines_by_class(run: Labeled) -> Option<Result<Figure, ChartError>> {
         .collect();
     let chart = Nines {
         title: title.clone(),
-        subtitle: "intent latency of each class's finished intents, retries included".into(),
+        subtitle: format!(
+            "intent latency of each class's finished intents, retries included · {}",
+            super::timeline::seed_text(run.results, replications)
+        ),
         curves,
     };
     Some(render(format!("classes-{}", super::slug(run.label)), title, &chart))

@@ -90,8 +90,21 @@ pub(crate) const TRIGGER: RGBColor = RGBColor(255, 170, 60);
 pub(crate) const TRIGGER_ALPHA: f64 = 0.16;
 
 /// Colours of runs in multi-run charts, by position, so a run has the same colour in the
-/// percentile chart and the comparison (Tableau 10).
+/// percentile chart and the comparison: Tableau 10, then its light variants (Tableau 20), then
+/// hues a golden angle apart, so no two of the first hundreds of runs share a colour.
 pub(crate) fn run_color(i: usize) -> RGBColor {
+    const LIGHT: [RGBColor; 10] = [
+        RGBColor(174, 199, 232),
+        RGBColor(255, 187, 120),
+        RGBColor(152, 223, 138),
+        RGBColor(255, 152, 150),
+        RGBColor(197, 176, 213),
+        RGBColor(196, 156, 148),
+        RGBColor(247, 182, 210),
+        RGBColor(199, 199, 199),
+        RGBColor(219, 219, 141),
+        RGBColor(158, 218, 229),
+    ];
     const P: [RGBColor; 10] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
@@ -104,7 +117,36 @@ pub(crate) fn run_color(i: usize) -> RGBColor {
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
     ];
-    P[i % P.len()]
+    match i {
+        0..=9 => P[i],
+        10..=19 => LIGHT[i - 10],
+        _ => {
+            // Hue by the golden angle; saturation and lightness cycle too, so hues that come
+            // round again differ in shade.
+            let k = (i - 20) as f64;
+            let hue = (k * 137.507_764 + 15.0) % 360.0;
+            let (sat, light) = [(0.65, 0.45), (0.55, 0.62), (0.75, 0.35)][(i - 20) % 3];
+            hsl(hue, sat, light)
+        }
+    }
+}
+
+/// An RGB colour from hue (degrees), saturation and lightness (0 to 1).
+fn hsl(h: f64, s: f64, l: f64) -> RGBColor {
+    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
+    let hp = (h.rem_euclid(360.0)) / 60.0;
+    let x = c * (1.0 - (hp % 2.0 - 1.0).abs());
+    let (r, g, b) = match hp as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = l - c / 2.0;
+    let to = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    RGBColor(to(r), to(g), to(b))
 }
 
 pub(crate) fn font(size: f64) -> FontDesc<'static> {
@@ -145,6 +187,54 @@ pub(crate) fn fit(s: &str, size: f64, max_w: i32) -> String {
         }
     }
     String::new()
+}
+
+/// Labels of several series cut to fit `max_w` pixels at `size` without becoming alike: a label
+/// that is too long keeps its start and the part that tells it apart from the others (from the
+/// word where it first differs from the label most like it) and loses the middle:
+/// "death-spiral · fifo (sim) #1" and "... #2" become "death-spiral · fifo… #1" and "... #2",
+/// not twice "death-spiral · fifo (si…".
+pub(crate) fn fit_labels(labels: &[String], size: f64, max_w: i32) -> Vec<String> {
+    let chars: Vec<Vec<char>> = labels.iter().map(|l| l.chars().collect()).collect();
+    let shared = |a: &[char], b: &[char]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let label: String = c.iter().collect();
+            if text_width(&label, size) <= max_w {
+                return label;
+            }
+            // Where the label first differs from the one most like it, moved back to the start
+            // of that word.
+            let differs = chars
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, o)| shared(c, o))
+                .max()
+                .unwrap_or(0)
+                .min(c.len());
+            let mut from = differs;
+            while from > 0 && !c[from - 1].is_whitespace() {
+                from -= 1;
+            }
+            // One long word: cut right where it differs.
+            let (from, gap) = if from == 0 { (differs, "") } else { (from, " ") };
+            if from == 0 {
+                return fit(&label, size, max_w);
+            }
+            let tail: String = c[from..].iter().collect();
+            for keep in (1..from).rev() {
+                let head: String = c[..keep].iter().collect();
+                let t = format!("{}…{gap}{tail}", head.trim_end());
+                if text_width(&t, size) <= max_w {
+                    return t;
+                }
+            }
+            fit(&format!("…{tail}"), size, max_w)
+        })
+        .collect()
 }
 
 /// Fills the background, draws the title (and an optional grey subtitle) and returns the area
@@ -209,6 +299,8 @@ pub(crate) struct LegendEntry {
 }
 
 const LEGEND_FONT: f64 = 12.0;
+/// Vertical spacing of legend entries.
+pub(crate) const LEGEND_ROW: i32 = 20;
 
 /// Width of a legend panel that fits `entries`.
 pub(crate) fn legend_width(entries: &[LegendEntry]) -> i32 {
@@ -217,7 +309,7 @@ pub(crate) fn legend_width(entries: &[LegendEntry]) -> i32 {
         .map(|e| text_width(&e.label, LEGEND_FONT))
         .max()
         .unwrap_or(0);
-    (widest + 52).clamp(110, 300)
+    (widest + 52).clamp(110, 340)
 }
 
 /// Draws a legend in its own panel, top-aligned with the plot area.
@@ -228,8 +320,10 @@ pub(crate) fn legend<DB: DrawingBackend>(
 ) -> Result<(), ChartError> {
     let (w, _) = area.dim_in_pixel();
     let w = i32::try_from(w).unwrap_or(0);
+    let labels: Vec<String> = entries.iter().map(|e| e.label.clone()).collect();
+    let labels = fit_labels(&labels, LEGEND_FONT, w - 40);
     for (i, e) in entries.iter().enumerate() {
-        let y = top + 20 * i32::try_from(i).unwrap_or(0);
+        let y = top + LEGEND_ROW * i32::try_from(i).unwrap_or(0);
         let (x0, x1) = (6, 30);
         match e.swatch {
             Swatch::Line { color, width, dashed } => {
@@ -254,7 +348,7 @@ pub(crate) fn legend<DB: DrawingBackend>(
             }
         }
         area.draw(&Text::new(
-            fit(&e.label, LEGEND_FONT, w - x1 - 10),
+            fit(&labels[i], LEGEND_FONT, w - x1 - 10),
             (x1 + 6, y),
             anchored(text(LEGEND_FONT, INK), HPos::Left, VPos::Center),
         ))?;
@@ -317,25 +411,6 @@ pub(crate) fn fmt_dur_tick(s: f64) -> String {
     }
 }
 
-/// A value printed on a chart: three significant figures.
-pub(crate) fn fmt_value(v: f64) -> String {
-    if !v.is_finite() {
-        return "n/a".into();
-    }
-    let a = v.abs();
-    let s = if a >= 100.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else if a >= 1.0 || a == 0.0 {
-        format!("{v:.2}")
-    } else {
-        let digits = (2 - a.log10().floor() as i32).clamp(2, 9) as usize;
-        format!("{v:.digits$}")
-    };
-    trim_zeros(s)
-}
-
 /// Powers of ten around `[lo, hi]` (both positive), at least one decade apart: log axes read
 /// best from decade to decade. Widened by a hair, because plotters computes its log ticks
 /// with rounding that drops a tick sitting exactly on either end.
@@ -370,12 +445,6 @@ mod tests {
         assert_eq!(fmt_dur_tick(0.02), "20ms");
         assert_eq!(fmt_dur_tick(1.5), "1.5s");
         assert_eq!(fmt_dur_tick(0.0001), "100µs");
-        assert_eq!(fmt_value(0.8272), "0.827");
-        assert_eq!(fmt_value(3.0), "3");
-        assert_eq!(fmt_value(1234.6), "1235");
-        assert_eq!(fmt_value(123.4), "123");
-        assert_eq!(fmt_value(12.34), "12.3");
-        assert_eq!(fmt_value(f64::NAN), "n/a");
         let near = |(a, b): (f64, f64), (x, y): (f64, f64)| (a / x - 1.0).abs() < 0.01 && (b / y - 1.0).abs() < 0.01;
         assert!(near(decades(0.003, 3.3), (0.001, 10.0)));
         assert!(near(decades(1.0, 1.0), (1.0, 10.0)));

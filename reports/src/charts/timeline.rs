@@ -24,6 +24,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 const SIZE: (u32, u32) = (900, 420);
+/// Where the legend's first entry sits below the title, and the spacing of entries.
+const LEGEND_TOP: i32 = 20;
+const LEGEND_ROW: i32 = super::render::LEGEND_ROW;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Stroke {
@@ -114,7 +117,8 @@ struct Timeline {
 }
 
 impl Timeline {
-    fn new(title: String, r: &Results, y_desc: &str) -> Timeline {
+    /// `replications`: how many seeds the run stands for (the chart draws the first).
+    fn new(title: String, r: &Results, y_desc: &str, replications: usize) -> Timeline {
         let mut x_end = 0.0f64;
         let ws = if r.window_s.is_finite() && r.window_s > 0.0 {
             r.window_s
@@ -143,9 +147,10 @@ impl Timeline {
             model::results::RunSource::Live => "live",
         };
         let mut subtitle = format!(
-            "scenario {} · strategy {} · {source} · {} s windows",
+            "scenario {} · strategy {} · {source} · {} · {} s windows",
             r.scenario_name,
             r.strategy,
+            seed_text(r, replications),
             fmt_tick(r.window_s)
         );
         if r.incomplete {
@@ -310,8 +315,15 @@ impl Timeline {
 }
 
 impl Draw for Timeline {
+    /// The usual size, taller when the legend has more entries than fit beside the plot (a
+    /// run with 30 services).
     fn size(&self) -> (u32, u32) {
-        SIZE
+        let entries = u32::try_from(self.legend_entries().len()).unwrap_or(u32::MAX);
+        let needed = 50u32
+            .saturating_add(LEGEND_TOP as u32)
+            .saturating_add(entries.saturating_mul(LEGEND_ROW as u32))
+            .saturating_add(10);
+        (SIZE.0, SIZE.1.max(needed.min(4000)))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
@@ -325,7 +337,7 @@ impl Draw for Timeline {
         let entries = self.legend_entries();
         let (w, _) = body.dim_in_pixel();
         let (plot, side) = body.split_horizontally(i32::try_from(w).unwrap_or(0) - legend_width(&entries));
-        legend(&side, &entries, 20)?;
+        legend(&side, &entries, LEGEND_TOP)?;
         if self.log_y {
             self.draw_log(&plot)
         } else {
@@ -355,6 +367,15 @@ fn mesh<DB: DrawingBackend, Y: Ranged<ValueType = f64> + ValueFormatter<f64>>(
     Ok(())
 }
 
+/// "seed 7", or "seed 7 (first of 10 replications)".
+pub(crate) fn seed_text(r: &Results, replications: usize) -> String {
+    if replications > 1 {
+        format!("seed {} (first of {replications} replications)", r.seed)
+    } else {
+        format!("seed {}", r.seed)
+    }
+}
+
 /// `(start_s, value)` where both are finite, else a gap.
 fn point(x: f64, y: f64) -> Option<(f64, f64)> {
     (x.is_finite() && y.is_finite()).then_some((x, y))
@@ -370,10 +391,20 @@ fn rates(r: &Results, f: impl Fn(&Counters) -> f64) -> Vec<Option<(f64, f64)>> {
 /// Requests per second by fate over time, with the backend's busy and wasted time on a second
 /// axis: the picture of the spiral (attempts climb above offered while goodput falls and the
 /// backend stays busy on answers nobody waits for).
+///
+/// Requests are counted in the window they were sent in (results count an intent's outcome in
+/// its start window), so the goodput line is "intents sent then that succeeded", not
+/// completions: during an outage whose intents succeed after it, the line stays up while the
+/// backend is idle. Its legend says so; backend time is counted when the work was done.
 pub fn throughput(run: Labeled) -> Result<Figure, ChartError> {
+    throughput_of(run, 1)
+}
+
+/// [`throughput`] of the first of `replications` seeds (the subtitle says so).
+pub(crate) fn throughput_of(run: Labeled, replications: usize) -> Result<Figure, ChartError> {
     let r = run.results;
     let title = format!("Throughput — {}", run.label);
-    let mut tl = Timeline::new(title.clone(), r, "requests per second");
+    let mut tl = Timeline::new(title.clone(), r, "requests per second (by send time)", replications);
     if tl.note.is_none() {
         type Count = fn(&Counters) -> u64;
         // (label, colour, width, stroke, count, always shown): outcomes most strategies never
@@ -396,7 +427,7 @@ pub fn throughput(run: Labeled) -> Result<Figure, ChartError> {
                 true,
             ),
             (
-                "goodput (successes)",
+                "goodput: intents sent then that succeeded",
                 GOODPUT,
                 3,
                 Stroke::Solid,
@@ -449,6 +480,11 @@ pub fn throughput(run: Labeled) -> Result<Figure, ChartError> {
 /// Intent latency percentiles per window on a log axis: under a death spiral they pile up at
 /// the clients' patience and stay there after the trigger has ended.
 pub fn latency(run: Labeled) -> Result<Figure, ChartError> {
+    latency_of(run, 1)
+}
+
+/// [`latency`] of the first of `replications` seeds (the subtitle says so).
+pub(crate) fn latency_of(run: Labeled, replications: usize) -> Result<Figure, ChartError> {
     let r = run.results;
     let title = format!("Latency over time — {}", run.label);
     let has = |name: &str| {
@@ -461,7 +497,7 @@ pub fn latency(run: Labeled) -> Result<Figure, ChartError> {
     } else {
         (metric::ATTEMPT_LATENCY, "attempt latency (log scale)")
     };
-    let mut tl = Timeline::new(title.clone(), r, desc);
+    let mut tl = Timeline::new(title.clone(), r, desc, replications);
     tl.log_y = true;
     if tl.note.is_none() {
         // Each window's histogram is stored compressed: unpack it once for all four lines.
@@ -495,9 +531,14 @@ pub fn latency(run: Labeled) -> Result<Figure, ChartError> {
 /// The gateway's queue against its concurrency: a queue that keeps growing while in-flight
 /// sits at the limit is the backlog itself.
 pub fn gateway(run: Labeled) -> Result<Figure, ChartError> {
+    gateway_of(run, 1)
+}
+
+/// [`gateway`] of the first of `replications` seeds (the subtitle says so).
+pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, ChartError> {
     let r = run.results;
     let title = format!("Gateway queue and concurrency — {}", run.label);
-    let mut tl = Timeline::new(title.clone(), r, "queued requests");
+    let mut tl = Timeline::new(title.clone(), r, "queued requests", replications);
     if tl.note.is_none() {
         let g = |f: fn(&model::results::Gauges) -> f64| -> Vec<Option<(f64, f64)>> {
             r.windows.iter().map(|w| point(w.start_s, f(&w.gauges))).collect()
@@ -542,6 +583,11 @@ pub fn gateway(run: Labeled) -> Result<Figure, ChartError> {
 /// per kind, with the whole run's dashed: one service can collapse while the others, and so the
 /// whole-run line, look healthy. Empty when the results keep no per-window group figures.
 pub fn goodput_by_group(run: Labeled) -> Vec<Result<Figure, ChartError>> {
+    goodput_by_group_of(run, 1)
+}
+
+/// [`goodput_by_group`] of the first of `replications` seeds.
+pub(crate) fn goodput_by_group_of(run: Labeled, replications: usize) -> Vec<Result<Figure, ChartError>> {
     let r = run.results;
     let classes: Vec<(String, Scope)> = Priority::ALL
         .into_iter()
@@ -562,7 +608,7 @@ pub fn goodput_by_group(run: Labeled) -> Vec<Result<Figure, ChartError>> {
             continue;
         }
         let title = format!("Goodput by {kind} — {}", run.label);
-        let mut tl = Timeline::new(title.clone(), r, "goodput ratio (%)");
+        let mut tl = Timeline::new(title.clone(), r, "goodput ratio (%)", replications);
         tl.y_max = Some(102.0);
         if tl.note.is_none() {
             // Per window, in percent; a window the group sent nothing in is a gap.

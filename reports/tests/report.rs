@@ -1,0 +1,709 @@
+//! What a written report says: index.html, summary.md, junit.xml and the charts' text, for
+//! single runs, replications, sweeps and mixed inputs. Results are built in code from the
+//! crate's blank fixture; every test writes into a directory of its own.
+
+use model::results::{GroupCounters, GroupSummary, Percentiles, Results, Verdict};
+use model::threshold::ThresholdResult;
+use reports::charts::{self, Heatmap, Labeled};
+use reports::{Entry, Report};
+use std::path::{Path, PathBuf};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("spillway-report-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        TempDir(dir)
+    }
+    fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.0.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn report<'a>(entries: &'a [Entry], heatmaps: Vec<Heatmap>) -> Report<'a> {
+    Report {
+        title: "t".into(),
+        entries,
+        expectations: &[],
+        baseline: None,
+        heatmaps,
+        thresholds_gate: true,
+    }
+}
+
+fn write(dir: &TempDir, r: &Report) {
+    reports::write(&dir.0, r).expect("the report is written");
+}
+
+/// A run of a scenario with a trigger, with `goodput` and a verdict.
+fn run(seed: u64, goodput: f64, verdict: Option<Verdict>, recovery_s: Option<f64>) -> Results {
+    let mut r = reports::fixture::blank();
+    r.seed = seed;
+    r.phases[0].trigger = true;
+    r.summary.whole.offered = 1000;
+    r.summary.whole.goodput_ratio = goodput;
+    r.summary.whole.verdict = verdict;
+    r.summary.whole.recovery_s = recovery_s;
+    r.summary.whole.verdict_reason = "why".into();
+    r
+}
+
+fn service(verdict: Option<Verdict>, recovery_s: Option<f64>) -> GroupSummary {
+    let mut g = GroupSummary::of(
+        &GroupCounters {
+            intents: 100,
+            attempts: 100,
+            successes: 90,
+            ..Default::default()
+        },
+        Percentiles::default(),
+        10.0,
+    );
+    g.verdict = verdict;
+    g.recovery_s = recovery_s;
+    g.verdict_reason = "its reason".into();
+    g
+}
+
+/// The text of every `<text>` element of an SVG (entities decoded).
+fn svg_texts(svg: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find("<text") {
+        rest = &rest[i..];
+        let Some(open_end) = rest.find('>') else { break };
+        let Some(close) = rest.find("</text>") else { break };
+        out.push(
+            rest[open_end + 1..close]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
+                .trim()
+                .to_string(),
+        );
+        rest = &rest[close..];
+    }
+    out
+}
+
+fn has_text(svg: &str, needle: &str) -> bool {
+    svg_texts(svg).iter().any(|t| t.contains(needle))
+}
+
+/// The PNG's RGB pixels and height.
+fn pixels(png: &[u8]) -> (Vec<[u8; 3]>, u32) {
+    let mut reader = png::Decoder::new(png).read_info().expect("PNG header decodes");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data decodes");
+    let px = buf[..info.buffer_size()]
+        .chunks_exact(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect();
+    (px, info.height)
+}
+
+fn count_near(pixels: &[[u8; 3]], c: [u8; 3]) -> usize {
+    pixels
+        .iter()
+        .filter(|p| p.iter().zip(c).all(|(a, b)| (i32::from(*a) - i32::from(b)).abs() <= 4))
+        .count()
+}
+
+/// Finding 1: the goodput line counts intents by the window they were sent in, and says so.
+#[test]
+fn the_throughput_chart_says_goodput_is_counted_by_send_time() {
+    let r = run(7, 0.5, Some(Verdict::Recovered), Some(2.0));
+    let fig = charts::throughput(Labeled {
+        label: "fifo (sim)",
+        results: &r,
+    })
+    .unwrap();
+    assert!(
+        has_text(&fig.svg, "goodput: intents sent then that succeeded"),
+        "{:?}",
+        svg_texts(&fig.svg)
+    );
+    assert!(!has_text(&fig.svg, "goodput (successes)"));
+    let dir = TempDir::new("throughput-note");
+    let entries = [Entry::new("fifo (sim)", vec![r])];
+    write(&dir, &report(&entries, Vec::new()));
+    let html = dir.read("index.html");
+    let fig = &html[html.find("<figure id=\"throughput-fifo-sim\"").expect("the chart")..];
+    let caption = &fig[fig.find("<figcaption>").unwrap()..fig.find("</figcaption>").unwrap()];
+    assert!(
+        caption.contains("counted in the window they were sent in")
+            && caption.contains("intents sent then that succeeded"),
+        "{caption}"
+    );
+}
+
+/// Three seeds of one configuration (goodput 20%, 80%, 90%; the first metastable) with a
+/// threshold each, and a single run of another.
+fn replicated() -> [Entry; 2] {
+    let mut seeds = vec![
+        run(7, 0.20, Some(Verdict::Metastable), None),
+        run(8, 0.80, Some(Verdict::Recovered), Some(1.0)),
+        run(9, 0.90, Some(Verdict::Recovered), Some(3.0)),
+    ];
+    for r in &mut seeds {
+        let g = r.summary.whole.goodput_ratio;
+        r.thresholds.push(ThresholdResult {
+            check: "goodput_ratio >= 0.5".into(),
+            value: Some(g),
+            passed: g >= 0.5,
+            service: None,
+            missing: None,
+        });
+    }
+    [
+        Entry::new("fifo", seeds),
+        Entry::new("bounded", vec![run(7, 0.95, Some(Verdict::Recovered), Some(0.0))]),
+    ]
+}
+
+/// Finding 2: with replications the comparison chart's bars are the means with their
+/// intervals, as in the tables, not the first seed's values.
+#[test]
+fn replications_chart_their_means() {
+    let entries = replicated();
+    let (_, rows) = reports::table::cells(&entries);
+    let mean = rows[0][2].clone();
+    assert!(mean.starts_with("63.3% ± "), "{mean}");
+    let dir = TempDir::new("replications-chart");
+    write(&dir, &report(&entries, Vec::new()));
+    let svg = dir.read("comparison.svg");
+    assert!(
+        has_text(&svg, &mean),
+        "the table's {mean} on the chart: {:?}",
+        svg_texts(&svg)
+    );
+    assert!(!has_text(&svg, "20.0%"), "not the first seed's goodput");
+    assert!(has_text(&svg, "recovered 2/3, metastable 1/3"), "{:?}", svg_texts(&svg));
+    assert!(has_text(&svg, "2.00s ± 12.7s (2/3 recovered)"), "{:?}", svg_texts(&svg));
+    assert!(
+        has_text(&svg, "mean with 95% confidence interval"),
+        "{:?}",
+        svg_texts(&svg)
+    );
+}
+
+/// Finding 2: what shows the first seed only (the card's paragraph and figures, the per-run
+/// charts, the thresholds) says so.
+#[test]
+fn first_seed_text_says_it_is_the_first_seed() {
+    let entries = replicated();
+    let dir = TempDir::new("replications-card");
+    write(&dir, &report(&entries, Vec::new()));
+    let html = dir.read("index.html");
+    assert!(html.contains("3 replications"), "{html}");
+    assert!(html.contains("Seed 7 (first of 3):</b> Did not recover"), "{html}");
+    let card = &html[html.find("<h2 id=\"run-0\"").unwrap()..html.find("<h2 id=\"run-1\"").unwrap()];
+    assert!(
+        card.contains("the figures below and the charts are seed 7 (first of 3)"),
+        "{card}"
+    );
+    assert!(
+        card.contains("(measured 20.00% in seed 7; fails in 1 of 3 seeds)"),
+        "thresholds say how many seeds fail: {card}"
+    );
+    assert!(
+        html.contains("Throughput — fifo · Seed 7 (first of 3): Requests")
+            && html.contains("Latency over time — fifo · Seed 7 (first of 3) · <a"),
+        "the per-run charts say which seed they show"
+    );
+    assert!(
+        has_text(&dir.read("throughput-fifo.svg"), "seed 7 (first of 3 replications)"),
+        "and so do the charts themselves"
+    );
+    let md = dir.read("summary.md");
+    assert!(
+        md.contains("recovered 2/3, metastable 1/3; seed 7 (first of 3): metastable"),
+        "{md}"
+    );
+    let junit = dir.read("junit.xml");
+    assert!(junit.contains("measured 20.00% in seed 7 (first of 3)"), "{junit}");
+}
+
+/// Finding 3: a replicated recovery is the mean over the seeds that recovered, with how many
+/// did, for the whole run and per service, not "never".
+#[test]
+fn replicated_recovery_counts_the_seeds_that_recovered() {
+    let runs: Vec<Results> = (0..10)
+        .map(|i| {
+            let recovered = i < 6;
+            let mut r = if recovered {
+                run(7 + i, 0.9, Some(Verdict::Recovered), Some(0.0))
+            } else {
+                run(7 + i, 0.5, Some(Verdict::Metastable), None)
+            };
+            r.summary.services.insert(
+                "a".into(),
+                if i < 8 {
+                    service(Some(Verdict::Recovered), Some(2.0))
+                } else {
+                    service(Some(Verdict::Metastable), None)
+                },
+            );
+            r.summary
+                .services
+                .insert("b".into(), service(Some(Verdict::Recovered), Some(1.0)));
+            r
+        })
+        .collect();
+    let entries = [Entry::new("fifo (sim)", runs)];
+    let (header, rows) = reports::table::cells(&entries);
+    let rec = header.iter().position(|h| h == "recovery").unwrap();
+    assert_eq!(rows[0][rec], "0s (6/10 recovered)");
+    let (header, rows) = reports::table::service_cells(&entries).unwrap();
+    let rec = header.iter().position(|h| h == "recovery").unwrap();
+    assert_eq!(rows[0][rec], "2.00s (8/10 recovered)");
+    assert_eq!(rows[1][rec], "1.00s", "every seed recovered");
+    let dir = TempDir::new("replicated-recovery");
+    write(&dir, &report(&entries, Vec::new()));
+    for file in ["summary.md", "index.html"] {
+        let text = dir.read(file);
+        assert!(text.contains("0s (6/10 recovered)"), "{file}: {text}");
+        assert!(text.contains("2.00s (8/10 recovered)"), "{file}: {text}");
+    }
+    // None recovered: "never"; a single run: as before.
+    let none: Vec<Results> = (0..3).map(|i| run(i, 0.2, Some(Verdict::Metastable), None)).collect();
+    let (_, rows) = reports::table::cells(&[Entry::new("x", none)]);
+    assert_eq!(rows[0][rows[0].len() - 2], "never");
+}
+
+fn sweep(title: &str, objective: &str) -> Heatmap {
+    Heatmap {
+        title: title.into(),
+        x_key: "gateway.strategy".into(),
+        y_key: "gateway.queue_capacity".into(),
+        x: vec!["bounded".into(), "deadline".into()],
+        y: vec!["10".into(), "50".into()],
+        objective: objective.into(),
+        cells: vec![vec![Some(0.5), Some(0.6)], vec![Some(0.7), None]],
+        best: Some((0, 1)),
+        higher_is_better: true,
+        notes: vec![format!("notes of {title}")],
+        slo_met: None,
+    }
+}
+
+/// Finding 4: two sweeps, two files and two anchors, each with its own notes.
+#[test]
+fn each_sweep_has_its_own_heatmap_file_and_anchor() {
+    let dir = TempDir::new("two-sweeps");
+    let written = reports::write(
+        &dir.0,
+        &report(
+            &[],
+            vec![sweep("first sweep", "goodput_ratio"), sweep("second sweep", "p99")],
+        ),
+    )
+    .unwrap();
+    let svgs: Vec<&Path> = written
+        .charts
+        .iter()
+        .map(PathBuf::as_path)
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect();
+    assert_eq!(svgs.len(), 2, "{svgs:?}");
+    let (a, b) = (dir.read("heatmap-1.svg"), dir.read("heatmap-2.svg"));
+    assert!(has_text(&a, "first sweep") && has_text(&b, "second sweep"));
+    let html = dir.read("index.html");
+    let ids: Vec<&str> = html.match_indices(" id=\"").map(|(i, _)| &html[i + 5..]).collect();
+    let ids: Vec<&str> = ids.iter().map(|s| &s[..s.find('"').unwrap()]).collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "ids repeat: {ids:?}");
+    assert!(ids.contains(&"heatmap-1") && ids.contains(&"heatmap-2"), "{ids:?}");
+    assert!(html.contains("href=\"heatmap-2.png\""));
+    // Each sweep's notes sit above its own chart.
+    let notes = html.find("notes of second sweep").unwrap();
+    assert!(notes < html.find("id=\"heatmap-2\"").unwrap() && notes > html.find("id=\"heatmap-1\"").unwrap());
+}
+
+/// The s2 sweep of the audit: strategies against a load, only `bounded` meets the SLO at
+/// every load.
+fn s2() -> Heatmap {
+    Heatmap {
+        title: "s2".into(),
+        x_key: "gateway.strategy".into(),
+        y_key: "workload.phases[1].rate".into(),
+        x: vec!["fifo".into(), "bounded".into(), "deadline".into()],
+        y: vec!["200".into(), "300".into(), "400".into()],
+        objective: "goodput_ratio".into(),
+        cells: vec![
+            vec![None, Some(0.998_777_3), Some(0.999_881_7)],
+            vec![None, Some(0.932_552), None],
+            vec![None, Some(0.868_144), None],
+        ],
+        best: None,
+        higher_is_better: true,
+        notes: Vec::new(),
+        slo_met: Some(("p99<2s".into(), true)),
+    }
+}
+
+/// Finding 5: with a load axis shown, the best configuration (its column) is outlined, as the
+/// subtitle says and the notes name it.
+#[test]
+fn a_heatmap_over_a_load_outlines_the_best_configuration() {
+    let fig = charts::heatmap(&s2()).unwrap();
+    let texts = svg_texts(&fig.svg);
+    let (px, _) = pixels(&fig.png);
+    // Three cells' height of crimson outline, not one cell's.
+    assert!(
+        count_near(&px, [220, 20, 60]) > 1500,
+        "the bounded column is outlined: {texts:?}"
+    );
+    assert!(
+        has_text(&fig.svg, "outlined: best at every workload.phases[1].rate"),
+        "{texts:?}"
+    );
+    // Nothing to outline (no configuration has a value at every load): no claim of one.
+    let mut h = s2();
+    h.cells[2][1] = None;
+    let fig = charts::heatmap(&h).unwrap();
+    let (px, _) = pixels(&fig.png);
+    assert_eq!(count_near(&px, [220, 20, 60]), 0);
+    assert!(!has_text(&fig.svg, "outlined"), "{:?}", svg_texts(&fig.svg));
+}
+
+/// Finding 5: values carry the objective's unit, with the digits it takes to tell them apart.
+#[test]
+fn heatmap_values_have_units_and_enough_digits() {
+    let texts = svg_texts(&charts::heatmap(&s2()).unwrap().svg);
+    for want in ["99.88%", "99.99%", "93.26%", "86.81%"] {
+        assert!(texts.iter().any(|t| t == want), "{want} among {texts:?}");
+    }
+    assert!(
+        !texts.iter().any(|t| t == "1" || t == "100%" || t == "0.999"),
+        "{texts:?}"
+    );
+    let mut p99 = sweep("p99 sweep", "p99");
+    p99.cells = vec![vec![Some(0.0927), Some(1.61)], vec![Some(0.000_42), Some(12.5)]];
+    p99.higher_is_better = false;
+    let texts = svg_texts(&charts::heatmap(&p99).unwrap().svg);
+    for want in ["92.7ms", "1.61s", "420µs", "12.5s"] {
+        assert!(texts.iter().any(|t| t == want), "{want} among {texts:?}");
+    }
+    let mut amp = sweep("amplification sweep", "amplification");
+    amp.cells = vec![vec![Some(1.34), Some(2.5)], vec![Some(1.0), Some(1.1)]];
+    let texts = svg_texts(&charts::heatmap(&amp).unwrap().svg);
+    assert!(texts.iter().any(|t| t == "1.34×"), "{texts:?}");
+}
+
+/// Finding 5: grey says what it can mean, and a sweep where nothing meets the SLO says so.
+#[test]
+fn heatmap_grey_cells_and_an_slo_nothing_meets_are_explained() {
+    let fig = charts::heatmap(&s2()).unwrap();
+    assert!(
+        has_text(
+            &fig.svg,
+            "grey n/a: fails the SLO (p99<2s), or no point there (a setting that does not apply)"
+        ),
+        "{:?}",
+        svg_texts(&fig.svg)
+    );
+    let mut none = sweep("tight", "goodput_ratio");
+    none.cells = vec![vec![None, None], vec![None, None]];
+    none.best = None;
+    none.slo_met = Some(("p99<10ms".into(), false));
+    let fig = charts::heatmap(&none).unwrap();
+    assert!(
+        has_text(&fig.svg, "no configuration meets the SLO (p99<10ms)"),
+        "{:?}",
+        svg_texts(&fig.svg)
+    );
+}
+
+/// Finding 6: the card says "never" for a run that did not recover, and a run that was not
+/// judged reads "not judged" (no empty class, no bare "-").
+#[test]
+fn the_card_says_never_and_not_judged() {
+    let dir = TempDir::new("never");
+    let entries = [
+        Entry::new("spiral", vec![run(7, 0.25, Some(Verdict::Metastable), None)]),
+        Entry::new("short", vec![run(7, 0.5, None, None)]),
+    ];
+    write(&dir, &report(&entries, Vec::new()));
+    let html = dir.read("index.html");
+    let card = |i: usize| {
+        let start = html.find(&format!("<h2 id=\"run-{i}\"")).unwrap();
+        let end = html[start + 1..].find("<h2 ").map_or(html.len(), |e| start + 1 + e);
+        html[start..end].to_string()
+    };
+    let spiral = card(0);
+    let recovery_cell = |card: &str| {
+        let row = &card[card.find("<th>recovery</th></tr>").unwrap() + 22..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        let cells: Vec<&str> = row.split("<td").collect();
+        cells[cells.len() - 1]
+            .trim_start_matches('>')
+            .trim_end_matches("</td>")
+            .to_string()
+    };
+    assert_eq!(recovery_cell(&spiral), "never");
+    let short = card(1);
+    assert_eq!(recovery_cell(&short), "not judged");
+    assert!(!html.contains("class=>"), "no empty class");
+    assert!(short.contains(">not judged</span>"), "{short}");
+    let (_, rows) = reports::table::cells(&entries);
+    assert_eq!(rows[1][rows[1].len() - 1], "not judged");
+    assert_eq!(rows[1][rows[1].len() - 2], "not judged");
+    let md = dir.read("summary.md");
+    assert!(md.contains("| not judged | not judged |"), "{md}");
+}
+
+/// Finding 7: a sweep-only report counts its sweep, and runs of different scenarios are
+/// labelled with their scenario.
+#[test]
+fn reports_name_sweeps_and_scenarios() {
+    let dir = TempDir::new("sweep-only");
+    write(&dir, &report(&[], vec![sweep("a sweep", "goodput_ratio")]));
+    let html = dir.read("index.html");
+    assert!(html.contains("report · 1 sweep"), "{html}");
+    assert!(!html.contains("0 run"), "{html}");
+
+    let mut a = reports::fixture::blank();
+    a.scenario_name = "death-spiral".into();
+    let mut b = a.clone();
+    b.scenario_name = "one-bad-service".into();
+    let labels = reports::entry::default_labels(&[a.clone(), b, a.clone()]);
+    assert_eq!(
+        labels,
+        [
+            "death-spiral · fifo (sim) #1",
+            "one-bad-service · fifo (sim)",
+            "death-spiral · fifo (sim) #2"
+        ]
+    );
+    // One scenario: as before.
+    assert_eq!(
+        reports::entry::default_labels(&[a.clone(), a]),
+        ["fifo (sim) #1", "fifo (sim) #2"]
+    );
+}
+
+/// Finding 8: summary.md carries the page's "behind" lines, the expired (504) count and the
+/// measured value of each threshold.
+#[test]
+fn summary_md_has_behind_expired_and_measured_values() {
+    let mut r = run(7, 0.9, Some(Verdict::Recovered), Some(5.0));
+    r.summary.whole.expired = 42;
+    r.summary
+        .services
+        .insert("billing".into(), service(Some(Verdict::Recovered), Some(30.0)));
+    r.summary
+        .services
+        .insert("legacy".into(), service(Some(Verdict::Recovered), Some(5.0)));
+    r.thresholds.push(ThresholdResult {
+        check: "goodput_ratio >= 0.95".into(),
+        value: Some(0.9),
+        passed: false,
+        service: None,
+        missing: None,
+    });
+    assert_eq!(r.summary.groups_behind(r.window_s).len(), 1);
+    let dir = TempDir::new("md");
+    let entries = [Entry::new("fifo (sim)", vec![r])];
+    write(&dir, &report(&entries, Vec::new()));
+    let md = dir.read("summary.md");
+    assert!(
+        md.contains("**behind:** service billing: recovered in 30.0s (its reason); whole run: recovered in 5.00s"),
+        "{md}"
+    );
+    assert!(md.contains("expired (504) 42"), "{md}");
+    assert!(md.contains("`goodput_ratio >= 0.95` (measured 90.00%)"), "{md}");
+}
+
+/// Finding 9: skipped cases are counted as skipped; expectations have a classname; a failed
+/// expectation's message says what was expected and what was measured.
+#[test]
+fn junit_counts_skipped_cases_and_explains_failed_expectations() {
+    let mut fifo = run(7, 0.253, Some(Verdict::Metastable), None);
+    fifo.thresholds.push(ThresholdResult {
+        check: "goodput_ratio >= 0.8".into(),
+        value: Some(0.253),
+        passed: false,
+        service: None,
+        missing: None,
+    });
+    let entries = [
+        Entry::new("fifo", vec![fifo]),
+        Entry::new("deadline", vec![run(7, 0.868, Some(Verdict::Recovered), Some(1.0))]),
+    ];
+    let labels = ["fifo".to_string(), "deadline".to_string()];
+    let checked = [
+        reports::expect::parse("fifo.goodput_ratio > deadline.goodput_ratio", &labels)
+            .unwrap()
+            .check(&entries)
+            .unwrap(),
+    ];
+    assert!(!checked[0].passed);
+    assert!(!checked[0].detail.contains("0.253 > 0.868"), "{}", checked[0].detail);
+    let dir = TempDir::new("junit");
+    write(
+        &dir,
+        &Report {
+            title: "t".into(),
+            entries: &entries,
+            expectations: &checked,
+            baseline: None,
+            heatmaps: Vec::new(),
+            thresholds_gate: false,
+        },
+    );
+    let junit = dir.read("junit.xml");
+    let suite = |name: &str| {
+        let start = junit.find(&format!("<testsuite name=\"{name}\"")).unwrap();
+        junit[start..start + junit[start..].find('>').unwrap()].to_string()
+    };
+    let thresholds = suite("thresholds: fifo");
+    assert!(
+        thresholds.contains("skipped=\"1\"") && thresholds.contains("disabled=\"0\""),
+        "{thresholds}"
+    );
+    assert!(suite("expectations").contains("skipped=\"0\""));
+    assert!(
+        junit.contains("<testcase name=\"fifo.goodput_ratio &gt; deadline.goodput_ratio\" classname=\"expectations\">"),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("message=\"expected fifo.goodput_ratio &gt; deadline.goodput_ratio; measured 0.253 vs 0.868\""),
+        "{junit}"
+    );
+}
+
+/// Finding 10: an overloaded run (nothing succeeds) is red like a metastable one, not amber.
+#[test]
+fn an_overloaded_run_is_red() {
+    let mut r = run(3, 0.003, Some(Verdict::Overloaded), None);
+    r.phases[0].trigger = false;
+    let dir = TempDir::new("overloaded");
+    let entries = [Entry::new("allfail", vec![r])];
+    write(&dir, &report(&entries, Vec::new()));
+    let html = dir.read("index.html");
+    assert!(html.contains("<td class=\"l bad\">overloaded</td>"), "{html}");
+    assert!(html.contains("<span class=bad>overloaded</span>"), "{html}");
+    assert!(!html.contains("offered more than it can serve"), "{html}");
+}
+
+/// The comparison's p99 panel turns logarithmic when one run's p99 dwarfs the others'.
+#[test]
+fn a_far_slower_run_puts_the_p99_panel_on_a_log_scale() {
+    let p99 = |v: f64| {
+        let mut r = run(7, 0.9, Some(Verdict::Recovered), Some(1.0));
+        r.summary.whole.latency.count = 100;
+        r.summary.whole.latency.p99 = v;
+        r
+    };
+    let (a, b, c) = (p99(0.05), p99(0.08), p99(23.0));
+    let runs = [("a", &a), ("b", &b), ("c", &c)].map(|(label, results)| Labeled { label, results });
+    let fig = charts::comparison(&runs).unwrap();
+    assert!(has_text(&fig.svg, "log scale"), "{:?}", svg_texts(&fig.svg));
+    let fig = charts::comparison(&runs[..2]).unwrap();
+    assert!(!has_text(&fig.svg, "log scale"), "two close values stay linear");
+}
+
+/// Long labels that share a start are shortened in the middle, so each stays distinct.
+#[test]
+fn long_labels_with_a_common_start_stay_distinct() {
+    let r = run(7, 0.9, Some(Verdict::Recovered), Some(1.0));
+    let labels: Vec<String> = ["fifo", "bounded", "deadline"]
+        .iter()
+        .map(|s| format!("a-very-long-scenario-name-that-does-not-fit-at-all · {s} (sim)"))
+        .collect();
+    let runs: Vec<Labeled> = labels.iter().map(|l| Labeled { label: l, results: &r }).collect();
+    let fig = charts::comparison(&runs).unwrap();
+    let texts = svg_texts(&fig.svg);
+    for s in ["fifo (sim)", "bounded (sim)", "deadline (sim)"] {
+        assert!(
+            texts.iter().any(|t| t.contains('…') && t.ends_with(s)),
+            "{s} kept: {texts:?}"
+        );
+    }
+    // Labels alike but for a counter at the end keep the counter.
+    let labels: Vec<String> = (1..=2)
+        .map(|i| format!("death-spiral-with-a-long-name · fifo (sim) #{i}"))
+        .collect();
+    let runs: Vec<Labeled> = labels.iter().map(|l| Labeled { label: l, results: &r }).collect();
+    let texts = svg_texts(&charts::comparison(&runs).unwrap().svg);
+    for s in ["… #1", "… #2"] {
+        assert!(texts.iter().any(|t| t.ends_with(s)), "{s}: {texts:?}");
+    }
+}
+
+/// Runs beyond the tenth get colours of their own.
+#[test]
+fn the_eleventh_run_has_a_colour_of_its_own() {
+    let r = run(7, 0.9, Some(Verdict::Recovered), Some(1.0));
+    let labels: Vec<String> = (0..12).map(|i| format!("run {i}")).collect();
+    let runs: Vec<Labeled> = labels.iter().map(|l| Labeled { label: l, results: &r }).collect();
+    let (px, _) = pixels(&charts::comparison(&runs).unwrap().png);
+    // The eleventh and twelfth: Tableau 20's light blue and light orange.
+    assert!(count_near(&px, [174, 199, 232]) > 100);
+    assert!(count_near(&px, [255, 187, 120]) > 100);
+}
+
+/// A run with 30 services gets a chart tall enough for its legend.
+#[test]
+fn the_goodput_by_service_legend_fits_thirty_services() {
+    let sc = model::scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/one-bad-service.toml"))
+        .expect("the scenario loads");
+    let names: Vec<String> = (1..=30).map(|i| format!("service-{i}")).collect();
+    let mut rec = model::results::Recorder::new(std::time::Duration::from_secs(1)).with_services(names.clone());
+    for s in 0..20u32 {
+        for (k, _) in names.iter().enumerate() {
+            let t = model::Time::from_secs_f64(f64::from(s));
+            let tag = model::results::Tag::new(model::scenario::Priority::Interactive, k);
+            rec.intent_offered(tag, t);
+            rec.intent_finished(tag, t, std::time::Duration::from_millis(30), true);
+        }
+    }
+    let r = rec.finish(
+        &sc,
+        model::results::RunMeta {
+            source: model::results::RunSource::Sim,
+            strategy: "fifo".into(),
+            incomplete: false,
+            generator: None,
+        },
+    );
+    let figs = charts::goodput_by_group(Labeled {
+        label: "thirty",
+        results: &r,
+    });
+    let fig = figs.into_iter().next().unwrap().unwrap();
+    let (_, height) = pixels(&fig.png);
+    assert!(height >= 50 + 20 + 31 * 20, "height {height}");
+    assert!(has_text(&fig.svg, "service-30"), "{:?}", svg_texts(&fig.svg));
+    // The SVG is as tall as the PNG.
+    assert!(fig.svg.contains(&format!("height=\"{height}\"")));
+}
+
+/// The markdown title is text, not HTML or markdown.
+#[test]
+fn the_markdown_title_is_escaped() {
+    let dir = TempDir::new("title");
+    let entries = [Entry::new(
+        "fifo *(sim)*",
+        vec![run(7, 0.9, Some(Verdict::Recovered), Some(1.0))],
+    )];
+    let mut r = report(&entries, Vec::new());
+    r.title = "<b>vs</b> _x_".into();
+    write(&dir, &r);
+    let md = dir.read("summary.md");
+    assert!(md.starts_with("## &lt;b&gt;vs&lt;/b&gt; \\_x\\_\n"), "{md}");
+    assert!(md.contains("| fifo \\*(sim)\\* |"), "{md}");
+}
