@@ -93,7 +93,7 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
             }
             kv.push((k.clone(), sim::sweep::show_value(v)));
         }
-        parsed.push((kv, if p.meets_slo { p.value(objective) } else { None }));
+        parsed.push((kv, p.value(objective), p.meets_slo));
     }
     if keys.is_empty() {
         return Err(bad("no axes"));
@@ -106,7 +106,7 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
     }
     let axis_values = |k: &str| {
         let mut vs: Vec<String> = Vec::new();
-        for (kv, _) in &parsed {
+        for (kv, _, _) in &parsed {
             if let Some((_, v)) = kv.iter().find(|(kk, _)| kk == k) {
                 if !vs.contains(v) {
                     vs.push(v.clone());
@@ -128,48 +128,64 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
     let folded_keys = keys.get(2..).unwrap_or_default();
     // Fold the other axes per cell: first each configuration's worst over the folded load axes
     // (a configuration must hold at every load), then the best configuration. A point missing
-    // the objective or the SLO makes its configuration's cell fail at that load.
+    // the objective (or, with `slo`, the SLO) makes its configuration's cell fail at that load.
     /// A cell (x, y), a configuration of the folded settings, and its worst value so far.
     type Config = (usize, usize, Vec<(String, String)>, Option<f64>);
-    let mut configs: Vec<Config> = Vec::new();
-    for (kv, v) in &parsed {
-        let find = |key: &str, axis: &[String]| {
-            kv.iter()
-                .find(|(k, _)| k == key)
-                .and_then(|(_, val)| axis.iter().position(|a| a == val))
-        };
-        let (Some(xi), Some(yi)) = (
-            find(&x_key, &x),
-            if y_key.is_empty() { Some(0) } else { find(&y_key, &y) },
-        ) else {
-            continue;
-        };
-        let settings: Vec<(String, String)> = kv
-            .iter()
-            .filter(|(k, _)| folded_keys.contains(k) && !sim::sweep::is_load_axis(k))
-            .cloned()
-            .collect();
-        match configs
-            .iter_mut()
-            .find(|(cx, cy, s, _)| (*cx, *cy) == (xi, yi) && *s == settings)
-        {
-            Some((_, _, _, worst)) => {
-                *worst = match (*worst, *v) {
-                    (Some(w), Some(v)) => Some(if better(w, v) { v } else { w }),
-                    _ => None,
+    let fold_cells = |slo: bool| {
+        let mut configs: Vec<Config> = Vec::new();
+        for (kv, v, meets) in &parsed {
+            let v = if slo && !meets { None } else { *v };
+            let find = |key: &str, axis: &[String]| {
+                kv.iter()
+                    .find(|(k, _)| k == key)
+                    .and_then(|(_, val)| axis.iter().position(|a| a == val))
+            };
+            let (Some(xi), Some(yi)) = (
+                find(&x_key, &x),
+                if y_key.is_empty() { Some(0) } else { find(&y_key, &y) },
+            ) else {
+                continue;
+            };
+            let settings: Vec<(String, String)> = kv
+                .iter()
+                .filter(|(k, _)| folded_keys.contains(k) && !sim::sweep::is_load_axis(k))
+                .cloned()
+                .collect();
+            match configs
+                .iter_mut()
+                .find(|(cx, cy, s, _)| (*cx, *cy) == (xi, yi) && *s == settings)
+            {
+                Some((_, _, _, worst)) => {
+                    *worst = match (*worst, v) {
+                        (Some(w), Some(v)) => Some(if better(w, v) { v } else { w }),
+                        _ => None,
+                    }
                 }
+                None => configs.push((xi, yi, settings, v)),
             }
-            None => configs.push((xi, yi, settings, *v)),
         }
-    }
-    let mut cells = vec![vec![None; x.len()]; y.len()];
-    for (xi, yi, _, v) in configs {
-        let Some(v) = v else { continue };
-        let cell: &mut Option<f64> = &mut cells[yi][xi];
-        if cell.is_none_or(|c| better(v, c)) {
-            *cell = Some(v);
+        let mut cells = vec![vec![None; x.len()]; y.len()];
+        for (xi, yi, _, v) in configs {
+            let Some(v) = v else { continue };
+            let cell: &mut Option<f64> = &mut cells[yi][xi];
+            if cell.is_none_or(|c| better(v, c)) {
+                *cell = Some(v);
+            }
         }
-    }
+        cells
+    };
+    let cells = fold_cells(true);
+    // Cells that fail the SLO, with the value they have without it (the chart shows it).
+    let failing: Vec<Vec<Option<f64>>> = fold_cells(false)
+        .into_iter()
+        .zip(&cells)
+        .map(|(raw, kept)| {
+            raw.into_iter()
+                .zip(kept)
+                .map(|(r, k)| if k.is_none() { r } else { None })
+                .collect()
+        })
+        .collect();
     // The best cell is a recommendation only when neither shown axis is a load: the lightest
     // load would always win.
     let shows_load = sim::sweep::is_load_axis(&x_key) || sim::sweep::is_load_axis(&y_key);
@@ -221,6 +237,7 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
         higher_is_better: higher,
         notes: Vec::new(),
         slo_met: None,
+        failing,
     })
 }
 
@@ -235,6 +252,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     // with replications.json), shown as means with confidence intervals.
     let mut groups: Vec<Vec<Results>> = Vec::new();
     let mut heatmaps = Vec::new();
+    let mut sweep_names: Vec<String> = Vec::new();
     for f in &a.files {
         if f.join("replications.json").is_file() {
             groups.push(replications(f)?);
@@ -260,13 +278,13 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             if !table.slo.is_empty() {
                 let met = sim::sweep::best_config(&table.points, &objective).is_some();
                 h.slo_met = Some((table.slo.join(", "), met));
-                h.notes.push(format!(
-                    "grey cells: no point there meets the SLO ({})",
-                    table.slo.join(", ")
-                ));
             }
             h.notes
                 .push(format!("{} points: {}", table.points.len(), file.display()));
+            if let Some(name) = &table.scenario {
+                h.title = format!("{name} · {}", h.title);
+                sweep_names.push(name.clone());
+            }
             heatmaps.push(h);
         } else {
             groups.push(vec![Results::from_json(&file.display().to_string(), &text)?]);
@@ -277,6 +295,11 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     let title = a.title.clone().unwrap_or_else(|| {
         let mut names: Vec<&str> = runs.iter().map(|r| r.scenario_name.as_str()).collect();
         names.dedup();
+        for n in &sweep_names {
+            if !names.contains(&n.as_str()) {
+                names.push(n);
+            }
+        }
         if names.is_empty() {
             "parameter sweep".into()
         } else {

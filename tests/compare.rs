@@ -477,7 +477,11 @@ fn a_sweep_renders_as_a_heatmap() {
     for label in ["fifo", "deadline", "500ms", "2s"] {
         assert!(svg.contains(label), "heatmap axis label {label}");
     }
-    assert!(read(&dir.path("r/index.html")).contains("id=\"heatmap\""));
+    let html = read(&dir.path("r/index.html"));
+    assert!(
+        html.contains("<title>death-spiral"),
+        "a sweep's report is named by its scenario"
+    );
     let junit = read(&dir.path("r/junit.xml"));
     assert!(junit.contains("sweep read (no SLO to gate on)"), "not empty:\n{junit}");
 
@@ -500,6 +504,13 @@ fn a_sweep_renders_as_a_heatmap() {
     assert!(
         junit.contains("some configuration meets p99&lt;10ms") && junit.contains("<failure"),
         "{junit}"
+    );
+    // Its cells fail the SLO and say so with their values, not "n/a" as for a missing point.
+    let svg = read(&dir.path("rt/heatmap.svg"));
+    assert!(svg.contains("fails SLO: "), "{svg}");
+    assert!(
+        svg.contains("pale red: fails the SLO (p99&lt;10ms)"),
+        "a key says what red means"
     );
 
     // A service's figure as the objective: the sweep's points keep each service's figures.

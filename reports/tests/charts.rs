@@ -608,7 +608,28 @@ fn sweep() -> Heatmap {
         higher_is_better: true,
         notes: Vec::new(),
         slo_met: None,
+        failing: Vec::new(),
     }
+}
+
+/// A cell that fails the SLO shows its value as failing; one with no point stays "n/a".
+#[test]
+fn heatmap_cells_that_fail_the_slo_show_their_value() {
+    let mut h = sweep();
+    h.slo_met = Some(("p99<2s".into(), true));
+    h.failing = vec![
+        vec![None, None, None, Some(0.25)],
+        vec![None; 4],
+        vec![None, None, None, None],
+    ];
+    let fig = reports::charts::heatmap(&h).expect("drawn");
+    let svg = &fig.svg;
+    assert!(svg.contains("fails SLO: 0.25"), "the failing cell's value is shown");
+    assert!(svg.contains("n/a"), "the cell with no point is still n/a");
+    assert!(
+        svg.contains("pale red: fails the SLO (p99&lt;2s)"),
+        "the key says what red means"
+    );
 }
 
 #[test]

@@ -294,6 +294,7 @@ fn sweep(title: &str, objective: &str) -> Heatmap {
         higher_is_better: true,
         notes: vec![format!("notes of {title}")],
         slo_met: None,
+        failing: Vec::new(),
     }
 }
 
@@ -351,6 +352,7 @@ fn s2() -> Heatmap {
         higher_is_better: true,
         notes: Vec::new(),
         slo_met: Some(("p99<2s".into(), true)),
+        failing: Vec::new(),
     }
 }
 

@@ -155,6 +155,7 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points, &objective))?;
     let table = sweep::Table {
+        scenario: Some(s.name().to_string()),
         objective: objective.to_string(),
         slo: a.slo.clone(),
         points,

@@ -328,6 +328,9 @@ impl Point {
 /// of points; [`Table::parse`] reads both.)
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Table {
+    /// The swept scenario's name (absent from tables of older spillway versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
     pub objective: String,
     #[serde(default)]
     pub slo: Vec<String>,
@@ -340,6 +343,7 @@ impl Table {
         let t = text.trim_start();
         if t.starts_with('[') {
             return Some(serde_json::from_str::<Vec<Point>>(t).map(|points| Table {
+                scenario: None,
                 objective: String::new(),
                 slo: Vec::new(),
                 points,
@@ -1061,6 +1065,7 @@ mod tests {
             true,
         );
         let t = Table {
+            scenario: Some("death-spiral".into()),
             objective: "p99".into(),
             slo: vec!["p99<2s".into()],
             points: vec![p.clone()],

@@ -45,10 +45,15 @@ pub struct Heatmap {
     pub notes: Vec<String>,
     /// The sweep's SLO and whether some configuration meets it, for junit.xml (`None`: no SLO).
     pub slo_met: Option<(String, bool)>,
+    /// [y][x]: for a cell with no value under the SLO, the value it has without it (shown as
+    /// failing the SLO, not as "n/a"); empty when unknown.
+    pub failing: Vec<Vec<Option<f64>>>,
 }
 
 const WIDTH: u32 = 900;
 const NONE_FILL: RGBColor = RGBColor(224, 226, 229);
+/// A cell whose points all fail the SLO: its value is shown, on a pale red.
+const FAIL_FILL: RGBColor = RGBColor(248, 221, 221);
 const BEST: RGBColor = RGBColor(220, 20, 60);
 const BAR_W: i32 = 18;
 
@@ -246,7 +251,7 @@ impl Grid<'_> {
         best.map(|(i, _)| if y_load { Best::Column(i) } else { Best::Row(i) })
     }
 
-    /// What grey cells mean for this sweep.
+    /// What grey (and pale red) cells mean for this sweep.
     fn grey_key(&self) -> String {
         let never = Unit::of(&self.h.objective) == Unit::Seconds
             && self
@@ -254,9 +259,15 @@ impl Grid<'_> {
                 .objective
                 .parse::<model::threshold::Figure>()
                 .is_ok_and(|f| f.metric == Metric::Recovery);
+        let failing_known = !self.h.failing.is_empty();
         let mut why = Vec::new();
+        let mut red = String::new();
         if let Some((slo, _)) = &self.h.slo_met {
-            why.push(format!("fails the SLO ({slo})"));
+            if failing_known {
+                red = format!("pale red: fails the SLO ({slo}), its value shown; ");
+            } else {
+                why.push(format!("fails the SLO ({slo})"));
+            }
         }
         if never {
             why.push("never recovered".to_string());
@@ -264,14 +275,25 @@ impl Grid<'_> {
         why.push("no point there (a setting that does not apply)".into());
         let last = why.pop().unwrap_or_default();
         if why.is_empty() {
-            format!("grey n/a: {last}")
+            format!("{red}grey n/a: {last}")
         } else {
-            format!("grey n/a: {}, or {last}", why.join(", "))
+            format!("{red}grey n/a: {}, or {last}", why.join(", "))
         }
     }
 
     fn value(&self, x: usize, y: usize) -> Option<f64> {
         self.h.cells.get(y)?.get(x).copied().flatten().filter(|v| v.is_finite())
+    }
+
+    /// The value of a cell that fails the SLO, if known.
+    fn failing(&self, x: usize, y: usize) -> Option<f64> {
+        self.h
+            .failing
+            .get(y)?
+            .get(x)
+            .copied()
+            .flatten()
+            .filter(|v| v.is_finite())
     }
 
     /// 0 for the worst value, 1 for the best.
@@ -336,14 +358,20 @@ impl Draw for Grid<'_> {
             for xi in 0..h.x.len() {
                 let x0 = left + cell_w * i32::try_from(xi).unwrap_or(0);
                 let v = self.value(xi, yi);
-                let fill = v.map_or(NONE_FILL, |v| color_at(self.goodness(v)));
+                let failing = self.failing(xi, yi);
+                let fill = match (v, failing) {
+                    (Some(v), _) => color_at(self.goodness(v)),
+                    (None, Some(_)) => FAIL_FILL,
+                    (None, None) => NONE_FILL,
+                };
                 body.draw(&Rectangle::new(
                     [(x0 + 1, y0 + 1), (x0 + cell_w - 1, y0 + cell_h - 1)],
                     fill.filled(),
                 ))?;
-                let (label, color) = match v {
-                    Some(v) => (self.fmt(v), ink_on(fill)),
-                    None => ("n/a".to_string(), MUTED),
+                let (label, color) = match (v, failing) {
+                    (Some(v), _) => (self.fmt(v), ink_on(fill)),
+                    (None, Some(f)) => (format!("fails SLO: {}", self.fmt(f)), BAD),
+                    (None, None) => ("n/a".to_string(), MUTED),
                 };
                 let size = cell_font(&label, cell_w - 6, cell_h);
                 if size > 0.0 {
