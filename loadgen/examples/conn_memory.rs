@@ -63,7 +63,7 @@ async fn main_async(url: String, n: usize, mode: String) -> anyhow::Result<()> {
                 let c = client.clone();
                 let req = c.get(uri.path(), 128);
                 tasks.push(tokio::spawn(async move {
-                    let _ = c.send(req).await;
+                    let _ = c.send(req, |_| {}).await;
                 }));
                 tokio::time::sleep(pace).await;
             }

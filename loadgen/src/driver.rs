@@ -6,8 +6,14 @@
 //! scenario time: with `time_scale = f`, real durations are multiplied by f, so a compressed live
 //! run reports the same units as the simulator. Send lateness (a property of the generator) is
 //! recorded in real time.
+//!
+//! An intent enters the figures (offered, succeeded or failed) when it has its final answer.
+//! Intents without one when the run ends (in flight or waiting to retry at an interrupt) are
+//! left out and counted in [`RunNotes::left_out`], so an interrupt does not read as failures;
+//! so are intents the generator itself could not send (no socket: too many open files), which
+//! are no failure of the target and count as unsent in the generator's health.
 
-use crate::h1::{push_header, H1Client};
+use crate::h1::{push_header, H1Client, H1Error};
 use crate::http::HttpClient;
 use crate::send_timer::SendTimer;
 use anyhow::Context as _;
@@ -15,11 +21,12 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use mock_legacy::timer::PreciseTimer;
 use model::client::{AttemptResult, ClientModel, Intent, Next};
-use model::results::{metric, GeneratorHealth, Recorder, Results, RunMeta, RunSource};
+use model::results::{metric, GeneratorHealth, Outcome, Recorder, Results, RunMeta, RunSource};
 use model::rng::Streams;
 use model::scenario::Scenario;
 use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
 use model::{wire, Time};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -83,12 +90,200 @@ struct Shared {
     targets: Vec<Vec<String>>,
     credentials: Option<(&'static str, String)>,
     outstanding: AtomicUsize,
+    /// Intents started (sent or not): what the progress line's rate counts, since an intent
+    /// enters the recorder only with its final answer.
+    started: AtomicU64,
     unsent: AtomicU64,
     timer: PreciseTimer,
     stop: AtomicBool,
     /// Why attempts failed without an answer (a malformed response, a reset): each distinct
     /// reason and how often, so "other errors 9" comes with its cause.
     failures: Mutex<Vec<(String, u64)>>,
+    /// Answers per status code (index: the code, 100 to 999).
+    statuses: Vec<AtomicU64>,
+    /// Requests sent again after a reused connection closed before answering.
+    resent: AtomicU64,
+    /// Attempts the generator could not send (no socket), per reason; their intents are left
+    /// out of the figures.
+    generator_failures: Mutex<Vec<(String, u64)>>,
+    /// Intents that ended without a final answer (waiting to retry at an interrupt).
+    left_out: AtomicU64,
+}
+
+/// Why an attempt got no answer.
+enum Failure {
+    /// The target's doing (or the network's): counted as an error.
+    Target(String),
+    /// The generator's own: it could not open a socket. Not counted against the target.
+    Generator(String),
+}
+
+/// What a live run found besides the results' figures: answers per status code, why attempts
+/// failed without an answer, requests sent again, and what was left out of the figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunNotes {
+    /// Answers per HTTP status code.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Attempts that failed without an answer, per reason (counted as errors of the target).
+    pub failures: Vec<(String, u64)>,
+    /// Requests sent again on a new connection after a reused keep-alive connection closed
+    /// before any byte of an answer (the server may have received them twice). Each is counted
+    /// as an attempt (a retry), the try that failed as an error, so amplification includes it.
+    pub resent: u64,
+    /// Attempts the generator could not send (it could not open a socket), per reason and
+    /// with a hint; their intents are left out of the figures and counted as unsent.
+    pub generator_failures: Vec<(String, u64)>,
+    /// Intents without a final answer when the run ended (in flight or waiting to retry at an
+    /// interrupt, or still running after the drain): left out of the figures.
+    pub left_out: u64,
+}
+
+/// A status code and its reason phrase: "404 Not Found".
+fn status_text(code: u16) -> String {
+    match http::StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()) {
+        Some(r) => format!("{code} {r}"),
+        None => code.to_string(),
+    }
+}
+
+/// "56 x 404 Not Found, 3 x 500 Internal Server Error", largest first.
+fn counts_text<'a>(items: impl Iterator<Item = (String, &'a u64)>) -> String {
+    let mut v: Vec<(String, u64)> = items.map(|(k, n)| (k, *n)).filter(|(_, n)| *n > 0).collect();
+    v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    v.iter()
+        .map(|(k, n)| format!("{n} x {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl RunNotes {
+    /// Lines for the end of the summary, in its layout; warnings start with `WARNING`.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let errors = self
+            .statuses
+            .iter()
+            .filter(|(c, _)| Outcome::from_status(**c) == Outcome::Error)
+            .map(|(c, n)| (status_text(*c), n))
+            .chain(self.failures.iter().map(|(w, n)| (w.clone(), n)));
+        let errors = counts_text(errors);
+        if !errors.is_empty() {
+            out.push(format!("  other errors  {errors}"));
+        }
+        if self.resent > 0 {
+            out.push(format!(
+                "  resent        {} requests sent again on a new connection after a kept-alive connection closed before answering (each counted as an attempt: the try that failed as an error, the resend as a retry)",
+                self.resent
+            ));
+        }
+        let answers: u64 = self.statuses.values().sum();
+        let refused = |c: u16| (400..500).contains(&c) && c != 408 && c != 429;
+        let client_errors: u64 = self.statuses.iter().filter(|(c, _)| refused(**c)).map(|(_, n)| n).sum();
+        if answers > 0 && client_errors * 2 > answers {
+            let which = counts_text(
+                self.statuses
+                    .iter()
+                    .filter(|(c, _)| refused(**c))
+                    .map(|(c, n)| (status_text(*c), n)),
+            );
+            out.push(format!(
+                "  WARNING       {client_errors} of {answers} answers were client errors ({which}): the target refused the requests, which says nothing about its capacity; check the target URL (service and API names), the credentials and the method"
+            ));
+        }
+        let redirects: u64 = self.statuses.range(300..400).map(|(_, n)| n).sum();
+        if answers > 0 && redirects * 2 > answers {
+            let which = counts_text(self.statuses.range(300..400).map(|(c, n)| (status_text(*c), n)));
+            out.push(format!(
+                "  WARNING       {redirects} of {answers} answers were redirects ({which}), counted as errors: loadgen does not follow them; point the target at where they lead"
+            ));
+        }
+        if !self.generator_failures.is_empty() {
+            let n: u64 = self.generator_failures.iter().map(|(_, n)| n).sum();
+            let why = counts_text(self.generator_failures.iter().map(|(w, n)| (w.clone(), n)));
+            out.push(format!(
+                "  WARNING       the generator could not send {n} attempts ({why}); their intents are left out of the figures and counted as not sent: they are no failure of the target"
+            ));
+        }
+        if self.left_out > 0 {
+            out.push(format!(
+                "  left out      {} intents had no final answer when the run ended (in flight or waiting to retry): not counted as offered, succeeded or failed",
+                self.left_out
+            ));
+        }
+        out
+    }
+}
+
+/// Whether a failed connection attempt is the generator's own limit (not the target's): a hint.
+fn generator_limit(e: &std::io::Error) -> Option<String> {
+    use std::io::ErrorKind;
+    // EMFILE and ENFILE are 24 and 23 on Linux, macOS and the BSDs.
+    match (e.raw_os_error(), e.kind()) {
+        (Some(24), _) if cfg!(unix) => Some(format!(
+            "the generator ran out of file descriptors (too many open files): raise its limit (`ulimit -n`{}) or lower --connections",
+            fd_limit().map_or(String::new(), |n| format!(", now {n}"))
+        )),
+        (Some(23), _) if cfg!(unix) => Some(
+            "the generator's machine ran out of file descriptors (file table overflow): raise fs.file-max or lower --connections".into(),
+        ),
+        (_, ErrorKind::AddrNotAvailable) => Some(
+            "the generator ran out of local ports (address not available): lower --connections, or widen the ephemeral port range".into(),
+        ),
+        (_, ErrorKind::OutOfMemory) => Some("the generator ran out of memory for a socket".into()),
+        _ => None,
+    }
+}
+
+/// The soft limit on open files, where it can be read.
+fn fd_limit() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut l = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes the struct it is given, which lives on this stack.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) } == 0 {
+            // rlim_t is u64 on 64-bit Linux, narrower on some 32-bit targets.
+            #[allow(clippy::useless_conversion)]
+            return Some(u64::from(l.rlim_cur));
+        }
+    }
+    None
+}
+
+/// The generator-side cause anywhere in an error's chain (hyper wraps the socket's error).
+fn generator_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur = Some(e);
+    while let Some(x) = cur {
+        if let Some(io) = x.downcast_ref::<std::io::Error>() {
+            if let Some(why) = generator_limit(io) {
+                return Some(why);
+            }
+        }
+        cur = x.source();
+    }
+    None
+}
+
+/// Adds one under `why` in a short list of reasons; past `FAILURE_KINDS` into one bucket.
+/// Returns whether `why` is new.
+fn count_reason(list: &mut Vec<(String, u64)>, why: String) -> bool {
+    if let Some(e) = list.iter_mut().find(|(w, _)| *w == why) {
+        e.1 += 1;
+        false
+    } else if list.len() < FAILURE_KINDS {
+        list.push((why, 1));
+        true
+    } else {
+        // Past the kinds kept, one bucket, so no listed reason is overstated.
+        const OTHER: &str = "other reasons";
+        match list.iter_mut().find(|(w, _)| w == OTHER) {
+            Some(e) => e.1 += 1,
+            None => list.push((OTHER.to_string(), 1)),
+        }
+        false
+    }
 }
 
 /// Distinct failure reasons kept; more are counted under the last.
@@ -113,19 +308,29 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// `d` times `k`, saturating (a target may send any Retry-After: `Duration::mul_f64` panics
+/// past `Duration::MAX`).
+fn scale(d: Duration, k: f64) -> Duration {
+    Duration::try_from_secs_f64(d.as_secs_f64() * k).unwrap_or(if k > 0.0 { Duration::MAX } else { Duration::ZERO })
+}
+
 impl Shared {
     /// Scenario time now.
     fn now(&self) -> Time {
         Time::from_secs_f64(self.epoch.elapsed().as_secs_f64() * self.f)
     }
     fn real(&self, d: Duration) -> Duration {
-        d.div_f64(self.f)
+        scale(d, 1.0 / self.f)
     }
     fn scenario(&self, d: Duration) -> Duration {
-        d.mul_f64(self.f)
+        scale(d, self.f)
     }
     fn instant(&self, t: Time) -> Instant {
-        self.epoch + model::time::secs(t.as_secs_f64() / self.f)
+        let after = model::time::secs(t.as_secs_f64() / self.f);
+        // Far enough: no run lasts a century.
+        self.epoch
+            .checked_add(after)
+            .unwrap_or_else(|| self.epoch + Duration::from_secs(100 * 365 * 86_400))
     }
 
     fn target(&self, a: &Arrival) -> &str {
@@ -139,25 +344,52 @@ impl Shared {
     /// Counts a failed attempt under its reason; the first of each reason is logged at once.
     fn failed(&self, why: String) {
         let mut f = lock(&self.failures);
-        if let Some(e) = f.iter_mut().find(|(w, _)| *w == why) {
-            e.1 += 1;
-        } else if f.len() < FAILURE_KINDS {
+        if count_reason(&mut f, why.clone()) {
             tracing::warn!(
                 "an attempt failed without an answer: {why} (counted as an error; more are summed at the end)"
             );
-            f.push((why, 1));
-        } else {
-            // Past the kinds kept, one bucket, so no listed reason is overstated.
-            const OTHER: &str = "other reasons";
-            match f.iter_mut().find(|(w, _)| w == OTHER) {
-                Some(e) => e.1 += 1,
-                None => f.push((OTHER.to_string(), 1)),
-            }
         }
     }
 
+    /// Counts an attempt the generator could not send; the first of each reason is logged.
+    fn not_sent(&self, why: String) {
+        let mut f = lock(&self.generator_failures);
+        if count_reason(&mut f, why.clone()) {
+            tracing::warn!(
+                "the generator could not send an attempt: {why} (left out of the figures, counted as not sent)"
+            );
+        }
+    }
+
+    /// The lean client is about to send a request again, on a new connection, because the reused
+    /// one closed before answering: the try that failed is an attempt of its own (an error), as
+    /// the server may have received it. Recorded at once, so a timeout that drops the resend
+    /// does not lose it.
+    fn resending(&self, a: &Arrival, intent: &Intent, intended: Time, e: &H1Error, flag: &AtomicBool) {
+        self.resent.fetch_add(1, Ordering::Relaxed);
+        flag.store(true, Ordering::Relaxed);
+        let end = self.now();
+        {
+            let mut r = lock(&self.recorder);
+            r.attempt_sent(a.tag(), intended, intent.attempts > 1);
+            r.attempt_finished(a.tag(), intended, Outcome::Error, end.saturating_since(intended));
+        }
+        self.failed(format!(
+            "{} on a kept-alive connection (sent again on a new one)",
+            error_chain(e)
+        ));
+    }
+
     /// One request and its whole answer: status and Retry-After; `Err` says why there is none.
-    async fn exchange(&self, a: &Arrival, intent: &Intent, left: Duration) -> Result<(u16, Option<Duration>), String> {
+    /// `resent` is set when the request had to be sent a second time (see [`Shared::resending`]).
+    async fn exchange(
+        &self,
+        a: &Arrival,
+        intent: &Intent,
+        intended: Time,
+        left: Duration,
+        resent: &AtomicBool,
+    ) -> Result<(u16, Option<Duration>), Failure> {
         let timeout_ms = wire::format_timeout_ms(left);
         match &self.transport {
             Transport::Lean(h1) => {
@@ -169,8 +401,15 @@ impl Shared {
                 if let Some((name, value)) = &self.credentials {
                     push_header(&mut req, name, value.as_bytes());
                 }
-                let head = h1.send(req).await.map_err(|e| error_chain(&e))?;
-                Ok((head.status, head.retry_after))
+                let on_resend = |e: &H1Error| self.resending(a, intent, intended, e, resent);
+                match h1.send(req, on_resend).await {
+                    Ok(head) => Ok((head.status, head.retry_after)),
+                    Err(H1Error::Connect(e)) => Err(match generator_limit(&e) {
+                        Some(why) => Failure::Generator(why),
+                        None => Failure::Target(error_chain(&H1Error::Connect(e))),
+                    }),
+                    Err(e) => Err(Failure::Target(error_chain(&e))),
+                }
             }
             Transport::Hyper(http) => {
                 let mut b = http::Request::get(self.target(a))
@@ -180,87 +419,127 @@ impl Shared {
                 if let Some((name, value)) = &self.credentials {
                     b = b.header(*name, value.as_str());
                 }
-                let req = b.body(Full::new(Bytes::new())).map_err(|e| error_chain(&e))?;
-                let resp = http.request(req).await.map_err(|e| error_chain(&e))?;
+                let target = |e: &dyn std::error::Error| Failure::Target(error_chain(e));
+                let req = b.body(Full::new(Bytes::new())).map_err(|e| target(&e))?;
+                let resp = http.request(req).await.map_err(|e| match generator_cause(&e) {
+                    Some(why) => Failure::Generator(why),
+                    None => target(&e),
+                })?;
                 let status = resp.status().as_u16();
                 let h = resp.headers();
                 let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
-                let retry_after = wire::parse_retry_after(get("retry-after"), get(wire::RETRY_AFTER_MS));
-                resp.into_body().collect().await.map_err(|e| error_chain(&e))?;
+                let retry_after = wire::parse_retry_after_at(
+                    get("retry-after"),
+                    get(wire::RETRY_AFTER_MS),
+                    std::time::SystemTime::now(),
+                );
+                resp.into_body().collect().await.map_err(|e| target(&e))?;
                 Ok((status, retry_after))
             }
         }
     }
 
-    async fn attempt(&self, a: &Arrival, intent: &Intent, timeout: Duration) -> AttemptResult {
+    /// One attempt: its result and whether its request was sent twice (see
+    /// [`Shared::resending`]), or `None` when the generator could not send it.
+    async fn attempt(
+        &self,
+        a: &Arrival,
+        intent: &Intent,
+        intended: Time,
+        timeout: Duration,
+    ) -> Option<(AttemptResult, bool)> {
         let timeout_real = self.real(timeout);
         let start = Instant::now();
+        let resent = AtomicBool::new(false);
         let call = async {
             // Waiting for a free connection is part of the attempt: its clock already runs.
             let _permit = self
                 .connections
                 .acquire()
                 .await
-                .map_err(|_| "the connection pool closed".to_string())?;
-            self.exchange(a, intent, timeout_real.saturating_sub(start.elapsed()))
-                .await
+                .map_err(|_| Failure::Target("the connection pool closed".to_string()))?;
+            self.exchange(
+                a,
+                intent,
+                intended,
+                timeout_real.saturating_sub(start.elapsed()),
+                &resent,
+            )
+            .await
         };
         // On timeout the request future is dropped, which closes its connection: the target
         // sees the client leave, as it would a real one.
-        match tokio::time::timeout(timeout_real, call).await {
+        let result = match tokio::time::timeout(timeout_real, call).await {
             Err(_) => AttemptResult::Timeout,
-            Ok(Err(why)) => {
+            Ok(Err(Failure::Generator(why))) => {
+                self.not_sent(why);
+                return None;
+            }
+            Ok(Err(Failure::Target(why))) => {
                 self.failed(why);
                 AttemptResult::ConnectionError
             }
-            Ok(Ok((status, ra))) => AttemptResult::Status {
-                status,
-                retry_after: ra.map(|d| self.scenario(d)),
-            },
-        }
+            Ok(Ok((status, ra))) => {
+                if let Some(n) = self.statuses.get(usize::from(status)) {
+                    n.fetch_add(1, Ordering::Relaxed);
+                }
+                AttemptResult::Status {
+                    status,
+                    // In scenario time, like every other duration (the seconds and the date form
+                    // alike): a compressed target's pauses are compressed too.
+                    retry_after: ra.map(|d| self.scenario(d)),
+                }
+            }
+        };
+        Some((result, resent.load(Ordering::Relaxed)))
     }
 
     /// One intent, first attempt to final answer. `due`: when the schedule meant it to start
     /// (its send lateness is recorded here, when the task runs, so the runtime's own delay in
     /// starting it counts); `None` when the caller recorded it.
+    ///
+    /// The intent is counted as offered when it has its final answer (with that answer), so one
+    /// still in flight when the run ends is left out rather than read as a failure.
     async fn run_intent(self: Arc<Self>, a: Arrival, due: Option<Instant>) {
         let mut intent = Intent::new(a.intent, a.at);
         let mut intended = a.at;
+        if let Some(due) = due {
+            lock(&self.recorder).record(
+                a.at,
+                metric::SEND_LATENESS,
+                Instant::now().saturating_duration_since(due),
+            );
+        }
         loop {
             let timeout = {
                 let mut c = lock(&self.clients);
                 c.on_send(intended, &mut intent);
                 c.attempt_timeout()
             };
-            {
-                let mut r = lock(&self.recorder);
-                if let (Some(due), 1) = (due, intent.attempts) {
-                    r.record(
-                        a.at,
-                        metric::SEND_LATENESS,
-                        Instant::now().saturating_duration_since(due),
-                    );
-                    r.intent_offered(a.tag(), a.at);
-                }
-                r.attempt_sent(a.tag(), intended, intent.attempts > 1);
-            }
             let sent = self.now();
-            let result = self.attempt(&a, &intent, timeout).await;
+            let Some((result, resent)) = self.attempt(&a, &intent, intended, timeout).await else {
+                // No socket: the generator's failure, not the target's (see `not_sent`).
+                break;
+            };
             let end = self.now();
             {
                 let mut r = lock(&self.recorder);
+                r.attempt_sent(a.tag(), intended, intent.attempts > 1 || resent);
                 r.attempt_finished(a.tag(), intended, result.outcome(), end.saturating_since(intended));
                 r.record(intended, metric::ATTEMPT_LATENCY_ACTUAL, end.saturating_since(sent));
             }
             let next = lock(&self.clients).on_result(end, &mut intent, result);
             match next {
                 Next::Done { success } => {
-                    lock(&self.recorder).intent_finished(a.tag(), a.at, end.saturating_since(a.at), success);
+                    let mut r = lock(&self.recorder);
+                    r.intent_offered(a.tag(), a.at);
+                    r.intent_finished(a.tag(), a.at, end.saturating_since(a.at), success);
                     break;
                 }
                 Next::RetryAt(t) => {
                     if self.stop.load(Ordering::Relaxed) {
-                        lock(&self.recorder).intent_finished(a.tag(), a.at, end.saturating_since(a.at), false);
+                        // Interrupted while waiting to retry: no final answer.
+                        self.left_out.fetch_add(1, Ordering::Relaxed);
                         break;
                     }
                     self.timer.sleep_until(self.instant(t)).await;
@@ -367,8 +646,25 @@ pub async fn preflight(url: &str) -> Result<(), TargetError> {
     }
 }
 
-/// Runs `scenario` live; `stop` ends it early (the results are then marked incomplete).
+/// Runs `scenario` live; `stop` ends it early (the results are then marked incomplete). What
+/// [`RunNotes`] would say is logged as warnings at the end.
 pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions, stop: F) -> anyhow::Result<Results> {
+    let (results, notes) = run_with_notes(scenario, opts, stop).await?;
+    for line in notes.lines() {
+        match line.trim_start().strip_prefix("WARNING") {
+            Some(warning) => tracing::warn!("{}", warning.trim_start()),
+            None => tracing::info!("{}", line.trim_start()),
+        }
+    }
+    Ok(results)
+}
+
+/// [`run`], returning its [`RunNotes`] rather than logging them.
+pub async fn run_with_notes<F: Future<Output = ()>>(
+    scenario: &Scenario,
+    opts: &LiveOptions,
+    stop: F,
+) -> anyhow::Result<(Results, RunNotes)> {
     let f = model::scenario::check_time_scale(opts.time_scale)?;
     // In-process stack: the scenario's backend and gateway, compressed like the workload.
     let mut stack = None;
@@ -418,10 +714,15 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         targets,
         credentials,
         outstanding: AtomicUsize::new(0),
+        started: AtomicU64::new(0),
         unsent: AtomicU64::new(0),
         failures: Mutex::new(Vec::new()),
         timer: PreciseTimer::new().context("starting the send timer")?,
         stop: AtomicBool::new(false),
+        statuses: (0..1000).map(|_| AtomicU64::new(0)).collect(),
+        resent: AtomicU64::new(0),
+        generator_failures: Mutex::new(Vec::new()),
+        left_out: AtomicU64::new(0),
     });
     let schedule = Schedule::with_rate_factor(scenario, &streams, 1.0 / f64::from(shards));
     let progress = opts
@@ -461,10 +762,15 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         }
         _ = &mut stop => true,
     };
-    // Drain: wait for outstanding intents (bounded by their timeouts and backoff), or stop.
+    // Drain: wait for outstanding intents, or stop. No retry is sent later than the intent's
+    // lifetime bound after it started (the client model gives up on a longer Retry-After), and
+    // the last attempt then takes at most a timeout.
     let r = &scenario.file.clients.retry;
     let max_timeout = lock(&shared.clients).max_timeout();
-    let drain = shared.real(max_timeout + r.cap.0) * r.max_attempts + Duration::from_secs(2);
+    let lifetime = model::client::intent_lifetime_bound(&scenario.file.clients);
+    let drain = shared
+        .real(lifetime.saturating_add(max_timeout).saturating_add(r.cap.0))
+        .saturating_add(Duration::from_secs(2));
     let mut interrupted = interrupted;
     // Stopped before the schedule ended: rates are per the time the run actually lasted.
     let stopped_at = interrupted.then(|| shared.now());
@@ -472,7 +778,13 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
         shared.stop.store(true, Ordering::Relaxed);
     }
     // After an interrupt, in-flight attempts get a second, not their full timeouts.
-    let mut deadline = Instant::now() + if interrupted { Duration::from_secs(1) } else { drain };
+    let now = Instant::now();
+    let mut deadline = if interrupted {
+        now + Duration::from_secs(1)
+    } else {
+        now.checked_add(drain)
+            .unwrap_or(now + Duration::from_secs(365 * 86_400))
+    };
     while shared.outstanding.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(10)) => {}
@@ -490,13 +802,24 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
     if let Some(p) = progress {
         p.finish();
     }
-    for (why, n) in lock(&shared.failures).iter() {
-        tracing::warn!("{n} attempt(s) failed without an answer: {why}");
-    }
+    // Intents still running now get no final answer: left out of the figures (their tasks may
+    // still finish, into a recorder nobody reads).
     let lost = shared.outstanding.load(Ordering::Relaxed);
-    if lost > 0 {
-        tracing::warn!("{lost} intents still outstanding at the end: not counted as finished");
-    }
+    let notes = RunNotes {
+        statuses: shared
+            .statuses
+            .iter()
+            .enumerate()
+            .filter_map(|(code, n)| {
+                let n = n.load(Ordering::Relaxed);
+                (n > 0).then(|| (u16::try_from(code).unwrap_or(u16::MAX), n))
+            })
+            .collect(),
+        failures: lock(&shared.failures).clone(),
+        resent: shared.resent.load(Ordering::Relaxed),
+        generator_failures: lock(&shared.generator_failures).clone(),
+        left_out: shared.left_out.load(Ordering::Relaxed) + lost as u64,
+    };
     if let Some((ml, gw)) = stack {
         gw.shutdown().await;
         ml.shutdown().await;
@@ -504,7 +827,8 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
     // Tasks that outlived the drain may still hold the shared state: take the recorder out.
     let recorder = std::mem::replace(&mut *lock(&shared.recorder), Recorder::for_scenario(scenario));
     let lateness_p99_s = recorder.total_quantile(metric::SEND_LATENESS, 0.99).unwrap_or(0.0);
-    let unsent = shared.unsent.load(Ordering::Relaxed);
+    // Arrivals it could not hold, and intents it could not send (no socket).
+    let unsent = shared.unsent.load(Ordering::Relaxed) + notes.generator_failures.iter().map(|(_, n)| n).sum::<u64>();
     let generator = GeneratorHealth {
         lateness_p99_s,
         unsent,
@@ -537,7 +861,7 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
     results.time_scale = f;
     // Every live run records its shard (0/1 unsharded), so merge can tell a whole set.
     results.shard = Some((shard, shards));
-    Ok(results)
+    Ok((results, notes))
 }
 
 /// What the progress line reads.
@@ -548,6 +872,10 @@ pub(crate) struct View {
 impl View {
     pub(crate) fn now(&self) -> Time {
         self.shared.now()
+    }
+    /// Intents started so far (the recorder counts them only once they have their answer).
+    pub(crate) fn started(&self) -> u64 {
+        self.shared.started.load(Ordering::Relaxed)
     }
     pub(crate) fn snapshot(&self) -> (model::results::Counters, Option<(model::results::Counters, f64)>) {
         let r = lock(&self.shared.recorder);
@@ -601,12 +929,10 @@ async fn closed_loop(
                         priority,
                     }
                 };
-                {
-                    let mut r = lock(&shared.recorder);
-                    r.record(t, metric::SEND_LATENESS, Instant::now().saturating_duration_since(due));
-                    r.intent_offered(a.tag(), t);
-                }
+                // Offered when it has its final answer (see `run_intent`).
+                lock(&shared.recorder).record(t, metric::SEND_LATENESS, Instant::now().saturating_duration_since(due));
                 shared.outstanding.fetch_add(1, Ordering::Relaxed);
+                shared.started.fetch_add(1, Ordering::Relaxed);
                 shared.clone().run_intent(a, None).await;
                 let done = shared.now();
                 t = lock(&state).0.next_after(done);
@@ -649,6 +975,7 @@ async fn dispatch(shared: Arc<Shared>, schedule: Schedule, max_outstanding: usiz
 /// Starts an arrival's intent, or counts it unsent when the generator holds `max_outstanding`
 /// intents already.
 fn admit(shared: &Arc<Shared>, a: Arrival, due: Instant, max_outstanding: usize) {
+    shared.started.fetch_add(1, Ordering::Relaxed);
     if shared.outstanding.load(Ordering::Relaxed) >= max_outstanding {
         // The generator cannot hold more: count it, and say so in the results.
         let late = Instant::now().saturating_duration_since(due);

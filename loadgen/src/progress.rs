@@ -35,8 +35,9 @@ impl Progress {
                     .find(|(a, e, _)| now >= *a && now < *e)
                     .map_or("draining", |p| p.2.as_str());
                 // Intents per second of scenario time, like the phase rates.
-                let rate = (tot.requests.intents - last_intents) as f64 / (now - last_t).max(1e-9);
-                (last_intents, last_t) = (tot.requests.intents, now);
+                let started = view.started();
+                let rate = started.saturating_sub(last_intents) as f64 / (now - last_t).max(1e-9);
+                (last_intents, last_t) = (started, now);
                 let p99 = win.map_or(0.0, |w| w.1);
                 b.set_position((now.min(total) * 10.0) as u64);
                 b.set_message(format!(

@@ -88,11 +88,15 @@ pub struct ClientModel {
     /// `timeout` as a duration when it is constant, converted once rather than per attempt.
     constant_timeout: Option<Duration>,
     patience: Rng,
+    /// [`intent_lifetime_bound`]: no retry is sent later than this after an intent started.
+    lifetime: Duration,
 }
 
 /// About how long an intent can live: every attempt timing out after the longest timeout, with
-/// the longest backoff between them (a Retry-After may exceed it). Recorders use it to know when
-/// a window will receive no more values.
+/// the longest backoff between them. A client does not honour a Retry-After that would send its
+/// retry later than this after the intent started: it gives up instead (see
+/// [`ClientModel::on_result`]). Recorders use it to know when a window will receive no more
+/// values, and a live run how long to wait for the last intents.
 pub fn intent_lifetime_bound(cfg: &ClientsConfig) -> Duration {
     let longest = cfg.timeout.resolve().map_or(2.0, |d| d.quantile(0.9999).max(0.0));
     let n = cfg.retry.max_attempts.max(1);
@@ -121,6 +125,7 @@ impl ClientModel {
             timeout,
             constant_timeout,
             patience: streams.stream("patience"),
+            lifetime: intent_lifetime_bound(cfg),
         }
     }
 
@@ -149,6 +154,12 @@ impl ClientModel {
     }
 
     /// The attempt ended at `now` with `result`: done, or when to retry.
+    ///
+    /// A Retry-After (honoured when `honor_retry_after`) that would send the retry later than
+    /// [`intent_lifetime_bound`] after the intent started ends the intent at once, as a failure
+    /// with this answer: a client that gives each attempt a timeout of seconds does not wait an
+    /// hour for a retry, and a run does not wait for it either (a target cannot stall a run by
+    /// asking for a long pause, however long: the pause saturates rather than overflows).
     pub fn on_result(&mut self, now: Time, intent: &mut Intent, result: AttemptResult) -> Next {
         if result.is_success() {
             return Next::Done { success: true };
@@ -158,6 +169,19 @@ impl ClientModel {
         let honor_retry_after = r.honor_retry_after;
         if !retryable || intent.attempts >= r.max_attempts {
             return Next::Done { success: false };
+        }
+        if let (
+            true,
+            AttemptResult::Status {
+                retry_after: Some(ra), ..
+            },
+        ) = (honor_retry_after, result)
+        {
+            // Decided before the budget and the jitter draw, so that a retry not made spends
+            // neither.
+            if now + ra > intent.start + self.lifetime {
+                return Next::Done { success: false };
+            }
         }
         if let Some(b) = &mut self.budget {
             if !b.try_retry(now) {
@@ -335,6 +359,46 @@ mod tests {
             ),
             Next::Done { success: false }
         );
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_intents_lifetime_ends_it_at_once() {
+        // Timeout 1 s, 3 attempts, cap 1 s: an intent lives at most 3 x 1 s + 2 x 1 s = 5 s.
+        let mut m = model(retry(Backoff::Fixed, Jitter::None, 3));
+        let status = |secs: u64| AttemptResult::Status {
+            status: 503,
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        let start = Time::ZERO + ms(500);
+        let mut i = Intent::new(1, start);
+        m.on_send(start, &mut i);
+        let now = start + ms(10);
+        assert_eq!(
+            m.on_result(now, &mut i, status(4)),
+            Next::RetryAt(now + ms(4000)),
+            "within the lifetime: honoured"
+        );
+        let mut i = Intent::new(2, start);
+        m.on_send(start, &mut i);
+        assert_eq!(
+            m.on_result(now, &mut i, status(3600)),
+            Next::Done { success: false },
+            "an hour: given up now, as a failure with this answer"
+        );
+        let mut i = Intent::new(3, start);
+        m.on_send(start, &mut i);
+        assert_eq!(
+            m.on_result(now, &mut i, status(u64::MAX)),
+            Next::Done { success: false },
+            "any value a target sends, without overflow"
+        );
+        // Not honoured: the backoff alone decides, as before.
+        let mut cfg = retry(Backoff::Fixed, Jitter::None, 3);
+        cfg.honor_retry_after = false;
+        let mut m = model(cfg);
+        let mut i = Intent::new(4, start);
+        m.on_send(start, &mut i);
+        assert_eq!(m.on_result(now, &mut i, status(3600)), Next::RetryAt(now + ms(100)));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and formatting of their values. Pure functions on strings, so the gateway, mock-legacy and
 //! the load generator agree byte for byte.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Client time budget, relative, in milliseconds (like `grpc-timeout`).
 pub const TIMEOUT_MS: &str = "x-spillway-timeout-ms";
@@ -68,15 +68,200 @@ pub fn retry_after_values(d: Duration) -> (String, String) {
     (secs.max(1).to_string(), ms.to_string())
 }
 
-/// Reads a pause from `x-spillway-retry-after-ms` if present, else `Retry-After` delta-seconds.
-/// An HTTP-date Retry-After is not understood and yields `None`.
+/// Reads a pause from `x-spillway-retry-after-ms` if present, else `Retry-After` delta-seconds
+/// (ASCII digits; a value too large for a `u64` saturates). An HTTP-date Retry-After needs the
+/// current time and yields `None` here: see [`parse_retry_after_at`].
 pub fn parse_retry_after(seconds: Option<&str>, millis: Option<&str>) -> Option<Duration> {
-    if let Some(ms) = millis.and_then(|m| m.trim().parse::<u64>().ok()) {
+    if let Some(ms) = millis.and_then(digits) {
         return Some(Duration::from_millis(ms));
     }
-    seconds
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
+    seconds.and_then(digits).map(Duration::from_secs)
+}
+
+/// Reads a pause from `x-spillway-retry-after-ms` if present, else from `Retry-After` in either
+/// form of RFC 9110 section 10.2.3: delay-seconds, or an HTTP-date (any of the three formats of
+/// section 5.6.7), which is read against `now`, the current wall-clock time (the model reads no
+/// clock: the caller passes it). A date in the past is no pause (zero); values too large saturate.
+pub fn parse_retry_after_at(seconds: Option<&str>, millis: Option<&str>, now: SystemTime) -> Option<Duration> {
+    if let Some(d) = parse_retry_after(seconds, millis) {
+        return Some(d);
+    }
+    let at = parse_http_date(seconds?, now)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A whole number written in ASCII digits only (RFC 9110's `1*DIGIT`, around optional
+/// whitespace), saturating at `u64::MAX`.
+fn digits(v: &str) -> Option<u64> {
+    let t = v.trim_matches([' ', '\t']);
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(t.parse::<u64>().unwrap_or(u64::MAX))
+}
+
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const LONG_DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Days from 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date (year, month 1-12, day 1-31) of a day counted from 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Seconds since 1970 (negative before) of a date and time of day, checked field by field.
+fn epoch_seconds(y: i64, m: u32, d: u32, (hh, mm, ss): (u32, u32, u32)) -> Option<i64> {
+    // Second 60: a leap second (RFC 9110 allows it in the grammar).
+    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    Some(days_from_civil(y, m, d) * 86_400 + i64::from(hh * 3600 + mm * 60 + ss))
+}
+
+/// `n` ASCII digits exactly.
+fn fixed_digits(s: &str, n: usize) -> Option<u32> {
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+}
+
+fn month(s: &str) -> Option<u32> {
+    MONTHS.iter().position(|m| *m == s).map(|i| i as u32 + 1)
+}
+
+/// `hh:mm:ss`.
+fn time_of_day(s: &str) -> Option<(u32, u32, u32)> {
+    let mut it = s.split(':');
+    let t = (
+        fixed_digits(it.next()?, 2)?,
+        fixed_digits(it.next()?, 2)?,
+        fixed_digits(it.next()?, 2)?,
+    );
+    it.next().is_none().then_some(t)
+}
+
+/// Parses an HTTP-date (RFC 9110 section 5.6.7): the preferred IMF-fixdate
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`) and the two obsolete formats a recipient must also accept,
+/// RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`, its two-digit year read as the RFC says: a year
+/// that would lie more than 50 years after `now` is the one a century earlier) and asctime
+/// (`Sun Nov  6 08:49:37 1994`). The day name is checked as a name, not against the date.
+/// A date before 1970 is read as 1970-01-01 (it is long past either way).
+pub fn parse_http_date(v: &str, now: SystemTime) -> Option<SystemTime> {
+    let v = v.trim_matches([' ', '\t']);
+    let secs = if let Some((day, rest)) = v.split_once(", ") {
+        let parts: Vec<&str> = rest.split(' ').collect();
+        if DAYS.contains(&day) {
+            // IMF-fixdate: `DD Mon YYYY hh:mm:ss GMT`.
+            let [d, m, y, t, "GMT"] = parts[..] else { return None };
+            epoch_seconds(
+                i64::from(fixed_digits(y, 4)?),
+                month(m)?,
+                fixed_digits(d, 2)?,
+                time_of_day(t)?,
+            )?
+        } else if LONG_DAYS.contains(&day) {
+            // RFC 850: `DD-Mon-YY hh:mm:ss GMT`.
+            let [date, t, "GMT"] = parts[..] else { return None };
+            let mut dm = date.split('-');
+            let (d, m, yy) = (dm.next()?, dm.next()?, dm.next()?);
+            if dm.next().is_some() {
+                return None;
+            }
+            let yy = i64::from(fixed_digits(yy, 2)?);
+            let this_year = civil_from_days(unix_seconds(now).div_euclid(86_400)).0;
+            let mut y = this_year - this_year.rem_euclid(100) + yy;
+            if y > this_year + 50 {
+                y -= 100;
+            }
+            epoch_seconds(y, month(m)?, fixed_digits(d, 2)?, time_of_day(t)?)?
+        } else {
+            return None;
+        }
+    } else {
+        // asctime: `Day Mon DD hh:mm:ss YYYY`, a one-digit day padded with a space.
+        let (day, rest) = v.split_at_checked(4)?;
+        let day = day.strip_suffix(' ')?;
+        if !DAYS.contains(&day) || rest.len() != 20 {
+            return None;
+        }
+        let (m, rest) = rest.split_at_checked(4)?;
+        let (d, rest) = rest.split_at_checked(3)?;
+        let d = d.strip_suffix(' ')?;
+        let d = match d.strip_prefix(' ') {
+            Some(one) => fixed_digits(one, 1)?,
+            None => fixed_digits(d, 2)?,
+        };
+        let (t, y) = rest.split_once(' ')?;
+        epoch_seconds(
+            i64::from(fixed_digits(y, 4)?),
+            month(m.strip_suffix(' ')?)?,
+            d,
+            time_of_day(t)?,
+        )?
+    };
+    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0)))
+}
+
+/// Whole seconds of `t` since 1970 (negative before).
+fn unix_seconds(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Formats `t` as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), for `Retry-After` and
+/// `Date`; a time before 1970 as 1970-01-01.
+pub fn format_http_date(t: SystemTime) -> String {
+    let secs = unix_seconds(t).max(0);
+    let days = secs / 86_400;
+    let (y, m, d) = civil_from_days(days);
+    let s = secs % 86_400;
+    // 1970-01-01 was a Thursday.
+    let weekday = DAYS[(days + 3).rem_euclid(7) as usize];
+    format!(
+        "{weekday}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
+        MONTHS[m as usize - 1],
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 /// The methods spillway's servers answer (for `Allow`): any but CONNECT, which is a proxy's.
@@ -194,5 +379,12 @@ mod tests {
         );
         assert_eq!(parse_retry_after(Some("3"), None), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT"), None), None);
+        // Saturating, not ignored; digits only.
+        assert_eq!(
+            parse_retry_after(Some("99999999999999999999999"), None),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(parse_retry_after(Some("+5"), None), None);
+        assert_eq!(parse_retry_after(Some("5"), Some("-1")), Some(Duration::from_secs(5)));
     }
 }

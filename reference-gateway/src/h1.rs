@@ -10,16 +10,18 @@
 //! collected up to a bound ([`H1Client::send_full`], the gateway).
 //!
 //! Dropping a send (the caller timed out) drops its connection, which closes it: the server sees
-//! the client leave. A pooled connection found closed is replaced; a request whose pooled
-//! connection closed before any byte of an answer is sent again on a new one only when its
-//! method is idempotent.
+//! the client leave. A pooled connection found closed is replaced. A request whose reused
+//! connection closed before any byte of an answer (the server closed it idle just as we reused
+//! it: the keep-alive race of RFC 9112 section 9.3.1) is sent again, once, on a new connection,
+//! and only when its method is idempotent; the caller is told (so a load generator counts what
+//! the server may have received twice). A request on a new connection is never sent again.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
@@ -127,15 +129,18 @@ impl H1Client {
     }
 
     /// Sends a request made by [`H1Client::get`] (headers added, not yet ended) and reads its
-    /// whole answer, discarding the body.
-    pub async fn send(&self, mut request: Vec<u8>) -> Result<Head, H1Error> {
+    /// whole answer, discarding the body. `on_resend` is called, with why, when the request went
+    /// out on a reused connection that closed before answering and is about to be sent again
+    /// on a new one (at most once per call): called at once, so it is heard even if the caller
+    /// then drops the send.
+    pub async fn send(&self, mut request: Vec<u8>, on_resend: impl FnOnce(&H1Error)) -> Result<Head, H1Error> {
         request.extend_from_slice(b"\r\n");
         let want = Want {
             idempotent: true,
             bodiless: false,
             collect: None,
         };
-        let (head, _, _) = self.call(&request, want).await?;
+        let (head, _, _) = self.call(&request, want, on_resend).await?;
         Ok(head)
     }
 
@@ -166,7 +171,8 @@ impl H1Client {
             bodiless: *method == Method::HEAD,
             collect: Some(max_body),
         };
-        let (head, headers, body) = self.call(&request, want).await?;
+        let on_resend = |e: &H1Error| tracing::debug!("upstream connection closed before answering ({e}): sent again");
+        let (head, headers, body) = self.call(&request, want, on_resend).await?;
         Ok(Response {
             status: head.status,
             headers: headers.unwrap_or_default(),
@@ -174,15 +180,23 @@ impl H1Client {
         })
     }
 
-    async fn call(&self, request: &[u8], want: Want) -> Result<(Head, Option<HeaderMap>, Bytes), H1Error> {
-        while let Some(mut s) = self.pooled() {
+    /// One request: on an idle pooled connection if there is one, else on a new connection.
+    /// A reused connection that closed before any byte of an answer gets the request once more,
+    /// on a new connection (never another pooled one: a server that closes every reused
+    /// connection would otherwise receive it once per idle connection), idempotent methods only.
+    async fn call(
+        &self,
+        request: &[u8],
+        want: Want,
+        on_resend: impl FnOnce(&H1Error),
+    ) -> Result<(Head, Option<HeaderMap>, Bytes), H1Error> {
+        if let Some(mut s) = self.pooled() {
             match exchange(&mut s, request, want).await {
                 Ok((head, headers, body, reusable)) => {
                     self.done(s, reusable);
                     return Ok((head, headers, body));
                 }
-                // The server closed it before reading this request: try the next one.
-                Err(Failed { stale: true, .. }) if want.idempotent => {}
+                Err(Failed { stale: true, error }) if want.idempotent => on_resend(&error),
                 Err(f) => return Err(f.error),
             }
         }
@@ -338,8 +352,8 @@ pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
 }
 
 /// Parses a response head; `None` when more bytes are needed. `want_headers`: also return every
-/// header as a map.
-fn parse_head(buf: &[u8], want_headers: bool) -> Result<Option<Parsed>, H1Error> {
+/// header as a map. `now`: the wall-clock time an HTTP-date Retry-After is read against.
+fn parse_head(buf: &[u8], want_headers: bool, now: SystemTime) -> Result<Option<Parsed>, H1Error> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut r = httparse::Response::new(&mut headers);
     let len = match r.parse(buf) {
@@ -396,7 +410,7 @@ fn parse_head(buf: &[u8], want_headers: bool) -> Result<Option<Parsed>, H1Error>
     Ok(Some(Parsed {
         head: Head {
             status,
-            retry_after: model::wire::parse_retry_after(ra, ra_ms),
+            retry_after: model::wire::parse_retry_after_at(ra, ra_ms, now),
         },
         framing,
         keep_alive,
@@ -453,7 +467,7 @@ async fn exchange(
         received = true;
         // 1xx informational answers come before the real one: skip them.
         let found = loop {
-            match parse_head(&buf, collect.is_some())? {
+            match parse_head(&buf, collect.is_some(), SystemTime::now())? {
                 Some(p) if p.head.status == 101 => return Err(H1Error::Malformed("unexpected protocol switch").into()),
                 Some(p) if (100..200).contains(&p.head.status) => {
                     buf.drain(..p.len);
@@ -809,7 +823,13 @@ mod tests {
     }
 
     fn parsed(head: &str) -> Parsed {
-        parse_head(head.as_bytes(), true).expect("valid").expect("complete")
+        parse_head(
+            head.as_bytes(),
+            true,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_792_567_680),
+        )
+        .expect("valid")
+        .expect("complete")
     }
 
     #[test]
@@ -865,6 +885,12 @@ mod tests {
         let p =
             parsed("HTTP/1.1 429 x\r\nRetry-After: 1\r\nX-Spillway-Retry-After-Ms: 250\r\ncontent-length: 0\r\n\r\n");
         assert_eq!(p.head.retry_after, Some(Duration::from_millis(250)));
+        // The date form, against the `now` given (2026-10-21T07:28:00Z): an hour from then.
+        let p = parsed("HTTP/1.1 429 x\r\nRetry-After: Wed, 21 Oct 2026 08:28:00 GMT\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(p.head.retry_after, Some(Duration::from_secs(3600)));
+        // Any value a target sends is read without overflow.
+        let p = parsed("HTTP/1.1 429 x\r\nRetry-After: 18446744073709551615\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(p.head.retry_after, Some(Duration::from_secs(u64::MAX)));
     }
 
     #[test]
@@ -876,8 +902,14 @@ mod tests {
             "HTTP/1.1 2000 OK\r\n\r\n",
             "NOTHTTP\r\n\r\n",
         ] {
-            assert!(parse_head(bad.as_bytes(), false).is_err(), "{bad:?}");
+            assert!(
+                parse_head(bad.as_bytes(), false, SystemTime::UNIX_EPOCH).is_err(),
+                "{bad:?}"
+            );
         }
-        assert!(matches!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le", false), Ok(None)));
+        assert!(matches!(
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-le", false, SystemTime::UNIX_EPOCH),
+            Ok(None)
+        ));
     }
 }

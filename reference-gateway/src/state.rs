@@ -351,7 +351,13 @@ impl ServiceDriver {
             let (status, retry_after) = match &result {
                 Ok((s, h, _)) => (
                     s.as_u16(),
-                    wire::parse_retry_after(header(h, RETRY_AFTER.as_str()), header(h, wire::RETRY_AFTER_MS)),
+                    // Either form of Retry-After: seconds, or an HTTP date (read against the
+                    // wall clock, as the service wrote it).
+                    wire::parse_retry_after_at(
+                        header(h, RETRY_AFTER.as_str()),
+                        header(h, wire::RETRY_AFTER_MS),
+                        std::time::SystemTime::now(),
+                    ),
                 ),
                 Err((s, _)) => (s.as_u16(), None),
             };

@@ -201,6 +201,30 @@ async fn a_backend_429_pauses_dispatch_for_its_retry_after() {
     ml.shutdown().await;
 }
 
+/// A service's Retry-After in the HTTP-date form pauses dispatch as the seconds form does.
+#[tokio::test]
+async fn a_backend_retry_after_date_pauses_dispatch() {
+    let until = std::time::SystemTime::now() + Duration::from_secs(3);
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nretry-after: {}\r\ncontent-length: 0\r\n\r\n",
+        model::wire::format_http_date(until)
+    );
+    let (upstream, _seen) = scripted_upstream(Box::leak(answer.into_bytes().into_boxed_slice())).await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    assert_eq!(send(&c, &url, &[]).await.status, 503, "the service's answer is passed on");
+    // The next request waits out the date (2-3 s ahead, whole seconds), not the 1 s default
+    // pause an unreadable Retry-After gets.
+    let next = send(&c, &url, &[]).await;
+    let queued: f64 = next
+        .header("x-spillway-queue-ms")
+        .and_then(|v| v.parse().ok())
+        .expect("queue time");
+    assert!(queued >= 1500.0, "held until the date: {queued} ms");
+    gw.shutdown().await;
+}
+
 /// Five clients that give up after 150 ms, one slot, 100 ms per request.
 async fn wasted_with(abandon: &str) -> (f64, f64) {
     let (ml, gw) = stack(&scenario(

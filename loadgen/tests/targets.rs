@@ -1,0 +1,333 @@
+//! The load generator against scripted targets on 127.0.0.1 that misbehave the way real ones
+//! do: closing reused connections before answering, asking for absurd or long pauses, pauses as
+//! HTTP-dates, refusing every request, answering slowly while the run is interrupted. Nothing a
+//! target does may panic the generator, stall its run, or go uncounted.
+
+use loadgen::{run_live_with_notes, LiveOptions, RunNotes};
+use model::results::Results;
+use model::scenario::{self, Scenario};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Live runs share two cores: one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// What a target does with a request: `None` closes the connection without answering, else
+/// the answer after a delay. Given the head and the request's index on its connection.
+type Answer = dyn Fn(&str, usize) -> Option<(Duration, Vec<u8>)> + Send + Sync;
+
+struct Target {
+    addr: SocketAddr,
+    /// Every request head received, with when.
+    heads: Arc<Mutex<Vec<(Instant, String)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Target {
+    fn url(&self) -> String {
+        format!("http://{}/x", self.addr)
+    }
+    fn requests(&self) -> Vec<(Instant, String)> {
+        self.heads.lock().expect("lock").clone()
+    }
+}
+
+async fn read_head(s: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte).await {
+            Ok(1) => buf.push(byte[0]),
+            _ => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+async fn target(answer: Arc<Answer>) -> Target {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let h = heads.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let (h, answer) = (h.clone(), answer.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while let Some(head) = read_head(&mut s).await {
+                    h.lock().expect("lock").push((Instant::now(), head.clone()));
+                    let Some((delay, bytes)) = answer(&head, n) else { return };
+                    n += 1;
+                    tokio::time::sleep(delay).await;
+                    if s.write_all(&bytes).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Target { addr, heads, task }
+}
+
+fn answer(status: &str, headers: &str) -> Vec<u8> {
+    format!("HTTP/1.1 {status}\r\n{headers}content-length: 2\r\n\r\nno").into_bytes()
+}
+
+/// A one-target scenario: `secs` at `rate` intents/s, the clients' timeout and retry settings.
+fn scenario(secs: u32, rate: u32, clients: &str) -> Scenario {
+    let text = format!(
+        "[[workload.phases]]\nduration = \"{secs}s\"\nrate = {rate}\n{clients}\n\
+         [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"1ms\"\n"
+    );
+    scenario::parse("test.toml", &text).expect("valid scenario")
+}
+
+fn against(t: &Target, time_scale: f64) -> LiveOptions {
+    LiveOptions {
+        target: Some(t.url()),
+        catch_all: true,
+        time_scale,
+        ..LiveOptions::default()
+    }
+}
+
+/// Runs, interrupted after `stop_after` if given, with a bound on the whole run: a run that
+/// stalls fails here rather than hangs.
+async fn run(s: &Scenario, opts: LiveOptions, stop_after: Option<Duration>, bound: Duration) -> (Results, RunNotes) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let t0 = Instant::now();
+    let stop = async {
+        match stop_after {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    let r = tokio::time::timeout(bound, run_live_with_notes(s, &opts, stop))
+        .await
+        .unwrap_or_else(|_| panic!("the run ended within {bound:?}"))
+        .expect("run succeeds");
+    eprintln!("run took {:?}", t0.elapsed());
+    r
+}
+
+fn request_id(head: &str) -> Option<&str> {
+    head.split("\r\n").find_map(|l| l.strip_prefix("x-request-id: "))
+}
+
+/// A target that answers a connection's first request and closes any later one unanswered:
+/// every request on a reused connection is sent again on a new one, and each of those counts as
+/// an attempt, so the attempts reported are the requests the target received.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_sent_again_after_a_kept_alive_connection_closed_are_counted() {
+    let t = target(Arc::new(|_: &str, n: usize| {
+        (n == 0).then(|| (Duration::ZERO, answer("200 OK", "")))
+    }))
+    .await;
+    let s = scenario(2, 20, "[clients]\ntimeout = \"2s\"\n");
+    let (r, notes) = run(&s, against(&t, 1.0), None, Duration::from_secs(30)).await;
+    let w = &r.summary.whole;
+    let received = t.requests();
+    assert!(w.offered >= 20, "{w:?}");
+    assert_eq!(
+        w.attempts,
+        received.len() as u64,
+        "every request the target got is an attempt"
+    );
+    assert!(notes.resent > 0 && notes.resent < w.offered, "{notes:?}");
+    assert_eq!(w.attempts, w.offered + notes.resent);
+    assert_eq!(w.retries, notes.resent, "each resend is a retry");
+    assert_eq!(w.errors, notes.resent, "each try that failed is an error");
+    assert_eq!(
+        w.successes, w.offered,
+        "and every intent got its answer on a new connection"
+    );
+    let mut ids = std::collections::BTreeMap::new();
+    for (_, h) in &received {
+        *ids.entry(request_id(h).expect("an id").to_string()).or_insert(0) += 1;
+    }
+    assert!(ids.values().all(|&n| n <= 2), "sent at most twice each: {ids:?}");
+    assert!(
+        notes.lines().iter().any(|l| l.contains("sent again")),
+        "{:?}",
+        notes.lines()
+    );
+}
+
+/// `Retry-After: 18446744073709551615` (u64::MAX seconds) on every answer, in a time-scaled
+/// run with retries: no panic, no stall; the pause is past any intent's lifetime, so each
+/// intent ends at once as rate-limited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_retry_after_neither_panics_nor_stalls() {
+    let t = target(Arc::new(|_: &str, _| {
+        Some((
+            Duration::ZERO,
+            answer("429 Too Many Requests", "retry-after: 18446744073709551615\r\n"),
+        ))
+    }))
+    .await;
+    let s = scenario(
+        2,
+        20,
+        "[clients]\ntimeout = \"1s\"\n[clients.retry]\nmax_attempts = 3\non = [\"429\", \"5xx\", \"timeout\"]\n",
+    );
+    let (r, _) = run(&s, against(&t, 2.0), None, Duration::from_secs(20)).await;
+    let w = &r.summary.whole;
+    assert!(!r.incomplete);
+    assert!(w.offered >= 10, "{w:?}");
+    assert_eq!(
+        (w.attempts, w.rate_limited, w.failures),
+        (w.offered, w.offered, w.offered),
+        "{w:?}"
+    );
+    assert_eq!(w.latency.count, w.offered, "every intent ended");
+}
+
+/// `503` with `Retry-After: 3600` in a 2 s run: the run ends on schedule, not after its drain,
+/// and every intent ends as a failure with its answer (shed), its latency recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_retry_after_ends_the_intent_instead_of_holding_the_run() {
+    let t = target(Arc::new(|_: &str, _| {
+        Some((
+            Duration::ZERO,
+            answer("503 Service Unavailable", "retry-after: 3600\r\n"),
+        ))
+    }))
+    .await;
+    let s = scenario(
+        2,
+        10,
+        "[clients]\ntimeout = \"1s\"\n[clients.retry]\nmax_attempts = 3\n",
+    );
+    let t0 = Instant::now();
+    // The drain would allow (1 s + 10 s) x 3 + 2 s: 20 s is well short of it.
+    let (r, notes) = run(&s, against(&t, 1.0), None, Duration::from_secs(20)).await;
+    assert!(t0.elapsed() < Duration::from_secs(12), "{:?}", t0.elapsed());
+    let w = &r.summary.whole;
+    assert!(!r.incomplete, "{notes:?}");
+    assert!(w.offered >= 10, "{w:?}");
+    assert_eq!(
+        (w.attempts, w.shed, w.failures),
+        (w.offered, w.offered, w.offered),
+        "{w:?}"
+    );
+    assert_eq!(w.latency.count, w.offered);
+    assert_eq!(notes.left_out, 0);
+}
+
+/// `Retry-After` as an HTTP-date two seconds ahead: the retry waits for it (at least the one
+/// second the date's whole-second grain leaves), and in a run compressed 2x the pause counts
+/// twice as long in scenario time, like the seconds form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_date_retry_after_is_honoured_and_time_scaled() {
+    let t = target(Arc::new(|head: &str, _| {
+        let first = request_id(head).is_some_and(|id| id.ends_with("-1"));
+        Some((
+            Duration::ZERO,
+            if first {
+                let date = model::wire::format_http_date(SystemTime::now() + Duration::from_secs(2));
+                answer("429 Too Many Requests", &format!("retry-after: {date}\r\n"))
+            } else {
+                answer("200 OK", "")
+            },
+        ))
+    }))
+    .await;
+    let s = scenario(
+        4,
+        2,
+        "[clients]\ntimeout = \"10s\"\n[clients.retry]\nmax_attempts = 2\non = [\"429\"]\n",
+    );
+    let (r, _) = run(&s, against(&t, 2.0), None, Duration::from_secs(30)).await;
+    let w = &r.summary.whole;
+    assert!(w.offered >= 2, "{w:?}");
+    assert_eq!((w.successes, w.attempts), (w.offered, 2 * w.offered), "{w:?}");
+    let mut first = std::collections::BTreeMap::new();
+    for (at, h) in t.requests() {
+        let id = request_id(&h).expect("an id").to_string();
+        let (intent, attempt) = id.rsplit_once('-').expect("lg-I-A");
+        match attempt {
+            "1" => {
+                first.insert(intent.to_string(), at);
+            }
+            _ => {
+                let gap = at - first[intent];
+                assert!(gap >= Duration::from_millis(900), "{id} retried after {gap:?}");
+            }
+        }
+    }
+    assert!(
+        r.summary.whole.latency.p50 >= 1.8,
+        "a real pause of 1-2 s is 2-4 s of scenario time: p50 {}",
+        r.summary.whole.latency.p50
+    );
+}
+
+/// A target that answers 404 to everything (a mistyped URL): the run says what the errors
+/// were, and that they are the target refusing requests, not capacity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_are_broken_down_by_status_and_flagged() {
+    let t = target(Arc::new(|head: &str, _| {
+        let status = if head.contains("lg-3-1") {
+            "500 Internal Server Error"
+        } else {
+            "404 Not Found"
+        };
+        Some((Duration::ZERO, answer(status, "")))
+    }))
+    .await;
+    let s = scenario(1, 20, "[clients]\ntimeout = \"1s\"\n");
+    let (r, notes) = run(&s, against(&t, 1.0), None, Duration::from_secs(20)).await;
+    let w = &r.summary.whole;
+    assert_eq!(notes.statuses.get(&500), Some(&1), "{notes:?}");
+    assert_eq!(notes.statuses.get(&404), Some(&(w.attempts - 1)), "{notes:?}");
+    let lines = notes.lines().join("\n");
+    assert!(
+        lines.contains(&format!(
+            "other errors  {} x 404 Not Found, 1 x 500 Internal Server Error",
+            w.attempts - 1
+        )),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("WARNING") && lines.contains("check the target URL"),
+        "{lines}"
+    );
+    // Mostly 503s (overload) are no reason to doubt the URL.
+    let busy = RunNotes {
+        statuses: [(503, 90), (404, 10)].into_iter().collect(),
+        ..RunNotes::default()
+    };
+    assert!(!busy.lines().join("\n").contains("check the target URL"));
+}
+
+/// Interrupted while requests are in flight (every one answered in 1.5 s): those still without
+/// an answer are left out, not counted as failures, so the goodput is what was answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intents_in_flight_at_an_interrupt_are_left_out_of_goodput() {
+    let t = target(Arc::new(|_: &str, _| {
+        Some((Duration::from_millis(1500), answer("200 OK", "")))
+    }))
+    .await;
+    let s = scenario(60, 20, "[clients]\ntimeout = \"10s\"\n");
+    let stop = Some(Duration::from_millis(1500));
+    let (r, notes) = run(&s, against(&t, 1.0), stop, Duration::from_secs(20)).await;
+    let w = &r.summary.whole;
+    assert!(r.incomplete);
+    assert!(notes.left_out > 0, "{notes:?}");
+    assert!(w.offered > 0, "{w:?}");
+    assert_eq!(w.successes, w.offered, "{w:?}");
+    assert!(w.goodput_ratio > 0.999, "{w:?}");
+    assert!(
+        (t.requests().len() as u64) >= w.offered + notes.left_out,
+        "the left out were sent"
+    );
+}
