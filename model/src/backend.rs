@@ -104,13 +104,17 @@ pub struct ServiceModel {
     rate_estimate: f64,
     rate_at: Time,
     stats: ServiceStats,
+    /// The hanging outages as their union: sorted, disjoint, non-touching intervals.
+    hangs: Vec<(Time, Time)>,
 }
 
 impl ServiceModel {
     /// `streams` gives the service its own service-time and fault streams (named by service).
     pub fn new(spec: ServiceSpec, streams: &Streams) -> ServiceModel {
         let tokens = spec.faults.rate_limit.as_ref().map_or(0.0, |r| f64::from(r.burst));
+        let hangs = merge_hangs(&spec.faults.outages);
         ServiceModel {
+            hangs,
             times: streams.stream(&format!("service:{}", spec.name)),
             faults: streams.stream(&format!("faults:{}", spec.name)),
             spec,
@@ -239,13 +243,7 @@ impl ServiceModel {
         } else {
             200
         };
-        let mut completes_at = match &self.spec.faults.stalls {
-            Some(st) => stalled_end(st, now, work),
-            None => now + work,
-        };
-        for o in self.spec.faults.outages.iter().filter(|o| o.kind == OutageKind::Hang) {
-            completes_at = hang_through(o, now, completes_at);
-        }
+        let completes_at = progress_end(self.spec.faults.stalls.as_ref(), &self.hangs, now, work);
         Job {
             request: req,
             started: now,
@@ -280,46 +278,119 @@ impl ServiceModel {
     }
 }
 
-/// Work running from `start` to `end` makes no progress during a hanging outage.
-fn hang_through(o: &Outage, start: Time, end: Time) -> Time {
-    let len = o.end.saturating_since(o.start);
-    if start >= o.start && start < o.end {
-        o.end + end.saturating_since(start)
-    } else if start < o.start && end > o.start {
-        end + len
-    } else {
-        end
+/// The union of the hanging outages among `outages`: sorted by start, overlapping, touching and
+/// repeated intervals merged, so that each moment of hang counts once whatever the file's order.
+pub fn merge_hangs(outages: &[Outage]) -> Vec<(Time, Time)> {
+    let mut hangs: Vec<(Time, Time)> = outages
+        .iter()
+        .filter(|o| o.kind == OutageKind::Hang && o.end > o.start)
+        .map(|o| (o.start, o.end))
+        .collect();
+    hangs.sort_unstable();
+    let mut merged: Vec<(Time, Time)> = Vec::with_capacity(hangs.len());
+    for (s, e) in hangs {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
     }
+    merged
+}
+
+/// When `work` started at `start` is done, if nothing progresses during the stalls nor during
+/// the hangs (`hangs` as [`merge_hangs`] gives them: sorted and disjoint). Work is done when it
+/// has had `work` of time that is neither stall nor hang: the end does not depend on the order
+/// the outages were written in, and time covered by two of them counts once.
+pub fn progress_end(stalls: Option<&Stalls>, hangs: &[(Time, Time)], start: Time, work: Duration) -> Time {
+    let run = |t: Time, w: Duration| match stalls {
+        Some(st) => stalled_end(st, t, w),
+        None => t + w,
+    };
+    let mut t = start;
+    let mut remaining = work;
+    // The first hang that ends after `start`; the ones before cannot matter.
+    let first = hangs.partition_point(|&(_, e)| e <= start);
+    for &(hs, he) in &hangs[first..] {
+        if t >= hs {
+            // Inside this hang: nothing moves until it ends.
+            t = he;
+            continue;
+        }
+        let end = run(t, remaining);
+        // Work done as the hang starts is done; no work at all waits for a moment of progress.
+        if end < hs || (end == hs && !remaining.is_zero()) {
+            return end;
+        }
+        // Up to the hang, only the time outside stalls counted.
+        let stalled = stalls.map_or(0, |st| {
+            stall_time_before(st, hs.0).saturating_sub(stall_time_before(st, t.0))
+        });
+        let done = Duration::from_nanos((hs.0 - t.0).saturating_sub(stalled));
+        remaining = remaining.saturating_sub(done);
+        t = he;
+    }
+    run(t, remaining)
+}
+
+/// Stall time in `[0, x)` (nanoseconds): stalls are `[offset + k every, offset + k every +
+/// duration)` for k = 0, 1, ...
+fn stall_time_before(st: &Stalls, x: u64) -> u64 {
+    let (every, len, off) = stall_params(st);
+    if every == 0 || len == 0 || x <= off {
+        return 0;
+    }
+    let y = x - off;
+    (y / every).saturating_mul(len).saturating_add((y % every).min(len))
+}
+
+/// Period, length and offset of the stalls in nanoseconds (saturating: 584 years).
+fn stall_params(st: &Stalls) -> (u64, u64, u64) {
+    let ns = crate::time::duration_nanos;
+    (ns(st.every), ns(st.duration), ns(st.offset))
 }
 
 /// When `work` started at `start` is done if the service makes no progress during stalls.
+///
+/// In closed form: a start inside a stall waits for its end; then the free time up to the next
+/// stall; then whole periods (a stall, then `every - duration` of progress) arithmetically, and
+/// the remainder after the last stall. Saturates at [`Time::MAX`].
 pub fn stalled_end(st: &Stalls, start: Time, work: Duration) -> Time {
-    let every = st.every.as_nanos() as u64;
-    let len = st.duration.as_nanos() as u64;
-    let off = st.offset.as_nanos() as u64;
+    let (every, len, off) = stall_params(st);
     if every == 0 || len == 0 {
         return start + work;
     }
+    let work = crate::time::duration_nanos(work);
     let mut t = start.0;
-    let mut remaining = u64::try_from(work.as_nanos()).unwrap_or(u64::MAX);
-    loop {
-        // The first stall that ends after t.
-        let k = if t < off { 0 } else { (t - off) / every };
-        let mut s0 = off + k * every;
-        if t >= s0 + len {
-            s0 += every;
-        }
-        if t >= s0 {
-            t = s0 + len;
-            continue;
-        }
-        let run = s0 - t;
-        if remaining <= run {
-            return Time(t + remaining);
-        }
-        remaining -= run;
-        t = s0 + len;
+    // The next stall's start, after moving out of a stall that `t` is in.
+    let next = if t < off {
+        off
+    } else {
+        let s0 = off + (t - off) / every * every;
+        t = t.max(s0.saturating_add(len));
+        s0.saturating_add(every)
+    };
+    if work == 0 {
+        return Time(t);
     }
+    // Zero only for stalls as long as their period, which a valid file cannot have.
+    let run = next.saturating_sub(t);
+    if work <= run {
+        return Time(t.saturating_add(work));
+    }
+    // From the stall at `next` on, each period gives `every - len` of progress after its stall.
+    let free = every.saturating_sub(len);
+    if free == 0 {
+        return Time::MAX;
+    }
+    let remaining = work - run;
+    let whole = (remaining - 1) / free;
+    let last = remaining - whole * free;
+    Time(
+        whole
+            .checked_mul(every)
+            .and_then(|w| next.checked_add(w))
+            .map_or(u64::MAX, |t| t.saturating_add(len).saturating_add(last)),
+    )
 }
 
 #[cfg(test)]

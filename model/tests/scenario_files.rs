@@ -1369,7 +1369,7 @@ fn runs_too_large_to_simulate_are_refused_with_their_size() {
         "workload.phases",
         "the phases offer about 5.000e9 intents: at most 1e9 per run",
     );
-    // 5e9 windows of 1 ns.
+    // 7e9 windows of 1 ns: the 5 s run and the 2 s default timeout after it.
     assert_error(
         &[
             "[run]",
@@ -1382,7 +1382,7 @@ fn runs_too_large_to_simulate_are_refused_with_their_size() {
         2,
         10,
         "run.window",
-        "5000000000 windows of 1ns over the run's 5s: at most 1000000",
+        "7000000000 windows of 1ns over the run's 5s and the 2s an intent can still be in flight after arrivals end (clients.timeout, retries and backoff): at most 100000",
     );
     assert_error(
         &[
@@ -1769,7 +1769,7 @@ fn keys_the_clients_lack_and_outages_after_the_end_are_warned_about() {
     .expect("valid");
     assert_eq!(
         outage.warnings(),
-        vec!["backend.services[0].faults.outages[0].at: the outage starts at 10s, after the run ends (10s), so a run never sees it"]
+        vec!["backend.services[0].faults.outages[0].at: the outage starts at 10s, once arrivals have ended (10s): only the requests still in flight then (for up to 2s more: clients.timeout, retries and backoff) see it"]
     );
     assert!(scenario::check_summary(&outage).contains("note: backend.services[0].faults.outages[0].at"));
 }

@@ -26,6 +26,7 @@ pub fn write_hlog<W: io::Write>(r: &Results, out: &mut W) -> io::Result<()> {
         .with_max_value_divisor(MAX_VALUE_DIVISOR)
         .begin_log_with(&mut *out, &mut serializer)?;
     let window = crate::time::secs(r.window_s);
+    let decimals = decimals_for(window);
     for w in &r.windows {
         let start = crate::time::secs(w.start_s);
         for (name, h) in &w.histograms {
@@ -35,7 +36,7 @@ pub fn write_hlog<W: io::Write>(r: &Results, out: &mut W) -> io::Result<()> {
             }
             writeln!(
                 out,
-                "{:.3},{:.3},{:.3},{}",
+                "{:.decimals$},{:.decimals$},{:.3},{}",
                 fp_seconds(start),
                 fp_seconds(window),
                 h.max_us() as f64 / MAX_VALUE_DIVISOR,
@@ -44,6 +45,21 @@ pub fn write_hlog<W: io::Write>(r: &Results, out: &mut W) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Decimals of the start and length columns: HdrHistogram's writer prints 3 (milliseconds),
+/// which collapses windows under a millisecond (250 us windows all started at 0.000 and lasted
+/// 0.000). Its reader takes up to 9 (nanoseconds), so a window that is not a whole number of
+/// milliseconds gets as many as it needs to be exact, and every window start with it (starts
+/// are multiples of the window). Whole milliseconds keep the writer's 3, byte for byte.
+fn decimals_for(window: Duration) -> usize {
+    let mut decimals = 3;
+    let mut unit = 1_000_000u32; // nanoseconds in the last decimal
+    while decimals < 9 && !window.subsec_nanos().is_multiple_of(unit) {
+        decimals += 1;
+        unit /= 10;
+    }
+    decimals
 }
 
 /// Values are microseconds; `.hlog` maxima are in milliseconds, as HdrHistogram's tools expect.
@@ -136,5 +152,69 @@ mod tests {
             }
         }
         assert_eq!(String::from_utf8_lossy(&buf), String::from_utf8_lossy(&reference));
+    }
+
+    /// The audit's hlog-window file: 250 us windows were all written as starting at 0.000 and
+    /// lasting 0.000. Now each line has the decimals its window needs, and the standard reader
+    /// reads back every start and length exactly.
+    #[test]
+    fn windows_under_a_millisecond_keep_their_times() {
+        let s = scenario::parse("t.toml", "[run]\nwindow = \"250us\"\n[[workload.phases]]\nduration = \"2ms\"\nrate = 4000\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"100us\"\n").unwrap();
+        let mut rec = Recorder::new(Duration::from_micros(250));
+        let tag = crate::results::Tag::new(Priority::Interactive, 0);
+        for i in 0..8u64 {
+            let t = Time(i * 250_000 + 10_000);
+            rec.attempt_sent(tag, t, false);
+            rec.attempt_finished(tag, t, Outcome::Ok, Duration::from_micros(100 + i));
+        }
+        let r = rec.finish(
+            &s,
+            RunMeta {
+                source: RunSource::Sim,
+                strategy: "fifo".into(),
+                incomplete: false,
+                generator: None,
+            },
+        );
+        let mut buf = Vec::new();
+        super::write_hlog(&r, &mut buf).unwrap();
+        let text = String::from_utf8(buf.clone()).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("Tag=attempt_latency,")).collect();
+        assert_eq!(lines.len(), 8, "{text}");
+        assert!(
+            lines[0].starts_with("Tag=attempt_latency,0.00000,0.00025,0.100,"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[3].starts_with("Tag=attempt_latency,0.00075,0.00025,0.103,"),
+            "{}",
+            lines[3]
+        );
+        let times: Vec<(Duration, Duration)> = IntervalLogIterator::new(&buf)
+            .filter_map(|e| match e {
+                Ok(LogEntry::Interval(h)) if h.tag().is_some_and(|t| t.as_str() == "attempt_latency") => {
+                    Some((h.start_timestamp(), h.duration()))
+                }
+                _ => None,
+            })
+            .collect();
+        let want: Vec<(Duration, Duration)> = (0..8u64)
+            .map(|i| (Duration::from_micros(250 * i), Duration::from_micros(250)))
+            .collect();
+        assert_eq!(times, want);
+    }
+
+    #[test]
+    fn decimals_follow_the_window() {
+        let d = super::decimals_for;
+        assert_eq!(d(Duration::from_secs(1)), 3);
+        assert_eq!(d(Duration::from_millis(1)), 3);
+        assert_eq!(d(Duration::from_secs(60)), 3);
+        assert_eq!(d(Duration::from_micros(1500)), 4);
+        assert_eq!(d(Duration::from_micros(250)), 5);
+        assert_eq!(d(Duration::from_micros(1)), 6);
+        assert_eq!(d(Duration::from_nanos(333_333_333)), 9);
+        assert_eq!(d(Duration::from_nanos(1)), 9);
     }
 }

@@ -85,6 +85,21 @@ pub fn span_of(doc: &ImDocument<String>, path: &str) -> Option<Range<usize>> {
     best
 }
 
+/// Whether the document itself writes `path` (every segment of it present): a key left to its
+/// default is not given, even when its table is. [`span_of`] falls back to the nearest table
+/// that is present, which positions an error about a missing key but cannot tell whether the
+/// key was written (`run.window` "was given" whenever a `[run]` table existed).
+pub fn is_given(doc: &ImDocument<String>, path: &str) -> bool {
+    let mut node = Node::Table(doc.as_table());
+    for seg in parse_path(path) {
+        match node.child(&seg) {
+            Some(next) => node = next,
+            None => return false,
+        }
+    }
+    true
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
@@ -133,5 +148,22 @@ mod tests {
         // A missing key falls back to its table.
         let s = span_of(&doc, "backend.services[0].nothing").unwrap();
         assert_eq!(line_col(src, s.start).0, 4);
+    }
+
+    /// A key is given only when written: its table alone is not enough (a `[run]` table made
+    /// the default window look given, so `scenario check` refused it).
+    #[test]
+    fn a_key_is_given_only_when_written() {
+        let src = "[run]\nseed = 3\n\n[[backend.services]]\nname = \"a\"\nservice_time = { dist = \"exponential\", mean = \"1s\" }\n";
+        let doc = ImDocument::parse(src.to_string()).unwrap();
+        assert!(span_of(&doc, "run.window").is_some(), "positions fall back to [run]");
+        assert!(!is_given(&doc, "run.window"));
+        assert!(!is_given(&doc, "run.duration"));
+        assert!(is_given(&doc, "run.seed"));
+        assert!(is_given(&doc, "run"));
+        assert!(is_given(&doc, "backend.services[0].service_time.mean"));
+        assert!(!is_given(&doc, "backend.services[0].service_time.median"));
+        assert!(!is_given(&doc, "backend.services[1].name"));
+        assert!(!is_given(&doc, "clients.timeout"));
     }
 }

@@ -74,7 +74,7 @@ pub fn parse(source: &str, text: &str) -> Result<Scenario, ScenarioError> {
         validate::resolve(source, file).map_err(|problems| ScenarioError::Invalid(position(source, &doc, problems)))?;
     // What the file itself sets (not overrides such as `loadgen run --duration`, which cuts a
     // run short on purpose, nor the default window) must let the run show what it describes.
-    let given = |path: &str| locate::span_of(&doc, path).is_some();
+    let given = |path: &str| locate::is_given(&doc, path);
     let problems = validate::check_timeline(&s, given("run.window"), given("run.duration"));
     if problems.is_empty() {
         Ok(s)

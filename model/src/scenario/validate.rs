@@ -128,21 +128,118 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
 
 /// Limits that keep a run within memory and time: a typo (`rate = 1e9`, `window = "1ns"`) is an
 /// error here, not an hour of simulation or an allocation failure.
-const MAX_WINDOWS: f64 = 1e6;
+///
+/// Windows: results keep every window from the start until the last intent is over, each in
+/// memory and in results.json (measured: about 520 bytes of results.json and 1.35 KB of memory
+/// for an empty window, 1.1 KB of results.json and 0.55 KB of results.hlog for a busy one, more
+/// with classes and services). 1e6 windows made a 313 MB results.json of empty windows and
+/// 813 MB of memory; 1e5 keep a run under about 150 MB of results and memory, and cover a day
+/// of 1 s windows or an hour of 100 ms ones.
+const MAX_WINDOWS: f64 = 1e5;
 const MAX_INTENTS: f64 = 1e9;
 const MAX_USERS: u32 = 1_000_000;
 const MAX_NAMES: u32 = 100_000;
 const MAX_SERVICES: u32 = 1_000;
+/// APIs across the backend once `count` is expanded: each service keeps its own list (and its
+/// per-API service times), about 100 bytes an API when a file is checked and 180 in a run
+/// (measured: 1e6 APIs take 104 MB in `scenario check` and 183 MB in `sim run`; 1e7, allowed
+/// by the per-service limits alone, took 878 MB and 1.7 GB). Ten services of 100,000 APIs, or
+/// 1,000 of 1,000, fit.
+const MAX_EXPANDED_APIS: u64 = 1_000_000;
+
+/// How long after arrivals end an intent can still be in flight, and whether that is a bound
+/// (`false`: the clients' timeout is unbounded, such as exponential patience, and its 99.99th
+/// percentile stands for the longest). Rounded up to a whole millisecond.
+///
+/// Without Retry-After, every attempt waits out the longest timeout, with the longest backoff
+/// between attempts. With a Retry-After honoured, a client still retries no later than its
+/// intent's lifetime bound L after the start (`client::intent_lifetime_bound`: n timeouts and
+/// n - 1 backoff caps); a retry sent then can be the second of n attempts, and the ones after
+/// it (no later Retry-After fits within L) take a timeout and a capped backoff each: L + (n - 1)
+/// timeouts + (n - 2) caps.
+pub(crate) fn in_flight_after_arrivals(cl: &ClientsConfig) -> (Duration, bool) {
+    let (longest, bounded) = match cl.timeout.resolve() {
+        Ok(d) => {
+            let max = d.quantile(1.0);
+            if max.is_finite() {
+                (max, true)
+            } else {
+                (d.quantile(0.9999), false)
+            }
+        }
+        Err(_) => (2.0, true),
+    };
+    let longest = crate::time::secs(longest.max(0.0));
+    let r = &cl.retry;
+    let n = r.max_attempts.max(1);
+    let attempts = longest.saturating_mul(n);
+    let total = if r.honor_retry_after && n > 1 {
+        let lifetime = attempts.saturating_add(r.cap.0.saturating_mul(n - 1));
+        lifetime
+            .saturating_add(longest.saturating_mul(n - 1))
+            .saturating_add(r.cap.0.saturating_mul(n - 2))
+    } else {
+        attempts.saturating_add(backoff_total(r, n - 1))
+    };
+    let ns = crate::time::duration_nanos(total);
+    let ms = ns.div_ceil(1_000_000);
+    (Duration::from_millis(ms), bounded)
+}
+
+/// The longest the clients sleep over `gaps` backoffs (as `ClientModel::backoff` draws them).
+fn backoff_total(r: &RetryConfig, gaps: u32) -> Duration {
+    let (base, cap) = (r.base.0, r.cap.0);
+    match (r.backoff, r.jitter) {
+        (Backoff::None, _) => Duration::ZERO,
+        // Decorrelated jitter grows from the last sleep up to the cap, whatever the backoff.
+        (_, Jitter::Decorrelated) => cap.saturating_mul(gaps),
+        (Backoff::Fixed, _) => base.min(cap).saturating_mul(gaps),
+        (Backoff::Exponential, _) => {
+            let mut total = Duration::ZERO;
+            for k in 0..gaps {
+                let ceiling = base.saturating_mul(1u32 << k.min(31)).min(cap);
+                if ceiling == cap || k >= 31 {
+                    // From here on every sleep is this long.
+                    return total.saturating_add(ceiling.saturating_mul(gaps - k));
+                }
+                total = total.saturating_add(ceiling);
+            }
+            total
+        }
+    }
+}
+
+/// A "nice" duration (1, 2 or 5 times a power of ten nanoseconds) at least `ns`.
+fn nice_at_least(ns: f64) -> Duration {
+    let mut p = 1u64;
+    loop {
+        for m in [1u64, 2, 5] {
+            let v = p.saturating_mul(m);
+            if v as f64 >= ns || v == u64::MAX {
+                return Duration::from_nanos(v);
+            }
+        }
+        p = p.saturating_mul(10);
+    }
+}
 
 fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], duration: Duration) {
-    let windows = duration.as_secs_f64() / file.run.window.0.as_secs_f64();
+    let fmt = crate::duration::format_duration;
+    let (in_flight, bounded) = in_flight_after_arrivals(&file.clients);
+    let kept = duration.saturating_add(in_flight);
+    let window = file.run.window.0;
+    let windows = kept.as_secs_f64() / window.as_secs_f64();
     if windows > MAX_WINDOWS {
+        let longer = nice_at_least(kept.as_nanos() as f64 / MAX_WINDOWS);
         c.fail(
             "run.window",
             format!(
-                "{windows:.0} windows of {} over the run's {}: at most {MAX_WINDOWS:.0} (results keep each window); use a longer window",
-                crate::duration::format_duration(file.run.window.0),
-                crate::duration::format_duration(duration)
+                "{windows:.0} windows of {} over the run's {} and the {} an intent can still be in flight after arrivals end (clients.timeout, retries and backoff{}): at most {MAX_WINDOWS:.0} (results keep every window until the last intent is over); use a larger run.window, \"{}\" or more",
+                fmt(window),
+                fmt(duration),
+                fmt(in_flight),
+                if bounded { "" } else { ", by the timeout's 99.99th percentile" },
+                fmt(longer)
             ),
         );
     }
@@ -338,6 +435,9 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
     }
     let mut out = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
+    // APIs across the expanded services so far; past the limit no more services are built.
+    let mut expanded_apis = 0u64;
+    let mut too_many_apis = false;
     for (i, s) in b.services.iter().enumerate() {
         let path = format!("backend.services[{i}]");
         if !valid_name(&s.name) {
@@ -404,6 +504,37 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
             Some(n) if n >= 1 => (1..=n.min(MAX_SERVICES)).map(|k| format!("{}-{k}", s.name)).collect(),
             _ => vec![s.name.clone()],
         };
+        // Each expanded service keeps its own copy of the APIs: count x apis is what a run
+        // holds, and each limit alone does not bound it. Past the limit no more services are
+        // built (a count or apis over its own limit, already an error, is not said twice).
+        let mine = names.len() as u64 * apis.len() as u64;
+        expanded_apis = expanded_apis.saturating_add(mine);
+        let own_limits =
+            s.count.is_none_or(|n| n <= MAX_SERVICES) && !matches!(s.apis, ApiSpec::Count(n) if n > MAX_NAMES);
+        if expanded_apis > MAX_EXPANDED_APIS && !too_many_apis {
+            too_many_apis = true;
+            if own_limits {
+                let product = match s.count {
+                    Some(n) if n >= 1 => format!("count = {n} services x {} APIs each = {mine} APIs", apis.len()),
+                    _ => format!("{mine} APIs"),
+                };
+                let before = expanded_apis - mine;
+                let with = if before > 0 {
+                    format!(", {expanded_apis} with the services before it")
+                } else {
+                    String::new()
+                };
+                c.fail(
+                    format!("{path}.apis"),
+                    format!(
+                        "{product}{with}: at most {MAX_EXPANDED_APIS} APIs across the backend (each service keeps its own list); use fewer APIs or a smaller count"
+                    ),
+                );
+            }
+        }
+        if too_many_apis {
+            continue;
+        }
         for name in names {
             if let Some(prev) = seen.insert(name.clone(), i) {
                 c.fail(
@@ -861,13 +992,28 @@ impl Scenario {
             out.push(unused("adaptive", &[Strategy::Adaptive]));
         }
         let fmt = crate::duration::format_duration;
+        // Arrivals stop at the run's duration, but the intents then in flight go on (and their
+        // requests stay in the backend) until their clients' timeouts, retries and backoff end.
+        let (in_flight, bounded) = in_flight_after_arrivals(&f.clients);
+        let last = self.duration.saturating_add(in_flight);
         for (i, s) in f.backend.services.iter().enumerate() {
             for (j, o) in s.faults.outages.iter().enumerate() {
-                if o.at.0 >= self.duration {
+                let at = o.at.0;
+                let path = format!("backend.services[{i}].faults.outages[{j}].at");
+                if at >= last {
                     out.push(format!(
-                        "backend.services[{i}].faults.outages[{j}].at: the outage starts at {}, after the run ends ({}), so a run never sees it",
-                        fmt(o.at.0),
-                        fmt(self.duration)
+                        "{path}: the outage starts at {}, once arrivals have ended ({}) and the {} an intent can still be in flight after them have passed (clients.timeout, retries and backoff{}), so a run never sees it",
+                        fmt(at),
+                        fmt(self.duration),
+                        fmt(in_flight),
+                        if bounded { "" } else { ", by the timeout's 99.99th percentile" }
+                    ));
+                } else if at >= self.duration {
+                    out.push(format!(
+                        "{path}: the outage starts at {}, once arrivals have ended ({}): only the requests still in flight then (for up to {} more: clients.timeout, retries and backoff) see it",
+                        fmt(at),
+                        fmt(self.duration),
+                        fmt(in_flight)
                     ));
                 }
             }
