@@ -213,7 +213,11 @@ async fn a_backend_retry_after_date_pauses_dispatch() {
     let gw = gateway_on(&upstream, Default::default()).await;
     let c = client();
     let url = format!("{}/svc/op", gw.url());
-    assert_eq!(send(&c, &url, &[]).await.status, 503, "the service's answer is passed on");
+    assert_eq!(
+        send(&c, &url, &[]).await.status,
+        503,
+        "the service's answer is passed on"
+    );
     // The next request waits out the date (2-3 s ahead, whole seconds), not the 1 s default
     // pause an unreadable Retry-After gets.
     let next = send(&c, &url, &[]).await;
