@@ -835,7 +835,7 @@ pub async fn run_with_notes<F: Future<Output = ()>>(
         lagging: lateness_p99_s > LAGGING_P99.as_secs_f64() || unsent > 0,
     };
     let strategy = if opts.target.is_some() {
-        "external".to_string()
+        model::results::EXTERNAL_STRATEGY.to_string()
     } else {
         scenario.file.gateway.strategy.as_str().to_string()
     };

@@ -186,6 +186,7 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
         &base.services,
         base.window_s,
         &s,
+        &base.strategy,
     );
     base.summary = summary;
     base.thresholds = thresholds;

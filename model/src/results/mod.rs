@@ -22,7 +22,7 @@ pub use histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 pub use hlog::write_hlog;
 pub use merge::{merge, MergeError};
 pub use outcome::Outcome;
-pub use recorder::{summarize, Recorder, RunMeta};
+pub use recorder::{summarize, Recorder, RunMeta, EXTERNAL_STRATEGY};
 pub use text::{fmt_secs, summary_table, verdict_label};
 pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput};
 

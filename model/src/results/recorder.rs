@@ -202,6 +202,10 @@ fn group_summaries<K: Ord + Clone>(groups: &BTreeMap<K, GroupResults>, run_s: f6
         .collect()
 }
 
+/// The strategy recorded for a live run against a target loadgen did not start (`--target`):
+/// neither its gateway nor its backend is the scenario's.
+pub const EXTERNAL_STRATEGY: &str = "external";
+
 /// Headline figures, verdict and thresholds from windows and whole-run histograms. Used when
 /// a run finishes and when shards are merged (counters and histograms added, never percentiles
 /// averaged).
@@ -212,6 +216,7 @@ pub fn summarize(
     services: &BTreeMap<String, GroupResults>,
     window_s: f64,
     scenario: &Scenario,
+    strategy: &str,
 ) -> (Summary, Vec<ThresholdResult>) {
     let run_s = scenario.duration.as_secs_f64();
     let mut c = Counters::default();
@@ -227,8 +232,10 @@ pub fn summarize(
             Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
         });
     let goodput = goodput_series(windows, run_s, |w| w.group(&Scope::Whole));
-    // Each service's peak offered utilisation before the trigger (open workloads).
-    let load: Option<Vec<f64>> = scenario.file.workload.closed.is_none().then(|| {
+    // Each service's peak offered utilisation before the trigger (open workloads), when the
+    // scenario's backend is what was measured: not for an external target (`loadgen --target`).
+    let backend_known = strategy != EXTERNAL_STRATEGY;
+    let load: Option<Vec<f64>> = (backend_known && scenario.file.workload.closed.is_none()).then(|| {
         let before = trigger.map_or(f64::INFINITY, |(start, _)| start);
         scenario
             .phases
@@ -760,7 +767,15 @@ impl Recorder {
             .zip(groups.by_ref().take(class_names.len()))
             .collect();
         let services: BTreeMap<String, GroupResults> = self.service_names.into_iter().zip(groups).collect();
-        let (summary, thresholds) = summarize(&windows, &totals, &classes, &services, window_s, scenario);
+        let (summary, thresholds) = summarize(
+            &windows,
+            &totals,
+            &classes,
+            &services,
+            window_s,
+            scenario,
+            &meta.strategy,
+        );
         Results {
             schema: SCHEMA_VERSION,
             tool: format!("spillway {}", env!("CARGO_PKG_VERSION")),
@@ -862,6 +877,40 @@ mod tests {
         assert!((res.summary.whole.latency.p50 - 0.620).abs() < 0.001);
         assert_eq!(res.thresholds.len(), 1);
         assert!(res.thresholds[0].passed);
+    }
+
+    /// The verdict's reason uses the scenario's backend only when that is what was measured:
+    /// not for an external target, whose capacity the file does not describe.
+    #[test]
+    fn an_external_target_gets_no_utilisation_from_the_scenario() {
+        let reason = |strategy: &str| {
+            let mut r = Recorder::new(Duration::from_secs(1));
+            let tag = Tag::new(Priority::Interactive, 0);
+            for i in 0..30u64 {
+                let t = Time::from_secs_f64(i as f64 * 0.1);
+                r.intent_offered(tag, t);
+                r.attempt_sent(tag, t, false);
+                r.attempt_finished(tag, t, Outcome::Error, Duration::from_millis(1));
+                r.intent_finished(tag, t, Duration::from_millis(1), false);
+            }
+            let meta = RunMeta {
+                strategy: strategy.into(),
+                ..meta()
+            };
+            r.finish(&scenario(), meta).summary.whole.verdict_reason
+        };
+        // 10/s of 10 ms on one worker: 10%.
+        assert!(
+            reason("fifo").contains("at 10% offered utilisation"),
+            "{}",
+            reason("fifo")
+        );
+        let external = reason(EXTERNAL_STRATEGY);
+        assert!(
+            external.contains("overload, or failures at a load the target can carry"),
+            "{external}"
+        );
+        assert!(!external.contains("utilisation"), "{external}");
     }
 
     /// A request that took up several windows counts in each by its share: a backend never

@@ -66,7 +66,8 @@ fn unhealthy_cause(load: Option<f64>) -> String {
             u * 100.0
         ),
         Some(u) => format!("plain overload ({:.0}% offered utilisation)", u * 100.0),
-        None => "plain overload".to_string(),
+        // An external target, or a closed loop: what it can carry is not known here.
+        None => "overload, or failures at a load the target can carry".to_string(),
     }
 }
 
@@ -357,7 +358,9 @@ mod tests {
             "{}",
             heavy.reason
         );
-        assert!(with(None).reason.contains("plain overload; not metastability"));
+        assert!(with(None)
+            .reason
+            .contains("overload, or failures at a load the target can carry; not metastability"));
         let steady = windows(&[(10, 5); 5]);
         let r = decide(
             &steady,
