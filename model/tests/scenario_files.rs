@@ -1544,6 +1544,22 @@ fn a_service_can_have_its_own_gateway_limits() {
     // A group's settings reach each of its services; what they leave out is the shared value.
     let ledger = g.for_service("ledger-2", "ledger");
     assert_eq!((ledger.concurrency, ledger.queue_capacity), (Some(8), Some(50)));
+    // A service's own entry layers over its group's, field by field.
+    let mut layered = g.clone();
+    layered.services.insert(
+        "ledger-2".into(),
+        model::scenario::ServiceGatewayConfig {
+            concurrency: None,
+            queue_capacity: Some(5),
+        },
+    );
+    let l2 = layered.for_service("ledger-2", "ledger");
+    assert_eq!((l2.concurrency, l2.queue_capacity), (Some(8), Some(5)));
+    let l1 = layered.for_service("ledger-1", "ledger");
+    assert_eq!((l1.concurrency, l1.queue_capacity), (Some(8), Some(50)));
+    // compare's queue sizing for bounded uses each service's own limit: risk, 1 slot x half
+    // the default 2 s timeout / 100 ms = 10 (with the shared 4 it would be 40).
+    assert_eq!(s.sized_queue_capacity(), 10);
     let text = scenario::check_summary(&s);
     assert!(
         text.contains("per service: ledger concurrency 8, risk concurrency 1 queue capacity 5"),

@@ -126,8 +126,8 @@ pub fn verdict_paragraph(r: &Results) -> String {
         s.whole.amplification,
         s.wasted_ratio * 100.0
     );
-    if r.incomplete {
-        p.push_str(" The run was interrupted: figures cover what was gathered.");
+    if let Some(why) = model::results::incomplete_reason(r) {
+        p.push_str(&format!(" The run was {why}: figures cover what was gathered."));
     }
     if r.generator.as_ref().is_some_and(|g| g.lagging) {
         p.push_str(

@@ -93,7 +93,7 @@ pub fn render(r: &Report) -> String {
     if !interrupted.is_empty() {
         let _ = writeln!(
             o,
-            "> **Interrupted:** {} stopped early; figures cover what was gathered.\n",
+            "> **Incomplete:** {} stopped early (interrupted, or the simulator's closed-loop intent cap); figures cover what was gathered.\n",
             interrupted.join(", ")
         );
     }

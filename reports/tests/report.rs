@@ -709,3 +709,21 @@ fn the_markdown_title_is_escaped() {
     assert!(md.starts_with("## &lt;b&gt;vs&lt;/b&gt; \\_x\\_\n"), "{md}");
     assert!(md.contains("| fifo \\*(sim)\\* |"), "{md}");
 }
+
+/// A simulated run stopped at the closed-loop intent cap is said so, not "interrupted".
+#[test]
+fn a_capped_simulation_is_not_called_interrupted() {
+    let mut sim = run(1, 0.9, Some(Verdict::Stable), None);
+    sim.incomplete = true;
+    let mut live = run(2, 0.9, Some(Verdict::Stable), None);
+    live.incomplete = true;
+    live.source = model::results::RunSource::Live;
+    let dir = TempDir::new("capped");
+    let entries = [Entry::new("capped", vec![sim]), Entry::new("cut", vec![live])];
+    write(&dir, &report(&entries, Vec::new()));
+    let html = dir.read("index.html");
+    assert!(html.contains("The run was stopped at the intent cap"), "{html}");
+    assert!(html.contains("The run was interrupted"), "{html}");
+    let md = dir.read("summary.md");
+    assert!(md.contains("**Incomplete:** capped, cut stopped early"), "{md}");
+}

@@ -82,6 +82,9 @@ struct AttemptSlot {
     in_call: bool,
     /// Attempts the gateway made for it (its own retries of 502/503 included).
     gateway_attempts: u32,
+    /// Its class (kept here: the intent's slot may be reused once the client is done, while the
+    /// gateway still retries this attempt).
+    priority: Priority,
 }
 
 /// A backend request id: the attempt's slot and its call number.
@@ -423,6 +426,7 @@ impl<'a> Engine<'a> {
             call: 0,
             in_call: false,
             gateway_attempts: 1,
+            priority,
         };
         let attempt = match self.attempts.free.pop() {
             Some(i) => {
@@ -535,7 +539,7 @@ impl<'a> Engine<'a> {
         let arrival = GwArrival {
             arrived: a.intended,
             deadline: Some(a.deadline),
-            priority: self.intents.items[a.intent as usize].priority,
+            priority: a.priority,
         };
         self.gateways[s].handle_complete(now, ticket, status, retry_after);
         if matches!(status, 502 | 503) && self.gateways[s].allow_retry(now, tries) {

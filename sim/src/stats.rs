@@ -64,7 +64,7 @@ fn verdict_counts(figures: &[GroupSummary]) -> BTreeMap<&'static str, usize> {
     out
 }
 
-/// "3 recovered, 1 metastable, 1 overloaded" (worst last), or "" without verdicts.
+/// "3 recovered, 1 metastable, 1 overloaded", or "" without verdicts.
 fn verdicts_text(counts: &BTreeMap<&'static str, usize>) -> String {
     ["stable", "recovered", "metastable", "overloaded"]
         .iter()

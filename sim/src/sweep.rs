@@ -226,19 +226,26 @@ fn is_one_seed(n: &u32) -> bool {
     *n == 1
 }
 
-/// Worse verdicts rank higher: a point is judged by its worst seed.
+/// Worse verdicts rank higher: a point is judged by its worst seed. A seed without a verdict
+/// (a run cut short) ranks worst: a point is not known to recover unless every seed says so.
 fn severity(v: Option<Verdict>) -> u8 {
     match v {
-        None => 0,
-        Some(Verdict::Stable) => 1,
-        Some(Verdict::Recovered) => 2,
-        Some(Verdict::Overloaded) => 3,
-        Some(Verdict::Metastable) => 4,
+        Some(Verdict::Stable) => 0,
+        Some(Verdict::Recovered) => 1,
+        Some(Verdict::Overloaded) => 2,
+        Some(Verdict::Metastable) => 3,
+        None => 4,
     }
 }
 
 fn worst_verdict(vs: impl Iterator<Item = Option<Verdict>>) -> Option<Verdict> {
     vs.max_by_key(|v| severity(*v)).flatten()
+}
+
+/// Groups: a group without a verdict in a seed (it sent nothing before the trigger, say) says
+/// nothing, so the worst of the verdicts the seeds have.
+fn worst_group_verdict(vs: impl Iterator<Item = Option<Verdict>>) -> Option<Verdict> {
+    worst_verdict(vs.filter(Option::is_some))
 }
 
 fn recovers(v: Option<Verdict>) -> bool {
@@ -476,7 +483,7 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
         .filter(|r| slo.iter().all(|t| t.evaluate(&r.summary).passed))
         .count();
     let wholes: Vec<GroupSummary> = runs.iter().map(|r| r.summary.whole.clone()).collect();
-    let whole = mean_group(&wholes);
+    let whole = mean_group(&wholes, true);
     let mean = |f: &dyn Fn(&Results) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
     let group_names = |names: &mut Vec<String>, r: &Results| {
         for n in r.summary.services.keys() {
@@ -496,14 +503,14 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
                 .iter()
                 .filter_map(|r| r.summary.services.get(&n).cloned())
                 .collect();
-            (!gs.is_empty()).then(|| (n, mean_group(&gs)))
+            (!gs.is_empty()).then(|| (n, mean_group(&gs, false)))
         })
         .collect();
     let classes = Priority::ALL
         .into_iter()
         .filter_map(|c| {
             let gs: Vec<GroupSummary> = runs.iter().filter_map(|r| r.summary.classes.get(&c).cloned()).collect();
-            (!gs.is_empty()).then(|| (c, mean_group(&gs)))
+            (!gs.is_empty()).then(|| (c, mean_group(&gs, false)))
         })
         .collect();
     Point {
@@ -525,9 +532,10 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
     }
 }
 
-/// A group's figures over seeds: means (counts rounded), the worst verdict, and a recovery
-/// time only if every seed recovered (the mean of theirs).
-fn mean_group(gs: &[GroupSummary]) -> GroupSummary {
+/// A group's (or the `whole` run's) figures over seeds: means (counts rounded), the worst
+/// verdict (for the whole run, a seed without one is worst), and a recovery time only if every
+/// seed recovered (the mean of theirs).
+fn mean_group(gs: &[GroupSummary], whole: bool) -> GroupSummary {
     if let [one] = gs {
         return one.clone();
     }
@@ -535,7 +543,11 @@ fn mean_group(gs: &[GroupSummary]) -> GroupSummary {
     let f = |get: &dyn Fn(&GroupSummary) -> f64| gs.iter().map(get).sum::<f64>() / n;
     let c = |get: &dyn Fn(&GroupSummary) -> u64| (gs.iter().map(|g| get(g) as f64).sum::<f64>() / n).round() as u64;
     let worst = gs.iter().max_by_key(|g| severity(g.verdict));
-    let verdict = worst_verdict(gs.iter().map(|g| g.verdict));
+    let verdict = if whole {
+        worst_verdict(gs.iter().map(|g| g.verdict))
+    } else {
+        worst_group_verdict(gs.iter().map(|g| g.verdict))
+    };
     let recovery_s = gs
         .iter()
         .map(|g| g.recovery_s)
@@ -836,7 +848,7 @@ impl Envelope {
 /// every seed). A configuration that recovers at 400/s but not at 300/s is safe to 200/s: a
 /// burst between the two is not known to be safe.
 pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<Envelope> {
-    let Some(rate_axis) = axes.iter().find(|a| a.key.ends_with("rate")) else {
+    let Some(rate_axis) = axes.iter().find(|a| is_load_axis(&a.key) && a.key.ends_with("rate")) else {
         return Vec::new();
     };
     let mut groups: Vec<(String, Vec<(f64, &Point)>)> = Vec::new();
@@ -1249,6 +1261,57 @@ mod tests {
         // A run that was not judged is not known to recover.
         let e = env(&[at_rate(100, "-")]);
         assert_eq!(e.safe, None);
+    }
+
+    /// Over seeds, a whole run without a verdict is not known to recover (it ranks worst); a
+    /// group without one in some seed is judged by the seeds that have one.
+    #[test]
+    fn seeds_without_a_verdict() {
+        let g = |v| GroupSummary {
+            offered: 10,
+            verdict: v,
+            ..Default::default()
+        };
+        let whole = mean_group(&[g(Some(Verdict::Recovered)), g(None)], true);
+        assert_eq!(whole.verdict, None);
+        let group = mean_group(
+            &[g(None), g(Some(Verdict::Metastable)), g(Some(Verdict::Recovered))],
+            false,
+        );
+        assert_eq!(group.verdict, Some(Verdict::Metastable));
+    }
+
+    /// The envelope's axis is a load (`workload.`), not any key ending in "rate".
+    #[test]
+    fn the_envelope_is_over_a_load_rate() {
+        let axes = vec![
+            parse_axis("gateway.rate_limit.rate=50,100").unwrap(),
+            parse_axis("workload.phases[1].rate=100,200").unwrap(),
+        ];
+        let p = |limit: u32, rate: u32, verdict: &str| {
+            let mut p = table_point(
+                &[
+                    ("gateway.rate_limit.rate", Value::from(limit)),
+                    ("workload.phases[1].rate", Value::from(rate)),
+                ],
+                0.9,
+                true,
+            );
+            p.verdict = verdict.into();
+            p
+        };
+        let env = safe_envelope(
+            &[
+                p(50, 100, "recovered"),
+                p(50, 200, "metastable"),
+                p(100, 100, "recovered"),
+                p(100, 200, "recovered"),
+            ],
+            &axes,
+        );
+        assert_eq!(env.len(), 2, "{env:?}");
+        assert_eq!(env[0].label, "gateway.rate_limit.rate=50");
+        assert_eq!(env[0].describe(), "100/s (first failure at 200/s: metastable)");
     }
 
     /// One drowning service hides in the average of the healthy ones: a point recovers only if

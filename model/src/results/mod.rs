@@ -23,7 +23,7 @@ pub use hlog::write_hlog;
 pub use merge::{merge, MergeError};
 pub use outcome::Outcome;
 pub use recorder::{summarize, Recorder, RunMeta, EXTERNAL_STRATEGY};
-pub use text::{fmt_secs, summary_table, verdict_label};
+pub use text::{fmt_secs, incomplete_reason, summary_table, verdict_label};
 pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput};
 
 use crate::scenario::{Priority, ScenarioFile};

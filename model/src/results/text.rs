@@ -18,6 +18,16 @@ pub fn fmt_secs(s: f64) -> String {
     }
 }
 
+/// Why a run's figures cover only part of it, if they do: a live run was interrupted (Ctrl-C,
+/// or intents lost), the simulator stops early only at its closed-loop intent cap.
+pub fn incomplete_reason(r: &Results) -> Option<&'static str> {
+    match (r.incomplete, r.source) {
+        (false, _) => None,
+        (true, super::RunSource::Sim) => Some("stopped at the intent cap"),
+        (true, _) => Some("interrupted"),
+    }
+}
+
 /// The summary table of one run.
 pub fn summary_table(r: &Results) -> String {
     let s = &r.summary;
@@ -37,12 +47,7 @@ pub fn summary_table(r: &Results) -> String {
         r.shard
             .filter(|(_, n)| *n > 1)
             .map_or(String::new(), |(i, n)| format!(", shard {i}/{n} (streams of its own)")),
-        match (r.incomplete, r.source) {
-            (false, _) => "",
-            // The simulator stops early only at its closed-loop intent cap.
-            (true, super::RunSource::Sim) => "  [INCOMPLETE: stopped at the intent cap]",
-            (true, _) => "  [INCOMPLETE: interrupted]",
-        }
+        incomplete_reason(r).map_or(String::new(), |why| format!("  [INCOMPLETE: {why}]"))
     );
     let _ = writeln!(
         o,

@@ -483,11 +483,13 @@ impl GatewayConfig {
         self.services.retain(|_, o| *o != ServiceGatewayConfig::default());
     }
 
-    /// The settings for one service (`name`, of group `group`): its own
-    /// `[gateway.services.NAME]` (or the group's) over the shared ones.
+    /// The settings for one service (`name`, of group `group`): the shared ones, the group's
+    /// `[gateway.services.GROUP]` over them, and its own `[gateway.services.NAME]` over those.
     pub fn for_service(&self, name: &str, group: &str) -> GatewayConfig {
         let mut g = self.clone();
-        if let Some(o) = self.services.get(name).or_else(|| self.services.get(group)) {
+        // The group's settings, then the service's own over them, field by field.
+        let group = (group != name).then(|| self.services.get(group)).flatten();
+        for o in group.into_iter().chain(self.services.get(name)) {
             if o.concurrency.is_some() {
                 g.concurrency = o.concurrency;
             }

@@ -208,7 +208,8 @@ impl Scenario {
         self.services
             .iter()
             .map(|s| {
-                let c = f64::from(self.file.gateway.concurrency.unwrap_or(s.workers).max(1));
+                let g = self.file.gateway.for_service(&s.name, &s.group);
+                let c = f64::from(g.concurrency.unwrap_or(s.workers).max(1));
                 let mean = s.service_time.mean().max(1e-6);
                 (c * 0.5 * timeout / mean).round().clamp(1.0, f64::from(u32::MAX)) as u32
             })

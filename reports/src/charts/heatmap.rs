@@ -3,10 +3,10 @@
 //!
 //! The palette runs from pale (worst) to dark (best) whichever way the objective points, so
 //! "darker is better" holds for every sweep and a reader never has to check whether the
-//! objective is a latency or a ratio. Cells with no point (or not meeting the SLO) are grey
-//! and say "n/a": leaving them white would read as a value; a line under the grid says what
-//! grey can mean for this sweep (the heatmap's cells do not tell a point that fails the SLO
-//! from a setting that does not apply). Values carry the objective's unit ("92.7ms", "99.99%",
+//! objective is a latency or a ratio. Cells whose points fail the SLO are pale red and show
+//! their value ("fails SLO: 71.15%"); cells with no point (a setting that does not apply) are
+//! grey and say "n/a": leaving them white would read as a value. A line under the grid says
+//! what the colours mean for this sweep. Values carry the objective's unit ("92.7ms", "99.99%",
 //! "1.34×"), with as many digits as it takes for different values to read differently. When no
 //! configuration meets the SLO the chart says so across the grid.
 //!
