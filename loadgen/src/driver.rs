@@ -762,14 +762,16 @@ pub async fn run_with_notes<F: Future<Output = ()>>(
         }
         _ = &mut stop => true,
     };
-    // Drain: wait for outstanding intents, or stop. No retry is sent later than the intent's
-    // lifetime bound after it started (the client model gives up on a longer Retry-After), and
-    // the last attempt then takes at most a timeout.
+    // Drain: wait for outstanding intents, or stop. How long an intent can still be in flight
+    // after arrivals end is what the scenario checks bound (a retry sent near the intent's
+    // lifetime bound after a Retry-After can still be followed by timeouts and backoffs), or,
+    // with a timeout distribution, the lifetime bound and the longest timeout drawn.
     let r = &scenario.file.clients.retry;
     let max_timeout = lock(&shared.clients).max_timeout();
     let lifetime = model::client::intent_lifetime_bound(&scenario.file.clients);
+    let (in_flight, _) = model::scenario::in_flight_after_arrivals(&scenario.file.clients);
     let drain = shared
-        .real(lifetime.saturating_add(max_timeout).saturating_add(r.cap.0))
+        .real(in_flight.max(lifetime.saturating_add(max_timeout).saturating_add(r.cap.0)))
         .saturating_add(Duration::from_secs(2));
     let mut interrupted = interrupted;
     // Stopped before the schedule ended: rates are per the time the run actually lasted.

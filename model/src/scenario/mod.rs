@@ -36,6 +36,7 @@ pub fn check_time_scale(f: f64) -> Result<f64, crate::UsageError> {
 }
 pub use spec::*;
 pub use summary::{check_summary, utilisation_at};
+pub use validate::in_flight_after_arrivals;
 pub(crate) use validate::valid_name;
 
 use std::io::Read as _;

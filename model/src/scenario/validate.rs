@@ -157,7 +157,7 @@ const MAX_EXPANDED_APIS: u64 = 1_000_000;
 /// n - 1 backoff caps); a retry sent then can be the second of n attempts, and the ones after
 /// it (no later Retry-After fits within L) take a timeout and a capped backoff each: L + (n - 1)
 /// timeouts + (n - 2) caps.
-pub(crate) fn in_flight_after_arrivals(cl: &ClientsConfig) -> (Duration, bool) {
+pub fn in_flight_after_arrivals(cl: &ClientsConfig) -> (Duration, bool) {
     let (longest, bounded) = match cl.timeout.resolve() {
         Ok(d) => {
             let max = d.quantile(1.0);
