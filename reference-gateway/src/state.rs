@@ -67,6 +67,14 @@ struct Pending {
     attempts: u32,
     queue_wait: Duration,
     tx: oneshot::Sender<Delivery>,
+    /// The request's current ticket, shared with its [`CancelGuard`]: a gateway retry queues
+    /// under a new one, and a client that leaves then must cancel that one.
+    ticket: Arc<std::sync::Mutex<Ticket>>,
+}
+
+/// Sets the ticket a request is known by now (under the driver's lock).
+fn set_ticket(current: &std::sync::Mutex<Ticket>, t: Ticket) {
+    *current.lock().unwrap_or_else(|p| p.into_inner()) = t;
 }
 
 struct Inner {
@@ -167,7 +175,8 @@ impl Drop for Forward {
 /// Reports the client's departure to the policy when dropped before the answer arrived.
 pub struct CancelGuard {
     driver: Arc<ServiceDriver>,
-    ticket: Option<Ticket>,
+    /// The request's current ticket (see [`Pending::ticket`]).
+    ticket: Option<Arc<std::sync::Mutex<Ticket>>>,
 }
 
 impl CancelGuard {
@@ -178,10 +187,12 @@ impl CancelGuard {
 
 impl Drop for CancelGuard {
     fn drop(&mut self) {
-        if let Some(t) = self.ticket.take() {
+        if let Some(current) = self.ticket.take() {
             let now = self.driver.shared.now();
             let removed = {
                 let mut g = self.driver.lock();
+                // Read under the driver's lock, which every change of ticket holds.
+                let t = *current.lock().unwrap_or_else(|p| p.into_inner());
                 match g.policy.handle_cancel(now, t) {
                     Cancelled::Removed => g.pending.remove(&t).is_some(),
                     _ => false,
@@ -247,12 +258,14 @@ impl ServiceDriver {
     pub fn offer(self: &Arc<Self>, req: Buffered, arrival: Arrival) -> Offer {
         let now = arrival.arrived;
         let (tx, rx) = oneshot::channel();
+        let current = Arc::new(std::sync::Mutex::new(Ticket::NONE));
         let pending = Pending {
             req,
             arrival,
             attempts: 1,
             queue_wait: Duration::ZERO,
             tx,
+            ticket: current.clone(),
         };
         // Admission, the shutdown check and the queued entry in one critical section: a drain
         // (or another task's pump answering the ticket) then either comes before, or finds the
@@ -263,6 +276,7 @@ impl ServiceDriver {
         }
         match g.policy.handle_arrival(now, arrival) {
             Admit::Queued(t) => {
+                set_ticket(&current, t);
                 g.pending.insert(t, pending);
                 drop(g);
                 self.pump(now);
@@ -270,7 +284,7 @@ impl ServiceDriver {
                     rx,
                     CancelGuard {
                         driver: self.clone(),
-                        ticket: Some(t),
+                        ticket: Some(current),
                     },
                 )
             }
@@ -281,13 +295,14 @@ impl ServiceDriver {
                 Offer::Rejected(r)
             }
             Admit::Dispatch(t) => {
+                set_ticket(&current, t);
                 drop(g);
                 self.metrics.queue_wait.observe(Duration::ZERO);
                 self.pump(now);
                 let call = Box::pin(self.clone().forward(t, pending));
                 let guard = CancelGuard {
                     driver: self.clone(),
-                    ticket: Some(t),
+                    ticket: Some(current),
                 };
                 Offer::Now(Forward { call: Some(call) }, rx, guard)
             }
@@ -373,10 +388,15 @@ impl ServiceDriver {
                     p.attempts += 1;
                     match g.policy.handle_retry(now, p.arrival) {
                         Admit::Queued(t) => {
+                            set_ticket(&p.ticket, t);
                             g.pending.insert(t, p);
                             drop(g);
                             self.pump(now);
                             return;
+                        }
+                        Admit::Dispatch(t) => {
+                            set_ticket(&p.ticket, t);
+                            Some(Admit::Dispatch(t))
                         }
                         admit => Some(admit),
                     }

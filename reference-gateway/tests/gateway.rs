@@ -782,6 +782,43 @@ async fn a_client_that_leaves_mid_call_neither_aborts_it_nor_leaks_the_slot() {
     }
 }
 
+/// With `abandon = "cancel"`, a client that leaves while the gateway's own retry of its request
+/// waits in the queue (behind a service's Retry-After) takes that retry with it, as the
+/// simulator does: the cancel follows the request to its new ticket.
+#[tokio::test]
+async fn a_client_that_leaves_takes_its_queued_gateway_retry_with_it() {
+    let (upstream, mut seen) =
+        scripted_upstream(b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-length: 0\r\n\r\n").await;
+    let s = model::scenario::parse(
+        "test.toml",
+        &scenario(
+            "strategy = \"bounded\"\nqueue_capacity = 10\nabandon = \"cancel\"\n\
+             [gateway.retries]\nenabled = true\nmax_attempts = 3\nbudget_ratio = 1.0\nmin_per_sec = 100",
+            "workers = 1\nservice_time = \"1ms\"",
+        ),
+    )
+    .expect("valid");
+    let setup = Setup::from_scenario(&s, Some(&upstream)).expect("setup");
+    let gw = reference_gateway::start(setup, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("gateway starts");
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    let gone = tokio::time::timeout(Duration::from_millis(300), send(&c, &url, &[])).await;
+    assert!(
+        gone.is_err(),
+        "the client left while the retry waited out the 1 s pause"
+    );
+    // Past the pause: a retry still queued would have been sent by now.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut calls = 0;
+    while seen.try_recv().is_ok() {
+        calls += 1;
+    }
+    assert_eq!(calls, 1, "the queued retry left with its client");
+    gw.shutdown().await;
+}
+
 /// A body over the limit is refused with 413 before it is read, and a client still sending it
 /// reads the refusal. (On loopback this holds even without the gateway's lingering close; the
 /// linger matters where the answer is still in flight when the socket would be reset.)
