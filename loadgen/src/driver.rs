@@ -1010,8 +1010,10 @@ async fn sample_stack(
             fl += u64::from(g.in_flight);
         }
         let (mut busy, mut wasted) = (0.0, 0.0);
+        // The backend's clock: busy time so far of the jobs still running counts as it happens.
+        let backend_now = backend.now();
         for s in &backend.services {
-            let (st, _, _) = s.stats();
+            let (st, _, _) = s.stats(backend_now);
             busy += st.busy_seconds;
             wasted += st.wasted_seconds;
         }

@@ -8,7 +8,7 @@ pub fn render(b: &Backend) -> String {
     let rows: Vec<_> = b
         .services
         .iter()
-        .map(|s| (s.name.clone(), s.workers, s.stats()))
+        .map(|s| (s.name.clone(), s.workers, s.stats(b.now())))
         .collect();
     let mut o = String::new();
     let family =

@@ -64,9 +64,13 @@ impl Service {
         self.lock().model.spec().apis.get(api).cloned().unwrap_or_default()
     }
 
-    pub fn stats(&self) -> (ServiceStats, u32, usize) {
+    /// Counters, requests on a worker and backlog at `now` (model time): busy seconds include
+    /// the time so far of the jobs still running.
+    pub fn stats(&self, now: Time) -> (ServiceStats, u32, usize) {
         let g = self.lock();
-        (*g.model.stats(), g.model.busy(), g.model.backlog_len())
+        let mut st = *g.model.stats();
+        st.busy_seconds = g.model.busy_seconds_at(now);
+        (st, g.model.busy(), g.model.backlog_len())
     }
 }
 

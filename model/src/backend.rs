@@ -106,6 +106,9 @@ pub struct ServiceModel {
     stats: ServiceStats,
     /// The hanging outages as their union: sorted, disjoint, non-touching intervals.
     hangs: Vec<(Time, Time)>,
+    /// Sum of the start times (ns) of the jobs on a worker: their busy time so far, for
+    /// [`ServiceModel::busy_seconds_at`], without a list of them.
+    started_sum_ns: u128,
 }
 
 impl ServiceModel {
@@ -125,6 +128,7 @@ impl ServiceModel {
             rate_estimate: 0.0,
             rate_at: Time::ZERO,
             stats: ServiceStats::default(),
+            started_sum_ns: 0,
         }
     }
 
@@ -137,6 +141,14 @@ impl ServiceModel {
     /// Requests on a worker.
     pub fn busy(&self) -> u32 {
         self.busy
+    }
+
+    /// Busy seconds up to `now`: those of finished jobs ([`ServiceStats::busy_seconds`]) and
+    /// the time so far of the jobs on a worker, so a counter sampled over time grows as the
+    /// work happens, not all at once when a long job ends.
+    pub fn busy_seconds_at(&self, now: Time) -> f64 {
+        let running = (u128::from(self.busy) * u128::from(now.0)).saturating_sub(self.started_sum_ns);
+        self.stats.busy_seconds + running as f64 / 1e9
     }
     /// Requests waiting in the backend's own backlog.
     pub fn backlog_len(&self) -> usize {
@@ -195,6 +207,7 @@ impl ServiceModel {
     /// and the next job, if one was waiting in the backlog.
     pub fn handle_complete(&mut self, now: Time, job: Job) -> (Completion, Option<Job>) {
         self.busy = self.busy.saturating_sub(1);
+        self.started_sum_ns = self.started_sum_ns.saturating_sub(u128::from(job.started.0));
         let busy = now.saturating_since(job.started);
         let wasted = job.request.deadline.is_some_and(|d| now > d);
         self.stats.completed += 1;
@@ -225,6 +238,7 @@ impl ServiceModel {
 
     fn start(&mut self, now: Time, req: BackendRequest) -> Job {
         self.busy += 1;
+        self.started_sum_ns += u128::from(now.0);
         let base = self.spec.distribution(req.api).sample_secs(&mut self.times);
         let mut factor = 1.0;
         if let Overload::Thrash { k, .. } = self.spec.overload {
@@ -424,6 +438,26 @@ mod tests {
             Admission::Started(j) => j,
             other => panic!("expected a start, got {other:?}"),
         }
+    }
+
+    /// Busy time sampled over time grows as the work happens: the running jobs' time so far
+    /// counts, and a job's whole time once it is done, with nothing counted twice.
+    #[test]
+    fn busy_seconds_grow_while_jobs_run() {
+        let mut m = model("overload = { mode = \"queue\", backlog = 1 }");
+        assert_eq!(m.busy_seconds_at(ms(100)), 0.0);
+        let secs = |m: &ServiceModel, t| (m.busy_seconds_at(ms(t)) * 1e6).round() / 1e6;
+        let a = started(m.handle_request(ms(0), req(1, 0)));
+        assert_eq!(secs(&m, 100), 0.1);
+        let b = started(m.handle_request(ms(200), req(2, 200)));
+        assert_eq!(secs(&m, 500), 0.8);
+        let (done, _) = m.handle_complete(ms(600), a);
+        assert_eq!(done.busy, Duration::from_millis(600));
+        assert_eq!(secs(&m, 600), 1.0);
+        assert_eq!(secs(&m, 700), 1.1);
+        m.handle_complete(ms(900), b);
+        assert_eq!(secs(&m, 900), 1.3);
+        assert_eq!(secs(&m, 5000), 1.3, "nothing runs: no more time");
     }
 
     #[test]
