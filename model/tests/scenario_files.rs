@@ -5,31 +5,11 @@
 //! Inline scenarios are written as one `&str` per line (see [`text`]), so the line of a mistake is
 //! its position in the array; columns are counted by hand in the comment above each assertion.
 
-use model::scenario::{self, Diagnostic, Scenario, ScenarioError};
+mod common;
+
+use common::{only_diagnostic, parse, text};
+use model::scenario::{self, Scenario, ScenarioError};
 use std::path::{Path, PathBuf};
-
-/// Joins lines with `\n`: line N of the file is element N - 1.
-fn text(lines: &[&str]) -> String {
-    let mut s = lines.join("\n");
-    s.push('\n');
-    s
-}
-
-fn parse(lines: &[&str]) -> Result<Scenario, ScenarioError> {
-    scenario::parse("t.toml", &text(lines))
-}
-
-/// The single diagnostic of an invalid file (fails if the file is valid or has several problems).
-fn only_diagnostic(lines: &[&str]) -> Diagnostic {
-    match parse(lines) {
-        Ok(_) => panic!("expected an error for:\n{}", text(lines)),
-        Err(e) => {
-            let d = e.diagnostics();
-            assert_eq!(d.len(), 1, "expected exactly one diagnostic, got:\n{e}");
-            d[0].clone()
-        }
-    }
-}
 
 /// Asserts the rendered diagnostic starts with `t.toml:{line}:{col}: {path}: {message}`.
 #[track_caller]

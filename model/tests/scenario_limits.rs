@@ -5,28 +5,10 @@
 //! Inline scenarios are written as one `&str` per line, so the line of a mistake is its
 //! position in the array; columns are counted by hand in the comment above each assertion.
 
-use model::scenario::{self, Diagnostic, Scenario, ScenarioError};
+mod common;
 
-fn text(lines: &[&str]) -> String {
-    let mut s = lines.join("\n");
-    s.push('\n');
-    s
-}
-
-fn parse(lines: &[&str]) -> Result<Scenario, ScenarioError> {
-    scenario::parse("t.toml", &text(lines))
-}
-
-fn only_diagnostic(lines: &[&str]) -> Diagnostic {
-    match parse(lines) {
-        Ok(_) => panic!("expected an error for:\n{}", text(lines)),
-        Err(e) => {
-            let d = e.diagnostics();
-            assert_eq!(d.len(), 1, "expected exactly one diagnostic, got:\n{e}");
-            d[0].clone()
-        }
-    }
-}
+use common::{only_diagnostic, parse, text};
+use model::scenario::Scenario;
 
 /// The whole rendered diagnostic, exactly.
 #[track_caller]

@@ -21,6 +21,14 @@ impl Entry {
     }
 
     /// Whether the load generator fell behind its schedule in any of the runs (live only).
+    /// In how many of its runs (seeds) threshold `k` failed.
+    pub fn threshold_failures(&self, k: usize) -> usize {
+        self.runs
+            .iter()
+            .filter(|r| r.thresholds.get(k).is_some_and(|t| !t.passed))
+            .count()
+    }
+
     pub fn lagging(&self) -> bool {
         self.runs
             .iter()

@@ -282,11 +282,7 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
     if !r.thresholds.is_empty() {
         o.push_str("<ul class=checks>");
         for (k, t) in r.thresholds.iter().enumerate() {
-            let fails = e
-                .runs
-                .iter()
-                .filter(|x| x.thresholds.get(k).is_some_and(|t| !t.passed))
-                .count();
+            let fails = e.threshold_failures(k);
             let _ = write!(
                 o,
                 "<li><span class={}>{}</span> <code>{}</code> (measured {}{})</li>",

@@ -67,11 +67,7 @@ pub fn render(r: &Report) -> Result<String, String> {
         let mut suite = TestSuite::new(format!("thresholds: {}", e.label));
         for (i, t) in first.thresholds.iter().enumerate() {
             // Every replication must pass for the case to pass.
-            let fails = e
-                .runs
-                .iter()
-                .filter(|r| r.thresholds.get(i).is_some_and(|t| !t.passed))
-                .count();
+            let fails = e.threshold_failures(i);
             let value = format!("measured {}", t.measured());
             let msg = if e.runs.len() > 1 {
                 format!(

@@ -188,11 +188,7 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "\n### Scenario thresholds\n");
         for (e, f) in thresholds {
             for (k, t) in f.thresholds.iter().enumerate() {
-                let fails = e
-                    .runs
-                    .iter()
-                    .filter(|x| x.thresholds.get(k).is_some_and(|t| !t.passed))
-                    .count();
+                let fails = e.threshold_failures(k);
                 let _ = writeln!(
                     o,
                     "- {} {}: `{}` (measured {}{})",
