@@ -3,13 +3,16 @@
 //! answering (sent again once, on a new connection, and said so), `Connection: close`, malformed
 //! answers, and a dropped request closing its connection.
 
+mod common;
+use common::read_head;
+
 use loadgen::h1::{push_header, H1Client, H1Error};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 struct Server {
     addr: SocketAddr,
@@ -23,19 +26,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// Reads one request head; `None` at the end of the stream.
-async fn read_head(s: &mut TcpStream) -> Option<String> {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        match s.read(&mut byte).await {
-            Ok(1) => buf.push(byte[0]),
-            _ => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
 /// A server that answers each request on a connection with `answer`, then keeps the

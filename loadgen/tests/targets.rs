@@ -3,14 +3,17 @@
 //! HTTP-dates, refusing every request, answering slowly while the run is interrupted. Nothing a
 //! target does may panic the generator, stall its run, or go uncounted.
 
+mod common;
+use common::read_head;
+
 use loadgen::{run_live_with_notes, LiveOptions, RunNotes};
 use model::results::Results;
 use model::scenario::{self, Scenario};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::TcpListener;
 
 /// Live runs share two cores: one at a time.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -39,18 +42,6 @@ impl Target {
     fn requests(&self) -> Vec<(Instant, String)> {
         self.heads.lock().expect("lock").clone()
     }
-}
-
-async fn read_head(s: &mut TcpStream) -> Option<String> {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        match s.read(&mut byte).await {
-            Ok(1) => buf.push(byte[0]),
-            _ => return None,
-        }
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
 async fn target(answer: Arc<Answer>) -> Target {

@@ -14,6 +14,11 @@ pub fn client() -> HttpClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
+/// A client that speaks HTTP/2 with prior knowledge (h2c) only.
+pub fn h2c_client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).http2_only(true).build_http()
+}
+
 /// An answer, read in full.
 #[derive(Debug)]
 pub struct Reply {
@@ -113,3 +118,13 @@ pub async fn h2_preface_then_silence(addr: std::net::SocketAddr, limit: Duration
 
 /// HTTP/2's GOAWAY frame type.
 pub const H2_GOAWAY: u8 = 7;
+
+/// Asserts that a server with an idle timeout of about 200 ms closes an HTTP/2 connection that
+/// carries no request, not before the timeout, with a GOAWAY (within 5 s).
+pub async fn assert_idle_h2c_is_closed(addr: std::net::SocketAddr) {
+    let t0 = std::time::Instant::now();
+    let (frames, closed) = h2_preface_then_silence(addr, Duration::from_secs(5)).await;
+    assert!(closed, "an idle h2c connection is closed (frames {frames:?})");
+    assert!(t0.elapsed() >= Duration::from_millis(150), "not before the timeout");
+    assert!(frames.contains(&H2_GOAWAY), "with a GOAWAY: {frames:?}");
+}

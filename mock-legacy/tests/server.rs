@@ -423,19 +423,9 @@ async fn idle_h2c_connections_are_closed_and_long_requests_are_not() {
     let ml = mock_legacy::start_with_limits(&s, "127.0.0.1:0".parse().unwrap(), true, limits)
         .await
         .expect("server starts");
-    let t0 = Instant::now();
-    let (frames, closed) = mock_legacy::testing::h2_preface_then_silence(ml.addr(), Duration::from_secs(5)).await;
-    assert!(closed, "an idle h2c connection is closed (frames {frames:?})");
-    assert!(t0.elapsed() >= Duration::from_millis(150), "not before the timeout");
-    assert!(
-        frames.contains(&mock_legacy::testing::H2_GOAWAY),
-        "with a GOAWAY: {frames:?}"
-    );
+    mock_legacy::testing::assert_idle_h2c_is_closed(ml.addr()).await;
 
-    let h2: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .http2_only(true)
-            .build_http();
+    let h2 = mock_legacy::testing::h2c_client();
     let req = http::Request::get(format!("{}/svc/a", ml.url()))
         .body(Full::new(bytes::Bytes::new()))
         .unwrap();
@@ -476,10 +466,7 @@ async fn connect_is_refused_and_closes_the_connection() {
 async fn head_answers_over_h2c_carry_no_body() {
     use http_body_util::{BodyExt, Full};
     let ml = start_one(Default::default()).await;
-    let h2: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .http2_only(true)
-            .build_http();
+    let h2 = mock_legacy::testing::h2c_client();
     for path in ["/svc/a", "/healthz", "/metrics"] {
         let req = http::Request::head(format!("{}{path}", ml.url()))
             .body(Full::new(bytes::Bytes::new()))

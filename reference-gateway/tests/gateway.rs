@@ -390,10 +390,7 @@ async fn shutdown_answers_queued_requests_503_and_finishes_in_flight_ones() {
 async fn speaks_h2c_with_prior_knowledge() {
     use http_body_util::{BodyExt, Full};
     let (ml, gw) = stack(&scenario("strategy = \"fifo\"", "workers = 2\nservice_time = \"1ms\"")).await;
-    let h2: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .http2_only(true)
-            .build_http();
+    let h2 = mock_legacy::testing::h2c_client();
     let req = http::Request::get(format!("{}/svc/op", gw.url()))
         .body(Full::new(bytes::Bytes::new()))
         .unwrap();
@@ -432,19 +429,9 @@ async fn idle_h2c_connections_are_closed_and_long_calls_are_not() {
         ..Default::default()
     };
     let gw = gateway_on(&upstream, limits).await;
-    let t0 = std::time::Instant::now();
-    let (frames, closed) = mock_legacy::testing::h2_preface_then_silence(gw.addr(), Duration::from_secs(5)).await;
-    assert!(closed, "an idle h2c connection is closed (frames {frames:?})");
-    assert!(t0.elapsed() >= Duration::from_millis(150), "not before the timeout");
-    assert!(
-        frames.contains(&mock_legacy::testing::H2_GOAWAY),
-        "with a GOAWAY: {frames:?}"
-    );
+    mock_legacy::testing::assert_idle_h2c_is_closed(gw.addr()).await;
 
-    let h2: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .http2_only(true)
-            .build_http();
+    let h2 = mock_legacy::testing::h2c_client();
     let req = http::Request::get(format!("{}/svc/op", gw.url()))
         .body(Full::new(bytes::Bytes::new()))
         .unwrap();
@@ -1134,10 +1121,7 @@ async fn refusals_of_head_requests_have_no_body() {
         assert!(r.contains("\r\ncontent-length: "), "{shown:?}: {r}");
         assert!(r.ends_with("\r\n\r\n"), "{shown:?}: a body after the head: {r}");
     }
-    let h2: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .http2_only(true)
-            .build_http();
+    let h2 = mock_legacy::testing::h2c_client();
     for path in ["/svc/a", "/nope/a"] {
         let req = http::Request::head(format!("{}{path}", gw.url()))
             .header("x-spillway-timeout-ms", "soon")

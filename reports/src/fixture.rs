@@ -1,6 +1,6 @@
 //! Results built in code, for tests of this crate and of its users (not part of the API).
 
-use model::results::{Recorder, Results, RunMeta, RunSource};
+use model::results::{Recorder, Results, RunMeta};
 use std::time::Duration;
 
 /// An empty run of a one-phase scenario: every figure zero, ready to be set by a test.
@@ -11,13 +11,5 @@ pub fn blank() -> Results {
          [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"10ms\"\n",
     )
     .expect("the fixture scenario is valid");
-    Recorder::new(Duration::from_secs(1)).finish(
-        &s,
-        RunMeta {
-            source: RunSource::Sim,
-            strategy: "fifo".into(),
-            incomplete: false,
-            generator: None,
-        },
-    )
+    Recorder::new(Duration::from_secs(1)).finish(&s, RunMeta::sim("fifo"))
 }

@@ -5,7 +5,7 @@
 //! event stream: a death spiral (collapse after a burst, retries, wasted work, a growing
 //! queue) and a healthy shedding run. No fixture file is committed.
 
-use model::results::{metric, Outcome, Recorder, Results, RunMeta, RunSource, Tag, Verdict};
+use model::results::{metric, Outcome, Recorder, Results, RunMeta, Tag, Verdict};
 use model::scenario::Priority;
 use model::Time;
 use quick_xml::events::Event;
@@ -96,12 +96,7 @@ fn synthetic(kind: Kind) -> Results {
         Kind::Spiral => "fifo",
         Kind::Shedding => "bounded",
     };
-    let meta = RunMeta {
-        source: RunSource::Sim,
-        strategy: strategy.into(),
-        incomplete: false,
-        generator: None,
-    };
+    let meta = RunMeta::sim(strategy);
     rec.finish(&sc, meta)
 }
 
@@ -474,12 +469,7 @@ fn goodput_by_group_draws_a_line_per_service() {
             rec.intent_finished(tag, t, Duration::from_millis(30), service == 0 || s < 60);
         }
     }
-    let meta = RunMeta {
-        source: RunSource::Sim,
-        strategy: "fifo".into(),
-        incomplete: false,
-        generator: None,
-    };
+    let meta = RunMeta::sim("fifo");
     let r = rec.finish(&sc, meta);
     assert_eq!(r.summary.services["bad"].verdict, Some(Verdict::Metastable));
     let figs = charts::goodput_by_group(Labeled {

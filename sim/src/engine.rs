@@ -10,7 +10,7 @@ use model::client::{AttemptResult, ClientModel, Intent, Next};
 use model::gateway::{
     bucket_key, Action, Admit, Arrival as GwArrival, Auth, Cancelled, PolicyConfig, RateLimiter, ServicePolicy, Ticket,
 };
-use model::results::{Recorder, Results, RunMeta, RunSource, Tag};
+use model::results::{Recorder, Results, RunMeta, Tag};
 use model::rng::Streams;
 use model::scenario::{Priority, Scenario};
 use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
@@ -319,10 +319,8 @@ impl<'a> Engine<'a> {
         let results = self.recorder.finish(
             self.scenario,
             RunMeta {
-                source: RunSource::Sim,
-                strategy,
                 incomplete: self.capped,
-                generator: None,
+                ..RunMeta::sim(strategy)
             },
         );
         (results, events)

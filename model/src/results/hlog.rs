@@ -79,7 +79,7 @@ fn source(r: &Results) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use crate::results::{Outcome, Recorder, RunMeta, RunSource};
+    use crate::results::{Outcome, Recorder, RunMeta};
     use crate::scenario::{self, Priority};
     use crate::time::Time;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
@@ -99,15 +99,7 @@ mod tests {
                 Duration::from_millis(1 + i),
             );
         }
-        let r = rec.finish(
-            &s,
-            RunMeta {
-                source: RunSource::Sim,
-                strategy: "fifo".into(),
-                incomplete: false,
-                generator: None,
-            },
-        );
+        let r = rec.finish(&s, RunMeta::sim("fifo"));
         let mut buf = Vec::new();
         super::write_hlog(&r, &mut buf).unwrap();
         let hists: Vec<_> = IntervalLogIterator::new(&buf)
@@ -167,15 +159,7 @@ mod tests {
             rec.attempt_sent(tag, t, false);
             rec.attempt_finished(tag, t, Outcome::Ok, Duration::from_micros(100 + i));
         }
-        let r = rec.finish(
-            &s,
-            RunMeta {
-                source: RunSource::Sim,
-                strategy: "fifo".into(),
-                incomplete: false,
-                generator: None,
-            },
-        );
+        let r = rec.finish(&s, RunMeta::sim("fifo"));
         let mut buf = Vec::new();
         super::write_hlog(&r, &mut buf).unwrap();
         let text = String::from_utf8(buf.clone()).unwrap();

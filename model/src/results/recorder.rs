@@ -32,6 +32,18 @@ pub struct RunMeta {
     pub generator: Option<GeneratorHealth>,
 }
 
+impl RunMeta {
+    /// A complete simulated run under `strategy`.
+    pub fn sim(strategy: impl Into<String>) -> RunMeta {
+        RunMeta {
+            source: RunSource::Sim,
+            strategy: strategy.into(),
+            incomplete: false,
+            generator: None,
+        }
+    }
+}
+
 struct Acc {
     counters: Counters,
     q_max: u64,
