@@ -21,12 +21,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use mock_legacy::timer::PreciseTimer;
 use model::client::{AttemptResult, ClientModel, Intent, Next};
-use model::results::{metric, GeneratorHealth, Outcome, Recorder, Results, RunMeta, RunSource};
+use model::results::{metric, GeneratorHealth, Outcome, Recorder, Results, RunMeta, RunNotes, RunSource};
 use model::rng::Streams;
 use model::scenario::Scenario;
 use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
 use model::{wire, Time};
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -116,102 +115,6 @@ enum Failure {
     Target(String),
     /// The generator's own: it could not open a socket. Not counted against the target.
     Generator(String),
-}
-
-/// What a live run found besides the results' figures: answers per status code, why attempts
-/// failed without an answer, requests sent again, and what was left out of the figures.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RunNotes {
-    /// Answers per HTTP status code.
-    pub statuses: BTreeMap<u16, u64>,
-    /// Attempts that failed without an answer, per reason (counted as errors of the target).
-    pub failures: Vec<(String, u64)>,
-    /// Requests sent again on a new connection after a reused keep-alive connection closed
-    /// before any byte of an answer (the server may have received them twice). Each is counted
-    /// as an attempt (a retry), the try that failed as an error, so amplification includes it.
-    pub resent: u64,
-    /// Attempts the generator could not send (it could not open a socket), per reason and
-    /// with a hint; their intents are left out of the figures and counted as unsent.
-    pub generator_failures: Vec<(String, u64)>,
-    /// Intents without a final answer when the run ended (in flight or waiting to retry at an
-    /// interrupt, or still running after the drain): left out of the figures.
-    pub left_out: u64,
-}
-
-/// A status code and its reason phrase: "404 Not Found".
-fn status_text(code: u16) -> String {
-    match http::StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()) {
-        Some(r) => format!("{code} {r}"),
-        None => code.to_string(),
-    }
-}
-
-/// "56 x 404 Not Found, 3 x 500 Internal Server Error", largest first.
-fn counts_text<'a>(items: impl Iterator<Item = (String, &'a u64)>) -> String {
-    let mut v: Vec<(String, u64)> = items.map(|(k, n)| (k, *n)).filter(|(_, n)| *n > 0).collect();
-    v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    v.iter()
-        .map(|(k, n)| format!("{n} x {k}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-impl RunNotes {
-    /// Lines for the end of the summary, in its layout; warnings start with `WARNING`.
-    pub fn lines(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let errors = self
-            .statuses
-            .iter()
-            .filter(|(c, _)| Outcome::from_status(**c) == Outcome::Error)
-            .map(|(c, n)| (status_text(*c), n))
-            .chain(self.failures.iter().map(|(w, n)| (w.clone(), n)));
-        let errors = counts_text(errors);
-        if !errors.is_empty() {
-            out.push(format!("  other errors  {errors}"));
-        }
-        if self.resent > 0 {
-            out.push(format!(
-                "  resent        {} requests sent again on a new connection after a kept-alive connection closed before answering (each counted as an attempt: the try that failed as an error, the resend as a retry)",
-                self.resent
-            ));
-        }
-        let answers: u64 = self.statuses.values().sum();
-        let refused = |c: u16| (400..500).contains(&c) && c != 408 && c != 429;
-        let client_errors: u64 = self.statuses.iter().filter(|(c, _)| refused(**c)).map(|(_, n)| n).sum();
-        if answers > 0 && client_errors * 2 > answers {
-            let which = counts_text(
-                self.statuses
-                    .iter()
-                    .filter(|(c, _)| refused(**c))
-                    .map(|(c, n)| (status_text(*c), n)),
-            );
-            out.push(format!(
-                "  WARNING       {client_errors} of {answers} answers were client errors ({which}): the target refused the requests, which says nothing about its capacity; check the target URL (service and API names), the credentials and the method"
-            ));
-        }
-        let redirects: u64 = self.statuses.range(300..400).map(|(_, n)| n).sum();
-        if answers > 0 && redirects * 2 > answers {
-            let which = counts_text(self.statuses.range(300..400).map(|(c, n)| (status_text(*c), n)));
-            out.push(format!(
-                "  WARNING       {redirects} of {answers} answers were redirects ({which}), counted as errors: loadgen does not follow them; point the target at where they lead"
-            ));
-        }
-        if !self.generator_failures.is_empty() {
-            let n: u64 = self.generator_failures.iter().map(|(_, n)| n).sum();
-            let why = counts_text(self.generator_failures.iter().map(|(w, n)| (w.clone(), n)));
-            out.push(format!(
-                "  WARNING       the generator could not send {n} attempts ({why}); their intents are left out of the figures and counted as not sent: they are no failure of the target"
-            ));
-        }
-        if self.left_out > 0 {
-            out.push(format!(
-                "  left out      {} intents had no final answer when the run ended (in flight or waiting to retry): not counted as offered, succeeded or failed",
-                self.left_out
-            ));
-        }
-        out
-    }
 }
 
 /// Whether a failed connection attempt is the generator's own limit (not the target's): a hint.
@@ -647,10 +550,10 @@ pub async fn preflight(url: &str) -> Result<(), TargetError> {
 }
 
 /// Runs `scenario` live; `stop` ends it early (the results are then marked incomplete). What
-/// [`RunNotes`] would say is logged as warnings at the end.
+/// the results' [`RunNotes`] say is logged at the end (warnings as warnings).
 pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions, stop: F) -> anyhow::Result<Results> {
-    let (results, notes) = run_with_notes(scenario, opts, stop).await?;
-    for line in notes.lines() {
+    let results = run_quiet(scenario, opts, stop).await?;
+    for line in results.notes.lines() {
         match line.trim_start().strip_prefix("WARNING") {
             Some(warning) => tracing::warn!("{}", warning.trim_start()),
             None => tracing::info!("{}", line.trim_start()),
@@ -659,12 +562,13 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
     Ok(results)
 }
 
-/// [`run`], returning its [`RunNotes`] rather than logging them.
-pub async fn run_with_notes<F: Future<Output = ()>>(
+/// [`run`] without logging its [`RunNotes`] (they are in the results, and
+/// [`model::results::summary_table`] prints them).
+pub async fn run_quiet<F: Future<Output = ()>>(
     scenario: &Scenario,
     opts: &LiveOptions,
     stop: F,
-) -> anyhow::Result<(Results, RunNotes)> {
+) -> anyhow::Result<Results> {
     let f = model::scenario::check_time_scale(opts.time_scale)?;
     // In-process stack: the scenario's backend and gateway, compressed like the workload.
     let mut stack = None;
@@ -817,9 +721,9 @@ pub async fn run_with_notes<F: Future<Output = ()>>(
                 (n > 0).then(|| (u16::try_from(code).unwrap_or(u16::MAX), n))
             })
             .collect(),
-        failures: lock(&shared.failures).clone(),
+        failures: lock(&shared.failures).iter().cloned().collect(),
         resent: shared.resent.load(Ordering::Relaxed),
-        generator_failures: lock(&shared.generator_failures).clone(),
+        generator_failures: lock(&shared.generator_failures).iter().cloned().collect(),
         left_out: shared.left_out.load(Ordering::Relaxed) + lost as u64,
     };
     if let Some((ml, gw)) = stack {
@@ -830,7 +734,7 @@ pub async fn run_with_notes<F: Future<Output = ()>>(
     let recorder = std::mem::replace(&mut *lock(&shared.recorder), Recorder::for_scenario(scenario));
     let lateness_p99_s = recorder.total_quantile(metric::SEND_LATENESS, 0.99).unwrap_or(0.0);
     // Arrivals it could not hold, and intents it could not send (no socket).
-    let unsent = shared.unsent.load(Ordering::Relaxed) + notes.generator_failures.iter().map(|(_, n)| n).sum::<u64>();
+    let unsent = shared.unsent.load(Ordering::Relaxed) + notes.generator_failures.values().sum::<u64>();
     let generator = GeneratorHealth {
         lateness_p99_s,
         unsent,
@@ -863,7 +767,8 @@ pub async fn run_with_notes<F: Future<Output = ()>>(
     results.time_scale = f;
     // Every live run records its shard (0/1 unsharded), so merge can tell a whole set.
     results.shard = Some((shard, shards));
-    Ok((results, notes))
+    results.notes = notes;
+    Ok(results)
 }
 
 /// What the progress line reads.

@@ -20,7 +20,7 @@ mod progress;
 pub mod send_timer;
 
 pub use args::{LoadgenCmd, MergeArgs, RunArgs};
-pub use driver::{run as run_live, run_with_notes as run_live_with_notes, LiveOptions, RunNotes};
+pub use driver::{run as run_live, run_quiet as run_live_quiet, LiveOptions};
 /// The lean HTTP/1.1 client (it lives with the gateway, whose upstream calls use it too).
 pub use reference_gateway::h1;
 
@@ -162,12 +162,9 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
         results::fmt_secs(s.duration.as_secs_f64()),
         s.duration.as_secs_f64() / f
     );
-    let (r, notes) = driver::run_with_notes(&s, &opts, mock_legacy::serve::termination_signal()).await?;
+    // The summary ends with the run's notes: answers by status, causes, resends.
+    let r = driver::run_quiet(&s, &opts, mock_legacy::serve::termination_signal()).await?;
     print!("{}", results::summary_table(&r));
-    // What the results file has no place for yet: answers by status, causes, resends.
-    for line in notes.lines() {
-        println!("{line}");
-    }
     let path = r.save(&a.out)?;
     println!("results: {}  (and results.hlog)", path.display());
     Ok(if r.incomplete {

@@ -6,8 +6,8 @@
 mod common;
 use common::read_head;
 
-use loadgen::{run_live_with_notes, LiveOptions, RunNotes};
-use model::results::Results;
+use loadgen::{run_live_quiet, LiveOptions};
+use model::results::{Results, RunNotes};
 use model::scenario::{self, Scenario};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -102,12 +102,13 @@ async fn run(s: &Scenario, opts: LiveOptions, stop_after: Option<Duration>, boun
             None => std::future::pending().await,
         }
     };
-    let r = tokio::time::timeout(bound, run_live_with_notes(s, &opts, stop))
+    let r = tokio::time::timeout(bound, run_live_quiet(s, &opts, stop))
         .await
         .unwrap_or_else(|_| panic!("the run ended within {bound:?}"))
         .expect("run succeeds");
     eprintln!("run took {:?}", t0.elapsed());
-    r
+    let notes = r.notes.clone();
+    (r, notes)
 }
 
 fn request_id(head: &str) -> Option<&str> {
@@ -280,7 +281,10 @@ async fn refused_requests_are_broken_down_by_status_and_flagged() {
     let w = &r.summary.whole;
     assert_eq!(notes.statuses.get(&500), Some(&1), "{notes:?}");
     assert_eq!(notes.statuses.get(&404), Some(&(w.attempts - 1)), "{notes:?}");
-    let lines = notes.lines().join("\n");
+    // The results file keeps them, and its summary prints them.
+    let saved = Results::from_json("results.json", &r.to_json()).expect("readable");
+    assert_eq!(saved.notes, notes);
+    let lines = model::results::summary_table(&saved);
     assert!(
         lines.contains(&format!(
             "other errors  {} x 404 Not Found, 1 x 500 Internal Server Error",

@@ -1,7 +1,7 @@
 //! A labelled configuration in a report: one run, or several replications of it (seeds).
 
 use model::interval::Interval;
-use model::results::{Results, RunSource, Verdict};
+use model::results::{Results, RunNotes, RunSource, Verdict};
 use model::threshold::{Figure, Metric, Scope};
 
 /// One configuration (a strategy or a named variant) and its runs. With replications, every
@@ -20,7 +20,6 @@ impl Entry {
         }
     }
 
-    /// Whether the load generator fell behind its schedule in any of the runs (live only).
     /// In how many of its runs (seeds) threshold `k` failed.
     pub fn threshold_failures(&self, k: usize) -> usize {
         self.runs
@@ -29,10 +28,20 @@ impl Entry {
             .count()
     }
 
+    /// Whether the load generator fell behind its schedule in any of the runs (live only).
     pub fn lagging(&self) -> bool {
         self.runs
             .iter()
             .any(|r| r.generator.as_ref().is_some_and(|g| g.lagging))
+    }
+
+    /// The live runs' notes (answers by status, failures by cause), added over the runs.
+    pub fn notes(&self) -> RunNotes {
+        let mut all = RunNotes::default();
+        for r in &self.runs {
+            all.add(&r.notes);
+        }
+        all
     }
 
     /// The run the charts draw (the base seed's).

@@ -129,6 +129,15 @@ pub fn verdict_paragraph(r: &Results) -> String {
     if let Some(why) = model::results::incomplete_reason(r) {
         p.push_str(&format!(" The run was {why}: figures cover what was gathered."));
     }
+    let errors = r.notes.other_errors();
+    if !errors.is_empty() {
+        p.push_str(&format!(" Other errors, by status and cause: {errors}."));
+    }
+    if let Some((n, of, _)) = r.notes.mostly_refused() {
+        p.push_str(&format!(
+            " {n} of {of} answers were client errors: the target refused the requests (check the URL and credentials), which says nothing about its capacity."
+        ));
+    }
     if r.generator.as_ref().is_some_and(|g| g.lagging) {
         p.push_str(
             " Caution: the load generator fell behind its schedule, so these figures partly describe the generator.",

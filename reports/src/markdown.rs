@@ -97,6 +97,18 @@ pub fn render(r: &Report) -> String {
             interrupted.join(", ")
         );
     }
+    // Errors that are not the backend's load (a 404 from a mistyped URL, refused connections)
+    // would otherwise read as overload in the table.
+    for e in r.entries {
+        let notes = e.notes();
+        let errors = notes.other_errors();
+        if !errors.is_empty() {
+            let refused = notes.mostly_refused().map_or(String::new(), |(n, of, _)| {
+                format!(" **{n} of {of} answers were client errors: check the target URL and credentials.**")
+            });
+            let _ = writeln!(o, "> **Errors in {}:** {}.{refused}\n", md(&e.label), md(&errors));
+        }
+    }
     let lagging = named(crate::Entry::lagging);
     if !lagging.is_empty() {
         let _ = writeln!(

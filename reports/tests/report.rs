@@ -727,3 +727,36 @@ fn a_capped_simulation_is_not_called_interrupted() {
     let md = dir.read("summary.md");
     assert!(md.contains("**Incomplete:** capped, cut stopped early"), "{md}");
 }
+
+/// A live run's errors by status and cause reach summary.md and the page, with the warning
+/// when most answers were client errors; replications add up; runs without any say nothing.
+#[test]
+fn errors_by_status_and_cause_are_reported() {
+    let notes = |statuses: &[(u16, u64)]| model::results::RunNotes {
+        statuses: statuses.iter().copied().collect(),
+        failures: [("connection refused".to_string(), 2)].into(),
+        ..Default::default()
+    };
+    let mut a = run(1, 0.1, Some(Verdict::Overloaded), None);
+    a.notes = notes(&[(404, 60), (200, 10)]);
+    let mut b = run(2, 0.1, Some(Verdict::Overloaded), None);
+    b.notes = notes(&[(404, 30), (500, 1)]);
+    let quiet = run(3, 0.9, Some(Verdict::Stable), None);
+    let dir = TempDir::new("errors");
+    let entries = [Entry::new("typo", vec![a, b]), Entry::new("fine", vec![quiet])];
+    write(&dir, &report(&entries, Vec::new()));
+    let md = dir.read("summary.md");
+    assert!(
+        md.contains(
+            "> **Errors in typo:** 90 x 404 Not Found, 4 x connection refused, 1 x 500 Internal Server Error. **90 of 101 answers were client errors: check the target URL and credentials.**"
+        ),
+        "{md}"
+    );
+    assert!(!md.contains("Errors in fine"), "{md}");
+    let html = dir.read("index.html");
+    assert!(
+        html.contains("Other errors, by status and cause: 60 x 404 Not Found, 2 x connection refused."),
+        "{html}"
+    );
+    assert!(html.contains("60 of 70 answers were client errors"), "{html}");
+}

@@ -165,6 +165,7 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
         add_groups(&mut base.classes, &p.classes, &name, "per-class")?;
         add_groups(&mut base.services, &p.services, &name, "per-service")?;
         base.incomplete |= p.incomplete;
+        base.notes.add(&p.notes);
         if let Some(g) = p.generator {
             let bg = base.generator.get_or_insert_with(Default::default);
             bg.lagging |= g.lagging;

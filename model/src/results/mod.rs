@@ -9,6 +9,7 @@ mod groups;
 mod histogram;
 mod hlog;
 mod merge;
+mod notes;
 mod outcome;
 mod recorder;
 mod text;
@@ -21,6 +22,7 @@ pub use groups::{
 pub use histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 pub use hlog::write_hlog;
 pub use merge::{merge, MergeError};
+pub use notes::{status_text, RunNotes};
 pub use outcome::Outcome;
 pub use recorder::{summarize, Recorder, RunMeta, EXTERNAL_STRATEGY};
 pub use text::{fmt_secs, incomplete_reason, summary_table, verdict_label};
@@ -206,6 +208,9 @@ pub struct Results {
     pub incomplete: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator: Option<GeneratorHealth>,
+    /// Live runs: answers by status code, failures by cause, resends and intents left out.
+    #[serde(default, skip_serializing_if = "RunNotes::is_empty")]
+    pub notes: RunNotes,
     /// A shard of a live run (`loadgen run --shard I/N`): `[I, N]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<(u32, u32)>,

@@ -13,8 +13,8 @@ use super::groups::{
 use super::histogram::{Hist, PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
 use super::verdict::{decide, VerdictParams};
 use super::{
-    metric, Counters, Gauges, GeneratorHealth, Outcome, Percentiles, PhaseMark, Results, RunSource, Summary, Window,
-    SCHEMA_VERSION,
+    metric, Counters, Gauges, GeneratorHealth, Outcome, Percentiles, PhaseMark, Results, RunNotes, RunSource, Summary,
+    Window, SCHEMA_VERSION,
 };
 use crate::scenario::{Priority, Scenario};
 use crate::threshold::Scope;
@@ -801,6 +801,7 @@ impl Recorder {
             shard: None,
             incomplete: meta.incomplete,
             generator: meta.generator,
+            notes: RunNotes::default(),
             phases: scenario
                 .phases
                 .iter()
@@ -1161,8 +1162,14 @@ mod tests {
             r.intent_offered(Tag::new(Priority::Interactive, 0), Time::ZERO);
             r.finish(&scenario(), meta())
         };
-        let both = crate::results::merge(vec![("a".into(), shard(true)), ("b".into(), shard(true))]).unwrap();
+        let with_notes = |n: u64| {
+            let mut r = shard(true);
+            r.notes.statuses.insert(404, n);
+            r
+        };
+        let both = crate::results::merge(vec![("a".into(), with_notes(3)), ("b".into(), with_notes(4))]).unwrap();
         assert_eq!(both.classes[&Priority::Interactive].counters.intents, 2);
+        assert_eq!(both.notes.statuses[&404], 7, "the shards' notes add up");
         let err = crate::results::merge(vec![("a".into(), shard(true)), ("b".into(), shard(false))]).unwrap_err();
         assert!(err.to_string().contains("per-class figures"), "{err}");
         let with_services = |names: &[&str]| {

@@ -138,6 +138,9 @@ pub fn summary_table(r: &Results) -> String {
             );
         }
     }
+    for line in r.notes.lines() {
+        let _ = writeln!(o, "{line}");
+    }
     for t in &r.thresholds {
         let v = t.measured();
         let _ = writeln!(

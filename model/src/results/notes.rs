@@ -1,0 +1,261 @@
+//! What a live run saw besides the figures: answers per status code, why attempts failed
+//! without an answer, requests sent twice, and what was left out. Kept in the results file
+//! (`notes`), so a CI job reading `results.json` or a merged set of shards can tell a run that
+//! met an overloaded backend from one that hit a mistyped URL, as the printed summary does.
+
+use super::Outcome;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// See the module documentation. Empty for simulated runs (the simulator has no network).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunNotes {
+    /// Answers per HTTP status code.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub statuses: BTreeMap<u16, u64>,
+    /// Attempts that failed without an answer, per reason (counted as errors of the target).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<String, u64>,
+    /// Requests sent again on a new connection after a reused keep-alive connection closed
+    /// before any byte of an answer (the server may have received them twice). Each is counted
+    /// as an attempt (a retry), the try that failed as an error, so amplification includes it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resent: u64,
+    /// Attempts the generator could not send (it could not open a socket), per reason and
+    /// with a hint; their intents are left out of the figures and counted as unsent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub generator_failures: BTreeMap<String, u64>,
+    /// Intents without a final answer when the run ended (in flight or waiting to retry at an
+    /// interrupt, or still running after the drain): left out of the figures.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub left_out: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A status code with its reason phrase (RFC 9110 and the common extensions): "404 Not Found".
+pub fn status_text(code: u16) -> String {
+    let reason = match code {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        451 => "Unavailable For Legal Reasons",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        507 => "Insufficient Storage",
+        508 => "Loop Detected",
+        511 => "Network Authentication Required",
+        _ => return code.to_string(),
+    };
+    format!("{code} {reason}")
+}
+
+/// "56 x 404 Not Found, 3 x 500 Internal Server Error", largest first (ties by name).
+fn counts_text<'a>(items: impl Iterator<Item = (String, &'a u64)>) -> String {
+    let mut v: Vec<(String, u64)> = items.map(|(k, n)| (k, *n)).filter(|(_, n)| *n > 0).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.iter()
+        .map(|(k, n)| format!("{n} x {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Adds `from`'s counts into `into`.
+fn add_counts<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
+    for (k, n) in from {
+        *into.entry(k.clone()).or_insert(0) += n;
+    }
+}
+
+impl RunNotes {
+    pub fn is_empty(&self) -> bool {
+        *self == RunNotes::default()
+    }
+
+    /// Adds another shard's notes (counts add up).
+    pub fn add(&mut self, other: &RunNotes) {
+        add_counts(&mut self.statuses, &other.statuses);
+        add_counts(&mut self.failures, &other.failures);
+        add_counts(&mut self.generator_failures, &other.generator_failures);
+        self.resent += other.resent;
+        self.left_out += other.left_out;
+    }
+
+    /// The errors that are neither timeouts, 503s, 429s nor 504s, by status and cause:
+    /// "69 x 500 Internal Server Error, 12 x connection refused"; empty if none.
+    pub fn other_errors(&self) -> String {
+        let errors = self
+            .statuses
+            .iter()
+            .filter(|(c, _)| Outcome::from_status(**c) == Outcome::Error)
+            .map(|(c, n)| (status_text(*c), n))
+            .chain(self.failures.iter().map(|(w, n)| (w.clone(), n)));
+        counts_text(errors)
+    }
+
+    /// The answers that were client errors other than 408 and 429 (the target refused the
+    /// requests), when they are most of the answers: (how many, of how many answers, which).
+    pub fn mostly_refused(&self) -> Option<(u64, u64, String)> {
+        let answers: u64 = self.statuses.values().sum();
+        let refused = |c: u16| (400..500).contains(&c) && c != 408 && c != 429;
+        let n: u64 = self.statuses.iter().filter(|(c, _)| refused(**c)).map(|(_, n)| n).sum();
+        (answers > 0 && n * 2 > answers).then(|| {
+            let which = counts_text(
+                self.statuses
+                    .iter()
+                    .filter(|(c, _)| refused(**c))
+                    .map(|(c, n)| (status_text(*c), n)),
+            );
+            (n, answers, which)
+        })
+    }
+
+    /// Lines for the end of the summary, in its layout; warnings start with `WARNING`.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let errors = self.other_errors();
+        if !errors.is_empty() {
+            out.push(format!("  other errors  {errors}"));
+        }
+        if self.resent > 0 {
+            out.push(format!(
+                "  resent        {} requests sent again on a new connection after a kept-alive connection closed before answering (each counted as an attempt: the try that failed as an error, the resend as a retry)",
+                self.resent
+            ));
+        }
+        if let Some((n, answers, which)) = self.mostly_refused() {
+            out.push(format!(
+                "  WARNING       {n} of {answers} answers were client errors ({which}): the target refused the requests, which says nothing about its capacity; check the target URL (service and API names), the credentials and the method"
+            ));
+        }
+        let answers: u64 = self.statuses.values().sum();
+        let redirects: u64 = self.statuses.range(300..400).map(|(_, n)| n).sum();
+        if answers > 0 && redirects * 2 > answers {
+            let which = counts_text(self.statuses.range(300..400).map(|(c, n)| (status_text(*c), n)));
+            out.push(format!(
+                "  WARNING       {redirects} of {answers} answers were redirects ({which}), counted as errors: loadgen does not follow them; point the target at where they lead"
+            ));
+        }
+        if !self.generator_failures.is_empty() {
+            let n: u64 = self.generator_failures.values().sum();
+            let why = counts_text(self.generator_failures.iter().map(|(w, n)| (w.clone(), n)));
+            out.push(format!(
+                "  WARNING       the generator could not send {n} attempts ({why}); their intents are left out of the figures and counted as not sent: they are no failure of the target"
+            ));
+        }
+        if self.left_out > 0 {
+            out.push(format!(
+                "  left out      {} intents had no final answer when the run ended (in flight or waiting to retry): not counted as offered, succeeded or failed",
+                self.left_out
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notes(statuses: &[(u16, u64)], failures: &[(&str, u64)]) -> RunNotes {
+        RunNotes {
+            statuses: statuses.iter().copied().collect(),
+            failures: failures.iter().map(|(w, n)| (w.to_string(), *n)).collect(),
+            ..RunNotes::default()
+        }
+    }
+
+    /// Other errors are the answers that count as errors (not 503, 429, 504) and the failures
+    /// without an answer, largest first.
+    #[test]
+    fn other_errors_by_status_and_cause() {
+        let n = notes(
+            &[(200, 900), (503, 40), (429, 7), (504, 3), (500, 69), (404, 22)],
+            &[("connection refused", 30)],
+        );
+        assert_eq!(
+            n.other_errors(),
+            "69 x 500 Internal Server Error, 30 x connection refused, 22 x 404 Not Found"
+        );
+        assert!(n.mostly_refused().is_none());
+        assert_eq!(status_text(599), "599");
+        assert!(RunNotes::default().lines().is_empty());
+    }
+
+    /// Mostly 4xx answers warn about the URL; 408 and 429 are the target's load, not a refusal.
+    #[test]
+    fn mostly_client_errors_warn() {
+        let n = notes(&[(404, 60), (200, 40)], &[]);
+        let (k, of, which) = n.mostly_refused().unwrap();
+        assert_eq!((k, of, which.as_str()), (60, 100, "60 x 404 Not Found"));
+        assert!(n
+            .lines()
+            .iter()
+            .any(|l| l.contains("WARNING") && l.contains("check the target URL")));
+        assert!(notes(&[(429, 60), (408, 10), (200, 40)], &[])
+            .mostly_refused()
+            .is_none());
+    }
+
+    /// Shards' notes add up, and a results file keeps them (and leaves out empty ones).
+    #[test]
+    fn notes_add_and_round_trip() {
+        let mut a = notes(&[(500, 2)], &[("reset", 1)]);
+        a.resent = 1;
+        let b = RunNotes {
+            left_out: 3,
+            generator_failures: [("EMFILE".to_string(), 4)].into(),
+            ..notes(&[(500, 5), (404, 1)], &[])
+        };
+        a.add(&b);
+        assert_eq!(a.statuses, [(404, 1), (500, 7)].into());
+        assert_eq!((a.resent, a.left_out, a.generator_failures["EMFILE"]), (1, 3, 4));
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(serde_json::from_str::<RunNotes>(&json).unwrap(), a);
+        assert_eq!(serde_json::to_string(&RunNotes::default()).unwrap(), "{}");
+    }
+}
