@@ -156,10 +156,7 @@ impl H1Client {
         max_body: usize,
     ) -> Result<Response, H1Error> {
         use http::Method;
-        let idempotent = matches!(
-            *method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
-        );
+        let idempotent = is_idempotent(method);
         if !body.is_empty() || !idempotent {
             use std::io::Write as _;
             let _ = write!(request, "content-length: {}\r\n", body.len());
@@ -248,6 +245,16 @@ impl H1Client {
             }
         }
     }
+}
+
+/// Whether a request may be sent twice without changing what it does (RFC 9110, 9.2.2): only
+/// these are sent again after a connection broke with the request possibly received.
+pub fn is_idempotent(method: &http::Method) -> bool {
+    use http::Method;
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
 }
 
 /// What a call expects of its answer.

@@ -27,6 +27,24 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Notify};
 
+/// An upstream call that got no usable answer: the status the client gets (502, 504), why, and
+/// whether the request never left the gateway (no connection), so resending it is safe.
+struct UpstreamFailure {
+    status: StatusCode,
+    message: String,
+    unsent: bool,
+}
+
+impl UpstreamFailure {
+    fn bad_gateway(message: String, unsent: bool) -> UpstreamFailure {
+        UpstreamFailure {
+            status: StatusCode::BAD_GATEWAY,
+            message,
+            unsent,
+        }
+    }
+}
+
 /// Largest upstream answer the gateway buffers.
 const MAX_UPSTREAM_BODY: usize = 16 << 20;
 /// Idle keep-alive connections kept per upstream.
@@ -374,8 +392,13 @@ impl ServiceDriver {
                         std::time::SystemTime::now(),
                     ),
                 ),
-                Err((s, _)) => (s.as_u16(), None),
+                Err(f) => (f.status.as_u16(), None),
             };
+            // A request that may have reached the service is sent again only if doing it twice
+            // is harmless: a POST whose connection broke after it was written, or that the
+            // service answered 502/503, may have been carried out (as nginx's
+            // `proxy_next_upstream` without `non_idempotent`). One that never left is safe.
+            let resendable = crate::h1::is_idempotent(&p.req.method) || matches!(&result, Err(f) if f.unsent);
             let retry = {
                 let mut g = self.lock();
                 g.policy.handle_complete(now, ticket, status, retry_after);
@@ -384,7 +407,7 @@ impl ServiceDriver {
                 // answer). Read under the lock `drain` takes, and a queued retry is recorded in
                 // the same critical section, so a drain either comes first (no retry) or sees it.
                 let draining = self.shared.shutting_down.load(std::sync::atomic::Ordering::Relaxed);
-                if matches!(status, 502 | 503) && !draining && g.policy.allow_retry(now, p.attempts) {
+                if matches!(status, 502 | 503) && resendable && !draining && g.policy.allow_retry(now, p.attempts) {
                     p.attempts += 1;
                     match g.policy.handle_retry(now, p.arrival) {
                         Admit::Queued(t) => {
@@ -413,10 +436,7 @@ impl ServiceDriver {
             let queue_wait = p.queue_wait;
             let delivery = match result {
                 Ok((status, headers, body)) => {
-                    self.metrics.count(match status.as_u16() {
-                        429 => Outcome::BackendRateLimited,
-                        _ => Outcome::Served,
-                    });
+                    self.metrics.count(Outcome::of_upstream(status.as_u16()));
                     Delivery::Upstream {
                         status,
                         headers,
@@ -424,7 +444,7 @@ impl ServiceDriver {
                         queue_wait,
                     }
                 }
-                Err((status, message)) => {
+                Err(UpstreamFailure { status, message, .. }) => {
                     self.metrics.count(if status == StatusCode::BAD_GATEWAY {
                         Outcome::BadGateway
                     } else {
@@ -444,18 +464,14 @@ impl ServiceDriver {
         }
     }
 
-    async fn send_upstream(
-        &self,
-        p: &Pending,
-        now: Time,
-    ) -> Result<(StatusCode, HeaderMap, Bytes), (StatusCode, String)> {
+    async fn send_upstream(&self, p: &Pending, now: Time) -> Result<(StatusCode, HeaderMap, Bytes), UpstreamFailure> {
         let Some((client, prefix)) = &self.client else {
-            return Err((
-                StatusCode::BAD_GATEWAY,
+            return Err(UpstreamFailure::bad_gateway(
                 format!(
                     "service `{}`: the upstream `{}` is not an http:// URL",
                     self.name, self.upstream
                 ),
+                true,
             ));
         };
         let mut path = String::with_capacity(prefix.len() + p.req.path_and_query.as_str().len());
@@ -492,28 +508,29 @@ impl ServiceDriver {
                         H1Error::Malformed(_) | H1Error::TooLarge(_) => "got an unreadable answer from",
                         _ => "failed talking to",
                     };
-                    (
-                        StatusCode::BAD_GATEWAY,
+                    UpstreamFailure::bad_gateway(
                         format!("{what} service `{}` at {}: {e}", self.name, self.upstream),
+                        matches!(e, H1Error::Connect(_)),
                     )
                 })?;
             let status = StatusCode::from_u16(r.status).map_err(|_| {
-                (
-                    StatusCode::BAD_GATEWAY,
+                UpstreamFailure::bad_gateway(
                     format!("service `{}` answered with status {}", self.name, r.status),
+                    false,
                 )
             })?;
             Ok((status, r.headers, r.body))
         };
         match tokio::time::timeout(self.shared.upstream_timeout, call).await {
             Ok(r) => r,
-            Err(_) => Err((
-                StatusCode::GATEWAY_TIMEOUT,
-                format!(
+            Err(_) => Err(UpstreamFailure {
+                status: StatusCode::GATEWAY_TIMEOUT,
+                message: format!(
                     "service `{}` did not answer within the upstream timeout ({:?})",
                     self.name, self.shared.upstream_timeout
                 ),
-            )),
+                unsent: false,
+            }),
         }
     }
 

@@ -164,6 +164,21 @@ async fn auth_401_and_rate_limit_429() {
     );
     gw.shutdown().await;
     ml.shutdown().await;
+
+    // Without auth nobody checks keys: a made-up key per request is still the same client.
+    let (ml, gw) = stack(&scenario(
+        "strategy = \"fifo\"\nrate_limit = { rate = 0.1, burst = 2 }",
+        "workers = 2\nservice_time = \"1ms\"",
+    ))
+    .await;
+    let url = format!("{}/svc/op", gw.url());
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        statuses.push(send(&c, &url, &[("x-api-key", &format!("made-up-{i}"))]).await.status);
+    }
+    assert_eq!(statuses, [200, 200, 429, 429], "one bucket, by address");
+    gw.shutdown().await;
+    ml.shutdown().await;
 }
 
 #[tokio::test]
@@ -1216,5 +1231,72 @@ async fn options_asterisk_odd_schemes_and_invalid_hosts() {
         let r = raw(gw.addr(), ok).await;
         assert!(r.starts_with("HTTP/1.1 200"), "{}: {r}", String::from_utf8_lossy(ok));
     }
+    gw.shutdown().await;
+}
+
+/// The gateway's retries send a request again only when doing it twice is harmless: a GET the
+/// service answered 503 is retried, a POST (which the service may have carried out) is not,
+/// unless it never left the gateway (no connection to the service).
+#[tokio::test]
+async fn gateway_retries_resend_posts_only_when_they_never_left() {
+    let (upstream, mut calls) =
+        scripted_upstream(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n").await;
+    let retries = "strategy = \"fifo\"\nconcurrency = 1\n[gateway.pushback]\nenabled = false\n\
+                   [gateway.retries]\nenabled = true\nmax_attempts = 3\nbudget_ratio = 1.0\nmin_per_sec = 100";
+    let s =
+        model::scenario::parse("test.toml", &scenario(retries, "workers = 1\nservice_time = \"1ms\"")).expect("valid");
+    let gw = reference_gateway::start(
+        Setup::from_scenario(&s, Some(&upstream)).expect("setup"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .expect("gateway starts");
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    let mut count = async |what: &str| {
+        let mut n = 0;
+        while let Ok(Some((head, _))) = tokio::time::timeout(Duration::from_millis(300), calls.recv()).await {
+            assert!(head.starts_with(what), "{head}");
+            n += 1;
+        }
+        n
+    };
+    let get = send(&c, &url, &[]).await;
+    assert_eq!(get.status, 503);
+    assert_eq!(count("GET ").await, 3, "a GET is retried up to max_attempts");
+    // The service's own 5xx is told apart from a served request, in the answer and the metrics.
+    assert_eq!(get.header("x-spillway-outcome"), Some("backend-error"));
+    let errors = "service=\"svc\",outcome=\"backend-error\"";
+    assert_eq!(
+        gateway_metric(&c, &gw, "spillway_gateway_requests_total", errors).await,
+        1.0
+    );
+    let post = mock_legacy::testing::send(&c, &url, &[], b"order 42".to_vec())
+        .await
+        .expect("answered");
+    assert_eq!(post.status, 503);
+    assert_eq!(count("POST ").await, 1, "a POST the service answered is not sent again");
+    gw.shutdown().await;
+
+    // No service listening: the POST never left, so it is retried.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let gw = reference_gateway::start(
+        Setup::from_scenario(&s, Some(&format!("http://{closed}"))).expect("setup"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .expect("gateway starts");
+    let url = format!("{}/svc/op", gw.url());
+    let post = mock_legacy::testing::send(&c, &url, &[], b"order 43".to_vec())
+        .await
+        .expect("answered");
+    assert_eq!(post.status, 502);
+    assert_eq!(
+        gateway_metric(&c, &gw, "spillway_gateway_retries_total", "service=\"svc\"").await,
+        2.0
+    );
     gw.shutdown().await;
 }
