@@ -57,7 +57,12 @@ impl Setup {
     pub fn from_args(a: &Args) -> anyhow::Result<Setup> {
         let mut setup = match &a.scenario {
             Some(path) => {
-                let s = scenario::load(path)?;
+                let mut s = scenario::load(path)?;
+                // As loadgen and sim do: the file under another strategy drops the settings
+                // that strategy does not take, and a bounded queue gets a sized bound.
+                if let Some(strategy) = a.strategy {
+                    s = s.with_strategy(strategy)?;
+                }
                 let factor = a.time_scale.unwrap_or(s.file.run.time_scale);
                 let s = s.time_scaled(factor)?;
                 Setup::from_scenario(&s, a.upstream.as_deref())?
@@ -83,11 +88,8 @@ impl Setup {
             }
         };
         let g = &mut setup.gateway;
-        if let Some(s) = a.strategy {
-            g.strategy = s;
-            if a.scenario.is_none() && s == model::scenario::Strategy::Passthrough {
-                g.concurrency = None;
-            }
+        if let (Some(s), None) = (a.strategy, &a.scenario) {
+            g.set_strategy(s);
         }
         // A flag sets the value for every service, over the file's per-service ones too.
         if a.concurrency.is_some() {
@@ -107,25 +109,27 @@ impl Setup {
         if a.default_timeout.is_some() {
             g.default_timeout = a.default_timeout;
         }
-        check_flags(g)?;
+        check_flags(g, a)?;
         Ok(setup)
     }
 }
 
-/// The checks the scenario format applies to [gateway], for settings that came from flags.
-fn check_flags(g: &GatewayConfig) -> anyhow::Result<()> {
+/// The checks the scenario format applies to [gateway], for the settings that came from flags
+/// (a file's own settings were checked with the file, and a `--strategy` drops the ones it
+/// does not take).
+fn check_flags(g: &GatewayConfig, a: &Args) -> anyhow::Result<()> {
     use model::scenario::Strategy;
-    match (g.strategy, g.queue_capacity) {
-        (Strategy::Bounded, None) => bail!("--strategy bounded needs --queue-capacity N"),
-        (Strategy::Fifo | Strategy::Passthrough, Some(_)) => {
-            bail!(
-                "--queue-capacity does not apply to --strategy {} (unbounded by design): use --strategy bounded",
-                g.strategy.as_str()
-            )
-        }
-        _ => {}
+    let unbounded = matches!(g.strategy, Strategy::Fifo | Strategy::Passthrough);
+    if g.strategy == Strategy::Bounded && g.queue_capacity.is_none() {
+        bail!("--strategy bounded needs --queue-capacity N");
     }
-    if g.strategy == Strategy::Passthrough && g.concurrency.is_some() {
+    if unbounded && a.queue_capacity.is_some() {
+        bail!(
+            "--queue-capacity does not apply to --strategy {} (unbounded by design): use --strategy bounded",
+            g.strategy.as_str()
+        )
+    }
+    if g.strategy == Strategy::Passthrough && a.concurrency.is_some() {
         bail!("--strategy passthrough has no concurrency limit: drop --concurrency");
     }
     Ok(())
@@ -171,27 +175,67 @@ mod tests {
             vec![("risk".to_string(), Some(1)), ("ledger".to_string(), Some(4))]
         );
 
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(flatten)]
-            args: Args,
-        }
-        let path = std::env::temp_dir().join(format!("spillway-gw-services-{}.toml", std::process::id()));
-        std::fs::write(&path, FILE).expect("write");
-        let cli = <Cli as clap::Parser>::parse_from([
-            "gateway",
-            "--scenario",
-            path.to_str().expect("utf-8 path"),
-            "--upstream",
-            "http://127.0.0.1:9",
-            "--concurrency",
-            "3",
-        ]);
-        let setup = Setup::from_args(&cli.args);
-        let _ = std::fs::remove_file(&path);
+        let setup = from_flags(Some(FILE), &["--concurrency", "3"]);
         assert_eq!(
             limits(setup.expect("setup")),
             vec![("risk".to_string(), Some(3)), ("ledger".to_string(), Some(3))]
         );
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    /// `spillway gateway` with `extra` flags, over `file` (written to a temporary file) if given.
+    fn from_flags(file: Option<&str>, extra: &[&str]) -> anyhow::Result<Setup> {
+        let path = std::env::temp_dir().join(format!(
+            "spillway-gw-flags-{}-{}.toml",
+            std::process::id(),
+            extra.join("_").replace(['-', ' '], "")
+        ));
+        let mut argv = vec!["gateway".to_string(), "--upstream".into(), "http://127.0.0.1:9".into()];
+        if let Some(text) = file {
+            std::fs::write(&path, text).expect("write");
+            argv.extend(["--scenario".to_string(), path.display().to_string()]);
+        }
+        argv.extend(extra.iter().map(|s| s.to_string()));
+        let setup = Setup::from_args(&<Cli as clap::Parser>::parse_from(argv).args);
+        let _ = std::fs::remove_file(&path);
+        setup
+    }
+
+    /// A file replayed under another `--strategy` drops the settings that strategy does not
+    /// take (as sim and loadgen do) instead of blaming flags nobody passed; flags that
+    /// contradict the strategy are still refused, by name.
+    #[test]
+    fn a_strategy_flag_over_a_file_drops_what_it_does_not_take() {
+        let fifo = from_flags(Some(FILE), &["--strategy", "fifo"]).expect("a bounded file runs as fifo");
+        assert_eq!(fifo.gateway.queue_capacity, None);
+        assert!(fifo.gateway.services["risk"].queue_capacity.is_none());
+        assert_eq!(fifo.gateway.concurrency, Some(4), "fifo keeps the limit");
+        let pass = from_flags(Some(FILE), &["--strategy", "passthrough"]).expect("and as passthrough");
+        assert_eq!((pass.gateway.concurrency, pass.gateway.queue_capacity), (None, None));
+        assert!(pass.gateway.services.is_empty());
+        let fifo_file = FILE
+            .replace("strategy = \"bounded\"", "strategy = \"fifo\"")
+            .replace("queue_capacity = 20\n", "")
+            .replace("queue_capacity = 2\n", "");
+        let bounded = from_flags(Some(&fifo_file), &["--strategy", "bounded"]).expect("a fifo file runs bounded");
+        assert!(bounded.gateway.queue_capacity.is_some(), "with a sized bound, as sim's");
+
+        let err = from_flags(Some(FILE), &["--strategy", "fifo", "--queue-capacity", "5"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("--queue-capacity does not apply to --strategy fifo"),
+            "{err}"
+        );
+        let err = from_flags(None, &["--strategy", "passthrough", "--concurrency", "2"]).unwrap_err();
+        assert!(err.to_string().contains("drop --concurrency"), "{err}");
+        let err = from_flags(None, &["--strategy", "bounded"]).unwrap_err();
+        assert!(err.to_string().contains("needs --queue-capacity"), "{err}");
+        let one = from_flags(None, &["--strategy", "passthrough"]).expect("the one-liner as passthrough");
+        assert_eq!(one.gateway.concurrency, None);
     }
 }
