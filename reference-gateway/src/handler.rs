@@ -258,7 +258,13 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     }
     let now = gw.shared.now();
     if let Some((limiter, per)) = &gw.rate_limit {
-        let key = model::gateway::bucket_key(*per, get("authorization"), get(wire::API_KEY), &peer.ip().to_string());
+        let key = model::gateway::bucket_key(
+            *per,
+            gw.auth.is_some(),
+            get("authorization"),
+            get(wire::API_KEY),
+            &peer.ip().to_string(),
+        );
         let verdict = limiter.lock().unwrap_or_else(|p| p.into_inner()).check(now, &key);
         if let Err(wait) = verdict {
             gw.global.rate_limited.fetch_add(1, Ordering::Relaxed);
@@ -385,11 +391,7 @@ fn deliver(
             *r.headers_mut() = headers;
             set(&mut r, wire::REQUEST_ID, request_id);
             set(&mut r, wire::QUEUE_MS, &ms(queue_wait));
-            let outcome = if status.as_u16() == 429 {
-                Outcome::BackendRateLimited
-            } else {
-                Outcome::Served
-            };
+            let outcome = Outcome::of_upstream(status.as_u16());
             r.headers_mut()
                 .insert(wire::OUTCOME, HeaderValue::from_static(outcome.as_str()));
             r

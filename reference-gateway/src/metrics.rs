@@ -53,17 +53,20 @@ pub enum Outcome {
     Shed,
     Expired,
     BackendRateLimited,
+    /// The service answered 5xx itself (passed on as it came).
+    BackendError,
     BadGateway,
     UpstreamTimeout,
     Cancelled,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 8] = [
         Outcome::Served,
         Outcome::Shed,
         Outcome::Expired,
         Outcome::BackendRateLimited,
+        Outcome::BackendError,
         Outcome::BadGateway,
         Outcome::UpstreamTimeout,
         Outcome::Cancelled,
@@ -75,9 +78,20 @@ impl Outcome {
             Outcome::Shed => "shed",
             Outcome::Expired => "expired",
             Outcome::BackendRateLimited => "backend-rate-limited",
+            Outcome::BackendError => "backend-error",
             Outcome::BadGateway => "bad-gateway",
             Outcome::UpstreamTimeout => "upstream-timeout",
             Outcome::Cancelled => "cancelled",
+        }
+    }
+
+    /// The outcome of an answer the service gave: its 429s and 5xx apart from the rest, so a
+    /// dashboard can tell served requests from a failing service.
+    pub fn of_upstream(status: u16) -> Outcome {
+        match status {
+            429 => Outcome::BackendRateLimited,
+            500.. => Outcome::BackendError,
+            _ => Outcome::Served,
         }
     }
 }
@@ -85,7 +99,7 @@ impl Outcome {
 /// Per-service counters.
 #[derive(Default)]
 pub struct ServiceMetrics {
-    pub outcomes: [AtomicU64; 7],
+    pub outcomes: [AtomicU64; Outcome::ALL.len()],
     pub queue_wait: WaitHistogram,
 }
 

@@ -227,7 +227,7 @@ impl<'a> Engine<'a> {
                 .is_none_or(|a| Auth::new(&a.keys).check(bearer.as_deref(), api_key)),
             rate_limit: g.rate_limit.as_ref().map(|r| {
                 // Loadgen's clients all connect from one address.
-                let key = bucket_key(r.per, bearer.as_deref(), api_key, "127.0.0.1");
+                let key = bucket_key(r.per, g.auth.is_some(), bearer.as_deref(), api_key, "127.0.0.1");
                 (RateLimiter::new(r.rate, r.burst), key)
             }),
             upstream_timeout: g.upstream_timeout.0,

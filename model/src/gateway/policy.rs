@@ -120,7 +120,7 @@ impl Reason {
             Reason::QueueFull => "queue full",
             Reason::QueueTimeout => "waited longer than the queue timeout",
             Reason::Codel => "dropped by CoDel: standing queue",
-            Reason::Expired => "deadline expired in the queue",
+            Reason::Expired => "deadline passed, or too little of it left for the predicted service time",
             Reason::Shutdown => "gateway shutting down",
         }
     }

@@ -12,15 +12,24 @@ struct Bucket {
 }
 
 /// The bucket a request draws from: one for everyone (`Global`), or its client's: the key it
-/// presents as auth reads it (so respelling the header is the same client), else its address.
-/// The live gateway and the simulator key their limiters with it.
-pub fn bucket_key(per: RateLimitKey, authorization: Option<&str>, api_key: Option<&str>, address: &str) -> String {
-    match per {
-        RateLimitKey::Global => String::new(),
-        RateLimitKey::Client => match super::presented_key(authorization, api_key) {
-            Some(k) => format!("key {k}"),
-            None => format!("ip {address}"),
-        },
+/// presents as auth reads it (so respelling the header is the same client) when `[gateway.auth]`
+/// checks keys (`keys_checked`), else its address. An unchecked key names nobody: a client
+/// would get a fresh bucket per made-up key. The live gateway and the simulator key their
+/// limiters with it.
+pub fn bucket_key(
+    per: RateLimitKey,
+    keys_checked: bool,
+    authorization: Option<&str>,
+    api_key: Option<&str>,
+    address: &str,
+) -> String {
+    let key = keys_checked
+        .then(|| super::presented_key(authorization, api_key))
+        .flatten();
+    match (per, key) {
+        (RateLimitKey::Global, _) => String::new(),
+        (RateLimitKey::Client, Some(k)) => format!("key {k}"),
+        (RateLimitKey::Client, None) => format!("ip {address}"),
     }
 }
 
@@ -72,17 +81,20 @@ mod tests {
     use super::*;
 
     /// One client's key in any spelling is one bucket; without a key, its address; `Global`
-    /// is one bucket for all.
+    /// is one bucket for all. Keys nobody checks do not count: the address does.
     #[test]
     fn bucket_keys() {
-        let k = |a: Option<&str>, x: Option<&str>| bucket_key(RateLimitKey::Client, a, x, "10.0.0.1");
+        let k = |a: Option<&str>, x: Option<&str>| bucket_key(RateLimitKey::Client, true, a, x, "10.0.0.1");
         assert_eq!(k(Some("Bearer k1"), None), "key k1");
         assert_eq!(k(Some("bearer  k1 "), None), k(None, Some("k1")));
         assert_eq!(k(None, None), "ip 10.0.0.1");
         assert_eq!(
-            bucket_key(RateLimitKey::Global, Some("Bearer k1"), None, "10.0.0.1"),
+            bucket_key(RateLimitKey::Global, true, Some("Bearer k1"), None, "10.0.0.1"),
             ""
         );
+        let unchecked = |x: &str| bucket_key(RateLimitKey::Client, false, None, Some(x), "10.0.0.1");
+        assert_eq!(unchecked("made-up-1"), "ip 10.0.0.1");
+        assert_eq!(unchecked("made-up-1"), unchecked("made-up-2"));
     }
 
     #[test]

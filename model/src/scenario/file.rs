@@ -614,7 +614,8 @@ fn background_share() -> f64 {
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RateLimitKey {
-    /// One bucket per API key / bearer token / client address.
+    /// One bucket per client: its API key or bearer token when `[gateway.auth]` checks them,
+    /// else its address.
     #[default]
     Client,
     Global,
