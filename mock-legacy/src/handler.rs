@@ -92,6 +92,13 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
             wire::repeated_header_message(name),
         );
     }
+    if req.uri() == "*" {
+        // `OPTIONS *`: what the server as a whole supports; no service's work.
+        let mut r = text(StatusCode::OK, String::new(), "text/plain");
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(model::wire::ALLOW));
+        return r;
+    }
     let path = req.uri().path().to_string();
     match path.as_str() {
         "/healthz" => return text(StatusCode::OK, "ok\n".into(), "text/plain"),

@@ -440,10 +440,20 @@ pub fn protocol_refusal<B>(req: &Request<B>) -> Option<(StatusCode, String)> {
             "CONNECT is not supported: this server is not a proxy".into(),
         ));
     }
+    let bad = |why: &str| Some((StatusCode::BAD_REQUEST, why.to_string()));
+    // The asterisk form is for OPTIONS alone (RFC 9112 section 3.2.4); an absolute form must
+    // name an http(s) resource: `GET *` and `GET ftp://...` are no requests for this server.
+    if req.uri() == "*" && req.method() != Method::OPTIONS {
+        return bad("request target: the asterisk `*` is for OPTIONS only");
+    }
+    if let Some(scheme) = req.uri().scheme_str() {
+        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+            return bad(&format!("request target: `{scheme}://` is not an http(s) URL"));
+        }
+    }
     if req.version() >= Version::HTTP_2 {
         return None;
     }
-    let bad = |why: &str| Some((StatusCode::BAD_REQUEST, why.to_string()));
     let mut chunked = false;
     for v in req.headers().get_all(TRANSFER_ENCODING) {
         if req.version() < Version::HTTP_11 {
@@ -578,5 +588,23 @@ mod tests {
             status(req(Version::HTTP_10, Method::POST, &[("transfer-encoding", "chunked")])),
             Some(400)
         );
+        let target = |method: Method, uri: &str| {
+            let r = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("host", "a")
+                .body(())
+                .expect("request");
+            protocol_refusal(&r).map(|(s, why)| (s.as_u16(), why))
+        };
+        assert_eq!(target(Method::OPTIONS, "*"), None);
+        assert_eq!(target(Method::GET, "http://a/x"), None);
+        assert_eq!(target(Method::GET, "HTTPS://a/x"), None);
+        let (code, why) = target(Method::GET, "*").expect("refused");
+        assert_eq!(code, 400);
+        assert!(why.contains("for OPTIONS only"), "{why}");
+        let (code, why) = target(Method::GET, "ftp://a/x").expect("refused");
+        assert_eq!(code, 400);
+        assert!(why.contains("`ftp://` is not an http(s) URL"), "{why}");
     }
 }
