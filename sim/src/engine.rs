@@ -44,6 +44,8 @@ enum Ev {
         attempt: u32,
         call: u32,
     },
+    /// The oldest of [`Engine::replies`] reaches the gateway.
+    BackendReply,
     Sample,
 }
 
@@ -157,6 +159,12 @@ pub struct Engine<'a> {
     rate_limit: Option<(RateLimiter, String)>,
     /// `gateway.upstream_timeout`.
     upstream_timeout: Duration,
+    /// Answers the backend gave at once (a 503 of an outage or a full backlog, a 429), in the
+    /// order given: (attempt, call, status, Retry-After). Each reaches the gateway by its own
+    /// [`Ev::BackendReply`] at the same instant, after whatever is being decided now, as live,
+    /// where a pump dispatches all it can before the first answer comes back: answered inside
+    /// the pump, one 503's pushback pause would stop every dispatch after it.
+    replies: std::collections::VecDeque<(u32, u32, u16, Option<Duration>)>,
     /// The run stopped its closed loop at `max_closed_intents` ([`MAX_CLOSED_INTENTS`]).
     capped: bool,
     max_closed_intents: u64,
@@ -231,6 +239,7 @@ impl<'a> Engine<'a> {
                 (RateLimiter::new(r.rate, r.burst), key)
             }),
             upstream_timeout: g.upstream_timeout.0,
+            replies: std::collections::VecDeque::new(),
             capped: false,
             max_closed_intents: MAX_CLOSED_INTENTS,
         }
@@ -306,6 +315,7 @@ impl<'a> Engine<'a> {
                     }
                 }
                 Ev::UpstreamTimeout { attempt, call } => self.on_upstream_timeout(attempt, call),
+                Ev::BackendReply => self.on_backend_reply(),
                 Ev::Sample => self.on_sample(),
             }
             // Done when no more arrivals are due and every intent has its final answer; work
@@ -520,10 +530,25 @@ impl<'a> Engine<'a> {
             }
             Admission::Queued => self.push(give_up, Ev::UpstreamTimeout { attempt, call }),
             Admission::Rejected(reply) => {
-                self.attempts.items[attempt as usize].in_call = false;
-                self.backend_answered(service, attempt, reply.status, reply.retry_after);
+                self.replies.push_back((attempt, call, reply.status, reply.retry_after));
+                self.push(now, Ev::BackendReply);
             }
         }
+    }
+
+    /// An answer the backend gave at once reaches the gateway (see [`Engine::replies`]).
+    fn on_backend_reply(&mut self) {
+        let Some((attempt, call, status, retry_after)) = self.replies.pop_front() else {
+            return;
+        };
+        let a = &mut self.attempts.items[attempt as usize];
+        if !a.in_call || a.call != call {
+            return;
+        }
+        a.in_call = false;
+        let service = a.service;
+        self.backend_answered(service, attempt, status, retry_after);
+        self.pump(service);
     }
 
     /// The backend (or the gateway's upstream timeout) answered `attempt`'s call: the gateway
