@@ -100,9 +100,11 @@ pub struct ServiceModel {
     faults: Rng,
     tokens: f64,
     tokens_at: Time,
-    /// Exponentially weighted arrival rate, for the slowdown fault.
-    rate_estimate: f64,
+    /// The slowdown fault's arrival rate: an exponentially weighted count of the arrivals
+    /// before `rate_at` (time constant `window`), and how many arrived at `rate_at` itself.
+    rate_before: f64,
     rate_at: Time,
+    arrivals_at: u32,
     stats: ServiceStats,
     /// The hanging outages as their union: sorted, disjoint, non-touching intervals.
     hangs: Vec<(Time, Time)>,
@@ -125,8 +127,9 @@ impl ServiceModel {
             backlog: VecDeque::new(),
             tokens,
             tokens_at: Time::ZERO,
-            rate_estimate: 0.0,
+            rate_before: 0.0,
             rate_at: Time::ZERO,
+            arrivals_at: 0,
             stats: ServiceStats::default(),
             started_sum_ns: 0,
         }
@@ -246,7 +249,7 @@ impl ServiceModel {
             factor *= 1.0 + k * f64::from(excess);
         }
         if let Some(s) = &self.spec.faults.slowdown {
-            if self.rate_estimate > s.above_rate {
+            if self.arrival_rate(now, s.window) > s.above_rate {
                 factor *= s.factor;
             }
         }
@@ -285,10 +288,27 @@ impl ServiceModel {
 
     fn observe_arrival(&mut self, now: Time) {
         let Some(s) = &self.spec.faults.slowdown else { return };
-        let tau = s.window.as_secs_f64();
+        if now > self.rate_at {
+            self.rate_before = self.arrival_rate(now, s.window);
+            self.rate_at = now;
+            self.arrivals_at = 0;
+        }
+        self.arrivals_at += 1;
+    }
+
+    /// The rate of the arrivals before `now` (per second, exponentially weighted with time
+    /// constant `window`), read when a request starts. Arrivals at `now` itself, the one being
+    /// judged among them, do not count: counting its own arrival read every stream `1 / window`
+    /// faster than it was (18/s spaced evenly read 20.6/s with a 200 ms window). Read at the
+    /// start, not the arrival, so a request that waited in the backlog while arrivals stopped
+    /// sees the rate decayed to when it runs.
+    fn arrival_rate(&self, now: Time, window: Duration) -> f64 {
+        let tau = window.as_secs_f64();
+        if now <= self.rate_at {
+            return self.rate_before;
+        }
         let dt = now.saturating_since(self.rate_at).as_secs_f64();
-        self.rate_estimate = self.rate_estimate * (-dt / tau).exp() + 1.0 / tau;
-        self.rate_at = now;
+        (self.rate_before + f64::from(self.arrivals_at) / tau) * (-dt / tau).exp()
     }
 }
 
@@ -624,5 +644,56 @@ mod tests {
         }
         let j = started(m.handle_request(ms(21), req(999, 21)));
         assert_eq!(j.work, Duration::from_millis(100));
+    }
+
+    /// Evenly spaced arrivals: below the threshold none is slowed, above it (once the average
+    /// has caught up) every one is. The arrival being judged is not counted: 18/s read as
+    /// 20.6/s and were all slowed at a 20/s threshold with a 200 ms window.
+    #[test]
+    fn slowdown_switches_at_the_rate() {
+        let slowed = |per_s: u64| {
+            let mut m = model(
+                "overload = \"reject\"\nfaults = { slowdown = { above_rate = 20, factor = 10, window = \"200ms\" } }",
+            );
+            let gap = Time(1_000_000_000 / per_s);
+            let mut n = 0;
+            for i in 0..4 * per_s {
+                let at = Time(gap.0 * i);
+                let j = started(m.handle_request(at, req(i, 0)));
+                if i >= per_s && j.work > Duration::from_millis(10) {
+                    n += 1;
+                }
+                m.handle_complete(at, j);
+            }
+            (n, 3 * per_s)
+        };
+        assert_eq!(slowed(18), (0, 54));
+        assert_eq!(slowed(23), (69, 69));
+    }
+
+    /// A request that waited in the backlog while arrivals stopped runs at the rate as it is
+    /// when it starts, not as it was at the last arrival.
+    #[test]
+    fn slowdown_reads_the_rate_when_a_request_starts() {
+        let mut m = model(
+            "overload = { mode = \"queue\", backlog = 100 }\nfaults = { slowdown = { above_rate = 20, factor = 10, window = \"200ms\" } }",
+        );
+        // 30 arrivals within 30 ms: the first two start at once (two workers), slowed after the
+        // first few; the rest wait.
+        let mut running = Vec::new();
+        for i in 0..30u64 {
+            if let Admission::Started(j) = m.handle_request(ms(i), req(i, i)) {
+                running.push(j);
+            }
+        }
+        assert_eq!(running.len(), 2);
+        // Two seconds later (ten time constants), the backlog's requests start at a rate near 0.
+        let (_, next) = m.handle_complete(ms(2_000), running.remove(0));
+        let next = next.expect("the backlog's next request starts");
+        assert_eq!(
+            next.work,
+            Duration::from_millis(10),
+            "not slowed: nobody arrived for 2 s"
+        );
     }
 }
