@@ -326,3 +326,48 @@ async fn intents_in_flight_at_an_interrupt_are_left_out_of_goodput() {
         "the left out were sent"
     );
 }
+
+/// An answer that comes after the attempt's timeout is a timeout, even when the timer that
+/// should have ended the attempt fires later still (tokio's 1 ms grain, a busy machine): the
+/// model's client would never have seen it. The target answers every request 0.3 ms after the
+/// 40 ms timeout (measured from when it read the request, with a thread's precise sleep, not a
+/// tokio timer), so no answer is in time, while the client's timer often fires after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_after_the_timeout_is_a_timeout() {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { return };
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match c.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+                    buf.drain(..end);
+                    std::thread::sleep(Duration::from_micros(40_300));
+                    if c.write_all(&answer("200 OK", "")).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let s = scenario(3, 30, "[clients]\ntimeout = \"40ms\"\n");
+    let opts = LiveOptions {
+        target: Some(format!("http://{addr}/x")),
+        catch_all: true,
+        ..LiveOptions::default()
+    };
+    let (r, notes) = run(&s, opts, None, Duration::from_secs(20)).await;
+    let w = &r.summary.whole;
+    assert!(w.offered >= 30, "{w:?}");
+    assert_eq!((w.successes, w.timeouts), (0, w.attempts), "{w:?} {notes:?}");
+}

@@ -43,7 +43,9 @@ pub struct Backend {
     by_name: HashMap<String, usize>,
     /// Every path goes to the first service (one-liner mode).
     pub catch_all: bool,
-    epoch: Instant,
+    /// Model time 0 is `base` plus `offset_ns` (see [`Backend::start_clock_at`]).
+    base: Instant,
+    offset_ns: AtomicU64,
     timer: PreciseTimer,
     next_id: AtomicU64,
     pub not_found: AtomicU64,
@@ -97,7 +99,8 @@ impl Backend {
             services,
             by_name,
             catch_all,
-            epoch: Instant::now(),
+            base: Instant::now(),
+            offset_ns: AtomicU64::new(0),
             timer: PreciseTimer::new()?,
             next_id: AtomicU64::new(1),
             not_found: AtomicU64::new(0),
@@ -114,13 +117,27 @@ impl Backend {
         format!("ml-{}", self.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Model time now.
+    /// Model time now (0 until the clock starts, if it starts later).
     pub fn now(&self) -> Time {
-        Time::from_duration(self.epoch.elapsed())
+        Time::from_duration(self.base.elapsed().saturating_sub(self.offset()))
+    }
+
+    fn offset(&self) -> Duration {
+        Duration::from_nanos(self.offset_ns.load(Ordering::Relaxed))
     }
 
     fn instant(&self, t: Time) -> Instant {
-        self.epoch + Duration::from_nanos(t.0)
+        self.base + self.offset() + Duration::from_nanos(t.0)
+    }
+
+    /// Makes `epoch` model time 0: fault times (outages, stalls) then count from it. The clock
+    /// otherwise starts with the server; a load generator that starts the server in-process
+    /// calls this with its own start, so an outage at 60 s comes 60 s into the load, as in the
+    /// simulator. Call it before the first request.
+    pub fn start_clock_at(&self, epoch: Instant) {
+        let ns = epoch.saturating_duration_since(self.base).as_nanos();
+        self.offset_ns
+            .store(u64::try_from(ns).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     /// Serves one request: admission, waiting in the backlog, the work itself.
@@ -176,5 +193,33 @@ impl Backend {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A clock started at a later instant reads 0 until then and counts from it after, and
+    /// model times map back to instants from it.
+    #[test]
+    fn the_clock_starts_where_it_is_told() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"1ms\"\n",
+        )
+        .expect("valid");
+        let b = Backend::new(&s, false).expect("backend");
+        let epoch = Instant::now() + Duration::from_secs(3600);
+        b.start_clock_at(epoch);
+        assert_eq!(b.now(), Time::ZERO, "before its start");
+        assert_eq!(
+            b.instant(Time::ZERO + Duration::from_secs(1)),
+            epoch + Duration::from_secs(1)
+        );
+        let earlier = Instant::now();
+        b.start_clock_at(earlier);
+        let t = b.now().saturating_since(Time::ZERO);
+        assert!(t <= earlier.elapsed(), "{t:?} counts from the new start");
     }
 }

@@ -1324,3 +1324,34 @@ fn deadline_does_not_latch_on_a_stale_estimate() {
     let next = dispatched(p.handle_arrival(at(4520), req_until(at(4520), at(5520))));
     p.handle_complete(at(4530), next, 200, None);
 }
+
+/// A gateway running a scenario compressed ten times (`clock_scale` 10, set by
+/// `time_scaled`) keeps its own time constants in the scenario's proportions: the retry
+/// budget remembers 1 s of its clock (10 s of the scenario's), and a shed request's Retry-After
+/// before any latency is known assumes 10 ms per request (100 ms of the scenario's).
+#[test]
+fn the_policys_own_time_constants_follow_the_clock_scale() {
+    let scenario = model::scenario::parse(
+        "t.toml",
+        "[[workload.phases]]\nduration = \"10s\"\nrate = 1\n\
+         [gateway]\nstrategy = \"bounded\"\nconcurrency = 1\nqueue_capacity = 1\n\
+         [gateway.retries]\nenabled = true\nbudget_ratio = 0.5\nmin_per_sec = 0\n\
+         [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"10ms\"\n",
+    )
+    .unwrap();
+    let fast = scenario.time_scaled(10.0).unwrap();
+    assert_eq!(fast.file.gateway.clock_scale, 10.0);
+    let policy_of = |s: &model::scenario::Scenario| {
+        ServicePolicy::new(PolicyConfig::for_service(&s.file.gateway, s.services[0].workers))
+    };
+    for (s, retry_after, budget_left_after_2s) in [(&scenario, ms(200), true), (&fast, ms(20), false)] {
+        let mut p = policy_of(s);
+        dispatched(arrive(&mut p, at(0)));
+        queued(arrive(&mut p, at(0)));
+        for _ in 0..8 {
+            assert_eq!(rejected(arrive(&mut p, at(0))).retry_after, Some(retry_after));
+        }
+        // 10 requests at 0: half as many retries within the budget's window, none after it.
+        assert_eq!(p.allow_retry(secs(2), 1), budget_left_after_2s, "{retry_after:?}");
+    }
+}

@@ -38,6 +38,8 @@ pub struct PolicyConfig {
     pub pushback: PushbackConfig,
     /// Gateway retries for 502/503 and connect failures: (max attempts, budget).
     pub retries: Option<(u32, f64, f64)>,
+    /// [`GatewayConfig::clock_scale`]: the policy's own time constants are divided by it.
+    pub clock_scale: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +50,15 @@ pub struct PriorityClasses {
 }
 
 impl PolicyConfig {
+    /// A time constant of the policy's own, in the run's clock (see `clock_scale`).
+    fn scaled(&self, d: Duration) -> Duration {
+        if self.clock_scale > 0.0 && self.clock_scale.is_finite() {
+            d.div_f64(self.clock_scale)
+        } else {
+            d
+        }
+    }
+
     /// The policy of one backend service with `workers` workers.
     pub fn for_service(g: &GatewayConfig, workers: u32) -> PolicyConfig {
         let queue_capacity = match g.strategy {
@@ -73,6 +84,7 @@ impl PolicyConfig {
                 g.retries.budget_ratio,
                 g.retries.min_per_sec,
             )),
+            clock_scale: g.clock_scale,
         }
     }
 }
@@ -253,7 +265,7 @@ impl ServicePolicy {
         };
         let budget = cfg
             .retries
-            .map(|(_, ratio, min)| RetryBudget::new(ratio, min, Duration::from_secs(10)));
+            .map(|(_, ratio, min)| RetryBudget::new(ratio, min, cfg.scaled(Duration::from_secs(10))));
         // The latency estimate is read only to predict deadlines (`deadline`) and to size the
         // Retry-After of shed requests (bounded queues, queue timeouts, CoDel). A policy that
         // can do neither (plain fifo, passthrough) skips updating it: two float round trips per
@@ -344,10 +356,11 @@ impl ServicePolicy {
     /// How long a shed client should wait: the time to drain the queue at the current rate.
     fn drain_estimate(&self) -> Duration {
         debug_assert!(self.track_latency, "the latency estimate is not maintained");
-        let per = self.latency_ewma.unwrap_or(Duration::from_millis(100));
+        let c = &self.cfg;
+        let per = self.latency_ewma.unwrap_or(c.scaled(Duration::from_millis(100)));
         let slots = self.limiter.limit().unwrap_or(1).max(1);
         let n = u32::try_from(self.queue_len() + 1).unwrap_or(u32::MAX);
-        (per * n / slots).clamp(Duration::from_millis(1), Duration::from_secs(60))
+        (per * n / slots).clamp(c.scaled(Duration::from_millis(1)), c.scaled(Duration::from_secs(60)))
     }
 
     /// A request arrives.

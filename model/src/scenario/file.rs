@@ -411,6 +411,11 @@ pub struct GatewayConfig {
     /// concurrency limit and queue bound, over the ones above.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub services: BTreeMap<String, ServiceGatewayConfig>,
+    /// How many times faster than the scenario's clock this gateway's runs (a time-compressed
+    /// live run: [`super::time_scaled`] multiplies it); the policy's own time constants (the
+    /// retry budget's window, its Retry-After estimates) are divided by it. Not in the file.
+    #[serde(skip, default = "one")]
+    pub clock_scale: f64,
 }
 
 /// One service's own gateway settings (`[gateway.services.NAME]`).
@@ -449,6 +454,7 @@ impl Default for GatewayConfig {
             connect_timeout: connect_timeout(),
             upstream_timeout: upstream_timeout(),
             services: BTreeMap::new(),
+            clock_scale: 1.0,
         }
     }
 }

@@ -72,6 +72,7 @@ pub fn time_scaled(file: &ScenarioFile, f: f64) -> ScenarioFile {
     g.retries.min_per_sec *= f;
     g.connect_timeout = d(g.connect_timeout, f);
     g.upstream_timeout = d(g.upstream_timeout, f);
+    g.clock_scale *= f;
     for svc in &mut s.backend.services {
         svc.service_time = dist(&svc.service_time, f);
         for v in svc.api_service_time.values_mut() {
