@@ -81,6 +81,19 @@ pub async fn start_with_limits(
 /// The built-in backend of one-liner mode: one service that serves every path.
 pub fn one_liner_scenario(args: &Args) -> anyhow::Result<Scenario> {
     let service_time = args.service_time.clone().unwrap_or_else(|| "\"40ms\"".into());
+    if let (Some(o @ (args::OverloadFlag::Reject | args::OverloadFlag::Thrash)), Some(_)) =
+        (args.overload, args.backlog)
+    {
+        let o = if o == args::OverloadFlag::Reject {
+            "reject"
+        } else {
+            "thrash"
+        };
+        return Err(model::UsageError(format!(
+            "--backlog applies to --overload queue only: --overload {o} keeps no backlog"
+        ))
+        .into());
+    }
     let overload = match args.overload {
         Some(args::OverloadFlag::Reject) => "\"reject\"".to_string(),
         Some(args::OverloadFlag::Thrash) => "\"thrash\"".to_string(),
