@@ -107,6 +107,8 @@ struct Shared {
     generator_failures: Mutex<Vec<(String, u64)>>,
     /// Intents that ended without a final answer (waiting to retry at an interrupt).
     left_out: AtomicU64,
+    /// Attempts that found every one of the `--connections` permits taken and waited.
+    connection_waits: AtomicU64,
 }
 
 /// Why an attempt got no answer.
@@ -356,11 +358,16 @@ impl Shared {
         let resent = AtomicBool::new(false);
         let call = async {
             // Waiting for a free connection is part of the attempt: its clock already runs.
-            let _permit = self
-                .connections
-                .acquire()
-                .await
-                .map_err(|_| Failure::Target("the connection pool closed".to_string()))?;
+            let _permit = match self.connections.try_acquire() {
+                Ok(p) => p,
+                Err(_) => {
+                    self.connection_waits.fetch_add(1, Ordering::Relaxed);
+                    self.connections
+                        .acquire()
+                        .await
+                        .map_err(|_| Failure::Target("the connection pool closed".to_string()))?
+                }
+            };
             self.exchange(
                 a,
                 intent,
@@ -634,6 +641,7 @@ pub async fn run_quiet<F: Future<Output = ()>>(
         resent: AtomicU64::new(0),
         generator_failures: Mutex::new(Vec::new()),
         left_out: AtomicU64::new(0),
+        connection_waits: AtomicU64::new(0),
     });
     // The in-process backend's faults count from the load's start, as in the simulator (its
     // clock would otherwise start when it did, a little before).
@@ -735,8 +743,25 @@ pub async fn run_quiet<F: Future<Output = ()>>(
             .collect(),
         failures: lock(&shared.failures).iter().cloned().collect(),
         resent: shared.resent.load(Ordering::Relaxed),
-        generator_failures: lock(&shared.generator_failures).iter().cloned().collect(),
+        generator_failures: lock(&shared.generator_failures)
+            .iter()
+            .map(|(why, n)| match &stack {
+                // One process: the in-process gateway's and mock-legacy's sockets count against
+                // the same limit as the generator's.
+                Some(_) => (
+                    format!("{why}; the in-process gateway and mock-legacy share this process's limit"),
+                    *n,
+                ),
+                None => (why.clone(), *n),
+            })
+            .collect(),
         left_out: shared.left_out.load(Ordering::Relaxed) + lost as u64,
+        connection_waits: shared.connection_waits.load(Ordering::Relaxed),
+        connections: if shared.connection_waits.load(Ordering::Relaxed) > 0 {
+            opts.max_connections.max(1) as u64
+        } else {
+            0
+        },
     };
     if let Some((ml, gw)) = stack {
         gw.shutdown().await;

@@ -371,3 +371,31 @@ async fn an_answer_after_the_timeout_is_a_timeout() {
     assert!(w.offered >= 30, "{w:?}");
     assert_eq!((w.successes, w.timeouts), (0, w.attempts), "{w:?} {notes:?}");
 }
+
+/// When attempts wait for one of `--connections`, the target never held more than that many,
+/// and the notes say so (a queueing strategy's queue filled in the generator instead).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binding_connection_cap_is_reported() {
+    let t = target(Arc::new(|_: &str, _| {
+        Some((Duration::from_millis(200), answer("200 OK", "")))
+    }))
+    .await;
+    let s = scenario(1, 20, "[clients]\ntimeout = \"5s\"\n");
+    let opts = LiveOptions {
+        max_connections: 2,
+        ..against(&t, 1.0)
+    };
+    let (r, notes) = run(&s, opts, None, Duration::from_secs(30)).await;
+    assert!(notes.connection_waits > 0, "{notes:?}");
+    assert_eq!(notes.connections, 2);
+    let text = model::results::summary_table(&r);
+    assert!(
+        text.contains("waited for a connection: --connections (2) capped the requests in flight"),
+        "{text}"
+    );
+    // Room to spare: no waits, nothing said, nothing in the results file.
+    let t = target(Arc::new(|_: &str, _| Some((Duration::ZERO, answer("200 OK", ""))))).await;
+    let (r, notes) = run(&s, against(&t, 1.0), None, Duration::from_secs(30)).await;
+    assert_eq!((notes.connection_waits, notes.connections), (0, 0));
+    assert!(!r.to_json().contains("connection_waits"));
+}

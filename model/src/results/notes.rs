@@ -29,6 +29,14 @@ pub struct RunNotes {
     /// interrupt, or still running after the drain): left out of the figures.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub left_out: u64,
+    /// Attempts that waited for one of the generator's `connections` (its cap on requests in
+    /// flight): while it binds, the target sees at most that many at once and the rest queue in
+    /// the generator, not in the target.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub connection_waits: u64,
+    /// The generator's connection cap (`--connections`), when attempts waited for it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub connections: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -123,6 +131,9 @@ impl RunNotes {
         add_counts(&mut self.generator_failures, &other.generator_failures);
         self.resent += other.resent;
         self.left_out += other.left_out;
+        self.connection_waits += other.connection_waits;
+        // Shards each have their own cap: the set's is their sum.
+        self.connections += other.connections;
     }
 
     /// The errors that are neither timeouts, 503s, 429s nor 504s, by status and cause:
@@ -185,6 +196,12 @@ impl RunNotes {
             let why = counts_text(self.generator_failures.iter().map(|(w, n)| (w.clone(), n)));
             out.push(format!(
                 "  WARNING       the generator could not send {n} attempts ({why}); their intents are left out of the figures and counted as not sent: they are no failure of the target"
+            ));
+        }
+        if self.connection_waits > 0 {
+            out.push(format!(
+                "  WARNING       {} attempts waited for a connection: --connections ({}) capped the requests in flight, so the target never held more than that at once and the rest queued in the generator (their waits count in their latency); raise --connections for the target's own queue to fill",
+                self.connection_waits, self.connections
             ));
         }
         if self.left_out > 0 {
