@@ -35,15 +35,21 @@ workers = 4
 service_time = { dist = "lognormal", median = "35ms", p99 = "120ms" }
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn simulator_and_live_run_agree() {
-    let s = model::scenario::parse("sim-vs-live.toml", SCENARIO).unwrap();
+/// The scenario `text` simulated and run live (in-process stack) at `time_scale`.
+async fn both_ways(name: &str, text: &str, time_scale: f64) -> (model::results::Results, model::results::Results) {
+    let s = model::scenario::parse(name, text).unwrap();
     let sim = sim::simulate(&s, None);
     let opts = loadgen::LiveOptions {
-        time_scale: 2.0,
+        time_scale,
         ..Default::default()
     };
     let live = loadgen::run_live(&s, &opts, std::future::pending()).await.unwrap();
+    (sim, live)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulator_and_live_run_agree() {
+    let (sim, live) = both_ways("sim-vs-live.toml", SCENARIO, 2.0).await;
     let (gs, gl) = (sim.summary.whole.goodput_ratio, live.summary.whole.goodput_ratio);
     let (ms, ml) = (sim.summary.whole.latency.p50, live.summary.whole.latency.p50);
     eprintln!("sim: goodput ratio {gs:.4}, p50 {ms:.4}s; live: goodput ratio {gl:.4}, p50 {ml:.4}s");
@@ -105,13 +111,7 @@ faults = { outages = [{ at = "5s", duration = "10s", kind = "reject" }] }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pushback_pause_ends_with_as_many_probes_live_and_simulated() {
-    let s = model::scenario::parse("sim-vs-live-outage.toml", OUTAGE).unwrap();
-    let sim = sim::simulate(&s, None);
-    let opts = loadgen::LiveOptions {
-        time_scale: 5.0,
-        ..Default::default()
-    };
-    let live = loadgen::run_live(&s, &opts, std::future::pending()).await.unwrap();
+    let (sim, live) = both_ways("sim-vs-live-outage.toml", OUTAGE, 5.0).await;
     let (ss, sl) = (sim.summary.whole.shed as f64, live.summary.whole.shed as f64);
     let (gs, gl) = (sim.summary.whole.goodput_ratio, live.summary.whole.goodput_ratio);
     eprintln!("shed: sim {ss}, live {sl}; goodput ratio: sim {gs:.4}, live {gl:.4}");
