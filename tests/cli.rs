@@ -125,18 +125,6 @@ fn loadgen_exit_codes_say_what_happened() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--phases is for the one-liner"));
     std::fs::remove_dir_all(&dir).ok();
-    // A backlog for an overload mode that keeps none was ignored silently.
-    let out = spillway(&[
-        "mock-legacy",
-        "--listen",
-        "127.0.0.1:0",
-        "--overload",
-        "reject",
-        "--backlog",
-        "5",
-    ]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--backlog applies to --overload queue only"));
 }
 
 /// A client that closes with answers still unwritten must not kill the server: the binary used

@@ -782,11 +782,7 @@ pub async fn run_quiet<F: Future<Output = ()>>(
             .collect(),
         left_out: shared.left_out.load(Ordering::Relaxed) + lost as u64,
         connection_waits: shared.connection_waits.load(Ordering::Relaxed),
-        connections: if shared.connection_waits.load(Ordering::Relaxed) > 0 {
-            opts.max_connections.max(1) as u64
-        } else {
-            0
-        },
+        connections: opts.max_connections.max(1) as u64,
     };
     if let Some((ml, gw)) = stack {
         gw.shutdown().await;

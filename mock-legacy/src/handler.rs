@@ -92,7 +92,7 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
             wire::repeated_header_message(name),
         );
     }
-    if req.uri() == "*" {
+    if req.uri().path() == "*" {
         // `OPTIONS *`: what the server as a whole supports; no service's work.
         let mut r = text(StatusCode::OK, String::new(), "text/plain");
         r.headers_mut()

@@ -149,3 +149,34 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn one_liner(flags: &[&str]) -> anyhow::Result<Scenario> {
+        let argv = std::iter::once("mock-legacy").chain(flags.iter().copied());
+        one_liner_scenario(&<Cli as clap::Parser>::parse_from(argv).args)
+    }
+
+    /// A backlog for an overload mode that keeps none was ignored silently.
+    #[test]
+    fn a_backlog_needs_the_queue_overload() {
+        for mode in ["reject", "thrash"] {
+            let err = one_liner(&["--overload", mode, "--backlog", "5"]).unwrap_err();
+            assert!(
+                err.to_string().contains("--backlog applies to --overload queue only"),
+                "{err}"
+            );
+        }
+        let s = one_liner(&["--overload", "queue", "--backlog", "5"]).expect("a queue takes a backlog");
+        assert_eq!(s.services.len(), 1);
+        assert!(one_liner(&["--backlog", "5"]).is_ok(), "queue is the default");
+    }
+}

@@ -443,7 +443,8 @@ pub fn protocol_refusal<B>(req: &Request<B>) -> Option<(StatusCode, String)> {
     let bad = |why: &str| Some((StatusCode::BAD_REQUEST, why.to_string()));
     // The asterisk form is for OPTIONS alone (RFC 9112 section 3.2.4); an absolute form must
     // name an http(s) resource: `GET *` and `GET ftp://...` are no requests for this server.
-    if req.uri() == "*" && req.method() != Method::OPTIONS {
+    // (Over HTTP/2 the asterisk arrives as the `:path` of a URI with a scheme and authority.)
+    if req.uri().path() == "*" && req.method() != Method::OPTIONS {
         return bad("request target: the asterisk `*` is for OPTIONS only");
     }
     if let Some(scheme) = req.uri().scheme_str() {
@@ -598,6 +599,23 @@ mod tests {
             protocol_refusal(&r).map(|(s, why)| (s.as_u16(), why))
         };
         assert_eq!(target(Method::OPTIONS, "*"), None);
+        // HTTP/2's form of the asterisk: scheme, authority and `*` as the path.
+        let h2 = Request::builder()
+            .version(Version::HTTP_2)
+            .method(Method::GET)
+            .uri(
+                http::Uri::from_parts({
+                    let mut p = http::uri::Parts::default();
+                    p.scheme = Some(http::uri::Scheme::HTTP);
+                    p.authority = Some(http::uri::Authority::from_static("a"));
+                    p.path_and_query = Some(http::uri::PathAndQuery::from_static("*"));
+                    p
+                })
+                .expect("uri"),
+            )
+            .body(())
+            .expect("request");
+        assert_eq!(protocol_refusal(&h2).map(|(s, _)| s.as_u16()), Some(400));
         assert_eq!(target(Method::GET, "http://a/x"), None);
         assert_eq!(target(Method::GET, "HTTPS://a/x"), None);
         let (code, why) = target(Method::GET, "*").expect("refused");

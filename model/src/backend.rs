@@ -100,11 +100,10 @@ pub struct ServiceModel {
     faults: Rng,
     tokens: f64,
     tokens_at: Time,
-    /// The slowdown fault's arrival rate: an exponentially weighted count of the arrivals
-    /// before `rate_at` (time constant `window`), and how many arrived at `rate_at` itself.
-    rate_before: f64,
+    /// The slowdown fault's arrival rate: an exponentially weighted count of the arrivals up
+    /// to `rate_at` (time constant `window`), per second.
+    rate_estimate: f64,
     rate_at: Time,
-    arrivals_at: u32,
     stats: ServiceStats,
     /// The hanging outages as their union: sorted, disjoint, non-touching intervals.
     hangs: Vec<(Time, Time)>,
@@ -127,9 +126,8 @@ impl ServiceModel {
             backlog: VecDeque::new(),
             tokens,
             tokens_at: Time::ZERO,
-            rate_before: 0.0,
+            rate_estimate: 0.0,
             rate_at: Time::ZERO,
-            arrivals_at: 0,
             stats: ServiceStats::default(),
             started_sum_ns: 0,
         }
@@ -249,7 +247,7 @@ impl ServiceModel {
             factor *= 1.0 + k * f64::from(excess);
         }
         if let Some(s) = &self.spec.faults.slowdown {
-            if self.arrival_rate(now, s.window) > s.above_rate {
+            if self.arrival_rate(now, req.arrived, s.window) > s.above_rate {
                 factor *= s.factor;
             }
         }
@@ -288,27 +286,22 @@ impl ServiceModel {
 
     fn observe_arrival(&mut self, now: Time) {
         let Some(s) = &self.spec.faults.slowdown else { return };
-        if now > self.rate_at {
-            self.rate_before = self.arrival_rate(now, s.window);
-            self.rate_at = now;
-            self.arrivals_at = 0;
-        }
-        self.arrivals_at += 1;
+        let tau = s.window.as_secs_f64();
+        let dt = now.saturating_since(self.rate_at).as_secs_f64();
+        self.rate_estimate = self.rate_estimate * (-dt / tau).exp() + 1.0 / tau;
+        self.rate_at = now.max(self.rate_at);
     }
 
-    /// The rate of the arrivals before `now` (per second, exponentially weighted with time
-    /// constant `window`), read when a request starts. Arrivals at `now` itself, the one being
-    /// judged among them, do not count: counting its own arrival read every stream `1 / window`
-    /// faster than it was (18/s spaced evenly read 20.6/s with a 200 ms window). Read at the
-    /// start, not the arrival, so a request that waited in the backlog while arrivals stopped
-    /// sees the rate decayed to when it runs.
-    fn arrival_rate(&self, now: Time, window: Duration) -> f64 {
+    /// The arrival rate a request that arrived at `arrived` is judged by when its work starts
+    /// at `now`: every arrival so far but its own (exponentially weighted, time constant
+    /// `window`). Counting its own read a stream `1 / window` faster than it was (18/s spaced
+    /// evenly read 20.6/s with a 200 ms window); requests that arrived at the same instant
+    /// before it count, as they do live, microseconds apart; and one that waited in the backlog
+    /// while arrivals stopped sees the rate decayed to when it runs.
+    fn arrival_rate(&self, now: Time, arrived: Time, window: Duration) -> f64 {
         let tau = window.as_secs_f64();
-        if now <= self.rate_at {
-            return self.rate_before;
-        }
-        let dt = now.saturating_since(self.rate_at).as_secs_f64();
-        (self.rate_before + f64::from(self.arrivals_at) / tau) * (-dt / tau).exp()
+        let decay = |since: Time| (-now.saturating_since(since).as_secs_f64() / tau).exp();
+        (self.rate_estimate * decay(self.rate_at) - decay(arrived) / tau).max(0.0)
     }
 }
 
@@ -659,7 +652,13 @@ mod tests {
             let mut n = 0;
             for i in 0..4 * per_s {
                 let at = Time(gap.0 * i);
-                let j = started(m.handle_request(at, req(i, 0)));
+                let j = started(m.handle_request(
+                    at,
+                    BackendRequest {
+                        arrived: at,
+                        ..req(i, 0)
+                    },
+                ));
                 if i >= per_s && j.work > Duration::from_millis(10) {
                     n += 1;
                 }
@@ -669,6 +668,45 @@ mod tests {
         };
         assert_eq!(slowed(18), (0, 54));
         assert_eq!(slowed(23), (69, 69));
+    }
+
+    /// Requests that arrive at one instant (a gateway's dispatches as a pushback pause ends)
+    /// count the ones before them, as live, where they come microseconds apart: after 18/s
+    /// (read as 15.6/s before each arrival with a 200 ms window), a burst of six is judged at
+    /// 15.6, 20.6, 25.6, ... per second, so all but the first are slowed at 20/s.
+    #[test]
+    fn a_burst_at_one_instant_counts_its_earlier_requests() {
+        let mut m = model(
+            "overload = \"reject\"\nfaults = { slowdown = { above_rate = 20, factor = 10, window = \"200ms\" } }",
+        );
+        let gap = Time(1_000_000_000 / 18);
+        for i in 0..36 {
+            let at = Time(gap.0 * i);
+            let j = started(m.handle_request(
+                at,
+                BackendRequest {
+                    arrived: at,
+                    ..req(i, 0)
+                },
+            ));
+            m.handle_complete(at, j);
+        }
+        let at = Time(gap.0 * 36);
+        let slowed = (0..6u64)
+            .filter(|i| {
+                let j = started(m.handle_request(
+                    at,
+                    BackendRequest {
+                        arrived: at,
+                        ..req(100 + i, 0)
+                    },
+                ));
+                let slow = j.work > Duration::from_millis(10);
+                m.handle_complete(at, j);
+                slow
+            })
+            .count();
+        assert_eq!(slowed, 5);
     }
 
     /// A request that waited in the backlog while arrivals stopped runs at the rate as it is

@@ -35,11 +35,12 @@ impl Entry {
             .any(|r| r.generator.as_ref().is_some_and(|g| g.lagging))
     }
 
-    /// The live runs' notes (answers by status, failures by cause), added over the runs.
+    /// The live runs' notes (answers by status, failures by cause), added over the runs (one
+    /// after another).
     pub fn notes(&self) -> RunNotes {
         let mut all = RunNotes::default();
         for r in &self.runs {
-            all.add(&r.notes);
+            all.add_sequential(&r.notes);
         }
         all
     }

@@ -34,7 +34,8 @@ pub struct RunNotes {
     /// the generator, not in the target.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub connection_waits: u64,
-    /// The generator's connection cap (`--connections`), when attempts waited for it.
+    /// The generator's connection cap (`--connections`) of a live run; of merged shards, which
+    /// ran side by side, the sum.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub connections: u64,
 }
@@ -124,7 +125,8 @@ impl RunNotes {
         *self == RunNotes::default()
     }
 
-    /// Adds another shard's notes (counts add up).
+    /// Adds another shard's notes (counts add up, the connection caps too: shards run side by
+    /// side). Runs one after another (replications) add with [`RunNotes::add_sequential`].
     pub fn add(&mut self, other: &RunNotes) {
         add_counts(&mut self.statuses, &other.statuses);
         add_counts(&mut self.failures, &other.failures);
@@ -132,8 +134,15 @@ impl RunNotes {
         self.resent += other.resent;
         self.left_out += other.left_out;
         self.connection_waits += other.connection_waits;
-        // Shards each have their own cap: the set's is their sum.
         self.connections += other.connections;
+    }
+
+    /// Adds the notes of a run made after this one: counts add up, the connection cap is the
+    /// largest (never more than that was open at once).
+    pub fn add_sequential(&mut self, other: &RunNotes) {
+        let cap = self.connections.max(other.connections);
+        self.add(other);
+        self.connections = cap;
     }
 
     /// The errors that are neither timeouts, 503s, 429s nor 504s, by status and cause:
@@ -271,6 +280,16 @@ mod tests {
         a.add(&b);
         assert_eq!(a.statuses, [(404, 1), (500, 7)].into());
         assert_eq!((a.resent, a.left_out, a.generator_failures["EMFILE"]), (1, 3, 4));
+        let capped = |connections| RunNotes {
+            connections,
+            ..RunNotes::default()
+        };
+        let mut shards = capped(2048);
+        shards.add(&capped(2048));
+        assert_eq!(shards.connections, 4096, "shards run side by side");
+        let mut seeds = capped(2048);
+        seeds.add_sequential(&capped(1024));
+        assert_eq!(seeds.connections, 2048, "replications one after another");
         let json = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<RunNotes>(&json).unwrap(), a);
         assert_eq!(serde_json::to_string(&RunNotes::default()).unwrap(), "{}");
