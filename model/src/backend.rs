@@ -639,9 +639,10 @@ mod tests {
         assert_eq!(j.work, Duration::from_millis(100));
     }
 
-    /// Evenly spaced arrivals: below the threshold none is slowed, above it (once the average
-    /// has caught up) every one is. The arrival being judged is not counted: 18/s read as
-    /// 20.6/s and were all slowed at a 20/s threshold with a 200 ms window.
+    /// Evenly spaced arrivals with a 200 ms window read 1/(2 x window) = 2.5/s below their
+    /// rate (Poisson arrivals read theirs): 18/s reads 15.6/s and is never slowed at a 20/s
+    /// threshold, 23/s reads 20.6/s and always is once the average has caught up. Counting the
+    /// arrival being judged read 18/s as 20.6/s and slowed all of it.
     #[test]
     fn slowdown_switches_at_the_rate() {
         let slowed = |per_s: u64| {
