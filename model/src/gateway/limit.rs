@@ -28,8 +28,10 @@ impl Limiter {
     }
 
     /// A request finished after `latency`; `dropped` when it failed in a way that signals
-    /// overload (timeout, 503, 429).
-    pub fn on_sample(&mut self, now: Time, latency: Duration, dropped: bool, in_flight: u32) {
+    /// overload (timeout, 503, 429). `latency` is `None` for answers whose time says nothing
+    /// about the service's speed (an instant 503 of an outage would read as a fast service and
+    /// pull the no-load baseline to zero, after which every later sample reads as queueing).
+    pub fn on_sample(&mut self, now: Time, latency: Option<Duration>, dropped: bool, in_flight: u32) {
         if let Limiter::Adaptive(a) = self {
             a.on_sample(now, latency, dropped, in_flight);
         }
@@ -58,6 +60,8 @@ pub struct AdaptiveLimit {
     no_load: Option<Duration>,
     window_start: Time,
     samples: u32,
+    /// Samples with a latency, and the sum of their latencies.
+    timed: u32,
     sum: Duration,
     dropped: u32,
     max_in_flight: u32,
@@ -72,6 +76,7 @@ impl AdaptiveLimit {
             no_load: None,
             window_start: Time::ZERO,
             samples: 0,
+            timed: 0,
             sum: Duration::ZERO,
             dropped: 0,
             max_in_flight: 0,
@@ -82,12 +87,15 @@ impl AdaptiveLimit {
         self.limit.round() as u32
     }
 
-    fn on_sample(&mut self, now: Time, latency: Duration, dropped: bool, in_flight: u32) {
+    fn on_sample(&mut self, now: Time, latency: Option<Duration>, dropped: bool, in_flight: u32) {
         if self.samples == 0 {
             self.window_start = now;
         }
         self.samples += 1;
-        self.sum += latency;
+        if let Some(l) = latency {
+            self.timed += 1;
+            self.sum += l;
+        }
         self.dropped += u32::from(dropped);
         self.max_in_flight = self.max_in_flight.max(in_flight);
         if self.samples >= self.cfg.sample_size {
@@ -102,19 +110,27 @@ impl AdaptiveLimit {
     }
 
     fn update(&mut self) {
-        let avg = self.sum / self.samples.max(1);
         let (min, max) = (f64::from(self.cfg.min_limit), f64::from(self.cfg.max_limit));
-        let no_load = match self.no_load {
-            Some(n) if n <= avg => n,
-            _ => avg,
-        };
-        // Forget slowly (1% per update) so a permanently slower backend is eventually the baseline.
-        self.no_load = Some(no_load.mul_f64(1.01));
+        // Latency against the no-load baseline: `None` in a window without a timed sample (all
+        // drops), which then moves the limit on its drops alone.
+        let latency = (self.timed > 0).then(|| {
+            let avg = self.sum / self.timed;
+            let no_load = match self.no_load {
+                Some(n) if n <= avg => n,
+                _ => avg,
+            };
+            // Forget slowly (1% per update) so a permanently slower backend is eventually the
+            // baseline.
+            self.no_load = Some(no_load.mul_f64(1.01));
+            (avg, no_load)
+        });
         let app_limited = f64::from(self.max_in_flight) < self.limit / 2.0;
         self.limit = match self.cfg.algorithm {
             LimitAlgorithm::Gradient => {
-                let ratio = self.cfg.tolerance * no_load.as_secs_f64() / avg.as_secs_f64().max(1e-9);
-                let gradient = ratio.clamp(0.5, 1.0);
+                let gradient = latency.map_or(1.0, |(avg, no_load)| {
+                    let ratio = self.cfg.tolerance * no_load.as_secs_f64() / avg.as_secs_f64().max(1e-9);
+                    ratio.clamp(0.5, 1.0)
+                });
                 let headroom = if self.dropped > 0 { 0.0 } else { self.limit.sqrt() };
                 let target = self.limit * gradient + headroom;
                 // Do not grow a limit the traffic is not using.
@@ -126,7 +142,8 @@ impl AdaptiveLimit {
                 0.8 * self.limit + 0.2 * target
             }
             LimitAlgorithm::Aimd => {
-                let slow = avg.as_secs_f64() > self.cfg.tolerance * no_load.as_secs_f64();
+                let slow = latency
+                    .is_some_and(|(avg, no_load)| avg.as_secs_f64() > self.cfg.tolerance * no_load.as_secs_f64());
                 if self.dropped > 0 || slow {
                     self.limit * self.cfg.backoff_ratio
                 } else if app_limited {
@@ -138,6 +155,7 @@ impl AdaptiveLimit {
         }
         .clamp(min, max);
         self.samples = 0;
+        self.timed = 0;
         self.sum = Duration::ZERO;
         self.dropped = 0;
         self.max_in_flight = 0;
@@ -160,7 +178,7 @@ mod tests {
         for i in 0..n {
             l.on_sample(
                 Time(t0 + u64::from(i) * 1_000_000),
-                Duration::from_millis(latency_ms),
+                Some(Duration::from_millis(latency_ms)),
                 dropped,
                 in_flight,
             );
@@ -206,6 +224,45 @@ mod tests {
         assert!((l.limit - 5.4).abs() < 1e-9, "6 x 0.9 = {}", l.limit);
     }
 
+    /// An outage's instant 503s (no latency, dropped) neither collapse the gradient limit nor
+    /// leave a zero no-load baseline behind: once the service answers at its usual 20 ms
+    /// again, both algorithms grow as before the outage.
+    #[test]
+    fn instant_rejections_do_not_poison_the_baseline() {
+        for algorithm in [LimitAlgorithm::Gradient, LimitAlgorithm::Aimd] {
+            let mut l = AdaptiveLimit::new(&cfg(algorithm), 4);
+            for k in 0..5 {
+                let used = l.limit() + 1;
+                feed(&mut l, 1_000_000_000 * k, 10, 20, false, used);
+            }
+            let before = l.limit;
+            for k in 5..15 {
+                for i in 0..10u64 {
+                    let used = l.limit() + 1;
+                    l.on_sample(Time(1_000_000_000 * k + i * 1_000_000), None, true, used);
+                }
+            }
+            if algorithm == LimitAlgorithm::Gradient {
+                assert!(
+                    (l.limit - before).abs() < 1e-9,
+                    "held during the outage: {} vs {before}",
+                    l.limit
+                );
+            }
+            assert_eq!(
+                l.no_load,
+                Some(Duration::from_millis(20).mul_f64(1.01)),
+                "the baseline of before"
+            );
+            let low = l.limit;
+            for k in 15..25 {
+                let used = l.limit() + 1;
+                feed(&mut l, 1_000_000_000 * k, 10, 20, false, used);
+            }
+            assert!(l.limit > low, "{algorithm:?} grows again: {} after {low}", l.limit);
+        }
+    }
+
     #[test]
     fn an_unused_limit_does_not_grow() {
         let mut l = AdaptiveLimit::new(&cfg(LimitAlgorithm::Aimd), 4);
@@ -216,7 +273,7 @@ mod tests {
     #[test]
     fn time_updates_when_samples_are_scarce() {
         let mut lim = Limiter::Adaptive(Box::new(AdaptiveLimit::new(&cfg(LimitAlgorithm::Aimd), 4)));
-        lim.on_sample(Time(0), Duration::from_millis(20), false, 4);
+        lim.on_sample(Time(0), Some(Duration::from_millis(20)), false, 4);
         assert_eq!(lim.next_update(), Some(Time(1_000_000_000)));
         lim.on_timer(Time(500_000_000));
         assert_eq!(lim.limit(), Some(4));

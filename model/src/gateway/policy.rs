@@ -465,7 +465,11 @@ impl ServicePolicy {
         self.stats.completed += 1;
         self.last_completion = self.last_completion.max(now);
         let latency = now.saturating_since(sent);
-        if self.track_latency && !matches!(status, 502 | 504) {
+        // How long the service took to do the work: not a refusal (429, 503: an outage answers
+        // at once), a failed connection (502) or the gateway giving up (504), whose times would
+        // read as a fast or a stuck service.
+        let service_time = (!matches!(status, 429 | 502 | 503 | 504)).then_some(latency);
+        if let (true, Some(latency)) = (self.track_latency, service_time) {
             self.latency_ewma = Some(match self.latency_ewma {
                 None => latency,
                 Some(p) => p.mul_f64(0.8) + latency.mul_f64(0.2),
@@ -474,7 +478,7 @@ impl ServicePolicy {
         }
         let overload_signal = matches!(status, 429 | 503 | 504);
         self.limiter
-            .on_sample(now, latency, overload_signal, self.in_flight + 1);
+            .on_sample(now, service_time, overload_signal, self.in_flight + 1);
         if self.cfg.pushback.enabled && matches!(status, 429 | 503) {
             let pause = retry_after
                 .unwrap_or(self.cfg.pushback.default_pause.0)
