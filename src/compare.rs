@@ -432,10 +432,17 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
         model::scenario::check_time_scale(f)?;
     }
     let base = scenario::load(path)?;
-    for w in base.warnings() {
+    let configs = configs(&base, &a.strategies, &a.variants)?;
+    // What holds for every configuration compared (a [gateway.codel] table is no mistake when
+    // one of them runs codel).
+    let mut warnings = base.warnings();
+    for c in &configs {
+        let theirs = c.scenario.warnings();
+        warnings.retain(|w| theirs.contains(w));
+    }
+    for w in warnings {
         tracing::warn!("{w}");
     }
-    let configs = configs(&base, &a.strategies, &a.variants)?;
     let labels: Vec<String> = configs.iter().map(|c| c.label.clone()).collect();
     let expectations = parse_expectations(&a.expect, &labels)?;
     check_expectation_groups(&expectations, &configs)?;

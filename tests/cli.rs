@@ -66,6 +66,25 @@ fn scenario_check_prints_a_summary_or_a_positioned_error() {
         err.contains("bad.toml:6:11: backend.services[0].workers: expected an integer >= 1, got 0"),
         "{err}"
     );
+    // A table the file's own strategy ignores is worth a warning, unless --strategy runs one
+    // that uses it.
+    let tuned = dir.join("tuned.toml");
+    std::fs::write(
+        &tuned,
+        "[[workload.phases]]\nduration = \"2s\"\nrate = 5\n[gateway]\nstrategy = \"fifo\"\n\
+         [gateway.adaptive]\nmin_limit = 2\n[[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"1ms\"\n",
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["sim", "run", tuned.to_str().unwrap(), "-o", out_dir.to_str().unwrap()];
+        args.extend(extra);
+        let out = spillway(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).contains("gateway.adaptive: applies only under strategy")
+    };
+    assert!(run(&[]), "fifo ignores [gateway.adaptive]");
+    assert!(!run(&["--strategy", "adaptive"]), "adaptive uses it");
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -50,16 +50,15 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         }
         Some(path) => {
             let s = scenario::load(path)?;
+            // Said of what runs: a `--strategy` may use a table the file's own would ignore.
+            let s = match a.strategy {
+                Some(st) => s.with_strategy(st)?,
+                None => s,
+            };
             for w in s.warnings() {
                 tracing::warn!("{w}");
             }
-            match a.strategy {
-                Some(st) => {
-                    let s = s.with_strategy(st)?;
-                    (s.file, s.source, false)
-                }
-                None => (s.file, s.source, false),
-            }
+            (s.file, s.source, false)
         }
         None => {
             let Some(phases) = a.phases.as_deref() else {

@@ -1780,7 +1780,7 @@ fn settings_of_another_strategy_are_warned_about() {
     let w = warnings(&codel);
     assert_eq!(
         w,
-        vec!["gateway.codel: applies only under strategy \"codel\" or \"adaptive-lifo\", and this file's strategy is \"fifo\" (runs of it ignore the table)"]
+        vec!["gateway.codel: applies only under strategy \"codel\" or \"adaptive-lifo\", and the strategy is \"fifo\" (runs of it ignore the table)"]
     );
     let w = warnings(&adaptive);
     assert_eq!(w.len(), 1);

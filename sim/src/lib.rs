@@ -27,13 +27,15 @@ pub use model::UsageError;
 
 fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Result<Scenario> {
     let s = scenario::load(path)?;
+    // Said of what runs: a `--strategy` may use a table the file's own strategy would ignore.
+    let s = match strategy {
+        None => s,
+        Some(st) => s.with_strategy(st)?,
+    };
     for w in s.warnings() {
         tracing::warn!("{w}");
     }
-    match strategy {
-        None => Ok(s),
-        Some(st) => Ok(s.with_strategy(st)?),
-    }
+    Ok(s)
 }
 
 /// `spillway sim run`; returns whether every threshold passed (in every replication).

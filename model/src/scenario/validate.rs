@@ -979,7 +979,7 @@ impl Scenario {
         let g = &f.gateway;
         let unused = |table: &str, users: &[Strategy]| {
             format!(
-                "gateway.{table}: applies only under strategy {}, and this file's strategy is \"{}\" (runs of it ignore the table)",
+                "gateway.{table}: applies only under strategy {}, and the strategy is \"{}\" (runs of it ignore the table)",
                 users.iter().map(|u| format!("\"{}\"", u.as_str())).collect::<Vec<_>>().join(" or "),
                 g.strategy.as_str()
             )
