@@ -639,36 +639,41 @@ mod tests {
         assert_eq!(j.work, Duration::from_millis(100));
     }
 
+    /// A reject-overload service slowed 10x above 20/s (200 ms window).
+    fn slowing() -> ServiceModel {
+        model("overload = \"reject\"\nfaults = { slowdown = { above_rate = 20, factor = 10, window = \"200ms\" } }")
+    }
+
+    /// Serves `n` requests arriving evenly at `per_s` from time 0 (each done at once); how many
+    /// after the first `skip` were slowed.
+    fn evenly(m: &mut ServiceModel, per_s: u64, n: u64, skip: u64) -> u64 {
+        let gap = 1_000_000_000 / per_s;
+        let mut slowed = 0;
+        for i in 0..n {
+            let at = Time(gap * i);
+            let j = started(m.handle_request(
+                at,
+                BackendRequest {
+                    arrived: at,
+                    ..req(i, 0)
+                },
+            ));
+            if i >= skip && j.work > Duration::from_millis(10) {
+                slowed += 1;
+            }
+            m.handle_complete(at, j);
+        }
+        slowed
+    }
+
     /// Evenly spaced arrivals with a 200 ms window read 1/(2 x window) = 2.5/s below their
     /// rate (Poisson arrivals read theirs): 18/s reads 15.6/s and is never slowed at a 20/s
     /// threshold, 23/s reads 20.6/s and always is once the average has caught up. Counting the
     /// arrival being judged read 18/s as 20.6/s and slowed all of it.
     #[test]
     fn slowdown_switches_at_the_rate() {
-        let slowed = |per_s: u64| {
-            let mut m = model(
-                "overload = \"reject\"\nfaults = { slowdown = { above_rate = 20, factor = 10, window = \"200ms\" } }",
-            );
-            let gap = Time(1_000_000_000 / per_s);
-            let mut n = 0;
-            for i in 0..4 * per_s {
-                let at = Time(gap.0 * i);
-                let j = started(m.handle_request(
-                    at,
-                    BackendRequest {
-                        arrived: at,
-                        ..req(i, 0)
-                    },
-                ));
-                if i >= per_s && j.work > Duration::from_millis(10) {
-                    n += 1;
-                }
-                m.handle_complete(at, j);
-            }
-            (n, 3 * per_s)
-        };
-        assert_eq!(slowed(18), (0, 54));
-        assert_eq!(slowed(23), (69, 69));
+        assert_eq!(evenly(&mut slowing(), 18, 4 * 18, 18), 0);
+        assert_eq!(evenly(&mut slowing(), 23, 4 * 23, 23), 69);
     }
 
     /// Requests that arrive at one instant (a gateway's dispatches as a pushback pause ends)
@@ -677,21 +682,9 @@ mod tests {
     /// 15.6, 20.6, 25.6, ... per second, so all but the first are slowed at 20/s.
     #[test]
     fn a_burst_at_one_instant_counts_its_earlier_requests() {
-        let mut m = model(
-            "overload = \"reject\"\nfaults = { slowdown = { above_rate = 20, factor = 10, window = \"200ms\" } }",
-        );
+        let mut m = slowing();
+        evenly(&mut m, 18, 36, 36);
         let gap = Time(1_000_000_000 / 18);
-        for i in 0..36 {
-            let at = Time(gap.0 * i);
-            let j = started(m.handle_request(
-                at,
-                BackendRequest {
-                    arrived: at,
-                    ..req(i, 0)
-                },
-            ));
-            m.handle_complete(at, j);
-        }
         let at = Time(gap.0 * 36);
         let slowed = (0..6u64)
             .filter(|i| {
