@@ -527,15 +527,7 @@ async fn requests_and_answers_pass_through_the_upstream_client_intact() {
           4\r\npong\r\n6\r\n-done!\r\n0\r\n\r\n",
     )
     .await;
-    let s = model::scenario::parse(
-        "test.toml",
-        &scenario("strategy = \"fifo\"", "workers = 1\nservice_time = \"1ms\""),
-    )
-    .expect("valid");
-    let setup = Setup::from_scenario(&s, Some(&upstream)).expect("setup");
-    let gw = reference_gateway::start(setup, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("gateway starts");
+    let gw = gateway_with("strategy = \"fifo\"", &upstream).await;
     let c = client();
     for _ in 0..2 {
         let r = mock_legacy::testing::send(
@@ -578,11 +570,18 @@ async fn requests_and_answers_pass_through_the_upstream_client_intact() {
 
 /// The gateway on a scripted upstream, with these limits for its clients.
 async fn gateway_on(upstream: &str, limits: reference_gateway::ServerLimits) -> RunningGateway {
-    let s = model::scenario::parse(
-        "test.toml",
-        &scenario("strategy = \"fifo\"", "workers = 1\nservice_time = \"1ms\""),
-    )
-    .expect("valid");
+    gateway_with_limits("strategy = \"fifo\"", upstream, limits).await
+}
+
+/// The gateway with these `[gateway]` settings, in front of one one-worker service `svc` at
+/// `upstream`.
+async fn gateway_with(gateway: &str, upstream: &str) -> RunningGateway {
+    gateway_with_limits(gateway, upstream, Default::default()).await
+}
+
+async fn gateway_with_limits(gateway: &str, upstream: &str, limits: reference_gateway::ServerLimits) -> RunningGateway {
+    let s =
+        model::scenario::parse("test.toml", &scenario(gateway, "workers = 1\nservice_time = \"1ms\"")).expect("valid");
     let setup = Setup::from_scenario(&s, Some(upstream)).expect("setup");
     reference_gateway::start_with_limits(setup, "127.0.0.1:0".parse().unwrap(), limits)
         .await
@@ -791,19 +790,12 @@ async fn a_client_that_leaves_mid_call_neither_aborts_it_nor_leaks_the_slot() {
 async fn a_client_that_leaves_takes_its_queued_gateway_retry_with_it() {
     let (upstream, mut seen) =
         scripted_upstream(b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-length: 0\r\n\r\n").await;
-    let s = model::scenario::parse(
-        "test.toml",
-        &scenario(
-            "strategy = \"bounded\"\nqueue_capacity = 10\nabandon = \"cancel\"\n\
+    let gw = gateway_with(
+        "strategy = \"bounded\"\nqueue_capacity = 10\nabandon = \"cancel\"\n\
              [gateway.retries]\nenabled = true\nmax_attempts = 3\nbudget_ratio = 1.0\nmin_per_sec = 100",
-            "workers = 1\nservice_time = \"1ms\"",
-        ),
+        &upstream,
     )
-    .expect("valid");
-    let setup = Setup::from_scenario(&s, Some(&upstream)).expect("setup");
-    let gw = reference_gateway::start(setup, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("gateway starts");
+    .await;
     let c = client();
     let url = format!("{}/svc/op", gw.url());
     let gone = tokio::time::timeout(Duration::from_millis(300), send(&c, &url, &[])).await;
@@ -947,18 +939,11 @@ async fn no_gateway_retry_starts_once_shutdown_has_begun() {
         Duration::from_millis(300),
     )
     .await;
-    let s = model::scenario::parse(
-        "test.toml",
-        &scenario(
-            "strategy = \"fifo\"\nconcurrency = 1\n[gateway.retries]\nenabled = true\nmax_attempts = 3\nbudget_ratio = 1.0",
-            "workers = 1\nservice_time = \"1ms\"",
-        ),
+    let gw = gateway_with(
+        "strategy = \"fifo\"\nconcurrency = 1\n[gateway.retries]\nenabled = true\nmax_attempts = 3\nbudget_ratio = 1.0",
+        &upstream,
     )
-    .expect("valid");
-    let setup = Setup::from_scenario(&s, Some(&upstream)).expect("setup");
-    let gw = reference_gateway::start(setup, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("gateway starts");
+    .await;
     let url = format!("{}/svc/op", gw.url());
     let c = client();
     let answer = tokio::spawn(async move { send(&c, &url, &[]).await.status });
@@ -1243,14 +1228,7 @@ async fn gateway_retries_resend_posts_only_when_they_never_left() {
         scripted_upstream(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n").await;
     let retries = "strategy = \"fifo\"\nconcurrency = 1\n[gateway.pushback]\nenabled = false\n\
                    [gateway.retries]\nenabled = true\nmax_attempts = 3\nbudget_ratio = 1.0\nmin_per_sec = 100";
-    let s =
-        model::scenario::parse("test.toml", &scenario(retries, "workers = 1\nservice_time = \"1ms\"")).expect("valid");
-    let gw = reference_gateway::start(
-        Setup::from_scenario(&s, Some(&upstream)).expect("setup"),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .expect("gateway starts");
+    let gw = gateway_with(retries, &upstream).await;
     let c = client();
     let url = format!("{}/svc/op", gw.url());
     let mut count = async |what: &str| {
@@ -1283,12 +1261,7 @@ async fn gateway_retries_resend_posts_only_when_they_never_left() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr")
     };
-    let gw = reference_gateway::start(
-        Setup::from_scenario(&s, Some(&format!("http://{closed}"))).expect("setup"),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .expect("gateway starts");
+    let gw = gateway_with(retries, &format!("http://{closed}")).await;
     let url = format!("{}/svc/op", gw.url());
     let post = mock_legacy::testing::send(&c, &url, &[], b"order 43".to_vec())
         .await
