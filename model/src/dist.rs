@@ -231,10 +231,13 @@ impl DistSpec {
                     if p <= m {
                         return Err(err("p99", format!("expected p99 > median ({median}), got {p99}")));
                     }
-                    Ok(Distribution::LogNormal {
-                        mu: m.ln(),
-                        sigma: (p / m).ln() / Z_P99,
-                    })
+                    bounded_mean(
+                        "p99",
+                        Distribution::LogNormal {
+                            mu: m.ln(),
+                            sigma: (p / m).ln() / Z_P99,
+                        },
+                    )
                 }
                 (None, None, Some(mu), Some(sigma)) => {
                     if !mu.is_finite() {
@@ -243,7 +246,7 @@ impl DistSpec {
                     if !(sigma > 0.0 && sigma.is_finite()) {
                         return Err(err("sigma", format!("expected sigma > 0, got {sigma}")));
                     }
-                    Ok(Distribution::LogNormal { mu, sigma })
+                    bounded_mean("sigma", Distribution::LogNormal { mu, sigma })
                 }
                 _ => Err(err(
                     "dist",
@@ -307,6 +310,23 @@ impl DistSpec {
     }
 }
 
+/// The longest mean a distribution may have: the longest duration a file may write (1e9 s).
+/// A lognormal's mean grows as exp(sigma^2 / 2): `sigma = 30` is a mean of 10^195 seconds,
+/// whose requests never finish, and `mu = 1000` overflows to infinity.
+const MAX_MEAN_SECS: f64 = 1e9;
+
+fn bounded_mean(field: &'static str, d: Distribution) -> Result<Distribution, DistError> {
+    let mean = d.mean();
+    if mean.is_finite() && mean <= MAX_MEAN_SECS {
+        Ok(d)
+    } else {
+        Err(err(
+            field,
+            format!("this distribution's mean is {mean:.3e} s: at most {MAX_MEAN_SECS:.0e} s (lower sigma or mu)"),
+        ))
+    }
+}
+
 fn fmt_s(s: f64) -> String {
     crate::duration::format_duration(crate::time::secs(s))
 }
@@ -346,8 +366,10 @@ impl Distribution {
                 if (a - 1.0).abs() < 1e-12 {
                     h * l / (h - l) * (h / l).ln()
                 } else {
-                    let norm = 1.0 - (l / h).powf(a);
-                    (l.powf(a) / norm) * (a / (a - 1.0)) * (l.powf(1.0 - a) - h.powf(1.0 - a))
+                    // l^a / (1 - (l/h)^a) * a/(a-1) * (l^(1-a) - h^(1-a)), in powers of l/h < 1:
+                    // l^a alone underflows to 0 for a large alpha (alpha = 150, l = 1 ms).
+                    let r = l / h;
+                    a / (a - 1.0) * l * (1.0 - r.powf(a - 1.0)) / (1.0 - r.powf(a))
                 }
             }
             Distribution::Empirical(pts) => pts
@@ -579,6 +601,17 @@ mod tests {
                 mu: (0.02f64).ln(),
                 sigma: 0.5,
             },
+            // min^alpha underflows to 0 here: the textbook form gave NaN.
+            Distribution::BoundedPareto {
+                alpha: 150.0,
+                min: 0.001,
+                max: 0.002,
+            },
+            Distribution::BoundedPareto {
+                alpha: 0.5,
+                min: 0.001,
+                max: 10.0,
+            },
         ];
         for d in &dists {
             // E[X] = integral of the quantile function over (0, 1).
@@ -590,6 +623,31 @@ mod tests {
                 d.mean()
             );
         }
+    }
+
+    /// A lognormal whose mean is beyond any duration a file may write (or infinite) is refused
+    /// at the field that made it so; one just inside is accepted.
+    #[test]
+    fn lognormal_means_are_bounded() {
+        let table = |mu: f64, sigma: f64| {
+            let mut t = DistTable::new(DistKind::Lognormal);
+            t.mu = Some(mu);
+            t.sigma = Some(sigma);
+            DistSpec::Table(t)
+        };
+        for (mu, sigma) in [(1000.0, 1.0), (0.0, 30.0), (0.0, 1e300), (21.0, 0.1)] {
+            let e = table(mu, sigma).resolve().expect_err("an unbounded mean");
+            assert_eq!(e.field, "sigma", "mu {mu} sigma {sigma}");
+            assert!(e.message.contains("at most 1e9 s"), "{}", e.message);
+        }
+        assert!(table(20.0, 0.1).resolve().is_ok(), "a mean of ~4.9e8 s is allowed");
+        let mut t = DistTable::new(DistKind::Lognormal);
+        t.median = Some(Dur::from_secs(1));
+        t.p99 = Some(Dur::from_secs(999_999_999));
+        let e = DistSpec::Table(t)
+            .resolve()
+            .expect_err("a p99 this far out has a huge mean");
+        assert_eq!(e.field, "p99");
     }
 
     #[test]

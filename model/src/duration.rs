@@ -127,14 +127,21 @@ impl<'de> Deserialize<'de> for Dur {
                 parse_duration(v).map(Dur).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
+                if v <= 0 {
+                    return Err(bare_non_positive(v));
+                }
+                self.visit_u64(v.unsigned_abs())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dur, E> {
                 Err(E::custom(format!(
                     "expected a duration string with a unit like \"{v}ms\" or \"{v}s\", got the bare number {v}"
                 )))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dur, E> {
-                self.visit_i64(v as i64)
-            }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dur, E> {
+                // `-1s` would be refused in turn: suggest only what can be written.
+                if !(v > 0.0 && v.is_finite()) {
+                    return Err(bare_non_positive(v));
+                }
                 Err(E::custom(format!(
                     "expected a duration string with a unit like \"{v}s\", got the bare number {v}"
                 )))
@@ -142,6 +149,12 @@ impl<'de> Deserialize<'de> for Dur {
         }
         d.deserialize_any(V)
     }
+}
+
+fn bare_non_positive<E: de::Error>(v: impl fmt::Display) -> E {
+    E::custom(format!(
+        "expected a duration string with a unit like \"100ms\" or \"2s\", got the bare number {v}"
+    ))
 }
 
 #[cfg(test)]

@@ -410,6 +410,15 @@ pub fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
 /// ratio's bound is from 0 to 1 (`goodput_ratio >= 99` could never hold).
 pub fn parse_bound(metric: Metric, text: &str) -> Result<f64, String> {
     let v = parse_bound_value(metric, text)?;
+    // Every figure is a count, a time, a rate or a ratio: `timeouts == -1` could never hold,
+    // `timeouts > -1` always does.
+    if v < 0.0 {
+        return Err(format!(
+            "{} is never negative, so a bound of `{}` decides nothing",
+            metric.name(),
+            text.trim()
+        ));
+    }
     if metric.is_ratio() && !(0.0..=1.0).contains(&v) {
         let t = text.trim();
         let hint = if t.ends_with('%') || !(1.0..=100.0).contains(&v) {
@@ -470,6 +479,14 @@ impl std::str::FromStr for Threshold {
             None => l.parse()?,
         };
         let value = parse_bound(figure.metric, r)?;
+        if value == 0.0 && cmp == Cmp::Lt {
+            return Err(format!(
+                "`{}` could never be met: {} is never negative (for none at all, write `{} == 0`)",
+                text.trim(),
+                figure.metric.name(),
+                l.trim()
+            ));
+        }
         Ok(Threshold {
             text: text.trim().to_string(),
             figure,
@@ -655,6 +672,16 @@ mod tests {
             e.contains("goodput_ratio is a ratio from 0 to 1 (0% to 100%), so a bound of `99` could never be met: for 99% write 99% or 0.99"),
             "{e}"
         );
+        // Figures are never negative: a negative bound decides nothing, `< 0` never holds.
+        for t in ["timeouts == -1", "timeouts > -1", "goodput_ratio >= -10%"] {
+            let e = t.parse::<Threshold>().unwrap_err();
+            assert!(e.contains("is never negative, so a bound of `-1"), "{t}: {e}");
+        }
+        for t in ["p99 < 0s", "shed < 0"] {
+            let e = t.parse::<Threshold>().unwrap_err();
+            assert!(e.contains("could never be met"), "{t}: {e}");
+        }
+        assert!("shed == 0".parse::<Threshold>().is_ok() && "shed <= 0".parse::<Threshold>().is_ok());
         let e = "goodput_ratio >= 120%".parse::<Threshold>().unwrap_err();
         assert!(e.ends_with("could never be met"), "{e}");
         assert_eq!("goodput_ratio >= 1".parse::<Threshold>().unwrap().value, 1.0);

@@ -271,6 +271,33 @@ fn bare_number_where_a_duration_is_expected() {
         "backend.services[0].service_time.mean",
         "expected a duration string with a unit like \"0.04s\", got the bare number 0.04",
     );
+
+    // A bare zero or negative number gets a hint that can be written (`"-1ms"` cannot).
+    for (value, shown, hint) in [
+        ("-1", "-1", "\"100ms\" or \"2s\""),
+        ("-0.5", "-0.5", "\"100ms\" or \"2s\""),
+        ("0", "0", "\"100ms\" or \"2s\""),
+    ] {
+        let window = format!("window = {value}");
+        let lines = [
+            "[run]",
+            &window, // `window = ` is 9 characters, the value at column 10
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 10",
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ];
+        assert_error(
+            &lines,
+            2,
+            10,
+            "run.window",
+            &format!("expected a duration string with a unit like {hint}, got the bare number {shown}"),
+        );
+    }
 }
 
 #[test]
@@ -658,7 +685,7 @@ fn service_weight_not_positive() {
             8,
             10,
             "backend.services[0].weight",
-            &format!("expected a weight > 0, got {shown}"),
+            &format!("expected a weight > 0 and at most 1e9, got {shown}"),
         );
     }
 }
@@ -684,7 +711,13 @@ fn mix_weight_not_positive() {
         "workers = 2",
         "service_time = \"10ms\"",
     ];
-    assert_error(&lines, 4, 29, "workload.mix[1].weight", "expected a weight > 0, got 0");
+    assert_error(
+        &lines,
+        4,
+        29,
+        "workload.mix[1].weight",
+        "expected a weight > 0 and at most 1e9, got 0",
+    );
 }
 
 #[test]
@@ -1570,6 +1603,109 @@ fn a_service_can_have_its_own_gateway_limits() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("unknown key `limit`"), "{e}");
+}
+
+/// A service named with a dot (a valid name) is one key of `[gateway.services]`: its mistakes
+/// are placed at its own table, under a path that quotes the name as TOML does.
+#[test]
+fn a_dotted_service_name_is_one_path_segment() {
+    // Line 6 col 1 is `concurrency = 0` inside `[gateway.services."api.v2"]` (line 5).
+    assert_error(
+        &[
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 10",
+            "[gateway]",
+            "[gateway.services.\"api.v2\"]",
+            "concurrency = 0",
+            "[[backend.services]]",
+            "name = \"api.v2\"",
+            "workers = 1",
+            "service_time = \"100ms\"",
+        ],
+        6,
+        15,
+        "gateway.services.\"api.v2\".concurrency",
+        "expected an integer >= 1, got 0",
+    );
+}
+
+/// Names head table columns and chart labels, sized to them: a name of 65,536 characters
+/// panicked the summary (`format!` widths stop at 65,535). Names, the run's name and
+/// description have a length bound, said with the start of the text rather than all of it.
+#[test]
+fn names_and_texts_have_a_length_bound() {
+    let long = "n".repeat(70_000);
+    for (line, key) in [(2, "name"), (5, "name"), (9, "name")] {
+        let name_line = format!("name = \"{long}\"");
+        let mut v = vec![
+            "[run]",
+            "name = \"ok\"",
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "name = \"ok\"",
+            "rate = 10",
+            "[[backend.services]]",
+            "workers = 1",
+            "name = \"ok\"",
+            "service_time = \"100ms\"",
+        ];
+        v[line - 1] = &name_line;
+        let e = parse(&v).unwrap_err().to_string();
+        let path = match line {
+            2 => "run.name",
+            5 => "workload.phases[0].name",
+            _ => "backend.services[0].name",
+        };
+        assert!(
+            e.contains(&format!(
+                "{path}: at most 128 characters, got 70000 (`nnnnnnnnnnnnnnnnnnnn...`)"
+            )),
+            "{key} at line {line}: {}",
+            &e[..e.len().min(300)]
+        );
+        assert!(e.len() < 500, "the error does not repeat the whole name");
+    }
+    // 128 is fine.
+    let ok = format!("name = \"{}\"", "n".repeat(128));
+    let s = parse(&[
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        &ok,
+        "workers = 1",
+        "service_time = \"100ms\"",
+    ])
+    .expect("128 characters is a valid name");
+    assert!(!scenario::check_summary(&s).is_empty());
+}
+
+/// Weights are relative; one past 1e9 is a typo, and two of 1e308 summed to infinity and sent
+/// every request to one service.
+#[test]
+fn weights_are_bounded() {
+    // Line 8 col 10 is the value of the second service's weight.
+    assert_error(
+        &[
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 10",
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 1",
+            "service_time = \"100ms\"",
+            "weight = 1e308",
+            "[[backend.services]]",
+            "name = \"b\"",
+            "workers = 1",
+            "service_time = \"100ms\"",
+        ],
+        8,
+        10,
+        "backend.services[0].weight",
+        "expected a weight > 0 and at most 1e9, got 1e308",
+    );
 }
 
 /// Long group labels widen the service column instead of pushing the figures out of it.

@@ -353,3 +353,36 @@ fn a_default_window_is_not_checked_against_the_run() {
         "t.toml:3:10: run.window: a window of 1s is longer than the run (500ms): results are measured per window; use a window well under the run's length",
     );
 }
+
+/// The audit's closed loop: 1,000 users with no think time for 10^9 s against 1 ms answers
+/// passed the check (only phases were counted) and simulated for as long as anyone let it. A
+/// closed loop is bounded as open loops are: users x duration / (think time + fastest answer).
+#[test]
+fn a_closed_loop_is_bounded_like_phases() {
+    let closed = |duration: &str, think: &str| {
+        let d = format!("duration = \"{duration}\"");
+        let t = format!("think_time = \"{think}\"");
+        let v: Vec<String> = [
+            "[run]",
+            &d,
+            "window = \"20000s\"",
+            "[workload.closed]", // line 4
+            "users = 1000",
+            &t,
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 1000",
+            "service_time = \"1ms\"",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v
+    };
+    assert_error(
+        &lines(&closed("1000000000s", "0s")),
+        "t.toml:4:1: workload.closed: 1000 users for 1000000000s with a think time of 0s and answers of 1ms or more can send about 1.000e15 intents: at most 1e9 per run",
+    );
+    // A day of users who think for a second is fine: 1000 x 86400 / 1.001 s ~ 8.6e7.
+    valid(&lines(&closed("24h", "1s")));
+}

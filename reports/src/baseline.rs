@@ -236,7 +236,9 @@ pub fn render(rows: &[Row], tolerance: f64) -> String {
 
 /// The metric column's width: the longest name (class figures are longer), at least 15.
 fn width(rows: &[Row]) -> usize {
-    rows.iter().map(|r| r.metric.len()).max().unwrap_or(0).max(15)
+    // Capped: metric names carry service names from results files, and `format!` panics at
+    // widths past 65,535.
+    rows.iter().map(|r| r.metric.len()).max().unwrap_or(0).clamp(15, 200)
 }
 
 #[cfg(test)]

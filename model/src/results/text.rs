@@ -97,7 +97,8 @@ pub fn summary_table(r: &Results) -> String {
         ("by class", classes.collect::<Vec<_>>()),
         ("by service", services.collect()),
     ] {
-        let width = groups.iter().map(|(n, _)| n.len()).max().unwrap_or(0).max(11);
+        // Capped: names come from results files, and `format!` panics at widths past 65,535.
+        let width = groups.iter().map(|(n, _)| n.len()).max().unwrap_or(0).clamp(11, 200);
         for (i, (name, g)) in groups.iter().filter(|(_, g)| g.offered > 0).enumerate() {
             let _ = writeln!(
                 o,
@@ -158,5 +159,42 @@ pub fn verdict_label(v: Verdict, recovery_s: Option<f64>) -> String {
     match (v, recovery_s) {
         (Verdict::Recovered, Some(rec)) => format!("recovered in {}", fmt_secs(rec)),
         (v, _) => v.as_str().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Recorder, RunMeta, Tag};
+    use crate::scenario::Priority;
+    use crate::time::Time;
+    use std::time::Duration;
+
+    /// A results file's service names are not bounded as a scenario's are: one of 70,000
+    /// characters panicked the per-service table (`format!` widths stop at 65,535).
+    #[test]
+    fn a_very_long_service_name_keeps_the_table_whole() {
+        let s = crate::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"2s\"\nrate = 10\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .expect("valid");
+        let mut rec = Recorder::for_scenario(&s);
+        for service in 0..2 {
+            let tag = Tag::new(Priority::Interactive, service);
+            rec.intent_offered(tag, Time::ZERO);
+            rec.intent_finished(tag, Time::ZERO, Duration::from_millis(10), true);
+        }
+        let mut r = rec.finish(&s, RunMeta::sim("fifo"));
+        let long = "x".repeat(70_000);
+        let a = r.summary.services.remove("a").expect("service a has figures");
+        r.summary.services.insert(long.clone(), a);
+        let text = summary_table(&r);
+        assert!(
+            text.contains(&long) && text.contains("by service"),
+            "the long name is printed"
+        );
     }
 }

@@ -11,28 +11,59 @@ pub enum Seg {
     Index(usize),
 }
 
-/// Splits `a.b[0].c` into segments.
+/// Splits `a.b[0].c` into segments. A key that is not bare (`gateway.services."api.v2"`, a
+/// service named with a dot) is quoted, as TOML writes it and as [`key`] gives it.
 pub fn parse_path(path: &str) -> Vec<Seg> {
     let mut out = Vec::new();
-    for part in path.split('.') {
-        let mut rest = part;
-        if let Some(b) = rest.find('[') {
-            if b > 0 {
-                out.push(Seg::Key(rest[..b].to_string()));
+    let mut chars = path.chars();
+    let mut bare = String::new();
+    let flush = |bare: &mut String, out: &mut Vec<Seg>| {
+        if !bare.is_empty() {
+            out.push(Seg::Key(std::mem::take(bare)));
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => flush(&mut bare, &mut out),
+            '"' if bare.is_empty() => {
+                let mut quoted = String::new();
+                while let Some(q) = chars.next() {
+                    match q {
+                        '"' => break,
+                        '\\' => quoted.extend(chars.next()),
+                        _ => quoted.push(q),
+                    }
+                }
+                out.push(Seg::Key(quoted));
             }
-            rest = &rest[b..];
-            while let Some(stripped) = rest.strip_prefix('[') {
-                let Some(end) = stripped.find(']') else { break };
-                if let Ok(i) = stripped[..end].parse() {
+            '[' => {
+                flush(&mut bare, &mut out);
+                let mut index = String::new();
+                for d in chars.by_ref() {
+                    if d == ']' {
+                        break;
+                    }
+                    index.push(d);
+                }
+                if let Ok(i) = index.parse() {
                     out.push(Seg::Index(i));
                 }
-                rest = &stripped[end + 1..];
             }
-        } else if !rest.is_empty() {
-            out.push(Seg::Key(rest.to_string()));
+            _ => bare.push(c),
         }
     }
+    flush(&mut bare, &mut out);
     out
+}
+
+/// `name` as one segment of a field path: bare when TOML allows it, else quoted.
+pub fn key(name: &str) -> String {
+    let is_bare = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if is_bare {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    }
 }
 
 enum Node<'a> {
@@ -135,6 +166,26 @@ mod tests {
             parse_path("a.q[1][0]"),
             vec![Seg::Key("a".into()), Seg::Key("q".into()), Seg::Index(1), Seg::Index(0)]
         );
+    }
+
+    /// A name with a dot (valid for services and APIs) is one quoted segment, both ways.
+    #[test]
+    fn quoted_keys_are_one_segment() {
+        for name in ["a.b", "api.v2.orders", "plain", "with \"quote\" and \\"] {
+            let path = format!("gateway.services.{}.concurrency", key(name));
+            assert_eq!(
+                parse_path(&path),
+                vec![
+                    Seg::Key("gateway".into()),
+                    Seg::Key("services".into()),
+                    Seg::Key(name.into()),
+                    Seg::Key("concurrency".into())
+                ],
+                "{path}"
+            );
+        }
+        assert_eq!(key("a.b"), "\"a.b\"");
+        assert_eq!(key("legacy-1"), "legacy-1");
     }
 
     #[test]

@@ -144,7 +144,7 @@ pub fn check_summary(s: &Scenario) -> String {
         .map(|(_, _, l)| l.chars().count())
         .max()
         .unwrap_or(0)
-        .max(24);
+        .clamp(24, 200);
     let _ = writeln!(
         o,
         "  {:<w$} {:>5} {:>8} {:>9} {:>11}  overload",
@@ -248,7 +248,7 @@ pub fn check_summary(s: &Scenario) -> String {
             .map(|p| label(p).chars().count())
             .max()
             .unwrap_or(0)
-            .max(18);
+            .clamp(18, 200);
         let _ = writeln!(
             o,
             "  {:<w$} {:>8} {:>8} {:>14}  busiest service at peak rate (and the others over capacity)",

@@ -11,6 +11,15 @@ use crate::time::Time;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
+/// A number as a message quotes it: `1e308`, not its 309 digits.
+fn num(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// Collects problems while walking the file.
 #[derive(Default)]
 struct Checker {
@@ -24,19 +33,30 @@ impl Checker {
 
     fn positive_f64(&mut self, path: String, v: f64, what: &str) {
         if !(v.is_finite() && v > 0.0) {
-            self.fail(path, format!("expected {what} > 0, got {v}"));
+            self.fail(path, format!("expected {what} > 0, got {}", num(v)));
+        }
+    }
+
+    /// A relative weight: sums of them must stay finite (two of 1e308 made infinity, and
+    /// every request went to one service).
+    fn weight(&mut self, path: String, v: f64) {
+        if !(v.is_finite() && v > 0.0 && v <= MAX_WEIGHT) {
+            self.fail(
+                path,
+                format!("expected a weight > 0 and at most {MAX_WEIGHT:.0e}, got {}", num(v)),
+            );
         }
     }
 
     fn non_negative(&mut self, path: String, v: f64, what: &str) {
         if !(v.is_finite() && v >= 0.0) {
-            self.fail(path, format!("expected {what} >= 0, got {v}"));
+            self.fail(path, format!("expected {what} >= 0, got {}", num(v)));
         }
     }
 
     fn probability(&mut self, path: String, v: f64) {
         if !(0.0..=1.0).contains(&v) {
-            self.fail(path, format!("expected a probability in [0, 1], got {v}"));
+            self.fail(path, format!("expected a probability in [0, 1], got {}", num(v)));
         }
     }
 
@@ -51,6 +71,33 @@ impl Checker {
             self.fail(path, format!("at most {max} {what}, got {v}"));
         }
     }
+    /// A service or API name: `what` it is, for the message.
+    fn name(&mut self, path: String, name: &str) {
+        if name.chars().count() > MAX_NAME_CHARS {
+            self.too_long(path, name, MAX_NAME_CHARS);
+        } else if !valid_name(name) {
+            self.fail(
+                path,
+                format!("expected a name of letters, digits, '-', '_' or '.', got `{name}`"),
+            );
+        }
+    }
+
+    /// Free text (a phase name, the run's name and description) up to `max` characters.
+    fn text(&mut self, path: String, text: &str, max: usize) {
+        if text.chars().count() > max {
+            self.too_long(path, text, max);
+        }
+    }
+
+    fn too_long(&mut self, path: String, text: &str, max: usize) {
+        let start: String = text.chars().take(20).collect();
+        self.fail(
+            path,
+            format!("at most {max} characters, got {} (`{start}...`)", text.chars().count()),
+        );
+    }
+
     fn positive_dur(&mut self, path: String, d: Dur) {
         if d.is_zero() {
             self.fail(path, "expected a duration > 0, got 0s");
@@ -73,8 +120,15 @@ impl Checker {
     }
 }
 
+/// Longest name of a service, API or phase, and of the run: names head table columns and
+/// chart labels, which are sized to them (a width past 65,535 panics in `format!`).
+pub(crate) const MAX_NAME_CHARS: usize = 128;
+/// Longest `run.description` (shown in the report's header).
+const MAX_DESCRIPTION_CHARS: usize = 4096;
+
 pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty()
+        && s.len() <= MAX_NAME_CHARS
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
@@ -111,7 +165,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
         .last()
         .map_or(Duration::ZERO, |p: &Phase| p.end.saturating_since(Time::ZERO));
     let duration = file.run.duration.map_or(phase_end, |d| d.0);
-    check_size(&mut c, &file, &phases, duration);
+    check_size(&mut c, &file, &phases, &services, duration);
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
@@ -137,6 +191,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
 /// of 1 s windows or an hour of 100 ms ones.
 const MAX_WINDOWS: f64 = 1e5;
 const MAX_INTENTS: f64 = 1e9;
+const MAX_WEIGHT: f64 = 1e9;
 const MAX_USERS: u32 = 1_000_000;
 const MAX_NAMES: u32 = 100_000;
 const MAX_SERVICES: u32 = 1_000;
@@ -223,7 +278,7 @@ fn nice_at_least(ns: f64) -> Duration {
     }
 }
 
-fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], duration: Duration) {
+fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: &[ServiceSpec], duration: Duration) {
     let fmt = crate::duration::format_duration;
     let (in_flight, bounded) = in_flight_after_arrivals(&file.clients);
     let kept = duration.saturating_add(in_flight);
@@ -252,6 +307,30 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], duration: 
             "workload.phases",
             format!("the phases offer about {intents:.3e} intents: at most {MAX_INTENTS:.0e} per run"),
         );
+    }
+    // A closed loop's users send at most once per think time and answer; the fastest answer
+    // is the quickest service's mean (or the simulator's 1 us floor for answers that take no
+    // time). The same bound as open loops, so a typo in `duration` is an error, not hours.
+    if let Some(closed) = &file.workload.closed {
+        let think = closed.think_time.resolve().map_or(0.0, |d| d.mean());
+        let fastest = services
+            .iter()
+            .map(|s| s.service_time.mean())
+            .fold(f64::INFINITY, f64::min);
+        let cycle = (think + if fastest.is_finite() { fastest } else { 0.0 }).max(1e-6);
+        let intents = f64::from(closed.users) * duration.as_secs_f64() / cycle;
+        if intents > MAX_INTENTS {
+            c.fail(
+                "workload.closed",
+                format!(
+                    "{} users for {} with a think time of {} and answers of {} or more can send about {intents:.3e} intents: at most {MAX_INTENTS:.0e} per run",
+                    closed.users,
+                    fmt(duration),
+                    fmt(crate::time::secs(think)),
+                    fmt(crate::time::secs(fastest.max(0.0)))
+                ),
+            );
+        }
     }
 }
 
@@ -353,6 +432,12 @@ fn check_run(c: &mut Checker, run: &RunConfig) {
         c.positive_dur("run.duration".into(), d);
     }
     c.probability("run.healthy_ratio".into(), run.healthy_ratio);
+    if let Some(n) = &run.name {
+        c.text("run.name".into(), n, MAX_NAME_CHARS);
+    }
+    if let Some(d) = &run.description {
+        c.text("run.description".into(), d, MAX_DESCRIPTION_CHARS);
+    }
 }
 
 fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
@@ -390,6 +475,9 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
                     "phase `{n}` is already defined by workload.phases[{j}]: reports name phases, so give each its own"
                 ),
             );
+        }
+        if let Some(n) = &p.name {
+            c.text(format!("{path}.name"), n, MAX_NAME_CHARS);
         }
         c.positive_dur(format!("{path}.duration"), p.duration);
         c.non_negative(format!("{path}.rate"), p.rate, "a rate");
@@ -440,12 +528,7 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
     let mut too_many_apis = false;
     for (i, s) in b.services.iter().enumerate() {
         let path = format!("backend.services[{i}]");
-        if !valid_name(&s.name) {
-            c.fail(
-                format!("{path}.name"),
-                format!("expected a name of letters, digits, '-', '_' or '.', got `{}`", s.name),
-            );
-        }
+        c.name(format!("{path}.name"), &s.name);
         if let Some(n) = s.count {
             c.at_least_one(format!("{path}.count"), n);
             c.at_most(format!("{path}.count"), n, MAX_SERVICES, "services");
@@ -462,12 +545,7 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
                 }
                 let mut uniq = BTreeSet::new();
                 for (j, n) in names.iter().enumerate() {
-                    if !valid_name(n) {
-                        c.fail(
-                            format!("{path}.apis[{j}]"),
-                            format!("expected a name of letters, digits, '-', '_' or '.', got `{n}`"),
-                        );
-                    }
+                    c.name(format!("{path}.apis[{j}]"), n);
                     if !uniq.insert(n) {
                         c.fail(format!("{path}.apis[{j}]"), format!("API `{n}` is listed twice"));
                     }
@@ -475,12 +553,12 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
                 names.clone()
             }
         };
-        c.positive_f64(format!("{path}.weight"), s.weight, "a weight");
+        c.weight(format!("{path}.weight"), s.weight);
         c.at_least_one(format!("{path}.workers"), s.workers);
         let service_time = c.dist(format!("{path}.service_time"), &s.service_time);
         let mut api_service_time = vec![None; apis.len()];
         for (api, spec) in &s.api_service_time {
-            let p = format!("{path}.api_service_time.{api}");
+            let p = format!("{path}.api_service_time.{}", super::locate::key(api));
             let d = c.dist(p.clone(), spec);
             match apis.iter().position(|a| a == api) {
                 Some(k) => api_service_time[k] = d,
@@ -708,7 +786,7 @@ fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &
     let mut out = Vec::new();
     for (i, m) in w.mix.iter().enumerate() {
         let path = format!("workload.mix[{i}]");
-        c.positive_f64(format!("{path}.weight"), m.weight, "a weight");
+        c.weight(format!("{path}.weight"), m.weight);
         // A mix entry names one service, or a counted group (`legacy` for legacy-1..legacy-N).
         let targets: Vec<&ServiceSpec> = match services.iter().find(|s| s.name == m.service) {
             Some(s) => vec![s],
@@ -807,7 +885,7 @@ fn check_gateway_services(c: &mut Checker, g: &GatewayConfig, services: &[Servic
         }
     }
     for (name, o) in &g.services {
-        let path = format!("gateway.services.{name}");
+        let path = format!("gateway.services.{}", super::locate::key(name));
         if !services.is_empty() && !names.contains(&name.as_str()) {
             let hint = crate::scenario::wording::nearest(name, &names)
                 .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
