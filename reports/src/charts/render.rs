@@ -178,15 +178,31 @@ pub(crate) fn fit(s: &str, size: f64, max_w: i32) -> String {
     if text_width(s, size) <= max_w {
         return s.to_string();
     }
-    let mut chars: Vec<char> = s.chars().collect();
-    while !chars.is_empty() {
-        chars.pop();
-        let t: String = chars.iter().collect::<String>() + "…";
-        if text_width(&t, size) <= max_w {
-            return t;
+    let chars: Vec<char> = s.chars().collect();
+    let cut = |k: usize| chars[..k].iter().collect::<String>() + "…";
+    match longest(0, chars.len().saturating_sub(1), |k| text_width(&cut(k), size) <= max_w) {
+        Some(k) => cut(k),
+        None => String::new(),
+    }
+}
+
+/// The largest `k` in `lo..=hi` for which `fits(k)`, for a `fits` that holds up to some `k`
+/// and not beyond (a text's width grows with its length). A binary search: measuring every
+/// length in turn was quadratic, 26 s for a chart titled with 16,000 characters.
+fn longest(lo: usize, hi: usize, fits: impl Fn(usize) -> bool) -> Option<usize> {
+    if hi < lo || !fits(lo) {
+        return None;
+    }
+    let (mut lo, mut hi) = (lo, hi);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
         }
     }
-    String::new()
+    Some(lo)
 }
 
 /// Labels of several series cut to fit `max_w` pixels at `size` without becoming alike: a label
@@ -225,14 +241,14 @@ pub(crate) fn fit_labels(labels: &[String], size: f64, max_w: i32) -> Vec<String
                 return fit(&label, size, max_w);
             }
             let tail: String = c[from..].iter().collect();
-            for keep in (1..from).rev() {
+            let cut = |keep: usize| {
                 let head: String = c[..keep].iter().collect();
-                let t = format!("{}…{gap}{tail}", head.trim_end());
-                if text_width(&t, size) <= max_w {
-                    return t;
-                }
+                format!("{}…{gap}{tail}", head.trim_end())
+            };
+            match longest(1, from - 1, |keep| text_width(&cut(keep), size) <= max_w) {
+                Some(keep) => cut(keep),
+                None => fit(&format!("…{tail}"), size, max_w),
             }
-            fit(&format!("…{tail}"), size, max_w)
         })
         .collect()
 }
@@ -426,6 +442,48 @@ pub(crate) fn decades(lo: f64, hi: f64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `fit` cuts where measuring every length from the end did, with a logarithmic number of
+    /// measurements (16,000 characters: 15, not 16,000).
+    #[test]
+    fn fit_cuts_where_the_linear_scan_did_in_few_measurements() {
+        let linear = |s: &str, size: f64, max_w: i32| {
+            if text_width(s, size) <= max_w {
+                return s.to_string();
+            }
+            let mut chars: Vec<char> = s.chars().collect();
+            while !chars.is_empty() {
+                chars.pop();
+                let t: String = chars.iter().collect::<String>() + "…";
+                if text_width(&t, size) <= max_w {
+                    return t;
+                }
+            }
+            String::new()
+        };
+        for s in [
+            "death-spiral · fifo (sim) #1",
+            "a",
+            "",
+            "WWWWWWWWWWWWWWWWiiiiiiiiiiii  mixed widths",
+        ] {
+            for max_w in [-1, 0, 5, 20, 60, 120, 400] {
+                assert_eq!(fit(s, 12.0, max_w), linear(s, 12.0, max_w), "{s:?} in {max_w} px");
+            }
+        }
+        let calls = std::cell::Cell::new(0);
+        let k = longest(0, 16_000, |k| {
+            calls.set(calls.get() + 1);
+            k <= 1234
+        });
+        assert_eq!(k, Some(1234));
+        assert!(calls.get() <= 16, "{} measurements", calls.get());
+        assert_eq!(longest(3, 10, |_| false), None);
+        assert_eq!(longest(3, 10, |_| true), Some(10));
+        assert_eq!(longest(5, 4, |_| true), None);
+        let long = "x".repeat(16_000);
+        assert!(fit(&long, 12.0, 300).chars().count() < 100);
+    }
 
     #[test]
     fn nice_numbers() {
