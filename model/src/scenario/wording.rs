@@ -65,6 +65,13 @@ pub(super) fn deserialize(raw: &str, path: &str) -> String {
         invalid(rest, path, true)
     } else if let Some(rest) = msg.strip_prefix("invalid length ") {
         invalid_length(rest, path)
+    } else if msg == "wanted string or table" {
+        // toml's words for a number or a list where a named choice (an enum) belongs.
+        Some(if path == "dist" || path.ends_with(".dist") {
+            "expected a distribution's name: \"constant\", \"uniform\", \"exponential\", \"lognormal\", \"pareto\" or \"empirical\"".to_string()
+        } else {
+            "expected a quoted name here, like \"fifo\"".to_string()
+        })
     } else {
         None
     };
@@ -941,6 +948,17 @@ mod tests {
         let e = error(&scenario("[clients.retry]\nbackoff = \"exp\"", ""));
         assert!(
             e.ends_with("unknown value `exp`; did you mean `exponential`? (expected one of: none, fixed, exponential)"),
+            "{e}"
+        );
+        // A number where a named choice belongs: toml says "wanted string or table".
+        let e = error(&scenario("", "service_time = { dist = -1 }"));
+        assert!(
+            e.ends_with("backend.services[0].service_time.dist: expected a distribution's name: \"constant\", \"uniform\", \"exponential\", \"lognormal\", \"pareto\" or \"empirical\""),
+            "{e}"
+        );
+        let e = error(&scenario("[gateway]\nstrategy = 3", ""));
+        assert!(
+            e.ends_with("gateway.strategy: expected a quoted name here, like \"fifo\""),
             "{e}"
         );
         let e = error(&scenario("[clients.retry]\non = [\"500\"]", ""));
