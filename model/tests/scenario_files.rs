@@ -300,6 +300,40 @@ fn bare_number_where_a_duration_is_expected() {
     }
 }
 
+/// serde reads a struct from a list by position: `[[run]]` said "run[0]: expected a quoted
+/// string, got a table" (the name, its first field). Single sections say they are one table.
+#[test]
+fn a_single_section_written_as_a_list_of_tables() {
+    let rest = [
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    let mut lines = vec!["[[run]]", "name = \"x\""];
+    lines.extend(rest);
+    assert_error(&lines, 1, 1, "run", "[run] is one table: write [run], not [[run]]");
+    let lines = [
+        "[[workload]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        1,
+        1,
+        "workload",
+        "[workload] is one table: write [workload], not [[workload]] (each phase is a [[workload.phases]])",
+    );
+}
+
 #[test]
 fn toml_syntax_errors_have_line_column_and_the_path_they_are_in() {
     let lines = [

@@ -140,6 +140,23 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
         let (path, message) = wording::syntax(text, e.message(), e.span().map_or(0, |s| s.start));
         diag(e.span(), path, message)
     })?;
+    // serde reads a struct from a list by position, so `[[run]]` got "run[0]: expected a quoted
+    // string" (its first field, the name): say that these sections are single tables.
+    for (key, item) in doc.as_table().iter() {
+        let single = matches!(key, "run" | "workload" | "clients" | "gateway" | "backend");
+        if single && item.is_array_of_tables() {
+            let hint = match key {
+                "workload" => " (each phase is a [[workload.phases]])",
+                "backend" => " (each service is a [[backend.services]])",
+                _ => "",
+            };
+            return Err(diag(
+                item.span().or_else(|| doc.as_table().key(key).and_then(|k| k.span())),
+                key.to_string(),
+                format!("[{key}] is one table: write [{key}], not [[{key}]]{hint}"),
+            ));
+        }
+    }
     let de = toml::Deserializer::new(text);
     match serde_path_to_error::deserialize::<_, ScenarioFile>(de) {
         Ok(file) => Ok((file, doc)),
