@@ -111,14 +111,10 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
             .split_once(':')
             .ok_or_else(|| UsageError(format!("--variant `{spec}`: expected NAME:KEY=VALUE[;KEY=VALUE...]")))?;
         let name = name.trim();
-        if name.is_empty() || name.contains('.') || name.contains(char::is_whitespace) {
-            return Err(UsageError(format!(
-                "--variant `{spec}`: the name must be non-empty, without dots or spaces (expectations refer to NAME.metric)"
-            )));
-        }
+        check_variant_name(spec, name)?;
         let mut assignments = Vec::new();
         for kv in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            let axis = sim::sweep::parse_axis(kv).map_err(|e| UsageError(format!("--variant {name}: {e}")))?;
+            let axis = sim::sweep::parse_axis_for(&format!("--variant {name}"), kv).map_err(UsageError)?;
             if axis.values.len() != 1 {
                 return Err(UsageError(format!(
                     "--variant {name}: `{kv}` gives {} values; a variant sets one value per key",
@@ -154,10 +150,36 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
     Ok(out)
 }
 
+/// The longest variant name: it names the run's output directory (through its slug), and a
+/// name past the file system's limit (255 bytes) failed only after every run had finished.
+const MAX_NAME_CHARS: usize = 64;
+
+/// Refuses, before anything runs, a variant name that cannot label a run: empty, with dots or
+/// spaces (expectations refer to NAME.metric), control characters, or too long for a directory.
+fn check_variant_name(spec: &str, name: &str) -> Result<(), UsageError> {
+    if name.is_empty() || name.contains('.') || name.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(UsageError(format!(
+            "--variant `{}`: the name must be non-empty, without dots, spaces or control characters (expectations refer to NAME.metric)",
+            spec.escape_debug()
+        )));
+    }
+    let n = name.chars().count();
+    if n > MAX_NAME_CHARS {
+        let head: String = name.chars().take(MAX_NAME_CHARS).collect();
+        return Err(UsageError(format!(
+            "--variant `{head}...`: the name has {n} characters; at most {MAX_NAME_CHARS} (it names the run's output directory)"
+        )));
+    }
+    Ok(())
+}
+
 /// Every configuration on the same seeds, in parallel on all cores.
 pub fn run_sim(configs: &[Config], seed: u64, replications: u32) -> Vec<Entry> {
     use rayon::prelude::*;
-    let seeds: Vec<u64> = (0..u64::from(replications)).map(|i| seed.wrapping_add(i)).collect();
+    // `run` refuses seeds past u64::MAX up front (`sim::replication_seeds`); never wrap to 0.
+    let seeds: Vec<u64> = (0..u64::from(replications))
+        .map_while(|i| seed.checked_add(i))
+        .collect();
     let jobs: Vec<(usize, u64)> = (0..configs.len())
         .flat_map(|c| seeds.iter().map(move |s| (c, *s)))
         .collect();
@@ -198,10 +220,11 @@ pub async fn run_live(
     }
     for c in configs {
         let mut runs = Vec::new();
-        for i in 0..u64::from(replications) {
+        // `run` refuses seeds past u64::MAX up front (`sim::replication_seeds`); never wrap to 0.
+        for seed in (0..u64::from(replications)).map_while(|i| seed.checked_add(i)) {
             n += 1;
             let mut s = c.scenario.clone();
-            s.file.run.seed = seed.wrapping_add(i);
+            s.file.run.seed = seed;
             let f = time_scale.unwrap_or(s.file.run.time_scale);
             tracing::info!(
                 "[{n}/{total}] live: {} (seed {}), {:.0}s real at {f}x",
@@ -447,6 +470,7 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     let expectations = parse_expectations(&a.expect, &labels)?;
     check_expectation_groups(&expectations, &configs)?;
     let seed = a.seed.unwrap_or(base.seed());
+    sim::replication_seeds(seed, a.replications, a.seed.is_some())?;
     let (entries, interrupted) = match a.mode {
         Mode::Sim => (run_sim(&configs, seed, a.replications), false),
         Mode::Live => run_live(&configs, seed, a.replications, a.time_scale).await?,

@@ -93,7 +93,14 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         c.timeout = model::dist::DistSpec::Constant(t);
     }
     if let Some(n) = a.retries {
-        c.retry.max_attempts = n + 1;
+        // Attempts are retries + 1: `n + 1` wrapped to 0 at u32::MAX.
+        c.retry.max_attempts = match n.checked_add(1) {
+            Some(attempts) => attempts,
+            None => usage!(
+                "--retries {n}: at most {} (the attempts, retries + 1, must fit in 32 bits)",
+                u32::MAX - 1
+            ),
+        };
     }
     if let Some(b) = &a.backoff {
         c.retry.backoff = match b.as_str() {
@@ -190,4 +197,36 @@ pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
     } else {
         Finish::Passed
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn one_liner(extra: &[&str]) -> RunArgs {
+        let args = ["loadgen", "--target", "http://127.0.0.1:1", "--phases", "10s@5"];
+        Cli::parse_from(args.iter().chain(extra)).run
+    }
+
+    /// `--retries 4294967295` wrapped `n + 1` to 0 and was reported as a bad
+    /// `clients.retry.max_attempts`, a key the user never wrote.
+    #[test]
+    fn retries_past_u32_are_refused_naming_the_flag() {
+        let (s, _) = scenario_from_args(&one_liner(&["--retries", "2"])).unwrap();
+        assert_eq!(s.file.clients.retry.max_attempts, 3);
+        let e = scenario_from_args(&one_liner(&["--retries", "4294967295"])).unwrap_err();
+        assert!(e.downcast_ref::<UsageError>().is_some(), "{e:#}");
+        let e = e.to_string();
+        assert!(
+            e.starts_with("--retries 4294967295:") && e.contains("4294967294"),
+            "{e}"
+        );
+    }
 }

@@ -17,53 +17,76 @@ pub struct Axis {
     pub values: Vec<Value>,
 }
 
-fn parse_value(s: &str) -> Value {
+/// At most this many values in one `A..B` range axis.
+pub const MAX_RANGE_VALUES: i128 = 10_000;
+
+/// At most this many combinations in a grid: each is validated (and then simulated) before the
+/// sweep reports anything, and a product of a few ranges otherwise exhausts memory in `grid`.
+pub const MAX_COMBINATIONS: usize = 100_000;
+
+/// A value as the command line gives it: an integer, a number, a boolean or else a string.
+/// `Value::from(f64)` turns NaN and infinities into null, which reads as "not set" and would
+/// silently run the default, so they are refused.
+fn parse_value(flag: &str, spec: &str, s: &str) -> Result<Value, String> {
     let t = s.trim();
     if let Ok(i) = t.parse::<i64>() {
-        return Value::from(i);
+        return Ok(Value::from(i));
     }
     if let Ok(f) = t.parse::<f64>() {
-        return Value::from(f);
+        if !f.is_finite() {
+            return Err(format!("{flag} `{spec}`: `{t}` is not a finite number"));
+        }
+        return Ok(Value::from(f));
     }
-    match t {
+    Ok(match t {
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
         _ => Value::String(t.to_string()),
-    }
+    })
 }
 
-/// Parses `gateway.concurrency=1..8` or `gateway.strategy=fifo,deadline`.
+/// Parses `gateway.concurrency=1..8` or `gateway.strategy=fifo,deadline` (`--vary`).
 pub fn parse_axis(spec: &str) -> Result<Axis, String> {
+    parse_axis_for("--vary", spec)
+}
+
+/// [`parse_axis`] for another flag (`--variant NAME`), which its errors name.
+pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
     let (key, values) = spec
         .split_once('=')
-        .ok_or_else(|| format!("--vary `{spec}`: expected KEY=V1,V2,... or KEY=A..B"))?;
+        .ok_or_else(|| format!("{flag} `{spec}`: expected KEY=V1,V2,... or KEY=A..B"))?;
     let key = key.trim().to_string();
     if key.is_empty() {
-        return Err(format!("--vary `{spec}`: empty key"));
+        return Err(format!("{flag} `{spec}`: empty key"));
     }
     let values: Vec<Value> = match values.split_once("..") {
         Some((a, b)) if !values.contains(',') => {
-            let (a, b): (i64, i64) = (
-                a.trim()
-                    .parse()
-                    .map_err(|_| format!("--vary `{spec}`: range bounds must be integers"))?,
-                b.trim()
-                    .parse()
-                    .map_err(|_| format!("--vary `{spec}`: range bounds must be integers"))?,
-            );
-            if b < a || b - a > 10_000 {
-                return Err(format!("--vary `{spec}`: expected A <= B and at most 10000 values"));
+            let bound = |x: &str| {
+                x.trim()
+                    .parse::<i64>()
+                    .map_err(|_| format!("{flag} `{spec}`: range bounds must be integers"))
+            };
+            let (a, b) = (bound(a)?, bound(b)?);
+            if b < a {
+                return Err(format!("{flag} `{spec}`: expected A <= B"));
+            }
+            // In i128: `b - a` overflows i64 for bounds of opposite signs.
+            let count = i128::from(b) - i128::from(a) + 1;
+            if count > MAX_RANGE_VALUES {
+                return Err(format!(
+                    "{flag} `{spec}`: the range has {count} values; at most {MAX_RANGE_VALUES}"
+                ));
             }
             (a..=b).map(Value::from).collect()
         }
         _ => values
             .split(',')
             .filter(|v| !v.trim().is_empty())
-            .map(parse_value)
-            .collect(),
+            .map(|v| parse_value(flag, spec, v))
+            .collect::<Result<_, _>>()?,
     };
     if values.is_empty() {
-        return Err(format!("--vary `{spec}`: no values"));
+        return Err(format!("{flag} `{spec}`: no values"));
     }
     Ok(Axis { key, values })
 }
@@ -380,8 +403,29 @@ impl Table {
     }
 }
 
-/// Every combination of the axes.
-pub fn grid(axes: &[Axis]) -> Vec<Vec<(String, Value)>> {
+/// How many combinations the axes make, refused above [`MAX_COMBINATIONS`] (checked: the
+/// product of a few long axes overflows `usize`).
+pub fn grid_size(axes: &[Axis]) -> Result<usize, String> {
+    let n = axes.iter().try_fold(1usize, |n, a| n.checked_mul(a.values.len()));
+    match n {
+        Some(n) if n <= MAX_COMBINATIONS => Ok(n),
+        _ => {
+            let sizes = axes
+                .iter()
+                .map(|a| format!("{} ({} values)", a.key, a.values.len()))
+                .collect::<Vec<_>>()
+                .join(" x ");
+            let n = n.map_or_else(|| format!("more than {}", usize::MAX), |n| n.to_string());
+            Err(format!(
+                "--vary: the axes {sizes} make {n} combinations; a sweep takes at most {MAX_COMBINATIONS}: narrow an axis"
+            ))
+        }
+    }
+}
+
+/// Every combination of the axes; refused when there are too many ([`grid_size`]).
+pub fn grid(axes: &[Axis]) -> Result<Vec<Vec<(String, Value)>>, String> {
+    grid_size(axes)?;
     let mut out = vec![Vec::new()];
     for a in axes {
         out = out
@@ -395,7 +439,7 @@ pub fn grid(axes: &[Axis]) -> Vec<Vec<(String, Value)>> {
             })
             .collect();
     }
-    out
+    Ok(out)
 }
 
 /// The grid to simulate: each distinct configuration once, with the scenario it runs.
@@ -412,7 +456,7 @@ pub struct Plan {
 /// fifo) is shown as `-` (null) and the configurations that become identical run once; an axis
 /// that no point takes is an error.
 pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
-    let combinations = grid(axes);
+    let combinations = grid(axes)?;
     let mut plan = Plan {
         combinations: combinations.len(),
         points: Vec::new(),
@@ -455,8 +499,25 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
     Ok(plan)
 }
 
-/// Runs the plan's points in parallel, each with `seeds` seeds (the scenario's seed, +1, ...);
-/// `tick` is called once per finished simulation.
+/// Refuses a plan whose points' seeds (each point's seed, +1, ... for `seeds` replications)
+/// would pass `u64::MAX` (a `run.seed` axis, say), before anything runs: [`run_plan`] would
+/// wrap round to seed 0.
+pub fn check_seeds(plan: &Plan, seeds: u32) -> Result<(), String> {
+    let extra = u64::from(seeds.max(1)) - 1;
+    match plan.points.iter().find(|(_, s)| s.seed().checked_add(extra).is_none()) {
+        None => Ok(()),
+        Some((params, s)) => Err(format!(
+            "--replications {seeds}: the point `{}` has seed {}, and its seeds would pass {}, the largest; use a seed of at most {}",
+            describe(params),
+            s.seed(),
+            u64::MAX,
+            u64::MAX - extra
+        )),
+    }
+}
+
+/// Runs the plan's points in parallel, each with `seeds` seeds (the scenario's seed, +1, ...;
+/// [`check_seeds`] says whether they fit); `tick` is called once per finished simulation.
 pub fn run_plan(plan: Plan, slo: &[Threshold], seeds: u32, tick: &(dyn Fn() + Sync)) -> Vec<Point> {
     let seeds = seeds.max(1) as usize;
     let runs: Vec<Results> = (0..plan.points.len() * seeds)
@@ -1121,10 +1182,90 @@ mod tests {
         assert!(parse_axis("a=3..1").is_err());
     }
 
+    /// `-2..9223372036854775807`: `b - a` overflowed i64, passed the size check and panicked
+    /// with a capacity overflow.
+    #[test]
+    fn a_range_with_bounds_of_opposite_signs_is_refused_not_a_panic() {
+        let e = parse_axis("gateway.concurrency=-2..9223372036854775807").unwrap_err();
+        assert!(
+            e.starts_with("--vary `gateway.concurrency=-2..9223372036854775807`:")
+                && e.contains("9223372036854775810 values; at most 10000"),
+            "{e}"
+        );
+        let e = parse_axis("run.seed=-9223372036854775808..9223372036854775807").unwrap_err();
+        assert!(e.contains("18446744073709551616 values"), "{e}");
+        assert_eq!(parse_axis("run.seed=1..10000").unwrap().values.len(), 10_000);
+        assert!(parse_axis("run.seed=0..10000").is_err());
+        assert_eq!(parse_axis("a=-2..-2").unwrap().values, vec![Value::from(-2)]);
+    }
+
+    /// `Value::from(f64::NAN)` is null, which reads as "not set": `gateway.concurrency=nan` ran
+    /// as `-`, `run.duration=inf` as the default.
+    #[test]
+    fn non_finite_numbers_are_refused_not_read_as_unset() {
+        for v in ["nan", "NaN", "inf", "-inf", "infinity", "1e400"] {
+            let spec = format!("gateway.concurrency={v}");
+            let e = parse_axis(&spec).unwrap_err();
+            assert_eq!(e, format!("--vary `{spec}`: `{v}` is not a finite number"));
+        }
+        let e = parse_axis("run.duration=1,inf").unwrap_err();
+        assert!(e.contains("`inf` is not a finite number"), "{e}");
+        let e = parse_axis_for("--variant a", "run.duration=inf").unwrap_err();
+        assert!(e.starts_with("--variant a `run.duration=inf`:"), "{e}");
+        assert_eq!(parse_axis("a=1e308").unwrap().values, vec![Value::from(1e308)]);
+        assert_eq!(parse_axis("a=info").unwrap().values, vec![Value::from("info")]);
+    }
+
+    /// Two ranges of 10,000 made 10^8 combinations, built in memory before anything was
+    /// checked (an allocation failure); the product is checked first.
+    #[test]
+    fn a_grid_too_large_is_refused_before_it_is_built() {
+        let base = scenario::parse("t.toml", "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n").unwrap();
+        // 160,000 combinations: over the bound, yet small enough to build without the check.
+        let axes = [
+            parse_axis("run.seed=1..400").unwrap(),
+            parse_axis("workload.phases[0].rate=1..400").unwrap(),
+        ];
+        let e = plan(&base, &axes).err().unwrap();
+        assert_eq!(
+            e,
+            "--vary: the axes run.seed (400 values) x workload.phases[0].rate (400 values) make 160000 combinations; a sweep takes at most 100000: narrow an axis"
+        );
+        let huge = [
+            parse_axis("run.seed=1..10000").unwrap(),
+            parse_axis("run.healthy_ratio=1..10000").unwrap(),
+        ];
+        assert!(grid(&huge).unwrap_err().contains("make 100000000 combinations"));
+        // A product past usize::MAX: checked, not wrapped round to a small number.
+        let overflow = vec![parse_axis("run.seed=1..10000").unwrap(); 5];
+        let e = grid_size(&overflow).unwrap_err();
+        assert!(
+            e.contains(&format!("make more than {} combinations", usize::MAX)),
+            "{e}"
+        );
+        let edge = [parse_axis("run.seed=1..10").unwrap(), parse_axis("a=1..10000").unwrap()];
+        assert_eq!(grid_size(&edge), Ok(100_000));
+    }
+
+    /// A point's seeds (its seed, +1, ...) must not pass u64::MAX: [`run_plan`] would wrap to 0.
+    #[test]
+    fn seeds_past_the_largest_are_refused() {
+        let base = scenario::parse("t.toml", "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n").unwrap();
+        let mut p = plan(&base, &[parse_axis("gateway.strategy=fifo").unwrap()]).unwrap();
+        p.points[0].1.file.run.seed = u64::MAX - 1;
+        assert_eq!(check_seeds(&p, 2), Ok(()));
+        let e = check_seeds(&p, 3).unwrap_err();
+        assert!(
+            e.starts_with("--replications 3: the point `gateway.strategy=fifo` has seed 18446744073709551614")
+                && e.ends_with("at most 18446744073709551613"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn grid_is_the_cartesian_product() {
         let axes = vec![parse_axis("a=1,2").unwrap(), parse_axis("b=x,y,z").unwrap()];
-        assert_eq!(grid(&axes).len(), 6);
+        assert_eq!(grid(&axes).unwrap().len(), 6);
     }
 
     fn table_point(params: &[(&str, Value)], goodput_ratio: f64, meets_slo: bool) -> Point {

@@ -1,0 +1,192 @@
+//! Hostile flag values found by an audit: each is refused as bad input (exit 2, the flag and the
+//! value named on stderr) before anything runs, instead of a panic, an abort, a silent default
+//! or a failure after the whole run.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn spillway(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spillway"))
+        .args(args)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .expect("spillway runs")
+}
+
+fn steady() -> String {
+    format!("{}/scenarios/steady.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An output directory that does not exist yet, removed at the end of the test.
+struct Out(PathBuf);
+impl Out {
+    fn new(name: &str) -> Out {
+        let p = std::env::temp_dir().join(format!("spillway-robust-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        Out(p)
+    }
+    fn s(&self) -> String {
+        self.0.display().to_string()
+    }
+}
+impl Drop for Out {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `args` and checks it exits 2 with `says` on stderr, having written nothing to `out`.
+fn refused(args: &[&str], out: &Out, says: &str) {
+    let o = spillway(args);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{args:?}\nstdout:\n{}\nstderr:\n{stderr}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(stderr.contains(says), "{args:?}: stderr should say {says}:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        !out.0.exists(),
+        "{args:?}: nothing is written before the input is checked"
+    );
+}
+
+/// `-2..9223372036854775807` overflowed `b - a` and panicked with a capacity overflow; a grid
+/// of 10^8 combinations aborted on allocation failure.
+#[test]
+fn sweep_axes_too_large_are_refused() {
+    let out = Out::new("sweep");
+    let spec = "gateway.concurrency=-2..9223372036854775807";
+    refused(
+        &["sim", "sweep", &steady(), "--vary", spec, "-o", &out.s()],
+        &out,
+        &format!("--vary `{spec}`: the range has 9223372036854775810 values; at most 10000"),
+    );
+    refused(
+        &[
+            "sim",
+            "sweep",
+            &steady(),
+            "--vary",
+            "run.seed=1..10000",
+            "--vary",
+            "run.healthy_ratio=1..10000",
+            "-o",
+            &out.s(),
+        ],
+        &out,
+        "make 100000000 combinations; a sweep takes at most 100000",
+    );
+}
+
+/// NaN and infinities became JSON null, "not set": the sweep ran with `-`, the variant ran
+/// the default duration.
+#[test]
+fn non_finite_overrides_are_refused() {
+    let out = Out::new("nan");
+    refused(
+        &[
+            "sim",
+            "sweep",
+            &steady(),
+            "--vary",
+            "gateway.concurrency=nan",
+            "-o",
+            &out.s(),
+        ],
+        &out,
+        "--vary `gateway.concurrency=nan`: `nan` is not a finite number",
+    );
+    refused(
+        &["compare", &steady(), "--variant", "a:run.duration=inf", "-o", &out.s()],
+        &out,
+        "--variant a `run.duration=inf`: `inf` is not a finite number",
+    );
+}
+
+/// A 300-character variant name ran the simulation, then failed (exit 1) creating its
+/// directory.
+#[test]
+fn variant_names_that_cannot_name_a_directory_are_refused_first() {
+    let out = Out::new("name");
+    let long = format!("{}:gateway.concurrency=2", "v".repeat(300));
+    refused(
+        &["compare", &steady(), "--variant", &long, "-o", &out.s()],
+        &out,
+        "the name has 300 characters; at most 64",
+    );
+    refused(
+        &[
+            "compare",
+            &steady(),
+            "--variant",
+            "a\u{1b}b:gateway.concurrency=2",
+            "-o",
+            &out.s(),
+        ],
+        &out,
+        "control characters",
+    );
+}
+
+/// `--seed 18446744073709551615 --replications 3` wrapped round: `seeds 18446744073709551615..1`.
+#[test]
+fn seeds_past_the_largest_are_refused() {
+    let out = Out::new("seeds");
+    let says = "--seed 18446744073709551615 with --replications 3: the seeds would pass 18446744073709551615";
+    refused(
+        &[
+            "sim",
+            "run",
+            &steady(),
+            "--seed",
+            "18446744073709551615",
+            "--replications",
+            "3",
+            "-o",
+            &out.s(),
+        ],
+        &out,
+        says,
+    );
+    refused(
+        &[
+            "compare",
+            &steady(),
+            "--strategies",
+            "fifo",
+            "--seed",
+            "18446744073709551615",
+            "--replications",
+            "3",
+            "-o",
+            &out.s(),
+        ],
+        &out,
+        says,
+    );
+}
+
+/// `--retries 4294967295` wrapped `n + 1` to 0, reported as `clients.retry.max_attempts`.
+#[test]
+fn retries_past_u32_are_refused() {
+    let out = Out::new("retries");
+    refused(
+        &[
+            "loadgen",
+            "run",
+            "--target",
+            "http://127.0.0.1:9",
+            "--phases",
+            "1s@1",
+            "--retries",
+            "4294967295",
+            "-o",
+            &out.s(),
+        ],
+        &out,
+        "--retries 4294967295: at most 4294967294",
+    );
+}
