@@ -168,7 +168,13 @@ pub struct Engine<'a> {
     /// The run stopped its closed loop at `max_closed_intents` ([`MAX_CLOSED_INTENTS`]).
     capped: bool,
     max_closed_intents: u64,
+    /// Called with the virtual time every [`PROGRESS_EVENTS`] events (long runs report progress).
+    progress: Option<&'a mut dyn FnMut(Time)>,
 }
+
+/// Events between progress calls: about a tenth of a second of simulation, so a run of
+/// minutes can say how far it is while the check costs nothing measurable per event.
+const PROGRESS_EVENTS: u64 = 1 << 20;
 
 /// A closed loop stops sending after this many intents (open loops are bounded by their
 /// phases): with zero think time and answers that take no time, users would send for ever.
@@ -242,6 +248,7 @@ impl<'a> Engine<'a> {
             replies: std::collections::VecDeque::new(),
             capped: false,
             max_closed_intents: MAX_CLOSED_INTENTS,
+            progress: None,
         }
     }
 
@@ -301,6 +308,11 @@ impl<'a> Engine<'a> {
         while let Some((at, ev)) = self.next_event() {
             self.now = at;
             self.events += 1;
+            if self.events.is_multiple_of(PROGRESS_EVENTS) {
+                if let Some(p) = self.progress.as_mut() {
+                    p(at);
+                }
+            }
             match ev {
                 Ev::Arrival => self.on_arrival(),
                 Ev::User => self.on_user(),
@@ -745,6 +757,17 @@ pub fn simulate_summary(scenario: &Scenario, seed: Option<u64>) -> Results {
     r
 }
 
+/// [`simulate`], calling `progress` with the virtual time now and then (every million or so
+/// events): for a driver that shows how far a long run is.
+pub fn simulate_with_progress(scenario: &Scenario, seed: Option<u64>, progress: &mut dyn FnMut(Time)) -> Results {
+    let seed = seed.unwrap_or(scenario.seed());
+    let mut engine = Engine::new(scenario, seed);
+    engine.progress = Some(progress);
+    let (mut r, _) = engine.run();
+    r.seed = seed;
+    r
+}
+
 /// Simulates and also returns the number of events processed (for benchmarks).
 pub fn simulate_counted(scenario: &Scenario, seed: Option<u64>) -> (Results, u64) {
     let seed = seed.unwrap_or(scenario.seed());
@@ -782,5 +805,31 @@ mod tests {
         .expect("valid");
         let (r, _) = Engine::new(&short, 1).run();
         assert!(!r.incomplete);
+    }
+
+    /// Progress is reported in order, within the run, and changes nothing in the results.
+    #[test]
+    fn progress_is_reported_without_changing_the_run() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"1000s\"\n[[workload.phases]]\nduration = \"400000s\"\nrate = 1.6\n\
+             [clients]\ntimeout = \"100000s\"\n[gateway]\nconcurrency = 2\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = { dist = \"exponential\", mean = \"1s\" }\n",
+        )
+        .expect("valid");
+        let mut seen = Vec::new();
+        let with = simulate_with_progress(&s, None, &mut |t| seen.push(t));
+        let (without, events) = simulate_counted(&s, None);
+        assert_eq!(
+            seen.len() as u64,
+            events / PROGRESS_EVENTS,
+            "one call per {PROGRESS_EVENTS} events"
+        );
+        assert!(!seen.is_empty(), "{events} events");
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]));
+        assert!(seen
+            .iter()
+            .all(|t| *t <= Time::ZERO + s.duration + Duration::from_secs(100_000)));
+        assert_eq!(with.to_json(), without.to_json());
     }
 }

@@ -9,7 +9,7 @@
 pub mod engine;
 mod events;
 
-pub use engine::{simulate, simulate_counted, simulate_summary};
+pub use engine::{simulate, simulate_counted, simulate_summary, simulate_with_progress};
 pub mod args;
 pub mod stats;
 pub mod sweep;
@@ -38,13 +38,53 @@ fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Res
     Ok(s)
 }
 
+/// The seeds of `replications` runs from `seed`: `seed`, `seed + 1`, ... Refused when they
+/// would pass `u64::MAX`: wrapping round to 0 printed `seeds 18446744073709551615..1` and saved
+/// the runs out of order. `from_flag`: the seed came from `--seed` (else from `run.seed`).
+pub fn replication_seeds(seed: u64, replications: u32, from_flag: bool) -> Result<Vec<u64>, UsageError> {
+    let extra = u64::from(replications.max(1)) - 1;
+    match seed.checked_add(extra) {
+        Some(last) => Ok((seed..=last).collect()),
+        None => {
+            let given = if from_flag {
+                format!("--seed {seed}")
+            } else {
+                format!("run.seed = {seed} (the scenario's)")
+            };
+            Err(UsageError(format!(
+                "{given} with --replications {replications}: the seeds would pass {}, the largest; use a seed of at most {}",
+                u64::MAX,
+                u64::MAX - extra
+            )))
+        }
+    }
+}
+
+/// One run that logs how far it is every ~10 s of wall time (a run of 10^9 intents takes
+/// minutes; most runs end before the first line).
+fn simulate_logging_progress(s: &Scenario, seed: u64) -> Results {
+    let started = std::time::Instant::now();
+    let mut last = 0;
+    let total = s.duration.as_secs_f64();
+    engine::simulate_with_progress(s, Some(seed), &mut |t| {
+        let secs = started.elapsed().as_secs();
+        if secs >= last + 10 {
+            last = secs;
+            let done = t.saturating_since(model::Time::ZERO).as_secs_f64();
+            let pct = (100.0 * done / total.max(1e-9)).min(100.0);
+            tracing::info!("simulated {done:.0} s of the run's {total:.0} s ({pct:.0}%) in {secs} s of real time");
+        }
+    })
+}
+
 /// `spillway sim run`; returns whether every threshold passed (in every replication).
 pub fn run(a: RunArgs) -> anyhow::Result<bool> {
     let s = load(&a.scenario, a.strategy)?;
     model::check_out_dir(&a.out)?;
     let seed = a.seed.unwrap_or(s.seed());
+    let seeds = replication_seeds(seed, a.replications, a.seed.is_some())?;
     if a.replications <= 1 {
-        let r = simulate(&s, Some(seed));
+        let r = simulate_logging_progress(&s, seed);
         print!("{}", results::summary_table(&r));
         Results::clear_saved(&a.out)?;
         let path = r.save(&a.out)?;
@@ -52,7 +92,6 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
         return Ok(r.thresholds.iter().all(|t| t.passed));
     }
     use rayon::prelude::*;
-    let seeds: Vec<u64> = (0..u64::from(a.replications)).map(|i| seed.wrapping_add(i)).collect();
     let runs: Vec<Results> = seeds.par_iter().map(|sd| simulate(&s, Some(*sd))).collect();
     let summary = stats::summarize(&runs);
     println!(
@@ -60,7 +99,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
         s.name(),
         s.file.gateway.strategy.as_str(),
         seed,
-        seed + u64::from(a.replications) - 1
+        seeds.last().copied().unwrap_or(seed)
     );
     print!("{}", stats::render(&summary));
     // Each threshold over the seeds: the exit code says whether all held in every seed.
@@ -127,6 +166,7 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
         return Err(UsageError(format!("--objective {p}")).into());
     }
     let plan = sweep::plan(&s, &axes).map_err(UsageError)?;
+    sweep::check_seeds(&plan, a.replications).map_err(UsageError)?;
     let total = plan.points.len();
     let runs = total as u64 * u64::from(a.replications);
     tracing::info!(
@@ -188,4 +228,27 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
         println!("{line}");
     }
     Ok(found || slo.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--seed 18446744073709551615 --replications 3` wrapped round to seeds ..., 0, 1.
+    #[test]
+    fn replication_seeds_do_not_wrap() {
+        assert_eq!(replication_seeds(7, 3, true).unwrap(), vec![7, 8, 9]);
+        assert_eq!(replication_seeds(u64::MAX, 1, true).unwrap(), vec![u64::MAX]);
+        assert_eq!(
+            replication_seeds(u64::MAX - 2, 3, true).unwrap(),
+            vec![u64::MAX - 2, u64::MAX - 1, u64::MAX]
+        );
+        let e = replication_seeds(u64::MAX, 3, true).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--seed 18446744073709551615 with --replications 3: the seeds would pass 18446744073709551615, the largest; use a seed of at most 18446744073709551613"
+        );
+        let e = replication_seeds(u64::MAX - 1, 3, false).unwrap_err().to_string();
+        assert!(e.starts_with("run.seed = 18446744073709551614 (the scenario's)"), "{e}");
+    }
 }
