@@ -37,17 +37,37 @@ pub struct GroupCounters {
 }
 
 impl GroupCounters {
+    /// Adds `o`, saturating: counters read from files can be near `u64::MAX`, and a wrapped sum
+    /// is a small, plausible and wrong figure. Merging shards uses [`GroupCounters::checked_add`].
     pub fn add(&mut self, o: &GroupCounters) {
-        self.intents += o.intents;
-        self.attempts += o.attempts;
-        self.retries += o.retries;
-        self.successes += o.successes;
-        self.failures += o.failures;
-        self.timeouts += o.timeouts;
-        self.shed += o.shed;
-        self.rate_limited += o.rate_limited;
-        self.expired += o.expired;
-        self.errors += o.errors;
+        self.intents = self.intents.saturating_add(o.intents);
+        self.attempts = self.attempts.saturating_add(o.attempts);
+        self.retries = self.retries.saturating_add(o.retries);
+        self.successes = self.successes.saturating_add(o.successes);
+        self.failures = self.failures.saturating_add(o.failures);
+        self.timeouts = self.timeouts.saturating_add(o.timeouts);
+        self.shed = self.shed.saturating_add(o.shed);
+        self.rate_limited = self.rate_limited.saturating_add(o.rate_limited);
+        self.expired = self.expired.saturating_add(o.expired);
+        self.errors = self.errors.saturating_add(o.errors);
+    }
+
+    /// The sum with `o`, or the name of the first counter (as the results file spells it) whose
+    /// sum does not fit in a u64.
+    pub fn checked_add(&self, o: &GroupCounters) -> Result<GroupCounters, &'static str> {
+        let sum = |a: u64, b: u64, name: &'static str| a.checked_add(b).ok_or(name);
+        Ok(GroupCounters {
+            intents: sum(self.intents, o.intents, "intents")?,
+            attempts: sum(self.attempts, o.attempts, "attempts")?,
+            retries: sum(self.retries, o.retries, "retries")?,
+            successes: sum(self.successes, o.successes, "successes")?,
+            failures: sum(self.failures, o.failures, "failures")?,
+            timeouts: sum(self.timeouts, o.timeouts, "timeouts")?,
+            shed: sum(self.shed, o.shed, "shed")?,
+            rate_limited: sum(self.rate_limited, o.rate_limited, "rate_limited")?,
+            expired: sum(self.expired, o.expired, "expired")?,
+            errors: sum(self.errors, o.errors, "errors")?,
+        })
     }
 
     /// Counts an attempt's outcome.
@@ -73,9 +93,18 @@ pub struct GroupWindow {
 }
 
 impl GroupWindow {
+    /// Adds `o`, saturating (see [`GroupCounters::add`]).
     pub fn add(&mut self, o: &GroupWindow) {
-        self.offered += o.offered;
-        self.successes += o.successes;
+        self.offered = self.offered.saturating_add(o.offered);
+        self.successes = self.successes.saturating_add(o.successes);
+    }
+
+    /// The sum with `o`, or the name of the field whose sum does not fit in a u64.
+    pub fn checked_add(&self, o: &GroupWindow) -> Result<GroupWindow, &'static str> {
+        Ok(GroupWindow {
+            offered: self.offered.checked_add(o.offered).ok_or("offered")?,
+            successes: self.successes.checked_add(o.successes).ok_or("successes")?,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -191,7 +220,8 @@ pub(crate) fn group_verdicts<K: Ord>(
     for (k, g) in groups.iter_mut().filter(|(_, g)| g.offered > 0) {
         let scope = scope(k);
         let series = goodput_series(windows, run_s, |w| w.group(&scope));
-        if series.iter().map(|w| w.offered).sum::<u64>() != g.offered {
+        let offered = series.iter().fold(0u64, |sum, w| sum.saturating_add(w.offered));
+        if offered != g.offered {
             continue;
         }
         let v = decide(

@@ -96,12 +96,140 @@ impl Hist {
     }
 
     fn from_bytes(bytes: &[u8]) -> Result<Hist, String> {
+        let v2 = checked_v2(bytes)?;
         let mut h: Histogram<u64> = HdrDeserializer::new()
-            .deserialize(&mut &bytes[..])
+            .deserialize(&mut &v2[..])
             .map_err(|e| format!("histogram does not decode: {e:?}"))?;
         h.auto(true);
         Ok(Hist(h))
     }
+}
+
+/// Cookie of HdrHistogram's uncompressed V2 encoding (`V2_COOKIE` in the crate).
+const V2_COOKIE: u32 = 0x1c84_9303 | 0x10;
+/// The V2 header: cookie, payload length, normalizing offset, significant digits (u32 each),
+/// lowest discernible and highest trackable value (u64 each), integer-to-double ratio (f64),
+/// all big-endian (`V2_HEADER_SIZE` in the crate).
+const V2_HEADER_LEN: usize = 40;
+/// Significant digits read: spillway writes [`WINDOW_SIGFIG`] and [`TOTAL_SIGFIG`]. Each digit
+/// multiplies the counts array by about ten (5 digits up to 2^62 took 49 MB per decode).
+const MAX_SIGFIG: u32 = 3;
+/// Counters of the largest histogram read: 3 digits from 1 up to `u64::MAX` (440 KiB), the
+/// widest range at spillway's finest precision (a test checks it against the crate).
+const MAX_COUNTS: u64 = 56_320;
+/// A counter, or a run of zero counters, is one varint of at most 9 bytes in the payload.
+const MAX_VARINT_BYTES: u64 = 9;
+
+fn be_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn be_u64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// The uncompressed V2 bytes of an encoded histogram, once its header is checked: hdrhistogram's
+/// deserializer allocates what the header claims (a 4 GiB payload, a counts array sized by the
+/// digits and value range) before it reads a byte of counts. The compressed form is inflated
+/// only as far as the checked header allows, so a small file cannot claim gigabytes.
+fn checked_v2(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    match be_u32(bytes, 0) {
+        Some(V2_COOKIE) => {
+            let payload = v2_payload_len(bytes)?;
+            let present = bytes.len() - V2_HEADER_LEN;
+            if payload > present {
+                return Err(format!(
+                    "histogram header claims {payload} bytes of counts, but {present} follow"
+                ));
+            }
+            Ok(std::borrow::Cow::Borrowed(bytes))
+        }
+        Some(V2_COMPRESSED_COOKIE) => {
+            use std::io::Read as _;
+            let claimed = be_u32(bytes, 4).ok_or("histogram is truncated (no compressed length)")? as usize;
+            let present = bytes.len() - 8;
+            if claimed > present {
+                return Err(format!(
+                    "histogram claims {claimed} compressed bytes, but {present} follow"
+                ));
+            }
+            let mut inflate = flate2::read::ZlibDecoder::new(&bytes[8..8 + claimed]);
+            let mut raw = vec![0; V2_HEADER_LEN];
+            let broken = |e: std::io::Error| format!("histogram does not inflate: {e}");
+            inflate.read_exact(&mut raw).map_err(broken)?;
+            if be_u32(&raw, 0) != Some(V2_COOKIE) {
+                return Err("histogram does not decode: the compressed bytes are not a V2 histogram".into());
+            }
+            let payload = v2_payload_len(&raw)?;
+            raw.resize(V2_HEADER_LEN + payload, 0);
+            inflate.read_exact(&mut raw[V2_HEADER_LEN..]).map_err(broken)?;
+            Ok(std::borrow::Cow::Owned(raw))
+        }
+        _ => Err("histogram does not decode: not an HdrHistogram V2 encoding".into()),
+    }
+}
+
+/// The payload length a V2 header gives, if the histogram it describes is one spillway would
+/// write: 1 to [`MAX_SIGFIG`] digits, a value range of at most [`MAX_COUNTS`] counters, and a
+/// payload those counters can fill.
+fn v2_payload_len(header: &[u8]) -> Result<usize, String> {
+    let (Some(payload), Some(digits), Some(low), Some(high), true) = (
+        be_u32(header, 4),
+        be_u32(header, 12),
+        be_u64(header, 16),
+        be_u64(header, 24),
+        header.len() >= V2_HEADER_LEN,
+    ) else {
+        return Err(format!(
+            "histogram is truncated (header shorter than {V2_HEADER_LEN} bytes)"
+        ));
+    };
+    if !(1..=MAX_SIGFIG).contains(&digits) {
+        return Err(format!(
+            "histogram has {digits} significant digits: 1 to {MAX_SIGFIG} are read (spillway writes {WINDOW_SIGFIG} and {TOTAL_SIGFIG})"
+        ));
+    }
+    let counts = counts_len(low, high, digits).ok_or_else(|| {
+        format!("histogram's range is not valid: lowest discernible value {low}, highest trackable {high}")
+    })?;
+    if counts > MAX_COUNTS {
+        return Err(format!(
+            "histogram's range ({low} to {high} at {digits} digits) needs {counts} counters: at most {MAX_COUNTS}"
+        ));
+    }
+    let most = counts * MAX_VARINT_BYTES;
+    if u64::from(payload) > most {
+        return Err(format!(
+            "histogram header claims {payload} bytes of counts: its {counts} counters take at most {most}"
+        ));
+    }
+    Ok(payload as usize)
+}
+
+/// The length of the counts array `Histogram::new_with_bounds(low, high, digits)` allocates
+/// (as the crate computes it), or `None` where it refuses the bounds.
+fn counts_len(low: u64, high: u64, digits: u32) -> Option<u64> {
+    if !(1..=u64::MAX / 2).contains(&low) || high < 2 * low || digits > 5 {
+        return None;
+    }
+    let largest = 2 * 10u32.pow(digits);
+    let sub_bucket_magnitude = f64::from(largest).log2().ceil() as u32;
+    let unit_magnitude = (low as f64).log2().floor() as u32;
+    if unit_magnitude + sub_bucket_magnitude > 63 {
+        return None;
+    }
+    let sub_buckets = 1u64 << sub_bucket_magnitude;
+    let mut untrackable = sub_buckets << unit_magnitude;
+    let mut buckets = 1u64;
+    while untrackable <= high {
+        if untrackable > u64::MAX / 2 {
+            buckets += 1;
+            break;
+        }
+        untrackable <<= 1;
+        buckets += 1;
+    }
+    Some((buckets + 1) * (sub_buckets / 2))
 }
 
 fn from_base64(text: &str) -> Result<Vec<u8>, String> {
@@ -344,6 +472,25 @@ mod tests {
                 assert_eq!(PackedHist::pack(&h).bytes, reference, "n = {n}, sigfig {sigfig}");
             }
         }
+    }
+
+    /// The header check sizes the counts array as the crate does, and its bound is the widest
+    /// range at 3 digits: what spillway writes always passes.
+    #[test]
+    fn counts_are_sized_as_the_crate_sizes_them() {
+        for digits in 1..=5u32 {
+            for low in [1u64, 2, 3, 1000, 1 << 20, u64::MAX / 4] {
+                for high in [2 * low, 2 * low + 1, 1 << 40, u64::MAX / 2, u64::MAX] {
+                    let ours = counts_len(low, high, digits);
+                    let theirs = Histogram::<u64>::new_with_bounds(low, high, digits as u8)
+                        .ok()
+                        .map(|h| h.distinct_values() as u64);
+                    assert_eq!(ours, theirs, "{low}..{high} at {digits} digits");
+                }
+            }
+        }
+        let widest = Histogram::<u64>::new_with_bounds(1, u64::MAX, TOTAL_SIGFIG).unwrap();
+        assert_eq!(widest.distinct_values() as u64, MAX_COUNTS);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Merging the results of shards of one run: counters and histograms are added window by
 //! window, never percentiles averaged; the summary and verdict are then computed again.
 
-use super::{summarize, GroupResults, Results};
+use super::{summarize, Counters, GroupResults, Hist, Results};
 use crate::scenario;
 use std::collections::BTreeMap;
 
@@ -12,15 +12,37 @@ pub enum MergeError {
     Empty,
     #[error("{0}: different run ({1}): only shards of the same scenario and window can be merged")]
     Mismatch(String, String),
+    #[error("{file}: not a shard of the same run as {other}: {why}; only shards of one run (one scenario, window and strategy) can be merged")]
+    OtherRun { file: String, other: String, why: String },
     #[error("{0}")]
     Shards(String),
-    #[error("the merged scenario is not valid: {0}")]
-    Scenario(#[from] scenario::ScenarioError),
+    // The scenario's diagnostics are in the message, not a `source`: `{:#}` printed them twice.
+    #[error("{file}: its embedded scenario is not valid: {problems}")]
+    Scenario { file: String, problems: String },
+    #[error("{file}: {field}: adding it to the files before it passes 2^64 - 1, so no merged figure would be right (a corrupt shard?)")]
+    Overflow { file: String, field: String },
+}
+
+fn overflow(file: &str, field: impl Into<String>) -> MergeError {
+    MergeError::Overflow {
+        file: file.to_string(),
+        field: field.into(),
+    }
+}
+
+/// `base + part` of two histograms, refused when the counts would saturate (hdrhistogram's
+/// addition saturates silently).
+fn add_hist(base: &mut Hist, part: &Hist, file: &str, field: impl FnOnce() -> String) -> Result<(), MergeError> {
+    if base.len().checked_add(part.len()).is_none() {
+        return Err(overflow(file, field()));
+    }
+    base.add(part);
+    Ok(())
 }
 
 /// Adds a part's group figures into the base's. Parts either all keep a kind of group or none
 /// does: a mix would give group figures that no longer add up to the run's.
-fn add_groups<K: Ord + Clone>(
+fn add_groups<K: Ord + Clone + serde::Serialize>(
     base: &mut BTreeMap<K, GroupResults>,
     part: &BTreeMap<K, GroupResults>,
     name: &str,
@@ -35,8 +57,12 @@ fn add_groups<K: Ord + Clone>(
     for (k, g) in part {
         match base.get_mut(k) {
             Some(b) => {
-                b.counters.add(&g.counters);
-                b.intent_latency.add(&g.intent_latency);
+                let at = |f: &str| format!("{}.{}.{f}", kind_field(kind), key(k));
+                b.counters = b
+                    .counters
+                    .checked_add(&g.counters)
+                    .map_err(|f| overflow(name, at(&format!("counters.{f}"))))?;
+                add_hist(&mut b.intent_latency, &g.intent_latency, name, || at("intent_latency"))?;
             }
             None => {
                 base.insert(k.clone(), g.clone());
@@ -44,6 +70,147 @@ fn add_groups<K: Ord + Clone>(
         }
     }
     Ok(())
+}
+
+/// The results file's field of a kind of group (`per-class`: `classes`).
+fn kind_field(kind: &str) -> &'static str {
+    if kind == "per-class" {
+        "classes"
+    } else {
+        "services"
+    }
+}
+
+/// A group's key as the results file spells it (`interactive`, a service's name).
+fn key<K: serde::Serialize>(k: &K) -> String {
+    match serde_json::to_value(k) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(v) => v.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The first field where `a` and `b` differ, as `path: a-value vs b-value` (values cut short).
+fn first_difference(path: &str, a: &serde_json::Value, b: &serde_json::Value) -> Option<(String, String, String)> {
+    use serde_json::Value;
+    let show = |v: Option<&Value>| {
+        let s = v.map_or("(none)".to_string(), Value::to_string);
+        match s.char_indices().nth(60) {
+            Some((end, _)) => format!("{}...", &s[..end]),
+            None => s,
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                let at = format!("{path}.{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(u), Some(v)) => first_difference(&at, u, v),
+                    (u, v) => Some((at, show(u), show(v))),
+                }
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (u, v))| first_difference(&format!("{path}[{i}]"), u, v)),
+        (Value::Array(x), Value::Array(y)) => Some((
+            path.to_string(),
+            format!("{} items", x.len()),
+            format!("{} items", y.len()),
+        )),
+        _ if a == b => None,
+        _ => Some((path.to_string(), show(Some(a)), show(Some(b)))),
+    }
+}
+
+/// How `p` is not a shard of the same run as `q`, if it is not: its scenario name, window,
+/// strategy or embedded scenario differ (rates, seed, phases, clients, gateway, backend,
+/// thresholds). Left out is what each shard has of its own: its index, its random streams
+/// (derived from the shared seed), the path it read the scenario from, its time scale (the
+/// machine's real-time speed; figures are in scenario time), its notes and its figures.
+fn difference(p: &Results, q: &Results) -> Option<String> {
+    let field = |name: &str, a: String, b: String| Some(format!("{name} is {a} here and {b} there"));
+    if p.scenario_name != q.scenario_name {
+        return field("scenario_name", p.scenario_name.clone(), q.scenario_name.clone());
+    }
+    if (p.window_s - q.window_s).abs() > 1e-12 {
+        return field("window_s", format!("{}s", p.window_s), format!("{}s", q.window_s));
+    }
+    if p.strategy != q.strategy {
+        return field("strategy", p.strategy.clone(), q.strategy.clone());
+    }
+    let mut mine = p.scenario.clone();
+    mine.run.time_scale = q.scenario.run.time_scale;
+    if mine == q.scenario {
+        return None;
+    }
+    let (a, b) = (serde_json::to_value(&mine), serde_json::to_value(&q.scenario));
+    let found = match (a, b) {
+        (Ok(a), Ok(b)) => first_difference("scenario", &a, &b),
+        _ => None,
+    };
+    Some(match found {
+        Some((path, a, b)) => format!("{path} is {a} here and {b} there"),
+        None => "the embedded scenarios differ".to_string(),
+    })
+}
+
+/// Whether `parts` are shards of one run; if not, names the file that differs. With three or
+/// more files, a first file unlike all the others (which agree) is the one named, not the
+/// second: the odd one out is the shard to check.
+fn check_same_run(parts: &[(String, Results)]) -> Result<(), MergeError> {
+    let Some(((first, r0), rest)) = parts.split_first() else {
+        return Err(MergeError::Empty);
+    };
+    let Some((i, why)) = rest
+        .iter()
+        .enumerate()
+        .find_map(|(i, (_, p))| difference(p, r0).map(|why| (i + 1, why)))
+    else {
+        return Ok(());
+    };
+    let second = &parts[1];
+    let others_agree = parts.len() >= 3 && i == 1 && parts[2..].iter().all(|(_, p)| difference(p, &second.1).is_none());
+    if others_agree {
+        return Err(MergeError::OtherRun {
+            file: first.clone(),
+            other: format!("the other {} files ({} and the rest)", parts.len() - 1, second.0),
+            why: difference(r0, &second.1).unwrap_or(why),
+        });
+    }
+    Err(MergeError::OtherRun {
+        file: parts[i].0.clone(),
+        other: first.clone(),
+        why,
+    })
+}
+
+/// The scenario the shards ran (the first one's, which the others match), its problems
+/// named as the first file's embedded scenario.
+fn embedded_scenario(parts: &[(String, Results)]) -> Result<scenario::Scenario, MergeError> {
+    let (file, r) = parts.first().ok_or(MergeError::Empty)?;
+    scenario::resolve(&r.scenario_path, r.scenario.clone()).map_err(|e| {
+        let problems: Vec<String> = match &e {
+            scenario::ScenarioError::Invalid(d) => d
+                .iter()
+                .map(|d| {
+                    if d.path.is_empty() {
+                        d.message.clone()
+                    } else {
+                        format!("scenario.{}: {}", d.path, d.message)
+                    }
+                })
+                .collect(),
+            other => vec![other.to_string()],
+        };
+        MergeError::Scenario {
+            file: file.clone(),
+            problems: problems.join("; "),
+        }
+    })
 }
 
 /// Whether `parts` are one whole set of shards: each of `--shard 0/N` .. `N-1/N` once, all of
@@ -107,45 +274,45 @@ fn check_shards(parts: &[(String, Results)]) -> Result<(), MergeError> {
 /// Adds `parts` (shards of one run) into one results file.
 pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
     check_shards(&parts)?;
+    check_same_run(&parts)?;
+    let mut s = embedded_scenario(&parts)?;
     let secs_ran: Vec<f64> = parts.iter().map(|(_, p)| p.summary.duration_s).collect();
     let mut it = parts.into_iter();
     let (_, mut base) = it.next().ok_or(MergeError::Empty)?;
     for (name, p) in it {
-        if p.scenario_name != base.scenario_name
-            || (p.window_s - base.window_s).abs() > 1e-12
-            || p.strategy != base.strategy
-        {
-            return Err(MergeError::Mismatch(
-                name,
-                format!(
-                    "{} / window {}s / {} vs {} / window {}s / {}",
-                    p.scenario_name, p.window_s, p.strategy, base.scenario_name, base.window_s, base.strategy
-                ),
-            ));
-        }
         if base.windows.len() < p.windows.len() {
             base.windows.resize_with(p.windows.len(), Default::default);
             for (i, w) in base.windows.iter_mut().enumerate() {
                 w.start_s = i as f64 * base.window_s;
             }
         }
-        for (b, w) in base.windows.iter_mut().zip(&p.windows) {
-            b.counters.add(&w.counters);
-            b.gauges.queue_depth_max += w.gauges.queue_depth_max;
-            b.gauges.in_flight_max += w.gauges.in_flight_max;
-            b.gauges.queue_depth_mean += w.gauges.queue_depth_mean;
-            b.gauges.in_flight_mean += w.gauges.in_flight_mean;
+        for (i, (b, w)) in base.windows.iter_mut().zip(&p.windows).enumerate() {
+            // Sums are checked: a wrapped counter is a small, plausible and wrong figure.
+            let at = |f: &str| format!("windows[{i}].{f}");
+            b.counters = b
+                .counters
+                .checked_add(&w.counters)
+                .map_err(|f| overflow(&name, at(&format!("counters.{f}"))))?;
+            let (bg, wg) = (&mut b.gauges, &w.gauges);
+            bg.queue_depth_max = (bg.queue_depth_max.checked_add(wg.queue_depth_max))
+                .ok_or_else(|| overflow(&name, at("gauges.queue_depth_max")))?;
+            bg.in_flight_max = (bg.in_flight_max.checked_add(wg.in_flight_max))
+                .ok_or_else(|| overflow(&name, at("gauges.in_flight_max")))?;
+            bg.queue_depth_mean += wg.queue_depth_mean;
+            bg.in_flight_mean += wg.in_flight_mean;
             for (k, g) in &w.classes {
-                b.classes.entry(*k).or_default().add(g);
+                let sum = b.classes.entry(*k).or_default();
+                *sum = (sum.checked_add(g)).map_err(|f| overflow(&name, at(&format!("classes.{}.{f}", k.as_str()))))?;
             }
             for (k, g) in &w.services {
-                b.services.entry(k.clone()).or_default().add(g);
+                let sum = b.services.entry(k.clone()).or_default();
+                *sum = (sum.checked_add(g)).map_err(|f| overflow(&name, at(&format!("services.{k}.{f}"))))?;
             }
             for (k, h) in &w.histograms {
                 match b.histograms.get_mut(k) {
                     Some(bh) => {
                         let mut sum = bh.unpack();
-                        sum.add(&h.unpack());
+                        add_hist(&mut sum, &h.unpack(), &name, || at(&format!("histograms.{k}")))?;
                         *bh = super::PackedHist::pack(&sum);
                     }
                     None => {
@@ -156,7 +323,7 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
         }
         for (k, h) in &p.totals {
             match base.totals.get_mut(k) {
-                Some(bh) => bh.add(h),
+                Some(bh) => add_hist(bh, h, &name, || format!("totals.{k}"))?,
                 None => {
                     base.totals.insert(k.clone(), h.clone());
                 }
@@ -165,16 +332,23 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
         add_groups(&mut base.classes, &p.classes, &name, "per-class")?;
         add_groups(&mut base.services, &p.services, &name, "per-service")?;
         base.incomplete |= p.incomplete;
+        if let Some(field) = base.notes.overflow(&p.notes) {
+            return Err(overflow(&name, format!("notes.{field}")));
+        }
         base.notes.add(&p.notes);
         if let Some(g) = p.generator {
             let bg = base.generator.get_or_insert_with(Default::default);
             bg.lagging |= g.lagging;
-            bg.unsent += g.unsent;
+            bg.unsent = (bg.unsent.checked_add(g.unsent)).ok_or_else(|| overflow(&name, "generator.unsent"))?;
             bg.lateness_p99_s = bg.lateness_p99_s.max(g.lateness_p99_s);
         }
+        // The summary adds the windows up again: their whole-run sum must fit too.
+        base.windows
+            .iter()
+            .try_fold(Counters::default(), |sum, w| sum.checked_add(&w.counters))
+            .map_err(|f| overflow(&name, format!("summary: the windows' counters.{f}")))?;
     }
     base.shard = None;
-    let mut s = scenario::resolve(&base.scenario_path, base.scenario.clone())?;
     // Shards stopped early ran for less than the scenario: rates are per the longest of them.
     let ran = secs_ran.into_iter().fold(0.0, f64::max);
     if ran > 0.0 && ran < s.duration.as_secs_f64() {

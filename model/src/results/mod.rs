@@ -5,6 +5,7 @@
 //! the verdict, and the scenario echoed with its seed.
 
 mod bins;
+mod check;
 mod groups;
 mod histogram;
 mod hlog;
@@ -85,11 +86,24 @@ pub struct Counters {
 }
 
 impl Counters {
+    /// Adds `o`, saturating (see [`GroupCounters::add`]).
     pub fn add(&mut self, o: &Counters) {
         self.requests.add(&o.requests);
         self.backend_busy_s += o.backend_busy_s;
         self.wasted_s += o.wasted_s;
-        self.cancelled += o.cancelled;
+        self.cancelled = self.cancelled.saturating_add(o.cancelled);
+    }
+
+    /// The sum with `o`, or the name of the first field (as the results file spells it) whose
+    /// sum does not fit: a u64 past `u64::MAX`, seconds past `f64::MAX`.
+    pub fn checked_add(&self, o: &Counters) -> Result<Counters, &'static str> {
+        let secs = |a: f64, b: f64, name: &'static str| Some(a + b).filter(|s| s.is_finite()).ok_or(name);
+        Ok(Counters {
+            requests: self.requests.checked_add(&o.requests)?,
+            backend_busy_s: secs(self.backend_busy_s, o.backend_busy_s, "backend_busy_s")?,
+            wasted_s: secs(self.wasted_s, o.wasted_s, "wasted_s")?,
+            cancelled: self.cancelled.checked_add(o.cancelled).ok_or("cancelled")?,
+        })
     }
 }
 
@@ -244,6 +258,13 @@ pub enum ResultsError {
     },
     #[error("{path}: results schema {found} is not supported (this build reads schema {SCHEMA_VERSION})")]
     Schema { path: String, found: u32 },
+    /// A figure no run produces (a ratio past 1, a negative time, windows out of order).
+    #[error("{path}: {field}: {message}")]
+    Invalid {
+        path: String,
+        field: String,
+        message: String,
+    },
 }
 
 impl Results {
@@ -269,7 +290,33 @@ impl Results {
                 found: v.schema,
             });
         }
-        serde_json::from_str(text).map_err(perr)
+        let r: Results = match serde_json::from_str(text) {
+            Ok(r) => r,
+            // Parsed again to name the field: tracking the path costs every file, the error
+            // only a bad one.
+            Err(e) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                return Err(match serde_path_to_error::deserialize::<_, Results>(&mut de) {
+                    Err(at) if !at.path().to_string().is_empty() && at.path().to_string() != "." => {
+                        let field = at.path().to_string();
+                        let inner = at.into_inner();
+                        ResultsError::Parse {
+                            path: path.to_string(),
+                            line: inner.line(),
+                            column: inner.column(),
+                            message: format!("{field}: {inner}"),
+                        }
+                    }
+                    _ => perr(e),
+                });
+            }
+        };
+        check::check(&r).map_err(|b| ResultsError::Invalid {
+            path: path.to_string(),
+            field: b.field,
+            message: b.message,
+        })?;
+        Ok(r)
     }
 
     /// Writes `results.json` and `results.hlog` into `dir` (created if missing); returns the

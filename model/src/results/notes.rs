@@ -114,10 +114,24 @@ fn counts_text<'a>(items: impl Iterator<Item = (String, &'a u64)>) -> String {
 }
 
 /// Adds `from`'s counts into `into`.
+/// Adds `from`'s counts into `into`, saturating (counts come from files).
 fn add_counts<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
     for (k, n) in from {
-        *into.entry(k.clone()).or_insert(0) += n;
+        let c = into.entry(k.clone()).or_insert(0);
+        *c = c.saturating_add(*n);
     }
+}
+
+/// A sum of counts read from a file, saturating rather than wrapping.
+fn total<'a>(counts: impl Iterator<Item = &'a u64>) -> u64 {
+    counts.fold(0, |sum, n| sum.saturating_add(*n))
+}
+
+/// The first of `from`'s counts whose sum with `into`'s does not fit in a u64.
+fn overflowing_count<'a, K: Ord>(into: &BTreeMap<K, u64>, from: &'a BTreeMap<K, u64>) -> Option<&'a K> {
+    from.iter()
+        .find(|(k, n)| into.get(*k).is_some_and(|c| c.checked_add(**n).is_none()))
+        .map(|(k, _)| k)
 }
 
 impl RunNotes {
@@ -127,14 +141,45 @@ impl RunNotes {
 
     /// Adds another shard's notes (counts add up, the connection caps too: shards run side by
     /// side). Runs one after another (replications) add with [`RunNotes::add_sequential`].
+    ///
+    /// Sums saturate; [`RunNotes::overflow`] tells whether one would.
     pub fn add(&mut self, other: &RunNotes) {
         add_counts(&mut self.statuses, &other.statuses);
         add_counts(&mut self.failures, &other.failures);
         add_counts(&mut self.generator_failures, &other.generator_failures);
-        self.resent += other.resent;
-        self.left_out += other.left_out;
-        self.connection_waits += other.connection_waits;
-        self.connections += other.connections;
+        self.resent = self.resent.saturating_add(other.resent);
+        self.left_out = self.left_out.saturating_add(other.left_out);
+        self.connection_waits = self.connection_waits.saturating_add(other.connection_waits);
+        self.connections = self.connections.saturating_add(other.connections);
+    }
+
+    /// The field (`statuses.503`, `left_out`) whose sum with `other`'s would not fit in a u64,
+    /// if one would.
+    pub fn overflow(&self, other: &RunNotes) -> Option<String> {
+        if let Some(code) = overflowing_count(&self.statuses, &other.statuses) {
+            return Some(format!("statuses.{code}"));
+        }
+        for (name, mine, theirs) in [
+            ("failures", &self.failures, &other.failures),
+            (
+                "generator_failures",
+                &self.generator_failures,
+                &other.generator_failures,
+            ),
+        ] {
+            if let Some(why) = overflowing_count(mine, theirs) {
+                return Some(format!("{name}.{why}"));
+            }
+        }
+        [
+            ("resent", self.resent, other.resent),
+            ("left_out", self.left_out, other.left_out),
+            ("connection_waits", self.connection_waits, other.connection_waits),
+            ("connections", self.connections, other.connections),
+        ]
+        .into_iter()
+        .find(|(_, a, b)| a.checked_add(*b).is_none())
+        .map(|(name, _, _)| name.to_string())
     }
 
     /// Adds the notes of a run made after this one: counts add up, the connection cap is the
@@ -160,10 +205,10 @@ impl RunNotes {
     /// The answers that were client errors other than 408 and 429 (the target refused the
     /// requests), when they are most of the answers: (how many, of how many answers, which).
     pub fn mostly_refused(&self) -> Option<(u64, u64, String)> {
-        let answers: u64 = self.statuses.values().sum();
+        let answers = total(self.statuses.values());
         let refused = |c: u16| (400..500).contains(&c) && c != 408 && c != 429;
-        let n: u64 = self.statuses.iter().filter(|(c, _)| refused(**c)).map(|(_, n)| n).sum();
-        (answers > 0 && n * 2 > answers).then(|| {
+        let n = total(self.statuses.iter().filter(|(c, _)| refused(**c)).map(|(_, n)| n));
+        (answers > 0 && n > answers / 2).then(|| {
             let which = counts_text(
                 self.statuses
                     .iter()
@@ -192,16 +237,16 @@ impl RunNotes {
                 "  WARNING       {n} of {answers} answers were client errors ({which}): the target refused the requests, which says nothing about its capacity; check the target URL (service and API names), the credentials and the method"
             ));
         }
-        let answers: u64 = self.statuses.values().sum();
-        let redirects: u64 = self.statuses.range(300..400).map(|(_, n)| n).sum();
-        if answers > 0 && redirects * 2 > answers {
+        let answers = total(self.statuses.values());
+        let redirects = total(self.statuses.range(300..400).map(|(_, n)| n));
+        if answers > 0 && redirects > answers / 2 {
             let which = counts_text(self.statuses.range(300..400).map(|(c, n)| (status_text(*c), n)));
             out.push(format!(
                 "  WARNING       {redirects} of {answers} answers were redirects ({which}), counted as errors: loadgen does not follow them; point the target at where they lead"
             ));
         }
         if !self.generator_failures.is_empty() {
-            let n: u64 = self.generator_failures.values().sum();
+            let n = total(self.generator_failures.values());
             let why = counts_text(self.generator_failures.iter().map(|(w, n)| (w.clone(), n)));
             out.push(format!(
                 "  WARNING       the generator could not send {n} attempts ({why}); their intents are left out of the figures and counted as not sent: they are no failure of the target"

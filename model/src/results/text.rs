@@ -58,22 +58,31 @@ pub fn summary_table(r: &Results) -> String {
         s.whole.retries,
         s.whole.amplification
     );
-    let _ = writeln!(
-        o,
-        "  goodput       {:.1}% of intents succeeded within the timeout ({:.1}/s)",
-        s.whole.goodput_ratio * 100.0,
-        s.whole.goodput
-    );
+    // A ratio of no intents and percentiles of no latencies are no 100% and 0s.
+    if s.whole.offered == 0 {
+        let _ = writeln!(o, "  goodput       - (nothing offered)");
+    } else {
+        let _ = writeln!(
+            o,
+            "  goodput       {:.1}% of intents succeeded within the timeout ({:.1}/s)",
+            s.whole.goodput_ratio * 100.0,
+            s.whole.goodput
+        );
+    }
     let l = &s.whole.latency;
-    let _ = writeln!(
-        o,
-        "  latency       p50 {}   p90 {}   p99 {}   p99.9 {}   max {}   (intent, from intended send)",
-        fmt_secs(l.p50),
-        fmt_secs(l.p90),
-        fmt_secs(l.p99),
-        fmt_secs(l.p999),
-        fmt_secs(l.max)
-    );
+    if l.count == 0 {
+        let _ = writeln!(o, "  latency       - (no intent finished)");
+    } else {
+        let _ = writeln!(
+            o,
+            "  latency       p50 {}   p90 {}   p99 {}   p99.9 {}   max {}   (intent, from intended send)",
+            fmt_secs(l.p50),
+            fmt_secs(l.p90),
+            fmt_secs(l.p99),
+            fmt_secs(l.p999),
+            fmt_secs(l.max)
+        );
+    }
     let _ = writeln!(
         o,
         "  attempts      timeouts {}   shed 503 {}   429 {}   expired 504 {}   other errors {}",

@@ -80,6 +80,13 @@ pub struct VerdictResult {
     pub reason: String,
 }
 
+/// Offered intents and successes of `windows`, saturating: counts come from files too.
+fn tally<'a>(windows: impl IntoIterator<Item = &'a WindowGoodput>) -> (u64, u64) {
+    windows.into_iter().fold((0u64, 0u64), |(o, s), w| {
+        (o.saturating_add(w.offered), s.saturating_add(w.successes))
+    })
+}
+
 fn ratio(s: u64, o: u64) -> f64 {
     if o == 0 {
         1.0
@@ -90,8 +97,16 @@ fn ratio(s: u64, o: u64) -> f64 {
 
 /// Decides the verdict from windowed goodput.
 pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
-    let total_o: u64 = windows.iter().map(|w| w.offered).sum();
-    let total_s: u64 = windows.iter().map(|w| w.successes).sum();
+    let (total_o, total_s) = tally(windows);
+    if total_o == 0 {
+        // 0 of 0 is no goodput ratio of 100%: a run that offered nothing is not judged.
+        return VerdictResult {
+            verdict: None,
+            baseline: None,
+            recovery_s: None,
+            reason: "nothing offered".into(),
+        };
+    }
     let Some((t_start, t_end)) = p.trigger else {
         let r = ratio(total_s, total_o);
         return if r >= p.healthy_ratio {
@@ -120,7 +135,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         .iter()
         .filter(|w| w.start_s + p.window_s <= t_start + eps)
         .collect();
-    let (pre_o, pre_s) = pre.iter().fold((0, 0), |(o, s), w| (o + w.offered, s + w.successes));
+    let (pre_o, pre_s) = tally(pre.iter().copied());
     if pre_o == 0 {
         return VerdictResult {
             verdict: Some(Verdict::Overloaded),
@@ -150,9 +165,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     // The first rolling span after the trigger from which every later span stays healthy.
     let rolling: Vec<f64> = (0..post.len().saturating_sub(span - 1))
         .map(|i| {
-            let (o, s) = post[i..i + span]
-                .iter()
-                .fold((0, 0), |(o, s), w| (o + w.offered, s + w.successes));
+            let (o, s) = tally(post[i..i + span].iter().copied());
             ratio(s, o)
         })
         .collect();
@@ -200,7 +213,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             ),
         };
     }
-    let post_o: u64 = post.iter().map(|w| w.offered).sum();
+    let (post_o, _) = tally(post.iter().copied());
     let post_rate = if post.is_empty() {
         f64::INFINITY
     } else {
