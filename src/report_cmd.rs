@@ -8,6 +8,7 @@ use model::UsageError;
 use reports::charts::Heatmap;
 use reports::{Entry, Report};
 use sim::sweep::Point;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Draw charts and write index.html, summary.md and junit.xml from results files.
@@ -47,13 +48,85 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
     } else {
         path.to_path_buf()
     };
-    let text =
-        std::fs::read_to_string(&file).map_err(|e| UsageError(format!("{}: cannot read: {e}", file.display())))?;
+    let text = read_text(&file)?;
     Ok((file, text))
 }
 
-/// The runs of a `sim run --replications` directory (`seed-*/results.json`), in seed order.
+/// A file's text; a file that is not UTF-8 is refused with where its first bad byte is.
+fn read_text(file: &Path) -> Result<String, UsageError> {
+    let bytes = std::fs::read(file).map_err(|e| UsageError(format!("{}: cannot read: {e}", file.display())))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        UsageError(format!(
+            "{}: not UTF-8 text: byte 0x{:02x} at byte offset {at} (line {line}) is not valid UTF-8",
+            file.display(),
+            bytes[at]
+        ))
+    })
+}
+
+/// How many runs `replications.json` in `dir` says were saved (the `replications` field of
+/// `sim::stats::ReplicationSummary`, which `sim run --replications` and `compare` write).
+fn replications_count(dir: &Path) -> Result<usize, UsageError> {
+    let file = dir.join("replications.json");
+    let text = read_text(&file)?;
+    let bad = |what: String| UsageError(format!("{}: not a replications summary: {what}", file.display()));
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("line {} column {}: {e}", e.line(), e.column())))?;
+    match v.get("replications").and_then(serde_json::Value::as_u64) {
+        Some(n) if n > 0 => usize::try_from(n).map_err(|_| bad(format!("`replications` is {n}"))),
+        Some(_) => Err(bad("`replications` is 0".into())),
+        None => Err(bad("no `replications` count".into())),
+    }
+}
+
+/// "seed-7, seed-8" (at most `MAX` of them, then how many more).
+fn seed_list(seeds: impl IntoIterator<Item = u64>) -> String {
+    const MAX: usize = 8;
+    let seeds: Vec<u64> = seeds.into_iter().collect();
+    let mut s = seeds
+        .iter()
+        .take(MAX)
+        .map(|n| format!("seed-{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if seeds.len() > MAX {
+        s.push_str(&format!(" and {} more", seeds.len() - MAX));
+    }
+    s
+}
+
+/// The seeds missing from `found` (sorted) of `n` consecutive ones, when they can be told: the
+/// seeds are `base`, `base + 1`, ... (wrapping past `u64::MAX` as `sim run` does), `base`
+/// either the scenario's `run.seed` (`hint`, when no `--seed` was given) or, when `found`
+/// spans `n` seeds already, its first.
+fn missing_seeds(found: &[u64], n: usize, hint: u64) -> Option<Vec<u64>> {
+    let n = n as u64;
+    let fits = |base: u64| found.iter().all(|f| f.wrapping_sub(base) < n);
+    let base = if fits(hint) {
+        hint
+    } else {
+        let (first, last) = (*found.first()?, *found.last()?);
+        if last.wrapping_sub(first) != n - 1 {
+            return None;
+        }
+        first
+    };
+    Some(
+        (0..n)
+            .map(|i| base.wrapping_add(i))
+            .filter(|s| !found.contains(s))
+            .collect(),
+    )
+}
+
+/// The runs of a `sim run --replications` directory (`seed-*/results.json`), in seed order:
+/// as many as its replications.json says, all of one configuration.
 fn replications(dir: &Path) -> anyhow::Result<Vec<Results>> {
+    let count = replications_count(dir)?;
+    let listing = dir.join("replications.json");
     let mut seeds: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
         .map_err(|e| UsageError(format!("{}: cannot read: {e}", dir.display())))?
         .filter_map(|e| {
@@ -65,36 +138,132 @@ fn replications(dir: &Path) -> anyhow::Result<Vec<Results>> {
     seeds.sort();
     if seeds.is_empty() {
         return Err(UsageError(format!(
-            "{}: replications.json but no seed-*/results.json",
-            dir.display()
+            "{}: {count} replications, but no seed-*/results.json next to it",
+            listing.display()
         ))
         .into());
     }
-    seeds
+    let runs: Vec<Results> = seeds
         .iter()
-        .map(|(_, f)| {
-            let (file, text) = read(f)?;
-            Ok(Results::from_json(&file.display().to_string(), &text)?)
+        .map(|(_, f)| -> anyhow::Result<Results> {
+            let text = read_text(f)?;
+            Ok(Results::from_json(&f.display().to_string(), &text)?)
         })
-        .collect()
+        .collect::<anyhow::Result<_>>()?;
+    // One entry is one configuration: seeds of another scenario (or strategy) averaged in gave
+    // `goodput 50.4% ± 106.7`.
+    let (first_file, first) = (&seeds[0].1, &runs[0]);
+    for ((seed, file), r) in seeds.iter().zip(&runs) {
+        if let Some(why) = reports::entry::replication_difference(first, r) {
+            return Err(UsageError(format!(
+                "{}: {why} like {}: a replications directory holds seeds of one configuration",
+                file.display(),
+                first_file.display()
+            ))
+            .into());
+        }
+        if r.seed != *seed {
+            return Err(UsageError(format!(
+                "{}: holds seed {}, not {seed}: a run copied from elsewhere?",
+                file.display(),
+                r.seed
+            ))
+            .into());
+        }
+    }
+    // A report of fewer seeds than were run shows another mean and interval under the same
+    // name, and a gate on it would pass on what is left: refused, not warned about, since a
+    // warning scrolls past in CI while the report looks complete.
+    let found: Vec<u64> = seeds.iter().map(|(s, _)| *s).collect();
+    if found.len() < count {
+        let which = match missing_seeds(&found, count, first.scenario.run.seed) {
+            Some(m) => format!("{} missing", seed_list(m)),
+            None => format!("{} seeds missing", count - found.len()),
+        };
+        return Err(UsageError(format!(
+            "{}: {count} replications, but {} holds {} ({}): {which}; run them again, or report the seeds' results.json files one by one",
+            listing.display(),
+            dir.display(),
+            found.len(),
+            seed_list(found.iter().copied())
+        ))
+        .into());
+    }
+    if found.len() > count {
+        return Err(UsageError(format!(
+            "{}: {count} replications, but {} holds {} seed directories ({}): seeds of another run?",
+            listing.display(),
+            dir.display(),
+            found.len(),
+            seed_list(found.iter().copied())
+        ))
+        .into());
+    }
+    Ok(runs)
+}
+
+/// Values in first-seen order with each one's position: lookups in O(1), where searching the
+/// list made a 300x300 table's report take 49 s (every point searched every axis value and
+/// every configuration seen so far).
+struct Index<K> {
+    values: Vec<K>,
+    at: HashMap<K, usize>,
+}
+
+impl<K: Clone + Eq + std::hash::Hash> Index<K> {
+    fn new() -> Self {
+        Index {
+            values: Vec::new(),
+            at: HashMap::new(),
+        }
+    }
+
+    /// The position of `k`, added at the end if new.
+    fn insert(&mut self, k: &K) -> usize {
+        probe();
+        if let Some(&i) = self.at.get(k) {
+            return i;
+        }
+        self.values.push(k.clone());
+        self.at.insert(k.clone(), self.values.len() - 1);
+        self.values.len() - 1
+    }
+
+    fn get(&self, k: &K) -> Option<usize> {
+        probe();
+        self.at.get(k).copied()
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Lookups [`heatmap`] made (tests check it grows linearly with the points).
+    static PROBES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts a lookup (in tests).
+fn probe() {
+    #[cfg(test)]
+    PROBES.with(|p| p.set(p.get() + 1));
 }
 
 /// A sweep table's heatmap: the first two axes; further axes are folded into each cell: the
 /// worst over load axes (`workload.*`), then the best over the settings.
 pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heatmap, UsageError> {
     let bad = |what: &str| UsageError(format!("{}: not a sweep table: {what}", path.display()));
-    let mut keys: Vec<String> = Vec::new();
-    let mut parsed = Vec::new();
+    let mut keys: Index<String> = Index::new();
+    /// Per point: (axis, value) pairs as positions in `keys`, the value shown, whether it meets the SLO.
+    type Parsed = (Vec<(usize, String)>, Option<f64>, bool);
+    let mut parsed: Vec<Parsed> = Vec::with_capacity(points.len());
     for p in points {
-        let mut kv = Vec::new();
-        for (k, v) in &p.params {
-            if !keys.contains(k) {
-                keys.push(k.clone());
-            }
-            kv.push((k.clone(), sim::sweep::show_value(v)));
-        }
+        let kv = p
+            .params
+            .iter()
+            .map(|(k, v)| (keys.insert(k), sim::sweep::show_value(v)))
+            .collect();
         parsed.push((kv, p.value(objective), p.meets_slo));
     }
+    let keys = keys.values;
     if keys.is_empty() {
         return Err(bad("no axes"));
     }
@@ -104,68 +273,70 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
             path.display()
         )));
     }
-    let axis_values = |k: &str| {
-        let mut vs: Vec<String> = Vec::new();
+    /// A point's value on axis `k` (a point names each axis once; the first wins if not).
+    fn on(kv: &[(usize, String)], k: usize) -> Option<&String> {
+        kv.iter().find(|(kk, _)| *kk == k).map(|(_, v)| v)
+    }
+    let axis_values = |k: usize| {
+        let mut vs: Index<String> = Index::new();
         for (kv, _, _) in &parsed {
-            if let Some((_, v)) = kv.iter().find(|(kk, _)| kk == k) {
-                if !vs.contains(v) {
-                    vs.push(v.clone());
-                }
+            if let Some(v) = on(kv, k) {
+                vs.insert(v);
             }
         }
         vs
     };
     let x_key = keys[0].clone();
     let y_key = keys.get(1).cloned().unwrap_or_default();
-    let x = axis_values(&x_key);
+    let x = axis_values(0);
     let y = if y_key.is_empty() {
-        vec![String::new()]
+        let mut one = Index::new();
+        one.insert(&String::new());
+        one
     } else {
-        axis_values(&y_key)
+        axis_values(1)
     };
     let higher = objective.metric.higher_is_better();
     let better = |a: f64, b: f64| if higher { a > b } else { a < b };
     let folded_keys = keys.get(2..).unwrap_or_default();
+    // The folded axes that are settings (not loads), by position in `keys`.
+    let setting_axes: Vec<usize> = (2..keys.len())
+        .filter(|&k| !sim::sweep::is_load_axis(&keys[k]))
+        .collect();
     // Fold the other axes per cell: first each configuration's worst over the folded load axes
     // (a configuration must hold at every load), then the best configuration. A point missing
     // the objective (or, with `slo`, the SLO) makes its configuration's cell fail at that load.
-    /// A cell (x, y), a configuration of the folded settings, and its worst value so far.
-    type Config = (usize, usize, Vec<(String, String)>, Option<f64>);
+    /// A cell (x, y) and a configuration of the folded settings (their values in axis order).
+    type Config = (usize, usize, Vec<(usize, String)>);
     let fold_cells = |slo: bool| {
-        let mut configs: Vec<Config> = Vec::new();
+        let mut configs: Index<Config> = Index::new();
+        // Each configuration's worst value so far, by position in `configs`.
+        let mut worst: Vec<Option<f64>> = Vec::new();
         for (kv, v, meets) in &parsed {
             let v = if slo && !meets { None } else { *v };
-            let find = |key: &str, axis: &[String]| {
-                kv.iter()
-                    .find(|(k, _)| k == key)
-                    .and_then(|(_, val)| axis.iter().position(|a| a == val))
-            };
             let (Some(xi), Some(yi)) = (
-                find(&x_key, &x),
-                if y_key.is_empty() { Some(0) } else { find(&y_key, &y) },
+                on(kv, 0).and_then(|val| x.get(val)),
+                if y_key.is_empty() {
+                    Some(0)
+                } else {
+                    on(kv, 1).and_then(|val| y.get(val))
+                },
             ) else {
                 continue;
             };
-            let settings: Vec<(String, String)> = kv
-                .iter()
-                .filter(|(k, _)| folded_keys.contains(k) && !sim::sweep::is_load_axis(k))
-                .cloned()
-                .collect();
-            match configs
-                .iter_mut()
-                .find(|(cx, cy, s, _)| (*cx, *cy) == (xi, yi) && *s == settings)
-            {
-                Some((_, _, _, worst)) => {
-                    *worst = match (*worst, v) {
-                        (Some(w), Some(v)) => Some(if better(w, v) { v } else { w }),
-                        _ => None,
-                    }
-                }
-                None => configs.push((xi, yi, settings, v)),
+            let settings: Vec<(usize, String)> = kv.iter().filter(|(k, _)| setting_axes.contains(k)).cloned().collect();
+            let i = configs.insert(&(xi, yi, settings));
+            if i == worst.len() {
+                worst.push(v);
+            } else {
+                worst[i] = match (worst[i], v) {
+                    (Some(w), Some(v)) => Some(if better(w, v) { v } else { w }),
+                    _ => None,
+                };
             }
         }
-        let mut cells = vec![vec![None; x.len()]; y.len()];
-        for (xi, yi, _, v) in configs {
+        let mut cells = vec![vec![None; x.values.len()]; y.values.len()];
+        for ((xi, yi, _), v) in configs.values.into_iter().zip(worst) {
             let Some(v) = v else { continue };
             let cell: &mut Option<f64> = &mut cells[yi][xi];
             if cell.is_none_or(|c| better(v, c)) {
@@ -229,8 +400,8 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
         ),
         x_key,
         y_key,
-        x,
-        y,
+        x: x.values,
+        y: y.values,
         objective: objective.to_string(),
         cells,
         best: best.map(|(x, y, _)| (x, y)),
@@ -254,7 +425,9 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     let mut heatmaps = Vec::new();
     let mut sweep_names: Vec<String> = Vec::new();
     for f in &a.files {
-        if f.join("replications.json").is_file() {
+        // Any replications.json, not only a file: a directory in its place is an error naming it,
+        // not one about a results.json that was never meant.
+        if f.join("replications.json").symlink_metadata().is_ok() {
             groups.push(replications(f)?);
             continue;
         }
@@ -366,6 +539,48 @@ mod tests {
         assert_eq!((h.cells[0][0], h.best), (Some(0.9), Some((0, 0))));
         let err = heatmap(path, &points, &objective("interactive.p99")).unwrap_err();
         assert!(err.to_string().contains("keeps it at no point"), "{err}");
+    }
+
+    /// A 300x300 table's report took 49 s: every point searched the axis values and every
+    /// configuration seen so far. The lookups per point are bounded now, however large the grid,
+    /// and the cells are still the best configuration of each.
+    #[test]
+    fn a_heatmap_makes_a_bounded_number_of_lookups_per_point() {
+        let point = |bound: i64, conc: i64, strategy: &str, v: f64| -> Point {
+            serde_json::from_value(serde_json::json!({
+                "params": [["gateway.queue_capacity", bound], ["gateway.concurrency", conc],
+                           ["gateway.strategy", strategy]],
+                "goodput_ratio": v, "p50": 0.1, "p99": 0.2, "amplification": 1.0,
+                "wasted_s": 0.0, "recovery_s": null, "verdict": "recovered", "attempts": 10,
+                "meets_slo": true
+            }))
+            .unwrap()
+        };
+        let n = 60;
+        let mut points = Vec::new();
+        for x in 0..n {
+            for y in 0..n {
+                let v = (x * n + y) as f64 / (n * n) as f64;
+                points.push(point(x, y, "fifo", v / 2.0));
+                points.push(point(x, y, "deadline", v));
+            }
+        }
+        let objective = sim::sweep::parse_objective("goodput_ratio").unwrap();
+        PROBES.with(|p| p.set(0));
+        let h = heatmap(Path::new("sweep.json"), &points, &objective).unwrap();
+        let probes = PROBES.with(|p| p.get());
+        assert!(
+            probes <= 12 * points.len() as u64,
+            "{probes} lookups for {} points",
+            points.len()
+        );
+        assert_eq!((h.x.len(), h.y.len()), (n as usize, n as usize));
+        assert_eq!(
+            h.cells[7][3],
+            Some((3 * n + 7) as f64 / (n * n) as f64),
+            "deadline, the better"
+        );
+        assert!(h.title.contains("best over gateway.strategy"), "{}", h.title);
     }
 
     /// A folded load axis takes each configuration's worst load, and a shown load axis gets no

@@ -118,8 +118,37 @@ pub struct Row {
     pub change: Change,
 }
 
-/// Compares `new` with `old`, metric by metric.
+/// Why `old` and `new` are no baseline and a change of it: runs of different scenarios, or of
+/// versions of one that differ in their load (workload, clients, backend, run settings); `None`
+/// when they are comparable. The gateway and thresholds may differ: a gateway change is what
+/// a baseline comparison measures.
+///
+/// A warning, not a refusal: a scenario renamed or retuned along with the change is a
+/// legitimate baseline, and refusing would need a flag to override it; but every row of such
+/// a comparison measures the difference in load as much as the change (`+1741.4% better`), so
+/// the warning goes wherever the rows do (stderr, summary.md, index.html).
+pub fn scenario_mismatch(old: &Results, new: &Results) -> Option<String> {
+    let (a, b) = (crate::entry::scenario_of(old), crate::entry::scenario_of(new));
+    if a != b {
+        return Some(format!(
+            "different scenarios: the baseline is a run of `{a}`, the new run of `{b}`; the changes below compare different loads, not a change"
+        ));
+    }
+    let parts = crate::entry::scenario_parts_differing(old, new, false);
+    (!parts.is_empty()).then(|| {
+        format!(
+            "the baseline and the new run are of different versions of scenario `{a}` ({} settings differ); the changes below mix the change with a different load",
+            parts.join(", ")
+        )
+    })
+}
+
+/// Compares `new` with `old`, metric by metric; warns (on stderr) when they are runs of
+/// different scenarios ([`scenario_mismatch`]).
 pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
+    if let Some(w) = scenario_mismatch(old, new) {
+        tracing::warn!("WARNING {w}");
+    }
     figures(old, new)
         .into_iter()
         .map(|m| {

@@ -153,6 +153,10 @@ pub(crate) fn verdicts(runs: &[Results], scope: &Scope) -> Vec<(Verdict, usize)>
 
 /// [`Entry::verdict_text_of`] of runs.
 pub(crate) fn verdict_text(runs: &[Results], scope: &Scope) -> String {
+    // A run of no requests is judged "stable" by the model: healthy is not what it was.
+    if *scope == Scope::Whole && nothing_offered(runs) {
+        return NOTHING_OFFERED.into();
+    }
     let v = verdicts(runs, scope);
     match v.as_slice() {
         [] if !runs.is_empty() && runs.iter().all(|r| r.summary.whole.verdict.is_none()) => "not judged".into(),
@@ -167,9 +171,11 @@ pub(crate) fn verdict_text(runs: &[Results], scope: &Scope) -> String {
 }
 
 /// [`Entry::figure`] of runs: a mean with its 95% confidence interval (a missing recovery is an
-/// infinite one, and then the mean is infinite with no interval).
+/// infinite one, and then the mean is infinite with no interval), over the runs that have the
+/// figure ([`measured`]): a run that offered the group nothing has no latency or goodput ratio
+/// to average in, and no run at all gives a NaN mean with `n` 0.
 pub(crate) fn figure_of(runs: &[Results], f: &Figure) -> Interval {
-    let xs: Vec<f64> = runs.iter().map(|r| value(r, f)).collect();
+    let xs: Vec<f64> = runs.iter().filter_map(|r| measured(r, f)).collect();
     if xs.iter().any(|x| x.is_infinite()) {
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         return Interval {
@@ -181,35 +187,54 @@ pub(crate) fn figure_of(runs: &[Results], f: &Figure) -> Interval {
     Interval::of(&xs)
 }
 
-/// A figure's value in one run; a missing recovery is +infinity (see [`Entry::figure`]).
+/// A figure's value in one run; a missing recovery is +infinity (see [`Entry::figure`]), a
+/// figure the run does not have ([`measured`]) NaN.
 pub fn value(r: &Results, f: &Figure) -> f64 {
-    match f.value(&r.summary) {
-        Some(v) => v,
-        // A recovery that never came is infinitely late; one not judged (a run that ended too
-        // soon after its trigger) is unknown: NaN, shown "not judged" in tables ("-" by
-        // `expect::show`), and no comparison holds on it.
-        None if f.metric == model::threshold::Metric::Recovery
-            && f.scope.figures(&r.summary).is_some_and(|g| g.verdict.is_none()) =>
-        {
-            f64::NAN
-        }
-        None => f64::INFINITY,
+    measured(r, f).unwrap_or(f64::NAN)
+}
+
+/// Whether the figure's metric means something only of offered intents: a ratio, an
+/// amplification, a latency or a recovery of nothing is no 100%, 0 or 0s.
+fn needs_offered(m: Metric) -> bool {
+    m == Metric::GoodputRatio || m == Metric::Amplification || m == Metric::Recovery || m.is_latency()
+}
+
+/// A figure's value in one run, `None` when the run has none: a group it does not keep (a
+/// seed of another estate; infinity here made every per-service mean `inf`), or a ratio,
+/// latency or recovery of a scope that was offered nothing. A recovery that never came is
+/// infinitely late; one not judged (a run that ended too soon after its trigger) is unknown:
+/// NaN, shown "not judged" in tables ("-" by `expect::show`), and no comparison holds on it.
+pub fn measured(r: &Results, f: &Figure) -> Option<f64> {
+    let group = match &f.scope {
+        Scope::Whole => r.summary.whole.clone(),
+        scope => scope.figures(&r.summary)?,
+    };
+    if group.offered == 0 && needs_offered(f.metric) {
+        return None;
     }
+    match f.value(&r.summary) {
+        Some(v) => Some(v),
+        None if f.metric == Metric::Recovery && group.verdict.is_none() => Some(f64::NAN),
+        None if f.metric == Metric::Recovery => Some(f64::INFINITY),
+        // A latency with no finished intent: nothing measured.
+        None => None,
+    }
+}
+
+/// What a report shows instead of the figures of runs that offered nothing.
+pub const NOTHING_OFFERED: &str = "nothing offered";
+
+/// Whether every run of `runs` offered nothing at all: their ratios and latencies are no 100%
+/// and 0s, and a report says "nothing offered" instead.
+pub fn nothing_offered(runs: &[Results]) -> bool {
+    !runs.is_empty() && runs.iter().all(|r| r.summary.whole.offered == 0)
 }
 
 /// Labels for files given on the command line: the strategy and the source ("fifo (sim)"),
 /// after the scenario's name when the runs come from different scenarios ("death-spiral ·
 /// fifo (sim)"), made unique with a counter where two runs would still share one.
 pub fn default_labels(runs: &[Results]) -> Vec<String> {
-    let scenario = |r: &Results| {
-        if r.scenario_name.is_empty() {
-            std::path::Path::new(&r.scenario_path)
-                .file_stem()
-                .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
-        } else {
-            r.scenario_name.clone()
-        }
-    };
+    let scenario = scenario_of;
     let mut scenarios: Vec<String> = runs.iter().map(scenario).collect();
     scenarios.sort();
     scenarios.dedup();
@@ -235,4 +260,82 @@ pub fn default_labels(runs: &[Results]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The scenario a run is of, as labels name it: its name, else its file's stem.
+pub fn scenario_of(r: &Results) -> String {
+    if r.scenario_name.is_empty() {
+        std::path::Path::new(&r.scenario_path)
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+    } else {
+        r.scenario_name.clone()
+    }
+}
+
+/// The parts of two runs' scenarios (as their results echo them) that differ, by their TOML
+/// table names, the seed and the scenario's name and description aside (a seed is what
+/// replications vary; names are compared on their own). `with_gateway`: whether the gateway
+/// and the thresholds count (a baseline comparison is often of another gateway setting).
+pub fn scenario_parts_differing(a: &Results, b: &Results, with_gateway: bool) -> Vec<&'static str> {
+    let run = |r: &Results| {
+        let mut run = r.scenario.run.clone();
+        (run.seed, run.name, run.description) = (0, None, None);
+        if !with_gateway {
+            // A live baseline may be compressed differently: its figures are rescaled.
+            run.time_scale = 1.0;
+        }
+        run
+    };
+    let (x, y) = (&a.scenario, &b.scenario);
+    let mut out = Vec::new();
+    if run(a) != run(b) {
+        out.push("run");
+    }
+    if x.workload != y.workload {
+        out.push("workload");
+    }
+    if x.clients != y.clients {
+        out.push("clients");
+    }
+    if with_gateway && x.gateway != y.gateway {
+        out.push("gateway");
+    }
+    if x.backend != y.backend {
+        out.push("backend");
+    }
+    if with_gateway && x.thresholds != y.thresholds {
+        out.push("thresholds");
+    }
+    out
+}
+
+/// What sets `other` apart from `first` as another seed of the same configuration (another
+/// scenario, strategy or source, other scenario settings), or `None`. The mean of seeds of
+/// different scenarios is no figure of either (`goodput 50.4% ± 106.7`).
+pub fn replication_difference(first: &Results, other: &Results) -> Option<String> {
+    let (a, b) = (scenario_of(first), scenario_of(other));
+    if a != b {
+        return Some(format!("a run of scenario `{b}`, not `{a}`"));
+    }
+    if first.strategy != other.strategy {
+        return Some(format!(
+            "a run of strategy `{}`, not `{}`",
+            other.strategy, first.strategy
+        ));
+    }
+    if first.source != other.source {
+        return Some(format!(
+            "a {} run, not a {} one",
+            other.source.as_str(),
+            first.source.as_str()
+        ));
+    }
+    let parts = scenario_parts_differing(first, other, true);
+    (!parts.is_empty()).then(|| {
+        format!(
+            "a run of another version of scenario `{a}` (its {} settings differ)",
+            parts.join(", ")
+        )
+    })
 }

@@ -210,7 +210,10 @@ impl Expectation {
         if sa == sb && a.mean != b.mean && a.mean.is_finite() && b.mean.is_finite() {
             detail.push_str(&format!(" (exactly {} and {})", a.mean, b.mean));
         }
-        if a.mean.is_nan() || b.mean.is_nan() {
+        if a.n == 0 || b.n == 0 {
+            // No run has the figure: its group (or the run) was offered nothing.
+            detail.push_str(": nothing measured (nothing was offered)");
+        } else if a.mean.is_nan() || b.mean.is_nan() {
             detail.push_str(": not judged (a run ended too soon after its trigger to judge recovery)");
         }
         // With replications the means may hold while the intervals overlap: say which it is.
@@ -287,6 +290,7 @@ mod tests {
     fn values_that_round_alike_are_given_in_full() {
         let e = parse("fifo.goodput_ratio >= 0.2532", &labels()).unwrap();
         let mut r = crate::fixture::blank();
+        r.summary.whole.offered = 100;
         r.summary.whole.goodput_ratio = 0.253_191_7;
         let c = e.check(&[Entry::new("fifo", vec![r])]).unwrap();
         assert!(!c.passed);
@@ -355,11 +359,22 @@ mod tests {
             .contains("not a run label"));
     }
 
+    /// A blank run that offered something (a run of nothing has no figures to compare).
+    /// A blank run that offered something and was judged (a run of nothing has no figures to
+    /// compare, and no verdict).
+    fn offered() -> model::results::Results {
+        let mut r = crate::fixture::blank();
+        r.summary.whole.offered = 100;
+        r.summary.whole.verdict = Some(model::results::Verdict::Stable);
+        r
+    }
+
     fn entry(label: &str, goodputs: &[f64]) -> Entry {
         let runs = goodputs
             .iter()
             .map(|g| {
                 let mut r = crate::fixture::blank();
+                r.summary.whole.offered = 100;
                 r.summary.whole.goodput_ratio = *g;
                 r
             })
@@ -410,9 +425,9 @@ mod tests {
 
     #[test]
     fn never_recovering_loses_to_recovering() {
-        let mut fifo = crate::fixture::blank();
-        fifo.summary.whole.recovery_s = None;
-        let mut dl = crate::fixture::blank();
+        let mut fifo = offered();
+        (fifo.summary.whole.verdict, fifo.summary.whole.recovery_s) = (Some(model::results::Verdict::Metastable), None);
+        let mut dl = offered();
         dl.summary.whole.recovery_s = Some(4.0);
         let es = [Entry::new("fifo", vec![fifo]), Entry::new("deadline", vec![dl])];
         let e = parse("deadline.recovery < fifo.recovery", &labels()).unwrap();
@@ -427,9 +442,9 @@ mod tests {
     /// holds on it either way (`> 60s` held on "never" before), and the detail says why.
     #[test]
     fn a_run_not_judged_has_no_recovery_to_compare() {
-        let mut cut = crate::fixture::blank();
+        let mut cut = offered();
         (cut.summary.whole.verdict, cut.summary.whole.recovery_s) = (None, None);
-        let mut dl = crate::fixture::blank();
+        let mut dl = offered();
         dl.summary.whole.recovery_s = Some(4.0);
         let es = [Entry::new("fifo", vec![cut]), Entry::new("deadline", vec![dl])];
         for text in [
@@ -457,7 +472,7 @@ mod tests {
         let e = parse("fifo.service[b].p99 < 2s", &labels()).unwrap();
         let err = e.check(&[entry("fifo", &[0.9])]).unwrap_err();
         assert!(err.contains("keeps no per-service figures"), "{err}");
-        let mut r = crate::fixture::blank();
+        let mut r = offered();
         r.summary.services.insert("a".into(), Default::default());
         let err = e.check(&[Entry::new("fifo", vec![r.clone()])]).unwrap_err();
         assert!(err.contains("has no service `b`"), "{err}");
@@ -467,7 +482,7 @@ mod tests {
         let err = e.check(&[Entry::new("fifo", vec![r.clone()])]).unwrap_err();
         assert!(err.contains("no verdict"), "{err}");
         let a = r.summary.services.get_mut("a").unwrap();
-        (a.verdict, a.recovery_s) = (Some(model::results::Verdict::Metastable), None);
+        (a.offered, a.verdict, a.recovery_s) = (10, Some(model::results::Verdict::Metastable), None);
         let c = e.check(&[Entry::new("fifo", vec![r])]).unwrap();
         assert!(
             c.passed && c.detail.contains("never"),

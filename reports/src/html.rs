@@ -74,6 +74,9 @@ fn verdict_class(v: Option<Verdict>) -> &'static str {
 /// The colour of an entry's verdicts over its runs: green when every run is healthy or
 /// recovered, red when none is, amber when the seeds disagree, grey when none was judged.
 fn entry_class(e: &Entry) -> &'static str {
+    if crate::entry::nothing_offered(&e.runs) {
+        return "muted";
+    }
     let classes: Vec<&str> = e.verdicts().iter().map(|(v, _)| verdict_class(Some(*v))).collect();
     match classes.as_slice() {
         [] => "muted",
@@ -98,6 +101,14 @@ fn recovery_cell(r: &Results) -> String {
 /// One paragraph a reader can act on.
 pub fn verdict_paragraph(r: &Results) -> String {
     let s = &r.summary;
+    if s.whole.offered == 0 {
+        // Not "Stable: healthy throughout. 100.0% of 0 intents succeeded".
+        let mut p = "Nothing offered: the run sent no request (is the rate too low for the duration?), so it has no goodput, latency or verdict.".to_string();
+        if let Some(why) = model::results::incomplete_reason(r) {
+            p.push_str(&format!(" The run was {why}."));
+        }
+        return p;
+    }
     let head = match s.whole.verdict {
         Some(Verdict::Stable) => "Stable: healthy throughout.".to_string(),
         Some(Verdict::Recovered) => match s.whole.recovery_s {
@@ -205,12 +216,16 @@ fn percentiles_table(o: &mut String, r: &Results) {
     let _ = write!(
         o,
         "<table><tr><th class=l>offered</th><th>attempts</th><th>retries</th><th>goodput</th><th>timeouts</th><th>shed</th><th>429</th><th>expired (504)</th><th>errors</th><th>wasted</th><th>recovery</th></tr>\
-         <tr><td class=l>{} ({:.1}/s)</td><td>{}</td><td>{}</td><td>{:.1}% ({:.1}/s)</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({:.1}%)</td><td>{}</td></tr></table>",
+         <tr><td class=l>{} ({:.1}/s)</td><td>{}</td><td>{}</td><td>{} ({:.1}/s)</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({:.1}%)</td><td>{}</td></tr></table>",
         s.whole.offered,
         if s.duration_s > 0.0 { s.whole.offered as f64 / s.duration_s } else { 0.0 },
         s.whole.attempts,
         s.whole.retries,
-        s.whole.goodput_ratio * 100.0,
+        if s.whole.offered == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", s.whole.goodput_ratio * 100.0)
+        },
         s.whole.goodput,
         s.whole.timeouts,
         s.whole.shed,
@@ -431,10 +446,14 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
     if let Some(b) = &r.baseline {
         let _ = write!(
             o,
-            "<h3>Against the baseline</h3><p class=sub><code>{}</code> → <code>{}</code>, tolerance {}</p><pre>{}</pre>",
+            "<h3>Against the baseline</h3><p class=sub><code>{}</code> → <code>{}</code>, tolerance {}</p>{}<pre>{}</pre>",
             esc(&b.old),
             esc(&b.new),
             crate::baseline::fmt_tolerance(b.tolerance),
+            crate::markdown::baseline_mismatch(r).map_or(String::new(), |w| format!(
+                "<p class=verdict><span class=bad>warning</span> {}.</p>",
+                esc(&capitalize(&w))
+            )),
             esc(&crate::baseline::render(&b.rows, b.tolerance))
         );
     }

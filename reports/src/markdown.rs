@@ -139,7 +139,18 @@ pub fn render(r: &Report) -> String {
     for e in r.entries {
         let Some(first) = e.first() else { continue };
         let s = &first.summary;
-        let verdict = s.whole.verdict.map_or("not judged", |v| v.as_str());
+        let idle = s.whole.offered == 0;
+        let verdict = if idle {
+            crate::entry::NOTHING_OFFERED
+        } else {
+            s.whole.verdict.map_or("not judged", |v| v.as_str())
+        };
+        // A run of no requests has no reason for a verdict ("goodput ratio 100.0% throughout").
+        let reason = if idle {
+            "the run sent no request"
+        } else {
+            s.whole.verdict_reason.trim_end_matches('.')
+        };
         let head = match e.first_seed_note() {
             Some(note) => format!("{}; {note}: {verdict}", e.verdict_text()),
             None => verdict.to_string(),
@@ -148,7 +159,7 @@ pub fn render(r: &Report) -> String {
             o,
             "- **{}**: {head} — {}. Attempts: {}{}.",
             md(&e.label),
-            cell(s.whole.verdict_reason.trim_end_matches('.')),
+            cell(reason),
             counts(e),
             if e.runs.len() > 1 {
                 format!(" (means over {} seeds)", e.runs.len())
@@ -223,10 +234,22 @@ pub fn render(r: &Report) -> String {
             "\n### Against the baseline (tolerance {})\n",
             crate::baseline::fmt_tolerance(b.tolerance)
         );
+        if let Some(w) = baseline_mismatch(r) {
+            let _ = writeln!(o, "> **Warning:** {}.\n", md(&w));
+        }
         let _ = writeln!(o, "```\n{}```", crate::baseline::render(&b.rows, b.tolerance));
     }
     for h in &r.heatmaps {
         let _ = writeln!(o, "\n### {}\n\n```\n{}\n```", md(&h.title), h.notes.join("\n"));
     }
     o
+}
+
+/// [`crate::baseline::scenario_mismatch`] of a baseline report's two runs (its entries are the
+/// baseline's and the new run's).
+pub(crate) fn baseline_mismatch(r: &Report) -> Option<String> {
+    match (r.baseline.as_ref(), r.entries) {
+        (Some(_), [old, new]) => crate::baseline::scenario_mismatch(old.first()?, new.first()?),
+        _ => None,
+    }
 }

@@ -27,9 +27,12 @@ pub fn cells(entries: &[Entry]) -> (Vec<String>, Vec<Vec<String>>) {
         .iter()
         .map(|e| {
             let mut row = vec![e.label.clone(), e.source().to_string()];
+            let idle = crate::entry::nothing_offered(&e.runs);
             for (_, m) in COLUMNS {
                 let i = e.figure(m);
                 row.push(match m {
+                    // Not 100.0%: a goodput ratio of no requests is no measurement.
+                    Metric::GoodputRatio if idle => crate::entry::NOTHING_OFFERED.into(),
                     Metric::GoodputRatio | Metric::WastedRatio => percent(&i),
                     Metric::Recovery if !has_trigger(e) => "-".into(),
                     Metric::Recovery => e.recovery_text_of(&model::threshold::Scope::Whole),
@@ -63,7 +66,7 @@ pub const GROUP_COLUMNS: [(&str, Metric); 9] = [
 ];
 
 /// The per-class table (one row per run and priority class it sent), for runs whose results
-/// keep classes; `None` when none does.
+/// keep classes; `None` when none does or no run sent to any.
 pub fn class_cells(entries: &[Entry]) -> Option<(Vec<String>, Vec<Vec<String>>)> {
     group_cells(entries, "class", |r| {
         Priority::ALL
@@ -78,7 +81,7 @@ pub fn class_cells(entries: &[Entry]) -> Option<(Vec<String>, Vec<Vec<String>>)>
 }
 
 /// The per-service table (one row per run and service it sent to), for runs whose results keep
-/// services; `None` when none does.
+/// services; `None` when none does or no run sent to any.
 pub fn service_cells(entries: &[Entry]) -> Option<(Vec<String>, Vec<Vec<String>>)> {
     group_cells(entries, "service", |r| {
         model::results::services_in_order(&r.summary.services)
@@ -132,11 +135,14 @@ fn group_cells(
             rows.push(row);
         }
     }
-    kept.then_some((header, rows))
+    // A header over no rows (no run sent to any group) reads like a table that lost its rows.
+    (kept && !rows.is_empty()).then_some((header, rows))
 }
 
 fn percent(i: &model::interval::Interval) -> String {
-    if i.n > 1 && i.half_width.is_finite() && i.half_width > 0.0 {
+    if i.mean.is_nan() {
+        "-".into()
+    } else if i.n > 1 && i.half_width.is_finite() && i.half_width > 0.0 {
         format!("{:.1}% ± {:.1}", i.mean * 100.0, i.half_width * 100.0)
     } else {
         format!("{:.1}%", i.mean * 100.0)
@@ -252,6 +258,8 @@ mod tests {
         let mut e = with_classes("priorities", 0, 400);
         let r = &mut e.runs[0];
         r.phases[0].trigger = true;
+        r.summary.whole.offered = 500;
+        r.summary.whole.verdict = Some(model::results::Verdict::Recovered);
         let g = r.summary.classes.get_mut(&Priority::Background).unwrap();
         (g.verdict, g.recovery_s) = (Some(model::results::Verdict::Recovered), Some(12.0));
         let (header, rows) = class_cells(&[e]).unwrap();

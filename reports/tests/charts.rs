@@ -740,6 +740,38 @@ fn slugs() {
     assert_eq!(charts::slug(""), "run");
 }
 
+/// A 300-character strategy made chart file names past the file system's 255 bytes: slugs are
+/// bounded, and labels that share a long beginning still get slugs of their own.
+#[test]
+fn long_labels_give_bounded_distinct_slugs() {
+    let long = "x".repeat(300);
+    let a = charts::slug(&format!("{long} (sim)"));
+    let b = charts::slug(&format!("{long} (live)"));
+    for s in [&a, &b] {
+        assert_eq!(s.len(), charts::MAX_SLUG, "{s}");
+        assert!(s.starts_with("xxxx") && !s.contains("--"), "{s}");
+    }
+    assert_ne!(a, b);
+    assert_eq!(
+        a,
+        charts::slug(&format!("{long} (sim)")),
+        "the same label, the same slug"
+    );
+    // Short labels (variant names are at most 64 characters) keep their plain slugs.
+    let name = "a".repeat(64);
+    assert_eq!(charts::slug(&format!("{name} (sim)")), format!("{name}-sim"));
+    let r = synthetic(Kind::Shedding);
+    let label = format!("{long} (sim)");
+    let fig = charts::throughput(Labeled {
+        label: &label,
+        results: &r,
+    })
+    .unwrap();
+    let dir = temp_dir("long-label");
+    fig.write(&dir).expect("a long label's chart is written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("spillway-charts-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

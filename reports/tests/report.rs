@@ -760,3 +760,66 @@ fn errors_by_status_and_cause_are_reported() {
     );
     assert!(html.contains("60 of 70 answers were client errors"), "{html}");
 }
+
+/// A report that cannot be written leaves the directory's earlier report as it was: it wrote
+/// its charts in place and stopped at the first failure, so new charts sat next to the old
+/// index.html and summary.md.
+#[test]
+fn a_report_that_cannot_be_written_leaves_the_earlier_one_intact() {
+    let dir = TempDir::new("all-or-nothing");
+    let old = [Entry::new(
+        "fifo (sim)",
+        vec![run(7, 0.5, Some(Verdict::Recovered), Some(2.0))],
+    )];
+    let mut first = report(&old, Vec::new());
+    first.title = "the earlier report".into();
+    write(&dir, &first);
+    let before: Vec<(String, Vec<u8>)> = {
+        let mut files: Vec<_> = std::fs::read_dir(&dir.0)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    assert!(before.iter().any(|(n, _)| n == "throughput-fifo-sim.png"), "{before:?}");
+    // Something the next report cannot write over: a directory named like one of its files.
+    std::fs::remove_file(dir.0.join("junit.xml")).unwrap();
+    std::fs::create_dir(dir.0.join("junit.xml")).unwrap();
+    let new = [
+        Entry::new("deadline (sim)", vec![run(8, 0.9, Some(Verdict::Stable), None)]),
+        Entry::new("fifo (sim)", vec![run(9, 0.1, Some(Verdict::Metastable), None)]),
+    ];
+    let mut second = report(&new, Vec::new());
+    second.title = "the next report".into();
+    let err = reports::write(&dir.0, &second).expect_err("junit.xml is a directory");
+    assert!(err.to_string().contains("junit.xml"), "{err}");
+    let mut after: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name != "junit.xml").then(|| (name, std::fs::read(e.path()).unwrap()))
+        })
+        .collect();
+    after.sort();
+    let before: Vec<_> = before.into_iter().filter(|(n, _)| n != "junit.xml").collect();
+    let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&after), names(&before), "no new file, no staging directory left");
+    assert!(after == before, "every earlier file unchanged");
+    // Nor does one in a directory holding only the obstacle.
+    let fresh = TempDir::new("all-or-nothing-fresh");
+    std::fs::create_dir_all(fresh.0.join("index.html")).unwrap();
+    assert!(reports::write(&fresh.0, &second).is_err());
+    let left: Vec<_> = std::fs::read_dir(&fresh.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["index.html"], "only what was there");
+}

@@ -23,6 +23,7 @@ use model::threshold::Metric;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
+use std::collections::HashMap;
 
 /// A sweep over two parameters.
 #[derive(Clone, Debug, Default)]
@@ -171,21 +172,31 @@ fn fmt_unit(v: f64, unit: Unit, sig: i32) -> String {
 /// value reads as a bound it does not reach (0.99988 as "100%", 0.0004 as "0%").
 fn digits_for(values: &[f64], unit: Unit) -> i32 {
     let ok = |sig: i32| {
-        let shown: Vec<String> = values.iter().map(|v| fmt_unit(*v, unit, sig)).collect();
-        let distinct = values.iter().enumerate().all(|(i, a)| {
-            values[i + 1..].iter().zip(&shown[i + 1..]).all(|(b, sb)| {
-                let close = (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
-                close || *sb != shown[i]
-            })
-        });
-        let honest = unit != Unit::Ratio
-            || values.iter().zip(&shown).all(|(v, s)| {
+        // Values that read alike must be one value up to rounding. Per reading it is enough to
+        // check its lowest and highest value, not every pair (90,000 cells made 4e9 pairs): of
+        // values of one sign no two are farther apart, relative to the larger, than those two;
+        // values of both signs are close only when all are 0, and then so are those two.
+        let mut readings: HashMap<String, (f64, f64)> = HashMap::with_capacity(values.len());
+        let mut honest = true;
+        for &v in values {
+            let s = fmt_unit(v, unit, sig);
+            if unit == Unit::Ratio {
                 let p = s.trim_end_matches('%').parse::<f64>().unwrap_or(f64::NAN);
-                (*v >= 1.0 || p < 100.0) && (*v <= 0.0 || p > 0.0)
-            });
-        distinct && honest
+                honest &= (v >= 1.0 || p < 100.0) && (v <= 0.0 || p > 0.0);
+            }
+            let e = readings.entry(s).or_insert((v, v));
+            (e.0, e.1) = (e.0.min(v), e.1.max(v));
+        }
+        honest && readings.values().all(|&(lo, hi)| close(lo, hi))
     };
     (3..=6).find(|s| ok(*s)).unwrap_or(6)
+}
+
+/// Whether two values are one up to floating-point rounding.
+fn close(a: f64, b: f64) -> bool {
+    #[cfg(test)]
+    tests::COMPARED.with(|c| c.set(c.get() + 1));
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
 }
 
 struct Grid<'a> {
@@ -537,6 +548,56 @@ pub fn heatmap(h: &Heatmap) -> Result<Figure, ChartError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// How many pairs of values [`digits_for`] compared.
+        pub(super) static COMPARED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    /// The digits every pair of values would need (what `digits_for` did, pair by pair).
+    fn digits_by_pairs(values: &[f64], unit: Unit) -> i32 {
+        let ok = |sig: i32| {
+            let shown: Vec<String> = values.iter().map(|v| fmt_unit(*v, unit, sig)).collect();
+            let distinct = values.iter().enumerate().all(|(i, a)| {
+                values[i + 1..]
+                    .iter()
+                    .zip(&shown[i + 1..])
+                    .all(|(b, sb)| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()) || *sb != shown[i])
+            });
+            let honest = unit != Unit::Ratio
+                || values.iter().zip(&shown).all(|(v, s)| {
+                    let p = s.trim_end_matches('%').parse::<f64>().unwrap_or(f64::NAN);
+                    (*v >= 1.0 || p < 100.0) && (*v <= 0.0 || p > 0.0)
+                });
+            distinct && honest
+        };
+        (3..=6).find(|s| ok(*s)).unwrap_or(6)
+    }
+
+    /// A 300x300 sweep's report spent seconds comparing every pair of its cells' values: the
+    /// digits come from one comparison per distinct reading now, and are what the pairs gave.
+    #[test]
+    fn digits_take_a_comparison_per_reading_not_per_pair() {
+        let cells = 90_000;
+        let same = vec![0.25; cells];
+        COMPARED.with(|c| c.set(0));
+        assert_eq!(digits_for(&same, Unit::Ratio), 3);
+        let compared = COMPARED.with(|c| c.get());
+        assert!(compared <= 4, "{compared} comparisons for {cells} equal values");
+        // The same digits as pair by pair, on values that need more digits, alike to rounding,
+        // of both signs, and at the bounds.
+        let cases: [(&[f64], Unit); 6] = [
+            (&[0.25, 0.2500001, 0.25 + 1e-15, 0.9999, 0.99988, 0.0004], Unit::Ratio),
+            (&[1.0, 1.0001, 1.00001, 1.000001, 2.0], Unit::Plain),
+            (&[-1.0, 1.0, 0.0, -0.0, 1e-300, -1e-300], Unit::Plain),
+            (&[0.1 + 0.2, 0.3, 3.0], Unit::Times),
+            (&[12.345, 12.346, 12.3449], Unit::PerSecond),
+            (&[0.0, 0.0, 1.0], Unit::Ratio),
+        ];
+        for (values, unit) in cases {
+            assert_eq!(digits_for(values, unit), digits_by_pairs(values, unit), "{values:?}");
+        }
+    }
 
     #[test]
     fn palette_ends_and_contrast() {

@@ -105,11 +105,18 @@ pub struct Labeled<'a> {
     pub results: &'a Results,
 }
 
+/// The longest slug: chart files are named `<kind>-<slug>-<n>.<ext>` and `compare` names a
+/// run's directory by its slug, and a file name past the file system's limit (255 bytes) made
+/// a report fail after half its files were written.
+pub const MAX_SLUG: usize = 80;
+
 /// A file-name-safe form of a label: lowercase ascii alnum and '-', e.g. "fifo (sim)" ->
 /// "fifo-sim". Runs of other characters become one '-', none at either end; a label with no
-/// ascii letter or digit at all gives "run", so a stem never ends in a bare '-'.
+/// ascii letter or digit at all gives "run", so a stem never ends in a bare '-'. A slug longer
+/// than [`MAX_SLUG`] is cut and ends in a hash of the whole label, so labels that share a long
+/// beginning keep slugs of their own.
 pub fn slug(label: &str) -> String {
-    let mut s = String::with_capacity(label.len());
+    let mut s = String::with_capacity(label.len().min(4 * MAX_SLUG));
     for c in label.chars() {
         if c.is_ascii_alphanumeric() {
             s.push(c.to_ascii_lowercase());
@@ -123,5 +130,23 @@ pub fn slug(label: &str) -> String {
     if s.is_empty() {
         s.push_str("run");
     }
+    if s.len() > MAX_SLUG {
+        let hash = format!("{:016x}", fnv1a(label.as_bytes()));
+        // The slug is ascii, so any byte index is a char boundary.
+        s.truncate(MAX_SLUG - hash.len() - 1);
+        while s.ends_with('-') {
+            s.pop();
+        }
+        s.push('-');
+        s.push_str(&hash);
+    }
     s
+}
+
+/// 64-bit FNV-1a: stable across builds and platforms (std's hashers promise neither), so a
+/// label keeps its file names from one version to the next.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
