@@ -54,7 +54,8 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
 
 /// A file's text; a file that is not UTF-8 is refused with where its first bad byte is.
 fn read_text(file: &Path) -> Result<String, UsageError> {
-    let bytes = std::fs::read(file).map_err(|e| UsageError(format!("{}: cannot read: {e}", file.display())))?;
+    let bytes = model::files::read_at_most(file, model::files::MAX_RESULTS_BYTES, "a spillway results file")
+        .map_err(|e| UsageError(format!("{}: cannot read: {e}", file.display())))?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();

@@ -190,3 +190,35 @@ fn retries_past_u32_are_refused() {
         "--retries 4294967295: at most 4294967294",
     );
 }
+
+/// `report /dev/zero`, `compare --baseline /dev/zero ...` and `--ca-cert /dev/zero` read until
+/// memory ran out: every file a user names is read up to a bound, then refused.
+#[test]
+fn endless_input_files_are_refused_at_a_bound() {
+    let out = Out::new("endless");
+    refused(
+        &["report", "/dev/zero", "--out", &out.s()],
+        &out,
+        "/dev/zero: cannot read: larger than 1 GiB: not a spillway results file",
+    );
+    refused(
+        &["compare", "--baseline", "/dev/zero", "/dev/zero"],
+        &out,
+        "/dev/zero: cannot read results: larger than 1 GiB: not a results file",
+    );
+    refused(
+        &[
+            "loadgen",
+            "run",
+            &steady(),
+            "--target",
+            "https://127.0.0.1:9",
+            "--ca-cert",
+            "/dev/zero",
+            "--out",
+            &out.s(),
+        ],
+        &out,
+        "--ca-cert /dev/zero: larger than 4 MiB: not a PEM certificate file",
+    );
+}

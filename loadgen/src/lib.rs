@@ -152,7 +152,10 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
         max_connections: a.connections.max(1),
         http2: a.http2,
         ca_pem: match &a.ca_cert {
-            Some(p) => Some(std::fs::read(p).map_err(|e| UsageError(format!("--ca-cert {}: {e}", p.display())))?),
+            Some(p) => Some(
+                model::files::read_at_most(p, model::files::MAX_PEM_BYTES, "a PEM certificate file")
+                    .map_err(|e| UsageError(format!("--ca-cert {}: {e}", p.display())))?,
+            ),
             None => None,
         },
         progress: !a.no_progress && std::io::stderr().is_terminal(),

@@ -13,6 +13,7 @@ pub mod budget;
 pub mod client;
 pub mod dist;
 pub mod duration;
+pub mod files;
 pub mod gateway;
 pub mod interval;
 pub mod results;

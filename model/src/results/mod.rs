@@ -370,7 +370,10 @@ impl Results {
 
     pub fn load(path: &std::path::Path) -> Result<Results, ResultsError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| ResultsError::Io { path: p.clone(), error })?;
+        let io = |error| ResultsError::Io { path: p.clone(), error };
+        let bytes = crate::files::read_at_most(path, crate::files::MAX_RESULTS_BYTES, "a results file").map_err(io)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error())))?;
         Results::from_json(&p, &text)
     }
 }

@@ -39,12 +39,8 @@ pub use summary::{check_summary, utilisation_at};
 pub use validate::in_flight_after_arrivals;
 pub(crate) use validate::valid_name;
 
-use std::io::Read as _;
 use std::path::Path;
 use toml_edit::ImDocument;
-
-/// Scenario files are small; anything larger is a wrong path.
-const MAX_SCENARIO_BYTES: u64 = 16 << 20;
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -54,16 +50,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         error,
     };
     // Bounded: `scenario check /dev/zero` must not read forever.
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
-        return Err(io(std::io::Error::other(format!(
-            "larger than {} MiB: not a scenario file",
-            MAX_SCENARIO_BYTES >> 20
-        ))));
-    }
+    let bytes = crate::files::read_at_most(path, crate::files::MAX_SCENARIO_BYTES, "a scenario file").map_err(io)?;
     let text = wording::decode(bytes).map_err(|why| io(std::io::Error::new(std::io::ErrorKind::InvalidData, why)))?;
     parse(&name, &text)
 }

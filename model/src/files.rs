@@ -1,0 +1,62 @@
+//! Reading a file a user named, bounded: `report /dev/zero` or a results path that is really a
+//! disk image must end with an error, not fill memory.
+
+use std::io::Read as _;
+use std::path::Path;
+
+/// Scenario files are small; anything larger is a wrong path.
+pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+/// Results files, sweep tables and replication summaries. The largest a run writes is about
+/// 10^5 windows of ~1 KB each (the window cap), with room for services and histograms.
+pub const MAX_RESULTS_BYTES: u64 = 1 << 30;
+/// PEM certificate bundles; the system's whole bundle is about 200 KiB.
+pub const MAX_PEM_BYTES: u64 = 4 << 20;
+
+/// The bytes of `path`, or an error when it holds more than `max`: `what` names what the file
+/// should have been ("a results file").
+pub fn read_at_most(path: &Path, max: u64, what: &str) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "larger than {}: not {what}",
+            size_text(max)
+        )));
+    }
+    Ok(bytes)
+}
+
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b => format!("{b} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endless_file_is_refused_after_the_bound() {
+        let e = read_at_most(Path::new("/dev/zero"), 1 << 20, "a results file").expect_err("bounded");
+        assert_eq!(e.to_string(), "larger than 1 MiB: not a results file");
+    }
+
+    #[test]
+    fn a_file_at_the_bound_is_read_whole() {
+        let dir = std::env::temp_dir().join(format!("spillway-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("ten");
+        std::fs::write(&f, b"0123456789").unwrap();
+        assert_eq!(read_at_most(&f, 10, "x").unwrap(), b"0123456789");
+        assert_eq!(
+            read_at_most(&f, 9, "a tiny file").unwrap_err().to_string(),
+            "larger than 9 bytes: not a tiny file"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
