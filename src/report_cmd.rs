@@ -74,8 +74,14 @@ fn replications_count(dir: &Path) -> Result<usize, UsageError> {
     let file = dir.join("replications.json");
     let text = read_text(&file)?;
     let bad = |what: String| UsageError(format!("{}: not a replications summary: {what}", file.display()));
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| bad(format!("line {} column {}: {e}", e.line(), e.column())))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        bad(format!(
+            "line {} column {}: {}",
+            e.line(),
+            e.column(),
+            model::files::json_message(&e)
+        ))
+    })?;
     match v.get("replications").and_then(serde_json::Value::as_u64) {
         Some(n) if n > 0 => usize::try_from(n).map_err(|_| bad(format!("`replications` is {n}"))),
         Some(_) => Err(bad("`replications` is 0".into())),
@@ -436,10 +442,11 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         if let Some(table) = sim::sweep::Table::parse(&text) {
             let table = table.map_err(|e| {
                 UsageError(format!(
-                    "{}:{}:{}: not a sweep table: {e}",
+                    "{}:{}:{}: not a sweep table: {}",
                     file.display(),
                     e.line(),
-                    e.column()
+                    e.column(),
+                    model::files::json_message(&e)
                 ))
             })?;
             let named = a

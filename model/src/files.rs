@@ -28,6 +28,14 @@ pub fn read_at_most(path: &Path, max: u64, what: &str) -> std::io::Result<Vec<u8
     Ok(bytes)
 }
 
+/// A JSON error's message without the " at line L column C" serde_json ends it with, for
+/// messages that give the position up front as `file:line:column`.
+pub fn json_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).map_or_else(|| text.clone(), str::to_string)
+}
+
 fn size_text(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
@@ -39,6 +47,13 @@ fn size_text(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_messages_lose_only_their_position() {
+        let e = serde_json::from_str::<u32>("\n  \"x\"").unwrap_err();
+        assert_eq!((e.line(), e.column()), (2, 5));
+        assert_eq!(json_message(&e), "invalid type: string \"x\", expected u32");
+    }
 
     #[test]
     fn an_endless_file_is_refused_after_the_bound() {

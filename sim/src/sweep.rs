@@ -367,6 +367,16 @@ pub struct Table {
     pub points: Vec<Point>,
 }
 
+/// The keys a sweep table's object can start with, as `sim sweep` writes it or a user edits it.
+const TABLE_KEYS: [&str; 4] = ["scenario", "objective", "slo", "points"];
+
+/// The first key of the JSON object `t` starts with, if it starts with one.
+fn first_key(t: &str) -> Option<String> {
+    let rest = t.strip_prefix('{')?.trim_start();
+    let mut de = serde_json::Deserializer::from_str(rest).into_iter::<String>();
+    de.next()?.ok()
+}
+
 impl Table {
     /// A sweep table from sweep.json text: `None` when the text is not one (a results file).
     pub fn parse(text: &str) -> Option<Result<Table, serde_json::Error>> {
@@ -379,9 +389,17 @@ impl Table {
                 points,
             }));
         }
-        let v: Value = serde_json::from_str(t).ok()?;
-        v.get("points")?;
-        Some(serde_json::from_value(v))
+        // Parsed from the text, not from a `Value`: errors then have a real line and column.
+        match serde_json::from_str::<Value>(t) {
+            Ok(v) => {
+                v.get("points")?;
+                Some(serde_json::from_str(t))
+            }
+            // A table cut short (a full disk, a copy stopped half-way) is still a table, told by
+            // its first key; a results file starts with "schema".
+            Err(_) if TABLE_KEYS.contains(&first_key(t)?.as_str()) => Some(serde_json::from_str(t)),
+            Err(_) => None,
+        }
     }
 
     /// The points' axes, in order, with their values in first-seen order.
@@ -1019,6 +1037,31 @@ pub fn to_csv(points: &[Point], objective: &Figure) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A type error in a table was reported at a made-up `0:0` (it was decoded from a `Value`),
+    /// and a table cut short was "not a spillway results file".
+    #[test]
+    fn table_errors_have_their_real_position() {
+        let point = r#"{"params": [["gateway.concurrency", 1]], "goodput_ratio": 0.5, "p50": 0.1,
+            "p99": 0.2, "amplification": 1.0, "wasted_s": 0.0, "recovery_s": null,
+            "verdict": "stable", "attempts": 10, "meets_slo": true}"#;
+        let table = format!("{{\n  \"scenario\": \"steady\",\n  \"objective\": \"goodput_ratio\",\n  \"slo\": [],\n  \"points\": [{point}]\n}}");
+        let t = Table::parse(&table).expect("a table").expect("valid");
+        assert_eq!(t.points.len(), 1);
+        let typo = table.replace("\"p50\": 0.1", "\"p50\": \"fast\"");
+        let e = Table::parse(&typo).expect("a table").expect_err("p50 is a string");
+        // serde_json points just past the bad value: `"fast"` on the points line.
+        let end = typo.lines().nth(4).and_then(|l| l.find("\"fast\"")).expect("line 5") + 6;
+        assert_eq!((e.line(), e.column()), (5, end), "{e}");
+        let cut = &table[..table.len() / 2];
+        let e = Table::parse(cut).expect("a cut table is a table").expect_err("cut");
+        assert!(e.is_eof() && e.line() > 1, "{e}");
+        assert!(
+            Table::parse("{\"schema\": 1, \"tool\": ").is_none(),
+            "a cut results file"
+        );
+        assert!(Table::parse("{\"schema\": 1}").is_none(), "a results file");
+    }
 
     /// A whole-run objective is one the points keep (`shed` used to fall back to goodput ratio,
     /// negated as lower-is-better, and picked the worst point); a group's may be any of its

@@ -281,7 +281,7 @@ impl Results {
             path: path.to_string(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message: crate::files::json_message(&e),
         };
         let v: Version = serde_json::from_str(text).map_err(perr)?;
         if v.schema != SCHEMA_VERSION {
@@ -304,7 +304,7 @@ impl Results {
                             path: path.to_string(),
                             line: inner.line(),
                             column: inner.column(),
-                            message: format!("{field}: {inner}"),
+                            message: format!("{field}: {}", crate::files::json_message(&inner)),
                         }
                     }
                     _ => perr(e),
