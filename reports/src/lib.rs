@@ -14,6 +14,7 @@ pub mod expect;
 #[doc(hidden)]
 pub mod fixture;
 pub mod html;
+mod install;
 pub mod junit;
 pub mod markdown;
 pub mod report;

@@ -185,7 +185,7 @@ pub fn write(dir: &Path, r: &Report) -> Result<Written, ReportError> {
     files.push(("summary.md".into(), summary.as_bytes()));
     files.push(("junit.xml".into(), junit.as_bytes()));
     files.push(("index.html".into(), index_html.as_bytes()));
-    install(dir, &files)?;
+    crate::install::install(dir, &files)?;
     let charts = files[..2 * placed.len()]
         .iter()
         .map(|(name, _)| dir.join(name))
@@ -196,56 +196,6 @@ pub fn write(dir: &Path, r: &Report) -> Result<Written, ReportError> {
         junit: dir.join("junit.xml"),
         charts,
     })
-}
-
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
-    let path = path.display().to_string();
-    move |error| ReportError::Io { path, error }
-}
-
-/// Puts `files` (name, contents) into `dir`: writes them all into a staging directory inside
-/// `dir` (the same file system, so each move is a rename), then moves them in, in order. When a
-/// write fails, nothing of them reaches `dir`, and a `dir` created here is removed again.
-pub(crate) fn install(dir: &Path, files: &[(String, &[u8])]) -> Result<(), ReportError> {
-    static STAGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let created = !dir.exists();
-    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-    // Unique per process and call: reports written concurrently (tests) have stages of their own.
-    let n = STAGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let stage = dir.join(format!(".spillway-report-{}-{n}.tmp", std::process::id()));
-    let staged = (|| {
-        std::fs::create_dir(&stage).map_err(io_error(&stage))?;
-        for (name, bytes) in files {
-            let target = dir.join(name);
-            // A directory in the way would stop the moves half-way: find it before any.
-            if target.is_dir() {
-                return Err(ReportError::Io {
-                    path: target.display().to_string(),
-                    error: std::io::Error::other("a directory is in the way"),
-                });
-            }
-            write_file(&stage.join(name), bytes, &target)?;
-        }
-        Ok(())
-    })();
-    let moved = staged.and_then(|()| {
-        files.iter().try_for_each(|(name, _)| {
-            let target = dir.join(name);
-            std::fs::rename(stage.join(name), &target).map_err(io_error(&target))
-        })
-    });
-    let _ = std::fs::remove_dir_all(&stage);
-    if moved.is_err() && created {
-        // Only if still empty: a failed move may already have put files in it.
-        let _ = std::fs::remove_dir(dir);
-    }
-    moved
-}
-
-/// Writes `bytes` to `path`; an error names `shown` (the file's place in the report, not the
-/// staging directory's).
-fn write_file(path: &Path, bytes: &[u8], shown: &Path) -> Result<(), ReportError> {
-    std::fs::write(path, bytes).map_err(io_error(shown))
 }
 
 /// Appends `summary.md` to the GitHub Actions job summary when `$GITHUB_STEP_SUMMARY` is set.

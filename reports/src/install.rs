@@ -1,0 +1,238 @@
+//! Putting a report's files into its directory all at once: each file is written into a staging
+//! directory inside the report directory (the same file system, so each move is a rename), and
+//! only when all are written are they moved into place, in order (index.html last). A report
+//! that cannot be written (a full disk, a name the file system refuses) leaves the directory as
+//! it was, rather than new charts next to an earlier report's index.html.
+//!
+//! Not covered: a kill between the first and the last rename (milliseconds) leaves some files
+//! new; the stage it leaves behind is swept by a later report once it is an hour old.
+
+use crate::report::ReportError;
+use std::path::{Path, PathBuf};
+
+/// Staging directories are named `.spillway-report-*.tmp`.
+const STAGE_PREFIX: &str = ".spillway-report-";
+const STAGE_SUFFIX: &str = ".tmp";
+/// A stage older than this was left by a killed report: no report takes an hour to write.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
+    let path = path.display().to_string();
+    move |error| ReportError::Io { path, error }
+}
+
+/// Puts `files` (name, contents) into `dir`, created if missing. When a write fails, nothing of
+/// them reaches `dir`, and the directories created here are removed again.
+pub(crate) fn install(dir: &Path, files: &[(String, &[u8])]) -> Result<(), ReportError> {
+    let created = missing_ancestors(dir);
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    sweep_stale_stages(dir);
+    let result = make_stage(dir).and_then(|stage| {
+        let moved = stage_files(dir, &stage, files).and_then(|()| move_in(dir, &stage, files));
+        // Ours alone: `make_stage` created it.
+        let _ = std::fs::remove_dir_all(&stage);
+        moved
+    });
+    if result.is_err() {
+        // Deepest first, and only while empty: a failed move may already have put files in.
+        for d in &created {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+    result
+}
+
+/// `dir` and its ancestors that do not exist yet, deepest first.
+fn missing_ancestors(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && d.symlink_metadata().is_err())
+        .map(Path::to_path_buf)
+        .collect()
+}
+
+/// A new, empty staging directory in `dir`, created here (never one that was there: its
+/// removal would take another run's files with it).
+fn make_stage(dir: &Path) -> Result<PathBuf, ReportError> {
+    static STAGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut last = None;
+    for _ in 0..64 {
+        let n = STAGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The pid repeats across containers sharing a volume; the time and counter tell apart.
+        let name = format!("{STAGE_PREFIX}{}-{nanos}-{n}{STAGE_SUFFIX}", std::process::id());
+        let stage = dir.join(name);
+        match std::fs::create_dir(&stage) {
+            Ok(()) => return Ok(stage),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(stage),
+            Err(e) => return Err(io_error(&stage)(e)),
+        }
+    }
+    let stage = last.unwrap_or_else(|| dir.to_path_buf());
+    Err(io_error(&stage)(std::io::Error::other(
+        "64 staging directory names in a row already exist",
+    )))
+}
+
+/// Removes stages that killed reports left behind.
+fn sweep_stale_stages(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(STAGE_PREFIX) && name.ends_with(STAGE_SUFFIX)) {
+            continue;
+        }
+        let stale = e
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_dir)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if stale {
+            tracing::debug!("removing {}, left by a report that was killed", e.path().display());
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Writes every file into the stage; a target that is an existing file passes on its
+/// permissions (a report published by a web server keeps being readable by it).
+fn stage_files(dir: &Path, stage: &Path, files: &[(String, &[u8])]) -> Result<(), ReportError> {
+    for (name, bytes) in files {
+        let target = dir.join(name);
+        // A directory in the way would stop the moves half-way: find it before any.
+        if target.is_dir() {
+            return Err(io_error(&target)(std::io::Error::other("a directory is in the way")));
+        }
+        let staged = stage.join(name);
+        std::fs::write(&staged, bytes).map_err(io_error(&target))?;
+        if let Ok(m) = std::fs::metadata(&target) {
+            std::fs::set_permissions(&staged, m.permissions()).map_err(io_error(&target))?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves the staged files into `dir`, in order. A target that is a symbolic link is written
+/// through (a rename would replace the link with a file and leave where it points stale).
+fn move_in(dir: &Path, stage: &Path, files: &[(String, &[u8])]) -> Result<(), ReportError> {
+    for (name, bytes) in files {
+        let target = dir.join(name);
+        let is_link = target.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+        if is_link {
+            std::fs::write(&target, bytes).map_err(io_error(&target))?;
+        } else {
+            std::fs::rename(stage.join(name), &target).map_err(io_error(&target))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Dir(PathBuf);
+    impl Dir {
+        fn new(name: &str) -> Dir {
+            let p = std::env::temp_dir().join(format!("spillway-install-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            Dir(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn files<'a>(list: &[(&str, &'a str)]) -> Vec<(String, &'a [u8])> {
+        list.iter().map(|(n, t)| (n.to_string(), t.as_bytes())).collect()
+    }
+
+    /// A directory with a stage's name (another run's, a leftover) is neither used nor removed.
+    #[test]
+    fn a_directory_with_a_stage_name_is_left_alone() {
+        let d = Dir::new("collide");
+        let other =
+            d.0.join(format!("{STAGE_PREFIX}{}-0-0{STAGE_SUFFIX}", std::process::id()));
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("theirs"), "x").unwrap();
+        install(&d.0, &files(&[("index.html", "new")])).unwrap();
+        assert_eq!(std::fs::read_to_string(other.join("theirs")).unwrap(), "x");
+        assert_eq!(std::fs::read_to_string(d.0.join("index.html")).unwrap(), "new");
+        assert_eq!(names(&d.0).len(), 2, "{:?}", names(&d.0));
+    }
+
+    /// An hour-old stage (a killed report's) is swept; a fresh one may be a running report's.
+    #[test]
+    fn stale_stages_are_swept() {
+        let d = Dir::new("stale");
+        let old = d.0.join(format!("{STAGE_PREFIX}1-1-1{STAGE_SUFFIX}"));
+        let fresh = d.0.join(format!("{STAGE_PREFIX}2-2-2{STAGE_SUFFIX}"));
+        for s in [&old, &fresh] {
+            std::fs::create_dir(s).unwrap();
+            std::fs::write(s.join("chart.svg"), "x").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - 2 * STALE_AFTER;
+        std::fs::File::open(&old).unwrap().set_modified(two_hours_ago).unwrap();
+        install(&d.0, &files(&[("index.html", "new")])).unwrap();
+        assert!(!old.exists(), "the stale stage is swept");
+        assert!(fresh.exists(), "a fresh stage is another report's");
+    }
+
+    /// A file that cannot be written leaves nothing: no file, no stage, and none of the
+    /// directories it created on the way.
+    #[test]
+    fn a_failed_install_removes_what_it_created() {
+        let d = Dir::new("fail");
+        let deep = d.0.join("a/b/c");
+        // A name with a directory the stage does not have cannot be written.
+        let e = install(&deep, &files(&[("summary.md", "s"), ("no/such.md", "x")])).unwrap_err();
+        assert!(e.to_string().contains("no/such.md"), "{e}");
+        assert!(names(&d.0).is_empty(), "{:?}", names(&d.0));
+    }
+
+    /// A symlinked file is written through, and an existing file keeps its permissions.
+    #[cfg(unix)]
+    #[test]
+    fn links_and_permissions_are_kept() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let d = Dir::new("links");
+        let www = d.0.join("www");
+        let report = d.0.join("report");
+        std::fs::create_dir_all(&www).unwrap();
+        std::fs::create_dir_all(&report).unwrap();
+        std::fs::write(www.join("junit.xml"), "old").unwrap();
+        std::os::unix::fs::symlink(www.join("junit.xml"), report.join("junit.xml")).unwrap();
+        std::fs::write(report.join("summary.md"), "old").unwrap();
+        std::fs::set_permissions(report.join("summary.md"), std::fs::Permissions::from_mode(0o664)).unwrap();
+        install(&report, &files(&[("summary.md", "new"), ("junit.xml", "new")])).unwrap();
+        assert!(report
+            .join("junit.xml")
+            .symlink_metadata()
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(www.join("junit.xml")).unwrap(), "new");
+        let mode = std::fs::metadata(report.join("summary.md"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o664);
+        assert_eq!(std::fs::read_to_string(report.join("summary.md")).unwrap(), "new");
+    }
+}
