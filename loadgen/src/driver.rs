@@ -8,8 +8,10 @@
 //! recorded in real time.
 //!
 //! An intent enters the figures (offered, succeeded or failed) when it has its final answer.
-//! Intents without one when the run ends (in flight or waiting to retry at an interrupt) are
-//! left out and counted in [`RunNotes::left_out`], so an interrupt does not read as failures;
+//! Intents without one when the run ends (in flight or waiting to retry at an interrupt, or still
+//! in flight when the end-of-run wait for them ran out) are left out and counted in
+//! [`RunNotes::left_out`], so an interrupt does not read as failures; only an interrupt marks
+//! the results incomplete (the binary's exit 130), an intent abandoned at the end is said as such;
 //! so are intents the generator itself could not send (no socket: too many open files), which
 //! are no failure of the target and count as unsent in the generator's health.
 
@@ -756,6 +758,14 @@ pub async fn run_quiet<F: Future<Output = ()>>(
     // Intents still running now get no final answer: left out of the figures (their tasks may
     // still finish, into a recorder nobody reads).
     let lost = shared.outstanding.load(Ordering::Relaxed);
+    if lost > 0 && !interrupted {
+        // Not an interrupt: the wait for in-flight intents ran out (a generator that fell far
+        // behind its schedule). Said as what it is; `incomplete` is for an interrupt.
+        tracing::warn!(
+            "{lost} intents were still in flight or waiting to retry when the end-of-run wait for them ({:.1}s real) ran out: abandoned, left out of the figures (the run was not interrupted); the generator likely fell behind its schedule (see its send lateness)",
+            drain.as_secs_f64()
+        );
+    }
     let notes = RunNotes {
         statuses: shared
             .statuses
@@ -818,7 +828,8 @@ pub async fn run_quiet<F: Future<Output = ()>>(
         RunMeta {
             source: RunSource::Live,
             strategy,
-            incomplete: interrupted || lost > 0,
+            // An interrupt only: intents abandoned when the drain ran out are in `left_out`.
+            incomplete: interrupted,
             generator: Some(generator),
         },
     );

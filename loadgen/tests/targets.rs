@@ -399,3 +399,80 @@ async fn a_binding_connection_cap_is_reported() {
     assert_eq!((notes.connection_waits, notes.connections), (0, 2048));
     assert!(!model::results::summary_table(&r).contains("waited for a connection"));
 }
+
+/// A run whose end-of-run wait for in-flight intents runs out (the generator fell behind) is
+/// not an interrupt: the intents still in flight are left out and said, but the results are not
+/// marked incomplete (what `loadgen run` reports as "interrupted", exit 130), since nobody
+/// stopped the run. The generator falling behind is made certain here: the run's only thread is
+/// blocked, once, inside that wait (from the `stop` future, which is polled there and never
+/// ends the run), past the wait's deadline, while the target holds every request unanswered.
+#[tokio::test(flavor = "current_thread")]
+async fn intents_abandoned_when_the_end_of_run_wait_runs_out_are_not_an_interrupt() {
+    use std::io::Read as _;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Poll;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let received = Arc::new(AtomicUsize::new(0));
+    let got = received.clone();
+    // Reads requests and never answers (on threads of its own: the block does not stop it).
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { return };
+            let got = got.clone();
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                let mut seen = false;
+                while let Ok(n @ 1..) = c.read(&mut chunk) {
+                    if !seen && chunk[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                        seen = true;
+                        got.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    // 0.1 s of arrivals at time scale 10; every attempt times out (0.2 s) and is retried once
+    // after 0.05 s: the wait after arrivals is 0.7 s + 2 s, an intent lives at least 0.45 s.
+    let s = scenario(
+        1,
+        20,
+        "[clients]\ntimeout = \"2s\"\n[clients.retry]\nmax_attempts = 2\nbackoff = \"fixed\"\n\
+         base = \"500ms\"\ncap = \"500ms\"\njitter = \"none\"\non = [\"timeout\"]\n",
+    );
+    let opts = LiveOptions {
+        target: Some(format!("http://{addr}/x")),
+        catch_all: true,
+        time_scale: 10.0,
+        ..LiveOptions::default()
+    };
+    // The stop future is polled once when the run starts and at most once more before the
+    // arrivals end (nothing else wakes the run's task before then), then every 10 ms in the
+    // wait: its fourth poll, with requests at the target, is inside the wait.
+    let mut polls = 0u32;
+    let mut stalled = false;
+    let stop = std::future::poll_fn(|_| {
+        polls += 1;
+        if !stalled && polls >= 4 && received.load(Ordering::Relaxed) > 0 {
+            stalled = true;
+            std::thread::sleep(Duration::from_secs(4));
+        }
+        Poll::<()>::Pending
+    });
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let r = tokio::time::timeout(Duration::from_secs(30), run_live_quiet(&s, &opts, stop))
+        .await
+        .expect("the run ended within 30 s")
+        .expect("run succeeds");
+    assert!(stalled, "the wait was reached");
+    assert!(
+        r.notes.left_out > 0,
+        "intents were in flight when the wait ran out: {:?}",
+        r.notes
+    );
+    assert!(!r.incomplete, "abandoned at the end is not an interrupt");
+    assert_eq!(model::results::incomplete_reason(&r), None);
+    let text = model::results::summary_table(&r);
+    assert!(!text.contains("interrupted"), "{text}");
+    assert!(text.contains("had no final answer when the run ended"), "{text}");
+}
