@@ -30,7 +30,7 @@ use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
 use model::{wire, Time};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -78,6 +78,18 @@ enum Transport {
     Lean(H1Client),
     /// https or HTTP/2: hyper; targets are absolute URLs.
     Hyper(Box<HttpClient>),
+}
+
+/// An attempt's figures, kept until its intent has its final answer.
+struct Try {
+    /// When the attempt was due: its window.
+    intended: Time,
+    retry: bool,
+    outcome: Outcome,
+    /// From `intended` to its end (what the attempt's client saw).
+    latency: Duration,
+    /// From when it was actually sent; `None` for a failed try sent again.
+    actual: Option<Duration>,
 }
 
 struct Shared {
@@ -270,17 +282,11 @@ impl Shared {
 
     /// The lean client is about to send a request again, on a new connection, because the reused
     /// one closed before answering: the try that failed is an attempt of its own (an error), as
-    /// the server may have received it. Recorded at once, so a timeout that drops the resend
-    /// does not lose it.
-    fn resending(&self, a: &Arrival, intent: &Intent, intended: Time, e: &H1Error, flag: &AtomicBool) {
+    /// the server may have received it. Kept in `failed_try` (its latency), which outlives the
+    /// request future, so a timeout that drops the resend does not lose it.
+    fn resending(&self, intended: Time, e: &H1Error, failed_try: &OnceLock<Duration>) {
         self.resent.fetch_add(1, Ordering::Relaxed);
-        flag.store(true, Ordering::Relaxed);
-        let end = self.now();
-        {
-            let mut r = lock(&self.recorder);
-            r.attempt_sent(a.tag(), intended, intent.attempts > 1);
-            r.attempt_finished(a.tag(), intended, Outcome::Error, end.saturating_since(intended));
-        }
+        let _ = failed_try.set(self.now().saturating_since(intended));
         self.failed(format!(
             "{} on a kept-alive connection (sent again on a new one)",
             error_chain(e)
@@ -288,14 +294,15 @@ impl Shared {
     }
 
     /// One request and its whole answer: status and Retry-After; `Err` says why there is none.
-    /// `resent` is set when the request had to be sent a second time (see [`Shared::resending`]).
+    /// `failed_try` is set when the request had to be sent a second time (see
+    /// [`Shared::resending`]).
     async fn exchange(
         &self,
         a: &Arrival,
         intent: &Intent,
         intended: Time,
         left: Duration,
-        resent: &AtomicBool,
+        failed_try: &OnceLock<Duration>,
     ) -> Result<(u16, Option<Duration>), Failure> {
         let timeout_ms = wire::format_timeout_ms(left);
         match &self.transport {
@@ -308,7 +315,7 @@ impl Shared {
                 if let Some((name, value)) = &self.credentials {
                     push_header(&mut req, name, value.as_bytes());
                 }
-                let on_resend = |e: &H1Error| self.resending(a, intent, intended, e, resent);
+                let on_resend = |e: &H1Error| self.resending(intended, e, failed_try);
                 match h1.send(req, on_resend).await {
                     Ok(head) => Ok((head.status, head.retry_after)),
                     Err(H1Error::Connect(e)) => Err(match generator_limit(&e) {
@@ -346,18 +353,18 @@ impl Shared {
         }
     }
 
-    /// One attempt: its result and whether its request was sent twice (see
-    /// [`Shared::resending`]), or `None` when the generator could not send it.
+    /// One attempt: its result and, when its request had to be sent twice, the failed try's
+    /// latency (see [`Shared::resending`]); `None` when the generator could not send it.
     async fn attempt(
         &self,
         a: &Arrival,
         intent: &Intent,
         intended: Time,
         timeout: Duration,
-    ) -> Option<(AttemptResult, bool)> {
+    ) -> Option<(AttemptResult, Option<Duration>)> {
         let timeout_real = self.real(timeout);
         let start = Instant::now();
-        let resent = AtomicBool::new(false);
+        let failed_try = OnceLock::new();
         let call = async {
             // Waiting for a free connection is part of the attempt: its clock already runs.
             let _permit = match self.connections.try_acquire() {
@@ -375,7 +382,7 @@ impl Shared {
                 intent,
                 intended,
                 timeout_real.saturating_sub(start.elapsed()),
-                &resent,
+                &failed_try,
             )
             .await
         };
@@ -410,7 +417,7 @@ impl Shared {
                 }
             }
         };
-        Some((result, resent.load(Ordering::Relaxed)))
+        Some((result, failed_try.get().copied()))
     }
 
     /// One intent, first attempt to final answer. `due`: when the schedule meant it to start
@@ -422,6 +429,10 @@ impl Shared {
     async fn run_intent(self: Arc<Self>, a: Arrival, due: Option<Instant>) {
         let mut intent = Intent::new(a.intent, a.at);
         let mut intended = a.at;
+        // Recorded with the intent's final answer, so an intent left out takes its attempts
+        // with it (counted alone, they made an interrupted run's amplification 3.5 with
+        // max_attempts = 3).
+        let mut tries: Vec<Try> = Vec::new();
         if let Some(due) = due {
             lock(&self.recorder).record(
                 a.at,
@@ -436,21 +447,39 @@ impl Shared {
                 c.attempt_timeout()
             };
             let sent = self.now();
-            let Some((result, resent)) = self.attempt(&a, &intent, intended, timeout).await else {
+            let Some((result, failed_try)) = self.attempt(&a, &intent, intended, timeout).await else {
                 // No socket: the generator's failure, not the target's (see `not_sent`).
                 break;
             };
             let end = self.now();
-            {
-                let mut r = lock(&self.recorder);
-                r.attempt_sent(a.tag(), intended, intent.attempts > 1 || resent);
-                r.attempt_finished(a.tag(), intended, result.outcome(), end.saturating_since(intended));
-                r.record(intended, metric::ATTEMPT_LATENCY_ACTUAL, end.saturating_since(sent));
+            let retry = intent.attempts > 1;
+            if let Some(latency) = failed_try {
+                tries.push(Try {
+                    intended,
+                    retry,
+                    outcome: Outcome::Error,
+                    latency,
+                    actual: None,
+                });
             }
+            tries.push(Try {
+                intended,
+                retry: retry || failed_try.is_some(),
+                outcome: result.outcome(),
+                latency: end.saturating_since(intended),
+                actual: Some(end.saturating_since(sent)),
+            });
             let next = lock(&self.clients).on_result(end, &mut intent, result);
             match next {
                 Next::Done { success } => {
                     let mut r = lock(&self.recorder);
+                    for t in &tries {
+                        r.attempt_sent(a.tag(), t.intended, t.retry);
+                        r.attempt_finished(a.tag(), t.intended, t.outcome, t.latency);
+                        if let Some(actual) = t.actual {
+                            r.record(t.intended, metric::ATTEMPT_LATENCY_ACTUAL, actual);
+                        }
+                    }
                     r.intent_offered(a.tag(), a.at);
                     r.intent_finished(a.tag(), a.at, end.saturating_since(a.at), success);
                     break;

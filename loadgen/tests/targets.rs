@@ -476,3 +476,46 @@ async fn intents_abandoned_when_the_end_of_run_wait_runs_out_are_not_an_interrup
     assert!(!text.contains("interrupted"), "{text}");
     assert!(text.contains("had no final answer when the run ended"), "{text}");
 }
+
+/// The attempts of intents left out at an interrupt (waiting to retry) were counted while their
+/// intents were not: an interrupted run reported an amplification above `max_attempts`. Against
+/// a target that never answers, every intent that ends does so after exactly two attempts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_of_intents_left_out_are_left_out_with_them() {
+    let t = target(Arc::new(|_: &str, _: usize| {
+        Some((Duration::from_secs(3600), answer("200 OK", "")))
+    }))
+    .await;
+    // Every attempt times out after 0.1 s and is retried once, 1 s later: at the interrupt
+    // (1.5 s) the intents of the first ~0.4 s have ended, and the next second's wait to retry.
+    let s = scenario(
+        60,
+        100,
+        "[clients]\ntimeout = \"100ms\"\n[clients.retry]\nmax_attempts = 2\nbackoff = \"fixed\"\n\
+         base = \"1s\"\ncap = \"1s\"\njitter = \"none\"\non = [\"timeout\"]\n",
+    );
+    let (r, notes) = run(
+        &s,
+        against(&t, 1.0),
+        Some(Duration::from_millis(1500)),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(r.incomplete, "interrupted");
+    let w = &r.summary.whole;
+    assert!(
+        w.offered > 0 && notes.left_out > 0,
+        "offered {}, left out {}",
+        w.offered,
+        notes.left_out
+    );
+    assert_eq!(w.successes, 0);
+    assert_eq!(
+        w.attempts,
+        2 * w.offered,
+        "two attempts per intent counted, none of the {} left out",
+        notes.left_out
+    );
+    assert_eq!(w.retries, w.offered);
+    assert_eq!(w.amplification, 2.0);
+}
