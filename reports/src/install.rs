@@ -25,12 +25,18 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
 /// them reaches `dir`, and the directories created here are removed again.
 pub(crate) fn install(dir: &Path, files: &[(String, &[u8])]) -> Result<(), ReportError> {
     let created = missing_ancestors(dir);
-    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-    sweep_stale_stages(dir);
-    let result = make_stage(dir).and_then(|stage| {
-        let moved = stage_files(dir, &stage, files).and_then(|()| move_in(dir, &stage, files));
-        // Ours alone: `make_stage` created it.
+    let result = std::fs::create_dir_all(dir).map_err(io_error(dir)).and_then(|()| {
+        sweep_stale_stages(dir);
+        let stage = make_stage(dir)?;
+        let mut moves = Vec::with_capacity(files.len());
+        let moved = stage_files(dir, &stage, files, &mut moves).and_then(|()| move_in(&moves));
+        // Ours alone: `make_stage` created it. Files staged beside a link's target go too.
         let _ = std::fs::remove_dir_all(&stage);
+        for (staged, _) in &moves {
+            if !staged.starts_with(&stage) {
+                let _ = std::fs::remove_file(staged);
+            }
+        }
         moved
     });
     if result.is_err() {
@@ -98,35 +104,48 @@ fn sweep_stale_stages(dir: &Path) {
     }
 }
 
-/// Writes every file into the stage; a target that is an existing file passes on its
-/// permissions (a report published by a web server keeps being readable by it).
-fn stage_files(dir: &Path, stage: &Path, files: &[(String, &[u8])]) -> Result<(), ReportError> {
+/// Writes every file into the stage, pushing (staged, final) paths onto `moves`; a target that
+/// is an existing file passes on its permissions (a report published by a web server keeps
+/// being readable by it). A target that is a symbolic link is staged beside where it points
+/// and moved there (a rename over the link would replace it with a file and leave where it
+/// points stale), so a link into a full or read-only place fails here, before any move.
+fn stage_files(
+    dir: &Path,
+    stage: &Path,
+    files: &[(String, &[u8])],
+    moves: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<(), ReportError> {
     for (name, bytes) in files {
         let target = dir.join(name);
         // A directory in the way would stop the moves half-way: find it before any.
         if target.is_dir() {
             return Err(io_error(&target)(std::io::Error::other("a directory is in the way")));
         }
-        let staged = stage.join(name);
+        let is_link = target.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+        let (staged, to) = if is_link {
+            let resolved = std::fs::canonicalize(&target).map_err(io_error(&target))?;
+            let beside = resolved.with_file_name(format!(
+                "{}{}",
+                stage.file_name().map_or_else(Default::default, |n| n.to_string_lossy()),
+                name.replace('/', "_")
+            ));
+            (beside, resolved)
+        } else {
+            (stage.join(name), target.clone())
+        };
+        moves.push((staged.clone(), to.clone()));
         std::fs::write(&staged, bytes).map_err(io_error(&target))?;
-        if let Ok(m) = std::fs::metadata(&target) {
+        if let Ok(m) = std::fs::metadata(&to) {
             std::fs::set_permissions(&staged, m.permissions()).map_err(io_error(&target))?;
         }
     }
     Ok(())
 }
 
-/// Moves the staged files into `dir`, in order. A target that is a symbolic link is written
-/// through (a rename would replace the link with a file and leave where it points stale).
-fn move_in(dir: &Path, stage: &Path, files: &[(String, &[u8])]) -> Result<(), ReportError> {
-    for (name, bytes) in files {
-        let target = dir.join(name);
-        let is_link = target.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
-        if is_link {
-            std::fs::write(&target, bytes).map_err(io_error(&target))?;
-        } else {
-            std::fs::rename(stage.join(name), &target).map_err(io_error(&target))?;
-        }
+/// Moves the staged files into place, in order.
+fn move_in(moves: &[(PathBuf, PathBuf)]) -> Result<(), ReportError> {
+    for (staged, to) in moves {
+        std::fs::rename(staged, to).map_err(io_error(to))?;
     }
     Ok(())
 }
@@ -204,6 +223,32 @@ mod tests {
         let e = install(&deep, &files(&[("summary.md", "s"), ("no/such.md", "x")])).unwrap_err();
         assert!(e.to_string().contains("no/such.md"), "{e}");
         assert!(names(&d.0).is_empty(), "{:?}", names(&d.0));
+    }
+
+    /// A directory that cannot be created leaves none of the parents made on the way.
+    #[test]
+    fn a_directory_that_cannot_be_made_leaves_no_parents() {
+        let d = Dir::new("parents");
+        let deep = d.0.join("new/a").join("x".repeat(300));
+        install(&deep, &files(&[("index.html", "new")])).unwrap_err();
+        assert!(names(&d.0).is_empty(), "{:?}", names(&d.0));
+    }
+
+    /// A link to a place that cannot be written fails before any file is moved in.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_that_cannot_be_written_through_moves_nothing() {
+        let d = Dir::new("dangling");
+        std::fs::write(d.0.join("index.html"), "old").unwrap();
+        std::os::unix::fs::symlink(d.0.join("gone/junit.xml"), d.0.join("junit.xml")).unwrap();
+        let e = install(
+            &d.0,
+            &files(&[("chart.svg", "new"), ("junit.xml", "new"), ("index.html", "new")]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("junit.xml"), "{e}");
+        assert_eq!(std::fs::read_to_string(d.0.join("index.html")).unwrap(), "old");
+        assert_eq!(names(&d.0), ["index.html", "junit.xml"], "no chart, no stage");
     }
 
     /// A symlinked file is written through, and an existing file keeps its permissions.
