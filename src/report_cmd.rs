@@ -48,13 +48,13 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
     } else {
         path.to_path_buf()
     };
-    let text = read_text(&file)?;
+    let text = read_text(&file, "a spillway results file")?;
     Ok((file, text))
 }
 
 /// A file's text; a file that is not UTF-8 is refused with where its first bad byte is.
-fn read_text(file: &Path) -> Result<String, UsageError> {
-    let bytes = model::files::read_at_most(file, model::files::MAX_RESULTS_BYTES, "a spillway results file")
+fn read_text(file: &Path, what: &str) -> Result<String, UsageError> {
+    let bytes = model::files::read_at_most(file, model::files::MAX_RESULTS_BYTES, what)
         .map_err(|e| UsageError(format!("{}: cannot read: {e}", file.display())))?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
@@ -72,7 +72,7 @@ fn read_text(file: &Path) -> Result<String, UsageError> {
 /// `sim::stats::ReplicationSummary`, which `sim run --replications` and `compare` write).
 fn replications_count(dir: &Path) -> Result<usize, UsageError> {
     let file = dir.join("replications.json");
-    let text = read_text(&file)?;
+    let text = read_text(&file, "a replications summary")?;
     let bad = |what: String| UsageError(format!("{}: not a replications summary: {what}", file.display()));
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         bad(format!(
@@ -153,7 +153,7 @@ fn replications(dir: &Path) -> anyhow::Result<Vec<Results>> {
     let runs: Vec<Results> = seeds
         .iter()
         .map(|(_, f)| -> anyhow::Result<Results> {
-            let text = read_text(f)?;
+            let text = read_text(f, "a spillway results file")?;
             Ok(Results::from_json(&f.display().to_string(), &text)?)
         })
         .collect::<anyhow::Result<_>>()?;

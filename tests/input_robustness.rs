@@ -192,19 +192,26 @@ fn retries_past_u32_are_refused() {
 }
 
 /// `report /dev/zero`, `compare --baseline /dev/zero ...` and `--ca-cert /dev/zero` read until
-/// memory ran out: every file a user names is read up to a bound, then refused.
+/// memory ran out: every file a user names is measured or read up to a bound, then refused.
 #[test]
 fn endless_input_files_are_refused_at_a_bound() {
     let out = Out::new("endless");
+    // A sparse terabyte: refused by its size, unread. (A device such as /dev/zero is read up to
+    // the bound, 1 GiB of memory: checked below with the 4 MiB certificate bound.)
+    let big = Out::new("terabyte");
+    std::fs::create_dir_all(&big.0).unwrap();
+    let huge = big.0.join("results.json");
+    std::fs::File::create(&huge).unwrap().set_len(1 << 40).unwrap();
+    let huge = huge.display().to_string();
     refused(
-        &["report", "/dev/zero", "--out", &out.s()],
+        &["report", &huge, "--out", &out.s()],
         &out,
-        "/dev/zero: cannot read: larger than 1 GiB: not a spillway results file",
+        &format!("{huge}: cannot read: larger than 1 GiB: not a spillway results file"),
     );
     refused(
-        &["compare", "--baseline", "/dev/zero", "/dev/zero"],
+        &["compare", "--baseline", &huge, &huge],
         &out,
-        "/dev/zero: cannot read results: larger than 1 GiB: not a results file",
+        &format!("{huge}: cannot read results: larger than 1 GiB: not a results file"),
     );
     refused(
         &[

@@ -14,16 +14,23 @@ pub const MAX_PEM_BYTES: u64 = 4 << 20;
 
 /// The bytes of `path`, or an error when it holds more than `max`: `what` names what the file
 /// should have been ("a results file").
+///
+/// A regular file is measured before it is read (one too large costs nothing); a pipe or a
+/// device is read up to the bound.
 pub fn read_at_most(path: &Path, max: u64, what: &str) -> std::io::Result<Vec<u8>> {
+    let too_large = || std::io::Error::other(format!("larger than {}: not {what}", size_text(max)));
+    let file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(max.saturating_add(1))
-        .read_to_end(&mut bytes)?;
+    if let Some(m) = file.metadata().ok().filter(std::fs::Metadata::is_file) {
+        if m.len() > max {
+            return Err(too_large());
+        }
+        // Exactly its size (a file growing meanwhile is still cut at the bound below).
+        bytes.reserve_exact(usize::try_from(m.len()).unwrap_or(0));
+    }
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
-        return Err(std::io::Error::other(format!(
-            "larger than {}: not {what}",
-            size_text(max)
-        )));
+        return Err(too_large());
     }
     Ok(bytes)
 }
@@ -72,6 +79,11 @@ mod tests {
             read_at_most(&f, 9, "a tiny file").unwrap_err().to_string(),
             "larger than 9 bytes: not a tiny file"
         );
+        // A regular file too large is refused by its size, unread: a sparse terabyte is instant.
+        let big = dir.join("big");
+        std::fs::File::create(&big).unwrap().set_len(1 << 40).unwrap();
+        let e = read_at_most(&big, 1 << 30, "a results file").unwrap_err();
+        assert_eq!(e.to_string(), "larger than 1 GiB: not a results file");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
