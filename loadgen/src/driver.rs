@@ -106,6 +106,10 @@ struct Shared {
     /// Intents started (sent or not): what the progress line's rate counts, since an intent
     /// enters the recorder only with its final answer.
     started: AtomicU64,
+    /// Attempts that timed out and were shed so far, for the progress line: the recorder gets
+    /// an attempt only with its intent's final answer, seconds later for one being retried.
+    timeouts_seen: AtomicU64,
+    shed_seen: AtomicU64,
     unsent: AtomicU64,
     timer: PreciseTimer,
     stop: AtomicBool,
@@ -285,7 +289,6 @@ impl Shared {
     /// the server may have received it. Kept in `failed_try` (its latency), which outlives the
     /// request future, so a timeout that drops the resend does not lose it.
     fn resending(&self, intended: Time, e: &H1Error, failed_try: &OnceLock<Duration>) {
-        self.resent.fetch_add(1, Ordering::Relaxed);
         let _ = failed_try.set(self.now().saturating_since(intended));
         self.failed(format!(
             "{} on a kept-alive connection (sent again on a new one)",
@@ -452,6 +455,11 @@ impl Shared {
                 break;
             };
             let end = self.now();
+            match result.outcome() {
+                Outcome::Timeout => self.timeouts_seen.fetch_add(1, Ordering::Relaxed),
+                Outcome::Shed => self.shed_seen.fetch_add(1, Ordering::Relaxed),
+                _ => 0,
+            };
             let retry = intent.attempts > 1;
             if let Some(latency) = failed_try {
                 tries.push(Try {
@@ -472,6 +480,12 @@ impl Shared {
             let next = lock(&self.clients).on_result(end, &mut intent, result);
             match next {
                 Next::Done { success } => {
+                    // Counted with the intent they belong to, as its attempts are: an intent left
+                    // out takes its resends with it.
+                    let resent = tries.iter().filter(|t| t.actual.is_none()).count() as u64;
+                    if resent > 0 {
+                        self.resent.fetch_add(resent, Ordering::Relaxed);
+                    }
                     let mut r = lock(&self.recorder);
                     for t in &tries {
                         r.attempt_sent(a.tag(), t.intended, t.retry);
@@ -695,6 +709,8 @@ pub async fn run_quiet<F: Future<Output = ()>>(
         stop: AtomicBool::new(false),
         statuses: (0..1000).map(|_| AtomicU64::new(0)).collect(),
         resent: AtomicU64::new(0),
+        timeouts_seen: AtomicU64::new(0),
+        shed_seen: AtomicU64::new(0),
         generator_failures: Mutex::new(Vec::new()),
         left_out: AtomicU64::new(0),
         connection_waits: AtomicU64::new(0),
@@ -885,7 +901,10 @@ impl View {
     pub(crate) fn snapshot(&self) -> (model::results::Counters, Option<(model::results::Counters, f64)>) {
         let r = lock(&self.shared.recorder);
         let now = self.shared.now();
-        (r.totals_so_far(), r.window_snapshot(now))
+        let mut totals = r.totals_so_far();
+        totals.requests.timeouts = self.shared.timeouts_seen.load(Ordering::Relaxed);
+        totals.requests.shed = self.shared.shed_seen.load(Ordering::Relaxed);
+        (totals, r.window_snapshot(now))
     }
 }
 
