@@ -334,6 +334,73 @@ fn a_single_section_written_as_a_list_of_tables() {
     );
 }
 
+/// The same at any depth: `[[backend.services.faults]]` said "faults[0]: expected a number,
+/// got a table" (its first field, error_ratio). Any table written as a list, with headers or
+/// inline, is named with the way to write it; lists whose element has the wrong type keep
+/// their own message.
+#[test]
+fn a_nested_table_written_as_a_list_says_it_is_one_table() {
+    let service = [
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    let phases = ["[[workload.phases]]", "duration = \"10s\"", "rate = 10"];
+    let mut lines = phases.to_vec();
+    lines.extend(service);
+    lines.extend(["[[backend.services.faults]]", "error_ratio = 0.1"]);
+    assert_error(
+        &lines,
+        8,
+        1,
+        "backend.services[0].faults",
+        "[backend.services.faults] is one table: write [backend.services.faults], not [[backend.services.faults]]",
+    );
+    // Deeper, under a table that is written right.
+    let mut lines = phases.to_vec();
+    lines.extend(service);
+    lines.extend([
+        "[[backend.services.faults.stalls]]",
+        "every = \"1s\"",
+        "duration = \"10ms\"",
+    ]);
+    assert_error(
+        &lines,
+        8,
+        1,
+        "backend.services[0].faults.stalls",
+        "[backend.services.faults.stalls] is one table: write [backend.services.faults.stalls], not",
+    );
+    // A table whose fields are required (workload.closed needs think_time): still one table.
+    let mut lines = service.to_vec();
+    lines.extend(["[[workload.closed]]", "users = 3"]);
+    assert_error(
+        &lines,
+        5,
+        1,
+        "workload.closed",
+        "[workload.closed] is one table: write [workload.closed], not [[workload.closed]]",
+    );
+    // Inline: `retry = [{ ... }]`; `retry = ` is 8 characters, the list starts at column 9.
+    let lines = with_extra(&["[clients]", "retry = [{ max_attempts = 2 }]"]);
+    assert_error(
+        &lines,
+        5,
+        9,
+        "clients.retry",
+        "retry is one table: write retry = { ... }, not a list [{ ... }]",
+    );
+    // A list belongs there: its element's own mistake is said.
+    let lines = with_extra(&["[clients.retry]", "on = [{ x = 1 }]"]);
+    let d = only_diagnostic(&lines).to_string();
+    assert!(
+        d.starts_with("t.toml:5:9: clients.retry.on[0]: unknown value `x`"),
+        "{d}"
+    );
+    assert!(!d.contains("one table"), "{d}");
+}
+
 #[test]
 fn toml_syntax_errors_have_line_column_and_the_path_they_are_in() {
     let lines = [

@@ -131,6 +131,50 @@ pub fn is_given(doc: &ImDocument<String>, path: &str) -> bool {
     true
 }
 
+/// How a list was written where one table may belong.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ListForm {
+    /// `[[a.b]]` headers.
+    Headers,
+    /// `b = [{ ... }]`.
+    Inline,
+}
+
+/// `text` with the list at `path` replaced by its element `index`, when that element is a
+/// table: the same document with one table where it had a list of them (to ask the schema
+/// whether a table belongs there). `None` when `path` is not such a list.
+pub fn with_element_as_table(text: &str, path: &[Seg], index: usize) -> Option<(String, ListForm)> {
+    let mut doc: toml_edit::DocumentMut = text.parse().ok()?;
+    let (Seg::Key(last), parent) = path.split_last()? else {
+        return None;
+    };
+    let mut node: &mut dyn toml_edit::TableLike = doc.as_table_mut();
+    let mut segs = parent.iter().peekable();
+    while let Some(seg) = segs.next() {
+        let Seg::Key(k) = seg else { return None };
+        let item = node.get_mut(k)?;
+        node = match segs.next_if(|s| matches!(s, Seg::Index(_))) {
+            Some(Seg::Index(n)) => match item {
+                Item::ArrayOfTables(a) => a.get_mut(*n)?,
+                Item::Value(Value::Array(a)) => a.get_mut(*n)?.as_inline_table_mut()?,
+                _ => return None,
+            },
+            _ => item.as_table_like_mut()?,
+        };
+    }
+    let item = node.get_mut(last)?;
+    let (one, form) = match item {
+        Item::ArrayOfTables(a) => (Item::Table(a.get(index)?.clone()), ListForm::Headers),
+        Item::Value(Value::Array(a)) => (
+            Item::Value(Value::InlineTable(a.get(index)?.as_inline_table()?.clone())),
+            ListForm::Inline,
+        ),
+        _ => return None,
+    };
+    *item = one;
+    Some((doc.to_string(), form))
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());

@@ -149,6 +149,9 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
         Ok(file) => Ok((file, doc)),
         Err(e) => {
             let path = clean_path(&e.path().to_string());
+            if let Some((list, message)) = table_written_as_list(text, &path) {
+                return Err(diag(locate::span_of(&doc, &list), list, message));
+            }
             let inner = e.into_inner();
             let span = locate::span_of(&doc, &path)
                 .filter(|_| inner.span().is_none())
@@ -157,6 +160,62 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
             Err(diag(span, path, message))
         }
     }
+}
+
+/// serde reads a struct from a list by position, so `[[backend.services.faults]]` (one table
+/// written as a list of them) was "faults[0]: expected a number, got a table": the table given
+/// to the struct's first field. When the error is at a list's element and the same document
+/// with that element in the list's place gets past it, the list is one table: say so, with
+/// the path of the list and the way to write it.
+fn table_written_as_list(text: &str, path: &str) -> Option<(String, String)> {
+    let segs = locate::parse_path(path);
+    let (locate::Seg::Index(index), list) = segs.split_last()? else {
+        return None;
+    };
+    let (one, form) = locate::with_element_as_table(text, list, *index)?;
+    let list_path = segs_path(list);
+    let de = toml::Deserializer::new(&one);
+    if let Err(e) = serde_path_to_error::deserialize::<_, ScenarioFile>(de) {
+        // A table there still fails on its type: a list belongs there after all (its element
+        // has the wrong type). A missing field means a table does belong there.
+        let missing = e.inner().message().starts_with("missing field");
+        if clean_path(&e.path().to_string()) == list_path && !missing {
+            return None;
+        }
+    }
+    let header = list
+        .iter()
+        .filter_map(|s| match s {
+            locate::Seg::Key(k) => Some(locate::key(k)),
+            locate::Seg::Index(_) => None,
+        })
+        .collect::<Vec<_>>()
+        .join(".");
+    let message = match form {
+        locate::ListForm::Headers => format!("[{header}] is one table: write [{header}], not [[{header}]]"),
+        locate::ListForm::Inline => {
+            let name = header.rsplit('.').next().unwrap_or(&header);
+            format!("{name} is one table: write {name} = {{ ... }}, not a list [{{ ... }}]")
+        }
+    };
+    Some((list_path, message))
+}
+
+/// A field path from its segments, as serde_path_to_error writes it (`a.b[0].c`).
+fn segs_path(segs: &[locate::Seg]) -> String {
+    let mut out = String::new();
+    for s in segs {
+        match s {
+            locate::Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(&locate::key(k));
+            }
+            locate::Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
 }
 
 /// serde_path_to_error writes `?` for a path it could not follow and `.` for the root.
