@@ -125,6 +125,11 @@ struct Shared {
     generator_failures: Mutex<Vec<(String, u64)>>,
     /// Intents that ended without a final answer (waiting to retry at an interrupt).
     left_out: AtomicU64,
+    /// Set, under the recorder's lock, when the run's figures are taken. An intent settles its
+    /// accounting under that lock too (see [`Shared::settle`]), so each is counted once: in the
+    /// figures, in `left_out` or among the unsent if it ended before, in "still in flight" if
+    /// after (read in the same critical section as the seal).
+    sealed: AtomicBool,
     /// Attempts that found every one of the `--connections` permits taken and waited.
     connection_waits: AtomicU64,
 }
@@ -274,6 +279,19 @@ impl Shared {
         }
     }
 
+    /// An intent's last step: `f` does its accounting (recording its attempts, counting it left
+    /// out or unsent) and the intent stops being outstanding, both under the recorder's lock,
+    /// unless the run's figures were already taken: then it is counted among those still in
+    /// flight at the end, and only there.
+    fn settle(&self, f: impl FnOnce(&mut Recorder)) {
+        let mut r = lock(&self.recorder);
+        if self.sealed.load(Ordering::Relaxed) {
+            return;
+        }
+        f(&mut r);
+        self.outstanding.fetch_sub(1, Ordering::Relaxed);
+    }
+
     /// Counts an attempt the generator could not send; the first of each reason is logged.
     fn not_sent(&self, why: String) {
         let mut f = lock(&self.generator_failures);
@@ -364,7 +382,7 @@ impl Shared {
         intent: &Intent,
         intended: Time,
         timeout: Duration,
-    ) -> Option<(AttemptResult, Option<Duration>)> {
+    ) -> Result<(AttemptResult, Option<Duration>), String> {
         let timeout_real = self.real(timeout);
         let start = Instant::now();
         let failed_try = OnceLock::new();
@@ -399,10 +417,8 @@ impl Shared {
         let late = start.elapsed() > timeout_real;
         let result = match outcome {
             Err(_) => AttemptResult::Timeout,
-            Ok(Err(Failure::Generator(why))) => {
-                self.not_sent(why);
-                return None;
-            }
+            // Counted by the caller, with its intent (see `settle`).
+            Ok(Err(Failure::Generator(why))) => return Err(why),
             Ok(_) if late => AttemptResult::Timeout,
             Ok(Err(Failure::Target(why))) => {
                 self.failed(why);
@@ -420,7 +436,7 @@ impl Shared {
                 }
             }
         };
-        Some((result, failed_try.get().copied()))
+        Ok((result, failed_try.get().copied()))
     }
 
     /// One intent, first attempt to final answer. `due`: when the schedule meant it to start
@@ -450,9 +466,13 @@ impl Shared {
                 c.attempt_timeout()
             };
             let sent = self.now();
-            let Some((result, failed_try)) = self.attempt(&a, &intent, intended, timeout).await else {
-                // No socket: the generator's failure, not the target's (see `not_sent`).
-                break;
+            let (result, failed_try) = match self.attempt(&a, &intent, intended, timeout).await {
+                Ok(r) => r,
+                Err(why) => {
+                    // No socket: the generator's failure, not the target's (see `not_sent`).
+                    self.settle(|_| self.not_sent(why));
+                    return;
+                }
             };
             let end = self.now();
             match result.outcome() {
@@ -483,33 +503,35 @@ impl Shared {
                     // Counted with the intent they belong to, as its attempts are: an intent left
                     // out takes its resends with it.
                     let resent = tries.iter().filter(|t| t.actual.is_none()).count() as u64;
-                    if resent > 0 {
-                        self.resent.fetch_add(resent, Ordering::Relaxed);
-                    }
-                    let mut r = lock(&self.recorder);
-                    for t in &tries {
-                        r.attempt_sent(a.tag(), t.intended, t.retry);
-                        r.attempt_finished(a.tag(), t.intended, t.outcome, t.latency);
-                        if let Some(actual) = t.actual {
-                            r.record(t.intended, metric::ATTEMPT_LATENCY_ACTUAL, actual);
+                    self.settle(|r| {
+                        if resent > 0 {
+                            self.resent.fetch_add(resent, Ordering::Relaxed);
                         }
-                    }
-                    r.intent_offered(a.tag(), a.at);
-                    r.intent_finished(a.tag(), a.at, end.saturating_since(a.at), success);
-                    break;
+                        for t in &tries {
+                            r.attempt_sent(a.tag(), t.intended, t.retry);
+                            r.attempt_finished(a.tag(), t.intended, t.outcome, t.latency);
+                            if let Some(actual) = t.actual {
+                                r.record(t.intended, metric::ATTEMPT_LATENCY_ACTUAL, actual);
+                            }
+                        }
+                        r.intent_offered(a.tag(), a.at);
+                        r.intent_finished(a.tag(), a.at, end.saturating_since(a.at), success);
+                    });
+                    return;
                 }
                 Next::RetryAt(t) => {
                     if self.stop.load(Ordering::Relaxed) {
                         // Interrupted while waiting to retry: no final answer.
-                        self.left_out.fetch_add(1, Ordering::Relaxed);
-                        break;
+                        self.settle(|_| {
+                            self.left_out.fetch_add(1, Ordering::Relaxed);
+                        });
+                        return;
                     }
                     self.timer.sleep_until(self.instant(t)).await;
                     intended = t;
                 }
             }
         }
-        self.outstanding.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -713,6 +735,7 @@ pub async fn run_quiet<F: Future<Output = ()>>(
         shed_seen: AtomicU64::new(0),
         generator_failures: Mutex::new(Vec::new()),
         left_out: AtomicU64::new(0),
+        sealed: AtomicBool::new(false),
         connection_waits: AtomicU64::new(0),
     });
     // The in-process backend's faults count from the load's start, as in the simulator (its
@@ -800,9 +823,20 @@ pub async fn run_quiet<F: Future<Output = ()>>(
     if let Some(p) = progress {
         p.finish();
     }
-    // Intents still running now get no final answer: left out of the figures (their tasks may
-    // still finish, into a recorder nobody reads).
-    let lost = shared.outstanding.load(Ordering::Relaxed);
+    // Intents still running now get no final answer: left out of the figures. Sealed under the
+    // recorder's lock, which every intent settles under (`Shared::settle`): one that ends from
+    // here on records nothing, so it is counted once, as still in flight, and the rest are in
+    // the figures, `left_out` or the unsent. Tasks that outlive this may still hold the shared
+    // state: the recorder is taken out.
+    let (lost, left_out, recorder) = {
+        let mut r = lock(&shared.recorder);
+        shared.sealed.store(true, Ordering::Relaxed);
+        (
+            shared.outstanding.load(Ordering::Relaxed),
+            shared.left_out.load(Ordering::Relaxed),
+            std::mem::replace(&mut *r, Recorder::for_scenario(scenario)),
+        )
+    };
     if lost > 0 && !interrupted {
         // Not an interrupt: the wait for in-flight intents ran out (a generator that fell far
         // behind its schedule). Said as what it is; `incomplete` is for an interrupt.
@@ -835,7 +869,7 @@ pub async fn run_quiet<F: Future<Output = ()>>(
                 None => (why.clone(), *n),
             })
             .collect(),
-        left_out: shared.left_out.load(Ordering::Relaxed) + lost as u64,
+        left_out: left_out + lost as u64,
         connection_waits: shared.connection_waits.load(Ordering::Relaxed),
         connections: opts.max_connections.max(1) as u64,
     };
@@ -843,8 +877,6 @@ pub async fn run_quiet<F: Future<Output = ()>>(
         gw.shutdown().await;
         ml.shutdown().await;
     }
-    // Tasks that outlived the drain may still hold the shared state: take the recorder out.
-    let recorder = std::mem::replace(&mut *lock(&shared.recorder), Recorder::for_scenario(scenario));
     let lateness_p99_s = recorder.total_quantile(metric::SEND_LATENESS, 0.99).unwrap_or(0.0);
     // Arrivals it could not hold, and intents it could not send (no socket).
     let unsent = shared.unsent.load(Ordering::Relaxed) + notes.generator_failures.values().sum::<u64>();
