@@ -90,6 +90,19 @@ struct Try {
     latency: Duration,
     /// From when it was actually sent; `None` for a failed try sent again.
     actual: Option<Duration>,
+    /// The status it was answered with in time, or why it got no answer (an error): counted in
+    /// the run's notes with its intent, like the attempt itself.
+    status: Option<u16>,
+    failure: Option<String>,
+}
+
+/// How an attempt ended (see [`Shared::attempt`]).
+struct Ended {
+    result: AttemptResult,
+    /// Why it got no answer, for a connection error.
+    failure: Option<String>,
+    /// When its request had to be sent twice: the failed try's latency and why it failed.
+    failed_try: Option<(Duration, String)>,
 }
 
 struct Shared {
@@ -269,7 +282,8 @@ impl Shared {
         }
     }
 
-    /// Counts a failed attempt under its reason; the first of each reason is logged at once.
+    /// Counts a failed attempt under its reason (when its intent settles); the first of each
+    /// reason is logged then.
     fn failed(&self, why: String) {
         let mut f = lock(&self.failures);
         if count_reason(&mut f, why.clone()) {
@@ -304,13 +318,15 @@ impl Shared {
 
     /// The lean client is about to send a request again, on a new connection, because the reused
     /// one closed before answering: the try that failed is an attempt of its own (an error), as
-    /// the server may have received it. Kept in `failed_try` (its latency), which outlives the
-    /// request future, so a timeout that drops the resend does not lose it.
-    fn resending(&self, intended: Time, e: &H1Error, failed_try: &OnceLock<Duration>) {
-        let _ = failed_try.set(self.now().saturating_since(intended));
-        self.failed(format!(
-            "{} on a kept-alive connection (sent again on a new one)",
-            error_chain(e)
+    /// the server may have received it. Kept in `failed_try` (its latency and why), which
+    /// outlives the request future, so a timeout that drops the resend does not lose it.
+    fn resending(&self, intended: Time, e: &H1Error, failed_try: &OnceLock<(Duration, String)>) {
+        let _ = failed_try.set((
+            self.now().saturating_since(intended),
+            format!(
+                "{} on a kept-alive connection (sent again on a new one)",
+                error_chain(e)
+            ),
         ));
     }
 
@@ -323,7 +339,7 @@ impl Shared {
         intent: &Intent,
         intended: Time,
         left: Duration,
-        failed_try: &OnceLock<Duration>,
+        failed_try: &OnceLock<(Duration, String)>,
     ) -> Result<(u16, Option<Duration>), Failure> {
         let timeout_ms = wire::format_timeout_ms(left);
         match &self.transport {
@@ -374,15 +390,9 @@ impl Shared {
         }
     }
 
-    /// One attempt: its result and, when its request had to be sent twice, the failed try's
-    /// latency (see [`Shared::resending`]); `None` when the generator could not send it.
-    async fn attempt(
-        &self,
-        a: &Arrival,
-        intent: &Intent,
-        intended: Time,
-        timeout: Duration,
-    ) -> Result<(AttemptResult, Option<Duration>), String> {
+    /// One attempt: how it ended (see [`Ended`]); `Err` (why) when the generator could not send
+    /// it.
+    async fn attempt(&self, a: &Arrival, intent: &Intent, intended: Time, timeout: Duration) -> Result<Ended, String> {
         let timeout_real = self.real(timeout);
         let start = Instant::now();
         let failed_try = OnceLock::new();
@@ -415,28 +425,27 @@ impl Shared {
         // never sees it). Compressed runs multiply that lateness, so it would otherwise turn
         // timeouts into successes (the deadline strategy dispatches many just in time).
         let late = start.elapsed() > timeout_real;
-        let result = match outcome {
-            Err(_) => AttemptResult::Timeout,
-            // Counted by the caller, with its intent (see `settle`).
+        // Statuses and failures are counted by the caller, with the intent (see `settle`).
+        let (result, failure) = match outcome {
+            Err(_) => (AttemptResult::Timeout, None),
             Ok(Err(Failure::Generator(why))) => return Err(why),
-            Ok(_) if late => AttemptResult::Timeout,
-            Ok(Err(Failure::Target(why))) => {
-                self.failed(why);
-                AttemptResult::ConnectionError
-            }
-            Ok(Ok((status, ra))) => {
-                if let Some(n) = self.statuses.get(usize::from(status)) {
-                    n.fetch_add(1, Ordering::Relaxed);
-                }
+            Ok(_) if late => (AttemptResult::Timeout, None),
+            Ok(Err(Failure::Target(why))) => (AttemptResult::ConnectionError, Some(why)),
+            Ok(Ok((status, ra))) => (
                 AttemptResult::Status {
                     status,
                     // In scenario time, like every other duration (the seconds and the date form
                     // alike): a compressed target's pauses are compressed too.
                     retry_after: ra.map(|d| self.scenario(d)),
-                }
-            }
+                },
+                None,
+            ),
         };
-        Ok((result, failed_try.get().copied()))
+        Ok(Ended {
+            result,
+            failure,
+            failed_try: failed_try.into_inner(),
+        })
     }
 
     /// One intent, first attempt to final answer. `due`: when the schedule meant it to start
@@ -466,8 +475,12 @@ impl Shared {
                 c.attempt_timeout()
             };
             let sent = self.now();
-            let (result, failed_try) = match self.attempt(&a, &intent, intended, timeout).await {
-                Ok(r) => r,
+            let Ended {
+                result,
+                failure,
+                failed_try,
+            } = match self.attempt(&a, &intent, intended, timeout).await {
+                Ok(e) => e,
                 Err(why) => {
                     // No socket: the generator's failure, not the target's (see `not_sent`).
                     self.settle(|_| self.not_sent(why));
@@ -481,21 +494,29 @@ impl Shared {
                 _ => 0,
             };
             let retry = intent.attempts > 1;
-            if let Some(latency) = failed_try {
+            let resent = failed_try.is_some();
+            if let Some((latency, why)) = failed_try {
                 tries.push(Try {
                     intended,
                     retry,
                     outcome: Outcome::Error,
                     latency,
                     actual: None,
+                    status: None,
+                    failure: Some(why),
                 });
             }
             tries.push(Try {
                 intended,
-                retry: retry || failed_try.is_some(),
+                retry: retry || resent,
                 outcome: result.outcome(),
                 latency: end.saturating_since(intended),
                 actual: Some(end.saturating_since(sent)),
+                status: match result {
+                    AttemptResult::Status { status, .. } => Some(status),
+                    _ => None,
+                },
+                failure,
             });
             let next = lock(&self.clients).on_result(end, &mut intent, result);
             match next {
@@ -507,7 +528,13 @@ impl Shared {
                         if resent > 0 {
                             self.resent.fetch_add(resent, Ordering::Relaxed);
                         }
-                        for t in &tries {
+                        for t in tries {
+                            if let Some(n) = t.status.and_then(|s| self.statuses.get(usize::from(s))) {
+                                n.fetch_add(1, Ordering::Relaxed);
+                            }
+                            if let Some(why) = t.failure {
+                                self.failed(why);
+                            }
                             r.attempt_sent(a.tag(), t.intended, t.retry);
                             r.attempt_finished(a.tag(), t.intended, t.outcome, t.latency);
                             if let Some(actual) = t.actual {
@@ -546,7 +573,15 @@ async fn transport(
         .parse()
         .map_err(|e| TargetError(format!("target `{base}` is not a URL: {e}")))?;
     let lean = uri.scheme_str() == Some("http") && !opts.http2;
-    let prefix = if lean { uri.path().trim_end_matches('/') } else { base };
+    // The services' paths go after the target's path and before its query (`/base?key=abc`
+    // requests `/base/billing/api-1?key=abc`).
+    let path = uri.path().trim_end_matches('/');
+    let prefix = match (lean, uri.scheme_str(), uri.authority()) {
+        (true, _, _) => path.to_string(),
+        (false, Some(scheme), Some(authority)) => format!("{scheme}://{authority}{path}"),
+        (false, _, _) => base.to_string(),
+    };
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let mut targets: Vec<Vec<String>> = if opts.catch_all {
         let whole = if lean {
             uri.path_and_query().map_or("/", |p| p.as_str()).to_string()
@@ -558,7 +593,12 @@ async fn transport(
         scenario
             .services
             .iter()
-            .map(|s| s.apis.iter().map(|a| format!("{prefix}/{}/{a}", s.name)).collect())
+            .map(|s| {
+                s.apis
+                    .iter()
+                    .map(|a| format!("{prefix}/{}/{a}{query}", s.name))
+                    .collect()
+            })
             .collect()
     };
     if targets.iter().all(Vec::is_empty) {
@@ -1082,6 +1122,33 @@ async fn sample_stack(
 
 #[cfg(test)]
 mod tests {
+    /// A target URL's query follows the services' paths, over plain http (the lean client's
+    /// request targets) and https (hyper's absolute URLs); it was dropped, or had the paths
+    /// glued after it.
+    #[tokio::test]
+    async fn a_target_query_follows_the_service_paths() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\
+             [[backend.services]]\nname = \"billing\"\nworkers = 1\nservice_time = \"30ms\"\napis = [\"pay\"]\n",
+        )
+        .expect("valid");
+        let opts = crate::LiveOptions::default();
+        for (base, want) in [
+            ("http://127.0.0.1:9/base?key=abc", "/base/billing/pay?key=abc"),
+            ("http://127.0.0.1:9/base/", "/base/billing/pay"),
+            ("http://127.0.0.1:9", "/billing/pay"),
+            (
+                "https://localhost:9/base?key=abc",
+                "https://localhost:9/base/billing/pay?key=abc",
+            ),
+            ("https://localhost:9?a=1&b=2", "https://localhost:9/billing/pay?a=1&b=2"),
+        ] {
+            let (_, targets) = super::transport(base, &s, &opts).await.expect(base);
+            assert_eq!(targets, vec![vec![want.to_string()]], "{base}");
+        }
+    }
+
     /// The warning's arithmetic: 0.3 ms x f against the mean service time, over 2% only.
     #[test]
     fn live_overhead_loss_by_time_scale() {

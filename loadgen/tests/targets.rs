@@ -519,3 +519,51 @@ async fn attempts_of_intents_left_out_are_left_out_with_them() {
     assert_eq!(w.retries, w.offered);
     assert_eq!(w.amplification, 2.0);
 }
+
+/// The notes' answers by status and failures by cause are the attempts the figures count: an
+/// interrupted run's intents waiting to retry are left out with their attempts, and with their
+/// 500s and resets too (they were counted as each attempt ended: "other errors 77 x 500" under
+/// "attempts 0").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_and_failures_of_intents_left_out_are_left_out_with_them() {
+    let clients = "[clients]\ntimeout = \"1s\"\n[clients.retry]\nmax_attempts = 2\nbackoff = \"fixed\"\n\
+                   base = \"2s\"\ncap = \"2s\"\njitter = \"none\"\non = [\"5xx\"]\n";
+    // Every request answered 500 at once, or its connection closed unanswered (an error).
+    let cases: [(&str, Arc<Answer>); 2] = [
+        (
+            "500",
+            Arc::new(|_: &str, _: usize| Some((Duration::ZERO, answer("500 Internal Server Error", "")))),
+        ),
+        ("closed", Arc::new(|_: &str, _: usize| None)),
+    ];
+    for (name, reply) in cases {
+        let t = target(reply).await;
+        let s = scenario(60, 100, clients);
+        let (r, notes) = run(
+            &s,
+            against(&t, 1.0),
+            Some(Duration::from_millis(1500)),
+            Duration::from_secs(30),
+        )
+        .await;
+        let w = &r.summary.whole;
+        assert!(
+            r.incomplete && w.offered > 0 && notes.left_out > 0,
+            "{name}: {w:?} {notes:?}"
+        );
+        let answered: u64 = notes.statuses.values().sum();
+        let failed: u64 = notes.failures.values().sum();
+        assert_eq!(
+            answered + failed,
+            w.attempts,
+            "{name}: every attempt counted has one status or cause in the notes, and only those ({} left out): {notes:?}",
+            notes.left_out
+        );
+        assert_eq!(w.attempts, 2 * w.offered, "{name}");
+        if name == "500" {
+            assert_eq!(notes.statuses.get(&500), Some(&w.attempts), "{name}");
+        } else {
+            assert_eq!(answered, 0, "{name}");
+        }
+    }
+}
