@@ -238,9 +238,16 @@ impl RunNotes {
             ));
         }
         let answers = total(self.statuses.values());
-        let redirects = total(self.statuses.range(300..400).map(|(_, n)| n));
+        // Those with somewhere to lead: a 304 (Not Modified) or 300 is no redirect to follow.
+        let redirect = |c: &u16| matches!(c, 301 | 302 | 303 | 307 | 308);
+        let redirects = total(self.statuses.iter().filter(|(c, _)| redirect(c)).map(|(_, n)| n));
         if answers > 0 && redirects > answers / 2 {
-            let which = counts_text(self.statuses.range(300..400).map(|(c, n)| (status_text(*c), n)));
+            let which = counts_text(
+                self.statuses
+                    .iter()
+                    .filter(|(c, _)| redirect(c))
+                    .map(|(c, n)| (status_text(*c), n)),
+            );
             out.push(format!(
                 "  WARNING       {redirects} of {answers} answers were redirects ({which}), counted as errors: loadgen does not follow them; point the target at where they lead"
             ));
@@ -310,6 +317,21 @@ mod tests {
         assert!(notes(&[(429, 60), (408, 10), (200, 40)], &[])
             .mostly_refused()
             .is_none());
+    }
+
+    /// Mostly redirects warn that loadgen does not follow them; a 304 has nowhere to lead.
+    #[test]
+    fn mostly_redirects_warn_and_not_modified_is_no_redirect() {
+        let warned = |n: &RunNotes| n.lines().iter().any(|l| l.contains("were redirects"));
+        let n = notes(&[(302, 50), (307, 11), (200, 40)], &[]);
+        let line = n.lines().into_iter().find(|l| l.contains("were redirects"));
+        assert!(
+            line.as_deref()
+                .is_some_and(|l| l.contains("61 of 101 answers") && l.contains("50 x 302 Found")),
+            "{line:?}"
+        );
+        assert!(!warned(&notes(&[(302, 40), (200, 60)], &[])), "not most");
+        assert!(!warned(&notes(&[(304, 30)], &[])), "304 Not Modified leads nowhere");
     }
 
     /// Shards' notes add up, and a results file keeps them (and leaves out empty ones).
