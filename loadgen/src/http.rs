@@ -53,6 +53,10 @@ pub fn client(http2: bool, max_idle: usize, extra_roots: Option<&[u8]>) -> Resul
     };
     let mut cb = Client::builder(TokioExecutor::new());
     cb.pool_max_idle_per_host(max_idle);
+    // Read legacy answers as `crate::h1` does: a folded header line (obs-fold) as a space, as
+    // RFC 9112 section 5.2 asks of a user agent, and up to as many header lines.
+    cb.http1_allow_obsolete_multiline_headers_in_responses(true);
+    cb.http1_max_headers(reference_gateway::h1::MAX_HEADERS);
     if http2 {
         cb.http2_only(true);
     }

@@ -14,11 +14,14 @@
 //! connection closed before any byte of an answer (the server closed it idle just as we reused
 //! it: the keep-alive race of RFC 9112 section 9.3.1) is sent again, once, on a new connection,
 //! and only when its method is idempotent; the caller is told (so a load generator counts what
-//! the server may have received twice). A request on a new connection is never sent again.
+//! the server may have received twice), unless a reset says the server never read it (see
+//! [`Stale`]). A request on a new connection is never sent again.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
+use std::borrow::Cow;
 use std::io;
+use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -27,7 +30,9 @@ use tokio::net::TcpStream;
 
 /// Largest response head accepted (status line and headers).
 pub const MAX_HEAD: usize = 64 * 1024;
-const MAX_HEADERS: usize = 100;
+/// Most header lines accepted in a response: legacy servers send long `Set-Cookie` lists past
+/// hyper's default of 100, and a bound still caps the parsing work (as [`MAX_HEAD`] caps bytes).
+pub const MAX_HEADERS: usize = 256;
 /// First read buffer; it grows only for large heads and bodies.
 const FIRST_READ: usize = 1024;
 /// Largest buffer used to read (and discard) a body.
@@ -132,11 +137,13 @@ impl H1Client {
     /// whole answer, discarding the body. `on_resend` is called, with why, when the request went
     /// out on a reused connection that closed before answering and is about to be sent again
     /// on a new one (at most once per call): called at once, so it is heard even if the caller
-    /// then drops the send.
+    /// then drops the send. It is not called when the server reset that connection without
+    /// reading the request (see [`Stale`]): the server saw one request, not two.
     pub async fn send(&self, mut request: Vec<u8>, on_resend: impl FnOnce(&H1Error)) -> Result<Head, H1Error> {
         request.extend_from_slice(b"\r\n");
         let want = Want {
             idempotent: true,
+            with_body: false,
             bodiless: false,
             collect: None,
         };
@@ -165,6 +172,7 @@ impl H1Client {
         request.extend_from_slice(body);
         let want = Want {
             idempotent,
+            with_body: !body.is_empty(),
             bodiless: *method == Method::HEAD,
             collect: Some(max_body),
         };
@@ -193,7 +201,16 @@ impl H1Client {
                     self.done(s, reusable);
                     return Ok((head, headers, body));
                 }
-                Err(Failed { stale: true, error }) if want.idempotent => on_resend(&error),
+                Err(Failed {
+                    stale: Some(Stale::MaybeRead),
+                    error,
+                }) if want.idempotent => on_resend(&error),
+                Err(Failed {
+                    stale: Some(Stale::Unread),
+                    error,
+                }) if want.idempotent => {
+                    tracing::debug!("reused connection reset before the request was read ({error}): sent again")
+                }
                 Err(f) => return Err(f.error),
             }
         }
@@ -257,11 +274,13 @@ pub fn is_idempotent(method: &http::Method) -> bool {
     )
 }
 
-/// What a call expects of its answer.
+/// What a call sends and expects of its answer.
 #[derive(Clone, Copy)]
 struct Want {
     /// The request may be sent twice.
     idempotent: bool,
+    /// The request carries a body.
+    with_body: bool,
     /// The answer has no body (a HEAD request).
     bodiless: bool,
     /// Collect the body up to this many bytes (`None`: discard it).
@@ -303,13 +322,51 @@ pub fn push_header(req: &mut Vec<u8>, name: &str, value: &[u8]) {
 struct Failed {
     error: H1Error,
     /// Nothing of an answer arrived: a pooled connection the server had already closed.
-    stale: bool,
+    stale: Option<Stale>,
 }
 
 impl From<H1Error> for Failed {
     fn from(error: H1Error) -> Failed {
-        Failed { error, stale: false }
+        Failed { error, stale: None }
     }
+}
+
+/// Whether the server may have read a request whose connection ended before any byte of an
+/// answer.
+///
+/// A server that closes a connection with bytes it has not read sends a reset (RST), and a reset
+/// is also what answers bytes that reach a closed socket; a server that read everything and
+/// then closed sends FIN, an end of stream here. So a reset (ECONNRESET, or EPIPE from a write)
+/// says the server never read the tail of what was sent. For a request without a body that tail
+/// is part of its head, which ends only with the last bytes written, and a server acts on no
+/// request before its head is whole: it never saw the request, whether all of it was written or
+/// a write failed partway. With a body, a reset says only that part of the body went unread:
+/// the server may have read the head and acted on it, so that request is counted as read.
+/// An end of stream, or any other failure, may follow a request the server read.
+///
+/// One exception goes uncounted: a server that reads a request and then aborts the connection
+/// on purpose (`SO_LINGER` of zero) without a byte of answer resets it too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stale {
+    /// Sending the request again may make the server receive it twice.
+    MaybeRead,
+    /// The server reset the connection without reading the request.
+    Unread,
+}
+
+impl Stale {
+    /// After a reset before any byte of an answer.
+    fn reset(want: Want) -> Stale {
+        if want.with_body {
+            Stale::MaybeRead
+        } else {
+            Stale::Unread
+        }
+    }
+}
+
+fn is_reset(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe)
 }
 
 /// How the body of a response ends (RFC 9112 section 6.3).
@@ -361,42 +418,56 @@ pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
 /// Parses a response head; `None` when more bytes are needed. `want_headers`: also return every
 /// header as a map. `now`: the wall-clock time an HTTP-date Retry-After is read against.
 fn parse_head(buf: &[u8], want_headers: bool, now: SystemTime) -> Result<Option<Parsed>, H1Error> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut r = httparse::Response::new(&mut headers);
-    let len = match r.parse(buf) {
+    // Uninitialised: the slots are many and most answers fill a few.
+    let mut slots = [MaybeUninit::<httparse::Header<'_>>::uninit(); MAX_HEADERS];
+    let mut r = httparse::Response::new(&mut []);
+    let mut config = httparse::ParserConfig::default();
+    // RFC 9112 section 5.2: a user agent must take a folded line (obs-fold) as a space; see
+    // `unfold`.
+    config.allow_obsolete_multiline_headers_in_responses(true);
+    let len = match config.parse_response_with_uninit_headers(&mut r, buf, &mut slots) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(H1Error::Malformed("too many headers")),
         Err(_) => return Err(H1Error::Malformed("invalid status line or header")),
     };
-    let status = r.code.unwrap_or(0);
+    // httparse takes any three digits; hyper (the other transport) rejects a code outside
+    // 100..=999 as malformed, and a status of 0 would mean nothing to a caller.
+    let status = match r.code {
+        Some(c) if (100..=999).contains(&c) => c,
+        _ => return Err(H1Error::Malformed("invalid status code")),
+    };
     let http10 = r.version == Some(0);
     let (mut length, mut chunked, mut te, mut close, mut keep) = (None::<u64>, false, false, false, false);
-    let (mut ra, mut ra_ms) = (None, None);
+    let (mut ra, mut ra_ms) = (None::<Cow<'_, [u8]>>, None::<Cow<'_, [u8]>>);
     let mut map = want_headers.then(|| HeaderMap::with_capacity(r.headers.len()));
     for h in r.headers.iter() {
-        let v = h.value;
+        let v = unfold(h.value);
         if let Some(m) = &mut map {
             let name =
                 HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| H1Error::Malformed("invalid header name"))?;
-            let value = HeaderValue::from_bytes(v).map_err(|_| H1Error::Malformed("invalid header value"))?;
+            let value = HeaderValue::from_bytes(&v).map_err(|_| H1Error::Malformed("invalid header value"))?;
             m.append(name, value);
         }
         if h.name.eq_ignore_ascii_case("content-length") {
-            length = Some(content_length(v, length).map_err(H1Error::Malformed)?);
+            length = Some(content_length(&v, length).map_err(H1Error::Malformed)?);
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
             te = true;
-            let last = v.rsplit(|&b| b == b',').next().unwrap_or(v).trim_ascii();
+            let last = v.rsplit(|&b| b == b',').next().unwrap_or(&v).trim_ascii();
             chunked = last.eq_ignore_ascii_case(b"chunked");
         } else if h.name.eq_ignore_ascii_case("connection") {
-            close |= has_token(v, "close");
-            keep |= has_token(v, "keep-alive");
+            close |= has_token(&v, "close");
+            keep |= has_token(&v, "keep-alive");
         } else if h.name.eq_ignore_ascii_case("retry-after") {
-            ra = std::str::from_utf8(v).ok();
+            // The first of duplicates, as `HeaderMap::get` reads hyper's answers: both
+            // transports agree.
+            ra.get_or_insert(v);
         } else if h.name.eq_ignore_ascii_case(model::wire::RETRY_AFTER_MS) {
-            ra_ms = std::str::from_utf8(v).ok();
+            ra_ms.get_or_insert(v);
         }
     }
+    let ra = ra.as_deref().and_then(|v| std::str::from_utf8(v).ok());
+    let ra_ms = ra_ms.as_deref().and_then(|v| std::str::from_utf8(v).ok());
     let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
         Framing::Empty
     } else if te {
@@ -426,6 +497,20 @@ fn parse_head(buf: &[u8], want_headers: bool, now: SystemTime) -> Result<Option<
     }))
 }
 
+/// A header value with each folded line break (obs-fold: CRLF and the whitespace around it) made
+/// one space, as hyper does, so both transports read the same value.
+fn unfold(v: &[u8]) -> Cow<'_, [u8]> {
+    let Some(first) = v.iter().position(|&b| b == b'\n') else {
+        return Cow::Borrowed(v);
+    };
+    let mut out = v[..first].trim_ascii_end().to_vec();
+    for line in v[first + 1..].split(|&b| b == b'\n') {
+        out.push(b' ');
+        out.extend_from_slice(line.trim_ascii());
+    }
+    Cow::Owned(out)
+}
+
 /// Reads what the socket has into the spare capacity of `buf`, allocating only once the socket
 /// is readable (a waiting attempt holds no buffer). Returns 0 at the end of the stream.
 pub(crate) async fn read_more(s: &mut TcpStream, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
@@ -449,8 +534,12 @@ async fn exchange(
     let collect = want.collect;
     if let Err(e) = s.write_all(request).await {
         return Err(Failed {
+            stale: Some(if is_reset(&e) {
+                Stale::reset(want)
+            } else {
+                Stale::MaybeRead
+            }),
             error: e.into(),
-            stale: true,
         });
     }
     let mut buf = Vec::new();
@@ -460,15 +549,15 @@ async fn exchange(
             Ok(n) => n,
             Err(e) => {
                 return Err(Failed {
-                    stale: !received && matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe),
+                    stale: (!received && is_reset(&e)).then(|| Stale::reset(want)),
                     error: e.into(),
-                })
+                });
             }
         };
         if n == 0 {
             return Err(Failed {
                 error: H1Error::Closed,
-                stale: !received,
+                stale: (!received).then_some(Stale::MaybeRead),
             });
         }
         received = true;
@@ -898,6 +987,73 @@ mod tests {
         // Any value a target sends is read without overflow.
         let p = parsed("HTTP/1.1 429 x\r\nRetry-After: 18446744073709551615\r\ncontent-length: 0\r\n\r\n");
         assert_eq!(p.head.retry_after, Some(Duration::from_secs(u64::MAX)));
+        let p = parsed("HTTP/1.1 429 x\r\nRetry-After: 1\r\nretry-after: 3\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(
+            p.head.retry_after,
+            Some(Duration::from_secs(1)),
+            "the first, as hyper's"
+        );
+        let p = parsed("HTTP/1.1 429 x\r\nRetry-After: soon\r\nRetry-After: 3\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(p.head.retry_after, None, "the first even when unreadable, as hyper's");
+        let p = parsed("HTTP/1.1 429 x\r\nRetry-After:\r\n 7\r\ncontent-length: 0\r\n\r\n");
+        assert_eq!(p.head.retry_after, Some(Duration::from_secs(7)), "folded");
+    }
+
+    #[test]
+    fn folded_lines_read_as_one_space_and_long_header_lists_are_bounded() {
+        let p = parsed(
+            "HTTP/1.1 200 OK\r\nx-a: one \r\n \t two\r\n\tthree\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\n",
+        );
+        let headers = p.headers.expect("asked for");
+        assert_eq!(headers.get("x-a").map(|v| v.as_bytes()), Some(&b"one two three"[..]));
+        assert_eq!(p.framing, Framing::Chunked);
+        assert_eq!(unfold(b"plain"), Cow::Borrowed(b"plain"));
+        let head = |n: usize| {
+            let mut h = "HTTP/1.1 200 OK\r\n".to_string();
+            h.extend((0..n).map(|i| format!("set-cookie: c{i}=1\r\n")));
+            h + "\r\n"
+        };
+        assert_eq!(parsed(&head(MAX_HEADERS)).headers.map(|h| h.len()), Some(MAX_HEADERS));
+        assert!(matches!(
+            parse_head(head(MAX_HEADERS + 1).as_bytes(), false, SystemTime::UNIX_EPOCH),
+            Err(H1Error::Malformed("too many headers"))
+        ));
+    }
+
+    /// A server that closes a connection holding the request unread: the reset says it never
+    /// read a request without a body, but a request with one may have been acted on.
+    #[tokio::test]
+    async fn a_reset_says_unread_only_for_a_request_without_a_body() {
+        for with_body in [false, true] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let server = tokio::spawn(async move {
+                if let Ok((s, _)) = listener.accept().await {
+                    let _ = s.peek(&mut [0u8; 1]).await;
+                }
+            });
+            let mut s = TcpStream::connect(addr).await.expect("connect");
+            let want = Want {
+                idempotent: true,
+                with_body,
+                bodiless: false,
+                collect: None,
+            };
+            let request = if with_body {
+                &b"PUT / HTTP/1.1\r\ncontent-length: 2\r\n\r\nab"[..]
+            } else {
+                b"GET / HTTP/1.1\r\n\r\n"
+            };
+            let r = tokio::time::timeout(Duration::from_secs(5), exchange(&mut s, request, want))
+                .await
+                .expect("in time");
+            let Err(Failed { error, stale }) = r else {
+                panic!("no answer expected")
+            };
+            let expected = if with_body { Stale::MaybeRead } else { Stale::Unread };
+            assert_eq!(stale, Some(expected), "{error}");
+            server.abort();
+        }
     }
 
     #[test]
@@ -907,6 +1063,9 @@ mod tests {
             "HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
             "HTTP/1.1 200 OK\r\ncontent-length: 99999999999999999999\r\n\r\n",
             "HTTP/1.1 2000 OK\r\n\r\n",
+            "HTTP/1.1 000 Zero\r\ncontent-length: 0\r\n\r\n",
+            "HTTP/1.1 099 Low\r\ncontent-length: 0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n 5\r\n\r\n",
             "NOTHTTP\r\n\r\n",
         ] {
             assert!(
