@@ -52,7 +52,13 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             let s = scenario::load(path)?;
             // Said of what runs: a `--strategy` may use a table the file's own would ignore.
             let s = match a.strategy {
-                Some(st) => s.with_strategy(st)?,
+                Some(st) => {
+                    let switched = s.with_strategy(st)?;
+                    if let Some(note) = s.sized_bound_note(&switched) {
+                        tracing::info!("{note}");
+                    }
+                    switched
+                }
                 None => s,
             };
             for w in s.warnings() {

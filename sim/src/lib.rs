@@ -30,7 +30,13 @@ fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Res
     // Said of what runs: a `--strategy` may use a table the file's own strategy would ignore.
     let s = match strategy {
         None => s,
-        Some(st) => s.with_strategy(st)?,
+        Some(st) => {
+            let switched = s.with_strategy(st)?;
+            if let Some(note) = s.sized_bound_note(&switched) {
+                tracing::info!("{note}");
+            }
+            switched
+        }
     };
     for w in s.warnings() {
         tracing::warn!("{w}");
