@@ -670,6 +670,54 @@ pub async fn preflight(url: &str) -> Result<(), TargetError> {
     }
 }
 
+/// For an `https://` target, once before the run: the TLS handshake the run's connections will
+/// make, without a request. A certificate the run cannot verify, or `--http2` against a target
+/// that does not offer HTTP/2, would otherwise make every attempt an error ("other errors 900 x
+/// invalid peer certificate") and the run a false failure of the target.
+async fn tls_preflight(url: &str, opts: &LiveOptions) -> Result<(), TargetError> {
+    use hyper_util::client::legacy::connect::Connection as _;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| TargetError(format!("--target `{url}` is not a URL: {e}")))?;
+    if uri.scheme_str() != Some("https") {
+        return Ok(());
+    }
+    let mut connector = crate::http::connector(opts.http2, opts.ca_pem.as_deref()).map_err(TargetError)?;
+    let handshake = tower_service::Service::call(&mut connector, uri);
+    let stream = match tokio::time::timeout(Duration::from_secs(5), handshake).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            let why = error_chain(e.as_ref());
+            // A server that offers protocols but not h2 may end the handshake over it (rustls
+            // does); one that ignores ALPN completes it and is caught below.
+            if opts.http2 && why.contains("NoApplicationProtocol") {
+                return Err(TargetError(format!(
+                    "--http2: the target {url} does not offer HTTP/2 (its TLS handshake refused h2: {why}): drop --http2"
+                )));
+            }
+            let hint = if opts.ca_pem.is_some() {
+                "check that --ca-cert holds the CA that signed the target's certificate (not the certificate itself) and that the URL's host is a name the certificate holds"
+            } else {
+                "a target with a private or self-signed certificate needs its CA: --ca-cert FILE (PEM)"
+            };
+            return Err(TargetError(format!(
+                "TLS with the target {url} failed before the run: {why}; {hint}"
+            )));
+        }
+        Err(_) => {
+            return Err(TargetError(format!(
+                "TLS with the target {url}: no handshake within 5 s"
+            )))
+        }
+    };
+    if opts.http2 && !stream.connected().is_negotiated_h2() {
+        return Err(TargetError(format!(
+            "--http2: the target {url} does not offer HTTP/2 (its TLS handshake did not choose h2): drop --http2"
+        )));
+    }
+    Ok(())
+}
+
 /// What the live stack adds to each request in real time beyond its modelled service time:
 /// measured ~0.29 ms (a capacity probe at time scales 2, 4 and 10 lost 1.4%, 2.8% and 6.7% of
 /// a service of 40 ms mean, 4 workers). A time scale multiplies it in scenario time.
@@ -715,6 +763,7 @@ pub async fn run_quiet<F: Future<Output = ()>>(
     let base = match &opts.target {
         Some(t) => {
             preflight(t).await?;
+            tls_preflight(t, opts).await?;
             t.trim_end_matches('/').to_string()
         }
         None => {

@@ -17,6 +17,23 @@ pub type HttpClient = Client<Connector, Full<Bytes>>;
 /// A client for `http://` and `https://` targets. `extra_roots`: PEM certificates to trust
 /// besides the public (webpki) roots, e.g. a test or internal CA.
 pub fn client(http2: bool, max_idle: usize, extra_roots: Option<&[u8]>) -> Result<HttpClient, String> {
+    let connector = connector(http2, extra_roots)?;
+    let mut cb = Client::builder(TokioExecutor::new());
+    cb.pool_max_idle_per_host(max_idle);
+    // Read legacy answers as `crate::h1` does: a folded header line (obs-fold) as a space, as
+    // RFC 9112 section 5.2 asks of a user agent, and up to as many header lines.
+    cb.http1_allow_obsolete_multiline_headers_in_responses(true);
+    cb.http1_max_headers(reference_gateway::h1::MAX_HEADERS);
+    if http2 {
+        cb.http2_only(true);
+    }
+    Ok(cb.build(connector))
+}
+
+/// What [`client`] connects with: TCP, then TLS for `https://` (ALPN h2 with `http2`, else
+/// http/1.1). The run's preflight uses it alone, to find a certificate or protocol problem
+/// before the run, without sending a request.
+pub fn connector(http2: bool, extra_roots: Option<&[u8]>) -> Result<Connector, String> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -46,19 +63,9 @@ pub fn client(http2: bool, max_idle: usize, extra_roots: Option<&[u8]>) -> Resul
     let b = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http();
-    let connector = if http2 {
+    Ok(if http2 {
         b.enable_http2().wrap_connector(http)
     } else {
         b.enable_http1().wrap_connector(http)
-    };
-    let mut cb = Client::builder(TokioExecutor::new());
-    cb.pool_max_idle_per_host(max_idle);
-    // Read legacy answers as `crate::h1` does: a folded header line (obs-fold) as a space, as
-    // RFC 9112 section 5.2 asks of a user agent, and up to as many header lines.
-    cb.http1_allow_obsolete_multiline_headers_in_responses(true);
-    cb.http1_max_headers(reference_gateway::h1::MAX_HEADERS);
-    if http2 {
-        cb.http2_only(true);
-    }
-    Ok(cb.build(connector))
+    })
 }

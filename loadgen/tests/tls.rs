@@ -7,7 +7,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-async fn tls_server() -> (u16, Vec<u8>, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
+/// A TLS server offering `alpn` (e.g. h2 and http/1.1), answering "ok"; counts HTTP/2 requests.
+async fn tls_server(alpn: &[&[u8]]) -> (u16, Vec<u8>, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let pem = cert.cert.pem().into_bytes();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
@@ -17,7 +18,7 @@ async fn tls_server() -> (u16, Vec<u8>, Arc<AtomicU64>, tokio::task::JoinHandle<
         .with_no_client_auth()
         .with_single_cert(vec![cert.cert.der().clone()], key)
         .unwrap();
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -48,7 +49,7 @@ async fn tls_server() -> (u16, Vec<u8>, Arc<AtomicU64>, tokio::task::JoinHandle<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_targets_work_over_http1_and_http2() {
-    let (port, pem, h2, server) = tls_server().await;
+    let (port, pem, h2, server) = tls_server(&[b"h2", b"http/1.1"]).await;
     let s = model::scenario::parse(
         "tls.toml",
         "[[workload.phases]]\nduration = \"2s\"\nrate = 50\n[[backend.services]]\nname = \"t\"\nworkers = 1\nservice_time = \"1ms\"\n",
@@ -71,13 +72,57 @@ async fn https_targets_work_over_http1_and_http2() {
         );
     }
     assert!(h2.load(Ordering::Relaxed) > 50, "the second run spoke HTTP/2 (ALPN h2)");
-    // Without trusting the certificate, every attempt fails: TLS is really verified.
+    // Without trusting the certificate, TLS fails: it is really verified, and the run is
+    // refused before it starts, with the flag that fixes it (every attempt an error, before).
     let opts = loadgen::LiveOptions {
         target: Some(format!("https://localhost:{port}/x")),
         catch_all: true,
         ..Default::default()
     };
-    let r = loadgen::run_live(&s, &opts, std::future::pending()).await.unwrap();
-    assert_eq!(r.summary.whole.successes, 0);
+    let e = loadgen::run_live(&s, &opts, std::future::pending())
+        .await
+        .expect_err("refused before the run")
+        .to_string();
+    assert!(e.contains("TLS with the target") && e.contains("--ca-cert"), "{e}");
+    server.abort();
+}
+
+/// `--http2` against a target whose TLS offers only HTTP/1.1 is refused before the run (every
+/// attempt failed with "frame with invalid size"); without it, the same target serves the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_against_a_target_without_it_is_refused_before_the_run() {
+    // One that offers only HTTP/1.1 (rustls then ends the handshake), one that ignores ALPN.
+    for alpn in [&[&b"http/1.1"[..]][..], &[]] {
+        http2_refused(alpn).await;
+    }
+}
+
+async fn http2_refused(alpn: &[&[u8]]) {
+    let (port, pem, _, server) = tls_server(alpn).await;
+    let s = model::scenario::parse(
+        "tls.toml",
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 20\n[[backend.services]]\nname = \"t\"\nworkers = 1\nservice_time = \"1ms\"\n",
+    )
+    .unwrap();
+    let opts = |http2| loadgen::LiveOptions {
+        target: Some(format!("https://localhost:{port}/x")),
+        catch_all: true,
+        http2,
+        ca_pem: Some(pem.clone()),
+        ..Default::default()
+    };
+    let e = loadgen::run_live(&s, &opts(true), std::future::pending())
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.contains("does not offer HTTP/2") && e.contains("drop --http2"),
+        "{alpn:?}: {e}"
+    );
+    let r = loadgen::run_live(&s, &opts(false), std::future::pending())
+        .await
+        .unwrap();
+    assert!(r.summary.whole.offered > 0);
+    assert_eq!(r.summary.whole.successes, r.summary.whole.offered);
     server.abort();
 }
