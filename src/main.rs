@@ -22,9 +22,9 @@ enum Command {
     /// Work with scenario files.
     #[command(subcommand)]
     Scenario(ScenarioCmd),
-    /// Serve a mock legacy backend.
+    // These two take their help, the one-line summary and the long description, from their
+    // Args: a doc comment here would replace both with one line.
     MockLegacy(mock_legacy::Args),
-    /// Run the reference queueing gateway.
     Gateway(reference_gateway::Args),
     /// Open-loop load with client timeouts, retries and retry storms.
     #[command(subcommand)]

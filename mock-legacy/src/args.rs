@@ -30,23 +30,24 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
     pub listen: SocketAddr,
 
-    /// One-liner mode: worker threads of the single service.
+    /// One-liner mode: worker threads of the single service [default: 2].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub workers: Option<u32>,
 
-    /// One-liner mode: service time: `40ms`, `exp:40ms`, `lognormal:40ms:400ms` (median:p99) or `uniform:10ms:30ms`.
+    /// One-liner mode: service time: `40ms`, `exp:40ms`, `lognormal:40ms:400ms` (median:p99) or
+    /// `uniform:10ms:30ms` [default: 40ms, constant].
     #[arg(long, value_name = "DIST", value_parser = parse_dist_flag)]
     pub service_time: Option<String>,
 
-    /// One-liner mode: what happens when every worker is busy.
+    /// One-liner mode: what happens when every worker is busy [default: queue].
     #[arg(long, value_enum)]
     pub overload: Option<OverloadFlag>,
 
-    /// One-liner mode: requests that may wait for a worker (queue overload).
+    /// One-liner mode: requests that may wait for a worker (queue overload) [default: 1024].
     #[arg(long, value_name = "N")]
     pub backlog: Option<u32>,
 
-    /// One-liner mode: probability that a request ends in 500.
+    /// One-liner mode: probability that a request ends in 500 [default: 0].
     #[arg(long, value_name = "P", value_parser = parse_probability)]
     pub error_ratio: Option<f64>,
 

@@ -32,7 +32,9 @@ pub struct Args {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub concurrency: Option<u32>,
 
-    /// Queue bound per service (bounded, deadline, codel, adaptive-lifo, adaptive).
+    /// Queue bound per service (bounded, deadline, codel, adaptive-lifo, adaptive) [default:
+    /// 1000; bounded: required, or with --scenario the file's or one sized from its clients'
+    /// median timeout].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
     pub queue_capacity: Option<u32>,
 
