@@ -282,38 +282,38 @@ impl Shared {
         }
     }
 
-    /// Counts a failed attempt under its reason (when its intent settles); the first of each
-    /// reason is logged then.
-    fn failed(&self, why: String) {
+    /// Counts a failed attempt under its reason (when its intent settles); for the first of
+    /// each reason, the warning to log (once out of the recorder's lock).
+    fn failed(&self, why: String) -> Option<String> {
         let mut f = lock(&self.failures);
-        if count_reason(&mut f, why.clone()) {
-            tracing::warn!(
-                "an attempt failed without an answer: {why} (counted as an error; more are summed at the end)"
-            );
-        }
+        count_reason(&mut f, why.clone()).then(|| {
+            format!("an attempt failed without an answer: {why} (counted as an error; more are summed at the end)")
+        })
     }
 
     /// An intent's last step: `f` does its accounting (recording its attempts, counting it left
     /// out or unsent) and the intent stops being outstanding, both under the recorder's lock,
     /// unless the run's figures were already taken: then it is counted among those still in
     /// flight at the end, and only there.
-    fn settle(&self, f: impl FnOnce(&mut Recorder)) {
+    /// Returns what `f` returns (the warnings to log once the lock is released), `None` after
+    /// the seal.
+    fn settle<R>(&self, f: impl FnOnce(&mut Recorder) -> R) -> Option<R> {
         let mut r = lock(&self.recorder);
         if self.sealed.load(Ordering::Relaxed) {
-            return;
+            return None;
         }
-        f(&mut r);
+        let out = f(&mut r);
         self.outstanding.fetch_sub(1, Ordering::Relaxed);
+        Some(out)
     }
 
-    /// Counts an attempt the generator could not send; the first of each reason is logged.
-    fn not_sent(&self, why: String) {
+    /// Counts an attempt the generator could not send; for the first of each reason, the
+    /// warning to log.
+    fn not_sent(&self, why: String) -> Option<String> {
         let mut f = lock(&self.generator_failures);
-        if count_reason(&mut f, why.clone()) {
-            tracing::warn!(
-                "the generator could not send an attempt: {why} (left out of the figures, counted as not sent)"
-            );
-        }
+        count_reason(&mut f, why.clone()).then(|| {
+            format!("the generator could not send an attempt: {why} (left out of the figures, counted as not sent)")
+        })
     }
 
     /// The lean client is about to send a request again, on a new connection, because the reused
@@ -483,7 +483,9 @@ impl Shared {
                 Ok(e) => e,
                 Err(why) => {
                     // No socket: the generator's failure, not the target's (see `not_sent`).
-                    self.settle(|_| self.not_sent(why));
+                    if let Some(Some(w)) = self.settle(|_| self.not_sent(why)) {
+                        tracing::warn!("{w}");
+                    }
                     return;
                 }
             };
@@ -524,7 +526,8 @@ impl Shared {
                     // Counted with the intent they belong to, as its attempts are: an intent left
                     // out takes its resends with it.
                     let resent = tries.iter().filter(|t| t.actual.is_none()).count() as u64;
-                    self.settle(|r| {
+                    let warnings = self.settle(|r| {
+                        let mut warnings = Vec::new();
                         if resent > 0 {
                             self.resent.fetch_add(resent, Ordering::Relaxed);
                         }
@@ -532,8 +535,8 @@ impl Shared {
                             if let Some(n) = t.status.and_then(|s| self.statuses.get(usize::from(s))) {
                                 n.fetch_add(1, Ordering::Relaxed);
                             }
-                            if let Some(why) = t.failure {
-                                self.failed(why);
+                            if let Some(w) = t.failure.and_then(|why| self.failed(why)) {
+                                warnings.push(w);
                             }
                             r.attempt_sent(a.tag(), t.intended, t.retry);
                             r.attempt_finished(a.tag(), t.intended, t.outcome, t.latency);
@@ -543,7 +546,11 @@ impl Shared {
                         }
                         r.intent_offered(a.tag(), a.at);
                         r.intent_finished(a.tag(), a.at, end.saturating_since(a.at), success);
+                        warnings
                     });
+                    for w in warnings.into_iter().flatten() {
+                        tracing::warn!("{w}");
+                    }
                     return;
                 }
                 Next::RetryAt(t) => {
@@ -764,7 +771,12 @@ pub async fn run_quiet<F: Future<Output = ()>>(
         Some(t) => {
             preflight(t).await?;
             tls_preflight(t, opts).await?;
-            t.trim_end_matches('/').to_string()
+            // A trailing slash of the path only: a query may end in one (`?next=/`).
+            if t.contains('?') {
+                t.to_string()
+            } else {
+                t.trim_end_matches('/').to_string()
+            }
         }
         None => {
             if let Some((service, loss)) = overhead_loss(scenario, f) {

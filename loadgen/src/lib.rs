@@ -51,20 +51,18 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         Some(path) => {
             let s = scenario::load(path)?;
             // Said of what runs: a `--strategy` may use a table the file's own would ignore.
+            let given = s.file.gateway.queue_capacity;
             let s = match a.strategy {
-                Some(st) => {
-                    let switched = s.with_strategy(st)?;
-                    if let Some(note) = s.sized_bound_note(&switched) {
-                        tracing::info!("{note}");
-                    }
-                    switched
-                }
+                Some(st) => s.with_strategy(st)?,
                 None => s,
             };
             for w in s.warnings() {
                 tracing::warn!("{w}");
             }
-            (s.file, s.source, false)
+            let mut file = s.file;
+            // A bound to size is sized below, once the clients' flags (--timeout) apply.
+            file.gateway.queue_capacity = given;
+            (file, s.source, false)
         }
         None => {
             let Some(phases) = a.phases.as_deref() else {
@@ -142,7 +140,15 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             p.ramp_to = p.ramp_to.map(|x| x * k);
         }
     }
-    Ok((scenario::resolve(&source, file)?, catch_all))
+    let given = file.gateway.queue_capacity;
+    let s = scenario::resolve_sizing_bounds(&source, file)?;
+    // Only an in-process gateway has a queue (a --target's is its own business).
+    if a.target.is_none() {
+        if let Some(note) = scenario::sized_bound_note(given, &s) {
+            tracing::info!("{note}");
+        }
+    }
+    Ok((s, catch_all))
 }
 
 /// `spillway loadgen run`.

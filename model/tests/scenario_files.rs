@@ -948,22 +948,22 @@ fn bounded_strategy_needs_queue_capacity() {
 }
 
 /// `--strategy bounded` on a file without a bound sizes one (death-spiral: 4 workers x 0.5 x
-/// the 2 s median timeout / the ~40 ms mean service time = 50 per service) and says so; a file's
+/// the 1 s median timeout / the ~40 ms mean service time = 50 per service) and says so; a file's
 /// own bound, or a strategy that needs none sized, has nothing to say.
 #[test]
 fn a_sized_queue_bound_is_said() {
     let s = scenario::load(&scenarios_dir().join("death-spiral.toml")).expect("loads");
     let bounded = s.with_strategy(scenario::Strategy::Bounded).expect("bounded");
     let q = bounded.file.gateway.queue_capacity.expect("sized");
-    assert_eq!(q, s.sized_queue_capacity());
-    let note = s.sized_bound_note(&bounded).expect("said");
+    assert_eq!((q, q), (s.sized_queue_capacity(), 50));
+    let note = scenario::sized_bound_note(None, &bounded).expect("said");
     assert!(
         note.contains(&format!("queue bound {q}, sized from the clients' median timeout")),
         "{note}"
     );
     let deadline = s.with_strategy(scenario::Strategy::Deadline).expect("deadline");
-    assert_eq!(s.sized_bound_note(&deadline), None);
-    assert_eq!(bounded.sized_bound_note(&bounded), None, "its own bound");
+    assert_eq!(scenario::sized_bound_note(None, &deadline), None);
+    assert_eq!(scenario::sized_bound_note(Some(q), &bounded), None, "its own bound");
 }
 
 #[test]

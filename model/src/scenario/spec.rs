@@ -224,19 +224,18 @@ impl Scenario {
         f.gateway.set_strategy(s);
         resolve_sizing_bounds(&self.source, f)
     }
+}
 
-    /// The queue bound [`Scenario::with_strategy`] sized for this scenario (`switched`, the
-    /// result) when this one had none: a bound picked for the user is said, not silent (a
-    /// 10 min timeout sizes ~30,000, as good as unbounded).
-    pub fn sized_bound_note(&self, switched: &Scenario) -> Option<String> {
-        match (self.file.gateway.queue_capacity, &switched.file.gateway) {
-            (None, g) if g.strategy == super::Strategy::Bounded => g.queue_capacity.map(|q| {
-                format!(
-                    "strategy bounded: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set gateway.queue_capacity to choose one"
-                )
-            }),
-            _ => None,
-        }
+/// What to say when a bounded queue's bound was sized for the user ([`resolve_sizing_bounds`]):
+/// `given`, the bound the file (or flags) gave; `run`, the scenario that runs. A bound picked
+/// for the user is said, not silent (a 10 min timeout sizes ~30,000, as good as unbounded).
+pub fn sized_bound_note(given: Option<u32>, run: &Scenario) -> Option<String> {
+    let g = &run.file.gateway;
+    match (given, g.queue_capacity) {
+        (None, Some(q)) if g.strategy == super::Strategy::Bounded => Some(format!(
+            "strategy bounded: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set gateway.queue_capacity to choose one"
+        )),
+        _ => None,
     }
 }
 
