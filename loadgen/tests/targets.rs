@@ -111,6 +111,17 @@ async fn run(s: &Scenario, opts: LiveOptions, stop_after: Option<Duration>, boun
     (r, notes)
 }
 
+/// [`run`] against `t` in real time, interrupted after 1.5 s, within 30 s.
+async fn interrupted_at_1500ms(s: &Scenario, t: &Target) -> (Results, RunNotes) {
+    run(
+        s,
+        against(t, 1.0),
+        Some(Duration::from_millis(1500)),
+        Duration::from_secs(30),
+    )
+    .await
+}
+
 fn request_id(head: &str) -> Option<&str> {
     head.split("\r\n").find_map(|l| l.strip_prefix("x-request-id: "))
 }
@@ -494,13 +505,7 @@ async fn attempts_of_intents_left_out_are_left_out_with_them() {
         "[clients]\ntimeout = \"100ms\"\n[clients.retry]\nmax_attempts = 2\nbackoff = \"fixed\"\n\
          base = \"1s\"\ncap = \"1s\"\njitter = \"none\"\non = [\"timeout\"]\n",
     );
-    let (r, notes) = run(
-        &s,
-        against(&t, 1.0),
-        Some(Duration::from_millis(1500)),
-        Duration::from_secs(30),
-    )
-    .await;
+    let (r, notes) = interrupted_at_1500ms(&s, &t).await;
     assert!(r.incomplete, "interrupted");
     let w = &r.summary.whole;
     assert!(
@@ -539,13 +544,7 @@ async fn statuses_and_failures_of_intents_left_out_are_left_out_with_them() {
     for (name, reply) in cases {
         let t = target(reply).await;
         let s = scenario(60, 100, clients);
-        let (r, notes) = run(
-            &s,
-            against(&t, 1.0),
-            Some(Duration::from_millis(1500)),
-            Duration::from_secs(30),
-        )
-        .await;
+        let (r, notes) = interrupted_at_1500ms(&s, &t).await;
         let w = &r.summary.whole;
         assert!(
             r.incomplete && w.offered > 0 && notes.left_out > 0,

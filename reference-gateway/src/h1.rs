@@ -50,6 +50,9 @@ pub enum H1Error {
     Malformed(&'static str),
     #[error("the response body is larger than {0} bytes")]
     TooLarge(usize),
+    /// A 408 on a reused connection: the server timed the idle connection out as it was reused.
+    #[error("408 Request Timeout on a kept-alive connection the server timed out idle")]
+    IdleTimeout,
 }
 
 /// What the load generator reads of a response.
@@ -197,6 +200,18 @@ impl H1Client {
     ) -> Result<(Head, Option<HeaderMap>, Bytes), H1Error> {
         if let Some(mut s) = self.pooled() {
             match exchange(&mut s, request, want).await {
+                // A server that times out an idle kept-alive connection may send 408 before
+                // closing it (RFC 9110 section 15.5.9): on a reused connection that 408 is the
+                // keep-alive race, not an answer to this request, which the server never read
+                // if it has no body (as browsers treat it). The connection is dropped.
+                Ok((head, ..)) if head.status == 408 && want.idempotent => {
+                    let error = H1Error::IdleTimeout;
+                    if want.with_body {
+                        on_resend(&error);
+                    } else {
+                        tracing::debug!("{error}: sent again");
+                    }
+                }
                 Ok((head, headers, body, reusable)) => {
                     self.done(s, reusable);
                     return Ok((head, headers, body));

@@ -385,8 +385,12 @@ fn deliver(
             // from the body, except for HEAD, whose answer says what a GET's body would be.
             let mut headers = headers;
             crate::state::strip_hop_by_hop(&mut headers);
-            if !is_head {
-                headers.remove(http::header::CONTENT_LENGTH);
+            // One value at most (the upstream client refuses conflicting ones, not repeats),
+            // and none where no body can be (1xx, 204): HTTP/2 clients refuse the stream.
+            let length = headers.remove(http::header::CONTENT_LENGTH);
+            let may_have_body = !(status.is_informational() || status == http::StatusCode::NO_CONTENT);
+            if let Some(l) = length.filter(|_| is_head && may_have_body) {
+                headers.insert(http::header::CONTENT_LENGTH, l);
             }
             *r.headers_mut() = headers;
             set(&mut r, wire::REQUEST_ID, request_id);

@@ -695,6 +695,28 @@ async fn head_answers_keep_their_length_and_no_body() {
         assert!(buf.is_empty(), "no body after a HEAD answer");
     }
     gw.shutdown().await;
+    // Repeated lengths are one; a 204 has none (two, or one on a 204, and an HTTP/2 client
+    // refused the stream).
+    for (answer, want) in [
+        (
+            &b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\ncontent-length: 7\r\n\r\n"[..],
+            Some("7"),
+        ),
+        (b"HTTP/1.1 204 No Content\r\ncontent-length: 10\r\n\r\n", None),
+    ] {
+        let (upstream, _seen) = scripted_upstream(answer).await;
+        let gw = gateway_on(&upstream, Default::default()).await;
+        let mut s = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+        let mut buf = Vec::new();
+        s.write_all(b"HEAD /svc/a HTTP/1.1\r\nhost: g\r\n\r\n").await.unwrap();
+        let (head, _) = read_answer(&mut s, &mut buf, true).await;
+        let lengths: Vec<&str> = head
+            .split("\r\n")
+            .filter_map(|l| l.strip_prefix("content-length: "))
+            .collect();
+        assert_eq!(lengths, want.into_iter().collect::<Vec<_>>(), "{head}");
+        gw.shutdown().await;
+    }
 }
 
 /// A client that sends its head slower than the read timeout gets 408 and is cut off, and one
