@@ -678,16 +678,21 @@ pub async fn preflight(url: &str) -> Result<(), TargetError> {
 }
 
 /// For an `https://` target, once before the run: the TLS handshake the run's connections will
-/// make, without a request. A certificate the run cannot verify, or `--http2` against a target
-/// that does not offer HTTP/2, would otherwise make every attempt an error ("other errors 900 x
-/// invalid peer certificate") and the run a false failure of the target.
+/// make, without a request (for `--http2` over plain http, [`h2c_preflight`]). A certificate
+/// the run cannot verify, or `--http2` against a target that does not offer HTTP/2, would
+/// otherwise make every attempt an error ("other errors 900 x invalid peer certificate") and
+/// the run a false failure of the target.
 async fn tls_preflight(url: &str, opts: &LiveOptions) -> Result<(), TargetError> {
     use hyper_util::client::legacy::connect::Connection as _;
     let uri: http::Uri = url
         .parse()
         .map_err(|e| TargetError(format!("--target `{url}` is not a URL: {e}")))?;
     if uri.scheme_str() != Some("https") {
-        return Ok(());
+        return if opts.http2 {
+            h2c_preflight(url, &uri).await
+        } else {
+            Ok(())
+        };
     }
     let mut connector = crate::http::connector(opts.http2, opts.ca_pem.as_deref()).map_err(TargetError)?;
     let handshake = tower_service::Service::call(&mut connector, uri);
@@ -723,6 +728,44 @@ async fn tls_preflight(url: &str, opts: &LiveOptions) -> Result<(), TargetError>
         )));
     }
     Ok(())
+}
+
+/// `--http2` over plain http (h2c, prior knowledge), once before the run: the connection
+/// preface and an empty SETTINGS frame, which an HTTP/2 server answers with its own SETTINGS
+/// (RFC 9113 section 3.4) and an HTTP/1 one with an error status or a close. Without it, every
+/// attempt against an HTTP/1-only target failed with "frame with invalid size". No request
+/// is sent; an HTTP/1 target may log one malformed one (the preface's `PRI *` line).
+async fn h2c_preflight(url: &str, uri: &http::Uri) -> Result<(), TargetError> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    const PREFACE_AND_SETTINGS: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0";
+    const SETTINGS: u8 = 0x4;
+    let (host, port) = crate::h1::host_port(uri)
+        .ok_or_else(|| TargetError(format!("--target `{url}`: no host, or a port beyond 65535")))?;
+    let probe = async {
+        let mut s = tokio::net::TcpStream::connect((host, port)).await?;
+        s.write_all(PREFACE_AND_SETTINGS).await?;
+        let mut frame = [0u8; 9];
+        s.read_exact(&mut frame).await?;
+        Ok::<_, std::io::Error>(frame)
+    };
+    let refused = |why: String| {
+        TargetError(format!(
+            "--http2: the target {url} does not speak HTTP/2 over plain http (h2c by prior knowledge): {why}; drop --http2"
+        ))
+    };
+    match tokio::time::timeout(Duration::from_secs(5), probe).await {
+        // A frame header: 3 bytes of length, its type, flags, then stream 0 for SETTINGS.
+        Ok(Ok(f)) if f[3] == SETTINGS && f[5..] == [0, 0, 0, 0] => Ok(()),
+        Ok(Ok(f)) if f.starts_with(b"HTTP/") => Err(refused(format!(
+            "it answered the HTTP/2 preface in HTTP/1 (`{}`)",
+            String::from_utf8_lossy(&f).trim_end()
+        ))),
+        Ok(Ok(_)) => Err(refused(
+            "its answer to the HTTP/2 preface was not a SETTINGS frame".into(),
+        )),
+        Ok(Err(e)) => Err(refused(format!("the connection ended at the HTTP/2 preface ({e})"))),
+        Err(_) => Err(refused("no answer to the HTTP/2 preface within 5 s".into())),
+    }
 }
 
 /// What the live stack adds to each request in real time beyond its modelled service time:

@@ -566,3 +566,37 @@ async fn statuses_and_failures_of_intents_left_out_are_left_out_with_them() {
         }
     }
 }
+
+/// `--http2` over plain http against an HTTP/1-only target is refused before the run, with the
+/// flag to drop (every attempt failed with "frame with invalid size"); h2c targets pass it
+/// (`live.rs`'s `speaks_h2c`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2c_against_an_http1_target_is_refused_before_the_run() {
+    let t = target(Arc::new(|_: &str, _: usize| {
+        Some((Duration::ZERO, answer("200 OK", "")))
+    }))
+    .await;
+    let s = scenario(1, 10, "");
+    let opts = LiveOptions {
+        http2: true,
+        ..against(&t, 1.0)
+    };
+    let e = tokio::time::timeout(
+        Duration::from_secs(20),
+        run_live_quiet(&s, &opts, std::future::pending()),
+    )
+    .await
+    .expect("refused in time")
+    .expect_err("refused before the run")
+    .to_string();
+    assert!(
+        e.contains("does not speak HTTP/2")
+            && e.contains("answered the HTTP/2 preface in HTTP/1")
+            && e.contains("drop --http2"),
+        "{e}"
+    );
+    assert!(
+        t.requests().iter().all(|(_, head)| !head.starts_with("GET ")),
+        "no request was sent (only the preface, which the target read as two heads)"
+    );
+}
