@@ -4,7 +4,7 @@
 //! counting a try the server never saw.
 
 mod common;
-use common::read_head;
+use common::{read_head, target};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
@@ -124,40 +124,24 @@ async fn a_reused_connection_reset_before_reading_the_request_is_resent_untold()
 /// as the answer; the gateway passed it to its client as "served").
 #[tokio::test]
 async fn a_reused_connections_idle_408_is_the_keep_alive_race() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let heads = Arc::new(Mutex::new(Vec::new()));
-    let h = heads.clone();
-    let task = tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            let h = h.clone();
-            tokio::spawn(async move {
-                let mut n = 0;
-                while let Some(head) = read_head(&mut s).await {
-                    h.lock().expect("lock").push(head);
-                    let answer: &[u8] = if n == 0 {
-                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
-                    } else {
-                        b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
-                    };
-                    n += 1;
-                    if s.write_all(answer).await.is_err() || n > 1 {
-                        let _ = s.shutdown().await;
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    let c = H1Client::new(vec![addr], addr.to_string(), 4);
+    // A connection's first request is answered; its next gets the 408 (and the close).
+    let t = target(Arc::new(|_: &str, n: usize| {
+        let answer: &[u8] = if n == 0 {
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+        } else {
+            b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"
+        };
+        Some((Duration::ZERO, answer.to_vec()))
+    }))
+    .await;
+    let c = H1Client::new(vec![t.addr], t.addr.to_string(), 4);
     let told = AtomicUsize::new(0);
     for _ in 0..3 {
         assert_eq!(lean_get(&c, &told).await.expect("answer").status, 200);
     }
     // Connections: 1st answered, 2nd reused -> 408 -> sent again on a new one, 3rd the same.
-    assert_eq!(heads.lock().expect("lock").len(), 5);
+    assert_eq!(t.requests().len(), 5);
     assert_eq!(told.load(Ordering::SeqCst), 0);
-    task.abort();
 }
 
 #[tokio::test]

@@ -4,70 +4,16 @@
 //! target does may panic the generator, stall its run, or go uncounted.
 
 mod common;
-use common::read_head;
+use common::{target, Answer, Target};
 
 use loadgen::{run_live_quiet, LiveOptions};
 use model::results::{Results, RunNotes};
 use model::scenario::{self, Scenario};
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::io::AsyncWriteExt as _;
-use tokio::net::TcpListener;
 
 /// Live runs share two cores: one at a time.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// What a target does with a request: `None` closes the connection without answering, else
-/// the answer after a delay. Given the head and the request's index on its connection.
-type Answer = dyn Fn(&str, usize) -> Option<(Duration, Vec<u8>)> + Send + Sync;
-
-struct Target {
-    addr: SocketAddr,
-    /// Every request head received, with when.
-    heads: Arc<Mutex<Vec<(Instant, String)>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Target {
-    fn url(&self) -> String {
-        format!("http://{}/x", self.addr)
-    }
-    fn requests(&self) -> Vec<(Instant, String)> {
-        self.heads.lock().expect("lock").clone()
-    }
-}
-
-async fn target(answer: Arc<Answer>) -> Target {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let heads = Arc::new(Mutex::new(Vec::new()));
-    let h = heads.clone();
-    let task = tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            let (h, answer) = (h.clone(), answer.clone());
-            tokio::spawn(async move {
-                let mut n = 0;
-                while let Some(head) = read_head(&mut s).await {
-                    h.lock().expect("lock").push((Instant::now(), head.clone()));
-                    let Some((delay, bytes)) = answer(&head, n) else { return };
-                    n += 1;
-                    tokio::time::sleep(delay).await;
-                    if s.write_all(&bytes).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Target { addr, heads, task }
-}
 
 fn answer(status: &str, headers: &str) -> Vec<u8> {
     format!("HTTP/1.1 {status}\r\n{headers}content-length: 2\r\n\r\nno").into_bytes()
