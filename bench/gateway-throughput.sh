@@ -145,12 +145,7 @@ echo "pinned: CPU 0 = wrk + upstream, CPU 1 = the proxy alone with one worker (T
 echo
 echo "| placement | path | req/s (median round) | rounds (req/s) | errors | proxy CPU per request | upstream CPU per request | other load, each round | vs nginx (medians) | vs nginx, each round |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-awk -F'\t' -v hz="$CLK_TCK" -v ncpu="$NCPU" '
-function median(s,   a, n, i, j, t) {
-    n = split(s, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return a[int((n + 1) / 2)]
-}
+awk -F'\t' -v hz="$CLK_TCK" -v ncpu="$NCPU" "$AWK_MEDIAN"'
 {
     k = $1 SUBSEP $2
     if (!(k in rates)) { order[++n] = k; pl[k] = $1; tg[k] = $2 }

@@ -166,3 +166,13 @@ machine_notes() {
     echo "tools: $(nginx -v 2>&1 | sed 's/.*: //' || true), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2 || true); tree: $rev"
     echo "$QUIET_NOTE"
 }
+
+# An awk function for the tables: median(s) of the space-separated numbers in s. An even count
+# takes the mean of the middle two, so a median time and a median rate name the same runs.
+# Use as: awk "$AWK_MEDIAN"' { ... }'
+AWK_MEDIAN='
+function median(s,   a, n, i, j, t) {
+    n = split(s, a, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}'

@@ -103,12 +103,7 @@ echo "whole program: \`/usr/bin/time -v spillway sim run mm2-N.toml\` (bench/mm2
 echo
 echo "| requests | simulated time | window | windows | wall (median) | rounds (s) | simulated requests/s | CPU user+sys (median round) | peak RSS | mean wait (Erlang C: 1.778 s) |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-awk -F'\t' '
-function median(s,   a, n, i, j, t) {
-    n = split(s, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return a[int((n + 1) / 2)]
-}
+awk -F'\t' "$AWK_MEDIAN"'
 {
     k = $1
     if (!(k in walls)) order[++n] = k

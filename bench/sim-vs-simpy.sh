@@ -75,12 +75,7 @@ echo "$simpy_version; $ROUNDS alternating rounds; spillway seed 1 (bench/mm2-fif
 echo
 echo "| tool | requests per run | wall per run (median) | rounds (s) | requests/s (median) | mean wait (Erlang C 1.7778 s), each round | peak RSS |"
 echo "|---|---|---|---|---|---|---|"
-awk -F'\t' '
-function median(s,   a, n, i, j, t) {
-    n = split(s, a, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return a[int((n + 1) / 2)]
-}
+awk -F'\t' "$AWK_MEDIAN"'
 function add(k, v) { vals[k] = vals[k] (vals[k] == "" ? "" : " ") v }
 {
     add($1 "proc", sprintf("%.3f", $4)); add($1 "rate", $3 / $4)
