@@ -4,6 +4,12 @@
 //! that cannot be written (a full disk, a name the file system refuses) leaves the directory as
 //! it was, rather than new charts next to an earlier report's index.html.
 //!
+//! A report into a directory that holds an earlier one removes the earlier report's files that
+//! it does not write again (charts of runs no longer shown): a directory published as a CI
+//! artefact would otherwise ship charts that contradict its page. Only files a report wrote are
+//! removed: the names listed in the directory's [`MANIFEST`], or, for a report written before
+//! there was one, the chart files its `index.html` links to.
+//!
 //! Not covered: a kill between the first and the last rename (milliseconds) leaves some files
 //! new; the stage it leaves behind is swept by a later report once it is an hour old.
 
@@ -15,6 +21,8 @@ const STAGE_PREFIX: &str = ".spillway-report-";
 const STAGE_SUFFIX: &str = ".tmp";
 /// A stage older than this was left by a killed report: no report takes an hour to write.
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+/// The names of the files the report in a directory wrote, one per line.
+pub(crate) const MANIFEST: &str = ".spillway-report-files";
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
     let path = path.display().to_string();
@@ -25,11 +33,29 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
 /// them reaches `dir`, and the directories created here are removed again.
 pub(crate) fn install(dir: &Path, files: &[(String, &[u8])]) -> Result<(), ReportError> {
     let created = missing_ancestors(dir);
+    let earlier = earlier_files(dir);
+    let mut manifest: String = files.iter().map(|(name, _)| format!("{name}\n")).collect();
+    manifest.push_str(MANIFEST);
+    manifest.push('\n');
+    let mut all: Vec<(String, &[u8])> = Vec::with_capacity(files.len() + 1);
+    // Before index.html, which goes last: the page is the sign that a report is complete.
+    let last = files.len().saturating_sub(1);
+    all.extend(files[..last].iter().cloned());
+    all.push((MANIFEST.to_string(), manifest.as_bytes()));
+    all.extend(files[last..].iter().cloned());
+    // create_dir_all over a file says "File exists", which reads as if the report were refused
+    // for existing at all.
+    if dir.exists() && !dir.is_dir() {
+        return Err(io_error(dir)(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "not a directory (the report is a directory of files: name a new or existing directory)",
+        )));
+    }
     let result = std::fs::create_dir_all(dir).map_err(io_error(dir)).and_then(|()| {
         sweep_stale_stages(dir);
         let stage = make_stage(dir)?;
-        let mut moves = Vec::with_capacity(files.len());
-        let moved = stage_files(dir, &stage, files, &mut moves).and_then(|()| move_in(&moves));
+        let mut moves = Vec::with_capacity(all.len());
+        let moved = stage_files(dir, &stage, &all, &mut moves).and_then(|()| move_in(&moves));
         // Ours alone: `make_stage` created it. Files staged beside a link's target go too.
         let _ = std::fs::remove_dir_all(&stage);
         for (staged, _) in &moves {
@@ -44,8 +70,59 @@ pub(crate) fn install(dir: &Path, files: &[(String, &[u8])]) -> Result<(), Repor
         for d in &created {
             let _ = std::fs::remove_dir(d);
         }
+        return result;
     }
+    remove_earlier(dir, &earlier, &all);
     result
+}
+
+/// The files an earlier report in `dir` wrote: its manifest's names, or the charts its
+/// `index.html` links to (reports from before the manifest). Plain names only: nothing outside
+/// `dir` can be named.
+fn earlier_files(dir: &Path) -> Vec<String> {
+    let plain = |n: &str| !n.is_empty() && !n.contains(['/', '\\']) && n != "." && n != "..";
+    if let Ok(text) = std::fs::read_to_string(dir.join(MANIFEST)) {
+        return text
+            .lines()
+            .map(str::trim)
+            .filter(|n| plain(n))
+            .map(String::from)
+            .collect();
+    }
+    let Ok(page) = std::fs::read_to_string(dir.join("index.html")) else {
+        return Vec::new();
+    };
+    if !page.contains("report · ") || !page.contains("<p class=sub>spillway ") {
+        // Not a page a spillway report wrote: its links are none of our business.
+        return Vec::new();
+    }
+    page.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|n| plain(n) && (n.ends_with(".png") || n.ends_with(".svg")))
+        .map(String::from)
+        .collect()
+}
+
+/// Removes the earlier report's files that this one did not write (regular files only: a link
+/// or a directory by that name is the user's).
+fn remove_earlier(dir: &Path, earlier: &[String], written: &[(String, &[u8])]) {
+    let mut removed = 0;
+    for name in earlier {
+        if written.iter().any(|(w, _)| w == name) {
+            continue;
+        }
+        let path = dir.join(name);
+        if path.symlink_metadata().is_ok_and(|m| m.is_file()) && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(
+            "removed {removed} file(s) of the earlier report in {} that this one does not draw",
+            dir.display()
+        );
+    }
 }
 
 /// `dir` and its ancestors that do not exist yet, deepest first.
@@ -193,7 +270,7 @@ mod tests {
         install(&d.0, &files(&[("index.html", "new")])).unwrap();
         assert_eq!(std::fs::read_to_string(other.join("theirs")).unwrap(), "x");
         assert_eq!(std::fs::read_to_string(d.0.join("index.html")).unwrap(), "new");
-        assert_eq!(names(&d.0).len(), 2, "{:?}", names(&d.0));
+        assert_eq!(names(&d.0).len(), 3, "{:?}", names(&d.0));
     }
 
     /// An hour-old stage (a killed report's) is swept; a fresh one may be a running report's.
@@ -225,6 +302,17 @@ mod tests {
         assert!(names(&d.0).is_empty(), "{:?}", names(&d.0));
     }
 
+    /// A file where the report's directory should be is named as such, and left as it was.
+    #[test]
+    fn a_file_in_place_of_the_directory_is_named() {
+        let d = Dir::new("afile");
+        let file = d.0.join("report");
+        std::fs::write(&file, "mine").unwrap();
+        let e = install(&file, &files(&[("index.html", "new")])).unwrap_err();
+        assert!(e.to_string().contains("not a directory"), "{e}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    }
+
     /// A directory that cannot be created leaves none of the parents made on the way.
     #[test]
     fn a_directory_that_cannot_be_made_leaves_no_parents() {
@@ -232,6 +320,46 @@ mod tests {
         let deep = d.0.join("new/a").join("x".repeat(300));
         install(&deep, &files(&[("index.html", "new")])).unwrap_err();
         assert!(names(&d.0).is_empty(), "{:?}", names(&d.0));
+    }
+
+    /// A second report into the same directory removes the first one's charts that it does not
+    /// draw again, and nothing else: not the user's files, not a chart a foreign page links to.
+    #[test]
+    fn an_earlier_reports_charts_are_removed() {
+        let d = Dir::new("earlier");
+        std::fs::write(d.0.join("notes.png"), "mine").unwrap();
+        install(
+            &d.0,
+            &files(&[
+                ("a.svg", "1"),
+                ("a.png", "1"),
+                ("b.svg", "1"),
+                ("b.png", "1"),
+                ("index.html", "1"),
+            ]),
+        )
+        .unwrap();
+        install(&d.0, &files(&[("a.svg", "2"), ("a.png", "2"), ("index.html", "2")])).unwrap();
+        assert_eq!(names(&d.0), [MANIFEST, "a.png", "a.svg", "index.html", "notes.png"]);
+        assert_eq!(std::fs::read_to_string(d.0.join("a.svg")).unwrap(), "2");
+
+        // A report from before the manifest: the charts its page links to.
+        let old = Dir::new("earlier-old");
+        let page = "<h1>t</h1><p class=sub>spillway 0.1.0 report · 2 runs</p>\
+             <a href=\"x.png\">PNG</a><a href=\"x.svg\">SVG</a><a href=\"../up.png\">up</a>";
+        for f in ["x.png", "x.svg", "keep.png"] {
+            std::fs::write(old.0.join(f), "old").unwrap();
+        }
+        std::fs::write(old.0.join("index.html"), page).unwrap();
+        install(&old.0, &files(&[("y.png", "new"), ("index.html", "new")])).unwrap();
+        assert_eq!(names(&old.0), [MANIFEST, "index.html", "keep.png", "y.png"]);
+
+        // A page another tool wrote: its links stay.
+        let foreign = Dir::new("earlier-foreign");
+        std::fs::write(foreign.0.join("x.png"), "theirs").unwrap();
+        std::fs::write(foreign.0.join("index.html"), "<a href=\"x.png\">x</a>").unwrap();
+        install(&foreign.0, &files(&[("index.html", "new")])).unwrap();
+        assert!(foreign.0.join("x.png").exists());
     }
 
     /// A link to a place that cannot be written fails before any file is moved in.
