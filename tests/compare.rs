@@ -119,7 +119,7 @@ fn compare_in_the_simulator_writes_the_report_and_gates_on_expectations() {
         "Expectations: 3 of 3 hold",
         "id=\"run-0\"",
         "id=\"run-2\"",
-        "Did not recover: metastable",
+        "Metastable. Did not recover",
         "Recovered",
         "p99.9",
         "id=\"percentiles\"",

@@ -1,7 +1,7 @@
 //! A labelled configuration in a report: one run, or several replications of it (seeds).
 
 use model::interval::Interval;
-use model::results::{Results, RunNotes, RunSource, Verdict};
+use model::results::{fmt_secs, Results, RunNotes, RunSource, Verdict};
 use model::threshold::{Figure, Metric, Scope};
 
 /// One configuration (a strategy or a named variant) and its runs. With replications, every
@@ -336,6 +336,95 @@ pub fn replication_difference(first: &Results, other: &Results) -> Option<String
         format!(
             "a run of another version of scenario `{a}` (its {} settings differ)",
             parts.join(", ")
+        )
+    })
+}
+
+/// When a run stopped sending before its scenario's phases end (`--duration`, or a `[run]
+/// duration` shorter than the phases): "arrivals stopped at 30s, before the phases end (1m)".
+/// The figures then cover a shorter run than the scenario describes, and its charts end early.
+pub fn cut_short(r: &Results) -> Option<String> {
+    let end = r.phases.iter().map(|p| p.end_s).fold(0.0, f64::max);
+    let ran = r.summary.duration_s;
+    (ran.is_finite() && ran > 0.0 && ran + 1e-6 < end).then(|| {
+        format!(
+            "arrivals stopped at {}, before the scenario's phases end ({}): the run was cut short (--duration or [run] duration), and its figures cover that part",
+            fmt_secs(ran),
+            fmt_secs(end)
+        )
+    })
+}
+
+/// For a run judged recovered while its gateway queue was still long: how long the queue took
+/// to drain after the trigger, or that it had not by the end. Recovery is judged on goodput
+/// (answers within the client timeout), so with a long timeout a run "recovers at once" while
+/// its users wait through a backlog for another minute; the charts show it, the card says it.
+pub fn queue_drain_note(r: &Results) -> Option<String> {
+    if r.summary.whole.verdict != Some(Verdict::Recovered) || r.window_s <= 0.0 {
+        return None;
+    }
+    let triggers = r.phases.iter().filter(|p| p.trigger);
+    let start = triggers.clone().map(|p| p.start_s).reduce(f64::min)?;
+    let end = triggers.map(|p| p.end_s).reduce(f64::max)?;
+    let w = r.window_s;
+    let before: Vec<f64> = r
+        .windows
+        .iter()
+        .filter(|x| x.start_s + w <= start + 1e-9)
+        .map(|x| x.gauges.queue_depth_mean)
+        .collect();
+    let base = if before.is_empty() {
+        0.0
+    } else {
+        before.iter().sum::<f64>() / before.len() as f64
+    };
+    // Back to the healthy level: within twice the pre-trigger mean, or a request.
+    let level = 2.0 * base + 1.0;
+    let at_end = r
+        .windows
+        .iter()
+        .find(|x| x.start_s <= end && end < x.start_s + w)?
+        .gauges
+        .queue_depth_mean;
+    if at_end <= level {
+        return None;
+    }
+    let drained = r
+        .windows
+        .iter()
+        .find(|x| x.start_s >= end - 1e-9 && x.gauges.queue_depth_mean <= level)
+        .map(|x| x.start_s - end);
+    let recovery = r.summary.whole.recovery_s.unwrap_or(0.0);
+    let why = "recovery is judged on goodput (answers within the client timeout), and those answers came late";
+    match drained {
+        Some(d) if d > recovery + w => Some(format!(
+            "The gateway queue took {} after the trigger ended to drain ({:.0} requests waiting then): {why}",
+            fmt_secs(d),
+            at_end
+        )),
+        Some(_) => None,
+        None => Some(format!(
+            "The gateway queue had not drained by the end of the run ({:.0} requests waiting when the trigger ended): {why}",
+            at_end
+        )),
+    }
+}
+
+/// A warning when the entries are runs of different scenarios: side by side, their figures
+/// compare loads, not strategies. (Versions of one scenario are not warned of: `compare
+/// --variant` changes the clients or the backend on purpose.)
+pub fn mixed_scenarios(entries: &[Entry]) -> Option<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in entries.iter().filter_map(Entry::first) {
+        let n = scenario_of(r);
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    (names.len() > 1).then(|| {
+        format!(
+            "these are runs of different scenarios ({}): their figures set different loads side by side, not strategies",
+            names.join(", ")
         )
     })
 }

@@ -251,7 +251,7 @@ pub fn show(i: &Interval, metric: Option<Metric>) -> String {
         ) {
             format!("{v:.3}")
         } else {
-            format!("{v:.*}", count_decimals(i.mean))
+            format!("{v:.*}", count_decimals(i.mean, i.n > 1 && i.half_width > 0.0))
         }
     };
     // A time's half-width below what fmt_secs shows (a microsecond) would read `± 0us`.
@@ -264,9 +264,11 @@ pub fn show(i: &Interval, metric: Option<Metric>) -> String {
     }
 }
 
-/// Decimals for a count or other plain figure: none when whole, one from 100 up, else three.
-fn count_decimals(v: f64) -> usize {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+/// Decimals for a count or other plain figure: none when whole, one from 100 up, else three. A
+/// mean over seeds that differ keeps its decimals even when it happens to be whole, so a column
+/// of means reads alike (`33306.0 ± 563.8` beside `32804.4 ± 377.7`, not `33306 ± 564`).
+fn count_decimals(v: f64, mean_of_several: bool) -> usize {
+    if !mean_of_several && v.fract() == 0.0 && v.abs() < 1e15 {
         0
     } else if v.abs() >= 100.0 {
         1
@@ -303,7 +305,8 @@ mod tests {
         let iv = |mean, half_width| Interval { mean, half_width, n: 3 };
         assert_eq!(show(&iv(950.667, 95.488), Some(Metric::Timeouts)), "950.7 ± 95.5");
         assert_eq!(show(&iv(12.5, 1.25), Some(Metric::Shed)), "12.500 ± 1.250");
-        assert_eq!(show(&iv(1000.0, 12.3), Some(Metric::Offered)), "1000 ± 12");
+        // A whole mean among fractional ones keeps the column's decimals.
+        assert_eq!(show(&iv(1000.0, 12.3), Some(Metric::Offered)), "1000.0 ± 12.3");
         assert_eq!(show(&iv(1000.0, 0.0), Some(Metric::Offered)), "1000");
         assert_eq!(show(&iv(3.28, 1e-9), Some(Metric::P99)), "3.28s", "no `± 0us`");
     }

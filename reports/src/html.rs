@@ -27,7 +27,7 @@ main{max-width:1000px;margin:0 auto;padding:24px}
 h1{font-size:26px;margin:0 0 4px} h2{font-size:20px;margin:32px 0 8px;border-bottom:2px solid #d9dde3;padding-bottom:4px}
 h3{font-size:16px;margin:20px 0 6px}
 .sub{color:#5b6472;margin:0 0 16px}
-table{border-collapse:collapse;background:#fff;font-size:13px;margin:8px 0}
+table{border-collapse:collapse;background:#fff;font-size:13px;margin:8px 0;display:block;max-width:100%;overflow-x:auto;width:max-content}
 th,td{padding:5px 9px;border-bottom:1px solid #e3e6ea;text-align:right;white-space:nowrap}
 th{background:#eef0f3} td.l,th.l{text-align:left}
 .card{background:#fff;border:1px solid #dfe2e6;border-radius:6px;padding:12px 16px;margin:12px 0}
@@ -39,6 +39,7 @@ figure svg{max-width:100%;height:auto;display:block;margin:0 auto}
 figcaption{font-size:12px;color:#5b6472;text-align:center}
 ul.checks{list-style:none;padding-left:0} ul.checks li{margin:3px 0}
 code{background:#eef0f3;padding:1px 4px;border-radius:3px}
+pre{white-space:pre-wrap;overflow-wrap:anywhere}
 nav a{margin-right:12px}
 ";
 
@@ -109,12 +110,23 @@ pub fn verdict_paragraph(r: &Results) -> String {
         }
         return p;
     }
+    let reason = s.whole.verdict_reason.trim().trim_end_matches('.');
+    let mut chars = reason.chars();
+    let reason = match chars.next() {
+        Some(c) => format!("{}{}.", c.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    };
+    // The reason says when and how far goodput came back (or did not): the head only names the
+    // verdict then, rather than saying it twice.
+    let explained = !reason.is_empty();
     let head = match s.whole.verdict {
         Some(Verdict::Stable) => "Stable: healthy throughout.".to_string(),
+        Some(Verdict::Recovered) if explained => "Recovered.".to_string(),
         Some(Verdict::Recovered) => match s.whole.recovery_s {
             Some(t) => format!("Recovered {} after the trigger ended.", fmt_secs(t)),
             None => "Recovered after the trigger.".to_string(),
         },
+        Some(Verdict::Metastable) if explained => "Metastable.".to_string(),
         Some(Verdict::Metastable) => {
             "Did not recover: metastable. The trigger is over and the offered load is back to normal, yet goodput stays down."
                 .to_string()
@@ -124,12 +136,6 @@ pub fn verdict_paragraph(r: &Results) -> String {
         }
         None => "Not judged.".to_string(),
     };
-    let reason = s.whole.verdict_reason.trim().trim_end_matches('.');
-    let mut chars = reason.chars();
-    let reason = match chars.next() {
-        Some(c) => format!("{}{}.", c.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    };
     let mut p = format!(
         "{head} {reason} {:.1}% of {} intents succeeded within the client timeout; {:.2} attempts per intent; {:.1}% of backend time went to requests nobody waited for any more.",
         s.whole.goodput_ratio * 100.0,
@@ -137,8 +143,14 @@ pub fn verdict_paragraph(r: &Results) -> String {
         s.whole.amplification,
         s.wasted_ratio * 100.0
     );
+    if let Some(drain) = crate::entry::queue_drain_note(r) {
+        p.push_str(&format!(" {drain}."));
+    }
     if let Some(why) = model::results::incomplete_reason(r) {
         p.push_str(&format!(" The run was {why}: figures cover what was gathered."));
+    }
+    if let Some(cut) = crate::entry::cut_short(r) {
+        p.push_str(&format!(" Note: {cut}."));
     }
     let errors = r.notes.other_errors();
     if !errors.is_empty() {
@@ -401,6 +413,13 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
         return o;
     }
     o.push_str("<h2 id=summary>Summary</h2>");
+    if let Some(w) = crate::report::mixed_warning(r) {
+        let _ = write!(
+            o,
+            "<p class=verdict><span class=bad>warning</span> {}.</p>",
+            esc(&capitalize(&w))
+        );
+    }
     let (header, rows) = table::cells(r.entries);
     let verdicts: Vec<&str> = r.entries.iter().map(entry_class).collect();
     html_table(&mut o, &header, &rows, |row, c, n| {

@@ -73,13 +73,21 @@ fn md_table(o: &mut String, header: &[String], rows: &[Vec<String>], left: impl 
 
 pub fn render(r: &Report) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "## {}\n", md(&r.title));
+    // A report of sweeps alone: each sweep's own heading (which names its scenario) heads the
+    // summary, rather than the report's title over an empty section.
+    let sweeps_only = r.entries.is_empty() && !r.heatmaps.is_empty();
+    if !sweeps_only {
+        let _ = writeln!(o, "## {}\n", md(&r.title));
+    }
     if !r.entries.is_empty() {
         let (header, mut rows) = table::cells(r.entries);
         for row in &mut rows {
             row[0] = md(&row[0]);
         }
         md_table(&mut o, &header, &rows, |c, n| c < 2 || c == n - 1);
+    }
+    if let Some(w) = crate::report::mixed_warning(r) {
+        let _ = writeln!(o, "> **Warning:** {}.\n", md(&w));
     }
     // What the CI reader must know before trusting the table (the page says it per run).
     let named = |pick: fn(&crate::Entry) -> bool| {
@@ -113,8 +121,9 @@ pub fn render(r: &Report) -> String {
     if !lagging.is_empty() {
         let _ = writeln!(
             o,
-            "> **Caution:** the load generator fell behind its schedule in {}: their latencies include its own delay.\n",
-            lagging.join(", ")
+            "> **Caution:** the load generator fell behind its schedule in {}: the latencies of {} include its own delay.\n",
+            lagging.join(", "),
+            if lagging.len() == 1 { "that run" } else { "those runs" }
         );
     }
     if let Some((header, mut rows)) = table::class_cells(r.entries) {
@@ -167,6 +176,12 @@ pub fn render(r: &Report) -> String {
                 String::new()
             }
         );
+        for note in [crate::entry::queue_drain_note(first), crate::entry::cut_short(first)]
+            .into_iter()
+            .flatten()
+        {
+            let _ = writeln!(o, "  - {}.", cell(&md(&crate::report::capitalize(&note))));
+        }
         let whole = s
             .whole
             .verdict
@@ -240,7 +255,14 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "```\n{}```", crate::baseline::render(&b.rows, b.tolerance));
     }
     for h in &r.heatmaps {
-        let _ = writeln!(o, "\n### {}\n\n```\n{}\n```", md(&h.title), h.notes.join("\n"));
+        let _ = writeln!(
+            o,
+            "{}{} {}\n\n```\n{}\n```",
+            if o.is_empty() { "" } else { "\n" },
+            if sweeps_only { "##" } else { "###" },
+            md(&h.title),
+            h.notes.join("\n")
+        );
     }
     o
 }

@@ -141,6 +141,15 @@ pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {
     Ok(out)
 }
 
+/// [`crate::entry::mixed_scenarios`], unless the report compares against a baseline (which
+/// says so in its own words).
+pub(crate) fn mixed_warning(r: &Report) -> Option<String> {
+    if r.baseline.is_some() {
+        return None;
+    }
+    crate::entry::mixed_scenarios(r.entries)
+}
+
 /// "Seed 7 (first of 10)".
 pub(crate) fn capitalize(s: &str) -> String {
     let mut c = s.chars();
@@ -173,6 +182,9 @@ fn unique_stems(placed: &mut [Placed]) {
 /// last. A report that cannot be written (a full disk, a name the file system refuses) leaves
 /// `dir` as it was, rather than new charts next to an earlier report's index.html.
 pub fn write(dir: &Path, r: &Report) -> Result<Written, ReportError> {
+    if let Some(w) = mixed_warning(r) {
+        tracing::warn!("WARNING {w}");
+    }
     let placed = figures(r)?;
     let index_html = crate::html::render(r, &placed);
     let summary = crate::markdown::render(r);

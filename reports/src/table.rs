@@ -33,6 +33,8 @@ pub fn cells(entries: &[Entry]) -> (Vec<String>, Vec<Vec<String>>) {
                 row.push(match m {
                     // Not 100.0%: a goodput ratio of no requests is no measurement.
                     Metric::GoodputRatio if idle => crate::entry::NOTHING_OFFERED.into(),
+                    // 0 s of 0 s is no share: "0.0%" would read as "no waste measured".
+                    Metric::WastedRatio if e.runs.iter().all(|r| r.summary.backend_busy_s <= 0.0) => "-".into(),
                     Metric::GoodputRatio | Metric::WastedRatio => percent(&i),
                     Metric::Recovery if !has_trigger(e) => "-".into(),
                     Metric::Recovery => e.recovery_text_of(&model::threshold::Scope::Whole),

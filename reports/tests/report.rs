@@ -206,7 +206,7 @@ fn first_seed_text_says_it_is_the_first_seed() {
     write(&dir, &report(&entries, Vec::new()));
     let html = dir.read("index.html");
     assert!(html.contains("3 replications"), "{html}");
-    assert!(html.contains("Seed 7 (first of 3):</b> Did not recover"), "{html}");
+    assert!(html.contains("Seed 7 (first of 3):</b> Metastable."), "{html}");
     let card = &html[html.find("<h2 id=\"run-0\"").unwrap()..html.find("<h2 id=\"run-1\"").unwrap()];
     assert!(
         card.contains("the figures below and the charts are seed 7 (first of 3)"),
@@ -822,4 +822,86 @@ fn a_report_that_cannot_be_written_leaves_the_earlier_one_intact() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left, ["index.html"], "only what was there");
+}
+
+/// A run whose queue drained long after goodput recovered, and one cut short by `--duration`:
+/// the card and summary.md say both (the audit found "recovered 0s" beside a minute of backlog,
+/// and a 30 s live run beside a 60 s sim run with no word of it).
+#[test]
+fn a_late_draining_queue_and_a_cut_run_are_said() {
+    let mut r = run(1, 0.99, Some(Verdict::Recovered), Some(0.0));
+    // The fixture's one phase (0-10 s) is the trigger; the run goes on to 40 s.
+    r.windows = (0..40)
+        .map(|t| {
+            let mut w = model::results::Window {
+                start_s: f64::from(t),
+                ..Default::default()
+            };
+            // 300 waiting when the trigger ends at 10 s, drained by 25 s.
+            w.gauges.queue_depth_mean = if (5..25).contains(&t) { 300.0 } else { 0.0 };
+            w
+        })
+        .collect();
+    r.window_s = 1.0;
+    let mut cut = run(2, 1.0, Some(Verdict::Recovered), Some(0.0));
+    cut.summary.duration_s = 4.0;
+    let entries = [Entry::new("late", vec![r]), Entry::new("cut", vec![cut])];
+    let dir = TempDir::new("drain-and-cut");
+    write(&dir, &report(&entries, Vec::new()));
+    let html = dir.read("index.html");
+    let md = dir.read("summary.md");
+    for text in [&html, &md] {
+        assert!(
+            text.contains("The gateway queue took 15.0s after the trigger ended to drain (300 requests waiting then)"),
+            "{text}"
+        );
+        // Its own sentence in summary.md, a note in the card's paragraph.
+        assert!(
+            text.to_lowercase()
+                .contains("arrivals stopped at 4.00s, before the scenario"),
+            "{text}"
+        );
+        assert!(text.contains("phases end (10.0s): the run was cut short"), "{text}");
+    }
+    // The run that drained within its recovery, and a run not cut, say neither.
+    let mut quick = run(3, 1.0, Some(Verdict::Recovered), Some(20.0));
+    quick.windows = entries[0].runs[0].windows.clone();
+    quick.window_s = 1.0;
+    quick.summary.duration_s = 10.0;
+    assert_eq!(reports::entry::queue_drain_note(&quick), None);
+    assert_eq!(reports::entry::cut_short(&quick), None);
+}
+
+/// Runs of different scenarios side by side are warned of on the page and in summary.md; runs
+/// of one scenario are not.
+#[test]
+fn runs_of_different_scenarios_are_warned_of() {
+    let a = run(1, 1.0, Some(Verdict::Stable), None);
+    let mut b = run(1, 0.3, Some(Verdict::Metastable), None);
+    b.scenario_name = "death-spiral".into();
+    let entries = [Entry::new("steady", vec![a.clone()]), Entry::new("spiral", vec![b])];
+    let dir = TempDir::new("mixed");
+    write(&dir, &report(&entries, Vec::new()));
+    let warning = "runs of different scenarios (fixture, death-spiral)";
+    assert!(dir.read("index.html").contains(warning));
+    assert!(dir.read("summary.md").contains(warning));
+    let same = [Entry::new("x", vec![a.clone()]), Entry::new("y", vec![a])];
+    assert_eq!(reports::entry::mixed_scenarios(&same), None);
+}
+
+/// A run with no backend time shows its wasted share as "-", not "0.0%"; a report of sweeps
+/// alone has no empty section above them.
+#[test]
+fn no_backend_time_has_no_wasted_share_and_sweeps_head_their_summary() {
+    let entries = [Entry::new("idle", vec![reports::fixture::blank()])];
+    let (header, rows) = reports::table::cells(&entries);
+    let wasted = header.iter().position(|h| h == "wasted").unwrap();
+    assert_eq!(rows[0][wasted], "-");
+    let dir = TempDir::new("sweeps-only");
+    write(
+        &dir,
+        &report(&[], vec![sweep("death-spiral · sweep: goodput_ratio", "goodput ratio")]),
+    );
+    let md = dir.read("summary.md");
+    assert!(md.starts_with("## death-spiral · sweep: goodput_ratio\n"), "{md}");
 }
