@@ -307,7 +307,13 @@ fn latency_draws_percentiles_on_a_log_axis() {
     let (_, svg) = check(
         &fig,
         (900, 420),
-        &["p50", "p90", "p99", "max", "intent latency (log scale)"],
+        &[
+            "p50",
+            "p90",
+            "p99",
+            "max",
+            "intent latency, failures included (log scale)",
+        ],
     );
     // Decade ticks on the log axis, from the 40 ms before the burst to the 3 s after it.
     assert!(svg.has_text("100ms") && svg.has_text("1s"), "ticks: {:?}", svg.texts);
@@ -324,7 +330,11 @@ fn latency_falls_back_to_attempt_latency() {
         results: &r,
     })
     .unwrap();
-    check(&fig, (900, 420), &["attempt latency (log scale)", "p99"]);
+    check(
+        &fig,
+        (900, 420),
+        &["attempt latency, failures included (log scale)", "p99"],
+    );
 }
 
 #[test]
@@ -340,11 +350,11 @@ fn gateway_shows_queue_in_flight_and_the_limit_when_there_is_one() {
         &fig,
         (900, 420),
         &[
-            "queue depth (mean)",
-            "queue depth (max)",
-            "in flight (mean) (right axis)",
-            "concurrency limit (right axis)",
-            "requests in flight",
+            "queue depth (mean, all services)",
+            "queue depth (max, all services)",
+            "in flight (mean, all services) (right axis)",
+            "concurrency limits (sum) (right axis)",
+            "requests in flight (sum of 2 services)",
         ],
     );
     let r = synthetic(Kind::Spiral);
@@ -353,7 +363,7 @@ fn gateway_shows_queue_in_flight_and_the_limit_when_there_is_one() {
         results: &r,
     })
     .unwrap();
-    let (_, svg) = check(&fig, (900, 420), &["queue depth (mean)"]);
+    let (_, svg) = check(&fig, (900, 420), &["queue depth (mean, all services)"]);
     assert!(!svg.has_text("concurrency limit"), "no limit was reported");
 }
 
@@ -802,4 +812,416 @@ fn write_puts_both_files_in_the_directory() {
     let err = fig.write(&blocker).unwrap_err();
     assert!(err.to_string().contains(&blocker.display().to_string()), "{err}");
     let _ = std::fs::remove_file(&blocker);
+}
+
+/// The elements `name` of an SVG: their attributes and text.
+fn svg_elements(svg: &str, name: &str) -> Vec<(std::collections::HashMap<String, String>, String)> {
+    let mut reader = quick_xml::Reader::from_str(svg);
+    let mut out = Vec::new();
+    let mut open: Option<(std::collections::HashMap<String, String>, String)> = None;
+    loop {
+        match reader.read_event().expect("well-formed SVG") {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == name.as_bytes() => {
+                let attrs = e
+                    .attributes()
+                    .flatten()
+                    .map(|a| {
+                        (
+                            String::from_utf8_lossy(a.key.as_ref()).to_string(),
+                            String::from_utf8_lossy(&a.value).to_string(),
+                        )
+                    })
+                    .collect();
+                open = Some((attrs, String::new()));
+                if name != "text" {
+                    out.extend(open.take());
+                }
+            }
+            Event::Text(t) => {
+                if let Some((_, s)) = open.as_mut() {
+                    s.push_str(t.decode().expect("UTF-8").trim());
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some((_, s)) = open.as_mut() {
+                    s.push(match r.decode().expect("UTF-8").as_ref() {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        _ => '?',
+                    });
+                }
+            }
+            Event::End(e) if e.name().as_ref() == name.as_bytes() => out.extend(open.take()),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The y coordinate of the first `<text>` whose text contains `needle`.
+fn text_y(svg: &str, needle: &str) -> f64 {
+    svg_elements(svg, "text")
+        .into_iter()
+        .find(|(_, t)| t.contains(needle))
+        .and_then(|(a, _)| a.get("y").and_then(|y| y.parse().ok()))
+        .unwrap_or_else(|| panic!("no text {needle:?}"))
+}
+
+/// C3: a trigger phase's name sits in a strip above the plot area, where no line crosses it
+/// (it was inside, under the 100% goodput line and the p99 at the clients' patience).
+#[test]
+fn phase_names_sit_above_the_plot_area() {
+    let r = synthetic(Kind::Spiral);
+    let run = Labeled {
+        label: "fifo (sim)",
+        results: &r,
+    };
+    for fig in [
+        charts::throughput(run).unwrap(),
+        charts::latency(run).unwrap(),
+        charts::gateway(run).unwrap(),
+    ] {
+        let band_top = svg_elements(&fig.svg, "rect")
+            .into_iter()
+            .filter(|(a, _)| {
+                a.get("fill").is_some_and(|f| f == "#FFAA3C") && a.get("opacity").is_some_and(|o| o == "0.16")
+            })
+            .filter_map(|(a, _)| a.get("y").and_then(|y| y.parse::<f64>().ok()))
+            .next()
+            .expect("the burst is shaded");
+        let label = text_y(&fig.svg, "burst");
+        assert!(
+            label < band_top,
+            "{}: \"burst\" at y {label}, the plot starts at {band_top}",
+            fig.stem
+        );
+    }
+}
+
+/// M11: where no intent succeeded, the latency lines are failures' (after the collapse, the
+/// clients' give-up time): those windows are marked, and the legend and the axis say so.
+#[test]
+fn latency_marks_windows_where_no_intent_succeeded() {
+    let r = synthetic(Kind::Spiral);
+    assert!(r.windows[100].counters.requests.successes == 0 && r.windows[100].counters.requests.failures > 0);
+    let fig = charts::latency(Labeled {
+        label: "fifo (sim)",
+        results: &r,
+    })
+    .unwrap();
+    let (pixels, _) = check(
+        &fig,
+        (900, 420),
+        &["no intent succeeded: lines show failures", "failures included"],
+    );
+    // The band: pale red over a third of the plot (windows 90 to 200).
+    let band = [254, 233, 233];
+    assert!(
+        count_near(&pixels, band) > 20_000,
+        "{} band pixels",
+        count_near(&pixels, band)
+    );
+    // Every window of the shedding run has successes: nothing to mark.
+    let r = synthetic(Kind::Shedding);
+    let fig = charts::latency(Labeled {
+        label: "bounded",
+        results: &r,
+    })
+    .unwrap();
+    assert!(!check_svg(&fig).has_text("no intent succeeded"));
+}
+
+/// M4: each service has a gateway queue, and the results keep their sum: with several
+/// services the chart says it is a sum (a bound of 50 on 2 services plateaus at 100).
+#[test]
+fn gateway_says_when_it_sums_the_queues_of_several_services() {
+    let r = synthetic(Kind::Spiral);
+    assert_eq!(r.scenario.backend.services[0].count, Some(2));
+    let fig = charts::gateway(Labeled {
+        label: "fifo",
+        results: &r,
+    })
+    .unwrap();
+    check(
+        &fig,
+        (900, 420),
+        &[
+            "all 2 services summed",
+            "queued requests (sum of 2 services)",
+            "requests in flight (sum of 2 services)",
+            "queue depth (mean, all services)",
+        ],
+    );
+    let mut one = synthetic(Kind::Spiral);
+    one.scenario.backend.services[0].count = None;
+    let fig = charts::gateway(Labeled {
+        label: "fifo",
+        results: &one,
+    })
+    .unwrap();
+    let (_, svg) = check(&fig, (900, 420), &["Gateway queue and concurrency", "queued requests"]);
+    assert!(!svg.has_text("sum") && !svg.has_text("all services"), "{:?}", svg.texts);
+}
+
+/// M8: a run that sent nothing gets "no data" on its throughput and gateway charts too, not
+/// 0-1 axes with one dot at t=0.
+#[test]
+fn a_run_without_traffic_has_no_data_charts() {
+    let sc = model::scenario::parse(
+        "idle.toml",
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 0.1\n\
+         [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"10ms\"\n",
+    )
+    .unwrap();
+    let r = Recorder::new(Duration::from_secs(1)).finish(&sc, RunMeta::sim("fifo"));
+    assert_eq!((r.windows.len(), r.summary.whole.offered), (1, 0));
+    let run = Labeled {
+        label: "idle",
+        results: &r,
+    };
+    for fig in [
+        charts::throughput(run).unwrap(),
+        charts::gateway(run).unwrap(),
+        charts::latency(run).unwrap(),
+    ] {
+        let svg = check_svg_shapes(&fig, 1);
+        assert!(svg.has_text("no data"), "{}: {:?}", fig.stem, svg.texts);
+    }
+}
+
+/// M5: runs of different scenarios are no strategy comparison: a neutral title, and the
+/// subtitle names the scenarios.
+#[test]
+fn a_comparison_of_different_scenarios_says_so() {
+    fn compare(a: &Results, b: &Results) -> Figure {
+        let runs = [
+            Labeled {
+                label: "fifo",
+                results: a,
+            },
+            Labeled {
+                label: "bounded",
+                results: b,
+            },
+        ];
+        charts::comparison(&runs).unwrap()
+    }
+    let (a, mut b) = (synthetic(Kind::Spiral), synthetic(Kind::Shedding));
+    let fig = compare(&a, &b);
+    assert_eq!(fig.title, "Strategy comparison");
+    assert!(check_svg(&fig).has_text("scenario death-spiral"));
+    b.scenario_name = "steady".into();
+    let fig = compare(&a, &b);
+    assert_eq!(fig.title, "Run comparison");
+    let svg = check_svg(&fig);
+    assert!(
+        svg.has_text("different scenarios: death-spiral, steady"),
+        "{:?}",
+        svg.texts
+    );
+}
+
+/// M2: with recovery as the objective, a point that never recovered (an infinite recovery)
+/// reads "never" on the worst colour, or pale red when it fails the SLO too: not the grey
+/// "n/a" of a missing point.
+#[test]
+fn heatmap_draws_a_recovery_that_never_came_as_never() {
+    let mut h = sweep();
+    h.objective = "recovery".into();
+    h.higher_is_better = false;
+    h.cells = vec![
+        vec![Some(2.0), Some(f64::INFINITY), Some(5.0), Some(2.5)],
+        vec![Some(3.0), Some(4.0), None, Some(6.0)],
+        vec![Some(1.0), None, Some(7.0), Some(8.0)],
+    ];
+    h.best = Some((0, 2));
+    h.slo_met = Some(("goodput_ratio>=0.8".into(), true));
+    h.failing = vec![
+        vec![None; 4],
+        vec![None, None, Some(f64::INFINITY), None],
+        vec![None, Some(9.0), None, None],
+    ];
+    let fig = charts::heatmap(&h).unwrap();
+    let (pixels, svg) = check(
+        &fig,
+        (900, fig_height(&fig)),
+        &[
+            "never",
+            "fails SLO: never",
+            "fails SLO: 9.00s",
+            "never: did not recover",
+        ],
+    );
+    // No cell lacks a point: no grey, no "n/a".
+    assert!(!svg.has_text("n/a"), "{:?}", svg.texts);
+    let grey = pixels.iter().filter(|p| **p == [224, 226, 229]).count();
+    assert!(grey < 100, "{grey} grey pixels");
+    // A missing point is grey; it cannot be a recovery that never came when the sweep shows
+    // those as "never" ...
+    h.cells[0][3] = None;
+    let svg = check_svg(&charts::heatmap(&h).unwrap());
+    assert!(
+        svg.has_text("; grey n/a: no point there (a setting that does not apply)"),
+        "{:?}",
+        svg.texts
+    );
+    // ... but one that leaves them out (no cell is infinite) may have made them grey.
+    h.cells[0][1] = None;
+    h.failing[1][2] = None;
+    let svg = check_svg(&charts::heatmap(&h).unwrap());
+    assert!(
+        svg.has_text("grey n/a: never recovered, or no point there"),
+        "{:?}",
+        svg.texts
+    );
+}
+
+/// M1: the colours span at least 5 points of a ratio, so cells 0.4 points apart (one seed's
+/// noise) are near-equal colours, not the palette's two ends; the colour bar gives the range
+/// it shows.
+#[test]
+fn heatmap_colours_of_near_equal_values_are_near_equal() {
+    let mut h = sweep();
+    h.objective = "goodput_ratio".into();
+    h.x.truncate(2);
+    h.y.truncate(1);
+    h.cells = vec![vec![Some(0.815), Some(0.819)]];
+    h.best = Some((1, 0));
+    let fig = charts::heatmap(&h).unwrap();
+    // The palette's ends appear in the colour bar only (a pixel row each), not as cells.
+    let (_, pixels) = decode(&fig);
+    for end in [[8, 29, 88], [255, 255, 217]] {
+        assert!(
+            count_near(&pixels, end) < 1000,
+            "{end:?}: {} pixels",
+            count_near(&pixels, end)
+        );
+    }
+    let (_, svg) = check(&fig, (900, fig_height(&fig)), &["81.5%", "81.9%", "better"]);
+    // The bar's ends are the scale's, not the cells' values (each printed once, in its cell).
+    for v in ["81.5%", "81.9%"] {
+        assert_eq!(svg.texts.iter().filter(|t| *t == v).count(), 1, "{v}: {:?}", svg.texts);
+    }
+    // Far apart values still span the palette.
+    h.cells = vec![vec![Some(0.25), Some(0.87)]];
+    let fig = charts::heatmap(&h).unwrap();
+    let (pixels, _) = check(&fig, (900, fig_height(&fig)), &["25.0%", "87.0%"]);
+    assert!(count_near(&pixels, [8, 29, 88]) > 5000);
+}
+
+/// M12: a folded axis' note gets a line of its own rather than an ellipsis, and the y axis
+/// title fits a two-row grid.
+#[test]
+fn heatmap_title_and_axis_titles_are_not_cut() {
+    let mut h = sweep();
+    h.title = "death-spiral · sweep: goodput_ratio by gateway.strategy and gateway.concurrency (worst over workload.phases[1].rate)".into();
+    h.x = vec!["fifo".into(), "deadline".into()];
+    h.x_key = "gateway.strategy".into();
+    h.y = vec!["2".into(), "4".into()];
+    h.y_key = "gateway.concurrency".into();
+    h.cells = vec![vec![Some(0.016), Some(0.454)], vec![Some(0.253), Some(0.819)]];
+    h.best = Some((1, 1));
+    let fig = charts::heatmap(&h).unwrap();
+    let (_, svg) = check_svg_shapes_and_texts(&fig);
+    for want in [
+        "death-spiral · sweep: goodput_ratio by gateway.strategy and gateway.concurrency",
+        "(worst over workload.phases[1].rate)",
+        "gateway.concurrency",
+    ] {
+        assert!(
+            svg.texts.iter().any(|t| t == want),
+            "{want:?} not among {:?}",
+            svg.texts
+        );
+    }
+    assert!(!svg.texts.iter().any(|t| t.contains('…')), "{:?}", svg.texts);
+}
+
+/// Like [`check_svg`], for a figure whose title is on more than one line.
+fn check_svg_shapes_and_texts(fig: &Figure) -> (Vec<[u8; 3]>, Svg) {
+    let pixels = check_png(fig, (900, fig_height(fig)));
+    let mut f = fig.clone();
+    // The title check looks for the whole title in one text: give it the first line.
+    f.title = svg_elements(&fig.svg, "text")
+        .first()
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
+    (pixels, check_svg(&f))
+}
+
+/// C4: the notice that no configuration meets the SLO sits above the grid, not over the
+/// cells' values; with no cell coloured the subtitle claims nothing of colours.
+#[test]
+fn heatmap_notice_that_nothing_meets_the_slo_covers_no_cell() {
+    let mut h = sweep();
+    h.failing = h.cells.clone();
+    h.cells = vec![vec![None; 4]; 3];
+    h.best = None;
+    h.slo_met = Some(("p99<100ms".into(), false));
+    let fig = charts::heatmap(&h).unwrap();
+    let (_, svg) = check(
+        &fig,
+        (900, fig_height(&fig)),
+        &["no configuration meets the SLO (p99<100ms)"],
+    );
+    let notice = text_y(&fig.svg, "no configuration meets");
+    let first_row = text_y(&fig.svg, "fails SLO: 0.51");
+    assert!(
+        notice + 20.0 < first_row,
+        "the notice at y {notice}, the first row's values at {first_row}"
+    );
+    assert!(!svg.has_text("darker is better"), "{:?}", svg.texts);
+}
+
+/// C4: a one-axis sweep's colour bar is tall enough for its labels (they were crammed into 55
+/// px), and the figure is no taller than its content.
+#[test]
+fn heatmap_of_one_axis_has_a_readable_colour_bar() {
+    let mut h = sweep();
+    h.objective = "goodput_ratio".into();
+    h.y_key = String::new();
+    h.y = vec![String::new()];
+    h.cells = vec![vec![Some(0.25), Some(0.87), Some(0.82), Some(0.86)]];
+    h.best = Some((1, 0));
+    let fig = charts::heatmap(&h).unwrap();
+    // The bar is drawn a pixel row at a time.
+    let bar = svg_elements(&fig.svg, "rect")
+        .iter()
+        .filter(|(a, _)| a.get("width").is_some_and(|w| w == "18") && a.get("height").is_some_and(|h| h == "1"))
+        .count();
+    assert!(bar >= 95, "a colour bar {bar} px tall");
+    assert!(fig_height(&fig) < 260, "{} px tall", fig_height(&fig));
+    let (_, svg) = check(&fig, (900, fig_height(&fig)), &["87.0%", "25.0%"]);
+    let ys: Vec<f64> = ["better", "worse"].iter().map(|t| text_y(&fig.svg, t)).collect();
+    assert!(
+        ys[1] - ys[0] >= 40.0,
+        "better at {}, worse at {}: {:?}",
+        ys[0],
+        ys[1],
+        svg.texts
+    );
+}
+
+/// C4: one precision per chart: "1.60s" beside "1.61s", not "1.6s"; "86.30%" beside
+/// "86.27%".
+#[test]
+fn heatmap_values_share_one_precision() {
+    let mut h = sweep();
+    h.objective = "p99".into();
+    h.higher_is_better = false;
+    h.cells = vec![vec![Some(1.6), Some(1.61)]];
+    h.x.truncate(2);
+    h.y.truncate(1);
+    let fig = charts::heatmap(&h).unwrap();
+    check(&fig, (900, fig_height(&fig)), &["1.60s", "1.61s"]);
+    let mut h = sweep();
+    h.objective = "goodput_ratio".into();
+    h.cells = vec![vec![Some(0.863), Some(0.8627)]];
+    h.failing = vec![vec![None, None, Some(0.01617)]];
+    h.x.truncate(3);
+    h.y.truncate(1);
+    let fig = charts::heatmap(&h).unwrap();
+    check(&fig, (900, fig_height(&fig)), &["86.30%", "86.27%", "fails SLO: 1.62%"]);
 }

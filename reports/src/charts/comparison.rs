@@ -430,16 +430,21 @@ pub fn comparison_of(entries: &[&Entry]) -> Result<Figure, ChartError> {
 }
 
 fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
-    let title = "Strategy comparison".to_string();
     let mut scenarios: Vec<&str> = rows
         .iter()
         .flat_map(|(_, runs)| runs.iter().map(|r| r.scenario_name.as_str()))
         .collect();
     scenarios.sort_unstable();
     scenarios.dedup();
-    let mut subtitle = match scenarios.as_slice() {
-        [one] => format!("scenario {one} · "),
-        _ => String::new(),
+    // Runs of different scenarios are not strategies compared on the same traffic: a neutral
+    // title, and the subtitle names the scenarios.
+    let (title, mut subtitle) = match scenarios.as_slice() {
+        [] => ("Strategy comparison".to_string(), String::new()),
+        [one] => ("Strategy comparison".to_string(), format!("scenario {one} · ")),
+        many => (
+            "Run comparison".to_string(),
+            format!("different scenarios: {} · ", many.join(", ")),
+        ),
     };
     if rows.iter().any(|(_, runs)| runs.len() > 1) {
         subtitle.push_str("replicated runs: mean with 95% confidence interval · ");

@@ -3,12 +3,17 @@
 //!
 //! The palette runs from pale (worst) to dark (best) whichever way the objective points, so
 //! "darker is better" holds for every sweep and a reader never has to check whether the
-//! objective is a latency or a ratio. Cells whose points fail the SLO are pale red and show
-//! their value ("fails SLO: 71.15%"); cells with no point (a setting that does not apply) are
-//! grey and say "n/a": leaving them white would read as a value. A line under the grid says
-//! what the colours mean for this sweep. Values carry the objective's unit ("92.7ms", "99.99%",
-//! "1.34×"), with as many digits as it takes for different values to read differently. When no
-//! configuration meets the SLO the chart says so across the grid.
+//! objective is a latency or a ratio. The colours span at least a minimum range (5 points of a
+//! ratio, a quarter of the largest value otherwise), so single-seed noise between near-equal
+//! cells is not drawn as the whole palette; the colour bar gives the ends of the range it
+//! shows. Cells whose points fail the SLO are pale red and show their value ("fails SLO:
+//! 71.15%"); a recovery that never came reads "never", the worst outcome, on the palette's
+//! worst colour (pale red when it fails the SLO too); cells with no point (a setting that does
+//! not apply) are grey and say "n/a": leaving them white would read as a value. A line under
+//! the grid says what the colours mean for this sweep. Values carry the objective's unit
+//! ("92.7ms", "99.99%", "1.34×"), with one precision for the whole chart, as many digits as it
+//! takes for different values to read differently. When no configuration meets the SLO the
+//! chart says so above the grid.
 //!
 //! With a load axis shown (`workload.*`, as `sim sweep` tells them) the sweep names no best
 //! cell (the lightest load would always win): the best configuration is then the column (or
@@ -17,7 +22,10 @@
 //! the cells, a column's cells may come from different settings of them: the outline then
 //! marks the best shown value, which the notes' configuration may not reach at every load.)
 
-use super::render::{anchored, fit, frame, no_data, render, rotated, text, text_width, Draw, BAD, INK, MUTED};
+use super::render::{
+    anchored, ensure_font, fit, frame_lines, header_height, no_data, pack, render, rotated, text, text_width, wrap,
+    Draw, BAD, INK, MUTED,
+};
 use super::{ChartError, Figure};
 use model::threshold::Metric;
 use plotters::coord::Shift;
@@ -28,6 +36,8 @@ use std::collections::HashMap;
 /// A sweep over two parameters.
 #[derive(Clone, Debug, Default)]
 pub struct Heatmap {
+    /// The title; a closing parenthesis (what further axes were folded into each cell, e.g.
+    /// "(worst over workload.phases[1].rate)") gets a line of its own when the title is long.
     pub title: String,
     /// Names of the swept parameters (axis titles).
     pub x_key: String,
@@ -37,7 +47,8 @@ pub struct Heatmap {
     pub y: Vec<String>,
     /// What the colours show, e.g. "goodput ratio".
     pub objective: String,
-    /// [y][x]; None = no point / not meeting the SLO
+    /// [y][x]; None = no point / not meeting the SLO; for a recovery objective, `f64::INFINITY`
+    /// = never recovered (drawn "never", not as a missing point).
     pub cells: Vec<Vec<Option<f64>>>,
     /// (x, y) of the best cell.
     pub best: Option<(usize, usize)>,
@@ -47,7 +58,7 @@ pub struct Heatmap {
     /// The sweep's SLO and whether some configuration meets it, for junit.xml (`None`: no SLO).
     pub slo_met: Option<(String, bool)>,
     /// [y][x]: for a cell with no value under the SLO, the value it has without it (shown as
-    /// failing the SLO, not as "n/a"); empty when unknown.
+    /// failing the SLO, not as "n/a"; `f64::INFINITY` as for `cells`); empty when unknown.
     pub failing: Vec<Vec<Option<f64>>>,
 }
 
@@ -57,6 +68,13 @@ const NONE_FILL: RGBColor = RGBColor(224, 226, 229);
 const FAIL_FILL: RGBColor = RGBColor(248, 221, 221);
 const BEST: RGBColor = RGBColor(220, 20, 60);
 const BAR_W: i32 = 18;
+/// The shortest colour bar: room for its two end values and "better" / "worse" between them
+/// (a one-row sweep's 56 px bar crammed all four together).
+const BAR_MIN_H: i32 = 100;
+/// Space above the grid, and above it the strip that says no configuration meets the SLO.
+const GRID_TOP: i32 = 16;
+const NOTICE_H: i32 = 36;
+const KEY_LINE: i32 = 16;
 
 /// YlGnBu (ColorBrewer), pale to dark.
 const PALETTE: [RGBColor; 9] = [
@@ -127,51 +145,78 @@ impl Unit {
             _ => Unit::Plain,
         }
     }
+
+    /// The value in the unit it is printed in (a ratio in percent).
+    fn shown(self, v: f64) -> f64 {
+        if self == Unit::Ratio {
+            v * 100.0
+        } else {
+            v
+        }
+    }
 }
 
-/// `v` with `sig` significant digits (at least the whole part), trailing zeros dropped.
+/// `v` with `sig` significant digits (at least the whole part), trailing zeros kept: "1.60s"
+/// beside "1.61s", not "1.6s", so every value of a chart reads with one precision.
 fn sig_digits(v: f64, sig: i32) -> String {
     if v == 0.0 || !v.is_finite() {
         return if v == 0.0 { "0".into() } else { "n/a".into() };
     }
     let decimals = (sig - 1 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
+    format!("{v:.decimals$}")
 }
 
-/// One value in `unit` with `sig` significant digits: "92.7ms", "1.61s", "86.8%", "1.34×".
-fn fmt_unit(v: f64, unit: Unit, sig: i32) -> String {
+/// One value in `unit`: seconds with `digits` significant digits (the unit steps from µs to ms
+/// to s, so a fixed number of decimals would not be one precision), everything else with
+/// `digits` decimals: "92.7ms", "1.61s", "86.80%", "1.34×".
+fn fmt_unit(v: f64, unit: Unit, digits: i32) -> String {
     if !v.is_finite() {
         return "n/a".into();
     }
+    let fixed = |v: f64| format!("{v:.*}", digits.clamp(0, 12) as usize);
     match unit {
         Unit::Seconds => {
             let a = v.abs();
             if a == 0.0 {
                 "0s".into()
             } else if a >= 1.0 {
-                format!("{}s", sig_digits(v, sig))
+                format!("{}s", sig_digits(v, digits))
             } else if a >= 1e-3 {
-                format!("{}ms", sig_digits(v * 1e3, sig))
+                format!("{}ms", sig_digits(v * 1e3, digits))
             } else {
-                format!("{}µs", sig_digits(v * 1e6, sig))
+                format!("{}µs", sig_digits(v * 1e6, digits))
             }
         }
-        Unit::Ratio => format!("{}%", sig_digits(v * 100.0, sig)),
-        Unit::Times => format!("{}×", sig_digits(v, sig)),
-        Unit::PerSecond => format!("{}/s", sig_digits(v, sig)),
-        Unit::Plain => sig_digits(v, sig),
+        Unit::Ratio => format!("{}%", fixed(v * 100.0)),
+        Unit::Times => format!("{}×", fixed(v)),
+        Unit::PerSecond => format!("{}/s", fixed(v)),
+        Unit::Plain => fixed(v),
     }
 }
 
-/// The fewest significant digits (3 to 6) at which different values read differently and no
-/// value reads as a bound it does not reach (0.99988 as "100%", 0.0004 as "0%").
+/// The digits [`digits_for`] tries, fewest first: 3 to 6 significant digits of seconds; for
+/// other units, from the decimals that give the largest value 3 significant digits, 6 more.
+fn digit_range(values: &[f64], unit: Unit) -> std::ops::RangeInclusive<i32> {
+    if unit == Unit::Seconds {
+        return 3..=6;
+    }
+    let largest = values
+        .iter()
+        .map(|v| unit.shown(*v).abs())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold(0.0, f64::max);
+    let from = if largest > 0.0 {
+        (2 - largest.log10().floor() as i32).clamp(0, 12)
+    } else {
+        0
+    };
+    from..=(from + 6).min(12)
+}
+
+/// The fewest digits at which different values read differently and no value reads as a bound
+/// it does not reach (0.99988 as "100%", 0.0004 as "0%").
 fn digits_for(values: &[f64], unit: Unit) -> i32 {
-    let ok = |sig: i32| {
+    let ok = |digits: i32| {
         // Values that read alike must be one value up to rounding. Per reading it is enough to
         // check its lowest and highest value, not every pair (90,000 cells made 4e9 pairs): of
         // values of one sign no two are farther apart, relative to the larger, than those two;
@@ -179,7 +224,7 @@ fn digits_for(values: &[f64], unit: Unit) -> i32 {
         let mut readings: HashMap<String, (f64, f64)> = HashMap::with_capacity(values.len());
         let mut honest = true;
         for &v in values {
-            let s = fmt_unit(v, unit, sig);
+            let s = fmt_unit(v, unit, digits);
             if unit == Unit::Ratio {
                 let p = s.trim_end_matches('%').parse::<f64>().unwrap_or(f64::NAN);
                 honest &= (v >= 1.0 || p < 100.0) && (v <= 0.0 || p > 0.0);
@@ -189,7 +234,9 @@ fn digits_for(values: &[f64], unit: Unit) -> i32 {
         }
         honest && readings.values().all(|&(lo, hi)| close(lo, hi))
     };
-    (3..=6).find(|s| ok(*s)).unwrap_or(6)
+    let range = digit_range(values, unit);
+    let last = *range.end();
+    range.into_iter().find(|d| ok(*d)).unwrap_or(last)
 }
 
 /// Whether two values are one up to floating-point rounding.
@@ -199,15 +246,63 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
 }
 
+/// The range the colours span: the values' range `(lo, hi)`, widened around its middle to at
+/// least 5 percentage points for a ratio and a quarter of the largest value otherwise, and kept
+/// within what the values can be (a ratio in [0, 1], nothing negative when no value is).
+/// Stretching the palette over whatever the values span drew 81.5% and 81.9%, single-seed
+/// noise, as the palest and the darkest cell.
+fn scale_of(range: (f64, f64), unit: Unit) -> (f64, f64) {
+    let (lo, hi) = range;
+    let min_span = match unit {
+        Unit::Ratio => 0.05,
+        _ => 0.25 * lo.abs().max(hi.abs()),
+    };
+    if !(min_span.is_finite() && hi - lo < min_span) {
+        return (lo, hi);
+    }
+    let floor = if lo >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
+    let ceil = if unit == Unit::Ratio && hi <= 1.0 {
+        1.0
+    } else {
+        f64::INFINITY
+    };
+    let mid = (lo + hi) / 2.0;
+    let (mut a, mut b) = (mid - min_span / 2.0, mid + min_span / 2.0);
+    if a < floor {
+        (a, b) = (floor, b + (floor - a));
+    }
+    if b > ceil {
+        (a, b) = ((a - (b - ceil)).max(floor), ceil);
+    }
+    (a, b)
+}
+
+/// What a cell shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Shown {
+    Value(f64),
+    /// A recovery that never came: the worst outcome.
+    Never,
+    /// Fails the SLO; its value without the SLO.
+    Fails(f64),
+    FailsNever,
+    /// No point there.
+    Absent,
+}
+
 struct Grid<'a> {
     h: &'a Heatmap,
     /// Finite values only.
     range: Option<(f64, f64)>,
+    /// The range the colours span (see [`scale_of`]).
+    scale: Option<(f64, f64)>,
     cell_h: i32,
     unit: Unit,
-    /// Significant digits of every value on the chart.
+    /// Digits of every value on the chart (see [`fmt_unit`]).
     digits: i32,
     best: Option<Best>,
+    /// The objective is a recovery time: an infinite value means it never came.
+    recovery: bool,
 }
 
 /// Whether a sweep axis varies the load rather than a setting (as `sim sweep` tells them).
@@ -224,7 +319,8 @@ impl Grid<'_> {
     /// whose worst value over the loads is best (only those with a value at every load).
     fn find_best(&self) -> Option<Best> {
         let h = self.h;
-        if let Some((x, y)) = h.best.filter(|(x, y)| *x < h.x.len() && *y < h.y.len()) {
+        // A best cell must have a value to be best by (not a "never" or an empty cell).
+        if let Some((x, y)) = h.best.filter(|(x, y)| self.value(*x, *y).is_some()) {
             return Some(Best::Cell(x, y));
         }
         let (x_load, y_load) = (is_load_axis(&h.x_key), is_load_axis(&h.y_key));
@@ -262,54 +358,77 @@ impl Grid<'_> {
         best.map(|(i, _)| if y_load { Best::Column(i) } else { Best::Row(i) })
     }
 
-    /// What grey (and pale red) cells mean for this sweep.
-    fn grey_key(&self) -> String {
-        let never = Unit::of(&self.h.objective) == Unit::Seconds
-            && self
-                .h
-                .objective
-                .parse::<model::threshold::Figure>()
-                .is_ok_and(|f| f.metric == Metric::Recovery);
-        let failing_known = !self.h.failing.is_empty();
-        let mut why = Vec::new();
-        let mut red = String::new();
-        if let Some((slo, _)) = &self.h.slo_met {
-            if failing_known {
-                red = format!("pale red: fails the SLO ({slo}), its value shown; ");
-            } else {
-                why.push(format!("fails the SLO ({slo})"));
-            }
+    /// What the cell at (x, y) shows.
+    fn shown(&self, x: usize, y: usize) -> Shown {
+        let at = |g: &Vec<Vec<Option<f64>>>| g.get(y).and_then(|r| r.get(x)).copied().flatten();
+        let never = |v: f64| self.recovery && v == f64::INFINITY;
+        match at(&self.h.cells) {
+            Some(v) if v.is_finite() => return Shown::Value(v),
+            Some(v) if never(v) => return Shown::Never,
+            _ => {}
         }
-        if never {
-            why.push("never recovered".to_string());
-        }
-        why.push("no point there (a setting that does not apply)".into());
-        let last = why.pop().unwrap_or_default();
-        if why.is_empty() {
-            format!("{red}grey n/a: {last}")
-        } else {
-            format!("{red}grey n/a: {}, or {last}", why.join(", "))
+        match at(&self.h.failing) {
+            Some(v) if v.is_finite() => Shown::Fails(v),
+            Some(v) if never(v) => Shown::FailsNever,
+            _ => Shown::Absent,
         }
     }
 
     fn value(&self, x: usize, y: usize) -> Option<f64> {
-        self.h.cells.get(y)?.get(x).copied().flatten().filter(|v| v.is_finite())
+        match self.shown(x, y) {
+            Shown::Value(v) => Some(v),
+            _ => None,
+        }
     }
 
-    /// The value of a cell that fails the SLO, if known.
-    fn failing(&self, x: usize, y: usize) -> Option<f64> {
-        self.h
-            .failing
-            .get(y)?
-            .get(x)
-            .copied()
-            .flatten()
-            .filter(|v| v.is_finite())
+    fn cells(&self) -> impl Iterator<Item = Shown> + '_ {
+        (0..self.h.y.len()).flat_map(move |y| (0..self.h.x.len()).map(move |x| self.shown(x, y)))
     }
 
-    /// 0 for the worst value, 1 for the best.
+    /// The key under the grid: what pale red, "never" and grey mean, for the kinds of cell
+    /// this chart has.
+    fn key(&self) -> Vec<String> {
+        let (mut fails, mut never, mut absent) = (false, false, false);
+        for c in self.cells() {
+            match c {
+                Shown::Fails(_) => fails = true,
+                Shown::FailsNever => (fails, never) = (true, true),
+                Shown::Never => never = true,
+                Shown::Absent => absent = true,
+                Shown::Value(_) => {}
+            }
+        }
+        let mut parts = Vec::new();
+        let slo = self.h.slo_met.as_ref().map(|(slo, _)| slo);
+        if let (true, Some(slo)) = (fails, slo) {
+            parts.push(format!("pale red: fails the SLO ({slo}), its value shown"));
+        }
+        if never {
+            parts.push("never: did not recover, the worst outcome".to_string());
+        }
+        if absent {
+            let mut why = Vec::new();
+            if let (Some(slo), true) = (slo, self.h.failing.is_empty()) {
+                why.push(format!("fails the SLO ({slo})"));
+            }
+            // A producer that leaves a never-recovered point out (None, not infinity) makes it
+            // grey: unless some cell reads "never", grey may still mean that.
+            if self.recovery && !never {
+                why.push("never recovered".to_string());
+            }
+            let last = "no point there (a setting that does not apply)";
+            parts.push(if why.is_empty() {
+                format!("grey n/a: {last}")
+            } else {
+                format!("grey n/a: {}, or {last}", why.join(", "))
+            });
+        }
+        parts
+    }
+
+    /// 0 for the worst value, 1 for the best, on the colour scale.
     fn goodness(&self, v: f64) -> f64 {
-        let Some((lo, hi)) = self.range else { return 0.5 };
+        let Some((lo, hi)) = self.scale else { return 0.5 };
         if hi - lo <= 0.0 {
             return 1.0;
         }
@@ -320,30 +439,87 @@ impl Grid<'_> {
             1.0 - t
         }
     }
+
+    /// The title in lines that fit: the closing parenthesis (the axes folded into each cell)
+    /// on a line of its own when the whole does not fit, else wrapped at spaces. Cut with an
+    /// ellipsis, it hid that each cell is a worst case over the folded axis.
+    fn title_lines(&self) -> Vec<String> {
+        let (t, max_w) = (&self.h.title, WIDTH as i32 - 20);
+        if text_width(t, 18.0) <= max_w {
+            return vec![t.clone()];
+        }
+        if let Some(i) = t.rfind(" (").filter(|_| t.ends_with(')')) {
+            let (head, fold) = (&t[..i], &t[i + 1..]);
+            let mut lines = wrap(head, 18.0, max_w, 2);
+            lines.extend(wrap(fold, 18.0, max_w, 2));
+            return lines;
+        }
+        wrap(t, 18.0, max_w, 3)
+    }
+
+    fn subtitle_lines(&self) -> Vec<String> {
+        let h = self.h;
+        let better = if h.higher_is_better { "higher" } else { "lower" };
+        // "darker is better" only when some cell is coloured: with every cell failing the SLO
+        // or empty, no colour means anything.
+        let mut parts = if self.range.is_some() {
+            vec![format!(
+                "colour: {} ({better} is better, darker is better)",
+                h.objective
+            )]
+        } else if self.cells().any(|c| matches!(c, Shown::Fails(_) | Shown::FailsNever)) {
+            vec![
+                format!("{} ({better} is better)", h.objective),
+                "no cell coloured: none meets the SLO".to_string(),
+            ]
+        } else {
+            vec![format!("{} ({better} is better)", h.objective)]
+        };
+        match self.best {
+            Some(Best::Cell(..)) => parts.push("outlined: best".into()),
+            Some(Best::Column(_)) => parts.push(format!("outlined: best at every {} (by its worst)", h.y_key)),
+            Some(Best::Row(_)) => parts.push(format!("outlined: best at every {} (by its worst)", h.x_key)),
+            None => {}
+        }
+        pack(&parts, " · ", 12.0, WIDTH as i32 - 20, 3)
+    }
+
+    fn key_lines(&self) -> Vec<String> {
+        pack(&self.key(), "; ", 12.0, WIDTH as i32 - 20, 3)
+    }
+
+    /// Where the grid starts below the header.
+    fn grid_top(&self) -> i32 {
+        if self.notice().is_some() {
+            GRID_TOP + NOTICE_H
+        } else {
+            GRID_TOP
+        }
+    }
+
+    /// The notice that no configuration meets the SLO, if so.
+    fn notice(&self) -> Option<String> {
+        match &self.h.slo_met {
+            Some((slo, false)) => Some(format!("no configuration meets the SLO ({slo})")),
+            _ => None,
+        }
+    }
 }
 
 impl Draw for Grid<'_> {
     fn size(&self) -> (u32, u32) {
-        let ny = i32::try_from(self.h.y.len()).unwrap_or(0);
-        // Title and subtitle, a gap, the grid, tick labels, the x axis title and the key to
-        // grey cells.
-        let h = 50 + 16 + ny * self.cell_h + 56 + 20;
-        (WIDTH, u32::try_from(h.max(260)).unwrap_or(260))
+        let n = |k: usize| i32::try_from(k).unwrap_or(0);
+        let ny = n(self.h.y.len());
+        let head = header_height(self.title_lines().len(), self.subtitle_lines().len());
+        // The header, the notice, the grid, tick labels and the x axis title, the key.
+        let grid = ny.saturating_mul(self.cell_h);
+        let h = head + self.grid_top() + grid + 52 + KEY_LINE * n(self.key_lines().len()) + 10;
+        (WIDTH, u32::try_from(h.max(200)).unwrap_or(200))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
         let h = self.h;
-        let better = if h.higher_is_better { "higher" } else { "lower" };
-        let mut subtitle = format!("colour: {} ({better} is better, darker is better)", h.objective);
-        match self.best {
-            Some(Best::Cell(..)) => subtitle.push_str(" · outlined: best"),
-            Some(Best::Column(_)) => {
-                subtitle.push_str(&format!(" · outlined: best at every {} (by its worst)", h.y_key))
-            }
-            Some(Best::Row(_)) => subtitle.push_str(&format!(" · outlined: best at every {} (by its worst)", h.x_key)),
-            None => {}
-        }
-        let body = frame(root, &h.title, Some(&subtitle))?;
+        let body = frame_lines(root, &self.title_lines(), &self.subtitle_lines())?;
         if h.x.is_empty() || h.y.is_empty() {
             return no_data(&body, "no data: the sweep has no points");
         }
@@ -358,7 +534,7 @@ impl Draw for Grid<'_> {
         let y_label_w = h.y.iter().map(|s| text_width(s, 12.0)).max().unwrap_or(0).min(180);
         let left = 34 + y_label_w + 8;
         let right = 110;
-        let top = 16;
+        let top = self.grid_top();
         let grid_w = (bw - left - right).max(nx);
         let cell_w = grid_w / nx;
         let cell_h = self.cell_h;
@@ -368,21 +544,23 @@ impl Draw for Grid<'_> {
             let y0 = top + cell_h * i32::try_from(yi).unwrap_or(0);
             for xi in 0..h.x.len() {
                 let x0 = left + cell_w * i32::try_from(xi).unwrap_or(0);
-                let v = self.value(xi, yi);
-                let failing = self.failing(xi, yi);
-                let fill = match (v, failing) {
-                    (Some(v), _) => color_at(self.goodness(v)),
-                    (None, Some(_)) => FAIL_FILL,
-                    (None, None) => NONE_FILL,
+                let shown = self.shown(xi, yi);
+                let fill = match shown {
+                    Shown::Value(v) => color_at(self.goodness(v)),
+                    Shown::Never => color_at(0.0),
+                    Shown::Fails(_) | Shown::FailsNever => FAIL_FILL,
+                    Shown::Absent => NONE_FILL,
                 };
                 body.draw(&Rectangle::new(
                     [(x0 + 1, y0 + 1), (x0 + cell_w - 1, y0 + cell_h - 1)],
                     fill.filled(),
                 ))?;
-                let (label, color) = match (v, failing) {
-                    (Some(v), _) => (self.fmt(v), ink_on(fill)),
-                    (None, Some(f)) => (format!("fails SLO: {}", self.fmt(f)), BAD),
-                    (None, None) => ("n/a".to_string(), MUTED),
+                let (label, color) = match shown {
+                    Shown::Value(v) => (self.fmt(v), ink_on(fill)),
+                    Shown::Never => ("never".to_string(), BAD),
+                    Shown::Fails(f) => (format!("fails SLO: {}", self.fmt(f)), BAD),
+                    Shown::FailsNever => ("fails SLO: never".to_string(), BAD),
+                    Shown::Absent => ("n/a".to_string(), MUTED),
                 };
                 let size = cell_font(&label, cell_w - 6, cell_h);
                 if size > 0.0 {
@@ -409,22 +587,20 @@ impl Draw for Grid<'_> {
                 ))?;
             }
         }
-        if let Some((slo, false)) = &h.slo_met {
-            // Say it on the chart: an all-grey grid could be read as a rendering failure.
-            let note = format!("no configuration meets the SLO ({slo})");
+        if let Some(note) = self.notice() {
+            // Say it on the chart (an all-red grid could be read as a rendering failure), in a
+            // strip of its own above the grid: across the grid it hid the cells' values.
             let w = (text_width(&note, 14.0) + 24).min(grid_w);
-            let (cx, cy) = (left + grid_w / 2, top + grid_h / 2);
+            let (cx, y0) = (left + grid_w / 2, GRID_TOP - 6);
+            let y1 = y0 + NOTICE_H - 12;
+            body.draw(&Rectangle::new([(cx - w / 2, y0), (cx + w / 2, y1)], WHITE.filled()))?;
             body.draw(&Rectangle::new(
-                [(cx - w / 2, cy - 14), (cx + w / 2, cy + 14)],
-                WHITE.filled(),
-            ))?;
-            body.draw(&Rectangle::new(
-                [(cx - w / 2, cy - 14), (cx + w / 2, cy + 14)],
+                [(cx - w / 2, y0), (cx + w / 2, y1)],
                 BAD.stroke_width(1),
             ))?;
             body.draw(&Text::new(
                 fit(&note, 14.0, w - 8),
-                (cx, cy),
+                (cx, (y0 + y1) / 2),
                 anchored(text(14.0, BAD), HPos::Center, VPos::Center),
             ))?;
         }
@@ -452,11 +628,10 @@ impl Draw for Grid<'_> {
             (left + grid_w / 2, top + grid_h + 28),
             anchored(text(13.0, INK), HPos::Center, VPos::Top),
         ))?;
-        let greys = (0..h.y.len()).any(|y| (0..h.x.len()).any(|x| self.value(x, y).is_none()));
-        if greys {
+        for (i, line) in self.key_lines().into_iter().enumerate() {
             body.draw(&Text::new(
-                fit(&self.grey_key(), 12.0, bw - 20),
-                (10, top + grid_h + 52),
+                line,
+                (10, top + grid_h + 52 + KEY_LINE * i32::try_from(i).unwrap_or(0)),
                 anchored(text(12.0, MUTED), HPos::Left, VPos::Top),
             ))?;
         }
@@ -471,14 +646,15 @@ impl Draw for Grid<'_> {
 }
 
 impl Grid<'_> {
-    /// A vertical gradient from worst (bottom) to best (top), labelled with both values.
+    /// A vertical gradient from worse (bottom) to better (top), labelled with the ends of the
+    /// scale it shows, with a tick at each value the cells have.
     fn colour_bar<DB: DrawingBackend>(
         &self,
         a: &DrawingArea<DB, Shift>,
         (x, y): (i32, i32),
         height: i32,
     ) -> Result<(), ChartError> {
-        let Some((lo, hi)) = self.range else {
+        let Some((lo, hi)) = self.scale else {
             return Ok(());
         };
         let steps = height.max(1);
@@ -490,13 +666,21 @@ impl Grid<'_> {
             ))?;
         }
         a.draw(&Rectangle::new([(x, y), (x + BAR_W, y + steps)], MUTED.stroke_width(1)))?;
-        let (best, worst) = if self.h.higher_is_better { (hi, lo) } else { (lo, hi) };
+        // Where the cells' values sit on the scale, which may be wider than they span.
+        for v in self.cells().filter_map(|c| match c {
+            Shown::Value(v) => Some(v),
+            _ => None,
+        }) {
+            let yy = y + ((1.0 - self.goodness(v)) * f64::from(steps)).round() as i32;
+            a.draw(&PathElement::new(vec![(x - 6, yy), (x - 1, yy)], INK.stroke_width(1)))?;
+        }
+        let (top, bottom) = if self.h.higher_is_better { (hi, lo) } else { (lo, hi) };
         let label =
             |s: String, yy: i32, v: VPos| Text::new(s, (x + BAR_W + 6, yy), anchored(text(12.0, INK), HPos::Left, v));
-        a.draw(&label(self.fmt(best), y, VPos::Top))?;
-        a.draw(&label("best".into(), y + 15, VPos::Top))?;
-        a.draw(&label(self.fmt(worst), y + steps, VPos::Bottom))?;
-        a.draw(&label("worst".into(), y + steps - 15, VPos::Bottom))?;
+        a.draw(&label(self.fmt(top), y, VPos::Top))?;
+        a.draw(&label("better".into(), y + 15, VPos::Top))?;
+        a.draw(&label(self.fmt(bottom), y + steps, VPos::Bottom))?;
+        a.draw(&label("worse".into(), y + steps - 15, VPos::Bottom))?;
         Ok(())
     }
 }
@@ -511,35 +695,45 @@ fn cell_font(s: &str, w: i32, h: i32) -> f64 {
 
 /// A two-parameter sweep as a coloured grid (stem "heatmap").
 pub fn heatmap(h: &Heatmap) -> Result<Figure, ChartError> {
-    let finite = h.cells.iter().flatten().flatten().copied().filter(|v| v.is_finite());
-    let range = finite.fold(None, |acc: Option<(f64, f64)>, v| {
+    // The layout measures text (the y axis title) before drawing.
+    ensure_font()?;
+    let finite = || h.cells.iter().flatten().flatten().copied().filter(|v| v.is_finite());
+    let range = finite().fold(None, |acc: Option<(f64, f64)>, v| {
         Some(acc.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
     });
-    // Cells as tall as fit a 420 px figure and no smaller than one line of text; but a sweep
-    // with very many rows gets thin, unlabelled rows rather than a huge image.
+    // Cells as tall as fit a 420 px figure and no smaller than one line of text, tall enough
+    // together for the colour bar and the y axis title (cut to "gateway.concurre…" on a
+    // two-row sweep), up to 90 px a cell; but a sweep with very many rows gets thin, unlabelled
+    // rows rather than a huge image.
     let ny = i32::try_from(h.y.len()).unwrap_or(i32::MAX).max(1);
-    let cell_h = (300 / ny).clamp(22, 56);
+    let wanted = BAR_MIN_H.max(text_width(&h.y_key, 13.0) + 16);
+    let cell_h = (300 / ny)
+        .clamp(22, 56)
+        .max((wanted + ny - 1) / ny)
+        .min(90.max(300 / ny));
     let cell_h = if ny.saturating_mul(cell_h) > 3000 {
         (3000 / ny).max(1)
     } else {
         cell_h
     };
     let unit = Unit::of(&h.objective);
-    let values: Vec<f64> = h
-        .cells
-        .iter()
-        .flatten()
-        .flatten()
-        .copied()
-        .filter(|v| v.is_finite())
+    // Every value the chart prints, failing cells' too, for one precision.
+    let values: Vec<f64> = finite()
+        .chain(h.failing.iter().flatten().flatten().copied().filter(|v| v.is_finite()))
         .collect();
+    let recovery = h
+        .objective
+        .parse::<model::threshold::Figure>()
+        .is_ok_and(|f| f.metric == Metric::Recovery);
     let mut grid = Grid {
         h,
         range,
+        scale: range.map(|r| scale_of(r, unit)),
         cell_h,
         unit,
         digits: digits_for(&values, unit),
         best: None,
+        recovery,
     };
     grid.best = grid.find_best();
     render("heatmap".into(), h.title.clone(), &grid)
@@ -571,7 +765,9 @@ mod tests {
                 });
             distinct && honest
         };
-        (3..=6).find(|s| ok(*s)).unwrap_or(6)
+        let range = digit_range(values, unit);
+        let last = *range.end();
+        range.into_iter().find(|s| ok(*s)).unwrap_or(last)
     }
 
     /// A 300x300 sweep's report spent seconds comparing every pair of its cells' values: the
@@ -581,7 +777,7 @@ mod tests {
         let cells = 90_000;
         let same = vec![0.25; cells];
         COMPARED.with(|c| c.set(0));
-        assert_eq!(digits_for(&same, Unit::Ratio), 3);
+        assert_eq!(digits_for(&same, Unit::Ratio), 1, "25.0%");
         let compared = COMPARED.with(|c| c.get());
         assert!(compared <= 4, "{compared} comparisons for {cells} equal values");
         // The same digits as pair by pair, on values that need more digits, alike to rounding,

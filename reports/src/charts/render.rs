@@ -20,7 +20,7 @@ pub(crate) const FAMILY: &str = "sans-serif";
 
 pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
-fn ensure_font() -> Result<(), ChartError> {
+pub(crate) fn ensure_font() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
@@ -260,24 +260,108 @@ pub(crate) fn frame<DB: DrawingBackend>(
     title: &str,
     subtitle: Option<&str>,
 ) -> Result<DrawingArea<DB, Shift>, ChartError> {
+    let (w, _) = root.dim_in_pixel();
+    let w = i32::try_from(w).unwrap_or(i32::MAX);
+    let title = [fit(title, TITLE_FONT, w - 20)];
+    let subtitle: Vec<String> = subtitle.map(|s| fit(s, SUBTITLE_FONT, w - 20)).into_iter().collect();
+    frame_lines(root, &title, &subtitle)
+}
+
+const TITLE_FONT: f64 = 18.0;
+const SUBTITLE_FONT: f64 = 12.0;
+const TITLE_LINE: i32 = 22;
+const SUBTITLE_LINE: i32 = 15;
+
+/// Height of a header of `titles` title lines and `subtitles` subtitle lines (50 for one of
+/// each, 34 for a title alone).
+pub(crate) fn header_height(titles: usize, subtitles: usize) -> i32 {
+    let n = |k: usize| i32::try_from(k).unwrap_or(0);
+    let sub = if subtitles > 0 {
+        1 + SUBTITLE_LINE * n(subtitles)
+    } else {
+        0
+    };
+    8 + TITLE_LINE * n(titles) + sub + 4
+}
+
+/// [`frame`] with titles and subtitles already cut into lines that fit (see [`wrap`]).
+pub(crate) fn frame_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    titles: &[String],
+    subtitles: &[String],
+) -> Result<DrawingArea<DB, Shift>, ChartError> {
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
     let w = i32::try_from(w).unwrap_or(i32::MAX);
-    let top = if subtitle.is_some() { 50 } else { 34 };
-    let (head, body) = root.split_vertically(top);
-    head.draw(&Text::new(
-        fit(title, 18.0, w - 20),
-        (w / 2, 8),
-        anchored(text(18.0, INK), HPos::Center, VPos::Top),
-    ))?;
-    if let Some(sub) = subtitle {
+    let (head, body) = root.split_vertically(header_height(titles.len(), subtitles.len()));
+    let mut y = 8;
+    for t in titles {
         head.draw(&Text::new(
-            fit(sub, 12.0, w - 20),
-            (w / 2, 31),
-            anchored(text(12.0, MUTED), HPos::Center, VPos::Top),
+            t.clone(),
+            (w / 2, y),
+            anchored(text(TITLE_FONT, INK), HPos::Center, VPos::Top),
         ))?;
+        y += TITLE_LINE;
+    }
+    y += 1;
+    for s in subtitles {
+        head.draw(&Text::new(
+            s.clone(),
+            (w / 2, y),
+            anchored(text(SUBTITLE_FONT, MUTED), HPos::Center, VPos::Top),
+        ))?;
+        y += SUBTITLE_LINE;
     }
     Ok(body)
+}
+
+/// `parts` joined by `sep` in lines of at most `max_w` pixels at `size`, a part broken only
+/// when it does not fit a line of its own (see [`wrap`]), at most `max_lines` lines: a key or
+/// a subtitle keeps each of its statements whole.
+pub(crate) fn pack(parts: &[String], sep: &str, size: f64, max_w: i32, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for part in parts {
+        let joined = match lines.last() {
+            Some(last) => format!("{last}{sep}{part}"),
+            None => part.clone(),
+        };
+        match lines.last_mut() {
+            Some(last) if text_width(&joined, size) <= max_w => *last = joined,
+            _ => lines.extend(wrap(part, size, max_w, max_lines)),
+        }
+    }
+    if lines.len() > max_lines.max(1) {
+        let rest = lines.split_off(max_lines.max(1) - 1).join(" ");
+        lines.push(fit(&rest, size, max_w));
+    }
+    lines
+}
+
+/// `s` in lines of at most `max_w` pixels at `size`, broken at the spaces (a word wider than a
+/// line is cut, see [`fit`]), at most `max_lines` lines (the last one cut).
+pub(crate) fn wrap(s: &str, size: f64, max_w: i32, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in s.split(' ').filter(|w| !w.is_empty()) {
+        let joined = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if line.is_empty() || text_width(&joined, size) <= max_w {
+            line = joined;
+        } else {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    if lines.len() > max_lines.max(1) {
+        let rest = lines.split_off(max_lines.max(1) - 1).join(" ");
+        lines.push(rest);
+    }
+    lines.into_iter().map(|l| fit(&l, size, max_w)).collect()
 }
 
 /// A framed, empty plot with a note in its middle: what a chart shows when there is nothing

@@ -9,9 +9,9 @@
 
 use super::render::run_color;
 use super::render::{
-    anchored, decades, fmt_dur_tick, fmt_tick, frame, legend, legend_width, nice_ceil, no_data, render, text, Draw,
-    LegendEntry, Swatch, ATTEMPTS, ERRORS, EXPIRED, FRAME, GOODPUT, GRID, INK, MUTED, OFFERED, RATE_LIMITED, SHED,
-    TIMEOUTS, TRIGGER, TRIGGER_ALPHA, WASTED,
+    anchored, decades, fit, fmt_dur_tick, fmt_tick, frame, legend, legend_width, nice_ceil, no_data, render, text,
+    Draw, LegendEntry, Swatch, ATTEMPTS, BAD, ERRORS, EXPIRED, FRAME, GOODPUT, GRID, INK, MUTED, OFFERED, RATE_LIMITED,
+    SHED, TIMEOUTS, TRIGGER, TRIGGER_ALPHA, WASTED,
 };
 use super::{slug, ChartError, Figure, Labeled};
 use model::results::{metric, services_in_order, verdict_label, Counters, Results};
@@ -27,6 +27,13 @@ const SIZE: (u32, u32) = (900, 420);
 /// Where the legend's first entry sits below the title, and the spacing of entries.
 const LEGEND_TOP: i32 = 20;
 const LEGEND_ROW: i32 = super::render::LEGEND_ROW;
+/// Height of the strip above the plot area that holds the trigger phases' names: inside the
+/// plot, lines at the top of the range (a 100% goodput, a p99 at the clients' patience) ran
+/// through them.
+const PHASE_STRIP: u32 = 14;
+/// Windows marked on the latency chart (no intent succeeded in them).
+const MARKED: RGBColor = BAD;
+const MARKED_ALPHA: f64 = 0.09;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Stroke {
@@ -114,6 +121,10 @@ struct Timeline {
     series: Vec<Series>,
     /// Set when there is nothing to plot; says why.
     note: Option<String>,
+    /// Spans of time marked with a band of their own (start, end), e.g. windows in which no
+    /// intent succeeded, and the legend entry saying what they mean.
+    marked: Vec<(f64, f64)>,
+    marked_label: String,
 }
 
 impl Timeline {
@@ -174,6 +185,8 @@ impl Timeline {
             y_max: None,
             series: Vec::new(),
             note,
+            marked: Vec::new(),
+            marked_label: String::new(),
         }
     }
 
@@ -199,7 +212,22 @@ impl Timeline {
                 swatch: Swatch::Band(TRIGGER, TRIGGER_ALPHA),
             });
         }
+        if !self.marked.is_empty() {
+            e.push(LegendEntry {
+                label: self.marked_label.clone(),
+                swatch: Swatch::Band(MARKED, MARKED_ALPHA),
+            });
+        }
         e
+    }
+
+    /// Room above the plot area: a strip for the phase names when there are trigger phases.
+    fn margin_top(&self) -> u32 {
+        if self.triggers.is_empty() {
+            12
+        } else {
+            12 + PHASE_STRIP
+        }
     }
 
     fn draw_linear<DB: DrawingBackend>(&self, plot: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
@@ -213,7 +241,7 @@ impl Timeline {
         let y_max = self.y_max.unwrap_or_else(|| nice_ceil(side(false) * 1.05));
         let y2_max = nice_ceil(side(true) * 1.05);
         let mut chart = ChartBuilder::on(plot)
-            .margin_top(12)
+            .margin_top(self.margin_top())
             .margin_right(if self.y2_desc.is_some() { 4 } else { 16 })
             .margin_left(6)
             .x_label_area_size(42)
@@ -250,7 +278,7 @@ impl Timeline {
         };
         let (lo, hi) = decades(lo, hi);
         let mut chart = ChartBuilder::on(plot)
-            .margin_top(12)
+            .margin_top(self.margin_top())
             .margin_right(16)
             .margin_left(6)
             .x_label_area_size(42)
@@ -268,15 +296,31 @@ impl Timeline {
         k: f64,
     ) -> Result<(), ChartError> {
         let y = chart.y_range();
-        for (start, end, name) in &self.triggers {
+        for (start, end) in &self.marked {
+            let end = end.min(self.x_end);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(*start, y.start), (end, y.end)],
+                MARKED.mix(MARKED_ALPHA).filled(),
+            )))?;
+        }
+        for (i, (start, end, name)) in self.triggers.iter().enumerate() {
             let end = end.min(self.x_end);
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(*start, y.start), (end, y.end)],
                 TRIGGER.mix(TRIGGER_ALPHA).filled(),
             )))?;
+            // The name goes in the strip above the plot area (see `PHASE_STRIP`), where no data
+            // line can cross it, cut before the next phase's name or the plot's right edge.
+            let x0 = chart.backend_coord(&(*start, y.end)).0;
+            let next = self.triggers.get(i + 1).map_or(self.x_end, |t| t.0.min(self.x_end));
+            let room = chart.backend_coord(&(next, y.end)).0 - x0 - 8;
             chart.draw_series(std::iter::once(
                 EmptyElement::at((*start, y.end))
-                    + Text::new(name.clone(), (4, 4), anchored(text(11.0, MUTED), HPos::Left, VPos::Top)),
+                    + Text::new(
+                        fit(name, 11.0, room),
+                        (3, -4),
+                        anchored(text(11.0, MUTED), HPos::Left, VPos::Bottom),
+                    ),
             ))?;
         }
         let k = if k.is_finite() && k > 0.0 { k } else { 1.0 };
@@ -376,15 +420,98 @@ pub(crate) fn seed_text(r: &Results, replications: usize) -> String {
     }
 }
 
+/// How many backend services the run's scenario has (`count` expands one entry into several).
+fn service_count(r: &Results) -> u64 {
+    r.scenario
+        .backend
+        .services
+        .iter()
+        .map(|s| u64::from(s.count.unwrap_or(1).max(1)))
+        .fold(0, u64::saturating_add)
+}
+
+/// Says "no data" on a chart of a run that sent no request at all: its lines are flat zeros
+/// (one dot, for a one-window run) on a made-up 0-1 axis, which reads like a broken chart.
+fn no_traffic(tl: &mut Timeline, r: &Results) {
+    let idle = |w: &model::results::Window| {
+        w.counters.requests.intents == 0
+            && w.counters.requests.attempts == 0
+            && w.counters.backend_busy_s.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+    };
+    if tl.note.is_none() && r.summary.whole.offered == 0 && r.windows.iter().all(idle) {
+        tl.note = Some("no data: the run sent no requests".into());
+    }
+}
+
 /// `(start_s, value)` where both are finite, else a gap.
 fn point(x: f64, y: f64) -> Option<(f64, f64)> {
     (x.is_finite() && y.is_finite()).then_some((x, y))
 }
 
-fn rates(r: &Results, f: impl Fn(&Counters) -> f64) -> Vec<Option<(f64, f64)>> {
+/// What a count in a window is counted by, which decides the time it is a rate over.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum CountedBy {
+    /// Intents (offered, succeeded): by intended start, so only while arrivals ran.
+    IntentStart,
+    /// Attempts by send time, backend time when it was done: through the drain too.
+    Work,
+}
+
+/// How long each window's counts of `by` were gathered over, in seconds: the divisor of its
+/// rates, `None` for a window left out (a gap).
+///
+/// The results record where arrivals stopped (`summary.duration_s`: the scenario's end, or
+/// where an interrupted live run was cut) but not where the run ended: it drains on until the
+/// last intent has its answer and stops somewhere in its last window. So every window counts
+/// as full but these:
+/// - past `duration_s` no intent starts: its intent rates are a gap, not a fall to zero, and
+///   the window `duration_s` cuts short counts intents over the part before it;
+/// - the last window ran up to `duration_s` when that lies in it (that span, a lower bound when
+///   the drain went on in it), and for an unknown time otherwise (a drain-only window, or a run
+///   stopped before `duration_s`): it is left out, since the chart cannot say what rate its
+///   counts are. Divided by a whole window, steady's last window (0.06 s of drain) drew every
+///   line plunging from 120/s to 0, and the death spiral's saturated backend fell from 8 to 1.1
+///   backend-s/s;
+/// - a span under a quarter window is left out too: a few events over a sliver of time make a
+///   rate of noise.
+fn spans(r: &Results, by: CountedBy) -> Vec<Option<f64>> {
+    let ws = r.window_s;
+    let end = r.summary.duration_s;
+    // A results file without a usable end: every window full, as before the run's end was read.
+    let end = if end.is_finite() && end > 0.0 {
+        end
+    } else {
+        f64::INFINITY
+    };
+    let last = r.windows.len().saturating_sub(1);
     r.windows
         .iter()
-        .map(|w| point(w.start_s, f(&w.counters) / r.window_s))
+        .enumerate()
+        .map(|(i, w)| {
+            let start = w.start_s;
+            let ran = if i < last {
+                ws
+            } else if start < end && end <= start + ws {
+                end - start
+            } else if end.is_infinite() {
+                ws
+            } else {
+                return None;
+            };
+            let span = match by {
+                CountedBy::Work => ran,
+                CountedBy::IntentStart => ran.min(end - start),
+            };
+            (span.is_finite() && span >= 0.25 * ws).then_some(span)
+        })
+        .collect()
+}
+
+fn rates(r: &Results, by: CountedBy, f: impl Fn(&Counters) -> f64) -> Vec<Option<(f64, f64)>> {
+    r.windows
+        .iter()
+        .zip(spans(r, by))
+        .map(|(w, span)| span.and_then(|span| point(w.start_s, f(&w.counters) / span)))
         .collect()
 }
 
@@ -405,16 +532,19 @@ pub(crate) fn throughput_of(run: Labeled, replications: usize) -> Result<Figure,
     let r = run.results;
     let title = format!("Throughput — {}", run.label);
     let mut tl = Timeline::new(title.clone(), r, "requests per second (by send time)", replications);
+    no_traffic(&mut tl, r);
     if tl.note.is_none() {
         type Count = fn(&Counters) -> u64;
-        // (label, colour, width, stroke, count, always shown): outcomes most strategies never
-        // produce stay out of the legend unless they happen.
-        let lines: [(&str, RGBColor, u32, Stroke, Count, bool); 8] = [
+        use CountedBy::{IntentStart, Work};
+        // (label, colour, width, stroke, counted by, count, always shown): outcomes most
+        // strategies never produce stay out of the legend unless they happen.
+        let lines: [(&str, RGBColor, u32, Stroke, CountedBy, Count, bool); 8] = [
             (
                 "offered (intents)",
                 OFFERED,
                 2,
                 Stroke::Dashed,
+                IntentStart,
                 |c| c.requests.intents,
                 true,
             ),
@@ -423,6 +553,7 @@ pub(crate) fn throughput_of(run: Labeled, replications: usize) -> Result<Figure,
                 ATTEMPTS,
                 5,
                 Stroke::Solid,
+                Work,
                 |c| c.requests.attempts,
                 true,
             ),
@@ -431,16 +562,26 @@ pub(crate) fn throughput_of(run: Labeled, replications: usize) -> Result<Figure,
                 GOODPUT,
                 3,
                 Stroke::Solid,
+                IntentStart,
                 |c| c.requests.successes,
                 true,
             ),
-            ("timeouts", TIMEOUTS, 2, Stroke::Solid, |c| c.requests.timeouts, true),
-            ("shed (503)", SHED, 2, Stroke::Solid, |c| c.requests.shed, true),
+            (
+                "timeouts",
+                TIMEOUTS,
+                2,
+                Stroke::Solid,
+                Work,
+                |c| c.requests.timeouts,
+                true,
+            ),
+            ("shed (503)", SHED, 2, Stroke::Solid, Work, |c| c.requests.shed, true),
             (
                 "expired (deadline)",
                 EXPIRED,
                 2,
                 Stroke::Solid,
+                Work,
                 |c| c.requests.expired,
                 false,
             ),
@@ -449,26 +590,32 @@ pub(crate) fn throughput_of(run: Labeled, replications: usize) -> Result<Figure,
                 RATE_LIMITED,
                 2,
                 Stroke::Solid,
+                Work,
                 |c| c.requests.rate_limited,
                 false,
             ),
-            ("errors", ERRORS, 2, Stroke::Solid, |c| c.requests.errors, false),
+            ("errors", ERRORS, 2, Stroke::Solid, Work, |c| c.requests.errors, false),
         ];
-        for (label, colour, width, stroke, count, always) in lines {
+        for (label, colour, width, stroke, by, count, always) in lines {
             if always || r.windows.iter().any(|w| count(&w.counters) > 0) {
-                tl.series
-                    .push(Series::new(label, colour, width, stroke, rates(r, |c| count(c) as f64)));
+                tl.series.push(Series::new(
+                    label,
+                    colour,
+                    width,
+                    stroke,
+                    rates(r, by, |c| count(c) as f64),
+                ));
             }
         }
         tl.series
-            .push(Series::new("wasted work", WASTED, 2, Stroke::Area, rates(r, |c| c.wasted_s)).on_right());
+            .push(Series::new("wasted work", WASTED, 2, Stroke::Area, rates(r, Work, |c| c.wasted_s)).on_right());
         tl.series.push(
             Series::new(
                 "backend busy",
                 WASTED,
                 1,
                 Stroke::Dashed,
-                rates(r, |c| c.backend_busy_s),
+                rates(r, Work, |c| c.backend_busy_s),
             )
             .on_right(),
         );
@@ -492,14 +639,32 @@ pub(crate) fn latency_of(run: Labeled, replications: usize) -> Result<Figure, Ch
             .iter()
             .any(|w| w.histograms.get(name).is_some_and(|h| !h.is_empty()))
     };
+    // The histograms hold every finished intent (attempt), failed or not: the axis says so.
     let (name, desc) = if has(metric::INTENT_LATENCY) || !has(metric::ATTEMPT_LATENCY) {
-        (metric::INTENT_LATENCY, "intent latency (log scale)")
+        (metric::INTENT_LATENCY, "intent latency, failures included (log scale)")
     } else {
-        (metric::ATTEMPT_LATENCY, "attempt latency (log scale)")
+        (
+            metric::ATTEMPT_LATENCY,
+            "attempt latency, failures included (log scale)",
+        )
     };
     let mut tl = Timeline::new(title.clone(), r, desc, replications);
     tl.log_y = true;
     if tl.note.is_none() {
+        // Where no intent succeeded, the percentiles are those of failures (after a collapse,
+        // the clients' give-up time: a flat line at ~3 s that read as "latency settled at 3 s").
+        // The results keep no histogram of successes alone, so those windows are marked.
+        let ws = r.window_s;
+        for w in &r.windows {
+            let c = &w.counters.requests;
+            if c.successes == 0 && c.failures > 0 && w.start_s.is_finite() {
+                match tl.marked.last_mut() {
+                    Some((_, end)) if (*end - w.start_s).abs() < 1e-9 * ws.max(1.0) => *end = w.start_s + ws,
+                    _ => tl.marked.push((w.start_s, w.start_s + ws)),
+                }
+            }
+        }
+        tl.marked_label = "no intent succeeded: lines show failures".into();
         // Each window's histogram is stored compressed: unpack it once for all four lines.
         let per_window: Vec<Option<(f64, [f64; 4])>> = r
             .windows
@@ -537,28 +702,51 @@ pub fn gateway(run: Labeled) -> Result<Figure, ChartError> {
 /// [`gateway`] of the first of `replications` seeds (the subtitle says so).
 pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, ChartError> {
     let r = run.results;
-    let title = format!("Gateway queue and concurrency — {}", run.label);
-    let mut tl = Timeline::new(title.clone(), r, "queued requests", replications);
+    // Each service has a gateway queue of its own, and the results keep only their sum (no
+    // per-service gauges): with several services the chart says so, or a bounded queue of 50
+    // on two services reads as a bound of 100.
+    let services = service_count(r);
+    let (title, summed) = if services > 1 {
+        (
+            format!(
+                "Gateway queues and concurrency, all {services} services summed — {}",
+                run.label
+            ),
+            format!(" (sum of {services} services)"),
+        )
+    } else {
+        (format!("Gateway queue and concurrency — {}", run.label), String::new())
+    };
+    let mut tl = Timeline::new(title.clone(), r, &format!("queued requests{summed}"), replications);
+    no_traffic(&mut tl, r);
     if tl.note.is_none() {
         let g = |f: fn(&model::results::Gauges) -> f64| -> Vec<Option<(f64, f64)>> {
             r.windows.iter().map(|w| point(w.start_s, f(&w.gauges))).collect()
         };
+        let all = if services > 1 { ", all services" } else { "" };
         tl.series = vec![
             Series::new(
-                "queue depth (mean)",
+                &format!("queue depth (mean{all})"),
                 ATTEMPTS,
                 2,
                 Stroke::Area,
                 g(|g| g.queue_depth_mean),
             ),
             Series::new(
-                "queue depth (max)",
+                &format!("queue depth (max{all})"),
                 RGBColor(120, 170, 215),
                 1,
                 Stroke::Solid,
                 g(|g| g.queue_depth_max as f64),
             ),
-            Series::new("in flight (mean)", GOODPUT, 2, Stroke::Solid, g(|g| g.in_flight_mean)).on_right(),
+            Series::new(
+                &format!("in flight (mean{all})"),
+                GOODPUT,
+                2,
+                Stroke::Solid,
+                g(|g| g.in_flight_mean),
+            )
+            .on_right(),
         ];
         if r.windows.iter().any(|w| w.gauges.limit.is_some()) {
             // The limit is reported when it changes; it holds until the next report.
@@ -571,10 +759,15 @@ pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, Ch
                     last.and_then(|l| point(w.start_s, l as f64))
                 })
                 .collect();
+            let label = if services > 1 {
+                "concurrency limits (sum)"
+            } else {
+                "concurrency limit"
+            };
             tl.series
-                .push(Series::new("concurrency limit", OFFERED, 2, Stroke::Dashed, pts).on_right());
+                .push(Series::new(label, OFFERED, 2, Stroke::Dashed, pts).on_right());
         }
-        tl.y2_desc = Some("requests in flight".into());
+        tl.y2_desc = Some(format!("requests in flight{summed}"));
     }
     render(format!("gateway-{}", slug(run.label)), title, &tl)
 }
@@ -642,4 +835,75 @@ pub(crate) fn goodput_by_group_of(run: Labeled, replications: usize) -> Vec<Resu
         out.push(render(format!("{stem}-{}", slug(run.label)), title, &tl));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::results::Window;
+
+    /// A 10 s run of 1 s windows (arrivals stop at 10 s) with `n` windows of 100 intents,
+    /// attempts and backend seconds each.
+    fn run(n: usize) -> Results {
+        let mut r = crate::fixture::blank();
+        r.windows = (0..n)
+            .map(|i| {
+                let mut w = Window {
+                    start_s: i as f64,
+                    ..Default::default()
+                };
+                w.counters.requests.intents = 100;
+                w.counters.requests.attempts = 100;
+                w.counters.backend_busy_s = 8.0;
+                w
+            })
+            .collect();
+        r
+    }
+
+    fn values(points: &[Option<(f64, f64)>]) -> Vec<Option<f64>> {
+        points.iter().map(|p| p.map(|(_, v)| v)).collect()
+    }
+
+    /// M7: the run's last window is no full window. A drain-only last window (steady: 0.19 s
+    /// of backend time and nothing else; the death spiral: a backend saturated to the end that
+    /// drew as 1.1 backend-s/s) is left out, not drawn as a plunge; full drain windows keep
+    /// their work but have no intents (a gap, not zero); a last window the run's end cuts
+    /// short is a rate over the part that ran.
+    #[test]
+    fn rates_of_the_last_window_are_over_the_time_it_ran() {
+        let mut r = run(13);
+        for w in &mut r.windows[10..] {
+            w.counters.requests.intents = 0;
+        }
+        r.windows[12].counters.backend_busy_s = 1.136;
+        let busy = values(&rates(&r, CountedBy::Work, |c| c.backend_busy_s));
+        assert_eq!(&busy[..12], &[Some(8.0); 12], "full windows, the drain's too");
+        assert_eq!(busy[12], None, "the last window's end is not recorded");
+        let offered = values(&rates(&r, CountedBy::IntentStart, |c| c.requests.intents as f64));
+        assert_eq!(&offered[..10], &[Some(100.0); 10]);
+        assert_eq!(
+            &offered[10..],
+            &[None; 3],
+            "no intent starts after the arrivals stopped"
+        );
+
+        // Arrivals stop 0.5 s into the last window: its rates are per that half second.
+        let mut r = run(11);
+        r.summary.duration_s = 10.5;
+        let attempts = values(&rates(&r, CountedBy::Work, |c| c.requests.attempts as f64));
+        assert_eq!(attempts[10], Some(200.0));
+        assert_eq!(attempts[9], Some(100.0));
+        // ... and 0.1 s into it: too short to make a rate of.
+        r.summary.duration_s = 10.1;
+        assert_eq!(values(&rates(&r, CountedBy::Work, |c| c.backend_busy_s))[10], None);
+
+        // A results file with no usable end: every window full, as before.
+        let mut r = run(11);
+        r.summary.duration_s = f64::NAN;
+        assert_eq!(
+            values(&rates(&r, CountedBy::Work, |c| c.backend_busy_s)),
+            vec![Some(8.0); 11]
+        );
+    }
 }
