@@ -262,13 +262,17 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
     /// Per point: (axis, value) pairs as positions in `keys`, the value shown, whether it meets the SLO.
     type Parsed = (Vec<(usize, String)>, Option<f64>, bool);
     let mut parsed: Vec<Parsed> = Vec::with_capacity(points.len());
+    let higher = objective.metric.higher_is_better();
     for p in points {
         let kv = p
             .params
             .iter()
             .map(|(k, v)| (keys.insert(k), sim::sweep::show_value(v)))
             .collect();
-        parsed.push((kv, p.value(objective), p.meets_slo));
+        // A recovery that never came is the worst value (infinite; the chart draws "never"),
+        // not a missing one (grey "n/a", as for a setting with no point).
+        let v = sim::sweep::objective_value(p, objective).map(|s| if higher { s } else { -s });
+        parsed.push((kv, v, p.meets_slo));
     }
     let keys = keys.values;
     if keys.is_empty() {
@@ -303,7 +307,6 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
     } else {
         axis_values(1)
     };
-    let higher = objective.metric.higher_is_better();
     let better = |a: f64, b: f64| if higher { a > b } else { a < b };
     let folded_keys = keys.get(2..).unwrap_or_default();
     // The folded axes that are settings (not loads), by position in `keys`.
@@ -370,9 +373,10 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
     let mut best: Option<(usize, usize, f64)> = None;
     for (yi, row) in cells.iter().enumerate() {
         for (xi, c) in row.iter().enumerate() {
-            if let Some(v) = c {
-                if !shows_load && best.is_none_or(|(_, _, b)| better(*v, b)) {
-                    best = Some((xi, yi, *v));
+            // A "never" is no best, even when every cell is one.
+            if let Some(v) = c.filter(|v| v.is_finite()) {
+                if !shows_load && best.is_none_or(|(_, _, b)| better(v, b)) {
+                    best = Some((xi, yi, v));
                 }
             }
         }
@@ -416,6 +420,7 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
         notes: Vec::new(),
         slo_met: None,
         failing,
+        points: None,
     })
 }
 
@@ -456,6 +461,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             let objective = objective_of(named.as_deref().unwrap_or("goodput_ratio"))?;
             let mut h = heatmap(&file, &table.points, &objective)?;
             h.notes = sim::sweep::findings(&table.points, &table.axes(), &objective, &table.slo);
+            h.points = Some(sim::sweep::cells(&table.points, &objective, &table.slo));
             if !table.slo.is_empty() {
                 let met = sim::sweep::best_config(&table.points, &objective).is_some();
                 h.slo_met = Some((table.slo.join(", "), met));
@@ -589,6 +595,28 @@ mod tests {
             "deadline, the better"
         );
         assert!(h.title.contains("best over gateway.strategy"), "{}", h.title);
+    }
+
+    /// A point that never recovered is the worst recovery (infinite: the chart draws "never"),
+    /// not a missing point, and never the best cell.
+    #[test]
+    fn a_recovery_that_never_came_is_infinite_not_missing() {
+        let point = |bound: i64, recovery_s: Option<f64>, verdict: &str| -> Point {
+            serde_json::from_value(serde_json::json!({
+                "params": [["gateway.queue_capacity", bound]],
+                "goodput_ratio": 0.5, "p50": 0.1, "p99": 0.2, "amplification": 1.0,
+                "wasted_s": 0.0, "recovery_s": recovery_s, "verdict": verdict, "attempts": 10,
+                "meets_slo": true
+            }))
+            .unwrap()
+        };
+        let objective = sim::sweep::parse_objective("recovery").unwrap();
+        let points = [point(10, None, "metastable"), point(50, Some(4.0), "recovered")];
+        let h = heatmap(Path::new("sweep.json"), &points, &objective).unwrap();
+        assert_eq!(h.cells, [[Some(f64::INFINITY), Some(4.0)]]);
+        assert_eq!(h.best, Some((1, 0)));
+        let h = heatmap(Path::new("sweep.json"), &points[..1], &objective).unwrap();
+        assert_eq!((h.cells[0][0], h.best), (Some(f64::INFINITY), None));
     }
 
     /// A folded load axis takes each configuration's worst load, and a shown load axis gets no
