@@ -367,6 +367,24 @@ fn sweep_sections(o: &mut String, r: &Report, placed: &[Placed]) {
         for p in placed.iter().filter(|p| p.place == Place::Sweep(i)) {
             figure_html(o, p);
         }
+        if let Some((header, rows)) = &h.points {
+            // Folded: a sweep of a thousand points is a long table.
+            let _ = write!(
+                o,
+                "<details{}><summary>Every point ({})</summary>",
+                if rows.len() <= 30 { " open" } else { "" },
+                rows.len()
+            );
+            html_table(o, header, rows, |_, c, _| {
+                if crate::table::is_text_column(header, c) {
+                    " class=l"
+                } else {
+                    ""
+                }
+                .to_string()
+            });
+            o.push_str("</details>\n");
+        }
     }
 }
 

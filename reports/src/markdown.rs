@@ -7,6 +7,9 @@ use model::results::verdict_label;
 use model::threshold::Metric;
 use std::fmt::Write as _;
 
+/// The most points a sweep's table in summary.md lists (GitHub caps a job summary at 1 MiB).
+const MAX_POINT_ROWS: usize = 60;
+
 /// Escapes the characters that would break a table cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -263,6 +266,27 @@ pub fn render(r: &Report) -> String {
             md(&h.title),
             h.notes.join("\n")
         );
+        match &h.points {
+            // A job summary has room for a small grid; a large one is in sweep.csv.
+            Some((header, rows)) if rows.len() <= MAX_POINT_ROWS => {
+                let mut rows = rows.clone();
+                rows.iter_mut().flatten().for_each(|c| *c = md(c));
+                let left: Vec<bool> = (0..header.len())
+                    .map(|c| crate::table::is_text_column(header, c))
+                    .collect();
+                let header: Vec<String> = header.iter().map(|h| md(h)).collect();
+                o.push('\n');
+                md_table(&mut o, &header, &rows, |c, _| left.get(c).copied().unwrap_or(false));
+            }
+            Some((_, rows)) => {
+                let _ = writeln!(
+                    o,
+                    "\n{} points: every one is in the sweep's sweep.csv and in index.html.",
+                    rows.len()
+                );
+            }
+            None => {}
+        }
     }
     o
 }

@@ -609,6 +609,7 @@ fn sweep() -> Heatmap {
         notes: Vec::new(),
         slo_met: None,
         failing: Vec::new(),
+        points: None,
     }
 }
 

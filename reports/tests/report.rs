@@ -295,6 +295,7 @@ fn sweep(title: &str, objective: &str) -> Heatmap {
         notes: vec![format!("notes of {title}")],
         slo_met: None,
         failing: Vec::new(),
+        points: None,
     }
 }
 
@@ -353,6 +354,7 @@ fn s2() -> Heatmap {
         notes: Vec::new(),
         slo_met: Some(("p99<2s".into(), true)),
         failing: Vec::new(),
+        points: None,
     }
 }
 
@@ -904,4 +906,39 @@ fn no_backend_time_has_no_wasted_share_and_sweeps_head_their_summary() {
     );
     let md = dir.read("summary.md");
     assert!(md.starts_with("## death-spiral · sweep: goodput_ratio\n"), "{md}");
+}
+
+/// A sweep's table of points is on the page (folded when long) and in summary.md (up to a
+/// size), so a sweep that no point passes shows the figures that failed its SLO.
+#[test]
+fn a_sweeps_points_are_listed() {
+    let header: Vec<String> = ["gateway.strategy", "goodput", "p99", "SLO (p99<2s)"]
+        .map(String::from)
+        .to_vec();
+    let row = |s: &str, p99: &str| vec![s.to_string(), "81.9%".into(), p99.to_string(), "fails".into()];
+    let mut h = sweep("death-spiral · sweep: goodput_ratio", "goodput ratio");
+    h.points = Some((header.clone(), vec![row("fifo", "3.18s"), row("deadline", "3.09s")]));
+    let dir = TempDir::new("sweep-points");
+    write(&dir, &report(&[], vec![h.clone()]));
+    let html = dir.read("index.html");
+    assert!(
+        html.contains("<details open><summary>Every point (2)</summary>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td class=l>fifo</td><td>81.9%</td><td>3.18s</td><td class=l>fails</td>"),
+        "{html}"
+    );
+    let md = dir.read("summary.md");
+    assert!(md.contains("| fifo | 81.9% | 3.18s | fails |"), "{md}");
+    // A large grid: folded on the page, pointed to from summary.md.
+    h.points = Some((header, (0..100).map(|i| row(&format!("c{i}"), "1s")).collect()));
+    let dir = TempDir::new("sweep-points-many");
+    write(&dir, &report(&[], vec![h]));
+    assert!(dir
+        .read("index.html")
+        .contains("<details><summary>Every point (100)</summary>"));
+    let md = dir.read("summary.md");
+    assert!(md.contains("100 points: every one is in the sweep's sweep.csv"), "{md}");
+    assert!(!md.contains("| c99 |"), "{md}");
 }

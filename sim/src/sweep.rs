@@ -984,6 +984,74 @@ pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<Envelope> {
 }
 
 /// CSV with one row per point; a class's or a service's objective gets a last column of its own.
+/// The table of every point as a report shows it: the swept values, the headline figures, the
+/// objective and each SLO's figure where they are not among those, and whether the SLO held
+/// (in how many seeds, with replications). A report of a sweep that no point passes otherwise
+/// shows only the objective, not the figures that failed.
+pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<String>, Vec<Vec<String>>) {
+    let shown = |f: &Figure| {
+        f.scope == Scope::Whole
+            && matches!(
+                f.metric,
+                Metric::GoodputRatio | Metric::P50 | Metric::P99 | Metric::Amplification | Metric::Recovery
+            )
+    };
+    let mut extra: Vec<Figure> = Vec::new();
+    let slo_figures = slo.iter().filter_map(|t| t.parse::<Threshold>().ok()).map(|t| t.figure);
+    for f in std::iter::once(objective.clone()).chain(slo_figures) {
+        if !shown(&f) && f.scope != Scope::EveryService && !extra.contains(&f) {
+            extra.push(f);
+        }
+    }
+    let mut header: Vec<String> = points
+        .first()
+        .map(|p| p.params.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    header.extend(["goodput", "p50", "p99", "amplif.", "recovery", "verdict"].map(String::from));
+    header.extend(extra.iter().map(ToString::to_string));
+    if !slo.is_empty() {
+        header.push(format!("SLO ({})", slo.join(", ")));
+    }
+    let rows = points
+        .iter()
+        .map(|p| {
+            let mut row: Vec<String> = p.params.iter().map(|(_, v)| show_value(v)).collect();
+            row.push(format!("{:.1}%", p.goodput_ratio * 100.0));
+            row.push(model::results::fmt_secs(p.p50));
+            row.push(model::results::fmt_secs(p.p99));
+            row.push(format!("{:.2}", p.amplification));
+            // No recovery time: "never" when it did not recover, "-" when it had nothing to
+            // recover from (stable, no trigger) or was not judged.
+            row.push(p.recovery_s.map_or_else(
+                || match p.verdict.as_str() {
+                    "metastable" | "overloaded" => "never".into(),
+                    _ => "-".into(),
+                },
+                model::results::fmt_secs,
+            ));
+            row.push(p.verdict.clone());
+            for f in &extra {
+                let v = p.value(f);
+                row.push(if f.metric.is_ratio() {
+                    v.map_or("-".into(), |v| format!("{:.1}%", v * 100.0))
+                } else {
+                    f.metric.show(v)
+                });
+            }
+            if !slo.is_empty() {
+                row.push(match (p.seeds > 1, p.meets_slo) {
+                    (false, true) => "meets".into(),
+                    (false, false) => "fails".into(),
+                    (true, true) => format!("meets (all {} seeds)", p.seeds),
+                    (true, false) => format!("fails (holds in {} of {} seeds)", p.slo_held.unwrap_or(0), p.seeds),
+                });
+            }
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
 pub fn to_csv(points: &[Point], objective: &Figure) -> String {
     let extra = objective.scope != Scope::Whole;
     let mut o = String::new();
@@ -1334,6 +1402,62 @@ mod tests {
             classes: BTreeMap::new(),
             services: BTreeMap::new(),
         }
+    }
+
+    /// The table of points shows the figures an SLO failed on, and the objective when it is not
+    /// a headline figure, besides whether the SLO held.
+    #[test]
+    fn the_points_table_shows_what_the_slo_judged() {
+        let mut a = table_point(&[("gateway.strategy", Value::from("fifo"))], 0.25, false);
+        a.p99 = 3.18;
+        let mut m = a.clone();
+        m.verdict = "metastable".into();
+        a.wasted_s = 12.5;
+        let mut b = table_point(&[("gateway.strategy", Value::from("deadline"))], 0.9, true);
+        (b.seeds, b.slo_held) = (5, Some(5));
+        let mut c = table_point(&[("gateway.strategy", Value::from("bounded"))], 0.8, false);
+        (c.seeds, c.slo_held) = (5, Some(3));
+        let objective = parse_objective("wasted").unwrap();
+        let slo = ["p99<2s".to_string(), "goodput_ratio>=0.5".to_string()];
+        let (header, rows) = cells(&[a, b, c], &objective, &slo);
+        assert_eq!(
+            header,
+            [
+                "gateway.strategy",
+                "goodput",
+                "p50",
+                "p99",
+                "amplif.",
+                "recovery",
+                "verdict",
+                "wasted",
+                "SLO (p99<2s, goodput_ratio>=0.5)"
+            ]
+        );
+        assert_eq!(
+            rows[0],
+            [
+                "fifo",
+                "25.0%",
+                "100.0ms",
+                "3.18s",
+                "1.00",
+                "-",
+                "recovered",
+                "12.5s",
+                "fails"
+            ]
+        );
+        assert_eq!(rows[1][8], "meets (all 5 seeds)");
+        assert_eq!(cells(&[m], &objective, &slo).1[0][5], "never");
+        assert_eq!(rows[2][8], "fails (holds in 3 of 5 seeds)");
+        // Without an SLO, no SLO column; a headline objective is not repeated.
+        let (header, _) = cells(&rows_points(), &parse_objective("p99").unwrap(), &[]);
+        assert_eq!(header.len(), 7);
+    }
+
+    fn rows_points() -> Vec<Point> {
+        vec![table_point(&[("gateway.concurrency", Value::from(2))], 0.5, true)]
     }
 
     /// With a load axis, the best configuration is the one that holds at every load, judged by

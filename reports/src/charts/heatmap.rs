@@ -60,6 +60,10 @@ pub struct Heatmap {
     /// [y][x]: for a cell with no value under the SLO, the value it has without it (shown as
     /// failing the SLO, not as "n/a"; `f64::INFINITY` as for `cells`); empty when unknown.
     pub failing: Vec<Vec<Option<f64>>>,
+    /// Every point of the sweep as a table (header, rows): the swept values, the headline
+    /// figures and whether the SLO held. The page and summary.md show it under the chart, so a
+    /// sweep no point passes shows the figures that failed, not only the objective.
+    pub points: Option<(Vec<String>, Vec<Vec<String>>)>,
 }
 
 const WIDTH: u32 = 900;
