@@ -891,9 +891,15 @@ pub async fn run_quiet<F: Future<Output = ()>>(
     let progress = opts
         .progress
         .then(|| crate::progress::Progress::start(shared_view(&shared), scenario));
-    let sampler = stack
-        .as_ref()
-        .map(|(ml, gw)| tokio::spawn(sample_stack(shared.clone(), ml.backend().clone(), gw.gateway().clone())));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = stack.as_ref().map(|(ml, gw)| {
+        tokio::spawn(sample_stack(
+            shared.clone(),
+            ml.backend().clone(),
+            gw.gateway().clone(),
+            sampling.clone(),
+        ))
+    });
 
     let closed = match &scenario.file.workload.closed {
         Some(c) => Some((
@@ -962,7 +968,9 @@ pub async fn run_quiet<F: Future<Output = ()>>(
     }
     shared.stop.store(true, Ordering::Relaxed);
     if let Some(s) = sampler {
-        s.abort();
+        // Its last sample takes in what ended since the one before (the tick is 50 ms).
+        sampling.store(false, Ordering::Relaxed);
+        let _ = tokio::time::timeout(Duration::from_secs(1), s).await;
     }
     if let Some(p) = progress {
         p.finish();
@@ -1190,37 +1198,62 @@ fn admit(shared: &Arc<Shared>, a: Arrival, due: Instant, max_outstanding: usize)
     tokio::spawn(shared.clone().run_intent(a, Some(due)));
 }
 
-/// In-process runs also record the gateway's queue and the backend's busy and wasted time.
+/// Samples the in-process stack every 50 ms until `sampling` clears, then once more: the
+/// gateway's queue depth, requests in flight and (adaptive) concurrency limit, and what the
+/// gateway and the backend did since the last sample, request by request, as the simulator
+/// records it: queue waits, queued requests cancelled, and each finished job's work in the
+/// windows it took up (wasted or not) with its service time.
 async fn sample_stack(
     shared: Arc<Shared>,
     backend: Arc<mock_legacy::state::Backend>,
     gateway: Arc<reference_gateway::Gateway>,
+    sampling: Arc<AtomicBool>,
 ) {
-    let mut last = (0.0f64, 0.0f64);
+    for s in &gateway.services {
+        s.log_waits();
+    }
+    for s in &backend.services {
+        s.log_completions();
+    }
+    let adaptive = gateway.setup.gateway.strategy == model::scenario::Strategy::Adaptive;
+    let mut cancelled_seen = 0u64;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
         tick.tick().await;
+        let last = !sampling.load(Ordering::Relaxed);
         let now = shared.now();
-        let (mut q, mut fl) = (0u64, 0u64);
+        let (mut q, mut fl, mut limit, mut cancelled) = (0u64, 0u64, 0u64, 0u64);
+        let mut waits = Vec::new();
         for s in &gateway.services {
             let g = s.gauges();
             q += g.queue_depth as u64;
             fl += u64::from(g.in_flight);
+            limit += u64::from(g.limit.unwrap_or(0));
+            cancelled += g.cancelled;
+            waits.extend(s.take_waits());
         }
-        let (mut busy, mut wasted) = (0.0, 0.0);
-        // The backend's clock: busy time so far of the jobs still running counts as it happens.
-        let backend_now = backend.now();
-        for s in &backend.services {
-            let (st, _, _) = s.stats(backend_now);
-            busy += st.busy_seconds;
-            wasted += st.wasted_seconds;
-        }
+        let jobs: Vec<_> = backend.services.iter().flat_map(|s| s.take_completions()).collect();
         let mut r = lock(&shared.recorder);
         r.gauges(now, q, fl);
-        let d_busy = model::time::secs((busy - last.0) * shared.f);
-        let d_wasted = model::time::secs((wasted - last.1) * shared.f);
-        r.backend_seconds(now, d_busy, d_wasted);
-        last = (busy, wasted);
+        if adaptive {
+            r.limit(now, limit);
+        }
+        for _ in cancelled_seen..cancelled {
+            r.cancelled(now);
+        }
+        cancelled_seen = cancelled_seen.max(cancelled);
+        for w in waits {
+            r.queue_wait(now, scale(w, shared.f));
+        }
+        // The backend's clock starts at the load's epoch and runs in real time.
+        for (at, busy, wasted) in jobs {
+            let at = Time::from_secs_f64(at.saturating_since(Time::ZERO).as_secs_f64() * shared.f);
+            r.backend_work(at, scale(busy, shared.f), wasted);
+        }
+        drop(r);
+        if last {
+            break;
+        }
     }
 }
 

@@ -19,6 +19,9 @@ use tokio::sync::oneshot;
 struct Inner {
     model: ServiceModel,
     waiters: HashMap<u64, oneshot::Sender<Completion>>,
+    /// Jobs finished since the last [`Service::take_completions`], kept only once
+    /// [`Service::log_completions`] asked for them: (model time finished, busy, wasted).
+    done: Option<Vec<(Time, Duration, bool)>>,
 }
 
 /// One legacy service.
@@ -66,6 +69,19 @@ impl Service {
         self.lock().model.spec().apis.get(api).cloned().unwrap_or_default()
     }
 
+    /// Starts keeping each finished job for [`Service::take_completions`]: an in-process load
+    /// generator records them per job, as the simulator does, so its windows hold the work where
+    /// it was done (the counters only grow when a job ends: a hang's wasted work would land in
+    /// one window, more than the workers could do in it).
+    pub fn log_completions(&self) {
+        self.lock().done.get_or_insert_with(Vec::new);
+    }
+
+    /// The jobs finished since the last call, oldest first: (model time, busy, wasted).
+    pub fn take_completions(&self) -> Vec<(Time, Duration, bool)> {
+        self.lock().done.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
     /// Counters, requests on a worker and backlog at `now` (model time): busy seconds include
     /// the time so far of the jobs still running.
     pub fn stats(&self, now: Time) -> (ServiceStats, u32, usize) {
@@ -90,6 +106,7 @@ impl Backend {
                     inner: Mutex::new(Inner {
                         model: ServiceModel::new(spec.clone(), &streams),
                         waiters: HashMap::new(),
+                        done: None,
                     }),
                 })
             })
@@ -180,6 +197,9 @@ impl Backend {
                 let next = {
                     let mut g = svc.lock();
                     let (done, next) = g.model.handle_complete(now, job);
+                    if let Some(log) = g.done.as_mut() {
+                        log.push((now, done.busy, done.wasted));
+                    }
                     if let Some(w) = g.waiters.remove(&done.request.id) {
                         // The caller may have gone: the work is done anyway (and maybe wasted).
                         let _ = w.send(done);

@@ -126,6 +126,8 @@ pub struct ServiceGauges {
     pub limit: Option<u32>,
     pub pauses: u64,
     pub retries: u64,
+    /// Queued requests removed because their client left (`abandon = "cancel"`).
+    pub cancelled: u64,
 }
 
 pub fn render(services: &[(ServiceGauges, &ServiceMetrics)], g: &GlobalMetrics) -> String {

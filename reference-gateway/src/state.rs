@@ -145,6 +145,10 @@ pub struct ServiceDriver {
     wake: Notify,
     pub metrics: ServiceMetrics,
     shared: Arc<Shared>,
+    /// Each request's queue wait since the last [`ServiceDriver::take_waits`], kept only once
+    /// [`ServiceDriver::log_waits`] asked for them: an in-process load generator records them
+    /// per request, as the simulator does (the metrics' buckets are too coarse for percentiles).
+    wait_log: Mutex<Option<Vec<Duration>>>,
 }
 
 /// The result of offering a request to a service.
@@ -248,6 +252,7 @@ impl ServiceDriver {
             wake: Notify::new(),
             metrics: ServiceMetrics::default(),
             shared,
+            wait_log: Mutex::new(None),
         });
         tokio::spawn(timer_loop(Arc::downgrade(&d)));
         d
@@ -255,6 +260,26 @@ impl ServiceDriver {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts keeping each request's queue wait for [`ServiceDriver::take_waits`].
+    pub fn log_waits(&self) {
+        let mut log = self.wait_log.lock().unwrap_or_else(|p| p.into_inner());
+        log.get_or_insert_with(Vec::new);
+    }
+
+    /// The queue waits logged since the last call (dispatched, or answered from the queue; not
+    /// requests refused at the door, which never queued), oldest first.
+    pub fn take_waits(&self) -> Vec<Duration> {
+        let mut log = self.wait_log.lock().unwrap_or_else(|p| p.into_inner());
+        log.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn log_wait(&self, waited: Duration) {
+        let mut log = self.wait_log.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(l) = log.as_mut() {
+            l.push(waited);
+        }
     }
 
     /// Gauges for /metrics.
@@ -268,6 +293,7 @@ impl ServiceDriver {
             limit: g.policy.limit(),
             pauses: s.pauses,
             retries: s.retries,
+            cancelled: s.cancelled,
         }
     }
 
@@ -316,6 +342,7 @@ impl ServiceDriver {
                 set_ticket(&current, t);
                 drop(g);
                 self.metrics.queue_wait.observe(Duration::ZERO);
+                self.log_wait(Duration::ZERO);
                 self.pump(now);
                 let call = Box::pin(self.clone().forward(t, pending));
                 let guard = CancelGuard {
@@ -363,11 +390,13 @@ impl ServiceDriver {
         }
         for (p, rejection, waited) in answers {
             self.metrics.queue_wait.observe(waited);
+            self.log_wait(waited);
             self.metrics.count(Outcome::from_rejection(&rejection));
             let _ = p.tx.send(Delivery::Rejected { rejection, waited });
         }
         for (t, p) in dispatch {
             self.metrics.queue_wait.observe(p.queue_wait);
+            self.log_wait(p.queue_wait);
             self.clone().spawn_forward(t, p);
         }
     }

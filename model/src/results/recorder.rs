@@ -639,14 +639,6 @@ impl Recorder {
         }
     }
 
-    /// Backend busy and wasted time observed in aggregate (live runs read them from the
-    /// backend's counters rather than per request).
-    pub fn backend_seconds(&mut self, at: Time, busy: Duration, wasted: Duration) {
-        let c = &mut self.win(at).counters;
-        c.backend_busy_s += busy.as_secs_f64();
-        c.wasted_s += wasted.as_secs_f64();
-    }
-
     /// A queued request was removed from the gateway because its client left.
     #[inline]
     pub fn cancelled(&mut self, at: Time) {
