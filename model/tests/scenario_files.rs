@@ -2143,3 +2143,43 @@ fn a_key_that_does_not_belong_is_pointed_at_itself() {
         "mode = \"reject\" takes no other settings",
     );
 }
+
+/// A gateway that sends a service more at once than it holds gets an instant 503 past it, and
+/// pushback pauses the service for each: warned about, with the bound to set. Within what it
+/// holds, with pushback off, or adaptive (whose limit falls on 503s), no warning.
+#[test]
+fn a_gateway_sending_more_than_a_rejecting_service_holds_is_warned_about() {
+    let with = |gateway: &[&str], overload: &str| {
+        let mut lines = vec!["[[workload.phases]]", "duration = \"10s\"", "rate = 10", "[gateway]"];
+        lines.extend_from_slice(gateway);
+        lines.extend_from_slice(&[
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 4",
+            "service_time = \"10ms\"",
+            overload,
+        ]);
+        parse(&lines).expect("valid").warnings()
+    };
+    let reject = "overload = { mode = \"reject\" }";
+    let w = with(&["concurrency = 6"], reject);
+    assert!(
+        w.iter().any(|w| w.starts_with(
+            "gateway.concurrency: the gateway sends service `a` up to 6 requests at once, but it holds 4"
+        ) && w.contains("set gateway.concurrency to at most 4")),
+        "{w:?}"
+    );
+    let queue = with(&["concurrency = 10"], "overload = { mode = \"queue\", backlog = 4 }");
+    assert!(
+        queue.iter().any(|w| w.contains("but it holds 8 (workers + backlog)")),
+        "{queue:?}"
+    );
+    for quiet in [
+        with(&["concurrency = 4"], reject),
+        with(&["concurrency = 6", "pushback = { enabled = false }"], reject),
+        with(&["strategy = \"adaptive\"", "concurrency = 6"], reject),
+        with(&["concurrency = 6"], "overload = { mode = \"queue\", backlog = 64 }"),
+    ] {
+        assert!(!quiet.iter().any(|w| w.starts_with("gateway.concurrency")), "{quiet:?}");
+    }
+}
