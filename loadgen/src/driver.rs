@@ -1201,7 +1201,7 @@ fn admit(shared: &Arc<Shared>, a: Arrival, due: Instant, max_outstanding: usize)
 /// Samples the in-process stack every 50 ms until `sampling` clears, then once more: the
 /// gateway's queue depth, requests in flight and (adaptive) concurrency limit, and what the
 /// gateway and the backend did since the last sample, request by request, as the simulator
-/// records it: queue waits, queued requests cancelled, and each finished job's work in the
+/// records it: queue waits, queued requests cancelled, the gateway's retries, and each finished job's work in the
 /// windows it took up (wasted or not) with its service time.
 async fn sample_stack(
     shared: Arc<Shared>,
@@ -1216,13 +1216,13 @@ async fn sample_stack(
         s.log_completions();
     }
     let adaptive = gateway.setup.gateway.strategy == model::scenario::Strategy::Adaptive;
-    let mut cancelled_seen = 0u64;
+    let (mut cancelled_seen, mut retries_seen) = (0u64, 0u64);
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
         tick.tick().await;
         let last = !sampling.load(Ordering::Relaxed);
         let now = shared.now();
-        let (mut q, mut fl, mut limit, mut cancelled) = (0u64, 0u64, 0u64, 0u64);
+        let (mut q, mut fl, mut limit, mut cancelled, mut retries) = (0u64, 0u64, 0u64, 0u64, 0u64);
         let mut waits = Vec::new();
         for s in &gateway.services {
             let g = s.gauges();
@@ -1230,6 +1230,7 @@ async fn sample_stack(
             fl += u64::from(g.in_flight);
             limit += u64::from(g.limit.unwrap_or(0));
             cancelled += g.cancelled;
+            retries += g.retries;
             waits.extend(s.take_waits());
         }
         let jobs: Vec<_> = backend.services.iter().flat_map(|s| s.take_completions()).collect();
@@ -1242,6 +1243,10 @@ async fn sample_stack(
             r.cancelled(now);
         }
         cancelled_seen = cancelled_seen.max(cancelled);
+        for _ in retries_seen..retries {
+            r.gateway_retry(now);
+        }
+        retries_seen = retries_seen.max(retries);
         for w in waits {
             r.queue_wait(now, scale(w, shared.f));
         }

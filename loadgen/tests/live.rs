@@ -422,4 +422,15 @@ async fn the_stack_records_what_the_simulator_records() {
         "the limit in {limits} of {} windows",
         r.windows.len()
     );
+
+    // The gateway's own retries of a 503 (an outage's first second, Retry-After 1 s).
+    let retries = parse(
+        "[run]\nseed = 1\n[workload]\narrival = \"uniform\"\n[[workload.phases]]\nduration = \"3s\"\nrate = 5\n\
+         [clients]\ntimeout = \"10s\"\n[gateway]\nstrategy = \"bounded\"\nqueue_capacity = 100\n\
+         [gateway.retries]\nenabled = true\nmax_attempts = 3\nbudget_ratio = 1.0\nmin_per_sec = 100\n\
+         [[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"10ms\"\n\
+         faults = { outages = [{ at = \"0s\", duration = \"1s\", kind = \"reject\", retry_after = \"1s\" }] }\n",
+    );
+    let r = live(&retries, scaled(2.0)).await;
+    assert!(r.gateway_retries() > 0, "the gateway's retries are in the results");
 }

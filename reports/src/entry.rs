@@ -355,6 +355,13 @@ pub fn cut_short(r: &Results) -> Option<String> {
     })
 }
 
+/// "The gateway retried 28 backend calls (502/503) on top of those attempts", when it did:
+/// amplification counts the clients' attempts, and these are backend calls besides.
+pub fn gateway_retries_note(r: &Results) -> Option<String> {
+    let n = r.gateway_retries();
+    (n > 0).then(|| format!("The gateway retried {n} backend calls (502/503) on top of those attempts"))
+}
+
 /// For a run judged recovered while its gateway queue was still long: how long the queue took
 /// to drain after the trigger, or that it had not by the end. Recovery is judged on goodput
 /// (answers within the client timeout), so with a long timeout a run "recovers at once" while

@@ -143,6 +143,9 @@ pub fn verdict_paragraph(r: &Results) -> String {
         s.whole.amplification,
         s.wasted_ratio * 100.0
     );
+    if let Some(retries) = crate::entry::gateway_retries_note(r) {
+        p.push_str(&format!(" {retries}."));
+    }
     if let Some(drain) = crate::entry::queue_drain_note(r) {
         p.push_str(&format!(" {drain}."));
     }

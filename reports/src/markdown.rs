@@ -179,9 +179,13 @@ pub fn render(r: &Report) -> String {
                 String::new()
             }
         );
-        for note in [crate::entry::queue_drain_note(first), crate::entry::cut_short(first)]
-            .into_iter()
-            .flatten()
+        for note in [
+            crate::entry::gateway_retries_note(first),
+            crate::entry::queue_drain_note(first),
+            crate::entry::cut_short(first),
+        ]
+        .into_iter()
+        .flatten()
         {
             let _ = writeln!(o, "  - {}.", cell(&md(&crate::report::capitalize(&note))));
         }

@@ -579,6 +579,7 @@ impl<'a> Engine<'a> {
         self.gateways[s].handle_complete(now, ticket, status, retry_after);
         if matches!(status, 502 | 503) && self.gateways[s].allow_retry(now, tries) {
             self.attempts.items[attempt as usize].gateway_attempts += 1;
+            self.recorder.gateway_retry(now);
             match self.gateways[s].handle_retry(now, arrival) {
                 Admit::Dispatch(t) => {
                     self.bind(service, t, attempt);

@@ -42,6 +42,15 @@ fn gateway_retries_carry_requests_over_a_short_outage() {
         "a retried request waited out the pause: {}",
         r.latency.max
     );
+    // The retries are counted (backend calls besides the clients' attempts), and said.
+    assert_eq!(without.gateway_retries(), 0);
+    let n = with.gateway_retries();
+    assert!(n >= w.offered - w.successes, "{n} gateway retries");
+    let table = model::results::summary_table(&with);
+    assert!(
+        table.contains(&format!("gateway       {n} retries of a 502/503")),
+        "{table}"
+    );
 }
 
 /// A call longer than the upstream timeout is answered 504 at the timeout and frees the

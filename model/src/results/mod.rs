@@ -83,6 +83,14 @@ pub struct Counters {
     /// Queued requests removed from the gateway because their client left (cancel semantics).
     #[serde(default)]
     pub cancelled: u64,
+    /// The gateway's own retries of a 502/503 (`[gateway.retries]`): backend calls on top of the
+    /// clients' attempts. Absent when none (and from files of older versions).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub gateway_retries: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counters {
@@ -92,6 +100,7 @@ impl Counters {
         self.backend_busy_s += o.backend_busy_s;
         self.wasted_s += o.wasted_s;
         self.cancelled = self.cancelled.saturating_add(o.cancelled);
+        self.gateway_retries = self.gateway_retries.saturating_add(o.gateway_retries);
     }
 
     /// The sum with `o`, or the name of the first field (as the results file spells it) whose
@@ -103,6 +112,10 @@ impl Counters {
             backend_busy_s: secs(self.backend_busy_s, o.backend_busy_s, "backend_busy_s")?,
             wasted_s: secs(self.wasted_s, o.wasted_s, "wasted_s")?,
             cancelled: self.cancelled.checked_add(o.cancelled).ok_or("cancelled")?,
+            gateway_retries: self
+                .gateway_retries
+                .checked_add(o.gateway_retries)
+                .ok_or("gateway_retries")?,
         })
     }
 }
@@ -242,6 +255,15 @@ pub struct Results {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub services: BTreeMap<String, GroupResults>,
     pub scenario: ScenarioFile,
+}
+
+impl Results {
+    /// The gateway's own retries over the run (`[gateway.retries]`).
+    pub fn gateway_retries(&self) -> u64 {
+        self.windows
+            .iter()
+            .fold(0u64, |n, w| n.saturating_add(w.counters.gateway_retries))
+    }
 }
 
 /// Why a results file could not be read.

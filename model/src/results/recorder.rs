@@ -639,6 +639,12 @@ impl Recorder {
         }
     }
 
+    /// The gateway retried a request's backend call (a 502/503, `[gateway.retries]`).
+    #[inline]
+    pub fn gateway_retry(&mut self, at: Time) {
+        self.win(at).counters.gateway_retries += 1;
+    }
+
     /// A queued request was removed from the gateway because its client left.
     #[inline]
     pub fn cancelled(&mut self, at: Time) {

@@ -88,6 +88,13 @@ pub fn summary_table(r: &Results) -> String {
         "  attempts      timeouts {}   shed 503 {}   429 {}   expired 504 {}   other errors {}",
         s.whole.timeouts, s.whole.shed, s.whole.rate_limited, s.whole.expired, s.whole.errors
     );
+    let gateway_retries = r.gateway_retries();
+    if gateway_retries > 0 {
+        let _ = writeln!(
+            o,
+            "  gateway       {gateway_retries} retries of a 502/503 (backend calls on top of the attempts)"
+        );
+    }
     if s.backend_busy_s > 0.0 {
         let _ = writeln!(
             o,
