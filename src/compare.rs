@@ -61,13 +61,13 @@ pub struct CompareArgs {
     #[arg(long = "expect", value_name = "EXPR")]
     pub expect: Vec<String>,
     /// Runs per configuration (seeds SEED, SEED+1, ...); figures get 95% confidence intervals.
-    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
     pub replications: u32,
     /// Seed (overrides run.seed). Every configuration runs on the same seeds, so the same traffic.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Live mode: compress the scenario's time by this factor (overrides run.time_scale).
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
     /// Directory for each run's results and the report (index.html, summary.md, junit.xml).
     #[arg(short, long, value_name = "DIR", default_value = "out/compare")]
@@ -77,7 +77,7 @@ pub struct CompareArgs {
     pub baseline: Option<Vec<PathBuf>>,
     /// With --baseline: how much worse a metric may get before it is a regression (e.g. 5%;
     /// default 10%).
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, value_name = "PCT", allow_hyphen_values = true)]
     pub tolerance: Option<String>,
 }
 
@@ -98,7 +98,7 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
             .map_err(|e| UsageError(format!("--strategies {name}: {e}")))?;
         if let (None, Some(q)) = (base.file.gateway.queue_capacity, s.file.gateway.queue_capacity) {
             println!(
-                "{name}: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set one with --variant \"{name}:gateway.strategy={name};gateway.queue_capacity=N\""
+                "{name}: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set one with gateway.queue_capacity in the scenario, or in `spillway compare` with --variant \"{name}:gateway.strategy={name};gateway.queue_capacity=N\""
             );
         }
         out.push(Config {
@@ -114,6 +114,11 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
         check_variant_name(spec, name)?;
         let mut assignments = Vec::new();
         for kv in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            if !kv.contains('=') {
+                return Err(UsageError(format!(
+                    "--variant {name}: `{kv}` has no value; expected KEY=VALUE, e.g. clients.timeout=2s"
+                )));
+            }
             let axis = sim::sweep::parse_axis_for(&format!("--variant {name}"), kv).map_err(UsageError)?;
             if axis.values.len() != 1 {
                 return Err(UsageError(format!(

@@ -6,6 +6,9 @@ use clap::Args;
 use model::scenario;
 use std::path::PathBuf;
 
+/// How much faster than real time the live runs go unless `--time-scale` says otherwise.
+const DEFAULT_TIME_SCALE: f64 = 8.0;
+
 /// The scenario the demo runs, built into the binary.
 pub const DEATH_SPIRAL: &str = include_str!("../scenarios/death-spiral.toml");
 
@@ -16,9 +19,9 @@ pub struct DemoArgs {
     /// Directory for the results and the report.
     #[arg(short, long, value_name = "DIR", default_value = "out/demo")]
     pub out: PathBuf,
-    /// Live runs compress the scenario's 200 s by this factor.
-    #[arg(long, value_name = "F", default_value_t = 8.0)]
-    pub time_scale: f64,
+    /// Live runs compress the scenario's 200 s by this factor [default: 8].
+    #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
+    pub time_scale: Option<f64>,
     /// Skip the live runs (the simulator alone takes a second).
     #[arg(long)]
     pub sim_only: bool,
@@ -66,9 +69,20 @@ fn story(s: &model::scenario::Scenario) -> String {
 /// `spillway demo`.
 pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
     model::check_out_dir(&a.out)?;
-    model::scenario::check_time_scale(a.time_scale)?;
+    if a.sim_only && a.time_scale.is_some() {
+        return Err(
+            model::UsageError("--time-scale applies to the live runs, and --sim-only skips them".into()).into(),
+        );
+    }
+    let time_scale = a.time_scale.unwrap_or(DEFAULT_TIME_SCALE);
     let base = scenario::parse("death-spiral.toml (built in)", DEATH_SPIRAL)?;
     let configs = compare::configs(&base, &a.strategies, &[])?;
+    if configs.len() < 2 {
+        return Err(model::UsageError(
+            "--strategies: give at least two, the queue first and then what should beat it (e.g. fifo,bounded)".into(),
+        )
+        .into());
+    }
     let seed = base.seed();
     let started = std::time::Instant::now();
     println!("{}\nSimulating {} strategies...", story(&base), configs.len());
@@ -80,10 +94,10 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
     if !a.sim_only {
         println!(
             "Running them live: in-process mock-legacy + reference gateway on 127.0.0.1, {:.0} s each at {}x...",
-            base.duration.as_secs_f64() / a.time_scale,
-            a.time_scale
+            base.duration.as_secs_f64() / time_scale,
+            time_scale
         );
-        let (live, stop) = compare::run_live(&configs, seed, 1, Some(a.time_scale)).await?;
+        let (live, stop) = compare::run_live(&configs, seed, 1, Some(time_scale)).await?;
         interrupted = stop;
         entries.extend(live.into_iter().map(|mut e| {
             e.label = format!("{} (live)", e.label);
@@ -109,13 +123,13 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
     let expectations = compare::parse_expectations(&expectations, &labels)?;
     let (held, _) = compare::conclude("The backlog death spiral (demo)", &entries, &expectations, &a.out)?;
     println!(
-        "{}. (Demo took {:.0} s.) Open the report in a browser; rerun any part with `spillway compare` or `spillway sim run`.",
+        "{}. (Demo took {}.) Open the report in a browser; rerun any part with `spillway compare` or `spillway sim run`.",
         if held {
             "The story held: every shedding strategy beat the unbounded queue on goodput and on recovery"
         } else {
             "The story did NOT hold this time (see the expectations above)"
         },
-        started.elapsed().as_secs_f64()
+        model::results::fmt_secs(started.elapsed().as_secs_f64())
     );
     Ok(finish(interrupted, held))
 }

@@ -508,9 +508,12 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     }
     reports::report::append_step_summary_or_warn(&written.summary_md);
     println!(
-        "report: {}  ({} charts, summary.md, junit.xml)",
+        "report: {}  ({}, summary.md, junit.xml)",
         written.index.display(),
-        written.charts.len() / 2
+        match written.charts.len() / 2 {
+            1 => "1 chart".to_string(),
+            n => format!("{n} charts"),
+        }
     );
     Ok(())
 }

@@ -229,3 +229,94 @@ fn endless_input_files_are_refused_at_a_bound() {
         "--ca-cert /dev/zero: larger than 4 MiB: not a PEM certificate file",
     );
 }
+
+/// Found by a new user's walkthrough: `--connections 0` ran with a silent 1; a bad
+/// `--time-scale` was logged as "real time infs" before its error; negative numbers got clap's
+/// "use '-- -5'" tip instead of the flag's own message; `--duration 0s` blamed `run.duration`;
+/// the demo ignored `--time-scale` with `--sim-only` and said "the story held" with nothing
+/// compared; a variant without a value quoted the sweep's syntax.
+#[test]
+fn flag_values_a_user_gets_wrong_are_refused_by_name() {
+    let s = steady();
+    let out = Out::new("flags");
+    let o = out.s();
+    let lg = |extra: &[&str], says: &str| {
+        let mut args = vec!["loadgen", "run", s.as_str(), "-o", o.as_str()];
+        args.extend_from_slice(extra);
+        refused(&args, &out, says);
+    };
+    lg(&["--connections", "0"], "'--connections <N>': 0 is not in 1..");
+    for bad in ["0", "-2", "nan", "inf", "1e9"] {
+        lg(&["--time-scale", bad], "expected a factor from 0.01 to 1000");
+    }
+    lg(&["--rate", "-5"], "--rate: expected intents/s > 0, got -5");
+    lg(&["--seed", "-1"], "invalid value '-1' for '--seed <N>'");
+    lg(&["--duration", "0s"], "--duration: expected a duration > 0");
+    refused(
+        &["sim", "run", s.as_str(), "-o", o.as_str(), "--seed", "-1"],
+        &out,
+        "invalid value '-1' for '--seed <N>'",
+    );
+    refused(
+        &[
+            "compare",
+            "--baseline",
+            "a.json",
+            "b.json",
+            "--tolerance",
+            "-5%",
+            "-o",
+            o.as_str(),
+        ],
+        &out,
+        "--tolerance: expected a percentage",
+    );
+    refused(
+        &["demo", "--sim-only", "--time-scale", "4", "-o", o.as_str()],
+        &out,
+        "--time-scale applies to the live runs, and --sim-only skips them",
+    );
+    refused(
+        &["demo", "--sim-only", "--strategies", "fifo", "-o", o.as_str()],
+        &out,
+        "--strategies: give at least two",
+    );
+    refused(
+        &[
+            "compare",
+            s.as_str(),
+            "--variant",
+            "a:clients.timeout",
+            "-o",
+            o.as_str(),
+        ],
+        &out,
+        "--variant a: `clients.timeout` has no value; expected KEY=VALUE",
+    );
+    refused(
+        &["mock-legacy", "--time-scale", "-1"],
+        &out,
+        "'--time-scale <F>': expected a factor from 0.01 to 1000",
+    );
+    refused(
+        &["gateway", "--upstream", "http://127.0.0.1:9", "--concurrency", "-3"],
+        &out,
+        "'--concurrency <N>': -3 is not in 1..",
+    );
+}
+
+/// `sim run --replications` points at replications.json, and `report` on that file said only
+/// "missing field `schema`": it now says what the file is and to give the directory.
+#[test]
+fn report_on_a_replications_listing_says_to_give_the_directory() {
+    let out = Out::new("replisting");
+    let runs = Out::new("replisting-runs");
+    let o = spillway(&["sim", "run", &steady(), "--replications", "2", "-o", &runs.s()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let listing = runs.0.join("replications.json").display().to_string();
+    refused(
+        &["report", &listing, "-o", &out.s()],
+        &out,
+        "this is the summary of `sim run --replications` (replications.json); give `spillway report` its directory instead",
+    );
+}

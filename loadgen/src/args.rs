@@ -33,11 +33,11 @@ pub struct RunArgs {
 
     /// Run this many times faster (durations divided, rates multiplied); results are reported
     /// in scenario time.
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
 
     /// Seed of every random stream (overrides run.seed).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
 
     /// Stop arrivals after this long (scenario time), e.g. 30s.
@@ -45,7 +45,7 @@ pub struct RunArgs {
     pub duration: Option<model::duration::Dur>,
 
     /// Scale the phase rates so the first phase runs at R intents/s (trigger phases keep their ratio).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
     pub rate: Option<f64>,
 
     /// Run shard I of N (I from 0 to N-1): the scenario at 1/N of its rates, with random
@@ -57,13 +57,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<model::scenario::Strategy>,
 
-    /// Cap on open connections; an attempt waiting for one still counts from its intended time.
-    #[arg(long, value_name = "N", default_value_t = 2048)]
-    pub connections: usize,
+    /// Cap on requests in flight, and so on open connections over HTTP/1.1 (one request per
+    /// connection at a time); over HTTP/2 the requests share connections as streams, so it caps
+    /// streams. An attempt waiting for a free slot still counts from its intended time.
+    #[arg(long, value_name = "N", default_value_t = 2048,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000), allow_negative_numbers = true)]
+    pub connections: u32,
 
     /// Worker threads of the load generator [default: one per CPU]. With the target on the
     /// same machine, fewer leave it more CPU (as wrk's -t).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024), allow_negative_numbers = true)]
     pub threads: Option<u16>,
 
     /// Speak HTTP/2: h2c (prior knowledge) for http://, ALPN for https://.
@@ -83,7 +86,7 @@ pub struct RunArgs {
     pub timeout: Option<model::duration::Dur>,
 
     /// One-liner: retries after the first attempt.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub retries: Option<u32>,
 
     /// One-liner: backoff between attempts.

@@ -87,6 +87,9 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         file.run.seed = seed;
     }
     if let Some(d) = a.duration {
+        if d.0.is_zero() {
+            usage!("--duration: expected a duration > 0, got {d}");
+        }
         file.run.duration = Some(d);
     }
     if let Some(s) = a.strategy {
@@ -161,7 +164,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
         catch_all,
         time_scale: f,
         shard: a.shard.unwrap_or((0, 1)),
-        max_connections: a.connections.max(1),
+        max_connections: a.connections as usize,
         http2: a.http2,
         ca_pem: match &a.ca_cert {
             Some(p) => Some(
@@ -173,6 +176,11 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
         progress: !a.no_progress && std::io::stderr().is_terminal(),
         ..LiveOptions::default()
     };
+    if let (Some((i, n)), None) = (a.shard, &a.target) {
+        tracing::warn!(
+            "--shard {i}/{n} without --target: this shard's own in-process stack serves 1/{n} of the load with the scenario's whole backend, so its figures are not the scenario's; shards are for several generators driving one shared --target"
+        );
+    }
     let what = a
         .target
         .clone()

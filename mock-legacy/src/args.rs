@@ -30,8 +30,8 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
     pub listen: SocketAddr,
 
-    /// One-liner mode: worker threads of the single service [default: 2].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    /// One-liner mode: workers of the single service (requests it serves at once) [default: 2].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", allow_negative_numbers = true)]
     pub workers: Option<u32>,
 
     /// One-liner mode: service time: `40ms`, `exp:40ms`, `lognormal:40ms:400ms` (median:p99) or
@@ -44,19 +44,19 @@ pub struct Args {
     pub overload: Option<OverloadFlag>,
 
     /// One-liner mode: requests that may wait for a worker (queue overload) [default: 1024].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub backlog: Option<u32>,
 
     /// One-liner mode: probability that a request ends in 500 [default: 0].
-    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    #[arg(long, value_name = "P", value_parser = parse_probability, allow_negative_numbers = true)]
     pub error_ratio: Option<f64>,
 
     /// Run the scenario this many times faster (overrides run.time_scale).
-    #[arg(long, value_name = "F", value_parser = parse_positive)]
+    #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
 
     /// Seed of the service-time and fault streams (overrides run.seed).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<u64>,
 }
 
@@ -94,13 +94,6 @@ fn parse_probability(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
         _ => Err(format!("expected a probability in [0, 1], got `{s}`")),
-    }
-}
-
-fn parse_positive(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("expected a number > 0, got `{s}`")),
     }
 }
 

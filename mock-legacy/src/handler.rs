@@ -190,8 +190,9 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
                 "service": svc.name,
                 "api": api_name,
                 "status": c.status,
-                "queued_ms": c.queued.as_secs_f64() * 1e3,
-                "service_ms": c.busy.as_secs_f64() * 1e3,
+                // Nanoseconds over 1e6 prints as the value (5.548032), not 5.548031999999999.
+                "queued_ms": c.queued.as_nanos() as f64 / 1e6,
+                "service_ms": c.busy.as_nanos() as f64 / 1e6,
                 "late": c.wasted,
             });
             json_response(status, &request_id, body)

@@ -29,13 +29,13 @@ pub struct Args {
     pub strategy: Option<model::scenario::Strategy>,
 
     /// Requests in flight to each service (default: the service's workers; 2 without a file).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", allow_negative_numbers = true)]
     pub concurrency: Option<u32>,
 
     /// Queue bound per service (bounded, deadline, codel, adaptive-lifo, adaptive) [default:
     /// 1000; bounded: required, or with --scenario the file's or one sized from its clients'
     /// median timeout].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N")]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", allow_negative_numbers = true)]
     pub queue_capacity: Option<u32>,
 
     /// Answer 503 to requests that waited longer than this in the queue (e.g. 500ms).
@@ -51,7 +51,7 @@ pub struct Args {
     pub default_timeout: Option<model::duration::Dur>,
 
     /// Run the scenario this many times faster (overrides run.time_scale).
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
 }
 

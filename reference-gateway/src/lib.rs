@@ -163,11 +163,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     })?;
     let g = &setup.gateway;
     let summary = format!(
-        "strategy {}, concurrency {}, queue capacity {}, abandoned requests: {:?}",
+        "strategy {}, concurrency {}, queue capacity {}, abandoned requests: {}",
         g.strategy.as_str(),
         g.concurrency.map_or("= workers".into(), |c| c.to_string()),
-        g.queue_capacity.map_or("unbounded / default".into(), |c| c.to_string()),
-        g.abandon
+        match (g.strategy, g.queue_capacity) {
+            (model::scenario::Strategy::Fifo | model::scenario::Strategy::Passthrough, _) => "unbounded".into(),
+            (_, Some(c)) => c.to_string(),
+            (_, None) => format!("{} (the default)", model::gateway::DEFAULT_QUEUE_CAPACITY),
+        },
+        g.abandon.as_str()
     );
     let routes: Vec<String> = setup
         .routes

@@ -147,7 +147,7 @@ pub fn scenario_mismatch(old: &Results, new: &Results) -> Option<String> {
 /// different scenarios ([`scenario_mismatch`]).
 pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
     if let Some(w) = scenario_mismatch(old, new) {
-        tracing::warn!("WARNING {w}");
+        tracing::warn!("{w}");
     }
     figures(old, new)
         .into_iter()

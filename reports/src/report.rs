@@ -183,7 +183,7 @@ fn unique_stems(placed: &mut [Placed]) {
 /// `dir` as it was, rather than new charts next to an earlier report's index.html.
 pub fn write(dir: &Path, r: &Report) -> Result<Written, ReportError> {
     if let Some(w) = mixed_warning(r) {
-        tracing::warn!("WARNING {w}");
+        tracing::warn!("{w}");
     }
     let placed = figures(r)?;
     let index_html = crate::html::render(r, &placed);

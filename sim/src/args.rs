@@ -22,10 +22,10 @@ pub struct RunArgs {
     #[arg(long, short, value_name = "DIR", default_value = "out/sim")]
     pub out: PathBuf,
     /// Seed (overrides run.seed); replications use SEED, SEED+1, ...
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Run R seeds and report each headline figure as mean and 95% confidence interval.
-    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000), allow_negative_numbers = true)]
     pub replications: u32,
     /// Gateway strategy (overrides gateway.strategy).
     #[arg(long, value_name = "NAME")]
@@ -66,7 +66,7 @@ pub struct SweepArgs {
     /// Seeds per point (the scenario's seed, +1, ...): figures are their means, and a point
     /// meets the SLO and recovers only if every seed does. One seed can call a configuration safe
     /// that fails on the next.
-    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
     pub replications: u32,
     /// Directory for sweep.csv and sweep.json.
     #[arg(long, short, value_name = "DIR", default_value = "out/sweep")]

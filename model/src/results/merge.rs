@@ -241,8 +241,11 @@ fn check_shards(parts: &[(String, Results)]) -> Result<(), MergeError> {
     let n = recorded[0].1 .1;
     if n as usize != parts.len() {
         return Err(MergeError::Shards(format!(
-            "{first} is one of {n} shards, but {} files were given: merge every shard of the run once",
-            parts.len()
+            "{first} is one of {n} shards, but {} given: merge every shard of the run once",
+            match parts.len() {
+                1 => "1 file was".to_string(),
+                k => format!("{k} files were"),
+            }
         )));
     }
     let mut seen: Vec<Option<&String>> = vec![None; n as usize];

@@ -305,7 +305,37 @@ impl Results {
             column: e.column(),
             message: crate::files::json_message(&e),
         };
-        let v: Version = serde_json::from_str(text).map_err(perr)?;
+        let v: Version = serde_json::from_str(text).map_err(|e| {
+            // spillway's other JSON files, given where a results file goes: say what they are.
+            let other = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+                .ok()
+                .and_then(|m| {
+                    if m.contains_key("replications") && m.contains_key("metastable_fraction") {
+                        Some("the summary of `sim run --replications` (replications.json)")
+                    } else if m.contains_key("points") && m.contains_key("objective") {
+                        Some("the table of `sim sweep` (sweep.json)")
+                    } else {
+                        None
+                    }
+                });
+            match (other, perr(e)) {
+                (
+                    Some(what),
+                    ResultsError::Parse {
+                        path,
+                        line,
+                        column,
+                        message,
+                    },
+                ) => ResultsError::Parse {
+                    path,
+                    line,
+                    column,
+                    message: format!("{message}: this is {what}; give `spillway report` its directory instead"),
+                },
+                (_, err) => err,
+            }
+        })?;
         if v.schema != SCHEMA_VERSION {
             return Err(ResultsError::Schema {
                 path: path.to_string(),

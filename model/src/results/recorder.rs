@@ -1146,7 +1146,7 @@ mod tests {
         assert_eq!(merge(vec![run(whole, live)]), Ok((1, None)));
         assert!(err(vec![run(whole, live), run(whole, live)]).contains("one of 1 shards, but 2 files"));
         // A corrupt shard count is an error, not a huge allocation.
-        assert!(err(vec![run(Some((0, u32::MAX)), live)]).contains("files were given"));
+        assert!(err(vec![run(Some((0, u32::MAX)), live)]).contains("but 1 file was given"));
         // Files of older versions record no shard: two or more are taken as they come.
         assert_eq!(merge(vec![run(None, live), run(None, live)]), Ok((2, None)));
     }

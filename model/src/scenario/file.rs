@@ -366,6 +366,16 @@ pub enum Abandon {
     Cancel,
 }
 
+impl Abandon {
+    /// The name a scenario file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Abandon::Keep => "keep",
+            Abandon::Cancel => "cancel",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {

@@ -34,6 +34,24 @@ pub fn check_time_scale(f: f64) -> Result<f64, crate::UsageError> {
         )))
     }
 }
+/// A `--time-scale` flag's text as a clap value parser: a number within [`TIME_SCALE`], so a bad
+/// value is refused before anything runs or is logged.
+pub fn parse_time_scale(s: &str) -> Result<f64, String> {
+    let f: f64 = s.trim().parse().map_err(|_| {
+        format!(
+            "expected a factor from {} to {} (e.g. 10), got `{s}`",
+            TIME_SCALE.start(),
+            TIME_SCALE.end()
+        )
+    })?;
+    check_time_scale(f).map_err(|_| {
+        format!(
+            "expected a factor from {} to {}, got `{s}`",
+            TIME_SCALE.start(),
+            TIME_SCALE.end()
+        )
+    })
+}
 pub use spec::*;
 pub use summary::{check_summary, utilisation_at};
 pub use validate::in_flight_after_arrivals;

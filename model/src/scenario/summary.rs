@@ -356,7 +356,7 @@ pub fn check_summary(s: &Scenario) -> String {
         o,
         "gateway: strategy {}, concurrency {conc}{cap}, abandoned requests: {}",
         g.strategy.as_str(),
-        format!("{:?}", g.abandon).to_lowercase()
+        g.abandon.as_str()
     );
     if !s.thresholds.is_empty() {
         let list: Vec<&str> = s.thresholds.iter().map(|t| t.text.as_str()).collect();
