@@ -2183,3 +2183,88 @@ fn a_gateway_sending_more_than_a_rejecting_service_holds_is_warned_about() {
         assert!(!quiet.iter().any(|w| w.starts_with("gateway.concurrency")), "{quiet:?}");
     }
 }
+
+/// Found writing docs/scenario-format.md: `bounded` refused a file whose every service had its
+/// own bound; `cap >= base` was required even with no backoff, where neither is used; a hang
+/// outage's `retry_after` was silently ignored.
+#[test]
+fn settings_that_apply_are_accepted_and_ignored_ones_are_noted() {
+    fn two<'a>(gateway: &[&'a str]) -> Vec<&'a str> {
+        let mut lines = vec!["[[workload.phases]]", "duration = \"10s\"", "rate = 10", "[gateway]"];
+        lines.extend_from_slice(gateway);
+        lines.extend_from_slice(&[
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+            "[[backend.services]]",
+            "name = \"b\"",
+            "count = 2",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ]);
+        lines
+    }
+    // Every service bounded in its own table (b by its group): enough.
+    let s = parse(&two(&[
+        "strategy = \"bounded\"",
+        "[gateway.services.a]",
+        "queue_capacity = 5",
+        "[gateway.services.b]",
+        "queue_capacity = 7",
+    ]))
+    .expect("every service has a bound");
+    let bound = |name: &str, group: &str| s.file.gateway.for_service(name, group).queue_capacity;
+    assert_eq!(
+        (bound("a", "a"), bound("b-1", "b"), bound("b-2", "b")),
+        (Some(5), Some(7), Some(7))
+    );
+    // One service without a bound: still an error, which says where a bound may go.
+    let d = only_diagnostic(&two(&[
+        "strategy = \"bounded\"",
+        "[gateway.services.a]",
+        "queue_capacity = 5",
+    ]));
+    assert_eq!(d.path, "gateway.queue_capacity");
+    assert!(
+        d.to_string()
+            .contains("or in [gateway.services.NAME] for every service"),
+        "{d}"
+    );
+
+    let retry = |extra: &[&str]| {
+        let mut lines = vec!["[clients.retry]", "max_attempts = 2"];
+        lines.extend_from_slice(extra);
+        with_extra(&lines).iter().map(|l| l.to_string()).collect::<Vec<_>>()
+    };
+    let owned = retry(&["backoff = \"none\"", "cap = \"50ms\""]);
+    let lines: Vec<&str> = owned.iter().map(String::as_str).collect();
+    parse(&lines).expect("no backoff: cap and base unused");
+    let owned = retry(&["backoff = \"fixed\"", "cap = \"50ms\""]);
+    let lines: Vec<&str> = owned.iter().map(String::as_str).collect();
+    assert!(only_diagnostic(&lines).to_string().contains("expected cap >= base"));
+
+    let outage = |kind: &str| {
+        let lines = [
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 10",
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+            kind,
+        ];
+        parse(&lines).expect("valid").warnings()
+    };
+    let w =
+        outage("faults = { outages = [{ at = \"2s\", duration = \"1s\", kind = \"hang\", retry_after = \"1s\" }] }");
+    assert!(
+        w.iter()
+            .any(|w| w
+                .starts_with("backend.services[0].faults.outages[0].retry_after: a \"hang\" outage answers nothing")),
+        "{w:?}"
+    );
+    let w = outage("faults = { outages = [{ at = \"2s\", duration = \"1s\", retry_after = \"1s\" }] }");
+    assert!(!w.iter().any(|w| w.contains("retry_after")), "{w:?}");
+}

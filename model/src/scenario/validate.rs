@@ -141,7 +141,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     let phases = check_workload(&mut c, &file.workload);
     let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
     check_clients(&mut c, &file.clients);
-    check_gateway(&mut c, &file.gateway);
+    check_gateway(&mut c, &file.gateway, &services);
     check_gateway_services(&mut c, &file.gateway, &services);
     // Group checks need the services and mix as validated: with problems there they would
     // only add confusing follow-ups ("no service `x`" for one that failed its own checks).
@@ -857,7 +857,8 @@ fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
     if r.backoff != Backoff::None {
         c.positive_dur("clients.retry.base".into(), r.base);
     }
-    if r.cap < r.base {
+    // Without a backoff, neither is used.
+    if r.backoff != Backoff::None && r.cap < r.base {
         c.fail(
             "clients.retry.cap",
             format!("expected cap >= base ({}), got {}", r.base, r.cap),
@@ -918,7 +919,7 @@ fn check_gateway_services(c: &mut Checker, g: &GatewayConfig, services: &[Servic
     }
 }
 
-fn check_gateway(c: &mut Checker, g: &GatewayConfig) {
+fn check_gateway(c: &mut Checker, g: &GatewayConfig, services: &[ServiceSpec]) {
     if let Some(n) = g.concurrency {
         c.at_least_one("gateway.concurrency".into(), n);
         if g.strategy == Strategy::Passthrough {
@@ -936,10 +937,18 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig) {
                 g.strategy.as_str()
             ),
         ),
-        (Strategy::Bounded, None) => c.fail(
-            "gateway.queue_capacity",
-            "strategy \"bounded\" needs `queue_capacity`, an integer >= 1",
-        ),
+        // Bounds set for every service, in `[gateway.services.NAME]`, are enough.
+        (Strategy::Bounded, None)
+            if services.is_empty()
+                || services
+                    .iter()
+                    .any(|s| g.for_service(&s.name, &s.group).queue_capacity.is_none()) =>
+        {
+            c.fail(
+                "gateway.queue_capacity",
+                "strategy \"bounded\" needs `queue_capacity`, an integer >= 1 (here, or in [gateway.services.NAME] for every service)",
+            )
+        }
         (_, Some(q)) => c.at_least_one("gateway.queue_capacity".into(), q),
         _ => {}
     }
@@ -1101,6 +1110,11 @@ impl Scenario {
         let last = self.duration.saturating_add(in_flight);
         for (i, s) in f.backend.services.iter().enumerate() {
             for (j, o) in s.faults.outages.iter().enumerate() {
+                if o.kind == crate::scenario::OutageKind::Hang && o.retry_after.is_some() {
+                    out.push(format!(
+                        "backend.services[{i}].faults.outages[{j}].retry_after: a \"hang\" outage answers nothing, so it sends no Retry-After (runs ignore it); it applies to kind = \"reject\""
+                    ));
+                }
                 let at = o.at.0;
                 let path = format!("backend.services[{i}].faults.outages[{j}].at");
                 if at >= last {
