@@ -2268,3 +2268,54 @@ fn settings_that_apply_are_accepted_and_ignored_ones_are_noted() {
     let w = outage("faults = { outages = [{ at = \"2s\", duration = \"1s\", retry_after = \"1s\" }] }");
     assert!(!w.iter().any(|w| w.contains("retry_after")), "{w:?}");
 }
+
+/// An overload table without `mode` takes the mode its keys imply, instead of "missing field
+/// `mode`" (an omitted `overload` is queue already); `arrival` beside a closed loop is noted.
+#[test]
+fn an_overload_table_without_mode_takes_the_mode_its_keys_imply() {
+    let mode = |overload: &str| {
+        let lines = [
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 10",
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+            overload,
+        ];
+        parse(&lines).expect("valid").services[0].overload.clone()
+    };
+    use model::scenario::Overload;
+    assert_eq!(mode("overload = { backlog = 100 }"), Overload::Queue { backlog: 100 });
+    assert!(matches!(mode("overload = { k = 0.25 }"), Overload::Thrash { k, .. } if k == 0.25));
+    assert!(matches!(
+        mode("overload = { max_in_flight = 9 }"),
+        Overload::Thrash {
+            max_in_flight: Some(9),
+            ..
+        }
+    ));
+    assert_eq!(mode("overload = { mode = \"reject\" }"), Overload::Reject);
+
+    let closed = |arrival: &str| {
+        let lines = [
+            "[workload]",
+            arrival,
+            "[workload.closed]",
+            "users = 2",
+            "think_time = \"1s\"",
+            "[run]",
+            "duration = \"10s\"",
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ];
+        parse(&lines).expect("valid").warnings()
+    };
+    assert!(closed("arrival = \"uniform\"")
+        .iter()
+        .any(|w| w.starts_with("workload.arrival: applies to open-loop phases")));
+    assert!(!closed("").iter().any(|w| w.starts_with("workload.arrival")));
+}

@@ -837,7 +837,9 @@ pub const DEFAULT_THRASH_K: f64 = 0.5;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OverloadTable {
-    mode: OverloadMode,
+    /// Without it, what the other keys imply: `k` or `max_in_flight` thrash, else queue.
+    #[serde(default)]
+    mode: Option<OverloadMode>,
     #[serde(default)]
     backlog: Option<u32>,
     #[serde(default)]
@@ -863,8 +865,13 @@ impl<'de> Deserialize<'de> for OverloadConfig {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<OverloadConfig, A::Error> {
                 let t = OverloadTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let thrash = t.k.is_some() || t.max_in_flight.is_some();
                 Ok(OverloadConfig {
-                    mode: t.mode,
+                    mode: t.mode.unwrap_or(if thrash {
+                        OverloadMode::Thrash
+                    } else {
+                        OverloadMode::Queue
+                    }),
                     backlog: t.backlog,
                     k: t.k,
                     max_in_flight: t.max_in_flight,

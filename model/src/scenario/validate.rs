@@ -1078,6 +1078,12 @@ impl Scenario {
         if g.strategy != Strategy::Adaptive && g.adaptive != crate::scenario::AdaptiveConfig::default() {
             out.push(unused("adaptive", &[Strategy::Adaptive]));
         }
+        if f.workload.closed.is_some() && f.workload.arrival != crate::scenario::ArrivalProcess::Poisson {
+            out.push(
+                "workload.arrival: applies to open-loop phases; a closed loop's users send when their think time ends (runs ignore it)"
+                    .to_string(),
+            );
+        }
         // A gateway that sends a service more than it can hold gets an instant 503 for each
         // request past it, and pushback pauses the service for every one: seen at 38% load,
         // 1% goodput, in the simulator and live alike.
