@@ -669,3 +669,46 @@ fn compare_runs_live_through_the_in_process_stack() {
         assert!(r.contains("\"source\": \"live\""), "{s} ran live");
     }
 }
+
+/// A threshold's `name` (accepted by the format, unused until now) labels it in the summary,
+/// results.json, the report, summary.md and junit.xml; a name on several lines is refused.
+#[test]
+fn a_named_threshold_is_labelled_by_its_name_everywhere() {
+    let dir = TempDir::new("named-threshold");
+    let base = read(Path::new(&scenario("steady.toml")));
+    let named = format!("{base}\n[[thresholds]]\nname = \"checkout <fast>\"\ncheck = \"p99 < 10s\"\n");
+    std::fs::create_dir_all(dir.path("")).unwrap();
+    std::fs::write(dir.path("named.toml"), &named).unwrap();
+    let o = spillway(&["sim", "run", &dir.s("named.toml"), "-o", &dir.s("run")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("PASS checkout <fast>: p99 < 10s"), "{}", text(&o));
+    let results = read(&dir.path("run/results.json"));
+    assert!(results.contains("\"name\": \"checkout <fast>\""), "{results}");
+    let o = spillway(&["report", &dir.s("run/results.json"), "-o", &dir.s("report")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let junit = read(&dir.path("report/junit.xml"));
+    assert!(
+        junit.contains("name=\"checkout &lt;fast&gt;: p99 &lt; 10s\""),
+        "{junit}"
+    );
+    let html = read(&dir.path("report/index.html"));
+    assert!(
+        html.contains("checkout &lt;fast&gt;: <code>p99 &lt; 10s</code>"),
+        "{html}"
+    );
+    let md = read(&dir.path("report/summary.md"));
+    assert!(md.contains(": `p99 < 10s`") && md.contains("checkout"), "{md}");
+
+    std::fs::write(
+        dir.path("bad.toml"),
+        format!("{base}\n[[thresholds]]\nname = \"a\\nb\"\ncheck = \"p99 < 10s\"\n"),
+    )
+    .unwrap();
+    let o = spillway(&["scenario", "check", &dir.s("bad.toml")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(".name: expected at most 200 characters on one line"),
+        "{}",
+        text(&o)
+    );
+}

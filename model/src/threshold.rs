@@ -370,6 +370,8 @@ impl Cmp {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
     pub text: String,
+    /// The scenario's `name` for it, shown before the check.
+    pub name: Option<String>,
     pub figure: Figure,
     pub cmp: Cmp,
     /// The bound, in seconds for time metrics.
@@ -489,6 +491,7 @@ impl std::str::FromStr for Threshold {
         }
         Ok(Threshold {
             text: text.trim().to_string(),
+            name: None,
             figure,
             cmp,
             value,
@@ -500,6 +503,9 @@ impl std::str::FromStr for Threshold {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdResult {
     pub check: String,
+    /// The scenario's `name` for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub value: Option<f64>,
     pub passed: bool,
     /// For `service[*]`: the service whose value is given (the worst one).
@@ -513,6 +519,14 @@ pub struct ThresholdResult {
 }
 
 impl ThresholdResult {
+    /// How reports name it: `name: check`, or the check alone.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{n}: {}", self.check),
+            None => self.check.clone(),
+        }
+    }
+
     /// The value as reports print it, in the metric's unit: "65.81%", "1.20s", "1.20s in
     /// service billing", "never".
     pub fn measured(&self) -> String {
@@ -553,6 +567,7 @@ impl Threshold {
             // bound on it would hold on nothing.
             return ThresholdResult {
                 check: self.text.clone(),
+                name: self.name.clone(),
                 value: None,
                 passed: false,
                 service: None,
@@ -563,6 +578,7 @@ impl Threshold {
         let verdict = group.and_then(|g| g.verdict);
         ThresholdResult {
             check: self.text.clone(),
+            name: self.name.clone(),
             value,
             passed: value.is_some_and(|v| self.cmp.holds(v, self.value)),
             service: None,
@@ -597,6 +613,7 @@ impl Threshold {
         let value = worst.and_then(|(_, v, _)| v);
         ThresholdResult {
             check: self.text.clone(),
+            name: self.name.clone(),
             value,
             passed: passed && worst.is_some(),
             service: worst.map(|(n, _, _)| n.clone()),

@@ -324,9 +324,10 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
             let fails = e.threshold_failures(k);
             let _ = write!(
                 o,
-                "<li><span class={}>{}</span> <code>{}</code> (measured {}{})</li>",
+                "<li><span class={}>{}</span> {}<code>{}</code> (measured {}{})</li>",
                 if t.passed { "good" } else { "bad" },
                 if t.passed { "PASS" } else { "FAIL" },
+                t.name.as_deref().map_or(String::new(), |n| format!("{}: ", esc(n))),
                 esc(&t.check),
                 esc(&t.measured()),
                 if e.runs.len() > 1 {

@@ -80,10 +80,10 @@ pub fn render(r: &Report) -> Result<String, String> {
                 value
             };
             let mut c = if fails == 0 || r.thresholds_gate {
-                case(&t.check, fails == 0, &msg)
+                case(&t.label(), fails == 0, &msg)
             } else {
                 informational(
-                    &t.check,
+                    &t.label(),
                     &format!(
                         "fails, not gated (compare gates on its {}): {msg}",
                         if r.baseline.is_some() {

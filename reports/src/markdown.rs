@@ -236,9 +236,10 @@ pub fn render(r: &Report) -> String {
                 let fails = e.threshold_failures(k);
                 let _ = writeln!(
                     o,
-                    "- {} {}: `{}` (measured {}{})",
+                    "- {} {}: {}`{}` (measured {}{})",
                     if t.passed { "✅" } else { "❌" },
                     md(&e.label),
+                    t.name.as_deref().map_or(String::new(), |n| format!("{}: ", md(n))),
                     t.check,
                     cell(&t.measured()),
                     if e.runs.len() > 1 {

@@ -159,6 +159,7 @@ fn replicated() -> [Entry; 2] {
         let g = r.summary.whole.goodput_ratio;
         r.thresholds.push(ThresholdResult {
             check: "goodput_ratio >= 0.5".into(),
+            name: None,
             value: Some(g),
             passed: g >= 0.5,
             service: None,
@@ -513,6 +514,7 @@ fn summary_md_has_behind_expired_and_measured_values() {
         .insert("legacy".into(), service(Some(Verdict::Recovered), Some(5.0)));
     r.thresholds.push(ThresholdResult {
         check: "goodput_ratio >= 0.95".into(),
+        name: None,
         value: Some(0.9),
         passed: false,
         service: None,
@@ -538,6 +540,7 @@ fn junit_counts_skipped_cases_and_explains_failed_expectations() {
     let mut fifo = run(7, 0.253, Some(Verdict::Metastable), None);
     fifo.thresholds.push(ThresholdResult {
         check: "goodput_ratio >= 0.8".into(),
+        name: None,
         value: Some(0.253),
         passed: false,
         service: None,

@@ -164,7 +164,7 @@ pub fn summary_table(r: &Results) -> String {
             o,
             "  threshold     {} {}  (value {v})",
             if t.passed { "PASS" } else { "FAIL" },
-            t.check
+            t.label()
         );
     }
     o

@@ -1193,6 +1193,9 @@ impl Scenario {
 
 /// `groups`: whether runs keep per-class figures, and the expanded services; `None` when the
 /// rest of the file has problems (group checks are then skipped).
+/// A threshold's name labels it in summaries, reports and JUnit test cases.
+const MAX_THRESHOLD_NAME: usize = 200;
+
 fn check_thresholds(
     c: &mut Checker,
     t: &[ThresholdConfig],
@@ -1202,14 +1205,25 @@ fn check_thresholds(
     t.iter()
         .enumerate()
         .filter_map(|(i, th)| match th.check.parse::<Threshold>() {
-            Ok(t) => match groups
+            Ok(mut t) => match groups
                 .and_then(|(priorities, services)| group_problem(&t.figure, priorities, services, trigger))
             {
                 Some(problem) => {
                     c.fail(format!("thresholds[{i}].check"), problem);
                     None
                 }
-                None => Some(t),
+                None => {
+                    t.name = th.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(String::from);
+                    if let Some(n) = &t.name {
+                        if n.chars().count() > MAX_THRESHOLD_NAME || n.chars().any(char::is_control) {
+                            c.fail(
+                                format!("thresholds[{i}].name"),
+                                format!("expected at most {MAX_THRESHOLD_NAME} characters on one line, without control characters"),
+                            );
+                        }
+                    }
+                    Some(t)
+                }
             },
             Err(e) => {
                 c.fail(format!("thresholds[{i}].check"), e);
