@@ -69,9 +69,11 @@ pub struct CompareArgs {
     /// Live mode: compress the scenario's time by this factor (overrides run.time_scale).
     #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
-    /// Directory for each run's results and the report (index.html, summary.md, junit.xml).
-    #[arg(short, long, value_name = "DIR", default_value = "out/compare")]
-    pub out: PathBuf,
+    /// Directory for each run's results and the report (index.html, summary.md, junit.xml)
+    /// [default: out/compare; with --baseline, out/baseline, so it never replaces the report of
+    /// the runs it compares].
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Compare NEW against OLD (results.json files) metric by metric instead of running.
     #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
     pub baseline: Option<Vec<PathBuf>>,
@@ -389,7 +391,7 @@ fn parse_tolerance(t: &str) -> Result<f64, UsageError> {
     }
 }
 
-fn baseline(a: &CompareArgs, files: &[PathBuf]) -> anyhow::Result<loadgen::Finish> {
+fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<loadgen::Finish> {
     if a.scenario.is_some() || !a.strategies.is_empty() || !a.variants.is_empty() || !a.expect.is_empty() {
         return Err(UsageError(
             "--baseline OLD NEW compares two results files; it takes no scenario, --strategies, --variant or --expect"
@@ -424,7 +426,7 @@ fn baseline(a: &CompareArgs, files: &[PathBuf]) -> anyhow::Result<loadgen::Finis
         // The baseline's regressions are the gate; the runs' own thresholds only inform.
         thresholds_gate: false,
     };
-    let written = reports::write(&a.out, &report)?;
+    let written = reports::write(out, &report)?;
     reports::report::append_step_summary_or_warn(&written.summary_md);
     println!(
         "{regressions} regression(s) beyond {}; report: {}",
@@ -440,9 +442,16 @@ fn baseline(a: &CompareArgs, files: &[PathBuf]) -> anyhow::Result<loadgen::Finis
 
 /// `spillway compare`.
 pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
-    model::check_out_dir(&a.out)?;
+    let out = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from(if a.baseline.is_some() {
+            "out/baseline"
+        } else {
+            "out/compare"
+        })
+    });
+    model::check_out_dir(&out)?;
     if let Some(files) = &a.baseline {
-        return baseline(&a, files);
+        return baseline(&a, files, &out);
     }
     let Some(path) = &a.scenario else {
         return Err(UsageError("give a scenario file to compare strategies on, or --baseline OLD NEW".into()).into());
@@ -480,13 +489,13 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
         Mode::Sim => (run_sim(&configs, seed, a.replications), false),
         Mode::Live => run_live(&configs, seed, a.replications, a.time_scale).await?,
     };
-    save_runs(&entries, &a.out)?;
+    save_runs(&entries, &out)?;
     let mode = match a.mode {
         Mode::Sim => "sim",
         Mode::Live => "live",
     };
     let title = format!("{}: {} ({mode})", base.name(), labels.join(" vs "));
-    let (held, _) = conclude(&title, &entries, &expectations, &a.out)?;
+    let (held, _) = conclude(&title, &entries, &expectations, &out)?;
     Ok(finish(interrupted, held))
 }
 

@@ -712,3 +712,22 @@ fn a_named_threshold_is_labelled_by_its_name_everywhere() {
         text(&o)
     );
 }
+
+/// `compare --baseline` without -o wrote into out/compare, replacing the report of the strategy
+/// comparison whose results it usually compares: it now defaults to out/baseline.
+#[test]
+fn a_baseline_report_goes_to_its_own_default_directory() {
+    let dir = TempDir::new("baseline-default");
+    let out = spillway(&["sim", "run", &scenario("steady.toml"), "--out", &dir.s("old")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let results = dir.s("old/results.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_spillway"))
+        .args(["compare", "--baseline", &results, &results])
+        .current_dir(dir.path(""))
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .expect("spillway runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(dir.path("out/baseline/index.html").is_file(), "{}", text(&o));
+    assert!(!dir.path("out/compare").exists());
+}
