@@ -707,7 +707,11 @@ async fn tls_preflight(url: &str, opts: &LiveOptions) -> Result<(), TargetError>
                     "--http2: the target {url} does not offer HTTP/2 (its TLS handshake refused h2: {why}): drop --http2"
                 )));
             }
-            let hint = if opts.ca_pem.is_some() {
+            // A plain-HTTP server answers the TLS hello in HTTP ("HTTP/1.1 400 ..."), which
+            // rustls reads as a record of an invalid type: no certificate is involved.
+            let hint = if why.contains("InvalidContentType") || why.contains("corrupt message") {
+                "the target did not answer in TLS: if it speaks plain HTTP, use an http:// URL"
+            } else if opts.ca_pem.is_some() {
                 "check that --ca-cert holds the CA that signed the target's certificate (not the certificate itself) and that the URL's host is a name the certificate holds"
             } else {
                 "a target with a private or self-signed certificate needs its CA: --ca-cert FILE (PEM)"

@@ -126,3 +126,44 @@ async fn http2_refused(alpn: &[&[u8]]) {
     assert_eq!(r.summary.whole.successes, r.summary.whole.offered);
     server.abort();
 }
+
+/// An https:// URL for a plain-HTTP server was refused with advice to pass --ca-cert; the
+/// server answered the TLS hello in HTTP, and the hint now says to use http://.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_to_a_plain_http_server_says_to_use_http() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        // As a plain HTTP/1.1 server does with bytes that are no request: 400 and close.
+        for _ in 0..4 {
+            let Ok((mut c, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = [0u8; 1024];
+            let _ = c.read(&mut buf).await;
+            let _ = c
+                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+        }
+    });
+    let s = model::scenario::parse(
+        "tls.toml",
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 20\n[[backend.services]]\nname = \"t\"\nworkers = 1\nservice_time = \"1ms\"\n",
+    )
+    .unwrap();
+    let opts = loadgen::LiveOptions {
+        target: Some(format!("https://127.0.0.1:{port}/x")),
+        catch_all: true,
+        ..Default::default()
+    };
+    let e = loadgen::run_live(&s, &opts, std::future::pending())
+        .await
+        .expect_err("refused before the run")
+        .to_string();
+    assert!(
+        e.contains("did not answer in TLS") && e.contains("use an http:// URL") && !e.contains("--ca-cert"),
+        "{e}"
+    );
+    server.abort();
+}

@@ -120,6 +120,21 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
     };
     let Some((svc, api)) = route else {
         b.not_found.fetch_add(1, Ordering::Relaxed);
+        // A known service with an unknown API: name the service's APIs.
+        let mut parts = path.trim_start_matches('/').split('/');
+        if let (Some(s), Some(api), None) = (parts.next().and_then(|n| b.service(n)), parts.next(), parts.next()) {
+            let apis = s.api_names();
+            let range = match apis.as_slice() {
+                [] => String::new(),
+                [one] => one.clone(),
+                [first, .., last] => format!("{first} .. {last} ({} APIs)", apis.len()),
+            };
+            return error(
+                StatusCode::NOT_FOUND,
+                &request_id,
+                format!("no API `{api}` in service {}: its APIs are {range}", s.name),
+            );
+        }
         let mut names: Vec<&str> = b.services.iter().map(|s| s.name.as_str()).take(5).collect();
         if b.services.len() > 5 {
             names.push("...");

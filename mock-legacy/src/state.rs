@@ -65,6 +65,11 @@ impl Service {
         self.apis.get(api).copied()
     }
 
+    /// The service's API names, in order.
+    pub fn api_names(&self) -> Vec<String> {
+        self.lock().model.spec().apis.clone()
+    }
+
     pub fn api_name(&self, api: usize) -> String {
         self.lock().model.spec().apis.get(api).cloned().unwrap_or_default()
     }

@@ -83,7 +83,7 @@ async fn routes_and_answers_with_json() {
     assert_eq!(r.status, 500, "error_ratio = 1 always fails");
     assert_eq!(r.json()["status"], 500);
 
-    for path in ["/nope/create", "/orders/delete", "/orders", "/orders/create/extra", "/"] {
+    for path in ["/nope/create", "/orders", "/orders/create/extra", "/"] {
         let r = get(&c, &format!("{url}{path}")).await;
         assert_eq!(r.status, 404, "{path}");
         assert!(
@@ -92,6 +92,25 @@ async fn routes_and_answers_with_json() {
             r.body
         );
     }
+    // A known service, an API it lacks: the answer names the service's APIs.
+    let r = get(&c, &format!("{url}/billing/api-9")).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.json()["error"].as_str().unwrap(),
+        "no API `api-9` in service billing: its APIs are api-1 .. api-3 (3 APIs)",
+        "{}",
+        r.body
+    );
+    let r = get(&c, &format!("{url}/orders/delete")).await;
+    assert_eq!(r.status, 404);
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no API `delete` in service orders: its APIs are "),
+        "{}",
+        r.body
+    );
     let r = get(&c, &format!("{url}/healthz")).await;
     assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
     ml.shutdown().await;
