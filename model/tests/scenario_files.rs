@@ -1061,6 +1061,14 @@ fn service_thresholds_name_a_service_of_the_scenario() {
         "thresholds[0].check",
         "`service[legacy-4].p99`: no service `legacy-4` (services: legacy-1, legacy-2, legacy-3)",
     );
+    // The group's own name: say what to write instead.
+    assert_error(
+        &lines("check = \"service[legacy].p99 < 1s\""),
+        10,
+        9,
+        "thresholds[0].check",
+        "`service[legacy].p99`: `legacy` is a group of 3 services (legacy-1 .. legacy-3), and results keep figures per service: name one (`service[legacy-1].p99`), or bound every service with `service[*].p99`",
+    );
 }
 
 /// A scenario with a background mix entry keeps classes, so class thresholds are valid.

@@ -1166,6 +1166,20 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec], tr
             services.first().map_or(String::new(), |s| format!(" (`{}`)", s.name))
         )),
         Scope::Service(name) if !services.iter().any(|s| &s.name == name) => {
+            let members: Vec<&str> = services
+                .iter()
+                .filter(|s| &s.group == name)
+                .map(|s| s.name.as_str())
+                .collect();
+            if let (Some(first), Some(last)) = (members.first(), members.last()) {
+                // A `count` group: its services have figures of their own, the group none.
+                return Some(format!(
+                    "`{figure}`: `{name}` is a group of {} services ({first} .. {last}), and results keep figures per service: name one (`{}`), or bound every service with `{}`",
+                    members.len(),
+                    figure.to_string().replacen(&format!("service[{name}]"), &format!("service[{first}]"), 1),
+                    figure.to_string().replacen(&format!("service[{name}]"), "service[*]", 1),
+                ));
+            }
             let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).take(8).collect();
             Some(format!(
                 "`{figure}`: no service `{name}` (services: {}{})",
