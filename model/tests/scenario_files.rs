@@ -2326,4 +2326,15 @@ fn an_overload_table_without_mode_takes_the_mode_its_keys_imply() {
         .iter()
         .any(|w| w.starts_with("workload.arrival: applies to open-loop phases")));
     assert!(!closed("").iter().any(|w| w.starts_with("workload.arrival")));
+
+    let jitter = |backoff: &str| {
+        let lines = with_extra(&["[clients.retry]", "max_attempts = 3", backoff, "jitter = \"full\""]);
+        parse(&lines).expect("valid").warnings()
+    };
+    assert!(jitter("backoff = \"none\"")
+        .iter()
+        .any(|w| w.starts_with("clients.retry.jitter: \"full\" jitters the backoff")));
+    assert!(!jitter("backoff = \"fixed\"")
+        .iter()
+        .any(|w| w.starts_with("clients.retry.jitter")));
 }

@@ -1078,6 +1078,18 @@ impl Scenario {
         if g.strategy != Strategy::Adaptive && g.adaptive != crate::scenario::AdaptiveConfig::default() {
             out.push(unused("adaptive", &[Strategy::Adaptive]));
         }
+        let retry = &f.clients.retry;
+        if retry.backoff == Backoff::None && retry.jitter != Jitter::None && retry.max_attempts > 1 {
+            out.push(format!(
+                "clients.retry.jitter: \"{}\" jitters the backoff, and backoff = \"none\" retries at once (runs ignore it): set backoff = \"fixed\" or \"exponential\"",
+                match retry.jitter {
+                    Jitter::Full => "full",
+                    Jitter::Equal => "equal",
+                    Jitter::Decorrelated => "decorrelated",
+                    Jitter::None => "none",
+                }
+            ));
+        }
         if f.workload.closed.is_some() && f.workload.arrival != crate::scenario::ArrivalProcess::Poisson {
             out.push(
                 "workload.arrival: applies to open-loop phases; a closed loop's users send when their think time ends (runs ignore it)"
