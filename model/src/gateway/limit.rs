@@ -19,6 +19,7 @@ pub enum Limiter {
 }
 
 impl Limiter {
+    #[inline]
     pub fn limit(&self) -> Option<u32> {
         match self {
             Limiter::Unlimited => None,
@@ -44,6 +45,7 @@ impl Limiter {
         }
     }
 
+    #[inline]
     pub fn next_update(&self) -> Option<Time> {
         match self {
             Limiter::Adaptive(a) if a.samples > 0 => Some(a.window_start + a.cfg.update_interval.0),
@@ -83,6 +85,7 @@ impl AdaptiveLimit {
         }
     }
 
+    #[inline]
     pub fn limit(&self) -> u32 {
         self.limit.round() as u32
     }

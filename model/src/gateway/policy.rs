@@ -242,6 +242,9 @@ pub struct ServicePolicy {
     latency_ewma: Option<Duration>,
     /// Whether anything can read `latency_ewma` (see [`ServicePolicy::new`]).
     track_latency: bool,
+    /// Neither a queue timeout nor CoDel: time alone never changes the queue (nothing expires,
+    /// no interval closes), so an idle poll can be told apart cheaply (see `nothing_to_do`).
+    clockless: bool,
     /// When the backend last answered (the age of the latency estimate's newest sample).
     last_completion: Time,
     /// The newest latency sample.
@@ -281,6 +284,8 @@ impl ServicePolicy {
                 cfg.strategy,
                 Strategy::Deadline | Strategy::Codel | Strategy::AdaptiveLifo
             );
+        let clockless =
+            cfg.queue_timeout.is_none() && !matches!(cfg.strategy, Strategy::Codel | Strategy::AdaptiveLifo);
         ServicePolicy {
             codel: Codel::new(cfg.codel.target.0, cfg.codel.interval.0),
             cfg,
@@ -291,6 +296,7 @@ impl ServicePolicy {
             limiter,
             latency_ewma: None,
             track_latency,
+            clockless,
             last_completion: Time::ZERO,
             last_latency: None,
             paused_until: Time::ZERO,
@@ -303,6 +309,7 @@ impl ServicePolicy {
     pub fn config(&self) -> &PolicyConfig {
         &self.cfg
     }
+    #[inline]
     pub fn queue_len(&self) -> usize {
         self.live[0] + self.live[1]
     }
@@ -315,6 +322,7 @@ impl ServicePolicy {
     pub fn limit(&self) -> Option<u32> {
         self.limiter.limit()
     }
+    #[inline]
     pub fn paused(&self, now: Time) -> bool {
         now < self.paused_until
     }
@@ -344,6 +352,7 @@ impl ServicePolicy {
         own.or(self.cfg.queue_capacity).map(|c| c as usize)
     }
 
+    #[inline]
     fn has_room(&self) -> bool {
         self.limiter.limit().is_none_or(|l| self.in_flight < l)
     }
@@ -621,8 +630,27 @@ impl ServicePolicy {
         (now >= d || d.saturating_since(now) < predicted).then_some(Reason::Expired)
     }
 
+    /// Whether [`ServicePolicy::poll`] would return `None` and change nothing: no CoDel clock to
+    /// tick, nothing that can expire, no ended pause to clear, and nothing to dispatch (paused,
+    /// no room, or an empty queue). Every driver's pump ends on such a poll, and most events
+    /// find the queue empty or the slots full: those polls cost a few compares this way.
+    #[inline]
+    fn nothing_to_do(&self, now: Time) -> bool {
+        self.clockless
+            && (self.paused(now) || (self.paused_until == Time::ZERO && (self.queue_len() == 0 || !self.has_room())))
+    }
+
     /// The next decision, if any. Call until `None` after every event.
+    #[inline]
     pub fn poll(&mut self, now: Time) -> Option<Action> {
+        if self.nothing_to_do(now) {
+            return None;
+        }
+        self.decide(now)
+    }
+
+    /// [`ServicePolicy::poll`] when there may be something to do.
+    fn decide(&mut self, now: Time) -> Option<Action> {
         if self.paused_until != Time::ZERO && now >= self.paused_until {
             self.paused_until = Time::ZERO;
         }
@@ -668,12 +696,23 @@ impl ServicePolicy {
     }
 
     /// When the policy must be polled again if no event comes first.
+    #[inline]
     pub fn poll_timeout(&mut self) -> Option<Time> {
         let mut next: Option<Time> = self.limiter.next_update();
-        let mut consider = |t: Time| next = Some(next.map_or(t, |n| n.min(t)));
         if self.queue_len() > 0 && self.paused_until > Time::ZERO {
-            consider(self.paused_until);
+            next = Some(next.map_or(self.paused_until, |n| n.min(self.paused_until)));
         }
+        if self.clockless {
+            // No queue timeout, no slough timeout: the oldest request sets no deadline.
+            return next;
+        }
+        self.queue_deadline(next)
+    }
+
+    /// [`ServicePolicy::poll_timeout`]'s `next`, or the first moment the oldest queued request
+    /// times out or may be sloughed, if earlier.
+    fn queue_deadline(&mut self, mut next: Option<Time>) -> Option<Time> {
+        let mut consider = |t: Time| next = Some(next.map_or(t, |n| n.min(t)));
         let lifo = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
         let slough = self.codel.slough_timeout();
         let qt = self.cfg.queue_timeout;
