@@ -39,6 +39,8 @@ pub struct MixSampler {
     cumulative: Vec<f64>,
     targets: Vec<MixTarget>,
     api_counts: Vec<usize>,
+    /// The one possible outcome, when there is one (one target, one API): most scenarios.
+    only: Option<(usize, usize, Priority)>,
 }
 
 impl MixSampler {
@@ -52,14 +54,33 @@ impl MixSampler {
                 acc
             })
             .collect();
+        let api_counts: Vec<usize> = s.services.iter().map(|x| x.apis.len()).collect();
+        // A draw that can have one outcome is skipped (`sample` draws nothing then either).
+        let only = match s.mix.as_slice() {
+            [t] => match (t.api, api_counts.get(t.service)) {
+                (Some(api), _) => Some((t.service, api, t.priority)),
+                (None, Some(0 | 1)) => Some((t.service, 0, t.priority)),
+                _ => None,
+            },
+            _ => None,
+        };
         MixSampler {
             cumulative,
             targets: s.mix.clone(),
-            api_counts: s.services.iter().map(|x| x.apis.len()).collect(),
+            api_counts,
+            only,
         }
     }
 
+    #[inline]
     pub fn sample(&self, rng: &mut Rng) -> (usize, usize, Priority) {
+        if let Some(o) = self.only {
+            return o;
+        }
+        self.draw(rng)
+    }
+
+    fn draw(&self, rng: &mut Rng) -> (usize, usize, Priority) {
         // A draw that can have one outcome is skipped: most scenarios have one target, and this
         // runs once per request.
         let k = if self.targets.len() > 1 {
