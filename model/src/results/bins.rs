@@ -13,6 +13,8 @@ pub struct Bins {
     sigfig: u8,
     /// log2 of the sub-buckets per bucket (HdrHistogram's `sub_bucket_count_magnitude`).
     magnitude: u32,
+    /// `2^magnitude - 1`: the values of bucket 0 (kept, as the index needs it per value).
+    mask: u64,
     counts: Vec<u64>,
     len: u64,
 }
@@ -22,9 +24,11 @@ impl Bins {
         // As HdrHistogram: enough sub-buckets to tell 2 * 10^sigfig values apart.
         let sigfig = sigfig.clamp(1, 5);
         let largest = 2.0 * 10f64.powi(i32::from(sigfig));
+        let magnitude = largest.log2().ceil() as u32;
         Bins {
             sigfig,
-            magnitude: largest.log2().ceil() as u32,
+            magnitude,
+            mask: (1u64 << magnitude) - 1,
             counts: Vec::new(),
             len: 0,
         }
@@ -33,12 +37,14 @@ impl Bins {
     /// HdrHistogram's `index_for` with a unit magnitude of 0.
     #[inline]
     fn index(&self, value: u64) -> usize {
-        let m = self.magnitude;
-        let mask = (1u64 << m) - 1;
-        let bucket = (64 - m) - (value | mask).leading_zeros();
+        let half_mag = self.magnitude - 1;
+        // HdrHistogram's bucket, `(64 - m) - leading_zeros(value | mask)`, as the highest set
+        // bit less `m - 1`: one `bsr` (`| 1` tells the compiler the operand is never zero, so
+        // there is no zero check).
+        let bucket = (value | self.mask | 1).ilog2() - half_mag;
         let sub = value >> bucket;
         // (bucket + 1) * half + sub - half, where half = 2^(m-1).
-        ((u64::from(bucket) << (m - 1)) + sub) as usize
+        ((u64::from(bucket) << half_mag) + sub) as usize
     }
 
     /// The lowest and the highest value in bin `index` (HdrHistogram's `value_for`).
