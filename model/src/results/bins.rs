@@ -106,6 +106,55 @@ impl Bins {
         h
     }
 
+    /// Writes the uncompressed V2 encoding of [`Bins::to_hist`] (what hdrhistogram's
+    /// `V2Serializer` writes for it) to `out`, and returns the number of values and the largest
+    /// (as `Histogram::max` gives it). `None`, with `out` in any state, when empty or when the
+    /// largest value is within a factor 4 of `u64::MAX` (see `to_hist`): callers serialize the
+    /// histogram then.
+    pub fn write_v2(&self, out: &mut Vec<u8>) -> Option<(u64, u64)> {
+        let top = self.counts.iter().rposition(|&c| c > 0)?;
+        let max = self.range_at(top).1;
+        if max >= u64::MAX / 4 {
+            return None;
+        }
+        // The highest trackable value `to_hist` leaves: the initial 2 while every value fits the
+        // first bucket's bins (no resize), else the top of the counts array auto-resizing gave
+        // it, which ends with the largest value's bucket.
+        let half = 1usize << (self.magnitude - 1);
+        let high = if top < 2 * half {
+            2
+        } else {
+            self.range_at((top / half + 1) * half - 1).1
+        };
+        out.clear();
+        out.extend_from_slice(&super::histogram::V2_COOKIE.to_be_bytes());
+        out.extend_from_slice(&[0; 4]); // payload length, set below
+        out.extend_from_slice(&0u32.to_be_bytes()); // normalizing index offset
+        out.extend_from_slice(&u32::from(self.sigfig).to_be_bytes());
+        out.extend_from_slice(&1u64.to_be_bytes()); // lowest discernible value
+        out.extend_from_slice(&high.to_be_bytes());
+        out.extend_from_slice(&1.0f64.to_be_bytes()); // integer to double ratio
+        let header = out.len();
+        // Counts up to the largest value's bin: a count as itself, a run of two or more empty
+        // bins as minus its length, each zigzag-encoded as a varint.
+        let counts = &self.counts[..=top];
+        let mut i = 0;
+        while i < counts.len() {
+            let run = counts[i..].iter().take_while(|&&c| c == 0).count();
+            let item = if run > 1 {
+                i += run;
+                -(run as i64)
+            } else {
+                i += 1;
+                i64::try_from(counts[i - 1]).ok()?
+            };
+            write_varint(out, ((item << 1) ^ (item >> 63)) as u64);
+        }
+        let payload = u32::try_from(out.len() - header).ok()?;
+        out[4..8].copy_from_slice(&payload.to_be_bytes());
+        Some((self.len, max))
+    }
+
     /// The values of `h` (which must have this sigfig to keep its bins exactly).
     pub fn from_hist(h: &Hist) -> Bins {
         let mut b = Bins::new(h.0.sigfig());
@@ -122,6 +171,20 @@ impl Bins {
         }
         self.to_hist().quantile_s(q)
     }
+}
+
+/// HdrHistogram's varint (`varint_write`): LEB128 for the first 8 groups of 7 bits, the 9th byte
+/// whole.
+fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    for _ in 0..8 {
+        if v < 0x80 {
+            out.push(v as u8);
+            return;
+        }
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
 }
 
 #[cfg(test)]
@@ -169,6 +232,56 @@ mod tests {
             assert_eq!(via.max_s(), direct.max_s());
             // And back: a packed window that receives a late value is unpacked into bins.
             assert!(Bins::from_hist(&direct).to_hist().0 == direct.0);
+        }
+    }
+
+    /// Packing straight from the bins gives what packing the histogram gives: same bytes, count
+    /// and maximum, with and without a resize, at bucket edges, and for the cases it hands back.
+    #[test]
+    fn bins_pack_to_the_bytes_of_their_histogram() {
+        use crate::results::histogram::PackedHist;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for sigfig in [WINDOW_SIGFIG, TOTAL_SIGFIG, 1, 4] {
+            let mut sets: Vec<Vec<u64>> = vec![
+                vec![],
+                vec![0],
+                vec![1],
+                vec![2],
+                vec![1, 1, 1, 5],
+                vec![255],
+                vec![256],
+                vec![2047, 2048],
+                vec![4095],
+                vec![4096],
+                vec![1 << 40],
+                vec![u64::MAX / 4 - 1],
+                vec![u64::MAX],
+                vec![3, 1 << 20, 7],
+            ];
+            for n in [1usize, 10, 1000, 20_000] {
+                // Log-uniform, and (a third of the sets) values within the first bucket only.
+                sets.push(
+                    (0..n)
+                        .map(|_| rng.random::<u64>() >> rng.random_range(0..64u32))
+                        .collect(),
+                );
+                sets.push((0..n).map(|_| rng.random_range(0..300u64)).collect());
+                sets.push((0..n).map(|_| rng.random_range(1..20_000_000u64)).collect());
+            }
+            for values in &sets {
+                let mut b = Bins::new(sigfig);
+                for &v in values {
+                    b.record_us(v);
+                }
+                let direct = PackedHist::pack_bins(&b);
+                let via = PackedHist::pack(&b.to_hist());
+                assert!(
+                    direct == via,
+                    "sigfig {sigfig}, {} values, max {:?}",
+                    values.len(),
+                    values.iter().max()
+                );
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! HdrHistograms in results files: V2 + deflate, base64, as HdrHistogram's interval logs
 //! store them, so nothing is reduced to a few percentiles and other tools can read them.
 
+use super::bins::Bins;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer as HdrDeserializer, Serializer as _, V2DeflateSerializer};
@@ -106,7 +107,7 @@ impl Hist {
 }
 
 /// Cookie of HdrHistogram's uncompressed V2 encoding (`V2_COOKIE` in the crate).
-const V2_COOKIE: u32 = 0x1c84_9303 | 0x10;
+pub(super) const V2_COOKIE: u32 = 0x1c84_9303 | 0x10;
 /// The V2 header: cookie, payload length, normalizing offset, significant digits (u32 each),
 /// lowest discernible and highest trackable value (u64 each), integer-to-double ratio (f64),
 /// all big-endian (`V2_HEADER_SIZE` in the crate).
@@ -256,10 +257,13 @@ impl Packer {
         self.raw.clear();
         if self.v2.serialize(h, &mut self.raw).is_err() {
             // Cannot happen for a histogram we built; the reference serializer decides then.
-            let mut out = Vec::new();
-            let _ = V2DeflateSerializer::new().serialize(h, &mut out);
-            return out;
+            return reference_bytes(h);
         }
+        self.compress().unwrap_or_else(|| reference_bytes(h))
+    }
+
+    /// The V2 + deflate encoding of the V2 bytes in `raw`, or `None` if deflate fails.
+    fn compress(&mut self) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(8 + self.raw.len() / 2 + 64);
         out.extend_from_slice(&V2_COMPRESSED_COOKIE.to_be_bytes());
         out.extend_from_slice(&[0; 4]);
@@ -270,17 +274,20 @@ impl Packer {
             match self.zlib.compress_vec(input, &mut out, flate2::FlushCompress::Finish) {
                 Ok(flate2::Status::StreamEnd) => break,
                 Ok(_) => out.reserve(out.capacity().max(64)),
-                Err(_) => {
-                    let mut out = Vec::new();
-                    let _ = V2DeflateSerializer::new().serialize(h, &mut out);
-                    return out;
-                }
+                Err(_) => return None,
             }
         }
         let len = u32::try_from(out.len() - 8).unwrap_or(u32::MAX);
         out[4..8].copy_from_slice(&len.to_be_bytes());
-        out
+        Some(out)
     }
+}
+
+/// What [`V2DeflateSerializer`] itself writes for `h`.
+fn reference_bytes<T: hdrhistogram::Counter>(h: &Histogram<T>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = V2DeflateSerializer::new().serialize(h, &mut out);
+    out
 }
 
 thread_local! {
@@ -313,6 +320,22 @@ impl PackedHist {
             len: h.len(),
             max: h.0.max(),
         }
+    }
+
+    /// [`PackedHist::pack`] of `b.to_hist()`, the same bytes, without building the histogram:
+    /// the V2 encoding is written from the bins ([`Bins::write_v2`]), so a window's counts are
+    /// walked once rather than recorded into a histogram and walked again.
+    pub fn pack_bins(b: &Bins) -> PackedHist {
+        let direct = PACKER.with(|p| {
+            let mut p = p.borrow_mut();
+            let (len, max) = b.write_v2(&mut p.raw)?;
+            Some(PackedHist {
+                bytes: p.compress()?,
+                len,
+                max,
+            })
+        });
+        direct.unwrap_or_else(|| PackedHist::pack(&b.to_hist()))
     }
 
     /// The histogram. The bytes were produced by [`PackedHist::pack`] or checked when read, so

@@ -125,7 +125,7 @@ impl Slot {
 
     fn pack(&mut self) {
         if let Slot::Live(h) = self {
-            *self = Slot::Packed(PackedHist::pack(&h.to_hist()));
+            *self = Slot::Packed(PackedHist::pack_bins(h));
         }
     }
 
@@ -145,7 +145,7 @@ impl Slot {
 
     fn into_packed(self) -> PackedHist {
         match self {
-            Slot::Live(h) => PackedHist::pack(&h.to_hist()),
+            Slot::Live(h) => PackedHist::pack_bins(&h),
             Slot::Packed(p) => p,
         }
     }
