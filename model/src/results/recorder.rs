@@ -594,7 +594,7 @@ impl Recorder {
     pub fn backend_work(&mut self, at: Time, busy: Duration, wasted: bool) {
         let keep = self.window_histograms;
         let window_ns = self.window_ns;
-        let busy_ns = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+        let busy_ns = crate::time::duration_nanos(busy);
         let started = at.0.saturating_sub(busy_ns);
         // Most work starts and ends in the newest window: no division to tell.
         let newest = self.newest_start;
@@ -603,6 +603,7 @@ impl Recorder {
         } else {
             started / window_ns == at.0 / window_ns
         };
+        let us = Hist::micros(busy);
         let w = self.win(at);
         if one_window {
             let s = busy.as_secs_f64();
@@ -610,12 +611,15 @@ impl Recorder {
             if wasted {
                 w.counters.wasted_s += s;
             }
+            // The window found once serves both (the usual case).
+            if keep {
+                w.service.live().record_us(us);
+            }
         } else {
             self.spread_backend_time(started, at.0, wasted);
-        }
-        let us = Hist::micros(busy);
-        if keep {
-            self.win(at).service.live().record_us(us);
+            if keep {
+                self.win(at).service.live().record_us(us);
+            }
         }
         self.totals.service.record_us(us);
     }
