@@ -251,7 +251,8 @@ impl ServiceModel {
                 factor *= s.factor;
             }
         }
-        let work = crate::time::secs(base * factor);
+        let work_s = base * factor;
+        let work = crate::time::secs(work_s);
         let status = if self.spec.faults.error_ratio > 0.0 && self.faults.random::<f64>() < self.spec.faults.error_ratio
         {
             500
@@ -261,7 +262,7 @@ impl ServiceModel {
         // Without stalls or hangs the work runs uninterrupted (what `progress_end` finds too,
         // at the cost of a call and an empty search per job).
         let completes_at = if self.spec.faults.stalls.is_none() && self.hangs.is_empty() {
-            now + work
+            now.add_secs(work_s)
         } else {
             progress_end(self.spec.faults.stalls.as_ref(), &self.hangs, now, work)
         };

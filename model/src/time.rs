@@ -32,6 +32,12 @@ impl Time {
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e9
     }
+    /// `self + secs(s)` without the round trip through a `Duration` (the same nanoseconds: the
+    /// simulator does this for every arrival and every job).
+    #[inline]
+    pub fn add_secs(self, s: f64) -> Time {
+        Time(self.0.saturating_add(round_to_u64(s * 1e9)))
+    }
     /// Time elapsed since `earlier`, zero if `earlier` is later.
     #[inline]
     pub fn saturating_since(self, earlier: Time) -> Duration {

@@ -218,7 +218,7 @@ impl Iterator for Schedule {
             // Strictly inside: an arrival exactly at the end belongs to the next phase's start.
             if target < total {
                 let offset = curve.invert(target);
-                let at = p.start + crate::time::secs(offset);
+                let at = p.start.add_secs(offset);
                 let at = at.min(p.end);
                 if at >= self.end {
                     self.phase = self.phases.len();
