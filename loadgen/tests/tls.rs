@@ -74,15 +74,7 @@ async fn https_targets_work_over_http1_and_http2() {
     assert!(h2.load(Ordering::Relaxed) > 50, "the second run spoke HTTP/2 (ALPN h2)");
     // Without trusting the certificate, TLS fails: it is really verified, and the run is
     // refused before it starts, with the flag that fixes it (every attempt an error, before).
-    let opts = loadgen::LiveOptions {
-        target: Some(format!("https://localhost:{port}/x")),
-        catch_all: true,
-        ..Default::default()
-    };
-    let e = loadgen::run_live(&s, &opts, std::future::pending())
-        .await
-        .expect_err("refused before the run")
-        .to_string();
+    let e = refused_before_the_run(&s, format!("https://localhost:{port}/x")).await;
     assert!(e.contains("TLS with the target") && e.contains("--ca-cert"), "{e}");
     server.abort();
 }
@@ -152,18 +144,24 @@ async fn https_to_a_plain_http_server_says_to_use_http() {
         "[[workload.phases]]\nduration = \"1s\"\nrate = 20\n[[backend.services]]\nname = \"t\"\nworkers = 1\nservice_time = \"1ms\"\n",
     )
     .unwrap();
-    let opts = loadgen::LiveOptions {
-        target: Some(format!("https://127.0.0.1:{port}/x")),
-        catch_all: true,
-        ..Default::default()
-    };
-    let e = loadgen::run_live(&s, &opts, std::future::pending())
-        .await
-        .expect_err("refused before the run")
-        .to_string();
+    let e = refused_before_the_run(&s, format!("https://127.0.0.1:{port}/x")).await;
     assert!(
         e.contains("did not answer in TLS") && e.contains("use an http:// URL") && !e.contains("--ca-cert"),
         "{e}"
     );
     server.abort();
+}
+
+/// The error of a run against `url` with nothing trusted beyond the public roots, which must be
+/// refused before it starts.
+async fn refused_before_the_run(s: &model::scenario::Scenario, url: String) -> String {
+    let opts = loadgen::LiveOptions {
+        target: Some(url),
+        catch_all: true,
+        ..Default::default()
+    };
+    loadgen::run_live(s, &opts, std::future::pending())
+        .await
+        .expect_err("refused before the run")
+        .to_string()
 }
