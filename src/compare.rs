@@ -462,11 +462,9 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
         )
         .into());
     }
-    if let Some(f) = a.time_scale {
-        if a.mode == Mode::Sim {
-            return Err(UsageError("--time-scale applies to --mode live only".into()).into());
-        }
-        model::scenario::check_time_scale(f)?;
+    // The value itself was checked by its parser (`parse_time_scale`).
+    if a.time_scale.is_some() && a.mode == Mode::Sim {
+        return Err(UsageError("--time-scale applies to --mode live only".into()).into());
     }
     let base = scenario::load(path)?;
     let configs = configs(&base, &a.strategies, &a.variants)?;

@@ -1,6 +1,6 @@
 //! The HTTP face of the backend: routing, header parsing and response bodies.
 
-use crate::state::{Answer, Backend};
+use crate::state::{Answer, Backend, Service};
 use bytes::Bytes;
 use http::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, Response, StatusCode, Version};
@@ -110,43 +110,42 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
         _ => b.new_request_id(),
     };
     let route = if b.catch_all {
-        b.services.first().map(|s| (s.clone(), 0usize))
+        b.services.first().map_or(Route::None, |s| Route::Found(s.clone(), 0))
     } else {
         let mut parts = path.trim_start_matches('/').split('/');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(svc), Some(api), None) => b.service(svc).and_then(|s| s.api_index(api).map(|i| (s.clone(), i))),
-            _ => None,
+        match (parts.next().and_then(|n| b.service(n)), parts.next(), parts.next()) {
+            (Some(s), Some(api), None) => match s.api_index(api) {
+                Some(i) => Route::Found(s.clone(), i),
+                None => Route::UnknownApi(s, api),
+            },
+            _ => Route::None,
         }
     };
-    let Some((svc, api)) = route else {
-        b.not_found.fetch_add(1, Ordering::Relaxed);
-        // A known service with an unknown API: name the service's APIs.
-        let mut parts = path.trim_start_matches('/').split('/');
-        if let (Some(s), Some(api), None) = (parts.next().and_then(|n| b.service(n)), parts.next(), parts.next()) {
+    let (svc, api) = match route {
+        Route::Found(s, i) => (s, i),
+        Route::UnknownApi(s, api) => {
+            b.not_found.fetch_add(1, Ordering::Relaxed);
             let apis = s.api_names();
             let range = match apis.as_slice() {
                 [] => String::new(),
                 [one] => one.clone(),
                 [first, .., last] => format!("{first} .. {last} ({} APIs)", apis.len()),
             };
-            return error(
-                StatusCode::NOT_FOUND,
-                &request_id,
-                format!("no API `{api}` in service {}: its APIs are {range}", s.name),
-            );
+            let message = format!("no API `{api}` in service {}: its APIs are {range}", s.name);
+            return error(StatusCode::NOT_FOUND, &request_id, message);
         }
-        let mut names: Vec<&str> = b.services.iter().map(|s| s.name.as_str()).take(5).collect();
-        if b.services.len() > 5 {
-            names.push("...");
-        }
-        return error(
-            StatusCode::NOT_FOUND,
-            &request_id,
-            format!(
+        Route::None => {
+            b.not_found.fetch_add(1, Ordering::Relaxed);
+            let mut names: Vec<&str> = b.services.iter().map(|s| s.name.as_str()).take(5).collect();
+            if b.services.len() > 5 {
+                names.push("...");
+            }
+            let message = format!(
                 "no route for {path}: expected /{{service}}/{{api}} with service one of {}",
                 names.join(", ")
-            ),
-        );
+            );
+            return error(StatusCode::NOT_FOUND, &request_id, message);
+        }
     };
     let budget = match req.headers().get(wire::TIMEOUT_MS) {
         None => None,
@@ -235,4 +234,12 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
             "server shutting down".into(),
         ),
     }
+}
+
+/// What a request's path names: a service and one of its APIs, a known service with an API it
+/// lacks (the 404 names its APIs), or nothing.
+enum Route<'a> {
+    Found(Arc<Service>, usize),
+    UnknownApi(&'a Arc<Service>, &'a str),
+    None,
 }

@@ -215,6 +215,18 @@ pub enum Jitter {
     Decorrelated,
 }
 
+impl Jitter {
+    /// The name a scenario file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Jitter::None => "none",
+            Jitter::Full => "full",
+            Jitter::Equal => "equal",
+            Jitter::Decorrelated => "decorrelated",
+        }
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum RetryOn {
     #[serde(rename = "timeout")]

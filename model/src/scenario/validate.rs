@@ -1082,12 +1082,7 @@ impl Scenario {
         if retry.backoff == Backoff::None && retry.jitter != Jitter::None && retry.max_attempts > 1 {
             out.push(format!(
                 "clients.retry.jitter: \"{}\" jitters the backoff, and backoff = \"none\" retries at once (runs ignore it): set backoff = \"fixed\" or \"exponential\"",
-                match retry.jitter {
-                    Jitter::Full => "full",
-                    Jitter::Equal => "equal",
-                    Jitter::Decorrelated => "decorrelated",
-                    Jitter::None => "none",
-                }
+                retry.jitter.as_str()
             ));
         }
         if f.workload.closed.is_some() && f.workload.arrival != crate::scenario::ArrivalProcess::Poisson {
