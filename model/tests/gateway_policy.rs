@@ -1355,3 +1355,110 @@ fn the_policys_own_time_constants_follow_the_clock_scale() {
         assert_eq!(p.allow_retry(secs(2), 1), budget_left_after_2s, "{retry_after:?}");
     }
 }
+
+/// `poll`'s idle fast path (no CoDel, no queue timeout: nothing changes with time alone)
+/// answers exactly what the full decision does: two identical policies take the same random
+/// events, one polled with the fast path and one without, under every strategy, with and
+/// without classes, queue timeouts, deadlines and 503 pauses; their decisions and next timeouts
+/// must match at every step.
+#[test]
+fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
+    use rand::{Rng as _, SeedableRng as _};
+    let strategies = [
+        Strategy::Fifo,
+        Strategy::Bounded,
+        Strategy::Deadline,
+        Strategy::Codel,
+        Strategy::AdaptiveLifo,
+        Strategy::Adaptive,
+        Strategy::Passthrough,
+    ];
+    let mut fast_polls_idle = 0u64;
+    for (k, strategy) in strategies.into_iter().enumerate() {
+        for variant in 0..4u64 {
+            let mut cfg = config(strategy, 2);
+            if strategy == Strategy::Bounded {
+                cfg.queue_capacity = Some(8);
+            }
+            if variant & 1 == 1 && strategy != Strategy::Passthrough {
+                cfg.queue_timeout = Some(ms(300));
+            }
+            if variant & 2 == 2 && strategy != Strategy::Passthrough {
+                cfg.priorities = Some(PriorityClasses {
+                    interactive_capacity: Some(6),
+                    background_capacity: Some(4),
+                    background_share: 0.25,
+                });
+            }
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(k as u64 * 10 + variant);
+            let (mut a, mut b) = (ServicePolicy::new(cfg.clone()), ServicePolicy::new(cfg));
+            let mut now = Time::ZERO;
+            let mut in_flight: Vec<Ticket> = Vec::new();
+            let mut queued_tickets: Vec<Ticket> = Vec::new();
+            for step in 0..3_000 {
+                now += ms(rng.random_range(0..40));
+                let ctx = format!("{strategy:?} variant {variant} step {step}");
+                match rng.random_range(0..10) {
+                    0..=4 => {
+                        let arrival = Arrival {
+                            arrived: now,
+                            deadline: rng.random_bool(0.5).then(|| now + ms(rng.random_range(50..800))),
+                            priority: if rng.random_bool(0.3) {
+                                Priority::Background
+                            } else {
+                                Priority::Interactive
+                            },
+                        };
+                        let (x, y) = (a.handle_arrival(now, arrival), b.handle_arrival(now, arrival));
+                        assert_eq!(format!("{x:?}"), format!("{y:?}"), "{ctx}");
+                        match x {
+                            Admit::Dispatch(t) => in_flight.push(t),
+                            Admit::Queued(t) => queued_tickets.push(t),
+                            Admit::Rejected(_) => {}
+                        }
+                    }
+                    5..=7 if !in_flight.is_empty() => {
+                        let t = in_flight.swap_remove(rng.random_range(0..in_flight.len()));
+                        // Now and then a 503 with Retry-After: pushback pauses dispatch.
+                        let (status, after) = if rng.random_bool(0.1) {
+                            (503, Some(ms(rng.random_range(10..200))))
+                        } else {
+                            (200, None)
+                        };
+                        a.handle_complete(now, t, status, after);
+                        b.handle_complete(now, t, status, after);
+                    }
+                    8 if !queued_tickets.is_empty() => {
+                        let t = queued_tickets.swap_remove(rng.random_range(0..queued_tickets.len()));
+                        let (x, y) = (a.handle_cancel(now, t), b.handle_cancel(now, t));
+                        assert_eq!(format!("{x:?}"), format!("{y:?}"), "{ctx}");
+                    }
+                    _ => {
+                        if a.poll_timeout().is_some_and(|t| t <= now) {
+                            a.handle_timeout(now);
+                            b.handle_timeout(now);
+                        }
+                    }
+                }
+                loop {
+                    let (x, y) = (a.poll(now), b.poll_without_fast_path(now));
+                    assert_eq!(x, y, "{ctx}");
+                    match x {
+                        Some(Action::Dispatch { ticket, .. }) => {
+                            queued_tickets.retain(|q| *q != ticket);
+                            in_flight.push(ticket);
+                        }
+                        Some(Action::Answer { ticket, .. }) => queued_tickets.retain(|q| *q != ticket),
+                        None => {
+                            fast_polls_idle += 1;
+                            break;
+                        }
+                    }
+                }
+                assert_eq!(a.poll_timeout(), b.poll_timeout(), "{ctx}");
+                assert_eq!((a.queue_len(), a.in_flight()), (b.queue_len(), b.in_flight()), "{ctx}");
+            }
+        }
+    }
+    assert!(fast_polls_idle > 50_000, "{fast_polls_idle} idle polls compared");
+}

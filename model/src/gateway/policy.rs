@@ -649,7 +649,15 @@ impl ServicePolicy {
         self.decide(now)
     }
 
-    /// [`ServicePolicy::poll`] when there may be something to do.
+    /// [`ServicePolicy::poll`] without its idle fast path: for the test that checks the fast
+    /// path answers `None` exactly when this does (`model/tests/gateway_policy.rs`).
+    #[doc(hidden)]
+    pub fn poll_without_fast_path(&mut self, now: Time) -> Option<Action> {
+        self.decide(now)
+    }
+
+    /// [`ServicePolicy::poll`] when there may be something to do. Its early exits and
+    /// [`ServicePolicy::nothing_to_do`] must stay in step.
     fn decide(&mut self, now: Time) -> Option<Action> {
         if self.paused_until != Time::ZERO && now >= self.paused_until {
             self.paused_until = Time::ZERO;
