@@ -14,8 +14,14 @@ pub(crate) struct EventHeap<T> {
 }
 
 #[inline]
-fn key(at: Time, seq: u64) -> u128 {
+pub(crate) fn key(at: Time, seq: u64) -> u128 {
     (u128::from(at.0) << 64) | u128::from(seq)
+}
+
+/// The time half of a [`key`].
+#[inline]
+pub(crate) fn key_time(k: u128) -> Time {
+    Time((k >> 64) as u64)
 }
 
 impl<T: Copy> EventHeap<T> {
@@ -23,10 +29,10 @@ impl<T: Copy> EventHeap<T> {
         EventHeap { items: Vec::new() }
     }
 
-    /// The time of the earliest event.
+    /// The (time, seq) key of the earliest event, as [`key`] packs it.
     #[inline]
-    pub(crate) fn peek_time(&self) -> Option<Time> {
-        self.items.first().map(|(k, _)| Time((k >> 64) as u64))
+    pub(crate) fn peek_key(&self) -> Option<u128> {
+        self.items.first().map(|(k, _)| *k)
     }
 
     #[inline]
@@ -108,7 +114,10 @@ mod tests {
                 assert_eq!(a, b);
                 popped += 1;
             }
-            assert_eq!(ours.peek_time(), std_heap.peek().map(|Reverse((t, _, _))| *t));
+            assert_eq!(
+                ours.peek_key().map(key_time),
+                std_heap.peek().map(|Reverse((t, _, _))| *t)
+            );
         }
         while let Some(b) = std_heap.pop() {
             assert_eq!(ours.pop(), Some((b.0 .0, b.0 .2)));
