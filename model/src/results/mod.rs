@@ -6,6 +6,7 @@
 
 mod bins;
 mod check;
+mod deflate;
 mod groups;
 mod histogram;
 mod hlog;
