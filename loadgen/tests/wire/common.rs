@@ -1,6 +1,4 @@
 //! Helpers for the tests' hand-written HTTP targets.
-// Each test crate uses some of them.
-#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

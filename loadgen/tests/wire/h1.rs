@@ -3,8 +3,7 @@
 //! answering (sent again once, on a new connection, and said so), `Connection: close`, malformed
 //! answers, and a dropped request closing its connection.
 
-mod common;
-use common::read_head;
+use crate::common::read_head;
 
 use loadgen::h1::{push_header, H1Client, H1Error};
 use std::net::SocketAddr;

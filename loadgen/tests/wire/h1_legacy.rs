@@ -3,8 +3,7 @@
 //! are read alike; a reused connection reset before its request was read is sent again without
 //! counting a try the server never saw.
 
-mod common;
-use common::{read_head, target};
+use crate::common::{read_head, target};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};

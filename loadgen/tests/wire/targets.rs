@@ -3,8 +3,7 @@
 //! HTTP-dates, refusing every request, answering slowly while the run is interrupted. Nothing a
 //! target does may panic the generator, stall its run, or go uncounted.
 
-mod common;
-use common::{target, Answer, Target};
+use crate::common::{target, Answer, Target};
 
 use loadgen::{run_live_quiet, LiveOptions};
 use model::results::{Results, RunNotes};
