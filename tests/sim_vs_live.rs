@@ -1,5 +1,6 @@
-//! One scenario, both clocks: the simulator and a time-compressed live run through the real
-//! gateway and mock-legacy agree on goodput ratio and median latency within 10%.
+//! One scenario, both clocks: the simulator and a live run through the real gateway and
+//! mock-legacy agree on goodput ratio and median latency within 10%; the outage scenario does
+//! so time-compressed 5x.
 
 const SCENARIO: &str = r#"
 [run]
@@ -47,9 +48,13 @@ async fn both_ways(name: &str, text: &str, time_scale: f64) -> (model::results::
     (sim, live)
 }
 
+/// Run in real time: the live stack adds what the model leaves out (loopback hops, scheduling),
+/// and time compression multiplies it in scenario time, amplified by the burst's queueing. On a
+/// 2-core VM with half its time stolen by the host, compressed 2x, the live median sat 7.5%
+/// above the simulator's in six runs and 12% in one CI run; in real time, 3.3% and 4.6% in two.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulator_and_live_run_agree() {
-    let (sim, live) = both_ways("sim-vs-live.toml", SCENARIO, 2.0).await;
+    let (sim, live) = both_ways("sim-vs-live.toml", SCENARIO, 1.0).await;
     let (gs, gl) = (sim.summary.whole.goodput_ratio, live.summary.whole.goodput_ratio);
     let (ms, ml) = (sim.summary.whole.latency.p50, live.summary.whole.latency.p50);
     eprintln!("sim: goodput ratio {gs:.4}, p50 {ms:.4}s; live: goodput ratio {gl:.4}, p50 {ml:.4}s");

@@ -87,7 +87,7 @@ async fn latency_quantiles_match_the_configured_service_times() {
         "{ dist = \"lognormal\", median = \"20ms\", p99 = \"100ms\" }",
     ] {
         let s = parse(&format!(
-            "[[workload.phases]]\nduration = \"20s\"\nrate = 200\n[clients]\ntimeout = \"10s\"\n[gateway]\nstrategy = \"passthrough\"\n\
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 400\n[clients]\ntimeout = \"10s\"\n[gateway]\nstrategy = \"passthrough\"\n\
              [[backend.services]]\nname = \"s\"\nworkers = 64\nservice_time = {dist}\n\
              [[backend.services]]\nname = \"probe\"\nworkers = 64\nservice_time = \"1ms\"\n"
         ));
