@@ -121,7 +121,8 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
         }
     }
     let expectations = compare::parse_expectations(&expectations, &labels)?;
-    let (held, _) = compare::conclude("The backlog death spiral (demo)", &entries, &expectations, &a.out)?;
+    let (verdict, _) = compare::conclude("The backlog death spiral (demo)", &entries, &expectations, &a.out)?;
+    let held = verdict == compare::Verdict::Held;
     println!(
         "{}. (Demo took {}.) Open the report in a browser; rerun any part with `spillway compare` or `spillway sim run`.",
         if held {
@@ -131,5 +132,5 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
         },
         model::results::fmt_secs(started.elapsed().as_secs_f64())
     );
-    Ok(finish(interrupted, held))
+    Ok(finish(interrupted, verdict))
 }

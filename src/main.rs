@@ -72,6 +72,9 @@ mod exit {
     pub const FAILED: u8 = 1;
     /// A threshold (or expectation) failed.
     pub const THRESHOLD: u8 = 3;
+    /// A threshold or expectation failed, but only on runs where the load generator fell
+    /// behind its schedule: rerun on a quieter machine or at a lower --time-scale.
+    pub const INCONCLUSIVE: u8 = 4;
     /// Interrupted by Ctrl-C / SIGTERM; results written, marked incomplete.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -164,6 +167,7 @@ fn finish_code(r: anyhow::Result<loadgen::Finish>) -> ExitCode {
     match r {
         Ok(loadgen::Finish::Passed) => ExitCode::SUCCESS,
         Ok(loadgen::Finish::ThresholdFailed) => ExitCode::from(exit::THRESHOLD),
+        Ok(loadgen::Finish::Inconclusive) => ExitCode::from(exit::INCONCLUSIVE),
         Ok(loadgen::Finish::Interrupted) => ExitCode::from(exit::INTERRUPTED),
         Err(e) => error_code(&e),
     }

@@ -15,7 +15,10 @@ pub enum LoadgenCmd {
 /// latency is measured from that intended time (no coordinated omission).
 ///
 /// Exit codes: 0 all thresholds passed; 1 the run failed; 2 bad input (scenario, flags, an
-/// unreachable target); 3 a threshold failed; 130 interrupted (results written, marked incomplete).
+/// unreachable target); 3 a threshold failed; 4 a threshold failed but the generator fell behind
+/// its schedule by over a tenth of the clients' timeout (inconclusive: rerun on a quieter machine
+/// or at a lower --time-scale); 130
+/// interrupted (results written, marked incomplete).
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
     /// Scenario file (TOML). Without it, use --target with the one-liner flags (--phases ...).

@@ -39,7 +39,27 @@ macro_rules! usage {
 pub enum Finish {
     Passed,
     ThresholdFailed,
+    /// A threshold or expectation failed, but only where the load generator fell behind its
+    /// schedule: the failure may describe the generator, not the target (exit code 4, so CI
+    /// can rerun instead of reporting a regression).
+    Inconclusive,
     Interrupted,
+}
+
+impl Finish {
+    /// How a run whose thresholds failed ends: inconclusive (said on stdout, beside the
+    /// summary's WARNING) when its generator fell behind its schedule by a material part of the
+    /// clients' timeout ([`model::results::Results::generator_in_doubt`]).
+    pub fn failed(generator_in_doubt: bool) -> Finish {
+        if generator_in_doubt {
+            println!(
+                "INCONCLUSIVE: thresholds failed in a run in which the load generator fell behind its schedule by over a tenth of the clients' timeout (exit code 4); rerun on a quieter machine or at a lower --time-scale"
+            );
+            Finish::Inconclusive
+        } else {
+            Finish::ThresholdFailed
+        }
+    }
 }
 
 /// The scenario a `run` command describes: a file with overrides, or the one-liner flags.
@@ -199,7 +219,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
     Ok(if r.incomplete {
         Finish::Interrupted
     } else if r.thresholds.iter().any(|t| !t.passed) {
-        Finish::ThresholdFailed
+        Finish::failed(r.generator_in_doubt())
     } else {
         Finish::Passed
     })
@@ -216,7 +236,7 @@ pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
     let path = r.save(&a.out)?;
     println!("merged {} shards: {}", a.files.len(), path.display());
     Ok(if r.thresholds.iter().any(|t| !t.passed) {
-        Finish::ThresholdFailed
+        Finish::failed(r.generator_in_doubt())
     } else {
         Finish::Passed
     })

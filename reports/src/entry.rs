@@ -35,6 +35,13 @@ impl Entry {
             .any(|r| r.generator.as_ref().is_some_and(|g| g.lagging))
     }
 
+    /// Whether a failed check on these runs is in doubt: the generator fell behind its schedule
+    /// by a material part of the clients' timeout in one of them
+    /// ([`Results::generator_in_doubt`](model::results::Results::generator_in_doubt)).
+    pub fn generator_in_doubt(&self) -> bool {
+        self.runs.iter().any(|r| r.generator_in_doubt())
+    }
+
     /// The live runs' notes (answers by status, failures by cause), added over the runs (one
     /// after another).
     pub fn notes(&self) -> RunNotes {

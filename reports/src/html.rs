@@ -476,8 +476,12 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
             let _ = write!(
                 o,
                 "<li><span class={}>{}</span> <code>{}</code> ({})</li>",
-                if c.passed { "good" } else { "bad" },
-                if c.passed { "HOLDS" } else { "FAILS" },
+                match (c.passed, c.inconclusive) {
+                    (true, _) => "good",
+                    (false, false) => "bad",
+                    (false, true) => "warn",
+                },
+                c.word(),
                 esc(&c.expectation),
                 esc(&c.detail)
             );

@@ -217,7 +217,11 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(
                 o,
                 "- {} `{}` ({})",
-                if c.passed { "✅" } else { "❌" },
+                match (c.passed, c.inconclusive) {
+                    (true, _) => "✅",
+                    (false, false) => "❌",
+                    (false, true) => "⚠️ inconclusive:",
+                },
                 c.expectation,
                 cell(&c.detail)
             );

@@ -258,7 +258,29 @@ pub struct Results {
     pub scenario: ScenarioFile,
 }
 
+/// Send lateness (p99), as a fraction of the clients' median timeout, from which a failed check
+/// is in doubt: each late attempt has spent that much of its time budget before it left, so the
+/// generator, not the target, may have made it fail. Below it (a few milliseconds against a
+/// one-second timeout, say) the summary still cautions, but a failure stands.
+pub const LATENESS_IN_DOUBT: f64 = 0.1;
+
 impl Results {
+    /// Whether the load generator fell behind its schedule enough that a failed threshold or
+    /// expectation on this run is inconclusive: it left arrivals unsent, or its send lateness
+    /// p99 exceeds [`LATENESS_IN_DOUBT`] of the clients' median timeout.
+    pub fn generator_in_doubt(&self) -> bool {
+        let Some(g) = self.generator.as_ref().filter(|g| g.lagging) else {
+            return false;
+        };
+        let timeout = self
+            .scenario
+            .clients
+            .timeout
+            .resolve()
+            .map_or(f64::INFINITY, |d| d.quantile(0.5));
+        g.unsent > 0 || g.lateness_p99_s > LATENESS_IN_DOUBT * timeout
+    }
+
     /// The gateway's own retries over the run (`[gateway.retries]`).
     pub fn gateway_retries(&self) -> u64 {
         self.windows
