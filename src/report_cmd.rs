@@ -502,6 +502,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         heatmaps,
         thresholds_gate: true,
     };
+    model::check_out_dir(&a.out)?;
     let written = reports::write(&a.out, &report)?;
     if !entries.is_empty() {
         print!("{}", reports::table::render_text(&entries));

@@ -31,8 +31,10 @@ pub use time::Time;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Refuses an output path that exists and is not a directory, before a run starts (it used to
-/// fail only when the results were written, after the whole run).
+/// Makes sure results can be written under `out` before a run starts: creates the directory
+/// and writes (then removes) a probe file in it. An output path that is a file, cannot be
+/// created or is read-only used to fail only when the results were written, after the whole
+/// run, losing a live run's figures.
 pub fn check_out_dir(out: &std::path::Path) -> Result<(), UsageError> {
     if out.exists() && !out.is_dir() {
         return Err(UsageError(format!(
@@ -40,5 +42,36 @@ pub fn check_out_dir(out: &std::path::Path) -> Result<(), UsageError> {
             out.display()
         )));
     }
+    std::fs::create_dir_all(out)
+        .map_err(|e| UsageError(format!("--out {}: cannot create the directory: {e}", out.display())))?;
+    let probe = out.join(format!(".spillway-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .map_err(|e| UsageError(format!("--out {}: cannot write in the directory: {e}", out.display())))?;
+    let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_out_dir;
+
+    /// Refused before a run: a file in the way, a directory that cannot be made; accepted and
+    /// made: a new nested directory (left with nothing in it but what the run writes).
+    #[test]
+    fn an_output_directory_is_made_and_probed_before_the_run() {
+        let base = std::env::temp_dir().join(format!("spillway-out-check-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let nested = base.join("a/b");
+        check_out_dir(&nested).unwrap();
+        assert!(nested.is_dir());
+        assert_eq!(std::fs::read_dir(&nested).unwrap().count(), 0, "the probe is removed");
+
+        let file = base.join("f.txt");
+        std::fs::write(&file, b"x").unwrap();
+        let e = check_out_dir(&file).unwrap_err().to_string();
+        assert!(e.contains("exists and is not a directory"), "{e}");
+        let e = check_out_dir(&file.join("sub")).unwrap_err().to_string();
+        assert!(e.contains("cannot create the directory"), "{e}");
+        let _ = std::fs::remove_dir_all(&base);
+    }
 }
