@@ -47,7 +47,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<model::duration::Dur>,
 
-    /// Scale the phase rates so the first phase runs at R intents/s (trigger phases keep their ratio).
+    /// Scale the phase rates so the first phase runs at R intents/s (a warm-up ramping up from 0:
+    /// its ramp ends at R); every phase keeps its ratio to it, triggers too.
     #[arg(long, value_name = "R", allow_negative_numbers = true)]
     pub rate: Option<f64>,
 
@@ -84,19 +85,21 @@ pub struct RunArgs {
     #[arg(long, value_name = "SPEC")]
     pub phases: Option<String>,
 
-    /// One-liner: client timeout per attempt.
+    /// Client timeout per attempt (default 2s). With a scenario file, overrides clients.timeout.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<model::duration::Dur>,
 
-    /// One-liner: retries after the first attempt.
+    /// Retries after the first attempt (default 0). With a scenario file, overrides
+    /// clients.retry.max_attempts (retries + 1).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub retries: Option<u32>,
 
-    /// One-liner: backoff between attempts.
+    /// Backoff between attempts (default none). With a scenario file, overrides
+    /// clients.retry.backoff.
     #[arg(long, value_name = "none|fixed|exponential")]
     pub backoff: Option<String>,
 
-    /// One-liner: jitter on the backoff.
+    /// Jitter on the backoff (default none). With a scenario file, overrides clients.retry.jitter.
     #[arg(long, value_name = "none|full|equal|decorrelated")]
     pub jitter: Option<String>,
 

@@ -115,6 +115,22 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
     if let Some(s) = a.strategy {
         file.gateway.set_strategy(s);
     }
+    // The client flags override a file's [clients]: said, since results.json records the
+    // overridden values and a reader of the file would expect its own.
+    if let Some(path) = &a.scenario {
+        let given: Vec<&str> = [
+            (a.timeout.is_some(), "--timeout (clients.timeout)"),
+            (a.retries.is_some(), "--retries (clients.retry.max_attempts)"),
+            (a.backoff.is_some(), "--backoff (clients.retry.backoff)"),
+            (a.jitter.is_some(), "--jitter (clients.retry.jitter)"),
+        ]
+        .into_iter()
+        .filter_map(|(set, what)| set.then_some(what))
+        .collect();
+        if !given.is_empty() {
+            tracing::info!("{} override {}'s [clients]", given.join(", "), path.display());
+        }
+    }
     let c = &mut file.clients;
     if let Some(t) = a.timeout {
         c.timeout = model::dist::DistSpec::Constant(t);
@@ -150,13 +166,17 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         if !(r.is_finite() && r > 0.0) {
             usage!("--rate: expected intents/s > 0, got {r}");
         }
-        let first = file
+        // The first rate the workload reaches: a warm-up ramping up from 0 scales by its end.
+        let Some(first) = file
             .workload
             .phases
-            .first()
-            .map(|p| p.rate)
-            .filter(|x| *x > 0.0)
-            .unwrap_or(r);
+            .iter()
+            .flat_map(|p| [Some(p.rate), p.ramp_to])
+            .flatten()
+            .find(|x| *x > 0.0)
+        else {
+            usage!("--rate {r}: the workload has no phase rate to scale (every phase's rate is 0, or it is a closed loop: set its users instead)");
+        };
         let k = r / first;
         for p in &mut file.workload.phases {
             p.rate *= k;
@@ -256,6 +276,36 @@ mod tests {
     fn one_liner(extra: &[&str]) -> RunArgs {
         let args = ["loadgen", "--target", "http://127.0.0.1:1", "--phases", "10s@5"];
         Cli::parse_from(args.iter().chain(extra)).run
+    }
+
+    fn with_file(toml: &str, extra: &[&str]) -> anyhow::Result<Scenario> {
+        let path = std::env::temp_dir().join(format!("spillway-rate-{}-{}.toml", std::process::id(), toml.len()));
+        std::fs::write(&path, toml)?;
+        let args = ["loadgen".to_string(), path.display().to_string()];
+        let a = Cli::parse_from(args.iter().map(String::as_str).chain(extra.iter().copied())).run;
+        let r = scenario_from_args(&a).map(|(s, _)| s);
+        let _ = std::fs::remove_file(&path);
+        r
+    }
+
+    const SERVICE: &str = "[[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = \"10ms\"\n";
+
+    /// `--rate` on a warm-up ramping up from 0 was silently ignored (the factor fell back to 1):
+    /// it now scales to the ramp's end, and a workload with no rate to scale is refused.
+    #[test]
+    fn rate_scales_a_warm_up_from_zero_by_its_ramp_end() {
+        let ramp = format!(
+            "[[workload.phases]]\nduration = \"2s\"\nrate = 0\nramp_to = 100\n[[workload.phases]]\nduration = \"2s\"\nrate = 100\n[[workload.phases]]\nduration = \"1s\"\nrate = 300\n{SERVICE}"
+        );
+        let s = with_file(&ramp, &["--rate", "10"]).unwrap();
+        let p = &s.file.workload.phases;
+        assert_eq!((p[0].rate, p[0].ramp_to), (0.0, Some(10.0)));
+        assert_eq!((p[1].rate, p[2].rate), (10.0, 30.0));
+
+        let zero = format!("[[workload.phases]]\nduration = \"2s\"\nrate = 0\n{SERVICE}");
+        let e = with_file(&zero, &["--rate", "10"]).unwrap_err();
+        assert!(e.downcast_ref::<UsageError>().is_some(), "{e:#}");
+        assert!(e.to_string().contains("no phase rate to scale"), "{e}");
     }
 
     /// `--retries 4294967295` wrapped `n + 1` to 0 and was reported as a bad
