@@ -38,7 +38,8 @@ pub struct Args {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", allow_negative_numbers = true)]
     pub queue_capacity: Option<u32>,
 
-    /// Answer 503 to requests that waited longer than this in the queue (e.g. 500ms).
+    /// Answer 503 to requests that waited longer than this in the queue (e.g. 500ms; scenario
+    /// time, divided by --time-scale).
     #[arg(long, value_name = "DURATION")]
     pub queue_timeout: Option<model::duration::Dur>,
 
@@ -46,11 +47,13 @@ pub struct Args {
     #[arg(long, value_name = "keep|cancel", value_parser = parse_abandon)]
     pub abandon: Option<model::scenario::Abandon>,
 
-    /// Budget for requests without x-spillway-timeout-ms (e.g. 2s).
+    /// Budget for requests without x-spillway-timeout-ms (e.g. 2s; scenario time, divided by
+    /// --time-scale).
     #[arg(long, value_name = "DURATION")]
     pub default_timeout: Option<model::duration::Dur>,
 
-    /// Run the scenario this many times faster (overrides run.time_scale).
+    /// Run this many times faster: the scenario's durations and the duration flags are divided
+    /// by F (overrides run.time_scale; start the backend and loadgen with the same F).
     #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
 }

@@ -55,6 +55,8 @@ impl Setup {
 
     /// From the command line: a file, or the one-liner flags.
     pub fn from_args(a: &Args) -> anyhow::Result<Setup> {
+        // Duration flags are in scenario time, as the file's are: scaled by the same factor.
+        let mut factor = a.time_scale.unwrap_or(1.0);
         let mut setup = match &a.scenario {
             Some(path) => {
                 let mut s = scenario::load(path)?;
@@ -69,7 +71,7 @@ impl Setup {
                         tracing::info!("{note}");
                     }
                 }
-                let factor = a.time_scale.unwrap_or(s.file.run.time_scale);
+                factor = a.time_scale.unwrap_or(s.file.run.time_scale);
                 let s = s.time_scaled(factor)?;
                 Setup::from_scenario(&s, a.upstream.as_deref())?
             }
@@ -106,16 +108,16 @@ impl Setup {
             g.queue_capacity = a.queue_capacity;
             g.services.values_mut().for_each(|o| o.queue_capacity = None);
         }
-        if a.queue_timeout.is_some() {
-            g.queue_timeout = a.queue_timeout;
+        check_flags(g, a)?;
+        if let Some(t) = a.queue_timeout {
+            g.queue_timeout = Some(scaled("--queue-timeout", t, factor)?);
         }
         if let Some(ab) = a.abandon {
             g.abandon = ab;
         }
-        if a.default_timeout.is_some() {
-            g.default_timeout = a.default_timeout;
+        if let Some(t) = a.default_timeout {
+            g.default_timeout = Some(scaled("--default-timeout", t, factor)?);
         }
-        check_flags(g, a)?;
         Ok(setup)
     }
 }
@@ -139,6 +141,19 @@ fn check_flags(g: &GatewayConfig, a: &Args) -> anyhow::Result<()> {
         bail!("--strategy passthrough has no concurrency limit: drop --concurrency");
     }
     Ok(())
+}
+
+/// A duration flag at time scale `factor`: refused at zero, as the file's `gateway.queue_timeout`
+/// and `gateway.default_timeout` are (a zero queue timeout shed every queued request at once).
+fn scaled(flag: &str, d: model::duration::Dur, factor: f64) -> anyhow::Result<model::duration::Dur> {
+    if d.0.is_zero() {
+        bail!("{flag}: expected a duration > 0, got {d}");
+    }
+    let real = d.0.div_f64(factor);
+    if real.is_zero() {
+        bail!("{flag} {d}: below a nanosecond at time scale {factor}");
+    }
+    Ok(model::duration::Dur(real))
 }
 
 fn check_url(u: &str) -> anyhow::Result<String> {
@@ -192,6 +207,44 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         args: Args,
+    }
+
+    /// Duration flags were taken as real time (a one-liner's `--time-scale` was ignored, and
+    /// with a file they escaped its scaling) and accepted at zero (every queued request shed at
+    /// once): now scenario time like the file's, and refused at zero.
+    #[test]
+    fn duration_flags_are_scenario_time_and_positive() {
+        let one_liner = |extra: &[&str]| {
+            let mut flags = vec!["--concurrency", "1"];
+            flags.extend_from_slice(extra);
+            from_flags(None, &flags)
+        };
+        let g = one_liner(&["--queue-timeout", "1s", "--default-timeout", "3s", "--time-scale", "10"])
+            .expect("setup")
+            .gateway;
+        assert_eq!(
+            g.queue_timeout.map(|d| d.0),
+            Some(std::time::Duration::from_millis(100))
+        );
+        assert_eq!(
+            g.default_timeout.map(|d| d.0),
+            Some(std::time::Duration::from_millis(300))
+        );
+        let g = one_liner(&["--queue-timeout", "1s"]).expect("setup").gateway;
+        assert_eq!(g.queue_timeout.map(|d| d.0), Some(std::time::Duration::from_secs(1)));
+
+        let g = from_flags(Some(FILE), &["--queue-timeout", "2s", "--time-scale", "4"])
+            .expect("setup")
+            .gateway;
+        assert_eq!(
+            g.queue_timeout.map(|d| d.0),
+            Some(std::time::Duration::from_millis(500))
+        );
+
+        for flag in ["--queue-timeout", "--default-timeout"] {
+            let e = one_liner(&[flag, "0s"]).unwrap_err().to_string();
+            assert!(e.contains(flag) && e.contains("expected a duration > 0"), "{e}");
+        }
     }
 
     /// `spillway gateway` with `extra` flags, over `file` (written to a temporary file) if given.

@@ -163,7 +163,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     })?;
     let g = &setup.gateway;
     let summary = format!(
-        "strategy {}, concurrency {}, queue capacity {}, abandoned requests: {}",
+        "strategy {}, concurrency {}, queue capacity {}, queue timeout {}, abandoned requests: {}",
         g.strategy.as_str(),
         g.concurrency.map_or("= workers".into(), |c| c.to_string()),
         match (g.strategy, g.queue_capacity) {
@@ -171,6 +171,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             (_, Some(c)) => c.to_string(),
             (_, None) => format!("{} (the default)", model::gateway::DEFAULT_QUEUE_CAPACITY),
         },
+        g.queue_timeout.map_or("none".into(), |t| t.to_string()),
         g.abandon.as_str()
     );
     let routes: Vec<String> = setup
