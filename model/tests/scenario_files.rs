@@ -2338,3 +2338,25 @@ fn an_overload_table_without_mode_takes_the_mode_its_keys_imply() {
         .iter()
         .any(|w| w.starts_with("clients.retry.jitter")));
 }
+
+/// `scenario check` passed an https upstream that `spillway gateway` then refused at start-up.
+#[test]
+fn an_https_upstream_is_refused_where_it_is_written() {
+    let lines = [
+        "[[workload.phases]]",                   // 1
+        "duration = \"10s\"",                    // 2
+        "rate = 10",                             // 3
+        "[[backend.services]]",                  // 4
+        "name = \"a\"",                          // 5
+        "workers = 2",                           // 6
+        "service_time = \"10ms\"",               // 7
+        "upstream = \"https://127.0.0.1:8443\"", // 8: the value at column 12
+    ];
+    assert_error(
+        &lines,
+        8,
+        12,
+        "backend.services[0].upstream",
+        "`https://127.0.0.1:8443`: the reference gateway does not speak https to services yet",
+    );
+}
