@@ -161,6 +161,21 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
             }
         },
     };
+    // A body declared over the limit is refused before it is read (no `100 Continue`, no wait
+    // for bytes that may never come), as the gateway does; its bytes are not read, so an
+    // HTTP/1 connection closes after the answer.
+    if hyper::body::Body::size_hint(req.body()).lower() > max_body as u64 {
+        b.bad_requests.fetch_add(1, Ordering::Relaxed);
+        let mut r = error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &request_id,
+            format!("request body over the {max_body}-byte limit"),
+        );
+        if req.version() < Version::HTTP_2 {
+            r.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        return r;
+    }
     // Legacy servers read the whole request before a worker looks at it.
     let read = tokio::time::timeout(body.read_timeout, Limited::new(req.into_body(), max_body).collect()).await;
     let Ok(read) = read else {
