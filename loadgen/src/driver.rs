@@ -827,8 +827,14 @@ pub async fn run_quiet<F: Future<Output = ()>>(
         }
         None => {
             if let Some((service, loss)) = overhead_loss(scenario, f) {
+                // At time scale 1 there is no lower one to suggest: the scenario itself is tight.
+                let advice = if f > 1.0 {
+                    "check the figures at a lower --time-scale"
+                } else {
+                    "the service's own service time leaves little room for the stack's"
+                };
                 tracing::warn!(
-                    "at time scale {f}, the in-process stack's ~0.3 ms of real time per request (loopback round trips, timer wake-ups) costs service `{service}` about {:.1}% of its capacity: a scenario near capacity can end differently than it does in the simulator; check the figures at a lower --time-scale",
+                    "at time scale {f}, the in-process stack's ~0.3 ms of real time per request (loopback round trips, timer wake-ups) costs service `{service}` about {:.1}% of its capacity: a scenario near capacity can end differently than it does in the simulator; {advice}",
                     loss * 100.0
                 );
             }

@@ -47,7 +47,15 @@ fn parse_value(flag: &str, spec: &str, s: &str) -> Result<Value, String> {
 
 /// Parses `gateway.concurrency=1..8` or `gateway.strategy=fifo,deadline` (`--vary`).
 pub fn parse_axis(spec: &str) -> Result<Axis, String> {
-    parse_axis_for("--vary", spec)
+    let axis = parse_axis_for("--vary", spec)?;
+    // The simulator's clock is virtual: every point of this axis would be the same run, and
+    // one of them "best".
+    if axis.key == "run.time_scale" {
+        return Err(format!(
+            "--vary `{spec}`: the simulator runs on a virtual clock, so run.time_scale changes nothing in a sweep (it compresses live runs: `loadgen run --time-scale`)"
+        ));
+    }
+    Ok(axis)
 }
 
 /// [`parse_axis`] for another flag (`--variant NAME`), which its errors name.
@@ -684,7 +692,19 @@ pub const OBJECTIVES: [Metric; 7] = [
 /// (`interactive.p99`, `service[billing].goodput_ratio`). Whether the scenario keeps that group
 /// is for the caller to check ([`Scenario::figure_problem`]).
 pub fn parse_objective(text: &str) -> Result<Figure, String> {
-    let figure: Figure = text.parse()?;
+    // The figure parser's list is every metric a threshold takes; a sweep keeps fewer for the
+    // whole run, so an unknown name gets the sweep's own list.
+    let figure: Figure = text.parse().map_err(|e: String| {
+        if e.starts_with("unknown metric") {
+            format!(
+                "unknown metric `{}`: expected one of {}; or a priority class's or a service's figure, as interactive.METRIC or service[NAME].METRIC",
+                text.trim(),
+                OBJECTIVES.map(Metric::name).join(", ")
+            )
+        } else {
+            e
+        }
+    })?;
     if figure.scope == Scope::Whole && !OBJECTIVES.contains(&figure.metric) {
         return Err(format!(
             "`{}`: sweep points do not keep it for the whole run; the objective is one of {}, or a class's or a service's figure (`service[NAME].{}`)",
@@ -1149,7 +1169,13 @@ mod tests {
             parse_objective("interactive.shed"),
             Ok(Figure::class(Priority::Interactive, Metric::Shed))
         );
-        assert!(parse_objective("latency").unwrap_err().contains("unknown metric"));
+        // An unknown name lists what a sweep can optimise, not every threshold metric.
+        let err = parse_objective("latency").unwrap_err();
+        assert!(
+            err.contains("unknown metric `latency`") && err.contains("recovery"),
+            "{err}"
+        );
+        assert!(!err.contains("max") && !err.contains("timeouts"), "{err}");
     }
 
     /// The best point by a service's figure, by goodput (successes per second, not the ratio),
@@ -1295,6 +1321,8 @@ mod tests {
             Value::from("2s")
         );
         assert!(parse_axis("nokey").is_err());
+        let e = parse_axis("run.time_scale=1,2").unwrap_err();
+        assert!(e.contains("virtual clock"), "{e}");
         assert!(parse_axis("a=3..1").is_err());
     }
 
