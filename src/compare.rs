@@ -476,8 +476,8 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
             "out/compare"
         })
     });
-    model::check_out_dir(&out)?;
     if let Some(files) = &a.baseline {
+        model::check_out_dir(&out)?;
         return baseline(&a, files, &out);
     }
     let Some(path) = &a.scenario else {
@@ -495,6 +495,8 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     }
     let base = scenario::load(path)?;
     let configs = configs(&base, &a.strategies, &a.variants)?;
+    // Before any run, but after the scenario: a bad file leaves no empty directory behind.
+    model::check_out_dir(&out)?;
     // What holds for every configuration compared (a [gateway.codel] table is no mistake when
     // one of them runs codel).
     let mut warnings = base.warnings();

@@ -99,7 +99,14 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
                 "[run]\nname = \"one-liner\"\n{}\n[[backend.services]]\nname = \"target\"\nworkers = 1\nservice_time = \"1ms\"\n",
                 phases::phases_toml(&phases)
             );
-            let s = scenario::parse("<command line>", &text)?;
+            // Lines and columns would point into the text built above, which nobody sees.
+            let s = scenario::parse("<command line>", &text).map_err(|e| match e {
+                scenario::ScenarioError::Invalid(mut d) => {
+                    d.iter_mut().for_each(|d| (d.line, d.column) = (0, 0));
+                    scenario::ScenarioError::Invalid(d)
+                }
+                other => other,
+            })?;
             (s.file, s.source, true)
         }
     };
@@ -196,8 +203,9 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
 
 /// `spillway loadgen run`.
 pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
-    model::check_out_dir(&a.out)?;
+    // The scenario first: a bad file leaves no empty output directory behind.
     let (s, catch_all) = scenario_from_args(&a)?;
+    model::check_out_dir(&a.out)?;
     let f = a.time_scale.unwrap_or(s.file.run.time_scale);
     let opts = LiveOptions {
         target: a.target.clone(),
@@ -306,6 +314,14 @@ mod tests {
         let e = with_file(&zero, &["--rate", "10"]).unwrap_err();
         assert!(e.downcast_ref::<UsageError>().is_some(), "{e:#}");
         assert!(e.to_string().contains("no phase rate to scale"), "{e}");
+    }
+
+    /// An error in the one-liner's flags named a line and column of the TOML built from them.
+    #[test]
+    fn one_liner_errors_name_no_line_of_the_text_built_from_the_flags() {
+        let a = Cli::parse_from(["loadgen", "--target", "http://127.0.0.1:1", "--phases", "10s@1e12"]).run;
+        let e = scenario_from_args(&a).unwrap_err().to_string();
+        assert!(e.starts_with("<command line>: workload.phases: "), "{e}");
     }
 
     /// `--retries 4294967295` wrapped `n + 1` to 0 and was reported as a bad

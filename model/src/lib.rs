@@ -31,10 +31,10 @@ pub use time::Time;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Makes sure results can be written under `out` before a run starts: creates the directory
-/// and writes (then removes) a probe file in it. An output path that is a file, cannot be
-/// created or is read-only used to fail only when the results were written, after the whole
-/// run, losing a live run's figures.
+/// Makes sure results can be written under `out` before a run starts, and leaves nothing
+/// behind: creates the directory, writes and removes a probe file in it, and removes again the
+/// directories it made. An output path that is a file, cannot be created or is read-only used to
+/// fail only when the results were written, after the whole run, losing a live run's figures.
 pub fn check_out_dir(out: &std::path::Path) -> Result<(), UsageError> {
     if out.exists() && !out.is_dir() {
         return Err(UsageError(format!(
@@ -42,12 +42,27 @@ pub fn check_out_dir(out: &std::path::Path) -> Result<(), UsageError> {
             out.display()
         )));
     }
+    // The outermost directory this check makes, to remove after it.
+    let mut made = None;
+    let mut p = out;
+    while !p.as_os_str().is_empty() && !p.exists() {
+        made = Some(p);
+        p = p.parent().unwrap_or(std::path::Path::new(""));
+    }
     std::fs::create_dir_all(out)
         .map_err(|e| UsageError(format!("--out {}: cannot create the directory: {e}", out.display())))?;
     let probe = out.join(format!(".spillway-write-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .map_err(|e| UsageError(format!("--out {}: cannot write in the directory: {e}", out.display())))?;
+    let written = std::fs::write(&probe, b"");
     let _ = std::fs::remove_file(&probe);
+    // Empty directories only (`remove_dir`): what was there before is never touched.
+    if let Some(m) = made {
+        for d in out.ancestors() {
+            if std::fs::remove_dir(d).is_err() || d == m {
+                break;
+            }
+        }
+    }
+    written.map_err(|e| UsageError(format!("--out {}: cannot write in the directory: {e}", out.display())))?;
     Ok(())
 }
 
@@ -55,15 +70,18 @@ pub fn check_out_dir(out: &std::path::Path) -> Result<(), UsageError> {
 mod tests {
     use super::check_out_dir;
 
-    /// Refused before a run: a file in the way, a directory that cannot be made; accepted and
-    /// made: a new nested directory (left with nothing in it but what the run writes).
+    /// Refused before a run: a file in the way, a directory that cannot be made; accepted: a
+    /// new nested directory (made, probed and removed again) or an existing one (left empty).
     #[test]
     fn an_output_directory_is_made_and_probed_before_the_run() {
         let base = std::env::temp_dir().join(format!("spillway-out-check-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
         let nested = base.join("a/b");
+        std::fs::create_dir_all(&base).unwrap();
         check_out_dir(&nested).unwrap();
-        assert!(nested.is_dir());
+        assert!(!base.join("a").exists(), "the directories it made are removed");
+        std::fs::create_dir_all(&nested).unwrap();
+        check_out_dir(&nested).unwrap();
         assert_eq!(std::fs::read_dir(&nested).unwrap().count(), 0, "the probe is removed");
 
         let file = base.join("f.txt");
