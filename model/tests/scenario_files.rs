@@ -2032,6 +2032,25 @@ fn keys_the_clients_lack_and_outages_after_the_end_are_warned_about() {
         vec!["backend.services[0].faults.outages[0].at: the outage starts at 10s, once arrivals have ended (10s): only the requests still in flight then (for up to 2s more: clients.timeout, retries and backoff) see it"]
     );
     assert!(scenario::check_summary(&outage).contains("note: backend.services[0].faults.outages[0].at"));
+    // A run.duration past the phases is quiet time: arrivals still end with the phases, and an
+    // outage after them is said (it was not, measured against run.duration).
+    let quiet = parse(&[
+        "[run]",
+        "duration = \"25s\"",
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+        "faults = { outages = [{ at = \"20s\", duration = \"3s\" }] }",
+    ])
+    .expect("valid");
+    assert_eq!(
+        quiet.warnings(),
+        vec!["backend.services[0].faults.outages[0].at: the outage starts at 20s, once arrivals have ended (10s) and the 2s an intent can still be in flight after them have passed (clients.timeout, retries and backoff), so a run never sees it"]
+    );
 }
 
 /// [gateway.codel] and [gateway.adaptive] under a strategy that ignores them are valid (compare
@@ -2358,5 +2377,32 @@ fn an_https_upstream_is_refused_where_it_is_written() {
         12,
         "backend.services[0].upstream",
         "`https://127.0.0.1:8443`: the reference gateway does not speak https to services yet",
+    );
+}
+
+/// Several problems are listed in the file's order (they came in the order the checks ran:
+/// backend, workload, gateway).
+#[test]
+fn several_problems_are_listed_top_to_bottom() {
+    let e = parse(&[
+        "[gateway]",            // 1
+        "concurrency = 0",      // 2
+        "[[workload.phases]]",  // 3
+        "duration = \"10s\"",   // 4
+        "rate = -1",            // 5
+        "[[backend.services]]", // 6
+        "name = \"s\"",         // 7
+        "workers = 0",          // 8
+        "service_time = \"10ms\"",
+    ])
+    .expect_err("three problems");
+    let at: Vec<(usize, &str)> = e.diagnostics().iter().map(|d| (d.line, d.path.as_str())).collect();
+    assert_eq!(
+        at,
+        [
+            (2, "gateway.concurrency"),
+            (5, "workload.phases[0].rate"),
+            (8, "backend.services[0].workers")
+        ]
     );
 }

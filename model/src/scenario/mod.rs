@@ -110,7 +110,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, ScenarioErr
 }
 
 fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Problem>) -> Vec<Diagnostic> {
-    problems
+    let mut out: Vec<Diagnostic> = problems
         .into_iter()
         .map(|p| {
             let (line, column) = locate::span_of(doc, &p.path).map_or((1, 1), |s| locate::line_col(doc.raw(), s.start));
@@ -122,7 +122,10 @@ fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Problem>) -> V
                 message: p.message,
             }
         })
-        .collect()
+        .collect();
+    // In the file's order, as its author reads it (stable: one place's problems keep theirs).
+    out.sort_by_key(|d| (d.line, d.column));
+    out
 }
 
 /// Syntax and typed deserialization only (no semantic checks). Messages are reworded for a

@@ -1127,7 +1127,12 @@ impl Scenario {
         // Arrivals stop at the run's duration, but the intents then in flight go on (and their
         // requests stay in the backend) until their clients' timeouts, retries and backoff end.
         let (in_flight, bounded) = in_flight_after_arrivals(&f.clients);
-        let last = self.duration.saturating_add(in_flight);
+        // An open loop's arrivals end with its phases: a longer run.duration is quiet time.
+        let arrivals_end = match (f.workload.closed.is_some(), self.phases.last()) {
+            (false, Some(p)) => self.duration.min(p.end.saturating_since(crate::Time::ZERO)),
+            _ => self.duration,
+        };
+        let last = arrivals_end.saturating_add(in_flight);
         for (i, s) in f.backend.services.iter().enumerate() {
             for (j, o) in s.faults.outages.iter().enumerate() {
                 if o.kind == crate::scenario::OutageKind::Hang && o.retry_after.is_some() {
@@ -1141,15 +1146,15 @@ impl Scenario {
                     out.push(format!(
                         "{path}: the outage starts at {}, once arrivals have ended ({}) and the {} an intent can still be in flight after them have passed (clients.timeout, retries and backoff{}), so a run never sees it",
                         fmt(at),
-                        fmt(self.duration),
+                        fmt(arrivals_end),
                         fmt(in_flight),
                         if bounded { "" } else { ", by the timeout's 99.99th percentile" }
                     ));
-                } else if at >= self.duration {
+                } else if at >= arrivals_end {
                     out.push(format!(
                         "{path}: the outage starts at {}, once arrivals have ended ({}): only the requests still in flight then (for up to {} more: clients.timeout, retries and backoff) see it",
                         fmt(at),
-                        fmt(self.duration),
+                        fmt(arrivals_end),
                         fmt(in_flight)
                     ));
                 }

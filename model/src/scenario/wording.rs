@@ -65,6 +65,8 @@ pub(super) fn deserialize(raw: &str, path: &str) -> String {
         invalid(rest, path, true)
     } else if let Some(rest) = msg.strip_prefix("invalid length ") {
         invalid_length(rest, path)
+    } else if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+        Some(missing(field, path))
     } else if msg == "wanted string or table" {
         // toml's words for a number or a list where a named choice (an enum) belongs.
         Some(if path == "dist" || path.ends_with(".dist") {
@@ -92,6 +94,18 @@ enum Unknown {
 
 /// `rest` follows "unknown field `" or "unknown variant `": `NAME`, expected ...` or
 /// `NAME`, there are no fields`.
+/// A required key that is not there: the two top-level tables say what they hold.
+fn missing(field: &str, path: &str) -> String {
+    match (path.trim_matches('.'), field) {
+        ("", "workload") => {
+            "no [workload]: a scenario needs [[workload.phases]] (open-loop arrivals) or [workload.closed] (users)"
+                .to_string()
+        }
+        ("", "backend") => "no [backend]: a scenario needs at least one [[backend.services]]".to_string(),
+        _ => format!("missing `{field}`, which is required here"),
+    }
+}
+
 fn unknown(rest: &str, what: Unknown) -> Option<String> {
     const EXPECTED: &str = "`, expected ";
     let (name, valid) = if let Some(i) = rest.rfind(EXPECTED) {
@@ -1224,7 +1238,17 @@ mod tests {
             "t.toml:1:1: the file is empty: a scenario needs at least [[workload.phases]] and [[backend.services]]";
         assert_eq!(error(""), want);
         assert_eq!(error("# only a comment\n\n   \n# another\r\n"), want);
-        assert!(error("[run]\n").contains("missing field `workload`"));
+        assert!(error("[run]\n").contains("no [workload]: a scenario needs [[workload.phases]]"));
+        let no_backend = error("[[workload.phases]]\nduration = \"1s\"\nrate = 1\n");
+        assert!(
+            no_backend.contains("no [backend]: a scenario needs at least one [[backend.services]]"),
+            "{no_backend}"
+        );
+        let no_name = error("[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nworkers = 1\nservice_time = \"1ms\"\n");
+        assert!(
+            no_name.contains("backend.services[0]: missing `name`, which is required here"),
+            "{no_name}"
+        );
     }
 
     // --- No panics ---
