@@ -24,7 +24,8 @@ pub struct RunArgs {
     /// Seed (overrides run.seed); replications use SEED, SEED+1, ...
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
-    /// Run R seeds and report each headline figure as mean and 95% confidence interval.
+    /// Run R seeds (1 to 10,000) and report each headline figure as mean and 95% confidence
+    /// interval.
     #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000), allow_negative_numbers = true)]
     pub replications: u32,
     /// Gateway strategy (overrides gateway.strategy).
@@ -63,7 +64,7 @@ pub struct SweepArgs {
     /// "service[*].recovery<10s". Repeatable.
     #[arg(long, value_name = "EXPR")]
     pub slo: Vec<String>,
-    /// Seeds per point (the scenario's seed, +1, ...): figures are their means, and a point
+    /// Seeds per point, 1 to 1,000 (the scenario's seed, +1, ...): figures are their means, and a point
     /// meets the SLO and recovers only if every seed does. One seed can call a configuration safe
     /// that fails on the next.
     #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]

@@ -172,6 +172,9 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
         return Err(UsageError(format!("--objective {p}")).into());
     }
     let plan = sweep::plan(&s, &axes).map_err(UsageError)?;
+    if let Some(note) = plan.sized_bounds_note() {
+        tracing::info!("{note}");
+    }
     sweep::check_seeds(&plan, a.replications).map_err(UsageError)?;
     let total = plan.points.len();
     let runs = total as u64 * u64::from(a.replications);

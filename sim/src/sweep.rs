@@ -480,6 +480,24 @@ pub struct Plan {
     pub points: Vec<(Params, Scenario)>,
     /// Axes some point's strategy does not take, with those strategies (`-` in the tables).
     pub ignored: Vec<(String, Vec<String>)>,
+    /// The least and greatest queue bound sized for `bounded` points that were given none
+    /// (by the file or an axis), to be said rather than silent.
+    pub sized_bounds: Option<(u32, u32)>,
+}
+
+impl Plan {
+    /// The note on bounds sized for the user, if any point got one.
+    pub fn sized_bounds_note(&self) -> Option<String> {
+        let (lo, hi) = self.sized_bounds?;
+        let range = if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo} to {hi}")
+        };
+        Some(format!(
+            "strategy bounded: points without gateway.queue_capacity get a queue bound sized from the clients' median timeout (what the gateway drains in half of it; {range} in this grid); add --vary gateway.queue_capacity=... to choose"
+        ))
+    }
 }
 
 /// Every combination of the axes, validated before anything runs (a bad value is reported
@@ -492,11 +510,24 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
         combinations: combinations.len(),
         points: Vec::new(),
         ignored: Vec::new(),
+        sized_bounds: None,
     };
     let mut taken = vec![false; axes.len()];
     let mut seen = std::collections::HashSet::new();
     for mut params in combinations {
         let v = variant_dropping(base, &params)?;
+        let given = params
+            .iter()
+            .find(|(k, _)| k == "gateway.queue_capacity")
+            .and_then(|(_, v)| v.as_u64())
+            .map(|q| q as u32)
+            .or(base.file.gateway.queue_capacity);
+        if scenario::sized_bound_note(given, &v.scenario).is_some() {
+            if let Some(q) = v.scenario.file.gateway.queue_capacity {
+                let (lo, hi) = plan.sized_bounds.unwrap_or((q, q));
+                plan.sized_bounds = Some((lo.min(q), hi.max(q)));
+            }
+        }
         let strategy = v.scenario.file.gateway.strategy.as_str();
         for (i, (k, value)) in params.iter_mut().enumerate() {
             if !v.ignored.contains(k) {
@@ -1549,6 +1580,28 @@ mod tests {
             vec![("gateway.queue_capacity".to_string(), vec!["fifo".to_string()])]
         );
         assert_eq!(plan.points[2].1.file.gateway.queue_capacity, Some(50));
+        // Every bounded point was given its bound: nothing sized, nothing to say.
+        assert_eq!((plan.sized_bounds, plan.sized_bounds_note()), (None, None));
+        // Without a bound axis, bounded points get one sized for them, and it is said.
+        let timeouts = [
+            parse_axis("gateway.strategy=fifo,bounded").unwrap(),
+            parse_axis("clients.timeout=1s,4s").unwrap(),
+        ];
+        let sized = super::plan(&base, &timeouts).unwrap();
+        let bounds: Vec<u32> = sized
+            .points
+            .iter()
+            .filter(|(_, s)| s.file.gateway.strategy == scenario::Strategy::Bounded)
+            .filter_map(|(_, s)| s.file.gateway.queue_capacity)
+            .collect();
+        assert_eq!(bounds.len(), 2, "{bounds:?}");
+        let (lo, hi) = sized.sized_bounds.expect("the sized bounds are kept");
+        assert_eq!((lo, hi), (*bounds.iter().min().unwrap(), *bounds.iter().max().unwrap()));
+        let note = sized.sized_bounds_note().unwrap();
+        assert!(
+            note.contains("sized from the clients' median timeout") && note.contains(&lo.to_string()),
+            "{note}"
+        );
         let only_fifo = [parse_axis("gateway.queue_capacity=10,50").unwrap()];
         let e = super::plan(&base, &only_fifo).err().unwrap();
         assert!(
