@@ -318,6 +318,8 @@ async fn bad_input_gets_4xx_and_the_gateway_keeps_serving() {
     let r = send(&c, &format!("{}/nope/op", gw.url()), &[]).await;
     assert_eq!(r.status, 404);
     assert_eq!(r.header("x-spillway-outcome"), Some("not-found"));
+    let why = r.json()["error"].as_str().unwrap_or_default().to_string();
+    assert!(why.ends_with("with service one of svc"), "{why}");
     let ok = send(&c, &url, &[]).await;
     assert_eq!(ok.status, 200, "still serving");
     gw.shutdown().await;
