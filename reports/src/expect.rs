@@ -438,53 +438,41 @@ mod tests {
     /// expectation doubtful.
     #[test]
     fn a_failure_on_a_run_the_generator_fell_behind_in_is_inconclusive() {
-        let behind = |mut e: Entry| {
-            for r in &mut e.runs {
-                r.generator = Some(model::results::GeneratorHealth {
-                    lateness_p99_s: 0.8,
-                    unsent: 0,
-                    lagging: true,
-                });
-            }
-            e
-        };
-        let kept_up = |mut e: Entry| {
-            for r in &mut e.runs {
-                r.generator = Some(model::results::GeneratorHealth {
-                    lateness_p99_s: 0.001,
-                    unsent: 0,
-                    lagging: false,
-                });
-            }
-            e
-        };
-        let fails = parse("deadline.goodput_ratio > fifo.goodput_ratio", &labels()).unwrap();
-        let holds = parse("fifo.goodput_ratio > deadline.goodput_ratio", &labels()).unwrap();
-        // Behind by 20 ms against the fixture's 1 s timeout: a caution, not a doubt; arrivals
-        // left unsent are a doubt however small the lateness.
-        let slightly_behind = |unsent: u64| {
+        // The generator's health in every run of `e`: send lateness p99 (s), arrivals unsent.
+        let health = |lateness_p99_s: f64, unsent: u64| {
             move |mut e: Entry| {
                 for r in &mut e.runs {
                     r.generator = Some(model::results::GeneratorHealth {
-                        lateness_p99_s: 0.02,
+                        lateness_p99_s,
                         unsent,
-                        lagging: true,
+                        lagging: lateness_p99_s > 0.001 || unsent > 0,
                     });
                 }
                 e
             }
         };
+        let (behind, kept_up) = (health(0.8, 0), health(0.0005, 0));
+        let fails = parse("deadline.goodput_ratio > fifo.goodput_ratio", &labels()).unwrap();
+        let holds = parse("fifo.goodput_ratio > deadline.goodput_ratio", &labels()).unwrap();
+        // Behind by 20 ms against the fixture's 1 s timeout: a caution, not a doubt; arrivals
+        // left unsent are a doubt however small the lateness.
         let es = [
-            slightly_behind(0)(entry("fifo", &[0.9])),
+            health(0.02, 0)(entry("fifo", &[0.9])),
             kept_up(entry("deadline", &[0.5])),
         ];
         assert!(es[0].lagging());
         let c = fails.check(&es).unwrap();
         assert!(!c.inconclusive && c.word() == "FAILS", "{c:?}");
         let es = [
-            slightly_behind(3)(entry("fifo", &[0.9])),
+            health(0.02, 3)(entry("fifo", &[0.9])),
             kept_up(entry("deadline", &[0.5])),
         ];
+        assert!(fails.check(&es).unwrap().inconclusive);
+        // Lateness is real time, the timeout scenario time: 20 ms real at 10x is 200 ms of the
+        // scenario, a fifth of the 1 s timeout.
+        let mut compressed = health(0.02, 0)(entry("fifo", &[0.9]));
+        compressed.runs.iter_mut().for_each(|r| r.time_scale = 10.0);
+        let es = [compressed, kept_up(entry("deadline", &[0.5]))];
         assert!(fails.check(&es).unwrap().inconclusive);
 
         let es = [behind(entry("fifo", &[0.9])), kept_up(entry("deadline", &[0.5]))];

@@ -220,7 +220,7 @@ pub fn render(r: &Report) -> String {
                 match (c.passed, c.inconclusive) {
                     (true, _) => "✅",
                     (false, false) => "❌",
-                    (false, true) => "⚠️ inconclusive:",
+                    (false, true) => "⚠️",
                 },
                 c.expectation,
                 cell(&c.detail)

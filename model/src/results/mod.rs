@@ -267,7 +267,9 @@ pub const LATENESS_IN_DOUBT: f64 = 0.1;
 impl Results {
     /// Whether the load generator fell behind its schedule enough that a failed threshold or
     /// expectation on this run is inconclusive: it left arrivals unsent, or its send lateness
-    /// p99 exceeds [`LATENESS_IN_DOUBT`] of the clients' median timeout.
+    /// p99 exceeds [`LATENESS_IN_DOUBT`] of the clients' median timeout. The lateness is
+    /// measured in real time and the timeout is the file's (scenario time): compared at the
+    /// run's time scale.
     pub fn generator_in_doubt(&self) -> bool {
         let Some(g) = self.generator.as_ref().filter(|g| g.lagging) else {
             return false;
@@ -278,7 +280,7 @@ impl Results {
             .timeout
             .resolve()
             .map_or(f64::INFINITY, |d| d.quantile(0.5));
-        g.unsent > 0 || g.lateness_p99_s > LATENESS_IN_DOUBT * timeout
+        g.unsent > 0 || g.lateness_p99_s * self.time_scale > LATENESS_IN_DOUBT * timeout
     }
 
     /// The gateway's own retries over the run (`[gateway.retries]`).
