@@ -32,9 +32,10 @@ pub use time::Time;
 pub struct UsageError(pub String);
 
 /// Makes sure results can be written under `out` before a run starts, and leaves nothing
-/// behind: creates the directory, writes and removes a probe file in it, and removes again the
-/// directories it made. An output path that is a file, cannot be created or is read-only used to
-/// fail only when the results were written, after the whole run, losing a live run's figures.
+/// behind: creates the missing directories one by one, writes and removes a probe file, then
+/// removes exactly the directories it created. An output path that is a file, cannot be created
+/// or is read-only used to fail only when the results were written, after the whole run,
+/// losing a live run's figures.
 pub fn check_out_dir(out: &std::path::Path) -> Result<(), UsageError> {
     if out.exists() && !out.is_dir() {
         return Err(UsageError(format!(
@@ -42,28 +43,31 @@ pub fn check_out_dir(out: &std::path::Path) -> Result<(), UsageError> {
             out.display()
         )));
     }
-    // The outermost directory this check makes, to remove after it.
-    let mut made = None;
-    let mut p = out;
-    while !p.as_os_str().is_empty() && !p.exists() {
-        made = Some(p);
-        p = p.parent().unwrap_or(std::path::Path::new(""));
+    let mut made = Vec::new();
+    let probed = probe_out_dir(out, &mut made);
+    // Innermost first; `remove_dir` removes only empty directories.
+    for d in made.iter().rev() {
+        let _ = std::fs::remove_dir(d);
     }
-    std::fs::create_dir_all(out)
-        .map_err(|e| UsageError(format!("--out {}: cannot create the directory: {e}", out.display())))?;
-    let probe = out.join(format!(".spillway-write-probe-{}", std::process::id()));
-    let written = std::fs::write(&probe, b"");
-    let _ = std::fs::remove_file(&probe);
-    // Empty directories only (`remove_dir`): what was there before is never touched.
-    if let Some(m) = made {
-        for d in out.ancestors() {
-            if std::fs::remove_dir(d).is_err() || d == m {
-                break;
-            }
+    probed.map_err(|e| UsageError(format!("--out {}: {e}", out.display())))
+}
+
+/// Creates `out` top-down, recording in `made` each directory this call created (not those
+/// that were there: `x/../y` creates `x` alone when `y` exists), and writes a probe file in it.
+fn probe_out_dir<'a>(out: &'a std::path::Path, made: &mut Vec<&'a std::path::Path>) -> Result<(), String> {
+    let mut chain: Vec<&std::path::Path> = out.ancestors().filter(|d| !d.as_os_str().is_empty()).collect();
+    chain.reverse();
+    for d in chain {
+        match std::fs::create_dir(d) {
+            Ok(()) => made.push(d),
+            Err(_) if d.is_dir() => {}
+            Err(e) => return Err(format!("cannot create the directory {}: {e}", d.display())),
         }
     }
-    written.map_err(|e| UsageError(format!("--out {}: cannot write in the directory: {e}", out.display())))?;
-    Ok(())
+    let probe = out.join(format!(".spillway-write-probe-{}", std::process::id()));
+    let written = std::fs::write(&probe, b"").map_err(|e| format!("cannot write in the directory: {e}"));
+    let _ = std::fs::remove_file(&probe);
+    written
 }
 
 #[cfg(test)]
@@ -83,6 +87,21 @@ mod tests {
         std::fs::create_dir_all(&nested).unwrap();
         check_out_dir(&nested).unwrap();
         assert_eq!(std::fs::read_dir(&nested).unwrap().count(), 0, "the probe is removed");
+
+        // `x/../y` with `y` already there (empty): `x` is made and removed, `y` survives.
+        let y = base.join("y");
+        std::fs::create_dir_all(&y).unwrap();
+        check_out_dir(&base.join("x/../y")).unwrap();
+        assert!(y.is_dir(), "a directory that was there before is never removed");
+        assert!(!base.join("x").exists(), "what it made is removed");
+        // Failing part way (a name too long for the file system) leaves nothing either.
+        let long = base.join("new").join("n".repeat(300));
+        let e = check_out_dir(&long).unwrap_err().to_string();
+        assert!(e.contains("cannot create the directory"), "{e}");
+        assert!(
+            !base.join("new").exists(),
+            "the directories made before the failure are removed"
+        );
 
         let file = base.join("f.txt");
         std::fs::write(&file, b"x").unwrap();
