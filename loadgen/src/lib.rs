@@ -53,7 +53,7 @@ impl Finish {
     pub fn failed(generator_in_doubt: bool) -> Finish {
         if generator_in_doubt {
             println!(
-                "INCONCLUSIVE: thresholds failed in a run in which the load generator fell behind its schedule by over a tenth of the clients' timeout (exit code 4); rerun on a quieter machine or at a lower --time-scale"
+                "INCONCLUSIVE: thresholds failed in a run in which the load generator fell behind its schedule by over a tenth of the clients' median timeout, or left arrivals unsent (exit code 4); rerun on a quieter machine or at a lower --time-scale"
             );
             Finish::Inconclusive
         } else {
@@ -99,14 +99,7 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
                 "[run]\nname = \"one-liner\"\n{}\n[[backend.services]]\nname = \"target\"\nworkers = 1\nservice_time = \"1ms\"\n",
                 phases::phases_toml(&phases)
             );
-            // Lines and columns would point into the text built above, which nobody sees.
-            let s = scenario::parse("<command line>", &text).map_err(|e| match e {
-                scenario::ScenarioError::Invalid(mut d) => {
-                    d.iter_mut().for_each(|d| (d.line, d.column) = (0, 0));
-                    scenario::ScenarioError::Invalid(d)
-                }
-                other => other,
-            })?;
+            let s = scenario::parse_flags(&text)?;
             (s.file, s.source, true)
         }
     };
@@ -135,7 +128,7 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         .filter_map(|(set, what)| set.then_some(what))
         .collect();
         if !given.is_empty() {
-            tracing::info!("{} override {}'s [clients]", given.join(", "), path.display());
+            tracing::info!("{} set over {}'s [clients]", given.join(", "), path.display());
         }
     }
     let c = &mut file.clients;

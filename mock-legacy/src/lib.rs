@@ -110,7 +110,7 @@ pub fn one_liner_scenario(args: &Args) -> anyhow::Result<Scenario> {
         workers = args.workers.unwrap_or(2),
         err = args.error_ratio.unwrap_or(0.0),
     );
-    Ok(scenario::parse("<command line>", &text)?)
+    Ok(scenario::parse_flags(&text)?)
 }
 
 /// `spillway mock-legacy`: serve until Ctrl-C or SIGTERM.

@@ -23,6 +23,9 @@ pub struct Setup {
     pub routes: Vec<Route>,
     /// Every path goes to the single route (one-liner mode).
     pub catch_all: bool,
+    /// The time scale its durations were divided by (for messages: 1 when built from a
+    /// scenario already compressed).
+    pub time_scale: f64,
 }
 
 impl Setup {
@@ -50,6 +53,7 @@ impl Setup {
             gateway: s.file.gateway.clone(),
             routes,
             catch_all: false,
+            time_scale: 1.0,
         })
     }
 
@@ -73,18 +77,24 @@ impl Setup {
                 }
                 factor = a.time_scale.unwrap_or(s.file.run.time_scale);
                 let s = s.time_scaled(factor)?;
-                Setup::from_scenario(&s, a.upstream.as_deref())?
+                Setup {
+                    time_scale: factor,
+                    ..Setup::from_scenario(&s, a.upstream.as_deref())?
+                }
             }
             None => {
                 let upstream = a
                     .upstream
                     .as_deref()
                     .context("give --scenario FILE, or --upstream URL for a one-service gateway")?;
+                // The defaults are scenario time too, compressed like a file's.
+                let mut gateway = GatewayConfig {
+                    concurrency: Some(2),
+                    ..GatewayConfig::default()
+                };
+                scenario::scale_gateway(&mut gateway, factor);
                 Setup {
-                    gateway: GatewayConfig {
-                        concurrency: Some(2),
-                        ..GatewayConfig::default()
-                    },
+                    gateway,
                     routes: vec![Route {
                         name: "default".into(),
                         group: "default".into(),
@@ -92,6 +102,7 @@ impl Setup {
                         workers: 2,
                     }],
                     catch_all: true,
+                    time_scale: factor,
                 }
             }
         };
@@ -240,6 +251,18 @@ mod tests {
             g.queue_timeout.map(|d| d.0),
             Some(std::time::Duration::from_millis(500))
         );
+
+        // Without --scenario the defaults are compressed too (CoDel's 5 ms target, say).
+        let plain = one_liner(&[]).expect("setup").gateway;
+        let fast = one_liner(&["--time-scale", "10"]).expect("setup").gateway;
+        assert_eq!(fast.codel.target.0, plain.codel.target.0 / 10);
+        assert_eq!(fast.upstream_timeout.0, plain.upstream_timeout.0 / 10);
+        // A file's own run.time_scale is the factor when --time-scale is absent.
+        let scaled_file = FILE.replacen("[[workload.phases]]", "[run]\ntime_scale = 2\n[[workload.phases]]", 1);
+        let g = from_flags(Some(&scaled_file), &["--queue-timeout", "2s"])
+            .expect("setup")
+            .gateway;
+        assert_eq!(g.queue_timeout.map(|d| d.0), Some(std::time::Duration::from_secs(1)));
 
         for flag in ["--queue-timeout", "--default-timeout"] {
             let e = one_liner(&[flag, "0s"]).unwrap_err().to_string();

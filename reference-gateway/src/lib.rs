@@ -171,7 +171,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             (_, Some(c)) => c.to_string(),
             (_, None) => format!("{} (the default)", model::gateway::DEFAULT_QUEUE_CAPACITY),
         },
-        g.queue_timeout.map_or("none".into(), |t| t.to_string()),
+        match (g.queue_timeout, setup.time_scale) {
+            (None, _) => "none".to_string(),
+            (Some(t), 1.0) => t.to_string(),
+            (Some(t), f) => format!("{} ({t} real at {f}x)", model::duration::Dur(t.0.mul_f64(f))),
+        },
         g.abandon.as_str()
     );
     let routes: Vec<String> = setup

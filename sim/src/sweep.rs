@@ -726,7 +726,8 @@ pub fn parse_objective(text: &str) -> Result<Figure, String> {
     // The figure parser's list is every metric a threshold takes; a sweep keeps fewer for the
     // whole run, so an unknown name gets the sweep's own list.
     let figure: Figure = text.parse().map_err(|e: String| {
-        if e.starts_with("unknown metric") {
+        // A class's or a service's figure (`service[a].latncy`) keeps the group parser's list.
+        if e.starts_with("unknown metric") && !text.contains(['.', '[']) {
             format!(
                 "unknown metric `{}`: expected one of {}; or a priority class's or a service's figure, as interactive.METRIC or service[NAME].METRIC",
                 text.trim(),

@@ -17,7 +17,7 @@ mod wording;
 
 pub use error::{Diagnostic, Problem, ScenarioError};
 pub use file::*;
-pub use scale::time_scaled;
+pub use scale::{scale_gateway, time_scaled};
 
 /// The time scales a run accepts: up to 1000x faster (live timers stay meaningful) or 100x slower.
 pub const TIME_SCALE: std::ops::RangeInclusive<f64> = 0.01..=1000.0;
@@ -71,6 +71,18 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let bytes = crate::files::read_at_most(path, crate::files::MAX_SCENARIO_BYTES, "a scenario file").map_err(io)?;
     let text = wording::decode(bytes).map_err(|why| io(std::io::Error::new(std::io::ErrorKind::InvalidData, why)))?;
     parse(&name, &text)
+}
+
+/// A scenario built from command-line flags (the one-liners): its errors name the field and
+/// `<command line>`, with no line or column, which would point into text nobody wrote.
+pub fn parse_flags(text: &str) -> Result<Scenario, ScenarioError> {
+    parse("<command line>", text).map_err(|e| match e {
+        ScenarioError::Invalid(mut d) => {
+            d.iter_mut().for_each(|d| (d.line, d.column) = (0, 0));
+            ScenarioError::Invalid(d)
+        }
+        other => other,
+    })
 }
 
 /// Parses and validates scenario text; `source` names it in messages.

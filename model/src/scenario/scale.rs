@@ -58,21 +58,7 @@ pub fn time_scaled(file: &ScenarioFile, f: f64) -> ScenarioFile {
     if let Some(b) = &mut cl.retry.budget {
         b.min_per_sec *= f;
     }
-    let g = &mut s.gateway;
-    g.queue_timeout = od(g.queue_timeout, f);
-    g.default_timeout = od(g.default_timeout, f);
-    g.codel.target = d(g.codel.target, f);
-    g.codel.interval = d(g.codel.interval, f);
-    g.adaptive.update_interval = d(g.adaptive.update_interval, f);
-    if let Some(r) = &mut g.rate_limit {
-        r.rate *= f;
-    }
-    g.pushback.default_pause = d(g.pushback.default_pause, f);
-    g.pushback.max_pause = d(g.pushback.max_pause, f);
-    g.retries.min_per_sec *= f;
-    g.connect_timeout = d(g.connect_timeout, f);
-    g.upstream_timeout = d(g.upstream_timeout, f);
-    g.clock_scale *= f;
+    scale_gateway(&mut s.gateway, f);
     for svc in &mut s.backend.services {
         svc.service_time = dist(&svc.service_time, f);
         for v in svc.api_service_time.values_mut() {
@@ -99,4 +85,23 @@ pub fn time_scaled(file: &ScenarioFile, f: f64) -> ScenarioFile {
         }
     }
     s
+}
+
+/// The gateway's settings `f` times faster: for a scenario's, and for the defaults a gateway
+/// started from flags alone runs with.
+pub fn scale_gateway(g: &mut GatewayConfig, f: f64) {
+    g.queue_timeout = od(g.queue_timeout, f);
+    g.default_timeout = od(g.default_timeout, f);
+    g.codel.target = d(g.codel.target, f);
+    g.codel.interval = d(g.codel.interval, f);
+    g.adaptive.update_interval = d(g.adaptive.update_interval, f);
+    if let Some(r) = &mut g.rate_limit {
+        r.rate *= f;
+    }
+    g.pushback.default_pause = d(g.pushback.default_pause, f);
+    g.pushback.max_pause = d(g.pushback.max_pause, f);
+    g.retries.min_per_sec *= f;
+    g.connect_timeout = d(g.connect_timeout, f);
+    g.upstream_timeout = d(g.upstream_timeout, f);
+    g.clock_scale *= f;
 }

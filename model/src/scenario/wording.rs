@@ -92,8 +92,6 @@ enum Unknown {
     Value,
 }
 
-/// `rest` follows "unknown field `" or "unknown variant `": `NAME`, expected ...` or
-/// `NAME`, there are no fields`.
 /// A required key that is not there: the two top-level tables say what they hold.
 fn missing(field: &str, path: &str) -> String {
     match (path.trim_matches('.'), field) {
@@ -106,6 +104,8 @@ fn missing(field: &str, path: &str) -> String {
     }
 }
 
+/// `rest` follows "unknown field `" or "unknown variant `": `NAME`, expected ...` or
+/// `NAME`, there are no fields`.
 fn unknown(rest: &str, what: Unknown) -> Option<String> {
     const EXPECTED: &str = "`, expected ";
     let (name, valid) = if let Some(i) = rest.rfind(EXPECTED) {
