@@ -230,7 +230,10 @@ impl ServiceModel {
             wasted,
         };
         let next = if self.busy < self.spec.workers {
-            self.backlog.pop_front().map(|r| self.start(now, r))
+            // Not before it arrived: live, `now` is the finished job's model time, which a
+            // request that came while its worker was waking up is later than (in the simulator
+            // every backlogged request arrived by `now`).
+            self.backlog.pop_front().map(|r| self.start(now.max(r.arrived), r))
         } else {
             None
         };

@@ -294,3 +294,35 @@ fn wasted_work_is_the_busy_time_of_late_completions() {
     );
     assert!(st.wasted_seconds < st.busy_seconds);
 }
+
+/// Live, a job completes at its model time though its worker wakes later; a request that came
+/// in between (into the backlog, the worker being busy) starts at its arrival, not at the
+/// earlier completion, so it never runs before it existed.
+#[test]
+fn a_backlogged_request_starts_no_earlier_than_it_arrived() {
+    let mut m = service(
+        "workers = 1\nservice_time = \"20ms\"\noverload = { mode = \"queue\", backlog = 5 }",
+        1,
+    );
+    let Admission::Started(first) = m.handle_request(Time::ZERO, request(0, Time::ZERO, None)) else {
+        panic!("an idle worker starts the first request");
+    };
+    // Arrives at 25 ms, after the first job's 20 ms completion the worker has not yet handled.
+    let late = Time(25 * MS);
+    assert!(matches!(
+        m.handle_request(late, request(1, late, None)),
+        Admission::Queued
+    ));
+    let (done, next) = m.handle_complete(first.completes_at, first);
+    assert_eq!(done.busy, Duration::from_millis(20));
+    let next = next.expect("the backlogged request starts");
+    assert_eq!(next.started, late);
+    assert_eq!(next.completes_at, Time(45 * MS));
+    // One that was already waiting starts where the last job ended.
+    assert!(matches!(
+        m.handle_request(late, request(2, late, None)),
+        Admission::Queued
+    ));
+    let (_, after) = m.handle_complete(next.completes_at, next);
+    assert_eq!(after.expect("the next starts").started, Time(45 * MS));
+}
