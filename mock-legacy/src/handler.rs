@@ -136,14 +136,7 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
         }
         Route::None => {
             b.not_found.fetch_add(1, Ordering::Relaxed);
-            let mut names: Vec<&str> = b.services.iter().map(|s| s.name.as_str()).take(5).collect();
-            if b.services.len() > 5 {
-                names.push("...");
-            }
-            let message = format!(
-                "no route for {path}: expected /{{service}}/{{api}} with service one of {}",
-                names.join(", ")
-            );
+            let message = wire::no_route_message(&path, "{api}", b.services.iter().map(|s| s.name.as_str()));
             return error(StatusCode::NOT_FOUND, &request_id, message);
         }
     };

@@ -22,6 +22,21 @@ pub const RETRY_AFTER_MS: &str = "x-spillway-retry-after-ms";
 /// (400), as taking the first or the last would let a proxy and a server read different values.
 pub const SINGLE_VALUE_REQUEST_HEADERS: &[&str] = &[TIMEOUT_MS, PRIORITY, REQUEST_ID, API_KEY, "authorization"];
 
+/// A 404's message for `path` when its first segment names no service: the first five
+/// service names (then `...`), so a typo shows at once; `rest` is what follows the service in a
+/// route (`{api}` for mock-legacy, `...` for the gateway).
+pub fn no_route_message<'a>(path: &str, rest: &str, services: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let many = services.len() > 5;
+    let mut names: Vec<&str> = services.take(5).collect();
+    if many {
+        names.push("...");
+    }
+    format!(
+        "no route for {path}: expected /{{service}}/{rest} with service one of {}",
+        names.join(", ")
+    )
+}
+
 /// The 400 message for a request that repeats a header of [`SINGLE_VALUE_REQUEST_HEADERS`].
 pub fn repeated_header_message(name: &str) -> String {
     format!("{name}: sent more than once; it takes a single value")
@@ -311,6 +326,20 @@ pub fn valid_host(v: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Five names, then `...` for the rest; all of them when five or fewer.
+    #[test]
+    fn a_404_names_the_first_five_services() {
+        let six = ["a", "b", "c", "d", "e", "f"];
+        assert_eq!(
+            no_route_message("/x/y", "{api}", six.iter().copied()),
+            "no route for /x/y: expected /{service}/{api} with service one of a, b, c, d, e, ..."
+        );
+        assert_eq!(
+            no_route_message("/x", "...", six[..5].iter().copied()),
+            "no route for /x: expected /{service}/... with service one of a, b, c, d, e"
+        );
+    }
 
     #[test]
     fn host_values() {

@@ -285,17 +285,8 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     };
     let Some(driver) = driver else {
         gw.global.not_found.fetch_add(1, Ordering::Relaxed);
-        return Answer(json_error(StatusCode::NOT_FOUND, &request_id, "not-found", {
-            // As mock-legacy says it: the first few services, so a typo shows at once.
-            let mut names: Vec<&str> = gw.services.iter().take(5).map(|s| s.name.as_str()).collect();
-            if gw.services.len() > 5 {
-                names.push("...");
-            }
-            format!(
-                "no route for {path}: expected /{{service}}/... with service one of {}",
-                names.join(", ")
-            )
-        }));
+        let message = wire::no_route_message(path, "...", gw.services.iter().map(|s| s.name.as_str()));
+        return Answer(json_error(StatusCode::NOT_FOUND, &request_id, "not-found", message));
     };
     let bad = |msg: String| {
         gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
