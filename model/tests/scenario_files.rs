@@ -964,6 +964,34 @@ fn a_sized_queue_bound_is_said() {
     let deadline = s.with_strategy(scenario::Strategy::Deadline).expect("deadline");
     assert_eq!(scenario::sized_bound_note(None, &deadline), None);
     assert_eq!(scenario::sized_bound_note(Some(q), &bounded), None, "its own bound");
+    // Every service with its own bound: nothing sized, nothing said.
+    let own = scenario::parse(
+        "own.toml",
+        "[[workload.phases]]\nduration = \"10s\"\nrate = 10\n[gateway]\nstrategy = \"deadline\"\n\
+         [gateway.services.a]\nqueue_capacity = 7\n[gateway.services.b]\nqueue_capacity = 9\n\
+         [[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"10ms\"\n\
+         [[backend.services]]\nname = \"b\"\nworkers = 2\nservice_time = \"10ms\"\n",
+    )
+    .expect("valid");
+    let bounded = own.with_strategy(scenario::Strategy::Bounded).expect("bounded");
+    assert_eq!(bounded.file.gateway.queue_capacity, None);
+    assert_eq!(
+        scenario::sized_bound_note(None, &bounded),
+        None,
+        "every service has its own"
+    );
+    let caps: Vec<_> = bounded
+        .services
+        .iter()
+        .map(|s| bounded.file.gateway.for_service(&s.name, &s.group).queue_capacity)
+        .collect();
+    assert_eq!(caps, [Some(7), Some(9)]);
+    // One service without: the shared bound is sized for it.
+    let mut one = own.file.clone();
+    one.gateway.services.remove("b");
+    let one = scenario::resolve("one.toml", one).expect("deadline has a default bound");
+    let bounded = one.with_strategy(scenario::Strategy::Bounded).expect("bounded");
+    assert!(scenario::sized_bound_note(None, &bounded).is_some());
 }
 
 #[test]

@@ -246,8 +246,16 @@ pub fn resolve_sizing_bounds(source: &str, mut f: ScenarioFile) -> Result<Scenar
     if f.gateway.strategy == super::Strategy::Bounded && f.gateway.queue_capacity.is_none() {
         let mut probe = f.clone();
         probe.gateway.queue_capacity = Some(1);
-        let sized = super::resolve(source, probe)?.sized_queue_capacity();
-        f.gateway.queue_capacity = Some(sized);
+        let probe = super::resolve(source, probe)?;
+        // Services that each set their own `[gateway.services.NAME]` bound need no shared one:
+        // sizing it would change nothing and say a bound was picked when none was.
+        let unbounded = probe
+            .services
+            .iter()
+            .any(|s| f.gateway.for_service(&s.name, &s.group).queue_capacity.is_none());
+        if unbounded {
+            f.gateway.queue_capacity = Some(probe.sized_queue_capacity());
+        }
     }
     super::resolve(source, f)
 }
