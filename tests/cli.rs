@@ -143,6 +143,12 @@ fn loadgen_exit_codes_say_what_happened() {
     let out = spillway(&["loadgen", "run", sc.to_str().unwrap(), "--phases", "1s@5"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--phases is for the one-liner"));
+    // A target that is no http(s) URL is refused before the run is announced.
+    let out = spillway(&["loadgen", "run", "--target", "ftp://127.0.0.1:1/", "--phases", "1s@5"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("expected an http:// or https:// URL"), "{err}");
+    assert!(!err.contains("running "), "announced a run it then refused: {err}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

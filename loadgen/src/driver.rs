@@ -652,8 +652,8 @@ async fn transport(
 #[error("{0}")]
 pub struct TargetError(pub String);
 
-/// Checks once, before the run, that the target accepts connections.
-pub async fn preflight(url: &str) -> Result<(), TargetError> {
+/// Checks the target's URL without connecting: an http:// or https:// URL with a host.
+pub fn check_target_url(url: &str) -> Result<http::Uri, TargetError> {
     let uri: http::Uri = url
         .parse()
         .map_err(|e| TargetError(format!("--target `{url}` is not a URL: {e}")))?;
@@ -665,6 +665,17 @@ pub async fn preflight(url: &str) -> Result<(), TargetError> {
             )))
         }
     }
+    if crate::h1::host_port(&uri).is_none() {
+        return Err(TargetError(format!(
+            "--target `{url}`: no host, or a port beyond 65535"
+        )));
+    }
+    Ok(uri)
+}
+
+/// Checks once, before the run, that the target accepts connections.
+pub async fn preflight(url: &str) -> Result<(), TargetError> {
+    let uri = check_target_url(url)?;
     let (host, port) = crate::h1::host_port(&uri)
         .ok_or_else(|| TargetError(format!("--target `{url}`: no host, or a port beyond 65535")))?;
     let addr = format!("{}:{port}", uri.host().unwrap_or(host));

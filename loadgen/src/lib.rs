@@ -198,6 +198,9 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
 pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
     // The scenario first: a bad file leaves no empty output directory behind.
     let (s, catch_all) = scenario_from_args(&a)?;
+    if let Some(t) = &a.target {
+        driver::check_target_url(t)?;
+    }
     model::check_out_dir(&a.out)?;
     let f = a.time_scale.unwrap_or(s.file.run.time_scale);
     let opts = LiveOptions {
