@@ -241,7 +241,7 @@ pub fn render(r: &Report) -> String {
                 let _ = writeln!(
                     o,
                     "- {} {}: {}`{}` (measured {}{})",
-                    if t.passed { "✅" } else { "❌" },
+                    if fails == 0 { "✅" } else { "❌" },
                     md(&e.label),
                     t.name.as_deref().map_or(String::new(), |n| format!("{}: ", md(n))),
                     t.check,

@@ -179,7 +179,7 @@ fn replications_chart_their_means() {
     let entries = replicated();
     let (_, rows) = reports::table::cells(&entries);
     let mean = rows[0][2].clone();
-    assert!(mean.starts_with("63.3% ± "), "{mean}");
+    assert!(mean.starts_with("63.3% ± ") && mean.ends_with(" pp"), "{mean}");
     let dir = TempDir::new("replications-chart");
     write(&dir, &report(&entries, Vec::new()));
     let svg = dir.read("comparison.svg");
@@ -233,6 +233,28 @@ fn first_seed_text_says_it_is_the_first_seed() {
     );
     let junit = dir.read("junit.xml");
     assert!(junit.contains("measured 20.00% in seed 7 (first of 3)"), "{junit}");
+}
+
+/// A threshold that held in the first seed but failed in another is a failure in every
+/// format, as `sim run` and junit.xml count it (the page and summary.md once showed the first
+/// seed's PASS).
+#[test]
+fn a_threshold_failed_in_any_seed_fails_everywhere() {
+    let [mut fifo, bounded] = replicated();
+    fifo.runs.rotate_left(1); // seed 8 (passes) first, seed 7 (fails) second
+    let dir = TempDir::new("replications-threshold");
+    write(&dir, &report(&[fifo, bounded], Vec::new()));
+    let html = dir.read("index.html");
+    let md = dir.read("summary.md");
+    assert!(
+        html.contains("<span class=bad>FAIL</span> <code>goodput_ratio &gt;= 0.5</code> (measured 80.00% in seed 8; fails in 1 of 3 seeds)"),
+        "{html}"
+    );
+    assert!(
+        md.contains("- ❌ fifo: `goodput_ratio >= 0.5` (measured 80.00% in seed 8; fails in 1 of 3 seeds)"),
+        "{md}"
+    );
+    assert!(dir.read("junit.xml").contains("<failure"));
 }
 
 /// Finding 3: a replicated recovery is the mean over the seeds that recovered, with how many
