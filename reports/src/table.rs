@@ -145,7 +145,8 @@ fn percent(i: &model::interval::Interval) -> String {
     if i.mean.is_nan() {
         "-".into()
     } else if i.n > 1 && i.half_width.is_finite() && i.half_width > 0.0 {
-        format!("{:.1}% ± {:.1}", i.mean * 100.0, i.half_width * 100.0)
+        // The half-width is in percentage points, not a share of the mean.
+        format!("{:.1}% ± {:.1} pp", i.mean * 100.0, i.half_width * 100.0)
     } else {
         format!("{:.1}%", i.mean * 100.0)
     }

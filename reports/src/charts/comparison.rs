@@ -116,7 +116,7 @@ struct Comparison {
 }
 
 /// A bar of the mean of `i`, with its confidence interval as a whisker and in the text
-/// ("87.8% ± 11.3") when there are replications.
+/// ("87.8% ± 11.3 pp": percentage points) when there are replications.
 fn bar(i: Interval, text: impl Fn(f64) -> String, ci_text: impl Fn(f64) -> String) -> Cell {
     if !i.mean.is_finite() {
         return na();
@@ -458,7 +458,7 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
             "succeeded / offered, higher is better",
             each(&|runs| {
                 bar(entry::figure_of(runs, &whole(Metric::GoodputRatio)), pct, |h| {
-                    format!("{:.1}", h * 100.0)
+                    format!("{:.1} pp", h * 100.0)
                 })
             }),
             1.0,
@@ -503,7 +503,7 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
                     "n/a".into()
                 };
                 match bar(entry::figure_of(runs, &whole(Metric::WastedRatio)), pct, |h| {
-                    format!("{:.1}", h * 100.0)
+                    format!("{:.1} pp", h * 100.0)
                 }) {
                     Cell::Bar {
                         value,
