@@ -155,30 +155,44 @@ fn metastable_line(s: &ReplicationSummary) -> String {
 pub fn render(s: &ReplicationSummary) -> String {
     use model::results::fmt_secs;
     let iv = |i: &Interval, secs: bool| {
-        if i.n == 0 {
-            return "-".to_string();
-        }
-        if secs {
-            format!("{} ± {}", fmt_secs(i.mean), fmt_secs(i.half_width))
-        } else {
-            format!("{:.4} ± {:.4}", i.mean, i.half_width)
+        let one = |v: f64| if secs { fmt_secs(v) } else { format!("{v:.4}") };
+        match i.n {
+            0 => "-".to_string(),
+            // One value (one seed recovered) has no interval: its half-width is infinite.
+            _ if !i.half_width.is_finite() => one(i.mean),
+            _ => format!("{} ± {}", one(i.mean), one(i.half_width)),
         }
     };
+    // Runs without a trigger (all judged stable) have no recovery to count.
+    let triggered = s.judged < s.replications || s.verdicts.keys().any(|v| *v != "stable");
+    let recovery = if triggered || s.recovery_s.n > 0 {
+        format!(
+            "{} ({} of {} runs recovered)",
+            iv(&s.recovery_s, true),
+            s.recovery_s.n,
+            s.replications
+        )
+    } else {
+        "- (no trigger)".to_string()
+    };
     let mut o = format!(
-        "{} replications (mean ± 95% CI)\n  goodput ratio   {}\n  p50             {}\n  p99             {}\n  amplification   {}\n  wasted work     {}\n  recovery        {} ({} of {} runs recovered)\n  metastable      {}\n  verdicts        {}\n",
+        "{} replications (mean ± 95% CI)\n  goodput ratio   {}\n  p50             {}\n  p99             {}\n  amplification   {}\n  wasted work     {}\n  recovery        {recovery}\n  metastable      {}\n  verdicts        {}\n",
         s.replications,
         iv(&s.goodput_ratio, false),
         iv(&s.p50, true),
         iv(&s.p99, true),
         iv(&s.amplification, false),
         iv(&s.wasted_s, true),
-        iv(&s.recovery_s, true),
-        s.recovery_s.n,
-        s.replications,
         metastable_line(s),
         if s.verdicts.is_empty() { "-".to_string() } else { verdicts_text(&s.verdicts) }
     );
-    let count = |i: &Interval| format!("{:.1} ± {:.1}", i.mean, i.half_width);
+    let count = |i: &Interval| {
+        if i.half_width.is_finite() {
+            format!("{:.1} ± {:.1}", i.mean, i.half_width)
+        } else {
+            format!("{:.1}", i.mean)
+        }
+    };
     let classes = s.classes.iter().map(|(c, g)| (c.as_str().to_string(), g));
     let mut services: Vec<_> = s.services.iter().collect();
     services.sort_by(|a, b| model::results::natural_order(a.0, b.0));
@@ -346,6 +360,30 @@ mod tests {
         runs[1].summary.whole.verdict = Some(Verdict::Stable);
         runs[2].summary.whole.verdict = Some(Verdict::Stable);
         assert!(render(&summarize(&runs)).contains("metastable      33% of seeds\n"));
+    }
+
+    /// One recovered seed has a recovery but no interval (not "± infs"); runs without a
+    /// trigger have no recovery to count (not "0 of 3 runs recovered").
+    #[test]
+    fn single_values_and_untriggered_runs_read_plainly() {
+        let scenario = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 20\n[clients]\ntimeout = \"5s\"\n\
+             [[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = { dist = \"exponential\", mean = \"40ms\" }\n",
+        )
+        .unwrap();
+        let mut runs: Vec<Results> = (1..=3).map(|seed| crate::simulate(&scenario, Some(seed))).collect();
+        let text = render(&summarize(&runs));
+        assert!(text.contains("recovery        - (no trigger)\n"), "{text}");
+        runs[0].summary.whole.verdict = Some(Verdict::Recovered);
+        runs[0].summary.whole.recovery_s = Some(2.0);
+        runs[1].summary.whole.verdict = Some(Verdict::Metastable);
+        let text = render(&summarize(&runs));
+        assert!(
+            text.contains("recovery        2.00s (1 of 3 runs recovered)\n"),
+            "{text}"
+        );
+        assert!(!text.contains("inf"), "{text}");
     }
 
     #[test]
