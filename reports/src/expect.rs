@@ -138,7 +138,7 @@ fn bound(other: &Operand, text: &str) -> Result<Operand, String> {
 impl Expectation {
     /// Checks the expectation; a label with no entry is an error rather than a failure.
     pub fn check(&self, entries: &[Entry]) -> Result<Checked, String> {
-        let side = |o: &Operand| -> Result<(Interval, Option<Metric>), String> {
+        let side = |o: &Operand| -> Result<(Interval, Option<Metric>, Option<Mixed>), String> {
             match o {
                 Operand::Value(v) => Ok((
                     Interval {
@@ -146,6 +146,7 @@ impl Expectation {
                         half_width: 0.0,
                         n: 1,
                     },
+                    None,
                     None,
                 )),
                 Operand::Run { label, figure } => {
@@ -191,16 +192,24 @@ impl Expectation {
                     if let Some(why) = why {
                         return Err(format!("`{}`: run `{label}` {why}", self.text));
                     }
-                    Ok((e.figure(figure.clone()), Some(figure.metric)))
+                    Ok((
+                        e.figure(figure.clone()),
+                        Some(figure.metric),
+                        Mixed::of(&e.runs, figure),
+                    ))
                 }
             }
         };
-        let (a, ma) = side(&self.lhs)?;
-        let (b, mb) = side(&self.rhs)?;
+        let (a, ma, a_mixed) = side(&self.lhs)?;
+        let (b, mb, b_mixed) = side(&self.rhs)?;
         let hw = |i: &Interval| if i.half_width.is_finite() { i.half_width } else { 0.0 };
         // Beyond the intervals: compare the pessimistic ends.
-        let (a_lo, a_hi) = (a.mean - hw(&a), a.mean + hw(&a));
-        let (b_lo, b_hi) = (b.mean - hw(&b), b.mean + hw(&b));
+        let ends = |i: &Interval, m: &Option<Mixed>| match m {
+            Some(m) => m.ends(),
+            None => (i.mean - hw(i), i.mean + hw(i)),
+        };
+        let (a_lo, a_hi) = ends(&a, &a_mixed);
+        let (b_lo, b_hi) = ends(&b, &b_mixed);
         let passed = match self.cmp {
             Cmp::Lt => a_hi < b_lo,
             Cmp::Le => a_hi <= b_lo,
@@ -210,7 +219,11 @@ impl Expectation {
             Cmp::Eq => Cmp::Eq.holds(a.mean, b.mean) || (a_lo <= b_hi && b_lo <= a_hi && (hw(&a) + hw(&b)) > 0.0),
         };
         let unit = ma.or(mb);
-        let (sa, sb) = (show(&a, unit), show(&b, unit));
+        let shown = |i: &Interval, m: &Option<Mixed>| match m {
+            Some(m) => m.show(unit),
+            None => show(i, unit),
+        };
+        let (sa, sb) = (shown(&a, &a_mixed), shown(&b, &b_mixed));
         // A failure gives the measured values without the operator between them: `0.253 >
         // 0.868` under FAILS reads like a claim that is true.
         let mut detail = if passed {
@@ -234,7 +247,8 @@ impl Expectation {
             detail.push_str(": not judged (a run ended too soon after its trigger to judge recovery)");
         }
         // With replications the means may hold while the intervals overlap: say which it is.
-        if !passed && self.cmp != Cmp::Eq && (hw(&a) > 0.0 || hw(&b) > 0.0) && self.cmp.holds(a.mean, b.mean) {
+        let spread = hw(&a) > 0.0 || hw(&b) > 0.0 || a_mixed.is_some() || b_mixed.is_some();
+        if !passed && self.cmp != Cmp::Eq && spread && self.cmp.holds(a.mean, b.mean) {
             detail.push_str(
                 ": the means hold, but not beyond the 95% confidence intervals (more replications may separate them)",
             );
@@ -264,6 +278,51 @@ impl Expectation {
             detail,
             inconclusive,
         })
+    }
+}
+
+/// A recovery over seeds of which some recovered and some never did: its mean is infinite,
+/// yet the seeds that recovered say it may be short. Its interval runs from the low end of
+/// theirs to infinity, so neither `recovery > 10s` nor `recovery < 30s` holds beyond it unless
+/// the recovered seeds alone decide it (an infinite mean with no spread once let one `never`
+/// in five seeds pass `recovery > 10s` over four recoveries in 0 s).
+#[derive(Clone, Debug)]
+struct Mixed {
+    recovered: Interval,
+    never: usize,
+    seeds: usize,
+}
+
+impl Mixed {
+    fn of(runs: &[model::results::Results], f: &Figure) -> Option<Mixed> {
+        let xs: Vec<f64> = runs.iter().filter_map(|r| crate::entry::measured(r, f)).collect();
+        let finite: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+        let never = xs.iter().filter(|x| x.is_infinite()).count();
+        (never > 0 && !finite.is_empty()).then(|| Mixed {
+            recovered: Interval::of(&finite),
+            never,
+            seeds: xs.len(),
+        })
+    }
+
+    fn ends(&self) -> (f64, f64) {
+        let r = &self.recovered;
+        let low = if r.half_width.is_finite() {
+            r.mean - r.half_width
+        } else {
+            r.mean
+        };
+        (low, f64::INFINITY)
+    }
+
+    /// "0s, never in 1 of 5 seeds".
+    fn show(&self, metric: Option<Metric>) -> String {
+        format!(
+            "{}, never in {} of {} seeds",
+            show(&self.recovered, metric),
+            self.never,
+            self.seeds
+        )
     }
 }
 
@@ -542,6 +601,44 @@ mod tests {
         assert!(c.detail.contains("never"), "{}", c.detail);
         let e = parse("fifo.recovery <= 30s", &labels()).unwrap();
         assert!(!e.check(&es).unwrap().passed);
+    }
+
+    /// Replications of which some recovered and some never did: the seeds that recovered keep
+    /// a bound above them from holding (one `never` in five once made the mean infinite, with
+    /// no spread, and `recovery > 10s` held over four recoveries in 0 s); all never recovering
+    /// still holds it.
+    #[test]
+    fn some_seeds_never_recovering_is_no_infinite_recovery() {
+        let seed = |recovery: Option<f64>| {
+            let mut r = offered();
+            r.summary.whole.recovery_s = recovery;
+            if recovery.is_none() {
+                r.summary.whole.verdict = Some(model::results::Verdict::Metastable);
+            }
+            r
+        };
+        let mixed: Vec<_> = [Some(0.0), Some(0.0), None, Some(0.0), Some(0.0)]
+            .into_iter()
+            .map(seed)
+            .collect();
+        let never: Vec<_> = (0..5).map(|_| seed(None)).collect();
+        let quick: Vec<_> = (0..5).map(|_| seed(Some(1.0))).collect();
+        let es = [
+            Entry::new("fifo", mixed),
+            Entry::new("deadline", quick),
+            Entry::new("adaptive", never),
+        ];
+        let check = |text: &str| parse(text, &labels()).unwrap().check(&es).unwrap();
+        let c = check("fifo.recovery > 10s");
+        assert!(!c.passed, "{c:?}");
+        assert!(c.detail.contains("0s, never in 1 of 5 seeds"), "{}", c.detail);
+        assert!(!check("fifo.recovery < 10s").passed, "one seed never recovered");
+        assert!(
+            !check("deadline.recovery < fifo.recovery").passed,
+            "fifo recovered at once in 4"
+        );
+        assert!(check("adaptive.recovery > 10s").passed, "every seed never recovered");
+        assert!(check("deadline.recovery < adaptive.recovery").passed);
     }
 
     /// A run cut short before recovery could be judged is not "never recovered": no bound
