@@ -169,7 +169,7 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
     let after = serde_json::to_value(&file).map_err(|e| e.to_string())?;
     let ignored = assignments
         .iter()
-        .filter(|(k, _)| get_path(&before, k) != get_path(&after, k))
+        .filter(|(k, _)| get_path(&before, k) != get_path(&after, k) || !file.gateway.reads_table_of(k))
         .map(|(k, _)| k.clone())
         .collect();
     let scenario =
@@ -197,6 +197,12 @@ fn not_taken(strategy: &str, key: &str) -> String {
             "strategy \"{strategy}\" has no queue bound (unbounded by design): use strategy = \"bounded\" (or deadline, codel, lifo, adaptive)"
         ),
         "gateway.concurrency" => format!("strategy \"{strategy}\" has no concurrency limit"),
+        k if k.starts_with("gateway.codel.") => {
+            format!("[gateway.codel] applies only under strategy \"codel\" or \"adaptive-lifo\", not \"{strategy}\"")
+        }
+        k if k.starts_with("gateway.adaptive.") => {
+            format!("[gateway.adaptive] applies only under strategy \"adaptive\", not \"{strategy}\"")
+        }
         _ => format!("strategy \"{strategy}\" does not take it"),
     }
 }
@@ -1615,6 +1621,35 @@ mod tests {
         let bounded = variant(&base, &[("gateway.strategy".into(), Value::from("bounded"))]).unwrap();
         let back = variant(&bounded, &[("gateway.strategy".into(), Value::from("fifo"))]).unwrap();
         assert_eq!(back.file.gateway.queue_capacity, None);
+
+        // [gateway.codel] and [gateway.adaptive] likewise, even at their default values (5ms
+        // is CoDel's default target): once, fifo ran every such point as a separate "best".
+        let axes = [
+            parse_axis("gateway.strategy=fifo,codel").unwrap(),
+            parse_axis("gateway.codel.target=5ms,50ms").unwrap(),
+        ];
+        let plan = super::plan(&base, &axes).unwrap();
+        let params: Vec<String> = plan.points.iter().map(|(p, _)| describe(p)).collect();
+        assert_eq!(
+            params,
+            [
+                "gateway.strategy=fifo gateway.codel.target=-",
+                "gateway.strategy=codel gateway.codel.target=5ms",
+                "gateway.strategy=codel gateway.codel.target=50ms",
+            ]
+        );
+        for key in ["gateway.codel.target=5ms,50ms", "gateway.adaptive.max_limit=4,40"] {
+            let e = super::plan(&base, &[parse_axis(key).unwrap()]).err().unwrap();
+            assert!(
+                e.contains("no point of the grid takes it") && e.contains("applies only under"),
+                "{e}"
+            );
+        }
+        let e = variant(&base, &[("gateway.adaptive.max_limit".into(), Value::from(40))]).unwrap_err();
+        assert!(
+            e.contains("[gateway.adaptive] applies only under strategy \"adaptive\""),
+            "{e}"
+        );
     }
 
     fn at_rate(rate: u32, verdict: &str) -> Point {

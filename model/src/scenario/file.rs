@@ -340,6 +340,11 @@ impl Strategy {
         Strategy::AdaptiveLifo,
         Strategy::Adaptive,
     ];
+    /// The strategies `[gateway.codel]` applies to.
+    pub const CODEL: [Strategy; 2] = [Strategy::Codel, Strategy::AdaptiveLifo];
+    pub fn uses_codel(self) -> bool {
+        Strategy::CODEL.contains(&self)
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             Strategy::Passthrough => "passthrough",
@@ -490,10 +495,31 @@ impl GatewayConfig {
         self.normalize();
     }
 
-    /// Drops settings the current strategy does not take (see [`GatewayConfig::set_strategy`]).
+    /// Whether the strategy reads the table a `gateway.TABLE.FIELD` key names: `[gateway.codel]`
+    /// and `[gateway.adaptive]` apply to some strategies only. [`GatewayConfig::normalize`]
+    /// resets the others to their defaults, so a key set to its default value is told apart
+    /// here, not by a changed value.
+    pub fn reads_table_of(&self, key: &str) -> bool {
+        if key.starts_with("gateway.codel.") {
+            self.strategy.uses_codel()
+        } else if key.starts_with("gateway.adaptive.") {
+            self.strategy == Strategy::Adaptive
+        } else {
+            true
+        }
+    }
+
+    /// Drops settings the current strategy does not take (see [`GatewayConfig::set_strategy`]):
+    /// a sweep shows them as `-` and runs the configurations that become identical once.
     pub fn normalize(&mut self) {
         let unbounded = matches!(self.strategy, Strategy::Fifo | Strategy::Passthrough);
         let unlimited = self.strategy == Strategy::Passthrough;
+        if !self.strategy.uses_codel() {
+            self.codel = CodelConfig::default();
+        }
+        if self.strategy != Strategy::Adaptive {
+            self.adaptive = AdaptiveConfig::default();
+        }
         if unbounded {
             self.queue_capacity = None;
         }

@@ -1073,9 +1073,8 @@ impl Scenario {
                 g.strategy.as_str()
             )
         };
-        let codel = [Strategy::Codel, Strategy::AdaptiveLifo];
-        if !codel.contains(&g.strategy) && g.codel != crate::scenario::CodelConfig::default() {
-            out.push(unused("codel", &codel));
+        if !g.strategy.uses_codel() && g.codel != crate::scenario::CodelConfig::default() {
+            out.push(unused("codel", &Strategy::CODEL));
         }
         if g.strategy != Strategy::Adaptive && g.adaptive != crate::scenario::AdaptiveConfig::default() {
             out.push(unused("adaptive", &[Strategy::Adaptive]));
