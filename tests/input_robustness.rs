@@ -319,4 +319,39 @@ fn report_on_a_replications_listing_says_to_give_the_directory() {
         &out,
         "this is the summary of `sim run --replications` (replications.json); give `spillway report` its directory instead",
     );
+    // sweep.json where a results file goes: report takes it as it is, so that is the advice,
+    // and no position at the end of the file.
+    let sweep = Out::new("replisting-sweep");
+    let o = spillway(&[
+        "sim",
+        "sweep",
+        &steady(),
+        "--vary",
+        "gateway.concurrency=1,2",
+        "-o",
+        &sweep.s(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = sweep.0.join("sweep.json").display().to_string();
+    let results = runs.0.join("seed-1").join("results.json");
+    let results = if results.exists() {
+        results.display().to_string()
+    } else {
+        // The listing's first seed, whatever the scenario's seed is.
+        let first = std::fs::read_dir(&runs.0)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path().join("results.json")))
+            .find(|p| p.exists())
+            .expect("a seed's results");
+        first.display().to_string()
+    };
+    let o = spillway(&["compare", "--baseline", &results, &table, "-o", &out.s()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{table}: not a spillway results file: this is the table of `sim sweep` (sweep.json); `spillway report {table}` draws it as a heatmap"
+        )),
+        "{stderr}"
+    );
 }

@@ -303,6 +303,14 @@ pub enum ResultsError {
         column: usize,
         message: String,
     },
+    /// Another of spillway's JSON files where a results file goes: no position (the parse
+    /// fails at the end of the file, which says nothing).
+    #[error("{path}: not a spillway results file: this is {what}; {advice}")]
+    OtherFile {
+        path: String,
+        what: &'static str,
+        advice: String,
+    },
     #[error("{path}: results schema {found} is not supported (this build reads schema {SCHEMA_VERSION})")]
     Schema { path: String, found: u32 },
     /// A figure no run produces (a ratio past 1, a negative time, windows out of order).
@@ -336,29 +344,26 @@ impl Results {
                 .ok()
                 .and_then(|m| {
                     if m.contains_key("replications") && m.contains_key("metastable_fraction") {
-                        Some("the summary of `sim run --replications` (replications.json)")
+                        Some((
+                            "the summary of `sim run --replications` (replications.json)",
+                            "give `spillway report` its directory instead (its seeds' results are there)".to_string(),
+                        ))
                     } else if m.contains_key("points") && m.contains_key("objective") {
-                        Some("the table of `sim sweep` (sweep.json)")
+                        Some((
+                            "the table of `sim sweep` (sweep.json)",
+                            format!("`spillway report {path}` draws it as a heatmap; runs to compare are results.json files"),
+                        ))
                     } else {
                         None
                     }
                 });
-            match (other, perr(e)) {
-                (
-                    Some(what),
-                    ResultsError::Parse {
-                        path,
-                        line,
-                        column,
-                        message,
-                    },
-                ) => ResultsError::Parse {
-                    path,
-                    line,
-                    column,
-                    message: format!("{message}: this is {what}; give `spillway report` its directory instead"),
+            match other {
+                Some((what, advice)) => ResultsError::OtherFile {
+                    path: path.to_string(),
+                    what,
+                    advice,
                 },
-                (_, err) => err,
+                None => perr(e),
             }
         })?;
         if v.schema != SCHEMA_VERSION {
