@@ -215,7 +215,7 @@ pub(crate) fn group_verdicts<K: Ord>(
     run_s: f64,
     scope: impl Fn(&K) -> Scope,
     params: &VerdictParams,
-    load: impl Fn(&K) -> Option<f64>,
+    load: impl Fn(&K) -> (Option<f64>, Option<f64>),
 ) {
     for (k, g) in groups.iter_mut().filter(|(_, g)| g.offered > 0) {
         let scope = scope(k);
@@ -224,10 +224,12 @@ pub(crate) fn group_verdicts<K: Ord>(
         if offered != g.offered {
             continue;
         }
+        let (before, after) = load(k);
         let v = decide(
             &series,
             &VerdictParams {
-                load: load(k),
+                load: before,
+                load_after: after,
                 ..*params
             },
         );

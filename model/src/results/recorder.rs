@@ -247,18 +247,28 @@ pub fn summarize(
     // Each service's peak offered utilisation before the trigger (open workloads), when the
     // scenario's backend is what was measured: not for an external target (`loadgen --target`).
     let backend_known = strategy != EXTERNAL_STRATEGY;
-    let load: Option<Vec<f64>> = (backend_known && scenario.file.workload.closed.is_none()).then(|| {
-        let before = trigger.map_or(f64::INFINITY, |(start, _)| start);
+    let known = backend_known && scenario.file.workload.closed.is_none();
+    // Per service, the peak offered utilisation over the (non-trigger) phases `keep` selects.
+    let peak = |keep: &dyn Fn(f64) -> bool| -> Vec<f64> {
         scenario
             .phases
             .iter()
-            .filter(|p| p.start.as_secs_f64() < before && !p.trigger)
+            .filter(|p| keep(p.start.as_secs_f64()) && !p.trigger)
             .map(|p| crate::scenario::utilisation_at(scenario, p.rate_start.max(p.rate_end)))
             .fold(vec![0.0f64; scenario.services.len()], |acc, u| {
                 acc.iter().zip(&u).map(|(a, b)| a.max(*b)).collect()
             })
+    };
+    let load: Option<Vec<f64>> = known.then(|| {
+        let before = trigger.map_or(f64::INFINITY, |(start, _)| start);
+        peak(&|start| start < before)
     });
-    let busiest = load.as_ref().map(|l| l.iter().copied().fold(0.0, f64::max));
+    // After the trigger, the phases that start once it is over.
+    let load_after: Option<Vec<f64>> = trigger
+        .filter(|_| known)
+        .map(|(_, end)| peak(&|start| start >= end - 1e-9));
+    let busiest_of = |l: &Option<Vec<f64>>| l.as_ref().map(|l| l.iter().copied().fold(0.0, f64::max));
+    let (busiest, busiest_after) = (busiest_of(&load), busiest_of(&load_after));
     let params = VerdictParams {
         window_s,
         healthy_ratio: scenario.file.run.healthy_ratio,
@@ -266,6 +276,7 @@ pub fn summarize(
         rolling_s: (5.0 * window_s).max(window_s),
         trigger,
         load: busiest,
+        load_after: busiest_after,
     };
     let v = decide(&goodput, &params);
     let mut class_summaries = group_summaries(classes, run_s);
@@ -275,12 +286,14 @@ pub fn summarize(
         run_s,
         |c| Scope::Class(*c),
         &params,
-        |_| busiest,
+        |_| (busiest, busiest_after),
     );
     let mut service_summaries = group_summaries(services, run_s);
     let service_load = |name: &String| {
-        let i = scenario.services.iter().position(|s| s.name == *name)?;
-        load.as_ref().map(|l| l[i])
+        let Some(i) = scenario.services.iter().position(|s| s.name == *name) else {
+            return (None, None);
+        };
+        (load.as_ref().map(|l| l[i]), load_after.as_ref().map(|l| l[i]))
     };
     group_verdicts(
         &mut service_summaries,

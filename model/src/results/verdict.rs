@@ -55,7 +55,16 @@ pub struct VerdictParams {
     /// run long without one), from the scenario; `None` when unknown (closed loop). It tells
     /// a run unhealthy from overload apart from one unhealthy at a load the backend can carry.
     pub load: Option<f64>,
+    /// Likewise after the trigger (the phases that start once it is over); `None` when unknown
+    /// or without a trigger.
+    pub load_after: Option<f64>,
 }
+
+/// Below this offered utilisation after the trigger, a run that was healthy before it and does
+/// not recover is metastable even if the load rose: the backend carries that load with
+/// headroom, so what keeps goodput down is the state the trigger left (retries, a backlog of
+/// abandoned work), not the load. Closer to capacity, queueing alone may keep it down.
+pub const CARRIED_UTILISATION: f64 = 0.9;
 
 /// Why a run unhealthy without (or before) its trigger was: overload, or failures at a load
 /// the backend can carry.
@@ -221,6 +230,21 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     };
     // Offered load "back at baseline": within 10% plus Poisson noise of the pre-trigger rate.
     let noise = 3.0 * (pre_rate / (post.len().max(1) as f64 * p.window_s)).sqrt();
+    let carried = p.load_after.filter(|u| *u < CARRIED_UTILISATION);
+    if let (false, Some(u)) = (post_rate <= pre_rate * 1.1 + noise, carried) {
+        let last = rolling.last().copied().unwrap_or(0.0);
+        return VerdictResult {
+            verdict: Some(Verdict::Metastable),
+            baseline: Some(baseline),
+            recovery_s: None,
+            reason: format!(
+                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load after it, higher than before ({post_rate:.1}/s vs {pre_rate:.1}/s), is {:.0}% of capacity, a load the backend carries; goodput still {:.1}% at the end",
+                baseline * 100.0,
+                u * 100.0,
+                last * 100.0
+            ),
+        };
+    }
     if post_rate <= pre_rate * 1.1 + noise {
         let last = rolling.last().copied().unwrap_or(0.0);
         VerdictResult {
@@ -238,7 +262,10 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             verdict: Some(Verdict::Overloaded),
             baseline: Some(baseline),
             recovery_s: None,
-            reason: format!("did not recover, but offered load stayed above baseline ({post_rate:.1}/s vs {pre_rate:.1}/s): overload, not metastability"),
+            reason: match p.load_after {
+                Some(u) => format!("did not recover, but offered load stayed above baseline ({post_rate:.1}/s vs {pre_rate:.1}/s), at {:.0}% of capacity: overload, not metastability", u * 100.0),
+                None => format!("did not recover, but offered load stayed above baseline ({post_rate:.1}/s vs {pre_rate:.1}/s): overload, not metastability"),
+            },
         }
     }
 }
@@ -266,6 +293,7 @@ mod tests {
             rolling_s: 2.0,
             trigger,
             load: None,
+            load_after: None,
         }
     }
 
@@ -403,6 +431,43 @@ mod tests {
             (50, 0),
         ]);
         assert_eq!(decide(&w, &params(Some((3.0, 5.0)))).verdict, Some(Verdict::Overloaded));
+    }
+
+    /// A load after the trigger higher than before, but one the backend carries with headroom,
+    /// does not excuse a collapse as overload: the sweep's envelope once read "overloaded" for
+    /// a fifo stuck at 60% of capacity, because the run before the burst was lighter still.
+    #[test]
+    fn a_higher_load_the_backend_carries_is_no_overload() {
+        let w = windows(&[
+            (10, 10),
+            (10, 10),
+            (10, 10),
+            (40, 5),
+            (40, 5),
+            (20, 0),
+            (20, 0),
+            (20, 0),
+            (20, 0),
+            (20, 0),
+            (20, 0),
+        ]);
+        let with = |load_after| VerdictParams {
+            load: Some(0.5),
+            load_after,
+            ..params(Some((3.0, 5.0)))
+        };
+        let r = decide(&w, &with(Some(0.6)));
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
+        assert!(
+            r.reason.contains("60% of capacity, a load the backend carries"),
+            "{}",
+            r.reason
+        );
+        let r = decide(&w, &with(Some(0.95)));
+        assert_eq!(r.verdict, Some(Verdict::Overloaded), "{}", r.reason);
+        assert!(r.reason.contains("at 95% of capacity"), "{}", r.reason);
+        // Unknown (an external target): the rates alone decide, as before.
+        assert_eq!(decide(&w, &with(None)).verdict, Some(Verdict::Overloaded));
     }
 
     #[test]
