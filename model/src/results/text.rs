@@ -149,7 +149,7 @@ pub fn summary_table(r: &Results) -> String {
         if g.lagging {
             let _ = writeln!(
                 o,
-                "  WARNING       the load generator fell behind its schedule (send lateness p99 {} real time, {} arrivals not sent): latencies include its own delay, and a late send can change what the target saw; rerun on a quieter machine or at a lower --time-scale",
+                "  WARNING       the load generator fell behind its schedule (send lateness p99 {} real time, {} arrivals not sent, left out of the figures): latencies include its own delay, and a late send can change what the target saw; rerun on a quieter machine or at a lower --time-scale",
                 fmt_secs(g.lateness_p99_s),
                 g.unsent
             );
