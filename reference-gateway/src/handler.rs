@@ -39,6 +39,17 @@ impl Request {
         body_timeout: std::time::Duration,
     ) -> Result<Request, Response<Body>> {
         let (parts, body) = req.into_parts();
+        // A declared length over the limit is refused at once, before any of the body is read
+        // (the HTTP/1.1 server does so before it builds a request; this covers HTTP/2).
+        if hyper::body::Body::size_hint(&body).lower() > max_body as u64 {
+            gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err(json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &request_id(gw, &parts.headers),
+                "bad-request",
+                format!("request body over the {max_body}-byte limit"),
+            ));
+        }
         let read = tokio::time::timeout(body_timeout, Limited::new(body, max_body).collect()).await;
         let body = match read {
             Err(_) => {

@@ -427,6 +427,34 @@ async fn speaks_h2c_with_prior_knowledge() {
         .body(Full::new(bytes::Bytes::new()))
         .unwrap();
     assert_eq!(h2.request(req).await.expect("h2c request").status(), 200);
+    // A declared length past the limit is refused before any of the body: this stream sends
+    // none and never ends, yet gets its 413 at once (it waited for 1 MiB, or the body timeout).
+    struct Declared(u64);
+    impl hyper::body::Body for Declared {
+        type Data = bytes::Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
+            std::task::Poll::Pending
+        }
+        fn size_hint(&self) -> hyper::body::SizeHint {
+            hyper::body::SizeHint::with_exact(self.0)
+        }
+    }
+    let declaring = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<Declared>();
+    let req = http::Request::post(format!("{}/svc/op", gw.url()))
+        .header("content-length", 2u64 << 20)
+        .body(Declared(2 << 20))
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(3), declaring.request(req))
+        .await
+        .expect("answered before the body")
+        .expect("h2c request");
+    assert_eq!(resp.status(), 413);
     gw.shutdown().await;
     ml.shutdown().await;
 }
