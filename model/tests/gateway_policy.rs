@@ -1120,7 +1120,7 @@ fn drain_answers_every_queued_request_with_shutdown() {
         ticket,
         rejection: Rejection {
             reason: Reason::Shutdown,
-            retry_after: None,
+            retry_after: Some(model::gateway::SHUTDOWN_RETRY_AFTER),
         },
         waited,
         abandoned,

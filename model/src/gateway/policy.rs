@@ -21,6 +21,9 @@ use std::time::Duration;
 /// Queue bound of the strategies that have one when the scenario sets none.
 pub const DEFAULT_QUEUE_CAPACITY: u32 = 1000;
 
+/// The Retry-After of the 503s a gateway shutting down gives its queued requests.
+pub const SHUTDOWN_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// A policy's settings, resolved for one service.
 #[derive(Clone, Debug)]
 pub struct PolicyConfig {
@@ -741,13 +744,15 @@ impl ServicePolicy {
         next
     }
 
-    /// Shutdown: every queued request is answered 503.
+    /// Shutdown: every queued request is answered 503, with a Retry-After of a second as every
+    /// shed answer has one: the client may find a restarted gateway, or another instance.
     pub fn drain(&mut self, now: Time) -> Vec<Action> {
         let mut out = Vec::new();
+        let retry_after = self.cfg.scaled(SHUTDOWN_RETRY_AFTER);
         for class in 0..2 {
             while let Some((t, e)) = self.pop_live(class, false) {
                 self.entries.remove(t);
-                let rejection = self.reject(Reason::Shutdown, None);
+                let rejection = self.reject(Reason::Shutdown, Some(retry_after));
                 out.push(Action::Answer {
                     ticket: t,
                     rejection,
