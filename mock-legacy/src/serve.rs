@@ -492,21 +492,94 @@ pub async fn accept_until(
     stop: &mut oneshot::Receiver<()>,
     mut on_conn: impl FnMut(tokio::net::TcpStream, SocketAddr),
 ) {
+    let mut failures = AcceptFailures::default();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    failures.recovered();
                     let _ = stream.set_nodelay(true);
                     on_conn(stream, peer);
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!("accept failed: {e}");
+                    failures.failed(&e, std::time::Instant::now());
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             },
             _ = &mut *stop => break,
         }
+    }
+}
+
+/// Failed accepts, logged at most once per [`AcceptFailures::EVERY`]: out of file descriptors,
+/// a server retries every 20 ms, and a warning each time flooded the log (236 lines in 5 s).
+#[derive(Default)]
+struct AcceptFailures {
+    /// Failures since the last warning.
+    unlogged: u64,
+    last_warning: Option<std::time::Instant>,
+    /// Failures since the last accept that worked.
+    streak: u64,
+}
+
+impl AcceptFailures {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    /// Whether this failure is warned of (the first, then one per period, with the count).
+    fn failed(&mut self, e: &std::io::Error, now: std::time::Instant) -> bool {
+        self.streak += 1;
+        self.unlogged += 1;
+        if self.last_warning.is_some_and(|t| now.duration_since(t) < Self::EVERY) {
+            return false;
+        }
+        if self.unlogged > 1 {
+            tracing::warn!(
+                "accept failed: {e} ({} failures in the last {} s; retrying every 20 ms)",
+                self.unlogged,
+                Self::EVERY.as_secs()
+            );
+        } else {
+            tracing::warn!(
+                "accept failed: {e} (retrying every 20 ms; repeats are summed every {} s)",
+                Self::EVERY.as_secs()
+            );
+        }
+        self.unlogged = 0;
+        self.last_warning = Some(now);
+        true
+    }
+
+    fn recovered(&mut self) {
+        if self.streak > 0 {
+            tracing::info!("accepting connections again after {} failed accepts", self.streak);
+            *self = AcceptFailures::default();
+        }
+    }
+}
+
+#[cfg(test)]
+mod accept_tests {
+    use super::*;
+
+    #[test]
+    fn accept_failures_are_warned_once_per_period() {
+        let e = std::io::Error::other("too many open files");
+        let t0 = std::time::Instant::now();
+        let mut f = AcceptFailures::default();
+        let warned: Vec<bool> = (0..500u64)
+            .map(|i| f.failed(&e, t0 + Duration::from_millis(20 * i)))
+            .collect();
+        // 10 s of failures every 20 ms: the first, and one when the period is over.
+        assert_eq!(warned.iter().filter(|w| **w).count(), 1);
+        assert!(f.failed(&e, t0 + Duration::from_secs(10)));
+        assert_eq!(f.streak, 501);
+        f.recovered();
+        assert_eq!((f.streak, f.unlogged), (0, 0));
+        assert!(
+            f.failed(&e, t0 + Duration::from_secs(11)),
+            "a new streak is warned at once"
+        );
     }
 }
 
