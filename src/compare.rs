@@ -95,7 +95,13 @@ pub struct Config {
 /// The configurations `--strategies` and `--variant` describe.
 pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> Result<Vec<Config>, UsageError> {
     let mut out: Vec<Config> = Vec::new();
-    for name in strategies.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    if strategies.iter().any(|s| s.trim().is_empty()) {
+        return Err(UsageError(format!(
+            "--strategies `{}`: an empty name (two commas in a row, or one at an end)",
+            strategies.join(",")
+        )));
+    }
+    for name in strategies.iter().map(|s| s.trim()) {
         let st: Strategy = name.parse().map_err(|e| UsageError(format!("--strategies: {e}")))?;
         let s = base
             .with_strategy(st)
@@ -559,6 +565,25 @@ mod tests {
         assert_eq!(finish(false, Verdict::Inconclusive), loadgen::Finish::Inconclusive);
         assert_eq!(finish(true, Verdict::Inconclusive), loadgen::Finish::Interrupted);
         assert_eq!(finish(false, Verdict::Failed), loadgen::Finish::ThresholdFailed);
+    }
+
+    /// An empty name in --strategies (`fifo,,deadline`) is refused, as an empty --vary value
+    /// is; a name given twice too.
+    #[test]
+    fn strategies_with_an_empty_or_repeated_name_are_refused() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"5s\"\nrate = 10\n[[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let names = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let e = configs(&s, &names(&["fifo", "", "deadline"]), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("an empty name"), "{e}");
+        let e = configs(&s, &names(&["fifo", "fifo"]), &[]).unwrap_err().to_string();
+        assert!(e.contains("named twice"), "{e}");
+        assert_eq!(configs(&s, &names(&["fifo", "deadline"]), &[]).unwrap().len(), 2);
     }
 
     /// `--tolerance 10` read as a fraction was 1000%, so a +211% regression passed.

@@ -67,6 +67,22 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
     if key.is_empty() {
         return Err(format!("{flag} `{spec}`: empty key"));
     }
+    // An index the path parser would skip (`phases[-1]`, `phases[x]`) made the key name
+    // another field, and the error a puzzle ("`rate` is not inside a table").
+    let mut rest = key.as_str();
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let close = after
+            .find(']')
+            .ok_or_else(|| format!("{flag} `{spec}`: `[` without `]` in the key"))?;
+        let index = &after[..close];
+        if index.parse::<usize>().is_err() {
+            return Err(format!(
+                "{flag} `{spec}`: `[{index}]` is no list index; indexes count from 0, e.g. workload.phases[0].rate"
+            ));
+        }
+        rest = &after[close + 1..];
+    }
     let values: Vec<Value> = match values.split_once("..") {
         Some((a, b)) if !values.contains(',') => {
             let bound = |x: &str| {
@@ -87,11 +103,26 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
             }
             (a..=b).map(Value::from).collect()
         }
-        _ => values
-            .split(',')
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| parse_value(flag, spec, v))
-            .collect::<Result<_, _>>()?,
+        _ if values.trim().is_empty() => Vec::new(),
+        _ => {
+            let items: Vec<&str> = values.split(',').map(str::trim).collect();
+            if items.iter().any(|v| v.is_empty()) {
+                return Err(format!(
+                    "{flag} `{spec}`: an empty value (two commas in a row, or one at an end); separate values by single commas"
+                ));
+            }
+            let parsed = items
+                .iter()
+                .map(|v| parse_value(flag, spec, v))
+                .collect::<Result<Vec<_>, _>>()?;
+            // A value listed twice would run twice, as two points of one configuration.
+            for (i, v) in parsed.iter().enumerate() {
+                if parsed[..i].contains(v) {
+                    return Err(format!("{flag} `{spec}`: `{}` is listed twice", items[i]));
+                }
+            }
+            parsed
+        }
     };
     if values.is_empty() {
         return Err(format!("{flag} `{spec}`: no values"));
@@ -1362,6 +1393,22 @@ mod tests {
         let e = parse_axis("run.time_scale=1,2").unwrap_err();
         assert!(e.contains("virtual clock"), "{e}");
         assert!(parse_axis("a=3..1").is_err());
+        // An empty value or one listed twice was dropped silently ("1 points simulated").
+        let e = parse_axis("gateway.concurrency=1,,2").unwrap_err();
+        assert!(e.contains("an empty value"), "{e}");
+        assert!(parse_axis("gateway.concurrency=1,2,")
+            .unwrap_err()
+            .contains("an empty value"));
+        let e = parse_axis("gateway.concurrency=2,2").unwrap_err();
+        assert!(e.contains("`2` is listed twice"), "{e}");
+        assert!(parse_axis("gateway.concurrency=").unwrap_err().contains("no values"));
+        // An index that is none named another field.
+        let e = parse_axis("workload.phases[-1].rate=1,2").unwrap_err();
+        assert!(e.contains("`[-1]` is no list index"), "{e}");
+        assert!(parse_axis("workload.phases[0.rate=1")
+            .unwrap_err()
+            .contains("without `]`"));
+        assert!(parse_axis("workload.phases[1].rate=1,2").is_ok());
     }
 
     /// `-2..9223372036854775807`: `b - a` overflowed i64, passed the size check and panicked
