@@ -433,6 +433,19 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
         )
         .into());
     }
+    // Flags of a run, which --baseline does not make: silently ignored, they read as applied.
+    let run_flags = [
+        (a.replications != 1, "--replications"),
+        (a.seed.is_some(), "--seed"),
+        (a.time_scale.is_some(), "--time-scale"),
+        (a.mode == Mode::Live, "--mode live"),
+    ];
+    if let Some((_, flag)) = run_flags.iter().find(|(given, _)| *given) {
+        return Err(UsageError(format!(
+            "{flag} applies to runs, and --baseline OLD NEW runs nothing: it compares two results files as they are"
+        ))
+        .into());
+    }
     let tolerance = parse_tolerance(a.tolerance.as_deref().unwrap_or("10%"))?;
     let old = Results::load(&files[0])?;
     let new = Results::load(&files[1])?;

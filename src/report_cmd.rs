@@ -477,6 +477,12 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             groups.push(vec![Results::from_json(&file.display().to_string(), &text)?]);
         }
     }
+    if let (Some(o), true) = (&a.objective, heatmaps.is_empty()) {
+        return Err(UsageError(format!(
+            "--objective {o}: it chooses what a sweep table's heatmap shows, and no sweep.json was given"
+        ))
+        .into());
+    }
     let runs: Vec<Results> = groups.iter().filter_map(|g| g.first().cloned()).collect();
     let labels = reports::entry::default_labels(&runs);
     let title = a.title.clone().unwrap_or_else(|| {

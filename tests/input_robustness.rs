@@ -355,3 +355,31 @@ fn report_on_a_replications_listing_says_to_give_the_directory() {
         "{stderr}"
     );
 }
+
+/// Flags that do nothing for what was asked were silently ignored, so they read as applied:
+/// `report --objective` with no sweep table, `compare --baseline` with a run's flags.
+#[test]
+fn flags_that_do_not_apply_are_refused() {
+    let runs = Out::new("notapply-runs");
+    let o = spillway(&["sim", "run", &steady(), "-o", &runs.s()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let results = runs.0.join("results.json").display().to_string();
+    let out = Out::new("notapply");
+    refused(
+        &["report", &results, "--objective", "p99", "-o", &out.s()],
+        &out,
+        "--objective p99: it chooses what a sweep table's heatmap shows, and no sweep.json was given",
+    );
+    for flags in [&["--replications", "5"][..], &["--seed", "3"], &["--mode", "live"]] {
+        let mut args = vec![
+            "compare",
+            "--baseline",
+            &results,
+            &results,
+            "-o",
+            &out.0.to_str().unwrap(),
+        ];
+        args.extend_from_slice(flags);
+        refused(&args, &out, "runs nothing: it compares two results files as they are");
+    }
+}
