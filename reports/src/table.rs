@@ -55,7 +55,7 @@ fn has_trigger(e: &Entry) -> bool {
 
 /// Columns of the per-class and per-service tables after run and group.
 /// A last column gives the group's own verdict.
-pub const GROUP_COLUMNS: [(&str, Metric); 9] = [
+pub const GROUP_COLUMNS: [(&str, Metric); 10] = [
     ("offered", Metric::Offered),
     ("goodput", Metric::GoodputRatio),
     ("p50", Metric::P50),
@@ -63,6 +63,8 @@ pub const GROUP_COLUMNS: [(&str, Metric); 9] = [
     ("timeouts", Metric::Timeouts),
     ("shed", Metric::Shed),
     ("429", Metric::RateLimited),
+    // The deadline strategy answers 504, not 503: without it a group read `shed 0`.
+    ("expired", Metric::Expired),
     ("amplif.", Metric::Amplification),
     ("recovery", Metric::Recovery),
 ];

@@ -118,7 +118,7 @@ pub fn summary_table(r: &Results) -> String {
         for (i, (name, g)) in groups.iter().filter(|(_, g)| g.offered > 0).enumerate() {
             let _ = writeln!(
                 o,
-                "  {:<13} {name:<width$} offered {}   goodput {:.1}%   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   amplification {:.2}{}",
+                "  {:<13} {name:<width$} offered {}   goodput {:.1}%   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   expired {}   amplification {:.2}{}",
                 if i == 0 { title } else { "" },
                 g.offered,
                 g.goodput_ratio * 100.0,
@@ -127,6 +127,7 @@ pub fn summary_table(r: &Results) -> String {
                 g.timeouts,
                 g.shed,
                 g.rate_limited,
+                g.expired,
                 g.amplification,
                 g.verdict.map_or(String::new(), |v| format!("   {}", verdict_label(v, g.recovery_s)))
             );
@@ -212,5 +213,12 @@ mod tests {
             text.contains(&long) && text.contains("by service"),
             "the long name is printed"
         );
+        // A service's 504s (the deadline strategy's answers) are on its line: without them
+        // it read `shed 0` while the gateway answered most of its requests.
+        let b = r.summary.services.get_mut("b").expect("service b");
+        b.expired = 7;
+        let text = summary_table(&r);
+        let line = text.lines().find(|l| l.contains(" b ")).expect("b's line");
+        assert!(line.contains("shed 0   429 0   expired 7"), "{line}");
     }
 }
