@@ -95,6 +95,8 @@ impl Metric {
             None if self == Metric::Recovery => "never".into(),
             None => "-".into(),
             Some(v) if self.is_time() => crate::results::fmt_secs(v),
+            // Successes per second: a rate, with its unit.
+            Some(v) if self == Metric::Goodput => format!("{v:.1}/s"),
             Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
             Some(v) => format!("{v:.4}"),
         }

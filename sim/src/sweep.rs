@@ -916,6 +916,10 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
         format!(" at every {} tried", loads.join(" and "))
     };
     match best_config(points, objective) {
+        // The best of points that all never recovered is the first in grid order: no answer.
+        Some(c) if objective_value(c.worst, objective) == Some(f64::NEG_INFINITY) => out.push(format!(
+            "no configuration recovers{at_every}: by {objective} there is no best (every point under the SLO ({slo_text}) ended without recovering; sweep.csv has each verdict)"
+        )),
         Some(c) => {
             let settings = if c.settings.is_empty() {
                 "the scenario as it is".to_string()
@@ -1515,6 +1519,34 @@ mod tests {
             classes: BTreeMap::new(),
             services: BTreeMap::new(),
         }
+    }
+
+    /// By recovery, points that all never recovered have no best: it was the first in grid
+    /// order, "recovery never". One that recovers is the best; goodput reads as a rate.
+    #[test]
+    fn no_point_recovering_has_no_best_by_recovery() {
+        let never = |s: &str| {
+            let mut p = table_point(&[("gateway.strategy", Value::from(s))], 0.2, true);
+            p.verdict = "metastable".into();
+            p
+        };
+        let axes = [parse_axis("gateway.strategy=fifo,passthrough").unwrap()];
+        let f = parse_objective("recovery").unwrap();
+        let points = [never("fifo"), never("passthrough")];
+        let lines = findings(&points, &axes, &f, &[]);
+        assert!(
+            lines[0].starts_with("no configuration recovers: by recovery there is no best"),
+            "{lines:?}"
+        );
+        let mut quick = never("passthrough");
+        (quick.verdict, quick.recovery_s) = ("recovered".into(), Some(3.0));
+        let lines = findings(&[never("fifo"), quick], &axes, &f, &[]);
+        assert!(
+            lines[0].contains("by recovery: gateway.strategy=passthrough  -> recovery 3.00s"),
+            "{lines:?}"
+        );
+        let lines = findings(&points, &axes, &parse_objective("goodput").unwrap(), &[]);
+        assert!(lines[0].contains("-> goodput 20.0/s,"), "{lines:?}");
     }
 
     /// The table of points shows the figures an SLO failed on, and the objective when it is not
