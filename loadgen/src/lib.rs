@@ -184,7 +184,16 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         }
     }
     let given = file.gateway.queue_capacity;
-    let s = scenario::resolve_sizing_bounds(&source, file)?;
+    let s =
+        scenario::resolve_sizing_bounds(&source, file).map_err(
+            |e| {
+                if catch_all {
+                    scenario::for_flags(e)
+                } else {
+                    e
+                }
+            },
+        )?;
     // Only an in-process gateway has a queue (a --target's is its own business).
     if a.target.is_none() {
         if let Some(note) = scenario::sized_bound_note(given, &s) {
@@ -318,6 +327,14 @@ mod tests {
         let a = Cli::parse_from(["loadgen", "--target", "http://127.0.0.1:1", "--phases", "10s@1e12"]).run;
         let e = scenario_from_args(&a).unwrap_err().to_string();
         assert!(e.starts_with("<command line>: workload.phases: "), "{e}");
+        // Advice to set run.window, which no flag sets, says what the command line can do.
+        let e = scenario_from_args(&one_liner(&["--retries", "1000000"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("run.window") && e.contains("the one-liner keeps the default run.window: give fewer --retries"),
+            "{e}"
+        );
     }
 
     /// `--retries 4294967295` wrapped `n + 1` to 0 and was reported as a bad

@@ -1624,6 +1624,29 @@ fn the_summary_shows_faults() {
     assert!(!scenario::check_summary(&plain).contains("faults:"));
 }
 
+/// The phase table gives its times in one unit: `1m` over `80s` read like two scales.
+#[test]
+fn the_phase_table_keeps_one_unit() {
+    let s = scenario::load(&scenarios_dir().join("death-spiral.toml")).expect("loads");
+    let text = scenario::check_summary(&s);
+    let row = |name: &str| {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} row: {text}"));
+        line.split_whitespace().map(String::from).collect::<Vec<_>>()
+    };
+    assert_eq!(row("normal")[1..3], ["0s", "60s"]);
+    assert_eq!(row("after")[1..3], ["80s", "120s"]);
+    // Long runs keep the file's notation.
+    let long = parse(&["[[workload.phases]]", "duration = \"2h\"", "rate = 1", SERVICE]).unwrap();
+    assert!(
+        scenario::check_summary(&long).contains("       2h "),
+        "{}",
+        scenario::check_summary(&long)
+    );
+}
+
 /// Utilisation counts the requests a service can serve at once through the gateway (a
 /// concurrency limit below its workers caps it), every service over capacity is named, not only
 /// the busiest, and a limit above a service's workers is pointed out.

@@ -76,13 +76,26 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// A scenario built from command-line flags (the one-liners): its errors name the field and
 /// `<command line>`, with no line or column, which would point into text nobody wrote.
 pub fn parse_flags(text: &str) -> Result<Scenario, ScenarioError> {
-    parse("<command line>", text).map_err(|e| match e {
+    parse("<command line>", text).map_err(for_flags)
+}
+
+/// An error in a scenario built from command-line flags, as the user who typed them needs it:
+/// no position in a text they never saw, and no advice to set a field no flag sets.
+pub fn for_flags(e: ScenarioError) -> ScenarioError {
+    match e {
         ScenarioError::Invalid(mut d) => {
-            d.iter_mut().for_each(|d| (d.line, d.column) = (0, 0));
+            for d in &mut d {
+                (d.line, d.column) = (0, 0);
+                if d.path == "run.window" {
+                    d.message.push_str(
+                        " (the one-liner keeps the default run.window: give fewer --retries or a shorter --timeout or --backoff, or write a scenario file)",
+                    );
+                }
+            }
             ScenarioError::Invalid(d)
         }
         other => other,
-    })
+    }
 }
 
 /// Parses and validates scenario text; `source` names it in messages.
