@@ -325,17 +325,22 @@ mod tests {
         assert!(!line.contains("recovery") && !line.contains("metastable"), "{line}");
     }
 
-    /// A seed whose run was not judged (cut short before its trigger was over) is left out of
-    /// the whole run's metastable fraction rather than counted as recovered.
-    #[test]
-    fn metastable_fraction_is_over_the_judged_seeds() {
+    /// Seeds 1-3 of a small run without a trigger (each judged stable).
+    fn three_seeds() -> Vec<Results> {
         let scenario = model::scenario::parse(
             "t.toml",
             "[[workload.phases]]\nduration = \"10s\"\nrate = 20\n[clients]\ntimeout = \"5s\"\n\
              [[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = { dist = \"exponential\", mean = \"40ms\" }\n",
         )
         .unwrap();
-        let mut runs: Vec<Results> = (1..=3).map(|seed| crate::simulate(&scenario, Some(seed))).collect();
+        (1..=3).map(|seed| crate::simulate(&scenario, Some(seed))).collect()
+    }
+
+    /// A seed whose run was not judged (cut short before its trigger was over) is left out of
+    /// the whole run's metastable fraction rather than counted as recovered.
+    #[test]
+    fn metastable_fraction_is_over_the_judged_seeds() {
+        let mut runs = three_seeds();
         runs[0].summary.whole.verdict = None;
         runs[1].summary.whole.verdict = Some(Verdict::Metastable);
         runs[2].summary.whole.verdict = Some(Verdict::Recovered);
@@ -366,13 +371,7 @@ mod tests {
     /// trigger have no recovery to count (not "0 of 3 runs recovered").
     #[test]
     fn single_values_and_untriggered_runs_read_plainly() {
-        let scenario = model::scenario::parse(
-            "t.toml",
-            "[[workload.phases]]\nduration = \"10s\"\nrate = 20\n[clients]\ntimeout = \"5s\"\n\
-             [[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = { dist = \"exponential\", mean = \"40ms\" }\n",
-        )
-        .unwrap();
-        let mut runs: Vec<Results> = (1..=3).map(|seed| crate::simulate(&scenario, Some(seed))).collect();
+        let mut runs = three_seeds();
         let text = render(&summarize(&runs));
         assert!(text.contains("recovery        - (no trigger)\n"), "{text}");
         runs[0].summary.whole.verdict = Some(Verdict::Recovered);
