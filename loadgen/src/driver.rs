@@ -666,18 +666,19 @@ pub fn check_target_url(url: &str) -> Result<http::Uri, TargetError> {
         }
     }
     if crate::h1::host_port(&uri).is_none() {
-        return Err(TargetError(format!(
-            "--target `{url}`: no host, or a port beyond 65535"
-        )));
+        return Err(no_host(url));
     }
     Ok(uri)
+}
+
+fn no_host(url: &str) -> TargetError {
+    TargetError(format!("--target `{url}`: no host, or a port beyond 65535"))
 }
 
 /// Checks once, before the run, that the target accepts connections.
 pub async fn preflight(url: &str) -> Result<(), TargetError> {
     let uri = check_target_url(url)?;
-    let (host, port) = crate::h1::host_port(&uri)
-        .ok_or_else(|| TargetError(format!("--target `{url}`: no host, or a port beyond 65535")))?;
+    let (host, port) = crate::h1::host_port(&uri).ok_or_else(|| no_host(url))?;
     let addr = format!("{}:{port}", uri.host().unwrap_or(host));
     match tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect((host, port))).await {
         Ok(Ok(_)) => Ok(()),
@@ -754,8 +755,7 @@ async fn h2c_preflight(url: &str, uri: &http::Uri) -> Result<(), TargetError> {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     const PREFACE_AND_SETTINGS: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0";
     const SETTINGS: u8 = 0x4;
-    let (host, port) = crate::h1::host_port(uri)
-        .ok_or_else(|| TargetError(format!("--target `{url}`: no host, or a port beyond 65535")))?;
+    let (host, port) = crate::h1::host_port(uri).ok_or_else(|| no_host(url))?;
     let probe = async {
         let mut s = tokio::net::TcpStream::connect((host, port)).await?;
         s.write_all(PREFACE_AND_SETTINGS).await?;

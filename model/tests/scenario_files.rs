@@ -2417,10 +2417,7 @@ fn an_https_upstream_is_noted() {
         "[[workload.phases]]",
         "duration = \"10s\"",
         "rate = 10",
-        "[[backend.services]]",
-        "name = \"a\"",
-        "workers = 2",
-        "service_time = \"10ms\"",
+        SERVICE,
         "upstream = \"https://127.0.0.1:8443\"",
     ])
     .expect("valid: only the gateway would use it");
