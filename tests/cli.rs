@@ -261,3 +261,130 @@ fn a_closed_stdout_ends_a_server_quietly() {
     assert_eq!(status.code(), Some(141), "{status:?}: {err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// A second Ctrl-C stops a draining server at once. The first starts the drain, which waits up
+/// to 5 s for a request in flight (here one that would take 30 s: a slow mock service, or a
+/// gateway whose upstream never answers); an operator who signals again is not kept waiting.
+#[test]
+fn a_second_interrupt_cuts_the_drain_short() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    // The gateway's upstream: accepts and never answers.
+    let hung = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let hung_url = format!("http://{}", hung.local_addr().expect("addr"));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let held = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            let mut conns = Vec::new();
+            hung.set_nonblocking(true).ok();
+            let until = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < until && !done.load(std::sync::atomic::Ordering::Relaxed) {
+                match hung.accept() {
+                    Ok((c, _)) => conns.push(c),
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+            conns
+        }
+    });
+    let cases: [&[&str]; 2] = [
+        &[
+            "mock-legacy",
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+            "--service-time",
+            "30s",
+        ],
+        &["gateway", "--listen", "127.0.0.1:0", "--upstream", &hung_url],
+    ];
+    for args in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spillway"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spillway runs");
+        let pid = child.id() as libc::pid_t;
+        let interrupt = || {
+            // SAFETY: kill(2) with the pid of our own child, still running (not yet waited for).
+            assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        };
+        // Both pipes, line by line, on threads: a server never blocks on a full pipe and the
+        // test never blocks on a server that stopped talking.
+        let (tx, rx) = mpsc::channel::<String>();
+        for pipe in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        drop(tx);
+        let mut seen = Vec::new();
+        let wait_for = |what: &str, seen: &mut Vec<String>| -> Option<String> {
+            let until = Instant::now() + Duration::from_secs(20);
+            while let Some(left) = until.checked_duration_since(Instant::now()) {
+                let line = rx.recv_timeout(left).ok()?;
+                seen.push(line.clone());
+                if line.contains(what) {
+                    return Some(line);
+                }
+            }
+            None
+        };
+        let Some(listening) = wait_for("listening on http://", &mut seen) else {
+            child.kill().ok();
+            panic!("{args:?}: no listening address: {seen:?}");
+        };
+        let addr = listening
+            .rsplit("http://")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let mut request = TcpStream::connect(&addr).expect("connect");
+        request
+            .write_all(b"GET /any/path HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("send");
+        // Let the request reach the service (or the upstream) before the first signal.
+        std::thread::sleep(Duration::from_millis(300));
+        interrupt();
+        let draining = wait_for("shutting down", &mut seen);
+        let started = Instant::now();
+        interrupt();
+        let stopped_at_once = wait_for("signalled again", &mut seen);
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break Some(s);
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                child.kill().ok();
+                child.wait().ok();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        drop(request);
+        assert!(
+            draining.is_some(),
+            "{args:?}: the first signal starts the drain: {seen:?}"
+        );
+        assert!(
+            stopped_at_once.is_some(),
+            "{args:?}: the second stops at once: {seen:?}"
+        );
+        assert!(status.is_some_and(|s| s.success()), "{args:?}: exits: {status:?}");
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(held.join());
+}

@@ -145,8 +145,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     serve::termination_signal().await;
-    tracing::info!("shutting down: finishing in-flight requests");
-    server.shutdown().await;
+    tracing::info!("shutting down: finishing in-flight requests (Ctrl-C again to stop at once)");
+    serve::drain_unless_signalled_again(server.shutdown()).await;
     Ok(())
 }
 

@@ -583,6 +583,17 @@ mod accept_tests {
     }
 }
 
+/// Runs `drain` (a server's graceful shutdown) unless another Ctrl-C or SIGTERM comes first: an
+/// operator who signals again does not want to wait out the drain timeout.
+pub async fn drain_unless_signalled_again(drain: impl Future<Output = ()>) {
+    tokio::select! {
+        _ = drain => {}
+        _ = termination_signal() => {
+            tracing::warn!("signalled again: stopping at once, without answering requests still in flight");
+        }
+    }
+}
+
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn termination_signal() {
     let ctrl_c = async {

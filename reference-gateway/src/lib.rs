@@ -199,7 +199,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     serve::termination_signal().await;
-    tracing::info!("shutting down: answering queued requests 503, draining in-flight ones");
-    gw.shutdown().await;
+    tracing::info!(
+        "shutting down: answering queued requests 503, draining in-flight ones (Ctrl-C again to stop at once)"
+    );
+    serve::drain_unless_signalled_again(gw.shutdown()).await;
     Ok(())
 }
