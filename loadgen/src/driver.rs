@@ -804,7 +804,11 @@ fn overhead_loss(scenario: &Scenario, f: f64) -> Option<(String, f64)> {
 
 /// Runs `scenario` live; `stop` ends it early (the results are then marked incomplete). What
 /// the results' [`RunNotes`] say is logged at the end (warnings as warnings).
-pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions, stop: F) -> anyhow::Result<Results> {
+pub async fn run<F: Future<Output = ()> + Send>(
+    scenario: &Scenario,
+    opts: &LiveOptions,
+    stop: F,
+) -> anyhow::Result<Results> {
     let results = run_quiet(scenario, opts, stop).await?;
     for line in results.notes.lines() {
         match line.trim_start().strip_prefix("WARNING") {
@@ -817,10 +821,21 @@ pub async fn run<F: Future<Output = ()>>(scenario: &Scenario, opts: &LiveOptions
 
 /// [`run`] without logging its [`RunNotes`] (they are in the results, and
 /// [`model::results::summary_table`] prints them).
-pub async fn run_quiet<F: Future<Output = ()>>(
+pub async fn run_quiet<F: Future<Output = ()> + Send>(
     scenario: &Scenario,
     opts: &LiveOptions,
     stop: F,
+) -> anyhow::Result<Results> {
+    run_until(scenario, opts, std::pin::pin!(stop)).await
+}
+
+/// [`run_quiet`]'s body. Not generic: a generic one was compiled again, whole, in every crate
+/// that called it with a stop future of its own type (each live test binary, the `spillway`
+/// binary), for half a minute of a 2-core build each.
+async fn run_until(
+    scenario: &Scenario,
+    opts: &LiveOptions,
+    mut stop: std::pin::Pin<&mut (dyn Future<Output = ()> + Send)>,
 ) -> anyhow::Result<Results> {
     let f = model::scenario::check_time_scale(opts.time_scale)?;
     // In-process stack: the scenario's backend and gateway, compressed like the workload.
@@ -944,7 +959,6 @@ pub async fn run_quiet<F: Future<Output = ()>>(
             },
         }
     };
-    tokio::pin!(stop);
     let interrupted = tokio::select! {
         r = dispatch => {
             r?;
