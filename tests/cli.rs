@@ -265,30 +265,59 @@ fn a_closed_stdout_ends_a_server_quietly() {
 /// A second Ctrl-C stops a draining server at once. The first starts the drain, which waits up
 /// to 5 s for a request in flight (here one that would take 30 s: a slow mock service, or a
 /// gateway whose upstream never answers); an operator who signals again is not kept waiting.
+#[cfg(unix)]
 #[test]
 fn a_second_interrupt_cuts_the_drain_short() {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
-    use std::process::Stdio;
-    use std::sync::mpsc;
+    use std::process::{Child, Stdio};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc};
     use std::time::{Duration, Instant};
-    // The gateway's upstream: accepts and never answers.
+
+    /// The server, killed and reaped on every way out of the test.
+    struct Server(Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+
+    /// Polls `ready` every 20 ms for up to 20 s.
+    fn eventually(mut ready: impl FnMut() -> bool) -> bool {
+        let until = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < until {
+            if ready() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    // The gateway's upstream: accepts, reads, never answers; says when a request came in.
     let hung = TcpListener::bind("127.0.0.1:0").expect("bind");
+    hung.set_nonblocking(true).expect("nonblocking");
     let hung_url = format!("http://{}", hung.local_addr().expect("addr"));
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (done, upstream_got_request) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let held = std::thread::spawn({
-        let done = done.clone();
+        let (done, got) = (done.clone(), upstream_got_request.clone());
         move || {
             let mut conns = Vec::new();
-            hung.set_nonblocking(true).ok();
-            let until = Instant::now() + Duration::from_secs(60);
-            while Instant::now() < until && !done.load(std::sync::atomic::Ordering::Relaxed) {
-                match hung.accept() {
-                    Ok((c, _)) => conns.push(c),
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            let until = Instant::now() + Duration::from_secs(120);
+            while Instant::now() < until && !done.load(Ordering::Relaxed) {
+                if let Ok((c, _)) = hung.accept() {
+                    c.set_nonblocking(true).ok();
+                    conns.push(c);
                 }
+                for c in &mut conns {
+                    if matches!(c.read(&mut [0u8; 4096]), Ok(n) if n > 0) {
+                        got.store(true, Ordering::Relaxed);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(10));
             }
-            conns
         }
     });
     let cases: [&[&str]; 2] = [
@@ -304,23 +333,25 @@ fn a_second_interrupt_cuts_the_drain_short() {
         &["gateway", "--listen", "127.0.0.1:0", "--upstream", &hung_url],
     ];
     for args in cases {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_spillway"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spillway runs");
-        let pid = child.id() as libc::pid_t;
+        let mut server = Server(
+            Command::new(env!("CARGO_BIN_EXE_spillway"))
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spillway runs"),
+        );
+        let pid = server.0.id() as libc::pid_t;
         let interrupt = || {
-            // SAFETY: kill(2) with the pid of our own child, still running (not yet waited for).
+            // SAFETY: kill(2) with the pid of our own child, not yet reaped (so not reused).
             assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
         };
         // Both pipes, line by line, on threads: a server never blocks on a full pipe and the
         // test never blocks on a server that stopped talking.
         let (tx, rx) = mpsc::channel::<String>();
         for pipe in [
-            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().expect("stderr")),
+            Box::new(server.0.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
+            Box::new(server.0.stderr.take().expect("stderr")),
         ] {
             let tx = tx.clone();
             std::thread::spawn(move || {
@@ -342,49 +373,56 @@ fn a_second_interrupt_cuts_the_drain_short() {
             }
             None
         };
-        let Some(listening) = wait_for("listening on http://", &mut seen) else {
-            child.kill().ok();
-            panic!("{args:?}: no listening address: {seen:?}");
-        };
+        let listening = wait_for("listening on http://", &mut seen);
         let addr = listening
-            .rsplit("http://")
-            .next()
+            .as_deref()
+            .and_then(|l| l.rsplit("http://").next())
             .unwrap_or_default()
             .trim()
             .to_string();
+        assert!(!addr.is_empty(), "{args:?}: no listening address: {seen:?}");
         let mut request = TcpStream::connect(&addr).expect("connect");
         request
             .write_all(b"GET /any/path HTTP/1.1\r\nHost: x\r\n\r\n")
             .expect("send");
-        // Let the request reach the service (or the upstream) before the first signal.
-        std::thread::sleep(Duration::from_millis(300));
+        // The request is on the mock's worker, or the gateway's call is at the upstream.
+        let in_flight = if args[0] == "gateway" {
+            eventually(|| upstream_got_request.load(Ordering::Relaxed))
+        } else {
+            eventually(|| {
+                let Ok(mut s) = TcpStream::connect(&addr) else {
+                    return false;
+                };
+                s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+                s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .ok();
+                let mut text = String::new();
+                s.read_to_string(&mut text).ok();
+                text.lines()
+                    .any(|l| l.starts_with("mock_legacy_in_flight") && l.ends_with(" 1"))
+            })
+        };
+        assert!(in_flight, "{args:?}: the request never got in flight: {seen:?}");
         interrupt();
         let draining = wait_for("shutting down", &mut seen);
-        let started = Instant::now();
-        interrupt();
-        let stopped_at_once = wait_for("signalled again", &mut seen);
-        let status = loop {
-            if let Some(s) = child.try_wait().expect("wait") {
-                break Some(s);
-            }
-            if started.elapsed() > Duration::from_secs(20) {
-                child.kill().ok();
-                child.wait().ok();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        drop(request);
         assert!(
             draining.is_some(),
             "{args:?}: the first signal starts the drain: {seen:?}"
         );
+        let second = Instant::now();
+        interrupt();
+        let stopped_at_once = wait_for("signalled again", &mut seen);
         assert!(
             stopped_at_once.is_some(),
             "{args:?}: the second stops at once: {seen:?}"
         );
-        assert!(status.is_some_and(|s| s.success()), "{args:?}: exits: {status:?}");
+        let exited = eventually(|| server.0.try_wait().ok().flatten().is_some());
+        // Without the second signal the drain would have run its 5 s.
+        let took = second.elapsed();
+        assert!(exited && took < Duration::from_secs(5), "{args:?}: exit after {took:?}");
+        assert!(server.0.wait().is_ok_and(|s| s.success()), "{args:?}: exit status");
+        drop(request);
     }
-    done.store(true, std::sync::atomic::Ordering::Relaxed);
-    drop(held.join());
+    done.store(true, Ordering::Relaxed);
+    held.join().expect("the upstream thread");
 }

@@ -124,6 +124,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let factor = args.time_scale.unwrap_or(s.file.run.time_scale);
     let s = s.time_scaled(factor)?;
+    let mut signals = serve::TerminationSignals::new();
     let server = start(&s, args.listen, catch_all).await?;
     let url = server.url();
     println!("mock-legacy listening on {url}");
@@ -144,9 +145,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             first.name, first.apis[0]
         );
     }
-    serve::termination_signal().await;
+    signals.recv().await;
     tracing::info!("shutting down: finishing in-flight requests (Ctrl-C again to stop at once)");
-    serve::drain_unless_signalled_again(server.shutdown()).await;
+    serve::drain_unless_signalled_again(server.shutdown(), &mut signals).await;
     Ok(())
 }
 

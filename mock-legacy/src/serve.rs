@@ -585,35 +585,81 @@ mod accept_tests {
 
 /// Runs `drain` (a server's graceful shutdown) unless another Ctrl-C or SIGTERM comes first: an
 /// operator who signals again does not want to wait out the drain timeout.
-pub async fn drain_unless_signalled_again(drain: impl Future<Output = ()>) {
+pub async fn drain_unless_signalled_again(drain: impl Future<Output = ()>, signals: &mut TerminationSignals) {
     tokio::select! {
         _ = drain => {}
-        _ = termination_signal() => {
+        _ = signals.recv() => {
             tracing::warn!("signalled again: stopping at once, without answering requests still in flight");
         }
     }
 }
 
+/// Ctrl-C and SIGTERM, listened for from creation on. A server makes it before it says it is
+/// listening (a signal before that would end the process the default way, unlogged) and keeps
+/// it across both waits of a shutdown: a second signal that comes while the first is being
+/// handled is still seen, where a new listener for the second wait would miss it.
+pub struct TerminationSignals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl TerminationSignals {
+    /// Starts listening (inside a tokio runtime).
+    pub fn new() -> TerminationSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let listen = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!("cannot listen for {name} ({e}): it will not stop the server gracefully");
+                    None
+                }
+            };
+            TerminationSignals {
+                interrupt: listen(SignalKind::interrupt(), "Ctrl-C (SIGINT)"),
+                terminate: listen(SignalKind::terminate(), "SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        TerminationSignals {}
+    }
+
+    /// Completes on the next Ctrl-C or SIGTERM (at once for one that came since the last call).
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                _ = next(&mut self.interrupt) => {}
+                _ = next(&mut self.terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+impl Default for TerminationSignals {
+    fn default() -> Self {
+        TerminationSignals::new()
+    }
+}
+
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn termination_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
+    TerminationSignals::new().recv().await;
 }
 
 #[cfg(test)]

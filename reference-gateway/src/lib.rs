@@ -185,6 +185,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .map(|r| format!("/{}/ -> {}", r.name, r.upstream))
         .collect();
     let catch_all = setup.catch_all;
+    let mut signals = serve::TerminationSignals::new();
     let gw = start(setup, args.listen).await?;
     println!("gateway listening on {}", gw.url());
     let _ = std::io::stdout().flush();
@@ -198,10 +199,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             if gw.gateway.setup.routes.len() > 5 { ", ..." } else { "" }
         );
     }
-    serve::termination_signal().await;
+    signals.recv().await;
     tracing::info!(
         "shutting down: answering queued requests 503, draining in-flight ones (Ctrl-C again to stop at once)"
     );
-    serve::drain_unless_signalled_again(gw.shutdown()).await;
+    serve::drain_unless_signalled_again(gw.shutdown(), &mut signals).await;
     Ok(())
 }
