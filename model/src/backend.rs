@@ -157,6 +157,7 @@ impl ServiceModel {
     }
 
     /// A request arrives at `now`.
+    #[inline]
     pub fn handle_request(&mut self, now: Time, req: BackendRequest) -> Admission {
         self.stats.arrived += 1;
         self.observe_arrival(now);
@@ -206,6 +207,7 @@ impl ServiceModel {
 
     /// A job finished (the caller calls this at `job.completes_at`). Returns the completion
     /// and the next job, if one was waiting in the backlog.
+    #[inline]
     pub fn handle_complete(&mut self, now: Time, job: Job) -> (Completion, Option<Job>) {
         self.busy = self.busy.saturating_sub(1);
         self.started_sum_ns = self.started_sum_ns.saturating_sub(u128::from(job.started.0));
@@ -240,6 +242,7 @@ impl ServiceModel {
         (completion, next)
     }
 
+    #[inline]
     fn start(&mut self, now: Time, req: BackendRequest) -> Job {
         self.busy += 1;
         self.started_sum_ns += u128::from(now.0);
@@ -254,8 +257,8 @@ impl ServiceModel {
                 factor *= s.factor;
             }
         }
-        let work_s = base * factor;
-        let work = crate::time::secs(work_s);
+        let work_ns = crate::time::secs_to_nanos(base * factor);
+        let work = Duration::from_nanos(work_ns);
         let status = if self.spec.faults.error_ratio > 0.0 && self.faults.random::<f64>() < self.spec.faults.error_ratio
         {
             500
@@ -265,7 +268,7 @@ impl ServiceModel {
         // Without stalls or hangs the work runs uninterrupted (what `progress_end` finds too,
         // at the cost of a call and an empty search per job).
         let completes_at = if self.spec.faults.stalls.is_none() && self.hangs.is_empty() {
-            now.add_secs(work_s)
+            Time(now.0.saturating_add(work_ns))
         } else {
             progress_end(self.spec.faults.stalls.as_ref(), &self.hangs, now, work)
         };

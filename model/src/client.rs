@@ -144,6 +144,7 @@ impl ClientModel {
     }
 
     /// An attempt of `intent` is about to be sent at `now`.
+    #[inline]
     pub fn on_send(&mut self, now: Time, intent: &mut Intent) {
         intent.attempts += 1;
         if intent.attempts == 1 {
@@ -160,6 +161,7 @@ impl ClientModel {
     /// with this answer: a client that gives each attempt a timeout of seconds does not wait an
     /// hour for a retry, and a run does not wait for it either (a target cannot stall a run by
     /// asking for a long pause, however long: the pause saturates rather than overflows).
+    #[inline]
     pub fn on_result(&mut self, now: Time, intent: &mut Intent, result: AttemptResult) -> Next {
         if result.is_success() {
             return Next::Done { success: true };

@@ -209,6 +209,7 @@ impl Schedule {
 impl Iterator for Schedule {
     type Item = Arrival;
 
+    #[inline]
     fn next(&mut self) -> Option<Arrival> {
         loop {
             let p = self.phases.get(self.phase)?;

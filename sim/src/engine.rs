@@ -549,6 +549,7 @@ impl<'a> Engine<'a> {
         self.pump(service);
     }
 
+    #[inline]
     fn bind(&mut self, service: u32, t: Ticket, attempt: u32) {
         let map = &mut self.tickets[service as usize];
         if map.len() <= t.index() {
@@ -558,6 +559,7 @@ impl<'a> Engine<'a> {
         self.attempts.items[attempt as usize].ticket = t;
     }
 
+    #[inline]
     fn forward_to_backend(&mut self, attempt: u32) {
         let now = self.now;
         let a = &mut self.attempts.items[attempt as usize];
@@ -649,6 +651,7 @@ impl<'a> Engine<'a> {
         self.pump(service);
     }
 
+    #[inline]
     fn start_job(&mut self, service: u32, job: Job) {
         let at = job.completes_at;
         let j = self.jobs.insert(Some(job));
@@ -730,6 +733,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Frees an attempt once both the client and the gateway are done with it.
+    #[inline]
     fn release(&mut self, attempt: u32) {
         let a = &mut self.attempts.items[attempt as usize];
         if a.live && a.client_done && a.server_done {

@@ -376,6 +376,7 @@ impl ServicePolicy {
     }
 
     /// A request arrives.
+    #[inline]
     pub fn handle_arrival(&mut self, now: Time, a: Arrival) -> Admit {
         self.stats.arrived += 1;
         if let Some(b) = &mut self.budget {
@@ -464,6 +465,7 @@ impl ServicePolicy {
 
     /// The backend answered `t` with `status` (502 for a connection failure, 504 for an
     /// upstream timeout). Returns the backend latency.
+    #[inline]
     pub fn handle_complete(&mut self, now: Time, t: Ticket, status: u16, retry_after: Option<Duration>) -> Duration {
         let Some(e) = self.entries.remove(t) else {
             return Duration::ZERO;
@@ -544,6 +546,7 @@ impl ServicePolicy {
         None
     }
 
+    #[inline]
     fn pop_live(&mut self, class: usize, newest: bool) -> Option<(Ticket, Entry)> {
         loop {
             let t = if newest {
@@ -661,6 +664,7 @@ impl ServicePolicy {
 
     /// [`ServicePolicy::poll`] when there may be something to do. Its early exits and
     /// [`ServicePolicy::nothing_to_do`] must stay in step.
+    #[inline]
     fn decide(&mut self, now: Time) -> Option<Action> {
         if self.paused_until != Time::ZERO && now >= self.paused_until {
             self.paused_until = Time::ZERO;

@@ -16,7 +16,6 @@ pub struct Bins {
     /// `2^magnitude - 1`: the values of bucket 0 (kept, as the index needs it per value).
     mask: u64,
     counts: Vec<u64>,
-    len: u64,
 }
 
 impl Bins {
@@ -30,7 +29,6 @@ impl Bins {
             magnitude,
             mask: (1u64 << magnitude) - 1,
             counts: Vec::new(),
-            len: 0,
         }
     }
 
@@ -67,11 +65,11 @@ impl Bins {
     #[inline]
     pub fn record_n(&mut self, us: u64, n: u64) {
         let i = self.index(us);
-        if i >= self.counts.len() {
-            self.grow(i);
+        // One bounds check, not two; the number of values is summed when it is read.
+        match self.counts.get_mut(i) {
+            Some(c) => *c += n,
+            None => self.grow_and_add(i, n),
         }
-        self.counts[i] += n;
-        self.len += n;
     }
 
     #[inline]
@@ -80,14 +78,15 @@ impl Bins {
     }
 
     #[cold]
-    fn grow(&mut self, index: usize) {
+    fn grow_and_add(&mut self, index: usize, n: u64) {
         // To the end of the index's bucket, so a bucket grows once.
         let half = 1usize << (self.magnitude - 1);
         self.counts.resize((index / half + 1) * half, 0);
+        self.counts[index] += n;
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.counts.iter().all(|&c| c == 0)
     }
 
     /// The same values as a [`Hist`].
@@ -152,7 +151,7 @@ impl Bins {
         }
         let payload = u32::try_from(out.len() - header).ok()?;
         out[4..8].copy_from_slice(&payload.to_be_bytes());
-        Some((self.len, max))
+        Some((counts.iter().sum(), max))
     }
 
     /// The values of `h` (which must have this sigfig to keep its bins exactly).
