@@ -452,6 +452,26 @@ fn a_replicated_sweep_gives_each_configuration_its_envelope() {
     assert!(stdout.contains("note: the scenario's thresholds"), "{stdout}");
     let table = read(&dir.path("sweep/sweep.json"));
     assert!(table.contains("\"seeds\": 2"), "{table}");
+    // The file's thresholds passed as the SLO, written otherwise, are the SLO: no note.
+    let out = spillway(&[
+        "sim",
+        "sweep",
+        &scenario("death-spiral.toml"),
+        "--vary",
+        "gateway.strategy=deadline",
+        "--slo",
+        "goodput_ratio>=80%",
+        "--slo",
+        "recovery <= 30000ms",
+        "-o",
+        &dir.s("sweep-slo"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        !text(&out).contains("note: the scenario's thresholds"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]

@@ -381,6 +381,12 @@ pub struct Threshold {
 }
 
 impl Threshold {
+    /// Whether `other` checks the same thing, however written (`recovery <= 10000ms` is
+    /// `recovery <= 10s`, `goodput_ratio >= 90%` is `goodput_ratio >= 0.9`); names aside.
+    pub fn same_check(&self, other: &Threshold) -> bool {
+        self.figure == other.figure && self.cmp == other.cmp && self.value == other.value
+    }
+
     /// Whether it bounds every service (`service[*].METRIC`): it holds when it holds for each
     /// service that was sent something.
     pub fn every_service(&self) -> bool {
@@ -637,6 +643,28 @@ impl fmt::Display for Threshold {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same check however written; a different figure, comparison or bound is another.
+    #[test]
+    fn same_check_is_by_meaning() {
+        let t = |s: &str| s.parse::<Threshold>().unwrap();
+        for (a, b) in [
+            ("goodput_ratio >= 0.9", "goodput_ratio>=90%"),
+            ("goodput_ratio >= 0.9", "goodput_ratio >= 0.90"),
+            ("recovery <= 10s", "recovery <= 10000ms"),
+            ("service[a].p99 < 2s", "service[a].p99<2000ms"),
+        ] {
+            assert!(t(a).same_check(&t(b)), "{a} vs {b}");
+        }
+        for (a, b) in [
+            ("goodput_ratio >= 0.9", "goodput_ratio > 0.9"),
+            ("goodput_ratio >= 0.9", "goodput_ratio >= 0.8"),
+            ("p99 < 2s", "p50 < 2s"),
+            ("service[a].p99 < 2s", "service[b].p99 < 2s"),
+        ] {
+            assert!(!t(a).same_check(&t(b)), "{a} vs {b}");
+        }
+    }
 
     /// A run that was sent nothing has 100% goodput and 0 s latency by arithmetic: thresholds
     /// on it fail as "nothing offered" instead of passing on nothing.

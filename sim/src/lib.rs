@@ -204,7 +204,7 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
     let points = sweep::run_plan(plan, &slo, a.replications, &tick);
     bar.finish_and_clear();
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points, &objective))?;
+    std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points, &objective, &a.slo))?;
     let table = sweep::Table {
         scenario: Some(s.name().to_string()),
         objective: objective.to_string(),
@@ -220,11 +220,12 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
             by.join(", ")
         );
     }
+    // By meaning, not text: `goodput_ratio >= 90%` is the file's `goodput_ratio >= 0.9`.
     let not_slo: Vec<&str> = s
         .thresholds
         .iter()
+        .filter(|t| !slo.iter().any(|x| x.same_check(t)))
         .map(|t| t.text.as_str())
-        .filter(|t| !a.slo.iter().any(|x| x.replace(' ', "") == t.replace(' ', "")))
         .collect();
     if !not_slo.is_empty() {
         println!(

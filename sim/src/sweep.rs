@@ -203,8 +203,11 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
         .filter(|(k, _)| get_path(&before, k) != get_path(&after, k) || !file.gateway.reads_table_of(k))
         .map(|(k, _)| k.clone())
         .collect();
-    let scenario =
+    let mut scenario =
         scenario::resolve_sizing_bounds(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))?;
+    // A varied duration or window is the user's, as if written in the file; so are the base's.
+    scenario.given = base.given.with_changed(assignments.iter().map(|(k, _)| k.as_str()));
+    scenario::check_given_timeline(&scenario).map_err(|e| format!("{}: {e}", describe(assignments)))?;
     Ok(Variant { scenario, ignored })
 }
 
@@ -243,6 +246,16 @@ pub fn describe(a: &[(String, Value)]) -> String {
         .map(|(k, v)| format!("{k}={}", show_value(v)))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A configuration's settings as the findings name it: the scenario as it is when the sweep
+/// varies only the load.
+fn settings_name(settings: &[(String, Value)]) -> String {
+    if settings.is_empty() {
+        "the scenario as it is".to_string()
+    } else {
+        describe(settings)
+    }
 }
 
 /// An axis value as the tables print it; `-` for a setting the point's strategy does not take.
@@ -284,6 +297,11 @@ pub struct Point {
     pub classes: BTreeMap<Priority, GroupSummary>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub services: BTreeMap<String, GroupSummary>,
+    /// What each SLO measured, in `--slo` order, as its check reads it ("1.20s", "never",
+    /// "2.10s in service billing"; over seeds, their mean): sweep points keep a few figures
+    /// for the whole run, and an SLO may judge any (p999, timeouts, every service's p99).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slo_measured: Vec<String>,
 }
 
 fn one_seed() -> u32 {
@@ -335,6 +353,9 @@ impl Point {
 
     /// What kept the point from recovering: "metastable", or "service billing metastable".
     pub fn failure(&self) -> String {
+        if self.verdict == "-" {
+            return "not judged (no verdict: the run has no trigger phase, or ends in it)".to_string();
+        }
         if !matches!(self.verdict.as_str(), "stable" | "recovered") {
             return self.verdict.clone();
         }
@@ -689,6 +710,39 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
         slo_held: (runs.len() > 1).then_some(held as u32),
         classes,
         services,
+        slo_measured: slo.iter().map(|t| slo_measured(t, runs)).collect(),
+    }
+}
+
+/// What `t` measured over the seeds' runs, as a check shows it: one seed's reading, or the
+/// mean of the seeds that have a value, saying how many do when not all.
+fn slo_measured(t: &Threshold, runs: &[Results]) -> String {
+    let results: Vec<_> = runs.iter().map(|r| t.evaluate(&r.summary)).collect();
+    if let [one] = &results[..] {
+        return one.measured();
+    }
+    let values: Vec<f64> = results.iter().filter_map(|r| r.value).collect();
+    let Some(first_missing) = results.iter().find(|r| r.value.is_none()) else {
+        return show_figure(t, values.iter().sum::<f64>() / values.len() as f64);
+    };
+    if values.is_empty() {
+        return first_missing.measured();
+    }
+    format!(
+        "{} ({} of {} seeds; else {})",
+        show_figure(t, values.iter().sum::<f64>() / values.len() as f64),
+        values.len(),
+        results.len(),
+        first_missing.measured()
+    )
+}
+
+/// A value of `t`'s figure as its check shows one.
+fn show_figure(t: &Threshold, v: f64) -> String {
+    if t.figure.metric.is_ratio() {
+        format!("{:.2}%", v * 100.0)
+    } else {
+        t.figure.metric.show(Some(v))
     }
 }
 
@@ -797,14 +851,32 @@ pub fn objective_value(p: &Point, f: &Figure) -> Option<f64> {
     Some(if f.metric.higher_is_better() { v } else { -v })
 }
 
-/// The best point meeting the SLO and having the objective (ties: the first in grid order).
+/// A point's rank by objective `f`, higher is better: the objective, then, where it ties (a
+/// recovery of 0 s, no wasted work: common), the goodput ratio, then the p99 and the wasted
+/// work (lower is better). `None` without the objective (see [`objective_value`]).
+fn rank(p: &Point, f: &Figure) -> Option<[f64; 4]> {
+    Some([objective_value(p, f)?, p.goodput_ratio, -p.p99, -p.wasted_s])
+}
+
+/// `a` against `b`, as ranks compare: figure by figure, a missing (NaN) figure lowest.
+fn rank_cmp(a: &[f64; 4], b: &[f64; 4]) -> std::cmp::Ordering {
+    let key = |x: f64| if x.is_nan() { f64::NEG_INFINITY } else { x };
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| key(*x).total_cmp(&key(*y)))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
+/// The best point meeting the SLO and having the objective ([`rank`]; full ties: the first in
+/// grid order).
 pub fn best<'a>(points: &'a [Point], f: &Figure) -> Option<&'a Point> {
     points
         .iter()
         .filter(|p| p.meets_slo)
-        .filter_map(|p| Some((p, objective_value(p, f)?)))
-        .fold(None, |best: Option<(&Point, f64)>, (p, v)| match best {
-            Some((b, bv)) if bv >= v => Some((b, bv)),
+        .filter_map(|p| Some((p, rank(p, f)?)))
+        .fold(None, |best: Option<(&Point, [f64; 4])>, (p, v)| match best {
+            Some((b, bv)) if rank_cmp(&bv, &v).is_ge() => Some((b, bv)),
             _ => Some((p, v)),
         })
         .map(|(p, _)| p)
@@ -849,18 +921,18 @@ fn configurations(points: &[Point]) -> Vec<(Params, Vec<&Point>)> {
 }
 
 /// The best configuration: of those that meet the SLO and have the objective at every load
-/// tried, the one whose worst point is best (ties: the first in grid order). Without load axes
-/// every point is a configuration of its own, so this is [`best`]. Picking the best point over
-/// the loads instead would recommend whatever was tried at the lightest load.
+/// tried, the one whose worst point is best (by [`rank`]; full ties: the first in grid order).
+/// Without load axes every point is a configuration of its own, so this is [`best`]. Picking
+/// the best point over the loads instead would recommend whatever was tried at the lightest load.
 pub fn best_config<'a>(points: &'a [Point], f: &Figure) -> Option<Choice<'a>> {
-    let mut best: Option<(Choice<'a>, f64)> = None;
+    let mut best: Option<(Choice<'a>, [f64; 4])> = None;
     for (settings, ps) in configurations(points) {
-        let mut worst: Option<(&Point, f64)> = None;
+        let mut worst: Option<(&Point, [f64; 4])> = None;
         let mut ok = true;
         for p in ps {
-            match objective_value(p, f) {
+            match rank(p, f) {
                 Some(v) if p.meets_slo => {
-                    if worst.is_none_or(|(_, w)| v < w) {
+                    if worst.is_none_or(|(_, w)| rank_cmp(&v, &w).is_lt()) {
                         worst = Some((p, v));
                     }
                 }
@@ -868,7 +940,7 @@ pub fn best_config<'a>(points: &'a [Point], f: &Figure) -> Option<Choice<'a>> {
             }
         }
         let (Some((p, v)), true) = (worst, ok) else { continue };
-        if best.as_ref().is_none_or(|(_, b)| v > *b) {
+        if best.as_ref().is_none_or(|(_, b)| rank_cmp(&v, b).is_gt()) {
             best = Some((Choice { settings, worst: p }, v));
         }
     }
@@ -921,11 +993,7 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
             "no configuration recovers{at_every}: by {objective} there is no best (every point under the SLO ({slo_text}) ended without recovering; sweep.csv has each verdict)"
         )),
         Some(c) => {
-            let settings = if c.settings.is_empty() {
-                "the scenario as it is".to_string()
-            } else {
-                describe(&c.settings)
-            };
+            let settings = settings_name(&c.settings);
             let worst = if loads.is_empty() {
                 String::new()
             } else {
@@ -960,7 +1028,7 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
                 let line = match best(&here, objective) {
                     Some(b) => format!(
                         "{}  -> {}",
-                        describe(&params_where(&b.params, false)),
+                        settings_name(&params_where(&b.params, false)),
                         headline(b, objective)
                     ),
                     None => "no point meets the SLO".to_string(),
@@ -1089,11 +1157,18 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
                 Metric::GoodputRatio | Metric::P50 | Metric::P99 | Metric::Amplification | Metric::Recovery
             )
     };
-    let mut extra: Vec<Figure> = Vec::new();
-    let slo_figures = slo.iter().filter_map(|t| t.parse::<Threshold>().ok()).map(|t| t.figure);
-    for f in std::iter::once(objective.clone()).chain(slo_figures) {
-        if !shown(&f) && f.scope != Scope::EveryService && !extra.contains(&f) {
-            extra.push(f);
+    // Each extra column: its figure, and the SLO whose reading fills it where the point does
+    // not keep the figure itself (p999, timeouts, every service's p99).
+    let mut extra: Vec<(Figure, Option<usize>)> = Vec::new();
+    let slo_figures = slo
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| Some((t.parse::<Threshold>().ok()?.figure, Some(i))));
+    for (f, i) in std::iter::once((objective.clone(), None)).chain(slo_figures) {
+        match extra.iter_mut().find(|(g, _)| *g == f) {
+            Some((_, j)) => *j = j.or(i),
+            None if !shown(&f) => extra.push((f, i)),
+            None => {}
         }
     }
     let mut header: Vec<String> = points
@@ -1101,7 +1176,7 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
         .map(|p| p.params.iter().map(|(k, _)| k.clone()).collect())
         .unwrap_or_default();
     header.extend(["goodput", "p50", "p99", "amplif.", "recovery", "verdict"].map(String::from));
-    header.extend(extra.iter().map(ToString::to_string));
+    header.extend(extra.iter().map(|(f, _)| f.to_string()));
     if !slo.is_empty() {
         header.push(format!("SLO ({})", slo.join(", ")));
     }
@@ -1123,12 +1198,13 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
                 model::results::fmt_secs,
             ));
             row.push(p.verdict.clone());
-            for f in &extra {
-                let v = p.value(f);
-                row.push(if f.metric.is_ratio() {
-                    v.map_or("-".into(), |v| format!("{:.1}%", v * 100.0))
-                } else {
-                    f.metric.show(v)
+            for (f, slo_index) in &extra {
+                let measured = slo_index.and_then(|i| p.slo_measured.get(i));
+                row.push(match (p.value(f), measured) {
+                    (Some(v), _) if f.metric.is_ratio() => format!("{:.1}%", v * 100.0),
+                    (None, Some(m)) => m.clone(),
+                    (None, None) if f.metric.is_ratio() || f.scope == Scope::EveryService => "-".into(),
+                    (v, _) => f.metric.show(v),
                 });
             }
             if !slo.is_empty() {
@@ -1145,8 +1221,9 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
     (header, rows)
 }
 
-pub fn to_csv(points: &[Point], objective: &Figure) -> String {
+pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
     let extra = objective.scope != Scope::Whole;
+    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
     let mut o = String::new();
     if let Some(p) = points.first() {
         for (k, _) in &p.params {
@@ -1162,6 +1239,11 @@ pub fn to_csv(points: &[Point], objective: &Figure) -> String {
     let seeds = points.iter().any(|p| p.seeds > 1);
     if seeds {
         o.push_str(",seeds,slo_held");
+    }
+    // What each SLO measured (a figure the columns above may not hold: p999, timeouts).
+    for t in slo {
+        o.push(',');
+        o.push_str(&quote(&format!("measured: {t}")));
     }
     o.push('\n');
     for p in points {
@@ -1194,6 +1276,10 @@ pub fn to_csv(points: &[Point], objective: &Figure) -> String {
                 p.seeds,
                 p.slo_held.unwrap_or(u32::from(p.meets_slo))
             ));
+        }
+        for i in 0..slo.len() {
+            o.push(',');
+            o.push_str(&quote(p.slo_measured.get(i).map_or("", String::as_str)));
         }
         o.push('\n');
     }
@@ -1285,6 +1371,7 @@ mod tests {
                 },
             )]
             .into(),
+            slo_measured: Vec::new(),
         };
         // Each objective has a different best point.
         let points = [
@@ -1317,7 +1404,11 @@ mod tests {
             None,
             "no point has billing"
         );
-        let csv = to_csv(&points, &parse_objective("service[billing].goodput_ratio").unwrap());
+        let csv = to_csv(
+            &points,
+            &parse_objective("service[billing].goodput_ratio").unwrap(),
+            &[],
+        );
         assert!(
             csv.lines().next().unwrap().ends_with(",service[billing].goodput_ratio"),
             "{csv}"
@@ -1518,6 +1609,7 @@ mod tests {
             slo_held: None,
             classes: BTreeMap::new(),
             services: BTreeMap::new(),
+            slo_measured: Vec::new(),
         }
     }
 
@@ -1601,6 +1693,53 @@ mod tests {
         assert_eq!(header.len(), 7);
     }
 
+    /// An SLO on a figure the points do not keep (p999, timeouts, every service's p99) shows
+    /// what it measured, in the table and in the CSV, from the simulated runs: one seed's
+    /// reading, or the seeds' mean.
+    #[test]
+    fn figures_the_slo_judged_are_kept_with_the_point() {
+        let base = scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"20s\"\nrate = 50\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"20ms\"\n\
+             [[backend.services]]\nname = \"b\"\nworkers = 2\nservice_time = \"20ms\"\n",
+        )
+        .unwrap();
+        let texts = ["p999<10s", "timeouts<100", "service[*].p99<2s"].map(String::from);
+        let slo: Vec<Threshold> = texts.iter().map(|t| t.parse().unwrap()).collect();
+        let axes = [parse_axis("gateway.strategy=fifo,bounded").unwrap()];
+        for seeds in [1, 2] {
+            let points = run_plan(plan(&base, &axes).unwrap(), &slo, seeds, &|| {});
+            let (header, rows) = cells(&points, &Figure::whole(Metric::GoodputRatio), &texts);
+            for (i, name) in ["p999", "timeouts", "service[*].p99"].iter().enumerate() {
+                let col = header
+                    .iter()
+                    .position(|h| h == name)
+                    .unwrap_or_else(|| panic!("{header:?}"));
+                for (p, row) in points.iter().zip(&rows) {
+                    assert_eq!(row[col], p.slo_measured[i], "{name}, {seeds} seeds");
+                    assert_ne!(row[col], "-", "{name}");
+                }
+            }
+            assert_eq!(rows[0][header.iter().position(|h| h == "timeouts").unwrap()], "0");
+            let csv = to_csv(&points, &Figure::whole(Metric::GoodputRatio), &texts);
+            assert!(
+                csv.lines()
+                    .next()
+                    .unwrap()
+                    .ends_with(",\"measured: service[*].p99<2s\""),
+                "{csv}"
+            );
+            assert!(
+                csv.lines()
+                    .nth(1)
+                    .unwrap()
+                    .ends_with(&format!(",\"{}\"", points[0].slo_measured[2])),
+                "{csv}"
+            );
+        }
+    }
+
     fn rows_points() -> Vec<Point> {
         vec![table_point(&[("gateway.concurrency", Value::from(2))], 0.5, true)]
     }
@@ -1639,6 +1778,64 @@ mod tests {
         ];
         assert_eq!(best_config(&plain, &f).unwrap().worst.goodput_ratio, 0.9);
         assert!(!is_load_axis("gateway.queue_capacity") && is_load_axis(rate));
+    }
+
+    /// Where the objective ties (a recovery of 0 s is common), the goodput ratio, then the p99,
+    /// then the wasted work decide, not the grid order: the first of two configurations with
+    /// the same recovery may be the worse on every other figure.
+    #[test]
+    fn ties_on_the_objective_go_to_the_better_point() {
+        let (ab, w) = ("gateway.abandon", "backend.services[0].workers");
+        let pt = |abandon: &str, goodput: f64, p99: f64| {
+            let mut p = table_point(&[(ab, abandon.into()), (w, 8.into())], goodput, true);
+            (p.recovery_s, p.p99) = (Some(0.0), p99);
+            p
+        };
+        let recovery = parse_objective("recovery").unwrap();
+        let points = [pt("keep", 0.965, 4.0), pt("cancel", 0.993, 0.85)];
+        assert_eq!(best(&points, &recovery).unwrap().goodput_ratio, 0.993);
+        let c = best_config(&points, &recovery).unwrap();
+        assert_eq!(c.settings[0], (ab.to_string(), Value::from("cancel")));
+        // Equal goodput: the lower p99; then the less wasted work.
+        let points = [pt("keep", 0.99, 4.0), pt("cancel", 0.99, 0.85)];
+        assert_eq!(best(&points, &recovery).unwrap().p99, 0.85);
+        let mut wasteful = pt("keep", 0.99, 0.85);
+        wasteful.wasted_s = 30.0;
+        let points = [wasteful, pt("cancel", 0.99, 0.85)];
+        assert_eq!(best(&points, &recovery).unwrap().wasted_s, 0.0);
+        // Within a configuration, the worst load is the one ranked lowest, ties included.
+        let rate = "workload.phases[1].rate";
+        let at = |r: u32, goodput: f64| {
+            let mut p = table_point(&[(ab, "keep".into()), (rate, r.into())], goodput, true);
+            p.recovery_s = Some(0.0);
+            p
+        };
+        let points = [at(100, 0.99), at(200, 0.90)];
+        assert_eq!(best_config(&points, &recovery).unwrap().worst.goodput_ratio, 0.90);
+        // Full ties keep the grid order.
+        let points = [pt("keep", 0.99, 1.0), pt("cancel", 0.99, 1.0)];
+        assert_eq!(best(&points, &recovery).unwrap().params[0].1, Value::from("keep"));
+    }
+
+    /// A sweep over the load alone has one configuration, the scenario as it is: the findings
+    /// name it so, not with an empty label.
+    #[test]
+    fn a_load_only_sweep_names_its_configuration() {
+        let rate = "workload.phases[1].rate";
+        let points = [
+            table_point(&[(rate, 100.into())], 0.99, true),
+            table_point(&[(rate, 200.into())], 0.5, false),
+        ];
+        let axes = [parse_axis("workload.phases[1].rate=100,200").unwrap()];
+        let f = parse_objective("goodput_ratio").unwrap();
+        let lines = findings(&points, &axes, &f, &["goodput_ratio>=0.9".to_string()]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("  workload.phases[1].rate=100: the scenario as it is  -> ")),
+            "{lines:#?}"
+        );
+        assert!(!lines.iter().any(|l| l.contains(":   ->")), "{lines:#?}");
     }
 
     /// A queue bound crossed with fifo changes nothing: shown as `-`, simulated once; an axis no
@@ -1770,6 +1967,7 @@ mod tests {
         // A run that was not judged is not known to recover.
         let e = env(&[at_rate(100, "-")]);
         assert_eq!(e.safe, None);
+        assert!(e.describe().contains("(not judged (no verdict"), "{}", e.describe());
     }
 
     /// Over seeds, a whole run without a verdict is not known to recover (it ranks worst); a
@@ -1880,7 +2078,7 @@ mod tests {
         assert!((p.goodput_ratio - mean).abs() < 1e-12, "{} vs {mean}", p.goodput_ratio);
         let p99 = seeds.iter().map(|r| r.summary.whole.latency.p99).sum::<f64>() / 3.0;
         assert!((p.p99 - p99).abs() < 1e-12);
-        let csv = to_csv(&points, &Figure::whole(Metric::GoodputRatio));
+        let csv = to_csv(&points, &Figure::whole(Metric::GoodputRatio), &[]);
         assert!(
             csv.lines()
                 .next()
@@ -1920,5 +2118,37 @@ mod tests {
         assert!(variant(&base, &[("workload.phases[5].rate".into(), Value::from(1))])
             .unwrap_err()
             .contains("out of range"));
+    }
+
+    /// A point's time line is checked as a file's is: a varied run.duration that cuts the
+    /// trigger, a varied window longer than the time before it, or a varied phase that leaves
+    /// the file's own window too long is refused as `sim run` refuses the file, before any run.
+    #[test]
+    fn varied_time_lines_are_checked_as_the_files_are() {
+        let text = "[run]\n{run}\n[[workload.phases]]\nduration = \"30s\"\nrate = 5\n\
+                    [[workload.phases]]\nduration = \"10s\"\nrate = 50\ntrigger = true\n\
+                    [[workload.phases]]\nduration = \"40s\"\nrate = 5\n\
+                    [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n";
+        let base = scenario::parse("t.toml", &text.replace("{run}", "")).unwrap();
+        let duration = |d: &str| vec![("run.duration".to_string(), Value::from(d))];
+        let e = variant(&base, &duration("35s")).unwrap_err();
+        assert!(e.contains("run.duration") && e.contains("trigger phase"), "{e}");
+        assert!(variant(&base, &duration("80s")).is_ok());
+        let e = variant(&base, &[("run.window".into(), Value::from("40s"))]).unwrap_err();
+        assert!(e.contains("run.window") && e.contains("before the trigger"), "{e}");
+        assert!(variant(&base, &[("run.window".into(), Value::from("5s"))]).is_ok());
+        // The default window is not the user's: a short first phase passes, as in a file.
+        let short_phase = [("workload.phases[0].duration".to_string(), Value::from("500ms"))];
+        assert!(variant(&base, &short_phase).is_ok());
+        // The file's own window is.
+        let windowed = scenario::parse("t.toml", &text.replace("{run}", "window = \"1s\"")).unwrap();
+        let e = variant(&windowed, &short_phase).unwrap_err();
+        assert!(e.contains("run.window") && e.contains("before the trigger"), "{e}");
+        // The sweep refuses the grid before running any point.
+        let axes = [parse_axis("run.duration=35s,80s").unwrap()];
+        assert!(plan(&base, &axes).is_err());
+        // So does a changed strategy keep what the file set.
+        let fifo = windowed.with_strategy(model::scenario::Strategy::Fifo).unwrap();
+        assert!(variant(&fifo, &short_phase).is_err());
     }
 }

@@ -101,12 +101,15 @@ pub fn for_flags(e: ScenarioError) -> ScenarioError {
 /// Parses and validates scenario text; `source` names it in messages.
 pub fn parse(source: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let (file, doc) = parse_file(source, text)?;
-    let s =
+    let mut s =
         validate::resolve(source, file).map_err(|problems| ScenarioError::Invalid(position(source, &doc, problems)))?;
     // What the file itself sets (not overrides such as `loadgen run --duration`, which cuts a
     // run short on purpose, nor the default window) must let the run show what it describes.
-    let given = |path: &str| locate::is_given(&doc, path);
-    let problems = validate::check_timeline(&s, given("run.window"), given("run.duration"));
+    s.given = Given {
+        window: locate::is_given(&doc, "run.window"),
+        duration: locate::is_given(&doc, "run.duration"),
+    };
+    let problems = validate::check_timeline(&s, s.given.window, s.given.duration);
     if problems.is_empty() {
         Ok(s)
     } else {
@@ -114,24 +117,36 @@ pub fn parse(source: &str, text: &str) -> Result<Scenario, ScenarioError> {
     }
 }
 
+/// The time line checks [`parse`] makes on what a file sets, for a scenario changed in code (a
+/// sweep point, a compare variant) whose [`Scenario::given`] says what the user set. Errors
+/// name the field but no line, as [`resolve`]'s do.
+pub fn check_given_timeline(s: &Scenario) -> Result<(), ScenarioError> {
+    let problems = validate::check_timeline(s, s.given.window, s.given.duration);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ScenarioError::Invalid(unpositioned(&s.source, problems)))
+    }
+}
+
+fn unpositioned(source: &str, problems: Vec<Problem>) -> Vec<Diagnostic> {
+    problems
+        .into_iter()
+        .map(|p| Diagnostic {
+            file: source.to_string(),
+            line: 0,
+            column: 0,
+            path: p.path,
+            message: p.message,
+        })
+        .collect()
+}
+
 /// Resolves an already-parsed file (e.g. built in code, or after overriding fields). Problems
 /// name the field but no line: the file as changed is not the text on disk, so a position in it
 /// would point at the wrong line of the file the user has.
 pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, ScenarioError> {
-    validate::resolve(source, file).map_err(|problems| {
-        ScenarioError::Invalid(
-            problems
-                .into_iter()
-                .map(|p| Diagnostic {
-                    file: source.to_string(),
-                    line: 0,
-                    column: 0,
-                    path: p.path,
-                    message: p.message,
-                })
-                .collect(),
-        )
-    })
+    validate::resolve(source, file).map_err(|problems| ScenarioError::Invalid(unpositioned(source, problems)))
 }
 
 fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Problem>) -> Vec<Diagnostic> {

@@ -19,6 +19,28 @@ pub struct Scenario {
     /// When arrivals stop.
     pub duration: Duration,
     pub thresholds: Vec<Threshold>,
+    /// Which of the run's time line fields the user set (see [`Given`]).
+    pub given: Given,
+}
+
+/// Whether the user set `run.window` and `run.duration` (in the file, or by changing them, as a
+/// sweep axis or a compare variant does), rather than leaving the default or having a tool
+/// override them (`loadgen run --duration` cuts a run short on purpose). What the user set must
+/// let the run show what it describes: [`super::check_given_timeline`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Given {
+    pub window: bool,
+    pub duration: bool,
+}
+
+impl Given {
+    /// These, and also what the changed field paths set.
+    pub fn with_changed<'a>(self, paths: impl IntoIterator<Item = &'a str>) -> Given {
+        paths.into_iter().fold(self, |g, p| Given {
+            window: g.window || p == "run.window",
+            duration: g.duration || p == "run.duration",
+        })
+    }
 }
 
 /// One workload phase on the time line.
@@ -222,7 +244,9 @@ impl Scenario {
     pub fn with_strategy(&self, s: super::Strategy) -> Result<Scenario, super::ScenarioError> {
         let mut f = self.file.clone();
         f.gateway.set_strategy(s);
-        resolve_sizing_bounds(&self.source, f)
+        let mut run = resolve_sizing_bounds(&self.source, f)?;
+        run.given = self.given;
+        Ok(run)
     }
 }
 

@@ -177,6 +177,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
         mix,
         duration,
         thresholds,
+        given: Given::default(),
     })
 }
 
