@@ -1688,6 +1688,12 @@ fn the_summary_uses_the_gateway_limit_and_names_every_overloaded_service() {
         ),
         "{text}"
     );
+    // The total is what the gateway lets through: 5.0 + 10.0 + 6.7, against 40 + 10 + 13.3.
+    assert!(
+        text.contains("total capacity 21.7 req/s through the gateway, 63.3 of the workers alone"),
+        "{text}"
+    );
+    assert!(plain.contains("total capacity 63.3 req/s (if the mix"), "{plain}");
     let text = scenario::check_summary(&parse(&lines(&["[gateway]", "concurrency = 4"])).unwrap());
     assert!(
         text.contains("the gateway's concurrency limit is above the workers of narrow (4 for 1), middle (4 for 2)"),

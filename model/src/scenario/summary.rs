@@ -175,6 +175,19 @@ pub fn check_summary(s: &Scenario) -> String {
         super::Strategy::Passthrough | super::Strategy::Adaptive
     );
     let (mut below, mut above) = (Vec::new(), Vec::new());
+    // Each service's capacity through the gateway: a fixed limit below its workers caps it.
+    let mut through: f64 = 0.0;
+    for x in &s.services {
+        let limit = f
+            .gateway
+            .for_service(&x.name, &x.group)
+            .concurrency
+            .filter(|_| fixed_limit);
+        through += match limit {
+            Some(c) if c < x.workers => f64::from(c) / x.mean_service_time(),
+            _ => x.capacity(),
+        };
+    }
     for x in s.services.iter().filter(|_| fixed_limit) {
         let Some(c) = f.gateway.for_service(&x.name, &x.group).concurrency else {
             continue;
@@ -220,10 +233,17 @@ pub fn check_summary(s: &Scenario) -> String {
         }
     }
     let total_cap: f64 = s.services.iter().map(|x| x.capacity()).sum();
-    let _ = writeln!(
-        o,
-        "  total capacity {total_cap:.1} req/s (if the mix matched the capacities exactly)"
-    );
+    if below.is_empty() {
+        let _ = writeln!(
+            o,
+            "  total capacity {total_cap:.1} req/s (if the mix matched the capacities exactly)"
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "  total capacity {through:.1} req/s through the gateway, {total_cap:.1} of the workers alone (if the mix matched the capacities exactly)"
+        );
+    }
 
     if let Some(c) = &f.workload.closed {
         let _ = writeln!(o, "\nworkload: closed loop, {} users", c.users);
