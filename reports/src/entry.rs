@@ -409,16 +409,32 @@ pub fn queue_drain_note(r: &Results) -> Option<String> {
         .find(|x| x.start_s >= end - 1e-9 && x.gauges.queue_depth_mean <= level)
         .map(|x| x.start_s - end);
     let recovery = r.summary.whole.recovery_s.unwrap_or(0.0);
-    let why = "recovery is judged on goodput (answers within the client timeout), and those answers came late";
+    // How long requests waited in the queue while it drained (the highest window p99), when
+    // the windows keep queue-wait histograms: a short bounded queue drains with waits well
+    // within the clients' timeout, a long one does not; the reader sees which.
+    let until = drained.map_or(f64::INFINITY, |d| end + d);
+    let waits = r
+        .windows
+        .iter()
+        .filter(|x| x.start_s + w > end && x.start_s < until)
+        .filter_map(|x| x.histograms.get(model::results::metric::QUEUE_WAIT))
+        .filter(|h| !h.is_empty())
+        .map(|h| h.unpack().quantile_s(0.99))
+        .reduce(f64::max)
+        .map_or(String::new(), |p99| {
+            format!("; queue waits up to {} (p99) meanwhile", fmt_secs(p99))
+        });
+    let why =
+        "recovery is judged on goodput (answers within the client timeout), which counts answers slowed by the queue";
     match drained {
         Some(d) if d > recovery + w => Some(format!(
-            "The gateway queue took {} after the trigger ended to drain ({:.0} requests waiting then): {why}",
+            "The gateway queue took {} after the trigger ended to drain ({:.0} requests waiting then{waits}): {why}",
             fmt_secs(d),
             at_end
         )),
         Some(_) => None,
         None => Some(format!(
-            "The gateway queue had not drained by the end of the run ({:.0} requests waiting when the trigger ended): {why}",
+            "The gateway queue had not drained by the end of the run ({:.0} requests waiting when the trigger ended{waits}): {why}",
             at_end
         )),
     }

@@ -890,6 +890,22 @@ fn a_late_draining_queue_and_a_cut_run_are_said() {
         );
         assert!(text.contains("phases end (10.0s): the run was cut short"), "{text}");
     }
+    // With queue-wait histograms, the note says how long requests waited while it drained:
+    // the highest window p99 from the trigger's end until drained (not before, not after).
+    let mut timed = entries[0].runs[0].clone();
+    let wait = |secs: f64| {
+        let mut h = model::results::Hist::new(3);
+        h.record(std::time::Duration::from_secs_f64(secs));
+        model::results::PackedHist::pack(&h)
+    };
+    for (t, secs) in [(8, 9.0), (12, 1.2), (20, 0.7), (30, 5.0)] {
+        timed.windows[t].histograms.insert("queue_wait".into(), wait(secs));
+    }
+    let note = reports::entry::queue_drain_note(&timed).unwrap();
+    assert!(
+        note.contains("(300 requests waiting then; queue waits up to 1.20s (p99) meanwhile)"),
+        "{note}"
+    );
     // The run that drained within its recovery, and a run not cut, say neither.
     let mut quick = run(3, 1.0, Some(Verdict::Recovered), Some(20.0));
     quick.windows = entries[0].runs[0].windows.clone();
