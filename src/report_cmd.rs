@@ -454,6 +454,9 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
                     model::files::json_message(&e)
                 ))
             })?;
+            table
+                .check()
+                .map_err(|e| UsageError(format!("{}: not a valid sweep table: {e}", file.display())))?;
             let named = a
                 .objective
                 .clone()

@@ -584,6 +584,21 @@ fn report_rejects_what_is_not_a_results_file() {
     );
     let out = spillway(&["report", &dir.s("missing.json")]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // A sweep table with a figure no sweep produces is refused, naming the point and field.
+    std::fs::write(
+        dir.path("sweep.json"),
+        r#"{"objective": "goodput_ratio", "points": [{"params": [["gateway.strategy", "fifo"]],
+            "goodput_ratio": 7, "p50": 0.1, "p99": 0.2, "amplification": 1.0, "wasted_s": 0,
+            "recovery_s": null, "verdict": "recovered", "attempts": 10, "meets_slo": true}]}"#,
+    )
+    .unwrap();
+    let out = spillway(&["report", &dir.s("sweep.json"), "-o", &dir.s("r2")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("not a valid sweep table: points[0].goodput_ratio: 7: expected a ratio"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]

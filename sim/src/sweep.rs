@@ -473,6 +473,39 @@ impl Table {
         }
     }
 
+    /// Refuses figures no sweep produces (a goodput ratio of 7, a p99 of -1 s), as a results
+    /// file's are refused, naming the point and the field: a report would chart them.
+    pub fn check(&self) -> Result<(), String> {
+        use model::results::figures as f;
+        for (i, p) in self.points.iter().enumerate() {
+            let at = |field: &str| format!("points[{i}].{field}");
+            f::ratio(p.goodput_ratio, &at("goodput_ratio"))?;
+            if let Some(g) = p.goodput {
+                f::amount(g, &at("goodput"))?;
+            }
+            f::latency(p.p50, &at("p50"))?;
+            f::latency(p.p99, &at("p99"))?;
+            f::amount(p.amplification, &at("amplification"))?;
+            f::amount(p.wasted_s, &at("wasted_s"))?;
+            if let Some(r) = p.recovery_s {
+                f::seconds(r, &at("recovery_s"))?;
+            }
+            if p.seeds == 0 {
+                return Err(format!("{}: 0: expected at least 1 seed", at("seeds")));
+            }
+            if let Some(held) = p.slo_held.filter(|h| *h > p.seeds) {
+                return Err(format!("{}: {held}: more than the {} seeds", at("slo_held"), p.seeds));
+            }
+            for (c, g) in &p.classes {
+                f::group(g, &at(&format!("classes.{}", c.as_str())))?;
+            }
+            for (name, g) in &p.services {
+                f::group(g, &at(&format!("services.{name}")))?;
+            }
+        }
+        Ok(())
+    }
+
     /// The points' axes, in order, with their values in first-seen order.
     pub fn axes(&self) -> Vec<Axis> {
         let mut axes: Vec<Axis> = Vec::new();
@@ -1710,6 +1743,13 @@ mod tests {
         let axes = [parse_axis("gateway.strategy=fifo,bounded").unwrap()];
         for seeds in [1, 2] {
             let points = run_plan(plan(&base, &axes).unwrap(), &slo, seeds, &|| {});
+            let table = Table {
+                scenario: None,
+                objective: String::new(),
+                slo: texts.to_vec(),
+                points: points.clone(),
+            };
+            assert_eq!(table.check(), Ok(()), "a sweep's own table passes");
             let (header, rows) = cells(&points, &Figure::whole(Metric::GoodputRatio), &texts);
             for (i, name) in ["p999", "timeouts", "service[*].p99"].iter().enumerate() {
                 let col = header
@@ -1815,6 +1855,51 @@ mod tests {
         // Full ties keep the grid order.
         let points = [pt("keep", 0.99, 1.0), pt("cancel", 0.99, 1.0)];
         assert_eq!(best(&points, &recovery).unwrap().params[0].1, Value::from("keep"));
+    }
+
+    /// A table's figures are checked as a results file's are: a report would chart them.
+    #[test]
+    fn a_tables_figures_are_checked() {
+        let table = |edit: &dyn Fn(&mut Point)| {
+            let mut p = table_point(&[("gateway.strategy", Value::from("fifo"))], 0.9, true);
+            edit(&mut p);
+            Table {
+                scenario: None,
+                objective: String::new(),
+                slo: Vec::new(),
+                points: vec![
+                    table_point(&[("gateway.strategy", Value::from("bounded"))], 0.5, true),
+                    p,
+                ],
+            }
+            .check()
+        };
+        assert_eq!(table(&|_| {}), Ok(()));
+        let e = table(&|p| p.goodput_ratio = 7.0).unwrap_err();
+        assert!(e.starts_with("points[1].goodput_ratio: 7: expected a ratio"), "{e}");
+        let e = table(&|p| p.p99 = -1.0).unwrap_err();
+        assert!(e.starts_with("points[1].p99: -1: expected"), "{e}");
+        assert!(table(&|p| p.amplification = f64::NAN)
+            .unwrap_err()
+            .starts_with("points[1].amplification"));
+        assert!(table(&|p| p.recovery_s = Some(-3.0))
+            .unwrap_err()
+            .starts_with("points[1].recovery_s"));
+        assert!(table(&|p| (p.seeds, p.slo_held) = (2, Some(3)))
+            .unwrap_err()
+            .contains("more than the 2 seeds"));
+        let e = table(&|p| {
+            p.services.insert(
+                "billing".into(),
+                GroupSummary {
+                    offered: 1,
+                    goodput_ratio: 2.0,
+                    ..Default::default()
+                },
+            );
+        })
+        .unwrap_err();
+        assert!(e.starts_with("points[1].services.billing.goodput_ratio"), "{e}");
     }
 
     /// A sweep over the load alone has one configuration, the scenario as it is: the findings

@@ -285,6 +285,36 @@ fn windows(r: &Results) -> Checked {
 }
 
 /// Checks the figures of a parsed results file; the first one out of range is the error.
+/// The same checks for files that carry results figures without being results files (a
+/// sweep table's points): each error reads `FIELD: VALUE: expected ...`.
+pub mod figures {
+    use super::{Bad, GroupSummary, MAX_LATENCY_S};
+
+    fn text(r: Result<(), Bad>) -> Result<(), String> {
+        r.map_err(|b| format!("{}: {}", b.field, b.message))
+    }
+    /// A ratio from 0 to 1 (a goodput ratio).
+    pub fn ratio(v: f64, field: &str) -> Result<(), String> {
+        text(super::ratio(v, || field.to_string()))
+    }
+    /// A latency in seconds.
+    pub fn latency(v: f64, field: &str) -> Result<(), String> {
+        text(super::within(v, 0.0, MAX_LATENCY_S, || field.to_string()))
+    }
+    /// A span of model time in seconds (a recovery time).
+    pub fn seconds(v: f64, field: &str) -> Result<(), String> {
+        text(super::seconds(v, || field.to_string()))
+    }
+    /// A finite figure >= 0 (goodput, amplification, wasted seconds).
+    pub fn amount(v: f64, field: &str) -> Result<(), String> {
+        text(super::amount(v, || field.to_string()))
+    }
+    /// A class's or a service's figures, as in a results file's summary.
+    pub fn group(g: &GroupSummary, at: &str) -> Result<(), String> {
+        text(super::group_summary(g, at))
+    }
+}
+
 pub(crate) fn check(r: &Results) -> Checked {
     label(&r.scenario_name, || "scenario_name".into())?;
     label(&r.strategy, || "strategy".into())?;
