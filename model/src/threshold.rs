@@ -116,6 +116,7 @@ impl Metric {
     pub fn value(self, s: &Summary) -> Option<f64> {
         match self {
             Metric::Recovery => s.whole.recovery_s,
+            Metric::Wasted | Metric::WastedRatio if s.external_target => None,
             Metric::Wasted => Some(s.wasted_s),
             Metric::WastedRatio => Some(s.wasted_ratio),
             _ => self.group_value(&s.whole),
@@ -584,13 +585,19 @@ impl Threshold {
         }
         let value = self.figure.value(s);
         let verdict = group.and_then(|g| g.verdict);
+        let why = || match self.figure.metric {
+            Metric::Wasted | Metric::WastedRatio if s.external_target => {
+                "not measured (against a --target, loadgen sees no backend work)".to_string()
+            }
+            m => missing(m, verdict),
+        };
         ThresholdResult {
             check: self.text.clone(),
             name: self.name.clone(),
             value,
             passed: value.is_some_and(|v| self.cmp.holds(v, self.value)),
             service: None,
-            missing: value.is_none().then(|| missing(self.figure.metric, verdict)),
+            missing: value.is_none().then(why),
         }
     }
 
@@ -643,6 +650,22 @@ impl fmt::Display for Threshold {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Against an external target the backend's work was not measured: a bound on wasted work
+    /// fails as "not measured" rather than passing on a zero nobody measured.
+    #[test]
+    fn wasted_work_of_an_external_target_is_not_measured() {
+        let mut s = Summary::default();
+        s.whole.offered = 10;
+        let t: Threshold = "wasted_ratio <= 0.05".parse().unwrap();
+        assert!(t.evaluate(&s).passed, "measured: 0 of 0");
+        s.external_target = true;
+        let r = t.evaluate(&s);
+        assert!(!r.passed);
+        assert!(r.measured().starts_with("not measured"), "{}", r.measured());
+        assert!(!"wasted < 1s".parse::<Threshold>().unwrap().evaluate(&s).passed);
+        assert!("goodput_ratio >= 0".parse::<Threshold>().unwrap().evaluate(&s).passed);
+    }
 
     /// The same check however written; a different figure, comparison or bound is another.
     #[test]

@@ -65,8 +65,19 @@ fn resolution(f: &Figure, old: &Results) -> f64 {
 /// have. A group's recovery is compared too when the scenario has a trigger and both runs
 /// gave the group a verdict.
 fn figures(old: &Results, new: &Results) -> Vec<Figure> {
-    let mut out: Vec<Figure> = METRICS.into_iter().map(Figure::whole).collect();
     let trigger = old.has_trigger();
+    // Recovery only after a trigger ("never" would read as a failure to recover); wasted work
+    // only where both runs measured it (not against an external target, where it is unknown).
+    let external = old.summary.external_target || new.summary.external_target;
+    let mut out: Vec<Figure> = METRICS
+        .into_iter()
+        .filter(|m| match m {
+            Metric::Recovery => trigger,
+            Metric::WastedRatio => !external,
+            _ => true,
+        })
+        .map(Figure::whole)
+        .collect();
     let group = |out: &mut Vec<Figure>, scope: Scope| {
         let judged = |r: &Results| scope.figures(&r.summary).is_some_and(|g| g.verdict.is_some());
         let recovery = (trigger && judged(old) && judged(new)).then_some(Metric::Recovery);
@@ -279,6 +290,22 @@ mod tests {
         rows.iter().find(|r| r.metric == m).expect("metric compared")
     }
 
+    /// Runs without a trigger compare no recovery (both would read "never"); a run against an
+    /// external target, whose wasted work is unknown, compares none either.
+    #[test]
+    fn figures_a_run_does_not_have_are_not_compared() {
+        let old = blank();
+        assert!(!old.has_trigger());
+        let rows = compare(&old, &old.clone(), 0.10);
+        assert!(rows.iter().all(|r| r.metric != "recovery"), "no trigger");
+        assert!(rows.iter().any(|r| r.metric == "wasted_ratio"));
+        let mut external = old.clone();
+        external.summary.external_target = true;
+        let rows = compare(&old, &external, 0.10);
+        assert!(rows.iter().all(|r| r.metric != "wasted_ratio"), "not measured");
+        assert!(rows.iter().all(|r| r.change != Change::Regression));
+    }
+
     #[test]
     fn tolerances_print_as_given() {
         assert_eq!(fmt_tolerance(0.1), "10%");
@@ -290,6 +317,7 @@ mod tests {
     #[test]
     fn flags_each_metric_in_its_own_direction() {
         let mut old = blank();
+        old.phases[0].trigger = true;
         old.summary.whole.goodput_ratio = 0.95;
         old.summary.whole.latency.p99 = 1.0;
         old.summary.whole.amplification = 1.10;

@@ -136,12 +136,19 @@ pub fn verdict_paragraph(r: &Results) -> String {
         }
         None => "Not judged.".to_string(),
     };
+    let wasted = if s.external_target {
+        "the backend's work was not measured (an external target: loadgen sees only its own side)".to_string()
+    } else {
+        format!(
+            "{:.1}% of backend time went to requests nobody waited for any more",
+            s.wasted_ratio * 100.0
+        )
+    };
     let mut p = format!(
-        "{head} {reason} {:.1}% of {} intents succeeded within the client timeout; {:.2} attempts per intent; {:.1}% of backend time went to requests nobody waited for any more.",
+        "{head} {reason} {:.1}% of {} intents succeeded within the client timeout; {:.2} attempts per intent; {wasted}.",
         s.whole.goodput_ratio * 100.0,
         s.whole.offered,
         s.whole.amplification,
-        s.wasted_ratio * 100.0
     );
     if let Some(retries) = crate::entry::gateway_retries_note(r) {
         p.push_str(&format!(" {retries}."));

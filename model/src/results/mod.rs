@@ -188,6 +188,11 @@ pub struct Summary {
     pub wasted_s: f64,
     /// Wasted / busy backend time.
     pub wasted_ratio: f64,
+    /// The run drove an external target (`loadgen run --target`): loadgen sees only its own
+    /// side, so the backend's work (busy and wasted time), queue waits and gauges were not
+    /// measured. Their zeros are no measurement: figures of them read as missing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external_target: bool,
     pub attempt_latency: Percentiles,
     pub queue_wait: Percentiles,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -321,6 +321,7 @@ pub fn summarize(
         } else {
             0.0
         },
+        external_target: !backend_known,
         attempt_latency: pct(metric::ATTEMPT_LATENCY),
         queue_wait: pct(metric::QUEUE_WAIT),
         baseline_goodput_ratio: v.baseline,

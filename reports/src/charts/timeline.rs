@@ -607,19 +607,22 @@ pub(crate) fn throughput_of(run: Labeled, replications: usize) -> Result<Figure,
                 ));
             }
         }
-        tl.series
-            .push(Series::new("wasted work", WASTED, 2, Stroke::Area, rates(r, Work, |c| c.wasted_s)).on_right());
-        tl.series.push(
-            Series::new(
-                "backend busy",
-                WASTED,
-                1,
-                Stroke::Dashed,
-                rates(r, Work, |c| c.backend_busy_s),
-            )
-            .on_right(),
-        );
-        tl.y2_desc = Some("backend-seconds per second".into());
+        // Against an external target the backend's work was not measured: its zeros are none.
+        if !r.summary.external_target {
+            tl.series
+                .push(Series::new("wasted work", WASTED, 2, Stroke::Area, rates(r, Work, |c| c.wasted_s)).on_right());
+            tl.series.push(
+                Series::new(
+                    "backend busy",
+                    WASTED,
+                    1,
+                    Stroke::Dashed,
+                    rates(r, Work, |c| c.backend_busy_s),
+                )
+                .on_right(),
+            );
+            tl.y2_desc = Some("backend-seconds per second".into());
+        }
     }
     render(format!("throughput-{}", slug(run.label)), title, &tl)
 }
@@ -719,6 +722,9 @@ pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, Ch
     };
     let mut tl = Timeline::new(title.clone(), r, &format!("queued requests{summed}"), replications);
     no_traffic(&mut tl, r);
+    if tl.note.is_none() && r.summary.external_target {
+        tl.note = Some("not measured: against an external target (loadgen --target) the gateway's queue and concurrency are not seen".into());
+    }
     if tl.note.is_none() {
         let g = |f: fn(&model::results::Gauges) -> f64| -> Vec<Option<(f64, f64)>> {
             r.windows.iter().map(|w| point(w.start_s, f(&w.gauges))).collect()
