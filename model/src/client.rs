@@ -93,16 +93,21 @@ pub struct ClientModel {
 }
 
 /// About how long an intent can live: every attempt timing out after the longest timeout, with
-/// the longest backoff between them. A client does not honour a Retry-After that would send its
+/// the longest backoff between them (none with `backoff = "none"`, which uses no `cap`). A
+/// client does not honour a Retry-After that would send its
 /// retry later than this after the intent started: it gives up instead (see
 /// [`ClientModel::on_result`]). Recorders use it to know when a window will receive no more
 /// values, and a live run how long to wait for the last intents.
 pub fn intent_lifetime_bound(cfg: &ClientsConfig) -> Duration {
     let longest = cfg.timeout.resolve().map_or(2.0, |d| d.quantile(0.9999).max(0.0));
     let n = cfg.retry.max_attempts.max(1);
+    let backoff = match cfg.retry.backoff {
+        crate::scenario::Backoff::None => Duration::ZERO,
+        _ => cfg.retry.cap.0,
+    };
     crate::time::secs(longest)
         .saturating_mul(n)
-        .saturating_add(cfg.retry.cap.0.saturating_mul(n - 1))
+        .saturating_add(backoff.saturating_mul(n - 1))
 }
 
 impl ClientModel {
@@ -401,6 +406,14 @@ mod tests {
         let mut i = Intent::new(4, start);
         m.on_send(start, &mut i);
         assert_eq!(m.on_result(now, &mut i, status(3600)), Next::RetryAt(now + ms(100)));
+        // Without backoff no cap is waited: 3 x 1 s. A Retry-After of 4 s passes it; 2 s does not.
+        let mut m = model(retry(Backoff::None, Jitter::None, 3));
+        let mut i = Intent::new(5, start);
+        m.on_send(start, &mut i);
+        assert_eq!(m.on_result(now, &mut i, status(4)), Next::Done { success: false });
+        let mut i = Intent::new(6, start);
+        m.on_send(start, &mut i);
+        assert_eq!(m.on_result(now, &mut i, status(2)), Next::RetryAt(now + ms(2000)));
     }
 
     #[test]
