@@ -110,6 +110,25 @@ fn loadgen_exit_codes_say_what_happened() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stderr).matches("cannot reach").count(), 1);
+    // A strategy for a target's gateway is not loadgen's to choose: refused, not ignored.
+    let out = spillway(&[
+        "loadgen",
+        "run",
+        "--target",
+        &format!("http://127.0.0.1:{port}/x"),
+        "--phases",
+        "2s@5",
+        "--strategy",
+        "deadline",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the target's own gateway decides"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // A threshold that cannot hold: exit 3, results still written.
     let sc = dir.join("t.toml");

@@ -57,7 +57,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<(u32, u32)>,
 
-    /// Gateway strategy for the in-process stack (overrides gateway.strategy).
+    /// Gateway strategy for the in-process stack (overrides gateway.strategy); not with --target,
+    /// whose own gateway decides.
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<model::scenario::Strategy>,
 

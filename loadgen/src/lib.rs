@@ -64,6 +64,13 @@ impl Finish {
 
 /// The scenario a `run` command describes: a file with overrides, or the one-liner flags.
 pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
+    if let (Some(st), Some(target)) = (a.strategy, &a.target) {
+        usage!(
+            "--strategy {} chooses the in-process gateway's strategy; against --target {target} the target's own gateway decides (start it with `spillway gateway --strategy {}`)",
+            st.as_str(),
+            st.as_str()
+        );
+    }
     let (mut file, source, catch_all) = match &a.scenario {
         Some(_) if a.phases.is_some() => {
             usage!("--phases is for the one-liner without a scenario file; with a file, edit its [[workload.phases]] (or `--duration` to cut it short)")
