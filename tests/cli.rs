@@ -98,31 +98,18 @@ fn loadgen_exit_codes_say_what_happened() {
         .local_addr()
         .unwrap()
         .port();
-    let out = spillway(&[
-        "loadgen",
-        "run",
-        "--target",
-        &format!("http://127.0.0.1:{port}/x"),
-        "--phases",
-        "2s@5",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let target = format!("http://127.0.0.1:{port}/x");
+    let one_liner = |extra: &[&str]| {
+        let mut args = vec!["loadgen", "run", "--target", &target, "--phases", "2s@5"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", dir.to_str().unwrap()]);
+        spillway(&args)
+    };
+    let out = one_liner(&[]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stderr).matches("cannot reach").count(), 1);
     // A strategy for a target's gateway is not loadgen's to choose: refused, not ignored.
-    let out = spillway(&[
-        "loadgen",
-        "run",
-        "--target",
-        &format!("http://127.0.0.1:{port}/x"),
-        "--phases",
-        "2s@5",
-        "--strategy",
-        "deadline",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let out = one_liner(&["--strategy", "deadline"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("the target's own gateway decides"),
