@@ -238,7 +238,7 @@ fn percentiles_table(o: &mut String, r: &Results) {
     let _ = write!(
         o,
         "<table><tr><th class=l>offered</th><th>attempts</th><th>retries</th><th>goodput</th><th>timeouts</th><th>shed</th><th>429</th><th>expired (504)</th><th>errors</th><th>wasted</th><th>recovery</th></tr>\
-         <tr><td class=l>{} ({:.1}/s)</td><td>{}</td><td>{}</td><td>{} ({:.1}/s)</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({:.1}%)</td><td>{}</td></tr></table>",
+         <tr><td class=l>{} ({:.1}/s)</td><td>{}</td><td>{}</td><td>{} ({:.1}/s)</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
         s.whole.offered,
         if s.duration_s > 0.0 { s.whole.offered as f64 / s.duration_s } else { 0.0 },
         s.whole.attempts,
@@ -254,8 +254,11 @@ fn percentiles_table(o: &mut String, r: &Results) {
         s.whole.rate_limited,
         s.whole.expired,
         s.whole.errors,
-        fmt_secs(s.wasted_s),
-        s.wasted_ratio * 100.0,
+        if s.external_target {
+            "not measured".to_string()
+        } else {
+            format!("{} ({:.1}%)", fmt_secs(s.wasted_s), s.wasted_ratio * 100.0)
+        },
         recovery_cell(r)
     );
 }

@@ -851,6 +851,52 @@ fn a_report_that_cannot_be_written_leaves_the_earlier_one_intact() {
     assert_eq!(left, ["index.html"], "only what was there");
 }
 
+/// A run against an external target measured no backend work: the card, the run's table and
+/// the charts say so instead of showing its zeros as 0% wasted and an idle gateway.
+#[test]
+fn an_external_targets_backend_work_reads_as_not_measured() {
+    let with_traffic = |mut r: Results| {
+        r.windows = (0..20)
+            .map(|t| {
+                let mut w = model::results::Window {
+                    start_s: f64::from(t),
+                    ..Default::default()
+                };
+                w.counters.requests.intents = 10;
+                w.counters.requests.attempts = 10;
+                w
+            })
+            .collect();
+        r.window_s = 1.0;
+        r
+    };
+    let measured = with_traffic(run(1, 0.99, Some(Verdict::Recovered), Some(0.0)));
+    let mut external = measured.clone();
+    external.summary.external_target = true;
+    for (r, says) in [(measured, false), (external, true)] {
+        let entries = [Entry::new("run", vec![r])];
+        let dir = TempDir::new(if says { "external" } else { "measured" });
+        write(&dir, &report(&entries, Vec::new()));
+        let html = dir.read("index.html");
+        assert_eq!(html.contains("work was not measured (an external target"), says, "card");
+        assert_eq!(
+            html.contains("of backend time went to requests nobody waited for"),
+            !says
+        );
+        assert_eq!(html.contains("<td>not measured</td>"), says, "the run's table");
+        assert_eq!(
+            html.contains("queue and concurrency are not seen"),
+            says,
+            "the gateway chart"
+        );
+        assert_eq!(
+            html.contains("backend-seconds per second"),
+            !says,
+            "the throughput chart's backend axis"
+        );
+    }
+}
+
 /// A run whose queue drained long after goodput recovered, and one cut short by `--duration`:
 /// the card and summary.md say both (the audit found "recovered 0s" beside a minute of backlog,
 /// and a 30 s live run beside a 60 s sim run with no word of it).
