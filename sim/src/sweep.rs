@@ -768,28 +768,28 @@ fn slo_measured(t: &Threshold, runs: &[Results]) -> String {
         return one.measured();
     }
     let values: Vec<f64> = results.iter().filter_map(|r| r.value).collect();
+    // The seeds' mean, shown as a check shows its value (no one service's name: a mean's).
+    let mean = |first: &model::threshold::ThresholdResult| {
+        model::threshold::ThresholdResult {
+            value: Some(values.iter().sum::<f64>() / values.len() as f64),
+            service: None,
+            ..first.clone()
+        }
+        .measured()
+    };
     let Some(first_missing) = results.iter().find(|r| r.value.is_none()) else {
-        return show_figure(t, values.iter().sum::<f64>() / values.len() as f64);
+        return mean(&results[0]);
     };
     if values.is_empty() {
         return first_missing.measured();
     }
     format!(
         "{} ({} of {} seeds; else {})",
-        show_figure(t, values.iter().sum::<f64>() / values.len() as f64),
+        mean(first_missing),
         values.len(),
         results.len(),
         first_missing.measured()
     )
-}
-
-/// A value of `t`'s figure as its check shows one.
-fn show_figure(t: &Threshold, v: f64) -> String {
-    if t.figure.metric.is_ratio() {
-        format!("{:.2}%", v * 100.0)
-    } else {
-        t.figure.metric.show(Some(v))
-    }
 }
 
 /// A group's (or the `whole` run's) figures over seeds: means (counts rounded), the worst
