@@ -40,6 +40,26 @@ pub const GROUP_METRICS: [Metric; 5] = [
     Metric::Shed,
 ];
 
+/// A latency quantile gates only when each run has at least this many values beyond it. The
+/// number of values above a quantile is about Poisson (mean `count * (1 - q)`), so with 10 the
+/// estimate's rank wanders by about a third (sqrt 10 / 10) between runs; with 1 (a p999 of
+/// 1,000 intents) or 0 (`max`, one value) it is a single request's luck, which would fail a CI
+/// job on noise.
+pub const MIN_TAIL: u64 = 10;
+
+/// How many of `count` values lie beyond the latency quantile `metric` (`max`: none), or `None`
+/// for a metric that is not a latency quantile.
+fn tail(metric: Metric, count: u64) -> Option<u64> {
+    match metric {
+        Metric::P50 => Some(count / 2),
+        Metric::P90 => Some(count / 10),
+        Metric::P99 => Some(count / 100),
+        Metric::P999 => Some(count / 1000),
+        Metric::Max => Some(0),
+        _ => None,
+    }
+}
+
 /// Changes smaller than this are noise whatever their relative size.
 fn resolution(f: &Figure, old: &Results) -> f64 {
     let (goodput, offered) = f
@@ -115,6 +135,9 @@ pub enum Change {
     Worse,
     /// Worse by more than the tolerance.
     Regression,
+    /// A latency quantile worse by more than the tolerance, with fewer than [`MIN_TAIL`] values
+    /// beyond it in a run: reported, not gated.
+    Ungated,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -127,6 +150,9 @@ pub struct Row {
     /// Relative change in the bad direction is positive; `None` when it cannot be expressed.
     pub worse_by: Option<f64>,
     pub change: Change,
+    /// For a latency quantile: the fewer of the two runs' values beyond it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tail: Option<u64>,
 }
 
 /// Why `old` and `new` are no baseline and a change of it: runs of different scenarios, or of
@@ -165,6 +191,8 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
         .map(|m| {
             let (o, n) = (m.value(&old.summary), m.value(&new.summary));
             let hib = m.metric.higher_is_better();
+            let count = |r: &Results| m.scope.figures(&r.summary).map_or(0, |g| g.latency.count);
+            let tail = tail(m.metric, count(old).min(count(new)));
             let (worse_by, change) = match (o, n) {
                 // Recovery: "never" is worse than any time.
                 (Some(_), None) => (None, Change::Regression),
@@ -178,7 +206,11 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
                     } else if bad < 0.0 {
                         Change::Better
                     } else if rel.is_none_or(|r| r > tolerance) {
-                        Change::Regression
+                        if tail.is_some_and(|t| t < MIN_TAIL) {
+                            Change::Ungated
+                        } else {
+                            Change::Regression
+                        }
                     } else {
                         Change::Worse
                     };
@@ -192,6 +224,7 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
                 new: n,
                 worse_by,
                 change,
+                tail,
             }
         })
         .collect()
@@ -231,6 +264,14 @@ impl Row {
                 "REGRESSION ({} is better)",
                 if self.higher_is_better { "higher" } else { "lower" }
             ),
+            Change::Ungated => match self.tail {
+                Some(0) | None => format!("worse beyond {}, not gated: one value", fmt_tolerance(tolerance)),
+                Some(t) => format!(
+                    "worse beyond {}, not gated: {t} value{} beyond it (gates from {MIN_TAIL})",
+                    fmt_tolerance(tolerance),
+                    if t == 1 { "" } else { "s" }
+                ),
+            },
         }
     }
 
@@ -410,6 +451,40 @@ mod tests {
                 .any(|l| l.starts_with("interactive.p99 ") && l.contains("100.0ms")),
             "{text}"
         );
+    }
+
+    /// A latency quantile with fewer than MIN_TAIL values beyond it in either run is reported
+    /// but does not gate: one slow request out of 1,000 is not a regression of p999 or max.
+    #[test]
+    fn tail_quantiles_of_a_few_values_do_not_gate() {
+        let mut old = blank();
+        let l = &mut old.summary.whole.latency;
+        (l.count, l.p99, l.p999, l.max) = (1000, 1.0, 2.0, 3.0);
+        let mut new = old.clone();
+        let l = &mut new.summary.whole.latency;
+        (l.p99, l.p999, l.max) = (2.0, 4.0, 6.0);
+        let rows = compare(&old, &new, 0.10);
+        assert_eq!(row(&rows, "p99").change, Change::Regression, "10 values beyond p99");
+        assert_eq!(row(&rows, "p999").change, Change::Ungated);
+        assert_eq!(row(&rows, "max").change, Change::Ungated);
+        let text = render(&rows, 0.10);
+        assert!(
+            text.contains("worse beyond 10%, not gated: 1 value beyond it (gates from 10)"),
+            "{text}"
+        );
+        assert!(text.contains("worse beyond 10%, not gated: one value"), "{text}");
+        // The fewer of the two runs decides: a baseline of 99 intents gates no p99.
+        old.summary.whole.latency.count = 99;
+        assert_eq!(row(&compare(&old, &new, 0.10), "p99").change, Change::Ungated);
+        // With enough values beyond it, p999 gates.
+        for r in [&mut old, &mut new] {
+            r.summary.whole.latency.count = 10_000;
+        }
+        let rows = compare(&old, &new, 0.10);
+        assert_eq!(row(&rows, "p999").change, Change::Regression);
+        assert_eq!(row(&rows, "max").change, Change::Ungated);
+        // Better stays better whatever the tail.
+        assert_eq!(row(&compare(&new, &old, 0.10), "max").change, Change::Better);
     }
 
     #[test]
