@@ -2459,3 +2459,28 @@ fn several_problems_are_listed_top_to_bottom() {
         ]
     );
 }
+
+/// Nothing waits at a passthrough gateway, so a queue timeout there is refused at its key, as
+/// its concurrency and queue bound are.
+#[test]
+fn queue_timeout_with_passthrough() {
+    let lines = [
+        "[[workload.phases]]",        // 1
+        "duration = \"10s\"",         // 2
+        "rate = 10",                  // 3
+        "[gateway]",                  // 4
+        "strategy = \"passthrough\"", // 5
+        "queue_timeout = \"1s\"",     // 6: `queue_timeout = ` is 16 characters
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &lines,
+        6,
+        17,
+        "gateway.queue_timeout",
+        "strategy \"passthrough\" queues nothing, so no request waits long enough to time out: remove `queue_timeout` or pick a queueing strategy",
+    );
+}

@@ -151,6 +151,9 @@ fn check_flags(g: &GatewayConfig, a: &Args) -> anyhow::Result<()> {
     if g.strategy == Strategy::Passthrough && a.concurrency.is_some() {
         bail!("--strategy passthrough has no concurrency limit: drop --concurrency");
     }
+    if g.strategy == Strategy::Passthrough && a.queue_timeout.is_some() {
+        bail!("--strategy passthrough queues nothing: drop --queue-timeout");
+    }
     Ok(())
 }
 
@@ -315,6 +318,16 @@ mod tests {
         );
         let err = from_flags(None, &["--strategy", "passthrough", "--concurrency", "2"]).unwrap_err();
         assert!(err.to_string().contains("drop --concurrency"), "{err}");
+        // Nothing waits at a passthrough gateway: a queue timeout there is a mistake...
+        let err = from_flags(None, &["--strategy", "passthrough", "--queue-timeout", "1s"]).unwrap_err();
+        assert!(
+            err.to_string().contains("queues nothing: drop --queue-timeout"),
+            "{err}"
+        );
+        // ... and a file's is dropped with the rest of what passthrough does not take.
+        let timed = FILE.replace("queue_capacity = 20\n", "queue_capacity = 20\nqueue_timeout = \"1s\"\n");
+        let pass = from_flags(Some(&timed), &["--strategy", "passthrough"]).expect("passthrough");
+        assert_eq!(pass.gateway.queue_timeout, None);
         let err = from_flags(None, &["--strategy", "bounded"]).unwrap_err();
         assert!(err.to_string().contains("needs --queue-capacity"), "{err}");
         let one = from_flags(None, &["--strategy", "passthrough"]).expect("the one-liner as passthrough");

@@ -525,6 +525,8 @@ impl GatewayConfig {
         }
         if unlimited {
             self.concurrency = None;
+            // Nothing waits at a passthrough gateway.
+            self.queue_timeout = None;
         }
         for o in self.services.values_mut() {
             if unbounded {

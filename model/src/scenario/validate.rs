@@ -957,6 +957,12 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig, services: &[ServiceSpec]) {
     }
     if let Some(d) = g.queue_timeout {
         c.positive_dur("gateway.queue_timeout".into(), d);
+        if g.strategy == Strategy::Passthrough {
+            c.fail(
+                "gateway.queue_timeout",
+                "strategy \"passthrough\" queues nothing, so no request waits long enough to time out: remove `queue_timeout` or pick a queueing strategy",
+            );
+        }
     }
     if let Some(d) = g.default_timeout {
         c.positive_dur("gateway.default_timeout".into(), d);
