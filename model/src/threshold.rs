@@ -364,7 +364,11 @@ impl Cmp {
             Cmp::Le => a <= b,
             Cmp::Gt => a > b,
             Cmp::Ge => a >= b,
-            Cmp::Eq => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0),
+            // Infinities (a recovery that never came) are equal to themselves only: the
+            // relative tolerance below is infinite next to one.
+            Cmp::Eq => {
+                a == b || (a.is_finite() && b.is_finite() && (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0))
+            }
         }
     }
 }

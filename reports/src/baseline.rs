@@ -85,7 +85,9 @@ fn resolution(f: &Figure, old: &Results) -> f64 {
 /// have. A group's recovery is compared too when the scenario has a trigger and both runs
 /// gave the group a verdict.
 fn figures(old: &Results, new: &Results) -> Vec<Figure> {
-    let trigger = old.has_trigger();
+    // Both runs: against a run without a trigger (another scenario), "0s -> never" would read
+    // as a regression.
+    let trigger = old.has_trigger() && new.has_trigger();
     // Recovery only after a trigger ("never" would read as a failure to recover); wasted work
     // only where both runs measured it (not against an external target, where it is unknown).
     let external = old.summary.external_target || new.summary.external_target;
@@ -344,6 +346,17 @@ mod tests {
         external.summary.external_target = true;
         let rows = compare(&old, &external, 0.10);
         assert!(rows.iter().all(|r| r.metric != "wasted_ratio"), "not measured");
+        // A trigger on one side only (runs of different scenarios): no recovery row either.
+        let mut triggered = old.clone();
+        triggered.phases[0].trigger = true;
+        triggered.summary.whole.recovery_s = Some(0.0);
+        for (a, b) in [(&triggered, &old), (&old, &triggered)] {
+            let rows = compare(a, b, 0.10);
+            assert!(rows.iter().all(|r| r.metric != "recovery"), "one trigger");
+        }
+        assert!(compare(&triggered, &triggered, 0.1)
+            .iter()
+            .any(|r| r.metric == "recovery"));
         assert!(rows.iter().all(|r| r.change != Change::Regression));
     }
 

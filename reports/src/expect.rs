@@ -601,6 +601,14 @@ mod tests {
         assert!(c.detail.contains("never"), "{}", c.detail);
         let e = parse("fifo.recovery <= 30s", &labels()).unwrap();
         assert!(!e.check(&es).unwrap().passed);
+        // "never" equals no time, and equals itself (`never == 0s` once held: the equality's
+        // relative tolerance was infinite next to an infinity).
+        let eq = |text: &str| parse(text, &labels()).unwrap().check(&es).unwrap().passed;
+        assert!(!eq("fifo.recovery == 0s"));
+        assert!(!eq("fifo.recovery == 5s"));
+        assert!(!eq("deadline.recovery == fifo.recovery"));
+        assert!(eq("fifo.recovery == fifo.recovery"));
+        assert!(eq("deadline.recovery == 4s"));
     }
 
     /// Replications of which some recovered and some never did: the seeds that recovered keep
