@@ -457,6 +457,19 @@ fn parse_bound_value(metric: Metric, text: &str) -> Result<f64, String> {
             metric.name()
         ));
     }
+    if let (Some(_), false) = (
+        t.strip_suffix('%'),
+        metric.is_ratio() || metric == Metric::Amplification,
+    ) {
+        // `timeouts < 5%` read as `< 0.05` fails on any timeout; `goodput > 95%` (a rate)
+        // holds on anything: both look like a share and are not.
+        let what = if metric == Metric::Goodput {
+            "a rate (successful intents per second), not a share: bound goodput_ratio for a share of the intents offered"
+        } else {
+            "a count, not a share: write a number of them"
+        };
+        return Err(format!("{} is {what}", metric.name()));
+    }
     if let Some(p) = t.strip_suffix('%') {
         return p
             .trim()
@@ -759,6 +772,21 @@ mod tests {
         let e = "goodput_ratio >= 120%".parse::<Threshold>().unwrap_err();
         assert!(e.ends_with("could never be met"), "{e}");
         assert_eq!("goodput_ratio >= 1".parse::<Threshold>().unwrap().value, 1.0);
+        // A percentage on a count or a rate looks like a share and is not: `timeouts < 5%`
+        // failed on any timeout, `goodput > 95%` held on anything.
+        for (t, why) in [
+            ("timeouts < 5%", "timeouts is a count, not a share"),
+            ("service[a].shed <= 10%", "shed is a count, not a share"),
+            (
+                "goodput > 95%",
+                "goodput is a rate (successful intents per second), not a share",
+            ),
+        ] {
+            let e = t.parse::<Threshold>().unwrap_err();
+            assert!(e.contains(why), "{t}: {e}");
+        }
+        assert_eq!("wasted_ratio <= 5%".parse::<Threshold>().unwrap().value, 0.05);
+        assert_eq!("amplification <= 110%".parse::<Threshold>().unwrap().value, 1.1);
     }
 
     #[test]
