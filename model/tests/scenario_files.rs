@@ -1622,6 +1622,22 @@ fn the_summary_shows_faults() {
     assert!(text.contains("hangs 60s-90s; 429 past 5/s (burst 2)"), "{text}");
     let plain = parse(&["[[workload.phases]]", "duration = \"1s\"", "rate = 1", SERVICE]).unwrap();
     assert!(!scenario::check_summary(&plain).contains("faults:"));
+    assert!(scenario::check_summary(&plain).contains("concurrency workers of each service"));
+    // Passthrough has no limit at all (it once read "concurrency workers of each service").
+    let pass = parse(&[
+        "[[workload.phases]]",
+        "duration = \"1s\"",
+        "rate = 1",
+        "[gateway]",
+        "strategy = \"passthrough\"",
+        SERVICE,
+    ])
+    .unwrap();
+    let text = scenario::check_summary(&pass);
+    assert!(
+        text.contains("strategy passthrough, concurrency unlimited, no queue"),
+        "{text}"
+    );
 }
 
 /// The phase table gives its times in one unit: `1m` over `80s` read like two scales.
@@ -2483,4 +2499,100 @@ fn queue_timeout_with_passthrough() {
         "gateway.queue_timeout",
         "strategy \"passthrough\" queues nothing, so no request waits long enough to time out: remove `queue_timeout` or pick a queueing strategy",
     );
+}
+
+/// Recovery is judged over 5 windows after the last trigger phase: a run that ends sooner
+/// reads "not judged" every time, so a recovery threshold on it is an error (at the threshold)
+/// and, without one, `scenario check` and runs warn.
+#[test]
+fn a_run_too_short_after_its_trigger_to_judge_recovery() {
+    let file = |after: &str, window: &str, check: bool| {
+        let mut v = vec![
+            "[run]".to_string(),
+            format!("window = \"{window}\""),
+            "[[workload.phases]]".into(),
+            "duration = \"60s\"".into(),
+            "rate = 10".into(),
+            "[[workload.phases]]".into(),
+            "duration = \"10s\"".into(),
+            "rate = 40".into(),
+            "trigger = true".into(),
+            "[[workload.phases]]".into(),
+            format!("duration = \"{after}\""),
+            "rate = 10".into(),
+        ];
+        if check {
+            v.extend(["[[thresholds]]".into(), "check = \"recovery <= 30s\"".into()]);
+        }
+        v.extend(
+            [
+                "[[backend.services]]",
+                "name = \"a\"",
+                "workers = 2",
+                "service_time = \"10ms\"",
+            ]
+            .map(String::from),
+        );
+        v
+    };
+    fn refs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let ok = |after: &str, window: &str, check: bool| parse(&refs(&file(after, window, check)));
+    // 4 windows of 1s after the trigger: one short.
+    assert_error(
+        &refs(&file("4s", "1s", true)),
+        14,
+        9,
+        "thresholds[0].check",
+        "`recovery <= 30s` could never be judged: the run ends 4s after its last trigger phase ends (at 70s), and judging recovery takes 5 windows of 1s (5s) after it",
+    );
+    // Enough 1s windows, but 2s windows need 10s.
+    assert!(ok("5s", "1s", true).is_ok());
+    assert!(ok("5s", "2s", true).is_err());
+    // Without a recovery threshold: valid, with a warning.
+    let s = ok("5s", "2s", false).expect("valid");
+    let w = s.warnings();
+    assert!(
+        w.iter()
+            .any(|w| w.starts_with("workload.phases: no verdict: the run ends 5s after")),
+        "{w:?}"
+    );
+    assert!(ok("10s", "2s", false).expect("valid").warnings().is_empty());
+}
+
+/// The run's name and description go to terminals, the page and junit.xml: control characters
+/// are refused (a description keeps its line breaks and tabs).
+#[test]
+fn control_characters_in_the_run_name_and_description() {
+    let file = |key: &str, value: &str| {
+        vec![
+            "[run]".to_string(),
+            format!("{key} = \"{value}\""),
+            "[[workload.phases]]".into(),
+            "duration = \"10s\"".into(),
+            "rate = 10".into(),
+            "[[backend.services]]".into(),
+            "name = \"a\"".into(),
+            "workers = 2".into(),
+            "service_time = \"10ms\"".into(),
+        ]
+    };
+    let check = |key: &str, value: &str| {
+        let v = file(key, value);
+        parse(&v.iter().map(String::as_str).collect::<Vec<_>>()).map(|_| ())
+    };
+    let e = check("name", "a\\u0002b").unwrap_err().to_string();
+    assert!(
+        e.contains("t.toml:2:8: run.name: expected one line without control characters"),
+        "{e}"
+    );
+    assert!(check("name", "a\\nb").is_err());
+    let e = check("description", "a\\u001bb").unwrap_err().to_string();
+    assert!(
+        e.contains("run.description: expected text without control characters"),
+        "{e}"
+    );
+    assert!(check("description", "two\\nlines\\tand a tab").is_ok());
+    assert!(check("name", "plain name").is_ok());
 }

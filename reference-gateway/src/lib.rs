@@ -165,9 +165,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let summary = format!(
         "strategy {}, concurrency {}, queue capacity {}, queue timeout {}, abandoned requests: {}",
         g.strategy.as_str(),
-        g.concurrency.map_or("= workers".into(), |c| c.to_string()),
+        match (g.strategy, g.concurrency) {
+            (model::scenario::Strategy::Passthrough, _) => "unlimited".into(),
+            (_, None) => "= workers".into(),
+            (_, Some(c)) => c.to_string(),
+        },
         match (g.strategy, g.queue_capacity) {
-            (model::scenario::Strategy::Fifo | model::scenario::Strategy::Passthrough, _) => "unbounded".into(),
+            (model::scenario::Strategy::Passthrough, _) => "none (nothing queues)".into(),
+            (model::scenario::Strategy::Fifo, _) => "unbounded".into(),
             (_, Some(c)) => c.to_string(),
             (_, None) => format!("{} (the default)", model::gateway::DEFAULT_QUEUE_CAPACITY),
         },

@@ -122,5 +122,31 @@ pub fn render(r: &Report) -> Result<String, String> {
         }
         add_suite(&mut report, suite);
     }
-    report.to_string().map_err(|e| e.to_string())
+    report.to_string().map(xml_chars).map_err(|e| e.to_string())
+}
+
+/// The document with every character XML 1.0 forbids (most control characters, U+FFFE,
+/// U+FFFF) replaced by U+FFFD: no escape can carry them, and one from a name in a results file
+/// made the whole junit.xml unreadable to a CI system.
+fn xml_chars(doc: String) -> String {
+    let allowed =
+        |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    if doc.chars().all(allowed) {
+        return doc;
+    }
+    doc.chars().map(|c| if allowed(c) { c } else { '\u{FFFD}' }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Characters XML cannot hold at all become U+FFFD; the rest of the text is untouched.
+    #[test]
+    fn characters_xml_forbids_are_replaced() {
+        let doc = "<a b=\"x\u{FFFE}y\">\u{2}tab\there \u{1F600}\u{FFFF}</a>\n".to_string();
+        assert_eq!(
+            super::xml_chars(doc),
+            "<a b=\"x\u{FFFD}y\">\u{FFFD}tab\there \u{1F600}\u{FFFD}</a>\n"
+        );
+        assert_eq!(super::xml_chars("plain".into()), "plain");
+    }
 }

@@ -29,7 +29,7 @@ pub use notes::{status_text, RunNotes};
 pub use outcome::Outcome;
 pub use recorder::{summarize, Recorder, RunMeta, EXTERNAL_STRATEGY};
 pub use text::{fmt_secs, incomplete_reason, summary_table, verdict_label};
-pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput};
+pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput, ROLLING_WINDOWS};
 
 use crate::scenario::{Priority, ScenarioFile};
 use crate::threshold::ThresholdResult;

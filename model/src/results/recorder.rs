@@ -273,7 +273,7 @@ pub fn summarize(
         window_s,
         healthy_ratio: scenario.file.run.healthy_ratio,
         recovery_fraction: 0.9,
-        rolling_s: (5.0 * window_s).max(window_s),
+        rolling_s: f64::from(super::verdict::ROLLING_WINDOWS) * window_s,
         trigger,
         load: busiest,
         load_after: busiest_after,

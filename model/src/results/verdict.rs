@@ -66,6 +66,10 @@ pub struct VerdictParams {
 /// abandoned work), not the load. Closer to capacity, queueing alone may keep it down.
 pub const CARRIED_UTILISATION: f64 = 0.9;
 
+/// Windows in the rolling span recovery is judged over ([`VerdictParams::rolling_s`]): a run
+/// needs that many windows starting after its trigger for a verdict.
+pub const ROLLING_WINDOWS: u32 = 5;
+
 /// Why a run unhealthy without (or before) its trigger was: overload, or failures at a load
 /// the backend can carry.
 fn unhealthy_cause(load: Option<f64>) -> String {

@@ -361,9 +361,11 @@ pub fn check_summary(s: &Scenario) -> String {
     };
     let _ = writeln!(o, "\nclients: timeout {timeout}, {retries}");
     let g = &f.gateway;
-    let conc = g
-        .concurrency
-        .map_or("workers of each service".to_string(), |n| n.to_string());
+    let conc = match (g.strategy, g.concurrency) {
+        (crate::scenario::Strategy::Passthrough, _) => "unlimited, no queue".to_string(),
+        (_, None) => "workers of each service".to_string(),
+        (_, Some(n)) => n.to_string(),
+    };
     let cap = g
         .queue_capacity
         .map_or(String::new(), |q| format!(", queue capacity {q}"));

@@ -345,7 +345,46 @@ pub(super) fn check_timeline(s: &Scenario, window_given: bool, duration_given: b
     let mut c = Checker::default();
     let (file, phases, duration) = (&s.file, &s.phases[..], s.duration);
     check_timeline_of(&mut c, file, phases, duration, window_given, duration_given);
+    // A recovery threshold on a run too short after its trigger could never be judged. Only
+    // the file's own run length counts: `loadgen run --duration` may cut a run short on purpose.
+    let run_end = if duration_given {
+        duration
+    } else {
+        phases.last().map_or(duration, |p| p.end.saturating_since(Time::ZERO))
+    };
+    if let Some(why) = unjudged_recovery(file, phases, run_end) {
+        for (i, t) in s.thresholds.iter().enumerate() {
+            if t.figure.metric == crate::threshold::Metric::Recovery {
+                let at = file.thresholds.iter().position(|c| c.check == t.text).unwrap_or(i);
+                c.fail(
+                    format!("thresholds[{at}].check"),
+                    format!("`{}` could never be judged: {why}", t.text),
+                );
+            }
+        }
+    }
     c.problems
+}
+
+/// Why no run of this time line can judge recovery, if none can: fewer than
+/// [`crate::results::ROLLING_WINDOWS`] windows start between the end of the last trigger phase
+/// and the end of the run (`run_end`), so every verdict reads "not judged".
+pub(super) fn unjudged_recovery(file: &ScenarioFile, phases: &[Phase], run_end: Duration) -> Option<String> {
+    let fmt = crate::duration::format_duration;
+    let t_end = phases.iter().filter(|p| p.trigger).map(|p| p.end).max()?;
+    let window = crate::time::duration_nanos(file.run.window.0).max(1);
+    let end = crate::time::duration_nanos(run_end);
+    let after = end.div_ceil(window).saturating_sub(t_end.0.div_ceil(window));
+    let need = u64::from(crate::results::ROLLING_WINDOWS);
+    (after < need).then(|| {
+        format!(
+            "the run ends {} after its last trigger phase ends (at {}), and judging recovery takes {need} windows of {} ({}) after it, so every run would read \"not judged\"; lengthen the phase after the trigger (or run.duration) or shorten run.window",
+            fmt(run_end.saturating_sub(t_end.saturating_since(Time::ZERO))),
+            fmt(t_end.saturating_since(Time::ZERO)),
+            fmt(file.run.window.0),
+            fmt(file.run.window.0 * crate::results::ROLLING_WINDOWS),
+        )
+    })
 }
 
 fn check_timeline_of(
@@ -433,11 +472,22 @@ fn check_run(c: &mut Checker, run: &RunConfig) {
         c.positive_dur("run.duration".into(), d);
     }
     c.probability("run.healthy_ratio".into(), run.healthy_ratio);
+    // Both go to terminals, the page and junit.xml: control characters there would move the
+    // cursor, or make the XML unreadable.
     if let Some(n) = &run.name {
         c.text("run.name".into(), n, MAX_NAME_CHARS);
+        if n.chars().any(char::is_control) {
+            c.fail("run.name", "expected one line without control characters");
+        }
     }
     if let Some(d) = &run.description {
         c.text("run.description".into(), d, MAX_DESCRIPTION_CHARS);
+        if d.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\t' | '\r')) {
+            c.fail(
+                "run.description",
+                "expected text without control characters (line breaks and tabs are fine)",
+            );
+        }
     }
 }
 
@@ -1058,6 +1108,16 @@ impl Scenario {
                         ));
                     }
                 }
+            }
+        }
+        if !self
+            .thresholds
+            .iter()
+            .any(|t| t.figure.metric == crate::threshold::Metric::Recovery)
+        {
+            // With a recovery threshold this is an error ([`check_timeline`]).
+            if let Some(why) = unjudged_recovery(f, &self.phases, self.duration) {
+                out.push(format!("workload.phases: no verdict: {why}"));
             }
         }
         let intents: f64 = self
