@@ -401,6 +401,26 @@ impl Threshold {
 
 /// Splits `lhs op rhs` at the first comparison operator.
 pub fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
+    // The operator as written: the first run of comparison characters (`=<` would otherwise
+    // split at `<` and read `p99 =` as an unknown metric).
+    let is_op = |c: char| matches!(c, '<' | '>' | '=' | '!');
+    if let Some(start) = text.find(is_op) {
+        let end = text[start..]
+            .find(|c: char| !is_op(c))
+            .map_or(text.len(), |n| start + n);
+        let op = &text[start..end];
+        if !matches!(op, "<=" | ">=" | "==" | "<" | ">") {
+            let hint = match op {
+                "=" => ": for equality write `==`".to_string(),
+                "=<" | "=>" => format!(": write `{}`", op.chars().rev().collect::<String>()),
+                _ => String::new(),
+            };
+            return Err(format!(
+                "unknown operator `{op}` in `{}` (use one of <, <=, >, >=, ==){hint}",
+                text.trim()
+            ));
+        }
+    }
     for (sym, cmp) in [
         ("<=", Cmp::Le),
         (">=", Cmp::Ge),
@@ -742,6 +762,32 @@ mod tests {
         assert_eq!((r.passed, r.measured(), r.missing), (true, "12.0s".to_string(), None));
         let r = "goodput_ratio >= 0.9".parse::<Threshold>().unwrap().evaluate(&s);
         assert_eq!(r.measured(), "0.00%");
+    }
+
+    /// An operator written the other way round, or `=`, is named as the operator it is.
+    #[test]
+    fn unknown_operators_are_named() {
+        for (t, want) in [
+            (
+                "p99 =< 2s",
+                "unknown operator `=<` in `p99 =< 2s` (use one of <, <=, >, >=, ==): write `<=`",
+            ),
+            (
+                "p99 => 2s",
+                "unknown operator `=>` in `p99 => 2s` (use one of <, <=, >, >=, ==): write `>=`",
+            ),
+            (
+                "shed = 0",
+                "unknown operator `=` in `shed = 0` (use one of <, <=, >, >=, ==): for equality write `==`",
+            ),
+            ("shed != 0", "unknown operator `!=`"),
+            ("shed <== 0", "unknown operator `<==`"),
+        ] {
+            let e = t.parse::<Threshold>().unwrap_err();
+            assert!(e.starts_with(want), "{t}: {e}");
+        }
+        assert!("p99 <= 2s".parse::<Threshold>().is_ok());
+        assert!("p99<2s".parse::<Threshold>().is_ok());
     }
 
     /// A percentage bound on a time read as seconds (`p99 < 50%` was p99 < 0.5 s); NaN bounds
