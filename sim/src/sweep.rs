@@ -315,6 +315,11 @@ pub struct Point {
     /// for the whole run, and an SLO may judge any (p999, timeouts, every service's p99).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slo_measured: Vec<String>,
+    /// The same as numbers, for sweep.csv: the value (over seeds, the mean of those that have
+    /// one) in the metric's unit (seconds, a ratio, a count, per second); `None` when no seed
+    /// measured it (a recovery that never came).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slo_values: Vec<Option<f64>>,
 }
 
 fn one_seed() -> u32 {
@@ -757,7 +762,14 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
         classes,
         services,
         slo_measured: slo.iter().map(|t| slo_measured(t, runs)).collect(),
+        slo_values: slo.iter().map(|t| slo_value(t, runs)).collect(),
     }
+}
+
+/// What `t` measured over the seeds' runs as a number: the mean of the seeds that have a value.
+fn slo_value(t: &Threshold, runs: &[Results]) -> Option<f64> {
+    let values: Vec<f64> = runs.iter().filter_map(|r| t.evaluate(&r.summary).value).collect();
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
 }
 
 /// What `t` measured over the seeds' runs, as a check shows it: one seed's reading, or the
@@ -1325,7 +1337,9 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
         }
         for i in 0..slo.len() {
             o.push(',');
-            o.push_str(&quote(p.slo_measured.get(i).map_or("", String::as_str)));
+            if let Some(v) = p.slo_values.get(i).copied().flatten() {
+                o.push_str(&v.to_string());
+            }
         }
         o.push('\n');
     }
@@ -1418,6 +1432,7 @@ mod tests {
             )]
             .into(),
             slo_measured: Vec::new(),
+            slo_values: Vec::new(),
         };
         // Each objective has a different best point.
         let points = [
@@ -1671,6 +1686,7 @@ mod tests {
             classes: BTreeMap::new(),
             services: BTreeMap::new(),
             slo_measured: Vec::new(),
+            slo_values: Vec::new(),
         }
     }
 
@@ -1798,13 +1814,17 @@ mod tests {
                     .ends_with(",\"measured: service[*].p99<2s\""),
                 "{csv}"
             );
-            assert!(
-                csv.lines()
-                    .nth(1)
-                    .unwrap()
-                    .ends_with(&format!(",\"{}\"", points[0].slo_measured[2])),
-                "{csv}"
-            );
+            // Numbers, in the metric's unit, for scripts: the value behind the table's text.
+            let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+            let measured: Vec<f64> = row[row.len() - 3..]
+                .iter()
+                .map(|c| c.parse().unwrap_or_else(|_| panic!("a number: {c:?} in {csv}")))
+                .collect();
+            assert_eq!(measured.len(), 3);
+            for (i, v) in measured.iter().enumerate() {
+                assert_eq!(Some(*v), points[0].slo_values[i], "{csv}");
+            }
+            assert!(points[0].slo_measured[0].ends_with('s'), "p999 reads as a time");
         }
     }
 
