@@ -66,6 +66,14 @@ pub async fn handle(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -
     r
 }
 
+/// `r` with `connection: close` on HTTP/1, for an answer after which the connection closes.
+fn closing(version: Version, mut r: Response<Body>) -> Response<Body> {
+    if version < Version::HTTP_2 {
+        r.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    r
+}
+
 async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Response<Body> {
     let max_body = body.max_bytes;
     if let Some((status, why)) = crate::serve::protocol_refusal(&req) {
@@ -170,34 +178,42 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
         return r;
     }
     // Legacy servers read the whole request before a worker looks at it.
+    let version = req.version();
     let read = tokio::time::timeout(body.read_timeout, Limited::new(req.into_body(), max_body).collect()).await;
     let Ok(read) = read else {
         b.bad_requests.fetch_add(1, Ordering::Relaxed);
-        return error(
-            StatusCode::REQUEST_TIMEOUT,
-            &request_id,
-            format!(
-                "the request body did not arrive within {} s",
-                body.read_timeout.as_secs_f64()
+        return closing(
+            version,
+            error(
+                StatusCode::REQUEST_TIMEOUT,
+                &request_id,
+                format!(
+                    "the request body did not arrive within {} s",
+                    body.read_timeout.as_secs_f64()
+                ),
             ),
         );
     };
     if let Err(e) = read {
         b.bad_requests.fetch_add(1, Ordering::Relaxed);
         let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
-        return if too_large {
-            error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &request_id,
-                format!("request body over the {max_body}-byte limit"),
-            )
-        } else {
-            error(
-                StatusCode::BAD_REQUEST,
-                &request_id,
-                format!("could not read the request body: {e}"),
-            )
-        };
+        // The rest of the body is unread: the connection closes, and the answer says so.
+        return closing(
+            version,
+            if too_large {
+                error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &request_id,
+                    format!("request body over the {max_body}-byte limit"),
+                )
+            } else {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    &request_id,
+                    format!("could not read the request body: {e}"),
+                )
+            },
+        );
     }
     let api_name = svc.api_name(api);
     match b.call(&svc, api, budget).await {

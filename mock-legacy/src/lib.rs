@@ -131,10 +131,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let _ = std::io::stdout().flush();
     if catch_all {
         let svc = &s.services[0];
+        // `s` is time-scaled: its service times are real ones, F times shorter than given.
+        let real_ms = svc.mean_service_time() * 1e3;
+        let mean = if factor == 1.0 {
+            format!("{real_ms:.1} ms")
+        } else {
+            format!("{:.1} ms ({real_ms:.1} ms real at {factor}x)", real_ms * factor)
+        };
         tracing::info!(
-            "one service, {} worker(s), mean service time {:.1} ms: every path is served",
-            svc.workers,
-            svc.mean_service_time() * 1e3
+            "one service, {} worker(s), mean service time {mean}: every path is served",
+            svc.workers
         );
         eprintln!("try: curl -i {url}/any/path   (metrics: {url}/metrics)");
     } else {
@@ -143,6 +149,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         eprintln!(
             "try: curl -i {url}/{}/{}   (metrics: {url}/metrics)",
             first.name, first.apis[0]
+        );
+    }
+    if factor != 1.0 {
+        tracing::info!(
+            "time scale {factor}x: answers' service_ms and /metrics are in real time, {factor} times shorter than scenario time"
         );
     }
     signals.recv().await;

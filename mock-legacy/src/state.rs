@@ -51,6 +51,9 @@ pub struct Backend {
     offset_ns: AtomicU64,
     timer: PreciseTimer,
     next_id: AtomicU64,
+    /// The backend model's own request numbers, apart from `next_id`: sharing it made the
+    /// `x-request-id`s of successive requests go up by two.
+    next_job: AtomicU64,
     pub not_found: AtomicU64,
     pub bad_requests: AtomicU64,
 }
@@ -125,6 +128,7 @@ impl Backend {
             offset_ns: AtomicU64::new(0),
             timer: PreciseTimer::new()?,
             next_id: AtomicU64::new(1),
+            next_job: AtomicU64::new(1),
             not_found: AtomicU64::new(0),
             bad_requests: AtomicU64::new(0),
         }))
@@ -165,7 +169,7 @@ impl Backend {
     /// Serves one request: admission, waiting in the backlog, the work itself.
     pub async fn call(self: &Arc<Self>, svc: &Arc<Service>, api: usize, budget: Option<Duration>) -> Answer {
         let now = self.now();
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = self.next_job.fetch_add(1, Ordering::Relaxed);
         let req = BackendRequest {
             id,
             api,

@@ -78,6 +78,21 @@ async fn routes_and_answers_with_json() {
     assert_eq!(j["request_id"], "abc-1");
     let service_ms = j["service_ms"].as_f64().unwrap();
     assert!(service_ms >= 30.0, "work is never cut short: {service_ms} ms");
+    // Requests without an id get consecutive ones of the mock's own.
+    let ids: Vec<u64> = {
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let r = get(&c, &format!("{url}/orders/create")).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let id = r
+                .header("x-request-id")
+                .and_then(|h| h.strip_prefix("ml-"))
+                .map(str::parse);
+            ids.push(id.and_then(Result::ok).expect("an ml-N id"));
+        }
+        ids
+    };
+    assert_eq!(ids[1], ids[0] + 1, "{ids:?}");
 
     let r = get(&c, &format!("{url}/billing/api-3")).await;
     assert_eq!(r.status, 500, "error_ratio = 1 always fails");
@@ -356,6 +371,10 @@ async fn a_body_that_stops_arriving_gets_408() {
     assert!(read.is_ok(), "answered and closed within 5 s");
     let text = String::from_utf8_lossy(&buf);
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        text.contains("connection: close\r\n"),
+        "the answer says it closes: {text}"
+    );
     assert!(t0.elapsed() >= Duration::from_millis(200), "not before the timeout");
     let r = mock_legacy::testing::get(&client(), &format!("{}/svc/api", ml.url()))
         .await
