@@ -22,7 +22,18 @@ fn rate(s: &str, whole: &str) -> Result<f64, String> {
 /// Parses the comma-separated phase list.
 pub fn parse_phases(spec: &str) -> Result<Vec<PhaseSpec>, String> {
     let mut out = Vec::new();
-    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    if spec.trim().is_empty() {
+        return Err("expected at least one phase, e.g. --phases 30s@50,10s@300!,60s@50".into());
+    }
+    for (i, part) in spec.split(',').map(str::trim).enumerate() {
+        // `30s@50,,60s@50` lost a phase, or has a comma too many: say so rather than guess.
+        if part.is_empty() {
+            return Err(format!(
+                "`{}`: phase {} is empty (two commas in a row, or one at an end)",
+                spec.trim(),
+                i + 1
+            ));
+        }
         let (body, trigger) = match part.strip_suffix('!') {
             Some(b) => (b, true),
             None => (part, false),
@@ -101,5 +112,9 @@ mod tests {
         assert!(parse_phases("30s@-5").unwrap_err().contains("rate"));
         assert!(parse_phases("0s@5").unwrap_err().contains("> 0"));
         assert!(parse_phases("").is_err());
+        for (spec, n) in [("1s@5,,", 2), ("1s@5,", 2), (",1s@5", 1), ("1s@5, ,2s@1", 2)] {
+            let e = parse_phases(spec).unwrap_err();
+            assert!(e.contains(&format!("phase {n} is empty")), "{spec}: {e}");
+        }
     }
 }
