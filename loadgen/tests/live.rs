@@ -312,6 +312,30 @@ async fn shards_merged_equal_one_unsharded_run() {
     ml.shutdown().await;
 }
 
+/// A closed loop is split between shards by its users (each shard used to run all of them, so
+/// N shards sent N times the load), and a shard with no user is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_loop_shard_runs_its_share_of_the_users() {
+    // Constant think time and 1 ms answers: each user sends about every 0.2 s.
+    let s = parse(
+        "[run]\nduration = \"2s\"\n[workload.closed]\nusers = 4\nthink_time = \"200ms\"\n\
+         [[backend.services]]\nname = \"a\"\nworkers = 8\nservice_time = \"1ms\"\n",
+    );
+    let sharded = |shard| LiveOptions {
+        shard,
+        ..LiveOptions::default()
+    };
+    let whole = live(&s, sharded((0, 1))).await.summary.whole.offered as f64;
+    let half = live(&s, sharded((1, 2))).await.summary.whole.offered as f64;
+    assert!(whole >= 30.0, "4 users for 2 s: {whole}");
+    assert!(
+        (0.35..=0.65).contains(&(half / whole)),
+        "2 of 4 users: {half} of {whole}"
+    );
+    let e = run_live(&s, &sharded((4, 5)), never()).await.unwrap_err().to_string();
+    assert!(e.contains("the closed loop has 4 user(s), fewer than 5 shards"), "{e}");
+}
+
 #[tokio::test]
 async fn an_unreachable_target_is_reported_once_before_the_run() {
     let s = parse("[[workload.phases]]\nduration = \"5s\"\nrate = 10\n[[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"1ms\"\n");
