@@ -326,6 +326,24 @@ fn not_run<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<&'a str>
     })
 }
 
+/// The first run `e` names that was interrupted (its results cover only part of the scenario,
+/// so comparing it with whole runs says nothing).
+fn cut_short<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<&'a str> {
+    [&e.lhs, &e.rhs].into_iter().find_map(|side| match side {
+        expect::Operand::Run { label, .. }
+            if entries.iter().any(|x| {
+                &x.label == label
+                    && x.runs
+                        .iter()
+                        .any(|r| r.incomplete && r.source != model::results::RunSource::Sim)
+            }) =>
+        {
+            Some(label.as_str())
+        }
+        _ => None,
+    })
+}
+
 /// How the expectations came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -368,7 +386,15 @@ pub fn conclude(
                 detail: format!("not judged: `{label}` did not run (the comparison was interrupted)"),
                 inconclusive: false,
             }),
-            None => e.check(entries).map_err(UsageError),
+            None => match cut_short(e, entries) {
+                Some(label) => Ok(Checked {
+                    expectation: e.text.clone(),
+                    passed: false,
+                    detail: format!("not judged: `{label}` was interrupted (its results cover part of the run)"),
+                    inconclusive: false,
+                }),
+                None => e.check(entries).map_err(UsageError),
+            },
         })
         .collect::<Result<_, _>>()?;
     let report = Report {
@@ -636,6 +662,21 @@ mod tests {
         let md = std::fs::read_to_string(&written.summary_md).unwrap();
         assert!(md.contains("not judged: `deadline` did not run"), "{md}");
         assert!(md.contains("Expectations: 1 of 2 hold"), "{md}");
+        // A live run cut short by the interruption is not compared with whole runs either: its
+        // goodput over the seconds before Ctrl-C once made `deadline > fifo` HOLD.
+        let mut cut = sim::simulate(&s, Some(1));
+        (cut.source, cut.incomplete) = (model::results::RunSource::Live, true);
+        let mut entries = entries;
+        entries.push(Entry::new("deadline", vec![cut]));
+        let (verdict, written) = conclude("t", &entries, &expectations, &out).unwrap();
+        assert_eq!(verdict, Verdict::Failed);
+        let md = std::fs::read_to_string(&written.summary_md).unwrap();
+        assert!(md.contains("not judged: `deadline` was interrupted"), "{md}");
+        // A simulated run stopped at the closed-loop cap is judged as before.
+        entries[1].runs[0].source = model::results::RunSource::Sim;
+        let (_, written) = conclude("t", &entries, &expectations, &out).unwrap();
+        let md = std::fs::read_to_string(&written.summary_md).unwrap();
+        assert!(!md.contains("not judged"), "{md}");
         let _ = std::fs::remove_dir_all(&out);
     }
 }
