@@ -236,7 +236,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
         progress: !a.no_progress && std::io::stderr().is_terminal(),
         ..LiveOptions::default()
     };
-    if let (Some((i, n)), None) = (a.shard, &a.target) {
+    if let (Some((i, n @ 2..)), None) = (a.shard, &a.target) {
         tracing::warn!(
             "--shard {i}/{n} without --target: this shard's own in-process stack serves 1/{n} of the load with the scenario's whole backend, so its figures are not the scenario's; shards are for several generators driving one shared --target"
         );
@@ -274,7 +274,8 @@ pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
     let r = results::merge(parts)?;
     print!("{}", results::summary_table(&r));
     let path = r.save(&a.out)?;
-    println!("merged {} shards: {}", a.files.len(), path.display());
+    let n = a.files.len();
+    println!("merged {n} shard{}: {}", if n == 1 { "" } else { "s" }, path.display());
     Ok(if r.thresholds.iter().any(|t| !t.passed) {
         Finish::failed(r.generator_in_doubt())
     } else {

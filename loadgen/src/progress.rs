@@ -17,11 +17,15 @@ impl Progress {
         let total = s.duration.as_secs_f64();
         let bar = ProgressBar::with_draw_target(Some((total * 10.0) as u64), ProgressDrawTarget::stderr());
         bar.set_style(ProgressStyle::with_template("{bar:20} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
-        let phases: Vec<(f64, f64, String)> = s
+        let mut phases: Vec<(f64, f64, String)> = s
             .phases
             .iter()
             .map(|p| (p.start.as_secs_f64(), p.end.as_secs_f64(), p.name.clone()))
             .collect();
+        // A closed loop has no phases: its users send for the run's duration, then it drains.
+        if let Some(c) = s.file.workload.closed.as_ref().filter(|_| phases.is_empty()) {
+            phases.push((0.0, total, format!("{} users", c.users)));
+        }
         let b = bar.clone();
         let task = tokio::spawn(async move {
             let (mut last_intents, mut last_t) = (0u64, 0.0f64);

@@ -353,9 +353,15 @@ pub fn replication_difference(first: &Results, other: &Results) -> Option<String
 pub fn cut_short(r: &Results) -> Option<String> {
     let end = r.phases.iter().map(|p| p.end_s).fold(0.0, f64::max);
     let ran = r.summary.duration_s;
+    // An interrupted live run says so elsewhere; its early end is no setting.
+    let how = if r.incomplete && r.source != model::results::RunSource::Sim {
+        "the run was interrupted"
+    } else {
+        "the run was cut short (--duration or [run] duration)"
+    };
     (ran.is_finite() && ran > 0.0 && ran + 1e-6 < end).then(|| {
         format!(
-            "arrivals stopped at {}, before the scenario's phases end ({}): the run was cut short (--duration or [run] duration), and its figures cover that part",
+            "arrivals stopped at {}, before the scenario's phases end ({}): {how}, and its figures cover that part",
             fmt_secs(ran),
             fmt_secs(end)
         )

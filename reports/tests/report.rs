@@ -936,6 +936,14 @@ fn a_late_draining_queue_and_a_cut_run_are_said() {
         );
         assert!(text.contains("phases end (10.0s): the run was cut short"), "{text}");
     }
+    // An interrupted live run is not said to be cut short by a setting.
+    let mut stopped = entries[1].runs[0].clone();
+    (stopped.source, stopped.incomplete) = (model::results::RunSource::Live, true);
+    let note = reports::entry::cut_short(&stopped).expect("ended early");
+    assert!(
+        note.ends_with("(10.0s): the run was interrupted, and its figures cover that part"),
+        "{note}"
+    );
     // With queue-wait histograms, the note says how long requests waited while it drained:
     // the highest window p99 from the trigger's end until drained (not before, not after).
     let mut timed = entries[0].runs[0].clone();
