@@ -259,6 +259,11 @@ async fn shards_merged_equal_one_unsharded_run() {
     }
     let merged = model::results::merge(vec![("a".into(), a), ("b".into(), b)]).unwrap();
     assert_eq!(merged.classes, shard_classes, "the merge adds the shards' classes");
+    assert_eq!(
+        (merged.shard, merged.merged_from),
+        (None, Some(2)),
+        "a merge says what it is"
+    );
     for r in [&whole, &merged] {
         let counters = |g: Option<&model::results::GroupResults>| g.map(|g| g.counters);
         assert_eq!(

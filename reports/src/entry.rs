@@ -347,6 +347,18 @@ pub fn replication_difference(first: &Results, other: &Results) -> Option<String
     })
 }
 
+/// Where a live run's figures come from when it is not one whole run: one shard of several
+/// (1/N of the scenario's load), or shards added up by `loadgen merge`.
+pub fn provenance(r: &Results) -> Option<String> {
+    match (r.shard, r.merged_from) {
+        (Some((i, n)), _) if n > 1 => Some(format!(
+            "shard {i}/{n} of a run: it offered 1/{n} of the scenario's load (merge the shards with `loadgen merge` for the whole run's figures)"
+        )),
+        (_, Some(n)) if n > 1 => Some(format!("the run's {n} shards added up by `loadgen merge`")),
+        _ => None,
+    }
+}
+
 /// When a run stopped sending before its scenario's phases end (`--duration`, or a `[run]
 /// duration` shorter than the phases): "arrivals stopped at 30s, before the phases end (1m)".
 /// The figures then cover a shorter run than the scenario describes, and its charts end early.

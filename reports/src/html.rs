@@ -162,6 +162,9 @@ pub fn verdict_paragraph(r: &Results) -> String {
     if let Some(cut) = crate::entry::cut_short(r) {
         p.push_str(&format!(" Note: {cut}."));
     }
+    if let Some(from) = crate::entry::provenance(r) {
+        p.push_str(&format!(" Figures of {from}."));
+    }
     let errors = r.notes.other_errors();
     if !errors.is_empty() {
         p.push_str(&format!(" Other errors, by status and cause: {errors}."));

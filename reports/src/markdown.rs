@@ -183,6 +183,7 @@ pub fn render(r: &Report) -> String {
             crate::entry::gateway_retries_note(first),
             crate::entry::queue_drain_note(first),
             crate::entry::cut_short(first),
+            crate::entry::provenance(first).map(|f| format!("figures of {f}")),
         ]
         .into_iter()
         .flatten()

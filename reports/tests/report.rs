@@ -944,6 +944,25 @@ fn a_late_draining_queue_and_a_cut_run_are_said() {
         note.ends_with("(10.0s): the run was interrupted, and its figures cover that part"),
         "{note}"
     );
+    // A shard, or a merge of shards, says so on its card and in summary.md.
+    let mut shard = entries[0].runs[0].clone();
+    shard.shard = Some((1, 2));
+    let mut merged = entries[0].runs[0].clone();
+    merged.merged_from = Some(2);
+    let mut one = entries[0].runs[0].clone();
+    assert_eq!(reports::entry::provenance(&one), None);
+    one.shard = Some((0, 1));
+    assert_eq!(reports::entry::provenance(&one), None, "an unsharded run");
+    let parts = [Entry::new("shard", vec![shard]), Entry::new("merged", vec![merged])];
+    let shards_dir = TempDir::new("shards");
+    write(&shards_dir, &report(&parts, Vec::new()));
+    for text in [shards_dir.read("index.html"), shards_dir.read("summary.md")] {
+        assert!(
+            text.contains("shard 1/2 of a run: it offered 1/2 of the scenario"),
+            "{text}"
+        );
+        assert!(text.contains("2 shards added up by"), "{text}");
+    }
     // With queue-wait histograms, the note says how long requests waited while it drained:
     // the highest window p99 from the trigger's end until drained (not before, not after).
     let mut timed = entries[0].runs[0].clone();

@@ -352,6 +352,7 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
             .map_err(|f| overflow(&name, format!("summary: the windows' counters.{f}")))?;
     }
     base.shard = None;
+    base.merged_from = Some(secs_ran.len() as u32);
     // Shards stopped early ran for less than the scenario: rates are per the longest of them.
     let ran = secs_ran.into_iter().fold(0.0, f64::max);
     if ran > 0.0 && ran < s.duration.as_secs_f64() {

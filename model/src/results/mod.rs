@@ -248,6 +248,9 @@ pub struct Results {
     /// A shard of a live run (`loadgen run --shard I/N`): `[I, N]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<(u32, u32)>,
+    /// A run `loadgen merge` added up from this many shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<u32>,
     pub phases: Vec<PhaseMark>,
     pub summary: Summary,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -815,6 +815,7 @@ impl Recorder {
             time_scale: scenario.file.run.time_scale,
             window_s,
             shard: None,
+            merged_from: None,
             incomplete: meta.incomplete,
             generator: meta.generator,
             notes: RunNotes::default(),
