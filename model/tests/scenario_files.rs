@@ -1624,15 +1624,7 @@ fn the_summary_shows_faults() {
     assert!(!scenario::check_summary(&plain).contains("faults:"));
     assert!(scenario::check_summary(&plain).contains("concurrency workers of each service"));
     // Passthrough has no limit at all (it once read "concurrency workers of each service").
-    let pass = parse(&[
-        "[[workload.phases]]",
-        "duration = \"1s\"",
-        "rate = 1",
-        "[gateway]",
-        "strategy = \"passthrough\"",
-        SERVICE,
-    ])
-    .unwrap();
+    let pass = parse(&with_extra(&["[gateway]", "strategy = \"passthrough\""])).unwrap();
     let text = scenario::check_summary(&pass);
     assert!(
         text.contains("strategy passthrough, concurrency unlimited, no queue"),
@@ -2480,18 +2472,8 @@ fn several_problems_are_listed_top_to_bottom() {
 /// its concurrency and queue bound are.
 #[test]
 fn queue_timeout_with_passthrough() {
-    let lines = [
-        "[[workload.phases]]",        // 1
-        "duration = \"10s\"",         // 2
-        "rate = 10",                  // 3
-        "[gateway]",                  // 4
-        "strategy = \"passthrough\"", // 5
-        "queue_timeout = \"1s\"",     // 6: `queue_timeout = ` is 16 characters
-        "[[backend.services]]",
-        "name = \"a\"",
-        "workers = 2",
-        "service_time = \"10ms\"",
-    ];
+    // Lines 4-6 after with_extra's three phase lines; `queue_timeout = ` is 16 characters.
+    let lines = with_extra(&["[gateway]", "strategy = \"passthrough\"", "queue_timeout = \"1s\""]);
     assert_error(
         &lines,
         6,
