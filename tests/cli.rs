@@ -256,9 +256,11 @@ fn a_closed_stdout_ends_a_server_quietly() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        if started.elapsed() > std::time::Duration::from_secs(10) {
+        // It ends in milliseconds; the bound is wide because the other tests of this binary
+        // drive load on the same two cores (a CI run once took the gateway past 10 s).
+        if started.elapsed() > std::time::Duration::from_secs(30) {
             child.kill().ok();
-            panic!("still running 10 s after its stdout closed");
+            panic!("still running 30 s after its stdout closed");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
