@@ -331,12 +331,9 @@ fn not_run<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<&'a str>
 fn cut_short<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<&'a str> {
     [&e.lhs, &e.rhs].into_iter().find_map(|side| match side {
         expect::Operand::Run { label, .. }
-            if entries.iter().any(|x| {
-                &x.label == label
-                    && x.runs
-                        .iter()
-                        .any(|r| r.incomplete && r.source != model::results::RunSource::Sim)
-            }) =>
+            if entries
+                .iter()
+                .any(|x| &x.label == label && x.runs.iter().any(model::results::interrupted)) =>
         {
             Some(label.as_str())
         }

@@ -843,7 +843,7 @@ async fn run_until(
     // (its ratio scales with the shard's own attempts already).
     let users = match &scenario.file.workload.closed {
         Some(c) => {
-            let mine = shard_share(c.users, shard, shards);
+            let mine = model::workload::shard_share(c.users, shard, shards);
             if mine == 0 {
                 return Err(model::UsageError(format!(
                     "--shard {shard}/{shards}: the closed loop has {} user(s), fewer than {shards} shards, so this shard would have none; use at most {} shards",
@@ -855,7 +855,7 @@ async fn run_until(
         }
         None => 0,
     };
-    let clients = shard_clients(&scenario.file.clients, shards);
+    let clients = model::client::for_shard(&scenario.file.clients, shards);
     // In-process stack: the scenario's backend and gateway, compressed like the workload.
     let mut stack = None;
     let base = match &opts.target {
@@ -1150,24 +1150,6 @@ fn shared_view(s: &Arc<Shared>) -> View {
 
 /// Closed loop: each user sends, waits for the final answer, thinks, and sends again, until the
 /// run's duration is over.
-/// The clients of one of `shards` shards: the retry budget's floor (`min_per_sec`) is shared
-/// by all clients, so each shard gets 1/N of it (with the whole floor each, N shards together
-/// retried up to N times as much as one run).
-pub(crate) fn shard_clients(c: &model::scenario::ClientsConfig, shards: u32) -> model::scenario::ClientsConfig {
-    let mut c = c.clone();
-    if let Some(b) = c.retry.budget.as_mut() {
-        b.min_per_sec /= f64::from(shards.max(1));
-    }
-    c
-}
-
-/// Shard `shard` of `shards`' part of `total` (users): as even as whole numbers allow, the
-/// first `total % shards` shards one more, so the shards add up to `total`.
-pub(crate) fn shard_share(total: u32, shard: u32, shards: u32) -> u32 {
-    let shards = shards.max(1);
-    total / shards + u32::from(shard < total % shards)
-}
-
 async fn closed_loop(
     shared: Arc<Shared>,
     scenario: &Scenario,
@@ -1342,36 +1324,6 @@ async fn sample_stack(
 
 #[cfg(test)]
 mod tests {
-    /// Shards split a closed loop's users and the retry budget's floor: together they are the
-    /// scenario's clients.
-    #[test]
-    fn shards_split_the_users_and_the_budget_floor() {
-        for (total, shards) in [(50, 2), (50, 3), (7, 7), (3, 1), (10, 4)] {
-            let parts: Vec<u32> = (0..shards).map(|i| super::shard_share(total, i, shards)).collect();
-            assert_eq!(parts.iter().sum::<u32>(), total, "{parts:?}");
-            assert!(
-                parts.iter().max().unwrap() - parts.iter().min().unwrap() <= 1,
-                "{parts:?}"
-            );
-        }
-        assert_eq!(super::shard_share(3, 3, 4), 0);
-        let s = model::scenario::parse(
-            "t.toml",
-            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[clients.retry]\nmax_attempts = 3\n\
-             [clients.retry.budget]\nratio = 0.1\nmin_per_sec = 2\n\
-             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"1ms\"\n",
-        )
-        .expect("valid");
-        let budget = |shards| {
-            super::shard_clients(&s.file.clients, shards)
-                .retry
-                .budget
-                .expect("budget")
-        };
-        assert_eq!((budget(1).ratio, budget(1).min_per_sec), (0.1, 2.0));
-        assert_eq!((budget(4).ratio, budget(4).min_per_sec), (0.1, 0.5));
-    }
-
     /// A target URL's query follows the services' paths, over plain http (the lean client's
     /// request targets) and https (hyper's absolute URLs); it was dropped, or had the paths
     /// glued after it.

@@ -92,6 +92,18 @@ pub struct ClientModel {
     lifetime: Duration,
 }
 
+/// The clients of one of `shards` shards of a live run: the retry budget's floor
+/// (`min_per_sec`) is shared by all clients, so each shard gets 1/N of it (with the whole floor
+/// each, N shards together retried up to N times as much as one run). Its ratio scales with the
+/// shard's own attempts already.
+pub fn for_shard(c: &ClientsConfig, shards: u32) -> ClientsConfig {
+    let mut c = c.clone();
+    if let Some(b) = c.retry.budget.as_mut() {
+        b.min_per_sec /= f64::from(shards.max(1));
+    }
+    c
+}
+
 /// About how long an intent can live: every attempt timing out after the longest timeout, with
 /// the longest backoff between them (none with `backoff = "none"`, which uses no `cap`). A
 /// client does not honour a Retry-After that would send its
@@ -241,6 +253,33 @@ impl ClientModel {
 
 #[cfg(test)]
 mod tests {
+    /// Shards split a closed loop's users and the retry budget's floor: together they are the
+    /// scenario's clients.
+    #[test]
+    fn shards_split_the_users_and_the_budget_floor() {
+        for (total, shards) in [(50, 2), (50, 3), (7, 7), (3, 1), (10, 4)] {
+            let parts: Vec<u32> = (0..shards)
+                .map(|i| crate::workload::shard_share(total, i, shards))
+                .collect();
+            assert_eq!(parts.iter().sum::<u32>(), total, "{parts:?}");
+            assert!(
+                parts.iter().max().unwrap() - parts.iter().min().unwrap() <= 1,
+                "{parts:?}"
+            );
+        }
+        assert_eq!(crate::workload::shard_share(3, 3, 4), 0);
+        let s = crate::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[clients.retry]\nmax_attempts = 3\n\
+             [clients.retry.budget]\nratio = 0.1\nmin_per_sec = 2\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"1ms\"\n",
+        )
+        .expect("valid");
+        let budget = |shards| super::for_shard(&s.file.clients, shards).retry.budget.expect("budget");
+        assert_eq!((budget(1).ratio, budget(1).min_per_sec), (0.1, 2.0));
+        assert_eq!((budget(4).ratio, budget(4).min_per_sec), (0.1, 0.5));
+    }
+
     use super::*;
     use crate::duration::Dur;
     use crate::scenario::{RetryBudgetConfig, RetryConfig};

@@ -22,6 +22,13 @@ pub struct Arrival {
     pub priority: Priority,
 }
 
+/// Shard `shard` of `shards`' part of `total` (a closed loop's users): as even as whole numbers
+/// allow, the first `total % shards` shards one more, so the shards add up to `total`.
+pub fn shard_share(total: u32, shard: u32, shards: u32) -> u32 {
+    let shards = shards.max(1);
+    total / shards + u32::from(shard < total % shards)
+}
+
 impl Arrival {
     /// The groups its intent counts in (class and service), for the recorder.
     #[inline]

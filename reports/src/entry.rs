@@ -366,7 +366,7 @@ pub fn cut_short(r: &Results) -> Option<String> {
     let end = r.phases.iter().map(|p| p.end_s).fold(0.0, f64::max);
     let ran = r.summary.duration_s;
     // An interrupted live run says so elsewhere; its early end is no setting.
-    let how = if r.incomplete && r.source != model::results::RunSource::Sim {
+    let how = if model::results::interrupted(r) {
         "the run was interrupted"
     } else {
         "the run was cut short (--duration or [run] duration)"

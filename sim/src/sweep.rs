@@ -745,6 +745,7 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
             (!gs.is_empty()).then(|| (c, mean_group(&gs, false)))
         })
         .collect();
+    let (slo_measured, slo_values) = slo.iter().map(|t| slo_reading(t, runs)).unzip();
     Point {
         params,
         goodput_ratio: whole.goodput_ratio,
@@ -761,47 +762,44 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
         slo_held: (runs.len() > 1).then_some(held as u32),
         classes,
         services,
-        slo_measured: slo.iter().map(|t| slo_measured(t, runs)).collect(),
-        slo_values: slo.iter().map(|t| slo_value(t, runs)).collect(),
+        slo_measured,
+        slo_values,
     }
 }
 
-/// What `t` measured over the seeds' runs as a number: the mean of the seeds that have a value.
-fn slo_value(t: &Threshold, runs: &[Results]) -> Option<f64> {
-    let values: Vec<f64> = runs.iter().filter_map(|r| t.evaluate(&r.summary).value).collect();
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-}
-
-/// What `t` measured over the seeds' runs, as a check shows it: one seed's reading, or the
-/// mean of the seeds that have a value, saying how many do when not all.
-fn slo_measured(t: &Threshold, runs: &[Results]) -> String {
+/// What `t` measured over the seeds' runs: as a check shows it (one seed's reading, or the mean
+/// of the seeds that have a value, saying how many do when not all), and as a number (that
+/// mean, `None` when no seed has a value).
+fn slo_reading(t: &Threshold, runs: &[Results]) -> (String, Option<f64>) {
     let results: Vec<_> = runs.iter().map(|r| t.evaluate(&r.summary)).collect();
-    if let [one] = &results[..] {
-        return one.measured();
-    }
     let values: Vec<f64> = results.iter().filter_map(|r| r.value).collect();
+    let mean = (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
+    if let [one] = &results[..] {
+        return (one.measured(), mean);
+    }
     // The seeds' mean, shown as a check shows its value (no one service's name: a mean's).
-    let mean = |first: &model::threshold::ThresholdResult| {
+    let shown = |first: &model::threshold::ThresholdResult| {
         model::threshold::ThresholdResult {
-            value: Some(values.iter().sum::<f64>() / values.len() as f64),
+            value: mean,
             service: None,
             ..first.clone()
         }
         .measured()
     };
     let Some(first_missing) = results.iter().find(|r| r.value.is_none()) else {
-        return mean(&results[0]);
+        return (shown(&results[0]), mean);
     };
     if values.is_empty() {
-        return first_missing.measured();
+        return (first_missing.measured(), None);
     }
-    format!(
+    let text = format!(
         "{} ({} of {} seeds; else {})",
-        mean(first_missing),
+        shown(first_missing),
         values.len(),
         results.len(),
         first_missing.measured()
-    )
+    );
+    (text, mean)
 }
 
 /// A group's (or the `whole` run's) figures over seeds: means (counts rounded), the worst

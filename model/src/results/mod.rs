@@ -28,7 +28,7 @@ pub use merge::{merge, MergeError};
 pub use notes::{status_text, RunNotes};
 pub use outcome::Outcome;
 pub use recorder::{summarize, Recorder, RunMeta, EXTERNAL_STRATEGY};
-pub use text::{fmt_secs, incomplete_reason, summary_table, verdict_label};
+pub use text::{fmt_secs, incomplete_reason, interrupted, summary_table, verdict_label};
 pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput, ROLLING_WINDOWS};
 
 use crate::scenario::{Priority, ScenarioFile};

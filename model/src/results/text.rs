@@ -28,6 +28,11 @@ pub fn incomplete_reason(r: &Results) -> Option<&'static str> {
     }
 }
 
+/// Whether `r` is a live run that was interrupted (its figures cover part of the scenario).
+pub fn interrupted(r: &Results) -> bool {
+    r.incomplete && r.source != super::RunSource::Sim
+}
+
 /// The summary table of one run.
 pub fn summary_table(r: &Results) -> String {
     let s = &r.summary;
