@@ -251,6 +251,7 @@ async fn shards_merged_equal_one_unsharded_run() {
     };
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_ne!(a.summary.whole.offered, 0);
+    let shard_p50s = (a.summary.whole.latency.p50, b.summary.whole.latency.p50);
     let mut shard_classes = a.classes.clone();
     for (class, c) in &b.classes {
         let sum = shard_classes.get_mut(class).expect("both shards keep both classes");
@@ -306,11 +307,20 @@ async fn shards_merged_equal_one_unsharded_run() {
         whole.summary.whole.offered
     );
     assert!(merged.summary.whole.goodput_ratio > 0.99 && whole.summary.whole.goodput_ratio > 0.99);
+    // Latencies are not compared with the unsharded run's: the shards ran at the same time on a
+    // shared host, so their overheads differ by the host's load, not by the merge (a CI run once
+    // read p50 13.6 ms merged against 17.0 ms whole). What the merge must keep holds exactly: no
+    // answer beats the constant 10 ms service time, and the median of the merged histogram lies
+    // between the shards' medians.
+    let p50 = merged.summary.whole.latency.p50;
     assert!(
-        (merged.summary.whole.latency.p50 - whole.summary.whole.latency.p50).abs() < 0.003,
-        "{} vs {}",
-        merged.summary.whole.latency.p50,
-        whole.summary.whole.latency.p50
+        p50 >= 0.010 && whole.summary.whole.latency.p50 >= 0.010,
+        "p50 {p50} below the service time"
+    );
+    let (lo, hi) = (shard_p50s.0.min(shard_p50s.1), shard_p50s.0.max(shard_p50s.1));
+    assert!(
+        (lo..=hi).contains(&p50),
+        "merged p50 {p50} outside the shards' {shard_p50s:?}"
     );
     let count: u64 = merged.windows.iter().map(|w| w.counters.requests.intents).sum();
     assert_eq!(count, merged.summary.whole.offered, "windows were added, not replaced");
