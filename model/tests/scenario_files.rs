@@ -669,7 +669,7 @@ fn a_file_that_is_not_utf8_text_is_refused_with_where_it_stops_being_text() {
     assert_eq!(
         e.to_string(),
         format!(
-            "{}: cannot read scenario: not a text file: invalid UTF-8 at byte 17",
+            "{}: cannot read scenario: not a text file: invalid UTF-8 at line 2, column 12 (byte 17)",
             f.0.display()
         )
     );
@@ -2527,7 +2527,7 @@ fn a_run_too_short_after_its_trigger_to_judge_recovery() {
         14,
         9,
         "thresholds[0].check",
-        "`recovery <= 30s` could never be judged: the run ends 4s after its last trigger phase ends (at 70s), and judging recovery takes 5 windows of 1s (5s) after it",
+        "`recovery <= 30s` could never be judged: the run ends 4s after its last trigger phase ends (at 70s), and judging recovery takes 5 windows of 1s (5s) with load after it",
     );
     // Enough 1s windows, but 2s windows need 10s.
     assert!(ok("5s", "1s", true).is_ok());
@@ -2541,6 +2541,136 @@ fn a_run_too_short_after_its_trigger_to_judge_recovery() {
         "{w:?}"
     );
     assert!(ok("10s", "2s", false).expect("valid").warnings().is_empty());
+}
+
+/// Quiet time after the phases (a run.duration longer than them) judges no recovery: the
+/// verdict reads only windows that offered something, so a 10 s trigger at the end of the
+/// phases with 30 s of quiet after it can never be judged (it read "recovered in 0s").
+#[test]
+fn quiet_time_after_the_phases_judges_no_recovery() {
+    let lines = [
+        "[run]",
+        "duration = \"50s\"",
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 50",
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 500",
+        "trigger = true",
+        "[[thresholds]]",
+        "check = \"recovery < 30s\"",
+        "[[backend.services]]",
+        "name = \"o\"",
+        "workers = 4",
+        "service_time = \"20ms\"",
+    ];
+    assert_error(
+        &lines,
+        11,
+        9,
+        "thresholds[0].check",
+        "`recovery < 30s` could never be judged: the load ends 0s after its last trigger phase ends (at 20s)",
+    );
+}
+
+/// A trigger with no whole window before it leaves no baseline: every run would read
+/// "overloaded: no traffic before the trigger", so `check` says so (it said nothing).
+#[test]
+fn a_trigger_before_one_whole_window_is_warned_about() {
+    let file = |first: &str| {
+        let mut v = vec!["[[workload.phases]]".to_string()];
+        if !first.is_empty() {
+            v.extend([
+                format!("duration = \"{first}\""),
+                "rate = 10".into(),
+                "[[workload.phases]]".into(),
+            ]);
+        }
+        v.extend(
+            [
+                "duration = \"10s\"",
+                "rate = 40",
+                "trigger = true",
+                "[[workload.phases]]",
+                "duration = \"20s\"",
+                "rate = 10",
+                "[[backend.services]]",
+                "name = \"a\"",
+                "workers = 2",
+                "service_time = \"10ms\"",
+            ]
+            .map(String::from),
+        );
+        v
+    };
+    let warned = |first: &str| {
+        let lines = file(first);
+        let s = parse(&lines.iter().map(String::as_str).collect::<Vec<_>>()).expect("valid");
+        s.warnings()
+            .iter()
+            .any(|w| w.contains("before one whole window (1s) has measured a baseline"))
+    };
+    assert!(warned(""), "a trigger first");
+    assert!(warned("500ms"));
+    assert!(!warned("1s"));
+}
+
+/// Under `adaptive`, the limit never passes `max_limit` (64 by default): with 100 workers the
+/// summary said capacity 5000/s and 80% utilisation where the gateway carries 3200/s.
+#[test]
+fn an_adaptive_max_limit_below_the_workers_caps_capacity() {
+    let lines = [
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 4000",
+        "[gateway]",
+        "strategy = \"adaptive\"",
+        "[[backend.services]]",
+        "name = \"o\"",
+        "workers = 100",
+        "service_time = \"20ms\"",
+    ];
+    let s = parse(&lines).expect("valid");
+    let text = scenario::check_summary(&s);
+    assert!(
+        text.contains("the gateway's adaptive max_limit is below the workers of o (64 of 100: 3200.0/s)"),
+        "{text}"
+    );
+    assert!(text.contains("125% utilisation") || text.contains("125%"), "{text}");
+}
+
+/// The summary shows the gateway's rate limit, auth and priorities (it showed only the
+/// strategy), and notes a rate limit below the offered load: its 429s are not the backend's.
+#[test]
+fn the_summary_shows_the_gateways_front_door() {
+    let lines = [
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 50",
+        "[gateway.rate_limit]",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"o\"",
+        "workers = 4",
+        "service_time = \"20ms\"",
+    ];
+    let text = scenario::check_summary(&parse(&lines).expect("valid"));
+    assert!(
+        text.contains("gateway also: rate limit 10/s per client (burst 1), 429 past it"),
+        "{text}"
+    );
+    assert!(
+        text.contains("note: the gateway's rate limit (10/s) is below the peak offered rate (50/s)"),
+        "{text}"
+    );
+    let plain = scenario::check_summary(
+        &parse(&lines[..3].iter().chain(&lines[5..]).copied().collect::<Vec<_>>()).expect("valid"),
+    );
+    assert!(
+        !plain.contains("gateway also") && !plain.contains("rate limit"),
+        "{plain}"
+    );
 }
 
 /// The run's name and description go to terminals, the page and junit.xml: control characters
@@ -2577,4 +2707,9 @@ fn control_characters_in_the_run_name_and_description() {
     );
     assert!(check("description", "two\\nlines\\tand a tab").is_ok());
     assert!(check("name", "plain name").is_ok());
+    // A blank name labelled reports and results with nothing (`scenario  (m8.toml)`).
+    for blank in ["", "  "] {
+        let e = check("name", blank).unwrap_err().to_string();
+        assert!(e.contains("run.name: expected a name; leave run.name out"), "{e}");
+    }
 }

@@ -172,7 +172,12 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         };
     }
     let pre_rate = pre_o as f64 / (pre.len() as f64 * p.window_s);
-    let post: Vec<&WindowGoodput> = windows.iter().filter(|w| w.start_s + eps >= t_end).collect();
+    let mut post: Vec<&WindowGoodput> = windows.iter().filter(|w| w.start_s + eps >= t_end).collect();
+    // Windows after the last one that offered anything (a run longer than its phases) carry no
+    // evidence: 0 of 0 would read as healthy and call any run recovered once its load stopped.
+    let load_ended = post.iter().rposition(|w| w.offered > 0).map_or(0, |i| i + 1);
+    let quiet_tail = load_ended < post.len();
+    post.truncate(load_ended);
     let span = ((p.rolling_s / p.window_s).round() as usize).max(1);
     let goal = baseline * p.recovery_fraction;
     // The first rolling span after the trigger from which every later span stays healthy.
@@ -190,7 +195,16 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: None,
             reason: {
-                let end = windows.last().map_or(0.0, |w| w.start_s + p.window_s);
+                let end = match (quiet_tail, post.last()) {
+                    (true, Some(w)) => w.start_s + p.window_s,
+                    (true, None) => t_end,
+                    (false, _) => windows.last().map_or(0.0, |w| w.start_s + p.window_s),
+                };
+                let ended = if quiet_tail {
+                    "the run's load ended"
+                } else {
+                    "the run ended"
+                };
                 let when = if end <= t_start + eps {
                     format!("at {end:.0}s, before its trigger ({t_start:.0}s-{t_end:.0}s)")
                 } else if end < t_end {
@@ -199,7 +213,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
                     format!("{:.0}s after its trigger", end - t_end)
                 };
                 format!(
-                    "the run ended {when}; judging recovery takes {:.0}s after the trigger",
+                    "{ended} {when}; judging recovery takes {:.0}s after the trigger",
                     p.rolling_s
                 )
             },
@@ -314,6 +328,49 @@ mod tests {
         // One full rolling span after the trigger is enough.
         let r = decide(&windows(&[(10, 10); 7]), &params(Some((3.0, 5.0))));
         assert_eq!(r.verdict, Some(Verdict::Recovered), "{}", r.reason);
+    }
+
+    /// A run longer than its phases: the quiet windows after its load ended (0 of 0) read as
+    /// healthy, so a death spiral run 100 s past its phases was "recovered" when arrivals stopped.
+    #[test]
+    fn quiet_windows_after_the_load_are_no_recovery() {
+        let collapsed = [
+            (10, 10),
+            (10, 10),
+            (10, 10),
+            (50, 5),
+            (50, 5),
+            (10, 0),
+            (10, 1),
+            (10, 0),
+            (10, 1),
+            (10, 0),
+        ];
+        let mut w = collapsed.to_vec();
+        w.extend([(0, 0); 6]);
+        let r = decide(&windows(&w), &params(Some((3.0, 5.0))));
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
+        // Nor do they make a load that stopped during the trigger's aftermath judgeable.
+        let r = decide(
+            &windows(&[
+                (10, 10),
+                (10, 10),
+                (10, 10),
+                (50, 5),
+                (50, 5),
+                (10, 0),
+                (0, 0),
+                (0, 0),
+                (0, 0),
+            ]),
+            &params(Some((3.0, 5.0))),
+        );
+        assert_eq!(r.verdict, None, "{}", r.reason);
+        assert!(
+            r.reason.contains("the run's load ended 1s after its trigger"),
+            "{}",
+            r.reason
+        );
     }
 
     #[test]

@@ -287,7 +287,35 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
     let windows = kept.as_secs_f64() / window.as_secs_f64();
     if windows > MAX_WINDOWS {
         let longer = nice_at_least(kept.as_nanos() as f64 / MAX_WINDOWS);
-        c.fail(
+        if longer > duration {
+            // No window shorter than the run can hold it: the clients' time in flight is what
+            // to change (advising a larger run.window led to "longer than the run").
+            let one_attempt = in_flight_after_arrivals(&ClientsConfig {
+                retry: RetryConfig {
+                    max_attempts: 1,
+                    ..file.clients.retry.clone()
+                },
+                ..file.clients.clone()
+            })
+            .0;
+            let by_attempts = duration.saturating_add(one_attempt).as_secs_f64() / window.as_secs_f64() <= MAX_WINDOWS;
+            let field = if by_attempts {
+                "clients.retry.max_attempts"
+            } else {
+                "clients.timeout"
+            };
+            c.fail(
+                field,
+                format!(
+                    "an intent can still be in flight {} after arrivals end (clients.timeout, retries and backoff{}), and results keep every window until the last intent is over: {windows:.0} windows of {}, at most {MAX_WINDOWS:.0}, and no window shorter than the run ({}) holds it; lower {field}",
+                    fmt(in_flight),
+                    if bounded { "" } else { ", by the timeout's 99.99th percentile" },
+                    fmt(window),
+                    fmt(duration),
+                ),
+            );
+        } else {
+            c.fail(
             "run.window",
             format!(
                 "{windows:.0} windows of {} over the run's {} and the {} an intent can still be in flight after arrivals end (clients.timeout, retries and backoff{}): at most {MAX_WINDOWS:.0} (results keep every window until the last intent is over); use a larger run.window, \"{}\" or more",
@@ -298,6 +326,7 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
                 fmt(longer)
             ),
         );
+        }
     }
     let intents: f64 = phases
         .iter()
@@ -372,14 +401,27 @@ pub(super) fn check_timeline(s: &Scenario, window_given: bool, duration_given: b
 pub(super) fn unjudged_recovery(file: &ScenarioFile, phases: &[Phase], run_end: Duration) -> Option<String> {
     let fmt = crate::duration::format_duration;
     let t_end = phases.iter().filter(|p| p.trigger).map(|p| p.end).max()?;
+    // The verdict judges windows that offered something: quiet time after the last phase with
+    // a rate (a run.duration longer than the phases) shows nothing, healthy or not.
+    let load_end = phases
+        .iter()
+        .filter(|p| p.rate_start > 0.0 || p.rate_end > 0.0)
+        .map(|p| p.end.saturating_since(Time::ZERO))
+        .max()
+        .unwrap_or(Duration::ZERO);
+    let (judged_end, ends) = if load_end < run_end {
+        (load_end, "the load ends")
+    } else {
+        (run_end, "the run ends")
+    };
     let window = crate::time::duration_nanos(file.run.window.0).max(1);
-    let end = crate::time::duration_nanos(run_end);
+    let end = crate::time::duration_nanos(judged_end);
     let after = end.div_ceil(window).saturating_sub(t_end.0.div_ceil(window));
     let need = u64::from(crate::results::ROLLING_WINDOWS);
     (after < need).then(|| {
         format!(
-            "the run ends {} after its last trigger phase ends (at {}), and judging recovery takes {need} windows of {} ({}) after it, so every run would read \"not judged\"; lengthen the phase after the trigger (or run.duration) or shorten run.window",
-            fmt(run_end.saturating_sub(t_end.saturating_since(Time::ZERO))),
+            "{ends} {} after its last trigger phase ends (at {}), and judging recovery takes {need} windows of {} ({}) with load after it, so every run would read \"not judged\"; lengthen the phase after the trigger or shorten run.window",
+            fmt(judged_end.saturating_sub(t_end.saturating_since(Time::ZERO))),
             fmt(t_end.saturating_since(Time::ZERO)),
             fmt(file.run.window.0),
             fmt(file.run.window.0 * crate::results::ROLLING_WINDOWS),
@@ -478,6 +520,9 @@ fn check_run(c: &mut Checker, run: &RunConfig) {
         c.text("run.name".into(), n, MAX_NAME_CHARS);
         if n.chars().any(char::is_control) {
             c.fail("run.name", "expected one line without control characters");
+        } else if n.trim().is_empty() {
+            // Reports, results and comparisons are labelled by it: a blank one labels nothing.
+            c.fail("run.name", "expected a name; leave run.name out to use the file's name");
         }
     }
     if let Some(d) = &run.description {
@@ -1118,6 +1163,19 @@ impl Scenario {
             // With a recovery threshold this is an error ([`check_timeline`]).
             if let Some(why) = unjudged_recovery(f, &self.phases, self.duration) {
                 out.push(format!("workload.phases: no verdict: {why}"));
+            }
+        }
+        // The verdict's baseline is the whole windows before the first trigger: with none, every
+        // run reads "overloaded: no traffic before the trigger", however healthy it was.
+        if let Some(p) = self.phases.iter().find(|p| p.trigger) {
+            let before = p.start.saturating_since(Time::ZERO);
+            if before < f.run.window.0 {
+                out.push(format!(
+                    "workload.phases: the trigger phase `{}` starts at {}, before one whole window ({}) has measured a baseline, so every run reads \"overloaded: no traffic before the trigger\"; put a phase of normal load (a few windows) before it",
+                    p.name,
+                    crate::duration::format_duration(before),
+                    crate::duration::format_duration(f.run.window.0)
+                ));
             }
         }
         let intents: f64 = self
