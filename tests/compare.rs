@@ -452,6 +452,10 @@ fn a_replicated_sweep_gives_each_configuration_its_envelope() {
     assert!(stdout.contains("note: the scenario's thresholds"), "{stdout}");
     let table = read(&dir.path("sweep/sweep.json"));
     assert!(table.contains("\"seeds\": 2"), "{table}");
+    // Its table renders (means of counts rounded apart once ended more intents than offered,
+    // and `report` refused the table).
+    let report = spillway(&["report", &dir.s("sweep/sweep.json"), "-o", &dir.s("sweep-report")]);
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report));
     // The file's thresholds passed as the SLO, written otherwise, are the SLO: no note.
     let out = spillway(&[
         "sim",
@@ -489,6 +493,12 @@ fn a_sweep_renders_as_a_heatmap() {
         &dir.s("sweep"),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The bound `bounded` ran with is sized per point: said beside the results, not only in a log.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("note: strategy bounded: points without gateway.queue_capacity get a queue bound sized"),
+        "{stdout}"
+    );
     let out = spillway(&["report", &dir.s("sweep/sweep.json"), "-o", &dir.s("r")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_png(&dir.path("r/heatmap.png"));

@@ -172,7 +172,10 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
         return Err(UsageError(format!("--objective {p}")).into());
     }
     let plan = sweep::plan(&s, &axes).map_err(UsageError)?;
-    if let Some(note) = plan.sized_bounds_note() {
+    // Said now (a long sweep) and again beside the best configuration, which does not show
+    // the bound a sized `bounded` point ran with.
+    let sized_note = plan.sized_bounds_note();
+    if let Some(note) = &sized_note {
         tracing::info!("{note}");
     }
     sweep::check_seeds(&plan, a.replications).map_err(UsageError)?;
@@ -232,6 +235,9 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
             "note: the scenario's thresholds {} are not part of the SLO (only --slo is): pass them with --slo to hold every point to them",
             not_slo.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
         );
+    }
+    if let Some(note) = sized_note {
+        println!("note: {note}");
     }
     let found = sweep::best_config(&points, &objective).is_some();
     for line in sweep::findings(&points, &axes, &objective, &a.slo) {

@@ -825,12 +825,18 @@ fn mean_group(gs: &[GroupSummary], whole: bool) -> GroupSummary {
         .map(|r| r.iter().sum::<f64>() / n)
         .filter(|_| verdict == Some(Verdict::Recovered));
     let lat = |get: &dyn Fn(&model::results::Percentiles) -> f64| f(&|g| get(&g.latency));
+    // Rounding is monotone, so a rounded mean keeps `successes <= offered` and `retries <=
+    // attempts`; but two rounded means can add up past a third (3.5 + 6.5 of 10 gave 4 + 7),
+    // and results readers refuse more intents ended than offered. So the ended intents are
+    // rounded as one count and the failures are the rest of it.
+    let successes = c(&|g| g.successes);
+    let ended = c(&|g| g.successes + g.failures);
     GroupSummary {
         offered: c(&|g| g.offered),
         attempts: c(&|g| g.attempts),
         retries: c(&|g| g.retries),
-        successes: c(&|g| g.successes),
-        failures: c(&|g| g.failures),
+        successes,
+        failures: ended - successes,
         goodput: f(&|g| g.goodput),
         goodput_ratio: f(&|g| g.goodput_ratio),
         amplification: f(&|g| g.amplification),
@@ -1283,7 +1289,13 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
     let mut o = String::new();
     if let Some(p) = points.first() {
         for (k, _) in &p.params {
-            o.push_str(k);
+            // A key naming a service by a quoted name (`services."billing".concurrency`) is
+            // quoted as RFC 4180 asks, or strict CSV readers stop at its first `"`.
+            if k.contains(['"', ',', '\n', '\r']) {
+                o.push_str(&quote(k));
+            } else {
+                o.push_str(k);
+            }
             o.push(',');
         }
     }
@@ -1336,7 +1348,8 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
         for i in 0..slo.len() {
             o.push(',');
             if let Some(v) = p.slo_values.get(i).copied().flatten() {
-                o.push_str(&v.to_string());
+                // Six decimals like the columns before (`to_string` wrote 0.32447899999999996).
+                o.push_str(&format!("{v:.6}"));
             }
         }
         o.push('\n');
@@ -1347,6 +1360,22 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Seeds with 3 + 7 and 4 + 6 of 10 intents ended: the means 3.5 and 6.5 rounded apart made
+    /// 4 + 7 of 10, a table `spillway report` refused (`more than the 10 intents offered`).
+    #[test]
+    fn mean_counts_never_end_more_intents_than_offered() {
+        let seed = |successes, failures| GroupSummary {
+            offered: 10,
+            attempts: 12,
+            retries: 2,
+            successes,
+            failures,
+            ..GroupSummary::default()
+        };
+        let m = mean_group(&[seed(3, 7), seed(4, 6)], true);
+        assert_eq!((m.offered, m.successes, m.failures), (10, 4, 6));
+    }
 
     /// A type error in a table was reported at a made-up `0:0` (it was decoded from a `Value`),
     /// and a table cut short was "not a spillway results file".
@@ -1820,8 +1849,18 @@ mod tests {
                 .collect();
             assert_eq!(measured.len(), 3);
             for (i, v) in measured.iter().enumerate() {
-                assert_eq!(Some(*v), points[0].slo_values[i], "{csv}");
+                // Written to six decimals: within half of the last one.
+                let exact = points[0].slo_values[i].expect("a measured value");
+                assert!((v - exact).abs() <= 5e-7, "{v} for {exact}: {csv}");
             }
+            // A key with quotes in it is quoted, its quotes doubled (RFC 4180).
+            let mut quoted = points.clone();
+            quoted[0].params[0].0 = "gateway.services.\"a,b\".concurrency".into();
+            let csv = to_csv(&quoted, &Figure::whole(Metric::GoodputRatio), &texts);
+            assert!(
+                csv.starts_with("\"gateway.services.\"\"a,b\"\".concurrency\","),
+                "{csv}"
+            );
             assert!(points[0].slo_measured[0].ends_with('s'), "p999 reads as a time");
         }
     }
