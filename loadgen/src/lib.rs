@@ -335,12 +335,13 @@ mod tests {
         let a = Cli::parse_from(["loadgen", "--target", "http://127.0.0.1:1", "--phases", "10s@1e12"]).run;
         let e = scenario_from_args(&a).unwrap_err().to_string();
         assert!(e.starts_with("<command line>: workload.phases: "), "{e}");
-        // Advice to set run.window, which no flag sets, says what the command line can do.
+        // Advice names what the command line can do: no window holds a million retries, so
+        // the error is at the retries, which --retries sets.
         let e = scenario_from_args(&one_liner(&["--retries", "1000000"]))
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("run.window") && e.contains("the one-liner keeps the default run.window: give fewer --retries"),
+            e.contains("clients.retry.max_attempts") && e.ends_with("(give fewer --retries)"),
             "{e}"
         );
     }

@@ -188,6 +188,43 @@ fn windows_are_counted_until_the_last_intent_can_end() {
         ],
         "t.toml:2:10: run.window: 120000 windows of 100us over the run's 10s and the 2s an intent can still be in flight after arrivals end (clients.timeout, retries and backoff): at most 100000 (results keep every window until the last intent is over); use a larger run.window, \"200us\" or more",
     );
+    // When no window shorter than the run would do, the error names the client setting that
+    // keeps intents in flight (it advised a window the next check refused as longer than the run).
+    let retries = [
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 1",
+        "[clients.retry]",
+        "max_attempts = 4294967295",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 1",
+        "service_time = \"10ms\"",
+    ];
+    let starts = |lines: &[&str], want: &str| {
+        let got = only_diagnostic(lines).to_string();
+        assert!(got.starts_with(want), "{got}");
+        assert!(!got.contains("use a larger run.window"), "{got}");
+    };
+    starts(
+        &retries,
+        "t.toml:5:16: clients.retry.max_attempts: an intent can still be in flight",
+    );
+    let timeout = [
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 1",
+        "[clients]",
+        "timeout = \"1000000000s\"",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 1",
+        "service_time = \"10ms\"",
+    ];
+    starts(
+        &timeout,
+        "t.toml:5:11: clients.timeout: an intent can still be in flight",
+    );
 }
 
 /// The in-flight time, as the window error says it, for the client settings that bound it.

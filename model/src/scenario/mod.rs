@@ -91,6 +91,13 @@ pub fn for_flags(e: ScenarioError) -> ScenarioError {
                         " (the one-liner keeps the default run.window: give fewer --retries or a shorter --timeout or --backoff, or write a scenario file)",
                     );
                 }
+                if d.message.contains("still be in flight") {
+                    match d.path.as_str() {
+                        "clients.retry.max_attempts" => d.message.push_str(" (give fewer --retries)"),
+                        "clients.timeout" => d.message.push_str(" (give a shorter --timeout)"),
+                        _ => {}
+                    }
+                }
             }
             ScenarioError::Invalid(d)
         }

@@ -6,17 +6,24 @@ use super::spec::Scenario;
 use crate::duration::format_duration;
 use std::fmt::Write as _;
 
-/// The requests a service can have in service at once: its workers, or fewer when the gateway's
-/// concurrency limit is lower (an adaptive limit moves, so it counts the workers).
-pub fn slots(s: &Scenario, service: usize) -> u32 {
+/// The gateway's cap on a service's requests in service at once, if any: a fixed strategy's
+/// `concurrency`, or adaptive's `max_limit` (the limit moves, but never above it).
+pub fn gateway_limit(s: &Scenario, service: usize) -> Option<u32> {
     use super::Strategy;
     let svc = &s.services[service];
-    let workers = svc.workers;
     let g = s.file.gateway.for_service(&svc.name, &svc.group);
-    match (g.strategy, g.concurrency) {
-        (Strategy::Passthrough | Strategy::Adaptive, _) | (_, None) => workers,
-        (_, Some(c)) => workers.min(c.max(1)),
+    match g.strategy {
+        Strategy::Passthrough => None,
+        Strategy::Adaptive => Some(g.adaptive.max_limit),
+        _ => g.concurrency,
     }
+}
+
+/// The requests a service can have in service at once: its workers, or fewer when the gateway's
+/// limit ([`gateway_limit`]) is lower.
+pub fn slots(s: &Scenario, service: usize) -> u32 {
+    let workers = s.services[service].workers;
+    gateway_limit(s, service).map_or(workers, |c| workers.min(c.max(1)))
 }
 
 /// Offered work per service at `rate` intents/s, as utilisation of the requests it can serve at
@@ -170,26 +177,19 @@ pub fn check_summary(s: &Scenario) -> String {
     }
     // A gateway limit below a service's workers is its capacity through the gateway; one above
     // lets requests queue inside the backend, where the gateway's strategy cannot drop them.
-    let fixed_limit = !matches!(
-        f.gateway.strategy,
-        super::Strategy::Passthrough | super::Strategy::Adaptive
-    );
+    // (An adaptive limit above the workers is its default ceiling, not a setting to warn of.)
+    let adaptive = f.gateway.strategy == super::Strategy::Adaptive;
     let (mut below, mut above) = (Vec::new(), Vec::new());
-    // Each service's capacity through the gateway: a fixed limit below its workers caps it.
+    // Each service's capacity through the gateway: a limit below its workers caps it.
     let mut through: f64 = 0.0;
-    for x in &s.services {
-        let limit = f
-            .gateway
-            .for_service(&x.name, &x.group)
-            .concurrency
-            .filter(|_| fixed_limit);
-        through += match limit {
+    for (i, x) in s.services.iter().enumerate() {
+        through += match gateway_limit(s, i) {
             Some(c) if c < x.workers => f64::from(c) / x.mean_service_time(),
             _ => x.capacity(),
         };
     }
-    for x in s.services.iter().filter(|_| fixed_limit) {
-        let Some(c) = f.gateway.for_service(&x.name, &x.group).concurrency else {
+    for (i, x) in s.services.iter().enumerate() {
+        let Some(c) = gateway_limit(s, i) else {
             continue;
         };
         if c < x.workers {
@@ -199,14 +199,15 @@ pub fn check_summary(s: &Scenario) -> String {
                 x.workers,
                 f64::from(c) / x.mean_service_time()
             ));
-        } else if c > x.workers {
+        } else if c > x.workers && !adaptive {
             above.push(format!("{} ({c} for {})", x.name, x.workers));
         }
     }
     if !below.is_empty() {
         let _ = writeln!(
             o,
-            "  the gateway's concurrency limit is below the workers of {}: their capacity through the gateway (utilisation below uses it)",
+            "  the gateway's {} is below the workers of {}: their capacity through the gateway (utilisation below uses it)",
+            if adaptive { "adaptive max_limit" } else { "concurrency limit" },
             shorten_list(&below)
         );
     }
@@ -394,6 +395,40 @@ pub fn check_summary(s: &Scenario) -> String {
         g.strategy.as_str(),
         g.abandon.as_str()
     );
+    // What the gateway does before and beside its strategy: a rate limit below the offered load
+    // answers 429s a run would otherwise blame on the backend.
+    let mut front = Vec::new();
+    if let Some(r) = &g.rate_limit {
+        let per = match r.per {
+            super::file::RateLimitKey::Client => "per client",
+            super::file::RateLimitKey::Global => "for all clients",
+        };
+        front.push(format!(
+            "rate limit {}/s {per} (burst {}), 429 past it",
+            r.rate, r.burst
+        ));
+    }
+    if let Some(a) = &g.auth {
+        front.push(format!("auth: {} key(s), 401 without one", a.keys.len()));
+    }
+    if let Some(p) = &g.priorities {
+        let cap = |c: Option<u32>| c.map_or("unbounded".to_string(), |c| c.to_string());
+        front.push(format!(
+            "priorities: interactive queue {}, background queue {}, background share {}",
+            cap(p.interactive_capacity),
+            cap(p.background_capacity),
+            p.background_share
+        ));
+    }
+    if g.retries.enabled {
+        front.push(format!(
+            "gateway retries: up to {} attempts, budget {} of requests (at least {}/s)",
+            g.retries.max_attempts, g.retries.budget_ratio, g.retries.min_per_sec
+        ));
+    }
+    if !front.is_empty() {
+        let _ = writeln!(o, "gateway also: {}", front.join("; "));
+    }
     if !s.thresholds.is_empty() {
         let list: Vec<&str> = s.thresholds.iter().map(|t| t.text.as_str()).collect();
         let _ = writeln!(o, "thresholds: {}", list.join("; "));
@@ -410,6 +445,16 @@ pub fn check_summary(s: &Scenario) -> String {
         .fold(0.0, f64::max);
     for w in s.warnings() {
         let _ = writeln!(o, "\nnote: {w}");
+    }
+    if let Some(r) = g.rate_limit.as_ref().filter(|_| s.file.workload.closed.is_none()) {
+        let peak = s
+            .phases
+            .iter()
+            .map(|p| p.rate_start.max(p.rate_end))
+            .fold(0.0, f64::max);
+        if peak > r.rate {
+            let _ = writeln!(o, "\nnote: the gateway's rate limit ({}/s) is below the peak offered rate ({peak}/s): past it the gateway answers 429 (counted as rate_limited, not as the backend's failures)", r.rate);
+        }
     }
     if worst >= 1.0 {
         let _ = writeln!(o, "\nnote: a phase not marked as trigger offers more than the backend's capacity ({:.0}%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0);

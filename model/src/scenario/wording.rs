@@ -31,10 +31,12 @@ pub(super) fn decode(bytes: Vec<u8>) -> Result<String, String> {
         return Err("looks like UTF-16: save it as UTF-8".to_string());
     }
     String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not a text file: invalid UTF-8 at byte {}",
-            e.utf8_error().valid_up_to()
-        )
+        let at = e.utf8_error().valid_up_to();
+        // The bytes before it are valid: where it is, as an editor counts lines and columns.
+        let before = std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        format!("not a text file: invalid UTF-8 at line {line}, column {column} (byte {at})")
     })
 }
 
@@ -848,7 +850,11 @@ mod tests {
         assert_eq!(decode(b"a = 1".to_vec()).as_deref(), Ok("a = 1"));
         assert_eq!(
             decode(vec![b'a', b' ', 0xC3, 0x28]),
-            Err("not a text file: invalid UTF-8 at byte 2".to_string())
+            Err("not a text file: invalid UTF-8 at line 1, column 3 (byte 2)".to_string())
+        );
+        assert_eq!(
+            decode("a = 1\nn = \"caf".bytes().chain([0xE9, b'"']).collect()),
+            Err("not a text file: invalid UTF-8 at line 2, column 9 (byte 14)".to_string())
         );
         let utf16 = "[run]".encode_utf16().flat_map(u16::to_le_bytes);
         let le_bom: Vec<u8> = [0xFF, 0xFE].into_iter().chain(utf16.clone()).collect();
