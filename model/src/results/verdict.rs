@@ -330,23 +330,25 @@ mod tests {
         assert_eq!(r.verdict, Some(Verdict::Recovered), "{}", r.reason);
     }
 
+    /// Healthy, a trigger in [3, 5), then goodput at 0-10% of a load back at baseline.
+    const COLLAPSED: [(u64, u64); 10] = [
+        (10, 10),
+        (10, 10),
+        (10, 10),
+        (50, 5),
+        (50, 5),
+        (10, 0),
+        (10, 1),
+        (10, 0),
+        (10, 1),
+        (10, 0),
+    ];
+
     /// A run longer than its phases: the quiet windows after its load ended (0 of 0) read as
     /// healthy, so a death spiral run 100 s past its phases was "recovered" when arrivals stopped.
     #[test]
     fn quiet_windows_after_the_load_are_no_recovery() {
-        let collapsed = [
-            (10, 10),
-            (10, 10),
-            (10, 10),
-            (50, 5),
-            (50, 5),
-            (10, 0),
-            (10, 1),
-            (10, 0),
-            (10, 1),
-            (10, 0),
-        ];
-        let mut w = collapsed.to_vec();
+        let mut w = COLLAPSED.to_vec();
         w.extend([(0, 0); 6]);
         let r = decide(&windows(&w), &params(Some((3.0, 5.0))));
         assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
@@ -407,18 +409,7 @@ mod tests {
 
     #[test]
     fn collapse_at_baseline_load_is_metastable() {
-        let w = windows(&[
-            (10, 10),
-            (10, 10),
-            (10, 10),
-            (50, 5),
-            (50, 5),
-            (10, 0),
-            (10, 1),
-            (10, 0),
-            (10, 1),
-            (10, 0),
-        ]);
+        let w = windows(&COLLAPSED);
         let r = decide(&w, &params(Some((3.0, 5.0))));
         assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
         assert!(r.reason.contains("did not recover"), "{}", r.reason);
