@@ -172,8 +172,8 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
         return Err(UsageError(format!("--objective {p}")).into());
     }
     let plan = sweep::plan(&s, &axes).map_err(UsageError)?;
-    // Said now (a long sweep) and again beside the best configuration, which does not show
-    // the bound a sized `bounded` point ran with.
+    // Said now (a long sweep) and again beside the findings, whose best line names the bound
+    // its configuration ran with.
     let sized_note = plan.sized_bounds_note();
     if let Some(note) = &sized_note {
         tracing::info!("{note}");

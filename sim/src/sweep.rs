@@ -320,6 +320,11 @@ pub struct Point {
     /// measured it (a recovery that never came).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slo_values: Vec<Option<f64>>,
+    /// The queue bound a `bounded` point ran with when it was given none (by the file or an
+    /// axis) and one was sized for it ([`Plan::sized_bounds_note`]): the sizing answer must
+    /// say which bound it measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sized_queue_capacity: Option<u32>,
 }
 
 fn one_seed() -> u32 {
@@ -587,6 +592,8 @@ pub struct Plan {
     /// Combinations of the axes (before identical configurations are merged).
     pub combinations: usize,
     pub points: Vec<(Params, Scenario)>,
+    /// Per point (in the order of `points`), the queue bound sized for it, if one was.
+    pub sized: Vec<Option<u32>>,
     /// Axes some point's strategy does not take, with those strategies (`-` in the tables).
     pub ignored: Vec<(String, Vec<String>)>,
     /// The least and greatest queue bound sized for `bounded` points that were given none
@@ -604,7 +611,7 @@ impl Plan {
             format!("{lo} to {hi}")
         };
         Some(format!(
-            "strategy bounded: points without gateway.queue_capacity get a queue bound sized from the clients' median timeout (what the gateway drains in half of it; {range} in this grid); add --vary gateway.queue_capacity=... to choose"
+            "strategy bounded: points without gateway.queue_capacity get a queue bound sized from the clients' median timeout (what the gateway drains in half of it; {range} in this grid, each point's in sweep.csv's sized_queue_capacity); add --vary gateway.queue_capacity=... to choose"
         ))
     }
 }
@@ -618,6 +625,7 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
     let mut plan = Plan {
         combinations: combinations.len(),
         points: Vec::new(),
+        sized: Vec::new(),
         ignored: Vec::new(),
         sized_bounds: None,
     };
@@ -631,11 +639,10 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
             .and_then(|(_, v)| v.as_u64())
             .map(|q| q as u32)
             .or(base.file.gateway.queue_capacity);
-        if scenario::sized_bound_note(given, &v.scenario).is_some() {
-            if let Some(q) = v.scenario.file.gateway.queue_capacity {
-                let (lo, hi) = plan.sized_bounds.unwrap_or((q, q));
-                plan.sized_bounds = Some((lo.min(q), hi.max(q)));
-            }
+        let sized = scenario::sized_bound_note(given, &v.scenario).and(v.scenario.file.gateway.queue_capacity);
+        if let Some(q) = sized {
+            let (lo, hi) = plan.sized_bounds.unwrap_or((q, q));
+            plan.sized_bounds = Some((lo.min(q), hi.max(q)));
         }
         let strategy = v.scenario.file.gateway.strategy.as_str();
         for (i, (k, value)) in params.iter_mut().enumerate() {
@@ -653,6 +660,7 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
         // Keyed by the JSON text: a linear scan per point was quadratic in the grid's size.
         if seen.insert(serde_json::to_string(&params).unwrap_or_default()) {
             plan.points.push((params, v.scenario));
+            plan.sized.push(sized);
         }
     }
     if let Some(i) = taken.iter().position(|t| !t) {
@@ -703,8 +711,12 @@ pub fn run_plan(plan: Plan, slo: &[Threshold], seeds: u32, tick: &(dyn Fn() + Sy
         .collect();
     plan.points
         .into_iter()
+        .zip(plan.sized)
         .zip(runs.chunks(seeds))
-        .map(|((params, _), runs)| point(params, runs, slo))
+        .map(|(((params, _), sized), runs)| Point {
+            sized_queue_capacity: sized,
+            ..point(params, runs, slo)
+        })
         .collect()
 }
 
@@ -764,6 +776,7 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
         services,
         slo_measured,
         slo_values,
+        sized_queue_capacity: None,
     }
 }
 
@@ -1061,8 +1074,13 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
             } else {
                 format!("worst at {}: ", describe(&params_where(&c.worst.params, true)))
             };
+            // A sized bound does not vary with the load: every point of the configuration has it.
+            let bound = c
+                .worst
+                .sized_queue_capacity
+                .map_or(String::new(), |q| format!(" (queue bound sized: {q})"));
             out.push(format!(
-                "best under the SLO ({slo_text}){at_every} by {objective}: {settings}  -> {worst}{}",
+                "best under the SLO ({slo_text}){at_every} by {objective}: {settings}{bound}  -> {worst}{}",
                 headline(c.worst, objective)
             ));
         }
@@ -1089,8 +1107,10 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
                     .collect();
                 let line = match best(&here, objective) {
                     Some(b) => format!(
-                        "{}  -> {}",
+                        "{}{}  -> {}",
                         settings_name(&params_where(&b.params, false)),
+                        b.sized_queue_capacity
+                            .map_or(String::new(), |q| format!(" (queue bound sized: {q})")),
                         headline(b, objective)
                     ),
                     None => "no point meets the SLO".to_string(),
@@ -1299,6 +1319,11 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
             o.push(',');
         }
     }
+    // The bound sized for `bounded` points given none, beside the settings it belongs with.
+    let sized = points.iter().any(|p| p.sized_queue_capacity.is_some());
+    if sized {
+        o.push_str("sized_queue_capacity,");
+    }
     o.push_str("goodput_ratio,goodput,p50_s,p99_s,amplification,wasted_s,recovery_s,verdict,attempts,meets_slo");
     if extra {
         o.push_str(&format!(",{objective}"));
@@ -1317,6 +1342,10 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
     for p in points {
         for (_, v) in &p.params {
             o.push_str(&show_value(v));
+            o.push(',');
+        }
+        if sized {
+            o.push_str(&p.sized_queue_capacity.map_or("-".to_string(), |q| q.to_string()));
             o.push(',');
         }
         o.push_str(&format!(
@@ -1460,6 +1489,7 @@ mod tests {
             .into(),
             slo_measured: Vec::new(),
             slo_values: Vec::new(),
+            sized_queue_capacity: None,
         };
         // Each objective has a different best point.
         let points = [
@@ -1714,6 +1744,7 @@ mod tests {
             services: BTreeMap::new(),
             slo_measured: Vec::new(),
             slo_values: Vec::new(),
+            sized_queue_capacity: None,
         }
     }
 
@@ -2055,6 +2086,45 @@ mod tests {
             note.contains("sized from the clients' median timeout") && note.contains(&lo.to_string()),
             "{note}"
         );
+        // Each point's table row and the best line name the bound it ran with.
+        let expected: Vec<Option<u32>> = sized
+            .points
+            .iter()
+            .map(|(_, s)| {
+                (s.file.gateway.strategy == scenario::Strategy::Bounded)
+                    .then_some(s.file.gateway.queue_capacity)
+                    .flatten()
+            })
+            .collect();
+        assert_eq!(sized.sized, expected);
+        let points = run_plan(sized, &[], 1, &|| {});
+        let got: Vec<Option<u32>> = points.iter().map(|p| p.sized_queue_capacity).collect();
+        assert_eq!(got, expected);
+        let csv = to_csv(&points, &Figure::whole(Metric::GoodputRatio), &[]);
+        let mut rows = csv.lines();
+        assert!(
+            rows.next()
+                .unwrap()
+                .starts_with("gateway.strategy,clients.timeout,sized_queue_capacity,goodput_ratio,"),
+            "{csv}"
+        );
+        for (row, q) in rows.zip(&expected) {
+            let cell = row.split(',').nth(2).unwrap();
+            assert_eq!(cell, q.map_or("-".to_string(), |q| q.to_string()), "{row}");
+        }
+        let only_bounded: Vec<Point> = points
+            .iter()
+            .filter(|p| p.sized_queue_capacity.is_some())
+            .cloned()
+            .collect();
+        let lines = findings(&only_bounded, &timeouts, &Figure::whole(Metric::GoodputRatio), &[]);
+        let best = best_config(&only_bounded, &Figure::whole(Metric::GoodputRatio)).unwrap();
+        let q = best.worst.sized_queue_capacity.unwrap();
+        assert!(lines[0].contains(&format!("(queue bound sized: {q})")), "{lines:#?}");
+        // Tables without sized bounds keep their columns.
+        let given = run_plan(plan, &[], 1, &|| {});
+        assert!(given.iter().all(|p| p.sized_queue_capacity.is_none()));
+        assert!(!to_csv(&given, &Figure::whole(Metric::GoodputRatio), &[]).contains("sized_queue_capacity"));
         let only_fifo = [parse_axis("gateway.queue_capacity=10,50").unwrap()];
         let e = super::plan(&base, &only_fifo).err().unwrap();
         assert!(
