@@ -488,20 +488,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     }
     let runs: Vec<Results> = groups.iter().filter_map(|g| g.first().cloned()).collect();
     let labels = reports::entry::default_labels(&runs);
-    let title = a.title.clone().unwrap_or_else(|| {
-        let mut names: Vec<&str> = runs.iter().map(|r| r.scenario_name.as_str()).collect();
-        names.dedup();
-        for n in &sweep_names {
-            if !names.contains(&n.as_str()) {
-                names.push(n);
-            }
-        }
-        if names.is_empty() {
-            "parameter sweep".into()
-        } else {
-            names.join(", ")
-        }
-    });
+    let title = a.title.clone().unwrap_or_else(|| default_title(&runs, &sweep_names));
     let entries: Vec<Entry> = groups.into_iter().zip(labels).map(|(g, l)| Entry::new(l, g)).collect();
     let report = Report {
         title,
@@ -528,10 +515,47 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The page's title when `--title` is not given: each scenario named once, in the order the
+/// runs and then the sweep tables were given.
+fn default_title(runs: &[Results], sweep_names: &[String]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for n in runs
+        .iter()
+        .map(|r| r.scenario_name.as_str())
+        .chain(sweep_names.iter().map(String::as_str))
+    {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    if names.is_empty() {
+        "parameter sweep".into()
+    } else {
+        names.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use model::results::GroupSummary;
+
+    /// Runs of two scenarios given as steady, one-liner, steady: the title names each once
+    /// ("steady, one-liner"), not "steady, one-liner, steady".
+    #[test]
+    fn the_default_title_names_each_scenario_once() {
+        let run = |name: &str| Results {
+            scenario_name: name.into(),
+            ..reports::fixture::blank()
+        };
+        let runs = [run("steady"), run("one-liner"), run("steady"), run("steady")];
+        assert_eq!(default_title(&runs, &[]), "steady, one-liner");
+        assert_eq!(
+            default_title(&runs[..1], &["death-spiral".into(), "steady".into()]),
+            "steady, death-spiral"
+        );
+        assert_eq!(default_title(&[], &[]), "parameter sweep");
+    }
 
     /// The heatmap of a service's figure shows the service's values, not the whole run's.
     #[test]

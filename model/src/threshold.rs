@@ -573,6 +573,15 @@ impl ThresholdResult {
         }
     }
 
+    /// What a report says after the check: "measured 1.20s", or, with no value, why alone
+    /// ("never", "nothing offered", "not measured: ...": not "measured not measured").
+    pub fn measured_phrase(&self) -> String {
+        match self.value {
+            Some(_) => format!("measured {}", self.measured()),
+            None => self.measured(),
+        }
+    }
+
     /// The value as reports print it, in the metric's unit: "65.81%", "1.20s", "1.20s in
     /// service billing", "never".
     pub fn measured(&self) -> String {
@@ -624,7 +633,7 @@ impl Threshold {
         let verdict = group.and_then(|g| g.verdict);
         let why = || match self.figure.metric {
             Metric::Wasted | Metric::WastedRatio if s.external_target => {
-                "not measured (against a --target, loadgen sees no backend work)".to_string()
+                "not measured: against a --target, loadgen sees no backend work".to_string()
             }
             m => missing(m, verdict),
         };
@@ -700,6 +709,14 @@ mod tests {
         let r = t.evaluate(&s);
         assert!(!r.passed);
         assert!(r.measured().starts_with("not measured"), "{}", r.measured());
+        assert_eq!(r.measured_phrase(), r.measured());
+        let mut with_value = r.clone();
+        with_value.value = Some(0.5);
+        assert!(
+            with_value.measured_phrase().starts_with("measured "),
+            "{}",
+            with_value.measured_phrase()
+        );
         assert!(!"wasted < 1s".parse::<Threshold>().unwrap().evaluate(&s).passed);
         assert!("goodput_ratio >= 0".parse::<Threshold>().unwrap().evaluate(&s).passed);
     }

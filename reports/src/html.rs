@@ -92,6 +92,8 @@ fn entry_class(e: &Entry) -> &'static str {
 fn recovery_cell(r: &Results) -> String {
     match (r.summary.whole.recovery_s, r.summary.whole.verdict) {
         (Some(t), _) => fmt_secs(t),
+        // Overloaded without a trigger had no burst to recover from: not "never".
+        (None, Some(_)) if !r.has_trigger() => "no trigger".into(),
         (None, Some(Verdict::Metastable | Verdict::Overloaded)) => "never".into(),
         (None, Some(Verdict::Stable)) => "no trigger".into(),
         (None, Some(Verdict::Recovered)) => "-".into(),
@@ -339,12 +341,12 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
             let fails = e.threshold_failures(k);
             let _ = write!(
                 o,
-                "<li><span class={}>{}</span> {}<code>{}</code> (measured {}{})</li>",
+                "<li><span class={}>{}</span> {}<code>{}</code> ({}{})</li>",
                 if held { "good" } else { "bad" },
                 if held { "PASS" } else { "FAIL" },
                 t.name.as_deref().map_or(String::new(), |n| format!("{}: ", esc(n))),
                 esc(&t.check),
-                esc(&t.measured()),
+                esc(&t.measured_phrase()),
                 if e.runs.len() > 1 {
                     format!(" in seed {}; fails in {fails} of {} seeds", r.seed, e.runs.len())
                 } else {

@@ -68,7 +68,7 @@ pub fn render(r: &Report) -> Result<String, String> {
         for (i, t) in first.thresholds.iter().enumerate() {
             // Every replication must pass for the case to pass.
             let fails = e.threshold_failures(i);
-            let value = format!("measured {}", t.measured());
+            let value = t.measured_phrase();
             let msg = if e.runs.len() > 1 {
                 format!(
                     "{value} in seed {} (first of {}); failed in {fails} of {} runs",

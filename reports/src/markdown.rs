@@ -241,12 +241,12 @@ pub fn render(r: &Report) -> String {
                 let fails = e.threshold_failures(k);
                 let _ = writeln!(
                     o,
-                    "- {} {}: {}`{}` (measured {}{})",
+                    "- {} {}: {}`{}` ({}{})",
                     if fails == 0 { "✅" } else { "❌" },
                     md(&e.label),
                     t.name.as_deref().map_or(String::new(), |n| format!("{}: ", md(n))),
                     t.check,
-                    cell(&t.measured()),
+                    cell(&t.measured_phrase()),
                     if e.runs.len() > 1 {
                         format!(" in seed {}; fails in {fails} of {} seeds", f.seed, e.runs.len())
                     } else {

@@ -459,9 +459,13 @@ fn heatmap_grey_cells_and_an_slo_nothing_meets_are_explained() {
 #[test]
 fn the_card_says_never_and_not_judged() {
     let dir = TempDir::new("never");
+    // Overloaded with no trigger phase: no burst to recover from, so not "never".
+    let mut untriggered = run(7, 0.0, Some(Verdict::Overloaded), None);
+    untriggered.phases[0].trigger = false;
     let entries = [
         Entry::new("spiral", vec![run(7, 0.25, Some(Verdict::Metastable), None)]),
         Entry::new("short", vec![run(7, 0.5, None, None)]),
+        Entry::new("overloaded", vec![untriggered]),
     ];
     write(&dir, &report(&entries, Vec::new()));
     let html = dir.read("index.html");
@@ -483,6 +487,7 @@ fn the_card_says_never_and_not_judged() {
     assert_eq!(recovery_cell(&spiral), "never");
     let short = card(1);
     assert_eq!(recovery_cell(&short), "not judged");
+    assert_eq!(recovery_cell(&card(2)), "no trigger");
     assert!(!html.contains("class=>"), "no empty class");
     assert!(short.contains(">not judged</span>"), "{short}");
     let (_, rows) = reports::table::cells(&entries);
@@ -553,6 +558,41 @@ fn summary_md_has_behind_expired_and_measured_values() {
     );
     assert!(md.contains("expired (504) 42"), "{md}");
     assert!(md.contains("`goodput_ratio >= 0.95` (measured 90.00%)"), "{md}");
+}
+
+/// A threshold with no value says why alone: "(never)", "(not measured: ...)", not
+/// "(measured not measured ...)", in index.html, summary.md and junit.xml alike.
+#[test]
+fn a_threshold_without_a_value_says_why_without_measured() {
+    let mut r = run(7, 0.9, Some(Verdict::Metastable), None);
+    for (check, why) in [
+        ("recovery < 30s", "never"),
+        (
+            "wasted <= 1s",
+            "not measured: against a --target, loadgen sees no backend work",
+        ),
+    ] {
+        r.thresholds.push(ThresholdResult {
+            check: check.into(),
+            name: None,
+            value: None,
+            passed: false,
+            service: None,
+            missing: Some(why.into()),
+        });
+    }
+    let dir = TempDir::new("missing-values");
+    write(&dir, &report(&[Entry::new("fifo (sim)", vec![r])], Vec::new()));
+    let (html, md, junit) = (dir.read("index.html"), dir.read("summary.md"), dir.read("junit.xml"));
+    for text in [&html, &md, &junit] {
+        assert!(
+            !text.contains("measured never") && !text.contains("measured not measured"),
+            "{text}"
+        );
+    }
+    assert!(html.contains("<code>recovery &lt; 30s</code> (never)"), "{html}");
+    assert!(md.contains("`wasted <= 1s` (not measured: against a --target"), "{md}");
+    assert!(junit.contains("message=\"never\""), "{junit}");
 }
 
 /// Finding 9: skipped cases are counted as skipped; expectations have a classname; a failed
