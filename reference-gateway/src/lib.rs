@@ -154,6 +154,24 @@ pub async fn start_with_limits(
     Ok(RunningGateway { server, gateway })
 }
 
+/// The start-up line's concurrency: under `adaptive` the limit it starts at, as the policy
+/// clamps it (`--concurrency 100` starts at the default `max_limit` of 64), and its range.
+fn concurrency_text(g: &model::scenario::GatewayConfig) -> String {
+    use model::scenario::Strategy;
+    match (g.strategy, g.concurrency) {
+        (Strategy::Passthrough, _) => "unlimited".into(),
+        (Strategy::Adaptive, c) => {
+            let a = &g.adaptive;
+            let start = a.initial_limit.or(c).map_or("the workers".to_string(), |c| {
+                c.max(a.min_limit).min(a.max_limit).to_string()
+            });
+            format!("adaptive from {start} (between {} and {})", a.min_limit, a.max_limit)
+        }
+        (_, None) => "= workers".into(),
+        (_, Some(c)) => c.to_string(),
+    }
+}
+
 /// `spillway gateway`: serve until Ctrl-C or SIGTERM.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     // Every problem here is in the flags or the scenario: bad input (exit 2), not a failure.
@@ -165,11 +183,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let summary = format!(
         "strategy {}, concurrency {}, queue capacity {}, queue timeout {}, abandoned requests: {}",
         g.strategy.as_str(),
-        match (g.strategy, g.concurrency) {
-            (model::scenario::Strategy::Passthrough, _) => "unlimited".into(),
-            (_, None) => "= workers".into(),
-            (_, Some(c)) => c.to_string(),
-        },
+        concurrency_text(g),
         match (g.strategy, g.queue_capacity) {
             (model::scenario::Strategy::Passthrough, _) => "none (nothing queues)".into(),
             (model::scenario::Strategy::Fifo, _) => "unbounded".into(),
@@ -210,4 +224,34 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     serve::drain_unless_signalled_again(gw.shutdown(), &mut signals).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::concurrency_text;
+    use model::scenario::{GatewayConfig, Strategy};
+
+    /// Under adaptive the start-up line gives the limit the policy starts at, clamped as the
+    /// policy clamps it: `--concurrency 100` reads 64 (the default max_limit), not 100.
+    #[test]
+    fn the_startup_line_gives_the_adaptive_limit_as_clamped() {
+        let mut g = GatewayConfig {
+            strategy: Strategy::Adaptive,
+            concurrency: Some(100),
+            ..GatewayConfig::default()
+        };
+        let max = g.adaptive.max_limit;
+        assert_eq!(
+            concurrency_text(&g),
+            format!("adaptive from {max} (between {} and {max})", g.adaptive.min_limit)
+        );
+        g.adaptive.initial_limit = Some(3);
+        assert!(concurrency_text(&g).starts_with("adaptive from 3 "));
+        g.adaptive.initial_limit = None;
+        g.concurrency = None;
+        assert!(concurrency_text(&g).starts_with("adaptive from the workers "));
+        g.strategy = Strategy::Fifo;
+        g.concurrency = Some(100);
+        assert_eq!(concurrency_text(&g), "100");
+    }
 }

@@ -160,6 +160,16 @@ pub fn render(s: &ReplicationSummary) -> String {
             0 => "-".to_string(),
             // One value (one seed recovered) has no interval: its half-width is infinite.
             _ if !i.half_width.is_finite() => one(i.mean),
+            // Every figure here is at least 0: a t-interval reaching below it (few seeds, one
+            // far off) is shown as the range it can be, not as "2.00s ± 3.10s".
+            _ if i.mean - i.half_width < 0.0 => {
+                format!(
+                    "{} (95% CI {} to {})",
+                    one(i.mean),
+                    one(0.0),
+                    one(i.mean + i.half_width)
+                )
+            }
             _ => format!("{} ± {}", one(i.mean), one(i.half_width)),
         }
     };
@@ -383,6 +393,19 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("inf"), "{text}");
+        // Two recoveries far apart: the interval would reach below 0 s.
+        runs[1].summary.whole.verdict = Some(Verdict::Recovered);
+        runs[1].summary.whole.recovery_s = Some(20.0);
+        let s = summarize(&runs);
+        assert!(s.recovery_s.mean - s.recovery_s.half_width < 0.0);
+        let text = render(&s);
+        let high = model::results::fmt_secs(s.recovery_s.mean + s.recovery_s.half_width);
+        assert!(
+            text.contains(&format!(
+                "recovery        11.0s (95% CI 0s to {high}) (2 of 3 runs recovered)\n"
+            )),
+            "{text}"
+        );
     }
 
     #[test]
