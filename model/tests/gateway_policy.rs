@@ -375,6 +375,42 @@ fn deadline_expires_at_dequeue_what_cannot_make_it() {
     assert_eq!(complete(&mut p, at(190), d), vec![dispatch(e, ms(150))]);
 }
 
+/// The oldest queued request is answered 504 at its deadline even when nothing dequeues: a
+/// pushback pause (2 s here) or a backend holding every slot would keep it past its client.
+#[test]
+fn deadline_answers_the_oldest_at_its_deadline_when_nothing_dequeues() {
+    let mut p = deadline_policy();
+    let a = dispatched(p.handle_arrival(at(0), req_until(at(0), at(5000))));
+    let b = queued(p.handle_arrival(at(10), req_until(at(10), at(500))));
+    let c = queued(p.handle_arrival(at(20), req_until(at(20), at(900))));
+    // No room (a holds the only slot): the timer is the oldest's deadline.
+    assert_eq!(p.poll_timeout(), Some(at(500)));
+    assert_eq!(poll_all(&mut p, at(499)), vec![]);
+    assert_eq!(
+        poll_all(&mut p, at(500)),
+        vec![answer(b, Reason::Expired, None, ms(490))]
+    );
+    assert_eq!(p.poll_timeout(), Some(at(900)));
+    // A 429 asks for 2 s: paused, and c's deadline still answers it.
+    p.handle_complete(at(600), a, 429, Some(Duration::from_secs(2)));
+    assert!(p.paused(at(600)));
+    assert_eq!(poll_all(&mut p, at(600)), vec![]);
+    assert_eq!(p.poll_timeout(), Some(at(900)));
+    assert_eq!(
+        poll_all(&mut p, at(900)),
+        vec![answer(c, Reason::Expired, None, ms(880))]
+    );
+    assert_eq!(p.queue_len(), 0);
+    assert_eq!(p.poll_timeout(), None, "the pause matters to nothing queued");
+    assert_eq!(p.stats().rejected[Reason::Expired as usize], 2);
+    assert_eq!(p.stats().dispatched, 1);
+    // Without a deadline, nothing expires while paused.
+    let d = queued(p.handle_arrival(at(1000), req(at(1000))));
+    assert_eq!(p.poll_timeout(), Some(at(2600)));
+    assert_eq!(poll_all(&mut p, at(2599)), vec![]);
+    assert_eq!(poll_all(&mut p, at(2600)), vec![dispatch(d, ms(1600))]);
+}
+
 #[test]
 fn deadline_at_exactly_now_is_expired() {
     let mut p = deadline_policy();
@@ -1001,6 +1037,30 @@ fn pushback_without_retry_after_uses_the_default_pause_and_is_capped_by_max_paus
     queued(arrive(&mut p, at(0)));
     p.handle_complete(at(10), a, 429, Some(Duration::from_secs(2)));
     assert_eq!(p.poll_timeout(), Some(at(510)));
+}
+
+/// While the backend's pushback pauses dispatch, nothing drains: a shed client's Retry-After
+/// is the pause left plus the drain time, not the drain time alone.
+#[test]
+fn shed_retry_after_counts_the_pause_left() {
+    let mut p = bounded(2, None);
+    let a = dispatched(arrive(&mut p, at(0)));
+    queued(arrive(&mut p, at(0)));
+    // A 50 ms answer, then a 429 asking for 3 s.
+    let b = match complete(&mut p, at(50), a).as_slice() {
+        [a] => dispatched_ticket(a),
+        other => panic!("{other:?}"),
+    };
+    queued(arrive(&mut p, at(60)));
+    queued(arrive(&mut p, at(60)));
+    p.handle_complete(at(100), b, 429, Some(Duration::from_secs(3)));
+    assert!(p.paused(at(100)));
+    // 50 ms x (2 queued + 1) / 1 slot = 150 ms of drain, after 3 s - 900 ms of pause left.
+    let r = rejected(arrive(&mut p, at(1000)));
+    assert_eq!(r.retry_after, Some(ms(2100 + 150)));
+    // Once the pause is over, the drain time alone.
+    let r = rejected(arrive(&mut p, at(3100)));
+    assert_eq!(r.retry_after, Some(ms(150)));
 }
 
 #[test]

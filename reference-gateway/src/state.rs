@@ -381,9 +381,13 @@ impl ServiceDriver {
                 }
             }
             let next = g.policy.poll_timeout();
-            let changed = next != g.next_wake;
+            // The timer task re-reads `next_wake` each time it wakes, and an early wake is
+            // harmless (the policy's timer callback checks the time): wake it only for an
+            // earlier time, not every time the deadline strategy's timer moves on to the next
+            // request's deadline (every dispatch).
+            let earlier = next.is_some_and(|n| g.next_wake.is_none_or(|o| n < o));
             g.next_wake = next;
-            changed
+            earlier
         };
         if changed {
             self.wake.notify_one();

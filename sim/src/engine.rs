@@ -138,13 +138,25 @@ pub struct Engine<'a> {
     /// Tests: the next arrival goes through the heap, as it once did, to check the order.
     #[cfg(test)]
     arrival_in_heap: bool,
+    /// Tests: every change of a policy's timer gets its own event, as it once did.
+    #[cfg(test)]
+    eager_timers: bool,
     clients: ClientModel,
     gateways: Vec<ServicePolicy>,
     backends: Vec<ServiceModel>,
     /// Per service: ticket index -> attempt.
     tickets: Vec<Vec<u32>>,
-    timer_generation: Vec<u32>,
+    /// Per service, the policy's timer: the time `poll_timeout` last asked for (as given), and
+    /// its (time, seq) key, reserved when it was asked for.
     timer_at: Vec<Option<Time>>,
+    timer_want: Vec<Option<(Time, u64)>>,
+    /// The one [`Ev::GatewayTimer`] per service that counts (others in the heap are superseded):
+    /// its key and id. A timer asked for later than it does not get an event of its own: it
+    /// re-arms when this one fires, under the key reserved for it, so the order of events is
+    /// the same as with an event per request, with one heap entry per firing instead (the
+    /// deadline strategy's timer moves to the next request's deadline at every dispatch).
+    timer_carrier: Vec<Option<(Time, u64, u32)>>,
+    timer_ids: Vec<u32>,
     jobs: Slab<Option<Job>>,
     intents: Slab<IntentSlot>,
     attempts: Slab<AttemptSlot>,
@@ -208,6 +220,8 @@ impl<'a> Engine<'a> {
             arrival_key: u128::MAX,
             #[cfg(test)]
             arrival_in_heap: false,
+            #[cfg(test)]
+            eager_timers: false,
             clients: ClientModel::new(&scenario.file.clients, &streams),
             gateways: scenario
                 .services
@@ -220,8 +234,10 @@ impl<'a> Engine<'a> {
                 .map(|s| ServiceModel::new(s.clone(), &streams))
                 .collect(),
             tickets: vec![Vec::new(); n],
-            timer_generation: vec![0; n],
             timer_at: vec![None; n],
+            timer_want: vec![None; n],
+            timer_carrier: vec![None; n],
+            timer_ids: vec![0; n],
             jobs: Slab::new(),
             intents: Slab::new(),
             attempts: Slab::new(),
@@ -277,6 +293,17 @@ impl<'a> Engine<'a> {
         }
         self.seq += 1;
         self.arrival_key = crate::events::key(at, self.seq);
+    }
+
+    #[cfg(test)]
+    fn timers_eager(&self) -> bool {
+        self.eager_timers
+    }
+
+    #[cfg(not(test))]
+    #[inline(always)]
+    fn timers_eager(&self) -> bool {
+        false
     }
 
     #[cfg(test)]
@@ -358,13 +385,7 @@ impl<'a> Engine<'a> {
                 Ev::Send { intent } => self.send_attempt(intent),
                 Ev::Timeout { attempt, generation } => self.on_timeout(attempt, generation),
                 Ev::BackendDone { service, job } => self.on_backend_done(service, job),
-                Ev::GatewayTimer { service, generation } => {
-                    if self.timer_generation[service as usize] == generation {
-                        self.timer_at[service as usize] = None;
-                        self.gateways[service as usize].handle_timeout(at);
-                        self.pump(service);
-                    }
-                }
+                Ev::GatewayTimer { service, generation } => self.on_gateway_timer(service, generation),
                 Ev::UpstreamTimeout { attempt, call } => self.on_upstream_timeout(attempt, call),
                 Ev::BackendReply => self.on_backend_reply(),
                 Ev::Sample => self.on_sample(),
@@ -776,11 +797,55 @@ impl<'a> Engine<'a> {
         let next = self.gateways[s].poll_timeout();
         if next != self.timer_at[s] {
             self.timer_at[s] = next;
-            self.timer_generation[s] = self.timer_generation[s].wrapping_add(1);
-            if let Some(t) = next {
-                let generation = self.timer_generation[s];
-                self.push(t.max(now), Ev::GatewayTimer { service, generation });
+            self.timer_want[s] = next.map(|t| {
+                self.seq += 1;
+                (t.max(now), self.seq)
+            });
+            if let Some(want) = self.timer_want[s] {
+                // A carrier that fires first re-arms for `want` (see `timer_carrier`).
+                if self.timers_eager() || self.timer_carrier[s].is_none_or(|(t, seq, _)| (t, seq) >= want) {
+                    self.push_timer(service, want);
+                }
             }
+        }
+    }
+
+    /// Puts the service's timer event in the heap under the key reserved for it.
+    fn push_timer(&mut self, service: u32, (at, seq): (Time, u64)) {
+        let s = service as usize;
+        let id = self.timer_ids[s].wrapping_add(1);
+        self.timer_ids[s] = id;
+        self.heap.push(
+            at,
+            seq,
+            Ev::GatewayTimer {
+                service,
+                generation: id,
+            },
+        );
+        self.timer_carrier[s] = Some((at, seq, id));
+    }
+
+    /// A service's timer event: the policy's timer if it is the one asked for, or a carrier
+    /// that re-arms for a later one; superseded events do nothing.
+    fn on_gateway_timer(&mut self, service: u32, id: u32) {
+        let s = service as usize;
+        let Some((at, seq, carrier)) = self.timer_carrier[s] else {
+            return;
+        };
+        if carrier != id {
+            return;
+        }
+        self.timer_carrier[s] = None;
+        match self.timer_want[s] {
+            Some(want) if want == (at, seq) => {
+                self.timer_want[s] = None;
+                self.timer_at[s] = None;
+                self.gateways[s].handle_timeout(self.now);
+                self.pump(service);
+            }
+            Some(want) => self.push_timer(service, want),
+            None => {}
         }
     }
 }
@@ -884,6 +949,52 @@ mod tests {
                     outside.to_json() == inside.to_json(),
                     "file {i}, {strategy}: the results differ"
                 );
+            }
+        }
+    }
+
+    /// A policy timer asked for later than the pending one re-arms when that one fires, under
+    /// the key reserved when it was asked for (`timer_carrier`): the same results, byte for
+    /// byte, as an event per change, for every strategy with timers (deadlines, queue timeouts,
+    /// CoDel, adaptive limit updates, pushback pauses).
+    #[test]
+    fn lazily_armed_policy_timers_keep_the_order_of_an_event_per_change() {
+        let base = "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"10s\"\nrate = 30\n\
+             [[workload.phases]]\nduration = \"4s\"\nrate = 120\ntrigger = true\n[[workload.phases]]\nduration = \"10s\"\nrate = 30\n\
+             [clients]\ntimeout = { dist = \"uniform\", min = \"300ms\", max = \"1s\" }\n[clients.retry]\nmax_attempts = 3\n\
+             [gateway]\nconcurrency = 2\n";
+        let backend = "[[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = { dist = \"exponential\", mean = \"40ms\" }\n\
+             [backend.services.faults]\nrate_limit = { rate = 40, burst = 5, retry_after = \"500ms\" }\n";
+        // Evenly spaced arrivals, constant times: deadlines, timeouts, completions and timers
+        // fall on the same instants, where only the (time, seq) order decides.
+        let ties = "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"20s\"\nrate = 20\n[workload]\narrival = \"uniform\"\n\
+             [clients]\ntimeout = \"300ms\"\n[clients.retry]\nmax_attempts = 3\nbackoff = \"none\"\n[gateway]\nconcurrency = 1\n";
+        let slow = "[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"100ms\"\n\
+             [backend.services.faults]\nrate_limit = { rate = 8, burst = 2, retry_after = \"200ms\" }\n";
+        for (base, backend) in [(base, backend), (ties, slow)] {
+            for (strategy, extra) in [
+                ("deadline", ""),
+                ("bounded", "queue_capacity = 20\nqueue_timeout = \"200ms\"\n"),
+                ("codel", ""),
+                ("adaptive-lifo", ""),
+                ("adaptive", ""),
+            ] {
+                let text = format!("{base}strategy = \"{strategy}\"\n{extra}{backend}");
+                let s = model::scenario::parse("t.toml", &text).unwrap_or_else(|e| panic!("{strategy}: {e}"));
+                let mut engine = Engine::new(&s, 5);
+                engine.eager_timers = true;
+                let (eager, eager_events) = engine.run();
+                let (lazy, lazy_events) = Engine::new(&s, 5).run();
+                assert!(lazy.summary.whole.attempts > 500, "{strategy}");
+                assert!(
+                    lazy_events <= eager_events,
+                    "{strategy}: {lazy_events} > {eager_events}"
+                );
+                if strategy == "deadline" {
+                    // The timer moves to the next deadline at every dispatch: fewer events.
+                    assert!(lazy_events < eager_events, "{lazy_events} events, as many as eagerly");
+                }
+                assert!(lazy.to_json() == eager.to_json(), "{strategy}: the results differ");
             }
         }
     }

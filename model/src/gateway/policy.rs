@@ -245,7 +245,7 @@ pub struct ServicePolicy {
     latency_ewma: Option<Duration>,
     /// Whether anything can read `latency_ewma` (see [`ServicePolicy::new`]).
     track_latency: bool,
-    /// Neither a queue timeout nor CoDel: time alone never changes the queue (nothing expires,
+    /// Neither a queue timeout, deadlines nor CoDel: time alone never changes the queue (nothing expires,
     /// no interval closes), so an idle poll can be told apart cheaply (see `nothing_to_do`).
     clockless: bool,
     /// When the backend last answered (the age of the latency estimate's newest sample).
@@ -287,8 +287,11 @@ impl ServicePolicy {
                 cfg.strategy,
                 Strategy::Deadline | Strategy::Codel | Strategy::AdaptiveLifo
             );
-        let clockless =
-            cfg.queue_timeout.is_none() && !matches!(cfg.strategy, Strategy::Codel | Strategy::AdaptiveLifo);
+        let clockless = cfg.queue_timeout.is_none()
+            && !matches!(
+                cfg.strategy,
+                Strategy::Codel | Strategy::AdaptiveLifo | Strategy::Deadline
+            );
         ServicePolicy {
             codel: Codel::new(cfg.codel.target.0, cfg.codel.interval.0),
             cfg,
@@ -365,14 +368,16 @@ impl ServicePolicy {
         Rejection { reason, retry_after }
     }
 
-    /// How long a shed client should wait: the time to drain the queue at the current rate.
-    fn drain_estimate(&self) -> Duration {
+    /// How long a shed client should wait: the time to drain the queue at the current rate,
+    /// after what is left of a pushback pause (nothing drains while the backend asked for one).
+    fn drain_estimate(&self, now: Time) -> Duration {
         debug_assert!(self.track_latency, "the latency estimate is not maintained");
         let c = &self.cfg;
         let per = self.latency_ewma.unwrap_or(c.scaled(Duration::from_millis(100)));
         let slots = self.limiter.limit().unwrap_or(1).max(1);
         let n = u32::try_from(self.queue_len() + 1).unwrap_or(u32::MAX);
-        (per * n / slots).clamp(c.scaled(Duration::from_millis(1)), c.scaled(Duration::from_secs(60)))
+        let drain = (per * n / slots).clamp(c.scaled(Duration::from_millis(1)), c.scaled(Duration::from_secs(60)));
+        drain + self.paused_until.saturating_since(now)
     }
 
     /// A request arrives.
@@ -411,7 +416,7 @@ impl ServicePolicy {
         if !front {
             if let Some(cap) = self.capacity_of(class) {
                 if self.live[class] >= cap {
-                    let ra = self.drain_estimate();
+                    let ra = self.drain_estimate(now);
                     return Admit::Rejected(self.reject(Reason::QueueFull, Some(ra)));
                 }
             }
@@ -529,7 +534,8 @@ impl ServicePolicy {
         self.admit(now, a, true)
     }
 
-    /// Timer callback: time-based limit updates.
+    /// Timer callback: time-based limit updates. A call before [`ServicePolicy::poll_timeout`]'s
+    /// time does nothing (drivers may wake early rather than re-arm at every change).
     pub fn handle_timeout(&mut self, now: Time) {
         self.limiter.on_timer(now);
     }
@@ -564,10 +570,13 @@ impl ServicePolicy {
     }
 
     /// Answers the oldest request of a class if it has waited too long (queue timeout, or CoDel
-    /// slough timeout while adaptive LIFO serves newest first).
+    /// slough timeout while adaptive LIFO serves newest first), or, under `deadline`, once its
+    /// deadline has passed: at the deadline, not at a dequeue that a pushback pause or a hung
+    /// backend can put off for seconds.
     fn expire_oldest(&mut self, now: Time) -> Option<Action> {
         let lifo_overloaded = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
-        if self.cfg.queue_timeout.is_none() && !lifo_overloaded {
+        let deadlines = self.cfg.strategy == Strategy::Deadline;
+        if self.cfg.queue_timeout.is_none() && !lifo_overloaded && !deadlines {
             // Nothing can expire; cancelled tickets at the front are skipped when popped.
             return None;
         }
@@ -576,6 +585,8 @@ impl ServicePolicy {
             let waited = now.saturating_since(e.arrival.arrived);
             let reason = if self.cfg.queue_timeout.is_some_and(|qt| waited > qt) {
                 Reason::QueueTimeout
+            } else if deadlines && e.arrival.deadline.is_some_and(|d| now >= d) {
+                Reason::Expired
             } else if lifo_overloaded && waited > self.codel.slough_timeout() {
                 Reason::Codel
             } else {
@@ -584,7 +595,10 @@ impl ServicePolicy {
             self.queues[class].pop_front();
             self.live[class] -= 1;
             self.entries.remove(t);
-            let rejection = self.reject(reason, Some(self.drain_estimate()));
+            // An expired request gets no Retry-After, as at dequeue: its time is up, not the
+            // service's room.
+            let retry_after = (reason != Reason::Expired).then(|| self.drain_estimate(now));
+            let rejection = self.reject(reason, retry_after);
             return Some(Action::Answer {
                 ticket: t,
                 rejection,
@@ -689,7 +703,7 @@ impl ServicePolicy {
         };
         if let Some(reason) = drop {
             self.entries.remove(t);
-            let retry_after = (reason != Reason::Expired).then(|| self.drain_estimate());
+            let retry_after = (reason != Reason::Expired).then(|| self.drain_estimate(now));
             let rejection = self.reject(reason, retry_after);
             return Some(Action::Answer {
                 ticket: t,
@@ -729,16 +743,20 @@ impl ServicePolicy {
     fn queue_deadline(&mut self, mut next: Option<Time>) -> Option<Time> {
         let mut consider = |t: Time| next = Some(next.map_or(t, |n| n.min(t)));
         let lifo = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
+        let deadlines = self.cfg.strategy == Strategy::Deadline;
         let slough = self.codel.slough_timeout();
         let qt = self.cfg.queue_timeout;
-        if qt.is_none() && !lifo {
-            // Only queue timeouts and the slough timeout depend on the oldest request.
+        if qt.is_none() && !lifo && !deadlines {
+            // Only queue timeouts, deadlines and the slough timeout depend on the oldest request.
             return next;
         }
         for class in 0..2 {
             if let Some((_, e)) = self.front_live(class) {
                 if let Some(qt) = qt {
                     consider(e.arrival.arrived + qt + Duration::from_nanos(1));
+                }
+                if let (true, Some(d)) = (deadlines, e.arrival.deadline) {
+                    consider(d);
                 }
                 if lifo {
                     consider(e.arrival.arrived + slough + Duration::from_nanos(1));

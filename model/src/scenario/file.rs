@@ -319,7 +319,8 @@ pub enum Strategy {
     Fifo,
     /// FIFO with a capacity; past it, shed with 503.
     Bounded,
-    /// FIFO that drops at dequeue what can no longer meet its deadline.
+    /// FIFO that drops at dequeue what can no longer meet its deadline, and the oldest queued
+    /// request at its deadline when nothing dequeues.
     Deadline,
     /// CoDel queue management.
     Codel,
@@ -365,7 +366,9 @@ impl std::str::FromStr for Strategy {
             return Ok(Strategy::AdaptiveLifo);
         }
         Strategy::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            let names: Vec<_> = Strategy::ALL.iter().map(|k| k.as_str()).collect();
+            // As the scenario file's error lists them: `lifo` (adaptive-lifo's alias) included.
+            let mut names: Vec<_> = Strategy::ALL.iter().map(|k| k.as_str()).collect();
+            names.insert(names.len() - 1, "lifo");
             let hint = super::wording::nearest(s, &names).map_or(String::new(), |n| format!("did you mean `{n}`? "));
             format!("unknown strategy `{s}`: {hint}expected one of {}", names.join(", "))
         })
@@ -1000,4 +1003,35 @@ pub struct ThresholdConfig {
     pub check: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Strategy;
+
+    /// A flag's unknown strategy lists the names a scenario file's error lists: the `lifo`
+    /// alias included, and every name listed parses.
+    #[test]
+    fn an_unknown_strategy_lists_every_accepted_name() {
+        let e = "bogus".parse::<Strategy>().unwrap_err();
+        let listed = e.split("expected one of ").nth(1).expect("a list");
+        let names: Vec<&str> = listed.split(", ").collect();
+        assert_eq!(
+            names,
+            [
+                "passthrough",
+                "fifo",
+                "bounded",
+                "deadline",
+                "codel",
+                "adaptive-lifo",
+                "lifo",
+                "adaptive"
+            ]
+        );
+        for n in names {
+            assert!(n.parse::<Strategy>().is_ok(), "{n}");
+        }
+        assert_eq!("lifo".parse::<Strategy>(), Ok(Strategy::AdaptiveLifo));
+    }
 }
