@@ -2145,7 +2145,45 @@ fn settings_of_another_strategy_are_warned_about() {
     };
     assert!(with_strategy("codel", &codel).is_empty());
     assert!(with_strategy("adaptive-lifo", &codel).is_empty());
-    assert!(with_strategy("adaptive", &adaptive).is_empty());
+    // (Its default queue bound of 1,000 holds 5 s of this service's work: that is said too.)
+    let w = with_strategy("adaptive", &adaptive);
+    assert!(w.iter().all(|w| !w.starts_with("gateway.adaptive")), "{w:?}");
+}
+
+/// Under `bounded` and `adaptive` only the queue bound limits a wait: a bound that holds more of
+/// a service's work than the clients' median timeout is said, with the bound `bounded` sizes.
+#[test]
+fn a_queue_bound_past_the_clients_timeout_is_warned_about() {
+    // 4 workers at 40 ms drain 100 requests a second; the clients wait 1 s.
+    let warnings = |gateway: &str| {
+        let text = format!(
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 10\n[clients]\ntimeout = \"1s\"\n[gateway]\n{gateway}\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 4\nservice_time = \"40ms\"\n"
+        );
+        parse(&text.lines().collect::<Vec<_>>()).expect("valid").warnings()
+    };
+    let w = warnings("strategy = \"adaptive\"");
+    assert_eq!(
+        w,
+        vec!["gateway.queue_capacity: 1000 (the default under \"adaptive\") holds about 10.0s of service `a`'s work (at 100.0 requests/s), past the clients' 1.00s median timeout: requests at the back of a full queue wait for clients that have left, and their retries keep it full after a burst (the death spiral this tool shows); about 50 (what it drains in half the timeout, as strategy \"bounded\" sizes a bound) would shed instead"]
+    );
+    let w = warnings("strategy = \"bounded\"\nqueue_capacity = 300");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("gateway.queue_capacity: 300 holds about 3.00s of service `a`'s work"),
+        "{w:?}"
+    );
+    // Within the timeout, or a strategy that drops by time, or an unbounded FIFO (its spiral is
+    // the point): nothing to say.
+    for quiet in [
+        "strategy = \"adaptive\"\nqueue_capacity = 100",
+        "strategy = \"bounded\"\nqueue_capacity = 50",
+        "strategy = \"deadline\"",
+        "strategy = \"codel\"",
+        "strategy = \"fifo\"",
+    ] {
+        assert!(warnings(quiet).is_empty(), "{quiet}: {:?}", warnings(quiet));
+    }
 }
 
 /// A bound on recovery needs a trigger to recover from: without one it could never be judged.

@@ -73,6 +73,40 @@ fn death_spiral_unbounded_fifo_stays_down_while_shedding_recovers() {
     }
 }
 
+/// The adaptive limit with a queue bound sized as `bounded` sizes one: during the burst every
+/// slot is in use and the backend queues, so the limit must not rise (it climbed to
+/// `max_limit` when its no-load baseline forgot 1% per update, and the run stayed metastable).
+#[test]
+fn death_spiral_adaptive_limit_falls_during_the_burst_and_recovers() {
+    let s = load("death-spiral.toml");
+    let bound = s.sized_queue_capacity();
+    let r = sim::simulate(
+        &with(&s, |f| {
+            f.gateway.strategy = "adaptive".parse().unwrap();
+            f.gateway.queue_capacity = Some(bound);
+        }),
+        None,
+    );
+    assert_eq!(
+        r.summary.whole.verdict,
+        Some(Verdict::Recovered),
+        "{}",
+        r.summary.whole.verdict_reason
+    );
+    let limit_at = |from: f64, to: f64| {
+        r.windows
+            .iter()
+            .filter(|w| w.start_s >= from && w.start_s < to)
+            .filter_map(|w| w.gauges.limit)
+            .max()
+            .expect("adaptive windows carry the limit")
+    };
+    let before = limit_at(59.0, 60.0);
+    let during = limit_at(61.0, 80.0);
+    assert!(during < before, "the limit rose from {before} to {during} in the burst");
+    assert!(goodput_between(&r, 120.0, 200.0) > 0.95, "after the burst");
+}
+
 #[test]
 fn death_spiral_controls_are_healthy() {
     let s = load("death-spiral.toml");

@@ -60,6 +60,8 @@ pub struct AdaptiveLimit {
     limit: f64,
     /// Estimate of the latency without queueing: the lowest sample average seen, slowly forgotten.
     no_load: Option<Duration>,
+    /// When the baseline last forgot (see [`AdaptiveLimit::update`]).
+    forgot_at: Option<Time>,
     window_start: Time,
     samples: u32,
     /// Samples with a latency, and the sum of their latencies.
@@ -76,6 +78,7 @@ impl AdaptiveLimit {
             cfg: cfg.clone(),
             limit: f64::from(init),
             no_load: None,
+            forgot_at: None,
             window_start: Time::ZERO,
             samples: 0,
             timed: 0,
@@ -102,17 +105,17 @@ impl AdaptiveLimit {
         self.dropped += u32::from(dropped);
         self.max_in_flight = self.max_in_flight.max(in_flight);
         if self.samples >= self.cfg.sample_size {
-            self.update();
+            self.update(now);
         }
     }
 
     fn on_timer(&mut self, now: Time) {
         if self.samples > 0 && now >= self.window_start + self.cfg.update_interval.0 {
-            self.update();
+            self.update(now);
         }
     }
 
-    fn update(&mut self) {
+    fn update(&mut self, now: Time) {
         let (min, max) = (f64::from(self.cfg.min_limit), f64::from(self.cfg.max_limit));
         // Latency against the no-load baseline: `None` in a window without a timed sample (all
         // drops), which then moves the limit on its drops alone.
@@ -122,9 +125,18 @@ impl AdaptiveLimit {
                 Some(n) if n <= avg => n,
                 _ => avg,
             };
-            // Forget slowly (1% per update) so a permanently slower backend is eventually the
-            // baseline.
-            self.no_load = Some(no_load.mul_f64(1.01));
+            // Forget slowly, so a permanently slower backend is eventually the baseline: 1% per
+            // `update_interval` of time, not per update. Updates come every `sample_size`
+            // completions, so per update it forgot faster the busier the service: at 200 req/s
+            // the baseline doubled within 4 s of overload, the gradient read the backend's
+            // queueing as no-load latency, and the limit climbed to `max_limit` during a burst.
+            // At most 1% per update: a silence (no samples, no updates) tells nothing new.
+            let elapsed = self.forgot_at.map_or(0.0, |t| {
+                let interval = self.cfg.update_interval.0.as_secs_f64().max(1e-9);
+                (now.saturating_since(t).as_secs_f64() / interval).min(1.0)
+            });
+            self.forgot_at = Some(now);
+            self.no_load = Some(crate::time::secs(no_load.as_secs_f64() * 1.01f64.powf(elapsed)));
             (avg, no_load)
         });
         let app_limited = f64::from(self.max_in_flight) < self.limit / 2.0;
@@ -214,6 +226,41 @@ mod tests {
         }
         assert!(l.limit < high * 0.6, "{} vs {high}", l.limit);
         assert!(l.limit() >= 1);
+    }
+
+    /// At 200 completions a second (20 updates a second), 20 s of queueing at the backend
+    /// (10x the no-load latency, every slot in use) keep pressing the gradient limit down. The
+    /// baseline forgets 1% per `update_interval`: forgetting 1% per update, it had grown 53-fold
+    /// by the end, read the queueing as no-load latency, and the limit climbed to `max_limit`.
+    #[test]
+    fn a_busy_service_under_overload_does_not_forget_its_baseline_in_seconds() {
+        let mut l = AdaptiveLimit::new(&cfg(LimitAlgorithm::Gradient), 4);
+        let ms = 1_000_000u64;
+        let mut t = 0u64;
+        // `busy`: every slot in use; else the 4 the load needs.
+        let mut feed_at = |l: &mut AdaptiveLimit, seconds: u64, latency_ms: u64, busy: bool| {
+            for _ in 0..seconds * 200 {
+                let used = if busy { l.limit() } else { l.limit().min(4) };
+                l.on_sample(Time(t), Some(Duration::from_millis(latency_ms)), false, used);
+                t += 5 * ms;
+            }
+        };
+        feed_at(&mut l, 5, 20, false);
+        let before = l.limit;
+        let mut highest = 0.0f64;
+        for _ in 0..20 {
+            feed_at(&mut l, 1, 200, true);
+            highest = highest.max(l.limit);
+        }
+        assert!(before < 10.0, "the load needs 4: {before}");
+        assert!(highest <= before, "rose to {highest} from {before} under overload");
+        assert!(l.limit < before * 0.5, "{} after {before}", l.limit);
+        let baseline = l.no_load.expect("timed samples").as_secs_f64();
+        // 1.01^20 of 20 ms after 20 s, within the 1% one update interval more or less gives.
+        assert!(
+            (baseline / (0.020 * 1.01f64.powi(20)) - 1.0).abs() < 0.011,
+            "baseline {baseline}"
+        );
     }
 
     #[test]

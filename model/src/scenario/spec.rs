@@ -220,23 +220,34 @@ impl Scenario {
     /// the clients' median timeout, the smallest over services. A longer queue only holds
     /// requests whose clients will have left; half leaves the other half for the service itself.
     pub fn sized_queue_capacity(&self) -> u32 {
-        let timeout = self
-            .file
+        let timeout = self.median_client_timeout();
+        self.services
+            .iter()
+            .map(|s| {
+                (self.drain_rate(s) * 0.5 * timeout)
+                    .round()
+                    .clamp(1.0, f64::from(u32::MAX)) as u32
+            })
+            .min()
+            .unwrap_or(1)
+    }
+
+    /// The clients' median timeout, seconds (2 s when it has none).
+    pub fn median_client_timeout(&self) -> f64 {
+        self.file
             .clients
             .timeout
             .resolve()
             .map(|d| d.quantile(0.5))
-            .unwrap_or(2.0);
-        self.services
-            .iter()
-            .map(|s| {
-                let g = self.file.gateway.for_service(&s.name, &s.group);
-                let c = f64::from(g.concurrency.unwrap_or(s.workers).max(1));
-                let mean = s.service_time.mean().max(1e-6);
-                (c * 0.5 * timeout / mean).round().clamp(1.0, f64::from(u32::MAX)) as u32
-            })
-            .min()
-            .unwrap_or(1)
+            .unwrap_or(2.0)
+    }
+
+    /// Requests per second the gateway drains from `service`'s queue: its concurrency (the
+    /// workers when not set) over the mean service time.
+    pub fn drain_rate(&self, service: &ServiceSpec) -> f64 {
+        let g = self.file.gateway.for_service(&service.name, &service.group);
+        let c = f64::from(g.concurrency.unwrap_or(service.workers).max(1));
+        c / service.service_time.mean().max(1e-6)
     }
 
     /// This scenario under another gateway strategy, dropping settings the strategy does not take

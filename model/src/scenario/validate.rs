@@ -1242,6 +1242,33 @@ impl Scenario {
                 ));
             }
         }
+        // Under `bounded` and `adaptive` the queue bound alone limits a wait (the other
+        // strategies drop by time): one that holds more than the clients wait for keeps
+        // serving requests whose clients have left, and retries keep it full after a burst.
+        if matches!(g.strategy, Strategy::Bounded | Strategy::Adaptive) {
+            let timeout = self.median_client_timeout();
+            let deep = self
+                .services
+                .iter()
+                .filter_map(|s| {
+                    let sg = g.for_service(&s.name, &s.group);
+                    let bound = sg.queue_capacity.unwrap_or(crate::gateway::DEFAULT_QUEUE_CAPACITY);
+                    let wait = f64::from(bound) / self.drain_rate(s);
+                    (wait > timeout && sg.priorities.is_none()).then_some((wait, bound, s, sg.queue_capacity.is_none()))
+                })
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((wait, bound, s, default)) = deep {
+                let sized = (self.drain_rate(s) * 0.5 * timeout).round().max(1.0);
+                out.push(format!(
+                    "gateway.queue_capacity: {bound}{} holds about {} of service `{}`'s work (at {:.1} requests/s), past the clients' {} median timeout: requests at the back of a full queue wait for clients that have left, and their retries keep it full after a burst (the death spiral this tool shows); about {sized:.0} (what it drains in half the timeout, as strategy \"bounded\" sizes a bound) would shed instead",
+                    if default { format!(" (the default under \"{}\")", g.strategy.as_str()) } else { String::new() },
+                    crate::results::fmt_secs(wait),
+                    s.name,
+                    self.drain_rate(s),
+                    crate::results::fmt_secs(timeout),
+                ));
+            }
+        }
         for (i, svc) in f.backend.services.iter().enumerate() {
             if let Some(u) = svc.upstream.as_deref().filter(|u| u.starts_with("https://")) {
                 out.push(format!(
