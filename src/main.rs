@@ -7,6 +7,7 @@ mod report_cmd;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 
 /// Measure the backlog death spiral before production: queueing vs shedding in front of slow
 /// legacy services, with clients that time out and retry.
@@ -117,8 +118,16 @@ fn main() -> ExitCode {
             runtime_finish_with(threads, || loadgen::run(*args))
         }
         Command::Loadgen(loadgen::LoadgenCmd::Merge(args)) => finish_code(loadgen::merge(args)),
-        Command::Sim(sim::SimCmd::Run(args)) => finish_code(sim::run(args).map(passed)),
-        Command::Sim(sim::SimCmd::Sweep(args)) => finish_code(sim::sweep(args).map(passed)),
+        Command::Sim(sim::SimCmd::Run(args)) => {
+            // A single run is short, or says how far it is: Ctrl-C ends it the default way.
+            let stop = if args.replications > 1 {
+                stop_on_interrupt()
+            } else {
+                &NEVER
+            };
+            finish_code(sim::run(args, stop).map(ended))
+        }
+        Command::Sim(sim::SimCmd::Sweep(args)) => finish_code(sim::sweep(args, stop_on_interrupt()).map(ended)),
         Command::Report(args) => finish_code(report_cmd::run(args).map(|()| loadgen::Finish::Passed)),
         Command::Compare(args) => runtime_finish(|| compare::run(args)),
         Command::Demo(args) => runtime_finish(|| demo::run(args)),
@@ -141,6 +150,44 @@ fn quiet_on_closed_stdout() {
         }
         default(info);
     }));
+}
+
+static NEVER: AtomicBool = AtomicBool::new(false);
+
+/// A flag set on the first Ctrl-C or SIGTERM, for commands that then finish the simulations
+/// under way and write what ran (sweeps, replications); a second one ends the process at once.
+fn stop_on_interrupt() -> &'static AtomicBool {
+    static STOP: AtomicBool = AtomicBool::new(false);
+    let listener = std::thread::Builder::new().name("signals".into()).spawn(|| {
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                tracing::warn!("cannot listen for Ctrl-C ({e}): it will end the run without writing results");
+                return;
+            }
+        };
+        rt.block_on(async {
+            let mut signals = mock_legacy::serve::TerminationSignals::new();
+            signals.recv().await;
+            STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(
+                "interrupted: finishing the simulations under way, then writing what ran (interrupt again to stop at once, writing nothing)"
+            );
+            signals.recv().await;
+            std::process::exit(i32::from(exit::INTERRUPTED));
+        });
+    });
+    if let Err(e) = listener {
+        tracing::warn!("cannot listen for Ctrl-C ({e}): it will end the run without writing results");
+    }
+    &STOP
+}
+
+fn ended(e: sim::Ended) -> loadgen::Finish {
+    match e {
+        sim::Ended { interrupted: true, .. } => loadgen::Finish::Interrupted,
+        sim::Ended { passed: ok, .. } => passed(ok),
+    }
 }
 
 fn passed(ok: bool) -> loadgen::Finish {

@@ -464,6 +464,15 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             let objective = objective_of(named.as_deref().unwrap_or("goodput_ratio"))?;
             let mut h = heatmap(&file, &table.points, &objective)?;
             h.notes = sim::sweep::findings(&table.points, &table.axes(), &objective, &table.slo);
+            if let Some(planned) = table.planned_points {
+                h.notes.insert(
+                    0,
+                    format!(
+                        "interrupted: {} of the grid's {planned} points ran; the findings are over those, not the whole grid",
+                        table.points.len()
+                    ),
+                );
+            }
             h.points = Some(sim::sweep::cells(&table.points, &objective, &table.slo));
             if !table.slo.is_empty() {
                 let met = sim::sweep::best_config(&table.points, &objective).is_some();

@@ -434,3 +434,148 @@ fn a_second_interrupt_cuts_the_drain_short() {
     done.store(true, Ordering::Relaxed);
     held.join().expect("the upstream thread");
 }
+
+/// Ctrl-C in a sweep, or in replications, finishes the simulations under way, writes the points
+/// (seeds) that ran, says it was interrupted, and exits 130; nothing is lost.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_sweep_or_replication_writes_what_ran_and_exits_130() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Child, Stdio};
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    struct Run(Child);
+    impl Drop for Run {
+        fn drop(&mut self) {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("spillway-sweep-interrupt-{}", std::process::id()));
+    let scenario = format!("{}/death-spiral.toml", scenarios());
+    let sweep_out = dir.join("sweep");
+    let reps_out = dir.join("reps");
+    // Each far longer than the wait before the interrupt: 600 and 5,000 simulations.
+    let sweep: Vec<&str> = vec![
+        "sim",
+        "sweep",
+        &scenario,
+        "--vary",
+        "gateway.strategy=fifo,deadline,bounded",
+        "--vary",
+        "gateway.concurrency=1..8",
+        "--vary",
+        "clients.timeout=1s,2s,3s,4s,5s",
+        "--replications",
+        "5",
+        "-o",
+        sweep_out.to_str().expect("utf-8 temp dir"),
+    ];
+    let reps: Vec<&str> = vec![
+        "sim",
+        "run",
+        &scenario,
+        "--replications",
+        "5000",
+        "-o",
+        reps_out.to_str().expect("utf-8 temp dir"),
+    ];
+    for (args, started) in [(sweep, "sweeping"), (reps, "")] {
+        let mut run = Run(Command::new(env!("CARGO_BIN_EXE_spillway"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spillway runs"));
+        let stdout = run.0.stdout.take().expect("stdout");
+        let stderr = run.0.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let printed = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+        // The sweep says when it starts; replications start at once.
+        let until = Instant::now() + Duration::from_secs(20);
+        while !started.is_empty() {
+            let left = until.saturating_duration_since(Instant::now());
+            let line = rx.recv_timeout(left).expect("the sweep starts");
+            if line.contains(started) {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        let pid = run.0.id() as libc::pid_t;
+        // SAFETY: kill(2) with the pid of our own child, not yet reaped (so not reused).
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        let until = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = run.0.try_wait().expect("wait") {
+                break s;
+            }
+            assert!(Instant::now() < until, "{args:?} did not end within 60 s of Ctrl-C");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let text = printed.join().expect("stdout read");
+        assert_eq!(status.code(), Some(130), "{args:?}: {text}");
+        if args[1] == "sweep" {
+            assert!(text.starts_with("interrupted: "), "{text}");
+            let table: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(sweep_out.join("sweep.json")).expect("sweep.json written"),
+            )
+            .expect("sweep.json is JSON");
+            assert_eq!(table["planned_points"], 120, "{table}");
+            let ran = table["points"].as_array().expect("points").len();
+            assert!(ran < 120, "{ran} points: the interrupt stopped nothing");
+            let csv = std::fs::read_to_string(sweep_out.join("sweep.csv")).expect("sweep.csv written");
+            assert_eq!(csv.lines().count(), ran + 1, "a header and a line per point that ran");
+            assert!(
+                text.contains(&format!("interrupted: {ran} of 120 points simulated")),
+                "{text}"
+            );
+        } else {
+            assert!(text.contains("interrupted: "), "{text}");
+            let summary: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(reps_out.join("replications.json")).expect("replications.json written"),
+            )
+            .expect("replications.json is JSON");
+            let seeds = std::fs::read_dir(&reps_out)
+                .expect("out dir")
+                .filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().starts_with("seed-"))
+                })
+                .count();
+            assert!(seeds > 0 && seeds < 5000, "{seeds} seeds written");
+            assert!(text.contains(&format!("interrupted: {seeds} of 5000 ran")), "{text}");
+            assert!(summary.is_object(), "{summary}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A note that only some compared configurations bring (a variant's `backoff = "none"` under the
+/// file's jitter) is said with their label; one every configuration shares, once without.
+#[test]
+fn compare_says_which_configuration_a_note_is_about() {
+    let dir = std::env::temp_dir().join(format!("spillway-compare-notes-{}", std::process::id()));
+    let out = spillway(&[
+        "compare",
+        &format!("{}/retry-storm.toml", scenarios()),
+        "--variant",
+        "immediate:clients.retry.backoff=none",
+        "--variant",
+        "budget:clients.retry.budget.ratio=0.1",
+        "-o",
+        dir.to_str().expect("utf-8 temp dir"),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("immediate: clients.retry.jitter: \"full\" jitters the backoff"),
+        "{err}"
+    );
+    assert!(!err.contains("budget: clients.retry.jitter"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

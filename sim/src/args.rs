@@ -13,7 +13,8 @@ pub enum SimCmd {
 /// Simulate a scenario on a virtual clock with the model's own code.
 ///
 /// Exit codes: 0 all thresholds passed (in every replication); 2 bad input (scenario, flags);
-/// 3 a threshold failed.
+/// 3 a threshold failed; 130 replications interrupted by Ctrl-C (the seeds that ran are
+/// written).
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
     /// Scenario file (TOML).
@@ -46,7 +47,8 @@ pub struct RunArgs {
 /// once.
 ///
 /// Exit codes: 0 done (and, with --slo, some configuration meets it); 2 bad input (scenario,
-/// axes, objective, SLO); 3 SLOs given and no configuration meets them.
+/// axes, objective, SLO); 3 SLOs given and no configuration meets them; 130 interrupted by
+/// Ctrl-C (the points that ran are written, and a second Ctrl-C stops at once).
 #[derive(clap::Args, Debug, Clone)]
 pub struct SweepArgs {
     /// Scenario file (TOML).

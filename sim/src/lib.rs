@@ -21,6 +21,7 @@ use model::results::{self, Results};
 use model::scenario::{self, Scenario};
 use std::io::IsTerminal as _;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 
 pub use model::UsageError;
@@ -83,8 +84,19 @@ fn simulate_logging_progress(s: &Scenario, seed: u64) -> Results {
     })
 }
 
-/// `spillway sim run`; returns whether every threshold passed (in every replication).
-pub fn run(a: RunArgs) -> anyhow::Result<bool> {
+/// How a `sim` command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ended {
+    /// Every threshold held (in every replication), or a sweep found a configuration meeting
+    /// its SLO.
+    pub passed: bool,
+    /// `stop` was set (Ctrl-C) before every simulation ran: what ran is written.
+    pub interrupted: bool,
+}
+
+/// `spillway sim run`. With replications, `stop` (set on Ctrl-C) starts no further seed, and
+/// the seeds that ran are summarized and written; a single run does not read it.
+pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     let s = load(&a.scenario, a.strategy)?;
     model::check_out_dir(&a.out)?;
     let seed = a.seed.unwrap_or(s.seed());
@@ -95,17 +107,40 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
         Results::clear_saved(&a.out)?;
         let path = r.save(&a.out)?;
         println!("results: {}  (and results.hlog)", path.display());
-        return Ok(r.thresholds.iter().all(|t| t.passed));
+        return Ok(Ended {
+            passed: r.thresholds.iter().all(|t| t.passed),
+            interrupted: false,
+        });
     }
     use rayon::prelude::*;
-    let runs: Vec<Results> = seeds.par_iter().map(|sd| simulate(&s, Some(*sd))).collect();
+    let (seeds, runs): (Vec<u64>, Vec<Results>) = seeds
+        .par_iter()
+        .filter_map(|sd| (!stop.load(Relaxed)).then(|| (*sd, simulate(&s, Some(*sd)))))
+        .unzip();
+    let planned = a.replications as usize;
+    let interrupted = runs.len() < planned;
+    if runs.is_empty() {
+        println!("interrupted before any of the {planned} seeds finished: nothing written");
+        return Ok(Ended {
+            passed: false,
+            interrupted,
+        });
+    }
     let summary = stats::summarize(&runs);
+    let seed_list = if interrupted {
+        // The seeds that ran need not be consecutive (they run in parallel).
+        format!(
+            "seeds {}; interrupted: {} of {planned} ran",
+            seed_ranges(&seeds),
+            runs.len()
+        )
+    } else {
+        format!("seeds {}..{}", seed, seeds.last().copied().unwrap_or(seed))
+    };
     println!(
-        "{} (sim, strategy {}, seeds {}..{})",
+        "{} (sim, strategy {}, {seed_list})",
         s.name(),
         s.file.gateway.strategy.as_str(),
-        seed,
-        seeds.last().copied().unwrap_or(seed)
     );
     print!("{}", stats::render(&summary));
     // Each threshold over the seeds: the exit code says whether all held in every seed.
@@ -133,11 +168,30 @@ pub fn run(a: RunArgs) -> anyhow::Result<bool> {
         path.display(),
         a.out.display()
     );
-    Ok(runs.iter().all(|r| r.thresholds.iter().all(|t| t.passed)))
+    Ok(Ended {
+        passed: runs.iter().all(|r| r.thresholds.iter().all(|t| t.passed)),
+        interrupted,
+    })
 }
 
-/// `spillway sim sweep`: false when SLOs were given and no configuration meets them.
-pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
+/// Ascending seeds as runs of consecutive ones: `1..3, 7, 9..10`.
+fn seed_ranges(seeds: &[u64]) -> String {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &s in seeds {
+        match runs.last_mut() {
+            Some((_, last)) if last.checked_add(1) == Some(s) => *last = s,
+            _ => runs.push((s, s)),
+        }
+    }
+    runs.iter()
+        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}..{b}") })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `spillway sim sweep`: not passed when SLOs were given and no configuration meets them.
+/// `stop` (set on Ctrl-C) starts no further simulation; the points that ran are written.
+pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     let s = load(&a.scenario, None)?;
     model::check_out_dir(&a.out)?;
     let axes: Vec<sweep::Axis> = a
@@ -204,19 +258,29 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
     };
     let ignored = plan.ignored.clone();
     let combinations = plan.combinations;
-    let points = sweep::run_plan(plan, &slo, a.replications, &tick);
+    let points = sweep::run_plan_until(plan, &slo, a.replications, &tick, stop);
     bar.finish_and_clear();
+    let interrupted = points.len() < total;
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points, &objective, &a.slo))?;
     let table = sweep::Table {
         scenario: Some(s.name().to_string()),
         objective: objective.to_string(),
         slo: a.slo.clone(),
+        planned_points: interrupted.then_some(total),
         points,
     };
     std::fs::write(a.out.join("sweep.json"), serde_json::to_string_pretty(&table)?)?;
     let points = table.points;
-    println!("{total} points simulated: {}/sweep.csv, sweep.json", a.out.display());
+    if interrupted {
+        println!(
+            "interrupted: {} of {total} points simulated: {}/sweep.csv, sweep.json; what follows is over those points, not the whole grid",
+            points.len(),
+            a.out.display()
+        );
+    } else {
+        println!("{total} points simulated: {}/sweep.csv, sweep.json", a.out.display());
+    }
     for (key, by) in &ignored {
         println!(
             "  {key} does not apply to {} (shown as -): {combinations} combinations, {total} distinct points",
@@ -243,12 +307,26 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<bool> {
     for line in sweep::findings(&points, &axes, &objective, &a.slo) {
         println!("{line}");
     }
-    Ok(found || slo.is_empty())
+    Ok(Ended {
+        passed: found || slo.is_empty(),
+        interrupted,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeds_that_ran_read_as_ranges() {
+        assert_eq!(seed_ranges(&[1, 2, 3, 7, 9, 10]), "1..3, 7, 9..10");
+        assert_eq!(seed_ranges(&[5]), "5");
+        assert_eq!(
+            seed_ranges(&[u64::MAX - 1, u64::MAX]),
+            format!("{}..{}", u64::MAX - 1, u64::MAX)
+        );
+        assert_eq!(seed_ranges(&[]), "");
+    }
 
     /// `--seed 18446744073709551615 --replications 3` wrapped round to seeds ..., 0, 1.
     #[test]

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One `--vary key=values` axis.
 #[derive(Clone, Debug, PartialEq)]
@@ -453,6 +454,10 @@ pub struct Table {
     pub objective: String,
     #[serde(default)]
     pub slo: Vec<String>,
+    /// The grid's size, when the sweep was interrupted (Ctrl-C) before every point ran: `points`
+    /// holds the ones that did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_points: Option<usize>,
     pub points: Vec<Point>,
 }
 
@@ -475,6 +480,7 @@ impl Table {
                 scenario: None,
                 objective: String::new(),
                 slo: Vec::new(),
+                planned_points: None,
                 points,
             }));
         }
@@ -698,24 +704,44 @@ pub fn check_seeds(plan: &Plan, seeds: u32) -> Result<(), String> {
 /// Runs the plan's points in parallel, each with `seeds` seeds (the scenario's seed, +1, ...;
 /// [`check_seeds`] says whether they fit); `tick` is called once per finished simulation.
 pub fn run_plan(plan: Plan, slo: &[Threshold], seeds: u32, tick: &(dyn Fn() + Sync)) -> Vec<Point> {
+    run_plan_until(plan, slo, seeds, tick, &AtomicBool::new(false))
+}
+
+/// [`run_plan`], starting no simulation once `stop` is set (Ctrl-C): the points whose every
+/// seed ran, in plan order; a point left part-way is left out, not averaged over fewer seeds.
+pub fn run_plan_until(
+    plan: Plan,
+    slo: &[Threshold],
+    seeds: u32,
+    tick: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+) -> Vec<Point> {
     let seeds = seeds.max(1) as usize;
-    let runs: Vec<Results> = (0..plan.points.len() * seeds)
+    let runs: Vec<Option<Results>> = (0..plan.points.len() * seeds)
         .into_par_iter()
         .map(|k| {
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
             let s = &plan.points[k / seeds].1;
             // Points keep only headline figures: no window histograms to record or compress.
             let r = simulate_summary(s, Some(s.seed().wrapping_add((k % seeds) as u64)));
             tick();
-            r
+            Some(r)
         })
         .collect();
+    let mut runs = runs.into_iter();
     plan.points
         .into_iter()
         .zip(plan.sized)
-        .zip(runs.chunks(seeds))
-        .map(|(((params, _), sized), runs)| Point {
-            sized_queue_capacity: sized,
-            ..point(params, runs, slo)
+        .filter_map(|((params, _), sized)| {
+            // The point's whole chunk is taken first, so the next point's starts in line.
+            let chunk: Vec<Option<Results>> = runs.by_ref().take(seeds).collect();
+            let runs: Vec<Results> = chunk.into_iter().collect::<Option<_>>()?;
+            Some(Point {
+                sized_queue_capacity: sized,
+                ..point(params, &runs, slo)
+            })
         })
         .collect()
 }
@@ -1565,12 +1591,18 @@ mod tests {
             scenario: Some("death-spiral".into()),
             objective: "p99".into(),
             slo: vec!["p99<2s".into()],
+            planned_points: Some(4),
             points: vec![p.clone()],
         };
         let back = Table::parse(&serde_json::to_string(&t).unwrap()).unwrap().unwrap();
         assert_eq!(
-            (back.objective.as_str(), back.slo.len(), back.points.len()),
-            ("p99", 1, 1)
+            (
+                back.objective.as_str(),
+                back.slo.len(),
+                back.points.len(),
+                back.planned_points
+            ),
+            ("p99", 1, 1, Some(4))
         );
         let axes = back.axes();
         assert_eq!(axes.len(), 2);
@@ -1849,6 +1881,7 @@ mod tests {
                 scenario: None,
                 objective: String::new(),
                 slo: texts.to_vec(),
+                planned_points: None,
                 points: points.clone(),
             };
             assert_eq!(table.check(), Ok(()), "a sweep's own table passes");
@@ -1983,6 +2016,7 @@ mod tests {
                 scenario: None,
                 objective: String::new(),
                 slo: Vec::new(),
+                planned_points: None,
                 points: vec![
                     table_point(&[("gateway.strategy", Value::from("bounded"))], 0.5, true),
                     p,
@@ -2337,6 +2371,42 @@ mod tests {
             (one[0].goodput_ratio, one[0].seeds, one[0].slo_held),
             (ratios[0], 1, None)
         );
+    }
+
+    /// Once `stop` is set no simulation starts: the points whose every seed ran come back, in
+    /// plan order, each with all its seeds and the same figures as an uninterrupted sweep's.
+    #[test]
+    fn a_stopped_plan_keeps_only_its_whole_points() {
+        let base = scenario::parse("t.toml", "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n").unwrap();
+        let axes = vec![parse_axis("gateway.concurrency=1..12").unwrap()];
+        let full = run_plan(plan(&base, &axes).unwrap(), &[], 3, &|| {});
+        assert_eq!(full.len(), 12);
+        let stop = AtomicBool::new(false);
+        let ran = std::sync::atomic::AtomicUsize::new(0);
+        let tick = || {
+            if ran.fetch_add(1, Ordering::SeqCst) + 1 >= 7 {
+                stop.store(true, Ordering::SeqCst);
+            }
+        };
+        let part = run_plan_until(plan(&base, &axes).unwrap(), &[], 3, &tick, &stop);
+        let ran = ran.load(Ordering::SeqCst);
+        // At least the 7th run set it; each other thread may have had one more under way.
+        assert!((7..7 + rayon::current_num_threads()).contains(&ran), "{ran} runs");
+        assert!(part.len() <= ran / 3, "{} whole points from {ran} runs", part.len());
+        let mut at = 0;
+        for p in &part {
+            assert_eq!(p.seeds, 3);
+            let i = full[at..]
+                .iter()
+                .position(|f| f.params == p.params)
+                .expect("in plan order")
+                + at;
+            assert_eq!(p.goodput_ratio, full[i].goodput_ratio);
+            assert_eq!(p.p99, full[i].p99);
+            at = i + 1;
+        }
+        let none = run_plan_until(plan(&base, &axes).unwrap(), &[], 3, &|| {}, &AtomicBool::new(true));
+        assert!(none.is_empty());
     }
 
     #[test]
