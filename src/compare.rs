@@ -25,7 +25,8 @@ pub enum Mode {
 #[command(after_help = "Examples:
   spillway compare scenarios/death-spiral.toml --strategies fifo,bounded,deadline \\
       --expect \"deadline.goodput_ratio >= 0.8\" --expect \"deadline.p99 < fifo.p99\"
-  spillway compare scenarios/retry-storm.toml --variant \"immediate:clients.retry.backoff=none\" \\
+  spillway compare scenarios/retry-storm.toml \\
+      --variant \"immediate:clients.retry.backoff=none;clients.retry.jitter=none;clients.retry.budget.ratio=100\" \\
       --variant \"budget:clients.retry.budget.ratio=0.1\"
   spillway compare --baseline old/results.json new/results.json --tolerance 10%
 
@@ -546,6 +547,16 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     for c in &configs {
         let theirs = c.scenario.warnings();
         warnings.retain(|w| theirs.contains(w));
+    }
+    // What holds for some: said with their label (a variant's `backoff = "none"` under the
+    // file's jitter), except a strategy's table unused by the others, kept for the one using it.
+    for c in &configs {
+        for w in c.scenario.warnings() {
+            let unused_table = w.starts_with("gateway.codel:") || w.starts_with("gateway.adaptive:");
+            if !warnings.contains(&w) && !unused_table {
+                tracing::warn!("{}: {w}", c.label);
+            }
+        }
     }
     for w in warnings {
         tracing::warn!("{w}");
