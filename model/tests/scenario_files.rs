@@ -2150,6 +2150,18 @@ fn settings_of_another_strategy_are_warned_about() {
     assert!(w.iter().all(|w| !w.starts_with("gateway.adaptive")), "{w:?}");
 }
 
+/// `abandon = "cancel"` removes queued requests: under passthrough, which queues none, it is said.
+#[test]
+fn cancel_under_passthrough_is_warned_about() {
+    let warnings = |extra: &[&str]| parse(&with_extra(extra)).expect("valid").warnings();
+    assert_eq!(
+        warnings(&["[gateway]", "strategy = \"passthrough\"", "abandon = \"cancel\""]),
+        vec!["gateway.abandon: \"cancel\" removes a queued request whose client left, and strategy \"passthrough\" queues none (runs ignore it)"]
+    );
+    assert!(warnings(&["[gateway]", "strategy = \"passthrough\""]).is_empty());
+    assert!(warnings(&["[gateway]", "strategy = \"fifo\"", "abandon = \"cancel\""]).is_empty());
+}
+
 /// Under `bounded` and `adaptive` only the queue bound limits a wait: a bound that holds more of
 /// a service's work than the clients' median timeout is said, with the bound `bounded` sizes.
 #[test]
@@ -2166,6 +2178,17 @@ fn a_queue_bound_past_the_clients_timeout_is_warned_about() {
     assert_eq!(
         w,
         vec!["gateway.queue_capacity: 1000 (the default under \"adaptive\") holds about 10.0s of service `a`'s work (at 100.0 requests/s), past the clients' 1.00s median timeout: requests at the back of a full queue wait for clients that have left, and their retries keep it full after a burst (the death spiral this tool shows); about 50 (what it drains in half the timeout, as strategy \"bounded\" sizes a bound) would shed instead"]
+    );
+    // A concurrency past the workers drains no faster; a service's own bound is named as such.
+    let w = warnings(
+        "strategy = \"adaptive\"\nconcurrency = 40\nqueue_capacity = 10\n[gateway.services.a]\nqueue_capacity = 500",
+    );
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with(
+            "gateway.services.a.queue_capacity: 500 holds about 5.00s of service `a`'s work (at 100.0 requests/s)"
+        ),
+        "{w:?}"
     );
     let w = warnings("strategy = \"bounded\"\nqueue_capacity = 300");
     assert_eq!(w.len(), 1, "{w:?}");

@@ -195,7 +195,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             (Some(t), 1.0) => t.to_string(),
             (Some(t), f) => format!("{} ({t} real at {f}x)", model::duration::Dur(t.0.mul_f64(f))),
         },
-        g.abandon.as_str()
+        match (g.strategy, g.abandon) {
+            // Nothing queues, so nothing is removed: said, not silently accepted.
+            (model::scenario::Strategy::Passthrough, model::scenario::Abandon::Cancel) => {
+                "cancel (ignored: passthrough queues nothing)"
+            }
+            (_, a) => a.as_str(),
+        }
     );
     let routes: Vec<String> = setup
         .routes

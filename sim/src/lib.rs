@@ -261,6 +261,14 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     let points = sweep::run_plan_until(plan, &slo, a.replications, &tick, stop);
     bar.finish_and_clear();
     let interrupted = points.len() < total;
+    if points.is_empty() {
+        // No table to write: a report of an empty one would have no axes to chart.
+        println!("interrupted before any of the {total} points finished: nothing written");
+        return Ok(Ended {
+            passed: false,
+            interrupted: true,
+        });
+    }
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points, &objective, &a.slo))?;
     let table = sweep::Table {

@@ -243,10 +243,11 @@ impl Scenario {
     }
 
     /// Requests per second the gateway drains from `service`'s queue: its concurrency (the
-    /// workers when not set) over the mean service time.
+    /// workers when not set) over the mean service time. A concurrency above the workers drains
+    /// no faster: the excess waits inside the backend.
     pub fn drain_rate(&self, service: &ServiceSpec) -> f64 {
         let g = self.file.gateway.for_service(&service.name, &service.group);
-        let c = f64::from(g.concurrency.unwrap_or(service.workers).max(1));
+        let c = f64::from(g.concurrency.unwrap_or(service.workers).min(service.workers).max(1));
         c / service.service_time.mean().max(1e-6)
     }
 

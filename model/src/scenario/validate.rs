@@ -1204,6 +1204,12 @@ impl Scenario {
         if g.strategy != Strategy::Adaptive && g.adaptive != crate::scenario::AdaptiveConfig::default() {
             out.push(unused("adaptive", &[Strategy::Adaptive]));
         }
+        if g.strategy == Strategy::Passthrough && g.abandon == Abandon::Cancel {
+            out.push(
+                "gateway.abandon: \"cancel\" removes a queued request whose client left, and strategy \"passthrough\" queues none (runs ignore it)"
+                    .to_string(),
+            );
+        }
         let retry = &f.clients.retry;
         if retry.backoff == Backoff::None && retry.jitter != Jitter::None && retry.max_attempts > 1 {
             out.push(format!(
@@ -1259,8 +1265,15 @@ impl Scenario {
                 .max_by(|a, b| a.0.total_cmp(&b.0));
             if let Some((wait, bound, s, default)) = deep {
                 let sized = (self.drain_rate(s) * 0.5 * timeout).round().max(1.0);
+                // The key that set the bound: the service's own, its group's, or the gateway's.
+                let key = [s.name.as_str(), s.group.as_str()]
+                    .into_iter()
+                    .find(|n| g.services.get(*n).is_some_and(|o| o.queue_capacity.is_some()))
+                    .map_or("gateway.queue_capacity".to_string(), |n| {
+                        format!("gateway.services.{n}.queue_capacity")
+                    });
                 out.push(format!(
-                    "gateway.queue_capacity: {bound}{} holds about {} of service `{}`'s work (at {:.1} requests/s), past the clients' {} median timeout: requests at the back of a full queue wait for clients that have left, and their retries keep it full after a burst (the death spiral this tool shows); about {sized:.0} (what it drains in half the timeout, as strategy \"bounded\" sizes a bound) would shed instead",
+                    "{key}: {bound}{} holds about {} of service `{}`'s work (at {:.1} requests/s), past the clients' {} median timeout: requests at the back of a full queue wait for clients that have left, and their retries keep it full after a burst (the death spiral this tool shows); about {sized:.0} (what it drains in half the timeout, as strategy \"bounded\" sizes a bound) would shed instead",
                     if default { format!(" (the default under \"{}\")", g.strategy.as_str()) } else { String::new() },
                     crate::results::fmt_secs(wait),
                     s.name,
