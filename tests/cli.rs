@@ -9,6 +9,16 @@ fn spillway(args: &[&str]) -> Output {
         .expect("spillway runs")
 }
 
+/// A child process, killed and reaped on every way out of a test.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
 fn scenarios() -> String {
     format!("{}/scenarios", env!("CARGO_MANIFEST_DIR"))
 }
@@ -278,19 +288,10 @@ fn a_closed_stdout_ends_a_server_quietly() {
 fn a_second_interrupt_cuts_the_drain_short() {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::{TcpListener, TcpStream};
-    use std::process::{Child, Stdio};
+    use std::process::Stdio;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{mpsc, Arc};
     use std::time::{Duration, Instant};
-
-    /// The server, killed and reaped on every way out of the test.
-    struct Server(Child);
-    impl Drop for Server {
-        fn drop(&mut self) {
-            self.0.kill().ok();
-            self.0.wait().ok();
-        }
-    }
 
     /// Polls `ready` every 20 ms for up to 20 s.
     fn eventually(mut ready: impl FnMut() -> bool) -> bool {
@@ -341,7 +342,7 @@ fn a_second_interrupt_cuts_the_drain_short() {
         &["gateway", "--listen", "127.0.0.1:0", "--upstream", &hung_url],
     ];
     for args in cases {
-        let mut server = Server(
+        let mut server = Reaped(
             Command::new(env!("CARGO_BIN_EXE_spillway"))
                 .args(args)
                 .stdout(Stdio::piped())
@@ -441,17 +442,10 @@ fn a_second_interrupt_cuts_the_drain_short() {
 #[test]
 fn an_interrupted_sweep_or_replication_writes_what_ran_and_exits_130() {
     use std::io::{BufRead, BufReader};
-    use std::process::{Child, Stdio};
+    use std::process::Stdio;
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
-    struct Run(Child);
-    impl Drop for Run {
-        fn drop(&mut self) {
-            self.0.kill().ok();
-            self.0.wait().ok();
-        }
-    }
     let dir = std::env::temp_dir().join(format!("spillway-sweep-interrupt-{}", std::process::id()));
     let scenario = format!("{}/death-spiral.toml", scenarios());
     let sweep_out = dir.join("sweep");
@@ -482,12 +476,14 @@ fn an_interrupted_sweep_or_replication_writes_what_ran_and_exits_130() {
         reps_out.to_str().expect("utf-8 temp dir"),
     ];
     for (args, started) in [(sweep, "sweeping"), (reps, "")] {
-        let mut run = Run(Command::new(env!("CARGO_BIN_EXE_spillway"))
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spillway runs"));
+        let mut run = Reaped(
+            Command::new(env!("CARGO_BIN_EXE_spillway"))
+                .args(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spillway runs"),
+        );
         let stdout = run.0.stdout.take().expect("stdout");
         let stderr = run.0.stderr.take().expect("stderr");
         let (tx, rx) = mpsc::channel::<String>();
