@@ -70,7 +70,9 @@ fn read_text(file: &Path, what: &str) -> Result<String, UsageError> {
 
 /// How many runs `replications.json` in `dir` says were saved (the `replications` field of
 /// `sim::stats::ReplicationSummary`, which `sim run --replications` and `compare` write).
-fn replications_count(dir: &Path) -> Result<usize, UsageError> {
+/// With it, the seeds asked for when Ctrl-C stopped the run before all of them ran
+/// (`planned_replications`).
+fn replications_count(dir: &Path) -> Result<(usize, Option<u64>), UsageError> {
     let file = dir.join("replications.json");
     let text = read_text(&file, "a replications summary")?;
     let bad = |what: String| UsageError(format!("{}: not a replications summary: {what}", file.display()));
@@ -82,11 +84,23 @@ fn replications_count(dir: &Path) -> Result<usize, UsageError> {
             model::files::json_message(&e)
         ))
     })?;
-    match v.get("replications").and_then(serde_json::Value::as_u64) {
-        Some(n) if n > 0 => usize::try_from(n).map_err(|_| bad(format!("`replications` is {n}"))),
-        Some(_) => Err(bad("`replications` is 0".into())),
-        None => Err(bad("no `replications` count".into())),
-    }
+    let count = match v.get("replications").and_then(serde_json::Value::as_u64) {
+        Some(n) if n > 0 => usize::try_from(n).map_err(|_| bad(format!("`replications` is {n}")))?,
+        Some(_) => return Err(bad("`replications` is 0".into())),
+        None => return Err(bad("no `replications` count".into())),
+    };
+    let planned = match v.get("planned_replications") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(p) => match p.as_u64() {
+            Some(p) if p > count as u64 => Some(p),
+            _ => {
+                return Err(bad(format!(
+                    "`planned_replications` is {p}: a count of seeds larger than `replications` ({count})"
+                )))
+            }
+        },
+    };
+    Ok((count, planned))
 }
 
 /// "seed-7, seed-8" (at most `MAX` of them, then how many more).
@@ -130,9 +144,10 @@ fn missing_seeds(found: &[u64], n: usize, hint: u64) -> Option<Vec<u64>> {
 }
 
 /// The runs of a `sim run --replications` directory (`seed-*/results.json`), in seed order:
-/// as many as its replications.json says, all of one configuration.
-fn replications(dir: &Path) -> anyhow::Result<Vec<Results>> {
-    let count = replications_count(dir)?;
+/// as many as its replications.json says, all of one configuration; and the seeds asked for
+/// when the run was interrupted before all of them ran.
+fn replications(dir: &Path) -> anyhow::Result<(Vec<Results>, Option<u64>)> {
+    let (count, planned) = replications_count(dir)?;
     let listing = dir.join("replications.json");
     let mut seeds: Vec<(u64, PathBuf)> = std::fs::read_dir(dir)
         .map_err(|e| UsageError(format!("{}: cannot read: {e}", dir.display())))?
@@ -206,7 +221,7 @@ fn replications(dir: &Path) -> anyhow::Result<Vec<Results>> {
         ))
         .into());
     }
-    Ok(runs)
+    Ok((runs, planned))
 }
 
 /// Values in first-seen order with each one's position: lookups in O(1), where searching the
@@ -434,13 +449,24 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     // Each group is one entry: a run, or the seeds of `sim run --replications` (a directory
     // with replications.json), shown as means with confidence intervals.
     let mut groups: Vec<Vec<Results>> = Vec::new();
+    // Per group, what its label says beyond the default: an interrupted replications run.
+    let mut marks: Vec<Option<String>> = Vec::new();
     let mut heatmaps = Vec::new();
     let mut sweep_names: Vec<String> = Vec::new();
     for f in &a.files {
         // Any replications.json, not only a file: a directory in its place is an error naming it,
         // not one about a results.json that was never meant.
         if f.join("replications.json").symlink_metadata().is_ok() {
-            groups.push(replications(f)?);
+            let (runs, planned) = replications(f)?;
+            marks.push(planned.map(|p| {
+                tracing::warn!(
+                    "{}: interrupted: {} of {p} seeds ran; its figures are over those",
+                    f.display(),
+                    runs.len()
+                );
+                format!("interrupted: {} of {p} seeds", runs.len())
+            }));
+            groups.push(runs);
             continue;
         }
         let (file, text) = read(f)?;
@@ -487,6 +513,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             heatmaps.push(h);
         } else {
             groups.push(vec![Results::from_json(&file.display().to_string(), &text)?]);
+            marks.push(None);
         }
     }
     if let (Some(o), true) = (&a.objective, heatmaps.is_empty()) {
@@ -498,7 +525,15 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     let runs: Vec<Results> = groups.iter().filter_map(|g| g.first().cloned()).collect();
     let labels = reports::entry::default_labels(&runs);
     let title = a.title.clone().unwrap_or_else(|| default_title(&runs, &sweep_names));
-    let entries: Vec<Entry> = groups.into_iter().zip(labels).map(|(g, l)| Entry::new(l, g)).collect();
+    let entries: Vec<Entry> = groups
+        .into_iter()
+        .zip(labels)
+        .zip(marks)
+        .map(|((g, l), mark)| match mark {
+            Some(m) => Entry::new(format!("{l} ({m})"), g),
+            None => Entry::new(l, g),
+        })
+        .collect();
     let report = Report {
         title,
         entries: &entries,

@@ -126,7 +126,10 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
             interrupted,
         });
     }
-    let summary = stats::summarize(&runs);
+    let summary = stats::ReplicationSummary {
+        planned_replications: interrupted.then_some(planned),
+        ..stats::summarize(&runs)
+    };
     let seed_list = if interrupted {
         // The seeds that ran need not be consecutive (they run in parallel).
         format!(

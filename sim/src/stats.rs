@@ -10,7 +10,12 @@ pub use model::interval::{t975, Interval};
 /// Headline figures over replications.
 #[derive(Clone, Debug, Serialize)]
 pub struct ReplicationSummary {
+    /// Seeds that ran (and were saved).
     pub replications: usize,
+    /// Seeds asked for, when Ctrl-C stopped the run before all of them ran (`replications` is
+    /// fewer): the figures are over the seeds that ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned_replications: Option<usize>,
     pub goodput_ratio: Interval,
     pub p50: Interval,
     pub p99: Interval,
@@ -106,6 +111,7 @@ pub fn summarize(runs: &[Results]) -> ReplicationSummary {
         .collect();
     ReplicationSummary {
         replications: runs.len(),
+        planned_replications: None,
         goodput_ratio: col(runs, |r| r.summary.whole.goodput_ratio),
         p50: col(runs, |r| r.summary.whole.latency.p50),
         p99: col(runs, |r| r.summary.whole.latency.p99),
