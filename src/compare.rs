@@ -306,10 +306,14 @@ pub fn check_expectation_groups(expectations: &[expect::Expectation], configs: &
             let expect::Operand::Run { label, figure } = side else {
                 continue;
             };
-            let problem = configs
-                .iter()
-                .find(|c| &c.label == label)
-                .and_then(|c| c.scenario.figure_problem(figure));
+            let problem = configs.iter().find(|c| &c.label == label).and_then(|c| {
+                c.scenario.figure_problem(figure).or_else(|| {
+                    (figure.metric == model::threshold::Metric::Recovery)
+                        .then(|| c.scenario.recovery_never_judged())
+                        .flatten()
+                        .map(|why| format!("its recovery could never be judged: {why}"))
+                })
+            });
             if let Some(p) = problem {
                 return Err(UsageError(format!("--expect `{}`: run `{label}`: {p}", e.text)));
             }

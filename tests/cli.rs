@@ -546,7 +546,22 @@ fn an_interrupted_sweep_or_replication_writes_what_ran_and_exits_130() {
                 .count();
             assert!(seeds > 0 && seeds < 5000, "{seeds} seeds written");
             assert!(text.contains(&format!("interrupted: {seeds} of 5000 ran")), "{text}");
-            assert!(summary.is_object(), "{summary}");
+            assert_eq!(summary["replications"], seeds, "{summary}");
+            assert_eq!(summary["planned_replications"], 5000, "{summary}");
+            // The report of it says so where its figures are shown, not only on stdout here.
+            let report_out = dir.join("report");
+            let out = spillway(&[
+                "report",
+                reps_out.to_str().expect("utf-8 temp dir"),
+                "-o",
+                report_out.to_str().expect("utf-8 temp dir"),
+            ]);
+            let printed = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{printed}");
+            let mark = format!("interrupted: {seeds} of 5000 seeds");
+            assert!(printed.contains(&mark), "{printed}");
+            let md = std::fs::read_to_string(report_out.join("summary.md")).expect("summary.md written");
+            assert!(md.contains(&mark), "{md}");
         }
     }
     std::fs::remove_dir_all(&dir).ok();
@@ -573,5 +588,49 @@ fn compare_says_which_configuration_a_note_is_about() {
         "{err}"
     );
     assert!(!err.contains("budget: clients.retry.jitter"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An expectation on a recovery that no run of the scenario can judge (it ends two windows after
+/// its trigger, and judging takes five) is bad input, as the same bound in the file is: exit 2
+/// before anything runs, not exit 3 after every run read "not judged".
+#[test]
+fn compare_refuses_an_expectation_on_a_recovery_no_run_can_judge() {
+    let dir = std::env::temp_dir().join(format!("spillway-compare-unjudged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("short.toml");
+    std::fs::write(
+        &file,
+        "[run]\nwindow = \"1s\"\n\
+         [[workload.phases]]\nduration = \"20s\"\nrate = 20\n\
+         [[workload.phases]]\nduration = \"5s\"\nrate = 80\ntrigger = true\n\
+         [[workload.phases]]\nduration = \"2s\"\nrate = 20\n\
+         [[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = \"50ms\"\n",
+    )
+    .expect("scenario written");
+    let out_dir = dir.join("out");
+    let run = |expect: &str| {
+        spillway(&[
+            "compare",
+            file.to_str().expect("utf-8 temp dir"),
+            "--strategies",
+            "fifo,bounded",
+            "--expect",
+            expect,
+            "-o",
+            out_dir.to_str().expect("utf-8 temp dir"),
+        ])
+    };
+    let out = run("bounded.recovery < 5s");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--expect `bounded.recovery < 5s`: run `bounded`: its recovery could never be judged"),
+        "{err}"
+    );
+    assert!(!out_dir.exists(), "nothing ran");
+    // Another figure of the same runs is judged as usual.
+    let out = run("bounded.goodput > 0");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -358,6 +358,17 @@ impl Cmp {
             Cmp::Eq => "==",
         }
     }
+    /// The same comparison with its sides swapped: `a < b` is `b > a`.
+    pub fn mirror(self) -> Cmp {
+        match self {
+            Cmp::Lt => Cmp::Gt,
+            Cmp::Le => Cmp::Ge,
+            Cmp::Gt => Cmp::Lt,
+            Cmp::Ge => Cmp::Le,
+            Cmp::Eq => Cmp::Eq,
+        }
+    }
+
     pub fn holds(self, a: f64, b: f64) -> bool {
         match self {
             Cmp::Lt => a < b,
@@ -441,9 +452,25 @@ pub fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
     ))
 }
 
-/// Parses a bound: a number, a percentage (`90%`) or, for time metrics, a duration (`2s`). A
-/// ratio's bound is from 0 to 1 (`goodput_ratio >= 99` could never hold).
-pub fn parse_bound(metric: Metric, text: &str) -> Result<f64, String> {
+/// Parses the bound of `metric cmp text`: a number, a percentage (`90%`) or, for time metrics,
+/// a duration (`2s`). A bound that decides nothing is refused: below 0 (every figure is a count,
+/// a time, a rate or a ratio), `< 0` (never met), and a ratio's bound outside 0 to 1
+/// (`goodput_ratio >= 99` is never met, `goodput_ratio <= 1.5` always). `figure` is the
+/// figure as written (`service[*].shed`), for the message.
+pub fn parse_bound(metric: Metric, cmp: Cmp, text: &str, figure: &str) -> Result<f64, String> {
+    let v = parse_bound_range(metric, cmp, text)?;
+    if v == 0.0 && cmp == Cmp::Lt {
+        let figure = figure.trim();
+        return Err(format!(
+            "`{figure} < {}` could never be met: {} is never negative (for none at all, write `{figure} == 0`)",
+            text.trim(),
+            metric.name(),
+        ));
+    }
+    Ok(v)
+}
+
+fn parse_bound_range(metric: Metric, cmp: Cmp, text: &str) -> Result<f64, String> {
     let v = parse_bound_value(metric, text)?;
     // Every figure is a count, a time, a rate or a ratio: `timeouts == -1` could never hold,
     // `timeouts > -1` always does.
@@ -461,8 +488,14 @@ pub fn parse_bound(metric: Metric, text: &str) -> Result<f64, String> {
         } else {
             format!(": for {v}% write {}% or {}", t, v / 100.0)
         };
+        // Above 1 (below 0 is refused above): `<` and `<=` always hold, the rest never do.
+        let effect = if matches!(cmp, Cmp::Lt | Cmp::Le) {
+            "always holds, so it checks nothing"
+        } else {
+            "could never be met"
+        };
         return Err(format!(
-            "{} is a ratio from 0 to 1 (0% to 100%), so a bound of `{t}` could never be met{hint}",
+            "{} is a ratio from 0 to 1 (0% to 100%), so a bound of `{t}` {effect}{hint}",
             metric.name()
         ));
     }
@@ -526,15 +559,7 @@ impl std::str::FromStr for Threshold {
             },
             None => l.parse()?,
         };
-        let value = parse_bound(figure.metric, r)?;
-        if value == 0.0 && cmp == Cmp::Lt {
-            return Err(format!(
-                "`{}` could never be met: {} is never negative (for none at all, write `{} == 0`)",
-                text.trim(),
-                figure.metric.name(),
-                l.trim()
-            ));
-        }
+        let value = parse_bound(figure.metric, cmp, r, l)?;
         Ok(Threshold {
             text: text.trim().to_string(),
             name: None,
@@ -834,6 +859,11 @@ mod tests {
         assert!("shed == 0".parse::<Threshold>().is_ok() && "shed <= 0".parse::<Threshold>().is_ok());
         let e = "goodput_ratio >= 120%".parse::<Threshold>().unwrap_err();
         assert!(e.ends_with("could never be met"), "{e}");
+        // Above 1 with `<` or `<=`, the check always holds: said so, not "never met".
+        for t in ["goodput_ratio <= 1.5", "wasted_ratio < 120%"] {
+            let e = t.parse::<Threshold>().unwrap_err();
+            assert!(e.contains("always holds, so it checks nothing"), "{t}: {e}");
+        }
         assert_eq!("goodput_ratio >= 1".parse::<Threshold>().unwrap().value, 1.0);
         // A percentage on a count or a rate looks like a share and is not: `timeouts < 5%`
         // failed on any timeout, `goodput > 95%` held on anything.

@@ -88,13 +88,16 @@ fn figures(old: &Results, new: &Results) -> Vec<Figure> {
     // Both runs: against a run without a trigger (another scenario), "0s -> never" would read
     // as a regression.
     let trigger = old.has_trigger() && new.has_trigger();
+    // And both judged: a run that ended too soon after its trigger has no recovery to compare
+    // (its "not judged" would read "never", a regression).
+    let judged = old.summary.whole.verdict.is_some() && new.summary.whole.verdict.is_some();
     // Recovery only after a trigger ("never" would read as a failure to recover); wasted work
     // only where both runs measured it (not against an external target, where it is unknown).
     let external = old.summary.external_target || new.summary.external_target;
     let mut out: Vec<Figure> = METRICS
         .into_iter()
         .filter(|m| match m {
-            Metric::Recovery => trigger,
+            Metric::Recovery => trigger && judged,
             Metric::WastedRatio => !external,
             _ => true,
         })
@@ -350,6 +353,7 @@ mod tests {
         let mut triggered = old.clone();
         triggered.phases[0].trigger = true;
         triggered.summary.whole.recovery_s = Some(0.0);
+        triggered.summary.whole.verdict = Some(model::results::Verdict::Recovered);
         for (a, b) in [(&triggered, &old), (&old, &triggered)] {
             let rows = compare(a, b, 0.10);
             assert!(rows.iter().all(|r| r.metric != "recovery"), "one trigger");
@@ -358,6 +362,14 @@ mod tests {
             .iter()
             .any(|r| r.metric == "recovery"));
         assert!(rows.iter().all(|r| r.change != Change::Regression));
+        // A run that ended too soon after its trigger to be judged (`loadgen --duration`): its
+        // recovery is unknown, not "never", so it is no regression against a judged baseline.
+        let mut cut_short = triggered.clone();
+        (cut_short.summary.whole.verdict, cut_short.summary.whole.recovery_s) = (None, None);
+        for (a, b) in [(&triggered, &cut_short), (&cut_short, &triggered)] {
+            let rows = compare(a, b, 0.10);
+            assert!(rows.iter().all(|r| r.metric != "recovery"), "not judged");
+        }
     }
 
     #[test]
@@ -376,11 +388,13 @@ mod tests {
         old.summary.whole.latency.p99 = 1.0;
         old.summary.whole.amplification = 1.10;
         old.summary.whole.recovery_s = Some(5.0);
+        old.summary.whole.verdict = Some(model::results::Verdict::Recovered);
         let mut new = old.clone();
         new.summary.whole.goodput_ratio = 0.80; // -16%: regression
         new.summary.whole.latency.p99 = 0.5; // better
         new.summary.whole.amplification = 1.15; // +4.5%: worse, within 10%
-        new.summary.whole.recovery_s = None; // no longer recovers
+                                                // No longer recovers.
+        (new.summary.whole.recovery_s, new.summary.whole.verdict) = (None, Some(model::results::Verdict::Metastable));
         let rows = compare(&old, &new, 0.10);
         assert_eq!(row(&rows, "goodput_ratio").change, Change::Regression);
         assert_eq!(row(&rows, "p99").change, Change::Better);

@@ -1377,6 +1377,13 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec], tr
 }
 
 impl Scenario {
+    /// Why no run of this scenario can judge recovery, if none can (the run ends too soon after
+    /// its last trigger phase): a bound on recovery given on the command line could never be
+    /// judged, as the file's own recovery thresholds could not.
+    pub fn recovery_never_judged(&self) -> Option<String> {
+        unjudged_recovery(&self.file, &self.phases, self.duration)
+    }
+
     /// Why runs of this scenario will not have `figure`, if they will not: a class figure
     /// without priorities, a service figure with one service or a service it does not have.
     /// For expressions given on the command line (`--slo`, `--expect`), checked before any run.
