@@ -79,7 +79,7 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
     if let Some((status, why)) = crate::serve::protocol_refusal(&req) {
         b.bad_requests.fetch_add(1, Ordering::Relaxed);
         let mut r = error(status, &b.new_request_id(), why);
-        if req.method() == Method::CONNECT {
+        if status == StatusCode::NOT_IMPLEMENTED && !wire::allowed_method(req.method().as_str()) {
             r.headers_mut()
                 .insert(ALLOW, HeaderValue::from_static(model::wire::ALLOW));
         }

@@ -429,7 +429,7 @@ impl Future for HeadSleep {
 impl hyper::rt::Sleep for HeadSleep {}
 
 /// What a server refuses of a request hyper has parsed, before reading its body: the status and
-/// why. CONNECT (501: these servers are no tunnels); on HTTP/1, a missing Host (HTTP/1.1), two,
+/// why. CONNECT (501: these servers are no tunnels) and other methods outside `Allow` (501); on HTTP/1, a missing Host (HTTP/1.1), two,
 /// or an invalid one (400, RFC 9112 section 3.2); a transfer coding other than chunked (501),
 /// chunked twice or in HTTP/1.0 (400), as RFC 9112 section 6 says. Refused requests must close
 /// their connection: their bodies are not read.
@@ -438,6 +438,14 @@ pub fn protocol_refusal<B>(req: &Request<B>) -> Option<(StatusCode, String)> {
         return Some((
             StatusCode::NOT_IMPLEMENTED,
             "CONNECT is not supported: this server is not a proxy".into(),
+        ));
+    }
+    // Every API answers the methods of `Allow` alike; TRACE (which echoes the request, headers
+    // and all) or a made-up method is none of a legacy service's.
+    if !model::wire::allowed_method(req.method().as_str()) {
+        return Some((
+            StatusCode::NOT_IMPLEMENTED,
+            format!("method {} is not served: one of {}", req.method(), model::wire::ALLOW),
         ));
     }
     let bad = |why: &str| Some((StatusCode::BAD_REQUEST, why.to_string()));
@@ -691,6 +699,15 @@ mod tests {
         let h11 = Version::HTTP_11;
         assert_eq!(status(req(h11, Method::GET, &[("host", "a")])), None);
         assert_eq!(status(req(Version::HTTP_10, Method::GET, &[])), None);
+        // Methods outside `Allow`: none of a service's work.
+        for m in ["TRACE", "FOO", "PROPFIND"] {
+            let m = Method::from_bytes(m.as_bytes()).expect("a method token");
+            assert_eq!(status(req(h11, m, &[("host", "a")])), Some(501));
+        }
+        for m in model::wire::ALLOW.split(", ") {
+            let m = Method::from_bytes(m.as_bytes()).expect("a method token");
+            assert_eq!(status(req(h11, m, &[("host", "a")])), None);
+        }
         assert_eq!(
             status(req(Version::HTTP_2, Method::GET, &[])),
             None,

@@ -504,6 +504,24 @@ async fn connect_is_refused_and_closes_the_connection() {
         assert!(r.contains("\r\nconnection: close\r\n"), "{r}");
         assert_eq!(r.matches("HTTP/1.1 ").count(), 1, "nothing after it is served: {r}");
     }
+    // Methods outside `Allow` take no worker's time either (TRACE was served a 200 by a
+    // worker, under an `Allow` that does not list it); the server serves on.
+    for method in ["TRACE", "FOO"] {
+        let r = raw(
+            ml.addr(),
+            format!("{method} /svc/a HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes(),
+        )
+        .await;
+        assert_eq!(status_line(&r), "HTTP/1.1 501 Not Implemented", "{r}");
+        assert!(r.contains("\r\nallow: GET, HEAD, POST"), "{r}");
+        assert!(r.contains(&format!("method {method} is not served")), "{r}");
+    }
+    let r = raw(
+        ml.addr(),
+        b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_line(&r), "HTTP/1.1 200 OK", "{r}");
     ml.shutdown().await;
 }
 

@@ -279,8 +279,16 @@ pub fn format_http_date(t: SystemTime) -> String {
     )
 }
 
-/// The methods spillway's servers answer (for `Allow`): any but CONNECT, which is a proxy's.
+/// The methods spillway's servers answer (for `Allow`). mock-legacy answers these alone (a
+/// TRACE or a made-up method gets 501, not a worker's time); the gateway forwards any method
+/// but CONNECT, which is a forward proxy's, since what the services behind it take is theirs
+/// to say.
 pub const ALLOW: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+/// Whether `method` is one of [`ALLOW`].
+pub fn allowed_method(method: &str) -> bool {
+    ALLOW.split(", ").any(|m| m == method)
+}
 
 /// Whether a `Host` value is `uri-host [ ":" port ]` (RFC 9110 section 7.2; RFC 3986 section
 /// 3.2.2), or empty (a target without an authority). No user info, no path, no spaces.
