@@ -544,7 +544,7 @@ fn an_integer_out_of_range_gives_the_range() {
         6,
         18,
         "gateway.queue_capacity",
-        "expected an integer from 0 to 4294967295, got 5000000000",
+        "expected an integer no larger than 4294967295, got 5000000000",
     );
     let lines = with_extra(&[
         "[run]",     // 4

@@ -276,8 +276,12 @@ fn invalid(rest: &str, path: &str, value: bool) -> Option<String> {
     let (unexpected, expected) = (rest.get(..i)?, rest.get(i + EXPECTED.len()..)?);
     if value {
         if let (Some((min, max)), Some(n)) = (int_range(expected), integer(unexpected)) {
+            // Only the bound the value breaks: the type's other one need not be the field's
+            // (`workers` takes no 0, yet its type is u32's 0 to 4294967295).
             return Some(if n < 0 && min == 0 {
                 format!("expected a non-negative integer, got {n}")
+            } else if n > max {
+                format!("expected an integer no larger than {max}, got {n}")
             } else {
                 format!("expected an integer from {min} to {max}, got {n}")
             });
@@ -1082,13 +1086,13 @@ mod tests {
     // --- 4. integers out of range ---
 
     #[test]
-    fn integers_out_of_range_give_the_range() {
+    fn integers_out_of_range_give_the_bound_they_break() {
         let e = error(&scenario(
             "[gateway]\nstrategy = \"bounded\"\nqueue_capacity = 5000000000",
             "",
         ));
         assert!(
-            e.ends_with("gateway.queue_capacity: expected an integer from 0 to 4294967295, got 5000000000"),
+            e.ends_with("gateway.queue_capacity: expected an integer no larger than 4294967295, got 5000000000"),
             "{e}"
         );
         let e = error(&scenario("[run]\nseed = -1", ""));
@@ -1098,7 +1102,17 @@ mod tests {
         );
         assert_eq!(
             deserialize("invalid value: integer `5000000000`, expected i32", ""),
-            "expected an integer from -2147483648 to 2147483647, got 5000000000"
+            "expected an integer no larger than 2147483647, got 5000000000"
+        );
+        // `workers` takes no 0: a value too large names only the upper bound, not u32's 0.
+        let e = error(&scenario("", "workers = 99999999999"));
+        assert!(
+            e.contains("expected an integer no larger than 4294967295, got 99999999999"),
+            "{e}"
+        );
+        assert_eq!(
+            deserialize("invalid value: integer `-5000000000`, expected i32", ""),
+            "expected an integer from -2147483648 to 2147483647, got -5000000000"
         );
         // Other invalid values read the same way, without the range.
         assert_eq!(
