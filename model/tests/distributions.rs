@@ -19,8 +19,11 @@
 //!
 //! # False-alarm budget
 //!
-//! Six continuous kinds x 16 cases x 5 checks = 480 checks, so a fresh set of parameters and
-//! seeds fails by chance with probability at most 480 x 6.3e-5 x 1.5 = 4.5% (union bound). To
+//! Six continuous kinds x 16 cases x 5 checks = 480 checks, plus one check of the sample mean
+//! against the configured mean for uniform and exponential (2 x 16 = 32 more, same 4 sigma; the
+//! exact comparisons of resolved and configured parameters cannot fail by chance), so a fresh set
+//! of parameters and seeds fails by chance with probability at most 512 x 6.3e-5 x 1.5 = 4.8%
+//! (union bound). To
 //! keep CI deterministic, proptest's own RNG is seeded with a fixed value ([`config`]): the same
 //! 16 cases run every time, and they pass. `PROPTEST_RNG_SEED=<n>` explores other cases; a
 //! failure there that does not reproduce at a clearly larger margin with a larger n is the
@@ -139,6 +142,29 @@ fn check(d: &Distribution, seed: u64) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Configured microseconds in seconds, the unit `Distribution` works in.
+fn secs(us: u64) -> f64 {
+    Duration::from_micros(us).as_secs_f64()
+}
+
+/// Equal up to float rounding (relative 1e-12); a unit error is off by a factor of 1000 or more.
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * b.abs().max(1e-9)
+}
+
+/// The sample mean is within Z standard errors (`sd / sqrt(N)`) of the CONFIGURED mean, both
+/// computed from the configuration rather than from the resolved distribution.
+fn check_configured_mean(d: &Distribution, seed: u64, mean: f64, sd: f64) -> Result<(), TestCaseError> {
+    let xs = draw(d, seed);
+    let got = xs.iter().sum::<f64>() / N as f64;
+    let tol = Z * sd / (N as f64).sqrt();
+    prop_assert!(
+        (got - mean).abs() <= tol,
+        "{d:?} seed {seed}: sample mean {got}, configured {mean} +- {tol}"
+    );
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -164,19 +190,35 @@ proptest! {
         prop_assert_eq!(d.mean(), x);
     }
 
+    /// `check` compares samples with the resolved distribution only, so a unit slip in `resolve`
+    /// would pass it; here the support and the sample mean are tied to the configured microseconds.
     #[test]
     fn uniform(min in 0u64..200_000, width in 1_000u64..2_000_000, seed in any::<u64>()) {
         let mut t = table(DistKind::Uniform);
         t.min = us(min);
         t.max = us(min + width);
-        check(&resolve(t), seed)?;
+        let d = resolve(t);
+        let (lo, hi) = (secs(min), secs(min + width));
+        prop_assert!(close(d.quantile(0.0), lo), "{:?}: quantile(0) != configured min {}", d, lo);
+        prop_assert!(close(d.quantile(1.0), hi), "{:?}: quantile(1) != configured max {}", d, hi);
+        prop_assert!(close(d.mean(), (lo + hi) / 2.0), "{:?}: mean != configured midpoint", d);
+        // Configured mean and SE (b - a) / sqrt(12 n), independent of what `resolve` produced.
+        check_configured_mean(&d, seed, (lo + hi) / 2.0, (hi - lo) / 12f64.sqrt())?;
+        check(&d, seed)?;
     }
 
     #[test]
     fn exponential(mean in 100u64..10_000_000, seed in any::<u64>()) {
         let mut t = table(DistKind::Exponential);
         t.mean = us(mean);
-        check(&resolve(t), seed)?;
+        let d = resolve(t);
+        let m = secs(mean);
+        prop_assert!(close(d.mean(), m), "{:?}: mean != configured mean {}", d, m);
+        // The median of an exponential is m ln 2: pins the scale through the quantile function too.
+        prop_assert!(close(d.quantile(0.5), m * std::f64::consts::LN_2), "{:?}: median != m ln 2", d);
+        // Configured mean and SE m / sqrt(n) (an exponential's SD equals its mean).
+        check_configured_mean(&d, seed, m, m)?;
+        check(&d, seed)?;
     }
 
     /// p99 / median up to 10 gives sigma = ln(10) / z_0.99 = 0.99 at most.

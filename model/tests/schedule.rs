@@ -10,14 +10,21 @@
 //!   (k = 0, 1, 2, ...), so the count before a time t with integrated rate L is ceil(L), or L when
 //!   L is a whole number: always floor(L) or ceil(L). (The whole-number boundary cases, which the
 //!   schedule once got wrong, are pinned by the regression tests at the end of this file.)
+//! - Poisson shape (counts alone would pass evenly spaced arrivals): the first n = 10 000 gaps
+//!   of a Poisson process of rate r are independent Exp(r), so the number longer than 1/r is
+//!   exactly Binomial(n, e^-1); we allow 4 sqrt(p (1 - p) / n) on the fraction (n p >= 3600). The
+//!   counts in m = 400 one-second intervals are independent Poisson(50), so (m - 1) s^2 / mean
+//!   is approximately chi-squared with m - 1 degrees of freedom: the variance-to-mean ratio is 1
+//!   with standard error about sqrt(2 / (m - 1)) = 0.071; we allow 4 of those.
 //! - Mix: given n arrivals, the count sent to a target of weight share p is Binomial(n, p). We allow
 //!   4 sqrt(n p (1 - p)); shares are >= 0.5 / 20.5 = 0.024 and n = 20 000, so n p >= 480
 //!   (skewness <= 0.05); within entry `a` (n_a >= 480 arrivals) each of 3 APIs has p = 1/3.
 //!
 //! # False-alarm budget
 //!
-//! Poisson totals: 16 cases x at most 5 checks; Poisson ramp: 16 x 4; mix: 16 x 6. About 240
-//! checks at <= 1e-4 each: a fresh set of cases fails by chance with probability below 2.5%. As in
+//! Poisson totals: 16 cases x at most 5 checks; Poisson ramp: 16 x 4; mix: 16 x 6; Poisson
+//! shape: 3 seeds x 2. About 250 checks at <= 1e-4 each: a fresh set of cases fails by chance
+//! with probability below 2.5%. As in
 //! `distributions.rs`, proptest's RNG has a fixed seed ([`config`]), so CI runs the same cases every
 //! time; set `PROPTEST_RNG_SEED` to explore others.
 
@@ -338,6 +345,69 @@ proptest! {
             prop_assert!((*c as f64 - na / 3.0).abs() <= Z * sd, "api {} of a: {} of {}", k, c, na);
         }
     }
+}
+
+/// Poisson shape statistics of a flat phase of `rate`/s lasting `secs`: the fraction of the
+/// first `GAPS` gaps longer than 1/rate, and the variance-to-mean ratio of the counts per second.
+fn shape(a: &[Arrival], rate: f64, secs: u64) -> (f64, f64) {
+    const GAPS: usize = 10_000;
+    assert!(a.len() > GAPS, "{} arrivals", a.len());
+    let long = a[..=GAPS]
+        .windows(2)
+        .filter(|w| (w[1].at.as_nanos() - w[0].at.as_nanos()) as f64 * 1e-9 > 1.0 / rate)
+        .count();
+    let counts: Vec<f64> = (0..secs)
+        .map(|k| {
+            let n =
+                count_before(a, Time::from_secs_f64((k + 1) as f64)) - count_before(a, Time::from_secs_f64(k as f64));
+            n as f64
+        })
+        .collect();
+    let m = counts.len() as f64;
+    let mean = counts.iter().sum::<f64>() / m;
+    let var = counts.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (m - 1.0);
+    (long as f64 / GAPS as f64, var / mean)
+}
+
+/// Poisson arrivals look like a Poisson process, not just its counts: gaps exponential, counts
+/// per second as dispersed as their mean (tolerances in the module docs). Uniform arrivals at
+/// the same rate, which pass every count check, fail both: their gaps are all 1/rate (so the
+/// fraction longer than that is near 0 or 1 by rounding, never e^-1) and every second holds
+/// exactly 50 (ratio 0).
+#[test]
+fn poisson_gaps_are_exponential_and_counts_as_dispersed_as_their_mean() {
+    const RATE: f64 = 50.0;
+    const SECS: u64 = 400;
+    let p = (-1.0f64).exp();
+    let gap_tol = Z * (p * (1.0 - p) / 10_000.0).sqrt();
+    let vmr_tol = Z * (2.0 / (SECS as f64 - 1.0)).sqrt();
+    let flat = [Ph {
+        ms: SECS * 1000,
+        rate: RATE,
+        ramp: Ramp::Flat,
+    }];
+    let poisson = build("poisson", &flat);
+    for seed in [1, 7, 1234] {
+        let (long, vmr) = shape(&all(&poisson, seed), RATE, SECS);
+        assert!(
+            (long - p).abs() <= gap_tol,
+            "seed {seed}: {long} of gaps > 1/rate, expected {p} +- {gap_tol}"
+        );
+        assert!(
+            (vmr - 1.0).abs() <= vmr_tol,
+            "seed {seed}: variance/mean {vmr}, expected 1 +- {vmr_tol}"
+        );
+    }
+    // The checks can fail: evenly spaced arrivals at the same rate are far outside both.
+    let (long, vmr) = shape(&all(&build("uniform", &flat), 1), RATE, SECS);
+    assert!(
+        (long - p).abs() > gap_tol,
+        "uniform gaps passed the exponential check: {long}"
+    );
+    assert!(
+        (vmr - 1.0).abs() > vmr_tol,
+        "uniform counts passed the dispersion check: {vmr}"
+    );
 }
 
 /// Common random numbers: the gateway, the clients and the backend's service times do not draw
