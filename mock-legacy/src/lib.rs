@@ -47,7 +47,10 @@ impl MockLegacy {
         &self.backend
     }
 
+    /// Stops accepting; answers what waits in a backlog 503 at once and lets the requests on a
+    /// worker finish (up to the drain timeout).
     pub async fn shutdown(self) {
+        self.backend.close();
         self.server.shutdown().await;
     }
 }
@@ -157,7 +160,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     signals.recv().await;
-    tracing::info!("shutting down: finishing in-flight requests (Ctrl-C again to stop at once)");
+    tracing::info!(
+        "shutting down: finishing the requests on a worker, answering the backlog's 503 (Ctrl-C again to stop at once)"
+    );
     serve::drain_unless_signalled_again(server.shutdown(), &mut signals).await;
     Ok(())
 }

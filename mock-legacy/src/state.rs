@@ -11,7 +11,7 @@ use model::rng::Streams;
 use model::scenario::Scenario;
 use model::Time;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -56,6 +56,8 @@ pub struct Backend {
     next_job: AtomicU64,
     pub not_found: AtomicU64,
     pub bad_requests: AtomicU64,
+    /// Shutting down ([`Backend::close`]): a request for a service gets 503 at once.
+    closing: AtomicBool,
 }
 
 impl Service {
@@ -131,6 +133,7 @@ impl Backend {
             next_job: AtomicU64::new(1),
             not_found: AtomicU64::new(0),
             bad_requests: AtomicU64::new(0),
+            closing: AtomicBool::new(false),
         }))
     }
 
@@ -166,6 +169,19 @@ impl Backend {
             .store(u64::try_from(ns).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
+    /// Shutting down: requests waiting in a backlog, and any that come after, are answered 503
+    /// ("server shutting down") at once; those on a worker finish within the drain timeout.
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::Relaxed);
+        for svc in &self.services {
+            let mut g = svc.lock();
+            for r in g.model.take_backlog() {
+                // Dropping its sender answers the waiting call `Gone`.
+                g.waiters.remove(&r.id);
+            }
+        }
+    }
+
     /// Serves one request: admission, waiting in the backlog, the work itself.
     pub async fn call(self: &Arc<Self>, svc: &Arc<Service>, api: usize, budget: Option<Duration>) -> Answer {
         let now = self.now();
@@ -179,6 +195,11 @@ impl Backend {
         let (tx, rx) = oneshot::channel();
         {
             let mut g = svc.lock();
+            // Read under the service's lock: `close` empties the backlog under it, so no request
+            // joins the backlog after that to wait out the drain.
+            if self.closing.load(Ordering::Relaxed) {
+                return Answer::Gone;
+            }
             match g.model.handle_request(now, req) {
                 Admission::Rejected(reply) => return Answer::Rejected(reply),
                 Admission::Started(job) => {

@@ -670,3 +670,50 @@ async fn transfer_codings_other_than_one_chunked_are_refused() {
     assert_eq!(r.matches("HTTP/1.1 200").count(), 2, "a single chunked is fine: {r}");
     ml.shutdown().await;
 }
+
+/// On shutdown, requests waiting in the backlog are answered 503 at once; the one on the worker
+/// finishes. They used to wait for the worker through the drain, each served in turn (here all
+/// three, 2 s apart) until the drain timeout (5 s) cut the rest off unanswered.
+#[tokio::test]
+async fn shutdown_answers_the_backlog_503_and_finishes_the_work_under_way() {
+    let ml = start(
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\
+         [[backend.services]]\nname = \"slow\"\napis = [\"a\"]\nworkers = 1\nservice_time = \"2s\"\n\
+         overload = { mode = \"queue\", backlog = 10 }\n",
+    )
+    .await;
+    let c = client();
+    let url = format!("{}/slow/a", ml.url());
+    let mut calls = Vec::new();
+    for _ in 0..3 {
+        let (c, url) = (c.clone(), url.clone());
+        calls.push(tokio::spawn(async move { get(&c, &url).await }));
+        // In order: the first takes the worker, the others queue behind it.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Wait until both are in the backlog (bounded: 5 s).
+    for _ in 0..100 {
+        if ml.backend().services[0].stats(model::Time::ZERO).2 == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        ml.backend().services[0].stats(model::Time::ZERO).2,
+        2,
+        "two in the backlog"
+    );
+    ml.shutdown().await;
+    let mut statuses = Vec::new();
+    for call in calls {
+        let r = tokio::time::timeout(Duration::from_secs(30), call)
+            .await
+            .expect("answered")
+            .expect("task");
+        if r.status == 503 {
+            assert!(r.body.contains("server shutting down"), "{}", r.body);
+        }
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [200, 503, 503]);
+}

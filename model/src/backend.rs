@@ -156,6 +156,12 @@ impl ServiceModel {
         self.backlog.len()
     }
 
+    /// Empties the backlog, oldest first: a server shutting down answers what waits there at
+    /// once rather than holding it until its drain timeout and closing it unanswered.
+    pub fn take_backlog(&mut self) -> Vec<BackendRequest> {
+        self.backlog.drain(..).collect()
+    }
+
     /// A request arrives at `now`.
     #[inline]
     pub fn handle_request(&mut self, now: Time, req: BackendRequest) -> Admission {
