@@ -279,11 +279,57 @@ pub fn format_http_date(t: SystemTime) -> String {
     )
 }
 
+/// The client addresses a request passed through, oldest first; the gateway appends its
+/// client's.
+pub const FORWARDED_FOR: &str = "x-forwarded-for";
+
 /// The methods spillway's servers answer (for `Allow`). mock-legacy answers these alone (a
 /// TRACE or a made-up method gets 501, not a worker's time); the gateway forwards any method
 /// but CONNECT, which is a forward proxy's, since what the services behind it take is theirs
 /// to say.
 pub const ALLOW: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+/// Why a request path is refused, if it is: a dot-segment (`.` or `..`), also percent-encoded
+/// (`%2e%2e`) or behind an encoded slash (`..%2f`). A server routes on the path as sent; a
+/// backend that removes dot-segments (RFC 3986 section 5.2.4) would serve another route than the
+/// one admitted, under that route's queue bound and limits: `/a/../b/x` counts as `a`'s and runs
+/// as `b`'s.
+pub fn dot_segment_problem(path: &str) -> Option<String> {
+    for segment in path.split('/') {
+        let decoded = percent_decode(segment);
+        if decoded.split(['/', '\\']).any(|p| p == "." || p == "..") {
+            return Some(format!(
+                "path segment `{segment}` is a dot-segment (`.` or `..`): a backend that resolves it would serve another route than the one named; send the path resolved"
+            ));
+        }
+    }
+    None
+}
+
+/// `%XX` escapes decoded (an invalid one kept as written), for checks, not for forwarding.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
 
 /// Whether `method` is one of [`ALLOW`].
 pub fn allowed_method(method: &str) -> bool {
@@ -423,5 +469,33 @@ mod tests {
         );
         assert_eq!(parse_retry_after(Some("+5"), None), None);
         assert_eq!(parse_retry_after(Some("5"), Some("-1")), Some(Duration::from_secs(5)));
+    }
+
+    /// Dot-segments are refused however they are written; names that only contain dots, and
+    /// encoded slashes without a dot-segment, are not.
+    #[test]
+    fn dot_segments_are_refused_in_every_spelling() {
+        for p in [
+            "/a/../b/x",
+            "/a/./x",
+            "/a/%2e%2e/b/x",
+            "/a/%2E./b",
+            "/a/..%2fb/x",
+            "/a/..%5Cb/x",
+            "/a/x/..",
+        ] {
+            assert!(dot_segment_problem(p).is_some(), "{p}");
+        }
+        for p in [
+            "/a/b",
+            "/a/.../x",
+            "/a/v1.2/x",
+            "/a/files%2Fname",
+            "/a/..b",
+            "/a/%zz/x",
+            "/",
+        ] {
+            assert_eq!(dot_segment_problem(p), None, "{p}");
+        }
     }
 }

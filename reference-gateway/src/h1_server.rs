@@ -335,6 +335,7 @@ fn start(
         path_and_query: head.path_and_query,
         headers: head.headers,
         body,
+        protocol: if head.http10 { "1.0" } else { "1.1" },
     };
     (
         Box::pin(handler::handle(front.gw.clone(), req, peer)),

@@ -27,6 +27,8 @@ pub struct Request {
     pub path_and_query: PathAndQuery,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The protocol it came in on, as `Via` names it: "1.0", "1.1" or "2".
+    pub protocol: &'static str,
 }
 
 impl Request {
@@ -93,6 +95,11 @@ impl Request {
                 .unwrap_or_else(|| PathAndQuery::from_static("/")),
             method: parts.method,
             headers: parts.headers,
+            protocol: match parts.version {
+                http::Version::HTTP_2 => "2",
+                http::Version::HTTP_10 => "1.0",
+                _ => "1.1",
+            },
             body,
         })
     }
@@ -154,6 +161,34 @@ fn rejected(
     };
     set(&mut r, wire::QUEUE_MS, &ms(waited));
     r
+}
+
+/// What a forwarding intermediary adds: its `Via` entry (RFC 9110 section 7.6.3: a gateway MUST
+/// send one), after any the client's request carried, and the client's address appended to
+/// `X-Forwarded-For` (a backend trusts the last entry, the one a hop it knows added: those
+/// before it are whatever the client sent).
+fn add_forwarding(headers: &mut HeaderMap, peer: SocketAddr, protocol: &'static str) {
+    let via = match protocol {
+        "2" => "2 spillway",
+        "1.0" => "1.0 spillway",
+        _ => "1.1 spillway",
+    };
+    headers.append(http::header::VIA, HeaderValue::from_static(via));
+    let ip = peer.ip().to_string();
+    let earlier: Vec<&[u8]> = headers
+        .get_all(wire::FORWARDED_FOR)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    let mut list = earlier.join(&b", "[..]);
+    if !list.is_empty() {
+        list.extend_from_slice(b", ");
+    }
+    list.extend_from_slice(ip.as_bytes());
+    // Made of header values and an address: valid header bytes, but checked, not assumed.
+    if let Ok(v) = HeaderValue::from_bytes(&list) {
+        headers.insert(wire::FORWARDED_FOR, v);
+    }
 }
 
 /// Answers one request. Admission runs before the returned future: what a queued request
@@ -237,6 +272,15 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
             &gw.shared.new_request_id(),
             "bad-request",
             wire::repeated_header_message(name),
+        ));
+    }
+    if let Some(why) = wire::dot_segment_problem(path) {
+        gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+        return Answer(json_error(
+            StatusCode::BAD_REQUEST,
+            &gw.shared.new_request_id(),
+            "bad-request",
+            why,
         ));
     }
     let request_id = request_id(gw, headers);
@@ -327,10 +371,12 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
         deadline: budget.map(|b| now + b),
         priority,
     };
+    let mut headers = req.headers;
+    add_forwarding(&mut headers, peer, req.protocol);
     let buffered = Buffered {
         method: req.method,
         path_and_query: req.path_and_query,
-        headers: req.headers,
+        headers,
         body: req.body,
         request_id: request_id.clone(),
     };

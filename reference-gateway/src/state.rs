@@ -149,6 +149,10 @@ pub struct ServiceDriver {
     /// [`ServiceDriver::log_waits`] asked for them: an in-process load generator records them
     /// per request, as the simulator does (the metrics' buckets are too coarse for percentiles).
     wait_log: Mutex<Option<Vec<Duration>>>,
+    /// The second (of model time) in which a failed upstream call was last logged, plus one
+    /// (0: never): one warning per service per second, since a broken service fails every call
+    /// and would flood the log at the request rate; /metrics counts them all.
+    failure_logged_s: std::sync::atomic::AtomicU64,
 }
 
 /// The result of offering a request to a service.
@@ -253,6 +257,7 @@ impl ServiceDriver {
             metrics: ServiceMetrics::default(),
             shared,
             wait_log: Mutex::new(None),
+            failure_logged_s: std::sync::atomic::AtomicU64::new(0),
         });
         tokio::spawn(timer_loop(Arc::downgrade(&d)));
         d
@@ -478,6 +483,7 @@ impl ServiceDriver {
                     }
                 }
                 Err(UpstreamFailure { status, message, .. }) => {
+                    self.log_failure(now, status, &message);
                     self.metrics.count(if status == StatusCode::BAD_GATEWAY {
                         Outcome::BadGateway
                     } else {
@@ -494,6 +500,19 @@ impl ServiceDriver {
             let _ = p.tx.send(delivery);
             self.pump(now);
             return;
+        }
+    }
+
+    /// Logs a failed upstream call (the client gets `status`), at most once a second: the
+    /// log says why the gateway answers 502 or 504, where /metrics only counts them.
+    fn log_failure(&self, now: Time, status: StatusCode, message: &str) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let second = now.0 / 1_000_000_000 + 1;
+        if self.failure_logged_s.swap(second, Relaxed) != second {
+            tracing::warn!(
+                "{} to the client: {message} (one such line per second per service; /metrics counts every one)",
+                status.as_u16()
+            );
         }
     }
 

@@ -320,6 +320,17 @@ async fn bad_input_gets_4xx_and_the_gateway_keeps_serving() {
     assert_eq!(r.header("x-spillway-outcome"), Some("not-found"));
     let why = r.json()["error"].as_str().unwrap_or_default().to_string();
     assert!(why.ends_with("with service one of svc"), "{why}");
+    // A dot-segment would be admitted as `svc`'s and, resolved by a backend, run as another
+    // route's: refused in every spelling, before any route is picked.
+    for path in ["/svc/../other/op", "/svc/%2e%2e/other/op", "/svc/..%2fother/op"] {
+        let answer = raw(
+            gw.addr(),
+            format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+        )
+        .await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
+        assert!(answer.contains("dot-segment"), "{path}: {answer}");
+    }
     let ok = send(&c, &url, &[]).await;
     assert_eq!(ok.status, 200, "still serving");
     gw.shutdown().await;
@@ -568,6 +579,7 @@ async fn requests_and_answers_pass_through_the_upstream_client_intact() {
             &format!("{}/svc/op?x=1", gw.url()),
             &[
                 ("x-custom", "42"),
+                ("x-forwarded-for", "6.6.6.6"),
                 ("connection", "x-drop"),
                 ("x-drop", "1"),
                 ("x-spillway-timeout-ms", "5000"),
@@ -590,6 +602,10 @@ async fn requests_and_answers_pass_through_the_upstream_client_intact() {
             "named by the client's Connection header: {head}"
         );
         assert!(head.contains("\r\nx-request-id: gw-"), "{head}");
+        // A forwarding gateway says so (RFC 9110 section 7.6.3), and appends its client's
+        // address to what the client claimed.
+        assert!(head.contains("\r\nvia: 1.1 spillway\r\n"), "{head}");
+        assert!(head.contains("\r\nx-forwarded-for: 6.6.6.6, 127.0.0.1\r\n"), "{head}");
         let budget = head
             .lines()
             .find_map(|l| l.strip_prefix("x-spillway-timeout-ms: "))
