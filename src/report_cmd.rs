@@ -95,7 +95,7 @@ fn replications_count(dir: &Path) -> Result<(usize, Option<u64>), UsageError> {
             Some(p) if p > count as u64 => Some(p),
             _ => {
                 return Err(bad(format!(
-                    "`planned_replications` is {p}: a count of seeds larger than `replications` ({count})"
+                    "`planned_replications` is {p}: expected a count of seeds larger than `replications` ({count})"
                 )))
             }
         },

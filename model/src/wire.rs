@@ -297,7 +297,9 @@ pub const ALLOW: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 pub fn dot_segment_problem(path: &str) -> Option<String> {
     for segment in path.split('/') {
         let decoded = percent_decode(segment);
-        if decoded.split(['/', '\\']).any(|p| p == "." || p == "..") {
+        // A segment's `;params` dropped first: servlet containers read `..;` as `..`.
+        let dot = |p: &str| matches!(p.split(';').next(), Some("." | ".."));
+        if decoded.split(['/', '\\']).any(dot) {
             return Some(format!(
                 "path segment `{segment}` is a dot-segment (`.` or `..`): a backend that resolves it would serve another route than the one named; send the path resolved"
             ));
@@ -483,6 +485,8 @@ mod tests {
             "/a/..%2fb/x",
             "/a/..%5Cb/x",
             "/a/x/..",
+            "/a/..;/b/x",
+            "/a/.;x/b",
         ] {
             assert!(dot_segment_problem(p).is_some(), "{p}");
         }
@@ -493,6 +497,7 @@ mod tests {
             "/a/files%2Fname",
             "/a/..b",
             "/a/%zz/x",
+            "/a/x;v=1",
             "/",
         ] {
             assert_eq!(dot_segment_problem(p), None, "{p}");

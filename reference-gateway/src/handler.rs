@@ -372,6 +372,9 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
         priority,
     };
     let mut headers = req.headers;
+    // The client's hop-by-hop headers go first: a `Connection: via, x-forwarded-for` must drop
+    // the client's copies, not the gateway's entries added next.
+    crate::state::strip_hop_by_hop(&mut headers);
     add_forwarding(&mut headers, peer, req.protocol);
     let buffered = Buffered {
         method: req.method,

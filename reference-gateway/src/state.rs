@@ -508,7 +508,8 @@ impl ServiceDriver {
     fn log_failure(&self, now: Time, status: StatusCode, message: &str) {
         use std::sync::atomic::Ordering::Relaxed;
         let second = now.0 / 1_000_000_000 + 1;
-        if self.failure_logged_s.swap(second, Relaxed) != second {
+        // fetch_max: a call that read `now` just before a later one cannot set the second back.
+        if self.failure_logged_s.fetch_max(second, Relaxed) < second {
             tracing::warn!(
                 "{} to the client: {message} (one such line per second per service; /metrics counts every one)",
                 status.as_u16()

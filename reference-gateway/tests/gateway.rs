@@ -573,14 +573,20 @@ async fn requests_and_answers_pass_through_the_upstream_client_intact() {
     .await;
     let gw = gateway_with("strategy = \"fifo\"", &upstream).await;
     let c = client();
-    for _ in 0..2 {
+    // The second time the client's Connection also names Via and X-Forwarded-For: its copies
+    // go, the gateway's entries stay.
+    for (connection, forwarded_for) in [
+        ("x-drop", "6.6.6.6, 127.0.0.1"),
+        ("x-drop, via, x-forwarded-for", "127.0.0.1"),
+    ] {
         let r = mock_legacy::testing::send(
             &c,
             &format!("{}/svc/op?x=1", gw.url()),
             &[
                 ("x-custom", "42"),
                 ("x-forwarded-for", "6.6.6.6"),
-                ("connection", "x-drop"),
+                ("via", "1.1 client-side"),
+                ("connection", connection),
                 ("x-drop", "1"),
                 ("x-spillway-timeout-ms", "5000"),
             ],
@@ -605,7 +611,15 @@ async fn requests_and_answers_pass_through_the_upstream_client_intact() {
         // A forwarding gateway says so (RFC 9110 section 7.6.3), and appends its client's
         // address to what the client claimed.
         assert!(head.contains("\r\nvia: 1.1 spillway\r\n"), "{head}");
-        assert!(head.contains("\r\nx-forwarded-for: 6.6.6.6, 127.0.0.1\r\n"), "{head}");
+        assert_eq!(
+            head.contains("\r\nvia: 1.1 client-side\r\n"),
+            !connection.contains("via"),
+            "{head}"
+        );
+        assert!(
+            head.contains(&format!("\r\nx-forwarded-for: {forwarded_for}\r\n")),
+            "{head}"
+        );
         let budget = head
             .lines()
             .find_map(|l| l.strip_prefix("x-spillway-timeout-ms: "))
