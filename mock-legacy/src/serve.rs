@@ -429,10 +429,10 @@ impl Future for HeadSleep {
 impl hyper::rt::Sleep for HeadSleep {}
 
 /// What a server refuses of a request hyper has parsed, before reading its body: the status and
-/// why. CONNECT (501: these servers are no tunnels) and other methods outside `Allow` (501); on HTTP/1, a missing Host (HTTP/1.1), two,
-/// or an invalid one (400, RFC 9112 section 3.2); a transfer coding other than chunked (501),
-/// chunked twice or in HTTP/1.0 (400), as RFC 9112 section 6 says. Refused requests must close
-/// their connection: their bodies are not read.
+/// why. CONNECT (501: these servers are no tunnels) and other methods outside `Allow` (501); on
+/// HTTP/1, a missing Host (HTTP/1.1), two, or an invalid one (400, RFC 9112 section 3.2); a
+/// transfer coding other than chunked (501), chunked twice or in HTTP/1.0 (400), as RFC 9112
+/// section 6 says. Refused requests must close their connection: their bodies are not read.
 pub fn protocol_refusal<B>(req: &Request<B>) -> Option<(StatusCode, String)> {
     if req.method() == Method::CONNECT {
         return Some((

@@ -335,7 +335,7 @@ fn start(
         path_and_query: head.path_and_query,
         headers: head.headers,
         body,
-        protocol: if head.http10 { "1.0" } else { "1.1" },
+        via: if head.http10 { "1.0 spillway" } else { "1.1 spillway" },
     };
     (
         Box::pin(handler::handle(front.gw.clone(), req, peer)),

@@ -27,8 +27,8 @@ pub struct Request {
     pub path_and_query: PathAndQuery,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// The protocol it came in on, as `Via` names it: "1.0", "1.1" or "2".
-    pub protocol: &'static str,
+    /// The gateway's `Via` entry for it, naming the protocol it came in on.
+    pub via: &'static str,
 }
 
 impl Request {
@@ -95,10 +95,10 @@ impl Request {
                 .unwrap_or_else(|| PathAndQuery::from_static("/")),
             method: parts.method,
             headers: parts.headers,
-            protocol: match parts.version {
-                http::Version::HTTP_2 => "2",
-                http::Version::HTTP_10 => "1.0",
-                _ => "1.1",
+            via: match parts.version {
+                http::Version::HTTP_2 => "2 spillway",
+                http::Version::HTTP_10 => "1.0 spillway",
+                _ => "1.1 spillway",
             },
             body,
         })
@@ -167,12 +167,7 @@ fn rejected(
 /// send one), after any the client's request carried, and the client's address appended to
 /// `X-Forwarded-For` (a backend trusts the last entry, the one a hop it knows added: those
 /// before it are whatever the client sent).
-fn add_forwarding(headers: &mut HeaderMap, peer: SocketAddr, protocol: &'static str) {
-    let via = match protocol {
-        "2" => "2 spillway",
-        "1.0" => "1.0 spillway",
-        _ => "1.1 spillway",
-    };
+fn add_forwarding(headers: &mut HeaderMap, peer: SocketAddr, via: &'static str) {
     headers.append(http::header::VIA, HeaderValue::from_static(via));
     let ip = peer.ip().to_string();
     let earlier: Vec<&[u8]> = headers
@@ -375,7 +370,7 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     // The client's hop-by-hop headers go first: a `Connection: via, x-forwarded-for` must drop
     // the client's copies, not the gateway's entries added next.
     crate::state::strip_hop_by_hop(&mut headers);
-    add_forwarding(&mut headers, peer, req.protocol);
+    add_forwarding(&mut headers, peer, req.via);
     let buffered = Buffered {
         method: req.method,
         path_and_query: req.path_and_query,

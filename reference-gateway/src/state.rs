@@ -532,11 +532,12 @@ impl ServiceDriver {
         path.push_str(p.req.path_and_query.as_str());
         let mut req = client.request(p.req.method.as_str(), &path, 512);
         // The client's headers, less what must not pass and what the gateway sets itself.
-        let named = connection_named(&p.req.headers);
+        // Hop-by-hop headers were stripped on admission (`handler::admit`), before the gateway
+        // added its Via and X-Forwarded-For.
         for (name, value) in &p.req.headers {
             let n = name.as_str();
             let ours = n == wire::REQUEST_ID || n == wire::TIMEOUT_MS || n == "host" || n == "content-length";
-            if ours || is_hop_by_hop(name) || named.contains(name) {
+            if ours {
                 continue;
             }
             crate::h1::push_header(&mut req, n, value.as_bytes());
