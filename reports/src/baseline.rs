@@ -393,8 +393,8 @@ mod tests {
         new.summary.whole.goodput_ratio = 0.80; // -16%: regression
         new.summary.whole.latency.p99 = 0.5; // better
         new.summary.whole.amplification = 1.15; // +4.5%: worse, within 10%
-                                                // No longer recovers.
-        (new.summary.whole.recovery_s, new.summary.whole.verdict) = (None, Some(model::results::Verdict::Metastable));
+        let never = (None, Some(model::results::Verdict::Metastable)); // no longer recovers
+        (new.summary.whole.recovery_s, new.summary.whole.verdict) = never;
         let rows = compare(&old, &new, 0.10);
         assert_eq!(row(&rows, "goodput_ratio").change, Change::Regression);
         assert_eq!(row(&rows, "p99").change, Change::Better);
