@@ -365,9 +365,8 @@ impl<'a> Engine<'a> {
                 self.push(t, Ev::User);
             }
         } else {
-            self.pending_arrival = self.schedule.next();
-            if let Some(a) = self.pending_arrival {
-                self.schedule_arrival(a.at);
+            if let Some(at) = self.schedule.next_into(&mut self.pending_arrival) {
+                self.schedule_arrival(at);
             }
         }
         self.push(Time::ZERO, Ev::Sample);
@@ -439,9 +438,8 @@ impl<'a> Engine<'a> {
         });
         self.live_intents += 1;
         self.send_attempt(id);
-        self.pending_arrival = self.schedule.next();
-        if let Some(n) = self.pending_arrival {
-            self.schedule_arrival(n.at);
+        if let Some(at) = self.schedule.next_into(&mut self.pending_arrival) {
+            self.schedule_arrival(at);
         }
     }
 
