@@ -476,7 +476,34 @@ pub(super) fn syntax(text: &str, raw: &str, offset: usize) -> (String, String) {
             }
         }
     }
-    (path, words.join(": "))
+    let mut message = words.join(": ");
+    if message.trim().is_empty() {
+        // toml_edit gives some errors no words (a control character in a comment, a bare CR, a
+        // value missing at the end): say what is at the offset.
+        message = unworded(text, offset);
+    }
+    (path, message)
+}
+
+/// What a syntax error the parser left without words found at `offset`.
+fn unworded(text: &str, offset: usize) -> String {
+    let mut at = offset.min(text.len());
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let rest = text.get(at..).unwrap_or("");
+    match rest.chars().next() {
+        None => "the file ends where a value was expected".to_string(),
+        Some(_) if rest.trim().is_empty() => "the file ends where a value was expected".to_string(),
+        Some('\r') => "a carriage return (\\r) without a line feed: TOML ends lines with \\n or \\r\\n".to_string(),
+        Some(c) if c.is_control() => {
+            format!(
+                "control character U+{:04X} is not allowed in TOML, not even in a comment",
+                u32::from(c)
+            )
+        }
+        Some(c) => format!("unexpected `{c}`"),
+    }
 }
 
 /// `duplicate key `X` in table `T`` -> `T.X`; `... in document root` -> `X`.
