@@ -37,6 +37,9 @@ pub const MAX_HEADERS: usize = 256;
 const FIRST_READ: usize = 1024;
 /// Largest buffer used to read (and discard) a body.
 const BODY_READ: usize = 16 * 1024;
+/// What a body with a Content-Length gets reserved before it arrives, at most; longer ones grow
+/// as they come.
+const RESERVE_AHEAD: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum H1Error {
@@ -633,7 +636,9 @@ async fn read_body(
                 if n > b.max as u64 {
                     return Err(H1Error::TooLarge(b.max));
                 }
-                b.data.reserve_exact(n as usize);
+                // Up to a bound only: a backend that announces 16 MiB and stalls would hold it all
+                // for each request in flight before a byte came.
+                b.data.reserve_exact((n as usize).min(RESERVE_AHEAD));
             }
             let mut left = n;
             loop {
@@ -1069,6 +1074,36 @@ mod tests {
             assert_eq!(stale, Some(expected), "{error}");
             server.abort();
         }
+    }
+
+    /// A body announced at 16 MiB is not reserved whole before it comes: a backend that says so
+    /// and stalls holds 64 KiB per request in flight, not 16 MiB.
+    #[tokio::test]
+    async fn an_announced_length_reserves_a_bounded_buffer_ahead() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        // Accepts and sends nothing: the body never comes.
+        let server = tokio::spawn(async move {
+            let conn = listener.accept().await;
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            drop(conn);
+        });
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        let n = 16 * 1024 * 1024;
+        let mut body = Body {
+            data: Vec::new(),
+            max: n,
+        };
+        let read = read_body(&mut s, Vec::new(), Framing::Length(n as u64), Some(&mut body));
+        // Waits for bytes that do not come; what it reserved meanwhile stays.
+        let r = tokio::time::timeout(Duration::from_millis(200), read).await;
+        assert!(r.is_err(), "nothing was sent, yet: {r:?}");
+        assert!(
+            body.data.capacity() <= RESERVE_AHEAD,
+            "{} bytes reserved for a body not yet sent",
+            body.data.capacity()
+        );
+        server.abort();
     }
 
     #[test]
