@@ -440,8 +440,7 @@ enum Outcome {
     Loaded,
     Refused,
     /// Refused with a diagnostic that has a position but no message (see
-    /// [`syntax_errors_toml_edit_leaves_unworded_still_get_a_message`]): counted and shown,
-    /// not failed, until the wording is fixed.
+    /// [`syntax_errors_toml_edit_leaves_unworded_still_get_a_message`]): fails the test.
     Unworded(String),
 }
 
@@ -605,43 +604,65 @@ fn mutation_helpers_find_numbers_and_strings() {
 }
 
 /// toml_edit gives some syntax errors no message (a control character in a comment line, a bare
-/// CR at the start of a line, a value missing at the end of the file); the diagnostic still
-/// says what, not only where (`t.toml:1:4: ` was all it said).
+/// CR, a value missing at the end of the file); the diagnostic still says what, not only where
+/// (`t.toml:1:4: ` was all it said), and where is the character's place, which toml_edit puts
+/// one past it inside an array.
 #[test]
 fn syntax_errors_toml_edit_leaves_unworded_still_get_a_message() {
     // (A file of nothing but a comment is refused as empty, with a message: hence `a = 1`.)
-    let inputs = [
-        "a = 1\n# a\u{1f}b\n",
-        "a = 1\n# \0\n",
-        "\rx = 1\n",
-        "[run]\nname =",
-        "[run]\nseed = ",
+    // The input and the diagnostic's start: where, and what is there.
+    let cases = [
+        (
+            "a = 1\n# a\u{1f}b\n",
+            "t.toml:2:4: control character U+001F is not allowed in TOML",
+        ),
+        (
+            "a = 1\n# \0\n",
+            "t.toml:2:3: control character U+0000 is not allowed in TOML",
+        ),
+        ("\rx = 1\n", "t.toml:1:1: a carriage return (\\r) without a line feed"),
+        (
+            "[run]\nname =",
+            "t.toml:2:7: run.name: the file ends where a value was expected",
+        ),
+        (
+            "[run]\nseed = ",
+            "t.toml:2:8: run.seed: the file ends where a value was expected",
+        ),
+        // Whitespace to the end of the file is not the end of a value: the CR, the form feed.
+        ("a = 1\n\r", "t.toml:2:1: a carriage return (\\r) without a line feed"),
+        (
+            "a = 1\n\r   \n",
+            "t.toml:2:1: a carriage return (\\r) without a line feed",
+        ),
+        (
+            "a = 1\n# x\u{c}\n",
+            "t.toml:2:4: control character U+000C is not allowed in TOML",
+        ),
+        // Inside an array toml_edit points past the character: at the LF, at a letter.
+        (
+            "a = [\n# c\u{7f}\n1]\n",
+            "t.toml:2:4: control character U+007F is not allowed in TOML",
+        ),
+        (
+            "[clients]\ntimeout = [ # x\u{1f}yz\n1]",
+            "t.toml:2:16: clients.timeout: control character U+001F",
+        ),
+        (
+            "a = [ 1, # c\rd\n 2]",
+            "t.toml:1:13: a: a carriage return (\\r) without a line feed",
+        ),
     ];
-    let unworded: Vec<String> = inputs
-        .iter()
-        .flat_map(|text| match scenario::parse("t.toml", text) {
-            Ok(_) => vec![format!("{text:?} loaded")],
-            Err(e) => e
-                .diagnostics()
-                .iter()
-                .filter(|d| d.message.trim().is_empty())
-                .map(|d| format!("{text:?}: {d:?}"))
-                .collect(),
-        })
-        .collect();
-    assert!(unworded.is_empty(), "{}", unworded.join("\n"));
-    // And what it says is what is there.
-    let expected = [
-        "t.toml:2:4: control character U+001F is not allowed in TOML",
-        "t.toml:2:3: control character U+0000 is not allowed in TOML",
-        "t.toml:1:1: a carriage return (\\r) without a line feed",
-        "t.toml:2:7: run.name: the file ends where a value was expected",
-        "t.toml:2:8: run.seed: the file ends where a value was expected",
-    ];
-    for (text, want) in inputs.iter().zip(expected) {
+    for (text, want) in cases {
         match scenario::parse("t.toml", text) {
             Ok(_) => panic!("{text:?} loaded"),
-            Err(e) => assert!(e.to_string().starts_with(want), "{text:?}: {e}"),
+            Err(e) => {
+                assert!(
+                    e.diagnostics().iter().all(|d| !d.message.trim().is_empty()),
+                    "{text:?}: {e}"
+                );
+                assert!(e.to_string().starts_with(want), "{text:?}: {e}");
+            }
         }
     }
 }

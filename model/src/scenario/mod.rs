@@ -192,8 +192,16 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
         return Err(diag(None, String::new(), wording::EMPTY_FILE.to_string()));
     }
     let doc = ImDocument::parse(text.to_string()).map_err(|e| {
-        let (path, message) = wording::syntax(text, e.message(), e.span().map_or(0, |s| s.start));
-        diag(e.span(), path, message)
+        let offset = e.span().map_or(0, |s| s.start);
+        let (path, message) = wording::syntax(text, e.message(), offset);
+        // Where toml_edit gave no words its position may be off too (past the character).
+        let span = if e.message().trim().is_empty() {
+            let at = wording::unworded(text, offset).0;
+            Some(at..at)
+        } else {
+            e.span()
+        };
+        diag(span, path, message)
     })?;
     // serde reads a struct from a list by position, so `[[run]]` got "run[0]: expected a quoted
     // string" (its first field, the name): say that these sections are single tables.

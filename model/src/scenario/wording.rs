@@ -476,33 +476,54 @@ pub(super) fn syntax(text: &str, raw: &str, offset: usize) -> (String, String) {
             }
         }
     }
-    let mut message = words.join(": ");
+    let message = words.join(": ");
     if message.trim().is_empty() {
         // toml_edit gives some errors no words (a control character in a comment, a bare CR, a
-        // value missing at the end): say what is at the offset.
-        message = unworded(text, offset);
+        // value missing at the end): say what is there.
+        return (path, unworded(text, offset).1);
     }
     (path, message)
 }
 
-/// What a syntax error the parser left without words found at `offset`.
-fn unworded(text: &str, offset: usize) -> String {
+/// Where and what the syntax error at `offset` is, for one toml_edit gave no words: the first
+/// character TOML refuses (a control character, a CR without its LF) on the offset's line, or
+/// the line before (inside an array toml_edit points past the character), else the end of the
+/// file or the character at the offset.
+pub(super) fn unworded(text: &str, offset: usize) -> (usize, String) {
     let mut at = offset.min(text.len());
     while at > 0 && !text.is_char_boundary(at) {
         at -= 1;
     }
-    let rest = text.get(at..).unwrap_or("");
-    match rest.chars().next() {
-        None => "the file ends where a value was expected".to_string(),
-        Some(_) if rest.trim().is_empty() => "the file ends where a value was expected".to_string(),
-        Some('\r') => "a carriage return (\\r) without a line feed: TOML ends lines with \\n or \\r\\n".to_string(),
-        Some(c) if c.is_control() => {
-            format!(
-                "control character U+{:04X} is not allowed in TOML, not even in a comment",
-                u32::from(c)
-            )
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let previous_start = line_start
+        .checked_sub(1)
+        .map_or(0, |nl| text[..nl].rfind('\n').map_or(0, |i| i + 1));
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    for (from, to) in [(line_start, line_end), (previous_start, line_start)] {
+        let line = &text[from..to];
+        let bad = line.char_indices().find(|&(i, c)| match c {
+            '\r' => !text[from + i + 1..].starts_with('\n'),
+            '\t' | '\n' => false,
+            c => c.is_control(),
+        });
+        match bad {
+            Some((i, '\r')) => {
+                let what = "a carriage return (\\r) without a line feed: TOML ends lines with \\n or \\r\\n";
+                return (from + i, what.to_string());
+            }
+            Some((i, c)) => {
+                let what = format!(
+                    "control character U+{:04X} is not allowed in TOML, not even in a comment",
+                    u32::from(c)
+                );
+                return (from + i, what);
+            }
+            None => {}
         }
-        Some(c) => format!("unexpected `{c}`"),
+    }
+    match text[at..].chars().next() {
+        Some(c) if !text[at..].trim().is_empty() => (at, format!("unexpected `{c}`")),
+        _ => (at, "the file ends where a value was expected".to_string()),
     }
 }
 
@@ -1324,6 +1345,7 @@ mod tests {
                 let _ = syntax_path(text, offset);
                 let _ = syntax(text, "invalid string\nexpected `\"`, `'`", offset);
                 let _ = syntax(text, "invalid table header\nduplicate key `é` in table `ü`", offset);
+                let _ = syntax(text, "", offset);
             }
         }
         for raw in [
