@@ -37,9 +37,10 @@ pub const MAX_HEADERS: usize = 256;
 const FIRST_READ: usize = 1024;
 /// Largest buffer used to read (and discard) a body.
 const BODY_READ: usize = 16 * 1024;
-/// What a body with a Content-Length gets reserved before it arrives, at most; longer ones grow
-/// as they come.
-const RESERVE_AHEAD: usize = 64 * 1024;
+/// What a body with a Content-Length gets reserved before it arrives, at most (here and in
+/// `h1_server`); longer ones grow as they come, doubling, so a 9 MiB body ends in a 16 MiB
+/// buffer: the price of not holding what a stalled peer announced.
+pub(crate) const RESERVE_AHEAD: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum H1Error {

@@ -446,6 +446,13 @@ impl BodyTimeouts {
     }
 }
 
+/// The buffer for a body of `n` bytes that has not all come yet: not all of it reserved ahead,
+/// or a client announcing the limit and stalling would hold that much per connection until
+/// the body timeout.
+fn announced_body(n: usize) -> Vec<u8> {
+    Vec::with_capacity(n.min(crate::h1::RESERVE_AHEAD))
+}
+
 /// Reads the body `head` announces, starting with what follows the head in `buf`; leaves in
 /// `buf` what comes after it (a pipelined request). `Err(None)`: the peer left.
 async fn read_body(
@@ -480,7 +487,7 @@ async fn read_body(
                 pos += n;
                 b
             } else {
-                let mut body = Vec::with_capacity(n);
+                let mut body = announced_body(n);
                 loop {
                     let take = (buf.len() - pos).min(n - body.len());
                     body.extend_from_slice(&buf[pos..pos + take]);
@@ -732,6 +739,12 @@ mod tests {
 
     fn parse(text: &str) -> Result<Option<Head>, Refusal> {
         parse_head(text.as_bytes(), 100, 16 * 1024)
+    }
+
+    #[test]
+    fn an_announced_body_is_not_reserved_whole_before_it_comes() {
+        assert!(announced_body(16 * 1024 * 1024).capacity() <= crate::h1::RESERVE_AHEAD);
+        assert!(announced_body(100).capacity() >= 100);
     }
 
     #[test]
