@@ -122,7 +122,7 @@ impl<T> Slab<T> {
 }
 
 /// The seq bit that orders a client timeout after the other events of its instant (see
-/// [`Engine::timeout_key`]); sequence numbers count events and never reach it.
+/// [`Engine::timeout_seq`]); sequence numbers count events and never reach it.
 const TIMEOUT_LAST: u64 = 1 << 63;
 
 /// Gauge samples per reporting window.
@@ -169,7 +169,7 @@ pub struct Engine<'a> {
     events: u64,
     /// With a constant client timeout, timeouts fire in send order: a FIFO instead of the heap,
     /// compacted so it holds O(attempts in flight), not one entry per attempt ever sent. Each
-    /// entry has the key the heap would give it ([`Engine::timeout_key`]), then attempt and
+    /// entry has the key the heap would give it ([`Engine::timeout_seq`]), then attempt and
     /// generation, so both ways give the same order.
     timeouts: Option<std::collections::VecDeque<(u128, u32, u32)>>,
     live_attempts: usize,
@@ -345,7 +345,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// A client timeout's (time, seq) key: after every other event at the same instant (the
+    /// A client timeout's seq: after every other event at the same instant (the
     /// top bit of its seq; timeouts among themselves in the order they were set). The gateway's
     /// budget is never more than the client has left (`x-spillway-timeout-ms` rounds down), so
     /// an answer the gateway or the backend gives at the instant the client gives up (the
@@ -354,17 +354,18 @@ impl<'a> Engine<'a> {
     /// answers beat the client's timer (82% of them in a live run of throttling-429.toml with
     /// the deadline strategy and a 2 s timeout).
     #[inline]
-    fn timeout_key(&mut self, at: Time) -> u128 {
+    fn timeout_seq(&mut self) -> u64 {
         self.seq += 1;
-        crate::events::key(at, self.seq | TIMEOUT_LAST)
+        debug_assert!(self.seq < TIMEOUT_LAST, "sequence numbers reach the timeout bit");
+        self.seq | TIMEOUT_LAST
     }
 
     fn schedule_timeout(&mut self, at: Time, attempt: u32, generation: u32) {
         let live = self.live_attempts;
-        let k = self.timeout_key(at);
+        let seq = self.timeout_seq();
         match self.timeouts.as_mut() {
             Some(q) => {
-                q.push_back((k, attempt, generation));
+                q.push_back((crate::events::key(at, seq), attempt, generation));
                 if q.len() > 2 * live + 1024 {
                     let items = &self.attempts.items;
                     q.retain(|(_, a, g)| {
@@ -373,7 +374,7 @@ impl<'a> Engine<'a> {
                     });
                 }
             }
-            None => self.heap.push(at, k as u64, Ev::Timeout { attempt, generation }),
+            None => self.heap.push(at, seq, Ev::Timeout { attempt, generation }),
         }
     }
 
@@ -978,7 +979,7 @@ mod tests {
     /// same results as with every timeout in the heap. The deadline strategy expires a queued
     /// request at the very instant its client times out, and a backend's 429 pauses the queue
     /// (pushback) so that requests stay queued until then: the gateway's 504 comes first
-    /// ([`Engine::timeout_key`]). (Before, only the FIFO put it first: the same scenario with a
+    /// ([`Engine::timeout_seq`]). (Before, only the FIFO put it first: the same scenario with a
     /// timeout distribution ordered the tie the other way.)
     #[test]
     fn timeouts_come_last_at_their_instant_in_the_fifo_as_in_the_heap() {
