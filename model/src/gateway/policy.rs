@@ -390,6 +390,9 @@ impl ServicePolicy {
         self.admit(now, a, false)
     }
 
+    // Always inlined: called, its Admit came back through memory, and the simulator's read of
+    // it stalled on store forwarding (a sixth of `send_attempt`'s samples).
+    #[inline(always)]
     fn admit(&mut self, now: Time, a: Arrival, front: bool) -> Admit {
         let class = self.class_of(a.priority);
         // Dispatch at once only when nobody of the same or a higher class is waiting.
