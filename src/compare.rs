@@ -204,13 +204,15 @@ pub fn run_sim(configs: &[Config], seed: u64, replications: u32) -> Vec<Entry> {
         .map(|&(c, s)| (c, sim::simulate(&configs[c].scenario, Some(s))))
         .collect();
     runs.sort_by_key(|(c, r)| (*c, r.seed));
+    // Moved into their entries, not copied: each run is whole (windows, histograms).
+    let mut per_config: Vec<Vec<Results>> = configs.iter().map(|_| Vec::new()).collect();
+    for (c, r) in runs {
+        per_config[c].push(r);
+    }
     configs
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let mine = runs.iter().filter(|(j, _)| *j == i).map(|(_, r)| r.clone()).collect();
-            Entry::new(c.label.clone(), mine)
-        })
+        .zip(per_config)
+        .map(|(c, mine)| Entry::new(c.label.clone(), mine))
         .collect()
 }
 

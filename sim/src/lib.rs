@@ -84,6 +84,49 @@ fn simulate_logging_progress(s: &Scenario, seed: u64) -> Results {
     })
 }
 
+/// Progress of a batch of simulations: a bar on a terminal; without one (CI logs), a line every
+/// ~10 s. Shared by `sim run --replications` and `sim sweep`.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    quiet: bool,
+    started: std::time::Instant,
+    last_line: std::sync::atomic::AtomicU64,
+    total: u64,
+    what: &'static str,
+}
+
+impl Progress {
+    fn new(total: u64, what: &'static str) -> Progress {
+        let bar = indicatif::ProgressBar::new(total);
+        let quiet = !std::io::stderr().is_terminal();
+        if quiet {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        Progress {
+            bar,
+            quiet,
+            started: std::time::Instant::now(),
+            last_line: std::sync::atomic::AtomicU64::new(0),
+            total,
+            what,
+        }
+    }
+
+    /// One more simulation done.
+    fn tick(&self) {
+        self.bar.inc(1);
+        let secs = self.started.elapsed().as_secs();
+        if self.quiet && secs >= self.last_line.load(Relaxed) + 10 {
+            self.last_line.store(secs, Relaxed);
+            tracing::info!("{} of {} {} after {secs} s", self.bar.position(), self.total, self.what);
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 /// How a `sim` command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ended {
@@ -113,10 +156,31 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         });
     }
     use rayon::prelude::*;
-    let (seeds, runs): (Vec<u64>, Vec<Results>) = seeds
+    // Each seed's results are written as soon as it has run, and only its summary and
+    // thresholds are kept: a thousand seeds' whole results (windows, histograms) ran out of
+    // memory before anything was written.
+    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    Results::clear_saved(&a.out)?;
+    let progress = Progress::new(seeds.len() as u64, "seeds");
+    type Kept = (u64, results::Summary, Vec<model::threshold::ThresholdResult>);
+    let runs: Vec<Kept> = seeds
         .par_iter()
-        .filter_map(|sd| (!stop.load(Relaxed)).then(|| (*sd, simulate(&s, Some(*sd)))))
-        .unzip();
+        .filter_map(|sd| {
+            if stop.load(Relaxed) {
+                return None;
+            }
+            let r = simulate(&s, Some(*sd));
+            let saved = r.save(&a.out.join(format!("seed-{sd}")));
+            progress.tick();
+            Some(
+                saved
+                    .map(|_| (*sd, r.summary, r.thresholds))
+                    .map_err(anyhow::Error::from),
+            )
+        })
+        .collect::<anyhow::Result<_>>()?;
+    progress.finish();
+    let seeds: Vec<u64> = runs.iter().map(|(sd, _, _)| *sd).collect();
     let planned = a.replications as usize;
     let interrupted = runs.len() < planned;
     if runs.is_empty() {
@@ -128,7 +192,7 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     }
     let summary = stats::ReplicationSummary {
         planned_replications: interrupted.then_some(planned),
-        ..stats::summarize(&runs)
+        ..stats::summarize_summaries(&runs.iter().map(|(_, summary, _)| summary).collect::<Vec<_>>())
     };
     let seed_list = if interrupted {
         // The seeds that ran need not be consecutive (they run in parallel).
@@ -147,10 +211,10 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     );
     print!("{}", stats::render(&summary));
     // Each threshold over the seeds: the exit code says whether all held in every seed.
-    for (i, t) in runs[0].thresholds.iter().enumerate() {
+    for (i, t) in runs[0].2.iter().enumerate() {
         let held = runs
             .iter()
-            .filter(|r| r.thresholds.get(i).is_some_and(|x| x.passed))
+            .filter(|(_, _, thresholds)| thresholds.get(i).is_some_and(|x| x.passed))
             .count();
         println!(
             "  threshold     {} {}  (held in {held} of {} seeds)",
@@ -158,11 +222,6 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
             t.check,
             runs.len()
         );
-    }
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    Results::clear_saved(&a.out)?;
-    for (i, r) in runs.iter().enumerate() {
-        r.save(&a.out.join(format!("seed-{}", seeds[i])))?;
     }
     let path = a.out.join("replications.json");
     std::fs::write(&path, serde_json::to_string_pretty(&summary)?)?;
@@ -172,7 +231,9 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         a.out.display()
     );
     Ok(Ended {
-        passed: runs.iter().all(|r| r.thresholds.iter().all(|t| t.passed)),
+        passed: runs
+            .iter()
+            .all(|(_, _, thresholds)| thresholds.iter().all(|t| t.passed)),
         interrupted,
     })
 }
@@ -243,26 +304,12 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         a.replications,
         rayon::current_num_threads()
     );
-    let bar = indicatif::ProgressBar::new(runs);
-    let quiet_bar = !std::io::stderr().is_terminal();
-    if quiet_bar {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    // Without a terminal (CI logs), a line every ~10 s instead of the bar.
-    let started = std::time::Instant::now();
-    let last_line = std::sync::atomic::AtomicU64::new(0);
-    let tick = || {
-        bar.inc(1);
-        let secs = started.elapsed().as_secs();
-        if quiet_bar && secs >= last_line.load(Relaxed) + 10 {
-            last_line.store(secs, Relaxed);
-            tracing::info!("{} of {runs} simulations after {secs} s", bar.position());
-        }
-    };
+    let progress = Progress::new(runs, "simulations");
+    let tick = || progress.tick();
     let ignored = plan.ignored.clone();
     let combinations = plan.combinations;
     let points = sweep::run_plan_until(plan, &slo, a.replications, &tick, stop);
-    bar.finish_and_clear();
+    progress.finish();
     let interrupted = points.len() < total;
     if points.is_empty() {
         // No table to write: a report of an empty one would have no axes to chart.

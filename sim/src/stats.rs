@@ -1,6 +1,6 @@
 //! Replications: each headline figure as a mean with a 95% confidence interval (Student's t).
 
-use model::results::{GroupSummary, Results, Verdict};
+use model::results::{GroupSummary, Results, Summary, Verdict};
 use model::scenario::Priority;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -96,27 +96,32 @@ fn col<T>(items: &[T], f: impl Fn(&T) -> f64) -> Interval {
 }
 
 pub fn summarize(runs: &[Results]) -> ReplicationSummary {
-    let whole: Vec<GroupSummary> = runs.iter().map(|r| r.summary.whole.clone()).collect();
+    summarize_summaries(&runs.iter().map(|r| &r.summary).collect::<Vec<_>>())
+}
+
+/// [`summarize`] from the runs' summaries alone (a driver that keeps no more of each run).
+pub fn summarize_summaries(runs: &[&Summary]) -> ReplicationSummary {
+    let whole: Vec<GroupSummary> = runs.iter().map(|r| r.whole.clone()).collect();
     let (recovery_s, judged, metastable) = recoveries(&whole);
     let classes = Priority::ALL
         .into_iter()
-        .filter_map(|p| group_replication(runs.iter().filter_map(|r| r.summary.class(p))).map(|g| (p, g)))
+        .filter_map(|p| group_replication(runs.iter().filter_map(|r| r.class(p))).map(|g| (p, g)))
         .collect();
-    let names: std::collections::BTreeSet<&String> = runs.iter().flat_map(|r| r.summary.services.keys()).collect();
+    let names: std::collections::BTreeSet<&String> = runs.iter().flat_map(|r| r.services.keys()).collect();
     let mut names: Vec<&String> = names.into_iter().collect();
     names.sort_by(|a, b| model::results::natural_order(a, b));
     let services = names
         .into_iter()
-        .filter_map(|n| group_replication(runs.iter().filter_map(|r| r.summary.service(n))).map(|g| (n.clone(), g)))
+        .filter_map(|n| group_replication(runs.iter().filter_map(|r| r.service(n))).map(|g| (n.clone(), g)))
         .collect();
     ReplicationSummary {
         replications: runs.len(),
         planned_replications: None,
-        goodput_ratio: col(runs, |r| r.summary.whole.goodput_ratio),
-        p50: col(runs, |r| r.summary.whole.latency.p50),
-        p99: col(runs, |r| r.summary.whole.latency.p99),
-        amplification: col(runs, |r| r.summary.whole.amplification),
-        wasted_s: col(runs, |r| r.summary.wasted_s),
+        goodput_ratio: col(runs, |r| r.whole.goodput_ratio),
+        p50: col(runs, |r| r.whole.latency.p50),
+        p99: col(runs, |r| r.whole.latency.p99),
+        amplification: col(runs, |r| r.whole.amplification),
+        wasted_s: col(runs, |r| r.wasted_s),
         recovery_s,
         metastable_fraction: (judged > 0).then(|| metastable as f64 / judged as f64),
         judged,

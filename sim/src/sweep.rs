@@ -2,7 +2,7 @@
 //! an SLO, and the safe envelope (the largest load after which the system still recovers).
 
 use crate::engine::simulate_summary;
-use model::results::{GroupSummary, Results, Verdict};
+use model::results::{GroupSummary, Summary, Verdict};
 use model::scenario::{self, Priority, Scenario, ScenarioFile};
 use model::threshold::{Figure, Metric, Scope, Threshold};
 use rayon::prelude::*;
@@ -597,7 +597,13 @@ pub fn grid(axes: &[Axis]) -> Result<Vec<Vec<(String, Value)>>, String> {
 pub struct Plan {
     /// Combinations of the axes (before identical configurations are merged).
     pub combinations: usize,
-    pub points: Vec<(Params, Scenario)>,
+    /// The scenario the axes vary.
+    base: Scenario,
+    /// Per point: its settings as the tables show them (`-`, null, for one its strategy does
+    /// not take), the assignments it was validated with, and its seed. Not its scenario: one
+    /// of ten services and two hundred APIs is tens of kilobytes, and a grid has up to
+    /// [`MAX_COMBINATIONS`] points; each is built again when it runs ([`Plan::scenario`]).
+    pub points: Vec<PlannedPoint>,
     /// Per point (in the order of `points`), the queue bound sized for it, if one was.
     pub sized: Vec<Option<u32>>,
     /// Axes some point's strategy does not take, with those strategies (`-` in the tables).
@@ -607,7 +613,20 @@ pub struct Plan {
     pub sized_bounds: Option<(u32, u32)>,
 }
 
+/// One point of a [`Plan`].
+pub struct PlannedPoint {
+    pub params: Params,
+    assignments: Params,
+    pub seed: u64,
+}
+
 impl Plan {
+    /// Point `i`'s scenario, as [`plan`] validated it.
+    pub fn scenario(&self, i: usize) -> Result<Scenario, String> {
+        let p = self.points.get(i).ok_or_else(|| format!("no point {i}"))?;
+        variant_dropping(&self.base, &p.assignments).map(|v| v.scenario)
+    }
+
     /// The note on bounds sized for the user, if any point got one.
     pub fn sized_bounds_note(&self) -> Option<String> {
         let (lo, hi) = self.sized_bounds?;
@@ -630,6 +649,7 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
     let combinations = grid(axes)?;
     let mut plan = Plan {
         combinations: combinations.len(),
+        base: base.clone(),
         points: Vec::new(),
         sized: Vec::new(),
         ignored: Vec::new(),
@@ -637,7 +657,8 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
     };
     let mut taken = vec![false; axes.len()];
     let mut seen = std::collections::HashSet::new();
-    for mut params in combinations {
+    for assignments in combinations {
+        let mut params = assignments.clone();
         let v = variant_dropping(base, &params)?;
         let given = params
             .iter()
@@ -665,7 +686,11 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
         }
         // Keyed by the JSON text: a linear scan per point was quadratic in the grid's size.
         if seen.insert(serde_json::to_string(&params).unwrap_or_default()) {
-            plan.points.push((params, v.scenario));
+            plan.points.push(PlannedPoint {
+                params,
+                assignments,
+                seed: v.scenario.seed(),
+            });
             plan.sized.push(sized);
         }
     }
@@ -689,12 +714,12 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
 /// wrap round to seed 0.
 pub fn check_seeds(plan: &Plan, seeds: u32) -> Result<(), String> {
     let extra = u64::from(seeds.max(1)) - 1;
-    match plan.points.iter().find(|(_, s)| s.seed().checked_add(extra).is_none()) {
+    match plan.points.iter().find(|p| p.seed.checked_add(extra).is_none()) {
         None => Ok(()),
-        Some((params, s)) => Err(format!(
+        Some(p) => Err(format!(
             "--replications {seeds}: the point `{}` has seed {}, and its seeds would pass {}, the largest; use a seed of at most {}",
-            describe(params),
-            s.seed(),
+            describe(&p.params),
+            p.seed,
             u64::MAX,
             u64::MAX - extra
         )),
@@ -716,47 +741,57 @@ pub fn run_plan_until(
     tick: &(dyn Fn() + Sync),
     stop: &AtomicBool,
 ) -> Vec<Point> {
-    let seeds = seeds.max(1) as usize;
-    let runs: Vec<Option<Results>> = (0..plan.points.len() * seeds)
+    let seeds = seeds.max(1) as u64;
+    // Each point is reduced to its figures as soon as its seeds have run: a whole `Results`
+    // (window counters per service and class, histograms) is megabytes for a scenario of ten
+    // services, and a table of every run's figures for the largest grid times the most seeds
+    // is 10^8 entries; holding either ran out of memory.
+    let points: Vec<Option<Point>> = (0..plan.points.len())
         .into_par_iter()
-        .map(|k| {
+        .map(|i| {
             if stop.load(Ordering::Relaxed) {
                 return None;
             }
-            let s = &plan.points[k / seeds].1;
-            // Points keep only headline figures: no window histograms to record or compress.
-            let r = simulate_summary(s, Some(s.seed().wrapping_add((k % seeds) as u64)));
-            tick();
-            Some(r)
-        })
-        .collect();
-    let mut runs = runs.into_iter();
-    plan.points
-        .into_iter()
-        .zip(plan.sized)
-        .filter_map(|((params, _), sized)| {
-            // The point's whole chunk is taken first, so the next point's starts in line.
-            let chunk: Vec<Option<Results>> = runs.by_ref().take(seeds).collect();
-            let runs: Vec<Results> = chunk.into_iter().collect::<Option<_>>()?;
+            // Built again as `plan` built it when it validated the point, so it cannot fail
+            // here unless that changed; a point that did would be left out, and said.
+            let s = match plan.scenario(i) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!("point {} of the sweep, left out: {e}", i + 1);
+                    return None;
+                }
+            };
+            let runs: Option<Vec<Summary>> = (0..seeds)
+                .into_par_iter()
+                .map(|k| {
+                    if stop.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                    // Points keep only headline figures: no window histograms to record or compress.
+                    let r = simulate_summary(&s, Some(s.seed().wrapping_add(k)));
+                    tick();
+                    Some(r.summary)
+                })
+                .collect();
+            // A point left part-way (Ctrl-C) is left out, not averaged over fewer seeds.
+            let runs = runs?;
             Some(Point {
-                sized_queue_capacity: sized,
-                ..point(params, &runs, slo)
+                sized_queue_capacity: plan.sized[i],
+                ..point(plan.points[i].params.clone(), &runs, slo)
             })
         })
-        .collect()
+        .collect();
+    points.into_iter().flatten().collect()
 }
 
 /// A point from the runs of its seeds.
-fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> Point {
-    let held = runs
-        .iter()
-        .filter(|r| slo.iter().all(|t| t.evaluate(&r.summary).passed))
-        .count();
-    let wholes: Vec<GroupSummary> = runs.iter().map(|r| r.summary.whole.clone()).collect();
+fn point(params: Vec<(String, Value)>, runs: &[Summary], slo: &[Threshold]) -> Point {
+    let held = runs.iter().filter(|r| slo.iter().all(|t| t.evaluate(r).passed)).count();
+    let wholes: Vec<GroupSummary> = runs.iter().map(|r| r.whole.clone()).collect();
     let whole = mean_group(&wholes, true);
-    let mean = |f: &dyn Fn(&Results) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
-    let group_names = |names: &mut Vec<String>, r: &Results| {
-        for n in r.summary.services.keys() {
+    let mean = |f: &dyn Fn(&Summary) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
+    let group_names = |names: &mut Vec<String>, r: &Summary| {
+        for n in r.services.keys() {
             if !names.contains(n) {
                 names.push(n.clone());
             }
@@ -769,17 +804,14 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
     let services = names
         .into_iter()
         .filter_map(|n| {
-            let gs: Vec<GroupSummary> = runs
-                .iter()
-                .filter_map(|r| r.summary.services.get(&n).cloned())
-                .collect();
+            let gs: Vec<GroupSummary> = runs.iter().filter_map(|r| r.services.get(&n).cloned()).collect();
             (!gs.is_empty()).then(|| (n, mean_group(&gs, false)))
         })
         .collect();
     let classes = Priority::ALL
         .into_iter()
         .filter_map(|c| {
-            let gs: Vec<GroupSummary> = runs.iter().filter_map(|r| r.summary.classes.get(&c).cloned()).collect();
+            let gs: Vec<GroupSummary> = runs.iter().filter_map(|r| r.classes.get(&c).cloned()).collect();
             (!gs.is_empty()).then(|| (c, mean_group(&gs, false)))
         })
         .collect();
@@ -791,7 +823,7 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
         p50: whole.latency.p50,
         p99: whole.latency.p99,
         amplification: whole.amplification,
-        wasted_s: mean(&|r| r.summary.wasted_s),
+        wasted_s: mean(&|r| r.wasted_s),
         recovery_s: whole.recovery_s,
         verdict: whole.verdict.map_or("-", Verdict::as_str).to_string(),
         attempts: whole.attempts,
@@ -809,8 +841,8 @@ fn point(params: Vec<(String, Value)>, runs: &[Results], slo: &[Threshold]) -> P
 /// What `t` measured over the seeds' runs: as a check shows it (one seed's reading, or the mean
 /// of the seeds that have a value, saying how many do when not all), and as a number (that
 /// mean, `None` when no seed has a value).
-fn slo_reading(t: &Threshold, runs: &[Results]) -> (String, Option<f64>) {
-    let results: Vec<_> = runs.iter().map(|r| t.evaluate(&r.summary)).collect();
+fn slo_reading(t: &Threshold, runs: &[Summary]) -> (String, Option<f64>) {
+    let results: Vec<_> = runs.iter().map(|r| t.evaluate(r)).collect();
     let values: Vec<f64> = results.iter().filter_map(|r| r.value).collect();
     let mean = (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
     if let [one] = &results[..] {
@@ -1741,7 +1773,7 @@ mod tests {
     fn seeds_past_the_largest_are_refused() {
         let base = scenario::parse("t.toml", "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n").unwrap();
         let mut p = plan(&base, &[parse_axis("gateway.strategy=fifo").unwrap()]).unwrap();
-        p.points[0].1.file.run.seed = u64::MAX - 1;
+        p.points[0].seed = u64::MAX - 1;
         assert_eq!(check_seeds(&p, 2), Ok(()));
         let e = check_seeds(&p, 3).unwrap_err();
         assert!(
@@ -2084,7 +2116,7 @@ mod tests {
         ];
         let plan = plan(&base, &axes).unwrap();
         assert_eq!(plan.combinations, 4);
-        let params: Vec<String> = plan.points.iter().map(|(p, _)| describe(p)).collect();
+        let params: Vec<String> = plan.points.iter().map(|p| describe(&p.params)).collect();
         assert_eq!(
             params,
             [
@@ -2097,7 +2129,7 @@ mod tests {
             plan.ignored,
             vec![("gateway.queue_capacity".to_string(), vec!["fifo".to_string()])]
         );
-        assert_eq!(plan.points[2].1.file.gateway.queue_capacity, Some(50));
+        assert_eq!(plan.scenario(2).unwrap().file.gateway.queue_capacity, Some(50));
         // Every bounded point was given its bound: nothing sized, nothing to say.
         assert_eq!((plan.sized_bounds, plan.sized_bounds_note()), (None, None));
         // Without a bound axis, bounded points get one sized for them, and it is said.
@@ -2106,11 +2138,11 @@ mod tests {
             parse_axis("clients.timeout=1s,4s").unwrap(),
         ];
         let sized = super::plan(&base, &timeouts).unwrap();
-        let bounds: Vec<u32> = sized
-            .points
+        let scenarios: Vec<Scenario> = (0..sized.points.len()).map(|i| sized.scenario(i).unwrap()).collect();
+        let bounds: Vec<u32> = scenarios
             .iter()
-            .filter(|(_, s)| s.file.gateway.strategy == scenario::Strategy::Bounded)
-            .filter_map(|(_, s)| s.file.gateway.queue_capacity)
+            .filter(|s| s.file.gateway.strategy == scenario::Strategy::Bounded)
+            .filter_map(|s| s.file.gateway.queue_capacity)
             .collect();
         assert_eq!(bounds.len(), 2, "{bounds:?}");
         let (lo, hi) = sized.sized_bounds.expect("the sized bounds are kept");
@@ -2121,10 +2153,9 @@ mod tests {
             "{note}"
         );
         // Each point's table row and the best line name the bound it ran with.
-        let expected: Vec<Option<u32>> = sized
-            .points
+        let expected: Vec<Option<u32>> = scenarios
             .iter()
-            .map(|(_, s)| {
+            .map(|s| {
                 (s.file.gateway.strategy == scenario::Strategy::Bounded)
                     .then_some(s.file.gateway.queue_capacity)
                     .flatten()
@@ -2179,7 +2210,7 @@ mod tests {
             parse_axis("gateway.codel.target=5ms,50ms").unwrap(),
         ];
         let plan = super::plan(&base, &axes).unwrap();
-        let params: Vec<String> = plan.points.iter().map(|(p, _)| describe(p)).collect();
+        let params: Vec<String> = plan.points.iter().map(|p| describe(&p.params)).collect();
         assert_eq!(
             params,
             [
@@ -2336,7 +2367,7 @@ mod tests {
         )
         .unwrap();
         let axes = vec![parse_axis("gateway.concurrency=1").unwrap()];
-        let seeds: Vec<Results> = (7..10).map(|sd| simulate_summary(&base, Some(sd))).collect();
+        let seeds: Vec<model::results::Results> = (7..10).map(|sd| simulate_summary(&base, Some(sd))).collect();
         let ratios: Vec<f64> = seeds.iter().map(|r| r.summary.whole.goodput_ratio).collect();
         let (lo, hi) = ratios
             .iter()

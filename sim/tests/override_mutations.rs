@@ -193,7 +193,14 @@ fn hostile_overrides_are_refused_or_simulate() {
                 Ok(Ok(plan)) => plan,
             };
             planned += 1;
-            for (_, s) in plan.points {
+            for i in 0..plan.points.len() {
+                let s = match plan.scenario(i) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        failures.push(format!("{what}: point {i} validated, then refused: {e}"));
+                        continue;
+                    }
+                };
                 // Small enough to simulate here; the CLI's own limits bound the rest.
                 let intents: f64 = s.phases.iter().map(|p| p.expected_intents()).sum();
                 if intents <= 50_000.0 && s.file.workload.closed.is_none() {
