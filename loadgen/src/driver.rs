@@ -1111,6 +1111,7 @@ async fn run_until(
             strategy,
             // An interrupt only: intents abandoned when the drain ran out are in `left_out`.
             incomplete: interrupted,
+            stopped: None,
             generator: Some(generator),
         },
     );

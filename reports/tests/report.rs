@@ -740,15 +740,7 @@ fn the_goodput_by_service_legend_fits_thirty_services() {
             rec.intent_finished(tag, t, std::time::Duration::from_millis(30), true);
         }
     }
-    let r = rec.finish(
-        &sc,
-        model::results::RunMeta {
-            source: model::results::RunSource::Sim,
-            strategy: "fifo".into(),
-            incomplete: false,
-            generator: None,
-        },
-    );
+    let r = rec.finish(&sc, model::results::RunMeta::sim("fifo"));
     let figs = charts::goodput_by_group(Labeled {
         label: "thirty",
         results: &r,

@@ -193,6 +193,9 @@ pub struct Engine<'a> {
     /// The run stopped its closed loop at `max_closed_intents` ([`MAX_CLOSED_INTENTS`]).
     capped: bool,
     max_closed_intents: u64,
+    /// Why the run stopped before its end, if it did ([`MAX_LIVE_ATTEMPTS`]).
+    stopped: Option<String>,
+    max_live_attempts: usize,
     /// Called with the virtual time every [`PROGRESS_EVENTS`] events (long runs report progress).
     progress: Option<&'a mut dyn FnMut(Time)>,
 }
@@ -204,6 +207,14 @@ const PROGRESS_EVENTS: u64 = 1 << 20;
 /// A closed loop stops sending after this many intents (open loops are bounded by their
 /// phases): with zero think time and answers that take no time, users would send for ever.
 pub const MAX_CLOSED_INTENTS: u64 = 1_000_000_000;
+
+/// A run stops when this many requests are held at once (queued at the gateway, in the
+/// backend, or waiting for their clients): an unbounded queue under an overload that never
+/// ends grows for as long as the run lasts, at a few hundred bytes a request, and a long run
+/// ran out of memory (48 hours of the death spiral: 2.4 GB within seconds, then an abort with
+/// nothing written). Four million (about a gigabyte) is far past any collapse a run is meant
+/// to show.
+pub const MAX_LIVE_ATTEMPTS: usize = 4_000_000;
 
 impl<'a> Engine<'a> {
     pub fn new(scenario: &'a Scenario, seed: u64) -> Engine<'a> {
@@ -280,6 +291,8 @@ impl<'a> Engine<'a> {
             replies: std::collections::VecDeque::new(),
             capped: false,
             max_closed_intents: MAX_CLOSED_INTENTS,
+            stopped: None,
+            max_live_attempts: MAX_LIVE_ATTEMPTS,
             progress: None,
         }
     }
@@ -417,13 +430,29 @@ impl<'a> Engine<'a> {
             if self.pending_arrival.is_none() && self.active_users == 0 && self.live_intents == 0 {
                 break;
             }
+            if self.stopped.is_some() {
+                break;
+            }
         }
         let strategy = self.scenario.file.gateway.strategy.as_str().to_string();
         let events = self.events;
+        // Stopped early: figures over the run up to then (rates per second of it, the windows
+        // it filled), as a live run that is interrupted reports.
+        let cut;
+        let scenario = match self.stopped {
+            Some(_) if self.now.saturating_since(Time::ZERO) < self.scenario.duration => {
+                let mut c = self.scenario.clone();
+                c.duration = self.now.saturating_since(Time::ZERO);
+                cut = c;
+                &cut
+            }
+            _ => self.scenario,
+        };
         let results = self.recorder.finish(
-            self.scenario,
+            scenario,
             RunMeta {
-                incomplete: self.capped,
+                incomplete: self.capped || self.stopped.is_some(),
+                stopped: self.stopped,
                 ..RunMeta::sim(strategy)
             },
         );
@@ -547,6 +576,9 @@ impl<'a> Engine<'a> {
         };
         let generation = self.attempts.items[attempt as usize].generation;
         self.live_attempts += 1;
+        if self.live_attempts > self.max_live_attempts {
+            self.stop_crowded();
+        }
         self.schedule_timeout(deadline, attempt, generation);
         let refused = if !self.authorized {
             Some((401, None))
@@ -774,6 +806,24 @@ impl<'a> Engine<'a> {
         self.release(attempt);
     }
 
+    /// Stops the run: more requests are held at once than [`MAX_LIVE_ATTEMPTS`].
+    #[cold]
+    fn stop_crowded(&mut self) {
+        if self.stopped.is_some() {
+            return;
+        }
+        let queued: usize = self.gateways.iter().map(|g| g.queue_len()).sum();
+        let now = self.now;
+        tracing::warn!(
+            "at {now} the simulation held {} requests at once ({queued} queued at the gateway): the system is not draining, and a longer run only grows the backlog; stopping there (results marked incomplete, figures cover the run up to then). A bounded or deadline strategy, abandon = \"cancel\", fewer retries or a shorter run avoid it",
+            self.live_attempts
+        );
+        self.stopped = Some(format!(
+            "stopped at {now}: {} requests held at once, the simulator's cap",
+            self.live_attempts
+        ));
+    }
+
     /// Frees an attempt once both the client and the gateway are done with it.
     #[inline]
     fn release(&mut self, attempt: u32) {
@@ -935,6 +985,48 @@ mod tests {
         .expect("valid");
         let (r, _) = Engine::new(&short, 1).run();
         assert!(!r.incomplete);
+    }
+
+    /// An unbounded queue under an overload that never ends would grow until memory ran out:
+    /// the run stops once more requests are held at once than the cap, says so in its
+    /// results, and reports over the time it covered. A run that drains never reaches it.
+    #[test]
+    fn a_run_that_never_drains_stops_at_the_cap_on_requests_held() {
+        let text = |rate: u32| {
+            format!(
+                "[run]\nduration = \"600s\"\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"600s\"\nrate = {rate}\n\
+                 [clients]\ntimeout = \"1s\"\n[[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"100ms\"\n"
+            )
+        };
+        // 40/s against 20/s: the backlog grows by 20 requests a second.
+        let over = model::scenario::parse("t.toml", &text(40)).expect("valid");
+        let mut engine = Engine::new(&over, 1);
+        engine.max_live_attempts = 1_000;
+        let (r, _) = engine.run();
+        assert!(r.incomplete);
+        let why = r.stopped.clone().expect("the reason is kept");
+        assert!(why.contains("1001 requests held at once"), "{why}");
+        // About 50 s in (1,000 / 20 per second), not at the end of the 600 s.
+        assert!(
+            (40.0..60.0).contains(&r.summary.duration_s),
+            "figures over {} s",
+            r.summary.duration_s
+        );
+        assert!(
+            r.windows.len() < 61,
+            "{} windows for a run stopped near 50 s",
+            r.windows.len()
+        );
+        let table = model::results::summary_table(&r);
+        assert!(table.contains("[INCOMPLETE: stopped at "), "{table}");
+        // 10/s drains: the same cap changes nothing.
+        let under = model::scenario::parse("t.toml", &text(10)).expect("valid");
+        let mut engine = Engine::new(&under, 1);
+        engine.max_live_attempts = 1_000;
+        let (capped, _) = engine.run();
+        let (free, _) = Engine::new(&under, 1).run();
+        assert!(!capped.incomplete && capped.stopped.is_none());
+        assert!(capped.to_json() == free.to_json());
     }
 
     /// The next arrival waits outside the heap ([`Engine::arrival_key`]): runs full of

@@ -240,6 +240,9 @@ pub struct Results {
     /// The run was interrupted: figures cover what was gathered.
     #[serde(default)]
     pub incomplete: bool,
+    /// A simulated run that stopped early: why (the cap it reached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator: Option<GeneratorHealth>,
     /// Live runs: answers by status code, failures by cause, resends and intents left out.

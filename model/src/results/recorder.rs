@@ -29,6 +29,8 @@ pub struct RunMeta {
     pub source: RunSource,
     pub strategy: String,
     pub incomplete: bool,
+    /// Why a simulated run stopped early, when it did (a cap it reached).
+    pub stopped: Option<String>,
     pub generator: Option<GeneratorHealth>,
 }
 
@@ -39,6 +41,7 @@ impl RunMeta {
             source: RunSource::Sim,
             strategy: strategy.into(),
             incomplete: false,
+            stopped: None,
             generator: None,
         }
     }
@@ -817,6 +820,7 @@ impl Recorder {
             shard: None,
             merged_from: None,
             incomplete: meta.incomplete,
+            stopped: meta.stopped,
             generator: meta.generator,
             notes: RunNotes::default(),
             phases: scenario
@@ -860,9 +864,7 @@ mod tests {
     fn meta() -> RunMeta {
         RunMeta {
             source: RunSource::Live,
-            strategy: "fifo".into(),
-            incomplete: false,
-            generator: None,
+            ..RunMeta::sim("fifo")
         }
     }
 

@@ -19,11 +19,12 @@ pub fn fmt_secs(s: f64) -> String {
 }
 
 /// Why a run's figures cover only part of it, if they do: a live run was interrupted (Ctrl-C,
-/// or intents lost), the simulator stops early only at its closed-loop intent cap.
-pub fn incomplete_reason(r: &Results) -> Option<&'static str> {
+/// or intents lost), the simulator stops early only at one of its caps (closed-loop intents,
+/// requests held at once), which it names.
+pub fn incomplete_reason(r: &Results) -> Option<&str> {
     match (r.incomplete, r.source) {
         (false, _) => None,
-        (true, super::RunSource::Sim) => Some("stopped at the intent cap"),
+        (true, super::RunSource::Sim) => Some(r.stopped.as_deref().unwrap_or("stopped at the intent cap")),
         (true, _) => Some("interrupted"),
     }
 }
