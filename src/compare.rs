@@ -107,10 +107,16 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
         let s = base
             .with_strategy(st)
             .map_err(|e| UsageError(format!("--strategies {name}: {e}")))?;
-        if let (None, Some(q)) = (base.file.gateway.queue_capacity, s.file.gateway.queue_capacity) {
-            println!(
+        // Sized bounds are said (per service when services drain at different rates).
+        match s.sized_bounds.as_slice() {
+            [] => {}
+            [(_, q), rest @ ..] if rest.iter().all(|(_, x)| x == q) => println!(
                 "{name}: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set one with gateway.queue_capacity in the scenario, or in `spillway compare` with --variant \"{name}:gateway.strategy={name};gateway.queue_capacity=N\""
-            );
+            ),
+            sized => println!(
+                "{name}: queue bounds sized per service from the clients' median timeout (what the gateway drains from each in half of it): {}; set them with [gateway.services.NAME] queue_capacity in the scenario, or one for all in `spillway compare` with --variant \"{name}:gateway.strategy={name};gateway.queue_capacity=N\"",
+                sized.iter().map(|(n, q)| format!("{n} {q}")).collect::<Vec<_>>().join(", ")
+            ),
         }
         out.push(Config {
             label: name.to_string(),

@@ -496,7 +496,9 @@ fn a_sweep_renders_as_a_heatmap() {
     // The bound `bounded` ran with is sized per point: said beside the results, not only in a log.
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("note: strategy bounded: points without gateway.queue_capacity get a queue bound sized"),
+        stdout.contains(
+            "note: strategy bounded: points without gateway.queue_capacity get a queue bound for each service sized"
+        ),
         "{stdout}"
     );
     let out = spillway(&["report", &dir.s("sweep/sweep.json"), "-o", &dir.s("r")]);

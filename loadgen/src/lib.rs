@@ -190,7 +190,6 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             p.ramp_to = p.ramp_to.map(|x| x * k);
         }
     }
-    let given = file.gateway.queue_capacity;
     let s =
         scenario::resolve_sizing_bounds(&source, file).map_err(
             |e| {
@@ -203,7 +202,7 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         )?;
     // Only an in-process gateway has a queue (a --target's is its own business).
     if a.target.is_none() {
-        if let Some(note) = scenario::sized_bound_note(given, &s) {
+        if let Some(note) = scenario::sized_bound_note(&s) {
             tracing::info!("{note}");
         }
     }

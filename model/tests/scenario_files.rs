@@ -956,14 +956,17 @@ fn a_sized_queue_bound_is_said() {
     let bounded = s.with_strategy(scenario::Strategy::Bounded).expect("bounded");
     let q = bounded.file.gateway.queue_capacity.expect("sized");
     assert_eq!((q, q), (s.sized_queue_capacity(), 50));
-    let note = scenario::sized_bound_note(None, &bounded).expect("said");
+    let note = scenario::sized_bound_note(&bounded).expect("said");
     assert!(
         note.contains(&format!("queue bound {q}, sized from the clients' median timeout")),
         "{note}"
     );
     let deadline = s.with_strategy(scenario::Strategy::Deadline).expect("deadline");
-    assert_eq!(scenario::sized_bound_note(None, &deadline), None);
-    assert_eq!(scenario::sized_bound_note(Some(q), &bounded), None, "its own bound");
+    assert_eq!(scenario::sized_bound_note(&deadline), None);
+    let mut given = bounded.file.clone();
+    given.gateway.queue_capacity = Some(q);
+    let given = scenario::resolve_sizing_bounds("given.toml", given).expect("valid");
+    assert_eq!(scenario::sized_bound_note(&given), None, "its own bound");
     // Every service with its own bound: nothing sized, nothing said.
     let own = scenario::parse(
         "own.toml",
@@ -975,11 +978,7 @@ fn a_sized_queue_bound_is_said() {
     .expect("valid");
     let bounded = own.with_strategy(scenario::Strategy::Bounded).expect("bounded");
     assert_eq!(bounded.file.gateway.queue_capacity, None);
-    assert_eq!(
-        scenario::sized_bound_note(None, &bounded),
-        None,
-        "every service has its own"
-    );
+    assert_eq!(scenario::sized_bound_note(&bounded), None, "every service has its own");
     let caps: Vec<_> = bounded
         .services
         .iter()
@@ -991,7 +990,52 @@ fn a_sized_queue_bound_is_said() {
     one.gateway.services.remove("b");
     let one = scenario::resolve("one.toml", one).expect("deadline has a default bound");
     let bounded = one.with_strategy(scenario::Strategy::Bounded).expect("bounded");
-    assert!(scenario::sized_bound_note(None, &bounded).is_some());
+    assert!(scenario::sized_bound_note(&bounded).is_some());
+}
+
+/// Services that drain at different rates get a bound each, sized from the mean service time
+/// of the requests each gets: per-API times weighted by the mix, not the service's base time.
+/// (The smallest for all made a service draining 200/s shed at 5, a queue that holds 25 ms.)
+#[test]
+fn queue_bounds_are_sized_per_service_from_what_each_is_asked() {
+    let text = "[[workload.phases]]\nduration = \"10s\"\nrate = 10\n[clients]\ntimeout = \"2s\"\n\
+         [[workload.mix]]\nservice = \"fast\"\nweight = 1\n\
+         [[workload.mix]]\nservice = \"slow\"\napi = \"heavy\"\nweight = 3\n\
+         [[workload.mix]]\nservice = \"slow\"\napi = \"light\"\nweight = 1\n\
+         [[backend.services]]\nname = \"fast\"\nworkers = 4\nservice_time = \"20ms\"\n\
+         [[backend.services]]\nname = \"slow\"\napis = [\"heavy\", \"light\"]\nworkers = 2\nservice_time = \"100ms\"\n\
+         api_service_time = { heavy = \"500ms\" }\n";
+    let s = scenario::parse("t.toml", text).expect("valid");
+    // slow: 3/4 of its requests take 500 ms, 1/4 take 100 ms: 400 ms on average, 5/s on two
+    // workers (its base time alone would say 20/s); fast: 4 / 20 ms = 200/s.
+    assert!(
+        (s.service_mean_time(1) - 0.4).abs() < 1e-12,
+        "{}",
+        s.service_mean_time(1)
+    );
+    assert!((s.drain_rate(1) - 5.0).abs() < 1e-9);
+    assert!((s.service_capacity(0) - 200.0).abs() < 1e-9);
+    let bounded = s.with_strategy(scenario::Strategy::Bounded).expect("bounded");
+    // Half the 2 s median timeout: 200 and 5.
+    assert_eq!(bounded.file.gateway.queue_capacity, None, "no shared bound");
+    let caps: Vec<_> = bounded
+        .services
+        .iter()
+        .map(|x| bounded.file.gateway.for_service(&x.name, &x.group).queue_capacity)
+        .collect();
+    assert_eq!(caps, [Some(200), Some(5)]);
+    assert_eq!(
+        bounded.sized_bounds,
+        [("fast".to_string(), 200), ("slow".to_string(), 5)]
+    );
+    let note = scenario::sized_bound_note(&bounded).expect("said");
+    assert!(
+        note.contains("sized per service") && note.contains("fast 200, slow 5"),
+        "{note}"
+    );
+    // The check's capacity table reads the same means.
+    let table = scenario::check_summary(&s);
+    assert!(table.contains("400.0ms") && table.contains("5.0"), "{table}");
 }
 
 #[test]

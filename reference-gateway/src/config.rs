@@ -66,12 +66,11 @@ impl Setup {
                 let mut s = scenario::load(path)?;
                 // As loadgen and sim do: the file under another strategy drops the settings
                 // that strategy does not take, and a bounded queue gets a sized bound.
-                let given = s.file.gateway.queue_capacity;
                 if let Some(strategy) = a.strategy {
                     s = s.with_strategy(strategy)?;
                 }
                 if a.queue_capacity.is_none() {
-                    if let Some(note) = scenario::sized_bound_note(given, &s) {
+                    if let Some(note) = scenario::sized_bound_note(&s) {
                         tracing::info!("{note}");
                     }
                 }

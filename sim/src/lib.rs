@@ -33,7 +33,7 @@ fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Res
         None => s,
         Some(st) => {
             let switched = s.with_strategy(st)?;
-            if let Some(note) = scenario::sized_bound_note(s.file.gateway.queue_capacity, &switched) {
+            if let Some(note) = scenario::sized_bound_note(&switched) {
                 tracing::info!("{note}");
             }
             switched

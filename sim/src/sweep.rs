@@ -326,6 +326,10 @@ pub struct Point {
     /// say which bound it measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sized_queue_capacity: Option<u32>,
+    /// The same when services were sized different bounds, by service (then
+    /// `sized_queue_capacity` is absent).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sized_queue_capacities: BTreeMap<String, u32>,
 }
 
 fn one_seed() -> u32 {
@@ -363,6 +367,29 @@ fn recovers(v: Option<Verdict>) -> bool {
 }
 
 impl Point {
+    /// The queue bound(s) sized for it, if any: `12`, or `accounts=140 risk=4` per service.
+    pub fn sized_text(&self) -> Option<String> {
+        if let Some(q) = self.sized_queue_capacity {
+            return Some(q.to_string());
+        }
+        (!self.sized_queue_capacities.is_empty()).then(|| {
+            self.sized_queue_capacities
+                .iter()
+                .map(|(n, q)| format!("{n}={q}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+
+    /// " (queue bound sized: 12)", for the findings; empty when nothing was sized.
+    fn sized_note(&self) -> String {
+        match (self.sized_queue_capacity, self.sized_text()) {
+            (Some(q), _) => format!(" (queue bound sized: {q})"),
+            (None, Some(t)) => format!(" (queue bounds sized: {t})"),
+            (None, None) => String::new(),
+        }
+    }
+
     /// Whether the system came through: the whole run and every priority class and service the
     /// point keeps were stable or recovered (one drowning service hides in the average of the
     /// healthy ones), and the run was judged at all.
@@ -604,8 +631,9 @@ pub struct Plan {
     /// of ten services and two hundred APIs is tens of kilobytes, and a grid has up to
     /// [`MAX_COMBINATIONS`] points; each is built again when it runs ([`Plan::scenario`]).
     pub points: Vec<PlannedPoint>,
-    /// Per point (in the order of `points`), the queue bound sized for it, if one was.
-    pub sized: Vec<Option<u32>>,
+    /// Per point (in the order of `points`), the queue bounds sized for it, by service (empty
+    /// when none was).
+    pub sized: Vec<Vec<(String, u32)>>,
     /// Axes some point's strategy does not take, with those strategies (`-` in the tables).
     pub ignored: Vec<(String, Vec<String>)>,
     /// The least and greatest queue bound sized for `bounded` points that were given none
@@ -636,7 +664,7 @@ impl Plan {
             format!("{lo} to {hi}")
         };
         Some(format!(
-            "strategy bounded: points without gateway.queue_capacity get a queue bound sized from the clients' median timeout (what the gateway drains in half of it; {range} in this grid, each point's in sweep.csv's sized_queue_capacity); add --vary gateway.queue_capacity=... to choose"
+            "strategy bounded: points without gateway.queue_capacity get a queue bound for each service sized from the clients' median timeout (what the gateway drains from it in half of it; {range} in this grid, each point's in sweep.csv's sized_queue_capacity); add --vary gateway.queue_capacity=... to choose"
         ))
     }
 }
@@ -660,14 +688,8 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
     for assignments in combinations {
         let mut params = assignments.clone();
         let v = variant_dropping(base, &params)?;
-        let given = params
-            .iter()
-            .find(|(k, _)| k == "gateway.queue_capacity")
-            .and_then(|(_, v)| v.as_u64())
-            .map(|q| q as u32)
-            .or(base.file.gateway.queue_capacity);
-        let sized = scenario::sized_bound_note(given, &v.scenario).and(v.scenario.file.gateway.queue_capacity);
-        if let Some(q) = sized {
+        let sized = v.scenario.sized_bounds.clone();
+        for &(_, q) in &sized {
             let (lo, hi) = plan.sized_bounds.unwrap_or((q, q));
             plan.sized_bounds = Some((lo.min(q), hi.max(q)));
         }
@@ -775,8 +797,15 @@ pub fn run_plan_until(
                 .collect();
             // A point left part-way (Ctrl-C) is left out, not averaged over fewer seeds.
             let runs = runs?;
+            let sized = &plan.sized[i];
+            let one = sized.first().map(|f| f.1).filter(|q| sized.iter().all(|(_, x)| x == q));
             Some(Point {
-                sized_queue_capacity: plan.sized[i],
+                sized_queue_capacity: one,
+                sized_queue_capacities: if one.is_none() {
+                    sized.iter().cloned().collect()
+                } else {
+                    BTreeMap::new()
+                },
                 ..point(plan.points[i].params.clone(), &runs, slo)
             })
         })
@@ -835,6 +864,7 @@ fn point(params: Vec<(String, Value)>, runs: &[Summary], slo: &[Threshold]) -> P
         slo_measured,
         slo_values,
         sized_queue_capacity: None,
+        sized_queue_capacities: BTreeMap::new(),
     }
 }
 
@@ -1133,10 +1163,7 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
                 format!("worst at {}: ", describe(&params_where(&c.worst.params, true)))
             };
             // A sized bound does not vary with the load: every point of the configuration has it.
-            let bound = c
-                .worst
-                .sized_queue_capacity
-                .map_or(String::new(), |q| format!(" (queue bound sized: {q})"));
+            let bound = c.worst.sized_note();
             out.push(format!(
                 "best under the SLO ({slo_text}){at_every} by {objective}: {settings}{bound}  -> {worst}{}",
                 headline(c.worst, objective)
@@ -1167,8 +1194,7 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
                     Some(b) => format!(
                         "{}{}  -> {}",
                         settings_name(&params_where(&b.params, false)),
-                        b.sized_queue_capacity
-                            .map_or(String::new(), |q| format!(" (queue bound sized: {q})")),
+                        b.sized_note(),
                         headline(b, objective)
                     ),
                     None => "no point meets the SLO".to_string(),
@@ -1378,7 +1404,7 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
         }
     }
     // The bound sized for `bounded` points given none, beside the settings it belongs with.
-    let sized = points.iter().any(|p| p.sized_queue_capacity.is_some());
+    let sized = points.iter().any(|p| p.sized_text().is_some());
     if sized {
         o.push_str("sized_queue_capacity,");
     }
@@ -1403,7 +1429,7 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
             o.push(',');
         }
         if sized {
-            o.push_str(&p.sized_queue_capacity.map_or("-".to_string(), |q| q.to_string()));
+            o.push_str(&p.sized_text().unwrap_or_else(|| "-".to_string()));
             o.push(',');
         }
         o.push_str(&format!(
@@ -1548,6 +1574,7 @@ mod tests {
             slo_measured: Vec::new(),
             slo_values: Vec::new(),
             sized_queue_capacity: None,
+            sized_queue_capacities: BTreeMap::new(),
         };
         // Each objective has a different best point.
         let points = [
@@ -1809,6 +1836,7 @@ mod tests {
             slo_measured: Vec::new(),
             slo_values: Vec::new(),
             sized_queue_capacity: None,
+            sized_queue_capacities: BTreeMap::new(),
         }
     }
 
@@ -2161,7 +2189,8 @@ mod tests {
                     .flatten()
             })
             .collect();
-        assert_eq!(sized.sized, expected);
+        let planned: Vec<Option<u32>> = sized.sized.iter().map(|v| v.first().map(|x| x.1)).collect();
+        assert_eq!(planned, expected);
         let points = run_plan(sized, &[], 1, &|| {});
         let got: Vec<Option<u32>> = points.iter().map(|p| p.sized_queue_capacity).collect();
         assert_eq!(got, expected);

@@ -21,6 +21,9 @@ pub struct Scenario {
     pub thresholds: Vec<Threshold>,
     /// Which of the run's time line fields the user set (see [`Given`]).
     pub given: Given,
+    /// The queue bounds sized for services that a `bounded` gateway was given none for
+    /// ([`resolve_sizing_bounds`]), by service name; empty when nothing was sized.
+    pub sized_bounds: Vec<(String, u32)>,
 }
 
 /// Whether the user set `run.window` and `run.duration` (in the file, or by changing them, as a
@@ -215,21 +218,19 @@ impl Scenario {
 }
 
 impl Scenario {
-    /// A queue bound for strategies that need one when the file gives none (a scenario written
-    /// for `fifo` replayed under `bounded`): what each service's concurrency drains within half
-    /// the clients' median timeout, the smallest over services. A longer queue only holds
-    /// requests whose clients will have left; half leaves the other half for the service itself.
+    /// A queue bound for service `i` when the file gives none (a scenario written for `fifo`
+    /// replayed under `bounded`): what its concurrency drains within half the clients' median
+    /// timeout. A longer queue only holds requests whose clients will have left; half leaves
+    /// the other half for the service itself.
+    pub fn sized_bound(&self, i: usize) -> u32 {
+        (self.drain_rate(i) * 0.5 * self.median_client_timeout())
+            .round()
+            .clamp(1.0, f64::from(u32::MAX)) as u32
+    }
+
+    /// The smallest of the services' [`Scenario::sized_bound`]s.
     pub fn sized_queue_capacity(&self) -> u32 {
-        let timeout = self.median_client_timeout();
-        self.services
-            .iter()
-            .map(|s| {
-                (self.drain_rate(s) * 0.5 * timeout)
-                    .round()
-                    .clamp(1.0, f64::from(u32::MAX)) as u32
-            })
-            .min()
-            .unwrap_or(1)
+        (0..self.services.len()).map(|i| self.sized_bound(i)).min().unwrap_or(1)
     }
 
     /// The clients' median timeout, seconds (2 s when it has none).
@@ -242,13 +243,48 @@ impl Scenario {
             .unwrap_or(2.0)
     }
 
-    /// Requests per second the gateway drains from `service`'s queue: its concurrency (the
-    /// workers when not set) over the mean service time. A concurrency above the workers drains
-    /// no faster: the excess waits inside the backend.
-    pub fn drain_rate(&self, service: &ServiceSpec) -> f64 {
+    /// Requests per second the gateway drains from service `i`'s queue: its concurrency (the
+    /// workers when not set) over the mean service time of the requests it gets
+    /// ([`Scenario::service_mean_time`]). A concurrency above the workers drains no faster: the
+    /// excess waits inside the backend.
+    pub fn drain_rate(&self, i: usize) -> f64 {
+        let service = &self.services[i];
         let g = self.file.gateway.for_service(&service.name, &service.group);
         let c = f64::from(g.concurrency.unwrap_or(service.workers).min(service.workers).max(1));
-        c / service.service_time.mean().max(1e-6)
+        c / self.service_mean_time(i).max(1e-6)
+    }
+
+    /// The mean service time (seconds) of the requests service `i` gets: each API's mean
+    /// weighted by the mix's share of it (a mix target naming no API spreads evenly over the
+    /// service's APIs), or the APIs evenly when the mix sends it nothing. Per-API service times
+    /// (`api_service_time`) count: a service's base time alone misjudged its capacity.
+    pub fn service_mean_time(&self, i: usize) -> f64 {
+        let svc = &self.services[i];
+        let (mut weight, mut sum) = (0.0, 0.0);
+        for m in self.mix.iter().filter(|m| m.service == i) {
+            let mean = match m.api {
+                Some(a) => svc.distribution(a).mean(),
+                None => svc.mean_service_time(),
+            };
+            weight += m.weight;
+            sum += m.weight * mean;
+        }
+        if weight > 0.0 {
+            sum / weight
+        } else {
+            svc.mean_service_time()
+        }
+    }
+
+    /// Requests per second service `i`'s workers complete: workers over
+    /// [`Scenario::service_mean_time`].
+    pub fn service_capacity(&self, i: usize) -> f64 {
+        let m = self.service_mean_time(i);
+        if m > 0.0 {
+            f64::from(self.services[i].workers) / m
+        } else {
+            f64::INFINITY
+        }
     }
 
     /// This scenario under another gateway strategy, dropping settings the strategy does not take
@@ -262,36 +298,59 @@ impl Scenario {
     }
 }
 
-/// What to say when a bounded queue's bound was sized for the user ([`resolve_sizing_bounds`]):
-/// `given`, the bound the file (or flags) gave; `run`, the scenario that runs. A bound picked
-/// for the user is said, not silent (a 10 min timeout sizes ~30,000, as good as unbounded).
-pub fn sized_bound_note(given: Option<u32>, run: &Scenario) -> Option<String> {
-    let g = &run.file.gateway;
-    match (given, g.queue_capacity) {
-        (None, Some(q)) if g.strategy == super::Strategy::Bounded => Some(format!(
-            "strategy bounded: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set gateway.queue_capacity to choose one"
-        )),
-        _ => None,
+/// What to say when queue bounds were sized for the user ([`resolve_sizing_bounds`]): a bound
+/// picked for the user is said, not silent (a 10 min timeout sizes ~30,000, as good as
+/// unbounded).
+pub fn sized_bound_note(run: &Scenario) -> Option<String> {
+    let sized = &run.sized_bounds;
+    let first = sized.first()?.1;
+    if sized.iter().all(|(_, q)| *q == first) {
+        return Some(format!(
+            "strategy bounded: queue bound {first}, sized from the clients' median timeout (what the gateway drains in half of it); set gateway.queue_capacity to choose one"
+        ));
     }
+    const SHOWN: usize = 8;
+    let mut list: Vec<String> = sized.iter().take(SHOWN).map(|(n, q)| format!("{n} {q}")).collect();
+    if sized.len() > SHOWN {
+        list.push(format!("and {} more", sized.len() - SHOWN));
+    }
+    Some(format!(
+        "strategy bounded: queue bounds sized per service from the clients' median timeout (what the gateway drains from each in half of it): {}; set gateway.queue_capacity, or [gateway.services.NAME] queue_capacity, to choose",
+        list.join(", ")
+    ))
 }
 
-/// [`super::resolve`], but a `bounded` gateway without a `queue_capacity` gets
-/// [`Scenario::sized_queue_capacity`] instead of an error: for files modified in code (a strategy
-/// switched by a flag, a sweep axis), where the user never had the chance to write one.
+/// [`super::resolve`], but a `bounded` gateway without a `queue_capacity` gets one sized for
+/// each service that has none ([`Scenario::sized_bound`]) instead of an error: for files
+/// modified in code (a strategy switched by a flag, a sweep axis), where the user never had the
+/// chance to write one. Services draining at one rate share one `gateway.queue_capacity`; when
+/// they differ, each gets its own `[gateway.services.NAME]` bound (the smallest for all would
+/// make a fast service shed what it could serve: 5 for a service that drains 125/s).
 pub fn resolve_sizing_bounds(source: &str, mut f: ScenarioFile) -> Result<Scenario, super::ScenarioError> {
-    if f.gateway.strategy == super::Strategy::Bounded && f.gateway.queue_capacity.is_none() {
-        let mut probe = f.clone();
-        probe.gateway.queue_capacity = Some(1);
-        let probe = super::resolve(source, probe)?;
-        // Services that each set their own `[gateway.services.NAME]` bound need no shared one:
-        // sizing it would change nothing and say a bound was picked when none was.
-        let unbounded = probe
-            .services
-            .iter()
-            .any(|s| f.gateway.for_service(&s.name, &s.group).queue_capacity.is_none());
-        if unbounded {
-            f.gateway.queue_capacity = Some(probe.sized_queue_capacity());
+    if f.gateway.strategy != super::Strategy::Bounded || f.gateway.queue_capacity.is_some() {
+        return super::resolve(source, f);
+    }
+    let mut probe = f.clone();
+    probe.gateway.queue_capacity = Some(1);
+    let probe = super::resolve(source, probe)?;
+    // Services that each set their own `[gateway.services.NAME]` bound need none.
+    let sized: Vec<(String, u32)> = probe
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| f.gateway.for_service(&s.name, &s.group).queue_capacity.is_none())
+        .map(|(i, s)| (s.name.clone(), probe.sized_bound(i)))
+        .collect();
+    match sized.first() {
+        None => {}
+        Some(&(_, q)) if sized.iter().all(|(_, x)| *x == q) => f.gateway.queue_capacity = Some(q),
+        Some(_) => {
+            for (name, q) in &sized {
+                f.gateway.services.entry(name.clone()).or_default().queue_capacity = Some(*q);
+            }
         }
     }
-    super::resolve(source, f)
+    let mut run = super::resolve(source, f)?;
+    run.sized_bounds = sized;
+    Ok(run)
 }

@@ -135,6 +135,7 @@ pub fn check_summary(s: &Scenario) -> String {
             && s.services[j].group == svc.group
             && s.services[j].workers == svc.workers
             && s.services[j].service_time == svc.service_time
+            && s.service_mean_time(j) == s.service_mean_time(i)
         {
             j += 1;
         }
@@ -170,8 +171,8 @@ pub fn check_summary(s: &Scenario) -> String {
             label,
             svc.apis.len(),
             svc.workers,
-            ms(svc.mean_service_time()),
-            svc.capacity(),
+            ms(s.service_mean_time(*i)),
+            s.service_capacity(*i),
             overload_text(&svc.overload)
         );
     }
@@ -184,8 +185,8 @@ pub fn check_summary(s: &Scenario) -> String {
     let mut through: f64 = 0.0;
     for (i, x) in s.services.iter().enumerate() {
         through += match gateway_limit(s, i) {
-            Some(c) if c < x.workers => f64::from(c) / x.mean_service_time(),
-            _ => x.capacity(),
+            Some(c) if c < x.workers => f64::from(c) / s.service_mean_time(i),
+            _ => s.service_capacity(i),
         };
     }
     for (i, x) in s.services.iter().enumerate() {
@@ -197,7 +198,7 @@ pub fn check_summary(s: &Scenario) -> String {
                 "{} ({c} of {}: {:.1}/s)",
                 x.name,
                 x.workers,
-                f64::from(c) / x.mean_service_time()
+                f64::from(c) / s.service_mean_time(i)
             ));
         } else if c > x.workers && !adaptive {
             above.push(format!("{} ({c} for {})", x.name, x.workers));
@@ -233,7 +234,7 @@ pub fn check_summary(s: &Scenario) -> String {
             let _ = writeln!(o, "    {group:<22} {text}");
         }
     }
-    let total_cap: f64 = s.services.iter().map(|x| x.capacity()).sum();
+    let total_cap: f64 = (0..s.services.len()).map(|i| s.service_capacity(i)).sum();
     if below.is_empty() {
         let _ = writeln!(
             o,

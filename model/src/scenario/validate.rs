@@ -178,6 +178,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
         duration,
         thresholds,
         given: Given::default(),
+        sized_bounds: Vec::new(),
     })
 }
 
@@ -1256,15 +1257,17 @@ impl Scenario {
             let deep = self
                 .services
                 .iter()
-                .filter_map(|s| {
+                .enumerate()
+                .filter_map(|(i, s)| {
                     let sg = g.for_service(&s.name, &s.group);
                     let bound = sg.queue_capacity.unwrap_or(crate::gateway::DEFAULT_QUEUE_CAPACITY);
-                    let wait = f64::from(bound) / self.drain_rate(s);
-                    (wait > timeout && sg.priorities.is_none()).then_some((wait, bound, s, sg.queue_capacity.is_none()))
+                    let wait = f64::from(bound) / self.drain_rate(i);
+                    (wait > timeout && sg.priorities.is_none()).then_some((wait, bound, i, sg.queue_capacity.is_none()))
                 })
                 .max_by(|a, b| a.0.total_cmp(&b.0));
-            if let Some((wait, bound, s, default)) = deep {
-                let sized = (self.drain_rate(s) * 0.5 * timeout).round().max(1.0);
+            if let Some((wait, bound, i, default)) = deep {
+                let s = &self.services[i];
+                let sized = (self.drain_rate(i) * 0.5 * timeout).round().max(1.0);
                 // The key that set the bound: the service's own, its group's, or the gateway's.
                 let key = [s.name.as_str(), s.group.as_str()]
                     .into_iter()
@@ -1277,7 +1280,7 @@ impl Scenario {
                     if default { format!(" (the default under \"{}\")", g.strategy.as_str()) } else { String::new() },
                     crate::results::fmt_secs(wait),
                     s.name,
-                    self.drain_rate(s),
+                    self.drain_rate(i),
                     crate::results::fmt_secs(timeout),
                 ));
             }
