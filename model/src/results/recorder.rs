@@ -277,6 +277,7 @@ pub fn summarize(
         healthy_ratio: scenario.file.run.healthy_ratio,
         recovery_fraction: 0.9,
         rolling_s: f64::from(super::verdict::ROLLING_WINDOWS) * window_s,
+        min_span_intents: super::verdict::MIN_SPAN_INTENTS,
         trigger,
         load: busiest,
         load_after: busiest_after,

@@ -47,8 +47,11 @@ pub struct VerdictParams {
     pub healthy_ratio: f64,
     /// Recovery means back to this fraction of the pre-trigger baseline (0.9).
     pub recovery_fraction: f64,
-    /// Length of the rolling span, in seconds.
+    /// Length of the rolling span, in seconds (at least: see `min_span_intents`).
     pub rolling_s: f64,
+    /// A rolling span is long enough to hold this many intents at the rate offered before the
+    /// trigger ([`MIN_SPAN_INTENTS`]; 0: `rolling_s` alone).
+    pub min_span_intents: u64,
     /// First trigger start and last trigger end, if the scenario has triggers.
     pub trigger: Option<(f64, f64)>,
     /// The offered utilisation of the busiest service (of the group's) before the trigger (all
@@ -69,6 +72,13 @@ pub const CARRIED_UTILISATION: f64 = 0.9;
 /// Windows in the rolling span recovery is judged over ([`VerdictParams::rolling_s`]): a run
 /// needs that many windows starting after its trigger for a verdict.
 pub const ROLLING_WINDOWS: u32 = 5;
+
+/// Intents a rolling span holds at least, at the pre-trigger rate: a quiet group's span is
+/// longer. Judged over a few intents, chance failures read as a relapse: a service of 2
+/// requests a second, 10 per span, at 98% healthy goodput falls below the 88% recovery line
+/// with two failures (0.4% of spans, and a run has hundreds), so a healthy service was called
+/// metastable, or recovered a minute late. With 50, it takes six (about 1 span in 60,000).
+pub const MIN_SPAN_INTENTS: u64 = 50;
 
 /// Why a run unhealthy without (or before) its trigger was: overload, or failures at a load
 /// the backend can carry.
@@ -178,7 +188,14 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let load_ended = post.iter().rposition(|w| w.offered > 0).map_or(0, |i| i + 1);
     let quiet_tail = load_ended < post.len();
     post.truncate(load_ended);
+    // A quiet group's span is longer, up to all the windows after the trigger (a run too short
+    // for the longer span is still judged over what it has: a group with ten intents after its
+    // trigger and none of them served did not recover).
+    let per_window = pre_o as f64 / pre.len().max(1) as f64;
+    let quiet = (p.min_span_intents as f64 / per_window).ceil();
+    let quiet = if quiet.is_finite() { quiet as usize } else { 1 };
     let span = ((p.rolling_s / p.window_s).round() as usize).max(1);
+    let span = span.max(quiet.min(post.len()));
     let goal = baseline * p.recovery_fraction;
     // The first rolling span after the trigger from which every later span stays healthy.
     let rolling: Vec<f64> = (0..post.len().saturating_sub(span - 1))
@@ -214,7 +231,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
                 };
                 format!(
                     "{ended} {when}; judging recovery takes {:.0}s after the trigger",
-                    p.rolling_s
+                    span as f64 * p.window_s
                 )
             },
         };
@@ -309,6 +326,7 @@ mod tests {
             healthy_ratio: 0.9,
             recovery_fraction: 0.9,
             rolling_s: 2.0,
+            min_span_intents: 0,
             trigger,
             load: None,
             load_after: None,
@@ -413,6 +431,46 @@ mod tests {
         let r = decide(&w, &params(Some((3.0, 5.0))));
         assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
         assert!(r.reason.contains("did not recover"), "{}", r.reason);
+    }
+
+    /// A quiet group (2 intents a window) is judged over spans of at least
+    /// [`MIN_SPAN_INTENTS`]: two chance failures at the end of an otherwise healthy run no
+    /// longer read as a relapse, while a quiet group that did collapse is still metastable.
+    #[test]
+    fn a_quiet_group_is_judged_over_enough_intents() {
+        let run = |after: (u64, u64), tail: &[(u64, u64)]| {
+            let mut spec = vec![(2, 2); 39];
+            spec.push((2, 1)); // baseline 79/80
+            spec.extend([(20, 2); 5]); // the trigger, 40-45 s
+            spec.extend(vec![after; 60]);
+            spec.extend_from_slice(tail);
+            windows(&spec)
+        };
+        let p = |min_span_intents| VerdictParams {
+            rolling_s: 5.0,
+            min_span_intents,
+            ..params(Some((40.0, 45.0)))
+        };
+        // Healthy after the trigger but for one failure in each of the last two windows.
+        let blip = run((2, 2), &[(2, 1), (2, 1)]);
+        let short = decide(&blip, &p(0));
+        assert_eq!(short.verdict, Some(Verdict::Metastable), "{}", short.reason);
+        let long = decide(&blip, &p(MIN_SPAN_INTENTS));
+        assert_eq!(long.verdict, Some(Verdict::Recovered), "{}", long.reason);
+        assert_eq!(long.recovery_s, Some(0.0));
+        // Collapsed for good: metastable either way.
+        let dead = run((2, 0), &[]);
+        assert_eq!(decide(&dead, &p(MIN_SPAN_INTENTS)).verdict, Some(Verdict::Metastable));
+        // A busy group's span is the rolling span: 50 intents fit in it.
+        let busy: Vec<WindowGoodput> = run((2, 2), &[])
+            .into_iter()
+            .map(|w| WindowGoodput {
+                offered: w.offered * 10,
+                successes: w.successes * 10,
+                ..w
+            })
+            .collect();
+        assert_eq!(decide(&busy, &p(MIN_SPAN_INTENTS)), decide(&busy, &p(0)));
     }
 
     #[test]
