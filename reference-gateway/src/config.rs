@@ -109,16 +109,37 @@ impl Setup {
         if let (Some(s), None) = (a.strategy, &a.scenario) {
             g.set_strategy(s);
         }
-        // A flag sets the value for every service, over the file's per-service ones too.
-        if a.concurrency.is_some() {
+        // A flag sets the value for every service, over the file's per-service ones too: said,
+        // since a sizing answer (a sweep's per-service axis) is then not what runs.
+        let replaced = |what: &str, flag: &str, list: Vec<String>| {
+            if !list.is_empty() {
+                tracing::info!(
+                    "{flag} sets every service's {what}, over the scenario's per-service {what} ({})",
+                    list.join(", ")
+                );
+            }
+        };
+        if let Some(c) = a.concurrency {
+            let list = g
+                .services
+                .iter()
+                .filter_map(|(n, o)| o.concurrency.map(|x| format!("{n} {x}")))
+                .collect();
+            replaced("concurrency", &format!("--concurrency {c}"), list);
             g.concurrency = a.concurrency;
             g.services.values_mut().for_each(|o| o.concurrency = None);
         }
-        if a.queue_capacity.is_some() {
+        if let Some(q) = a.queue_capacity {
+            let list = g
+                .services
+                .iter()
+                .filter_map(|(n, o)| o.queue_capacity.map(|x| format!("{n} {x}")))
+                .collect();
+            replaced("queue_capacity", &format!("--queue-capacity {q}"), list);
             g.queue_capacity = a.queue_capacity;
             g.services.values_mut().for_each(|o| o.queue_capacity = None);
         }
-        check_flags(g, a)?;
+        check_flags(g, &setup.routes, a)?;
         if let Some(t) = a.queue_timeout {
             g.queue_timeout = Some(scaled("--queue-timeout", t, factor)?);
         }
@@ -135,10 +156,14 @@ impl Setup {
 /// The checks the scenario format applies to [gateway], for the settings that came from flags
 /// (a file's own settings were checked with the file, and a `--strategy` drops the ones it
 /// does not take).
-fn check_flags(g: &GatewayConfig, a: &Args) -> anyhow::Result<()> {
+fn check_flags(g: &GatewayConfig, routes: &[Route], a: &Args) -> anyhow::Result<()> {
     use model::scenario::Strategy;
     let unbounded = matches!(g.strategy, Strategy::Fifo | Strategy::Passthrough);
-    if g.strategy == Strategy::Bounded && g.queue_capacity.is_none() {
+    // A bound for every service: shared, or each its own (a scenario's, or sized per service).
+    let every_bounded = routes
+        .iter()
+        .all(|r| g.for_service(&r.name, &r.group).queue_capacity.is_some());
+    if g.strategy == Strategy::Bounded && !every_bounded {
         bail!("--strategy bounded needs --queue-capacity N");
     }
     if unbounded && a.queue_capacity.is_some() {
@@ -307,7 +332,13 @@ mod tests {
             .replace("queue_capacity = 20\n", "")
             .replace("queue_capacity = 2\n", "");
         let bounded = from_flags(Some(&fifo_file), &["--strategy", "bounded"]).expect("a fifo file runs bounded");
-        assert!(bounded.gateway.queue_capacity.is_some(), "with a sized bound, as sim's");
+        // With sized bounds, as sim's: one per service, since risk (1 at a time) drains a
+        // quarter as fast as ledger (4).
+        let caps = ["risk", "ledger"].map(|n| bounded.gateway.for_service(n, n).queue_capacity);
+        match caps {
+            [Some(r), Some(l)] => assert_eq!(4 * r, l, "{caps:?}"),
+            _ => panic!("no sized bound: {caps:?}"),
+        }
 
         let err = from_flags(Some(FILE), &["--strategy", "fifo", "--queue-capacity", "5"]).unwrap_err();
         assert!(
