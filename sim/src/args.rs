@@ -38,7 +38,8 @@ pub struct RunArgs {
 ///
 /// Example: --vary gateway.strategy=fifo,deadline --vary gateway.concurrency=1..8
 /// --vary clients.timeout=1s,2s,5s --objective goodput --slo "p99<2s". Keys are scenario field
-/// paths (e.g. workload.phases[1].rate); a rate axis also gives the safe envelope: the largest
+/// paths (e.g. workload.phases[1].rate; gateway.services.*.queue_capacity and
+/// backend.services[*].workers set every service's); a rate axis also gives the safe envelope: the largest
 /// rate up to which the system recovers at every rate tried (whole run, every class and service).
 ///
 /// Axes under `workload.` are the load under test, not settings to choose: the best

@@ -77,9 +77,10 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
             .find(']')
             .ok_or_else(|| format!("{flag} `{spec}`: `[` without `]` in the key"))?;
         let index = &after[..close];
-        if index.parse::<usize>().is_err() {
+        let every_service = index == "*" && key.starts_with("backend.services[*]");
+        if index.parse::<usize>().is_err() && !every_service {
             return Err(format!(
-                "{flag} `{spec}`: `[{index}]` is no list index; indexes count from 0, e.g. workload.phases[0].rate"
+                "{flag} `{spec}`: `[{index}]` is no list index; indexes count from 0, e.g. workload.phases[0].rate (`[*]` only in backend.services[*]: every service)"
             ));
         }
         rest = &after[close + 1..];
@@ -191,6 +192,29 @@ fn get_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
         })
 }
 
+/// The paths a key sets: itself, or with `gateway.services.*.` one per service (by name) and
+/// with `backend.services[*]` one per entry of the file's list: sizing ten services is then one
+/// axis, not ten (whose grid is the product of them all).
+fn expand_key(base: &Scenario, key: &str) -> Vec<String> {
+    if let Some(rest) = key.strip_prefix("gateway.services.*.") {
+        return base
+            .services
+            .iter()
+            // Quoted: a name may hold a dot.
+            .map(|s| {
+                let name = s.name.replace('\\', "\\\\").replace('"', "\\\"");
+                format!("gateway.services.\"{name}\".{rest}")
+            })
+            .collect();
+    }
+    if let Some(rest) = key.strip_prefix("backend.services[*]") {
+        return (0..base.file.backend.services.len())
+            .map(|i| format!("backend.services[{i}]{rest}"))
+            .collect();
+    }
+    vec![key.to_string()]
+}
+
 /// A scenario variant, and the assigned keys its strategy does not take (a queue bound for
 /// fifo, a concurrency limit for passthrough): the strategy drops them, so they change nothing.
 pub struct Variant {
@@ -203,7 +227,9 @@ pub struct Variant {
 pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Result<Variant, String> {
     let mut tree = serde_json::to_value(&base.file).map_err(|e| e.to_string())?;
     for (k, v) in assignments {
-        set_path(&mut tree, k, v.clone())?;
+        for path in expand_key(base, k) {
+            set_path(&mut tree, &path, v.clone())?;
+        }
     }
     let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| {
         let path = assignments.first().map_or("", |(k, _)| k.as_str());
@@ -214,7 +240,12 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
     let after = serde_json::to_value(&file).map_err(|e| e.to_string())?;
     let ignored = assignments
         .iter()
-        .filter(|(k, _)| get_path(&before, k) != get_path(&after, k) || !file.gateway.reads_table_of(k))
+        .filter(|(k, _)| {
+            expand_key(base, k)
+                .iter()
+                .any(|p| get_path(&before, p) != get_path(&after, p))
+                || !file.gateway.reads_table_of(k)
+        })
         .map(|(k, _)| k.clone())
         .collect();
     let mut scenario =
@@ -1793,6 +1824,49 @@ mod tests {
         );
         let edge = [parse_axis("run.seed=1..10").unwrap(), parse_axis("a=1..10000").unwrap()];
         assert_eq!(grid_size(&edge), Ok(100_000));
+    }
+
+    /// `gateway.services.*.KEY` sets KEY for every service and `backend.services[*]` every entry
+    /// of the file's list: one axis sizes them all. A strategy that does not take the key
+    /// shows it as `-`, as for one service.
+    #[test]
+    fn a_wildcard_key_sets_every_service() {
+        let base = scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[gateway]\nstrategy = \"bounded\"\nqueue_capacity = 50\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [[backend.services]]\nname = \"b.v2\"\ncount = 2\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let axes = [
+            parse_axis("gateway.strategy=fifo,bounded").unwrap(),
+            parse_axis("gateway.services.*.queue_capacity=3,7").unwrap(),
+            parse_axis("backend.services[*].workers=2").unwrap(),
+        ];
+        let plan = plan(&base, &axes).unwrap();
+        let params: Vec<String> = plan.points.iter().map(|p| describe(&p.params)).collect();
+        assert_eq!(
+            params,
+            [
+                "gateway.strategy=fifo gateway.services.*.queue_capacity=- backend.services[*].workers=2",
+                "gateway.strategy=bounded gateway.services.*.queue_capacity=3 backend.services[*].workers=2",
+                "gateway.strategy=bounded gateway.services.*.queue_capacity=7 backend.services[*].workers=2",
+            ]
+        );
+        for (i, q) in [(0, None), (1, Some(3)), (2, Some(7))] {
+            let s = plan.scenario(i).unwrap();
+            let caps: Vec<Option<u32>> = s
+                .services
+                .iter()
+                .map(|x| s.file.gateway.for_service(&x.name, &x.group).queue_capacity)
+                .collect();
+            assert_eq!(caps.len(), 3, "a, and b.v2 twice");
+            assert!(caps.iter().all(|c| *c == q), "point {i}: {caps:?}");
+            assert!(s.services.iter().all(|x| x.workers == 2));
+        }
+        // `[*]` elsewhere is still no index.
+        let e = parse_axis("workload.phases[*].rate=1").unwrap_err();
+        assert!(e.contains("is no list index"), "{e}");
     }
 
     /// A point's seeds (its seed, +1, ...) must not pass u64::MAX: [`run_plan`] would wrap to 0.
