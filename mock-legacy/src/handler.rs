@@ -109,7 +109,13 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
     }
     let path = req.uri().path().to_string();
     match path.as_str() {
-        "/healthz" => return text(StatusCode::OK, "ok\n".into(), "text/plain"),
+        "/healthz" => {
+            let mut r = text(StatusCode::OK, "ok\n".into(), "text/plain");
+            if let Ok(v) = HeaderValue::from_str(&b.time_scale().to_string()) {
+                r.headers_mut().insert(wire::TIME_SCALE, v);
+            }
+            return r;
+        }
         "/metrics" => return text(StatusCode::OK, crate::metrics::render(&b), "text/plain; version=0.0.4"),
         _ => {}
     }

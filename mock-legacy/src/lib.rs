@@ -12,6 +12,7 @@ pub mod args;
 mod handler;
 pub mod idle;
 mod metrics;
+pub mod probe;
 pub mod serve;
 pub mod state;
 #[doc(hidden)]
@@ -41,6 +42,11 @@ impl MockLegacy {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.server.addr)
+    }
+
+    /// Says (on `/healthz`) that its scenario runs `factor` times faster than written.
+    pub fn set_time_scale(&self, factor: f64) {
+        self.backend.set_time_scale(factor);
     }
 
     pub fn backend(&self) -> &Arc<Backend> {
@@ -129,6 +135,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let s = s.time_scaled(factor)?;
     let mut signals = serve::TerminationSignals::new();
     let server = start(&s, args.listen, catch_all).await?;
+    server.set_time_scale(factor);
     let url = server.url();
     println!("mock-legacy listening on {url}");
     let _ = std::io::stdout().flush();

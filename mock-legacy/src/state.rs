@@ -49,6 +49,8 @@ pub struct Backend {
     /// Model time 0 is `base` plus `offset_ns` (see [`Backend::start_clock_at`]).
     base: Instant,
     offset_ns: AtomicU64,
+    /// The time scale it was started at (the bits of an f64; 1 until said), for `/healthz`.
+    time_scale: AtomicU64,
     timer: PreciseTimer,
     next_id: AtomicU64,
     /// The backend model's own request numbers, apart from `next_id`: sharing it made the
@@ -128,6 +130,7 @@ impl Backend {
             catch_all,
             base: Instant::now(),
             offset_ns: AtomicU64::new(0),
+            time_scale: AtomicU64::new(1f64.to_bits()),
             timer: PreciseTimer::new()?,
             next_id: AtomicU64::new(1),
             next_job: AtomicU64::new(1),
@@ -142,6 +145,15 @@ impl Backend {
     }
 
     /// A request id for callers that sent none.
+    /// The time scale its scenario was compressed by (its `/healthz` says it).
+    pub fn set_time_scale(&self, factor: f64) {
+        self.time_scale.store(factor.to_bits(), Ordering::Relaxed);
+    }
+
+    pub fn time_scale(&self) -> f64 {
+        f64::from_bits(self.time_scale.load(Ordering::Relaxed))
+    }
+
     pub fn new_request_id(&self) -> String {
         format!("ml-{}", self.next_id.fetch_add(1, Ordering::Relaxed))
     }

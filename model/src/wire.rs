@@ -17,6 +17,9 @@ pub const OUTCOME: &str = "x-spillway-outcome";
 /// Retry-After with millisecond precision: `Retry-After` has whole seconds only, too coarse for
 /// time-compressed runs. Our clients and gateway prefer it when present.
 pub const RETRY_AFTER_MS: &str = "x-spillway-retry-after-ms";
+/// On `/healthz` of mock-legacy and the gateway: the time scale the server runs at, so that
+/// the processes of a live run can tell they disagree.
+pub const TIME_SCALE: &str = "x-spillway-time-scale";
 
 /// Request headers that carry one value: a request with two copies of any of them is refused
 /// (400), as taking the first or the last would let a proxy and a server read different values.

@@ -298,6 +298,9 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
         let mut r = Response::new(Bytes::from_static(b"ok\n"));
         r.headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        if let Ok(v) = HeaderValue::from_str(&gw.setup.time_scale.to_string()) {
+            r.headers_mut().insert(wire::TIME_SCALE, v);
+        }
         return Answer(r);
     }
     if path == "/metrics" {

@@ -224,12 +224,41 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             if gw.gateway.setup.routes.len() > 5 { ", ..." } else { "" }
         );
     }
+    check_upstream_time_scales(&gw.gateway.setup);
     signals.recv().await;
     tracing::info!(
         "shutting down: answering queued requests 503, draining in-flight ones (Ctrl-C again to stop at once)"
     );
     serve::drain_unless_signalled_again(gw.shutdown(), &mut signals).await;
     Ok(())
+}
+
+/// Asks each upstream, once and in the background, the time scale it runs at (a mock-legacy
+/// says so on `/healthz`; other services say nothing and are left alone): at another scale
+/// than the gateway's, every service looks overloaded, with nothing else to say why.
+fn check_upstream_time_scales(setup: &Setup) {
+    let ours = setup.time_scale;
+    let mut upstreams: Vec<(String, String, u16)> = Vec::new();
+    for r in &setup.routes {
+        let Ok(uri) = r.upstream.parse::<http::Uri>() else {
+            continue;
+        };
+        let Some((host, port)) = h1::host_port(&uri) else {
+            continue;
+        };
+        let base = format!("http://{host}:{port}");
+        if !upstreams.iter().any(|(b, _, _)| *b == base) {
+            upstreams.push((base, host.to_string(), port));
+        }
+    }
+    tokio::spawn(async move {
+        for (base, host, port) in upstreams {
+            let theirs = mock_legacy::probe::time_scale_of(&host, port).await;
+            if let Some(w) = theirs.and_then(|t| mock_legacy::probe::mismatch("the upstream", &base, t, ours)) {
+                tracing::warn!("{w}");
+            }
+        }
+    });
 }
 
 #[cfg(test)]

@@ -1358,3 +1358,42 @@ async fn gateway_retries_resend_posts_only_when_they_never_left() {
     );
     gw.shutdown().await;
 }
+
+/// Both servers say their time scale on `/healthz`, and the probe that the gateway (of its
+/// upstreams) and loadgen (of its target) use reads it: a gateway at 4x in front of a mock at
+/// 1x would find every service overloaded with nothing to say why.
+#[tokio::test]
+async fn both_servers_say_their_time_scale_and_the_probe_reads_it() {
+    let (ml, gw) = stack(&scenario("", "workers = 1\nservice_time = \"1ms\"")).await;
+    let port = |url: &str| {
+        url.rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+            .expect("a port")
+    };
+    let probe = mock_legacy::probe::time_scale_of;
+    assert_eq!(probe("127.0.0.1", port(&ml.url())).await, Some(1.0));
+    ml.set_time_scale(4.0);
+    assert_eq!(probe("127.0.0.1", port(&ml.url())).await, Some(4.0));
+    // The gateway of a setup built from a scenario already compressed says 1.
+    assert_eq!(probe("127.0.0.1", port(&gw.url())).await, Some(1.0));
+    let w = mock_legacy::probe::mismatch("the upstream", &ml.url(), 4.0, 1.0).expect("differs");
+    assert!(w.contains("4x too fast"), "{w}");
+    // A server that says nothing (a plain 404 at /healthz) gives no reading.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let other = listener.local_addr().expect("addr").port();
+    let server = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        if let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let _ = s
+                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+        }
+    });
+    assert_eq!(probe("127.0.0.1", other).await, None);
+    server.abort();
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
