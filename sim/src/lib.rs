@@ -78,8 +78,16 @@ fn simulate_logging_progress(s: &Scenario, seed: u64) -> Results {
         if secs >= last + 10 {
             last = secs;
             let done = t.saturating_since(model::Time::ZERO).as_secs_f64();
-            let pct = (100.0 * done / total.max(1e-9)).min(100.0);
-            tracing::info!("simulated {done:.0} s of the run's {total:.0} s ({pct:.0}%) in {secs} s of real time");
+            if done <= total {
+                let pct = 100.0 * done / total.max(1e-9);
+                tracing::info!("simulated {done:.0} s of the run's {total:.0} s ({pct:.0}%) in {secs} s of real time");
+            } else {
+                // Past the arrivals, the run goes on until the last intent has its answer
+                // (timeouts, retries, backoff): no percentage to give of that.
+                tracing::info!(
+                    "simulated {done:.0} s in {secs} s of real time: arrivals ended at {total:.0} s, the intents still in flight are finishing (their timeouts, retries and backoff)"
+                );
+            }
         }
     })
 }
