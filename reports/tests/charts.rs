@@ -506,6 +506,45 @@ fn goodput_by_group_draws_a_line_per_service() {
     assert!(count_near(&pixels, [255, 127, 14]) > 200);
 }
 
+/// With more services than a chart can tell apart, the goodput chart draws the worst
+/// [`charts::MAX_GROUP_LINES`] by goodput ratio and says so; a failing service is never left out.
+#[test]
+fn goodput_by_service_draws_the_worst_when_there_are_many() {
+    let sc = scenario();
+    let names: Vec<String> = (0..20).map(|i| format!("svc-{i}")).collect();
+    let mut rec = Recorder::new(Duration::from_secs(1)).with_services(names);
+    for s in 0..sc.duration.as_secs() {
+        for i in 0..40u64 {
+            let t = Time::from_secs_f64(s as f64 + i as f64 / 40.0);
+            let service = (i % 20) as usize;
+            let tag = Tag::new(Priority::Interactive, service);
+            rec.intent_offered(tag, t);
+            // svc-17 and svc-3 fail from the trigger on; the rest are healthy.
+            let failing = matches!(service, 3 | 17) && s >= 60;
+            rec.intent_finished(tag, t, Duration::from_millis(30), !failing);
+        }
+    }
+    let r = rec.finish(&sc, RunMeta::sim("fifo"));
+    let figs = charts::goodput_by_group(Labeled {
+        label: "twenty",
+        results: &r,
+    });
+    let fig = figs.into_iter().next().unwrap().unwrap();
+    let (_, svg) = check(
+        &fig,
+        (900, 420),
+        &[
+            "Goodput by service, the 12 worst of 20 — twenty",
+            "svc-3 ",
+            "svc-17 ",
+            "whole run",
+        ],
+    );
+    // Ties (the healthy ones) are kept in order: svc-0 is drawn, svc-19 is not.
+    assert!(svg.has_text("svc-0 ") && !svg.has_text("svc-19 "), "{:?}", svg.texts);
+    assert_eq!(charts::MAX_GROUP_LINES, 12);
+}
+
 #[test]
 fn comparison_labels_values_and_failed_recovery() {
     let (a, b) = (synthetic(Kind::Spiral), synthetic(Kind::Shedding));

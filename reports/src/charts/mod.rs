@@ -22,7 +22,7 @@ mod timeline;
 pub use comparison::{comparison, comparison_of};
 pub use heatmap::{heatmap, Heatmap};
 pub use nines::{nines, nines_by_class, nines_of};
-pub use timeline::{gateway, goodput_by_group, latency, throughput};
+pub use timeline::{gateway, goodput_by_group, latency, throughput, MAX_GROUP_LINES};
 
 use model::results::Results;
 use std::path::{Path, PathBuf};

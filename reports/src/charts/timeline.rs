@@ -778,6 +778,10 @@ pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, Ch
     render(format!("gateway-{}", slug(run.label)), title, &tl)
 }
 
+/// Services drawn in one goodput chart at most: the worst by goodput ratio (the tables have
+/// every one).
+pub const MAX_GROUP_LINES: usize = 12;
+
 /// Goodput ratio per window of each priority class and of each service the run kept, one chart
 /// per kind, with the whole run's dashed: one service can collapse while the others, and so the
 /// whole-run line, look healthy. Empty when the results keep no per-window group figures.
@@ -793,9 +797,28 @@ pub(crate) fn goodput_by_group_of(run: Labeled, replications: usize) -> Vec<Resu
         .filter(|c| r.windows.iter().any(|w| w.classes.contains_key(c)))
         .map(|c| (c.as_str().to_string(), Scope::Class(c)))
         .collect();
-    let services: Vec<(String, Scope)> = services_in_order(&r.summary.services)
+    let mut services: Vec<(&String, &model::results::GroupSummary)> = services_in_order(&r.summary.services)
         .into_iter()
         .filter(|(name, _)| r.windows.iter().any(|w| w.services.contains_key(*name)))
+        .collect();
+    // A line each for at most MAX_GROUP_LINES services, the worst by goodput ratio: a thousand
+    // lines made a 90 MB chart nobody can read; the tables list every service.
+    let all_services = services.len();
+    if all_services > MAX_GROUP_LINES {
+        let mut worst: Vec<usize> = (0..all_services).collect();
+        worst.sort_by(|&a, &b| {
+            services[a]
+                .1
+                .goodput_ratio
+                .total_cmp(&services[b].1.goodput_ratio)
+                .then(a.cmp(&b))
+        });
+        let mut keep = worst[..MAX_GROUP_LINES].to_vec();
+        keep.sort_unstable();
+        services = keep.into_iter().map(|i| services[i]).collect();
+    }
+    let services: Vec<(String, Scope)> = services
+        .into_iter()
         .map(|(name, _)| (name.clone(), Scope::Service(name.clone())))
         .collect();
     let mut out = Vec::new();
@@ -806,7 +829,15 @@ pub(crate) fn goodput_by_group_of(run: Labeled, replications: usize) -> Vec<Resu
         if groups.is_empty() {
             continue;
         }
-        let title = format!("Goodput by {kind} — {}", run.label);
+        let title = if kind == "service" && all_services > groups.len() {
+            format!(
+                "Goodput by service, the {} worst of {all_services} — {}",
+                groups.len(),
+                run.label
+            )
+        } else {
+            format!("Goodput by {kind} — {}", run.label)
+        };
         let mut tl = Timeline::new(title.clone(), r, "goodput ratio (%)", replications);
         tl.y_max = Some(102.0);
         if tl.note.is_none() {
