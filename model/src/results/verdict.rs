@@ -188,14 +188,14 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let load_ended = post.iter().rposition(|w| w.offered > 0).map_or(0, |i| i + 1);
     let quiet_tail = load_ended < post.len();
     post.truncate(load_ended);
-    // A quiet group's span is longer, up to all the windows after the trigger (a run too short
-    // for the longer span is still judged over what it has: a group with ten intents after its
-    // trigger and none of them served did not recover).
+    // A quiet group is judged over a longer span, when the run has that long after its
+    // trigger: one holding `min_span_intents` at its pre-trigger rate. Shorter runs keep the
+    // rolling span (a few intents all failing still say a group did not recover).
     let per_window = pre_o as f64 / pre.len().max(1) as f64;
     let quiet = (p.min_span_intents as f64 / per_window).ceil();
     let quiet = if quiet.is_finite() { quiet as usize } else { 1 };
-    let span = ((p.rolling_s / p.window_s).round() as usize).max(1);
-    let span = span.max(quiet.min(post.len()));
+    let short = ((p.rolling_s / p.window_s).round() as usize).max(1);
+    let span = if post.len() >= quiet { short.max(quiet) } else { short };
     let goal = baseline * p.recovery_fraction;
     // The first rolling span after the trigger from which every later span stays healthy.
     let rolling: Vec<f64> = (0..post.len().saturating_sub(span - 1))
@@ -244,6 +244,16 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             break;
         }
     }
+    // A long span that starts while the group is still down can pass on the healthy windows
+    // after it: recovery is where the rolling span (`short`) first passes from there on.
+    let first_good = first_good.map(|i| {
+        (i..post.len().saturating_sub(short - 1))
+            .find(|&k| {
+                let (o, s) = tally(post[k..k + short].iter().copied());
+                ratio(s, o) >= goal
+            })
+            .unwrap_or(i)
+    });
     if let Some(i) = first_good {
         let rec = (post[i].start_s - t_end).max(0.0);
         return VerdictResult {
@@ -461,6 +471,31 @@ mod tests {
         // Collapsed for good: metastable either way.
         let dead = run((2, 0), &[]);
         assert_eq!(decide(&dead, &p(MIN_SPAN_INTENTS)).verdict, Some(Verdict::Metastable));
+        // Down for a while after the trigger, then healthy: recovery where it came back, not
+        // where a long span first averages above the line (3 s here, with 1 intent a window).
+        let late = |down: usize, up: usize| {
+            let mut spec = vec![(1, 1); 40];
+            spec.extend([(5, 1); 5]);
+            spec.extend(vec![(1, 0); down]);
+            spec.extend(vec![(1, 1); up]);
+            windows(&spec)
+        };
+        let r = decide(&late(8, 92), &p(MIN_SPAN_INTENTS));
+        assert_eq!(
+            (r.verdict, r.recovery_s),
+            (Some(Verdict::Recovered), Some(8.0)),
+            "{}",
+            r.reason
+        );
+        // Too little time after the trigger for a long span: the rolling span judges (one span
+        // over all 40 windows read a late recovery as metastable).
+        let r = decide(&late(10, 30), &p(MIN_SPAN_INTENTS));
+        assert_eq!(
+            (r.verdict, r.recovery_s),
+            (Some(Verdict::Recovered), Some(10.0)),
+            "{}",
+            r.reason
+        );
         // A busy group's span is the rolling span: 50 intents fit in it.
         let busy: Vec<WindowGoodput> = run((2, 2), &[])
             .into_iter()
