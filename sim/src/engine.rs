@@ -814,9 +814,17 @@ impl<'a> Engine<'a> {
         }
         let queued: usize = self.gateways.iter().map(|g| g.queue_len()).sum();
         let now = self.now;
+        let held = self.live_attempts;
+        // Most of them queued: a backlog that grows. Otherwise the load itself holds that many
+        // (a high rate times long service times or timeouts), which a run of it cannot avoid.
+        let why = if queued * 2 > held {
+            "a backlog the system is not draining, which a longer run only grows; a bounded or deadline strategy, abandon = \"cancel\", fewer retries or a shorter run avoid it"
+        } else {
+            "most of them in the backend or waiting for their clients, not queued: the load itself holds that many (its rate times its service times and timeouts); a lower rate, or shorter service times or timeouts, fit under the cap"
+        };
         tracing::warn!(
-            "at {now} the simulation held {} requests at once ({queued} queued at the gateway): the system is not draining, and a longer run only grows the backlog; stopping there (results marked incomplete, figures cover the run up to then). A bounded or deadline strategy, abandon = \"cancel\", fewer retries or a shorter run avoid it",
-            self.live_attempts
+            "at {now} the simulation held {held} requests at once ({queued} queued at the gateway), past the simulator's cap of {} (about a gigabyte): {why}. Stopping there: the results are marked incomplete and cover the run up to then",
+            self.max_live_attempts
         );
         self.stopped = Some(format!(
             "stopped at {now}: {} requests held at once, the simulator's cap",

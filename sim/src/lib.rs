@@ -168,9 +168,16 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     // thresholds are kept: a thousand seeds' whole results (windows, histograms) ran out of
     // memory before anything was written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    Results::clear_saved(&a.out)?;
+    // The directory's earlier results are cleared when the first seed is ready to take their
+    // place, not before: interrupted before that, they are left as they were.
+    let cleared: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let progress = Progress::new(seeds.len() as u64, "seeds");
-    type Kept = (u64, results::Summary, Vec<model::threshold::ThresholdResult>);
+    type Kept = (
+        u64,
+        results::Summary,
+        Vec<model::threshold::ThresholdResult>,
+        Option<String>,
+    );
     let runs: Vec<Kept> = seeds
         .par_iter()
         .filter_map(|sd| {
@@ -178,17 +185,20 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
                 return None;
             }
             let r = simulate(&s, Some(*sd));
+            if let Err(e) = cleared.get_or_init(|| Results::clear_saved(&a.out).map_err(|e| e.to_string())) {
+                return Some(Err(anyhow::anyhow!("{e}")));
+            }
             let saved = r.save(&a.out.join(format!("seed-{sd}")));
             progress.tick();
             Some(
                 saved
-                    .map(|_| (*sd, r.summary, r.thresholds))
+                    .map(|_| (*sd, r.summary, r.thresholds, r.stopped))
                     .map_err(anyhow::Error::from),
             )
         })
         .collect::<anyhow::Result<_>>()?;
     progress.finish();
-    let seeds: Vec<u64> = runs.iter().map(|(sd, _, _)| *sd).collect();
+    let seeds: Vec<u64> = runs.iter().map(|(sd, ..)| *sd).collect();
     let planned = a.replications as usize;
     let interrupted = runs.len() < planned;
     if runs.is_empty() {
@@ -200,7 +210,7 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     }
     let summary = stats::ReplicationSummary {
         planned_replications: interrupted.then_some(planned),
-        ..stats::summarize_summaries(&runs.iter().map(|(_, summary, _)| summary).collect::<Vec<_>>())
+        ..stats::summarize_summaries(&runs.iter().map(|(_, summary, ..)| summary).collect::<Vec<_>>())
     };
     let seed_list = if interrupted {
         // The seeds that ran need not be consecutive (they run in parallel).
@@ -218,11 +228,19 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         s.file.gateway.strategy.as_str(),
     );
     print!("{}", stats::render(&summary));
+    let stopped: Vec<&String> = runs.iter().filter_map(|(.., why)| why.as_ref()).collect();
+    if let Some(first) = stopped.first() {
+        println!(
+            "  STOPPED       {} of {} seeds stopped before their end (the first: {first}): their figures cover part of the run",
+            stopped.len(),
+            runs.len()
+        );
+    }
     // Each threshold over the seeds: the exit code says whether all held in every seed.
     for (i, t) in runs[0].2.iter().enumerate() {
         let held = runs
             .iter()
-            .filter(|(_, _, thresholds)| thresholds.get(i).is_some_and(|x| x.passed))
+            .filter(|(_, _, thresholds, _)| thresholds.get(i).is_some_and(|x| x.passed))
             .count();
         println!(
             "  threshold     {} {}  (held in {held} of {} seeds)",
@@ -241,7 +259,7 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     Ok(Ended {
         passed: runs
             .iter()
-            .all(|(_, _, thresholds)| thresholds.iter().all(|t| t.passed)),
+            .all(|(_, _, thresholds, _)| thresholds.iter().all(|t| t.passed)),
         interrupted,
     })
 }

@@ -71,13 +71,16 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
     // An index the path parser would skip (`phases[-1]`, `phases[x]`) made the key name
     // another field, and the error a puzzle ("`rate` is not inside a table").
     let mut rest = key.as_str();
+    let mut first = true;
     while let Some(open) = rest.find('[') {
         let after = &rest[open + 1..];
         let close = after
             .find(']')
             .ok_or_else(|| format!("{flag} `{spec}`: `[` without `]` in the key"))?;
         let index = &after[..close];
-        let every_service = index == "*" && key.starts_with("backend.services[*]");
+        // `[*]` right after `backend.services` only: every service entry.
+        let every_service = index == "*" && first && key.starts_with("backend.services[*]");
+        first = false;
         if index.parse::<usize>().is_err() && !every_service {
             return Err(format!(
                 "{flag} `{spec}`: `[{index}]` is no list index; indexes count from 0, e.g. workload.phases[0].rate (`[*]` only in backend.services[*]: every service)"
@@ -192,23 +195,48 @@ fn get_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
         })
 }
 
-/// The paths a key sets: itself, or with `gateway.services.*.` one per service (by name) and
-/// with `backend.services[*]` one per entry of the file's list: sizing ten services is then one
-/// axis, not ten (whose grid is the product of them all).
-fn expand_key(base: &Scenario, key: &str) -> Vec<String> {
+/// Whether `key` stands for one key per service (see [`expand_key`]).
+fn is_wildcard(key: &str) -> bool {
+    key.starts_with("gateway.services.*.") || key.starts_with("backend.services[*]")
+}
+
+/// The paths a key sets in `tree` (a scenario file as JSON, with the point's other settings
+/// applied): itself, or with `gateway.services.*.` one per entry of `backend.services` (by its
+/// name, a group's for `count = N`, quoted) and per table `[gateway.services]` already has, and
+/// with `backend.services[*]` one per entry.
+/// Sizing ten services is then one axis, not ten (whose grid is the product of them all).
+fn expand_key(tree: &Value, key: &str) -> Vec<String> {
+    let entries = tree
+        .get("backend")
+        .and_then(|b| b.get("services"))
+        .and_then(Value::as_array);
     if let Some(rest) = key.strip_prefix("gateway.services.*.") {
-        return base
-            .services
-            .iter()
-            // Quoted: a name may hold a dot.
-            .map(|s| {
-                let name = s.name.replace('\\', "\\\\").replace('"', "\\\"");
+        // Also every table the file already has (one member of a group's, say), which would
+        // otherwise win over its group's.
+        let mut names: Vec<&str> = entries
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.get("name").and_then(Value::as_str))
+            .collect();
+        let tables = tree
+            .get("gateway")
+            .and_then(|g| g.get("services"))
+            .and_then(Value::as_object);
+        for n in tables.into_iter().flat_map(|t| t.keys()) {
+            if !names.contains(&n.as_str()) {
+                names.push(n);
+            }
+        }
+        return names
+            .into_iter()
+            .map(|name| {
+                let name = name.replace('\\', "\\\\").replace('"', "\\\"");
                 format!("gateway.services.\"{name}\".{rest}")
             })
             .collect();
     }
     if let Some(rest) = key.strip_prefix("backend.services[*]") {
-        return (0..base.file.backend.services.len())
+        return (0..entries.map_or(0, Vec::len))
             .map(|i| format!("backend.services[{i}]{rest}"))
             .collect();
     }
@@ -226,9 +254,17 @@ pub struct Variant {
 /// are dropped and listed (a grid crosses every strategy with every queue bound).
 pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Result<Variant, String> {
     let mut tree = serde_json::to_value(&base.file).map_err(|e| e.to_string())?;
-    for (k, v) in assignments {
-        for path in expand_key(base, k) {
-            set_path(&mut tree, &path, v.clone())?;
+    // The point's own settings first, then the wildcards over its services (a `count` or a
+    // name it sets changes them).
+    for (k, v) in assignments.iter().filter(|(k, _)| !is_wildcard(k)) {
+        set_path(&mut tree, k, v.clone())?;
+    }
+    let paths: Vec<Vec<String>> = assignments.iter().map(|(k, _)| expand_key(&tree, k)).collect();
+    for ((k, v), paths) in assignments.iter().zip(&paths) {
+        if is_wildcard(k) {
+            for path in paths {
+                set_path(&mut tree, path, v.clone())?;
+            }
         }
     }
     let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| {
@@ -240,13 +276,11 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
     let after = serde_json::to_value(&file).map_err(|e| e.to_string())?;
     let ignored = assignments
         .iter()
-        .filter(|(k, _)| {
-            expand_key(base, k)
-                .iter()
-                .any(|p| get_path(&before, p) != get_path(&after, p))
-                || !file.gateway.reads_table_of(k)
+        .zip(&paths)
+        .filter(|((k, _), paths)| {
+            paths.iter().any(|p| get_path(&before, p) != get_path(&after, p)) || !file.gateway.reads_table_of(k)
         })
-        .map(|(k, _)| k.clone())
+        .map(|((k, _), _)| k.clone())
         .collect();
     let mut scenario =
         scenario::resolve_sizing_bounds(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))?;
@@ -361,6 +395,11 @@ pub struct Point {
     /// `sized_queue_capacity` is absent).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sized_queue_capacities: BTreeMap<String, u32>,
+    /// A seed's run stopped before its end (the simulator's cap on requests held at once):
+    /// why. Its figures cover part of the run, so the point is not judged: its verdict is
+    /// `stopped` and it meets no SLO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 fn one_seed() -> u32 {
@@ -435,6 +474,9 @@ impl Point {
 
     /// What kept the point from recovering: "metastable", or "service billing metastable".
     pub fn failure(&self) -> String {
+        if let Some(why) = &self.stopped {
+            return format!("not judged: the run {why}");
+        }
         if self.verdict == "-" {
             return "not judged (no verdict: the run has no trigger phase, or ends in it)".to_string();
         }
@@ -695,7 +737,7 @@ impl Plan {
             format!("{lo} to {hi}")
         };
         Some(format!(
-            "strategy bounded: points without gateway.queue_capacity get a queue bound for each service sized from the clients' median timeout (what the gateway drains from it in half of it; {range} in this grid, each point's in sweep.csv's sized_queue_capacity); add --vary gateway.queue_capacity=... to choose"
+            "strategy bounded: points without gateway.queue_capacity get a queue bound for each service sized from the clients' median timeout (what the gateway drains from the service within half that timeout; {range} in this grid, each point's in sweep.csv's sized_queue_capacity); add --vary gateway.queue_capacity=... to choose"
         ))
     }
 }
@@ -814,7 +856,7 @@ pub fn run_plan_until(
                     return None;
                 }
             };
-            let runs: Option<Vec<Summary>> = (0..seeds)
+            let runs: Option<Vec<(Summary, Option<String>)>> = (0..seeds)
                 .into_par_iter()
                 .map(|k| {
                     if stop.load(Ordering::Relaxed) {
@@ -823,25 +865,42 @@ pub fn run_plan_until(
                     // Points keep only headline figures: no window histograms to record or compress.
                     let r = simulate_summary(&s, Some(s.seed().wrapping_add(k)));
                     tick();
-                    Some(r.summary)
+                    Some((r.summary, r.stopped))
                 })
                 .collect();
             // A point left part-way (Ctrl-C) is left out, not averaged over fewer seeds.
-            let runs = runs?;
-            let sized = &plan.sized[i];
-            let one = sized.first().map(|f| f.1).filter(|q| sized.iter().all(|(_, x)| x == q));
-            Some(Point {
-                sized_queue_capacity: one,
-                sized_queue_capacities: if one.is_none() {
-                    sized.iter().cloned().collect()
-                } else {
-                    BTreeMap::new()
-                },
-                ..point(plan.points[i].params.clone(), &runs, slo)
-            })
+            Some(reduce_point(plan.points[i].params.clone(), &plan.sized[i], runs?, slo))
         })
         .collect();
     points.into_iter().flatten().collect()
+}
+
+/// A point from its seeds' summaries and, for a run that stopped before its end, why; `sized`
+/// the queue bounds sized for it.
+fn reduce_point(
+    params: Vec<(String, Value)>,
+    sized: &[(String, u32)],
+    runs: Vec<(Summary, Option<String>)>,
+    slo: &[Threshold],
+) -> Point {
+    let (runs, stopped): (Vec<Summary>, Vec<Option<String>>) = runs.into_iter().unzip();
+    let one = sized.first().map(|f| f.1).filter(|q| sized.iter().all(|(_, x)| x == q));
+    let mut p = Point {
+        sized_queue_capacity: one,
+        sized_queue_capacities: if one.is_none() {
+            sized.iter().cloned().collect()
+        } else {
+            BTreeMap::new()
+        },
+        ..point(params, &runs, slo)
+    };
+    // Figures over part of a run judge nothing: not a verdict, not an SLO.
+    if let Some(why) = stopped.into_iter().flatten().next() {
+        p.verdict = "stopped".to_string();
+        p.meets_slo = false;
+        p.stopped = Some(why);
+    }
+    p
 }
 
 /// A point from the runs of its seeds.
@@ -896,6 +955,7 @@ fn point(params: Vec<(String, Value)>, runs: &[Summary], slo: &[Threshold]) -> P
         slo_values,
         sized_queue_capacity: None,
         sized_queue_capacities: BTreeMap::new(),
+        stopped: None,
     }
 }
 
@@ -1193,7 +1253,8 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
             } else {
                 format!("worst at {}: ", describe(&params_where(&c.worst.params, true)))
             };
-            // A sized bound does not vary with the load: every point of the configuration has it.
+            // The bound the worst point ran with (a sized one can vary with the load when the
+            // mix is an axis: it follows the mean service time of what each service gets).
             let bound = c.worst.sized_note();
             out.push(format!(
                 "best under the SLO ({slo_text}){at_every} by {objective}: {settings}{bound}  -> {worst}{}",
@@ -1606,6 +1667,7 @@ mod tests {
             slo_values: Vec::new(),
             sized_queue_capacity: None,
             sized_queue_capacities: BTreeMap::new(),
+            stopped: None,
         };
         // Each objective has a different best point.
         let points = [
@@ -1826,6 +1888,37 @@ mod tests {
         assert_eq!(grid_size(&edge), Ok(100_000));
     }
 
+    /// A seed whose run stopped at the simulator's cap makes its point unjudged: verdict
+    /// `stopped`, no SLO met, no recovery, and the reason in the findings; the other seeds'
+    /// figures are still averaged.
+    #[test]
+    fn a_point_with_a_stopped_seed_is_not_judged() {
+        let base = scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"20s\"\nrate = 5\n[[workload.phases]]\nduration = \"5s\"\nrate = 5\ntrigger = true\n\
+             [[workload.phases]]\nduration = \"20s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let run = |seed| simulate_summary(&base, Some(seed)).summary;
+        let params = vec![("gateway.concurrency".to_string(), Value::from(1))];
+        let whole = reduce_point(params.clone(), &[], vec![(run(1), None), (run(2), None)], &[]);
+        assert!(
+            whole.recovered() && whole.meets_slo && whole.stopped.is_none(),
+            "{}",
+            whole.verdict
+        );
+        let why = "stopped at 12s: 4000001 requests held at once, the simulator's cap".to_string();
+        let cut = reduce_point(params, &[], vec![(run(1), None), (run(2), Some(why.clone()))], &[]);
+        assert_eq!((cut.verdict.as_str(), cut.meets_slo), ("stopped", false));
+        assert!(!cut.recovered());
+        assert_eq!(cut.failure(), format!("not judged: the run {why}"));
+        assert_eq!(
+            cut.goodput_ratio, whole.goodput_ratio,
+            "the seeds' figures are still their mean"
+        );
+        assert!(to_csv(&[cut], &Figure::whole(Metric::GoodputRatio), &[]).contains(",stopped,"));
+    }
+
     /// `gateway.services.*.KEY` sets KEY for every service and `backend.services[*]` every entry
     /// of the file's list: one axis sizes them all. A strategy that does not take the key
     /// shows it as `-`, as for one service.
@@ -1864,9 +1957,35 @@ mod tests {
             assert!(caps.iter().all(|c| *c == q), "point {i}: {caps:?}");
             assert!(s.services.iter().all(|x| x.workers == 2));
         }
-        // `[*]` elsewhere is still no index.
+        // `[*]` elsewhere is still no index, nor a second one inside a service entry.
         let e = parse_axis("workload.phases[*].rate=1").unwrap_err();
         assert!(e.contains("is no list index"), "{e}");
+        let e = parse_axis("backend.services[*].overload.backlog[*]=3").unwrap_err();
+        assert!(e.contains("is no list index"), "{e}");
+        // The services are the point's own: a `count` axis changes them.
+        let axes = [
+            parse_axis("backend.services[1].count=1,3").unwrap(),
+            parse_axis("gateway.services.*.queue_capacity=5").unwrap(),
+        ];
+        let plan = super::plan(&base, &axes).unwrap();
+        for i in 0..plan.points.len() {
+            let s = plan.scenario(i).unwrap();
+            assert!(
+                s.services
+                    .iter()
+                    .all(|x| s.file.gateway.for_service(&x.name, &x.group).queue_capacity == Some(5)),
+                "point {i}: {:?}",
+                s.file.gateway.services
+            );
+        }
+        assert_eq!(plan.scenario(1).unwrap().services.len(), 4, "a, and b.v2 three times");
+        // A member's own table would win over its group's: the wildcard sets it too.
+        let mut f = base.file.clone();
+        f.gateway.services.entry("b.v2-1".into()).or_default().queue_capacity = Some(9);
+        let own = scenario::resolve("t.toml", f).unwrap();
+        let plan = super::plan(&own, &[parse_axis("gateway.services.*.queue_capacity=5").unwrap()]).unwrap();
+        let s = plan.scenario(0).unwrap();
+        assert_eq!(s.file.gateway.for_service("b.v2-1", "b.v2").queue_capacity, Some(5));
     }
 
     /// A point's seeds (its seed, +1, ...) must not pass u64::MAX: [`run_plan`] would wrap to 0.
@@ -1911,6 +2030,7 @@ mod tests {
             slo_values: Vec::new(),
             sized_queue_capacity: None,
             sized_queue_capacities: BTreeMap::new(),
+            stopped: None,
         }
     }
 
