@@ -114,7 +114,7 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
                 "{name}: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set one with gateway.queue_capacity in the scenario, or in `spillway compare` with --variant \"{name}:gateway.strategy={name};gateway.queue_capacity=N\""
             ),
             sized => println!(
-                "{name}: queue bounds sized per service from the clients' median timeout (what the gateway drains from each in half of it): {}; set them with [gateway.services.NAME] queue_capacity in the scenario, or one for all in `spillway compare` with --variant \"{name}:gateway.strategy={name};gateway.queue_capacity=N\"",
+                "{name}: queue bounds sized per service from the clients' median timeout (what the gateway drains from each within half that timeout): {}; set them with [gateway.services.NAME] queue_capacity in the scenario, or one for all in `spillway compare` with --variant \"{name}:gateway.strategy={name};gateway.queue_capacity=N\"",
                 sized.iter().map(|(n, q)| format!("{n} {q}")).collect::<Vec<_>>().join(", ")
             ),
         }

@@ -69,10 +69,24 @@ impl Setup {
                 if let Some(strategy) = a.strategy {
                     s = s.with_strategy(strategy)?;
                 }
-                if a.queue_capacity.is_none() {
-                    if let Some(note) = scenario::sized_bound_note(&s) {
-                        tracing::info!("{note}");
+                match a.queue_capacity {
+                    None => {
+                        if let Some(note) = scenario::sized_bound_note(&s) {
+                            tracing::info!("{note}");
+                        }
                     }
+                    // The flag's bound, not one sized for want of it: the sized ones were never
+                    // the scenario's (the log of what the flag replaces would list them).
+                    Some(q) if !s.sized_bounds.is_empty() => {
+                        for (name, _) in &s.sized_bounds {
+                            if let Some(o) = s.file.gateway.services.get_mut(name) {
+                                o.queue_capacity = None;
+                            }
+                        }
+                        s.file.gateway.queue_capacity = Some(q);
+                        s.sized_bounds.clear();
+                    }
+                    Some(_) => {}
                 }
                 factor = a.time_scale.unwrap_or(s.file.run.time_scale);
                 let s = s.time_scaled(factor)?;
@@ -339,6 +353,12 @@ mod tests {
             [Some(r), Some(l)] => assert_eq!(4 * r, l, "{caps:?}"),
             _ => panic!("no sized bound: {caps:?}"),
         }
+        // With --queue-capacity nothing is sized: the flag's bound is every service's.
+        let given =
+            from_flags(Some(&fifo_file), &["--strategy", "bounded", "--queue-capacity", "10"]).expect("bounded");
+        let caps = ["risk", "ledger"].map(|n| given.gateway.for_service(n, n).queue_capacity);
+        assert_eq!(caps, [Some(10), Some(10)]);
+        assert!(given.gateway.services.values().all(|o| o.queue_capacity.is_none()));
 
         let err = from_flags(Some(FILE), &["--strategy", "fifo", "--queue-capacity", "5"]).unwrap_err();
         assert!(

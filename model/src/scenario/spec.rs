@@ -315,7 +315,7 @@ pub fn sized_bound_note(run: &Scenario) -> Option<String> {
         list.push(format!("and {} more", sized.len() - SHOWN));
     }
     Some(format!(
-        "strategy bounded: queue bounds sized per service from the clients' median timeout (what the gateway drains from each in half of it): {}; set gateway.queue_capacity, or [gateway.services.NAME] queue_capacity, to choose",
+        "strategy bounded: queue bounds sized per service from the clients' median timeout (what the gateway drains from each within half that timeout): {}; set gateway.queue_capacity, or [gateway.services.NAME] queue_capacity, to choose",
         list.join(", ")
     ))
 }
