@@ -689,25 +689,6 @@ pub async fn preflight(url: &str) -> Result<(), TargetError> {
     }
 }
 
-/// Once before the run: a spillway gateway or mock-legacy as the target says on `/healthz`
-/// the time scale it runs at; another than the run's makes every figure wrong (a backend that
-/// seems F times too slow), so it is said. Any other target says nothing and is not bothered
-/// beyond that one request; https targets are not asked.
-async fn check_target_time_scale(url: &str, ours: f64) {
-    let Ok(uri) = url.parse::<http::Uri>() else { return };
-    if uri.scheme_str() != Some("http") {
-        return;
-    }
-    let Some((host, port)) = crate::h1::host_port(&uri) else {
-        return;
-    };
-    if let Some(theirs) = mock_legacy::probe::time_scale_of(host, port).await {
-        if let Some(w) = mock_legacy::probe::mismatch("the target", &format!("http://{host}:{port}"), theirs, ours) {
-            tracing::warn!("{w}");
-        }
-    }
-}
-
 /// For an `https://` target, once before the run: the TLS handshake the run's connections will
 /// make, without a request (for `--http2` over plain http, [`h2c_preflight`]). A certificate
 /// the run cannot verify, or `--http2` against a target that does not offer HTTP/2, would
@@ -881,7 +862,6 @@ async fn run_until(
         Some(t) => {
             preflight(t).await?;
             tls_preflight(t, opts).await?;
-            check_target_time_scale(t, f).await;
             // A trailing slash of the path only: a query may end in one (`?next=/`).
             if t.contains('?') {
                 t.to_string()

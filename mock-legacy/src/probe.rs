@@ -1,7 +1,7 @@
 //! What another spillway server says of itself: the time scale it runs at, from the
 //! [`model::wire::TIME_SCALE`] header of its `/healthz`. A gateway at 4x in front of a mock at 1x
-//! (or loadgen at 4x against either) measures a backend four times too slow: every service
-//! "overloaded", with nothing to say why. The probe lets the others say so at start-up.
+//! measures a backend four times too slow: every service "overloaded", with nothing to say why.
+//! The gateway probes its upstreams at start-up and says so.
 
 use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -1359,9 +1359,9 @@ async fn gateway_retries_resend_posts_only_when_they_never_left() {
     gw.shutdown().await;
 }
 
-/// Both servers say their time scale on `/healthz`, and the probe that the gateway (of its
-/// upstreams) and loadgen (of its target) use reads it: a gateway at 4x in front of a mock at
-/// 1x would find every service overloaded with nothing to say why.
+/// Both servers say their time scale on `/healthz`, and the probe the gateway runs on its
+/// upstreams reads it: a gateway at 4x in front of a mock at 1x would find every service
+/// overloaded with nothing to say why.
 #[tokio::test]
 async fn both_servers_say_their_time_scale_and_the_probe_reads_it() {
     let (ml, gw) = stack(&scenario("", "workers = 1\nservice_time = \"1ms\"")).await;
