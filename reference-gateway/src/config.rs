@@ -125,34 +125,20 @@ impl Setup {
         }
         // A flag sets the value for every service, over the file's per-service ones too: said,
         // since a sizing answer (a sweep's per-service axis) is then not what runs.
-        let replaced = |what: &str, flag: &str, list: Vec<String>| {
-            if !list.is_empty() {
-                tracing::info!(
-                    "{flag} sets every service's {what}, over the scenario's per-service {what} ({})",
-                    list.join(", ")
-                );
-            }
-        };
-        if let Some(c) = a.concurrency {
-            let list = g
-                .services
-                .iter()
-                .filter_map(|(n, o)| o.concurrency.map(|x| format!("{n} {x}")))
-                .collect();
-            replaced("concurrency", &format!("--concurrency {c}"), list);
-            g.concurrency = a.concurrency;
-            g.services.values_mut().for_each(|o| o.concurrency = None);
-        }
-        if let Some(q) = a.queue_capacity {
-            let list = g
-                .services
-                .iter()
-                .filter_map(|(n, o)| o.queue_capacity.map(|x| format!("{n} {x}")))
-                .collect();
-            replaced("queue_capacity", &format!("--queue-capacity {q}"), list);
-            g.queue_capacity = a.queue_capacity;
-            g.services.values_mut().for_each(|o| o.queue_capacity = None);
-        }
+        override_every_service(
+            g,
+            "--concurrency",
+            a.concurrency,
+            |o| &mut o.concurrency,
+            |g| &mut g.concurrency,
+        );
+        override_every_service(
+            g,
+            "--queue-capacity",
+            a.queue_capacity,
+            |o| &mut o.queue_capacity,
+            |g| &mut g.queue_capacity,
+        );
         check_flags(g, &setup.routes, a)?;
         if let Some(t) = a.queue_timeout {
             g.queue_timeout = Some(scaled("--queue-timeout", t, factor)?);
@@ -165,6 +151,30 @@ impl Setup {
         }
         Ok(setup)
     }
+}
+
+/// A flag's value for every service, over the file's per-service ones too; said when it
+/// replaces any, since a sizing answer (a sweep's per-service axis) is then not what runs.
+fn override_every_service(
+    g: &mut GatewayConfig,
+    flag: &str,
+    value: Option<u32>,
+    own: fn(&mut model::scenario::ServiceGatewayConfig) -> &mut Option<u32>,
+    shared: fn(&mut GatewayConfig) -> &mut Option<u32>,
+) {
+    let Some(v) = value else { return };
+    let replaced: Vec<String> = g
+        .services
+        .iter_mut()
+        .filter_map(|(n, o)| own(o).take().map(|x| format!("{n} {x}")))
+        .collect();
+    if !replaced.is_empty() {
+        tracing::info!(
+            "{flag} {v} sets every service's value, over the scenario's per-service ones ({})",
+            replaced.join(", ")
+        );
+    }
+    *shared(g) = Some(v);
 }
 
 /// The checks the scenario format applies to [gateway], for the settings that came from flags
