@@ -76,8 +76,8 @@ pub const ROLLING_WINDOWS: u32 = 5;
 /// Intents a rolling span holds at least, at the pre-trigger rate: a quiet group's span is
 /// longer. Judged over a few intents, chance failures read as a relapse: a service of 2
 /// requests a second, 10 per span, at 98% healthy goodput falls below the 88% recovery line
-/// with two failures (0.4% of spans, and a run has hundreds), so a healthy service was called
-/// metastable, or recovered a minute late. With 50, it takes six (about 1 span in 60,000).
+/// with two failures (1.6% of spans, and a run has hundreds), so a healthy service was called
+/// metastable, or recovered a minute late. With 50, it takes six (0.05% of spans, binomial).
 pub const MIN_SPAN_INTENTS: u64 = 50;
 
 /// Why a run unhealthy without (or before) its trigger was: overload, or failures at a load
