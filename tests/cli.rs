@@ -98,6 +98,65 @@ fn scenario_check_prints_a_summary_or_a_positioned_error() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `sim run --set KEY=VALUE` runs one point of a sweep without editing the file: the setting
+/// is in the run's results, wildcards work, and a second value, a key given twice or a setting
+/// the strategy does not take is bad input (exit 2) that names it.
+#[test]
+fn sim_run_set_applies_a_setting_as_a_sweep_would() {
+    let dir = std::env::temp_dir().join(format!("spillway-cli-set-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("two.toml");
+    std::fs::write(
+        &file,
+        "[[workload.phases]]\nduration = \"2s\"\nrate = 5\n\
+         [[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"1ms\"\n\
+         [[backend.services]]\nname = \"b\"\nworkers = 2\nservice_time = \"1ms\"\n",
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["sim", "run", file.to_str().unwrap(), "-o", out_dir.to_str().unwrap()];
+        args.extend(extra);
+        spillway(&args)
+    };
+    let out = run(&[
+        "--strategy",
+        "bounded",
+        "--set",
+        "gateway.services.*.queue_capacity=7",
+        "--set",
+        "gateway.concurrency=1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let results = std::fs::read_to_string(out_dir.join("results.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&results).unwrap();
+    let g = &r["scenario"]["gateway"];
+    assert_eq!(
+        (g["strategy"].as_str(), g["concurrency"].as_u64()),
+        (Some("bounded"), Some(1))
+    );
+    for svc in ["a", "b"] {
+        assert_eq!(g["services"][svc]["queue_capacity"].as_u64(), Some(7), "{g}");
+    }
+    for (extra, says) in [
+        (
+            vec!["--set", "gateway.concurrency=1,2"],
+            "--set `gateway.concurrency=1,2`: one value",
+        ),
+        (
+            vec!["--set", "gateway.concurrency=1", "--set", "gateway.concurrency=2"],
+            "--set gateway.concurrency: given twice",
+        ),
+        (vec!["--set", "gateway.queue_capacity=5"], "gateway.queue_capacity"),
+    ] {
+        let out = run(&extra);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(says), "{extra:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn loadgen_exit_codes_say_what_happened() {
     let dir = std::env::temp_dir().join(format!("spillway-cli-lg-{}", std::process::id()));

@@ -32,6 +32,11 @@ pub struct RunArgs {
     /// Gateway strategy (overrides gateway.strategy).
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<model::scenario::Strategy>,
+    /// A scenario setting, as a sweep axis names it, with one value: KEY=VALUE (e.g.
+    /// gateway.concurrency=4, gateway.services.*.queue_capacity=20). Repeat for more. Applied
+    /// after --strategy; checks one point of a sweep without editing the file.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
 }
 
 /// A parameter sweep: every combination of the --vary axes, simulated on all cores.

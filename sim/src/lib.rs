@@ -45,6 +45,33 @@ fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Res
     Ok(s)
 }
 
+/// `s` with `--set KEY=VALUE` settings applied, as a sweep applies its axes (and refused, as a
+/// sweep refuses a setting its strategy does not take).
+fn with_settings(s: Scenario, set: &[String]) -> anyhow::Result<Scenario> {
+    if set.is_empty() {
+        return Ok(s);
+    }
+    let mut assignments: Vec<(String, serde_json::Value)> = Vec::new();
+    for spec in set {
+        let axis = sweep::parse_axis_for("--set", spec).map_err(UsageError)?;
+        if axis.values.len() != 1 {
+            return Err(UsageError(format!(
+                "--set `{spec}`: one value (KEY=VALUE); a sweep's --vary takes several"
+            ))
+            .into());
+        }
+        if assignments.iter().any(|(k, _)| *k == axis.key) {
+            return Err(UsageError(format!("--set {}: given twice", axis.key)).into());
+        }
+        assignments.extend(axis.values.into_iter().map(|v| (axis.key.clone(), v)));
+    }
+    let v = sweep::variant(&s, &assignments).map_err(UsageError)?;
+    if let Some(note) = scenario::sized_bound_note(&v) {
+        tracing::info!("{note}");
+    }
+    Ok(v)
+}
+
 /// The seeds of `replications` runs from `seed`: `seed`, `seed + 1`, ... Refused when they
 /// would pass `u64::MAX`: wrapping round to 0 printed `seeds 18446744073709551615..1` and saved
 /// the runs out of order. `from_flag`: the seed came from `--seed` (else from `run.seed`).
@@ -149,6 +176,7 @@ pub struct Ended {
 /// the seeds that ran are summarized and written; a single run does not read it.
 pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     let s = load(&a.scenario, a.strategy)?;
+    let s = with_settings(s, &a.set)?;
     model::check_out_dir(&a.out)?;
     let seed = a.seed.unwrap_or(s.seed());
     let seeds = replication_seeds(seed, a.replications, a.seed.is_some())?;
