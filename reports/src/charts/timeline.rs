@@ -54,6 +54,34 @@ struct Series {
     points: Vec<Option<(f64, f64)>>,
 }
 
+/// Points a line has at most: more windows than that are averaged in runs of
+/// [`thinning`] consecutive ones. A chart is ~900 pixels wide; a day of 1 s windows drawn one
+/// point each made SVGs of tens of megabytes, and reports of hundreds.
+const MAX_POINTS: usize = 2_000;
+
+/// How many consecutive windows make one point of a line of `n` (1: each its own).
+fn thinning(n: usize) -> usize {
+    n.div_ceil(MAX_POINTS).max(1)
+}
+
+/// `points` with each run of [`thinning`] consecutive ones averaged into one, at the first's
+/// time; a run without a value stays a gap.
+fn thin(points: Vec<Option<(f64, f64)>>) -> Vec<Option<(f64, f64)>> {
+    let k = thinning(points.len());
+    if k == 1 {
+        return points;
+    }
+    points
+        .chunks(k)
+        .map(|run| {
+            let values: Vec<(f64, f64)> = run.iter().flatten().copied().collect();
+            let first = values.first()?;
+            let mean = values.iter().map(|(_, y)| y).sum::<f64>() / values.len() as f64;
+            Some((first.0, mean))
+        })
+        .collect()
+}
+
 impl Series {
     fn new(label: &str, color: RGBColor, width: u32, stroke: Stroke, points: Vec<Option<(f64, f64)>>) -> Series {
         Series {
@@ -62,7 +90,7 @@ impl Series {
             width,
             stroke,
             right: false,
-            points,
+            points: thin(points),
         }
     }
 
@@ -166,6 +194,10 @@ impl Timeline {
         );
         if r.incomplete {
             subtitle.push_str(" · run interrupted");
+        }
+        let k = thinning(r.windows.len());
+        if k > 1 {
+            subtitle.push_str(&format!(" · every {k} windows averaged"));
         }
         let note = if r.windows.is_empty() {
             Some("no data: the results have no windows".to_string())
@@ -900,6 +932,36 @@ mod tests {
 
     fn values(points: &[Option<(f64, f64)>]) -> Vec<Option<f64>> {
         points.iter().map(|p| p.map(|(_, v)| v)).collect()
+    }
+
+    /// A run of more windows than a line has points is drawn averaged, every k windows one
+    /// point, and says so: 50,000 windows made a chart of megabytes, now a bounded one.
+    #[test]
+    fn a_long_run_is_drawn_averaged_and_says_so() {
+        let long = run(50_000);
+        let fig = throughput(Labeled {
+            label: "long",
+            results: &long,
+        })
+        .expect("drawn");
+        assert!(fig.svg.contains("every 25 windows averaged"), "subtitle");
+        assert!(fig.svg.len() < 1_000_000, "{} bytes of SVG", fig.svg.len());
+        let short = throughput(Labeled {
+            label: "short",
+            results: &run(2_000),
+        })
+        .expect("drawn");
+        assert!(!short.svg.contains("averaged"));
+        // Gaps stay gaps, values are averaged at the first point's time.
+        let pts = vec![Some((0.0, 1.0)), Some((1.0, 3.0)), None, None];
+        assert_eq!(thin(pts.clone()), pts, "short lines are kept");
+        let mut many = vec![None; 4_000];
+        many[0] = Some((0.0, 2.0));
+        many[1] = Some((1.0, 4.0));
+        let thinned = thin(many);
+        assert_eq!(thinned.len(), 2_000);
+        assert_eq!(thinned[0], Some((0.0, 3.0)));
+        assert!(thinned[1..].iter().all(Option::is_none));
     }
 
     /// M7: the run's last window is no full window. A drain-only last window (steady: 0.19 s
