@@ -188,19 +188,31 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let load_ended = post.iter().rposition(|w| w.offered > 0).map_or(0, |i| i + 1);
     let quiet_tail = load_ended < post.len();
     post.truncate(load_ended);
-    // A quiet group is judged over a longer span, when the run has that long after its
-    // trigger: one holding `min_span_intents` at its pre-trigger rate. Shorter runs keep the
-    // rolling span (a few intents all failing still say a group did not recover).
+    // Recovery is judged over the rolling span (`short`) and, for a quiet group, over a longer
+    // one (`long`) holding `min_span_intents` at its pre-trigger rate: a few chance failures in
+    // a short span of a quiet group are no relapse.
     let per_window = pre_o as f64 / pre.len().max(1) as f64;
     let quiet = (p.min_span_intents as f64 / per_window).ceil();
     let quiet = if quiet.is_finite() { quiet as usize } else { 1 };
     let short = ((p.rolling_s / p.window_s).round() as usize).max(1);
-    let span = if post.len() >= quiet { short.max(quiet) } else { short };
+    let long = short.max(quiet);
     let goal = baseline * p.recovery_fraction;
-    // The first rolling span after the trigger from which every later span stays healthy.
-    let rolling: Vec<f64> = (0..post.len().saturating_sub(span - 1))
+    // Prefix sums of offered and successes: any span's ratio in O(1).
+    let mut sums = Vec::with_capacity(post.len() + 1);
+    sums.push((0u64, 0u64));
+    for w in &post {
+        let (o, s) = *sums.last().unwrap_or(&(0, 0));
+        sums.push((o.saturating_add(w.offered), s.saturating_add(w.successes)));
+    }
+    let healthy = |from: usize, to: usize| {
+        let (o, s) = (sums[to].0 - sums[from].0, sums[to].1 - sums[from].1);
+        ratio(s, o) >= goal
+    };
+    let n = post.len();
+    // The rolling span at each start it fits.
+    let rolling: Vec<f64> = (0..n.saturating_sub(short - 1))
         .map(|i| {
-            let (o, s) = tally(post[i..i + span].iter().copied());
+            let (o, s) = (sums[i + short].0 - sums[i].0, sums[i + short].1 - sums[i].1);
             ratio(s, o)
         })
         .collect();
@@ -231,29 +243,28 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
                 };
                 format!(
                     "{ended} {when}; judging recovery takes {:.0}s after the trigger",
-                    span as f64 * p.window_s
+                    short as f64 * p.window_s
                 )
             },
         };
     }
-    let mut first_good = None;
-    for i in (0..rolling.len()).rev() {
-        if rolling[i] >= goal {
-            first_good = Some(i);
-        } else {
-            break;
-        }
+    // Recovery at `i`: the rolling span from `i` is healthy, and so is every long span from
+    // `i` on (or, when less than one is left, all that is left from `i`). Windows before `i`
+    // never count against it, so neither a collapse before a late recovery nor the run's length
+    // decides, and a busy group (long = short) is judged as over rolling spans alone.
+    let full = n.saturating_sub(long - 1); // starts of long spans that fit
+    let mut all_long_from = vec![true; full + 1];
+    for k in (0..full).rev() {
+        all_long_from[k] = all_long_from[k + 1] && healthy(k, k + long);
     }
-    // A long span that starts while the group is still down can pass on the healthy windows
-    // after it: recovery is where the rolling span (`short`) first passes from there on.
-    let first_good = first_good.map(|i| {
-        (i..post.len().saturating_sub(short - 1))
-            .find(|&k| {
-                let (o, s) = tally(post[k..k + short].iter().copied());
-                ratio(s, o) >= goal
-            })
-            .unwrap_or(i)
-    });
+    let first_good =
+        (0..rolling.len()).find(|&i| rolling[i] >= goal && if i < full { all_long_from[i] } else { healthy(i, n) });
+    // Goodput at the end, for the reasons below: over the last long span (or all there is).
+    let end_ratio = {
+        let from = n.saturating_sub(long);
+        let (o, s) = (sums[n].0 - sums[from].0, sums[n].1 - sums[from].1);
+        ratio(s, o)
+    };
     if let Some(i) = first_good {
         let rec = (post[i].start_s - t_end).max(0.0);
         return VerdictResult {
@@ -277,7 +288,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let noise = 3.0 * (pre_rate / (post.len().max(1) as f64 * p.window_s)).sqrt();
     let carried = p.load_after.filter(|u| *u < CARRIED_UTILISATION);
     if let (false, Some(u)) = (post_rate <= pre_rate * 1.1 + noise, carried) {
-        let last = rolling.last().copied().unwrap_or(0.0);
+        let last = end_ratio;
         return VerdictResult {
             verdict: Some(Verdict::Metastable),
             baseline: Some(baseline),
@@ -291,7 +302,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         };
     }
     if post_rate <= pre_rate * 1.1 + noise {
-        let last = rolling.last().copied().unwrap_or(0.0);
+        let last = end_ratio;
         VerdictResult {
             verdict: Some(Verdict::Metastable),
             baseline: Some(baseline),
@@ -496,6 +507,18 @@ mod tests {
             "{}",
             r.reason
         );
+        // However long it stays healthy after coming back: a longer run never turns a recovery
+        // into "metastable" (30 windows down, then 5 to 80 up; a long span over the collapse
+        // said metastable from 20 up to 44).
+        for up in 5..80 {
+            let r = decide(&late(30, up), &p(MIN_SPAN_INTENTS));
+            assert_eq!(
+                (r.verdict, r.recovery_s),
+                (Some(Verdict::Recovered), Some(30.0)),
+                "up {up}: {}",
+                r.reason
+            );
+        }
         // A busy group's span is the rolling span: 50 intents fit in it.
         let busy: Vec<WindowGoodput> = run((2, 2), &[])
             .into_iter()
