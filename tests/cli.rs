@@ -138,7 +138,29 @@ fn sim_run_set_applies_a_setting_as_a_sweep_would() {
     for svc in ["a", "b"] {
         assert_eq!(g["services"][svc]["queue_capacity"].as_u64(), Some(7), "{g}");
     }
+    // --strategy goes with the settings, as a sweep's axis would: a bound set for all is every
+    // service's, not replaced by bounds sized per service before it was applied (here `a` and
+    // `b` drain at different rates).
+    std::fs::write(
+        &file,
+        "[[workload.phases]]\nduration = \"2s\"\nrate = 5\n\
+         [[backend.services]]\nname = \"a\"\nworkers = 4\nservice_time = \"1ms\"\n\
+         [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"50ms\"\n",
+    )
+    .unwrap();
+    let out = run(&["--strategy", "bounded", "--set", "gateway.queue_capacity=20"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let results = std::fs::read_to_string(out_dir.join("results.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&results).unwrap();
+    let g = &r["scenario"]["gateway"];
+    assert_eq!(g["queue_capacity"].as_u64(), Some(20), "{g}");
+    let own = g["services"].as_object().map_or(0, |m| m.len());
+    assert_eq!(own, 0, "no per-service bounds: {g}");
     for (extra, says) in [
+        (
+            vec!["--strategy", "fifo", "--set", "gateway.strategy=bounded"],
+            "--set gateway.strategy: given by --strategy too",
+        ),
         (
             vec!["--set", "gateway.concurrency=1,2"],
             "--set `gateway.concurrency=1,2`: one value",

@@ -34,7 +34,8 @@ pub struct RunArgs {
     pub strategy: Option<model::scenario::Strategy>,
     /// A scenario setting, as a sweep axis names it, with one value: KEY=VALUE (e.g.
     /// gateway.concurrency=4, gateway.services.*.queue_capacity=20). Repeat for more. Applied
-    /// after --strategy; checks one point of a sweep without editing the file.
+    /// with --strategy, as a sweep applies a point's settings; checks one point of a sweep
+    /// without editing the file.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
 }

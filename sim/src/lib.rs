@@ -45,13 +45,13 @@ fn load(path: &Path, strategy: Option<model::scenario::Strategy>) -> anyhow::Res
     Ok(s)
 }
 
-/// `s` with `--set KEY=VALUE` settings applied, as a sweep applies its axes (and refused, as a
-/// sweep refuses a setting its strategy does not take).
-fn with_settings(s: Scenario, set: &[String]) -> anyhow::Result<Scenario> {
-    if set.is_empty() {
-        return Ok(s);
-    }
-    let mut assignments: Vec<(String, serde_json::Value)> = Vec::new();
+/// `s` under `strategy` with `--set KEY=VALUE` settings applied, as a sweep applies its axes
+/// (and refused, as a sweep refuses a setting its strategy does not take).
+fn with_settings(s: Scenario, strategy: Option<model::scenario::Strategy>, set: &[String]) -> anyhow::Result<Scenario> {
+    let mut assignments: Vec<(String, serde_json::Value)> = strategy
+        .map(|st| ("gateway.strategy".to_string(), serde_json::Value::from(st.as_str())))
+        .into_iter()
+        .collect();
     for spec in set {
         let axis = sweep::parse_axis_for("--set", spec).map_err(UsageError)?;
         if axis.values.len() != 1 {
@@ -61,7 +61,12 @@ fn with_settings(s: Scenario, set: &[String]) -> anyhow::Result<Scenario> {
             .into());
         }
         if assignments.iter().any(|(k, _)| *k == axis.key) {
-            return Err(UsageError(format!("--set {}: given twice", axis.key)).into());
+            let what = if axis.key == "gateway.strategy" && strategy.is_some() {
+                "given by --strategy too"
+            } else {
+                "given twice"
+            };
+            return Err(UsageError(format!("--set {}: {what}", axis.key)).into());
         }
         assignments.extend(axis.values.into_iter().map(|v| (axis.key.clone(), v)));
     }
@@ -175,8 +180,13 @@ pub struct Ended {
 /// `spillway sim run`. With replications, `stop` (set on Ctrl-C) starts no further seed, and
 /// the seeds that ran are summarized and written; a single run does not read it.
 pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
-    let s = load(&a.scenario, a.strategy)?;
-    let s = with_settings(s, &a.set)?;
+    // With --set, --strategy is one more setting, applied with them as a sweep applies a
+    // point's: bounds are sized (or not) once everything is set, not before.
+    let s = if a.set.is_empty() {
+        load(&a.scenario, a.strategy)?
+    } else {
+        with_settings(load(&a.scenario, None)?, a.strategy, &a.set)?
+    };
     model::check_out_dir(&a.out)?;
     let seed = a.seed.unwrap_or(s.seed());
     let seeds = replication_seeds(seed, a.replications, a.seed.is_some())?;
@@ -197,7 +207,9 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     // memory before anything was written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
     // The directory's earlier results are cleared when the first seed is ready to take their
-    // place, not before: interrupted before that, they are left as they were.
+    // place, not before: a run killed (or stopped by a second Ctrl-C) before any seed finished
+    // leaves them as they were. After one Ctrl-C the seeds under way finish and are written,
+    // as documented, and so replace them.
     let cleared: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let progress = Progress::new(seeds.len() as u64, "seeds");
     type Kept = (

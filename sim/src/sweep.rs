@@ -255,8 +255,10 @@ pub struct Variant {
 pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Result<Variant, String> {
     let mut tree = serde_json::to_value(&base.file).map_err(|e| e.to_string())?;
     // The point's own settings first, then the wildcards over its services (a `count` or a
-    // name it sets changes them).
-    for (k, v) in assignments.iter().filter(|(k, _)| !is_wildcard(k)) {
+    // name it sets changes them), then its own again: a key naming one service wins over a
+    // wildcard for every service, whatever the order of the axes.
+    let specific: Vec<&(String, Value)> = assignments.iter().filter(|(k, _)| !is_wildcard(k)).collect();
+    for (k, v) in &specific {
         set_path(&mut tree, k, v.clone())?;
     }
     let paths: Vec<Vec<String>> = assignments.iter().map(|(k, _)| expand_key(&tree, k)).collect();
@@ -266,6 +268,9 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
                 set_path(&mut tree, path, v.clone())?;
             }
         }
+    }
+    for (k, v) in &specific {
+        set_path(&mut tree, k, v.clone())?;
     }
     let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| {
         let path = assignments.first().map_or("", |(k, _)| k.as_str());
@@ -898,6 +903,8 @@ fn reduce_point(
     if let Some(why) = stopped.into_iter().flatten().next() {
         p.verdict = "stopped".to_string();
         p.meets_slo = false;
+        p.slo_held = p.slo_held.map(|_| 0);
+        p.recovery_s = None;
         p.stopped = Some(why);
     }
     p
@@ -1910,6 +1917,12 @@ mod tests {
         let why = "stopped at 12s: 4000001 requests held at once, the simulator's cap".to_string();
         let cut = reduce_point(params, &[], vec![(run(1), None), (run(2), Some(why.clone()))], &[]);
         assert_eq!((cut.verdict.as_str(), cut.meets_slo), ("stopped", false));
+        assert_eq!(
+            (cut.slo_held, cut.recovery_s),
+            (Some(0), None),
+            "no seed's SLO or recovery counts"
+        );
+        assert_eq!(whole.slo_held, Some(2));
         assert!(!cut.recovered());
         assert_eq!(cut.failure(), format!("not judged: the run {why}"));
         assert_eq!(
@@ -1979,6 +1992,30 @@ mod tests {
             );
         }
         assert_eq!(plan.scenario(1).unwrap().services.len(), 4, "a, and b.v2 three times");
+        // A key naming one service wins over the wildcard, whichever axis comes first.
+        for order in [
+            [
+                "gateway.services.a.queue_capacity=9",
+                "gateway.services.*.queue_capacity=5",
+            ],
+            [
+                "gateway.services.*.queue_capacity=5",
+                "gateway.services.a.queue_capacity=9",
+            ],
+        ] {
+            let axes: Vec<Axis> = order.iter().map(|a| parse_axis(a).unwrap()).collect();
+            let s = super::plan(&base, &axes).unwrap().scenario(0).unwrap();
+            assert_eq!(
+                s.file.gateway.for_service("a", "a").queue_capacity,
+                Some(9),
+                "{order:?}"
+            );
+            assert_eq!(
+                s.file.gateway.for_service("b.v2-1", "b.v2").queue_capacity,
+                Some(5),
+                "{order:?}"
+            );
+        }
         // A member's own table would win over its group's: the wildcard sets it too.
         let mut f = base.file.clone();
         f.gateway.services.entry("b.v2-1".into()).or_default().queue_capacity = Some(9);
