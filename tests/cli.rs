@@ -127,10 +127,14 @@ fn sim_run_set_applies_a_setting_as_a_sweep_would() {
         "--set",
         "gateway.concurrency=1",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let results = std::fs::read_to_string(out_dir.join("results.json")).unwrap();
-    let r: serde_json::Value = serde_json::from_str(&results).unwrap();
-    let g = &r["scenario"]["gateway"];
+    // The gateway settings the run recorded.
+    let gateway = |out: &Output| -> serde_json::Value {
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let results = std::fs::read_to_string(out_dir.join("results.json")).unwrap();
+        let r: serde_json::Value = serde_json::from_str(&results).unwrap();
+        r["scenario"]["gateway"].clone()
+    };
+    let g = &gateway(&out);
     assert_eq!(
         (g["strategy"].as_str(), g["concurrency"].as_u64()),
         (Some("bounded"), Some(1))
@@ -148,11 +152,7 @@ fn sim_run_set_applies_a_setting_as_a_sweep_would() {
          [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"50ms\"\n",
     )
     .unwrap();
-    let out = run(&["--strategy", "bounded", "--set", "gateway.queue_capacity=20"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let results = std::fs::read_to_string(out_dir.join("results.json")).unwrap();
-    let r: serde_json::Value = serde_json::from_str(&results).unwrap();
-    let g = &r["scenario"]["gateway"];
+    let g = &gateway(&run(&["--strategy", "bounded", "--set", "gateway.queue_capacity=20"]));
     assert_eq!(g["queue_capacity"].as_u64(), Some(20), "{g}");
     let own = g["services"].as_object().map_or(0, |m| m.len());
     assert_eq!(own, 0, "no per-service bounds: {g}");

@@ -67,26 +67,17 @@ impl Setup {
                 // As loadgen and sim do: the file under another strategy drops the settings
                 // that strategy does not take, and a bounded queue gets a sized bound.
                 if let Some(strategy) = a.strategy {
+                    // The flag's bound goes in with the strategy, as a sweep applies a point's
+                    // settings: a bound given is never sized (nor then listed as the
+                    // scenario's when the flag replaces per-service ones). A strategy that
+                    // takes no bound drops it, and the flag check below refuses the flag.
+                    if let Some(q) = a.queue_capacity {
+                        s.file.gateway.queue_capacity = Some(q);
+                    }
                     s = s.with_strategy(strategy)?;
                 }
-                match a.queue_capacity {
-                    None => {
-                        if let Some(note) = scenario::sized_bound_note(&s) {
-                            tracing::info!("{note}");
-                        }
-                    }
-                    // The flag's bound, not one sized for want of it: the sized ones were never
-                    // the scenario's (the log of what the flag replaces would list them).
-                    Some(q) if !s.sized_bounds.is_empty() => {
-                        for (name, _) in &s.sized_bounds {
-                            if let Some(o) = s.file.gateway.services.get_mut(name) {
-                                o.queue_capacity = None;
-                            }
-                        }
-                        s.file.gateway.queue_capacity = Some(q);
-                        s.sized_bounds.clear();
-                    }
-                    Some(_) => {}
+                if let Some(note) = scenario::sized_bound_note(&s) {
+                    tracing::info!("{note}");
                 }
                 factor = a.time_scale.unwrap_or(s.file.run.time_scale);
                 let s = s.time_scaled(factor)?;
