@@ -54,19 +54,32 @@ struct Series {
     points: Vec<Option<(f64, f64)>>,
 }
 
-/// Points a line has at most: more windows than that are averaged in runs of
-/// [`thinning`] consecutive ones. A chart is ~900 pixels wide; a day of 1 s windows drawn one
+/// Points a line has at most: more windows than that are made one point in runs of
+/// [`thinning`] consecutive ones (see [`Thin`], [`latency_points`]). A chart is ~900 pixels wide; a day of 1 s windows drawn one
 /// point each made SVGs of tens of megabytes, and reports of hundreds.
 const MAX_POINTS: usize = 2_000;
+
+/// What the subtitle says of a thinned chart's points (the latency chart's say [`THINNED_LATENCY`]).
+const THINNED: &str = "rates and means averaged, maxima the highest";
+const THINNED_LATENCY: &str = "percentiles of all their latencies together";
 
 /// How many consecutive windows make one point of a line of `n` (1: each its own).
 fn thinning(n: usize) -> usize {
     n.div_ceil(MAX_POINTS).max(1)
 }
 
-/// `points` with each run of [`thinning`] consecutive ones averaged into one, at the first's
-/// time; a run without a value stays a gap.
-fn thin(points: Vec<Option<(f64, f64)>>) -> Vec<Option<(f64, f64)>> {
+/// How a run of windows becomes one point of a thinned line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Thin {
+    /// Rates, ratios and means: averaged.
+    Mean,
+    /// Maxima: the highest, so a spike shorter than the run is not diluted.
+    Max,
+}
+
+/// `points` with each run of [`thinning`] consecutive ones made one (see [`Thin`]), at the
+/// first's time; a run without a value stays a gap.
+fn thin(points: Vec<Option<(f64, f64)>>, how: Thin) -> Vec<Option<(f64, f64)>> {
     let k = thinning(points.len());
     if k == 1 {
         return points;
@@ -76,8 +89,12 @@ fn thin(points: Vec<Option<(f64, f64)>>) -> Vec<Option<(f64, f64)>> {
         .map(|run| {
             let values: Vec<(f64, f64)> = run.iter().flatten().copied().collect();
             let first = values.first()?;
-            let mean = values.iter().map(|(_, y)| y).sum::<f64>() / values.len() as f64;
-            Some((first.0, mean))
+            let ys = values.iter().map(|(_, y)| *y);
+            let y = match how {
+                Thin::Mean => ys.sum::<f64>() / values.len() as f64,
+                Thin::Max => ys.fold(f64::NEG_INFINITY, f64::max),
+            };
+            Some((first.0, y))
         })
         .collect()
 }
@@ -90,7 +107,15 @@ impl Series {
             width,
             stroke,
             right: false,
-            points: thin(points),
+            points: thin(points, Thin::Mean),
+        }
+    }
+
+    /// A line of maxima: thinned to the highest of each run of windows, not their mean.
+    fn of_maxima(label: &str, color: RGBColor, width: u32, stroke: Stroke, points: Vec<Option<(f64, f64)>>) -> Series {
+        Series {
+            points: thin(points, Thin::Max),
+            ..Series::new(label, color, width, stroke, Vec::new())
         }
     }
 
@@ -197,7 +222,7 @@ impl Timeline {
         }
         let k = thinning(r.windows.len());
         if k > 1 {
-            subtitle.push_str(&format!(" · every {k} windows averaged"));
+            subtitle.push_str(&format!(" · every {k} windows one point ({THINNED})"));
         }
         let note = if r.windows.is_empty() {
             Some("no data: the results have no windows".to_string())
@@ -700,18 +725,10 @@ pub(crate) fn latency_of(run: Labeled, replications: usize) -> Result<Figure, Ch
             }
         }
         tl.marked_label = "no intent succeeded: lines show failures".into();
-        // Each window's histogram is stored compressed: unpack it once for all four lines.
-        let per_window: Vec<Option<(f64, [f64; 4])>> = r
-            .windows
-            .iter()
-            .map(|w| {
-                let h = w.histograms.get(name).filter(|h| !h.is_empty())?.unpack();
-                Some((
-                    w.start_s,
-                    [h.quantile_s(0.50), h.quantile_s(0.90), h.quantile_s(0.99), h.max_s()],
-                ))
-            })
-            .collect();
+        if thinning(r.windows.len()) > 1 {
+            tl.subtitle = tl.subtitle.replace(THINNED, THINNED_LATENCY);
+        }
+        let per_window = latency_points(r, name);
         let series = |k: usize| -> Vec<Option<(f64, f64)>> {
             per_window
                 .iter()
@@ -726,6 +743,35 @@ pub(crate) fn latency_of(run: Labeled, replications: usize) -> Result<Figure, Ch
         ];
     }
     render(format!("latency-{}", slug(run.label)), title, &tl)
+}
+
+/// Per point of the latency chart, its time and the p50, p90, p99 and max of `name`'s
+/// histogram. Each window's histogram is stored compressed: unpacked once for all four lines.
+/// A long run's windows are merged in runs of [`thinning`] (as many as a line has points), so a
+/// point's figures are those of all its windows' values together: an average of percentiles
+/// is no percentile, and an average of maxima dilutes a spike.
+fn latency_points(r: &Results, name: &str) -> Vec<Option<(f64, [f64; 4])>> {
+    r.windows
+        .chunks(thinning(r.windows.len()))
+        .map(|run| {
+            let mut merged: Option<(f64, model::results::Hist)> = None;
+            for w in run {
+                let Some(h) = w.histograms.get(name).filter(|h| !h.is_empty()) else {
+                    continue;
+                };
+                let h = h.unpack();
+                match merged.as_mut() {
+                    Some((_, m)) => m.add(&h),
+                    None => merged = Some((w.start_s, h)),
+                }
+            }
+            let (t, h) = merged?;
+            Some((
+                t,
+                [h.quantile_s(0.50), h.quantile_s(0.90), h.quantile_s(0.99), h.max_s()],
+            ))
+        })
+        .collect()
 }
 
 /// The gateway's queue against its concurrency: a queue that keeps growing while in-flight
@@ -770,7 +816,7 @@ pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, Ch
                 Stroke::Area,
                 g(|g| g.queue_depth_mean),
             ),
-            Series::new(
+            Series::of_maxima(
                 &format!("queue depth (max{all})"),
                 RGBColor(120, 170, 215),
                 1,
@@ -934,34 +980,92 @@ mod tests {
         points.iter().map(|p| p.map(|(_, v)| v)).collect()
     }
 
-    /// A run of more windows than a line has points is drawn averaged, every k windows one
+    /// A run of more windows than a line has points is drawn thinned, every k windows one
     /// point, and says so: 50,000 windows made a chart of megabytes, now a bounded one.
     #[test]
-    fn a_long_run_is_drawn_averaged_and_says_so() {
+    fn a_long_run_is_drawn_thinned_and_says_so() {
         let long = run(50_000);
         let fig = throughput(Labeled {
             label: "long",
             results: &long,
         })
         .expect("drawn");
-        assert!(fig.svg.contains("every 25 windows averaged"), "subtitle");
+        assert!(
+            fig.svg
+                .contains("every 25 windows one point (rates and means averaged, maxima the highest)"),
+            "subtitle"
+        );
         assert!(fig.svg.len() < 1_000_000, "{} bytes of SVG", fig.svg.len());
         let short = throughput(Labeled {
             label: "short",
             results: &run(2_000),
         })
         .expect("drawn");
-        assert!(!short.svg.contains("averaged"));
+        assert!(!short.svg.contains("one point"));
         // Gaps stay gaps, values are averaged at the first point's time.
         let pts = vec![Some((0.0, 1.0)), Some((1.0, 3.0)), None, None];
-        assert_eq!(thin(pts.clone()), pts, "short lines are kept");
+        assert_eq!(thin(pts.clone(), Thin::Mean), pts, "short lines are kept");
         let mut many = vec![None; 4_000];
         many[0] = Some((0.0, 2.0));
         many[1] = Some((1.0, 4.0));
-        let thinned = thin(many);
+        let thinned = thin(many.clone(), Thin::Mean);
         assert_eq!(thinned.len(), 2_000);
         assert_eq!(thinned[0], Some((0.0, 3.0)));
         assert!(thinned[1..].iter().all(Option::is_none));
+        // A line of maxima keeps the highest: a one-window spike is not halved.
+        let peaks = thin(many, Thin::Max);
+        assert_eq!(peaks[0], Some((0.0, 4.0)));
+        assert!(peaks[1..].iter().all(Option::is_none));
+        let negative = thin(vec![Some((0.0, -3.0)); 2_001], Thin::Max);
+        assert_eq!(negative[0], Some((0.0, -3.0)), "the highest, not zero");
+    }
+
+    /// A long run's latency points are the percentiles and maximum of its windows' values
+    /// together: a spike in one window of each run of three shows at its full height in the max
+    /// line (an average of the three maxima read 1.67 s for a 5 s spike), and the p90 of three
+    /// windows of 100 values, 20 of them slow, is that of the 300 values (fast), not the
+    /// average of 5 s and two 10 ms.
+    #[test]
+    fn a_long_runs_latency_points_merge_their_windows() {
+        let mut r = run(4_003);
+        for (i, w) in r.windows.iter_mut().enumerate() {
+            let mut h = model::results::Hist::new(model::results::WINDOW_SIGFIG);
+            // Every third window has 20 slow intents in 100: its p90 is 5 s on its own.
+            let slow = if i % 3 == 0 { 20 } else { 0 };
+            for k in 0..100 {
+                let ms = if k < slow { 5_000 } else { 10 };
+                h.record(std::time::Duration::from_millis(ms));
+            }
+            w.histograms
+                .insert(metric::INTENT_LATENCY.to_string(), model::results::PackedHist::pack(&h));
+        }
+        // 4,003 windows: 3 per point, 1,335 points, the last of one window.
+        let points = latency_points(&r, metric::INTENT_LATENCY);
+        assert_eq!(points.len(), 1_335);
+        let (t, [p50, p90, _, max]) = points[1].expect("values");
+        assert_eq!(t, 3.0, "at the first window's start");
+        assert!((p50 - 0.010).abs() < 1e-3, "{p50}");
+        assert!((max - 5.0).abs() < 0.05, "the spike at its height: {max}");
+        // 20 slow values in 300: the 90th percentile is a fast one; alone, window 3's is 5 s.
+        assert!((p90 - 0.010).abs() < 1e-3, "{p90}");
+        let (_, [_, last_p90, _, _]) = points[1_334].expect("values");
+        assert!((last_p90 - 5.0).abs() < 0.05, "window 4,002 (slow) alone: {last_p90}");
+        let fig = latency(Labeled {
+            label: "long",
+            results: &r,
+        })
+        .expect("drawn");
+        assert!(
+            fig.svg
+                .contains("every 3 windows one point (percentiles of all their latencies together)"),
+            "subtitle"
+        );
+        // Short runs keep a point per window.
+        r.windows.truncate(2_000);
+        let each = latency_points(&r, metric::INTENT_LATENCY);
+        assert_eq!(each.len(), 2_000);
+        assert!((each[3].expect("values").1[1] - 5.0).abs() < 0.05, "window 3 alone");
+        assert!((each[1].expect("values").1[1] - 0.010).abs() < 1e-3, "window 1 alone");
     }
 
     /// M7: the run's last window is no full window. A drain-only last window (steady: 0.19 s
