@@ -335,13 +335,18 @@ fn servers_survive_clients_that_close_early() {
 fn a_closed_stdout_ends_a_server_quietly() {
     use std::io::Read;
     use std::process::Stdio;
+    // A pipe whose read end is closed before the server starts: with `Stdio::piped()` closed
+    // after the spawn, a server that printed its start-up line first (this thread descheduled
+    // between the two, under the load of the other tests) had it buffered and ran on with
+    // nothing more to print.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
     let mut child = Command::new(env!("CARGO_BIN_EXE_spillway"))
         .args(["gateway", "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"])
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
         .spawn()
         .expect("spillway runs");
-    drop(child.stdout.take());
     let started = std::time::Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
