@@ -766,13 +766,11 @@ mod tests {
         let r = decide(&windows(&spread), &p(Some(0.48)));
         assert_eq!(r.verdict, Some(Verdict::Overloaded), "{}", r.reason);
         // Without a trigger, alike.
-        let r = decide(
-            &windows(&spec[..60]),
-            &VerdictParams {
-                trigger: None,
-                ..p(Some(0.48))
-            },
-        );
+        let no_trigger = |load| VerdictParams {
+            trigger: None,
+            ..p(load)
+        };
+        let r = decide(&windows(&spec[..60]), &no_trigger(Some(0.48)));
         assert_eq!(r.verdict, Some(Verdict::Stable), "{}", r.reason);
         assert!(
             r.reason
@@ -780,20 +778,10 @@ mod tests {
             "{}",
             r.reason
         );
-        let r = decide(
-            &windows(&spread[..60]),
-            &VerdictParams {
-                trigger: None,
-                ..p(Some(0.48))
-            },
-        );
+        let r = decide(&windows(&spread[..60]), &no_trigger(Some(0.48)));
         assert_eq!(r.verdict, Some(Verdict::Overloaded), "{}", r.reason);
         // Failures in bursts do not excuse themselves: half the run dead is 50%, unhealthy.
         let halves: Vec<(u64, u64)> = (0..20).map(|i| (10, if i < 10 { 10 } else { 0 })).collect();
-        let no_trigger = |load| VerdictParams {
-            trigger: None,
-            ..p(load)
-        };
         assert_eq!(
             decide(&windows(&halves), &no_trigger(Some(0.5))).verdict,
             Some(Verdict::Overloaded)
