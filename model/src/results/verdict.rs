@@ -77,10 +77,10 @@ pub const ROLLING_WINDOWS: u32 = 5;
 /// longer. Judged over a few intents, chance failures read as a relapse, and failures come in
 /// clusters (one long request on a one-worker service times out the few queued behind it), so
 /// a binomial estimate understates how often. Measured on the ten-service estate at 250/s (10
-/// seeds x 1,180 s of steady load): spans of the two quiet services (2 intents/s, 99.6%
-/// goodput) fell below the recovery line in 1.0-1.4% of spans of 8-54 intents, so a healthy
-/// service was called metastable, or recovered a minute late; in none of 44,000 spans of 85
-/// intents or more.
+/// seeds x 1,180 s of steady load, every span start): spans of the two quiet services (about 2
+/// intents/s, 99.6% goodput) fell below the recovery line in 0.7-1.4% of spans of 8 to 61
+/// intents, so a healthy service was called metastable, or recovered a minute late; in none of
+/// 66,000 (overlapping) spans of 83 intents or more (`bench/span-noise.py`).
 pub const MIN_SPAN_INTENTS: u64 = 100;
 
 /// Standard errors by which a goodput ratio must fall short of the healthy line before a group
