@@ -269,7 +269,6 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     }
     // Short of the line within the noise: a recovery counts (and its reason says so); without
     // one, it is judged as short of the line (below).
-    let pre_rate = pre_o as f64 / (pre.len() as f64 * p.window_s);
     let mut post: Vec<&WindowGoodput> = windows.iter().filter(|w| w.start_s + eps >= t_end).collect();
     // Windows after the last one that offered anything (a run longer than its phases) carry no
     // evidence: 0 of 0 would read as healthy and call any run recovered once its load stopped.
@@ -284,6 +283,13 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let quiet = if quiet.is_finite() { quiet as usize } else { 1 };
     let short = ((p.rolling_s / p.window_s).round() as usize).max(1);
     let long = short.max(quiet);
+    // The offered load just before the trigger, over its last long span: a whole-period average
+    // is diluted by a ramp up from zero (the load after the trigger, back at the level it ramped
+    // to, read as "above baseline": overload, not metastability).
+    let last_span = &pre[pre.len().saturating_sub(long)..];
+    let (last_o, _) = tally(last_span.iter().copied());
+    let last_s = last_span.len() as f64 * p.window_s;
+    let pre_rate = last_o as f64 / last_s;
     let goal = baseline * p.recovery_fraction;
     // Prefix sums of offered and successes: any span's ratio in O(1).
     let mut sums = Vec::with_capacity(post.len() + 1);
@@ -381,8 +387,9 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     } else {
         post_o as f64 / (post.len() as f64 * p.window_s)
     };
-    // Offered load "back at baseline": within 10% plus Poisson noise of the pre-trigger rate.
-    let noise = 3.0 * (pre_rate / (post.len().max(1) as f64 * p.window_s)).sqrt();
+    // Offered load "back at baseline": within 10% plus Poisson noise of the pre-trigger rate
+    // (three standard errors of the difference of the two estimates).
+    let noise = 3.0 * (pre_rate / (post.len().max(1) as f64 * p.window_s) + pre_rate / last_s).sqrt();
     let carried = p.load_after.filter(|u| *u < CARRIED_UTILISATION);
     if let (false, Some(u)) = (post_rate <= pre_rate * 1.1 + noise, carried) {
         let last = end_ratio;
@@ -823,6 +830,46 @@ mod tests {
             "{}",
             near.reason
         );
+    }
+
+    /// A ramp up from zero before the trigger does not make the load after it, back at the
+    /// level it ramped to, "above baseline": the baseline load is that just before the trigger
+    /// (a whole-period average read 206.8/s against 250/s and called a collapse overload).
+    #[test]
+    fn a_ramp_before_the_trigger_is_no_higher_load_after_it() {
+        let mut spec: Vec<(u64, u64)> = (0..30).map(|i| (i * 250 / 30, i * 250 / 30)).collect();
+        spec.extend([(250, 250); 60]);
+        spec.extend([(600, 60); 10]); // the trigger, 90-100 s
+        spec.extend([(250, 5); 60]);
+        let r = decide(
+            &windows(&spec),
+            &VerdictParams {
+                rolling_s: 5.0,
+                min_span_intents: MIN_SPAN_INTENTS,
+                ..params(Some((90.0, 100.0)))
+            },
+        );
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
+        assert!(
+            r.reason.contains("back at baseline (250.0/s vs 250.0/s)"),
+            "{}",
+            r.reason
+        );
+        // A load that did stay higher is still overload.
+        let high: Vec<(u64, u64)> = spec
+            .iter()
+            .enumerate()
+            .map(|(i, &(o, s))| if i >= 100 { (400, s) } else { (o, s) })
+            .collect();
+        let r = decide(
+            &windows(&high),
+            &VerdictParams {
+                rolling_s: 5.0,
+                min_span_intents: MIN_SPAN_INTENTS,
+                ..params(Some((90.0, 100.0)))
+            },
+        );
+        assert_eq!(r.verdict, Some(Verdict::Overloaded), "{}", r.reason);
     }
 
     #[test]
