@@ -106,13 +106,17 @@ fn sim_run_set_applies_a_setting_as_a_sweep_would() {
     let dir = std::env::temp_dir().join(format!("spillway-cli-set-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("two.toml");
-    std::fs::write(
-        &file,
-        "[[workload.phases]]\nduration = \"2s\"\nrate = 5\n\
-         [[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"1ms\"\n\
-         [[backend.services]]\nname = \"b\"\nworkers = 2\nservice_time = \"1ms\"\n",
-    )
-    .unwrap();
+    // Two services, `a` and `b`: (workers, service time) each.
+    let two_services = |a: (u32, &str), b: (u32, &str)| {
+        let text = format!(
+            "[[workload.phases]]\nduration = \"2s\"\nrate = 5\n\
+             [[backend.services]]\nname = \"a\"\nworkers = {}\nservice_time = \"{}\"\n\
+             [[backend.services]]\nname = \"b\"\nworkers = {}\nservice_time = \"{}\"\n",
+            a.0, a.1, b.0, b.1
+        );
+        std::fs::write(&file, text).unwrap();
+    };
+    two_services((2, "1ms"), (2, "1ms"));
     let out_dir = dir.join("out");
     let run = |extra: &[&str]| {
         let mut args = vec!["sim", "run", file.to_str().unwrap(), "-o", out_dir.to_str().unwrap()];
@@ -145,13 +149,7 @@ fn sim_run_set_applies_a_setting_as_a_sweep_would() {
     // --strategy goes with the settings, as a sweep's axis would: a bound set for all is every
     // service's, not replaced by bounds sized per service before it was applied (here `a` and
     // `b` drain at different rates).
-    std::fs::write(
-        &file,
-        "[[workload.phases]]\nduration = \"2s\"\nrate = 5\n\
-         [[backend.services]]\nname = \"a\"\nworkers = 4\nservice_time = \"1ms\"\n\
-         [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"50ms\"\n",
-    )
-    .unwrap();
+    two_services((4, "1ms"), (1, "50ms"));
     let g = &gateway(&run(&["--strategy", "bounded", "--set", "gateway.queue_capacity=20"]));
     assert_eq!(g["queue_capacity"].as_u64(), Some(20), "{g}");
     let own = g["services"].as_object().map_or(0, |m| m.len());

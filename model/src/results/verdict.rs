@@ -841,14 +841,17 @@ mod tests {
         spec.extend([(250, 250); 60]);
         spec.extend([(600, 60); 10]); // the trigger, 90-100 s
         spec.extend([(250, 5); 60]);
-        let r = decide(
-            &windows(&spec),
-            &VerdictParams {
-                rolling_s: 5.0,
-                min_span_intents: MIN_SPAN_INTENTS,
-                ..params(Some((90.0, 100.0)))
-            },
-        );
+        let judge = |spec: &[(u64, u64)]| {
+            decide(
+                &windows(spec),
+                &VerdictParams {
+                    rolling_s: 5.0,
+                    min_span_intents: MIN_SPAN_INTENTS,
+                    ..params(Some((90.0, 100.0)))
+                },
+            )
+        };
+        let r = judge(&spec);
         assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
         assert!(
             r.reason.contains("back at baseline (250.0/s vs 250.0/s)"),
@@ -861,14 +864,7 @@ mod tests {
             .enumerate()
             .map(|(i, &(o, s))| if i >= 100 { (400, s) } else { (o, s) })
             .collect();
-        let r = decide(
-            &windows(&high),
-            &VerdictParams {
-                rolling_s: 5.0,
-                min_span_intents: MIN_SPAN_INTENTS,
-                ..params(Some((90.0, 100.0)))
-            },
-        );
+        let r = judge(&high);
         assert_eq!(r.verdict, Some(Verdict::Overloaded), "{}", r.reason);
     }
 
