@@ -52,6 +52,8 @@ struct Series {
     right: bool,
     /// One point per window; `None` breaks the line.
     points: Vec<Option<(f64, f64)>>,
+    /// A line of maxima ([`Thin::Max`]).
+    maxima: bool,
 }
 
 /// Points a line has at most: more windows than that are made one point in runs of
@@ -59,8 +61,10 @@ struct Series {
 /// point each made SVGs of tens of megabytes, and reports of hundreds.
 const MAX_POINTS: usize = 2_000;
 
-/// What the subtitle says of a thinned chart's points (the latency chart's say [`THINNED_LATENCY`]).
-const THINNED: &str = "rates and means averaged, maxima the highest";
+/// What the subtitle says of a thinned chart's points (the latency chart's say [`THINNED_LATENCY`]);
+/// a chart with a line of maxima adds [`THINNED_MAXIMA`].
+const THINNED: &str = "rates and means averaged";
+const THINNED_MAXIMA: &str = ", maxima the highest";
 const THINNED_LATENCY: &str = "percentiles of all their latencies together";
 
 /// How many consecutive windows make one point of a line of `n` (1: each its own).
@@ -108,6 +112,7 @@ impl Series {
             stroke,
             right: false,
             points: thin(points, Thin::Mean),
+            maxima: false,
         }
     }
 
@@ -115,6 +120,7 @@ impl Series {
     fn of_maxima(label: &str, color: RGBColor, width: u32, stroke: Stroke, points: Vec<Option<(f64, f64)>>) -> Series {
         Series {
             points: thin(points, Thin::Max),
+            maxima: true,
             ..Series::new(label, color, width, stroke, Vec::new())
         }
     }
@@ -428,7 +434,14 @@ impl Draw for Timeline {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
-        let body = frame(root, &self.title, Some(&self.subtitle))?;
+        // A thinned chart says how its maxima were thinned only when it has a line of them.
+        let subtitle = if self.series.iter().any(|s| s.maxima) {
+            self.subtitle
+                .replace(&format!("({THINNED})"), &format!("({THINNED}{THINNED_MAXIMA})"))
+        } else {
+            self.subtitle.clone()
+        };
+        let body = frame(root, &self.title, Some(&subtitle))?;
         if let Some(note) = &self.note {
             return no_data(&body, note);
         }
@@ -992,8 +1005,20 @@ mod tests {
         .expect("drawn");
         assert!(
             fig.svg
-                .contains("every 25 windows one point (rates and means averaged, maxima the highest)"),
+                .contains("every 25 windows one point (rates and means averaged)"),
             "subtitle"
+        );
+        // Maxima are mentioned where a chart has a line of them (the gateway's queue depth).
+        let queue = gateway(Labeled {
+            label: "long",
+            results: &long,
+        })
+        .expect("drawn");
+        assert!(
+            queue
+                .svg
+                .contains("every 25 windows one point (rates and means averaged, maxima the highest)"),
+            "queue subtitle"
         );
         assert!(fig.svg.len() < 1_000_000, "{} bytes of SVG", fig.svg.len());
         let short = throughput(Labeled {
