@@ -2685,7 +2685,7 @@ fn quiet_time_after_the_phases_judges_no_recovery() {
 }
 
 /// A trigger with no whole window before it leaves no baseline: every run would read
-/// "overloaded: no traffic before the trigger", so `check` says so (it said nothing).
+/// "not judged: no traffic before the trigger", so `check` says so (it said nothing).
 #[test]
 fn a_trigger_before_one_whole_window_is_warned_about() {
     let file = |first: &str| {

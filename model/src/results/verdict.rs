@@ -244,11 +244,13 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         .collect();
     let (pre_o, pre_s) = tally(pre.iter().copied());
     if pre_o == 0 {
+        // Not "overloaded" (as it once read): nothing says it was. As a group without traffic
+        // before the trigger, it is not judged.
         return VerdictResult {
-            verdict: Some(Verdict::Overloaded),
+            verdict: None,
             baseline: None,
             recovery_s: None,
-            reason: "no traffic before the trigger: no baseline to recover to, so no metastability claim".into(),
+            reason: "no traffic before the trigger: no baseline to judge recovery against".into(),
         };
     }
     let baseline = ratio(pre_s, pre_o);
@@ -345,14 +347,17 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     // Recovery at `i`: the rolling span from `i` is healthy, and so is every long span from
     // `i` on (or, when less than one is left, all that is left from `i`). Windows before `i`
     // never count against it, so neither a collapse before a late recovery nor the run's length
-    // decides, and a busy group (long = short) is judged as over rolling spans alone.
+    // decides, and a busy group (long = short) is judged as over rolling spans alone. A window
+    // that offered nothing is no start of one: a lull after the trigger (0 of 0) dated the
+    // recovery to the lull's start, before any intent had succeeded.
     let full = n.saturating_sub(long - 1); // starts of long spans that fit
     let mut all_long_from = vec![true; full + 1];
     for k in (0..full).rev() {
         all_long_from[k] = all_long_from[k + 1] && healthy(k, k + long);
     }
-    let first_good =
-        (0..rolling.len()).find(|&i| rolling[i] >= goal && if i < full { all_long_from[i] } else { healthy(i, n) });
+    let first_good = (0..rolling.len()).find(|&i| {
+        post[i].offered > 0 && rolling[i] >= goal && if i < full { all_long_from[i] } else { healthy(i, n) }
+    });
     // Goodput at the end, for the reasons below: over the last long span (or all there is).
     let end_ratio = {
         let from = n.saturating_sub(long);
@@ -550,6 +555,28 @@ mod tests {
         let r = decide(&w, &params(Some((3.0, 5.0))));
         assert_eq!(r.verdict, Some(Verdict::Recovered));
         assert_eq!(r.recovery_s, Some(2.0));
+    }
+
+    /// A lull after the trigger (its phases offer nothing for a while) is no recovery: it is
+    /// dated to the first window after it that offered intents and was healthy.
+    #[test]
+    fn a_lull_after_the_trigger_does_not_date_the_recovery() {
+        let mut w = vec![(10, 10), (10, 10), (10, 10), (50, 5), (50, 5)];
+        w.extend([(0, 0); 3]);
+        w.extend([(10, 10); 4]);
+        let r = decide(&windows(&w), &params(Some((3.0, 5.0))));
+        assert_eq!(r.verdict, Some(Verdict::Recovered), "{}", r.reason);
+        // Window 8, the first with load (3 s after the trigger's end), not the lull's start.
+        assert_eq!(r.recovery_s, Some(3.0), "{}", r.reason);
+    }
+
+    /// A trigger with no traffic before it leaves no baseline: not judged (it read
+    /// "overloaded", as if the run had been unhealthy).
+    #[test]
+    fn a_trigger_at_the_start_is_not_judged() {
+        let r = decide(&windows(&COLLAPSED[3..]), &params(Some((0.0, 2.0))));
+        assert_eq!((r.verdict, r.baseline), (None, None), "{}", r.reason);
+        assert!(r.reason.contains("no traffic before the trigger"), "{}", r.reason);
     }
 
     #[test]
