@@ -70,7 +70,7 @@ fn sweep_axes_too_large_are_refused() {
             "sweep",
             &steady(),
             "--vary",
-            "run.seed=1..10000",
+            "gateway.concurrency=1..10000",
             "--vary",
             "run.healthy_ratio=1..10000",
             "-o",

@@ -45,10 +45,12 @@ pub struct RunArgs {
 /// Example: --vary gateway.strategy=fifo,deadline --vary gateway.concurrency=1..8
 /// --vary clients.timeout=1s,2s,5s --objective goodput --slo "p99<2s". Keys are scenario field
 /// paths (e.g. workload.phases[1].rate; gateway.services.*.queue_capacity and
-/// backend.services[*].workers set every service's); a rate axis also gives the safe envelope: the largest
-/// rate up to which the system recovers at every rate tried (whole run, every class and service).
+/// backend.services[*].workers set every service's; a table as TOML inline: clients.timeout={ dist =
+/// "exponential", mean = "1s" }). A workload rate axis (else a phase's duration) also gives the
+/// safe envelope: the largest value up to which the system recovers, however long that takes,
+/// at every value tried (whole run, every class and service).
 ///
-/// Axes under `workload.` are the load under test, not settings to choose: the best
+/// Axes under `workload.` (and run.duration, run.window) are the load under test, not settings to choose: the best
 /// configuration must meet the SLO at every load tried and is ranked by its worst one. A setting
 /// a point's strategy does not take (a queue bound for fifo) is shown as `-` and that point runs
 /// once.

@@ -138,6 +138,14 @@ struct Progress {
 impl Progress {
     fn new(total: u64, what: &'static str) -> Progress {
         let bar = indicatif::ProgressBar::new(total);
+        // With the time left: a grid of points x seeds can take hours, and nothing else says so.
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{wide_bar} {pos}/{len} {msg} ({elapsed} so far, about {eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(what);
         let quiet = !std::io::stderr().is_terminal();
         if quiet {
             bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -158,13 +166,62 @@ impl Progress {
         let secs = self.started.elapsed().as_secs();
         if self.quiet && secs >= self.last_line.load(Relaxed) + 10 {
             self.last_line.store(secs, Relaxed);
-            tracing::info!("{} of {} {} after {secs} s", self.bar.position(), self.total, self.what);
+            let done = self.bar.position();
+            tracing::info!(
+                "{done} of {} {} after {secs} s{}",
+                self.total,
+                self.what,
+                time_left(self.started.elapsed().as_secs_f64(), done, self.total)
+            );
         }
     }
 
     fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// Writes sweep.csv and sweep.json into `out`: each to a temporary file first, renamed once
+/// both are written, so a failure leaves no file half written (one read as a smaller sweep).
+fn write_table(out: &Path, csv: &str, table: &sweep::Table) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create the directory {}", out.display()))?;
+    let json = serde_json::to_string_pretty(table).context("cannot encode the sweep table")?;
+    let files = [("sweep.json", json.as_str()), ("sweep.csv", csv)];
+    let tmp = |name: &str| out.join(format!(".{name}.tmp"));
+    let result = (|| -> anyhow::Result<()> {
+        for (name, text) in files {
+            std::fs::write(tmp(name), text).with_context(|| format!("cannot write {}", tmp(name).display()))?;
+        }
+        for (name, _) in files {
+            let to = out.join(name);
+            std::fs::rename(tmp(name), &to).with_context(|| format!("cannot write {}", to.display()))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for (name, _) in files {
+            let _ = std::fs::remove_file(tmp(name));
+        }
+    }
+    result
+}
+
+/// ", about 2 h 5 min left at this pace" from the time `done` of `total` took; empty before any.
+fn time_left(elapsed_s: f64, done: u64, total: u64) -> String {
+    if done == 0 || done >= total {
+        return String::new();
+    }
+    let left = elapsed_s / done as f64 * (total - done) as f64;
+    let text = if left < 90.0 {
+        format!("{left:.0} s")
+    } else if left < 5400.0 {
+        format!("{:.0} min", left / 60.0)
+    } else if left < 3.0 * 86400.0 {
+        format!("{:.1} h", left / 3600.0)
+    } else {
+        format!("{:.0} days", left / 86400.0)
+    };
+    format!(", about {text} left at this pace")
 }
 
 /// How a `sim` command ended.
@@ -385,8 +442,7 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
             interrupted: true,
         });
     }
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    std::fs::write(a.out.join("sweep.csv"), sweep::to_csv(&points, &objective, &a.slo))?;
+    let csv = sweep::to_csv(&points, &objective, &a.slo);
     let table = sweep::Table {
         scenario: Some(s.name().to_string()),
         objective: objective.to_string(),
@@ -394,16 +450,25 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         planned_points: interrupted.then_some(total),
         points,
     };
-    std::fs::write(a.out.join("sweep.json"), serde_json::to_string_pretty(&table)?)?;
+    // A table that cannot be written still has findings: they are printed, then the error.
+    let written = write_table(&a.out, &csv, &table);
     let points = table.points;
+    let files = format!(
+        "{} and {}",
+        a.out.join("sweep.csv").display(),
+        a.out.join("sweep.json").display()
+    );
+    let files = match &written {
+        Ok(()) => files,
+        Err(e) => format!("NOT WRITTEN ({e:#})"),
+    };
     if interrupted {
         println!(
-            "interrupted: {} of {total} points simulated: {}/sweep.csv, sweep.json; what follows is over those points, not the whole grid",
+            "interrupted: {} of {total} points simulated: {files}; what follows is over those points, not the whole grid",
             points.len(),
-            a.out.display()
         );
     } else {
-        println!("{total} points simulated: {}/sweep.csv, sweep.json", a.out.display());
+        println!("{total} points simulated: {files}");
     }
     for (key, by) in &ignored {
         println!(
@@ -431,6 +496,7 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     for line in sweep::findings(&points, &axes, &objective, &a.slo) {
         println!("{line}");
     }
+    written?;
     Ok(Ended {
         passed: found || slo.is_empty(),
         interrupted,
@@ -440,6 +506,16 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_left_reads_in_a_sensible_unit() {
+        assert_eq!(time_left(10.0, 0, 100), "");
+        assert_eq!(time_left(10.0, 100, 100), "");
+        assert_eq!(time_left(10.0, 50, 100), ", about 10 s left at this pace");
+        assert_eq!(time_left(10.0, 10, 100), ", about 2 min left at this pace");
+        assert_eq!(time_left(10.0, 1_300, 10_000_000), ", about 21.4 h left at this pace");
+        assert_eq!(time_left(10.0, 1_300, 100_000_000), ", about 9 days left at this pace");
+    }
 
     #[test]
     fn seeds_that_ran_read_as_ranges() {

@@ -28,8 +28,22 @@ pub const MAX_COMBINATIONS: usize = 100_000;
 /// A value as the command line gives it: an integer, a number, a boolean or else a string.
 /// `Value::from(f64)` turns NaN and infinities into null, which reads as "not set" and would
 /// silently run the default, so they are refused.
+/// A table or an array is written as in a scenario file, TOML inline: `{ dist = "exponential",
+/// mean = "1s" }`, `["timeout", 503]`.
 fn parse_value(flag: &str, spec: &str, s: &str) -> Result<Value, String> {
     let t = s.trim();
+    if t.starts_with(['{', '[']) {
+        let doc: toml::Table = toml::from_str(&format!("v = {t}")).map_err(|e| {
+            format!(
+                "{flag} `{spec}`: `{t}` is no TOML inline table or array: {}",
+                e.message()
+            )
+        })?;
+        return doc
+            .get("v")
+            .and_then(|v| serde_json::to_value(v).ok())
+            .ok_or_else(|| format!("{flag} `{spec}`: `{t}` is no TOML inline table or array"));
+    }
     if let Ok(i) = t.parse::<i64>() {
         return Ok(Value::from(i));
     }
@@ -46,6 +60,33 @@ fn parse_value(flag: &str, spec: &str, s: &str) -> Result<Value, String> {
     })
 }
 
+/// `values` split at its commas, but not at those inside a TOML inline table or array, or in
+/// a quoted string (`{ dist = "exponential", mean = "1s" },2s` is two values).
+fn split_values(values: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0);
+    let mut chars = values.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            (Some('"'), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '{' | '[') => depth += 1,
+            (None, '}' | ']') => depth -= 1,
+            (None, ',') if depth <= 0 => {
+                out.push(&values[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&values[start..]);
+    out
+}
+
 /// Parses `gateway.concurrency=1..8` or `gateway.strategy=fifo,deadline` (`--vary`).
 pub fn parse_axis(spec: &str) -> Result<Axis, String> {
     let axis = parse_axis_for("--vary", spec)?;
@@ -54,6 +95,12 @@ pub fn parse_axis(spec: &str) -> Result<Axis, String> {
     if axis.key == "run.time_scale" {
         return Err(format!(
             "--vary `{spec}`: the simulator runs on a virtual clock, so run.time_scale changes nothing in a sweep (it compresses live runs: `loadgen run --time-scale`)"
+        ));
+    }
+    // Seeds are no setting to choose: the best of them is the luckiest.
+    if axis.key == "run.seed" {
+        return Err(format!(
+            "--vary `{spec}`: a seed is no setting to choose (the best would be the luckiest); --replications R runs every point with R seeds and judges it by all of them"
         ));
     }
     Ok(axis)
@@ -89,7 +136,7 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
         rest = &after[close + 1..];
     }
     let values: Vec<Value> = match values.split_once("..") {
-        Some((a, b)) if !values.contains(',') => {
+        Some((a, b)) if !values.contains(',') && !values.trim_start().starts_with(['{', '[']) => {
             let bound = |x: &str| {
                 x.trim()
                     .parse::<i64>()
@@ -110,7 +157,7 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
         }
         _ if values.trim().is_empty() => Vec::new(),
         _ => {
-            let items: Vec<&str> = values.split(',').map(str::trim).collect();
+            let items: Vec<&str> = split_values(values).into_iter().map(str::trim).collect();
             if items.iter().any(|v| v.is_empty()) {
                 return Err(format!(
                     "{flag} `{spec}`: an empty value (two commas in a row, or one at an end); separate values by single commas"
@@ -347,6 +394,19 @@ pub fn show_value(v: &Value) -> String {
     match v {
         Value::Null => "-".to_string(),
         Value::String(s) => s.clone(),
+        v => toml_inline(v),
+    }
+}
+
+/// A value as TOML inline, as `--vary` takes it: `{ dist = "exponential", mean = "1s" }`.
+fn toml_inline(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let fields: Vec<String> = m.iter().map(|(k, v)| format!("{k} = {}", toml_inline(v))).collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(toml_inline).collect::<Vec<_>>().join(", ")),
+        // JSON's string escapes are TOML's basic string's.
         v => v.to_string(),
     }
 }
@@ -388,7 +448,7 @@ pub struct Point {
     pub slo_measured: Vec<String>,
     /// The same as numbers, for sweep.csv: the value (over seeds, the mean of those that have
     /// one) in the metric's unit (seconds, a ratio, a count, per second); `None` when no seed
-    /// measured it (a recovery that never came).
+    /// measured it, and for a recovery that never came in any one seed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slo_values: Vec<Option<f64>>,
     /// The queue bound a `bounded` point ran with when it was given none (by the file or an
@@ -475,6 +535,16 @@ impl Point {
                 .values()
                 .chain(self.services.values())
                 .all(|g| recovers(g.verdict))
+    }
+
+    /// The whole run's verdict, and the group that did not recover when the whole run did:
+    /// "recovered (service billing metastable)".
+    pub fn verdict_text(&self) -> String {
+        if matches!(self.verdict.as_str(), "stable" | "recovered") && !self.recovered() {
+            format!("{} ({})", self.verdict, self.failure())
+        } else {
+            self.verdict.clone()
+        }
     }
 
     /// What kept the point from recovering: "metastable", or "service billing metastable".
@@ -762,6 +832,7 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
         sized_bounds: None,
     };
     let mut taken = vec![false; axes.len()];
+    let mut overridden = vec![false; axes.len()];
     let mut seen = std::collections::HashSet::new();
     for assignments in combinations {
         let mut params = assignments.clone();
@@ -774,7 +845,12 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
         let strategy = v.scenario.file.gateway.strategy.as_str();
         for (i, (k, value)) in params.iter_mut().enumerate() {
             if !v.ignored.contains(k) {
-                taken[i] = true;
+                // A gateway-wide setting every service overrides changes nothing at this point.
+                if overridden_everywhere(&v.scenario, k) {
+                    overridden[i] = true;
+                } else {
+                    taken[i] = true;
+                }
                 continue;
             }
             *value = Value::Null;
@@ -794,6 +870,13 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
             plan.sized.push(sized);
         }
     }
+    if let Some(i) = taken.iter().zip(&overridden).position(|(t, o)| !t && *o) {
+        let key = &axes[i].key;
+        let field = key.trim_start_matches("gateway.");
+        return Err(format!(
+            "--vary {key}: no point of the grid takes it: every service sets its own {field} (gateway.services.<name>.{field}, by the file or another axis), which overrides the gateway-wide one; vary gateway.services.*.{field} instead"
+        ));
+    }
     if let Some(i) = taken.iter().position(|t| !t) {
         let key = &axes[i].key;
         let by = plan
@@ -809,8 +892,23 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
     Ok(plan)
 }
 
+/// Whether `key` is a gateway-wide setting that every service of `s` overrides with its own
+/// (`[gateway.services.NAME]`, or its group's), so that its value changes nothing.
+fn overridden_everywhere(s: &Scenario, key: &str) -> bool {
+    let g = &s.file.gateway;
+    let own = |name: &str| -> bool {
+        let Some(o) = g.services.get(name) else { return false };
+        match key {
+            "gateway.concurrency" => o.concurrency.is_some(),
+            "gateway.queue_capacity" => o.queue_capacity.is_some(),
+            _ => false,
+        }
+    };
+    !s.services.is_empty() && s.services.iter().all(|sv| own(&sv.name) || own(&sv.group))
+}
+
 /// Refuses a plan whose points' seeds (each point's seed, +1, ... for `seeds` replications)
-/// would pass `u64::MAX` (a `run.seed` axis, say), before anything runs: [`run_plan`] would
+/// would pass `u64::MAX` (a scenario seed near it), before anything runs: [`run_plan`] would
 /// wrap round to seed 0.
 pub fn check_seeds(plan: &Plan, seeds: u32) -> Result<(), String> {
     let extra = u64::from(seeds.max(1)) - 1;
@@ -998,6 +1096,11 @@ fn slo_reading(t: &Threshold, runs: &[Summary]) -> (String, Option<f64>) {
         results.len(),
         first_missing.measured()
     );
+    // A recovery that never came in one seed is no mean of the others: the number is empty,
+    // as for a point that never recovered (the text says how many seeds did).
+    if t.figure.metric == Metric::Recovery {
+        return (text, None);
+    }
     (text, mean)
 }
 
@@ -1155,10 +1258,10 @@ pub fn params_where(params: &[(String, Value)], load: bool) -> Params {
         .collect()
 }
 
-/// Whether an axis varies the load (the condition under test, such as a burst's rate), rather
-/// than a setting the team chooses: the best configuration must hold at every load tried.
+/// Whether an axis varies the load (or the run's length) rather than a setting the team
+/// chooses ([`model::scenario::is_load_key`]).
 pub fn is_load_axis(key: &str) -> bool {
-    key.starts_with("workload.")
+    model::scenario::is_load_key(key)
 }
 
 /// A configuration (a point's settings other than the load axes) and its worst point over the
@@ -1166,6 +1269,36 @@ pub fn is_load_axis(key: &str) -> bool {
 pub struct Choice<'a> {
     pub settings: Params,
     pub worst: &'a Point,
+}
+
+/// The distinct values of the load axes the points ran at (first-seen order).
+fn load_combinations(points: &[Point]) -> Vec<Params> {
+    let mut loads: Vec<Params> = Vec::new();
+    for p in points {
+        let at = params_where(&p.params, true);
+        if !loads.contains(&at) {
+            loads.push(at);
+        }
+    }
+    loads
+}
+
+/// Configurations that did not run at every load another one ran at (an interrupted sweep):
+/// their settings, for the findings to say why they were not ranked.
+pub fn incomplete_configurations(points: &[Point]) -> Vec<Params> {
+    let loads = load_combinations(points);
+    configurations(points)
+        .into_iter()
+        .filter(|(_, ps)| !covers(ps, &loads))
+        .map(|(settings, _)| settings)
+        .collect()
+}
+
+/// Whether a configuration's points ran at every one of `loads`.
+fn covers(ps: &[&Point], loads: &[Params]) -> bool {
+    loads
+        .iter()
+        .all(|l| ps.iter().any(|p| params_where(&p.params, true) == *l))
 }
 
 /// The points grouped by configuration (first-seen order), each group over the load axes.
@@ -1185,11 +1318,14 @@ fn configurations(points: &[Point]) -> Vec<(Params, Vec<&Point>)> {
 /// tried, the one whose worst point is best (by [`rank`]; full ties: the first in grid order).
 /// Without load axes every point is a configuration of its own, so this is [`best`]. Picking
 /// the best point over the loads instead would recommend whatever was tried at the lightest load.
+/// A configuration is ranked only if it ran at every load any configuration ran at: in an
+/// interrupted sweep, one that never reached the heaviest load would win for its absence.
 pub fn best_config<'a>(points: &'a [Point], f: &Figure) -> Option<Choice<'a>> {
+    let loads = load_combinations(points);
     let mut best: Option<(Choice<'a>, [f64; 4])> = None;
     for (settings, ps) in configurations(points) {
         let mut worst: Option<(&Point, [f64; 4])> = None;
-        let mut ok = true;
+        let mut ok = covers(&ps, &loads);
         for p in ps {
             match rank(p, f) {
                 Some(v) if p.meets_slo => {
@@ -1303,21 +1439,46 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
             }
         }
     }
+    let partial = incomplete_configurations(points);
+    if !partial.is_empty() {
+        const SHOWN: usize = 5;
+        let names: Vec<String> = partial.iter().take(SHOWN).map(|c| settings_name(c)).collect();
+        let more = match partial.len().saturating_sub(SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        out.push(format!(
+            "not ranked: {} configuration(s) the sweep did not run at every load the others ran at (interrupted): {}{more}",
+            partial.len(),
+            names.join("; ")
+        ));
+    }
     let env = safe_envelope(points, axes);
-    if !env.is_empty() {
-        let best = best_config(points, objective).map(|c| describe(&c.settings));
-        out.push(
-            "safe envelope (largest rate up to which the system recovers at every rate tried: whole run, every class and service):"
-                .into(),
-        );
-        for e in env {
-            let mark = if best.as_deref() == Some(e.label.as_str()) {
-                "  <- best"
-            } else {
-                ""
+    match envelope_axis(axes) {
+        Some(axis) if !env.is_empty() => {
+            let best = best_config(points, objective).map(|c| describe(&c.settings));
+            let what = match axis.unit {
+                EnvelopeUnit::Rate => "rate",
+                EnvelopeUnit::Duration => "duration",
             };
-            out.push(format!("  {}: {}{mark}", e.label, e.describe()));
+            out.push(format!(
+                "safe envelope over {} (the largest {what} up to which the whole run and every class and service recover, however long that takes, at every {what} tried; no SLO applies here):",
+                axis.key
+            ));
+            for e in env {
+                let mark = if best.as_deref() == Some(e.label.as_str()) {
+                    "  <- best"
+                } else {
+                    ""
+                };
+                out.push(format!("  {}: {}{mark}", e.label, e.describe()));
+            }
         }
+        Some(_) => {}
+        None => out.push(
+            "no safe envelope: no burst axis (vary a workload phase's rate or duration, e.g. --vary 'workload.phases[1].rate=100,200,400', for the largest burst after which the system recovers)"
+                .into(),
+        ),
     }
     let seeds = points.first().map_or(1, |p| p.seeds);
     out.push(if seeds > 1 {
@@ -1328,82 +1489,151 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
     out
 }
 
-/// A configuration's safe envelope over a rate axis.
+/// What a safe envelope is over: a burst's rate, or its length.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EnvelopeUnit {
+    /// Requests per second (`workload.phases[N].rate` and the like).
+    Rate,
+    /// Seconds (`workload.phases[N].duration`: how long a burst or an outage lasts).
+    Duration,
+}
+
+impl EnvelopeUnit {
+    fn show(self, v: f64) -> String {
+        match self {
+            EnvelopeUnit::Rate => format!("{v}/s"),
+            EnvelopeUnit::Duration => model::duration::format_duration(std::time::Duration::from_secs_f64(v.max(0.0))),
+        }
+    }
+
+    /// An axis value as a number in this unit (a duration's text as seconds).
+    fn value(self, v: &Value) -> Option<f64> {
+        match self {
+            EnvelopeUnit::Rate => v.as_f64(),
+            EnvelopeUnit::Duration => model::duration::parse_duration(v.as_str()?)
+                .ok()
+                .map(|d| d.as_secs_f64()),
+        }
+    }
+}
+
+/// The axis a safe envelope is over: the first load axis that varies a rate, else the first
+/// that varies a phase's length.
+pub struct EnvelopeAxis<'a> {
+    pub key: &'a str,
+    pub unit: EnvelopeUnit,
+}
+
+pub fn envelope_axis(axes: &[Axis]) -> Option<EnvelopeAxis<'_>> {
+    let of = |unit: EnvelopeUnit, suffix: &str| {
+        axes.iter()
+            .find(|a| is_load_axis(&a.key) && a.key.ends_with(suffix))
+            .map(|a| EnvelopeAxis { key: &a.key, unit })
+    };
+    of(EnvelopeUnit::Rate, "rate").or_else(|| of(EnvelopeUnit::Duration, "].duration"))
+}
+
+/// A configuration's safe envelope over a rate (or a burst length) axis.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Envelope {
-    /// The other axes' values ("(all)" when the rate is the only axis).
+    /// The other axes' values ("(all)" when the envelope's is the only axis).
     pub label: String,
-    /// The largest rate tried up to which every rate tried recovers (`None`: not even the
+    pub unit: EnvelopeUnit,
+    /// The largest value tried up to which every value tried recovers (`None`: not even the
     /// lowest).
     pub safe: Option<f64>,
-    /// The lowest rate tried that does not recover, and what went wrong there; `None` when
-    /// every rate tried recovers (the envelope is at least the largest tried).
+    /// The lowest value tried that does not recover, and what went wrong there; `None` when
+    /// every value tried recovers (the envelope is at least the largest tried).
     pub first_failure: Option<(f64, String)>,
+    /// Values other configurations ran at and this one did not (an interrupted sweep).
+    pub untried: Vec<f64>,
 }
 
 impl Envelope {
     /// "300/s (first failure at 400/s: metastable)", ">= 2000/s (every rate tried recovers)".
     pub fn describe(&self) -> String {
-        match (self.safe, &self.first_failure) {
-            (Some(r), None) => format!(">= {r}/s (every rate tried recovers; the largest tried)"),
-            (Some(r), Some((f, why))) => format!("{r}/s (first failure at {f}/s: {why})"),
-            (None, Some((f, why))) => format!("below {f}/s, the lowest rate tried ({why} there)"),
-            (None, None) => "no rate tried".to_string(),
+        let u = |v: f64| self.unit.show(v);
+        let what = match self.unit {
+            EnvelopeUnit::Rate => "rate",
+            EnvelopeUnit::Duration => "duration",
+        };
+        let found = match (self.safe, &self.first_failure) {
+            (Some(r), None) => format!(">= {} (every {what} tried recovers; the largest tried)", u(r)),
+            (Some(r), Some((f, why))) => format!("{} (first failure at {}: {why})", u(r), u(*f)),
+            (None, Some((f, why))) => format!("below {}, the lowest {what} tried ({why} there)", u(*f)),
+            (None, None) => format!("no {what} tried"),
+        };
+        if self.untried.is_empty() {
+            return found;
         }
+        let list: Vec<String> = self.untried.iter().map(|v| u(*v)).collect();
+        format!("{found}; not run at {} (the sweep was interrupted)", list.join(", "))
     }
 }
 
-/// For sweeps over a rate: per combination of the other axes, the largest rate up to which the
-/// system recovers at every rate tried ([`Point::recovered`]: whole run and every group, in
-/// every seed). A configuration that recovers at 400/s but not at 300/s is safe to 200/s: a
-/// burst between the two is not known to be safe.
+/// For sweeps over a rate (or a burst's length): per combination of the other axes, the
+/// largest value up to which the system recovers at every value tried ([`Point::recovered`]:
+/// whole run and every group, in every seed). A configuration that recovers at 400/s but not at
+/// 300/s is safe to 200/s: a burst between the two is not known to be safe.
 pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<Envelope> {
-    let Some(rate_axis) = axes.iter().find(|a| is_load_axis(&a.key) && a.key.ends_with("rate")) else {
+    let Some(axis) = envelope_axis(axes) else {
         return Vec::new();
     };
+    let mut all: Vec<f64> = Vec::new();
     let mut groups: Vec<(String, Vec<(f64, &Point)>)> = Vec::new();
     for p in points {
-        let others: Vec<(String, Value)> = p.params.iter().filter(|(k, _)| *k != rate_axis.key).cloned().collect();
+        let others: Vec<(String, Value)> = p.params.iter().filter(|(k, _)| k != axis.key).cloned().collect();
         let label = if others.is_empty() {
             "(all)".to_string()
         } else {
             describe(&others)
         };
-        let Some(rate) = p
+        let Some(value) = p
             .params
             .iter()
-            .find(|(k, _)| *k == rate_axis.key)
-            .and_then(|(_, v)| v.as_f64())
+            .find(|(k, _)| k == axis.key)
+            .and_then(|(_, v)| axis.unit.value(v))
         else {
             continue;
         };
+        if !all.contains(&value) {
+            all.push(value);
+        }
         match groups.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, ps)) => ps.push((rate, p)),
-            None => groups.push((label, vec![(rate, p)])),
+            Some((_, ps)) => ps.push((value, p)),
+            None => groups.push((label, vec![(value, p)])),
         }
     }
+    all.sort_by(f64::total_cmp);
     groups
         .into_iter()
         .map(|(label, mut ps)| {
             ps.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let untried = all
+                .iter()
+                .copied()
+                .filter(|v| !ps.iter().any(|(w, _)| w == v))
+                .collect();
             let mut safe = None;
             let mut first_failure = None;
-            for (rate, p) in ps {
+            for (value, p) in ps {
                 if p.recovered() {
-                    safe = Some(rate);
+                    safe = Some(value);
                 } else {
                     let mut why = p.failure();
                     if p.seeds > 1 {
                         why.push_str(" in at least one seed");
                     }
-                    first_failure = Some((rate, why));
+                    first_failure = Some((value, why));
                     break;
                 }
             }
             Envelope {
                 label,
+                unit: axis.unit,
                 safe,
                 first_failure,
+                untried,
             }
         })
         .collect()
@@ -1462,7 +1692,7 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
                 },
                 model::results::fmt_secs,
             ));
-            row.push(p.verdict.clone());
+            row.push(p.verdict_text());
             for (f, slo_index) in &extra {
                 let measured = slo_index.and_then(|i| p.slo_measured.get(i));
                 row.push(match (p.value(f), measured) {
@@ -1507,7 +1737,11 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
     if sized {
         o.push_str("sized_queue_capacity,");
     }
-    o.push_str("goodput_ratio,goodput,p50_s,p99_s,amplification,wasted_s,recovery_s,verdict,attempts,meets_slo");
+    // `verdict` is the whole run's; `all_recover` and `failure` are the envelope's judgement
+    // (every class and service too), or a filter on `verdict` counts a drowning service safe.
+    o.push_str(
+        "goodput_ratio,goodput,p50_s,p99_s,amplification,wasted_s,recovery_s,verdict,all_recover,failure,attempts,meets_slo",
+    );
     if extra {
         o.push_str(&format!(",{objective}"));
     }
@@ -1524,15 +1758,28 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
     o.push('\n');
     for p in points {
         for (_, v) in &p.params {
-            o.push_str(&show_value(v));
+            // A table value (`{ dist = "exponential", mean = "1s" }`) has commas and quotes.
+            let text = show_value(v);
+            if text.contains(['"', ',', '\n', '\r']) {
+                o.push_str(&quote(&text));
+            } else {
+                o.push_str(&text);
+            }
             o.push(',');
         }
         if sized {
             o.push_str(&p.sized_text().unwrap_or_else(|| "-".to_string()));
             o.push(',');
         }
+        let recovered = p.recovered();
+        let failure = if recovered { String::new() } else { p.failure() };
+        let failure = if failure.contains(['"', ',', '\n', '\r']) {
+            quote(&failure)
+        } else {
+            failure
+        };
         o.push_str(&format!(
-            "{:.6},{},{:.6},{:.6},{:.4},{:.3},{},{},{},{}",
+            "{:.6},{},{:.6},{:.6},{:.4},{:.3},{},{},{recovered},{failure},{},{}",
             p.goodput_ratio,
             p.goodput.map_or(String::new(), |g| format!("{g:.4}")),
             p.p50,
@@ -1840,10 +2087,10 @@ mod tests {
                 && e.contains("9223372036854775810 values; at most 10000"),
             "{e}"
         );
-        let e = parse_axis("run.seed=-9223372036854775808..9223372036854775807").unwrap_err();
+        let e = parse_axis("a=-9223372036854775808..9223372036854775807").unwrap_err();
         assert!(e.contains("18446744073709551616 values"), "{e}");
-        assert_eq!(parse_axis("run.seed=1..10000").unwrap().values.len(), 10_000);
-        assert!(parse_axis("run.seed=0..10000").is_err());
+        assert_eq!(parse_axis("a=1..10000").unwrap().values.len(), 10_000);
+        assert!(parse_axis("a=0..10000").is_err());
         assert_eq!(parse_axis("a=-2..-2").unwrap().values, vec![Value::from(-2)]);
     }
 
@@ -1871,27 +2118,30 @@ mod tests {
         let base = scenario::parse("t.toml", "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n").unwrap();
         // 160,000 combinations: over the bound, yet small enough to build without the check.
         let axes = [
-            parse_axis("run.seed=1..400").unwrap(),
+            parse_axis("gateway.concurrency=1..400").unwrap(),
             parse_axis("workload.phases[0].rate=1..400").unwrap(),
         ];
         let e = plan(&base, &axes).err().unwrap();
         assert_eq!(
             e,
-            "--vary: the axes run.seed (400 values) x workload.phases[0].rate (400 values) make 160000 combinations; a sweep takes at most 100000: narrow an axis"
+            "--vary: the axes gateway.concurrency (400 values) x workload.phases[0].rate (400 values) make 160000 combinations; a sweep takes at most 100000: narrow an axis"
         );
         let huge = [
-            parse_axis("run.seed=1..10000").unwrap(),
+            parse_axis("gateway.concurrency=1..10000").unwrap(),
             parse_axis("run.healthy_ratio=1..10000").unwrap(),
         ];
         assert!(grid(&huge).unwrap_err().contains("make 100000000 combinations"));
         // A product past usize::MAX: checked, not wrapped round to a small number.
-        let overflow = vec![parse_axis("run.seed=1..10000").unwrap(); 5];
+        let overflow = vec![parse_axis("gateway.concurrency=1..10000").unwrap(); 5];
         let e = grid_size(&overflow).unwrap_err();
         assert!(
             e.contains(&format!("make more than {} combinations", usize::MAX)),
             "{e}"
         );
-        let edge = [parse_axis("run.seed=1..10").unwrap(), parse_axis("a=1..10000").unwrap()];
+        let edge = [
+            parse_axis("gateway.concurrency=1..10").unwrap(),
+            parse_axis("a=1..10000").unwrap(),
+        ];
         assert_eq!(grid_size(&edge), Ok(100_000));
     }
 
@@ -2615,6 +2865,242 @@ mod tests {
             e.describe(),
             "100/s (first failure at 200/s: service billing metastable)"
         );
+    }
+
+    /// The CSV's `verdict` is the whole run's; `all_recover` and `failure` say what the envelope
+    /// judged by (a point whose whole run recovered while one service did not read "recovered").
+    #[test]
+    fn the_csv_says_when_a_group_did_not_recover() {
+        let mut bad = at_rate(200, "recovered");
+        bad.services.insert(
+            "billing".into(),
+            GroupSummary {
+                offered: 10,
+                verdict: Some(Verdict::Metastable),
+                ..Default::default()
+            },
+        );
+        let csv = to_csv(
+            &[at_rate(100, "recovered"), bad.clone()],
+            &Figure::whole(Metric::GoodputRatio),
+            &[],
+        );
+        let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+        let col = |name: &str| rows[0].iter().position(|h| *h == name).expect(name);
+        let (verdict, all, failure) = (col("verdict"), col("all_recover"), col("failure"));
+        assert_eq!(
+            (rows[1][verdict], rows[1][all], rows[1][failure]),
+            ("recovered", "true", "")
+        );
+        assert_eq!(
+            (rows[2][verdict], rows[2][all], rows[2][failure]),
+            ("recovered", "false", "service billing metastable")
+        );
+        assert!(rows.iter().all(|r| r.len() == rows[0].len()), "{csv}");
+        // The report's table says it beside the verdict.
+        assert_eq!(bad.verdict_text(), "recovered (service billing metastable)");
+        assert_eq!(at_rate(100, "metastable").verdict_text(), "metastable");
+    }
+
+    /// An interrupted sweep: a configuration that never ran at the heaviest load is not ranked
+    /// (it won for the absence of its hard point), and its envelope says what it missed.
+    #[test]
+    fn a_configuration_missing_a_load_is_not_ranked() {
+        let axes = vec![
+            parse_axis("gateway.queue_capacity=10,21").unwrap(),
+            parse_axis("workload.phases[1].rate=150,400").unwrap(),
+        ];
+        let p = |q: u32, rate: u32, ratio: f64, verdict: &str| {
+            let mut p = table_point(
+                &[
+                    ("gateway.queue_capacity", Value::from(q)),
+                    ("workload.phases[1].rate", Value::from(rate)),
+                ],
+                ratio,
+                true,
+            );
+            p.verdict = verdict.into();
+            p
+        };
+        let points = [
+            p(10, 150, 0.99, "recovered"),
+            p(10, 400, 0.80, "recovered"),
+            p(21, 150, 1.0, "recovered"),
+        ];
+        let objective = Figure::whole(Metric::GoodputRatio);
+        let best = best_config(&points, &objective).expect("a complete configuration");
+        assert_eq!(describe(&best.settings), "gateway.queue_capacity=10");
+        assert_eq!(incomplete_configurations(&points).len(), 1);
+        let lines = findings(&points, &axes, &objective, &[]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("not ranked: 1 configuration(s)") && l.ends_with("gateway.queue_capacity=21")),
+            "{lines:#?}"
+        );
+        let env = safe_envelope(&points, &axes);
+        assert_eq!(
+            env[1].describe(),
+            ">= 150/s (every rate tried recovers; the largest tried); not run at 400/s (the sweep was interrupted)"
+        );
+        // A complete grid has no such line.
+        let complete = [
+            points[0].clone(),
+            points[1].clone(),
+            points[2].clone(),
+            p(21, 400, 0.5, "recovered"),
+        ];
+        assert!(incomplete_configurations(&complete).is_empty());
+        assert_eq!(
+            describe(&best_config(&complete, &objective).unwrap().settings),
+            "gateway.queue_capacity=10"
+        );
+    }
+
+    /// A burst's length is an envelope too (how long an outage may last), and the heading names
+    /// the axis it is over; without a rate or a length axis, the findings say there is none.
+    #[test]
+    fn the_envelope_over_a_burst_length_and_none_without_one() {
+        let axes = vec![parse_axis("workload.phases[1].duration=5s,10s,20s").unwrap()];
+        let p = |d: &str, verdict: &str| {
+            let mut p = table_point(&[("workload.phases[1].duration", Value::from(d))], 0.9, true);
+            p.verdict = verdict.into();
+            p
+        };
+        let points = [p("20s", "metastable"), p("5s", "recovered"), p("10s", "recovered")];
+        let env = safe_envelope(&points, &axes);
+        assert_eq!(env[0].describe(), "10s (first failure at 20s: metastable)");
+        let lines = findings(&points, &axes, &Figure::whole(Metric::GoodputRatio), &[]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("safe envelope over workload.phases[1].duration (the largest duration")),
+            "{lines:#?}"
+        );
+        // A rate axis is preferred, and named.
+        let both = vec![parse_axis("workload.phases[1].rate=100,200").unwrap(), axes[0].clone()];
+        assert_eq!(envelope_axis(&both).map(|a| a.key), Some("workload.phases[1].rate"));
+        let settings = vec![parse_axis("gateway.concurrency=1,2").unwrap()];
+        let points = [table_point(&[("gateway.concurrency", Value::from(1))], 0.9, true)];
+        let lines = findings(&points, &settings, &Figure::whole(Metric::GoodputRatio), &[]);
+        assert!(
+            lines.iter().any(|l| l.starts_with("no safe envelope: no burst axis")),
+            "{lines:#?}"
+        );
+    }
+
+    /// Over seeds, a recovery that never came in one seed is no mean of the others: the number
+    /// (sweep.csv's `measured:` column) is empty, the text says how many seeds recovered.
+    #[test]
+    fn a_recovery_missing_in_a_seed_has_no_mean() {
+        let seed = |recovery: Option<f64>, verdict| {
+            let mut s = Summary::default();
+            s.whole.offered = 10;
+            s.whole.recovery_s = recovery;
+            s.whole.verdict = Some(verdict);
+            s
+        };
+        let t: Threshold = "recovery < 30s".parse().unwrap();
+        let (text, value) = slo_reading(
+            &t,
+            &[seed(Some(2.0), Verdict::Recovered), seed(None, Verdict::Metastable)],
+        );
+        assert_eq!(value, None, "{text}");
+        assert!(text.contains("(1 of 2 seeds; else never)"), "{text}");
+        let (_, value) = slo_reading(
+            &t,
+            &[seed(Some(2.0), Verdict::Recovered), seed(Some(4.0), Verdict::Recovered)],
+        );
+        assert_eq!(value, Some(3.0));
+        // Other figures a seed lacks are the mean of the seeds that have them.
+        let p99: Threshold = "p99 < 2s".parse().unwrap();
+        let mut with = seed(Some(2.0), Verdict::Recovered);
+        with.whole.latency.p99 = 1.0;
+        let none = Summary::default();
+        let (_, value) = slo_reading(&p99, &[with, none]);
+        assert_eq!(value, Some(1.0));
+    }
+
+    /// A gateway-wide setting that every service overrides changes nothing: its axis is refused
+    /// (its points ran as identical rows, and the best line named a value as chosen).
+    #[test]
+    fn an_axis_every_service_overrides_is_refused() {
+        let base = scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n[[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let global = parse_axis("gateway.concurrency=1,2").unwrap();
+        let every = parse_axis("gateway.services.*.concurrency=3,4").unwrap();
+        let e = plan(&base, &[global.clone(), every.clone()]).err().unwrap();
+        assert!(
+            e.starts_with(
+                "--vary gateway.concurrency: no point of the grid takes it: every service sets its own concurrency"
+            ),
+            "{e}"
+        );
+        assert!(plan(&base, std::slice::from_ref(&global)).is_ok());
+        // One service of two overriding it leaves the other to take it.
+        let one = parse_axis("gateway.services.a.concurrency=3,4").unwrap();
+        assert!(plan(&base, &[global, one]).is_ok());
+    }
+
+    /// A seed is no setting; the run's length is no setting either but a condition the best
+    /// configuration must hold under (as a load axis).
+    #[test]
+    fn seeds_are_refused_and_the_run_length_is_a_condition() {
+        let e = parse_axis("run.seed=1..6").unwrap_err();
+        assert!(e.contains("--replications"), "{e}");
+        assert!(is_load_axis("run.duration") && is_load_axis("run.window"));
+        assert!(!is_load_axis("run.healthy_ratio"));
+    }
+
+    /// A table or an array is given as TOML inline, and its commas do not split the list.
+    #[test]
+    fn table_and_array_values_are_toml_inline() {
+        let a = parse_axis(r#"clients.timeout={ dist = "exponential", mean = "1s" },2s"#).unwrap();
+        assert_eq!(
+            a.values,
+            vec![
+                serde_json::json!({"dist": "exponential", "mean": "1s"}),
+                Value::from("2s")
+            ]
+        );
+        let a = parse_axis(r#"clients.retry.on=["timeout", 503],["timeout"]"#).unwrap();
+        assert_eq!(
+            a.values,
+            vec![serde_json::json!(["timeout", 503]), serde_json::json!(["timeout"])]
+        );
+        // Tables and CSV show it as given (quoted in the CSV: it has commas).
+        assert_eq!(show_value(&a.values[0]), r#"["timeout", 503]"#);
+        let table = parse_axis(r#"clients.timeout={ dist = "exponential", mean = "1s" }"#)
+            .unwrap()
+            .values
+            .remove(0);
+        assert_eq!(show_value(&table), r#"{ dist = "exponential", mean = "1s" }"#);
+        let mut p = table_point(&[("clients.timeout", table)], 0.9, true);
+        p.verdict = "stable".into();
+        let csv = to_csv(&[p], &Figure::whole(Metric::GoodputRatio), &[]);
+        assert!(
+            csv.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with(r#""{ dist = ""exponential"", mean = ""1s"" }",0.9"#),
+            "{csv}"
+        );
+        // A quoted comma is no separator either.
+        assert_eq!(split_values(r#"{ a = "x,y" },b"#), vec![r#"{ a = "x,y" }"#, "b"]);
+        let e = parse_axis("clients.timeout={ dist = }").unwrap_err();
+        assert!(e.contains("is no TOML inline table or array"), "{e}");
+        // And applied as the file's own would be.
+        let base = scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let a = parse_axis(r#"clients.timeout={ dist = "exponential", mean = "1s" }"#).unwrap();
+        let v = variant(&base, &[(a.key.clone(), a.values[0].clone())]).unwrap();
+        assert!(v.file.clients.timeout.as_constant().is_none());
     }
 
     /// With several seeds a point's figures are the seeds' means, and it meets the SLO only if

@@ -60,6 +60,14 @@ pub(crate) use validate::valid_name;
 use std::path::Path;
 use toml_edit::ImDocument;
 
+/// Whether a scenario key (a sweep axis, a `--set`) varies the load under test (a burst's rate,
+/// the mix) or how long a run watches it (`run.duration`, `run.window`), rather than a setting
+/// a team chooses: a sweep's best configuration must hold at every one tried (a shorter run is
+/// no better configuration for missing what a longer one sees).
+pub fn is_load_key(key: &str) -> bool {
+    key.starts_with("workload.") || matches!(key, "run.duration" | "run.window")
+}
+
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let name = path.display().to_string();

@@ -311,7 +311,7 @@ struct Grid<'a> {
 
 /// Whether a sweep axis varies the load rather than a setting (as `sim sweep` tells them).
 fn is_load_axis(key: &str) -> bool {
-    key.starts_with("workload.")
+    model::scenario::is_load_key(key)
 }
 
 impl Grid<'_> {
