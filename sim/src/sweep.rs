@@ -87,6 +87,19 @@ fn split_values(values: &str) -> Vec<&str> {
     out
 }
 
+/// Whether two axis values are the same setting: equal, or the same number or duration
+/// written differently.
+fn same_value(a: &Value, b: &Value) -> bool {
+    if a == b {
+        return true;
+    }
+    if let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) {
+        return x == y;
+    }
+    let duration = |v: &Value| v.as_str().and_then(|t| model::duration::parse_duration(t).ok());
+    matches!((duration(a), duration(b)), (Some(x), Some(y)) if x == y)
+}
+
 /// Parses `gateway.concurrency=1..8` or `gateway.strategy=fifo,deadline` (`--vary`).
 pub fn parse_axis(spec: &str) -> Result<Axis, String> {
     let axis = parse_axis_for("--vary", spec)?;
@@ -176,9 +189,10 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
                     }
                 }
             }
-            // A value listed twice would run twice, as two points of one configuration.
+            // A value listed twice would run twice, as two points of one configuration; so
+            // would one written two ways (`1s,1000ms`, `300,300.0`).
             for (i, v) in parsed.iter().enumerate() {
-                if let Some(j) = parsed[..i].iter().position(|w| w == v) {
+                if let Some(j) = parsed[..i].iter().position(|w| same_value(w, v)) {
                     return Err(if items[j] == items[i] {
                         format!("{flag} `{spec}`: `{}` is listed twice", items[i])
                     } else {
@@ -2067,6 +2081,12 @@ mod tests {
             .contains("an empty value"));
         let e = parse_axis("gateway.concurrency=2,2").unwrap_err();
         assert!(e.contains("`2` is listed twice"), "{e}");
+        // Or written two ways: it ran twice, as two identical points.
+        let e = parse_axis("clients.timeout=1s,2s,1000ms").unwrap_err();
+        assert!(e.contains("`1000ms` is `1s` again"), "{e}");
+        let e = parse_axis("workload.phases[1].rate=300,300.0").unwrap_err();
+        assert!(e.contains("`300.0` is `300` again"), "{e}");
+        assert_eq!(parse_axis("clients.timeout=1s,1001ms").unwrap().values.len(), 2);
         assert!(parse_axis("gateway.concurrency=").unwrap_err().contains("no values"));
         // An index that is none named another field.
         let e = parse_axis("workload.phases[-1].rate=1,2").unwrap_err();
