@@ -2825,3 +2825,91 @@ fn control_characters_in_the_run_name_and_description() {
         assert!(e.contains("run.name: expected a name; leave run.name out"), "{e}");
     }
 }
+
+/// `api_weight` gives a service's APIs their shares of its intents (an API not listed weighs
+/// 1): drawn in those shares, and the service's mean service time (its capacity) weighs them.
+#[test]
+fn api_weights_share_a_service_s_intents() {
+    let s = parse(&with_service(&[
+        "[[backend.services]]",
+        "name = \"a\"",
+        "apis = [\"fast\", \"slow\", \"rare\"]",
+        "workers = 2",
+        "service_time = \"10ms\"",
+        "api_service_time = { slow = \"100ms\" }",
+        "api_weight = { slow = 3, rare = 0.5 }",
+        "[[backend.services]]",
+        "name = \"b\"",
+        "apis = 2",
+        "workers = 1",
+        "service_time = \"10ms\"",
+    ]))
+    .expect("valid");
+    let a = &s.services[0];
+    assert_eq!(a.api_weight, vec![1.0, 3.0, 0.5]);
+    assert!(s.services[1].api_weight.is_empty());
+    // (1 x 10 + 3 x 100 + 0.5 x 10) / 4.5 ms.
+    let mean = (10.0 + 300.0 + 5.0) / 4.5 / 1000.0;
+    assert!(
+        (a.mean_service_time() - mean).abs() < 1e-12,
+        "{}",
+        a.mean_service_time()
+    );
+    assert!((s.service_mean_time(0) - mean).abs() < 1e-12);
+    // Drawn in those shares: 60,000 intents, half to each service (equal weights). Each API's
+    // share of service a is within 4 binomial standard errors of its weight's.
+    let mix = model::workload::MixSampler::new(&s);
+    let mut rng = model::rng::Streams::new(1).stream("mix");
+    let mut counts = [[0u32; 3]; 2];
+    for _ in 0..60_000 {
+        let (service, api, _) = mix.sample(&mut rng);
+        counts[service][api] += 1;
+    }
+    let n: u32 = counts[0].iter().sum();
+    for (k, w) in [1.0, 3.0, 0.5].iter().enumerate() {
+        let p = w / 4.5;
+        let share = f64::from(counts[0][k]) / f64::from(n);
+        let se = (p * (1.0 - p) / f64::from(n)).sqrt();
+        assert!((share - p).abs() < 4.0 * se, "API {k}: {share} vs {p} (se {se})");
+    }
+    // Service b's APIs, unweighted, stay even.
+    assert_eq!(counts[1][2], 0);
+    let nb = f64::from(counts[1][0] + counts[1][1]);
+    let se = (0.25 / nb).sqrt();
+    assert!((f64::from(counts[1][0]) / nb - 0.5).abs() < 4.0 * se, "{:?}", counts[1]);
+}
+
+#[test]
+fn api_weight_of_an_unknown_api_or_no_weight() {
+    let lines = with_service(&[
+        "[[backend.services]]",    // 4
+        "name = \"a\"",            // 5
+        "apis = 3",                // 6
+        "workers = 2",             // 7
+        "service_time = \"10ms\"", // 8
+        // `api_weight = { ` 1-15, `api-9 = ` 16-23, the value at 24.
+        "api_weight = { api-9 = 2 }", // 9
+    ]);
+    assert_error(
+        &lines,
+        9,
+        24,
+        "backend.services[0].api_weight.api-9",
+        "unknown API `api-9`: service `a` has APIs api-1, api-2, api-3",
+    );
+    let lines = with_service(&[
+        "[[backend.services]]",
+        "name = \"a\"",
+        "apis = 3",
+        "workers = 2",
+        "service_time = \"10ms\"",
+        "api_weight = { api-2 = 0 }", // 9
+    ]);
+    assert_error(
+        &lines,
+        9,
+        24,
+        "backend.services[0].api_weight.api-2",
+        "expected a weight > 0",
+    );
+}

@@ -787,6 +787,10 @@ pub struct ServiceConfig {
     /// Per-API service times that differ from the service's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub api_service_time: BTreeMap<String, DistSpec>,
+    /// Per-API shares of the service's intents, for APIs called more (or less) than others:
+    /// `{ acc-op01 = 10 }`; an API not listed weighs 1. Without it every API gets the same.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_weight: BTreeMap<String, f64>,
     #[serde(default)]
     pub overload: OverloadConfig,
     #[serde(default)]

@@ -93,14 +93,28 @@ pub struct ServiceSpec {
     pub service_time: Distribution,
     /// Per-API overrides, indexed like `apis`.
     pub api_service_time: Vec<Option<Distribution>>,
+    /// Per-API shares of the service's intents (`api_weight`), indexed like `apis`; empty
+    /// when every API weighs the same.
+    pub api_weight: Vec<f64>,
     pub overload: Overload,
     pub faults: Faults,
     pub upstream: Option<String>,
 }
 
 impl ServiceSpec {
-    /// Mean service time over the APIs, weighting each API equally (seconds).
+    /// Mean service time over the APIs, each weighted by its `api_weight` (equally without
+    /// one), in seconds.
     pub fn mean_service_time(&self) -> f64 {
+        if !self.api_weight.is_empty() {
+            let total: f64 = self.api_weight.iter().sum();
+            let sum: f64 = self
+                .api_weight
+                .iter()
+                .enumerate()
+                .map(|(i, w)| w * self.distribution(i).mean())
+                .sum();
+            return sum / total;
+        }
         let n = self.apis.len().max(1) as f64;
         self.apis
             .iter()
@@ -255,8 +269,9 @@ impl Scenario {
     }
 
     /// The mean service time (seconds) of the requests service `i` gets: each API's mean
-    /// weighted by the mix's share of it (a mix target naming no API spreads evenly over the
-    /// service's APIs), or the APIs evenly when the mix sends it nothing. Per-API service times
+    /// weighted by the mix's share of it (a mix target naming no API spreads over the
+    /// service's APIs by their `api_weight`, evenly without), or over the APIs so when the mix
+    /// sends it nothing. Per-API service times
     /// (`api_service_time`) count: a service's base time alone misjudged its capacity.
     pub fn service_mean_time(&self, i: usize) -> f64 {
         let svc = &self.services[i];

@@ -665,6 +665,21 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
                 ),
             }
         }
+        let mut api_weight = Vec::new();
+        if !s.api_weight.is_empty() {
+            api_weight = vec![1.0; apis.len()];
+            for (api, w) in &s.api_weight {
+                let p = format!("{path}.api_weight.{}", super::locate::key(api));
+                c.weight(p.clone(), *w);
+                match apis.iter().position(|a| a == api) {
+                    Some(k) => api_weight[k] = *w,
+                    None => c.fail(
+                        p,
+                        format!("unknown API `{api}`: service `{}` has {}", s.name, list_or_count(&apis)),
+                    ),
+                }
+            }
+        }
         let overload = check_overload(c, &format!("{path}.overload"), &s.overload);
         let faults = check_faults(c, &format!("{path}.faults"), &s.faults);
         if let Some(u) = &s.upstream {
@@ -729,6 +744,7 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
                     workers: s.workers,
                     service_time: st.clone(),
                     api_service_time: api_service_time.clone(),
+                    api_weight: api_weight.clone(),
                     overload: ov.clone(),
                     faults: faults.clone(),
                     upstream: s.upstream.clone(),
@@ -870,15 +886,43 @@ fn check_faults(c: &mut Checker, path: &str, f: &FaultsConfig) -> Faults {
     }
 }
 
+/// `t`, a target naming no API, as one target per API when its service weighs its APIs
+/// (`api_weight`): its weight split by theirs. Otherwise `t` itself (its API drawn uniformly:
+/// the same draws as before `api_weight` existed).
+fn spread_over_apis(t: MixTarget, services: &[ServiceSpec]) -> Vec<MixTarget> {
+    let weights = services
+        .get(t.service)
+        .map(|s| s.api_weight.as_slice())
+        .unwrap_or_default();
+    if t.api.is_some() || weights.is_empty() {
+        return vec![t];
+    }
+    let total: f64 = weights.iter().sum();
+    weights
+        .iter()
+        .enumerate()
+        .map(|(k, w)| MixTarget {
+            api: Some(k),
+            weight: t.weight * w / total,
+            ..t.clone()
+        })
+        .collect()
+}
+
 fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &[ServiceSpec]) -> Vec<MixTarget> {
     if w.mix.is_empty() {
         return services
             .iter()
-            .map(|s| MixTarget {
-                service: s.index,
-                api: None,
-                weight: s.weight,
-                priority: Priority::Interactive,
+            .flat_map(|s| {
+                spread_over_apis(
+                    MixTarget {
+                        service: s.index,
+                        api: None,
+                        weight: s.weight,
+                        priority: Priority::Interactive,
+                    },
+                    services,
+                )
             })
             .collect();
     }
@@ -925,12 +969,15 @@ fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &
                     }
                 },
             };
-            out.push(MixTarget {
-                service: s.index,
-                api,
-                weight: m.weight * s.weight / group_weight,
-                priority: m.priority,
-            });
+            out.extend(spread_over_apis(
+                MixTarget {
+                    service: s.index,
+                    api,
+                    weight: m.weight * s.weight / group_weight,
+                    priority: m.priority,
+                },
+                services,
+            ));
         }
     }
     out
