@@ -44,8 +44,8 @@ calls = [
     r"self\.recorder\s*\.attempt_sent\([^;]*;",
     r"self\.recorder\.queue_wait\(now, Duration::ZERO\);",
     r"self\.recorder\.backend_work\(now, done\.busy, done\.wasted\);",
-    r"self\.recorder\s*\.attempt_finished\([^;]*;",
-    r"self\.recorder\s*\.intent_finished\([^;]*;",
+    r"self\.recorder\s*\.attempt_finished_us\([^;]*;",
+    r"self\.recorder\s*\.intent_finished_us\([^;]*;",
     r"self\.recorder\.queue_wait\(now, waited\);",
 ]
 for c in calls:

@@ -197,6 +197,9 @@ mod tests {
             );
             let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
             assert_eq!(crate::results::Hist::micros(d), us, "{d:?}");
+            if d <= Duration::from_nanos(u64::MAX) {
+                assert_eq!(crate::results::Hist::micros_of_nanos(duration_nanos(d)), us, "{d:?}");
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use model::client::{AttemptResult, ClientModel, Intent, Next};
 use model::gateway::{
     bucket_key, Action, Admit, Arrival as GwArrival, Auth, Cancelled, PolicyConfig, RateLimiter, ServicePolicy, Ticket,
 };
-use model::results::{Recorder, Results, RunMeta, Tag};
+use model::results::{Hist, Recorder, Results, RunMeta, Tag};
 use model::rng::Streams;
 use model::scenario::{Priority, Scenario};
 use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
@@ -92,6 +92,13 @@ struct AttemptSlot {
 /// A backend request id: the attempt's slot and its call number.
 fn request_id(attempt: u32, call: u32) -> u64 {
     (u64::from(call) << 32) | u64::from(attempt)
+}
+
+/// The microseconds the recorder keeps for the time from `since` to `now`: what
+/// `Hist::micros(now.saturating_since(since))` gives, straight from the nanoseconds.
+#[inline]
+fn latency_us(now: Time, since: Time) -> u64 {
+    Hist::micros_of_nanos(now.0.saturating_sub(since.0))
 }
 
 /// A slab with a free list.
@@ -784,13 +791,19 @@ impl<'a> Engine<'a> {
         let (intent_id, intended) = (a.intent, a.intended);
         let slot = &mut self.intents.items[intent_id as usize];
         let tag = slot.tag();
+        let attempt_us = latency_us(now, intended);
         self.recorder
-            .attempt_finished(tag, intended, result.outcome(), now.saturating_since(intended));
+            .attempt_finished_us(tag, intended, result.outcome(), attempt_us);
         match self.clients.on_result(now, &mut slot.intent, result) {
             Next::Done { success } => {
                 let start = slot.intent.start;
-                self.recorder
-                    .intent_finished(tag, start, now.saturating_since(start), success);
+                // A first attempt's latency is its intent's (most intents have one attempt).
+                let intent_us = if start == intended {
+                    attempt_us
+                } else {
+                    latency_us(now, start)
+                };
+                self.recorder.intent_finished_us(tag, start, intent_us, success);
                 self.intents.free.push(intent_id);
                 self.live_intents -= 1;
                 if let Some((loop_, _, _)) = self.closed.as_mut() {

@@ -44,6 +44,15 @@ impl Hist {
             .max(1)
     }
 
+    /// [`Hist::micros`] of a duration given in nanoseconds: the same value (whole seconds are
+    /// whole microseconds, so `secs * 10^6 + subsec_nanos / 1000` is `nanos / 1000`), without
+    /// the split into seconds and nanoseconds that a `Duration` costs: the simulator keeps its
+    /// times in nanoseconds and records several latencies per request.
+    #[inline]
+    pub fn micros_of_nanos(ns: u64) -> u64 {
+        (ns / 1000).max(1)
+    }
+
     /// Records `us` microseconds, as returned by [`Hist::micros`].
     #[inline]
     pub fn record_us(&mut self, us: u64) {
