@@ -290,8 +290,15 @@ impl ServiceModel {
         }
     }
 
-    /// Token bucket of the rate-limit fault: `Some(wait)` when no token is left.
+    /// Token bucket of the rate-limit fault: `Some(wait)` when no token is left. Inlined for
+    /// its first check (most services have no rate limit; every request asks).
+    #[inline]
     fn take_token(&mut self, now: Time) -> Option<Duration> {
+        self.spec.faults.rate_limit.as_ref()?;
+        self.take_token_from_bucket(now)
+    }
+
+    fn take_token_from_bucket(&mut self, now: Time) -> Option<Duration> {
         let r = self.spec.faults.rate_limit.as_ref()?;
         let dt = now.saturating_since(self.tokens_at).as_secs_f64();
         self.tokens = (self.tokens + dt * r.rate).min(f64::from(r.burst));
@@ -306,7 +313,15 @@ impl ServiceModel {
         )
     }
 
+    /// Inlined for its first check: most services have no slowdown fault.
+    #[inline]
     fn observe_arrival(&mut self, now: Time) {
+        if self.spec.faults.slowdown.is_some() {
+            self.observe_arrival_rate(now);
+        }
+    }
+
+    fn observe_arrival_rate(&mut self, now: Time) {
         let Some(s) = &self.spec.faults.slowdown else { return };
         let tau = s.window.as_secs_f64();
         let dt = now.saturating_since(self.rate_at).as_secs_f64();

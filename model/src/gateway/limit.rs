@@ -32,6 +32,7 @@ impl Limiter {
     /// overload (timeout, 503, 429). `latency` is `None` for answers whose time says nothing
     /// about the service's speed (an instant 503 of an outage would read as a fast service and
     /// pull the no-load baseline to zero, after which every later sample reads as queueing).
+    #[inline]
     pub fn on_sample(&mut self, now: Time, latency: Option<Duration>, dropped: bool, in_flight: u32) {
         if let Limiter::Adaptive(a) = self {
             a.on_sample(now, latency, dropped, in_flight);

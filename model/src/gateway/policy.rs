@@ -576,6 +576,10 @@ impl ServicePolicy {
     /// slough timeout while adaptive LIFO serves newest first), or, under `deadline`, once its
     /// deadline has passed: at the deadline, not at a dequeue that a pushback pause or a hung
     /// backend can put off for seconds.
+    ///
+    /// Inlined for its first check: most strategies can expire nothing, and every dispatch
+    /// from the queue asks.
+    #[inline]
     fn expire_oldest(&mut self, now: Time) -> Option<Action> {
         let lifo_overloaded = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
         let deadlines = self.cfg.strategy == Strategy::Deadline;
@@ -583,6 +587,11 @@ impl ServicePolicy {
             // Nothing can expire; cancelled tickets at the front are skipped when popped.
             return None;
         }
+        self.expire_front(now, lifo_overloaded, deadlines)
+    }
+
+    /// [`ServicePolicy::expire_oldest`] when something may expire.
+    fn expire_front(&mut self, now: Time, lifo_overloaded: bool, deadlines: bool) -> Option<Action> {
         for class in 0..2 {
             let Some((t, e)) = self.front_live(class) else { continue };
             let waited = now.saturating_since(e.arrival.arrived);
@@ -612,6 +621,7 @@ impl ServicePolicy {
         None
     }
 
+    #[inline]
     fn next_class(&mut self) -> Option<usize> {
         let (i, b) = (self.live[0] > 0, self.live[1] > 0);
         match (i, b) {
