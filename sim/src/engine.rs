@@ -87,6 +87,23 @@ struct AttemptSlot {
     /// Its class (kept here: the intent's slot may be reused once the client is done, while the
     /// gateway still retries this attempt).
     priority: Priority,
+    /// In [`Engine::timeouts`]' list: its timeout's seq, and its neighbours (older, newer;
+    /// [`NIL`] at the ends).
+    timeout_seq: u64,
+    older: u32,
+    newer: u32,
+    in_timeouts: bool,
+}
+
+/// No attempt: the end of the timeout list.
+const NIL: u32 = u32::MAX;
+
+/// The attempts waiting for their client's answer, in the order they were sent, linked
+/// through their slots (see [`Engine::timeouts`]).
+#[derive(Clone, Copy)]
+struct TimeoutList {
+    oldest: u32,
+    newest: u32,
 }
 
 /// A backend request id: the attempt's slot and its call number.
@@ -174,11 +191,14 @@ pub struct Engine<'a> {
     live_intents: u64,
     recorder: Recorder,
     events: u64,
-    /// With a constant client timeout, timeouts fire in send order: a FIFO instead of the heap,
-    /// compacted so it holds O(attempts in flight), not one entry per attempt ever sent. Each
-    /// entry has the key the heap would give it ([`Engine::timeout_seq`]), then attempt and
-    /// generation, so both ways give the same order.
-    timeouts: Option<std::collections::VecDeque<(u128, u32, u32)>>,
+    /// With a constant client timeout, timeouts fire in send order: instead of the heap, the
+    /// attempts whose clients still wait are a list in send order, its oldest the next timeout,
+    /// under the key the heap would give it ([`Engine::timeout_seq`]), so both ways give the
+    /// same order. An attempt leaves the list when its client has the answer ([`Engine::respond`]),
+    /// in O(1): the list holds only timeouts that can still fire. (It was a FIFO of every timeout
+    /// set, with a pass now and then to drop those of answered attempts, which cost a check per
+    /// entry and a cache miss or two per request.)
+    timeouts: Option<TimeoutList>,
     live_attempts: usize,
     /// Closed loop: the users' think times and request mix, and users still sending.
     closed: Option<(ClosedLoop, MixSampler, model::rng::Rng)>,
@@ -268,12 +288,10 @@ impl<'a> Engine<'a> {
             live_intents: 0,
             recorder: Recorder::for_scenario(scenario),
             events: 0,
-            timeouts: scenario
-                .file
-                .clients
-                .timeout
-                .as_constant()
-                .map(|_| std::collections::VecDeque::new()),
+            timeouts: scenario.file.clients.timeout.as_constant().map(|_| TimeoutList {
+                oldest: NIL,
+                newest: NIL,
+            }),
             live_attempts: 0,
             closed: scenario.file.workload.closed.as_ref().and_then(|c| {
                 let think = c.think_time.resolve().ok()?;
@@ -352,12 +370,16 @@ impl<'a> Engine<'a> {
         let arrival_first =
             self.pending_arrival.is_some() && !self.arrivals_in_heap() && top.is_none_or(|k| self.arrival_key < k);
         let first = if arrival_first { Some(self.arrival_key) } else { top };
-        let head = self.timeouts.as_ref().and_then(|q| q.front().copied());
+        let head = match self.timeouts {
+            Some(TimeoutList { oldest, .. }) if oldest != NIL => {
+                let a = &self.attempts.items[oldest as usize];
+                Some((crate::events::key(a.deadline, a.timeout_seq), oldest, a.generation))
+            }
+            _ => None,
+        };
         match head {
             Some((k, attempt, generation)) if first.is_none_or(|f| k < f) => {
-                if let Some(q) = self.timeouts.as_mut() {
-                    q.pop_front();
-                }
+                self.unlink_timeout(attempt);
                 Some((crate::events::key_time(k), Ev::Timeout { attempt, generation }))
             }
             _ if arrival_first => Some((crate::events::key_time(self.arrival_key), Ev::Arrival)),
@@ -381,20 +403,44 @@ impl<'a> Engine<'a> {
     }
 
     fn schedule_timeout(&mut self, at: Time, attempt: u32, generation: u32) {
-        let live = self.live_attempts;
         let seq = self.timeout_seq();
         match self.timeouts.as_mut() {
-            Some(q) => {
-                q.push_back((crate::events::key(at, seq), attempt, generation));
-                if q.len() > 2 * live + 1024 {
-                    let items = &self.attempts.items;
-                    q.retain(|(_, a, g)| {
-                        let s = &items[*a as usize];
-                        s.live && s.generation == *g && !s.client_done
-                    });
+            Some(list) => {
+                // The newest attempt: its deadline is `at` (the constant timeout after now).
+                let newest = list.newest;
+                list.newest = attempt;
+                if newest == NIL {
+                    list.oldest = attempt;
+                } else {
+                    self.attempts.items[newest as usize].newer = attempt;
                 }
+                let a = &mut self.attempts.items[attempt as usize];
+                debug_assert!(a.deadline == at && !a.in_timeouts);
+                a.timeout_seq = seq;
+                a.older = newest;
+                a.newer = NIL;
+                a.in_timeouts = true;
             }
             None => self.heap.push(at, seq, Ev::Timeout { attempt, generation }),
+        }
+    }
+
+    /// Takes `attempt` out of the timeout list (its timeout fired, or its client has its answer).
+    #[inline]
+    fn unlink_timeout(&mut self, attempt: u32) {
+        let Some(list) = self.timeouts.as_mut() else { return };
+        let a = &mut self.attempts.items[attempt as usize];
+        a.in_timeouts = false;
+        let (older, newer) = (a.older, a.newer);
+        if older == NIL {
+            list.oldest = newer;
+        } else {
+            self.attempts.items[older as usize].newer = newer;
+        }
+        if newer == NIL {
+            list.newest = older;
+        } else {
+            self.attempts.items[newer as usize].older = older;
         }
     }
 
@@ -564,6 +610,10 @@ impl<'a> Engine<'a> {
             in_call: false,
             gateway_attempts: 1,
             priority,
+            timeout_seq: 0,
+            older: NIL,
+            newer: NIL,
+            in_timeouts: false,
         };
         let attempt = match self.attempts.free.pop() {
             Some(i) => {
@@ -789,6 +839,9 @@ impl<'a> Engine<'a> {
         }
         a.client_done = true;
         let (intent_id, intended) = (a.intent, a.intended);
+        if a.in_timeouts {
+            self.unlink_timeout(attempt);
+        }
         let slot = &mut self.intents.items[intent_id as usize];
         let tag = slot.tag();
         let attempt_us = latency_us(now, intended);
