@@ -534,6 +534,13 @@ impl<'a> Engine<'a> {
 
     fn on_arrival(&mut self) {
         let Some(a) = self.pending_arrival.take() else { return };
+        // The next arrival is drawn first: its time is a chain of dependent float operations
+        // (the Exp(1) step, the division inverting the rate curve, the rounding to
+        // nanoseconds) that now overlaps with this request's work instead of stalling the
+        // loop right before the next event is chosen. The schedule draws from streams of its
+        // own, so no other draw moves; the next arrival gets its sequence number after this
+        // request's events, as before, so ties at one instant keep their order.
+        let next = self.schedule.next_into(&mut self.pending_arrival);
         self.recorder.intent_offered(a.tag(), a.at);
         let id = self.intents.insert(IntentSlot {
             intent: Intent::new(a.intent, a.at),
@@ -543,7 +550,7 @@ impl<'a> Engine<'a> {
         });
         self.live_intents += 1;
         self.send_attempt(id);
-        if let Some(at) = self.schedule.next_into(&mut self.pending_arrival) {
+        if let Some(at) = next {
             self.schedule_arrival(at);
         }
     }
