@@ -110,6 +110,10 @@ pub struct ServiceModel {
     /// Sum of the start times (ns) of the jobs on a worker: their busy time so far, for
     /// [`ServiceModel::busy_seconds_at`], without a list of them.
     started_sum_ns: u128,
+    /// Whether every API has the service's own distribution, and then the next job's sampled
+    /// service time (seconds), drawn a job ahead (see [`ServiceModel::start`]).
+    one_distribution: bool,
+    ahead: Option<f64>,
 }
 
 impl ServiceModel {
@@ -117,6 +121,7 @@ impl ServiceModel {
     pub fn new(spec: ServiceSpec, streams: &Streams) -> ServiceModel {
         let tokens = spec.faults.rate_limit.as_ref().map_or(0.0, |r| f64::from(r.burst));
         let hangs = merge_hangs(&spec.faults.outages);
+        let one_distribution = spec.api_service_time.iter().all(Option::is_none);
         ServiceModel {
             hangs,
             times: streams.stream(&format!("service:{}", spec.name)),
@@ -130,6 +135,8 @@ impl ServiceModel {
             rate_at: Time::ZERO,
             stats: ServiceStats::default(),
             started_sum_ns: 0,
+            one_distribution,
+            ahead: None,
         }
     }
 
@@ -255,7 +262,23 @@ impl ServiceModel {
     fn start(&mut self, now: Time, req: BackendRequest) -> Job {
         self.busy += 1;
         self.started_sum_ns += u128::from(now.0);
-        let base = self.spec.distribution(req.api).sample_secs(&mut self.times);
+        // With one distribution for every API, the next job's sample is drawn now and this
+        // job's was drawn by the previous one: the sample is a chain of dependent operations
+        // (the RNG, the Exp(1) draw, the scaling) whose result the simulator needed at once,
+        // to place the job's completion among its events. Drawn a job ahead, the chain
+        // overlaps with other work. The stream is this service's own and draws the same
+        // samples in the same order, only earlier.
+        let base = if self.one_distribution {
+            let d = &self.spec.service_time;
+            let base = match self.ahead.take() {
+                Some(b) => b,
+                None => d.sample_secs(&mut self.times),
+            };
+            self.ahead = Some(d.sample_secs(&mut self.times));
+            base
+        } else {
+            self.spec.distribution(req.api).sample_secs(&mut self.times)
+        };
         let mut factor = 1.0;
         if let Overload::Thrash { k, .. } = self.spec.overload {
             let excess = self.busy.saturating_sub(self.spec.workers);
