@@ -137,6 +137,13 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
                 )));
             }
             let axis = sim::sweep::parse_axis_for(&format!("--variant {name}"), kv).map_err(UsageError)?;
+            // Every configuration runs on the same seeds (the same traffic): a variant's own
+            // seed was silently replaced, and its results still recorded it.
+            if axis.key == "run.seed" {
+                return Err(UsageError(format!(
+                    "--variant {name}: `{kv}`: every configuration runs on the same seeds, so that they see the same traffic; --seed sets them all"
+                )));
+            }
             if axis.values.len() != 1 {
                 return Err(UsageError(format!(
                     "--variant {name}: `{kv}` gives {} values; a variant sets one value per key",
@@ -485,8 +492,22 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
     let tolerance = parse_tolerance(a.tolerance.as_deref().unwrap_or("10%"))?;
     let old = Results::load(&files[0])?;
     let new = Results::load(&files[1])?;
+    // One file twice compares a run with itself: every row "same", a job that passes for ever.
+    if let (Ok(o), Ok(n)) = (std::fs::canonicalize(&files[0]), std::fs::canonicalize(&files[1])) {
+        if o == n {
+            return Err(UsageError(format!(
+                "--baseline: OLD and NEW are the same file ({}); give the baseline's results and the new run's",
+                o.display()
+            ))
+            .into());
+        }
+    }
     let rows = reports::baseline::compare(&old, &new, tolerance);
+    let problems = reports::baseline::problems(&old, &new);
     print!("{}", reports::baseline::render(&rows, tolerance));
+    for p in &problems {
+        tracing::error!("{p}: the comparison fails");
+    }
     let regressions = rows
         .iter()
         .filter(|r| r.change == reports::baseline::Change::Regression)
@@ -504,6 +525,7 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
             new: files[1].display().to_string(),
             tolerance,
             rows,
+            problems: problems.clone(),
         }),
         heatmaps: Vec::new(),
         // The baseline's regressions are the gate; the runs' own thresholds only inform.
@@ -512,11 +534,16 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
     let written = reports::write(out, &report)?;
     reports::report::append_step_summary_or_warn(&written.summary_md);
     println!(
-        "{regressions} regression(s) beyond {}; report: {}",
+        "{regressions} regression(s) beyond {}{}; report: {}",
         reports::baseline::fmt_tolerance(tolerance),
+        if problems.is_empty() {
+            String::new()
+        } else {
+            format!("; FAILED: {}", problems.join("; "))
+        },
         written.index.display()
     );
-    Ok(if regressions == 0 {
+    Ok(if regressions == 0 && problems.is_empty() {
         loadgen::Finish::Passed
     } else {
         loadgen::Finish::ThresholdFailed
@@ -643,6 +670,11 @@ mod tests {
         let e = configs(&s, &names(&["fifo", "fifo"]), &[]).unwrap_err().to_string();
         assert!(e.contains("named twice"), "{e}");
         assert_eq!(configs(&s, &names(&["fifo", "deadline"]), &[]).unwrap().len(), 2);
+        // A variant's own seed was silently replaced by the comparison's (same traffic for all).
+        let e = configs(&s, &[], &names(&["s8:run.seed=8;gateway.strategy=fifo"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("every configuration runs on the same seeds"), "{e}");
     }
 
     /// `--tolerance 10` read as a fraction was 1000%, so a +211% regression passed.

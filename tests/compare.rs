@@ -141,6 +141,11 @@ fn compare_in_the_simulator_writes_the_report_and_gates_on_expectations() {
     assert!(md.contains("Expectations: 3 of 3 hold"), "{md}");
     let junit = read(&dir.path("r/junit.xml"));
     assert!(junit.contains("<testsuite name=\"expectations\""), "{junit}");
+    // The class names the comparison and its mode, so a sim and a live report of it differ.
+    assert!(
+        junit.contains("classname=\"death-spiral: fifo vs bounded vs deadline (sim): expectations\""),
+        "{junit}"
+    );
     // death-spiral.toml has two thresholds: one test case each per run.
     assert_eq!(
         junit.matches("<testcase name=\"goodput_ratio &gt;= 0.8\"").count(),
@@ -320,11 +325,13 @@ fn baseline_flags_regressions_metric_by_metric() {
         let out = spillway(&["sim", "run", &ds, "--strategy", s, "--out", &dir.s(s)]);
         assert!(matches!(out.status.code(), Some(0 | 3)), "{}", text(&out));
     }
+    // The same run under another path (the file twice is refused).
+    std::fs::copy(dir.path("deadline/results.json"), dir.path("deadline/again.json")).expect("copied");
     let same = spillway(&[
         "compare",
         "--baseline",
         &dir.s("deadline/results.json"),
-        &dir.s("deadline/results.json"),
+        &dir.s("deadline/again.json"),
         "-o",
         &dir.s("same"),
     ]);
@@ -768,8 +775,10 @@ fn a_baseline_report_goes_to_its_own_default_directory() {
     let out = spillway(&["sim", "run", &scenario("steady.toml"), "--out", &dir.s("old")]);
     assert!(out.status.success(), "{}", text(&out));
     let results = dir.s("old/results.json");
+    let copy = dir.s("old/copy.json");
+    std::fs::copy(&results, &copy).expect("copied");
     let o = Command::new(env!("CARGO_BIN_EXE_spillway"))
-        .args(["compare", "--baseline", &results, &results])
+        .args(["compare", "--baseline", &results, &copy])
         .current_dir(dir.path(""))
         .env_remove("GITHUB_STEP_SUMMARY")
         .output()
@@ -777,4 +786,40 @@ fn a_baseline_report_goes_to_its_own_default_directory() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(dir.path("out/baseline/index.html").is_file(), "{}", text(&o));
     assert!(!dir.path("out/compare").exists());
+    let summary = std::fs::read_to_string(dir.path("out/baseline/summary.md")).expect("summary.md");
+    assert!(summary.contains("✅ **no regression beyond 10%**"), "{summary}");
+    // One file twice (a CI job whose paths point at one artifact) would pass for ever.
+    let twice = dir.s("old/../old/results.json");
+    let o = spillway(&["compare", "--baseline", &results, &twice, "-o", &dir.s("twice")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("OLD and NEW are the same file"), "{}", text(&o));
+}
+
+/// A new run that was interrupted covers part of its scenario: every row read "better" and the
+/// comparison passed. It fails now, and says why on stdout, in summary.md and in junit.xml.
+#[test]
+fn a_baseline_against_an_incomplete_run_fails() {
+    let dir = TempDir::new("baseline-incomplete");
+    let out = spillway(&["sim", "run", &scenario("steady.toml"), "--out", &dir.s("old")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let results = dir.s("old/results.json");
+    let mut cut: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&results).expect("read")).expect("json");
+    cut["incomplete"] = serde_json::Value::Bool(true);
+    let new = dir.s("old/cut.json");
+    std::fs::write(&new, serde_json::to_string(&cut).expect("json")).expect("written");
+    let o = spillway(&["compare", "--baseline", &results, &new, "-o", &dir.s("b")]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(
+        text(&o).contains("0 regression(s) beyond 10%; FAILED: the new run is incomplete"),
+        "{}",
+        text(&o)
+    );
+    let summary = std::fs::read_to_string(dir.path("b/summary.md")).expect("summary.md");
+    assert!(
+        summary.contains("❌ **no regression beyond 10%; the new run is incomplete"),
+        "{summary}"
+    );
+    let junit = std::fs::read_to_string(dir.path("b/junit.xml")).expect("junit.xml");
+    assert!(junit.contains("name=\"runs complete\""), "{junit}");
 }

@@ -185,10 +185,53 @@ pub fn scenario_mismatch(old: &Results, new: &Results) -> Option<String> {
     })
 }
 
-/// Compares `new` with `old`, metric by metric; warns (on stderr) when they are runs of
-/// different scenarios ([`scenario_mismatch`]).
+/// Everything that makes `old` and `new` less than a baseline and a change of it: different
+/// scenarios ([`scenario_mismatch`]), one simulated and one live, or different seeds. Warnings:
+/// each row still compares, but measures the difference as much as the change.
+pub fn mismatches(old: &Results, new: &Results) -> Vec<String> {
+    let mut out: Vec<String> = scenario_mismatch(old, new).into_iter().collect();
+    let source = |r: &Results| match r.source {
+        model::results::RunSource::Sim => "simulated",
+        model::results::RunSource::Live => "live",
+    };
+    if old.source != new.source {
+        out.push(format!(
+            "the baseline is a {} run and the new one {}: the live stack's own cost per request shows in the changes below as much as the change does",
+            source(old),
+            source(new)
+        ));
+    } else if old.seed != new.seed {
+        out.push(format!(
+            "the runs have different seeds ({} and {}): other arrivals and service times, so a difference within one seed's noise reads as a change; compare runs of one seed (or replications)",
+            old.seed, new.seed
+        ));
+    }
+    out
+}
+
+/// Why the comparison cannot pass, whatever its rows say: a run that is incomplete (interrupted,
+/// or stopped at a cap) covers part of its scenario, and its figures say nothing of the change
+/// (an interrupted run before its burst read "better" on every row).
+pub fn problems(old: &Results, new: &Results) -> Vec<String> {
+    let mut out = Vec::new();
+    for (r, which) in [(new, "the new run"), (old, "the baseline")] {
+        if r.incomplete {
+            let why = r
+                .stopped
+                .as_deref()
+                .map_or("interrupted, or stopped at a cap".to_string(), str::to_string);
+            out.push(format!(
+                "{which} is incomplete ({why}): its figures cover {:.0}s of the scenario's run, not what the change does over it",
+                r.summary.duration_s
+            ));
+        }
+    }
+    out
+}
+
+/// Compares `new` with `old`, metric by metric; warns (on stderr) of each of [`mismatches`].
 pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
-    if let Some(w) = scenario_mismatch(old, new) {
+    for w in mismatches(old, new) {
         tracing::warn!("{w}");
     }
     figures(old, new)
@@ -370,6 +413,32 @@ mod tests {
             let rows = compare(a, b, 0.10);
             assert!(rows.iter().all(|r| r.metric != "recovery"), "not judged");
         }
+    }
+
+    /// A simulated baseline against a live run, or runs of other seeds, are warned of; an
+    /// incomplete run is a problem that fails the comparison.
+    #[test]
+    fn mismatched_or_incomplete_runs_are_said() {
+        let old = blank();
+        assert!(mismatches(&old, &old.clone()).is_empty());
+        assert!(problems(&old, &old.clone()).is_empty());
+        let mut live = old.clone();
+        live.source = model::results::RunSource::Live;
+        let w = mismatches(&old, &live);
+        assert!(
+            w.len() == 1 && w[0].starts_with("the baseline is a simulated run and the new one live"),
+            "{w:?}"
+        );
+        let mut other_seed = old.clone();
+        other_seed.seed = old.seed + 2;
+        let w = mismatches(&old, &other_seed);
+        assert!(w.len() == 1 && w[0].contains("different seeds"), "{w:?}");
+        let mut cut = old.clone();
+        cut.incomplete = true;
+        let p = problems(&old, &cut);
+        assert!(p.len() == 1 && p[0].starts_with("the new run is incomplete"), "{p:?}");
+        let p = problems(&cut, &cut);
+        assert_eq!(p.len(), 2, "{p:?}");
     }
 
     #[test]

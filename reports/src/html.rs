@@ -508,14 +508,23 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
     if let Some(b) = &r.baseline {
         let _ = write!(
             o,
-            "<h3>Against the baseline</h3><p class=sub><code>{}</code> → <code>{}</code>, tolerance {}</p>{}<pre>{}</pre>",
+            "<h3>Against the baseline</h3><p class=sub><code>{}</code> → <code>{}</code>, tolerance {}</p>{}{}<pre>{}</pre>",
             esc(&b.old),
             esc(&b.new),
             crate::baseline::fmt_tolerance(b.tolerance),
-            crate::markdown::baseline_mismatch(r).map_or(String::new(), |w| format!(
-                "<p class=verdict><span class=bad>warning</span> {}.</p>",
-                esc(&capitalize(&w))
-            )),
+            {
+                let (passed, outcome) = crate::markdown::baseline_outcome(b);
+                format!(
+                    "<p class=verdict><span class={}>{}</span> {}</p>",
+                    if passed { "good" } else { "bad" },
+                    if passed { "pass" } else { "fail" },
+                    esc(&capitalize(&outcome))
+                )
+            },
+            crate::markdown::baseline_mismatch(r)
+                .iter()
+                .map(|w| format!("<p class=verdict><span class=bad>warning</span> {}.</p>", esc(&capitalize(w))))
+                .collect::<String>(),
             esc(&crate::baseline::render(&b.rows, b.tolerance))
         );
     }

@@ -44,6 +44,10 @@ fn add_suite(report: &mut quick_junit::Report, mut suite: TestSuite) {
 
 pub fn render(r: &Report) -> Result<String, String> {
     let mut report = quick_junit::Report::new(format!("spillway: {}", r.title));
+    // Each case's class names the report (scenario, runs, sim or live): a CI job with a sim
+    // and a live report of one comparison listed the same (class, name) twice, and many test
+    // reporters read only those two.
+    let class = |what: &str| format!("{}: {what}", r.title);
     if !r.expectations.is_empty() {
         let mut suite = TestSuite::new("expectations");
         for c in r.expectations {
@@ -54,7 +58,7 @@ pub fn render(r: &Report) -> Result<String, String> {
                 format!("expected {}; {}", c.expectation, c.detail)
             };
             let mut case = case(&c.expectation, c.passed, &message);
-            case.set_classname("expectations");
+            case.set_classname(class("expectations"));
             suite.add_test_case(case);
         }
         add_suite(&mut report, suite);
@@ -94,7 +98,7 @@ pub fn render(r: &Report) -> Result<String, String> {
                     ),
                 )
             };
-            c.set_classname(e.label.clone());
+            c.set_classname(class(&e.label));
             suite.add_test_case(c);
         }
         add_suite(&mut report, suite);
@@ -108,16 +112,21 @@ pub fn render(r: &Report) -> Result<String, String> {
             Some((slo, met)) => case(&format!("some configuration meets {slo}"), *met, &detail),
             None => case("sweep read (no SLO to gate on)", true, &detail),
         };
-        c.set_classname("sweep");
+        c.set_classname(class("sweep"));
         suite.add_test_case(c);
         add_suite(&mut report, suite);
     }
     if let Some(b) = &r.baseline {
         let mut suite = TestSuite::new("baseline");
+        for p in &b.problems {
+            let mut c = case("runs complete", false, p);
+            c.set_classname(class("baseline"));
+            suite.add_test_case(c);
+        }
         for row in &b.rows {
             let msg = row.describe(b.tolerance);
             let mut c = case(&row.metric, row.change != Change::Regression, &msg);
-            c.set_classname("baseline");
+            c.set_classname(class("baseline"));
             suite.add_test_case(c);
         }
         add_suite(&mut report, suite);

@@ -262,7 +262,9 @@ pub fn render(r: &Report) -> String {
             "\n### Against the baseline (tolerance {})\n",
             crate::baseline::fmt_tolerance(b.tolerance)
         );
-        if let Some(w) = baseline_mismatch(r) {
+        let (passed, outcome) = baseline_outcome(b);
+        let _ = writeln!(o, "{} **{}**\n", if passed { "✅" } else { "❌" }, md(&outcome));
+        for w in baseline_mismatch(r) {
             let _ = writeln!(o, "> **Warning:** {}.\n", md(&w));
         }
         let _ = writeln!(o, "```\n{}```", crate::baseline::render(&b.rows, b.tolerance));
@@ -301,11 +303,35 @@ pub fn render(r: &Report) -> String {
     o
 }
 
-/// [`crate::baseline::scenario_mismatch`] of a baseline report's two runs (its entries are the
+/// [`crate::baseline::mismatches`] of a baseline report's two runs (its entries are the
 /// baseline's and the new run's).
-pub(crate) fn baseline_mismatch(r: &Report) -> Option<String> {
+pub(crate) fn baseline_mismatch(r: &Report) -> Vec<String> {
     match (r.baseline.as_ref(), r.entries) {
-        (Some(_), [old, new]) => crate::baseline::scenario_mismatch(old.first()?, new.first()?),
-        _ => None,
+        (Some(_), [old, new]) => match (old.first(), new.first()) {
+            (Some(o), Some(n)) => crate::baseline::mismatches(o, n),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
     }
+}
+
+/// A baseline comparison's outcome in one line: "2 regressions beyond 10%", or none, and why
+/// it cannot pass ([`crate::baseline::problems`]).
+pub(crate) fn baseline_outcome(b: &crate::report::Baseline) -> (bool, String) {
+    let regressions = b
+        .rows
+        .iter()
+        .filter(|r| r.change == crate::baseline::Change::Regression)
+        .count();
+    let tol = crate::baseline::fmt_tolerance(b.tolerance);
+    let mut text = match regressions {
+        0 => format!("no regression beyond {tol}"),
+        1 => format!("1 regression beyond {tol}"),
+        n => format!("{n} regressions beyond {tol}"),
+    };
+    for p in &b.problems {
+        text.push_str("; ");
+        text.push_str(p);
+    }
+    (regressions == 0 && b.problems.is_empty(), text)
 }

@@ -13,6 +13,8 @@ pub struct Baseline {
     pub new: String,
     pub tolerance: f64,
     pub rows: Vec<Row>,
+    /// Why it cannot pass whatever its rows say ([`crate::baseline::problems`]).
+    pub problems: Vec<String>,
 }
 
 /// Everything a report shows.
