@@ -139,6 +139,9 @@ fn compare_in_the_simulator_writes_the_report_and_gates_on_expectations() {
     let md = read(&dir.path("r/summary.md"));
     assert!(md.contains("| run | source | goodput"), "{md}");
     assert!(md.contains("Expectations: 3 of 3 hold"), "{md}");
+    // The bound `bounded` was sized (the file sets none) is said where CI readers look.
+    assert!(md.contains("Queue bounds: bounded 50."), "{md}");
+    assert!(html.contains("strategy <b>bounded</b> (queue bound 50)"), "{html}");
     let junit = read(&dir.path("r/junit.xml"));
     assert!(junit.contains("<testsuite name=\"expectations\""), "{junit}");
     // The class names the comparison and its mode, so a sim and a live report of it differ.
@@ -820,6 +823,13 @@ fn a_baseline_against_an_incomplete_run_fails() {
         summary.contains("❌ **no regression beyond 10%; the new run is incomplete"),
         "{summary}"
     );
+    // Its thresholds held over part of a run: not judged, not passed.
+    assert!(
+        summary.contains("- ⚠️ new (fifo): `goodput_ratio >= 0.99`")
+            && summary.contains("not judged: the run is incomplete, measured over part of it)"),
+        "{summary}"
+    );
     let junit = std::fs::read_to_string(dir.path("b/junit.xml")).expect("junit.xml");
     assert!(junit.contains("name=\"runs complete\""), "{junit}");
+    assert!(junit.contains("not judged: the run is incomplete"), "{junit}");
 }

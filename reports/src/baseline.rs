@@ -143,6 +143,9 @@ pub enum Change {
     /// A latency quantile worse by more than the tolerance, with fewer than [`MIN_TAIL`] values
     /// beyond it in a run: reported, not gated.
     Ungated,
+    /// A group (a class, a service) one of the runs sent nothing: nothing to compare (its
+    /// goodput ratio of 0 of 0 read "1 -> 1 same", its latencies "- -> 1.60s better").
+    Unsent,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -241,7 +244,15 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
             let hib = m.metric.higher_is_better();
             let count = |r: &Results| m.scope.figures(&r.summary).map_or(0, |g| g.latency.count);
             let tail = tail(m.metric, count(old).min(count(new)));
+            let sent = |r: &Results| m.scope.figures(&r.summary).is_some_and(|g| g.offered > 0);
+            let unsent = m.scope != Scope::Whole && !(sent(old) && sent(new));
+            let (o, n) = if unsent {
+                (o.filter(|_| sent(old)), n.filter(|_| sent(new)))
+            } else {
+                (o, n)
+            };
             let (worse_by, change) = match (o, n) {
+                _ if unsent => (None, Change::Unsent),
                 // Recovery: "never" is worse than any time.
                 (Some(_), None) => (None, Change::Regression),
                 (None, Some(_)) => (None, Change::Better),
@@ -312,6 +323,7 @@ impl Row {
                 "REGRESSION ({} is better)",
                 if self.higher_is_better { "higher" } else { "lower" }
             ),
+            Change::Unsent => "not compared: one run sent this group nothing".to_string(),
             Change::Ungated => match self.tail {
                 Some(0) | None => format!("worse beyond {}, not gated: one value", fmt_tolerance(tolerance)),
                 Some(t) => format!(
@@ -439,6 +451,29 @@ mod tests {
         assert!(p.len() == 1 && p[0].starts_with("the new run is incomplete"), "{p:?}");
         let p = problems(&cut, &cut);
         assert_eq!(p.len(), 2, "{p:?}");
+    }
+
+    /// A class one run sent nothing is not compared: 0 of 0 is no goodput ratio of 1, and a
+    /// latency against none is no improvement.
+    #[test]
+    fn a_group_one_run_sent_nothing_is_not_compared() {
+        let mut old = blank();
+        let mut g = old.summary.whole.clone();
+        g.offered = 100;
+        g.goodput_ratio = 0.9;
+        g.latency.p50 = 0.1;
+        old.summary.classes.insert(Priority::Interactive, g.clone());
+        old.summary.classes.insert(Priority::Background, g.clone());
+        let mut new = old.clone();
+        let idle = new.summary.classes.get_mut(&Priority::Background).expect("class");
+        (idle.offered, idle.goodput_ratio, idle.latency.p50) = (0, 1.0, 0.0);
+        assert!(old.summary.keeps_classes());
+        let rows = compare(&old, &new, 0.1);
+        let r = row(&rows, "background.goodput_ratio");
+        assert_eq!((r.change, r.old, r.new), (Change::Unsent, Some(0.9), None));
+        assert_eq!(row(&rows, "background.p50").change, Change::Unsent);
+        assert_eq!(row(&rows, "interactive.goodput_ratio").change, Change::Same);
+        assert!(r.verdict_text(0.1).starts_with("not compared"));
     }
 
     #[test]

@@ -63,6 +63,25 @@ impl Entry {
         figure_of(&self.runs, &f.into())
     }
 
+    /// The gateway's queue bound(s) the run had, as its results echo its scenario: "105", or per
+    /// service "105 (billing 12)"; `None` when it set none (fifo; a default). A bound that
+    /// `bounded` sized for the user was said on stderr only, so a CI summary could not tell what
+    /// "bounded" had been.
+    pub fn queue_bounds(&self) -> Option<String> {
+        let g = &self.first()?.scenario.gateway;
+        let per_service: Vec<String> = g
+            .services
+            .iter()
+            .filter_map(|(name, s)| Some(format!("{name} {}", s.queue_capacity?)))
+            .collect();
+        match (g.queue_capacity, per_service.is_empty()) {
+            (None, true) => None,
+            (Some(q), true) => Some(q.to_string()),
+            (Some(q), false) => Some(format!("{q} ({})", per_service.join(", "))),
+            (None, false) => Some(format!("per service: {}", per_service.join(", "))),
+        }
+    }
+
     /// "seed 7 (first of 10)" when the entry is several replications, whose first run the
     /// card's figures and the charts show; `None` for a single run.
     pub fn first_seed_note(&self) -> Option<String> {

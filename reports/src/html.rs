@@ -281,10 +281,12 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
     let seed_note = e.first_seed_note();
     let _ = writeln!(
         o,
-        "<p class=sub>Scenario <b>{}</b> (<code>{}</code>), {source}, strategy <b>{}</b>, seed {}{}{}</p>",
+        "<p class=sub>Scenario <b>{}</b> (<code>{}</code>), {source}, strategy <b>{}</b>{}, seed {}{}{}</p>",
         esc(&r.scenario_name),
         esc(&r.scenario_path),
         esc(&r.strategy),
+        e.queue_bounds()
+            .map_or(String::new(), |q| format!(" (queue bound {})", esc(&q))),
         r.seed,
         if (r.time_scale - 1.0).abs() > 1e-9 {
             format!(", time compressed {}x", r.time_scale)

@@ -83,7 +83,14 @@ pub fn render(r: &Report) -> Result<String, String> {
             } else {
                 value
             };
-            let mut c = if fails == 0 || r.thresholds_gate {
+            let incomplete = e.runs.iter().any(|x| x.incomplete);
+            let mut c = if fails == 0 && incomplete {
+                // A pass over part of a run proves nothing: listed, not passed.
+                informational(
+                    &t.label(),
+                    &format!("not judged: the run is incomplete, measured over part of it: {msg}"),
+                )
+            } else if fails == 0 || r.thresholds_gate {
                 case(&t.label(), fails == 0, &msg)
             } else {
                 informational(

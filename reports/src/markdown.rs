@@ -108,6 +108,16 @@ pub fn render(r: &Report) -> String {
             interrupted.join(", ")
         );
     }
+    // What each run's gateway bounded its queue at (a bound `bounded` sized was said on
+    // stderr only).
+    let bounds: Vec<String> = r
+        .entries
+        .iter()
+        .filter_map(|e| Some(format!("{} {}", md(&e.label), md(&e.queue_bounds()?))))
+        .collect();
+    if !bounds.is_empty() {
+        let _ = writeln!(o, "Queue bounds: {}.\n", bounds.join("; "));
+    }
     // Errors that are not the backend's load (a 404 from a mistyped URL, refused connections)
     // would otherwise read as overload in the table.
     for e in r.entries {
@@ -237,12 +247,18 @@ pub fn render(r: &Report) -> String {
     if !thresholds.is_empty() {
         let _ = writeln!(o, "\n### Scenario thresholds\n");
         for (e, f) in thresholds {
+            // A pass over part of a run (interrupted before its burst, say) proves nothing.
+            let incomplete = e.runs.iter().any(|x| x.incomplete);
             for (k, t) in f.thresholds.iter().enumerate() {
                 let fails = e.threshold_failures(k);
                 let _ = writeln!(
                     o,
-                    "- {} {}: {}`{}` ({}{})",
-                    if fails == 0 { "✅" } else { "❌" },
+                    "- {} {}: {}`{}` ({}{}{})",
+                    match (fails, incomplete) {
+                        (0, false) => "✅",
+                        (0, true) => "⚠️",
+                        _ => "❌",
+                    },
                     md(&e.label),
                     t.name.as_deref().map_or(String::new(), |n| format!("{}: ", md(n))),
                     t.check,
@@ -251,6 +267,11 @@ pub fn render(r: &Report) -> String {
                         format!(" in seed {}; fails in {fails} of {} seeds", f.seed, e.runs.len())
                     } else {
                         String::new()
+                    },
+                    if incomplete && fails == 0 {
+                        "; not judged: the run is incomplete, measured over part of it"
+                    } else {
+                        ""
                     }
                 );
             }
