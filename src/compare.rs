@@ -506,7 +506,7 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
     let problems = reports::baseline::problems(&old, &new);
     print!("{}", reports::baseline::render(&rows, tolerance));
     for p in &problems {
-        tracing::error!("{p}: the comparison fails");
+        tracing::error!("{}: the comparison fails", p.detail);
     }
     let regressions = rows
         .iter()
@@ -516,8 +516,19 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
         Entry::new(format!("baseline ({})", old.strategy), vec![old]),
         Entry::new(format!("new ({})", new.strategy), vec![new]),
     ];
+    // Named by the runs, so a CI job's sim and live baselines list distinct junit cases.
+    let source = |r: &Results| match r.source {
+        model::results::RunSource::Sim => "sim",
+        model::results::RunSource::Live => "live",
+    };
+    let title = format!(
+        "baseline comparison: {} ({} vs {})",
+        reports::entry::scenario_of(&entries[1].runs[0]),
+        source(&entries[0].runs[0]),
+        source(&entries[1].runs[0])
+    );
     let report = Report {
-        title: "baseline comparison".into(),
+        title,
         entries: &entries,
         expectations: &[],
         baseline: Some(Baseline {
@@ -539,7 +550,8 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
         if problems.is_empty() {
             String::new()
         } else {
-            format!("; FAILED: {}", problems.join("; "))
+            let why: Vec<&str> = problems.iter().map(|p| p.detail.as_str()).collect();
+            format!("; FAILED: {}", why.join("; "))
         },
         written.index.display()
     );

@@ -270,7 +270,7 @@ fn probe() {
 }
 
 /// A sweep table's heatmap: the first two axes; further axes are folded into each cell: the
-/// worst over load axes (`workload.*`), then the best over the settings.
+/// worst over load axes ([`sim::sweep::is_load_axis`]), then the best over the settings.
 pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heatmap, UsageError> {
     let bad = |what: &str| UsageError(format!("{}: not a sweep table: {what}", path.display()));
     let mut keys: Index<String> = Index::new();
@@ -328,6 +328,14 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
     let setting_axes: Vec<usize> = (2..keys.len())
         .filter(|&k| !sim::sweep::is_load_axis(&keys[k]))
         .collect();
+    let load_axes: Vec<usize> = (2..keys.len()).filter(|k| !setting_axes.contains(k)).collect();
+    let loads_of = |kv: &[(usize, String)]| -> Vec<(usize, String)> {
+        kv.iter().filter(|(k, _)| load_axes.contains(k)).cloned().collect()
+    };
+    // Every combination of the folded loads any point ran at: a configuration that did not run
+    // at all of them (an interrupted sweep) is not ranked, as `sim sweep`'s findings do not.
+    let all_loads: std::collections::HashSet<Vec<(usize, String)>> =
+        parsed.iter().map(|(kv, _, _)| loads_of(kv)).collect();
     // Fold the other axes per cell: first each configuration's worst over the folded load axes
     // (a configuration must hold at every load), then the best configuration. A point missing
     // the objective (or, with `slo`, the SLO) makes its configuration's cell fail at that load.
@@ -335,8 +343,9 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
     type Config = (usize, usize, Vec<(usize, String)>);
     let fold_cells = |slo: bool| {
         let mut configs: Index<Config> = Index::new();
-        // Each configuration's worst value so far, by position in `configs`.
+        // Each configuration's worst value so far, by position in `configs`, and the loads it ran at.
         let mut worst: Vec<Option<f64>> = Vec::new();
+        let mut ran: Vec<std::collections::HashSet<Vec<(usize, String)>>> = Vec::new();
         for (kv, v, meets) in &parsed {
             let v = if slo && !meets { None } else { *v };
             let (Some(xi), Some(yi)) = (
@@ -351,6 +360,10 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
             };
             let settings: Vec<(usize, String)> = kv.iter().filter(|(k, _)| setting_axes.contains(k)).cloned().collect();
             let i = configs.insert(&(xi, yi, settings));
+            if i == ran.len() {
+                ran.push(Default::default());
+            }
+            ran[i].insert(loads_of(kv));
             if i == worst.len() {
                 worst.push(v);
             } else {
@@ -361,8 +374,10 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
             }
         }
         let mut cells = vec![vec![None; x.values.len()]; y.values.len()];
-        for ((xi, yi, _), v) in configs.values.into_iter().zip(worst) {
-            let Some(v) = v else { continue };
+        for (((xi, yi, _), v), ran) in configs.values.into_iter().zip(worst).zip(&ran) {
+            let Some(v) = v.filter(|_| ran.len() == all_loads.len()) else {
+                continue;
+            };
             let cell: &mut Option<f64> = &mut cells[yi][xi];
             if cell.is_none_or(|c| better(v, c)) {
                 *cell = Some(v);
@@ -489,7 +504,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
                 .or_else(|| Some(table.objective.clone()).filter(|o| !o.is_empty()));
             let objective = objective_of(named.as_deref().unwrap_or("goodput_ratio"))?;
             let mut h = heatmap(&file, &table.points, &objective)?;
-            h.notes = sim::sweep::findings(&table.points, &table.axes(), &objective, &table.slo);
+            h.notes = sim::sweep::findings(&table.points, &table.axes(), &objective, &table.slo, &table.bursts);
             if let Some(planned) = table.planned_points {
                 h.notes.insert(
                     0,
@@ -634,6 +649,33 @@ mod tests {
         assert_eq!((h.cells[0][0], h.best), (Some(0.9), Some((0, 0))));
         let err = heatmap(path, &points, &objective("interactive.p99")).unwrap_err();
         assert!(err.to_string().contains("keeps it at no point"), "{err}");
+    }
+
+    /// An interrupted sweep: a configuration that never ran at the heaviest load is no cell
+    /// (it read as the best, its worst taken over the light load alone).
+    #[test]
+    fn a_configuration_missing_a_folded_load_is_no_cell() {
+        let point = |strategy: &str, q: i64, rate: i64, v: f64| -> Point {
+            serde_json::from_value(serde_json::json!({
+                "params": [["gateway.queue_capacity", q], ["gateway.strategy", strategy],
+                           ["workload.phases[1].rate", rate]],
+                "goodput_ratio": v, "p50": 0.1, "p99": 0.2, "amplification": 1.0, "wasted_s": 0.0,
+                "recovery_s": null, "verdict": "recovered", "attempts": 10, "meets_slo": true
+            }))
+            .unwrap()
+        };
+        let mut points = vec![
+            point("bounded", 10, 150, 1.0),
+            point("bounded", 10, 400, 0.5),
+            point("bounded", 40, 150, 0.95),
+            point("bounded", 40, 400, 0.86),
+        ];
+        let objective = sim::sweep::parse_objective("goodput_ratio").unwrap();
+        let h = heatmap(Path::new("sweep.json"), &points, &objective).unwrap();
+        assert_eq!(h.cells, [[Some(0.5), Some(0.86)]]);
+        points.remove(1);
+        let h = heatmap(Path::new("sweep.json"), &points, &objective).unwrap();
+        assert_eq!((&h.cells, h.best), (&vec![vec![None, Some(0.86)]], Some((1, 0))));
     }
 
     /// A 300x300 table's report took 49 s: every point searched the axis values and every

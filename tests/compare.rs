@@ -830,6 +830,10 @@ fn a_baseline_against_an_incomplete_run_fails() {
         "{summary}"
     );
     let junit = std::fs::read_to_string(dir.path("b/junit.xml")).expect("junit.xml");
-    assert!(junit.contains("name=\"runs complete\""), "{junit}");
+    assert!(junit.contains("name=\"new run complete\""), "{junit}");
+    assert!(
+        junit.contains("classname=\"baseline comparison: steady (sim vs sim): baseline\""),
+        "{junit}"
+    );
     assert!(junit.contains("not judged: the run is incomplete"), "{junit}");
 }

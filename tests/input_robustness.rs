@@ -53,6 +53,28 @@ fn refused(args: &[&str], out: &Out, says: &str) {
     );
 }
 
+/// An axis inside another's table value (`api_weight.c` and `api_weight={ a = 2 }`): whichever
+/// applied last won, silently, so the rows were identical and the best line named a value.
+#[test]
+fn sweep_axes_inside_one_another_are_refused() {
+    let out = Out::new("sweep-nested");
+    refused(
+        &[
+            "sim",
+            "sweep",
+            &steady(),
+            "--vary",
+            "gateway.codel.target=5ms,50ms",
+            "--vary",
+            "gateway.codel={ target = \"10ms\" },{ target = \"20ms\" }",
+            "-o",
+            &out.s(),
+        ],
+        &out,
+        "--vary gateway.codel.target: inside --vary gateway.codel, which sets all of it",
+    );
+}
+
 /// `-2..9223372036854775807` overflowed `b - a` and panicked with a capacity overflow; a grid
 /// of 10^8 combinations aborted on allocation failure.
 #[test]

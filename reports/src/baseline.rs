@@ -212,21 +212,35 @@ pub fn mismatches(old: &Results, new: &Results) -> Vec<String> {
     out
 }
 
+/// A reason a baseline comparison fails whatever its rows say: the check (a junit case's
+/// name, one per side) and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub check: &'static str,
+    pub detail: String,
+}
+
 /// Why the comparison cannot pass, whatever its rows say: a run that is incomplete (interrupted,
 /// or stopped at a cap) covers part of its scenario, and its figures say nothing of the change
 /// (an interrupted run before its burst read "better" on every row).
-pub fn problems(old: &Results, new: &Results) -> Vec<String> {
+pub fn problems(old: &Results, new: &Results) -> Vec<Problem> {
     let mut out = Vec::new();
-    for (r, which) in [(new, "the new run"), (old, "the baseline")] {
+    for (r, which, check) in [
+        (new, "the new run", "new run complete"),
+        (old, "the baseline", "baseline complete"),
+    ] {
         if r.incomplete {
             let why = r
                 .stopped
                 .as_deref()
                 .map_or("interrupted, or stopped at a cap".to_string(), str::to_string);
-            out.push(format!(
-                "{which} is incomplete ({why}): its figures cover {:.0}s of the scenario's run, not what the change does over it",
-                r.summary.duration_s
-            ));
+            out.push(Problem {
+                check,
+                detail: format!(
+                    "{which} is incomplete ({why}): its figures cover {:.0}s of the scenario's run, not what the change does over it",
+                    r.summary.duration_s
+                ),
+            });
         }
     }
     out
@@ -448,9 +462,13 @@ mod tests {
         let mut cut = old.clone();
         cut.incomplete = true;
         let p = problems(&old, &cut);
-        assert!(p.len() == 1 && p[0].starts_with("the new run is incomplete"), "{p:?}");
+        assert!(
+            p.len() == 1 && p[0].detail.starts_with("the new run is incomplete"),
+            "{p:?}"
+        );
         let p = problems(&cut, &cut);
-        assert_eq!(p.len(), 2, "{p:?}");
+        let checks: Vec<&str> = p.iter().map(|p| p.check).collect();
+        assert_eq!(checks, ["new run complete", "baseline complete"]);
     }
 
     /// A class one run sent nothing is not compared: 0 of 0 is no goodput ratio of 1, and a

@@ -246,7 +246,9 @@ impl Expectation {
             // No run has the figure: its group (or the run) was offered nothing.
             detail.push_str(": nothing measured (nothing was offered)");
         } else if a.mean.is_nan() || b.mean.is_nan() {
-            detail.push_str(": not judged (a run ended too soon after its trigger to judge recovery)");
+            detail.push_str(
+                ": not judged (a run ended too soon after its trigger to judge recovery, or sent nothing before it)",
+            );
         }
         // With replications the means may hold while the intervals overlap: say which it is.
         let spread = hw(&a) > 0.0 || hw(&b) > 0.0 || a_mixed.is_some() || b_mixed.is_some();

@@ -126,7 +126,7 @@ pub fn render(r: &Report) -> Result<String, String> {
     if let Some(b) = &r.baseline {
         let mut suite = TestSuite::new("baseline");
         for p in &b.problems {
-            let mut c = case("runs complete", false, p);
+            let mut c = case(p.check, false, &p.detail);
             c.set_classname(class("baseline"));
             suite.add_test_case(c);
         }

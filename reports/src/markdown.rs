@@ -352,7 +352,7 @@ pub(crate) fn baseline_outcome(b: &crate::report::Baseline) -> (bool, String) {
     };
     for p in &b.problems {
         text.push_str("; ");
-        text.push_str(p);
+        text.push_str(&p.detail);
     }
     (regressions == 0 && b.problems.is_empty(), text)
 }

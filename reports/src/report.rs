@@ -14,7 +14,7 @@ pub struct Baseline {
     pub tolerance: f64,
     pub rows: Vec<Row>,
     /// Why it cannot pass whatever its rows say ([`crate::baseline::problems`]).
-    pub problems: Vec<String>,
+    pub problems: Vec<crate::baseline::Problem>,
 }
 
 /// Everything a report shows.

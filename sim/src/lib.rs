@@ -181,6 +181,12 @@ impl Progress {
     }
 }
 
+/// The indexes of `s`'s trigger phases (`workload.phases[N]`), for the safe envelope.
+fn bursts(s: &Scenario) -> Vec<usize> {
+    let phases = &s.file.workload.phases;
+    (0..phases.len()).filter(|&i| phases[i].trigger).collect()
+}
+
 /// Writes sweep.csv and sweep.json into `out`: each to a temporary file first, renamed once
 /// both are written, so a failure leaves no file half written (one read as a smaller sweep).
 fn write_table(out: &Path, csv: &str, table: &sweep::Table) -> anyhow::Result<()> {
@@ -395,6 +401,17 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
             ))
             .into());
         }
+        // One axis inside another's value (a table): whichever is applied last wins, silently.
+        if let Some(outer) = axes
+            .iter()
+            .find(|y| x.key.starts_with(&format!("{}.", y.key)) || x.key.starts_with(&format!("{}[", y.key)))
+        {
+            return Err(UsageError(format!(
+                "--vary {}: inside --vary {}, which sets all of it: one would override the other; vary one of them",
+                x.key, outer.key
+            ))
+            .into());
+        }
     }
     let objective = sweep::parse_objective(&a.objective).map_err(|e| UsageError(format!("--objective {e}")))?;
     let slo: Vec<model::threshold::Threshold> = a
@@ -448,11 +465,12 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         objective: objective.to_string(),
         slo: a.slo.clone(),
         planned_points: interrupted.then_some(total),
+        bursts: bursts(&s),
         points,
     };
     // A table that cannot be written still has findings: they are printed, then the error.
     let written = write_table(&a.out, &csv, &table);
-    let points = table.points;
+    let (points, table_bursts) = (table.points, table.bursts);
     let files = format!(
         "{} and {}",
         a.out.join("sweep.csv").display(),
@@ -493,7 +511,7 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         println!("note: {note}");
     }
     let found = sweep::best_config(&points, &objective).is_some();
-    for line in sweep::findings(&points, &axes, &objective, &a.slo) {
+    for line in sweep::findings(&points, &axes, &objective, &a.slo, &table_bursts) {
         println!("{line}");
     }
     written?;

@@ -567,7 +567,8 @@ impl Point {
             return format!("not judged: the run {why}");
         }
         if self.verdict == "-" {
-            return "not judged (no verdict: the run has no trigger phase, or ends in it)".to_string();
+            return "not judged (no verdict: the run has no trigger phase, ends in it, or sent nothing before it)"
+                .to_string();
         }
         if !matches!(self.verdict.as_str(), "stable" | "recovered") {
             return self.verdict.clone();
@@ -647,6 +648,10 @@ pub struct Table {
     /// holds the ones that did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planned_points: Option<usize>,
+    /// The indexes of the scenario's trigger phases, for the safe envelope over a burst's
+    /// length ([`envelope_axis`]; absent from tables of older spillway versions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bursts: Vec<usize>,
     pub points: Vec<Point>,
 }
 
@@ -670,6 +675,7 @@ impl Table {
                 objective: String::new(),
                 slo: Vec::new(),
                 planned_points: None,
+                bursts: Vec::new(),
                 points,
             }));
         }
@@ -1381,7 +1387,7 @@ pub fn headline(p: &Point, objective: &Figure) -> String {
 /// What a sweep found, as the lines `sim sweep` prints and a report of its table shows: the
 /// best configuration under the SLO (at every load tried), or the best at each load when none
 /// holds at all of them; and, over a rate axis, the safe envelope.
-pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[String]) -> Vec<String> {
+pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[String], bursts: &[usize]) -> Vec<String> {
     let mut out = Vec::new();
     let slo_text = if slo.is_empty() {
         "none given".to_string()
@@ -1423,7 +1429,10 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
         )),
         None if loads.is_empty() => out.push(format!("no point meets the SLO ({slo_text})")),
         None => {
-            out.push(if slo.is_empty() {
+            out.push(if configurations(points).len() == incomplete_configurations(points).len() {
+                // Every configuration missed a load: the sweep was interrupted, not found wanting.
+                "no configuration ran at every load tried (the sweep was interrupted); the best at each:".to_string()
+            } else if slo.is_empty() {
                 format!("no configuration has {objective}{at_every}; the best at each:")
             } else {
                 format!("no configuration meets the SLO ({slo_text}){at_every}; the best at each:")
@@ -1467,8 +1476,8 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
             names.join("; ")
         ));
     }
-    let env = safe_envelope(points, axes);
-    match envelope_axis(axes) {
+    let env = safe_envelope(points, axes, bursts);
+    match envelope_axis(axes, bursts) {
         Some(axis) if !env.is_empty() => {
             let best = best_config(points, objective).map(|c| describe(&c.settings));
             let what = match axis.unit {
@@ -1490,7 +1499,7 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
         }
         Some(_) => {}
         None => out.push(
-            "no safe envelope: no burst axis (vary a workload phase's rate or duration, e.g. --vary 'workload.phases[1].rate=100,200,400', for the largest burst after which the system recovers)"
+            "no safe envelope: no burst axis (vary a workload phase's rate, or a trigger phase's duration, e.g. --vary 'workload.phases[1].rate=100,200,400', for the largest burst after which the system recovers)"
                 .into(),
         ),
     }
@@ -1532,19 +1541,30 @@ impl EnvelopeUnit {
 }
 
 /// The axis a safe envelope is over: the first load axis that varies a rate, else the first
-/// that varies a phase's length.
+/// that varies the length of a trigger phase (a burst, an outage).
 pub struct EnvelopeAxis<'a> {
     pub key: &'a str,
     pub unit: EnvelopeUnit,
 }
 
-pub fn envelope_axis(axes: &[Axis]) -> Option<EnvelopeAxis<'_>> {
-    let of = |unit: EnvelopeUnit, suffix: &str| {
+/// `bursts`: the indexes of the scenario's trigger phases (`workload.phases[N]`). A longer
+/// warm-up before the trigger, or a longer phase after it, is no bigger burst.
+pub fn envelope_axis<'a>(axes: &'a [Axis], bursts: &[usize]) -> Option<EnvelopeAxis<'a>> {
+    let rate = axes
+        .iter()
+        .find(|a| is_load_axis(&a.key) && a.key.ends_with("rate"))
+        .map(|a| EnvelopeAxis {
+            key: &a.key,
+            unit: EnvelopeUnit::Rate,
+        });
+    rate.or_else(|| {
         axes.iter()
-            .find(|a| is_load_axis(&a.key) && a.key.ends_with(suffix))
-            .map(|a| EnvelopeAxis { key: &a.key, unit })
-    };
-    of(EnvelopeUnit::Rate, "rate").or_else(|| of(EnvelopeUnit::Duration, "].duration"))
+            .find(|a| bursts.iter().any(|i| a.key == format!("workload.phases[{i}].duration")))
+            .map(|a| EnvelopeAxis {
+                key: &a.key,
+                unit: EnvelopeUnit::Duration,
+            })
+    })
 }
 
 /// A configuration's safe envelope over a rate (or a burst length) axis.
@@ -1589,8 +1609,8 @@ impl Envelope {
 /// largest value up to which the system recovers at every value tried ([`Point::recovered`]:
 /// whole run and every group, in every seed). A configuration that recovers at 400/s but not at
 /// 300/s is safe to 200/s: a burst between the two is not known to be safe.
-pub fn safe_envelope(points: &[Point], axes: &[Axis]) -> Vec<Envelope> {
-    let Some(axis) = envelope_axis(axes) else {
+pub fn safe_envelope(points: &[Point], axes: &[Axis], bursts: &[usize]) -> Vec<Envelope> {
+    let Some(axis) = envelope_axis(axes, bursts) else {
         return Vec::new();
     };
     let mut all: Vec<f64> = Vec::new();
@@ -2012,6 +2032,7 @@ mod tests {
             objective: "p99".into(),
             slo: vec!["p99<2s".into()],
             planned_points: Some(4),
+            bursts: Vec::new(),
             points: vec![p.clone()],
         };
         let back = Table::parse(&serde_json::to_string(&t).unwrap()).unwrap().unwrap();
@@ -2034,7 +2055,7 @@ mod tests {
         assert!(Table::parse("{\"schema\": 3, \"summary\": {}}").is_none());
         assert!(Table::parse("[{\"nope\": 1}]").unwrap().is_err());
         let f = parse_objective("goodput_ratio").unwrap();
-        let lines = findings(&back.points, &axes, &f, &back.slo);
+        let lines = findings(&back.points, &axes, &f, &back.slo, &[]);
         assert!(
             lines[0].starts_with("best under the SLO (p99<2s) at every workload.phases[1].rate tried"),
             "{lines:?}"
@@ -2353,19 +2374,19 @@ mod tests {
         let axes = [parse_axis("gateway.strategy=fifo,passthrough").unwrap()];
         let f = parse_objective("recovery").unwrap();
         let points = [never("fifo"), never("passthrough")];
-        let lines = findings(&points, &axes, &f, &[]);
+        let lines = findings(&points, &axes, &f, &[], &[]);
         assert!(
             lines[0].starts_with("no configuration recovers: by recovery there is no best"),
             "{lines:?}"
         );
         let mut quick = never("passthrough");
         (quick.verdict, quick.recovery_s) = ("recovered".into(), Some(3.0));
-        let lines = findings(&[never("fifo"), quick], &axes, &f, &[]);
+        let lines = findings(&[never("fifo"), quick], &axes, &f, &[], &[]);
         assert!(
             lines[0].contains("by recovery: gateway.strategy=passthrough  -> recovery 3.00s"),
             "{lines:?}"
         );
-        let lines = findings(&points, &axes, &parse_objective("goodput").unwrap(), &[]);
+        let lines = findings(&points, &axes, &parse_objective("goodput").unwrap(), &[], &[]);
         assert!(lines[0].contains("-> goodput 20.0/s,"), "{lines:?}");
     }
 
@@ -2443,6 +2464,7 @@ mod tests {
                 objective: String::new(),
                 slo: texts.to_vec(),
                 planned_points: None,
+                bursts: Vec::new(),
                 points: points.clone(),
             };
             assert_eq!(table.check(), Ok(()), "a sweep's own table passes");
@@ -2578,6 +2600,7 @@ mod tests {
                 objective: String::new(),
                 slo: Vec::new(),
                 planned_points: None,
+                bursts: Vec::new(),
                 points: vec![
                     table_point(&[("gateway.strategy", Value::from("bounded"))], 0.5, true),
                     p,
@@ -2624,7 +2647,7 @@ mod tests {
         ];
         let axes = [parse_axis("workload.phases[1].rate=100,200").unwrap()];
         let f = parse_objective("goodput_ratio").unwrap();
-        let lines = findings(&points, &axes, &f, &["goodput_ratio>=0.9".to_string()]);
+        let lines = findings(&points, &axes, &f, &["goodput_ratio>=0.9".to_string()], &[]);
         assert!(
             lines
                 .iter()
@@ -2712,7 +2735,7 @@ mod tests {
             .filter(|p| p.sized_queue_capacity.is_some())
             .cloned()
             .collect();
-        let lines = findings(&only_bounded, &timeouts, &Figure::whole(Metric::GoodputRatio), &[]);
+        let lines = findings(&only_bounded, &timeouts, &Figure::whole(Metric::GoodputRatio), &[], &[]);
         let best = best_config(&only_bounded, &Figure::whole(Metric::GoodputRatio)).unwrap();
         let q = best.worst.sized_queue_capacity.unwrap();
         assert!(lines[0].contains(&format!("(queue bound sized: {q})")), "{lines:#?}");
@@ -2774,7 +2797,7 @@ mod tests {
     #[test]
     fn the_envelope_stops_at_the_first_rate_that_does_not_recover() {
         let axes = vec![parse_axis("workload.phases[1].rate=100,200,300").unwrap()];
-        let env = |points: &[Point]| safe_envelope(points, &axes).remove(0);
+        let env = |points: &[Point]| safe_envelope(points, &axes, &[]).remove(0);
         let e = env(&[
             at_rate(300, "recovered"),
             at_rate(100, "stable"),
@@ -2850,6 +2873,7 @@ mod tests {
                 p(100, 200, "recovered"),
             ],
             &axes,
+            &[],
         );
         assert_eq!(env.len(), 2, "{env:?}");
         assert_eq!(env[0].label, "gateway.rate_limit.rate=50");
@@ -2880,7 +2904,7 @@ mod tests {
         );
         assert!(!bad.recovered());
         assert_eq!(bad.failure(), "service billing metastable");
-        let e = safe_envelope(&[at_rate(100, "recovered"), bad], &axes).remove(0);
+        let e = safe_envelope(&[at_rate(100, "recovered"), bad], &axes, &[]).remove(0);
         assert_eq!(
             e.describe(),
             "100/s (first failure at 200/s: service billing metastable)"
@@ -2951,17 +2975,24 @@ mod tests {
         let best = best_config(&points, &objective).expect("a complete configuration");
         assert_eq!(describe(&best.settings), "gateway.queue_capacity=10");
         assert_eq!(incomplete_configurations(&points).len(), 1);
-        let lines = findings(&points, &axes, &objective, &[]);
+        let lines = findings(&points, &axes, &objective, &[], &[]);
         assert!(
             lines
                 .iter()
                 .any(|l| l.starts_with("not ranked: 1 configuration(s)") && l.ends_with("gateway.queue_capacity=21")),
             "{lines:#?}"
         );
-        let env = safe_envelope(&points, &axes);
+        let env = safe_envelope(&points, &axes, &[]);
         assert_eq!(
             env[1].describe(),
             ">= 150/s (every rate tried recovers; the largest tried); not run at 400/s (the sweep was interrupted)"
+        );
+        // Every configuration missed a load: said so, not "no configuration has goodput_ratio".
+        let apart = [p(10, 150, 0.99, "recovered"), p(21, 400, 0.8, "recovered")];
+        let lines = findings(&apart, &axes, &objective, &[], &[]);
+        assert!(
+            lines[0].starts_with("no configuration ran at every load tried (the sweep was interrupted)"),
+            "{lines:#?}"
         );
         // A complete grid has no such line.
         let complete = [
@@ -2988,21 +3019,29 @@ mod tests {
             p
         };
         let points = [p("20s", "metastable"), p("5s", "recovered"), p("10s", "recovered")];
-        let env = safe_envelope(&points, &axes);
+        // Phase 1 is the trigger.
+        let env = safe_envelope(&points, &axes, &[1]);
         assert_eq!(env[0].describe(), "10s (first failure at 20s: metastable)");
-        let lines = findings(&points, &axes, &Figure::whole(Metric::GoodputRatio), &[]);
+        let lines = findings(&points, &axes, &Figure::whole(Metric::GoodputRatio), &[], &[1]);
         assert!(
             lines
                 .iter()
                 .any(|l| l.starts_with("safe envelope over workload.phases[1].duration (the largest duration")),
             "{lines:#?}"
         );
+        // The length of a phase that is no trigger (a warm-up, the time after) is no burst.
+        assert!(safe_envelope(&points, &axes, &[2]).is_empty());
+        let lines = findings(&points, &axes, &Figure::whole(Metric::GoodputRatio), &[], &[2]);
+        assert!(lines.iter().any(|l| l.starts_with("no safe envelope")), "{lines:#?}");
         // A rate axis is preferred, and named.
         let both = vec![parse_axis("workload.phases[1].rate=100,200").unwrap(), axes[0].clone()];
-        assert_eq!(envelope_axis(&both).map(|a| a.key), Some("workload.phases[1].rate"));
+        assert_eq!(
+            envelope_axis(&both, &[]).map(|a| a.key),
+            Some("workload.phases[1].rate")
+        );
         let settings = vec![parse_axis("gateway.concurrency=1,2").unwrap()];
         let points = [table_point(&[("gateway.concurrency", Value::from(1))], 0.9, true)];
-        let lines = findings(&points, &settings, &Figure::whole(Metric::GoodputRatio), &[]);
+        let lines = findings(&points, &settings, &Figure::whole(Metric::GoodputRatio), &[], &[]);
         assert!(
             lines.iter().any(|l| l.starts_with("no safe envelope: no burst axis")),
             "{lines:#?}"

@@ -175,7 +175,8 @@ fn near_capacity_caveat(load_after: Option<f64>) -> String {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerdictResult {
-    /// `None` when the run ended too soon after its trigger to judge recovery.
+    /// `None` when the run ended too soon after its trigger to judge recovery, or sent nothing
+    /// before it (no baseline); `reason` says which.
     pub verdict: Option<Verdict>,
     pub baseline: Option<f64>,
     pub recovery_s: Option<f64>,
