@@ -645,7 +645,9 @@ fn junit_counts_skipped_cases_and_explains_failed_expectations() {
     );
     assert!(suite("expectations").contains("skipped=\"0\""));
     assert!(
-        junit.contains("<testcase name=\"fifo.goodput_ratio &gt; deadline.goodput_ratio\" classname=\"t: expectations\">"),
+        junit.contains(
+            "<testcase name=\"fifo.goodput_ratio &gt; deadline.goodput_ratio\" classname=\"t: expectations\">"
+        ),
         "{junit}"
     );
     assert!(

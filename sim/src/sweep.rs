@@ -2786,6 +2786,18 @@ mod tests {
         );
     }
 
+    /// `p` with a service `name` that sent 10 intents and ended `verdict`.
+    fn with_service(p: &mut Point, name: &str, verdict: Verdict) {
+        p.services.insert(
+            name.into(),
+            GroupSummary {
+                offered: 10,
+                verdict: Some(verdict),
+                ..Default::default()
+            },
+        );
+    }
+
     fn at_rate(rate: u32, verdict: &str) -> Point {
         let mut p = table_point(&[("workload.phases[1].rate", Value::from(rate))], 0.9, true);
         p.verdict = verdict.into();
@@ -2886,22 +2898,8 @@ mod tests {
     fn a_service_that_did_not_recover_fails_the_point() {
         let axes = vec![parse_axis("workload.phases[1].rate=100,200").unwrap()];
         let mut bad = at_rate(200, "recovered");
-        bad.services.insert(
-            "billing".into(),
-            GroupSummary {
-                offered: 10,
-                verdict: Some(Verdict::Metastable),
-                ..Default::default()
-            },
-        );
-        bad.services.insert(
-            "orders".into(),
-            GroupSummary {
-                offered: 10,
-                verdict: Some(Verdict::Recovered),
-                ..Default::default()
-            },
-        );
+        with_service(&mut bad, "billing", Verdict::Metastable);
+        with_service(&mut bad, "orders", Verdict::Recovered);
         assert!(!bad.recovered());
         assert_eq!(bad.failure(), "service billing metastable");
         let e = safe_envelope(&[at_rate(100, "recovered"), bad], &axes, &[]).remove(0);
@@ -2916,14 +2914,7 @@ mod tests {
     #[test]
     fn the_csv_says_when_a_group_did_not_recover() {
         let mut bad = at_rate(200, "recovered");
-        bad.services.insert(
-            "billing".into(),
-            GroupSummary {
-                offered: 10,
-                verdict: Some(Verdict::Metastable),
-                ..Default::default()
-            },
-        );
+        with_service(&mut bad, "billing", Verdict::Metastable);
         let csv = to_csv(
             &[at_rate(100, "recovered"), bad.clone()],
             &Figure::whole(Metric::GoodputRatio),
