@@ -718,3 +718,115 @@ fn compare_refuses_an_expectation_on_a_recovery_no_run_can_judge() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A plain HTTP server on 127.0.0.1 (an OS-chosen port) answering every request 200 at once,
+/// on threads the test process ends with: a target that is not spillway's.
+fn plain_target() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for conn in listener.incoming().map_while(Result::ok) {
+            std::thread::spawn(move || {
+                let mut conn = conn;
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = conn.read(&mut chunk) {
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        if conn
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}/x")
+}
+
+/// What loadgen's flags cannot do is said before the run: `--time-scale` against a target that
+/// runs in real time (every timeout too short, every latency too long), and a `--duration` that
+/// ends inside the trigger (no verdict).
+#[test]
+fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
+    let dir = std::env::temp_dir().join(format!("spillway-cli-lgwarn-{}", std::process::id()));
+    let target = plain_target();
+    let out = spillway(&[
+        "loadgen",
+        "run",
+        "--target",
+        &target,
+        "--phases",
+        "1s@5,1s@10!,1s@5",
+        "--time-scale",
+        "2",
+        "--duration",
+        "1500ms",
+        "--no-progress",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("--time-scale 2 with --target: the target must run 2 times faster too"),
+        "{err}"
+    );
+    assert!(err.contains("--duration 1.50s ends during the trigger phase"), "{err}");
+    // At time scale 1 and the whole run, neither.
+    let out = spillway(&[
+        "loadgen",
+        "run",
+        "--target",
+        &target,
+        "--phases",
+        "1s@5",
+        "--no-progress",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("--time-scale") && !err.contains("--duration"), "{err}");
+    // The one-liner gates on --threshold like a file's [[thresholds]]: a CI job can fail.
+    let gated = |check: &str| {
+        spillway(&[
+            "loadgen",
+            "run",
+            "--target",
+            &target,
+            "--phases",
+            "1s@5",
+            "--threshold",
+            "goodput_ratio >= 0.9",
+            "--threshold",
+            check,
+            "--no-progress",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+    };
+    let out = gated("p50 < 1us");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("PASS goodput_ratio >= 0.9") && text.contains("FAIL p50 < 1us"),
+        "{text}"
+    );
+    let out = gated("p50 < soon");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--threshold `p50 < soon`:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -47,6 +47,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<model::duration::Dur>,
 
+    /// A pass/fail check of the run, as a scenario's [[thresholds]] writes it, e.g.
+    /// "goodput_ratio >= 0.99" or "p99 < 500ms". Repeatable; added to the file's own. A failed
+    /// one makes the exit code 3 (so a CI job on the one-liner can fail).
+    #[arg(long = "threshold", value_name = "CHECK")]
+    pub thresholds: Vec<String>,
+
     /// Scale the phase rates so the first phase runs at R intents/s (a warm-up ramping up from 0:
     /// its ramp ends at R); every phase keeps its ratio to it, triggers too.
     #[arg(long, value_name = "R", allow_negative_numbers = true)]

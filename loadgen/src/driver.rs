@@ -862,6 +862,14 @@ async fn run_until(
         Some(t) => {
             preflight(t).await?;
             tls_preflight(t, opts).await?;
+            // loadgen cannot ask a target its time scale: one that is not spillway's runs in
+            // real time, and then every timeout is f times too short against it and every
+            // latency reads f times longer (a 300 ms service read 600 ms, timed out at 500 ms).
+            if f != 1.0 {
+                tracing::warn!(
+                    "--time-scale {f} with --target: the target must run {f} times faster too (spillway's mock-legacy and gateway started with --time-scale {f}); a service of your own runs in real time, so against it the clients' timeouts are {f} times too short and its latencies read {f} times longer: use --time-scale 1"
+                );
+            }
             // A trailing slash of the path only: a query may end in one (`?next=/`).
             if t.contains('?') {
                 t.to_string()

@@ -119,6 +119,16 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         }
         file.run.duration = Some(d);
     }
+    for check in &a.thresholds {
+        // Checked here, so a bad one names the flag, not a place in a file it is not in.
+        if let Err(e) = check.parse::<model::threshold::Threshold>() {
+            usage!("--threshold `{check}`: {e}");
+        }
+        file.thresholds.push(model::scenario::ThresholdConfig {
+            check: check.clone(),
+            name: None,
+        });
+    }
     if let Some(s) = a.strategy {
         file.gateway.set_strategy(s);
     }
@@ -200,6 +210,22 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
                 }
             },
         )?;
+    // A cut that ends before or inside a trigger is allowed (a quick look), but its run gets no
+    // verdict: said before the run, not only in its summary.
+    if a.duration.is_some() {
+        let end = model::Time::ZERO + s.duration;
+        if let Some(p) = s.phases.iter().find(|p| p.trigger && p.end > end) {
+            let at = |t: model::Time| results::fmt_secs(t.saturating_since(model::Time::ZERO).as_secs_f64());
+            tracing::warn!(
+                "--duration {} ends {} the trigger phase `{}` ({}-{}): the run will read \"not judged\" (a verdict needs the trigger and time after it)",
+                results::fmt_secs(s.duration.as_secs_f64()),
+                if p.start >= end { "before" } else { "during" },
+                p.name,
+                at(p.start),
+                at(p.end)
+            );
+        }
+    }
     // Only an in-process gateway has a queue (a --target's is its own business).
     if a.target.is_none() {
         if let Some(note) = scenario::sized_bound_note(&s) {

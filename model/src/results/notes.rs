@@ -232,6 +232,16 @@ impl RunNotes {
                 self.resent
             ));
         }
+        // Attempts that got no answer at all (refused or dropped connections) are no overload:
+        // a target down mid-run read only as "overloaded".
+        let unanswered = total(self.failures.values());
+        let attempts = total(self.statuses.values()).saturating_add(unanswered);
+        if attempts > 0 && unanswered > attempts / 10 {
+            let why = counts_text(self.failures.iter().map(|(w, n)| (w.clone(), n)));
+            out.push(format!(
+                "  WARNING       {unanswered} of {attempts} attempts got no answer ({why}): the target was unreachable or dropped connections for part of the run; a verdict of overload there says nothing about its capacity"
+            ));
+        }
         if let Some((n, answers, which)) = self.mostly_refused() {
             out.push(format!(
                 "  WARNING       {n} of {answers} answers were client errors ({which}): the target refused the requests, which says nothing about its capacity; check the target URL (service and API names), the credentials and the method"
@@ -302,6 +312,26 @@ mod tests {
         assert!(n.mostly_refused().is_none());
         assert_eq!(status_text(599), "599");
         assert!(RunNotes::default().lines().is_empty());
+    }
+
+    /// A target down for part of the run (refused connections) read only as "overloaded": more
+    /// than a tenth of the attempts without an answer warn; a few dropped connections do not.
+    #[test]
+    fn attempts_without_an_answer_warn_of_an_unreachable_target() {
+        let down = notes(&[(200, 33)], &[("cannot connect: Connection refused", 92)]);
+        assert!(
+            down.lines().iter().any(|l| l.starts_with(
+                "  WARNING       92 of 125 attempts got no answer (92 x cannot connect: Connection refused)"
+            )),
+            "{:?}",
+            down.lines()
+        );
+        let few = notes(&[(200, 95)], &[("connection reset", 5)]);
+        assert!(
+            !few.lines().iter().any(|l| l.contains("got no answer")),
+            "{:?}",
+            few.lines()
+        );
     }
 
     /// Mostly 4xx answers warn about the URL; 408 and 429 are the target's load, not a refusal.
