@@ -759,20 +759,27 @@ fn plain_target() -> String {
 fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
     let dir = std::env::temp_dir().join(format!("spillway-cli-lgwarn-{}", std::process::id()));
     let target = plain_target();
-    let out = spillway(&[
-        "loadgen",
-        "run",
-        "--target",
-        &target,
+    let out_dir = dir.to_str().unwrap().to_string();
+    let one_liner = |extra: &[&str]| {
+        let mut args = vec![
+            "loadgen",
+            "run",
+            "--target",
+            &target,
+            "--no-progress",
+            "--out",
+            &out_dir,
+        ];
+        args.extend_from_slice(extra);
+        spillway(&args)
+    };
+    let out = one_liner(&[
         "--phases",
         "1s@5,1s@10!,1s@5",
         "--time-scale",
         "2",
         "--duration",
         "1500ms",
-        "--no-progress",
-        "--out",
-        dir.to_str().unwrap(),
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -782,36 +789,19 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
     );
     assert!(err.contains("--duration 1.50s ends during the trigger phase"), "{err}");
     // At time scale 1 and the whole run, neither.
-    let out = spillway(&[
-        "loadgen",
-        "run",
-        "--target",
-        &target,
-        "--phases",
-        "1s@5",
-        "--no-progress",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let out = one_liner(&["--phases", "1s@5"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("--time-scale") && !err.contains("--duration"), "{err}");
     // The one-liner gates on --threshold like a file's [[thresholds]]: a CI job can fail.
     let gated = |check: &str| {
-        spillway(&[
-            "loadgen",
-            "run",
-            "--target",
-            &target,
+        one_liner(&[
             "--phases",
             "1s@5",
             "--threshold",
             "goodput_ratio >= 0.9",
             "--threshold",
             check,
-            "--no-progress",
-            "--out",
-            dir.to_str().unwrap(),
         ])
     };
     let out = gated("p50 < 1us");
@@ -822,11 +812,8 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
         "{text}"
     );
     let out = gated("p50 < soon");
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--threshold `p50 < soon`:"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--threshold `p50 < soon`:"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
