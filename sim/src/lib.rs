@@ -212,7 +212,7 @@ fn write_table(out: &Path, csv: &str, table: &sweep::Table) -> anyhow::Result<()
     result
 }
 
-/// ", about 2 h 5 min left at this pace" from the time `done` of `total` took; empty before any.
+/// ", about 21.4 h left at this pace" from the time `done` of `total` took; empty before any.
 fn time_left(elapsed_s: f64, done: u64, total: u64) -> String {
     if done == 0 || done >= total {
         return String::new();

@@ -1753,16 +1753,21 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
 pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
     let extra = objective.scope != Scope::Whole;
     let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+    // Quoted only where RFC 4180 needs it (a comma, a quote or a line break), so plain cells
+    // stay as they were.
+    let cell = |t: &str| {
+        if t.contains(['"', ',', '\n', '\r']) {
+            quote(t)
+        } else {
+            t.to_string()
+        }
+    };
     let mut o = String::new();
     if let Some(p) = points.first() {
         for (k, _) in &p.params {
-            // A key naming a service by a quoted name (`services."billing".concurrency`) is
-            // quoted as RFC 4180 asks, or strict CSV readers stop at its first `"`.
-            if k.contains(['"', ',', '\n', '\r']) {
-                o.push_str(&quote(k));
-            } else {
-                o.push_str(k);
-            }
+            // A key naming a service by a quoted name (`services."billing".concurrency`): strict
+            // CSV readers stop at its first `"` unless the cell is quoted.
+            o.push_str(&cell(k));
             o.push(',');
         }
     }
@@ -1793,12 +1798,7 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
     for p in points {
         for (_, v) in &p.params {
             // A table value (`{ dist = "exponential", mean = "1s" }`) has commas and quotes.
-            let text = show_value(v);
-            if text.contains(['"', ',', '\n', '\r']) {
-                o.push_str(&quote(&text));
-            } else {
-                o.push_str(&text);
-            }
+            o.push_str(&cell(&show_value(v)));
             o.push(',');
         }
         if sized {
@@ -1806,12 +1806,7 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
             o.push(',');
         }
         let recovered = p.recovered();
-        let failure = if recovered { String::new() } else { p.failure() };
-        let failure = if failure.contains(['"', ',', '\n', '\r']) {
-            quote(&failure)
-        } else {
-            failure
-        };
+        let failure = if recovered { String::new() } else { cell(&p.failure()) };
         o.push_str(&format!(
             "{:.6},{},{:.6},{:.6},{:.4},{:.3},{},{},{recovered},{failure},{},{}",
             p.goodput_ratio,
