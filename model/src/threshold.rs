@@ -583,7 +583,8 @@ pub struct ThresholdResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
     /// Why there is no value: "never" (no recovery), "not judged" (the run ended too soon after
-    /// its trigger), "nothing offered" (the run or group was sent nothing), "no value" (nothing
+    /// its trigger), "nothing offered" (the run or group was sent nothing), "nothing succeeded"
+    /// (a latency bound on a run or group whose every intent failed), "no value" (nothing
     /// measured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<String>,
@@ -624,6 +625,9 @@ impl ThresholdResult {
     }
 }
 
+/// Why a latency bound fails on a group that was sent intents but saw none succeed.
+const NOTHING_SUCCEEDED: &str = "nothing succeeded (the latency would be of failures alone)";
+
 /// Why a figure has no value in a group with `verdict` (see [`ThresholdResult::missing`]).
 fn missing(metric: Metric, verdict: Option<crate::results::Verdict>) -> String {
     use crate::results::Verdict;
@@ -652,6 +656,19 @@ impl Threshold {
                 passed: false,
                 service: None,
                 missing: Some("nothing offered".into()),
+            };
+        }
+        if self.figure.metric.is_latency() && group.as_ref().is_some_and(|g| g.successes == 0) {
+            // Intent latency counts failures too: a target that answers every request with a
+            // fast 404 or 503 has a fast p99, and a latency gate on it would pass a run in which
+            // nothing worked.
+            return ThresholdResult {
+                check: self.text.clone(),
+                name: self.name.clone(),
+                value: None,
+                passed: false,
+                service: None,
+                missing: Some(NOTHING_SUCCEEDED.into()),
             };
         }
         let value = self.figure.value(s);
@@ -684,16 +701,21 @@ impl Threshold {
                 Cmp::Eq => (v - self.value).abs(),
             },
         };
-        let mut worst: Option<(&String, Option<f64>, Option<crate::results::Verdict>)> = None;
+        let mut worst: Option<(&String, Option<f64>, &GroupSummary)> = None;
         let mut passed = true;
         for (name, g) in crate::results::services_in_order(&s.services) {
             if g.offered == 0 {
                 continue;
             }
-            let v = Figure::service(name, self.figure.metric).value_in(g);
+            // As for one group (see `evaluate`): no latency bound holds on failures alone.
+            let v = if self.figure.metric.is_latency() && g.successes == 0 {
+                None
+            } else {
+                Figure::service(name, self.figure.metric).value_in(g)
+            };
             passed &= v.is_some_and(|v| self.cmp.holds(v, self.value));
             if worst.is_none_or(|(_, w, _)| badness(v) > badness(w)) {
-                worst = Some((name, v, g.verdict));
+                worst = Some((name, v, g));
             }
         }
         let value = worst.and_then(|(_, v, _)| v);
@@ -706,7 +728,8 @@ impl Threshold {
             missing: value.is_none().then(|| match worst {
                 // No service was sent anything, as for a whole run sent nothing.
                 None => "nothing offered".to_string(),
-                Some((_, _, verdict)) => missing(self.figure.metric, verdict),
+                Some((_, _, g)) if self.figure.metric.is_latency() && g.successes == 0 => NOTHING_SUCCEEDED.into(),
+                Some((_, _, g)) => missing(self.figure.metric, g.verdict),
             }),
         }
     }
@@ -1024,6 +1047,7 @@ mod tests {
             let mut g = GroupSummary {
                 offered,
                 goodput_ratio,
+                successes: count,
                 ..Default::default()
             };
             (g.latency.p99, g.latency.count) = (p99, count);
@@ -1057,6 +1081,13 @@ mod tests {
         s.services.insert("stuck".into(), g(10, 0.0, 0.0, 0));
         let r = "service[*].p99 < 2s".parse::<Threshold>().unwrap().evaluate(&s);
         assert_eq!((r.passed, r.value, r.service.as_deref()), (false, None, Some("stuck")));
+        // A service whose intents all failed (fast) has a latency of failures alone: it fails.
+        let mut failing = g(10, 0.0, 0.01, 10);
+        failing.successes = 0;
+        s.services.insert("stuck".into(), failing);
+        let r = "service[*].p99 < 2s".parse::<Threshold>().unwrap().evaluate(&s);
+        assert_eq!((r.passed, r.value, r.service.as_deref()), (false, None, Some("stuck")));
+        assert_eq!(r.measured(), format!("{NOTHING_SUCCEEDED} in service stuck"));
         // No service sent anything: nothing shows the bound holds.
         let r = t.evaluate(&Summary::default());
         assert_eq!(r.measured(), "nothing offered");
@@ -1067,6 +1098,28 @@ mod tests {
             err.contains("service[*] (every service) is for thresholds and --slo"),
             "{err}"
         );
+    }
+
+    /// Intent latency counts failures: a run whose every intent failed fast (a target that
+    /// answers 404 or 503 at once) has a small p99, and a latency gate must not pass it. A
+    /// run with one success is judged on its latency as usual.
+    #[test]
+    fn a_latency_bound_fails_when_nothing_succeeded() {
+        let mut s = Summary::default();
+        s.whole.offered = 100;
+        s.whole.latency.count = 100;
+        s.whole.latency.p99 = 0.002;
+        s.whole.latency.max = 0.003;
+        for text in ["p99 < 500ms", "p50 <= 1s", "max < 1s"] {
+            let r = text.parse::<Threshold>().unwrap().evaluate(&s);
+            assert!(!r.passed, "{text}");
+            assert_eq!((r.value, r.measured()), (None, NOTHING_SUCCEEDED.to_string()), "{text}");
+        }
+        // Other figures are judged as they are: nothing succeeded is what they measure.
+        assert!("timeouts == 0".parse::<Threshold>().unwrap().evaluate(&s).passed);
+        s.whole.successes = 1;
+        let r = "p99 < 500ms".parse::<Threshold>().unwrap().evaluate(&s);
+        assert_eq!((r.passed, r.value), (true, Some(0.002)));
     }
 
     #[test]
