@@ -133,6 +133,13 @@ impl Entry {
 
 /// [`Entry::recovery_text_of`] of runs.
 pub(crate) fn recovery_text(runs: &[Results], scope: &Scope) -> String {
+    recovery_text_in(runs, scope, &|xs| {
+        crate::expect::show(&Interval::of(xs), Some(Metric::Recovery))
+    })
+}
+
+/// [`recovery_text`] with the recovered runs' times shown by `time` (a chart's shorter label).
+pub(crate) fn recovery_text_in(runs: &[Results], scope: &Scope, time: &dyn Fn(&[f64]) -> String) -> String {
     let f = Figure {
         scope: scope.clone(),
         metric: Metric::Recovery,
@@ -142,7 +149,6 @@ pub(crate) fn recovery_text(runs: &[Results], scope: &Scope) -> String {
     let recovered: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
     let never = xs.iter().filter(|x| x.is_infinite()).count();
     let unjudged = n - recovered.len() - never;
-    let time = |xs: &[f64]| crate::expect::show(&Interval::of(xs), Some(Metric::Recovery));
     if n == 0 {
         "-".into()
     } else if recovered.len() == n {

@@ -361,6 +361,23 @@ pub fn show(i: &Interval, metric: Option<Metric>) -> String {
     // A time's half-width below what fmt_secs shows (a microsecond) would read `± 0us`.
     let shown = if is_time { 5e-7 } else { 0.0 };
     if i.n > 1 && i.half_width.is_finite() && i.half_width > shown {
+        // Every figure is at least 0, and a ratio at most 1: a t-interval reaching past either
+        // (few seeds, one far off: recoveries of 0 and 1 s) is shown as the range it can be,
+        // not as `200ms ± 555ms`.
+        let ceiling = if matches!(metric, Some(Metric::GoodputRatio | Metric::WastedRatio)) {
+            1.0
+        } else {
+            f64::INFINITY
+        };
+        let (lo, hi) = (i.mean - i.half_width, i.mean + i.half_width);
+        if lo < 0.0 || hi > ceiling {
+            return format!(
+                "{} (95% CI {} to {})",
+                one(i.mean),
+                one(lo.max(0.0)),
+                one(hi.min(ceiling))
+            );
+        }
         // A count's half-width takes the mean's decimals: `950.7 ± 95.5`, not `± 95.488`.
         format!("{} ± {}", one(i.mean), one(i.half_width))
     } else {
@@ -413,6 +430,20 @@ mod tests {
         assert_eq!(show(&iv(1000.0, 12.3), Some(Metric::Offered)), "1000.0 ± 12.3");
         assert_eq!(show(&iv(1000.0, 0.0), Some(Metric::Offered)), "1000");
         assert_eq!(show(&iv(3.28, 1e-9), Some(Metric::P99)), "3.28s", "no `± 0us`");
+        // An interval past what the figure can be (below 0, a ratio above 1) is clipped.
+        assert_eq!(
+            show(&iv(0.2, 0.555), Some(Metric::Recovery)),
+            "200.0ms (95% CI 0s to 755.0ms)"
+        );
+        assert_eq!(
+            show(&iv(1.5, 2.0), Some(Metric::Timeouts)),
+            "1.500 (95% CI 0.000 to 3.500)"
+        );
+        assert_eq!(
+            show(&iv(0.99, 0.02), Some(Metric::GoodputRatio)),
+            "0.990 (95% CI 0.970 to 1.000)"
+        );
+        assert_eq!(show(&iv(0.5, 0.2), Some(Metric::GoodputRatio)), "0.500 ± 0.200");
     }
 
     #[test]

@@ -147,6 +147,16 @@ fn percent(i: &model::interval::Interval) -> String {
     if i.mean.is_nan() {
         "-".into()
     } else if i.n > 1 && i.half_width.is_finite() && i.half_width > 0.0 {
+        let (lo, hi) = (i.mean - i.half_width, i.mean + i.half_width);
+        if lo < 0.0 || hi > 1.0 {
+            // A share is between 0 and 100%: an interval past either is shown clipped.
+            return format!(
+                "{:.1}% (95% CI {:.1}% to {:.1}%)",
+                i.mean * 100.0,
+                lo.max(0.0) * 100.0,
+                hi.min(1.0) * 100.0
+            );
+        }
         // The half-width is in percentage points, not a share of the mean.
         format!("{:.1}% ± {:.1} pp", i.mean * 100.0, i.half_width * 100.0)
     } else {
@@ -219,6 +229,15 @@ pub(crate) fn is_text_column(header: &[String], c: usize) -> bool {
 mod tests {
     use super::*;
     use model::results::{GroupCounters, GroupSummary, Percentiles};
+
+    /// A share's interval reaching past 0 or 100% is clipped to what a share can be.
+    #[test]
+    fn a_share_interval_stays_between_0_and_100_percent() {
+        let iv = |mean, half_width| model::interval::Interval { mean, half_width, n: 5 };
+        assert_eq!(percent(&iv(0.5, 0.1)), "50.0% ± 10.0 pp");
+        assert_eq!(percent(&iv(0.99, 0.03)), "99.0% (95% CI 96.0% to 100.0%)");
+        assert_eq!(percent(&iv(0.02, 0.05)), "2.0% (95% CI 0.0% to 7.0%)");
+    }
 
     fn with_classes(label: &str, interactive_shed: u64, background_offered: u64) -> Entry {
         let mut r = crate::fixture::blank();

@@ -165,25 +165,27 @@ fn metastable_line(s: &ReplicationSummary) -> String {
 
 pub fn render(s: &ReplicationSummary) -> String {
     use model::results::fmt_secs;
-    let iv = |i: &Interval, secs: bool| {
+    let iv_in = |i: &Interval, secs: bool, ceiling: f64| {
         let one = |v: f64| if secs { fmt_secs(v) } else { format!("{v:.4}") };
         match i.n {
             0 => "-".to_string(),
             // One value (one seed recovered) has no interval: its half-width is infinite.
             _ if !i.half_width.is_finite() => one(i.mean),
-            // Every figure here is at least 0: a t-interval reaching below it (few seeds, one
-            // far off) is shown as the range it can be, not as "2.00s ± 3.10s".
-            _ if i.mean - i.half_width < 0.0 => {
+            // Every figure here is at least 0 (and a ratio at most 1): a t-interval reaching
+            // past that (few seeds, one far off) is shown as the range it can be, not as
+            // "2.00s ± 3.10s".
+            _ if i.mean - i.half_width < 0.0 || i.mean + i.half_width > ceiling => {
                 format!(
                     "{} (95% CI {} to {})",
                     one(i.mean),
-                    one(0.0),
-                    one(i.mean + i.half_width)
+                    one((i.mean - i.half_width).max(0.0)),
+                    one((i.mean + i.half_width).min(ceiling))
                 )
             }
             _ => format!("{} ± {}", one(i.mean), one(i.half_width)),
         }
     };
+    let iv = |i: &Interval, secs: bool| iv_in(i, secs, f64::INFINITY);
     // Runs without a trigger (all judged stable) have no recovery to count.
     let triggered = s.judged < s.replications || s.verdicts.keys().any(|v| *v != "stable");
     let recovery = if triggered || s.recovery_s.n > 0 {
@@ -199,7 +201,7 @@ pub fn render(s: &ReplicationSummary) -> String {
     let mut o = format!(
         "{} replications (mean ± 95% CI)\n  goodput ratio   {}\n  p50             {}\n  p99             {}\n  amplification   {}\n  wasted work     {}\n  recovery        {recovery}\n  metastable      {}\n  verdicts        {}\n",
         s.replications,
-        iv(&s.goodput_ratio, false),
+        iv_in(&s.goodput_ratio, false, 1.0),
         iv(&s.p50, true),
         iv(&s.p99, true),
         iv(&s.amplification, false),
@@ -415,6 +417,18 @@ mod tests {
             text.contains(&format!(
                 "recovery        11.0s (95% CI 0s to {high}) (2 of 3 runs recovered)\n"
             )),
+            "{text}"
+        );
+        // Goodput ratios of 0.99, 0.99 and 0.90: the interval would reach above 100%.
+        for (r, g) in runs.iter_mut().zip([0.99, 0.99, 0.90]) {
+            r.summary.whole.goodput_ratio = g;
+        }
+        let s = summarize(&runs);
+        assert!(s.goodput_ratio.mean + s.goodput_ratio.half_width > 1.0);
+        let text = render(&s);
+        let low = s.goodput_ratio.mean - s.goodput_ratio.half_width;
+        assert!(
+            text.contains(&format!("goodput ratio   0.9600 (95% CI {low:.4} to 1.0000)\n")),
             "{text}"
         );
     }

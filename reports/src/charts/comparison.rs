@@ -117,7 +117,10 @@ struct Comparison {
 
 /// A bar of the mean of `i`, with its confidence interval as a whisker and in the text
 /// ("87.8% ± 11.3 pp": percentage points) when there are replications.
-fn bar(i: Interval, text: impl Fn(f64) -> String, ci_text: impl Fn(f64) -> String) -> Cell {
+/// A bar for `i`; `ceiling` is the most the figure can be (1 for a share). An interval reaching
+/// below 0 or past it is labelled with the range it can be (`63.3% (0.0%–100.0%)`), as the
+/// tables do.
+fn bar(i: Interval, ceiling: f64, text: impl Fn(f64) -> String, ci_text: impl Fn(f64) -> String) -> Cell {
     if !i.mean.is_finite() {
         return na();
     }
@@ -129,7 +132,15 @@ fn bar(i: Interval, text: impl Fn(f64) -> String, ci_text: impl Fn(f64) -> Strin
     Cell::Bar {
         value: i.mean.max(0.0),
         half_width,
-        text: if half_width > 0.0 {
+        text: if half_width > 0.0 && (i.mean - half_width < 0.0 || i.mean + half_width > ceiling) {
+            // Short, for the bar's label (the subtitle says it is a 95% interval).
+            format!(
+                "{} ({}–{})",
+                text(i.mean),
+                text((i.mean - half_width).max(0.0)),
+                text((i.mean + half_width).min(ceiling))
+            )
+        } else if half_width > 0.0 {
             format!("{} ± {}", text(i.mean), ci_text(half_width))
         } else {
             text(i.mean)
@@ -179,11 +190,14 @@ fn recovery(runs: &[Results]) -> Cell {
             na()
         };
     }
-    match bar(Interval::of(&recovered), fmt_secs, fmt_secs) {
+    let time = |xs: &[f64]| match bar(Interval::of(xs), f64::INFINITY, fmt_secs, fmt_secs) {
+        Cell::Bar { text, .. } | Cell::Missing { text, .. } => text,
+    };
+    match bar(Interval::of(&recovered), f64::INFINITY, fmt_secs, fmt_secs) {
         Cell::Bar { value, half_width, .. } => Cell::Bar {
             value,
             half_width,
-            text: entry::recovery_text(runs, &Scope::Whole),
+            text: entry::recovery_text_in(runs, &Scope::Whole, &time),
         },
         missing => missing,
     }
@@ -457,7 +471,7 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
             "goodput ratio",
             "succeeded / offered, higher is better",
             each(&|runs| {
-                bar(entry::figure_of(runs, &whole(Metric::GoodputRatio)), pct, |h| {
+                bar(entry::figure_of(runs, &whole(Metric::GoodputRatio)), 1.0, pct, |h| {
                     format!("{:.1} pp", h * 100.0)
                 })
             }),
@@ -470,7 +484,12 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
                 if runs.iter().all(|r| r.summary.whole.latency.count == 0) {
                     na()
                 } else {
-                    bar(entry::figure_of(runs, &whole(Metric::P99)), fmt_secs, fmt_secs)
+                    bar(
+                        entry::figure_of(runs, &whole(Metric::P99)),
+                        f64::INFINITY,
+                        fmt_secs,
+                        fmt_secs,
+                    )
                 }
             }),
             0.0,
@@ -485,6 +504,7 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
                 } else {
                     bar(
                         entry::figure_of(runs, &whole(Metric::Amplification)),
+                        f64::INFINITY,
                         |v| format!("{}×", fmt_tick((v * 100.0).round() / 100.0)),
                         |h| format!("{h:.2}"),
                     )
@@ -502,7 +522,7 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
                 } else {
                     "n/a".into()
                 };
-                match bar(entry::figure_of(runs, &whole(Metric::WastedRatio)), pct, |h| {
+                match bar(entry::figure_of(runs, &whole(Metric::WastedRatio)), 1.0, pct, |h| {
                     format!("{:.1} pp", h * 100.0)
                 }) {
                     Cell::Bar {
