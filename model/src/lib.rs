@@ -61,6 +61,13 @@ fn probe_out_dir<'a>(out: &'a std::path::Path, made: &mut Vec<&'a std::path::Pat
         match std::fs::create_dir(d) {
             Ok(()) => made.push(d),
             Err(_) if d.is_dir() => {}
+            // Not the OS's "File exists", which reads as if an existing output were refused.
+            Err(_) if d.exists() => {
+                return Err(format!(
+                    "cannot create the directory {}: it is a file, and directories cannot go under it",
+                    d.display()
+                ))
+            }
             Err(e) => return Err(format!("cannot create the directory {}: {e}", d.display())),
         }
     }
@@ -108,7 +115,13 @@ mod tests {
         let e = check_out_dir(&file).unwrap_err().to_string();
         assert!(e.contains("exists and is not a directory"), "{e}");
         let e = check_out_dir(&file.join("sub")).unwrap_err().to_string();
-        assert!(e.contains("cannot create the directory"), "{e}");
+        assert!(
+            e.ends_with(&format!(
+                "cannot create the directory {}: it is a file, and directories cannot go under it",
+                file.display()
+            )),
+            "{e}"
+        );
         let _ = std::fs::remove_dir_all(&base);
     }
 }
