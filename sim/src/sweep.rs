@@ -3061,6 +3061,7 @@ mod tests {
         let p99: Threshold = "p99 < 2s".parse().unwrap();
         let mut with = seed(Some(2.0), Verdict::Recovered);
         with.whole.latency.p99 = 1.0;
+        with.whole.successes = 10;
         let none = Summary::default();
         let (_, value) = slo_reading(&p99, &[with, none]);
         assert_eq!(value, Some(1.0));
