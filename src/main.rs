@@ -26,6 +26,8 @@ enum Command {
     // These two take their help, the one-line summary and the long description, from their
     // Args: a doc comment here would replace both with one line.
     MockLegacy(mock_legacy::Args),
+    // The crate's name (and the README's) works too.
+    #[command(visible_alias = "reference-gateway")]
     Gateway(reference_gateway::Args),
     /// Open-loop load with client timeouts, retries and retry storms.
     #[command(subcommand)]

@@ -43,6 +43,8 @@ fn help_explains_every_subcommand() {
     for args in [
         &["loadgen", "run", "--help"][..],
         &["gateway", "--help"],
+        // The crate's name, as the README calls the server.
+        &["reference-gateway", "--help"],
         &["mock-legacy", "--help"],
         &["scenario", "check", "--help"],
         &["report", "--help"],

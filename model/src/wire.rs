@@ -382,9 +382,77 @@ pub fn valid_host(v: &[u8]) -> bool {
     port.is_none_or(|p| p.len() <= 5 && p.iter().all(u8::is_ascii_digit))
 }
 
+/// Checks a service's upstream base URL, as the gateway and the scenario format take it:
+/// `http://host:port` with an optional path prefix (https passes here; the gateway refuses it
+/// itself). Refused, with why: credentials (`user:pw@`: never sent, and the gateway would log
+/// them), a query or a fragment (dropped from every request, silently), an empty host, a port
+/// outside 1..65535.
+pub fn check_upstream_url(u: &str) -> Result<(), String> {
+    let rest = u
+        .strip_prefix("http://")
+        .or_else(|| u.strip_prefix("https://"))
+        .ok_or_else(|| format!("expected an http:// URL (http://host:port), got `{u}`"))?;
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(format!(
+            "`{u}` has credentials (user@): the gateway never sends them to the service; drop them"
+        ));
+    }
+    if u.contains('?') || u.contains('#') {
+        return Err(format!(
+            "`{u}` has a query or a fragment, which the gateway would drop from every request: give the base URL alone (a path prefix is kept)"
+        ));
+    }
+    // The port: after the last `:` outside an IPv6 literal's brackets.
+    let (host, port) = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => (&authority[..i], Some(&authority[i + 1..])),
+        _ => (authority, None),
+    };
+    if host.is_empty() || host == "[]" {
+        return Err(format!("`{u}` has no host: expected http://host:port"));
+    }
+    if let Some(p) = port {
+        if !matches!(p.parse::<u32>(), Ok(1..=65535)) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("`{u}`: the port must be 1..65535, got `{p}`"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Upstream URLs: a base with an optional path prefix; credentials, queries, fragments,
+    /// empty hosts and bad ports refused, each saying why.
+    #[test]
+    fn upstream_urls_are_bases_without_credentials_or_queries() {
+        for ok in [
+            "http://127.0.0.1:8081",
+            "http://legacy.internal:8081/base/",
+            "http://[::1]:9000",
+            "http://legacy",
+            "https://legacy.example:443",
+        ] {
+            assert_eq!(check_upstream_url(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("127.0.0.1:8081", "expected an http:// URL"),
+            ("ftp://a:1", "expected an http:// URL"),
+            ("http://user:pw@127.0.0.1:8081", "has credentials"),
+            ("http://127.0.0.1:8081/base?x=1", "a query or a fragment"),
+            ("http://127.0.0.1:8081/#frag", "a query or a fragment"),
+            ("http://:8081", "has no host"),
+            ("http:///base", "has no host"),
+            ("http://127.0.0.1:99999", "the port must be 1..65535, got `99999`"),
+            ("http://127.0.0.1:0", "the port must be 1..65535"),
+            ("http://127.0.0.1:+80", "the port must be 1..65535"),
+            ("http://[::1]:x", "the port must be 1..65535"),
+        ] {
+            let e = check_upstream_url(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
 
     /// Five names, then `...` for the rest; all of them when five or fewer.
     #[test]

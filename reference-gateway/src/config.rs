@@ -210,6 +210,7 @@ fn scaled(flag: &str, d: model::duration::Dur, factor: f64) -> anyhow::Result<mo
 }
 
 fn check_url(u: &str) -> anyhow::Result<String> {
+    model::wire::check_upstream_url(u).map_err(|e| anyhow::anyhow!("upstream {e}"))?;
     let uri: http::Uri = u.parse().with_context(|| format!("upstream `{u}` is not a URL"))?;
     match (uri.scheme_str(), uri.authority()) {
         (Some("http"), Some(_)) if crate::h1::host_port(&uri).is_none() => {
@@ -310,6 +311,25 @@ mod tests {
             let e = one_liner(&[flag, "0s"]).unwrap_err().to_string();
             assert!(e.contains(flag) && e.contains("expected a duration > 0"), "{e}");
         }
+    }
+
+    /// An upstream with credentials (never sent, and the startup line would print the
+    /// password) or a query (dropped from every request) is refused; a path prefix is kept.
+    #[test]
+    fn upstreams_with_credentials_or_queries_are_refused() {
+        let e = check_url("http://user:pw@127.0.0.1:8081").unwrap_err().to_string();
+        assert!(
+            e.starts_with("upstream `http://user:pw@127.0.0.1:8081` has credentials"),
+            "{e}"
+        );
+        let e = check_url("http://127.0.0.1:8081/base?x=1").unwrap_err().to_string();
+        assert!(e.contains("a query or a fragment"), "{e}");
+        let e = check_url("http://127.0.0.1:99999").unwrap_err().to_string();
+        assert!(e.contains("the port must be 1..65535"), "{e}");
+        assert_eq!(
+            check_url("http://127.0.0.1:8081/base/").unwrap(),
+            "http://127.0.0.1:8081/base"
+        );
     }
 
     /// `spillway gateway` with `extra` flags, over `file` (written to a temporary file) if given.

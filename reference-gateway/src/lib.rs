@@ -137,9 +137,28 @@ impl RunningGateway {
     }
 }
 
-/// Starts the gateway on `listen`.
+/// Starts the gateway on `listen`, with [`proxy_limits`].
 pub async fn start(setup: Setup, listen: SocketAddr) -> anyhow::Result<RunningGateway> {
-    start_with_limits(setup, listen, ServerLimits::default()).await
+    start_with_limits(setup, listen, proxy_limits()).await
+}
+
+/// Headers the gateway adds to a request it forwards, at most: `via`, `x-forwarded-for` (when
+/// the client sent none), `x-request-id` (when absent) and `x-spillway-timeout-ms` (with a
+/// `default_timeout`).
+pub const ADDED_HEADERS: usize = 4;
+/// Bytes those add to the request head, at most (an IPv6 client's address is the longest).
+pub const ADDED_HEAD_BYTES: usize = 256;
+
+/// What clients may send the gateway: a server's default limits (mock-legacy's) less what the
+/// gateway adds, so a request it accepts is not refused by a service with the same limits (a
+/// client's 98 headers became 101 upstream, and mock-legacy answered 431).
+pub fn proxy_limits() -> ServerLimits {
+    let d = ServerLimits::default();
+    ServerLimits {
+        max_headers: d.max_headers - ADDED_HEADERS,
+        max_head_bytes: d.max_head_bytes - ADDED_HEAD_BYTES,
+        ..d
+    }
 }
 
 /// Starts the gateway on `listen` with these limits on what clients may send.

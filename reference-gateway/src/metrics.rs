@@ -85,12 +85,13 @@ impl Outcome {
         }
     }
 
-    /// The outcome of an answer the service gave: its 429s and 5xx apart from the rest, so a
-    /// dashboard can tell served requests from a failing service.
+    /// The outcome of an answer the service gave: its 429s and its errors (4xx, 5xx) apart
+    /// from the rest, so a dashboard can tell served requests from a failing service (a 404 or
+    /// a 431 is not a request served).
     pub fn of_upstream(status: u16) -> Outcome {
         match status {
             429 => Outcome::BackendRateLimited,
-            500.. => Outcome::BackendError,
+            400.. => Outcome::BackendError,
             _ => Outcome::Served,
         }
     }

@@ -337,6 +337,43 @@ async fn bad_input_gets_4xx_and_the_gateway_keeps_serving() {
     ml.shutdown().await;
 }
 
+/// A request at the gateway's header limits, with what the gateway adds, is still within a
+/// backend with the same server limits (mock-legacy's): one header more is refused by the
+/// gateway itself. A backend's own 4xx is its error, not a request served.
+#[tokio::test]
+async fn what_the_gateway_accepts_fits_a_backend_with_the_same_limits() {
+    let (ml, gw) = stack(&scenario("strategy = \"fifo\"", "workers = 2\nservice_time = \"1ms\"")).await;
+    let limits = reference_gateway::proxy_limits();
+    let defaults = reference_gateway::ServerLimits::default();
+    assert!(limits.max_headers < defaults.max_headers && limits.max_head_bytes < defaults.max_head_bytes);
+    // `host` and `connection` are two of the headers; the rest fill up to the limit.
+    let request = |n: usize, pad: usize| {
+        let mut r = String::from("GET /svc/op HTTP/1.1\r\nhost: x\r\nconnection: close\r\n");
+        for i in 0..n - 2 {
+            r.push_str(&format!("x-h{i}: v\r\n"));
+        }
+        if pad > 0 {
+            r.push_str(&format!("x-pad: {}\r\n", "p".repeat(pad)));
+        }
+        r + "\r\n"
+    };
+    let full = raw(gw.addr(), request(limits.max_headers, 0).as_bytes()).await;
+    assert!(full.starts_with("HTTP/1.1 200"), "{full}");
+    let over = raw(gw.addr(), request(limits.max_headers + 1, 0).as_bytes()).await;
+    assert!(over.starts_with("HTTP/1.1 431"), "{over}");
+    // A head just under the gateway's byte limit, with the gateway's additions, passes too.
+    let base = request(10, 0).len() + "x-pad: \r\n".len();
+    let big = raw(gw.addr(), request(10, limits.max_head_bytes - base - 64).as_bytes()).await;
+    assert!(big.starts_with("HTTP/1.1 200"), "{}", &big[..big.len().min(200)]);
+    // The backend's 404 (an API it does not serve) is a backend error at the gateway.
+    let c = client();
+    let r = send(&c, &format!("{}/svc/nope", gw.url()), &[]).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("x-spillway-outcome"), Some("backend-error"));
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_backend_that_is_down_gives_a_clear_502() {
     let s = model::scenario::parse(
