@@ -10,6 +10,12 @@ use std::path::PathBuf;
 /// file's [backend], with the file's [gateway] settings; --upstream sends every service to one
 /// address (e.g. a mock-legacy serving the same scenario). Without a file, the one-liner flags
 /// configure a single service that receives every path.
+///
+/// Defaults the flags do not show: a 30 s upstream timeout (504), pushback on (a service's 429
+/// or 503 pauses dispatch to it for its Retry-After, 1 s without one, at most 30 s; see
+/// --no-pushback), no gateway retries, no auth, no rate limit. A file's [gateway] sets those
+/// (docs/scenario-format.md). At start-up the gateway asks each upstream's /healthz for its
+/// time scale (a mock-legacy answers; other services are left alone).
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// Scenario or config file: [gateway] settings and [backend] services with their upstreams.
@@ -24,7 +30,8 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub upstream: Option<String>,
 
-    /// Strategy: passthrough, fifo, bounded, deadline, codel, adaptive-lifo (lifo), adaptive.
+    /// Strategy: passthrough, fifo, bounded, deadline, codel, adaptive-lifo (lifo), adaptive
+    /// [default: the file's, else fifo].
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<model::scenario::Strategy>,
 
@@ -39,18 +46,25 @@ pub struct Args {
     pub queue_capacity: Option<u32>,
 
     /// Answer 503 to requests that waited longer than this in the queue (e.g. 500ms; scenario
-    /// time, divided by --time-scale).
+    /// time, divided by --time-scale) [default: the file's, else none].
     #[arg(long, value_name = "DURATION")]
     pub queue_timeout: Option<model::duration::Dur>,
 
-    /// What happens to a queued request whose client has gone: keep (still sent) or cancel.
+    /// What happens to a queued request whose client has gone: keep (still sent) or cancel
+    /// [default: the file's, else keep].
     #[arg(long, value_name = "keep|cancel", value_parser = parse_abandon)]
     pub abandon: Option<model::scenario::Abandon>,
 
     /// Budget for requests without x-spillway-timeout-ms (e.g. 2s; scenario time, divided by
-    /// --time-scale).
+    /// --time-scale) [default: the file's, else none: such requests never expire].
     #[arg(long, value_name = "DURATION")]
     pub default_timeout: Option<model::duration::Dur>,
+
+    /// Do not pause a service that answers 429 or 503 (pushback, on by default): keep
+    /// dispatching to it. A backend that refuses at once when busy (mock-legacy's `overload =
+    /// "reject"`) otherwise pauses the gateway again and again, well below its capacity.
+    #[arg(long)]
+    pub no_pushback: bool,
 
     /// Run this many times faster: the scenario's durations and the duration flags are divided
     /// by F (overrides run.time_scale; start the backend and loadgen with the same F).

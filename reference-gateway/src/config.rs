@@ -140,6 +140,17 @@ impl Setup {
         if let Some(t) = a.default_timeout {
             g.default_timeout = Some(scaled("--default-timeout", t, factor)?);
         }
+        if a.no_pushback {
+            g.pushback.enabled = false;
+        }
+        if g.strategy == model::scenario::Strategy::Adaptive {
+            if let Some(c) = a.concurrency.filter(|c| *c > g.adaptive.max_limit) {
+                tracing::warn!(
+                    "--concurrency {c}: the adaptive limit starts at its maximum, {} (gateway.adaptive.max_limit in a file raises it)",
+                    g.adaptive.max_limit
+                );
+            }
+        }
         Ok(setup)
     }
 }
@@ -311,6 +322,16 @@ mod tests {
             let e = one_liner(&[flag, "0s"]).unwrap_err().to_string();
             assert!(e.contains(flag) && e.contains("expected a duration > 0"), "{e}");
         }
+    }
+
+    /// Pushback is on unless --no-pushback, over a file's setting too.
+    #[test]
+    fn no_pushback_turns_it_off() {
+        assert!(from_flags(None, &[]).expect("setup").gateway.pushback.enabled);
+        assert!(!from_flags(None, &["--no-pushback"]).expect("setup").gateway.pushback.enabled);
+        assert!(from_flags(Some(FILE), &[]).expect("setup").gateway.pushback.enabled);
+        let off = from_flags(Some(FILE), &["--no-pushback"]).expect("setup");
+        assert!(!off.gateway.pushback.enabled);
     }
 
     /// An upstream with credentials (never sent, and the startup line would print the

@@ -173,6 +173,28 @@ pub async fn start_with_limits(
     Ok(RunningGateway { server, gateway })
 }
 
+/// A duration setting for the start-up line, in scenario time (and real time when scaled).
+fn scenario_time(t: Option<model::duration::Dur>, factor: f64) -> String {
+    match (t, factor) {
+        (None, _) => "none".to_string(),
+        (Some(t), 1.0) => t.to_string(),
+        (Some(t), f) => format!("{} ({t} real at {f}x)", model::duration::Dur(t.0.mul_f64(f))),
+    }
+}
+
+/// The start-up line's pushback: on by default and easy to miss, and a backend that refuses at
+/// once when busy can hold the gateway far below its capacity with it.
+fn pushback_text(p: &model::scenario::PushbackConfig) -> String {
+    if p.enabled {
+        format!(
+            "pushback on (a 429 or 503 pauses the service for its Retry-After, {} without one, at most {}; --no-pushback turns it off)",
+            p.default_pause, p.max_pause
+        )
+    } else {
+        "pushback off".to_string()
+    }
+}
+
 /// The start-up line's concurrency: under `adaptive` the limit it starts at, as the policy
 /// clamps it (`--concurrency 100` starts at the default `max_limit` of 64), and its range.
 fn concurrency_text(g: &model::scenario::GatewayConfig) -> String {
@@ -200,7 +222,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     })?;
     let g = &setup.gateway;
     let summary = format!(
-        "strategy {}, concurrency {}, queue capacity {}, queue timeout {}, abandoned requests: {}",
+        "strategy {}, concurrency {}, queue capacity {}, queue timeout {}, abandoned requests: {}, default timeout {}, {}",
         g.strategy.as_str(),
         concurrency_text(g),
         match (g.strategy, g.queue_capacity) {
@@ -209,18 +231,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             (_, Some(c)) => c.to_string(),
             (_, None) => format!("{} (the default)", model::gateway::DEFAULT_QUEUE_CAPACITY),
         },
-        match (g.queue_timeout, setup.time_scale) {
-            (None, _) => "none".to_string(),
-            (Some(t), 1.0) => t.to_string(),
-            (Some(t), f) => format!("{} ({t} real at {f}x)", model::duration::Dur(t.0.mul_f64(f))),
-        },
+        scenario_time(g.queue_timeout, setup.time_scale),
         match (g.strategy, g.abandon) {
             // Nothing queues, so nothing is removed: said, not silently accepted.
             (model::scenario::Strategy::Passthrough, model::scenario::Abandon::Cancel) => {
                 "cancel (ignored: passthrough queues nothing)"
             }
             (_, a) => a.as_str(),
-        }
+        },
+        scenario_time(g.default_timeout, setup.time_scale),
+        pushback_text(&g.pushback)
     );
     let routes: Vec<String> = setup
         .routes
