@@ -108,6 +108,15 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
         return r;
     }
     let path = req.uri().path().to_string();
+    if path == "/healthz" || path == "/metrics" {
+        if let Some(why) = wire::admin_method_problem(req.method().as_str(), &path) {
+            b.bad_requests.fetch_add(1, Ordering::Relaxed);
+            let mut r = error(StatusCode::METHOD_NOT_ALLOWED, &b.new_request_id(), why);
+            r.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(wire::ADMIN_ALLOW));
+            return r;
+        }
+    }
     match path.as_str() {
         "/healthz" => {
             let mut r = text(StatusCode::OK, "ok\n".into(), "text/plain");

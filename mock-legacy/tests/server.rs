@@ -128,6 +128,14 @@ async fn routes_and_answers_with_json() {
     );
     let r = get(&c, &format!("{url}/healthz")).await;
     assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
+    // The server's own endpoints are read-only: a POST to them did nothing and read 200.
+    for path in ["/healthz", "/metrics"] {
+        let r = mock_legacy::testing::send(&c, &format!("{url}{path}"), &[], b"x".to_vec())
+            .await
+            .expect("answered");
+        assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")), "{path}");
+        assert!(r.json()["error"].as_str().unwrap().ends_with("not POST"), "{}", r.body);
+    }
     ml.shutdown().await;
 }
 

@@ -336,6 +336,15 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// What the servers' own endpoints (`/healthz`, `/metrics`) answer: reads only.
+pub const ADMIN_ALLOW: &str = "GET, HEAD";
+
+/// Why a request for a server's own endpoint `path` with `method` is refused (405, with
+/// [`ADMIN_ALLOW`]), if it is: a `POST /healthz` answered 200 read as if it did something.
+pub fn admin_method_problem(method: &str, path: &str) -> Option<String> {
+    (method != "GET" && method != "HEAD").then(|| format!("{path} answers GET and HEAD only, not {method}"))
+}
+
 /// Whether `method` is one of [`ALLOW`].
 pub fn allowed_method(method: &str) -> bool {
     ALLOW.split(", ").any(|m| m == method)

@@ -294,6 +294,15 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
             return Answer(r);
         }
     }
+    if admin {
+        if let Some(why) = wire::admin_method_problem(req.method.as_str(), path) {
+            gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+            let mut r = json_error(StatusCode::METHOD_NOT_ALLOWED, &request_id, "bad-request", why);
+            r.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(wire::ADMIN_ALLOW));
+            return Answer(r);
+        }
+    }
     if path == "/healthz" {
         let mut r = Response::new(Bytes::from_static(b"ok\n"));
         r.headers_mut()

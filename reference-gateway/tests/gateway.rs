@@ -365,8 +365,15 @@ async fn what_the_gateway_accepts_fits_a_backend_with_the_same_limits() {
     let base = request(10, 0).len() + "x-pad: \r\n".len();
     let big = raw(gw.addr(), request(10, limits.max_head_bytes - base - 64).as_bytes()).await;
     assert!(big.starts_with("HTTP/1.1 200"), "{}", &big[..big.len().min(200)]);
-    // The backend's 404 (an API it does not serve) is a backend error at the gateway.
+    // The gateway's own endpoints are read-only.
     let c = client();
+    for path in ["/healthz", "/metrics"] {
+        let r = mock_legacy::testing::send(&c, &format!("{}{path}", gw.url()), &[], b"x".to_vec())
+            .await
+            .expect("answered");
+        assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")), "{path}");
+    }
+    // The backend's 404 (an API it does not serve) is a backend error at the gateway.
     let r = send(&c, &format!("{}/svc/nope", gw.url()), &[]).await;
     assert_eq!(r.status, 404);
     assert_eq!(r.header("x-spillway-outcome"), Some("backend-error"));
