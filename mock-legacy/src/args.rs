@@ -26,8 +26,9 @@ pub struct Args {
     #[arg(long, visible_alias = "config", value_name = "FILE", conflicts_with_all = ["workers", "service_time", "overload", "backlog", "error_ratio"])]
     pub scenario: Option<PathBuf>,
 
-    /// Address to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
+    /// Address to listen on, as IP:PORT or HOST:PORT (`localhost:8081`; port 0: any free
+    /// port).
+    #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR", value_parser = crate::listen_addr)]
     pub listen: SocketAddr,
 
     /// One-liner mode: workers of the single service (requests it serves at once) [default: 2].

@@ -19,6 +19,8 @@ pub mod state;
 pub mod testing;
 pub mod timer;
 
+pub(crate) use serve::listen_addr;
+
 pub use args::Args;
 
 use anyhow::Context as _;

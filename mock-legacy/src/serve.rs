@@ -67,6 +67,25 @@ impl Default for ServerLimits {
 /// dropped and retried by clients after 1 s, 3 s. tokio's default is 128; nginx uses 511.
 pub const LISTEN_BACKLOG: u32 = 4096;
 
+/// A `--listen` value: `IP:PORT`, or `HOST:PORT` resolved now (`localhost:8081`; its IPv4
+/// address when it has one, as most clients try that first).
+pub fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse() {
+        return Ok(a);
+    }
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<SocketAddr> = s
+        .to_socket_addrs()
+        .map_err(|e| format!("expected IP:PORT or HOST:PORT, e.g. 127.0.0.1:8081 ({e})"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("`{s}` resolves to no address"))
+}
+
 /// Binds a listener with [`LISTEN_BACKLOG`] (the kernel caps it at `net.core.somaxconn`).
 pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
@@ -673,6 +692,22 @@ pub async fn termination_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--listen` takes a host name as well as an address; nonsense is refused, saying the form.
+    #[test]
+    fn listen_takes_an_address_or_a_host() {
+        assert_eq!(listen_addr("127.0.0.1:0"), Ok("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(listen_addr("[::1]:8081"), Ok("[::1]:8081".parse().unwrap()));
+        let local = listen_addr("localhost:8081").expect("localhost resolves");
+        assert!(local.ip().is_loopback() && local.port() == 8081, "{local}");
+        for bad in ["localhost", "127.0.0.1:99999", ":80"] {
+            let e = listen_addr(bad).unwrap_err();
+            assert!(
+                e.contains("IP:PORT or HOST:PORT") || e.contains("resolves to no address"),
+                "{bad}: {e}"
+            );
+        }
+    }
 
     #[test]
     fn the_408_answer_says_its_own_length() {

@@ -22,8 +22,9 @@ pub struct Args {
     #[arg(long, visible_alias = "config", value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 
-    /// Address to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    /// Address to listen on, as IP:PORT or HOST:PORT (`localhost:8081`; port 0: any free
+    /// port).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR", value_parser = crate::listen_addr)]
     pub listen: SocketAddr,
 
     /// Upstream base URL for every service (overrides the file's upstreams).

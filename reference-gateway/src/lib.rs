@@ -27,6 +27,7 @@ pub use config::Setup;
 
 use anyhow::Context as _;
 use metrics::GlobalMetrics;
+pub(crate) use mock_legacy::serve::listen_addr;
 pub use mock_legacy::serve::ServerLimits;
 use mock_legacy::serve::{self, RunningServer};
 use model::gateway::{Auth, PolicyConfig, RateLimiter};
