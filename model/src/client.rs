@@ -289,6 +289,7 @@ mod tests {
             timeout: crate::dist::DistSpec::Constant(Dur::from_secs(1)),
             retry,
             credentials: None,
+            request: Default::default(),
         };
         ClientModel::new(&cfg, &Streams::new(3))
     }

@@ -179,6 +179,10 @@ pub struct ClientsConfig {
     pub retry: RetryConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Credentials>,
+    /// What each attempt sends: method, headers, body (loadgen only; the simulator models
+    /// times, not payloads).
+    #[serde(default, skip_serializing_if = "RequestConfig::is_empty")]
+    pub request: RequestConfig,
 }
 
 impl Default for ClientsConfig {
@@ -187,7 +191,37 @@ impl Default for ClientsConfig {
             timeout: default_timeout(),
             retry: RetryConfig::default(),
             credentials: None,
+            request: RequestConfig::default(),
         }
+    }
+}
+
+/// `[clients.request]`, or a service's `request` over it field by field: what loadgen sends.
+/// Every field is optional, so a service's table says only what differs (`None`: the
+/// clients-wide value, then the default: GET, no headers, no body).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestConfig {
+    /// An HTTP method token, sent as written (methods are case-sensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Header name = value; names are case-insensitive (sent lowercase).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// A file whose bytes are the body, relative to the scenario file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_file: Option<String>,
+    /// `body_file`'s bytes, read when the scenario is loaded (so a missing file is an error with
+    /// its position, from every command). Not in the file.
+    #[serde(skip)]
+    pub body_file_bytes: Option<std::sync::Arc<[u8]>>,
+}
+
+impl RequestConfig {
+    pub fn is_empty(&self) -> bool {
+        self.method.is_none() && self.headers.is_empty() && self.body.is_none() && self.body_file.is_none()
     }
 }
 
@@ -798,6 +832,9 @@ pub struct ServiceConfig {
     /// Where the gateway finds this service when it is not the in-process mock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream: Option<String>,
+    /// What loadgen sends to this service, over `[clients.request]` field by field.
+    #[serde(default, skip_serializing_if = "RequestConfig::is_empty")]
+    pub request: RequestConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -9,6 +9,7 @@
 mod error;
 mod file;
 pub mod locate;
+mod request;
 mod scale;
 mod spec;
 mod summary;
@@ -17,6 +18,7 @@ mod wording;
 
 pub use error::{Diagnostic, Problem, ScenarioError};
 pub use file::*;
+pub use request::{body_path, check_header, check_method, read_body, RequestSpec, MAX_BODY_BYTES};
 pub use scale::{scale_gateway, time_scaled};
 
 /// The time scales a run accepts: up to 1000x faster (live timers stay meaningful) or 100x slower.
@@ -118,6 +120,13 @@ pub fn parse(source: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let (file, doc) = parse_file(source, text)?;
     let mut s =
         validate::resolve(source, file).map_err(|problems| ScenarioError::Invalid(position(source, &doc, problems)))?;
+    // Body files are read once the file is valid (a `body` with a `body_file` is refused
+    // first), relative to the scenario file, by every command: `scenario check` and `sim run`
+    // find a missing one too, though the simulator sends no body.
+    let unread = request::read_bodies(source, &mut s.file);
+    if !unread.is_empty() {
+        return Err(ScenarioError::Invalid(position(source, &doc, unread)));
+    }
     // What the file itself sets (not overrides such as `loadgen run --duration`, which cuts a
     // run short on purpose, nor the default window) must let the run show what it describes.
     s.given = Given {

@@ -87,6 +87,8 @@ pub struct ServiceSpec {
     pub name: String,
     /// The `name` of the `[[backend.services]]` entry it came from (`legacy` for `legacy-3`).
     pub group: String,
+    /// That entry's index in `backend.services` (group names need not be unique).
+    pub entry: usize,
     pub apis: Vec<String>,
     pub weight: f64,
     pub workers: u32,

@@ -362,6 +362,26 @@ pub fn check_summary(s: &Scenario) -> String {
         other => format!("{} mean", ms(other.resolve().map_or(0.0, |d| d.mean()))),
     };
     let _ = writeln!(o, "\nclients: timeout {timeout}, {retries}");
+    // What loadgen sends, when a file says more than a bodiless GET (the simulator ignores it).
+    let own: Vec<&str> = f
+        .backend
+        .services
+        .iter()
+        .filter(|e| !e.request.is_empty())
+        .map(|e| e.name.as_str())
+        .collect();
+    if !c.request.is_empty() || !own.is_empty() {
+        let wide = s.request_text();
+        let own = if own.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; their own: {}",
+                shorten_list(&own.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            )
+        };
+        let _ = writeln!(o, "requests (loadgen only): {wide}{own}");
+    }
     let g = &f.gateway;
     let conc = match (g.strategy, g.concurrency) {
         (crate::scenario::Strategy::Passthrough, _) => "unlimited, no queue".to_string(),

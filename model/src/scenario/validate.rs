@@ -141,6 +141,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     let phases = check_workload(&mut c, &file.workload);
     let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
     check_clients(&mut c, &file.clients);
+    check_requests(&mut c, &file);
     check_gateway(&mut c, &file.gateway, &services);
     check_gateway_services(&mut c, &file.gateway, &services);
     // Group checks need the services and mix as validated: with problems there they would
@@ -739,6 +740,7 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
                     index: out.len(),
                     name,
                     group: s.name.clone(),
+                    entry: i,
                     apis: apis.clone(),
                     weight: s.weight,
                     workers: s.workers,
@@ -1020,6 +1022,24 @@ fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
             (Some(_), Some(_)) => c.fail("clients.credentials", "give `api_key` or `bearer`, not both"),
             _ => {}
         }
+    }
+}
+
+/// `[clients.request]` and each service's `request` (their body files are read once the
+/// file is valid: see `super::parse`).
+fn check_requests(c: &mut Checker, file: &ScenarioFile) {
+    let credentials = file.clients.credentials.is_some();
+    c.problems.extend(super::request::check(
+        "clients.request",
+        &file.clients.request,
+        credentials,
+    ));
+    for (i, s) in file.backend.services.iter().enumerate() {
+        c.problems.extend(super::request::check(
+            &format!("backend.services[{i}].request"),
+            &s.request,
+            credentials,
+        ));
     }
 }
 
