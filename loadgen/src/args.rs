@@ -110,6 +110,29 @@ pub struct RunArgs {
     #[arg(long, value_name = "none|full|equal|decorrelated")]
     pub jitter: Option<String>,
 
+    /// HTTP method of every request (default GET), as written: methods are case-sensitive,
+    /// so `post` is refused (write POST). With a scenario file, overrides
+    /// clients.request.method (a service's own `request` still wins for that service).
+    #[arg(long, short = 'X', value_name = "M", value_parser = parse_method)]
+    pub method: Option<String>,
+
+    /// A request header, "Name: value" (repeatable), e.g. -H "content-type: application/json".
+    /// With a scenario file, set over clients.request.headers, name by name. Host,
+    /// Content-Length, Transfer-Encoding, Connection and the headers loadgen sends itself
+    /// (x-request-id, x-spillway-timeout-ms, x-spillway-priority) are refused.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+
+    /// The body of every request, sent with its Content-Length (e.g. with --method POST). With a
+    /// scenario file, overrides clients.request.body and body_file.
+    #[arg(long, value_name = "STRING", conflicts_with = "body_file")]
+    pub body: Option<String>,
+
+    /// A file whose bytes are the body of every request (relative to the current directory).
+    /// With a scenario file, overrides clients.request.body and body_file.
+    #[arg(long, value_name = "PATH")]
+    pub body_file: Option<PathBuf>,
+
     /// Hide the progress line (it is hidden anyway when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
@@ -142,4 +165,23 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
         return Err(format!("expected 0 <= I < N, got {i}/{n}"));
     }
     Ok((i, n))
+}
+
+/// `--method`: an HTTP method token, checked as the scenario file checks `method`.
+fn parse_method(s: &str) -> Result<String, String> {
+    model::scenario::check_method(s).map(|()| s.to_string())
+}
+
+/// `-H "Name: value"`: split at the first colon, the value's surrounding spaces trimmed (as
+/// curl does), checked as the scenario file checks `headers`. Whether `[clients.credentials]`
+/// sends the same header is checked with the scenario.
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = s.split_once(':') else {
+        return Err(format!(
+            "expected \"Name: value\", like \"content-type: application/json\", got `{s}`"
+        ));
+    };
+    let (name, value) = (name.trim(), value.trim());
+    model::scenario::check_header(name, value, false)?;
+    Ok((name.to_string(), value.to_string()))
 }

@@ -80,6 +80,60 @@ enum Transport {
     Hyper(Box<HttpClient>),
 }
 
+/// What every attempt to one service sends besides loadgen's own headers: the scenario's
+/// `[clients.request]` with the service's `request` over it ([`Scenario::request`]), checked
+/// and converted once, before the run.
+struct Prepared {
+    method: http::Method,
+    headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// Shared by every attempt (a retry sends the same bytes).
+    body: Bytes,
+}
+
+impl Prepared {
+    fn new(r: model::scenario::RequestSpec) -> Result<Prepared, String> {
+        let method = http::Method::from_bytes(r.method.as_bytes())
+            .map_err(|_| format!("`{}` is not an HTTP method", r.method))?;
+        let headers = r
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let name =
+                    http::HeaderName::from_bytes(n.as_bytes()).map_err(|_| format!("`{n}` is not a header name"))?;
+                let value = http::HeaderValue::from_bytes(v.as_bytes())
+                    .map_err(|_| format!("header `{n}`: not a valid value"))?;
+                Ok((name, value))
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Prepared {
+            method,
+            headers,
+            body: Bytes::from(r.body.to_vec()),
+        })
+    }
+
+    /// The request for each service, indexed like [`Shared::targets`]: one for every service
+    /// (a one-liner's one included).
+    fn for_scenario(scenario: &Scenario) -> Result<Vec<Prepared>, model::UsageError> {
+        (0..scenario.services.len().max(1))
+            .map(|i| {
+                let spec = if scenario.services.is_empty() {
+                    Ok(model::scenario::RequestSpec::default())
+                } else {
+                    scenario.request(i)
+                };
+                spec.and_then(Prepared::new).map_err(|e| {
+                    let at = scenario
+                        .services
+                        .get(i)
+                        .map_or(String::new(), |s| format!(" (service `{}`)", s.name));
+                    model::UsageError(format!("{}: the request{at}: {e}", scenario.source))
+                })
+            })
+            .collect()
+    }
+}
+
 /// An attempt's figures, kept until its intent has its final answer.
 struct Try {
     /// When the attempt was due: its window.
@@ -114,6 +168,8 @@ struct Shared {
     connections: Semaphore,
     /// What to request per service and API (one entry in one-liner mode), in the transport's form.
     targets: Vec<Vec<String>>,
+    /// What to send per service (method, headers, body), indexed like `targets`.
+    requests: Vec<Prepared>,
     credentials: Option<(&'static str, String)>,
     outstanding: AtomicUsize,
     /// Intents started (sent or not): what the progress line's rate counts, since an intent
@@ -282,6 +338,12 @@ impl Shared {
         }
     }
 
+    fn request(&self, a: &Arrival) -> &Prepared {
+        // One-liner mode: one request for every arrival (as `target`); `requests` is never
+        // empty (see `Prepared::for_scenario`).
+        self.requests.get(a.service).unwrap_or(&self.requests[0])
+    }
+
     /// Counts a failed attempt under its reason (when its intent settles); for the first of
     /// each reason, the warning to log (once out of the recorder's lock).
     fn failed(&self, why: String) -> Option<String> {
@@ -345,15 +407,23 @@ impl Shared {
         match &self.transport {
             Transport::Lean(h1) => {
                 use std::io::Write as _;
-                let mut req = h1.get(self.target(a), 256);
+                let p = self.request(a);
+                let extra: usize = p.headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
+                let mut req = h1.request(p.method.as_str(), self.target(a), 256 + extra + p.body.len());
                 push_header(&mut req, wire::TIMEOUT_MS, timeout_ms.as_bytes());
                 let _ = write!(req, "{}: lg-{}-{}\r\n", wire::REQUEST_ID, a.intent, intent.attempts);
                 push_header(&mut req, wire::PRIORITY, a.priority.as_str().as_bytes());
                 if let Some((name, value)) = &self.credentials {
                     push_header(&mut req, name, value.as_bytes());
                 }
+                for (name, value) in &p.headers {
+                    push_header(&mut req, name.as_str(), value.as_bytes());
+                }
                 let on_resend = |e: &H1Error| self.resending(intended, e, failed_try);
-                match h1.send(req, on_resend).await {
+                // Content-Length is written for a body; a request of a method that is not
+                // idempotent (POST) is never sent a second time after a stale keep-alive: its
+                // failure is the attempt's (an error, which the client model may retry).
+                match h1.send_with(&p.method, req, &p.body, on_resend).await {
                     Ok(head) => Ok((head.status, head.retry_after)),
                     Err(H1Error::Connect(e)) => Err(match generator_limit(&e) {
                         Some(why) => Failure::Generator(why),
@@ -363,15 +433,22 @@ impl Shared {
                 }
             }
             Transport::Hyper(http) => {
-                let mut b = http::Request::get(self.target(a))
+                let p = self.request(a);
+                let mut b = http::Request::builder()
+                    .method(p.method.clone())
+                    .uri(self.target(a))
                     .header(wire::TIMEOUT_MS, timeout_ms)
                     .header(wire::REQUEST_ID, format!("lg-{}-{}", a.intent, intent.attempts))
                     .header(wire::PRIORITY, a.priority.as_str());
                 if let Some((name, value)) = &self.credentials {
                     b = b.header(*name, value.as_str());
                 }
+                for (name, value) in &p.headers {
+                    b = b.header(name, value);
+                }
                 let target = |e: &dyn std::error::Error| Failure::Target(error_chain(e));
-                let req = b.body(Full::new(Bytes::new())).map_err(|e| target(&e))?;
+                // A `Full` body has a known length: hyper sends it with its Content-Length.
+                let req = b.body(Full::new(p.body.clone())).map_err(|e| target(&e))?;
                 let resp = http.request(req).await.map_err(|e| match generator_cause(&e) {
                     Some(why) => Failure::Generator(why),
                     None => target(&e),
@@ -838,6 +915,8 @@ async fn run_until(
     mut stop: std::pin::Pin<&mut (dyn Future<Output = ()> + Send)>,
 ) -> anyhow::Result<Results> {
     let f = model::scenario::check_time_scale(opts.time_scale)?;
+    // Before anything starts: a body file that went missing is bad input, not a failed run.
+    let requests = Prepared::for_scenario(scenario)?;
     let (shard, shards) = opts.shard;
     // A shard is 1/N of the clients: of a closed loop's users, and of the retry budget's floor
     // (its ratio scales with the shard's own attempts already).
@@ -927,6 +1006,7 @@ async fn run_until(
         transport,
         connections: Semaphore::new(opts.max_connections.max(1)),
         targets,
+        requests,
         credentials,
         outstanding: AtomicUsize::new(0),
         started: AtomicU64::new(0),

@@ -140,6 +140,12 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             (a.retries.is_some(), "--retries (clients.retry.max_attempts)"),
             (a.backoff.is_some(), "--backoff (clients.retry.backoff)"),
             (a.jitter.is_some(), "--jitter (clients.retry.jitter)"),
+            (a.method.is_some(), "--method (clients.request.method)"),
+            (!a.headers.is_empty(), "--header (clients.request.headers)"),
+            (
+                a.body.is_some() || a.body_file.is_some(),
+                "--body/--body-file (clients.request.body)",
+            ),
         ]
         .into_iter()
         .filter_map(|(set, what)| set.then_some(what))
@@ -148,6 +154,7 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             tracing::info!("{} set over {}'s [clients]", given.join(", "), path.display());
         }
     }
+    apply_request_flags(a, &mut file)?;
     let c = &mut file.clients;
     if let Some(t) = a.timeout {
         c.timeout = model::dist::DistSpec::Constant(t);
@@ -233,6 +240,34 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         }
     }
     Ok((s, catch_all))
+}
+
+/// `--method`, `--header`, `--body` and `--body-file` over the file's clients-wide
+/// `[clients.request]` (a service's own `request` still wins for its service, as it does over
+/// the file's clients-wide table).
+fn apply_request_flags(a: &RunArgs, file: &mut model::scenario::ScenarioFile) -> anyhow::Result<()> {
+    let r = &mut file.clients.request;
+    if let Some(m) = &a.method {
+        r.method = Some(m.clone());
+    }
+    for (name, value) in &a.headers {
+        // Names are case-insensitive: the flag's replaces the file's of any case.
+        r.headers.retain(|n, _| !n.eq_ignore_ascii_case(name));
+        r.headers.insert(name.clone(), value.clone());
+    }
+    if let Some(b) = &a.body {
+        (r.body, r.body_file, r.body_file_bytes) = (Some(b.clone()), None, None);
+    }
+    if let Some(path) = &a.body_file {
+        let bytes = model::files::read_at_most(path, model::scenario::MAX_BODY_BYTES, "a request body")
+            .map_err(|e| UsageError(format!("--body-file {}: {e}", path.display())))?;
+        // Kept as read: the scenario's own `body_file` is relative to the scenario, this one to
+        // the current directory, so the path is only echoed.
+        r.body = None;
+        r.body_file = Some(path.display().to_string());
+        r.body_file_bytes = Some(bytes.into());
+    }
+    Ok(())
 }
 
 /// `spillway loadgen run`.
@@ -369,6 +404,44 @@ mod tests {
             e.contains("clients.retry.max_attempts") && e.ends_with("(give fewer --retries)"),
             "{e}"
         );
+    }
+
+    /// The request flags override the file's clients-wide `[clients.request]`: the method,
+    /// a header of the same name in any case (the others kept), the body whatever its form;
+    /// a service's own `request` still wins for its service.
+    #[test]
+    fn request_flags_override_the_files_clients_wide_request() {
+        let file = format!(
+            "[[workload.phases]]\nduration = \"2s\"\nrate = 5\n[clients.request]\nmethod = \"PUT\"\nheaders = {{ X-Tenant = \"file\", x-keep = \"k\" }}\nbody = \"file\"\n{SERVICE}\
+             [[backend.services]]\nname = \"own\"\nworkers = 1\nservice_time = \"10ms\"\nrequest = {{ method = \"DELETE\" }}\n"
+        );
+        let s = with_file(&file, &["-X", "POST", "-H", "x-tenant: flag", "--body", "flag"]).unwrap();
+        let r = s.request(0).unwrap();
+        assert_eq!(r.method, "POST");
+        assert_eq!(
+            r.headers,
+            vec![("x-keep".into(), "k".into()), ("x-tenant".into(), "flag".into())]
+        );
+        assert_eq!(&r.body[..], b"flag");
+        let own = s.request(1).unwrap();
+        assert_eq!((own.method.as_str(), &own.body[..]), ("DELETE", &b"flag"[..]));
+
+        // A --body-file that cannot be read names the flag and the file.
+        let e = with_file(&file, &["--body-file", "/nonexistent/spillway-body"]).unwrap_err();
+        assert!(e.downcast_ref::<UsageError>().is_some(), "{e:#}");
+        assert!(
+            e.to_string().starts_with("--body-file /nonexistent/spillway-body: "),
+            "{e}"
+        );
+        // A flag's header that [clients.credentials] also sends is refused with the scenario.
+        let creds = file.replace(
+            "[clients.request]",
+            "[clients.credentials]\nbearer = \"t\"\n[clients.request]",
+        );
+        let e = with_file(&creds, &["-H", "Authorization: Bearer other"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("clients.request.headers.Authorization: header `Authorization` cannot be set: [clients.credentials] sends the key"), "{e}");
     }
 
     /// `--retries 4294967295` wrapped `n + 1` to 0 and was reported as a bad

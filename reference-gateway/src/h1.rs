@@ -158,6 +158,36 @@ impl H1Client {
         Ok(head)
     }
 
+    /// [`H1Client::send`] for a request made by [`H1Client::request`] for `method` with `body`
+    /// (its `content-length` is written here, as [`H1Client::send_full`] does): the load
+    /// generator's requests with a method and body of the user's. Only an idempotent method is
+    /// sent again on a new connection when a pooled one turns out closed (`on_resend` is called
+    /// for it as for `send`); any other fails with that error, since the server may have acted
+    /// on it once already.
+    pub async fn send_with(
+        &self,
+        method: &http::Method,
+        mut request: Vec<u8>,
+        body: &[u8],
+        on_resend: impl FnOnce(&H1Error),
+    ) -> Result<Head, H1Error> {
+        let idempotent = is_idempotent(method);
+        if !body.is_empty() || !idempotent {
+            use std::io::Write as _;
+            let _ = write!(request, "content-length: {}\r\n", body.len());
+        }
+        request.extend_from_slice(b"\r\n");
+        request.extend_from_slice(body);
+        let want = Want {
+            idempotent,
+            with_body: !body.is_empty(),
+            bodiless: *method == http::Method::HEAD,
+            collect: None,
+        };
+        let (head, _, _) = self.call(&request, want, on_resend).await?;
+        Ok(head)
+    }
+
     /// Sends a request made by [`H1Client::request`] for `method` with `body` (its
     /// `content-length` is written here) and returns the whole answer, its body up to
     /// `max_body` bytes. Only an idempotent method is sent again on a new connection when a

@@ -9,5 +9,6 @@
 mod common;
 mod h1;
 mod h1_legacy;
+mod request;
 mod targets;
 mod tls;
