@@ -795,6 +795,23 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("--time-scale") && !err.contains("--duration"), "{err}");
+    // Jitter with no backoff to spread does nothing; with one it is what it says.
+    let jitter = |backoff: &str| {
+        let out = one_liner(&[
+            "--phases",
+            "1s@5",
+            "--retries",
+            "2",
+            "--jitter",
+            "full",
+            "--backoff",
+            backoff,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).contains("--jitter full: jitter spreads the backoff")
+    };
+    assert!(jitter("none"), "warned without a backoff");
+    assert!(!jitter("fixed"), "not with one");
     // The one-liner gates on --threshold like a file's [[thresholds]]: a CI job can fail.
     let gated = |check: &str| {
         one_liner(&[

@@ -25,7 +25,7 @@ pub use driver::{run as run_live, run_quiet as run_live_quiet, LiveOptions};
 pub use reference_gateway::h1;
 
 use model::results::{self, Results};
-use model::scenario::{self, Scenario};
+use model::scenario::{self, Backoff, Jitter, Scenario};
 use std::io::IsTerminal as _;
 
 pub use model::UsageError;
@@ -171,20 +171,29 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
     }
     if let Some(b) = &a.backoff {
         c.retry.backoff = match b.as_str() {
-            "none" => model::scenario::Backoff::None,
-            "fixed" => model::scenario::Backoff::Fixed,
-            "exponential" => model::scenario::Backoff::Exponential,
+            "none" => Backoff::None,
+            "fixed" => Backoff::Fixed,
+            "exponential" => Backoff::Exponential,
             other => usage!("--backoff: expected none, fixed or exponential, got `{other}`"),
         };
     }
     if let Some(j) = &a.jitter {
         c.retry.jitter = match j.as_str() {
-            "none" => model::scenario::Jitter::None,
-            "full" => model::scenario::Jitter::Full,
-            "equal" => model::scenario::Jitter::Equal,
-            "decorrelated" => model::scenario::Jitter::Decorrelated,
+            "none" => Jitter::None,
+            "full" => Jitter::Full,
+            "equal" => Jitter::Equal,
+            "decorrelated" => Jitter::Decorrelated,
             other => usage!("--jitter: expected none, full, equal or decorrelated, got `{other}`"),
         };
+    }
+    // The file's own combination was warned of with its other warnings; one the flags made is
+    // said here, in the flags' words.
+    let flags_retry = a.jitter.is_some() || a.backoff.is_some() || a.retries.is_some();
+    if flags_retry && c.retry.backoff == Backoff::None && c.retry.jitter != Jitter::None && c.retry.max_attempts > 1 {
+        tracing::warn!(
+            "--jitter {}: jitter spreads the backoff between attempts, and with no backoff (--backoff none, the default) retries go at once, unjittered: add --backoff fixed or exponential",
+            c.retry.jitter.as_str()
+        );
     }
     if let Some(r) = a.rate {
         if !(r.is_finite() && r > 0.0) {

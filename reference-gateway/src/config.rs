@@ -328,7 +328,13 @@ mod tests {
     #[test]
     fn no_pushback_turns_it_off() {
         assert!(from_flags(None, &[]).expect("setup").gateway.pushback.enabled);
-        assert!(!from_flags(None, &["--no-pushback"]).expect("setup").gateway.pushback.enabled);
+        assert!(
+            !from_flags(None, &["--no-pushback"])
+                .expect("setup")
+                .gateway
+                .pushback
+                .enabled
+        );
         assert!(from_flags(Some(FILE), &[]).expect("setup").gateway.pushback.enabled);
         let off = from_flags(Some(FILE), &["--no-pushback"]).expect("setup");
         assert!(!off.gateway.pushback.enabled);
