@@ -75,6 +75,11 @@ impl Checker {
     fn name(&mut self, path: String, name: &str) {
         if name.chars().count() > MAX_NAME_CHARS {
             self.too_long(path, name, MAX_NAME_CHARS);
+        } else if name == "." || name == ".." {
+            self.fail(
+                path,
+                format!("`{name}` is a dot-segment, which no request path can name (the servers refuse them): choose another name"),
+            );
         } else if !valid_name(name) {
             self.fail(
                 path,
@@ -127,7 +132,11 @@ pub(crate) const MAX_NAME_CHARS: usize = 128;
 const MAX_DESCRIPTION_CHARS: usize = 4096;
 
 pub(crate) fn valid_name(s: &str) -> bool {
+    // `.` and `..` are dot-segments: a route `/../` no request can reach (the servers refuse
+    // dot-segments with 400).
     !s.is_empty()
+        && s != "."
+        && s != ".."
         && s.len() <= MAX_NAME_CHARS
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -686,11 +695,8 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
         if let Some(u) = &s.upstream {
             // https passes here (runs other than `spillway gateway --scenario` never use it) and
             // is noted in `warnings`: the reference gateway speaks plain HTTP to services.
-            if !(u.starts_with("http://") || u.starts_with("https://")) {
-                c.fail(
-                    format!("{path}.upstream"),
-                    format!("expected an http:// or https:// URL, got `{u}`"),
-                );
+            if let Err(e) = crate::wire::check_upstream_url(u) {
+                c.fail(format!("{path}.upstream"), e);
             }
         }
         let names: Vec<String> = match s.count {
@@ -1169,6 +1175,14 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig, services: &[ServiceSpec]) {
         }
         if let Some(n) = p.background_capacity {
             c.at_least_one("gateway.priorities.background_capacity".into(), n);
+        }
+        // A route is a path prefix: request paths begin with `/`, so one without it never
+        // matched and the setting silently did nothing.
+        for prefix in p.routes.keys().filter(|r| !r.starts_with('/')) {
+            c.fail(
+                format!("gateway.priorities.routes.{}", super::locate::key(prefix)),
+                format!("a route is a path prefix and begins with `/`: write \"/{prefix}\""),
+            );
         }
     }
     if let Some(r) = &g.rate_limit {
