@@ -18,7 +18,8 @@ use std::path::PathBuf;
 /// time scale (a mock-legacy answers; other services are left alone).
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
-    /// Scenario or config file: [gateway] settings and [backend] services with their upstreams.
+    /// Scenario or config file: [gateway] settings and [backend] services with their upstreams
+    /// (a gateway's own file needs no [workload] and no service_time).
     #[arg(long, visible_alias = "config", value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 

@@ -2,7 +2,7 @@
 
 use crate::args::Args;
 use anyhow::{bail, Context as _};
-use model::scenario::{self, GatewayConfig, Scenario};
+use model::scenario::{self, GatewayConfig, Scenario, Strategy};
 
 /// One routed service.
 #[derive(Clone, Debug)]
@@ -63,7 +63,16 @@ impl Setup {
         let mut factor = a.time_scale.unwrap_or(1.0);
         let mut setup = match &a.scenario {
             Some(path) => {
-                let mut s = scenario::load(path)?;
+                // A gateway's own file needs no load and no service times (see
+                // `scenario::load_for_gateway`); a bound sized from service times then cannot be.
+                let read = scenario::load_for_gateway(path)?;
+                if !read.service_times_given && a.strategy == Some(Strategy::Bounded) && a.queue_capacity.is_none() {
+                    bail!(
+                        "--strategy bounded sizes its queue bound from the services' service_time, which {} does not give for every service: pass --queue-capacity N",
+                        path.display()
+                    );
+                }
+                let mut s = read.scenario;
                 // As loadgen and sim do: the file under another strategy drops the settings
                 // that strategy does not take, and a bounded queue gets a sized bound.
                 if let Some(strategy) = a.strategy {
@@ -322,6 +331,24 @@ mod tests {
             let e = one_liner(&[flag, "0s"]).unwrap_err().to_string();
             assert!(e.contains(flag) && e.contains("expected a duration > 0"), "{e}");
         }
+    }
+
+    /// A gateway's own file gives its settings and services, not a load or service times; a
+    /// bound that would be sized from those is asked for instead.
+    #[test]
+    fn a_gateway_file_needs_no_workload_or_service_times() {
+        let file = "[gateway]\nstrategy = \"fifo\"\nconcurrency = 3\n\
+            [[backend.services]]\nname = \"orders\"\nworkers = 2\nupstream = \"http://127.0.0.1:8081\"\n";
+        let setup = from_flags(Some(file), &[]).expect("a gateway-only file");
+        assert_eq!(setup.routes.len(), 1);
+        assert_eq!(setup.gateway.concurrency, Some(3));
+        let e = from_flags(Some(file), &["--strategy", "bounded"])
+            .err()
+            .expect("no bound to size")
+            .to_string();
+        assert!(e.contains("pass --queue-capacity N"), "{e}");
+        let b = from_flags(Some(file), &["--strategy", "bounded", "--queue-capacity", "9"]).expect("given");
+        assert_eq!(b.gateway.queue_capacity, Some(9));
     }
 
     /// Pushback is on unless --no-pushback, over a file's setting too.

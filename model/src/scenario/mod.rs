@@ -8,6 +8,7 @@
 
 mod error;
 mod file;
+mod gateway_file;
 pub mod locate;
 mod request;
 mod scale;
@@ -18,6 +19,7 @@ mod wording;
 
 pub use error::{Diagnostic, Problem, ScenarioError};
 pub use file::*;
+pub use gateway_file::{load_for_gateway, parse_for_gateway, GatewayFile};
 pub use request::{body_path, check_header, check_method, read_body, RequestSpec, MAX_BODY_BYTES};
 pub use scale::{scale_gateway, time_scaled};
 
