@@ -342,10 +342,10 @@ mod tests {
         let setup = from_flags(Some(file), &[]).expect("a gateway-only file");
         assert_eq!(setup.routes.len(), 1);
         assert_eq!(setup.gateway.concurrency, Some(3));
-        let e = from_flags(Some(file), &["--strategy", "bounded"])
-            .err()
-            .expect("no bound to size")
-            .to_string();
+        let Err(e) = from_flags(Some(file), &["--strategy", "bounded"]) else {
+            panic!("no bound to size")
+        };
+        let e = e.to_string();
         assert!(e.contains("pass --queue-capacity N"), "{e}");
         let b = from_flags(Some(file), &["--strategy", "bounded", "--queue-capacity", "9"]).expect("given");
         assert_eq!(b.gateway.queue_capacity, Some(9));

@@ -157,19 +157,31 @@ mod tests {
     fn errors_keep_their_place_in_the_file_as_written() {
         // `workers = 0` on line 8 of the file, after the first service's header (line 6).
         let bad = GATEWAY.replace("workers = 2", "workers = 0");
-        let e = parse_for_gateway("g.toml", &bad).err().expect("refused").to_string();
+        let Err(e) = parse_for_gateway("g.toml", &bad) else {
+            panic!("refused")
+        };
+        let e = e.to_string();
         assert!(e.starts_with("g.toml:8:11: backend.services[0].workers:"), "{e}");
         // On line 14, after both services' headers (one placeholder before it).
         let bad = GATEWAY.replace("service_time = \"20ms\"", "service_time = \"-1ms\"");
-        let e = parse_for_gateway("g.toml", &bad).err().expect("refused").to_string();
+        let Err(e) = parse_for_gateway("g.toml", &bad) else {
+            panic!("refused")
+        };
+        let e = e.to_string();
         assert!(e.starts_with("g.toml:14:"), "{e}");
         // Before any placeholder: line 2.
         let bad = GATEWAY.replace("strategy = \"bounded\"", "strategy = \"bonded\"");
-        let e = parse_for_gateway("g.toml", &bad).err().expect("refused").to_string();
+        let Err(e) = parse_for_gateway("g.toml", &bad) else {
+            panic!("refused")
+        };
+        let e = e.to_string();
         assert!(e.starts_with("g.toml:2:"), "{e}");
         // A missing name is still missing.
         let bad = GATEWAY.replace("name = \"orders\"\n", "");
-        let e = parse_for_gateway("g.toml", &bad).err().expect("refused").to_string();
+        let Err(e) = parse_for_gateway("g.toml", &bad) else {
+            panic!("refused")
+        };
+        let e = e.to_string();
         assert!(e.contains("backend.services[0]: missing `name`"), "{e}");
     }
 }
