@@ -154,6 +154,56 @@ impl Bins {
         Some((counts.iter().sum(), max))
     }
 
+    /// Adds these counts to `total` (of the same precision) and to `coarse` (of the same or
+    /// fewer significant figures), then empties them, keeping their memory. Exact: a bin of
+    /// more sub-buckets never straddles one of fewer (each is a power-of-two range aligned to
+    /// its size, the coarse one at least as large, or a single value in bucket 0), so adding a
+    /// bin's count at its lowest value gives the counts recording every value would.
+    pub fn drain_into(&mut self, coarse: &mut Bins, total: &mut Bins) {
+        debug_assert!(total.magnitude == self.magnitude && coarse.magnitude <= self.magnitude);
+        let n = self.counts.len();
+        if total.counts.len() < n {
+            total.counts.resize(n, 0);
+        }
+        // This runs once per window and metric, over every bin up to the largest value's
+        // bucket (16k bins for values up to 30 s): one pass that adds, coarsens and empties.
+        let (fine, total) = (&mut self.counts[..], &mut total.counts[..n]);
+        // Bucket 0 (indices below 2^magnitude) holds one value per bin.
+        let bucket0 = (1usize << self.magnitude).min(n);
+        for v in 0..bucket0 {
+            let c = std::mem::take(&mut fine[v]);
+            if c != 0 {
+                total[v] += c;
+                coarse.record_n(v as u64, c);
+            }
+        }
+        if n > bucket0 {
+            // Above it, with `d` fewer sub-bucket bits, each run of 2^d bins (aligned) is one
+            // coarse bin: fine index `(b << h) + s` (bucket b >= 1, h = magnitude - 1, s the
+            // sub-bucket) is value range `s << b`, which is coarse bucket `b + d` and sub-bucket
+            // `s >> d`, at index `((b + d) << (h - d)) + (s >> d)`, that is `(i >> d) + (d << (h - d))`.
+            let d = self.magnitude - coarse.magnitude;
+            let offset = (d as usize) << (coarse.magnitude - 1);
+            // Bin counts are whole buckets (`grow_and_add`), so runs of 2^d fit exactly.
+            let need = (n >> d) + offset;
+            if coarse.counts.len() < need {
+                coarse.counts.resize(need, 0);
+            }
+            let run = 1usize << d;
+            let runs = fine[bucket0..]
+                .chunks_exact_mut(run)
+                .zip(total[bucket0..].chunks_exact_mut(run));
+            for (k, (f, t)) in coarse.counts[(bucket0 >> d) + offset..need].iter_mut().zip(runs) {
+                let mut sum = 0;
+                for (f, t) in f.iter_mut().zip(t) {
+                    sum += *f;
+                    *t += std::mem::take(f);
+                }
+                *k += sum;
+            }
+        }
+    }
+
     /// The values of `h` (which must have this sigfig to keep its bins exactly).
     pub fn from_hist(h: &Hist) -> Bins {
         let mut b = Bins::new(h.0.sigfig());
@@ -189,7 +239,7 @@ fn write_varint(out: &mut Vec<u8>, mut v: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::histogram::{TOTAL_SIGFIG, WINDOW_SIGFIG};
+    use crate::results::histogram::{PackedHist, TOTAL_SIGFIG, WINDOW_SIGFIG};
     use rand::{Rng, SeedableRng};
 
     /// Recording through bins gives the histogram direct recording gives: same counts, same
@@ -238,7 +288,6 @@ mod tests {
     /// and maximum, with and without a resize, at bucket edges, and for the cases it hands back.
     #[test]
     fn bins_pack_to_the_bytes_of_their_histogram() {
-        use crate::results::histogram::PackedHist;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         for sigfig in [WINDOW_SIGFIG, TOTAL_SIGFIG, 1, 4] {
             let mut sets: Vec<Vec<u64>> = vec![
@@ -279,6 +328,57 @@ mod tests {
                     "sigfig {sigfig}, {} values, max {:?}",
                     values.len(),
                     values.iter().max()
+                );
+            }
+        }
+    }
+
+    /// Draining fine bins into coarse and total ones gives the counts recording each value
+    /// into both would: the windows record at the totals' precision and are coarsened.
+    #[test]
+    fn draining_fine_bins_equals_recording_at_both_precisions() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        // The windows' precision (runs of 8 bins), and others (runs of 64, and of 1).
+        for coarse_sigfig in [WINDOW_SIGFIG, 1, TOTAL_SIGFIG] {
+            let (mut fine, mut coarse, mut total) = (
+                Bins::new(TOTAL_SIGFIG),
+                Bins::new(coarse_sigfig),
+                Bins::new(TOTAL_SIGFIG),
+            );
+            let (mut coarse_direct, mut total_direct) = (Bins::new(coarse_sigfig), Bins::new(TOTAL_SIGFIG));
+            for round in 0..3 {
+                let mut values: Vec<u64> = vec![0, 1, 2, 255, 256, 2047, 2048, 2049, 4095, 4096, u64::MAX];
+                for _ in 0..20_000 {
+                    let bits = rng.random_range(0..64u32);
+                    values.push(rng.random::<u64>() >> bits);
+                }
+                for &v in &values {
+                    fine.record_us(v);
+                    coarse_direct.record_us(v);
+                    total_direct.record_us(v);
+                }
+                // A value straight into the coarse and total bins, as a late one is.
+                for b in [&mut coarse, &mut total, &mut coarse_direct, &mut total_direct] {
+                    b.record_us(round * 1000 + 7);
+                }
+                fine.drain_into(&mut coarse, &mut total);
+                let what = format!("sigfig {coarse_sigfig}, round {round}");
+                assert!(fine.is_empty(), "{what}");
+                assert!(coarse.to_hist().0 == coarse_direct.to_hist().0, "{what}");
+                assert!(total.to_hist().0 == total_direct.to_hist().0, "{what}");
+                assert!(
+                    PackedHist::pack_bins(&coarse) == PackedHist::pack_bins(&coarse_direct),
+                    "{what}"
+                );
+            }
+            // Every fine bin's values fall in one coarse bin.
+            let f = Bins::new(TOTAL_SIGFIG);
+            for i in 0..(50usize << (f.magnitude - 1)) {
+                let (low, high) = f.range_at(i);
+                assert_eq!(
+                    coarse.index(low),
+                    coarse.index(high),
+                    "sigfig {coarse_sigfig}, fine bin {i}"
                 );
             }
         }

@@ -173,6 +173,17 @@ impl Acc {
         }
     }
 
+    /// The histogram of latency metric `m` ([`INTENT`], [`ATTEMPT`], [`QUEUE`], [`SERVICE`]).
+    #[inline]
+    fn slot(&mut self, m: usize) -> &mut Slot {
+        match m {
+            INTENT => &mut self.intent,
+            ATTEMPT => &mut self.attempt,
+            QUEUE => &mut self.queue,
+            _ => &mut self.service,
+        }
+    }
+
     fn pack(&mut self) {
         for s in [&mut self.intent, &mut self.attempt, &mut self.queue, &mut self.service] {
             s.pack();
@@ -182,6 +193,13 @@ impl Acc {
         }
     }
 }
+
+/// The four latency metrics every request records, as indices (see [`Acc::slot`],
+/// [`Totals::bins`] and [`Recorder::fine`]).
+const INTENT: usize = 0;
+const ATTEMPT: usize = 1;
+const QUEUE: usize = 2;
+const SERVICE: usize = 3;
 
 /// A group's whole-run counters and intent latency while recording.
 type GroupAcc = (GroupCounters, Bins);
@@ -194,6 +212,19 @@ struct Totals {
     extra: Vec<(String, Bins)>,
     /// Per kept group, laid out as [`GroupSlots`] says: counters and intent latency.
     groups: Vec<GroupAcc>,
+}
+
+impl Totals {
+    /// The whole-run histogram of latency metric `m` (see [`Acc::slot`]).
+    #[inline]
+    fn bins(&mut self, m: usize) -> &mut Bins {
+        match m {
+            INTENT => &mut self.intent,
+            ATTEMPT => &mut self.attempt,
+            QUEUE => &mut self.queue,
+            _ => &mut self.service,
+        }
+    }
 }
 
 /// A group accumulator as it goes into the results file.
@@ -355,6 +386,14 @@ pub struct Recorder {
     /// The groups each window and the whole run keep, and the kept services' names.
     group_slots: GroupSlots,
     service_names: Vec<String>,
+    /// The newest window's latencies ([`INTENT`], [`ATTEMPT`], [`QUEUE`], [`SERVICE`]) at the
+    /// whole run's precision, in neither the window's histograms nor the totals yet: when the
+    /// window stops being the newest (or the run ends) they are added to the totals and,
+    /// coarsened, to the window ([`Bins::drain_into`]). A value for the newest window, nearly
+    /// every value, is then one increment instead of two (the window's and the whole run's),
+    /// and the four dense histograms in use are as many as before. A value for an older window
+    /// goes to both, as before.
+    fine: [Bins; 4],
 }
 
 /// Default horizon: a minute of 1 s windows covers clients' timeouts, retries and backoff in
@@ -408,6 +447,7 @@ impl Recorder {
             reopened: Vec::new(),
             group_slots: GroupSlots::default(),
             service_names: Vec::new(),
+            fine: std::array::from_fn(|_| Bins::new(TOTAL_SIGFIG)),
         }
     }
 
@@ -490,6 +530,7 @@ impl Recorder {
         // A bounded run has a bounded number of windows; guard against absurd timestamps.
         let i = i.min(10_000_000);
         if self.windows.len() <= i {
+            self.flush_fine();
             while self.windows.len() <= i {
                 self.windows.push(Acc::new(self.group_slots));
             }
@@ -500,6 +541,41 @@ impl Recorder {
             self.reopened.push(i);
         }
         &mut self.windows[i]
+    }
+
+    /// Whether `at` falls in the newest window (see [`Recorder::win`]).
+    #[inline]
+    fn in_newest(&self, at: Time) -> bool {
+        !self.windows.is_empty() && at.0.wrapping_sub(self.newest_start) < self.window_ns
+    }
+
+    /// Records `us` for latency metric `m` in the window containing `at` and in the whole run.
+    /// Always inlined: each caller's constant `m` picks its histograms at compile time.
+    #[inline(always)]
+    fn latency(&mut self, at: Time, m: usize, us: u64) {
+        if !self.window_histograms {
+            self.totals.bins(m).record_us(us);
+        } else if self.in_newest(at) {
+            self.fine[m].record_us(us);
+        } else {
+            self.latency_late(at, m, us);
+        }
+    }
+
+    /// [`Recorder::latency`] for a window other than the newest: straight into its histogram
+    /// and the totals.
+    #[inline(never)]
+    fn latency_late(&mut self, at: Time, m: usize, us: u64) {
+        self.win(at).slot(m).live().record_us(us);
+        self.totals.bins(m).record_us(us);
+    }
+
+    /// Moves [`Recorder::fine`] into the newest window and the totals.
+    fn flush_fine(&mut self) {
+        let Some(w) = self.windows.last_mut() else { return };
+        for (m, fine) in self.fine.iter_mut().enumerate() {
+            fine.drain_into(w.slot(m).live(), self.totals.bins(m));
+        }
     }
 
     /// Packs the windows that fell behind the horizon, and reopened ones that did again.
@@ -544,7 +620,6 @@ impl Recorder {
     /// made of them only to be taken apart again cost a division per latency.
     #[inline]
     pub fn intent_finished_us(&mut self, tag: Tag, intended: Time, us: u64, success: bool) {
-        let keep = self.window_histograms;
         let slots = self.group_slots;
         let w = self.win(intended);
         if success {
@@ -553,10 +628,7 @@ impl Recorder {
         } else {
             w.counters.requests.failures += 1;
         }
-        if keep {
-            w.intent.live().record_us(us);
-        }
-        self.totals.intent.record_us(us);
+        self.latency(intended, INTENT, us);
         slots.each(tag, &mut self.totals.groups, |(c, h)| {
             if success {
                 c.successes += 1;
@@ -597,13 +669,8 @@ impl Recorder {
     pub fn attempt_finished_us(&mut self, tag: Tag, intended: Time, outcome: Outcome, us: u64) {
         self.group_slots
             .each(tag, &mut self.totals.groups, |(c, _)| c.outcome(outcome));
-        let keep = self.window_histograms;
-        let w = self.win(intended);
-        w.counters.requests.outcome(outcome);
-        if keep {
-            w.attempt.live().record_us(us);
-        }
-        self.totals.attempt.record_us(us);
+        self.win(intended).counters.requests.outcome(outcome);
+        self.latency(intended, ATTEMPT, us);
     }
 
     /// A request left the gateway queue at `at` after waiting `wait`.
@@ -616,12 +683,9 @@ impl Recorder {
     /// [`Recorder::intent_finished_us`]).
     #[inline]
     pub fn queue_wait_us(&mut self, at: Time, us: u64) {
-        let keep = self.window_histograms;
-        let w = self.win(at);
-        if keep {
-            w.queue.live().record_us(us);
-        }
-        self.totals.queue.record_us(us);
+        // The window must exist (it has counters and gauges even when no value lands in it).
+        self.win(at);
+        self.latency(at, QUEUE, us);
     }
 
     /// The backend finished a request at `at` after `busy`; `wasted` if nobody waited for it.
@@ -629,7 +693,6 @@ impl Recorder {
     /// minutes of work in its last window); its service time is recorded when it finished.
     #[inline]
     pub fn backend_work(&mut self, at: Time, busy: Duration, wasted: bool) {
-        let keep = self.window_histograms;
         let window_ns = self.window_ns;
         let busy_ns = crate::time::duration_nanos(busy);
         let started = at.0.saturating_sub(busy_ns);
@@ -648,17 +711,10 @@ impl Recorder {
             if wasted {
                 w.counters.wasted_s += s;
             }
-            // The window found once serves both (the usual case).
-            if keep {
-                w.service.live().record_us(us);
-            }
         } else {
             self.spread_backend_time(started, at.0, wasted);
-            if keep {
-                self.win(at).service.live().record_us(us);
-            }
         }
-        self.totals.service.record_us(us);
+        self.latency(at, SERVICE, us);
     }
 
     /// Adds the busy time from `start` to `end` (ns) to each window by its share of it.
@@ -725,7 +781,20 @@ impl Recorder {
     /// Counters and p99 intent latency of the window containing `at` (progress displays).
     pub fn window_snapshot(&self, at: Time) -> Option<(Counters, f64)> {
         let i = usize::try_from(at.0 / self.window_ns).ok()?;
-        self.windows.get(i).map(|w| (w.counters, w.attempt.quantile_s(0.99)))
+        let w = self.windows.get(i)?;
+        let fine = &self.fine[ATTEMPT];
+        let p99 = if i + 1 == self.windows.len() && !fine.is_empty() {
+            // The newest window's values are still in `fine`.
+            let mut coarse = match &w.attempt {
+                Slot::Live(b) => b.clone(),
+                Slot::Packed(p) => Bins::from_hist(&p.unpack()),
+            };
+            fine.clone().drain_into(&mut coarse, &mut Bins::new(TOTAL_SIGFIG));
+            coarse.quantile_s(0.99)
+        } else {
+            w.attempt.quantile_s(0.99)
+        };
+        Some((w.counters, p99))
     }
 
     /// Whole-run counters so far.
@@ -738,7 +807,8 @@ impl Recorder {
     }
 
     /// Builds the results file.
-    pub fn finish(self, scenario: &Scenario, meta: RunMeta) -> Results {
+    pub fn finish(mut self, scenario: &Scenario, meta: RunMeta) -> Results {
+        self.flush_fine();
         let window_s = self.window_ns as f64 / 1e9;
         let run_s = scenario.duration.as_secs_f64();
         let min_windows = (run_s / window_s).ceil() as usize;
