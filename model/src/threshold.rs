@@ -649,27 +649,13 @@ impl Threshold {
         if self.figure.metric != Metric::Offered && group.as_ref().is_some_and(|g| g.offered == 0) {
             // A run (or group) that was sent nothing shows no goodput loss and no latency: a
             // bound on it would hold on nothing.
-            return ThresholdResult {
-                check: self.text.clone(),
-                name: self.name.clone(),
-                value: None,
-                passed: false,
-                service: None,
-                missing: Some("nothing offered".into()),
-            };
+            return self.failed_without_value("nothing offered");
         }
         if self.figure.metric.is_latency() && group.as_ref().is_some_and(|g| g.successes == 0) {
             // Intent latency counts failures too: a target that answers every request with a
             // fast 404 or 503 has a fast p99, and a latency gate on it would pass a run in which
             // nothing worked.
-            return ThresholdResult {
-                check: self.text.clone(),
-                name: self.name.clone(),
-                value: None,
-                passed: false,
-                service: None,
-                missing: Some(NOTHING_SUCCEEDED.into()),
-            };
+            return self.failed_without_value(NOTHING_SUCCEEDED);
         }
         let value = self.figure.value(s);
         let verdict = group.and_then(|g| g.verdict);
@@ -686,6 +672,18 @@ impl Threshold {
             passed: value.is_some_and(|v| self.cmp.holds(v, self.value)),
             service: None,
             missing: value.is_none().then(why),
+        }
+    }
+
+    /// Failed, with no value to show, for `why`.
+    fn failed_without_value(&self, why: &str) -> ThresholdResult {
+        ThresholdResult {
+            check: self.text.clone(),
+            name: self.name.clone(),
+            value: None,
+            passed: false,
+            service: None,
+            missing: Some(why.into()),
         }
     }
 

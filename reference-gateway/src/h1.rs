@@ -171,19 +171,7 @@ impl H1Client {
         body: &[u8],
         on_resend: impl FnOnce(&H1Error),
     ) -> Result<Head, H1Error> {
-        let idempotent = is_idempotent(method);
-        if !body.is_empty() || !idempotent {
-            use std::io::Write as _;
-            let _ = write!(request, "content-length: {}\r\n", body.len());
-        }
-        request.extend_from_slice(b"\r\n");
-        request.extend_from_slice(body);
-        let want = Want {
-            idempotent,
-            with_body: !body.is_empty(),
-            bodiless: *method == http::Method::HEAD,
-            collect: None,
-        };
+        let want = finish_request(method, &mut request, body, None);
         let (head, _, _) = self.call(&request, want, on_resend).await?;
         Ok(head)
     }
@@ -199,20 +187,7 @@ impl H1Client {
         body: &[u8],
         max_body: usize,
     ) -> Result<Response, H1Error> {
-        use http::Method;
-        let idempotent = is_idempotent(method);
-        if !body.is_empty() || !idempotent {
-            use std::io::Write as _;
-            let _ = write!(request, "content-length: {}\r\n", body.len());
-        }
-        request.extend_from_slice(b"\r\n");
-        request.extend_from_slice(body);
-        let want = Want {
-            idempotent,
-            with_body: !body.is_empty(),
-            bodiless: *method == Method::HEAD,
-            collect: Some(max_body),
-        };
+        let want = finish_request(method, &mut request, body, Some(max_body));
         let on_resend = |e: &H1Error| tracing::debug!("upstream connection closed before answering ({e}): sent again");
         let (head, headers, body) = self.call(&request, want, on_resend).await?;
         Ok(Response {
@@ -310,6 +285,24 @@ impl H1Client {
                 idle.push(s);
             }
         }
+    }
+}
+
+/// Ends a request made by [`H1Client::request`]: its `content-length` (for a body, or any
+/// method that is not idempotent), the blank line and `body`; and what to expect of the call.
+fn finish_request(method: &http::Method, request: &mut Vec<u8>, body: &[u8], collect: Option<usize>) -> Want {
+    let idempotent = is_idempotent(method);
+    if !body.is_empty() || !idempotent {
+        use std::io::Write as _;
+        let _ = write!(request, "content-length: {}\r\n", body.len());
+    }
+    request.extend_from_slice(b"\r\n");
+    request.extend_from_slice(body);
+    Want {
+        idempotent,
+        with_body: !body.is_empty(),
+        bodiless: *method == http::Method::HEAD,
+        collect,
     }
 }
 
