@@ -808,7 +808,8 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
             backoff,
         ]);
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stderr).contains("--jitter full: jitter spreads the backoff")
+        String::from_utf8_lossy(&out.stderr)
+            .contains("jitter \"full\" (--jitter, clients.retry.jitter) spreads the backoff")
     };
     assert!(jitter("none"), "warned without a backoff");
     assert!(!jitter("fixed"), "not with one");

@@ -156,6 +156,9 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
     }
     apply_request_flags(a, &mut file)?;
     let c = &mut file.clients;
+    let jitter_without_backoff =
+        |r: &scenario::RetryConfig| r.backoff == Backoff::None && r.jitter != Jitter::None && r.max_attempts > 1;
+    let warned_before = a.scenario.is_some() && jitter_without_backoff(&c.retry);
     if let Some(t) = a.timeout {
         c.timeout = model::dist::DistSpec::Constant(t);
     }
@@ -187,11 +190,10 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         };
     }
     // The file's own combination was warned of with its other warnings; one the flags made is
-    // said here, in the flags' words.
-    let flags_retry = a.jitter.is_some() || a.backoff.is_some() || a.retries.is_some();
-    if flags_retry && c.retry.backoff == Backoff::None && c.retry.jitter != Jitter::None && c.retry.max_attempts > 1 {
+    // said here, once.
+    if !warned_before && jitter_without_backoff(&c.retry) {
         tracing::warn!(
-            "--jitter {}: jitter spreads the backoff between attempts, and with no backoff (--backoff none, the default) retries go at once, unjittered: add --backoff fixed or exponential",
+            "jitter \"{}\" (--jitter, clients.retry.jitter) spreads the backoff between attempts, and with no backoff (--backoff none, the default) retries go at once, unjittered: add --backoff fixed or exponential",
             c.retry.jitter.as_str()
         );
     }

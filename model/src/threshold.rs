@@ -234,9 +234,12 @@ impl Figure {
         }
     }
 
-    /// The metric's value in a group's figures `g` (see [`Figure::value`]).
+    /// The metric's value in a group's figures `g` (see [`Figure::value`]). A latency of a
+    /// group none of whose intents succeeded has none: intent latency counts failures, and a
+    /// fast 404 for everything would read as a fast service (in thresholds, comparisons,
+    /// expectations and sweep objectives alike).
     pub fn value_in(&self, g: &GroupSummary) -> Option<f64> {
-        if self.metric.is_latency() && g.latency.count == 0 {
+        if self.metric.is_latency() && (g.latency.count == 0 || g.successes == 0) {
             return None;
         }
         self.metric.group_value(g)

@@ -307,3 +307,23 @@ fn a_request_table_does_not_change_what_the_simulator_reads() {
     assert_eq!(plain.file.clients.timeout, with_request.file.clients.timeout);
     assert_eq!(plain.file.clients.retry, with_request.file.clients.retry);
 }
+
+/// A method mock-legacy does not serve (it answers 501) is valid, for a target that takes it,
+/// and noted: against spillway's own backend every request would fail.
+#[test]
+fn a_method_the_mock_does_not_serve_is_noted() {
+    let s = parse(&with(&["[clients.request]", "method = \"PURGE\""])).expect("valid");
+    let w = s.warnings();
+    assert!(
+        w.iter()
+            .any(|w| w.starts_with("clients.request.method: mock-legacy answers PURGE with 501")),
+        "{w:?}"
+    );
+    let s = parse(&with(&["request = { method = \"TRACE\" }"])).expect("valid");
+    assert!(s
+        .warnings()
+        .iter()
+        .any(|w| w.starts_with("backend.services[0].request.method: mock-legacy answers TRACE")));
+    let s = parse(&with(&["[clients.request]", "method = \"POST\""])).expect("valid");
+    assert!(!s.warnings().iter().any(|w| w.contains("answers POST")));
+}

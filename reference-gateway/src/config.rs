@@ -2,7 +2,7 @@
 
 use crate::args::Args;
 use anyhow::{bail, Context as _};
-use model::scenario::{self, GatewayConfig, Scenario, Strategy};
+use model::scenario::{self, GatewayConfig, Scenario};
 
 /// One routed service.
 #[derive(Clone, Debug)]
@@ -66,12 +66,6 @@ impl Setup {
                 // A gateway's own file needs no load and no service times (see
                 // `scenario::load_for_gateway`); a bound sized from service times then cannot be.
                 let read = scenario::load_for_gateway(path)?;
-                if !read.service_times_given && a.strategy == Some(Strategy::Bounded) && a.queue_capacity.is_none() {
-                    bail!(
-                        "--strategy bounded sizes its queue bound from the services' service_time, which {} does not give for every service: pass --queue-capacity N",
-                        path.display()
-                    );
-                }
                 let mut s = read.scenario;
                 // As loadgen and sim do: the file under another strategy drops the settings
                 // that strategy does not take, and a bounded queue gets a sized bound.
@@ -84,6 +78,12 @@ impl Setup {
                         s.file.gateway.queue_capacity = Some(q);
                     }
                     s = s.with_strategy(strategy)?;
+                }
+                if !read.service_times_given && !s.sized_bounds.is_empty() {
+                    bail!(
+                        "--strategy bounded sizes a queue bound from the services' service_time, which {} does not give for every service: pass --queue-capacity N, or set gateway.queue_capacity",
+                        path.display()
+                    );
                 }
                 if let Some(note) = scenario::sized_bound_note(&s) {
                     tracing::info!("{note}");
@@ -349,6 +349,10 @@ mod tests {
         assert!(e.contains("pass --queue-capacity N"), "{e}");
         let b = from_flags(Some(file), &["--strategy", "bounded", "--queue-capacity", "9"]).expect("given");
         assert_eq!(b.gateway.queue_capacity, Some(9));
+        // A bound the file gives needs no sizing.
+        let bounded = file.replace("strategy = \"fifo\"\n", "strategy = \"bounded\"\nqueue_capacity = 50\n");
+        let b = from_flags(Some(&bounded), &["--strategy", "bounded"]).expect("the file's bound");
+        assert_eq!(b.gateway.queue_capacity, Some(50));
     }
 
     /// Pushback is on unless --no-pushback, over a file's setting too.

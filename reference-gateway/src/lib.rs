@@ -138,16 +138,22 @@ impl RunningGateway {
     }
 }
 
-/// Starts the gateway on `listen`, with [`proxy_limits`].
+/// Starts the gateway on `listen`, with [`proxy_limits`] less its upstreams' lengths.
 pub async fn start(setup: Setup, listen: SocketAddr) -> anyhow::Result<RunningGateway> {
-    start_with_limits(setup, listen, proxy_limits()).await
+    let mut limits = proxy_limits();
+    // The upstream's host replaces the client's, and its path prefix goes before the path.
+    let longest = setup.routes.iter().map(|r| r.upstream.len()).max().unwrap_or(0);
+    limits.max_head_bytes = limits.max_head_bytes.saturating_sub(longest).max(1024);
+    start_with_limits(setup, listen, limits).await
 }
 
 /// Headers the gateway adds to a request it forwards, at most: `via`, `x-forwarded-for` (when
-/// the client sent none), `x-request-id` (when absent) and `x-spillway-timeout-ms` (with a
-/// `default_timeout`).
-pub const ADDED_HEADERS: usize = 4;
-/// Bytes those add to the request head, at most (an IPv6 client's address is the longest).
+/// the client sent none), `x-request-id` (when absent), `x-spillway-timeout-ms` (with a
+/// `default_timeout`), `content-length: 0` (a POST without a body) and `host` (an h2c request
+/// has none).
+pub const ADDED_HEADERS: usize = 6;
+/// Bytes those add to the request head, at most (an IPv6 client's address is the longest),
+/// besides the upstream's host and path prefix ([`start`] takes those off too).
 pub const ADDED_HEAD_BYTES: usize = 256;
 
 /// What clients may send the gateway: a server's default limits (mock-legacy's) less what the
@@ -185,11 +191,12 @@ fn scenario_time(t: Option<model::duration::Dur>, factor: f64) -> String {
 
 /// The start-up line's pushback: on by default and easy to miss, and a backend that refuses at
 /// once when busy can hold the gateway far below its capacity with it.
-fn pushback_text(p: &model::scenario::PushbackConfig) -> String {
+fn pushback_text(p: &model::scenario::PushbackConfig, factor: f64) -> String {
     if p.enabled {
         format!(
             "pushback on (a 429 or 503 pauses the service for its Retry-After, {} without one, at most {}; --no-pushback turns it off)",
-            p.default_pause, p.max_pause
+            scenario_time(Some(p.default_pause), factor),
+            scenario_time(Some(p.max_pause), factor)
         )
     } else {
         "pushback off".to_string()
@@ -241,7 +248,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             (_, a) => a.as_str(),
         },
         scenario_time(g.default_timeout, setup.time_scale),
-        pushback_text(&g.pushback)
+        pushback_text(&g.pushback, setup.time_scale)
     );
     let routes: Vec<String> = setup
         .routes

@@ -593,13 +593,14 @@ impl Point {
                 return match f.metric {
                     Metric::GoodputRatio => Some(self.goodput_ratio),
                     Metric::Goodput => self.goodput,
-                    Metric::P50 => Some(self.p50),
-                    Metric::P99 => Some(self.p99),
+                    // No latency where nothing succeeded (see `Figure::value_in`).
+                    Metric::P50 => (self.goodput_ratio > 0.0).then_some(self.p50),
+                    Metric::P99 => (self.goodput_ratio > 0.0).then_some(self.p99),
                     Metric::Amplification => Some(self.amplification),
                     Metric::Wasted => Some(self.wasted_s),
                     Metric::Recovery => self.recovery_s,
                     _ => None,
-                }
+                };
             }
             Scope::Class(c) => self.classes.get(c)?,
             Scope::Service(name) => self.services.get(name)?,

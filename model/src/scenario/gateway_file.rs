@@ -22,7 +22,23 @@ pub struct GatewayFile {
 }
 
 const SERVICE_TIME: &str = "service_time = \"1ms\"\n";
-const WORKLOAD: &str = "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n";
+/// The placeholder phase, `duration` long.
+fn workload(duration: &str) -> String {
+    format!("[[workload.phases]]\nduration = \"{duration}\"\nrate = 1\n")
+}
+
+/// How long the placeholder phase lasts: as long as the file's `run.window` and `run.duration`
+/// (a run shorter than its window, or than its stated duration, is an error of the file's
+/// run, which a gateway's file does not describe), and at least a second.
+fn placeholder_duration(doc: &ImDocument<String>) -> String {
+    let run = doc.get("run");
+    let given = ["window", "duration"]
+        .iter()
+        .filter_map(|k| run.and_then(|r| r.get(k)).and_then(|v| v.as_str()))
+        .filter_map(|t| crate::duration::parse_duration(t).ok());
+    let longest = given.fold(std::time::Duration::from_secs(1), std::cmp::max);
+    format!("{}ns", longest.as_nanos())
+}
 
 /// Reads a gateway's file (see the module's documentation).
 pub fn load_for_gateway(path: &Path) -> Result<GatewayFile, ScenarioError> {
@@ -72,7 +88,7 @@ pub fn parse_for_gateway(source: &str, text: &str) -> Result<GatewayFile, Scenar
         );
     }
     let workload_given = locate::is_given(&doc, "workload");
-    let mut filled = String::with_capacity(text.len() + at.len() * SERVICE_TIME.len() + WORKLOAD.len());
+    let mut filled = String::with_capacity(text.len() + (at.len() + 3) * SERVICE_TIME.len());
     // Lines of `filled` that are placeholders, 1-based.
     let mut placeholder_lines: Vec<usize> = Vec::new();
     let mut last = 0;
@@ -91,7 +107,7 @@ pub fn parse_for_gateway(source: &str, text: &str) -> Result<GatewayFile, Scenar
         if !filled.ends_with('\n') {
             filled.push('\n');
         }
-        filled.push_str(WORKLOAD);
+        filled.push_str(&workload(&placeholder_duration(&doc)));
     }
     match parse(source, &filled) {
         Ok(scenario) => Ok(GatewayFile {
@@ -150,6 +166,20 @@ mod tests {
         assert_eq!(g.scenario.services[0].service_time.mean(), 0.005);
         // Without the gateway's leniency, the same file is still refused for a run.
         assert!(parse("g.toml", GATEWAY).is_err());
+    }
+
+    /// The file's own run settings do not clash with the placeholder load: a window or a
+    /// duration longer than a second is fine.
+    #[test]
+    fn run_settings_fit_the_placeholder_load() {
+        for run in [
+            "[run]\nwindow = \"5s\"\n",
+            "[run]\nduration = \"10m\"\nwindow = \"30s\"\n",
+        ] {
+            if let Err(e) = parse_for_gateway("g.toml", &format!("{run}{GATEWAY}")) {
+                panic!("{run}: {e}");
+            }
+        }
     }
 
     /// Errors point at the file as written, below and above the placeholders.

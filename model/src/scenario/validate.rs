@@ -1292,6 +1292,24 @@ impl Scenario {
                     .to_string(),
             );
         }
+        // mock-legacy answers 501 to methods it does not know: a run against spillway's own
+        // backend would read as a failing one, while the simulator (which sends no method)
+        // reads healthy.
+        let methods = std::iter::once(("clients.request.method".to_string(), &f.clients.request.method)).chain(
+            f.backend
+                .services
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("backend.services[{i}].request.method"), &s.request.method)),
+        );
+        for (path, method) in methods {
+            if let Some(m) = method.as_deref().filter(|m| !crate::wire::allowed_method(m)) {
+                out.push(format!(
+                    "{path}: mock-legacy answers {m} with 501 (it serves {}), so a run against spillway's own backend fails every request while the simulator ignores the method; fine against a --target that takes it",
+                    crate::wire::ALLOW
+                ));
+            }
+        }
         let retry = &f.clients.retry;
         if retry.backoff == Backoff::None && retry.jitter != Jitter::None && retry.max_attempts > 1 {
             out.push(format!(
