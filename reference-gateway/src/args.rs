@@ -19,7 +19,8 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// Scenario or config file: [gateway] settings and [backend] services with their upstreams
-    /// (a gateway's own file needs no [workload] and no service_time).
+    /// (a gateway's own file needs no [workload], and its [[backend.services]] tables no
+    /// service_time).
     #[arg(long, visible_alias = "config", value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 
