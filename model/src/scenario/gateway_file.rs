@@ -42,14 +42,7 @@ fn placeholder_duration(doc: &ImDocument<String>) -> String {
 
 /// Reads a gateway's file (see the module's documentation).
 pub fn load_for_gateway(path: &Path) -> Result<GatewayFile, ScenarioError> {
-    let name = path.display().to_string();
-    let io = |error| ScenarioError::Io {
-        file: name.clone(),
-        error,
-    };
-    let bytes = crate::files::read_at_most(path, crate::files::MAX_SCENARIO_BYTES, "a scenario file").map_err(io)?;
-    let text =
-        super::wording::decode(bytes).map_err(|why| io(std::io::Error::new(std::io::ErrorKind::InvalidData, why)))?;
+    let (name, text) = super::read(path)?;
     parse_for_gateway(&name, &text)
 }
 

@@ -74,6 +74,12 @@ pub fn is_load_key(key: &str) -> bool {
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let (name, text) = read(path)?;
+    parse(&name, &text)
+}
+
+/// A scenario file's name (for messages) and text.
+fn read(path: &Path) -> Result<(String, String), ScenarioError> {
     let name = path.display().to_string();
     let io = |error| ScenarioError::Io {
         file: name.clone(),
@@ -82,7 +88,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     // Bounded: `scenario check /dev/zero` must not read forever.
     let bytes = crate::files::read_at_most(path, crate::files::MAX_SCENARIO_BYTES, "a scenario file").map_err(io)?;
     let text = wording::decode(bytes).map_err(|why| io(std::io::Error::new(std::io::ErrorKind::InvalidData, why)))?;
-    parse(&name, &text)
+    Ok((name, text))
 }
 
 /// A scenario built from command-line flags (the one-liners): its errors name the field and
