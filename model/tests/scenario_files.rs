@@ -2556,55 +2556,40 @@ fn an_https_upstream_is_noted() {
 /// (a route no request can reach) were accepted. Each is refused where it is written.
 #[test]
 fn upstreams_routes_and_names_that_cannot_work_are_refused_in_place() {
-    let one = |lines: &[&str]| common::only_diagnostic(lines).to_string();
-    let head = ["[[workload.phases]]", "duration = \"10s\"", "rate = 10"];
-    let with = |extra: &[&str]| -> Vec<String> { head.iter().chain(extra).map(|s| s.to_string()).collect() };
-    let f = with(&[SERVICE, "upstream = \"http://user:pw@127.0.0.1:8081\""]);
-    let lines: Vec<&str> = f.iter().map(String::as_str).collect();
-    let e = one(&lines);
-    assert!(
-        e.starts_with("t.toml:8:12: backend.services[0].upstream: `http://user:pw@127.0.0.1:8081` has credentials"),
-        "{e}"
-    );
-    let f = with(&[SERVICE, "upstream = \"http://127.0.0.1:99999\""]);
-    let lines: Vec<&str> = f.iter().map(String::as_str).collect();
-    let e = one(&lines);
-    assert!(
-        e.starts_with("t.toml:8:12: backend.services[0].upstream: `http://127.0.0.1:99999`: the port must be 1..65535"),
-        "{e}"
-    );
-    let f = with(&[
-        "[gateway.priorities]",
-        "routes = { \"orders\" = \"background\", \"/ok\" = \"background\" }",
-        SERVICE,
-    ]);
-    let lines: Vec<&str> = f.iter().map(String::as_str).collect();
-    let e = one(&lines);
-    assert!(
-        e.starts_with("t.toml:5:23: gateway.priorities.routes.orders: a route is a path prefix and begins with `/`: write \"/orders\""),
-        "{e}"
-    );
-    let f = with(&[
-        "[[backend.services]]",
-        "name = \"..\"",
-        "workers = 1",
-        "service_time = \"1ms\"",
-    ]);
-    let lines: Vec<&str> = f.iter().map(String::as_str).collect();
-    let e = one(&lines);
-    assert!(
-        e.starts_with("t.toml:5:8: backend.services[0].name: `..` is a dot-segment"),
-        "{e}"
-    );
+    // The problem in a file of one phase (lines 1-3) and then `extra`, or `None` when valid.
+    let problem = |extra: &[&str]| {
+        let head = ["[[workload.phases]]", "duration = \"10s\"", "rate = 10"];
+        let lines: Vec<&str> = head.iter().chain(extra).copied().collect();
+        parse(&lines).err().map(|_| common::only_diagnostic(&lines).to_string())
+    };
+    let service = |name: &'static str| ["[[backend.services]]", name, "workers = 1", "service_time = \"1ms\""];
+    for (extra, want) in [
+        (
+            vec![SERVICE, "upstream = \"http://user:pw@127.0.0.1:8081\""],
+            "t.toml:8:12: backend.services[0].upstream: `http://user:pw@127.0.0.1:8081` has credentials",
+        ),
+        (
+            vec![SERVICE, "upstream = \"http://127.0.0.1:99999\""],
+            "t.toml:8:12: backend.services[0].upstream: `http://127.0.0.1:99999`: the port must be 1..65535",
+        ),
+        (
+            vec![
+                "[gateway.priorities]",
+                "routes = { \"orders\" = \"background\", \"/ok\" = \"background\" }",
+                SERVICE,
+            ],
+            "t.toml:5:23: gateway.priorities.routes.orders: a route is a path prefix and begins with `/`: write \"/orders\"",
+        ),
+        (
+            service("name = \"..\"").to_vec(),
+            "t.toml:5:8: backend.services[0].name: `..` is a dot-segment",
+        ),
+    ] {
+        let e = problem(&extra).unwrap_or_else(|| panic!("accepted: {extra:?}"));
+        assert!(e.starts_with(want), "{e}");
+    }
     // A name with dots in it is fine.
-    let f = with(&[
-        "[[backend.services]]",
-        "name = \"v1.orders\"",
-        "workers = 1",
-        "service_time = \"1ms\"",
-    ]);
-    let lines: Vec<&str> = f.iter().map(String::as_str).collect();
-    assert!(parse(&lines).is_ok());
+    assert_eq!(problem(&service("name = \"v1.orders\"")), None);
 }
 
 /// Several problems are listed in the file's order (they came in the order the checks ran:
