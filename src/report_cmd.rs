@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 #[command(after_help = "Examples:
   spillway report out/sim/results.json out/live/results.json -o out/report
   spillway report out/sweep/sweep.json --objective p99
+  spillway report nginx-queue=out/nginx/results.json envoy-shed=out/envoy/results.json
 
 Writes DIR/index.html (self-contained), DIR/summary.md, DIR/junit.xml and each chart as PNG and SVG.
 
@@ -25,7 +26,8 @@ or a replications directory; a bad --objective).")]
 pub struct ReportArgs {
     /// results.json files (or directories holding one), directories of `sim run
     /// --replications` (their seeds as one entry, with confidence intervals), and sweep.json
-    /// tables from `sim sweep`.
+    /// tables from `sim sweep`. `LABEL=FILE` names the entry (default: its strategy and source,
+    /// e.g. "fifo (sim)", which two runs against external targets share).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output directory.
@@ -468,7 +470,18 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     let mut marks: Vec<Option<String>> = Vec::new();
     let mut heatmaps = Vec::new();
     let mut sweep_names: Vec<String> = Vec::new();
-    for f in &a.files {
+    // Per group, the label its argument gave (`LABEL=FILE`).
+    let mut given: Vec<Option<String>> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for arg in &a.files {
+        let (label, f) = labelled(arg)?;
+        if let Some(l) = &label {
+            if seen.contains(l) {
+                return Err(UsageError(format!("`{}`: the label `{l}` is given twice", arg.display())).into());
+            }
+            seen.push(l.clone());
+        }
+        let f = &f;
         // Any replications.json, not only a file: a directory in its place is an error naming it,
         // not one about a results.json that was never meant.
         if f.join("replications.json").symlink_metadata().is_ok() {
@@ -482,6 +495,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
                 format!("interrupted: {} of {p} seeds", runs.len())
             }));
             groups.push(runs);
+            given.push(label);
             continue;
         }
         let (file, text) = read(f)?;
@@ -521,7 +535,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             }
             h.notes
                 .push(format!("{} points: {}", table.points.len(), file.display()));
-            if let Some(name) = &table.scenario {
+            if let Some(name) = label.as_ref().or(table.scenario.as_ref()) {
                 h.title = format!("{name} · {}", h.title);
                 sweep_names.push(name.clone());
             }
@@ -529,6 +543,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         } else {
             groups.push(vec![Results::from_json(&file.display().to_string(), &text)?]);
             marks.push(None);
+            given.push(label);
         }
     }
     if let (Some(o), true) = (&a.objective, heatmaps.is_empty()) {
@@ -538,7 +553,10 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         .into());
     }
     let runs: Vec<Results> = groups.iter().filter_map(|g| g.first().cloned()).collect();
-    let labels = reports::entry::default_labels(&runs);
+    let labels = reports::entry::default_labels(&runs)
+        .into_iter()
+        .zip(given)
+        .map(|(default, given)| given.unwrap_or(default));
     let title = a.title.clone().unwrap_or_else(|| default_title(&runs, &sweep_names));
     let entries: Vec<Entry> = groups
         .into_iter()
@@ -574,6 +592,47 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The longest label `LABEL=FILE` takes: a chart legend or a table column wider than that is
+/// hard to read.
+const MAX_LABEL_CHARS: usize = 64;
+
+/// A FILE argument and the label it gives: `LABEL=FILE` when the argument is not itself an
+/// existing path and what is left of its first `=` has no path separator (so
+/// `out/a=b/results.json` stays a path, and is refused as one if missing).
+fn labelled(arg: &Path) -> Result<(Option<String>, PathBuf), UsageError> {
+    if arg.symlink_metadata().is_ok() {
+        return Ok((None, arg.to_path_buf()));
+    }
+    let Some((label, path)) = arg.to_str().and_then(|s| s.split_once('=')) else {
+        return Ok((None, arg.to_path_buf()));
+    };
+    let path = path.trim_start();
+    if label.contains(['/', std::path::MAIN_SEPARATOR]) {
+        return Ok((None, arg.to_path_buf()));
+    }
+    let problem = if label.trim().is_empty() {
+        Some("the label before `=` is empty".to_string())
+    } else if label.contains(|c: char| c.is_control()) {
+        Some("the label has control characters".to_string())
+    } else if label.chars().count() > MAX_LABEL_CHARS {
+        Some(format!(
+            "the label has {} characters; at most {MAX_LABEL_CHARS}",
+            label.chars().count()
+        ))
+    } else if path.is_empty() {
+        Some("no file after `=` (LABEL=FILE)".to_string())
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(UsageError(format!(
+            "`{}`: {p}",
+            arg.display().to_string().escape_debug()
+        ))),
+        None => Ok((Some(label.trim().to_string()), PathBuf::from(path))),
+    }
+}
+
 /// The page's title when `--title` is not given: each scenario named once, in the order the
 /// runs and then the sweep tables were given.
 fn default_title(runs: &[Results], sweep_names: &[String]) -> String {
@@ -598,6 +657,42 @@ fn default_title(runs: &[Results], sweep_names: &[String]) -> String {
 mod tests {
     use super::*;
     use model::results::GroupSummary;
+
+    /// `LABEL=FILE` gives a label unless the whole argument is a path; what is wrong with a
+    /// label is said with the argument.
+    #[test]
+    fn a_file_argument_may_carry_its_label() {
+        let dir = std::env::temp_dir().join(format!("spillway-labelled-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let odd = dir.join("a=b.json");
+        std::fs::write(&odd, "{}").unwrap();
+        let l = |s: &str| labelled(Path::new(s));
+        assert_eq!(
+            l("nginx=out/n/results.json").unwrap(),
+            (Some("nginx".into()), PathBuf::from("out/n/results.json"))
+        );
+        assert_eq!(
+            l("envoy shed = x.json").unwrap(),
+            (Some("envoy shed".into()), PathBuf::from("x.json"))
+        );
+        assert_eq!(l(odd.to_str().unwrap()).unwrap(), (None, odd.clone()));
+        assert_eq!(
+            l("out/a=b/results.json").unwrap(),
+            (None, PathBuf::from("out/a=b/results.json"))
+        );
+        assert_eq!(l("plain.json").unwrap(), (None, PathBuf::from("plain.json")));
+        for (arg, says) in [
+            ("=x.json", "the label before `=` is empty"),
+            ("nginx=", "no file after `=`"),
+            ("a\tb=x.json", "control characters"),
+        ] {
+            let e = l(arg).unwrap_err().to_string();
+            assert!(e.contains(says), "{arg}: {e}");
+        }
+        let long = format!("{}=x.json", "x".repeat(MAX_LABEL_CHARS + 1));
+        assert!(l(&long).unwrap_err().to_string().contains("at most 64"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// Runs of two scenarios given as steady, one-liner, steady: the title names each once
     /// ("steady, one-liner"), not "steady, one-liner, steady".

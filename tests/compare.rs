@@ -301,6 +301,31 @@ fn replications_show_intervals_and_expectations_must_clear_them() {
     );
     let html = read(&dir.path("rep/index.html"));
     assert!(html.contains("3 replications"), "each entry is its three seeds");
+    // `LABEL=FILE` names an entry in place of its strategy and source.
+    let (queue, shed) = (
+        format!("queue={}", dir.s("r/fifo")),
+        format!("shed={}", dir.s("r/deadline")),
+    );
+    let out = spillway(&["report", &queue, &shed, "-o", &dir.s("rep-labelled")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let summary = read(&dir.path("rep-labelled/summary.md"));
+    assert!(
+        summary.contains("| queue |") && summary.contains("| shed |") && !summary.contains("fifo (sim)"),
+        "{summary}"
+    );
+    let out = spillway(&[
+        "report",
+        &queue,
+        &format!("queue={}", dir.s("r/deadline")),
+        "-o",
+        &dir.s("rep-twice"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("the label `queue` is given twice"),
+        "{}",
+        text(&out)
+    );
 
     // A later single run into the same directory replaces the seeds: the report reads it, not
     // the stale replications.
