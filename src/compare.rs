@@ -346,17 +346,15 @@ fn not_run<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<&'a str>
     })
 }
 
-/// The first run `e` names that was interrupted (its results cover only part of the scenario,
-/// so comparing it with whole runs says nothing).
-fn cut_short<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<&'a str> {
+/// The first run `e` names that was cut off, and how (its results cover only part of the
+/// scenario, so comparing it with whole runs says nothing: [`model::results::cut_off`]).
+fn cut_short<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<(&'a str, &'static str)> {
     [&e.lhs, &e.rhs].into_iter().find_map(|side| match side {
-        expect::Operand::Run { label, .. }
-            if entries
-                .iter()
-                .any(|x| &x.label == label && x.runs.iter().any(model::results::interrupted)) =>
-        {
-            Some(label.as_str())
-        }
+        expect::Operand::Run { label, .. } => entries
+            .iter()
+            .filter(|x| &x.label == label)
+            .find_map(|x| x.runs.iter().find_map(model::results::cut_off))
+            .map(|how| (label.as_str(), how)),
         _ => None,
     })
 }
@@ -404,10 +402,10 @@ pub fn conclude(
                 inconclusive: false,
             }),
             None => match cut_short(e, entries) {
-                Some(label) => Ok(Checked {
+                Some((label, how)) => Ok(Checked {
                     expectation: e.text.clone(),
                     passed: false,
-                    detail: format!("not judged: `{label}` was interrupted (its results cover part of the run)"),
+                    detail: format!("not judged: `{label}` {how} (its results cover part of the run)"),
                     inconclusive: false,
                 }),
                 None => e.check(entries).map_err(UsageError),
@@ -741,6 +739,16 @@ mod tests {
         let (_, written) = conclude("t", &entries, &expectations, &out).unwrap();
         let md = std::fs::read_to_string(&written.summary_md).unwrap();
         assert!(!md.contains("not judged"), "{md}");
+        // One stopped at its cap on requests held (a blow-up) is not: its goodput over the part
+        // before it stopped could make any expectation hold.
+        entries[1].runs[0].stopped = Some("stopped at 789s: 4000001 requests held at once, the simulator's cap".into());
+        let (verdict, written) = conclude("t", &entries, &expectations, &out).unwrap();
+        assert_eq!(verdict, Verdict::Failed);
+        let md = std::fs::read_to_string(&written.summary_md).unwrap();
+        assert!(
+            md.contains("not judged: `deadline` stopped early, at the simulator's cap"),
+            "{md}"
+        );
         let _ = std::fs::remove_dir_all(&out);
     }
 }

@@ -602,6 +602,12 @@ impl ThresholdResult {
         }
     }
 
+    /// Fails it, as not judged for `why` (its run covered too little to tell): the value goes,
+    /// since what it measured is not the run's figure.
+    pub fn not_judged(&mut self, why: &str) {
+        (self.passed, self.value, self.service, self.missing) = (false, None, None, Some(why.into()));
+    }
+
     /// What a report says after the check: "measured 1.20s", or, with no value, why alone
     /// ("never", "nothing offered", "not measured: ...": not "measured not measured").
     pub fn measured_phrase(&self) -> String {

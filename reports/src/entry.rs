@@ -390,6 +390,10 @@ pub fn provenance(r: &Results) -> Option<String> {
 pub fn cut_short(r: &Results) -> Option<String> {
     let end = r.phases.iter().map(|p| p.end_s).fold(0.0, f64::max);
     let ran = r.summary.duration_s;
+    if r.source == model::results::RunSource::Sim && r.stopped.is_some() {
+        // Stopped at the simulator's cap, which the card and summary.md name beside this.
+        return None;
+    }
     // An interrupted live run says so elsewhere; its early end is no setting.
     let how = if model::results::interrupted(r) {
         "the run was interrupted"

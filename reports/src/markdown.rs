@@ -100,12 +100,20 @@ pub fn render(r: &Report) -> String {
             .map(|e| md(&e.label))
             .collect::<Vec<_>>()
     };
-    let interrupted = named(|e| e.runs.iter().any(|x| x.incomplete));
-    if !interrupted.is_empty() {
+    // Each with its own reason: an interruption, or the simulator's cap it reached.
+    let incomplete: Vec<String> = r
+        .entries
+        .iter()
+        .filter_map(|e| {
+            let why = e.runs.iter().find_map(model::results::incomplete_reason)?;
+            Some(format!("{} ({})", md(&e.label), md(why)))
+        })
+        .collect();
+    if !incomplete.is_empty() {
         let _ = writeln!(
             o,
-            "> **Incomplete:** {} stopped early (interrupted, or the simulator's closed-loop intent cap); figures cover what was gathered.\n",
-            interrupted.join(", ")
+            "> **Incomplete**, figures cover what was gathered: {}.\n",
+            incomplete.join("; ")
         );
     }
     // What each run's gateway bounded its queue at (a bound `bounded` sized was said on

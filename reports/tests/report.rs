@@ -783,7 +783,8 @@ fn the_markdown_title_is_escaped() {
     assert!(md.contains("| fifo \\*(sim)\\* |"), "{md}");
 }
 
-/// A simulated run stopped at the closed-loop intent cap is said so, not "interrupted".
+/// A simulated run stopped at one of the simulator's caps is said so, with the cap, not
+/// "interrupted", nor "cut short by --duration" (its arrivals did stop before the phases end).
 #[test]
 fn a_capped_simulation_is_not_called_interrupted() {
     let mut sim = run(1, 0.9, Some(Verdict::Stable), None);
@@ -791,14 +792,34 @@ fn a_capped_simulation_is_not_called_interrupted() {
     let mut live = run(2, 0.9, Some(Verdict::Stable), None);
     live.incomplete = true;
     live.source = model::results::RunSource::Live;
+    let mut held = run(3, 0.2, Some(Verdict::Overloaded), None);
+    held.incomplete = true;
+    held.stopped = Some("stopped at 789.5s: 4000001 requests held at once, the simulator's cap".into());
+    let end = held.phases.iter().map(|p| p.end_s).fold(0.0, f64::max);
+    held.summary.duration_s = end / 2.0;
     let dir = TempDir::new("capped");
-    let entries = [Entry::new("capped", vec![sim]), Entry::new("cut", vec![live])];
+    let entries = [
+        Entry::new("capped", vec![sim]),
+        Entry::new("cut", vec![live]),
+        Entry::new("held", vec![held]),
+    ];
     write(&dir, &report(&entries, Vec::new()));
     let html = dir.read("index.html");
     assert!(html.contains("The run was stopped at the intent cap"), "{html}");
     assert!(html.contains("The run was interrupted"), "{html}");
+    assert!(
+        html.contains("The run was stopped at 789.5s: 4000001 requests held at once"),
+        "{html}"
+    );
+    assert!(!html.contains("--duration or [run] duration"), "{html}");
     let md = dir.read("summary.md");
-    assert!(md.contains("**Incomplete:** capped, cut stopped early"), "{md}");
+    assert!(
+        md.contains(
+            "**Incomplete**, figures cover what was gathered: capped (stopped at the intent cap); cut (interrupted); held (stopped at 789.5s: 4000001 requests held at once, the simulator's cap)."
+        ),
+        "{md}"
+    );
+    assert!(!md.contains("--duration"), "{md}");
 }
 
 /// A live run's errors by status and cause reach summary.md and the page, with the warning

@@ -1076,7 +1076,8 @@ mod tests {
         let text = |rate: u32| {
             format!(
                 "[run]\nduration = \"600s\"\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"600s\"\nrate = {rate}\n\
-                 [clients]\ntimeout = \"1s\"\n[[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"100ms\"\n"
+                 [clients]\ntimeout = \"1s\"\n[[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"100ms\"\n\
+                 [[thresholds]]\ncheck = \"amplification <= 1.5\"\n[[thresholds]]\ncheck = \"goodput_ratio >= 0.9\"\n"
             )
         };
         // 40/s against 20/s: the backlog grows by 20 requests a second.
@@ -1100,6 +1101,24 @@ mod tests {
         );
         let table = model::results::summary_table(&r);
         assert!(table.contains("[INCOMPLETE: stopped at "), "{table}");
+        // No retries: amplification 1 held over the part that ran, which proves nothing of a
+        // run that blew up, so it is not judged, and fails; goodput failed and stays failed.
+        let [amplification, goodput] = &r.thresholds[..] else {
+            panic!("two thresholds: {:?}", r.thresholds)
+        };
+        assert!(
+            !amplification.passed && amplification.value.is_none(),
+            "{amplification:?}"
+        );
+        assert_eq!(
+            amplification.missing.as_deref(),
+            Some(model::results::STOPPED_NOT_JUDGED)
+        );
+        assert!(!goodput.passed && goodput.value.is_some_and(|v| v < 0.9), "{goodput:?}");
+        assert!(
+            table.contains("threshold     FAIL amplification <= 1.5  (value not judged: the simulation stopped early"),
+            "{table}"
+        );
         // 10/s drains: the same cap changes nothing.
         let under = model::scenario::parse("t.toml", &text(10)).expect("valid");
         let mut engine = Engine::new(&under, 1);
@@ -1107,6 +1126,7 @@ mod tests {
         let (capped, _) = engine.run();
         let (free, _) = Engine::new(&under, 1).run();
         assert!(!capped.incomplete && capped.stopped.is_none());
+        assert!(capped.thresholds.iter().all(|t| t.passed), "{:?}", capped.thresholds);
         assert!(capped.to_json() == free.to_json());
     }
 

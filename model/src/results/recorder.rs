@@ -367,6 +367,9 @@ pub fn summarize(
     (summary, thresholds)
 }
 
+/// Why a threshold that held over a stopped simulation fails (see [`Recorder::finish`]).
+pub const STOPPED_NOT_JUDGED: &str = "not judged: the simulation stopped early, at its cap";
+
 /// Builds [`Results`] from events.
 pub struct Recorder {
     window_ns: u64,
@@ -888,7 +891,7 @@ impl Recorder {
             .zip(groups.by_ref().take(class_names.len()))
             .collect();
         let services: BTreeMap<String, GroupResults> = self.service_names.into_iter().zip(groups).collect();
-        let (summary, thresholds) = summarize(
+        let (summary, mut thresholds) = summarize(
             &windows,
             &totals,
             &classes,
@@ -897,6 +900,14 @@ impl Recorder {
             scenario,
             &meta.strategy,
         );
+        if meta.stopped.is_some() {
+            // The simulator gave up on a run holding more requests than it can keep: a bound
+            // that held over the part before that proves nothing about the run (it had not
+            // yet been sent its load, or not yet felt it), so it is not judged, and fails.
+            for t in thresholds.iter_mut().filter(|t| t.passed) {
+                t.not_judged(STOPPED_NOT_JUDGED);
+            }
+        }
         Results {
             schema: SCHEMA_VERSION,
             tool: format!("spillway {}", env!("CARGO_PKG_VERSION")),

@@ -34,6 +34,20 @@ pub fn interrupted(r: &Results) -> bool {
     r.incomplete && r.source != super::RunSource::Sim
 }
 
+/// Why `r` cannot be compared with whole runs, if it cannot: a live run that was interrupted,
+/// or a simulation stopped at its cap on requests held at once (a blow-up, stopped before the
+/// scenario had run its course). A simulation capped at its closed-loop intents ran its course
+/// with users that send without pause, and is compared as it is.
+pub fn cut_off(r: &Results) -> Option<&'static str> {
+    if interrupted(r) {
+        Some("was interrupted")
+    } else if r.stopped.is_some() {
+        Some("stopped early, at the simulator's cap")
+    } else {
+        None
+    }
+}
+
 /// The summary table of one run.
 pub fn summary_table(r: &Results) -> String {
     let s = &r.summary;
