@@ -1365,6 +1365,12 @@ pub fn best_config<'a>(points: &'a [Point], f: &Figure) -> Option<Choice<'a>> {
     best.map(|(c, _)| c)
 }
 
+/// Whether `c`, the [`best_config`], is no answer: the best of configurations that all never
+/// recovered (by recovery) is merely the first in grid order.
+fn no_answer(c: &Choice, objective: &Figure) -> bool {
+    objective_value(c.worst, objective) == Some(f64::NEG_INFINITY)
+}
+
 /// A point's headline figures; the objective first unless it is among them.
 pub fn headline(p: &Point, objective: &Figure) -> String {
     let first = if objective.scope == Scope::Whole
@@ -1406,8 +1412,7 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
         format!(" at every {} tried", loads.join(" and "))
     };
     match best_config(points, objective) {
-        // The best of points that all never recovered is the first in grid order: no answer.
-        Some(c) if objective_value(c.worst, objective) == Some(f64::NEG_INFINITY) => out.push(format!(
+        Some(c) if no_answer(&c, objective) => out.push(format!(
             "no configuration recovers{at_every}: by {objective} there is no best (every point under the SLO ({slo_text}) ended without recovering; sweep.csv has each verdict)"
         )),
         Some(c) => {
@@ -1480,7 +1485,9 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
     let env = safe_envelope(points, axes, bursts);
     match envelope_axis(axes, bursts) {
         Some(axis) if !env.is_empty() => {
-            let best = best_config(points, objective).map(|c| describe(&c.settings));
+            let best = best_config(points, objective)
+                .filter(|c| !no_answer(c, objective))
+                .map(|c| describe(&c.settings));
             let what = match axis.unit {
                 EnvelopeUnit::Rate => "rate",
                 EnvelopeUnit::Duration => "duration",
@@ -2384,6 +2391,42 @@ mod tests {
         );
         let lines = findings(&points, &axes, &parse_objective("goodput").unwrap(), &[], &[]);
         assert!(lines[0].contains("-> goodput 20.0/s,"), "{lines:?}");
+        // Nor does the safe envelope mark one "best" then (it marked the first in grid order).
+        let axes = [
+            parse_axis("gateway.strategy=fifo,passthrough").unwrap(),
+            parse_axis("workload.phases[1].rate=900,1100").unwrap(),
+        ];
+        let at = |s: &str, rate: u32| {
+            let mut p = never(s);
+            p.params.push(("workload.phases[1].rate".into(), Value::from(rate)));
+            p
+        };
+        let points = [
+            at("fifo", 900),
+            at("fifo", 1100),
+            at("passthrough", 900),
+            at("passthrough", 1100),
+        ];
+        let lines = findings(&points, &axes, &f, &[], &[]);
+        assert!(lines[0].starts_with("no configuration recovers at every "), "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("  gateway.strategy=fifo: below 900/s")),
+            "the envelope is listed: {lines:?}"
+        );
+        assert!(!lines.iter().any(|l| l.contains("<- best")), "{lines:?}");
+        // It still marks a real best.
+        let mut points = points;
+        (points[2].verdict, points[2].recovery_s) = ("recovered".into(), Some(3.0));
+        (points[3].verdict, points[3].recovery_s) = ("recovered".into(), Some(5.0));
+        let lines = findings(&points, &axes, &f, &[], &[]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("  gateway.strategy=passthrough: ") && l.ends_with("<- best")),
+            "{lines:?}"
+        );
     }
 
     /// The table of points shows the figures an SLO failed on, and the objective when it is not
