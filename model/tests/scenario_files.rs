@@ -2725,6 +2725,67 @@ fn quiet_time_after_the_phases_judges_no_recovery() {
     );
 }
 
+/// A run.duration that ends before or during the trigger is one error, of run.duration: a
+/// recovery bound was also said to be unjudgeable, "0s after its last trigger phase ends"
+/// (a negative gap, saturated), with advice about run.window that could not help.
+#[test]
+fn a_run_ending_inside_its_trigger_is_one_error() {
+    for (end, during) in [("30s", "before"), ("50s", "during")] {
+        let duration = format!("duration = \"{end}\"");
+        let lines = [
+            "[run]",
+            &duration,
+            "[[workload.phases]]",
+            "duration = \"40s\"",
+            "rate = 50",
+            "[[workload.phases]]",
+            "name = \"burst\"",
+            "duration = \"15s\"",
+            "rate = 500",
+            "trigger = true",
+            "[[workload.phases]]",
+            "duration = \"60s\"",
+            "rate = 50",
+            "[[thresholds]]",
+            "check = \"recovery <= 30s\"",
+            "[[backend.services]]",
+            "name = \"o\"",
+            "workers = 4",
+            "service_time = \"20ms\"",
+        ];
+        assert_error(
+            &lines,
+            2,
+            12,
+            "run.duration",
+            &format!("the run ends at {end}, {during} the trigger phase `burst` (40s-55s)"),
+        );
+    }
+    // Load that ends before the trigger does (a trigger of silence at the end) is said as such.
+    let lines = [
+        "[[workload.phases]]",
+        "duration = \"20s\"",
+        "rate = 50",
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 0",
+        "trigger = true",
+        "[[thresholds]]",
+        "check = \"recovery < 30s\"",
+        "[[backend.services]]",
+        "name = \"o\"",
+        "workers = 4",
+        "service_time = \"20ms\"",
+    ];
+    assert_error(
+        &lines,
+        9,
+        9,
+        "thresholds[0].check",
+        "`recovery < 30s` could never be judged: the load ends at 20s, before its last trigger phase ends (at 30s)",
+    );
+}
+
 /// A trigger with no whole window before it leaves no baseline: every run would read
 /// "not judged: no traffic before the trigger", so `check` says so (it said nothing).
 #[test]

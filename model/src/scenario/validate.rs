@@ -392,7 +392,9 @@ pub(super) fn check_timeline(s: &Scenario, window_given: bool, duration_given: b
     } else {
         phases.last().map_or(duration, |p| p.end.saturating_since(Time::ZERO))
     };
-    if let Some(why) = unjudged_recovery(file, phases, run_end) {
+    // A run that ends before its trigger does is an error of run.duration already.
+    let trigger_cut = c.problems.iter().any(|p| p.path == "run.duration");
+    if let Some(why) = unjudged_recovery(file, phases, run_end).filter(|_| !trigger_cut) {
         for (i, t) in s.thresholds.iter().enumerate() {
             if t.figure.metric == crate::threshold::Metric::Recovery {
                 let at = file.thresholds.iter().position(|c| c.check == t.text).unwrap_or(i);
@@ -425,6 +427,14 @@ pub(super) fn unjudged_recovery(file: &ScenarioFile, phases: &[Phase], run_end: 
     } else {
         (run_end, "the run ends")
     };
+    let trigger_end = t_end.saturating_since(Time::ZERO);
+    if judged_end < trigger_end {
+        return Some(format!(
+            "{ends} at {}, before its last trigger phase ends (at {}), so every run would read \"not judged\"; end the run after the trigger, with load after it",
+            fmt(judged_end),
+            fmt(trigger_end)
+        ));
+    }
     let window = crate::time::duration_nanos(file.run.window.0).max(1);
     let end = crate::time::duration_nanos(judged_end);
     let after = end.div_ceil(window).saturating_sub(t_end.0.div_ceil(window));
