@@ -72,9 +72,10 @@ pub struct CompareArgs {
     /// Live mode: compress the scenario's time by this factor (overrides run.time_scale).
     #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
-    /// Directory for each run's results and the report (index.html, summary.md, junit.xml)
-    /// [default: out/compare; with --baseline, out/baseline, so it never replaces the report of
-    /// the runs it compares].
+    /// Directory for each run's results (DIR/LABEL/) and the report (index.html, summary.md,
+    /// junit.xml) [default: out/compare; with --baseline, out/baseline, so it never replaces
+    /// the report of the runs it compares]. The runs of an earlier comparison into DIR that this
+    /// one does not repeat are removed (DIR/.spillway-compare-runs lists them).
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Compare NEW against OLD (results.json files) metric by metric instead of running.
@@ -287,7 +288,31 @@ pub async fn run_live(
 /// Saves each run under `out/<label>/`. With replications: `seed-N/` and the
 /// `replications.json` that `sim run --replications` writes, so `spillway report out/<label>`
 /// reads the seeds as one entry.
+///
+/// The runs of an earlier comparison into `out` that this one does not repeat are removed (their
+/// results files and seeds, then the folder if that left it empty): a CI job that uploads `out`,
+/// or reports `out/*`, would take them for this comparison's. `out/.spillway-compare-runs`
+/// lists the runs a comparison saved; folders it does not list are not touched.
 pub fn save_runs(entries: &[Entry], out: &Path) -> anyhow::Result<()> {
+    let manifest = out.join(RUNS_MANIFEST);
+    let mut listed: Vec<String> = entries.iter().map(|e| reports::charts::slug(&e.label)).collect();
+    // A manifest that cannot be read lists nothing: nothing else is removed.
+    let earlier = std::fs::read_to_string(&manifest).unwrap_or_default();
+    let stale: Vec<&str> = earlier
+        .lines()
+        .filter(|l| is_run_slug(l) && !listed.iter().any(|s| s == l))
+        .collect();
+    for old in stale {
+        let dir = out.join(old);
+        Results::clear_saved(&dir)?;
+        // Left in place if something else is in it, and listed again: removed once it is empty.
+        if std::fs::remove_dir(&dir).is_err() && dir.is_dir() {
+            listed.push(old.to_string());
+        }
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    std::fs::write(&manifest, listed.iter().map(|s| format!("{s}\n")).collect::<String>())
+        .with_context(|| format!("cannot write {}", manifest.display()))?;
     for e in entries {
         let dir = out.join(reports::charts::slug(&e.label));
         Results::clear_saved(&dir)?;
@@ -303,6 +328,15 @@ pub fn save_runs(entries: &[Entry], out: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The list of the runs a comparison saved in its output directory (see [`save_runs`]).
+const RUNS_MANIFEST: &str = ".spillway-compare-runs";
+
+/// Whether a manifest line can name a run's folder: one path component, as slugs are (a line
+/// edited to `..` or `/etc` removes nothing).
+fn is_run_slug(line: &str) -> bool {
+    !line.is_empty() && line == reports::charts::slug(line)
 }
 
 /// Parses the expectations against the labels (bad input before anything runs).

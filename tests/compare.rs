@@ -345,6 +345,45 @@ fn replications_show_intervals_and_expectations_must_clear_them() {
     assert!(summary.contains("## steady") && !summary.contains('±'), "{summary}");
 }
 
+/// A comparison into the directory of an earlier one removes the earlier runs it does not
+/// repeat (a CI job uploading the directory took them for this comparison's), and leaves what
+/// no comparison saved.
+#[test]
+fn a_comparison_replaces_the_runs_of_the_one_before() {
+    let dir = TempDir::new("compare-again");
+    let compare = |strategies: &str| {
+        let out = spillway(&[
+            "compare",
+            &scenario("steady.toml"),
+            "--strategies",
+            strategies,
+            "-o",
+            &dir.s("c"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    };
+    compare("fifo,bounded,deadline");
+    for s in ["fifo", "bounded", "deadline"] {
+        assert!(dir.path(&format!("c/{s}/results.json")).is_file(), "{s}");
+    }
+    std::fs::create_dir_all(dir.path("c/mine")).unwrap();
+    std::fs::write(dir.path("c/mine/results.json"), "{}").unwrap();
+    std::fs::write(dir.path("c/bounded/notes.txt"), "kept").unwrap();
+    compare("fifo,deadline");
+    assert!(dir.path("c/fifo/results.json").is_file() && dir.path("c/deadline/results.json").is_file());
+    // The earlier run's results are gone; a file of the user's keeps its folder.
+    assert!(!dir.path("c/bounded/results.json").exists());
+    assert!(dir.path("c/bounded/notes.txt").is_file());
+    assert!(
+        dir.path("c/mine/results.json").is_file(),
+        "not a run a comparison saved"
+    );
+    std::fs::remove_file(dir.path("c/bounded/notes.txt")).unwrap();
+    compare("fifo");
+    assert!(!dir.path("c/deadline").exists() && !dir.path("c/bounded").exists());
+    assert!(dir.path("c/mine/results.json").is_file());
+}
+
 #[test]
 fn baseline_flags_regressions_metric_by_metric() {
     let dir = TempDir::new("baseline");
