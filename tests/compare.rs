@@ -139,8 +139,12 @@ fn compare_in_the_simulator_writes_the_report_and_gates_on_expectations() {
     let md = read(&dir.path("r/summary.md"));
     assert!(md.contains("| run | source | goodput"), "{md}");
     assert!(md.contains("Expectations: 3 of 3 hold"), "{md}");
-    // The bound `bounded` was sized (the file sets none) is said where CI readers look.
-    assert!(md.contains("Queue bounds: bounded 50."), "{md}");
+    // The bound `bounded` was sized (the file sets none) is said where CI readers look, and
+    // so is the default bound of deadline (it read as no bound).
+    assert!(
+        md.contains("Queue bounds: bounded 50; deadline 1000, the default."),
+        "{md}"
+    );
     assert!(html.contains("strategy <b>bounded</b> (queue bound 50)"), "{html}");
     let junit = read(&dir.path("r/junit.xml"));
     assert!(junit.contains("<testsuite name=\"expectations\""), "{junit}");

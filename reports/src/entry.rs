@@ -63,23 +63,28 @@ impl Entry {
         figure_of(&self.runs, &f.into())
     }
 
-    /// The gateway's queue bound(s) the run had, as its results echo its scenario: "105", or per
-    /// service "105 (billing 12)"; `None` when it set none (fifo; a default). A bound that
-    /// `bounded` sized for the user was said on stderr only, so a CI summary could not tell what
-    /// "bounded" had been.
+    /// The gateway's queue bound(s) the run had, as its results echo its scenario: "105", "1000,
+    /// the default", or with services' own "105 (billing 12)"; `None` for a strategy that keeps
+    /// none (passthrough, fifo). A bound that `bounded` sized for the user was said on stderr
+    /// only, so a CI summary could not tell what "bounded" had been; a default one went unsaid,
+    /// and read as no bound.
     pub fn queue_bounds(&self) -> Option<String> {
         let g = &self.first()?.scenario.gateway;
+        let whole = model::gateway::queue_bound(g)?;
+        let whole = match g.queue_capacity {
+            Some(_) => whole.to_string(),
+            None => format!("{whole}, the default"),
+        };
         let per_service: Vec<String> = g
             .services
             .iter()
             .filter_map(|(name, s)| Some(format!("{name} {}", s.queue_capacity?)))
             .collect();
-        match (g.queue_capacity, per_service.is_empty()) {
-            (None, true) => None,
-            (Some(q), true) => Some(q.to_string()),
-            (Some(q), false) => Some(format!("{q} ({})", per_service.join(", "))),
-            (None, false) => Some(format!("per service: {}", per_service.join(", "))),
-        }
+        Some(if per_service.is_empty() {
+            whole
+        } else {
+            format!("{whole} ({})", per_service.join(", "))
+        })
     }
 
     /// "seed 7 (first of 10)" when the entry is several replications, whose first run the

@@ -52,6 +52,15 @@ pub struct PriorityClasses {
     pub background_share: f64,
 }
 
+/// The queue bound a gateway with settings `g` keeps: none under passthrough and fifo, else its
+/// `queue_capacity` or [`DEFAULT_QUEUE_CAPACITY`].
+pub fn queue_bound(g: &GatewayConfig) -> Option<u32> {
+    match g.strategy {
+        Strategy::Passthrough | Strategy::Fifo => None,
+        _ => Some(g.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY)),
+    }
+}
+
 impl PolicyConfig {
     /// A time constant of the policy's own, in the run's clock (see `clock_scale`).
     fn scaled(&self, d: Duration) -> Duration {
@@ -64,10 +73,7 @@ impl PolicyConfig {
 
     /// The policy of one backend service with `workers` workers.
     pub fn for_service(g: &GatewayConfig, workers: u32) -> PolicyConfig {
-        let queue_capacity = match g.strategy {
-            Strategy::Passthrough | Strategy::Fifo => None,
-            _ => Some(g.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY)),
-        };
+        let queue_capacity = queue_bound(g);
         PolicyConfig {
             strategy: g.strategy,
             concurrency: g.concurrency.unwrap_or(workers).max(1),
