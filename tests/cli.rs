@@ -97,6 +97,32 @@ fn scenario_check_prints_a_summary_or_a_positioned_error() {
     };
     assert!(run(&[]), "fifo ignores [gateway.adaptive]");
     assert!(!run(&["--strategy", "adaptive"]), "adaptive uses it");
+    // A threshold's name labels it in the check and in the replications' summary, as in a
+    // single run's.
+    let named = dir.join("named.toml");
+    std::fs::write(
+        &named,
+        "[[workload.phases]]\nduration = \"2s\"\nrate = 5\n[[thresholds]]\nname = \"fast enough\"\n\
+         check = \"p99 < 2s\"\n[[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"1ms\"\n",
+    )
+    .unwrap();
+    let out = spillway(&["scenario", "check", named.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("thresholds: fast enough: p99 < 2s"), "{text}");
+    for reps in ["1", "2"] {
+        let out = spillway(&[
+            "sim",
+            "run",
+            named.to_str().unwrap(),
+            "--replications",
+            reps,
+            "-o",
+            out_dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("PASS fast enough: p99 < 2s"), "{text}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -400,6 +400,10 @@ pub struct Threshold {
 }
 
 impl Threshold {
+    /// How the summaries name it: `name: check`, or the check alone (as its result's label).
+    pub fn label(&self) -> String {
+        label(self.name.as_deref(), &self.text)
+    }
     /// Whether `other` checks the same thing, however written (`recovery <= 10000ms` is
     /// `recovery <= 10s`, `goodput_ratio >= 90%` is `goodput_ratio >= 0.9`); names aside.
     pub fn same_check(&self, other: &Threshold) -> bool {
@@ -593,13 +597,18 @@ pub struct ThresholdResult {
     pub missing: Option<String>,
 }
 
+/// How summaries and reports name a threshold: `name: check`, or the check alone.
+fn label(name: Option<&str>, check: &str) -> String {
+    match name {
+        Some(n) => format!("{n}: {check}"),
+        None => check.to_string(),
+    }
+}
+
 impl ThresholdResult {
     /// How reports name it: `name: check`, or the check alone.
     pub fn label(&self) -> String {
-        match &self.name {
-            Some(n) => format!("{n}: {}", self.check),
-            None => self.check.clone(),
-        }
+        label(self.name.as_deref(), &self.check)
     }
 
     /// Fails it, as not judged for `why` (its run covered too little to tell): the value goes,

@@ -348,7 +348,7 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         println!(
             "  threshold     {} {}  (held in {held} of {} seeds)",
             if held == runs.len() { "PASS" } else { "FAIL" },
-            t.check,
+            t.label(),
             runs.len()
         );
     }

@@ -451,7 +451,7 @@ pub fn check_summary(s: &Scenario) -> String {
         let _ = writeln!(o, "gateway also: {}", front.join("; "));
     }
     if !s.thresholds.is_empty() {
-        let list: Vec<&str> = s.thresholds.iter().map(|t| t.text.as_str()).collect();
+        let list: Vec<String> = s.thresholds.iter().map(|t| t.label()).collect();
         let _ = writeln!(o, "thresholds: {}", list.join("; "));
     }
     let worst = s
