@@ -205,11 +205,42 @@ pub fn mismatches(old: &Results, new: &Results) -> Vec<String> {
         ));
     } else if old.seed != new.seed {
         out.push(format!(
-            "the runs have different seeds ({} and {}): other arrivals and service times, so a difference within one seed's noise reads as a change; compare runs of one seed (or replications)",
+            "the runs have different seeds ({} and {}): other arrivals and service times, so a difference within one seed's noise reads as a change; compare runs of one seed (`--seed N` for both)",
             old.seed, new.seed
         ));
     }
+    // A service of one run only has no rows: its figures would otherwise vanish unsaid.
+    for (r, o, side, other) in [
+        (old, new, "the baseline", "the new run"),
+        (new, old, "the new run", "the baseline"),
+    ] {
+        let alone: Vec<&str> = r
+            .summary
+            .services
+            .keys()
+            .filter(|name| !o.summary.services.contains_key(*name))
+            .map(String::as_str)
+            .collect();
+        if !alone.is_empty() {
+            out.push(format!(
+                "{} only in {side}, not in {other}: no rows compare {}",
+                plural_services(&alone),
+                if alone.len() == 1 { "it" } else { "them" }
+            ));
+        }
+    }
     out
+}
+
+/// "service legacy-10" or "services a, b and c" (at most five named).
+fn plural_services(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let list = match names.len() {
+        1 => return format!("service {}", names[0]),
+        n if n <= SHOWN => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
+        n => format!("{} and {} more", names[..SHOWN].join(", "), n - SHOWN),
+    };
+    format!("services {list}")
 }
 
 /// A reason a baseline comparison fails whatever its rows say: the check (a junit case's
@@ -458,7 +489,28 @@ mod tests {
         let mut other_seed = old.clone();
         other_seed.seed = old.seed + 2;
         let w = mismatches(&old, &other_seed);
-        assert!(w.len() == 1 && w[0].contains("different seeds"), "{w:?}");
+        assert!(
+            w.len() == 1 && w[0].contains("different seeds") && w[0].ends_with("(`--seed N` for both)"),
+            "{w:?}"
+        );
+        // A service of one side only is said, as it has no rows.
+        let with = |names: &[&str]| {
+            let mut r = old.clone();
+            for n in names {
+                r.summary.services.insert(n.to_string(), Default::default());
+            }
+            r
+        };
+        let w = mismatches(&with(&["a", "b", "legacy-10"]), &with(&["a", "b"]));
+        assert_eq!(
+            w,
+            ["service legacy-10 only in the baseline, not in the new run: no rows compare it"]
+        );
+        let w = mismatches(&with(&["a"]), &with(&["a", "x", "y", "z"]));
+        assert_eq!(
+            w,
+            ["services x, y and z only in the new run, not in the baseline: no rows compare them"]
+        );
         let mut cut = old.clone();
         cut.incomplete = true;
         let p = problems(&old, &cut);
