@@ -24,9 +24,10 @@ pub struct RunArgs {
     /// Scenario file (TOML). Without it, use --target with the one-liner flags (--phases ...).
     pub scenario: Option<PathBuf>,
 
-    /// URL to drive. With a scenario, requests go to TARGET/{service}/{api}; with the one-liner,
-    /// to TARGET itself. Without --target, the scenario's mock-legacy and reference gateway
-    /// are started in-process on 127.0.0.1.
+    /// URL to drive. With a scenario, requests go to TARGET/{service}/{api}, and its
+    /// [[backend.services]] tables need only their names (workers and service_time describe the
+    /// in-process mock backend); with the one-liner, to TARGET itself. Without --target, the
+    /// scenario's mock-legacy and reference gateway are started in-process on 127.0.0.1.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
 

@@ -76,15 +76,36 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             usage!("--phases is for the one-liner without a scenario file; with a file, edit its [[workload.phases]] (or `--duration` to cut it short)")
         }
         Some(path) => {
-            let s = scenario::load(path)?;
+            // Against --target the services' workers and service_time may be left out: they
+            // describe only the in-process mock backend, which then never starts. Their
+            // placeholders are no figures of the target's: nothing said of capacity uses them.
+            let read = scenario::load_for_loadgen(path, a.target.is_some())?;
+            let s = read.scenario;
             // Said of what runs: a `--strategy` may use a table the file's own would ignore.
+            // (Never with placeholders: --strategy is refused with --target above.)
             let given = s.file.gateway.queue_capacity;
             let s = match a.strategy {
                 Some(st) => s.with_strategy(st)?,
                 None => s,
             };
-            for w in s.warnings() {
+            for w in s.warnings_with(&read.placeholders) {
                 tracing::warn!("{w}");
+            }
+            let left_out: Vec<String> = s
+                .file
+                .backend
+                .services
+                .iter()
+                .zip(&read.placeholders)
+                .filter(|(_, k)| k.any())
+                .map(|(svc, k)| format!("{} ({})", svc.name, k.names().join(", ")))
+                .collect();
+            if !left_out.is_empty() {
+                tracing::info!(
+                    "{}: left out by {}: not needed against --target, whose own services serve the requests; results.json's copy of the scenario holds placeholders there, not figures of the target",
+                    path.display(),
+                    left_out.join(", ")
+                );
             }
             let mut file = s.file;
             // A bound to size is sized below, once the clients' flags (--timeout) apply.
@@ -453,6 +474,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("clients.request.headers.Authorization: header `Authorization` cannot be set: [clients.credentials] sends the key"), "{e}");
+    }
+
+    /// A file's services need only their names against --target (workers and service_time
+    /// describe the in-process mock backend, which then never starts); without --target the
+    /// file is refused, saying which key is missing where, and why.
+    #[test]
+    fn a_file_for_a_target_needs_only_the_services_names() {
+        let file = "[[workload.phases]]\nduration = \"2s\"\nrate = 5\n[[backend.services]]\nname = \"orders\"\n";
+        let path = std::env::temp_dir().join(format!("spillway-target-{}.toml", std::process::id()));
+        std::fs::write(&path, file).unwrap();
+        let args = |target: bool| {
+            let mut args = vec!["loadgen".to_string(), path.display().to_string()];
+            if target {
+                args.extend(["--target".into(), "http://127.0.0.1:1".into()]);
+            }
+            Cli::parse_from(args).run
+        };
+        let read = scenario_from_args(&args(true)).map(|(s, _)| s);
+        let refused = scenario_from_args(&args(false)).map(|(s, _)| s);
+        let _ = std::fs::remove_file(&path);
+        let s = read.unwrap();
+        assert_eq!(s.services[0].name, "orders");
+        let e = refused.unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{}:4:1: backend.services[0]: missing `workers` and `service_time`: they are needed because no --target was given",
+                path.display()
+            )),
+            "{e}"
+        );
     }
 
     /// `--retries 4294967295` wrapped `n + 1` to 0 and was reported as a bad

@@ -626,3 +626,70 @@ async fn the_in_process_stack_serves_posts_with_a_body() {
     assert_eq!(r.summary.whole.successes, 0, "{:?}", r.summary.whole);
     assert!(r.notes.statuses.get(&413).is_some_and(|n| *n > 0), "{:?}", r.notes);
 }
+
+/// `loadgen run FILE --target URL` with a file whose services give only their names (and
+/// APIs): no workers, no service_time, which describe only the in-process mock backend. It
+/// drives a mock-legacy started here (with its own workers and service times) through the whole
+/// command: file, flags, run, results. Bounded: 1 s at 20 intents/s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_with_only_service_names_drives_a_target() {
+    use clap::Parser as _;
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: loadgen::RunArgs,
+    }
+    let load = "[[workload.phases]]\nduration = \"1s\"\nrate = 20\n[clients]\ntimeout = \"2s\"\n\
+                [[thresholds]]\ncheck = \"goodput_ratio >= 0.99\"\n";
+    let file = format!(
+        "{load}[[backend.services]]\nname = \"orders\"\napis = [\"list\", \"get\"]\n\n[[backend.services]]\nname = \"billing\"\n"
+    );
+    // The target: spillway's own backend, with figures of its own the file does not know.
+    let backend = parse(&format!(
+        "{load}[[backend.services]]\nname = \"orders\"\napis = [\"list\", \"get\"]\nworkers = 8\nservice_time = \"2ms\"\n\
+         [[backend.services]]\nname = \"billing\"\nworkers = 8\nservice_time = \"3ms\"\n"
+    ));
+    let dir = std::env::temp_dir().join(format!("spillway-only-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (path, out) = (dir.join("target.toml"), dir.join("out"));
+    std::fs::write(&path, &file).unwrap();
+    let ml = mock_legacy::start(&backend, "127.0.0.1:0".parse().unwrap(), false)
+        .await
+        .unwrap();
+    let args = |target: Option<&str>| {
+        let mut a = vec![
+            "loadgen".to_string(),
+            path.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+            "--no-progress".into(),
+        ];
+        if let Some(t) = target {
+            a.extend(["--target".into(), t.into()]);
+        }
+        Cli::parse_from(a).run
+    };
+    // Without --target the in-process backend would serve the services: refused, saying so.
+    let e = loadgen::run(args(None)).await.unwrap_err().to_string();
+    assert!(
+        e.contains(
+            "backend.services[0]: missing `workers` and `service_time`: they are needed because no --target was given"
+        ),
+        "{e}"
+    );
+    assert!(!out.exists(), "a refused file leaves no output directory");
+    let finish = {
+        let _turn = ONE_AT_A_TIME.lock().await;
+        loadgen::run(args(Some(&ml.url()))).await.expect("run succeeds")
+    };
+    ml.shutdown().await;
+    let r = Results::load(&out.join("results.json")).expect("results written");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(finish, loadgen::Finish::Passed, "{:?} {:?}", r.summary.whole, r.notes);
+    let w = &r.summary.whole;
+    assert!(w.offered >= 10, "{w:?}");
+    assert_eq!(w.successes, w.offered, "{w:?} {:?}", r.notes);
+    assert_eq!(r.strategy, model::results::EXTERNAL_STRATEGY);
+    // Both services were driven (a service the target did not know would answer 404).
+    assert_eq!(r.services.len(), 2, "{:?}", r.services.keys().collect::<Vec<_>>());
+}

@@ -8,8 +8,8 @@
 
 mod error;
 mod file;
-mod gateway_file;
 pub mod locate;
+mod placeholders;
 mod request;
 mod scale;
 mod spec;
@@ -19,7 +19,10 @@ mod wording;
 
 pub use error::{Diagnostic, Problem, ScenarioError};
 pub use file::*;
-pub use gateway_file::{load_for_gateway, parse_for_gateway, GatewayFile};
+pub use placeholders::{
+    load_for_gateway, load_for_loadgen, parse_for_gateway, parse_for_loadgen, parse_with_placeholders, GatewayFile,
+    PartialFile, ServiceKeys,
+};
 pub use request::{body_path, check_header, check_method, read_body, RequestSpec, MAX_BODY_BYTES};
 pub use scale::{scale_gateway, time_scaled};
 

@@ -1229,6 +1229,15 @@ impl Scenario {
     /// What the file sets that a run of it will not use or cannot pass: valid (a server started
     /// from the file may serve other clients, or longer), but worth saying before a run.
     pub fn warnings(&self) -> Vec<String> {
+        self.warnings_with(&[])
+    }
+
+    /// [`Scenario::warnings`] of a file read with placeholders ([`super::PartialFile`]):
+    /// `placeholders`, by `backend.services` entry, names the keys the file left out, and what
+    /// is said of a service's capacity (its workers, how fast it drains a queue) is not said
+    /// of a service whose figures are placeholders.
+    pub fn warnings_with(&self, placeholders: &[super::ServiceKeys]) -> Vec<String> {
+        let placeholder = |s: &ServiceSpec| placeholders.get(s.entry).copied().unwrap_or_default();
         let f = &self.file;
         let mut out = Vec::new();
         if let Some(auth) = f.gateway.auth.as_ref().filter(|a| !a.keys.is_empty()) {
@@ -1337,7 +1346,7 @@ impl Scenario {
         // request past it, and pushback pauses the service for every one: seen at 38% load,
         // 1% goodput, in the simulator and live alike.
         let fixed_limit = !matches!(g.strategy, Strategy::Passthrough | Strategy::Adaptive);
-        for s in &self.services {
+        for s in self.services.iter().filter(|s| !placeholder(s).workers) {
             let holds = match s.overload {
                 crate::scenario::Overload::Reject => s.workers,
                 crate::scenario::Overload::Queue { backlog } => s.workers.saturating_add(backlog),
@@ -1367,6 +1376,7 @@ impl Scenario {
                 .services
                 .iter()
                 .enumerate()
+                .filter(|(_, s)| !placeholder(s).any())
                 .filter_map(|(i, s)| {
                     let sg = g.for_service(&s.name, &s.group);
                     let bound = sg.queue_capacity.unwrap_or(crate::gateway::DEFAULT_QUEUE_CAPACITY);
