@@ -392,11 +392,11 @@ mod tests {
 
     /// `spillway gateway` with `extra` flags, over `file` (written to a temporary file) if given.
     fn from_flags(file: Option<&str>, extra: &[&str]) -> anyhow::Result<Setup> {
-        let path = std::env::temp_dir().join(format!(
-            "spillway-gw-flags-{}-{}.toml",
-            std::process::id(),
-            extra.join("_").replace(['-', ' '], "")
-        ));
+        // A file of its own per call: tests run in parallel, and two with the same flags
+        // (named after them, once) removed each other's file.
+        static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("spillway-gw-flags-{}-{call}.toml", std::process::id()));
         let mut argv = vec!["gateway".to_string(), "--upstream".into(), "http://127.0.0.1:9".into()];
         if let Some(text) = file {
             std::fs::write(&path, text).expect("write");
