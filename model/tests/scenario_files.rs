@@ -881,6 +881,107 @@ fn mix_names_an_unknown_service() {
     );
 }
 
+/// A mix entry naming a service whose own settings are wrong is not also "unknown" (listed
+/// first, that sent users to the wrong line); an unknown one lists what the mix may name,
+/// counted groups by their names, and says how many it leaves out.
+#[test]
+fn mix_names_a_broken_service_or_one_of_many() {
+    let broken = [
+        "[workload]",
+        "mix = [{ service = \"cpp\" }]",
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"cpp\"",
+        "count = 2",
+        "workers = 2",
+        "service_time = { dist = \"lognormal\", median = \"60ms\", p99 = \"40ms\" }", // 10
+    ];
+    let d = only_diagnostic(&broken);
+    assert_eq!(d.path, "backend.services[0].service_time.p99", "{d}");
+    let mut many = vec![
+        "[workload]",
+        "mix = [{ service = \"orders\" }]", // 2: the value at 20
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"cpp\"",
+        "count = 3",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    let names: Vec<String> = (1..=9).map(|k| format!("name = \"s{k}\"")).collect();
+    for n in &names {
+        many.extend(["[[backend.services]]", n, "workers = 1", "service_time = \"10ms\""]);
+    }
+    assert_error(
+        &many,
+        2,
+        20,
+        "workload.mix[0].service",
+        "unknown service `orders`: the backend defines cpp (cpp-1..cpp-3), s1, s2, s3, s4, s5, s6, s7 and 2 more",
+    );
+}
+
+/// A counted group and a service of the same name: the mix's traffic for the name went to the
+/// service alone, and the group's services got none.
+#[test]
+fn a_counted_group_and_a_service_may_not_share_a_name() {
+    let lines = [
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"fortran\"",
+        "count = 3",
+        "workers = 2",
+        "service_time = \"10ms\"",
+        "[[backend.services]]",
+        "name = \"fortran\"", // 10: the value at 8
+        "workers = 1",
+        "service_time = \"20ms\"",
+    ];
+    let d = only_diagnostic(&lines);
+    assert_eq!(
+        (d.line, d.column, d.path.as_str()),
+        (5, 8, "backend.services[0].name"),
+        "{d}"
+    );
+    assert!(
+        d.to_string()
+            .contains("`fortran` names this counted group and the service of backend.services[1]"),
+        "{d}"
+    );
+}
+
+/// A service the mix leaves out gets no traffic: said, so an estate of ten does not quietly
+/// run with nine.
+#[test]
+fn a_service_the_mix_leaves_out_is_warned_of() {
+    let file = |mix: &str| {
+        format!(
+            "[workload]\nmix = [{mix}]\n[[workload.phases]]\nduration = \"10s\"\nrate = 10\n\
+             [[backend.services]]\nname = \"orders\"\nworkers = 2\nservice_time = \"10ms\"\n\
+             [[backend.services]]\nname = \"ledger\"\nworkers = 2\nservice_time = \"10ms\"\n"
+        )
+    };
+    let warned = |mix: &str| {
+        scenario::parse("t.toml", &file(mix))
+            .expect("valid")
+            .warnings()
+            .into_iter()
+            .filter(|w| w.starts_with("workload.mix:"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        warned("{ service = \"orders\" }"),
+        ["workload.mix: no entry names ledger (nor its group): it gets no intents and no results"]
+    );
+    assert!(warned("{ service = \"orders\" }, { service = \"ledger\" }").is_empty());
+}
+
 #[test]
 fn mix_names_an_unknown_api() {
     let lines = [

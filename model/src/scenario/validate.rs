@@ -770,6 +770,20 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
             }
         }
     }
+    // A counted group is named in the mix by its name, as a service is by its own: one name
+    // for both sent the mix's traffic to the service alone, and the group's to nobody.
+    for (i, s) in b.services.iter().enumerate() {
+        if let (Some(_), Some(&other)) = (s.count, seen.get(&s.name)) {
+            c.fail(
+                format!("backend.services[{i}].name"),
+                format!(
+                    "`{}` names this counted group and the service of backend.services[{other}]: a mix entry (or [gateway.services.{}]) naming it would mean either; rename one",
+                    s.name,
+                    super::locate::key(&s.name)
+                ),
+            );
+        }
+    }
     if out.len() > MAX_SERVICES as usize {
         c.fail(
             "backend.services",
@@ -777,6 +791,38 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
         );
     }
     out
+}
+
+/// The names a mix entry may take, in file order: each counted group's (with its services'
+/// range) and each other service's, the first `shown`, then how many more.
+fn mix_names(b: &BackendConfig, shown: usize) -> String {
+    let names: Vec<String> = b
+        .services
+        .iter()
+        .map(|s| match s.count {
+            Some(n) if n > 1 => format!("{} ({}-1..{}-{n})", s.name, s.name, s.name),
+            _ => s.name.clone(),
+        })
+        .collect();
+    match names.len().saturating_sub(shown) {
+        0 => names.join(", "),
+        more => format!("{} and {more} more", names[..shown].join(", ")),
+    }
+}
+
+/// Whether the backend declares `name` (a service, a counted group or one of its services),
+/// valid or not: a mix entry naming a service whose own settings are wrong is not also
+/// "unknown", which listed first sent users to the wrong line.
+fn declared(b: &BackendConfig, name: &str) -> bool {
+    b.services.iter().any(|s| {
+        s.name == name
+            || s.count.is_some_and(|n| {
+                name.strip_prefix(s.name.as_str())
+                    .and_then(|k| k.strip_prefix('-'))
+                    .and_then(|k| k.parse::<u32>().ok())
+                    .is_some_and(|k| (1..=n).contains(&k))
+            })
+    })
 }
 
 fn list_or_count(apis: &[String]) -> String {
@@ -961,15 +1007,16 @@ fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &
             }
         };
         if targets.is_empty() {
-            let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).take(8).collect();
-            c.fail(
-                format!("{path}.service"),
-                format!(
-                    "unknown service `{}`: the backend defines {}",
-                    m.service,
-                    names.join(", ")
-                ),
-            );
+            if !declared(b, &m.service) {
+                c.fail(
+                    format!("{path}.service"),
+                    format!(
+                        "unknown service `{}`: the backend defines {}",
+                        m.service,
+                        mix_names(b, 8)
+                    ),
+                );
+            }
             continue;
         }
         let group_weight: f64 = targets.iter().map(|s| s.weight).sum();
@@ -1240,6 +1287,23 @@ impl Scenario {
         let placeholder = |s: &ServiceSpec| placeholders.get(s.entry).copied().unwrap_or_default();
         let f = &self.file;
         let mut out = Vec::new();
+        // A service the mix leaves out gets no traffic and shows in no result: easy to miss
+        // in an estate of ten (an empty mix spreads over every service).
+        if !f.workload.mix.is_empty() {
+            let idle: Vec<&str> = self
+                .services
+                .iter()
+                .filter(|s| !self.mix.iter().any(|m| m.service == s.index))
+                .map(|s| s.name.as_str())
+                .collect();
+            if !idle.is_empty() {
+                out.push(format!(
+                    "workload.mix: no entry names {} (nor its group): {} no intents and no results",
+                    idle.join(", "),
+                    if idle.len() == 1 { "it gets" } else { "they get" }
+                ));
+            }
+        }
         if let Some(auth) = f.gateway.auth.as_ref().filter(|a| !a.keys.is_empty()) {
             match &f.clients.credentials {
                 None => out.push(
