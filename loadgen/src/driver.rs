@@ -23,7 +23,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use mock_legacy::timer::PreciseTimer;
 use model::client::{AttemptResult, ClientModel, Intent, Next};
-use model::results::{metric, GeneratorHealth, Outcome, Recorder, Results, RunMeta, RunNotes, RunSource};
+use model::results::{metric, GeneratorHealth, Hist, Outcome, Recorder, Results, RunMeta, RunNotes, RunSource};
 use model::rng::Streams;
 use model::scenario::Scenario;
 use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
@@ -179,6 +179,10 @@ struct Shared {
     /// an attempt only with its intent's final answer, seconds later for one being retried.
     timeouts_seen: AtomicU64,
     shed_seen: AtomicU64,
+    /// The latencies of attempts that ended since the progress line last looked, timeouts
+    /// included: what clients see now. (The recorder's newest window holds only the attempts
+    /// due in it that already ended, none of which can have waited as long as a timeout.)
+    recent: Recent,
     unsent: AtomicU64,
     timer: PreciseTimer,
     stop: AtomicBool,
@@ -572,6 +576,7 @@ impl Shared {
                 Outcome::Shed => self.shed_seen.fetch_add(1, Ordering::Relaxed),
                 _ => 0,
             };
+            self.recent.record(end.saturating_since(intended));
             let retry = intent.attempts > 1;
             let resent = failed_try.is_some();
             if let Some((latency, why)) = failed_try {
@@ -873,7 +878,11 @@ fn overhead_loss(scenario: &Scenario, f: f64) -> Option<(String, f64)> {
         .iter()
         .map(|s| {
             let mean = s.mean_service_time().max(1e-9);
-            (s.name.clone(), LIVE_OVERHEAD.as_secs_f64() * f / mean)
+            // Each request takes `1 + x` times its service time, so a worker serves `1 / (1 + x)`
+            // of the requests it would: `x` itself read as a loss of over 100% at a 10 ms
+            // service time and time scale 60.
+            let x = LIVE_OVERHEAD.as_secs_f64() * f / mean;
+            (s.name.clone(), x / (1.0 + x))
         })
         .filter(|(_, loss)| *loss > 0.02)
         .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -1018,6 +1027,7 @@ async fn run_until(
         resent: AtomicU64::new(0),
         timeouts_seen: AtomicU64::new(0),
         shed_seen: AtomicU64::new(0),
+        recent: Recent::default(),
         generator_failures: Mutex::new(Vec::new()),
         left_out: AtomicU64::new(0),
         sealed: AtomicBool::new(false),
@@ -1223,13 +1233,35 @@ impl View {
     pub(crate) fn started(&self) -> u64 {
         self.shared.started.load(Ordering::Relaxed)
     }
-    pub(crate) fn snapshot(&self) -> (model::results::Counters, Option<(model::results::Counters, f64)>) {
-        let r = lock(&self.shared.recorder);
-        let now = self.shared.now();
-        let mut totals = r.totals_so_far();
+    /// The counters so far, and the p99 latency (seconds, from the intended send) of the
+    /// attempts that ended since the last call, timeouts included (`None`: none ended).
+    pub(crate) fn snapshot(&self) -> (model::results::Counters, Option<f64>) {
+        let mut totals = lock(&self.shared.recorder).totals_so_far();
         totals.requests.timeouts = self.shared.timeouts_seen.load(Ordering::Relaxed);
         totals.requests.shed = self.shared.shed_seen.load(Ordering::Relaxed);
-        (totals, r.window_snapshot(now))
+        (totals, self.shared.recent.take_p99())
+    }
+}
+
+/// Latencies of the attempts that ended since they were last taken (see [`Shared::recent`]).
+struct Recent(Mutex<Hist>);
+
+impl Default for Recent {
+    fn default() -> Recent {
+        Recent(Mutex::new(Hist::new(model::results::WINDOW_SIGFIG)))
+    }
+}
+
+impl Recent {
+    fn record(&self, latency: Duration) {
+        lock(&self.0).record(latency);
+    }
+
+    /// The p99 (seconds) of what was recorded since the last call, which starts afresh; `None`
+    /// when nothing was.
+    fn take_p99(&self) -> Option<f64> {
+        let h = std::mem::replace(&mut *lock(&self.0), Hist::new(model::results::WINDOW_SIGFIG));
+        (!h.is_empty()).then(|| h.quantile_s(0.99))
     }
 }
 
@@ -1440,7 +1472,29 @@ mod tests {
         }
     }
 
-    /// The warning's arithmetic: 0.3 ms x f against the mean service time, over 2% only.
+    /// The progress line's p99 is of the attempts that ended since it last looked: timeouts
+    /// show at once (it read the newest window, which cannot hold one), and a quiet spell
+    /// shows no figure rather than an old one.
+    #[test]
+    fn the_progress_p99_is_of_what_ended_since_the_last_look() {
+        use std::time::Duration;
+        let recent = super::Recent::default();
+        assert_eq!(recent.take_p99(), None);
+        for _ in 0..90 {
+            recent.record(Duration::from_millis(5));
+        }
+        for _ in 0..10 {
+            recent.record(Duration::from_secs(2));
+        }
+        let p99 = recent.take_p99().expect("a figure");
+        assert!((1.99..2.01).contains(&p99), "{p99}");
+        assert_eq!(recent.take_p99(), None, "taken: starts afresh");
+        recent.record(Duration::from_millis(5));
+        let p99 = recent.take_p99().expect("a figure");
+        assert!(p99 < 0.006, "{p99}");
+    }
+
+    /// The warning's arithmetic: 0.3 ms x f on top of the mean service time, over 2% only.
     #[test]
     fn live_overhead_loss_by_time_scale() {
         let s = model::scenario::parse(
@@ -1451,8 +1505,18 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(super::overhead_loss(&s, 1.0), None, "1% at f = 1");
-        let (name, loss) = super::overhead_loss(&s, 10.0).expect("10% at f = 10");
+        // 0.3 ms x 10 = 3 ms on top of 30 ms: 30 of every 33 ms serve, a loss of 1/11.
+        let (name, loss) = super::overhead_loss(&s, 10.0).expect("9% at f = 10");
         assert_eq!(name, "fast");
-        assert!((loss - 0.1).abs() < 1e-9, "{loss}");
+        assert!((loss - 1.0 / 11.0).abs() < 1e-9, "{loss}");
+        // 0.3 ms x 60 on 10 ms: 18 ms of 28 ms are overhead, 64% (it said 180%).
+        let ten = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\
+             [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .expect("valid");
+        let (_, loss) = super::overhead_loss(&ten, 60.0).expect("a loss");
+        assert!((loss - 1.8 / 2.8).abs() < 1e-9, "{loss}");
     }
 }

@@ -1,4 +1,5 @@
-//! The progress line on stderr: elapsed, phase, rate, ok/timeout/shed, window p99.
+//! The progress line on stderr: elapsed, phase, rate, ok/timeout/shed, and the p99 latency of
+//! the attempts that ended since the line was last drawn.
 
 use crate::driver::View;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -33,7 +34,7 @@ impl Progress {
             loop {
                 tick.tick().await;
                 let now = view.now().as_secs_f64();
-                let (tot, win) = view.snapshot();
+                let (tot, recent) = view.snapshot();
                 let phase = phases
                     .iter()
                     .find(|(a, e, _)| now >= *a && now < *e)
@@ -42,16 +43,17 @@ impl Progress {
                 let started = view.started();
                 let rate = started.saturating_sub(last_intents) as f64 / (now - last_t).max(1e-9);
                 (last_intents, last_t) = (started, now);
-                let p99 = win.map_or(0.0, |w| w.1);
+                // Of the attempts that ended since the last line: a collapse shows at once,
+                // as timeouts' latencies (the recorder files attempts by when they were due).
+                let p99 = recent.map_or_else(|| "-".to_string(), fmt_secs);
                 b.set_position((now.min(total) * 10.0) as u64);
                 b.set_message(format!(
-                    "{}/{}  {phase}  {rate:.0}/s  ok {}  timeout {}  shed {}  window p99 {}",
+                    "{}/{}  {phase}  {rate:.0}/s  ok {}  timeout {}  shed {}  p99 now {p99}",
                     fmt_secs(now),
                     fmt_secs(total),
                     tot.requests.successes,
                     tot.requests.timeouts,
                     tot.requests.shed,
-                    fmt_secs(p99)
                 ));
             }
         });

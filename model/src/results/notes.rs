@@ -239,7 +239,7 @@ impl RunNotes {
         if attempts > 0 && unanswered > attempts / 10 {
             let why = counts_text(self.failures.iter().map(|(w, n)| (w.clone(), n)));
             out.push(format!(
-                "  WARNING       {unanswered} of {attempts} attempts got no answer ({why}): the target was unreachable or dropped connections for part of the run; a verdict of overload there says nothing about its capacity"
+                "  WARNING       {unanswered} of the {attempts} attempts that ended before their timeout got no answer ({why}): the target was unreachable or dropped connections for part of the run; a verdict of overload or metastability there says nothing about its capacity"
             ));
         }
         if let Some((n, answers, which)) = self.mostly_refused() {
@@ -321,7 +321,7 @@ mod tests {
         let down = notes(&[(200, 33)], &[("cannot connect: Connection refused", 92)]);
         assert!(
             down.lines().iter().any(|l| l.starts_with(
-                "  WARNING       92 of 125 attempts got no answer (92 x cannot connect: Connection refused)"
+                "  WARNING       92 of the 125 attempts that ended before their timeout got no answer (92 x cannot connect: Connection refused)"
             )),
             "{:?}",
             down.lines()

@@ -139,13 +139,6 @@ impl Slot {
         }
     }
 
-    fn quantile_s(&self, q: f64) -> f64 {
-        match self {
-            Slot::Live(h) => h.quantile_s(q),
-            Slot::Packed(p) => p.unpack().quantile_s(q),
-        }
-    }
-
     fn into_packed(self) -> PackedHist {
         match self {
             Slot::Live(h) => PackedHist::pack_bins(&h),
@@ -779,25 +772,6 @@ impl Recorder {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, h)| h.quantile_s(q))
-    }
-
-    /// Counters and p99 intent latency of the window containing `at` (progress displays).
-    pub fn window_snapshot(&self, at: Time) -> Option<(Counters, f64)> {
-        let i = usize::try_from(at.0 / self.window_ns).ok()?;
-        let w = self.windows.get(i)?;
-        let fine = &self.fine[ATTEMPT];
-        let p99 = if i + 1 == self.windows.len() && !fine.is_empty() {
-            // The newest window's values are still in `fine`.
-            let mut coarse = match &w.attempt {
-                Slot::Live(b) => b.clone(),
-                Slot::Packed(p) => Bins::from_hist(&p.unpack()),
-            };
-            fine.clone().drain_into(&mut coarse, &mut Bins::new(TOTAL_SIGFIG));
-            coarse.quantile_s(0.99)
-        } else {
-            w.attempt.quantile_s(0.99)
-        };
-        Some((w.counters, p99))
     }
 
     /// Whole-run counters so far.
