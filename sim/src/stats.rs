@@ -163,10 +163,23 @@ fn metastable_line(s: &ReplicationSummary) -> String {
     }
 }
 
+/// How [`render`] shows a figure: seconds, a ratio (as a percentage, its interval in points,
+/// as `compare` and the reports show it), or a plain number.
+#[derive(Clone, Copy, PartialEq)]
+enum Unit {
+    Secs,
+    Ratio,
+    Plain,
+}
+
 pub fn render(s: &ReplicationSummary) -> String {
     use model::results::fmt_secs;
-    let iv_in = |i: &Interval, secs: bool, ceiling: f64| {
-        let one = |v: f64| if secs { fmt_secs(v) } else { format!("{v:.4}") };
+    let iv_unit = |i: &Interval, unit: Unit, ceiling: f64| {
+        let one = |v: f64| match unit {
+            Unit::Secs => fmt_secs(v),
+            Unit::Ratio => format!("{:.1}%", v * 100.0),
+            Unit::Plain => format!("{v:.4}"),
+        };
         match i.n {
             0 => "-".to_string(),
             // One value (one seed recovered) has no interval: its half-width is infinite.
@@ -182,10 +195,12 @@ pub fn render(s: &ReplicationSummary) -> String {
                     one((i.mean + i.half_width).min(ceiling))
                 )
             }
+            _ if unit == Unit::Ratio => format!("{} ± {:.1} pp", one(i.mean), i.half_width * 100.0),
             _ => format!("{} ± {}", one(i.mean), one(i.half_width)),
         }
     };
-    let iv = |i: &Interval, secs: bool| iv_in(i, secs, f64::INFINITY);
+    let ratio = |i: &Interval| iv_unit(i, Unit::Ratio, 1.0);
+    let iv = |i: &Interval, secs: bool| iv_unit(i, if secs { Unit::Secs } else { Unit::Plain }, f64::INFINITY);
     // Runs without a trigger (all judged stable) have no recovery to count.
     let triggered = s.judged < s.replications || s.verdicts.keys().any(|v| *v != "stable");
     let recovery = if triggered || s.recovery_s.n > 0 {
@@ -201,7 +216,7 @@ pub fn render(s: &ReplicationSummary) -> String {
     let mut o = format!(
         "{} replications (mean ± 95% CI)\n  goodput ratio   {}\n  p50             {}\n  p99             {}\n  amplification   {}\n  wasted work     {}\n  recovery        {recovery}\n  metastable      {}\n  verdicts        {}\n",
         s.replications,
-        iv_in(&s.goodput_ratio, false, 1.0),
+        ratio(&s.goodput_ratio),
         iv(&s.p50, true),
         iv(&s.p99, true),
         iv(&s.amplification, false),
@@ -233,7 +248,7 @@ pub fn render(s: &ReplicationSummary) -> String {
         o.push_str(&format!(
             "  {:<15} goodput ratio {}   p50 {}   p99 {}   amplification {}   timeouts {}   shed {}{verdicts}\n",
             name,
-            iv(&c.goodput_ratio, false),
+            ratio(&c.goodput_ratio),
             iv(&c.p50, true),
             iv(&c.p99, true),
             iv(&c.amplification, false),
@@ -426,9 +441,20 @@ mod tests {
         let s = summarize(&runs);
         assert!(s.goodput_ratio.mean + s.goodput_ratio.half_width > 1.0);
         let text = render(&s);
-        let low = s.goodput_ratio.mean - s.goodput_ratio.half_width;
+        let low = (s.goodput_ratio.mean - s.goodput_ratio.half_width) * 100.0;
         assert!(
-            text.contains(&format!("goodput ratio   0.9600 (95% CI {low:.4} to 1.0000)\n")),
+            text.contains(&format!("goodput ratio   96.0% (95% CI {low:.1}% to 100.0%)\n")),
+            "{text}"
+        );
+        // Within bounds: a percentage with its interval in points, as compare shows it.
+        for (r, g) in runs.iter_mut().zip([0.50, 0.60, 0.55]) {
+            r.summary.whole.goodput_ratio = g;
+        }
+        let s = summarize(&runs);
+        let text = render(&s);
+        let pp = s.goodput_ratio.half_width * 100.0;
+        assert!(
+            text.contains(&format!("goodput ratio   55.0% ± {pp:.1} pp\n")),
             "{text}"
         );
     }
