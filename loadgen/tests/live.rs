@@ -386,7 +386,8 @@ async fn an_unreachable_target_is_reported_once_before_the_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_run_still_returns_its_results_marked_incomplete() {
     let s = parse(
-        "[[workload.phases]]\nduration = \"60s\"\nrate = 50\n[gateway]\nstrategy = \"passthrough\"\n[[backend.services]]\nname = \"s\"\nworkers = 8\nservice_time = \"5ms\"\n",
+        "[[workload.phases]]\nduration = \"60s\"\nrate = 50\n[gateway]\nstrategy = \"passthrough\"\n[[backend.services]]\nname = \"s\"\nworkers = 8\nservice_time = \"5ms\"\n\
+         [[thresholds]]\ncheck = \"goodput_ratio >= 0.5\"\n",
     );
     let _turn = ONE_AT_A_TIME.lock().await;
     let stop = tokio::time::sleep(Duration::from_millis(1500));
@@ -409,6 +410,12 @@ async fn an_interrupted_run_still_returns_its_results_marked_incomplete() {
         "goodput {}/s at 50/s offered",
         r.summary.whole.goodput
     );
+    // It held over the 1.5 s that ran, which proves nothing of the 60 s run: not judged.
+    let [t] = &r.thresholds[..] else {
+        panic!("one threshold: {:?}", r.thresholds)
+    };
+    assert!(!t.passed, "{t:?}");
+    assert_eq!(t.missing.as_deref(), Some(model::results::INTERRUPTED_NOT_JUDGED));
 }
 
 /// HTTP/2 by prior knowledge (h2c) against the reference gateway.

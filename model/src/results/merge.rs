@@ -369,5 +369,11 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
     );
     base.summary = summary;
     base.thresholds = thresholds;
+    super::recorder::not_judged_if_partial(
+        &mut base.thresholds,
+        base.source,
+        base.incomplete,
+        base.stopped.is_some(),
+    );
     Ok(base)
 }

@@ -27,7 +27,7 @@ pub use hlog::write_hlog;
 pub use merge::{merge, MergeError};
 pub use notes::{status_text, RunNotes};
 pub use outcome::Outcome;
-pub use recorder::{summarize, Recorder, RunMeta, EXTERNAL_STRATEGY, STOPPED_NOT_JUDGED};
+pub use recorder::{summarize, Recorder, RunMeta, EXTERNAL_STRATEGY, INTERRUPTED_NOT_JUDGED, STOPPED_NOT_JUDGED};
 pub use text::{cut_off, fmt_secs, incomplete_reason, interrupted, summary_table, verdict_label};
 pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput, ROLLING_WINDOWS};
 

@@ -360,8 +360,33 @@ pub fn summarize(
     (summary, thresholds)
 }
 
-/// Why a threshold that held over a stopped simulation fails (see [`Recorder::finish`]).
+/// Why a threshold that held over a stopped simulation fails (see [`not_judged_if_partial`]).
 pub const STOPPED_NOT_JUDGED: &str = "not judged: the simulation stopped early, at its cap";
+/// Why one that held over an interrupted live run fails.
+pub const INTERRUPTED_NOT_JUDGED: &str = "not judged: the run was interrupted";
+
+/// A bound that held over part of a run proves nothing about the run (its load, or its
+/// effect, may not have come yet), so over a live run that was interrupted, or a simulation
+/// the simulator stopped at its cap on requests held, one that passed is not judged, and
+/// fails; one that failed stands. (A simulation capped at its closed-loop intents ran its
+/// course, and is judged.)
+pub(crate) fn not_judged_if_partial(
+    thresholds: &mut [ThresholdResult],
+    source: RunSource,
+    incomplete: bool,
+    stopped: bool,
+) {
+    let why = if stopped {
+        STOPPED_NOT_JUDGED
+    } else if incomplete && source != RunSource::Sim {
+        INTERRUPTED_NOT_JUDGED
+    } else {
+        return;
+    };
+    for t in thresholds.iter_mut().filter(|t| t.passed) {
+        t.not_judged(why);
+    }
+}
 
 /// Builds [`Results`] from events.
 pub struct Recorder {
@@ -874,14 +899,7 @@ impl Recorder {
             scenario,
             &meta.strategy,
         );
-        if meta.stopped.is_some() {
-            // The simulator gave up on a run holding more requests than it can keep: a bound
-            // that held over the part before that proves nothing about the run (it had not
-            // yet been sent its load, or not yet felt it), so it is not judged, and fails.
-            for t in thresholds.iter_mut().filter(|t| t.passed) {
-                t.not_judged(STOPPED_NOT_JUDGED);
-            }
-        }
+        not_judged_if_partial(&mut thresholds, meta.source, meta.incomplete, meta.stopped.is_some());
         Results {
             schema: SCHEMA_VERSION,
             tool: format!("spillway {}", env!("CARGO_PKG_VERSION")),
