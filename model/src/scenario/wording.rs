@@ -58,9 +58,9 @@ fn looks_like_bomless_utf16(bytes: &[u8]) -> bool {
 pub(super) fn deserialize(raw: &str, path: &str) -> String {
     let msg = one_line(raw);
     let rewritten = if let Some(rest) = msg.strip_prefix("unknown field `") {
-        unknown(rest, Unknown::Key)
+        unknown(rest, Unknown::Key, misplaced(path))
     } else if let Some(rest) = msg.strip_prefix("unknown variant `") {
-        unknown(rest, Unknown::Value)
+        unknown(rest, Unknown::Value, None)
     } else if let Some(rest) = msg.strip_prefix("invalid type: ") {
         invalid(rest, path, false)
     } else if let Some(rest) = msg.strip_prefix("invalid value: ") {
@@ -80,6 +80,38 @@ pub(super) fn deserialize(raw: &str, path: &str) -> String {
         None
     };
     rewritten.unwrap_or(msg)
+}
+
+/// Settings users look for in the wrong table (the field path of the unknown key), and where
+/// they are.
+const MISPLACED: &[(&str, &str)] = &[
+    (
+        "clients.retries",
+        "retries are `max_attempts` (attempts in all) in [clients.retry]",
+    ),
+    ("clients.max_attempts", "it belongs in [clients.retry]"),
+    ("clients.backoff", "it belongs in [clients.retry]"),
+    (
+        "clients.retry.timeout",
+        "the timeout of every attempt is `timeout` in [clients]",
+    ),
+    (
+        "workload.rate",
+        "rates are per phase: `rate` in each [[workload.phases]]",
+    ),
+    (
+        "workload.duration",
+        "durations are per phase: `duration` in each [[workload.phases]] (or `duration` in [run])",
+    ),
+    (
+        "gateway.timeout",
+        "the clients' timeout is `timeout` in [clients]; the gateway's own is `queue_timeout` (or `upstream_timeout`)",
+    ),
+];
+
+/// Where the setting a misplaced key at `path` is, if it is a known slip ([`MISPLACED`]).
+fn misplaced(path: &str) -> Option<&'static str> {
+    MISPLACED.iter().find(|(p, _)| *p == path).map(|(_, hint)| *hint)
 }
 
 /// The lines of a message, trimmed, joined with `: `.
@@ -107,8 +139,9 @@ fn missing(field: &str, path: &str) -> String {
 }
 
 /// `rest` follows "unknown field `" or "unknown variant `": `NAME`, expected ...` or
-/// `NAME`, there are no fields`.
-fn unknown(rest: &str, what: Unknown) -> Option<String> {
+/// `NAME`, there are no fields`. `hint`: where a misplaced setting is, said instead of the
+/// nearest name here.
+fn unknown(rest: &str, what: Unknown, hint: Option<&str>) -> Option<String> {
     const EXPECTED: &str = "`, expected ";
     let (name, valid) = if let Some(i) = rest.rfind(EXPECTED) {
         (rest.get(..i)?, backticked(rest.get(i + EXPECTED.len()..)?))
@@ -123,7 +156,9 @@ fn unknown(rest: &str, what: Unknown) -> Option<String> {
         Unknown::Value => "value",
     };
     let mut out = format!("unknown {noun} `{}`", shown(name));
-    if let Some(near) = nearest(name, &valid) {
+    if let Some(hint) = hint {
+        out.push_str(&format!(": {hint}"));
+    } else if let Some(near) = nearest(name, &valid) {
         out.push_str(&format!("; did you mean `{near}`?"));
     }
     let list = valid.join(", ");
@@ -924,6 +959,30 @@ mod tests {
     }
 
     // --- 1. unknown keys ---
+
+    /// A setting looked for in the wrong table says where it is, not the nearest key here
+    /// (`retries` is near `retry`, a table that takes no count).
+    #[test]
+    fn misplaced_keys_say_where_the_setting_is() {
+        for (extra, says) in [
+            (
+                "[clients]\nretries = 2",
+                "clients.retries: unknown key `retries`: retries are `max_attempts` (attempts in all) in [clients.retry] (valid keys: timeout,",
+            ),
+            (
+                "[clients.retry]\ntimeout = \"1s\"",
+                "clients.retry.timeout: unknown key `timeout`: the timeout of every attempt is `timeout` in [clients] (valid keys: max_attempts,",
+            ),
+            (
+                "[gateway]\ntimeout = \"1s\"",
+                "gateway.timeout: unknown key `timeout`: the clients' timeout is `timeout` in [clients];",
+            ),
+        ] {
+            let e = error(&scenario(extra, ""));
+            assert!(e.contains(says), "{e}");
+            assert!(!e.contains("did you mean"), "{e}");
+        }
+    }
 
     #[test]
     fn unknown_keys_suggest_the_nearest_valid_key() {
