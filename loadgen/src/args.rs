@@ -134,7 +134,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub body_file: Option<PathBuf>,
 
-    /// Hide the progress line (it is hidden anyway when stderr is not a terminal).
+    /// Hide the progress line (on a terminal, redrawn twice a second; otherwise, as in a CI
+    /// log, logged every 10 s).
     #[arg(long)]
     pub no_progress: bool,
 }

@@ -26,7 +26,6 @@ pub use reference_gateway::h1;
 
 use model::results::{self, Results};
 use model::scenario::{self, Backoff, Jitter, Scenario};
-use std::io::IsTerminal as _;
 
 pub use model::UsageError;
 
@@ -325,7 +324,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
             ),
             None => None,
         },
-        progress: !a.no_progress && std::io::stderr().is_terminal(),
+        progress: !a.no_progress,
         ..LiveOptions::default()
     };
     if let (Some((i, n @ 2..)), None) = (a.shard, &a.target) {

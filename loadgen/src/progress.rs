@@ -5,7 +5,12 @@ use crate::driver::View;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use model::results::fmt_secs;
 use model::scenario::Scenario;
+use std::io::IsTerminal;
 use std::time::Duration;
+
+/// How often the line is redrawn on a terminal, and logged otherwise (real time).
+const DRAW_EVERY: Duration = Duration::from_millis(500);
+const LOG_EVERY: Duration = Duration::from_secs(10);
 
 pub struct Progress {
     bar: ProgressBar,
@@ -13,10 +18,18 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Starts drawing; nothing is drawn when stderr is not a terminal.
+    /// Starts drawing the line on stderr twice a second; when stderr is not a terminal (a CI
+    /// log), it is logged every [`LOG_EVERY`] instead, so a long run is not silent until its
+    /// summary.
     pub(crate) fn start(view: View, s: &Scenario) -> Progress {
         let total = s.duration.as_secs_f64();
-        let bar = ProgressBar::with_draw_target(Some((total * 10.0) as u64), ProgressDrawTarget::stderr());
+        let tty = std::io::stderr().is_terminal();
+        let target = if tty {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(Some((total * 10.0) as u64), target);
         bar.set_style(ProgressStyle::with_template("{bar:20} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
         let mut phases: Vec<(f64, f64, String)> = s
             .phases
@@ -30,7 +43,9 @@ impl Progress {
         let b = bar.clone();
         let task = tokio::spawn(async move {
             let (mut last_intents, mut last_t) = (0u64, 0.0f64);
-            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            let mut tick = tokio::time::interval(if tty { DRAW_EVERY } else { LOG_EVERY });
+            // The first tick is at once: nothing has happened yet.
+            tick.tick().await;
             loop {
                 tick.tick().await;
                 let now = view.now().as_secs_f64();
@@ -47,14 +62,19 @@ impl Progress {
                 // as timeouts' latencies (the recorder files attempts by when they were due).
                 let p99 = recent.map_or_else(|| "-".to_string(), fmt_secs);
                 b.set_position((now.min(total) * 10.0) as u64);
-                b.set_message(format!(
+                let line = format!(
                     "{}/{}  {phase}  {rate:.0}/s  ok {}  timeout {}  shed {}  p99 now {p99}",
                     fmt_secs(now),
                     fmt_secs(total),
                     tot.requests.successes,
                     tot.requests.timeouts,
                     tot.requests.shed,
-                ));
+                );
+                if tty {
+                    b.set_message(line);
+                } else {
+                    tracing::info!("{line}");
+                }
             }
         });
         Progress { bar, task }
