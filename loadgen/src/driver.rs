@@ -23,7 +23,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use mock_legacy::timer::PreciseTimer;
 use model::client::{AttemptResult, ClientModel, Intent, Next};
-use model::results::{metric, GeneratorHealth, Hist, Outcome, Recorder, Results, RunMeta, RunNotes, RunSource};
+use model::results::{
+    metric, GeneratorHealth, Hist, Outcome, Overhead, Recorder, Results, RunMeta, RunNotes, RunSource,
+};
 use model::rng::Streams;
 use model::scenario::Scenario;
 use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
@@ -896,8 +898,14 @@ pub async fn run<F: Future<Output = ()> + Send>(
     stop: F,
 ) -> anyhow::Result<Results> {
     let results = run_quiet(scenario, opts, stop).await?;
+    // The overhead warning was logged as the run started.
+    let overhead = results.notes.overhead.as_ref().map(|o| o.warning());
     for line in results.notes.lines() {
-        match line.trim_start().strip_prefix("WARNING") {
+        let line = line.trim_start();
+        if overhead.as_deref().is_some_and(|o| line.ends_with(o)) {
+            continue;
+        }
+        match line.strip_prefix("WARNING") {
             Some(warning) => tracing::warn!("{}", warning.trim_start()),
             None => tracing::info!("{}", line.trim_start()),
         }
@@ -946,6 +954,7 @@ async fn run_until(
     let clients = model::client::for_shard(&scenario.file.clients, shards);
     // In-process stack: the scenario's backend and gateway, compressed like the workload.
     let mut stack = None;
+    let mut overhead = None;
     let base = match &opts.target {
         Some(t) => {
             preflight(t).await?;
@@ -966,17 +975,15 @@ async fn run_until(
             }
         }
         None => {
-            if let Some((service, loss)) = overhead_loss(scenario, f) {
-                // At time scale 1 there is no lower one to suggest: the scenario itself is tight.
-                let advice = if f > 1.0 {
-                    "check the figures at a lower --time-scale"
-                } else {
-                    "the service's own service time leaves little room for the stack's"
-                };
-                tracing::warn!(
-                    "at time scale {f}, the in-process stack's ~0.3 ms of real time per request (loopback round trips, timer wake-ups) costs service `{service}` about {:.1}% of its capacity: a scenario near capacity can end differently than it does in the simulator; {advice}",
-                    loss * 100.0
-                );
+            // Said now, as a long run starts, and kept in the results' notes (the summary and
+            // the reports show it; `run` does not log it again at the end).
+            overhead = overhead_loss(scenario, f).map(|(service, loss)| Overhead {
+                service,
+                time_scale: f,
+                loss,
+            });
+            if let Some(o) = &overhead {
+                tracing::warn!("{}", o.warning());
             }
             let scaled = scenario.time_scaled(f)?;
             let ml = mock_legacy::start(&scaled, "127.0.0.1:0".parse()?, false).await?;
@@ -1174,6 +1181,7 @@ async fn run_until(
         left_out: left_out + lost as u64,
         connection_waits: shared.connection_waits.load(Ordering::Relaxed),
         connections: opts.max_connections.max(1) as u64,
+        overhead,
     };
     if let Some((ml, gw)) = stack {
         gw.shutdown().await;

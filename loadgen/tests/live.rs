@@ -92,6 +92,12 @@ async fn latency_quantiles_match_the_configured_service_times() {
              [[backend.services]]\nname = \"probe\"\nworkers = 64\nservice_time = \"1ms\"\n"
         ));
         let r = live(&s, scaled(1.0)).await;
+        // The stack's ~0.3 ms per request is 23% of the probe's 1 ms (0.3 / 1.3): the results
+        // say so, not only a log line.
+        let overhead = r.notes.overhead.as_ref().expect("the overhead is noted");
+        assert_eq!((overhead.service.as_str(), overhead.time_scale), ("probe", 1.0));
+        assert!((overhead.loss - 0.3 / 1.3).abs() < 1e-9, "{overhead:?}");
+        assert!(model::results::summary_table(&r).contains("WARNING       at time scale 1, the in-process stack's"));
         let of = |name: &str| {
             r.summary
                 .services

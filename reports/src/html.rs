@@ -112,7 +112,8 @@ pub fn verdict_paragraph(r: &Results) -> String {
         }
         return p;
     }
-    let reason = s.whole.verdict_reason.trim().trim_end_matches('.');
+    let reason = model::results::verdict_reason(r);
+    let reason = reason.trim().trim_end_matches('.');
     let mut chars = reason.chars();
     let reason = match chars.next() {
         Some(c) => format!("{}{}.", c.to_uppercase(), chars.as_str()),

@@ -177,9 +177,9 @@ pub fn render(r: &Report) -> String {
         };
         // A run of no requests has no reason for a verdict ("goodput ratio 100.0% throughout").
         let reason = if idle {
-            "the run sent no request"
+            "the run sent no request".to_string()
         } else {
-            s.whole.verdict_reason.trim_end_matches('.')
+            model::results::verdict_reason(first)
         };
         let head = match e.first_seed_note() {
             Some(note) => format!("{}; {note}: {verdict}", e.verdict_text()),
@@ -189,7 +189,7 @@ pub fn render(r: &Report) -> String {
             o,
             "- **{}**: {head} — {}. Attempts: {}{}.",
             md(&e.label),
-            cell(reason),
+            cell(&reason),
             counts(e),
             if e.runs.len() > 1 {
                 format!(" (means over {} seeds)", e.runs.len())

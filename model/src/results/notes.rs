@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// See the module documentation. Empty for simulated runs (the simulator has no network).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunNotes {
     /// Answers per HTTP status code.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -38,6 +38,43 @@ pub struct RunNotes {
     /// ran side by side, the sum.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub connections: u64,
+    /// The service whose capacity the in-process stack's own real time per request cut most
+    /// at the run's time scale, when over 2% ([`Overhead`]): of merged runs, the largest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<Overhead>,
+}
+
+/// What the in-process stack's real time per request (loopback round trips, timer wake-ups)
+/// cost a service's capacity at a time scale: a scenario near capacity can end differently
+/// live than in the simulator, and the figures should say so, not only a log line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Overhead {
+    pub service: String,
+    pub time_scale: f64,
+    /// The share of the service's capacity lost, 0 to 1.
+    pub loss: f64,
+}
+
+/// The share of a service's capacity lost to the stack's overhead from which the summary
+/// calls it a warning.
+const OVERHEAD_WARNING: f64 = 0.1;
+
+impl Overhead {
+    /// The warning, without its `WARNING` head.
+    pub fn warning(&self) -> String {
+        let f = self.time_scale;
+        // At time scale 1 there is no lower one to suggest: the scenario itself is tight.
+        let advice = if f > 1.0 {
+            "check the figures at a lower --time-scale"
+        } else {
+            "the service's own service time leaves little room for the stack's"
+        };
+        format!(
+            "at time scale {f}, the in-process stack's ~0.3 ms of real time per request (loopback round trips, timer wake-ups) costs service `{}` about {:.1}% of its capacity: a scenario near capacity can end differently than it does in the simulator; {advice}",
+            self.service,
+            self.loss * 100.0
+        )
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -151,6 +188,11 @@ impl RunNotes {
         self.left_out = self.left_out.saturating_add(other.left_out);
         self.connection_waits = self.connection_waits.saturating_add(other.connection_waits);
         self.connections = self.connections.saturating_add(other.connections);
+        if let Some(o) = &other.overhead {
+            if self.overhead.as_ref().is_none_or(|mine| o.loss > mine.loss) {
+                self.overhead = Some(o.clone());
+            }
+        }
     }
 
     /// The field (`statuses.503`, `left_out`) whose sum with `other`'s would not fit in a u64,
@@ -219,6 +261,18 @@ impl RunNotes {
         })
     }
 
+    /// The attempts that got no answer at all (refused or dropped connections), when they are
+    /// more than a tenth of those that ended before their timeout: (how many, of how many,
+    /// why). A target that went down then fails its clients as a collapse would.
+    pub fn unanswered(&self) -> Option<(u64, u64, String)> {
+        let unanswered = total(self.failures.values());
+        let attempts = total(self.statuses.values()).saturating_add(unanswered);
+        (attempts > 0 && unanswered > attempts / 10).then(|| {
+            let why = counts_text(self.failures.iter().map(|(w, n)| (w.clone(), n)));
+            (unanswered, attempts, why)
+        })
+    }
+
     /// Lines for the end of the summary, in its layout; warnings start with `WARNING`.
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -234,10 +288,7 @@ impl RunNotes {
         }
         // Attempts that got no answer at all (refused or dropped connections) are no overload:
         // a target down mid-run read only as "overloaded".
-        let unanswered = total(self.failures.values());
-        let attempts = total(self.statuses.values()).saturating_add(unanswered);
-        if attempts > 0 && unanswered > attempts / 10 {
-            let why = counts_text(self.failures.iter().map(|(w, n)| (w.clone(), n)));
+        if let Some((unanswered, attempts, why)) = self.unanswered() {
             out.push(format!(
                 "  WARNING       {unanswered} of the {attempts} attempts that ended before their timeout got no answer ({why}): the target was unreachable or dropped connections for part of the run; a verdict of overload or metastability there says nothing about its capacity"
             ));
@@ -275,6 +326,16 @@ impl RunNotes {
                 self.connection_waits, self.connections
             ));
         }
+        if let Some(o) = &self.overhead {
+            // A few percent is worth knowing, not a warning: a 10 ms service loses 3% at
+            // time scale 1.
+            let head = if o.loss >= OVERHEAD_WARNING {
+                "WARNING"
+            } else {
+                "overhead"
+            };
+            out.push(format!("  {head:<13} {}", o.warning()));
+        }
         if self.left_out > 0 {
             out.push(format!(
                 "  left out      {} intents had no final answer when the run ended (in flight or waiting to retry): not counted as offered, succeeded or failed",
@@ -295,6 +356,41 @@ mod tests {
             failures: failures.iter().map(|(w, n)| (w.to_string(), *n)).collect(),
             ..RunNotes::default()
         }
+    }
+
+    /// The stack's overhead at a time scale is in the notes: a line of its own, a warning from
+    /// a tenth of the capacity; merged runs keep the largest; results without one read as before.
+    #[test]
+    fn the_stack_overhead_is_noted_and_merged() {
+        let at = |service: &str, f: f64, loss: f64| RunNotes {
+            overhead: Some(Overhead {
+                service: service.into(),
+                time_scale: f,
+                loss,
+            }),
+            ..RunNotes::default()
+        };
+        let small = at("a", 1.0, 0.029);
+        assert_eq!(
+            small.lines(),
+            ["  overhead      at time scale 1, the in-process stack's ~0.3 ms of real time per request (loopback round trips, timer wake-ups) costs service `a` about 2.9% of its capacity: a scenario near capacity can end differently than it does in the simulator; the service's own service time leaves little room for the stack's"]
+        );
+        let big = at("b", 60.0, 0.64);
+        let line = &big.lines()[0];
+        assert!(line.starts_with("  WARNING       at time scale 60, "), "{line}");
+        assert!(line.contains("service `b` about 64.0% of its capacity"), "{line}");
+        assert!(line.ends_with("check the figures at a lower --time-scale"), "{line}");
+        for (mut into, from) in [(small.clone(), big.clone()), (big.clone(), small.clone())] {
+            into.add(&from);
+            assert_eq!(into.overhead, big.overhead);
+        }
+        let mut none = RunNotes::default();
+        none.add(&small);
+        assert_eq!(none.overhead, small.overhead);
+        let json = serde_json::to_string(&RunNotes::default()).expect("serializes");
+        assert!(!json.contains("overhead"), "{json}");
+        let back: RunNotes = serde_json::from_str(&serde_json::to_string(&big).expect("serializes")).expect("reads");
+        assert_eq!(back, big);
     }
 
     /// Other errors are the answers that count as errors (not 503, 429, 504) and the failures

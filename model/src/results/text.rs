@@ -18,6 +18,21 @@ pub fn fmt_secs(s: f64) -> String {
     }
 }
 
+/// The whole run's verdict reason, and, when a live run's target stopped answering (more than
+/// a tenth of its attempts got no answer: [`super::RunNotes::unanswered`]), that a verdict of
+/// metastability or overload is then about an unreachable target, not about its capacity: a
+/// target stopped mid-run reads as a collapse that never recovers.
+pub fn verdict_reason(r: &Results) -> String {
+    let w = &r.summary.whole;
+    let reason = w.verdict_reason.trim_end_matches('.');
+    match (w.verdict, r.notes.unanswered()) {
+        (Some(Verdict::Metastable | Verdict::Overloaded), Some((n, attempts, _))) => format!(
+            "{reason}; but {n} of the {attempts} attempts that ended before their timeout got no answer (see the warning): the target was unreachable or dropped connections, which says nothing about its capacity"
+        ),
+        _ => reason.to_string(),
+    }
+}
+
 /// Why a run's figures cover only part of it, if they do: a live run was interrupted (Ctrl-C,
 /// or intents lost), the simulator stops early only at one of its caps (closed-loop intents,
 /// requests held at once), which it names.
@@ -157,7 +172,7 @@ pub fn summary_table(r: &Results) -> String {
         .whole
         .verdict
         .map_or("not judged".into(), |v| verdict_label(v, s.whole.recovery_s));
-    let _ = writeln!(o, "  verdict       {verdict}: {}", s.whole.verdict_reason);
+    let _ = writeln!(o, "  verdict       {verdict}: {}", verdict_reason(r));
     for (name, g) in s.groups_behind(r.window_s) {
         let _ = writeln!(
             o,
@@ -206,6 +221,49 @@ mod tests {
     use crate::scenario::Priority;
     use crate::time::Time;
     use std::time::Duration;
+
+    /// A live run whose target stopped answering fails its clients as a collapse would; the
+    /// verdict's reason says so wherever it is shown (summary, markdown, HTML), beside the
+    /// warning, instead of a bare "metastable".
+    #[test]
+    fn a_bad_verdict_says_when_the_target_stopped_answering() {
+        let s = crate::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"2s\"\nrate = 10\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .expect("valid");
+        let mut r = Recorder::for_scenario(&s).finish(&s, RunMeta::sim("fifo"));
+        r.summary.whole.verdict_reason = "goodput 12.0% after the trigger, 98.0% before".into();
+        let refused = "cannot connect: Connection refused".to_string();
+        let with = |r: &Results, verdict, refused_n: u64| {
+            let mut r = r.clone();
+            r.summary.whole.verdict = Some(verdict);
+            r.notes.statuses = [(200, 100)].into_iter().collect();
+            r.notes.failures = [(refused.clone(), refused_n)].into_iter().collect();
+            r
+        };
+        let down = with(&r, Verdict::Metastable, 50);
+        let table = summary_table(&down);
+        assert!(
+            table.contains("verdict       metastable: goodput 12.0% after the trigger, 98.0% before; but 50 of the 150 attempts that ended before their timeout got no answer (see the warning)"),
+            "{table}"
+        );
+        assert!(table.contains("WARNING       50 of the 150 attempts"), "{table}");
+        assert!(verdict_reason(&with(&r, Verdict::Overloaded, 50)).contains("; but 50 of the 150"));
+        // A few refused connections (a tenth or less), or a good verdict, leave it as it was.
+        for (v, n) in [
+            (Verdict::Metastable, 11),
+            (Verdict::Recovered, 50),
+            (Verdict::Stable, 50),
+        ] {
+            assert_eq!(
+                verdict_reason(&with(&r, v, n)),
+                "goodput 12.0% after the trigger, 98.0% before",
+                "{v:?} with {n} refused"
+            );
+        }
+    }
 
     /// A results file's service names are not bounded as a scenario's are: one of 70,000
     /// characters panicked the per-service table (`format!` widths stop at 65,535).
