@@ -472,6 +472,8 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     let mut sweep_names: Vec<String> = Vec::new();
     // Per group, the label its argument gave (`LABEL=FILE`).
     let mut given: Vec<Option<String>> = Vec::new();
+    // Per group, the file (or replications directory) it came from, for messages.
+    let mut origins: Vec<String> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for arg in &a.files {
         let (label, f) = labelled(arg)?;
@@ -496,6 +498,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             }));
             groups.push(runs);
             given.push(label);
+            origins.push(f.display().to_string());
             continue;
         }
         let (file, text) = read(f)?;
@@ -544,6 +547,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             groups.push(vec![Results::from_json(&file.display().to_string(), &text)?]);
             marks.push(None);
             given.push(label);
+            origins.push(file.display().to_string());
         }
     }
     if let (Some(o), true) = (&a.objective, heatmaps.is_empty()) {
@@ -553,7 +557,20 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         .into());
     }
     let runs: Vec<Results> = groups.iter().filter_map(|g| g.first().cloned()).collect();
-    let labels = reports::entry::default_labels(&runs)
+    let defaults = reports::entry::default_labels(&runs);
+    // A given label that is another entry's default would put two runs under one name in the
+    // legends and tables, as a label given twice would.
+    for (i, l) in given.iter().enumerate() {
+        let Some(l) = l else { continue };
+        if let Some(j) = (0..defaults.len()).find(|&j| j != i && given[j].is_none() && defaults[j] == *l) {
+            return Err(UsageError(format!(
+                "the label `{l}` is also the label of {} (its default): choose another, or label that one too",
+                origins[j]
+            ))
+            .into());
+        }
+    }
+    let labels = defaults
         .into_iter()
         .zip(given)
         .map(|(default, given)| given.unwrap_or(default));

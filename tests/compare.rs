@@ -330,6 +330,23 @@ fn replications_show_intervals_and_expectations_must_clear_them() {
         "{}",
         text(&out)
     );
+    // Nor may a given label be another entry's default: two entries of one name.
+    let out = spillway(&[
+        "report",
+        &format!("deadline (sim)={}", dir.s("r/fifo")),
+        &dir.s("r/deadline"),
+        "-o",
+        &dir.s("rep-default"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "the label `deadline (sim)` is also the label of {} (its default)",
+            dir.s("r/deadline")
+        )),
+        "{}",
+        text(&out)
+    );
 
     // A later single run into the same directory replaces the seeds: the report reads it, not
     // the stale replications.
