@@ -236,6 +236,10 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         for p in &mut file.workload.phases {
             p.rate *= k;
             p.ramp_to = p.ramp_to.map(|x| x * k);
+            // A phase's extra traffic is part of its load: a batch job keeps its size to the rest.
+            for e in &mut p.extra {
+                e.rate *= k;
+            }
         }
     }
     let s =
@@ -413,6 +417,13 @@ mod tests {
         let p = &s.file.workload.phases;
         assert_eq!((p[0].rate, p[0].ramp_to), (0.0, Some(10.0)));
         assert_eq!((p[1].rate, p[2].rate), (10.0, 30.0));
+
+        // A phase's extra traffic scales with it.
+        let extra = format!(
+            "[[workload.phases]]\nduration = \"2s\"\nrate = 100\nextra = [{{ service = \"s\", rate = 50 }}]\n{SERVICE}"
+        );
+        let s = with_file(&extra, &["--rate", "10"]).unwrap();
+        assert_eq!((s.phases[0].rate_start, s.phases[0].extra_rate()), (15.0, 5.0));
 
         let zero = format!("[[workload.phases]]\nduration = \"2s\"\nrate = 0\n{SERVICE}");
         let e = with_file(&zero, &["--rate", "10"]).unwrap_err();

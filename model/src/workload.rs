@@ -52,9 +52,13 @@ pub struct MixSampler {
 
 impl MixSampler {
     pub fn new(s: &Scenario) -> MixSampler {
+        MixSampler::of(&s.mix, s)
+    }
+
+    /// A sampler over `targets` (services of `s`) by their weights.
+    pub fn of(targets: &[MixTarget], s: &Scenario) -> MixSampler {
         let mut acc = 0.0;
-        let cumulative = s
-            .mix
+        let cumulative = targets
             .iter()
             .map(|m| {
                 acc += m.weight;
@@ -63,7 +67,7 @@ impl MixSampler {
             .collect();
         let api_counts: Vec<usize> = s.services.iter().map(|x| x.apis.len()).collect();
         // A draw that can have one outcome is skipped (`sample` draws nothing then either).
-        let only = match s.mix.as_slice() {
+        let only = match targets {
             [t] => match (t.api, api_counts.get(t.service)) {
                 (Some(api), _) => Some((t.service, api, t.priority)),
                 (None, Some(0 | 1)) => Some((t.service, 0, t.priority)),
@@ -73,7 +77,7 @@ impl MixSampler {
         };
         MixSampler {
             cumulative,
-            targets: s.mix.clone(),
+            targets: targets.to_vec(),
             api_counts,
             only,
         }
@@ -138,6 +142,11 @@ impl Curve {
         }
     }
 
+    /// The rate `t` seconds into the phase.
+    fn rate_at(&self, t: f64) -> f64 {
+        self.r0 + 2.0 * self.a * t
+    }
+
     /// Seconds into the phase at which the cumulative intensity reaches `x`.
     fn invert(&self, x: f64) -> f64 {
         let Curve { d, r0, r1, a, .. } = *self;
@@ -166,6 +175,8 @@ pub struct Schedule {
     arrivals: Rng,
     mix_rng: Rng,
     mix: MixSampler,
+    /// Per phase with extra traffic: its rate (times the factor) and where it goes.
+    extras: Vec<Option<(f64, MixSampler)>>,
     phase: usize,
     /// The curve of `phase`, once computed.
     curve: Option<Curve>,
@@ -197,6 +208,11 @@ impl Schedule {
             arrivals,
             mix_rng: streams.stream("mix"),
             mix: MixSampler::new(s),
+            extras: s
+                .phases
+                .iter()
+                .map(|p| (!p.extra.is_empty()).then(|| (p.extra_rate() * factor, MixSampler::of(&p.extra, s))))
+                .collect(),
             phase: 0,
             curve: None,
             used: 0.0,
@@ -247,7 +263,21 @@ impl Iterator for Schedule {
                 }
                 self.used = target;
                 self.pending = self.step();
-                let (service, api, priority) = self.mix.sample(&mut self.mix_rng);
+                // The extra traffic and the phase's own are two Poisson streams (uniform ones
+                // are spread alike): an arrival is the extra's with its share of the rate then.
+                // Without extras no draw is made, so other scenarios draw as they always did.
+                let mix = match &self.extras[self.phase] {
+                    Some((extra, sampler)) => {
+                        let u: f64 = self.mix_rng.random();
+                        if u * curve.rate_at(offset) < *extra {
+                            sampler
+                        } else {
+                            &self.mix
+                        }
+                    }
+                    None => &self.mix,
+                };
+                let (service, api, priority) = mix.sample(&mut self.mix_rng);
                 let intent = self.next_id;
                 self.next_id += 1;
                 return Some(Arrival {

@@ -183,3 +183,70 @@ fn hotos_retry_storm_does_not_recover_at_280_but_does_at_140() {
         );
     }
 }
+
+/// A batch job's extra traffic to one service (`extra` on the trigger phase): under fifo that
+/// service alone collapses and stays down, at its normal load, while the others see nothing;
+/// deadline brings it back. Controls: without the extra traffic, and with it but no retries,
+/// everything stays healthy, so the verdict is the retries' metastability, not plain overload.
+#[test]
+fn batch_job_on_one_service_collapses_it_alone_under_fifo() {
+    let s = load("batch-job.toml");
+    assert_eq!(s.phases[1].extra_rate(), 200.0, "the batch job is extra traffic");
+    let fifo = sim::simulate(&s, None);
+    let billing = &fifo.summary.services["billing"];
+    assert_eq!(billing.verdict, Some(Verdict::Metastable), "{}", billing.verdict_reason);
+    assert!(billing.goodput_ratio < 0.5, "billing {}", billing.goodput_ratio);
+    for name in ["legacy-1", "legacy-2"] {
+        let g = &fifo.summary.services[name];
+        assert!(g.goodput_ratio > 0.999, "{name}: {}", g.goodput_ratio);
+        assert_eq!(g.timeouts, 0, "{name} sees nothing of billing's collapse");
+    }
+    // Billing's offered load per second: about 60 before and after the job, 260 during it.
+    let billing_rate = |from: f64, to: f64| {
+        let n: u64 = fifo
+            .windows
+            .iter()
+            .filter(|w| w.start_s >= from && w.start_s < to)
+            .map(|w| w.services.get("billing").map_or(0, |g| g.offered))
+            .sum();
+        n as f64 / (to - from)
+    };
+    let (before, during) = (billing_rate(0.0, 60.0), billing_rate(60.0, 80.0));
+    // Poisson counts over 60 s and 20 s: within 4 standard deviations of 60/s and 260/s.
+    assert!(
+        (before - 60.0).abs() < 4.0 * (60.0f64 / 60.0).sqrt(),
+        "{before}/s before"
+    );
+    assert!(
+        (during - 260.0).abs() < 4.0 * (260.0f64 / 20.0).sqrt(),
+        "{during}/s during"
+    );
+
+    let deadline = sim::simulate(&with(&s, |f| f.gateway.strategy = "deadline".parse().unwrap()), None);
+    let b = &deadline.summary.services["billing"];
+    assert_eq!(b.verdict, Some(Verdict::Recovered), "{}", b.verdict_reason);
+
+    let no_job = sim::simulate(&with(&s, |f| f.workload.phases[1].extra.clear()), None);
+    let no_retries = sim::simulate(
+        &with(&s, |f| {
+            f.clients.retry.max_attempts = 1;
+        }),
+        None,
+    );
+    // Without retries the job's backlog (160/s over 20 s) drains at the 40/s billing has to
+    // spare, in about 80 s (to ~165 s): from 180 s on all is well again.
+    for (what, r, from) in [
+        ("without the job", &no_job, 60.0),
+        ("without retries", &no_retries, 180.0),
+    ] {
+        let b = &r.summary.services["billing"];
+        assert!(
+            matches!(b.verdict, Some(Verdict::Recovered | Verdict::Stable)),
+            "{what}: {:?} {}",
+            b.verdict,
+            b.verdict_reason
+        );
+        let after = goodput_between(r, from, 200.0);
+        assert!(after > 0.99, "{what}: goodput {after} from {from} s");
+    }
+}

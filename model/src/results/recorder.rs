@@ -281,7 +281,7 @@ pub fn summarize(
             .phases
             .iter()
             .filter(|p| keep(p.start.as_secs_f64()) && !p.trigger)
-            .map(|p| crate::scenario::utilisation_at(scenario, p.rate_start.max(p.rate_end)))
+            .map(|p| crate::scenario::phase_utilisation(scenario, p))
             .fold(vec![0.0f64; scenario.services.len()], |acc, u| {
                 acc.iter().zip(&u).map(|(a, b)| a.max(*b)).collect()
             })

@@ -146,6 +146,25 @@ pub struct PhaseConfig {
     /// Marks an overload phase: recovery is measured from the end of the last one.
     #[serde(default, skip_serializing_if = "is_false")]
     pub trigger: bool,
+    /// Intents on top of `rate` during the phase, aimed at one service (or API): a batch job
+    /// hammering one legacy service while the rest of the traffic goes on as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<ExtraEntry>,
+}
+
+/// A phase's extra traffic to one service, a counted group or one API: `rate` intents per
+/// second on top of the phase's own, for the whole phase (the same arrival process).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraEntry {
+    pub service: String,
+    /// One API of the service; absent means all of its APIs, as a mix entry spreads them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// Intents per second.
+    pub rate: f64,
+    #[serde(default)]
+    pub priority: Priority,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -47,6 +47,9 @@ pub fn time_scaled(file: &ScenarioFile, f: f64) -> ScenarioFile {
         p.duration = d(p.duration, f);
         p.rate *= f;
         p.ramp_to = p.ramp_to.map(|r| r * f);
+        for e in &mut p.extra {
+            e.rate *= f;
+        }
     }
     if let Some(c) = &mut s.workload.closed {
         c.think_time = dist(&c.think_time, f);

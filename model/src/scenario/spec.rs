@@ -52,9 +52,13 @@ pub struct Phase {
     pub name: String,
     pub start: Time,
     pub end: Time,
+    /// Intents per second at the start and the end, the extra traffic's included.
     pub rate_start: f64,
     pub rate_end: f64,
     pub trigger: bool,
+    /// Where the phase's extra traffic goes (`extra` in the file), each target's `weight` its
+    /// intents per second; empty without (every intent then follows the workload's mix).
+    pub extra: Vec<MixTarget>,
 }
 
 impl Phase {
@@ -67,6 +71,10 @@ impl Phase {
     }
     pub fn mean_rate(&self) -> f64 {
         (self.rate_start + self.rate_end) / 2.0
+    }
+    /// Intents per second of the extra traffic (constant over the phase).
+    pub fn extra_rate(&self) -> f64 {
+        self.extra.iter().map(|m| m.weight).sum()
     }
 }
 

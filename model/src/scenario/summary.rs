@@ -45,6 +45,51 @@ pub fn utilisation_at(s: &Scenario, rate: f64) -> Vec<f64> {
         .collect()
 }
 
+/// [`utilisation_at`] at a phase's peak rate, its extra traffic on the services it is aimed at
+/// (the rest of the rate follows the workload's mix).
+pub fn phase_utilisation(s: &Scenario, p: &super::Phase) -> Vec<f64> {
+    let extra = p.extra_rate();
+    let mut util = utilisation_at(s, (p.rate_start.max(p.rate_end) - extra).max(0.0));
+    for m in &p.extra {
+        let svc = &s.services[m.service];
+        let mean = match m.api {
+            Some(a) => svc.distribution(a).mean(),
+            None => svc.mean_service_time(),
+        };
+        util[m.service] += m.weight * mean / f64::from(slots(s, m.service));
+    }
+    util
+}
+
+/// "; of it 150/s extra to fortran-2" for a phase with extra traffic, by service in file
+/// order; empty without.
+fn extra_text(s: &Scenario, p: &super::Phase) -> String {
+    if p.extra.is_empty() {
+        return String::new();
+    }
+    let mut by_service: Vec<(usize, f64)> = Vec::new();
+    for m in &p.extra {
+        match by_service.iter_mut().find(|(i, _)| *i == m.service) {
+            Some((_, r)) => *r += m.weight,
+            None => by_service.push((m.service, m.weight)),
+        }
+    }
+    let parts: Vec<String> = by_service
+        .iter()
+        .map(|(i, r)| format!("{}/s to {}", fmt_rate(*r), s.services[*i].name))
+        .collect();
+    format!("; of it extra {}", shorten_list(&parts))
+}
+
+/// A rate as written: whole numbers without decimals.
+fn fmt_rate(r: f64) -> String {
+    if r.fract() == 0.0 && r.abs() < 1e15 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
 /// A service's faults in one line; empty without any.
 fn faults_text(f: &super::Faults) -> String {
     let secs = |d: std::time::Duration| {
@@ -291,8 +336,7 @@ pub fn check_summary(s: &Scenario) -> String {
             }
         };
         for p in &s.phases {
-            let peak = p.rate_start.max(p.rate_end);
-            let util = utilisation_at(s, peak);
+            let util = phase_utilisation(s, p);
             let (k, u) = util
                 .iter()
                 .enumerate()
@@ -319,6 +363,7 @@ pub fn check_summary(s: &Scenario) -> String {
                 format!("{:.1}", p.rate_start)
             };
             let flag = if u >= 1.0 { "  OVERLOAD" } else { "" };
+            let others = others + &extra_text(s, p);
             let name = label(p);
             let busiest = if s.services.is_empty() {
                 String::new()
@@ -458,11 +503,7 @@ pub fn check_summary(s: &Scenario) -> String {
         .phases
         .iter()
         .filter(|p| !p.trigger)
-        .map(|p| {
-            utilisation_at(s, p.rate_start.max(p.rate_end))
-                .into_iter()
-                .fold(0.0, f64::max)
-        })
+        .map(|p| phase_utilisation(s, p).into_iter().fold(0.0, f64::max))
         .fold(0.0, f64::max);
     for w in s.warnings() {
         let _ = writeln!(o, "\nnote: {w}");

@@ -147,8 +147,9 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     let mut c = Checker::default();
     check_run(&mut c, &file.run);
     let services = check_backend(&mut c, &file.backend);
-    let phases = check_workload(&mut c, &file.workload);
+    let mut phases = check_workload(&mut c, &file.workload);
     let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
+    check_extras(&mut c, &file.workload, &file.backend, &services, &mut phases);
     check_clients(&mut c, &file.clients);
     check_requests(&mut c, &file);
     check_gateway(&mut c, &file.gateway, &services);
@@ -627,6 +628,8 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
             rate_start: p.rate,
             rate_end,
             trigger: p.trigger,
+            // Added by `check_extras`, which needs the services.
+            extra: Vec::new(),
         });
         t = end;
     }
@@ -994,58 +997,116 @@ fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &
     for (i, m) in w.mix.iter().enumerate() {
         let path = format!("workload.mix[{i}]");
         c.weight(format!("{path}.weight"), m.weight);
-        // A mix entry names one service, or a counted group (`legacy` for legacy-1..legacy-N).
-        let targets: Vec<&ServiceSpec> = match services.iter().find(|s| s.name == m.service) {
-            Some(s) => vec![s],
-            None => {
-                let counted = b.services.iter().any(|s| s.name == m.service && s.count.is_some());
-                if counted {
-                    services.iter().filter(|s| s.group == m.service).collect()
-                } else {
-                    Vec::new()
-                }
-            }
+        let to = Aim {
+            service: &m.service,
+            api: m.api.as_deref(),
+            weight: m.weight,
+            priority: m.priority,
         };
-        if targets.is_empty() {
-            if !declared(b, &m.service) {
-                c.fail(
-                    format!("{path}.service"),
-                    format!(
-                        "unknown service `{}`: the backend defines {}",
-                        m.service,
-                        mix_names(b, 8)
-                    ),
-                );
-            }
-            continue;
-        }
-        let group_weight: f64 = targets.iter().map(|s| s.weight).sum();
-        for s in targets {
-            let api = match &m.api {
-                None => None,
-                Some(a) => match s.api_index(a) {
-                    Some(k) => Some(k),
-                    None => {
-                        c.fail(
-                            format!("{path}.api"),
-                            format!("unknown API `{a}`: service `{}` has {}", s.name, list_or_count(&s.apis)),
-                        );
-                        break;
-                    }
-                },
-            };
-            out.extend(spread_over_apis(
-                MixTarget {
-                    service: s.index,
-                    api,
-                    weight: m.weight * s.weight / group_weight,
-                    priority: m.priority,
-                },
-                services,
-            ));
-        }
+        out.extend(aim(c, &path, to, b, services));
     }
     out
+}
+
+/// Where a mix entry or a phase's extra traffic is aimed, as the file gives it.
+struct Aim<'a> {
+    service: &'a str,
+    api: Option<&'a str>,
+    weight: f64,
+    priority: Priority,
+}
+
+/// The targets `to` (at `path`) names: one service, or a counted group's services (`legacy`
+/// for legacy-1..legacy-N) sharing its weight by their own; an API, or every API by its
+/// `api_weight`. An unknown name is a problem at `path`.
+fn aim(c: &mut Checker, path: &str, to: Aim, b: &BackendConfig, services: &[ServiceSpec]) -> Vec<MixTarget> {
+    let targets: Vec<&ServiceSpec> = match services.iter().find(|s| s.name == to.service) {
+        Some(s) => vec![s],
+        None => {
+            let counted = b.services.iter().any(|s| s.name == to.service && s.count.is_some());
+            if counted {
+                services.iter().filter(|s| s.group == to.service).collect()
+            } else {
+                Vec::new()
+            }
+        }
+    };
+    if targets.is_empty() {
+        if !declared(b, to.service) {
+            c.fail(
+                format!("{path}.service"),
+                format!(
+                    "unknown service `{}`: the backend defines {}",
+                    to.service,
+                    mix_names(b, 8)
+                ),
+            );
+        }
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let group_weight: f64 = targets.iter().map(|s| s.weight).sum();
+    for s in targets {
+        let api = match to.api {
+            None => None,
+            Some(a) => match s.api_index(a) {
+                Some(k) => Some(k),
+                None => {
+                    c.fail(
+                        format!("{path}.api"),
+                        format!("unknown API `{a}`: service `{}` has {}", s.name, list_or_count(&s.apis)),
+                    );
+                    break;
+                }
+            },
+        };
+        out.extend(spread_over_apis(
+            MixTarget {
+                service: s.index,
+                api,
+                weight: to.weight * s.weight / group_weight,
+                priority: to.priority,
+            },
+            services,
+        ));
+    }
+    out
+}
+
+/// Each phase's extra traffic (`workload.phases[i].extra`): its targets, and its rate added
+/// to the phase's.
+fn check_extras(
+    c: &mut Checker,
+    w: &WorkloadConfig,
+    b: &BackendConfig,
+    services: &[ServiceSpec],
+    phases: &mut [Phase],
+) {
+    for (i, (p, phase)) in w.phases.iter().zip(phases.iter_mut()).enumerate() {
+        for (k, e) in p.extra.iter().enumerate() {
+            let path = format!("workload.phases[{i}].extra[{k}]");
+            if !e.rate.is_finite() || e.rate <= 0.0 {
+                c.fail(
+                    format!("{path}.rate"),
+                    format!(
+                        "expected intents per second > 0 on top of the phase's rate, got {}",
+                        e.rate
+                    ),
+                );
+                continue;
+            }
+            let to = Aim {
+                service: &e.service,
+                api: e.api.as_deref(),
+                weight: e.rate,
+                priority: e.priority,
+            };
+            phase.extra.extend(aim(c, &path, to, b, services));
+        }
+        let extra = phase.extra_rate();
+        phase.rate_start += extra;
+        phase.rate_end += extra;
+    }
 }
 
 fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
@@ -1293,7 +1354,10 @@ impl Scenario {
             let idle: Vec<&str> = self
                 .services
                 .iter()
-                .filter(|s| !self.mix.iter().any(|m| m.service == s.index))
+                .filter(|s| {
+                    !self.mix.iter().any(|m| m.service == s.index)
+                        && !self.phases.iter().any(|p| p.extra.iter().any(|m| m.service == s.index))
+                })
                 .map(|s| s.name.as_str())
                 .collect();
             if !idle.is_empty() {

@@ -104,6 +104,10 @@ const MISPLACED: &[(&str, &str)] = &[
         "durations are per phase: `duration` in each [[workload.phases]] (or `duration` in [run])",
     ),
     (
+        "workload.phases.mix",
+        "a phase has no mix of its own: `extra` adds traffic aimed at one service (or API) on top of the phase's `rate`",
+    ),
+    (
         "gateway.timeout",
         "the clients' timeout is `timeout` in [clients]; the gateway's own is `queue_timeout` (or `upstream_timeout`)",
     ),
@@ -111,7 +115,18 @@ const MISPLACED: &[(&str, &str)] = &[
 
 /// Where the setting a misplaced key at `path` is, if it is a known slip ([`MISPLACED`]).
 fn misplaced(path: &str) -> Option<&'static str> {
-    MISPLACED.iter().find(|(p, _)| *p == path).map(|(_, hint)| *hint)
+    // Any phase: `workload.phases[2].mix` is `workload.phases.mix` here.
+    let mut plain = String::with_capacity(path.len());
+    let mut in_index = false;
+    for ch in path.chars() {
+        match ch {
+            '[' => in_index = true,
+            ']' => in_index = false,
+            _ if !in_index => plain.push(ch),
+            _ => {}
+        }
+    }
+    MISPLACED.iter().find(|(p, _)| *p == plain).map(|(_, hint)| *hint)
 }
 
 /// The lines of a message, trimmed, joined with `: `.
