@@ -1154,6 +1154,10 @@ async fn run_until(
             drain.as_secs_f64()
         );
     }
+    let (gave_up, lifetime) = {
+        let c = lock(&shared.clients);
+        (c.gave_up_on_retry_after(), c.lifetime())
+    };
     let notes = RunNotes {
         statuses: shared
             .statuses
@@ -1181,6 +1185,8 @@ async fn run_until(
         left_out: left_out + lost as u64,
         connection_waits: shared.connection_waits.load(Ordering::Relaxed),
         connections: opts.max_connections.max(1) as u64,
+        retry_after_past_lifetime: gave_up,
+        intent_lifetime_s: if gave_up > 0 { lifetime.as_secs_f64() } else { 0.0 },
         overhead,
     };
     if let Some((ml, gw)) = stack {

@@ -129,6 +129,23 @@ async fn latency_quantiles_match_the_configured_service_times() {
     }
 }
 
+/// A Retry-After of an hour is not waited: the intents give up at once, and the results say how
+/// many did (the simulator's note, live).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intents_given_up_on_a_long_retry_after_are_noted_live() {
+    let s = parse(
+        "[[workload.phases]]\nduration = \"3s\"\nrate = 20\n[clients]\ntimeout = \"1s\"\n[clients.retry]\nmax_attempts = 3\n\
+         [gateway]\nstrategy = \"passthrough\"\n[[backend.services]]\nname = \"s\"\nworkers = 4\nservice_time = \"1ms\"\n\
+         faults = { rate_limit = { rate = 5, burst = 5, retry_after = \"1h\" } }\n",
+    );
+    let r = live(&s, scaled(1.0)).await;
+    let w = &r.summary.whole;
+    assert!(w.rate_limited > 10, "{w:?}");
+    assert_eq!(w.retries, 0, "no retry waited an hour");
+    assert_eq!(r.notes.retry_after_past_lifetime, w.rate_limited);
+    assert!(model::results::summary_table(&r).contains("intents gave up at once: a Retry-After"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_backend_gets_exactly_max_attempts_per_intent() {
     let s = parse(

@@ -90,6 +90,8 @@ pub struct ClientModel {
     patience: Rng,
     /// [`intent_lifetime_bound`]: no retry is sent later than this after an intent started.
     lifetime: Duration,
+    /// Intents that gave up at once because a Retry-After asked for a pause past `lifetime`.
+    past_lifetime: u64,
 }
 
 /// The clients of one of `shards` shards of a live run: the retry budget's floor
@@ -143,7 +145,20 @@ impl ClientModel {
             constant_timeout,
             patience: streams.stream("patience"),
             lifetime: intent_lifetime_bound(cfg),
+            past_lifetime: 0,
         }
+    }
+
+    /// Intents so far that gave up at once because a Retry-After asked for a pause that would
+    /// send their retry past [`intent_lifetime_bound`]: the results say so, or the failures
+    /// read as retries that were never tried.
+    pub fn gave_up_on_retry_after(&self) -> u64 {
+        self.past_lifetime
+    }
+
+    /// [`intent_lifetime_bound`] of these clients.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
     }
 
     /// The timeout of the next attempt (constant, or drawn from the patience distribution).
@@ -199,6 +214,7 @@ impl ClientModel {
             // Decided before the budget and the jitter draw, so that a retry not made spends
             // neither.
             if now + ra > intent.start + self.lifetime {
+                self.past_lifetime += 1;
                 return Next::Done { success: false };
             }
         }
@@ -439,6 +455,9 @@ mod tests {
             Next::Done { success: false },
             "any value a target sends, without overflow"
         );
+        // Counted, for the results' note: the two given up, not the one honoured.
+        assert_eq!(m.gave_up_on_retry_after(), 2);
+        assert_eq!(m.lifetime(), Duration::from_secs(5));
         // Not honoured: the backoff alone decides, as before.
         let mut cfg = retry(Backoff::Fixed, Jitter::None, 3);
         cfg.honor_retry_after = false;

@@ -501,7 +501,7 @@ impl<'a> Engine<'a> {
             }
             _ => self.scenario,
         };
-        let results = self.recorder.finish(
+        let mut results = self.recorder.finish(
             scenario,
             RunMeta {
                 incomplete: self.capped || self.stopped.is_some(),
@@ -509,6 +509,11 @@ impl<'a> Engine<'a> {
                 ..RunMeta::sim(strategy)
             },
         );
+        let gave_up = self.clients.gave_up_on_retry_after();
+        if gave_up > 0 {
+            results.notes.retry_after_past_lifetime = gave_up;
+            results.notes.intent_lifetime_s = self.clients.lifetime().as_secs_f64();
+        }
         (results, events)
     }
 

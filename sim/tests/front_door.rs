@@ -16,6 +16,47 @@ fn scenario_with(gateway: &str, clients: &str) -> scenario::Scenario {
     .unwrap()
 }
 
+/// A Retry-After past the intent's lifetime ends the intent at once (its clients would not
+/// wait an hour): the results say how many gave up so, or the 429s read as retries never tried.
+#[test]
+fn intents_given_up_on_a_long_retry_after_are_noted() {
+    let text = |retry_after: &str| {
+        format!(
+            "[run]\nseed = 5\n[[workload.phases]]\nduration = \"20s\"\nrate = 20\n\
+             [clients]\ntimeout = \"1s\"\n[clients.retry]\nmax_attempts = 3\n[gateway]\nstrategy = \"passthrough\"\n\
+             [[backend.services]]\nname = \"s\"\nworkers = 4\nservice_time = \"10ms\"\n\
+             faults = {{ rate_limit = {{ rate = 5, burst = 5, retry_after = \"{retry_after}\" }} }}\n"
+        )
+    };
+    // Passthrough: no pushback pause at the gateway, so every 429 reaches its client.
+    let s = scenario::parse("t.toml", &text("1h")).unwrap();
+    let hour = sim::simulate(&s, None);
+    let n = hour.notes.retry_after_past_lifetime;
+    // About three quarters of the ~400 intents meet the 5/s limit; none of them retries.
+    assert!(n > 200, "{n}");
+    assert_eq!(hour.summary.whole.retries, 0, "no retry was sent");
+    assert_eq!(
+        n, hour.summary.whole.failures,
+        "every failure gave up on the Retry-After"
+    );
+    assert_eq!(
+        hour.notes.intent_lifetime_s,
+        model::client::intent_lifetime_bound(&s.file.clients).as_secs_f64()
+    );
+    let table = model::results::summary_table(&hour);
+    assert!(
+        table.contains(&format!(
+            "  retry-after   {n} intents gave up at once: a Retry-After asked for a pause"
+        )),
+        "{table}"
+    );
+    // A Retry-After within the lifetime is waited: nothing to note, and nothing in the file.
+    let short = sim::simulate(&scenario::parse("t.toml", &text("200ms")).unwrap(), None);
+    assert_eq!(short.notes.retry_after_past_lifetime, 0);
+    assert!(short.summary.whole.retries > 0);
+    assert!(!short.to_json().contains("retry_after_past_lifetime"));
+}
+
 #[test]
 fn clients_without_a_valid_key_are_all_refused() {
     let auth = "auth = { keys = [\"k1\"] }";

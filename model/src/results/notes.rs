@@ -38,6 +38,14 @@ pub struct RunNotes {
     /// ran side by side, the sum.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub connections: u64,
+    /// Intents that gave up at once because a Retry-After asked for a pause that would send
+    /// their retry later than their clients keep an intent (see
+    /// [`crate::client::intent_lifetime_bound`]), and that bound in seconds (of merged runs, the
+    /// largest).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retry_after_past_lifetime: u64,
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub intent_lifetime_s: f64,
     /// The service whose capacity the in-process stack's own real time per request cut most
     /// at the run's time scale, when over 2% ([`Overhead`]): of merged runs, the largest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,6 +87,10 @@ impl Overhead {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// A status code with its reason phrase (RFC 9110 and the common extensions): "404 Not Found".
@@ -188,6 +200,10 @@ impl RunNotes {
         self.left_out = self.left_out.saturating_add(other.left_out);
         self.connection_waits = self.connection_waits.saturating_add(other.connection_waits);
         self.connections = self.connections.saturating_add(other.connections);
+        self.retry_after_past_lifetime = self
+            .retry_after_past_lifetime
+            .saturating_add(other.retry_after_past_lifetime);
+        self.intent_lifetime_s = self.intent_lifetime_s.max(other.intent_lifetime_s);
         if let Some(o) = &other.overhead {
             if self.overhead.as_ref().is_none_or(|mine| o.loss > mine.loss) {
                 self.overhead = Some(o.clone());
@@ -218,6 +234,11 @@ impl RunNotes {
             ("left_out", self.left_out, other.left_out),
             ("connection_waits", self.connection_waits, other.connection_waits),
             ("connections", self.connections, other.connections),
+            (
+                "retry_after_past_lifetime",
+                self.retry_after_past_lifetime,
+                other.retry_after_past_lifetime,
+            ),
         ]
         .into_iter()
         .find(|(_, a, b)| a.checked_add(*b).is_none())
@@ -324,6 +345,14 @@ impl RunNotes {
             out.push(format!(
                 "  WARNING       {} attempts waited for a connection: --connections ({}) capped the requests in flight, so the target never held more than that at once and the rest queued in the generator (their waits count in their latency); raise --connections for the target's own queue to fill",
                 self.connection_waits, self.connections
+            ));
+        }
+        if self.retry_after_past_lifetime > 0 {
+            let n = self.retry_after_past_lifetime;
+            out.push(format!(
+                "  retry-after   {n} {} gave up at once: a Retry-After asked for a pause that would send the retry later than the clients keep an intent (~{}: every attempt timing out, with the longest backoff between), so it was not retried",
+                if n == 1 { "intent" } else { "intents" },
+                super::fmt_secs(self.intent_lifetime_s)
             ));
         }
         if let Some(o) = &self.overhead {
