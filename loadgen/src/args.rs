@@ -55,7 +55,8 @@ pub struct RunArgs {
     pub thresholds: Vec<String>,
 
     /// Scale the phase rates so the first phase runs at R intents/s (a warm-up ramping up from 0:
-    /// its ramp ends at R); every phase keeps its ratio to it, triggers and extra traffic too.
+    /// its ramp ends at R; a phase's `extra` traffic counts in its rate); every phase keeps its
+    /// ratio to it, triggers and extra traffic too.
     #[arg(long, value_name = "R", allow_negative_numbers = true)]
     pub rate: Option<f64>,
 

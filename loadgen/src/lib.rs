@@ -222,11 +222,15 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             usage!("--rate: expected intents/s > 0, got {r}");
         }
         // The first rate the workload reaches: a warm-up ramping up from 0 scales by its end.
+        // Its extra traffic included: the phase offers its rate and the extra together.
         let Some(first) = file
             .workload
             .phases
             .iter()
-            .flat_map(|p| [Some(p.rate), p.ramp_to])
+            .flat_map(|p| {
+                let extra: f64 = p.extra.iter().map(|e| e.rate).sum();
+                [Some(p.rate + extra), p.ramp_to.map(|r| r + extra)]
+            })
             .flatten()
             .find(|x| *x > 0.0)
         else {
@@ -418,12 +422,22 @@ mod tests {
         assert_eq!((p[0].rate, p[0].ramp_to), (0.0, Some(10.0)));
         assert_eq!((p[1].rate, p[2].rate), (10.0, 30.0));
 
-        // A phase's extra traffic scales with it.
+        // A phase's extra traffic counts in its rate and scales with it: 100 + 50 becomes 10,
+        // in the same proportions; a phase of extra traffic alone scales too.
         let extra = format!(
             "[[workload.phases]]\nduration = \"2s\"\nrate = 100\nextra = [{{ service = \"s\", rate = 50 }}]\n{SERVICE}"
         );
         let s = with_file(&extra, &["--rate", "10"]).unwrap();
-        assert_eq!((s.phases[0].rate_start, s.phases[0].extra_rate()), (15.0, 5.0));
+        let p = &s.phases[0];
+        assert!(
+            (p.rate_start - 10.0).abs() < 1e-9 && (p.extra_rate() - 10.0 / 3.0).abs() < 1e-9,
+            "{p:?}"
+        );
+        let only = format!(
+            "[[workload.phases]]\nduration = \"2s\"\nrate = 0\nextra = [{{ service = \"s\", rate = 20 }}]\n{SERVICE}"
+        );
+        let s = with_file(&only, &["--rate", "40"]).unwrap();
+        assert_eq!(s.phases[0].extra_rate(), 40.0);
 
         let zero = format!("[[workload.phases]]\nduration = \"2s\"\nrate = 0\n{SERVICE}");
         let e = with_file(&zero, &["--rate", "10"]).unwrap_err();

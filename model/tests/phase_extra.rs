@@ -289,3 +289,23 @@ fn a_phase_mix_points_at_extra() {
         "{d}"
     );
 }
+
+/// Background extra traffic is a class as a background mix entry is: the run keeps per-class
+/// figures and thresholds may name the class (they were refused: "no priorities"); the check
+/// line says the class, and a small rate is not shown as 0.
+#[test]
+fn background_extra_traffic_keeps_class_figures() {
+    let mut lines = ESTATE.to_vec();
+    lines[11] = "extra = [{ service = \"billing\", rate = 30, priority = \"background\" }, { service = \"search\", rate = 0.04 }]";
+    lines.extend(["[[thresholds]]", "check = \"background.goodput_ratio >= 0.5\""]);
+    let s = parse(&lines).unwrap_or_else(|e| panic!("{e}"));
+    assert!(model::results::keeps_classes(&s));
+    assert_eq!(s.thresholds.len(), 1);
+    let check = scenario::check_summary(&s);
+    assert!(
+        check.contains("; of it extra 30/s to billing (background), 0.040/s to search"),
+        "{check}"
+    );
+    // Interactive extra traffic alone keeps no classes.
+    assert!(!model::results::keeps_classes(&estate()));
+}

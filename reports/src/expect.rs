@@ -160,7 +160,7 @@ impl Expectation {
                         |keeps: fn(&model::results::Summary) -> bool| e.runs.iter().any(|r| !keeps(&r.summary));
                     let why = match &figure.scope {
                         Scope::Class(_) if missing(|s| s.keeps_classes()) => Some(
-                            "keeps no per-class figures (its scenario has no priorities: no mix entry with priority = \"background\", no [gateway.priorities])".to_string(),
+                            "keeps no per-class figures (its scenario has no priorities: no mix entry or phase extra with priority = \"background\", no [gateway.priorities])".to_string(),
                         ),
                         Scope::Service(_) if missing(|s| s.keeps_services()) => {
                             Some("keeps no per-service figures (its scenario has one service)".to_string())

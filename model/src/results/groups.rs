@@ -373,8 +373,16 @@ pub fn keeps_classes(scenario: &Scenario) -> bool {
 }
 
 /// [`keeps_classes`] for a scenario being resolved (its mix expanded, not yet a [`Scenario`]).
+/// A phase's extra traffic of the background class counts as a background mix entry does.
 pub fn uses_priorities(file: &ScenarioFile, mix: &[MixTarget]) -> bool {
-    file.gateway.priorities.is_some() || mix.iter().any(|m| m.priority != Priority::Interactive)
+    file.gateway.priorities.is_some()
+        || mix.iter().any(|m| m.priority != Priority::Interactive)
+        || file
+            .workload
+            .phases
+            .iter()
+            .flat_map(|p| &p.extra)
+            .any(|e| e.priority != Priority::Interactive)
 }
 
 #[cfg(test)]

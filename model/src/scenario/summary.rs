@@ -67,26 +67,39 @@ fn extra_text(s: &Scenario, p: &super::Phase) -> String {
     if p.extra.is_empty() {
         return String::new();
     }
-    let mut by_service: Vec<(usize, f64)> = Vec::new();
+    let mut by_service: Vec<(usize, super::Priority, f64)> = Vec::new();
     for m in &p.extra {
-        match by_service.iter_mut().find(|(i, _)| *i == m.service) {
-            Some((_, r)) => *r += m.weight,
-            None => by_service.push((m.service, m.weight)),
+        match by_service
+            .iter_mut()
+            .find(|(i, c, _)| *i == m.service && *c == m.priority)
+        {
+            Some((_, _, r)) => *r += m.weight,
+            None => by_service.push((m.service, m.priority, m.weight)),
         }
     }
     let parts: Vec<String> = by_service
         .iter()
-        .map(|(i, r)| format!("{}/s to {}", fmt_rate(*r), s.services[*i].name))
+        .map(|(i, class, r)| {
+            let class = match class {
+                super::Priority::Interactive => "",
+                super::Priority::Background => " (background)",
+            };
+            format!("{}/s to {}{class}", fmt_rate(*r), s.services[*i].name)
+        })
         .collect();
     format!("; of it extra {}", shorten_list(&parts))
 }
 
-/// A rate as written: whole numbers without decimals.
+/// A rate as written: whole numbers without decimals, small ones to two significant digits
+/// (0.04/s is not 0.0/s).
 fn fmt_rate(r: f64) -> String {
     if r.fract() == 0.0 && r.abs() < 1e15 {
         format!("{r:.0}")
-    } else {
+    } else if r >= 10.0 {
         format!("{r:.1}")
+    } else {
+        let decimals = (1.0 - r.log10().floor()).clamp(1.0, 12.0) as usize;
+        format!("{r:.decimals$}")
     }
 }
 

@@ -1593,7 +1593,7 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec], tr
     match &figure.scope {
         Scope::Whole => None,
         Scope::Class(_) if !priorities => Some(format!(
-            "`{figure}` names a priority class, but this scenario has no priorities (no mix entry with priority = \"background\", no [gateway.priorities]), so its results keep whole-run figures only: write `{whole}`"
+            "`{figure}` names a priority class, but this scenario has no priorities (no mix entry or phase extra with priority = \"background\", no [gateway.priorities]), so its results keep whole-run figures only: write `{whole}`"
         )),
         Scope::Class(_) => None,
         Scope::Service(_) | Scope::EveryService if services.len() < 2 => Some(format!(
