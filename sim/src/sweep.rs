@@ -224,6 +224,12 @@ fn set_path(root: &mut Value, path: &str, v: Value) -> Result<(), String> {
                     obj.insert(k.clone(), v);
                     return Ok(());
                 }
+                // A missing table is made on the way; a missing list cannot be indexed.
+                if let (false, Some(scenario::locate::Seg::Index(n))) = (obj.contains_key(k), segs.get(i + 1)) {
+                    return Err(format!(
+                        "`{path}`: the file has no `{k}` list there to take item [{n}] of: vary it once it is written in the file"
+                    ));
+                }
                 obj.entry(k.clone())
                     .or_insert_with(|| Value::Object(Default::default()))
             }
@@ -1856,6 +1862,22 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Varying an item of a list the file does not have says so, not "[0] is not inside a list"
+    /// (a phase without `extra`); missing tables are still made on the way.
+    #[test]
+    fn a_path_into_a_missing_list_says_the_list_is_missing() {
+        let mut tree: Value = serde_json::json!({ "workload": { "phases": [{ "rate": 1.0 }] } });
+        let e = set_path(&mut tree, "workload.phases[0].extra[0].rate", Value::from(5.0)).unwrap_err();
+        assert_eq!(
+            e,
+            "`workload.phases[0].extra[0].rate`: the file has no `extra` list there to take item [0] of: vary it once it is written in the file"
+        );
+        set_path(&mut tree, "gateway.codel.target", Value::from("5ms")).expect("tables are made");
+        assert_eq!(tree["gateway"]["codel"]["target"], "5ms");
+        let e = set_path(&mut tree, "workload.phases[3].rate", Value::from(5.0)).unwrap_err();
+        assert!(e.contains("index 3 out of range (the list has 1)"), "{e}");
+    }
 
     /// Seeds with 3 + 7 and 4 + 6 of 10 intents ended: the means 3.5 and 6.5 rounded apart made
     /// 4 + 7 of 10, a table `spillway report` refused (`more than the 10 intents offered`).
