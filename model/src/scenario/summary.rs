@@ -61,7 +61,7 @@ pub fn phase_utilisation(s: &Scenario, p: &super::Phase) -> Vec<f64> {
     util
 }
 
-/// "; of it 150/s extra to fortran-2" for a phase with extra traffic, by service in file
+/// "; of it extra 150/s to fortran-2" for a phase with extra traffic, by service (and class) in file
 /// order; empty without.
 fn extra_text(s: &Scenario, p: &super::Phase) -> String {
     if p.extra.is_empty() {
