@@ -309,3 +309,17 @@ fn background_extra_traffic_keeps_class_figures() {
     // Interactive extra traffic alone keeps no classes.
     assert!(!model::results::keeps_classes(&estate()));
 }
+
+/// A typo in an extra rate that makes the run too large is said at the extra, not at the
+/// first phase.
+#[test]
+fn a_run_too_large_by_its_extra_traffic_is_refused_there() {
+    let mut lines = ESTATE.to_vec();
+    lines[11] = "extra = [{ service = \"billing\", rate = 1e12 }]";
+    let d = only_diagnostic(&lines);
+    assert_eq!((d.line, d.path.as_str()), (12, "workload.phases[1].extra"), "{d}");
+    assert!(
+        d.to_string().contains("the phases offer about 2.000e13 intents, 2.000e13 of them this extra traffic of phase `batch`: at most 1e9 per run"),
+        "{d}"
+    );
+}

@@ -345,10 +345,27 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
         .map(|p| (p.rate_start + p.rate_end) / 2.0 * p.duration().as_secs_f64())
         .sum();
     if intents > MAX_INTENTS {
-        c.fail(
-            "workload.phases",
-            format!("the phases offer about {intents:.3e} intents: at most {MAX_INTENTS:.0e} per run"),
-        );
+        // Most of them a phase's extra traffic (a typo in its rate): said there.
+        let extra = |p: &Phase| p.extra_rate() * p.duration().as_secs_f64();
+        let heavy = phases
+            .iter()
+            .enumerate()
+            .max_by(|a, b| extra(a.1).total_cmp(&extra(b.1)))
+            .filter(|(_, p)| extra(p) > intents / 2.0);
+        match heavy {
+            Some((i, p)) => c.fail(
+                format!("workload.phases[{i}].extra"),
+                format!(
+                    "the phases offer about {intents:.3e} intents, {:.3e} of them this extra traffic of phase `{}`: at most {MAX_INTENTS:.0e} per run",
+                    extra(p),
+                    p.name
+                ),
+            ),
+            None => c.fail(
+                "workload.phases",
+                format!("the phases offer about {intents:.3e} intents: at most {MAX_INTENTS:.0e} per run"),
+            ),
+        }
     }
     // A closed loop's users send at most once per think time and answer; the fastest answer
     // is the quickest service's mean (or the simulator's 1 us floor for answers that take no
