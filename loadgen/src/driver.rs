@@ -899,12 +899,12 @@ pub async fn run<F: Future<Output = ()> + Send>(
 ) -> anyhow::Result<Results> {
     let results = run_quiet(scenario, opts, stop).await?;
     // The overhead warning was logged as the run started.
-    let overhead = results.notes.overhead.as_ref().map(|o| o.warning());
-    for line in results.notes.lines() {
+    let notes = RunNotes {
+        overhead: None,
+        ..results.notes.clone()
+    };
+    for line in notes.lines() {
         let line = line.trim_start();
-        if overhead.as_deref().is_some_and(|o| line.ends_with(o)) {
-            continue;
-        }
         match line.strip_prefix("WARNING") {
             Some(warning) => tracing::warn!("{}", warning.trim_start()),
             None => tracing::info!("{}", line.trim_start()),
