@@ -118,11 +118,17 @@ fn extra_traffic_mistakes_are_reported_where_they_are() {
         "{d}"
     );
 
-    let mut zero = ESTATE.to_vec();
-    zero[11] = "extra = [{ service = \"billing\", rate = 0 }]";
-    let d = only_diagnostic(&zero);
+    let mut negative = ESTATE.to_vec();
+    negative[11] = "extra = [{ service = \"billing\", rate = -5 }]";
+    let d = only_diagnostic(&negative);
     assert_eq!(d.path, "workload.phases[1].extra[0].rate", "{d}");
-    assert!(d.to_string().contains("expected intents per second > 0"), "{d}");
+    assert!(d.to_string().contains("expected intents per second >= 0"), "{d}");
+
+    // Rate 0 (a sweep's "no job" point) still checks where it is aimed.
+    let mut zero_typo = ESTATE.to_vec();
+    zero_typo[11] = "extra = [{ service = \"biling\", rate = 0 }]";
+    let d = only_diagnostic(&zero_typo);
+    assert_eq!(d.path, "workload.phases[1].extra[0].service", "{d}");
 
     let mut api = ESTATE.to_vec();
     api[11] = "extra = [{ service = \"billing\", api = \"pay\", rate = 10 }]";
@@ -322,4 +328,29 @@ fn a_run_too_large_by_its_extra_traffic_is_refused_there() {
         d.to_string().contains("the phases offer about 2.000e13 intents, 2.000e13 of them this extra traffic of phase `batch`: at most 1e9 per run"),
         "{d}"
     );
+}
+
+/// Rate 0 is no extra traffic: the phase, its rate and every arrival are those of the file
+/// without the entry, so a sweep's `extra[0].rate=0,...` point is the run without the job.
+#[test]
+fn a_zero_extra_rate_is_the_phase_without_it() {
+    let mut zero = ESTATE.to_vec();
+    zero[11] = "extra = [{ service = \"billing\", rate = 0 }]";
+    let with_zero = parse(&zero).unwrap_or_else(|e| panic!("{e}"));
+    let mut none = ESTATE.to_vec();
+    none[11] = "";
+    let without = parse(&none).unwrap_or_else(|e| panic!("{e}"));
+    assert!(with_zero.phases[1].extra.is_empty());
+    let rates = |s: &Scenario| -> Vec<(f64, f64)> { s.phases.iter().map(|p| (p.rate_start, p.rate_end)).collect() };
+    assert_eq!(rates(&with_zero), rates(&without));
+    assert_eq!(rates(&with_zero)[1], (100.0, 100.0));
+    let arrivals = |s: &Scenario| -> Vec<(Time, usize, usize)> {
+        Schedule::new(s, &Streams::new(9))
+            .map(|a| (a.at, a.service, a.api))
+            .collect()
+    };
+    let (a, b) = (arrivals(&with_zero), arrivals(&without));
+    assert!(a.len() > 5_000, "{} arrivals", a.len());
+    assert!(a == b, "the arrivals differ");
+    assert!(!scenario::check_summary(&with_zero).contains("extra"));
 }

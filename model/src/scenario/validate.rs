@@ -1102,11 +1102,11 @@ fn check_extras(
     for (i, (p, phase)) in w.phases.iter().zip(phases.iter_mut()).enumerate() {
         for (k, e) in p.extra.iter().enumerate() {
             let path = format!("workload.phases[{i}].extra[{k}]");
-            if !e.rate.is_finite() || e.rate <= 0.0 {
+            if !e.rate.is_finite() || e.rate < 0.0 {
                 c.fail(
                     format!("{path}.rate"),
                     format!(
-                        "expected intents per second > 0 on top of the phase's rate, got {}",
+                        "expected intents per second >= 0 on top of the phase's rate, got {}",
                         e.rate
                     ),
                 );
@@ -1118,7 +1118,13 @@ fn check_extras(
                 weight: e.rate,
                 priority: e.priority,
             };
-            phase.extra.extend(aim(c, &path, to, b, services));
+            let targets = aim(c, &path, to, b, services);
+            // Rate 0 is no extra traffic (a sweep's "no job" point): its aim is still checked,
+            // so a typo fails at every point, but it adds nothing, and the run is the one
+            // without the entry, draw for draw.
+            if e.rate > 0.0 {
+                phase.extra.extend(targets);
+            }
         }
         let extra = phase.extra_rate();
         phase.rate_start += extra;
