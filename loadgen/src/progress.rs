@@ -3,7 +3,7 @@
 
 use crate::driver::View;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use model::results::fmt_secs;
+use model::results::{fmt_secs, GroupCounters};
 use model::scenario::Scenario;
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -62,14 +62,7 @@ impl Progress {
                 // as timeouts' latencies (the recorder files attempts by when they were due).
                 let p99 = recent.map_or_else(|| "-".to_string(), fmt_secs);
                 b.set_position((now.min(total) * 10.0) as u64);
-                let line = format!(
-                    "{}/{}  {phase}  {rate:.0}/s  ok {}  timeout {}  shed {}  p99 now {p99}",
-                    fmt_secs(now),
-                    fmt_secs(total),
-                    tot.requests.successes,
-                    tot.requests.timeouts,
-                    tot.requests.shed,
-                );
+                let line = progress_line(fmt_secs(now), fmt_secs(total), phase, rate, &tot.requests, &p99);
                 if tty {
                     b.set_message(line);
                 } else {
@@ -83,5 +76,39 @@ impl Progress {
     pub fn finish(self) {
         self.task.abort();
         self.bar.finish_and_clear();
+    }
+}
+
+/// One progress line. Intents and attempts are counted apart, and labelled so: with retries,
+/// one intent's timeouts are several attempts', and "ok 900 timeout 300" read as 1,200
+/// requests when 300 timeouts could be 100 intents retried twice.
+fn progress_line(now: String, total: String, phase: &str, rate: f64, c: &GroupCounters, p99: &str) -> String {
+    format!(
+        "{now}/{total}  {phase}  {rate:.0}/s  intents ok {} failed {}  attempts timeout {} shed {}  p99 now {p99}",
+        c.successes, c.failures, c.timeouts, c.shed,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_says_which_counts_are_intents_and_which_attempts() {
+        let c = GroupCounters {
+            intents: 1000,
+            attempts: 1300,
+            retries: 300,
+            successes: 900,
+            failures: 100,
+            timeouts: 300,
+            shed: 7,
+            ..GroupCounters::default()
+        };
+        let line = progress_line("10s".into(), "60s".into(), "burst", 100.0, &c, "1.2s");
+        assert_eq!(
+            line,
+            "10s/60s  burst  100/s  intents ok 900 failed 100  attempts timeout 300 shed 7  p99 now 1.2s"
+        );
     }
 }
