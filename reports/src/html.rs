@@ -326,13 +326,13 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
             esc(&name),
             esc(&g
                 .verdict
-                .map_or("not judged".into(), |v| verdict_label(v, g.recovery_s))),
+                .map_or("not judged".into(), |v| verdict_label(v, g.recovery_s, g.held))),
             esc(&g.verdict_reason),
-            esc(&r
-                .summary
-                .whole
-                .verdict
-                .map_or("not judged".into(), |v| verdict_label(v, r.summary.whole.recovery_s)))
+            esc(&r.summary.whole.verdict.map_or("not judged".into(), |v| verdict_label(
+                v,
+                r.summary.whole.recovery_s,
+                r.summary.whole.held
+            )))
         );
     }
     percentiles_table(o, r);

@@ -208,17 +208,16 @@ pub fn render(r: &Report) -> String {
         {
             let _ = writeln!(o, "  - {}.", cell(&md(&crate::report::capitalize(&note))));
         }
-        let whole = s
-            .whole
-            .verdict
-            .map_or("not judged".into(), |v| verdict_label(v, s.whole.recovery_s));
+        let whole = s.whole.verdict.map_or("not judged".into(), |v| {
+            verdict_label(v, s.whole.recovery_s, s.whole.held)
+        });
         for (name, g) in s.groups_behind(first.window_s) {
             let _ = writeln!(
                 o,
                 "  - **behind:** {}: {} ({}); whole run: {whole}{}",
                 md(&name),
                 g.verdict
-                    .map_or("not judged".into(), |v| verdict_label(v, g.recovery_s)),
+                    .map_or("not judged".into(), |v| verdict_label(v, g.recovery_s, g.held)),
                 cell(&g.verdict_reason),
                 e.first_seed_note().map_or(String::new(), |n| format!(" ({n})"))
             );

@@ -1185,6 +1185,8 @@ fn mean_group(gs: &[GroupSummary], whole: bool) -> GroupSummary {
         },
         verdict,
         recovery_s,
+        // Over seeds: held only if it was in every one.
+        held: verdict == Some(Verdict::Recovered) && gs.iter().all(|g| g.held),
         verdict_reason: worst.map_or(String::new(), |g| g.verdict_reason.clone()),
     }
 }

@@ -200,7 +200,21 @@ fn batch_job_on_one_service_collapses_it_alone_under_fifo() {
         let g = &fifo.summary.services[name];
         assert!(g.goodput_ratio > 0.999, "{name}: {}", g.goodput_ratio);
         assert_eq!(g.timeouts, 0, "{name} sees nothing of billing's collapse");
+        // Held through the job, and said so: not "recovered in 0s".
+        assert_eq!(
+            (g.verdict, g.held),
+            (Some(Verdict::Recovered), true),
+            "{name}: {}",
+            g.verdict_reason
+        );
     }
+    let text = model::results::summary_table(&fifo);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("legacy-1") && l.trim_end().ends_with("held")),
+        "{text}"
+    );
+    assert!(!billing.held);
     // Billing's offered load per second: about 60 before and after the job, 260 during it.
     let billing_rate = |from: f64, to: f64| {
         let n: u64 = fifo

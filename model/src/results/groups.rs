@@ -149,6 +149,10 @@ pub struct GroupSummary {
     /// Seconds from the end of the last trigger until the group's goodput was back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_s: Option<f64>,
+    /// Recovered without ever falling below the recovery line: goodput held through the
+    /// trigger (see [`crate::results::VerdictResult::held`]). Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub verdict_reason: String,
 }
@@ -178,6 +182,7 @@ impl GroupSummary {
             latency,
             verdict: None,
             recovery_s: None,
+            held: false,
             verdict_reason: String::new(),
         }
     }
@@ -238,6 +243,7 @@ pub(crate) fn group_verdicts<K: Ord>(
         }
         g.verdict = v.verdict;
         g.recovery_s = v.recovery_s;
+        g.held = v.held;
         g.verdict_reason = v.reason;
     }
 }

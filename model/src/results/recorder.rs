@@ -339,6 +339,7 @@ pub fn summarize(
         whole: GroupSummary {
             verdict: v.verdict,
             recovery_s: v.recovery_s,
+            held: v.held,
             verdict_reason: v.reason,
             ..whole
         },
@@ -1369,7 +1370,9 @@ mod tests {
             text.contains("BEHIND        service bad: metastable (did not recover although"),
             "{text}"
         );
-        assert!(text.contains("; whole run: recovered in 0s\n"), "{text}");
+        // A twentieth failing keeps the whole run above the line throughout: it held.
+        assert!(text.contains("; whole run: held\n"), "{text}");
+        assert!(res.summary.whole.held && ok.held && !bad.held);
         assert_eq!(
             res.thresholds.iter().map(|t| t.passed).collect::<Vec<_>>(),
             [false, true],

@@ -164,20 +164,19 @@ pub fn summary_table(r: &Results) -> String {
                 g.rate_limited,
                 g.expired,
                 g.amplification,
-                g.verdict.map_or(String::new(), |v| format!("   {}", verdict_label(v, g.recovery_s)))
+                g.verdict.map_or(String::new(), |v| format!("   {}", verdict_label(v, g.recovery_s, g.held)))
             );
         }
     }
-    let verdict = s
-        .whole
-        .verdict
-        .map_or("not judged".into(), |v| verdict_label(v, s.whole.recovery_s));
+    let verdict = s.whole.verdict.map_or("not judged".into(), |v| {
+        verdict_label(v, s.whole.recovery_s, s.whole.held)
+    });
     let _ = writeln!(o, "  verdict       {verdict}: {}", verdict_reason(r));
     for (name, g) in s.groups_behind(r.window_s) {
         let _ = writeln!(
             o,
             "  BEHIND        {name}: {} ({}); whole run: {verdict}",
-            g.verdict.map_or("-".into(), |v| verdict_label(v, g.recovery_s)),
+            g.verdict.map_or("-".into(), |v| verdict_label(v, g.recovery_s, g.held)),
             g.verdict_reason
         );
     }
@@ -206,9 +205,12 @@ pub fn summary_table(r: &Results) -> String {
     o
 }
 
-/// A verdict in a few words: "recovered in 25.0s" (from the end of the trigger), "metastable".
-pub fn verdict_label(v: Verdict, recovery_s: Option<f64>) -> String {
+/// A verdict in a few words: "recovered in 25.0s" (from the end of the trigger), "held"
+/// (goodput never fell below the line: "recovered in 0s" read as if something had happened to
+/// a service the burst never reached), "metastable".
+pub fn verdict_label(v: Verdict, recovery_s: Option<f64>, held: bool) -> String {
     match (v, recovery_s) {
+        (Verdict::Recovered, _) if held => "held".to_string(),
         (Verdict::Recovered, Some(rec)) => format!("recovered in {}", fmt_secs(rec)),
         (v, _) => v.as_str().to_string(),
     }

@@ -180,6 +180,10 @@ pub struct VerdictResult {
     pub verdict: Option<Verdict>,
     pub baseline: Option<f64>,
     pub recovery_s: Option<f64>,
+    /// Recovered, and goodput never fell below the recovery line from the trigger's start on:
+    /// it held through the trigger (a service the burst was not aimed at; or requests that
+    /// waited long but all got their answers in time: latency is not judged here).
+    pub held: bool,
     pub reason: String,
 }
 
@@ -204,6 +208,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     if total_o == 0 {
         // 0 of 0 is no goodput ratio of 100%: a run that offered nothing is not judged.
         return VerdictResult {
+            held: false,
             verdict: None,
             baseline: None,
             recovery_s: None,
@@ -215,6 +220,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         let short = shortfall(r, total_o, p.load, p);
         return if !short.unhealthy {
             VerdictResult {
+                held: false,
                 verdict: Some(Verdict::Stable),
                 baseline: Some(r),
                 recovery_s: None,
@@ -226,6 +232,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             }
         } else {
             VerdictResult {
+                held: false,
                 verdict: Some(Verdict::Overloaded),
                 baseline: Some(r),
                 recovery_s: None,
@@ -248,6 +255,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         // Not "overloaded" (as it once read): nothing says it was. As a group without traffic
         // before the trigger, it is not judged.
         return VerdictResult {
+            held: false,
             verdict: None,
             baseline: None,
             recovery_s: None,
@@ -257,6 +265,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let baseline = ratio(pre_s, pre_o);
     let before = shortfall(baseline, pre_o, p.load, p);
     let unhealthy_before = || VerdictResult {
+        held: false,
         verdict: Some(Verdict::Overloaded),
         baseline: Some(baseline),
         recovery_s: None,
@@ -317,6 +326,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         // A run cut short (--duration, Ctrl-C) before one rolling span after the trigger: too
         // soon to say whether it recovers, and its offered load after the trigger is unknown.
         return VerdictResult {
+            held: false,
             verdict: None,
             baseline: Some(baseline),
             recovery_s: None,
@@ -367,7 +377,21 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     };
     if let Some(i) = first_good {
         let rec = (post[i].start_s - t_end).max(0.0);
+        if rec == 0.0 && held_through(windows, t_start, quiet.max(1), goal, p) {
+            return VerdictResult {
+                held: true,
+                verdict: Some(Verdict::Recovered),
+                baseline: Some(baseline),
+                recovery_s: Some(rec),
+                reason: format!(
+                    "goodput stayed >= {:.0}% of the {:.1}% pre-trigger baseline through the trigger and after it",
+                    p.recovery_fraction * 100.0,
+                    baseline * 100.0,
+                ),
+            };
+        }
         return VerdictResult {
+            held: false,
             verdict: Some(Verdict::Recovered),
             baseline: Some(baseline),
             recovery_s: Some(rec),
@@ -400,6 +424,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     if let (false, Some(u)) = (post_rate <= pre_rate * 1.1 + noise, carried) {
         let last = end_ratio;
         return VerdictResult {
+            held: false,
             verdict: Some(Verdict::Metastable),
             baseline: Some(baseline),
             recovery_s: None,
@@ -415,6 +440,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     if back_at_baseline {
         let last = end_ratio;
         VerdictResult {
+            held: false,
             verdict: Some(Verdict::Metastable),
             baseline: Some(baseline),
             recovery_s: None,
@@ -427,6 +453,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         }
     } else {
         VerdictResult {
+            held: false,
             verdict: Some(Verdict::Overloaded),
             baseline: Some(baseline),
             recovery_s: None,
@@ -436,6 +463,30 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             },
         }
     }
+}
+
+/// Goodput never fell below `goal` from the trigger's start on: over every span of `span`
+/// windows (or all there is, when fewer), those that overlap the trigger and the ones after,
+/// up to the last that offered anything. `span` is one window for a busy group, and for a
+/// quiet one enough windows to hold `min_span_intents` at its pre-trigger rate, so one chance
+/// timeout among a handful of intents is no dip; not the rolling span, which a dip of a window
+/// or two hides in.
+fn held_through(windows: &[WindowGoodput], t_start: f64, span: usize, goal: f64, p: &VerdictParams) -> bool {
+    let eps = 1e-9;
+    let from: Vec<&WindowGoodput> = windows
+        .iter()
+        .filter(|w| w.start_s + p.window_s > t_start + eps)
+        .collect();
+    let end = from.iter().rposition(|w| w.offered > 0).map_or(0, |i| i + 1);
+    let from = &from[..end];
+    if from.len() <= span {
+        let (o, s) = tally(from.iter().copied());
+        return ratio(s, o) >= goal;
+    }
+    from.windows(span).all(|w| {
+        let (o, s) = tally(w.iter().copied());
+        ratio(s, o) >= goal
+    })
 }
 
 #[cfg(test)]
@@ -524,6 +575,54 @@ mod tests {
             "{}",
             r.reason
         );
+    }
+
+    /// Goodput that never fell below the line from the trigger's start on held; one that fell
+    /// during the trigger and was back by its end recovered in 0 s, which is not the same.
+    #[test]
+    fn a_group_the_trigger_did_not_touch_held() {
+        let trigger = params(Some((3.0, 5.0)));
+        let flat = decide(&windows(&[(100, 100); 10]), &trigger);
+        assert_eq!(
+            (flat.verdict, flat.recovery_s, flat.held),
+            (Some(Verdict::Recovered), Some(0.0), true)
+        );
+        assert!(flat.reason.starts_with("goodput stayed >= 90%"), "{}", flat.reason);
+        assert_eq!(verdict_label_of(&flat), "held");
+        // A dip in the trigger's last window, back at its end: recovered in 0 s, not held.
+        let mut dip = vec![(100, 100); 10];
+        dip[4] = (100, 40);
+        let dipped = decide(&windows(&dip), &trigger);
+        assert_eq!(
+            (dipped.verdict, dipped.recovery_s, dipped.held),
+            (Some(Verdict::Recovered), Some(0.0), false),
+            "{}",
+            dipped.reason
+        );
+        assert_eq!(verdict_label_of(&dipped), "recovered in 0s");
+        // Nor after the trigger: a relapse a window long that the rolling span forgives.
+        let mut late = vec![(100, 100); 12];
+        late[7] = (100, 60);
+        let r = decide(&windows(&late), &trigger);
+        assert_eq!((r.verdict, r.held), (Some(Verdict::Recovered), false), "{}", r.reason);
+        // A quiet group (5 intents a window): one chance failure in a window is 80% there, but
+        // over the 20 windows that hold 100 of its intents it is 99%: held.
+        let quiet = |p: &VerdictParams| {
+            let mut w = vec![(5, 5); 60];
+            w[31] = (5, 4);
+            decide(&windows(&w), p)
+        };
+        let p = VerdictParams {
+            min_span_intents: MIN_SPAN_INTENTS,
+            ..params(Some((30.0, 35.0)))
+        };
+        assert!(quiet(&p).held, "{}", quiet(&p).reason);
+        // Judged window by window, it would not be.
+        assert!(!quiet(&params(Some((30.0, 35.0)))).held);
+    }
+
+    fn verdict_label_of(r: &VerdictResult) -> String {
+        crate::results::verdict_label(r.verdict.expect("judged"), r.recovery_s, r.held)
     }
 
     #[test]

@@ -949,8 +949,10 @@ pub(crate) fn goodput_by_group_of(run: Labeled, replications: usize) -> Vec<Resu
                     Some(g) => format!(
                         "{name}  {:.1}%{}",
                         100.0 * g.goodput_ratio,
-                        g.verdict
-                            .map_or(String::new(), |v| format!(", {}", verdict_label(v, g.recovery_s)))
+                        g.verdict.map_or(String::new(), |v| format!(
+                            ", {}",
+                            verdict_label(v, g.recovery_s, g.held)
+                        ))
                     ),
                     None => name.clone(),
                 };
