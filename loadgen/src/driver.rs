@@ -1089,9 +1089,8 @@ async fn run_until(
         _ = &mut stop => true,
     };
     // Drain: wait for outstanding intents, or stop. How long an intent can still be in flight
-    // after arrivals end is what the scenario checks bound (a retry sent near the intent's
-    // lifetime bound after a Retry-After can still be followed by timeouts and backoffs), or,
-    // with a timeout distribution, the lifetime bound and the longest timeout drawn.
+    // after arrivals end is what the scenario checks bound, or, with a timeout distribution,
+    // the lifetime bound (no retry is sent past it) and the longest timeout drawn.
     let r = &scenario.file.clients.retry;
     let max_timeout = lock(&shared.clients).max_timeout();
     let lifetime = model::client::intent_lifetime_bound(&scenario.file.clients);

@@ -143,7 +143,7 @@ async fn intents_given_up_on_a_long_retry_after_are_noted_live() {
     assert!(w.rate_limited > 10, "{w:?}");
     assert_eq!(w.retries, 0, "no retry waited an hour");
     assert_eq!(r.notes.retry_after_past_lifetime, w.rate_limited);
-    assert!(model::results::summary_table(&r).contains("intents gave up at once: a Retry-After"));
+    assert!(model::results::summary_table(&r).contains("intents gave up: a Retry-After's pause"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -90,7 +90,8 @@ pub struct ClientModel {
     patience: Rng,
     /// [`intent_lifetime_bound`]: no retry is sent later than this after an intent started.
     lifetime: Duration,
-    /// Intents that gave up at once because a Retry-After asked for a pause past `lifetime`.
+    /// Intents that gave up because a retry would have been sent past `lifetime` (a
+    /// Retry-After's pause, at once or through the attempts after it).
     past_lifetime: u64,
 }
 
@@ -108,9 +109,9 @@ pub fn for_shard(c: &ClientsConfig, shards: u32) -> ClientsConfig {
 
 /// About how long an intent can live: every attempt timing out after the longest timeout, with
 /// the longest backoff between them (none with `backoff = "none"`, which uses no `cap`). A
-/// client does not honour a Retry-After that would send its
-/// retry later than this after the intent started: it gives up instead (see
-/// [`ClientModel::on_result`]). Recorders use it to know when a window will receive no more
+/// client sends no retry later than this after the intent started, whatever paused it (a
+/// Retry-After, or attempts that timed out after one): it gives up instead (see
+/// [`ClientModel::on_result`]), so an intent ends by this bound plus one attempt's timeout. Recorders use it to know when a window will receive no more
 /// values, and a live run how long to wait for the last intents.
 pub fn intent_lifetime_bound(cfg: &ClientsConfig) -> Duration {
     let longest = cfg.timeout.resolve().map_or(2.0, |d| d.quantile(0.9999).max(0.0));
@@ -149,9 +150,9 @@ impl ClientModel {
         }
     }
 
-    /// Intents so far that gave up at once because a Retry-After asked for a pause that would
-    /// send their retry past [`intent_lifetime_bound`]: the results say so, or the failures
-    /// read as retries that were never tried.
+    /// Intents so far that gave up because a retry would have been sent past
+    /// [`intent_lifetime_bound`] (a Retry-After's pause, at once or through the attempts after
+    /// it): the results say so, or the failures read as retries that were never tried.
     pub fn gave_up_on_retry_after(&self) -> u64 {
         self.past_lifetime
     }
@@ -188,9 +189,10 @@ impl ClientModel {
 
     /// The attempt ended at `now` with `result`: done, or when to retry.
     ///
-    /// A Retry-After (honoured when `honor_retry_after`) that would send the retry later than
-    /// [`intent_lifetime_bound`] after the intent started ends the intent at once, as a failure
-    /// with this answer: a client that gives each attempt a timeout of seconds does not wait an
+    /// A retry that would be sent later than [`intent_lifetime_bound`] after the intent
+    /// started is not sent: the intent ends at once, as a failure with this answer. Only a
+    /// Retry-After (honoured when `honor_retry_after`) pauses that long, at once or through
+    /// attempts that time out after a pause it asked for: a client that gives each attempt a timeout of seconds does not wait an
     /// hour for a retry, and a run does not wait for it either (a target cannot stall a run by
     /// asking for a long pause, however long: the pause saturates rather than overflows).
     #[inline]
@@ -204,6 +206,13 @@ impl ClientModel {
         if !retryable || intent.attempts >= r.max_attempts {
             return Next::Done { success: false };
         }
+        let keep_until = intent.start + self.lifetime;
+        // Past the lifetime already: an earlier Retry-After's pause sent this attempt late, and
+        // it timed out after the bound. No retry is sent past it, whatever asked for the pause.
+        if now >= keep_until {
+            self.past_lifetime += 1;
+            return Next::Done { success: false };
+        }
         if let (
             true,
             AttemptResult::Status {
@@ -213,7 +222,7 @@ impl ClientModel {
         {
             // Decided before the budget and the jitter draw, so that a retry not made spends
             // neither.
-            if now + ra > intent.start + self.lifetime {
+            if now + ra > keep_until {
                 self.past_lifetime += 1;
                 return Next::Done { success: false };
             }
@@ -232,6 +241,12 @@ impl ClientModel {
             {
                 delay = delay.max(ra);
             }
+        }
+        // The backoff drawn past the bound (after an earlier Retry-After's pause; rare: the
+        // checks above catch most before the budget and the draw are spent).
+        if now + delay > keep_until {
+            self.past_lifetime += 1;
+            return Next::Done { success: false };
         }
         Next::RetryAt(now + delay)
     }
@@ -473,6 +488,71 @@ mod tests {
         let mut i = Intent::new(6, start);
         m.on_send(start, &mut i);
         assert_eq!(m.on_result(now, &mut i, status(2)), Next::RetryAt(now + ms(2000)));
+    }
+
+    /// A Retry-After within the lifetime is waited, but the attempts after it get no retry
+    /// past the lifetime either: an intent ends within the bound plus one timeout.
+    #[test]
+    fn no_retry_is_sent_past_the_lifetime_after_a_retry_after() {
+        // Timeout 1 s, 4 attempts, fixed backoff 100 ms, cap 1 s: lifetime 4 x 1 s + 3 x 1 s = 7 s.
+        let mut m = model(retry(Backoff::Fixed, Jitter::None, 4));
+        assert_eq!(m.lifetime(), Duration::from_secs(7));
+        let start = Time::ZERO;
+        let mut i = Intent::new(1, start);
+        m.on_send(start, &mut i);
+        // A 503 at 10 ms asking for 6.5 s: the retry at 6.51 s is within 7 s, waited.
+        let t1 = start + ms(10);
+        let retry_after = AttemptResult::Status {
+            status: 503,
+            retry_after: Some(ms(6500)),
+        };
+        assert_eq!(m.on_result(t1, &mut i, retry_after), Next::RetryAt(t1 + ms(6500)));
+        let sent = t1 + ms(6500);
+        m.on_send(sent, &mut i);
+        // It times out at 7.51 s, past the lifetime: not retried, though attempts are left.
+        assert!(i.attempts < 4);
+        assert_eq!(
+            m.on_result(sent + ms(1000), &mut i, AttemptResult::Timeout),
+            Next::Done { success: false }
+        );
+        assert_eq!(m.gave_up_on_retry_after(), 1);
+        // Answered at 6.95 s instead: its backoff of 100 ms would send the retry at 7.05 s, past
+        // it too.
+        let mut i = Intent::new(2, start);
+        m.on_send(start, &mut i);
+        m.on_result(t1, &mut i, retry_after);
+        m.on_send(sent, &mut i);
+        let shed = AttemptResult::Status {
+            status: 503,
+            retry_after: None,
+        };
+        assert_eq!(
+            m.on_result(start + ms(6950), &mut i, shed),
+            Next::Done { success: false }
+        );
+        assert_eq!(m.gave_up_on_retry_after(), 2);
+        // At 6.85 s it fits (6.95 s): retried as before.
+        let mut i = Intent::new(3, start);
+        m.on_send(start, &mut i);
+        m.on_result(t1, &mut i, retry_after);
+        m.on_send(sent, &mut i);
+        assert_eq!(
+            m.on_result(start + ms(6850), &mut i, shed),
+            Next::RetryAt(start + ms(6950))
+        );
+        // Without a Retry-After, every attempt timing out stays within the bound: all 4 sent.
+        let mut i = Intent::new(4, start);
+        let mut now = start;
+        for _ in 0..3 {
+            m.on_send(now, &mut i);
+            match m.on_result(now + ms(1000), &mut i, AttemptResult::Timeout) {
+                Next::RetryAt(t) => now = t,
+                other => panic!("{other:?} after {} attempts", i.attempts),
+            }
+        }
+        m.on_send(now, &mut i);
+        assert_eq!(i.attempts, 4);
+        assert_eq!(m.gave_up_on_retry_after(), 2);
     }
 
     #[test]

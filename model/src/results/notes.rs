@@ -38,8 +38,9 @@ pub struct RunNotes {
     /// ran side by side, the sum.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub connections: u64,
-    /// Intents that gave up at once because a Retry-After asked for a pause that would send
-    /// their retry later than their clients keep an intent (see
+    /// Intents that gave up because a retry would have been sent later than their clients
+    /// keep an intent, for a Retry-After's pause (at once, or through attempts after it that
+    /// timed out; see
     /// [`crate::client::intent_lifetime_bound`]), and that bound in seconds (of merged runs, the
     /// largest).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -350,7 +351,7 @@ impl RunNotes {
         if self.retry_after_past_lifetime > 0 {
             let n = self.retry_after_past_lifetime;
             out.push(format!(
-                "  retry-after   {n} {} gave up at once: a Retry-After asked for a pause that would send the retry later than the clients keep an intent (~{}: every attempt timing out, with the longest backoff between), so it was not retried",
+                "  retry-after   {n} {} gave up: a Retry-After's pause would have sent a retry (that one, or one after attempts that followed it and timed out) later than the clients keep an intent (~{}: every attempt timing out, with the longest backoff between), so it was not sent",
                 if n == 1 { "intent" } else { "intents" },
                 super::fmt_secs(self.intent_lifetime_s)
             ));
