@@ -246,6 +246,55 @@ fn a_failed_expectation_exits_3_and_bad_input_exits_2() {
     }
 }
 
+/// When `compare` sizes `bounded` per service (services of different capacity), the reports
+/// give those bounds alone: the gateway-wide default bounds none of them (it read "bounded
+/// 1000, the default (billing 12, orders 24)").
+#[test]
+fn per_service_bounds_are_reported_without_the_default_they_replace() {
+    let dir = TempDir::new("compare-per-service-bounds");
+    let file = dir.path("two.toml");
+    std::fs::write(
+        &file,
+        "[run]\nseed = 3\n[[workload.phases]]\nduration = \"20s\"\nrate = 60\n\
+         [clients]\ntimeout = \"2s\"\n\
+         [[backend.services]]\nname = \"orders\"\nworkers = 4\nservice_time = \"40ms\"\n\
+         [[backend.services]]\nname = \"billing\"\nworkers = 2\nservice_time = \"40ms\"\n",
+    )
+    .expect("write the scenario");
+    let out = spillway(&[
+        "compare",
+        &file.display().to_string(),
+        "--strategies",
+        "fifo,bounded",
+        "-o",
+        &dir.s("r"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_str(&read(&dir.path("r/bounded/results.json"))).expect("json");
+    let g = &v["scenario"]["gateway"];
+    assert!(g.get("queue_capacity").is_none_or(|c| c.is_null()), "{g}");
+    let (orders, billing) = (
+        g["services"]["orders"]["queue_capacity"]
+            .as_u64()
+            .expect("sized for orders"),
+        g["services"]["billing"]["queue_capacity"]
+            .as_u64()
+            .expect("sized for billing"),
+    );
+    assert!(orders > billing, "{orders} {billing}");
+    let md = read(&dir.path("r/summary.md"));
+    assert!(
+        md.contains(&format!("Queue bounds: bounded billing {billing}, orders {orders}.")),
+        "{md}"
+    );
+    assert!(!md.contains("the default"), "{md}");
+    let html = read(&dir.path("r/index.html"));
+    assert!(
+        html.contains(&format!("(queue bound billing {billing}, orders {orders})")),
+        "{html}"
+    );
+}
+
 #[test]
 fn variants_compare_client_policies_on_the_same_traffic() {
     let dir = TempDir::new("compare-variants");

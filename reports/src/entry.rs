@@ -68,8 +68,11 @@ impl Entry {
     /// none (passthrough, fifo). A bound that `bounded` sized for the user was said on stderr
     /// only, so a CI summary could not tell what "bounded" had been; a default one went unsaid,
     /// and read as no bound.
+    /// When every service has its own bound (as `compare` sizes `bounded` per service), the
+    /// gateway-wide one bounds nothing and is left out: "billing 24, legacy-1 48".
     pub fn queue_bounds(&self) -> Option<String> {
-        let g = &self.first()?.scenario.gateway;
+        let scenario = &self.first()?.scenario;
+        let g = &scenario.gateway;
         let whole = model::gateway::queue_bound(g)?;
         let whole = match g.queue_capacity {
             Some(_) => whole.to_string(),
@@ -80,8 +83,16 @@ impl Entry {
             .iter()
             .filter_map(|(name, s)| Some(format!("{name} {}", s.queue_capacity?)))
             .collect();
+        let services: u64 = scenario
+            .backend
+            .services
+            .iter()
+            .map(|s| u64::from(s.count.unwrap_or(1)))
+            .sum();
         Some(if per_service.is_empty() {
             whole
+        } else if per_service.len() as u64 >= services {
+            per_service.join(", ")
         } else {
             format!("{whole} ({})", per_service.join(", "))
         })
