@@ -1610,6 +1610,10 @@ impl Envelope {
         let found = match (self.safe, &self.first_failure) {
             (Some(r), None) => format!(">= {} (every {what} tried recovers; the largest tried)", u(r)),
             (Some(r), Some((f, why))) => format!("{} (first failure at {}: {why})", u(r), u(*f)),
+            // Failing at 0 (a sweep's "no extra traffic" point): nothing is below it.
+            (None, Some((f, why))) if *f <= 0.0 => {
+                format!("none: fails even at {}, the lowest {what} tried ({why} there)", u(*f))
+            }
             (None, Some((f, why))) => format!("below {}, the lowest {what} tried ({why} there)", u(*f)),
             (None, None) => format!("no {what} tried"),
         };
@@ -2897,6 +2901,15 @@ mod tests {
         let e = env(&[at_rate(100, "overloaded"), at_rate(200, "recovered")]);
         assert_eq!(e.safe, None);
         assert_eq!(e.describe(), "below 100/s, the lowest rate tried (overloaded there)");
+        // Failing at 0 (a phase's extra traffic at rate 0: none), nothing is below it.
+        let zero = Envelope {
+            first_failure: Some((0.0, "overloaded".into())),
+            ..e.clone()
+        };
+        assert_eq!(
+            zero.describe(),
+            "none: fails even at 0/s, the lowest rate tried (overloaded there)"
+        );
         // A run that was not judged is not known to recover.
         let e = env(&[at_rate(100, "-")]);
         assert_eq!(e.safe, None);
