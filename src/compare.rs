@@ -112,10 +112,10 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
         match s.sized_bounds.as_slice() {
             [] => {}
             [(_, q), rest @ ..] if rest.iter().all(|(_, x)| x == q) => println!(
-                "{name}: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set one with gateway.queue_capacity in the scenario, or in `spillway compare` with --variant \"{name}:gateway.strategy={name};gateway.queue_capacity=N\""
+                "{name}: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set one with gateway.queue_capacity in the scenario, or in `spillway compare` with --variant \"{name}-N:gateway.strategy={name};gateway.queue_capacity=N\""
             ),
             sized => println!(
-                "{name}: queue bounds sized per service from the clients' median timeout (what the gateway drains from each within half that timeout): {}; set them with [gateway.services.NAME] queue_capacity in the scenario, or one for all in `spillway compare` with --variant \"{name}:gateway.strategy={name};gateway.queue_capacity=N\"",
+                "{name}: queue bounds sized per service from the clients' median timeout (what the gateway drains from each within half that timeout): {}; set them with [gateway.services.NAME] queue_capacity in the scenario, or one for all in `spillway compare` with --variant \"{name}-N:gateway.strategy={name};gateway.queue_capacity=N\"",
                 sized.iter().map(|(n, q)| format!("{n} {q}")).collect::<Vec<_>>().join(", ")
             ),
         }
@@ -164,9 +164,15 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
             "nothing to compare: give --strategies fifo,bounded,... and/or --variant NAME:KEY=VALUE".into(),
         ));
     }
+    let from_strategies = strategies.len();
     for (i, c) in out.iter().enumerate() {
-        if out[..i].iter().any(|d| d.label == c.label) {
-            return Err(UsageError(format!("`{}` is named twice", c.label)));
+        if let Some(j) = out[..i].iter().position(|d| d.label == c.label) {
+            let by = match (j < from_strategies, i < from_strategies) {
+                (true, true) => "twice in --strategies",
+                (true, false) => "by --strategies and by a --variant: give the variant another name (`--variant \"NAME-2:...\"`) or leave it out of --strategies",
+                _ => "by two --variant: give each its own name",
+            };
+            return Err(UsageError(format!("`{}` is named {by}", c.label)));
         }
         // Each run is saved under its label's slug: two labels with one slug would overwrite.
         let slug = reports::charts::slug(&c.label);
@@ -712,7 +718,27 @@ mod tests {
             .to_string();
         assert!(e.contains("an empty name"), "{e}");
         let e = configs(&s, &names(&["fifo", "fifo"]), &[]).unwrap_err().to_string();
-        assert!(e.contains("named twice"), "{e}");
+        assert!(e.contains("`fifo` is named twice in --strategies"), "{e}");
+        // A strategy and a variant of one name: the error says which two, and what to do.
+        let e = configs(
+            &s,
+            &names(&["fifo", "bounded"]),
+            &names(&["bounded:gateway.strategy=bounded;gateway.queue_capacity=20"]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`bounded` is named by --strategies and by a --variant: give the variant another name"),
+            "{e}"
+        );
+        let e = configs(
+            &s,
+            &[],
+            &names(&["a:gateway.strategy=fifo", "a:gateway.strategy=bounded"]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`a` is named by two --variant"), "{e}");
         assert_eq!(configs(&s, &names(&["fifo", "deadline"]), &[]).unwrap().len(), 2);
         // A variant's own seed was silently replaced by the comparison's (same traffic for all).
         let e = configs(&s, &[], &names(&["s8:run.seed=8;gateway.strategy=fifo"]))
