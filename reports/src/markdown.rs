@@ -41,6 +41,29 @@ fn md(s: &str) -> String {
     o
 }
 
+/// [`md`] for spillway's own sentences, which quote names and settings in backticks: those
+/// stay code spans (escaped, they showed as literal backticks), and the rest is escaped. A
+/// span whose text holds what would end it early (a newline) or that is not closed is
+/// escaped whole, as `md` would.
+fn md_prose(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    let mut o = String::with_capacity(s.len());
+    for (i, part) in parts.iter().enumerate() {
+        let closed = i + 1 < parts.len();
+        if i % 2 == 1 && closed && !part.is_empty() && !part.contains(['\n', '\r']) {
+            o.push('`');
+            o.push_str(part);
+            o.push('`');
+        } else if i % 2 == 1 {
+            let close = if closed { "`" } else { "" };
+            o.push_str(&md(&format!("`{part}{close}")));
+        } else {
+            o.push_str(&md(part));
+        }
+    }
+    o
+}
+
 /// The outcome counts the page's card gives (means over the seeds with replications).
 fn counts(e: &crate::Entry) -> String {
     [
@@ -90,7 +113,7 @@ pub fn render(r: &Report) -> String {
         md_table(&mut o, &header, &rows, |c, n| c < 2 || c == n - 1);
     }
     if let Some(w) = crate::report::mixed_warning(r) {
-        let _ = writeln!(o, "> **Warning:** {}.\n", md(&w));
+        let _ = writeln!(o, "> **Warning:** {}.\n", md_prose(&w));
     }
     // What the CI reader must know before trusting the table (the page says it per run).
     let named = |pick: fn(&crate::Entry) -> bool| {
@@ -106,7 +129,7 @@ pub fn render(r: &Report) -> String {
         .iter()
         .filter_map(|e| {
             let why = e.runs.iter().find_map(model::results::incomplete_reason)?;
-            Some(format!("{} ({})", md(&e.label), md(why)))
+            Some(format!("{} ({})", md(&e.label), md_prose(why)))
         })
         .collect();
     if !incomplete.is_empty() {
@@ -206,7 +229,7 @@ pub fn render(r: &Report) -> String {
         .into_iter()
         .flatten()
         {
-            let _ = writeln!(o, "  - {}.", cell(&md(&crate::report::capitalize(&note))));
+            let _ = writeln!(o, "  - {}.", cell(&md_prose(&crate::report::capitalize(&note))));
         }
         let whole = s.whole.verdict.map_or("not judged".into(), |v| {
             verdict_label(v, s.whole.recovery_s, s.whole.held)
@@ -293,7 +316,7 @@ pub fn render(r: &Report) -> String {
         let (passed, outcome) = baseline_outcome(b);
         let _ = writeln!(o, "{} **{}**\n", if passed { "✅" } else { "❌" }, md(&outcome));
         for w in baseline_mismatch(r) {
-            let _ = writeln!(o, "> **Warning:** {}.\n", md(&w));
+            let _ = writeln!(o, "> **Warning:** {}.\n", md_prose(&w));
         }
         let _ = writeln!(o, "```\n{}```", crate::baseline::render(&b.rows, b.tolerance));
     }
@@ -362,4 +385,23 @@ pub(crate) fn baseline_outcome(b: &crate::report::Baseline) -> (bool, String) {
         text.push_str(&p.detail);
     }
     (regressions == 0 && b.problems.is_empty(), text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{md, md_prose};
+
+    /// The tool's own sentences keep their code spans; everything else is escaped as in `md`.
+    #[test]
+    fn prose_keeps_its_code_spans() {
+        assert_eq!(
+            md_prose("the runs are of different scenarios (`estate` and `estate-2`): *not* comparable"),
+            "the runs are of different scenarios (`estate` and `estate-2`): \\*not\\* comparable"
+        );
+        // An unclosed backtick, an empty span or one across lines stays literal, as `md` has it.
+        assert_eq!(md_prose("a ` b"), "a \\` b");
+        assert_eq!(md_prose("a `` b"), "a \\`\\` b");
+        assert_eq!(md_prose("`a\nb` c"), "\\`a b\\` c");
+        assert_eq!(md_prose("no spans <b>"), md("no spans <b>"));
+    }
 }
