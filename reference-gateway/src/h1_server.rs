@@ -174,11 +174,20 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
                 length = Some(n);
             }
             "transfer-encoding" => {
-                // Only a single `chunked` is understood. Another coding would reach the service
-                // without its name (the header is hop-by-hop): 501, as RFC 9112 section 6.1
-                // says; chunked twice, or in HTTP/1.0, is malformed.
+                // Only a single `chunked` is understood. Chunked twice, or in HTTP/1.0, is
+                // malformed; so is a final coding other than chunked, whose body has no length
+                // (RFC 9112 section 6.3: 400, and the connection closes, as mock-legacy does).
+                // Another coding before a final chunked would reach the service without its name
+                // (the header is hop-by-hop): 501, as section 6.1 says.
                 if http10 || chunked {
                     return Err(refuse(StatusCode::BAD_REQUEST, "invalid transfer-encoding"));
+                }
+                let last = h.value.rsplit(|&b| b == b',').next().unwrap_or(h.value);
+                if !last.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+                    return Err(refuse(
+                        StatusCode::BAD_REQUEST,
+                        "transfer-encoding whose final coding is not chunked: the body's length cannot be told",
+                    ));
                 }
                 if !h.value.trim_ascii().eq_ignore_ascii_case(b"chunked") {
                     return Err(refuse(
@@ -803,7 +812,10 @@ mod tests {
             status("POST / HTTP/1.1\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n"),
             Some(400)
         );
-        assert_eq!(status("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n"), Some(501));
+        // A final coding other than chunked leaves the body without a length: 400 (RFC 9112
+        // section 6.3); a coding before chunked is one the gateway cannot forward: 501.
+        assert_eq!(status("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n"), Some(400));
+        assert_eq!(status("POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n"), Some(400));
         assert_eq!(
             status("POST / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n\r\n"),
             Some(501)
