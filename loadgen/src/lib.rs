@@ -460,6 +460,15 @@ mod tests {
             e.contains("clients.retry.max_attempts") && e.ends_with("(give fewer --retries)"),
             "{e}"
         );
+        // A recovery bound without a trigger: the one-liner marks one in --phases, with `!`.
+        let e = scenario_from_args(&one_liner(&["--threshold", "recovery < 1s"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("(end the burst or outage phase of --phases with `!`: `30s@20,10s@60!,60s@20`)"),
+            "{e}"
+        );
+        assert!(!e.contains("trigger = true"), "{e}");
     }
 
     /// The request flags override the file's clients-wide `[clients.request]`: the method,

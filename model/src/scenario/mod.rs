@@ -112,6 +112,14 @@ pub fn for_flags(e: ScenarioError) -> ScenarioError {
                         " (the one-liner keeps the default run.window: give fewer --retries or a shorter --timeout or --backoff, or write a scenario file)",
                     );
                 }
+                // A one-liner marks its trigger in --phases, not with a key.
+                if let Some(m) = d
+                    .message
+                    .strip_suffix("(mark the burst or outage phase `trigger = true`)")
+                {
+                    d.message =
+                        format!("{m}(end the burst or outage phase of --phases with `!`: `30s@20,10s@60!,60s@20`)");
+                }
                 if d.message.contains("still be in flight") {
                     match d.path.as_str() {
                         "clients.retry.max_attempts" => d.message.push_str(" (give fewer --retries)"),
