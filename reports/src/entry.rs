@@ -205,14 +205,28 @@ pub(crate) fn verdict_text(runs: &[Results], scope: &Scope) -> String {
     if *scope == Scope::Whole && nothing_offered(runs) {
         return NOTHING_OFFERED.into();
     }
-    let v = verdicts(runs, scope);
+    // As the summary says it: a recovery that never fell below the line is "held".
+    let mut v: Vec<(&str, usize)> = Vec::new();
+    for g in runs.iter().filter_map(|r| scope.figures(&r.summary)) {
+        let Some(verdict) = g.verdict else { continue };
+        let name = if verdict == Verdict::Recovered && g.held {
+            "held"
+        } else {
+            verdict.as_str()
+        };
+        match v.iter_mut().find(|(w, _)| *w == name) {
+            Some((_, n)) => *n += 1,
+            None => v.push((name, 1)),
+        }
+    }
+    v.sort_by_key(|c| std::cmp::Reverse(c.1));
     match v.as_slice() {
         [] if !runs.is_empty() && runs.iter().all(|r| r.summary.whole.verdict.is_none()) => "not judged".into(),
         [] => "-".into(),
-        [(only, n)] if *n == runs.len() => only.as_str().into(),
+        [(only, n)] if *n == runs.len() => (*only).into(),
         _ => v
             .iter()
-            .map(|(w, n)| format!("{} {n}/{}", w.as_str(), runs.len()))
+            .map(|(w, n)| format!("{w} {n}/{}", runs.len()))
             .collect::<Vec<_>>()
             .join(", "),
     }

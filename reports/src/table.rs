@@ -298,5 +298,15 @@ mod tests {
         let tail = |row: &Vec<String>| row[row.len() - 2..].to_vec();
         assert_eq!(tail(&rows[0]), ["-", "-"], "interactive kept no verdict");
         assert_eq!(tail(&rows[1]), ["12.0s", "recovered"]);
+        // A group that never fell below the line reads as the summary has it: held.
+        let mut e = with_classes("priorities", 0, 400);
+        let r = &mut e.runs[0];
+        r.phases[0].trigger = true;
+        r.summary.whole.offered = 500;
+        r.summary.whole.verdict = Some(model::results::Verdict::Recovered);
+        let g = r.summary.classes.get_mut(&Priority::Background).unwrap();
+        (g.verdict, g.recovery_s, g.held) = (Some(model::results::Verdict::Recovered), Some(0.0), true);
+        let (_, rows) = class_cells(&[e]).unwrap();
+        assert_eq!(tail(&rows[1]), ["0s", "held"]);
     }
 }
