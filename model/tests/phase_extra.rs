@@ -354,3 +354,41 @@ fn a_zero_extra_rate_is_the_phase_without_it() {
     assert!(a == b, "the arrivals differ");
     assert!(!scenario::check_summary(&with_zero).contains("extra"));
 }
+
+/// `scenario check` says when a phase offers a service more than its rate limit (or the
+/// gateway more than its own): utilisation alone does not show a batch the service answers
+/// mostly with 429s.
+#[test]
+fn a_phase_over_a_rate_limit_says_so() {
+    let mut lines = ESTATE.to_vec();
+    // Billing: 33.3/s of the mix + 150/s extra = 183.3/s in the batch phase, against 100/s.
+    lines.insert(24, "faults = { rate_limit = { rate = 100 } }");
+    let s = parse(&lines).unwrap_or_else(|e| panic!("{e}"));
+    let check = scenario::check_summary(&s);
+    let line = |name: &str| {
+        check
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("a line for {name}:\n{check}"))
+            .to_string()
+    };
+    assert!(
+        line("batch").ends_with("; over rate limits (429s): billing 183.3/s vs 100/s"),
+        "{}",
+        line("batch")
+    );
+    assert!(!line("normal").contains("rate limit"), "{}", line("normal"));
+    // The gateway's own limit, on the whole rate.
+    let mut gw = ESTATE.to_vec();
+    gw.extend(["[gateway.rate_limit]", "rate = 200"]);
+    let s = parse(&gw).unwrap_or_else(|e| panic!("{e}"));
+    let check = scenario::check_summary(&s);
+    let batch = check
+        .lines()
+        .find(|l| l.trim_start().starts_with("batch"))
+        .expect("batch line");
+    assert!(
+        batch.ends_with("; over rate limits (429s): gateway 250/s vs 200/s"),
+        "{batch}"
+    );
+}

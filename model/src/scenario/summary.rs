@@ -61,6 +61,49 @@ pub fn phase_utilisation(s: &Scenario, p: &super::Phase) -> Vec<f64> {
     util
 }
 
+/// Each service's offered intents per second at a phase's peak rate: its share of the mix,
+/// plus the extra traffic aimed at it.
+pub fn phase_rates(s: &Scenario, p: &super::Phase) -> Vec<f64> {
+    let extra = p.extra_rate();
+    let rate = (p.rate_start.max(p.rate_end) - extra).max(0.0);
+    let total: f64 = s.mix.iter().map(|m| m.weight).sum();
+    let mut rates = vec![0.0; s.services.len()];
+    if total > 0.0 {
+        for m in &s.mix {
+            rates[m.service] += rate * m.weight / total;
+        }
+    }
+    for m in &p.extra {
+        rates[m.service] += m.weight;
+    }
+    rates
+}
+
+/// "; over rate limits: partner 90/s vs 50/s" for a phase that offers a service more than its
+/// `faults.rate_limit` (or the gateway more than `[gateway.rate_limit]`): utilisation alone read
+/// 29% for a batch of 90/s against a partner that answers 429 past 50/s.
+fn rate_limit_text(s: &Scenario, p: &super::Phase) -> String {
+    let rates = phase_rates(s, p);
+    let mut over: Vec<String> = s
+        .services
+        .iter()
+        .zip(&rates)
+        .filter_map(|(svc, r)| {
+            let limit = svc.faults.rate_limit.as_ref()?.rate;
+            (*r > limit).then(|| format!("{} {}/s vs {}/s", svc.name, fmt_rate(*r), fmt_rate(limit)))
+        })
+        .collect();
+    let peak = p.rate_start.max(p.rate_end);
+    if let Some(g) = s.file.gateway.rate_limit.as_ref().filter(|g| peak > g.rate) {
+        over.push(format!("gateway {}/s vs {}/s", fmt_rate(peak), fmt_rate(g.rate)));
+    }
+    if over.is_empty() {
+        String::new()
+    } else {
+        format!("; over rate limits (429s): {}", shorten_list(&over))
+    }
+}
+
 /// "; of it extra 150/s to fortran-2" for a phase with extra traffic, by service (and class) in file
 /// order; empty without.
 fn extra_text(s: &Scenario, p: &super::Phase) -> String {
@@ -376,7 +419,7 @@ pub fn check_summary(s: &Scenario) -> String {
                 format!("{:.1}", p.rate_start)
             };
             let flag = if u >= 1.0 { "  OVERLOAD" } else { "" };
-            let others = others + &extra_text(s, p);
+            let others = others + &extra_text(s, p) + &rate_limit_text(s, p);
             let name = label(p);
             let busiest = if s.services.is_empty() {
                 String::new()
