@@ -1239,6 +1239,30 @@ fn service_thresholds_name_a_service_of_the_scenario() {
         "thresholds[0].check",
         "`service[legacy-4].p99`: no service `legacy-4` (services: legacy-1, legacy-2, legacy-3)",
     );
+    // A typo gets a suggestion, whichever of the services it is (the list shows 8 at most).
+    let many: Vec<String> = (0..10)
+        .flat_map(|i| {
+            let name = if i == 9 {
+                "billing".to_string()
+            } else {
+                format!("svc{i}")
+            };
+            [
+                "[[backend.services]]".to_string(),
+                format!("name = \"{name}\""),
+                "workers = 2".to_string(),
+                "service_time = \"10ms\"".to_string(),
+            ]
+        })
+        .collect();
+    let mut typo: Vec<&str> = vec!["[[workload.phases]]", "duration = \"10s\"", "rate = 10"];
+    typo.extend(many.iter().map(String::as_str));
+    typo.extend(["[[thresholds]]", "check = \"service[biling].p99 < 1s\""]);
+    let e = parse(&typo).expect_err("no service biling").to_string();
+    assert!(
+        e.contains("no service `biling`; did you mean `billing`? (services: svc0,"),
+        "{e}"
+    );
     // The group's own name: say what to write instead.
     assert_error(
         &lines("check = \"service[legacy].p99 < 1s\""),

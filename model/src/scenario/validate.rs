@@ -1638,10 +1638,15 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec], tr
                     figure.to_string().replacen(&format!("service[{name}]"), "service[*]", 1),
                 ));
             }
-            let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).take(8).collect();
+            let all: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+            // No suggestion of `legacy-1` for `legacy-4`: a number past a group's is no typo.
+            let numbered = |n: &str| n.rsplit_once('-').filter(|(_, d)| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())).map(|(p, _)| p.to_string());
+            let hint = crate::scenario::wording::nearest(name, &all)
+                .filter(|n| numbered(n).is_none() || numbered(n) != numbered(name))
+                .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
             Some(format!(
-                "`{figure}`: no service `{name}` (services: {}{})",
-                names.join(", "),
+                "`{figure}`: no service `{name}`{hint} (services: {}{})",
+                all[..all.len().min(8)].join(", "),
                 if services.len() > 8 { ", ..." } else { "" }
             ))
         }
