@@ -91,6 +91,26 @@ pub fn format_duration(d: Duration) -> String {
     format!("{ns}ns")
 }
 
+/// A span "60s-80s": both ends in one unit (the largest that gives both, as
+/// [`format_duration`] picks one for a single value), where each alone read "1m-80s".
+pub fn format_span(a: Duration, b: Duration) -> String {
+    let (x, y) = (a.as_nanos(), b.as_nanos());
+    for (unit, per) in [
+        ("h", 3_600_000_000_000u128),
+        ("m", 60_000_000_000),
+        ("s", 1_000_000_000),
+        ("ms", 1_000_000),
+        ("us", 1_000),
+    ] {
+        let fits = |ns: u128| ns == 0 || (ns >= per && (ns * 1000).is_multiple_of(per));
+        if fits(x) && fits(y) && (x, y) != (0, 0) {
+            let show = |ns: u128| format!("{}{unit}", trim_float(ns as f64 / per as f64));
+            return format!("{}-{}", show(x), show(y));
+        }
+    }
+    format!("{}-{}", format_duration(a), format_duration(b))
+}
+
 fn trim_float(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -160,6 +180,16 @@ fn bare_non_positive<E: de::Error>(v: impl fmt::Display) -> E {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_gives_both_ends_in_one_unit() {
+        let s = Duration::from_secs;
+        assert_eq!(format_span(s(60), s(80)), "60s-80s");
+        assert_eq!(format_span(s(60), s(120)), "1m-2m");
+        assert_eq!(format_span(Duration::ZERO, s(120)), "0m-2m");
+        assert_eq!(format_span(Duration::from_millis(1500), s(3)), "1.5s-3s");
+        assert_eq!(format_span(Duration::ZERO, Duration::ZERO), "0s-0s");
+    }
 
     #[test]
     fn parses_units() {

@@ -487,12 +487,11 @@ fn check_timeline_of(
             c.fail(
                 "run.duration",
                 format!(
-                    "the run ends at {}, {} the trigger phase `{}` ({}-{}), so no verdict could be given: remove run.duration (it defaults to the phases' {}) or lengthen it",
+                    "the run ends at {}, {} the trigger phase `{}` ({}), so no verdict could be given: remove run.duration (it defaults to the phases' {}) or lengthen it",
                     fmt(duration),
                     if p.start >= end { "before" } else { "during" },
                     p.name,
-                    since(p.start),
-                    since(p.end),
+                    crate::duration::format_span(p.start.saturating_since(Time::ZERO), p.end.saturating_since(Time::ZERO)),
                     fmt(default_len)
                 ),
             );
