@@ -874,8 +874,11 @@ const LIVE_OVERHEAD: Duration = Duration::from_micros(300);
 
 /// The service whose capacity the live overhead cuts most at time scale `f`, and by how much,
 /// when that is over 2%.
+/// The largest share of a service's capacity the stack's overhead costs at time scale `f`
+/// (over 2%), and the services it costs that much: all of them, when several are alike (one
+/// named alone read as if only it were affected).
 fn overhead_loss(scenario: &Scenario, f: f64) -> Option<(String, f64)> {
-    scenario
+    let losses: Vec<(&str, f64)> = scenario
         .services
         .iter()
         .map(|s| {
@@ -884,10 +887,24 @@ fn overhead_loss(scenario: &Scenario, f: f64) -> Option<(String, f64)> {
             // of the requests it would: `x` itself read as a loss of over 100% at a 10 ms
             // service time and time scale 60.
             let x = LIVE_OVERHEAD.as_secs_f64() * f / mean;
-            (s.name.clone(), x / (1.0 + x))
+            (s.name.as_str(), x / (1.0 + x))
         })
         .filter(|(_, loss)| *loss > 0.02)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .collect();
+    let worst = losses.iter().map(|l| l.1).fold(0.0, f64::max);
+    let names: Vec<&str> = losses
+        .iter()
+        .filter(|l| l.1 >= worst * (1.0 - 1e-9))
+        .map(|l| l.0)
+        .collect();
+    let list = match names.as_slice() {
+        [] => return None,
+        [one] => one.to_string(),
+        [a, b] => format!("{a} and {b}"),
+        [a, b, c] => format!("{a}, {b} and {c}"),
+        [a, b, rest @ ..] => format!("{a}, {b} and {} more", rest.len()),
+    };
+    Some((list, worst))
 }
 
 /// Runs `scenario` live; `stop` ends it early (the results are then marked incomplete). What
@@ -1531,5 +1548,31 @@ mod tests {
         .expect("valid");
         let (_, loss) = super::overhead_loss(&ten, 60.0).expect("a loss");
         assert!((loss - 1.8 / 2.8).abs() < 1e-9, "{loss}");
+        // Alike services are named together, not one of them as if it alone were hit.
+        let group = |n: u32| {
+            model::scenario::parse(
+                "t.toml",
+                &format!(
+                    "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\
+                     [[backend.services]]\nname = \"legacy\"\ncount = {n}\nworkers = 1\nservice_time = \"30ms\"\n\
+                     [[backend.services]]\nname = \"slow\"\nworkers = 1\nservice_time = \"300ms\"\n"
+                ),
+            )
+            .expect("valid")
+        };
+        let name = |n: u32| super::overhead_loss(&group(n), 10.0).expect("a loss").0;
+        assert_eq!(name(1), "legacy-1");
+        assert_eq!(name(2), "legacy-1 and legacy-2");
+        assert_eq!(name(10), "legacy-1, legacy-2 and 8 more");
+        let warning = model::results::Overhead {
+            service: name(2),
+            time_scale: 10.0,
+            loss: 0.09,
+        }
+        .warning();
+        assert!(
+            warning.contains("costs services legacy-1 and legacy-2 each about 9.0%"),
+            "{warning}"
+        );
     }
 }

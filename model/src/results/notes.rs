@@ -58,6 +58,8 @@ pub struct RunNotes {
 /// live than in the simulator, and the figures should say so, not only a log line.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Overhead {
+    /// The service it costs most, or the services it costs as much ("legacy-1 and legacy-2",
+    /// "legacy-1, legacy-2 and 8 more").
     pub service: String,
     pub time_scale: f64,
     /// The share of the service's capacity lost, 0 to 1.
@@ -79,8 +81,12 @@ impl Overhead {
             "the service's own service time leaves little room for the stack's"
         };
         format!(
-            "at time scale {f}, the in-process stack's ~0.3 ms of real time per request (loopback round trips, timer wake-ups) costs service `{}` about {:.1}% of its capacity: a scenario near capacity can end differently than it does in the simulator; {advice}",
-            self.service,
+            "at time scale {f}, the in-process stack's ~0.3 ms of real time per request (loopback round trips, timer wake-ups) costs {} about {:.1}% of its capacity: a scenario near capacity can end differently than it does in the simulator; {advice}",
+            if self.service.contains(" and ") {
+                format!("services {} each", self.service)
+            } else {
+                format!("service `{}`", self.service)
+            },
             self.loss * 100.0
         )
     }
