@@ -70,19 +70,22 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// The units durations are shown in, largest first, with their nanoseconds.
+const SHOWN_UNITS: [(&str, u128); 5] = [
+    ("h", 3_600_000_000_000),
+    ("m", 60_000_000_000),
+    ("s", 1_000_000_000),
+    ("ms", 1_000_000),
+    ("us", 1_000),
+];
+
 /// Formats a duration in the largest unit that keeps it exact (up to three decimals).
 pub fn format_duration(d: Duration) -> String {
     let ns = d.as_nanos();
     if ns == 0 {
         return "0s".to_string();
     }
-    for (unit, per) in [
-        ("h", 3_600_000_000_000u128),
-        ("m", 60_000_000_000),
-        ("s", 1_000_000_000),
-        ("ms", 1_000_000),
-        ("us", 1_000),
-    ] {
+    for (unit, per) in SHOWN_UNITS {
         if ns >= per && (ns * 1000).is_multiple_of(per) {
             let v = ns as f64 / per as f64;
             return format!("{}{unit}", trim_float(v));
@@ -95,13 +98,7 @@ pub fn format_duration(d: Duration) -> String {
 /// [`format_duration`] picks one for a single value), where each alone read "1m-80s".
 pub fn format_span(a: Duration, b: Duration) -> String {
     let (x, y) = (a.as_nanos(), b.as_nanos());
-    for (unit, per) in [
-        ("h", 3_600_000_000_000u128),
-        ("m", 60_000_000_000),
-        ("s", 1_000_000_000),
-        ("ms", 1_000_000),
-        ("us", 1_000),
-    ] {
+    for (unit, per) in SHOWN_UNITS {
         let fits = |ns: u128| ns == 0 || (ns >= per && (ns * 1000).is_multiple_of(per));
         if fits(x) && fits(y) && (x, y) != (0, 0) {
             let show = |ns: u128| format!("{}{unit}", trim_float(ns as f64 / per as f64));

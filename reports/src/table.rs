@@ -286,27 +286,23 @@ mod tests {
         assert!(text.contains("by priority class:"), "{text}");
 
         // The last columns: the class's recovery (only with a trigger) and its own verdict.
-        let mut e = with_classes("priorities", 0, 400);
-        let r = &mut e.runs[0];
-        r.phases[0].trigger = true;
-        r.summary.whole.offered = 500;
-        r.summary.whole.verdict = Some(model::results::Verdict::Recovered);
-        let g = r.summary.classes.get_mut(&Priority::Background).unwrap();
-        (g.verdict, g.recovery_s) = (Some(model::results::Verdict::Recovered), Some(12.0));
-        let (header, rows) = class_cells(&[e]).unwrap();
+        let judged = |recovery_s: f64, held: bool| {
+            let mut e = with_classes("priorities", 0, 400);
+            let r = &mut e.runs[0];
+            r.phases[0].trigger = true;
+            r.summary.whole.offered = 500;
+            r.summary.whole.verdict = Some(model::results::Verdict::Recovered);
+            let g = r.summary.classes.get_mut(&Priority::Background).unwrap();
+            (g.verdict, g.recovery_s, g.held) = (Some(model::results::Verdict::Recovered), Some(recovery_s), held);
+            class_cells(&[e]).unwrap()
+        };
+        let (header, rows) = judged(12.0, false);
         assert_eq!(header[header.len() - 2..], ["recovery", "verdict"]);
         let tail = |row: &Vec<String>| row[row.len() - 2..].to_vec();
         assert_eq!(tail(&rows[0]), ["-", "-"], "interactive kept no verdict");
         assert_eq!(tail(&rows[1]), ["12.0s", "recovered"]);
         // A group that never fell below the line reads as the summary has it: held.
-        let mut e = with_classes("priorities", 0, 400);
-        let r = &mut e.runs[0];
-        r.phases[0].trigger = true;
-        r.summary.whole.offered = 500;
-        r.summary.whole.verdict = Some(model::results::Verdict::Recovered);
-        let g = r.summary.classes.get_mut(&Priority::Background).unwrap();
-        (g.verdict, g.recovery_s, g.held) = (Some(model::results::Verdict::Recovered), Some(0.0), true);
-        let (_, rows) = class_cells(&[e]).unwrap();
+        let (_, rows) = judged(0.0, true);
         assert_eq!(tail(&rows[1]), ["0s", "held"]);
     }
 }
