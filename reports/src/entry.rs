@@ -68,8 +68,9 @@ impl Entry {
     /// none (passthrough, fifo). A bound that `bounded` sized for the user was said on stderr
     /// only, so a CI summary could not tell what "bounded" had been; a default one went unsaid,
     /// and read as no bound.
-    /// When every service has its own bound (as `compare` sizes `bounded` per service), the
-    /// gateway-wide one bounds nothing and is left out: "billing 24, legacy-1 48".
+    /// Services that get a bound of their own (by their name or their `count` group's in
+    /// `[gateway.services]`) are listed; the gateway-wide one is given when some service still
+    /// has it, and left out when none does (as `compare` sizes `bounded` per service).
     pub fn queue_bounds(&self) -> Option<String> {
         let scenario = &self.first()?.scenario;
         let g = &scenario.gateway;
@@ -78,23 +79,27 @@ impl Entry {
             Some(_) => whole.to_string(),
             None => format!("{whole}, the default"),
         };
-        let per_service: Vec<String> = g
-            .services
-            .iter()
-            .filter_map(|(name, s)| Some(format!("{name} {}", s.queue_capacity?)))
-            .collect();
-        let services: u64 = scenario
-            .backend
-            .services
-            .iter()
-            .map(|s| u64::from(s.count.unwrap_or(1)))
-            .sum();
-        Some(if per_service.is_empty() {
-            whole
-        } else if per_service.len() as u64 >= services {
-            per_service.join(", ")
-        } else {
-            format!("{whole} ({})", per_service.join(", "))
+        let mut own = Vec::new();
+        let mut uses_whole = false;
+        for entry in &scenario.backend.services {
+            let names: Vec<String> = match entry.count {
+                Some(n) => (1..=n).map(|k| format!("{}-{k}", entry.name)).collect(),
+                None => vec![entry.name.clone()],
+            };
+            for name in names {
+                let set = [name.as_str(), entry.name.as_str()]
+                    .iter()
+                    .any(|k| g.services.get(*k).is_some_and(|o| o.queue_capacity.is_some()));
+                match model::gateway::queue_bound(&g.for_service(&name, &entry.name)) {
+                    Some(q) if set => own.push(format!("{name} {q}")),
+                    _ => uses_whole = true,
+                }
+            }
+        }
+        Some(match (own.is_empty(), uses_whole) {
+            (true, _) => whole,
+            (false, false) => own.join(", "),
+            (false, true) => format!("{whole} ({})", own.join(", ")),
         })
     }
 
@@ -207,13 +212,7 @@ pub(crate) fn verdict_text(runs: &[Results], scope: &Scope) -> String {
     }
     // As the summary says it: a recovery that never fell below the line is "held".
     let mut v: Vec<(&str, usize)> = Vec::new();
-    for g in runs.iter().filter_map(|r| scope.figures(&r.summary)) {
-        let Some(verdict) = g.verdict else { continue };
-        let name = if verdict == Verdict::Recovered && g.held {
-            "held"
-        } else {
-            verdict.as_str()
-        };
+    for name in runs.iter().filter_map(|r| scope.figures(&r.summary)?.verdict_name()) {
         match v.iter_mut().find(|(w, _)| *w == name) {
             Some((_, n)) => *n += 1,
             None => v.push((name, 1)),
@@ -534,4 +533,48 @@ pub fn mixed_scenarios(entries: &[Entry]) -> Option<String> {
             names.join(", ")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Entry;
+
+    /// The bounds given are the ones that apply: a group's key bounds its services, a
+    /// service's own key wins over it, and the gateway-wide bound is given only while some
+    /// service still has it.
+    #[test]
+    fn queue_bounds_are_those_each_service_runs_with() {
+        let bounds = |gateway: &str| {
+            let s = model::scenario::parse(
+                "b.toml",
+                &format!(
+                    "[[workload.phases]]\nduration = \"10s\"\nrate = 10\n[gateway]\nstrategy = \"deadline\"\n{gateway}\n\
+                     [[backend.services]]\nname = \"legacy\"\ncount = 2\nworkers = 1\nservice_time = \"10ms\"\n\
+                     [[backend.services]]\nname = \"billing\"\nworkers = 1\nservice_time = \"10ms\"\n"
+                ),
+            )
+            .expect("valid");
+            let mut r = crate::fixture::blank();
+            r.scenario = s.file.clone();
+            Entry::new("deadline", vec![r]).queue_bounds()
+        };
+        assert_eq!(bounds("").as_deref(), Some("1000, the default"));
+        // Billing keeps the default: it is still given.
+        assert_eq!(
+            bounds("[gateway.services.legacy]\nqueue_capacity = 10\n[gateway.services.legacy-2]\nqueue_capacity = 30")
+                .as_deref(),
+            Some("1000, the default (legacy-1 10, legacy-2 30)")
+        );
+        // Every service has its own, by its group's key or its name: the default bounds none.
+        assert_eq!(
+            bounds("[gateway.services.legacy]\nqueue_capacity = 10\n[gateway.services.billing]\nqueue_capacity = 5")
+                .as_deref(),
+            Some("legacy-1 10, legacy-2 10, billing 5")
+        );
+        // A service's concurrency alone sets no bound.
+        assert_eq!(
+            bounds("queue_capacity = 50\n[gateway.services.billing]\nconcurrency = 1").as_deref(),
+            Some("50")
+        );
+    }
 }

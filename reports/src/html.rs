@@ -124,6 +124,7 @@ pub fn verdict_paragraph(r: &Results) -> String {
     let explained = !reason.is_empty();
     let head = match s.whole.verdict {
         Some(Verdict::Stable) => "Stable: healthy throughout.".to_string(),
+        Some(Verdict::Recovered) if s.whole.held => "Held.".to_string(),
         Some(Verdict::Recovered) if explained => "Recovered.".to_string(),
         Some(Verdict::Recovered) => match s.whole.recovery_s {
             Some(t) => format!("Recovered {} after the trigger ended.", fmt_secs(t)),

@@ -196,7 +196,7 @@ pub fn render(r: &Report) -> String {
         let verdict = if idle {
             crate::entry::NOTHING_OFFERED
         } else {
-            s.whole.verdict.map_or("not judged", |v| v.as_str())
+            s.whole.verdict_name().unwrap_or("not judged")
         };
         // A run of no requests has no reason for a verdict ("goodput ratio 100.0% throughout").
         let reason = if idle {
@@ -229,7 +229,7 @@ pub fn render(r: &Report) -> String {
         .into_iter()
         .flatten()
         {
-            let _ = writeln!(o, "  - {}.", cell(&md_prose(&crate::report::capitalize(&note))));
+            let _ = writeln!(o, "  - {}.", md_prose(&crate::report::capitalize(&note)));
         }
         let whole = s.whole.verdict.map_or("not judged".into(), |v| {
             verdict_label(v, s.whole.recovery_s, s.whole.held)

@@ -60,18 +60,19 @@ pub struct GroupReplication {
     pub verdicts: BTreeMap<&'static str, usize>,
 }
 
-/// How many of `figures` had each verdict.
+/// How many of `figures` had each verdict, a recovery that never fell below the line counted
+/// as "held" (as the summary and reports say it).
 fn verdict_counts(figures: &[GroupSummary]) -> BTreeMap<&'static str, usize> {
     let mut out = BTreeMap::new();
-    for v in figures.iter().filter_map(|g| g.verdict) {
-        *out.entry(v.as_str()).or_insert(0) += 1;
+    for name in figures.iter().filter_map(GroupSummary::verdict_name) {
+        *out.entry(name).or_insert(0) += 1;
     }
     out
 }
 
 /// "3 recovered, 1 metastable, 1 overloaded", or "" without verdicts.
 fn verdicts_text(counts: &BTreeMap<&'static str, usize>) -> String {
-    ["stable", "recovered", "metastable", "overloaded"]
+    ["stable", "held", "recovered", "metastable", "overloaded"]
         .iter()
         .filter_map(|v| counts.get(v).map(|n| format!("{n} {v}")))
         .collect::<Vec<_>>()
@@ -279,6 +280,13 @@ mod tests {
             g(Some(Verdict::Metastable)),
         ]);
         assert_eq!(verdicts_text(&counts), "2 recovered, 1 metastable, 1 overloaded");
+        // A recovery that never fell below the line is counted as held, as the summary says.
+        let held = GroupSummary {
+            held: true,
+            ..g(Some(Verdict::Recovered))
+        };
+        let counts = verdict_counts(&[held.clone(), g(Some(Verdict::Recovered)), held]);
+        assert_eq!(verdicts_text(&counts), "2 held, 1 recovered");
     }
 
     /// Replications of a scenario with priorities report each class over the seeds; one

@@ -158,6 +158,15 @@ pub struct GroupSummary {
 }
 
 impl GroupSummary {
+    /// The verdict's name as the summary gives it: "held" for a recovery that never fell
+    /// below the line, else the verdict's own ("recovered", "metastable").
+    pub fn verdict_name(&self) -> Option<&'static str> {
+        self.verdict.map(|v| match v {
+            Verdict::Recovered if self.held => "held",
+            v => v.as_str(),
+        })
+    }
+
     /// The figures of `c` over a run of `run_s` seconds, with `latency` its intents' latencies.
     pub fn of(c: &GroupCounters, latency: Percentiles, run_s: f64) -> GroupSummary {
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };

@@ -375,21 +375,30 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         let (o, s) = (sums[n].0 - sums[from].0, sums[n].1 - sums[from].1);
         ratio(s, o)
     };
+    let noise_note = || {
+        within_noise(baseline, before, p)
+            .map(|m| format!(" (a baseline {m})"))
+            .unwrap_or_default()
+    };
     if let Some(i) = first_good {
-        let rec = (post[i].start_s - t_end).max(0.0);
-        if rec == 0.0 && held_through(windows, t_start, quiet.max(1), goal, p) {
+        // Held, whatever the first window after the trigger: a trigger that ends within a
+        // window, or a quiet group's empty windows after it, put that window's start past the
+        // trigger's end, and a group that never dipped read "recovered in 500ms".
+        if held_through(windows, t_start, quiet.max(1), goal, p) {
             return VerdictResult {
                 held: true,
                 verdict: Some(Verdict::Recovered),
                 baseline: Some(baseline),
-                recovery_s: Some(rec),
+                recovery_s: Some(0.0),
                 reason: format!(
-                    "goodput stayed >= {:.0}% of the {:.1}% pre-trigger baseline through the trigger and after it",
+                    "goodput stayed >= {:.0}% of the {:.1}% pre-trigger baseline through the trigger and after it{}",
                     p.recovery_fraction * 100.0,
                     baseline * 100.0,
+                    noise_note()
                 ),
             };
         }
+        let rec = (post[i].start_s - t_end).max(0.0);
         return VerdictResult {
             held: false,
             verdict: Some(Verdict::Recovered),
@@ -399,9 +408,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
                 "goodput back to >= {:.0}% of the {:.1}% pre-trigger baseline {rec:.1}s after the trigger ended{}",
                 p.recovery_fraction * 100.0,
                 baseline * 100.0,
-                within_noise(baseline, before, p)
-                    .map(|m| format!(" (a baseline {m})"))
-                    .unwrap_or_default()
+                noise_note()
             ),
         };
     }
@@ -619,6 +626,25 @@ mod tests {
         assert!(quiet(&p).held, "{}", quiet(&p).reason);
         // Judged window by window, it would not be.
         assert!(!quiet(&params(Some((30.0, 35.0)))).held);
+        // A trigger that ends within a window (5.5 s), or a first window after it that offered
+        // nothing: held all the same, with a recovery of 0 (they read "recovered in 500ms").
+        for (trigger, w) in [
+            ((3.0, 5.5), vec![(100, 100); 10]),
+            ((3.0, 5.0), {
+                let mut w = vec![(2, 2); 30];
+                w[5] = (0, 0);
+                w[6] = (0, 0);
+                w
+            }),
+        ] {
+            let r = decide(&windows(&w), &params(Some(trigger)));
+            assert_eq!(
+                (r.verdict, r.recovery_s, r.held),
+                (Some(Verdict::Recovered), Some(0.0), true),
+                "{}",
+                r.reason
+            );
+        }
     }
 
     fn verdict_label_of(r: &VerdictResult) -> String {
