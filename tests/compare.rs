@@ -248,7 +248,7 @@ fn a_failed_expectation_exits_3_and_bad_input_exits_2() {
 
 /// When `compare` sizes `bounded` per service (services of different capacity), the reports
 /// give those bounds alone: the gateway-wide default bounds none of them (it read "bounded
-/// 1000, the default (billing 12, orders 24)").
+/// 1000, the default (billing 12, orders 24)"); they are in the file's order of services.
 #[test]
 fn per_service_bounds_are_reported_without_the_default_they_replace() {
     let dir = TempDir::new("compare-per-service-bounds");
@@ -284,13 +284,13 @@ fn per_service_bounds_are_reported_without_the_default_they_replace() {
     assert!(orders > billing, "{orders} {billing}");
     let md = read(&dir.path("r/summary.md"));
     assert!(
-        md.contains(&format!("Queue bounds: bounded billing {billing}, orders {orders}.")),
+        md.contains(&format!("Queue bounds: bounded orders {orders}, billing {billing}.")),
         "{md}"
     );
     assert!(!md.contains("the default"), "{md}");
     let html = read(&dir.path("r/index.html"));
     assert!(
-        html.contains(&format!("(queue bound billing {billing}, orders {orders})")),
+        html.contains(&format!("(queue bound orders {orders}, billing {billing})")),
         "{html}"
     );
 }
