@@ -163,6 +163,7 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
     let mut headers = HeaderMap::with_capacity(req.headers.len());
     let (mut length, mut chunked, mut close, mut keep, mut expect) = (None::<u64>, false, false, false, false);
     let mut hosts = 0u32;
+    let mut codings: Vec<&[u8]> = Vec::new();
     for h in req.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("invalid header name `{}`", h.name)))?;
@@ -173,30 +174,13 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
                 let n = content_length(h.value, length).map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
                 length = Some(n);
             }
-            "transfer-encoding" => {
-                // Only a single `chunked` is understood. Chunked twice, or in HTTP/1.0, is
-                // malformed; so is a final coding other than chunked, whose body has no length
-                // (RFC 9112 section 6.3: 400, and the connection closes, as mock-legacy does).
-                // Another coding before a final chunked would reach the service without its name
-                // (the header is hop-by-hop): 501, as section 6.1 says.
-                if http10 || chunked {
-                    return Err(refuse(StatusCode::BAD_REQUEST, "invalid transfer-encoding"));
-                }
-                let last = h.value.rsplit(|&b| b == b',').next().unwrap_or(h.value);
-                if !last.trim_ascii().eq_ignore_ascii_case(b"chunked") {
-                    return Err(refuse(
-                        StatusCode::BAD_REQUEST,
-                        "transfer-encoding whose final coding is not chunked: the body's length cannot be told",
-                    ));
-                }
-                if !h.value.trim_ascii().eq_ignore_ascii_case(b"chunked") {
-                    return Err(refuse(
-                        StatusCode::NOT_IMPLEMENTED,
-                        "unsupported transfer-encoding: only chunked is understood",
-                    ));
-                }
-                chunked = true;
-            }
+            // Its lines are one list (RFC 9110 section 5.3): judged whole after the loop.
+            "transfer-encoding" => codings.extend(
+                h.value
+                    .split(|&b| b == b',')
+                    .map(<[u8]>::trim_ascii)
+                    .filter(|c| !c.is_empty()),
+            ),
             "connection" => {
                 close |= has_token(h.value, "close");
                 keep |= has_token(h.value, "keep-alive");
@@ -211,6 +195,30 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
             _ => {}
         }
         headers.append(name, value);
+    }
+    // Only a single `chunked` is understood. Chunked twice, or in HTTP/1.0, is malformed; so
+    // is a final coding other than chunked, whose body has no length (RFC 9112 section 6.3:
+    // 400, and the connection closes). Another coding before a final chunked would reach the
+    // service without its name (the header is hop-by-hop): 501, as section 6.1 says, and as
+    // mock-legacy answers `gzip, chunked` on one line or two.
+    if let Some(last) = codings.last() {
+        let is_chunked = |c: &[u8]| c.eq_ignore_ascii_case(b"chunked");
+        if http10 || codings.iter().filter(|c| is_chunked(c)).count() > 1 {
+            return Err(refuse(StatusCode::BAD_REQUEST, "invalid transfer-encoding"));
+        }
+        if !is_chunked(last) {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "transfer-encoding whose final coding is not chunked: the body's length cannot be told",
+            ));
+        }
+        if codings.len() > 1 {
+            return Err(refuse(
+                StatusCode::NOT_IMPLEMENTED,
+                "unsupported transfer-encoding: only chunked is understood",
+            ));
+        }
+        chunked = true;
     }
     let framing = match (chunked, length) {
         (true, Some(_)) => {
@@ -815,7 +823,19 @@ mod tests {
         // A final coding other than chunked leaves the body without a length: 400 (RFC 9112
         // section 6.3); a coding before chunked is one the gateway cannot forward: 501.
         assert_eq!(status("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n"), Some(400));
-        assert_eq!(status("POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n"), Some(400));
+        assert_eq!(
+            status("POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n"),
+            Some(400)
+        );
+        // Several lines are one list: `gzip` then `chunked` is `gzip, chunked`.
+        assert_eq!(
+            status("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n"),
+            Some(501)
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ntransfer-encoding: gzip\r\n\r\n"),
+            Some(400)
+        );
         assert_eq!(
             status("POST / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n\r\n"),
             Some(501)
