@@ -291,7 +291,7 @@ fn the_in_flight_time_follows_timeouts_retries_and_backoff() {
     assert_eq!(retry("exponential", "equal"), "4.6s");
     assert_eq!(retry("exponential", "decorrelated"), "4.9s");
     // Retry-After honoured: a retry can go out at the lifetime bound (4 x 1 s + 3 x 300 ms),
-    // then three more attempts and two capped sleeps: 4.9 + 3 + 0.6 s.
+    // and none after it (no retry is sent past the bound): 4.9 + 1 s.
     assert_eq!(
         in_flight(&[
             "timeout = \"1s\"",
@@ -301,7 +301,7 @@ fn the_in_flight_time_follows_timeouts_retries_and_backoff() {
             "base = \"100ms\"",
             "cap = \"300ms\"",
         ]),
-        "8.5s"
+        "5.9s"
     );
 }
 

@@ -220,11 +220,10 @@ const MAX_EXPANDED_APIS: u64 = 1_000_000;
 /// percentile stands for the longest). Rounded up to a whole millisecond.
 ///
 /// Without Retry-After, every attempt waits out the longest timeout, with the longest backoff
-/// between attempts. With a Retry-After honoured, a client still retries no later than its
+/// between attempts. With a Retry-After honoured, a client sends no retry later than its
 /// intent's lifetime bound L after the start (`client::intent_lifetime_bound`: n timeouts and
-/// n - 1 backoff caps); a retry sent then can be the second of n attempts, and the ones after
-/// it (no later Retry-After fits within L) take a timeout and a capped backoff each: L + (n - 1)
-/// timeouts + (n - 2) caps.
+/// n - 1 backoff caps), whatever paused it: the last attempt, sent by L, ends within one
+/// timeout after it.
 pub fn in_flight_after_arrivals(cl: &ClientsConfig) -> (Duration, bool) {
     let (longest, bounded) = match cl.timeout.resolve() {
         Ok(d) => {
@@ -243,9 +242,7 @@ pub fn in_flight_after_arrivals(cl: &ClientsConfig) -> (Duration, bool) {
     let attempts = longest.saturating_mul(n);
     let total = if r.honor_retry_after && n > 1 {
         let lifetime = attempts.saturating_add(r.cap.0.saturating_mul(n - 1));
-        lifetime
-            .saturating_add(longest.saturating_mul(n - 1))
-            .saturating_add(r.cap.0.saturating_mul(n - 2))
+        lifetime.saturating_add(longest)
     } else {
         attempts.saturating_add(backoff_total(r, n - 1))
     };
