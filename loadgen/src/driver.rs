@@ -872,8 +872,6 @@ async fn h2c_preflight(url: &str, uri: &http::Uri) -> Result<(), TargetError> {
 /// a service of 40 ms mean, 4 workers). A time scale multiplies it in scenario time.
 const LIVE_OVERHEAD: Duration = Duration::from_micros(300);
 
-/// The service whose capacity the live overhead cuts most at time scale `f`, and by how much,
-/// when that is over 2%.
 /// The largest share of a service's capacity the stack's overhead costs at time scale `f`
 /// (over 2%), and the services it costs that much: all of them, when several are alike (one
 /// named alone read as if only it were affected).

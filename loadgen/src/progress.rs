@@ -1,5 +1,5 @@
-//! The progress line on stderr: elapsed, phase, rate, ok/timeout/shed, and the p99 latency of
-//! the attempts that ended since the line was last drawn.
+//! The progress line on stderr: elapsed, phase, rate, intents ok/failed, attempts timed out
+//! and shed, and the p99 latency of the attempts that ended since the line was last drawn.
 
 use crate::driver::View;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

@@ -1263,6 +1263,16 @@ fn service_thresholds_name_a_service_of_the_scenario() {
         e.contains("no service `biling`; did you mean `billing`? (services: svc0,"),
         "{e}"
     );
+    // Another number of a group is no typo: no `svc1` for `svc12` or `svc-3`.
+    for check in [
+        "check = \"service[svc12].p99 < 1s\"",
+        "check = \"service[svc-3].p99 < 1s\"",
+    ] {
+        let n = typo.len();
+        typo[n - 1] = check;
+        let e = parse(&typo).expect_err("no such service").to_string();
+        assert!(!e.contains("did you mean"), "{e}");
+    }
     // The group's own name: say what to write instead.
     assert_error(
         &lines("check = \"service[legacy].p99 < 1s\""),

@@ -1635,8 +1635,12 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec], tr
                 ));
             }
             let all: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-            // No suggestion of `legacy-1` for `legacy-4`: a number past a group's is no typo.
-            let numbered = |n: &str| n.rsplit_once('-').filter(|(_, d)| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())).map(|(p, _)| p.to_string());
+            // No suggestion of `legacy-1` for `legacy-4` (or `legacy4`): another number of a
+            // group is no typo of this one.
+            let numbered = |n: &str| {
+                let stem = n.trim_end_matches(|c: char| c.is_ascii_digit());
+                (stem.len() < n.len()).then(|| stem.trim_end_matches('-').to_string())
+            };
             let hint = crate::scenario::wording::nearest(name, &all)
                 .filter(|n| numbered(n).is_none() || numbered(n) != numbered(name))
                 .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
