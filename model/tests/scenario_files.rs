@@ -3139,3 +3139,39 @@ fn api_weight_of_an_unknown_api_or_no_weight() {
         "expected a weight > 0",
     );
 }
+
+/// `scenario check` gives each class's queue bound as the gateway runs it: unset, a class
+/// takes the strategy's bound (the default one too), not "unbounded".
+#[test]
+fn check_gives_the_class_queue_bounds_that_apply() {
+    let line = |strategy: &str, bound: &str| {
+        let s = parse(&[
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 50",
+            "[[workload.mix]]",
+            "service = \"orders\"",
+            "priority = \"background\"",
+            "[gateway]",
+            strategy,
+            bound,
+            "[gateway.priorities]",
+            "interactive_capacity = 7",
+            "[[backend.services]]",
+            "name = \"orders\"",
+            "workers = 1",
+            "service_time = \"10ms\"",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let check = model::scenario::check_summary(&s);
+        check
+            .lines()
+            .find_map(|l| l.split_once("priorities: ").map(|(_, p)| p.to_string()))
+            .unwrap_or_else(|| panic!("a priorities line:\n{check}"))
+    };
+    assert!(
+        line("strategy = \"bounded\"", "queue_capacity = 5").starts_with("interactive queue 7, background queue 5,")
+    );
+    assert!(line("strategy = \"deadline\"", "").starts_with("interactive queue 7, background queue 1000,"));
+    assert!(line("strategy = \"fifo\"", "").starts_with("interactive queue 7, background queue unbounded,"));
+}

@@ -534,7 +534,10 @@ pub fn check_summary(s: &Scenario) -> String {
         front.push(format!("auth: {} key(s), 401 without one", a.keys.len()));
     }
     if let Some(p) = &g.priorities {
-        let cap = |c: Option<u32>| c.map_or("unbounded".to_string(), |c| c.to_string());
+        // Unset, a class's queue takes the gateway's bound (the default's too), as the policy
+        // does: it read "unbounded" under a bounded strategy.
+        let whole = crate::gateway::queue_bound(g);
+        let cap = |c: Option<u32>| c.or(whole).map_or("unbounded".to_string(), |c| c.to_string());
         front.push(format!(
             "priorities: interactive queue {}, background queue {}, background share {}",
             cap(p.interactive_capacity),
