@@ -63,8 +63,42 @@ pub struct DistTable {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
     /// Empirical: `[[0.0, "5ms"], [0.5, "20ms"], [1.0, "1s"]]`, linear between points.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "exact_pairs", skip_serializing_if = "Option::is_none")]
     pub quantiles: Option<Vec<(f64, Dur)>>,
+}
+
+/// `quantiles` as pairs of exactly two values: a tuple read from TOML dropped whatever came
+/// after its second value (`[0.5, "20ms", "junk"]` was `[0.5, "20ms"]`, silently).
+fn exact_pairs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<(f64, Dur)>>, D::Error> {
+    struct Pair(f64, Dur);
+    impl<'de> Deserialize<'de> for Pair {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Pair;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    // As serde says it of a tuple: the scenario's wording turns it into "a
+                    // [probability, duration] pair".
+                    f.write_str("a tuple of size 2")
+                }
+                fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Pair, A::Error> {
+                    let p = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                    let d = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                    let mut n = 2;
+                    while seq.next_element::<de::IgnoredAny>()?.is_some() {
+                        n += 1;
+                    }
+                    if n > 2 {
+                        return Err(de::Error::invalid_length(n, &self));
+                    }
+                    Ok(Pair(p, d))
+                }
+            }
+            d.deserialize_seq(V)
+        }
+    }
+    let pairs: Option<Vec<Pair>> = Option::deserialize(d)?;
+    Ok(pairs.map(|v| v.into_iter().map(|Pair(p, d)| (p, d)).collect()))
 }
 
 impl<'de> Deserialize<'de> for DistSpec {

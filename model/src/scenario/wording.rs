@@ -1268,6 +1268,18 @@ mod tests {
             ),
             "{e}"
         );
+        // Values past the pair are refused, not dropped.
+        let e = error(&scenario(
+            "",
+            "service_time = { dist = \"empirical\", quantiles = [[0.0, \"5ms\"], [1.0, \"1s\", \"junk\"]] }",
+        ));
+        assert!(
+            e.ends_with(
+                "backend.services[0].service_time.quantiles[1]: expected a [probability, duration] pair like \
+                 [0.5, \"20ms\"], got 3 values"
+            ),
+            "{e}"
+        );
         assert_eq!(
             deserialize("invalid length 1, expected a tuple of size 2", "a.b"),
             "expected a pair of 2 values, got 1"
