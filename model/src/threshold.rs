@@ -466,6 +466,20 @@ pub fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
 /// figure as written (`service[*].shed`), for the message.
 pub fn parse_bound(metric: Metric, cmp: Cmp, text: &str, figure: &str) -> Result<f64, String> {
     let v = parse_bound_range(metric, cmp, text)?;
+    // Attempts per intent: every intent sends at least one, so below 1 nothing is.
+    if metric == Metric::Amplification && (v < 1.0 || (v == 1.0 && cmp == Cmp::Lt)) {
+        let effect = match cmp {
+            Cmp::Gt | Cmp::Ge => "always holds, so it checks nothing",
+            _ => "could never be met",
+        };
+        return Err(format!(
+            "amplification is attempts per intent, 1 without retries and never less, so `{} {} {}` {effect} (for no retries at all, write `{} == 1`)",
+            figure.trim(),
+            cmp.symbol(),
+            text.trim(),
+            figure.trim()
+        ));
+    }
     if v == 0.0 && cmp == Cmp::Lt {
         let figure = figure.trim();
         return Err(format!(
@@ -904,6 +918,26 @@ mod tests {
             assert!(e.contains("always holds, so it checks nothing"), "{t}: {e}");
         }
         assert_eq!("goodput_ratio >= 1".parse::<Threshold>().unwrap().value, 1.0);
+        // Amplification is at least 1: a bound below it decides nothing.
+        for (t, effect) in [
+            ("amplification <= 0.5", "could never be met"),
+            ("amplification < 1", "could never be met"),
+            ("amplification >= 0.9", "always holds, so it checks nothing"),
+        ] {
+            let e = t.parse::<Threshold>().unwrap_err();
+            assert!(
+                e.contains("amplification is attempts per intent") && e.contains(effect),
+                "{t}: {e}"
+            );
+        }
+        for t in [
+            "amplification <= 1",
+            "amplification == 1",
+            "amplification < 1.5",
+            "amplification > 1",
+        ] {
+            assert!(t.parse::<Threshold>().is_ok(), "{t}");
+        }
         // A percentage on a count or a rate looks like a share and is not: `timeouts < 5%`
         // failed on any timeout, `goodput > 95%` held on anything.
         for (t, why) in [
