@@ -225,14 +225,18 @@ impl DistSpec {
         for (name, is) in present {
             if is && !allowed.contains(&name) {
                 // At the key that does not belong, not at `dist`.
+                let kind = format!("{:?}", t.dist).to_lowercase();
+                let a = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
                 return Err(err(
                     name,
                     format!(
-                        "`{name}` does not apply to a {:?} distribution (it takes {})",
-                        t.dist,
+                        "`{name}` does not apply to {a} {kind} distribution (it takes {})",
                         allowed.join(", ")
-                    )
-                    .to_lowercase(),
+                    ),
                 ));
             }
         }

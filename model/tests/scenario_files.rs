@@ -2470,6 +2470,15 @@ fn a_key_that_does_not_belong_is_pointed_at_itself() {
         "backend.services[0].service_time.mean",
         "`mean` does not apply to a lognormal distribution",
     );
+    let e = parse(&lines(
+        "service_time = { dist = \"exponential\", mean = \"10ms\", p99 = \"50ms\" }",
+    ))
+    .expect_err("p99 is not exponential's")
+    .to_string();
+    assert!(
+        e.contains("`p99` does not apply to an exponential distribution (it takes mean)"),
+        "{e}"
+    );
     let mut v = lines("service_time = \"10ms\"");
     v.push("overload = { mode = \"reject\", backlog = 64 }");
     assert_error(

@@ -73,8 +73,10 @@ pub(super) fn deserialize(raw: &str, path: &str) -> String {
         // toml's words for a number or a list where a named choice (an enum) belongs.
         Some(if path == "dist" || path.ends_with(".dist") {
             "expected a distribution's name: \"constant\", \"uniform\", \"exponential\", \"lognormal\", \"pareto\" or \"empirical\"".to_string()
-        } else {
+        } else if path.ends_with("strategy") {
             "expected a quoted name here, like \"fifo\"".to_string()
+        } else {
+            "expected a quoted name here, not a number or a list".to_string()
         })
     } else {
         None
@@ -1105,6 +1107,12 @@ mod tests {
         let e = error(&scenario("[gateway]\nstrategy = 3", ""));
         assert!(
             e.ends_with("gateway.strategy: expected a quoted name here, like \"fifo\""),
+            "{e}"
+        );
+        // Elsewhere no strategy is named as the example.
+        let e = error(&scenario("[workload]\narrival = 1", ""));
+        assert!(
+            e.ends_with("workload.arrival: expected a quoted name here, not a number or a list"),
             "{e}"
         );
         let e = error(&scenario("[clients.retry]\non = [\"500\"]", ""));
