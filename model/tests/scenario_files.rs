@@ -3184,3 +3184,38 @@ fn check_gives_the_class_queue_bounds_that_apply() {
     assert!(line("strategy = \"deadline\"", "").starts_with("interactive queue 7, background queue 1000,"));
     assert!(line("strategy = \"fifo\"", "").starts_with("interactive queue 7, background queue unbounded,"));
 }
+
+/// One mistake, one error: `count = 0` is not also a name clash with itself, and a zero stall
+/// period is not also a stall too long for it.
+#[test]
+fn a_zero_count_or_stall_period_is_said_once() {
+    let with = |lines: &[&str]| {
+        let mut all = vec![
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 10",
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 1",
+            "service_time = \"10ms\"",
+        ];
+        all.extend(lines);
+        match parse(&all) {
+            Err(model::scenario::ScenarioError::Invalid(d)) => d.iter().map(|d| d.path.clone()).collect::<Vec<_>>(),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    };
+    assert_eq!(with(&["count = 0"]), ["backend.services[0].count"]);
+    assert_eq!(
+        with(&["faults = { stalls = { every = \"0s\", duration = \"0s\" } }"]),
+        [
+            "backend.services[0].faults.stalls.every",
+            "backend.services[0].faults.stalls.duration"
+        ]
+    );
+    // A stall as long as its period is still refused.
+    assert_eq!(
+        with(&["faults = { stalls = { every = \"1s\", duration = \"1s\" } }"]),
+        ["backend.services[0].faults.stalls.duration"]
+    );
+}

@@ -789,7 +789,8 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
     // A counted group is named in the mix by its name, as a service is by its own: one name
     // for both sent the mix's traffic to the service alone, and the group's to nobody.
     for (i, s) in b.services.iter().enumerate() {
-        if let (Some(_), Some(&other)) = (s.count, seen.get(&s.name)) {
+        // `count = 0` is an error of its own (the entry then stands for one service of its name).
+        if let (Some(1..), Some(&other)) = (s.count, seen.get(&s.name)) {
             c.fail(
                 format!("backend.services[{i}].name"),
                 format!(
@@ -912,7 +913,8 @@ fn check_faults(c: &mut Checker, path: &str, f: &FaultsConfig) -> Faults {
     let stalls = f.stalls.as_ref().map(|s| {
         c.positive_dur(format!("{path}.stalls.every"), s.every);
         c.positive_dur(format!("{path}.stalls.duration"), s.duration);
-        if s.duration >= s.every {
+        // A zero period or stall is said above, not again as a stall too long for it.
+        if s.duration >= s.every && !s.every.is_zero() && !s.duration.is_zero() {
             c.fail(
                 format!("{path}.stalls.duration"),
                 format!(
