@@ -3190,15 +3190,12 @@ fn check_gives_the_class_queue_bounds_that_apply() {
 #[test]
 fn a_zero_count_or_stall_period_is_said_once() {
     let with = |lines: &[&str]| {
-        let mut all = vec![
-            "[[workload.phases]]",
-            "duration = \"10s\"",
-            "rate = 10",
+        let mut all = with_service(&[
             "[[backend.services]]",
             "name = \"a\"",
             "workers = 1",
             "service_time = \"10ms\"",
-        ];
+        ]);
         all.extend(lines);
         match parse(&all) {
             Err(model::scenario::ScenarioError::Invalid(d)) => d.iter().map(|d| d.path.clone()).collect::<Vec<_>>(),

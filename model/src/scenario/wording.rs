@@ -1255,17 +1255,23 @@ mod tests {
 
     #[test]
     fn wrong_lengths_describe_the_pair() {
-        let e = error(&scenario(
-            "",
-            "service_time = { dist = \"empirical\", quantiles = [[0.0, \"5ms\"], [0.5], [1.0, \"1s\"]] }",
-        ));
-        assert!(
-            e.ends_with(
-                "backend.services[0].service_time.quantiles[1]: expected a [probability, duration] pair like \
-                 [0.5, \"20ms\"], got 1 value"
-            ),
-            "{e}"
-        );
+        // Too few values, and values past the pair (refused, not dropped).
+        for (points, got) in [
+            ("[[0.0, \"5ms\"], [0.5], [1.0, \"1s\"]]", "1 value"),
+            ("[[0.0, \"5ms\"], [1.0, \"1s\", \"junk\"]]", "3 values"),
+        ] {
+            let e = error(&scenario(
+                "",
+                &format!("service_time = {{ dist = \"empirical\", quantiles = {points} }}"),
+            ));
+            assert!(
+                e.ends_with(&format!(
+                    "backend.services[0].service_time.quantiles[1]: expected a [probability, duration] pair like \
+                     [0.5, \"20ms\"], got {got}"
+                )),
+                "{e}"
+            );
+        }
         let e = error(&scenario(
             "",
             "service_time = { dist = \"empirical\", quantiles = [0.5, \"1s\"] }",
@@ -1273,18 +1279,6 @@ mod tests {
         assert!(
             e.ends_with(
                 "quantiles[0]: expected a [probability, duration] pair like [0.5, \"20ms\"], got the number 0.5"
-            ),
-            "{e}"
-        );
-        // Values past the pair are refused, not dropped.
-        let e = error(&scenario(
-            "",
-            "service_time = { dist = \"empirical\", quantiles = [[0.0, \"5ms\"], [1.0, \"1s\", \"junk\"]] }",
-        ));
-        assert!(
-            e.ends_with(
-                "backend.services[0].service_time.quantiles[1]: expected a [probability, duration] pair like \
-                 [0.5, \"20ms\"], got 3 values"
             ),
             "{e}"
         );
