@@ -111,8 +111,9 @@ pub fn for_shard(c: &ClientsConfig, shards: u32) -> ClientsConfig {
 /// the longest backoff between them (none with `backoff = "none"`, which uses no `cap`). A
 /// client sends no retry later than this after the intent started, whatever paused it (a
 /// Retry-After, or attempts that timed out after one): it gives up instead (see
-/// [`ClientModel::on_result`]), so an intent ends by this bound plus one attempt's timeout. Recorders use it to know when a window will receive no more
-/// values, and a live run how long to wait for the last intents.
+/// [`ClientModel::on_result`]), so an intent ends by this bound plus one attempt's timeout.
+/// Recorders use it to know when a window will receive no more values, and a live run how
+/// long to wait for the last intents.
 pub fn intent_lifetime_bound(cfg: &ClientsConfig) -> Duration {
     let longest = cfg.timeout.resolve().map_or(2.0, |d| d.quantile(0.9999).max(0.0));
     let n = cfg.retry.max_attempts.max(1);
@@ -192,9 +193,10 @@ impl ClientModel {
     /// A retry that would be sent later than [`intent_lifetime_bound`] after the intent
     /// started is not sent: the intent ends at once, as a failure with this answer. Only a
     /// Retry-After (honoured when `honor_retry_after`) pauses that long, at once or through
-    /// attempts that time out after a pause it asked for: a client that gives each attempt a timeout of seconds does not wait an
-    /// hour for a retry, and a run does not wait for it either (a target cannot stall a run by
-    /// asking for a long pause, however long: the pause saturates rather than overflows).
+    /// attempts that time out after a pause it asked for: a client that gives each attempt a
+    /// timeout of seconds does not wait an hour for a retry, and a run does not wait for it
+    /// either (a target cannot stall a run by asking for a long pause, however long: the pause
+    /// saturates rather than overflows).
     #[inline]
     pub fn on_result(&mut self, now: Time, intent: &mut Intent, result: AttemptResult) -> Next {
         if result.is_success() {
