@@ -82,11 +82,7 @@ impl Entry {
         let mut own = Vec::new();
         let mut uses_whole = false;
         for entry in &scenario.backend.services {
-            let names: Vec<String> = match entry.count {
-                Some(n) => (1..=n).map(|k| format!("{}-{k}", entry.name)).collect(),
-                None => vec![entry.name.clone()],
-            };
-            for name in names {
+            for name in entry.service_names(u32::MAX) {
                 let set = [name.as_str(), entry.name.as_str()]
                     .iter()
                     .any(|k| g.services.get(*k).is_some_and(|o| o.queue_capacity.is_some()));

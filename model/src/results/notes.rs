@@ -82,6 +82,7 @@ impl Overhead {
         };
         format!(
             "at time scale {f}, the in-process stack's ~0.3 ms of real time per request (loopback round trips, timer wake-ups) costs {} about {:.1}% of its capacity: a scenario near capacity can end differently than it does in the simulator; {advice}",
+            // Service names hold no spaces (letters, digits, '-', '_', '.'): " and " is the list's.
             if self.service.contains(" and ") {
                 format!("services {} each", self.service)
             } else {

@@ -856,6 +856,17 @@ pub struct ServiceConfig {
     pub request: RequestConfig,
 }
 
+impl ServiceConfig {
+    /// The services this entry stands for, at most `limit` of them: `name-1` .. `name-N` with
+    /// `count = N` (N >= 1), else `name` itself (`count = 0` is an error of its own).
+    pub fn service_names(&self, limit: u32) -> Vec<String> {
+        match self.count {
+            Some(n) if n >= 1 => (1..=n.min(limit)).map(|k| format!("{}-{k}", self.name)).collect(),
+            _ => vec![self.name.clone()],
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ApiSpec {

@@ -725,10 +725,7 @@ fn check_backend(c: &mut Checker, b: &BackendConfig) -> Vec<ServiceSpec> {
                 c.fail(format!("{path}.upstream"), e);
             }
         }
-        let names: Vec<String> = match s.count {
-            Some(n) if n >= 1 => (1..=n.min(MAX_SERVICES)).map(|k| format!("{}-{k}", s.name)).collect(),
-            _ => vec![s.name.clone()],
-        };
+        let names = s.service_names(MAX_SERVICES);
         // Each expanded service keeps its own copy of the APIs: count x apis is what a run
         // holds, and each limit alone does not bound it. Past the limit no more services are
         // built (a count or apis over its own limit, already an error, is not said twice).
