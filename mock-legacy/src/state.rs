@@ -98,7 +98,7 @@ impl Service {
     /// the time so far of the jobs still running.
     pub fn stats(&self, now: Time) -> (ServiceStats, u32, usize) {
         let g = self.lock();
-        let mut st = *g.model.stats();
+        let mut st = g.model.stats();
         st.busy_seconds = g.model.busy_seconds_at(now);
         (st, g.model.busy(), g.model.backlog_len())
     }
