@@ -445,6 +445,11 @@ pub struct Point {
     pub wasted_s: f64,
     pub recovery_s: Option<f64>,
     pub verdict: String,
+    /// The whole run held through the trigger (in every seed): its goodput never fell below the
+    /// recovery line, which `verdict` says as `recovered` with a recovery of 0 (the envelope and
+    /// filters on it read it so); tables say `held`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
     pub attempts: u64,
     /// SLOs all hold (in every seed).
     pub meets_slo: bool,
@@ -557,13 +562,22 @@ impl Point {
                 .all(|g| recovers(g.verdict))
     }
 
+    /// The whole run's verdict as tables show it: `held` for a recovery that never dipped.
+    pub fn verdict_name(&self) -> &str {
+        if self.held && self.verdict == "recovered" {
+            "held"
+        } else {
+            &self.verdict
+        }
+    }
+
     /// The whole run's verdict, and the group that did not recover when the whole run did:
     /// "recovered (service billing metastable)".
     pub fn verdict_text(&self) -> String {
         if matches!(self.verdict.as_str(), "stable" | "recovered") && !self.recovered() {
-            format!("{} ({})", self.verdict, self.failure())
+            format!("{} ({})", self.verdict_name(), self.failure())
         } else {
-            self.verdict.clone()
+            self.verdict_name().to_string()
         }
     }
 
@@ -1027,6 +1041,7 @@ fn reduce_point(
     // Figures over part of a run judge nothing: not a verdict, not an SLO.
     if let Some(why) = stopped.into_iter().flatten().next() {
         p.verdict = "stopped".to_string();
+        p.held = false;
         p.meets_slo = false;
         p.slo_held = p.slo_held.map(|_| 0);
         p.recovery_s = None;
@@ -1077,6 +1092,7 @@ fn point(params: Vec<(String, Value)>, runs: &[Summary], slo: &[Threshold]) -> P
         wasted_s: mean(&|r| r.wasted_s),
         recovery_s: whole.recovery_s,
         verdict: whole.verdict.map_or("-", Verdict::as_str).to_string(),
+        held: whole.held,
         attempts: whole.attempts,
         meets_slo: held == runs.len(),
         seeds: runs.len() as u32,
@@ -1395,7 +1411,7 @@ pub fn headline(p: &Point, objective: &Figure) -> String {
         p.goodput_ratio,
         model::results::fmt_secs(p.p99),
         p.amplification,
-        p.verdict
+        p.verdict_name()
     )
 }
 
@@ -1738,8 +1754,8 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
             row.push(model::results::fmt_secs(p.p99));
             row.push(format!("{:.2}", p.amplification));
             // No recovery time: "never" when it did not recover, "-" when it had nothing to
-            // recover from (stable, no trigger) or was not judged.
-            row.push(p.recovery_s.map_or_else(
+            // recover from (stable, no trigger, held through it) or was not judged.
+            row.push(p.recovery_s.filter(|_| !p.held).map_or_else(
                 || match p.verdict.as_str() {
                     "metastable" | "overloaded" => "never".into(),
                     _ => "-".into(),
@@ -1799,7 +1815,7 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
     // `verdict` is the whole run's; `all_recover` and `failure` are the envelope's judgement
     // (every class and service too), or a filter on `verdict` counts a drowning service safe.
     o.push_str(
-        "goodput_ratio,goodput,p50_s,p99_s,amplification,wasted_s,recovery_s,verdict,all_recover,failure,attempts,meets_slo",
+        "goodput_ratio,goodput,p50_s,p99_s,amplification,wasted_s,recovery_s,verdict,held,all_recover,failure,attempts,meets_slo",
     );
     if extra {
         o.push_str(&format!(",{objective}"));
@@ -1828,7 +1844,7 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
         let recovered = p.recovered();
         let failure = if recovered { String::new() } else { cell(&p.failure()) };
         o.push_str(&format!(
-            "{:.6},{},{:.6},{:.6},{:.4},{:.3},{},{},{recovered},{failure},{},{}",
+            "{:.6},{},{:.6},{:.6},{:.4},{:.3},{},{},{},{recovered},{failure},{},{}",
             p.goodput_ratio,
             p.goodput.map_or(String::new(), |g| format!("{g:.4}")),
             p.p50,
@@ -1837,6 +1853,7 @@ pub fn to_csv(points: &[Point], objective: &Figure, slo: &[String]) -> String {
             p.wasted_s,
             p.recovery_s.map_or(String::new(), |r| format!("{r:.3}")),
             p.verdict,
+            p.held,
             p.attempts,
             p.meets_slo
         ));
@@ -1962,6 +1979,7 @@ mod tests {
             wasted_s: 0.0,
             recovery_s: None,
             verdict: "recovered".into(),
+            held: false,
             attempts: 0,
             meets_slo: true,
             seeds: 1,
@@ -2379,6 +2397,7 @@ mod tests {
             wasted_s: 0.0,
             recovery_s: None,
             verdict: "recovered".into(),
+            held: false,
             attempts: 10,
             meets_slo,
             seeds: 1,
@@ -3011,6 +3030,44 @@ mod tests {
         // The report's table says it beside the verdict.
         assert_eq!(bad.verdict_text(), "recovered (service billing metastable)");
         assert_eq!(at_rate(100, "metastable").verdict_text(), "metastable");
+    }
+
+    /// A recovery that never dipped: `recovered` in the CSV's `verdict` (the envelope and filters
+    /// read it), `true` in its `held`; the tables, the best line and the JSON say `held`, with no
+    /// recovery time.
+    #[test]
+    fn a_point_that_held_reads_held() {
+        let mut held = at_rate(100, "recovered");
+        (held.held, held.recovery_s) = (true, Some(0.0));
+        let mut dipped = at_rate(200, "recovered");
+        dipped.recovery_s = Some(0.0);
+        let goodput = Figure::whole(Metric::GoodputRatio);
+        let csv = to_csv(&[held.clone(), dipped.clone()], &goodput, &[]);
+        let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+        let col = |name: &str| rows[0].iter().position(|h| *h == name).expect(name);
+        let (verdict, flag) = (col("verdict"), col("held"));
+        assert_eq!((rows[1][verdict], rows[1][flag]), ("recovered", "true"));
+        assert_eq!((rows[2][verdict], rows[2][flag]), ("recovered", "false"));
+        assert!(held.recovered());
+        assert_eq!(held.verdict_text(), "held");
+        assert!(headline(&held, &goodput).ends_with("verdict held"));
+        let (header, table) = cells(&[held.clone(), dipped], &goodput, &[]);
+        let at = |name: &str| header.iter().position(|h| h == name).expect(name);
+        assert_eq!(
+            (table[0][at("recovery")].as_str(), table[0][at("verdict")].as_str()),
+            ("-", "held")
+        );
+        assert_eq!(
+            (table[1][at("recovery")].as_str(), table[1][at("verdict")].as_str()),
+            ("0s", "recovered")
+        );
+        let json = serde_json::to_string(&held).unwrap();
+        assert!(json.contains(r#""held":true"#), "{json}");
+        let back: Point = serde_json::from_str(&json).unwrap();
+        assert!(back.held);
+        // Tables of older versions have no `held`.
+        let old: Point = serde_json::from_str(&json.replace(r#""held":true,"#, "")).unwrap();
+        assert!(!old.held);
     }
 
     /// An interrupted sweep: a configuration that never ran at the heaviest load is not ranked
