@@ -419,17 +419,16 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         .iter()
         .map(|t| t.parse().map_err(|e: String| UsageError(format!("--slo `{t}`: {e}"))))
         .collect::<Result<_, _>>()?;
-    // A misspelt service, or a class without priorities, would fail every point after the
-    // whole grid ran.
-    for t in &slo {
-        if let Some(p) = s.figure_problem(&t.figure) {
-            return Err(UsageError(format!("--slo `{t}`: {p}")).into());
-        }
-    }
-    if let Some(p) = s.figure_problem(&objective) {
-        return Err(UsageError(format!("--objective {p}")).into());
-    }
     let plan = sweep::plan(&s, &axes).map_err(UsageError)?;
+    // A misspelt service, or a class without priorities, would fail every point after the
+    // whole grid ran. Checked at every point: an axis can rename services (`count` expands
+    // `risk` to `risk-1`..) or drop the priorities.
+    let mut figures: Vec<(String, &model::threshold::Figure)> =
+        slo.iter().map(|t| (format!("--slo `{t}`: "), &t.figure)).collect();
+    figures.push(("--objective ".to_string(), &objective));
+    if let Some((flag, at, problem)) = sweep::figure_problem(&plan, &figures) {
+        return Err(UsageError(format!("{flag}{at}{problem}")).into());
+    }
     // Said now (a long sweep) and again beside the findings, whose best line names the bound
     // its configuration ran with.
     let sized_note = plan.sized_bounds_note();

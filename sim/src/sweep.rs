@@ -858,6 +858,29 @@ impl Plan {
     }
 }
 
+/// The first of `figures` (each with the flag that gave it) that a point cannot measure (a
+/// misspelt service, a class without priorities), as (flag, where, the problem). Checked at
+/// every point, as an axis can rename services (`count` makes `risk` `risk-1`..) or drop the
+/// priorities; where is "" when every point fails as the file itself does, else
+/// "at AXIS=V ...: " for the first point that fails.
+pub fn figure_problem(plan: &Plan, figures: &[(String, &Figure)]) -> Option<(String, String, String)> {
+    let first = |s: &Scenario| {
+        figures
+            .iter()
+            .find_map(|(flag, f)| s.figure_problem(f).map(|p| (flag.clone(), p)))
+    };
+    let failing: Vec<(usize, (String, String))> = (0..plan.points.len())
+        .filter_map(|i| Some((i, first(&plan.scenario(i).ok()?)?)))
+        .collect();
+    if failing.len() == plan.points.len() {
+        if let Some((flag, p)) = first(&plan.base) {
+            return Some((flag, String::new(), p));
+        }
+    }
+    let (i, (flag, p)) = failing.into_iter().next()?;
+    Some((flag, format!("at {}: ", describe(&plan.points[i].params)), p))
+}
+
 /// Every combination of the axes, validated before anything runs (a bad value is reported
 /// before hours of simulation). A setting a point's strategy does not take (a queue bound for
 /// fifo) is shown as `-` (null) and the configurations that become identical run once; an axis
@@ -2363,6 +2386,51 @@ mod tests {
         let plan = super::plan(&own, &[parse_axis("gateway.services.*.queue_capacity=5").unwrap()]).unwrap();
         let s = plan.scenario(0).unwrap();
         assert_eq!(s.file.gateway.for_service("b.v2-1", "b.v2").queue_capacity, Some(5));
+    }
+
+    /// SLOs and objectives name services as every point has them: an axis on `count` renames
+    /// `risk` to `risk-1`.., so `service[risk]` measures nothing at any point, and
+    /// `service[risk-2]` nothing where the count is 1. A problem every point shares is the file's.
+    #[test]
+    fn slo_figures_are_checked_at_every_point() {
+        let base = scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [[backend.services]]\nname = \"risk\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let plan = plan(&base, &[parse_axis("backend.services[1].count=1,3").unwrap()]).unwrap();
+        let problem = |slo: &str| {
+            let t: model::threshold::Threshold = slo.parse().unwrap();
+            figure_problem(&plan, &[("--slo: ".to_string(), &t.figure)]).map(|(_, at, p)| format!("{at}{p}"))
+        };
+        let whole_named = problem("service[risk].p99<1s").unwrap();
+        assert!(
+            whole_named.starts_with(
+                "at backend.services[1].count=1: `service[risk].p99`: `risk` is one service named `risk-1`"
+            ),
+            "{whole_named}"
+        );
+        let second = problem("service[risk-2].p99<1s").unwrap();
+        assert!(
+            second.starts_with("at backend.services[1].count=1: `service[risk-2].p99`: no service `risk-2`"),
+            "{second}"
+        );
+        assert_eq!(problem("service[risk-1].p99<1s"), None);
+        assert_eq!(problem("service[a].p99<1s"), None);
+        assert_eq!(problem("service[*].p99<1s"), None);
+        let typo = problem("service[zz].p99<1s").unwrap();
+        assert!(typo.starts_with("`service[zz].p99`: no service `zz`"), "{typo}");
+        // The base scenario's `risk` is not what the points run: no point is judged by it.
+        assert!(base
+            .figure_problem(
+                &"service[risk].p99<1s"
+                    .parse::<model::threshold::Threshold>()
+                    .unwrap()
+                    .figure
+            )
+            .is_none());
     }
 
     /// A point's seeds (its seed, +1, ...) must not pass u64::MAX: [`run_plan`] would wrap to 0.

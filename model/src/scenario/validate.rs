@@ -1626,9 +1626,13 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec], tr
                 .collect();
             if let (Some(first), Some(last)) = (members.first(), members.last()) {
                 // A `count` group: its services have figures of their own, the group none.
+                let group = if members.len() == 1 {
+                    format!("`{name}` is one service named `{first}` (`count` numbers it)")
+                } else {
+                    format!("`{name}` is a group of {} services ({first} .. {last})", members.len())
+                };
                 return Some(format!(
-                    "`{figure}`: `{name}` is a group of {} services ({first} .. {last}), and results keep figures per service: name one (`{}`), or bound every service with `{}`",
-                    members.len(),
+                    "`{figure}`: {group}, and results keep figures per service: name one (`{}`), or bound every service with `{}`",
                     figure.to_string().replacen(&format!("service[{name}]"), &format!("service[{first}]"), 1),
                     figure.to_string().replacen(&format!("service[{name}]"), "service[*]", 1),
                 ));
