@@ -451,6 +451,7 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
         higher_is_better: higher,
         notes: Vec::new(),
         slo_met: None,
+        interrupted: None,
         failing,
         points: None,
     })
@@ -523,13 +524,12 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             let mut h = heatmap(&file, &table.points, &objective)?;
             h.notes = sim::sweep::findings(&table.points, &table.axes(), &objective, &table.slo, &table.bursts);
             if let Some(planned) = table.planned_points {
-                h.notes.insert(
-                    0,
-                    format!(
-                        "interrupted: {} of the grid's {planned} points ran; the findings are over those, not the whole grid",
-                        table.points.len()
-                    ),
+                let note = format!(
+                    "interrupted: {} of the grid's {planned} points ran; the findings are over those, not the whole grid",
+                    table.points.len()
                 );
+                h.notes.insert(0, note.clone());
+                h.interrupted = Some(note);
             }
             h.points = Some(sim::sweep::cells(&table.points, &objective, &table.slo));
             if !table.slo.is_empty() {

@@ -115,9 +115,16 @@ pub fn render(r: &Report) -> Result<String, String> {
     for h in &r.heatmaps {
         let mut suite = TestSuite::new(h.title.clone());
         let detail = h.notes.join("\n");
-        let mut c = match &h.slo_met {
-            Some((slo, met)) => case(&format!("some configuration meets {slo}"), *met, &detail),
-            None => case("sweep read (no SLO to gate on)", true, &detail),
+        let mut c = match (&h.slo_met, &h.interrupted) {
+            // A pass over part of the grid proves nothing: the best may not hold at the loads
+            // that did not run.
+            (Some((slo, _)), Some(why)) => case(
+                &format!("some configuration meets {slo}"),
+                false,
+                &format!("not judged: the sweep was {why}\n{detail}"),
+            ),
+            (Some((slo, met)), None) => case(&format!("some configuration meets {slo}"), *met, &detail),
+            (None, _) => case("sweep read (no SLO to gate on)", true, &detail),
         };
         c.set_classname(class("sweep"));
         suite.add_test_case(c);

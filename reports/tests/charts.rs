@@ -647,6 +647,7 @@ fn sweep() -> Heatmap {
         higher_is_better: true,
         notes: Vec::new(),
         slo_met: None,
+        interrupted: None,
         failing: Vec::new(),
         points: None,
     }

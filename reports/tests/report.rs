@@ -324,6 +324,7 @@ fn sweep(title: &str, objective: &str) -> Heatmap {
         higher_is_better: true,
         notes: vec![format!("notes of {title}")],
         slo_met: None,
+        interrupted: None,
         failing: Vec::new(),
         points: None,
     }
@@ -383,6 +384,7 @@ fn s2() -> Heatmap {
         higher_is_better: true,
         notes: Vec::new(),
         slo_met: Some(("p99<2s".into(), true)),
+        interrupted: None,
         failing: Vec::new(),
         points: None,
     }
@@ -1122,4 +1124,29 @@ fn a_sweeps_points_are_listed() {
     let md = dir.read("summary.md");
     assert!(md.contains("100 points: every one is in the sweep's sweep.csv"), "{md}");
     assert!(!md.contains("| c99 |"), "{md}");
+}
+
+/// An interrupted sweep's SLO case fails in junit.xml even where a point met the SLO: the
+/// best may not hold at the loads that did not run (review, stop 42).
+#[test]
+fn junit_fails_the_slo_of_an_interrupted_sweep() {
+    let dir = TempDir::new("junit-interrupted");
+    let mut met = sweep("whole", "goodput_ratio");
+    met.slo_met = Some(("p99<2s".into(), true));
+    let mut cut = sweep("cut", "goodput_ratio");
+    cut.slo_met = Some(("p99<2s".into(), true));
+    cut.interrupted = Some("interrupted: 41 of the grid's 122 points ran".into());
+    write(&dir, &report(&[], vec![met, cut]));
+    let junit = dir.read("junit.xml");
+    let suite = |name: &str| {
+        let start = junit.find(&format!("<testsuite name=\"{name}\"")).unwrap();
+        let end = start + junit[start..].find("</testsuite>").unwrap();
+        junit[start..end].to_string()
+    };
+    assert!(!suite("whole").contains("<failure"), "{junit}");
+    let cut = suite("cut");
+    assert!(
+        cut.contains("<failure") && cut.contains("not judged: the sweep was interrupted: 41 of the grid"),
+        "{cut}"
+    );
 }

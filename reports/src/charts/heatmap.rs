@@ -57,6 +57,9 @@ pub struct Heatmap {
     pub notes: Vec<String>,
     /// The sweep's SLO and whether some configuration meets it, for junit.xml (`None`: no SLO).
     pub slo_met: Option<(String, bool)>,
+    /// The sweep was interrupted: how much of the grid ran. junit.xml then fails the SLO's
+    /// case, met or not: a pass over part of the grid proves nothing.
+    pub interrupted: Option<String>,
     /// [y][x]: for a cell with no value under the SLO, the value it has without it (shown as
     /// failing the SLO, not as "n/a"; `f64::INFINITY` as for `cells`); empty when unknown.
     pub failing: Vec<Vec<Option<f64>>>,
