@@ -136,7 +136,8 @@ fn running_out_of_file_descriptors_is_the_generators_problem_not_the_targets() {
     let s = model::scenario::parse(
         "test.toml",
         "[[workload.phases]]\nduration = \"1s\"\nrate = 40\n[clients]\ntimeout = \"5s\"\n\
-         [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"1ms\"\n",
+         [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"1ms\"\n\
+         [[thresholds]]\ncheck = \"goodput_ratio >= 0.5\"\n",
     )
     .expect("valid scenario");
     let opts = LiveOptions {
@@ -182,6 +183,24 @@ fn running_out_of_file_descriptors_is_the_generators_problem_not_the_targets() {
         (w.errors, w.failures, w.successes),
         (0, 0, w.offered),
         "nothing counted against the target: {w:?}"
+    );
+    // Every intent sent succeeded, yet the load the target saw was not the scenario's: the
+    // threshold that held is not judged, and fails (a gate must not pass on it).
+    let t = &r.thresholds[0];
+    assert!(!t.passed, "{t:?}");
+    assert_eq!(
+        t.missing.as_deref(),
+        Some(
+            format!(
+                "not judged: the load generator left {not_sent} arrival{} unsent",
+                if not_sent == 1 { "" } else { "s" }
+            )
+            .as_str()
+        )
+    );
+    assert!(
+        r.generator_in_doubt(),
+        "so the exit is inconclusive (4), not a failure of the target"
     );
     let lines = notes.lines().join("\n");
     assert!(

@@ -374,6 +374,7 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
         base.source,
         base.incomplete,
         base.stopped.is_some(),
+        base.generator.as_ref().map_or(0, |g| g.unsent),
     );
     Ok(base)
 }

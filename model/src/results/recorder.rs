@@ -369,23 +369,31 @@ pub const INTERRUPTED_NOT_JUDGED: &str = "not judged: the run was interrupted";
 /// A bound that held over part of a run proves nothing about the run (its load, or its
 /// effect, may not have come yet), so over a live run that was interrupted, or a simulation
 /// the simulator stopped at its cap on requests held, one that passed is not judged, and
-/// fails; one that failed stands. (A simulation capped at its closed-loop intents ran its
+/// fails; one that failed stands. The same for a live run whose generator left arrivals
+/// unsent (`unsent`: out of sockets or of room for intents): the target never saw that load,
+/// and those arrivals came while it was slowest. (A simulation capped at its closed-loop intents ran its
 /// course, and is judged.)
 pub(crate) fn not_judged_if_partial(
     thresholds: &mut [ThresholdResult],
     source: RunSource,
     incomplete: bool,
     stopped: bool,
+    unsent: u64,
 ) {
     let why = if stopped {
-        STOPPED_NOT_JUDGED
+        STOPPED_NOT_JUDGED.to_string()
     } else if incomplete && source != RunSource::Sim {
-        INTERRUPTED_NOT_JUDGED
+        INTERRUPTED_NOT_JUDGED.to_string()
+    } else if unsent > 0 {
+        format!(
+            "not judged: the load generator left {unsent} arrival{} unsent",
+            if unsent == 1 { "" } else { "s" }
+        )
     } else {
         return;
     };
     for t in thresholds.iter_mut().filter(|t| t.passed) {
-        t.not_judged(why);
+        t.not_judged(&why);
     }
 }
 
@@ -900,7 +908,13 @@ impl Recorder {
             scenario,
             &meta.strategy,
         );
-        not_judged_if_partial(&mut thresholds, meta.source, meta.incomplete, meta.stopped.is_some());
+        not_judged_if_partial(
+            &mut thresholds,
+            meta.source,
+            meta.incomplete,
+            meta.stopped.is_some(),
+            meta.generator.as_ref().map_or(0, |g| g.unsent),
+        );
         Results {
             schema: SCHEMA_VERSION,
             tool: format!("spillway {}", env!("CARGO_PKG_VERSION")),
