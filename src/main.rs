@@ -102,6 +102,10 @@ fn main() -> ExitCode {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    // Servers and the generator hold a socket per connection; 1024 is a common soft limit.
+    if cli.command.uses_sockets() {
+        loadgen::driver::raise_fd_limit();
+    }
     match cli.command {
         Command::Scenario(ScenarioCmd::Check { file }) => match model::scenario::load(&file) {
             Ok(s) => {

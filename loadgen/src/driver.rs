@@ -237,6 +237,32 @@ fn generator_limit(e: &std::io::Error) -> Option<String> {
     }
 }
 
+/// Raises the soft limit on open files to the hard one (as Go's runtime does at start): the
+/// common soft limit of 1024 is below the default --connections, and a target that stalls
+/// holds a socket per outstanding attempt; arrivals the generator cannot send are load the
+/// target never sees. The hard limit is the administrator's, and stays. For the binary, at
+/// start: a library user's process is its own to limit (tests lower it on purpose).
+pub fn raise_fd_limit() {
+    #[cfg(target_os = "linux")]
+    {
+        let mut l = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes the struct it is given and setrlimit reads it; both live on
+        // this stack.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
+                let was = l.rlim_cur;
+                l.rlim_cur = l.rlim_max;
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &l) == 0 {
+                    tracing::debug!("raised the open-files limit from {was} to {}", l.rlim_max);
+                }
+            }
+        }
+    }
+}
+
 /// The soft limit on open files, where it can be read.
 fn fd_limit() -> Option<u64> {
     #[cfg(target_os = "linux")]
@@ -1473,6 +1499,35 @@ async fn sample_stack(
 
 #[cfg(test)]
 mod tests {
+    /// The binary raises the soft limit on open files to the hard one at start.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_open_files_limit_is_raised_to_the_hard_one() {
+        use super::{fd_limit, raise_fd_limit};
+        let get = || {
+            let mut l = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: getrlimit writes the struct given, on this stack.
+            assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) }, 0);
+            l
+        };
+        let hard = get().rlim_max;
+        // One below the hard limit first, so the raise has something to do.
+        let lowered = libc::rlimit {
+            rlim_cur: hard - 1,
+            rlim_max: hard,
+        };
+        // SAFETY: setrlimit reads the struct given, on this stack.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lowered) }, 0);
+        raise_fd_limit();
+        assert_eq!((get().rlim_cur, get().rlim_max), (hard, hard));
+        #[allow(clippy::useless_conversion)]
+        let hard = u64::from(hard);
+        assert_eq!(fd_limit(), Some(hard));
+    }
+
     /// A target URL's query follows the services' paths, over plain http (the lean client's
     /// request targets) and https (hyper's absolute URLs); it was dropped, or had the paths
     /// glued after it.
