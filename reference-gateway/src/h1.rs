@@ -212,8 +212,10 @@ impl H1Client {
                 // A server that times out an idle kept-alive connection may send 408 before
                 // closing it (RFC 9110 section 15.5.9): on a reused connection that 408 is the
                 // keep-alive race, not an answer to this request, which the server never read
-                // if it has no body (as browsers treat it). The connection is dropped.
-                Ok((head, ..)) if head.status == 408 && want.idempotent => {
+                // if it has no body (as browsers treat it). The connection is dropped. A 408
+                // that keeps the connection open is no such race: the server read this
+                // request and answered it (sent again, it was counted once for two).
+                Ok((head, _, _, false)) if head.status == 408 && want.idempotent => {
                     let error = H1Error::IdleTimeout;
                     if want.with_body {
                         on_resend(&error);

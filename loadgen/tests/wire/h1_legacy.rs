@@ -143,6 +143,30 @@ async fn a_reused_connections_idle_408_is_the_keep_alive_race() {
     assert_eq!(told.load(Ordering::SeqCst), 0);
 }
 
+/// A 408 that keeps the connection open is no idle timeout: the server read the request and
+/// answered it. It is the answer, not sent again (it was, and a target that answered 408 saw
+/// every GET twice while the summary counted one attempt: review, stop 42).
+#[tokio::test]
+async fn a_408_that_keeps_the_connection_open_is_the_answer() {
+    let t = target(Arc::new(|_: &str, n: usize| {
+        let answer: &[u8] = if n == 0 {
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+        } else {
+            b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n\r\n"
+        };
+        Some((Duration::ZERO, answer.to_vec()))
+    }))
+    .await;
+    let c = H1Client::new(vec![t.addr], t.addr.to_string(), 4);
+    let told = AtomicUsize::new(0);
+    assert_eq!(lean_get(&c, &told).await.expect("answer").status, 200);
+    for round in 1..=2 {
+        assert_eq!(lean_get(&c, &told).await.expect("answer").status, 408);
+        assert_eq!(t.requests().len(), 1 + round, "each request sent once");
+    }
+    assert_eq!(told.load(Ordering::SeqCst), 0);
+}
+
 #[tokio::test]
 async fn an_obsolete_folded_header_line_is_read_as_a_space() {
     let s = server(
