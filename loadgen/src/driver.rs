@@ -173,6 +173,10 @@ struct Shared {
     /// What to send per service (method, headers, body), indexed like `targets`.
     requests: Vec<Prepared>,
     credentials: Option<(&'static str, String)>,
+    /// This run's part of the request ids (`lg-<run>-<intent>-<attempt>`): intents are numbered
+    /// from 0 in every run and every shard, so without it shards sent the same ids for
+    /// different intents, and so did consecutive runs.
+    run_tag: String,
     outstanding: AtomicUsize,
     /// Intents started (sent or not): what the progress line's rate counts, since an intent
     /// enters the recorder only with its final answer.
@@ -261,6 +265,21 @@ pub fn raise_fd_limit() {
             }
         }
     }
+}
+
+/// Eight hex digits that tell this run's request ids from another's: from the standard
+/// library's randomly keyed hasher (seeded by the OS per process), the time and the shard.
+fn run_tag(shard: u32) -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(shard);
+    h.write_u32(std::process::id());
+    format!("{:08x}", h.finish() as u32)
 }
 
 /// The soft limit on open files, where it can be read.
@@ -443,7 +462,14 @@ impl Shared {
                 let extra: usize = p.headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
                 let mut req = h1.request(p.method.as_str(), self.target(a), 256 + extra + p.body.len());
                 push_header(&mut req, wire::TIMEOUT_MS, timeout_ms.as_bytes());
-                let _ = write!(req, "{}: lg-{}-{}\r\n", wire::REQUEST_ID, a.intent, intent.attempts);
+                let _ = write!(
+                    req,
+                    "{}: lg-{}-{}-{}\r\n",
+                    wire::REQUEST_ID,
+                    self.run_tag,
+                    a.intent,
+                    intent.attempts
+                );
                 push_header(&mut req, wire::PRIORITY, a.priority.as_str().as_bytes());
                 if let Some((name, value)) = &self.credentials {
                     push_header(&mut req, name, value.as_bytes());
@@ -470,7 +496,10 @@ impl Shared {
                     .method(p.method.clone())
                     .uri(self.target(a))
                     .header(wire::TIMEOUT_MS, timeout_ms)
-                    .header(wire::REQUEST_ID, format!("lg-{}-{}", a.intent, intent.attempts))
+                    .header(
+                        wire::REQUEST_ID,
+                        format!("lg-{}-{}-{}", self.run_tag, a.intent, intent.attempts),
+                    )
                     .header(wire::PRIORITY, a.priority.as_str());
                 if let Some((name, value)) = &self.credentials {
                     b = b.header(*name, value.as_str());
@@ -1065,6 +1094,7 @@ async fn run_until(
         targets,
         requests,
         credentials,
+        run_tag: run_tag(shard),
         outstanding: AtomicUsize::new(0),
         started: AtomicU64::new(0),
         unsent: AtomicU64::new(0),

@@ -212,7 +212,7 @@ async fn an_http_date_retry_after_is_honoured_and_time_scaled() {
     let mut first = std::collections::BTreeMap::new();
     for (at, h) in t.requests() {
         let id = request_id(&h).expect("an id").to_string();
-        let (intent, attempt) = id.rsplit_once('-').expect("lg-I-A");
+        let (intent, attempt) = id.rsplit_once('-').expect("lg-R-I-A");
         match attempt {
             "1" => {
                 first.insert(intent.to_string(), at);
@@ -235,7 +235,7 @@ async fn an_http_date_retry_after_is_honoured_and_time_scaled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_requests_are_broken_down_by_status_and_flagged() {
     let t = target(Arc::new(|head: &str, _| {
-        let status = if head.contains("lg-3-1") {
+        let status = if request_id(head).is_some_and(|id| id.ends_with("-3-1")) {
             "500 Internal Server Error"
         } else {
             "404 Not Found"
@@ -555,4 +555,45 @@ async fn h2c_against_an_http1_target_is_refused_before_the_run() {
         t.requests().iter().all(|(_, head)| !head.starts_with("GET ")),
         "no request was sent (only the preface, which the target read as two heads)"
     );
+}
+
+/// Request ids are `lg-<run>-<intent>-<attempt>`, the run's part drawn per run: two shards of
+/// one scenario number their intents alike and once sent the same ids for different intents
+/// (review, stop 42), as did consecutive runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_ids_differ_between_runs_and_shards() {
+    let t = target(Arc::new(|_: &str, _| Some((Duration::ZERO, answer("200 OK", ""))))).await;
+    let s = scenario(1, 20, "[clients]\ntimeout = \"2s\"\n");
+    for shard in [(0, 2), (1, 2), (0, 1)] {
+        let opts = LiveOptions {
+            shard,
+            ..against(&t, 1.0)
+        };
+        run(&s, opts, None, Duration::from_secs(30)).await;
+    }
+    let ids: Vec<String> = t
+        .requests()
+        .iter()
+        .map(|(_, h)| request_id(h).expect("an id").to_string())
+        .collect();
+    assert!(ids.len() >= 20, "{ids:?}");
+    let mut runs = std::collections::BTreeSet::new();
+    for id in &ids {
+        let parts: Vec<&str> = id.split('-').collect();
+        assert!(
+            parts.len() == 4
+                && parts[0] == "lg"
+                && parts[1].len() == 8
+                && parts[1].chars().all(|c| c.is_ascii_hexdigit()),
+            "{id}"
+        );
+        assert!(
+            parts[2].parse::<u64>().is_ok() && parts[3].parse::<u32>().is_ok(),
+            "{id}"
+        );
+        runs.insert(parts[1].to_string());
+    }
+    assert_eq!(runs.len(), 3, "one run part per run: {runs:?}");
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "no id sent twice");
 }
