@@ -35,6 +35,14 @@ impl Entry {
             .any(|r| r.generator.as_ref().is_some_and(|g| g.lagging))
     }
 
+    /// Arrivals the load generator left unsent over these runs (left out of the figures).
+    pub fn unsent(&self) -> u64 {
+        self.runs
+            .iter()
+            .filter_map(|r| r.generator.as_ref())
+            .fold(0u64, |n, g| n.saturating_add(g.unsent))
+    }
+
     /// Whether a failed check on these runs is in doubt: the generator fell behind its schedule
     /// by a material part of the clients' timeout in one of them
     /// ([`Results::generator_in_doubt`](model::results::Results::generator_in_doubt)).

@@ -178,10 +178,17 @@ pub fn verdict_paragraph(r: &Results) -> String {
             " {n} of {of} answers were client errors: the target refused the requests (check the URL and credentials), which says nothing about its capacity."
         ));
     }
-    if r.generator.as_ref().is_some_and(|g| g.lagging) {
+    if let Some(g) = r.generator.as_ref().filter(|g| g.lagging) {
         p.push_str(
-            " Caution: the load generator fell behind its schedule, so these figures partly describe the generator.",
+            " Caution: the load generator fell behind its schedule, so these figures partly describe the generator",
         );
+        if g.unsent > 0 {
+            p.push_str(&format!(" ({} arrivals not sent, left out of the figures)", g.unsent));
+        }
+        p.push('.');
+    }
+    for s in r.notes.report_sentences() {
+        p.push_str(&format!(" {s}."));
     }
     p
 }

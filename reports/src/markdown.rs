@@ -116,13 +116,6 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "> **Warning:** {}.\n", md_prose(&w));
     }
     // What the CI reader must know before trusting the table (the page says it per run).
-    let named = |pick: fn(&crate::Entry) -> bool| {
-        r.entries
-            .iter()
-            .filter(|e| pick(e))
-            .map(|e| md(&e.label))
-            .collect::<Vec<_>>()
-    };
     // Each with its own reason: an interruption, or the simulator's cap it reached.
     let incomplete: Vec<String> = r
         .entries
@@ -160,8 +153,24 @@ pub fn render(r: &Report) -> String {
             });
             let _ = writeln!(o, "> **Errors in {}:** {}.{refused}\n", md(&e.label), md(&errors));
         }
+        let sentences = notes.report_sentences();
+        if !sentences.is_empty() {
+            let _ = writeln!(o, "> **Notes on {}:**", md(&e.label));
+            for s in sentences {
+                let _ = writeln!(o, "> - {}.", md(&s));
+            }
+            let _ = writeln!(o);
+        }
     }
-    let lagging = named(crate::Entry::lagging);
+    let lagging: Vec<String> = r
+        .entries
+        .iter()
+        .filter(|e| e.lagging())
+        .map(|e| match e.unsent() {
+            0 => md(&e.label),
+            n => format!("{} ({n} arrivals not sent, left out of the figures)", md(&e.label)),
+        })
+        .collect();
     if !lagging.is_empty() {
         let _ = writeln!(
             o,

@@ -1150,3 +1150,36 @@ fn junit_fails_the_slo_of_an_interrupted_sweep() {
         "{cut}"
     );
 }
+
+/// The run's notes that the summary prints (resends, intents left out, attempts the generator
+/// could not send, arrivals it left unsent) are in summary.md and the page too; only the
+/// errors and the mostly-4xx warning were (review, stop 42).
+#[test]
+fn the_runs_notes_are_repeated_in_the_report() {
+    let mut r = run(7, 0.9, Some(Verdict::Recovered), Some(1.0));
+    r.notes.resent = 3;
+    r.notes.left_out = 2;
+    r.notes
+        .generator_failures
+        .insert("the generator ran out of file descriptors".into(), 71);
+    r.generator = Some(model::results::GeneratorHealth {
+        lateness_p99_s: 0.002,
+        unsent: 71,
+        lagging: true,
+    });
+    let dir = TempDir::new("notes");
+    let entries = [Entry::new("live", vec![r])];
+    write(&dir, &report(&entries, Vec::new()));
+    let (md, html) = (dir.read("summary.md"), dir.read("index.html"));
+    for text in [&md, &html] {
+        for part in [
+            "71 arrivals not sent, left out of the figures",
+            "Resent: 3 requests sent again",
+            "Left out: 2 intents had no final answer",
+            "Warning: the generator could not send 71 attempts (71 x the generator ran out of file descriptors)",
+        ] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+    }
+    assert!(md.contains("> **Notes on live:**\n> - "), "{md}");
+}

@@ -304,27 +304,52 @@ impl RunNotes {
 
     /// Lines for the end of the summary, in its layout; warnings start with `WARNING`.
     pub fn lines(&self) -> Vec<String> {
+        self.items()
+            .into_iter()
+            .map(|n| format!("  {:<13} {}", n.label, n.text))
+            .collect()
+    }
+
+    /// The notes for a report, in sentences: those [`RunNotes::lines`] has beyond the other
+    /// errors and the mostly-refused warning, which reports say in their own words.
+    pub fn report_sentences(&self) -> Vec<String> {
+        self.items()
+            .into_iter()
+            .filter(|n| !matches!(n.kind, NoteKind::OtherErrors | NoteKind::MostlyRefused))
+            .map(|n| match n.label {
+                "WARNING" => format!("Warning: {}", n.text),
+                "resent" => format!("Resent: {}", n.text),
+                "retry-after" => format!("Retry-After: {}", n.text),
+                "overhead" => format!("Overhead: {}", n.text),
+                _ => format!("Left out: {}", n.text),
+            })
+            .collect()
+    }
+
+    /// The notes, each with its summary label and what it is.
+    fn items(&self) -> Vec<Note> {
         let mut out = Vec::new();
+        let mut push = |kind, label, text| out.push(Note { kind, label, text });
         let errors = self.other_errors();
         if !errors.is_empty() {
-            out.push(format!("  other errors  {errors}"));
+            push(NoteKind::OtherErrors, "other errors", errors);
         }
         if self.resent > 0 {
-            out.push(format!(
-                "  resent        {} requests sent again on a new connection after a kept-alive connection closed before answering (each counted as an attempt: the try that failed as an error, the resend as a retry)",
+            push(NoteKind::Other, "resent", format!(
+                "{} requests sent again on a new connection after a kept-alive connection closed before answering (each counted as an attempt: the try that failed as an error, the resend as a retry)",
                 self.resent
             ));
         }
         // Attempts that got no answer at all (refused or dropped connections) are no overload:
         // a target down mid-run read only as "overloaded".
         if let Some((unanswered, attempts, why)) = self.unanswered() {
-            out.push(format!(
-                "  WARNING       {unanswered} of the {attempts} attempts that ended before their timeout got no answer ({why}): the target was unreachable or dropped connections for part of the run; a verdict of overload or metastability there says nothing about its capacity"
+            push(NoteKind::Other, "WARNING", format!(
+                "{unanswered} of the {attempts} attempts that ended before their timeout got no answer ({why}): the target was unreachable or dropped connections for part of the run; a verdict of overload or metastability there says nothing about its capacity"
             ));
         }
         if let Some((n, answers, which)) = self.mostly_refused() {
-            out.push(format!(
-                "  WARNING       {n} of {answers} answers were client errors ({which}): the target refused the requests, which says nothing about its capacity; check the target URL (service and API names), the credentials and the method"
+            push(NoteKind::MostlyRefused, "WARNING", format!(
+                "{n} of {answers} answers were client errors ({which}): the target refused the requests, which says nothing about its capacity; check the target URL (service and API names), the credentials and the method"
             ));
         }
         let answers = total(self.statuses.values());
@@ -338,27 +363,27 @@ impl RunNotes {
                     .filter(|(c, _)| redirect(c))
                     .map(|(c, n)| (status_text(*c), n)),
             );
-            out.push(format!(
-                "  WARNING       {redirects} of {answers} answers were redirects ({which}), counted as errors: loadgen does not follow them; point the target at where they lead"
+            push(NoteKind::Other, "WARNING", format!(
+                "{redirects} of {answers} answers were redirects ({which}), counted as errors: loadgen does not follow them; point the target at where they lead"
             ));
         }
         if !self.generator_failures.is_empty() {
             let n = total(self.generator_failures.values());
             let why = counts_text(self.generator_failures.iter().map(|(w, n)| (w.clone(), n)));
-            out.push(format!(
-                "  WARNING       the generator could not send {n} attempts ({why}); their intents are left out of the figures and counted as not sent: they are no failure of the target"
+            push(NoteKind::Other, "WARNING", format!(
+                "the generator could not send {n} attempts ({why}); their intents are left out of the figures and counted as not sent: they are no failure of the target"
             ));
         }
         if self.connection_waits > 0 {
-            out.push(format!(
-                "  WARNING       {} attempts waited for a connection: --connections ({}) capped the requests in flight, so the target never held more than that at once and the rest queued in the generator (their waits count in their latency); raise --connections for the target's own queue to fill",
+            push(NoteKind::Other, "WARNING", format!(
+                "{} attempts waited for a connection: --connections ({}) capped the requests in flight, so the target never held more than that at once and the rest queued in the generator (their waits count in their latency); raise --connections for the target's own queue to fill",
                 self.connection_waits, self.connections
             ));
         }
         if self.retry_after_past_lifetime > 0 {
             let n = self.retry_after_past_lifetime;
-            out.push(format!(
-                "  retry-after   {n} {} gave up: a Retry-After's pause would have sent a retry (that one, or one after attempts that followed it and timed out) later than the clients keep an intent (~{}: every attempt timing out, with the longest backoff between), so it was not sent",
+            push(NoteKind::Other, "retry-after", format!(
+                "{n} {} gave up: a Retry-After's pause would have sent a retry (that one, or one after attempts that followed it and timed out) later than the clients keep an intent (~{}: every attempt timing out, with the longest backoff between), so it was not sent",
                 if n == 1 { "intent" } else { "intents" },
                 super::fmt_secs(self.intent_lifetime_s)
             ));
@@ -371,16 +396,31 @@ impl RunNotes {
             } else {
                 "overhead"
             };
-            out.push(format!("  {head:<13} {}", o.warning()));
+            push(NoteKind::Other, head, o.warning());
         }
         if self.left_out > 0 {
-            out.push(format!(
-                "  left out      {} intents had no final answer when the run ended (in flight or waiting to retry): not counted as offered, succeeded or failed",
+            push(NoteKind::Other, "left out", format!(
+                "{} intents had no final answer when the run ended (in flight or waiting to retry): not counted as offered, succeeded or failed",
                 self.left_out
             ));
         }
         out
     }
+}
+
+/// What a note is, for reports that say some in their own words.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NoteKind {
+    OtherErrors,
+    MostlyRefused,
+    Other,
+}
+
+/// One note: its label in the summary's layout and its text.
+struct Note {
+    kind: NoteKind,
+    label: &'static str,
+    text: String,
 }
 
 #[cfg(test)]
