@@ -78,7 +78,8 @@ pub struct CompareArgs {
     /// one does not repeat are removed (DIR/.spillway-compare-runs lists them).
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Compare NEW against OLD (results.json files) metric by metric instead of running.
+    /// Compare NEW against OLD (results.json files, or run directories holding one) metric by
+    /// metric instead of running.
     #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
     pub baseline: Option<Vec<PathBuf>>,
     /// With --baseline: how much worse a metric may get before it is a regression (e.g. 5%;
@@ -506,6 +507,27 @@ fn parse_tolerance(t: &str) -> Result<f64, UsageError> {
     }
 }
 
+/// A run's results file: `path`, or the `results.json` in a run's directory (as `report`
+/// takes it). A directory of replications or of compared runs holds one per run: named.
+fn results_file(path: &Path) -> Result<PathBuf, UsageError> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let file = path.join("results.json");
+    if file.is_file() {
+        return Ok(file);
+    }
+    let runs = if path.join("replications.json").is_file() {
+        "a --replications directory, with one run per seed: give one seed's, such as seed-1/results.json"
+    } else {
+        "give a run's results.json, or the directory of one run"
+    };
+    Err(UsageError(format!(
+        "--baseline: {} is a directory without a results.json: {runs}",
+        path.display()
+    )))
+}
+
 fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<loadgen::Finish> {
     if a.scenario.is_some() || !a.strategies.is_empty() || !a.variants.is_empty() || !a.expect.is_empty() {
         return Err(UsageError(
@@ -528,8 +550,8 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
         .into());
     }
     let tolerance = parse_tolerance(a.tolerance.as_deref().unwrap_or("10%"))?;
-    let old = Results::load(&files[0])?;
-    let new = Results::load(&files[1])?;
+    let old = Results::load(&results_file(&files[0])?)?;
+    let new = Results::load(&results_file(&files[1])?)?;
     // One file twice compares a run with itself: every row "same", a job that passes for ever.
     if let (Ok(o), Ok(n)) = (std::fs::canonicalize(&files[0]), std::fs::canonicalize(&files[1])) {
         if o == n {

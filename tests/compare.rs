@@ -516,6 +516,31 @@ fn baseline_flags_regressions_metric_by_metric() {
         &dir.s("nope.json"),
     ]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    // A run's directory stands for its results.json, as for `report`; one without names why.
+    let dirs = spillway(&[
+        "compare",
+        "--baseline",
+        &dir.s("deadline"),
+        &dir.s("fifo"),
+        "-o",
+        &dir.s("dirs"),
+    ]);
+    assert_eq!(dirs.status.code(), Some(3), "{}", text(&dirs));
+    assert!(String::from_utf8_lossy(&dirs.stdout).contains("REGRESSION"));
+    let empty = spillway(&[
+        "compare",
+        "--baseline",
+        &dir.s("deadline"),
+        &dir.s("same"),
+        "-o",
+        &dir.s("x"),
+    ]);
+    assert_eq!(empty.status.code(), Some(2), "{}", text(&empty));
+    assert!(
+        text(&empty).contains("is a directory without a results.json: give a run's results.json"),
+        "{}",
+        text(&empty)
+    );
     let bad = spillway(&[
         "compare",
         "--baseline",

@@ -171,6 +171,8 @@ enum Unit {
     Secs,
     Ratio,
     Plain,
+    /// A count's mean: one decimal.
+    Count,
 }
 
 pub fn render(s: &ReplicationSummary) -> String {
@@ -180,6 +182,7 @@ pub fn render(s: &ReplicationSummary) -> String {
             Unit::Secs => fmt_secs(v),
             Unit::Ratio => format!("{:.1}%", v * 100.0),
             Unit::Plain => format!("{v:.4}"),
+            Unit::Count => format!("{v:.1}"),
         };
         match i.n {
             0 => "-".to_string(),
@@ -225,13 +228,9 @@ pub fn render(s: &ReplicationSummary) -> String {
         metastable_line(s),
         if s.verdicts.is_empty() { "-".to_string() } else { verdicts_text(&s.verdicts) }
     );
-    let count = |i: &Interval| {
-        if i.half_width.is_finite() {
-            format!("{:.1} ± {:.1}", i.mean, i.half_width)
-        } else {
-            format!("{:.1}", i.mean)
-        }
-    };
+    // Clipped at 0 as the other figures are: `2148.4 ± 4859.4` timeouts read as possibly
+    // negative, where the reports said `(95% CI 0.0 to 7007.8)`.
+    let count = |i: &Interval| iv_unit(i, Unit::Count, f64::INFINITY);
     let classes = s.classes.iter().map(|(c, g)| (c.as_str().to_string(), g));
     let mut services: Vec<_> = s.services.iter().collect();
     services.sort_by(|a, b| model::results::natural_order(a.0, b.0));
@@ -463,6 +462,31 @@ mod tests {
         let pp = s.goodput_ratio.half_width * 100.0;
         assert!(
             text.contains(&format!("goodput ratio   55.0% ± {pp:.1} pp\n")),
+            "{text}"
+        );
+    }
+
+    /// A group's counts are clipped at 0 as the other figures are: timeouts of 0, 0 and 300
+    /// read `100.0 (95% CI 0.0 to ...)`, not `100.0 ± 430.3`.
+    #[test]
+    fn group_counts_are_clipped_at_zero() {
+        let mut runs = three_seeds();
+        for (r, t) in runs.iter_mut().zip([0, 0, 300]) {
+            let g = GroupSummary {
+                offered: 1000,
+                attempts: 1000,
+                timeouts: t,
+                ..Default::default()
+            };
+            r.summary.services.insert("billing".into(), g);
+        }
+        let s = summarize(&runs);
+        let t = &s.services["billing"].timeouts;
+        assert!(t.mean - t.half_width < 0.0);
+        let text = render(&s);
+        let high = t.mean + t.half_width;
+        assert!(
+            text.contains(&format!("timeouts 100.0 (95% CI 0.0 to {high:.1})")),
             "{text}"
         );
     }
