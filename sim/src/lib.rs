@@ -139,11 +139,20 @@ impl Progress {
     fn new(total: u64, what: &'static str) -> Progress {
         let bar = indicatif::ProgressBar::new(total);
         // With the time left: a grid of points x seeds can take hours, and nothing else says so.
+        // None before the first simulation ends: "about 0s left" then meant nothing.
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{wide_bar} {pos}/{len} {msg} ({elapsed} so far, about {eta} left)",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template("{wide_bar} {pos}/{len} {msg} ({elapsed} so far{left})")
+                .map(|s| {
+                    s.with_key(
+                        "left",
+                        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            if state.pos() > 0 {
+                                let _ = write!(w, ", about {} left", indicatif::HumanDuration(state.eta()));
+                            }
+                        },
+                    )
+                })
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar.set_message(what);
         let quiet = !std::io::stderr().is_terminal();
