@@ -225,6 +225,23 @@ fn loadgen_exit_codes_say_what_happened() {
     let out = one_liner(&[]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stderr).matches("cannot reach").count(), 1);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("WARN"));
+    // Phases that offer less than one intent are said of --phases, as of a file's phases.
+    let out = spillway(&[
+        "loadgen",
+        "run",
+        "--target",
+        &target,
+        "--phases",
+        "1s@0.5",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--phases: the phases offer about 0.500 intents in all"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A strategy for a target's gateway is not loadgen's to choose: refused, not ignored.
     let out = one_liner(&["--strategy", "deadline"]);
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));

@@ -256,6 +256,16 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
                 }
             },
         )?;
+    // The one-liner's phases get the file's warnings on phases (a run that offers less than
+    // one intent, a trigger with no baseline before it), said of --phases; the rest concern
+    // the placeholder backend, which a --target run never starts.
+    if catch_all {
+        for w in s.warnings_with(&[scenario::ServiceKeys::BOTH]) {
+            if let Some(rest) = w.strip_prefix("workload.phases:") {
+                tracing::warn!("--phases:{rest}");
+            }
+        }
+    }
     // A cut that ends before or inside a trigger is allowed (a quick look), but its run gets no
     // verdict: said before the run, not only in its summary.
     if a.duration.is_some() {
