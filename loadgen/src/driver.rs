@@ -807,6 +807,13 @@ pub fn check_target_url(url: &str) -> Result<http::Uri, TargetError> {
     if crate::h1::host_port(&uri).is_none() {
         return Err(no_host(url));
     }
+    // `user:pw@` is never sent (no Authorization header is made of it): refused, as a
+    // service's upstream is, rather than a run of 401s that reads as the target's.
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(TargetError(format!(
+            "--target `{url}` has credentials (user@), which loadgen does not send: send them as a header (-H 'authorization: Basic ...', or in [clients.request] headers) and drop them from the URL"
+        )));
+    }
     Ok(uri)
 }
 
@@ -1556,6 +1563,19 @@ mod tests {
         #[allow(clippy::useless_conversion)]
         let hard = u64::from(hard);
         assert_eq!(fd_limit(), Some(hard));
+    }
+
+    /// A target URL with credentials is refused: loadgen would send none of them.
+    #[test]
+    fn a_target_url_with_credentials_is_refused() {
+        let e = super::check_target_url("http://user:pw@127.0.0.1:8080/x")
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("has credentials (user@), which loadgen does not send"),
+            "{e}"
+        );
+        assert!(super::check_target_url("http://127.0.0.1:8080/x?a=b@c").is_ok());
     }
 
     /// A target URL's query follows the services' paths, over plain http (the lean client's
