@@ -209,6 +209,22 @@ pub fn mismatches(old: &Results, new: &Results) -> Vec<String> {
             old.seed, new.seed
         ));
     }
+    // A shard carries 1/N of the load: against a whole run (or another shard count) its rates
+    // and counts read as a change.
+    let part = |r: &Results| r.shard.filter(|&(_, n)| n >= 2);
+    if part(old).is_some() || part(new).is_some() {
+        let what = |r: &Results| match part(r) {
+            Some((i, n)) => format!("shard {i}/{n} of its run"),
+            None => "a whole run".to_string(),
+        };
+        if part(old) != part(new) {
+            out.push(format!(
+                "the baseline is {} and the new run {}: a shard offers 1/N of the load, so rates and counts differ by that alone; compare merged results (`spillway loadgen merge`) or the same shard of each",
+                what(old),
+                what(new)
+            ));
+        }
+    }
     // A service of one run only has no rows: its figures would otherwise vanish unsaid.
     for (r, o, side, other) in [
         (old, new, "the baseline", "the new run"),
@@ -511,6 +527,19 @@ mod tests {
             w,
             ["services x, y and z only in the new run, not in the baseline: no rows compare them"]
         );
+        // A shard against the merged run (whose shard is none) or a whole run (0/1).
+        let mut shard = old.clone();
+        shard.shard = Some((0, 2));
+        for whole in [None, Some((0, 1))] {
+            let mut merged = old.clone();
+            merged.shard = whole;
+            let w = mismatches(&shard, &merged);
+            assert!(
+                w.len() == 1 && w[0].starts_with("the baseline is shard 0/2 of its run and the new run a whole run"),
+                "{w:?}"
+            );
+        }
+        assert!(mismatches(&shard, &shard.clone()).is_empty(), "the same shard of each");
         let mut cut = old.clone();
         cut.incomplete = true;
         let p = problems(&old, &cut);
