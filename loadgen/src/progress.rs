@@ -57,12 +57,20 @@ impl Progress {
                 // Intents per second of scenario time, like the phase rates.
                 let started = view.started();
                 let rate = started.saturating_sub(last_intents) as f64 / (now - last_t).max(1e-9);
+                // In a log the rate is over the scenario time since the last line (10 s real),
+                // which may span two phases: said, so `phase-3 18/s` of a 10/s phase does not
+                // read as wrong.
+                let span = if tty {
+                    String::new()
+                } else {
+                    format!(" over the last {}", fmt_secs(now - last_t))
+                };
                 (last_intents, last_t) = (started, now);
                 // Of the attempts that ended since the last line: a collapse shows at once,
                 // as timeouts' latencies (the recorder files attempts by when they were due).
                 let p99 = recent.map_or_else(|| "-".to_string(), fmt_secs);
                 b.set_position((now.min(total) * 10.0) as u64);
-                let line = progress_line(fmt_secs(now), fmt_secs(total), phase, rate, &tot.requests, &p99);
+                let line = progress_line(fmt_secs(now), fmt_secs(total), phase, rate, &span, &tot.requests, &p99);
                 if tty {
                     b.set_message(line);
                 } else {
@@ -82,9 +90,17 @@ impl Progress {
 /// One progress line. Intents and attempts are counted apart, and labelled so: with retries,
 /// one intent's timeouts are several attempts', and "ok 900 timeout 300" read as 1,200
 /// requests when 300 timeouts could be 100 intents retried twice.
-fn progress_line(now: String, total: String, phase: &str, rate: f64, c: &GroupCounters, p99: &str) -> String {
+fn progress_line(
+    now: String,
+    total: String,
+    phase: &str,
+    rate: f64,
+    span: &str,
+    c: &GroupCounters,
+    p99: &str,
+) -> String {
     format!(
-        "{now}/{total}  {phase}  {rate:.0}/s  intents ok {} failed {}  attempts timeout {} shed {}  p99 now {p99}",
+        "{now}/{total}  {phase}  {rate:.0}/s{span}  intents ok {} failed {}  attempts timeout {} shed {}  p99 now {p99}",
         c.successes, c.failures, c.timeouts, c.shed,
     )
 }
@@ -105,10 +121,23 @@ mod tests {
             shed: 7,
             ..GroupCounters::default()
         };
-        let line = progress_line("10s".into(), "60s".into(), "burst", 100.0, &c, "1.2s");
+        let line = progress_line("10s".into(), "60s".into(), "burst", 100.0, "", &c, "1.2s");
         assert_eq!(
             line,
             "10s/60s  burst  100/s  intents ok 900 failed 100  attempts timeout 300 shed 7  p99 now 1.2s"
+        );
+        let logged = progress_line(
+            "10s".into(),
+            "60s".into(),
+            "burst",
+            100.0,
+            " over the last 10.0s",
+            &c,
+            "1.2s",
+        );
+        assert!(
+            logged.contains("  burst  100/s over the last 10.0s  intents"),
+            "{logged}"
         );
     }
 }
