@@ -1777,8 +1777,9 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
             row.push(model::results::fmt_secs(p.p99));
             row.push(format!("{:.2}", p.amplification));
             // No recovery time: "never" when it did not recover, "-" when it had nothing to
-            // recover from (stable, no trigger, held through it) or was not judged.
-            row.push(p.recovery_s.filter(|_| !p.held).map_or_else(
+            // recover from (stable, no trigger) or was not judged. A run that held reads 0s,
+            // as in the reports' tables.
+            row.push(p.recovery_s.map_or_else(
                 || match p.verdict.as_str() {
                     "metastable" | "overloaded" => "never".into(),
                     _ => "-".into(),
@@ -3101,8 +3102,8 @@ mod tests {
     }
 
     /// A recovery that never dipped: `recovered` in the CSV's `verdict` (the envelope and filters
-    /// read it), `true` in its `held`; the tables, the best line and the JSON say `held`, with no
-    /// recovery time.
+    /// read it), `true` in its `held`; the tables, the best line and the JSON say `held` (a
+    /// recovery of 0s, as the reports' tables show it).
     #[test]
     fn a_point_that_held_reads_held() {
         let mut held = at_rate(100, "recovered");
@@ -3123,7 +3124,7 @@ mod tests {
         let at = |name: &str| header.iter().position(|h| h == name).expect(name);
         assert_eq!(
             (table[0][at("recovery")].as_str(), table[0][at("verdict")].as_str()),
-            ("-", "held")
+            ("0s", "held")
         );
         assert_eq!(
             (table[1][at("recovery")].as_str(), table[1][at("verdict")].as_str()),
