@@ -295,6 +295,30 @@ fn bounded_sheds_past_capacity_with_retry_after() {
     assert_eq!(p.stats().arrived, 7);
 }
 
+/// Before any service time is measured, a shed's Retry-After assumes a request takes at least
+/// as long as the oldest one on the backend has so far: a 1 s service's first burst got
+/// 300 ms (100 ms per request assumed), ten times too early (review, stop 42).
+#[test]
+fn before_any_answer_the_drain_estimate_uses_the_oldest_requests_age() {
+    let mut p = bounded(2, None);
+    let a = dispatched(arrive(&mut p, at(0)));
+    queued(arrive(&mut p, at(50)));
+    queued(arrive(&mut p, at(100)));
+    // 50 ms in: under the 100 ms floor.
+    assert_eq!(rejected(arrive(&mut p, at(50))).retry_after, Some(ms(300)));
+    // 150 ms in: 150 ms x (2 queued + 1).
+    assert_eq!(rejected(arrive(&mut p, at(150))).retry_after, Some(ms(450)));
+    assert_eq!(rejected(arrive(&mut p, at(900))).retry_after, Some(ms(2700)));
+    // Once the first answer comes, its service time is the estimate.
+    complete(&mut p, at(1000), a);
+    queued(arrive(&mut p, at(1001)));
+    assert_eq!(
+        rejected(arrive(&mut p, at(1002))).retry_after,
+        Some(ms(3000)),
+        "1 s x (2 + 1)"
+    );
+}
+
 #[test]
 fn bounded_queue_timeout_answers_only_after_the_timeout() {
     let mut p = bounded(10, Some(ms(500)));
@@ -308,10 +332,12 @@ fn bounded_queue_timeout_answers_only_after_the_timeout() {
     assert_eq!(poll_all(&mut p, at(600)), vec![], "waited exactly the timeout: not yet");
     assert_eq!(
         poll_all(&mut p, due),
+        // No answer yet: the request on the backend has taken 600 ms so far, so at least that
+        // per request, for the one left queued and this one.
         vec![answer(
             b,
             Reason::QueueTimeout,
-            Some(ms(200)),
+            Some(ms(1200) + Duration::from_nanos(2)),
             ms(500) + Duration::from_nanos(1)
         )]
     );
@@ -323,7 +349,8 @@ fn bounded_queue_timeout_answers_only_after_the_timeout() {
     );
     assert_eq!(
         poll_all(&mut p, at(900)),
-        vec![answer(c, Reason::QueueTimeout, Some(ms(100)), ms(600))]
+        vec![answer(c, Reason::QueueTimeout, Some(ms(900)), ms(600))],
+        "the backend's request 900 ms old, nothing queued behind"
     );
     assert_eq!(p.poll_timeout(), None);
     assert_eq!(p.stats().rejected[Reason::QueueTimeout as usize], 2);
@@ -883,6 +910,9 @@ fn priorities_have_separate_class_capacities() {
     assert_eq!(r.retry_after, Some(ms(600)), "100 ms x (5 queued + 1)");
     assert_eq!(p.queue_len(), 5);
     assert_eq!(p.stats().rejected[Reason::QueueFull as usize], 2);
+    // An interactive request waits behind its own class only, not the background queue.
+    let r = rejected(arrive(&mut p, at(2)));
+    assert_eq!(r.retry_after, Some(ms(300)), "100 ms x (2 interactive queued + 1)");
 
     // A class without its own capacity falls back to the queue capacity.
     let mut c = config(Strategy::Bounded, 1);
@@ -971,7 +1001,7 @@ fn keep_reports_abandonment_on_answers_too() {
             ticket: b,
             rejection: Rejection {
                 reason: Reason::QueueTimeout,
-                retry_after: Some(ms(100))
+                retry_after: Some(ms(101))
             },
             waited: ms(101),
             abandoned: true

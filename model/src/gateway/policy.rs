@@ -374,14 +374,31 @@ impl ServicePolicy {
         Rejection { reason, retry_after }
     }
 
-    /// How long a shed client should wait: the time to drain the queue at the current rate,
-    /// after what is left of a pushback pause (nothing drains while the backend asked for one).
-    fn drain_estimate(&self, now: Time) -> Duration {
+    /// How long a shed client of `class` should wait: the time to drain what is queued ahead of
+    /// it (its class and any above) at the current rate, after what is left of a pushback
+    /// pause (nothing drains while the backend asked for one).
+    fn drain_estimate(&self, now: Time, class: usize) -> Duration {
         debug_assert!(self.track_latency, "the latency estimate is not maintained");
         let c = &self.cfg;
-        let per = self.latency_ewma.unwrap_or(c.scaled(Duration::from_millis(100)));
+        let per = match self.latency_ewma {
+            Some(per) => per,
+            // No service time measured yet: at least as long as the oldest request on the
+            // backend has taken so far. (A flat 100 ms sent the first burst's shed clients of
+            // a 1 s service back ten times too early.) Rare, and only until the first answer.
+            None => self
+                .entries
+                .values()
+                .filter_map(|e| match e.state {
+                    State::InFlight(sent) => Some(now.saturating_since(sent)),
+                    State::Queued => None,
+                })
+                .max()
+                .unwrap_or_default()
+                .max(c.scaled(Duration::from_millis(100))),
+        };
         let slots = self.limiter.limit().unwrap_or(1).max(1);
-        let n = u32::try_from(self.queue_len() + 1).unwrap_or(u32::MAX);
+        let ahead = if class == 0 { self.live[0] } else { self.queue_len() };
+        let n = u32::try_from(ahead + 1).unwrap_or(u32::MAX);
         let drain = (per * n / slots).clamp(c.scaled(Duration::from_millis(1)), c.scaled(Duration::from_secs(60)));
         drain + self.paused_until.saturating_since(now)
     }
@@ -425,7 +442,7 @@ impl ServicePolicy {
         if !front {
             if let Some(cap) = self.capacity_of(class) {
                 if self.live[class] >= cap {
-                    let ra = self.drain_estimate(now);
+                    let ra = self.drain_estimate(now, class);
                     return Admit::Rejected(self.reject(Reason::QueueFull, Some(ra)));
                 }
             }
@@ -615,7 +632,7 @@ impl ServicePolicy {
             self.entries.remove(t);
             // An expired request gets no Retry-After, as at dequeue: its time is up, not the
             // service's room.
-            let retry_after = (reason != Reason::Expired).then(|| self.drain_estimate(now));
+            let retry_after = (reason != Reason::Expired).then(|| self.drain_estimate(now, class));
             let rejection = self.reject(reason, retry_after);
             return Some(Action::Answer {
                 ticket: t,
@@ -722,7 +739,7 @@ impl ServicePolicy {
         };
         if let Some(reason) = drop {
             self.entries.remove(t);
-            let retry_after = (reason != Reason::Expired).then(|| self.drain_estimate(now));
+            let retry_after = (reason != Reason::Expired).then(|| self.drain_estimate(now, class));
             let rejection = self.reject(reason, retry_after);
             return Some(Action::Answer {
                 ticket: t,

@@ -100,6 +100,11 @@ impl<T> Slots<T> {
         self.live
     }
 
+    /// The values held, in slot order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.slots.iter().filter_map(|s| s.value.as_ref())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.live == 0
     }
