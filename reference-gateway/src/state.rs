@@ -339,7 +339,8 @@ impl ServiceDriver {
             }
             Admit::Rejected(r) => {
                 drop(g);
-                self.metrics.queue_wait.observe(Duration::ZERO);
+                // Never queued: no wait to observe (zeros here read as short waits exactly
+                // when the gateway sheds), as the simulator records none.
                 self.metrics.count(Outcome::from_rejection(&r));
                 Offer::Rejected(r)
             }

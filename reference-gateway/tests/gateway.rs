@@ -85,6 +85,11 @@ async fn a_full_bounded_queue_sheds_503_with_retry_after() {
         .await,
         1.0
     );
+    // The two admitted requests waited; the one shed on arrival was never queued.
+    assert_eq!(
+        gateway_metric(&c, &gw, "spillway_gateway_queue_wait_seconds_count", "service=\"svc\"").await,
+        2.0
+    );
     gw.shutdown().await;
     ml.shutdown().await;
 }
