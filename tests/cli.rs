@@ -880,3 +880,42 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
     assert!(err.contains("--threshold `p50 < soon`:"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A gateway whose upstream is not listening says so at start: every request would otherwise
+/// be a 502 with nothing to say why (review, stop 42).
+#[test]
+fn a_gateway_warns_of_an_upstream_that_refuses_connections() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let upstream = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spillway"))
+        .args(["gateway", "--listen", "127.0.0.1:0", "--upstream", &upstream])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spillway runs");
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines() {
+            let Ok(line) = line else { return };
+            if line.contains("does not accept connections") {
+                let _ = tx.send(line);
+                return;
+            }
+        }
+    });
+    let line = rx.recv_timeout(std::time::Duration::from_secs(30));
+    child.kill().ok();
+    child.wait().ok();
+    let line = line.expect("the warning within 30 s");
+    assert!(
+        line.contains(&format!("the upstream {upstream} does not accept connections")) && line.contains("get 502"),
+        "{line}"
+    );
+}

@@ -271,7 +271,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             if gw.gateway.setup.routes.len() > 5 { ", ..." } else { "" }
         );
     }
-    check_upstream_time_scales(&gw.gateway.setup);
+    check_upstreams(&gw.gateway.setup);
     signals.recv().await;
     tracing::info!(
         "shutting down: answering queued requests 503, draining in-flight ones (Ctrl-C again to stop at once)"
@@ -280,10 +280,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Asks each upstream, once and in the background, the time scale it runs at (a mock-legacy
-/// says so on `/healthz`; other services say nothing and are left alone): at another scale
-/// than the gateway's, every service looks overloaded, with nothing else to say why.
-fn check_upstream_time_scales(setup: &Setup) {
+/// Checks each upstream once, in the background: that it accepts connections, and the time
+/// scale it runs at (a mock-legacy says so on `/healthz`; other services say nothing and are
+/// left alone): at another scale than the gateway's, every service looks overloaded, with
+/// nothing else to say why.
+fn check_upstreams(setup: &Setup) {
     let ours = setup.time_scale;
     let mut upstreams: Vec<(String, String, u16)> = Vec::new();
     for r in &setup.routes {
@@ -300,6 +301,20 @@ fn check_upstream_time_scales(setup: &Setup) {
     }
     tokio::spawn(async move {
         for (base, host, port) in upstreams {
+            // An upstream that is not listening yet: every request to it is a 502 until it is,
+            // which otherwise reads as the service failing (review, stop 42).
+            let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+            match tokio::time::timeout(std::time::Duration::from_secs(1), connect).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!("the upstream {base} does not accept connections ({e}): requests routed to it get 502 until it does");
+                    continue;
+                }
+                Err(_) => {
+                    tracing::warn!("the upstream {base} did not accept a connection within 1 s: requests routed to it may get 502 or time out");
+                    continue;
+                }
+            }
             let theirs = mock_legacy::probe::time_scale_of(&host, port).await;
             if let Some(w) = theirs.and_then(|t| mock_legacy::probe::mismatch("the upstream", &base, t, ours)) {
                 tracing::warn!("{w}");
