@@ -400,6 +400,19 @@ fn cut_short<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<(&'a s
     })
 }
 
+/// A run of the expectation's whose load generator left arrivals unsent: its label, and how many.
+fn unsent_in<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<(&'a str, u64)> {
+    [&e.lhs, &e.rhs].into_iter().find_map(|side| match side {
+        expect::Operand::Run { label, .. } => entries
+            .iter()
+            .filter(|x| &x.label == label)
+            .map(Entry::unsent)
+            .find(|&n| n > 0)
+            .map(|n| (label.as_str(), n)),
+        _ => None,
+    })
+}
+
 /// How the expectations came out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -449,7 +462,21 @@ pub fn conclude(
                     detail: format!("not judged: `{label}` {how} (its results cover part of the run)"),
                     inconclusive: false,
                 }),
-                None => e.check(entries).map_err(UsageError),
+                None => match unsent_in(e, entries) {
+                    // As a threshold over such a run: a pass proves nothing about the load
+                    // the target never saw; inconclusive, not a failure of the target.
+                    Some((label, n)) => e.check(entries).map_err(UsageError).map(|c| Checked {
+                        passed: false,
+                        detail: if c.passed {
+                            format!("not judged: `{label}`'s load generator left {n} arrival(s) unsent")
+                        } else {
+                            c.detail
+                        },
+                        inconclusive: true,
+                        ..c
+                    }),
+                    None => e.check(entries).map_err(UsageError),
+                },
             },
         })
         .collect::<Result<_, _>>()?;
@@ -829,6 +856,24 @@ mod tests {
         let md = std::fs::read_to_string(&written.summary_md).unwrap();
         assert!(
             md.contains("not judged: `deadline` stopped early, at the simulator's cap"),
+            "{md}"
+        );
+        // A live run whose generator left arrivals unsent: an expectation that held on it is
+        // not judged, and inconclusive (exit 4), as a threshold over it is.
+        let mut live = sim::simulate(&s, Some(1));
+        live.source = model::results::RunSource::Live;
+        live.generator = Some(model::results::GeneratorHealth {
+            lateness_p99_s: 0.0,
+            unsent: 7,
+            lagging: true,
+        });
+        entries[1] = Entry::new("deadline", vec![live]);
+        let held = parse_expectations(&["deadline.goodput_ratio > 0.5".into()], &labels).unwrap();
+        let (verdict, written) = conclude("t", &entries, &held, &out).unwrap();
+        assert_eq!(verdict, Verdict::Inconclusive);
+        let md = std::fs::read_to_string(&written.summary_md).unwrap();
+        assert!(
+            md.contains("not judged: `deadline`'s load generator left 7 arrival(s) unsent"),
             "{md}"
         );
         let _ = std::fs::remove_dir_all(&out);

@@ -182,8 +182,10 @@ pub fn verdict_paragraph(r: &Results) -> String {
         p.push_str(
             " Caution: the load generator fell behind its schedule, so these figures partly describe the generator",
         );
-        if g.unsent > 0 {
-            p.push_str(&format!(" ({} arrivals not sent, left out of the figures)", g.unsent));
+        // Those the generator had no socket for are in its notes below, with the cause.
+        let unsent = g.unsent.saturating_sub(r.notes.generator_failures.values().sum());
+        if unsent > 0 {
+            p.push_str(&format!(" ({unsent} arrivals not sent, left out of the figures)"));
         }
         p.push('.');
     }

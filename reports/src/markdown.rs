@@ -157,7 +157,7 @@ pub fn render(r: &Report) -> String {
         if !sentences.is_empty() {
             let _ = writeln!(o, "> **Notes on {}:**", md(&e.label));
             for s in sentences {
-                let _ = writeln!(o, "> - {}.", md(&s));
+                let _ = writeln!(o, "> - {}.", md_prose(&s));
             }
             let _ = writeln!(o);
         }
@@ -166,10 +166,13 @@ pub fn render(r: &Report) -> String {
         .entries
         .iter()
         .filter(|e| e.lagging())
-        .map(|e| match e.unsent() {
-            0 => md(&e.label),
-            n => format!("{} ({n} arrivals not sent, left out of the figures)", md(&e.label)),
-        })
+        .map(
+            |e| match e.unsent().saturating_sub(e.notes().generator_failures.values().sum()) {
+                // Those the generator had no socket for are in its notes, with the cause.
+                0 => md(&e.label),
+                n => format!("{} ({n} arrivals not sent, left out of the figures)", md(&e.label)),
+            },
+        )
         .collect();
     if !lagging.is_empty() {
         let _ = writeln!(
@@ -293,9 +296,12 @@ pub fn render(r: &Report) -> String {
                 let _ = writeln!(
                     o,
                     "- {} {}: {}`{}` ({}{}{})",
+                    // A failure where the load generator fell behind or left arrivals unsent is
+                    // inconclusive (exit code 4), as an expectation's is.
                     match (fails, incomplete) {
                         (0, false) => "✅",
                         (0, true) => "⚠️",
+                        _ if e.generator_in_doubt() => "⚠️",
                         _ => "❌",
                     },
                     md(&e.label),

@@ -315,14 +315,7 @@ impl RunNotes {
     pub fn report_sentences(&self) -> Vec<String> {
         self.items()
             .into_iter()
-            .filter(|n| !matches!(n.kind, NoteKind::OtherErrors | NoteKind::MostlyRefused))
-            .map(|n| match n.label {
-                "WARNING" => format!("Warning: {}", n.text),
-                "resent" => format!("Resent: {}", n.text),
-                "retry-after" => format!("Retry-After: {}", n.text),
-                "overhead" => format!("Overhead: {}", n.text),
-                _ => format!("Left out: {}", n.text),
-            })
+            .filter_map(|n| n.kind.title(n.label).map(|title| format!("{title}: {}", n.text)))
             .collect()
     }
 
@@ -335,7 +328,7 @@ impl RunNotes {
             push(NoteKind::OtherErrors, "other errors", errors);
         }
         if self.resent > 0 {
-            push(NoteKind::Other, "resent", format!(
+            push(NoteKind::Resent, "resent", format!(
                 "{} requests sent again on a new connection after a kept-alive connection closed before answering (each counted as an attempt: the try that failed as an error, the resend as a retry)",
                 self.resent
             ));
@@ -343,7 +336,7 @@ impl RunNotes {
         // Attempts that got no answer at all (refused or dropped connections) are no overload:
         // a target down mid-run read only as "overloaded".
         if let Some((unanswered, attempts, why)) = self.unanswered() {
-            push(NoteKind::Other, "WARNING", format!(
+            push(NoteKind::Warning, "WARNING", format!(
                 "{unanswered} of the {attempts} attempts that ended before their timeout got no answer ({why}): the target was unreachable or dropped connections for part of the run; a verdict of overload or metastability there says nothing about its capacity"
             ));
         }
@@ -363,26 +356,26 @@ impl RunNotes {
                     .filter(|(c, _)| redirect(c))
                     .map(|(c, n)| (status_text(*c), n)),
             );
-            push(NoteKind::Other, "WARNING", format!(
+            push(NoteKind::Warning, "WARNING", format!(
                 "{redirects} of {answers} answers were redirects ({which}), counted as errors: loadgen does not follow them; point the target at where they lead"
             ));
         }
         if !self.generator_failures.is_empty() {
             let n = total(self.generator_failures.values());
             let why = counts_text(self.generator_failures.iter().map(|(w, n)| (w.clone(), n)));
-            push(NoteKind::Other, "WARNING", format!(
+            push(NoteKind::Warning, "WARNING", format!(
                 "the generator could not send {n} attempts ({why}); their intents are left out of the figures and counted as not sent: they are no failure of the target"
             ));
         }
         if self.connection_waits > 0 {
-            push(NoteKind::Other, "WARNING", format!(
+            push(NoteKind::Warning, "WARNING", format!(
                 "{} attempts waited for a connection: --connections ({}) capped the requests in flight, so the target never held more than that at once and the rest queued in the generator (their waits count in their latency); raise --connections for the target's own queue to fill",
                 self.connection_waits, self.connections
             ));
         }
         if self.retry_after_past_lifetime > 0 {
             let n = self.retry_after_past_lifetime;
-            push(NoteKind::Other, "retry-after", format!(
+            push(NoteKind::RetryAfter, "retry-after", format!(
                 "{n} {} gave up: a Retry-After's pause would have sent a retry (that one, or one after attempts that followed it and timed out) later than the clients keep an intent (~{}: every attempt timing out, with the longest backoff between), so it was not sent",
                 if n == 1 { "intent" } else { "intents" },
                 super::fmt_secs(self.intent_lifetime_s)
@@ -396,10 +389,10 @@ impl RunNotes {
             } else {
                 "overhead"
             };
-            push(NoteKind::Other, head, o.warning());
+            push(NoteKind::Overhead, head, o.warning());
         }
         if self.left_out > 0 {
-            push(NoteKind::Other, "left out", format!(
+            push(NoteKind::LeftOut, "left out", format!(
                 "{} intents had no final answer when the run ended (in flight or waiting to retry): not counted as offered, succeeded or failed",
                 self.left_out
             ));
@@ -413,7 +406,27 @@ impl RunNotes {
 enum NoteKind {
     OtherErrors,
     MostlyRefused,
-    Other,
+    Warning,
+    Resent,
+    RetryAfter,
+    Overhead,
+    LeftOut,
+}
+
+impl NoteKind {
+    /// The note's title in a report's sentence (`label`: its summary label, which says
+    /// whether an overhead is a warning); `None` for those reports say in their own words.
+    fn title(self, label: &str) -> Option<&'static str> {
+        Some(match self {
+            NoteKind::OtherErrors | NoteKind::MostlyRefused => return None,
+            _ if label == "WARNING" => "Warning",
+            NoteKind::Warning => "Warning",
+            NoteKind::Resent => "Resent",
+            NoteKind::RetryAfter => "Retry-After",
+            NoteKind::Overhead => "Overhead",
+            NoteKind::LeftOut => "Left out",
+        })
+    }
 }
 
 /// One note: its label in the summary's layout and its text.
