@@ -859,26 +859,40 @@ impl Plan {
 }
 
 /// The first of `figures` (each with the flag that gave it) that a point cannot measure (a
-/// misspelt service, a class without priorities), as (flag, where, the problem). Checked at
-/// every point, as an axis can rename services (`count` makes `risk` `risk-1`..) or drop the
-/// priorities; where is "" when every point fails as the file itself does, else
-/// "at AXIS=V ...: " for the first point that fails.
+/// misspelt service, a class without priorities), as (flag, where, the problem). A figure of a
+/// class or a service is checked at every point, as an axis can rename services (`count`
+/// makes `risk` `risk-1`..) or drop the priorities; where is "" for the file's own problem
+/// (every point has it, as the file does), else which point, or "at every point, e.g. ...".
 pub fn figure_problem(plan: &Plan, figures: &[(String, &Figure)]) -> Option<(String, String, String)> {
+    use rayon::prelude::*;
     let first = |s: &Scenario| {
         figures
             .iter()
             .find_map(|(flag, f)| s.figure_problem(f).map(|p| (flag.clone(), p)))
     };
-    let failing: Vec<(usize, (String, String))> = (0..plan.points.len())
-        .filter_map(|i| Some((i, first(&plan.scenario(i).ok()?)?)))
-        .collect();
-    if failing.len() == plan.points.len() {
-        if let Some((flag, p)) = first(&plan.base) {
-            return Some((flag, String::new(), p));
-        }
+    let base = first(&plan.base);
+    let per_point =
+        figures.iter().any(|(_, f)| f.scope != Scope::Whole) && plan.points.iter().any(|p| !p.assignments.is_empty());
+    if !per_point {
+        return base.map(|(flag, p)| (flag, String::new(), p));
     }
-    let (i, (flag, p)) = failing.into_iter().next()?;
-    Some((flag, format!("at {}: ", describe(&plan.points[i].params)), p))
+    // Each point's scenario is built again, as `plan` built it: in parallel, as the sweep runs.
+    let failing: Vec<Option<(String, String)>> = (0..plan.points.len())
+        .into_par_iter()
+        .map(|i| plan.scenario(i).ok().and_then(|s| first(&s)))
+        .collect();
+    let (i, found) = failing
+        .iter()
+        .enumerate()
+        .find_map(|(i, f)| f.clone().map(|f| (i, f)))?;
+    let at = describe(&plan.points[i].params);
+    if failing.iter().all(Option::is_some) {
+        if failing.iter().flatten().all(|f| *f == found) && base.as_ref() == Some(&found) {
+            return Some((found.0, String::new(), found.1));
+        }
+        return Some((found.0, format!("at every point, e.g. at {at}: "), found.1));
+    }
+    Some((found.0, format!("at {at}: "), found.1))
 }
 
 /// Every combination of the axes, validated before anything runs (a bad value is reported
@@ -2409,7 +2423,7 @@ mod tests {
         let whole_named = problem("service[risk].p99<1s").unwrap();
         assert!(
             whole_named.starts_with(
-                "at backend.services[1].count=1: `service[risk].p99`: `risk` is one service named `risk-1`"
+                "at every point, e.g. at backend.services[1].count=1: `service[risk].p99`: `risk` is one service named `risk-1`"
             ),
             "{whole_named}"
         );
@@ -2422,7 +2436,37 @@ mod tests {
         assert_eq!(problem("service[a].p99<1s"), None);
         assert_eq!(problem("service[*].p99<1s"), None);
         let typo = problem("service[zz].p99<1s").unwrap();
-        assert!(typo.starts_with("`service[zz].p99`: no service `zz`"), "{typo}");
+        assert!(
+            typo.starts_with("at every point, e.g. at backend.services[1].count=1: `service[zz].p99`: no service `zz`"),
+            "{typo}"
+        );
+        // The file's own problem, the same at every point (no axis touches it), reads as the file's.
+        let only_workers = super::plan(&base, &[parse_axis("backend.services[1].workers=1,2").unwrap()]).unwrap();
+        let t: model::threshold::Threshold = "service[zz].p99<1s".parse().unwrap();
+        let (_, at, p) = figure_problem(&only_workers, &[("--slo: ".to_string(), &t.figure)]).unwrap();
+        assert_eq!(at, "");
+        assert!(p.starts_with("`service[zz].p99`: no service `zz`"), "{p}");
+        // A figure valid at every point is not blamed for the base scenario's problem with
+        // another (review, stop 42: `service[risk-1]` was refused for `service[risk]`'s).
+        let two = super::plan(&base, &[parse_axis("backend.services[1].count=2,3").unwrap()]).unwrap();
+        let (slo, ok): (model::threshold::Threshold, model::threshold::Threshold) = (
+            "service[risk].p99<1s".parse().unwrap(),
+            "service[risk-1].p99<1s".parse().unwrap(),
+        );
+        let (flag, at, p) = figure_problem(
+            &two,
+            &[
+                ("--slo risk-1: ".to_string(), &ok.figure),
+                ("--slo risk: ".to_string(), &slo.figure),
+            ],
+        )
+        .unwrap();
+        assert_eq!(flag, "--slo risk: ");
+        assert!(
+            at.starts_with("at every point, e.g. at backend.services[1].count=2"),
+            "{at}"
+        );
+        assert!(p.contains("`risk` is a group of 2 services"), "{p}");
         // The base scenario's `risk` is not what the points run: no point is judged by it.
         assert!(base
             .figure_problem(
