@@ -577,10 +577,12 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
         .into());
     }
     let tolerance = parse_tolerance(a.tolerance.as_deref().unwrap_or("10%"))?;
-    let old = Results::load(&results_file(&files[0])?)?;
-    let new = Results::load(&results_file(&files[1])?)?;
-    // One file twice compares a run with itself: every row "same", a job that passes for ever.
-    if let (Ok(o), Ok(n)) = (std::fs::canonicalize(&files[0]), std::fs::canonicalize(&files[1])) {
+    let (old_file, new_file) = (results_file(&files[0])?, results_file(&files[1])?);
+    let old = Results::load(&old_file)?;
+    let new = Results::load(&new_file)?;
+    // One file twice compares a run with itself: every row "same", a job that passes for ever
+    // (also given once as its run's directory).
+    if let (Ok(o), Ok(n)) = (std::fs::canonicalize(&old_file), std::fs::canonicalize(&new_file)) {
         if o == n {
             return Err(UsageError(format!(
                 "--baseline: OLD and NEW are the same file ({}); give the baseline's results and the new run's",

@@ -527,6 +527,14 @@ fn baseline_flags_regressions_metric_by_metric() {
     ]);
     assert_eq!(dirs.status.code(), Some(3), "{}", text(&dirs));
     assert!(String::from_utf8_lossy(&dirs.stdout).contains("REGRESSION"));
+    let twice = spillway(&[
+        "compare",
+        "--baseline",
+        &dir.s("deadline"),
+        &dir.s("deadline/results.json"),
+    ]);
+    assert_eq!(twice.status.code(), Some(2), "{}", text(&twice));
+    assert!(text(&twice).contains("are the same file"), "{}", text(&twice));
     let empty = spillway(&[
         "compare",
         "--baseline",

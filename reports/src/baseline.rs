@@ -217,7 +217,15 @@ pub fn mismatches(old: &Results, new: &Results) -> Vec<String> {
             Some((i, n)) => format!("shard {i}/{n} of its run"),
             None => "a whole run".to_string(),
         };
-        if part(old) != part(new) {
+        if let (Some((i, n)), Some((j, m))) = (part(old), part(new)) {
+            if n == m && i != j {
+                out.push(format!(
+                    "the runs are different shards ({i}/{n} and {j}/{n}): each offers 1/{n} of the load, but other arrivals, so a difference within that noise reads as a change; compare merged results (`spillway loadgen merge`) or the same shard of each"
+                ));
+            }
+        }
+        let same_share = matches!((part(old), part(new)), (Some((_, n)), Some((_, m))) if n == m);
+        if !same_share {
             out.push(format!(
                 "the baseline is {} and the new run {}: a shard offers 1/N of the load, so rates and counts differ by that alone; compare merged results (`spillway loadgen merge`) or the same shard of each",
                 what(old),
@@ -540,6 +548,20 @@ mod tests {
             );
         }
         assert!(mismatches(&shard, &shard.clone()).is_empty(), "the same shard of each");
+        let mut other = shard.clone();
+        other.shard = Some((1, 2));
+        let w = mismatches(&shard, &other);
+        assert!(
+            w.len() == 1
+                && w[0].starts_with("the runs are different shards (0/2 and 1/2): each offers 1/2 of the load"),
+            "{w:?}"
+        );
+        other.shard = Some((0, 3));
+        let w = mismatches(&shard, &other);
+        assert!(
+            w.len() == 1 && w[0].starts_with("the baseline is shard 0/2 of its run and the new run shard 0/3"),
+            "{w:?}"
+        );
         let mut cut = old.clone();
         cut.incomplete = true;
         let p = problems(&old, &cut);
