@@ -227,8 +227,8 @@ fn generator_limit(e: &std::io::Error) -> Option<String> {
     // EMFILE and ENFILE are 24 and 23 on Linux, macOS and the BSDs.
     match (e.raw_os_error(), e.kind()) {
         (Some(24), _) if cfg!(unix) => Some(format!(
-            "the generator ran out of file descriptors (too many open files): raise its limit (`ulimit -n`{}) or lower --connections",
-            fd_limit().map_or(String::new(), |n| format!(", now {n}"))
+            "the generator ran out of file descriptors (too many open files{}): raise the hard limit (`ulimit -Hn`; spillway raises its soft limit to it at start) or lower --connections",
+            fd_limit().map_or(String::new(), |n| format!(", limit {n}"))
         )),
         (Some(23), _) if cfg!(unix) => Some(
             "the generator's machine ran out of file descriptors (file table overflow): raise fs.file-max or lower --connections".into(),
@@ -811,7 +811,8 @@ pub fn check_target_url(url: &str) -> Result<http::Uri, TargetError> {
     // service's upstream is, rather than a run of 401s that reads as the target's.
     if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
         return Err(TargetError(format!(
-            "--target `{url}` has credentials (user@), which loadgen does not send: send them as a header (-H 'authorization: Basic ...', or in [clients.request] headers) and drop them from the URL"
+            "--target `{}` has credentials (user@), which loadgen does not send: send them as a header (-H 'authorization: Basic ...', or in [clients.request] headers) and drop them from the URL",
+            model::wire::redact_userinfo(url)
         )));
     }
     Ok(uri)
@@ -1568,11 +1569,16 @@ mod tests {
     /// A target URL with credentials is refused: loadgen would send none of them.
     #[test]
     fn a_target_url_with_credentials_is_refused() {
-        let e = super::check_target_url("http://user:pw@127.0.0.1:8080/x")
+        let e = super::check_target_url("http://user:secret@127.0.0.1:8080/x")
             .unwrap_err()
             .0;
         assert!(
             e.contains("has credentials (user@), which loadgen does not send"),
+            "{e}"
+        );
+        // The password is not printed (stderr ends up in CI logs).
+        assert!(
+            e.contains("`http://user:***@127.0.0.1:8080/x`") && !e.contains("secret"),
             "{e}"
         );
         assert!(super::check_target_url("http://127.0.0.1:8080/x?a=b@c").is_ok());

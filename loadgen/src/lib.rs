@@ -262,7 +262,13 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
     if catch_all {
         for w in s.warnings_with(&[scenario::ServiceKeys::BOTH]) {
             if let Some(rest) = w.strip_prefix("workload.phases:") {
-                tracing::warn!("--phases:{rest}");
+                // It has no flag for the window: say so where the advice names it.
+                let window = if rest.contains("run.window") {
+                    " (the one-liner keeps the default run.window: change the --phases, or write a scenario file)"
+                } else {
+                    ""
+                };
+                tracing::warn!("--phases:{rest}{window}");
             }
         }
     }

@@ -172,7 +172,7 @@ fn running_out_of_file_descriptors_is_the_generators_problem_not_the_targets() {
     let not_sent: u64 = notes.generator_failures.values().sum();
     assert!(not_sent > 0, "{notes:?}");
     assert!(
-        notes.generator_failures.keys().any(|why| why.contains("ulimit -n")),
+        notes.generator_failures.keys().any(|why| why.contains("ulimit -Hn")),
         "with a hint: {notes:?}"
     );
     let g = r.generator.as_ref().expect("generator health");

@@ -391,6 +391,26 @@ pub fn valid_host(v: &[u8]) -> bool {
     port.is_none_or(|p| p.len() <= 5 && p.iter().all(u8::is_ascii_digit))
 }
 
+/// `u` with the password of its credentials (`user:pw@`) replaced by `***`, for messages that
+/// quote a URL a user gave with them (CI logs keep stderr).
+pub fn redact_userinfo(u: &str) -> String {
+    let Some(scheme_end) = u.find("://").map(|i| i + 3) else {
+        return u.to_string();
+    };
+    let rest = &u[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return u.to_string();
+    };
+    let user = rest[..at].split(':').next().unwrap_or("");
+    let hidden = if rest[..at].contains(':') {
+        format!("{user}:***")
+    } else {
+        "***".to_string()
+    };
+    format!("{}{hidden}{}", &u[..scheme_end], &rest[at..])
+}
+
 /// Checks a service's upstream base URL, as the gateway and the scenario format take it:
 /// `http://host:port` with an optional path prefix (https passes here; the gateway refuses it
 /// itself). Refused, with why: credentials (`user:pw@`: never sent, and the gateway would log
@@ -404,7 +424,8 @@ pub fn check_upstream_url(u: &str) -> Result<(), String> {
     let authority = rest.split('/').next().unwrap_or("");
     if authority.contains('@') {
         return Err(format!(
-            "`{u}` has credentials (user@): the gateway never sends them to the service; drop them"
+            "`{}` has credentials (user@): the gateway never sends them to the service; drop them",
+            redact_userinfo(u)
         ));
     }
     if u.contains('?') || u.contains('#') {
@@ -434,6 +455,20 @@ mod tests {
 
     /// Upstream URLs: a base with an optional path prefix; credentials, queries, fragments,
     /// empty hosts and bad ports refused, each saying why.
+    #[test]
+    fn passwords_are_redacted_from_quoted_urls() {
+        assert_eq!(
+            redact_userinfo("http://u:secret@h:1/p?q=a@b"),
+            "http://u:***@h:1/p?q=a@b"
+        );
+        assert_eq!(redact_userinfo("http://token@h/p"), "http://***@h/p");
+        assert_eq!(redact_userinfo("http://h:1/p@x"), "http://h:1/p@x");
+        assert_eq!(redact_userinfo("not a url"), "not a url");
+        assert!(!check_upstream_url("http://u:secret@h:1")
+            .unwrap_err()
+            .contains("secret"));
+    }
+
     #[test]
     fn upstream_urls_are_bases_without_credentials_or_queries() {
         for ok in [

@@ -2710,7 +2710,7 @@ fn upstreams_routes_and_names_that_cannot_work_are_refused_in_place() {
     for (extra, want) in [
         (
             vec![SERVICE, "upstream = \"http://user:pw@127.0.0.1:8081\""],
-            "t.toml:8:12: backend.services[0].upstream: `http://user:pw@127.0.0.1:8081` has credentials",
+            "t.toml:8:12: backend.services[0].upstream: `http://user:***@127.0.0.1:8081` has credentials",
         ),
         (
             vec![SERVICE, "upstream = \"http://127.0.0.1:99999\""],

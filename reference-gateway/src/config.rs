@@ -377,7 +377,7 @@ mod tests {
     fn upstreams_with_credentials_or_queries_are_refused() {
         let e = check_url("http://user:pw@127.0.0.1:8081").unwrap_err().to_string();
         assert!(
-            e.starts_with("upstream `http://user:pw@127.0.0.1:8081` has credentials"),
+            e.starts_with("upstream `http://user:***@127.0.0.1:8081` has credentials"),
             "{e}"
         );
         let e = check_url("http://127.0.0.1:8081/base?x=1").unwrap_err().to_string();
