@@ -33,7 +33,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<model::scenario::Strategy>,
     /// A scenario setting, as a sweep axis names it, with one value: KEY=VALUE (e.g.
-    /// gateway.concurrency=4, gateway.services.*.queue_capacity=20). Repeat for more. Applied
+    /// gateway.concurrency=4, or gateway.services.*.queue_capacity=20 under a strategy with a
+    /// queue bound, not fifo). Repeat for more. Applied
     /// with --strategy, as a sweep applies a point's settings; checks one point of a sweep
     /// without editing the file.
     #[arg(long = "set", value_name = "KEY=VALUE")]
