@@ -151,14 +151,17 @@ pub fn summary_table(r: &Results) -> String {
         // Capped: names come from results files, and `format!` panics at widths past 65,535.
         let width = groups.iter().map(|(n, _)| n.len()).max().unwrap_or(0).clamp(11, 200);
         for (i, (name, g)) in groups.iter().filter(|(_, g)| g.offered > 0).enumerate() {
+            // Of failures alone when nothing succeeded: no latency, as thresholds and the
+            // reports' tables say ("nothing succeeded").
+            let latency = |q: f64| if g.successes == 0 { "-".to_string() } else { fmt_secs(q) };
             let _ = writeln!(
                 o,
                 "  {:<13} {name:<width$} offered {}   goodput {:.1}%   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   expired {}   amplification {:.2}{}",
                 if i == 0 { title } else { "" },
                 g.offered,
                 g.goodput_ratio * 100.0,
-                fmt_secs(g.latency.p50),
-                fmt_secs(g.latency.p99),
+                latency(g.latency.p50),
+                latency(g.latency.p99),
                 g.timeouts,
                 g.shed,
                 g.rate_limited,
@@ -300,5 +303,11 @@ mod tests {
         let text = summary_table(&r);
         let line = text.lines().find(|l| l.contains(" b ")).expect("b's line");
         assert!(line.contains("shed 0   429 0   expired 7"), "{line}");
+        assert!(line.contains("p50 10.0ms"), "{line}");
+        // Where nothing succeeded, no latency (it would be of failures alone), as the reports.
+        r.summary.services.get_mut("b").expect("service b").successes = 0;
+        let text = summary_table(&r);
+        let line = text.lines().find(|l| l.contains(" b ")).expect("b's line");
+        assert!(line.contains("p50 -   p99 -"), "{line}");
     }
 }
