@@ -61,6 +61,9 @@ impl Command {
 enum ScenarioCmd {
     /// Validate a scenario and print a one-screen summary: capacity per service, offered load
     /// and utilisation per phase.
+    ///
+    /// Exit codes: 0 valid (notes and warnings, if any, are printed with the summary); 2 an
+    /// error, named by file:line:column and field path.
     Check {
         /// The scenario file (TOML).
         file: PathBuf,
