@@ -387,30 +387,31 @@ fn not_run<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<&'a str>
     })
 }
 
-/// The first run `e` names that was cut off, and how (its results cover only part of the
-/// scenario, so comparing it with whole runs says nothing: [`model::results::cut_off`]).
-fn cut_short<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<(&'a str, &'static str)> {
+/// The first of the runs `e` names for which `pick` finds something: its label, and that.
+fn in_named_runs<'a, T>(
+    e: &'a expect::Expectation,
+    entries: &[Entry],
+    pick: impl Fn(&Entry) -> Option<T>,
+) -> Option<(&'a str, T)> {
     [&e.lhs, &e.rhs].into_iter().find_map(|side| match side {
         expect::Operand::Run { label, .. } => entries
             .iter()
             .filter(|x| &x.label == label)
-            .find_map(|x| x.runs.iter().find_map(model::results::cut_off))
-            .map(|how| (label.as_str(), how)),
+            .find_map(&pick)
+            .map(|found| (label.as_str(), found)),
         _ => None,
     })
 }
 
+/// The first run `e` names that was cut off, and how (its results cover only part of the
+/// scenario, so comparing it with whole runs says nothing: [`model::results::cut_off`]).
+fn cut_short<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<(&'a str, &'static str)> {
+    in_named_runs(e, entries, |x| x.runs.iter().find_map(model::results::cut_off))
+}
+
 /// A run of the expectation's whose load generator left arrivals unsent: its label, and how many.
 fn unsent_in<'a>(e: &'a expect::Expectation, entries: &[Entry]) -> Option<(&'a str, u64)> {
-    [&e.lhs, &e.rhs].into_iter().find_map(|side| match side {
-        expect::Operand::Run { label, .. } => entries
-            .iter()
-            .filter(|x| &x.label == label)
-            .map(Entry::unsent)
-            .find(|&n| n > 0)
-            .map(|n| (label.as_str(), n)),
-        _ => None,
-    })
+    in_named_runs(e, entries, |x| Some(x.unsent()).filter(|&n| n > 0))
 }
 
 /// How the expectations came out.

@@ -248,23 +248,25 @@ fn generator_limit(e: &std::io::Error) -> Option<String> {
 /// start: a library user's process is its own to limit (tests lower it on purpose).
 pub fn raise_fd_limit() {
     #[cfg(target_os = "linux")]
-    {
-        let mut l = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit writes the struct it is given and setrlimit reads it; both live on
-        // this stack.
-        unsafe {
-            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
-                let was = l.rlim_cur;
-                l.rlim_cur = l.rlim_max;
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &l) == 0 {
-                    tracing::debug!("raised the open-files limit from {was} to {}", l.rlim_max);
-                }
-            }
+    if let Some(mut l) = nofile_limit().filter(|l| l.rlim_cur < l.rlim_max) {
+        let was = l.rlim_cur;
+        l.rlim_cur = l.rlim_max;
+        // SAFETY: setrlimit reads the struct it is given, which lives on this stack.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &l) } == 0 {
+            tracing::debug!("raised the open-files limit from {was} to {}", l.rlim_max);
         }
     }
+}
+
+/// The soft and hard limits on open files, where they can be read.
+#[cfg(target_os = "linux")]
+fn nofile_limit() -> Option<libc::rlimit> {
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given, which lives on this stack.
+    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) } == 0).then_some(l)
 }
 
 /// Eight hex digits that tell this run's request ids from another's: from the standard
@@ -286,17 +288,11 @@ fn run_tag(shard: u32) -> String {
 fn fd_limit() -> Option<u64> {
     #[cfg(target_os = "linux")]
     {
-        let mut l = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit writes the struct it is given, which lives on this stack.
-        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) } == 0 {
-            // rlim_t is u64 on 64-bit Linux, narrower on some 32-bit targets.
-            #[allow(clippy::useless_conversion)]
-            return Some(u64::from(l.rlim_cur));
-        }
+        // rlim_t is u64 on 64-bit Linux, narrower on some 32-bit targets.
+        #[allow(clippy::useless_conversion)]
+        nofile_limit().map(|l| u64::from(l.rlim_cur))
     }
+    #[cfg(not(target_os = "linux"))]
     None
 }
 

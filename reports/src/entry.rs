@@ -43,6 +43,13 @@ impl Entry {
             .fold(0u64, |n, g| n.saturating_add(g.unsent))
     }
 
+    /// [`Results::unsent_without_cause`] over these runs.
+    pub fn unsent_without_cause(&self) -> u64 {
+        self.runs
+            .iter()
+            .fold(0u64, |n, r| n.saturating_add(r.unsent_without_cause()))
+    }
+
     /// Whether a failed check on these runs is in doubt: the generator fell behind its schedule
     /// by a material part of the clients' timeout in one of them
     /// ([`Results::generator_in_doubt`](model::results::Results::generator_in_doubt)).

@@ -178,12 +178,12 @@ pub fn verdict_paragraph(r: &Results) -> String {
             " {n} of {of} answers were client errors: the target refused the requests (check the URL and credentials), which says nothing about its capacity."
         ));
     }
-    if let Some(g) = r.generator.as_ref().filter(|g| g.lagging) {
+    if r.generator.as_ref().is_some_and(|g| g.lagging) {
         p.push_str(
             " Caution: the load generator fell behind its schedule, so these figures partly describe the generator",
         );
         // Those the generator had no socket for are in its notes below, with the cause.
-        let unsent = g.unsent.saturating_sub(r.notes.generator_failures.values().sum());
+        let unsent = r.unsent_without_cause();
         if unsent > 0 {
             p.push_str(&format!(" ({unsent} arrivals not sent, left out of the figures)"));
         }

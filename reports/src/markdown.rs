@@ -166,13 +166,11 @@ pub fn render(r: &Report) -> String {
         .entries
         .iter()
         .filter(|e| e.lagging())
-        .map(
-            |e| match e.unsent().saturating_sub(e.notes().generator_failures.values().sum()) {
-                // Those the generator had no socket for are in its notes, with the cause.
-                0 => md(&e.label),
-                n => format!("{} ({n} arrivals not sent, left out of the figures)", md(&e.label)),
-            },
-        )
+        // Those the generator had no socket for are in its notes, with the cause.
+        .map(|e| match e.unsent_without_cause() {
+            0 => md(&e.label),
+            n => format!("{} ({n} arrivals not sent, left out of the figures)", md(&e.label)),
+        })
         .collect();
     if !lagging.is_empty() {
         let _ = writeln!(

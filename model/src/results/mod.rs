@@ -295,6 +295,14 @@ impl Results {
         g.unsent > 0 || g.lateness_p99_s * self.time_scale > LATENESS_IN_DOUBT * timeout
     }
 
+    /// Arrivals the load generator left unsent for want of room for intents: the unsent less
+    /// those its notes give a cause for (no socket, [`RunNotes::generator_failures`]), so a
+    /// report says each once.
+    pub fn unsent_without_cause(&self) -> u64 {
+        let noted: u64 = self.notes.generator_failures.values().sum();
+        self.generator.as_ref().map_or(0, |g| g.unsent.saturating_sub(noted))
+    }
+
     /// The gateway's own retries over the run (`[gateway.retries]`).
     pub fn gateway_retries(&self) -> u64 {
         self.windows
