@@ -107,6 +107,16 @@ pub fn summary_table(r: &Results) -> String {
     let l = &s.whole.latency;
     if l.count == 0 {
         let _ = writeln!(o, "  latency       - (no intent finished)");
+    } else if s.whole.successes == 0 {
+        // As the group lines, thresholds and reports: a latency of failures alone is no
+        // latency figure; how long the clients waited for them is still worth a line.
+        let _ = writeln!(
+            o,
+            "  latency       - (nothing succeeded; the failed intents ended after p50 {}, p99 {}, max {})",
+            fmt_secs(l.p50),
+            fmt_secs(l.p99),
+            fmt_secs(l.max)
+        );
     } else {
         let _ = writeln!(
             o,
@@ -185,9 +195,16 @@ pub fn summary_table(r: &Results) -> String {
     }
     if let Some(g) = &r.generator {
         if g.lagging {
+            // Files from before the count have none to show.
+            let late = g.late_sends.map_or(String::new(), |n| {
+                format!(
+                    ", {n} sends later than {}",
+                    fmt_secs(super::LAGGING_LATENESS.as_secs_f64())
+                )
+            });
             let _ = writeln!(
                 o,
-                "  WARNING       the load generator fell behind its schedule (send lateness p99 {} real time, {} arrivals not sent, left out of the figures): latencies include its own delay, and a late send can change what the target saw; rerun on a quieter machine or at a lower --time-scale",
+                "  WARNING       the load generator fell behind its schedule (send lateness p99 {} real time{late}, {} arrivals not sent, left out of the figures): latencies include its own delay, and a late send can change what the target saw; rerun on a quieter machine or at a lower --time-scale",
                 fmt_secs(g.lateness_p99_s),
                 g.unsent
             );
@@ -309,5 +326,13 @@ mod tests {
         let text = summary_table(&r);
         let line = text.lines().find(|l| l.contains(" b ")).expect("b's line");
         assert!(line.contains("p50 -   p99 -"), "{line}");
+        // The whole run's line too, saying how long the failures took instead.
+        let l = r.summary.whole.latency.clone();
+        r.summary.whole.successes = 0;
+        let text = summary_table(&r);
+        let line = text.lines().find(|l| l.starts_with("  latency")).expect("latency line");
+        assert!(line.starts_with("  latency       - (nothing succeeded"), "{line}");
+        assert!(line.contains(&format!("p50 {}", fmt_secs(l.p50))), "{line}");
+        assert!(!line.contains("(intent, from intended send)"), "{line}");
     }
 }
