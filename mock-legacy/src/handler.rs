@@ -135,7 +135,9 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
     let route = if b.catch_all {
         b.services.first().map_or(Route::None, |s| Route::Found(s.clone(), 0))
     } else {
-        let mut parts = path.trim_start_matches('/').split('/');
+        // Routed on the path as sent, as the gateway routes it: `//orders/get` names no service
+        // (404), it is not `/orders/get` with its slashes collapsed.
+        let mut parts = path.strip_prefix('/').unwrap_or(&path).split('/');
         match (parts.next().and_then(|n| b.service(n)), parts.next(), parts.next()) {
             (Some(s), Some(api), None) => match s.api_index(api) {
                 Some(i) => Route::Found(s.clone(), i),

@@ -9,6 +9,7 @@
 //! `serve` holds the hardened accept loop that spillway's other servers reuse.
 
 pub mod args;
+mod framing;
 mod handler;
 pub mod idle;
 mod metrics;

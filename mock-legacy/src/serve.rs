@@ -7,7 +7,9 @@
 //! started a request head gets 408 before the close. An HTTP/2 connection that carries no
 //! request for the idle timeout is closed with a GOAWAY ([`crate::idle`]; the gateway's h2c
 //! connections run through [`serve_connection`] too). [`protocol_refusal`] is what a handler
-//! refuses of what hyper lets through (CONNECT, Host and Transfer-Encoding rules).
+//! refuses of what hyper lets through (CONNECT, Host and Transfer-Encoding rules, and a request
+//! with both Content-Length and Transfer-Encoding, which hyper serves: the connection's bytes
+//! are followed to tell which request that was, see [`FramingConflict`]).
 
 use http::header::{HOST, TRANSFER_ENCODING};
 use http::{Method, StatusCode, Version};
@@ -22,7 +24,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -164,8 +166,17 @@ where
             let idle = Idle::new(false);
             let h = handler.clone();
             let requests = idle.clone();
-            let svc = service_fn(move |req| {
+            // The number of the request that had both Content-Length and Transfer-Encoding
+            // (told by the connection's stream), and of requests handed to the service: HTTP/1
+            // hands them over one at a time, in order.
+            let conflict = Arc::new(AtomicU64::new(0));
+            let (told, served) = (conflict.clone(), AtomicU64::new(0));
+            let svc = service_fn(move |mut req: Request<Incoming>| {
                 let h = h.clone();
+                let n = served.fetch_add(1, Ordering::Relaxed) + 1;
+                if req.version() < Version::HTTP_2 && n == told.load(Ordering::Relaxed) {
+                    req.extensions_mut().insert(FramingConflict);
+                }
                 let in_flight = requests.request();
                 async move {
                     let resp = h(req, peer).await;
@@ -178,7 +189,8 @@ where
             let head_timed_out = Arc::new(AtomicBool::new(false));
             let mut builder = builder.clone();
             builder.http1().timer(HeadTimer(head_timed_out.clone()));
-            let io = Watched::new(stream, timeout, head_timed_out, idle.clone());
+            let framing = crate::framing::Framing::new(limits.max_head_bytes.max(8192), conflict);
+            let io = Watched::new(stream, timeout, head_timed_out, idle.clone(), framing);
             let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
             tokio::spawn(serve_connection(conn, peer, idle, idle_timeout, shutdown.subscribe()));
         })
@@ -267,10 +279,18 @@ struct Watched {
     head_timed_out: Arc<AtomicBool>,
     /// Told when the connection turns out to be HTTP/2, which hyper does not time out idle.
     idle: Idle,
+    /// Follows the HTTP/1 requests' framing (see [`FramingConflict`]).
+    framing: crate::framing::Framing,
 }
 
 impl Watched {
-    fn new(s: TcpStream, first_byte_timeout: Duration, head_timed_out: Arc<AtomicBool>, idle: Idle) -> Watched {
+    fn new(
+        s: TcpStream,
+        first_byte_timeout: Duration,
+        head_timed_out: Arc<AtomicBool>,
+        idle: Idle,
+        framing: crate::framing::Framing,
+    ) -> Watched {
         Watched {
             s: Some(s),
             first: Some(Box::pin(tokio::time::sleep(first_byte_timeout))),
@@ -279,6 +299,7 @@ impl Watched {
             ended: false,
             head_timed_out,
             idle,
+            framing,
         }
     }
 
@@ -287,9 +308,11 @@ impl Watched {
     }
 
     /// Follows the first bytes until they tell HTTP/1 (a byte off the preface) from HTTP/2 (the
-    /// whole preface): hyper's timers take over from there.
+    /// whole preface): hyper's timers take over from there. HTTP/1 requests' framing is
+    /// followed throughout.
     fn saw(&mut self, bytes: &[u8]) {
         self.started = true;
+        self.framing.feed(bytes);
         for &b in bytes {
             if self.first.is_none() {
                 return;
@@ -299,6 +322,7 @@ impl Watched {
                 if self.preface == H2_PREFACE.len() {
                     self.first = None;
                     self.idle.watch();
+                    self.framing.stop();
                 }
             } else {
                 self.first = None;
@@ -447,8 +471,17 @@ impl Future for HeadSleep {
 
 impl hyper::rt::Sleep for HeadSleep {}
 
+/// Marks an HTTP/1 request that came with both Content-Length and Transfer-Encoding. hyper frames
+/// it by the Transfer-Encoding and drops the Content-Length, so the handler cannot see it; the
+/// server follows each connection's bytes to tell which request it was, and marks it in the
+/// request's extensions. [`protocol_refusal`] refuses it 400, as the gateway does (RFC 9112
+/// section 6.3: an error; hyper closes the connection after the answer).
+#[derive(Clone, Copy, Debug)]
+pub struct FramingConflict;
+
 /// What a server refuses of a request hyper has parsed, before reading its body: the status and
-/// why. CONNECT (501: these servers are no tunnels) and other methods outside `Allow` (501); on
+/// why. CONNECT (501: these servers are no tunnels); a request marked [`FramingConflict`] (400);
+/// other methods outside `Allow` (501); on
 /// HTTP/1, a missing Host (HTTP/1.1), two, or an invalid one (400, RFC 9112 section 3.2); a
 /// transfer coding other than chunked (501), chunked twice or in HTTP/1.0 (400), as RFC 9112
 /// section 6 says. Refused requests must close their connection: their bodies are not read.
@@ -457,6 +490,12 @@ pub fn protocol_refusal<B>(req: &Request<B>) -> Option<(StatusCode, String)> {
         return Some((
             StatusCode::NOT_IMPLEMENTED,
             "CONNECT is not supported: this server is not a proxy".into(),
+        ));
+    }
+    if req.extensions().get::<FramingConflict>().is_some() {
+        return Some((
+            StatusCode::BAD_REQUEST,
+            "both transfer-encoding and content-length".into(),
         ));
     }
     // Every API answers the methods of `Allow` alike; TRACE (which echoes the request, headers

@@ -725,3 +725,77 @@ async fn shutdown_answers_the_backlog_503_and_finishes_the_work_under_way() {
     }
     assert_eq!(statuses, [200, 503, 503]);
 }
+
+/// A request with both Content-Length and Transfer-Encoding is refused 400 (hyper served it by
+/// its Transfer-Encoding: RFC 9112 section 6.3 calls it an error, the gateway refuses it) and
+/// the connection closes; behind a pipelined request that is served. A Content-Length list
+/// (`2, 2`) is 400 too. Other connections go on being served.
+#[tokio::test]
+async fn both_framing_headers_and_length_lists_are_400() {
+    let ml = start_one(Default::default()).await;
+    let post = |framing: &str, body: &str| {
+        format!(
+            "POST /svc/a HTTP/1.1\r\nhost: x\r\n{framing}\r\n{body}GET /svc/a HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        )
+    };
+    let chunked = "3\r\nabc\r\n0\r\n\r\n";
+    for (framing, body) in [
+        ("content-length: 3\r\ntransfer-encoding: chunked\r\n", chunked),
+        ("transfer-encoding: chunked\r\ncontent-length: 3\r\n", chunked),
+        ("content-length: 15\r\ntransfer-encoding: chunked\r\n", chunked),
+    ] {
+        let r = raw(ml.addr(), post(framing, body).as_bytes()).await;
+        assert_eq!(status_line(&r), "HTTP/1.1 400 Bad Request", "{framing:?}: {r}");
+        assert!(
+            r.contains("both transfer-encoding and content-length"),
+            "{framing:?}: {r}"
+        );
+        assert_eq!(r.matches("HTTP/1.1 ").count(), 1, "{framing:?}: closed after: {r}");
+    }
+    // Pipelined behind a request that is fine: that one is served, this one refused.
+    let mut two = post("content-length: 2\r\n", "ok");
+    two.truncate(two.len() - "connection: close\r\n\r\n".len());
+    two.push_str("\r\n");
+    two.push_str(&post("content-length: 3\r\ntransfer-encoding: chunked\r\n", chunked));
+    let r = raw(ml.addr(), two.as_bytes()).await;
+    let statuses: Vec<&str> = r.split("HTTP/1.1 ").skip(1).map(|a| &a[..3]).collect();
+    assert_eq!(statuses, ["200", "200", "400"], "{r}");
+    let r = raw(ml.addr(), post("content-length: 2, 2\r\n", "ok").as_bytes()).await;
+    assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+    assert_eq!(r.matches("HTTP/1.1 ").count(), 1, "closed after: {r}");
+    let r = raw(
+        ml.addr(),
+        post("content-length: 2\r\ncontent-length: 2\r\n", "ok").as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        r.matches("HTTP/1.1 200").count(),
+        2,
+        "the same length twice, on two lines: {r}"
+    );
+    let r = raw(ml.addr(), post("transfer-encoding: chunked\r\n", chunked).as_bytes()).await;
+    assert_eq!(r.matches("HTTP/1.1 200").count(), 2, "{r}");
+    ml.shutdown().await;
+}
+
+/// A path is routed as sent: `//orders/get` names no service (404), it is not `/orders/get`.
+#[tokio::test]
+async fn doubled_slashes_are_not_collapsed() {
+    let ml = start(BACKEND).await;
+    for path in ["//orders/get", "///orders/get", "//orders//get"] {
+        let r = raw(
+            ml.addr(),
+            format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+        )
+        .await;
+        assert_eq!(status_line(&r), "HTTP/1.1 404 Not Found", "{path}: {r}");
+        assert!(r.contains(&format!("no route for {path}")), "{path}: {r}");
+    }
+    let r = raw(
+        ml.addr(),
+        b"GET /orders/get HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    ml.shutdown().await;
+}

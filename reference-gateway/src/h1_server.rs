@@ -164,6 +164,7 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
     let (mut length, mut chunked, mut close, mut keep, mut expect) = (None::<u64>, false, false, false, false);
     let mut hosts = 0u32;
     let mut codings: Vec<&[u8]> = Vec::new();
+    let mut transfer_encoding = false;
     for h in req.headers.iter() {
         let name = HeaderName::from_bytes(h.name.as_bytes())
             .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("invalid header name `{}`", h.name)))?;
@@ -171,16 +172,29 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
             .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("invalid value of header `{}`", h.name)))?;
         match name.as_str() {
             "content-length" => {
+                // A list of values (`2, 2`, RFC 9110 section 8.6 lets a recipient take it as
+                // one value or refuse it) is refused, as mock-legacy (hyper) refuses it: the
+                // same request must not be framed by one of spillway's servers and refused by
+                // the other. Identical values on separate lines pass on both.
+                if h.value.contains(&b',') {
+                    return Err(refuse(
+                        StatusCode::BAD_REQUEST,
+                        "content-length: a list of values; send one",
+                    ));
+                }
                 let n = content_length(h.value, length).map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
                 length = Some(n);
             }
             // Its lines are one list (RFC 9110 section 5.3): judged whole after the loop.
-            "transfer-encoding" => codings.extend(
-                h.value
-                    .split(|&b| b == b',')
-                    .map(<[u8]>::trim_ascii)
-                    .filter(|c| !c.is_empty()),
-            ),
+            "transfer-encoding" => {
+                transfer_encoding = true;
+                codings.extend(
+                    h.value
+                        .split(|&b| b == b',')
+                        .map(<[u8]>::trim_ascii)
+                        .filter(|c| !c.is_empty()),
+                );
+            }
             "connection" => {
                 close |= has_token(h.value, "close");
                 keep |= has_token(h.value, "keep-alive");
@@ -195,6 +209,18 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
             _ => {}
         }
         headers.append(name, value);
+    }
+    // Both at once is how requests are smuggled past proxies (RFC 9112 section 6.3: an error,
+    // and the connection closes after the answer). Refused first, whatever the codings, as
+    // mock-legacy refuses it; so is a Transfer-Encoding that names no coding (hyper's 400).
+    if transfer_encoding && length.is_some() {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "both transfer-encoding and content-length",
+        ));
+    }
+    if transfer_encoding && codings.is_empty() {
+        return Err(refuse(StatusCode::BAD_REQUEST, "transfer-encoding without a coding"));
     }
     // Only a single `chunked` is understood. Chunked twice, or in HTTP/1.0, is malformed; so
     // is a final coding other than chunked, whose body has no length (RFC 9112 section 6.3:
@@ -221,14 +247,7 @@ fn parse_head(buf: &[u8], max_headers: usize, max_head: usize) -> Result<Option<
         chunked = true;
     }
     let framing = match (chunked, length) {
-        (true, Some(_)) => {
-            // Both at once is how requests are smuggled past proxies.
-            return Err(refuse(
-                StatusCode::BAD_REQUEST,
-                "both transfer-encoding and content-length",
-            ));
-        }
-        (true, None) => Framing::Chunked,
+        (true, _) => Framing::Chunked,
         (false, Some(0) | None) => Framing::None,
         (false, Some(n)) => Framing::Length(n),
     };
@@ -820,6 +839,35 @@ mod tests {
             status("POST / HTTP/1.1\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n"),
             Some(400)
         );
+        // Both framing headers are refused before the codings are judged (hyper's order, in
+        // mock-legacy); a Content-Length list and an empty Transfer-Encoding as hyper does.
+        let why = |t: &str| parse(t).err().map(|r| (r.status.as_u16(), r.why));
+        for both in [
+            "POST / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 3\r\n\r\n",
+            "POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n",
+            "POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n",
+            "POST / HTTP/1.1\r\ntransfer-encoding:\r\ncontent-length: 3\r\n\r\n",
+        ] {
+            assert_eq!(
+                why(both),
+                Some((400, "both transfer-encoding and content-length".to_string())),
+                "{both:?}"
+            );
+        }
+        assert_eq!(status("POST / HTTP/1.1\r\ntransfer-encoding: \r\n\r\n"), Some(400));
+        for list in ["2, 2", "2,2", "2, 3", "2,"] {
+            assert_eq!(
+                status(&format!(
+                    "POST / HTTP/1.1\r\nhost: g\r\ncontent-length: {list}\r\n\r\nok"
+                )),
+                Some(400),
+                "{list:?}"
+            );
+        }
+        let h = parse("POST / HTTP/1.1\r\nhost: g\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\nok")
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.framing, Framing::Length(2), "the same length on two lines");
         // A final coding other than chunked leaves the body without a length: 400 (RFC 9112
         // section 6.3); a coding before chunked is one the gateway cannot forward: 501.
         assert_eq!(status("POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n"), Some(400));
@@ -858,7 +906,6 @@ mod tests {
         let h = parse("OPTIONS * HTTP/1.1\r\nhost: g\r\n\r\n").unwrap().unwrap();
         assert_eq!(h.path_and_query.as_str(), "*");
         assert!(is_head_request(b"\r\nHEAD / HTTP/1.1\r\n") && !is_head_request(b"HEADER / HTTP/1.1"));
-        let why = |t: &str| parse(t).err().map(|r| (r.status.as_u16(), r.why));
         assert_eq!(
             why("GET / HTTP/1.1\r\nx: 1\r\n\r\n"),
             Some((400, "missing Host header".to_string()))

@@ -342,7 +342,11 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
     let driver = if gw.setup.catch_all {
         gw.services.first().cloned()
     } else {
-        let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        // The first segment of the path as sent: `//svc/op` names the service `` (none: 404),
+        // not `svc`. Collapsing the slashes would route a path that the path-keyed rules do not
+        // see as that route (a priority route `/svc/batch` misses `//svc/batch`, which then ran
+        // as interactive), and that a backend keeping them (mock-legacy does) serves otherwise.
+        let first = path.strip_prefix('/').unwrap_or(path).split('/').next().unwrap_or("");
         gw.by_name.get(first).map(|i| gw.services[*i].clone())
     };
     let Some(driver) = driver else {

@@ -1450,3 +1450,65 @@ async fn both_servers_say_their_time_scale_and_the_probe_reads_it() {
     gw.shutdown().await;
     ml.shutdown().await;
 }
+
+/// The gateway and mock-legacy answer the same framing errors and paths alike, on raw
+/// connections: both Content-Length and Transfer-Encoding, in either order and behind a
+/// pipelined request that is served, is 400 and closes the connection (RFC 9112 section 6.3);
+/// a Content-Length list (`2, 2`) is 400 (the gateway took it as 2; hyper refuses it); the same
+/// length on two lines is served by both. `//svc/op` is routed as sent: 404 from both (the
+/// gateway routed it to `svc`, as `/svc/op`). Both go on serving.
+#[tokio::test]
+async fn framing_errors_and_doubled_slashes_are_answered_alike_by_both_servers() {
+    let (ml, gw) = stack(&scenario("strategy = \"fifo\"", "workers = 2\nservice_time = \"1ms\"")).await;
+    let post = |framing: &str, body: &str| format!("POST /svc/op HTTP/1.1\r\nhost: x\r\n{framing}\r\n{body}");
+    let then_get = "GET /svc/op HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+    let chunked = "3\r\nabc\r\n0\r\n\r\n";
+    let both = "both transfer-encoding and content-length";
+    // The request, the statuses of the answers, and what the last one says.
+    let cases: Vec<(String, &[&str], &str)> = vec![
+        (
+            post("content-length: 3\r\ntransfer-encoding: chunked\r\n", chunked) + then_get,
+            &["400"],
+            both,
+        ),
+        (
+            post("transfer-encoding: chunked\r\ncontent-length: 3\r\n", chunked) + then_get,
+            &["400"],
+            both,
+        ),
+        (
+            post("content-length: 2\r\n", "ok")
+                + &post("content-length: 3\r\ntransfer-encoding: chunked\r\n", chunked)
+                + then_get,
+            &["200", "400"],
+            both,
+        ),
+        (post("content-length: 2, 2\r\n", "ok") + then_get, &["400"], ""),
+        (
+            post("content-length: 2\r\ncontent-length: 2\r\n", "ok") + then_get,
+            &["200", "200"],
+            "",
+        ),
+        (
+            post("transfer-encoding: chunked\r\n", chunked) + then_get,
+            &["200", "200"],
+            "",
+        ),
+        (
+            "GET //svc/op HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".to_string(),
+            &["404"],
+            "no route for //svc/op",
+        ),
+        (then_get.to_string(), &["200"], ""),
+    ];
+    for (req, want, says) in &cases {
+        for (server, addr) in [("gateway", gw.addr()), ("mock-legacy", ml.addr())] {
+            let r = raw(addr, req.as_bytes()).await;
+            let statuses: Vec<&str> = r.split("HTTP/1.1 ").skip(1).map(|a| a.get(..3).unwrap_or(a)).collect();
+            assert_eq!(&statuses, want, "{server}, {req:?}: {r}");
+            assert!(r.contains(says), "{server}, {req:?}: {r}");
+        }
+    }
+    gw.shutdown().await;
+    ml.shutdown().await;
+}

@@ -1,0 +1,354 @@
+//! Follows the requests of an HTTP/1.1 connection through its bytes, as they arrive, for the one
+//! framing error hyper serves instead of refusing: a request with both `Content-Length` and
+//! `Transfer-Encoding`. hyper frames it by the Transfer-Encoding, removes the Content-Length
+//! (the handler cannot see it was there), serves it, and closes after. RFC 9112 section 6.3 says
+//! such a message "ought to be handled as an error" (it is how requests are smuggled past
+//! proxies), and the gateway refuses it 400; so mock-legacy must too. This tells which request
+//! of the connection it was: the server marks that request ([`crate::serve::FramingConflict`])
+//! and [`crate::serve::protocol_refusal`] refuses it.
+//!
+//! It reads the bytes hyper reads and frames each message the way hyper does: by a valid
+//! Content-Length, or chunked. At anything it does not follow (a request hyper refuses itself,
+//! CONNECT, HTTP/2, a head past the limit) it stops: hyper then closes the connection, or the
+//! request is one hyper judges without help.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Headers parsed at most (a head with more: hyper answers 431 by its own limit, or is
+/// configured higher and this stops following).
+const MAX_HEADERS: usize = 128;
+/// The longest chunk-size line (with extensions) or trailer section followed.
+const MAX_LINE: usize = 8 * 1024;
+
+#[derive(Debug, PartialEq, Eq)]
+enum State {
+    /// Reading a request head into `head`.
+    Head,
+    /// This many bytes of a Content-Length body to go.
+    Length(u64),
+    /// In a chunked body.
+    Chunked(Chunk),
+    /// Not following any more.
+    Off,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Chunk {
+    /// A chunk-size line: its length so far, the size, whether the size's digits have ended.
+    Size {
+        line: usize,
+        size: u64,
+        digits: usize,
+        ended: bool,
+    },
+    /// Chunk data to go.
+    Data(u64),
+    /// The CRLF after a chunk's data: whether the CR has come.
+    DataEnd { cr: bool },
+    /// The trailer section: the current line's length (without CR), the section's.
+    Trailer { line: usize, total: usize },
+}
+
+/// One connection's framing follower.
+pub(crate) struct Framing {
+    state: State,
+    /// A request head under way (empty between requests).
+    head: Vec<u8>,
+    max_head: usize,
+    /// Heads read so far.
+    heads: u64,
+    /// The number (from 1) of the request that had both headers; 0 while none has.
+    conflict: Arc<AtomicU64>,
+}
+
+impl Framing {
+    /// Follows a connection whose heads hyper takes up to `max_head` bytes; `conflict` is told
+    /// the number of the request with both framing headers.
+    pub(crate) fn new(max_head: usize, conflict: Arc<AtomicU64>) -> Framing {
+        Framing {
+            state: State::Head,
+            head: Vec::new(),
+            max_head,
+            heads: 0,
+            conflict,
+        }
+    }
+
+    /// Stops following (the connection is HTTP/2).
+    pub(crate) fn stop(&mut self) {
+        self.off();
+    }
+
+    fn off(&mut self) {
+        self.state = State::Off;
+        self.head = Vec::new();
+    }
+
+    /// Follows the next bytes read from the connection.
+    pub(crate) fn feed(&mut self, mut bytes: &[u8]) {
+        // Each turn consumes at least one byte or ends.
+        while !bytes.is_empty() {
+            match &mut self.state {
+                State::Off => return,
+                State::Head => bytes = self.head_bytes(bytes),
+                State::Length(n) => {
+                    let take = bytes.len().min(usize::try_from(*n).unwrap_or(usize::MAX));
+                    *n -= take as u64;
+                    if *n == 0 {
+                        self.state = State::Head;
+                    }
+                    bytes = &bytes[take..];
+                }
+                State::Chunked(Chunk::Data(n)) => {
+                    let take = bytes.len().min(usize::try_from(*n).unwrap_or(usize::MAX));
+                    *n -= take as u64;
+                    if *n == 0 {
+                        self.state = State::Chunked(Chunk::DataEnd { cr: false });
+                    }
+                    bytes = &bytes[take..];
+                }
+                State::Chunked(c) => {
+                    let b = bytes[0];
+                    bytes = &bytes[1..];
+                    if let Some(next) = chunk_byte(c, b) {
+                        self.state = next;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes head bytes; returns what follows the head when it is complete.
+    fn head_bytes<'a>(&mut self, bytes: &'a [u8]) -> &'a [u8] {
+        let old = self.head.len();
+        let take = bytes.len().min((self.max_head + 1).saturating_sub(old));
+        self.head.extend_from_slice(&bytes[..take]);
+        // Parsed only once a blank line may have come (a head sent a byte at a time is not
+        // parsed again at each byte).
+        let from = old.saturating_sub(3);
+        let blank = |w: &[u8]| w.starts_with(b"\n\n") || w.starts_with(b"\n\r\n");
+        if !self.head[from..].windows(3).any(blank) && !self.head.ends_with(b"\n\n") {
+            if self.head.len() > self.max_head {
+                self.off();
+            }
+            return &bytes[take..];
+        }
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut slots);
+        let end = match req.parse(&self.head) {
+            Ok(httparse::Status::Complete(n)) if n > old => n,
+            Ok(httparse::Status::Partial) if self.head.len() <= self.max_head => return &bytes[take..],
+            _ => {
+                self.off();
+                return &[];
+            }
+        };
+        self.heads += 1;
+        let next = next_state(&req);
+        if next == State::Off && has_both(&req) {
+            self.conflict.store(self.heads, Ordering::Relaxed);
+        }
+        self.head.clear();
+        if self.head.capacity() > 4096 {
+            self.head = Vec::new();
+        }
+        match next {
+            State::Off => {
+                self.off();
+                &[]
+            }
+            s => {
+                self.state = s;
+                &bytes[end - old..]
+            }
+        }
+    }
+}
+
+/// Whether a request has both a Content-Length and a Transfer-Encoding.
+fn has_both(req: &httparse::Request<'_, '_>) -> bool {
+    let has = |name: &str| req.headers.iter().any(|h| h.name.eq_ignore_ascii_case(name));
+    has("content-length") && has("transfer-encoding")
+}
+
+/// How the body after a head is framed, as hyper frames it; `Off` for what hyper refuses or
+/// does not frame as a message (both framing headers, CONNECT, a bad Content-Length).
+fn next_state(req: &httparse::Request<'_, '_>) -> State {
+    if has_both(req) || req.method == Some("CONNECT") {
+        return State::Off;
+    }
+    let mut length: Option<u64> = None;
+    let mut chunked = None;
+    for h in req.headers.iter() {
+        if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            // hyper: the last line's last coding decides.
+            let last = h.value.rsplit(|&b| b == b',').next().unwrap_or(b"").trim_ascii();
+            chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
+        } else if h.name.eq_ignore_ascii_case("content-length") {
+            let v = h.value;
+            if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+                return State::Off;
+            }
+            let n = v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+            if length.is_some_and(|l| l != n) {
+                return State::Off;
+            }
+            length = Some(n);
+        }
+    }
+    match (chunked, length) {
+        (Some(true), _) if req.version == Some(1) => State::Chunked(Chunk::Size {
+            line: 0,
+            size: 0,
+            digits: 0,
+            ended: false,
+        }),
+        (Some(_), _) => State::Off,
+        (None, Some(n)) if n > 0 => State::Length(n),
+        (None, _) => State::Head,
+    }
+}
+
+/// Follows one byte of a chunked body outside chunk data; the next state when it changes.
+fn chunk_byte(c: &mut Chunk, b: u8) -> Option<State> {
+    match c {
+        Chunk::Size {
+            line,
+            size,
+            digits,
+            ended,
+        } => {
+            *line += 1;
+            if *line > MAX_LINE {
+                return Some(State::Off);
+            }
+            if b == b'\n' {
+                return Some(match (*digits, *size) {
+                    (0, _) => State::Off,
+                    (_, 0) => State::Chunked(Chunk::Trailer { line: 0, total: 0 }),
+                    (_, n) => State::Chunked(Chunk::Data(n)),
+                });
+            }
+            match (*ended, (b as char).to_digit(16)) {
+                (false, Some(d)) if *digits < 16 => {
+                    *size = *size * 16 + u64::from(d);
+                    *digits += 1;
+                }
+                (false, Some(_)) => return Some(State::Off),
+                // Extensions, or the CR: hyper checks them; the line ends at LF.
+                _ => *ended = true,
+            }
+            None
+        }
+        Chunk::DataEnd { cr } => match b {
+            b'\r' if !*cr => {
+                *cr = true;
+                None
+            }
+            b'\n' => Some(State::Chunked(Chunk::Size {
+                line: 0,
+                size: 0,
+                digits: 0,
+                ended: false,
+            })),
+            _ => Some(State::Off),
+        },
+        Chunk::Trailer { line, total } => {
+            *total += 1;
+            if *total > MAX_LINE {
+                return Some(State::Off);
+            }
+            match b {
+                b'\n' if *line == 0 => Some(State::Head),
+                b'\n' => {
+                    *line = 0;
+                    None
+                }
+                b'\r' => None,
+                _ => {
+                    *line += 1;
+                    None
+                }
+            }
+        }
+        Chunk::Data(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The numbers of the requests found with both framing headers when `bytes` arrive in
+    /// pieces of `step` bytes.
+    fn conflict(bytes: &[u8], step: usize) -> (u64, u64) {
+        let flag = Arc::new(AtomicU64::new(0));
+        let mut f = Framing::new(16 * 1024, flag.clone());
+        for piece in bytes.chunks(step) {
+            f.feed(piece);
+        }
+        (flag.load(Ordering::Relaxed), f.heads)
+    }
+
+    #[test]
+    fn the_request_with_both_framing_headers_is_found_behind_others() {
+        let ok = "POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello\
+                  POST /a HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n\
+                  5;e=1\r\nhello\r\n0\r\nx-t: 1\r\n\r\n\
+                  \r\nGET /a HTTP/1.1\r\nhost: x\r\n\r\n";
+        for both in [
+            "POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\nhost: x\r\n\r\n",
+            "GET /a HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\ntransfer-encoding: gzip\r\n\r\n",
+        ] {
+            let all = format!("{ok}{both}GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
+            for step in [1, 2, 7, all.len()] {
+                assert_eq!(conflict(all.as_bytes(), step), (4, 4), "{both:?} in steps of {step}");
+            }
+        }
+        for step in [1, 3, ok.len()] {
+            assert_eq!(conflict(ok.as_bytes(), step), (0, 3), "steps of {step}");
+        }
+    }
+
+    #[test]
+    fn it_stops_at_what_it_does_not_follow() {
+        for (bytes, heads) in [
+            // Hyper refuses these itself (400), and the connection ends.
+            (
+                &b"POST /a HTTP/1.1\r\ncontent-length: 2, 2\r\n\r\nokGET / HTTP/1.1\r\n\r\n"[..],
+                1,
+            ),
+            (
+                b"POST /a HTTP/1.1\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nokGET / HTTP/1.1\r\n\r\n",
+                1,
+            ),
+            (
+                b"POST /a HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nGET / HTTP/1.1\r\n\r\n",
+                1,
+            ),
+            (
+                b"POST /a HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
+                1,
+            ),
+            (b"CONNECT a:1 HTTP/1.1\r\nhost: a:1\r\n\r\nGET / HTTP/1.1\r\n\r\n", 1),
+            (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0),
+            (b"NOT HTTP\r\n\r\n", 0),
+        ] {
+            assert_eq!(conflict(bytes, 1), (0, heads), "{:?}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                conflict(bytes, bytes.len()),
+                (0, heads),
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        // A head past the limit: hyper answers 431; nothing is kept past it.
+        let flag = Arc::new(AtomicU64::new(0));
+        let mut f = Framing::new(100, flag);
+        f.feed(&[b'a'; 1000]);
+        assert_eq!(f.state, State::Off);
+        assert_eq!(f.head.capacity(), 0);
+    }
+}
