@@ -544,14 +544,15 @@ impl ServiceDriver {
             crate::h1::push_header(&mut req, n, value.as_bytes());
         }
         crate::h1::push_header(&mut req, wire::REQUEST_ID, p.req.request_id.as_bytes());
-        if let Some(d) = p.arrival.deadline {
+        {
+            // The service's caller is the gateway, which waits for it at most the upstream
+            // timeout: the budget passed on is the client's remaining one capped at that, so
+            // work the gateway gave up on counts as wasted (the simulator's backend is told the
+            // same deadline).
             use std::io::Write as _;
-            let _ = write!(
-                req,
-                "{}: {}\r\n",
-                wire::TIMEOUT_MS,
-                wire::timeout_ms(d.saturating_since(now))
-            );
+            let cap = self.shared.upstream_timeout;
+            let budget = p.arrival.deadline.map_or(cap, |d| d.saturating_since(now).min(cap));
+            let _ = write!(req, "{}: {}\r\n", wire::TIMEOUT_MS, wire::timeout_ms(budget));
         }
         let call = async {
             let r = client

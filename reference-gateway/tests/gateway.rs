@@ -684,6 +684,31 @@ async fn requests_and_answers_pass_through_the_upstream_client_intact() {
     gw.shutdown().await;
 }
 
+/// The budget the gateway passes on is its own patience: the client's remaining budget capped
+/// at the upstream timeout, and the upstream timeout when the client sent none. A service then
+/// counts work finished after the gateway gave up on it as wasted, as the simulator does.
+#[tokio::test]
+async fn the_budget_passed_on_is_capped_at_the_upstream_timeout() {
+    let (upstream, mut seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
+    let gw = gateway_with("strategy = \"fifo\"\nupstream_timeout = \"2s\"", &upstream).await;
+    let c = client();
+    for (sent, low, high) in [(Some("5000"), 1900, 2000), (Some("800"), 700, 800), (None, 2000, 2000)] {
+        let headers: Vec<(&str, &str)> = sent.map(|v| ("x-spillway-timeout-ms", v)).into_iter().collect();
+        let r = mock_legacy::testing::send(&c, &format!("{}/svc/op", gw.url()), &headers, Vec::new())
+            .await
+            .expect("answered");
+        assert_eq!(r.status, 200);
+        let (head, _) = seen.recv().await.expect("the upstream got the request");
+        let budget = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-spillway-timeout-ms: "))
+            .and_then(|v| v.parse::<u64>().ok())
+            .expect("a budget travels");
+        assert!((low..=high).contains(&budget), "client sent {sent:?}: upstream got {budget}");
+    }
+    gw.shutdown().await;
+}
+
 /// The gateway on a scripted upstream, with these limits for its clients.
 async fn gateway_on(upstream: &str, limits: reference_gateway::ServerLimits) -> RunningGateway {
     gateway_with_limits("strategy = \"fifo\"", upstream, limits).await

@@ -709,13 +709,16 @@ impl<'a> Engine<'a> {
         a.call = a.call.wrapping_add(1);
         a.in_call = true;
         let (service, api, deadline, call) = (a.service, a.api, a.deadline, a.call);
+        let give_up = now + self.upstream_timeout;
+        // The backend's caller is the gateway, which waits at most its upstream timeout: work
+        // finished after either the client or the gateway gave up is wasted, as the live
+        // gateway's budget header tells the service.
         let req = BackendRequest {
             id: request_id(attempt, call),
             api: api as usize,
             arrived: now,
-            deadline: Some(deadline),
+            deadline: Some(deadline.min(give_up)),
         };
-        let give_up = now + self.upstream_timeout;
         match self.backends[service as usize].handle_request(now, req) {
             Admission::Started(job) => {
                 // Only calls that would outlast it need the gateway's upstream timeout.
@@ -1048,6 +1051,29 @@ mod tests {
 
     /// A closed loop whose users resend at once after instant 429s would send for ever: it
     /// stops at the intent cap, and the results say they are incomplete.
+    /// Work the gateway gave up on (its upstream timeout) is wasted, as work the client gave up
+    /// on is: the backend was told the gateway's deadline, not the client's later one.
+    #[test]
+    fn work_past_the_upstream_timeout_is_wasted() {
+        let run = |upstream: &str| {
+            let text = format!(
+                "[run]\nduration = \"60s\"\nwindow = \"10s\"\n[[workload.phases]]\nduration = \"60s\"\nrate = 1\n\
+                 [clients]\ntimeout = \"60s\"\n[gateway]\nstrategy = \"fifo\"\nupstream_timeout = \"{upstream}\"\n\
+                 [[backend.services]]\nname = \"a\"\nworkers = 100\nservice_time = \"40s\"\n"
+            );
+            simulate(&model::scenario::parse("t.toml", &text).expect("valid"), Some(1))
+        };
+        let gave_up = run("30s");
+        let s = &gave_up.summary;
+        assert!(s.whole.expired > 0 && s.whole.successes == 0, "{:?}", s.whole);
+        assert!(s.backend_busy_s > 0.0);
+        assert!((s.wasted_s - s.backend_busy_s).abs() < 1e-9, "{} of {}", s.wasted_s, s.backend_busy_s);
+        // A gateway that waits long enough gets every answer: nothing wasted.
+        let waited = run("50s");
+        assert_eq!(waited.summary.whole.successes, waited.summary.whole.offered);
+        assert_eq!(waited.summary.wasted_s, 0.0);
+    }
+
     #[test]
     fn a_closed_loop_stops_at_the_intent_cap() {
         let s = model::scenario::parse(

@@ -146,7 +146,7 @@ fn within_noise(ratio: f64, s: Shortfall, p: &VerdictParams) -> Option<String> {
 fn unhealthy_cause(load: Option<f64>) -> String {
     match load {
         Some(u) if u < CARRIED_UTILISATION => format!(
-            "at {:.0}% offered utilisation: not overload, but failures at a load the backend can carry (slow requests outlasting the clients' timeout, errors, rate limits' 429s, or the retries they set off)",
+            "at {:.0}% offered utilisation: not overload, but failures at a load the backend can carry (slow requests outlasting the clients' timeout or the gateway's upstream timeout, errors, rate limits' 429s, or the retries they set off)",
             u * 100.0
         ),
         Some(u) if u < 1.0 => format!(
