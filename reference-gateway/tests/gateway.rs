@@ -704,7 +704,10 @@ async fn the_budget_passed_on_is_capped_at_the_upstream_timeout() {
             .find_map(|l| l.strip_prefix("x-spillway-timeout-ms: "))
             .and_then(|v| v.parse::<u64>().ok())
             .expect("a budget travels");
-        assert!((low..=high).contains(&budget), "client sent {sent:?}: upstream got {budget}");
+        assert!(
+            (low..=high).contains(&budget),
+            "client sent {sent:?}: upstream got {budget}"
+        );
     }
     gw.shutdown().await;
 }
