@@ -1067,7 +1067,12 @@ mod tests {
         let s = &gave_up.summary;
         assert!(s.whole.expired > 0 && s.whole.successes == 0, "{:?}", s.whole);
         assert!(s.backend_busy_s > 0.0);
-        assert!((s.wasted_s - s.backend_busy_s).abs() < 1e-9, "{} of {}", s.wasted_s, s.backend_busy_s);
+        assert!(
+            (s.wasted_s - s.backend_busy_s).abs() < 1e-9,
+            "{} of {}",
+            s.wasted_s,
+            s.backend_busy_s
+        );
         // A gateway that waits long enough gets every answer: nothing wasted.
         let waited = run("50s");
         assert_eq!(waited.summary.whole.successes, waited.summary.whole.offered);

@@ -327,7 +327,7 @@ mod tests {
         let line = text.lines().find(|l| l.contains(" b ")).expect("b's line");
         assert!(line.contains("p50 -   p99 -"), "{line}");
         // The whole run's line too, saying how long the failures took instead.
-        let l = r.summary.whole.latency.clone();
+        let l = r.summary.whole.latency;
         r.summary.whole.successes = 0;
         let text = summary_table(&r);
         let line = text.lines().find(|l| l.starts_with("  latency")).expect("latency line");
