@@ -869,6 +869,7 @@ mod tests {
             lateness_p99_s: 0.0,
             unsent: 7,
             lagging: true,
+            ..Default::default()
         });
         entries[1] = Entry::new("deadline", vec![live]);
         let held = parse_expectations(&["deadline.goodput_ratio > 0.5".into()], &labels).unwrap();

@@ -18,7 +18,8 @@ pub enum LoadgenCmd {
 /// unreachable target); 3 a threshold failed; 4 a threshold failed but the generator fell behind
 /// its schedule by over a tenth of the clients' median timeout, or left arrivals unsent
 /// (inconclusive: rerun on a quieter machine or at a lower --time-scale); 130
-/// interrupted (results written, marked incomplete).
+/// interrupted (results written, marked incomplete). A smaller lag (send lateness p99 over
+/// 1 ms, with at least 5 sends over 1 ms) is a WARNING in the summary only.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
     /// Scenario file (TOML). Without it, use --target with the one-liner flags (--phases ...).

@@ -558,6 +558,7 @@ mod tests {
                         lateness_p99_s,
                         unsent,
                         lagging: lateness_p99_s > 0.001 || unsent > 0,
+                        ..Default::default()
                     });
                 }
                 e

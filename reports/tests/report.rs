@@ -1169,6 +1169,7 @@ fn the_runs_notes_are_repeated_in_the_report() {
         lateness_p99_s: 0.002,
         unsent: 71,
         lagging: true,
+        ..Default::default()
     });
     let dir = TempDir::new("notes");
     let entries = [Entry::new("live", vec![r])];

@@ -344,6 +344,8 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
             bg.lagging |= g.lagging;
             bg.unsent = (bg.unsent.checked_add(g.unsent)).ok_or_else(|| overflow(&name, "generator.unsent"))?;
             bg.lateness_p99_s = bg.lateness_p99_s.max(g.lateness_p99_s);
+            // Unknown if any shard's file predates the count.
+            bg.late_sends = bg.late_sends.zip(g.late_sends).map(|(a, b)| a.saturating_add(b));
         }
         // The summary adds the windows up again: their whole-run sum must fit too.
         base.windows
