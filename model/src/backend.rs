@@ -98,8 +98,8 @@ pub struct ServiceModel {
     backlog: VecDeque<BackendRequest>,
     times: Rng,
     faults: Rng,
-    tokens: f64,
-    tokens_at: Time,
+    /// The rate-limit fault's bucket (full at the start; unused without the fault).
+    tokens: crate::bucket::TokenBucket,
     /// The slowdown fault's arrival rate: an exponentially weighted count of the arrivals up
     /// to `rate_at` (time constant `window`), per second.
     rate_estimate: f64,
@@ -125,7 +125,10 @@ pub struct ServiceModel {
 impl ServiceModel {
     /// `streams` gives the service its own service-time and fault streams (named by service).
     pub fn new(spec: ServiceSpec, streams: &Streams) -> ServiceModel {
-        let tokens = spec.faults.rate_limit.as_ref().map_or(0.0, |r| f64::from(r.burst));
+        let tokens = crate::bucket::TokenBucket::full(
+            spec.faults.rate_limit.as_ref().map_or(0.0, |r| f64::from(r.burst)),
+            Time::ZERO,
+        );
         let hangs = merge_hangs(&spec.faults.outages);
         let one_distribution = spec.api_service_time.iter().all(Option::is_none);
         ServiceModel {
@@ -136,7 +139,6 @@ impl ServiceModel {
             busy: 0,
             backlog: VecDeque::new(),
             tokens,
-            tokens_at: Time::ZERO,
             rate_estimate: 0.0,
             rate_at: Time::ZERO,
             stats: ServiceStats::default(),
@@ -335,17 +337,8 @@ impl ServiceModel {
 
     fn take_token_from_bucket(&mut self, now: Time) -> Option<Duration> {
         let r = self.spec.faults.rate_limit.as_ref()?;
-        let dt = now.saturating_since(self.tokens_at).as_secs_f64();
-        self.tokens = (self.tokens + dt * r.rate).min(f64::from(r.burst));
-        self.tokens_at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            return None;
-        }
-        Some(
-            r.retry_after
-                .unwrap_or_else(|| crate::time::secs((1.0 - self.tokens) / r.rate)),
-        )
+        let wait = self.tokens.take(now, r.rate, f64::from(r.burst)).err()?;
+        Some(r.retry_after.unwrap_or(wait))
     }
 
     /// Inlined for its first check: most services have no slowdown fault.

@@ -9,6 +9,7 @@
 //! `clippy.toml` in this crate bans the ambient clock and RNG to keep it that way.
 
 pub mod backend;
+pub mod bucket;
 pub mod budget;
 pub mod client;
 pub mod dist;

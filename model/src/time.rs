@@ -52,6 +52,18 @@ pub fn secs(s: f64) -> Duration {
     Duration::from_nanos(secs_to_nanos(s))
 }
 
+/// Seconds to a duration rounded up to the nanosecond (at least 1 ns when `s > 0`): a wait
+/// until something is due must not end before it. Negative or NaN gives zero; saturating.
+pub fn secs_ceil(s: f64) -> Duration {
+    if s.is_nan() || s <= 0.0 {
+        return Duration::ZERO;
+    }
+    let ns = s * 1e9;
+    // Truncates (and saturates); one more when a fraction was cut off.
+    let n = ns as u64;
+    Duration::from_nanos(if (n as f64) < ns { n.saturating_add(1) } else { n })
+}
+
 /// [`secs`] in nanoseconds.
 #[inline]
 pub fn secs_to_nanos(s: f64) -> u64 {

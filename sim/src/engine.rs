@@ -1051,6 +1051,34 @@ mod tests {
 
     /// A closed loop whose users resend at once after instant 429s would send for ever: it
     /// stops at the intent cap, and the results say they are incomplete.
+    /// A client that honours a rate limit's Retry-After gets its token at the end of the
+    /// wait (rate 3/s, burst 1, arrivals at 0 and 1 ms): the wait was rounded to the nearest
+    /// nanosecond, often just short of the token, and the retry got a wait of nothing, so every
+    /// retry went at once and the intent failed (6 attempts, 5 refused, instead of 3 and 1).
+    /// The backend's rate-limit fault draws from the same bucket.
+    #[test]
+    fn a_retry_after_a_rate_limits_wait_gets_its_token() {
+        let text = |gateway: &str, faults: &str| {
+            format!(
+                "[run]\nwindow = \"1ms\"\nduration = \"2s\"\n[workload]\narrival = \"uniform\"\n\
+                 [[workload.phases]]\nduration = \"2ms\"\nrate = 1000\n[clients]\ntimeout = \"1s\"\n\
+                 [clients.retry]\nmax_attempts = 5\nbackoff = \"none\"\non = [\"429\"]\n{gateway}\
+                 [[backend.services]]\nname = \"s\"\nworkers = 4\nservice_time = \"10ms\"\n{faults}"
+            )
+        };
+        for t in [
+            text("[gateway.rate_limit]\nrate = 3\nburst = 1\nper = \"global\"\n", ""),
+            text(
+                "[gateway.pushback]\nenabled = false\n",
+                "[backend.services.faults]\nrate_limit = { rate = 3, burst = 1 }\n",
+            ),
+        ] {
+            let r = simulate(&model::scenario::parse("t.toml", &t).expect("valid"), Some(1));
+            let w = &r.summary.whole;
+            assert_eq!((w.attempts, w.rate_limited, w.successes), (3, 1, 2), "{t}");
+        }
+    }
+
     /// Work the gateway gave up on (its upstream timeout) is wasted, as work the client gave up
     /// on is: the backend was told the gateway's deadline, not the client's later one.
     #[test]

@@ -1,15 +1,10 @@
 //! Per-client token buckets (429 + Retry-After past the rate).
 
+use crate::bucket::TokenBucket;
 use crate::scenario::RateLimitKey;
 use crate::time::Time;
 use std::collections::HashMap;
 use std::time::Duration;
-
-#[derive(Clone, Copy, Debug)]
-struct Bucket {
-    tokens: f64,
-    at: Time,
-}
 
 /// The bucket a request draws from: one for everyone (`Global`), or its client's: the key it
 /// presents as auth reads it (so respelling the header is the same client) when `[gateway.auth]`
@@ -38,7 +33,7 @@ pub fn bucket_key(
 pub struct RateLimiter {
     rate: f64,
     burst: f64,
-    buckets: HashMap<String, Bucket>,
+    buckets: HashMap<String, TokenBucket>,
     max_clients: usize,
 }
 
@@ -57,22 +52,13 @@ impl RateLimiter {
         if !self.buckets.contains_key(key) && self.buckets.len() >= self.max_clients {
             // Buckets that have refilled hold no information: forget them to stay bounded.
             let (rate, burst) = (self.rate, self.burst);
-            self.buckets
-                .retain(|_, b| b.tokens + now.saturating_since(b.at).as_secs_f64() * rate < burst);
+            self.buckets.retain(|_, b| b.tokens_at(now, rate, burst) < burst);
         }
         let (rate, burst) = (self.rate, self.burst);
-        let b = self
-            .buckets
+        self.buckets
             .entry(key.to_string())
-            .or_insert(Bucket { tokens: burst, at: now });
-        b.tokens = (b.tokens + now.saturating_since(b.at).as_secs_f64() * rate).min(burst);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(crate::time::secs((1.0 - b.tokens) / rate))
-        }
+            .or_insert(TokenBucket::full(burst, now))
+            .take(now, rate, burst)
     }
 }
 
