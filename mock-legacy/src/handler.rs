@@ -196,7 +196,13 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
     }
     // Legacy servers read the whole request before a worker looks at it.
     let version = req.version();
+    // Waiting for the client's bytes: a shutdown does not wait for a body that may never come.
+    let awaiting = req
+        .extensions()
+        .get::<crate::serve::Answering>()
+        .map(crate::serve::Answering::awaiting_client);
     let read = tokio::time::timeout(body.read_timeout, Limited::new(req.into_body(), max_body).collect()).await;
+    drop(awaiting);
     let Ok(read) = read else {
         b.bad_requests.fetch_add(1, Ordering::Relaxed);
         return closing(

@@ -56,8 +56,8 @@ impl MockLegacy {
         &self.backend
     }
 
-    /// Stops accepting; answers what waits in a backlog 503 at once and lets the requests on a
-    /// worker finish (up to the drain timeout).
+    /// Stops accepting; answers what waits in a backlog 503 at once, lets the requests on a
+    /// worker finish (up to the drain timeout) and closes the other connections at once.
     pub async fn shutdown(self) {
         self.backend.close();
         self.server.shutdown().await;
@@ -84,7 +84,8 @@ pub async fn start_with_limits(
         read_timeout: limits.header_read_timeout,
     };
     let b = backend.clone();
-    let server = serve::spawn(listener, limits, move |req, _peer| {
+    let malformed = backend.bad_requests.clone();
+    let server = serve::spawn_counting(listener, limits, malformed, move |req, _peer| {
         handler::handle(b.clone(), req, body)
     })?;
     Ok(MockLegacy { server, backend })

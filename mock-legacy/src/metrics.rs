@@ -87,7 +87,7 @@ pub fn render(b: &Backend) -> String {
     let _ = writeln!(o, "mock_legacy_not_found_total {}", b.not_found.load(Ordering::Relaxed));
     let _ = writeln!(
         o,
-        "# HELP mock_legacy_bad_requests_total Requests refused as malformed."
+        "# HELP mock_legacy_bad_requests_total Requests refused as malformed or over a limit: by the handler (400, 405, 408 for a body not sent in time, 413, 501) or the HTTP layer (HTTP/1 requests it cannot parse: 400, 431); not HTTP/2 streams the HTTP layer resets, nor heads not sent in time."
     );
     let _ = writeln!(o, "# TYPE mock_legacy_bad_requests_total counter");
     let _ = writeln!(

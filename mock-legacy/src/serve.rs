@@ -24,7 +24,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -145,7 +145,32 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    spawn_counting(listener, limits, Arc::new(AtomicU64::new(0)), handler)
+}
+
+/// [`spawn`], counting in `malformed` the requests the HTTP layer refuses before `handler` sees
+/// them: HTTP/1 requests hyper cannot parse (it answers 400, or 431 for a head too large).
+///
+/// On shutdown each connection finishes the requests it is answering (up to the drain timeout);
+/// one that answers none (idle, a head or body half sent, an h2c connection with no stream
+/// open) is closed once what is ready to go out has had a moment ([`DRAIN_LINGER`]): its
+/// half-sent request is dropped. Requests count as answered from the moment hyper hands them
+/// to `handler` except while it waits for the client ([`Answering::awaiting_client`]).
+pub fn spawn_counting<F, Fut, B>(
+    listener: TcpListener,
+    limits: ServerLimits,
+    malformed: Arc<AtomicU64>,
+    handler: F,
+) -> std::io::Result<RunningServer>
+where
+    F: Fn(Request<Incoming>, SocketAddr) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let addr = listener.local_addr()?;
+    // The requests being answered on all connections, for the drain timeout's warning.
+    let answering = Arc::new(AtomicUsize::new(0));
     let (stop, mut stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         // Each connection holds a receiver: `closed` tells when the last has drained.
@@ -166,6 +191,8 @@ where
             let idle = Idle::new(false);
             let h = handler.clone();
             let requests = idle.clone();
+            let work = Answering::new(answering.clone());
+            let answers = work.clone();
             // The number of the request that had both Content-Length and Transfer-Encoding
             // (told by the connection's stream), and of requests handed to the service: HTTP/1
             // hands them over one at a time, in order.
@@ -178,9 +205,11 @@ where
                     req.extensions_mut().insert(FramingConflict);
                 }
                 let in_flight = requests.request();
+                let answering = answers.start();
+                req.extensions_mut().insert(answers.clone());
                 async move {
                     let resp = h(req, peer).await;
-                    drop(in_flight);
+                    drop((in_flight, answering));
                     Ok::<_, Infallible>(resp)
                 }
             });
@@ -192,13 +221,34 @@ where
             let framing = crate::framing::Framing::new(limits.max_head_bytes.max(8192), conflict);
             let io = Watched::new(stream, timeout, head_timed_out, idle.clone(), framing);
             let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
-            tokio::spawn(serve_connection(conn, peer, idle, idle_timeout, shutdown.subscribe()));
+            let malformed = malformed.clone();
+            // The connection's error type, borrowed as `drive` lends it.
+            #[allow(clippy::borrowed_box)]
+            let ended = move |e: &Box<dyn std::error::Error + Send + Sync>| {
+                match e.downcast_ref::<hyper::Error>() {
+                    // hyper answered it (400, or 431 for a head too large) and closes the
+                    // connection.
+                    Some(h) if h.is_parse() && !h.is_parse_version_h2() => {
+                        malformed.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!(%peer, "request refused as malformed: {e}");
+                    }
+                    _ => tracing::debug!(%peer, "connection ended: {e}"),
+                }
+            };
+            let stop = shutdown.subscribe();
+            tokio::spawn(drive(conn, peer, idle, idle_timeout, stop, Some(work), ended));
         })
         .await;
         shutdown.send_replace(true);
         tokio::select! {
             _ = shutdown.closed() => {}
-            _ = tokio::time::sleep(limits.drain_timeout) => tracing::warn!("shutdown: in-flight requests still running after the drain timeout"),
+            _ = tokio::time::sleep(limits.drain_timeout) => match answering.load(Ordering::Acquire) {
+                0 => tracing::debug!("shutdown: connections still closing after the drain timeout"),
+                n => tracing::warn!(
+                    "shutdown: {n} request(s) still being answered after the {:?} drain timeout: left unanswered",
+                    limits.drain_timeout
+                ),
+            },
         }
     });
     Ok(RunningServer {
@@ -211,15 +261,32 @@ where
 /// Runs one connection until it ends, the server stops (`stop` turns true), or it has carried no
 /// request for `timeout` once `idle` watches it (HTTP/2); the last two end it gracefully (a
 /// GOAWAY on HTTP/2). The gateway's h2c connections run here too.
-pub async fn serve_connection<C>(
+pub async fn serve_connection<C>(conn: C, peer: SocketAddr, idle: Idle, timeout: Duration, stop: watch::Receiver<bool>)
+where
+    C: GracefulConnection,
+    C::Error: std::fmt::Display,
+{
+    let ended = |e: &C::Error| tracing::debug!(%peer, "connection ended: {e}");
+    drive(conn, peer, idle, timeout, stop, None, ended).await;
+}
+
+/// How long a connection answering no request is given on shutdown to send what is ready (an
+/// answer just made, a GOAWAY) before it is closed.
+pub const DRAIN_LINGER: Duration = Duration::from_millis(100);
+
+/// [`serve_connection`]; with `work`, on shutdown the connection is closed once it answers no
+/// request (after [`DRAIN_LINGER`]) instead of waiting for its client. `ended` is told of the
+/// error a connection ends with.
+async fn drive<C>(
     conn: C,
     peer: SocketAddr,
     idle: Idle,
     timeout: Duration,
     mut stop: watch::Receiver<bool>,
+    work: Option<Answering>,
+    ended: impl FnOnce(&C::Error),
 ) where
     C: GracefulConnection,
-    C::Error: std::fmt::Display,
 {
     let mut conn = std::pin::pin!(conn);
     // On shutdown the server's drain timeout bounds the wait; an idle connection's peer gets
@@ -229,7 +296,7 @@ pub async fn serve_connection<C>(
         tokio::select! {
             r = conn.as_mut() => {
                 if let Err(e) = r {
-                    tracing::debug!(%peer, "connection ended: {e}");
+                    ended(&e);
                 }
                 return;
             }
@@ -241,14 +308,105 @@ pub async fn serve_connection<C>(
         }
     }
     conn.as_mut().graceful_shutdown();
-    let ended = match bound {
-        Some(t) => tokio::time::timeout(t, conn).await.ok(),
-        None => Some(conn.await),
+    let result = match (bound, work) {
+        (Some(t), _) => tokio::time::timeout(t, conn).await.ok(),
+        (None, None) => Some(conn.await),
+        (None, Some(work)) => loop {
+            tokio::select! {
+                biased;
+                r = conn.as_mut() => break Some(r),
+                _ = work.none() => {}
+            }
+            // Answering nothing: what is ready to go out gets a moment, then the connection
+            // closes (a half-sent request is dropped, an h2c client that does not answer the
+            // GOAWAY's PING is not waited for).
+            match tokio::time::timeout(DRAIN_LINGER, conn.as_mut()).await {
+                Ok(r) => break Some(r),
+                Err(_) if work.count() == 0 => {
+                    tracing::debug!(%peer, "shutdown: closing a connection that answers no request");
+                    break Some(Ok(()));
+                }
+                Err(_) => {}
+            }
+        },
     };
-    match ended {
-        Some(Err(e)) => tracing::debug!(%peer, "connection ended: {e}"),
+    match result {
+        Some(Err(e)) => ended(&e),
         Some(Ok(())) => {}
         None => tracing::debug!(%peer, "closed an idle connection whose peer did not take part in its GOAWAY"),
+    }
+}
+
+/// The requests one connection is answering (and, with all connections', the server's): what a
+/// shutdown waits for. The server puts it in each request's extensions; a handler marks the
+/// time it waits for the client (a request body that may never come) with
+/// [`Answering::awaiting_client`], which a shutdown does not wait out.
+#[derive(Clone, Debug)]
+pub struct Answering {
+    conn: Arc<watch::Sender<usize>>,
+    server: Arc<AtomicUsize>,
+}
+
+/// A request counted by [`Answering`] until dropped.
+#[derive(Debug)]
+#[must_use]
+pub struct AnsweringGuard(Answering);
+
+/// A request not counted by [`Answering`] until dropped (see [`Answering::awaiting_client`]).
+#[derive(Debug)]
+#[must_use]
+pub struct AwaitingClient(Answering);
+
+impl Answering {
+    fn new(server: Arc<AtomicUsize>) -> Answering {
+        Answering {
+            conn: Arc::new(watch::channel(0).0),
+            server,
+        }
+    }
+
+    fn add(&self) {
+        self.conn.send_modify(|n| *n += 1);
+        self.server.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn sub(&self) {
+        self.conn.send_modify(|n| *n = n.saturating_sub(1));
+        self.server.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    fn start(&self) -> AnsweringGuard {
+        self.add();
+        AnsweringGuard(self.clone())
+    }
+
+    /// The request that carries this (in its extensions) waits for its client until the
+    /// guard is dropped: a shutdown may close its connection meanwhile.
+    pub fn awaiting_client(&self) -> AwaitingClient {
+        self.sub();
+        AwaitingClient(self.clone())
+    }
+
+    fn count(&self) -> usize {
+        *self.conn.borrow()
+    }
+
+    /// Resolves while the connection answers no request.
+    async fn none(&self) {
+        let mut rx = self.conn.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
+    }
+}
+
+impl Drop for AnsweringGuard {
+    fn drop(&mut self) {
+        self.0.sub();
+    }
+}
+
+impl Drop for AwaitingClient {
+    fn drop(&mut self) {
+        self.0.add();
     }
 }
 

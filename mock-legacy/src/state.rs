@@ -57,7 +57,9 @@ pub struct Backend {
     /// `x-request-id`s of successive requests go up by two.
     next_job: AtomicU64,
     pub not_found: AtomicU64,
-    pub bad_requests: AtomicU64,
+    /// Requests refused as malformed, by the handler or by the HTTP layer (shared with the
+    /// server, see [`crate::serve::spawn_counting`]).
+    pub bad_requests: Arc<AtomicU64>,
     /// Shutting down ([`Backend::close`]): a request for a service gets 503 at once.
     closing: AtomicBool,
 }
@@ -135,7 +137,7 @@ impl Backend {
             next_id: AtomicU64::new(1),
             next_job: AtomicU64::new(1),
             not_found: AtomicU64::new(0),
-            bad_requests: AtomicU64::new(0),
+            bad_requests: Arc::new(AtomicU64::new(0)),
             closing: AtomicBool::new(false),
         }))
     }

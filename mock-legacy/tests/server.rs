@@ -280,7 +280,8 @@ async fn malformed_and_oversized_requests_get_4xx_and_the_server_keeps_serving()
     let r = get(&c, &format!("{}/orders/get", ml.url())).await;
     assert_eq!(r.status, 200, "still serving after bad input");
     let m = get(&c, &format!("{}/metrics", ml.url())).await.body;
-    assert!(m.contains("mock_legacy_bad_requests_total 3"), "{m}");
+    // The 400 and the two 431s of the HTTP layer, the two 413s and the 400 of the handler.
+    assert!(m.contains("mock_legacy_bad_requests_total 6"), "{m}");
     ml.shutdown().await;
 }
 
@@ -797,5 +798,116 @@ async fn doubled_slashes_are_not_collapsed() {
     )
     .await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    ml.shutdown().await;
+}
+
+/// A shutdown with no request being answered is over at once: a connection with half a head,
+/// one with half a body, an h2c one that sent only its preface and SETTINGS, and one that
+/// finished a stream and sits idle (none of which answer the GOAWAY's PING) used to hold it for
+/// the whole drain timeout, with a warning blaming requests in flight.
+#[tokio::test]
+async fn shutdown_does_not_wait_for_connections_that_answer_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = mock_legacy::serve::ServerLimits {
+        drain_timeout: Duration::from_secs(3),
+        ..Default::default()
+    };
+    let ml = start_one(limits).await;
+    let addr = ml.addr();
+    let connect = || tokio::net::TcpStream::connect(addr);
+    let mut half_head = connect().await.unwrap();
+    half_head.write_all(b"GET /x HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut half_body = connect().await.unwrap();
+    half_body
+        .write_all(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+        .await
+        .unwrap();
+    let preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0";
+    let mut h2_silent = connect().await.unwrap();
+    h2_silent.write_all(preface).await.unwrap();
+    let mut h2_done = connect().await.unwrap();
+    h2_done.write_all(preface).await.unwrap();
+    // HEADERS, END_STREAM | END_HEADERS, stream 1: GET http://x/ (HPACK static entries 2, 6, 4;
+    // :authority by name, index 1).
+    let block = [0x82, 0x86, 0x84, 0x41, 0x01, b'x'];
+    let mut headers = vec![0, 0, block.len() as u8, 1, 0x05, 0, 0, 0, 1];
+    headers.extend_from_slice(&block);
+    h2_done.write_all(&headers).await.unwrap();
+    // Its answer: HEADERS and DATA, the last with END_STREAM (bounded: 5 s).
+    let mut got = Vec::new();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(5) {
+        let mut buf = [0u8; 4096];
+        match tokio::time::timeout(Duration::from_millis(100), h2_done.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) if !got.is_empty() => break,
+            Err(_) => {}
+        }
+    }
+    assert!(
+        String::from_utf8_lossy(&got).contains("\"status\":200"),
+        "the stream was answered: {got:?}"
+    );
+    // The server has read the half-sent requests.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t0 = Instant::now();
+    ml.shutdown().await;
+    let took = t0.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "shutdown waited {took:?} for connections answering nothing"
+    );
+    for (what, mut s) in [
+        ("half a head", half_head),
+        ("half a body", half_body),
+        ("h2c preface only", h2_silent),
+        ("h2c idle after a stream", h2_done),
+    ] {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut rest)).await;
+        assert!(read.is_ok(), "{what}: the connection is closed");
+    }
+}
+
+/// What the HTTP layer refuses before the handler sees a request (it cannot be parsed, a
+/// Content-Length that is no number or a list, a NUL byte, headers too large) counts in
+/// `mock_legacy_bad_requests_total`, as the handler's refusals do; a request the handler
+/// refuses is counted once.
+#[tokio::test]
+async fn requests_the_http_layer_refuses_are_counted_as_malformed() {
+    let ml = start_one(Default::default()).await;
+    let addr = ml.addr();
+    let refused: [&[u8]; 6] = [
+        b"THIS IS NOT HTTP\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nhost: x\r\ncontent-length: abc\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nhost: x\r\ncontent-length: 2, 2\r\n\r\nok",
+        b"GET /x HTTP/1.1\r\nhost: x\r\nx-a: a\0b\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip\r\n\r\n",
+        &[b'a'; 64 * 1024],
+    ];
+    for bytes in refused {
+        let answer = raw(addr, bytes).await;
+        let status = status_line(&answer);
+        assert!(
+            status.starts_with("HTTP/1.1 4"),
+            "{:?}: {status:?}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(60)])
+        );
+    }
+    // Refused by the handler (missing Host), and a chunked body that breaks off in nonsense.
+    let answer = raw(addr, b"GET /x HTTP/1.1\r\n\r\n").await;
+    assert!(status_line(&answer).starts_with("HTTP/1.1 400"), "{answer}");
+    let answer = raw(
+        addr,
+        b"POST /x HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+    )
+    .await;
+    assert!(status_line(&answer).starts_with("HTTP/1.1 400"), "{answer}");
+    let m = mock_legacy::testing::get(&client(), &format!("{}/metrics", ml.url()))
+        .await
+        .expect("metrics")
+        .body;
+    assert_eq!(prom(&m, "mock_legacy_bad_requests_total", ""), Some(8.0), "{m}");
     ml.shutdown().await;
 }
