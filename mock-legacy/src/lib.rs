@@ -126,12 +126,26 @@ pub fn one_liner_scenario(args: &Args) -> anyhow::Result<Scenario> {
     Ok(scenario::parse_flags(&text)?)
 }
 
+/// The scenario `args` serve, whether every path goes to its one service (the one-liner), and
+/// what is worth saying of the file before serving it: the notes `spillway scenario check`
+/// prints and `sim run` logs ([`Scenario::warnings`]; the one-liner's own scenario has none).
+fn scenario_of(args: &Args) -> anyhow::Result<(Scenario, bool, Vec<String>)> {
+    Ok(match &args.scenario {
+        Some(path) => {
+            let s = scenario::load(path)?;
+            let warnings = s.warnings();
+            (s, false, warnings)
+        }
+        None => (one_liner_scenario(args)?, true, Vec::new()),
+    })
+}
+
 /// `spillway mock-legacy`: serve until Ctrl-C or SIGTERM.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let (mut s, catch_all) = match &args.scenario {
-        Some(path) => (scenario::load(path)?, false),
-        None => (one_liner_scenario(&args)?, true),
-    };
+    let (mut s, catch_all, warnings) = scenario_of(&args)?;
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
     if let Some(seed) = args.seed {
         s.file.run.seed = seed;
     }
@@ -206,5 +220,33 @@ mod tests {
         let s = one_liner(&["--overload", "queue", "--backlog", "5"]).expect("a queue takes a backlog");
         assert_eq!(s.services.len(), 1);
         assert!(one_liner(&["--backlog", "5"]).is_ok(), "queue is the default");
+    }
+
+    /// Started with --scenario it said nothing of what `scenario check` notes and `sim run`
+    /// warns of, e.g. a Retry-After on a "hang" outage, which answers nothing.
+    #[test]
+    fn a_scenario_file_is_warned_of_as_sim_run_warns() {
+        let path = std::env::temp_dir().join(format!("mock-legacy-notes-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "[[workload.phases]]\nduration = \"5s\"\nrate = 1\n[[backend.services]]\nname = \"svc\"\n\
+             workers = 1\nservice_time = \"1ms\"\nfaults = { outages = [{ at = \"1s\", duration = \"1s\", \
+             kind = \"hang\", retry_after = \"1s\" }] }\n",
+        )
+        .expect("a temporary file");
+        let argv = ["mock-legacy", "--scenario", path.to_str().expect("a UTF-8 path")];
+        let got = scenario_of(&<Cli as clap::Parser>::parse_from(argv).args);
+        let _ = std::fs::remove_file(&path);
+        let (s, catch_all, warnings) = got.expect("a valid scenario");
+        assert!(!catch_all);
+        assert_eq!(warnings, s.warnings(), "the notes of `scenario check`, all of them");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("retry_after: a \"hang\" outage answers nothing")),
+            "{warnings:?}"
+        );
+        let (_, _, none) = scenario_of(&<Cli as clap::Parser>::parse_from(["mock-legacy"]).args).expect("one-liner");
+        assert!(none.is_empty(), "{none:?}");
     }
 }
