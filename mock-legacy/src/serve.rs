@@ -918,6 +918,25 @@ mod tests {
         assert!(serde_json::from_str::<serde_json::Value>(body).is_ok(), "{body}");
     }
 
+    /// The README gave the 408 for a head not received in time among the answers with no body;
+    /// it carries a JSON body, which the README now quotes as sent.
+    #[test]
+    fn the_readme_gives_the_408_answer_as_sent() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README");
+        let section = readme
+            .split("### mock-legacy")
+            .nth(1)
+            .and_then(|s| s.split("\n### ").next())
+            .expect("the README's mock-legacy section");
+        let text = std::str::from_utf8(HEAD_TIMEOUT_ANSWER).expect("ASCII");
+        let (_, body) = text.split_once("\r\n\r\n").expect("a head");
+        let flat = section.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&format!("`408` with the JSON body `{body}`")), "{flat}");
+        let no_body = flat.split("has no body").nth(1).expect("what has no body");
+        let no_body = no_body.split(". ").next().unwrap_or_default();
+        assert!(!no_body.contains("408"), "{no_body}");
+    }
+
     #[test]
     fn protocol_refusals() {
         let req = |version: Version, method: Method, headers: &[(&str, &str)]| {
