@@ -654,7 +654,9 @@ impl ServicePolicy {
             (true, true) => {
                 let share = self.cfg.priorities.as_ref().map_or(0.0, |p| p.background_share);
                 self.background_credit += share;
-                if self.background_credit >= 1.0 {
+                // With slack for float sums: ten shares of 0.1 add up to 0.9999999999999999,
+                // which made the first background dispatch the 11th instead of the 10th.
+                if self.background_credit >= 1.0 - 1e-9 {
                     self.background_credit -= 1.0;
                     Some(1)
                 } else {
