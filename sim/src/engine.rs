@@ -1079,6 +1079,23 @@ mod tests {
         }
     }
 
+    /// Adaptive LIFO under constant 2x overload (1 worker at 20 ms, an arrival every 10 ms,
+    /// CoDel target 10 ms, interval 100 ms) stays newest-first while the queue stands: CoDel
+    /// judged overload on the newest requests' waits, saw none every other interval, and served
+    /// FIFO for one, the queue rebuilding to 7 (2 in newest-first intervals).
+    #[test]
+    fn adaptive_lifo_stays_newest_first_while_a_queue_stands() {
+        let text = "[run]\nwindow = \"100ms\"\nduration = \"4s\"\n[workload]\narrival = \"uniform\"\n\
+                    [[workload.phases]]\nduration = \"3s\"\nrate = 100\n[clients]\ntimeout = \"5s\"\n\
+                    [gateway]\nstrategy = \"adaptive-lifo\"\nconcurrency = 1\n\
+                    [gateway.codel]\ntarget = \"10ms\"\ninterval = \"100ms\"\n\
+                    [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"20ms\"\n";
+        let r = simulate(&model::scenario::parse("t.toml", text).expect("valid"), Some(1));
+        // From the fourth window (overload seen) to the end of the arrivals.
+        let depths: Vec<u64> = r.windows[3..30].iter().map(|w| w.gauges.queue_depth_max).collect();
+        assert!(depths.iter().all(|&d| d <= 3), "queue depth max per window: {depths:?}");
+    }
+
     /// Work the gateway gave up on (its upstream timeout) is wasted, as work the client gave up
     /// on is: the backend was told the gateway's deadline, not the client's later one.
     #[test]

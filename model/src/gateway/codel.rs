@@ -34,13 +34,22 @@ impl Codel {
 
     /// A request leaves the queue at `now` after waiting `delay`: true if it should be dropped.
     pub fn should_drop(&mut self, now: Time, delay: Duration) -> bool {
+        self.should_drop_standing(now, delay, delay)
+    }
+
+    /// [`Codel::should_drop`] for a request that waited `delay` while the queue's standing
+    /// delay (the wait of the request FIFO service would take now) is `standing`: the interval's
+    /// minimum is of standing delays, the drop is judged on the request's own wait. They differ
+    /// when the queue is served newest first (adaptive LIFO): the newest barely waited, and an
+    /// interval of such minima read as no standing queue.
+    pub fn should_drop_standing(&mut self, now: Time, standing: Duration, delay: Duration) -> bool {
         self.tick(now);
         if self.reset {
             self.reset = false;
-            self.min_delay = delay;
+            self.min_delay = standing;
             return false;
         }
-        self.min_delay = self.min_delay.min(delay);
+        self.min_delay = self.min_delay.min(standing);
         self.overloaded && delay > self.slough_timeout()
     }
 

@@ -736,6 +736,18 @@ impl ServicePolicy {
         let waited = now.saturating_since(e.arrival.arrived);
         let drop = match self.cfg.strategy {
             Strategy::Deadline => self.deadline_check(now, e.arrival.deadline),
+            Strategy::AdaptiveLifo if newest => {
+                // Served newest first, the request leaving says nothing of the standing queue:
+                // CoDel watches the wait of the oldest still queued (what FIFO would serve
+                // now). Fed the newest's, it saw no queue every other interval under constant
+                // overload, and went back to FIFO for one.
+                let standing = self
+                    .front_live(class)
+                    .map_or(waited, |(_, f)| now.saturating_since(f.arrival.arrived));
+                self.codel
+                    .should_drop_standing(now, standing, waited)
+                    .then_some(Reason::Codel)
+            }
             Strategy::Codel | Strategy::AdaptiveLifo => self.codel.should_drop(now, waited).then_some(Reason::Codel),
             _ => None,
         };
