@@ -1182,6 +1182,14 @@ mod tests {
         );
         let table = model::results::summary_table(&r);
         assert!(table.contains("[INCOMPLETE: stopped at "), "{table}");
+        // The intents still waiting when it stopped count as not succeeded: it says how many.
+        let w = &r.summary.whole;
+        let unfinished = w.offered - w.successes - w.failures;
+        assert!(unfinished > 0, "{w:?}");
+        assert!(
+            table.contains(&format!("  unfinished    {unfinished} intents had no final answer")),
+            "{table}"
+        );
         // No retries: amplification 1 held over the part that ran, which proves nothing of a
         // run that blew up, so it is not judged, and fails; goodput failed and stays failed.
         let [amplification, goodput] = &r.thresholds[..] else {

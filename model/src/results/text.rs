@@ -104,6 +104,15 @@ pub fn summary_table(r: &Results) -> String {
             s.whole.goodput
         );
     }
+    // A run stopped early counts the intents still waiting as not succeeded: say how many,
+    // or a goodput of 0.0% over four million intents reads as four million failures.
+    let unfinished = s.whole.offered.saturating_sub(s.whole.successes + s.whole.failures);
+    if r.incomplete && unfinished > 0 {
+        let _ = writeln!(
+            o,
+            "  unfinished    {unfinished} intents had no final answer when the run stopped (counted as not succeeded)"
+        );
+    }
     let l = &s.whole.latency;
     if l.count == 0 {
         let _ = writeln!(o, "  latency       - (no intent finished)");
