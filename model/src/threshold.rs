@@ -102,6 +102,54 @@ impl Metric {
         }
     }
 
+    /// A value as threshold results print it (ratios as percentages, the rest as [`Metric::show`]),
+    /// checked against `cmp bound`: when the usual rounding would read as the bound itself
+    /// (`1.00s` for 1.000447 failing `< 1s`) or as on the other side of it, the value gets as
+    /// many more decimals (in the same unit) as tell them apart: `1.0004s`.
+    pub fn show_against(self, v: f64, cmp: Cmp, bound: f64) -> String {
+        // The unit (a scale and a suffix) and the usual decimals for `v`.
+        let (scale, suffix, decimals) = if self.is_ratio() {
+            (100.0, "%", 2)
+        } else if self.is_time() {
+            match v.abs() {
+                0.0 => return "0s".into(),
+                a if a >= 10.0 => (1.0, "s", 1),
+                a if a >= 1.0 => (1.0, "s", 2),
+                a if a >= 0.001 => (1e3, "ms", 1),
+                _ => (1e6, "us", 0),
+            }
+        } else if self == Metric::Goodput {
+            (1.0, "/s", 1)
+        } else if v.fract() == 0.0 || !v.is_finite() {
+            return self.show(Some(v));
+        } else {
+            (1.0, "", 4)
+        };
+        let usual = if self.is_ratio() {
+            format!("{:.2}%", v * 100.0)
+        } else {
+            self.show(Some(v))
+        };
+        if v == bound || !v.is_finite() || !bound.is_finite() {
+            return usual;
+        }
+        let holds = cmp.holds(v, bound);
+        let rounded = |x: f64, d: usize| format!("{:.d$}", x * scale).parse::<f64>().unwrap_or(x * scale);
+        // Enough decimals: the value shown differs from the bound shown the same way, and
+        // compares with the bound as the value does. Past a dozen more, floating-point noise.
+        let fits = |d: usize| {
+            let shown = rounded(v, d);
+            shown != rounded(bound, d) && cmp.holds(shown / scale, bound) == holds
+        };
+        if fits(decimals) {
+            return usual;
+        }
+        let d = (decimals + 1..=decimals + 12)
+            .find(|&d| fits(d))
+            .unwrap_or(decimals + 12);
+        format!("{:.d$}{suffix}", v * scale)
+    }
+
     /// Whether the metric is a ratio, shown as a percentage.
     pub fn is_ratio(self) -> bool {
         matches!(self, Metric::GoodputRatio | Metric::WastedRatio)
@@ -643,10 +691,11 @@ impl ThresholdResult {
     /// The value as reports print it, in the metric's unit: "65.81%", "1.20s", "1.20s in
     /// service billing", "never".
     pub fn measured(&self) -> String {
-        let metric = self.check.parse::<Threshold>().ok().map(|t| t.figure.metric);
-        let v = match (self.value, metric) {
-            (Some(v), Some(m)) if m.is_ratio() => format!("{:.2}%", v * 100.0),
-            (Some(v), Some(m)) => m.show(Some(v)),
+        let bound = self.check.parse::<Threshold>().ok();
+        let v = match (self.value, bound) {
+            // Rounding must not make the value read as its bound (`1.00s` failing `< 1s`), nor
+            // as on the other side of it: then it gets the digits that tell them apart.
+            (Some(v), Some(t)) => t.figure.metric.show_against(v, t.cmp, t.value),
             (Some(v), None) => format!("{v:.4}"),
             (None, _) => self.missing.clone().unwrap_or_else(|| "no value".into()),
         };
@@ -857,6 +906,38 @@ mod tests {
         assert_eq!((r.passed, r.measured(), r.missing), (true, "12.0s".to_string(), None));
         let r = "goodput_ratio >= 0.9".parse::<Threshold>().unwrap().evaluate(&s);
         assert_eq!(r.measured(), "0.00%");
+    }
+
+    /// A failing value never reads as its bound, nor as on the passing side of it: rounding
+    /// that would hide the difference gives way to the digits that show it.
+    #[test]
+    fn a_value_is_never_shown_as_its_bound() {
+        let result = |check: &str, v: f64| {
+            let t: Threshold = check.parse().unwrap();
+            let r = ThresholdResult {
+                check: check.into(),
+                name: None,
+                value: Some(v),
+                passed: t.cmp.holds(v, t.value),
+                service: None,
+                missing: None,
+            };
+            (r.passed, r.measured())
+        };
+        assert_eq!(result("p99 < 1s", 1.000447), (false, "1.0004s".into()));
+        assert_eq!(result("service[api.v2].p99 < 1s", 1.000447), (false, "1.0004s".into()));
+        // Rounded down to 1.00s it would read as passing `< 1.001s`.
+        assert_eq!(result("p99 < 1.001s", 1.0012), (false, "1.0012s".into()));
+        assert_eq!(result("p99 < 1.001s", 1.0016), (false, "1.002s".into()));
+        assert_eq!(result("goodput_ratio >= 0.9", 0.899_999), (false, "89.9999%".into()));
+        assert_eq!(result("goodput_ratio >= 0.9", 0.8994), (false, "89.94%".into()));
+        assert_eq!(result("amplification <= 1.5", 1.500_02), (false, "1.50002".into()));
+        assert_eq!(result("p99 <= 50ms", 0.050_04), (false, "50.04ms".into()));
+        // Values the usual rounding already tells from the bound keep it.
+        assert_eq!(result("p99 < 1s", 1.2), (false, "1.20s".into()));
+        assert_eq!(result("p99 < 2s", 1.000447), (true, "1.00s".into()));
+        assert_eq!(result("p99 <= 1s", 1.0), (true, "1.00s".into()));
+        assert_eq!(result("timeouts == 0", 3.0), (false, "3".into()));
     }
 
     /// An operator written the other way round, or `=`, is named as the operator it is.
