@@ -405,9 +405,11 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: Some(rec),
             reason: format!(
-                "goodput back to >= {:.0}% of the {:.1}% pre-trigger baseline {rec:.1}s after the trigger ended{}",
+                "goodput back to >= {:.0}% of the {:.1}% pre-trigger baseline {} after the trigger ended{}",
                 p.recovery_fraction * 100.0,
                 baseline * 100.0,
+                // As the verdict's label gives it ("recovered in 8.00s"), not a second way.
+                super::fmt_secs(rec),
                 noise_note()
             ),
         };
@@ -580,6 +582,26 @@ mod tests {
         assert!(
             r.reason.contains("the run's load ended 1s after its trigger"),
             "{}",
+            r.reason
+        );
+    }
+
+    /// The reason gives the recovery time as the verdict's label does: "recovered in 8.00s:
+    /// ... 8.00s after the trigger ended", not "8.0s" beside it.
+    #[test]
+    fn the_reason_gives_the_recovery_as_the_label_does() {
+        let mut w = vec![(100, 100); 20];
+        for x in &mut w[4..13] {
+            *x = (100, 20);
+        }
+        let r = decide(&windows(&w), &params(Some((3.0, 5.0))));
+        let rec = r.recovery_s.expect("recovered");
+        assert!(rec > 1.0, "{rec}");
+        let label = verdict_label_of(&r);
+        let figure = label.strip_prefix("recovered in ").expect(&label);
+        assert!(
+            r.reason.contains(&format!(" {figure} after the trigger ended")),
+            "{label}: {}",
             r.reason
         );
     }
