@@ -238,9 +238,10 @@ impl Expectation {
             }
         };
         // Rounding can print two different values alike (`0.253 >= 0.253` failing): then give
-        // them in full.
+        // them to the digits that tell them apart.
         if sa == sb && a.mean != b.mean && a.mean.is_finite() && b.mean.is_finite() {
-            detail.push_str(&format!(" (exactly {} and {})", a.mean, b.mean));
+            let (da, db) = apart(a.mean, b.mean);
+            detail.push_str(&format!(" (more precisely {da} and {db})"));
         }
         if a.n == 0 || b.n == 0 {
             // No run has the figure: its group (or the run) was offered nothing.
@@ -287,6 +288,30 @@ impl Expectation {
             inconclusive,
         })
     }
+}
+
+/// Two different values with the fewest decimals that tell them apart, trailing zeros dropped:
+/// 3.276799 and 3.2800000000000002 (a bound of 3.28s read in) are 3.277 and 3.28, not all of
+/// their floating-point digits.
+fn apart(a: f64, b: f64) -> (String, String) {
+    // A value's shortest exact form when it has no more decimals than `d`, else it rounded.
+    let at = |v: f64, d: usize| {
+        let exact = v.to_string();
+        match exact.split_once('.') {
+            Some((_, decimals)) if decimals.len() > d => {
+                let s = format!("{v:.d$}");
+                match s.contains('.') {
+                    true => s.trim_end_matches('0').trim_end_matches('.').to_string(),
+                    false => s,
+                }
+            }
+            _ => exact,
+        }
+    };
+    (0..=17)
+        .find(|&d| format!("{a:.d$}") != format!("{b:.d$}"))
+        .map(|d| (at(a, d), at(b, d)))
+        .unwrap_or_else(|| (a.to_string(), b.to_string()))
 }
 
 /// A recovery over seeds of which some recovered and some never did: its mean is infinite,
@@ -417,7 +442,26 @@ mod tests {
         r.summary.whole.goodput_ratio = 0.253_191_7;
         let c = e.check(&[Entry::new("fifo", vec![r])]).unwrap();
         assert!(!c.passed);
-        assert_eq!(c.detail, "measured 0.253 (bound 0.253) (exactly 0.2531917 and 0.2532)");
+        assert_eq!(
+            c.detail,
+            "measured 0.253 (bound 0.253) (more precisely 0.25319 and 0.2532)"
+        );
+    }
+
+    /// A bound read in as 3.2800000000000002 and a p99 of 3.276799 that both show as 3.28s are
+    /// told apart with the fewest digits that do it, not with floating-point noise.
+    #[test]
+    fn values_that_round_alike_are_told_apart_without_float_noise() {
+        let e = parse("fifo.p99 < 3.28s", &labels()).unwrap();
+        let mut r = crate::fixture::blank();
+        r.summary.whole.offered = 100;
+        r.summary.whole.successes = 100;
+        r.summary.whole.latency.p99 = 3.276_799;
+        let c = e.check(&[Entry::new("fifo", vec![r])]).unwrap();
+        assert!(c.passed);
+        assert_eq!(c.detail, "3.28s < 3.28s (more precisely 3.277 and 3.28)");
+        assert_eq!(apart(1.0, 2.0), ("1".into(), "2".into()));
+        assert_eq!(apart(0.1 + 0.2, 0.3), ("0.30000000000000004".into(), "0.3".into()));
     }
 
     /// A count and its half-width share decimals, so the two read as one figure.
