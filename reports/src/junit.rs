@@ -1,4 +1,5 @@
-//! `junit.xml`: one test case per threshold of each run, per `compare` expectation and per
+//! `junit.xml`: one test case per threshold of each run (one passing placeholder for a run
+//! without thresholds, as for a sweep without an SLO), per `compare` expectation and per
 //! baseline metric, so a CI system lists them beside the unit tests.
 
 use crate::baseline::Change;
@@ -65,10 +66,21 @@ pub fn render(r: &Report) -> Result<String, String> {
     }
     for e in r.entries {
         let Some(first) = e.first() else { continue };
+        let mut suite = TestSuite::new(format!("thresholds: {}", e.label));
         if first.thresholds.is_empty() {
+            // As a sweep without an SLO: one passing case, so a report of runs without
+            // thresholds is not an empty junit.xml (which some CI systems, Jenkins among them,
+            // reject).
+            let mut detail = format!("verdict: {}", e.verdict_text());
+            if e.runs.iter().any(|x| x.incomplete) {
+                detail.push_str("; the run is incomplete, measured over part of it");
+            }
+            let mut c = case("run read (no thresholds to gate on)", true, &detail);
+            c.set_classname(class(&e.label));
+            suite.add_test_case(c);
+            add_suite(&mut report, suite);
             continue;
         }
-        let mut suite = TestSuite::new(format!("thresholds: {}", e.label));
         for (i, t) in first.thresholds.iter().enumerate() {
             // Every replication must pass for the case to pass.
             let fails = e.threshold_failures(i);

@@ -665,6 +665,30 @@ fn junit_counts_skipped_cases_and_explains_failed_expectations() {
     );
 }
 
+/// A run without thresholds gets one passing case, as a sweep without an SLO does: an empty
+/// junit.xml (`tests="0"`) fails a Jenkins job.
+#[test]
+fn junit_of_runs_without_thresholds_is_not_empty() {
+    let entries = [
+        Entry::new("fifo", vec![run(7, 0.253, Some(Verdict::Metastable), None)]),
+        Entry::new("deadline", vec![run(7, 0.868, Some(Verdict::Recovered), Some(1.0))]),
+    ];
+    let dir = TempDir::new("junit-no-thresholds");
+    write(&dir, &report(&entries[..1], Vec::new()));
+    let junit = dir.read("junit.xml");
+    assert!(junit.contains("<testsuites name=\"spillway: t\" tests=\"1\""), "{junit}");
+    assert!(
+        junit.contains("<testcase name=\"run read (no thresholds to gate on)\" classname=\"t: fifo\">"),
+        "{junit}"
+    );
+    assert!(junit.contains("verdict: metastable"), "{junit}");
+    assert!(!junit.contains("<failure"), "{junit}");
+    // Each run of a comparison has its case.
+    write(&dir, &report(&entries, Vec::new()));
+    let junit = dir.read("junit.xml");
+    assert_eq!(junit.matches("run read (no thresholds to gate on)").count(), 2, "{junit}");
+}
+
 /// Finding 10: an overloaded run (nothing succeeds) is red like a metastable one, not amber.
 #[test]
 fn an_overloaded_run_is_red() {
