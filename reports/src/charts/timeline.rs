@@ -543,7 +543,8 @@ enum CountedBy {
 ///   line plunging from 120/s to 0, and the death spiral's saturated backend fell from 8 to 1.1
 ///   backend-s/s;
 /// - a span under a quarter window is left out too: a few events over a sliver of time make a
-///   rate of noise.
+///   rate of noise; but not the first window's, which for a run shorter than a window is all
+///   there is to draw.
 fn spans(r: &Results, by: CountedBy) -> Vec<Option<f64>> {
     let ws = r.window_s;
     let end = r.summary.duration_s;
@@ -572,7 +573,9 @@ fn spans(r: &Results, by: CountedBy) -> Vec<Option<f64>> {
                 CountedBy::Work => ran,
                 CountedBy::IntentStart => ran.min(end - start),
             };
-            (span.is_finite() && span >= 0.25 * ws).then_some(span)
+            // A run shorter than a window has its first window alone: a sliver or not, it is
+            // all the run there is (left out, its chart said "nothing to plot").
+            (span.is_finite() && span > 0.0 && (span >= 0.25 * ws || i == 0)).then_some(span)
         })
         .collect()
 }
@@ -1127,6 +1130,16 @@ mod tests {
         // ... and 0.1 s into it: too short to make a rate of.
         r.summary.duration_s = 10.1;
         assert_eq!(values(&rates(&r, CountedBy::Work, |c| c.backend_busy_s))[10], None);
+
+        // A run shorter than a quarter window (200 ms of 1 s windows): its one window is the
+        // whole run, a rate over the time it ran, not left out as a sliver.
+        let mut r = run(1);
+        r.summary.duration_s = 0.2;
+        assert_eq!(
+            values(&rates(&r, CountedBy::IntentStart, |c| c.requests.intents as f64)),
+            vec![Some(500.0)]
+        );
+        assert_eq!(values(&rates(&r, CountedBy::Work, |c| c.backend_busy_s)), vec![Some(40.0)]);
 
         // A results file with no usable end: every window full, as before.
         let mut r = run(11);
