@@ -435,6 +435,26 @@ impl Cmp {
     }
 }
 
+/// A share (0 to 1) as a percentage to one decimal, or to as many more (up to three) as keep
+/// it from reading as a bound it does not reach: 0.9999 is "99.99%", not "100.0%" (the sweep's
+/// heatmap printed 99.99% beside a table's 100.0%), 0.0004 is "0.04%", not "0.0%"; closer still,
+/// ">99.999%" and "<0.001%".
+pub fn share(v: f64) -> String {
+    if !v.is_finite() {
+        return format!("{}%", v * 100.0);
+    }
+    let p = v * 100.0;
+    let honest = |s: &str| {
+        let shown = s.parse::<f64>().unwrap_or(p);
+        (v >= 1.0 || shown < 100.0) && (v <= 0.0 || shown > 0.0)
+    };
+    match (1..=3).map(|d| format!("{p:.d$}")).find(|s| honest(s)) {
+        Some(s) => format!("{s}%"),
+        None if v > 0.5 => ">99.999%".into(),
+        None => "<0.001%".into(),
+    }
+}
+
 /// A parsed `metric op value` check.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {
@@ -938,6 +958,19 @@ mod tests {
         assert_eq!(result("p99 < 2s", 1.000447), (true, "1.00s".into()));
         assert_eq!(result("p99 <= 1s", 1.0), (true, "1.00s".into()));
         assert_eq!(result("timeouts == 0", 3.0), (false, "3".into()));
+    }
+
+    /// A share below 100% never reads "100.0%", nor one above 0 "0.0%".
+    #[test]
+    fn a_share_never_reads_as_a_bound_it_does_not_reach() {
+        assert_eq!(share(0.9999), "99.99%");
+        assert_eq!(share(0.99988), "99.99%");
+        assert_eq!(share(0.99999999), ">99.999%");
+        assert_eq!(share(1.0), "100.0%");
+        assert_eq!(share(0.0), "0.0%");
+        assert_eq!(share(0.0004), "0.04%");
+        assert_eq!(share(1e-9), "<0.001%");
+        assert_eq!(share(0.7115), "71.2%");
     }
 
     /// An operator written the other way round, or `=`, is named as the operator it is.

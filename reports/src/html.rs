@@ -144,13 +144,13 @@ pub fn verdict_paragraph(r: &Results) -> String {
         "the backend's work was not measured (an external target: loadgen sees only its own side)".to_string()
     } else {
         format!(
-            "{:.1}% of backend time went to requests nobody waited for any more",
-            s.wasted_ratio * 100.0
+            "{} of backend time went to requests nobody waited for any more",
+            crate::table::share(s.wasted_ratio)
         )
     };
     let mut p = format!(
-        "{head} {reason} {:.1}% of {} intents succeeded within the client timeout; {:.2} attempts per intent; {wasted}.",
-        s.whole.goodput_ratio * 100.0,
+        "{head} {reason} {} of {} intents succeeded within the client timeout; {:.2} attempts per intent; {wasted}.",
+        crate::table::share(s.whole.goodput_ratio),
         s.whole.offered,
         s.whole.amplification,
     );
@@ -262,7 +262,7 @@ fn percentiles_table(o: &mut String, r: &Results) {
         if s.whole.offered == 0 {
             "-".to_string()
         } else {
-            format!("{:.1}%", s.whole.goodput_ratio * 100.0)
+            crate::table::share(s.whole.goodput_ratio)
         },
         s.whole.goodput,
         s.whole.timeouts,
@@ -273,7 +273,7 @@ fn percentiles_table(o: &mut String, r: &Results) {
         if s.external_target {
             "not measured".to_string()
         } else {
-            format!("{} ({:.1}%)", fmt_secs(s.wasted_s), s.wasted_ratio * 100.0)
+            format!("{} ({})", fmt_secs(s.wasted_s), crate::table::share(s.wasted_ratio))
         },
         recovery_cell(r)
     );

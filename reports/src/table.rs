@@ -143,6 +143,10 @@ fn group_cells(
     (kept && !rows.is_empty()).then_some((header, rows))
 }
 
+/// A share as a percentage that never reads as a bound it does not reach: see
+/// [`model::threshold::share`].
+pub use model::threshold::share;
+
 fn percent(i: &model::interval::Interval) -> String {
     if i.mean.is_nan() {
         "-".into()
@@ -150,17 +154,18 @@ fn percent(i: &model::interval::Interval) -> String {
         let (lo, hi) = (i.mean - i.half_width, i.mean + i.half_width);
         if lo < 0.0 || hi > 1.0 {
             // A share is between 0 and 100%: an interval past either is shown clipped.
+            // The clipped ends are the bounds themselves, 0% or 100% exactly.
             return format!(
-                "{:.1}% (95% CI {:.1}% to {:.1}%)",
-                i.mean * 100.0,
-                lo.max(0.0) * 100.0,
-                hi.min(1.0) * 100.0
+                "{} (95% CI {} to {})",
+                share(i.mean),
+                share(lo.max(0.0)),
+                share(hi.min(1.0))
             );
         }
         // The half-width is in percentage points, not a share of the mean.
-        format!("{:.1}% ± {:.1} pp", i.mean * 100.0, i.half_width * 100.0)
+        format!("{} ± {:.1} pp", share(i.mean), i.half_width * 100.0)
     } else {
-        format!("{:.1}%", i.mean * 100.0)
+        share(i.mean)
     }
 }
 
@@ -231,6 +236,14 @@ mod tests {
     use model::results::{GroupCounters, GroupSummary, Percentiles};
 
     /// A share's interval reaching past 0 or 100% is clipped to what a share can be.
+    #[test]
+    fn a_share_below_100_percent_never_reads_100_percent() {
+        let iv = |mean, half_width, n| model::interval::Interval { mean, half_width, n };
+        assert_eq!(percent(&iv(0.9999, 0.0, 1)), "99.99%");
+        assert_eq!(percent(&iv(0.9999, 0.001, 3)), "99.99% (95% CI 99.9% to 100.0%)");
+        assert_eq!(percent(&iv(0.9996, 0.0001, 3)), "99.96% ± 0.0 pp");
+    }
+
     #[test]
     fn a_share_interval_stays_between_0_and_100_percent() {
         let iv = |mean, half_width| model::interval::Interval { mean, half_width, n: 5 };

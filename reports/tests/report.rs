@@ -676,7 +676,10 @@ fn junit_of_runs_without_thresholds_is_not_empty() {
     let dir = TempDir::new("junit-no-thresholds");
     write(&dir, &report(&entries[..1], Vec::new()));
     let junit = dir.read("junit.xml");
-    assert!(junit.contains("<testsuites name=\"spillway: t\" tests=\"1\""), "{junit}");
+    assert!(
+        junit.contains("<testsuites name=\"spillway: t\" tests=\"1\""),
+        "{junit}"
+    );
     assert!(
         junit.contains("<testcase name=\"run read (no thresholds to gate on)\" classname=\"t: fifo\">"),
         "{junit}"
@@ -686,7 +689,11 @@ fn junit_of_runs_without_thresholds_is_not_empty() {
     // Each run of a comparison has its case.
     write(&dir, &report(&entries, Vec::new()));
     let junit = dir.read("junit.xml");
-    assert_eq!(junit.matches("run read (no thresholds to gate on)").count(), 2, "{junit}");
+    assert_eq!(
+        junit.matches("run read (no thresholds to gate on)").count(),
+        2,
+        "{junit}"
+    );
 }
 
 /// Finding 10: an overloaded run (nothing succeeds) is red like a metastable one, not amber.

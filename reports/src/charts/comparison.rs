@@ -156,7 +156,7 @@ fn na() -> Cell {
 }
 
 fn pct(v: f64) -> String {
-    format!("{:.1}%", v * 100.0)
+    crate::table::share(v)
 }
 
 /// Recovery after the trigger: the mean over the runs that recovered ("12.0s (6/10

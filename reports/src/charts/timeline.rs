@@ -950,8 +950,8 @@ pub(crate) fn goodput_by_group_of(run: Labeled, replications: usize) -> Vec<Resu
             for (i, (name, scope)) in groups.iter().enumerate() {
                 let label = match scope.figures(&r.summary) {
                     Some(g) => format!(
-                        "{name}  {:.1}%{}",
-                        100.0 * g.goodput_ratio,
+                        "{name}  {}{}",
+                        crate::table::share(g.goodput_ratio),
                         g.verdict.map_or(String::new(), |v| format!(
                             ", {}",
                             verdict_label(v, g.recovery_s, g.held)
@@ -1139,7 +1139,10 @@ mod tests {
             values(&rates(&r, CountedBy::IntentStart, |c| c.requests.intents as f64)),
             vec![Some(500.0)]
         );
-        assert_eq!(values(&rates(&r, CountedBy::Work, |c| c.backend_busy_s)), vec![Some(40.0)]);
+        assert_eq!(
+            values(&rates(&r, CountedBy::Work, |c| c.backend_busy_s)),
+            vec![Some(40.0)]
+        );
 
         // A results file with no usable end: every window full, as before.
         let mut r = run(11);
