@@ -498,7 +498,7 @@ pub fn conclude(
         .collect();
     if !lagging.is_empty() {
         println!(
-            "WARNING the load generator fell behind its schedule in {}: their latencies include its own delay (each run's card in the report says by how much); rerun on a quieter machine or at a lower --time-scale",
+            "WARNING the load generator fell behind its schedule in {}: their latencies include its own delay (each run's card in the report says by how much); rerun on a quieter machine or, if time-compressed, at a lower --time-scale",
             lagging.join(", ")
         );
     }
@@ -508,7 +508,7 @@ pub fn conclude(
     let verdict = Verdict::of(&checked);
     if verdict == Verdict::Inconclusive {
         println!(
-            "INCONCLUSIVE: every expectation that failed names a run in which the load generator fell behind its schedule by over a tenth of the clients' median timeout, or left arrivals unsent; rerun on a quieter machine or at a lower --time-scale"
+            "INCONCLUSIVE: every expectation that failed names a run in which the load generator fell behind its schedule by over a tenth of the clients' median timeout, or left arrivals unsent; rerun on a quieter machine or, if time-compressed, at a lower --time-scale"
         );
     }
     reports::report::append_step_summary_or_warn(&written.summary_md);

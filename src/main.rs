@@ -79,7 +79,7 @@ mod exit {
     /// A threshold (or expectation) failed.
     pub const THRESHOLD: u8 = 3;
     /// A threshold or expectation failed, but only on runs where the load generator fell
-    /// behind its schedule: rerun on a quieter machine or at a lower --time-scale.
+    /// behind its schedule: rerun on a quieter machine or, if time-compressed, at a lower --time-scale.
     pub const INCONCLUSIVE: u8 = 4;
     /// Interrupted by Ctrl-C / SIGTERM; results written, marked incomplete.
     pub const INTERRUPTED: u8 = 130;

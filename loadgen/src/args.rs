@@ -17,7 +17,7 @@ pub enum LoadgenCmd {
 /// Exit codes: 0 all thresholds passed; 1 the run failed; 2 bad input (scenario, flags, an
 /// unreachable target); 3 a threshold failed; 4 a threshold failed but the generator fell behind
 /// its schedule by over a tenth of the clients' median timeout, or left arrivals unsent
-/// (inconclusive: rerun on a quieter machine or at a lower --time-scale); 130
+/// (inconclusive: rerun on a quieter machine or, if time-compressed, at a lower --time-scale); 130
 /// interrupted (results written, marked incomplete). A smaller lag (send lateness p99 over
 /// 1 ms, with at least 5 sends over 1 ms) is a WARNING in the summary only.
 #[derive(clap::Args, Debug, Clone)]

@@ -52,7 +52,7 @@ impl Finish {
     pub fn failed(generator_in_doubt: bool) -> Finish {
         if generator_in_doubt {
             println!(
-                "INCONCLUSIVE: thresholds failed in a run in which the load generator fell behind its schedule by over a tenth of the clients' median timeout, or left arrivals unsent (exit code 4); rerun on a quieter machine or at a lower --time-scale"
+                "INCONCLUSIVE: thresholds failed in a run in which the load generator fell behind its schedule by over a tenth of the clients' median timeout, or left arrivals unsent (exit code 4); rerun on a quieter machine or, if time-compressed, at a lower --time-scale"
             );
             Finish::Inconclusive
         } else {

@@ -277,7 +277,7 @@ impl Expectation {
             let mut runs: Vec<String> = lagging.iter().map(|l| format!("`{l}`")).collect();
             runs.dedup();
             detail.push_str(&format!(
-                "; inconclusive: the load generator fell behind its schedule in {}, so the measured values partly describe it (rerun on a quieter machine or at a lower --time-scale)",
+                "; inconclusive: the load generator fell behind its schedule in {}, so the measured values partly describe it (rerun on a quieter machine or, if time-compressed, at a lower --time-scale)",
                 runs.join(" and ")
             ));
         }

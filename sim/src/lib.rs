@@ -554,6 +554,23 @@ mod tests {
         assert_eq!(seed_ranges(&[]), "");
     }
 
+    /// `--set` without a value says what `--set` takes, not a sweep's lists and ranges.
+    #[test]
+    fn set_without_a_value_names_its_own_syntax() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"1ms\"\n",
+        )
+        .expect("valid");
+        let e = with_settings(s, None, &["gateway.queue_capacity".to_string()])
+            .expect_err("no value")
+            .to_string();
+        assert_eq!(e, "--set `gateway.queue_capacity`: expected KEY=VALUE");
+        assert!(sweep::parse_axis_for("--vary", "x")
+            .unwrap_err()
+            .ends_with("expected KEY=V1,V2,... or KEY=A..B"));
+    }
+
     /// `--seed 18446744073709551615 --replications 3` wrapped round to seeds ..., 0, 1.
     #[test]
     fn replication_seeds_do_not_wrap() {

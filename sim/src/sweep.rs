@@ -121,9 +121,14 @@ pub fn parse_axis(spec: &str) -> Result<Axis, String> {
 
 /// [`parse_axis`] for another flag (`--variant NAME`), which its errors name.
 pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
-    let (key, values) = spec
-        .split_once('=')
-        .ok_or_else(|| format!("{flag} `{spec}`: expected KEY=V1,V2,... or KEY=A..B"))?;
+    let (key, values) = spec.split_once('=').ok_or_else(|| {
+        // `--set` takes one value; the other flags (`--vary`, `--variant`) a list or range.
+        if flag == "--set" {
+            format!("{flag} `{spec}`: expected KEY=VALUE")
+        } else {
+            format!("{flag} `{spec}`: expected KEY=V1,V2,... or KEY=A..B")
+        }
+    })?;
     let key = key.trim().to_string();
     if key.is_empty() {
         return Err(format!("{flag} `{spec}`: empty key"));
@@ -379,7 +384,7 @@ pub fn variant(base: &Scenario, assignments: &[(String, Value)]) -> Result<Scena
 fn not_taken(strategy: &str, key: &str) -> String {
     match key {
         "gateway.queue_capacity" => format!(
-            "strategy \"{strategy}\" has no queue bound (unbounded by design): use strategy = \"bounded\" (or deadline, codel, lifo, adaptive)"
+            "strategy \"{strategy}\" has no queue bound (unbounded by design): set gateway.strategy to \"bounded\" (or deadline, codel, lifo, adaptive) with it (`--strategy bounded` on `sim run`)"
         ),
         "gateway.concurrency" => format!("strategy \"{strategy}\" has no concurrency limit"),
         k if k.starts_with("gateway.codel.") => {

@@ -81,14 +81,13 @@ impl Overhead {
             "the service's own service time leaves little room for the stack's"
         };
         format!(
-            "at time scale {f}, the in-process stack's ~0.3 ms of real time per request (loopback round trips, timer wake-ups) costs {} about {:.1}% of its capacity: a scenario near capacity can end differently than it does in the simulator; {advice}",
+            "at time scale {f}, the in-process stack's ~0.3 ms of real time per request (loopback round trips, timer wake-ups) costs {}: a scenario near capacity can end differently than it does in the simulator; {advice}",
             // Service names hold no spaces (letters, digits, '-', '_', '.'): " and " is the list's.
             if self.service.contains(" and ") {
-                format!("services {} each", self.service)
+                format!("services {} each about {:.1}% of their capacity", self.service, self.loss * 100.0)
             } else {
-                format!("service `{}`", self.service)
-            },
-            self.loss * 100.0
+                format!("service `{}` about {:.1}% of its capacity", self.service, self.loss * 100.0)
+            }
         )
     }
 }

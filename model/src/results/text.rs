@@ -211,9 +211,15 @@ pub fn summary_table(r: &Results) -> String {
                     fmt_secs(super::LAGGING_LATENESS.as_secs_f64())
                 )
             });
+            // At time scale 1 there is no lower one to suggest.
+            let lower = if r.time_scale > 1.0 {
+                " or at a lower --time-scale"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 o,
-                "  WARNING       the load generator fell behind its schedule (send lateness p99 {} real time{late}, {} arrivals not sent, left out of the figures): latencies include its own delay, and a late send can change what the target saw; rerun on a quieter machine or at a lower --time-scale",
+                "  WARNING       the load generator fell behind its schedule (send lateness p99 {} real time{late}, {} arrivals not sent, left out of the figures): latencies include its own delay, and a late send can change what the target saw; rerun on a quieter machine{lower}",
                 fmt_secs(g.lateness_p99_s),
                 g.unsent
             );
