@@ -376,7 +376,10 @@ impl Row {
     pub fn change_text(&self) -> String {
         match self.worse_by {
             Some(w) if w.is_finite() => {
-                format!("{:+.1}%", -w * 100.0 * if self.higher_is_better { 1.0 } else { -1.0 })
+                let pct = -w * 100.0 * if self.higher_is_better { 1.0 } else { -1.0 };
+                // No "-0.0%" for an unchanged value (-0.0 of a negated zero) or a change that
+                // rounds to nothing: the other rows read "+0.0%".
+                format!("{:+.1}%", if pct.abs() < 0.05 { 0.0 } else { pct })
             }
             _ => "-".into(),
         }
@@ -458,6 +461,28 @@ mod tests {
 
     fn row<'a>(rows: &'a [Row], m: &str) -> &'a Row {
         rows.iter().find(|r| r.metric == m).expect("metric compared")
+    }
+
+    /// An unchanged figure reads "+0.0%" whichever way is better: a higher-is-better one read
+    /// "-0.0%" (its negated zero).
+    #[test]
+    fn no_change_is_plus_zero() {
+        let r = |higher_is_better, worse_by| Row {
+            metric: "goodput_ratio".into(),
+            higher_is_better,
+            old: Some(0.8194),
+            new: Some(0.8194),
+            worse_by: Some(worse_by),
+            change: Change::Same,
+            tail: None,
+        };
+        for h in [true, false] {
+            assert_eq!(r(h, 0.0).change_text(), "+0.0%");
+            assert_eq!(r(h, -0.0).change_text(), "+0.0%");
+            assert_eq!(r(h, 0.0004).change_text(), "+0.0%");
+        }
+        assert_eq!(r(true, 0.125).change_text(), "-12.5%");
+        assert_eq!(r(false, 0.125).change_text(), "+12.5%");
     }
 
     /// Runs without a trigger compare no recovery (both would read "never"); a run against an
