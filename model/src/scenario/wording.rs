@@ -151,6 +151,15 @@ fn missing(field: &str, path: &str) -> String {
                 .to_string()
         }
         ("", "backend") => "no [backend]: a scenario needs at least one [[backend.services]]".to_string(),
+        // Only `loadgen run --target` takes a file without the mock backend's capacity.
+        (p, "workers" | "service_time")
+            if p.strip_prefix("backend.services[")
+                .is_some_and(|r| r.ends_with(']') && !r.contains('.')) =>
+        {
+            format!(
+                "missing `{field}`, which is required here (only `loadgen run --target`, which starts no mock backend, does without it)"
+            )
+        }
         _ => format!("missing `{field}`, which is required here"),
     }
 }
@@ -1399,6 +1408,14 @@ mod tests {
         assert!(
             no_backend.contains("no [backend]: a scenario needs at least one [[backend.services]]"),
             "{no_backend}"
+        );
+        // A service without the mock backend's capacity: only `loadgen run --target` takes it.
+        let no_workers = error("[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"a\"\nservice_time = \"1ms\"\n");
+        assert!(
+            no_workers.contains(
+                "backend.services[0]: missing `workers`, which is required here (only `loadgen run --target`"
+            ),
+            "{no_workers}"
         );
         let no_name = error("[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nworkers = 1\nservice_time = \"1ms\"\n");
         assert!(
