@@ -93,6 +93,8 @@ pub struct CompareArgs {
 pub struct Config {
     pub label: String,
     pub scenario: Scenario,
+    /// The queue bounds the strategy sized, said once the command line has been checked.
+    pub sized_note: Option<String>,
 }
 
 /// The configurations `--strategies` and `--variant` describe.
@@ -110,19 +112,20 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
             .with_strategy(st)
             .map_err(|e| UsageError(format!("--strategies {name}: {e}")))?;
         // Sized bounds are said (per service when services drain at different rates).
-        match s.sized_bounds.as_slice() {
-            [] => {}
-            [(_, q), rest @ ..] if rest.iter().all(|(_, x)| x == q) => println!(
+        let sized_note = match s.sized_bounds.as_slice() {
+            [] => None,
+            [(_, q), rest @ ..] if rest.iter().all(|(_, x)| x == q) => Some(format!(
                 "{name}: queue bound {q}, sized from the clients' median timeout (what the gateway drains in half of it); set one with gateway.queue_capacity in the scenario, or in `spillway compare` with --variant \"{name}-N:gateway.strategy={name};gateway.queue_capacity=N\""
-            ),
-            sized => println!(
+            )),
+            sized => Some(format!(
                 "{name}: queue bounds sized per service from the clients' median timeout (what the gateway drains from each within half that timeout): {}; set them with [gateway.services.NAME] queue_capacity in the scenario, or one for all in `spillway compare` with --variant \"{name}-N:gateway.strategy={name};gateway.queue_capacity=N\"",
                 sized.iter().map(|(n, q)| format!("{n} {q}")).collect::<Vec<_>>().join(", ")
-            ),
-        }
+            )),
+        };
         out.push(Config {
             label: name.to_string(),
             scenario: s,
+            sized_note,
         });
     }
     for spec in variants {
@@ -158,6 +161,7 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
         out.push(Config {
             label: name.to_string(),
             scenario: s,
+            sized_note: None,
         });
     }
     if out.is_empty() {
@@ -705,6 +709,10 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     let labels: Vec<String> = configs.iter().map(|c| c.label.clone()).collect();
     let expectations = parse_expectations(&a.expect, &labels)?;
     check_expectation_groups(&expectations, &configs)?;
+    // Said once the command line is known good: before an error it read as its cause.
+    for note in configs.iter().filter_map(|c| c.sized_note.as_deref()) {
+        println!("{note}");
+    }
     let seed = a.seed.unwrap_or(base.seed());
     sim::replication_seeds(seed, a.replications, a.seed.is_some())?;
     let (entries, interrupted) = match a.mode {

@@ -106,6 +106,9 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
         )
         .into());
     }
+    for note in configs.iter().filter_map(|c| c.sized_note.as_deref()) {
+        println!("{note}");
+    }
     let seed = base.seed();
     let started = std::time::Instant::now();
     println!("{}\nSimulating {} strategies...", story(&base), configs.len());

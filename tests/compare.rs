@@ -238,11 +238,29 @@ fn a_failed_expectation_exits_3_and_bad_input_exits_2() {
             ],
             "would share the output directory `a-b`",
         ),
+        (
+            vec![
+                "compare",
+                &ds,
+                "--strategies",
+                "fifo,bounded",
+                "--expect",
+                "bonded.p99 < fifo.p99",
+            ],
+            "not a run label (none is called that) nor a number; the runs are fifo, bounded",
+        ),
     ] {
         let out = spillway(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{args:?}: stderr should say {says}: {err}");
+        // Nothing about the runs before the error that stops them (a sized queue bound read
+        // as the error's cause).
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 }
 

@@ -76,13 +76,13 @@ pub fn parse(text: &str, labels: &[String]) -> Result<Expectation, String> {
         }
         (Some(a), None) => {
             let a = a?;
-            let b = bound(&a, l, cmp, r)?;
+            let b = bound(&a, l, cmp, r, labels)?;
             (a, b)
         }
         // `0.9 <= x.goodput_ratio` bounds the run as `x.goodput_ratio >= 0.9` does.
         (None, Some(b)) => {
             let b = b?;
-            let a = bound(&b, r, cmp.mirror(), l)?;
+            let a = bound(&b, r, cmp.mirror(), l, labels)?;
             (a, b)
         }
         (None, None) => {
@@ -121,7 +121,7 @@ fn run_ref(side: &str, labels: &[String]) -> Option<Result<Operand, String>> {
 }
 
 /// The bound `text` on the run `other` (written `written`) as `other cmp text` reads.
-fn bound(other: &Operand, written: &str, cmp: Cmp, text: &str) -> Result<Operand, String> {
+fn bound(other: &Operand, written: &str, cmp: Cmp, text: &str, labels: &[String]) -> Result<Operand, String> {
     let Operand::Run { figure, .. } = other else {
         return Err(format!("`{text}`: expected a bound"));
     };
@@ -130,7 +130,10 @@ fn bound(other: &Operand, written: &str, cmp: Cmp, text: &str) -> Result<Operand
             .trim()
             .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
     {
-        return Err(format!("`{text}`: not a run label (none is called that) nor a number"));
+        return Err(format!(
+            "`{text}`: not a run label (none is called that) nor a number; the runs are {}",
+            labels.join(", ")
+        ));
     }
     parse_bound(figure.metric, cmp, text, written)
         .map(Operand::Value)
