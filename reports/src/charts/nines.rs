@@ -7,7 +7,7 @@
 //! the service time), and a linear axis would flatten the better one onto zero.
 
 use super::render::{
-    decades, fmt_dur_tick, frame, legend, legend_width, no_data, render, run_color, text, Draw, LegendEntry, Swatch,
+    fmt_dur_tick, frame, legend, legend_width, log_axis, no_data, render, run_color, text, Draw, LegendEntry, Swatch,
     FRAME, GRID, INK,
 };
 use super::{ChartError, Figure, Labeled};
@@ -106,7 +106,6 @@ impl Draw for Nines {
         let (Some(lo), Some(hi)) = (lo, hi) else {
             return no_data(&body, "no data: no run has intent latency samples");
         };
-        let (lo, hi) = decades(lo, hi);
         // Whole nines, at least "99%", so the axis always shows the tail's direction.
         let k = x_max.ceil().clamp(2.0, 12.0);
         let mut keys = vec![2f64.log10()];
@@ -134,7 +133,7 @@ impl Draw for Nines {
             .margin_left(6)
             .x_label_area_size(42)
             .y_label_area_size(62)
-            .build_cartesian_2d(NinesAxis { end: k, keys }, (lo..hi).log_scale())?;
+            .build_cartesian_2d(NinesAxis { end: k, keys }, log_axis(lo, hi))?;
         chart
             .configure_mesh()
             .max_light_lines(0)

@@ -7,6 +7,7 @@
 
 use super::glyphs::Crisp;
 use super::{ChartError, Figure};
+use plotters::coord::combinators::{BindKeyPointMethod, WithKeyPointMethod};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -497,6 +498,43 @@ fn trim_zeros(s: String) -> String {
     }
 }
 
+/// A tick of a linear axis running from 0 to `top`: with three significant digits of `top`,
+/// so ticks a tenth or a twentieth of it apart read differently (an axis to 0.006/s read
+/// "0, 0, 0, 0.001, 0.001, ..." with [`fmt_tick`]'s fixed three decimals), trailing zeros
+/// dropped.
+pub(crate) fn fmt_axis_tick(v: f64, top: f64) -> String {
+    if !(top.is_finite() && top > 0.0) {
+        return fmt_tick(v);
+    }
+    if !v.is_finite() {
+        return String::new();
+    }
+    let decimals = (2 - top.log10().floor() as i32).clamp(0, 12) as usize;
+    let s = trim_zeros(format!("{v:.decimals$}"));
+    // No "-0" for a tick a hair below zero.
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+/// A log axis over the decades around `[lo, hi]` (see [`decades`]) with each tick once:
+/// plotters gives a decade's top twice (as the last of the decade's inner ticks and as a
+/// decade tick), and its label was drawn twice at one spot.
+pub(crate) fn log_axis(lo: f64, hi: f64) -> WithKeyPointMethod<LogCoord<f64>> {
+    let (lo, hi) = decades(lo, hi);
+    let ticks: LogCoord<f64> = (lo..hi).log_scale().into();
+    let coord: LogCoord<f64> = (lo..hi).log_scale().into();
+    coord.with_key_point_func(move |n| once_each(ticks.key_points(n)))
+}
+
+/// Ticks with each value once: one equal to the one before it, up to rounding, is dropped.
+fn once_each(mut ticks: Vec<f64>) -> Vec<f64> {
+    ticks.dedup_by(|b, a| (*a - *b).abs() <= 1e-9 * a.abs().max(b.abs()));
+    ticks
+}
+
 /// A duration tick on a log axis: "1ms", "20ms", "1.5s".
 pub(crate) fn fmt_dur_tick(s: f64) -> String {
     if !s.is_finite() || s <= 0.0 {
@@ -577,6 +615,47 @@ mod tests {
         assert_eq!(nice_ceil(400.0), 400.0);
         assert_eq!(nice_ceil(401.0), 500.0);
         assert_eq!(nice_ceil(0.011), 0.012);
+    }
+
+    /// Ticks of an axis to a small top differ (0.0005/s steps, not "0, 0, 0, 0.001"); the
+    /// usual axes read as before.
+    #[test]
+    fn axis_ticks_have_the_digits_their_range_needs() {
+        let ticks = |top: f64, step: f64| -> Vec<String> {
+            (0..=(top / step).round() as usize)
+                .map(|i| fmt_axis_tick(i as f64 * step, top))
+                .collect()
+        };
+        assert_eq!(
+            ticks(0.005, 0.0005),
+            ["0", "0.0005", "0.001", "0.0015", "0.002", "0.0025", "0.003", "0.0035", "0.004", "0.0045", "0.005"]
+        );
+        for top in [0.005, 0.0012, 0.06, 0.25, 1.2, 12.0, 250.0, 4000.0] {
+            for step in [top / 10.0, top / 20.0, top / 4.0] {
+                let t = ticks(top, step);
+                let mut unique = t.clone();
+                unique.dedup();
+                assert_eq!(t, unique, "top {top}, step {step}");
+            }
+        }
+        assert_eq!(ticks(12.0, 2.0), ["0", "2", "4", "6", "8", "10", "12"]);
+        assert_eq!(ticks(2.5, 0.25)[1], "0.25");
+        assert_eq!(ticks(400.0, 50.0)[1], "50");
+        assert_eq!(fmt_axis_tick(-1e-17, 0.005), "0");
+    }
+
+    /// A log axis of less than a decade (30 to 60 ms) gives its top tick once, as every other.
+    #[test]
+    fn a_log_axis_gives_each_tick_once() {
+        use plotters::coord::ranged1d::{BoldPoints, Ranged};
+        for (lo, hi) in [(0.03, 0.06), (3000.0, 9000.0), (0.003, 3.3), (1.0, 1.0)] {
+            let keys = log_axis(lo, hi).key_points(BoldPoints(20));
+            let labels: Vec<String> = keys.iter().map(|v| fmt_dur_tick(*v)).collect();
+            let mut once = labels.clone();
+            once.dedup();
+            assert_eq!(labels, once, "{lo}..{hi}");
+            assert!(!keys.is_empty());
+        }
     }
 
     #[test]

@@ -9,9 +9,9 @@
 
 use super::render::run_color;
 use super::render::{
-    anchored, decades, fit, fmt_dur_tick, fmt_tick, frame, legend, legend_width, nice_ceil, no_data, render, text,
-    Draw, LegendEntry, Swatch, ATTEMPTS, BAD, ERRORS, EXPIRED, FRAME, GOODPUT, GRID, INK, MUTED, OFFERED, RATE_LIMITED,
-    SHED, TIMEOUTS, TRIGGER, TRIGGER_ALPHA, WASTED,
+    anchored, fit, fmt_axis_tick, fmt_dur_tick, fmt_tick, frame, legend, legend_width, log_axis, nice_ceil, no_data,
+    render, text, Draw, LegendEntry, Swatch, ATTEMPTS, BAD, ERRORS, EXPIRED, FRAME, GOODPUT, GRID, INK, MUTED, OFFERED,
+    RATE_LIMITED, SHED, TIMEOUTS, TRIGGER, TRIGGER_ALPHA, WASTED,
 };
 use super::{slug, ChartError, Figure, Labeled};
 use model::results::{metric, services_in_order, verdict_label, Counters, Results};
@@ -312,19 +312,19 @@ impl Timeline {
             .right_y_label_area_size(if self.y2_desc.is_some() { 62 } else { 0 })
             .build_cartesian_2d(0.0..self.x_end, 0.0..y_max)?;
         let Some(desc) = &self.y2_desc else {
-            mesh(&mut chart, &self.y_desc, &|v| fmt_tick(*v))?;
+            mesh(&mut chart, &self.y_desc, &|v| fmt_axis_tick(*v, y_max))?;
             return self.body(&mut chart, 1.0);
         };
         // The secondary coordinates take over the right label area; the primary mesh must be
         // drawn after that, or it labels the right axis with its own ticks too.
         let mut dual = chart.set_secondary_coord(0.0..self.x_end, 0.0..y2_max);
-        mesh(&mut dual, &self.y_desc, &|v| fmt_tick(*v))?;
+        mesh(&mut dual, &self.y_desc, &|v| fmt_axis_tick(*v, y_max))?;
         dual.configure_secondary_axes()
             .axis_style(FRAME)
             .label_style(text(12.0, INK))
             .axis_desc_style(text(13.0, INK))
             .y_desc(desc.as_str())
-            .y_label_formatter(&|v| fmt_tick(*v))
+            .y_label_formatter(&|v| fmt_axis_tick(*v, y2_max))
             .draw()?;
         self.body(&mut dual, y2_max / y_max)
     }
@@ -339,14 +339,13 @@ impl Timeline {
         let Some(lo) = lo.filter(|lo| lo.is_finite() && hi.is_finite() && hi > 0.0) else {
             return no_data(plot, "no data: no window has latency samples");
         };
-        let (lo, hi) = decades(lo, hi);
         let mut chart = ChartBuilder::on(plot)
             .margin_top(self.margin_top())
             .margin_right(16)
             .margin_left(6)
             .x_label_area_size(42)
             .y_label_area_size(62)
-            .build_cartesian_2d(0.0..self.x_end, (lo..hi).log_scale())?;
+            .build_cartesian_2d(0.0..self.x_end, log_axis(lo, hi))?;
         mesh(&mut chart, &self.y_desc, &|v| fmt_dur_tick(*v))?;
         self.body(&mut chart, 1.0)
     }
