@@ -60,7 +60,7 @@ mod tests {
                 for _ in 0..20 {
                     let wait = b.take(now, rate, 1.0).expect_err("the bucket is empty");
                     assert!(wait > Duration::ZERO);
-                    now = now + wait;
+                    now += wait;
                     if b.take(now, rate, 1.0).is_err() {
                         refused_again += 1;
                     }

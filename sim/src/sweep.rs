@@ -1791,7 +1791,7 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
         .iter()
         .map(|p| {
             let mut row: Vec<String> = p.params.iter().map(|(_, v)| show_value(v)).collect();
-            row.push(format!("{:.1}%", p.goodput_ratio * 100.0));
+            row.push(model::threshold::share(p.goodput_ratio));
             row.push(model::results::fmt_secs(p.p50));
             row.push(model::results::fmt_secs(p.p99));
             row.push(format!("{:.2}", p.amplification));
@@ -1809,7 +1809,7 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
             for (f, slo_index) in &extra {
                 let measured = slo_index.and_then(|i| p.slo_measured.get(i));
                 row.push(match (p.value(f), measured) {
-                    (Some(v), _) if f.metric.is_ratio() => format!("{:.1}%", v * 100.0),
+                    (Some(v), _) if f.metric.is_ratio() => model::threshold::share(v),
                     (None, Some(m)) => m.clone(),
                     (None, None) if f.metric.is_ratio() || f.scope == Scope::EveryService => "-".into(),
                     (v, _) => f.metric.show(v),
@@ -2640,6 +2640,10 @@ mod tests {
         );
         assert_eq!(rows[1][8], "meets (all 5 seeds)");
         assert_eq!(cells(&[m], &objective, &slo).1[0][5], "never");
+        // A goodput short of 100% never reads 100.0% (0.999882 did, beside the heatmap's
+        // 99.99%).
+        let nearly = table_point(&[("gateway.strategy", Value::from("deadline"))], 0.999882, true);
+        assert_eq!(cells(&[nearly], &objective, &slo).1[0][1], "99.99%");
         assert_eq!(rows[2][8], "fails (holds in 3 of 5 seeds)");
         // Without an SLO, no SLO column; a headline objective is not repeated.
         let (header, _) = cells(&rows_points(), &parse_objective("p99").unwrap(), &[]);
