@@ -745,6 +745,8 @@ struct AcceptFailures {
     last_warning: Option<std::time::Instant>,
     /// Failures since the last accept that worked.
     streak: u64,
+    /// A failure of the streak was warned of (its end is then said too).
+    streak_warned: bool,
 }
 
 impl AcceptFailures {
@@ -771,14 +773,22 @@ impl AcceptFailures {
         }
         self.unlogged = 0;
         self.last_warning = Some(now);
+        self.streak_warned = true;
         true
     }
 
-    fn recovered(&mut self) {
-        if self.streak > 0 {
+    /// An accept worked: the end of a streak that was warned of is said (whether it was is
+    /// returned). The period is kept: when descriptors run out now and then, failures and
+    /// successes alternate, and resetting it here made every failure a first one (2,323
+    /// warnings and as many "accepting again" lines in 90 s).
+    fn recovered(&mut self) -> bool {
+        let said = self.streak_warned;
+        if said {
             tracing::info!("accepting connections again after {} failed accepts", self.streak);
-            *self = AcceptFailures::default();
         }
+        self.streak = 0;
+        self.streak_warned = false;
+        said
     }
 }
 
@@ -798,12 +808,29 @@ mod accept_tests {
         assert_eq!(warned.iter().filter(|w| **w).count(), 1);
         assert!(f.failed(&e, t0 + Duration::from_secs(10)));
         assert_eq!(f.streak, 501);
-        f.recovered();
+        assert!(f.recovered(), "the end of a warned streak is said");
         assert_eq!((f.streak, f.unlogged), (0, 0));
-        assert!(
-            f.failed(&e, t0 + Duration::from_secs(11)),
-            "a new streak is warned at once"
-        );
+        // A new streak inside the period is summed into the next warning, not warned at once.
+        assert!(!f.failed(&e, t0 + Duration::from_secs(11)));
+        assert!(!f.recovered(), "nothing was warned of this streak");
+        assert!(f.failed(&e, t0 + Duration::from_millis(20_001)));
+        assert_eq!(f.unlogged, 0);
+    }
+
+    /// Descriptors that run out now and then make accepts fail and work by turns: still one
+    /// warning (and one "accepting again") per period, not one per failure.
+    #[test]
+    fn failures_between_successes_are_warned_once_per_period() {
+        let e = std::io::Error::other("too many open files");
+        let t0 = std::time::Instant::now();
+        let mut f = AcceptFailures::default();
+        let (mut warned, mut said) = (0, 0);
+        for i in 0..1000u64 {
+            warned += u32::from(f.failed(&e, t0 + Duration::from_millis(30 * i)));
+            said += u32::from(f.recovered());
+        }
+        // 30 s: a warning at 0, 10 and 20 s.
+        assert_eq!((warned, said), (3, 3));
     }
 }
 
