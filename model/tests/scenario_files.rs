@@ -2237,6 +2237,27 @@ fn retries_with_nothing_to_retry_and_twice_named_phases_are_refused() {
         "workload.phases[1].name",
         "phase `x` is already defined by workload.phases[0]",
     );
+    // Nor another phase's default name: the second, unnamed, is `phase 2`.
+    let default_taken = [
+        "[[workload.phases]]",
+        "name = \"phase 2\"",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    assert_error(
+        &default_taken,
+        2,
+        8,
+        "workload.phases[0].name",
+        "phase `phase 2` is also the name of workload.phases[1], which has none of its own",
+    );
 }
 
 /// What a run of the file would not use or cannot pass is valid (a server started from the

@@ -607,6 +607,22 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
                 ),
             );
         }
+        // An unnamed phase is called `phase N` (its number from 1): a name written out must not
+        // be another phase's default either, or two phases read alike.
+        let unnamed = p.name.as_ref().and_then(|n| {
+            w.phases
+                .iter()
+                .enumerate()
+                .position(|(k, q)| k != i && q.name.is_none() && *n == default_phase_name(k))
+        });
+        if let (Some(k), Some(n)) = (unnamed, &p.name) {
+            c.fail(
+                format!("{path}.name"),
+                format!(
+                    "phase `{n}` is also the name of workload.phases[{k}], which has none of its own (unnamed phases are `phase N`, N from 1): give this one another name"
+                ),
+            );
+        }
         if let Some(n) = &p.name {
             c.text(format!("{path}.name"), n, MAX_NAME_CHARS);
         }
@@ -635,7 +651,7 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
         };
         let end = t + p.duration.0;
         phases.push(Phase {
-            name: p.name.clone().unwrap_or_else(|| format!("phase {}", i + 1)),
+            name: p.name.clone().unwrap_or_else(|| default_phase_name(i)),
             start: t,
             end,
             rate_start: p.rate,
@@ -1718,4 +1734,9 @@ fn check_thresholds(
             }
         })
         .collect()
+}
+
+/// The name of the phase at `index` that has none of its own.
+fn default_phase_name(index: usize) -> String {
+    format!("phase {}", index + 1)
 }
