@@ -2237,6 +2237,24 @@ fn retries_with_nothing_to_retry_and_twice_named_phases_are_refused() {
         "workload.phases[1].name",
         "phase `x` is already defined by workload.phases[0]",
     );
+    // A blank name, or one with a line break, names nothing a report can show.
+    for (name, says) in [
+        ("\"  \"", "expected a name; leave it out to call the phase `phase 1`"),
+        ("\"a\\nb\"", "expected one line without control characters"),
+    ] {
+        let lines = [
+            "[[workload.phases]]".to_string(),
+            format!("name = {name}"),
+            "duration = \"10s\"".into(),
+            "rate = 10".into(),
+            "[[backend.services]]".into(),
+            "name = \"a\"".into(),
+            "workers = 2".into(),
+            "service_time = \"10ms\"".into(),
+        ];
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        assert_error(&lines, 2, 8, "workload.phases[0].name", says);
+    }
     // Nor another phase's default name: the second, unnamed, is `phase 2`.
     let default_taken = [
         "[[workload.phases]]",

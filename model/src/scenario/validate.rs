@@ -625,6 +625,18 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
         }
         if let Some(n) = &p.name {
             c.text(format!("{path}.name"), n, MAX_NAME_CHARS);
+            // Phases are named in summaries, charts and junit.xml, as the run is (`run.name`).
+            if n.chars().any(char::is_control) {
+                c.fail(format!("{path}.name"), "expected one line without control characters");
+            } else if n.trim().is_empty() {
+                c.fail(
+                    format!("{path}.name"),
+                    format!(
+                        "expected a name; leave it out to call the phase `{}`",
+                        default_phase_name(i)
+                    ),
+                );
+            }
         }
         c.positive_dur(format!("{path}.duration"), p.duration);
         c.non_negative(format!("{path}.rate"), p.rate, "a rate");
