@@ -111,13 +111,10 @@ impl Metric {
         let (scale, suffix, decimals) = if self.is_ratio() {
             (100.0, "%", 2)
         } else if self.is_time() {
-            match v.abs() {
-                0.0 => return "0s".into(),
-                a if a >= 10.0 => (1.0, "s", 1),
-                a if a >= 1.0 => (1.0, "s", 2),
-                a if a >= 0.001 => (1e3, "ms", 1),
-                _ => (1e6, "us", 0),
+            if v == 0.0 {
+                return "0s".into();
             }
+            crate::results::secs_unit(v)
         } else if self == Metric::Goodput {
             (1.0, "/s", 1)
         } else if v.fract() == 0.0 || !v.is_finite() {

@@ -2237,45 +2237,23 @@ fn retries_with_nothing_to_retry_and_twice_named_phases_are_refused() {
         "workload.phases[1].name",
         "phase `x` is already defined by workload.phases[0]",
     );
-    // A blank name, or one with a line break, names nothing a report can show.
+    // A blank name, or one with a line break, names nothing a report can show (the second
+    // phase, on lines 4-7, after the first one's three).
     for (name, says) in [
-        ("\"  \"", "expected a name; leave it out to call the phase `phase 1`"),
-        ("\"a\\nb\"", "expected one line without control characters"),
+        (
+            "name = \"  \"",
+            "expected a name; leave it out to call the phase `phase 2`",
+        ),
+        ("name = \"a\\nb\"", "expected one line without control characters"),
+        // Nor another phase's default name: the first, unnamed, is `phase 1`.
+        (
+            "name = \"phase 1\"",
+            "phase `phase 1` is also the name of workload.phases[0], which has none of its own",
+        ),
     ] {
-        let lines = [
-            "[[workload.phases]]".to_string(),
-            format!("name = {name}"),
-            "duration = \"10s\"".into(),
-            "rate = 10".into(),
-            "[[backend.services]]".into(),
-            "name = \"a\"".into(),
-            "workers = 2".into(),
-            "service_time = \"10ms\"".into(),
-        ];
-        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-        assert_error(&lines, 2, 8, "workload.phases[0].name", says);
+        let lines = with_extra(&["[[workload.phases]]", name, "duration = \"10s\"", "rate = 10"]);
+        assert_error(&lines, 5, 8, "workload.phases[1].name", says);
     }
-    // Nor another phase's default name: the second, unnamed, is `phase 2`.
-    let default_taken = [
-        "[[workload.phases]]",
-        "name = \"phase 2\"",
-        "duration = \"10s\"",
-        "rate = 10",
-        "[[workload.phases]]",
-        "duration = \"10s\"",
-        "rate = 10",
-        "[[backend.services]]",
-        "name = \"a\"",
-        "workers = 2",
-        "service_time = \"10ms\"",
-    ];
-    assert_error(
-        &default_taken,
-        2,
-        8,
-        "workload.phases[0].name",
-        "phase `phase 2` is also the name of workload.phases[1], which has none of its own",
-    );
 }
 
 /// What a run of the file would not use or cannot pass is valid (a server started from the

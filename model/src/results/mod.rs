@@ -28,7 +28,9 @@ pub use merge::{merge, MergeError};
 pub use notes::{status_text, Overhead, RunNotes};
 pub use outcome::Outcome;
 pub use recorder::{summarize, Recorder, RunMeta, EXTERNAL_STRATEGY, INTERRUPTED_NOT_JUDGED, STOPPED_NOT_JUDGED};
-pub use text::{cut_off, fmt_secs, incomplete_reason, interrupted, summary_table, verdict_label, verdict_reason};
+pub use text::{
+    cut_off, fmt_secs, incomplete_reason, interrupted, secs_unit, summary_table, verdict_label, verdict_reason,
+};
 pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput, ROLLING_WINDOWS};
 
 use crate::scenario::{Priority, ScenarioFile};

@@ -6,15 +6,23 @@ use std::fmt::Write as _;
 /// A time in seconds, in the unit that reads best.
 pub fn fmt_secs(s: f64) -> String {
     if s == 0.0 {
-        "0s".into()
-    } else if s >= 10.0 {
-        format!("{s:.1}s")
+        return "0s".into();
+    }
+    let (scale, suffix, decimals) = secs_unit(s);
+    format!("{:.decimals$}{suffix}", s * scale)
+}
+
+/// The unit [`fmt_secs`] shows a non-zero `s` in: the factor from seconds, the suffix and the
+/// decimals (callers that need more digits in the same unit start from it).
+pub fn secs_unit(s: f64) -> (f64, &'static str, usize) {
+    if s >= 10.0 {
+        (1.0, "s", 1)
     } else if s >= 1.0 {
-        format!("{s:.2}s")
+        (1.0, "s", 2)
     } else if s >= 0.001 {
-        format!("{:.1}ms", s * 1e3)
+        (1e3, "ms", 1)
     } else {
-        format!("{:.0}us", s * 1e6)
+        (1e6, "us", 0)
     }
 }
 
