@@ -320,6 +320,84 @@ fn expand_key(tree: &Value, key: &str) -> Vec<String> {
 pub struct Variant {
     pub scenario: Scenario,
     pub ignored: Vec<String>,
+    /// Assigned keys that change nothing because everything they set is overridden (see
+    /// [`Overridden`]).
+    pub overridden: Vec<Overridden>,
+}
+
+/// An assignment whose every write is replaced by another assignment's, or is a gateway
+/// table no service reads (each service it would reach has its own value, from the file or an
+/// axis): its value changes nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Overridden {
+    pub key: String,
+    /// The assignments that set what it set again.
+    pub by: Vec<String>,
+    /// Some of what it set stands but no service reads it: the assignments that set services'
+    /// own tables (besides the file's).
+    pub shadowed_by: Option<Vec<String>>,
+}
+
+/// Per assignment, per path it sets (`paths`, from [`expand_key`]): the assignments that set
+/// that path again afterwards, or a table holding it, in the order [`variant_dropping`]
+/// writes: wildcards, then specific keys (their last write). Empty for a write that stands.
+fn later_writers(assignments: &[(String, Value)], paths: &[Vec<String>]) -> Vec<Vec<Vec<usize>>> {
+    let segs: Vec<Vec<Vec<scenario::locate::Seg>>> = paths
+        .iter()
+        .map(|ps| ps.iter().map(|p| scenario::locate::parse_path(p)).collect())
+        .collect();
+    let order = |i: usize| (!is_wildcard(&assignments[i].0), i);
+    (0..assignments.len())
+        .map(|i| {
+            segs[i]
+                .iter()
+                .map(|p| {
+                    (0..assignments.len())
+                        .filter(|&j| order(j) > order(i) && segs[j].iter().any(|q| p.starts_with(q)))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether a value written at `path` is read for some service: a gateway-wide limit or bound
+/// only by services without their own (`[gateway.services.NAME]`, or their group's), a group's
+/// table only by members without their own; anything else is read.
+fn reaches_a_service(
+    g: &model::scenario::GatewayConfig,
+    services: &[model::scenario::ServiceSpec],
+    path: &str,
+) -> bool {
+    use scenario::locate::Seg::Key;
+    const FIELDS: [&str; 2] = ["concurrency", "queue_capacity"];
+    let own = |table: &str, field: &str| {
+        g.services.get(table).is_some_and(|o| match field {
+            "concurrency" => o.concurrency.is_some(),
+            "queue_capacity" => o.queue_capacity.is_some(),
+            _ => false,
+        })
+    };
+    let segs = scenario::locate::parse_path(path);
+    match segs.as_slice() {
+        [Key(a), Key(field)] if a == "gateway" && FIELDS.contains(&field.as_str()) => {
+            services.is_empty()
+                || services
+                    .iter()
+                    .any(|sv| !own(&sv.name, field) && !own(&sv.group, field))
+        }
+        [Key(a), Key(b), Key(table), rest @ ..] if a == "gateway" && b == "services" => {
+            let fields: Vec<&str> = match rest {
+                [] => FIELDS.to_vec(),
+                [Key(field), ..] => vec![field.as_str()],
+                _ => return true,
+            };
+            services
+                .iter()
+                .any(|sv| sv.name == *table || (sv.group == *table && fields.iter().any(|f| !own(&sv.name, f))))
+        }
+        _ => true,
+    }
 }
 
 /// The scenario with `assignments` applied, validated; assignments the strategy does not take
@@ -359,12 +437,54 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
         })
         .map(|((k, _), _)| k.clone())
         .collect();
+    // Before bounds are sized: a sized bound is no setting of the user's to override one.
+    let gateway = file.gateway.clone();
     let mut scenario =
         scenario::resolve_sizing_bounds(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))?;
     // A varied duration or window is the user's, as if written in the file; so are the base's.
     scenario.given = base.given.with_changed(assignments.iter().map(|(k, _)| k.as_str()));
     scenario::check_given_timeline(&scenario).map_err(|e| format!("{}: {e}", describe(assignments)))?;
-    Ok(Variant { scenario, ignored })
+    let later = later_writers(assignments, &paths);
+    let overridden = assignments
+        .iter()
+        .zip(paths.iter().zip(&later))
+        .filter(|(_, (mine, _))| !mine.is_empty())
+        .filter_map(|((k, _), (mine, later))| {
+            let standing: Vec<&String> = mine
+                .iter()
+                .zip(later)
+                .filter(|(_, l)| l.is_empty())
+                .map(|(p, _)| p)
+                .collect();
+            if standing
+                .iter()
+                .any(|p| reaches_a_service(&gateway, &scenario.services, p))
+            {
+                return None;
+            }
+            let keys = |js: &mut dyn Iterator<Item = usize>| {
+                let mut out: Vec<String> = Vec::new();
+                for j in js {
+                    if !out.contains(&assignments[j].0) {
+                        out.push(assignments[j].0.clone());
+                    }
+                }
+                out
+            };
+            let tables =
+                |j: &usize| assignments[*j].0 != *k && paths[*j].iter().any(|p| p.starts_with("gateway.services."));
+            Some(Overridden {
+                key: k.clone(),
+                by: keys(&mut later.iter().flatten().copied()),
+                shadowed_by: (!standing.is_empty()).then(|| keys(&mut (0..assignments.len()).filter(tables))),
+            })
+        })
+        .collect();
+    Ok(Variant {
+        scenario,
+        ignored,
+        overridden,
+    })
 }
 
 /// The scenario with `assignments` applied, validated; an assignment the strategy does not
@@ -915,7 +1035,9 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
         sized_bounds: None,
     };
     let mut taken = vec![false; axes.len()];
-    let mut overridden = vec![false; axes.len()];
+    // Per axis, where a point overrode all it set: by which axes, and whether by services' own
+    // tables (the file's or an axis's).
+    let mut overridden: Vec<Option<Overridden>> = vec![None; axes.len()];
     let mut seen = std::collections::HashSet::new();
     for assignments in combinations {
         let mut params = assignments.clone();
@@ -928,11 +1050,23 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
         let strategy = v.scenario.file.gateway.strategy.as_str();
         for (i, (k, value)) in params.iter_mut().enumerate() {
             if !v.ignored.contains(k) {
-                // A gateway-wide setting every service overrides changes nothing at this point.
-                if overridden_everywhere(&v.scenario, k) {
-                    overridden[i] = true;
-                } else {
-                    taken[i] = true;
+                // A setting whose every effect something else overrides changes nothing here.
+                match (v.overridden.iter().find(|o| o.key == *k), &mut overridden[i]) {
+                    (None, _) => taken[i] = true,
+                    (Some(o), slot @ None) => *slot = Some(o.clone()),
+                    (Some(o), Some(seen)) => {
+                        let union = |to: &mut Vec<String>, from: &[String]| {
+                            for b in from {
+                                if !to.contains(b) {
+                                    to.push(b.clone());
+                                }
+                            }
+                        };
+                        union(&mut seen.by, &o.by);
+                        if let Some(from) = &o.shadowed_by {
+                            union(seen.shadowed_by.get_or_insert_with(Vec::new), from);
+                        }
+                    }
                 }
                 continue;
             }
@@ -953,12 +1087,13 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
             plan.sized.push(sized);
         }
     }
-    if let Some(i) = taken.iter().zip(&overridden).position(|(t, o)| !t && *o) {
-        let key = &axes[i].key;
-        let field = key.trim_start_matches("gateway.");
-        return Err(format!(
-            "--vary {key}: no point of the grid takes it: every service sets its own {field} (gateway.services.<name>.{field}, by the file or another axis), which overrides the gateway-wide one; vary gateway.services.*.{field} instead"
-        ));
+    if let Some((i, o)) = taken
+        .iter()
+        .zip(&overridden)
+        .enumerate()
+        .find_map(|(i, (t, o))| o.as_ref().filter(|_| !t).map(|o| (i, o)))
+    {
+        return Err(overridden_error(&axes[i].key, o));
     }
     if let Some(i) = taken.iter().position(|t| !t) {
         let key = &axes[i].key;
@@ -975,19 +1110,49 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
     Ok(plan)
 }
 
-/// Whether `key` is a gateway-wide setting that every service of `s` overrides with its own
-/// (`[gateway.services.NAME]`, or its group's), so that its value changes nothing.
-fn overridden_everywhere(s: &Scenario, key: &str) -> bool {
-    let g = &s.file.gateway;
-    let own = |name: &str| -> bool {
-        let Some(o) = g.services.get(name) else { return false };
-        match key {
-            "gateway.concurrency" => o.concurrency.is_some(),
-            "gateway.queue_capacity" => o.queue_capacity.is_some(),
-            _ => false,
-        }
+/// Why axis `key` changes nothing at any point of the grid ([`plan`]'s error).
+fn overridden_error(key: &str, o: &Overridden) -> String {
+    let field = key.rsplit('.').next().unwrap_or(key);
+    let setters = match o.shadowed_by.as_deref() {
+        None | Some([]) => "in the file".to_string(),
+        Some(by) => format!(
+            "set by {} or the file",
+            by.iter().map(|k| format!("--vary {k}")).collect::<Vec<_>>().join(", ")
+        ),
     };
-    !s.services.is_empty() && s.services.iter().all(|sv| own(&sv.name) || own(&sv.group))
+    let own =
+        |whose: &str| format!("every service{whose} sets its own {field} (gateway.services.<name>.{field}, {setters})");
+    if o.by.is_empty() {
+        return match key.strip_prefix("gateway.services.") {
+            Some(rest) => {
+                let group = rest.strip_suffix(&format!(".{field}")).unwrap_or(rest);
+                format!(
+                    "--vary {key}: no point of the grid takes it: {}, which overrides its group's; vary gateway.services.*.{field} instead",
+                    own(&format!(" of group {group}"))
+                )
+            }
+            None => format!(
+                "--vary {key}: no point of the grid takes it: {}, which overrides the gateway-wide one; vary gateway.services.*.{field} instead",
+                own("")
+            ),
+        };
+    }
+    let by: Vec<String> = o.by.iter().map(|k| format!("--vary {k}")).collect();
+    let rest = if o.shadowed_by.is_some() {
+        " and the rest by services' own settings"
+    } else {
+        ""
+    };
+    // The order of the axes does not matter: a key naming one service is applied last.
+    let why = if is_wildcard(key) && o.by.iter().any(|k| !is_wildcard(k)) {
+        " (a key naming one service wins over a wildcard)"
+    } else {
+        ""
+    };
+    format!(
+        "--vary {key}: no point of the grid takes it: all it sets, for every service it applies to, is set again by {}{rest}{why}, so its values change nothing: drop one of the axes",
+        by.join(" and ")
+    )
 }
 
 /// Refuses a plan whose points' seeds (each point's seed, +1, ... for `seeds` replications)
@@ -3341,7 +3506,7 @@ mod tests {
         let e = plan(&base, &[global.clone(), every.clone()]).err().unwrap();
         assert!(
             e.starts_with(
-                "--vary gateway.concurrency: no point of the grid takes it: every service sets its own concurrency"
+                "--vary gateway.concurrency: no point of the grid takes it: every service sets its own concurrency (gateway.services.<name>.concurrency, set by --vary gateway.services.*.concurrency or the file)"
             ),
             "{e}"
         );
@@ -3349,6 +3514,78 @@ mod tests {
         // One service of two overriding it leaves the other to take it.
         let one = parse_axis("gateway.services.a.concurrency=3,4").unwrap();
         assert!(plan(&base, &[global, one]).is_ok());
+    }
+
+    /// An axis whose every write another axis repeats for every service it reaches changes
+    /// nothing (a key naming one service wins over a wildcard): refused, naming both. A wildcard
+    /// that still reaches some service is kept; so is a group's table a member still reads.
+    #[test]
+    fn an_axis_another_overrides_for_every_service_is_refused() {
+        let service = |name: &str, extra: &str| {
+            format!("[[backend.services]]\nname = \"{name}\"\nworkers = 1\nservice_time = \"10ms\"\n{extra}")
+        };
+        let phases = "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n";
+        let one = scenario::parse("t.toml", &format!("{phases}{}", service("a", ""))).unwrap();
+        let two = scenario::parse("t.toml", &format!("{phases}{}{}", service("a", ""), service("b", ""))).unwrap();
+        let refused = |base: &Scenario, axes: &[&str], dead: &str, by: &str| {
+            let axes: Vec<Axis> = axes.iter().map(|a| parse_axis(a).unwrap()).collect();
+            let e = plan(base, &axes).err().expect("refused");
+            assert!(
+                e.starts_with(&format!("--vary {dead}: no point of the grid takes it"))
+                    && e.contains(&format!("--vary {by} ")),
+                "{e}"
+            );
+        };
+        let (a, every) = ("gateway.services.a.concurrency", "gateway.services.*.concurrency");
+        refused(&one, &[&format!("{a}=2,3"), &format!("{every}=1,4")], every, a);
+        refused(&one, &[&format!("{every}=1,4"), &format!("{a}=2,3")], every, a);
+        // The same service quoted, and a table holding the field.
+        let quoted = r#"gateway.services."a".concurrency"#;
+        refused(
+            &one,
+            &[&format!("{every}=1,4"), &format!("{quoted}=2,3")],
+            every,
+            quoted,
+        );
+        refused(
+            &one,
+            &[
+                &format!("{every}=1,4"),
+                "gateway.services.a={ concurrency = 2 },{ concurrency = 3 }",
+            ],
+            every,
+            "gateway.services.a",
+        );
+        let (w0, w_all) = ("backend.services[0].workers", "backend.services[*].workers");
+        refused(&one, &[&format!("{w0}=2,4"), &format!("{w_all}=3,5")], w_all, w0);
+        // A second service still takes the wildcard.
+        let kept = |base: &Scenario, axes: &[&str]| {
+            let axes: Vec<Axis> = axes.iter().map(|a| parse_axis(a).unwrap()).collect();
+            let p = plan(base, &axes).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(p.points.len(), 4);
+        };
+        kept(&two, &[&format!("{a}=2,3"), &format!("{every}=1,4")]);
+        kept(&two, &[&format!("{w0}=2,4"), &format!("{w_all}=3,5")]);
+        // A group's table: one member's own table (the file's) leaves the other to read it;
+        // when every member has its own, none does.
+        let group = |extra: &str| {
+            scenario::parse("t.toml", &format!("{phases}{}{extra}", service("g", "count = 2\n"))).unwrap()
+        };
+        let own = |m: &str| format!("[gateway.services.{m}]\nconcurrency = 1\n");
+        let g = "gateway.services.g.concurrency=2,3";
+        kept(&group(&own("g-1")), &[g, "clients.timeout=1s,2s"]);
+        let e = plan(
+            &group(&format!("{}{}", own("g-1"), own("g-2"))),
+            &[parse_axis(g).unwrap()],
+        )
+        .err()
+        .expect("refused");
+        assert!(
+            e.starts_with(
+                "--vary gateway.services.g.concurrency: no point of the grid takes it: every service of group g sets its own concurrency"
+            ),
+            "{e}"
+        );
     }
 
     /// A seed is no setting; the run's length is no setting either but a condition the best
