@@ -1573,8 +1573,20 @@ fn configurations(points: &[Point]) -> Vec<(Params, Vec<&Point>)> {
 /// A configuration is ranked only if it ran at every load any configuration ran at: in an
 /// interrupted sweep, one that never reached the heaviest load would win for its absence.
 pub fn best_config<'a>(points: &'a [Point], f: &Figure) -> Option<Choice<'a>> {
+    ranked_configs(points, f)
+        .into_iter()
+        .fold(None, |best: Option<(Choice<'a>, [f64; 4])>, (c, v)| match best {
+            Some((b, bv)) if rank_cmp(&bv, &v).is_ge() => Some((b, bv)),
+            _ => Some((c, v)),
+        })
+        .map(|(c, _)| c)
+}
+
+/// The configurations [`best_config`] chooses from, in grid order, each with its worst point
+/// and that point's [`rank`].
+fn ranked_configs<'a>(points: &'a [Point], f: &Figure) -> Vec<(Choice<'a>, [f64; 4])> {
     let loads = load_combinations(points);
-    let mut best: Option<(Choice<'a>, [f64; 4])> = None;
+    let mut out = Vec::new();
     for (settings, ps) in configurations(points) {
         let mut worst: Option<(&Point, [f64; 4])> = None;
         let mut ok = covers(&ps, &loads);
@@ -1588,12 +1600,60 @@ pub fn best_config<'a>(points: &'a [Point], f: &Figure) -> Option<Choice<'a>> {
                 _ => ok = false,
             }
         }
-        let (Some((p, v)), true) = (worst, ok) else { continue };
-        if best.as_ref().is_none_or(|(_, b)| rank_cmp(&v, b).is_gt()) {
-            best = Some((Choice { settings, worst: p }, v));
+        if let (Some((p, v)), true) = (worst, ok) {
+            out.push((Choice { settings, worst: p }, v));
         }
     }
-    best.map(|(c, _)| c)
+    out
+}
+
+/// The other configurations that tie exactly with the [`best_config`] on every figure it is
+/// ranked by: it is first among them only in grid order, no better.
+pub fn tied_with_best(points: &[Point], f: &Figure) -> Vec<Params> {
+    let ranked = ranked_configs(points, f);
+    let Some(best) = best_config(points, f) else {
+        return Vec::new();
+    };
+    let Some((_, top)) = ranked.iter().find(|(c, _)| c.settings == best.settings) else {
+        return Vec::new();
+    };
+    ranked
+        .iter()
+        .filter(|(c, v)| c.settings != best.settings && rank_cmp(v, top).is_eq())
+        .map(|(c, _)| c.settings.clone())
+        .collect()
+}
+
+/// `tied` as one line: `gateway.concurrency=7, 6, 5` when each differs from `best` in the same
+/// one setting, else each in full.
+fn tied_text(best: &Params, tied: &[Params]) -> String {
+    const SHOWN: usize = 10;
+    let differing = |t: &Params| -> Vec<usize> { (0..t.len()).filter(|&i| best.get(i) != t.get(i)).collect() };
+    let one_key = match differing(&tied[0])[..] {
+        [k] if tied.iter().all(|t| t.len() == best.len() && differing(t) == [k]) => Some(k),
+        _ => None,
+    };
+    let mut text = match one_key {
+        Some(k) => format!(
+            "{}={}",
+            best[k].0,
+            tied.iter()
+                .take(SHOWN)
+                .map(|t| show_value(&t[k].1))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => tied
+            .iter()
+            .take(SHOWN)
+            .map(|t| describe(t))
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    if tied.len() > SHOWN {
+        text.push_str(&format!(" and {} more", tied.len() - SHOWN));
+    }
+    text
 }
 
 /// Whether `c`, the [`best_config`], is no answer: the best of configurations that all never
@@ -1660,6 +1720,28 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
                 "best under the SLO ({slo_text}){at_every} by {objective}: {settings}{bound}  -> {worst}{}",
                 headline(c.worst, objective)
             ));
+            // Listed first only by grid order: named, so nobody reads it as the better one.
+            let tied = tied_with_best(points, objective);
+            if !tied.is_empty() {
+                // The figures `rank` compares, each once.
+                let mut figures = vec![objective.to_string()];
+                for (m, name) in [
+                    (Metric::GoodputRatio, "goodput ratio"),
+                    (Metric::P99, "p99"),
+                    (Metric::Wasted, "wasted work"),
+                ] {
+                    if *objective != Figure::whole(m) {
+                        figures.push(name.to_string());
+                    }
+                }
+                let last = figures.pop().unwrap_or_default();
+                out.push(format!(
+                    "  tied with it on {} and {last}{}, so it is first only in grid order: {}",
+                    figures.join(", "),
+                    if loads.is_empty() { "" } else { " at their worst load" },
+                    tied_text(&c.settings, &tied)
+                ));
+            }
         }
         None if loads.is_empty() && points.iter().any(|p| p.meets_slo) => out.push(format!(
             "no point under the SLO has {objective} (a group that sent nothing, or that a --vary removed)"
@@ -2960,6 +3042,54 @@ mod tests {
         // Full ties keep the grid order.
         let points = [pt("keep", 0.99, 1.0), pt("cancel", 0.99, 1.0)];
         assert_eq!(best(&points, &recovery).unwrap().params[0].1, Value::from("keep"));
+    }
+
+    /// Configurations that tie with the best on every figure it is ranked by are named: the
+    /// best is first among them only in grid order.
+    #[test]
+    fn configurations_tied_with_the_best_are_named() {
+        let (c, rate) = ("gateway.concurrency", "workload.phases[1].rate");
+        let pt = |n: u32, r: u32, goodput: f64| table_point(&[(c, n.into()), (rate, r.into())], goodput, true);
+        let f = parse_objective("goodput_ratio").unwrap();
+        let mut points = Vec::new();
+        for n in [8, 7, 6, 5, 4] {
+            points.extend([pt(n, 150, 1.0), pt(n, 180, if n < 5 { 0.9 } else { 1.0 })]);
+        }
+        let axes = vec![
+            parse_axis("gateway.concurrency=8,7,6,5,4").unwrap(),
+            parse_axis("workload.phases[1].rate=150,180").unwrap(),
+        ];
+        assert_eq!(best_config(&points, &f).unwrap().settings[0].1, Value::from(8));
+        let tied: Vec<Value> = tied_with_best(&points, &f)
+            .into_iter()
+            .map(|s| s[0].1.clone())
+            .collect();
+        assert_eq!(tied, vec![Value::from(7), Value::from(6), Value::from(5)]);
+        let lines = findings(&points, &axes, &f, &[], &[1]);
+        assert!(
+            lines.iter().any(|l| l
+                .starts_with("  tied with it on goodput_ratio, p99 and wasted work at their worst load")
+                && l.ends_with(": gateway.concurrency=7, 6, 5")),
+            "{lines:#?}"
+        );
+        // A tie on the objective alone is no tie: the rest of the rank decides.
+        points[3].p99 = 0.6;
+        assert_eq!(tied_with_best(&points, &f).len(), 2);
+        // Several settings differing: each in full.
+        let two = [
+            table_point(&[(c, 1.into()), ("gateway.strategy", "fifo".into())], 1.0, true),
+            table_point(&[(c, 2.into()), ("gateway.strategy", "bounded".into())], 1.0, true),
+        ];
+        let lines = findings(&two, &[], &f, &[], &[]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with(": gateway.concurrency=2 gateway.strategy=bounded")),
+            "{lines:#?}"
+        );
+        // No tie, no line.
+        let lines = findings(&points[..2], &axes, &f, &[], &[1]);
+        assert!(!lines.iter().any(|l| l.contains("tied")), "{lines:#?}");
     }
 
     /// A table's figures are checked as a results file's are: a report would chart them.
