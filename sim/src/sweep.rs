@@ -1820,7 +1820,7 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
         }
         Some(_) => {}
         None => out.push(
-            "no safe envelope: no burst axis (vary a workload phase's rate, or a trigger phase's duration, e.g. --vary 'workload.phases[1].rate=100,200,400', for the largest burst after which the system recovers)"
+            "no safe envelope: no burst axis (vary a workload phase's rate or ramp_to, or a trigger phase's duration, e.g. --vary 'workload.phases[1].rate=100,200,400', for the largest burst after which the system recovers)"
                 .into(),
         ),
     }
@@ -1836,7 +1836,7 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
 /// What a safe envelope is over: a burst's rate, or its length.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum EnvelopeUnit {
-    /// Requests per second (`workload.phases[N].rate` and the like).
+    /// Requests per second (`workload.phases[N].rate`, or `.ramp_to`).
     Rate,
     /// Seconds (`workload.phases[N].duration`: how long a burst or an outage lasts).
     Duration,
@@ -1861,8 +1861,9 @@ impl EnvelopeUnit {
     }
 }
 
-/// The axis a safe envelope is over: the first load axis that varies a rate, else the first
-/// that varies the length of a trigger phase (a burst, an outage).
+/// The axis a safe envelope is over: the first load axis that varies a rate (a phase's `rate`,
+/// or the `ramp_to` its rate ramps to: a larger one is a larger burst too), else the first that
+/// varies the length of a trigger phase (a burst, an outage).
 pub struct EnvelopeAxis<'a> {
     pub key: &'a str,
     pub unit: EnvelopeUnit,
@@ -1873,7 +1874,7 @@ pub struct EnvelopeAxis<'a> {
 pub fn envelope_axis<'a>(axes: &'a [Axis], bursts: &[usize]) -> Option<EnvelopeAxis<'a>> {
     let rate = axes
         .iter()
-        .find(|a| is_load_axis(&a.key) && a.key.ends_with("rate"))
+        .find(|a| is_load_axis(&a.key) && (a.key.ends_with("rate") || a.key.ends_with(".ramp_to")))
         .map(|a| EnvelopeAxis {
             key: &a.key,
             unit: EnvelopeUnit::Rate,
@@ -3585,6 +3586,29 @@ mod tests {
         let lines = findings(&points, &settings, &Figure::whole(Metric::GoodputRatio), &[], &[]);
         assert!(
             lines.iter().any(|l| l.starts_with("no safe envelope: no burst axis")),
+            "{lines:#?}"
+        );
+    }
+
+    /// A phase's `ramp_to` is a rate like its `rate` (the one its ramp ends at): an axis over it
+    /// gives the safe envelope.
+    #[test]
+    fn a_ramp_to_axis_gives_the_envelope() {
+        let key = "workload.phases[1].ramp_to";
+        let axes = vec![parse_axis(&format!("{key}=100,200,400")).unwrap()];
+        let p = |r: u32, verdict: &str| {
+            let mut p = table_point(&[(key, r.into())], 0.9, true);
+            p.verdict = verdict.into();
+            p
+        };
+        let points = [p(100, "recovered"), p(200, "recovered"), p(400, "metastable")];
+        let env = safe_envelope(&points, &axes, &[1]);
+        assert_eq!(env[0].describe(), "200/s (first failure at 400/s: metastable)");
+        let lines = findings(&points, &axes, &Figure::whole(Metric::GoodputRatio), &[], &[1]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("safe envelope over {key} (the largest rate"))),
             "{lines:#?}"
         );
     }
