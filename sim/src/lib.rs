@@ -423,11 +423,7 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         }
     }
     let objective = sweep::parse_objective(&a.objective).map_err(|e| UsageError(format!("--objective {e}")))?;
-    let slo: Vec<model::threshold::Threshold> = a
-        .slo
-        .iter()
-        .map(|t| t.parse().map_err(|e: String| UsageError(format!("--slo `{t}`: {e}"))))
-        .collect::<Result<_, _>>()?;
+    let slo = sweep::parse_slos(&a.slo).map_err(UsageError)?;
     let plan = sweep::plan(&s, &axes).map_err(UsageError)?;
     // A misspelt service, or a class without priorities, would fail every point after the
     // whole grid ran. Checked at every point: an axis can rename services (`count` expands

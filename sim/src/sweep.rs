@@ -1426,6 +1426,26 @@ pub const OBJECTIVES: [Metric; 7] = [
     Metric::Recovery,
 ];
 
+/// Parses the `--slo` expressions. One given twice (or written two ways: `p99<2s`, `p99 < 2000ms`)
+/// is refused rather than merged: it would be judged twice, with two identical `measured:`
+/// columns in sweep.csv, and the repeat is more likely a slip for another SLO than meant.
+pub fn parse_slos(slo: &[String]) -> Result<Vec<Threshold>, String> {
+    let mut out: Vec<Threshold> = Vec::new();
+    for t in slo {
+        let parsed: Threshold = t.parse().map_err(|e: String| format!("--slo `{t}`: {e}"))?;
+        if let Some(j) = out.iter().position(|x| x.same_check(&parsed)) {
+            let again = if slo[j].trim() == t.trim() {
+                "given twice".to_string()
+            } else {
+                format!("the same check as --slo `{}`", slo[j])
+            };
+            return Err(format!("--slo `{t}`: {again}; give each SLO once"));
+        }
+        out.push(parsed);
+    }
+    Ok(out)
+}
+
 /// Parses `--objective`: one of [`OBJECTIVES`], or any figure of a priority class or a service
 /// (`interactive.p99`, `service[billing].goodput_ratio`). Whether the scenario keeps that group
 /// is for the caller to check ([`Scenario::figure_problem`]).

@@ -1,0 +1,49 @@
+//! `sim sweep` as the command runs it (`sim::sweep`): what it refuses, and what it leaves in
+//! its output directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+/// A fresh directory for one test, with a small scenario in it.
+fn workdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("spillway-sweep-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("s.toml"),
+        "[[workload.phases]]\nduration = \"5s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+    )
+    .expect("scenario");
+    dir
+}
+
+fn args(dir: &Path, slo: &[&str]) -> sim::SweepArgs {
+    sim::SweepArgs {
+        scenario: dir.join("s.toml"),
+        vary: vec!["gateway.concurrency=1,2".to_string()],
+        objective: "goodput_ratio".to_string(),
+        slo: slo.iter().map(|s| s.to_string()).collect(),
+        replications: 1,
+        out: dir.join("out"),
+    }
+}
+
+/// The same SLO twice (as written, or the same check written another way) is bad input (exit
+/// 2), not two identical columns.
+#[test]
+fn an_slo_given_twice_is_refused() {
+    let dir = workdir("slo");
+    for (slo, says) in [
+        (["p99<2s", "p99<2s"], "--slo `p99<2s`: given twice"),
+        (
+            ["p99<2s", "p99 < 2000ms"],
+            "--slo `p99 < 2000ms`: the same check as --slo `p99<2s`",
+        ),
+    ] {
+        let e = sim::sweep(args(&dir, &slo), &AtomicBool::new(false)).expect_err("refused");
+        assert!(e.downcast_ref::<sim::UsageError>().is_some(), "{e}");
+        assert!(e.to_string().starts_with(says), "{e}");
+    }
+    assert!(sim::sweep(args(&dir, &["p99<2s", "p50<1s"]), &AtomicBool::new(false)).is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+}
