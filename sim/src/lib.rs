@@ -456,8 +456,10 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     progress.finish();
     let interrupted = points.len() < total;
     if points.is_empty() {
-        // No table to write: a report of an empty one would have no axes to chart.
-        println!("interrupted before any of the {total} points finished: nothing written");
+        // No table to write: a report of an empty one would have no axes to chart. An earlier
+        // sweep's left in `--out` would read as this one's.
+        let removed = sweep::remove_earlier_table(&a.out);
+        println!("interrupted before any of the {total} points finished: nothing written{removed}");
         return Ok(Ended {
             passed: false,
             interrupted: true,

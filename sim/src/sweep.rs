@@ -1426,6 +1426,36 @@ pub const OBJECTIVES: [Metric; 7] = [
     Metric::Recovery,
 ];
 
+/// The table a sweep writes into its `--out` directory.
+const TABLE_FILES: [&str; 2] = ["sweep.csv", "sweep.json"];
+
+/// For a sweep with no table to write (interrupted before any point finished): removes an
+/// earlier sweep's table from `out`, which would otherwise read as this sweep's. What it did,
+/// as a note for the "nothing written" line: empty when there was none.
+pub fn remove_earlier_table(out: &std::path::Path) -> String {
+    let mut removed = Vec::new();
+    let mut kept = Vec::new();
+    for name in TABLE_FILES {
+        let path = out.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => removed.push(path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => kept.push(format!("{} (cannot remove it: {e})", path.display())),
+        }
+    }
+    let mut note = String::new();
+    if !removed.is_empty() {
+        note.push_str(&format!("; removed an earlier sweep's {}", removed.join(" and ")));
+    }
+    if !kept.is_empty() {
+        note.push_str(&format!(
+            "; {} is an earlier sweep's, not this one's",
+            kept.join(" and ")
+        ));
+    }
+    note
+}
+
 /// Parses the `--slo` expressions. One given twice (or written two ways: `p99<2s`, `p99 < 2000ms`)
 /// is refused rather than merged: it would be judged twice, with two identical `measured:`
 /// columns in sweep.csv, and the repeat is more likely a slip for another SLO than meant.

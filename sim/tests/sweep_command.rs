@@ -47,3 +47,34 @@ fn an_slo_given_twice_is_refused() {
     assert!(sim::sweep(args(&dir, &["p99<2s", "p50<1s"]), &AtomicBool::new(false)).is_ok());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A sweep interrupted before any point finished writes no table, and leaves none of an earlier
+/// sweep's in its directory to be read as its own; a sweep that runs replaces both files.
+#[test]
+fn an_interrupted_sweep_that_finished_nothing_leaves_no_earlier_table() {
+    let dir = workdir("stale");
+    let out = dir.join("out");
+    let files = ["sweep.csv", "sweep.json"].map(|f| out.join(f));
+    let mut three = args(&dir, &[]);
+    three.vary = vec!["gateway.concurrency=1,2,3".to_string()];
+    sim::sweep(three, &AtomicBool::new(false)).expect("sweep");
+    // Fewer points: both files are this sweep's.
+    sim::sweep(args(&dir, &[]), &AtomicBool::new(false)).expect("sweep");
+    let csv = std::fs::read_to_string(&files[0]).expect("csv");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    let json = std::fs::read_to_string(&files[1]).expect("json");
+    assert_eq!(
+        sim::sweep::Table::parse(&json)
+            .expect("table")
+            .expect("valid")
+            .points
+            .len(),
+        2
+    );
+    let ended = sim::sweep(args(&dir, &[]), &AtomicBool::new(true)).expect("sweep");
+    assert!(ended.interrupted && !ended.passed);
+    for f in &files {
+        assert!(!f.exists(), "{} left", f.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
