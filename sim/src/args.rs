@@ -7,8 +7,42 @@ pub enum SimCmd {
     /// Simulate a scenario: the same results file and summary as a live run, in milliseconds.
     Run(RunArgs),
     /// Simulate a grid of variants in parallel and find the best configuration under an SLO.
+    #[command(long_about = SWEEP_ABOUT)]
     Sweep(SweepArgs),
 }
+
+/// `sim sweep --help`. Set on the subcommand: its one-line doc comment would otherwise stand
+/// in for the whole of it.
+const SWEEP_ABOUT: &str = "\
+Simulate a grid of variants in parallel and find the best configuration under an SLO.
+
+Every combination of the --vary axes is simulated, on as many threads as cores (RAYON_NUM_THREADS \
+sets the number). Example: --vary gateway.strategy=fifo,deadline --vary gateway.concurrency=1..8 \
+--vary clients.timeout=1s,2s,5s --objective goodput --slo \"p99<2s\". Keys are scenario field paths \
+(e.g. workload.phases[1].rate); gateway.services.*.queue_capacity and backend.services[*].workers set \
+every service's, and a key naming one service wins over them; a table is TOML inline: \
+clients.timeout={ dist = \"exponential\", mean = \"1s\" }. A setting a point's strategy does not \
+take (a queue bound for fifo) is shown as - and that point runs once; an axis that changes nothing \
+at any point (every service it reaches overrides it) is refused.
+
+Load: axes under workload., and run.duration and run.window, are the load under test, not settings \
+to choose. The best configuration must meet every --slo at every load tried, and is ranked by its \
+worst point over them.
+
+Ranking: by --objective, then goodput ratio (higher is better), p99, wasted work (lower is better); \
+configurations tied on all of these are named beside the best. Higher is better for goodput_ratio \
+and goodput; lower for p50, p99, amplification, wasted and recovery (a recovery that never came \
+ranks last); a class's or a service's figure goes by its metric.
+
+Safe envelope: over the first load axis that varies a rate (a phase's rate or ramp_to, or its \
+extra traffic's rate), else over a trigger phase's duration; per configuration, the largest value \
+up to which the whole run and every class and service recover, however long that takes, at every \
+value tried. No SLO applies to it.
+
+Exit codes: 0 done (with --slo: some configuration meets it); 2 bad input (scenario, axes, \
+objective, SLO); 3 --slo given and no configuration meets it at every load tried; 130 interrupted by \
+Ctrl-C (the points that finished are written; if none did, nothing is, and an earlier sweep's \
+table in --out is removed; a second Ctrl-C stops at once, writing nothing).";
 
 /// Simulate a scenario on a virtual clock with the model's own code.
 ///
@@ -41,24 +75,8 @@ pub struct RunArgs {
     pub set: Vec<String>,
 }
 
-/// A parameter sweep: every combination of the --vary axes, simulated on all cores.
-///
-/// Example: --vary gateway.strategy=fifo,deadline --vary gateway.concurrency=1..8
-/// --vary clients.timeout=1s,2s,5s --objective goodput --slo "p99<2s". Keys are scenario field
-/// paths (e.g. workload.phases[1].rate; gateway.services.*.queue_capacity and
-/// backend.services[*].workers set every service's; a table as TOML inline: clients.timeout={ dist =
-/// "exponential", mean = "1s" }). A workload rate axis (else a phase's duration) also gives the
-/// safe envelope: the largest value up to which the system recovers, however long that takes,
-/// at every value tried (whole run, every class and service).
-///
-/// Axes under `workload.` (and run.duration, run.window) are the load under test, not settings to choose: the best
-/// configuration must meet the SLO at every load tried and is ranked by its worst one. A setting
-/// a point's strategy does not take (a queue bound for fifo) is shown as `-` and that point runs
-/// once.
-///
-/// Exit codes: 0 done (and, with --slo, some configuration meets it); 2 bad input (scenario,
-/// axes, objective, SLO); 3 SLOs given and no configuration meets them; 130 interrupted by
-/// Ctrl-C (the points that ran are written, and a second Ctrl-C stops at once).
+/// A parameter sweep: every combination of the --vary axes, simulated on all cores (its help is
+/// `SWEEP_ABOUT`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct SweepArgs {
     /// Scenario file (TOML).
@@ -84,4 +102,39 @@ pub struct SweepArgs {
     /// Directory for sweep.csv and sweep.json.
     #[arg(long, short, value_name = "DIR", default_value = "out/sweep")]
     pub out: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[derive(clap::Parser)]
+    struct Sim {
+        #[command(subcommand)]
+        cmd: super::SimCmd,
+    }
+
+    /// `sim sweep --help` says what a sweep's findings and exit code depend on, not only its
+    /// one-line summary.
+    #[test]
+    fn sweep_help_has_the_envelope_load_axes_objectives_threads_and_exit_codes() {
+        let mut cmd = Sim::command();
+        let help = cmd
+            .find_subcommand_mut("sweep")
+            .expect("sweep")
+            .render_long_help()
+            .to_string();
+        for needed in [
+            "Safe envelope: over the first load axis that varies a rate (a phase's rate or ramp_to",
+            "axes under workload., and run.duration and run.window, are the load",
+            "ranked by its worst point",
+            "Higher is better for goodput_ratio and goodput; lower for p50, p99, amplification, wasted and recovery",
+            "RAYON_NUM_THREADS",
+            "2 bad input",
+            "3 --slo given and no configuration meets it",
+            "130 interrupted",
+        ] {
+            assert!(help.contains(needed), "`{needed}` missing from:\n{help}");
+        }
+    }
 }
