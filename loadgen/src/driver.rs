@@ -1045,12 +1045,9 @@ async fn run_until(
                     "--time-scale {f} with --target: the target must run {f} times faster too (spillway's mock-legacy and gateway started with --time-scale {f}); a service of your own runs in real time, so against it the clients' timeouts are {f} times too short and its latencies read {f} times longer: use --time-scale 1"
                 );
             }
-            // A trailing slash of the path only: a query may end in one (`?next=/`).
-            if t.contains('?') {
-                t.to_string()
-            } else {
-                t.trim_end_matches('/').to_string()
-            }
+            // As written: the one-liner requests this URL itself (`/sub/` is not `/sub`), and
+            // `transport` trims the slash before a scenario's service paths.
+            t.to_string()
         }
         None => {
             // Said now, as a long run starts, and kept in the results' notes (the summary and

@@ -239,6 +239,22 @@ async fn the_one_liner_flags_reach_the_target() {
     assert_all(&server.got(), &r, "PATCH", &[], b"\x00binary\xffbody");
 }
 
+/// The one-liner requests its target as written: a trailing slash stays (it was trimmed, so
+/// `/sub/` went out as `/sub` and a static server answered 301), over both transports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_liner_keeps_the_targets_trailing_slash() {
+    let server = Recorder::start().await;
+    for (path, http2) in [("/sub/", false), ("/a/b//", false), ("/a/b//", true)] {
+        server.got.lock().expect("lock").clear();
+        let url = format!("http://{}{path}", server.addr);
+        let (s, opts) = one_liner(&url, if http2 { &["--http2"] } else { &[] });
+        let r = run(&s, opts).await;
+        let got = server.got();
+        assert!(!got.is_empty(), "{url}: {:?}", r.summary.whole);
+        assert!(got.iter().all(|g| g.path == path), "{url}: {got:?}");
+    }
+}
+
 /// Bad values are clap's errors, naming the flag; `--body` and `--body-file` together too.
 #[test]
 fn bad_request_flags_are_refused_by_the_parser() {
