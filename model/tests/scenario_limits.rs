@@ -303,6 +303,18 @@ fn the_in_flight_time_follows_timeouts_retries_and_backoff() {
         ]),
         "5.9s"
     );
+    // With backoff = "none" the lifetime bound has no cap (the check added 3 x 300 ms, so a
+    // one-liner's `--retries 9500` read 1741.7m in flight instead of about 2.6 h): 4 + 1 s.
+    assert_eq!(
+        in_flight(&[
+            "timeout = \"1s\"",
+            "[clients.retry]",
+            "max_attempts = 4",
+            "backoff = \"none\"",
+            "cap = \"300ms\"",
+        ]),
+        "5s"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -221,9 +221,9 @@ const MAX_EXPANDED_APIS: u64 = 1_000_000;
 ///
 /// Without Retry-After, every attempt waits out the longest timeout, with the longest backoff
 /// between attempts. With a Retry-After honoured, a client sends no retry later than its
-/// intent's lifetime bound L after the start (`client::intent_lifetime_bound`: n timeouts and
-/// n - 1 backoff caps), whatever paused it: the last attempt, sent by L, ends within one
-/// timeout after it.
+/// intent's lifetime bound L after the start (`client::intent_lifetime_bound`: n timeouts and,
+/// unless `backoff = "none"`, n - 1 backoff caps), whatever paused it: the last attempt, sent by
+/// L, ends within one timeout after it.
 pub fn in_flight_after_arrivals(cl: &ClientsConfig) -> (Duration, bool) {
     let (longest, bounded) = match cl.timeout.resolve() {
         Ok(d) => {
@@ -241,8 +241,9 @@ pub fn in_flight_after_arrivals(cl: &ClientsConfig) -> (Duration, bool) {
     let n = r.max_attempts.max(1);
     let attempts = longest.saturating_mul(n);
     let total = if r.honor_retry_after && n > 1 {
-        let lifetime = attempts.saturating_add(r.cap.0.saturating_mul(n - 1));
-        lifetime.saturating_add(longest)
+        // The bound the clients enforce, not a copy of it (a copy added the cap with
+        // `backoff = "none"`, which uses none).
+        crate::client::intent_lifetime_bound(cl).saturating_add(longest)
     } else {
         attempts.saturating_add(backoff_total(r, n - 1))
     };
