@@ -6,20 +6,27 @@ use std::path::PathBuf;
 pub enum LoadgenCmd {
     /// Run a scenario (or a one-liner) against a target, or against an in-process mock-legacy
     /// and reference gateway when no --target is given.
+    // On the variant: its doc comment replaces the struct's, which `--help` never showed.
+    #[command(after_help = RUN_AFTER_HELP)]
     Run(Box<RunArgs>),
     /// Add the results of shards (`run --shard I/N`) into one results file.
     Merge(MergeArgs),
 }
 
-/// Open-loop load: intents are sent at their scheduled time whatever the target does, and
-/// latency is measured from that intended time (no coordinated omission).
-///
-/// Exit codes: 0 all thresholds passed; 1 the run failed; 2 bad input (scenario, flags, an
-/// unreachable target); 3 a threshold failed; 4 a threshold failed but the generator fell behind
-/// its schedule by over a tenth of the clients' median timeout, or left arrivals unsent
-/// (inconclusive: rerun on a quieter machine or, if time-compressed, at a lower --time-scale); 130
-/// interrupted (results written, marked incomplete). A smaller lag (send lateness p99 over
-/// 1 ms, with at least 5 sends over 1 ms) is a WARNING in the summary only.
+/// What `loadgen run --help` says after the flags: the exit codes and the clients' retry
+/// rules (`model::client::ClientModel::on_result`, the defaults of `clients.retry`).
+const RUN_AFTER_HELP: &str = "\
+Open-loop load: intents are sent at their scheduled time whatever the target does, and latency is measured from that intended time (no coordinated omission).
+
+Retries (--retries N): an attempt that timed out, was answered 5xx or 429, or got no answer (a refused or dropped connection, a malformed answer) is retried; other statuses are final. A scenario file narrows this with clients.retry.on.
+
+Backoff: the default, none, retries at once; --backoff fixed sleeps 100 ms between attempts, exponential 100 ms doubling up to a cap of 10 s (a scenario file sets them: clients.retry.base and cap).
+
+Retry-After: honoured (the retry waits at least that long), but no retry is sent later than the intent's lifetime bound after it started: attempts x --timeout, plus (attempts - 1) x the cap unless --backoff none; a Retry-After that would pause past it ends the intent at once, as a failure.
+
+Exit codes: 0 all thresholds passed; 1 the run failed; 2 bad input (scenario, flags, an unreachable target); 3 a threshold failed; 4 a threshold failed but the generator fell behind its schedule by over a tenth of the clients' median timeout, or left arrivals unsent (inconclusive: rerun on a quieter machine or, if time-compressed, at a lower --time-scale); 130 interrupted (results written, marked incomplete). A smaller lag (send lateness p99 over 1 ms, with at least 5 sends over 1 ms) is a WARNING in the summary only.";
+
+/// The flags of `loadgen run` (its help text is [`RUN_AFTER_HELP`] and the variant's).
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
     /// Scenario file (TOML). Without it, use --target with the one-liner flags (--phases ...).
@@ -188,4 +195,36 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
     let (name, value) = (name.trim(), value.trim());
     model::scenario::check_header(name, value, false)?;
     Ok((name.to_string(), value.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: super::LoadgenCmd,
+    }
+
+    /// `loadgen run --help` says the exit codes and the retry rules: they were in the struct's
+    /// doc comment, which the variant's replaced, so the help never showed them.
+    #[test]
+    fn run_help_says_exit_codes_and_retry_rules() {
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("run")
+            .expect("a run subcommand")
+            .render_long_help()
+            .to_string();
+        for want in [
+            "Exit codes: 0 all thresholds passed",
+            "130 interrupted",
+            "answered 5xx or 429",
+            "exponential 100 ms doubling up to a cap of 10 s",
+            "a Retry-After that would pause past it ends the intent",
+        ] {
+            assert!(help.contains(want), "{want}: {help}");
+        }
+    }
 }
