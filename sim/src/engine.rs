@@ -448,7 +448,10 @@ impl<'a> Engine<'a> {
     pub fn run(mut self) -> (Results, u64) {
         let users = self.scenario.file.workload.closed.as_ref().map_or(0, |c| c.users);
         if let Some((loop_, _, _)) = self.closed.as_mut() {
-            let starts = loop_.initial(users);
+            // A user whose first send falls past the end never sends: counted as active, it
+            // kept the run (and its windows) going until then.
+            let end = Time::ZERO + self.scenario.duration;
+            let starts: Vec<Time> = loop_.initial(users).into_iter().filter(|&t| t < end).collect();
             self.active_users = starts.len() as u64;
             for t in starts {
                 self.push(t, Ev::User);
@@ -879,7 +882,13 @@ impl<'a> Engine<'a> {
                     // time (shed, 401, 429), the user would send again at this very instant,
                     // forever.
                     let next = loop_.next_after(now).max(now + Duration::from_micros(1));
-                    self.push(next, Ev::User);
+                    // A user who would send again past the end stops now: waiting for that
+                    // send kept the sampling clock (and a window per step) going until then.
+                    if next < Time::ZERO + self.scenario.duration {
+                        self.push(next, Ev::User);
+                    } else {
+                        self.active_users -= 1;
+                    }
                 }
             }
             Next::RetryAt(t) => self.push(t, Ev::Send { intent: intent_id }),
@@ -1147,6 +1156,47 @@ mod tests {
         .expect("valid");
         let (r, _) = Engine::new(&short, 1).run();
         assert!(!r.incomplete);
+    }
+
+    /// A think time longer than the run: the user who would send again (or first) past the end
+    /// stops, so the run ends with its last answer and its windows stay within it. The clock
+    /// went on a window at a time until the think time was over (1,000 windows for a 10 s run
+    /// with `think_time = "1000s"`; with "10000000s" the run never finished).
+    #[test]
+    fn a_think_time_past_the_end_stops_the_user_not_the_clock() {
+        for users in [1, 3] {
+            for think in [
+                "\"1000s\"",
+                "\"10000000s\"",
+                "{ dist = \"exponential\", mean = \"1000s\" }",
+            ] {
+                let s = model::scenario::parse(
+                    "t.toml",
+                    &format!(
+                        "[run]\nduration = \"10s\"\n[workload.closed]\nusers = {users}\nthink_time = {think}\n\
+                         [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n"
+                    ),
+                )
+                .expect("valid");
+                let (r, _) = Engine::new(&s, 1).run();
+                assert!(!r.incomplete);
+                assert!(
+                    r.windows.len() <= 10,
+                    "{} windows for a 10 s run ({think})",
+                    r.windows.len()
+                );
+            }
+        }
+        // A user whose first send falls within the run sends it, then stops.
+        let s = model::scenario::parse(
+            "t.toml",
+            "[run]\nduration = \"10s\"\n[workload.closed]\nusers = 1\nthink_time = \"6s\"\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .expect("valid");
+        let (r, _) = Engine::new(&s, 1).run();
+        assert_eq!(r.summary.whole.offered, 1);
+        assert!(r.windows.len() <= 10, "{} windows for a 10 s run", r.windows.len());
     }
 
     /// An unbounded queue under an overload that never ends would grow until memory ran out:
