@@ -435,3 +435,117 @@ fn a_closed_loop_is_bounded_like_phases() {
     // A day of users who think for a second is fine: 1000 x 86400 / 1.001 s ~ 8.6e7.
     valid(&lines(&closed("24h", "1s")));
 }
+
+/// The closed-loop estimate took every answer to last the fastest service's mean, but a shed,
+/// a 429, a 401, a 503 of an overloaded backend or a client's own timeout ends an intent sooner
+/// (at once: its user sends again a microsecond later), so files whose users resend every
+/// microsecond passed the check: 10 users, no think time, 20 s against a `reject` service of
+/// 1 s ran 180,000,001 intents. The bound now takes the shortest an answer can be; no think
+/// time with answers that can come at once is a warning on think_time, under the limit too.
+#[test]
+fn a_closed_loop_counts_the_answers_that_take_no_time() {
+    let closed = |users: u32, think: &str, extra: &[&str], service: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = vec![
+            "[run]".into(),
+            "duration = \"20s\"".into(),
+            "[workload.closed]".into(), // line 3
+            format!("users = {users}"),
+            format!("think_time = \"{think}\""),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v.extend(
+            [
+                "[[backend.services]]",
+                "name = \"slow\"",
+                "workers = 1",
+                "service_time = \"1s\"",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        v.extend(service.iter().map(|s| s.to_string()));
+        v
+    };
+    let think_warning = |s: &Scenario| {
+        s.warnings()
+            .into_iter()
+            .find(|w| w.starts_with("workload.closed.think_time:"))
+    };
+    let passthrough = ["[gateway]", "strategy = \"passthrough\""];
+    let reject = ["overload = \"reject\""];
+    // The review's file: under the limit (10 x 20 s / 1 us = 2e8), and said.
+    let s = valid(&lines(&closed(10, "0s", &passthrough, &reject)));
+    assert_eq!(
+        think_warning(&s).as_deref(),
+        Some(
+            "workload.closed.think_time: zero, and answers can come at once (service `slow` answers 503 past its workers (overload = \"reject\")): a user then sends again after 1 us, up to 2.000e8 intents in this run; set a think time (a real client waits at least a round trip)"
+        )
+    );
+    // Ten times the users: over it.
+    assert_error(
+        &lines(&closed(100, "0s", &passthrough, &reject)),
+        "t.toml:3:1: workload.closed: 100 users for 20s with a think time of 0s and answers that can come at once (service `slow` answers 503 past its workers (overload = \"reject\"): a user then sends again a microsecond later) can send about 2.000e9 intents: at most 1e9 per run",
+    );
+    // Each way an answer comes at once, with 1,000 users (1e10 intents at a microsecond each).
+    for (extra, service, why) in [
+        (
+            &["[gateway]", "strategy = \"bounded\"", "queue_capacity = 10"][..],
+            &[][..],
+            "gateway.strategy = \"bounded\" sheds",
+        ),
+        (
+            &["[gateway.rate_limit]", "rate = 10"],
+            &[],
+            "gateway.rate_limit answers 429",
+        ),
+        (&["[gateway.auth]", "keys = [\"k\"]"], &[], "gateway.auth answers 401"),
+        (
+            &[],
+            &["faults = { outages = [{ at = \"1s\", duration = \"1s\" }] }"],
+            "outages answer 503",
+        ),
+        (
+            &[],
+            &["faults = { rate_limit = { rate = 1 } }"],
+            "faults.rate_limit answers 429",
+        ),
+        (&["[gateway]", "concurrency = 2000"], &[], "(a full backlog)"),
+        (&passthrough, &["overload = { backlog = 10 }"], "(a full backlog)"),
+        (
+            &passthrough,
+            &["overload = { max_in_flight = 5 }"],
+            "(overload.max_in_flight)",
+        ),
+    ] {
+        let e = only_diagnostic(&lines(&closed(1000, "0s", extra, service))).to_string();
+        assert!(
+            e.contains("answers that can come at once (") && e.contains(why) && e.contains("about 2.000e10 intents"),
+            "{extra:?} {service:?}: {e}"
+        );
+    }
+    // A client timeout shorter than the service ends each intent at it (1ns: the microsecond).
+    let e = only_diagnostic(&lines(&closed(1000, "0s", &["[clients]", "timeout = \"1ns\""], &[]))).to_string();
+    assert!(
+        e.contains("answers of 1ns or more can send about 2.000e10 intents"),
+        "{e}"
+    );
+    // Answers that all take the service's time: a fifo gateway in front of a queue that holds
+    // what it is sent (1,000 users x 20 s / 1 s), and no warning without a think time.
+    let s = valid(&lines(&closed(1000, "0s", &[], &[])));
+    assert_eq!(think_warning(&s), None);
+    let s = valid(&lines(&closed(
+        1000,
+        "0s",
+        &[
+            "[gateway.auth]",
+            "keys = [\"k\"]",
+            "[clients.credentials]",
+            "api_key = \"k\"",
+        ],
+        &[],
+    )));
+    assert_eq!(think_warning(&s), None);
+    // A think time keeps users from spinning: no warning, and its mean bounds them.
+    let s = valid(&lines(&closed(10, "1ms", &passthrough, &reject)));
+    assert_eq!(think_warning(&s), None);
+}

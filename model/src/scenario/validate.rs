@@ -365,30 +365,116 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
             ),
         }
     }
-    // A closed loop's users send at most once per think time and answer; the fastest answer
-    // is the quickest service's mean (or the simulator's 1 us floor for answers that take no
-    // time). The same bound as open loops, so a typo in `duration` is an error, not hours.
+    // A closed loop's users send at most once per think time and answer (the simulator sends
+    // a user's next intent at least 1 us after its last answer). The same bound as open loops,
+    // so a typo in `duration` is an error, not hours.
     if let Some(closed) = &file.workload.closed {
-        let think = closed.think_time.resolve().map_or(0.0, |d| d.mean());
-        let fastest = services
-            .iter()
-            .map(|s| s.service_time.mean())
-            .fold(f64::INFINITY, f64::min);
-        let cycle = (think + if fastest.is_finite() { fastest } else { 0.0 }).max(1e-6);
-        let intents = f64::from(closed.users) * duration.as_secs_f64() / cycle;
+        let (think, answer, instant) = closed_cycle(file, services, closed);
+        let intents = f64::from(closed.users) * duration.as_secs_f64() / (think + answer).max(CLOSED_FLOOR_S);
         if intents > MAX_INTENTS {
+            let answers = match &instant {
+                Some(why) => {
+                    format!("answers that can come at once ({why}: a user then sends again a microsecond later)")
+                }
+                None => format!("answers of {} or more", fmt(crate::time::secs(answer))),
+            };
             c.fail(
                 "workload.closed",
                 format!(
-                    "{} users for {} with a think time of {} and answers of {} or more can send about {intents:.3e} intents: at most {MAX_INTENTS:.0e} per run",
+                    "{} users for {} with a think time of {} and {answers} can send about {intents:.3e} intents: at most {MAX_INTENTS:.0e} per run",
                     closed.users,
                     fmt(duration),
                     fmt(crate::time::secs(think)),
-                    fmt(crate::time::secs(fastest.max(0.0)))
                 ),
             );
         }
     }
+}
+
+/// The simulator's least gap between a closed-loop user's answer and its next send, seconds.
+const CLOSED_FLOOR_S: f64 = 1e-6;
+
+/// A closed loop's cycle, in seconds: the mean think time and the shortest mean an answer can
+/// take, and, when that is no time at all, what answers at once. A shed, a 429, a 401 or a 503
+/// of a full backend takes no time, so the fastest service's mean alone let a file whose users
+/// resend every microsecond pass the check (180 million intents for 10 users over 20 s).
+fn closed_cycle(
+    file: &ScenarioFile,
+    services: &[ServiceSpec],
+    closed: &ClosedLoopConfig,
+) -> (f64, f64, Option<String>) {
+    let think = closed.think_time.resolve().map_or(0.0, |d| d.mean());
+    let instant = instant_answer(file, services, closed.users);
+    if instant.is_some() {
+        return (think, 0.0, instant);
+    }
+    let fastest = services
+        .iter()
+        .flat_map(|s| (0..s.apis.len().max(1)).map(|i| s.distribution(i).mean()))
+        .fold(f64::INFINITY, f64::min);
+    // An attempt ends at its client's timeout or the gateway's upstream timeout at the latest.
+    let timeout = file.clients.timeout.resolve().map_or(f64::INFINITY, |d| d.mean());
+    let answer = fastest.min(timeout).min(file.gateway.upstream_timeout.0.as_secs_f64());
+    (think, if answer.is_finite() { answer } else { 0.0 }, None)
+}
+
+/// What can answer a closed loop's intent at once, without the backend's service time, if
+/// anything: the setting, as a message names it.
+fn instant_answer(file: &ScenarioFile, services: &[ServiceSpec], users: u32) -> Option<String> {
+    let g = &file.gateway;
+    if !matches!(g.strategy, Strategy::Fifo | Strategy::Passthrough) {
+        return Some(format!("gateway.strategy = \"{}\" sheds", g.strategy.as_str()));
+    }
+    if let Some(p) = &g.priorities {
+        if p.interactive_capacity.is_some() || p.background_capacity.is_some() {
+            return Some("gateway.priorities sheds past its capacities".into());
+        }
+    }
+    if g.rate_limit.is_some() {
+        return Some("gateway.rate_limit answers 429".into());
+    }
+    if let Some(auth) = &g.auth {
+        let creds = file.clients.credentials.as_ref();
+        let known = creds
+            .into_iter()
+            .flat_map(|c| [c.bearer.as_ref(), c.api_key.as_ref()])
+            .flatten()
+            .any(|k| auth.keys.contains(k));
+        if !known {
+            return Some("gateway.auth answers 401 to the clients' credentials".into());
+        }
+    }
+    let timeout = file.clients.timeout.resolve().map_or(0.0, |d| d.mean());
+    for s in services {
+        let name = &s.name;
+        if s.faults.rate_limit.is_some() {
+            return Some(format!("service `{name}`'s faults.rate_limit answers 429"));
+        }
+        if s.faults.outages.iter().any(|o| o.kind == OutageKind::Reject) {
+            return Some(format!("service `{name}`'s outages answer 503"));
+        }
+        // The most requests the gateway has at the service at once: fifo's concurrency;
+        // passthrough's every user, and more while abandoned attempts still run.
+        let sent = match g.strategy {
+            Strategy::Passthrough if timeout < s.mean_service_time() => u64::MAX,
+            Strategy::Passthrough => u64::from(users),
+            _ => u64::from(g.for_service(&s.name, &s.group).concurrency.unwrap_or(s.workers)),
+        };
+        let holds = match s.overload {
+            Overload::Reject => Some(u64::from(s.workers)),
+            Overload::Queue { backlog } => Some(u64::from(s.workers) + u64::from(backlog)),
+            Overload::Thrash { max_in_flight, .. } => max_in_flight.map(u64::from),
+        };
+        if holds.is_some_and(|h| sent > h) {
+            let how = match s.overload {
+                Overload::Reject => "overload = \"reject\"",
+                Overload::Queue { .. } => "a full backlog",
+                Overload::Thrash { .. } => "overload.max_in_flight",
+            };
+            return Some(format!("service `{name}` answers 503 past its workers ({how})"));
+        }
+    }
+    None
 }
 
 /// What the run's length and window leave out: phases and triggers the run ends before, and a
@@ -1516,6 +1602,19 @@ impl Scenario {
                 "workload.arrival: applies to open-loop phases; a closed loop's users send when their think time ends (runs ignore it)"
                     .to_string(),
             );
+        }
+        // Zero think time and answers that take no time: each user resends a microsecond after
+        // such an answer (the simulator's floor), which measures that floor, not the system,
+        // and can fill a run with hundreds of millions of intents under the limit.
+        if let Some(closed) = &f.workload.closed {
+            if let (think, _, Some(why)) = closed_cycle(f, &self.services, closed) {
+                if think <= 0.0 {
+                    let most = f64::from(closed.users) * self.duration.as_secs_f64() / CLOSED_FLOOR_S;
+                    out.push(format!(
+                        "workload.closed.think_time: zero, and answers can come at once ({why}): a user then sends again after 1 us, up to {most:.3e} intents in this run; set a think time (a real client waits at least a round trip)"
+                    ));
+                }
+            }
         }
         // A gateway that sends a service more than it can hold gets an instant 503 for each
         // request past it, and pushback pauses the service for every one: seen at 38% load,
