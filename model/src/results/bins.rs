@@ -64,17 +64,22 @@ impl Bins {
 
     #[inline]
     pub fn record_n(&mut self, us: u64, n: u64) {
-        let i = self.index(us);
         // One bounds check, not two; the number of values is summed when it is read.
-        match self.counts.get_mut(i) {
-            Some(c) => *c += n,
-            None => self.grow_and_add(i, n),
-        }
+        self.add_at(self.index(us), n);
     }
 
     #[inline]
     pub fn record(&mut self, d: std::time::Duration) {
         self.record_us(Hist::micros(d));
+    }
+
+    /// Adds `n` values to bin `index`.
+    #[inline]
+    fn add_at(&mut self, index: usize, n: u64) {
+        match self.counts.get_mut(index) {
+            Some(c) => *c += n,
+            None => self.grow_and_add(index, n),
+        }
     }
 
     #[cold]
@@ -154,56 +159,6 @@ impl Bins {
         Some((counts.iter().sum(), max))
     }
 
-    /// Adds these counts to `total` (of the same precision) and to `coarse` (of the same or
-    /// fewer significant figures), then empties them, keeping their memory. Exact: a bin of
-    /// more sub-buckets never straddles one of fewer (each is a power-of-two range aligned to
-    /// its size, the coarse one at least as large, or a single value in bucket 0), so adding a
-    /// bin's count at its lowest value gives the counts recording every value would.
-    pub fn drain_into(&mut self, coarse: &mut Bins, total: &mut Bins) {
-        debug_assert!(total.magnitude == self.magnitude && coarse.magnitude <= self.magnitude);
-        let n = self.counts.len();
-        if total.counts.len() < n {
-            total.counts.resize(n, 0);
-        }
-        // This runs once per window and metric, over every bin up to the largest value's
-        // bucket (16k bins for values up to 30 s): one pass that adds, coarsens and empties.
-        let (fine, total) = (&mut self.counts[..], &mut total.counts[..n]);
-        // Bucket 0 (indices below 2^magnitude) holds one value per bin.
-        let bucket0 = (1usize << self.magnitude).min(n);
-        for v in 0..bucket0 {
-            let c = std::mem::take(&mut fine[v]);
-            if c != 0 {
-                total[v] += c;
-                coarse.record_n(v as u64, c);
-            }
-        }
-        if n > bucket0 {
-            // Above it, with `d` fewer sub-bucket bits, each run of 2^d bins (aligned) is one
-            // coarse bin: fine index `(b << h) + s` (bucket b >= 1, h = magnitude - 1, s the
-            // sub-bucket) is value range `s << b`, which is coarse bucket `b + d` and sub-bucket
-            // `s >> d`, at index `((b + d) << (h - d)) + (s >> d)`, that is `(i >> d) + (d << (h - d))`.
-            let d = self.magnitude - coarse.magnitude;
-            let offset = (d as usize) << (coarse.magnitude - 1);
-            // Bin counts are whole buckets (`grow_and_add`), so runs of 2^d fit exactly.
-            let need = (n >> d) + offset;
-            if coarse.counts.len() < need {
-                coarse.counts.resize(need, 0);
-            }
-            let run = 1usize << d;
-            let runs = fine[bucket0..]
-                .chunks_exact_mut(run)
-                .zip(total[bucket0..].chunks_exact_mut(run));
-            for (k, (f, t)) in coarse.counts[(bucket0 >> d) + offset..need].iter_mut().zip(runs) {
-                let mut sum = 0;
-                for (f, t) in f.iter_mut().zip(t) {
-                    sum += *f;
-                    *t += std::mem::take(f);
-                }
-                *k += sum;
-            }
-        }
-    }
-
     /// The values of `h` (which must have this sigfig to keep its bins exactly).
     pub fn from_hist(h: &Hist) -> Bins {
         let mut b = Bins::new(h.0.sigfig());
@@ -219,6 +174,157 @@ impl Bins {
             return 0.0;
         }
         self.to_hist().quantile_s(q)
+    }
+}
+
+/// [`Bins`] that know which runs of bins they touched since they were last drained: the newest
+/// window's values at the whole run's precision (see `Recorder::fine`).
+///
+/// Draining a window of few values visits the runs that hold them, not every bin up to the
+/// largest value's (about 25,000 at three figures once a value of 30 s was seen). With 1 s
+/// windows of a hundred requests, the full pass over four such histograms per window was a
+/// third of a simulation's instructions (the death-spiral scenario). A window whose values
+/// touched much of the range is drained by the full pass, which is faster there.
+#[derive(Clone, Debug)]
+pub struct FineBins {
+    bins: Bins,
+    /// log2 of the bins per run: at least 16 (a window's values cluster, so a run that size
+    /// holds several), and few enough runs for [`FineBins::touched`] to have one byte for
+    /// each index a `u64` value can have (16 bins a run at three figures).
+    run_shift: u32,
+    /// Non-zero: the run (bins `r << run_shift` onwards) may hold counts. A byte, not a bit:
+    /// marking is one store on the path of every value, with no read.
+    touched: Box<[u8; RUNS]>,
+}
+
+const RUNS: usize = 4096;
+
+impl FineBins {
+    pub fn new(sigfig: u8) -> FineBins {
+        let bins = Bins::new(sigfig);
+        let bins_needed = bins.index(u64::MAX) + 1;
+        let mut run_shift = 4;
+        while (bins_needed >> run_shift) >= RUNS {
+            run_shift += 1;
+        }
+        debug_assert!(((bins_needed - 1) >> run_shift) < RUNS);
+        FineBins {
+            bins,
+            run_shift,
+            touched: Box::new([0; RUNS]),
+        }
+    }
+
+    /// Records `us` (microseconds, as [`Hist::micros`] converts).
+    #[inline]
+    pub fn record_us(&mut self, us: u64) {
+        let i = self.bins.index(us);
+        match self.bins.counts.get_mut(i) {
+            Some(c) => *c += 1,
+            None => self.bins.grow_and_add(i, 1),
+        }
+        // The mask keeps the index in range without a check; `new` sized the runs so that
+        // it never wraps.
+        self.touched[(i >> self.run_shift) % RUNS] = 1;
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.bins.is_empty()
+    }
+
+    /// Adds these counts to `total` (of the same precision) and to `coarse` (of the same or
+    /// fewer significant figures), then empties them, keeping their memory. Exact: a bin of
+    /// more sub-buckets never straddles one of fewer (each is a power-of-two range aligned to
+    /// its size, the coarse one at least as large, or a single value in bucket 0), so adding a
+    /// bin's count at its lowest value gives the counts recording every value would.
+    pub fn drain_into(&mut self, coarse: &mut Bins, total: &mut Bins) {
+        let fine = &mut self.bins;
+        debug_assert!(total.magnitude == fine.magnitude && coarse.magnitude <= fine.magnitude);
+        let n = fine.counts.len();
+        if total.counts.len() < n {
+            total.counts.resize(n, 0);
+        }
+        // Bucket 0 (indices below 2^magnitude) holds one value per bin. Above it, with `d`
+        // fewer sub-bucket bits, fine index `(b << h) + s` (bucket b >= 1, h = magnitude - 1,
+        // s the sub-bucket) is value range `s << b`, which is coarse bucket `b + d` and
+        // sub-bucket `s >> d`, at index `((b + d) << (h - d)) + (s >> d)`, that is
+        // `(i >> d) + (d << (h - d))`.
+        let bucket0 = (1usize << fine.magnitude).min(n);
+        let d = fine.magnitude - coarse.magnitude;
+        let offset = (d as usize) << (coarse.magnitude - 1);
+        // The marks of the runs in use, read eight at a time: each byte is 0 or 1, so a word's
+        // set bits are its marked runs.
+        let words = n.div_ceil(1 << self.run_shift).div_ceil(8);
+        let marks = &mut self.touched[..words * 8];
+        let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        let runs: u32 = marks.chunks_exact(8).map(|c| word(c).count_ones()).sum();
+        if runs as usize * 3 > words * 8 * 2 {
+            marks.fill(0);
+            Self::drain_all(fine, coarse, total, bucket0, d, offset);
+            return;
+        }
+        for (k, chunk) in marks.chunks_exact_mut(8).enumerate() {
+            let mut bits = word(chunk);
+            if bits == 0 {
+                continue;
+            }
+            chunk.fill(0);
+            while bits != 0 {
+                let run = k * 8 + (bits.trailing_zeros() / 8) as usize;
+                bits &= bits - 1;
+                let from = run << self.run_shift;
+                let to = (from + (1 << self.run_shift)).min(n);
+                for (v, c) in fine.counts[from..to].iter_mut().enumerate() {
+                    let c = std::mem::take(c);
+                    if c == 0 {
+                        continue;
+                    }
+                    let v = from + v;
+                    total.counts[v] += c;
+                    if v < bucket0 {
+                        coarse.record_n(v as u64, c);
+                    } else {
+                        // Grown as recording would (to the bucket's end), not to the top of
+                        // the fine range: a new window's coarse bins stay small.
+                        coarse.add_at((v >> d) + offset, c);
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`FineBins::drain_into`] over every bin: one pass that adds, coarsens and empties.
+    fn drain_all(fine: &mut Bins, coarse: &mut Bins, total: &mut Bins, bucket0: usize, d: u32, offset: usize) {
+        let n = fine.counts.len();
+        let (fine, total) = (&mut fine.counts[..], &mut total.counts[..n]);
+        for v in 0..bucket0 {
+            let c = std::mem::take(&mut fine[v]);
+            if c != 0 {
+                total[v] += c;
+                coarse.record_n(v as u64, c);
+            }
+        }
+        if n > bucket0 {
+            // Each aligned run of 2^d fine bins is one coarse bin; bin counts are whole
+            // buckets (`grow_and_add`), so the runs fit exactly and the coarse bins cover them.
+            let run = 1usize << d;
+            let need = (n >> d) + offset;
+            if coarse.counts.len() < need {
+                coarse.counts.resize(need, 0);
+            }
+            let runs = fine[bucket0..]
+                .chunks_exact_mut(run)
+                .zip(total[bucket0..].chunks_exact_mut(run));
+            for (k, (f, t)) in coarse.counts[(bucket0 >> d) + offset..need].iter_mut().zip(runs) {
+                let mut sum = 0;
+                for (f, t) in f.iter_mut().zip(t) {
+                    sum += *f;
+                    *t += std::mem::take(f);
+                }
+                *k += sum;
+            }
+        }
     }
 }
 
@@ -341,14 +447,16 @@ mod tests {
         // The windows' precision (runs of 8 bins), and others (runs of 64, and of 1).
         for coarse_sigfig in [WINDOW_SIGFIG, 1, TOTAL_SIGFIG] {
             let (mut fine, mut coarse, mut total) = (
-                Bins::new(TOTAL_SIGFIG),
+                FineBins::new(TOTAL_SIGFIG),
                 Bins::new(coarse_sigfig),
                 Bins::new(TOTAL_SIGFIG),
             );
             let (mut coarse_direct, mut total_direct) = (Bins::new(coarse_sigfig), Bins::new(TOTAL_SIGFIG));
-            for round in 0..3 {
+            for round in 0..4 {
                 let mut values: Vec<u64> = vec![0, 1, 2, 255, 256, 2047, 2048, 2049, 4095, 4096, u64::MAX];
-                for _ in 0..20_000 {
+                // Many values (the pass over every bin) and few (only the runs they touched).
+                let many = if round == 1 { 30 } else { 20_000 };
+                for _ in 0..many {
                     let bits = rng.random_range(0..64u32);
                     values.push(rng.random::<u64>() >> bits);
                 }
@@ -381,6 +489,27 @@ mod tests {
                     "sigfig {coarse_sigfig}, fine bin {i}"
                 );
             }
+        }
+    }
+
+    /// Every precision's runs fit the touched bits (a run past them would wrap onto another
+    /// and its counts would never be drained), and a drain empties values anywhere in the range.
+    #[test]
+    fn fine_bins_drain_values_anywhere_at_every_precision() {
+        for sigfig in 1..=5 {
+            let mut fine = FineBins::new(sigfig);
+            let top_run = fine.bins.index(u64::MAX) >> fine.run_shift;
+            assert!(top_run < RUNS, "sigfig {sigfig}: run {top_run}");
+            let (mut coarse, mut total) = (Bins::new(sigfig.min(WINDOW_SIGFIG)), Bins::new(sigfig));
+            let values = [0, 1, 1 << 20, (1 << 40) + 5, u64::MAX / 2, u64::MAX];
+            for v in values {
+                fine.record_us(v);
+            }
+            fine.drain_into(&mut coarse, &mut total);
+            assert!(fine.is_empty(), "sigfig {sigfig}");
+            assert_eq!(total.to_hist().len(), values.len() as u64, "sigfig {sigfig}");
+            assert_eq!(coarse.to_hist().len(), values.len() as u64, "sigfig {sigfig}");
+            assert!(fine.touched.iter().all(|&t| t == 0), "sigfig {sigfig}");
         }
     }
 

@@ -5,7 +5,7 @@
 //! to the window of their intended send time; queue waits and backend work to the window in
 //! which they happened. Memory is per window, never per request.
 
-use super::bins::Bins;
+use super::bins::{Bins, FineBins};
 use super::groups::{
     goodput_series, group_verdicts, keeps_classes, keeps_services, GroupCounters, GroupResults, GroupSummary,
     GroupWindow, Tag,
@@ -419,11 +419,11 @@ pub struct Recorder {
     /// The newest window's latencies ([`INTENT`], [`ATTEMPT`], [`QUEUE`], [`SERVICE`]) at the
     /// whole run's precision, in neither the window's histograms nor the totals yet: when the
     /// window stops being the newest (or the run ends) they are added to the totals and,
-    /// coarsened, to the window ([`Bins::drain_into`]). A value for the newest window, nearly
+    /// coarsened, to the window ([`FineBins::drain_into`]). A value for the newest window, nearly
     /// every value, is then one increment instead of two (the window's and the whole run's),
     /// and the four dense histograms in use are as many as before. A value for an older window
     /// goes to both, as before.
-    fine: [Bins; 4],
+    fine: [FineBins; 4],
 }
 
 /// Default horizon: a minute of 1 s windows covers clients' timeouts, retries and backoff in
@@ -477,7 +477,7 @@ impl Recorder {
             reopened: Vec::new(),
             group_slots: GroupSlots::default(),
             service_names: Vec::new(),
-            fine: std::array::from_fn(|_| Bins::new(TOTAL_SIGFIG)),
+            fine: std::array::from_fn(|_| FineBins::new(TOTAL_SIGFIG)),
         }
     }
 
