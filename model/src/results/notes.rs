@@ -336,7 +336,7 @@ impl RunNotes {
         // a target down mid-run read only as "overloaded".
         if let Some((unanswered, attempts, why)) = self.unanswered() {
             push(NoteKind::Warning, "WARNING", format!(
-                "{unanswered} of the {attempts} attempts that ended before their timeout got no answer ({why}): the target was unreachable or dropped connections for part of the run; a verdict of overload or metastability there says nothing about its capacity"
+                "{unanswered} of the {attempts} attempts that ended before their timeout got no usable HTTP answer ({why}): the target was unreachable, dropped connections, or answered in something other than HTTP (an https port, say) for part of the run; a verdict of overload or metastability there says nothing about its capacity"
             ));
         }
         if let Some((n, answers, which)) = self.mostly_refused() {
@@ -506,14 +506,14 @@ mod tests {
         let down = notes(&[(200, 33)], &[("cannot connect: Connection refused", 92)]);
         assert!(
             down.lines().iter().any(|l| l.starts_with(
-                "  WARNING       92 of the 125 attempts that ended before their timeout got no answer (92 x cannot connect: Connection refused)"
+                "  WARNING       92 of the 125 attempts that ended before their timeout got no usable HTTP answer (92 x cannot connect: Connection refused)"
             )),
             "{:?}",
             down.lines()
         );
         let few = notes(&[(200, 95)], &[("connection reset", 5)]);
         assert!(
-            !few.lines().iter().any(|l| l.contains("got no answer")),
+            !few.lines().iter().any(|l| l.contains("got no usable HTTP answer")),
             "{:?}",
             few.lines()
         );

@@ -35,7 +35,7 @@ pub fn verdict_reason(r: &Results) -> String {
     let reason = w.verdict_reason.trim_end_matches('.');
     match (w.verdict, r.notes.unanswered()) {
         (Some(Verdict::Metastable | Verdict::Overloaded), Some((n, attempts, _))) => format!(
-            "{reason}; but {n} of the {attempts} attempts that ended before their timeout got no answer (see the warning): the target was unreachable or dropped connections, which says nothing about its capacity"
+            "{reason}; but {n} of the {attempts} attempts that ended before their timeout got no usable HTTP answer (see the warning): the target was unreachable, dropped connections or did not answer in HTTP, which says nothing about its capacity"
         ),
         _ => reason.to_string(),
     }
@@ -291,7 +291,7 @@ mod tests {
         let down = with(&r, Verdict::Metastable, 50);
         let table = summary_table(&down);
         assert!(
-            table.contains("verdict       metastable: goodput 12.0% after the trigger, 98.0% before; but 50 of the 150 attempts that ended before their timeout got no answer (see the warning)"),
+            table.contains("verdict       metastable: goodput 12.0% after the trigger, 98.0% before; but 50 of the 150 attempts that ended before their timeout got no usable HTTP answer (see the warning)"),
             "{table}"
         );
         assert!(table.contains("WARNING       50 of the 150 attempts"), "{table}");
