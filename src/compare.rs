@@ -341,6 +341,25 @@ pub fn save_runs(entries: &[Entry], out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether a comparison writes or removes `rel` in its output directory: its runs' results
+/// ([`save_runs`]) and its report's files.
+fn compare_writes(rel: &Path) -> bool {
+    let mut parts = rel.components();
+    let Some(std::path::Component::Normal(first)) = parts.next() else {
+        return false;
+    };
+    let first = first.to_string_lossy();
+    let rest = parts.as_path();
+    if rest.as_os_str().is_empty() {
+        first == RUNS_MANIFEST
+            || ["index.html", "summary.md", "junit.xml"].contains(&&*first)
+            || first.ends_with(".svg")
+            || first.ends_with(".png")
+    } else {
+        is_run_slug(&first) && Results::is_saved(rest)
+    }
+}
+
 /// The list of the runs a comparison saved in its output directory (see [`save_runs`]).
 const RUNS_MANIFEST: &str = ".spillway-compare-runs";
 
@@ -686,6 +705,7 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     let configs = configs(&base, &a.strategies, &a.variants)?;
     // Before any run, but after the scenario: a bad file leaves no empty directory behind.
     model::check_out_dir(&out)?;
+    model::check_input_not_output(path, "scenario", &out, compare_writes)?;
     // What holds for every configuration compared (a [gateway.codel] table is no mistake when
     // one of them runs codel).
     let mut warnings = base.warnings();

@@ -1022,3 +1022,65 @@ fn a_baseline_against_an_incomplete_run_fails() {
     );
     assert!(junit.contains("not judged: the run is incomplete"), "{junit}");
 }
+
+/// A scenario kept where a command writes its output was overwritten by it: `sim run
+/// o3/results.json -o o3` wrote its results over the file it had read. Each command that reads a
+/// scenario and writes a directory refuses it (bad input), as `--baseline X X` refuses one file
+/// twice, and leaves the file as it was; a scenario elsewhere in the directory is fine.
+#[test]
+fn a_scenario_where_the_output_goes_is_refused_not_overwritten() {
+    let dir = TempDir::new("input-in-out");
+    let text_of = "[[workload.phases]]\nduration = \"1s\"\nrate = 5\n\
+                   [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n";
+    let place = |rel: &str| {
+        let p = dir.path(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("dir");
+        std::fs::write(&p, text_of).expect("written");
+        p.display().to_string()
+    };
+    let cases: [(&str, &str, Vec<&str>); 6] = [
+        ("o1/results.json", "o1", vec!["sim", "run"]),
+        ("o2/results.hlog", "o2", vec!["sim", "run"]),
+        ("o3/seed-7/s.toml", "o3", vec!["sim", "run", "--replications", "2"]),
+        (
+            "o4/sweep.json",
+            "o4",
+            vec!["sim", "sweep", "--vary", "gateway.concurrency=1,2"],
+        ),
+        (
+            "o5/fifo/results.json",
+            "o5",
+            vec!["compare", "--strategies", "fifo,bounded"],
+        ),
+        ("o6/index.html", "o6", vec!["compare", "--strategies", "fifo,bounded"]),
+    ];
+    for (rel, out, cmd) in cases {
+        let file = place(rel);
+        let mut args = cmd.clone();
+        let out = dir.s(out);
+        args.extend([file.as_str(), "-o", &out]);
+        let o = spillway(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(
+            text(&o).contains("is where --out") && text(&o).contains("would be overwritten or removed"),
+            "{args:?}: {}",
+            text(&o)
+        );
+        assert_eq!(std::fs::read_to_string(&file).expect("kept"), text_of, "{args:?}");
+    }
+    // A link named as an output: the results would be written through it.
+    #[cfg(unix)]
+    {
+        let target = place("elsewhere/s.toml");
+        std::fs::create_dir_all(dir.path("o8")).expect("dir");
+        std::os::unix::fs::symlink(&target, dir.path("o8/results.json")).expect("link");
+        let o = spillway(&["sim", "run", &dir.s("o8/results.json"), "-o", &dir.s("o8")]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert_eq!(std::fs::read_to_string(&target).expect("kept"), text_of);
+    }
+    // Next to the output, under a name the command does not write: it runs.
+    let file = place("o7/scenario.toml");
+    let o = spillway(&["sim", "run", &file, "-o", &dir.s("o7")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&file).expect("kept"), text_of);
+}

@@ -53,6 +53,48 @@ pub fn check_out_dir(out: &std::path::Path) -> Result<(), UsageError> {
     probed.map_err(|e| UsageError(format!("--out {}: {e}", out.display())))
 }
 
+/// Refuses an input file (`flag` names it) that a command would overwrite or remove in its
+/// output directory `out`: `written` says whether a path inside `out`, relative to it, is one
+/// the command writes or removes. `sim run o3/results.json -o o3` read its scenario, then wrote
+/// its results over it. Call after [`check_out_dir`]; an input that cannot be resolved fails
+/// where it is read, not here.
+pub fn check_input_not_output(
+    input: &std::path::Path,
+    flag: &str,
+    out: &std::path::Path,
+    written: impl Fn(&std::path::Path) -> bool,
+) -> Result<(), UsageError> {
+    let (Ok(file), Ok(dir)) = (std::fs::canonicalize(input), std::fs::canonicalize(out)) else {
+        return Ok(());
+    };
+    // The file, and a symbolic link to it by its own name: writing through the link
+    // overwrites the file all the same.
+    let link = input
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                p
+            }
+        })
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .zip(input.file_name())
+        .map(|(p, name)| p.join(name));
+    let hit = [Some(file), link]
+        .into_iter()
+        .flatten()
+        .any(|f| f.strip_prefix(&dir).is_ok_and(&written));
+    if hit {
+        return Err(UsageError(format!(
+            "{flag} {} is where --out {} writes its output, and would be overwritten or removed: give another --out, or move the file",
+            input.display(),
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Creates `out` top-down, recording in `made` each directory this call created (not those
 /// that were there: `x/../y` creates `x` alone when `y` exists), and writes a probe file in it.
 fn probe_out_dir<'a>(out: &'a std::path::Path, made: &mut Vec<&'a std::path::Path>) -> Result<(), String> {

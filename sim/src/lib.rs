@@ -196,6 +196,12 @@ fn bursts(s: &Scenario) -> Vec<usize> {
     (0..phases.len()).filter(|&i| phases[i].trigger).collect()
 }
 
+/// Whether a sweep writes or removes `rel` in its output directory (see [`write_table`]).
+fn sweep_writes(rel: &Path) -> bool {
+    rel.to_str()
+        .is_some_and(|r| ["sweep.json", "sweep.csv", ".sweep.json.tmp", ".sweep.csv.tmp"].contains(&r))
+}
+
 /// Writes sweep.csv and sweep.json into `out`: each to a temporary file first, renamed once
 /// both are written, so a failure leaves no file half written (one read as a smaller sweep).
 fn write_table(out: &Path, csv: &str, table: &sweep::Table) -> anyhow::Result<()> {
@@ -260,6 +266,7 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         with_settings(load(&a.scenario, None)?, a.strategy, &a.set)?
     };
     model::check_out_dir(&a.out)?;
+    model::check_input_not_output(&a.scenario, "scenario", &a.out, Results::is_saved)?;
     let seed = a.seed.unwrap_or(s.seed());
     let seeds = replication_seeds(seed, a.replications, a.seed.is_some())?;
     if a.replications <= 1 {
@@ -396,6 +403,7 @@ fn seed_ranges(seeds: &[u64]) -> String {
 pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     let s = load(&a.scenario, None)?;
     model::check_out_dir(&a.out)?;
+    model::check_input_not_output(&a.scenario, "scenario", &a.out, sweep_writes)?;
     let axes: Vec<sweep::Axis> = a
         .vary
         .iter()

@@ -332,6 +332,14 @@ pub fn lateness_in_doubt(lateness_p99_s: f64, time_scale: f64, scenario: &Scenar
     lateness_p99_s * time_scale > LATENESS_IN_DOUBT * timeout
 }
 
+/// The files a run saves in its output directory (besides `seed-N/` folders).
+const SAVED_FILES: [&str; 3] = ["results.json", "results.hlog", "replications.json"];
+
+fn is_seed_dir(name: &str) -> bool {
+    name.strip_prefix("seed-")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 impl Results {
     /// Whether the load generator fell behind its schedule enough that a failed threshold or
     /// expectation on this run is inconclusive: it left arrivals unsent, or its send lateness
@@ -499,12 +507,9 @@ impl Results {
             let name = e.file_name();
             let name = name.to_string_lossy();
             let path = e.path();
-            let seed_dir = name
-                .strip_prefix("seed-")
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-            let removed = if seed_dir && path.is_dir() {
+            let removed = if is_seed_dir(&name) && path.is_dir() {
                 std::fs::remove_dir_all(&path)
-            } else if matches!(&*name, "results.json" | "results.hlog" | "replications.json") {
+            } else if SAVED_FILES.contains(&&*name) {
                 std::fs::remove_file(&path)
             } else {
                 continue;
@@ -513,6 +518,18 @@ impl Results {
                 .map_err(|err| std::io::Error::new(err.kind(), format!("cannot remove {}: {err}", path.display())))?;
         }
         Ok(())
+    }
+
+    /// Whether `rel`, a path inside a run's output directory, is one that saving results there
+    /// writes or removes ([`Results::save`], [`Results::clear_saved`]): an input there is lost.
+    pub fn is_saved(rel: &std::path::Path) -> bool {
+        let mut parts = rel.components();
+        let Some(std::path::Component::Normal(first)) = parts.next() else {
+            return false;
+        };
+        let first = first.to_string_lossy();
+        let more = parts.next().is_some();
+        is_seed_dir(&first) || (!more && SAVED_FILES.contains(&&*first))
     }
 
     /// Whether the run's scenario has a trigger phase (so recovery times mean something).
