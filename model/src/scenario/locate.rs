@@ -81,6 +81,19 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// The span of the key naming `seg`'s child: a table made by dotted keys
+    /// (`gateway.strategy = "bounded"`) has no span of its own, and its first key is where it
+    /// is written.
+    fn key_span(&self, seg: &Seg) -> Option<Range<usize>> {
+        let Seg::Key(k) = seg else { return None };
+        let key = match *self {
+            Node::Table(t) | Node::Item(Item::Table(t)) => t.key(k),
+            Node::Item(Item::Value(Value::InlineTable(t))) | Node::Value(Value::InlineTable(t)) => t.key(k),
+            _ => None,
+        };
+        key.and_then(|k| k.span())
+    }
+
     fn child(&self, seg: &Seg) -> Option<Node<'a>> {
         match (self, seg) {
             (Node::Table(t), Seg::Key(k)) => t.get(k).map(Node::Item),
@@ -103,9 +116,10 @@ pub fn span_of(doc: &ImDocument<String>, path: &str) -> Option<Range<usize>> {
     let mut node = Node::Table(doc.as_table());
     let mut best = None;
     for seg in parse_path(path) {
+        let key_span = node.key_span(&seg);
         match node.child(&seg) {
             Some(next) => {
-                if let Some(s) = next.span() {
+                if let Some(s) = next.span().or(key_span) {
                     best = Some(s);
                 }
                 node = next;
@@ -243,6 +257,25 @@ mod tests {
         // A missing key falls back to its table.
         let s = span_of(&doc, "backend.services[0].nothing").unwrap();
         assert_eq!(line_col(src, s.start).0, 4);
+    }
+
+    /// A table written with dotted keys has no span: a missing key of it fell back to the
+    /// document (1:1); it is at the first dotted key naming the table.
+    #[test]
+    fn a_dotted_table_is_where_its_key_is() {
+        let src = "workload.phases = [{ duration = \"10s\", rate = 10 }]\n\
+                   backend.services = [{ name = \"a\", workers = 1, service_time = \"1s\" }]\n\
+                   gateway.strategy = \"bounded\"\n";
+        let doc = ImDocument::parse(src.to_string()).unwrap();
+        let s = span_of(&doc, "gateway.queue_capacity").unwrap();
+        assert_eq!(line_col(src, s.start), (3, 1));
+        let s = span_of(&doc, "gateway.strategy").unwrap();
+        assert_eq!(line_col(src, s.start), (3, 20));
+        // Also within an inline table's dotted keys.
+        let src = "[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"1s\"\nfaults = { x.y = 1 }\n";
+        let doc = ImDocument::parse(src.to_string()).unwrap();
+        let s = span_of(&doc, "backend.services[0].faults.x.z").unwrap();
+        assert_eq!(line_col(src, s.start), (5, 12));
     }
 
     /// A key is given only when written: its table alone is not enough (a `[run]` table made
