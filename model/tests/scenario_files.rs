@@ -391,11 +391,11 @@ fn a_nested_table_written_as_a_list_says_it_is_one_table() {
         "clients.retry",
         "retry is one table: write retry = { ... }, not a list [{ ... }]",
     );
-    // A list belongs there: its element's own mistake is said.
+    // A list belongs there: its element's own mistake is said (a table where a name belongs).
     let lines = with_extra(&["[clients.retry]", "on = [{ x = 1 }]"]);
     let d = only_diagnostic(&lines).to_string();
     assert!(
-        d.starts_with("t.toml:5:9: clients.retry.on[0]: unknown value `x`"),
+        d.starts_with("t.toml:5:9: clients.retry.on[0]: expected a quoted name here, not a table"),
         "{d}"
     );
     assert!(!d.contains("one table"), "{d}");

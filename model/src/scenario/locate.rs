@@ -145,6 +145,25 @@ pub fn is_given(doc: &ImDocument<String>, path: &str) -> bool {
     true
 }
 
+/// Whether the document writes a table at `path` whose only key is `key` (an inline table,
+/// or one made by a header or dotted keys).
+pub fn is_table_of_one(doc: &ImDocument<String>, path: &str, key: &str) -> bool {
+    let mut node = Node::Table(doc.as_table());
+    for seg in parse_path(path) {
+        match node.child(&seg) {
+            Some(next) => node = next,
+            None => return false,
+        }
+    }
+    match node {
+        Node::Table(t) | Node::Item(Item::Table(t)) => t.len() == 1 && t.contains_key(key),
+        Node::Item(Item::Value(Value::InlineTable(t))) | Node::Value(Value::InlineTable(t)) => {
+            t.len() == 1 && t.contains_key(key)
+        }
+        _ => false,
+    }
+}
+
 /// How a list was written where one table may belong.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ListForm {

@@ -265,13 +265,48 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
                 return Err(diag(locate::span_of(&doc, &list), list, message));
             }
             let inner = e.into_inner();
+            if let Some(name) = named_by_table(&doc, &path, inner.message()) {
+                return Err(diag(
+                    locate::span_of(&doc, &name),
+                    name.clone(),
+                    wording::name_not_table(&name),
+                ));
+            }
             let span = locate::span_of(&doc, &path)
                 .filter(|_| inner.span().is_none())
                 .or(inner.span());
-            let message = wording::deserialize(inner.message(), &path);
+            let message = match unknown_variant(inner.message()) {
+                // toml read a table's one key as the name: `arrival = { x = 1 }` is not an
+                // unknown name `x`, but a table where a name belongs.
+                Some(name) if locate::is_table_of_one(&doc, &path, name) => wording::name_not_table(&path),
+                _ => wording::deserialize(inner.message(), &path),
+            };
             Err(diag(span, path, message))
         }
     }
+}
+
+/// toml reads a name (an enum) from a table of one key, the name, whose value must be an empty
+/// table: `jitter = { full = 1 }` failed at `jitter.full` ("expected table, found integer").
+/// The path of the table where the name belongs, if that is the error at `path`.
+fn named_by_table(doc: &ImDocument<String>, path: &str, message: &str) -> Option<String> {
+    if !(message.starts_with("expected table, found") || message == "expected empty table") {
+        return None;
+    }
+    let segs = locate::parse_path(path);
+    let (locate::Seg::Key(name), parent) = segs.split_last()? else {
+        return None;
+    };
+    let parent = segs_path(parent);
+    locate::is_table_of_one(doc, &parent, name).then_some(parent)
+}
+
+/// The name in serde's "unknown variant `NAME`, expected ...".
+fn unknown_variant(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("unknown variant `")?
+        .split_once('`')
+        .map(|(name, _)| name)
 }
 
 /// serde reads a struct from a list by position, so `[[backend.services.faults]]` (one table

@@ -78,10 +78,26 @@ pub(super) fn deserialize(raw: &str, path: &str) -> String {
         } else {
             "expected a quoted name here, not a number or a list".to_string()
         })
+    } else if msg.starts_with("wanted exactly 1 element")
+        || msg.starts_with("expected table, found")
+        || msg == "expected empty table"
+    {
+        // toml's words for a table where a named choice belongs: it reads an enum from a
+        // table of one key, the name, and says how that table is wrong.
+        Some(name_not_table(path))
     } else {
         None
     };
     rewritten.unwrap_or(msg)
+}
+
+/// A table where a named choice (an enum) belongs, at `path`.
+pub(super) fn name_not_table(path: &str) -> String {
+    if path.ends_with("strategy") {
+        "expected a quoted name here, like \"fifo\", not a table".to_string()
+    } else {
+        "expected a quoted name here, not a table".to_string()
+    }
 }
 
 /// Settings users look for in the wrong table (the field path of the unknown key), and where
@@ -1118,6 +1134,38 @@ mod tests {
             e.ends_with("gateway.strategy: expected a quoted name here, like \"fifo\""),
             "{e}"
         );
+        // A table where a name belongs: toml's words for it were serde's internals ("wanted
+        // exactly 1 element, found 0 elements", "expected table, found integer"), or an
+        // unknown name that was the table's key.
+        for (extra, at) in [
+            ("[clients.retry]\nbackoff = {}", "clients.retry.backoff"),
+            ("[clients.retry]\nbackoff = { a = 1, b = 2 }", "clients.retry.backoff"),
+            ("[clients.retry]\njitter = { full = 1 }", "clients.retry.jitter"),
+            ("[clients.retry]\non = [{}]", "clients.retry.on[0]"),
+            ("[gateway.adaptive]\nalgorithm = {}", "gateway.adaptive.algorithm"),
+            ("[workload]\narrival = { x = 1 }", "workload.arrival"),
+            ("[workload.arrival]\nx = 1", "workload.arrival"),
+        ] {
+            let e = error(&scenario(extra, ""));
+            assert!(
+                e.ends_with(&format!("{at}: expected a quoted name here, not a table")),
+                "{extra}: {e}"
+            );
+        }
+        for extra in [
+            "[gateway]\nstrategy = {}",
+            "[gateway]\nstrategy = { fifo = 1 }",
+            "[gateway]\nstrategy = { x = {} }",
+        ] {
+            let e = error(&scenario(extra, ""));
+            assert!(
+                e.ends_with("gateway.strategy: expected a quoted name here, like \"fifo\", not a table"),
+                "{extra}: {e}"
+            );
+        }
+        // A name that is unknown is still said so, with the names there are.
+        let e = error(&scenario("[workload]\narrival = \"x\"", ""));
+        assert!(e.contains("workload.arrival: unknown value `x`"), "{e}");
         // Elsewhere no strategy is named as the example.
         let e = error(&scenario("[workload]\narrival = 1", ""));
         assert!(
