@@ -604,7 +604,12 @@ fn an_interrupted_sweep_or_replication_writes_what_ran_and_exits_130() {
         "-o",
         reps_out.to_str().expect("utf-8 temp dir"),
     ];
-    for (args, started) in [(sweep, "sweeping"), (reps, "")] {
+    // Interrupted once something ran. Replications write each seed as it ends, so the test
+    // waits for the first; a sweep writes only at its end, so the test waits a while and, if no
+    // point had finished by then (a loaded machine), runs it again with a longer wait.
+    let mut cases = vec![(sweep.clone(), "sweeping", Duration::from_millis(1500))];
+    let mut tries = 0;
+    while let Some((args, started, wait)) = cases.pop() {
         let mut run = Reaped(
             Command::new(env!("CARGO_BIN_EXE_spillway"))
                 .args(&args)
@@ -631,7 +636,16 @@ fn an_interrupted_sweep_or_replication_writes_what_ran_and_exits_130() {
                 break;
             }
         }
-        std::thread::sleep(Duration::from_millis(1500));
+        if args[1] == "run" {
+            let until = Instant::now() + Duration::from_secs(60);
+            while !std::fs::read_dir(&reps_out)
+                .is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("seed-"))))
+            {
+                assert!(Instant::now() < until, "no replication finished within 60 s");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        std::thread::sleep(wait);
         let pid = run.0.id() as libc::pid_t;
         // SAFETY: kill(2) with the pid of our own child, not yet reaped (so not reused).
         assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
@@ -646,7 +660,13 @@ fn an_interrupted_sweep_or_replication_writes_what_ran_and_exits_130() {
         let text = printed.join().expect("stdout read");
         assert_eq!(status.code(), Some(130), "{args:?}: {text}");
         if args[1] == "sweep" {
+            if text.contains("nothing written") && tries < 3 {
+                tries += 1;
+                cases.push((args, started, wait * 3));
+                continue;
+            }
             assert!(text.starts_with("interrupted: "), "{text}");
+            cases.push((reps.clone(), "", Duration::from_millis(300)));
             let table: serde_json::Value = serde_json::from_str(
                 &std::fs::read_to_string(sweep_out.join("sweep.json")).expect("sweep.json written"),
             )
