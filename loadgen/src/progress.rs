@@ -1,5 +1,5 @@
-//! The progress line on stderr: elapsed, phase, rate, intents ok/failed, attempts timed out
-//! and shed, and the p99 latency of the attempts that ended since the line was last drawn.
+//! The progress line on stderr: elapsed, phase, rate, intents ok/failed/waiting, attempts timed
+//! out and shed, and the p99 latency of the attempts that ended since the line was last drawn.
 
 use crate::driver::View;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -70,7 +70,18 @@ impl Progress {
                 // as timeouts' latencies (the recorder files attempts by when they were due).
                 let p99 = recent.map_or_else(|| "-".to_string(), fmt_secs);
                 b.set_position((now.min(total) * 10.0) as u64);
-                let line = progress_line(fmt_secs(now), fmt_secs(total), phase, rate, &span, &tot.requests, &p99);
+                // Started but without their final answer yet: against a stalled target the only
+                // count that moves.
+                let waiting = started.saturating_sub(tot.requests.successes + tot.requests.failures);
+                let line = progress_line(
+                    &format!("{}/{}", fmt_secs(now), fmt_secs(total)),
+                    phase,
+                    rate,
+                    &span,
+                    &tot.requests,
+                    waiting,
+                    &p99,
+                );
                 if tty {
                     b.set_message(line);
                 } else {
@@ -91,16 +102,16 @@ impl Progress {
 /// one intent's timeouts are several attempts', and "ok 900 timeout 300" read as 1,200
 /// requests when 300 timeouts could be 100 intents retried twice.
 fn progress_line(
-    now: String,
-    total: String,
+    clock: &str,
     phase: &str,
     rate: f64,
     span: &str,
     c: &GroupCounters,
+    waiting: u64,
     p99: &str,
 ) -> String {
     format!(
-        "{now}/{total}  {phase}  {rate:.0}/s{span}  intents ok {} failed {}  attempts timeout {} shed {}  p99 now {p99}",
+        "{clock}  {phase}  {rate:.0}/s{span}  intents ok {} failed {} waiting {waiting}  attempts timeout {} shed {}  p99 now {p99}",
         c.successes, c.failures, c.timeouts, c.shed,
     )
 }
@@ -121,20 +132,12 @@ mod tests {
             shed: 7,
             ..GroupCounters::default()
         };
-        let line = progress_line("10s".into(), "60s".into(), "burst", 100.0, "", &c, "1.2s");
+        let line = progress_line("10s/60s", "burst", 100.0, "", &c, 40, "1.2s");
         assert_eq!(
             line,
-            "10s/60s  burst  100/s  intents ok 900 failed 100  attempts timeout 300 shed 7  p99 now 1.2s"
+            "10s/60s  burst  100/s  intents ok 900 failed 100 waiting 40  attempts timeout 300 shed 7  p99 now 1.2s"
         );
-        let logged = progress_line(
-            "10s".into(),
-            "60s".into(),
-            "burst",
-            100.0,
-            " over the last 10.0s",
-            &c,
-            "1.2s",
-        );
+        let logged = progress_line("10s/60s", "burst", 100.0, " over the last 10.0s", &c, 40, "1.2s");
         assert!(
             logged.contains("  burst  100/s over the last 10.0s  intents"),
             "{logged}"
