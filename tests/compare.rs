@@ -1038,7 +1038,7 @@ fn a_scenario_where_the_output_goes_is_refused_not_overwritten() {
         std::fs::write(&p, text_of).expect("written");
         p.display().to_string()
     };
-    let cases: [(&str, &str, Vec<&str>); 6] = [
+    let cases: [(&str, &str, Vec<&str>); 8] = [
         ("o1/results.json", "o1", vec!["sim", "run"]),
         ("o2/results.hlog", "o2", vec!["sim", "run"]),
         ("o3/seed-7/s.toml", "o3", vec!["sim", "run", "--replications", "2"]),
@@ -1053,6 +1053,10 @@ fn a_scenario_where_the_output_goes_is_refused_not_overwritten() {
             vec!["compare", "--strategies", "fifo,bounded"],
         ),
         ("o6/index.html", "o6", vec!["compare", "--strategies", "fifo,bounded"]),
+        // Refused before anything is sent (no socket is opened).
+        ("o9/results.json", "o9", vec!["loadgen", "run"]),
+        // A shard's results merged into its own directory: refused before it is read.
+        ("o10/results.json", "o10", vec!["loadgen", "merge"]),
     ];
     for (rel, out, cmd) in cases {
         let file = place(rel);

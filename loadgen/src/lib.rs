@@ -333,6 +333,12 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
         driver::check_target_url(t)?;
     }
     model::check_out_dir(&a.out)?;
+    if let Some(p) = &a.scenario {
+        model::check_input_not_output(p, "scenario", &a.out, Results::is_saved)?;
+    }
+    if let Some(p) = &a.body_file {
+        model::check_input_not_output(p, "--body-file", &a.out, Results::is_saved)?;
+    }
     let f = a.time_scale.unwrap_or(s.file.run.time_scale);
     let opts = LiveOptions {
         target: a.target.clone(),
@@ -382,6 +388,11 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
 
 /// `spillway loadgen merge`.
 pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
+    // A shard's own results.json given with its directory as --out would be replaced by the
+    // merge, and the shard lost.
+    for f in &a.files {
+        model::check_input_not_output(f, "results file", &a.out, Results::is_saved)?;
+    }
     let mut parts = Vec::new();
     for f in &a.files {
         parts.push((f.display().to_string(), Results::load(f)?));
