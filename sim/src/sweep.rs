@@ -1721,7 +1721,13 @@ pub fn headline(p: &Point, objective: &Figure) -> String {
         ) {
         String::new()
     } else {
-        format!("{objective} {}, ", objective.metric.show(p.value(objective)))
+        // A class's or service's ratio or amplification as the whole run's beside it.
+        let shown = match (objective.metric, p.value(objective)) {
+            (Metric::GoodputRatio, Some(v)) => format!("{v:.4}"),
+            (Metric::Amplification, Some(v)) => format!("{v:.2}"),
+            (m, v) => m.show(v),
+        };
+        format!("{objective} {shown}, ")
     };
     format!(
         "{first}goodput ratio {:.4}, p99 {}, amplification {:.2}, verdict {}",
@@ -3498,6 +3504,30 @@ mod tests {
         // The report's table says it beside the verdict.
         assert_eq!(bad.verdict_text(), "recovered (service billing metastable)");
         assert_eq!(at_rate(100, "metastable").verdict_text(), "metastable");
+    }
+
+    /// A class's goodput ratio beside the whole run's reads with the same digits (it read
+    /// `interactive.goodput_ratio 1` next to `goodput ratio 0.0589`).
+    #[test]
+    fn a_class_objective_reads_as_the_whole_runs_figures() {
+        let mut p = at_rate(100, "recovered");
+        let class = GroupSummary {
+            goodput_ratio: 1.0,
+            amplification: 1.5,
+            ..GroupSummary::default()
+        };
+        p.classes.insert(Priority::Interactive, class);
+        let line = |objective: &str| headline(&p, &parse_objective(objective).expect("objective"));
+        assert!(
+            line("interactive.goodput_ratio").starts_with("interactive.goodput_ratio 1.0000, goodput ratio 0.9000"),
+            "{}",
+            line("interactive.goodput_ratio")
+        );
+        assert!(
+            line("interactive.amplification").starts_with("interactive.amplification 1.50, "),
+            "{}",
+            line("interactive.amplification")
+        );
     }
 
     /// A recovery that never dipped: `recovered` in the CSV's `verdict` (the envelope and filters
