@@ -199,7 +199,7 @@ fn bursts(s: &Scenario) -> Vec<usize> {
 /// Whether a sweep writes or removes `rel` in its output directory (see [`write_table`]).
 fn sweep_writes(rel: &Path) -> bool {
     rel.to_str()
-        .is_some_and(|r| ["sweep.json", "sweep.csv", ".sweep.json.tmp", ".sweep.csv.tmp"].contains(&r))
+        .is_some_and(|r| sweep::TABLE_FILES.iter().any(|f| r == *f || r == format!(".{f}.tmp")))
 }
 
 /// Writes sweep.csv and sweep.json into `out`: each to a temporary file first, renamed once

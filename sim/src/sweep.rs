@@ -1426,8 +1426,8 @@ pub const OBJECTIVES: [Metric; 7] = [
     Metric::Recovery,
 ];
 
-/// The table a sweep writes into its `--out` directory.
-const TABLE_FILES: [&str; 2] = ["sweep.csv", "sweep.json"];
+/// The table a sweep writes into its `--out` directory (each through a `.NAME.tmp` first).
+pub const TABLE_FILES: [&str; 2] = ["sweep.csv", "sweep.json"];
 
 /// For a sweep with no table to write (interrupted before any point finished): removes an
 /// earlier sweep's table from `out`, which would otherwise read as this sweep's. What it did,
