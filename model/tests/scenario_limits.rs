@@ -548,4 +548,26 @@ fn a_closed_loop_counts_the_answers_that_take_no_time() {
     // A think time keeps users from spinning: no warning, and its mean bounds them.
     let s = valid(&lines(&closed(10, "1ms", &passthrough, &reject)));
     assert_eq!(think_warning(&s), None);
+    // A queue bound the users cannot fill alone (1,000 users, 1 in flight and 5,000 queued)
+    // may still shed (a burst of retries, abandoned requests kept): said, not refused. Refusing
+    // every shedding strategy refused files that never shed.
+    let bounded = ["[gateway]", "strategy = \"bounded\"", "queue_capacity = 5000"];
+    let s = valid(&lines(&closed(1000, "0s", &bounded, &[])));
+    assert!(
+        think_warning(&s).is_some_and(|w| w.contains("gateway.strategy = \"bounded\" may shed")),
+        "{:?}",
+        s.warnings()
+    );
+    // The gateway's queue_timeout answers sooner than the service: it bounds the cycle.
+    let e = only_diagnostic(&lines(&closed(
+        1000,
+        "0s",
+        &["[gateway]", "queue_timeout = \"1us\""],
+        &[],
+    )))
+    .to_string();
+    assert!(
+        e.contains("answers of 1") && e.contains("about 2.000e10 intents"),
+        "{e}"
+    );
 }

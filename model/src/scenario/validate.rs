@@ -395,9 +395,14 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
 const CLOSED_FLOOR_S: f64 = 1e-6;
 
 /// A closed loop's cycle, in seconds: the mean think time and the shortest mean an answer can
-/// take, and, when that is no time at all, what answers at once. A shed, a 429, a 401 or a 503
-/// of a full backend takes no time, so the fastest service's mean alone let a file whose users
-/// resend every microsecond pass the check (180 million intents for 10 users over 20 s).
+/// take, and what can answer at once, if anything. A shed, a 429, a 401 or a 503 of a full
+/// backend takes no time, so the fastest service's mean alone let a file whose users resend
+/// every microsecond pass the check (180 million intents for 10 users over 20 s). The answer
+/// is taken as no time only when an instant answer is sure to come (a bound the users
+/// overfill, a rate limit, failing credentials); a strategy that may shed (a queue bound the
+/// users cannot fill alone, CoDel, deadlines) is named, for the zero-think-time warning, but
+/// the bound then counts the service's time: refusing every such file refused ones that
+/// never shed.
 fn closed_cycle(
     file: &ScenarioFile,
     services: &[ServiceSpec],
@@ -405,33 +410,84 @@ fn closed_cycle(
 ) -> (f64, f64, Option<String>) {
     let think = closed.think_time.resolve().map_or(0.0, |d| d.mean());
     let instant = instant_answer(file, services, closed.users);
-    if instant.is_some() {
-        return (think, 0.0, instant);
+    if let Some(Instant { why, sure: true }) = instant {
+        return (think, 0.0, Some(why));
     }
     let fastest = services
         .iter()
         .flat_map(|s| (0..s.apis.len().max(1)).map(|i| s.distribution(i).mean()))
         .fold(f64::INFINITY, f64::min);
-    // An attempt ends at its client's timeout or the gateway's upstream timeout at the latest.
+    // An attempt ends at its client's timeout or the gateway's upstream timeout at the latest;
+    // the gateway answers one that waited its queue_timeout, or its default budget, sooner.
+    let g = &file.gateway;
     let timeout = file.clients.timeout.resolve().map_or(f64::INFINITY, |d| d.mean());
-    let answer = fastest.min(timeout).min(file.gateway.upstream_timeout.0.as_secs_f64());
-    (think, if answer.is_finite() { answer } else { 0.0 }, None)
+    let answer = [g.queue_timeout, g.default_timeout]
+        .into_iter()
+        .flatten()
+        .fold(fastest.min(timeout).min(g.upstream_timeout.0.as_secs_f64()), |a, d| {
+            a.min(d.0.as_secs_f64())
+        });
+    (
+        think,
+        if answer.is_finite() { answer } else { 0.0 },
+        instant.map(|i| i.why),
+    )
+}
+
+/// A way a closed loop's intent can be answered at once (see [`instant_answer`]).
+struct Instant {
+    /// The setting, as a message names it.
+    why: String,
+    /// Certain to happen with no think time, not only possible.
+    sure: bool,
 }
 
 /// What can answer a closed loop's intent at once, without the backend's service time, if
-/// anything: the setting, as a message names it.
-fn instant_answer(file: &ScenarioFile, services: &[ServiceSpec], users: u32) -> Option<String> {
+/// anything.
+fn instant_answer(file: &ScenarioFile, services: &[ServiceSpec], users: u32) -> Option<Instant> {
+    if let Some(sure) = certain_instant_answer(file, services, users) {
+        return Some(sure);
+    }
     let g = &file.gateway;
     if !matches!(g.strategy, Strategy::Fifo | Strategy::Passthrough) {
-        return Some(format!("gateway.strategy = \"{}\" sheds", g.strategy.as_str()));
+        // With no think time every user has a request at the gateway: more users than a
+        // service's concurrency and queue bound together overfill it at every turn.
+        let overfilled = services.iter().find(|s| {
+            let sg = g.for_service(&s.name, &s.group);
+            sg.queue_capacity
+                .is_some_and(|b| u64::from(users) > u64::from(sg.concurrency.unwrap_or(s.workers)) + u64::from(b))
+        });
+        let strategy = g.strategy.as_str();
+        return Some(match overfilled {
+            Some(s) => Instant {
+                why: format!(
+                    "gateway.strategy = \"{strategy}\" sheds past service `{}`'s queue bound",
+                    s.name
+                ),
+                sure: true,
+            },
+            None => Instant {
+                why: format!("gateway.strategy = \"{strategy}\" may shed"),
+                sure: false,
+            },
+        });
     }
-    if let Some(p) = &g.priorities {
-        if p.interactive_capacity.is_some() || p.background_capacity.is_some() {
-            return Some("gateway.priorities sheds past its capacities".into());
-        }
+    let capacities = g.priorities.as_ref();
+    if capacities.is_some_and(|p| p.interactive_capacity.is_some() || p.background_capacity.is_some()) {
+        return Some(Instant {
+            why: "gateway.priorities may shed past its capacities".into(),
+            sure: false,
+        });
     }
+    None
+}
+
+/// The answers at once that do not depend on the strategy: each is sure to come.
+fn certain_instant_answer(file: &ScenarioFile, services: &[ServiceSpec], users: u32) -> Option<Instant> {
+    let sure = |why: String| Some(Instant { why, sure: true });
+    let g = &file.gateway;
     if g.rate_limit.is_some() {
-        return Some("gateway.rate_limit answers 429".into());
+        return sure("gateway.rate_limit answers 429".into());
     }
     if let Some(auth) = &g.auth {
         let creds = file.clients.credentials.as_ref();
@@ -441,17 +497,17 @@ fn instant_answer(file: &ScenarioFile, services: &[ServiceSpec], users: u32) -> 
             .flatten()
             .any(|k| auth.keys.contains(k));
         if !known {
-            return Some("gateway.auth answers 401 to the clients' credentials".into());
+            return sure("gateway.auth answers 401 to the clients' credentials".into());
         }
     }
     let timeout = file.clients.timeout.resolve().map_or(0.0, |d| d.mean());
     for s in services {
         let name = &s.name;
         if s.faults.rate_limit.is_some() {
-            return Some(format!("service `{name}`'s faults.rate_limit answers 429"));
+            return sure(format!("service `{name}`'s faults.rate_limit answers 429"));
         }
         if s.faults.outages.iter().any(|o| o.kind == OutageKind::Reject) {
-            return Some(format!("service `{name}`'s outages answer 503"));
+            return sure(format!("service `{name}`'s outages answer 503"));
         }
         // The most requests the gateway has at the service at once: fifo's concurrency;
         // passthrough's every user, and more while abandoned attempts still run.
@@ -471,7 +527,7 @@ fn instant_answer(file: &ScenarioFile, services: &[ServiceSpec], users: u32) -> 
                 Overload::Queue { .. } => "a full backlog",
                 Overload::Thrash { .. } => "overload.max_in_flight",
             };
-            return Some(format!("service `{name}` answers 503 past its workers ({how})"));
+            return sure(format!("service `{name}` answers 503 past its workers ({how})"));
         }
     }
     None
