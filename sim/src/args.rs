@@ -40,7 +40,8 @@ extra traffic's rate), else over a trigger phase's duration; per configuration, 
 up to which the whole run and every class and service recover, however long that takes, at every \
 value tried. No SLO applies to it.
 
-Exit codes: 0 done (with --slo: some configuration meets it); 2 bad input (scenario, axes, \
+Exit codes: 0 done (with --slo: some configuration meets it); 1 the table could not be \
+written; 2 bad input (scenario, axes, \
 objective, SLO); 3 --slo given and no configuration meets it at every load tried; 130 interrupted by \
 Ctrl-C (the points that finished are written; if none did, nothing is, and an earlier sweep's \
 table in --out is removed; a second Ctrl-C stops at once, writing nothing).";
@@ -59,8 +60,8 @@ With --replications R, seeds SEED to SEED+R-1 run on all cores (RAYON_NUM_THREAD
 many), each into --out/seed-N, and replications.json gets each headline figure's mean and 95% \
 confidence interval and the share of seeds that ended metastable.
 
-Exit codes: 0 every threshold passed (in every replication); 2 bad input (scenario, flags, an \
---out that cannot be created); 3 a threshold failed; 130 replications interrupted by Ctrl-C \
+Exit codes: 0 every threshold passed (in every replication); 1 the results could not be \
+written; 2 bad input (scenario, flags, an --out that cannot be created); 3 a threshold failed; 130 replications interrupted by Ctrl-C \
 (the seeds that ran are written; a single run ends at once, writing nothing).";
 
 /// Simulate a scenario on a virtual clock with the model's own code (its help is `RUN_ABOUT`).

@@ -1124,6 +1124,10 @@ fn overridden_error(key: &str, o: &Overridden) -> String {
         |whose: &str| format!("every service{whose} sets its own {field} (gateway.services.<name>.{field}, {setters})");
     if o.by.is_empty() {
         return match key.strip_prefix("gateway.services.") {
+            // A group's whole table: no field to name, its members set every one it sets.
+            Some(group) if !group.contains('.') => format!(
+                "--vary {key}: no point of the grid takes it: every service of group {group} sets its own value for each setting it sets (gateway.services.<name>, {setters}), which overrides its group's; vary those settings under gateway.services.* instead"
+            ),
             Some(rest) => {
                 let group = rest.strip_suffix(&format!(".{field}")).unwrap_or(rest);
                 format!(
@@ -3818,6 +3822,25 @@ mod tests {
             e.starts_with(
                 "--vary gateway.services.g.concurrency: no point of the grid takes it: every service of group g sets its own concurrency"
             ),
+            "{e}"
+        );
+        // The group's whole table, every member setting all a table can: there is no field to
+        // name (it read "sets its own g").
+        let both = |m: &str| format!("[gateway.services.{m}]\nconcurrency = 1\nqueue_capacity = 5\n");
+        let e = plan(
+            &group(&format!(
+                "[gateway]\nstrategy = \"bounded\"\n{}{}",
+                both("g-1"),
+                both("g-2")
+            )),
+            &[parse_axis("gateway.services.g={ concurrency = 2 },{ concurrency = 3 }").unwrap()],
+        )
+        .err()
+        .expect("refused");
+        assert!(
+            e.starts_with(
+                "--vary gateway.services.g: no point of the grid takes it: every service of group g sets its own value for each setting it sets (gateway.services.<name>, in the file)"
+            ) && !e.contains("own g "),
             "{e}"
         );
     }
