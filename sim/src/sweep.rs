@@ -361,13 +361,14 @@ fn later_writers(assignments: &[(String, Value)], paths: &[Vec<String>]) -> Vec<
         .collect()
 }
 
-/// Whether a value written at `path` is read for some service: a gateway-wide limit or bound
+/// Whether `value` written at `path` is read for some service: a gateway-wide limit or bound
 /// only by services without their own (`[gateway.services.NAME]`, or their group's), a group's
-/// table only by members without their own; anything else is read.
+/// table only by members without their own of the fields it sets; anything else is read.
 fn reaches_a_service(
     g: &model::scenario::GatewayConfig,
     services: &[model::scenario::ServiceSpec],
     path: &str,
+    value: &Value,
 ) -> bool {
     use scenario::locate::Seg::Key;
     const FIELDS: [&str; 2] = ["concurrency", "queue_capacity"];
@@ -387,9 +388,14 @@ fn reaches_a_service(
                     .any(|sv| !own(&sv.name, field) && !own(&sv.group, field))
         }
         [Key(a), Key(b), Key(table), rest @ ..] if a == "gateway" && b == "services" => {
-            let fields: Vec<&str> = match rest {
-                [] => FIELDS.to_vec(),
-                [Key(field), ..] => vec![field.as_str()],
+            let fields: Vec<&str> = match (rest, value.as_object()) {
+                // A whole table: the fields it sets (a member's own concurrency does not
+                // shadow a table that sets only the queue bound).
+                ([], Some(t)) if t.keys().all(|f| FIELDS.contains(&f.as_str())) => {
+                    t.keys().map(String::as_str).collect()
+                }
+                ([], _) => FIELDS.to_vec(),
+                ([Key(field), ..], _) => vec![field.as_str()],
                 _ => return true,
             };
             services
@@ -449,7 +455,7 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
         .iter()
         .zip(paths.iter().zip(&later))
         .filter(|(_, (mine, _))| !mine.is_empty())
-        .filter_map(|((k, _), (mine, later))| {
+        .filter_map(|((k, v), (mine, later))| {
             let standing: Vec<&String> = mine
                 .iter()
                 .zip(later)
@@ -458,7 +464,7 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
                 .collect();
             if standing
                 .iter()
-                .any(|p| reaches_a_service(&gateway, &scenario.services, p))
+                .any(|p| reaches_a_service(&gateway, &scenario.services, p, v))
             {
                 return None;
             }
@@ -3823,6 +3829,26 @@ mod tests {
                 "--vary gateway.services.g.concurrency: no point of the grid takes it: every service of group g sets its own concurrency"
             ),
             "{e}"
+        );
+        // The group's whole table, setting only what every member sets for itself: refused
+        // (it ran, each value giving the same figures).
+        let e = plan(
+            &group(&format!("{}{}", own("g-1"), own("g-2"))),
+            &[parse_axis("gateway.services.g={ concurrency = 2 },{ concurrency = 3 }").unwrap()],
+        )
+        .err()
+        .expect("refused");
+        assert!(e.starts_with("--vary gateway.services.g: no point"), "{e}");
+        // A table setting the queue bound, which the members leave to it: it stands.
+        let bounded = |extra: &str| {
+            group(&format!(
+                "[gateway]\nstrategy = \"bounded\"\nqueue_capacity = 4\n{extra}"
+            ))
+        };
+        let g_bound = "gateway.services.g={ queue_capacity = 2 },{ queue_capacity = 3 }";
+        kept(
+            &bounded(&format!("{}{}", own("g-1"), own("g-2"))),
+            &[g_bound, "clients.timeout=1s,2s"],
         );
         // The group's whole table, every member setting all a table can: there is no field to
         // name (it read "sets its own g").
