@@ -67,6 +67,7 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     let max_body = front.limits.max_body_bytes;
     // As on HTTP/1.1: a body that stops arriving is answered 408, not waited for forever.
     let body_timeout = front.limits.header_read_timeout * crate::h1_server::BODY_TIMEOUT_FACTOR;
+    let idle_read = front.limits.header_read_timeout;
     // As an idle HTTP/1.1 keep-alive connection: closed after the idle timeout without a request
     // (hyper's HTTP/2 side has no such timer).
     let idle = Idle::new(true);
@@ -77,7 +78,7 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
         async move {
             let _in_flight = in_flight;
             let is_head = req.method() == http::Method::HEAD;
-            let mut resp = match Request::from_hyper(&gw, req, max_body, body_timeout).await {
+            let mut resp = match Request::from_hyper(&gw, req, max_body, idle_read, body_timeout).await {
                 Ok(req) => handler::handle(gw, req, peer).await,
                 Err(refused) => refused,
             };

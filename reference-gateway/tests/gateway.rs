@@ -916,6 +916,55 @@ async fn slow_heads_get_408_and_bad_framing_400() {
     gw.shutdown().await;
 }
 
+/// An h2c request body that stops arriving is answered 408 once nothing came for the read
+/// timeout, as on HTTP/1.1; it was answered only at ten times that (100 s by default), while
+/// the connection's 200 streams could each hold a body of up to the limit.
+#[tokio::test]
+async fn an_h2c_body_that_stops_arriving_gets_408_at_the_read_timeout() {
+    use hyper::body::{Body, Frame};
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    /// One part of a body, then nothing, and no end.
+    struct Stalls(bool);
+    impl Body for Stalls {
+        type Data = bytes::Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<bytes::Bytes>, Self::Error>>> {
+            if self.0 {
+                return Poll::Pending;
+            }
+            self.0 = true;
+            Poll::Ready(Some(Ok(Frame::data(bytes::Bytes::from_static(b"part")))))
+        }
+    }
+    let (upstream, _seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    // Between parts 1 s; in all 10 s, past the 5 s this test waits.
+    let limits = reference_gateway::ServerLimits {
+        header_read_timeout: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let gw = gateway_on(&upstream, limits).await;
+    let tcp = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    let (mut h2, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .expect("h2c handshake");
+    let driver = tokio::spawn(conn);
+    let req = http::Request::post(format!("http://{}/svc/a", gw.addr()))
+        .body(Stalls(false))
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(5), h2.send_request(req))
+        .await
+        .expect("answered at the read timeout, not the total one")
+        .expect("h2c answer");
+    assert_eq!(resp.status(), 408);
+    driver.abort();
+    gw.shutdown().await;
+}
+
 /// A request dispatched at once is called from its client's connection; a client that leaves
 /// mid-call must neither abort the call nor leak the service's slot: the call goes on (the
 /// backend sees it through), frees the slot, and the next request is served after it.
