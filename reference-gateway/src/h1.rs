@@ -713,7 +713,15 @@ async fn read_body(
 #[derive(Debug, Default)]
 pub(crate) struct Chunked {
     state: ChunkState,
+    /// Bytes of chunk extensions and trailers so far (see [`MAX_EXTENSIONS_AND_TRAILERS`]).
+    skipped: usize,
 }
+
+/// The most bytes of chunk extensions and trailer fields a body may carry. They are skipped,
+/// not kept, but without a bound a client could stream them (50 MB of one extension was
+/// answered 200) for as long as the body's time limit; hyper, which mock-legacy uses, refuses
+/// past 16 KiB too.
+pub(crate) const MAX_EXTENSIONS_AND_TRAILERS: usize = 16 * 1024;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum ChunkState {
@@ -762,6 +770,12 @@ impl Chunked {
         let mut i = 0;
         while i < b.len() {
             let c = b[i];
+            if matches!(self.state, Ext(_) | TrailerName | TrailerValue) {
+                self.skipped += 1;
+                if self.skipped > MAX_EXTENSIONS_AND_TRAILERS {
+                    return bad("chunk extensions and trailers over 16 KiB");
+                }
+            }
             self.state = match self.state {
                 Done => return Ok(i),
                 Data(n) => {
@@ -900,6 +914,32 @@ mod tests {
             Chunked::default().feed(body, Some(&mut small)),
             Err(H1Error::TooLarge(4))
         ));
+    }
+
+    /// Extensions and trailers are skipped but bounded, across chunks and in total; up to the
+    /// bound they pass.
+    #[test]
+    fn chunk_extensions_and_trailers_are_bounded() {
+        let half = "e".repeat(MAX_EXTENSIONS_AND_TRAILERS / 2 - 8);
+        let ok = format!("1;{half}\r\na\r\n0\r\nx-t: {half}\r\n\r\n");
+        let mut d = Chunked::default();
+        assert_eq!(d.feed(ok.as_bytes(), None).unwrap(), ok.len());
+        assert!(d.done());
+        let long = "e".repeat(MAX_EXTENSIONS_AND_TRAILERS);
+        for bad in [
+            format!("1;{long}\r\na\r\n0\r\n\r\n"),
+            format!("0\r\nx-t: {long}\r\n\r\n"),
+            format!("1;{half}\r\na\r\n1;{half}\r\nb\r\n1;{half}\r\nc\r\n0\r\n\r\n"),
+        ] {
+            assert!(
+                matches!(
+                    Chunked::default().feed(bad.as_bytes(), None),
+                    Err(H1Error::Malformed(_))
+                ),
+                "{} bytes",
+                bad.len()
+            );
+        }
     }
 
     #[test]
