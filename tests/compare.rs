@@ -1082,9 +1082,12 @@ fn a_scenario_where_the_output_goes_is_refused_not_overwritten() {
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
         assert_eq!(std::fs::read_to_string(&target).expect("kept"), text_of);
     }
-    // Next to the output, under a name the command does not write: it runs.
-    let file = place("o7/scenario.toml");
-    let o = spillway(&["sim", "run", &file, "-o", &dir.s("o7")]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(std::fs::read_to_string(&file).expect("kept"), text_of);
+    // Next to the output, under a name the command does not write: it runs. A plain file named
+    // like a replication's directory is one (only directories of that name are replaced).
+    for (rel, out) in [("o7/scenario.toml", "o7"), ("o11/seed-3", "o11")] {
+        let file = place(rel);
+        let o = spillway(&["sim", "run", &file, "-o", &dir.s(out)]);
+        assert_eq!(o.status.code(), Some(0), "{rel}: {}", text(&o));
+        assert_eq!(std::fs::read_to_string(&file).expect("kept"), text_of);
+    }
 }

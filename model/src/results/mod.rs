@@ -529,7 +529,12 @@ impl Results {
         };
         let first = first.to_string_lossy();
         let more = parts.next().is_some();
-        is_seed_dir(&first) || (!more && SAVED_FILES.contains(&&*first))
+        // Inside a `seed-N` directory (removed whole); a plain file of that name is not touched.
+        if more {
+            is_seed_dir(&first)
+        } else {
+            SAVED_FILES.contains(&&*first)
+        }
     }
 
     /// Whether the run's scenario has a trigger phase (so recovery times mean something).
