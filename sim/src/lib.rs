@@ -432,7 +432,14 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     }
     let objective = sweep::parse_objective(&a.objective).map_err(|e| UsageError(format!("--objective {e}")))?;
     let slo = sweep::parse_slos(&a.slo).map_err(UsageError)?;
-    let plan = sweep::plan(&s, &axes).map_err(UsageError)?;
+    let Some(plan) = sweep::plan_until(&s, &axes, stop).map_err(UsageError)? else {
+        let removed = sweep::remove_earlier_table(&a.out);
+        println!("interrupted while the grid was being prepared: nothing simulated, nothing written{removed}");
+        return Ok(Ended {
+            passed: false,
+            interrupted: true,
+        });
+    };
     // A misspelt service, or a class without priorities, would fail every point after the
     // whole grid ran. Checked at every point: an axis can rename services (`count` expands
     // `risk` to `risk-1`..) or drop the priorities.

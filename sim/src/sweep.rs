@@ -1031,6 +1031,16 @@ pub fn figure_problem(plan: &Plan, figures: &[(String, &Figure)]) -> Option<(Str
 /// fifo) is shown as `-` (null) and the configurations that become identical run once; an axis
 /// that no point takes is an error.
 pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
+    plan_until(base, axes, &std::sync::atomic::AtomicBool::new(false))?.ok_or_else(|| "interrupted".to_string())
+}
+
+/// [`plan`], given up (`None`) once `stop` is set: building and checking every point of a
+/// large grid takes seconds (7 s for 100,000 points), which Ctrl-C should not wait out.
+pub fn plan_until(
+    base: &Scenario,
+    axes: &[Axis],
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<Option<Plan>, String> {
     let combinations = grid(axes)?;
     let mut plan = Plan {
         combinations: combinations.len(),
@@ -1046,6 +1056,9 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
     let mut overridden: Vec<Option<Overridden>> = vec![None; axes.len()];
     let mut seen = std::collections::HashSet::new();
     for assignments in combinations {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(None);
+        }
         let mut params = assignments.clone();
         let v = variant_dropping(base, &params)?;
         let sized = v.scenario.sized_bounds.clone();
@@ -1113,7 +1126,7 @@ pub fn plan(base: &Scenario, axes: &[Axis]) -> Result<Plan, String> {
             not_taken(&by, key)
         ));
     }
-    Ok(plan)
+    Ok(Some(plan))
 }
 
 /// Why axis `key` changes nothing at any point of the grid ([`plan`]'s error).
@@ -3869,6 +3882,24 @@ mod tests {
             ) && !e.contains("own g "),
             "{e}"
         );
+    }
+
+    /// Ctrl-C while a grid is being prepared gives it up rather than waiting for every point
+    /// to be built and checked; unset, the same grid plans in full.
+    #[test]
+    fn a_grid_being_prepared_stops_on_ctrl_c() {
+        use std::sync::atomic::AtomicBool;
+        let s = scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let axes = vec![parse_axis("gateway.concurrency=1..50").unwrap()];
+        assert!(plan_until(&s, &axes, &AtomicBool::new(true)).unwrap().is_none());
+        let full = plan_until(&s, &axes, &AtomicBool::new(false))
+            .unwrap()
+            .expect("planned");
+        assert_eq!(full.points.len(), 50);
     }
 
     /// A seed is no setting; the run's length is no setting either but a condition the best
