@@ -112,12 +112,19 @@ fn simulate_logging_progress(s: &Scenario, seed: u64) -> Results {
             let done = t.saturating_since(model::Time::ZERO).as_secs_f64();
             if done <= total {
                 let pct = 100.0 * done / total.max(1e-9);
-                tracing::info!("simulated {done:.0} s of the run's {total:.0} s ({pct:.0}%) in {secs} s of real time");
+                // fmt_secs, not whole seconds: a run of 0.5 s read "0 s of the run's 0 s (81%)".
+                tracing::info!(
+                    "simulated {} of the run's {} ({pct:.0}%) in {secs} s of real time",
+                    model::results::fmt_secs(done),
+                    model::results::fmt_secs(total)
+                );
             } else {
                 // Past the arrivals, the run goes on until the last intent has its answer
                 // (timeouts, retries, backoff): no percentage to give of that.
                 tracing::info!(
-                    "simulated {done:.0} s in {secs} s of real time: arrivals ended at {total:.0} s, the intents still in flight are finishing (their timeouts, retries and backoff)"
+                    "simulated {} in {secs} s of real time: arrivals ended at {}, the intents still in flight are finishing (their timeouts, retries and backoff)",
+                    model::results::fmt_secs(done),
+                    model::results::fmt_secs(total)
                 );
             }
         }
