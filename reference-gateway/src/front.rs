@@ -61,6 +61,11 @@ async fn connection(s: TcpStream, peer: SocketAddr, front: Arc<Front>, mut stop:
     }
 }
 
+/// Request bodies an h2c connection's streams may hold at once, in bodies of the largest size
+/// (16 MiB at the default 1 MiB limit): sixteen times what an HTTP/1.1 connection holds,
+/// rather than its 200 streams' worth.
+pub(crate) const H2C_BODIES_HELD: usize = 16;
+
 /// An h2c (prior knowledge) connection, served by hyper.
 async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop: &mut watch::Receiver<bool>) {
     let gw = front.gw.clone();
@@ -68,18 +73,21 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     // As on HTTP/1.1: a body that stops arriving is answered 408, not waited for forever.
     let body_timeout = front.limits.header_read_timeout * crate::h1_server::BODY_TIMEOUT_FACTOR;
     let idle_read = front.limits.header_read_timeout;
+    let held = handler::HeldBodies::new(max_body.saturating_mul(H2C_BODIES_HELD));
     // As an idle HTTP/1.1 keep-alive connection: closed after the idle timeout without a request
     // (hyper's HTTP/2 side has no such timer).
     let idle = Idle::new(true);
     let requests = idle.clone();
     let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let gw = gw.clone();
+        let held = held.clone();
         let in_flight = requests.request();
         async move {
             let _in_flight = in_flight;
             let is_head = req.method() == http::Method::HEAD;
-            let mut resp = match Request::from_hyper(&gw, req, max_body, idle_read, body_timeout).await {
-                Ok(req) => handler::handle(gw, req, peer).await,
+            let mut resp = match Request::from_hyper(&gw, req, max_body, idle_read, body_timeout, &held).await {
+                // The body's bytes count against the connection until it is answered.
+                Ok((req, _hold)) => handler::handle(gw, req, peer).await,
                 Err(refused) => refused,
             };
             if is_head && !resp.body().is_empty() {

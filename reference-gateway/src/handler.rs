@@ -42,7 +42,8 @@ impl Request {
         max_body: usize,
         idle: Duration,
         body_timeout: Duration,
-    ) -> Result<Request, Response<Body>> {
+        held: &Arc<HeldBodies>,
+    ) -> Result<(Request, BodyHold), Response<Body>> {
         let (parts, body) = req.into_parts();
         // A declared length over the limit is refused at once, before any of the body is read
         // (the HTTP/1.1 server does so before it builds a request; this covers HTTP/2).
@@ -58,8 +59,29 @@ impl Request {
         // A stream whose body stops arriving is answered at `idle`: with a total limit alone,
         // a client holding its streams' bodies open kept up to 200 MiB per connection (200
         // streams of 1 MiB) for 100 s.
-        let read = tokio::time::timeout(body_timeout, collect_within(Limited::new(body, max_body), idle)).await;
+        let mut hold = BodyHold {
+            held: held.clone(),
+            bytes: 0,
+        };
+        let read = tokio::time::timeout(
+            body_timeout,
+            collect_within(Limited::new(body, max_body), idle, &mut hold),
+        )
+        .await;
         let body = match read {
+            Ok(Some(Err(BodyRead::OverBudget))) => {
+                // Shed, as a full queue sheds: the request is fine, the connection is full.
+                let r = json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &request_id(gw, &parts.headers),
+                    "shed",
+                    format!(
+                        "this connection's streams hold {} bytes of request bodies, the most it may: send again when some are answered, or over another connection",
+                        held.limit
+                    ),
+                );
+                return Err(with_retry_after(r, Duration::from_secs(1)));
+            }
             Err(_) | Ok(None) => {
                 gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
                 return Err(json_error(
@@ -74,7 +96,7 @@ impl Request {
                 ));
             }
             Ok(Some(Ok(b))) => b,
-            Ok(Some(Err(e))) => {
+            Ok(Some(Err(BodyRead::Body(e)))) => {
                 gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
                 let request_id = request_id(gw, &parts.headers);
                 return Err(if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
@@ -94,7 +116,7 @@ impl Request {
                 });
             }
         };
-        Ok(Request {
+        let request = Request {
             path_and_query: parts
                 .uri
                 .path_and_query()
@@ -108,13 +130,67 @@ impl Request {
                 _ => "1.1 spillway",
             },
             body,
+        };
+        Ok((request, hold))
+    }
+}
+
+/// The request body bytes an h2c connection's streams hold, and the most they may. HTTP/1.1
+/// holds one request's body per connection; h2c, one per stream, 200 streams of up to the
+/// body limit each: four connections of stalled bodies held 800 MB.
+pub struct HeldBodies {
+    bytes: std::sync::atomic::AtomicUsize,
+    limit: usize,
+}
+
+impl HeldBodies {
+    /// Bodies of `per_connection` bytes at most, across a connection's streams.
+    pub fn new(per_connection: usize) -> Arc<HeldBodies> {
+        Arc::new(HeldBodies {
+            bytes: std::sync::atomic::AtomicUsize::new(0),
+            limit: per_connection,
         })
     }
 }
 
-/// `body` whole, each frame within `idle` of the one before; `None` when one did not come in
-/// time.
-async fn collect_within<B>(mut body: B, idle: Duration) -> Option<Result<Bytes, B::Error>>
+/// One stream's share of [`HeldBodies`], given back when it is dropped (the request answered).
+pub struct BodyHold {
+    held: Arc<HeldBodies>,
+    bytes: usize,
+}
+
+impl BodyHold {
+    /// Takes `n` more bytes; false (taking none) past the connection's limit.
+    fn take(&mut self, n: usize) -> bool {
+        let before = self.held.bytes.fetch_add(n, Ordering::Relaxed);
+        if before + n > self.held.limit {
+            self.held.bytes.fetch_sub(n, Ordering::Relaxed);
+            return false;
+        }
+        self.bytes += n;
+        true
+    }
+}
+
+impl Drop for BodyHold {
+    fn drop(&mut self) {
+        self.held.bytes.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
+}
+
+/// Why [`collect_within`] stopped short of the body's end.
+enum BodyRead<E> {
+    Body(E),
+    OverBudget,
+}
+
+/// `body` whole, each frame within `idle` of the one before, its bytes taken from `hold`;
+/// `None` when a frame did not come in time.
+async fn collect_within<B>(
+    mut body: B,
+    idle: Duration,
+    hold: &mut BodyHold,
+) -> Option<Result<Bytes, BodyRead<B::Error>>>
 where
     B: hyper::body::Body + Unpin,
 {
@@ -124,9 +200,12 @@ where
         match tokio::time::timeout(idle, body.frame()).await {
             Err(_) => return None,
             Ok(None) => return Some(Ok(out.freeze())),
-            Ok(Some(Err(e))) => return Some(Err(e)),
+            Ok(Some(Err(e))) => return Some(Err(BodyRead::Body(e))),
             Ok(Some(Ok(frame))) => {
                 if let Ok(mut data) = frame.into_data() {
+                    if !hold.take(data.remaining()) {
+                        return Some(Err(BodyRead::OverBudget));
+                    }
                     while data.has_remaining() {
                         let chunk = data.chunk();
                         out.extend_from_slice(chunk);

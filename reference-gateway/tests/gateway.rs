@@ -965,6 +965,68 @@ async fn an_h2c_body_that_stops_arriving_gets_408_at_the_read_timeout() {
     gw.shutdown().await;
 }
 
+/// An h2c connection's streams hold at most sixteen bodies of the largest size at once: the
+/// stream that would pass it is shed (503, Retry-After) at once, the others wait for their
+/// bodies as usual. Its 200 streams could hold 200 (800 MB from four connections).
+#[tokio::test]
+async fn an_h2c_connections_streams_hold_at_most_sixteen_bodies() {
+    use hyper::body::{Body, Frame};
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    /// 999 bytes of a body, then nothing, and no end.
+    struct Stalls(bool);
+    impl Body for Stalls {
+        type Data = bytes::Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<bytes::Bytes>, Self::Error>>> {
+            if self.0 {
+                return Poll::Pending;
+            }
+            self.0 = true;
+            Poll::Ready(Some(Ok(Frame::data(bytes::Bytes::from(vec![b'x'; 999])))))
+        }
+    }
+    let (upstream, _seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let limits = reference_gateway::ServerLimits {
+        max_body_bytes: 1000,
+        header_read_timeout: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let gw = gateway_on(&upstream, limits).await;
+    let tcp = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    let (h2, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .expect("h2c handshake");
+    let driver = tokio::spawn(conn);
+    let streams: Vec<_> = (0..20)
+        .map(|_| {
+            let mut h2 = h2.clone();
+            let url = format!("http://{}/svc/a", gw.addr());
+            tokio::spawn(async move {
+                let req = http::Request::post(url).body(Stalls(false)).unwrap();
+                let resp = tokio::time::timeout(Duration::from_secs(10), h2.send_request(req))
+                    .await
+                    .expect("answered")
+                    .expect("h2c answer");
+                (resp.status().as_u16(), resp.headers().contains_key("retry-after"))
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for s in streams {
+        answers.push(s.await.expect("stream task"));
+    }
+    let shed = answers.iter().filter(|a| **a == (503, true)).count();
+    let timed_out = answers.iter().filter(|a| a.0 == 408).count();
+    assert_eq!((shed, timed_out), (4, 16), "{answers:?}");
+    driver.abort();
+    gw.shutdown().await;
+}
+
 /// A request dispatched at once is called from its client's connection; a client that leaves
 /// mid-call must neither abort the call nor leak the service's slot: the call goes on (the
 /// backend sees it through), frees the slot, and the next request is served after it.
