@@ -558,6 +558,32 @@ fn a_closed_loop_counts_the_answers_that_take_no_time() {
         "{:?}",
         s.warnings()
     );
+    // Sure to shed past a bound the file leaves to its default (1,000 under codel), or past a
+    // priority class's capacity (under fifo too): refused, as at a microsecond an intent.
+    for (extra, why) in [
+        (
+            &["[gateway]", "strategy = \"codel\""][..],
+            "gateway.strategy = \"codel\" sheds past service `slow`'s bound of 1000",
+        ),
+        (
+            &["[gateway.priorities]", "interactive_capacity = 1"],
+            "gateway.priorities' capacity sheds past service `slow`'s bound of 1",
+        ),
+    ] {
+        let e = only_diagnostic(&lines(&closed(2000, "0s", extra, &[]))).to_string();
+        assert!(
+            e.contains(why) && e.contains("about 4.000e10 intents"),
+            "{extra:?}: {e}"
+        );
+    }
+    // The gateway's default_timeout does not shorten the cycle: the clients send their budget.
+    let s = valid(&lines(&closed(
+        1000,
+        "0s",
+        &["[gateway]", "default_timeout = \"10us\""],
+        &[],
+    )));
+    assert_eq!(think_warning(&s), None);
     // The gateway's queue_timeout answers sooner than the service: it bounds the cycle.
     let e = only_diagnostic(&lines(&closed(
         1000,

@@ -373,10 +373,10 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
         let intents = f64::from(closed.users) * duration.as_secs_f64() / (think + answer).max(CLOSED_FLOOR_S);
         if intents > MAX_INTENTS {
             let answers = match &instant {
-                Some(why) => {
+                Some(why) if answer == 0.0 => {
                     format!("answers that can come at once ({why}: a user then sends again a microsecond later)")
                 }
-                None => format!("answers of {} or more", fmt(crate::time::secs(answer))),
+                _ => format!("answers of {} or more", fmt(crate::time::secs(answer))),
             };
             c.fail(
                 "workload.closed",
@@ -418,15 +418,16 @@ fn closed_cycle(
         .flat_map(|s| (0..s.apis.len().max(1)).map(|i| s.distribution(i).mean()))
         .fold(f64::INFINITY, f64::min);
     // An attempt ends at its client's timeout or the gateway's upstream timeout at the latest;
-    // the gateway answers one that waited its queue_timeout, or its default budget, sooner.
+    // the gateway answers one that waited its queue_timeout sooner. (Not its default_timeout:
+    // the clients always send their own budget.)
     let g = &file.gateway;
     let timeout = file.clients.timeout.resolve().map_or(f64::INFINITY, |d| d.mean());
-    let answer = [g.queue_timeout, g.default_timeout]
-        .into_iter()
-        .flatten()
-        .fold(fastest.min(timeout).min(g.upstream_timeout.0.as_secs_f64()), |a, d| {
-            a.min(d.0.as_secs_f64())
-        });
+    let answer = g
+        .queue_timeout
+        .map_or(f64::INFINITY, |d| d.0.as_secs_f64())
+        .min(fastest)
+        .min(timeout)
+        .min(g.upstream_timeout.0.as_secs_f64());
     (
         think,
         if answer.is_finite() { answer } else { 0.0 },
@@ -449,37 +450,38 @@ fn instant_answer(file: &ScenarioFile, services: &[ServiceSpec], users: u32) -> 
         return Some(sure);
     }
     let g = &file.gateway;
-    if !matches!(g.strategy, Strategy::Fifo | Strategy::Passthrough) {
-        // With no think time every user has a request at the gateway: more users than a
-        // service's concurrency and queue bound together overfill it at every turn.
-        let overfilled = services.iter().find(|s| {
-            let sg = g.for_service(&s.name, &s.group);
-            sg.queue_capacity
-                .is_some_and(|b| u64::from(users) > u64::from(sg.concurrency.unwrap_or(s.workers)) + u64::from(b))
+    // With no think time every user has a request at the gateway: more users than a service's
+    // concurrency and the least bound its requests meet (the strategy's queue bound, its
+    // default when unset, or a priority class's capacity) overfill it at every turn.
+    let mut may = None;
+    for s in services {
+        let sg = g.for_service(&s.name, &s.group);
+        let queue = crate::gateway::queue_bound(&sg);
+        let capacity = sg.priorities.as_ref().and_then(|p| {
+            [p.interactive_capacity, p.background_capacity]
+                .into_iter()
+                .flatten()
+                .min()
         });
-        let strategy = g.strategy.as_str();
-        return Some(match overfilled {
-            Some(s) => Instant {
-                why: format!(
-                    "gateway.strategy = \"{strategy}\" sheds past service `{}`'s queue bound",
-                    s.name
-                ),
+        let (bound, what) = match (queue, capacity) {
+            (None, None) => continue,
+            (Some(q), Some(c)) if c < q => (c, "gateway.priorities' capacity".to_string()),
+            (None, Some(c)) => (c, "gateway.priorities' capacity".to_string()),
+            (Some(q), _) => (q, format!("gateway.strategy = \"{}\"", sg.strategy.as_str())),
+        };
+        let concurrency = sg.concurrency.unwrap_or(s.workers);
+        if u64::from(users) > u64::from(concurrency) + u64::from(bound) {
+            return Some(Instant {
+                why: format!("{what} sheds past service `{}`'s bound of {bound}", s.name),
                 sure: true,
-            },
-            None => Instant {
-                why: format!("gateway.strategy = \"{strategy}\" may shed"),
-                sure: false,
-            },
-        });
-    }
-    let capacities = g.priorities.as_ref();
-    if capacities.is_some_and(|p| p.interactive_capacity.is_some() || p.background_capacity.is_some()) {
-        return Some(Instant {
-            why: "gateway.priorities may shed past its capacities".into(),
+            });
+        }
+        may.get_or_insert(Instant {
+            why: format!("{what} may shed"),
             sure: false,
         });
     }
-    None
+    may
 }
 
 /// The answers at once that do not depend on the strategy: each is sure to come.
