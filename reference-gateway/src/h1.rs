@@ -717,10 +717,10 @@ pub(crate) struct Chunked {
     skipped: usize,
 }
 
-/// The most bytes of chunk extensions and trailer fields a body may carry. They are skipped,
-/// not kept, but without a bound a client could stream them (50 MB of one extension was
-/// answered 200) for as long as the body's time limit; hyper, which mock-legacy uses, refuses
-/// past 16 KiB too.
+/// The most bytes of chunk extensions and trailer fields (and of a size's leading zeros) a body
+/// may carry. They are skipped, not kept, but without a bound a client could stream them (50 MB
+/// of one extension was answered 200) for as long as the body's time limit. hyper, which
+/// mock-legacy uses, bounds extensions and trailers at 16 KiB each.
 pub(crate) const MAX_EXTENSIONS_AND_TRAILERS: usize = 16 * 1024;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -770,7 +770,15 @@ impl Chunked {
         let mut i = 0;
         while i < b.len() {
             let c = b[i];
-            if matches!(self.state, Ext(_) | TrailerName | TrailerValue) {
+            // Whitespace before an extension is part of it (RFC 9112 section 7.1.1), and a
+            // leading zero past the first says nothing either: both count, or a size line
+            // could stream them unbounded.
+            let skipped = match self.state {
+                Ext(_) | SizeWs(_) | TrailerName | TrailerValue => true,
+                Size(0) => c == b'0',
+                _ => false,
+            };
+            if skipped {
                 self.skipped += 1;
                 if self.skipped > MAX_EXTENSIONS_AND_TRAILERS {
                     return bad("chunk extensions and trailers over 16 KiB");
@@ -926,9 +934,13 @@ mod tests {
         assert_eq!(d.feed(ok.as_bytes(), None).unwrap(), ok.len());
         assert!(d.done());
         let long = "e".repeat(MAX_EXTENSIONS_AND_TRAILERS);
+        let blank = " ".repeat(MAX_EXTENSIONS_AND_TRAILERS + 2);
+        let zeros = "0".repeat(MAX_EXTENSIONS_AND_TRAILERS + 2);
         for bad in [
             format!("1;{long}\r\na\r\n0\r\n\r\n"),
             format!("0\r\nx-t: {long}\r\n\r\n"),
+            format!("1{blank};\r\na\r\n0\r\n\r\n"),
+            format!("{zeros}1\r\na\r\n0\r\n\r\n"),
             format!("1;{half}\r\na\r\n1;{half}\r\nb\r\n1;{half}\r\nc\r\n0\r\n\r\n"),
         ] {
             assert!(
