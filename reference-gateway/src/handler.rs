@@ -162,9 +162,15 @@ pub struct BodyHold {
 impl BodyHold {
     /// Takes `n` more bytes; false (taking none) past the connection's limit.
     fn take(&mut self, n: usize) -> bool {
-        let before = self.held.bytes.fetch_add(n, Ordering::Relaxed);
-        if before + n > self.held.limit {
-            self.held.bytes.fetch_sub(n, Ordering::Relaxed);
+        // Compare and swap, not add then undo: a frame refused must not, for that instant,
+        // crowd out another stream's that fits.
+        let taken = self
+            .held
+            .bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                held.checked_add(n).filter(|&after| after <= self.held.limit)
+            });
+        if taken.is_err() {
             return false;
         }
         self.bytes += n;
