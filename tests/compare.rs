@@ -1038,10 +1038,12 @@ fn a_scenario_where_the_output_goes_is_refused_not_overwritten() {
         std::fs::write(&p, text_of).expect("written");
         p.display().to_string()
     };
-    let cases: [(&str, &str, Vec<&str>); 8] = [
+    let cases: [(&str, &str, Vec<&str>); 9] = [
         ("o1/results.json", "o1", vec!["sim", "run"]),
         ("o2/results.hlog", "o2", vec!["sim", "run"]),
         ("o3/seed-7/s.toml", "o3", vec!["sim", "run", "--replications", "2"]),
+        // Replications write a seed-N directory, which a plain file of that name would stop.
+        ("o12/seed-1", "o12", vec!["sim", "run", "--replications", "2"]),
         (
             "o4/sweep.json",
             "o4",

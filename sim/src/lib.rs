@@ -273,7 +273,12 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         with_settings(load(&a.scenario, None)?, a.strategy, &a.set)?
     };
     model::check_out_dir(&a.out)?;
-    model::check_input_not_output(&a.scenario, "scenario", &a.out, Results::is_saved)?;
+    let written = if a.replications > 1 {
+        Results::is_saved_by_replications
+    } else {
+        Results::is_saved
+    };
+    model::check_input_not_output(&a.scenario, "scenario", &a.out, written)?;
     let seed = a.seed.unwrap_or(s.seed());
     let seeds = replication_seeds(seed, a.replications, a.seed.is_some())?;
     if a.replications <= 1 {

@@ -520,6 +520,15 @@ impl Results {
         Ok(())
     }
 
+    /// [`Results::is_saved`] for replications, which also write a `seed-N` directory for each
+    /// seed: a plain file of that name would stop them after every seed ran.
+    pub fn is_saved_by_replications(rel: &std::path::Path) -> bool {
+        let mut parts = rel.components();
+        let seed_named =
+            matches!(parts.next(), Some(std::path::Component::Normal(first)) if is_seed_dir(&first.to_string_lossy()));
+        seed_named || Results::is_saved(rel)
+    }
+
     /// Whether `rel`, a path inside a run's output directory, is one that saving results there
     /// writes or removes ([`Results::save`], [`Results::clear_saved`]): an input there is lost.
     pub fn is_saved(rel: &std::path::Path) -> bool {
