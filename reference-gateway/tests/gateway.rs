@@ -916,30 +916,50 @@ async fn slow_heads_get_408_and_bad_framing_400() {
     gw.shutdown().await;
 }
 
+/// A request body of one part, then nothing, and no end.
+struct StallingBody(Option<bytes::Bytes>);
+
+impl hyper::body::Body for StallingBody {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
+        match self.0.take() {
+            Some(part) => std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(part)))),
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+/// An h2c connection to `addr` (prior knowledge), and its driver task.
+async fn h2c_stalling(
+    addr: std::net::SocketAddr,
+) -> (
+    hyper::client::conn::http2::SendRequest<StallingBody>,
+    tokio::task::JoinHandle<Result<(), hyper::Error>>,
+) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (h2, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .expect("h2c handshake");
+    (h2, tokio::spawn(conn))
+}
+
+/// A POST whose body is `part`, then stalls.
+fn stalling_post(addr: std::net::SocketAddr, part: &'static [u8]) -> http::Request<StallingBody> {
+    http::Request::post(format!("http://{addr}/svc/a"))
+        .body(StallingBody(Some(bytes::Bytes::from_static(part))))
+        .unwrap()
+}
+
 /// An h2c request body that stops arriving is answered 408 once nothing came for the read
 /// timeout, as on HTTP/1.1; it was answered only at ten times that (100 s by default), while
 /// the connection's 200 streams could each hold a body of up to the limit.
 #[tokio::test]
 async fn an_h2c_body_that_stops_arriving_gets_408_at_the_read_timeout() {
-    use hyper::body::{Body, Frame};
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-    /// One part of a body, then nothing, and no end.
-    struct Stalls(bool);
-    impl Body for Stalls {
-        type Data = bytes::Bytes;
-        type Error = std::convert::Infallible;
-        fn poll_frame(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<bytes::Bytes>, Self::Error>>> {
-            if self.0 {
-                return Poll::Pending;
-            }
-            self.0 = true;
-            Poll::Ready(Some(Ok(Frame::data(bytes::Bytes::from_static(b"part")))))
-        }
-    }
     let (upstream, _seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
     // Between parts 1 s; in all 10 s, past the 5 s this test waits.
     let limits = reference_gateway::ServerLimits {
@@ -947,19 +967,14 @@ async fn an_h2c_body_that_stops_arriving_gets_408_at_the_read_timeout() {
         ..Default::default()
     };
     let gw = gateway_on(&upstream, limits).await;
-    let tcp = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
-    let (mut h2, conn) =
-        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tcp))
-            .await
-            .expect("h2c handshake");
-    let driver = tokio::spawn(conn);
-    let req = http::Request::post(format!("http://{}/svc/a", gw.addr()))
-        .body(Stalls(false))
-        .unwrap();
-    let resp = tokio::time::timeout(Duration::from_secs(5), h2.send_request(req))
-        .await
-        .expect("answered at the read timeout, not the total one")
-        .expect("h2c answer");
+    let (mut h2, driver) = h2c_stalling(gw.addr()).await;
+    let resp = tokio::time::timeout(
+        Duration::from_secs(5),
+        h2.send_request(stalling_post(gw.addr(), b"part")),
+    )
+    .await
+    .expect("answered at the read timeout, not the total one")
+    .expect("h2c answer");
     assert_eq!(resp.status(), 408);
     driver.abort();
     gw.shutdown().await;
@@ -970,25 +985,7 @@ async fn an_h2c_body_that_stops_arriving_gets_408_at_the_read_timeout() {
 /// bodies as usual. Its 200 streams could hold 200 (800 MB from four connections).
 #[tokio::test]
 async fn an_h2c_connections_streams_hold_at_most_sixteen_bodies() {
-    use hyper::body::{Body, Frame};
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-    /// 999 bytes of a body, then nothing, and no end.
-    struct Stalls(bool);
-    impl Body for Stalls {
-        type Data = bytes::Bytes;
-        type Error = std::convert::Infallible;
-        fn poll_frame(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<bytes::Bytes>, Self::Error>>> {
-            if self.0 {
-                return Poll::Pending;
-            }
-            self.0 = true;
-            Poll::Ready(Some(Ok(Frame::data(bytes::Bytes::from(vec![b'x'; 999])))))
-        }
-    }
+    static PART: [u8; 999] = [b'x'; 999];
     let (upstream, _seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
     let limits = reference_gateway::ServerLimits {
         max_body_bytes: 1000,
@@ -996,18 +993,12 @@ async fn an_h2c_connections_streams_hold_at_most_sixteen_bodies() {
         ..Default::default()
     };
     let gw = gateway_on(&upstream, limits).await;
-    let tcp = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
-    let (h2, conn) =
-        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tcp))
-            .await
-            .expect("h2c handshake");
-    let driver = tokio::spawn(conn);
+    let (h2, driver) = h2c_stalling(gw.addr()).await;
     let streams: Vec<_> = (0..20)
         .map(|_| {
             let mut h2 = h2.clone();
-            let url = format!("http://{}/svc/a", gw.addr());
+            let req = stalling_post(gw.addr(), &PART);
             tokio::spawn(async move {
-                let req = http::Request::post(url).body(Stalls(false)).unwrap();
                 let resp = tokio::time::timeout(Duration::from_secs(10), h2.send_request(req))
                     .await
                     .expect("answered")
