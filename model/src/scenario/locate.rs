@@ -2,7 +2,7 @@
 //! semantic errors found after deserialization still point at a line and column.
 
 use std::ops::Range;
-use toml_edit::{ImDocument, Item, Table, Value};
+use toml_edit::{ImDocument, Item, Table, TableLike, Value};
 
 /// One step of a field path.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,12 +86,16 @@ impl<'a> Node<'a> {
     /// is written.
     fn key_span(&self, seg: &Seg) -> Option<Range<usize>> {
         let Seg::Key(k) = seg else { return None };
-        let key = match *self {
-            Node::Table(t) | Node::Item(Item::Table(t)) => t.key(k),
-            Node::Item(Item::Value(Value::InlineTable(t))) | Node::Value(Value::InlineTable(t)) => t.key(k),
+        self.table_like()?.key(k).and_then(|k| k.span())
+    }
+
+    /// The node as a table (a header's, dotted keys', or an inline one), if it is one.
+    fn table_like(&self) -> Option<&'a dyn TableLike> {
+        match *self {
+            Node::Table(t) | Node::Item(Item::Table(t)) => Some(t),
+            Node::Item(Item::Value(Value::InlineTable(t))) | Node::Value(Value::InlineTable(t)) => Some(t),
             _ => None,
-        };
-        key.and_then(|k| k.span())
+        }
     }
 
     fn child(&self, seg: &Seg) -> Option<Node<'a>> {
@@ -155,13 +159,7 @@ pub fn is_table_of_one(doc: &ImDocument<String>, path: &str, key: &str) -> bool 
             None => return false,
         }
     }
-    match node {
-        Node::Table(t) | Node::Item(Item::Table(t)) => t.len() == 1 && t.contains_key(key),
-        Node::Item(Item::Value(Value::InlineTable(t))) | Node::Value(Value::InlineTable(t)) => {
-            t.len() == 1 && t.contains_key(key)
-        }
-        _ => false,
-    }
+    node.table_like().is_some_and(|t| t.len() == 1 && t.contains_key(key))
 }
 
 /// How a list was written where one table may belong.
