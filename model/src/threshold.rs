@@ -270,10 +270,12 @@ impl Figure {
     }
 
     /// The value in a run's summary; `None` when it does not exist: no recovery happened, the
-    /// run kept no such group (no priorities, one service), or a latency of a group that sent
-    /// nothing (so a bound on it cannot pass vacuously).
+    /// run kept no such group (no priorities, one service), or a latency of the run or a group
+    /// none of whose intents succeeded (so a bound on it cannot pass vacuously).
     pub fn value(&self, s: &Summary) -> Option<f64> {
         match &self.scope {
+            // A latency of the whole run is guarded as a group's: of failures alone it is none.
+            Scope::Whole if self.metric.is_latency() => self.value_in(&s.whole),
             Scope::Whole => self.metric.value(s),
             _ => self.value_in(&self.scope.figures(s)?),
         }
@@ -1278,7 +1280,12 @@ mod tests {
         }
         // Other figures are judged as they are: nothing succeeded is what they measure.
         assert!("timeouts == 0".parse::<Threshold>().unwrap().evaluate(&s).passed);
+        // The figure itself has no value either (compare's expectations, baselines and report
+        // tables read it), as a group's has none.
+        assert_eq!(Figure::whole(Metric::P99).value(&s), None);
+        assert_eq!(Figure::whole(Metric::Timeouts).value(&s), Some(0.0));
         s.whole.successes = 1;
+        assert_eq!(Figure::whole(Metric::P99).value(&s), Some(0.002));
         let r = "p99 < 500ms".parse::<Threshold>().unwrap().evaluate(&s);
         assert_eq!((r.passed, r.value), (true, Some(0.002)));
     }

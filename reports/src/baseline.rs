@@ -144,7 +144,8 @@ pub enum Change {
     /// beyond it in a run: reported, not gated.
     Ungated,
     /// A group (a class, a service) one of the runs sent nothing: nothing to compare (its
-    /// goodput ratio of 0 of 0 read "1 -> 1 same", its latencies "- -> 1.60s better").
+    /// goodput ratio of 0 of 0 read "1 -> 1 same", its latencies "- -> 1.60s better"). Of the
+    /// whole run, its ratios, latencies and recovery when one run offered nothing at all.
     Unsent,
 }
 
@@ -314,7 +315,11 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
             let count = |r: &Results| m.scope.figures(&r.summary).map_or(0, |g| g.latency.count);
             let tail = tail(m.metric, count(old).min(count(new)));
             let sent = |r: &Results| m.scope.figures(&r.summary).is_some_and(|g| g.offered > 0);
-            let unsent = m.scope != Scope::Whole && !(sent(old) && sent(new));
+            // A group one run sent nothing has no figures to compare; the whole run then still
+            // has its counts (100 successes -> 0 is a regression), not its ratios, latencies or
+            // recovery (0 of 0 is no goodput ratio of 1, nor a latency of 0s an improvement).
+            let unsent =
+                (m.scope != Scope::Whole || crate::entry::needs_offered(m.metric)) && !(sent(old) && sent(new));
             let (o, n) = if unsent {
                 (o.filter(|_| sent(old)), n.filter(|_| sent(new)))
             } else {
@@ -395,6 +400,9 @@ impl Row {
                 "REGRESSION ({} is better)",
                 if self.higher_is_better { "higher" } else { "lower" }
             ),
+            Change::Unsent if self.metric.parse::<Figure>().is_ok_and(|f| f.scope == Scope::Whole) => {
+                "not compared: one run offered nothing".to_string()
+            }
             Change::Unsent => "not compared: one run sent this group nothing".to_string(),
             Change::Ungated => match self.tail {
                 Some(0) | None => format!("worse beyond {}, not gated: one value", fmt_tolerance(tolerance)),
@@ -458,6 +466,14 @@ fn width(rows: &[Row]) -> usize {
 mod tests {
     use super::*;
     use crate::fixture::blank;
+
+    /// A run that was offered 1,000 intents, all served: its ratios and latencies compare.
+    fn served() -> Results {
+        let mut r = blank();
+        let w = &mut r.summary.whole;
+        (w.offered, w.successes, w.latency.count) = (1000, 1000, 1000);
+        r
+    }
 
     fn row<'a>(rows: &'a [Row], m: &str) -> &'a Row {
         rows.iter().find(|r| r.metric == m).expect("metric compared")
@@ -599,6 +615,29 @@ mod tests {
         assert_eq!(checks, ["new run complete", "baseline complete"]);
     }
 
+    /// A run that offered nothing has no ratios, latencies or recovery to compare (its 0 of 0
+    /// read as a goodput ratio of 1, its latencies "39ms -> 0s better"); its counts compare.
+    #[test]
+    fn a_run_that_offered_nothing_compares_counts_alone() {
+        let mut old = blank();
+        (old.summary.whole.offered, old.summary.whole.successes) = (100, 100);
+        (old.summary.whole.goodput_ratio, old.summary.whole.latency.p50) = (1.0, 0.039);
+        old.summary.whole.goodput = 1.6;
+        let mut idle = blank();
+        idle.summary.whole.goodput_ratio = 1.0;
+        for (a, b) in [(&old, &idle), (&idle, &old)] {
+            let rows = compare(a, b, 0.1);
+            for m in ["goodput_ratio", "p50", "p99", "amplification"] {
+                let r = row(&rows, m);
+                let idle_value = if a.summary.whole.offered == 0 { r.old } else { r.new };
+                assert_eq!((r.change, idle_value), (Change::Unsent, None), "{m}");
+                assert_eq!(r.verdict_text(0.1), "not compared: one run offered nothing");
+            }
+            assert_ne!(row(&rows, "goodput").change, Change::Unsent);
+        }
+        assert_eq!(row(&compare(&old, &idle, 0.1), "goodput").change, Change::Regression);
+    }
+
     /// A class one run sent nothing is not compared: 0 of 0 is no goodput ratio of 1, and a
     /// latency against none is no improvement.
     #[test]
@@ -632,7 +671,7 @@ mod tests {
 
     #[test]
     fn flags_each_metric_in_its_own_direction() {
-        let mut old = blank();
+        let mut old = served();
         old.phases[0].trigger = true;
         old.summary.whole.goodput_ratio = 0.95;
         old.summary.whole.latency.p99 = 1.0;
@@ -677,7 +716,7 @@ mod tests {
             c.latency.p99 = p99;
             c
         };
-        let mut old = blank();
+        let mut old = served();
         assert!(
             !compare(&old, &old, 0.1).iter().any(|r| r.metric.contains('.')),
             "no classes kept: whole-run rows only"
@@ -734,7 +773,7 @@ mod tests {
     /// but does not gate: one slow request out of 1,000 is not a regression of p999 or max.
     #[test]
     fn tail_quantiles_of_a_few_values_do_not_gate() {
-        let mut old = blank();
+        let mut old = served();
         let l = &mut old.summary.whole.latency;
         (l.count, l.p99, l.p999, l.max) = (1000, 1.0, 2.0, 3.0);
         let mut new = old.clone();

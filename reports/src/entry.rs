@@ -267,7 +267,7 @@ pub fn value(r: &Results, f: &Figure) -> f64 {
 
 /// Whether the figure's metric means something only of offered intents: a ratio, an
 /// amplification, a latency or a recovery of nothing is no 100%, 0 or 0s.
-fn needs_offered(m: Metric) -> bool {
+pub(crate) fn needs_offered(m: Metric) -> bool {
     m == Metric::GoodputRatio || m == Metric::Amplification || m == Metric::Recovery || m.is_latency()
 }
 

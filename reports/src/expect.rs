@@ -247,8 +247,28 @@ impl Expectation {
             detail.push_str(&format!(" (more precisely {da} and {db})"));
         }
         if a.n == 0 || b.n == 0 {
-            // No run has the figure: its group (or the run) was offered nothing.
-            detail.push_str(": nothing measured (nothing was offered)");
+            // No run has the figure: its group (or the run) was offered nothing, or, for a
+            // latency, none of its intents succeeded (one of failures alone is none).
+            // The figure of an operand with nothing measured, if its runs were offered work.
+            let offered = |o: &Operand| match o {
+                Operand::Run { label, figure } => entries
+                    .iter()
+                    .filter(|e| &e.label == label)
+                    .flat_map(|e| &e.runs)
+                    .any(|r| figure.scope.figures(&r.summary).is_some_and(|g| g.offered > 0))
+                    .then_some(figure.metric),
+                Operand::Value(_) => None,
+            };
+            let sent = [(&self.lhs, a.n), (&self.rhs, b.n)]
+                .into_iter()
+                .filter(|(_, n)| *n == 0)
+                .find_map(|(o, _)| offered(o));
+            let why = match sent {
+                None => "nothing was offered",
+                Some(m) if m.is_latency() => "nothing succeeded: a latency of failures alone is none",
+                Some(_) => "not measured in these runs",
+            };
+            detail.push_str(&format!(": nothing measured ({why})"));
         } else if a.mean.is_nan() || b.mean.is_nan() {
             detail.push_str(
                 ": not judged (a run ended too soon after its trigger to judge recovery, or sent nothing before it)",
@@ -459,6 +479,7 @@ mod tests {
         let mut r = crate::fixture::blank();
         r.summary.whole.offered = 100;
         r.summary.whole.successes = 100;
+        r.summary.whole.latency.count = 100;
         r.summary.whole.latency.p99 = 3.276_799;
         let c = e.check(&[Entry::new("fifo", vec![r])]).unwrap();
         assert!(c.passed);
@@ -468,6 +489,36 @@ mod tests {
     }
 
     /// A count and its half-width share decimals, so the two read as one figure.
+    /// A run none of whose intents succeeded has no latency (one of failures alone would let
+    /// `p99 < 10s` hold on a run with no goodput), and the failure says why, not that nothing
+    /// was offered; a run offered nothing says that.
+    #[test]
+    fn a_latency_of_a_run_where_nothing_succeeded_is_none_and_says_so() {
+        let e = parse("fifo.p99 < 10s", &labels()).unwrap();
+        let mut r = crate::fixture::blank();
+        r.summary.whole.offered = 100;
+        r.summary.whole.latency.count = 100;
+        r.summary.whole.latency.p99 = 2.1;
+        let c = e.check(&[Entry::new("fifo", vec![r.clone()])]).unwrap();
+        assert!(!c.passed, "{}", c.detail);
+        assert!(
+            c.detail
+                .ends_with("nothing measured (nothing succeeded: a latency of failures alone is none)"),
+            "{}",
+            c.detail
+        );
+        r.summary.whole.offered = 0;
+        let c = e.check(&[Entry::new("fifo", vec![r.clone()])]).unwrap();
+        assert!(
+            c.detail.ends_with("nothing measured (nothing was offered)"),
+            "{}",
+            c.detail
+        );
+        r.summary.whole.offered = 100;
+        r.summary.whole.successes = 1;
+        assert!(e.check(&[Entry::new("fifo", vec![r])]).unwrap().passed);
+    }
+
     #[test]
     fn a_count_interval_shows_its_half_width_with_the_means_decimals() {
         let iv = |mean, half_width| Interval { mean, half_width, n: 3 };

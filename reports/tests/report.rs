@@ -49,6 +49,7 @@ fn run(seed: u64, goodput: f64, verdict: Option<Verdict>, recovery_s: Option<f64
     r.phases[0].trigger = true;
     r.summary.whole.offered = 1000;
     r.summary.whole.goodput_ratio = goodput;
+    r.summary.whole.successes = (goodput * 1000.0).round() as u64;
     r.summary.whole.verdict = verdict;
     r.summary.whole.recovery_s = recovery_s;
     r.summary.whole.verdict_reason = "why".into();
