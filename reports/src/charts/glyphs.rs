@@ -5,8 +5,8 @@
 //! after a kerned pair disappear ("gateway.max" renders as "gatewaymax"). The SVG is fine (the
 //! browser lays it out), so only the bitmap needs this: a backend wrapper that draws text with
 //! ab_glyph's own positioning (sub-pixel pen, bearings, kerning) and passes everything else
-//! through. Widths are the advance sums plotters itself estimates, so layouts computed from
-//! plotters' text sizes still fit.
+//! through but wide lines (see [`Crisp::draw_path`]). Widths are the advance sums plotters
+//! itself estimates, so layouts computed from plotters' text sizes still fit.
 
 use ab_glyph::{point, Font, FontRef, Glyph, PxScale, ScaleFont};
 use plotters::prelude::DrawingBackend;
@@ -20,7 +20,8 @@ fn font() -> Option<&'static FontRef<'static>> {
         .as_ref()
 }
 
-/// A bitmap backend whose text is drawn by [`draw_text`](Crisp::draw_text) below.
+/// A bitmap backend whose text is drawn by [`draw_text`](Crisp::draw_text) below, and whose
+/// wide lines by [`draw_path`](Crisp::draw_path).
 pub(crate) struct Crisp<DB>(pub DB);
 
 type Res<DB> = Result<(), DrawingErrorKind<<DB as DrawingBackend>::ErrorType>>;
@@ -46,8 +47,24 @@ impl<DB: DrawingBackend> DrawingBackend for Crisp<DB> {
     fn draw_rect<S: BackendStyle>(&mut self, ul: BackendCoord, br: BackendCoord, style: &S, fill: bool) -> Res<DB> {
         self.0.draw_rect(ul, br, style, fill)
     }
+    /// A line wider than 1 px is drawn a segment at a time with round joins. plotters makes the
+    /// whole path one polygon whose inner corners at sharp turns lie far off the line, so a
+    /// spiky series (1 ms windows) drew spikes across the title and below the x axis.
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Res<DB> {
-        self.0.draw_path(path, style)
+        let width = style.stroke_width();
+        if width <= 1 || style.color().alpha == 0.0 {
+            return self.0.draw_path(path, style);
+        }
+        let mut prev: Option<BackendCoord> = None;
+        for p in path {
+            if let Some(q) = prev.filter(|q| *q != p) {
+                self.0.draw_line(q, p, style)?;
+                // Each segment's ends are square: a dot of the line's width fills the joint.
+                self.0.draw_circle(p, width / 2, &style.color(), true)?;
+            }
+            prev = Some(p);
+        }
+        Ok(())
     }
     fn draw_circle<S: BackendStyle>(&mut self, c: BackendCoord, r: u32, style: &S, fill: bool) -> Res<DB> {
         self.0.draw_circle(c, r, style, fill)
@@ -124,5 +141,47 @@ impl<DB: DrawingBackend> DrawingBackend for Crisp<DB> {
             }
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plotters::prelude::{BitMapBackend, Color, RED};
+
+    /// A spiky 2 px line (four points a pixel column, as of 1 ms windows) stays within a line's
+    /// width of its points: as one plotters polygon its sharp turns made spikes hundreds of
+    /// pixels long, across the title and below the x axis.
+    #[test]
+    fn a_wide_spiky_line_stays_near_its_points() {
+        let (w, h) = (300u32, 600u32);
+        let mut rgb = vec![255u8; w as usize * h as usize * 3];
+        {
+            let mut b = Crisp(BitMapBackend::with_buffer(&mut rgb, (w, h)));
+            // Four points a pixel column, at heights from a fixed pseudo-random sequence.
+            let mut seed = 1u32;
+            let path: Vec<BackendCoord> = (0..400)
+                .map(|i| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    (100 + i / 4, 200 + ((seed >> 16) % 201) as i32)
+                })
+                .collect();
+            b.draw_path(path, &Color::stroke_width(&RED, 2)).expect("drawn");
+            b.present().expect("presented");
+        }
+        let outside: Vec<(u32, u32)> = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .filter(|&(x, y)| !(97..=202).contains(&x) || !(197..=403).contains(&y))
+            .filter(|&(x, y)| {
+                let i = (y * w + x) as usize * 3;
+                rgb[i..i + 3] != [255, 255, 255]
+            })
+            .collect();
+        assert!(
+            outside.is_empty(),
+            "{} pixels drawn away from the line, e.g. {:?}",
+            outside.len(),
+            &outside[..outside.len().min(5)]
+        );
     }
 }
