@@ -79,11 +79,16 @@ fn counts(e: &crate::Entry) -> String {
     .join(", ")
 }
 
-/// A table; `left(column, columns)` says which columns hold names (left-aligned) rather than
-/// figures.
+/// A table of plain-text cells, escaped here and only here (escaped twice, a label's `|` read
+/// `\\|`: an escaped backslash, then a column break); `left(column, columns)` says which columns
+/// hold names (left-aligned) rather than figures.
 fn md_table(o: &mut String, header: &[String], rows: &[Vec<String>], left: impl Fn(usize, usize) -> bool) {
     let n = header.len();
-    let _ = writeln!(o, "| {} |", header.join(" | "));
+    let _ = writeln!(
+        o,
+        "| {} |",
+        header.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | ")
+    );
     let _ = writeln!(
         o,
         "|{}",
@@ -92,7 +97,7 @@ fn md_table(o: &mut String, header: &[String], rows: &[Vec<String>], left: impl 
             .collect::<String>()
     );
     for row in rows {
-        let _ = writeln!(o, "| {} |", row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "));
+        let _ = writeln!(o, "| {} |", row.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | "));
     }
     o.push('\n');
 }
@@ -106,10 +111,7 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "## {}\n", md(&r.title));
     }
     if !r.entries.is_empty() {
-        let (header, mut rows) = table::cells(r.entries);
-        for row in &mut rows {
-            row[0] = md(&row[0]);
-        }
+        let (header, rows) = table::cells(r.entries);
         md_table(&mut o, &header, &rows, |c, n| c < 2 || c == n - 1);
     }
     if let Some(w) = crate::report::mixed_warning(r) {
@@ -180,18 +182,13 @@ pub fn render(r: &Report) -> String {
             if lagging.len() == 1 { "that run" } else { "those runs" }
         );
     }
-    if let Some((header, mut rows)) = table::class_cells(r.entries) {
-        rows.iter_mut().for_each(|row| row[0] = md(&row[0]));
+    if let Some((header, rows)) = table::class_cells(r.entries) {
         let _ = writeln!(o, "By priority class:\n");
         md_table(&mut o, &header, &rows, |c, n| {
             c < 2 || (c == n - 1 && header[c] == "verdict")
         });
     }
-    if let Some((header, mut rows)) = table::service_cells(r.entries) {
-        rows.iter_mut().for_each(|row| {
-            row[0] = md(&row[0]);
-            row[1] = md(&row[1]);
-        });
+    if let Some((header, rows)) = table::service_cells(r.entries) {
         let _ = writeln!(o, "By service:\n");
         md_table(&mut o, &header, &rows, |c, n| {
             c < 2 || (c == n - 1 && header[c] == "verdict")
@@ -345,14 +342,11 @@ pub fn render(r: &Report) -> String {
         match &h.points {
             // A job summary has room for a small grid; a large one is in sweep.csv.
             Some((header, rows)) if rows.len() <= MAX_POINT_ROWS => {
-                let mut rows = rows.clone();
-                rows.iter_mut().flatten().for_each(|c| *c = md(c));
                 let left: Vec<bool> = (0..header.len())
                     .map(|c| crate::table::is_text_column(header, c))
                     .collect();
-                let header: Vec<String> = header.iter().map(|h| md(h)).collect();
                 o.push('\n');
-                md_table(&mut o, &header, &rows, |c, _| left.get(c).copied().unwrap_or(false));
+                md_table(&mut o, header, rows, |c, _| left.get(c).copied().unwrap_or(false));
             }
             Some((_, rows)) => {
                 let _ = writeln!(

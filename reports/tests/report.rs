@@ -817,6 +817,48 @@ fn the_markdown_title_is_escaped() {
     assert!(md.contains("| fifo \\*(sim)\\* |"), "{md}");
 }
 
+/// A `|` in a label is escaped once in summary.md's tables: escaped twice (`a\\|b`) GitHub read
+/// an escaped backslash, then a column break.
+#[test]
+fn a_pipe_in_a_label_keeps_the_tables_columns() {
+    let dir = TempDir::new("pipe");
+    let mut r = run(7, 0.9, Some(Verdict::Recovered), Some(1.0));
+    r.summary
+        .services
+        .insert("s|1".into(), service(Some(Verdict::Recovered), Some(1.0)));
+    let entries = [Entry::new("a|b", vec![r])];
+    write(&dir, &report(&entries, Vec::new()));
+    let md = dir.read("summary.md");
+    assert!(md.contains("| a\\|b |"), "{md}");
+    assert!(!md.contains("a\\\\|b"), "{md}");
+    // Each row has as many cell breaks (a `|` after an even run of backslashes) as its table's
+    // `| --- |` line.
+    let breaks = |line: &str| {
+        let mut n = 0;
+        let mut backslashes = 0;
+        for c in line.chars() {
+            match c {
+                '\\' => backslashes += 1,
+                '|' if backslashes % 2 == 0 => n += 1,
+                _ => {}
+            }
+            if c != '\\' {
+                backslashes = 0;
+            }
+        }
+        n
+    };
+    let lines: Vec<&str> = md.lines().collect();
+    let mut rows = 0;
+    for (i, sep) in lines.iter().enumerate().filter(|(_, l)| l.starts_with("| ---")) {
+        for row in lines[i + 1..].iter().take_while(|l| l.starts_with('|')) {
+            assert_eq!(breaks(row), breaks(sep), "{row}\n{md}");
+            rows += 1;
+        }
+    }
+    assert!(rows >= 2, "the run and the service tables: {md}");
+}
+
 /// A simulated run stopped at one of the simulator's caps is said so, with the cap, not
 /// "interrupted", nor "cut short by --duration" (its arrivals did stop before the phases end).
 #[test]
