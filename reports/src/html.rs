@@ -178,10 +178,18 @@ pub fn verdict_paragraph(r: &Results) -> String {
             " {n} of {of} answers were client errors: the target refused the requests (check the URL and credentials), which says nothing about its capacity."
         ));
     }
-    if r.generator.as_ref().is_some_and(|g| g.lagging) {
-        p.push_str(
-            " Caution: the load generator fell behind its schedule, so these figures partly describe the generator",
-        );
+    if let Some(g) = r.generator.as_ref().filter(|g| g.lagging) {
+        // By how much, as the run's summary says it: `compare` and `demo` send the reader here.
+        let late = g.late_sends.map_or(String::new(), |n| {
+            format!(
+                ", {n} sends later than {}",
+                fmt_secs(model::results::LAGGING_LATENESS.as_secs_f64())
+            )
+        });
+        p.push_str(&format!(
+            " Caution: the load generator fell behind its schedule (send lateness p99 {} real time{late}), so these figures partly describe the generator",
+            fmt_secs(g.lateness_p99_s)
+        ));
         // Those the generator had no socket for are in its notes below, with the cause.
         let unsent = r.unsent_without_cause();
         if unsent > 0 {

@@ -1228,6 +1228,36 @@ fn junit_fails_the_slo_of_an_interrupted_sweep() {
     );
 }
 
+/// A live run whose load generator fell behind says by how much on its card (`compare` and
+/// `demo` send the reader there): it said only that it fell behind.
+#[test]
+fn the_card_says_by_how_much_the_generator_fell_behind() {
+    let mut r = run(7, 0.9, Some(Verdict::Recovered), Some(1.0));
+    r.source = model::results::RunSource::Live;
+    r.generator = Some(model::results::GeneratorHealth {
+        lateness_p99_s: 0.0123,
+        unsent: 0,
+        lagging: true,
+        late_sends: Some(40),
+    });
+    let dir = TempDir::new("lagging");
+    let entries = [Entry::new("live", vec![r])];
+    write(&dir, &report(&entries, Vec::new()));
+    let html = dir.read("index.html");
+    assert!(
+        html.contains(
+            "Caution: the load generator fell behind its schedule (send lateness p99 12.3ms real time, 40 sends later than 1.0ms), so these figures"
+        ),
+        "{html}"
+    );
+    // A file from before the count of late sends says the p99 alone.
+    let mut old = entries[0].runs[0].clone();
+    old.generator.as_mut().expect("set above").late_sends = None;
+    write(&dir, &report(&[Entry::new("live", vec![old])], Vec::new()));
+    let html = dir.read("index.html");
+    assert!(html.contains("(send lateness p99 12.3ms real time), so"), "{html}");
+}
+
 /// The run's notes that the summary prints (resends, intents left out, attempts the generator
 /// could not send, arrivals it left unsent) are in summary.md and the page too; only the
 /// errors and the mostly-4xx warning were (review, stop 42).
