@@ -527,9 +527,119 @@ pub fn queue_drain_note(r: &Results) -> Option<String> {
     }
 }
 
+/// Warnings of entries that are not what their labels suggest: the same run twice (one file given
+/// twice: `fifo (sim) #1` and `#2`, alike to the digit), and runs of one scenario at different
+/// loads ([`scenario_versions`]), whose default labels differ only by that counter.
+pub fn run_warnings(entries: &[Entry]) -> Vec<String> {
+    let mut out = Vec::new();
+    // Runs compare whole by a hash of their JSON (a NaN figure is `null`, equal to itself),
+    // computed only where cheaper keys already match: a compare of many long runs stays quick.
+    let key = |e: &Entry| e.first().map(|r| (r.strategy.clone(), r.source, r.seed, e.runs.len()));
+    let hash: Vec<Option<u64>> = entries
+        .iter()
+        .map(|e| {
+            let twin = entries.iter().filter(|d| key(d) == key(e)).count() > 1;
+            twin.then(|| json_hash(&e.runs)).flatten()
+        })
+        .collect();
+    let mut reported = vec![false; entries.len()];
+    for (i, e) in entries.iter().enumerate() {
+        if reported[i] {
+            continue;
+        }
+        let same: Vec<usize> = (i + 1..entries.len())
+            .filter(|&j| hash[i].is_some() && hash[j] == hash[i])
+            .collect();
+        if same.is_empty() {
+            continue;
+        }
+        let mut names = vec![format!("`{}`", e.label)];
+        for &j in &same {
+            reported[j] = true;
+            names.push(format!("`{}`", entries[j].label));
+        }
+        out.push(format!(
+            "{} are the same run (identical results: one file given twice?): the report shows one run under {} labels",
+            join_and(&names),
+            names.len()
+        ));
+    }
+    out.extend(scenario_versions(entries));
+    out
+}
+
+/// For each entry whose run is of another version of a scenario than the first entry of it (its
+/// workload, duration or window differ), a warning naming both: side by side they compare
+/// different loads. (Other settings are not warned of: `compare --variant` changes the clients,
+/// the gateway or the backend on purpose.)
+pub fn scenario_versions(entries: &[Entry]) -> Vec<String> {
+    let parts = |a: &Results, b: &Results| {
+        let mut out = Vec::new();
+        if a.scenario.workload != b.scenario.workload {
+            out.push("workload");
+        }
+        if a.scenario.run.duration != b.scenario.run.duration {
+            out.push("duration");
+        }
+        if a.scenario.run.window != b.scenario.run.window || a.window_s != b.window_s {
+            out.push("window");
+        }
+        out
+    };
+    let mut out = Vec::new();
+    for (j, e) in entries.iter().enumerate() {
+        let Some(r) = e.first() else { continue };
+        // Against the scenario's first entry: each one set apart from it is named once.
+        let first = entries[..j]
+            .iter()
+            .filter_map(|d| Some((d, d.first()?)))
+            .find(|(_, q)| scenario_of(q) == scenario_of(r));
+        let earlier = first
+            .map(|(d, q)| (d, parts(q, r)))
+            .filter(|(_, differ)| !differ.is_empty());
+        if let Some((d, differ)) = earlier {
+            out.push(format!(
+                "`{}` and `{}` are runs of different versions of scenario `{}` ({} settings differ): side by side they compare different loads, not strategies",
+                d.label,
+                e.label,
+                scenario_of(r),
+                differ.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+/// A hash of `v`'s JSON, written straight into the hasher (a long run's is megabytes).
+fn json_hash(v: &impl serde::Serialize) -> Option<u64> {
+    use std::hash::Hasher;
+    struct Sink(std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.write(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut sink = Sink(std::collections::hash_map::DefaultHasher::new());
+    serde_json::to_writer(&mut sink, v).ok()?;
+    Some(sink.0.finish())
+}
+
+/// "a, b and c".
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// A warning when the entries are runs of different scenarios: side by side, their figures
-/// compare loads, not strategies. (Versions of one scenario are not warned of: `compare
-/// --variant` changes the clients or the backend on purpose.)
+/// compare loads, not strategies. (Versions of one scenario are warned of on stderr only, by
+/// [`scenario_versions`].)
 pub fn mixed_scenarios(entries: &[Entry]) -> Option<String> {
     let mut names: Vec<String> = Vec::new();
     for r in entries.iter().filter_map(Entry::first) {

@@ -1148,6 +1148,49 @@ fn runs_of_different_scenarios_are_warned_of() {
     assert_eq!(reports::entry::mixed_scenarios(&same), None);
 }
 
+/// One file given twice, and runs of one scenario at different loads, are warned of by name:
+/// both were labelled `fifo (sim) #1`, `#2`, ... with nothing telling them apart.
+#[test]
+fn the_same_run_twice_and_versions_of_a_scenario_are_warned_of() {
+    let a = run(1, 1.0, Some(Verdict::Stable), None);
+    let entries = |runs: &[Results]| -> Vec<Entry> {
+        let labels = reports::entry::default_labels(runs);
+        labels
+            .into_iter()
+            .zip(runs)
+            .map(|(l, r)| Entry::new(l, vec![r.clone()]))
+            .collect()
+    };
+    assert_eq!(
+        reports::entry::run_warnings(&entries(&[a.clone(), a.clone()])),
+        ["`fifo (sim) #1` and `fifo (sim) #2` are the same run (identical results: one file given twice?): the report shows one run under 2 labels"]
+    );
+    // Another seed of the same scenario is neither.
+    let mut seed2 = a.clone();
+    seed2.seed = 2;
+    assert!(reports::entry::run_warnings(&entries(&[a.clone(), seed2])).is_empty());
+    let mut faster = a.clone();
+    faster.scenario.workload.phases[0].rate *= 2.0;
+    faster.summary.whole.offered *= 2;
+    let mut finer = a.clone();
+    finer.scenario.run.window = model::duration::Dur::from_millis(1);
+    finer.window_s = 0.001;
+    let mut shorter = a.clone();
+    shorter.scenario.run.duration = Some(model::duration::Dur::from_millis(5_000));
+    // Other clients are a variant's business, not warned of.
+    let mut retrying = a.clone();
+    retrying.scenario.clients.retry.max_attempts += 1;
+    assert_eq!(
+        reports::entry::run_warnings(&entries(&[a.clone(), faster, finer, shorter, retrying])),
+        [2, 3, 4].map(|n| {
+            let what = ["workload", "window", "duration"][n - 2];
+            format!(
+                "`fifo (sim) #1` and `fifo (sim) #{n}` are runs of different versions of scenario `fixture` ({what} settings differ): side by side they compare different loads, not strategies"
+            )
+        })
+    );
+}
+
 /// A run with no backend time shows its wasted share as "-", not "0.0%"; a report of sweeps
 /// alone has no empty section above them.
 #[test]
