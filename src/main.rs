@@ -62,12 +62,42 @@ enum ScenarioCmd {
     /// Validate a scenario and print a one-screen summary: capacity per service, offered load
     /// and utilisation per phase.
     ///
+    /// A file is checked for what reads it: `sim run`, `loadgen run` and `compare` (the default)
+    /// need a [workload] and each service's workers and service_time; `--for gateway` checks a
+    /// gateway's own file (`gateway --config`: no [workload] nor service_time needed); `--for
+    /// target` a file for `loadgen run --target URL` (services need only their names).
+    ///
     /// Exit codes: 0 valid (notes and warnings, if any, are printed with the summary); 2 an
     /// error, named by file:line:column and field path.
     Check {
         /// The scenario file (TOML).
         file: PathBuf,
+        /// What the file is for: `run` (sim run, loadgen run, compare, demo), `gateway`
+        /// (gateway --config) or `target` (loadgen run --target).
+        #[arg(long = "for", value_enum, default_value_t = CheckFor::Run)]
+        purpose: CheckFor,
     },
+}
+
+/// What `scenario check` checks a file for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum CheckFor {
+    /// A whole scenario: sim run, loadgen run, compare.
+    Run,
+    /// A gateway's own file: gateway --config.
+    Gateway,
+    /// Load against your own service: loadgen run --target.
+    Target,
+}
+
+/// `scenario check`: the file read as `purpose` reads it, and its summary.
+fn check_scenario(file: &std::path::Path, purpose: CheckFor) -> Result<String, model::scenario::ScenarioError> {
+    use model::scenario as sc;
+    Ok(match purpose {
+        CheckFor::Run => sc::check_summary(&sc::load(file)?),
+        CheckFor::Gateway => sc::gateway_file_summary(&sc::load_for_gateway(file)?),
+        CheckFor::Target => sc::target_file_summary(&sc::load_for_loadgen(file, true)?),
+    })
 }
 
 /// Exit codes (documented in the README).
@@ -116,9 +146,9 @@ fn main() -> ExitCode {
         loadgen::driver::raise_fd_limit();
     }
     match cli.command {
-        Command::Scenario(ScenarioCmd::Check { file }) => match model::scenario::load(&file) {
-            Ok(s) => {
-                print!("{}", model::scenario::check_summary(&s));
+        Command::Scenario(ScenarioCmd::Check { file, purpose }) => match check_scenario(&file, purpose) {
+            Ok(summary) => {
+                print!("{summary}");
                 ExitCode::SUCCESS
             }
             Err(e) => {

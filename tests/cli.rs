@@ -60,6 +60,71 @@ fn help_explains_every_subcommand() {
     }
 }
 
+/// A gateway's own file (no [workload], no service_time) and a file for `loadgen run --target`
+/// (services by name alone) are valid for what reads them: `scenario check` refused both,
+/// saying wrongly that only --target does without a service_time, and no command checked them.
+#[test]
+fn scenario_check_checks_a_file_for_the_gateway_or_a_target() {
+    let dir = std::env::temp_dir().join(format!("spillway-cli-for-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gw = dir.join("gw.toml");
+    std::fs::write(
+        &gw,
+        "[gateway]\nstrategy = \"deadline\"\n[[backend.services]]\nname = \"a\"\nworkers = 3\n\
+         upstream = \"http://127.0.0.1:9001\"\n[[backend.services]]\nname = \"b\"\nworkers = 2\n",
+    )
+    .unwrap();
+    let target = dir.join("target.toml");
+    std::fs::write(
+        &target,
+        "[[workload.phases]]\nduration = \"10s\"\nrate = 50\n[clients]\ntimeout = \"2s\"\n\
+         [[backend.services]]\nname = \"orders\"\n",
+    )
+    .unwrap();
+    let check = |file: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["scenario", "check", file.to_str().unwrap()];
+        args.extend(extra);
+        let out = spillway(&args);
+        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    // Read as a whole scenario, each is refused, pointing at the check that fits it.
+    let (code, err) = check(&gw, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("and `gateway --config` do without it") && err.contains("--for gateway"),
+        "{err}"
+    );
+    let (code, err) = check(&target, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--for target"), "{err}");
+    let (code, text) = check(&gw, &["--for", "gateway"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("valid for `spillway gateway --config`"), "{text}");
+    assert!(text.contains("upstream http://127.0.0.1:9001"), "{text}");
+    assert!(
+        text.contains("no upstream: the gateway then needs --upstream URL"),
+        "{text}"
+    );
+    assert!(text.contains("gateway: strategy deadline"), "{text}");
+    assert!(text.contains("no [workload]: the gateway needs none"), "{text}");
+    let (code, text) = check(&target, &["--for", "target"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("valid for `spillway loadgen run --target URL`"), "{text}");
+    assert!(
+        text.contains("orders (1 api)") && text.contains("clients: timeout 2s"),
+        "{text}"
+    );
+    assert!(text.contains("left out by orders (workers, service_time)"), "{text}");
+    assert!(!text.contains("capacity"), "no capacity of placeholders: {text}");
+    // A gateway file still needs what the gateway reads: the workers.
+    std::fs::write(&gw, "[[backend.services]]\nname = \"a\"\n").unwrap();
+    let (code, err) = check(&gw, &["--for", "gateway"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("missing `workers`"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn scenario_check_prints_a_summary_or_a_positioned_error() {
     let out = spillway(&["scenario", "check", &format!("{}/death-spiral.toml", scenarios())]);

@@ -438,6 +438,42 @@ pub fn check_summary(s: &Scenario) -> String {
         }
     }
 
+    o.push_str(&clients_text(s));
+    o.push_str(&gateway_text(s));
+    let g = &f.gateway;
+    if !s.thresholds.is_empty() {
+        let list: Vec<String> = s.thresholds.iter().map(|t| t.label()).collect();
+        let _ = writeln!(o, "thresholds: {}", list.join("; "));
+    }
+    let worst = s
+        .phases
+        .iter()
+        .filter(|p| !p.trigger)
+        .map(|p| phase_utilisation(s, p).into_iter().fold(0.0, f64::max))
+        .fold(0.0, f64::max);
+    for w in s.warnings() {
+        let _ = writeln!(o, "\nnote: {w}");
+    }
+    if let Some(r) = g.rate_limit.as_ref().filter(|_| s.file.workload.closed.is_none()) {
+        let peak = s
+            .phases
+            .iter()
+            .map(|p| p.rate_start.max(p.rate_end))
+            .fold(0.0, f64::max);
+        if peak > r.rate {
+            let _ = writeln!(o, "\nnote: the gateway's rate limit ({}/s) is below the peak offered rate ({peak}/s): past it the gateway answers 429 (counted as rate_limited, not as the backend's failures)", r.rate);
+        }
+    }
+    if worst >= 1.0 {
+        let _ = writeln!(o, "\nnote: a phase not marked as trigger offers more than the backend's capacity ({:.0}%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0);
+    }
+    o
+}
+
+/// The clients' lines of [`check_summary`]: timeout and retries, and what loadgen sends.
+fn clients_text(s: &Scenario) -> String {
+    let mut o = String::new();
+    let f = &s.file;
     let c = &f.clients;
     let retry = &c.retry;
     let retries = if retry.max_attempts <= 1 {
@@ -483,6 +519,13 @@ pub fn check_summary(s: &Scenario) -> String {
         };
         let _ = writeln!(o, "requests (loadgen only): {wide}{own}");
     }
+    o
+}
+
+/// The gateway's lines of [`check_summary`]: strategy, limits, and what it does beside them.
+fn gateway_text(s: &Scenario) -> String {
+    let mut o = String::new();
+    let f = &s.file;
     let g = &f.gateway;
     let conc = match (g.strategy, g.concurrency) {
         (crate::scenario::Strategy::Passthrough, _) => "unlimited, no queue".to_string(),
@@ -554,31 +597,148 @@ pub fn check_summary(s: &Scenario) -> String {
     if !front.is_empty() {
         let _ = writeln!(o, "gateway also: {}", front.join("; "));
     }
+    o
+}
+
+/// What `scenario check --for gateway` prints of a file read as `gateway --config` reads it
+/// ([`super::load_for_gateway`]): its services' upstreams and the gateway, not the capacity and
+/// load figures of a run, which such a file need not describe.
+pub fn gateway_file_summary(read: &super::GatewayFile) -> String {
+    let s = &read.scenario;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "gateway configuration {} ({}): valid for `spillway gateway --config`",
+        s.name(),
+        s.source
+    );
+    let _ = writeln!(o, "\nservices: {}", s.services.len());
+    let w = s
+        .services
+        .iter()
+        .map(|x| x.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(12, 80);
+    for (shown, x) in s.services.iter().enumerate() {
+        if shown >= 24 {
+            let _ = writeln!(o, "  ... and {} more", s.services.len() - shown);
+            break;
+        }
+        let upstream = x.upstream.as_deref().map_or_else(
+            || "no upstream: the gateway then needs --upstream URL (every service to one address)".to_string(),
+            |u| format!("upstream {u}"),
+        );
+        let _ = writeln!(o, "  {:<w$} workers {:>4}   {upstream}", x.name, x.workers);
+    }
+    o.push('\n');
+    o.push_str(&gateway_text(s));
+    if !read.workload_given {
+        let _ = writeln!(
+            o,
+            "\nnote: no [workload]: the gateway needs none; `sim run` and `loadgen run` of this file would (`scenario check` without --for checks a file for them)"
+        );
+    }
+    if !read.service_times_given {
+        let _ = writeln!(
+            o,
+            "\nnote: not every service gives its service_time: the gateway needs none, but cannot size a queue bound from them (strategy bounded then needs gateway.queue_capacity)"
+        );
+    }
+    o
+}
+
+/// What `scenario check --for target` prints of a file read as `loadgen run --target` reads it
+/// ([`super::load_for_loadgen`]): the load and the clients, and no capacity or utilisation,
+/// which the target's own services set and the file need not give.
+pub fn target_file_summary(read: &super::PartialFile) -> String {
+    let s = &read.scenario;
+    let f = &s.file;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "scenario {} ({}): valid for `spillway loadgen run --target URL`: seed {}, arrivals for {}, window {}, time scale {}",
+        s.name(),
+        s.source,
+        s.seed(),
+        format_duration(s.duration),
+        f.run.window,
+        f.run.time_scale
+    );
+    let names: Vec<String> = s
+        .services
+        .iter()
+        .map(|x| {
+            format!(
+                "{} ({} api{})",
+                x.name,
+                x.apis.len(),
+                if x.apis.len() == 1 { "" } else { "s" }
+            )
+        })
+        .collect();
+    let _ = writeln!(o, "\nservices (paths on the target): {}", shorten_list(&names));
+    if let Some(c) = &f.workload.closed {
+        let _ = writeln!(o, "\nworkload: closed loop, {} users", c.users);
+    } else {
+        let _ = writeln!(
+            o,
+            "\nworkload: {} arrivals, {} phase(s)",
+            format!("{:?}", f.workload.arrival).to_lowercase(),
+            s.phases.len()
+        );
+        let w = s
+            .phases
+            .iter()
+            .map(|p| p.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(18, 200);
+        let _ = writeln!(
+            o,
+            "  {:<w$} {:>10} {:>10} {:>14}",
+            "phase", "start", "length", "intents/s"
+        );
+        for p in &s.phases {
+            let rate = if (p.rate_start - p.rate_end).abs() > f64::EPSILON {
+                format!("{:.0} -> {:.0}", p.rate_start, p.rate_end)
+            } else {
+                format!("{:.1}", p.rate_start)
+            };
+            let trigger = if p.trigger { " [trigger]" } else { "" };
+            let _ = writeln!(
+                o,
+                "  {:<w$} {:>10} {:>10} {:>14}",
+                format!("{}{trigger}", p.name),
+                format_duration(p.start.saturating_since(crate::time::Time::ZERO)),
+                format_duration(p.duration()),
+                rate
+            );
+        }
+    }
+    o.push_str(&clients_text(s));
     if !s.thresholds.is_empty() {
         let list: Vec<String> = s.thresholds.iter().map(|t| t.label()).collect();
         let _ = writeln!(o, "thresholds: {}", list.join("; "));
     }
-    let worst = s
-        .phases
+    let left_out: Vec<String> = s
+        .file
+        .backend
+        .services
         .iter()
-        .filter(|p| !p.trigger)
-        .map(|p| phase_utilisation(s, p).into_iter().fold(0.0, f64::max))
-        .fold(0.0, f64::max);
-    for w in s.warnings() {
+        .zip(&read.placeholders)
+        .filter(|(_, k)| k.any())
+        .map(|(x, k)| format!("{} ({})", x.name, k.names().join(", ")))
+        .collect();
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nnote: left out by {}: not needed against --target, whose own services serve the requests (`sim run` and a run without --target need them)",
+            shorten_list(&left_out)
+        );
+    }
+    for w in s.warnings_with(&read.placeholders) {
         let _ = writeln!(o, "\nnote: {w}");
-    }
-    if let Some(r) = g.rate_limit.as_ref().filter(|_| s.file.workload.closed.is_none()) {
-        let peak = s
-            .phases
-            .iter()
-            .map(|p| p.rate_start.max(p.rate_end))
-            .fold(0.0, f64::max);
-        if peak > r.rate {
-            let _ = writeln!(o, "\nnote: the gateway's rate limit ({}/s) is below the peak offered rate ({peak}/s): past it the gateway answers 429 (counted as rate_limited, not as the backend's failures)", r.rate);
-        }
-    }
-    if worst >= 1.0 {
-        let _ = writeln!(o, "\nnote: a phase not marked as trigger offers more than the backend's capacity ({:.0}%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0);
     }
     o
 }

@@ -163,18 +163,22 @@ enum Unknown {
 fn missing(field: &str, path: &str) -> String {
     match (path.trim_matches('.'), field) {
         ("", "workload") => {
-            "no [workload]: a scenario needs [[workload.phases]] (open-loop arrivals) or [workload.closed] (users)"
+            "no [workload]: a scenario needs [[workload.phases]] (open-loop arrivals) or [workload.closed] (users); a gateway's own file needs none: check it with `scenario check --for gateway`"
                 .to_string()
         }
         ("", "backend") => "no [backend]: a scenario needs at least one [[backend.services]]".to_string(),
-        // Only `loadgen run --target` takes a file without the mock backend's capacity.
+        // `loadgen run --target` takes a file without the mock backend's capacity, and the
+        // gateway one without service times.
         (p, "workers" | "service_time")
             if p.strip_prefix("backend.services[")
                 .is_some_and(|r| r.ends_with(']') && !r.contains('.')) =>
         {
-            format!(
-                "missing `{field}`, which is required here (only `loadgen run --target`, which starts no mock backend, does without it)"
-            )
+            let who = if field == "workers" {
+                "only `loadgen run --target` (which starts no mock backend) does without it: check such a file with `scenario check --for target`"
+            } else {
+                "`loadgen run --target` (which starts no mock backend) and `gateway --config` do without it: check such a file with `scenario check --for target` or `--for gateway`"
+            };
+            format!("missing `{field}`, which is required here; {who}")
         }
         _ => format!("missing `{field}`, which is required here"),
     }
@@ -1461,7 +1465,7 @@ mod tests {
         let no_workers = error("[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"a\"\nservice_time = \"1ms\"\n");
         assert!(
             no_workers.contains(
-                "backend.services[0]: missing `workers`, which is required here (only `loadgen run --target`"
+                "backend.services[0]: missing `workers`, which is required here; only `loadgen run --target` (which starts no mock backend) does without it: check such a file with `scenario check --for target`"
             ),
             "{no_workers}"
         );
