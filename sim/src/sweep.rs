@@ -1726,6 +1726,17 @@ fn tied_text(best: &Params, tied: &[Params]) -> String {
     if tied.len() > SHOWN {
         text.push_str(&format!(" and {} more", tied.len() - SHOWN));
     }
+    // The one setting alone read as that value with the file's other settings (deadline at
+    // its default bound, which failed the SLO), not with the best's.
+    if one_key.is_some() && best.len() > 1 {
+        let others: Params = best
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| Some(i) != one_key)
+            .map(|(_, kv)| kv.clone())
+            .collect();
+        text.push_str(&format!(" (with the best's {})", describe(&others)));
+    }
     text
 }
 
@@ -3167,6 +3178,21 @@ mod tests {
                 .any(|l| l.ends_with(": gateway.concurrency=2 gateway.strategy=bounded")),
             "{lines:#?}"
         );
+        // One setting differing among several: said to be with the best's others (alone,
+        // `gateway.strategy=deadline` read as deadline at the file's own bound).
+        let q = "gateway.queue_capacity";
+        let three = [
+            table_point(&[("gateway.strategy", "bounded".into()), (q, 10.into())], 1.0, true),
+            table_point(&[("gateway.strategy", "deadline".into()), (q, 10.into())], 1.0, true),
+            table_point(&[("gateway.strategy", "deadline".into()), (q, 50.into())], 0.5, true),
+        ];
+        let lines = findings(&three, &[], &f, &[], &[]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with(": gateway.strategy=deadline (with the best's gateway.queue_capacity=10)")),
+            "{lines:#?}"
+        );
         // No tie, no line.
         let lines = findings(&points[..2], &axes, &f, &[], &[1]);
         assert!(!lines.iter().any(|l| l.contains("tied")), "{lines:#?}");
@@ -3743,7 +3769,7 @@ mod tests {
         let p99: Threshold = "p99 < 2s".parse().unwrap();
         let mut with = seed(Some(2.0), Verdict::Recovered);
         with.whole.latency.p99 = 1.0;
-        with.whole.successes = 10;
+        (with.whole.successes, with.whole.latency.count) = (10, 10);
         let none = Summary::default();
         let (_, value) = slo_reading(&p99, &[with, none]);
         assert_eq!(value, Some(1.0));
