@@ -56,3 +56,30 @@ impl Interval {
         self.half_width / t975(self.n.saturating_sub(1))
     }
 }
+
+/// A ratio's half-width in percentage points, `12.3 pp`: one decimal, or two significant digits
+/// when one decimal would round a real spread to nothing (`± 0.0 pp` read as no spread at all,
+/// over 106 seeds whose interval was ± 0.05 pp).
+pub fn points_text(half_width: f64) -> String {
+    let pp = half_width * 100.0;
+    if pp == 0.0 || !pp.is_finite() || pp >= 0.05 {
+        return format!("{pp:.1} pp");
+    }
+    // Two significant digits: 0.049 -> 0.049, 0.0012 -> 0.0012.
+    let decimals = (1 - pp.log10().floor() as i32).clamp(2, 12) as usize;
+    format!("{pp:.decimals$} pp")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_spread_in_points_keeps_its_digits() {
+        assert_eq!(points_text(0.113), "11.3 pp");
+        assert_eq!(points_text(0.0005), "0.1 pp");
+        assert_eq!(points_text(0.00049), "0.049 pp");
+        assert_eq!(points_text(0.000_012), "0.0012 pp");
+        assert_eq!(points_text(0.0), "0.0 pp");
+    }
+}

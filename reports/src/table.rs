@@ -163,7 +163,7 @@ fn percent(i: &model::interval::Interval) -> String {
             );
         }
         // The half-width is in percentage points, not a share of the mean.
-        format!("{} ± {:.1} pp", share(i.mean), i.half_width * 100.0)
+        format!("{} ± {}", share(i.mean), model::interval::points_text(i.half_width))
     } else {
         share(i.mean)
     }
@@ -241,7 +241,7 @@ mod tests {
         let iv = |mean, half_width, n| model::interval::Interval { mean, half_width, n };
         assert_eq!(percent(&iv(0.9999, 0.0, 1)), "99.99%");
         assert_eq!(percent(&iv(0.9999, 0.001, 3)), "99.99% (95% CI 99.9% to 100.0%)");
-        assert_eq!(percent(&iv(0.9996, 0.0001, 3)), "99.96% ± 0.0 pp");
+        assert_eq!(percent(&iv(0.9996, 0.0001, 3)), "99.96% ± 0.010 pp");
     }
 
     #[test]

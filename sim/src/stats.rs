@@ -199,7 +199,7 @@ pub fn render(s: &ReplicationSummary) -> String {
                     one((i.mean + i.half_width).min(ceiling))
                 )
             }
-            _ if unit == Unit::Ratio => format!("{} ± {:.1} pp", one(i.mean), i.half_width * 100.0),
+            _ if unit == Unit::Ratio => format!("{} ± {}", one(i.mean), model::interval::points_text(i.half_width)),
             _ => format!("{} ± {}", one(i.mean), one(i.half_width)),
         }
     };

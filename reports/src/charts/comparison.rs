@@ -472,7 +472,7 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
             "succeeded / offered, higher is better",
             each(&|runs| {
                 bar(entry::figure_of(runs, &whole(Metric::GoodputRatio)), 1.0, pct, |h| {
-                    format!("{:.1} pp", h * 100.0)
+                    model::interval::points_text(h)
                 })
             }),
             1.0,
@@ -523,7 +523,7 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
                     "n/a".into()
                 };
                 match bar(entry::figure_of(runs, &whole(Metric::WastedRatio)), 1.0, pct, |h| {
-                    format!("{:.1} pp", h * 100.0)
+                    model::interval::points_text(h)
                 }) {
                     Cell::Bar {
                         value,
