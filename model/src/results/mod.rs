@@ -400,6 +400,30 @@ pub enum ResultsError {
     },
 }
 
+/// What a file that is not JSON at all is, and the advice, for [`ResultsError::OtherFile`]:
+/// serde's "1:1: expected value" said neither. Text that starts as JSON keeps its position
+/// (a scenario's `[run]` starts as an array, but is no JSON one).
+fn not_json(path: &str, text: &str) -> Option<(&'static str, String)> {
+    let first = text.trim_start_matches('\u{feff}').trim_start().chars().next()?;
+    if first == '{' {
+        return None;
+    }
+    let takes = "spillway takes results.json files, or the run directories that hold them";
+    let scenario = text.parse::<toml::Table>().is_ok_and(|t| {
+        ["run", "workload", "clients", "gateway", "backend", "thresholds"]
+            .iter()
+            .any(|k| t.contains_key(*k))
+    });
+    if scenario {
+        Some((
+            "a scenario file (TOML), not JSON",
+            format!("{takes}: run the scenario first (`spillway sim run {path} -o DIR`) and give DIR"),
+        ))
+    } else {
+        (first != '[').then(|| ("not JSON", takes.to_string()))
+    }
+}
+
 impl Results {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -434,7 +458,8 @@ impl Results {
                     } else {
                         None
                     }
-                });
+                })
+                .or_else(|| not_json(path, text));
             match other {
                 Some((what, advice)) => ResultsError::OtherFile {
                     path: path.to_string(),
@@ -635,6 +660,38 @@ mod tests {
         r.generator = Some(judged(&sends(50, 30, Duration::from_millis(3)), 1.0));
         r.time_scale = 1.0;
         assert!(!r.generator_in_doubt());
+    }
+
+    /// A file that is not JSON says so, and a scenario file given by mistake is named as one,
+    /// not "1:1: expected value"; broken JSON keeps its position.
+    #[test]
+    fn a_scenario_or_other_text_given_as_results_says_what_it_is() {
+        let err = |path: &str, text: &str| Results::from_json(path, text).expect_err("not results").to_string();
+        assert_eq!(
+            err(
+                "s.toml",
+                "# steady\n[run]\nname = \"steady\"\n[[workload.phases]]\nduration = \"60s\"\nrate = 120\n"
+            ),
+            "s.toml: not a spillway results file: this is a scenario file (TOML), not JSON; spillway takes \
+             results.json files, or the run directories that hold them: run the scenario first \
+             (`spillway sim run s.toml -o DIR`) and give DIR"
+        );
+        assert_eq!(
+            err("notes.txt", "hello"),
+            "notes.txt: not a spillway results file: this is not JSON; spillway takes results.json files, \
+             or the run directories that hold them"
+        );
+        let broken = err("r.json", "{\"schema\": ");
+        assert!(
+            broken.starts_with("r.json:1:11: not a spillway results file:"),
+            "{broken}"
+        );
+        assert!(err("empty.json", "").starts_with("empty.json:1:0: not a spillway results file:"));
+        // A scenario opening with its `[run]` table (as `compare --baseline` reads it), and a
+        // JSON array, which is no scenario.
+        assert!(err("s.toml", "[run]\nname = \"steady\"\n").contains("this is a scenario file (TOML)"));
+        let array = err("a.json", "[1, 2]");
+        assert!(array.starts_with("a.json:1:") && !array.contains("this is"), "{array}");
     }
 
     /// The summary warns of a sustained lag, with its count of late sends, and not of one
