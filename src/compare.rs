@@ -569,9 +569,24 @@ fn results_file(path: &Path) -> Result<PathBuf, UsageError> {
         return Ok(file);
     }
     let runs = if path.join("replications.json").is_file() {
-        "a --replications directory, with one run per seed: give one seed's, such as seed-1/results.json"
+        // Named from the directory: its seeds are the run's (seed-7.. for a scenario of seed 7).
+        let mut seeds: Vec<String> = std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.starts_with("seed-") && path.join(n).join("results.json").is_file())
+            .collect();
+        seeds.sort_by_key(|n| (n.len(), n.clone()));
+        match seeds.first() {
+            Some(first) => format!(
+                "a --replications directory, with one run per seed: give one seed's, such as {}",
+                path.join(first).join("results.json").display()
+            ),
+            None => "a --replications directory whose seeds hold no results.json".to_string(),
+        }
     } else {
-        "give a run's results.json, or the directory of one run"
+        "give a run's results.json, or the directory of one run".to_string()
     };
     Err(UsageError(format!(
         "--baseline: {} is a directory without a results.json: {runs}",

@@ -15,6 +15,12 @@ pub const DEATH_SPIRAL: &str = include_str!("../scenarios/death-spiral.toml");
 /// Run the death-spiral story: unbounded FIFO vs bounded (shed) vs deadline-aware drop, in the
 /// simulator and live on loopback, then write an HTML report.
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Exit codes: 0 the story held (each strategy after the first beat it on goodput and on \
+recovery, in every mode); 3 it did not; 4 inconclusive (it failed only on live runs in which the load \
+generator fell behind its schedule: rerun at a lower --time-scale); 2 bad input (fewer than two \
+strategies, an unknown one); 1 a run failed; 130 interrupted (results so far written, marked incomplete)."
+)]
 pub struct DemoArgs {
     /// Directory for the results and the report.
     #[arg(short, long, value_name = "DIR", default_value = "out/demo")]

@@ -46,7 +46,17 @@ pub struct ReportArgs {
 
 fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
     let file = if path.is_dir() {
-        path.join("results.json")
+        let results = path.join("results.json");
+        let sweep = path.join("sweep.json");
+        if !results.exists() && sweep.is_file() {
+            return Err(UsageError(format!(
+                "{}: a sweep's directory (it holds sweep.json, no results.json): give {}",
+                path.display(),
+                sweep.display()
+            ))
+            .into());
+        }
+        results
     } else {
         path.to_path_buf()
     };
@@ -536,8 +546,12 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
                 let met = sim::sweep::best_config(&table.points, &objective).is_some();
                 h.slo_met = Some((table.slo.join(", "), met));
             }
-            h.notes
-                .push(format!("{} points: {}", table.points.len(), file.display()));
+            let n = table.points.len();
+            h.notes.push(format!(
+                "{n} point{}: {}",
+                if n == 1 { "" } else { "s" },
+                file.display()
+            ));
             if let Some(name) = label.as_ref().or(table.scenario.as_ref()) {
                 h.title = format!("{name} · {}", h.title);
                 sweep_names.push(name.clone());

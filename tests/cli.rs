@@ -58,6 +58,20 @@ fn help_explains_every_subcommand() {
             "{args:?} explains its flags"
         );
     }
+    // Every command a script or CI runs says what its exit codes mean (demo's said nothing).
+    for args in [
+        &["loadgen", "run", "--help"][..],
+        &["scenario", "check", "--help"],
+        &["sim", "run", "--help"],
+        &["sim", "sweep", "--help"],
+        &["report", "--help"],
+        &["compare", "--help"],
+        &["demo", "--help"],
+    ] {
+        let out = spillway(args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Exit codes: 0 "), "{args:?}:\n{text}");
+    }
 }
 
 /// A gateway's own file (no [workload], no service_time) and a file for `loadgen run --target`

@@ -567,6 +567,27 @@ fn baseline_flags_regressions_metric_by_metric() {
         "{}",
         text(&empty)
     );
+    // A replications directory suggests one of its own seeds (seed-7 for a scenario of seed
+    // 7), not a seed-1 it does not hold.
+    let reps = spillway(&[
+        "sim",
+        "run",
+        &scenario("steady.toml"),
+        "--seed",
+        "7",
+        "--replications",
+        "2",
+        "-o",
+        &dir.s("reps"),
+    ]);
+    assert_eq!(reps.status.code(), Some(0), "{}", text(&reps));
+    let out = spillway(&["compare", "--baseline", &dir.s("deadline"), &dir.s("reps")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("such as ") && text(&out).contains("seed-7"),
+        "{}",
+        text(&out)
+    );
     let bad = spillway(&[
         "compare",
         "--baseline",
@@ -711,6 +732,16 @@ fn a_sweep_renders_as_a_heatmap() {
     );
     let junit = read(&dir.path("r/junit.xml"));
     assert!(junit.contains("sweep read (no SLO to gate on)"), "not empty:\n{junit}");
+    // The sweep's directory, given as a run's would be, names the file to give instead of
+    // "results.json: cannot read".
+    let out = spillway(&["report", &dir.s("sweep"), "-o", &dir.s("rd")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("a sweep's directory (it holds sweep.json, no results.json): give")
+            && text(&out).contains("sweep.json"),
+        "{}",
+        text(&out)
+    );
 
     // With an SLO nothing meets, the sweep exits 3 and its report's junit.xml fails the same way.
     let out = spillway(&[
@@ -791,6 +822,15 @@ fn report_rejects_what_is_not_a_results_file() {
     );
     let out = spillway(&["report", &dir.s("missing.json")]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // A scenario file given by mistake, even one that starts with `[run]` (read as an old
+    // sweep table, an array of points, it said "not a sweep table: expected value").
+    std::fs::write(dir.path("s.toml"), "[run]\nname = \"x\"\n").unwrap();
+    for file in [scenario("steady.toml"), dir.s("s.toml")] {
+        let out = spillway(&["report", &file, "-o", &dir.s("r3")]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(!text(&out).contains("sweep table"), "{}", text(&out));
+        assert!(text(&out).contains("scenario file"), "{}", text(&out));
+    }
     // A sweep table with a figure no sweep produces is refused, naming the point and field.
     std::fs::write(
         dir.path("sweep.json"),

@@ -821,7 +821,10 @@ impl Table {
     /// A sweep table from sweep.json text: `None` when the text is not one (a results file).
     pub fn parse(text: &str) -> Option<Result<Table, serde_json::Error>> {
         let t = text.trim_start();
-        if t.starts_with('[') {
+        // An array of points (older tables); not a TOML file's `[run]`, which is no table.
+        if t.strip_prefix('[')
+            .is_some_and(|r| r.trim_start().starts_with(['{', ']']))
+        {
             return Some(serde_json::from_str::<Vec<Point>>(t).map(|points| Table {
                 scenario: None,
                 objective: String::new(),
