@@ -79,6 +79,7 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             // describe only the in-process mock backend, which then never starts. Their
             // placeholders are no figures of the target's: nothing said of capacity uses them.
             let read = scenario::load_for_loadgen(path, a.target.is_some())?;
+            let left_out = read.left_out();
             let s = read.scenario;
             // Said of what runs: a `--strategy` may use a table the file's own would ignore.
             // (Never with placeholders: --strategy is refused with --target above.)
@@ -90,15 +91,6 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             for w in s.warnings_with(&read.placeholders) {
                 tracing::warn!("{w}");
             }
-            let left_out: Vec<String> = s
-                .file
-                .backend
-                .services
-                .iter()
-                .zip(&read.placeholders)
-                .filter(|(_, k)| k.any())
-                .map(|(svc, k)| format!("{} ({})", svc.name, k.names().join(", ")))
-                .collect();
             if !left_out.is_empty() {
                 tracing::info!(
                     "{}: left out by {}: not needed against --target, whose own services serve the requests; results.json's copy of the scenario holds placeholders there, not figures of the target",

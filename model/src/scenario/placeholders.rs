@@ -69,6 +69,19 @@ impl PartialFile {
     pub fn services_given(&self) -> bool {
         !self.placeholders.iter().any(|k| k.any())
     }
+
+    /// The services that left keys out, each with them: `orders (workers, service_time)`.
+    pub fn left_out(&self) -> Vec<String> {
+        self.scenario
+            .file
+            .backend
+            .services
+            .iter()
+            .zip(&self.placeholders)
+            .filter(|(_, k)| k.any())
+            .map(|(svc, k)| format!("{} ({})", svc.name, k.names().join(", ")))
+            .collect()
+    }
 }
 
 /// What [`load_for_gateway`] read.

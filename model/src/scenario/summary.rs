@@ -348,15 +348,8 @@ pub fn check_summary(s: &Scenario) -> String {
         );
     }
 
-    if let Some(c) = &f.workload.closed {
-        let _ = writeln!(o, "\nworkload: closed loop, {} users", c.users);
-    } else {
-        let _ = writeln!(
-            o,
-            "\nworkload: {} arrivals, {} phase(s)",
-            format!("{:?}", f.workload.arrival).to_lowercase(),
-            s.phases.len()
-        );
+    o.push_str(&workload_header(s));
+    if f.workload.closed.is_none() {
         let label = |p: &crate::scenario::Phase| {
             if p.trigger {
                 format!("{} [trigger]", p.name)
@@ -678,15 +671,8 @@ pub fn target_file_summary(read: &super::PartialFile) -> String {
         })
         .collect();
     let _ = writeln!(o, "\nservices (paths on the target): {}", shorten_list(&names));
-    if let Some(c) = &f.workload.closed {
-        let _ = writeln!(o, "\nworkload: closed loop, {} users", c.users);
-    } else {
-        let _ = writeln!(
-            o,
-            "\nworkload: {} arrivals, {} phase(s)",
-            format!("{:?}", f.workload.arrival).to_lowercase(),
-            s.phases.len()
-        );
+    o.push_str(&workload_header(s));
+    if f.workload.closed.is_none() {
         let w = s
             .phases
             .iter()
@@ -721,15 +707,7 @@ pub fn target_file_summary(read: &super::PartialFile) -> String {
         let list: Vec<String> = s.thresholds.iter().map(|t| t.label()).collect();
         let _ = writeln!(o, "thresholds: {}", list.join("; "));
     }
-    let left_out: Vec<String> = s
-        .file
-        .backend
-        .services
-        .iter()
-        .zip(&read.placeholders)
-        .filter(|(_, k)| k.any())
-        .map(|(x, k)| format!("{} ({})", x.name, k.names().join(", ")))
-        .collect();
+    let left_out = read.left_out();
     if !left_out.is_empty() {
         let _ = writeln!(
             o,
@@ -741,4 +719,17 @@ pub fn target_file_summary(read: &super::PartialFile) -> String {
         let _ = writeln!(o, "\nnote: {w}");
     }
     o
+}
+
+/// The workload's first line: a closed loop's users, or the arrivals and their phases.
+fn workload_header(s: &Scenario) -> String {
+    let f = &s.file;
+    match &f.workload.closed {
+        Some(c) => format!("\nworkload: closed loop, {} users\n", c.users),
+        None => format!(
+            "\nworkload: {} arrivals, {} phase(s)\n",
+            format!("{:?}", f.workload.arrival).to_lowercase(),
+            s.phases.len()
+        ),
+    }
 }
