@@ -95,7 +95,7 @@ fn check_scenario(file: &std::path::Path, purpose: CheckFor) -> Result<String, m
     use model::scenario as sc;
     Ok(match purpose {
         CheckFor::Run => sc::check_summary(&sc::load(file)?),
-        CheckFor::Gateway => sc::gateway_file_summary(&sc::load_for_gateway(file)?),
+        CheckFor::Gateway => sc::gateway_file_summary(&sc::check_for_gateway(file)?),
         CheckFor::Target => sc::target_file_summary(&sc::load_for_loadgen(file, true)?),
     })
 }

@@ -131,6 +131,31 @@ fn scenario_check_checks_a_file_for_the_gateway_or_a_target() {
     );
     assert!(text.contains("left out by orders (workers, service_time)"), "{text}");
     assert!(!text.contains("capacity"), "no capacity of placeholders: {text}");
+    // Its notes are the gateway's and the services' (a table the strategy ignores), and an
+    // https upstream, which the gateway refuses, is an error at its place.
+    std::fs::write(
+        &gw,
+        "[gateway.codel]\ntarget = \"50ms\"\n[[backend.services]]\nname = \"a\"\nworkers = 2\n\
+         upstream = \"https://h:8443\"\n",
+    )
+    .unwrap();
+    let (code, err) = check(&gw, &["--for", "gateway"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("gw.toml:6:12: backend.services[0].upstream: `https://h:8443`"),
+        "{err}"
+    );
+    std::fs::write(
+        &gw,
+        "[gateway.codel]\ntarget = \"50ms\"\n[[backend.services]]\nname = \"a\"\nworkers = 2\n",
+    )
+    .unwrap();
+    let (code, text) = check(&gw, &["--for", "gateway"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("note: gateway.codel: applies only under strategy"),
+        "{text}"
+    );
     // A gateway file still needs what the gateway reads: the workers.
     std::fs::write(&gw, "[[backend.services]]\nname = \"a\"\n").unwrap();
     let (code, err) = check(&gw, &["--for", "gateway"]);

@@ -20,8 +20,8 @@ mod wording;
 pub use error::{Diagnostic, Problem, ScenarioError};
 pub use file::*;
 pub use placeholders::{
-    load_for_gateway, load_for_loadgen, parse_for_gateway, parse_for_loadgen, parse_with_placeholders, GatewayFile,
-    PartialFile, ServiceKeys,
+    check_for_gateway, load_for_gateway, load_for_loadgen, parse_for_gateway, parse_for_loadgen,
+    parse_with_placeholders, GatewayFile, PartialFile, ServiceKeys,
 };
 pub use request::{body_path, check_header, check_method, read_body, RequestSpec, MAX_BODY_BYTES};
 pub use scale::{scale_gateway, time_scaled};
@@ -192,7 +192,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, ScenarioErr
     validate::resolve(source, file).map_err(|problems| ScenarioError::Invalid(unpositioned(source, problems)))
 }
 
-fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Problem>) -> Vec<Diagnostic> {
+pub(crate) fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Problem>) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = problems
         .into_iter()
         .map(|p| {

@@ -87,6 +87,8 @@ impl PartialFile {
 /// What [`load_for_gateway`] read.
 pub struct GatewayFile {
     pub scenario: Scenario,
+    /// By `backend.services` entry, the keys the file left out (see [`PartialFile`]).
+    pub placeholders: Vec<ServiceKeys>,
     /// Every service gives its `service_time` (a bound sized from service times can be sized).
     pub service_times_given: bool,
     /// The file has a `[workload]`.
@@ -130,8 +132,43 @@ pub fn parse_for_gateway(source: &str, text: &str) -> Result<GatewayFile, Scenar
     Ok(GatewayFile {
         service_times_given: read.services_given(),
         workload_given: read.workload_given,
+        placeholders: read.placeholders,
         scenario: read.scenario,
     })
+}
+
+/// What `scenario check --for gateway` reads: [`load_for_gateway`], and the upstreams the
+/// gateway refuses to send to (https) as errors at their place in the file. The gateway itself
+/// refuses them only when no `--upstream` replaces them, which a file alone cannot tell.
+pub fn check_for_gateway(path: &Path) -> Result<GatewayFile, ScenarioError> {
+    let (name, text) = super::read(path)?;
+    let read = parse_for_gateway(&name, &text)?;
+    // Parsed once already: the document is only for the positions.
+    let Ok(doc) = ImDocument::parse(text) else {
+        return Ok(read);
+    };
+    let problems: Vec<crate::scenario::Problem> = read
+        .scenario
+        .file
+        .backend
+        .services
+        .iter()
+        .enumerate()
+        .filter_map(|(i, svc)| {
+            let u = svc.upstream.as_deref().filter(|u| u.starts_with("https://"))?;
+            Some(crate::scenario::Problem {
+                path: format!("backend.services[{i}].upstream"),
+                message: format!(
+                    "`{u}`: the reference gateway does not speak https to services yet, so `gateway --config` refuses this file unless --upstream gives an http:// URL"
+                ),
+            })
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(read)
+    } else {
+        Err(ScenarioError::Invalid(super::position(&name, &doc, problems)))
+    }
 }
 
 /// Reads a file for `spillway loadgen run`: against an external target (`target`), its

@@ -638,6 +638,16 @@ pub fn gateway_file_summary(read: &super::GatewayFile) -> String {
             "\nnote: not every service gives its service_time: the gateway needs none, but cannot size a queue bound from them (strategy bounded then needs gateway.queue_capacity)"
         );
     }
+    // The notes of what the gateway reads: its own table and the services'. Not those of the
+    // load or of the clients (credentials the gateway's auth wants), which a file for the
+    // gateway need not describe.
+    for w in s
+        .warnings_with(&read.placeholders)
+        .into_iter()
+        .filter(|w| (w.starts_with("gateway") || w.starts_with("backend")) && !w.contains("clients"))
+    {
+        let _ = writeln!(o, "\nnote: {w}");
+    }
     o
 }
 
