@@ -286,6 +286,13 @@ pub fn format_http_date(t: SystemTime) -> String {
 /// client's.
 pub const FORWARDED_FOR: &str = "x-forwarded-for";
 
+/// Whether a request of `method` may be sent twice without changing what it does (RFC 9110,
+/// section 9.2.2). The gateway resends only these after an answer that may mean the service
+/// carried the request out (a 502 or 503), as the simulator's gateway does.
+pub fn is_idempotent_method(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE")
+}
+
 /// The methods spillway's servers answer (for `Allow`). mock-legacy answers these alone (a
 /// TRACE or a made-up method gets 501, not a worker's time); the gateway forwards any method
 /// but CONNECT, which is a forward proxy's, since what the services behind it take is theirs

@@ -311,11 +311,7 @@ fn finish_request(method: &http::Method, request: &mut Vec<u8>, body: &[u8], col
 /// Whether a request may be sent twice without changing what it does (RFC 9110, 9.2.2): only
 /// these are sent again after a connection broke with the request possibly received.
 pub fn is_idempotent(method: &http::Method) -> bool {
-    use http::Method;
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
-    )
+    model::wire::is_idempotent_method(method.as_str())
 }
 
 /// What a call sends and expects of its answer.
