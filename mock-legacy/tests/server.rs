@@ -182,6 +182,37 @@ async fn overload_rate_limit_and_outage_status_codes() {
     ml.shutdown().await;
 }
 
+/// A zero `retry_after` (rate limit or outage) reads 0 in both headers: `Retry-After: 1` beside
+/// `x-spillway-retry-after-ms: 0` said two different pauses. A pause under a second is still 1.
+#[tokio::test]
+async fn a_zero_retry_after_is_0_in_both_headers() {
+    let ml = start(
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\
+         [[backend.services]]\nname = \"limited\"\nworkers = 1\nservice_time = \"1ms\"\n\
+         faults = { rate_limit = { rate = 1, burst = 1, retry_after = \"0s\" } }\n\
+         [[backend.services]]\nname = \"down\"\nworkers = 1\nservice_time = \"1ms\"\n\
+         faults = { outages = [{ at = \"0s\", duration = \"1h\", retry_after = \"0s\" }] }\n\
+         [[backend.services]]\nname = \"brief\"\nworkers = 1\nservice_time = \"1ms\"\n\
+         faults = { outages = [{ at = \"0s\", duration = \"1h\", retry_after = \"1ms\" }] }\n",
+    )
+    .await;
+    let c = client();
+    let url = ml.url();
+    assert_eq!(get(&c, &format!("{url}/limited/api-1")).await.status, 200);
+    let limited = get(&c, &format!("{url}/limited/api-1")).await;
+    let down = get(&c, &format!("{url}/down/api-1")).await;
+    for (r, status) in [(&limited, 429), (&down, 503)] {
+        assert_eq!(r.status, status, "{}", r.body);
+        assert_eq!(r.header("retry-after"), Some("0"), "{:?}", r.headers);
+        assert_eq!(r.header("x-spillway-retry-after-ms"), Some("0"), "{:?}", r.headers);
+    }
+    let brief = get(&c, &format!("{url}/brief/api-1")).await;
+    assert_eq!(brief.status, 503);
+    assert_eq!(brief.header("retry-after"), Some("1"), "rounded up to a whole second");
+    assert_eq!(brief.header("x-spillway-retry-after-ms"), Some("1"));
+    ml.shutdown().await;
+}
+
 #[tokio::test]
 async fn work_finished_after_the_budget_is_wasted() {
     let ml = start(BACKEND).await;

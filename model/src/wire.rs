@@ -79,11 +79,13 @@ pub fn timeout_ms(d: Duration) -> u128 {
     d.as_millis()
 }
 
-/// `Retry-After` (whole seconds, rounded up, at least 1) and `x-spillway-retry-after-ms` values.
+/// `Retry-After` (whole seconds, rounded up: any pause under a second is 1) and
+/// `x-spillway-retry-after-ms` (milliseconds, rounded up) values. No pause is 0 in both (RFC 9110
+/// allows `Retry-After: 0`), not a second in one and none in the other.
 pub fn retry_after_values(d: Duration) -> (String, String) {
     let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
     let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
-    (secs.max(1).to_string(), ms.to_string())
+    (secs.to_string(), ms.to_string())
 }
 
 /// Reads a pause from `x-spillway-retry-after-ms` if present, else `Retry-After` delta-seconds
@@ -580,6 +582,9 @@ mod tests {
             retry_after_values(Duration::from_micros(100_500)),
             ("1".into(), "101".into())
         );
+        // No pause reads 0 in both; the smallest one still rounds up to a second and a ms.
+        assert_eq!(retry_after_values(Duration::ZERO), ("0".into(), "0".into()));
+        assert_eq!(retry_after_values(Duration::from_nanos(1)), ("1".into(), "1".into()));
         assert_eq!(
             parse_retry_after(Some("3"), Some("2500")),
             Some(Duration::from_millis(2500))
