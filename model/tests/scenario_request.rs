@@ -214,6 +214,43 @@ fn a_credentials_header_is_refused_beside_clients_credentials() {
     );
 }
 
+/// A key is sent as a header with every attempt: a control character or an empty key passed
+/// `scenario check` and was refused only when loadgen started, with no line or column.
+#[test]
+fn a_credential_that_is_no_header_value_is_refused_at_its_place() {
+    // `api_key = ` 1-10, the value at 11.
+    assert_error(
+        &with(&["[clients.credentials]", "api_key = \"a\\nb\""]),
+        9,
+        11,
+        "clients.credentials.api_key",
+        "sent as header `x-api-key`: a value cannot hold the control character '\\n'",
+    );
+    // `bearer = ` 1-9, the value at 10.
+    assert_error(
+        &with(&["[clients.credentials]", "bearer = \"a\\u0007b\""]),
+        9,
+        10,
+        "clients.credentials.bearer",
+        "sent as header `authorization`: a value cannot hold the control character '\\u{7}'",
+    );
+    for empty in ["api_key = \"\"", "bearer = \" \""] {
+        let d = only_diagnostic(&with(&["[clients.credentials]", empty]));
+        let key = empty.split(' ').next().unwrap_or_default();
+        assert_eq!(
+            (d.line, d.path.as_str(), d.message.as_str()),
+            (
+                9,
+                format!("clients.credentials.{key}").as_str(),
+                "expected a non-empty key"
+            ),
+            "{d}"
+        );
+    }
+    // A tab is allowed, as in any header value.
+    parse(&with(&["[clients.credentials]", "api_key = \"a\\tb\""])).expect("valid");
+}
+
 #[test]
 fn body_and_body_file_together_are_refused() {
     assert_error(

@@ -1337,6 +1337,21 @@ fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
             (Some(_), Some(_)) => c.fail("clients.credentials", "give `api_key` or `bearer`, not both"),
             _ => {}
         }
+        // Sent as a header with every attempt, by the rule of `[clients.request]`'s header
+        // values (loadgen refused such a value only when a run started, with no position).
+        let keys = [
+            ("api_key", crate::wire::API_KEY, cr.api_key.as_deref()),
+            ("bearer", "authorization", cr.bearer.as_deref()),
+        ];
+        for (key, header, value) in keys {
+            let Some(value) = value else { continue };
+            let path = format!("clients.credentials.{key}");
+            if value.trim().is_empty() {
+                c.fail(path, "expected a non-empty key");
+            } else if let Err(e) = super::request::check_header(header, value, false) {
+                c.fail(path, format!("sent as {e}"));
+            }
+        }
     }
 }
 
