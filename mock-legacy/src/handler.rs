@@ -261,9 +261,13 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
         Answer::Rejected(reply) => {
             let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let why = match reply.reason {
-                model::backend::RejectReason::Overloaded => "overloaded: no free worker and no room to wait",
-                model::backend::RejectReason::RateLimited => "rate limited",
-                model::backend::RejectReason::Outage => "service unavailable (outage)",
+                model::backend::RejectReason::Overloaded => match svc.max_in_flight() {
+                    // Thrash mode has no worker limit: what is full is its max_in_flight.
+                    Some(m) => format!("overloaded: {m} requests in flight already, its max_in_flight"),
+                    None => "overloaded: no free worker and no room to wait".into(),
+                },
+                model::backend::RejectReason::RateLimited => "rate limited".into(),
+                model::backend::RejectReason::Outage => "service unavailable (outage)".into(),
             };
             let mut r = error(status, &request_id, format!("{}/{}: {why}", svc.name, api_name));
             if let Some(d) = reply.retry_after {

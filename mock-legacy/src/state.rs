@@ -83,6 +83,15 @@ impl Service {
         self.lock().model.spec().apis.get(api).cloned().unwrap_or_default()
     }
 
+    /// In thrash mode, the most requests it serves at once (`overload.max_in_flight`): a thrash
+    /// service has no worker limit, so this is what its overload 503 is about.
+    pub fn max_in_flight(&self) -> Option<u32> {
+        match self.lock().model.spec().overload {
+            model::scenario::Overload::Thrash { max_in_flight, .. } => max_in_flight,
+            _ => None,
+        }
+    }
+
     /// Starts keeping each finished job for [`Service::take_completions`]: an in-process load
     /// generator records them per job, as the simulator does, so its windows hold the work where
     /// it was done (the counters only grow when a job ends: a hang's wasted work would land in

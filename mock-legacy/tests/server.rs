@@ -182,6 +182,32 @@ async fn overload_rate_limit_and_outage_status_codes() {
     ml.shutdown().await;
 }
 
+/// A thrash service has no worker limit: its 503 past `max_in_flight` says that is what is full,
+/// not "no free worker and no room to wait".
+#[tokio::test]
+async fn a_thrash_503_names_its_max_in_flight() {
+    let ml = start(
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\
+         [[backend.services]]\nname = \"thr\"\nworkers = 1\nservice_time = \"300ms\"\n\
+         overload = { mode = \"thrash\", k = 0, max_in_flight = 2 }\n",
+    )
+    .await;
+    let c = client();
+    let url = format!("{}/thr/api-1", ml.url());
+    let (a, b, d) = tokio::join!(get(&c, &url), get(&c, &url), get(&c, &url));
+    let mut codes = [a.status, b.status, d.status];
+    codes.sort();
+    assert_eq!(codes, [200, 200, 503], "two in flight on one worker, the third refused");
+    let refused = [a, b, d].into_iter().find(|r| r.status == 503).unwrap();
+    assert_eq!(
+        refused.json()["error"],
+        "thr/api-1: overloaded: 2 requests in flight already, its max_in_flight",
+        "{}",
+        refused.body
+    );
+    ml.shutdown().await;
+}
+
 /// A zero `retry_after` (rate limit or outage) reads 0 in both headers: `Retry-After: 1` beside
 /// `x-spillway-retry-after-ms: 0` said two different pauses. A pause under a second is still 1.
 #[tokio::test]
