@@ -25,7 +25,7 @@ pub fn render(b: &Backend) -> String {
     family(
         "mock_legacy_requests_total",
         "counter",
-        "Requests answered, by status code.",
+        "Requests by status code: 200 and 500 count jobs finished, whether or not their caller was still there for the answer; 503 and 429 count requests refused at once (overload, outage, rate limit). The 503s answered while shutting down (to the backlog and to later arrivals) are not counted.",
         &mut o,
         &|i| {
             let s = rows[i].2 .0;
@@ -40,21 +40,21 @@ pub fn render(b: &Backend) -> String {
     family(
         "mock_legacy_arrived_total",
         "counter",
-        "Requests received.",
+        "Requests handed to the service (well-formed and routed to it), not counting those that arrive while it shuts down.",
         &mut o,
         &|i| one(rows[i].2 .0.arrived.to_string()),
     );
     family(
         "mock_legacy_busy_seconds_total",
         "counter",
-        "Worker time spent serving requests.",
+        "Time spent serving requests (their service_ms, stalls and hangs included), summed over requests and counting those in service so far; in thrash mode requests served together each count in full, so it can exceed workers x elapsed time.",
         &mut o,
         &|i| one(format!("{:.6}", rows[i].2 .0.busy_seconds)),
     );
     family(
         "mock_legacy_wasted_seconds_total",
         "counter",
-        "Worker time spent on requests completed after their caller's deadline (x-spillway-timeout-ms).",
+        "Time spent serving requests that finished after their caller's deadline (x-spillway-timeout-ms), summed over requests as busy seconds are, added when each finishes.",
         &mut o,
         &|i| one(format!("{:.6}", rows[i].2 .0.wasted_seconds)),
     );
@@ -68,7 +68,7 @@ pub fn render(b: &Backend) -> String {
     family(
         "mock_legacy_in_flight",
         "gauge",
-        "Requests on a worker now.",
+        "Requests in service now: on a worker (at most the workers), or in thrash mode every request being served (up to max_in_flight, if set).",
         &mut o,
         &|i| one(rows[i].2 .1.to_string()),
     );

@@ -290,6 +290,66 @@ async fn a_client_that_leaves_still_costs_work() {
     ml.shutdown().await;
 }
 
+/// `/metrics` help texts say what is counted: code 200 counts finished jobs, a caller that left
+/// included; a thrash service's in-flight gauge counts every request in service, past its
+/// workers. ("Requests answered" and "Requests on a worker now" said otherwise.)
+#[tokio::test]
+async fn metrics_help_says_what_is_counted() {
+    let ml = start(
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\
+         [[backend.services]]\nname = \"thr\"\nworkers = 1\nservice_time = \"300ms\"\n\
+         overload = { mode = \"thrash\", k = 0 }\n",
+    )
+    .await;
+    let c = client();
+    let url = format!("{}/thr/api-1", ml.url());
+    // Three at once on one worker (300 ms each); the callers leave after 150 ms.
+    for _ in 0..3 {
+        let (c, url) = (c.clone(), url.clone());
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_millis(150), get(&c, &url)).await;
+        });
+    }
+    let metrics = format!("{}/metrics", ml.url());
+    let t0 = Instant::now();
+    let mut m = get(&c, &metrics).await.body;
+    while metric(&m, "mock_legacy_in_flight", "thr") < 3.0 && t0.elapsed() < Duration::from_millis(250) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        m = get(&c, &metrics).await.body;
+    }
+    assert_eq!(metric(&m, "mock_legacy_in_flight", "thr"), 3.0, "{m}");
+    assert_eq!(metric(&m, "mock_legacy_workers", "thr"), 1.0);
+    let help = |m: &str, name: &str| {
+        let prefix = format!("# HELP {name} ");
+        m.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no help for {name}"))
+            .to_string()
+    };
+    let in_flight = help(&m, "mock_legacy_in_flight");
+    assert!(
+        in_flight.contains("in thrash mode every request being served"),
+        "{in_flight}"
+    );
+    while metric(&m, "mock_legacy_in_flight", "thr") > 0.0 && t0.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        m = get(&c, &metrics).await.body;
+    }
+    // Nobody got these answers, and code 200 counts them.
+    assert_eq!(
+        prom(&m, "mock_legacy_requests_total", "service=\"thr\",code=\"200\""),
+        Some(3.0),
+        "{m}"
+    );
+    let requests = help(&m, "mock_legacy_requests_total");
+    assert!(
+        requests.contains("200 and 500 count jobs finished, whether or not their caller was still there"),
+        "{requests}"
+    );
+    assert!(requests.contains("503s answered while shutting down"), "{requests}");
+    ml.shutdown().await;
+}
+
 #[tokio::test]
 async fn malformed_and_oversized_requests_get_4xx_and_the_server_keeps_serving() {
     let ml = start(BACKEND).await;
