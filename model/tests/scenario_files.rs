@@ -3006,6 +3006,71 @@ fn an_adaptive_max_limit_below_the_workers_caps_capacity() {
 
 /// The summary shows the gateway's rate limit, auth and priorities (it showed only the
 /// strategy), and notes a rate limit below the offered load: its 429s are not the backend's.
+/// Two notes were printed by `scenario check` alone, though the format says notes are also
+/// logged before a run: they are [`Scenario::warnings`] now, which runs log.
+#[test]
+fn the_rate_limit_and_overload_notes_are_warnings_runs_log() {
+    let file = |rate: &str, trigger: bool, limit: bool| {
+        let mut v = vec![
+            "[[workload.phases]]".to_string(),
+            "duration = \"10s\"".to_string(),
+            "rate = 50".to_string(),
+            "[[workload.phases]]".to_string(),
+            "duration = \"10s\"".to_string(),
+            format!("rate = {rate}"),
+            format!("trigger = {trigger}"),
+            "[[workload.phases]]".to_string(),
+            "duration = \"10s\"".to_string(),
+            "rate = 50".to_string(),
+        ];
+        if limit {
+            v.extend(["[gateway.rate_limit]".to_string(), "rate = 10".to_string()]);
+        }
+        v.extend(
+            [
+                "[[backend.services]]",
+                "name = \"o\"",
+                "workers = 4",
+                "service_time = \"20ms\"",
+            ]
+            .map(String::from),
+        );
+        v
+    };
+    let warnings = |lines: &[String]| {
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        parse(&lines).expect("valid").warnings()
+    };
+    let limited = "the gateway's rate limit (10/s) is below the peak offered rate (500/s): past it the gateway answers 429 (counted as rate_limited, not as the backend's failures)";
+    let over = "a phase not marked as trigger offers more than the backend's capacity (250%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)";
+    let w = warnings(&file("500", false, true));
+    assert!(w.iter().any(|w| w == limited), "{w:?}");
+    assert!(w.iter().any(|w| w == over), "{w:?}");
+    // An overload marked as the trigger, and a rate limit above the peak: neither.
+    let w = warnings(&file("500", true, false));
+    assert!(
+        !w.iter()
+            .any(|w| w.contains("rate limit") || w.contains("not marked as trigger")),
+        "{w:?}"
+    );
+    let w = warnings(&file("5", false, true));
+    assert!(
+        w.iter()
+            .any(|w| w.starts_with("the gateway's rate limit (10/s) is below the peak offered rate (50/s)")),
+        "{w:?}"
+    );
+    assert!(!w.iter().any(|w| w.contains("not marked as trigger")), "{w:?}");
+    // A file for `loadgen run --target` whose services leave out their figures: no capacity
+    // is said of the placeholders.
+    let target: Vec<String> = file("5000", false, false)
+        .into_iter()
+        .filter(|l| !l.starts_with("workers") && !l.starts_with("service_time"))
+        .collect();
+    let read = scenario::parse_for_loadgen("t.toml", &(target.join("\n") + "\n"), true).expect("a file for a target");
+    let w = read.scenario.warnings_with(&read.placeholders);
+    assert!(!w.iter().any(|w| w.contains("not marked as trigger")), "{w:?}");
+}
+
 #[test]
 fn the_summary_shows_the_gateways_front_door() {
     let lines = [

@@ -332,7 +332,8 @@ fn outage_file(at: &str) -> Vec<String> {
         "timeout = \"10s\"".into(),
         "[[backend.services]]".into(),
         "name = \"a\"".into(),
-        "workers = 1".into(),
+        // Two workers would still be 100% utilised at 1 intent/s of 2 s (noted as an overload).
+        "workers = 3".into(),
         "service_time = \"2s\"".into(),
         format!("faults = {{ outages = [{{ at = \"{at}\", duration = \"1s\", kind = \"hang\" }}] }}"),
     ]

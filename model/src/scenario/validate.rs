@@ -1795,6 +1795,33 @@ impl Scenario {
                 }
             }
         }
+        // Said by `scenario check` alone until runs logged these notes too.
+        if let Some(r) = g.rate_limit.as_ref().filter(|_| f.workload.closed.is_none()) {
+            let peak = self
+                .phases
+                .iter()
+                .map(|p| p.rate_start.max(p.rate_end))
+                .fold(0.0, f64::max);
+            if peak > r.rate {
+                out.push(format!("the gateway's rate limit ({}/s) is below the peak offered rate ({peak}/s): past it the gateway answers 429 (counted as rate_limited, not as the backend's failures)", r.rate));
+            }
+        }
+        // Capacity is not said of a service whose figures are placeholders.
+        let worst = self
+            .phases
+            .iter()
+            .filter(|p| !p.trigger)
+            .flat_map(|p| {
+                super::phase_utilisation(self, p)
+                    .into_iter()
+                    .zip(&self.services)
+                    .filter(|(_, s)| !placeholder(s).any())
+                    .map(|(u, _)| u)
+            })
+            .fold(0.0, f64::max);
+        if worst >= 1.0 {
+            out.push(format!("a phase not marked as trigger offers more than the backend's capacity ({:.0}%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0));
+        }
         out
     }
 }
