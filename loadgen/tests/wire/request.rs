@@ -125,6 +125,16 @@ fn assert_all(got: &[Got], r: &Results, method: &str, headers: &[(&str, &str)], 
         }
         // loadgen's own headers are still there, once.
         assert_eq!(g.headers.get_all("x-request-id").iter().count(), 1, "{g:?}");
+        // Each attempt's budget is short of its 1 s timeout by loadgen's margin: a gateway
+        // that answers at the deadline beats the client's own timer.
+        let budget: u128 = g
+            .headers
+            .get("x-spillway-timeout-ms")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .expect("a budget");
+        let most = 1000 - loadgen::driver::BUDGET_MARGIN.as_millis();
+        assert!(budget <= most && budget > most - 200, "budget {budget} ms: {g:?}");
     }
 }
 
