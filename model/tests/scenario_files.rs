@@ -1211,6 +1211,46 @@ fn bad_threshold_expressions() {
     }
 }
 
+/// A ratio is at most 1: `goodput_ratio > 1` and `> 100%` could never be met, yet passed while
+/// `>= 1.5` and `<= 1.5` were refused. `>= 1` (every intent) and `<= 0` (none) can be met.
+#[test]
+fn a_ratio_bound_no_run_can_meet_is_refused() {
+    for (check, figure) in [
+        ("goodput_ratio > 1", "goodput_ratio"),
+        ("goodput_ratio > 100%", "goodput_ratio"),
+        ("wasted_ratio > 1.0", "wasted_ratio"),
+    ] {
+        let line = format!("check = \"{check}\"");
+        let mut lines = with_service(&[
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ]);
+        lines.push("[[thresholds]]"); // 8
+        lines.push(&line); // 9: the value at column 9
+        assert_error(
+            &lines,
+            9,
+            9,
+            "thresholds[0].check",
+            &format!(
+                "`{check}` could never be met: {figure} is a ratio from 0 to 1 (0% to 100%), never more (for all of them, write `{figure} == 1`)"
+            ),
+        );
+    }
+    for check in [
+        "goodput_ratio >= 1",
+        "goodput_ratio <= 0",
+        "goodput_ratio > 0.99",
+        "goodput_ratio == 100%",
+    ] {
+        let line = format!("check = \"{check}\"");
+        let lines = with_extra(&["[[thresholds]]", &line]);
+        parse(&lines).unwrap_or_else(|e| panic!("{check}: {e}"));
+    }
+}
+
 /// Service thresholds need several services, and one of that name.
 #[test]
 fn service_thresholds_name_a_service_of_the_scenario() {
