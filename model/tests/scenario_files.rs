@@ -2403,6 +2403,51 @@ fn cancel_under_passthrough_is_warned_about() {
     assert!(warnings(&["[gateway]", "strategy = \"fifo\"", "abandon = \"cancel\""]).is_empty());
 }
 
+/// A class's capacity bounds its queue, and passthrough queues nothing: it passed silently
+/// (queue_capacity there is an error). Said as a note, as other settings of another strategy.
+#[test]
+fn priority_capacities_under_passthrough_are_warned_about() {
+    let warnings = |extra: &[&str]| parse(&with_extra(extra)).expect("valid").warnings();
+    let pass = ["[gateway]", "strategy = \"passthrough\"", "[gateway.priorities]"];
+    assert_eq!(
+        warnings(&[&pass[..], &["background_capacity = 5"]].concat()),
+        vec!["gateway.priorities.background_capacity: bounds its class's queue, and strategy \"passthrough\" queues nothing (runs ignore it; every other strategy applies it)"]
+    );
+    assert_eq!(
+        warnings(&[&pass[..], &["interactive_capacity = 50", "background_capacity = 5"]].concat()),
+        vec!["gateway.priorities: interactive_capacity and background_capacity bound the classes' queues, and strategy \"passthrough\" queues nothing (runs ignore them; every other strategy applies them)"]
+    );
+    // The table without capacities (routes, results per class) is no mistake, nor fifo's.
+    assert!(warnings(&[&pass[..], &["background_share = 0.2"]].concat()).is_empty());
+    let fifo = [
+        "[gateway]",
+        "strategy = \"fifo\"",
+        "[gateway.priorities]",
+        "background_capacity = 5",
+    ];
+    assert!(warnings(&fifo).is_empty());
+    // Nor does a capacity passthrough ignores make a closed loop's answers instant: 10 users of
+    // no think time past 4 workers and a background capacity of 1 read as 2e9 intents (one
+    // per user every microsecond), an error.
+    let closed = [
+        "[run]",
+        "duration = \"200s\"",
+        "[workload.closed]",
+        "users = 10",
+        "think_time = \"0s\"",
+        "[gateway]",
+        "strategy = \"passthrough\"",
+        "[gateway.priorities]",
+        "background_capacity = 1",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 4",
+        "service_time = \"10ms\"",
+    ];
+    let w = parse(&closed).unwrap_or_else(|e| panic!("{e}")).warnings();
+    assert!(w.iter().all(|w| !w.contains("answers can come at once")), "{w:?}");
+}
+
 /// Under `bounded` and `adaptive` only the queue bound limits a wait: a bound that holds more of
 /// a service's work than the clients' median timeout is said, with the bound `bounded` sizes.
 #[test]

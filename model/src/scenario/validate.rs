@@ -457,12 +457,17 @@ fn instant_answer(file: &ScenarioFile, services: &[ServiceSpec], users: u32) -> 
     for s in services {
         let sg = g.for_service(&s.name, &s.group);
         let queue = crate::gateway::queue_bound(&sg);
-        let capacity = sg.priorities.as_ref().and_then(|p| {
-            [p.interactive_capacity, p.background_capacity]
-                .into_iter()
-                .flatten()
-                .min()
-        });
+        // Passthrough queues nothing: a class's capacity never sheds there.
+        let capacity = sg
+            .priorities
+            .as_ref()
+            .filter(|_| sg.strategy != Strategy::Passthrough)
+            .and_then(|p| {
+                [p.interactive_capacity, p.background_capacity]
+                    .into_iter()
+                    .flatten()
+                    .min()
+            });
         let (bound, what) = match (queue, capacity) {
             (None, None) => continue,
             (Some(q), Some(c)) if c < q => (c, "gateway.priorities' capacity".to_string()),
@@ -1638,6 +1643,32 @@ impl Scenario {
         }
         if g.strategy != Strategy::Adaptive && g.adaptive != crate::scenario::AdaptiveConfig::default() {
             out.push(unused("adaptive", &[Strategy::Adaptive]));
+        }
+        // Passthrough queues nothing, so a class's capacity bounds nothing. A note, as for
+        // [gateway.codel], not an error as queue_capacity is: compare and sweep run one file
+        // under several strategies, and the classes' routes and results still apply.
+        if let Some(p) = g.priorities.as_ref().filter(|_| g.strategy == Strategy::Passthrough) {
+            let set: Vec<&str> = [
+                ("interactive_capacity", p.interactive_capacity),
+                ("background_capacity", p.background_capacity),
+            ]
+            .into_iter()
+            .filter_map(|(key, v)| v.map(|_| key))
+            .collect();
+            let said = match set[..] {
+                [key] => Some(format!("gateway.priorities.{key}: bounds its class's queue")),
+                [_, _] => Some(
+                    "gateway.priorities: interactive_capacity and background_capacity bound the classes' queues"
+                        .to_string(),
+                ),
+                _ => None,
+            };
+            if let Some(said) = said {
+                out.push(format!(
+                    "{said}, and strategy \"passthrough\" queues nothing (runs ignore {it}; every other strategy applies {it})",
+                    it = if set.len() == 1 { "it" } else { "them" }
+                ));
+            }
         }
         if g.strategy == Strategy::Passthrough && g.abandon == Abandon::Cancel {
             out.push(
