@@ -271,6 +271,7 @@ impl DistSpec {
                     }
                     bounded_mean(
                         "p99",
+                        "lower p99: the mean grows with the ratio of p99 to the median",
                         Distribution::LogNormal {
                             mu: m.ln(),
                             sigma: (p / m).ln() / Z_P99,
@@ -284,7 +285,7 @@ impl DistSpec {
                     if !(sigma > 0.0 && sigma.is_finite()) {
                         return Err(err("sigma", format!("expected sigma > 0, got {sigma}")));
                     }
-                    bounded_mean("sigma", Distribution::LogNormal { mu, sigma })
+                    bounded_mean("sigma", "lower sigma or mu", Distribution::LogNormal { mu, sigma })
                 }
                 _ => Err(err(
                     "dist",
@@ -353,14 +354,15 @@ impl DistSpec {
 /// whose requests never finish, and `mu = 1000` overflows to infinity.
 const MAX_MEAN_SECS: f64 = 1e9;
 
-fn bounded_mean(field: &'static str, d: Distribution) -> Result<Distribution, DistError> {
+/// `hint`: what to change, in the keys the file gave (`median` and `p99`, or `mu` and `sigma`).
+fn bounded_mean(field: &'static str, hint: &str, d: Distribution) -> Result<Distribution, DistError> {
     let mean = d.mean();
     if mean.is_finite() && mean <= MAX_MEAN_SECS {
         Ok(d)
     } else {
         Err(err(
             field,
-            format!("this distribution's mean is {mean:.3e} s: at most {MAX_MEAN_SECS:.0e} s (lower sigma or mu)"),
+            format!("this distribution's mean is {mean:.3e} s: at most {MAX_MEAN_SECS:.0e} s ({hint})"),
         ))
     }
 }

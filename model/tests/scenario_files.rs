@@ -741,6 +741,41 @@ fn lognormal_p99_not_above_median() {
     }
 }
 
+/// A lognormal's mean past the limit is told what to change in the keys the file gave: the
+/// `median` / `p99` form was told to lower sigma or mu, keys it does not use.
+#[test]
+fn a_lognormal_mean_too_large_names_the_keys_given() {
+    let cases = [
+        // `service_time = { ` 1-17, `dist = ` 18-24, `"lognormal"` 25-35, `, ` 36-37,
+        // `median = ` 38-46, `"1s"` 47-50, `, ` 51-52, `p99 = ` 53-58, the value at 59.
+        (
+            "service_time = { dist = \"lognormal\", median = \"1s\", p99 = \"1000000000s\" }",
+            59,
+            "p99",
+            "(lower p99: the mean grows with the ratio of p99 to the median)",
+        ),
+        // ..., `mu = ` 38-42, `0` 43, `, ` 44-45, `sigma = ` 46-53, the value at 54.
+        (
+            "service_time = { dist = \"lognormal\", mu = 0, sigma = 30 }",
+            54,
+            "sigma",
+            "(lower sigma or mu)",
+        ),
+    ];
+    for (st, col, key, hint) in cases {
+        let mut lines = with_service(&["[[backend.services]]", "name = \"a\"", "workers = 1"]);
+        lines.push(st);
+        let d = only_diagnostic(&lines);
+        assert_eq!(
+            (d.line, d.column, d.path.as_str()),
+            (7, col, format!("backend.services[0].service_time.{key}").as_str()),
+            "{d}"
+        );
+        assert!(d.message.starts_with("this distribution's mean is "), "{d}");
+        assert!(d.message.ends_with(&format!("s: at most 1e9 s {hint}")), "{d}");
+    }
+}
+
 #[test]
 fn negative_rate() {
     let lines = [
