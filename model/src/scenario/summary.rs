@@ -433,32 +433,12 @@ pub fn check_summary(s: &Scenario) -> String {
 
     o.push_str(&clients_text(s));
     o.push_str(&gateway_text(s));
-    let g = &f.gateway;
     if !s.thresholds.is_empty() {
         let list: Vec<String> = s.thresholds.iter().map(|t| t.label()).collect();
         let _ = writeln!(o, "thresholds: {}", list.join("; "));
     }
-    let worst = s
-        .phases
-        .iter()
-        .filter(|p| !p.trigger)
-        .map(|p| phase_utilisation(s, p).into_iter().fold(0.0, f64::max))
-        .fold(0.0, f64::max);
     for w in s.warnings() {
         let _ = writeln!(o, "\nnote: {w}");
-    }
-    if let Some(r) = g.rate_limit.as_ref().filter(|_| s.file.workload.closed.is_none()) {
-        let peak = s
-            .phases
-            .iter()
-            .map(|p| p.rate_start.max(p.rate_end))
-            .fold(0.0, f64::max);
-        if peak > r.rate {
-            let _ = writeln!(o, "\nnote: the gateway's rate limit ({}/s) is below the peak offered rate ({peak}/s): past it the gateway answers 429 (counted as rate_limited, not as the backend's failures)", r.rate);
-        }
-    }
-    if worst >= 1.0 {
-        let _ = writeln!(o, "\nnote: a phase not marked as trigger offers more than the backend's capacity ({:.0}%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0);
     }
     o
 }
