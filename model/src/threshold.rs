@@ -528,8 +528,8 @@ pub fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
 
 /// Parses the bound of `metric cmp text`: a number, a percentage (`90%`) or, for time metrics,
 /// a duration (`2s`). A bound that decides nothing is refused: below 0 (every figure is a count,
-/// a time, a rate or a ratio), `< 0` (never met), and a ratio's bound outside 0 to 1
-/// (`goodput_ratio >= 99` is never met, `goodput_ratio <= 1.5` always). `figure` is the
+/// a time, a rate or a ratio), `< 0` (never met), a ratio's bound outside 0 to 1
+/// (`goodput_ratio >= 99` is never met, `goodput_ratio <= 1.5` always), and a ratio's `> 1`. `figure` is the
 /// figure as written (`service[*].shed`), for the message.
 pub fn parse_bound(metric: Metric, cmp: Cmp, text: &str, figure: &str) -> Result<f64, String> {
     let v = parse_bound_range(metric, cmp, text)?;
@@ -545,6 +545,15 @@ pub fn parse_bound(metric: Metric, cmp: Cmp, text: &str, figure: &str) -> Result
             cmp.symbol(),
             text.trim(),
             figure.trim()
+        ));
+    }
+    // A ratio is at most 1: `goodput_ratio > 1` (or `> 100%`) never holds.
+    if metric.is_ratio() && v >= 1.0 && cmp == Cmp::Gt {
+        let figure = figure.trim();
+        return Err(format!(
+            "`{figure} > {}` could never be met: {} is a ratio from 0 to 1 (0% to 100%), never more (for all of them, write `{figure} == 1`)",
+            text.trim(),
+            metric.name(),
         ));
     }
     if v == 0.0 && cmp == Cmp::Lt {
@@ -1023,6 +1032,17 @@ mod tests {
             assert!(e.contains("could never be met"), "{t}: {e}");
         }
         assert!("shed == 0".parse::<Threshold>().is_ok() && "shed <= 0".parse::<Threshold>().is_ok());
+        // A ratio's `> 1` never holds: refused wherever a bound is written (a file's threshold,
+        // --slo, --expect), not only in a file.
+        for t in [
+            "goodput_ratio > 1",
+            "wasted_ratio > 100%",
+            "service[a].goodput_ratio > 1",
+        ] {
+            let e = t.parse::<Threshold>().unwrap_err();
+            assert!(e.contains("could never be met") && e.contains("== 1`"), "{t}: {e}");
+        }
+        assert!("goodput_ratio >= 1".parse::<Threshold>().is_ok());
         let e = "goodput_ratio >= 120%".parse::<Threshold>().unwrap_err();
         assert!(e.ends_with("could never be met"), "{e}");
         // Above 1 with `<` or `<=`, the check always holds: said so, not "never met".

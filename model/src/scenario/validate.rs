@@ -1951,9 +1951,9 @@ fn check_thresholds(
     t.iter()
         .enumerate()
         .filter_map(|(i, th)| match th.check.parse::<Threshold>() {
-            Ok(mut t) => match never_met(&t).or_else(|| {
-                groups.and_then(|(priorities, services)| group_problem(&t.figure, priorities, services, trigger))
-            }) {
+            Ok(mut t) => match groups
+                .and_then(|(priorities, services)| group_problem(&t.figure, priorities, services, trigger))
+            {
                 Some(problem) => {
                     c.fail(format!("thresholds[{i}].check"), problem);
                     None
@@ -1977,21 +1977,6 @@ fn check_thresholds(
             }
         })
         .collect()
-}
-
-/// Why `t` could never be met by any run, if so, for a bound the expression parser accepts: a
-/// ratio is at most 1, so `goodput_ratio > 1` (or `> 100%`) never holds. (Bounds past 1 and
-/// below 0, and `< 0`, are refused by the parser.)
-fn never_met(t: &Threshold) -> Option<String> {
-    let ratio = t.figure.metric.is_ratio();
-    (ratio && t.cmp == crate::threshold::Cmp::Gt && t.value >= 1.0).then(|| {
-        format!(
-            "`{}` could never be met: {} is a ratio from 0 to 1 (0% to 100%), never more (for all of them, write `{} == 1`)",
-            t.text,
-            t.figure.metric.name(),
-            t.figure
-        )
-    })
 }
 
 /// The name of the phase at `index` that has none of its own.
