@@ -156,6 +156,23 @@ fn scenario_check_checks_a_file_for_the_gateway_or_a_target() {
         text.contains("note: gateway.codel: applies only under strategy"),
         "{text}"
     );
+    // A note of the gateway's that names the clients (their timeout) is the gateway's too.
+    std::fs::write(
+        &gw,
+        "[gateway]\nstrategy = \"bounded\"\nqueue_capacity = 5000\n[[backend.services]]\nname = \"a\"\n\
+         workers = 1\nservice_time = \"1ms\"\n",
+    )
+    .unwrap();
+    let (code, text) = check(&gw, &["--for", "gateway"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("note: gateway.queue_capacity: 5000 holds about"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("service_time: the gateway needs none"),
+        "every service gives it: {text}"
+    );
     // A gateway file still needs what the gateway reads: the workers.
     std::fs::write(&gw, "[[backend.services]]\nname = \"a\"\n").unwrap();
     let (code, err) = check(&gw, &["--for", "gateway"]);

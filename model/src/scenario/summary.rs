@@ -349,94 +349,11 @@ pub fn check_summary(s: &Scenario) -> String {
     }
 
     o.push_str(&workload_header(s));
-    if f.workload.closed.is_none() {
-        let label = |p: &crate::scenario::Phase| {
-            if p.trigger {
-                format!("{} [trigger]", p.name)
-            } else {
-                p.name.clone()
-            }
-        };
-        // The phase column fits the longest name, so the figures stay in their columns.
-        let w = s
-            .phases
-            .iter()
-            .map(|p| label(p).chars().count())
-            .max()
-            .unwrap_or(0)
-            .clamp(18, 200);
-        let _ = writeln!(
-            o,
-            "  {:<w$} {:>8} {:>8} {:>14}  busiest service at peak rate (and the others over capacity)",
-            "phase", "start", "length", "intents/s"
-        );
-        // One unit down the columns (`1m` over `80s` read like different scales): whole seconds
-        // when every time is one and short enough to read so, else the file's own notation.
-        let times = s
-            .phases
-            .iter()
-            .flat_map(|p| [p.start.saturating_since(crate::time::Time::ZERO), p.duration()]);
-        let in_seconds = times.clone().all(|d| d.subsec_nanos() == 0 && d.as_secs() < 1000);
-        let time = |d: std::time::Duration| {
-            if in_seconds {
-                format!("{}s", d.as_secs())
-            } else {
-                format_duration(d)
-            }
-        };
-        for p in &s.phases {
-            let util = phase_utilisation(s, p);
-            let (k, u) = util
-                .iter()
-                .enumerate()
-                .fold((0, 0.0), |acc, (k, u)| if *u > acc.1 { (k, *u) } else { acc });
-            let mut others: Vec<(usize, f64)> = util
-                .iter()
-                .copied()
-                .enumerate()
-                .filter(|&(i, x)| i != k && x >= 1.0)
-                .collect();
-            others.sort_by(|a, b| b.1.total_cmp(&a.1));
-            let others: Vec<String> = others
-                .iter()
-                .map(|(i, x)| format!("{} {:.0}%", s.services[*i].name, x * 100.0))
-                .collect();
-            let others = if others.is_empty() {
-                String::new()
-            } else {
-                format!("; also over: {}", shorten_list(&others))
-            };
-            let rate = if (p.rate_start - p.rate_end).abs() > f64::EPSILON {
-                format!("{:.0} -> {:.0}", p.rate_start, p.rate_end)
-            } else {
-                format!("{:.1}", p.rate_start)
-            };
-            let flag = if u >= 1.0 { "  OVERLOAD" } else { "" };
-            let others = others + &extra_text(s, p) + &rate_limit_text(s, p);
-            let name = label(p);
-            let busiest = if s.services.is_empty() {
-                String::new()
-            } else {
-                format!("{} at {:.0}% utilisation{flag}{others}", s.services[k].name, u * 100.0)
-            };
-            let _ = writeln!(
-                o,
-                "  {:<w$} {:>8} {:>8} {:>14}  {}",
-                name,
-                time(p.start.saturating_since(crate::time::Time::ZERO)),
-                time(p.duration()),
-                rate,
-                busiest
-            );
-        }
-    }
+    o.push_str(&phase_table(s, true));
 
     o.push_str(&clients_text(s));
     o.push_str(&gateway_text(s));
-    if !s.thresholds.is_empty() {
-        let list: Vec<String> = s.thresholds.iter().map(|t| t.label()).collect();
-        let _ = writeln!(o, "thresholds: {}", list.join("; "));
-    }
+    o.push_str(&thresholds_line(s));
     for w in s.warnings() {
         let _ = writeln!(o, "\nnote: {w}");
     }
@@ -612,19 +529,19 @@ pub fn gateway_file_summary(read: &super::GatewayFile) -> String {
             "\nnote: no [workload]: the gateway needs none; `sim run` and `loadgen run` of this file would (`scenario check` without --for checks a file for them)"
         );
     }
-    if !read.service_times_given {
+    if !read.service_times_given && s.file.gateway.queue_capacity.is_none() {
         let _ = writeln!(
             o,
-            "\nnote: not every service gives its service_time: the gateway needs none, but cannot size a queue bound from them (strategy bounded then needs gateway.queue_capacity)"
+            "\nnote: not every service gives its service_time: the gateway needs none, but `gateway --strategy bounded` cannot size a queue bound without them (give --queue-capacity N, or gateway.queue_capacity)"
         );
     }
     // The notes of what the gateway reads: its own table and the services'. Not those of the
-    // load or of the clients (credentials the gateway's auth wants), which a file for the
-    // gateway need not describe.
+    // load, nor the one of credentials the clients lack for the gateway's auth, which a file
+    // for the gateway need not describe.
     for w in s
         .warnings_with(&read.placeholders)
         .into_iter()
-        .filter(|w| (w.starts_with("gateway") || w.starts_with("backend")) && !w.contains("clients"))
+        .filter(|w| (w.starts_with("gateway") || w.starts_with("backend")) && !w.contains("[clients.credentials]"))
     {
         let _ = writeln!(o, "\nnote: {w}");
     }
@@ -662,41 +579,9 @@ pub fn target_file_summary(read: &super::PartialFile) -> String {
         .collect();
     let _ = writeln!(o, "\nservices (paths on the target): {}", shorten_list(&names));
     o.push_str(&workload_header(s));
-    if f.workload.closed.is_none() {
-        let w = s
-            .phases
-            .iter()
-            .map(|p| p.name.chars().count())
-            .max()
-            .unwrap_or(0)
-            .clamp(18, 200);
-        let _ = writeln!(
-            o,
-            "  {:<w$} {:>10} {:>10} {:>14}",
-            "phase", "start", "length", "intents/s"
-        );
-        for p in &s.phases {
-            let rate = if (p.rate_start - p.rate_end).abs() > f64::EPSILON {
-                format!("{:.0} -> {:.0}", p.rate_start, p.rate_end)
-            } else {
-                format!("{:.1}", p.rate_start)
-            };
-            let trigger = if p.trigger { " [trigger]" } else { "" };
-            let _ = writeln!(
-                o,
-                "  {:<w$} {:>10} {:>10} {:>14}",
-                format!("{}{trigger}", p.name),
-                format_duration(p.start.saturating_since(crate::time::Time::ZERO)),
-                format_duration(p.duration()),
-                rate
-            );
-        }
-    }
+    o.push_str(&phase_table(s, false));
     o.push_str(&clients_text(s));
-    if !s.thresholds.is_empty() {
-        let list: Vec<String> = s.thresholds.iter().map(|t| t.label()).collect();
-        let _ = writeln!(o, "thresholds: {}", list.join("; "));
-    }
+    o.push_str(&thresholds_line(s));
     let left_out = read.left_out();
     if !left_out.is_empty() {
         let _ = writeln!(
@@ -722,4 +607,112 @@ fn workload_header(s: &Scenario) -> String {
             s.phases.len()
         ),
     }
+}
+
+/// The phases as a table: start, length and rate, one unit down the time columns, and with
+/// `utilisation` the busiest service at each phase's peak (not for a file whose services'
+/// capacity is a placeholder). Empty for a closed loop.
+fn phase_table(s: &Scenario, utilisation: bool) -> String {
+    let mut o = String::new();
+    if s.file.workload.closed.is_none() {
+        let label = |p: &crate::scenario::Phase| {
+            if p.trigger {
+                format!("{} [trigger]", p.name)
+            } else {
+                p.name.clone()
+            }
+        };
+        // The phase column fits the longest name, so the figures stay in their columns.
+        let w = s
+            .phases
+            .iter()
+            .map(|p| label(p).chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(18, 200);
+        let busiest_head = if utilisation {
+            "  busiest service at peak rate (and the others over capacity)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "  {:<w$} {:>8} {:>8} {:>14}{busiest_head}",
+            "phase", "start", "length", "intents/s"
+        );
+        // One unit down the columns (`1m` over `80s` read like different scales): whole seconds
+        // when every time is one and short enough to read so, else the file's own notation.
+        let times = s
+            .phases
+            .iter()
+            .flat_map(|p| [p.start.saturating_since(crate::time::Time::ZERO), p.duration()]);
+        let in_seconds = times.clone().all(|d| d.subsec_nanos() == 0 && d.as_secs() < 1000);
+        let time = |d: std::time::Duration| {
+            if in_seconds {
+                format!("{}s", d.as_secs())
+            } else {
+                format_duration(d)
+            }
+        };
+        for p in &s.phases {
+            let util = phase_utilisation(s, p);
+            let (k, u) = util
+                .iter()
+                .enumerate()
+                .fold((0, 0.0), |acc, (k, u)| if *u > acc.1 { (k, *u) } else { acc });
+            let mut others: Vec<(usize, f64)> = util
+                .iter()
+                .copied()
+                .enumerate()
+                .filter(|&(i, x)| i != k && x >= 1.0)
+                .collect();
+            others.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let others: Vec<String> = others
+                .iter()
+                .map(|(i, x)| format!("{} {:.0}%", s.services[*i].name, x * 100.0))
+                .collect();
+            let others = if others.is_empty() {
+                String::new()
+            } else {
+                format!("; also over: {}", shorten_list(&others))
+            };
+            let rate = if (p.rate_start - p.rate_end).abs() > f64::EPSILON {
+                format!("{:.0} -> {:.0}", p.rate_start, p.rate_end)
+            } else {
+                format!("{:.1}", p.rate_start)
+            };
+            let flag = if u >= 1.0 { "  OVERLOAD" } else { "" };
+            let others = others + &extra_text(s, p) + &rate_limit_text(s, p);
+            let name = label(p);
+            let busiest = if s.services.is_empty() || !utilisation {
+                String::new()
+            } else {
+                format!(
+                    "  {} at {:.0}% utilisation{flag}{others}",
+                    s.services[k].name,
+                    u * 100.0
+                )
+            };
+            let _ = writeln!(
+                o,
+                "  {:<w$} {:>8} {:>8} {:>14}{}",
+                name,
+                time(p.start.saturating_since(crate::time::Time::ZERO)),
+                time(p.duration()),
+                rate,
+                busiest
+            );
+        }
+    }
+
+    o
+}
+
+/// The file's thresholds, one line, by their names where they have one; nothing without any.
+fn thresholds_line(s: &Scenario) -> String {
+    if s.thresholds.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = s.thresholds.iter().map(|t| t.label()).collect();
+    format!("thresholds: {}\n", list.join("; "))
 }
