@@ -550,8 +550,14 @@ pub fn parse_bound(metric: Metric, cmp: Cmp, text: &str, figure: &str) -> Result
     // A ratio is at most 1: `goodput_ratio > 1` (or `> 100%`) never holds.
     if metric.is_ratio() && v >= 1.0 && cmp == Cmp::Gt {
         let figure = figure.trim();
+        // `== 1` is "every intent succeeded" for goodput; of wasted work it is "all wasted".
+        let hint = if metric == Metric::GoodputRatio {
+            format!(" (for all of them, write `{figure} == 1`)")
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "`{figure} > {}` could never be met: {} is a ratio from 0 to 1 (0% to 100%), never more (for all of them, write `{figure} == 1`)",
+            "`{figure} > {}` could never be met: {} is a ratio from 0 to 1 (0% to 100%), never more{hint}",
             text.trim(),
             metric.name(),
         ));
@@ -1034,14 +1040,12 @@ mod tests {
         assert!("shed == 0".parse::<Threshold>().is_ok() && "shed <= 0".parse::<Threshold>().is_ok());
         // A ratio's `> 1` never holds: refused wherever a bound is written (a file's threshold,
         // --slo, --expect), not only in a file.
-        for t in [
-            "goodput_ratio > 1",
-            "wasted_ratio > 100%",
-            "service[a].goodput_ratio > 1",
-        ] {
+        for t in ["goodput_ratio > 1", "service[a].goodput_ratio > 1"] {
             let e = t.parse::<Threshold>().unwrap_err();
             assert!(e.contains("could never be met") && e.contains("== 1`"), "{t}: {e}");
         }
+        let e = "wasted_ratio > 100%".parse::<Threshold>().unwrap_err();
+        assert!(e.contains("could never be met") && !e.contains("== 1"), "{e}");
         assert!("goodput_ratio >= 1".parse::<Threshold>().is_ok());
         let e = "goodput_ratio >= 120%".parse::<Threshold>().unwrap_err();
         assert!(e.ends_with("could never be met"), "{e}");
