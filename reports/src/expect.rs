@@ -426,8 +426,20 @@ pub fn show(i: &Interval, metric: Option<Metric>) -> String {
                 one(hi.min(ceiling))
             );
         }
-        // A count's half-width takes the mean's decimals: `950.7 ± 95.5`, not `± 95.488`.
-        format!("{} ± {}", one(i.mean), one(i.half_width))
+        // A count's half-width takes the mean's decimals: `950.7 ± 95.5`, not `± 95.488`. A
+        // ratio's (three decimals) keeps two significant digits where three decimals would
+        // read as no spread (`0.999 ± 0.000` for ± 0.00027).
+        let ratio = matches!(
+            metric,
+            Some(Metric::GoodputRatio | Metric::WastedRatio | Metric::Amplification)
+        );
+        let half = if ratio && i.half_width < 0.0005 {
+            let decimals = (1 - i.half_width.log10().floor() as i32).clamp(3, 12) as usize;
+            format!("{:.decimals$}", i.half_width)
+        } else {
+            one(i.half_width)
+        };
+        format!("{} ± {half}", one(i.mean))
     } else {
         one(i.mean)
     }
@@ -488,7 +500,6 @@ mod tests {
         assert_eq!(apart(0.1 + 0.2, 0.3), ("0.30000000000000004".into(), "0.3".into()));
     }
 
-    /// A count and its half-width share decimals, so the two read as one figure.
     /// A run none of whose intents succeeded has no latency (one of failures alone would let
     /// `p99 < 10s` hold on a run with no goodput), and the failure says why, not that nothing
     /// was offered; a run offered nothing says that.
@@ -519,9 +530,13 @@ mod tests {
         assert!(e.check(&[Entry::new("fifo", vec![r])]).unwrap().passed);
     }
 
+    /// A count and its half-width share decimals, so the two read as one figure; a ratio's
+    /// small half-width keeps its digits.
     #[test]
     fn a_count_interval_shows_its_half_width_with_the_means_decimals() {
         let iv = |mean, half_width| Interval { mean, half_width, n: 3 };
+        assert_eq!(show(&iv(0.999, 0.00027), Some(Metric::GoodputRatio)), "0.999 ± 0.00027");
+        assert_eq!(show(&iv(0.9, 0.0123), Some(Metric::GoodputRatio)), "0.900 ± 0.012");
         assert_eq!(show(&iv(950.667, 95.488), Some(Metric::Timeouts)), "950.7 ± 95.5");
         assert_eq!(show(&iv(12.5, 1.25), Some(Metric::Shed)), "12.500 ± 1.250");
         // A whole mean among fractional ones keeps the column's decimals.
