@@ -598,6 +598,12 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             None => Entry::new(l, g),
         })
         .collect();
+    // Files given side by side that are not what their labels suggest: one file twice, runs
+    // of one scenario at different loads. (Not in `compare`, whose variants change a scenario
+    // on purpose and are labelled by name.)
+    for w in reports::entry::run_warnings(&entries) {
+        tracing::warn!("{w}");
+    }
     let report = Report {
         title,
         entries: &entries,

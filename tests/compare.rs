@@ -338,6 +338,20 @@ fn variants_compare_client_policies_on_the_same_traffic() {
         v["summary"]["offered"].as_u64().expect("offered")
     };
     assert_eq!(offered("noretry"), offered("retry3"));
+    // A variant that changes the load on purpose is labelled by its name: no warning that the
+    // runs are versions of one scenario at different loads (that is for `report` of files).
+    let out = spillway(&[
+        "compare",
+        &scenario("steady.toml"),
+        "--variant",
+        "busier:workload.phases[0].rate=150",
+        "--variant",
+        "usual:clients.retry.max_attempts=2",
+        "-o",
+        &dir.s("load"),
+    ]);
+    assert!(out.status.code().is_some_and(|c| c == 0 || c == 3), "{}", text(&out));
+    assert!(!text(&out).contains("different versions of scenario"), "{}", text(&out));
 }
 
 #[test]

@@ -187,12 +187,6 @@ pub fn write(dir: &Path, r: &Report) -> Result<Written, ReportError> {
     if let Some(w) = mixed_warning(r) {
         tracing::warn!("{w}");
     }
-    // A baseline comparison says its own of its two runs.
-    if r.baseline.is_none() {
-        for w in crate::entry::run_warnings(r.entries) {
-            tracing::warn!("{w}");
-        }
-    }
     let placed = figures(r)?;
     let index_html = crate::html::render(r, &placed);
     let summary = crate::markdown::render(r);
