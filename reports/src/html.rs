@@ -180,15 +180,9 @@ pub fn verdict_paragraph(r: &Results) -> String {
     }
     if let Some(g) = r.generator.as_ref().filter(|g| g.lagging) {
         // By how much, as the run's summary says it: `compare` and `demo` send the reader here.
-        let late = g.late_sends.map_or(String::new(), |n| {
-            format!(
-                ", {n} sends later than {}",
-                fmt_secs(model::results::LAGGING_LATENESS.as_secs_f64())
-            )
-        });
         p.push_str(&format!(
-            " Caution: the load generator fell behind its schedule (send lateness p99 {} real time{late}), so these figures partly describe the generator",
-            fmt_secs(g.lateness_p99_s)
+            " Caution: the load generator fell behind its schedule ({}), so these figures partly describe the generator",
+            g.lateness_text()
         ));
         // Those the generator had no socket for are in its notes below, with the cause.
         let unsent = r.unsent_without_cause();

@@ -212,13 +212,6 @@ pub fn summary_table(r: &Results) -> String {
     }
     if let Some(g) = &r.generator {
         if g.lagging {
-            // Files from before the count have none to show.
-            let late = g.late_sends.map_or(String::new(), |n| {
-                format!(
-                    ", {n} sends later than {}",
-                    fmt_secs(super::LAGGING_LATENESS.as_secs_f64())
-                )
-            });
             // At time scale 1 there is no lower one to suggest.
             let lower = if r.time_scale > 1.0 {
                 " or at a lower --time-scale"
@@ -227,8 +220,8 @@ pub fn summary_table(r: &Results) -> String {
             };
             let _ = writeln!(
                 o,
-                "  WARNING       the load generator fell behind its schedule (send lateness p99 {} real time{late}, {} arrivals not sent, left out of the figures): latencies include its own delay, and a late send can change what the target saw; rerun on a quieter machine{lower}",
-                fmt_secs(g.lateness_p99_s),
+                "  WARNING       the load generator fell behind its schedule ({}, {} arrivals not sent, left out of the figures): latencies include its own delay, and a late send can change what the target saw; rerun on a quieter machine{lower}",
+                g.lateness_text(),
                 g.unsent
             );
         }
