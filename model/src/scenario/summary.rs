@@ -210,18 +210,8 @@ fn shorten_list(items: &[String]) -> String {
 
 /// Renders the summary text.
 pub fn check_summary(s: &Scenario) -> String {
-    let mut o = String::new();
+    let mut o = run_line(s, "");
     let f = &s.file;
-    let _ = writeln!(
-        o,
-        "scenario {} ({}): seed {}, arrivals for {}, window {}, time scale {}",
-        s.name(),
-        s.source,
-        s.seed(),
-        format_duration(s.duration),
-        f.run.window,
-        f.run.time_scale
-    );
     if let Some(d) = &f.run.description {
         let _ = writeln!(o, "  {}", d.trim());
     }
@@ -553,18 +543,7 @@ pub fn gateway_file_summary(read: &super::GatewayFile) -> String {
 /// which the target's own services set and the file need not give.
 pub fn target_file_summary(read: &super::PartialFile) -> String {
     let s = &read.scenario;
-    let f = &s.file;
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "scenario {} ({}): valid for `spillway loadgen run --target URL`: seed {}, arrivals for {}, window {}, time scale {}",
-        s.name(),
-        s.source,
-        s.seed(),
-        format_duration(s.duration),
-        f.run.window,
-        f.run.time_scale
-    );
+    let mut o = run_line(s, "valid for `spillway loadgen run --target URL`: ");
     let names: Vec<String> = s
         .services
         .iter()
@@ -715,4 +694,19 @@ fn thresholds_line(s: &Scenario) -> String {
     }
     let list: Vec<String> = s.thresholds.iter().map(|t| t.label()).collect();
     format!("thresholds: {}\n", list.join("; "))
+}
+
+/// A summary's first line: the scenario, its file, and its run (`what` says what the file is
+/// valid for, when it is checked for one command).
+fn run_line(s: &Scenario, what: &str) -> String {
+    let r = &s.file.run;
+    format!(
+        "scenario {} ({}): {what}seed {}, arrivals for {}, window {}, time scale {}\n",
+        s.name(),
+        s.source,
+        s.seed(),
+        format_duration(s.duration),
+        r.window,
+        r.time_scale
+    )
 }
