@@ -54,7 +54,8 @@ pub struct Args {
     pub queue_timeout: Option<model::duration::Dur>,
 
     /// What happens to a queued request whose client has gone: keep (still sent) or cancel
-    /// [default: the file's, else keep].
+    /// (removed; and one whose deadline passed before it reached the front is answered 504, not
+    /// sent) [default: the file's, else keep].
     #[arg(long, value_name = "keep|cancel", value_parser = parse_abandon)]
     pub abandon: Option<model::scenario::Abandon>,
 
