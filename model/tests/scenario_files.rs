@@ -3423,3 +3423,26 @@ fn a_zero_count_or_stall_period_is_said_once() {
         ["backend.services[0].faults.stalls.duration"]
     );
 }
+
+/// `scenario check`'s summary lists no class queues under passthrough, which has none: it said
+/// "background queue 5" beside the note that passthrough ignores that bound.
+#[test]
+fn the_summary_lists_no_class_queues_under_passthrough() {
+    let summary = |strategy: &str| {
+        let s = parse(&with_extra(&[
+            "[gateway]",
+            &format!("strategy = \"{strategy}\""),
+            "[gateway.priorities]",
+            "background_capacity = 5",
+        ]))
+        .expect("valid");
+        model::scenario::check_summary(&s)
+    };
+    let pass = summary("passthrough");
+    assert!(
+        pass.contains("priorities: classes for results only (passthrough queues nothing)"),
+        "{pass}"
+    );
+    assert!(!pass.contains("background queue"), "{pass}");
+    assert!(summary("fifo").contains("background queue 5"));
+}

@@ -456,7 +456,11 @@ fn gateway_text(s: &Scenario) -> String {
     if let Some(a) = &g.auth {
         front.push(format!("auth: {} key(s), 401 without one", a.keys.len()));
     }
-    if let Some(p) = &g.priorities {
+    if g.priorities.is_some() && g.strategy == super::file::Strategy::Passthrough {
+        // Classes still tag requests (results per class); the class queues and their bounds,
+        // which the line below lists, are never used (a note says so of set bounds).
+        front.push("priorities: classes for results only (passthrough queues nothing)".to_string());
+    } else if let Some(p) = &g.priorities {
         // Unset, a class's queue takes the gateway's bound (the default's too), as the policy
         // does: it read "unbounded" under a bounded strategy.
         let whole = crate::gateway::queue_bound(g);
