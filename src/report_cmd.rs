@@ -26,7 +26,7 @@ or a replications directory; a bad --objective).")]
 pub struct ReportArgs {
     /// results.json files (or directories holding one), directories of `sim run
     /// --replications` (their seeds as one entry, with confidence intervals), and sweep.json
-    /// tables from `sim sweep`. `LABEL=FILE` names the entry (default: its strategy and source,
+    /// tables from `sim sweep` (or their directories). `LABEL=FILE` names the entry (default: its strategy and source,
     /// e.g. "fifo (sim)", which two runs against external targets share).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -48,15 +48,12 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
     let file = if path.is_dir() {
         let results = path.join("results.json");
         let sweep = path.join("sweep.json");
+        // A sweep's directory is read as its table, as a run's is read as its results.json.
         if !results.exists() && sweep.is_file() {
-            return Err(UsageError(format!(
-                "{}: a sweep's directory (it holds sweep.json, no results.json): give {}",
-                path.display(),
-                sweep.display()
-            ))
-            .into());
+            sweep
+        } else {
+            results
         }
-        results
     } else {
         path.to_path_buf()
     };
@@ -412,17 +409,21 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
     // The best cell is a recommendation only when neither shown axis is a load: the lightest
     // load would always win.
     let shows_load = sim::sweep::is_load_axis(&x_key) || sim::sweep::is_load_axis(&y_key);
-    let mut best: Option<(usize, usize, f64)> = None;
-    for (yi, row) in cells.iter().enumerate() {
-        for (xi, c) in row.iter().enumerate() {
-            // A "never" is no best, even when every cell is one.
-            if let Some(v) = c.filter(|v| v.is_finite()) {
-                if !shows_load && best.is_none_or(|(_, _, b)| better(v, b)) {
-                    best = Some((xi, yi, v));
-                }
-            }
-        }
-    }
+    // The configuration `sim sweep`'s findings name, ties broken as they are (goodput ratio,
+    // p99, wasted work): by the objective alone the outline fell on the first tied cell, another
+    // configuration than the findings' beside it. A "never" is no best, even when all are.
+    let best = sim::sweep::best_config(points, objective)
+        .filter(|_| !shows_load)
+        .filter(|c| sim::sweep::objective_value(c.worst, objective).is_some_and(f64::is_finite))
+        .and_then(|c| {
+            let at = |key: &str, axis: &Index<String>| -> Option<usize> {
+                let (_, v) = c.settings.iter().find(|(k, _)| k == key)?;
+                axis.get(&sim::sweep::show_value(v))
+            };
+            let xi = at(&x_key, &x)?;
+            let yi = if y_key.is_empty() { Some(0) } else { at(&y_key, &y) }?;
+            cells[yi][xi].is_some().then_some((xi, yi))
+        });
     let (loads, others): (Vec<&String>, Vec<&String>) = folded_keys.iter().partition(|k| sim::sweep::is_load_axis(k));
     let mut fold = Vec::new();
     if !loads.is_empty() {
@@ -457,7 +458,7 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
         y: y.values,
         objective: objective.to_string(),
         cells,
-        best: best.map(|(x, y, _)| (x, y)),
+        best,
         higher_is_better: higher,
         notes: Vec::new(),
         slo_met: None,
@@ -872,6 +873,29 @@ mod tests {
         assert_eq!(h.best, Some((1, 0)));
         let h = heatmap(Path::new("sweep.json"), &points[..1], &objective).unwrap();
         assert_eq!((h.cells[0][0], h.best), (Some(f64::INFINITY), None));
+    }
+
+    /// The outlined cell is the configuration `sim sweep` names: where the objective ties (a
+    /// recovery of 0 s everywhere) its tie-breaks decide, the goodput ratio first. The outline
+    /// took the first tied cell (concurrency 3, the worst) beside findings naming 5.
+    #[test]
+    fn the_best_cell_is_the_configuration_the_sweep_names() {
+        let point = |c: i64, goodput_ratio: f64| -> Point {
+            serde_json::from_value(serde_json::json!({
+                "params": [["gateway.strategy", "bounded"], ["gateway.concurrency", c]],
+                "goodput_ratio": goodput_ratio, "p50": 0.1, "p99": 0.2, "amplification": 1.0,
+                "wasted_s": 0.0, "recovery_s": 0.0, "verdict": "recovered", "attempts": 10,
+                "meets_slo": true
+            }))
+            .unwrap()
+        };
+        let points = [point(3, 0.832), point(4, 0.85), point(5, 0.868)];
+        let objective = sim::sweep::parse_objective("recovery").unwrap();
+        let named = sim::sweep::best_config(&points, &objective).unwrap();
+        assert_eq!(named.worst.params[1].1, serde_json::json!(5));
+        let h = heatmap(Path::new("sweep.json"), &points, &objective).unwrap();
+        assert_eq!(h.cells, [[Some(0.0)], [Some(0.0)], [Some(0.0)]]);
+        assert_eq!(h.best, Some((0, 2)));
     }
 
     /// A folded load axis takes each configuration's worst load, and a shown load axis gets no

@@ -746,16 +746,11 @@ fn a_sweep_renders_as_a_heatmap() {
     );
     let junit = read(&dir.path("r/junit.xml"));
     assert!(junit.contains("sweep read (no SLO to gate on)"), "not empty:\n{junit}");
-    // The sweep's directory, given as a run's would be, names the file to give instead of
-    // "results.json: cannot read".
+    // The sweep's directory, given as a run's would be, is read as its sweep.json (it was
+    // refused, naming the file to give), as a run's directory is read as its results.json.
     let out = spillway(&["report", &dir.s("sweep"), "-o", &dir.s("rd")]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        text(&out).contains("a sweep's directory (it holds sweep.json, no results.json): give")
-            && text(&out).contains("sweep.json"),
-        "{}",
-        text(&out)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(read(&dir.path("rd/summary.md")), read(&dir.path("r/summary.md")));
 
     // With an SLO nothing meets, the sweep exits 3 and its report's junit.xml fails the same way.
     let out = spillway(&[
