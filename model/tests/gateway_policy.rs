@@ -969,35 +969,6 @@ fn cancel_removes_a_queued_request_at_once_and_it_never_reaches_the_backend() {
     assert_eq!(p.stats().dispatched, 2);
 }
 
-/// Under cancel, a queued request whose deadline has passed by its dequeue is answered 504
-/// expired, not sent: its client has gone, though the gateway has not heard yet (live, it
-/// learns when the connection closes, a little after the client's timer). One due at this
-/// very instant is still sent, and under keep both are, as a message queue would.
-#[test]
-fn cancel_does_not_send_a_request_whose_deadline_passed_before_its_departure_was_heard() {
-    for abandon in [Abandon::Cancel, Abandon::Keep] {
-        let mut p = with_abandon(abandon);
-        let a = dispatched(p.handle_arrival(at(0), req_until(at(0), at(100))));
-        let late = queued(p.handle_arrival(at(1), req_until(at(1), at(9))));
-        let due = queued(p.handle_arrival(at(2), req_until(at(2), at(10))));
-        let after = complete(&mut p, at(10), a);
-        match abandon {
-            Abandon::Cancel => {
-                assert_eq!(
-                    after,
-                    vec![answer(late, Reason::Expired, None, ms(9)), dispatch(due, ms(8))],
-                    "due at this very instant: still sent"
-                );
-                assert_eq!(p.stats().rejected[Reason::Expired as usize], 1);
-            }
-            Abandon::Keep => {
-                assert_eq!(after, vec![dispatch(late, ms(9))]);
-                assert_eq!(complete(&mut p, at(20), late), vec![dispatch(due, ms(18))]);
-            }
-        }
-    }
-}
-
 #[test]
 fn keep_dispatches_an_abandoned_request_later_marked_abandoned() {
     let mut p = with_abandon(Abandon::Keep);

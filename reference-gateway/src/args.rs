@@ -54,8 +54,7 @@ pub struct Args {
     pub queue_timeout: Option<model::duration::Dur>,
 
     /// What happens to a queued request whose client has gone: keep (still sent) or cancel
-    /// (removed; and one whose deadline passed before it reached the front is answered 504, not
-    /// sent) [default: the file's, else keep].
+    /// [default: the file's, else keep].
     #[arg(long, value_name = "keep|cancel", value_parser = parse_abandon)]
     pub abandon: Option<model::scenario::Abandon>,
 

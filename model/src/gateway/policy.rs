@@ -735,14 +735,6 @@ impl ServicePolicy {
         let (t, e) = self.pop_live(class, newest)?;
         let waited = now.saturating_since(e.arrival.arrived);
         let drop = match self.cfg.strategy {
-            // Under cancel, a request whose budget ran out has lost its client, or is about to:
-            // a live gateway learns of a departure only when the connection closes, a little
-            // after the client's timer, and sent such requests on in that gap (wasted work at
-            // the collapse edge that the simulator, which cancels at the very instant, did not
-            // have). Passed, not reached: a request due at this instant may still make it.
-            _ if self.cfg.abandon == Abandon::Cancel && e.arrival.deadline.is_some_and(|d| now > d) => {
-                Some(Reason::Expired)
-            }
             Strategy::Deadline => self.deadline_check(now, e.arrival.deadline),
             Strategy::AdaptiveLifo if newest => {
                 // Served newest first, the request leaving says nothing of the standing queue:

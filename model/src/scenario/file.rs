@@ -435,8 +435,7 @@ pub enum Abandon {
     /// Still sent to the backend: message-queue semantics.
     #[default]
     Keep,
-    /// Removed from the queue when the client disconnects; one whose deadline has passed by its
-    /// turn is answered 504 rather than sent (the departure may not have been heard yet).
+    /// Removed from the queue when the client disconnects.
     Cancel,
 }
 
