@@ -35,10 +35,14 @@ configurations tied on all of these are named beside the best. Higher is better 
 and goodput; lower for p50, p99, amplification, wasted and recovery (a recovery that never came \
 ranks last); a class's or a service's figure goes by its metric.
 
-Safe envelope: over the first load axis that varies a rate (a phase's rate or ramp_to, or its \
-extra traffic's rate), else over a trigger phase's duration; per configuration, the largest value \
-up to which the whole run and every class and service recover, however long that takes, at every \
-value tried. No SLO applies to it.
+Safe envelope: over the burst: the first axis giving a trigger phase (trigger = true) two or more \
+rates (its rate or ramp_to, or its extra traffic's rate), else two or more durations (how long a \
+burst or an outage lasts), whatever the order of the --vary flags; the rate of another phase (the \
+load before or after the burst) is no burst. Only in a scenario without a trigger phase is it over \
+the first axis varying any phase's rate. Per configuration (its settings), the largest value up to \
+which the whole run and every class and service recover, however long that takes, at every value \
+tried and at every value of the other load axes (the normal load, say), as the best configuration \
+must. No SLO applies to it.
 
 Exit codes: 0 done (with --slo: some configuration meets it); 1 the table could not be \
 written; 2 bad input (scenario, axes, \
@@ -163,7 +167,8 @@ mod tests {
             .render_long_help()
             .to_string();
         for needed in [
-            "Safe envelope: over the first load axis that varies a rate (a phase's rate or ramp_to",
+            "Safe envelope: over the burst: the first axis giving a trigger phase (trigger = true) two or more rates",
+            "at every value of the other load axes",
             "axes under workload., and run.duration and run.window, are the load",
             "ranked by its worst point",
             "Higher is better for goodput_ratio and goodput; lower for p50, p99, amplification, wasted and recovery",

@@ -1898,8 +1898,21 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
                 EnvelopeUnit::Rate => "rate",
                 EnvelopeUnit::Duration => "duration",
             };
+            // Held at every value of the other load axes, said, so that no one reads the
+            // envelope as the one at the file's normal load.
+            let mut held = other_loads(axes, axis.key)
+                .iter()
+                .map(|a| {
+                    let values: Vec<String> = a.values.iter().map(show_value).collect();
+                    format!(" and at every {} tried ({})", a.key, values.join(", "))
+                })
+                .collect::<String>();
+            // A load given one value (the burst's rate, under an envelope over its length).
+            for a in axes.iter().filter(|a| is_load_axis(&a.key) && a.values.len() == 1) {
+                held.push_str(&format!(", with {}={}", a.key, show_value(&a.values[0])));
+            }
             out.push(format!(
-                "safe envelope over {} (the largest {what} up to which the whole run and every class and service recover, however long that takes, at every {what} tried; no SLO applies here):",
+                "safe envelope over {} (the largest {what} up to which the whole run and every class and service recover, however long that takes, at every {what} tried{held}; no SLO applies here):",
                 axis.key
             ));
             for e in env {
@@ -1912,10 +1925,32 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
             }
         }
         Some(_) => {}
-        None => out.push(
+        None if bursts.is_empty() => out.push(
             "no safe envelope: no burst axis (vary a workload phase's rate or ramp_to, or a trigger phase's duration, e.g. --vary 'workload.phases[1].rate=100,200,400', for the largest burst after which the system recovers)"
                 .into(),
         ),
+        None => {
+            let phases: Vec<String> = bursts.iter().map(|i| format!("workload.phases[{i}]")).collect();
+            let example = bursts[0];
+            // A rate axis of another phase: why it is not the envelope's.
+            let elsewhere: Vec<&str> = axes
+                .iter()
+                .filter(|a| is_phase_rate(&a.key) && a.values.len() >= 2)
+                .map(|a| a.key.as_str())
+                .collect();
+            let not_burst = if elsewhere.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} the rate of a phase that is no trigger: a load the findings hold at every value, not the burst",
+                    elsewhere.join(" and ") + if elsewhere.len() == 1 { " is" } else { " are" }
+                )
+            };
+            out.push(format!(
+                "no safe envelope: no axis gives a trigger phase ({}) two or more values of its rate, ramp_to, an extra[K].rate or its duration (e.g. --vary 'workload.phases[{example}].rate=100,200,400', for the largest burst after which the system recovers){not_burst}",
+                phases.join(", ")
+            ));
+        }
     }
     let seeds = points.first().map_or(1, |p| p.seeds);
     out.push(if seeds > 1 {
@@ -1954,38 +1989,61 @@ impl EnvelopeUnit {
     }
 }
 
-/// The axis a safe envelope is over: the first load axis that varies a rate (a phase's `rate`,
-/// or the `ramp_to` its rate ramps to: a larger one is a larger burst too), else the first that
-/// varies the length of a trigger phase (a burst, an outage).
+/// The axis a safe envelope is over (see [`envelope_axis`]).
 pub struct EnvelopeAxis<'a> {
     pub key: &'a str,
     pub unit: EnvelopeUnit,
 }
 
-/// `bursts`: the indexes of the scenario's trigger phases (`workload.phases[N]`). A longer
-/// warm-up before the trigger, or a longer phase after it, is no bigger burst.
+/// Whether `key` (under `workload.phases[N].`) is a rate of the phase: its `rate`, the
+/// `ramp_to` its rate ramps to (a larger one is a larger burst too), or its extra traffic's
+/// `rate` (`extra[K].rate`: a batch job's size).
+fn is_phase_rate(key: &str) -> bool {
+    key.starts_with("workload.phases[") && (key.ends_with(".rate") || key.ends_with(".ramp_to"))
+}
+
+/// The phase index `key` is under (`workload.phases[N]...`), if any.
+fn phase_of(key: &str) -> Option<usize> {
+    let rest = key.strip_prefix("workload.phases[")?;
+    rest[..rest.find(']')?].parse().ok()
+}
+
+/// The axis the safe envelope is over: the burst. `bursts` are the indexes of the scenario's
+/// trigger phases (`workload.phases[N]`); only axes with at least two values count (one value
+/// is no envelope). In order: the first axis varying a trigger phase's rate (its `rate`,
+/// `ramp_to` or an `extra[K].rate`), else the first varying a trigger phase's `duration` (how
+/// long a burst or an outage lasts). A phase that is no trigger (the load before or after
+/// the burst) is no burst: its rate is a load the envelope is judged at, not over. Only a
+/// scenario without any trigger phase (or a table of an older spillway, which did not record
+/// them) takes the first axis varying any phase's rate. Which of the axes comes first on the
+/// command line does not change the answer when only one of them varies a trigger phase.
 pub fn envelope_axis<'a>(axes: &'a [Axis], bursts: &[usize]) -> Option<EnvelopeAxis<'a>> {
-    let rate = axes
-        .iter()
-        .find(|a| is_load_axis(&a.key) && (a.key.ends_with("rate") || a.key.ends_with(".ramp_to")))
-        .map(|a| EnvelopeAxis {
-            key: &a.key,
-            unit: EnvelopeUnit::Rate,
-        });
-    rate.or_else(|| {
-        axes.iter()
-            .find(|a| bursts.iter().any(|i| a.key == format!("workload.phases[{i}].duration")))
-            .map(|a| EnvelopeAxis {
-                key: &a.key,
-                unit: EnvelopeUnit::Duration,
+    let varied = || axes.iter().filter(|a| a.values.len() >= 2 && is_load_axis(&a.key));
+    let of_trigger = |a: &Axis| phase_of(&a.key).is_some_and(|i| bursts.contains(&i));
+    let rate = |a: &&Axis| is_phase_rate(&a.key) && (bursts.is_empty() || of_trigger(a));
+    let axis = |a: &'a Axis, unit| EnvelopeAxis { key: &a.key, unit };
+    varied().find(rate).map(|a| axis(a, EnvelopeUnit::Rate)).or_else(|| {
+        varied()
+            .find(|a| {
+                phase_of(&a.key)
+                    .is_some_and(|i| bursts.contains(&i) && a.key == format!("workload.phases[{i}].duration"))
             })
+            .map(|a| axis(a, EnvelopeUnit::Duration))
     })
+}
+
+/// The load axes other than the envelope's that take two or more values: the envelope holds
+/// only where every one of their values recovers.
+fn other_loads<'a>(axes: &'a [Axis], envelope: &str) -> Vec<&'a Axis> {
+    axes.iter()
+        .filter(|a| a.key != envelope && is_load_axis(&a.key) && a.values.len() >= 2)
+        .collect()
 }
 
 /// A configuration's safe envelope over a rate (or a burst length) axis.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Envelope {
-    /// The other axes' values ("(all)" when the envelope's is the only axis).
+    /// The configuration: its settings' values ("(all)" when the sweep varies only the load).
     pub label: String,
     pub unit: EnvelopeUnit,
     /// The largest value tried up to which every value tried recovers (`None`: not even the
@@ -2024,22 +2082,35 @@ impl Envelope {
     }
 }
 
-/// For sweeps over a rate (or a burst's length): per combination of the other axes, the
-/// largest value up to which the system recovers at every value tried ([`Point::recovered`]:
-/// whole run and every group, in every seed). A configuration that recovers at 400/s but not at
-/// 300/s is safe to 200/s: a burst between the two is not known to be safe.
+/// For sweeps over a rate (or a burst's length): per configuration (the settings, as the best
+/// line names them), the largest value up to which the system recovers at every value tried
+/// ([`Point::recovered`]: whole run and every group, in every seed). A configuration that
+/// recovers at 400/s but not at 300/s is safe to 200/s: a burst between the two is not known
+/// to be safe. Another load axis (the normal load, the run's length) is no configuration: a
+/// value is safe only if it recovers at every value of the other load axes tried, as the best
+/// configuration is the one that holds at every load, and a failure names the load it was at.
 pub fn safe_envelope(points: &[Point], axes: &[Axis], bursts: &[usize]) -> Vec<Envelope> {
     let Some(axis) = envelope_axis(axes, bursts) else {
         return Vec::new();
     };
-    let mut all: Vec<f64> = Vec::new();
+    let others: Vec<&str> = other_loads(axes, axis.key).iter().map(|a| a.key.as_str()).collect();
+    let other_load = |p: &Point| -> Params {
+        p.params
+            .iter()
+            .filter(|(k, _)| others.contains(&k.as_str()))
+            .cloned()
+            .collect()
+    };
+    // Every (value, other loads) any configuration ran at: a configuration that missed one of
+    // a value's has not been tried there (an interrupted sweep).
+    let mut all: Vec<(f64, Params)> = Vec::new();
     let mut groups: Vec<(String, Vec<(f64, &Point)>)> = Vec::new();
     for p in points {
-        let others: Vec<(String, Value)> = p.params.iter().filter(|(k, _)| k != axis.key).cloned().collect();
-        let label = if others.is_empty() {
+        let settings = params_where(&p.params, false);
+        let label = if settings.is_empty() {
             "(all)".to_string()
         } else {
-            describe(&others)
+            describe(&settings)
         };
         let Some(value) = p
             .params
@@ -2049,36 +2120,51 @@ pub fn safe_envelope(points: &[Point], axes: &[Axis], bursts: &[usize]) -> Vec<E
         else {
             continue;
         };
-        if !all.contains(&value) {
-            all.push(value);
+        let at = (value, other_load(p));
+        if !all.contains(&at) {
+            all.push(at);
         }
         match groups.iter_mut().find(|(l, _)| *l == label) {
             Some((_, ps)) => ps.push((value, p)),
             None => groups.push((label, vec![(value, p)])),
         }
     }
-    all.sort_by(f64::total_cmp);
+    let mut values: Vec<f64> = Vec::new();
+    for (v, _) in &all {
+        if !values.contains(v) {
+            values.push(*v);
+        }
+    }
+    values.sort_by(f64::total_cmp);
     groups
         .into_iter()
-        .map(|(label, mut ps)| {
-            ps.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let untried = all
+        .map(|(label, ps)| {
+            let ran = |v: f64, load: &Params| ps.iter().any(|(w, p)| *w == v && other_load(p) == *load);
+            let untried: Vec<f64> = values
                 .iter()
                 .copied()
-                .filter(|v| !ps.iter().any(|(w, _)| w == v))
+                .filter(|&v| all.iter().any(|(w, load)| *w == v && !ran(v, load)))
                 .collect();
             let mut safe = None;
             let mut first_failure = None;
-            for (value, p) in ps {
-                if p.recovered() {
-                    safe = Some(value);
-                } else {
+            for &value in &values {
+                let here: Vec<&Point> = ps.iter().filter(|(w, _)| *w == value).map(|(_, p)| *p).collect();
+                if let Some(p) = here.iter().find(|p| !p.recovered()) {
                     let mut why = p.failure();
                     if p.seeds > 1 {
                         why.push_str(" in at least one seed");
                     }
+                    let load = other_load(p);
+                    if !load.is_empty() {
+                        why.push_str(&format!(" at {}", describe(&load)));
+                    }
                     first_failure = Some((value, why));
                     break;
+                }
+                // A value not run at every other load is not known to be safe; nor is it a
+                // failure: it is listed as not run.
+                if !here.is_empty() && !untried.contains(&value) {
+                    safe = Some(value);
                 }
             }
             Envelope {
@@ -2460,13 +2546,15 @@ mod tests {
             0.9,
             true,
         );
+        let mut at_300 = p.clone();
+        at_300.params[1].1 = 300.into();
         let t = Table {
             scenario: Some("death-spiral".into()),
             objective: "p99".into(),
             slo: vec!["p99<2s".into()],
             planned_points: Some(4),
             bursts: Vec::new(),
-            points: vec![p.clone()],
+            points: vec![p.clone(), at_300],
         };
         let back = Table::parse(&serde_json::to_string(&t).unwrap()).unwrap().unwrap();
         assert_eq!(
@@ -2476,11 +2564,12 @@ mod tests {
                 back.points.len(),
                 back.planned_points
             ),
-            ("p99", 1, 1, Some(4))
+            ("p99", 1, 2, Some(4))
         );
         let axes = back.axes();
         assert_eq!(axes.len(), 2);
-        assert_eq!(axes[1].values, vec![Value::from(200)]);
+        // Two rates: an envelope needs two values to be over.
+        assert_eq!(axes[1].values, vec![Value::from(200), Value::from(300)]);
         let old = Table::parse(&serde_json::to_string(&vec![p]).unwrap())
             .unwrap()
             .unwrap();
@@ -3696,6 +3785,16 @@ mod tests {
         // Phase 1 is the trigger.
         let env = safe_envelope(&points, &axes, &[1]);
         assert_eq!(env[0].describe(), "10s (first failure at 20s: metastable)");
+        // A burst rate of one value is no envelope, but is said.
+        let with_rate = vec![axes[0].clone(), parse_axis("workload.phases[1].rate=210").unwrap()];
+        let lines = findings(&points, &with_rate, &Figure::whole(Metric::GoodputRatio), &[], &[1]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("safe envelope over workload.phases[1].duration")
+                    && l.contains("at every duration tried, with workload.phases[1].rate=210; no SLO")),
+            "{lines:#?}"
+        );
         let lines = findings(&points, &axes, &Figure::whole(Metric::GoodputRatio), &[], &[1]);
         assert!(
             lines
@@ -3720,6 +3819,132 @@ mod tests {
             lines.iter().any(|l| l.starts_with("no safe envelope: no burst axis")),
             "{lines:#?}"
         );
+    }
+
+    /// The envelope is over the burst: a trigger phase's rate (then its length), with at least
+    /// two values, whatever the order of the --vary flags; the normal load or the load after
+    /// the burst is no burst, and a one-valued axis is no envelope.
+    #[test]
+    fn the_envelope_is_over_the_trigger_phase_whatever_the_order() {
+        let ax = |s: &str| parse_axis(s).unwrap();
+        let key = |axes: &[Axis], bursts: &[usize]| envelope_axis(axes, bursts).map(|a| a.key.to_string());
+        let normal = ax("workload.phases[0].rate=60,120");
+        let burst = ax("workload.phases[1].rate=150,200,400");
+        let after = ax("workload.phases[2].rate=100,150");
+        let length = ax("workload.phases[1].duration=5s,10s");
+        let one = ax("workload.phases[1].rate=210");
+        let strategy = ax("gateway.strategy=fifo,bounded");
+        let burst_key = Some("workload.phases[1].rate".to_string());
+        for axes in [
+            vec![strategy.clone(), normal.clone(), burst.clone()],
+            vec![strategy.clone(), burst.clone(), normal.clone()],
+            vec![after.clone(), burst.clone()],
+            vec![length.clone(), burst.clone()],
+        ] {
+            assert_eq!(key(&axes, &[1]), burst_key, "{axes:?}");
+        }
+        // One burst rate: the burst's length is the envelope.
+        assert_eq!(
+            key(&[strategy.clone(), length.clone(), one.clone()], &[1]),
+            Some("workload.phases[1].duration".to_string())
+        );
+        assert!(key(&[strategy.clone(), one.clone()], &[1]).is_none());
+        // The load after the burst, or before it, is no burst.
+        assert!(key(&[strategy.clone(), after.clone()], &[1]).is_none());
+        assert!(key(std::slice::from_ref(&normal), &[1]).is_none());
+        // A trigger's extra traffic and ramp are its rate.
+        let extra = ax("workload.phases[1].extra[0].rate=0,100");
+        assert_eq!(
+            key(&[normal.clone(), extra], &[1]),
+            Some("workload.phases[1].extra[0].rate".to_string())
+        );
+        // Without a trigger phase (or a table that did not record them), any phase's rate.
+        assert_eq!(
+            key(&[after.clone(), burst.clone()], &[]),
+            Some("workload.phases[2].rate".to_string())
+        );
+        // The findings say why the load after the burst gives none.
+        let points = [table_point(
+            &[
+                ("gateway.strategy", "fifo".into()),
+                ("workload.phases[2].rate", 100.into()),
+            ],
+            0.9,
+            true,
+        )];
+        let lines = findings(
+            &points,
+            &[strategy, after],
+            &Figure::whole(Metric::GoodputRatio),
+            &[],
+            &[1],
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "no safe envelope: no axis gives a trigger phase (workload.phases[1]) two or more values"
+            ) && l.ends_with("; workload.phases[2].rate is the rate of a phase that is no trigger: a load the findings hold at every value, not the burst")),
+            "{lines:#?}"
+        );
+    }
+
+    /// With a second load axis (the normal load), the envelope is per configuration, held at
+    /// every value of the other load, as the best is: its line is the best's, marked so, and a
+    /// failure says at which load it came.
+    #[test]
+    fn the_envelope_holds_at_every_other_load_and_marks_the_best() {
+        let (st, normal, burst) = ("gateway.strategy", "workload.phases[0].rate", "workload.phases[1].rate");
+        let axes = vec![
+            parse_axis("gateway.strategy=fifo,bounded").unwrap(),
+            parse_axis(&format!("{normal}=60,120")).unwrap(),
+            parse_axis(&format!("{burst}=150,200,400")).unwrap(),
+        ];
+        let mut points = Vec::new();
+        for s in ["fifo", "bounded"] {
+            for n in [60, 120] {
+                for b in [150, 200, 400] {
+                    let mut p = table_point(&[(st, s.into()), (normal, n.into()), (burst, b.into())], 0.9, true);
+                    // fifo collapses after a burst of 200/s at the normal load of 120/s only.
+                    if s == "fifo" && b >= 200 && (n == 120 || b == 400) {
+                        p.verdict = "metastable".into();
+                        p.goodput_ratio = 0.3;
+                    }
+                    points.push(p);
+                }
+            }
+        }
+        let env = safe_envelope(&points, &axes, &[1]);
+        assert_eq!(env.len(), 2, "{env:#?}");
+        assert_eq!(env[0].label, "gateway.strategy=fifo");
+        assert_eq!(
+            env[0].describe(),
+            "150/s (first failure at 200/s: metastable at workload.phases[0].rate=120)"
+        );
+        assert_eq!(env[1].label, "gateway.strategy=bounded");
+        let lines = findings(&points, &axes, &Figure::whole(Metric::GoodputRatio), &[], &[1]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("safe envelope over workload.phases[1].rate (")
+                    && l.contains("at every rate tried and at every workload.phases[0].rate tried (60, 120);")),
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("  gateway.strategy=bounded: >= 400/s") && l.ends_with("  <- best")),
+            "{lines:#?}"
+        );
+        // The order of the axes changes nothing.
+        let swapped = vec![axes[0].clone(), axes[2].clone(), axes[1].clone()];
+        assert_eq!(safe_envelope(&points, &swapped, &[1]), env);
+        // A load the configuration missed at one normal load is not run, not safe.
+        let partial: Vec<Point> = points
+            .iter()
+            .filter(|p| !(p.params[0].1 == "bounded" && p.params[1].1 == 60 && p.params[2].1 == 400))
+            .cloned()
+            .collect();
+        let e = &safe_envelope(&partial, &axes, &[1])[1];
+        assert_eq!((e.safe, e.untried.clone()), (Some(200.0), vec![400.0]));
     }
 
     /// A phase's `ramp_to` is a rate like its `rate` (the one its ramp ends at): an axis over it
