@@ -1743,6 +1743,27 @@ fn tied_text(best: &Params, tied: &[Params]) -> String {
     text
 }
 
+/// The figures [`rank`] compares, each once, as a line naming ties says them:
+/// "goodput_ratio, p99 and wasted work".
+fn rank_figures(objective: &Figure) -> String {
+    let mut figures = vec![objective.to_string()];
+    for (m, name) in [
+        (Metric::GoodputRatio, "goodput ratio"),
+        (Metric::P99, "p99"),
+        (Metric::Wasted, "wasted work"),
+    ] {
+        if *objective != Figure::whole(m) {
+            figures.push(name.to_string());
+        }
+    }
+    let last = figures.pop().unwrap_or_default();
+    if figures.is_empty() {
+        last
+    } else {
+        format!("{} and {last}", figures.join(", "))
+    }
+}
+
 /// Whether `c`, the [`best_config`], is no answer: the best of configurations that all never
 /// recovered (by recovery) is merely the first in grid order.
 fn no_answer(c: &Choice, objective: &Figure) -> bool {
@@ -1816,21 +1837,9 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
             // Listed first only by grid order: named, so nobody reads it as the better one.
             let tied = tied_with_best(points, objective);
             if !tied.is_empty() {
-                // The figures `rank` compares, each once.
-                let mut figures = vec![objective.to_string()];
-                for (m, name) in [
-                    (Metric::GoodputRatio, "goodput ratio"),
-                    (Metric::P99, "p99"),
-                    (Metric::Wasted, "wasted work"),
-                ] {
-                    if *objective != Figure::whole(m) {
-                        figures.push(name.to_string());
-                    }
-                }
-                let last = figures.pop().unwrap_or_default();
                 out.push(format!(
-                    "  tied with it on {} and {last}{}, so it is first only in grid order: {}",
-                    figures.join(", "),
+                    "  tied with it on {}{}, so it is first only in grid order: {}",
+                    rank_figures(objective),
                     if loads.is_empty() { "" } else { " at their worst load" },
                     tied_text(&c.settings, &tied)
                 ));
@@ -1860,16 +1869,35 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
                     .filter(|q| params_where(&q.params, true) == at)
                     .cloned()
                     .collect();
-                let line = match best(&here, objective) {
-                    Some(b) => format!(
-                        "{}{}  -> {}",
-                        settings_name(&params_where(&b.params, false)),
-                        b.sized_note(),
-                        headline(b, objective)
-                    ),
-                    None => "no point meets the SLO".to_string(),
+                let Some(b) = best(&here, objective) else {
+                    out.push(format!("  {}: no point meets the SLO", describe(&at)));
+                    seen.push(at);
+                    continue;
                 };
-                out.push(format!("  {}: {line}", describe(&at)));
+                let settings = params_where(&b.params, false);
+                out.push(format!(
+                    "  {}: {}{}  -> {}",
+                    describe(&at),
+                    settings_name(&settings),
+                    b.sized_note(),
+                    headline(b, objective)
+                ));
+                // As for the overall best: first among equals only in grid order, so named.
+                let top = rank(b, objective);
+                let tied: Vec<Params> = here
+                    .iter()
+                    .filter(|q| q.meets_slo)
+                    .filter(|q| matches!((rank(q, objective), &top), (Some(v), Some(t)) if rank_cmp(&v, t).is_eq()))
+                    .map(|q| params_where(&q.params, false))
+                    .filter(|s| *s != settings)
+                    .collect();
+                if !tied.is_empty() {
+                    out.push(format!(
+                        "    tied with it on {}, so it is first only in grid order: {}",
+                        rank_figures(objective),
+                        tied_text(&settings, &tied)
+                    ));
+                }
                 seen.push(at);
             }
         }
@@ -3288,6 +3316,47 @@ mod tests {
         // No tie, no line.
         let lines = findings(&points[..2], &axes, &f, &[], &[1]);
         assert!(!lines.iter().any(|l| l.contains("tied")), "{lines:#?}");
+    }
+
+    /// When no configuration holds at every load, the best at each load names the
+    /// configurations tied with it there, as the overall best does.
+    #[test]
+    fn the_best_at_each_load_names_its_ties() {
+        let (st, q, rate) = ("gateway.strategy", "gateway.queue_capacity", "workload.phases[1].rate");
+        let pt = |s: &str, cap: u32, r: u32, ratio: f64, meets: bool| {
+            table_point(&[(st, s.into()), (q, cap.into()), (rate, r.into())], ratio, meets)
+        };
+        let points = vec![
+            pt("bounded", 5, 100, 0.9, false),
+            pt("deadline", 5, 100, 0.95, false),
+            pt("bounded", 10, 100, 0.8, true),
+            pt("bounded", 5, 200, 0.9, true),
+            pt("deadline", 5, 200, 0.9, true),
+            pt("bounded", 10, 200, 0.7, false),
+        ];
+        let axes = vec![
+            parse_axis("gateway.strategy=bounded,deadline").unwrap(),
+            parse_axis("gateway.queue_capacity=5,10").unwrap(),
+            parse_axis("workload.phases[1].rate=100,200").unwrap(),
+        ];
+        let f = parse_objective("goodput_ratio").unwrap();
+        let lines = findings(&points, &axes, &f, &["p99<2s".into()], &[1]);
+        let at = |r: &str| {
+            lines
+                .iter()
+                .position(|l| l.starts_with(&format!("  {rate}={r}: ")))
+                .unwrap()
+        };
+        assert!(
+            lines[at("200")].contains(": gateway.strategy=bounded gateway.queue_capacity=5  ->"),
+            "{lines:#?}"
+        );
+        assert_eq!(
+            lines[at("200") + 1],
+            "    tied with it on goodput_ratio, p99 and wasted work, so it is first only in grid order: gateway.strategy=deadline (with the best's gateway.queue_capacity=5)"
+        );
+        // No tie at 100/s: no line naming one.
+        assert!(lines[at("100") + 1].starts_with(&format!("  {rate}=200")), "{lines:#?}");
     }
 
     /// A table's figures are checked as a results file's are: a report would chart them.
