@@ -33,7 +33,9 @@ worst point over them.
 Ranking: by --objective, then goodput ratio (higher is better), p99, wasted work (lower is better); \
 configurations tied on all of these are named beside the best. Higher is better for goodput_ratio \
 and goodput; lower for p50, p99, amplification, wasted and recovery (a recovery that never came \
-ranks last); a class's or a service's figure goes by its metric.
+ranks last); a class's or a service's figure goes by its metric. goodput is successes per second, \
+which follows the offered load: with a workload rate or a phase's duration varied, every \
+configuration's worst load serves about the same rate, so rank by goodput_ratio (a note says so).
 
 Safe envelope: over the burst: the first axis giving a trigger phase (trigger = true) two or more \
 rates (its rate or ramp_to, or its extra traffic's rate), else two or more durations (how long a \
@@ -173,6 +175,7 @@ mod tests {
             "ranked by its worst point",
             "Higher is better for goodput_ratio and goodput; lower for p50, p99, amplification, wasted and recovery",
             "RAYON_NUM_THREADS",
+            "with a workload rate or a phase's duration varied, every configuration's worst load serves about the same rate, so rank by goodput_ratio",
             "2 bad input",
             "3 --slo given and no configuration meets it",
             "130 interrupted",

@@ -467,6 +467,12 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     if let Some(note) = &sized_note {
         tracing::info!("{note}");
     }
+    // Said before the sweep runs (it may be long, and the objective is the user's to change)
+    // and again beside the findings it bears on.
+    let objective_note = sweep::objective_note(&objective, &axes);
+    if let Some(note) = &objective_note {
+        tracing::warn!("{note}");
+    }
     sweep::check_seeds(&plan, a.replications).map_err(UsageError)?;
     let total = plan.points.len();
     let runs = total as u64 * u64::from(a.replications);
@@ -541,6 +547,9 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         );
     }
     if let Some(note) = sized_note {
+        println!("note: {note}");
+    }
+    if let Some(note) = objective_note {
         println!("note: {note}");
     }
     let found = sweep::best_config(&points, &objective).is_some();

@@ -1531,6 +1531,37 @@ pub fn parse_objective(text: &str) -> Result<Figure, String> {
     Ok(figure)
 }
 
+/// A note when `objective` is an absolute goodput (successes per second) and a workload
+/// rate or phase duration varies: goodput follows the offered load, so every configuration's
+/// worst load is about the same rate (~126/s at every burst rate of death-spiral), and which
+/// is best comes down to a fraction of a request per second of one seed's noise. The goodput
+/// ratio (the share of intents that succeeded) compares configurations across loads.
+pub fn objective_note(objective: &Figure, axes: &[Axis]) -> Option<String> {
+    if objective.metric != Metric::Goodput {
+        return None;
+    }
+    let loads: Vec<&str> = axes
+        .iter()
+        .filter(|a| {
+            a.values.len() >= 2
+                && a.key.starts_with("workload.phases[")
+                && (is_phase_rate(&a.key) || a.key.ends_with(".duration"))
+        })
+        .map(|a| a.key.as_str())
+        .collect();
+    if loads.is_empty() {
+        return None;
+    }
+    let ratio = Figure {
+        scope: objective.scope.clone(),
+        metric: Metric::GoodputRatio,
+    };
+    Some(format!(
+        "--objective {objective} is successes per second, which follows the offered load: over {} every configuration's worst load serves about the same rate, and the ranking comes down to small differences (one seed's noise); --objective {ratio} (the share of intents that succeed) compares configurations across loads",
+        loads.join(" and ")
+    ))
+}
+
 /// The objective at `p` as a score, higher is better: a recovery that never happened scores
 /// below every recovery that did; `None` when the point does not have the figure (a group it
 /// does not keep, a latency of a group that finished nothing), so it cannot be the best.
@@ -3357,6 +3388,29 @@ mod tests {
         );
         // No tie at 100/s: no line naming one.
         assert!(lines[at("100") + 1].starts_with(&format!("  {rate}=200")), "{lines:#?}");
+    }
+
+    /// An absolute goodput with a varied load ranks on noise: a note suggests the ratio (a
+    /// class's or a service's for theirs); a setting axis, or another objective, gets none.
+    #[test]
+    fn goodput_over_a_varied_load_suggests_the_ratio() {
+        let ax = |s: &str| parse_axis(s).unwrap();
+        let strategy = ax("gateway.strategy=fifo,bounded");
+        let goodput = parse_objective("goodput").unwrap();
+        let note = objective_note(&goodput, &[strategy.clone(), ax("workload.phases[1].rate=150,200")]).unwrap();
+        assert!(
+            note.starts_with("--objective goodput is successes per second")
+                && note.contains("over workload.phases[1].rate every configuration's worst load")
+                && note.ends_with("--objective goodput_ratio (the share of intents that succeed) compares configurations across loads"),
+            "{note}"
+        );
+        let billing = parse_objective("service[billing].goodput").unwrap();
+        let note = objective_note(&billing, &[ax("workload.phases[1].duration=5s,10s")]).unwrap();
+        assert!(note.contains("--objective service[billing].goodput_ratio"), "{note}");
+        assert!(objective_note(&goodput, std::slice::from_ref(&strategy)).is_none());
+        assert!(objective_note(&goodput, &[strategy.clone(), ax("workload.phases[1].rate=150")]).is_none());
+        let ratio = parse_objective("goodput_ratio").unwrap();
+        assert!(objective_note(&ratio, &[strategy, ax("workload.phases[1].rate=150,200")]).is_none());
     }
 
     /// A table's figures are checked as a results file's are: a report would chart them.
