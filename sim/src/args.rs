@@ -118,7 +118,7 @@ pub struct SweepArgs {
     pub slo: Vec<String>,
     /// Seeds per point, 1 to 1,000 (the scenario's seed, +1, ...): figures are their means, and a point
     /// meets the SLO and recovers only if every seed does. One seed can call a configuration safe
-    /// that fails on the next.
+    /// that fails on the next. A sweep runs at most 1,000,000 simulations (points x seeds).
     #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
     pub replications: u32,
     /// Directory for sweep.csv and sweep.json.

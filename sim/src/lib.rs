@@ -452,6 +452,9 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
             interrupted: true,
         });
     };
+    // Before anything else is built per point: a grid within the bound on points can still
+    // be days of simulations with many seeds.
+    sweep::check_simulations(plan.points.len(), a.replications).map_err(UsageError)?;
     // A misspelt service, or a class without priorities, would fail every point after the
     // whole grid ran. Checked at every point: an axis can rename services (`count` expands
     // `risk` to `risk-1`..) or drop the priorities.

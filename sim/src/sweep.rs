@@ -25,6 +25,45 @@ pub const MAX_RANGE_VALUES: i128 = 10_000;
 /// sweep reports anything, and a product of a few ranges otherwise exhausts memory in `grid`.
 pub const MAX_COMBINATIONS: usize = 100_000;
 
+/// At most this many simulations (points x replications) in one sweep: 100,000 points of one
+/// seed, or 10,000 of a hundred. [`MAX_COMBINATIONS`] alone let `--replications 1000` make
+/// 10^8 of them.
+pub const MAX_SIMULATIONS: u64 = 1_000_000;
+
+/// `n` with its thousands separated: 1,001,000.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Refuses a sweep of more than [`MAX_SIMULATIONS`] simulations: `points` distinct points
+/// (the planned grid's), each run `seeds` times, before any runs.
+pub fn check_simulations(points: usize, seeds: u32) -> Result<(), String> {
+    let n = points as u64 * u64::from(seeds.max(1));
+    if n <= MAX_SIMULATIONS {
+        return Ok(());
+    }
+    let fewer_seeds = MAX_SIMULATIONS / (points as u64).max(1);
+    let lower = if fewer_seeds >= 1 && seeds > 1 {
+        format!("lower --replications to at most {fewer_seeds}, or narrow an axis")
+    } else {
+        "narrow an axis".to_string()
+    };
+    Err(format!(
+        "--replications {seeds}: {} points x {seeds} seeds make {} simulations; a sweep runs at most {}: {lower}",
+        thousands(points as u64),
+        thousands(n),
+        thousands(MAX_SIMULATIONS)
+    ))
+}
+
 /// A value as the command line gives it: an integer, a number, a boolean or else a string.
 /// `Value::from(f64)` turns NaN and infinities into null, which reads as "not set" and would
 /// silently run the default, so they are refused.
@@ -2765,6 +2804,25 @@ mod tests {
             parse_axis("a=1..10000").unwrap(),
         ];
         assert_eq!(grid_size(&edge), Ok(100_000));
+    }
+
+    /// The cap counts simulations, points x seeds, not grid points alone: 1,001 points of
+    /// 1,000 seeds each were a million simulations, started without a word.
+    #[test]
+    fn too_many_simulations_are_refused_naming_both_numbers() {
+        assert_eq!(check_simulations(100_000, 1), Ok(()));
+        assert_eq!(check_simulations(1_000, 1_000), Ok(()));
+        assert_eq!(
+            check_simulations(1_001, 1_000).unwrap_err(),
+            "--replications 1000: 1,001 points x 1000 seeds make 1,001,000 simulations; a sweep runs at most 1,000,000: lower --replications to at most 999, or narrow an axis"
+        );
+        let e = check_simulations(100_000, 1_000).unwrap_err();
+        assert!(
+            e.contains("make 100,000,000 simulations") && e.ends_with("at most 10, or narrow an axis"),
+            "{e}"
+        );
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
     }
 
     /// A seed whose run stopped at the simulator's cap makes its point unjudged: verdict

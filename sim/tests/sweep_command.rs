@@ -78,3 +78,39 @@ fn an_interrupted_sweep_that_finished_nothing_leaves_no_earlier_table() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Points x seeds is the count of simulations a sweep is refused above (bad input, before
+/// any runs), not grid points alone: 1,001 points x 1,000 seeds is 1,001,000 simulations.
+/// (Were it started, the sweep is stopped after a few seconds, and the test fails on its
+/// interrupted result rather than running for hours.)
+#[test]
+fn too_many_simulations_are_refused_before_any_runs() {
+    let dir = workdir("simulations");
+    let mut many = args(&dir, &[]);
+    many.vary = vec!["gateway.concurrency=1..1001".to_string()];
+    many.replications = 1000;
+    let stop = AtomicBool::new(false);
+    let done = AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            let start = std::time::Instant::now();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) && start.elapsed().as_secs() < 20 {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        let r = sim::sweep(many, &stop);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        r
+    });
+    let e = result.expect_err("refused");
+    assert!(e.downcast_ref::<sim::UsageError>().is_some(), "{e}");
+    assert!(
+        e.to_string().starts_with(
+            "--replications 1000: 1,001 points x 1000 seeds make 1,001,000 simulations; a sweep runs at most 1,000,000: lower --replications to at most 999"
+        ),
+        "{e}"
+    );
+    assert!(!dir.join("out").join("sweep.csv").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
