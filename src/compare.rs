@@ -40,7 +40,9 @@ verdict); every metric but wasted and wasted_ratio (the backend's). p99.9 is p99
 Exit codes: 0 every expectation holds (and no regression), 3 an expectation failed (or a
 regression), 4 inconclusive (live: every failed expectation names a run in which the load
 generator fell behind its schedule by over a tenth of the clients' median timeout, or left
-arrivals unsent; rerun), 2 bad input, 1 a run failed, 130 interrupted.")]
+arrivals unsent; rerun; with --baseline: a regression when either run's generator is so in
+doubt, or no regression when either left arrivals unsent), 2 bad input, 1 a run failed, 130
+interrupted.")]
 pub struct CompareArgs {
     /// Scenario file (TOML). Not with --baseline.
     pub scenario: Option<PathBuf>,
@@ -640,6 +642,10 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
         .iter()
         .filter(|r| r.change == reports::baseline::Change::Regression)
         .count();
+    // Figures that partly describe the load generator (stderr and summary.md say why, as
+    // mismatches): the exit code says so too.
+    let doubts = reports::baseline::generator_doubts(&old, &new);
+    let finish = baseline_finish(regressions, problems.is_empty(), &old, &new);
     let entries = [
         Entry::new(format!("baseline ({})", old.strategy), vec![old]),
         Entry::new(format!("new ({})", new.strategy), vec![new]),
@@ -683,11 +689,38 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
         },
         written.index.display()
     );
-    Ok(if regressions == 0 && problems.is_empty() {
-        loadgen::Finish::Passed
-    } else {
-        loadgen::Finish::ThresholdFailed
-    })
+    if finish == loadgen::Finish::Inconclusive {
+        println!(
+            "INCONCLUSIVE (exit code 4): {}",
+            if regressions == 0 {
+                "no regression, but over a load the target never saw in full: a pass proves nothing of it"
+            } else {
+                "the regressions may be the load generator's, not the change's"
+            }
+        );
+        for d in &doubts {
+            println!("  {d}");
+        }
+    }
+    Ok(finish)
+}
+
+/// How a baseline comparison ends. An incomplete run fails it for sure. Otherwise, when the
+/// load generator of either run is in doubt ([`Results::generator_in_doubt`]), a regression is
+/// inconclusive (exit 4), as a failed threshold of such a run is in `loadgen run`; so is a pass
+/// over a run that left arrivals unsent (the target never saw its whole load, as `compare`
+/// holds an expectation on such a run), while a pass beside a lag alone stands (the late
+/// sends only made its figures worse).
+fn baseline_finish(regressions: usize, complete: bool, old: &Results, new: &Results) -> loadgen::Finish {
+    let in_doubt = old.generator_in_doubt() || new.generator_in_doubt();
+    let unsent = |r: &Results| r.generator.as_ref().is_some_and(|g| g.unsent > 0);
+    match (regressions, complete) {
+        (_, false) => loadgen::Finish::ThresholdFailed,
+        (0, true) if unsent(old) || unsent(new) => loadgen::Finish::Inconclusive,
+        (0, true) => loadgen::Finish::Passed,
+        _ if in_doubt => loadgen::Finish::Inconclusive,
+        _ => loadgen::Finish::ThresholdFailed,
+    }
 }
 
 /// `spillway compare`.
@@ -924,5 +957,114 @@ mod tests {
             "{md}"
         );
         let _ = std::fs::remove_dir_all(&out);
+    }
+
+    /// `compare --baseline OLD NEW` against a new run whose load generator left 236 of 608
+    /// arrivals unsent (out of file descriptors) exited 3, "goodput REGRESSION", with nothing on
+    /// stdout or stderr naming the generator and no row showing the load differed. Now a
+    /// regression beside a generator in doubt is inconclusive (exit 4), and so is a pass over
+    /// a load the target never saw in full; a pass beside a lag alone stands, and an
+    /// incomplete run fails for sure.
+    #[test]
+    fn a_regression_beside_a_generator_in_doubt_is_inconclusive() {
+        use clap::Parser as _;
+        use loadgen::Finish;
+        use model::results::GeneratorHealth;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            compare: CompareArgs,
+        }
+        // The new run's generator sent 60% of the load: a run at 120/s stands for it.
+        let run = |rate: u32| {
+            let s = model::scenario::parse(
+                "t.toml",
+                &format!("[[workload.phases]]\nduration = \"3s\"\nrate = {rate}\n[clients]\ntimeout = \"5s\"\n[[backend.services]]\nname = \"s\"\nworkers = 8\nservice_time = \"10ms\"\n"),
+            )
+            .unwrap();
+            let mut r = sim::simulate(&s, Some(1));
+            r.source = model::results::RunSource::Live;
+            r
+        };
+        let (old, new) = (run(200), run(120));
+        let kept = new.summary.whole.offered;
+        let unsent = GeneratorHealth {
+            unsent: old.summary.whole.offered - kept,
+            lagging: true,
+            ..Default::default()
+        };
+        let lag = GeneratorHealth {
+            lateness_p99_s: 1.0,
+            lagging: true,
+            late_sends: Some(100),
+            ..Default::default()
+        };
+        let with = |r: &Results, g: &GeneratorHealth| Results {
+            generator: Some(g.clone()),
+            ..r.clone()
+        };
+        let cases = [
+            (old.clone(), new.clone(), Finish::ThresholdFailed, "a sure regression"),
+            (
+                old.clone(),
+                with(&new, &unsent),
+                Finish::Inconclusive,
+                "unsent, regression",
+            ),
+            (
+                with(&old, &lag),
+                new.clone(),
+                Finish::Inconclusive,
+                "a lagging baseline, regression",
+            ),
+            (
+                old.clone(),
+                with(&old, &unsent),
+                Finish::Inconclusive,
+                "unsent, no regression",
+            ),
+            (
+                old.clone(),
+                with(&old, &lag),
+                Finish::Passed,
+                "a lag alone, no regression",
+            ),
+            (old.clone(), old.clone(), Finish::Passed, "the same"),
+        ];
+        let dir = std::env::temp_dir().join(format!("spillway-baseline-doubt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (i, (a, b, want, what)) in cases.iter().enumerate() {
+            let (pa, pb, out) = (
+                dir.join(format!("{i}/old")),
+                dir.join(format!("{i}/new")),
+                dir.join(format!("{i}/report")),
+            );
+            a.save(&pa).unwrap();
+            b.save(&pb).unwrap();
+            let files = [pa.clone(), pb.clone()];
+            let args = Cli::parse_from([
+                "compare".as_ref(),
+                "--baseline".as_ref(),
+                pa.as_os_str(),
+                pb.as_os_str(),
+            ])
+            .compare;
+            let finish = baseline(&args, &files, &out).unwrap();
+            assert_eq!(finish, *want, "{what}");
+            let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+            assert!(md.contains("offered_rate"), "{what}: the load has its row:\n{md}");
+            if b.generator.as_ref().is_some_and(|g| g.unsent > 0) {
+                assert!(
+                    md.contains("the new run's load generator left") && md.contains("arrivals unsent"),
+                    "{what}: summary.md says why:\n{md}"
+                );
+            }
+        }
+        // An incomplete run fails whatever the generator did.
+        let mut cut = with(&new, &unsent);
+        cut.incomplete = true;
+        assert_eq!(baseline_finish(1, false, &old, &cut), Finish::ThresholdFailed);
+        assert_eq!(baseline_finish(0, false, &old, &cut), Finish::ThresholdFailed);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -60,6 +60,77 @@ fn tail(metric: Metric, count: u64) -> Option<u64> {
     }
 }
 
+/// The row of the offered load: intents sent per second of the run (offered intents over the
+/// run's duration). No figure of the target, so never a regression: shown so that two runs of
+/// different loads read as such (a load generator that left arrivals unsent offered less, and
+/// its goodput "regressed" with a goodput ratio the "same").
+pub const OFFERED_RATE: &str = "offered_rate";
+
+/// Intents offered per second of `r`'s run (`None` for a run of no duration).
+fn offered_rate(r: &Results) -> Option<f64> {
+    (r.summary.duration_s > 0.0).then(|| r.summary.whole.offered as f64 / r.summary.duration_s)
+}
+
+/// The [`OFFERED_RATE`] row: `same` within 1% (the goodput's resolution), else
+/// [`Change::Load`].
+fn offered_row(old: &Results, new: &Results) -> Row {
+    let (o, n) = (offered_rate(old), offered_rate(new));
+    let (worse_by, change) = match (o, n) {
+        (Some(o), Some(n)) => {
+            let rel = (o > 0.0).then(|| (o - n) / o);
+            let same = (n - o).abs() <= 0.01 * o.abs().max(1.0);
+            (rel, if same { Change::Same } else { Change::Load })
+        }
+        (None, None) => (None, Change::Same),
+        _ => (None, Change::Load),
+    };
+    Row {
+        metric: OFFERED_RATE.to_string(),
+        // Signed as a rate: less offered reads "-38.8%".
+        higher_is_better: true,
+        old: o,
+        new: n,
+        worse_by,
+        change,
+        tail: None,
+    }
+}
+
+/// Why the figures of `old` or `new` partly describe the load generator rather than the target
+/// ([`Results::generator_in_doubt`]): a sentence per run in doubt, with the cause where its
+/// notes give one. A regression beside one is inconclusive (`compare` exits 4), as a failed
+/// threshold on such a run is; and a run that left arrivals unsent offered a load the other
+/// did not, which the [`OFFERED_RATE`] row shows.
+pub fn generator_doubts(old: &Results, new: &Results) -> Vec<String> {
+    let mut out = Vec::new();
+    for (r, which) in [(old, "the baseline"), (new, "the new run")] {
+        if !r.generator_in_doubt() {
+            continue;
+        }
+        let Some(g) = r.generator.as_ref() else { continue };
+        if g.unsent > 0 {
+            let offered = r.summary.whole.offered;
+            let causes: Vec<&str> = r.notes.generator_failures.keys().map(String::as_str).collect();
+            let cause = if causes.is_empty() {
+                "it held as many intents as it can, or fell behind".to_string()
+            } else {
+                causes.join("; ")
+            };
+            out.push(format!(
+                "{which}'s load generator left {} of {} arrivals unsent ({cause}): the target never saw that load, so its figures describe the generator's limits as much as the target (see {OFFERED_RATE}), and a regression beside them is inconclusive",
+                g.unsent,
+                offered.saturating_add(g.unsent)
+            ));
+        } else {
+            out.push(format!(
+                "{which}'s load generator fell behind its schedule by over a tenth of the clients' median timeout ({}): its latencies include its own delay, and a regression beside them is inconclusive (rerun on a quieter machine or, if time-compressed, at a lower --time-scale)",
+                g.lateness_text()
+            ));
+        }
+    }
+    out
+}
+
 /// Changes smaller than this are noise whatever their relative size.
 fn resolution(f: &Figure, old: &Results) -> f64 {
     let (goodput, offered) = f
@@ -143,6 +214,9 @@ pub enum Change {
     /// A latency quantile worse by more than the tolerance, with fewer than [`MIN_TAIL`] values
     /// beyond it in a run: reported, not gated.
     Ungated,
+    /// The offered load ([`OFFERED_RATE`]) differs: no figure of the target, never a
+    /// regression, but every other row compares different loads.
+    Load,
     /// A group (a class, a service) one of the runs sent nothing: nothing to compare (its
     /// goodput ratio of 0 of 0 read "1 -> 1 same", its latencies "- -> 1.60s better"). Of the
     /// whole run, its ratios, latencies and recovery when one run offered nothing at all.
@@ -194,6 +268,7 @@ pub fn scenario_mismatch(old: &Results, new: &Results) -> Option<String> {
 /// each row still compares, but measures the difference as much as the change.
 pub fn mismatches(old: &Results, new: &Results) -> Vec<String> {
     let mut out: Vec<String> = scenario_mismatch(old, new).into_iter().collect();
+    out.extend(generator_doubts(old, new));
     let source = |r: &Results| match r.source {
         model::results::RunSource::Sim => "simulated",
         model::results::RunSource::Live => "live",
@@ -307,7 +382,7 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
     for w in mismatches(old, new) {
         tracing::warn!("{w}");
     }
-    figures(old, new)
+    let mut rows: Vec<Row> = figures(old, new)
         .into_iter()
         .map(|m| {
             let (o, n) = (m.value(&old.summary), m.value(&new.summary));
@@ -360,10 +435,17 @@ pub fn compare(old: &Results, new: &Results, tolerance: f64) -> Vec<Row> {
                 tail,
             }
         })
-        .collect()
+        .collect();
+    // After the goodput, which it explains when the loads differ.
+    let at = rows.iter().position(|r| r.metric == "goodput").map_or(0, |i| i + 1);
+    rows.insert(at, offered_row(old, new));
+    rows
 }
 
 fn fmt_value(metric: &str, v: Option<f64>) -> String {
+    if metric == OFFERED_RATE {
+        return v.map_or("-".into(), |v| format!("{v:.1}/s"));
+    }
     match metric.parse::<Figure>() {
         Ok(f) => f.metric.show(v),
         Err(_) => v.map_or("-".into(), |v| format!("{v:.4}")),
@@ -396,6 +478,7 @@ impl Row {
             Change::Better => "better".to_string(),
             Change::Same => "same".to_string(),
             Change::Worse => format!("worse, within {}", fmt_tolerance(tolerance)),
+            Change::Load => "not judged: the runs offered different loads".to_string(),
             Change::Regression => format!(
                 "REGRESSION ({} is better)",
                 if self.higher_is_better { "higher" } else { "lower" }
@@ -659,6 +742,69 @@ mod tests {
         assert_eq!(row(&rows, "background.p50").change, Change::Unsent);
         assert_eq!(row(&rows, "interactive.goodput_ratio").change, Change::Same);
         assert!(r.verdict_text(0.1).starts_with("not compared"));
+    }
+
+    /// A new run whose load generator left arrivals unsent (out of file descriptors) read as a
+    /// goodput regression with the goodput ratio "same", and nothing said the load differed:
+    /// the offered rate has a row, never a regression, and the generator's doubt is said.
+    #[test]
+    fn a_run_whose_generator_left_arrivals_unsent_shows_its_load_and_doubt() {
+        let mut old = served();
+        old.summary.duration_s = 3.0;
+        (old.summary.whole.offered, old.summary.whole.successes) = (608, 608);
+        old.summary.whole.goodput = 202.7;
+        let mut new = old.clone();
+        (new.summary.whole.offered, new.summary.whole.successes) = (372, 372);
+        new.summary.whole.goodput = 124.0;
+        let same = compare(&old, &old.clone(), 0.1);
+        let r = row(&same, OFFERED_RATE);
+        assert_eq!((r.change, r.verdict_text(0.1).as_str()), (Change::Same, "same"));
+        let rows = compare(&old, &new, 0.1);
+        let at = |m: &str| rows.iter().position(|r| r.metric == m);
+        assert_eq!(at(OFFERED_RATE), at("goodput").map(|i| i + 1), "after the goodput");
+        let r = row(&rows, OFFERED_RATE);
+        assert_eq!(r.change, Change::Load);
+        assert_eq!(
+            r.describe(0.1),
+            "offered_rate: 202.7/s -> 124.0/s (-38.8%): not judged: the runs offered different loads, tolerance 10%"
+        );
+        assert_eq!(row(&rows, "goodput").change, Change::Regression);
+        // Its figures are in doubt: said, with the cause the run's notes give.
+        assert!(
+            generator_doubts(&old, &new).is_empty(),
+            "no generator health: a sure change"
+        );
+        let hint = "the generator ran out of file descriptors (too many open files, limit 200): raise the hard limit";
+        new.generator = Some(model::results::GeneratorHealth {
+            unsent: 236,
+            lagging: true,
+            ..Default::default()
+        });
+        new.notes.generator_failures.insert(hint.to_string(), 236);
+        let d = generator_doubts(&old, &new);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].starts_with(&format!(
+                "the new run's load generator left 236 of 608 arrivals unsent ({hint})"
+            )),
+            "{d:?}"
+        );
+        assert_eq!(mismatches(&old, &new), d, "said where the mismatches are");
+        // A lag alone, over a tenth of the 1 s timeout, is said with its lateness.
+        let mut late = old.clone();
+        late.generator = Some(model::results::GeneratorHealth {
+            lateness_p99_s: 0.2,
+            lagging: true,
+            late_sends: Some(50),
+            ..Default::default()
+        });
+        let d = generator_doubts(&late, &old);
+        assert!(
+            d.len() == 1
+                && d[0].starts_with("the baseline's load generator fell behind its schedule")
+                && d[0].contains("send lateness p99 200.0ms"),
+            "{d:?}"
+        );
     }
 
     #[test]
