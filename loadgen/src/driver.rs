@@ -620,10 +620,30 @@ impl Shared {
 
     /// One attempt: how it ended (see [`Ended`]); `Err` (why) when the generator could not send
     /// it.
+    ///
+    /// Its deadline is `intended` + `timeout`, as the simulator's client has it: the time it was
+    /// due (a first attempt's scheduled time, a retry's when it came due), not when this task
+    /// got to run. A generator running late (a busy machine, a rate beyond it) so sends a late
+    /// attempt with that much less time left, and its budget header says what is left; one
+    /// whose deadline has passed before it could be sent is a timeout, unsent, as it was for a
+    /// client that sent it on time. (Timed from the task's start, an answer 21.8 ms after the
+    /// intended time counted as a success against a 20 ms timeout.)
     async fn attempt(&self, a: &Arrival, intent: &Intent, intended: Time, timeout: Duration) -> Result<Ended, String> {
         let timeout_real = self.real(timeout);
-        let start = Instant::now();
+        let due = self.instant(intended);
+        // Far enough: no attempt waits a century.
+        let deadline = due
+            .checked_add(timeout_real)
+            .unwrap_or_else(|| due + Duration::from_secs(100 * 365 * 86_400));
         let failed_try = OnceLock::new();
+        if Instant::now() >= deadline {
+            // Already timed out: sending it would only make the target work for no one.
+            return Ok(Ended {
+                result: AttemptResult::Timeout,
+                failure: None,
+                failed_try: None,
+            });
+        }
         let call = async {
             // Waiting for a free connection is part of the attempt: its clock already runs.
             let _permit = match self.connections.try_acquire() {
@@ -640,19 +660,19 @@ impl Shared {
                 a,
                 intent,
                 intended,
-                timeout_real.saturating_sub(start.elapsed()),
+                deadline.saturating_duration_since(Instant::now()),
                 &failed_try,
             )
             .await
         };
         // On timeout the request future is dropped, which closes its connection: the target
         // sees the client leave, as it would a real one.
-        let outcome = tokio::time::timeout(timeout_real, call).await;
+        let outcome = tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), call).await;
         // tokio's timers have a 1 ms grain and fire late on a busy machine: an answer that came
         // after the attempt's timeout is one its client had given up on (the model's client
         // never sees it). Compressed runs multiply that lateness, so it would otherwise turn
         // timeouts into successes (the deadline strategy dispatches many just in time).
-        let late = start.elapsed() > timeout_real;
+        let late = Instant::now() > deadline;
         // Statuses and failures are counted by the caller, with the intent (see `settle`).
         let (result, failure) = match outcome {
             Err(_) => (AttemptResult::Timeout, None),

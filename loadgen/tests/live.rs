@@ -723,3 +723,123 @@ async fn a_file_with_only_service_names_drives_a_target() {
     // Both services were driven (a service the target did not know would answer 404).
     assert_eq!(r.services.len(), 2, "{:?}", r.services.keys().collect::<Vec<_>>());
 }
+
+/// An attempt's deadline is its intended time plus its timeout, as the simulator's client has
+/// it, not the time its task got to run plus the timeout: timed from the task, a generator
+/// running late counted answers that came after the timeout (from the intended send) as
+/// successes (max intent latency 21.8 ms against a 20 ms timeout, no timeouts). The
+/// generator is made late on purpose: its only thread is blocked for 60 ms every 130 ms, so
+/// arrivals due meanwhile start up to 60 ms late. A late attempt carries the budget it has
+/// left (less the margin), and one whose deadline passed before it could be sent is a timeout
+/// the target never sees. The target runs on a thread and runtime of its own, answering at once.
+#[test]
+fn a_late_attempts_deadline_runs_from_its_intended_time() {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let budgets: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let seen = budgets.clone();
+    let server = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let _ = port_tx.send(listener.local_addr().expect("addr").port());
+            let serve = async move {
+                while let Ok((mut s, _)) = listener.accept().await {
+                    let seen = seen.clone();
+                    tokio::spawn(async move {
+                        let mut buf = Vec::new();
+                        let mut chunk = [0u8; 2048];
+                        // Requests on one kept-alive connection, until it closes.
+                        loop {
+                            while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                                let budget = head
+                                    .lines()
+                                    .find_map(|l| l.strip_prefix("x-spillway-timeout-ms:"))
+                                    .and_then(|v| v.trim().parse::<u64>().ok());
+                                seen.lock().expect("lock").push(budget.unwrap_or(u64::MAX));
+                                buf.drain(..end + 4);
+                                let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                                if s.write_all(ok).await.is_err() {
+                                    return;
+                                }
+                            }
+                            match s.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                    });
+                }
+            };
+            tokio::select! {
+                _ = serve => {}
+                _ = done_rx => {}
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            }
+        });
+    });
+    let port = port_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the target started");
+    let s = parse(
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 200\n[clients]\ntimeout = \"20ms\"\n\
+         [[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"1ms\"\n",
+    );
+    let opts = LiveOptions {
+        target: Some(format!("http://127.0.0.1:{port}/x")),
+        catch_all: true,
+        ..LiveOptions::default()
+    };
+    let _turn = ONE_AT_A_TIME.blocking_lock();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let r = rt.block_on(async {
+        let blocker = tokio::spawn(async {
+            for _ in 0..40 {
+                tokio::time::sleep(Duration::from_millis(70)).await;
+                std::thread::sleep(Duration::from_millis(60));
+            }
+        });
+        let r = tokio::time::timeout(Duration::from_secs(30), run_live(&s, &opts, never())).await;
+        blocker.abort();
+        r
+    });
+    drop(rt);
+    let _ = done_tx.send(());
+    let _ = server.join();
+    let r = r.expect("the run ended in time").expect("run succeeds");
+    let g = r.generator.as_ref().expect("generator health");
+    assert!(
+        g.late_sends.unwrap_or(0) >= 10 && g.lateness_p99_s > 0.02,
+        "the generator was late, as the test means it: {g:?}"
+    );
+    let w = &r.summary.whole;
+    let budgets = budgets.lock().expect("lock").clone();
+    let most = 20 - loadgen::driver::BUDGET_MARGIN.as_millis() as u64;
+    assert!(
+        budgets.iter().all(|&b| b <= most),
+        "no budget beyond the timeout less the margin: {budgets:?}"
+    );
+    // Timed from the task's start, every budget was the whole 18 ms.
+    assert!(
+        budgets.iter().filter(|&&b| b <= most - 6).count() >= 3,
+        "a late send has that much less time: {budgets:?}"
+    );
+    // Timed from the task's start, every attempt was sent and answered in time: a success.
+    let sent = budgets.len() as u64;
+    assert!(
+        sent + 10 <= w.attempts,
+        "attempts past their deadline before they could be sent are not sent: {sent} sent of {} attempts",
+        w.attempts
+    );
+    assert!(w.timeouts >= w.attempts - sent, "and time out: {w:?}");
+    assert_eq!(w.errors, 0, "{w:?} {:?}", r.notes);
+}
