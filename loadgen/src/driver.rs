@@ -175,8 +175,8 @@ struct Shared {
     /// different intents, and so did consecutive runs.
     run_tag: String,
     outstanding: AtomicUsize,
-    /// Intents started (sent or not): what the progress line's rate counts, since an intent
-    /// enters the recorder only with its final answer.
+    /// Intents started (arrivals the generator did not leave unsent): what the progress line's
+    /// rate counts, since an intent enters the recorder only with its final answer.
     started: AtomicU64,
     /// Attempts that timed out and were shed so far, for the progress line: the recorder gets
     /// an attempt only with its intent's final answer, seconds later for one being retried.
@@ -1439,9 +1439,20 @@ impl View {
     pub(crate) fn now(&self) -> Time {
         self.shared.now()
     }
-    /// Intents started so far (the recorder counts them only once they have their answer).
+    /// Intents started so far (the recorder counts them only once they have their answer);
+    /// arrivals left unsent are not.
     pub(crate) fn started(&self) -> u64 {
         self.shared.started.load(Ordering::Relaxed)
+    }
+    /// Intents started and still without their final answer (in flight, or waiting to retry).
+    pub(crate) fn waiting(&self) -> u64 {
+        self.shared.outstanding.load(Ordering::Relaxed) as u64
+    }
+    /// Arrivals left unsent so far: beyond the intents the generator can hold, or without a
+    /// socket (out of file descriptors or ports).
+    pub(crate) fn unsent(&self) -> u64 {
+        let no_socket: u64 = lock(&self.shared.generator_failures).iter().map(|(_, n)| n).sum();
+        self.shared.unsent.load(Ordering::Relaxed).saturating_add(no_socket)
     }
     /// The counters so far, and the p99 latency (seconds, from the intended send) of the
     /// attempts that ended since the last call, timeouts included (`None`: none ended).
@@ -1577,13 +1588,15 @@ async fn dispatch(shared: Arc<Shared>, schedule: Schedule, max_outstanding: usiz
 /// intents already: left out of the figures, as an intent the generator had no socket for. It
 /// was once a failed intent of latency 0, so a run whose target hung read `p50 1us`.
 fn admit(shared: &Arc<Shared>, a: Arrival, due: Instant, max_outstanding: usize) {
-    shared.started.fetch_add(1, Ordering::Relaxed);
     if shared.outstanding.load(Ordering::Relaxed) >= max_outstanding {
-        // The generator cannot hold more: count it, and say so in the results.
+        // The generator cannot hold more: count it, and say so in the results. Not started:
+        // the progress line counted it in its rate and as waiting (`waiting 2289552` with at
+        // most 200,000 held).
         shared.record_lateness(a.at, Instant::now().saturating_duration_since(due));
         shared.unsent.fetch_add(1, Ordering::Relaxed);
         return;
     }
+    shared.started.fetch_add(1, Ordering::Relaxed);
     shared.outstanding.fetch_add(1, Ordering::Relaxed);
     tokio::spawn(shared.clone().run_intent(a, Some(due)));
 }
@@ -1654,6 +1667,49 @@ async fn sample_stack(
 
 #[cfg(test)]
 mod tests {
+    /// A run's shared state for a one-liner at `http://127.0.0.1:1/x`, nothing started.
+    fn shared() -> std::sync::Arc<super::Shared> {
+        use super::*;
+        let s = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 10\n[[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"1ms\"\n",
+        )
+        .expect("valid");
+        let streams = Streams::new(1);
+        Arc::new(Shared {
+            epoch: Instant::now(),
+            f: 1.0,
+            recorder: Mutex::new(Recorder::for_scenario(&s)),
+            clients: Mutex::new(ClientModel::new(&s.file.clients, &streams)),
+            transport: Transport::Lean(H1Client::new(
+                vec!["127.0.0.1:1".parse().expect("addr")],
+                "127.0.0.1:1".into(),
+                4,
+            )),
+            connections: Semaphore::new(4),
+            targets: vec![vec!["/x".into()]],
+            requests: Prepared::for_scenario(&s).expect("requests"),
+            credentials: None,
+            run_tag: run_tag(0),
+            outstanding: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
+            unsent: AtomicU64::new(0),
+            late_sends: AtomicU64::new(0),
+            failures: Mutex::new(Vec::new()),
+            timer: PreciseTimer::new().expect("timer"),
+            stop: AtomicBool::new(false),
+            statuses: (0..1000).map(|_| AtomicU64::new(0)).collect(),
+            resent: AtomicU64::new(0),
+            timeouts_seen: AtomicU64::new(0),
+            shed_seen: AtomicU64::new(0),
+            recent: Recent::default(),
+            generator_failures: Mutex::new(Vec::new()),
+            left_out: AtomicU64::new(0),
+            sealed: AtomicBool::new(false),
+            connection_waits: AtomicU64::new(0),
+        })
+    }
+
     /// `--connections 2048` under `ulimit -n 200` ran out of descriptors and left arrivals
     /// unsent, with no word before the run: it is capped to what the limit leaves room for,
     /// said with both numbers and the fix; with no room at all, refused.
@@ -1687,6 +1743,31 @@ mod tests {
             e.starts_with("--connections: the open-files limit (40, `ulimit -n`) leaves no room"),
             "{e}"
         );
+    }
+
+    /// Arrivals the generator cannot hold are neither started (the progress line's rate) nor
+    /// waiting: `admit` counted them started first, and the line read `waiting 2289552` with at
+    /// most 200,000 intents held. Waiting is the intents outstanding; the unsent are said apart,
+    /// those without a socket among them.
+    #[test]
+    fn arrivals_left_unsent_are_not_started_nor_waiting() {
+        use std::sync::atomic::Ordering;
+        let shared = shared();
+        let view = super::shared_view(&shared);
+        let arrival = |intent| model::workload::Arrival {
+            intent,
+            at: model::Time::ZERO,
+            service: 0,
+            api: 0,
+            priority: model::scenario::Priority::Interactive,
+        };
+        shared.outstanding.store(3, Ordering::Relaxed);
+        for i in 0..5 {
+            super::admit(&shared, arrival(i), shared.epoch, 3);
+        }
+        assert_eq!((view.started(), view.waiting(), view.unsent()), (0, 3, 5));
+        assert!(shared.not_sent("out of file descriptors".into()).is_some());
+        assert_eq!(view.unsent(), 6, "an intent without a socket is unsent too");
     }
 
     /// The binary raises the soft limit on open files to the hard one at start.

@@ -1,5 +1,6 @@
-//! The progress line on stderr: elapsed, phase, rate, intents ok/failed/waiting, attempts timed
-//! out and shed, and the p99 latency of the attempts that ended since the line was last drawn.
+//! The progress line on stderr: elapsed, phase, rate, intents ok/failed/waiting (and arrivals
+//! left unsent, when there are), attempts timed out and shed, and the p99 latency of the
+//! attempts that ended since the line was last drawn.
 
 use crate::driver::View;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -71,15 +72,15 @@ impl Progress {
                 let p99 = recent.map_or_else(|| "-".to_string(), fmt_secs);
                 b.set_position((now.min(total) * 10.0) as u64);
                 // Started but without their final answer yet: against a stalled target the only
-                // count that moves.
-                let waiting = started.saturating_sub(tot.requests.successes + tot.requests.failures);
+                // count that moves. (Not started less ended: arrivals left unsent are neither,
+                // and were read as waiting.)
                 let line = progress_line(
                     &format!("{}/{}", fmt_secs(now), fmt_secs(total)),
                     phase,
                     rate,
                     &span,
                     &tot.requests,
-                    waiting,
+                    (view.waiting(), view.unsent()),
                     &p99,
                 );
                 if tty {
@@ -100,18 +101,24 @@ impl Progress {
 
 /// One progress line. Intents and attempts are counted apart, and labelled so: with retries,
 /// one intent's timeouts are several attempts', and "ok 900 timeout 300" read as 1,200
-/// requests when 300 timeouts could be 100 intents retried twice.
+/// requests when 300 timeouts could be 100 intents retried twice. `(waiting, unsent)`: the
+/// intents outstanding, and the arrivals the generator left unsent (said only when there are).
 fn progress_line(
     clock: &str,
     phase: &str,
     rate: f64,
     span: &str,
     c: &GroupCounters,
-    waiting: u64,
+    (waiting, unsent): (u64, u64),
     p99: &str,
 ) -> String {
+    let unsent = if unsent > 0 {
+        format!(" unsent {unsent}")
+    } else {
+        String::new()
+    };
     format!(
-        "{clock}  {phase}  {rate:.0}/s{span}  intents ok {} failed {} waiting {waiting}  attempts timeout {} shed {}  p99 now {p99}",
+        "{clock}  {phase}  {rate:.0}/s{span}  intents ok {} failed {} waiting {waiting}{unsent}  attempts timeout {} shed {}  p99 now {p99}",
         c.successes, c.failures, c.timeouts, c.shed,
     )
 }
@@ -132,12 +139,18 @@ mod tests {
             shed: 7,
             ..GroupCounters::default()
         };
-        let line = progress_line("10s/60s", "burst", 100.0, "", &c, 40, "1.2s");
+        let line = progress_line("10s/60s", "burst", 100.0, "", &c, (40, 0), "1.2s");
         assert_eq!(
             line,
             "10s/60s  burst  100/s  intents ok 900 failed 100 waiting 40  attempts timeout 300 shed 7  p99 now 1.2s"
         );
-        let logged = progress_line("10s/60s", "burst", 100.0, " over the last 10.0s", &c, 40, "1.2s");
+        // Arrivals left unsent are said apart, not as waiting.
+        let line = progress_line("10s/60s", "burst", 100.0, "", &c, (40, 2_000), "1.2s");
+        assert!(
+            line.contains("  intents ok 900 failed 100 waiting 40 unsent 2000  attempts"),
+            "{line}"
+        );
+        let logged = progress_line("10s/60s", "burst", 100.0, " over the last 10.0s", &c, (40, 0), "1.2s");
         assert!(
             logged.contains("  burst  100/s over the last 10.0s  intents"),
             "{logged}"
