@@ -52,8 +52,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
 
-    /// Stop arrivals after this long (scenario time), e.g. 30s.
-    #[arg(long, value_name = "DURATION")]
+    /// Stop arrivals after this long (scenario time), e.g. 30s: the phases are cut there. Longer
+    /// than the phases, the run goes on with no arrivals after they end (as a file's run.duration
+    /// longer than its phases does, to watch a drain), and its rates are per the whole run:
+    /// warned of before the run.
+    #[arg(long, value_name = "DURATION", value_parser = parse_dur, allow_hyphen_values = true)]
     pub duration: Option<model::duration::Dur>,
 
     /// A pass/fail check of the run, as a scenario's [[thresholds]] writes it, e.g.
@@ -103,7 +106,7 @@ pub struct RunArgs {
     pub phases: Option<String>,
 
     /// Client timeout per attempt (default 2s). With a scenario file, overrides clients.timeout.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_dur, allow_hyphen_values = true)]
     pub timeout: Option<model::duration::Dur>,
 
     /// Retries after the first attempt (default 0). With a scenario file, overrides
@@ -178,6 +181,24 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     Ok((i, n))
 }
 
+/// A duration flag (`--timeout`, `--duration`), as a scenario writes one. Its value may start
+/// with `-` (clap otherwise read `--timeout -1s` as an unknown flag `-1`), so a negative one
+/// is said to be one, and a flag where the value goes is said to be a flag.
+fn parse_dur(s: &str) -> Result<model::duration::Dur, String> {
+    let t = s.trim_start();
+    if t.starts_with("--") {
+        return Err(format!(
+            "expected a duration like 250ms, 2s or 1m, got the flag `{s}`: give this flag its value first"
+        ));
+    }
+    if t.starts_with('-') {
+        return Err(format!(
+            "expected a duration like 250ms, 2s or 1m, got `{s}`: a duration cannot be negative"
+        ));
+    }
+    s.parse()
+}
+
 /// `--method`: an HTTP method token, checked as the scenario file checks `method`.
 fn parse_method(s: &str) -> Result<String, String> {
     model::scenario::check_method(s).map(|()| s.to_string())
@@ -205,6 +226,34 @@ mod tests {
     struct Cli {
         #[command(subcommand)]
         cmd: super::LoadgenCmd,
+    }
+
+    /// `--timeout -1s` was clap's "unexpected argument '-1' found": the duration's own parser
+    /// now says what is wrong with it.
+    #[test]
+    fn a_negative_duration_is_said_to_be_one() {
+        use clap::Parser as _;
+        for flag in ["--timeout", "--duration"] {
+            let e = Cli::try_parse_from(["loadgen", "run", "--target", "http://127.0.0.1:1", flag, "-1s"])
+                .err()
+                .expect("refused")
+                .to_string();
+            assert!(
+                e.contains(&format!("invalid value '-1s' for '{flag} <DURATION>'"))
+                    && e.contains("a duration cannot be negative"),
+                "{e}"
+            );
+        }
+        let e = Cli::try_parse_from(["loadgen", "run", "--timeout", "--retries", "2"])
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(e.contains("got the flag `--retries`"), "{e}");
+        let ok = Cli::try_parse_from(["loadgen", "run", "--timeout", "250ms"]).expect("parsed");
+        let super::LoadgenCmd::Run(a) = ok.cmd else {
+            panic!("run")
+        };
+        assert_eq!(a.timeout.map(|d| d.0), Some(std::time::Duration::from_millis(250)));
     }
 
     /// `loadgen run --help` says the exit codes and the retry rules: they were in the struct's

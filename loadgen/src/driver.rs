@@ -53,6 +53,10 @@ pub struct LiveOptions {
     pub max_outstanding: usize,
     /// PEM certificates to trust for https targets, besides the public roots.
     pub ca_pem: Option<Vec<u8>>,
+    /// Logged (INFO) as the run starts, once the target has been checked: `loadgen run`'s
+    /// "running ... against ...", which before the check read as if a run had started that
+    /// then "cannot reach" the target.
+    pub announce: Option<String>,
 }
 
 impl Default for LiveOptions {
@@ -67,6 +71,7 @@ impl Default for LiveOptions {
             progress: false,
             max_outstanding: 200_000,
             ca_pem: None,
+            announce: None,
         }
     }
 }
@@ -1175,6 +1180,9 @@ async fn run_until(
             url
         }
     };
+    if let Some(a) = &opts.announce {
+        tracing::info!("{a}");
+    }
     let streams = Streams::new(scenario.seed()).for_shard(shard, shards);
     let credentials = scenario
         .file

@@ -314,6 +314,9 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             );
         }
     }
+    if let Some(w) = duration_past_the_phases(a, &s) {
+        tracing::warn!("{w}");
+    }
     // Only an in-process gateway has a queue (a --target's is its own business).
     if a.target.is_none() {
         if let Some(note) = scenario::sized_bound_note(&s) {
@@ -321,6 +324,44 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         }
     }
     Ok((s, catch_all))
+}
+
+/// A `--duration` past the phases' end: the run goes on with no arrivals, over which every rate
+/// is then taken. Allowed (a file's run.duration may do the same, to watch a drain), but said
+/// before the run, since the flag reads as a cut (its help says so too).
+fn duration_past_the_phases(a: &RunArgs, s: &Scenario) -> Option<String> {
+    let d = a.duration.filter(|_| s.file.workload.closed.is_none())?;
+    let load_end = s
+        .phases
+        .iter()
+        .map(|p| p.end.saturating_since(model::Time::ZERO))
+        .max()
+        .unwrap_or_default();
+    let f = model::duration::format_duration;
+    (d.0 > load_end).then(|| {
+        format!(
+            "--duration {} is longer than the phases, whose arrivals end at {}: the run goes on {} with no arrivals, and its rates (offered, goodput) are per the whole {}; to cut the phases short, give a --duration under {}",
+            f(d.0),
+            f(load_end),
+            f(d.0 - load_end),
+            f(d.0),
+            f(load_end)
+        )
+    })
+}
+
+/// `--ca-cert` where no https target will use it: said, rather than read as trusted.
+fn unused_ca_cert(a: &RunArgs) -> Option<String> {
+    a.ca_cert.as_ref()?;
+    match a.target.as_deref() {
+        Some(t) if t.starts_with("https://") => None,
+        Some(t) => Some(format!(
+            "--ca-cert is unused: it trusts a CA for an https:// target's certificate, and --target {t} is plain http"
+        )),
+        None => Some(
+            "--ca-cert is unused: it trusts a CA for an https:// target's certificate, and without --target the in-process stack speaks plain http".to_string(),
+        ),
+    }
 }
 
 /// `--method`, `--header`, `--body` and `--body-file` over the file's clients-wide
@@ -366,6 +407,9 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
         model::check_input_not_output(p, "--body-file", &a.out, Results::is_saved)?;
     }
     let f = a.time_scale.unwrap_or(s.file.run.time_scale);
+    if let Some(w) = unused_ca_cert(&a) {
+        tracing::warn!("{w}");
+    }
     // Before the run: past the open-files limit, connections fail as "too many open files"
     // and their arrivals go unsent, which read as a generator short of CPU.
     let connections = driver::connections_within_fd_limit(a.connections, a.target.is_none(), a.http2)?;
@@ -395,12 +439,17 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
         .target
         .clone()
         .unwrap_or_else(|| "an in-process mock-legacy + reference gateway".into());
-    tracing::info!(
-        "running {} against {what} for {} (real time {:.1}s)",
-        s.name(),
-        results::fmt_secs(s.duration.as_secs_f64()),
-        s.duration.as_secs_f64() / f
-    );
+    // Said by the driver once the target is checked: before its "cannot reach", it read as if
+    // the run had started.
+    let opts = LiveOptions {
+        announce: Some(format!(
+            "running {} against {what} for {} (real time {:.1}s)",
+            s.name(),
+            results::fmt_secs(s.duration.as_secs_f64()),
+            s.duration.as_secs_f64() / f
+        )),
+        ..opts
+    };
     // The summary ends with the run's notes: answers by status, causes, resends.
     let r = driver::run_quiet(&s, &opts, mock_legacy::serve::termination_signal()).await?;
     print!("{}", results::summary_table(&r));
@@ -636,6 +685,104 @@ mod tests {
                 && w.contains("raise --connections"),
             "{w}"
         );
+    }
+
+    /// `--ca-cert FILE` with an http:// target (or none) was silently accepted; a `--duration`
+    /// past the phases silently ran on with no arrivals. Both are said before the run.
+    #[test]
+    fn an_unused_ca_cert_and_a_duration_past_the_phases_are_said() {
+        let a = one_liner(&["--ca-cert", "ca.pem"]);
+        let w = unused_ca_cert(&a).expect("said");
+        assert!(w.ends_with("and --target http://127.0.0.1:1 is plain http"), "{w}");
+        assert_eq!(unused_ca_cert(&one_liner(&[])), None);
+        let https = Cli::parse_from([
+            "loadgen",
+            "--target",
+            "https://127.0.0.1:1",
+            "--phases",
+            "10s@5",
+            "--ca-cert",
+            "ca.pem",
+        ])
+        .run;
+        assert_eq!(unused_ca_cert(&https), None);
+        let a = one_liner(&["--duration", "25s"]);
+        let (s, _) = scenario_from_args(&a).unwrap();
+        let w = duration_past_the_phases(&a, &s).expect("said");
+        assert!(
+            w.starts_with("--duration 25s is longer than the phases, whose arrivals end at 10s: the run goes on 15s with no arrivals"),
+            "{w}"
+        );
+        for within in ["10s", "4s"] {
+            let a = one_liner(&["--duration", within]);
+            let (s, _) = scenario_from_args(&a).unwrap();
+            assert_eq!(duration_past_the_phases(&a, &s), None, "{within}");
+        }
+    }
+
+    /// The "running ... against ..." line came before the check of the target, which then
+    /// failed with "cannot reach": it read as if a run had started. It is logged once the
+    /// target is checked, so an unreachable one logs no "running".
+    #[test]
+    fn running_is_said_after_the_target_is_checked() {
+        use std::sync::{Arc, Mutex};
+        /// Keeps every event's message.
+        struct Messages(Arc<Mutex<Vec<String>>>);
+        struct Message<'a>(&'a mut String);
+        impl tracing::field::Visit for Message<'_> {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    *self.0 = format!("{value:?}");
+                }
+            }
+        }
+        impl tracing::Subscriber for Messages {
+            fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+                true
+            }
+            fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+                tracing::span::Id::from_u64(1)
+            }
+            fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+            fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+            fn event(&self, e: &tracing::Event<'_>) {
+                let mut m = String::new();
+                e.record(&mut Message(&mut m));
+                self.0.lock().unwrap_or_else(|p| p.into_inner()).push(m);
+            }
+            fn enter(&self, _: &tracing::span::Id) {}
+            fn exit(&self, _: &tracing::span::Id) {}
+        }
+        // A port nothing listens on: bound, then closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let out = std::env::temp_dir().join(format!("spillway-announce-{}", std::process::id()));
+        let a = Cli::parse_from([
+            "loadgen".to_string(),
+            "--target".into(),
+            format!("http://127.0.0.1:{port}/x"),
+            "--phases".into(),
+            "1s@5".into(),
+            "--no-progress".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ])
+        .run;
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let r = tracing::subscriber::with_default(Messages(seen.clone()), || {
+            rt.block_on(async { tokio::time::timeout(std::time::Duration::from_secs(30), run(a)).await })
+        });
+        let _ = std::fs::remove_dir_all(&out);
+        let e = r.expect("ended in time").expect_err("unreachable").to_string();
+        assert!(e.contains("cannot reach the target"), "{e}");
+        let seen = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        assert!(!seen.iter().any(|m| m.starts_with("running ")), "{seen:?}");
     }
 
     /// `--retries 4294967295` wrapped `n + 1` to 0 and was reported as a bad
