@@ -19,7 +19,8 @@ Simulate a grid of variants in parallel and find the best configuration under an
 
 Every combination of the --vary axes is simulated, on as many threads as cores (RAYON_NUM_THREADS \
 sets the number). Example: --vary gateway.strategy=fifo,deadline --vary gateway.concurrency=1..8 \
---vary clients.timeout=1s,2s,5s --objective goodput --slo \"p99<2s\". Keys are scenario field paths \
+--vary clients.timeout=1s,2s,5s --objective goodput --slo \"p99<2s\". A range is A..B, integers, \
+inclusive, or A..B:STEP, from A every STEP up to B (1..8:2 is 1, 3, 5, 7). Keys are scenario field paths \
 (e.g. workload.phases[1].rate); gateway.services.*.queue_capacity and backend.services[*].workers set \
 every service's, and a key naming one service wins over them; a table is TOML inline: \
 clients.timeout={ dist = \"exponential\", mean = \"1s\" }. A setting a point's strategy does not \
@@ -103,7 +104,8 @@ pub struct RunArgs {
 pub struct SweepArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// An axis: KEY=V1,V2,... or KEY=A..B (integers, inclusive). Repeat for more axes.
+    /// An axis: KEY=V1,V2,..., KEY=A..B (integers, inclusive) or KEY=A..B:STEP (from A, every
+    /// STEP, up to B: 1..8:2 is 1, 3, 5, 7). Repeat for more axes.
     #[arg(long = "vary", value_name = "KEY=VALUES", required = true)]
     pub vary: Vec<String>,
     /// What to optimise: goodput_ratio (default), goodput (successes/s), p50, p99,

@@ -70,6 +70,14 @@ fn with_settings(s: Scenario, strategy: Option<model::scenario::Strategy>, set: 
         }
         assignments.extend(axis.values.into_iter().map(|v| (axis.key.clone(), v)));
     }
+    let axes: Vec<sweep::Axis> = assignments
+        .iter()
+        .map(|(key, v)| sweep::Axis {
+            key: key.clone(),
+            values: vec![v.clone()],
+        })
+        .collect();
+    sweep::check_paths(&s, "--set", &axes).map_err(UsageError)?;
     let v = sweep::variant(&s, &assignments).map_err(UsageError)?;
     if let Some(note) = scenario::sized_bound_note(&v) {
         tracing::info!("{note}");
@@ -605,7 +613,7 @@ mod tests {
         assert_eq!(e, "--set `gateway.queue_capacity`: expected KEY=VALUE");
         assert!(sweep::parse_axis_for("--vary", "x")
             .unwrap_err()
-            .ends_with("expected KEY=V1,V2,... or KEY=A..B"));
+            .ends_with("expected KEY=V1,V2,... or KEY=A..B (or KEY=A..B:STEP)"));
     }
 
     /// `--seed 18446744073709551615 --replications 3` wrapped round to seeds ..., 0, 1.

@@ -165,7 +165,7 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
         if flag == "--set" {
             format!("{flag} `{spec}`: expected KEY=VALUE")
         } else {
-            format!("{flag} `{spec}`: expected KEY=V1,V2,... or KEY=A..B")
+            format!("{flag} `{spec}`: expected KEY=V1,V2,... or KEY=A..B (or KEY=A..B:STEP)")
         }
     })?;
     let key = key.trim().to_string();
@@ -194,23 +194,57 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
     }
     let values: Vec<Value> = match values.split_once("..") {
         Some((a, b)) if !values.contains(',') && !values.trim_start().starts_with(['{', '[']) => {
+            // `A..B:STEP`: from A, every STEP, up to B.
+            let (b, step) = match b.split_once(':') {
+                Some((b, step)) => (b, Some(step.trim())),
+                None => (b, None),
+            };
             let bound = |x: &str| {
-                x.trim()
-                    .parse::<i64>()
-                    .map_err(|_| format!("{flag} `{spec}`: range bounds must be integers"))
+                x.trim().parse::<i64>().map_err(|_| {
+                    format!(
+                        "{flag} `{spec}`: range bound `{}` is no integer: a range is A..B or A..B:STEP of integers (1..8, or 1..8:2 for 1, 3, 5, 7); list other values as V1,V2,...",
+                        x.trim()
+                    )
+                })
             };
             let (a, b) = (bound(a)?, bound(b)?);
             if b < a {
                 return Err(format!("{flag} `{spec}`: expected A <= B"));
             }
             // In i128: `b - a` overflows i64 for bounds of opposite signs.
-            let count = i128::from(b) - i128::from(a) + 1;
+            let span = i128::from(b) - i128::from(a);
+            let step = match step {
+                None => 1,
+                Some(text) => {
+                    let n = text.parse::<i64>().map_err(|_| {
+                        format!(
+                            "{flag} `{spec}`: the step `{text}` is no integer (A..B:STEP, e.g. 1..8:2 for 1, 3, 5, 7)"
+                        )
+                    })?;
+                    if n <= 0 {
+                        return Err(format!(
+                            "{flag} `{spec}`: the step must be a positive integer (A..B:STEP counts up from A to B), not {n}"
+                        ));
+                    }
+                    if i128::from(n) > span {
+                        return Err(format!(
+                            "{flag} `{spec}`: the step {n} is larger than the range {a}..{b}, which would then be {a} alone; take a step of at most {span}, or give one value"
+                        ));
+                    }
+                    i128::from(n)
+                }
+            };
+            let count = span / step + 1;
             if count > MAX_RANGE_VALUES {
                 return Err(format!(
                     "{flag} `{spec}`: the range has {count} values; at most {MAX_RANGE_VALUES}"
                 ));
             }
-            (a..=b).map(Value::from).collect()
+            // Each value lies between A and B, so fits i64.
+            (0..count)
+                .filter_map(|i| i64::try_from(i128::from(a) + i * step).ok())
+                .map(Value::from)
+                .collect()
         }
         _ if values.trim().is_empty() => Vec::new(),
         _ => {
@@ -282,9 +316,14 @@ fn set_path(root: &mut Value, path: &str, v: Value) -> Result<(), String> {
                     .as_array_mut()
                     .ok_or_else(|| format!("`{path}`: [{n}] is not inside a list"))?;
                 let len = arr.len();
-                let slot = arr
-                    .get_mut(*n)
-                    .ok_or_else(|| format!("`{path}`: index {n} out of range (the list has {len})"))?;
+                let slot = arr.get_mut(*n).ok_or_else(|| {
+                    let items = if len == 0 {
+                        "none".to_string()
+                    } else {
+                        format!("{len}, indexes 0 to {}", len - 1)
+                    };
+                    format!("`{path}`: index {n} out of range (the list has {items})")
+                })?;
                 if last {
                     *slot = v;
                     return Ok(());
@@ -468,8 +507,15 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
         set_path(&mut tree, k, v.clone())?;
     }
     let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| {
-        let path = assignments.first().map_or("", |(k, _)| k.as_str());
-        format!("{}: {}", describe(assignments), scenario::reword(&e.to_string(), path))
+        // serde_json's error has no path: the assignment that fails on its own names it
+        // (`gateway.concurrency=-1` said only "expected a non-negative integer").
+        match blame(base, assignments) {
+            Some((key, e)) => format!("{}: {key}: {}", describe(assignments), scenario::reword(&e, key)),
+            None => {
+                let path = assignments.first().map_or("", |(k, _)| k.as_str());
+                format!("{}: {}", describe(assignments), scenario::reword(&e.to_string(), path))
+            }
+        }
     })?;
     let before = serde_json::to_value(&file).map_err(|e| e.to_string())?;
     file.gateway.normalize();
@@ -530,6 +576,41 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
         ignored,
         overridden,
     })
+}
+
+/// The first of `assignments` that makes `base`'s file unreadable on its own, with serde's
+/// error: which key a point's failure is of. `None` when only several together fail.
+fn blame<'a>(base: &Scenario, assignments: &'a [(String, Value)]) -> Option<(&'a str, String)> {
+    let tree = serde_json::to_value(&base.file).ok()?;
+    assignments.iter().find_map(|(k, v)| {
+        let mut t = tree.clone();
+        for path in expand_key(&tree, k) {
+            set_path(&mut t, &path, v.clone()).ok()?;
+        }
+        serde_json::from_value::<ScenarioFile>(t)
+            .err()
+            .map(|e| (k.as_str(), e.to_string()))
+    })
+}
+
+/// Refuses, naming `flag` and the key, an axis whose path does not reach into `base`'s file:
+/// an index past the end of a list (`workload.phases[5]` of three), a list the file does not
+/// have, a field inside a value that is no table. Checked once per axis, before the grid:
+/// every point would fail alike. (An axis cannot lengthen a list another indexes: one axis
+/// inside another's value is refused.)
+pub fn check_paths(base: &Scenario, flag: &str, axes: &[Axis]) -> Result<(), String> {
+    let tree = serde_json::to_value(&base.file).map_err(|e| e.to_string())?;
+    for a in axes {
+        let Some(v) = a.values.first() else { continue };
+        let mut t = tree.clone();
+        for path in expand_key(&tree, &a.key) {
+            set_path(&mut t, &path, v.clone()).map_err(|e| {
+                let e = e.strip_prefix(&format!("`{}`: ", a.key)).unwrap_or(&e);
+                format!("{flag} {}: {e}", a.key)
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The scenario with `assignments` applied, validated; an assignment the strategy does not
@@ -1084,6 +1165,7 @@ pub fn plan_until(
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<Option<Plan>, String> {
     let combinations = grid(axes)?;
+    check_paths(base, "--vary", axes)?;
     let mut plan = Plan {
         combinations: combinations.len(),
         base: base.clone(),
@@ -2467,7 +2549,10 @@ mod tests {
         set_path(&mut tree, "gateway.codel.target", Value::from("5ms")).expect("tables are made");
         assert_eq!(tree["gateway"]["codel"]["target"], "5ms");
         let e = set_path(&mut tree, "workload.phases[3].rate", Value::from(5.0)).unwrap_err();
-        assert!(e.contains("index 3 out of range (the list has 1)"), "{e}");
+        assert!(
+            e.contains("index 3 out of range (the list has 1, indexes 0 to 0)"),
+            "{e}"
+        );
     }
 
     /// Seeds with 3 + 7 and 4 + 6 of 10 intents ended: the means 3.5 and 6.5 rounded apart made
@@ -2736,6 +2821,93 @@ mod tests {
             .unwrap_err()
             .contains("without `]`"));
         assert!(parse_axis("workload.phases[1].rate=1,2").is_ok());
+    }
+
+    /// `A..B:STEP` counts from A by STEP up to B; a step that is no positive integer, or one
+    /// that leaves A alone, is refused saying so (`1..8:2` said "range bounds must be integers").
+    #[test]
+    fn a_range_takes_a_step() {
+        let values = |spec: &str| parse_axis(spec).unwrap().values;
+        let ints = |v: &[i64]| v.iter().map(|&i| Value::from(i)).collect::<Vec<_>>();
+        assert_eq!(values("gateway.concurrency=1..8:2"), ints(&[1, 3, 5, 7]));
+        assert_eq!(values("gateway.concurrency=2..8:2"), ints(&[2, 4, 6, 8]));
+        assert_eq!(values("gateway.concurrency=1..8:7"), ints(&[1, 8]));
+        assert_eq!(values("a=-10..10: 10"), ints(&[-10, 0, 10]));
+        assert_eq!(values("gateway.concurrency=1..3"), ints(&[1, 2, 3]));
+        assert_eq!(
+            values("a=-9223372036854775808..9223372036854775807:9223372036854775807").len(),
+            3
+        );
+        for (spec, says) in [
+            ("gateway.concurrency=1..8:0", "the step must be a positive integer (A..B:STEP counts up from A to B), not 0"),
+            ("gateway.concurrency=1..8:-2", "the step must be a positive integer (A..B:STEP counts up from A to B), not -2"),
+            ("gateway.concurrency=1..8:1.5", "the step `1.5` is no integer (A..B:STEP, e.g. 1..8:2 for 1, 3, 5, 7)"),
+            ("gateway.concurrency=1..8:", "the step `` is no integer"),
+            (
+                "gateway.concurrency=1..8:8",
+                "the step 8 is larger than the range 1..8, which would then be 1 alone; take a step of at most 7, or give one value",
+            ),
+            ("gateway.concurrency=1..1:1", "the step 1 is larger than the range 1..1"),
+            ("gateway.concurrency=1.5..8", "range bound `1.5` is no integer: a range is A..B or A..B:STEP of integers"),
+        ] {
+            let e = parse_axis(spec).unwrap_err();
+            assert!(e.starts_with(&format!("--vary `{spec}`: {says}")), "{e}");
+        }
+        let e = parse_axis("a=0..100000:5").unwrap_err();
+        assert!(e.contains("the range has 20001 values; at most 10000"), "{e}");
+        assert_eq!(values("a=0..99990:10").len(), 10_000);
+    }
+
+    /// A bad value, or an index past a list's end, names the axis it came from, as a value
+    /// the file's checks refuse does (`gateway.concurrency=0`).
+    #[test]
+    fn bad_values_and_indexes_name_the_axis() {
+        let base = scenario::parse("t.toml", "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n").unwrap();
+        let axes = |c: &str| {
+            vec![
+                parse_axis("gateway.strategy=fifo,bounded").unwrap(),
+                parse_axis(&format!("gateway.concurrency={c}")).unwrap(),
+            ]
+        };
+        let e = plan(&base, &axes("-1")).err().unwrap();
+        assert_eq!(
+            e,
+            "gateway.strategy=fifo gateway.concurrency=-1: gateway.concurrency: expected a non-negative integer, got -1"
+        );
+        let e = plan(&base, &axes("1.5,2")).err().unwrap();
+        assert!(
+            e.contains("gateway.concurrency=1.5: gateway.concurrency: expected a non-negative integer"),
+            "{e}"
+        );
+        let zero = plan(&base, &axes("0")).err().unwrap();
+        assert!(
+            zero.contains(": gateway.concurrency: expected an integer >= 1"),
+            "{zero}"
+        );
+        let e = plan(&base, &[parse_axis("workload.phases[5].rate=1,2").unwrap()])
+            .err()
+            .unwrap();
+        assert_eq!(
+            e,
+            "--vary workload.phases[5].rate: index 5 out of range (the list has 1, indexes 0 to 0)"
+        );
+        let e = plan(&base, &[parse_axis("backend.services[3].workers=1,2").unwrap()])
+            .err()
+            .unwrap();
+        assert!(
+            e.starts_with("--vary backend.services[3].workers: index 3 out of range"),
+            "{e}"
+        );
+        let e = check_paths(
+            &base,
+            "--set",
+            &[parse_axis("workload.phases[0].extra[0].rate=1").unwrap()],
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("--set workload.phases[0].extra[0].rate: the file has no `extra` list"),
+            "{e}"
+        );
     }
 
     /// `-2..9223372036854775807`: `b - a` overflowed i64, passed the size check and panicked
