@@ -127,10 +127,20 @@ fn split_values(values: &str) -> Vec<&str> {
 }
 
 /// Whether two axis values are the same setting: equal, or the same number or duration
-/// written differently.
+/// written differently; tables and arrays field by field, item by item, alike
+/// (`{ dist = "exponential", mean = "1s" }` is `{ mean = "1000ms", dist = "exponential" }`).
 fn same_value(a: &Value, b: &Value) -> bool {
     if a == b {
         return true;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            return x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)));
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            return x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same_value(v, w));
+        }
+        _ => {}
     }
     if let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) {
         return x == y;
@@ -2908,6 +2918,37 @@ mod tests {
             e.starts_with("--set workload.phases[0].extra[0].rate: the file has no `extra` list"),
             "{e}"
         );
+    }
+
+    /// A table (or an array) written two ways is one value, as a scalar is (`1s,1000ms`): it
+    /// ran twice, as two identical points. Different tables are not.
+    #[test]
+    fn a_table_written_two_ways_is_one_value() {
+        let e = parse_axis(
+            r#"clients.timeout={ dist = "exponential", mean = "1s" },{ dist = "exponential", mean = "1000ms" }"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.ends_with(
+                r#"`{ dist = "exponential", mean = "1000ms" }` is `{ dist = "exponential", mean = "1s" }` again"#
+            ),
+            "{e}"
+        );
+        // Fields in another order, an integer as a float, nested tables and arrays.
+        assert!(parse_axis(
+            r#"clients.timeout={ mean = "1s", dist = "exponential" },{ dist = "exponential", mean = "1s" }"#
+        )
+        .is_err());
+        assert!(parse_axis(r#"a={ x = 1, y = [2, "1m"] },{ y = [2.0, "60s"], x = 1.0 }"#).is_err());
+        assert!(parse_axis(r#"a=["timeout", "1s"],["timeout", "1000ms"]"#).is_err());
+        for distinct in [
+            r#"clients.timeout={ dist = "exponential", mean = "1s" },{ dist = "exponential", mean = "2s" }"#,
+            r#"clients.timeout={ dist = "exponential", mean = "1s" },{ dist = "lognormal", mean = "1s" }"#,
+            r#"clients.timeout={ dist = "exponential", mean = "1s" },{ dist = "exponential", mean = "1s", p99 = "3s" }"#,
+            r#"a=[1, 2],[1, 2, 3]"#,
+        ] {
+            assert_eq!(parse_axis(distinct).unwrap().values.len(), 2, "{distinct}");
+        }
     }
 
     /// `-2..9223372036854775807`: `b - a` overflowed i64, passed the size check and panicked
