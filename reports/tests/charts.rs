@@ -1119,6 +1119,35 @@ fn heatmap_draws_a_recovery_that_never_came_as_never() {
     );
 }
 
+/// The colour bar's worst end is where "never" cells sit: when every finite recovery is 0 s it
+/// read "0s better ... worse 0s", with the chart's worst cells on neither end.
+#[test]
+fn heatmap_colour_bar_names_never_at_its_worst_end() {
+    let mut h = sweep();
+    h.objective = "recovery".into();
+    h.higher_is_better = false;
+    h.x.truncate(2);
+    h.y.truncate(1);
+    h.cells = vec![vec![Some(0.0), Some(f64::INFINITY)]];
+    h.best = Some((0, 0));
+    h.failing = vec![vec![None, None]];
+    let svg = check_svg(&charts::heatmap(&h).unwrap());
+    assert!(svg.has_text("never"), "{:?}", svg.texts);
+    assert_eq!(
+        svg.texts.iter().filter(|t| t.as_str() == "0s").count(),
+        2,
+        "a cell and the bar's better end: {:?}",
+        svg.texts
+    );
+    // With finite values apart, the worst end names both.
+    h.cells = vec![vec![Some(3.0), Some(f64::INFINITY)]];
+    h.x.push("third".into());
+    h.cells[0].push(Some(9.0));
+    h.failing = vec![vec![None, None, None]];
+    let svg = check_svg(&charts::heatmap(&h).unwrap());
+    assert!(svg.texts.iter().any(|t| t.ends_with(", never")), "{:?}", svg.texts);
+}
+
 /// M1: the colours span at least 5 points of a ratio, so cells 0.4 points apart (one seed's
 /// noise) are near-equal colours, not the palette's two ends; the colour bar gives the range
 /// it shows.

@@ -686,7 +686,16 @@ impl Grid<'_> {
             |s: String, yy: i32, v: VPos| Text::new(s, (x + BAR_W + 6, yy), anchored(text(12.0, INK), HPos::Left, v));
         a.draw(&label(self.fmt(top), y, VPos::Top))?;
         a.draw(&label("better".into(), y + 15, VPos::Top))?;
-        a.draw(&label(self.fmt(bottom), y + steps, VPos::Bottom))?;
+        // "Never" cells take the worst end's colour: that end is theirs when the finite values
+        // are all one (every recovery 0 s: the bar read "0s better ... worse 0s"), and shared
+        // otherwise.
+        let never = self.cells().any(|c| matches!(c, Shown::Never | Shown::FailsNever));
+        let bottom = match (never, top == bottom) {
+            (true, true) => "never".to_string(),
+            (true, false) => format!("{}, never", self.fmt(bottom)),
+            (false, _) => self.fmt(bottom),
+        };
+        a.draw(&label(bottom, y + steps, VPos::Bottom))?;
         a.draw(&label("worse".into(), y + steps - 15, VPos::Bottom))?;
         Ok(())
     }
