@@ -70,6 +70,7 @@ pub(crate) const H2C_BODIES_HELD: usize = 16;
 async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop: &mut watch::Receiver<bool>) {
     let gw = front.gw.clone();
     let max_body = front.limits.max_body_bytes;
+    let max_headers = front.limits.max_headers;
     // As on HTTP/1.1: a body that stops arriving is answered 408, not waited for forever.
     let body_timeout = front.limits.header_read_timeout * crate::h1_server::BODY_TIMEOUT_FACTOR;
     let idle_read = front.limits.header_read_timeout;
@@ -85,11 +86,12 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
         async move {
             let _in_flight = in_flight;
             let is_head = req.method() == http::Method::HEAD;
-            let mut resp = match Request::from_hyper(&gw, req, max_body, idle_read, body_timeout, &held).await {
-                // The body's bytes count against the connection until it is answered.
-                Ok((req, _hold)) => handler::handle(gw, req, peer).await,
-                Err(refused) => refused,
-            };
+            let mut resp =
+                match Request::from_hyper(&gw, req, max_headers, max_body, idle_read, body_timeout, &held).await {
+                    // The body's bytes count against the connection until it is answered.
+                    Ok((req, _hold)) => handler::handle(gw, req, peer).await,
+                    Err(refused) => refused,
+                };
             if is_head && !resp.body().is_empty() {
                 // The gateway's own answers (an upstream's HEAD answer has no body): hyper's
                 // HTTP/2 side would send the content. Only its length, as a GET would have.

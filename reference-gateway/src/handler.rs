@@ -32,19 +32,35 @@ pub struct Request {
 }
 
 impl Request {
-    /// hyper's request (h2c), its body read up to `max_body`, each frame within `idle` of the
-    /// one before and all of it within `body_timeout`, as the HTTP/1.1 server reads a body
-    /// between reads; past any, or on a broken stream, the answer to give instead (413, 408,
-    /// 400).
+    /// hyper's request (h2c) with at most `max_headers` header fields, its body read up to
+    /// `max_body`, each frame within `idle` of the one before and all of it within
+    /// `body_timeout`, as the HTTP/1.1 server reads a body between reads; past any, or on a
+    /// broken stream, the answer to give instead (431, 413, 408, 400).
     pub async fn from_hyper(
         gw: &Gateway,
         req: hyper::Request<hyper::body::Incoming>,
+        max_headers: usize,
         max_body: usize,
         idle: Duration,
         body_timeout: Duration,
         held: &Arc<HeldBodies>,
     ) -> Result<(Request, BodyHold), Response<Body>> {
         let (parts, body) = req.into_parts();
+        // The HTTP/1.1 server's header limit, on h2c too: each field (`len` counts every value
+        // of a repeated name) becomes a header line upstream, and past the limit (less what
+        // the gateway adds) a service with the same limits answered 431, after the request
+        // had taken a queue place and a call, and counted as a backend error. Pseudo-header
+        // fields are not in the map; the Host line the gateway adds for them is in
+        // `ADDED_HEADERS`.
+        if parts.headers.len() > max_headers {
+            gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+            return Err(json_error(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                &request_id(gw, &parts.headers),
+                "bad-request",
+                format!("more than {max_headers} request headers"),
+            ));
+        }
         // A declared length over the limit is refused at once, before any of the body is read
         // (the HTTP/1.1 server does so before it builds a request; this covers HTTP/2).
         if hyper::body::Body::size_hint(&body).lower() > max_body as u64 {

@@ -1642,3 +1642,63 @@ async fn framing_errors_and_doubled_slashes_are_answered_alike_by_both_servers()
     gw.shutdown().await;
     ml.shutdown().await;
 }
+
+/// An h2c request to `url` with `n` headers of its own (`x-h0: v`, ...), on a new connection;
+/// its status and the `x-spillway-outcome` of the answer.
+async fn h2c_with_headers(addr: std::net::SocketAddr, url: &str, n: usize) -> (u16, Option<String>) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut h2, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .expect("h2c handshake");
+    let driver = tokio::spawn(conn);
+    let mut req = http::Request::get(url);
+    for i in 0..n {
+        req = req.header(format!("x-h{i}"), "v");
+    }
+    let req = req.body(http_body_util::Empty::<bytes::Bytes>::new()).expect("request");
+    let resp = tokio::time::timeout(Duration::from_secs(5), h2.send_request(req))
+        .await
+        .expect("answered in time")
+        .expect("h2c answer");
+    driver.abort();
+    let outcome = resp
+        .headers()
+        .get("x-spillway-outcome")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    (resp.status().as_u16(), outcome)
+}
+
+/// h2c has the HTTP/1.1 header limit: past it the gateway answers 431 itself, counted as a bad
+/// request, and sends nothing upstream (it forwarded 150 headers, a service with the same
+/// limits answered 431, and the request had taken a slot and counted as a backend error).
+#[tokio::test]
+async fn h2c_requests_past_the_header_limit_get_431_from_the_gateway() {
+    let (upstream, mut seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let limits = reference_gateway::proxy_limits();
+    let gw = gateway_on(&upstream, limits.clone()).await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    for n in [limits.max_headers + 1, 150] {
+        let (status, outcome) = h2c_with_headers(gw.addr(), &url, n).await;
+        assert_eq!((status, outcome.as_deref()), (431, Some("bad-request")), "{n} headers");
+    }
+    assert!(seen.try_recv().is_err(), "none was forwarded");
+    assert_eq!(
+        gateway_metric(&c, &gw, "spillway_gateway_bad_requests_total", "").await,
+        2.0
+    );
+    // At the limit it is served.
+    let (status, _) = h2c_with_headers(gw.addr(), &url, limits.max_headers).await;
+    assert_eq!(status, 200);
+    let (head, _) = tokio::time::timeout(Duration::from_secs(5), seen.recv())
+        .await
+        .expect("forwarded in time")
+        .expect("forwarded");
+    assert!(
+        head.contains(&format!("\r\nx-h{}: v\r\n", limits.max_headers - 1)),
+        "{head}"
+    );
+    gw.shutdown().await;
+}
