@@ -1702,3 +1702,48 @@ async fn h2c_requests_past_the_header_limit_get_431_from_the_gateway() {
     );
     gw.shutdown().await;
 }
+
+/// An `upstream_timeout` (or a `default_timeout`) past a day, no practical limit, is passed on
+/// as the most the budget header carries, a day: it went as 359999999999 ms, which mock-legacy
+/// refuses (400) as any service reading the header may.
+#[tokio::test]
+async fn a_budget_past_a_day_is_passed_on_as_a_day() {
+    let (upstream, mut seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
+    let c = client();
+    for settings in [
+        "strategy = \"fifo\"\nupstream_timeout = \"100000h\"",
+        "strategy = \"fifo\"\nupstream_timeout = \"100000h\"\ndefault_timeout = \"50000h\"",
+    ] {
+        let gw = gateway_with(settings, &upstream).await;
+        let r = mock_legacy::testing::send(&c, &format!("{}/svc/op", gw.url()), &[], Vec::new())
+            .await
+            .expect("answered");
+        assert_eq!(r.status, 200, "{settings}");
+        let (head, _) = tokio::time::timeout(Duration::from_secs(5), seen.recv())
+            .await
+            .expect("forwarded in time")
+            .expect("forwarded");
+        let budget = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-spillway-timeout-ms: "))
+            .and_then(|v| v.parse::<u64>().ok())
+            .expect("a budget travels");
+        assert_eq!(budget, 86_400_000, "{settings}");
+        gw.shutdown().await;
+    }
+    // In front of mock-legacy, which refused the longer budget: served.
+    let (ml, gw) = stack(&scenario(
+        "strategy = \"fifo\"\nupstream_timeout = \"100000h\"",
+        "workers = 1\nservice_time = \"1ms\"",
+    ))
+    .await;
+    let r = send(&c, &format!("{}/svc/op", gw.url()), &[]).await;
+    assert_eq!(
+        (r.status, r.header("x-spillway-outcome")),
+        (200, Some("served")),
+        "{}",
+        r.body
+    );
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
