@@ -190,9 +190,17 @@ fn scenario_time(t: Option<model::duration::Dur>, factor: f64) -> String {
 }
 
 /// The start-up line's pushback: on by default and easy to miss, and a backend that refuses at
-/// once when busy can hold the gateway far below its capacity with it.
-fn pushback_text(p: &model::scenario::PushbackConfig, factor: f64) -> String {
-    if p.enabled {
+/// once when busy can hold the gateway far below its capacity with it. Under passthrough the
+/// policy never pauses (it has no queue to hold requests in), whatever the setting: said, as the
+/// abandoned requests' `cancel` is.
+fn pushback_text(p: &model::scenario::PushbackConfig, strategy: model::scenario::Strategy, factor: f64) -> String {
+    if strategy == model::scenario::Strategy::Passthrough {
+        if p.enabled {
+            "pushback off (ignored: passthrough never pauses a service)".to_string()
+        } else {
+            "pushback off".to_string()
+        }
+    } else if p.enabled {
         format!(
             "pushback on (a 429 or 503 pauses the service for its Retry-After, {} without one, at most {}; --no-pushback turns it off)",
             scenario_time(Some(p.default_pause), factor),
@@ -248,7 +256,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             (_, a) => a.as_str(),
         },
         scenario_time(g.default_timeout, setup.time_scale),
-        pushback_text(&g.pushback, setup.time_scale)
+        pushback_text(&g.pushback, g.strategy, setup.time_scale)
     );
     let routes: Vec<String> = setup
         .routes
@@ -325,8 +333,26 @@ fn check_upstreams(setup: &Setup) {
 
 #[cfg(test)]
 mod tests {
-    use super::concurrency_text;
+    use super::{concurrency_text, pushback_text};
     use model::scenario::{GatewayConfig, Strategy};
+
+    /// Under passthrough the start-up line says pushback is off, as the policy has it: it said
+    /// "pushback on (a 429 or 503 pauses the service ...)", which passthrough never does.
+    #[test]
+    fn the_startup_line_says_passthrough_never_pauses() {
+        let mut g = GatewayConfig::default();
+        assert!(g.pushback.enabled, "on by default");
+        let text = pushback_text(&g.pushback, Strategy::Passthrough, 1.0);
+        assert_eq!(text, "pushback off (ignored: passthrough never pauses a service)");
+        for strategy in [Strategy::Fifo, Strategy::Bounded, Strategy::Adaptive] {
+            let text = pushback_text(&g.pushback, strategy, 1.0);
+            assert!(text.starts_with("pushback on (a 429 or 503 pauses"), "{text}");
+        }
+        g.pushback.enabled = false;
+        for strategy in [Strategy::Passthrough, Strategy::Fifo] {
+            assert_eq!(pushback_text(&g.pushback, strategy, 1.0), "pushback off");
+        }
+    }
 
     /// Under adaptive the start-up line gives the limit the policy starts at, clamped as the
     /// policy clamps it: `--concurrency 100` reads 64 (the default max_limit), not 100.
