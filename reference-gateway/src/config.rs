@@ -66,6 +66,15 @@ impl Setup {
                 // A gateway's own file needs no load and no service times (see
                 // `scenario::load_for_gateway`); a bound sized from service times then cannot be.
                 let read = scenario::load_for_gateway(path)?;
+                // Without an --upstream to replace them, the upstreams the gateway cannot use
+                // are refused at their place in the file, as `scenario check --for gateway`
+                // says them (the checks below have only the resolved services, no positions).
+                if a.upstream.is_none() {
+                    let problems = read.upstream_problems();
+                    if !problems.is_empty() {
+                        return Err(scenario::ScenarioError::Invalid(problems).into());
+                    }
+                }
                 let mut s = read.scenario;
                 // As loadgen and sim do: the file under another strategy drops the settings
                 // that strategy does not take, and a bounded queue gets a sized bound.
@@ -388,6 +397,58 @@ mod tests {
             check_url("http://127.0.0.1:8081/base/").unwrap(),
             "http://127.0.0.1:8081/base"
         );
+    }
+
+    /// A gateway's file whose upstreams it cannot use is refused at their place in it, as
+    /// `scenario check --for gateway` says them (an https upstream had no position; a service
+    /// without one, neither position nor index); with --upstream replacing them it is served.
+    #[test]
+    fn upstreams_a_file_cannot_use_are_refused_at_their_place() {
+        let file = "[gateway]\nstrategy = \"fifo\"\n\n\
+            [[backend.services]]\nname = \"orders\"\nworkers = 2\nupstream = \"https://127.0.0.1:8081\"\n\n\
+            [[backend.services]]\nname = \"billing\"\nworkers = 1\n";
+        let Err(e) = from_file_alone(file) else {
+            panic!("refused")
+        };
+        let se = e
+            .downcast_ref::<scenario::ScenarioError>()
+            .unwrap_or_else(|| panic!("a scenario error: {e:#}"));
+        let said: Vec<String> = se
+            .diagnostics()
+            .iter()
+            .map(|d| format!("{}:{}: {}: {}", d.line, d.column, d.path, d.message))
+            .collect();
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(
+            said[0].starts_with("7:12: backend.services[0].upstream: `https://127.0.0.1:8081`: the reference gateway does not speak https"),
+            "{said:?}"
+        );
+        assert!(
+            said[1].starts_with("9:1: backend.services[1]: service `billing` has no `upstream` URL"),
+            "{said:?}"
+        );
+        // With --upstream for every service, the file's upstreams do not matter.
+        let setup = from_flags(Some(file), &[]).expect("--upstream replaces them");
+        assert!(setup.routes.iter().all(|r| r.upstream == "http://127.0.0.1:9"));
+        // A file whose upstreams are all usable is served without one.
+        let good = file
+            .replace("https://", "http://")
+            .replace("workers = 1\n", "workers = 1\nupstream = \"http://127.0.0.1:8082\"\n");
+        let setup = from_file_alone(&good).expect("valid");
+        let ups: Vec<&str> = setup.routes.iter().map(|r| r.upstream.as_str()).collect();
+        assert_eq!(ups, ["http://127.0.0.1:8081", "http://127.0.0.1:8082"]);
+    }
+
+    /// `spillway gateway --config FILE` without --upstream.
+    fn from_file_alone(file: &str) -> anyhow::Result<Setup> {
+        static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("spillway-gw-alone-{}-{call}.toml", std::process::id()));
+        std::fs::write(&path, file).expect("write");
+        let argv = ["gateway".to_string(), "--config".into(), path.display().to_string()];
+        let setup = Setup::from_args(&<Cli as clap::Parser>::parse_from(argv).args);
+        let _ = std::fs::remove_file(&path);
+        setup
     }
 
     /// `spillway gateway` with `extra` flags, over `file` (written to a temporary file) if given.

@@ -93,6 +93,27 @@ pub struct GatewayFile {
     pub service_times_given: bool,
     /// The file has a `[workload]`.
     pub workload_given: bool,
+    /// The services whose upstream is https, which the gateway does not speak yet: each at
+    /// its `upstream`.
+    pub https_upstreams: Vec<Diagnostic>,
+    /// The services without an upstream: each at its `[[backend.services]]` entry.
+    pub missing_upstreams: Vec<Diagnostic>,
+}
+
+impl GatewayFile {
+    /// What `spillway gateway --config` refuses in the file when no `--upstream` replaces the
+    /// services' upstreams, in the file's order: [`GatewayFile::https_upstreams`] and
+    /// [`GatewayFile::missing_upstreams`].
+    pub fn upstream_problems(&self) -> Vec<Diagnostic> {
+        let mut all: Vec<Diagnostic> = self
+            .https_upstreams
+            .iter()
+            .chain(&self.missing_upstreams)
+            .cloned()
+            .collect();
+        all.sort_by_key(|d| (d.line, d.column));
+        all
+    }
 }
 
 const WORKERS: &str = "workers = 1\n";
@@ -129,45 +150,60 @@ pub fn parse_for_gateway(source: &str, text: &str) -> Result<GatewayFile, Scenar
         service_time: true,
     };
     let read = parse_with_placeholders(source, text, omissible, true)?;
+    let (https_upstreams, missing_upstreams) = upstream_problems(source, text, &read.scenario);
     Ok(GatewayFile {
         service_times_given: read.services_given(),
         workload_given: read.workload_given,
         placeholders: read.placeholders,
         scenario: read.scenario,
+        https_upstreams,
+        missing_upstreams,
     })
 }
 
-/// What `scenario check --for gateway` reads: [`load_for_gateway`], and the upstreams the
-/// gateway refuses to send to (https) as errors at their place in the file. The gateway itself
-/// refuses them only when no `--upstream` replaces them, which a file alone cannot tell.
-pub fn check_for_gateway(path: &Path) -> Result<GatewayFile, ScenarioError> {
-    let (name, text) = super::read(path)?;
-    let read = parse_for_gateway(&name, &text)?;
+/// The file's https upstreams and its services without one, each at its place in `text`.
+fn upstream_problems(source: &str, text: &str, scenario: &Scenario) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     // Parsed once already: the document is only for the positions.
-    let Ok(doc) = ImDocument::parse(text) else {
-        return Ok(read);
+    let Ok(doc) = ImDocument::parse(text.to_string()) else {
+        return (Vec::new(), Vec::new());
     };
-    let problems: Vec<crate::scenario::Problem> = read
-        .scenario
-        .file
-        .backend
-        .services
-        .iter()
-        .enumerate()
-        .filter_map(|(i, svc)| {
-            let u = svc.upstream.as_deref().filter(|u| u.starts_with("https://"))?;
-            Some(crate::scenario::Problem {
+    let (mut https, mut missing) = (Vec::new(), Vec::new());
+    for (i, svc) in scenario.file.backend.services.iter().enumerate() {
+        match svc.upstream.as_deref() {
+            Some(u) if u.starts_with("https://") => https.push(crate::scenario::Problem {
                 path: format!("backend.services[{i}].upstream"),
                 message: format!(
                     "`{u}`: the reference gateway does not speak https to services yet, so `gateway --config` refuses this file unless --upstream gives an http:// URL"
                 ),
-            })
-        })
-        .collect();
-    if problems.is_empty() {
+            }),
+            Some(_) => {}
+            None => missing.push(crate::scenario::Problem {
+                path: format!("backend.services[{i}]"),
+                message: format!(
+                    "service `{}` has no `upstream` URL: set `upstream = \"http://host:port\"` here, or pass --upstream URL to send every service to one address",
+                    svc.name
+                ),
+            }),
+        }
+    }
+    (
+        super::position(source, &doc, https),
+        super::position(source, &doc, missing),
+    )
+}
+
+/// What `scenario check --for gateway` reads: [`load_for_gateway`], and the upstreams the
+/// gateway refuses to send to (https) as errors at their place in the file. The gateway itself
+/// refuses them only when no `--upstream` replaces them, which a file alone cannot tell; nor
+/// whether a service without an upstream will have one from `--upstream` (said in the summary,
+/// and refused by the gateway without it: [`GatewayFile::upstream_problems`]).
+pub fn check_for_gateway(path: &Path) -> Result<GatewayFile, ScenarioError> {
+    let (name, text) = super::read(path)?;
+    let read = parse_for_gateway(&name, &text)?;
+    if read.https_upstreams.is_empty() {
         Ok(read)
     } else {
-        Err(ScenarioError::Invalid(super::position(&name, &doc, problems)))
+        Err(ScenarioError::Invalid(read.https_upstreams.clone()))
     }
 }
 
@@ -376,6 +412,29 @@ mod tests {
         assert_eq!(g.scenario.services[0].service_time.mean(), 0.005);
         // Without the gateway's leniency, the same file is still refused for a run.
         assert!(parse("g.toml", GATEWAY).is_err());
+    }
+
+    /// The upstreams the gateway cannot send to without an --upstream are said at their place:
+    /// an https one at its value, a service without one at its header.
+    #[test]
+    fn upstream_problems_are_positioned() {
+        let g = parse_for_gateway("g.toml", GATEWAY).expect("a gateway file");
+        assert!(g.https_upstreams.is_empty());
+        let missing: Vec<String> = g.missing_upstreams.iter().map(|d| d.to_string()).collect();
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(
+            missing[0].starts_with("g.toml:11:1: backend.services[1]: service `billing` has no `upstream` URL"),
+            "{missing:?}"
+        );
+        let https = GATEWAY.replace("http://127.0.0.1:8081", "https://127.0.0.1:8081");
+        let g = parse_for_gateway("g.toml", &https).expect("a gateway file");
+        let all: Vec<String> = g.upstream_problems().iter().map(|d| d.to_string()).collect();
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert!(
+            all[0].starts_with("g.toml:9:12: backend.services[0].upstream: `https://"),
+            "{all:?}"
+        );
+        assert!(all[1].starts_with("g.toml:11:1: backend.services[1]:"), "{all:?}");
     }
 
     /// The file's own run settings do not clash with the placeholder load: a window or a
