@@ -800,7 +800,17 @@ impl Chunked {
                             if v >> 60 != 0 {
                                 return bad("chunk size too large");
                             }
-                            Size(v << 4 | u64::from(d))
+                            let v = v << 4 | u64::from(d);
+                            // A chunk past what the body may still hold is refused at its
+                            // size (a size only grows with its digits), not once that much
+                            // has come: `ffffffffffffffff` and a stall got 408 at the body
+                            // timeout, not 413 at once.
+                            if let Some(sink) = sink.as_deref() {
+                                if v > sink.max.saturating_sub(sink.data.len()) as u64 {
+                                    return Err(H1Error::TooLarge(sink.max));
+                                }
+                            }
+                            Size(v)
                         }
                         None => match (n, c) {
                             (Some(n), b';') => Ext(n),
@@ -918,6 +928,21 @@ mod tests {
             Chunked::default().feed(body, Some(&mut small)),
             Err(H1Error::TooLarge(4))
         ));
+        // A size past what the body may still hold is refused as it is read, before its data
+        // (or its line's end) comes; one that fits is not.
+        for size in [&b"ffffffffffffffff\r\n"[..], b"5", b"3\r\nabc\r\n2"] {
+            let mut sink = Body {
+                data: Vec::new(),
+                max: 4,
+            };
+            let fed = Chunked::default().feed(size, Some(&mut sink));
+            assert!(matches!(fed, Err(H1Error::TooLarge(4))), "{size:?}: {fed:?}");
+        }
+        let mut sink = Body {
+            data: Vec::new(),
+            max: 4,
+        };
+        assert!(Chunked::default().feed(b"3\r\nabc\r\n1\r\n", Some(&mut sink)).is_ok());
     }
 
     /// Extensions and trailers are skipped but bounded, across chunks and in total; up to the

@@ -1747,3 +1747,25 @@ async fn a_budget_past_a_day_is_passed_on_as_a_day() {
     gw.shutdown().await;
     ml.shutdown().await;
 }
+
+/// A chunk size past the body limit is 413 at once, as a Content-Length past it is: it was
+/// read as a chunk to wait for, and a client that sent the size and stalled got 408 at the
+/// body timeout.
+#[tokio::test]
+async fn a_chunk_size_past_the_body_limit_is_413_at_once() {
+    let (upstream, mut seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    let head = "POST /svc/a HTTP/1.1\r\nhost: g\r\ntransfer-encoding: chunked\r\n\r\n";
+    for size in ["ffffffffffffffff\r\n", "100001\r\n", "4\r\nabcd\r\nfffff"] {
+        let started = Instant::now();
+        let r = raw(gw.addr(), format!("{head}{size}").as_bytes()).await;
+        assert_eq!(status_line(&r), "HTTP/1.1 413 Payload Too Large", "{size:?}: {r}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{size:?}: {:?}",
+            started.elapsed()
+        );
+    }
+    assert!(seen.try_recv().is_err(), "none was forwarded");
+    gw.shutdown().await;
+}
