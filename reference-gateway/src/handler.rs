@@ -374,6 +374,26 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
             .insert(ALLOW, HeaderValue::from_static(model::wire::ALLOW));
         return Answer(r);
     }
+    if req.method == Method::TRACE {
+        // TRACE echoes the request back, credentials included: forwarded, a service that
+        // answers it hands a page's script the `authorization` and `x-api-key` a browser sent
+        // (cross-site tracing). Not among the methods the gateway's `Allow` lists; other
+        // methods outside it, the services' own (WebDAV's, custom ones), are still forwarded:
+        // what they take is theirs to say.
+        gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);
+        let mut r = json_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &gw.shared.new_request_id(),
+            "bad-request",
+            format!(
+                "TRACE is not forwarded: it would echo the request, credentials included; one of {}",
+                model::wire::ALLOW
+            ),
+        );
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(model::wire::ALLOW));
+        return Answer(r);
+    }
     if req.path_and_query.as_str() == "*" {
         if req.method != Method::OPTIONS {
             gw.global.bad_requests.fetch_add(1, Ordering::Relaxed);

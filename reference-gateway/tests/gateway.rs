@@ -1769,3 +1769,63 @@ async fn a_chunk_size_past_the_body_limit_is_413_at_once() {
     assert!(seen.try_recv().is_err(), "none was forwarded");
     gw.shutdown().await;
 }
+
+/// TRACE is answered 405 with Allow by the gateway, counted as a bad request, and never
+/// forwarded: a service that echoed it handed back the client's credentials (cross-site
+/// tracing). The connection goes on; a method of the services' own is still forwarded.
+#[tokio::test]
+async fn trace_is_answered_405_and_never_forwarded() {
+    let (upstream, mut seen) = scripted_upstream(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+    let gw = gateway_on(&upstream, Default::default()).await;
+    let c = client();
+    for target in ["/svc/a", "/healthz"] {
+        let req = format!(
+            "TRACE {target} HTTP/1.1\r\nhost: g\r\nauthorization: Bearer secret\r\nx-api-key: k\r\n\r\n\
+             GET /svc/b HTTP/1.1\r\nhost: g\r\nconnection: close\r\n\r\n"
+        );
+        let r = raw(gw.addr(), req.as_bytes()).await;
+        assert_eq!(status_line(&r), "HTTP/1.1 405 Method Not Allowed", "{target}: {r}");
+        assert!(
+            r.contains("\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"),
+            "{target}: {r}"
+        );
+        assert!(!r.contains("secret"), "{target}: {r}");
+        assert_eq!(r.matches("HTTP/1.1 200").count(), 1, "the next request is served: {r}");
+        let (head, _) = tokio::time::timeout(Duration::from_secs(5), seen.recv())
+            .await
+            .expect("forwarded in time")
+            .expect("forwarded");
+        assert!(head.starts_with("GET /base/svc/b "), "only the GET went on: {head}");
+    }
+    assert_eq!(
+        gateway_metric(&c, &gw, "spillway_gateway_bad_requests_total", "").await,
+        2.0
+    );
+    // Over h2c too.
+    let h2 = mock_legacy::testing::h2c_client();
+    let req = http::Request::builder()
+        .method("TRACE")
+        .uri(format!("{}/svc/a", gw.url()))
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .expect("request");
+    let resp = tokio::time::timeout(Duration::from_secs(5), h2.request(req))
+        .await
+        .expect("answered in time")
+        .expect("h2c answer");
+    assert_eq!(resp.status(), 405);
+    assert!(resp.headers().contains_key("allow"));
+    // A method of the service's own goes on, as before.
+    let r = raw(
+        gw.addr(),
+        b"PROPFIND /svc/a HTTP/1.1\r\nhost: g\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_line(&r), "HTTP/1.1 200 OK", "{r}");
+    let (head, _) = tokio::time::timeout(Duration::from_secs(5), seen.recv())
+        .await
+        .expect("forwarded in time")
+        .expect("forwarded");
+    assert!(head.starts_with("PROPFIND /base/svc/a "), "{head}");
+    assert!(seen.try_recv().is_err(), "no TRACE reached the upstream");
+    gw.shutdown().await;
+}
