@@ -211,7 +211,7 @@ pub fn render(services: &[(ServiceGauges, &ServiceMetrics)], g: &GlobalMetrics) 
         ),
         (
             "spillway_gateway_bad_requests_total",
-            "Requests refused as malformed, too large, too slow or unsupported (400, 408, 413, 431, 501).",
+            "Requests refused as malformed, too large, too slow or unsupported (400, 405, 408, 413, 431, 501).",
             &g.bad_requests,
         ),
     ] {
