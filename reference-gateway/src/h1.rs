@@ -343,7 +343,7 @@ pub fn host_port(uri: &http::Uri) -> Option<(&str, u16)> {
 }
 
 /// The `Host` header for `host` and `port` (an IPv6 literal in brackets).
-fn host_header(host: &str, port: u16) -> String {
+pub(crate) fn host_header(host: &str, port: u16) -> String {
     if host.contains(':') {
         format!("[{host}]:{port}")
     } else {

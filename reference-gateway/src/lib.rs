@@ -294,19 +294,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 /// nothing else to say why.
 fn check_upstreams(setup: &Setup) {
     let ours = setup.time_scale;
-    let mut upstreams: Vec<(String, String, u16)> = Vec::new();
-    for r in &setup.routes {
-        let Ok(uri) = r.upstream.parse::<http::Uri>() else {
-            continue;
-        };
-        let Some((host, port)) = h1::host_port(&uri) else {
-            continue;
-        };
-        let base = format!("http://{host}:{port}");
-        if !upstreams.iter().any(|(b, _, _)| *b == base) {
-            upstreams.push((base, host.to_string(), port));
-        }
-    }
+    let upstreams = upstream_bases(setup);
     tokio::spawn(async move {
         for (base, host, port) in upstreams {
             // An upstream that is not listening yet: every request to it is a 502 until it is,
@@ -331,10 +319,59 @@ fn check_upstreams(setup: &Setup) {
     });
 }
 
+/// Each upstream once: its base URL as the log writes it (an IPv6 literal in brackets, as a
+/// URL has it: `http://::1:8081` named no address), its host and its port.
+fn upstream_bases(setup: &Setup) -> Vec<(String, String, u16)> {
+    let mut upstreams: Vec<(String, String, u16)> = Vec::new();
+    for r in &setup.routes {
+        let Ok(uri) = r.upstream.parse::<http::Uri>() else {
+            continue;
+        };
+        let Some((host, port)) = h1::host_port(&uri) else {
+            continue;
+        };
+        let base = format!("http://{}", h1::host_header(host, port));
+        if !upstreams.iter().any(|(b, _, _)| *b == base) {
+            upstreams.push((base, host.to_string(), port));
+        }
+    }
+    upstreams
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{concurrency_text, pushback_text};
+    use super::{concurrency_text, pushback_text, upstream_bases};
     use model::scenario::{GatewayConfig, Strategy};
+
+    /// The upstreams checked at start-up are logged as URLs: an IPv6 one in brackets (it read
+    /// `http://::1:8081`), each once.
+    #[test]
+    fn upstreams_are_logged_as_urls() {
+        let route = |name: &str, upstream: &str| crate::config::Route {
+            name: name.into(),
+            group: name.into(),
+            upstream: upstream.into(),
+            workers: 1,
+        };
+        let setup = crate::Setup {
+            gateway: GatewayConfig::default(),
+            routes: vec![
+                route("a", "http://[::1]:8081"),
+                route("b", "http://[::1]:8081/base"),
+                route("c", "http://127.0.0.1:8082"),
+            ],
+            catch_all: false,
+            time_scale: 1.0,
+        };
+        let bases: Vec<(String, String, u16)> = upstream_bases(&setup);
+        assert_eq!(
+            bases,
+            [
+                ("http://[::1]:8081".to_string(), "::1".to_string(), 8081),
+                ("http://127.0.0.1:8082".to_string(), "127.0.0.1".to_string(), 8082),
+            ]
+        );
+    }
 
     /// Under passthrough the start-up line says pushback is off, as the policy has it: it said
     /// "pushback on (a 429 or 503 pauses the service ...)", which passthrough never does.
