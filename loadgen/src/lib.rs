@@ -47,52 +47,20 @@ pub enum Finish {
 
 impl Finish {
     /// How a run whose thresholds failed ends: inconclusive (said on stdout, beside the
-    /// summary's WARNING, with [`generator_remedy`]) when its generator fell behind its
+    /// summary's WARNING, with [`Results::generator_remedy`]) when its generator fell behind its
     /// schedule by a material part of the clients' timeout, or left arrivals unsent
     /// ([`model::results::Results::generator_in_doubt`]).
     pub fn failed(r: &Results) -> Finish {
         if r.generator_in_doubt() {
             println!(
                 "INCONCLUSIVE: thresholds failed in a run in which the load generator fell behind its schedule by over a tenth of the clients' median timeout, or left arrivals unsent (exit code 4); {}",
-                generator_remedy(r)
+                r.generator_remedy()
             );
             Finish::Inconclusive
         } else {
             Finish::ThresholdFailed
         }
     }
-}
-
-/// What to do about a run whose generator fell behind or left arrivals unsent, by cause. A
-/// quieter machine is the remedy for a generator short of CPU only: arrivals left unsent for
-/// want of sockets (out of file descriptors: `ulimit -n 200` against the default
-/// `--connections 2048`) or because every connection was busy until the generator held all the
-/// intents it can are not helped by one, and were advised it.
-pub fn generator_remedy(r: &Results) -> String {
-    let quieter = if r.time_scale > 1.0 {
-        "rerun on a quieter machine or at a lower --time-scale"
-    } else {
-        "rerun on a quieter machine"
-    };
-    let Some(g) = r.generator.as_ref().filter(|g| g.unsent > 0) else {
-        return quieter.to_string();
-    };
-    let no_socket: u64 = r.notes.generator_failures.values().sum();
-    if no_socket > 0 {
-        let causes: Vec<&str> = r.notes.generator_failures.keys().map(String::as_str).collect();
-        return format!(
-            "{no_socket} of the {} arrivals left unsent had no socket, which a quieter machine does not change: {}",
-            g.unsent,
-            causes.join("; ")
-        );
-    }
-    if r.notes.connection_waits > 0 {
-        return format!(
-            "the arrivals were left unsent because every one of the {} connections (--connections) was busy and the intents waiting for one filled what the generator holds: the target answered slower than the load arrived, which a quieter machine does not change; raise --connections (within the open-files limit, `ulimit -n`), or lower the load",
-            r.notes.connections
-        );
-    }
-    quieter.to_string()
 }
 
 /// The scenario a `run` command describes: a file with overrides, or the one-liner flags.
@@ -453,12 +421,6 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
     // The summary ends with the run's notes: answers by status, causes, resends.
     let r = driver::run_quiet(&s, &opts, mock_legacy::serve::termination_signal()).await?;
     print!("{}", results::summary_table(&r));
-    // The summary's WARNING advises a quieter machine; for arrivals left unsent for want of
-    // sockets or connections, what does help follows it.
-    let remedy = generator_remedy(&r);
-    if r.generator.as_ref().is_some_and(|g| g.lagging) && !remedy.starts_with("rerun on a quieter machine") {
-        println!("  WARNING       {remedy}");
-    }
     let path = r.save(&a.out)?;
     println!("results: {}  (and results.hlog)", path.display());
     Ok(if r.incomplete {
@@ -662,24 +624,29 @@ mod tests {
             late_sends: Some(100),
             ..Default::default()
         });
-        assert_eq!(generator_remedy(&r), "rerun on a quieter machine", "a lag");
+        assert_eq!(r.generator_remedy(), "rerun on a quieter machine", "a lag");
         r.time_scale = 4.0;
         assert_eq!(
-            generator_remedy(&r),
+            r.generator_remedy(),
             "rerun on a quieter machine or at a lower --time-scale"
         );
         let fds = "the generator ran out of file descriptors (too many open files, limit 200): raise the hard limit (`ulimit -Hn`; spillway raises its soft limit to it at start) or lower --connections";
         r.generator.as_mut().unwrap().unsent = 236;
         r.notes.generator_failures.insert(fds.into(), 236);
-        let w = generator_remedy(&r);
+        let w = r.generator_remedy();
         assert!(
             w.starts_with("236 of the 236 arrivals left unsent had no socket, which a quieter machine does not change: the generator ran out of file descriptors"),
             "{w}"
         );
+        // The summary's own WARNING gives it (it advised a quieter machine, and a second
+        // WARNING line followed with this).
+        let summary = model::results::summary_table(&r);
+        let warning = summary.lines().find(|l| l.contains("WARNING")).expect("a WARNING line");
+        assert!(warning.ends_with(&w) && !warning.contains("rerun on a quieter"), "{summary}");
         // Unsent because the intents waiting for a busy connection filled what it holds.
         r.notes.generator_failures.clear();
         (r.notes.connection_waits, r.notes.connections) = (5000, 160);
-        let w = generator_remedy(&r);
+        let w = r.generator_remedy();
         assert!(
             w.contains("every one of the 160 connections (--connections) was busy")
                 && w.contains("raise --connections"),

@@ -362,6 +362,39 @@ impl Results {
         g.unsent > 0 || lateness_in_doubt(g.lateness_p99_s, self.time_scale, &self.scenario)
     }
 
+    /// What to do about a run whose generator fell behind or left arrivals unsent, by cause. A
+    /// quieter machine is the remedy for a generator short of CPU only: arrivals left unsent for
+    /// want of sockets (out of file descriptors: `ulimit -n 200` against the default
+    /// `--connections 2048`) or because every connection was busy until the generator held all
+    /// the intents it can are not helped by one, and were advised it.
+    pub fn generator_remedy(&self) -> String {
+        let quieter = if self.time_scale > 1.0 {
+            "rerun on a quieter machine or at a lower --time-scale"
+        } else {
+            // At time scale 1 there is no lower one to suggest.
+            "rerun on a quieter machine"
+        };
+        let Some(g) = self.generator.as_ref().filter(|g| g.unsent > 0) else {
+            return quieter.to_string();
+        };
+        let no_socket: u64 = self.notes.generator_failures.values().sum();
+        if no_socket > 0 {
+            let causes: Vec<&str> = self.notes.generator_failures.keys().map(String::as_str).collect();
+            return format!(
+                "{no_socket} of the {} arrivals left unsent had no socket, which a quieter machine does not change: {}",
+                g.unsent,
+                causes.join("; ")
+            );
+        }
+        if self.notes.connection_waits > 0 {
+            return format!(
+                "the arrivals were left unsent because every one of the {} connections (--connections) was busy and the intents waiting for one filled what the generator holds: the target answered slower than the load arrived, which a quieter machine does not change; raise --connections (within the open-files limit, `ulimit -n`), or lower the load",
+                self.notes.connections
+            );
+        }
+        quieter.to_string()
+    }
+
     /// Arrivals the load generator left unsent for want of room for intents: the unsent less
     /// those its notes give a cause for (no socket, [`RunNotes::generator_failures`]), so a
     /// report says each once.

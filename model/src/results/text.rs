@@ -212,17 +212,12 @@ pub fn summary_table(r: &Results) -> String {
     }
     if let Some(g) = &r.generator {
         if g.lagging {
-            // At time scale 1 there is no lower one to suggest.
-            let lower = if r.time_scale > 1.0 {
-                " or at a lower --time-scale"
-            } else {
-                ""
-            };
             let _ = writeln!(
                 o,
-                "  WARNING       the load generator fell behind its schedule ({}, {} arrivals not sent, left out of the figures): latencies include its own delay, and a late send can change what the target saw; rerun on a quieter machine{lower}",
+                "  WARNING       the load generator fell behind its schedule ({}, {} arrivals not sent, left out of the figures): latencies include its own delay, and a late send can change what the target saw; {}",
                 g.lateness_text(),
-                g.unsent
+                g.unsent,
+                r.generator_remedy()
             );
         }
     }
