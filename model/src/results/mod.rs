@@ -736,6 +736,29 @@ mod tests {
         assert!(array.starts_with("a.json:1:") && !array.contains("this is"), "{array}");
     }
 
+    /// Goodput of 33,638 in 33,639 read "100.0%" in the summary (the reports' tables said
+    /// 99.997%): a share short of the whole is never shown as it, the run's nor a service's.
+    #[test]
+    fn the_summary_never_rounds_goodput_up_to_the_whole() {
+        let s = small_run();
+        let mut r = Recorder::for_scenario(&s).finish(&s, RunMeta::sim("fifo"));
+        r.summary.whole.offered = 33_639;
+        r.summary.whole.successes = 33_638;
+        r.summary.whole.goodput_ratio = 33_638.0 / 33_639.0;
+        let mut billing = GroupSummary {
+            offered: 2_989,
+            successes: 2_988,
+            goodput_ratio: 2_988.0 / 2_989.0,
+            ..Default::default()
+        };
+        billing.latency.p50 = 0.02;
+        r.summary.services.insert("billing".into(), billing);
+        let table = summary_table(&r);
+        assert!(table.contains("goodput       99.997% of intents"), "{table}");
+        assert!(table.contains("goodput 99.97%"), "{table}");
+        assert!(!table.contains("100.0%"), "{table}");
+    }
+
     /// The summary warns of a sustained lag, with its count of late sends, and not of one
     /// hiccup; a file from before the count (no `late_sends`) loads and warns as it said.
     #[test]

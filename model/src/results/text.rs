@@ -107,8 +107,8 @@ pub fn summary_table(r: &Results) -> String {
     } else {
         let _ = writeln!(
             o,
-            "  goodput       {:.1}% of intents succeeded within the timeout ({:.1}/s)",
-            s.whole.goodput_ratio * 100.0,
+            "  goodput       {} of intents succeeded within the timeout ({:.1}/s)",
+            crate::threshold::share(s.whole.goodput_ratio),
             s.whole.goodput
         );
     }
@@ -183,10 +183,10 @@ pub fn summary_table(r: &Results) -> String {
             let latency = |q: f64| if g.successes == 0 { "-".to_string() } else { fmt_secs(q) };
             let _ = writeln!(
                 o,
-                "  {:<13} {name:<width$} offered {}   goodput {:.1}%   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   expired {}   amplification {:.2}{}",
+                "  {:<13} {name:<width$} offered {}   goodput {}   p50 {}   p99 {}   timeouts {}   shed {}   429 {}   expired {}   amplification {:.2}{}",
                 if i == 0 { title } else { "" },
                 g.offered,
-                g.goodput_ratio * 100.0,
+                crate::threshold::share(g.goodput_ratio),
                 latency(g.latency.p50),
                 latency(g.latency.p99),
                 g.timeouts,
