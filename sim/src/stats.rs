@@ -237,9 +237,13 @@ pub fn render(s: &ReplicationSummary) -> String {
     let services = services.into_iter().map(|(n, g)| (format!("service {n}"), g));
     for (name, c) in classes.chain(services) {
         let verdicts = match c.metastable_fraction {
+            // Over the seeds that recovered, and said so, as the whole run's line: "0s ± 0s
+            // (9 held, 11 metastable)" read as if the service never went down.
             Some(m) => format!(
-                "   recovery {} ({})   metastable {:.0}%",
+                "   recovery {} in {} of {} seeds ({})   metastable {:.0}%",
                 iv(&c.recovery_s, true),
+                c.recovery_s.n,
+                c.verdicts.values().sum::<usize>(),
                 verdicts_text(&c.verdicts),
                 m * 100.0
             ),
@@ -410,6 +414,31 @@ mod tests {
         runs[1].summary.whole.verdict = Some(Verdict::Stable);
         runs[2].summary.whole.verdict = Some(Verdict::Stable);
         assert!(render(&summarize(&runs)).contains("metastable      33% of seeds\n"));
+    }
+
+    /// A service metastable in two seeds of three and held in the third: its line read
+    /// "recovery 0s (1 held, 2 metastable)", as if it never went down; it says over how many
+    /// seeds that recovery is, as the whole run's line does.
+    #[test]
+    fn a_services_recovery_says_over_how_many_seeds() {
+        let mut runs = three_seeds();
+        for (r, held) in runs.iter_mut().zip([true, false, false]) {
+            let billing = model::results::GroupSummary {
+                offered: 100,
+                successes: 50,
+                goodput_ratio: 0.5,
+                verdict: Some(if held { Verdict::Recovered } else { Verdict::Metastable }),
+                recovery_s: held.then_some(0.0),
+                held,
+                ..Default::default()
+            };
+            r.summary.services.insert("billing".into(), billing);
+        }
+        let text = render(&summarize(&runs));
+        assert!(
+            text.contains("recovery 0s in 1 of 3 seeds (1 held, 2 metastable)   metastable 67%"),
+            "{text}"
+        );
     }
 
     /// One recovered seed has a recovery but no interval (not "± infs"); runs without a
