@@ -297,8 +297,8 @@ pub fn is_idempotent_method(method: &str) -> bool {
 
 /// The methods spillway's servers answer (for `Allow`). mock-legacy answers these alone (a
 /// TRACE or a made-up method gets 501, not a worker's time); the gateway forwards any method
-/// but CONNECT, which is a forward proxy's, since what the services behind it take is theirs
-/// to say.
+/// but CONNECT, which is a forward proxy's, and TRACE, which would echo the client's
+/// credentials back (it answers 405), since what the services behind it take is theirs to say.
 pub const ALLOW: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /// Why a request path is refused, if it is: a dot-segment (`.` or `..`), also percent-encoded
