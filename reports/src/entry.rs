@@ -233,6 +233,23 @@ pub(crate) fn verdict_text(runs: &[Results], scope: &Scope) -> String {
     match v.as_slice() {
         [] if !runs.is_empty() && runs.iter().all(|r| r.summary.whole.verdict.is_none()) => "not judged".into(),
         [] => "-".into(),
+        // One run's whole verdict beside the groups it hides: "recovered" while billing stayed
+        // down for good read as a design that works (the summary's BEHIND lines said it, the
+        // tables did not).
+        [(only, 1)] if *scope == Scope::Whole && runs.len() == 1 => {
+            let worse: Vec<String> = runs[0]
+                .summary
+                .groups_behind(runs[0].window_s)
+                .into_iter()
+                .filter(|(_, g)| g.verdict != runs[0].summary.whole.verdict)
+                .filter_map(|(name, g)| Some(format!("{name} {}", g.verdict_name()?)))
+                .collect();
+            match worse.len() {
+                0 => (*only).into(),
+                1..=3 => format!("{only} ({})", worse.join(", ")),
+                n => format!("{only} ({}, {} more behind)", worse[..2].join(", "), n - 2),
+            }
+        }
         [(only, n)] if *n == runs.len() => (*only).into(),
         _ => v
             .iter()

@@ -570,6 +570,27 @@ fn summary_md_has_behind_expired_and_measured_values() {
     assert!(md.contains("`goodput_ratio >= 0.95` (measured 90.00%)"), "{md}");
 }
 
+/// One run's whole verdict names the groups it hides whose own verdict is worse: "recovered"
+/// with billing metastable to the end read, in compare's and summary.md's tables, as a design
+/// that works. A group that recovered later is the BEHIND line's alone; replications as before.
+#[test]
+fn a_runs_verdict_names_the_services_it_hides() {
+    let mut r = run(7, 0.9, Some(Verdict::Recovered), Some(5.0));
+    r.summary
+        .services
+        .insert("billing".into(), service(Some(Verdict::Metastable), None));
+    r.summary
+        .services
+        .insert("ledger".into(), service(Some(Verdict::Recovered), Some(30.0)));
+    r.summary
+        .services
+        .insert("legacy".into(), service(Some(Verdict::Recovered), Some(5.0)));
+    let one = Entry::new("fifo (sim)", vec![r.clone()]);
+    assert_eq!(one.verdict_text(), "recovered (service billing metastable)");
+    let two = Entry::new("fifo (sim)", vec![r.clone(), r]);
+    assert_eq!(two.verdict_text(), "recovered");
+}
+
 /// A threshold with no value says why alone: "(never)", "(not measured: ...)", not
 /// "(measured not measured ...)", in index.html, summary.md and junit.xml alike.
 #[test]
