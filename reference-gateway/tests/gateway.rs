@@ -94,21 +94,32 @@ async fn a_full_bounded_queue_sheds_503_with_retry_after() {
     ml.shutdown().await;
 }
 
+/// The first request holds the only slot for 2 s; the second, with 100 ms of budget, expires
+/// in the queue behind it.
 #[tokio::test]
 async fn expired_requests_get_504_without_a_backend_call() {
+    // 2 s of service: the second request must reach the gateway while the first is still on
+    // the backend, and that is the margin a stalled machine has for it (the test's length).
     let (ml, gw) = stack(&scenario(
         "strategy = \"deadline\"\nconcurrency = 1",
-        "workers = 1\nservice_time = \"300ms\"",
+        "workers = 1\nservice_time = \"2s\"",
     ))
     .await;
     let c = client();
     let url = format!("{}/svc/op", gw.url());
     let first = {
         let (c, url) = (c.clone(), url.clone());
-        tokio::spawn(async move { send(&c, &url, &[("x-spillway-timeout-ms", "5000")]).await })
+        tokio::spawn(async move { send(&c, &url, &[("x-spillway-timeout-ms", "10000")]).await })
     };
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    // 100 ms of budget while the only slot is busy for 300 ms: expires in the queue.
+    // The first holds the slot once the backend has it: then the second can only queue. (A
+    // sleep here let a stalled first request reach the gateway after the second.)
+    let mut polls = 0;
+    while backend_metric(&c, &ml, "mock_legacy_in_flight").await < 1.0 {
+        polls += 1;
+        assert!(polls < 2000, "the first request never reached the backend");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // 100 ms of budget while the only slot is busy: expires in the queue.
     let second = send(&c, &url, &[("x-spillway-timeout-ms", "100")]).await;
     assert_eq!(second.status, 504, "{}", second.body);
     assert_eq!(second.header("x-spillway-outcome"), Some("expired"));
