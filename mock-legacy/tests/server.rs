@@ -925,8 +925,10 @@ async fn doubled_slashes_are_not_collapsed() {
 #[tokio::test]
 async fn shutdown_does_not_wait_for_connections_that_answer_nothing() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A drain timeout far past the bound below: a shutdown that waited for these connections
+    // would wait it out, and the bound tells that from a slow machine with room to spare.
     let limits = mock_legacy::serve::ServerLimits {
-        drain_timeout: Duration::from_secs(3),
+        drain_timeout: Duration::from_secs(300),
         ..Default::default()
     };
     let ml = start_one(limits).await;
@@ -968,12 +970,15 @@ async fn shutdown_does_not_wait_for_connections_that_answer_nothing() {
     );
     // The server has read the half-sent requests.
     tokio::time::sleep(Duration::from_millis(200)).await;
+    // Over at once means well before the 300 s drain timeout; 30 s is no speed requirement, only
+    // what a stalled machine cannot reach and a shutdown waiting for these connections cannot
+    // beat.
     let t0 = Instant::now();
-    ml.shutdown().await;
-    let took = t0.elapsed();
+    let shut = tokio::time::timeout(Duration::from_secs(30), ml.shutdown()).await;
     assert!(
-        took < Duration::from_secs(1),
-        "shutdown waited {took:?} for connections answering nothing"
+        shut.is_ok(),
+        "shutdown still waiting after {:?} for connections answering nothing",
+        t0.elapsed()
     );
     for (what, mut s) in [
         ("half a head", half_head),
@@ -982,7 +987,8 @@ async fn shutdown_does_not_wait_for_connections_that_answer_nothing() {
         ("h2c idle after a stream", h2_done),
     ] {
         let mut rest = Vec::new();
-        let read = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut rest)).await;
+        // Closed by the shutdown that is over: the bound only keeps a bug from hanging the test.
+        let read = tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut rest)).await;
         assert!(read.is_ok(), "{what}: the connection is closed");
     }
 }
