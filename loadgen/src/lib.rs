@@ -642,7 +642,10 @@ mod tests {
         // WARNING line followed with this).
         let summary = model::results::summary_table(&r);
         let warning = summary.lines().find(|l| l.contains("WARNING")).expect("a WARNING line");
-        assert!(warning.ends_with(&w) && !warning.contains("rerun on a quieter"), "{summary}");
+        assert!(
+            warning.ends_with(&w) && !warning.contains("rerun on a quieter"),
+            "{summary}"
+        );
         // Unsent because the intents waiting for a busy connection filled what it holds.
         r.notes.generator_failures.clear();
         (r.notes.connection_waits, r.notes.connections) = (5000, 160);
