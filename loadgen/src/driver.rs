@@ -449,6 +449,54 @@ fn scale(d: Duration, k: f64) -> Duration {
     Duration::try_from_secs_f64(d.as_secs_f64() * k).unwrap_or(if k > 0.0 { Duration::MAX } else { Duration::ZERO })
 }
 
+/// What a run's [`Shared`] is made of besides its counters and flags, which start at zero.
+struct RunParts {
+    epoch: Instant,
+    f: f64,
+    recorder: Recorder,
+    clients: ClientModel,
+    transport: Transport,
+    connections: usize,
+    targets: Vec<Vec<String>>,
+    requests: Vec<Prepared>,
+    credentials: Option<(&'static str, String)>,
+    run_tag: String,
+    timer: PreciseTimer,
+}
+
+impl Shared {
+    fn new(p: RunParts) -> Shared {
+        Shared {
+            epoch: p.epoch,
+            f: p.f,
+            recorder: Mutex::new(p.recorder),
+            clients: Mutex::new(p.clients),
+            transport: p.transport,
+            connections: Semaphore::new(p.connections.max(1)),
+            targets: p.targets,
+            requests: p.requests,
+            credentials: p.credentials,
+            run_tag: p.run_tag,
+            outstanding: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
+            unsent: AtomicU64::new(0),
+            late_sends: AtomicU64::new(0),
+            failures: Mutex::new(Vec::new()),
+            timer: p.timer,
+            stop: AtomicBool::new(false),
+            statuses: (0..1000).map(|_| AtomicU64::new(0)).collect(),
+            resent: AtomicU64::new(0),
+            timeouts_seen: AtomicU64::new(0),
+            shed_seen: AtomicU64::new(0),
+            recent: Recent::default(),
+            generator_failures: Mutex::new(Vec::new()),
+            left_out: AtomicU64::new(0),
+            sealed: AtomicBool::new(false),
+            connection_waits: AtomicU64::new(0),
+        }
+    }
+}
+
 impl Shared {
     /// Scenario time now.
     fn now(&self) -> Time {
@@ -1203,34 +1251,19 @@ async fn run_until(
         }
     }
     let (transport, targets) = transport(&base, scenario, opts).await?;
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(Shared::new(RunParts {
         epoch: Instant::now() + Duration::from_millis(20),
         f,
-        recorder: Mutex::new(Recorder::for_scenario(scenario)),
-        clients: Mutex::new(ClientModel::new(&clients, &streams)),
+        recorder: Recorder::for_scenario(scenario),
+        clients: ClientModel::new(&clients, &streams),
         transport,
-        connections: Semaphore::new(opts.max_connections.max(1)),
+        connections: opts.max_connections,
         targets,
         requests,
         credentials,
         run_tag: run_tag(shard),
-        outstanding: AtomicUsize::new(0),
-        started: AtomicU64::new(0),
-        unsent: AtomicU64::new(0),
-        late_sends: AtomicU64::new(0),
-        failures: Mutex::new(Vec::new()),
         timer: PreciseTimer::new().context("starting the send timer")?,
-        stop: AtomicBool::new(false),
-        statuses: (0..1000).map(|_| AtomicU64::new(0)).collect(),
-        resent: AtomicU64::new(0),
-        timeouts_seen: AtomicU64::new(0),
-        shed_seen: AtomicU64::new(0),
-        recent: Recent::default(),
-        generator_failures: Mutex::new(Vec::new()),
-        left_out: AtomicU64::new(0),
-        sealed: AtomicBool::new(false),
-        connection_waits: AtomicU64::new(0),
-    });
+    }));
     // The in-process backend's faults count from the load's start, as in the simulator (its
     // clock would otherwise start when it did, a little before).
     if let Some((ml, _)) = &stack {
@@ -1684,38 +1717,23 @@ mod tests {
         )
         .expect("valid");
         let streams = Streams::new(1);
-        Arc::new(Shared {
+        Arc::new(Shared::new(RunParts {
             epoch: Instant::now(),
             f: 1.0,
-            recorder: Mutex::new(Recorder::for_scenario(&s)),
-            clients: Mutex::new(ClientModel::new(&s.file.clients, &streams)),
+            recorder: Recorder::for_scenario(&s),
+            clients: ClientModel::new(&s.file.clients, &streams),
             transport: Transport::Lean(H1Client::new(
                 vec!["127.0.0.1:1".parse().expect("addr")],
                 "127.0.0.1:1".into(),
                 4,
             )),
-            connections: Semaphore::new(4),
+            connections: 4,
             targets: vec![vec!["/x".into()]],
             requests: Prepared::for_scenario(&s).expect("requests"),
             credentials: None,
             run_tag: run_tag(0),
-            outstanding: AtomicUsize::new(0),
-            started: AtomicU64::new(0),
-            unsent: AtomicU64::new(0),
-            late_sends: AtomicU64::new(0),
-            failures: Mutex::new(Vec::new()),
             timer: PreciseTimer::new().expect("timer"),
-            stop: AtomicBool::new(false),
-            statuses: (0..1000).map(|_| AtomicU64::new(0)).collect(),
-            resent: AtomicU64::new(0),
-            timeouts_seen: AtomicU64::new(0),
-            shed_seen: AtomicU64::new(0),
-            recent: Recent::default(),
-            generator_failures: Mutex::new(Vec::new()),
-            left_out: AtomicU64::new(0),
-            sealed: AtomicBool::new(false),
-            connection_waits: AtomicU64::new(0),
-        })
+        }))
     }
 
     /// `--connections 2048` under `ulimit -n 200` ran out of descriptors and left arrivals
