@@ -3446,3 +3446,47 @@ fn the_summary_lists_no_class_queues_under_passthrough() {
     assert!(!pass.contains("background queue"), "{pass}");
     assert!(summary("fifo").contains("background queue 5"));
 }
+
+/// `scenario check` gives every service's utilisation at each phase's peak rate: the phase
+/// table names only the busiest and those over capacity, and with ten services a team could not
+/// see which others were near it. Past 20 services, the 20 busiest.
+#[test]
+fn the_check_gives_each_services_utilisation_by_phase() {
+    let file = |services: &str| {
+        format!(
+            "[[workload.phases]]\nname = \"normal\"\nduration = \"10s\"\nrate = 100\n\
+             [[workload.phases]]\nname = \"burst\"\nduration = \"5s\"\nrate = 300\ntrigger = true\n\
+             [clients]\ntimeout = \"1s\"\n{services}"
+        )
+    };
+    let two = model::scenario::parse(
+        "t.toml",
+        &file(
+            "[[backend.services]]\nname = \"a\"\nworkers = 4\nservice_time = \"20ms\"\n\
+         [[backend.services]]\nname = \"b\"\nworkers = 2\nservice_time = \"30ms\"\n",
+        ),
+    )
+    .expect("valid");
+    let check = model::scenario::check_summary(&two);
+    // 50/s each: a at 50 x 20 ms / 4 = 25%, b at 50 x 30 ms / 2 = 75%; x3 in the burst.
+    assert!(
+        check.contains("  utilisation by service at each phase's peak rate:\n"),
+        "{check}"
+    );
+    assert!(check.contains("    service  normal   burst\n"), "{check}");
+    assert!(check.contains("    a           25%     75%\n"), "{check}");
+    assert!(check.contains("    b           75%    225%\n"), "{check}");
+    let many = model::scenario::parse(
+        "t.toml",
+        &file("[[backend.services]]\nname = \"s\"\ncount = 25\nworkers = 4\nservice_time = \"20ms\"\n"),
+    )
+    .expect("valid");
+    let check = model::scenario::check_summary(&many);
+    assert!(check.contains("peak rate, the 20 busiest of 25:"), "{check}");
+    let one = model::scenario::parse(
+        "t.toml",
+        &file("[[backend.services]]\nname = \"a\"\nworkers = 4\nservice_time = \"20ms\"\n"),
+    )
+    .expect("valid");
+    assert!(!model::scenario::check_summary(&one).contains("utilisation by service"));
+}

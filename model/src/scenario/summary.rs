@@ -686,8 +686,56 @@ fn phase_table(s: &Scenario, utilisation: bool) -> String {
                 busiest
             );
         }
+        if utilisation && s.services.len() > 1 {
+            o.push_str(&service_utilisation_table(s));
+        }
     }
 
+    o
+}
+
+/// Services shown at most in [`service_utilisation_table`]: the busiest, beyond it.
+const SERVICES_SHOWN: usize = 20;
+
+/// Each service's utilisation at each phase's peak rate: the phase table names only the
+/// busiest (and those over capacity), and with ten services a team could not see which others
+/// were near it. The busiest [`SERVICES_SHOWN`] by their peak, in the file's order.
+fn service_utilisation_table(s: &Scenario) -> String {
+    let by_phase: Vec<Vec<f64>> = s.phases.iter().map(|p| phase_utilisation(s, p)).collect();
+    let peak = |i: usize| by_phase.iter().map(|u| u[i]).fold(0.0, f64::max);
+    let mut shown: Vec<usize> = (0..s.services.len()).collect();
+    let all = shown.len();
+    if all > SERVICES_SHOWN {
+        shown.sort_by(|a, b| peak(*b).total_cmp(&peak(*a)));
+        shown.truncate(SERVICES_SHOWN);
+        shown.sort_unstable();
+    }
+    let name_w = shown
+        .iter()
+        .map(|&i| s.services[i].name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("service".len());
+    let col_w: Vec<usize> = s.phases.iter().map(|p| p.name.chars().count().max(6)).collect();
+    let mut o = String::new();
+    let which = if all > SERVICES_SHOWN {
+        format!(", the {SERVICES_SHOWN} busiest of {all}")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(o, "  utilisation by service at each phase's peak rate{which}:");
+    let _ = write!(o, "    {:<name_w$}", "service");
+    for (p, w) in s.phases.iter().zip(&col_w) {
+        let _ = write!(o, "  {:>w$}", p.name);
+    }
+    o.push('\n');
+    for i in shown {
+        let _ = write!(o, "    {:<name_w$}", s.services[i].name);
+        for (u, w) in by_phase.iter().zip(&col_w) {
+            let _ = write!(o, "  {:>w$}", format!("{:.0}%", u[i] * 100.0));
+        }
+        o.push('\n');
+    }
     o
 }
 
