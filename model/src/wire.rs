@@ -45,6 +45,10 @@ pub fn repeated_header_message(name: &str) -> String {
     format!("{name}: sent more than once; it takes a single value")
 }
 
+/// The largest budget `x-spillway-timeout-ms` carries: a day. Its readers refuse more, so a
+/// sender caps what it passes on here (the gateway, whose upstream timeout may be longer).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
 /// Parses an `x-spillway-timeout-ms` value: ASCII digits only (no sign, no other text).
 pub fn parse_timeout_ms(v: &str) -> Result<Duration, String> {
     let t = v.trim_matches([' ', '\t']);
@@ -55,8 +59,11 @@ pub fn parse_timeout_ms(v: &str) -> Result<Duration, String> {
     }
     // Digits only, so the one way `parse` can fail is overflow: too large all the same.
     match t.parse::<u64>() {
-        Ok(ms) if ms <= 86_400_000 => Ok(Duration::from_millis(ms)),
-        _ => Err(format!("{TIMEOUT_MS}: expected at most 86400000 ms (a day), got {t}")),
+        Ok(ms) if Duration::from_millis(ms) <= MAX_TIMEOUT => Ok(Duration::from_millis(ms)),
+        _ => Err(format!(
+            "{TIMEOUT_MS}: expected at most {} ms (a day), got {t}",
+            MAX_TIMEOUT.as_millis()
+        )),
     }
 }
 

@@ -49,9 +49,6 @@ impl UpstreamFailure {
 const MAX_UPSTREAM_BODY: usize = 16 << 20;
 /// Idle keep-alive connections kept per upstream.
 const MAX_IDLE_UPSTREAM: usize = 1024;
-/// The largest budget `x-spillway-timeout-ms` carries: a day, what `model::wire::
-/// parse_timeout_ms` accepts (and so what mock-legacy, or the gateway itself, takes).
-const MAX_WIRE_BUDGET: Duration = Duration::from_millis(86_400_000);
 
 /// A request read in full, ready to forward.
 pub struct Buffered {
@@ -556,7 +553,7 @@ impl ServiceDriver {
             // At most what the header may carry: an `upstream_timeout` (or `default_timeout`)
             // past a day is no practical limit, and was sent as is, which a service refuses
             // (mock-legacy answered 400 to every such request).
-            let cap = self.shared.upstream_timeout.min(MAX_WIRE_BUDGET);
+            let cap = self.shared.upstream_timeout.min(wire::MAX_TIMEOUT);
             let budget = p.arrival.deadline.map_or(cap, |d| d.saturating_since(now).min(cap));
             let _ = write!(req, "{}: {}\r\n", wire::TIMEOUT_MS, wire::timeout_ms(budget));
         }
@@ -701,9 +698,9 @@ mod tests {
     /// The budget cap is the most the header's readers accept, to the millisecond.
     #[test]
     fn the_wire_budget_cap_is_what_the_header_accepts() {
-        let most = wire::timeout_ms(MAX_WIRE_BUDGET).to_string();
-        assert_eq!(wire::parse_timeout_ms(&most), Ok(MAX_WIRE_BUDGET));
-        let past = wire::timeout_ms(MAX_WIRE_BUDGET + Duration::from_millis(1)).to_string();
+        let most = wire::timeout_ms(wire::MAX_TIMEOUT).to_string();
+        assert_eq!(wire::parse_timeout_ms(&most), Ok(wire::MAX_TIMEOUT));
+        let past = wire::timeout_ms(wire::MAX_TIMEOUT + Duration::from_millis(1)).to_string();
         assert!(wire::parse_timeout_ms(&past).is_err(), "{past}");
     }
 
