@@ -21,8 +21,9 @@ Every combination of the --vary axes is simulated, on as many threads as cores (
 sets the number). Example: --vary gateway.strategy=fifo,deadline --vary gateway.concurrency=1..8 \
 --vary clients.timeout=1s,2s,5s --objective goodput --slo \"p99<2s\". A range is A..B, integers, \
 inclusive, or A..B:STEP, from A every STEP up to B (1..8:2 is 1, 3, 5, 7). Keys are scenario field paths \
-(e.g. workload.phases[1].rate); gateway.services.*.queue_capacity and backend.services[*].workers set \
-every service's, and a key naming one service wins over them; a table is TOML inline: \
+(e.g. workload.phases[1].rate; a service entry by index or by name, backend.services[billing].workers); \
+gateway.services.*.queue_capacity and backend.services[*].workers set every service's, and a key \
+naming one service wins over them; a table is TOML inline: \
 clients.timeout={ dist = \"exponential\", mean = \"1s\" }. A setting a point's strategy does not \
 take (a queue bound for fifo) is shown as - and that point runs once; an axis that changes nothing \
 at any point (every service it reaches overrides it) is refused.
@@ -90,8 +91,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<model::scenario::Strategy>,
     /// A scenario setting, as a sweep axis names it, with one value: KEY=VALUE (e.g.
-    /// gateway.concurrency=4, or gateway.services.*.queue_capacity=20 under a strategy with a
-    /// queue bound, not fifo). Repeat for more. Applied
+    /// gateway.concurrency=4, backend.services[billing].workers=8, or
+    /// gateway.services.*.queue_capacity=20 under a strategy with a queue bound, not fifo).
+    /// Repeat for more. Applied
     /// with --strategy, as a sweep applies a point's settings; checks one point of a sweep
     /// without editing the file.
     #[arg(long = "set", value_name = "KEY=VALUE")]

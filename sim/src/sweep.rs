@@ -192,12 +192,15 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
             .find(']')
             .ok_or_else(|| format!("{flag} `{spec}`: `[` without `]` in the key"))?;
         let index = &after[..close];
-        // `[*]` right after `backend.services` only: every service entry.
-        let every_service = index == "*" && first && key.starts_with("backend.services[*]");
+        // `[*]` right after `backend.services` only: every service entry; or an entry by its
+        // name there (`backend.services[billing]`), found in the file (see [`resolve_entry`]).
+        let services = first && key.starts_with("backend.services[");
+        let every_service = index == "*" && services;
+        let by_name = services && is_entry_name(index);
         first = false;
-        if index.parse::<usize>().is_err() && !every_service {
+        if index.parse::<usize>().is_err() && !every_service && !by_name {
             return Err(format!(
-                "{flag} `{spec}`: `[{index}]` is no list index; indexes count from 0, e.g. workload.phases[0].rate (`[*]` only in backend.services[*]: every service)"
+                "{flag} `{spec}`: `[{index}]` is no list index; indexes count from 0, e.g. workload.phases[0].rate (`[*]` only in backend.services[*]: every service; a service entry by name in backend.services[NAME])"
             ));
         }
         rest = &after[close + 1..];
@@ -297,9 +300,64 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
     Ok(Axis { key, values })
 }
 
-/// Sets `path` (e.g. `workload.phases[1].rate`) in a JSON tree.
+/// Whether `index`, inside `backend.services[...]`, names an entry rather than counting one.
+fn is_entry_name(index: &str) -> bool {
+    index != "*" && index.parse::<usize>().is_err() && !index.is_empty() && !index.contains(['[', '"'])
+}
+
+/// `path` with `backend.services[NAME]` written as the index of the entry named NAME in
+/// `tree` (as TOML lists them, from 0); other paths unchanged. The entry is a line of the file:
+/// a member of a `count = N` entry (`legacy-3` of `legacy`) is no entry of its own, and an
+/// unknown name is an error listing the entries' names.
+fn resolve_entry(tree: &Value, path: &str) -> Result<String, String> {
+    let Some(rest) = path.strip_prefix("backend.services[") else {
+        return Ok(path.to_string());
+    };
+    let Some((name, tail)) = rest.split_once(']') else {
+        return Ok(path.to_string());
+    };
+    if !is_entry_name(name) {
+        return Ok(path.to_string());
+    }
+    let entries = tree
+        .get("backend")
+        .and_then(|b| b.get("services"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let entry_name = |e: &Value| e.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+    if let Some(i) = entries.iter().position(|e| entry_name(e) == name) {
+        return Ok(format!("backend.services[{i}]{tail}"));
+    }
+    // A member of a group: `legacy-3` of `name = "legacy"`, `count = 10`.
+    let group = entries.iter().find(|e| {
+        let count = e.get("count").and_then(Value::as_u64).unwrap_or(0);
+        name.strip_prefix(&format!("{}-", entry_name(e)))
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| (1..=count).contains(&n))
+    });
+    if let Some(g) = group {
+        let g = entry_name(g);
+        return Err(format!(
+            "`{path}`: `{name}` is one of the services of the entry `{g}` (its `count`), not an entry of its own: vary the whole entry, backend.services[{g}]{tail}"
+        ));
+    }
+    let names: Vec<String> = entries.iter().map(entry_name).collect();
+    Err(format!(
+        "`{path}`: the file has no service entry named `{name}` (its entries: {})",
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    ))
+}
+
+/// Sets `path` (e.g. `workload.phases[1].rate`, `backend.services[billing].workers`) in a
+/// JSON tree.
 fn set_path(root: &mut Value, path: &str, v: Value) -> Result<(), String> {
-    let segs = scenario::locate::parse_path(path);
+    let resolved = resolve_entry(root, path)?;
+    let segs = scenario::locate::parse_path(&resolved);
     let mut cur = root;
     for (i, seg) in segs.iter().enumerate() {
         let last = i + 1 == segs.len();
@@ -347,7 +405,8 @@ fn set_path(root: &mut Value, path: &str, v: Value) -> Result<(), String> {
 
 /// The value at `path` in a JSON tree, if any.
 fn get_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
-    scenario::locate::parse_path(path)
+    let path = resolve_entry(root, path).ok()?;
+    scenario::locate::parse_path(&path)
         .iter()
         .try_fold(root, |cur, seg| match seg {
             scenario::locate::Seg::Key(k) => cur.get(k.as_str()),
@@ -400,7 +459,9 @@ fn expand_key(tree: &Value, key: &str) -> Vec<String> {
             .map(|i| format!("backend.services[{i}]{rest}"))
             .collect();
     }
-    vec![key.to_string()]
+    // An entry by name, by its index: so a key naming it and a wildcard over every entry are
+    // seen to set the same field (which wins is decided in [`variant_dropping`]).
+    vec![resolve_entry(tree, key).unwrap_or_else(|_| key.to_string())]
 }
 
 /// A scenario variant, and the assigned keys its strategy does not take (a queue bound for
@@ -3073,6 +3134,67 @@ mod tests {
             "the seeds' figures are still their mean"
         );
         assert!(to_csv(&[cut], &Figure::whole(Metric::GoodputRatio), &[]).contains(",stopped,"));
+    }
+
+    /// `backend.services[NAME]` is the entry named NAME, as `[i]` is the i-th: a user sizing
+    /// `billing` among ten entries need not count to it. A member of a `count = N` entry and an
+    /// unknown name are refused, saying what the file has.
+    #[test]
+    fn a_service_entry_is_varied_by_its_name() {
+        let base = scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n\
+             [[backend.services]]\nname = \"legacy\"\ncount = 3\nworkers = 1\nservice_time = \"10ms\"\n\
+             [[backend.services]]\nname = \"billing\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let workers =
+            |s: &Scenario| -> Vec<(String, u32)> { s.services.iter().map(|x| (x.name.clone(), x.workers)).collect() };
+        let p = plan(&base, &[parse_axis("backend.services[billing].workers=2,4").unwrap()]).unwrap();
+        assert_eq!(p.points.len(), 2);
+        for (i, w) in [(0, 2), (1, 4)] {
+            let s = p.scenario(i).unwrap();
+            let expected: Vec<(String, u32)> = ["legacy-1", "legacy-2", "legacy-3"]
+                .iter()
+                .map(|n| (n.to_string(), 1))
+                .chain([("billing".to_string(), w)])
+                .collect();
+            assert_eq!(workers(&s), expected, "point {i}");
+        }
+        // The group's entry by its name: every member.
+        let p = plan(&base, &[parse_axis("backend.services[legacy].workers=3").unwrap()]).unwrap();
+        let s = p.scenario(0).unwrap();
+        assert_eq!(workers(&s).iter().map(|(_, w)| *w).collect::<Vec<_>>(), [3, 3, 3, 1]);
+        // Named and wildcard set the same field: the named key wins, in either order.
+        for axes in [
+            ["backend.services[billing].workers=5", "backend.services[*].workers=2"],
+            ["backend.services[*].workers=2", "backend.services[billing].workers=5"],
+        ] {
+            let axes: Vec<Axis> = axes.iter().map(|a| parse_axis(a).unwrap()).collect();
+            let p = plan(&base, &axes).unwrap();
+            let s = p.scenario(0).unwrap();
+            assert_eq!(
+                workers(&s).iter().map(|(_, w)| *w).collect::<Vec<_>>(),
+                [2, 2, 2, 5],
+                "{axes:?}"
+            );
+        }
+        let refused = |axis: &str| check_paths(&base, "--vary", &[parse_axis(axis).unwrap()]).unwrap_err();
+        let e = refused("backend.services[billling].workers=2");
+        assert_eq!(
+            e,
+            "--vary backend.services[billling].workers: the file has no service entry named `billling` (its entries: legacy, billing)"
+        );
+        let e = refused("backend.services[legacy-2].workers=2");
+        assert!(
+            e.contains("`legacy-2` is one of the services of the entry `legacy`")
+                && e.contains("backend.services[legacy].workers"),
+            "{e}"
+        );
+        // An index is still an index, and a name is allowed only there.
+        assert!(parse_axis("backend.services[1].workers=2").is_ok());
+        let e = parse_axis("workload.phases[burst].rate=1").unwrap_err();
+        assert!(e.contains("is no list index"), "{e}");
     }
 
     /// `gateway.services.*.KEY` sets KEY for every service and `backend.services[*]` every entry
