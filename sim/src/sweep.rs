@@ -1011,6 +1011,8 @@ fn first_key(t: &str) -> Option<String> {
 impl Table {
     /// A sweep table from sweep.json text: `None` when the text is not one (a results file).
     pub fn parse(text: &str) -> Option<Result<Table, serde_json::Error>> {
+        /// What an older table's SLO is called: it did not keep its text.
+        const OLD_TABLE_SLO: &str = "an SLO this older table does not name";
         let t = text.trim_start();
         // An array of points (older tables); not a TOML file's `[run]`, which is no table.
         if t.strip_prefix('[')
@@ -1019,7 +1021,14 @@ impl Table {
             return Some(serde_json::from_str::<Vec<Point>>(t).map(|points| Table {
                 scenario: None,
                 objective: String::new(),
-                slo: Vec::new(),
+                // Such a table kept whether each point met the SLO, not the SLO's text: a
+                // point that did not met one ("best under the SLO (none given)" beside cells
+                // marked "fails SLO").
+                slo: if points.iter().any(|p| !p.meets_slo) {
+                    vec![OLD_TABLE_SLO.to_string()]
+                } else {
+                    Vec::new()
+                },
                 planned_points: None,
                 bursts: Vec::new(),
                 points,
@@ -1713,11 +1722,22 @@ pub fn parse_objective(text: &str) -> Result<Figure, String> {
         }
     })?;
     if figure.scope == Scope::Whole && !OBJECTIVES.contains(&figure.metric) {
+        let list = OBJECTIVES.map(Metric::name).join(", ");
+        // A group's form only where groups have the figure: `service[NAME].wasted_ratio` was
+        // suggested, then refused (wasted work is the backend's, not a group's).
+        let or = if figure.metric.per_group() {
+            format!(
+                ", or a class's or a service's figure (`service[NAME].{}`)",
+                figure.metric.name()
+            )
+        } else if figure.metric == Metric::WastedRatio {
+            "; of wasted work a sweep keeps `wasted`, the backend's seconds of work nobody waited for (wasted work is the backend's: no class or service has it)".to_string()
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "`{}`: sweep points do not keep it for the whole run; the objective is one of {}, or a class's or a service's figure (`service[NAME].{}`)",
+            "`{}`: sweep points do not keep it for the whole run; the objective is one of {list}{or}",
             text.trim(),
-            OBJECTIVES.map(Metric::name).join(", "),
-            figure.metric.name()
         ));
     }
     Ok(figure)
@@ -2674,6 +2694,12 @@ mod tests {
     fn objectives_parse() {
         assert_eq!(parse_objective("goodput"), Ok(Figure::whole(Metric::Goodput)));
         assert_eq!(parse_objective(" p99 "), Ok(Figure::whole(Metric::P99)));
+        // Wasted work is the backend's: no group's form to suggest (it was, then refused).
+        let err = parse_objective("wasted_ratio").unwrap_err();
+        assert!(
+            err.contains("keeps `wasted`") && !err.contains("service[NAME]"),
+            "{err}"
+        );
         let err = parse_objective("shed").unwrap_err();
         assert!(err.contains("do not keep it") && err.contains("recovery"), "{err}");
         assert_eq!(
@@ -2824,10 +2850,26 @@ mod tests {
         assert_eq!(axes.len(), 2);
         // Two rates: an envelope needs two values to be over.
         assert_eq!(axes[1].values, vec![Value::from(200), Value::from(300)]);
-        let old = Table::parse(&serde_json::to_string(&vec![p]).unwrap())
+        let old = Table::parse(&serde_json::to_string(&vec![p.clone()]).unwrap())
             .unwrap()
             .unwrap();
         assert_eq!((old.objective.as_str(), old.points.len()), ("", 1));
+        // It kept whether each point met an SLO, not which: one that did not is no "none given".
+        assert!(old.slo.is_empty(), "every point met it: nothing to name");
+        let mut failed = p.clone();
+        failed.meets_slo = false;
+        let old = Table::parse(&serde_json::to_string(&vec![failed]).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(old.slo, ["an SLO this older table does not name"]);
+        let lines = findings(
+            &old.points,
+            &old.axes(),
+            &parse_objective("p99").unwrap(),
+            &old.slo,
+            &[],
+        );
+        assert!(!lines.iter().any(|l| l.contains("none given")), "{lines:?}");
         assert!(Table::parse("{\"schema\": 3, \"summary\": {}}").is_none());
         assert!(Table::parse("[{\"nope\": 1}]").unwrap().is_err());
         let f = parse_objective("goodput_ratio").unwrap();
