@@ -2021,6 +2021,7 @@ fn a_service_can_have_its_own_gateway_limits() {
         model::scenario::ServiceGatewayConfig {
             concurrency: None,
             queue_capacity: Some(5),
+            queue_timeout: None,
         },
     );
     let l2 = layered.for_service("ledger-2", "ledger");
@@ -2060,6 +2061,101 @@ fn a_service_can_have_its_own_gateway_limits() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("unknown key `limit`"), "{e}");
+}
+
+/// `[gateway.services.NAME]` sets one service's (or one group's) queue timeout too, the
+/// group's first and the service's own over it; checked as `[gateway]`'s, at its position;
+/// scaled with the rest of the scenario's time; shown by `scenario check`.
+#[test]
+fn a_service_can_have_its_own_queue_timeout() {
+    let with = |gateway: &[&'static str]| {
+        let mut v = vec!["[[workload.phases]]", "duration = \"10s\"", "rate = 10", "[gateway]"];
+        v.extend_from_slice(gateway);
+        v.extend_from_slice(&[
+            "[[backend.services]]",
+            "name = \"report\"",
+            "workers = 1",
+            "service_time = \"100ms\"",
+            "[[backend.services]]",
+            "name = \"lookup\"",
+            "count = 2",
+            "workers = 8",
+            "service_time = \"10ms\"",
+        ]);
+        v
+    };
+    let s = parse(&with(&[
+        "queue_timeout = \"1s\"",      // 5
+        "[gateway.services.report]",   // 6
+        "queue_timeout = \"25s\"",     // 7
+        "[gateway.services.lookup]",   // 8
+        "queue_timeout = \"1500ms\"",  // 9
+        "[gateway.services.lookup-2]", // 10
+        "queue_timeout = \"300ms\"",   // 11
+    ]))
+    .expect("valid");
+    let g = &s.file.gateway;
+    let qt = |name: &str, group: &str| g.for_service(name, group).queue_timeout.map(|d| d.0);
+    let ms = std::time::Duration::from_millis;
+    assert_eq!(qt("report", "report"), Some(ms(25_000)));
+    // The group's reaches its services; a service's own wins over it.
+    assert_eq!(qt("lookup-1", "lookup"), Some(ms(1500)));
+    assert_eq!(qt("lookup-2", "lookup"), Some(ms(300)));
+    // Without its own, a service has the shared one; the other keys are untouched.
+    let mut shared = g.clone();
+    shared.services.remove("report");
+    assert_eq!(
+        shared.for_service("report", "report").queue_timeout.map(|d| d.0),
+        Some(ms(1000))
+    );
+    assert_eq!(g.for_service("report", "report").concurrency, None);
+    // scenario check shows each one's own.
+    let text = scenario::check_summary(&s);
+    assert!(
+        text.contains("queue timeout 1s; per service: lookup queue timeout 1.5s, lookup-2 queue timeout 300ms, report queue timeout 25s"),
+        "{text}"
+    );
+    // Ten times faster: every service's own timeout too, not only the shared one.
+    let fast = s.time_scaled(10.0).expect("scaled");
+    let fg = &fast.file.gateway;
+    assert_eq!(fg.queue_timeout.map(|d| d.0), Some(ms(100)));
+    assert_eq!(
+        fg.for_service("report", "report").queue_timeout.map(|d| d.0),
+        Some(ms(2500))
+    );
+    assert_eq!(
+        fg.for_service("lookup-1", "lookup").queue_timeout.map(|d| d.0),
+        Some(ms(150))
+    );
+    assert_eq!(
+        fg.for_service("lookup-2", "lookup").queue_timeout.map(|d| d.0),
+        Some(ms(30))
+    );
+
+    // Zero, and under passthrough, refused at the service's key as the shared one is.
+    // `queue_timeout = ` is 16 characters: the value is at column 17.
+    assert_error(
+        &with(&["[gateway.services.lookup]", "queue_timeout = \"0s\""]),
+        6,
+        17,
+        "gateway.services.lookup.queue_timeout",
+        "expected a duration > 0, got 0s",
+    );
+    assert_error(
+        &with(&[
+            "strategy = \"passthrough\"",
+            "[gateway.services.report]",
+            "queue_timeout = \"1s\"",
+        ]),
+        7,
+        17,
+        "gateway.services.report.queue_timeout",
+        "strategy \"passthrough\" queues nothing, so no request waits long enough to time out: remove `queue_timeout` or pick a queueing strategy",
+    );
+    // A strategy switched to passthrough (sweeps, compare) drops them with the shared one.
+    let mut pass = g.clone();
+    pass.set_strategy(model::scenario::Strategy::Passthrough);
+    assert!(pass.services.is_empty(), "{:?}", pass.services);
 }
 
 /// A service named with a dot (a valid name) is one key of `[gateway.services]`: its mistakes

@@ -597,4 +597,16 @@ fn a_closed_loop_counts_the_answers_that_take_no_time() {
         e.contains("answers of 1") && e.contains("about 2.000e10 intents"),
         "{e}"
     );
+    // So does a service's own.
+    let e = only_diagnostic(&lines(&closed(
+        1000,
+        "0s",
+        &["[gateway.services.slow]", "queue_timeout = \"1us\""],
+        &[],
+    )))
+    .to_string();
+    assert!(
+        e.contains("answers of 1") && e.contains("about 2.000e10 intents"),
+        "{e}"
+    );
 }

@@ -49,7 +49,8 @@ pub struct Args {
     pub queue_capacity: Option<u32>,
 
     /// Answer 503 to requests that waited longer than this in the queue (e.g. 500ms; scenario
-    /// time, divided by --time-scale) [default: the file's, else none].
+    /// time, divided by --time-scale), at every service, over a file's
+    /// [gateway.services.NAME] ones too [default: the file's, else none].
     #[arg(long, value_name = "DURATION")]
     pub queue_timeout: Option<model::duration::Dur>,
 

@@ -138,6 +138,7 @@ impl Setup {
             g,
             "--concurrency",
             a.concurrency,
+            |n| n.to_string(),
             |o| &mut o.concurrency,
             |g| &mut g.concurrency,
         );
@@ -145,12 +146,23 @@ impl Setup {
             g,
             "--queue-capacity",
             a.queue_capacity,
+            |n| n.to_string(),
             |o| &mut o.queue_capacity,
             |g| &mut g.queue_capacity,
         );
         check_flags(g, &setup.routes, a)?;
         if let Some(t) = a.queue_timeout {
-            g.queue_timeout = Some(scaled("--queue-timeout", t, factor)?);
+            let t = scaled("--queue-timeout", t, factor)?;
+            // Shown in scenario time, as the flag and the file give it.
+            let real = |d: model::duration::Dur| model::duration::Dur(d.0.mul_f64(factor)).to_string();
+            override_every_service(
+                g,
+                "--queue-timeout",
+                Some(t),
+                real,
+                |o| &mut o.queue_timeout,
+                |g| &mut g.queue_timeout,
+            );
         }
         if let Some(ab) = a.abandon {
             g.abandon = ab;
@@ -175,22 +187,25 @@ impl Setup {
 
 /// A flag's value for every service, over the file's per-service ones too; said when it
 /// replaces any, since a sizing answer (a sweep's per-service axis) is then not what runs.
-fn override_every_service(
+/// `show` writes a value as the user gave it.
+fn override_every_service<T: Copy>(
     g: &mut GatewayConfig,
     flag: &str,
-    value: Option<u32>,
-    own: fn(&mut model::scenario::ServiceGatewayConfig) -> &mut Option<u32>,
-    shared: fn(&mut GatewayConfig) -> &mut Option<u32>,
+    value: Option<T>,
+    show: impl Fn(T) -> String,
+    own: fn(&mut model::scenario::ServiceGatewayConfig) -> &mut Option<T>,
+    shared: fn(&mut GatewayConfig) -> &mut Option<T>,
 ) {
     let Some(v) = value else { return };
     let replaced: Vec<String> = g
         .services
         .iter_mut()
-        .filter_map(|(n, o)| own(o).take().map(|x| format!("{n} {x}")))
+        .filter_map(|(n, o)| own(o).take().map(|x| format!("{n} {}", show(x))))
         .collect();
     if !replaced.is_empty() {
         tracing::info!(
-            "{flag} {v} sets every service's value, over the scenario's per-service ones ({})",
+            "{flag} {} sets every service's value, over the scenario's per-service ones ({})",
+            show(v),
             replaced.join(", ")
         );
     }
@@ -284,6 +299,22 @@ mod tests {
             limits(setup.expect("setup")),
             vec![("risk".to_string(), Some(3)), ("ledger".to_string(), Some(3))]
         );
+    }
+
+    /// `[gateway.services.NAME]`'s `queue_timeout` is that service's, time-scaled with the
+    /// file; `--queue-timeout` sets every service's, over it, as `--concurrency` does.
+    #[test]
+    fn a_service_gets_its_own_queue_timeout_and_the_flag_sets_every_one() {
+        let file = FILE.replace(
+            "queue_capacity = 2\n",
+            "queue_capacity = 2\nqueue_timeout = \"300ms\"\n",
+        );
+        let qt = |setup: &Setup| ["risk", "ledger"].map(|n| setup.gateway.for_service(n, n).queue_timeout.map(|d| d.0));
+        let ms = std::time::Duration::from_millis;
+        let own = from_flags(Some(&file), &["--time-scale", "4"]).expect("setup");
+        assert_eq!(qt(&own), [Some(ms(75)), None]);
+        let flag = from_flags(Some(&file), &["--queue-timeout", "2s", "--time-scale", "4"]).expect("setup");
+        assert_eq!(qt(&flag), [Some(ms(500)), Some(ms(500))]);
     }
 
     #[derive(clap::Parser)]

@@ -189,6 +189,25 @@ fn scenario_time(t: Option<model::duration::Dur>, factor: f64) -> String {
     }
 }
 
+/// The start-up line's queue timeout: the shared one, and the services' own
+/// (`[gateway.services.NAME]`), which the shared one alone hid.
+fn queue_timeout_text(g: &model::scenario::GatewayConfig, factor: f64) -> String {
+    let own: Vec<String> = g
+        .services
+        .iter()
+        .filter_map(|(n, o)| {
+            o.queue_timeout
+                .map(|t| format!("{n} {}", scenario_time(Some(t), factor)))
+        })
+        .collect();
+    let shared = scenario_time(g.queue_timeout, factor);
+    if own.is_empty() {
+        shared
+    } else {
+        format!("{shared} (per service: {})", own.join(", "))
+    }
+}
+
 /// The start-up line's pushback: on by default and easy to miss, and a backend that refuses at
 /// once when busy can hold the gateway far below its capacity with it. Under passthrough the
 /// policy never pauses (it has no queue to hold requests in), whatever the setting: said, as the
@@ -247,7 +266,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             (_, Some(c)) => c.to_string(),
             (_, None) => format!("{} (the default)", model::gateway::DEFAULT_QUEUE_CAPACITY),
         },
-        scenario_time(g.queue_timeout, setup.time_scale),
+        queue_timeout_text(g, setup.time_scale),
         match (g.strategy, g.abandon) {
             // Nothing queues, so nothing is removed: said, not silently accepted.
             (model::scenario::Strategy::Passthrough, model::scenario::Abandon::Cancel) => {

@@ -1849,3 +1849,53 @@ async fn trace_is_answered_405_and_never_forwarded() {
     assert!(seen.try_recv().is_err(), "no TRACE reached the upstream");
     gw.shutdown().await;
 }
+
+/// `[gateway.services.NAME]`'s `queue_timeout` is that service's alone: behind a busy slot, a
+/// request to `a` (100 ms) is answered 503 for waiting too long, while one to `b` (the shared
+/// setting: none) waits its turn and is served.
+#[tokio::test]
+async fn a_services_own_queue_timeout_applies_to_it_alone() {
+    let (ml, gw) = stack(
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\n\
+         [gateway]\nstrategy = \"fifo\"\nconcurrency = 1\n\
+         [gateway.services.a]\nqueue_timeout = \"100ms\"\n\n\
+         [[backend.services]]\nname = \"a\"\napis = [\"op\"]\nworkers = 1\nservice_time = \"1s\"\n\
+         [[backend.services]]\nname = \"b\"\napis = [\"op\"]\nworkers = 1\nservice_time = \"1s\"\n",
+    )
+    .await;
+    let c = client();
+    let in_flight = |c: HttpClient, svc: &'static str| {
+        let url = format!("{}/metrics", ml.url());
+        async move {
+            let m = send(&c, &url, &[]).await.body;
+            metric(&m, "mock_legacy_in_flight", &format!("service=\"{svc}\"")).unwrap_or(0.0)
+        }
+    };
+    // Each service's only slot is taken first, by a request the backend holds for 1 s.
+    let mut first = Vec::new();
+    for svc in ["a", "b"] {
+        let (c2, url) = (c.clone(), format!("{}/{svc}/op", gw.url()));
+        first.push(tokio::spawn(async move { send(&c2, &url, &[]).await }));
+        let mut polls = 0;
+        while in_flight(c.clone(), svc).await < 1.0 {
+            polls += 1;
+            assert!(polls < 2000, "the first request to {svc} never reached the backend");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let (url_a, url_b) = (format!("{}/a/op", gw.url()), format!("{}/b/op", gw.url()));
+    let (a, b) = tokio::join!(send(&c, &url_a, &[]), send(&c, &url_b, &[]));
+    assert_eq!(a.status, 503, "{}", a.body);
+    assert_eq!(a.header("x-spillway-outcome"), Some("shed"));
+    assert!(
+        a.json()["error"].as_str().unwrap_or("").contains("queue timeout"),
+        "{}",
+        a.body
+    );
+    assert_eq!(b.status, 200, "b has no queue timeout: it waits its turn ({})", b.body);
+    for f in first {
+        assert_eq!(f.await.expect("first request").status, 200);
+    }
+    gw.shutdown().await;
+    ml.shutdown().await;
+}

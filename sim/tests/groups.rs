@@ -163,3 +163,28 @@ fn a_service_gets_its_own_gateway_limit() {
     // `b` is untouched: the same arrivals and service times give the same figures.
     assert_eq!(p50(&own, "b"), p50(&shared, "b"));
 }
+
+/// `[gateway.services.NAME]`'s `queue_timeout` sheds that service's requests that waited
+/// longer (503), and no other service's: both are offered 150% of what they serve under
+/// `fifo`, which sheds for nothing else, and only `a` has a queue timeout.
+#[test]
+fn a_service_gets_its_own_queue_timeout() {
+    let s = scenario::parse(
+        "qt.toml",
+        "[run]\nseed = 7\n[[workload.phases]]\nduration = \"20s\"\nrate = 30\n\
+         [clients]\ntimeout = \"1000s\"\n[gateway]\nstrategy = \"fifo\"\n\
+         [gateway.services.a]\nqueue_timeout = \"200ms\"\n\
+         [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"100ms\"\n\
+         [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"100ms\"\n",
+    )
+    .unwrap();
+    let r = sim::simulate(&s, None);
+    let (a, b) = (&r.summary.services["a"], &r.summary.services["b"]);
+    // About a third of `a`'s 300 intents cannot be served: each waits 200 ms, then is shed.
+    assert!(a.shed > 50, "a sheds what waited past its queue timeout: {a:?}");
+    assert!(a.latency.max < 0.35, "no answer of a's waits much past 200 ms: {a:?}");
+    // `b` queues without limit, as the shared settings say: its backlog grows all run long.
+    assert_eq!(b.shed, 0, "{b:?}");
+    assert!(b.latency.max > 5.0, "{b:?}");
+    assert_eq!(r.summary.whole.shed, a.shed);
+}

@@ -491,7 +491,7 @@ pub struct GatewayConfig {
     #[serde(default = "upstream_timeout")]
     pub upstream_timeout: Dur,
     /// Per service (by name, or by the group name of `count = N` services): its own
-    /// concurrency limit and queue bound, over the ones above.
+    /// concurrency limit, queue bound and queue timeout, over the ones above.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub services: BTreeMap<String, ServiceGatewayConfig>,
     /// How many times faster than the scenario's clock this gateway's runs (a time-compressed
@@ -509,6 +509,9 @@ pub struct ServiceGatewayConfig {
     pub concurrency: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_capacity: Option<u32>,
+    /// This service's `queue_timeout`: its clients may wait longer (or less) than others'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_timeout: Option<Dur>,
 }
 
 fn connect_timeout() -> Dur {
@@ -590,6 +593,7 @@ impl GatewayConfig {
             }
             if unlimited {
                 o.concurrency = None;
+                o.queue_timeout = None;
             }
         }
         self.services.retain(|_, o| *o != ServiceGatewayConfig::default());
@@ -607,6 +611,9 @@ impl GatewayConfig {
             }
             if o.queue_capacity.is_some() {
                 g.queue_capacity = o.queue_capacity;
+            }
+            if o.queue_timeout.is_some() {
+                g.queue_timeout = o.queue_timeout;
             }
         }
         g

@@ -94,6 +94,9 @@ pub fn time_scaled(file: &ScenarioFile, f: f64) -> ScenarioFile {
 /// started from flags alone runs with.
 pub fn scale_gateway(g: &mut GatewayConfig, f: f64) {
     g.queue_timeout = od(g.queue_timeout, f);
+    for o in g.services.values_mut() {
+        o.queue_timeout = od(o.queue_timeout, f);
+    }
     g.default_timeout = od(g.default_timeout, f);
     g.codel.target = d(g.codel.target, f);
     g.codel.interval = d(g.codel.interval, f);

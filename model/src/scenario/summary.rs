@@ -415,6 +415,10 @@ fn gateway_text(s: &Scenario) -> String {
     let cap = g
         .queue_capacity
         .map_or(String::new(), |q| format!(", queue capacity {q}"));
+    let cap = match g.queue_timeout {
+        Some(t) => format!("{cap}, queue timeout {t}"),
+        None => cap,
+    };
     let own: Vec<String> = g
         .services
         .iter()
@@ -422,6 +426,7 @@ fn gateway_text(s: &Scenario) -> String {
             let parts: Vec<String> = [
                 x.concurrency.map(|c| format!("concurrency {c}")),
                 x.queue_capacity.map(|q| format!("queue capacity {q}")),
+                x.queue_timeout.map(|t| format!("queue timeout {t}")),
             ]
             .into_iter()
             .flatten()

@@ -418,13 +418,18 @@ fn closed_cycle(
         .flat_map(|s| (0..s.apis.len().max(1)).map(|i| s.distribution(i).mean()))
         .fold(f64::INFINITY, f64::min);
     // An attempt ends at its client's timeout or the gateway's upstream timeout at the latest;
-    // the gateway answers one that waited its queue_timeout sooner. (Not its default_timeout:
-    // the clients always send their own budget.)
+    // the gateway answers one that waited its queue_timeout sooner: the shortest of any
+    // service's, as `fastest` is. (Not its default_timeout: the clients always send their own
+    // budget.)
     let g = &file.gateway;
     let timeout = file.clients.timeout.resolve().map_or(f64::INFINITY, |d| d.mean());
-    let answer = g
-        .queue_timeout
-        .map_or(f64::INFINITY, |d| d.0.as_secs_f64())
+    let queue_timeout = services
+        .iter()
+        .filter_map(|s| g.for_service(&s.name, &s.group).queue_timeout)
+        .chain(g.queue_timeout.filter(|_| services.is_empty()))
+        .map(|d| d.0.as_secs_f64())
+        .fold(f64::INFINITY, f64::min);
+    let answer = queue_timeout
         .min(fastest)
         .min(timeout)
         .min(g.upstream_timeout.0.as_secs_f64());
@@ -1417,6 +1422,20 @@ fn check_gateway_services(c: &mut Checker, g: &GatewayConfig, services: &[Servic
                 );
             }
         }
+        if let Some(d) = o.queue_timeout {
+            check_queue_timeout(c, format!("{path}.queue_timeout"), d, g.strategy);
+        }
+    }
+}
+
+/// A `queue_timeout`, shared or a service's own: positive, and only where requests queue.
+fn check_queue_timeout(c: &mut Checker, path: String, d: Dur, strategy: Strategy) {
+    c.positive_dur(path.clone(), d);
+    if strategy == Strategy::Passthrough {
+        c.fail(
+            path,
+            "strategy \"passthrough\" queues nothing, so no request waits long enough to time out: remove `queue_timeout` or pick a queueing strategy",
+        );
     }
 }
 
@@ -1454,13 +1473,7 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig, services: &[ServiceSpec]) {
         _ => {}
     }
     if let Some(d) = g.queue_timeout {
-        c.positive_dur("gateway.queue_timeout".into(), d);
-        if g.strategy == Strategy::Passthrough {
-            c.fail(
-                "gateway.queue_timeout",
-                "strategy \"passthrough\" queues nothing, so no request waits long enough to time out: remove `queue_timeout` or pick a queueing strategy",
-            );
-        }
+        check_queue_timeout(c, "gateway.queue_timeout".into(), d, g.strategy);
     }
     if let Some(d) = g.default_timeout {
         c.positive_dur("gateway.default_timeout".into(), d);
