@@ -238,6 +238,9 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
             },
         );
     }
+    // The body is not used: it goes now, not after the wait for a worker (an h2c connection's
+    // streams, up to `H2_MAX_CONCURRENT_STREAMS`, would hold theirs while they wait).
+    drop(read);
     let api_name = svc.api_name(api);
     match b.call(&svc, api, budget).await {
         Answer::Done(c) => {

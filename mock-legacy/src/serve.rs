@@ -65,6 +65,19 @@ impl Default for ServerLimits {
     }
 }
 
+/// Streams an HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS), on
+/// both servers. hyper's default of 200 held a load generator's streams past the 200th in the
+/// client, where no backlog, queue or metric saw them: over h2c a mock with a backlog of 300
+/// never filled it, and a gateway's bounded queue never shed. HTTP/1.1 has no such limit (one
+/// request per connection, as many connections as open files allow), so the two protocols
+/// agree when this is far above any backlog or queue a scenario sets: the server's own rules
+/// then decide what waits and what is refused. What bounds an h2c connection's memory instead:
+/// the streams' bodies (mock-legacy lets each go once read, before the request waits for a
+/// worker, and HTTP/2 flow control bounds those still arriving; the gateway, which forwards
+/// them, holds at most 16 bodies' worth per connection) and each stream's header list (the
+/// head limit).
+pub const H2_MAX_CONCURRENT_STREAMS: u32 = 65_536;
+
 /// Accept backlog: a burst of connections (a retry storm) must queue in the kernel, not be
 /// dropped and retried by clients after 1 s, 3 s. tokio's default is 128; nginx uses 511.
 pub const LISTEN_BACKLOG: u32 = 4096;
@@ -185,7 +198,8 @@ where
         builder
             .http2()
             .timer(TokioTimer::new())
-            .max_header_list_size(u32::try_from(limits.max_head_bytes).unwrap_or(u32::MAX));
+            .max_header_list_size(u32::try_from(limits.max_head_bytes).unwrap_or(u32::MAX))
+            .max_concurrent_streams(H2_MAX_CONCURRENT_STREAMS);
         let (timeout, idle_timeout) = (limits.header_read_timeout, limits.idle_timeout);
         accept_until(listener, &mut stopped, |stream, peer| {
             let idle = Idle::new(false);

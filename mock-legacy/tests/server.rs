@@ -1034,3 +1034,63 @@ async fn requests_the_http_layer_refuses_are_counted_as_malformed() {
     assert_eq!(prom(&m, "mock_legacy_bad_requests_total", ""), Some(8.0), "{m}");
     ml.shutdown().await;
 }
+
+/// Sends `n` GETs to `url` at once on one h2c connection (opened first) and returns their
+/// statuses and bodies; each within 20 s.
+async fn h2c_burst(url: &str, n: usize) -> Vec<(u16, String)> {
+    let h2 = mock_legacy::testing::h2c_client();
+    let base = url.split('/').take(3).collect::<Vec<_>>().join("/");
+    // The connection first, so the burst shares it.
+    let first = mock_legacy::testing::get(&h2, &format!("{base}/healthz")).await;
+    assert_eq!(first.map(|r| r.status), Ok(200), "h2c /healthz");
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (h2, url) = (h2.clone(), url.to_string());
+        set.spawn(async move {
+            let req = http::Request::get(url)
+                .body(http_body_util::Full::new(bytes::Bytes::new()))
+                .map_err(|e| e.to_string())?;
+            let resp = tokio::time::timeout(Duration::from_secs(20), h2.request(req))
+                .await
+                .map_err(|_| "no answer within 20 s".to_string())?
+                .map_err(|e| e.to_string())?;
+            assert_eq!(resp.version(), http::Version::HTTP_2);
+            let status = resp.status().as_u16();
+            let body = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            Ok::<_, String>((status, String::from_utf8_lossy(&body).into_owned()))
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.expect("request task").expect("h2c request"));
+    }
+    out
+}
+
+/// Over h2c, more requests at once than hyper's default stream limit (200) all reach the
+/// service, whose overload rule decides: 300 at once at a reject service with 250 workers get
+/// 503s. With 200 streams a connection, the rest waited in the client, no worker was ever
+/// short and none was refused (a backlog of 300 never held more than 199).
+#[tokio::test]
+async fn h2c_requests_past_200_at_once_meet_the_services_overload_rule() {
+    let ml = start(
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"s\"\nworkers = 250\nservice_time = \"2s\"\noverload = \"reject\"\n",
+    )
+    .await;
+    let replies = h2c_burst(&format!("{}/s/api-1", ml.url()), 300).await;
+    let ok = replies.iter().filter(|r| r.0 == 200).count();
+    let refused: Vec<_> = replies.iter().filter(|r| r.0 == 503).collect();
+    assert_eq!(ok + refused.len(), 300, "only 200s and 503s: {replies:?}");
+    assert!(
+        !refused.is_empty(),
+        "no 503: at most 200 requests reached the service at once"
+    );
+    assert!(refused.iter().all(|r| r.1.contains("overloaded")), "{refused:?}");
+    let m = get(&client(), &format!("{}/metrics", ml.url())).await.body;
+    let counted = prom(&m, "mock_legacy_requests_total", "service=\"s\",code=\"503\"");
+    assert_eq!(counted, Some(refused.len() as f64), "{m}");
+    ml.shutdown().await;
+}

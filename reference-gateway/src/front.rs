@@ -63,7 +63,7 @@ async fn connection(s: TcpStream, peer: SocketAddr, front: Arc<Front>, mut stop:
 
 /// Request bodies an h2c connection's streams may hold at once, in bodies of the largest size
 /// (16 MiB at the default 1 MiB limit): sixteen times what an HTTP/1.1 connection holds,
-/// rather than its 200 streams' worth.
+/// rather than its streams' worth (up to `H2_MAX_CONCURRENT_STREAMS` of them).
 pub(crate) const H2C_BODIES_HELD: usize = 16;
 
 /// An h2c (prior knowledge) connection, served by hyper.
@@ -107,7 +107,9 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
     builder
         .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(front.limits.max_head_bytes).unwrap_or(u32::MAX));
+        .max_header_list_size(u32::try_from(front.limits.max_head_bytes).unwrap_or(u32::MAX))
+        // Not hyper's 200: the strategy's concurrency and queue decide, as over HTTP/1.1.
+        .max_concurrent_streams(mock_legacy::serve::H2_MAX_CONCURRENT_STREAMS);
     let conn = builder.serve_connection(
         TokioIo::new(Rewind {
             read: Bytes::from(read),
