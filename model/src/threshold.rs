@@ -529,10 +529,28 @@ pub fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
 /// Parses the bound of `metric cmp text`: a number, a percentage (`90%`) or, for time metrics,
 /// a duration (`2s`). A bound that decides nothing is refused: below 0 (every figure is a count,
 /// a time, a rate or a ratio), `< 0` (never met), a ratio's bound outside 0 to 1
-/// (`goodput_ratio >= 99` is never met, `goodput_ratio <= 1.5` always), and a ratio's `> 1`. `figure` is the
+/// (`goodput_ratio >= 99` is never met, `goodput_ratio <= 1.5` always), and a ratio's `> 1`.
+/// Goodput (a rate) takes `50/s`, and a bound on it up to 1 must be written so: `goodput >= 0.8`
+/// is the goodput ratio misnamed far more often than 0.8 successes a second. `figure` is the
 /// figure as written (`service[*].shed`), for the message.
 pub fn parse_bound(metric: Metric, cmp: Cmp, text: &str, figure: &str) -> Result<f64, String> {
     let v = parse_bound_range(metric, cmp, text)?;
+    // Goodput is successes per second, and tables print the goodput *ratio*: `goodput >= 0.8`
+    // beside a table of 25.3% read as a bound on that ratio, and held on any run with more
+    // than 0.8 successes a second (a CI gate that always passed). A bound up to 1 must say it
+    // is a rate (`0.8/s`); a larger one cannot be a ratio.
+    if metric == Metric::Goodput && v > 0.0 && v <= 1.0 && !text.trim().ends_with("/s") {
+        let (figure, t) = (figure.trim(), text.trim());
+        let ratio = figure
+            .strip_suffix("goodput")
+            .map_or_else(|| figure.to_string(), |p| format!("{p}goodput_ratio"));
+        return Err(format!(
+            "`{figure} {} {t}`: goodput is a rate (successful intents per second), not the goodput ratio the tables show: for a share of the intents offered write `{ratio} {} {t}`; for {t} successes per second write `{figure} {} {t}/s`",
+            cmp.symbol(),
+            cmp.symbol(),
+            cmp.symbol(),
+        ));
+    }
     // Attempts per intent: every intent sends at least one, so below 1 nothing is.
     if metric == Metric::Amplification && (v < 1.0 || (v == 1.0 && cmp == Cmp::Lt)) {
         let effect = match cmp {
@@ -607,6 +625,19 @@ fn parse_bound_range(metric: Metric, cmp: Cmp, text: &str) -> Result<f64, String
 
 fn parse_bound_value(metric: Metric, text: &str) -> Result<f64, String> {
     let t = text.trim();
+    // A rate, written as one: `goodput >= 50/s`.
+    if let Some(n) = t.strip_suffix("/s") {
+        if metric != Metric::Goodput {
+            return Err(format!(
+                "{} is not a rate: `/s` is for goodput (successful intents per second), got `{t}`",
+                metric.name()
+            ));
+        }
+        return match n.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(format!("expected a rate like 50/s for goodput, got `{t}`")),
+        };
+    }
     if let (Some(_), true) = (t.strip_suffix('%'), metric.is_time()) {
         return Err(format!(
             "{} is a time: write the bound with a unit, like 2s or 500ms, not a percentage",
@@ -1089,6 +1120,48 @@ mod tests {
             assert!(e.contains(why), "{t}: {e}");
         }
         assert_eq!("wasted_ratio <= 5%".parse::<Threshold>().unwrap().value, 0.05);
+    }
+
+    /// `goodput >= 0.8` beside tables of the goodput ratio meant the ratio, and held on any run
+    /// with more than 0.8 successes a second: a bound on goodput up to 1 must say it is a rate.
+    #[test]
+    fn a_goodput_bound_below_one_must_be_written_as_a_rate() {
+        for (t, ratio) in [
+            ("goodput >= 0.8", "`goodput_ratio >= 0.8`"),
+            ("goodput == 1", "`goodput_ratio == 1`"),
+            (
+                "service[billing].goodput > 0.5",
+                "`service[billing].goodput_ratio > 0.5`",
+            ),
+            ("interactive.goodput >= 0.9", "`interactive.goodput_ratio >= 0.9`"),
+        ] {
+            let e = t.parse::<Threshold>().unwrap_err();
+            assert!(
+                e.contains("goodput is a rate") && e.contains(ratio) && e.contains("/s`"),
+                "{t}: {e}"
+            );
+        }
+        let t: Threshold = "goodput >= 0.8/s".parse().unwrap();
+        assert_eq!((t.figure.metric, t.cmp, t.value), (Metric::Goodput, Cmp::Ge, 0.8));
+        assert_eq!("goodput > 50/s".parse::<Threshold>().unwrap().value, 50.0);
+        // Larger bounds cannot be a ratio; 0 is either.
+        assert_eq!("goodput >= 30".parse::<Threshold>().unwrap().value, 30.0);
+        assert_eq!("goodput > 0".parse::<Threshold>().unwrap().value, 0.0);
+        // `/s` is for the rate alone.
+        let e = "goodput_ratio >= 0.8/s".parse::<Threshold>().unwrap_err();
+        assert!(e.contains("not a rate"), "{e}");
+        assert!("goodput >= -1/s".parse::<Threshold>().is_err());
+        assert!("goodput >= x/s".parse::<Threshold>().unwrap_err().contains("like 50/s"));
+        // The measured value is shown as a rate, against a bound written as one.
+        let r = ThresholdResult {
+            check: "goodput >= 0.8/s".into(),
+            name: None,
+            value: Some(37.185),
+            passed: true,
+            service: None,
+            missing: None,
+        };
+        assert_eq!(r.measured(), "37.2/s");
         assert_eq!("amplification <= 110%".parse::<Threshold>().unwrap().value, 1.1);
     }
 

@@ -402,6 +402,9 @@ pub fn show(i: &Interval, metric: Option<Metric>) -> String {
             Some(Metric::GoodputRatio | Metric::WastedRatio | Metric::Amplification)
         ) {
             format!("{v:.3}")
+        } else if metric == Some(Metric::Goodput) {
+            // A rate, with its unit: `37.185 >= 0.800` read like a ratio beside tables of them.
+            format!("{v:.*}/s", count_decimals(i.mean, i.n > 1 && i.half_width > 0.0))
         } else {
             format!("{v:.*}", count_decimals(i.mean, i.n > 1 && i.half_width > 0.0))
         }
@@ -481,6 +484,25 @@ mod tests {
             c.detail,
             "measured 0.253 (bound 0.253) (more precisely 0.25319 and 0.2532)"
         );
+    }
+
+    /// Goodput is a rate: an expectation on it is refused with a bound that reads as a ratio,
+    /// and its figures are printed with their unit (`37.185 >= 0.800` read as ratios, and held
+    /// on a run at 25% goodput).
+    #[test]
+    fn goodput_expectations_read_as_rates() {
+        let e = parse("fifo.goodput >= 0.8", &labels()).unwrap_err();
+        assert!(
+            e.contains("goodput is a rate") && e.contains("`fifo.goodput_ratio >= 0.8`"),
+            "{e}"
+        );
+        let e = parse("fifo.goodput >= 0.8/s", &labels()).unwrap();
+        let mut r = crate::fixture::blank();
+        r.summary.whole.offered = 100;
+        r.summary.whole.goodput = 37.185;
+        let c = e.check(&[Entry::new("fifo", vec![r])]).unwrap();
+        assert!(c.passed);
+        assert_eq!(c.detail, "37.185/s >= 0.800/s");
     }
 
     /// A bound read in as 3.2800000000000002 and a p99 of 3.276799 that both show as 3.28s are

@@ -8,7 +8,7 @@ use model::threshold::{Figure, Metric};
 
 /// Columns after the label: (header, metric).
 pub const COLUMNS: [(&str, Metric); 8] = [
-    ("goodput", Metric::GoodputRatio),
+    ("goodput ratio", Metric::GoodputRatio),
     ("p50", Metric::P50),
     ("p99", Metric::P99),
     ("p99.9", Metric::P999),
@@ -57,7 +57,7 @@ fn has_trigger(e: &Entry) -> bool {
 /// A last column gives the group's own verdict.
 pub const GROUP_COLUMNS: [(&str, Metric); 10] = [
     ("offered", Metric::Offered),
-    ("goodput", Metric::GoodputRatio),
+    ("goodput ratio", Metric::GoodputRatio),
     ("p50", Metric::P50),
     ("p99", Metric::P99),
     ("timeouts", Metric::Timeouts),
@@ -250,6 +250,17 @@ mod tests {
         assert_eq!(percent(&iv(0.5, 0.1)), "50.0% ± 10.0 pp");
         assert_eq!(percent(&iv(0.99, 0.03)), "99.0% (95% CI 96.0% to 100.0%)");
         assert_eq!(percent(&iv(0.02, 0.05)), "2.0% (95% CI 0.0% to 7.0%)");
+    }
+
+    /// The column of the goodput ratio says so: headed "goodput", its 25.3% read as the
+    /// figure `goodput >= 0.8` bounds, a rate (successes per second).
+    #[test]
+    fn the_goodput_ratio_column_is_named_a_ratio() {
+        let e = [with_classes("fifo", 0, 400)];
+        for header in [cells(&e).0, class_cells(&e).unwrap().0] {
+            assert!(header.iter().any(|h| h == "goodput ratio"), "{header:?}");
+            assert!(!header.iter().any(|h| h == "goodput"), "{header:?}");
+        }
     }
 
     fn with_classes(label: &str, interactive_shed: u64, background_offered: u64) -> Entry {
