@@ -215,6 +215,13 @@ pub(crate) fn verdicts(runs: &[Results], scope: &Scope) -> Vec<(Verdict, usize)>
     counts
 }
 
+/// Whether some run has a priority class or a service behind its whole-run verdict
+/// ([`model::results::Summary::groups_behind`]): "recovered" while billing stayed down for good
+/// is no green verdict.
+pub(crate) fn some_group_behind(runs: &[Results]) -> bool {
+    runs.iter().any(|r| !r.summary.groups_behind(r.window_s).is_empty())
+}
+
 /// [`Entry::verdict_text_of`] of runs.
 pub(crate) fn verdict_text(runs: &[Results], scope: &Scope) -> String {
     // A run of no requests is judged "stable" by the model: healthy is not what it was.

@@ -73,7 +73,8 @@ fn verdict_class(v: Option<Verdict>) -> &'static str {
 }
 
 /// The colour of an entry's verdicts over its runs: green when every run is healthy or
-/// recovered, red when none is, amber when the seeds disagree, grey when none was judged.
+/// recovered and no class or service of any is behind it, red when none is, amber when the
+/// seeds disagree or a group is behind, grey when none was judged.
 fn entry_class(e: &Entry) -> &'static str {
     if crate::entry::nothing_offered(&e.runs) {
         return "muted";
@@ -81,6 +82,8 @@ fn entry_class(e: &Entry) -> &'static str {
     let classes: Vec<&str> = e.verdicts().iter().map(|(v, _)| verdict_class(Some(*v))).collect();
     match classes.as_slice() {
         [] => "muted",
+        // "recovered (service billing metastable)" is not a run to read as healthy.
+        c if c.iter().all(|k| *k == "good") && crate::entry::some_group_behind(&e.runs) => "warn",
         c if c.iter().all(|k| *k == "good") => "good",
         c if c.iter().all(|k| *k == "bad") => "bad",
         _ => "warn",

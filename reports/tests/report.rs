@@ -312,6 +312,38 @@ fn replicated_recovery_counts_the_seeds_that_recovered() {
     assert_eq!(rows[0][rows[0].len() - 2], "never");
 }
 
+/// A run whose whole verdict is "recovered" while a service stayed metastable is amber in the
+/// summary table and on its card, not green: the whole-run verdict hides the service.
+#[test]
+fn a_recovered_run_with_a_service_behind_is_not_green() {
+    let mut r = run(4, 0.97, Some(Verdict::Recovered), Some(18.0));
+    r.summary
+        .services
+        .insert("billing".into(), service(Some(Verdict::Metastable), None));
+    r.summary
+        .services
+        .insert("orders".into(), service(Some(Verdict::Recovered), Some(18.0)));
+    let healthy = run(5, 0.99, Some(Verdict::Recovered), Some(1.0));
+    let entries = [
+        Entry::new("fifo (sim)", vec![r]),
+        Entry::new("deadline (sim)", vec![healthy]),
+    ];
+    let dir = TempDir::new("group-behind-amber");
+    write(&dir, &report(&entries, Vec::new()));
+    let html = dir.read("index.html");
+    assert!(
+        html.contains("class=\"l warn\">recovered (service billing metastable)"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<span class=warn>recovered (service billing metastable)</span>"),
+        "{html}"
+    );
+    assert!(!html.contains("class=good>recovered (service billing"), "{html}");
+    // The run without a group behind stays green.
+    assert!(html.contains("class=\"l good\">recovered<"), "{html}");
+}
+
 fn sweep(title: &str, objective: &str) -> Heatmap {
     Heatmap {
         title: title.into(),

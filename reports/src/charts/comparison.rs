@@ -206,13 +206,15 @@ fn recovery(runs: &[Results]) -> Cell {
 const WARN: RGBColor = RGBColor(181, 71, 8);
 
 /// The verdict ("metastable", or "recovered 6/10, metastable 4/10") in the colour of its
-/// worst and best: green when every run is healthy or recovered, red when none is, amber when
-/// the seeds disagree.
+/// worst and best: green when every run is healthy or recovered and no class or service is
+/// behind it, red when none is, amber when the seeds disagree or a group is behind.
 fn verdict(runs: &[Results]) -> (String, RGBColor) {
     let counts = entry::verdicts(runs, &Scope::Whole);
     let good = |v: &Verdict| matches!(v, Verdict::Stable | Verdict::Recovered);
     let color = if counts.is_empty() {
         MUTED
+    } else if counts.iter().all(|(v, _)| good(v)) && entry::some_group_behind(runs) {
+        WARN
     } else if counts.iter().all(|(v, _)| good(v)) {
         GOOD
     } else if counts.iter().any(|(v, _)| good(v)) {
@@ -558,4 +560,33 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
         verdicts: rows.iter().map(|(_, runs)| verdict(runs)).collect(),
     };
     render("comparison".into(), title, &chart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The verdict panel colours a "recovered" run amber when a service of it stayed down: its
+    /// whole-run verdict hides the service, and green read as healthy.
+    #[test]
+    fn a_recovered_run_with_a_group_behind_is_amber() {
+        let run = |billing: Verdict| {
+            let mut r = crate::fixture::blank();
+            r.summary.whole.offered = 100;
+            r.summary.whole.verdict = Some(Verdict::Recovered);
+            r.summary.whole.recovery_s = Some(2.0);
+            let mut g = r.summary.whole.clone();
+            g.verdict = Some(billing);
+            g.recovery_s = (billing == Verdict::Recovered).then_some(2.0);
+            r.summary.services.insert("billing".into(), g.clone());
+            g.verdict = Some(Verdict::Recovered);
+            g.recovery_s = Some(2.0);
+            r.summary.services.insert("orders".into(), g);
+            r
+        };
+        assert_eq!(verdict(&[run(Verdict::Recovered)]).1, GOOD);
+        let (text, color) = verdict(&[run(Verdict::Metastable)]);
+        assert_eq!(text, "recovered (service billing metastable)");
+        assert_eq!(color, WARN);
+    }
 }
