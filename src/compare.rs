@@ -513,6 +513,7 @@ pub fn conclude(
         baseline: None,
         heatmaps: Vec::new(),
         thresholds_gate: false,
+        warnings: Vec::new(),
     };
     let written = reports::write(out, &report)?;
     print!("{}", reports::table::render_text(entries));
@@ -675,6 +676,7 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
         heatmaps: Vec::new(),
         // The baseline's regressions are the gate; the runs' own thresholds only inform.
         thresholds_gate: false,
+        warnings: Vec::new(),
     };
     let written = reports::write(out, &report)?;
     reports::report::append_step_summary_or_warn(&written.summary_md);

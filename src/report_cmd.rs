@@ -599,12 +599,6 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             None => Entry::new(l, g),
         })
         .collect();
-    // Files given side by side that are not what their labels suggest: one file twice, runs
-    // of one scenario at different loads. (Not in `compare`, whose variants change a scenario
-    // on purpose and are labelled by name.)
-    for w in reports::entry::run_warnings(&entries) {
-        tracing::warn!("{w}");
-    }
     let report = Report {
         title,
         entries: &entries,
@@ -612,6 +606,10 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         baseline: None,
         heatmaps,
         thresholds_gate: true,
+        // Files given side by side that are not what their labels suggest: one file twice, runs
+        // of one scenario at different loads (stderr, the page and summary.md). (Not in
+        // `compare`, whose variants change a scenario on purpose and are labelled by name.)
+        warnings: reports::entry::run_warnings(&entries),
     };
     model::check_out_dir(&a.out)?;
     let written = reports::write(&a.out, &report)?;

@@ -326,6 +326,40 @@ fn sim_run_set_applies_a_setting_as_a_sweep_would() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `report` of runs that are not what their labels suggest (one file given twice; one scenario
+/// at two loads) says so on the page and in summary.md, not on stderr alone, and the comparison
+/// chart is not titled a strategy comparison.
+#[test]
+fn report_warnings_of_mismatched_runs_reach_the_page_and_summary() {
+    let dir = std::env::temp_dir().join(format!("spillway-cli-report-warnings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tiny.toml");
+    std::fs::write(
+        &file,
+        "[[workload.phases]]\nduration = \"2s\"\nrate = 5\n\
+         [[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"1ms\"\n",
+    )
+    .unwrap();
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8 temp dir").to_string();
+    let (a, b, report) = (dir.join("a"), dir.join("b"), dir.join("report"));
+    for (out, extra) in [(&a, "workload.phases[0].rate=5"), (&b, "workload.phases[0].rate=8")] {
+        let run = spillway(&["sim", "run", &path(&file), "--set", extra, "-o", &path(out)]);
+        assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    }
+    for (runs, says) in [
+        ([path(&a), path(&b)], "are runs of different versions of scenario"),
+        ([path(&a), path(&a)], "are the same run"),
+    ] {
+        let out = spillway(&["report", &runs[0], &runs[1], "-o", &path(&report)]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        for f in ["summary.md", "index.html"] {
+            let text = std::fs::read_to_string(report.join(f)).expect("written");
+            assert!(text.contains(says), "{f}: {text}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn loadgen_exit_codes_say_what_happened() {
     let dir = std::env::temp_dir().join(format!("spillway-cli-lg-{}", std::process::id()));

@@ -597,19 +597,7 @@ pub fn run_warnings(entries: &[Entry]) -> Vec<String> {
 /// different loads. (Other settings are not warned of: `compare --variant` changes the clients,
 /// the gateway or the backend on purpose.)
 pub fn scenario_versions(entries: &[Entry]) -> Vec<String> {
-    let parts = |a: &Results, b: &Results| {
-        let mut out = Vec::new();
-        if a.scenario.workload != b.scenario.workload {
-            out.push("workload");
-        }
-        if a.scenario.run.duration != b.scenario.run.duration {
-            out.push("duration");
-        }
-        if a.scenario.run.window != b.scenario.run.window || a.window_s != b.window_s {
-            out.push("window");
-        }
-        out
-    };
+    let parts = load_differences;
     let mut out = Vec::new();
     for (j, e) in entries.iter().enumerate() {
         let Some(r) = e.first() else { continue };
@@ -630,6 +618,22 @@ pub fn scenario_versions(entries: &[Entry]) -> Vec<String> {
                 differ.join(", ")
             ));
         }
+    }
+    out
+}
+
+/// What sets two runs' loads apart: their workload, duration or window ("workload",
+/// "duration", "window"); none for runs of one load.
+pub(crate) fn load_differences(a: &Results, b: &Results) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if a.scenario.workload != b.scenario.workload {
+        out.push("workload");
+    }
+    if a.scenario.run.duration != b.scenario.run.duration {
+        out.push("duration");
+    }
+    if a.scenario.run.window != b.scenario.run.window || a.window_s != b.window_s {
+        out.push("window");
     }
     out
 }

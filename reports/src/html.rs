@@ -470,7 +470,7 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
         return o;
     }
     o.push_str("<h2 id=summary>Summary</h2>");
-    if let Some(w) = crate::report::mixed_warning(r) {
+    for w in crate::report::warnings(r) {
         let _ = write!(
             o,
             "<p class=verdict><span class=bad>warning</span> {}.</p>",

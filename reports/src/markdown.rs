@@ -114,7 +114,7 @@ pub fn render(r: &Report) -> String {
         let (header, rows) = table::cells(r.entries);
         md_table(&mut o, &header, &rows, |c, n| c < 2 || c == n - 1);
     }
-    if let Some(w) = crate::report::mixed_warning(r) {
+    for w in crate::report::warnings(r) {
         let _ = writeln!(o, "> **Warning:** {}.\n", md_prose(&w));
     }
     // What the CI reader must know before trusting the table (the page says it per run).

@@ -28,6 +28,10 @@ pub struct Report<'a> {
     /// inform it (`compare` gates on its expectations): in junit.xml a failed threshold that does
     /// not gate is a skipped case, so a CI check is red exactly when the command failed.
     pub thresholds_gate: bool,
+    /// What the caller found wrong with the entries side by side (one file given twice, runs
+    /// of one scenario at different loads: [`crate::entry::run_warnings`]), said on stderr, the
+    /// page and in summary.md beside the summary table.
+    pub warnings: Vec<String>,
 }
 
 /// The files written.
@@ -144,12 +148,13 @@ pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {
 }
 
 /// [`crate::entry::mixed_scenarios`], unless the report compares against a baseline (which
-/// says so in its own words).
-pub(crate) fn mixed_warning(r: &Report) -> Option<String> {
-    if r.baseline.is_some() {
-        return None;
-    }
-    crate::entry::mixed_scenarios(r.entries)
+/// says so in its own words), and the caller's [`Report::warnings`].
+pub(crate) fn warnings(r: &Report) -> Vec<String> {
+    let mixed = match r.baseline {
+        Some(_) => None,
+        None => crate::entry::mixed_scenarios(r.entries),
+    };
+    mixed.into_iter().chain(r.warnings.iter().cloned()).collect()
 }
 
 /// "Seed 7 (first of 10)".
@@ -184,7 +189,7 @@ fn unique_stems(placed: &mut [Placed]) {
 /// last. A report that cannot be written (a full disk, a name the file system refuses) leaves
 /// `dir` as it was, rather than new charts next to an earlier report's index.html.
 pub fn write(dir: &Path, r: &Report) -> Result<Written, ReportError> {
-    if let Some(w) = mixed_warning(r) {
+    for w in warnings(r) {
         tracing::warn!("{w}");
     }
     let placed = figures(r)?;

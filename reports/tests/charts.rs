@@ -1053,6 +1053,12 @@ fn a_comparison_of_different_scenarios_says_so() {
     let fig = compare(&a, &b);
     assert_eq!(fig.title, "Strategy comparison");
     assert!(check_svg(&fig).has_text("scenario death-spiral"));
+    // One scenario at different loads (here its window) is no strategy comparison either.
+    let mut c = synthetic(Kind::Shedding);
+    c.window_s = a.window_s * 5.0;
+    let fig = compare(&a, &c);
+    assert_eq!(fig.title, "Run comparison");
+    assert!(check_svg(&fig).has_text("different loads of scenario death-spiral"));
     b.scenario_name = "steady".into();
     let fig = compare(&a, &b);
     assert_eq!(fig.title, "Run comparison");

@@ -35,6 +35,7 @@ fn report<'a>(entries: &'a [Entry], heatmaps: Vec<Heatmap>) -> Report<'a> {
         baseline: None,
         heatmaps,
         thresholds_gate: true,
+        warnings: Vec::new(),
     }
 }
 
@@ -694,6 +695,7 @@ fn junit_counts_skipped_cases_and_explains_failed_expectations() {
             baseline: None,
             heatmaps: Vec::new(),
             thresholds_gate: false,
+            warnings: Vec::new(),
         },
     );
     let junit = dir.read("junit.xml");

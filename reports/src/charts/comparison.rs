@@ -454,8 +454,18 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
     scenarios.dedup();
     // Runs of different scenarios are not strategies compared on the same traffic: a neutral
     // title, and the subtitle names the scenarios.
+    // Nor are runs of one scenario at different loads (its workload, duration or window
+    // changed): their bars set the loads side by side.
+    let firsts: Vec<&Results> = rows.iter().filter_map(|(_, runs)| runs.first()).collect();
+    let loads_differ = firsts
+        .iter()
+        .any(|a| firsts.iter().any(|b| !entry::load_differences(a, b).is_empty()));
     let (title, mut subtitle) = match scenarios.as_slice() {
         [] => ("Strategy comparison".to_string(), String::new()),
+        [one] if loads_differ => (
+            "Run comparison".to_string(),
+            format!("different loads of scenario {one} · "),
+        ),
         [one] => ("Strategy comparison".to_string(), format!("scenario {one} · ")),
         many => (
             "Run comparison".to_string(),
