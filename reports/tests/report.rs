@@ -656,8 +656,76 @@ fn a_threshold_without_a_value_says_why_without_measured() {
     }
     assert!(html.contains("<code>recovery &lt; 30s</code> (never)"), "{html}");
     assert!(md.contains("`wasted <= 1s` (not measured: against a --target"), "{md}");
-    assert!(junit.contains("message=\"never\""), "{junit}");
+    assert!(
+        junit.contains("message=\"expected recovery &lt; 30s; never\""),
+        "{junit}"
+    );
 }
+
+/// A failed threshold's junit message names the check and its bound with what was measured,
+/// as a failed expectation's does; a message of several lines (a sweep's findings) has its
+/// first line in the `message` attribute (where an XML parser turns newlines into spaces) and
+/// the whole text in the element.
+#[test]
+fn junit_messages_say_the_check_and_keep_one_line_in_the_attribute() {
+    let mut fifo = run(7, 0.2532, Some(Verdict::Metastable), None);
+    fifo.thresholds.push(ThresholdResult {
+        check: "goodput_ratio >= 0.8".into(),
+        name: None,
+        value: Some(0.2532),
+        passed: false,
+        service: None,
+        missing: None,
+    });
+    let mut h = sweep("cut", "goodput_ratio");
+    h.slo_met = Some(("p99<2s".into(), false));
+    h.notes = vec!["first finding".into(), "second finding".into()];
+    let entries = [Entry::new("fifo", vec![fifo])];
+    let dir = TempDir::new("junit-messages");
+    write(&dir, &report(&entries, vec![h]));
+    let junit = dir.read("junit.xml");
+    assert!(
+        junit.contains("message=\"expected goodput_ratio &gt;= 0.8; measured 25.32%\""),
+        "{junit}"
+    );
+    let doc = attribute_values(&junit);
+    assert!(
+        doc.iter().all(|a| !a.contains('\n')),
+        "no attribute holds a newline: {doc:?}"
+    );
+    assert!(
+        junit.contains("message=\"no configuration meets p99&lt;2s (more in the text)\""),
+        "{junit}"
+    );
+    let failure = &junit[junit.rfind("<failure").unwrap()..];
+    let failure = &failure[..failure.find("</failure>").unwrap()];
+    assert!(
+        failure.contains(">no configuration meets p99&lt;2s\nfirst finding\nsecond finding"),
+        "{failure}"
+    );
+}
+
+/// The values of every attribute of an XML document (quoted with `"`, as quick-junit writes).
+fn attribute_values(xml: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_tag = false;
+    let mut rest = xml;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            '"' if in_tag => {
+                let end = rest[1..].find('"').map_or(rest.len() - 1, |i| i + 1);
+                out.push(rest[1..end].to_string());
+                rest = &rest[end..];
+            }
+            _ => {}
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 
 /// Finding 9: skipped cases are counted as skipped; expectations have a classname; a failed
 /// expectation's message says what was expected and what was measured.
