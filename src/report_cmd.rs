@@ -480,6 +480,8 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     let mut groups: Vec<Vec<Results>> = Vec::new();
     // Per group, what its label says beyond the default: an interrupted replications run.
     let mut marks: Vec<Option<String>> = Vec::new();
+    // Per group, the seeds planned when fewer ran.
+    let mut planneds: Vec<Option<usize>> = Vec::new();
     let mut heatmaps = Vec::new();
     let mut sweep_names: Vec<String> = Vec::new();
     // Per group, the label its argument gave (`LABEL=FILE`).
@@ -500,6 +502,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         // not one about a results.json that was never meant.
         if f.join("replications.json").symlink_metadata().is_ok() {
             let (runs, planned) = replications(f)?;
+            planneds.push(planned.and_then(|p| usize::try_from(p).ok()));
             marks.push(planned.map(|p| {
                 tracing::warn!(
                     "{}: interrupted: {} of {p} seeds ran; its figures are over those",
@@ -561,6 +564,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         } else {
             groups.push(vec![Results::from_json(&file.display().to_string(), &text)?]);
             marks.push(None);
+            planneds.push(None);
             given.push(label);
             origins.push(file.display().to_string());
         }
@@ -594,9 +598,13 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         .into_iter()
         .zip(labels)
         .zip(marks)
-        .map(|((g, l), mark)| match mark {
-            Some(m) => Entry::new(format!("{l} ({m})"), g),
-            None => Entry::new(l, g),
+        .zip(planneds)
+        .map(|(((g, l), mark), planned)| {
+            match mark {
+                Some(m) => Entry::new(format!("{l} ({m})"), g),
+                None => Entry::new(l, g),
+            }
+            .with_planned(planned)
         })
         .collect();
     let report = Report {

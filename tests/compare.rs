@@ -1062,7 +1062,8 @@ fn a_baseline_against_an_incomplete_run_fails() {
     // Its thresholds held over part of a run: not judged, not passed.
     assert!(
         summary.contains("- ⚠️ new (fifo): `goodput_ratio >= 0.99`")
-            && summary.contains("not judged: the run is incomplete, measured over part of it)"),
+            && summary.contains("not judged: the run is incomplete (")
+            && summary.contains("), measured over part of it)"),
         "{summary}"
     );
     let junit = std::fs::read_to_string(dir.path("b/junit.xml")).expect("junit.xml");

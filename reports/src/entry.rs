@@ -10,6 +10,9 @@ use model::threshold::{Figure, Metric, Scope};
 pub struct Entry {
     pub label: String,
     pub runs: Vec<Results>,
+    /// The seeds planned, when fewer ran (replications interrupted): `runs` is then part of
+    /// the configuration's replications.
+    pub planned: Option<usize>,
 }
 
 impl Entry {
@@ -17,6 +20,56 @@ impl Entry {
         Entry {
             label: label.into(),
             runs,
+            planned: None,
+        }
+    }
+
+    /// The entry of `planned` replications of which only `runs` ran (interrupted).
+    pub fn with_planned(mut self, planned: Option<usize>) -> Entry {
+        self.planned = planned.filter(|&p| p > self.runs.len());
+        self
+    }
+
+    /// Why the entry's figures cover part of what was meant, if they do: seeds of its
+    /// replications that never ran ("interrupted: 89 of 400 seeds ran"), or a run cut short
+    /// ([`model::results::incomplete_reason`]). A threshold that passes on such an entry is not
+    /// judged, as a sweep's SLO over part of its grid is not.
+    pub fn incomplete(&self) -> Option<String> {
+        if let Some(p) = self.planned {
+            return Some(format!("interrupted: {} of {p} seeds ran", self.runs.len()));
+        }
+        self.runs
+            .iter()
+            .find_map(model::results::incomplete_reason)
+            .map(str::to_string)
+    }
+
+    /// The seeds of the runs as ranges, "seeds 4..48, 204..247" (parallel replications
+    /// interrupted leave gaps); past four ranges, "seeds from 4 to 247, not contiguous".
+    pub fn seed_ranges(&self) -> String {
+        let mut seeds: Vec<u64> = self.runs.iter().map(|r| r.seed).collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        for s in seeds {
+            match ranges.last_mut() {
+                Some((_, last)) if last.checked_add(1) == Some(s) => *last = s,
+                _ => ranges.push((s, s)),
+            }
+        }
+        match (ranges.first(), ranges.last()) {
+            (Some(&(first, _)), Some(&(_, last))) if ranges.len() > 4 => {
+                format!("seeds from {first} to {last}, not contiguous")
+            }
+            _ if ranges.len() == 1 && ranges[0].0 == ranges[0].1 => format!("seed {}", ranges[0].0),
+            _ => format!(
+                "seeds {}",
+                ranges
+                    .iter()
+                    .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}..{b}") })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 

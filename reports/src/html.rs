@@ -309,15 +309,16 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
         } else {
             String::new()
         },
-        match (&seed_note, e.runs.last()) {
-            (Some(note), Some(last)) => format!(
-                "; {} replications (seeds {}..{}): the verdict counts every seed; the figures below and the charts are {}",
+        match &seed_note {
+            // The seeds that ran: an interrupted run of parallel seeds leaves gaps, and
+            // "seeds 4..247" claimed seeds that never ran.
+            Some(note) => format!(
+                "; {} replications ({}): the verdict counts every seed; the figures below and the charts are {}",
                 e.runs.len(),
-                r.seed,
-                last.seed,
+                e.seed_ranges(),
                 esc(note)
             ),
-            _ => String::new(),
+            None => String::new(),
         }
     );
     let _ = writeln!(
@@ -357,11 +358,21 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
             // Held only if it held in every seed, as junit.xml and `sim run` count it.
             let held = e.threshold_failures(k) == 0;
             let fails = e.threshold_failures(k);
+            // A pass over part of the run or of its seeds is no pass (as junit.xml has it).
+            let unjudged = if held { e.incomplete() } else { None };
             let _ = write!(
                 o,
-                "<li><span class={}>{}</span> {}<code>{}</code> ({}{})</li>",
-                if held { "good" } else { "bad" },
-                if held { "PASS" } else { "FAIL" },
+                "<li><span class={}>{}</span> {}<code>{}</code> ({}{}{})</li>",
+                match (held, &unjudged) {
+                    (true, None) => "good",
+                    (true, Some(_)) => "warn",
+                    (false, _) => "bad",
+                },
+                match (held, &unjudged) {
+                    (true, None) => "PASS",
+                    (true, Some(_)) => "NOT JUDGED",
+                    (false, _) => "FAIL",
+                },
                 t.name.as_deref().map_or(String::new(), |n| format!("{}: ", esc(n))),
                 esc(&t.check),
                 esc(&t.measured_phrase()),
@@ -369,7 +380,8 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
                     format!(" in seed {}; fails in {fails} of {} seeds", r.seed, e.runs.len())
                 } else {
                     String::new()
-                }
+                },
+                unjudged.map_or(String::new(), |why| format!("; not judged: {}", esc(&why)))
             );
         }
         o.push_str("</ul>");

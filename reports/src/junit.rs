@@ -87,8 +87,8 @@ pub fn render(r: &Report) -> Result<String, String> {
             // thresholds is not an empty junit.xml (which some CI systems, Jenkins among them,
             // reject).
             let mut detail = format!("verdict: {}", e.verdict_text());
-            if e.runs.iter().any(|x| x.incomplete) {
-                detail.push_str("; the run is incomplete, measured over part of it");
+            if let Some(why) = e.incomplete() {
+                detail.push_str(&format!("; the run is incomplete ({why}), measured over part of it"));
             }
             let mut c = case("run read (no thresholds to gate on)", true, &detail);
             c.set_classname(class(&e.label));
@@ -115,13 +115,17 @@ pub fn render(r: &Report) -> Result<String, String> {
             if fails > 0 {
                 msg = format!("expected {}; {msg}", t.check);
             }
-            let incomplete = e.runs.iter().any(|x| x.incomplete);
-            let mut c = match incomplete {
-                // A pass over part of a run proves nothing: listed, not passed.
-                true if fails == 0 => informational(
-                    &t.label(),
-                    &format!("not judged: the run is incomplete, measured over part of it: {msg}"),
-                ),
+            let mut c = match e.incomplete() {
+                // A pass over part of a run, or over part of its seeds, proves nothing, as one
+                // over part of a sweep's grid does not: a failure where thresholds gate.
+                Some(why) if fails == 0 => {
+                    let text = format!("not judged: the run is incomplete ({why}), measured over part of it: {msg}");
+                    if r.thresholds_gate {
+                        case(&t.label(), false, &text)
+                    } else {
+                        informational(&t.label(), &text)
+                    }
+                }
                 _ if fails == 0 || r.thresholds_gate => case(&t.label(), fails == 0, &msg),
                 _ => informational(
                     &t.label(),

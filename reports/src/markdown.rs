@@ -284,8 +284,10 @@ pub fn render(r: &Report) -> String {
     if !thresholds.is_empty() {
         let _ = writeln!(o, "\n### Scenario thresholds\n");
         for (e, f) in thresholds {
-            // A pass over part of a run (interrupted before its burst, say) proves nothing.
-            let incomplete = e.runs.iter().any(|x| x.incomplete);
+            // A pass over part of a run (interrupted before its burst, say), or over part of
+            // its seeds, proves nothing.
+            let why = e.incomplete();
+            let incomplete = why.is_some();
             for (k, t) in f.thresholds.iter().enumerate() {
                 let fails = e.threshold_failures(k);
                 let _ = writeln!(
@@ -308,10 +310,12 @@ pub fn render(r: &Report) -> String {
                     } else {
                         String::new()
                     },
-                    if incomplete && fails == 0 {
-                        "; not judged: the run is incomplete, measured over part of it"
-                    } else {
-                        ""
+                    match (&why, fails) {
+                        (Some(why), 0) => format!(
+                            "; not judged: the run is incomplete ({}), measured over part of it",
+                            md_prose(why)
+                        ),
+                        _ => String::new(),
                     }
                 );
             }

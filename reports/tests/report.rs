@@ -726,6 +726,50 @@ fn attribute_values(xml: &str) -> Vec<String> {
     out
 }
 
+/// Replications interrupted before every seed ran are incomplete: their thresholds' passes
+/// are not passes (junit.xml fails them, as an interrupted sweep's SLO; summary.md and the
+/// page say not judged), and the card gives the seeds that ran, not a range that never did.
+#[test]
+fn interrupted_replications_pass_no_threshold_and_say_which_seeds_ran() {
+    let runs: Vec<Results> = (4..=48)
+        .chain(204..=247)
+        .map(|seed| {
+            let mut r = run(seed, 0.99, Some(Verdict::Recovered), Some(1.0));
+            r.thresholds.push(ThresholdResult {
+                check: "goodput_ratio >= 0.95".into(),
+                name: None,
+                value: Some(0.99),
+                passed: true,
+                service: None,
+                missing: None,
+            });
+            r
+        })
+        .collect();
+    assert_eq!(runs.len(), 89);
+    let entries = [Entry::new("fifo (sim)", runs).with_planned(Some(400))];
+    let dir = TempDir::new("interrupted-replications");
+    write(&dir, &report(&entries, Vec::new()));
+    let (html, md, junit) = (dir.read("index.html"), dir.read("summary.md"), dir.read("junit.xml"));
+    assert!(html.contains("89 replications (seeds 4..48, 204..247)"), "{html}");
+    assert!(!html.contains("seeds 4..247"), "{html}");
+    assert!(html.contains("NOT JUDGED"), "{html}");
+    assert!(!html.contains(">PASS<"), "{html}");
+    assert!(
+        md.contains("- ⚠️ fifo (sim): `goodput_ratio >= 0.95`")
+            && md.contains("not judged: the run is incomplete (interrupted: 89 of 400 seeds ran)"),
+        "{md}"
+    );
+    assert!(
+        junit.contains("<failure")
+            && junit.contains("not judged: the run is incomplete (interrupted: 89 of 400 seeds ran)"),
+        "{junit}"
+    );
+    // Every seed that was planned: a pass.
+    let whole =
+        [Entry::new("fifo (sim)", vec![run(4, 0.99, Some(Verdict::Recovered), Some(1.0))]).with_planned(Some(1))];
+    assert_eq!(whole[0].incomplete(), None);
+}
 
 /// Finding 9: skipped cases are counted as skipped; expectations have a classname; a failed
 /// expectation's message says what was expected and what was measured.
