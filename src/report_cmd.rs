@@ -278,9 +278,22 @@ fn probe() {
     PROBES.with(|p| p.set(p.get() + 1));
 }
 
-/// A sweep table's heatmap: the first two axes; further axes are folded into each cell: the
-/// worst over load axes ([`sim::sweep::is_load_axis`]), then the best over the settings.
+/// [`heatmap_with_slo`] of a sweep without SLOs (tests).
+#[cfg(test)]
 pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heatmap, UsageError> {
+    heatmap_with_slo(path, points, objective, &[])
+}
+
+/// A sweep table's heatmap: the first two axes; further axes are folded into each cell: the
+/// worst over load axes ([`sim::sweep::is_load_axis`]), then the best over the settings. A
+/// cell failing the sweep's `slo` (its `--slo` checks, in order) shows the figure it failed on
+/// ([`Heatmap::failing_slo`]), not the objective's.
+pub fn heatmap_with_slo(
+    path: &Path,
+    points: &[Point],
+    objective: &Figure,
+    slo: &[String],
+) -> Result<Heatmap, UsageError> {
     let bad = |what: &str| UsageError(format!("{}: not a sweep table: {what}", path.display()));
     let mut keys: Index<String> = Index::new();
     /// Per point: (axis, value) pairs as positions in `keys`, the value shown, whether it meets the SLO.
@@ -383,7 +396,12 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
             }
         }
         let mut cells = vec![vec![None; x.values.len()]; y.values.len()];
+        // Cells with a configuration that did not run at every load (an interrupted sweep).
+        let mut not_run = vec![vec![false; x.values.len()]; y.values.len()];
         for (((xi, yi, _), v), ran) in configs.values.into_iter().zip(worst).zip(&ran) {
+            if ran.len() != all_loads.len() {
+                not_run[yi][xi] = true;
+            }
             let Some(v) = v.filter(|_| ran.len() == all_loads.len()) else {
                 continue;
             };
@@ -392,11 +410,12 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
                 *cell = Some(v);
             }
         }
-        cells
+        (cells, not_run)
     };
-    let cells = fold_cells(true);
+    let (cells, not_run) = fold_cells(true);
     // Cells that fail the SLO, with the value they have without it (the chart shows it).
     let failing: Vec<Vec<Option<f64>>> = fold_cells(false)
+        .0
         .into_iter()
         .zip(&cells)
         .map(|(raw, kept)| {
@@ -406,6 +425,39 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
                 .collect()
         })
         .collect();
+    // Per failing cell, the figure the SLO failed on, from the cell's first point failing it:
+    // the objective's value is another figure (the whole run's goodput ratio beside a
+    // service's SLO read as a pass).
+    let mut failing_slo: Vec<Vec<Option<String>>> = vec![vec![None; x.values.len()]; y.values.len()];
+    let checks: Vec<Option<model::threshold::Threshold>> = slo.iter().map(|t| t.parse().ok()).collect();
+    for ((kv, _, meets), p) in parsed.iter().zip(points) {
+        // Only failing points are looked up (the lookups per point stay bounded).
+        if *meets || slo.is_empty() || p.slo_measured.len() != slo.len() {
+            continue;
+        }
+        let cell = on(kv, 0).and_then(|val| x.get(val)).zip(if y_key.is_empty() {
+            Some(0)
+        } else {
+            on(kv, 1).and_then(|val| y.get(val))
+        });
+        let Some((xi, yi)) = cell else { continue };
+        if failing[yi][xi].is_none() || failing_slo[yi][xi].is_some() {
+            continue;
+        }
+        // The first SLO whose figure fails its bound; with replications the means may all
+        // hold while a seed failed: then the first SLO.
+        let fails = |k: usize| match (&checks[k], p.slo_values.get(k).copied().flatten()) {
+            (Some(t), Some(v)) => !t.cmp.holds(v, t.value),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let k = (0..slo.len()).find(|&k| fails(k)).unwrap_or(0);
+        failing_slo[yi][xi] = Some(if slo.len() == 1 {
+            format!("SLO: {}", p.slo_measured[k])
+        } else {
+            format!("{}: {}", slo[k], p.slo_measured[k])
+        });
+    }
     // The best cell is a recommendation only when neither shown axis is a load: the lightest
     // load would always win.
     let shows_load = sim::sweep::is_load_axis(&x_key) || sim::sweep::is_load_axis(&y_key);
@@ -465,6 +517,8 @@ pub fn heatmap(path: &Path, points: &[Point], objective: &Figure) -> Result<Heat
         interrupted: None,
         failing,
         points: None,
+        failing_slo,
+        not_run,
     })
 }
 
@@ -535,7 +589,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
                 .clone()
                 .or_else(|| Some(table.objective.clone()).filter(|o| !o.is_empty()));
             let objective = objective_of(named.as_deref().unwrap_or("goodput_ratio"))?;
-            let mut h = heatmap(&file, &table.points, &objective)?;
+            let mut h = heatmap_with_slo(&file, &table.points, &objective, &table.slo)?;
             h.notes = sim::sweep::findings(&table.points, &table.axes(), &objective, &table.slo, &table.bursts);
             if let Some(planned) = table.planned_points {
                 let note = format!(
@@ -815,6 +869,44 @@ mod tests {
         points.remove(1);
         let h = heatmap(Path::new("sweep.json"), &points, &objective).unwrap();
         assert_eq!((&h.cells, h.best), (&vec![vec![None, Some(0.86)]], Some((1, 0))));
+        // Its cell is marked as not run (the chart reads "not run", not "n/a": no setting
+        // that does not apply).
+        assert_eq!(h.not_run, [[true, false]]);
+    }
+
+    /// A cell failing a service's SLO shows the service's figure the SLO failed on, not the
+    /// objective's (the whole run's 92.1% beside billing's 80.4%); with several SLOs, the one
+    /// that failed, named.
+    #[test]
+    fn a_failing_cell_shows_the_figure_its_slo_failed_on() {
+        let point = |strategy: &str, meets: bool, measured: &[(&str, f64)]| -> Point {
+            let mut p: Point = serde_json::from_value(serde_json::json!({
+                "params": [["gateway.strategy", strategy]],
+                "goodput_ratio": 0.921, "p50": 0.1, "p99": 3.1, "amplification": 1.0, "wasted_s": 0.0,
+                "recovery_s": null, "verdict": "recovered", "attempts": 10, "meets_slo": meets
+            }))
+            .unwrap();
+            p.slo_measured = measured.iter().map(|(t, _)| t.to_string()).collect();
+            p.slo_values = measured.iter().map(|(_, v)| Some(*v)).collect();
+            p
+        };
+        let objective = sim::sweep::parse_objective("goodput_ratio").unwrap();
+        let slo = ["service[billing].goodput_ratio>=0.8".to_string()];
+        // Its mean holds (a seed failed): the one SLO's figure is still what it failed on.
+        let points = [
+            point("fifo", false, &[("80.40%", 0.804)]),
+            point("deadline", true, &[("99.00%", 0.99)]),
+        ];
+        let h = heatmap_with_slo(Path::new("sweep.json"), &points, &objective, &slo).unwrap();
+        assert_eq!(h.failing[0][0], Some(0.921));
+        assert_eq!(h.failing_slo, [[Some("SLO: 80.40%".to_string()), None]]);
+        let slo = ["goodput_ratio>=0.5".to_string(), "p99<2s".to_string()];
+        let points = [point("fifo", false, &[("92.10%", 0.921), ("3.10s", 3.1)])];
+        let h = heatmap_with_slo(Path::new("sweep.json"), &points, &objective, &slo).unwrap();
+        assert_eq!(h.failing_slo, [[Some("p99<2s: 3.10s".to_string())]]);
+        // A table without the SLOs' figures (an older spillway): the objective's value.
+        let h = heatmap_with_slo(Path::new("sweep.json"), &points, &objective, &slo[..1]).unwrap();
+        assert_eq!(h.failing_slo, [[None]]);
     }
 
     /// A 300x300 table's report took 49 s: every point searched the axis values and every

@@ -650,6 +650,8 @@ fn sweep() -> Heatmap {
         interrupted: None,
         failing: Vec::new(),
         points: None,
+        failing_slo: Vec::new(),
+        not_run: Vec::new(),
     }
 }
 
@@ -671,6 +673,53 @@ fn heatmap_cells_that_fail_the_slo_show_their_value() {
         svg.contains("pale red: fails the SLO (p99&lt;2s)"),
         "the key says what red means"
     );
+}
+
+/// A cell failing the SLO shows the figure the SLO failed on when the sweep kept it (a
+/// service's 80.40%, not the whole run's goodput ratio the cells are coloured by), and the key
+/// says so.
+#[test]
+fn heatmap_cells_that_fail_the_slo_show_the_figure_it_failed_on() {
+    let mut h = sweep();
+    h.slo_met = Some(("service[billing].goodput_ratio>=0.8".into(), true));
+    h.failing = vec![vec![None, None, None, Some(0.921)], vec![None; 4], vec![None; 4]];
+    h.failing_slo = vec![
+        vec![None, None, None, Some("SLO: 80.40%".into())],
+        vec![None; 4],
+        vec![None; 4],
+    ];
+    let fig = charts::heatmap(&h).expect("drawn");
+    let svg = check_svg(&fig);
+    assert!(svg.has_text("fails SLO: 80.40%"), "{:?}", svg.texts);
+    assert!(!svg.has_text("fails SLO: 92"), "{:?}", svg.texts);
+    assert!(svg.has_text("the figure it failed on shown"), "{:?}", svg.texts);
+}
+
+/// An interrupted sweep's cells that did not run at every load read "not run", not the grey
+/// "n/a" of a setting that does not apply; the header says the sweep was interrupted and the
+/// best is of the points that ran.
+#[test]
+fn heatmap_of_an_interrupted_sweep_says_which_cells_did_not_run() {
+    let mut h = sweep();
+    h.interrupted = Some("interrupted: 9 of the grid's 12 points ran".into());
+    h.not_run = vec![
+        vec![false, false, false, true],
+        vec![false; 4],
+        vec![false, true, false, false],
+    ];
+    let fig = charts::heatmap(&h).expect("drawn");
+    let svg = check_svg(&fig);
+    assert!(svg.has_text("not run"), "{:?}", svg.texts);
+    assert!(!svg.texts.iter().any(|t| t == "n/a"), "{:?}", svg.texts);
+    assert!(svg.has_text("interrupted"), "{:?}", svg.texts);
+    assert!(svg.has_text("best of the points that ran"), "{:?}", svg.texts);
+    assert!(svg.has_text("sweep was interrupted"), "{:?}", svg.texts);
+    assert!(!svg.has_text("a setting that does not apply"), "{:?}", svg.texts);
+    // Not interrupted: the same cells are no point there.
+    h.interrupted = None;
+    let svg = check_svg(&charts::heatmap(&h).expect("drawn"));
+    assert!(svg.texts.iter().any(|t| t == "n/a"), "{:?}", svg.texts);
+    assert!(!svg.has_text("not run"), "{:?}", svg.texts);
 }
 
 #[test]

@@ -361,6 +361,8 @@ fn sweep(title: &str, objective: &str) -> Heatmap {
         interrupted: None,
         failing: Vec::new(),
         points: None,
+        failing_slo: Vec::new(),
+        not_run: Vec::new(),
     }
 }
 
@@ -421,6 +423,8 @@ fn s2() -> Heatmap {
         interrupted: None,
         failing: Vec::new(),
         points: None,
+        failing_slo: Vec::new(),
+        not_run: Vec::new(),
     }
 }
 

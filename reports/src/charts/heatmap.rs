@@ -67,6 +67,16 @@ pub struct Heatmap {
     /// figures and whether the SLO held. The page and summary.md show it under the chart, so a
     /// sweep no point passes shows the figures that failed, not only the objective.
     pub points: Option<(Vec<String>, Vec<Vec<String>>)>,
+    /// [y][x]: for a cell failing the SLO, the figure the SLO failed on, as the cell says it
+    /// after "fails ": "SLO: 80.40%", or with several SLOs the one that failed,
+    /// "p99<2s: 3.10s" (the objective's value is another figure: "fails SLO: 92.1%" of the
+    /// whole run beside a service's SLO read as a pass); empty or `None` when unknown (then
+    /// the cell shows the objective's value from `failing`).
+    pub failing_slo: Vec<Vec<Option<String>>>,
+    /// [y][x]: cells with no value because a configuration of theirs did not run at every load
+    /// (the sweep was interrupted, `interrupted`): "not run", not "n/a" (a setting that does not
+    /// apply). Empty when none.
+    pub not_run: Vec<Vec<bool>>,
 }
 
 const WIDTH: u32 = 900;
@@ -293,6 +303,10 @@ enum Shown {
     /// Fails the SLO; its value without the SLO.
     Fails(f64),
     FailsNever,
+    /// Fails the SLO, with the figure it failed on ([`Heatmap::failing_slo`]).
+    FailsOn,
+    /// An interrupted sweep did not run it at every load ([`Heatmap::not_run`]).
+    NotRun,
     /// No point there.
     Absent,
 }
@@ -374,11 +388,23 @@ impl Grid<'_> {
             Some(v) if never(v) => return Shown::Never,
             _ => {}
         }
+        let failing_on = self.failing_on(x, y).is_some();
         match at(&self.h.failing) {
+            Some(_) if failing_on => Shown::FailsOn,
             Some(v) if v.is_finite() => Shown::Fails(v),
             Some(v) if never(v) => Shown::FailsNever,
+            _ if self.h.interrupted.is_some()
+                && self.h.not_run.get(y).and_then(|r| r.get(x)).copied().unwrap_or(false) =>
+            {
+                Shown::NotRun
+            }
             _ => Shown::Absent,
         }
+    }
+
+    /// The figure the cell at (x, y) failed the SLO on, if known ([`Heatmap::failing_slo`]).
+    fn failing_on(&self, x: usize, y: usize) -> Option<&str> {
+        self.h.failing_slo.get(y)?.get(x)?.as_deref()
     }
 
     fn value(&self, x: usize, y: usize) -> Option<f64> {
@@ -395,23 +421,39 @@ impl Grid<'_> {
     /// The key under the grid: what pale red, "never" and grey mean, for the kinds of cell
     /// this chart has.
     fn key(&self) -> Vec<String> {
-        let (mut fails, mut never, mut absent) = (false, false, false);
+        let (mut fails, mut fails_on, mut never, mut absent, mut not_run) = (false, false, false, false, false);
         for c in self.cells() {
             match c {
                 Shown::Fails(_) => fails = true,
+                Shown::FailsOn => fails_on = true,
                 Shown::FailsNever => (fails, never) = (true, true),
                 Shown::Never => never = true,
+                Shown::NotRun => not_run = true,
                 Shown::Absent => absent = true,
                 Shown::Value(_) => {}
             }
         }
         let mut parts = Vec::new();
         let slo = self.h.slo_met.as_ref().map(|(slo, _)| slo);
+        if let (true, Some(slo)) = (fails_on, slo) {
+            parts.push(format!(
+                "pale red: fails the SLO ({slo}), the figure it failed on shown (with replications, the seeds' mean: a point fails when any seed does)"
+            ));
+        }
         if let (true, Some(slo)) = (fails, slo) {
-            parts.push(format!("pale red: fails the SLO ({slo}), its value shown"));
+            parts.push(format!(
+                "pale red: fails the SLO ({slo}), its {} shown",
+                self.h.objective
+            ));
         }
         if never {
             parts.push("never: did not recover, the worst outcome".to_string());
+        }
+        if not_run {
+            parts.push(
+                "grey not run: the sweep was interrupted before it ran at every load (the best is over the points that ran)"
+                    .to_string(),
+            );
         }
         if absent {
             let mut why = Vec::new();
@@ -474,7 +516,10 @@ impl Grid<'_> {
                 "colour: {} ({better} is better, darker is better)",
                 h.objective
             )]
-        } else if self.cells().any(|c| matches!(c, Shown::Fails(_) | Shown::FailsNever)) {
+        } else if self
+            .cells()
+            .any(|c| matches!(c, Shown::Fails(_) | Shown::FailsNever | Shown::FailsOn))
+        {
             vec![
                 format!("{} ({better} is better)", h.objective),
                 "no cell coloured: none meets the SLO".to_string(),
@@ -482,11 +527,20 @@ impl Grid<'_> {
         } else {
             vec![format!("{} ({better} is better)", h.objective)]
         };
+        // An interrupted sweep's best is the best of what ran, which the rest of the grid may beat.
+        let of = if h.interrupted.is_some() {
+            " of the points that ran"
+        } else {
+            ""
+        };
         match self.best {
-            Some(Best::Cell(..)) => parts.push("outlined: best".into()),
-            Some(Best::Column(_)) => parts.push(format!("outlined: best at every {} (by its worst)", h.y_key)),
-            Some(Best::Row(_)) => parts.push(format!("outlined: best at every {} (by its worst)", h.x_key)),
+            Some(Best::Cell(..)) => parts.push(format!("outlined: best{of}")),
+            Some(Best::Column(_)) => parts.push(format!("outlined: best{of} at every {} (by its worst)", h.y_key)),
+            Some(Best::Row(_)) => parts.push(format!("outlined: best{of} at every {} (by its worst)", h.x_key)),
             None => {}
+        }
+        if h.interrupted.is_some() {
+            parts.insert(0, "interrupted: part of the grid ran".into());
         }
         pack(&parts, " · ", 12.0, WIDTH as i32 - 20, 3)
     }
@@ -555,8 +609,8 @@ impl Draw for Grid<'_> {
                 let fill = match shown {
                     Shown::Value(v) => color_at(self.goodness(v)),
                     Shown::Never => color_at(0.0),
-                    Shown::Fails(_) | Shown::FailsNever => FAIL_FILL,
-                    Shown::Absent => NONE_FILL,
+                    Shown::Fails(_) | Shown::FailsNever | Shown::FailsOn => FAIL_FILL,
+                    Shown::Absent | Shown::NotRun => NONE_FILL,
                 };
                 body.draw(&Rectangle::new(
                     [(x0 + 1, y0 + 1), (x0 + cell_w - 1, y0 + cell_h - 1)],
@@ -567,6 +621,8 @@ impl Draw for Grid<'_> {
                     Shown::Never => ("never".to_string(), BAD),
                     Shown::Fails(f) => (format!("fails SLO: {}", self.fmt(f)), BAD),
                     Shown::FailsNever => ("fails SLO: never".to_string(), BAD),
+                    Shown::FailsOn => (format!("fails {}", self.failing_on(xi, yi).unwrap_or_default()), BAD),
+                    Shown::NotRun => ("not run".to_string(), MUTED),
                     Shown::Absent => ("n/a".to_string(), MUTED),
                 };
                 let size = cell_font(&label, cell_w - 6, cell_h);
