@@ -579,11 +579,14 @@ fn spans(r: &Results, by: CountedBy) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// Each window's rate over the time it covers ([`spans`]), placed at that time's middle: at
+/// the window's start, lines joining the points rose a whole window before what they count
+/// (with 5 s windows the attempts line climbed 5 s ahead of the shaded burst).
 fn rates(r: &Results, by: CountedBy, f: impl Fn(&Counters) -> f64) -> Vec<Option<(f64, f64)>> {
     r.windows
         .iter()
         .zip(spans(r, by))
-        .map(|(w, span)| span.and_then(|span| point(w.start_s, f(&w.counters) / span)))
+        .map(|(w, span)| span.and_then(|span| point(w.start_s + span / 2.0, f(&w.counters) / span)))
         .collect()
 }
 
@@ -1142,6 +1145,17 @@ mod tests {
             values(&rates(&r, CountedBy::Work, |c| c.backend_busy_s)),
             vec![Some(40.0)]
         );
+
+        // Each rate sits at the middle of the time it covers, not at its window's start
+        // (where a line to it rose a window before the traffic did): 9.5 s for the window from
+        // 9 s, 10.25 s for the half second of the last.
+        let mut r = run(11);
+        r.summary.duration_s = 10.5;
+        let at: Vec<Option<f64>> = rates(&r, CountedBy::Work, |c| c.requests.attempts as f64)
+            .into_iter()
+            .map(|p| p.map(|(x, _)| x))
+            .collect();
+        assert_eq!((at[0], at[9], at[10]), (Some(0.5), Some(9.5), Some(10.25)));
 
         // A results file with no usable end: every window full, as before.
         let mut r = run(11);
