@@ -52,6 +52,11 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
         if !results.exists() && sweep.is_file() {
             sweep
         } else {
+            if !results.exists() {
+                if let Some(hint) = runs_inside(path) {
+                    return Err(UsageError(hint).into());
+                }
+            }
             results
         }
     } else {
@@ -59,6 +64,37 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
     };
     let text = read_text(&file, "a spillway results file")?;
     Ok((file, text))
+}
+
+/// For a directory with no run of its own whose subdirectories hold runs (a `compare` output,
+/// `DIR/LABEL/results.json`), what to give instead: "cannot read DIR/results.json" said only
+/// what was missing.
+fn runs_inside(dir: &Path) -> Option<String> {
+    let mut labels: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let p = e.path();
+            p.join("results.json").is_file() || p.join("replications.json").is_file()
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if labels.is_empty() {
+        return None;
+    }
+    labels.sort();
+    let shown: Vec<String> = labels
+        .iter()
+        .take(8)
+        .map(|l| dir.join(l).display().to_string())
+        .collect();
+    Some(format!(
+        "{}: no results.json here, but {} of its directories hold runs (a `compare` output?): give them, `spillway report {}{}`",
+        dir.display(),
+        labels.len(),
+        shown.join(" "),
+        if labels.len() > shown.len() { " ..." } else { "" }
+    ))
 }
 
 /// A file's text; a file that is not UTF-8 is refused with where its first bad byte is.
@@ -872,6 +908,34 @@ mod tests {
         // Its cell is marked as not run (the chart reads "not run", not "n/a": no setting
         // that does not apply).
         assert_eq!(h.not_run, [[true, false]]);
+    }
+
+    /// A `compare` output directory (its runs in `DIR/LABEL/`) given to `report` says to give
+    /// its runs, naming them, rather than only that DIR/results.json cannot be read.
+    #[test]
+    fn a_directory_of_runs_says_to_give_them() {
+        let dir = std::env::temp_dir().join(format!("spillway-report-runs-inside-{}", std::process::id()));
+        for label in ["fifo", "deadline"] {
+            std::fs::create_dir_all(dir.join(label)).unwrap();
+            std::fs::write(dir.join(label).join("results.json"), "{}").unwrap();
+        }
+        std::fs::create_dir_all(dir.join("report")).unwrap();
+        let e = read(&dir).unwrap_err();
+        assert!(e.downcast_ref::<UsageError>().is_some(), "bad input: {e}");
+        let e = e.to_string();
+        let (d, f) = (dir.join("deadline"), dir.join("fifo"));
+        assert!(
+            e.contains("2 of its directories hold runs")
+                && e.contains(&format!("`spillway report {} {}`", d.display(), f.display())),
+            "{e}"
+        );
+        // An empty directory: as before, the results.json it lacks.
+        let empty = dir.join("report");
+        assert!(read(&empty)
+            .unwrap_err()
+            .to_string()
+            .contains("results.json: cannot read"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A cell failing a service's SLO shows the service's figure the SLO failed on, not the

@@ -456,10 +456,22 @@ fn not_json(path: &str, text: &str) -> Option<(&'static str, String)> {
             .iter()
             .any(|k| t.contains_key(*k))
     });
+    // A sweep's CSV table: its header names the figures every point has.
+    let header = text.trim_start_matches('\u{feff}').lines().next().unwrap_or_default();
+    let sweep_csv = ["goodput_ratio", "verdict", "meets_slo"]
+        .iter()
+        .all(|c| header.split(',').any(|h| h.trim() == *c));
     if scenario {
         Some((
             "a scenario file (TOML), not JSON",
             format!("{takes}: run the scenario first (`spillway sim run {path} -o DIR`) and give DIR"),
+        ))
+    } else if sweep_csv {
+        Some((
+            "the CSV table of `sim sweep` (sweep.csv), not JSON",
+            format!(
+                "{takes}; `spillway report` draws a sweep from its sweep.json, beside this file (or give the sweep's directory)"
+            ),
         ))
     } else {
         (first != '[').then(|| ("not JSON", takes.to_string()))
@@ -729,6 +741,15 @@ mod tests {
             "{broken}"
         );
         assert!(err("empty.json", "").starts_with("empty.json:1:0: not a spillway results file:"));
+        // A sweep's CSV table points to the sweep.json beside it.
+        let csv = err(
+            "out/sweep/sweep.csv",
+            "gateway.strategy,goodput_ratio,goodput,p50_s,verdict,meets_slo\nfifo,0.5,1,0.1,metastable,false\n",
+        );
+        assert!(
+            csv.contains("this is the CSV table of `sim sweep` (sweep.csv)") && csv.contains("from its sweep.json"),
+            "{csv}"
+        );
         // A scenario opening with its `[run]` table (as `compare --baseline` reads it), and a
         // JSON array, which is no scenario.
         assert!(err("s.toml", "[run]\nname = \"steady\"\n").contains("this is a scenario file (TOML)"));
