@@ -66,6 +66,24 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
     Ok((file, text))
 }
 
+/// A sweep table's error with the path of the field it is about ("points[3].p99: "), for a
+/// table that does not read: `None` when the error names no field (broken JSON, the root).
+fn table_error_path(text: &str) -> Option<(serde_json::Error, String)> {
+    let t = text.trim_start();
+    let mut de = serde_json::Deserializer::from_str(t);
+    let at = if t.starts_with('[') {
+        // Older tables: a bare array of points.
+        serde_path_to_error::deserialize::<_, Vec<Point>>(&mut de).err()?
+    } else {
+        serde_path_to_error::deserialize::<_, sim::sweep::Table>(&mut de).err()?
+    };
+    let path = at.path().to_string();
+    if path.is_empty() || path == "." {
+        return None;
+    }
+    Some((at.into_inner(), format!("{path}: ")))
+}
+
 /// For a directory with no run of its own whose subdirectories hold runs (a `compare` output,
 /// `DIR/LABEL/results.json`), what to give instead: "cannot read DIR/results.json" said only
 /// what was missing.
@@ -609,8 +627,11 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         let (file, text) = read(f)?;
         if let Some(table) = sim::sweep::Table::parse(&text) {
             let table = table.map_err(|e| {
+                // Which field, as a results file's errors say it: parsed again with the path
+                // tracked (only a bad table pays for it).
+                let (e, field) = table_error_path(&text).unwrap_or((e, String::new()));
                 UsageError(format!(
-                    "{}:{}:{}: not a sweep table: {}",
+                    "{}:{}:{}: not a sweep table: {field}{}",
                     file.display(),
                     e.line(),
                     e.column(),
@@ -936,6 +957,21 @@ mod tests {
             .to_string()
             .contains("results.json: cannot read"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A hand-edited sweep table's error names the field, as a results file's does: serde's
+    /// plain error said only "invalid type" and where.
+    #[test]
+    fn a_bad_sweep_table_names_the_field() {
+        let point = r#"{"params": [["gateway.strategy", "fifo"]], "goodput_ratio": 0.5, "p50": 0.1,
+            "p99": "slow", "amplification": 1.0, "wasted_s": 0.0, "recovery_s": null,
+            "verdict": "recovered", "attempts": 10, "meets_slo": true}"#;
+        let table = format!("{{\"objective\": \"goodput_ratio\", \"slo\": [], \"points\": [{point}]}}");
+        let (e, field) = table_error_path(&table).unwrap();
+        assert_eq!(field, "points[0].p99: ");
+        assert_eq!(e.line(), 2, "{e}");
+        let (_, field) = table_error_path(&format!("[{point}]")).unwrap();
+        assert_eq!(field, "[0].p99: ");
     }
 
     /// A cell failing a service's SLO shows the service's figure the SLO failed on, not the

@@ -535,7 +535,26 @@ impl Results {
             // only a bad one.
             Err(e) => {
                 let mut de = serde_json::Deserializer::from_str(text);
-                return Err(match serde_path_to_error::deserialize::<_, Results>(&mut de) {
+                let tracked = match serde_path_to_error::deserialize::<_, Results>(&mut de) {
+                    // Inside the whole run's figures, flattened into `summary`, serde buffers
+                    // the object: its error names no field below `summary` ("summary: missing
+                    // field `p99`", of which percentiles?) and sits at the object's end. Read
+                    // them as their own object to name the field where it is.
+                    Err(at) if at.path().to_string() == "summary" => {
+                        #[derive(Deserialize)]
+                        struct Whole {
+                            #[allow(dead_code)]
+                            summary: GroupSummary,
+                        }
+                        let mut de = serde_json::Deserializer::from_str(text);
+                        match serde_path_to_error::deserialize::<_, Whole>(&mut de) {
+                            Err(inner) if inner.path().to_string().starts_with("summary") => Err(inner),
+                            _ => Err(at),
+                        }
+                    }
+                    other => other.map(|_| ()),
+                };
+                return Err(match tracked {
                     Err(at) if !at.path().to_string().is_empty() && at.path().to_string() != "." => {
                         let field = at.path().to_string();
                         let inner = at.into_inner();
@@ -690,6 +709,48 @@ mod tests {
         // Arrivals left unsent flag it however punctual the sends.
         let unsent = GeneratorHealth::judge(0.0, 0, 3, 1.0, &small_run().file);
         assert!(unsent.lagging, "{unsent:?}");
+    }
+
+    /// A field missing or mistyped among the whole run's figures (flattened into `summary`) is
+    /// named with its path and where it is: "summary: missing field `p99`", at the end of the
+    /// summary, said neither which percentiles nor where.
+    #[test]
+    fn a_bad_field_of_the_whole_runs_figures_is_named_where_it_is() {
+        let s = small_run();
+        let r = Recorder::for_scenario(&s).finish(&s, RunMeta::sim("fifo"));
+        let edited = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+            edit(&mut v["summary"]);
+            let text = serde_json::to_string_pretty(&v).unwrap();
+            let err = Results::from_json("r.json", &text).unwrap_err().to_string();
+            (text, err)
+        };
+        // The line of a key of `summary` (its first: classes and services follow the whole).
+        let line_of = |text: &str, key: &str| {
+            let from = text.find("\"summary\"").unwrap();
+            let at = from + text[from..].find(&format!("\"{key}\"")).unwrap();
+            1 + text[..at].matches('\n').count()
+        };
+        let (text, err) = edited(&|s| {
+            s["latency"].as_object_mut().unwrap().remove("p99");
+        });
+        assert!(err.contains(": summary.latency: missing field `p99`"), "{err}");
+        // At the end of the latency object, a few lines below its key, not the summary's end.
+        let line: usize = err.split(':').nth(1).unwrap().parse().unwrap();
+        let latency = line_of(&text, "latency");
+        assert!(
+            (latency..latency + 8).contains(&line),
+            "{err} (latency at line {latency})"
+        );
+        let (text, err) = edited(&|s| s["goodput_ratio"] = serde_json::json!("0.9"));
+        assert!(err.contains(": summary.goodput_ratio: invalid type: string"), "{err}");
+        assert!(
+            err.starts_with(&format!("r.json:{}:", line_of(&text, "goodput_ratio"))),
+            "{err}"
+        );
+        // A field of the summary's own still names its path, as before.
+        let (_, err) = edited(&|s| s["wasted_s"] = serde_json::json!("x"));
+        assert!(err.contains("summary.wasted_s: invalid type"), "{err}");
     }
 
     /// A single send late by over a tenth of the clients' timeout still flags the generator,
