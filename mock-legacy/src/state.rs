@@ -113,7 +113,9 @@ impl Service {
     pub fn stats(&self, now: Time) -> (ServiceStats, u32, usize) {
         let g = self.lock();
         let mut st = g.model.stats();
-        st.busy_seconds = g.model.busy_seconds_at(now);
+        // Each running job up to its own end: one past it whose timer has not run yet counts
+        // no more than it will once completed, so the counter never goes back.
+        st.busy_seconds = g.model.busy_seconds_at(now, g.running.values());
         (st, g.model.busy(), g.model.backlog_len())
     }
 }
@@ -441,5 +443,23 @@ mod tests {
         let second = answers[1].try_recv().expect("the second caller is answered");
         assert_eq!(second.queued, Duration::from_millis(10));
         assert!(answers[2].try_recv().is_err(), "the third still runs");
+    }
+
+    /// `/metrics`' busy seconds never go back: a job past its end that no timer has completed
+    /// yet counts up to its end (it counted up to the time read, 50 ms, then dropped to 10 ms
+    /// when completed).
+    #[test]
+    fn busy_seconds_read_over_time_never_decrease() {
+        let b = one_worker("\"reject\"");
+        let svc = &b.services[0];
+        let (tx, _rx) = oneshot::channel();
+        let (timers, _) = svc.lock().arrive(ms(0), request(1, ms(0)), tx);
+        assert_eq!(timers, vec![ms(10)]);
+        let busy = |t| svc.stats(ms(t)).0.busy_seconds;
+        let mut readings = vec![busy(5), busy(10), busy(50)];
+        assert_eq!(svc.lock().settle(ms(50)), vec![]);
+        readings.extend([busy(50), busy(60)]);
+        assert!(readings.windows(2).all(|w| w[0] <= w[1]), "went back: {readings:?}");
+        assert_eq!(readings[2], 0.010);
     }
 }

@@ -113,9 +113,6 @@ pub struct ServiceModel {
     wasted_ns: u128,
     /// The hanging outages as their union: sorted, disjoint, non-touching intervals.
     hangs: Vec<(Time, Time)>,
-    /// Sum of the start times (ns) of the jobs on a worker: their busy time so far, for
-    /// [`ServiceModel::busy_seconds_at`], without a list of them.
-    started_sum_ns: u128,
     /// Whether every API has the service's own distribution, and then the next job's sampled
     /// service time (seconds), drawn a job ahead (see [`ServiceModel::start`]).
     one_distribution: bool,
@@ -144,7 +141,6 @@ impl ServiceModel {
             stats: ServiceStats::default(),
             busy_ns: 0,
             wasted_ns: 0,
-            started_sum_ns: 0,
             one_distribution,
             ahead: None,
         }
@@ -166,10 +162,16 @@ impl ServiceModel {
     }
 
     /// Busy seconds up to `now`: those of finished jobs ([`ServiceStats::busy_seconds`]) and
-    /// the time so far of the jobs on a worker, so a counter sampled over time grows as the
-    /// work happens, not all at once when a long job ends.
-    pub fn busy_seconds_at(&self, now: Time) -> f64 {
-        let running = (u128::from(self.busy) * u128::from(now.0)).saturating_sub(self.started_sum_ns);
+    /// the time so far of `running`, the jobs on a worker (the driver holds them), so a counter
+    /// sampled over time grows as the work happens, not all at once when a long job ends. Each
+    /// running job counts up to its own end at most: a driver that completes it late (its timer
+    /// woke late) would otherwise count it up to `now`, then back to its end once completed,
+    /// and the counter went down.
+    pub fn busy_seconds_at<'a>(&self, now: Time, running: impl IntoIterator<Item = &'a Job>) -> f64 {
+        let running: u128 = running
+            .into_iter()
+            .map(|j| u128::from(now.min(j.completes_at).0.saturating_sub(j.started.0)))
+            .sum();
         (self.busy_ns + running) as f64 / 1e9
     }
     /// Requests waiting in the backend's own backlog.
@@ -237,7 +239,6 @@ impl ServiceModel {
     #[inline]
     pub fn handle_complete(&mut self, now: Time, job: Job) -> (Completion, Option<Job>) {
         self.busy = self.busy.saturating_sub(1);
-        self.started_sum_ns = self.started_sum_ns.saturating_sub(u128::from(job.started.0));
         let busy = now.saturating_since(job.started);
         let wasted = job.request.deadline.is_some_and(|d| now > d);
         self.stats.completed += 1;
@@ -275,7 +276,6 @@ impl ServiceModel {
     #[inline(always)]
     fn start(&mut self, now: Time, req: BackendRequest) -> Job {
         self.busy += 1;
-        self.started_sum_ns += u128::from(now.0);
         // With one distribution for every API, the next job's sample is drawn now and this
         // job's was drawn by the previous one: the sample is a chain of dependent operations
         // (the RNG, the Exp(1) draw, the scaling) whose result the simulator needed at once,
@@ -523,19 +523,42 @@ mod tests {
     #[test]
     fn busy_seconds_grow_while_jobs_run() {
         let mut m = model("overload = { mode = \"queue\", backlog = 1 }");
-        assert_eq!(m.busy_seconds_at(ms(100)), 0.0);
-        let secs = |m: &ServiceModel, t| (m.busy_seconds_at(ms(t)) * 1e6).round() / 1e6;
-        let a = started(m.handle_request(ms(0), req(1, 0)));
-        assert_eq!(secs(&m, 100), 0.1);
-        let b = started(m.handle_request(ms(200), req(2, 200)));
-        assert_eq!(secs(&m, 500), 0.8);
+        assert_eq!(m.busy_seconds_at(ms(100), []), 0.0);
+        let secs = |m: &ServiceModel, t, running: &[Job]| (m.busy_seconds_at(ms(t), running) * 1e6).round() / 1e6;
+        // Ending where they are completed below.
+        let a = Job {
+            completes_at: ms(600),
+            ..started(m.handle_request(ms(0), req(1, 0)))
+        };
+        assert_eq!(secs(&m, 100, &[a]), 0.1);
+        let b = Job {
+            completes_at: ms(900),
+            ..started(m.handle_request(ms(200), req(2, 200)))
+        };
+        assert_eq!(secs(&m, 500, &[a, b]), 0.8);
         let (done, _) = m.handle_complete(ms(600), a);
         assert_eq!(done.busy, Duration::from_millis(600));
-        assert_eq!(secs(&m, 600), 1.0);
-        assert_eq!(secs(&m, 700), 1.1);
+        assert_eq!(secs(&m, 600, &[b]), 1.0);
+        assert_eq!(secs(&m, 700, &[b]), 1.1);
         m.handle_complete(ms(900), b);
-        assert_eq!(secs(&m, 900), 1.3);
-        assert_eq!(secs(&m, 5000), 1.3, "nothing runs: no more time");
+        assert_eq!(secs(&m, 900, &[]), 1.3);
+        assert_eq!(secs(&m, 5000, &[]), 1.3, "nothing runs: no more time");
+    }
+
+    /// A job read after its end but before its driver completed it (a late timer) counts up to
+    /// its end, what it counts once completed: sampled over time, the busy seconds never go
+    /// back (they counted it up to the time read, then dropped to its end).
+    #[test]
+    fn busy_seconds_count_a_running_job_up_to_its_end() {
+        let mut m = model("");
+        let a = started(m.handle_request(ms(0), req(1, 0)));
+        assert_eq!(a.completes_at, ms(10));
+        let mut readings = vec![m.busy_seconds_at(ms(5), [&a]), m.busy_seconds_at(ms(50), [&a])];
+        m.handle_complete(a.completes_at, a);
+        readings.push(m.busy_seconds_at(ms(50), []));
+        readings.push(m.busy_seconds_at(ms(60), []));
+        assert!(readings.windows(2).all(|w| w[0] <= w[1]), "went back: {readings:?}");
+        assert_eq!(readings[1], 0.010, "capped at its end");
     }
 
     #[test]
