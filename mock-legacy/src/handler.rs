@@ -150,13 +150,7 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
         Route::Found(s, i) => (s, i),
         Route::UnknownApi(s, api) => {
             b.not_found.fetch_add(1, Ordering::Relaxed);
-            let apis = s.api_names();
-            let range = match apis.as_slice() {
-                [] => String::new(),
-                [one] => one.clone(),
-                [first, .., last] => format!("{first} .. {last} ({} APIs)", apis.len()),
-            };
-            let message = format!("no API `{api}` in service {}: its APIs are {range}", s.name);
+            let message = format!("no API `{api}` in service {}: its APIs are {}", s.name, s.api_range());
             return error(StatusCode::NOT_FOUND, &request_id, message);
         }
         Route::None => {

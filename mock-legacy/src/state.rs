@@ -77,9 +77,20 @@ impl Service {
         self.apis.get(api).copied()
     }
 
-    /// The service's API names, in order.
-    pub fn api_names(&self) -> Vec<String> {
-        self.lock().model.spec().apis.clone()
+    /// Its APIs as a 404 names them: the only one, or `first .. last (N APIs)`. Read under the
+    /// lock without copying the list: a service may have 100,000 APIs, and a copy per 404 (5 to
+    /// 18 ms) held up its requests, which wait for the same lock.
+    pub fn api_range(&self) -> String {
+        let (first, last, n) = {
+            let g = self.lock();
+            let apis = &g.model.spec().apis;
+            (apis.first().cloned(), apis.last().cloned(), apis.len())
+        };
+        match (first, last) {
+            (Some(one), _) if n == 1 => one,
+            (Some(first), Some(last)) => format!("{first} .. {last} ({n} APIs)"),
+            _ => String::new(),
+        }
     }
 
     pub fn api_name(&self, api: usize) -> String {
