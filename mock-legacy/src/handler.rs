@@ -75,6 +75,9 @@ fn closing(version: Version, mut r: Response<Body>) -> Response<Body> {
 }
 
 async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Response<Body> {
+    // The budget counts from here, as `grpc-timeout` does from a call's start: a body that
+    // takes its time to arrive spends the caller's budget too.
+    let arrived = b.now();
     let max_body = body.max_bytes;
     if let Some((status, why)) = crate::serve::protocol_refusal(&req) {
         b.bad_requests.fetch_add(1, Ordering::Relaxed);
@@ -236,7 +239,8 @@ async fn answer(b: Arc<Backend>, req: Request<Incoming>, body: BodyLimits) -> Re
     // streams, up to `H2_MAX_CONCURRENT_STREAMS`, would hold theirs while they wait).
     drop(read);
     let api_name = svc.api_name(api);
-    match b.call(&svc, api, budget).await {
+    let deadline = budget.map(|d| arrived + d);
+    match b.call(&svc, api, deadline).await {
         Answer::Done(c) => {
             let status = if c.status == 200 {
                 StatusCode::OK

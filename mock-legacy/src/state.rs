@@ -290,8 +290,9 @@ impl Backend {
         }
     }
 
-    /// Serves one request: admission, waiting in the backlog, the work itself.
-    pub async fn call(self: &Arc<Self>, svc: &Arc<Service>, api: usize, budget: Option<Duration>) -> Answer {
+    /// Serves one request: admission, waiting in the backlog, the work itself. `deadline`: when
+    /// its caller stops waiting (model time), its budget from its arrival (before its body).
+    pub async fn call(self: &Arc<Self>, svc: &Arc<Service>, api: usize, deadline: Option<Time>) -> Answer {
         let id = self.next_job.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         let (timers, refused) = {
@@ -308,7 +309,7 @@ impl Backend {
                 id,
                 api,
                 arrived: now,
-                deadline: budget.map(|b| now + b),
+                deadline,
             };
             g.arrive(now, req, tx)
         };

@@ -272,6 +272,35 @@ async fn work_finished_after_the_budget_is_wasted() {
     ml.shutdown().await;
 }
 
+/// The budget counts from the request's arrival, as `grpc-timeout` counts from a call's start,
+/// not from the end of its body: a POST with a 300 ms budget whose 5-byte body comes 600 ms
+/// after its head is done after its caller gave up, and counted as wasted (it was answered
+/// `"late": false`, its budget starting once the body was in).
+#[tokio::test]
+async fn the_budget_counts_from_arrival_not_from_the_end_of_the_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ml = start(BACKEND).await;
+    let mut s = tokio::net::TcpStream::connect(ml.addr()).await.expect("connects");
+    s.write_all(
+        b"POST /partner/api-1 HTTP/1.1\r\nhost: x\r\nx-spillway-timeout-ms: 300\r\ncontent-length: 5\r\nconnection: close\r\n\r\n",
+    )
+    .await
+    .expect("head sent");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    s.write_all(b"hello").await.expect("body sent");
+    let mut answer = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut answer)).await;
+    assert!(
+        matches!(read, Ok(Ok(_))),
+        "answered and closed within 5 s: {read:?} {answer}"
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"late\":true"), "{answer}");
+    let m = get(&client(), &format!("{}/metrics", ml.url())).await.body;
+    assert_eq!(metric(&m, "mock_legacy_wasted_requests_total", "partner"), 1.0, "{m}");
+    ml.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_client_that_leaves_still_costs_work() {
     let ml = start(BACKEND).await;
