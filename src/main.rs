@@ -25,6 +25,8 @@ enum Command {
     Scenario(ScenarioCmd),
     // These two take their help, the one-line summary and the long description, from their
     // Args: a doc comment here would replace both with one line.
+    // `mock` as the gateway has `reference-gateway`: the short name works too.
+    #[command(visible_alias = "mock")]
     MockLegacy(mock_legacy::Args),
     // The crate's name (and the README's) works too.
     #[command(visible_alias = "reference-gateway")]
@@ -313,7 +315,20 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::DEFAULT_LOG;
+    use super::{Cli, Command, DEFAULT_LOG};
+    use clap::Parser as _;
+
+    /// `mock` is `mock-legacy`, as `gateway` is `reference-gateway`.
+    #[test]
+    fn mock_is_an_alias_of_mock_legacy() {
+        for name in ["mock", "mock-legacy"] {
+            let cli = Cli::try_parse_from(["spillway", name, "--workers", "3"]).expect("parses");
+            match cli.command {
+                Command::MockLegacy(a) => assert_eq!(a.workers, Some(3), "{name}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
 
     /// The default filter parses (a bad directive would make `try_new` fail and the fallback
     /// drop every log), keeps info for the tool and quiets the h2 library's per-connection

@@ -132,12 +132,31 @@ pub fn one_liner_scenario(args: &Args) -> anyhow::Result<Scenario> {
 fn scenario_of(args: &Args) -> anyhow::Result<(Scenario, bool, Vec<String>)> {
     Ok(match &args.scenario {
         Some(path) => {
-            let s = scenario::load(path)?;
+            let s = scenario::load(path).map_err(for_the_mock)?;
             let warnings = s.warnings();
             (s, false, warnings)
         }
         None => (one_liner_scenario(args)?, true, Vec::new()),
     })
+}
+
+/// What mock-legacy says of a file without `[workload]`, in place of the scenario reader's hint
+/// (`scenario check --for gateway`, which checks a file for the gateway, not for the mock).
+pub const NO_WORKLOAD: &str = "no [workload]: mock-legacy serves the [backend] of a scenario, and a scenario needs [[workload.phases]] or [workload.closed] too; the mock does not use it, so one phase will do (`[[workload.phases]]` with `duration = \"1s\"` and `rate = 0`), or serve one service without a file (`--workers`, `--service-time`, `--overload`)";
+
+/// `e` with [`NO_WORKLOAD`] for the reader's message on a file without `[workload]`.
+fn for_the_mock(e: scenario::ScenarioError) -> scenario::ScenarioError {
+    match e {
+        scenario::ScenarioError::Invalid(mut diagnostics) => {
+            for d in &mut diagnostics {
+                if d.message.starts_with("no [workload]:") {
+                    d.message = NO_WORKLOAD.to_string();
+                }
+            }
+            scenario::ScenarioError::Invalid(diagnostics)
+        }
+        other => other,
+    }
 }
 
 /// `spillway mock-legacy`: serve until Ctrl-C or SIGTERM.
@@ -248,5 +267,31 @@ mod tests {
         );
         let (_, _, none) = scenario_of(&<Cli as clap::Parser>::parse_from(["mock-legacy"]).args).expect("one-liner");
         assert!(none.is_empty(), "{none:?}");
+    }
+
+    /// A file without [workload] is refused with what the mock needs, not the scenario
+    /// reader's hint to check it `--for gateway` (a check for the gateway, which the mock's file
+    /// would then pass and still be refused by the mock).
+    #[test]
+    fn a_file_without_workload_is_refused_with_the_mocks_hint() {
+        let path = std::env::temp_dir().join(format!("mock-legacy-no-workload-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "[[backend.services]]\nname = \"svc\"\nworkers = 1\nservice_time = \"1ms\"\n",
+        )
+        .expect("a temporary file");
+        let argv = ["mock-legacy", "--scenario", path.to_str().expect("a UTF-8 path")];
+        let got = scenario_of(&<Cli as clap::Parser>::parse_from(argv).args);
+        let _ = std::fs::remove_file(&path);
+        let err = match got {
+            Ok(_) => panic!("a file without [workload] was accepted"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains(NO_WORKLOAD), "{err}");
+        assert!(!err.contains("--for gateway"), "{err}");
+        assert!(
+            err.contains(path.to_str().unwrap_or_default()),
+            "still names the file: {err}"
+        );
     }
 }
