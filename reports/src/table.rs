@@ -224,9 +224,9 @@ fn pad_columns(header: &[String], rows: &[Vec<String>], left: impl Fn(usize, usi
 }
 
 /// Whether column `c` of a sweep's table of points holds text (left-aligned): the swept values
-/// before the first figure (`goodput`), the verdict and the SLO's outcome.
+/// before the first figure (`goodput ratio`), the verdict and the SLO's outcome.
 pub(crate) fn is_text_column(header: &[String], c: usize) -> bool {
-    let settings = header.iter().position(|h| h == "goodput").unwrap_or(0);
+    let settings = header.iter().position(|h| h == "goodput ratio").unwrap_or(0);
     c < settings || header.get(c).is_some_and(|h| h == "verdict" || h.starts_with("SLO"))
 }
 

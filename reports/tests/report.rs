@@ -1383,7 +1383,7 @@ fn no_backend_time_has_no_wasted_share_and_sweeps_head_their_summary() {
 /// size), so a sweep that no point passes shows the figures that failed its SLO.
 #[test]
 fn a_sweeps_points_are_listed() {
-    let header: Vec<String> = ["gateway.strategy", "goodput", "p99", "SLO (p99<2s)"]
+    let header: Vec<String> = ["gateway.strategy", "goodput ratio", "p99", "SLO (p99<2s)"]
         .map(String::from)
         .to_vec();
     let row = |s: &str, p99: &str| vec![s.to_string(), "81.9%".into(), p99.to_string(), "fails".into()];
