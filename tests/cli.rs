@@ -360,6 +360,35 @@ fn report_warnings_of_mismatched_runs_reach_the_page_and_summary() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `loadgen merge` takes the directories shards wrote, as `report` and `compare` take a
+/// run's: it said "cannot read results: Is a directory". A directory without results.json
+/// is named; a shard's directory that is also --out is refused before it is read.
+#[test]
+fn loadgen_merge_takes_shard_directories() {
+    let dir = std::env::temp_dir().join(format!("spillway-merge-dirs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("empty")).expect("dir");
+    let at = |p: &str| dir.join(p).display().to_string();
+    let steady = format!("{}/steady.toml", scenarios());
+    let o = spillway(&["sim", "run", &steady, "-o", &at("sim")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Read as its results.json: a simulated run, which no merge takes (not "Is a directory").
+    let o = spillway(&["loadgen", "merge", &at("sim"), &at("sim"), "-o", &at("m")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("sim/results.json is a simulated run"), "{err}");
+    let o = spillway(&["loadgen", "merge", &at("sim"), &at("empty"), "-o", &at("m")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("empty is a directory without a results.json"), "{err}");
+    let o = spillway(&["loadgen", "merge", &at("sim"), "-o", &at("sim")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("is where --out"), "{err}");
+    assert!(dir.join("sim/results.json").is_file(), "the shard is kept");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn loadgen_exit_codes_say_what_happened() {
     let dir = std::env::temp_dir().join(format!("spillway-cli-lg-{}", std::process::id()));

@@ -154,7 +154,7 @@ pub struct RunArgs {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct MergeArgs {
-    /// Results files of the shards.
+    /// Results files of the shards, or the directories the shards wrote (their --out).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 

@@ -432,21 +432,45 @@ pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
     })
 }
 
+/// A shard's results file: `path`, or the `results.json` in a shard's directory (what
+/// `loadgen run --out DIR` wrote). A directory without one is an error naming it ("Is a
+/// directory" said only that it could not be read).
+fn shard_file(path: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let file = path.join("results.json");
+    if file.is_file() {
+        return Ok(file);
+    }
+    Err(UsageError(format!(
+        "{} is a directory without a results.json: give each shard's results.json, or the directory a shard wrote (its --out)",
+        path.display()
+    ))
+    .into())
+}
+
 /// `spillway loadgen merge`.
 pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
+    // A shard's directory stands for its results.json, as in `report` and `compare`.
+    let files = a
+        .files
+        .iter()
+        .map(|f| shard_file(f))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     // A shard's own results.json given with its directory as --out would be replaced by the
     // merge, and the shard lost.
-    for f in &a.files {
+    for f in &files {
         model::check_input_not_output(f, "results file", &a.out, Results::is_saved)?;
     }
     let mut parts = Vec::new();
-    for f in &a.files {
+    for f in &files {
         parts.push((f.display().to_string(), Results::load(f)?));
     }
     let r = results::merge(parts)?;
     print!("{}", results::summary_table(&r));
     let path = r.save(&a.out)?;
-    let n = a.files.len();
+    let n = files.len();
     println!("merged {n} shard{}: {}", if n == 1 { "" } else { "s" }, path.display());
     Ok(if r.thresholds.iter().any(|t| !t.passed) {
         Finish::failed(&r)
