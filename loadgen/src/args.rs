@@ -105,7 +105,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "SPEC")]
     pub phases: Option<String>,
 
-    /// Client timeout per attempt (default 2s). With a scenario file, overrides clients.timeout.
+    /// Client timeout per attempt (default 2s). With a scenario file, overrides clients.timeout
+    /// and every service's own ([clients.services.NAME] timeout): every attempt gets this one.
     #[arg(long, value_name = "DURATION", value_parser = parse_dur, allow_hyphen_values = true)]
     pub timeout: Option<model::duration::Dur>,
 

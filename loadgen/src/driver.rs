@@ -769,7 +769,7 @@ impl Shared {
             let timeout = {
                 let mut c = lock(&self.clients);
                 c.on_send(intended, &mut intent);
-                c.attempt_timeout()
+                c.attempt_timeout(a.service)
             };
             let sent = self.now();
             let Ended {
@@ -1255,7 +1255,7 @@ async fn run_until(
         epoch: Instant::now() + Duration::from_millis(20),
         f,
         recorder: Recorder::for_scenario(scenario),
-        clients: ClientModel::new(&clients, &streams),
+        clients: ClientModel::new(&clients, &scenario.services, &streams),
         transport,
         connections: opts.max_connections,
         targets,
@@ -1721,7 +1721,7 @@ mod tests {
             epoch: Instant::now(),
             f: 1.0,
             recorder: Recorder::for_scenario(&s),
-            clients: ClientModel::new(&s.file.clients, &streams),
+            clients: ClientModel::new(&s.file.clients, &s.services, &streams),
             transport: Transport::Lean(H1Client::new(
                 vec!["127.0.0.1:1".parse().expect("addr")],
                 "127.0.0.1:1".into(),

@@ -150,7 +150,10 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
     // overridden values and a reader of the file would expect its own.
     if let Some(path) = &a.scenario {
         let given: Vec<&str> = [
-            (a.timeout.is_some(), "--timeout (clients.timeout)"),
+            (
+                a.timeout.is_some(),
+                "--timeout (clients.timeout, and every [clients.services.NAME] timeout)",
+            ),
             (a.retries.is_some(), "--retries (clients.retry.max_attempts)"),
             (a.backoff.is_some(), "--backoff (clients.retry.backoff)"),
             (a.jitter.is_some(), "--jitter (clients.retry.jitter)"),
@@ -174,7 +177,13 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         |r: &scenario::RetryConfig| r.backoff == Backoff::None && r.jitter != Jitter::None && r.max_attempts > 1;
     let warned_before = a.scenario.is_some() && jitter_without_backoff(&c.retry);
     if let Some(t) = a.timeout {
+        // Every service's, as the gateway's --concurrency sets every service's limit.
         c.timeout = model::dist::DistSpec::Constant(t);
+        for o in c.services.values_mut() {
+            o.timeout = None;
+        }
+        c.services
+            .retain(|_, o| *o != scenario::ServiceClientsConfig::default());
     }
     if let Some(n) = a.retries {
         // Attempts are retries + 1: `n + 1` wrapped to 0 at u32::MAX.
@@ -506,6 +515,21 @@ mod tests {
     }
 
     const SERVICE: &str = "[[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = \"10ms\"\n";
+
+    /// `--timeout` sets every service's timeout, over a file's `[clients.services.NAME]` ones
+    /// too, as the gateway's `--concurrency` sets every service's limit.
+    #[test]
+    fn the_timeout_flag_sets_every_services_timeout() {
+        let file = format!(
+            "[[workload.phases]]\nduration = \"2s\"\nrate = 10\n[clients.services.s]\ntimeout = \"30s\"\n{SERVICE}"
+        );
+        let secs = |s: &Scenario| {
+            let t = s.file.clients.timeout_for("s", "s");
+            t.resolve().map(|d| d.mean()).unwrap_or(f64::NAN)
+        };
+        assert_eq!(secs(&with_file(&file, &[]).unwrap()), 30.0);
+        assert_eq!(secs(&with_file(&file, &["--timeout", "500ms"]).unwrap()), 0.5);
+    }
 
     /// `--rate` on a warm-up ramping up from 0 was silently ignored (the factor fell back to 1):
     /// it now scales to the ramp's end, and a workload with no rate to scale is refused.

@@ -193,6 +193,26 @@ async fn intents_given_up_on_a_long_retry_after_are_noted_live() {
     assert!(model::results::summary_table(&r).contains("intents gave up: a Retry-After's pause"));
 }
 
+/// `[clients.services.NAME]` applies live: two services alike (1 s per request, workers to
+/// spare, nothing queued), whose clients wait 300 ms and 5 s (the clients-wide timeout, 2 s,
+/// would serve both). Every attempt to the first times out; every intent to the second
+/// succeeds. Margins of 700 ms and 4 s over the service time: no race with the machine's load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_service_gets_its_own_client_timeout_live() {
+    let s = parse(
+        "[[workload.phases]]\nduration = \"3s\"\nrate = 4\n[clients]\ntimeout = \"2s\"\n\
+         [clients.services.impatient]\ntimeout = \"300ms\"\n[clients.services.patient]\ntimeout = \"5s\"\n\
+         [gateway]\nstrategy = \"passthrough\"\n\
+         [[backend.services]]\nname = \"impatient\"\nworkers = 16\nservice_time = \"1s\"\n\
+         [[backend.services]]\nname = \"patient\"\nworkers = 16\nservice_time = \"1s\"\n",
+    );
+    let r = live(&s, scaled(1.0)).await;
+    let (short, long) = (&r.summary.services["impatient"], &r.summary.services["patient"]);
+    assert!(short.offered > 0 && long.offered > 0, "{short:?} {long:?}");
+    assert_eq!((short.timeouts, short.successes), (short.attempts, 0), "{short:?}");
+    assert_eq!((long.timeouts, long.successes), (0, long.offered), "{long:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_backend_gets_exactly_max_attempts_per_intent() {
     let s = parse(

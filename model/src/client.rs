@@ -5,7 +5,7 @@
 use crate::budget::RetryBudget;
 use crate::dist::Distribution;
 use crate::rng::{Rng, Streams};
-use crate::scenario::{Backoff, ClientsConfig, Jitter, RetryOn};
+use crate::scenario::{Backoff, ClientsConfig, Jitter, RetryOn, ServiceSpec};
 use crate::time::Time;
 use rand::Rng as _;
 use std::time::Duration;
@@ -79,14 +79,36 @@ pub enum Next {
     RetryAt(Time),
 }
 
+/// One service's attempt timeout: a distribution, and the duration itself when it is
+/// constant, converted once rather than per attempt.
+struct AttemptTimeout {
+    dist: Distribution,
+    constant: Option<Duration>,
+}
+
+impl AttemptTimeout {
+    fn new(spec: &crate::dist::DistSpec) -> AttemptTimeout {
+        // A scenario that validated has a valid timeout; fall back to the default otherwise.
+        let dist = spec.resolve().unwrap_or(Distribution::Constant(2.0));
+        let constant = match dist {
+            Distribution::Constant(s) => Some(crate::time::secs(s)),
+            _ => None,
+        };
+        AttemptTimeout { dist, constant }
+    }
+}
+
 /// The retry behaviour of a scenario's clients.
 pub struct ClientModel {
     cfg: ClientsConfig,
     budget: Option<RetryBudget>,
     jitter: Rng,
-    timeout: Distribution,
-    /// `timeout` as a duration when it is constant, converted once rather than per attempt.
-    constant_timeout: Option<Duration>,
+    /// Each service's timeout, by service index (`clients.timeout`, or the service's own).
+    timeouts: Vec<AttemptTimeout>,
+    /// `clients.timeout`, for a service past `timeouts` (clients built without services).
+    shared_timeout: AttemptTimeout,
+    /// One stream for every service's random patience: drawn only for the attempts whose
+    /// service has a random timeout, so a file without `[clients.services]` draws as before.
     patience: Rng,
     /// [`intent_lifetime_bound`]: no retry is sent later than this after an intent started.
     lifetime: Duration,
@@ -107,7 +129,8 @@ pub fn for_shard(c: &ClientsConfig, shards: u32) -> ClientsConfig {
     c
 }
 
-/// About how long an intent can live: every attempt timing out after the longest timeout, with
+/// About how long an intent can live: every attempt timing out after the longest timeout (of
+/// `clients.timeout` and every `[clients.services.NAME]` one: a bound for every service), with
 /// the longest backoff between them (none with `backoff = "none"`, which uses no `cap`). A
 /// client sends no retry later than this after the intent started, whatever paused it (a
 /// Retry-After, or attempts that timed out after one): it gives up instead (see
@@ -115,7 +138,10 @@ pub fn for_shard(c: &ClientsConfig, shards: u32) -> ClientsConfig {
 /// Recorders use it to know when a window will receive no more values, and a live run how
 /// long to wait for the last intents.
 pub fn intent_lifetime_bound(cfg: &ClientsConfig) -> Duration {
-    let longest = cfg.timeout.resolve().map_or(2.0, |d| d.quantile(0.9999).max(0.0));
+    let longest = cfg
+        .all_timeouts()
+        .map(|t| t.resolve().map_or(2.0, |d| d.quantile(0.9999).max(0.0)))
+        .fold(0.0, f64::max);
     let n = cfg.retry.max_attempts.max(1);
     let backoff = match cfg.retry.backoff {
         crate::scenario::Backoff::None => Duration::ZERO,
@@ -127,24 +153,24 @@ pub fn intent_lifetime_bound(cfg: &ClientsConfig) -> Duration {
 }
 
 impl ClientModel {
-    pub fn new(cfg: &ClientsConfig, streams: &Streams) -> ClientModel {
+    /// The clients of `services` (the scenario's, in their order: what
+    /// [`ClientModel::attempt_timeout`] takes the index of), each with its timeout
+    /// ([`ClientsConfig::timeout_for`]).
+    pub fn new(cfg: &ClientsConfig, services: &[ServiceSpec], streams: &Streams) -> ClientModel {
         let budget = cfg
             .retry
             .budget
             .as_ref()
             .map(|b| RetryBudget::new(b.ratio, b.min_per_sec, Duration::from_secs(10)));
-        // A scenario that validated has a valid timeout; fall back to the default otherwise.
-        let timeout = cfg.timeout.resolve().unwrap_or(Distribution::Constant(2.0));
-        let constant_timeout = match timeout {
-            Distribution::Constant(s) => Some(crate::time::secs(s)),
-            _ => None,
-        };
         ClientModel {
             cfg: cfg.clone(),
             budget,
             jitter: streams.stream("jitter"),
-            timeout,
-            constant_timeout,
+            timeouts: services
+                .iter()
+                .map(|s| AttemptTimeout::new(cfg.timeout_for(&s.name, &s.group)))
+                .collect(),
+            shared_timeout: AttemptTimeout::new(&cfg.timeout),
             patience: streams.stream("patience"),
             lifetime: intent_lifetime_bound(cfg),
             past_lifetime: 0,
@@ -163,18 +189,29 @@ impl ClientModel {
         self.lifetime
     }
 
-    /// The timeout of the next attempt (constant, or drawn from the patience distribution).
+    /// The timeout of the next attempt to service `service` (an index into the services the
+    /// model was built with): constant, or drawn from its patience distribution.
     #[inline]
-    pub fn attempt_timeout(&mut self) -> Duration {
-        match self.constant_timeout {
+    pub fn attempt_timeout(&mut self, service: usize) -> Duration {
+        let t = self.timeouts.get(service).unwrap_or(&self.shared_timeout);
+        match t.constant {
             Some(d) => d,
-            None => self.timeout.sample(&mut self.patience),
+            None => t.dist.sample(&mut self.patience),
         }
     }
 
-    /// The longest timeout an attempt may get (the 99.99th percentile for random patience).
+    /// The longest timeout an attempt to any service may get (the 99.99th percentile for
+    /// random patience).
     pub fn max_timeout(&self) -> Duration {
-        crate::time::secs(self.timeout.quantile(0.9999))
+        let longest = if self.timeouts.is_empty() {
+            self.shared_timeout.dist.quantile(0.9999)
+        } else {
+            self.timeouts
+                .iter()
+                .map(|t| t.dist.quantile(0.9999))
+                .fold(0.0, f64::max)
+        };
+        crate::time::secs(longest)
     }
 
     /// An attempt of `intent` is about to be sent at `now`.
@@ -323,8 +360,9 @@ mod tests {
             retry,
             credentials: None,
             request: Default::default(),
+            services: Default::default(),
         };
-        ClientModel::new(&cfg, &Streams::new(3))
+        ClientModel::new(&cfg, &[], &Streams::new(3))
     }
 
     fn retry(backoff: Backoff, jitter: Jitter, max: u32) -> RetryConfig {

@@ -329,10 +329,10 @@ fn exercise(s: &Scenario) {
         );
     }
 
-    let mut clients = ClientModel::new(&s.file.clients, &streams);
+    let mut clients = ClientModel::new(&s.file.clients, &s.services, &streams);
     let _ = clients.max_timeout();
     for i in 0..20u32 {
-        let _ = clients.attempt_timeout();
+        let _ = clients.attempt_timeout(i as usize % s.services.len().max(1));
         let _ = clients.backoff(i + 1, Duration::from_millis(u64::from(i)));
     }
     for (i, a) in arrivals.iter().take(20).enumerate() {

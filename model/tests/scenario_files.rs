@@ -2158,6 +2158,109 @@ fn a_service_can_have_its_own_queue_timeout() {
     assert!(pass.services.is_empty(), "{:?}", pass.services);
 }
 
+/// `[clients.services.NAME]` gives one service's (or one group's) clients their own timeout,
+/// the group's first and the service's own over it; the clients' bounds take the longest;
+/// checked as `clients.timeout` is, at its position; scaled; shown by `scenario check`.
+#[test]
+fn a_service_can_have_its_own_client_timeout() {
+    let with = |clients: &[&'static str]| {
+        let mut v = vec!["[[workload.phases]]", "duration = \"10s\"", "rate = 10", "[clients]"];
+        v.extend_from_slice(clients);
+        v.extend_from_slice(&[
+            "[[backend.services]]",
+            "name = \"report\"",
+            "workers = 4",
+            "service_time = \"100ms\"",
+            "[[backend.services]]",
+            "name = \"lookup\"",
+            "count = 2",
+            "workers = 8",
+            "service_time = \"10ms\"",
+        ]);
+        v
+    };
+    let s = parse(&with(&[
+        "timeout = \"2s\"",
+        "[clients.services.report]",
+        "timeout = \"30s\"",
+        "[clients.services.lookup]",
+        "timeout = \"1s\"",
+        "[clients.services.lookup-2]",
+        "timeout = { dist = \"exponential\", mean = \"500ms\" }",
+    ]))
+    .expect("valid");
+    let cl = &s.file.clients;
+    let secs = |t: &model::dist::DistSpec| t.resolve().expect("valid").mean();
+    assert_eq!(secs(cl.timeout_for("report", "report")), 30.0);
+    // The group's reaches its services; a service's own wins over it.
+    assert_eq!(secs(cl.timeout_for("lookup-1", "lookup")), 1.0);
+    assert!((secs(cl.timeout_for("lookup-2", "lookup")) - 0.5).abs() < 1e-9);
+    assert!(cl.timeout_for("lookup-2", "lookup").as_constant().is_none());
+    // A service without one has the clients-wide timeout.
+    assert_eq!(secs(cl.timeout_for("other", "other")), 2.0);
+    // Each attempt gets its service's (the scenario's service order: report, lookup-1, lookup-2).
+    let mut m = model::client::ClientModel::new(cl, &s.services, &model::rng::Streams::new(1));
+    let ms = std::time::Duration::from_millis;
+    assert_eq!(m.attempt_timeout(0), ms(30_000));
+    assert_eq!(m.attempt_timeout(1), ms(1000));
+    assert_ne!(
+        m.attempt_timeout(2),
+        m.attempt_timeout(2),
+        "lookup-2's patience is drawn"
+    );
+    // The bounds on an intent take the longest: report's 30 s.
+    assert_eq!(m.max_timeout(), ms(30_000));
+    assert_eq!(model::client::intent_lifetime_bound(cl), ms(30_000));
+    assert_eq!(scenario::in_flight_after_arrivals(cl).0, ms(30_000));
+    // `bounded` sizes each service's queue from its own clients' median timeout: report drains
+    // 40/s, for 15 s; lookup-1 800/s, for 0.5 s.
+    assert_eq!((s.sized_bound(0), s.sized_bound(1)), (600, 400));
+    // scenario check shows each one that differs from the clients-wide timeout.
+    let text = scenario::check_summary(&s);
+    assert!(
+        text.contains("clients: timeout 2s (per service: lookup 1s, lookup-2 500.0ms mean, report 30s),"),
+        "{text}"
+    );
+    // Ten times faster: every service's own timeout too.
+    let fast = s.time_scaled(10.0).expect("scaled");
+    let fcl = &fast.file.clients;
+    assert!((secs(fcl.timeout_for("report", "report")) - 3.0).abs() < 1e-9);
+    assert!((secs(fcl.timeout_for("lookup-1", "lookup")) - 0.1).abs() < 1e-9);
+    assert!((secs(fcl.timeout_for("lookup-2", "lookup")) - 0.05).abs() < 1e-9);
+
+    // An unknown name is refused at its table, with the names it may be.
+    assert_error(
+        &with(&["[clients.services.reprot]", "timeout = \"1s\""]),
+        5,
+        1,
+        "clients.services.reprot",
+        "no service or group `reprot` in [[backend.services]]; did you mean `report`? (services and groups: `report`, `lookup-1`, `lookup-2`, `lookup`)",
+    );
+    // A zero, and a distribution without its fields, at their keys as clients.timeout's are.
+    // `timeout = ` is 10 characters: the value is at column 11.
+    assert_error(
+        &with(&["[clients.services.lookup]", "timeout = \"0s\""]),
+        6,
+        11,
+        "clients.services.lookup.timeout",
+        "expected a duration > 0, got 0s",
+    );
+    let e = parse(&with(&[
+        "[clients.services.report]",
+        "timeout = { dist = \"exponential\" }",
+    ]))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("t.toml:6:") && e.contains("clients.services.report.timeout.mean"),
+        "{e}"
+    );
+    let e = parse(&with(&["[clients.services.report]", "patience = \"1s\""]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown key `patience`"), "{e}");
+}
+
 /// A service named with a dot (a valid name) is one key of `[gateway.services]`: its mistakes
 /// are placed at its own table, under a path that quotes the name as TOML does.
 #[test]

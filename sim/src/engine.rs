@@ -107,6 +107,19 @@ struct TimeoutList {
 }
 
 /// A backend request id: the attempt's slot and its call number.
+/// The client timeout of every service's attempts when it is one and the same constant (the
+/// timeout list's condition, [`Engine::timeouts`]): with timeouts that differ by service, a
+/// later attempt to a short-timeout service gives up before an earlier one to a patient service.
+fn one_constant_timeout(scenario: &Scenario) -> Option<model::duration::Dur> {
+    let c = &scenario.file.clients;
+    let mut each = scenario
+        .services
+        .iter()
+        .map(|s| c.timeout_for(&s.name, &s.group).as_constant());
+    let first = each.next().unwrap_or(c.timeout.as_constant())?;
+    each.all(|t| t == Some(first)).then_some(first)
+}
+
 fn request_id(attempt: u32, call: u32) -> u64 {
     (u64::from(call) << 32) | u64::from(attempt)
 }
@@ -191,7 +204,8 @@ pub struct Engine<'a> {
     live_intents: u64,
     recorder: Recorder,
     events: u64,
-    /// With a constant client timeout, timeouts fire in send order: instead of the heap, the
+    /// With one constant client timeout for every service ([`one_constant_timeout`]),
+    /// timeouts fire in send order: instead of the heap, the
     /// attempts whose clients still wait are a list in send order, its oldest the next timeout,
     /// under the key the heap would give it ([`Engine::timeout_seq`]), so both ways give the
     /// same order. An attempt leaves the list when its client has the answer ([`Engine::respond`]),
@@ -270,7 +284,7 @@ impl<'a> Engine<'a> {
             arrival_in_heap: false,
             #[cfg(test)]
             eager_timers: false,
-            clients: ClientModel::new(&scenario.file.clients, &streams),
+            clients: ClientModel::new(&scenario.file.clients, &scenario.services, &streams),
             gateways: scenario
                 .services
                 .iter()
@@ -292,7 +306,7 @@ impl<'a> Engine<'a> {
             live_intents: 0,
             recorder: Recorder::for_scenario(scenario),
             events: 0,
-            timeouts: scenario.file.clients.timeout.as_constant().map(|_| TimeoutList {
+            timeouts: one_constant_timeout(scenario).map(|_| TimeoutList {
                 oldest: NIL,
                 newest: NIL,
             }),
@@ -616,7 +630,7 @@ impl<'a> Engine<'a> {
         self.clients.on_send(now, &mut slot.intent);
         let retry = slot.intent.attempts > 1;
         let (service, api, priority) = (slot.service, slot.api, slot.priority);
-        let timeout = self.clients.attempt_timeout();
+        let timeout = self.clients.attempt_timeout(service as usize);
         self.recorder
             .attempt_sent(Tag::new(priority, service as usize), now, retry);
         let deadline = now + timeout;
@@ -1387,6 +1401,38 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Timeouts that differ by service (`[clients.services.NAME]`) do not fire in send order (a
+    /// later attempt to a 1 s service gives up before an earlier one to a 10 s service), so they
+    /// take the heap; every service with the same constant timeout keeps the list, with the
+    /// same results as the heap.
+    #[test]
+    fn per_service_timeouts_that_differ_take_the_heap() {
+        let text = |own: &str| {
+            format!(
+                "[[workload.phases]]\nduration = \"10s\"\nrate = 20\n[clients]\ntimeout = \"1s\"\n{own}\
+                 [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"150ms\"\n\
+                 [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"150ms\"\n"
+            )
+        };
+        let parse = |t: &str| model::scenario::parse("t.toml", t).unwrap_or_else(|e| panic!("{e}"));
+        let differ = parse(&text("[clients.services.b]\ntimeout = \"10s\"\n"));
+        assert!(
+            Engine::new(&differ, 1).timeouts.is_none(),
+            "timeouts that differ take the heap"
+        );
+        let same = parse(&text("[clients.services.b]\ntimeout = \"1000ms\"\n"));
+        let (fifo, _) = Engine::new(&same, 1).run();
+        let mut engine = Engine::new(&same, 1);
+        assert!(
+            engine.timeouts.is_some(),
+            "one constant for every service keeps the list"
+        );
+        engine.timeouts = None;
+        let (heap, _) = engine.run();
+        assert!(fifo.summary.whole.timeouts > 10, "{:?}", fifo.summary.whole);
+        assert!(fifo.to_json() == heap.to_json(), "the results differ");
     }
 
     /// A policy timer asked for later than the pending one re-arms when that one fires, under

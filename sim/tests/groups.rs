@@ -188,3 +188,27 @@ fn a_service_gets_its_own_queue_timeout() {
     assert!(b.latency.max > 5.0, "{b:?}");
     assert_eq!(r.summary.whole.shed, a.shed);
 }
+
+/// `[clients.services.NAME]` gives one service's clients their own timeout: two services alike
+/// (one worker, 1.5 s per request, lightly loaded), whose clients wait 1 s and 10 s. Every
+/// attempt to the first times out; none to the second does.
+#[test]
+fn each_service_gets_its_own_client_timeout() {
+    let s = scenario::parse(
+        "ct.toml",
+        "[run]\nseed = 11\n[[workload.phases]]\nduration = \"60s\"\nrate = 0.5\n\
+         [clients]\ntimeout = \"5s\"\n\
+         [clients.services.impatient]\ntimeout = \"1s\"\n\
+         [clients.services.patient]\ntimeout = \"10s\"\n\
+         [[backend.services]]\nname = \"impatient\"\nworkers = 1\nservice_time = \"1500ms\"\n\
+         [[backend.services]]\nname = \"patient\"\nworkers = 1\nservice_time = \"1500ms\"\n",
+    )
+    .unwrap();
+    let r = sim::simulate(&s, None);
+    let (short, long) = (&r.summary.services["impatient"], &r.summary.services["patient"]);
+    assert!(short.offered > 5 && long.offered > 5, "{short:?} {long:?}");
+    assert_eq!(short.timeouts, short.attempts, "{short:?}");
+    assert_eq!(short.successes, 0, "{short:?}");
+    assert_eq!(long.timeouts, 0, "{long:?}");
+    assert_eq!(long.successes, long.offered, "{long:?}");
+}

@@ -202,6 +202,10 @@ pub struct ClientsConfig {
     /// times, not payloads).
     #[serde(default, skip_serializing_if = "RequestConfig::is_empty")]
     pub request: RequestConfig,
+    /// Per service (by name, or by the group name of `count = N` services): its clients' own
+    /// timeout, over `timeout` (a reporting API's clients wait 30 s, a lookup's 2 s).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, ServiceClientsConfig>,
 }
 
 impl Default for ClientsConfig {
@@ -211,7 +215,34 @@ impl Default for ClientsConfig {
             retry: RetryConfig::default(),
             credentials: None,
             request: RequestConfig::default(),
+            services: BTreeMap::new(),
         }
+    }
+}
+
+/// One service's own client settings (`[clients.services.NAME]`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceClientsConfig {
+    /// The timeout of this service's attempts, as `clients.timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DistSpec>,
+}
+
+impl ClientsConfig {
+    /// The timeout of the attempts to one service (`name`, of group `group`): its own
+    /// `[clients.services.NAME]`, else its group's `[clients.services.GROUP]`, else `timeout`.
+    pub fn timeout_for(&self, name: &str, group: &str) -> &DistSpec {
+        let own = |n: &str| self.services.get(n).and_then(|o| o.timeout.as_ref());
+        own(name)
+            .or_else(|| (group != name).then(|| own(group)).flatten())
+            .unwrap_or(&self.timeout)
+    }
+
+    /// Every timeout the file gives: `timeout`, then each `[clients.services.NAME]`'s. The
+    /// longest of them bounds how long any attempt waits.
+    pub fn all_timeouts(&self) -> impl Iterator<Item = &DistSpec> {
+        std::iter::once(&self.timeout).chain(self.services.values().filter_map(|o| o.timeout.as_ref()))
     }
 }
 

@@ -56,6 +56,9 @@ pub fn time_scaled(file: &ScenarioFile, f: f64) -> ScenarioFile {
     }
     let cl = &mut s.clients;
     cl.timeout = dist(&cl.timeout, f);
+    for o in cl.services.values_mut() {
+        o.timeout = o.timeout.as_ref().map(|t| dist(t, f));
+    }
     cl.retry.base = d(cl.retry.base, f);
     cl.retry.cap = d(cl.retry.cap, f);
     if let Some(b) = &mut cl.retry.budget {

@@ -243,11 +243,11 @@ impl Scenario {
 
 impl Scenario {
     /// A queue bound for service `i` when the file gives none (a scenario written for `fifo`
-    /// replayed under `bounded`): what its concurrency drains within half the clients' median
+    /// replayed under `bounded`): what its concurrency drains within half its clients' median
     /// timeout. A longer queue only holds requests whose clients will have left; half leaves
     /// the other half for the service itself.
     pub fn sized_bound(&self, i: usize) -> u32 {
-        (self.drain_rate(i) * 0.5 * self.median_client_timeout())
+        (self.drain_rate(i) * 0.5 * self.median_client_timeout(i))
             .round()
             .clamp(1.0, f64::from(u32::MAX)) as u32
     }
@@ -257,11 +257,13 @@ impl Scenario {
         (0..self.services.len()).map(|i| self.sized_bound(i)).min().unwrap_or(1)
     }
 
-    /// The clients' median timeout, seconds (2 s when it has none).
-    pub fn median_client_timeout(&self) -> f64 {
+    /// The median timeout of service `i`'s clients (`clients.timeout`, or its own in
+    /// `[clients.services.NAME]`), seconds (2 s when it has none).
+    pub fn median_client_timeout(&self, i: usize) -> f64 {
+        let s = &self.services[i];
         self.file
             .clients
-            .timeout
+            .timeout_for(&s.name, &s.group)
             .resolve()
             .map(|d| d.quantile(0.5))
             .unwrap_or(2.0)

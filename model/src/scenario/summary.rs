@@ -374,9 +374,26 @@ fn clients_text(s: &Scenario) -> String {
         });
         format!("up to {} attempts, {backoff}{jitter}{budget}", retry.max_attempts)
     };
-    let timeout = match &c.timeout {
+    let text = |t: &crate::dist::DistSpec| match t {
         crate::dist::DistSpec::Constant(d) => d.to_string(),
         other => format!("{} mean", ms(other.resolve().map_or(0.0, |d| d.mean()))),
+    };
+    let timeout = text(&c.timeout);
+    // Each service's (or group's) own timeout, where it differs from the clients-wide one.
+    let own: Vec<String> = c
+        .services
+        .iter()
+        .filter_map(|(name, x)| {
+            x.timeout
+                .as_ref()
+                .filter(|t| **t != c.timeout)
+                .map(|t| format!("{name} {}", text(t)))
+        })
+        .collect();
+    let timeout = if own.is_empty() {
+        timeout
+    } else {
+        format!("{timeout} (per service: {})", shorten_list(&own))
     };
     let _ = writeln!(o, "\nclients: timeout {timeout}, {retries}");
     // What loadgen sends, when a file says more than a bodiless GET (the simulator ignores it).

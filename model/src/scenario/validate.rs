@@ -151,6 +151,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
     check_extras(&mut c, &file.workload, &file.backend, &services, &mut phases);
     check_clients(&mut c, &file.clients);
+    check_clients_services(&mut c, &file.clients, &services);
     check_requests(&mut c, &file);
     check_gateway(&mut c, &file.gateway, &services);
     check_gateway_services(&mut c, &file.gateway, &services);
@@ -225,17 +226,21 @@ const MAX_EXPANDED_APIS: u64 = 1_000_000;
 /// unless `backoff = "none"`, n - 1 backoff caps), whatever paused it: the last attempt, sent by
 /// L, ends within one timeout after it.
 pub fn in_flight_after_arrivals(cl: &ClientsConfig) -> (Duration, bool) {
-    let (longest, bounded) = match cl.timeout.resolve() {
-        Ok(d) => {
-            let max = d.quantile(1.0);
-            if max.is_finite() {
-                (max, true)
-            } else {
-                (d.quantile(0.9999), false)
+    // The longest of every service's timeout (`clients.timeout` and `[clients.services]`).
+    let (longest, bounded) = cl
+        .all_timeouts()
+        .map(|t| match t.resolve() {
+            Ok(d) => {
+                let max = d.quantile(1.0);
+                if max.is_finite() {
+                    (max, true)
+                } else {
+                    (d.quantile(0.9999), false)
+                }
             }
-        }
-        Err(_) => (2.0, true),
-    };
+            Err(_) => (2.0, true),
+        })
+        .fold((0.0, true), |a, b| if b.0 > a.0 { b } else { a });
     let longest = crate::time::secs(longest.max(0.0));
     let r = &cl.retry;
     let n = r.max_attempts.max(1);
@@ -422,7 +427,13 @@ fn closed_cycle(
     // service's, as `fastest` is. (Not its default_timeout: the clients always send their own
     // budget.)
     let g = &file.gateway;
-    let timeout = file.clients.timeout.resolve().map_or(f64::INFINITY, |d| d.mean());
+    // The clients' timeout: the shortest of any service's.
+    let timeout = services
+        .iter()
+        .map(|s| file.clients.timeout_for(&s.name, &s.group))
+        .chain(services.is_empty().then_some(&file.clients.timeout))
+        .map(|t| t.resolve().map_or(f64::INFINITY, |d| d.mean()))
+        .fold(f64::INFINITY, f64::min);
     let queue_timeout = services
         .iter()
         .filter_map(|s| g.for_service(&s.name, &s.group).queue_timeout)
@@ -512,9 +523,14 @@ fn certain_instant_answer(file: &ScenarioFile, services: &[ServiceSpec], users: 
             return sure("gateway.auth answers 401 to the clients' credentials".into());
         }
     }
-    let timeout = file.clients.timeout.resolve().map_or(0.0, |d| d.mean());
     for s in services {
         let name = &s.name;
+        // This service's clients' timeout.
+        let timeout = file
+            .clients
+            .timeout_for(&s.name, &s.group)
+            .resolve()
+            .map_or(0.0, |d| d.mean());
         if s.faults.rate_limit.is_some() {
             return sure(format!("service `{name}`'s faults.rate_limit answers 429"));
         }
@@ -1310,12 +1326,52 @@ fn check_extras(
     }
 }
 
-fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
-    if let Some(d) = c.dist("clients.timeout".into(), &cl.timeout) {
+/// A clients' timeout (`clients.timeout`, or a service's own): a valid distribution with a
+/// mean > 0.
+fn check_client_timeout(c: &mut Checker, path: String, spec: &DistSpec) {
+    if let Some(d) = c.dist(path.clone(), spec) {
         if d.mean() <= 0.0 {
-            c.fail("clients.timeout", "expected a duration > 0, got 0s");
+            c.fail(path, "expected a duration > 0, got 0s");
         }
     }
+}
+
+/// `[clients.services.NAME]`: a service or group of the backend (the names it may be are
+/// listed, since the mistake is often the group's name for a service's or the reverse), and
+/// its timeout checked as `clients.timeout` is.
+fn check_clients_services(c: &mut Checker, cl: &ClientsConfig, services: &[ServiceSpec]) {
+    let mut names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    for s in services {
+        if !names.contains(&s.group.as_str()) {
+            names.push(&s.group);
+        }
+    }
+    for (name, o) in &cl.services {
+        let path = format!("clients.services.{}", super::locate::key(name));
+        if !services.is_empty() && !names.contains(&name.as_str()) {
+            let hint = crate::scenario::wording::nearest(name, &names)
+                .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
+            const SHOWN: usize = 12;
+            let mut known: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
+            if names.len() > SHOWN {
+                known.push(format!("and {} more", names.len() - SHOWN));
+            }
+            c.fail(
+                path.clone(),
+                format!(
+                    "no service or group `{name}` in [[backend.services]]{hint} (services and groups: {})",
+                    known.join(", ")
+                ),
+            );
+        }
+        if let Some(t) = &o.timeout {
+            check_client_timeout(c, format!("{path}.timeout"), t);
+        }
+    }
+}
+
+fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
+    check_client_timeout(c, "clients.timeout".into(), &cl.timeout);
     let r = &cl.retry;
     c.at_least_one("clients.retry.max_attempts".into(), r.max_attempts);
     if r.on.is_empty() && r.max_attempts > 1 {
@@ -1762,7 +1818,6 @@ impl Scenario {
         // strategies drop by time): one that holds more than the clients wait for keeps
         // serving requests whose clients have left, and retries keep it full after a burst.
         if matches!(g.strategy, Strategy::Bounded | Strategy::Adaptive) {
-            let timeout = self.median_client_timeout();
             let deep = self
                 .services
                 .iter()
@@ -1772,11 +1827,18 @@ impl Scenario {
                     let sg = g.for_service(&s.name, &s.group);
                     let bound = sg.queue_capacity.unwrap_or(crate::gateway::DEFAULT_QUEUE_CAPACITY);
                     let wait = f64::from(bound) / self.drain_rate(i);
-                    (wait > timeout && sg.priorities.is_none()).then_some((wait, bound, i, sg.queue_capacity.is_none()))
+                    // Past what this service's clients wait, by how much.
+                    (wait > self.median_client_timeout(i) && sg.priorities.is_none()).then_some((
+                        wait,
+                        bound,
+                        i,
+                        sg.queue_capacity.is_none(),
+                    ))
                 })
                 .max_by(|a, b| a.0.total_cmp(&b.0));
             if let Some((wait, bound, i, default)) = deep {
                 let s = &self.services[i];
+                let timeout = self.median_client_timeout(i);
                 let sized = (self.drain_rate(i) * 0.5 * timeout).round().max(1.0);
                 // The key that set the bound: the service's own, its group's, or the gateway's.
                 let key = [s.name.as_str(), s.group.as_str()]
