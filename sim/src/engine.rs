@@ -106,7 +106,6 @@ struct TimeoutList {
     newest: u32,
 }
 
-/// A backend request id: the attempt's slot and its call number.
 /// The client timeout of every service's attempts when it is one and the same constant (the
 /// timeout list's condition, [`Engine::timeouts`]): with timeouts that differ by service, a
 /// later attempt to a short-timeout service gives up before an earlier one to a patient service.
@@ -120,6 +119,7 @@ fn one_constant_timeout(scenario: &Scenario) -> Option<model::duration::Dur> {
     each.all(|t| t == Some(first)).then_some(first)
 }
 
+/// A backend request id: the attempt's slot and its call number.
 fn request_id(attempt: u32, call: u32) -> u64 {
     (u64::from(call) << 32) | u64::from(attempt)
 }
