@@ -1336,34 +1336,42 @@ fn check_client_timeout(c: &mut Checker, path: String, spec: &DistSpec) {
     }
 }
 
-/// `[clients.services.NAME]`: a service or group of the backend (the names it may be are
-/// listed, since the mistake is often the group's name for a service's or the reverse), and
-/// its timeout checked as `clients.timeout` is.
-fn check_clients_services(c: &mut Checker, cl: &ClientsConfig, services: &[ServiceSpec]) {
+/// A per-service table's name (`[gateway.services.NAME]`, `[clients.services.NAME]`): a service
+/// or group of the backend. The names it may be are listed, since the mistake is often the
+/// group's name for a service's or the reverse.
+fn check_service_table(c: &mut Checker, path: &str, name: &str, services: &[ServiceSpec]) {
     let mut names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
     for s in services {
         if !names.contains(&s.group.as_str()) {
             names.push(&s.group);
         }
     }
+    if services.is_empty() || names.contains(&name) {
+        return;
+    }
+    let hint =
+        crate::scenario::wording::nearest(name, &names).map_or(String::new(), |n| format!("; did you mean `{n}`?"));
+    const SHOWN: usize = 12;
+    let mut known: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
+    if names.len() > SHOWN {
+        known.push(format!("and {} more", names.len() - SHOWN));
+    }
+    c.fail(
+        path.to_string(),
+        format!(
+            "no service or group `{name}` in [[backend.services]]{hint} (services and groups: {})",
+            known.join(", ")
+        ),
+    );
+}
+
+/// `[clients.services.NAME]`: a service or group of the backend (the names it may be are
+/// listed, since the mistake is often the group's name for a service's or the reverse), and
+/// its timeout checked as `clients.timeout` is.
+fn check_clients_services(c: &mut Checker, cl: &ClientsConfig, services: &[ServiceSpec]) {
     for (name, o) in &cl.services {
         let path = format!("clients.services.{}", super::locate::key(name));
-        if !services.is_empty() && !names.contains(&name.as_str()) {
-            let hint = crate::scenario::wording::nearest(name, &names)
-                .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
-            const SHOWN: usize = 12;
-            let mut known: Vec<String> = names.iter().take(SHOWN).map(|n| format!("`{n}`")).collect();
-            if names.len() > SHOWN {
-                known.push(format!("and {} more", names.len() - SHOWN));
-            }
-            c.fail(
-                path.clone(),
-                format!(
-                    "no service or group `{name}` in [[backend.services]]{hint} (services and groups: {})",
-                    known.join(", ")
-                ),
-            );
-        }
+        check_service_table(c, &path, name, services);
         if let Some(t) = &o.timeout {
             check_client_timeout(c, format!("{path}.timeout"), t);
         }
@@ -1441,22 +1449,9 @@ fn check_requests(c: &mut Checker, file: &ScenarioFile) {
 
 /// `[gateway.services.NAME]`: a service or group of the backend, with what its strategy takes.
 fn check_gateway_services(c: &mut Checker, g: &GatewayConfig, services: &[ServiceSpec]) {
-    let mut names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-    for s in services {
-        if !names.contains(&s.group.as_str()) {
-            names.push(&s.group);
-        }
-    }
     for (name, o) in &g.services {
         let path = format!("gateway.services.{}", super::locate::key(name));
-        if !services.is_empty() && !names.contains(&name.as_str()) {
-            let hint = crate::scenario::wording::nearest(name, &names)
-                .map_or(String::new(), |n| format!("; did you mean `{n}`?"));
-            c.fail(
-                path.clone(),
-                format!("no service or group `{name}` in [[backend.services]]{hint}"),
-            );
-        }
+        check_service_table(c, &path, name, services);
         if let Some(n) = o.concurrency {
             c.at_least_one(format!("{path}.concurrency"), n);
             if g.strategy == Strategy::Passthrough {
