@@ -22,7 +22,8 @@ sets the number). Example: --vary gateway.strategy=fifo,deadline --vary gateway.
 --vary clients.timeout=1s,2s,5s --objective goodput --slo \"p99<2s\". A range is A..B, integers, \
 inclusive, or A..B:STEP, from A every STEP up to B (1..8:2 is 1, 3, 5, 7). Keys are scenario field paths \
 (e.g. workload.phases[1].rate; a service entry by index or by name, backend.services[billing].workers); \
-gateway.services.*.queue_capacity and backend.services[*].workers set every service's, and a key \
+gateway.services.*.queue_capacity, clients.services.*.timeout and backend.services[*].workers set \
+every service's, and a key \
 naming one service wins over them; a table is TOML inline: \
 clients.timeout={ dist = \"exponential\", mean = \"1s\" }. A setting a point's strategy does not \
 take (a queue bound for fifo) is shown as - and that point runs once; an axis that changes nothing \

@@ -416,20 +416,27 @@ fn get_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
 
 /// Whether `key` stands for one key per service (see [`expand_key`]).
 fn is_wildcard(key: &str) -> bool {
-    key.starts_with("gateway.services.*.") || key.starts_with("backend.services[*]")
+    key.starts_with("gateway.services.*.")
+        || key.starts_with("clients.services.*.")
+        || key.starts_with("backend.services[*]")
 }
 
 /// The paths a key sets in `tree` (a scenario file as JSON, with the point's other settings
-/// applied): itself, or with `gateway.services.*.` one per entry of `backend.services` (by its
-/// name, a group's for `count = N`, quoted) and per table `[gateway.services]` already has, and
-/// with `backend.services[*]` one per entry.
+/// applied): itself, or with `gateway.services.*.` (`clients.services.*.`) one per entry of
+/// `backend.services` (by its name, a group's for `count = N`, quoted) and per table
+/// `[gateway.services]` (`[clients.services]`) already has, and with `backend.services[*]` one
+/// per entry.
 /// Sizing ten services is then one axis, not ten (whose grid is the product of them all).
 fn expand_key(tree: &Value, key: &str) -> Vec<String> {
     let entries = tree
         .get("backend")
         .and_then(|b| b.get("services"))
         .and_then(Value::as_array);
-    if let Some(rest) = key.strip_prefix("gateway.services.*.") {
+    let per_service = ["gateway", "clients"].into_iter().find_map(|section| {
+        key.strip_prefix(&format!("{section}.services.*."))
+            .map(|rest| (section, rest))
+    });
+    if let Some((section, rest)) = per_service {
         // Also every table the file already has (one member of a group's, say), which would
         // otherwise win over its group's.
         let mut names: Vec<&str> = entries
@@ -438,7 +445,7 @@ fn expand_key(tree: &Value, key: &str) -> Vec<String> {
             .filter_map(|e| e.get("name").and_then(Value::as_str))
             .collect();
         let tables = tree
-            .get("gateway")
+            .get(section)
             .and_then(|g| g.get("services"))
             .and_then(Value::as_object);
         for n in tables.into_iter().flat_map(|t| t.keys()) {
@@ -450,7 +457,7 @@ fn expand_key(tree: &Value, key: &str) -> Vec<String> {
             .into_iter()
             .map(|name| {
                 let name = name.replace('\\', "\\\\").replace('"', "\\\"");
-                format!("gateway.services.\"{name}\".{rest}")
+                format!("{section}.services.\"{name}\".{rest}")
             })
             .collect();
     }
@@ -510,46 +517,62 @@ fn later_writers(assignments: &[(String, Value)], paths: &[Vec<String>]) -> Vec<
         .collect()
 }
 
-/// Whether `value` written at `path` is read for some service: a gateway-wide limit or bound
-/// only by services without their own (`[gateway.services.NAME]`, or their group's), a group's
-/// table only by members without their own of the fields it sets; anything else is read.
+/// Whether `value` written at `path` is read for some service: a gateway-wide limit, bound or
+/// queue timeout, or the clients-wide timeout, only by services without their own
+/// (`[gateway.services.NAME]`, `[clients.services.NAME]`, or their group's), a group's table
+/// only by members without their own of the fields it sets; anything else is read.
 fn reaches_a_service(
     g: &model::scenario::GatewayConfig,
+    c: &model::scenario::ClientsConfig,
     services: &[model::scenario::ServiceSpec],
     path: &str,
     value: &Value,
 ) -> bool {
     use scenario::locate::Seg::Key;
-    const FIELDS: [&str; 2] = ["concurrency", "queue_capacity"];
-    let own = |table: &str, field: &str| {
-        g.services.get(table).is_some_and(|o| match field {
+    // The settings a service's own table overrides, by section.
+    let fields = |section: &str| -> &'static [&'static str] {
+        match section {
+            "gateway" => &["concurrency", "queue_capacity", "queue_timeout"],
+            "clients" => &["timeout"],
+            _ => &[],
+        }
+    };
+    let own = |section: &str, table: &str, field: &str| match section {
+        "gateway" => g.services.get(table).is_some_and(|o| match field {
             "concurrency" => o.concurrency.is_some(),
             "queue_capacity" => o.queue_capacity.is_some(),
+            "queue_timeout" => o.queue_timeout.is_some(),
             _ => false,
-        })
+        }),
+        "clients" => c
+            .services
+            .get(table)
+            .is_some_and(|o| field == "timeout" && o.timeout.is_some()),
+        _ => false,
     };
     let segs = scenario::locate::parse_path(path);
     match segs.as_slice() {
-        [Key(a), Key(field)] if a == "gateway" && FIELDS.contains(&field.as_str()) => {
+        [Key(a), Key(field)] if fields(a).contains(&field.as_str()) => {
             services.is_empty()
                 || services
                     .iter()
-                    .any(|sv| !own(&sv.name, field) && !own(&sv.group, field))
+                    .any(|sv| !own(a, &sv.name, field) && !own(a, &sv.group, field))
         }
-        [Key(a), Key(b), Key(table), rest @ ..] if a == "gateway" && b == "services" => {
-            let fields: Vec<&str> = match (rest, value.as_object()) {
+        [Key(a), Key(b), Key(table), rest @ ..] if !fields(a).is_empty() && b == "services" => {
+            let overridable = fields(a);
+            let set: Vec<&str> = match (rest, value.as_object()) {
                 // A whole table: the fields it sets (a member's own concurrency does not
                 // shadow a table that sets only the queue bound).
-                ([], Some(t)) if t.keys().all(|f| FIELDS.contains(&f.as_str())) => {
+                ([], Some(t)) if t.keys().all(|f| overridable.contains(&f.as_str())) => {
                     t.keys().map(String::as_str).collect()
                 }
-                ([], _) => FIELDS.to_vec(),
+                ([], _) => overridable.to_vec(),
                 ([Key(field), ..], _) => vec![field.as_str()],
                 _ => return true,
             };
             services
                 .iter()
-                .any(|sv| sv.name == *table || (sv.group == *table && fields.iter().any(|f| !own(&sv.name, f))))
+                .any(|sv| sv.name == *table || (sv.group == *table && set.iter().any(|f| !own(a, &sv.name, f))))
         }
         _ => true,
     }
@@ -600,7 +623,7 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
         .map(|((k, _), _)| k.clone())
         .collect();
     // Before bounds are sized: a sized bound is no setting of the user's to override one.
-    let gateway = file.gateway.clone();
+    let (gateway, clients) = (file.gateway.clone(), file.clients.clone());
     let mut scenario =
         scenario::resolve_sizing_bounds(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))?;
     // A varied duration or window is the user's, as if written in the file; so are the base's.
@@ -620,7 +643,7 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
                 .collect();
             if standing
                 .iter()
-                .any(|p| reaches_a_service(&gateway, &scenario.services, p, v))
+                .any(|p| reaches_a_service(&gateway, &clients, &scenario.services, p, v))
             {
                 return None;
             }
@@ -633,8 +656,12 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
                 }
                 out
             };
-            let tables =
-                |j: &usize| assignments[*j].0 != *k && paths[*j].iter().any(|p| p.starts_with("gateway.services."));
+            let tables = |j: &usize| {
+                assignments[*j].0 != *k
+                    && paths[*j]
+                        .iter()
+                        .any(|p| p.starts_with("gateway.services.") || p.starts_with("clients.services."))
+            };
             Some(Overridden {
                 key: k.clone(),
                 by: keys(&mut later.iter().flatten().copied()),
@@ -1343,23 +1370,30 @@ fn overridden_error(key: &str, o: &Overridden) -> String {
             by.iter().map(|k| format!("--vary {k}")).collect::<Vec<_>>().join(", ")
         ),
     };
-    let own =
-        |whose: &str| format!("every service{whose} sets its own {field} (gateway.services.<name>.{field}, {setters})");
+    // `gateway` or `clients`: the section whose per-service tables override the key.
+    let section = if key.starts_with("clients.") {
+        "clients"
+    } else {
+        "gateway"
+    };
+    let own = |whose: &str| {
+        format!("every service{whose} sets its own {field} ({section}.services.<name>.{field}, {setters})")
+    };
     if o.by.is_empty() {
-        return match key.strip_prefix("gateway.services.") {
+        return match key.strip_prefix(&format!("{section}.services.")) {
             // A group's whole table: no field to name, its members set every one it sets.
             Some(group) if !group.contains('.') => format!(
-                "--vary {key}: no point of the grid takes it: every service of group {group} sets its own value for each setting it sets (gateway.services.<name>, {setters}), which overrides its group's; vary those settings under gateway.services.* instead"
+                "--vary {key}: no point of the grid takes it: every service of group {group} sets its own value for each setting it sets ({section}.services.<name>, {setters}), which overrides its group's; vary those settings under {section}.services.* instead"
             ),
             Some(rest) => {
                 let group = rest.strip_suffix(&format!(".{field}")).unwrap_or(rest);
                 format!(
-                    "--vary {key}: no point of the grid takes it: {}, which overrides its group's; vary gateway.services.*.{field} instead",
+                    "--vary {key}: no point of the grid takes it: {}, which overrides its group's; vary {section}.services.*.{field} instead",
                     own(&format!(" of group {group}"))
                 )
             }
             None => format!(
-                "--vary {key}: no point of the grid takes it: {}, which overrides the gateway-wide one; vary gateway.services.*.{field} instead",
+                "--vary {key}: no point of the grid takes it: {}, which overrides the {section}-wide one; vary {section}.services.*.{field} instead",
                 own("")
             ),
         };
@@ -4585,6 +4619,56 @@ mod tests {
         // One service of two overriding it leaves the other to take it.
         let one = parse_axis("gateway.services.a.concurrency=3,4").unwrap();
         assert!(plan(&base, &[global, one]).is_ok());
+    }
+
+    /// The clients' timeout and the gateway's queue timeout, which a service's own table
+    /// overrides too: an axis every service overrides is refused and names the wildcard (their
+    /// points ran as identical rows), and `clients.services.*.timeout` sets every service's.
+    #[test]
+    fn per_service_timeouts_override_their_axes_and_take_a_wildcard() {
+        let service =
+            |name: &str| format!("[[backend.services]]\nname = \"{name}\"\nworkers = 1\nservice_time = \"10ms\"\n");
+        let file = |tables: &str| {
+            scenario::parse(
+                "t.toml",
+                &format!(
+                    "[[workload.phases]]\nduration = \"10s\"\nrate = 5\n[gateway]\nstrategy = \"bounded\"\nqueue_capacity = 5\n{}{}{tables}",
+                    service("a"),
+                    service("b")
+                ),
+            )
+            .unwrap()
+        };
+        let both = file(
+            "[clients.services.a]\ntimeout = \"1s\"\n[clients.services.b]\ntimeout = \"3s\"\n\
+             [gateway.services.a]\nqueue_timeout = \"100ms\"\n[gateway.services.b]\nqueue_timeout = \"200ms\"\n",
+        );
+        for (axis, wildcard) in [
+            ("clients.timeout=1s,5s", "clients.services.*.timeout"),
+            ("gateway.queue_timeout=1s,5s", "gateway.services.*.queue_timeout"),
+        ] {
+            let e = plan(&both, &[parse_axis(axis).unwrap()]).err().expect("refused");
+            assert!(
+                e.contains("no point of the grid takes it") && e.contains(&format!("vary {wildcard} instead")),
+                "{e}"
+            );
+        }
+        // One service of two with its own leaves the other to read the clients-wide one.
+        let one = file("[clients.services.a]\ntimeout = \"1s\"\n");
+        assert!(plan(&one, &[parse_axis("clients.timeout=1s,5s").unwrap()]).is_ok());
+        // The wildcard sets each service's own, the file's tables and the others alike.
+        let p = plan(&one, &[parse_axis("clients.services.*.timeout=2s,4s").unwrap()]).unwrap();
+        for (i, want) in [(0, 2), (1, 4)] {
+            let s = p.scenario(i).unwrap();
+            for name in ["a", "b"] {
+                let t = s.file.clients.timeout_for(name, name).as_constant();
+                assert_eq!(
+                    t,
+                    Some(model::duration::Dur::from_secs(want)),
+                    "point {i}, service {name}"
+                );
+            }
+        }
     }
 
     /// An axis whose every write another axis repeats for every service it reaches changes
