@@ -225,6 +225,24 @@ fn windows_are_counted_until_the_last_intent_can_end() {
         &timeout,
         "t.toml:5:11: clients.timeout: an intent can still be in flight",
     );
+    // A service's own timeout, the longest, is the one named (and located), not clients.timeout.
+    let own = [
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 1",
+        "[clients]",
+        "timeout = \"1s\"",
+        "[clients.services.\"a.v2\"]",
+        "timeout = \"1000000000s\"",
+        "[[backend.services]]",
+        "name = \"a.v2\"",
+        "workers = 1",
+        "service_time = \"10ms\"",
+    ];
+    starts(
+        &own,
+        "t.toml:7:11: clients.services.\"a.v2\".timeout: an intent can still be in flight 1000000000s after arrivals end (clients.services.\"a.v2\".timeout, retries and backoff)",
+    );
 }
 
 /// The in-flight time, as the window error says it, for the client settings that bound it.

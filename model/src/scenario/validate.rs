@@ -229,17 +229,7 @@ pub fn in_flight_after_arrivals(cl: &ClientsConfig) -> (Duration, bool) {
     // The longest of every service's timeout (`clients.timeout` and `[clients.services]`).
     let (longest, bounded) = cl
         .all_timeouts()
-        .map(|t| match t.resolve() {
-            Ok(d) => {
-                let max = d.quantile(1.0);
-                if max.is_finite() {
-                    (max, true)
-                } else {
-                    (d.quantile(0.9999), false)
-                }
-            }
-            Err(_) => (2.0, true),
-        })
+        .map(timeout_reach)
         .fold((0.0, true), |a, b| if b.0 > a.0 { b } else { a });
     let longest = crate::time::secs(longest.max(0.0));
     let r = &cl.retry;
@@ -255,6 +245,37 @@ pub fn in_flight_after_arrivals(cl: &ClientsConfig) -> (Duration, bool) {
     let ns = crate::time::duration_nanos(total);
     let ms = ns.div_ceil(1_000_000);
     (Duration::from_millis(ms), bounded)
+}
+
+/// The longest a timeout lets an attempt wait, in seconds, and whether that is its maximum
+/// (`false`: its 99.99th percentile, for an unbounded patience distribution).
+fn timeout_reach(t: &crate::dist::DistSpec) -> (f64, bool) {
+    match t.resolve() {
+        Ok(d) => {
+            let max = d.quantile(1.0);
+            if max.is_finite() {
+                (max, true)
+            } else {
+                (d.quantile(0.9999), false)
+            }
+        }
+        Err(_) => (2.0, true),
+    }
+}
+
+/// The path of the longest timeout the file gives (`clients.timeout`, or a service's own in
+/// `[clients.services]`, which then bounds the time in flight): the one to lower.
+fn longest_timeout_path(cl: &ClientsConfig) -> String {
+    let own = cl.services.iter().filter_map(|(name, o)| {
+        o.timeout
+            .as_ref()
+            .map(|t| (format!("clients.services.{}.timeout", super::locate::key(name)), t))
+    });
+    std::iter::once(("clients.timeout".to_string(), &cl.timeout))
+        .chain(own)
+        .map(|(path, t)| (path, timeout_reach(t).0))
+        .fold((String::new(), f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a })
+        .0
 }
 
 /// The longest the clients sleep over `gaps` backoffs (as `ClientModel::backoff` draws them).
@@ -314,15 +335,16 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
             })
             .0;
             let by_attempts = duration.saturating_add(one_attempt).as_secs_f64() / window.as_secs_f64() <= MAX_WINDOWS;
+            let timeout = longest_timeout_path(&file.clients);
             let field = if by_attempts {
-                "clients.retry.max_attempts"
+                "clients.retry.max_attempts".to_string()
             } else {
-                "clients.timeout"
+                timeout.clone()
             };
             c.fail(
-                field,
+                &field,
                 format!(
-                    "an intent can still be in flight {} after arrivals end (clients.timeout, retries and backoff{}), and results keep every window until the last intent is over: {windows:.0} windows of {}, at most {MAX_WINDOWS:.0}, and no window shorter than the run ({}) holds it; lower {field}",
+                    "an intent can still be in flight {} after arrivals end ({timeout}, retries and backoff{}), and results keep every window until the last intent is over: {windows:.0} windows of {}, at most {MAX_WINDOWS:.0}, and no window shorter than the run ({}) holds it; lower {field}",
                     fmt(in_flight),
                     if bounded { "" } else { ", by the timeout's 99.99th percentile" },
                     fmt(window),
@@ -333,10 +355,11 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
             c.fail(
             "run.window",
             format!(
-                "{windows:.0} windows of {} over the run's {} and the {} an intent can still be in flight after arrivals end (clients.timeout, retries and backoff{}): at most {MAX_WINDOWS:.0} (results keep every window until the last intent is over); use a larger run.window, \"{}\" or more",
+                "{windows:.0} windows of {} over the run's {} and the {} an intent can still be in flight after arrivals end ({}, retries and backoff{}): at most {MAX_WINDOWS:.0} (results keep every window until the last intent is over); use a larger run.window, \"{}\" or more",
                 fmt(window),
                 fmt(duration),
                 fmt(in_flight),
+                longest_timeout_path(&file.clients),
                 if bounded { "" } else { ", by the timeout's 99.99th percentile" },
                 fmt(longer)
             ),
