@@ -39,7 +39,7 @@ service (scenarios with several): LABEL.service[NAME].METRIC, e.g.
 verdict); every metric but wasted and wasted_ratio (the backend's). p99.9 is p999.
 Exit codes: 0 every expectation holds (and no regression), 3 an expectation failed (or a
 regression), 4 inconclusive (live: every failed expectation names a run in which the load
-generator fell behind its schedule by over a tenth of the clients' median timeout, or left
+generator fell behind its schedule by over a tenth of the shortest median client timeout, or left
 arrivals unsent; rerun; with --baseline: a regression when either run's generator is so in
 doubt, or no regression when either left arrivals unsent), 2 bad input, 1 a run failed, 130
 interrupted.")]
@@ -534,7 +534,7 @@ pub fn conclude(
     let verdict = Verdict::of(&checked);
     if verdict == Verdict::Inconclusive {
         println!(
-            "INCONCLUSIVE: every expectation that failed names a run in which the load generator fell behind its schedule by over a tenth of the clients' median timeout, or left arrivals unsent; rerun on a quieter machine or, if time-compressed, at a lower --time-scale"
+            "INCONCLUSIVE: every expectation that failed names a run in which the load generator fell behind its schedule by over a tenth of the shortest median client timeout, or left arrivals unsent; rerun on a quieter machine or, if time-compressed, at a lower --time-scale"
         );
     }
     reports::report::append_step_summary_or_warn(&written.summary_md);

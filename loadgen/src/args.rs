@@ -24,7 +24,7 @@ Backoff: the default, none, retries at once; --backoff fixed sleeps 100 ms betwe
 
 Retry-After: honoured (the retry waits at least that long), but no retry is sent later than the intent's lifetime bound after it started: attempts x --timeout, plus (attempts - 1) x the cap unless --backoff none; a Retry-After that would pause past it ends the intent at once, as a failure.
 
-Exit codes: 0 all thresholds passed; 1 the run failed; 2 bad input (scenario, flags, an unreachable target); 3 a threshold failed; 4 a threshold failed but the generator fell behind its schedule by over a tenth of the clients' median timeout, or left arrivals unsent (inconclusive: rerun on a quieter machine or, if time-compressed, at a lower --time-scale); 130 interrupted (results written, marked incomplete). A smaller lag (send lateness p99 over 1 ms, with at least 5 sends over 1 ms) is a WARNING in the summary only.";
+Exit codes: 0 all thresholds passed; 1 the run failed; 2 bad input (scenario, flags, an unreachable target); 3 a threshold failed; 4 a threshold failed but the generator fell behind its schedule by over a tenth of the shortest median client timeout (of any service), or left arrivals unsent (inconclusive: rerun on a quieter machine or, if time-compressed, at a lower --time-scale); 130 interrupted (results written, marked incomplete). A smaller lag (send lateness p99 over 1 ms, with at least 5 sends over 1 ms) is a WARNING in the summary only.";
 
 /// The flags of `loadgen run` (its help text is [`RUN_AFTER_HELP`] and the variant's).
 #[derive(clap::Args, Debug, Clone)]

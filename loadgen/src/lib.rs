@@ -53,7 +53,7 @@ impl Finish {
     pub fn failed(r: &Results) -> Finish {
         if r.generator_in_doubt() {
             println!(
-                "INCONCLUSIVE: thresholds failed in a run in which the load generator fell behind its schedule by over a tenth of the clients' median timeout, or left arrivals unsent (exit code 4); {}",
+                "INCONCLUSIVE: thresholds failed in a run in which the load generator fell behind its schedule by over a tenth of the shortest median client timeout (of any service), or left arrivals unsent (exit code 4); {}",
                 r.generator_remedy()
             );
             Finish::Inconclusive

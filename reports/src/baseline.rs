@@ -123,7 +123,7 @@ pub fn generator_doubts(old: &Results, new: &Results) -> Vec<String> {
             ));
         } else {
             out.push(format!(
-                "{which}'s load generator fell behind its schedule by over a tenth of the clients' median timeout ({}): its latencies include its own delay, and a regression beside them is inconclusive (rerun on a quieter machine or, if time-compressed, at a lower --time-scale)",
+                "{which}'s load generator fell behind its schedule by over a tenth of the shortest median client timeout ({}): its latencies include its own delay, and a regression beside them is inconclusive (rerun on a quieter machine or, if time-compressed, at a lower --time-scale)",
                 g.lateness_text()
             ));
         }

@@ -324,20 +324,30 @@ pub struct Results {
     pub scenario: ScenarioFile,
 }
 
-/// Send lateness (p99), as a fraction of the clients' median timeout, from which a failed check
-/// is in doubt: each late attempt has spent that much of its time budget before it left, so the
-/// generator, not the target, may have made it fail. Below it (a few milliseconds against a
+/// Send lateness (p99), as a fraction of the shortest median client timeout (of any service),
+/// from which a failed check is in doubt: each late attempt has spent that much of its time
+/// budget before it left, so the generator, not the target, may have made it fail. Below it (a few milliseconds against a
 /// one-second timeout, say) the summary still cautions, but a failure stands.
 pub const LATENESS_IN_DOUBT: f64 = 0.1;
 
 /// Whether a send lateness p99 (seconds, real time) exceeds [`LATENESS_IN_DOUBT`] of
-/// `scenario`'s clients' median timeout (scenario time), compared at `time_scale`.
+/// the shortest median timeout of `scenario`'s services' clients (scenario time), compared at
+/// `time_scale`.
 pub fn lateness_in_doubt(lateness_p99_s: f64, time_scale: f64, scenario: &ScenarioFile) -> bool {
-    let timeout = scenario
-        .clients
-        .timeout
-        .resolve()
-        .map_or(f64::INFINITY, |d| d.quantile(0.5));
+    // The most impatient clients' median: a late send matters to them first. Each entry's
+    // timeout (its own, else `clients.timeout`) and each per-service table's (a member's own).
+    let c = &scenario.clients;
+    let entries = scenario
+        .backend
+        .services
+        .iter()
+        .map(|e| c.timeout_for(&e.name, &e.name));
+    let own = c.services.values().filter_map(|o| o.timeout.as_ref());
+    let timeout = entries
+        .chain(own)
+        .chain(scenario.backend.services.is_empty().then_some(&c.timeout))
+        .map(|t| t.resolve().map_or(f64::INFINITY, |d| d.quantile(0.5)))
+        .fold(f64::INFINITY, f64::min);
     lateness_p99_s * time_scale > LATENESS_IN_DOUBT * timeout
 }
 
@@ -352,9 +362,9 @@ fn is_seed_dir(name: &str) -> bool {
 impl Results {
     /// Whether the load generator fell behind its schedule enough that a failed threshold or
     /// expectation on this run is inconclusive: it left arrivals unsent, or its send lateness
-    /// p99 exceeds [`LATENESS_IN_DOUBT`] of the clients' median timeout. The lateness is
-    /// measured in real time and the timeout is the file's (scenario time): compared at the
-    /// run's time scale.
+    /// p99 exceeds [`LATENESS_IN_DOUBT`] of the shortest median client timeout (of any
+    /// service). The lateness is measured in real time and the timeout is the file's (scenario
+    /// time): compared at the run's time scale.
     pub fn generator_in_doubt(&self) -> bool {
         let Some(g) = self.generator.as_ref().filter(|g| g.lagging) else {
             return false;
@@ -775,6 +785,34 @@ mod tests {
         r.generator = Some(judged(&sends(50, 30, Duration::from_millis(3)), 1.0));
         r.time_scale = 1.0;
         assert!(!r.generator_in_doubt());
+    }
+
+    /// The lateness that puts a failure in doubt is judged against the most impatient service's
+    /// clients: 150 ms late is material to a 1 s timeout even when the clients-wide one (which
+    /// that service overrides) is 10 s; a 10 s timeout every service overrides counts for none.
+    #[test]
+    fn lateness_is_judged_against_the_shortest_timeout_of_a_service() {
+        let file = |clients: &str| {
+            crate::scenario::parse(
+                "t.toml",
+                &format!(
+                    "[[workload.phases]]\nduration = \"5s\"\nrate = 10\n{clients}\
+                     [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+                     [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"10ms\"\n"
+                ),
+            )
+            .expect("valid")
+            .file
+        };
+        let late = 0.15;
+        assert!(!lateness_in_doubt(late, 1.0, &file("[clients]\ntimeout = \"10s\"\n")));
+        let one_impatient = file("[clients]\ntimeout = \"10s\"\n[clients.services.b]\ntimeout = \"1s\"\n");
+        assert!(lateness_in_doubt(late, 1.0, &one_impatient));
+        // Every service patient, the clients-wide timeout short but read by none.
+        let all_own = file(
+            "[clients]\ntimeout = \"1s\"\n[clients.services.a]\ntimeout = \"10s\"\n[clients.services.b]\ntimeout = \"10s\"\n",
+        );
+        assert!(!lateness_in_doubt(late, 1.0, &all_own));
     }
 
     /// A file that is not JSON says so, and a scenario file given by mistake is named as one,
