@@ -228,11 +228,18 @@ fn replications(dir: &Path) -> anyhow::Result<(Vec<Results>, Option<u64>)> {
         ))
         .into());
     }
+    // The first seed whole (the charts draw it), the others' summaries only: held whole, a
+    // report of thousands of seeds took gigabytes.
     let runs: Vec<Results> = seeds
         .iter()
-        .map(|(_, f)| -> anyhow::Result<Results> {
+        .enumerate()
+        .map(|(i, (_, f))| -> anyhow::Result<Results> {
             let text = read_text(f, "a spillway results file")?;
-            Ok(Results::from_json(&f.display().to_string(), &text)?)
+            let mut r = Results::from_json(&f.display().to_string(), &text)?;
+            if i > 0 {
+                r.drop_chart_data();
+            }
+            Ok(r)
         })
         .collect::<anyhow::Result<_>>()?;
     // One entry is one configuration: seeds of another scenario (or strategy) averaged in gave

@@ -413,6 +413,19 @@ impl Results {
         self.generator.as_ref().map_or(0, |g| g.unsent.saturating_sub(noted))
     }
 
+    /// Drops what only a run's charts read: its windows, whole-run histograms and groups'
+    /// counters and histograms, keeping its summary, thresholds, notes, phases and scenario,
+    /// which figures over replications read. A report charts one seed and averages every
+    /// seed's summary: held whole, a death-spiral seed took about 1.1 MB, so a report of a
+    /// few thousand replications needed gigabytes. (Figures of the windows, such as
+    /// [`Results::gateway_retries`], read zero afterwards.)
+    pub fn drop_chart_data(&mut self) {
+        self.windows = Vec::new();
+        self.totals = BTreeMap::new();
+        self.classes = BTreeMap::new();
+        self.services = BTreeMap::new();
+    }
+
     /// The gateway's own retries over the run (`[gateway.retries]`).
     pub fn gateway_retries(&self) -> u64 {
         self.windows
