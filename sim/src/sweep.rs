@@ -165,7 +165,42 @@ pub fn parse_axis(spec: &str) -> Result<Axis, String> {
             "--vary `{spec}`: a seed is no setting to choose (the best would be the luckiest); --replications R runs every point with R seeds and judges it by all of them"
         ));
     }
+    if let Some(why) = simulator_ignores(&axis.key) {
+        return Err(format!(
+            "--vary `{spec}`: {why}, so every point would be the same run and one of them \"best\"; vary it in live runs (`spillway compare --variant`)"
+        ));
+    }
     Ok(axis)
+}
+
+/// Why the simulator reads nothing of `key`, if it does not: labels, and settings only a live
+/// run has (what loadgen sends, how the gateway connects, paths).
+fn simulator_ignores(key: &str) -> Option<&'static str> {
+    use scenario::locate::Seg::{Index, Key};
+    let segs = scenario::locate::parse_path(key);
+    let k = |i: usize| match segs.get(i) {
+        Some(Key(k)) => Some(k.as_str()),
+        _ => None,
+    };
+    match (k(0), k(1), k(2)) {
+        (Some("run"), Some("name" | "description"), _) => Some("the run's name and description are labels"),
+        (Some("clients"), Some("request"), _) => {
+            Some("clients.request is what loadgen sends (the simulator models times, not payloads)")
+        }
+        (Some("gateway"), Some("connect_timeout"), _) => {
+            Some("gateway.connect_timeout is the live gateway's TCP connect to its backend, which the simulator does not model")
+        }
+        (Some("gateway"), Some("priorities"), Some("routes")) => Some(
+            "gateway.priorities.routes classes live requests by path; simulated ones (and loadgen's) carry their class from the workload",
+        ),
+        // The entry's index (by number; a name or `*` leaves none in the path).
+        (Some("backend"), Some("services"), _)
+            if matches!(segs.iter().skip(2).find(|s| !matches!(s, Index(_))), Some(Key(k)) if k == "upstream" || k == "request") =>
+        {
+            Some("a service's upstream address and request are live settings (the simulator models times, not payloads or addresses)")
+        }
+        _ => None,
+    }
 }
 
 /// [`parse_axis`] for another flag (`--variant NAME`), which its errors name.
@@ -182,6 +217,7 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
     if key.is_empty() {
         return Err(format!("{flag} `{spec}`: empty key"));
     }
+    check_key_syntax(&key).map_err(|why| format!("{flag} `{spec}`: {why}"))?;
     // An index the path parser would skip (`phases[-1]`, `phases[x]`) made the key name
     // another field, and the error a puzzle ("`rate` is not inside a table").
     let mut rest = key.as_str();
@@ -298,6 +334,57 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
         return Err(format!("{flag} `{spec}`: no values"));
     }
     Ok(Axis { key, values })
+}
+
+/// A key's dots and brackets as a scenario path: a name between every two dots and after an
+/// index only `.` or `[` (the path parser skipped empty names, so `gateway..concurrency` set
+/// gateway.concurrency and labelled every row with the typo).
+fn check_key_syntax(key: &str) -> Result<(), String> {
+    #[derive(PartialEq)]
+    enum Last {
+        Start,
+        Dot,
+        Name,
+        Index,
+    }
+    let mut last = Last::Start;
+    let mut chars = key.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' if matches!(last, Last::Start | Last::Dot) => {
+                return Err("a key has a name between its dots, e.g. gateway.concurrency (an empty one here)".into())
+            }
+            '.' => last = Last::Dot,
+            '[' if matches!(last, Last::Start | Last::Dot) => {
+                return Err("an index follows a list's name, e.g. workload.phases[0].rate".into())
+            }
+            '[' => {
+                // Its contents are checked with the index (see `parse_axis_for`).
+                chars.by_ref().find(|&d| d == ']');
+                last = Last::Index;
+            }
+            '"' if matches!(last, Last::Start | Last::Dot) => {
+                while let Some(q) = chars.next() {
+                    match q {
+                        '"' => break,
+                        '\\' => {
+                            chars.next();
+                        }
+                        _ => {}
+                    }
+                }
+                last = Last::Name;
+            }
+            _ if last == Last::Index => {
+                return Err("after an index comes `.` or `[`, e.g. workload.phases[0].rate".into())
+            }
+            _ => last = Last::Name,
+        }
+    }
+    if last == Last::Dot {
+        return Err("the key ends with a dot".into());
+    }
+    Ok(())
 }
 
 /// Whether `index`, inside `backend.services[...]`, names an entry rather than counting one.
@@ -2945,6 +3032,38 @@ mod tests {
             Value::from("2s")
         );
         assert!(parse_axis("nokey").is_err());
+        // Empty names and a name glued to an index: refused, not read as another key.
+        for bad in [
+            "gateway..concurrency=2",
+            ".gateway.concurrency=2",
+            "gateway.concurrency.=2",
+            "workload.phases[0]rate=1",
+            "workload.[0].rate=1",
+        ] {
+            let e = parse_axis(bad).unwrap_err();
+            assert!(e.starts_with(&format!("--vary `{bad}`: ")), "{e}");
+        }
+        for good in [
+            "workload.phases[0].rate=1",
+            "backend.services[0][1]=1",
+            r#"gateway.services."a.v2".concurrency=2"#,
+            r#"gateway.services."a]".concurrency=2"#,
+        ] {
+            assert!(parse_axis(good).is_ok(), "{good}");
+        }
+        // Settings only a live run reads: every point would be one run.
+        for ignored in [
+            "run.name=a,b",
+            "run.description=a,b",
+            "clients.request.method=GET,POST",
+            "gateway.connect_timeout=1s,2s",
+            "gateway.priorities.routes={ \"/a\" = \"background\" }",
+            "backend.services[0].upstream=http://a,http://b",
+            "backend.services[billing].request.method=GET,POST",
+        ] {
+            let e = parse_axis(ignored).unwrap_err();
+            assert!(e.contains("so every point would be the same run"), "{e}");
+        }
         let e = parse_axis("run.time_scale=1,2").unwrap_err();
         assert!(e.contains("virtual clock"), "{e}");
         assert!(parse_axis("a=3..1").is_err());
