@@ -1,9 +1,7 @@
 # Shared helpers of bench/sim-*.sh and bench/loadgen-*.sh (sourced after lib.sh, not run).
 # Honours CARGO_TARGET_DIR (a separate target dir avoids waiting on another build's lock).
 
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-BIN="$TARGET_DIR/release"
-EX="$TARGET_DIR/release/examples"
+# TARGET_DIR, BIN and EX: lib.sh's.
 SPILLWAY="$BIN/spillway"
 
 # build_tools [EXTRA CARGO ARGS...]: the release binary, the trivial upstream and the results

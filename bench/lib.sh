@@ -2,8 +2,12 @@
 # remembers their PIDs, and kills exactly those (by PID) on exit, whatever happens.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$ROOT/target/release"
-EX="$ROOT/target/release/examples"
+# Where `build` puts the binaries: cargo's target dir, CARGO_TARGET_DIR when set (the scripts ran
+# $ROOT/target's binaries whatever was built, stale ones included).
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+[[ $TARGET_DIR == /* ]] || TARGET_DIR="$ROOT/$TARGET_DIR"
+BIN="$TARGET_DIR/release"
+EX="$TARGET_DIR/release/examples"
 SCRATCH="$(mktemp -d /tmp/spillway-bench.XXXXXX)"
 export RUST_BACKTRACE=0
 STARTED=()   # PIDs we started

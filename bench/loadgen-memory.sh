@@ -86,7 +86,10 @@ measure() {
     done
     stop "$lg"
     [[ -r $out.d/results.json ]] || { tail -5 "$SCRATCH/lg-$label-$n.log" >&2; die "loadgen wrote no results"; }
-    intents=$(json_get "$out.d/results.json" 'r["summary"]["offered"]')
+    # Intents still in flight at the interrupt are left out of the figures (counted in the
+    # notes, bda8382), and here every intent is: offered counts the answered ones only.
+    intents=$(json_get "$out.d/results.json" 'r["summary"]["offered"] + r.get("notes", {}).get("left_out", 0)')
+    [[ $intents =~ ^[0-9]+$ && $intents -gt 0 ]] || die "results.json of $label N=$n counts no intents ($intents): the script no longer reads what loadgen writes"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$n" "$intents" "$conns" "$rss" "$hwm" "$urss" "$cflag" >>"$RES"
     echo "  $label N=$n: $intents intents, $conns connections, loadgen RSS $rss KiB" >&2
     # Let the server drop the closed connections before the next level.
@@ -151,6 +154,7 @@ END {
     if (n < 2) { print "fewer than two levels: no slope"; exit }
     mxx = sx / n; myy = sy / n
     for (i = 1; i <= n; i++) { sxy += (x[i] - mxx) * (y[i] - myy); sxx += (x[i] - mxx) ^ 2 }
+    if (sxx == 0) { print "error: every level counted the same intents: no slope"; exit 1 }
     slope = sxy / sxx; icpt = myy - slope * mxx
     for (i = 1; i <= n; i++) { r = y[i] - (icpt + slope * x[i]); ss += r * r; st += (y[i] - myy) ^ 2 }
     printf "least-squares fit over the %d connection levels: RSS = %.1f MiB + %.0f B x outstanding attempts (R^2 = %.4f); goal < 8 KiB (8192 B): %s\n", n, icpt / 1048576, slope, 1 - ss / st, (slope < 8192 ? "met" : "NOT met")
