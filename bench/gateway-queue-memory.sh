@@ -4,8 +4,8 @@
 # one warm-up request takes the only slot, then N clients each queue one request; the gateway's
 # VmRSS (/proc/PID/status) is read before and once /metrics shows
 # spillway_gateway_queue_depth = N (examples/bench_queue_memory.rs). Run twice on a fresh
-# gateway each: HTTP/1.1 (one connection per request) and h2c (N streams over N/200 connections;
-# hyper allows 200 concurrent streams per connection).
+# gateway each: HTTP/1.1 (one connection per request) and h2c (N streams over the driver's 50
+# connections, N/50 each; the gateway allows 65,536 concurrent streams per connection).
 #
 #     bash bench/gateway-queue-memory.sh
 #

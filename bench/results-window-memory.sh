@@ -48,8 +48,10 @@ done
 
 start_upstream "$UPSTREAM_PORT" --threads 1
 timed_rc "$SCRATCH/lg-36" 120 "$SPILLWAY" loadgen run --target "$URL" --phases 36s@1000 --timeout 2s --no-progress -o "$SCRATCH/lg-36.d"
+rc=$(cat "$SCRATCH/lg-36.rc"); [[ $rc == 0 ]] || { tail -5 "$SCRATCH/lg-36.err" >&2; die "loadgen (lg-36) exited $rc"; }
 row loadgen "loadgen --phases 36s@1000" "$SCRATCH/lg-36" "$SCRATCH/lg-36.d"
 timed_rc "$SCRATCH/lg-3600" 120 "$SPILLWAY" loadgen run --target "$URL" --phases 3600s@10 --time-scale 100 --timeout 2s --no-progress -o "$SCRATCH/lg-3600.d"
+rc=$(cat "$SCRATCH/lg-3600.rc"); [[ $rc == 0 ]] || { tail -5 "$SCRATCH/lg-3600.err" >&2; die "loadgen (lg-3600) exited $rc"; }
 row loadgen "loadgen --phases 3600s@10 --time-scale 100" "$SCRATCH/lg-3600" "$SCRATCH/lg-3600.d"
 
 echo "## Results windows: memory and time per window"

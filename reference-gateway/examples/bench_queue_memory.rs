@@ -207,9 +207,10 @@ async fn run(o: Opts) -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_millis(500)).await;
             connected = Some(rss_kib(o.pid)?);
             let per = o.n.div_ceil(conns);
+            let cap = mock_legacy::serve::H2_MAX_CONCURRENT_STREAMS as usize;
             anyhow::ensure!(
-                per <= 200,
-                "{per} streams per connection: over hyper's 200; use more --h2-conns"
+                per <= cap,
+                "{per} streams per connection: over the gateway's {cap}; use more --h2-conns"
             );
             let mut sent = 0;
             for s in streams.drain(..) {
@@ -280,12 +281,13 @@ async fn run(o: Opts) -> anyhow::Result<()> {
         ),
         None => ("n/a (request sent on connect)".into(), "n/a".into(), "n/a".into()),
     };
+    let h2_label = format!("h2c, {} streams per connection", o.n.div_ceil(conns));
     println!(
         "| {} | {conns} | {depth_now:.0} | {:.1} MiB | {conn_col} | {:.1} MiB | **{per_req:.0} B** ({:.2} KiB) | {split_conn} | {split_req} | {} | {fill_secs:.1} s |",
         match (o.plain, &o.mode) {
             (true, _) => "reference: trivial hyper HTTP/1.1 server (bench_upstream) holding the requests, same clients",
             (false, Mode::H1) => "HTTP/1.1, 1 request per connection",
-            (false, Mode::H2) => "h2c, 200 streams per connection",
+            (false, Mode::H2) => h2_label.as_str(),
         },
         kib(before),
         kib(queued),
