@@ -402,15 +402,14 @@ impl Distribution {
             Distribution::Exponential { mean } => *mean,
             Distribution::LogNormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
             Distribution::BoundedPareto { alpha, min: l, max: h } => {
+                // l^a / (1 - (l/h)^a) * a/(a-1) * (l^(1-a) - h^(1-a)), in powers of l/h < 1
+                // (l^a alone underflows to 0 for a large alpha: alpha = 150, l = 1 ms), and
+                // through `shrink`, whose limits hold at alpha = 1 and as alpha -> 0 (the
+                // log-uniform mean (h - l) / ln(h/l)): 1 - (l/h)^a cancelled to 0 or to a few
+                // bits for a tiny alpha (1e-17 read 90 ms for 144.6, 1e-20 infinity).
                 let (a, l, h) = (*alpha, *l, *h);
-                if (a - 1.0).abs() < 1e-12 {
-                    h * l / (h - l) * (h / l).ln()
-                } else {
-                    // l^a / (1 - (l/h)^a) * a/(a-1) * (l^(1-a) - h^(1-a)), in powers of l/h < 1:
-                    // l^a alone underflows to 0 for a large alpha (alpha = 150, l = 1 ms).
-                    let r = l / h;
-                    a / (a - 1.0) * l * (1.0 - r.powf(a - 1.0)) / (1.0 - r.powf(a))
-                }
+                let span = (h / l).ln();
+                (l * shrink(a - 1.0, span) / shrink(a, span)).max(l).min(h)
             }
             Distribution::Empirical(pts) => pts
                 .windows(2)
@@ -428,8 +427,26 @@ impl Distribution {
             Distribution::Exponential { mean } => -mean * (1.0 - p).ln(),
             Distribution::LogNormal { mu, sigma } => (mu + sigma * inverse_normal_cdf(p)).exp(),
             Distribution::BoundedPareto { alpha, min: l, max: h } => {
+                // l (1 - p (1 - (l/h)^a))^(-1/a) = l exp(u), u the log of x/l at which
+                // 1 - (l/x)^a = p (1 - (l/h)^a), solved without cancellation for a tiny alpha
+                // (it collapsed to l: every sample was the minimum); as alpha -> 0, u = p ln(h/l)
+                // (log-uniform).
                 let (a, l, h) = (*alpha, *l, *h);
-                l * (1.0 - p * (1.0 - (l / h).powf(a))).powf(-1.0 / a)
+                if p <= 0.0 {
+                    return l;
+                }
+                if p >= 1.0 {
+                    return h;
+                }
+                let span = (h / l).ln();
+                let u = if a * span < TINY_EXPONENT {
+                    p * span
+                } else {
+                    // 1 - (l/h)^a.
+                    let kept = -(-a * span).exp_m1();
+                    -(-p * kept).ln_1p() / a
+                };
+                (l * u.exp()).max(l).min(h)
             }
             Distribution::Empirical(pts) => {
                 let i = pts.partition_point(|(q, _)| *q < p).clamp(1, pts.len() - 1);
@@ -464,7 +481,8 @@ impl Distribution {
                 } else if x >= *h {
                     1.0
                 } else {
-                    (1.0 - (l / x).powf(*alpha)) / (1.0 - (l / h).powf(*alpha))
+                    let span = (h / l).ln();
+                    (shrink(*alpha, (x / l).ln()) / shrink(*alpha, span)).clamp(0.0, 1.0)
                 }
             }
             Distribution::Empirical(pts) => {
@@ -483,6 +501,21 @@ impl Distribution {
                 }
             }
         }
+    }
+}
+
+/// Below this, `a * y` is so small that (1 - e^(-a y)) / a is y to double precision: its
+/// relative error is about a y / 2.
+const TINY_EXPONENT: f64 = 1e-20;
+
+/// (1 - e^(-a y)) / a without cancellation, for any real `a` (its limit y at a = 0): the
+/// bounded Pareto's formulas in powers of l/h (1 - (l/h)^a = a shrink(a, ln(h/l))) for an alpha
+/// near 0 or 1.
+fn shrink(a: f64, y: f64) -> f64 {
+    if (a * y).abs() < TINY_EXPONENT {
+        y
+    } else {
+        -(-a * y).exp_m1() / a
     }
 }
 
@@ -652,6 +685,17 @@ mod tests {
                 min: 0.001,
                 max: 10.0,
             },
+            // 1 - (l/h)^alpha cancels here in the textbook forms.
+            Distribution::BoundedPareto {
+                alpha: 1e-6,
+                min: 0.001,
+                max: 1.0,
+            },
+            Distribution::BoundedPareto {
+                alpha: 1e-17,
+                min: 0.001,
+                max: 1.0,
+            },
         ];
         for d in &dists {
             // E[X] = integral of the quantile function over (0, 1).
@@ -663,6 +707,93 @@ mod tests {
                 d.mean()
             );
         }
+    }
+
+    /// A bounded Pareto with a tiny alpha is close to its alpha -> 0 limit, the log-uniform
+    /// distribution on [min, max]: 1 - (l/h)^alpha cancelled, so alpha = 1e-17 had a mean of
+    /// 90 ms, alpha = 1e-20 an infinite one, and every sample was the minimum.
+    #[test]
+    fn a_tiny_pareto_alpha_is_the_log_uniform_limit() {
+        let (l, h) = (0.001, 1.0);
+        let span = f64::ln(h / l);
+        let log_uniform_mean = (h - l) / span;
+        assert!((log_uniform_mean - 0.144_62).abs() < 1e-5, "{log_uniform_mean}");
+        for alpha in [1e-9, 1e-12, 1e-17, 1e-20, 1e-100, 1e-300, 5e-324] {
+            let mut t = table(DistKind::Pareto);
+            t.alpha = Some(alpha);
+            t.min = Some(Dur::from_millis(1));
+            t.max = Some(Dur::from_secs(1));
+            let d = DistSpec::Table(t).resolve().expect("a tiny alpha is a valid pareto");
+            let mean = d.mean();
+            assert!(
+                (mean / log_uniform_mean - 1.0).abs() < 1e-6,
+                "alpha {alpha}: mean {mean}, limit {log_uniform_mean}"
+            );
+            for p in [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 1.0] {
+                let x = d.quantile(p);
+                let want = l * (p * span).exp();
+                assert!(
+                    (x / want - 1.0).abs() < 1e-6,
+                    "alpha {alpha}: quantile({p}) {x}, want {want}"
+                );
+                assert!((d.cdf(x) - p).abs() < 1e-9, "alpha {alpha}: cdf(quantile({p}))");
+            }
+            // Samples spread over the range, with the limit's mean.
+            let mut rng = crate::rng::Streams::new(7).stream("t");
+            let n = 20_000;
+            let samples: Vec<f64> = (0..n).map(|_| d.sample_secs(&mut rng)).collect();
+            assert!(
+                samples.iter().all(|x| (l..=h).contains(x)),
+                "alpha {alpha}: a sample out of range"
+            );
+            let below_median = samples.iter().filter(|x| **x < (l * h).sqrt()).count();
+            assert!(
+                (9_000..11_000).contains(&below_median),
+                "alpha {alpha}: {below_median} below the median"
+            );
+            let m = samples.iter().sum::<f64>() / n as f64;
+            assert!(
+                (m / log_uniform_mean - 1.0).abs() < 0.05,
+                "alpha {alpha}: sample mean {m}"
+            );
+        }
+    }
+
+    /// The mean, quantiles and CDF are continuous through alpha = 1 (a special case of the
+    /// textbook mean) and from a tiny alpha to a large one.
+    #[test]
+    fn pareto_figures_are_continuous_in_alpha() {
+        let pareto = |alpha: f64| Distribution::BoundedPareto {
+            alpha,
+            min: 0.005,
+            max: 2.0,
+        };
+        for (a, b) in [
+            (1.0, 1.0 + 1e-13),
+            (1.0 - 1e-10, 1.0),
+            (1e-10, 1e-22),
+            (150.0, 150.0 + 1e-9),
+        ] {
+            let (x, y) = (pareto(a), pareto(b));
+            assert!(
+                (x.mean() / y.mean() - 1.0).abs() < 1e-7,
+                "alpha {a} vs {b}: {} vs {}",
+                x.mean(),
+                y.mean()
+            );
+            for p in [0.1, 0.5, 0.99] {
+                assert!(
+                    (x.quantile(p) / y.quantile(p) - 1.0).abs() < 1e-7,
+                    "alpha {a} vs {b} at {p}"
+                );
+            }
+        }
+        // A huge alpha puts everything at the minimum; the maximum stays the maximum.
+        let d = pareto(1e300);
+        assert_eq!(d.mean(), 0.005);
+        assert_eq!(d.quantile(0.999), 0.005);
+        assert_eq!(d.quantile(1.0), 2.0);
+        assert_eq!(pareto(150.0).quantile(1.0), 2.0, "(l/h)^150 underflows: was infinite");
     }
 
     /// A lognormal whose mean is beyond any duration a file may write (or infinite) is refused

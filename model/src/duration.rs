@@ -108,6 +108,27 @@ pub fn format_span(a: Duration, b: Duration) -> String {
     format!("{}-{}", format_duration(a), format_duration(b))
 }
 
+/// A number as a message or a summary shows it: as written (`20`, `0.5`, `1.25`) when that is
+/// short, else in scientific notation (`1e300`, `1e-300`, `2.5e-7`): Rust writes 1e300 as 301
+/// digits, and 1e-300 as 300 zeros and a one.
+pub fn format_number(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-5..1e16).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// `x` with `decimals` decimals as `{:.N}` writes it, or in scientific notation with four
+/// significant digits (`4.043e304`) when that would be a wall of digits.
+pub fn format_fixed(x: f64, decimals: usize) -> String {
+    if x.is_finite() && x.abs() >= 1e16 {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.decimals$}")
+    }
+}
+
 fn trim_float(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -155,12 +176,14 @@ impl<'de> Deserialize<'de> for Dur {
                 )))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dur, E> {
-                // `-1s` would be refused in turn: suggest only what can be written.
-                if !(v > 0.0 && v.is_finite()) {
-                    return Err(bare_non_positive(v));
+                // `-1s` would be refused in turn: suggest only what can be written. 1e300 is
+                // shown so, not as 301 digits, and a duration has no exponent: no `1e300s`.
+                let shown = format_number(v);
+                if !(v > 0.0 && v.is_finite()) || shown.contains('e') {
+                    return Err(bare_non_positive(shown));
                 }
                 Err(E::custom(format!(
-                    "expected a duration string with a unit like \"{v}s\", got the bare number {v}"
+                    "expected a duration string with a unit like \"{shown}s\", got the bare number {shown}"
                 )))
             }
         }
@@ -205,6 +228,38 @@ mod tests {
         assert!(parse_duration("2 parsecs").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("ms").is_err());
         assert!(parse_duration("-1s").is_err());
+    }
+
+    /// Very large and very small numbers are shown in scientific notation, not as 300 digits;
+    /// everyday ones as Rust writes them.
+    #[test]
+    fn numbers_past_everyday_magnitudes_are_shown_in_scientific_notation() {
+        for (x, shown) in [
+            (20.0, "20"),
+            (0.5, "0.5"),
+            (1.25, "1.25"),
+            (0.0, "0"),
+            (-3.0, "-3"),
+            (1e-5, "0.00001"),
+            (1e15, "1000000000000000"),
+            (1e16, "1e16"),
+            (1e300, "1e300"),
+            (1e-300, "1e-300"),
+            (-2.5e-7, "-2.5e-7"),
+            (f64::INFINITY, "inf"),
+        ] {
+            assert_eq!(format_number(x), shown);
+        }
+        assert_eq!(format_fixed(200.0, 1), "200.0");
+        assert_eq!(format_fixed(4.043e304, 1), "4.043e304");
+        assert_eq!(format_fixed(0.04, 0), "0");
+        // A bare number where a duration belongs: the hint is short, and parses as a duration.
+        let e = toml::from_str::<std::collections::HashMap<String, Dur>>("d = 1e300")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("got the bare number 1e300"), "{e}");
+        assert!(e.len() < 200, "{e}");
+        assert!(e.contains("like \"100ms\""), "no `1e300s`, which is no duration: {e}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::file::{Backoff, Jitter};
 use super::spec::Scenario;
-use crate::duration::format_duration;
+use crate::duration::{format_duration, format_fixed, format_number};
 use std::fmt::Write as _;
 
 /// The gateway's cap on a service's requests in service at once, if any: a fixed strategy's
@@ -136,7 +136,10 @@ fn extra_text(s: &Scenario, p: &super::Phase) -> String {
 /// A rate as written: whole numbers without decimals, small ones to two significant digits
 /// (0.04/s is not 0.0/s).
 fn fmt_rate(r: f64) -> String {
-    if r.fract() == 0.0 && r.abs() < 1e15 {
+    // Past everyday magnitudes in scientific notation: 1e-300 read 0.000000000000.
+    if r.abs() >= 1e16 || (r != 0.0 && r.abs() < 1e-5) {
+        format_number(r)
+    } else if r.fract() == 0.0 && r.abs() < 1e15 {
         format!("{r:.0}")
     } else if r >= 10.0 {
         format!("{r:.1}")
@@ -165,7 +168,7 @@ fn faults_text(f: &super::Faults) -> String {
         });
     }
     if let Some(r) = &f.rate_limit {
-        parts.push(format!("429 past {}/s (burst {})", r.rate, r.burst));
+        parts.push(format!("429 past {}/s (burst {})", format_number(r.rate), r.burst));
     }
     if f.error_ratio > 0.0 {
         parts.push(format!("{:.1}% errors", f.error_ratio * 100.0));
@@ -174,7 +177,11 @@ fn faults_text(f: &super::Faults) -> String {
         parts.push(format!("stalls {} every {}", secs(st.duration), secs(st.every)));
     }
     if let Some(sl) = &f.slowdown {
-        parts.push(format!("{}x slower above {}/s", sl.factor, sl.above_rate));
+        parts.push(format!(
+            "{}x slower above {}/s",
+            format_number(sl.factor),
+            format_number(sl.above_rate)
+        ));
     }
     parts.join("; ")
 }
@@ -258,12 +265,12 @@ pub fn check_summary(s: &Scenario) -> String {
         let each = if j - i > 1 { " each" } else { "" };
         let _ = writeln!(
             o,
-            "  {:<w$} {:>5} {:>8} {:>9} {:>11.1}  {}{each}",
+            "  {:<w$} {:>5} {:>8} {:>9} {:>11}  {}{each}",
             label,
             svc.apis.len(),
             svc.workers,
             ms(s.service_mean_time(*i)),
-            s.service_capacity(*i),
+            format_fixed(s.service_capacity(*i), 1),
             overload_text(&svc.overload)
         );
     }
@@ -286,10 +293,10 @@ pub fn check_summary(s: &Scenario) -> String {
         };
         if c < x.workers {
             below.push(format!(
-                "{} ({c} of {}: {:.1}/s)",
+                "{} ({c} of {}: {}/s)",
                 x.name,
                 x.workers,
-                f64::from(c) / s.service_mean_time(i)
+                format_fixed(f64::from(c) / s.service_mean_time(i), 1)
             ));
         } else if c > x.workers && !adaptive {
             above.push(format!("{} ({c} for {})", x.name, x.workers));
@@ -329,12 +336,15 @@ pub fn check_summary(s: &Scenario) -> String {
     if below.is_empty() {
         let _ = writeln!(
             o,
-            "  total capacity {total_cap:.1} req/s (if the mix matched the capacities exactly)"
+            "  total capacity {} req/s (if the mix matched the capacities exactly)",
+            format_fixed(total_cap, 1)
         );
     } else {
         let _ = writeln!(
             o,
-            "  total capacity {through:.1} req/s through the gateway, {total_cap:.1} of the workers alone (if the mix matched the capacities exactly)"
+            "  total capacity {} req/s through the gateway, {} of the workers alone (if the mix matched the capacities exactly)",
+            format_fixed(through, 1),
+            format_fixed(total_cap, 1)
         );
     }
 
@@ -370,7 +380,11 @@ fn clients_text(s: &Scenario) -> String {
             format!(", {:?} jitter", retry.jitter).to_lowercase()
         };
         let budget = retry.budget.as_ref().map_or(String::new(), |b| {
-            format!(", budget {:.0}% + {}/s", b.ratio * 100.0, b.min_per_sec)
+            format!(
+                ", budget {}% + {}/s",
+                format_fixed(b.ratio * 100.0, 0),
+                format_number(b.min_per_sec)
+            )
         });
         format!("up to {} attempts, {backoff}{jitter}{budget}", retry.max_attempts)
     };
@@ -472,7 +486,8 @@ fn gateway_text(s: &Scenario) -> String {
         };
         front.push(format!(
             "rate limit {}/s {per} (burst {}), 429 past it",
-            r.rate, r.burst
+            format_number(r.rate),
+            r.burst
         ));
     }
     if let Some(a) = &g.auth {
@@ -491,13 +506,15 @@ fn gateway_text(s: &Scenario) -> String {
             "priorities: interactive queue {}, background queue {}, background share {}",
             cap(p.interactive_capacity),
             cap(p.background_capacity),
-            p.background_share
+            format_number(p.background_share)
         ));
     }
     if g.retries.enabled {
         front.push(format!(
             "gateway retries: up to {} attempts, budget {} of requests (at least {}/s)",
-            g.retries.max_attempts, g.retries.budget_ratio, g.retries.min_per_sec
+            g.retries.max_attempts,
+            format_number(g.retries.budget_ratio),
+            format_number(g.retries.min_per_sec)
         ));
     }
     if !front.is_empty() {
@@ -674,7 +691,7 @@ fn phase_table(s: &Scenario, utilisation: bool) -> String {
             others.sort_by(|a, b| b.1.total_cmp(&a.1));
             let others: Vec<String> = others
                 .iter()
-                .map(|(i, x)| format!("{} {:.0}%", s.services[*i].name, x * 100.0))
+                .map(|(i, x)| format!("{} {}%", s.services[*i].name, format_fixed(x * 100.0, 0)))
                 .collect();
             let others = if others.is_empty() {
                 String::new()
@@ -682,9 +699,9 @@ fn phase_table(s: &Scenario, utilisation: bool) -> String {
                 format!("; also over: {}", shorten_list(&others))
             };
             let rate = if (p.rate_start - p.rate_end).abs() > f64::EPSILON {
-                format!("{:.0} -> {:.0}", p.rate_start, p.rate_end)
+                format!("{} -> {}", format_fixed(p.rate_start, 0), format_fixed(p.rate_end, 0))
             } else {
-                format!("{:.1}", p.rate_start)
+                format_fixed(p.rate_start, 1)
             };
             let flag = if u >= 1.0 { "  OVERLOAD" } else { "" };
             let others = others + &extra_text(s, p) + &rate_limit_text(s, p);
@@ -693,9 +710,9 @@ fn phase_table(s: &Scenario, utilisation: bool) -> String {
                 String::new()
             } else {
                 format!(
-                    "  {} at {:.0}% utilisation{flag}{others}",
+                    "  {} at {}% utilisation{flag}{others}",
                     s.services[k].name,
-                    u * 100.0
+                    format_fixed(u * 100.0, 0)
                 )
             };
             let _ = writeln!(
@@ -754,7 +771,7 @@ fn service_utilisation_table(s: &Scenario) -> String {
     for i in shown {
         let _ = write!(o, "    {:<name_w$}", s.services[i].name);
         for (u, w) in by_phase.iter().zip(&col_w) {
-            let _ = write!(o, "  {:>w$}", format!("{:.0}%", u[i] * 100.0));
+            let _ = write!(o, "  {:>w$}", format!("{}%", format_fixed(u[i] * 100.0, 0)));
         }
         o.push('\n');
     }
@@ -783,4 +800,93 @@ fn run_line(s: &Scenario, what: &str) -> String {
         r.window,
         r.time_scale
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `check_summary` of a one-service scenario with `service` lines added to the service
+    /// and `extra` tables at the end; the notes (worded by validation) left out.
+    fn summary(service: &str, extra: &str) -> String {
+        let text = format!(
+            "[[workload.phases]]\nname = \"normal\"\nduration = \"10s\"\nrate = 20\n[clients]\ntimeout = \"2s\"\n\
+             [[backend.services]]\nname = \"legacy\"\nworkers = 4\n{service}\n{extra}\n"
+        );
+        let s = crate::scenario::parse("t.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        check_summary(&s)
+            .lines()
+            .filter(|l| !l.starts_with("note:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The longest run of digits in `text`.
+    fn longest_digits(text: &str) -> usize {
+        text.split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Extreme settings printed as 300-digit numbers (a rate of 1e-300 as 300 zeros); they are
+    /// shown in scientific notation.
+    #[test]
+    fn extreme_figures_are_shown_in_scientific_notation() {
+        for (service, extra, shown) in [
+            (
+                "service_time = { dist = \"lognormal\", mu = -700, sigma = 0.001 }",
+                "",
+                "e304",
+            ),
+            (
+                "service_time = \"20ms\"\n[backend.services.faults]\nslowdown = { above_rate = 1e-300, factor = 1e300, window = \"1s\" }",
+                "",
+                "1e300x slower above 1e-300/s",
+            ),
+            (
+                "service_time = \"20ms\"\n[backend.services.faults]\nrate_limit = { rate = 1e-300, burst = 1 }",
+                "",
+                "429 past 1e-300/s",
+            ),
+            (
+                "service_time = \"20ms\"",
+                "[gateway.rate_limit]\nrate = 1e-300",
+                "rate limit 1e-300/s",
+            ),
+            (
+                "service_time = \"20ms\"",
+                "[clients.retry]\nmax_attempts = 3\n[clients.retry.budget]\nratio = 0\nmin_per_sec = 1e300",
+                "budget 0% + 1e300/s",
+            ),
+        ] {
+            let text = summary(service, extra);
+            assert!(text.contains(shown), "{service} {extra}: no `{shown}` in\n{text}");
+            assert!(longest_digits(&text) < 20, "{service} {extra}: a wall of digits in\n{text}");
+        }
+        // Everyday figures as before.
+        let text = summary("service_time = \"20ms\"", "");
+        assert!(text.contains("      200.0  backlog"), "{text}");
+        assert!(text.contains("total capacity 200.0 req/s"), "{text}");
+        assert!(text.contains("           20.0  legacy at 10% utilisation"), "{text}");
+    }
+
+    /// A bounded Pareto of a tiny alpha is the log-uniform distribution: its mean is 144.6 ms
+    /// for min 1 ms and max 1 s, not 90 ms (alpha 1e-17) or infinite (alpha 1e-20, which
+    /// read "capacity 0.0" and "inf% utilisation OVERLOAD").
+    #[test]
+    fn a_tiny_pareto_alpha_has_the_log_uniform_mean_and_capacity() {
+        for alpha in ["1e-17", "1e-20", "1e-300"] {
+            let text = summary(
+                &format!("service_time = {{ dist = \"pareto\", alpha = {alpha}, min = \"1ms\", max = \"1s\" }}"),
+                "",
+            );
+            assert!(text.contains("144.6ms        27.7"), "alpha {alpha}:\n{text}");
+            assert!(text.contains("legacy at 72% utilisation"), "alpha {alpha}:\n{text}");
+            assert!(
+                !text.contains("inf") && !text.contains("OVERLOAD"),
+                "alpha {alpha}:\n{text}"
+            );
+        }
+    }
 }

@@ -480,7 +480,7 @@ fn given(unexpected: &str) -> String {
     } else if let Some(n) = quoted("integer `") {
         format!("the integer {n}")
     } else if let Some(x) = quoted("floating point `") {
-        format!("the number {x}")
+        format!("the number {}", number(x))
     } else if let Some(b) = quoted("boolean `") {
         b.to_string()
     } else if let Some(c) = quoted("character `") {
@@ -493,6 +493,15 @@ fn given(unexpected: &str) -> String {
             other => other,
         }
         .to_string()
+    }
+}
+
+/// A number serde wrote in full (`1e300` as 301 digits), in scientific notation past everyday
+/// magnitudes ([`crate::duration::format_number`]); as written otherwise.
+fn number(written: &str) -> String {
+    match written.parse::<f64>() {
+        Ok(x) if crate::duration::format_number(x).contains('e') => crate::duration::format_number(x),
+        _ => written.to_string(),
     }
 }
 
@@ -1192,6 +1201,26 @@ mod tests {
     }
 
     // --- 3. invalid types ---
+
+    /// A number past everyday magnitudes is shown in scientific notation, not as 301 digits
+    /// (serde writes 1e300 in full); everyday ones as before.
+    #[test]
+    fn huge_and_tiny_numbers_given_are_shown_in_scientific_notation() {
+        for (value, shown) in [("1e300", "1e300"), ("1e-300", "1e-300"), ("-2.5e100", "-2.5e100")] {
+            let e = error(&scenario("", &format!("workers = {value}")));
+            assert!(
+                e.ends_with(&format!(
+                    "backend.services[0].workers: expected a non-negative integer, got the number {shown}"
+                )),
+                "{e}"
+            );
+            let e = error(&scenario("", &format!("service_time = {value}")));
+            assert!(e.ends_with(&format!(", got the number {shown}")), "{e}");
+            assert!(e.len() < 300, "{e}");
+        }
+        let e = error(&scenario("", "workers = 2.5"));
+        assert!(e.ends_with("got the number 2.5"), "{e}");
+    }
 
     #[test]
     fn wrong_types_say_what_was_expected_and_what_was_given() {
