@@ -62,6 +62,13 @@ pub fn parse_phases(spec: &str) -> Result<Vec<PhaseSpec>, String> {
     Ok(out)
 }
 
+/// A rate as a TOML float: always with a decimal point or an exponent (`50.0`, `1e20`,
+/// `1e-300`), exactly the parsed value. f64's Display wrote 1e20 as 21 digits, a TOML integer,
+/// which is refused past 9223372036854775807 before the rate's own limits are checked.
+fn toml_float(r: f64) -> String {
+    format!("{r:?}")
+}
+
 /// The phases as `[[workload.phases]]` TOML.
 pub fn phases_toml(phases: &[PhaseSpec]) -> String {
     let mut o = String::new();
@@ -71,10 +78,10 @@ pub fn phases_toml(phases: &[PhaseSpec]) -> String {
             i + 1,
             if p.trigger { " (trigger)" } else { "" },
             format_duration(p.duration),
-            p.rate
+            toml_float(p.rate)
         ));
         if let Some(r) = p.ramp_to {
-            o.push_str(&format!("ramp_to = {r}\n"));
+            o.push_str(&format!("ramp_to = {}\n", toml_float(r)));
         }
         if p.trigger {
             o.push_str("trigger = true\n");
@@ -103,6 +110,46 @@ mod tests {
         );
         let r = parse_phases("20s@50->300").unwrap();
         assert_eq!(r[0].ramp_to, Some(300.0));
+    }
+
+    /// Rates of every magnitude are written as TOML floats that read back exactly; a huge one
+    /// reaches the run-size limit instead of TOML's integer bound ("number too large: TOML
+    /// integers go up to 9223372036854775807" for `1s@1e20`).
+    #[test]
+    fn rates_are_written_as_toml_floats() {
+        let scenario = |phases: &str| {
+            let text = format!(
+                "{}[[backend.services]]\nname = \"target\"\nworkers = 1\nservice_time = \"1ms\"\n",
+                phases_toml(&parse_phases(phases).unwrap())
+            );
+            model::scenario::parse_flags(&text)
+        };
+        let given = "1s@50,2s@0.1->1e-7,3s@0,4s@1234.25!,5s@1e6->7e5";
+        let s = scenario(given).unwrap_or_else(|e| panic!("{e}"));
+        let p = parse_phases(given).unwrap();
+        assert_eq!(s.file.workload.phases.len(), p.len());
+        for (spec, read) in p.iter().zip(&s.file.workload.phases) {
+            assert_eq!(read.rate, spec.rate);
+            assert_eq!(read.ramp_to, spec.ramp_to);
+            assert_eq!(read.duration.0, spec.duration);
+            assert_eq!(read.trigger, spec.trigger);
+        }
+        for (rate, written) in [
+            (1e20, "rate = 1e20\n"),
+            (50.0, "rate = 50.0\n"),
+            (1e-300, "rate = 1e-300\n"),
+        ] {
+            let one = PhaseSpec {
+                duration: Duration::from_secs(1),
+                rate,
+                ramp_to: None,
+                trigger: false,
+            };
+            assert!(phases_toml(&[one]).contains(written), "{rate}");
+        }
+        let e = scenario("1s@1e20").unwrap_err().to_string();
+        assert!(e.contains("at most 1e9"), "{e}");
+        assert!(!e.contains("TOML integers"), "{e}");
     }
 
     #[test]
