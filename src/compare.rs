@@ -136,7 +136,7 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
             .ok_or_else(|| UsageError(format!("--variant `{spec}`: expected NAME:KEY=VALUE[;KEY=VALUE...]")))?;
         let name = name.trim();
         check_variant_name(spec, name)?;
-        let mut assignments = Vec::new();
+        let mut assignments: Vec<(String, serde_json::Value)> = Vec::new();
         for kv in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             if !kv.contains('=') {
                 return Err(UsageError(format!(
@@ -157,7 +157,21 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
                     axis.values.len()
                 )));
             }
+            // The last of two values won, silently (`--set` refuses a key given twice too).
+            if assignments.iter().any(|(k, _)| *k == axis.key) {
+                return Err(UsageError(format!(
+                    "--variant {name}: `{}` given twice; a variant sets each key once",
+                    axis.key
+                )));
+            }
             assignments.push((axis.key, axis.values[0].clone()));
+        }
+        // `NAME:` alone ran the base scenario again under another name.
+        if assignments.is_empty() {
+            return Err(UsageError(format!(
+                "--variant `{}`: sets nothing, so it would run the base scenario again; give NAME:KEY=VALUE[;KEY=VALUE...], e.g. {name}:clients.timeout=2s",
+                spec.escape_debug()
+            )));
         }
         let s = sim::sweep::variant(base, &assignments).map_err(|e| UsageError(format!("--variant {name}: {e}")))?;
         out.push(Config {
@@ -197,12 +211,31 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
 /// name past the file system's limit (255 bytes) failed only after every run had finished.
 const MAX_NAME_CHARS: usize = 64;
 
-/// Refuses, before anything runs, a variant name that cannot label a run: empty, with dots or
-/// spaces (expectations refer to NAME.metric), control characters, or too long for a directory.
+/// Whether a variant name may hold `c`: what `--expect` can name (`NAME.p99 < 1s`): no dot
+/// (it ends the name), no comparison character (`a<b.p99 < 1s` split at the name's `<`), no
+/// space or control character.
+fn name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// Refuses, before anything runs, a variant name that cannot label a run: empty, with a
+/// character an expectation cannot name ([`name_char`]), or too long for a directory.
 fn check_variant_name(spec: &str, name: &str) -> Result<(), UsageError> {
-    if name.is_empty() || name.contains('.') || name.contains(|c: char| c.is_whitespace() || c.is_control()) {
+    const ALLOWED: &str = "ASCII letters, digits, `-` and `_` (expectations refer to NAME.metric), without dots, spaces, comparison signs or control characters";
+    if name.is_empty() {
         return Err(UsageError(format!(
-            "--variant `{}`: the name must be non-empty, without dots, spaces or control characters (expectations refer to NAME.metric)",
+            "--variant `{}`: the name is empty; a name is {ALLOWED}",
+            spec.escape_debug()
+        )));
+    }
+    if let Some(c) = name.chars().find(|c| !name_char(*c)) {
+        let shown = if c.is_control() || c.is_whitespace() {
+            format!("{:?}", c)
+        } else {
+            format!("`{c}`")
+        };
+        return Err(UsageError(format!(
+            "--variant `{}`: the name cannot hold {shown}; a name is {ALLOWED}",
             spec.escape_debug()
         )));
     }
@@ -875,6 +908,51 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("every configuration runs on the same seeds"), "{e}");
+    }
+
+    /// A key given twice in one variant was taken at its last value, silently; a name an
+    /// expectation cannot name (`a<b`) was accepted, and `--expect "a<b.p99 < 1s"` then failed;
+    /// a variant that sets nothing ran the base scenario again.
+    #[test]
+    fn variants_set_each_key_once_have_nameable_names_and_set_something() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"5s\"\nrate = 10\n[[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let refused = |spec: &str| {
+            configs(&s, &[], &[spec.to_string()])
+                .err()
+                .unwrap_or_else(|| panic!("{spec} accepted"))
+                .to_string()
+        };
+        let e = refused("a:gateway.concurrency=3;gateway.concurrency=4");
+        assert!(e.contains("--variant a: `gateway.concurrency` given twice"), "{e}");
+        for (spec, shown) in [
+            ("a<b:gateway.concurrency=3", "`<`"),
+            ("a>=b:gateway.concurrency=3", "`>`"),
+            ("a!b:gateway.concurrency=3", "`!`"),
+            ("a.b:gateway.concurrency=3", "`.`"),
+            ("a b:gateway.concurrency=3", "' '"),
+            ("a\u{1b}b:gateway.concurrency=3", "'\\u{1b}'"),
+            ("café:gateway.concurrency=3", "`é`"),
+        ] {
+            let e = refused(spec);
+            assert!(e.contains(&format!("the name cannot hold {shown}")), "{spec}: {e}");
+            assert!(e.contains("ASCII letters, digits, `-` and `_`"), "{spec}: {e}");
+        }
+        assert!(refused(":gateway.concurrency=3").contains("the name is empty"));
+        for spec in ["a:", "a: ; ;"] {
+            let e = refused(spec);
+            assert!(
+                e.contains("sets nothing, so it would run the base scenario again"),
+                "{spec}: {e}"
+            );
+        }
+        // What an expectation names is accepted, and named by it.
+        let c = configs(&s, &[], &["Fast_2-b:gateway.concurrency=3".to_string()]).unwrap();
+        let labels: Vec<String> = c.iter().map(|c| c.label.clone()).collect();
+        assert!(parse_expectations(&["Fast_2-b.p99 < 1s".to_string()], &labels).is_ok());
     }
 
     /// `--tolerance 10` read as a fraction was 1000%, so a +211% regression passed.

@@ -213,6 +213,23 @@ fn a_failed_expectation_exits_3_and_bad_input_exits_2() {
         (vec!["compare", &ds, "--variant", "x:gateway.nope=3"], "--variant x"),
         (vec!["compare", &ds, "--variant", "novalue"], "NAME:KEY=VALUE"),
         (
+            vec![
+                "compare",
+                &ds,
+                "--variant",
+                "a:gateway.concurrency=3;gateway.concurrency=4",
+            ],
+            "--variant a: `gateway.concurrency` given twice",
+        ),
+        (
+            vec!["compare", &ds, "--variant", "a<b:gateway.concurrency=3"],
+            "the name cannot hold `<`; a name is ASCII letters, digits, `-` and `_`",
+        ),
+        (
+            vec!["compare", &ds, "--variant", "a:"],
+            "sets nothing, so it would run the base scenario again",
+        ),
+        (
             vec!["compare", &ds, "--variant", "x:gateway.concurency=2"],
             "unknown key `concurency`; did you mean `concurrency`?",
         ),
@@ -234,7 +251,7 @@ fn a_failed_expectation_exits_3_and_bad_input_exits_2() {
                 "compare",
                 &ds,
                 "--variant",
-                "a/b:gateway.strategy=bounded",
+                "a_b:gateway.strategy=bounded",
                 "--variant",
                 "a-b:gateway.strategy=deadline",
             ],
