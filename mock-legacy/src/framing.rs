@@ -11,6 +11,10 @@
 //! Content-Length, or chunked. At anything it does not follow (a request hyper refuses itself,
 //! CONNECT, HTTP/2, a head past the limit) it stops: hyper then closes the connection, or the
 //! request is one hyper judges without help.
+//!
+//! A request hyper refuses itself it answers with a bare 400 or 431 and no body; this also says
+//! why ([`Framing::refusal`]), in the reference gateway's words, so that the server can answer
+//! with a JSON body naming the problem as the gateway does.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -50,12 +54,26 @@ enum Chunk {
     Trailer { line: usize, total: usize },
 }
 
+/// Why hyper refuses a request head, as the reference gateway words it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Refused {
+    /// 400, or 431 for a head too large.
+    pub(crate) status: u16,
+    pub(crate) why: String,
+    /// The request is a HEAD: its answer carries no body.
+    pub(crate) head: bool,
+}
+
 /// One connection's framing follower.
 pub(crate) struct Framing {
     state: State,
     /// A request head under way (empty between requests).
     head: Vec<u8>,
     max_head: usize,
+    /// The most headers hyper takes in a request.
+    max_headers: usize,
+    /// Why the last head was refused, when it was one hyper refuses.
+    refused: Option<Refused>,
     /// Heads read so far.
     heads: u64,
     /// The number (from 1) of the request that had both headers; 0 while none has.
@@ -63,15 +81,69 @@ pub(crate) struct Framing {
 }
 
 impl Framing {
-    /// Follows a connection whose heads hyper takes up to `max_head` bytes; `conflict` is told
-    /// the number of the request with both framing headers.
-    pub(crate) fn new(max_head: usize, conflict: Arc<AtomicU64>) -> Framing {
+    /// Follows a connection whose heads hyper takes up to `max_head` bytes and `max_headers`
+    /// headers; `conflict` is told the number of the request with both framing headers.
+    pub(crate) fn new(max_head: usize, max_headers: usize, conflict: Arc<AtomicU64>) -> Framing {
         Framing {
             state: State::Head,
             head: Vec::new(),
             max_head,
+            max_headers: max_headers.clamp(1, MAX_HEADERS),
+            refused: None,
             heads: 0,
             conflict,
+        }
+    }
+
+    /// Why hyper refused the request it answers `status` (400, 431) without a body: the head
+    /// this saw it refuse, or the head under way (hyper refuses a request line of garbage
+    /// before its end comes); else the status's general reason.
+    pub(crate) fn refusal(&self, status: u16) -> Refused {
+        let under_way = || {
+            if self.state != State::Head || self.head.is_empty() {
+                return None;
+            }
+            let mut slots = vec![httparse::EMPTY_HEADER; self.max_headers];
+            let mut req = httparse::Request::new(&mut slots);
+            req.parse(&self.head).err().map(|e| self.parse_error(e))
+        };
+        let known = self.refused.clone().or_else(under_way);
+        known.filter(|r| r.status == status).unwrap_or_else(|| Refused {
+            status,
+            why: match status {
+                431 => format!(
+                    "request head over the {}-byte limit, or more than {} request headers",
+                    self.max_head, self.max_headers
+                ),
+                414 => "request target too long".to_string(),
+                _ => "malformed request".to_string(),
+            },
+            head: is_head_request(&self.head),
+        })
+    }
+
+    /// The refusal of a head httparse refused with `e`.
+    fn parse_error(&self, e: httparse::Error) -> Refused {
+        let (status, why) = match e {
+            httparse::Error::TooManyHeaders => (431, format!("more than {} request headers", self.max_headers)),
+            e => (400, format!("malformed request: {e}")),
+        };
+        Refused {
+            status,
+            why,
+            head: is_head_request(&self.head),
+        }
+    }
+
+    /// Notes that hyper refuses the head in `self.head`. The first refusal is kept: hyper
+    /// closes the connection at it.
+    fn refuse(&mut self, status: u16, why: String) {
+        if self.refused.is_none() {
+            self.refused = Some(Refused {
+                status,
+                why,
+                head: is_head_request(&self.head),
+            });
         }
     }
 
@@ -129,24 +201,42 @@ impl Framing {
         let from = old.saturating_sub(3);
         let blank = |w: &[u8]| w.starts_with(b"\n\n") || w.starts_with(b"\n\r\n");
         if !self.head[from..].windows(3).any(blank) && !self.head.ends_with(b"\n\n") {
-            if self.head.len() > self.max_head {
+            // hyper refuses a head it has `max_head` bytes of and no end (431).
+            if self.head.len() >= self.max_head {
+                self.refuse(431, self.over_limit());
                 self.off();
             }
             return &bytes[take..];
         }
         let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut req = httparse::Request::new(&mut slots);
+        let mut req = httparse::Request::new(&mut slots[..self.max_headers]);
         let end = match req.parse(&self.head) {
             Ok(httparse::Status::Complete(n)) if n > old => n,
-            Ok(httparse::Status::Partial) if self.head.len() <= self.max_head => return &bytes[take..],
-            _ => {
+            Ok(httparse::Status::Partial) if self.head.len() < self.max_head => return &bytes[take..],
+            other => {
+                match other {
+                    Err(e) => {
+                        let r = self.parse_error(e);
+                        self.refuse(r.status, r.why);
+                    }
+                    Ok(httparse::Status::Complete(n)) if n > self.max_head => self.refuse(431, self.over_limit()),
+                    Ok(httparse::Status::Partial) => self.refuse(431, self.over_limit()),
+                    Ok(_) => {}
+                }
                 self.off();
                 return &[];
             }
         };
-        self.heads += 1;
+        let problem = head_problem(&req);
         let next = next_state(&req);
-        if next == State::Off && has_both(&req) {
+        let both = next == State::Off && has_both(&req);
+        if end > self.max_head {
+            self.refuse(431, self.over_limit());
+        } else if let Some(why) = problem {
+            self.refuse(400, why.to_string());
+        }
+        self.heads += 1;
+        if both {
             self.conflict.store(self.heads, Ordering::Relaxed);
         }
         self.head.clear();
@@ -163,6 +253,63 @@ impl Framing {
                 &bytes[end - old..]
             }
         }
+    }
+}
+
+impl Framing {
+    fn over_limit(&self) -> String {
+        format!("request head over the {}-byte limit", self.max_head)
+    }
+}
+
+/// Whether the request at the start of `head`, as far as it came, is a HEAD (as the gateway
+/// tells it).
+fn is_head_request(head: &[u8]) -> bool {
+    let start = head
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(head.len());
+    head[start..].starts_with(b"HEAD ")
+}
+
+/// What hyper refuses (400) in a head httparse took, in the reference gateway's words: its
+/// request target, Content-Length and Transfer-Encoding. (What hyper serves and the handler
+/// refuses, [`crate::serve::protocol_refusal`] words.)
+fn head_problem(req: &httparse::Request<'_, '_>) -> Option<&'static str> {
+    if req.path.is_none_or(|p| p.parse::<http::Uri>().is_err()) {
+        return Some("invalid request target");
+    }
+    let http10 = req.version == Some(0);
+    let mut length: Option<u64> = None;
+    let mut codings: Option<&[u8]> = None;
+    for h in req.headers.iter() {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let v = h.value.trim_ascii();
+            if v.contains(&b',') {
+                return Some("content-length: a list of values; send one");
+            }
+            if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+                return Some("invalid content-length");
+            }
+            // At most 19 digits: no overflow.
+            let n = v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+            if length.is_some_and(|l| l != n) {
+                return Some("conflicting content-length values");
+            }
+            length = Some(n);
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            codings = Some(h.value);
+        }
+    }
+    let last = codings.map(|v| v.rsplit(|&b| b == b',').map(<[u8]>::trim_ascii).find(|c| !c.is_empty()));
+    match last {
+        Some(_) if length.is_some() => Some("both transfer-encoding and content-length"),
+        Some(None) => Some("transfer-encoding without a coding"),
+        Some(Some(_)) if http10 => Some("invalid transfer-encoding"),
+        Some(Some(c)) if !c.eq_ignore_ascii_case(b"chunked") => {
+            Some("transfer-encoding whose final coding is not chunked: the body's length cannot be told")
+        }
+        _ => None,
     }
 }
 
@@ -284,7 +431,7 @@ mod tests {
     /// pieces of `step` bytes.
     fn conflict(bytes: &[u8], step: usize) -> (u64, u64) {
         let flag = Arc::new(AtomicU64::new(0));
-        let mut f = Framing::new(16 * 1024, flag.clone());
+        let mut f = Framing::new(16 * 1024, 100, flag.clone());
         for piece in bytes.chunks(step) {
             f.feed(piece);
         }
@@ -346,9 +493,90 @@ mod tests {
         }
         // A head past the limit: hyper answers 431; nothing is kept past it.
         let flag = Arc::new(AtomicU64::new(0));
-        let mut f = Framing::new(100, flag);
+        let mut f = Framing::new(100, 100, flag);
         f.feed(&[b'a'; 1000]);
         assert_eq!(f.state, State::Off);
         assert_eq!(f.head.capacity(), 0);
+    }
+
+    /// Why hyper refuses what it refuses, in the gateway's words, sent whole or a byte at a
+    /// time; behind a request it serves too.
+    #[test]
+    fn it_says_why_hyper_refuses_a_head() {
+        let many: String = (0..101).map(|i| format!("x-{i}: a\r\n")).collect();
+        let many = format!("GET / HTTP/1.1\r\nhost: x\r\n{many}\r\n");
+        let cases: Vec<(&[u8], u16, &str)> = vec![
+            (b"HELLO WORLD\r\n\r\n", 400, "malformed request: invalid token"),
+            (b"GET / HTTP/2.0\r\nhost: x\r\n\r\n", 400, "malformed request: invalid HTTP version"),
+            (b"GET / HTTP/1.1\r\nhost: x\r\nx: a\r\n b\r\n\r\n", 400, "malformed request: invalid header name"),
+            (b"GET / HTTP/1.1\r\nhost: x\r\nx: a\x00b\r\n\r\n", 400, "malformed request: invalid header value"),
+            (b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: abc\r\n\r\n", 400, "invalid content-length"),
+            (b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: +5\r\n\r\n", 400, "invalid content-length"),
+            (
+                b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nab",
+                400,
+                "conflicting content-length values",
+            ),
+            (
+                b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2, 2\r\n\r\nab",
+                400,
+                "content-length: a list of values; send one",
+            ),
+            (
+                b"POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip\r\n\r\n",
+                400,
+                "transfer-encoding whose final coding is not chunked: the body's length cannot be told",
+            ),
+            (b"POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: \r\n\r\n", 400, "transfer-encoding without a coding"),
+            (b"POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n", 400, "invalid transfer-encoding"),
+            (b"GET / HTTP/1.1\r\nhost: x\r\nx-a: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 431, "request head over the 128-byte limit"),
+            (many.as_bytes(), 431, "more than 100 request headers"),
+        ];
+        let served = b"GET /a HTTP/1.1\r\nhost: x\r\n\r\n";
+        for (bytes, status, why) in cases {
+            let max_head = if status == 431 && !why.contains("headers") {
+                128
+            } else {
+                16 * 1024
+            };
+            for behind in [false, true] {
+                let all = if behind {
+                    [&served[..], bytes].concat()
+                } else {
+                    bytes.to_vec()
+                };
+                for step in [1, all.len()] {
+                    let mut f = Framing::new(max_head, 100, Arc::new(AtomicU64::new(0)));
+                    for piece in all.chunks(step) {
+                        f.feed(piece);
+                    }
+                    let shown = String::from_utf8_lossy(&all);
+                    assert_eq!(
+                        f.refusal(status),
+                        Refused {
+                            status,
+                            why: why.to_string(),
+                            head: false
+                        },
+                        "{shown:?} in steps of {step}"
+                    );
+                }
+            }
+        }
+        // Garbage without the blank line that would end a head: hyper refuses it at once.
+        let mut f = Framing::new(16 * 1024, 100, Arc::new(AtomicU64::new(0)));
+        f.feed(&(0..=255u8).collect::<Vec<_>>());
+        assert_eq!(f.refusal(400).why, "malformed request: invalid token");
+        // A HEAD request's answer has no body; a status nothing here explains has its general
+        // reason.
+        let mut f = Framing::new(16 * 1024, 100, Arc::new(AtomicU64::new(0)));
+        f.feed(b"HEAD / HTTP/1.1\r\nhost: x\r\nx: a\r\n b\r\n\r\n");
+        assert!(f.refusal(400).head);
+        assert_eq!(
+            f.refusal(431).why,
+            "request head over the 16384-byte limit, or more than 100 request headers"
+        );
+        let f = Framing::new(16 * 1024, 100, Arc::new(AtomicU64::new(0)));
+        assert_eq!(f.refusal(400).why, "malformed request");
     }
 }

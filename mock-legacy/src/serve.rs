@@ -1,7 +1,9 @@
 //! A hardened HTTP/1.1 + h2c accept loop with graceful shutdown, for spillway's servers.
 //!
 //! hyper answers what it cannot parse itself (400 for a malformed request, 431 for headers past
-//! the limits) and closes that connection; the loop keeps accepting. A header read timeout
+//! the limits) and closes that connection; the loop keeps accepting. hyper's answer has no
+//! body: the connection's stream replaces it with one whose JSON body says why, as the reference
+//! gateway's does ([`crate::framing::Framing::refusal`]). A header read timeout
 //! stops slowloris clients from holding connections: one that sends nothing at all is closed
 //! after it too (hyper's own timer only starts at a connection's first byte), and one that
 //! started a request head gets 408 before the close. An HTTP/2 connection that carries no
@@ -232,7 +234,7 @@ where
             let head_timed_out = Arc::new(AtomicBool::new(false));
             let mut builder = builder.clone();
             builder.http1().timer(HeadTimer(head_timed_out.clone()));
-            let framing = crate::framing::Framing::new(limits.max_head_bytes.max(8192), conflict);
+            let framing = crate::framing::Framing::new(limits.max_head_bytes.max(8192), limits.max_headers, conflict);
             let io = Watched::new(stream, timeout, head_timed_out, idle.clone(), framing);
             let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
             let malformed = malformed.clone();
@@ -451,8 +453,12 @@ struct Watched {
     head_timed_out: Arc<AtomicBool>,
     /// Told when the connection turns out to be HTTP/2, which hyper does not time out idle.
     idle: Idle,
-    /// Follows the HTTP/1 requests' framing (see [`FramingConflict`]).
+    /// Follows the HTTP/1 requests' framing (see [`FramingConflict`]), and says why hyper
+    /// refused a request.
     framing: crate::framing::Framing,
+    /// An answer written in place of hyper's bodiless refusal, and how much of it has gone.
+    replaced: Vec<u8>,
+    replaced_sent: usize,
 }
 
 impl Watched {
@@ -472,6 +478,40 @@ impl Watched {
             head_timed_out,
             idle,
             framing,
+            replaced: Vec::new(),
+            replaced_sent: 0,
+        }
+    }
+
+    /// Sends what is left of a replaced answer; ready once it has all gone.
+    fn poll_replaced(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.replaced_sent < self.replaced.len() {
+            let s = self.s.as_mut().ok_or(io::ErrorKind::NotConnected)?;
+            let n = ready!(Pin::new(s).poll_write(cx, &self.replaced[self.replaced_sent..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.replaced_sent += n;
+        }
+        if !self.replaced.is_empty() {
+            self.replaced = Vec::new();
+            self.replaced_sent = 0;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Takes hyper's bodiless refusal `auto` (at the start of what it writes) and writes the
+    /// answer with a body in its place; ready with the bytes of hyper's taken.
+    fn poll_replace(&mut self, cx: &mut Context<'_>, auto: AutoAnswer<'_>) -> Poll<io::Result<usize>> {
+        let refused = self.framing.refusal(auto.status);
+        tracing::debug!(status = auto.status, "refused: {}", refused.why);
+        self.replaced = refusal_answer(&refused, auto.date);
+        self.replaced_sent = 0;
+        self.started = false;
+        // What does not go at once goes before anything else, and at the flush.
+        match self.poll_replaced(cx) {
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            _ => Poll::Ready(Ok(auto.len)),
         }
     }
 
@@ -541,6 +581,15 @@ impl AsyncRead for Watched {
 impl AsyncWrite for Watched {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        ready!(this.poll_replaced(cx))?;
+        if let Some(auto) = auto_answer(buf) {
+            return this.poll_replace(cx, auto);
+        }
+        // hyper's refusal behind the end of an answer it had not sent yet: that end first.
+        let buf = match auto_answer_at_end(buf) {
+            Some(at) => &buf[..at],
+            None => buf,
+        };
         let n = ready!(Pin::new(this.stream()?).poll_write(cx, buf))?;
         if n > 0 {
             this.started = false;
@@ -553,7 +602,18 @@ impl AsyncWrite for Watched {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let n = ready!(Pin::new(this.stream()?).poll_write_vectored(cx, bufs))?;
+        ready!(this.poll_replaced(cx))?;
+        // hyper queues each part of its output apart: its refusal's head is one of them.
+        let first = bufs.iter().position(|b| !b.is_empty()).unwrap_or(bufs.len());
+        if let Some(auto) = bufs.get(first).and_then(|b| auto_answer(b)) {
+            return this.poll_replace(cx, auto);
+        }
+        let end = bufs
+            .iter()
+            .skip(first + 1)
+            .position(|b| auto_answer(b).is_some())
+            .map_or(bufs.len(), |k| first + 1 + k);
+        let n = ready!(Pin::new(this.stream()?).poll_write_vectored(cx, &bufs[..end]))?;
         if n > 0 {
             this.started = false;
         }
@@ -563,11 +623,81 @@ impl AsyncWrite for Watched {
         self.s.as_ref().is_some_and(|s| s.is_write_vectored())
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(self.get_mut().stream()?).poll_flush(cx)
+        let this = self.get_mut();
+        ready!(this.poll_replaced(cx))?;
+        Pin::new(this.stream()?).poll_flush(cx)
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(self.get_mut().stream()?).poll_shutdown(cx)
+        let this = self.get_mut();
+        ready!(this.poll_replaced(cx))?;
+        Pin::new(this.stream()?).poll_shutdown(cx)
     }
+}
+
+/// hyper's answer to a request it refuses itself: a 400, 414 or 431 head with no body and no
+/// header but `connection: close`, `content-length: 0` and `date` (an answer of the handler's
+/// always has more), `len` bytes long.
+#[derive(Debug, PartialEq)]
+struct AutoAnswer<'a> {
+    status: u16,
+    len: usize,
+    date: Option<&'a [u8]>,
+}
+
+/// hyper's refusal ([`AutoAnswer`]) at the start of `buf`, if it is there whole.
+fn auto_answer(buf: &[u8]) -> Option<AutoAnswer<'_>> {
+    if !buf.starts_with(b"HTTP/1.1 4") {
+        return None;
+    }
+    let mut slots = [httparse::EMPTY_HEADER; 4];
+    let mut r = httparse::Response::new(&mut slots);
+    let Ok(httparse::Status::Complete(len)) = r.parse(buf) else {
+        return None;
+    };
+    let status = r.code.filter(|c| matches!(c, 400 | 414 | 431))?;
+    let (mut close, mut empty, mut date) = (false, false, None);
+    for h in r.headers.iter() {
+        match h.name {
+            "connection" if h.value == b"close" => close = true,
+            "content-length" if h.value == b"0" => empty = true,
+            "date" => date = Some(h.value),
+            _ => return None,
+        }
+    }
+    (close && empty).then_some(AutoAnswer { status, len, date })
+}
+
+/// Where hyper's refusal begins when it ends `buf`, behind other bytes (it is the last thing
+/// hyper writes on a connection). Only the end is searched: the refusal is short.
+fn auto_answer_at_end(buf: &[u8]) -> Option<usize> {
+    let from = buf.len().saturating_sub(256);
+    (from + 1..buf.len())
+        .filter(|&i| buf[i..].starts_with(b"HTTP/1.1 4"))
+        .find(|&i| auto_answer(&buf[i..]).is_some_and(|a| a.len == buf.len() - i))
+}
+
+/// The answer to a request hyper refused, with a JSON body that says why, as the reference
+/// gateway's; none for a HEAD request (its length is still given).
+fn refusal_answer(r: &crate::framing::Refused, date: Option<&[u8]>) -> Vec<u8> {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = serde_json::json!({ "error": r.why, "status": r.status }).to_string();
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        body.len()
+    )
+    .into_bytes();
+    if let Some(d) = date {
+        out.extend_from_slice(b"date: ");
+        out.extend_from_slice(d);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    if !r.head {
+        out.extend_from_slice(body.as_bytes());
+    }
+    out
 }
 
 impl Drop for Watched {

@@ -431,6 +431,123 @@ async fn malformed_and_oversized_requests_get_4xx_and_the_server_keeps_serving()
     ml.shutdown().await;
 }
 
+/// The requests hyper refuses itself (400, 431) were answered with no body; the reference
+/// gateway answers them with a JSON body naming the problem, and so does the mock now, in the
+/// same words.
+#[tokio::test]
+async fn protocol_refusals_carry_a_json_body_that_says_why() {
+    let ml = start(BACKEND).await;
+    let addr = ml.addr();
+    let mut many = String::from("GET /orders/get HTTP/1.1\r\nhost: x\r\n");
+    for i in 0..200 {
+        many.push_str(&format!("x-h{i}: v\r\n"));
+    }
+    many.push_str("\r\n");
+    let big = format!(
+        "GET /orders/get HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    let served = "GET /orders/get HTTP/1.1\r\nhost: x\r\n\r\n";
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            "THIS IS NOT HTTP\r\n\r\n".into(),
+            "400 Bad Request",
+            "malformed request: invalid HTTP version",
+        ),
+        (
+            "HELLO WORLD\r\n\r\n".into(),
+            "400 Bad Request",
+            "malformed request: invalid token",
+        ),
+        (
+            String::from_utf8_lossy(&(0..=255u8).collect::<Vec<_>>()).into_owned(),
+            "400 Bad Request",
+            "malformed request: invalid token",
+        ),
+        (
+            "POST /orders/create HTTP/1.1\r\nhost: x\r\ncontent-length: abc\r\n\r\n".into(),
+            "400 Bad Request",
+            "invalid content-length",
+        ),
+        (
+            "POST /orders/create HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nab".into(),
+            "400 Bad Request",
+            "conflicting content-length values",
+        ),
+        (
+            "POST /orders/create HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip\r\n\r\n".into(),
+            "400 Bad Request",
+            "transfer-encoding whose final coding is not chunked: the body's length cannot be told",
+        ),
+        (
+            "GET /orders/get HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n folded\r\n\r\n".into(),
+            "400 Bad Request",
+            "malformed request: invalid header name",
+        ),
+        (
+            big,
+            "431 Request Header Fields Too Large",
+            "request head over the 16384-byte limit",
+        ),
+        (
+            many,
+            "431 Request Header Fields Too Large",
+            "more than 100 request headers",
+        ),
+        // Behind a request it serves, on the same connection.
+        (
+            format!("{served}NOT HTTP\r\n\r\n"),
+            "400 Bad Request",
+            "malformed request: invalid token",
+        ),
+    ];
+    for (request, status, why) in &cases {
+        let answer = raw(addr, request.as_bytes()).await;
+        // The last answer on the connection is the refusal.
+        let at = answer.rfind("HTTP/1.1 ").unwrap_or(0);
+        let refusal = &answer[at..];
+        let shown: String = request.chars().take(60).collect();
+        assert!(
+            refusal.starts_with(&format!("HTTP/1.1 {status}\r\n")),
+            "{shown:?}: {answer:?}"
+        );
+        let (head, body) = refusal.split_once("\r\n\r\n").unwrap_or((refusal, ""));
+        assert!(head.contains("content-type: application/json"), "{shown:?}: {head}");
+        assert!(head.contains("connection: close"), "{shown:?}: {head}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{shown:?}: {refusal}"
+        );
+        let j: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{shown:?}: {e}: {body:?}"));
+        assert_eq!(j["error"], *why, "{shown:?}");
+        assert_eq!(j["status"].as_u64(), status[..3].parse().ok(), "{shown:?}");
+        if request.starts_with(served) {
+            assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer:?}");
+        }
+    }
+    // A HEAD request's refusal has no body, but says its length.
+    let r = raw(
+        addr,
+        b"HEAD /orders/get HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n folded\r\n\r\n",
+    )
+    .await;
+    assert!(r.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{r:?}");
+    assert!(r.ends_with("\r\n\r\n"), "{r:?}");
+    let length = r
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .and_then(|n| n.trim().parse::<usize>().ok());
+    assert!(length.is_some_and(|n| n > 20), "{r:?}");
+    // Refusals are still counted, and the server keeps serving.
+    let c = client();
+    let r = get(&c, &format!("{}/orders/get", ml.url())).await;
+    assert_eq!(r.status, 200, "still serving after bad input");
+    let m = get(&c, &format!("{}/metrics", ml.url())).await.body;
+    let refused = cases.len() + 1;
+    assert!(m.contains(&format!("mock_legacy_bad_requests_total {refused}")), "{m}");
+    ml.shutdown().await;
+}
+
 /// 2 workers x 20 ms constant can deliver 100 requests/s. Offer 300 at once (more than it can
 /// serve) and measure the completion rate between the first and the last completion.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
