@@ -26,9 +26,15 @@ echo "building (cargo build --release, target dirs $TARGET_DIR and $ABL_TARGET) 
 TREE="$SCRATCH/ablated"
 git -C "$ROOT" worktree add -q --detach "$TREE" HEAD
 trap 'git -C "$ROOT" worktree remove --force "$TREE" 2>/dev/null || true; cleanup' EXIT
-# The working tree's changes too, so both builds are of the same code (the normal one builds
-# the working tree).
-git -C "$ROOT" diff HEAD --binary | git -C "$TREE" apply --allow-empty || die "could not copy the working tree's changes into $TREE"
+# The working tree's changes and new files too, so both builds are of the same code (the
+# normal one builds the working tree).
+changes="$SCRATCH/worktree.diff"
+git -C "$ROOT" diff HEAD --binary >"$changes"
+if [[ -s $changes ]]; then
+    git -C "$TREE" apply "$changes" || die "could not copy the working tree's changes into $TREE"
+fi
+(cd "$ROOT" && git ls-files --others --exclude-standard -z | xargs -0 -r cp --parents -t "$TREE") ||
+    die "could not copy the working tree's new files into $TREE"
 git -C "$TREE" apply "$ROOT/bench/ablate-recorder.patch" || die "bench/ablate-recorder.patch no longer applies to sim/src/engine.rs: update it"
 (cd "$TREE" && CARGO_TARGET_DIR="$ABL_TARGET" cargo build --release --locked -q -p spillway) >&2
 ABLATED="$ABL_TARGET/release/spillway"

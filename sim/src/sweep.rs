@@ -174,30 +174,34 @@ pub fn parse_axis(spec: &str) -> Result<Axis, String> {
 }
 
 /// Why the simulator reads nothing of `key`, if it does not: labels, and settings only a live
-/// run has (what loadgen sends, how the gateway connects, paths).
+/// run has (the headers and body loadgen sends, how the gateway connects, paths). A request's
+/// method is read (the gateway retries only methods that may be sent twice), so a whole
+/// `request` table is taken.
 fn simulator_ignores(key: &str) -> Option<&'static str> {
     use scenario::locate::Seg::{Index, Key};
     let segs = scenario::locate::parse_path(key);
-    let k = |i: usize| match segs.get(i) {
-        Some(Key(k)) => Some(k.as_str()),
-        _ => None,
-    };
-    match (k(0), k(1), k(2)) {
-        (Some("run"), Some("name" | "description"), _) => Some("the run's name and description are labels"),
-        (Some("clients"), Some("request"), _) => {
-            Some("clients.request is what loadgen sends (the simulator models times, not payloads)")
+    let names: Vec<&str> = segs
+        .iter()
+        .filter_map(|s| match s {
+            Key(k) => Some(k.as_str()),
+            Index(_) => None,
+        })
+        .collect();
+    // A request's payload: `clients.request.X` or `backend.services[..].request.X`.
+    let payload = |rest: &[&str]| matches!(rest, ["request", "headers" | "body" | "body_file", ..]);
+    match names.as_slice() {
+        ["run", "name" | "description", ..] => Some("the run's name and description are labels"),
+        ["clients", rest @ ..] | ["backend", "services", rest @ ..] if payload(rest) => {
+            Some("a request's headers and body are what loadgen sends (the simulator models times, not payloads)")
         }
-        (Some("gateway"), Some("connect_timeout"), _) => {
+        ["gateway", "connect_timeout", ..] => {
             Some("gateway.connect_timeout is the live gateway's TCP connect to its backend, which the simulator does not model")
         }
-        (Some("gateway"), Some("priorities"), Some("routes")) => Some(
+        ["gateway", "priorities", "routes", ..] => Some(
             "gateway.priorities.routes classes live requests by path; simulated ones (and loadgen's) carry their class from the workload",
         ),
-        // The entry's index (by number; a name or `*` leaves none in the path).
-        (Some("backend"), Some("services"), _)
-            if matches!(segs.iter().skip(2).find(|s| !matches!(s, Index(_))), Some(Key(k)) if k == "upstream" || k == "request") =>
-        {
-            Some("a service's upstream address and request are live settings (the simulator models times, not payloads or addresses)")
+        ["backend", "services", "upstream", ..] => {
+            Some("a service's upstream address is a live setting (the simulator runs the service model in place of it)")
         }
         _ => None,
     }
@@ -222,7 +226,7 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
     // another field, and the error a puzzle ("`rate` is not inside a table").
     let mut rest = key.as_str();
     let mut first = true;
-    while let Some(open) = rest.find('[') {
+    while let Some(open) = index_start(rest) {
         let after = &rest[open + 1..];
         let close = after
             .find(']')
@@ -336,6 +340,23 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
     Ok(Axis { key, values })
 }
 
+/// Where the next `[` of `key` opens an index: the first outside a quoted name
+/// (`gateway.services."x[y]".concurrency` has none).
+fn index_start(key: &str) -> Option<usize> {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in key.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '[' if !quoted => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A key's dots and brackets as a scenario path: a name between every two dots and after an
 /// index only `.` or `[` (the path parser skipped empty names, so `gateway..concurrency` set
 /// gateway.concurrency and labelled every row with the typo).
@@ -345,6 +366,7 @@ fn check_key_syntax(key: &str) -> Result<(), String> {
         Start,
         Dot,
         Name,
+        Quoted,
         Index,
     }
     let mut last = Last::Start;
@@ -364,19 +386,29 @@ fn check_key_syntax(key: &str) -> Result<(), String> {
                 last = Last::Index;
             }
             '"' if matches!(last, Last::Start | Last::Dot) => {
+                let mut closed = false;
                 while let Some(q) = chars.next() {
                     match q {
-                        '"' => break,
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
                         '\\' => {
                             chars.next();
                         }
                         _ => {}
                     }
                 }
-                last = Last::Name;
+                if !closed {
+                    return Err("a quoted name has no closing `\"`".into());
+                }
+                last = Last::Quoted;
             }
             _ if last == Last::Index => {
                 return Err("after an index comes `.` or `[`, e.g. workload.phases[0].rate".into())
+            }
+            _ if last == Last::Quoted => {
+                return Err("after a quoted name comes `.` or `[`, e.g. gateway.services.\"api.v2\".concurrency".into())
             }
             _ => last = Last::Name,
         }
@@ -3039,6 +3071,8 @@ mod tests {
             "gateway.concurrency.=2",
             "workload.phases[0]rate=1",
             "workload.[0].rate=1",
+            r#"gateway.services."a.b"concurrency=1,2"#,
+            r#"gateway.services."c.concurrency=1,2"#,
         ] {
             let e = parse_axis(bad).unwrap_err();
             assert!(e.starts_with(&format!("--vary `{bad}`: ")), "{e}");
@@ -3048,6 +3082,8 @@ mod tests {
             "backend.services[0][1]=1",
             r#"gateway.services."a.v2".concurrency=2"#,
             r#"gateway.services."a]".concurrency=2"#,
+            r#"gateway.services."x[y]".concurrency=2"#,
+            r#"gateway.services."v[2".concurrency=2"#,
         ] {
             assert!(parse_axis(good).is_ok(), "{good}");
         }
@@ -3055,14 +3091,23 @@ mod tests {
         for ignored in [
             "run.name=a,b",
             "run.description=a,b",
-            "clients.request.method=GET,POST",
+            "clients.request.body=a,b",
+            "clients.request.headers.x-a=a,b",
             "gateway.connect_timeout=1s,2s",
             "gateway.priorities.routes={ \"/a\" = \"background\" }",
             "backend.services[0].upstream=http://a,http://b",
-            "backend.services[billing].request.method=GET,POST",
+            "backend.services[billing].request.body_file=a.json,b.json",
         ] {
             let e = parse_axis(ignored).unwrap_err();
             assert!(e.contains("so every point would be the same run"), "{e}");
+        }
+        // The method is read (the gateway retries only idempotent ones), so is a whole table.
+        for read in [
+            "clients.request.method=GET,POST",
+            "backend.services[0].request.method=GET,POST",
+            "clients.request={ method = \"GET\" },{ method = \"POST\" }",
+        ] {
+            assert!(parse_axis(read).is_ok(), "{read}");
         }
         let e = parse_axis("run.time_scale=1,2").unwrap_err();
         assert!(e.contains("virtual clock"), "{e}");
