@@ -334,17 +334,15 @@ pub const LATENESS_IN_DOUBT: f64 = 0.1;
 /// the shortest median timeout of `scenario`'s services' clients (scenario time), compared at
 /// `time_scale`.
 pub fn lateness_in_doubt(lateness_p99_s: f64, time_scale: f64, scenario: &ScenarioFile) -> bool {
-    // The most impatient clients' median: a late send matters to them first. Each entry's
-    // timeout (its own, else `clients.timeout`) and each per-service table's (a member's own).
+    // The most impatient clients' median: a late send matters to them first. Each service's
+    // timeout (its own, its group's or `clients.timeout`; each member of a `count = N` group).
     let c = &scenario.clients;
-    let entries = scenario
-        .backend
-        .services
-        .iter()
-        .map(|e| c.timeout_for(&e.name, &e.name));
-    let own = c.services.values().filter_map(|o| o.timeout.as_ref());
-    let timeout = entries
-        .chain(own)
+    let services = scenario.backend.services.iter().flat_map(|e| {
+        e.service_names(u32::MAX)
+            .into_iter()
+            .map(move |name| c.timeout_for(&name, &e.name))
+    });
+    let timeout = services
         .chain(scenario.backend.services.is_empty().then_some(&c.timeout))
         .map(|t| t.resolve().map_or(f64::INFINITY, |d| d.quantile(0.5)))
         .fold(f64::INFINITY, f64::min);
@@ -826,6 +824,18 @@ mod tests {
             "[clients]\ntimeout = \"1s\"\n[clients.services.a]\ntimeout = \"10s\"\n[clients.services.b]\ntimeout = \"10s\"\n",
         );
         assert!(!lateness_in_doubt(late, 1.0, &all_own));
+        // A group whose members each have their own: neither the group's table nor the
+        // clients-wide timeout is read.
+        let group = crate::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"5s\"\nrate = 10\n\
+             [clients]\ntimeout = \"1s\"\n[clients.services.g]\ntimeout = \"1s\"\n\
+             [clients.services.g-1]\ntimeout = \"10s\"\n[clients.services.g-2]\ntimeout = \"10s\"\n\
+             [[backend.services]]\nname = \"g\"\ncount = 2\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .expect("valid")
+        .file;
+        assert!(!lateness_in_doubt(late, 1.0, &group));
     }
 
     /// A file that is not JSON says so, and a scenario file given by mistake is named as one,
