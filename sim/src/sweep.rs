@@ -637,12 +637,11 @@ fn later_writers(assignments: &[(String, Value)], paths: &[Vec<String>]) -> Vec<
 }
 
 /// Whether `value` written at `path` is read for some service: a gateway-wide limit, bound or
-/// queue timeout, or the clients-wide timeout, only by services without their own
-/// (`[gateway.services.NAME]`, `[clients.services.NAME]`, or their group's), a group's table
-/// only by members without their own of the fields it sets; anything else is read.
+/// queue timeout only by services without their own (`[gateway.services.NAME]`, or their
+/// group's), a group's table only by members without their own of the fields it sets; anything
+/// else is read.
 fn reaches_a_service(
     g: &model::scenario::GatewayConfig,
-    c: &model::scenario::ClientsConfig,
     services: &[model::scenario::ServiceSpec],
     path: &str,
     value: &Value,
@@ -652,7 +651,9 @@ fn reaches_a_service(
     let fields = |section: &str| -> &'static [&'static str] {
         match section {
             "gateway" => &["concurrency", "queue_capacity", "queue_timeout"],
-            "clients" => &["timeout"],
+            // None for the clients: every timeout the file gives bounds an intent's lifetime
+            // (`model::client::intent_lifetime_bound`, the Retry-After cut-off), so even one
+            // that every service overrides changes a run.
             _ => &[],
         }
     };
@@ -663,10 +664,6 @@ fn reaches_a_service(
             "queue_timeout" => o.queue_timeout.is_some(),
             _ => false,
         }),
-        "clients" => c
-            .services
-            .get(table)
-            .is_some_and(|o| field == "timeout" && o.timeout.is_some()),
         _ => false,
     };
     let segs = scenario::locate::parse_path(path);
@@ -742,7 +739,7 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
         .map(|((k, _), _)| k.clone())
         .collect();
     // Before bounds are sized: a sized bound is no setting of the user's to override one.
-    let (gateway, clients) = (file.gateway.clone(), file.clients.clone());
+    let gateway = file.gateway.clone();
     let mut scenario =
         scenario::resolve_sizing_bounds(&base.source, file).map_err(|e| format!("{}: {e}", describe(assignments)))?;
     // A varied duration or window is the user's, as if written in the file; so are the base's.
@@ -762,7 +759,7 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
                 .collect();
             if standing
                 .iter()
-                .any(|p| reaches_a_service(&gateway, &clients, &scenario.services, p, v))
+                .any(|p| reaches_a_service(&gateway, &scenario.services, p, v))
             {
                 return None;
             }
@@ -4785,9 +4782,10 @@ mod tests {
         assert!(plan(&base, &[global, one]).is_ok());
     }
 
-    /// The clients' timeout and the gateway's queue timeout, which a service's own table
-    /// overrides too: an axis every service overrides is refused and names the wildcard (their
-    /// points ran as identical rows), and `clients.services.*.timeout` sets every service's.
+    /// The gateway's queue timeout, which a service's own table overrides too: an axis every
+    /// service overrides is refused and names the wildcard (its points ran as identical rows).
+    /// The clients' timeout is taken whatever the services set (it bounds an intent's lifetime),
+    /// and `clients.services.*.timeout` sets every service's.
     #[test]
     fn per_service_timeouts_override_their_axes_and_take_a_wildcard() {
         let service =
@@ -4807,16 +4805,14 @@ mod tests {
             "[clients.services.a]\ntimeout = \"1s\"\n[clients.services.b]\ntimeout = \"3s\"\n\
              [gateway.services.a]\nqueue_timeout = \"100ms\"\n[gateway.services.b]\nqueue_timeout = \"200ms\"\n",
         );
-        for (axis, wildcard) in [
-            ("clients.timeout=1s,5s", "clients.services.*.timeout"),
-            ("gateway.queue_timeout=1s,5s", "gateway.services.*.queue_timeout"),
-        ] {
-            let e = plan(&both, &[parse_axis(axis).unwrap()]).err().expect("refused");
-            assert!(
-                e.contains("no point of the grid takes it") && e.contains(&format!("vary {wildcard} instead")),
-                "{e}"
-            );
-        }
+        let e = plan(&both, &[parse_axis("gateway.queue_timeout=1s,5s").unwrap()])
+            .err()
+            .expect("refused");
+        assert!(
+            e.contains("no point of the grid takes it") && e.contains("vary gateway.services.*.queue_timeout instead"),
+            "{e}"
+        );
+        assert!(plan(&both, &[parse_axis("clients.timeout=1s,5s").unwrap()]).is_ok());
         // One service of two with its own leaves the other to read the clients-wide one.
         let one = file("[clients.services.a]\ntimeout = \"1s\"\n");
         assert!(plan(&one, &[parse_axis("clients.timeout=1s,5s").unwrap()]).is_ok());
