@@ -214,6 +214,27 @@ const MAX_NAME_CHARS: usize = 64;
 /// Whether a variant name may hold `c`: what `--expect` can name (`NAME.p99 < 1s`): no dot
 /// (it ends the name), no comparison character (`a<b.p99 < 1s` split at the name's `<`), no
 /// space or control character.
+/// Refuses a variant that sets a key the simulator never reads (a request header, the gateway's
+/// connect timeout): simulated, it would run as its base scenario and be compared as if it were
+/// another configuration. Live (`--mode live`) it is a real difference. After [`configs`].
+fn check_sim_variants(variants: &[String]) -> Result<(), UsageError> {
+    for spec in variants {
+        let Some((name, body)) = spec.split_once(':') else {
+            continue;
+        };
+        for kv in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let key = kv.split_once('=').map_or(kv, |(k, _)| k).trim();
+            if let Some(why) = sim::sweep::simulator_ignores(key) {
+                return Err(UsageError(format!(
+                    "--variant {}: `{key}`: {why}, so simulated this variant is its base scenario again; compare it with --mode live",
+                    name.trim()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
@@ -786,6 +807,9 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     }
     let base = scenario::load(path)?;
     let configs = configs(&base, &a.strategies, &a.variants)?;
+    if a.mode == Mode::Sim {
+        check_sim_variants(&a.variants)?;
+    }
     // Before any run, but after the scenario: a bad file leaves no empty directory behind.
     model::check_out_dir(&out)?;
     model::check_input_not_output(path, "scenario", &out, compare_writes)?;
@@ -913,6 +937,17 @@ mod tests {
     /// A key given twice in one variant was taken at its last value, silently; a name an
     /// expectation cannot name (`a<b`) was accepted, and `--expect "a<b.p99 < 1s"` then failed;
     /// a variant that sets nothing ran the base scenario again.
+    #[test]
+    fn a_simulated_variant_of_a_key_the_simulator_never_reads_is_refused() {
+        let e = check_sim_variants(&["ct:gateway.connect_timeout=5s".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--variant ct: `gateway.connect_timeout`: "), "{e}");
+        assert!(e.contains("compare it with --mode live"), "{e}");
+        // The method is read (gateway retries of idempotent methods only).
+        assert!(check_sim_variants(&["post:gateway.concurrency=2;clients.request.method=POST".to_string()]).is_ok());
+    }
+
     #[test]
     fn variants_set_each_key_once_have_nameable_names_and_set_something() {
         let s = model::scenario::parse(

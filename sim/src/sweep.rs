@@ -177,7 +177,7 @@ pub fn parse_axis(spec: &str) -> Result<Axis, String> {
 /// run has (the headers and body loadgen sends, how the gateway connects, paths). A request's
 /// method is read (the gateway retries only methods that may be sent twice), so a whole
 /// `request` table is taken.
-fn simulator_ignores(key: &str) -> Option<&'static str> {
+pub fn simulator_ignores(key: &str) -> Option<&'static str> {
     use scenario::locate::Seg::{Index, Key};
     let segs = scenario::locate::parse_path(key);
     let names: Vec<&str> = segs
