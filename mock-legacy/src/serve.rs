@@ -56,9 +56,11 @@ pub struct ServerLimits {
 impl Default for ServerLimits {
     fn default() -> Self {
         ServerLimits {
-            max_body_bytes: 1 << 20,
-            max_headers: 100,
-            max_head_bytes: 16 * 1024,
+            // In the model, where `scenario check` reads them too (a request over them fails
+            // every live request).
+            max_body_bytes: model::wire::MAX_REQUEST_BODY_BYTES,
+            max_headers: model::wire::MAX_REQUEST_HEADERS,
+            max_head_bytes: model::wire::MAX_REQUEST_HEAD_BYTES,
             header_read_timeout: Duration::from_secs(10),
             // nginx's keep-alive default.
             idle_timeout: Duration::from_secs(75),

@@ -431,22 +431,31 @@ pub fn redact_userinfo(u: &str) -> String {
 /// `http://host:port` with an optional path prefix (https passes here; the gateway refuses it
 /// itself). Refused, with why: credentials (`user:pw@`: never sent, and the gateway would log
 /// them), a query or a fragment (dropped from every request, silently), an empty host, a port
-/// outside 1..65535.
+/// outside 1..65535, and characters the gateway's URI parser (`http::Uri`) refuses, so that a
+/// file `scenario check --for gateway` passes is one the gateway starts from.
 pub fn check_upstream_url(u: &str) -> Result<(), String> {
+    let shown = crate::scenario::printable(u);
     let rest = u
         .strip_prefix("http://")
         .or_else(|| u.strip_prefix("https://"))
-        .ok_or_else(|| format!("expected an http:// URL (http://host:port), got `{u}`"))?;
+        .ok_or_else(|| format!("expected an http:// URL (http://host:port), got `{shown}`"))?;
     let authority = rest.split('/').next().unwrap_or("");
     if authority.contains('@') {
         return Err(format!(
             "`{}` has credentials (user@): the gateway never sends them to the service; drop them",
-            redact_userinfo(u)
+            crate::scenario::printable(&redact_userinfo(u))
         ));
     }
     if u.contains('?') || u.contains('#') {
         return Err(format!(
-            "`{u}` has a query or a fragment, which the gateway would drop from every request: give the base URL alone (a path prefix is kept)"
+            "`{shown}` has a query or a fragment, which the gateway would drop from every request: give the base URL alone (a path prefix is kept)"
+        ));
+    }
+    if u.len() > MAX_UPSTREAM_URL {
+        return Err(format!(
+            "`{}...` is {} bytes long: at most {MAX_UPSTREAM_URL} (the gateway takes its length off the request head it accepts from clients)",
+            crate::scenario::printable(&u.chars().take(40).collect::<String>()),
+            u.len()
         ));
     }
     // The port: after the last `:` outside an IPv6 literal's brackets.
@@ -455,14 +464,124 @@ pub fn check_upstream_url(u: &str) -> Result<(), String> {
         _ => (authority, None),
     };
     if host.is_empty() || host == "[]" {
-        return Err(format!("`{u}` has no host: expected http://host:port"));
+        return Err(format!("`{shown}` has no host: expected http://host:port"));
     }
     if let Some(p) = port {
         if !matches!(p.parse::<u32>(), Ok(1..=65535)) || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("`{u}`: the port must be 1..65535, got `{p}`"));
+            return Err(format!(
+                "`{shown}`: the port must be 1..65535, got `{}`",
+                crate::scenario::printable(p)
+            ));
         }
     }
+    if let Some(why) = upstream_host_problem(host) {
+        return Err(format!("`{shown}`: {why}"));
+    }
+    if let Some(why) = upstream_path_problem(&rest[authority.len()..]) {
+        return Err(format!("`{shown}`: {why}"));
+    }
     Ok(())
+}
+
+/// The longest upstream URL: the gateway takes it off the request head a client may send
+/// (the upstream's host and path prefix go into every request it forwards).
+pub const MAX_UPSTREAM_URL: usize = 2048;
+
+/// A character as a message names it: `x`, or its code point when it does not print.
+fn char_named(c: char) -> String {
+    if c.is_ascii_graphic() {
+        format!("`{c}`")
+    } else if c == ' ' {
+        "a space".into()
+    } else if c.is_control() {
+        format!("the control character U+{:04X}", u32::from(c))
+    } else {
+        format!("`{c}` (U+{:04X})", u32::from(c))
+    }
+}
+
+/// Why an upstream's host (`name`, an IPv4 address or `[IPv6]`) is not one, if it is not: a
+/// name of RFC 3986 `unreserved` and `sub-delims` characters (no `%`: `http::Uri` refuses a
+/// percent-escape in a host), or an IPv6 address in brackets.
+fn upstream_host_problem(host: &str) -> Option<String> {
+    if let Some(inner) = host.strip_prefix('[') {
+        let Some(literal) = inner.strip_suffix(']') else {
+            return Some("an IPv6 address opened with `[` must be closed with `]`".into());
+        };
+        // `http::Uri` takes at most 8 colons in a literal; an address has at most 7 (8 with `::`).
+        let ok = literal.parse::<std::net::Ipv6Addr>().is_ok() && literal.matches(':').count() <= 8;
+        return (!ok).then(|| "the host in brackets is not an IPv6 address".into());
+    }
+    let bad = host
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=".contains(c)));
+    bad.map(|c| {
+        format!(
+            "the host cannot hold {} (a host name is letters, digits and -._~!$&'()*+,;=)",
+            char_named(c)
+        )
+    })
+}
+
+/// Why an upstream's path prefix is not a URL path, if it is not: RFC 3986 `pchar`s and `/`,
+/// each `%` followed by two hex digits.
+fn upstream_path_problem(path: &str) -> Option<String> {
+    let b = path.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let escape = b.get(i + 1..i + 3);
+                if !escape.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                    let written: String = path[i..].chars().take(3).collect();
+                    return Some(format!(
+                        "the path has `{}`: a `%` begins an escape of two hex digits (`%20`); write a `%` itself as `%25`",
+                        crate::scenario::printable(&written)
+                    ));
+                }
+                i += 3;
+            }
+            c if c.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&c) => i += 1,
+            _ => {
+                let c = path[i..].chars().next().unwrap_or('?');
+                return Some(format!(
+                    "the path cannot hold {} (escape it: a space is `%20`)",
+                    char_named(c)
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The most header fields spillway's servers (mock-legacy, and the reference gateway less
+/// [`GATEWAY_ADDED_HEADERS`]) take in a request: past it they answer 431.
+pub const MAX_REQUEST_HEADERS: usize = 100;
+/// The largest request head (request line and headers) spillway's servers take, in bytes:
+/// past it they answer 431.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 16 * 1024;
+/// The largest request body spillway's servers take, in bytes: past it they answer 413.
+pub const MAX_REQUEST_BODY_BYTES: usize = 1 << 20;
+/// Headers the reference gateway adds to a request it forwards, at most: `via`,
+/// `x-forwarded-for` (when the client sent none), `x-request-id` (when absent),
+/// `x-spillway-timeout-ms` (with a `default_timeout`), `content-length: 0` (a POST without a
+/// body) and `host` (an h2c request has none). It takes them off what clients may send, so a
+/// request it accepts is not refused by a service with the same limits.
+pub const GATEWAY_ADDED_HEADERS: usize = 6;
+/// Bytes those add to the request head, at most (an IPv6 client's address is the longest),
+/// besides the upstream's host and path prefix (taken off too: [`gateway_head_limit`]).
+pub const GATEWAY_ADDED_HEAD_BYTES: usize = 256;
+
+/// The most header fields the reference gateway takes from a client.
+pub const GATEWAY_MAX_HEADERS: usize = MAX_REQUEST_HEADERS - GATEWAY_ADDED_HEADERS;
+
+/// The largest request head the reference gateway takes from a client, in bytes, when its
+/// longest upstream URL is `longest_upstream` bytes: a service's limit less what the gateway
+/// adds, the upstream's host and path prefix included.
+pub fn gateway_head_limit(longest_upstream: usize) -> usize {
+    (MAX_REQUEST_HEAD_BYTES - GATEWAY_ADDED_HEAD_BYTES)
+        .saturating_sub(longest_upstream)
+        .max(1024)
 }
 
 #[cfg(test)]

@@ -255,14 +255,16 @@ fn scaled(flag: &str, d: model::duration::Dur, factor: f64) -> anyhow::Result<mo
 
 fn check_url(u: &str) -> anyhow::Result<String> {
     model::wire::check_upstream_url(u).map_err(|e| anyhow::anyhow!("upstream {e}"))?;
-    let uri: http::Uri = u.parse().with_context(|| format!("upstream `{u}` is not a URL"))?;
+    // Quoted with its control characters escaped: printed raw they would move the cursor.
+    let shown = model::scenario::printable(u);
+    let uri: http::Uri = u.parse().with_context(|| format!("upstream `{shown}` is not a URL"))?;
     match (uri.scheme_str(), uri.authority()) {
         (Some("http"), Some(_)) if crate::h1::host_port(&uri).is_none() => {
-            bail!("upstream `{u}`: the port must be 1..65535")
+            bail!("upstream `{shown}`: the port must be 1..65535")
         }
         (Some("http"), Some(_)) => Ok(u.trim_end_matches('/').to_string()),
-        (Some("https"), _) => bail!("upstream `{u}`: https upstreams are not supported yet; use http://"),
-        _ => bail!("upstream `{u}`: expected http://host:port"),
+        (Some("https"), _) => bail!("upstream `{shown}`: https upstreams are not supported yet; use http://"),
+        _ => bail!("upstream `{shown}`: expected http://host:port"),
     }
 }
 
@@ -553,5 +555,130 @@ mod tests {
         assert!(err.to_string().contains("needs --queue-capacity"), "{err}");
         let one = from_flags(None, &["--strategy", "passthrough"]).expect("the one-liner as passthrough");
         assert_eq!(one.gateway.concurrency, None);
+    }
+
+    /// Every upstream the model's check passes, the gateway's own parse passes too (a file
+    /// `scenario check --for gateway` passed had the gateway refuse it, with no position), and
+    /// the ones it refuses it refuses first, with why; control characters are never printed.
+    #[test]
+    fn the_model_accepts_only_upstreams_the_gateway_parses() {
+        let long_path = format!("http://a:1/{}", "p".repeat(70_000));
+        let tricky = [
+            "http://a",
+            "http://a:1",
+            "http://a:65535/",
+            "http://127.0.0.1:8081/base/",
+            "http://[::1]:9000",
+            "http://[::1]",
+            "http://[::ffff:1.2.3.4]:80",
+            "http://[1:2:3:4:5:6:7::]:80",
+            "http://[1:2:3:4:5:6:7:8]",
+            "http://[::1:2:3:4:5:6:7]",
+            "http://a-b.c_d~e:80/x%20y/%41",
+            "http://a!$&'()*+,;=b:80/p:@!$&'()*+,;=",
+            "http://a b",
+            "http://[::1",
+            "http://::1]",
+            "http://[::1]x",
+            "http://[::1]:",
+            "http://[zz]:1",
+            "http://[1:2:3:4:5:6:7:8:9]",
+            "http://a%zz",
+            "http://a%41",
+            "http://a%4",
+            "http://x/pa th",
+            "http://x/a%zz",
+            "http://x/a%4",
+            "http://x/a%",
+            "http://x/\u{1}",
+            "http://\u{1}x",
+            "http://x\u{7f}",
+            "http://x/\u{e9}",
+            "http://\u{e9}",
+            "http://x/[a]",
+            "http://x/{a}",
+            "http://x/a\"b",
+            "http://x/a|b",
+            "http://x/a\\b",
+            "http://x/a^b",
+            "http://x/a`b",
+            "http://x/a<b>",
+            "http://x:1:2",
+            "http://x:",
+            "http://x:+1",
+            "http://x:00080",
+            "http://x:1/",
+            "http://x//",
+            "http:///",
+            "http://",
+            "http://x\t",
+            "http:// x",
+            long_path.as_str(),
+        ];
+        for u in tricky {
+            let model = model::wire::check_upstream_url(u);
+            let gateway = check_url(u);
+            if model.is_ok() {
+                assert!(
+                    gateway.is_ok(),
+                    "{u:?}: the model passes it, the gateway says {gateway:?}"
+                );
+            }
+            for e in [model.err(), gateway.err().map(|e| e.to_string())]
+                .into_iter()
+                .flatten()
+            {
+                assert!(!e.chars().any(char::is_control), "{u:?}: {e:?}");
+            }
+        }
+        for u in [
+            "http://a b",
+            "http://[::1",
+            "http://a%zz",
+            "http://x/pa th",
+            "http://x/\u{1}",
+        ] {
+            assert!(model::wire::check_upstream_url(u).is_err(), "{u:?}");
+        }
+    }
+
+    /// `gateway --scenario` reads the file as `scenario check` does: an upstream the gateway
+    /// cannot parse, or keys no request could present, are refused at their place in the
+    /// file with the field's path (the gateway said "upstream `http://a b` is not a URL"
+    /// with neither, and served every request 401 for a non-ASCII key).
+    #[test]
+    fn a_gateway_file_is_refused_where_its_upstream_or_keys_are_wrong() {
+        let start = |text: &str| {
+            let path = std::env::temp_dir().join(format!("spillway-gw-refused-{}.toml", std::process::id()));
+            std::fs::write(&path, text).expect("write");
+            let argv = ["gateway", "--scenario", &path.display().to_string()].map(String::from);
+            let setup = Setup::from_args(&<Cli as clap::Parser>::parse_from(argv).args);
+            let _ = std::fs::remove_file(&path);
+            setup.map(|_| ()).map_err(|e| e.to_string())
+        };
+        let file = |upstream: &str, keys: &str| {
+            format!(
+                "[gateway]\nstrategy = \"fifo\"\n[gateway.auth]\nkeys = [{keys}]\n\
+                 [[backend.services]]\nname = \"orders\"\nworkers = 2\nupstream = \"{upstream}\"\n"
+            )
+        };
+        assert_eq!(start(&file("http://127.0.0.1:8081", "\"k\"")), Ok(()));
+        let e = start(&file("http://a b", "\"k\"")).unwrap_err();
+        assert!(
+            e.contains(":8:12: backend.services[0].upstream: `http://a b`: the host cannot hold"),
+            "{e}"
+        );
+        let e = start(&file("http://x/\\u0001", "\"k\"")).unwrap_err();
+        assert!(e.contains("backend.services[0].upstream: `http://x/\\u{1}`"), "{e}");
+        assert!(!e.chars().any(|c| c.is_control() && c != '\n'), "{e:?}");
+        let e = start(&file("http://127.0.0.1:8081", "\"\u{43a}\u{43b}\", \"k\", \"k\"")).unwrap_err();
+        assert!(
+            e.contains(":4:9: gateway.auth.keys[0]: character 1 of the key is `\u{43a}`"),
+            "{e}"
+        );
+        assert!(
+            e.contains("gateway.auth.keys[2]: the same key as gateway.auth.keys[1]"),
+            "{e}"
+        );
     }
 }

@@ -143,18 +143,16 @@ pub async fn start(setup: Setup, listen: SocketAddr) -> anyhow::Result<RunningGa
     let mut limits = proxy_limits();
     // The upstream's host replaces the client's, and its path prefix goes before the path.
     let longest = setup.routes.iter().map(|r| r.upstream.len()).max().unwrap_or(0);
-    limits.max_head_bytes = limits.max_head_bytes.saturating_sub(longest).max(1024);
+    limits.max_head_bytes = model::wire::gateway_head_limit(longest);
     start_with_limits(setup, listen, limits).await
 }
 
-/// Headers the gateway adds to a request it forwards, at most: `via`, `x-forwarded-for` (when
-/// the client sent none), `x-request-id` (when absent), `x-spillway-timeout-ms` (with a
-/// `default_timeout`), `content-length: 0` (a POST without a body) and `host` (an h2c request
-/// has none).
-pub const ADDED_HEADERS: usize = 6;
-/// Bytes those add to the request head, at most (an IPv6 client's address is the longest),
-/// besides the upstream's host and path prefix ([`start`] takes those off too).
-pub const ADDED_HEAD_BYTES: usize = 256;
+/// Headers the gateway adds to a request it forwards, at most (see
+/// [`model::wire::GATEWAY_ADDED_HEADERS`], which `scenario check` reads too).
+pub const ADDED_HEADERS: usize = model::wire::GATEWAY_ADDED_HEADERS;
+/// Bytes those add to the request head, at most, besides the upstream's host and path prefix
+/// ([`start`] takes those off too).
+pub const ADDED_HEAD_BYTES: usize = model::wire::GATEWAY_ADDED_HEAD_BYTES;
 
 /// What clients may send the gateway: a server's default limits (mock-legacy's) less what the
 /// gateway adds, so a request it accepts is not refused by a service with the same limits (a

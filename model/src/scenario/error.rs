@@ -1,6 +1,26 @@
 //! Scenario errors that say where and what: `file:line:col: field.path: message`.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// `text` as a message may quote it: control characters escaped (`\u{1}`, `\n`), so a value
+/// from a file cannot move a terminal's cursor or split the message's line.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
 
 /// One problem in a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -206,6 +206,50 @@ pub fn with_element_as_table(text: &str, path: &[Seg], index: usize) -> Option<(
     Some((doc.to_string(), form))
 }
 
+/// Line and column of many offsets in one text: the line starts found once. [`line_col`]
+/// counts from the start of the text, so positioning each of 20,000 problems in a 1 MB file
+/// took 5 s, and 100,000 in 6 MB did not finish.
+pub struct Positions<'a> {
+    src: &'a str,
+    /// Byte offset of each line's start.
+    starts: Vec<usize>,
+    /// The last offset asked for, its line and column: the next on the same line counts on
+    /// from there (a list written inline is one long line).
+    last: (usize, usize, usize),
+}
+
+impl<'a> Positions<'a> {
+    pub fn new(src: &'a str) -> Positions<'a> {
+        let starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Positions {
+            src,
+            starts,
+            last: (0, 1, 1),
+        }
+    }
+
+    /// What [`line_col`] gives, in O(log lines) plus the characters since the last offset asked
+    /// for on the same line (fastest in increasing order).
+    pub fn line_col(&mut self, offset: usize) -> (usize, usize) {
+        let src = self.src;
+        let offset = floor_char_boundary(src, offset.min(src.len()));
+        // The number of line starts at or before `offset`: at least one (0).
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts.get(line.wrapping_sub(1)).copied().unwrap_or(0);
+        let (last_offset, last_line, last_col) = self.last;
+        let (from, col) = if last_line == line && (start..=offset).contains(&last_offset) {
+            (last_offset, last_col)
+        } else {
+            (start, 1)
+        };
+        let col = col + src[from..offset].chars().count();
+        self.last = (offset, line, col);
+        (line, col)
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
@@ -225,6 +269,19 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The index gives what counting from the start gives, in any order of offsets, within a
+    /// line of many characters and across lines.
+    #[test]
+    fn positions_agree_with_counting() {
+        let src = "a = 1\nb = [\"é\", \"ключ\", 3]\n\nlast";
+        let mut offsets: Vec<usize> = (0..=src.len() + 2).collect();
+        offsets.extend((0..=src.len()).rev());
+        let mut p = Positions::new(src);
+        for o in offsets {
+            assert_eq!(p.line_col(o), line_col(src, o), "offset {o}");
+        }
+    }
 
     #[test]
     fn paths_split() {

@@ -17,7 +17,7 @@ mod summary;
 mod validate;
 mod wording;
 
-pub use error::{Diagnostic, Problem, ScenarioError};
+pub use error::{printable, Diagnostic, Problem, ScenarioError};
 pub use file::*;
 pub use placeholders::{
     check_for_gateway, load_for_gateway, load_for_loadgen, parse_for_gateway, parse_for_loadgen,
@@ -173,16 +173,18 @@ pub fn check_given_timeline(s: &Scenario) -> Result<(), ScenarioError> {
 }
 
 fn unpositioned(source: &str, problems: Vec<Problem>) -> Vec<Diagnostic> {
-    problems
-        .into_iter()
-        .map(|p| Diagnostic {
-            file: source.to_string(),
-            line: 0,
-            column: 0,
-            path: p.path,
-            message: p.message,
-        })
-        .collect()
+    capped(
+        problems
+            .into_iter()
+            .map(|p| Diagnostic {
+                file: source.to_string(),
+                line: 0,
+                column: 0,
+                path: p.path,
+                message: p.message,
+            })
+            .collect(),
+    )
 }
 
 /// Resolves an already-parsed file (e.g. built in code, or after overriding fields). Problems
@@ -193,10 +195,18 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, ScenarioErr
 }
 
 pub(crate) fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Problem>) -> Vec<Diagnostic> {
-    let mut out: Vec<Diagnostic> = problems
+    // Each problem's offset, then positions in the file's order (as its author reads it; stable,
+    // so one place's problems keep theirs), counted with one index of the lines.
+    let mut at: Vec<(usize, Problem)> = problems
         .into_iter()
-        .map(|p| {
-            let (line, column) = locate::span_of(doc, &p.path).map_or((1, 1), |s| locate::line_col(doc.raw(), s.start));
+        .map(|p| (locate::span_of(doc, &p.path).map_or(0, |s| s.start), p))
+        .collect();
+    at.sort_by_key(|(offset, _)| *offset);
+    let mut lines = locate::Positions::new(doc.raw());
+    let out = at
+        .into_iter()
+        .map(|(offset, p)| {
+            let (line, column) = lines.line_col(offset);
             Diagnostic {
                 file: source.to_string(),
                 line,
@@ -206,9 +216,66 @@ pub(crate) fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Pro
             }
         })
         .collect();
-    // In the file's order, as its author reads it (stable: one place's problems keep theirs).
-    out.sort_by_key(|d| (d.line, d.column));
-    out
+    capped(out)
+}
+
+/// How many problems of one field of a list's entries (`workload.mix[*].api`) are listed: the
+/// first few show the mistake; 100,000 lines of it hid every other problem (and took seconds to
+/// print).
+pub const LISTED_PER_FIELD: usize = 20;
+
+/// `diagnostics` with at most [`LISTED_PER_FIELD`] + 1 of each field of a list's entries, the
+/// last of them saying how many more there are.
+fn capped(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    use std::collections::HashMap;
+    let mut total: HashMap<String, usize> = HashMap::new();
+    for d in &diagnostics {
+        if let Some(f) = list_field(&d.path) {
+            *total.entry(f).or_default() += 1;
+        }
+    }
+    if total.values().all(|&n| n <= LISTED_PER_FIELD + 1) {
+        return diagnostics;
+    }
+    let mut listed: HashMap<String, usize> = HashMap::new();
+    diagnostics
+        .into_iter()
+        .filter_map(|mut d| {
+            let Some(f) = list_field(&d.path) else { return Some(d) };
+            let n = listed.entry(f.clone()).or_default();
+            *n += 1;
+            if *n > LISTED_PER_FIELD + 1 {
+                return None;
+            }
+            let rest = total.get(&f).copied().unwrap_or(0).saturating_sub(*n);
+            if *n == LISTED_PER_FIELD + 1 && rest > 0 {
+                d.message = format!("{} (and {rest} more problems of {f}, not listed)", d.message);
+            }
+            Some(d)
+        })
+        .collect()
+}
+
+/// The field of a list's entries a path names (`workload.mix[*].api` for
+/// `workload.mix[7].api`), if it names one.
+fn list_field(path: &str) -> Option<String> {
+    if !path.contains('[') {
+        return None;
+    }
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' if !in_index => {
+                in_index = true;
+                out.push_str("[*]");
+            }
+            ']' if in_index => in_index = false,
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 /// Syntax and typed deserialization only (no semantic checks). Messages are reworded for a

@@ -787,12 +787,21 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
     }
     let mut phases = Vec::new();
     let mut t = Time::ZERO;
+    // Names looked up, not compared pair by pair: 50,000 phases took 24 s to check.
+    let mut named: HashMap<&str, usize> = HashMap::new();
+    let defaults: HashMap<String, usize> = w
+        .phases
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| q.name.is_none())
+        .map(|(k, _)| (default_phase_name(k), k))
+        .collect();
     for (i, p) in w.phases.iter().enumerate() {
         let path = format!("workload.phases[{i}]");
-        let first = p
-            .name
-            .as_ref()
-            .and_then(|n| w.phases[..i].iter().position(|q| q.name.as_ref() == Some(n)));
+        let first = p.name.as_deref().and_then(|n| {
+            let j = *named.entry(n).or_insert(i);
+            (j != i).then_some(j)
+        });
         if let (Some(j), Some(n)) = (first, &p.name) {
             c.fail(
                 format!("{path}.name"),
@@ -803,12 +812,7 @@ fn check_workload(c: &mut Checker, w: &WorkloadConfig) -> Vec<Phase> {
         }
         // An unnamed phase is called `phase N` (its number from 1): a name written out must not
         // be another phase's default either, or two phases read alike.
-        let unnamed = p.name.as_ref().and_then(|n| {
-            w.phases
-                .iter()
-                .enumerate()
-                .position(|(k, q)| k != i && q.name.is_none() && *n == default_phase_name(k))
-        });
+        let unnamed = p.name.as_deref().and_then(|n| defaults.get(n).copied());
         if let (Some(k), Some(n)) = (unnamed, &p.name) {
             c.fail(
                 format!("{path}.name"),
@@ -1447,9 +1451,39 @@ fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
                 c.fail(path, "expected a non-empty key");
             } else if let Err(e) = super::request::check_header(header, value, false) {
                 c.fail(path, format!("sent as {e}"));
+            } else if let Some(why) = key_problem(value) {
+                c.fail(path, why);
             }
         }
     }
+}
+
+/// Why an auth key (`gateway.auth.keys[i]`, `clients.credentials.api_key` or `bearer`) could
+/// never be presented and match, if it could not: the gateway reads the key a request presents
+/// from its header as visible ASCII, spaces and tabs (`HeaderValue::to_str`: any other byte, in
+/// UTF-8 or not, reads as no key), and trims it, so a key with a space or tab at either end
+/// never matches. Either way a live run is all 401s, while the simulator, which compares the
+/// strings, passes every request.
+fn key_problem(key: &str) -> Option<String> {
+    let travels = |ch: &char| (' '..='~').contains(ch) || *ch == '\t';
+    if let Some((at, ch)) = key.chars().enumerate().find(|(_, ch)| !travels(ch)) {
+        let what = if ch.is_control() {
+            format!("the control character U+{:04X}", u32::from(ch))
+        } else {
+            format!("`{ch}` (U+{:04X})", u32::from(ch))
+        };
+        return Some(format!(
+            "character {} of the key is {what}: the gateway reads keys from a header as visible ASCII only, so it would answer every request 401; use ASCII letters, digits and punctuation",
+            at + 1
+        ));
+    }
+    if key.trim() != key {
+        return Some(
+            "the key begins or ends with a space or tab, which the gateway trims from the key a request presents, so no request could match it: remove it"
+                .into(),
+        );
+    }
+    None
 }
 
 /// `[clients.request]` and each service's `request` (their body files are read once the
@@ -1609,9 +1643,22 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig, services: &[ServiceSpec]) {
         if a.keys.is_empty() {
             c.fail("gateway.auth.keys", "expected at least one key");
         }
+        let mut first: HashMap<&str, usize> = HashMap::new();
         for (i, k) in a.keys.iter().enumerate() {
+            let path = format!("gateway.auth.keys[{i}]");
             if k.trim().is_empty() {
-                c.fail(format!("gateway.auth.keys[{i}]"), "expected a non-empty key");
+                c.fail(path, "expected a non-empty key");
+                continue;
+            }
+            if let Some(why) = key_problem(k) {
+                c.fail(path.clone(), why);
+            }
+            let j = *first.entry(k).or_insert(i);
+            if j != i {
+                c.fail(
+                    path,
+                    format!("the same key as gateway.auth.keys[{j}]: list each key once"),
+                );
             }
         }
     }
@@ -1781,6 +1828,7 @@ impl Scenario {
                 ));
             }
         }
+        out.extend(self.request_limit_notes());
         let retry = &f.clients.retry;
         if retry.backoff == Backoff::None && retry.jitter != Jitter::None && retry.max_attempts > 1 {
             out.push(format!(
@@ -1947,6 +1995,196 @@ impl Scenario {
             out.push(format!("a phase not marked as trigger offers more than the backend's capacity ({:.0}%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0));
         }
         out
+    }
+}
+
+/// The headers loadgen writes on every attempt besides the file's, with the shortest value
+/// each can have: a request head is at least these.
+const LOADGEN_OWN_HEADERS: [(&str, &str); 4] = [
+    ("host", ""),
+    (crate::wire::TIMEOUT_MS, "0"),
+    (crate::wire::REQUEST_ID, "lg-"),
+    (crate::wire::PRIORITY, "background"),
+];
+
+/// A header line's bytes in a request head: `name: value\r\n`.
+fn header_line_len(name: &str, value: &str) -> usize {
+    name.len() + value.len() + 4
+}
+
+/// What one `[[backend.services]]` entry's live requests carry, at the least.
+struct LiveRequest {
+    /// Header fields, loadgen's own included.
+    headers: usize,
+    /// Bytes of the head: request line, header lines and the blank line.
+    head: usize,
+    /// The file's largest header (name), for the message.
+    largest: Option<String>,
+    /// The body's length and the field that sets it.
+    body: Option<(usize, String)>,
+}
+
+impl Scenario {
+    /// Notes on requests the reference gateway refuses, each time, in a live run through it
+    /// (`[clients.request]`, a service's `request`, `[clients.credentials]`): more header
+    /// fields than it takes or a longer head (431), or a larger body (413), as the "every
+    /// request would be a 401" note says of credentials. Notes, not errors: the simulator sends
+    /// no request, and a `--target` of another kind may take them.
+    fn request_limit_notes(&self) -> Vec<String> {
+        use crate::wire;
+        let f = &self.file;
+        let longest_upstream = f
+            .backend
+            .services
+            .iter()
+            .filter_map(|s| s.upstream.as_deref())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        let head_limit = wire::gateway_head_limit(longest_upstream);
+        let credentials = f
+            .clients
+            .credentials
+            .as_ref()
+            .and_then(|c| match (&c.api_key, &c.bearer) {
+                (Some(k), _) => Some((wire::API_KEY.to_string(), k.clone())),
+                (None, Some(b)) => Some(("authorization".to_string(), format!("Bearer {b}"))),
+                _ => None,
+            });
+        let wide = &f.clients.request;
+        let none = RequestConfig::default();
+        // By field: why, and the groups (entries' names) whose every request it makes refused.
+        let mut notes: Vec<(String, String, Vec<String>)> = Vec::new();
+        let mut add = |field: String, why: String, group: &str| match notes.iter_mut().find(|n| n.0 == field) {
+            Some(n) => n.2.push(group.to_string()),
+            None => notes.push((field, why, vec![group.to_string()])),
+        };
+        for (i, entry) in f.backend.services.iter().enumerate() {
+            // The shortest path among its services and APIs: `/service/api`.
+            let path = self
+                .services
+                .iter()
+                .filter(|s| s.entry == i)
+                .map(|s| s.name.len() + s.apis.iter().map(String::len).min().unwrap_or(0) + 2)
+                .min();
+            let Some(path) = path else { continue };
+            let own = &entry.request;
+            let live = live_request(i, wide, own, credentials.as_ref(), path);
+            // The clients-wide headers alone, when they are enough to be refused: said of them.
+            let alone = live_request(i, wide, &none, credentials.as_ref(), path);
+            let headers_field = |over: bool| {
+                if over || own.headers.is_empty() {
+                    "clients.request.headers".to_string()
+                } else {
+                    format!("backend.services[{i}].request.headers")
+                }
+            };
+            if live.headers > wire::GATEWAY_MAX_HEADERS {
+                add(
+                    headers_field(alone.headers > wire::GATEWAY_MAX_HEADERS),
+                    format!(
+                        "{} header fields with loadgen's own ({}{}), more than the {} the reference gateway takes (mock-legacy: {})",
+                        live.headers,
+                        LOADGEN_OWN_HEADERS.map(|h| h.0).join(", "),
+                        if credentials.is_some() { " and the credentials'" } else { "" },
+                        wire::GATEWAY_MAX_HEADERS,
+                        wire::MAX_REQUEST_HEADERS
+                    ),
+                    &entry.name,
+                );
+            } else if live.head > head_limit {
+                let over = alone.head > head_limit;
+                let largest = if over { &alone.largest } else { &live.largest };
+                add(
+                    headers_field(over),
+                    format!(
+                        "a request head of at least {} bytes (the largest header `{}`), more than the {head_limit} the reference gateway takes ({} less what it adds to a request and {})",
+                        live.head,
+                        largest.as_deref().unwrap_or(""),
+                        wire::MAX_REQUEST_HEAD_BYTES,
+                        if longest_upstream > 0 {
+                            "this file's longest upstream URL"
+                        } else {
+                            "its upstream URL"
+                        }
+                    ),
+                    &entry.name,
+                );
+            }
+            if let Some((bytes, field)) = live.body.filter(|(b, _)| *b > wire::MAX_REQUEST_BODY_BYTES) {
+                add(
+                    field,
+                    format!(
+                        "a body of {bytes} bytes, more than the {} the reference gateway and mock-legacy take",
+                        wire::MAX_REQUEST_BODY_BYTES
+                    ),
+                    &entry.name,
+                );
+            }
+        }
+        notes
+            .into_iter()
+            .map(|(field, why, groups)| {
+                let status = if why.starts_with("a body") { 413 } else { 431 };
+                let whose = if groups.len() == f.backend.services.len() {
+                    "every request of a live run through it".to_string()
+                } else {
+                    let named: Vec<String> = groups.iter().take(5).map(|g| format!("`{g}`")).collect();
+                    format!(
+                        "every request to {}{} in a live run through it",
+                        named.join(", "),
+                        if groups.len() > 5 { ", ..." } else { "" }
+                    )
+                };
+                format!(
+                    "{field}: {why}, so it answers {whose} with {status} (the simulator sends no request; a --target that takes it is fine)"
+                )
+            })
+            .collect()
+    }
+}
+
+/// What entry `i`'s requests carry at the least: `wide` (`[clients.request]`) with `own` (its
+/// `request`) over it, the credentials' header, loadgen's own headers, and a request line with
+/// a path of `path` bytes.
+fn live_request(
+    i: usize,
+    wide: &RequestConfig,
+    own: &RequestConfig,
+    credentials: Option<&(String, String)>,
+    path: usize,
+) -> LiveRequest {
+    // Names are case-insensitive: a service's value replaces the clients-wide one.
+    let mut headers: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for (name, value) in wide.headers.iter().chain(&own.headers) {
+        headers.insert(name.to_ascii_lowercase(), value);
+    }
+    let largest = headers
+        .iter()
+        .max_by_key(|(n, v)| header_line_len(n, v))
+        .map(|(n, _)| n.clone());
+    let file_bytes: usize = headers.iter().map(|(n, v)| header_line_len(n, v)).sum();
+    let own_bytes: usize = LOADGEN_OWN_HEADERS.iter().map(|(n, v)| header_line_len(n, v)).sum();
+    let cred_bytes = credentials.map_or(0, |(n, v)| header_line_len(n, v));
+    let method = own.method.as_deref().or(wide.method.as_deref()).unwrap_or("GET");
+    let line = method.len() + 1 + path + " HTTP/1.1\r\n".len();
+    let body_len = |r: &RequestConfig| {
+        r.body
+            .as_ref()
+            .map(String::len)
+            .or_else(|| r.body_file_bytes.as_ref().map(|b| b.len()))
+    };
+    let key = |r: &RequestConfig| if r.body.is_some() { "body" } else { "body_file" };
+    let body = if own.body.is_some() || own.body_file.is_some() {
+        body_len(own).map(|b| (b, format!("backend.services[{i}].request.{}", key(own))))
+    } else {
+        body_len(wide).map(|b| (b, format!("clients.request.{}", key(wide))))
+    };
+    LiveRequest {
+        headers: headers.len() + LOADGEN_OWN_HEADERS.len() + usize::from(credentials.is_some()),
+        head: line + own_bytes + cred_bytes + file_bytes + 2,
+        largest,
+        body,
     }
 }
 
