@@ -82,13 +82,164 @@ fn amount(v: f64, field: impl FnOnce() -> String) -> Checked {
 
 fn label(s: &str, field: impl FnOnce() -> String) -> Checked {
     // `nth` stops early: a megabyte name costs no more than a short one.
-    if s.chars().nth(MAX_LABEL_CHARS).is_none() {
+    if s.chars().nth(MAX_LABEL_CHARS).is_some() {
+        return Err(bad(
+            field(),
+            format!("a name of {} characters: at most {MAX_LABEL_CHARS}", s.chars().count()),
+        ));
+    }
+    // Names go to terminals, summary.md, index.html and junit.xml: a NUL or an ESC there makes
+    // the XML unreadable or moves the cursor. No run has one: scenario and phase names are
+    // refused with them, service names are letters, digits, '-', '_' and '.'.
+    if let Some((at, c)) = s.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(bad(
+            field(),
+            format!(
+                "a control character (U+{:04X}) at character {}: expected a name on one line without control characters",
+                c as u32,
+                at + 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a stored figure is `expected`, the figure recomputed from what the file says it
+/// was computed from. The file keeps each float's shortest exact form, which reads back as
+/// the same float and the same computation gives the same result; the slack (a relative
+/// 1e-9) is for a file written with fewer digits, far below any figure the reports print.
+fn agrees(stored: f64, expected: f64) -> bool {
+    (stored - expected).abs() <= RATIO_SLACK * stored.abs().max(expected.abs()) + 1e-12
+}
+
+/// A figure that disagrees with what it is computed from: `how` says how it is computed.
+fn derived(stored: f64, expected: f64, field: impl FnOnce() -> String, how: impl FnOnce() -> String) -> Checked {
+    if agrees(stored, expected) {
         return Ok(());
     }
     Err(bad(
         field(),
-        format!("a name of {} characters: at most {MAX_LABEL_CHARS}", s.chars().count()),
+        format!(
+            "{}, but {}: a figure no run produces (the file was edited?)",
+            num(stored),
+            how()
+        ),
     ))
+}
+
+/// A group's figures computed from its counts over a run of `duration_s` seconds, as
+/// [`GroupSummary::of`] computes them: the goodput ratio is successes / offered (1 when
+/// nothing was offered), amplification attempts / offered (0 then), goodput successes per
+/// second of the run. (Not for a sweep's points, whose figures are means over seeds.)
+fn group_derived(g: &GroupSummary, duration_s: f64, at: &str) -> Checked {
+    let field = |f: &str| format!("{at}.{f}");
+    let (successes, offered, attempts) = (g.successes as f64, g.offered as f64, g.attempts as f64);
+    if g.offered == 0 {
+        derived(
+            g.goodput_ratio,
+            1.0,
+            || field("goodput_ratio"),
+            || "nothing was offered (offered is 0), which makes a goodput ratio of 1".to_string(),
+        )?;
+        derived(
+            g.amplification,
+            0.0,
+            || field("amplification"),
+            || "nothing was offered (offered is 0), which makes an amplification of 0".to_string(),
+        )?;
+    } else {
+        derived(
+            g.goodput_ratio,
+            successes / offered,
+            || field("goodput_ratio"),
+            || {
+                format!(
+                    "successes / offered is {} / {} = {}",
+                    g.successes,
+                    g.offered,
+                    num(successes / offered)
+                )
+            },
+        )?;
+        derived(
+            g.amplification,
+            attempts / offered,
+            || field("amplification"),
+            || {
+                format!(
+                    "attempts / offered is {} / {} = {}",
+                    g.attempts,
+                    g.offered,
+                    num(attempts / offered)
+                )
+            },
+        )?;
+    }
+    let goodput = if duration_s > 0.0 { successes / duration_s } else { 0.0 };
+    derived(
+        g.goodput,
+        goodput,
+        || field("goodput"),
+        || {
+            format!(
+                "successes per second of the run is {} / summary.duration_s {} = {}",
+                g.successes,
+                num(duration_s),
+                num(goodput)
+            )
+        },
+    )
+}
+
+/// A verdict and its recovery as the verdict computes them: a recovery time only with
+/// `recovered` (`held` with a recovery of 0), `stable` only without a trigger phase (there is
+/// nothing to recover from), `recovered` and `metastable` only with one.
+fn verdict(g: &GroupSummary, trigger: bool, at: &str) -> Checked {
+    use super::Verdict;
+    let field = |f: &str| format!("{at}.{f}");
+    let name = |v: Option<Verdict>| v.map_or("none", Verdict::as_str);
+    match (g.verdict, g.recovery_s) {
+        (Some(Verdict::Recovered), None) => {
+            return Err(bad(
+                field("recovery_s"),
+                "missing: a verdict of recovered comes with its recovery time".into(),
+            ))
+        }
+        (v, Some(r)) if v != Some(Verdict::Recovered) => {
+            return Err(bad(
+                field("recovery_s"),
+                format!(
+                    "{}, but the verdict is {}: only a run that recovered has a recovery time",
+                    num(r),
+                    name(v)
+                ),
+            ))
+        }
+        _ => {}
+    }
+    if g.held && g.recovery_s != Some(0.0) {
+        return Err(bad(
+            field("held"),
+            format!(
+                "true, but the recovery took {}: a run that held through the trigger recovers in 0s",
+                g.recovery_s.map_or("none".to_string(), |r| format!("{}s", num(r)))
+            ),
+        ));
+    }
+    let fits = match g.verdict {
+        Some(Verdict::Stable) => !trigger,
+        Some(Verdict::Recovered | Verdict::Metastable) => trigger,
+        _ => true,
+    };
+    if !fits {
+        let why = if trigger {
+            "the run has a trigger phase, after which a run recovers or not"
+        } else {
+            "the run has no trigger phase (phases[].trigger), nothing to recover from"
+        };
+        return Err(bad(field("verdict"), format!("{}, but {why}", name(g.verdict))));
+    }
+    Ok(())
 }
 
 /// A map key in a field path: a key too long to be a label is cut, so the error is readable.
@@ -214,6 +365,299 @@ fn summary(s: &Summary) -> Checked {
         label(k, || format!("summary.services.{}", key(k)))?;
         group_summary(g, &format!("summary.services.{k}"))?;
     }
+    // Wasted work is part of the backend's busy time.
+    if s.wasted_s > s.backend_busy_s * (1.0 + RATIO_SLACK) + 1e-12 {
+        return Err(bad(
+            "summary.wasted_s".into(),
+            format!(
+                "{}: more than the backend's busy time (summary.backend_busy_s {}), of which it is a part",
+                num(s.wasted_s),
+                num(s.backend_busy_s)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the summary's figures agree with what they are computed from (checked once the
+/// counts are known to be the windows'): ratios of its counts, verdicts with their recovery.
+fn summary_derived(s: &Summary, trigger: bool) -> Checked {
+    group_derived(&s.whole, s.duration_s, "summary")?;
+    verdict(&s.whole, trigger, "summary")?;
+    for (k, g) in &s.classes {
+        let at = format!("summary.classes.{}", k.as_str());
+        group_derived(g, s.duration_s, &at)?;
+        verdict(g, trigger, &at)?;
+    }
+    for (k, g) in &s.services {
+        let at = format!("summary.services.{k}");
+        group_derived(g, s.duration_s, &at)?;
+        verdict(g, trigger, &at)?;
+    }
+    let wasted_ratio = if s.backend_busy_s > 0.0 {
+        s.wasted_s / s.backend_busy_s
+    } else {
+        0.0
+    };
+    derived(
+        s.wasted_ratio,
+        wasted_ratio,
+        || "summary.wasted_ratio".into(),
+        || {
+            format!(
+                "wasted_s / backend_busy_s is {} / {} = {}",
+                num(s.wasted_s),
+                num(s.backend_busy_s),
+                num(wasted_ratio)
+            )
+        },
+    )
+}
+
+/// The strategy a run records: its scenario's gateway strategy, or `external` for a live run
+/// against a target loadgen did not start (`loadgen run --target`), whose summary says so.
+fn strategy(r: &Results) -> Checked {
+    use crate::scenario::Strategy;
+    let external = r.strategy == super::EXTERNAL_STRATEGY;
+    if !external && !Strategy::ALL.iter().any(|s| s.as_str() == r.strategy) {
+        let names: Vec<&str> = Strategy::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .chain([super::EXTERNAL_STRATEGY])
+            .collect();
+        return Err(bad(
+            "strategy".into(),
+            format!(
+                "unknown strategy `{}`: expected one of {}",
+                r.strategy.escape_debug(),
+                names.join(", ")
+            ),
+        ));
+    }
+    let own = r.scenario.gateway.strategy.as_str();
+    if !external && r.strategy != own {
+        return Err(bad(
+            "strategy".into(),
+            format!(
+                "`{}`, but the run's scenario has scenario.gateway.strategy `{own}`, the strategy it ran",
+                r.strategy
+            ),
+        ));
+    }
+    if r.summary.external_target != external {
+        return Err(bad(
+            "summary.external_target".into(),
+            format!(
+                "{}, but the strategy is `{}`: a run against an external target records strategy `{}`",
+                r.summary.external_target,
+                r.strategy,
+                super::EXTERNAL_STRATEGY
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Percentiles as the summary computes them from a histogram (none: all 0).
+fn percentiles_of(stored: &Percentiles, h: Option<&super::Hist>, at: &str, from: &str) -> Checked {
+    let expected = h.map(Percentiles::of).unwrap_or_default();
+    if stored.count != expected.count {
+        return Err(bad(
+            format!("{at}.count"),
+            format!("{}, but {from} holds {}", stored.count, expected.count),
+        ));
+    }
+    for (name, v, e) in [
+        ("mean", stored.mean, expected.mean),
+        ("p50", stored.p50, expected.p50),
+        ("p90", stored.p90, expected.p90),
+        ("p99", stored.p99, expected.p99),
+        ("p999", stored.p999, expected.p999),
+        ("max", stored.max, expected.max),
+    ] {
+        derived(v, e, || format!("{at}.{name}"), || format!("{from} gives {}", num(e)))?;
+    }
+    Ok(())
+}
+
+/// The summary's latencies and groups, against the whole-run histograms and the groups'
+/// counters they are computed from: a group in one and not the other (a service the run did
+/// not have), or counts that differ, were edited in.
+fn summary_sources(r: &Results) -> Checked {
+    let s = &r.summary;
+    for (at, stored, metric) in [
+        ("summary.latency", &s.whole.latency, super::metric::INTENT_LATENCY),
+        (
+            "summary.attempt_latency",
+            &s.attempt_latency,
+            super::metric::ATTEMPT_LATENCY,
+        ),
+        ("summary.queue_wait", &s.queue_wait, super::metric::QUEUE_WAIT),
+    ] {
+        percentiles_of(stored, r.totals.get(metric), at, &format!("totals.{metric}"))?;
+    }
+    fn groups<K: Ord>(
+        summary: &std::collections::BTreeMap<K, GroupSummary>,
+        kept: &std::collections::BTreeMap<K, super::GroupResults>,
+        name: impl Fn(&K) -> String,
+        (what, one): (&str, &str),
+    ) -> Checked {
+        if let Some(k) = summary.keys().find(|k| !kept.contains_key(k)) {
+            let have: Vec<String> = kept.keys().map(&name).collect();
+            return Err(bad(
+                format!("summary.{what}.{}", key(&name(k))),
+                format!(
+                    "no such {one} in the run: its results keep {}",
+                    if have.is_empty() {
+                        format!("no per-{one} figures ({what} is empty)")
+                    } else {
+                        format!("{what} {}", have.join(", "))
+                    }
+                ),
+            ));
+        }
+        if let Some(k) = kept.keys().find(|k| !summary.contains_key(k)) {
+            return Err(bad(
+                format!("summary.{what}"),
+                format!("no figures of `{}`, which the run's {what} keep", key(&name(k))),
+            ));
+        }
+        for (k, g) in summary {
+            let Some(c) = kept.get(k).map(|k| &k.counters) else {
+                continue;
+            };
+            let at = format!("summary.{what}.{}", name(k));
+            for (f, stored, counted) in [
+                ("offered", g.offered, c.intents),
+                ("attempts", g.attempts, c.attempts),
+                ("retries", g.retries, c.retries),
+                ("successes", g.successes, c.successes),
+                ("failures", g.failures, c.failures),
+                ("timeouts", g.timeouts, c.timeouts),
+                ("shed", g.shed, c.shed),
+                ("rate_limited", g.rate_limited, c.rate_limited),
+                ("expired", g.expired, c.expired),
+                ("errors", g.errors, c.errors),
+            ] {
+                if stored != counted {
+                    let source = if f == "offered" { "intents" } else { f };
+                    return Err(bad(
+                        format!("{at}.{f}"),
+                        format!("{stored}, but {what}.{}.counters.{source} is {counted}", name(k)),
+                    ));
+                }
+            }
+            let h = kept.get(k).map(|g| &g.intent_latency);
+            percentiles_of(
+                &g.latency,
+                h,
+                &format!("{at}.latency"),
+                &format!("{what}.{}.intent_latency", name(k)),
+            )?;
+        }
+        Ok(())
+    }
+    groups(&s.classes, &r.classes, |k| k.as_str().to_string(), ("classes", "class"))?;
+    groups(
+        &s.services,
+        &r.services,
+        |k: &String| k.clone(),
+        ("services", "service"),
+    )
+}
+
+/// The thresholds a run stores, judged again from its summary with the scenario's checks: a
+/// verdict or a value the figures do not give (a passing `p99 < 1ms` beside a p99 of 3 s)
+/// would pass a CI gate that reads the file. Refused rather than judged again silently: the
+/// file was edited, and its other figures are in doubt too.
+fn thresholds(r: &Results) -> Checked {
+    let configured = &r.scenario.thresholds;
+    let unsent = r.generator.as_ref().map_or(0, |g| g.unsent);
+    // Each judged again first (what a gate reads), then held to the scenario's list.
+    for (i, t) in r.thresholds.iter().enumerate() {
+        let at = |f: &str| format!("thresholds[{i}].{f}");
+        let mut check: crate::threshold::Threshold = t
+            .check
+            .parse()
+            .map_err(|e: String| bad(at("check"), format!("`{}`: {e}", t.check.escape_debug())))?;
+        check.name = t.name.clone();
+        let mut judged = [check.evaluate(&r.summary)];
+        super::recorder::not_judged_if_partial(&mut judged, r.source, r.incomplete, r.stopped.is_some(), unsent);
+        let [j] = judged;
+        let verdict = |passed: bool| if passed { "passed" } else { "failed" };
+        if t.passed != j.passed {
+            return Err(bad(
+                at("passed"),
+                format!(
+                    "{}, but `{}` {} on the summary's figures ({}): a verdict no run produces (the file was edited?)",
+                    t.passed,
+                    t.check,
+                    if j.passed { "holds" } else { "fails" },
+                    j.measured_phrase()
+                ),
+            ));
+        }
+        let value_agrees = match (t.value, j.value) {
+            (Some(a), Some(b)) => agrees(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        if !value_agrees || t.service != j.service || t.missing != j.missing {
+            let shown = |v: &crate::threshold::ThresholdResult| match v.value {
+                Some(x) => format!(
+                    "{}{}",
+                    num(x),
+                    v.service.as_ref().map_or(String::new(), |s| format!(" in service {s}"))
+                ),
+                None => format!("no value ({})", v.missing.as_deref().unwrap_or("none given")),
+            };
+            return Err(bad(
+                at("value"),
+                format!(
+                    "{}, but `{}` measures {} on the summary's figures ({} there): a value no run produces (the file was edited?)",
+                    shown(t),
+                    t.check,
+                    shown(&j),
+                    verdict(j.passed)
+                ),
+            ));
+        }
+    }
+    if r.thresholds.len() != configured.len() {
+        return Err(bad(
+            "thresholds".into(),
+            format!(
+                "{} results, but the run's scenario has {} thresholds (scenario.thresholds), each judged once",
+                r.thresholds.len(),
+                configured.len()
+            ),
+        ));
+    }
+    for (i, (t, c)) in r.thresholds.iter().zip(configured).enumerate() {
+        let at = |f: &str| format!("thresholds[{i}].{f}");
+        if t.check != c.check.trim() {
+            return Err(bad(
+                at("check"),
+                format!(
+                    "`{}`, but the run's scenario.thresholds[{i}] is `{}`",
+                    t.check.escape_debug(),
+                    c.check.trim().escape_debug()
+                ),
+            ));
+        }
+        let name = c.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        if t.name.as_deref() != name {
+            return Err(bad(
+                at("name"),
+                format!(
+                    "{}, but the run's scenario.thresholds[{i}] is named {}",
+                    t.name
+                        .as_deref()
+                        .map_or("none".to_string(), |n| format!("`{}`", n.escape_debug())),
+                    name.map_or("nothing".to_string(), |n| format!("`{}`", n.escape_debug()))
+                ),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -222,6 +666,7 @@ fn summary(s: &Summary) -> Checked {
 fn windows(r: &Results) -> Checked {
     let w_s = r.window_s;
     let mut sum = GroupCounters::default();
+    let (mut busy, mut wasted) = (0.0f64, 0.0f64);
     for (i, w) in r.windows.iter().enumerate() {
         let at = |f: &str| format!("windows[{i}].{f}");
         let expected = i as f64 * w_s;
@@ -258,6 +703,20 @@ fn windows(r: &Results) -> Checked {
         sum = sum
             .checked_add(&w.counters.requests)
             .map_err(|f| bad(at(&format!("counters.{f}")), "the windows' sum passes 2^64 - 1".into()))?;
+        let c = &w.counters;
+        if c.wasted_s > c.backend_busy_s * (1.0 + RATIO_SLACK) + 1e-12 {
+            return Err(bad(
+                at("counters.wasted_s"),
+                format!(
+                    "{}: more than the window's backend busy time ({}), of which it is a part",
+                    num(c.wasted_s),
+                    num(c.backend_busy_s)
+                ),
+            ));
+        }
+        // Added up as the summary adds them.
+        busy += c.backend_busy_s;
+        wasted += c.wasted_s;
     }
     // The summary is computed from the windows: figures that disagree were edited, and a sum
     // that wraps would turn into a small, plausible figure in whatever adds them again.
@@ -280,6 +739,17 @@ fn windows(r: &Results) -> Checked {
                 format!("{file}, but the windows add up to {windows}"),
             ));
         }
+    }
+    for (name, file, windows) in [
+        ("backend_busy_s", r.summary.backend_busy_s, busy),
+        ("wasted_s", r.summary.wasted_s, wasted),
+    ] {
+        derived(
+            file,
+            windows,
+            || format!("summary.{name}"),
+            || format!("the windows add up to {}", num(windows)),
+        )?;
     }
     Ok(())
 }
@@ -318,6 +788,7 @@ pub mod figures {
 pub(crate) fn check(r: &Results) -> Checked {
     label(&r.scenario_name, || "scenario_name".into())?;
     label(&r.strategy, || "strategy".into())?;
+    strategy(r)?;
     if !(r.time_scale.is_finite() && r.time_scale > 0.0) {
         return Err(bad(
             "time_scale".into(),
@@ -333,6 +804,9 @@ pub(crate) fn check(r: &Results) -> Checked {
                 format!("[{i}, {n}]: shard {i} of {n} does not exist"),
             ));
         }
+    }
+    if let Some((field, message)) = r.notes.text_problem() {
+        return Err(bad(field, message));
     }
     if let Some(g) = &r.generator {
         within(g.lateness_p99_s, 0.0, MAX_LATENCY_S, || {
@@ -352,6 +826,20 @@ pub(crate) fn check(r: &Results) -> Checked {
         }
         amount(p.rate_start, || at("rate_start"))?;
         amount(p.rate_end, || at("rate_end"))?;
+        // Phases follow one another: each starts where the one before it ends.
+        if let Some(prev) = i.checked_sub(1).map(|k| &r.phases[k]) {
+            if p.start_s < prev.end_s - START_SLACK * prev.end_s.max(1.0) {
+                return Err(bad(
+                    at("start_s"),
+                    format!(
+                        "{}: before phases[{}].end_s ({}): phases run one after another",
+                        num(p.start_s),
+                        i - 1,
+                        num(prev.end_s)
+                    ),
+                ));
+            }
+        }
     }
     summary(&r.summary)?;
     for (i, t) in r.thresholds.iter().enumerate() {
@@ -360,6 +848,9 @@ pub(crate) fn check(r: &Results) -> Checked {
         }
     }
     windows(r)?;
+    summary_derived(&r.summary, r.has_trigger())?;
+    summary_sources(r)?;
+    thresholds(r)?;
     for (k, g) in &r.classes {
         group_counters(&g.counters, &|f| format!("classes.{}.counters.{f}", k.as_str()))?;
     }
@@ -368,4 +859,210 @@ pub(crate) fn check(r: &Results) -> Checked {
         group_counters(&g.counters, &|f| format!("services.{k}.counters.{f}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::results::{Outcome, Recorder, Results, RunMeta, RunSource, Tag, EXTERNAL_STRATEGY};
+    use crate::scenario::{self, Priority, Scenario};
+    use crate::time::Time;
+    use serde_json::{json, Value};
+    use std::time::Duration;
+
+    fn scenario() -> Scenario {
+        scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"3s\"\nrate = 10\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [[thresholds]]\ncheck = \"goodput_ratio >= 0.5\"\n[[thresholds]]\ncheck = \"p99 < 1s\"\n",
+        )
+        .unwrap()
+    }
+
+    /// Three intents: one succeeds after a retry, one at once, one fails; some wasted work.
+    fn run(meta: RunMeta) -> Results {
+        let tag = Tag::new(Priority::Interactive, 0);
+        let mut r = Recorder::new(Duration::from_secs(1));
+        for (start, retried, ok) in [(0.2, true, true), (1.1, false, true), (2.3, false, false)] {
+            let t0 = Time::from_secs_f64(start);
+            r.intent_offered(tag, t0);
+            r.attempt_sent(tag, t0, false);
+            let first = if retried || !ok { Outcome::Timeout } else { Outcome::Ok };
+            r.attempt_finished(tag, t0, first, Duration::from_millis(300));
+            if retried {
+                let t1 = Time::from_secs_f64(start + 0.4);
+                r.attempt_sent(tag, t1, true);
+                r.attempt_finished(tag, t1, Outcome::Ok, Duration::from_millis(20));
+            }
+            r.intent_finished(tag, t0, Duration::from_millis(if retried { 420 } else { 300 }), ok);
+            r.backend_work(Time::from_secs_f64(start + 0.01), Duration::from_millis(10), false);
+            r.backend_work(Time::from_secs_f64(start + 0.02), Duration::from_millis(10), true);
+        }
+        r.finish(&scenario(), meta)
+    }
+
+    /// The error reading `r`'s file edited by `edit`.
+    fn edited(r: &Results, edit: impl FnOnce(&mut Value)) -> Result<Results, String> {
+        let mut v: Value = serde_json::from_str(&r.to_json()).unwrap();
+        edit(&mut v);
+        Results::from_json("r.json", &serde_json::to_string_pretty(&v).unwrap()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn runs_as_recorded_are_read() {
+        let plain = run(RunMeta::sim("fifo"));
+        assert_eq!(plain.summary.whole.offered, 3);
+        assert!(plain.summary.wasted_s > 0.0);
+        assert!(edited(&plain, |_| {}).is_ok());
+        // A run that stopped at its cap (its passing thresholds not judged), an interrupted
+        // live run, one against an external target, one that offered nothing.
+        let stopped = run(RunMeta {
+            incomplete: true,
+            stopped: Some("held too many requests".into()),
+            ..RunMeta::sim("fifo")
+        });
+        assert!(stopped.thresholds.iter().all(|t| !t.passed));
+        assert!(edited(&stopped, |_| {}).is_ok());
+        let interrupted = run(RunMeta {
+            source: RunSource::Live,
+            incomplete: true,
+            ..RunMeta::sim("fifo")
+        });
+        assert!(edited(&interrupted, |_| {}).is_ok());
+        let external = run(RunMeta {
+            source: RunSource::Live,
+            ..RunMeta::sim(EXTERNAL_STRATEGY)
+        });
+        assert!(external.summary.external_target);
+        assert!(edited(&external, |_| {}).is_ok());
+        let s = scenario();
+        let nothing = Recorder::for_scenario(&s).finish(&s, RunMeta::sim("fifo"));
+        assert_eq!(nothing.summary.whole.amplification, 0.0);
+        assert!(edited(&nothing, |_| {}).is_ok());
+        let err = edited(&nothing, |v| v["summary"]["amplification"] = json!(1.0)).unwrap_err();
+        assert!(
+            err.contains("summary.amplification: 1, but nothing was offered"),
+            "{err}"
+        );
+        // A byte order mark is no part of the JSON.
+        let text = format!("\u{feff}{}", plain.to_json());
+        assert!(Results::from_json("r.json", &text).is_ok());
+    }
+
+    #[test]
+    fn figures_that_disagree_with_their_counts_name_the_field() {
+        let r = run(RunMeta::sim("fifo"));
+        for (edit, says) in [
+            (
+                ("amplification", json!(0.5)),
+                "r.json: summary.amplification: 0.5, but attempts / offered is 4 / 3 = 1.3333333333333333",
+            ),
+            (
+                ("goodput_ratio", json!(0.3)),
+                "r.json: summary.goodput_ratio: 0.3, but successes / offered is 2 / 3",
+            ),
+            (
+                ("goodput", json!(9999.0)),
+                "r.json: summary.goodput: 9999, but successes per second",
+            ),
+            (
+                ("wasted_s", json!(1e6)),
+                "r.json: summary.wasted_s: 1000000: more than the backend's busy time",
+            ),
+            (
+                ("wasted_ratio", json!(0.99)),
+                "r.json: summary.wasted_ratio: 0.99, but wasted_s / backend_busy_s",
+            ),
+        ] {
+            let err = edited(&r, |v| v["summary"][edit.0] = edit.1).unwrap_err();
+            assert!(err.contains(says), "{err}");
+        }
+        // Busy time the windows do not add up to (its wasted share edited to match).
+        let err = edited(&r, |v| {
+            let wasted = v["summary"]["wasted_s"].as_f64().unwrap();
+            v["summary"]["backend_busy_s"] = json!(100.0);
+            v["summary"]["wasted_ratio"] = json!(wasted / 100.0);
+        })
+        .unwrap_err();
+        assert!(
+            err.contains("r.json: summary.backend_busy_s: 100, but the windows add up to 0.06"),
+            "{err}"
+        );
+        // A verdict of a run after a trigger, in a run with none.
+        let err = edited(&r, |v| v["summary"]["verdict"] = json!("metastable")).unwrap_err();
+        assert!(
+            err.contains("summary.verdict: metastable, but the run has no trigger phase"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn stored_thresholds_are_judged_again() {
+        let r = run(RunMeta::sim("fifo"));
+        assert!(r.thresholds.iter().all(|t| t.passed), "{:?}", r.thresholds);
+        let err = edited(&r, |v| {
+            v["thresholds"][1] = json!({"check": "p99 < 1ms", "passed": true, "value": 0});
+        })
+        .unwrap_err();
+        assert!(
+            err.contains("thresholds[1].passed: true, but `p99 < 1ms` fails on the summary's figures (measured "),
+            "{err}"
+        );
+        let err = edited(&r, |v| v["thresholds"][0]["value"] = json!(1.0)).unwrap_err();
+        assert!(
+            err.contains("thresholds[0].value: 1, but `goodput_ratio >= 0.5` measures 0.66"),
+            "{err}"
+        );
+        let err = edited(&r, |v| v["thresholds"][0]["check"] = json!("p99 <<< 2")).unwrap_err();
+        assert!(
+            err.contains("thresholds[0].check: `p99 <<< 2`: unknown operator"),
+            "{err}"
+        );
+        // A stopped run's passing threshold fails, not judged: stored as passing, refused.
+        let stopped = run(RunMeta {
+            stopped: Some("cap".into()),
+            ..RunMeta::sim("fifo")
+        });
+        let err = edited(&stopped, |v| {
+            v["thresholds"][0] = json!({"check": "goodput_ratio >= 0.5", "passed": true, "value": 2.0 / 3.0});
+        })
+        .unwrap_err();
+        assert!(err.contains("thresholds[0].passed: true, but"), "{err}");
+    }
+
+    #[test]
+    fn names_and_strategies_no_run_writes_are_refused() {
+        let r = run(RunMeta::sim("fifo"));
+        let err = edited(&r, |v| v["scenario_name"] = json!("a\u{0}b")).unwrap_err();
+        assert!(
+            err.contains("scenario_name: a control character (U+0000) at character 2"),
+            "{err}"
+        );
+        let err = edited(&r, |v| v["strategy"] = json!("bogus")).unwrap_err();
+        assert!(
+            err.contains("strategy: unknown strategy `bogus`: expected one of passthrough, fifo"),
+            "{err}"
+        );
+        let err = edited(&r, |v| v["strategy"] = json!("deadline")).unwrap_err();
+        assert!(
+            err.contains("strategy: `deadline`, but the run's scenario has scenario.gateway.strategy `fifo`"),
+            "{err}"
+        );
+        let err = edited(&r, |v| v["summary"]["external_target"] = json!(true)).unwrap_err();
+        assert!(
+            err.contains("summary.external_target: true, but the strategy is `fifo`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn json_that_holds_no_object_is_called_json() {
+        let err = Results::from_json("r.json", "null").unwrap_err().to_string();
+        assert!(
+            err.contains("this is JSON holding `null`, not a results object"),
+            "{err}"
+        );
+        let err = Results::from_json("r.json", "12").unwrap_err().to_string();
+        assert!(err.contains("this is JSON holding a number"), "{err}");
+    }
 }

@@ -463,6 +463,21 @@ pub enum ResultsError {
     },
 }
 
+/// For JSON text that is a bare value (`null`, a number, a string, `true`), what it holds: no
+/// object of a run's figures.
+fn bare_json(text: &str) -> Option<&'static str> {
+    use serde_json::Value;
+    Some(
+        match serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}')).ok()? {
+            Value::Null => "JSON holding `null`, not a results object",
+            Value::Bool(_) => "JSON holding a boolean, not a results object",
+            Value::Number(_) => "JSON holding a number, not a results object",
+            Value::String(_) => "JSON holding a string, not a results object",
+            Value::Array(_) | Value::Object(_) => return None,
+        },
+    )
+}
+
 /// What a file that is not JSON at all is, and the advice, for [`ResultsError::OtherFile`]:
 /// serde's "1:1: expected value" said neither. Text that starts as JSON keeps its position
 /// (a scenario's `[run]` starts as an array, but is no JSON one).
@@ -494,6 +509,9 @@ fn not_json(path: &str, text: &str) -> Option<(&'static str, String)> {
                 "{takes}; `spillway report` draws a sweep from its sweep.json, beside this file (or give the sweep's directory)"
             ),
         ))
+    } else if let Some(held) = bare_json(text) {
+        // JSON, but a bare value: "not JSON" was wrong.
+        Some((held, takes.to_string()))
     } else {
         (first != '[').then(|| ("not JSON", takes.to_string()))
     }
@@ -505,6 +523,8 @@ impl Results {
     }
 
     pub fn from_json(path: &str, text: &str) -> Result<Results, ResultsError> {
+        // A byte order mark some editors write (scenario files take one too).
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         #[derive(Deserialize)]
         struct Version {
             schema: u32,

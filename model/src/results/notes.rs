@@ -190,9 +190,40 @@ fn overflowing_count<'a, K: Ord>(into: &BTreeMap<K, u64>, from: &'a BTreeMap<K, 
         .map(|(k, _)| k)
 }
 
+/// The longest reason for failures a report prints (loadgen's are a line of an error).
+const MAX_REASON_CHARS: usize = 1024;
+
 impl RunNotes {
     pub fn is_empty(&self) -> bool {
         *self == RunNotes::default()
+    }
+
+    /// The first of the notes' texts a report would print that no run writes: a reason with a
+    /// control character (a NUL or an ESC reaches the terminal, summary.md and junit.xml), or a
+    /// megabyte of one; as (field path, problem). The reasons are loadgen's one-line errors, and
+    /// the overhead's service a list of service names.
+    pub(crate) fn text_problem(&self) -> Option<(String, String)> {
+        let problem = |s: &str| -> Option<String> {
+            if let Some(c) = s.chars().find(|c| c.is_control()) {
+                return Some(format!(
+                    "a control character (U+{:04X}): expected one line without control characters",
+                    c as u32
+                ));
+            }
+            let n = s.chars().count();
+            (n > MAX_REASON_CHARS).then(|| format!("a text of {n} characters: at most {MAX_REASON_CHARS}"))
+        };
+        let short = |k: &str| k.chars().take(32).collect::<String>();
+        for (field, map) in [
+            ("failures", &self.failures),
+            ("generator_failures", &self.generator_failures),
+        ] {
+            if let Some((k, p)) = map.keys().find_map(|k| problem(k).map(|p| (k, p))) {
+                return Some((format!("notes.{field}.{}", short(k).escape_debug()), p));
+            }
+        }
+        let o = self.overhead.as_ref()?;
+        problem(&o.service).map(|p| ("notes.overhead.service".to_string(), p))
     }
 
     /// Adds another shard's notes (counts add up, the connection caps too: shards run side by
@@ -547,6 +578,17 @@ mod tests {
         );
         assert!(!warned(&notes(&[(302, 40), (200, 60)], &[])), "not most");
         assert!(!warned(&notes(&[(304, 30)], &[])), "304 Not Modified leads nowhere");
+    }
+
+    /// A reason with an ESC (which would reach the terminal and the report) is named.
+    #[test]
+    fn reasons_no_run_writes_are_named() {
+        let mut n = notes(&[(200, 3)], &[("connection refused", 2)]);
+        assert_eq!(n.text_problem(), None);
+        n.failures.insert("a\u{1b}[2Jb".into(), 1);
+        let (field, problem) = n.text_problem().expect("refused");
+        assert_eq!(field, "notes.failures.a\\u{1b}[2Jb");
+        assert!(problem.contains("U+001B"), "{problem}");
     }
 
     /// Shards' notes add up, and a results file keeps them (and leaves out empty ones).
