@@ -2098,14 +2098,14 @@ impl Scenario {
                 add(
                     headers_field(over),
                     format!(
-                        "a request head of at least {} bytes (the largest header `{}`), more than the {head_limit} the reference gateway takes ({} less what it adds to a request and {})",
+                        "a request head of at least {} bytes (the largest header `{}`), more than the {head_limit} the reference gateway takes ({} less what it adds to a request{})",
                         live.head,
                         largest.as_deref().unwrap_or(""),
                         wire::MAX_REQUEST_HEAD_BYTES,
                         if longest_upstream > 0 {
-                            "this file's longest upstream URL"
+                            " and this file's longest upstream URL"
                         } else {
-                            "its upstream URL"
+                            ", at most: less again its upstream URL's length"
                         }
                     ),
                     &entry.name,
