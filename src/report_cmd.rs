@@ -63,7 +63,255 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
         path.to_path_buf()
     };
     let text = read_text(&file, "a spillway results file")?;
+    // A byte order mark some editors write: JSON has none, scenario files take one.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
     Ok((file, text))
+}
+
+/// What a file's name says it is: spillway names a run's file results.json and a sweep's
+/// sweep.json, so such a file that reads as neither is called by its name ("not a sweep
+/// table: the file is empty"), not by a guess from its text.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Named {
+    Results,
+    Sweep,
+    Other,
+}
+
+fn named(file: &Path) -> Named {
+    match file.file_name().and_then(|n| n.to_str()) {
+        Some("results.json") => Named::Results,
+        Some("sweep.json") => Named::Sweep,
+        _ => Named::Other,
+    }
+}
+
+/// The verdicts a sweep's point has: the whole run's, `-` without one, `stopped` for a run
+/// the simulator stopped at its cap.
+const POINT_VERDICTS: [&str; 6] = ["stable", "recovered", "metastable", "overloaded", "-", "stopped"];
+
+/// The longest scenario or service name a sweep table's labels take (as a results file's).
+const MAX_NAME_CHARS: usize = 256;
+
+/// A name the page, summary.md and junit.xml show: one line, no control characters, of a
+/// bounded length.
+fn name_problem(name: &str) -> Option<String> {
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Some(format!(
+            "a control character (U+{:04X}): expected a name on one line without control characters",
+            c as u32
+        ));
+    }
+    let n = name.chars().count();
+    (n > MAX_NAME_CHARS).then(|| format!("a name of {n} characters: at most {MAX_NAME_CHARS}"))
+}
+
+/// Whether the sweep's scenario evidently has no trigger phase: the table records none
+/// (`bursts`), no point recovered or stayed metastable (verdicts of a run after a trigger),
+/// and some point or group is `stable`, which only a run without a trigger is. (Tables of
+/// older versions record no `bursts` at all: without a `stable` verdict nothing is assumed.)
+fn evidently_no_trigger(table: &sim::sweep::Table) -> bool {
+    use model::results::Verdict;
+    if !table.bursts.is_empty() {
+        return false;
+    }
+    let groups = |p: &Point| -> Vec<Option<Verdict>> {
+        p.classes
+            .values()
+            .chain(p.services.values())
+            .map(|g| g.verdict)
+            .collect()
+    };
+    let after_trigger = table.points.iter().any(|p| {
+        matches!(p.verdict.as_str(), "recovered" | "metastable")
+            || p.recovery_s.is_some()
+            || groups(p)
+                .iter()
+                .any(|v| matches!(v, Some(Verdict::Recovered | Verdict::Metastable)))
+    });
+    let stable = table
+        .points
+        .iter()
+        .any(|p| p.verdict == "stable" || groups(p).contains(&Some(Verdict::Stable)));
+    !after_trigger && stable
+}
+
+/// What `sim sweep` says of a recovery figure for a scenario without a trigger phase
+/// (`Scenario::figure_problem`): the table keeps no scenario to ask, so its points tell.
+fn recovery_problem(figure: &Figure, table: &sim::sweep::Table) -> Option<String> {
+    (figure.metric == model::threshold::Metric::Recovery && evidently_no_trigger(table)).then(|| {
+        format!(
+            "`{figure}`: recovery is measured from the end of a trigger phase, and the sweep's scenario{} has none (its points are `stable`, which only a run without a trigger is; `sim sweep` refuses this objective for it)",
+            table
+                .scenario
+                .as_ref()
+                .map_or(String::new(), |n| format!(" ({n})"))
+        )
+    })
+}
+
+/// Refuses what no sweep writes, naming the field: `Table::check` checks the figures of each
+/// point; this the rest (the verdicts, the SLOs, the axes, the points' configurations),
+/// which a report would otherwise print as it is ("(zzz there)"), judge by (an SLO no check
+/// reads, counted as met) or misread (points of other axes taken for an interrupted sweep).
+/// `object`: the table is an object (tables of older versions are a bare array of points,
+/// with no SLO text, objective or bursts).
+fn check_table(table: &sim::sweep::Table, object: bool) -> Result<(), String> {
+    if table.points.is_empty() {
+        return Err(
+            "points: empty: a sweep writes at least one point (one interrupted before any finished writes no table)"
+                .into(),
+        );
+    }
+    if let Some(problem) = table.scenario.as_deref().and_then(name_problem) {
+        return Err(format!("scenario: {problem}"));
+    }
+    if object && !table.objective.is_empty() {
+        let objective = sim::sweep::parse_objective(&table.objective)
+            .map_err(|e| format!("objective: `{}`: {e}", table.objective.escape_debug()))?;
+        if let Some(problem) = recovery_problem(&objective, table) {
+            return Err(format!("objective: {problem}"));
+        }
+        if !table.points.iter().any(|p| p.keeps(&objective)) {
+            return Err(format!(
+                "objective: `{objective}`: no point keeps it (a group the sweep's scenario does not keep)"
+            ));
+        }
+    }
+    let mut slos: Vec<model::threshold::Threshold> = Vec::new();
+    if object {
+        for (k, text) in table.slo.iter().enumerate() {
+            let t: model::threshold::Threshold = text
+                .parse()
+                .map_err(|e: String| format!("slo[{k}]: `{}`: {e}", text.escape_debug()))?;
+            if let Some(j) = slos.iter().position(|s| s.same_check(&t)) {
+                return Err(format!(
+                    "slo[{k}]: `{text}`: the same check as slo[{j}]; a sweep judges each SLO once"
+                ));
+            }
+            if let Some(problem) = recovery_problem(&t.figure, table) {
+                return Err(format!("slo[{k}]: {problem}"));
+            }
+            slos.push(t);
+        }
+    }
+    // The trigger phases' indexes, in phase order, each once (as `sim sweep` records them).
+    if let Some(k) = (1..table.bursts.len()).find(|&k| table.bursts[k] <= table.bursts[k - 1]) {
+        return Err(format!(
+            "bursts[{k}]: {}: after {}: the indexes of the scenario's trigger phases are recorded in order, each once",
+            table.bursts[k],
+            table.bursts[k - 1]
+        ));
+    }
+    let axes: Vec<&str> = table.points[0].params.iter().map(|(k, _)| k.as_str()).collect();
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(table.points.len());
+    for (i, p) in table.points.iter().enumerate() {
+        let at = |f: &str| format!("points[{i}].{f}");
+        if p.params.is_empty() {
+            return Err(format!(
+                "{}: empty: each point names its value on every axis of the sweep",
+                at("params")
+            ));
+        }
+        let keys: Vec<&str> = p.params.iter().map(|(k, _)| k.as_str()).collect();
+        if let Some((j, k)) = keys.iter().enumerate().find(|(j, k)| keys[..*j].contains(k)) {
+            return Err(format!("{}: the axis `{k}` twice", at(&format!("params[{j}]"))));
+        }
+        if keys != axes {
+            return Err(format!(
+                "{}: the axes {}, but points[0] has {}: every point of a sweep has the same axes, in the same order",
+                at("params"),
+                keys.join(", "),
+                axes.join(", ")
+            ));
+        }
+        for (j, (k, v)) in p.params.iter().enumerate() {
+            let field = || at(&format!("params[{j}]"));
+            let bad_value = match v {
+                serde_json::Value::String(s) if k == "gateway.strategy" => {
+                    (!model::scenario::Strategy::ALL.iter().any(|x| x.as_str() == s))
+                        .then(|| format!("unknown strategy `{}`", s.escape_debug()))
+                }
+                serde_json::Value::Null => None,
+                _ if k == "gateway.strategy" => Some("expected a strategy's name".to_string()),
+                serde_json::Value::Number(n)
+                    if k.starts_with("workload.phases[") && (k.ends_with(".rate") || k.ends_with(".ramp_to")) =>
+                {
+                    (n.as_f64().is_none_or(|r| !r.is_finite() || r < 0.0)).then(|| "expected a rate >= 0".to_string())
+                }
+                _ if k.starts_with("workload.phases[") && (k.ends_with(".rate") || k.ends_with(".ramp_to")) => {
+                    Some("expected a rate (a number of intents per second)".to_string())
+                }
+                serde_json::Value::String(s) => name_problem(s),
+                _ => None,
+            };
+            if let Some(why) = bad_value {
+                return Err(format!(
+                    "{}: `{k}` = {}: {why}",
+                    field(),
+                    sim::sweep::show_value(v).escape_debug()
+                ));
+            }
+        }
+        let config = serde_json::to_string(&p.params).unwrap_or_default();
+        if let Some(j) = seen.insert(config, i) {
+            return Err(format!(
+                "{}: the same configuration as points[{j}] ({}): each point of a sweep runs once",
+                at("params"),
+                sim::sweep::describe(&p.params)
+            ));
+        }
+        if !POINT_VERDICTS.contains(&p.verdict.as_str()) {
+            return Err(format!(
+                "{}: `{}`: expected one of {}",
+                at("verdict"),
+                p.verdict.escape_debug(),
+                POINT_VERDICTS.join(", ")
+            ));
+        }
+        if (p.verdict == "stopped") != p.stopped.is_some() {
+            return Err(format!(
+                "{}: `{}`, but the point {}: a stopped run's verdict is `stopped`",
+                at("verdict"),
+                p.verdict,
+                if p.stopped.is_some() { "stopped" } else { "did not stop" }
+            ));
+        }
+        for name in p.services.keys() {
+            if let Some(problem) = name_problem(name) {
+                return Err(format!(
+                    "{}: {problem}",
+                    at(&format!("services.{}", name.escape_debug()))
+                ));
+            }
+        }
+        if object && p.meets_slo && !p.slo_measured.is_empty() && p.slo_measured.len() != slos.len() {
+            return Err(format!(
+                "{}: {} readings, but the table has {} SLOs",
+                at("slo_measured"),
+                p.slo_measured.len(),
+                slos.len()
+            ));
+        }
+        // One seed meets the SLO when each check holds on its value: one marked as met whose
+        // value fails (or is missing) would pass the report's "some configuration meets" case.
+        if object && p.meets_slo && p.seeds == 1 && p.slo_values.len() == slos.len() {
+            for (k, (t, v)) in slos.iter().zip(&p.slo_values).enumerate() {
+                if !v.is_some_and(|v| t.cmp.holds(v, t.value)) {
+                    return Err(format!(
+                        "{}: true, but slo[{k}] `{t}` {} at the point (slo_values[{k}] is {})",
+                        at("meets_slo"),
+                        if v.is_some() { "fails" } else { "has no value" },
+                        v.map_or("null".to_string(), |v| v.to_string())
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A sweep table's error with the path of the field it is about ("points[3].p99: "), for a
@@ -590,6 +838,19 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     if let Some(o) = &a.objective {
         objective_of(o)?;
     }
+    // The page's <title> and heading, summary.md's and junit.xml's: a blank one labels nothing
+    // (an empty <h1>, a bare `## `).
+    if let Some(t) = &a.title {
+        if t.trim().is_empty() {
+            return Err(UsageError(
+                "--title: empty: give the report a title, or leave --title out for the scenarios' names".into(),
+            )
+            .into());
+        }
+        if let Some(problem) = name_problem(t) {
+            return Err(UsageError(format!("--title `{}`: {problem}", t.escape_debug())).into());
+        }
+    }
     // Each group is one entry: a run, or the seeds of `sim run --replications` (a directory
     // with replications.json), shown as means with confidence intervals.
     let mut groups: Vec<Vec<Results>> = Vec::new();
@@ -632,7 +893,35 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             continue;
         }
         let (file, text) = read(f)?;
-        if let Some(table) = sim::sweep::Table::parse(&text) {
+        let kind = named(&file);
+        if text.trim().is_empty() {
+            let what = match kind {
+                Named::Sweep => "not a sweep table",
+                Named::Results => "not a spillway results file",
+                Named::Other => "neither a spillway results file nor a sweep table",
+            };
+            return Err(UsageError(format!("{}: {what}: the file is empty", file.display())).into());
+        }
+        if kind == Named::Results && text.trim_start().starts_with('[') {
+            return Err(UsageError(format!(
+                "{}: not a spillway results file: this is a JSON array, not a results object (a run's figures)",
+                file.display()
+            ))
+            .into());
+        }
+        // A results.json is read as results (`[]` there is no sweep table of no axes); a
+        // sweep.json as a table (`null` there is no results file).
+        let parsed = match kind {
+            Named::Results => None,
+            Named::Sweep => sim::sweep::Table::parse(&text).or_else(|| {
+                // A results file renamed sweep.json starts with its schema: read it as one.
+                let results = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
+                    .is_ok_and(|m| m.contains_key("schema"));
+                (!results).then(|| serde_json::from_str::<sim::sweep::Table>(&text))
+            }),
+            Named::Other => sim::sweep::Table::parse(&text),
+        };
+        if let Some(table) = parsed {
             let table = table.map_err(|e| {
                 // Which field, as a results file's errors say it: parsed again with the path
                 // tracked (only a bad table pays for it).
@@ -645,14 +934,30 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
                     model::files::json_message(&e)
                 ))
             })?;
+            if table.points.is_empty() && text.trim_start().starts_with('[') && kind != Named::Sweep {
+                return Err(UsageError(format!(
+                    "{}: neither a spillway results file nor a sweep table: an empty JSON array",
+                    file.display()
+                ))
+                .into());
+            }
             table
                 .check()
                 .map_err(|e| UsageError(format!("{}: not a valid sweep table: {e}", file.display())))?;
-            let named = a
-                .objective
-                .clone()
-                .or_else(|| Some(table.objective.clone()).filter(|o| !o.is_empty()));
-            let objective = objective_of(named.as_deref().unwrap_or("goodput_ratio"))?;
+            check_table(&table, text.trim_start().starts_with('{'))
+                .map_err(|e| UsageError(format!("{}: not a valid sweep table: {e}", file.display())))?;
+            let objective = match &a.objective {
+                Some(o) => {
+                    let objective = objective_of(o)?;
+                    if let Some(problem) = recovery_problem(&objective, &table) {
+                        return Err(UsageError(format!("--objective {problem}")).into());
+                    }
+                    objective
+                }
+                // The table's own (checked above), else what older tables were ranked by.
+                None if !table.objective.is_empty() => objective_of(&table.objective)?,
+                None => objective_of("goodput_ratio")?,
+            };
             let mut h = heatmap_with_slo(&file, &table.points, &objective, &table.slo)?;
             h.notes = sim::sweep::findings(&table.points, &table.axes(), &objective, &table.slo, &table.bursts);
             if let Some(planned) = table.planned_points {

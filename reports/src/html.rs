@@ -15,6 +15,9 @@ pub(crate) fn esc(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&#39;"),
+            // A NUL or an ESC is no character of a page (a NUL makes it unreadable): every
+            // name is checked when its file is read; shown, should one come through.
+            c if c.is_control() && !matches!(c, '\n' | '\r' | '\t') => o.push('\u{fffd}'),
             c => o.push(c),
         }
     }

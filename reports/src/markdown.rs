@@ -35,6 +35,8 @@ fn md(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '&' => o.push_str("&amp;"),
             '\n' | '\r' => o.push(' '),
+            // As in the page (see `html::esc`): no NUL or ESC in a job summary.
+            c if c.is_control() && c != '\t' => o.push('\u{fffd}'),
             c => o.push(c),
         }
     }
