@@ -11,7 +11,6 @@ mod common;
 use common::text;
 use model::scenario;
 use model::wire;
-use std::time::{Duration, Instant};
 
 const BASE: [&str; 7] = [
     "[[workload.phases]]",     // 1
@@ -259,12 +258,13 @@ fn many_problems_of_one_field_are_capped() {
     );
 }
 
-/// Checking and listing stay near-linear: 40,000 phases, and 20,000 problems located in a file
-/// of 1 MB, each in well under what the quadratic checks took (about 8 s and 5.3 s in release;
-/// a debug build is several times slower, hence its larger bound).
+/// 40,000 phases, and 20,000 problems in a file of 1 MB, are checked and listed (the first
+/// [`scenario::LISTED_PER_FIELD`] and a count of the rest). How long that takes is measured in
+/// BENCHMARKS.md ("scenario check: time with many phases and problems"), not here: the
+/// quadratic checks took 16 s and over a minute on such files, the near-linear ones under a
+/// second.
 #[test]
-#[allow(clippy::disallowed_methods)] // wall time of the check itself
-fn many_phases_and_many_problems_are_checked_in_near_linear_time() {
+fn many_phases_and_many_problems_are_checked_and_listed() {
     let mut t = String::from("[run]\nseed = 1\n");
     for k in 0..40_000 {
         t.push_str(&format!(
@@ -276,9 +276,8 @@ fn many_phases_and_many_problems_are_checked_in_near_linear_time() {
         t.push_str("[[workload.phases]]\nduration = \"1s\"\nrate = 1\n");
     }
     t.push_str("[[backend.services]]\nname = \"legacy\"\nworkers = 4\nservice_time = \"20ms\"\n");
-    let started = Instant::now();
-    scenario::parse("t.toml", &t).expect("valid");
-    let phases = started.elapsed();
+    let s = scenario::parse("t.toml", &t).expect("valid");
+    assert_eq!(s.file.workload.phases.len(), 40_100);
 
     let mut t = String::from(
         "[[workload.phases]]\nduration = \"10s\"\nrate = 20\n[[backend.services]]\nname = \"legacy\"\nworkers = 4\nservice_time = \"20ms\"\n",
@@ -286,13 +285,8 @@ fn many_phases_and_many_problems_are_checked_in_near_linear_time() {
     for _ in 0..20_000 {
         t.push_str("[[workload.mix]]\nservice = \"nope\"\n# a comment to make the file longer, as real ones are\n");
     }
-    let started = Instant::now();
     let e = scenario::parse("t.toml", &t).expect_err("invalid");
-    let problems = started.elapsed();
     assert_eq!(e.diagnostics().len(), scenario::LISTED_PER_FIELD + 1);
-    let bound = Duration::from_secs(if cfg!(debug_assertions) { 20 } else { 2 });
-    assert!(phases < bound, "40,000 phases checked in {phases:?}");
-    assert!(problems < bound, "20,000 problems listed in {problems:?}");
 }
 
 /// A name written out that is another phase's, or an unnamed phase's default, is still said.
