@@ -3689,3 +3689,42 @@ fn the_check_gives_each_services_utilisation_by_phase() {
     .expect("valid");
     assert!(!model::scenario::check_summary(&one).contains("utilisation by service"));
 }
+
+/// A client timeout whose median is shorter than a service's mean service time is noted by the
+/// field that sets it, naming the services it reaches; a service whose own timeout is long
+/// enough is not named, and a tiny rate limit reads in scientific notation, not 300 digits.
+#[test]
+fn a_timeout_shorter_than_the_work_and_a_tiny_rate_limit_are_noted_readably() {
+    let w = parse(&[
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 5",
+        "[clients]",
+        "timeout = \"1ms\"",
+        "[clients.services.b]",
+        "timeout = \"5s\"",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"20ms\"",
+        "[[backend.services]]",
+        "name = \"b\"",
+        "workers = 2",
+        "service_time = \"20ms\"",
+        "[gateway.rate_limit]",
+        "rate = 1e-300",
+    ])
+    .expect("valid")
+    .warnings();
+    assert!(
+        w.iter().any(|w| w
+            == "clients.timeout: its median (1ms) is shorter than the mean service time of a (20ms): most attempts time out even with no queue, so goodput stays near zero whatever the gateway does"),
+        "{w:?}"
+    );
+    assert!(!w.iter().any(|w| w.contains("clients.services")), "{w:?}");
+    assert!(
+        w.iter()
+            .any(|w| w.starts_with("the gateway's rate limit (1e-300/s) is below the peak offered rate (5/s)")),
+        "{w:?}"
+    );
+}

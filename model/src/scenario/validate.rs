@@ -1729,6 +1729,46 @@ impl Scenario {
                 }
             }
         }
+        // A timeout shorter than the work itself: most attempts time out with no queue at all,
+        // so goodput stays near zero whatever the gateway does (`--timeout 1ns` was taken
+        // without a word). By the field that sets it, listing the services it reaches.
+        // (field, its median, the services it reaches with their mean service time)
+        type Reached<'a> = Vec<(&'a str, f64)>;
+        let mut too_short: Vec<(String, f64, Reached)> = Vec::new();
+        for (i, sv) in self.services.iter().enumerate() {
+            if placeholder(sv).service_time {
+                continue;
+            }
+            let (timeout, work) = (self.median_client_timeout(i), sv.mean_service_time());
+            if timeout >= work {
+                continue;
+            }
+            let c = &f.clients;
+            let own = |n: &str| c.services.get(n).is_some_and(|o| o.timeout.is_some());
+            let field = match [sv.name.as_str(), sv.group.as_str()].into_iter().find(|n| own(n)) {
+                Some(n) => format!("clients.services.{}.timeout", super::locate::key(n)),
+                None => "clients.timeout".to_string(),
+            };
+            match too_short.iter_mut().find(|(f, _, _)| *f == field) {
+                Some((_, _, services)) => services.push((sv.name.as_str(), work)),
+                None => too_short.push((field, timeout, vec![(sv.name.as_str(), work)])),
+            }
+        }
+        for (field, timeout, services) in too_short {
+            let fmt = |secs: f64| crate::duration::format_duration(crate::time::secs(secs));
+            let listed: Vec<String> = services
+                .iter()
+                .take(5)
+                .map(|(name, work)| format!("{name} ({})", fmt(*work)))
+                .collect();
+            let more = services.len().saturating_sub(5);
+            out.push(format!(
+                "{field}: its median ({}) is shorter than the mean service time of {}{}: most attempts time out even with no queue, so goodput stays near zero whatever the gateway does",
+                fmt(timeout),
+                listed.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            ));
+        }
         if !self
             .thresholds
             .iter()
@@ -1975,7 +2015,11 @@ impl Scenario {
                 .map(|p| p.rate_start.max(p.rate_end))
                 .fold(0.0, f64::max);
             if peak > r.rate {
-                out.push(format!("the gateway's rate limit ({}/s) is below the peak offered rate ({peak}/s): past it the gateway answers 429 (counted as rate_limited, not as the backend's failures)", r.rate));
+                out.push(format!(
+                    "the gateway's rate limit ({}/s) is below the peak offered rate ({}/s): past it the gateway answers 429 (counted as rate_limited, not as the backend's failures)",
+                    crate::duration::format_number(r.rate),
+                    crate::duration::format_number(peak)
+                ));
             }
         }
         // Capacity is not said of a service whose figures are placeholders.
