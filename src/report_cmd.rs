@@ -97,16 +97,9 @@ const POINT_VERDICTS: [&str; 6] = ["stable", "recovered", "metastable", "overloa
 const MAX_NAME_CHARS: usize = 256;
 
 /// A name the page, summary.md and junit.xml show: one line, no control characters, of a
-/// bounded length.
+/// bounded length (as a results file's names).
 fn name_problem(name: &str) -> Option<String> {
-    if let Some(c) = name.chars().find(|c| c.is_control()) {
-        return Some(format!(
-            "a control character (U+{:04X}): expected a name on one line without control characters",
-            c as u32
-        ));
-    }
-    let n = name.chars().count();
-    (n > MAX_NAME_CHARS).then(|| format!("a name of {n} characters: at most {MAX_NAME_CHARS}"))
+    model::results::text_problem(name, "a name", MAX_NAME_CHARS)
 }
 
 /// Whether the sweep's scenario evidently has no trigger phase: the table records none

@@ -81,27 +81,30 @@ fn amount(v: f64, field: impl FnOnce() -> String) -> Checked {
 }
 
 fn label(s: &str, field: impl FnOnce() -> String) -> Checked {
-    // `nth` stops early: a megabyte name costs no more than a short one.
-    if s.chars().nth(MAX_LABEL_CHARS).is_some() {
-        return Err(bad(
-            field(),
-            format!("a name of {} characters: at most {MAX_LABEL_CHARS}", s.chars().count()),
-        ));
+    match text_problem(s, "a name", MAX_LABEL_CHARS) {
+        Some(problem) => Err(bad(field(), problem)),
+        None => Ok(()),
     }
-    // Names go to terminals, summary.md, index.html and junit.xml: a NUL or an ESC there makes
-    // the XML unreadable or moves the cursor. No run has one: scenario and phase names are
-    // refused with them, service names are letters, digits, '-', '_' and '.'.
-    if let Some((at, c)) = s.chars().enumerate().find(|(_, c)| c.is_control()) {
-        return Err(bad(
-            field(),
-            format!(
-                "a control character (U+{:04X}) at character {}: expected a name on one line without control characters",
-                c as u32,
-                at + 1
-            ),
-        ));
+}
+
+/// What is wrong with a text a report prints (a name, `what` = "a name"; a failure's reason):
+/// more than `max` characters, or a control character. Reports write it to terminals,
+/// summary.md, index.html and junit.xml, where a NUL or an ESC makes the XML unreadable or
+/// moves the cursor; no run writes one (scenario and phase names are refused with them, service
+/// names are letters, digits, '-', '_' and '.'). The one check of results files, sweep tables
+/// and report titles.
+pub fn text_problem(s: &str, what: &str, max: usize) -> Option<String> {
+    // `nth` stops early: a megabyte text costs no more than a short one.
+    if s.chars().nth(max).is_some() {
+        return Some(format!("{what} of {} characters: at most {max}", s.chars().count()));
     }
-    Ok(())
+    s.chars().enumerate().find(|(_, c)| c.is_control()).map(|(at, c)| {
+        format!(
+            "a control character (U+{:04X}) at character {}: expected {what} on one line without control characters",
+            c as u32,
+            at + 1
+        )
+    })
 }
 
 /// Whether a stored figure is `expected`, the figure recomputed from what the file says it

@@ -17,7 +17,7 @@ mod recorder;
 mod text;
 mod verdict;
 
-pub use check::figures;
+pub use check::{figures, text_problem};
 pub use groups::{
     keeps_classes, keeps_services, natural_order, services_in_order, uses_priorities, GroupCounters, GroupResults,
     GroupSummary, GroupWindow, Tag,

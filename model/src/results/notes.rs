@@ -203,16 +203,7 @@ impl RunNotes {
     /// megabyte of one; as (field path, problem). The reasons are loadgen's one-line errors, and
     /// the overhead's service a list of service names.
     pub(crate) fn text_problem(&self) -> Option<(String, String)> {
-        let problem = |s: &str| -> Option<String> {
-            if let Some(c) = s.chars().find(|c| c.is_control()) {
-                return Some(format!(
-                    "a control character (U+{:04X}): expected one line without control characters",
-                    c as u32
-                ));
-            }
-            let n = s.chars().count();
-            (n > MAX_REASON_CHARS).then(|| format!("a text of {n} characters: at most {MAX_REASON_CHARS}"))
-        };
+        let problem = |s: &str| super::text_problem(s, "a text", MAX_REASON_CHARS);
         let short = |k: &str| k.chars().take(32).collect::<String>();
         for (field, map) in [
             ("failures", &self.failures),
