@@ -1423,7 +1423,7 @@ async fn run_until(
         shared.late_sends.load(Ordering::Relaxed),
         unsent,
         f,
-        &scenario.file,
+        scenario,
     );
     let strategy = if opts.target.is_some() {
         model::results::EXTERNAL_STRATEGY.to_string()
@@ -1460,13 +1460,7 @@ async fn run_until(
 
 /// The generator's health at the end of a run: its whole-run send lateness p99 and `late_sends`
 /// (over [`LAGGING_LATENESS`]), judged at time scale `f` (see [`GeneratorHealth::judge`]).
-fn generator_health(
-    recorder: &Recorder,
-    late_sends: u64,
-    unsent: u64,
-    f: f64,
-    scenario: &model::scenario::ScenarioFile,
-) -> GeneratorHealth {
+fn generator_health(recorder: &Recorder, late_sends: u64, unsent: u64, f: f64, scenario: &Scenario) -> GeneratorHealth {
     let lateness_p99_s = recorder.total_quantile(metric::SEND_LATENESS, 0.99).unwrap_or(0.0);
     GeneratorHealth::judge(lateness_p99_s, late_sends, unsent, f, scenario)
 }
@@ -1921,7 +1915,7 @@ mod tests {
                     d,
                 );
             }
-            super::generator_health(&rec, n, 0, 1.0, &s.file)
+            super::generator_health(&rec, n, 0, 1.0, &s)
         };
         let hiccup = health(1, Duration::from_millis(8));
         assert!(hiccup.lateness_p99_s > 0.007 && !hiccup.lagging, "{hiccup:?}");

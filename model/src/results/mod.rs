@@ -33,7 +33,7 @@ pub use text::{
 };
 pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput, ROLLING_WINDOWS};
 
-use crate::scenario::{Priority, ScenarioFile};
+use crate::scenario::{Priority, Scenario, ScenarioFile};
 use crate::threshold::ThresholdResult;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -266,14 +266,19 @@ impl GeneratorHealth {
         late_sends: u64,
         unsent: u64,
         time_scale: f64,
-        scenario: &ScenarioFile,
+        scenario: &Scenario,
     ) -> GeneratorHealth {
         let over = lateness_p99_s > LAGGING_LATENESS.as_secs_f64();
         let sustained = late_sends >= LAGGING_MIN_LATE_SENDS;
+        let in_doubt = || {
+            lateness_in_doubt(lateness_p99_s, time_scale, &scenario.file, |n| {
+                scenario.receives_intents(n)
+            })
+        };
         GeneratorHealth {
             lateness_p99_s,
             unsent,
-            lagging: unsent > 0 || (over && (sustained || lateness_in_doubt(lateness_p99_s, time_scale, scenario))),
+            lagging: unsent > 0 || (over && (sustained || in_doubt())),
             late_sends: Some(late_sends),
         }
     }
@@ -324,25 +329,46 @@ pub struct Results {
     pub scenario: ScenarioFile,
 }
 
-/// Send lateness (p99), as a fraction of the shortest median client timeout (of any service),
-/// from which a failed check is in doubt: each late attempt has spent that much of its time
-/// budget before it left, so the generator, not the target, may have made it fail. Below it (a few milliseconds against a
-/// one-second timeout, say) the summary still cautions, but a failure stands.
+/// Send lateness (p99), as a fraction of the shortest median client timeout (of a service the
+/// workload sends intents to), from which a failed check is in doubt: each late attempt has
+/// spent that much of its time budget before it left, so the generator, not the target, may
+/// have made it fail. Below it (a few milliseconds against a one-second timeout, say) the
+/// summary still cautions, but a failure stands.
 pub const LATENESS_IN_DOUBT: f64 = 0.1;
 
 /// Whether a send lateness p99 (seconds, real time) exceeds [`LATENESS_IN_DOUBT`] of
-/// the shortest median timeout of `scenario`'s services' clients (scenario time), compared at
-/// `time_scale`.
-pub fn lateness_in_doubt(lateness_p99_s: f64, time_scale: f64, scenario: &ScenarioFile) -> bool {
+/// the shortest median timeout of the clients of `scenario`'s services that receive intents
+/// (`receives(name)`; scenario time), compared at `time_scale`. A service that gets no
+/// intents (the mix leaves it out) has no attempts a late send could fail: its clients'
+/// timeout, however short, does not count. When `receives` admits none, every service counts.
+pub fn lateness_in_doubt(
+    lateness_p99_s: f64,
+    time_scale: f64,
+    scenario: &ScenarioFile,
+    receives: impl Fn(&str) -> bool,
+) -> bool {
     // The most impatient clients' median: a late send matters to them first. Each service's
     // timeout (its own, its group's or `clients.timeout`; each member of a `count = N` group).
     let c = &scenario.clients;
-    let services = scenario.backend.services.iter().flat_map(|e| {
-        e.service_names(u32::MAX)
-            .into_iter()
-            .map(move |name| c.timeout_for(&name, &e.name))
-    });
-    let timeout = services
+    let all: Vec<(String, &str)> = scenario
+        .backend
+        .services
+        .iter()
+        .flat_map(|e| {
+            e.service_names(u32::MAX)
+                .into_iter()
+                .map(move |name| (name, e.name.as_str()))
+        })
+        .collect();
+    let sent_to: Vec<&(String, &str)> = all.iter().filter(|(name, _)| receives(name)).collect();
+    let counted: Vec<&(String, &str)> = if sent_to.is_empty() {
+        all.iter().collect()
+    } else {
+        sent_to
+    };
+    let timeout = counted
+        .into_iter()
+        .map(|(name, group)| c.timeout_for(name, group))
         .chain(scenario.backend.services.is_empty().then_some(&c.timeout))
         .map(|t| t.resolve().map_or(f64::INFINITY, |d| d.quantile(0.5)))
         .fold(f64::INFINITY, f64::min);
@@ -360,14 +386,18 @@ fn is_seed_dir(name: &str) -> bool {
 impl Results {
     /// Whether the load generator fell behind its schedule enough that a failed threshold or
     /// expectation on this run is inconclusive: it left arrivals unsent, or its send lateness
-    /// p99 exceeds [`LATENESS_IN_DOUBT`] of the shortest median client timeout (of any
-    /// service). The lateness is measured in real time and the timeout is the file's (scenario
+    /// p99 exceeds [`LATENESS_IN_DOUBT`] of the shortest median client timeout (of a
+    /// service offered intents). The lateness is measured in real time and the timeout is the file's (scenario
     /// time): compared at the run's time scale.
     pub fn generator_in_doubt(&self) -> bool {
         let Some(g) = self.generator.as_ref().filter(|g| g.lagging) else {
             return false;
         };
-        g.unsent > 0 || lateness_in_doubt(g.lateness_p99_s, self.time_scale, &self.scenario)
+        // The services offered intents: with one service (no per-service figures) it is
+        // the only one; a service the results do not list (an older file) counts.
+        let services = &self.summary.services;
+        let offered = |name: &str| services.get(name).is_none_or(|g| g.offered > 0);
+        g.unsent > 0 || lateness_in_doubt(g.lateness_p99_s, self.time_scale, &self.scenario, offered)
     }
 
     /// What to do about a run whose generator fell behind or left arrivals unsent, by cause. A
@@ -721,7 +751,7 @@ mod tests {
         let mut h = Hist::new(TOTAL_SIGFIG);
         lateness.iter().for_each(|d| h.record(*d));
         let late = lateness.iter().filter(|d| **d > LAGGING_LATENESS).count() as u64;
-        GeneratorHealth::judge(h.quantile_s(0.99), late, 0, time_scale, &small_run().file)
+        GeneratorHealth::judge(h.quantile_s(0.99), late, 0, time_scale, &small_run())
     }
 
     /// Sends `late` of `n` later by `by`, the others 100 us late.
@@ -748,7 +778,7 @@ mod tests {
         assert!(!judged(&sends(10_000, 5, Duration::from_millis(8)), 1.0).lagging);
         assert!(judged(&sends(10_000, 200, Duration::from_millis(8)), 1.0).lagging);
         // Arrivals left unsent flag it however punctual the sends.
-        let unsent = GeneratorHealth::judge(0.0, 0, 3, 1.0, &small_run().file);
+        let unsent = GeneratorHealth::judge(0.0, 0, 3, 1.0, &small_run());
         assert!(unsent.lagging, "{unsent:?}");
     }
 
@@ -836,14 +866,19 @@ mod tests {
             .file
         };
         let late = 0.15;
-        assert!(!lateness_in_doubt(late, 1.0, &file("[clients]\ntimeout = \"10s\"\n")));
+        assert!(!lateness_in_doubt(
+            late,
+            1.0,
+            &file("[clients]\ntimeout = \"10s\"\n"),
+            |_| true
+        ));
         let one_impatient = file("[clients]\ntimeout = \"10s\"\n[clients.services.b]\ntimeout = \"1s\"\n");
-        assert!(lateness_in_doubt(late, 1.0, &one_impatient));
+        assert!(lateness_in_doubt(late, 1.0, &one_impatient, |_| true));
         // Every service patient, the clients-wide timeout short but read by none.
         let all_own = file(
             "[clients]\ntimeout = \"1s\"\n[clients.services.a]\ntimeout = \"10s\"\n[clients.services.b]\ntimeout = \"10s\"\n",
         );
-        assert!(!lateness_in_doubt(late, 1.0, &all_own));
+        assert!(!lateness_in_doubt(late, 1.0, &all_own, |_| true));
         // A group whose members each have their own: neither the group's table nor the
         // clients-wide timeout is read.
         let group = crate::scenario::parse(
@@ -855,7 +890,45 @@ mod tests {
         )
         .expect("valid")
         .file;
-        assert!(!lateness_in_doubt(late, 1.0, &group));
+        assert!(!lateness_in_doubt(late, 1.0, &group, |_| true));
+    }
+
+    /// A service the workload sends no intents to has no attempts a late send could fail: a
+    /// 5 ms timeout on an idle service `b` does not put a lagging run's failure in doubt, when
+    /// the service the mix aims at waits 1 s. In the run's health (judged from the scenario's
+    /// mix) and in its results (judged from the intents each service was offered) alike.
+    #[test]
+    fn the_timeout_of_a_service_sent_no_intents_does_not_put_lateness_in_doubt() {
+        let s = crate::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"5s\"\nrate = 10\n\
+             [[workload.mix]]\nservice = \"a\"\n\
+             [clients]\ntimeout = \"1s\"\n[clients.services.b]\ntimeout = \"5ms\"\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .expect("valid");
+        assert!(s.receives_intents("a") && !s.receives_intents("b"));
+        // 50 ms late: a twentieth of a's timeout, ten times b's.
+        let late = 0.05;
+        assert!(!lateness_in_doubt(late, 1.0, &s.file, |n| s.receives_intents(n)));
+        // Were b sent intents, its clients would be the ones in doubt.
+        assert!(lateness_in_doubt(late, 1.0, &s.file, |_| true));
+        // Lagging (many late sends), but no doubt from b's timeout.
+        let lag: Vec<Duration> = sends(50, 30, Duration::from_millis(50));
+        let mut h = Hist::new(TOTAL_SIGFIG);
+        lag.iter().for_each(|d| h.record(*d));
+        let health = GeneratorHealth::judge(h.quantile_s(0.99), 30, 0, 1.0, &s);
+        assert!(health.lagging, "{health:?}");
+        let mut r = Recorder::for_scenario(&s).finish(&s, RunMeta::sim("fifo"));
+        r.source = RunSource::Live;
+        r.generator = Some(health);
+        r.summary.services.entry("a".into()).or_default().offered = 50;
+        r.summary.services.entry("b".into()).or_default().offered = 0;
+        assert!(!r.generator_in_doubt());
+        // Results in which b was offered intents: its clients count.
+        r.summary.services.entry("b".into()).or_default().offered = 3;
+        assert!(r.generator_in_doubt());
     }
 
     /// A file that is not JSON says so, and a scenario file given by mistake is named as one,

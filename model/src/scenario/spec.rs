@@ -205,6 +205,18 @@ pub struct Slowdown {
 }
 
 impl Scenario {
+    /// Whether the workload sends intents to the service called `name`: a mix target (an
+    /// empty mix spreads over every service by its weight) or a phase's extra traffic aims at
+    /// it with a weight above zero. A service no entry names gets no traffic, and nothing of
+    /// its clients (their timeout, say) bears on a run.
+    pub fn receives_intents(&self, name: &str) -> bool {
+        let Some(s) = self.services.iter().find(|s| s.name == name) else {
+            return false;
+        };
+        let aimed = |m: &MixTarget| m.service == s.index && m.weight > 0.0;
+        self.mix.iter().any(aimed) || self.phases.iter().any(|p| p.extra.iter().any(aimed))
+    }
+
     pub fn name(&self) -> String {
         self.file.run.name.clone().unwrap_or_else(|| {
             std::path::Path::new(&self.source)
