@@ -134,6 +134,40 @@ impl ServiceSpec {
             / n
     }
 
+    /// The share of this service's attempts whose service time is longer than a client
+    /// `timeout`: attempts that time out with no queue at all. Over the APIs by their shares
+    /// (`api_weight`, equally without one); a random timeout is integrated over its quantiles
+    /// (P(service time > timeout) = E[1 - F(timeout)]), a constant one read off the CDF.
+    pub fn share_longer_than(&self, timeout: &Distribution) -> f64 {
+        let n = self.apis.len().max(1);
+        let weight = |i: usize| {
+            if self.api_weight.is_empty() {
+                1.0
+            } else {
+                self.api_weight[i]
+            }
+        };
+        let total: f64 = (0..n).map(weight).sum();
+        let longer = |t: f64| -> f64 {
+            (0..n)
+                .map(|i| weight(i) * (1.0 - self.distribution(i).cdf(t)))
+                .sum::<f64>()
+                / total
+        };
+        match timeout {
+            Distribution::Constant(t) => longer(*t),
+            random => {
+                // The midpoints of 1,000 equal slices of the timeout's probability.
+                const SLICES: usize = 1000;
+                (0..SLICES)
+                    .map(|k| longer(random.quantile((k as f64 + 0.5) / SLICES as f64)))
+                    .sum::<f64>()
+                    / SLICES as f64
+            }
+        }
+        .clamp(0.0, 1.0)
+    }
+
     /// The service-time distribution of one API.
     pub fn distribution(&self, api: usize) -> &Distribution {
         self.api_service_time
