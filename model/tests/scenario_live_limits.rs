@@ -232,6 +232,56 @@ fn requests_over_the_servers_limits_get_a_note_naming_the_field() {
     );
 }
 
+/// loadgen writes `content-length: N` for a body and for any method that is not idempotent (a
+/// POST without a body too): that field and its bytes count toward the gateway's limits, so 90
+/// custom headers and a POST with a body, refused 431 live, get the note.
+#[test]
+fn the_content_length_loadgen_writes_counts_toward_the_header_limits() {
+    let note =
+        |more: &[&str]| -> Vec<String> { notes(&with(more)).into_iter().filter(|n| n.contains(" 431 ")).collect() };
+    // With loadgen's own 4, exactly the gateway's limit: taken as a GET without a body.
+    let fits: Vec<String> = (0..wire::GATEWAY_MAX_HEADERS - 4)
+        .map(|k| format!("x-{k} = \"v\""))
+        .collect();
+    let table = format!("headers = {{ {} }}", fits.join(", "));
+    assert_eq!(note(&["[clients.request]", &table]), Vec::<String>::new());
+    for (method, body) in [("POST", Some("x")), ("GET", Some("x")), ("POST", None), ("PATCH", None)] {
+        let mut lines = vec!["[clients.request]".to_string(), format!("method = \"{method}\"")];
+        lines.extend(body.map(|b| format!("body = \"{b}\"")));
+        lines.push(table.clone());
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let n = note(&refs);
+        assert!(
+            n.len() == 1
+                && n[0].starts_with("clients.request.headers: 95 header fields with loadgen's own (")
+                && n[0].contains(", content-length)"),
+            "{method} {body:?}: {n:?}"
+        );
+    }
+    // An idempotent method without a body sends none.
+    assert_eq!(
+        note(&["[clients.request]", "method = \"PUT\"", &table]),
+        Vec::<String>::new()
+    );
+    // Its bytes count toward the head: the longest header a GET without a body may have is
+    // too long for one with a body.
+    let head = |len: usize, with_body: bool| {
+        let big = format!("headers = {{ x-a = \"{}\" }}", "a".repeat(len));
+        let mut lines = vec!["[clients.request]", &big];
+        if with_body {
+            lines.extend(["method = \"GET\"", "body = \"x\""]);
+        }
+        !note(&lines).is_empty()
+    };
+    let longest = (wire::gateway_head_limit(0) - 400..wire::gateway_head_limit(0))
+        .take_while(|len| !head(*len, false))
+        .last()
+        .expect("some fit");
+    assert!(head(longest + 1, false));
+    assert!(head(longest, true), "content-length: 1 adds its 19 bytes");
+    assert!(!head(longest - 19, true));
+}
+
 /// Many problems of one field are listed up to a cap, the last saying how many more there are;
 /// other fields' problems are all listed, in the file's order.
 #[test]

@@ -2094,7 +2094,8 @@ impl Scenario {
 }
 
 /// The headers loadgen writes on every attempt besides the file's, with the shortest value
-/// each can have: a request head is at least these.
+/// each can have: a request head is at least these (and `content-length` when it sends a body
+/// or a method that is not idempotent: [`live_request`]).
 const LOADGEN_OWN_HEADERS: [(&str, &str); 4] = [
     ("host", ""),
     (crate::wire::TIMEOUT_MS, "0"),
@@ -2115,6 +2116,8 @@ struct LiveRequest {
     head: usize,
     /// The file's largest header (name), for the message.
     largest: Option<String>,
+    /// loadgen writes a `content-length` field (a body, or a method that is not idempotent).
+    content_length: bool,
     /// The body's length and the field that sets it.
     body: Option<(usize, String)>,
 }
@@ -2178,9 +2181,10 @@ impl Scenario {
                 add(
                     headers_field(alone.headers > wire::GATEWAY_MAX_HEADERS),
                     format!(
-                        "{} header fields with loadgen's own ({}{}), more than the {} the reference gateway takes (mock-legacy: {})",
+                        "{} header fields with loadgen's own ({}{}{}), more than the {} the reference gateway takes (mock-legacy: {})",
                         live.headers,
                         LOADGEN_OWN_HEADERS.map(|h| h.0).join(", "),
+                        if live.content_length { ", content-length" } else { "" },
                         if credentials.is_some() { " and the credentials'" } else { "" },
                         wire::GATEWAY_MAX_HEADERS,
                         wire::MAX_REQUEST_HEADERS
@@ -2275,9 +2279,19 @@ fn live_request(
     } else {
         body_len(wide).map(|b| (b, format!("clients.request.{}", key(wide))))
     };
+    // loadgen writes `content-length: N` for a body, and for any method that is not
+    // idempotent (a POST without one: `content-length: 0`), as the reference gateway's
+    // client does (`h1::finish_request`).
+    let body_bytes = body.as_ref().map_or(0, |(b, _)| *b);
+    let length = (body_bytes > 0 || !crate::wire::is_idempotent_method(method))
+        .then(|| header_line_len("content-length", &body_bytes.to_string()));
     LiveRequest {
-        headers: headers.len() + LOADGEN_OWN_HEADERS.len() + usize::from(credentials.is_some()),
-        head: line + own_bytes + cred_bytes + file_bytes + 2,
+        headers: headers.len()
+            + LOADGEN_OWN_HEADERS.len()
+            + usize::from(credentials.is_some())
+            + usize::from(length.is_some()),
+        head: line + own_bytes + cred_bytes + file_bytes + length.unwrap_or(0) + 2,
+        content_length: length.is_some(),
         largest,
         body,
     }
