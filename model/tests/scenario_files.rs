@@ -3690,6 +3690,26 @@ fn the_check_gives_each_services_utilisation_by_phase() {
     assert!(!model::scenario::check_summary(&one).contains("utilisation by service"));
 }
 
+/// Without run.name a scenario is named by its file's stem, which results carry: a stem with a
+/// control character (`tab\tname.toml`) made results `spillway report` refuses. Refused at the
+/// source, saying how to fix it; with run.name set the file's name does not matter.
+#[test]
+fn a_file_name_with_a_control_character_names_no_scenario() {
+    let text = "[[workload.phases]]\nduration = \"3s\"\nrate = 5\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n";
+    let e = scenario::parse("dir/tab\tname.toml", text)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.contains(":1:1: run.name: absent, so the scenario is named by its file's name, \"tab\\tname\", which holds a control character ('\\t'): rename the file, or set [run] name"),
+        "{e}"
+    );
+    let named = format!("[run]\nname = \"tabbed\"\n{text}");
+    let s = scenario::parse("dir/tab\tname.toml", &named).expect("run.name set");
+    assert_eq!(s.name(), "tabbed");
+    // A plain file name still names it.
+    assert_eq!(scenario::parse("dir/plain.toml", text).expect("valid").name(), "plain");
+}
+
 /// The timeout note judges by the share of service times longer than the timeout, not by the
 /// mean: a right-skewed service (lognormal, median 50ms, p99 2s: mean 176ms) against a 150ms
 /// timeout loses about a quarter of its attempts, not most (the simulator's goodput is about

@@ -238,6 +238,14 @@ pub struct Slowdown {
     pub window: Duration,
 }
 
+/// The name a scenario without `run.name` goes by: its file's stem (`death-spiral` for
+/// `scenarios/death-spiral.toml`), else `source` itself.
+pub(crate) fn name_from_source(source: &str) -> String {
+    std::path::Path::new(source)
+        .file_stem()
+        .map_or_else(|| source.to_string(), |s| s.to_string_lossy().into_owned())
+}
+
 impl Scenario {
     /// Whether the workload sends intents to the service called `name`: a mix target (an
     /// empty mix spreads over every service by its weight) or a phase's extra traffic aims at
@@ -251,12 +259,13 @@ impl Scenario {
         self.mix.iter().any(aimed) || self.phases.iter().any(|p| p.extra.iter().any(aimed))
     }
 
+    /// `run.name`, else the file's name without its extension ([`name_from_source`]).
     pub fn name(&self) -> String {
-        self.file.run.name.clone().unwrap_or_else(|| {
-            std::path::Path::new(&self.source)
-                .file_stem()
-                .map_or_else(|| self.source.clone(), |s| s.to_string_lossy().into_owned())
-        })
+        self.file
+            .run
+            .name
+            .clone()
+            .unwrap_or_else(|| name_from_source(&self.source))
     }
 
     pub fn seed(&self) -> u64 {

@@ -142,10 +142,31 @@ pub(crate) fn valid_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// Without `run.name` the scenario is named by its file's name (its stem, [`Scenario::name`]),
+/// which results, summaries and reports carry: a control character in it (`tab\tname.toml`)
+/// made results that `spillway report` refuses, and would move a terminal's cursor or break
+/// junit.xml. Refused here, where the fix is one step (rename the file, or name the run), rather
+/// than replaced: a name the run invented would match neither the file nor anything the user
+/// wrote, and `run.name` with one is refused the same way.
+fn check_name_from_file(c: &mut Checker, source: &str) {
+    let name = super::spec::name_from_source(source);
+    if let Some(ch) = name.chars().find(|ch| ch.is_control()) {
+        c.fail(
+            "run.name",
+            format!(
+                "absent, so the scenario is named by its file's name, {name:?}, which holds a control character ({ch:?}): rename the file, or set [run] name"
+            ),
+        );
+    }
+}
+
 /// Checks `file` and builds the resolved scenario, or returns every problem found.
 pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem>> {
     let mut c = Checker::default();
     check_run(&mut c, &file.run);
+    if file.run.name.is_none() {
+        check_name_from_file(&mut c, source);
+    }
     let services = check_backend(&mut c, &file.backend);
     let mut phases = check_workload(&mut c, &file.workload);
     let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
