@@ -40,6 +40,40 @@ fn notes(text: &str) -> Vec<String> {
     scenario::parse("t.toml", text).expect("valid").warnings()
 }
 
+/// Without [gateway.auth] no reference gateway checks the credentials (they are for a --target
+/// of another kind, which may take any header value), so "the gateway would answer every
+/// request 401" was false. loadgen itself sends them as visible ASCII only (it refuses to start
+/// the run with another character), so the file is still refused before a run, saying that;
+/// with [gateway.auth] the 401 is what the message says.
+#[test]
+fn non_ascii_credentials_without_gateway_auth_are_refused_for_what_loadgen_does() {
+    let e = errors(&with(&[
+        "[clients.credentials]", // 8
+        "api_key = \"clé\"",     // 9: 11
+    ]));
+    assert!(
+        e.starts_with("t.toml:9:11: clients.credentials.api_key: character 3 of the key is `é` (U+00E9): loadgen sends credentials in a header as visible ASCII only, so it would refuse to start a live run with it"),
+        "{e}"
+    );
+    assert!(!e.contains("401") && !e.contains("the gateway reads"), "{e}");
+    let e = errors(&with(&["[clients.credentials]", "bearer = \"tok \""]));
+    assert!(
+        e.contains("which HTTP trims from a header value") && !e.contains("the gateway trims"),
+        "{e}"
+    );
+    // With [gateway.auth]: the gateway's 401.
+    let e = errors(&with(&[
+        "[gateway.auth]",
+        "keys = [\"ok\"]",
+        "[clients.credentials]",
+        "api_key = \"clé\"",
+    ]));
+    assert!(
+        e.contains("the gateway reads keys from a header as visible ASCII only, so it would answer every request 401"),
+        "{e}"
+    );
+}
+
 /// A key that is not visible ASCII reads as no key at the gateway (`to_str`), and one with
 /// spaces at an end never matches the trimmed key a request presents: every live request was a
 /// 401 while `scenario check` was silent and the simulator passed them all.

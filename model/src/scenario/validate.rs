@@ -171,7 +171,7 @@ pub fn resolve(source: &str, file: ScenarioFile) -> Result<Scenario, Vec<Problem
     let mut phases = check_workload(&mut c, &file.workload);
     let mix = check_mix(&mut c, &file.workload, &file.backend, &services);
     check_extras(&mut c, &file.workload, &file.backend, &services, &mut phases);
-    check_clients(&mut c, &file.clients);
+    check_clients(&mut c, &file.clients, file.gateway.auth.is_some());
     check_clients_services(&mut c, &file.clients, &services);
     check_requests(&mut c, &file);
     check_gateway(&mut c, &file.gateway, &services);
@@ -1426,7 +1426,8 @@ fn check_clients_services(c: &mut Checker, cl: &ClientsConfig, services: &[Servi
     }
 }
 
-fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
+/// `auth`: the file has `[gateway.auth]` (the reference gateway checks the credentials).
+fn check_clients(c: &mut Checker, cl: &ClientsConfig, auth: bool) {
     check_client_timeout(c, "clients.timeout".into(), &cl.timeout);
     let r = &cl.retry;
     c.at_least_one("clients.retry.max_attempts".into(), r.max_attempts);
@@ -1472,7 +1473,7 @@ fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
                 c.fail(path, "expected a non-empty key");
             } else if let Err(e) = super::request::check_header(header, value, false) {
                 c.fail(path, format!("sent as {e}"));
-            } else if let Some(why) = key_problem(value) {
+            } else if let Some(why) = key_problem(value, auth) {
                 c.fail(path, why);
             }
         }
@@ -1480,12 +1481,15 @@ fn check_clients(c: &mut Checker, cl: &ClientsConfig) {
 }
 
 /// Why an auth key (`gateway.auth.keys[i]`, `clients.credentials.api_key` or `bearer`) could
-/// never be presented and match, if it could not: the gateway reads the key a request presents
-/// from its header as visible ASCII, spaces and tabs (`HeaderValue::to_str`: any other byte, in
-/// UTF-8 or not, reads as no key), and trims it, so a key with a space or tab at either end
-/// never matches. Either way a live run is all 401s, while the simulator, which compares the
-/// strings, passes every request.
-fn key_problem(key: &str) -> Option<String> {
+/// never be presented and match, if it could not. `gateway`: the reference gateway checks it
+/// (`[gateway.auth]`). The gateway reads the key a request presents from its header as visible
+/// ASCII, spaces and tabs (`HeaderValue::to_str`: any other byte, in UTF-8 or not, reads as no
+/// key), and trims it, so a key with a space or tab at either end never matches. Either way a
+/// live run is all 401s, while the simulator, which compares the strings, passes every request.
+/// Without `[gateway.auth]` the credentials are for a `--target` of another kind, which may take
+/// any header value; but loadgen sends them as visible ASCII only (it refuses to start a run
+/// with another character in them), and HTTP trims spaces and tabs at a field value's ends.
+fn key_problem(key: &str, gateway: bool) -> Option<String> {
     let travels = |ch: &char| (' '..='~').contains(ch) || *ch == '\t';
     if let Some((at, ch)) = key.chars().enumerate().find(|(_, ch)| !travels(ch)) {
         let what = if ch.is_control() {
@@ -1493,16 +1497,24 @@ fn key_problem(key: &str) -> Option<String> {
         } else {
             format!("`{ch}` (U+{:04X})", u32::from(ch))
         };
+        let why = if gateway {
+            "the gateway reads keys from a header as visible ASCII only, so it would answer every request 401"
+        } else {
+            "loadgen sends credentials in a header as visible ASCII only, so it would refuse to start a live run with it (no [gateway.auth] checks it: the key is for a --target)"
+        };
         return Some(format!(
-            "character {} of the key is {what}: the gateway reads keys from a header as visible ASCII only, so it would answer every request 401; use ASCII letters, digits and punctuation",
+            "character {} of the key is {what}: {why}; use ASCII letters, digits and punctuation",
             at + 1
         ));
     }
     if key.trim() != key {
-        return Some(
+        return Some(if gateway {
             "the key begins or ends with a space or tab, which the gateway trims from the key a request presents, so no request could match it: remove it"
-                .into(),
-        );
+                .into()
+        } else {
+            "the key begins or ends with a space or tab, which HTTP trims from a header value, so the target would read another key: remove it"
+                .into()
+        });
     }
     None
 }
@@ -1671,7 +1683,7 @@ fn check_gateway(c: &mut Checker, g: &GatewayConfig, services: &[ServiceSpec]) {
                 c.fail(path, "expected a non-empty key");
                 continue;
             }
-            if let Some(why) = key_problem(k) {
+            if let Some(why) = key_problem(k, true) {
                 c.fail(path.clone(), why);
             }
             let j = *first.entry(k).or_insert(i);
