@@ -216,21 +216,47 @@ const MAX_NAME_CHARS: usize = 64;
 /// space or control character.
 /// Refuses a variant that sets a key the simulator never reads (a request header, the gateway's
 /// connect timeout): simulated, it would run as its base scenario and be compared as if it were
-/// another configuration. Live (`--mode live`) it is a real difference. After [`configs`].
+/// another configuration. Live (`--mode live`) it is a real difference, unless the key is a
+/// label (a run's or a phase's name), which no run reads. A variant that also sets keys the
+/// simulator does read is no copy of its base: the ignored key is named as what it is, a
+/// setting the simulator ignores. After [`configs`].
 fn check_sim_variants(variants: &[String]) -> Result<(), UsageError> {
+    use sim::sweep::Ignored;
     for spec in variants {
         let Some((name, body)) = spec.split_once(':') else {
             continue;
         };
-        for kv in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            let key = kv.split_once('=').map_or(kv, |(k, _)| k).trim();
-            if let Some(why) = sim::sweep::simulator_ignores(key) {
-                return Err(UsageError(format!(
-                    "--variant {}: `{key}`: {why}, so simulated this variant is its base scenario again; compare it with --mode live",
-                    name.trim()
-                )));
-            }
-        }
+        let name = name.trim();
+        let keys: Vec<&str> = body
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|kv| kv.split_once('=').map_or(kv, |(k, _)| k).trim())
+            .collect();
+        let ignored: Vec<(&str, Ignored)> = keys
+            .iter()
+            .filter_map(|k| sim::sweep::simulator_ignores(k).map(|why| (*k, why)))
+            .collect();
+        let Some(&(key, why)) = ignored.first() else {
+            continue;
+        };
+        let alone = ignored.len() == keys.len();
+        let label = ignored.iter().all(|(_, w)| matches!(w, Ignored::Label(_)));
+        let what = why.why();
+        return Err(UsageError(match (alone, label) {
+            (true, true) => format!(
+                "--variant {name}: `{key}`: {what}, which no run reads (live runs neither), so this variant is its base scenario again under another name"
+            ),
+            (true, false) => format!(
+                "--variant {name}: `{key}`: {what}, so simulated this variant is its base scenario again; compare it with --mode live"
+            ),
+            (false, _) if matches!(why, Ignored::Label(_)) => format!(
+                "--variant {name}: `{key}`: {what}, which no run reads (the simulator ignores it, and live runs too); leave it out of the variant"
+            ),
+            (false, _) => format!(
+                "--variant {name}: `{key}`: {what}, so the simulator ignores it (it runs the variant's other settings without it); leave it out, or compare with --mode live"
+            ),
+        }));
     }
     Ok(())
 }
@@ -946,6 +972,39 @@ mod tests {
         assert!(e.contains("compare it with --mode live"), "{e}");
         // The method is read (gateway retries of idempotent methods only).
         assert!(check_sim_variants(&["post:gateway.concurrency=2;clients.request.method=POST".to_string()]).is_ok());
+    }
+
+    /// A label is read by no run, so its refusal does not send the user to --mode live; a
+    /// variant that sets a real key beside an ignored one is no copy of its base scenario,
+    /// and its refusal names the ignored key as a setting the simulator ignores.
+    #[test]
+    fn refusals_of_ignored_keys_give_true_advice() {
+        let refused = |spec: &str| check_sim_variants(&[spec.to_string()]).unwrap_err().to_string();
+        for spec in [
+            "n:run.name=x",
+            "n:workload.phases[0].name=x",
+            "n:run.description=x;run.name=y",
+        ] {
+            let e = refused(spec);
+            assert!(e.contains("label") && e.contains("no run reads"), "{e}");
+            assert!(!e.contains("--mode live"), "{e}");
+        }
+        let e = refused("v:gateway.concurrency=1;clients.request.headers.x-tenant=t1");
+        assert!(
+            e.starts_with("--variant v: `clients.request.headers.x-tenant`: ")
+                && e.contains("so the simulator ignores it"),
+            "{e}"
+        );
+        assert!(!e.contains("base scenario again"), "{e}");
+        let e = refused("v:gateway.concurrency=1;workload.phases[0].name=x");
+        assert!(
+            e.contains("`workload.phases[0].name`") && !e.contains("base scenario again"),
+            "{e}"
+        );
+        assert!(!e.contains("--mode live"), "{e}");
+        // An admin-endpoint guard is live-only too.
+        let e = refused("p:gateway.auth.protect_admin=true");
+        assert!(e.contains("compare it with --mode live"), "{e}");
     }
 
     #[test]

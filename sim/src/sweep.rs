@@ -165,19 +165,52 @@ pub fn parse_axis(spec: &str) -> Result<Axis, String> {
             "--vary `{spec}`: a seed is no setting to choose (the best would be the luckiest); --replications R runs every point with R seeds and judges it by all of them"
         ));
     }
-    if let Some(why) = simulator_ignores(&axis.key) {
+    if let Some(ignored) = simulator_ignores(&axis.key) {
+        let why = ignored.why();
+        return Err(match ignored {
+            Ignored::Label(_) => format!(
+                "--vary `{spec}`: {why}, which no run reads (live runs neither), so every point would be the same run and one of them \"best\""
+            ),
+            Ignored::LiveOnly(_) => format!(
+                "--vary `{spec}`: {why}, so every point would be the same run and one of them \"best\"; vary it in live runs (`spillway compare --mode live --variant`)"
+            ),
+        });
+    }
+    // A sweep holds its points to --slo alone (the scenario's thresholds only get a note).
+    if matches!(scenario::locate::parse_path(&axis.key).first(), Some(scenario::locate::Seg::Key(k)) if k == "thresholds")
+    {
         return Err(format!(
-            "--vary `{spec}`: {why}, so every point would be the same run and one of them \"best\"; vary it in live runs (`spillway compare --variant`)"
+            "--vary `{spec}`: sweep points are held to --slo, not to the scenario's thresholds, so every point would be the same run and one of them \"best\"; give the bound with --slo (\"p99<2s\")"
         ));
     }
     Ok(axis)
 }
 
+/// Why the simulator reads nothing of a key: a label no run reads, or a setting only a live
+/// run has. The text says what the key is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ignored {
+    /// A name or description: no run reads it, simulated or live.
+    Label(&'static str),
+    /// What only a live run reads (what loadgen sends, how the gateway connects, paths).
+    LiveOnly(&'static str),
+}
+
+impl Ignored {
+    pub fn why(self) -> &'static str {
+        match self {
+            Ignored::Label(why) | Ignored::LiveOnly(why) => why,
+        }
+    }
+}
+
 /// Why the simulator reads nothing of `key`, if it does not: labels, and settings only a live
-/// run has (the headers and body loadgen sends, how the gateway connects, paths). A request's
-/// method is read (the gateway retries only methods that may be sent twice), so a whole
-/// `request` table is taken.
-pub fn simulator_ignores(key: &str) -> Option<&'static str> {
+/// run has (the headers and body loadgen sends, how the gateway connects, paths, whether its
+/// admin endpoints need a key). A request's method is read (the gateway retries only methods
+/// that may be sent twice), so a whole `request` table is taken. The scenario's thresholds are
+/// read (each run is judged by them, and `compare` shows them), though a sweep's points are
+/// not held to them ([`parse_axis`]).
+pub fn simulator_ignores(key: &str) -> Option<Ignored> {
     use scenario::locate::Seg::{Index, Key};
     let segs = scenario::locate::parse_path(key);
     let names: Vec<&str> = segs
@@ -190,19 +223,23 @@ pub fn simulator_ignores(key: &str) -> Option<&'static str> {
     // A request's payload: `clients.request.X` or `backend.services[..].request.X`.
     let payload = |rest: &[&str]| matches!(rest, ["request", "headers" | "body" | "body_file", ..]);
     match names.as_slice() {
-        ["run", "name" | "description", ..] => Some("the run's name and description are labels"),
-        ["clients", rest @ ..] | ["backend", "services", rest @ ..] if payload(rest) => {
-            Some("a request's headers and body are what loadgen sends (the simulator models times, not payloads)")
-        }
-        ["gateway", "connect_timeout", ..] => {
-            Some("gateway.connect_timeout is the live gateway's TCP connect to its backend, which the simulator does not model")
-        }
-        ["gateway", "priorities", "routes", ..] => Some(
+        ["run", "name" | "description", ..] => Some(Ignored::Label("the run's name and description are labels")),
+        ["workload", "phases", "name", ..] => Some(Ignored::Label("a phase's name is a label")),
+        ["clients", rest @ ..] | ["backend", "services", rest @ ..] if payload(rest) => Some(Ignored::LiveOnly(
+            "a request's headers and body are what loadgen sends (the simulator models times, not payloads)",
+        )),
+        ["gateway", "connect_timeout", ..] => Some(Ignored::LiveOnly(
+            "gateway.connect_timeout is the live gateway's TCP connect to its backend, which the simulator does not model",
+        )),
+        ["gateway", "auth", "protect_admin", ..] => Some(Ignored::LiveOnly(
+            "gateway.auth.protect_admin guards the live gateway's /metrics and /healthz, which simulated clients never call",
+        )),
+        ["gateway", "priorities", "routes", ..] => Some(Ignored::LiveOnly(
             "gateway.priorities.routes classes live requests by path; simulated ones (and loadgen's) carry their class from the workload",
-        ),
-        ["backend", "services", "upstream", ..] => {
-            Some("a service's upstream address is a live setting (the simulator runs the service model in place of it)")
-        }
+        )),
+        ["backend", "services", "upstream", ..] => Some(Ignored::LiveOnly(
+            "a service's upstream address is a live setting (the simulator runs the service model in place of it)",
+        )),
         _ => None,
     }
 }
@@ -3135,6 +3172,38 @@ mod tests {
 
     /// `A..B:STEP` counts from A by STEP up to B; a step that is no positive integer, or one
     /// that leaves A alone, is refused saying so (`1..8:2` said "range bounds must be integers").
+    /// More keys a sweep point never reads: whether the live gateway's admin endpoints need a
+    /// key, a phase's name (a label) and the scenario's thresholds (points are held to --slo).
+    /// A label's refusal does not send the user to live runs, which ignore it too.
+    #[test]
+    fn labels_admin_auth_and_thresholds_are_no_axis_and_labels_are_not_sent_live() {
+        let e = parse_axis("gateway.auth.protect_admin=true,false").unwrap_err();
+        assert!(
+            e.contains("/metrics and /healthz") && e.contains("so every point would be the same run"),
+            "{e}"
+        );
+        assert!(e.contains("vary it in live runs"), "{e}");
+        for label in ["workload.phases[0].name=a,b", "run.name=a,b", "run.description=a,b"] {
+            let e = parse_axis(label).unwrap_err();
+            assert!(
+                e.contains("label") && e.contains("so every point would be the same run"),
+                "{e}"
+            );
+            assert!(
+                e.contains("no run reads (live runs neither)") && !e.contains("vary it in live"),
+                "{e}"
+            );
+        }
+        let e = parse_axis(r#"thresholds[0].check="p99<1s","p99<2s""#).unwrap_err();
+        assert!(e.contains("held to --slo, not to the scenario's thresholds"), "{e}");
+        // Compare does read thresholds (each run is judged and shown by them).
+        assert_eq!(simulator_ignores("thresholds[0].check"), None);
+        assert_eq!(
+            simulator_ignores("workload.phases[2].name"),
+            Some(Ignored::Label("a phase's name is a label"))
+        );
+    }
+
     #[test]
     fn a_range_takes_a_step() {
         let values = |spec: &str| parse_axis(spec).unwrap().values;
