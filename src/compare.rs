@@ -137,6 +137,8 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
         let name = name.trim();
         check_variant_name(spec, name)?;
         let mut assignments: Vec<(String, serde_json::Value)> = Vec::new();
+        // The field each assignment names ([`sim::sweep::canonical_path`]).
+        let mut paths: Vec<Vec<model::scenario::locate::Seg>> = Vec::new();
         for kv in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             if !kv.contains('=') {
                 return Err(UsageError(format!(
@@ -157,13 +159,26 @@ pub fn configs(base: &Scenario, strategies: &[String], variants: &[String]) -> R
                     axis.values.len()
                 )));
             }
-            // The last of two values won, silently (`--set` refuses a key given twice too).
-            if assignments.iter().any(|(k, _)| *k == axis.key) {
-                return Err(UsageError(format!(
-                    "--variant {name}: `{}` given twice; a variant sets each key once",
-                    axis.key
-                )));
+            // The last of two values won, silently (`--set` refuses a key given twice too). By
+            // the field they name, not their text: `backend.services[a].workers` and
+            // `backend.services[0].workers`, `"gateway".concurrency` and `gateway.concurrency`.
+            let path = sim::sweep::canonical_path(base, &axis.key);
+            if let Some((k, _)) = assignments
+                .iter()
+                .zip(&paths)
+                .find(|(_, p)| **p == path)
+                .map(|(a, _)| a)
+            {
+                return Err(UsageError(if *k == axis.key {
+                    format!("--variant {name}: `{k}` given twice; a variant sets each key once")
+                } else {
+                    format!(
+                        "--variant {name}: `{k}` and `{}` set the same field, given twice; a variant sets each key once",
+                        axis.key
+                    )
+                }));
             }
+            paths.push(path);
             assignments.push((axis.key, axis.values[0].clone()));
         }
         // `NAME:` alone ran the base scenario again under another name.
@@ -1005,6 +1020,37 @@ mod tests {
         // An admin-endpoint guard is live-only too.
         let e = refused("p:gateway.auth.protect_admin=true");
         assert!(e.contains("compare it with --mode live"), "{e}");
+    }
+
+    /// Two spellings of one field in a variant (a service entry by name and by index, a quoted
+    /// key and a bare one) were taken as two keys, the last value silently winning.
+    #[test]
+    fn a_field_given_twice_under_two_spellings_is_refused() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"5s\"\nrate = 10\n[[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"10ms\"\n[[backend.services]]\nname = \"b\"\nworkers = 2\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let refused = |spec: &str| {
+            configs(&s, &[], &[spec.to_string()])
+                .err()
+                .unwrap_or_else(|| panic!("{spec} accepted"))
+                .to_string()
+        };
+        let e = refused("v:backend.services[a].workers=3;backend.services[0].workers=5");
+        assert!(
+            e.contains("`backend.services[a].workers` and `backend.services[0].workers` set the same field"),
+            "{e}"
+        );
+        let e = refused(r#"v:gateway.concurrency=3;"gateway".concurrency=5"#);
+        assert!(e.contains("set the same field"), "{e}");
+        // Different entries are different fields.
+        assert!(configs(
+            &s,
+            &[],
+            &["v:backend.services[a].workers=3;backend.services[1].workers=5".to_string()]
+        )
+        .is_ok());
     }
 
     #[test]

@@ -559,6 +559,21 @@ fn set_path(root: &mut Value, path: &str, v: Value) -> Result<(), String> {
     Err(format!("`{path}`: empty path"))
 }
 
+/// The field `key` names in `base`'s file, as path segments: quotes removed
+/// (`"gateway".concurrency` is `gateway.concurrency`) and a service entry named by its name
+/// (`backend.services[a]`) by its index, so two spellings of one field compare equal. A name
+/// the file does not have stays as written (setting it is refused with why).
+pub fn canonical_path(base: &Scenario, key: &str) -> Vec<scenario::locate::Seg> {
+    let resolved = serde_json::to_value(&base.file)
+        .ok()
+        .and_then(|tree| resolve_entry(&tree, key).ok());
+    match resolved {
+        // A wildcard (`backend.services[*]`) is no single field: kept as written.
+        Some(path) if !path.contains("[*]") => scenario::locate::parse_path(&path),
+        _ => vec![scenario::locate::Seg::Key(key.to_string())],
+    }
+}
+
 /// The value at `path` in a JSON tree, if any.
 fn get_path<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     let path = resolve_entry(root, path).ok()?;
