@@ -50,6 +50,7 @@ fn req(arrived: Time) -> Arrival {
         arrived,
         deadline: None,
         priority: Priority::Interactive,
+        api: model::gateway::NO_API,
     }
 }
 
@@ -436,6 +437,101 @@ fn deadline_answers_the_oldest_at_its_deadline_when_nothing_dequeues() {
     assert_eq!(p.poll_timeout(), Some(at(2600)));
     assert_eq!(poll_all(&mut p, at(2599)), vec![]);
     assert_eq!(poll_all(&mut p, at(2600)), vec![dispatch(d, ms(1600))]);
+}
+
+/// A request to API `api` with a deadline.
+fn to_api(arrived: Time, deadline: Time, api: u32) -> Arrival {
+    Arrival {
+        api,
+        ..req_until(arrived, deadline)
+    }
+}
+
+/// A deadline policy (one slot) under `estimate` that has seen API 0 answer in 10 ms and API 1
+/// in 500 ms, one request at a time (fast, slow, fast, slow, fast); returns it at 1,030 ms with
+/// nothing in flight.
+fn after_fast_and_slow_answers(estimate: model::scenario::DeadlineEstimate) -> ServicePolicy {
+    let g = GatewayConfig {
+        strategy: Strategy::Deadline,
+        deadline_estimate: estimate,
+        ..GatewayConfig::default()
+    };
+    let mut p = ServicePolicy::new(PolicyConfig::for_service(&g, 1));
+    let mut now = 0;
+    for (api, took) in [(0, 10), (1, 500), (0, 10), (1, 500), (0, 10)] {
+        let t = dispatched(p.handle_arrival(at(now), to_api(at(now), at(now + 5000), api)));
+        now += took;
+        assert_eq!(complete(&mut p, at(now), t), vec![]);
+    }
+    assert_eq!(now, 1030);
+    p
+}
+
+/// With APIs of 10 ms and 500 ms behind one service, a slow API's request with 490 ms left at
+/// dequeue is answered 504 (its own time is 500 ms) while a fast one's is sent. The service's
+/// one estimate (the lower of its average and the newest answer, 40 ms) sends both: the slow
+/// one's work would be wasted.
+#[test]
+fn deadline_predicts_each_api_by_its_own_times() {
+    use model::scenario::DeadlineEstimate;
+    let mut decisions = Vec::new();
+    for estimate in [DeadlineEstimate::Api, DeadlineEstimate::Service] {
+        let mut p = after_fast_and_slow_answers(estimate);
+        // A request of no known API holds the slot for 40 ms; a slow and a fast one queue
+        // behind it with 530 ms left, enough at arrival for either.
+        let no_api = model::gateway::NO_API;
+        let x = dispatched(p.handle_arrival(at(1030), to_api(at(1030), at(9000), no_api)));
+        let slow = queued(p.handle_arrival(at(1030), to_api(at(1030), at(1560), 1)));
+        let fast = queued(p.handle_arrival(at(1030), to_api(at(1030), at(1560), 0)));
+        decisions.push((complete(&mut p, at(1070), x), slow, fast));
+    }
+    let (api, slow, fast) = &decisions[0];
+    assert_eq!(
+        api,
+        &vec![answer(*slow, Reason::Expired, None, ms(40)), dispatch(*fast, ms(40))],
+        "per API"
+    );
+    let (service, slow, _) = &decisions[1];
+    assert_eq!(service, &vec![dispatch(*slow, ms(40))], "per service");
+}
+
+/// The per-API prediction follows a slowdown of the whole service at once: after the fast API
+/// answered 10x slower, the slow API (not heard from since) is predicted at about 10x its
+/// 500 ms too, and a request of it with 2.1 s left is refused; a fast one with 2.1 s is sent.
+#[test]
+fn deadline_per_api_prediction_follows_a_service_slowdown() {
+    use model::scenario::DeadlineEstimate;
+    let mut p = after_fast_and_slow_answers(DeadlineEstimate::Api);
+    let mut now = 1030;
+    for _ in 0..20 {
+        let t = dispatched(p.handle_arrival(at(now), to_api(at(now), at(now + 60_000), 0)));
+        now += 100;
+        assert_eq!(complete(&mut p, at(now), t), vec![]);
+    }
+    let x = dispatched(p.handle_arrival(at(now), to_api(at(now), at(now + 60_000), 0)));
+    let slow = rejected(p.handle_arrival(at(now), to_api(at(now), at(now + 2100), 1)));
+    assert_eq!(slow.reason, Reason::Expired);
+    let fast = queued(p.handle_arrival(at(now), to_api(at(now), at(now + 2100), 0)));
+    assert_eq!(complete(&mut p, at(now + 100), x), vec![dispatch(fast, ms(100))]);
+}
+
+/// A request whose API the driver does not tell ([`model::gateway::NO_API`]), or one not yet
+/// heard from, is judged by the service's estimate under the per-API one too.
+#[test]
+fn deadline_per_api_falls_back_to_the_service_estimate() {
+    use model::scenario::DeadlineEstimate;
+    for api in [model::gateway::NO_API, 7] {
+        let mut p = after_fast_and_slow_answers(DeadlineEstimate::Api);
+        // The service's estimate is the lower of its average and its newest answer (10 ms).
+        let x = dispatched(p.handle_arrival(at(1030), to_api(at(1030), at(6000), 0)));
+        let a = queued(p.handle_arrival(at(1030), to_api(at(1030), at(1045), api)));
+        let b = queued(p.handle_arrival(at(1030), to_api(at(1030), at(1060), api)));
+        assert_eq!(
+            complete(&mut p, at(1040), x),
+            vec![answer(a, Reason::Expired, None, ms(10)), dispatch(b, ms(10))],
+            "api {api}"
+        );
+    }
 }
 
 #[test]
@@ -1503,6 +1599,7 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
                             } else {
                                 Priority::Interactive
                             },
+                            api: model::gateway::NO_API,
                         };
                         let (x, y) = (a.handle_arrival(now, arrival), b.handle_arrival(now, arrival));
                         assert_eq!(format!("{x:?}"), format!("{y:?}"), "{ctx}");

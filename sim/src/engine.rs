@@ -698,6 +698,7 @@ impl<'a> Engine<'a> {
                 arrived: now,
                 deadline: Some(deadline),
                 priority,
+                api,
             },
         );
         match admit {
@@ -791,6 +792,7 @@ impl<'a> Engine<'a> {
             arrived: a.intended,
             deadline: Some(a.deadline),
             priority: a.priority,
+            api: a.api,
         };
         self.gateways[s].handle_complete(now, ticket, status, retry_after);
         if matches!(status, 502 | 503) && self.idempotent[s] && self.gateways[s].allow_retry(now, tries) {

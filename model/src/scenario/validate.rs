@@ -1818,6 +1818,12 @@ impl Scenario {
         if g.strategy != Strategy::Adaptive && g.adaptive != crate::scenario::AdaptiveConfig::default() {
             out.push(unused("adaptive", &[Strategy::Adaptive]));
         }
+        if g.strategy != Strategy::Deadline && g.deadline_estimate != crate::scenario::DeadlineEstimate::default() {
+            out.push(format!(
+                "gateway.deadline_estimate: only strategy \"deadline\" predicts service times, and the strategy is \"{}\" (runs of it ignore the setting)",
+                g.strategy.as_str()
+            ));
+        }
         // Passthrough queues nothing, so a class's capacity bounds nothing. A note, as for
         // [gateway.codel], not an error as queue_capacity is: compare and sweep run one file
         // under several strategies, and the classes' routes and results still apply.
