@@ -1286,13 +1286,43 @@ fn retry_goes_to_the_front_past_the_bound() {
     assert!(p.allow_retry(at(10), 1));
     let r = queued(p.handle_retry(at(10), req(at(0))));
     assert_eq!(p.queue_len(), 3, "past the bound of 2");
-    assert_eq!(poll_all(&mut p, at(10)), vec![dispatch(r, ms(10))], "ahead of b and c");
+    // Its wait counts from the retry, not from its first arrival (at 0).
+    assert_eq!(poll_all(&mut p, at(10)), vec![dispatch(r, ms(0))], "ahead of b and c");
     assert_eq!(complete(&mut p, at(20), r), vec![dispatch(b, ms(19))]);
     assert_eq!(complete(&mut p, at(30), b), vec![dispatch(c, ms(28))]);
     assert_eq!(p.stats().arrived, 4, "a retry is not a new arrival");
     // With room and nobody waiting, a retry goes straight out.
     assert_eq!(complete(&mut p, at(40), c), vec![]);
     dispatched(p.handle_retry(at(41), req(at(35))));
+}
+
+/// A retry queued after a long failed call is not shed by the queue timeout for that call's
+/// time: its queue wait starts at the retry (review helper-173: it counted from the first
+/// arrival, so this retry was answered "queue timeout" the moment it was queued).
+#[test]
+fn a_retry_s_queue_wait_starts_at_the_retry() {
+    let g = GatewayConfig {
+        strategy: Strategy::Fifo,
+        queue_timeout: Some(Dur(ms(100))),
+        retries: model::scenario::GatewayRetriesConfig {
+            enabled: true,
+            max_attempts: 2,
+            budget_ratio: 1.0,
+            min_per_sec: 10.0,
+        },
+        ..GatewayConfig::default()
+    };
+    let mut p = ServicePolicy::new(PolicyConfig::for_service(&g, 1));
+    let a = dispatched(arrive(&mut p, at(0)));
+    let b = queued(arrive(&mut p, at(450)));
+    // a's call failed after 500 ms (a 502): its retry queues at the front, ahead of b, and
+    // goes out at once; it was not shed for the 500 ms since a first arrived.
+    p.handle_complete(at(500), a, 502, None);
+    assert!(p.allow_retry(at(500), 1));
+    let r = queued(p.handle_retry(at(500), req(at(0))));
+    assert_eq!(poll_all(&mut p, at(500)), vec![dispatch(r, ms(0))]);
+    assert_eq!(complete(&mut p, at(540), r), vec![dispatch(b, ms(90))]);
+    assert_eq!(p.stats().rejected[Reason::QueueTimeout as usize], 0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -621,9 +621,13 @@ impl ServicePolicy {
         ok
     }
 
-    /// Re-admits a request for a gateway retry, ahead of the queue and past its bound.
+    /// Re-admits a request for a gateway retry, ahead of the queue and past its bound. Its wait
+    /// in the queue counts from now (its deadline stays): counted from its first arrival, the
+    /// retry's recorded wait held the first wait again, the failed call and any pushback
+    /// pause, and a queue timeout or CoDel judged that total, so a retry could be shed as a
+    /// "queue timeout" the moment it was queued.
     pub fn handle_retry(&mut self, now: Time, a: Arrival) -> Admit {
-        self.admit(now, a, true)
+        self.admit(now, Arrival { arrived: now, ..a }, true)
     }
 
     /// Timer callback: time-based limit updates. A call before [`ServicePolicy::poll_timeout`]'s
