@@ -40,6 +40,7 @@ fn arrival(now: Time) -> Arrival {
         // Far away: the deadline check runs, and passes.
         deadline: Some(now + Duration::from_secs(3600)),
         priority: Priority::Interactive,
+        token: 0,
     }
 }
 

@@ -50,6 +50,7 @@ fn req(arrived: Time) -> Arrival {
         arrived,
         deadline: None,
         priority: Priority::Interactive,
+        token: 0,
     }
 }
 
@@ -112,6 +113,7 @@ fn complete(p: &mut ServicePolicy, now: Time, t: Ticket) -> Vec<Action> {
 fn dispatch(ticket: Ticket, waited: Duration) -> Action {
     Action::Dispatch {
         ticket,
+        token: 0,
         waited,
         abandoned: false,
     }
@@ -120,6 +122,7 @@ fn dispatch(ticket: Ticket, waited: Duration) -> Action {
 fn answer(ticket: Ticket, reason: Reason, retry_after: Option<Duration>, waited: Duration) -> Action {
     Action::Answer {
         ticket,
+        token: 0,
         rejection: Rejection { reason, retry_after },
         waited,
         abandoned: false,
@@ -983,6 +986,7 @@ fn keep_dispatches_an_abandoned_request_later_marked_abandoned() {
         complete(&mut p, at(10), a),
         vec![Action::Dispatch {
             ticket: b,
+            token: 0,
             waited: ms(9),
             abandoned: true
         }]
@@ -1004,6 +1008,7 @@ fn keep_reports_abandonment_on_answers_too() {
         poll_all(&mut p, at(101)),
         vec![Action::Answer {
             ticket: b,
+            token: 0,
             rejection: Rejection {
                 reason: Reason::QueueTimeout,
                 retry_after: Some(ms(101))
@@ -1213,6 +1218,7 @@ fn drain_answers_every_queued_request_with_shutdown() {
     assert_eq!(p.handle_cancel(at(4), i2), Cancelled::Kept);
     let shutdown = |ticket, waited, abandoned| Action::Answer {
         ticket,
+        token: 0,
         rejection: Rejection {
             reason: Reason::Shutdown,
             retry_after: Some(model::gateway::SHUTDOWN_RETRY_AFTER),
@@ -1503,6 +1509,7 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
                             } else {
                                 Priority::Interactive
                             },
+                            token: 0,
                         };
                         let (x, y) = (a.handle_arrival(now, arrival), b.handle_arrival(now, arrival));
                         assert_eq!(format!("{x:?}"), format!("{y:?}"), "{ctx}");

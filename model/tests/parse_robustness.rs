@@ -388,6 +388,7 @@ fn exercise(s: &Scenario) {
                     arrived: a.at,
                     deadline: deadline(a.at),
                     priority: a.priority,
+                    token: 0,
                 },
             );
             let req = BackendRequest {

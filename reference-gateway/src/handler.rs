@@ -536,6 +536,8 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
         arrived: now,
         deadline: budget.map(|b| now + b),
         priority,
+        // The gateway keeps its own map from tickets to requests.
+        token: 0,
     };
     let mut headers = req.headers;
     // The client's hop-by-hop headers go first: a `Connection: via, x-forwarded-for` must drop

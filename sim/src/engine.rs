@@ -185,8 +185,6 @@ pub struct Engine<'a> {
     clients: ClientModel,
     gateways: Vec<ServicePolicy>,
     backends: Vec<ServiceModel>,
-    /// Per service: ticket index -> attempt.
-    tickets: Vec<Vec<u32>>,
     /// Per service, the policy's timer: the time `poll_timeout` last asked for (as given), and
     /// its (time, seq) key, reserved when it was asked for.
     timer_at: Vec<Option<Time>>,
@@ -295,7 +293,6 @@ impl<'a> Engine<'a> {
                 .iter()
                 .map(|s| ServiceModel::new(s.clone(), &streams))
                 .collect(),
-            tickets: vec![Vec::new(); n],
             timer_at: vec![None; n],
             timer_want: vec![None; n],
             timer_carrier: vec![None; n],
@@ -698,15 +695,16 @@ impl<'a> Engine<'a> {
                 arrived: now,
                 deadline: Some(deadline),
                 priority,
+                token: attempt,
             },
         );
         match admit {
             Admit::Dispatch(t) => {
-                self.bind(service, t, attempt);
+                self.bind(t, attempt);
                 self.recorder.queue_wait(now, Duration::ZERO);
                 self.forward_to_backend(attempt);
             }
-            Admit::Queued(t) => self.bind(service, t, attempt),
+            Admit::Queued(t) => self.bind(t, attempt),
             Admit::Rejected(r) => {
                 self.attempts.items[attempt as usize].server_done = true;
                 self.respond(
@@ -721,13 +719,10 @@ impl<'a> Engine<'a> {
         self.pump(service);
     }
 
+    /// `attempt` is `t` to its service's policy (which hands the attempt back as the token of
+    /// the action that dispatches or answers it).
     #[inline]
-    fn bind(&mut self, service: u32, t: Ticket, attempt: u32) {
-        let map = &mut self.tickets[service as usize];
-        if map.len() <= t.index() {
-            map.resize(t.index() + 1, u32::MAX);
-        }
-        map[t.index()] = attempt;
+    fn bind(&mut self, t: Ticket, attempt: u32) {
         self.attempts.items[attempt as usize].ticket = t;
     }
 
@@ -791,6 +786,7 @@ impl<'a> Engine<'a> {
             arrived: a.intended,
             deadline: Some(a.deadline),
             priority: a.priority,
+            token: attempt,
         };
         self.gateways[s].handle_complete(now, ticket, status, retry_after);
         if matches!(status, 502 | 503) && self.idempotent[s] && self.gateways[s].allow_retry(now, tries) {
@@ -798,12 +794,12 @@ impl<'a> Engine<'a> {
             self.recorder.gateway_retry(now);
             match self.gateways[s].handle_retry(now, arrival) {
                 Admit::Dispatch(t) => {
-                    self.bind(service, t, attempt);
+                    self.bind(t, attempt);
                     self.forward_to_backend(attempt);
                     return;
                 }
                 Admit::Queued(t) => {
-                    self.bind(service, t, attempt);
+                    self.bind(t, attempt);
                     return;
                 }
                 // No room: the client gets the service's answer.
@@ -965,18 +961,18 @@ impl<'a> Engine<'a> {
         let s = service as usize;
         while let Some(action) = self.gateways[s].poll(now) {
             match action {
-                Action::Dispatch { ticket, waited, .. } => {
-                    let attempt = self.tickets[s][ticket.index()];
+                Action::Dispatch {
+                    token: attempt, waited, ..
+                } => {
                     self.recorder.queue_wait(now, waited);
                     self.forward_to_backend(attempt);
                 }
                 Action::Answer {
-                    ticket,
+                    token: attempt,
                     rejection,
                     waited,
                     ..
                 } => {
-                    let attempt = self.tickets[s][ticket.index()];
                     self.recorder.queue_wait(now, waited);
                     self.attempts.items[attempt as usize].server_done = true;
                     self.respond(

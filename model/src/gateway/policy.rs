@@ -105,6 +105,10 @@ pub struct Arrival {
     /// The client's deadline (from `x-spillway-timeout-ms` or the route's default).
     pub deadline: Option<Time>,
     pub priority: Priority,
+    /// The driver's own number for the request, handed back unread in the [`Action`] that
+    /// dispatches or answers it: the simulator's attempt slot, so it needs no map from tickets
+    /// to its requests. A driver that keeps its own map (the live gateway) passes 0.
+    pub token: u32,
 }
 
 /// Why the gateway answered without the backend.
@@ -184,14 +188,17 @@ pub enum Admit {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Send this queued request to the backend. `abandoned`: its client has gone (keep semantics).
+    /// `token`: its [`Arrival::token`].
     Dispatch {
         ticket: Ticket,
+        token: u32,
         waited: Duration,
         abandoned: bool,
     },
     /// Answer this queued request without the backend.
     Answer {
         ticket: Ticket,
+        token: u32,
         rejection: Rejection,
         waited: Duration,
         abandoned: bool,
@@ -636,6 +643,7 @@ impl ServicePolicy {
             let rejection = self.reject(reason, retry_after);
             return Some(Action::Answer {
                 ticket: t,
+                token: e.arrival.token,
                 rejection,
                 waited,
                 abandoned: e.abandoned,
@@ -757,6 +765,7 @@ impl ServicePolicy {
             let rejection = self.reject(reason, retry_after);
             return Some(Action::Answer {
                 ticket: t,
+                token: e.arrival.token,
                 rejection,
                 waited,
                 abandoned: e.abandoned,
@@ -769,6 +778,7 @@ impl ServicePolicy {
         self.stats.dispatched += 1;
         Some(Action::Dispatch {
             ticket: t,
+            token: e.arrival.token,
             waited,
             abandoned: e.abandoned,
         })
@@ -827,6 +837,7 @@ impl ServicePolicy {
                 let rejection = self.reject(Reason::Shutdown, Some(retry_after));
                 out.push(Action::Answer {
                     ticket: t,
+                    token: e.arrival.token,
                     rejection,
                     waited: now.saturating_since(e.arrival.arrived),
                     abandoned: e.abandoned,
