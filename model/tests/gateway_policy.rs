@@ -1475,6 +1475,7 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
         Strategy::Passthrough,
     ];
     let mut fast_polls_idle = 0u64;
+    let mut timerless = 0u64;
     for (k, strategy) in strategies.into_iter().enumerate() {
         for variant in 0..4u64 {
             let mut cfg = config(strategy, 2);
@@ -1557,10 +1558,15 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
                         }
                     }
                 }
+                if a.timerless() {
+                    timerless += 1;
+                    assert_eq!(a.poll_timeout(), None, "timerless: {ctx}");
+                }
                 assert_eq!(a.poll_timeout(), b.poll_timeout(), "{ctx}");
                 assert_eq!((a.queue_len(), a.in_flight()), (b.queue_len(), b.in_flight()), "{ctx}");
             }
         }
     }
     assert!(fast_polls_idle > 50_000, "{fast_polls_idle} idle polls compared");
+    assert!(timerless > 10_000, "{timerless} timerless steps checked");
 }

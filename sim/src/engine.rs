@@ -985,6 +985,10 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+        if self.timer_at[s].is_none() && self.gateways[s].timerless() {
+            // `poll_timeout` would answer `None` again: nothing to re-arm.
+            return;
+        }
         let next = self.gateways[s].poll_timeout();
         if next != self.timer_at[s] {
             self.timer_at[s] = next;

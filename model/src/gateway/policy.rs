@@ -261,6 +261,9 @@ pub struct ServicePolicy {
     /// Neither a queue timeout, deadlines nor CoDel: time alone never changes the queue (nothing expires,
     /// no interval closes), so an idle poll can be told apart cheaply (see `nothing_to_do`).
     clockless: bool,
+    /// Clockless, and no adaptive limit (whose updates are timed): with no pushback pause
+    /// either, [`ServicePolicy::poll_timeout`] can only answer `None` (see `timerless`).
+    timer_free: bool,
     /// When the backend last answered (the age of the latency estimate's newest sample).
     last_completion: Time,
     /// The newest latency sample.
@@ -305,6 +308,7 @@ impl ServicePolicy {
                 cfg.strategy,
                 Strategy::Codel | Strategy::AdaptiveLifo | Strategy::Deadline
             );
+        let timer_free = clockless && !matches!(limiter, Limiter::Adaptive(_));
         ServicePolicy {
             codel: Codel::new(cfg.codel.target.0, cfg.codel.interval.0),
             cfg,
@@ -316,6 +320,7 @@ impl ServicePolicy {
             latency_ewma: None,
             track_latency,
             clockless,
+            timer_free,
             last_completion: Time::ZERO,
             last_latency: None,
             paused_until: Time::ZERO,
@@ -782,6 +787,15 @@ impl ServicePolicy {
             waited,
             abandoned: e.abandoned,
         })
+    }
+
+    /// Whether [`ServicePolicy::poll_timeout`] is sure to answer `None` now: no clock of the
+    /// policy's own (no queue timeout, deadlines or CoDel), no adaptive limit and no pushback
+    /// pause. A driver that re-arms its timer after every event, and found `None` last time,
+    /// can skip asking (the simulator's pump, twice per request).
+    #[inline]
+    pub fn timerless(&self) -> bool {
+        self.timer_free && self.paused_until == Time::ZERO
     }
 
     /// When the policy must be polled again if no event comes first.
