@@ -782,15 +782,17 @@ impl<'a> Engine<'a> {
         let s = service as usize;
         let a = &self.attempts.items[attempt as usize];
         let (ticket, tries) = (a.ticket, a.gateway_attempts);
-        let arrival = GwArrival {
-            arrived: a.intended,
-            deadline: Some(a.deadline),
-            priority: a.priority,
-            token: attempt,
-        };
         self.gateways[s].handle_complete(now, ticket, status, retry_after);
         if matches!(status, 502 | 503) && self.idempotent[s] && self.gateways[s].allow_retry(now, tries) {
-            self.attempts.items[attempt as usize].gateway_attempts += 1;
+            // Built here, not before the check: most answers are not retried.
+            let a = &mut self.attempts.items[attempt as usize];
+            a.gateway_attempts += 1;
+            let arrival = GwArrival {
+                arrived: a.intended,
+                deadline: Some(a.deadline),
+                priority: a.priority,
+                token: attempt,
+            };
             self.recorder.gateway_retry(now);
             match self.gateways[s].handle_retry(now, arrival) {
                 Admit::Dispatch(t) => {
