@@ -957,8 +957,21 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Runs the gateway's decisions for `service`, then re-arms its timer.
+    /// Runs the gateway's decisions for `service`, then re-arms its timer. Inlined for its
+    /// first check: most pumps after an arrival find nothing to decide and no timer to re-arm.
+    #[inline(always)]
     fn pump(&mut self, service: u32) {
+        let s = service as usize;
+        let g = &self.gateways[s];
+        if g.idle(self.now) && g.timerless() && self.timer_at[s].is_none() {
+            return;
+        }
+        self.pump_decide(service);
+    }
+
+    /// [`Engine::pump`] when there may be something to decide or a timer to re-arm.
+    #[inline(never)]
+    fn pump_decide(&mut self, service: u32) {
         let now = self.now;
         let s = service as usize;
         while let Some(action) = self.gateways[s].poll(now) {

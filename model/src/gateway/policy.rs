@@ -711,6 +711,13 @@ impl ServicePolicy {
             && (self.paused(now) || (self.paused_until == Time::ZERO && (self.queue_len() == 0 || !self.has_room())))
     }
 
+    /// Whether [`ServicePolicy::poll`] is sure to answer `None` now and change nothing (see
+    /// `nothing_to_do`): a driver may skip its poll loop.
+    #[inline]
+    pub fn idle(&self, now: Time) -> bool {
+        self.nothing_to_do(now)
+    }
+
     /// The next decision, if any. Call until `None` after every event.
     #[inline]
     pub fn poll(&mut self, now: Time) -> Option<Action> {
