@@ -1544,8 +1544,10 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
                     }
                 }
                 loop {
+                    let idle = a.idle(now);
                     let (x, y) = (a.poll(now), b.poll_without_fast_path(now));
                     assert_eq!(x, y, "{ctx}");
+                    assert!(!idle || y.is_none(), "idle, yet the full poll decided {y:?}: {ctx}");
                     match x {
                         Some(Action::Dispatch { ticket, .. }) => {
                             queued_tickets.retain(|q| *q != ticket);
