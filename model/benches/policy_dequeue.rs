@@ -41,6 +41,7 @@ fn arrival(now: Time) -> Arrival {
         deadline: Some(now + Duration::from_secs(3600)),
         priority: Priority::Interactive,
         api: model::gateway::NO_API,
+        token: 0,
     }
 }
 

@@ -51,6 +51,7 @@ fn req(arrived: Time) -> Arrival {
         deadline: None,
         priority: Priority::Interactive,
         api: model::gateway::NO_API,
+        token: 0,
     }
 }
 
@@ -113,6 +114,7 @@ fn complete(p: &mut ServicePolicy, now: Time, t: Ticket) -> Vec<Action> {
 fn dispatch(ticket: Ticket, waited: Duration) -> Action {
     Action::Dispatch {
         ticket,
+        token: 0,
         waited,
         abandoned: false,
     }
@@ -121,6 +123,7 @@ fn dispatch(ticket: Ticket, waited: Duration) -> Action {
 fn answer(ticket: Ticket, reason: Reason, retry_after: Option<Duration>, waited: Duration) -> Action {
     Action::Answer {
         ticket,
+        token: 0,
         rejection: Rejection { reason, retry_after },
         waited,
         abandoned: false,
@@ -1079,6 +1082,7 @@ fn keep_dispatches_an_abandoned_request_later_marked_abandoned() {
         complete(&mut p, at(10), a),
         vec![Action::Dispatch {
             ticket: b,
+            token: 0,
             waited: ms(9),
             abandoned: true
         }]
@@ -1100,6 +1104,7 @@ fn keep_reports_abandonment_on_answers_too() {
         poll_all(&mut p, at(101)),
         vec![Action::Answer {
             ticket: b,
+            token: 0,
             rejection: Rejection {
                 reason: Reason::QueueTimeout,
                 retry_after: Some(ms(101))
@@ -1339,6 +1344,7 @@ fn drain_answers_every_queued_request_with_shutdown() {
     assert_eq!(p.handle_cancel(at(4), i2), Cancelled::Kept);
     let shutdown = |ticket, waited, abandoned| Action::Answer {
         ticket,
+        token: 0,
         rejection: Rejection {
             reason: Reason::Shutdown,
             retry_after: Some(model::gateway::SHUTDOWN_RETRY_AFTER),
@@ -1595,6 +1601,7 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
         Strategy::Passthrough,
     ];
     let mut fast_polls_idle = 0u64;
+    let mut timerless = 0u64;
     for (k, strategy) in strategies.into_iter().enumerate() {
         for variant in 0..4u64 {
             let mut cfg = config(strategy, 2);
@@ -1630,6 +1637,7 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
                                 Priority::Interactive
                             },
                             api: model::gateway::NO_API,
+                            token: 0,
                         };
                         let (x, y) = (a.handle_arrival(now, arrival), b.handle_arrival(now, arrival));
                         assert_eq!(format!("{x:?}"), format!("{y:?}"), "{ctx}");
@@ -1663,8 +1671,10 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
                     }
                 }
                 loop {
+                    let idle = a.idle(now);
                     let (x, y) = (a.poll(now), b.poll_without_fast_path(now));
                     assert_eq!(x, y, "{ctx}");
+                    assert!(!idle || y.is_none(), "idle, yet the full poll decided {y:?}: {ctx}");
                     match x {
                         Some(Action::Dispatch { ticket, .. }) => {
                             queued_tickets.retain(|q| *q != ticket);
@@ -1677,10 +1687,15 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
                         }
                     }
                 }
+                if a.timerless() {
+                    timerless += 1;
+                    assert_eq!(a.poll_timeout(), None, "timerless: {ctx}");
+                }
                 assert_eq!(a.poll_timeout(), b.poll_timeout(), "{ctx}");
                 assert_eq!((a.queue_len(), a.in_flight()), (b.queue_len(), b.in_flight()), "{ctx}");
             }
         }
     }
     assert!(fast_polls_idle > 50_000, "{fast_polls_idle} idle polls compared");
+    assert!(timerless > 10_000, "{timerless} timerless steps checked");
 }

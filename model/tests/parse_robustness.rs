@@ -389,6 +389,7 @@ fn exercise(s: &Scenario) {
                     deadline: deadline(a.at),
                     priority: a.priority,
                     api: a.api as u32,
+                    token: 0,
                 },
             );
             let req = BackendRequest {

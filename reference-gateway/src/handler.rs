@@ -537,6 +537,8 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
         deadline: budget.map(|b| now + b),
         priority,
         api: model::gateway::NO_API,
+        // The gateway keeps its own map from tickets to requests.
+        token: 0,
     };
     let api_from = crate::state::api_start(path, gw.setup.catch_all);
     let mut headers = req.headers;

@@ -185,8 +185,6 @@ pub struct Engine<'a> {
     clients: ClientModel,
     gateways: Vec<ServicePolicy>,
     backends: Vec<ServiceModel>,
-    /// Per service: ticket index -> attempt.
-    tickets: Vec<Vec<u32>>,
     /// Per service, the policy's timer: the time `poll_timeout` last asked for (as given), and
     /// its (time, seq) key, reserved when it was asked for.
     timer_at: Vec<Option<Time>>,
@@ -295,7 +293,6 @@ impl<'a> Engine<'a> {
                 .iter()
                 .map(|s| ServiceModel::new(s.clone(), &streams))
                 .collect(),
-            tickets: vec![Vec::new(); n],
             timer_at: vec![None; n],
             timer_want: vec![None; n],
             timer_carrier: vec![None; n],
@@ -699,15 +696,16 @@ impl<'a> Engine<'a> {
                 deadline: Some(deadline),
                 priority,
                 api,
+                token: attempt,
             },
         );
         match admit {
             Admit::Dispatch(t) => {
-                self.bind(service, t, attempt);
+                self.bind(t, attempt);
                 self.recorder.queue_wait(now, Duration::ZERO);
                 self.forward_to_backend(attempt);
             }
-            Admit::Queued(t) => self.bind(service, t, attempt),
+            Admit::Queued(t) => self.bind(t, attempt),
             Admit::Rejected(r) => {
                 self.attempts.items[attempt as usize].server_done = true;
                 self.respond(
@@ -722,13 +720,10 @@ impl<'a> Engine<'a> {
         self.pump(service);
     }
 
+    /// `attempt` is `t` to its service's policy (which hands the attempt back as the token of
+    /// the action that dispatches or answers it).
     #[inline]
-    fn bind(&mut self, service: u32, t: Ticket, attempt: u32) {
-        let map = &mut self.tickets[service as usize];
-        if map.len() <= t.index() {
-            map.resize(t.index() + 1, u32::MAX);
-        }
-        map[t.index()] = attempt;
+    fn bind(&mut self, t: Ticket, attempt: u32) {
         self.attempts.items[attempt as usize].ticket = t;
     }
 
@@ -788,24 +783,27 @@ impl<'a> Engine<'a> {
         let s = service as usize;
         let a = &self.attempts.items[attempt as usize];
         let (ticket, tries) = (a.ticket, a.gateway_attempts);
-        let arrival = GwArrival {
-            arrived: a.intended,
-            deadline: Some(a.deadline),
-            priority: a.priority,
-            api: a.api,
-        };
         self.gateways[s].handle_complete(now, ticket, status, retry_after);
         if matches!(status, 502 | 503) && self.idempotent[s] && self.gateways[s].allow_retry(now, tries) {
-            self.attempts.items[attempt as usize].gateway_attempts += 1;
+            // Built here, not before the check: most answers are not retried.
+            let a = &mut self.attempts.items[attempt as usize];
+            a.gateway_attempts += 1;
+            let arrival = GwArrival {
+                arrived: a.intended,
+                deadline: Some(a.deadline),
+                priority: a.priority,
+                api: a.api,
+                token: attempt,
+            };
             self.recorder.gateway_retry(now);
             match self.gateways[s].handle_retry(now, arrival) {
                 Admit::Dispatch(t) => {
-                    self.bind(service, t, attempt);
+                    self.bind(t, attempt);
                     self.forward_to_backend(attempt);
                     return;
                 }
                 Admit::Queued(t) => {
-                    self.bind(service, t, attempt);
+                    self.bind(t, attempt);
                     return;
                 }
                 // No room: the client gets the service's answer.
@@ -961,24 +959,37 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Runs the gateway's decisions for `service`, then re-arms its timer.
+    /// Runs the gateway's decisions for `service`, then re-arms its timer. Inlined for its
+    /// first check: most pumps after an arrival find nothing to decide and no timer to re-arm.
+    #[inline(always)]
     fn pump(&mut self, service: u32) {
+        let s = service as usize;
+        let g = &self.gateways[s];
+        if g.idle(self.now) && g.timerless() && self.timer_at[s].is_none() {
+            return;
+        }
+        self.pump_decide(service);
+    }
+
+    /// [`Engine::pump`] when there may be something to decide or a timer to re-arm.
+    #[inline(never)]
+    fn pump_decide(&mut self, service: u32) {
         let now = self.now;
         let s = service as usize;
         while let Some(action) = self.gateways[s].poll(now) {
             match action {
-                Action::Dispatch { ticket, waited, .. } => {
-                    let attempt = self.tickets[s][ticket.index()];
+                Action::Dispatch {
+                    token: attempt, waited, ..
+                } => {
                     self.recorder.queue_wait(now, waited);
                     self.forward_to_backend(attempt);
                 }
                 Action::Answer {
-                    ticket,
+                    token: attempt,
                     rejection,
                     waited,
                     ..
                 } => {
-                    let attempt = self.tickets[s][ticket.index()];
                     self.recorder.queue_wait(now, waited);
                     self.attempts.items[attempt as usize].server_done = true;
                     self.respond(
@@ -990,6 +1001,10 @@ impl<'a> Engine<'a> {
                     );
                 }
             }
+        }
+        if self.timer_at[s].is_none() && self.gateways[s].timerless() {
+            // `poll_timeout` would answer `None` again: nothing to re-arm.
+            return;
         }
         let next = self.gateways[s].poll_timeout();
         if next != self.timer_at[s] {

@@ -119,6 +119,10 @@ pub struct Arrival {
     /// does not tell): the `deadline` strategy's per-API estimate
     /// ([`PolicyConfig::per_api_estimate`]) is kept by it.
     pub api: u32,
+    /// The driver's own number for the request, handed back unread in the [`Action`] that
+    /// dispatches or answers it: the simulator's attempt slot, so it needs no map from tickets
+    /// to its requests. A driver that keeps its own map (the live gateway) passes 0.
+    pub token: u32,
 }
 
 /// `s` seconds, saturating (a prediction from a sample of years times a factor in the
@@ -207,14 +211,17 @@ pub enum Admit {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Send this queued request to the backend. `abandoned`: its client has gone (keep semantics).
+    /// `token`: its [`Arrival::token`].
     Dispatch {
         ticket: Ticket,
+        token: u32,
         waited: Duration,
         abandoned: bool,
     },
     /// Answer this queued request without the backend.
     Answer {
         ticket: Ticket,
+        token: u32,
         rejection: Rejection,
         waited: Duration,
         abandoned: bool,
@@ -277,6 +284,9 @@ pub struct ServicePolicy {
     /// Neither a queue timeout, deadlines nor CoDel: time alone never changes the queue (nothing expires,
     /// no interval closes), so an idle poll can be told apart cheaply (see `nothing_to_do`).
     clockless: bool,
+    /// Clockless, and no adaptive limit (whose updates are timed): with no pushback pause
+    /// either, [`ServicePolicy::poll_timeout`] can only answer `None` (see `timerless`).
+    timer_free: bool,
     /// When the backend last answered (the age of the latency estimate's newest sample).
     last_completion: Time,
     /// The newest latency sample.
@@ -329,6 +339,7 @@ impl ServicePolicy {
                 cfg.strategy,
                 Strategy::Codel | Strategy::AdaptiveLifo | Strategy::Deadline
             );
+        let timer_free = clockless && !matches!(limiter, Limiter::Adaptive(_));
         ServicePolicy {
             codel: Codel::new(cfg.codel.target.0, cfg.codel.interval.0),
             cfg,
@@ -340,6 +351,7 @@ impl ServicePolicy {
             latency_ewma: None,
             track_latency,
             clockless,
+            timer_free,
             last_completion: Time::ZERO,
             last_latency: None,
             api_baselines: Vec::new(),
@@ -706,6 +718,7 @@ impl ServicePolicy {
             let rejection = self.reject(reason, retry_after);
             return Some(Action::Answer {
                 ticket: t,
+                token: e.arrival.token,
                 rejection,
                 waited,
                 abandoned: e.abandoned,
@@ -777,6 +790,13 @@ impl ServicePolicy {
             && (self.paused(now) || (self.paused_until == Time::ZERO && (self.queue_len() == 0 || !self.has_room())))
     }
 
+    /// Whether [`ServicePolicy::poll`] is sure to answer `None` now and change nothing (see
+    /// `nothing_to_do`): a driver may skip its poll loop.
+    #[inline]
+    pub fn idle(&self, now: Time) -> bool {
+        self.nothing_to_do(now)
+    }
+
     /// The next decision, if any. Call until `None` after every event.
     #[inline]
     pub fn poll(&mut self, now: Time) -> Option<Action> {
@@ -836,6 +856,7 @@ impl ServicePolicy {
             let rejection = self.reject(reason, retry_after);
             return Some(Action::Answer {
                 ticket: t,
+                token: e.arrival.token,
                 rejection,
                 waited,
                 abandoned: e.abandoned,
@@ -848,9 +869,19 @@ impl ServicePolicy {
         self.stats.dispatched += 1;
         Some(Action::Dispatch {
             ticket: t,
+            token: e.arrival.token,
             waited,
             abandoned: e.abandoned,
         })
+    }
+
+    /// Whether [`ServicePolicy::poll_timeout`] is sure to answer `None` now: no clock of the
+    /// policy's own (no queue timeout, deadlines or CoDel), no adaptive limit and no pushback
+    /// pause. A driver that re-arms its timer after every event, and found `None` last time,
+    /// can skip asking (the simulator's pump, twice per request).
+    #[inline]
+    pub fn timerless(&self) -> bool {
+        self.timer_free && self.paused_until == Time::ZERO
     }
 
     /// When the policy must be polled again if no event comes first.
@@ -906,6 +937,7 @@ impl ServicePolicy {
                 let rejection = self.reject(Reason::Shutdown, Some(retry_after));
                 out.push(Action::Answer {
                     ticket: t,
+                    token: e.arrival.token,
                     rejection,
                     waited: now.saturating_since(e.arrival.arrived),
                     abandoned: e.abandoned,
