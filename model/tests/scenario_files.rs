@@ -2544,6 +2544,18 @@ fn keys_the_clients_lack_and_outages_after_the_end_are_warned_about() {
     let w = warnings(&["[gateway.auth]", "keys = [\"k1\"]"]);
     assert_eq!(w.len(), 1);
     assert!(w[0].starts_with("gateway.auth: the clients present no key"), "{w:?}");
+    // A key in a request header is presented, as live (review helper-173).
+    for header in ["authorization = \"Bearer k1\"", "x-api-key = \"k1\""] {
+        let w = warnings(&["[gateway.auth]", "keys = [\"k1\"]", "[clients.request.headers]", header]);
+        assert!(w.is_empty(), "{header}: {w:?}");
+    }
+    let w = warnings(&[
+        "[gateway.auth]",
+        "keys = [\"k1\"]",
+        "[clients.request.headers]",
+        "x-api-key = \"k9\"",
+    ]);
+    assert!(w[0].contains("answers every request of a run 401"), "{w:?}");
     let w = warnings(&[
         "[gateway.auth]",
         "keys = [\"k1\"]",

@@ -216,11 +216,12 @@ pub struct Engine<'a> {
     closed: Option<(ClosedLoop, MixSampler, model::rng::Rng)>,
     active_users: u64,
     next_intent_id: u64,
-    /// The gateway's front door, before any policy, as the live gateway checks it: whether the
-    /// clients' credentials pass `[gateway.auth]`, and `[gateway.rate_limit]`'s bucket (the
-    /// clients are one client to it, live too: one key, or one address).
-    authorized: bool,
-    rate_limit: Option<(RateLimiter, String)>,
+    /// The gateway's front door, before any policy, as the live gateway checks it, per
+    /// service (each service's requests may carry their own key): whether the clients'
+    /// credentials pass `[gateway.auth]`, and their `[gateway.rate_limit]` bucket (the clients
+    /// are one client to it, live too: one key, or one address).
+    authorized: Vec<bool>,
+    rate_limit: Option<(RateLimiter, Vec<String>)>,
     /// `gateway.upstream_timeout`.
     upstream_timeout: Duration,
     /// Per service: its requests' method may be sent twice ([`model::wire::is_idempotent_method`]).
@@ -264,12 +265,9 @@ impl<'a> Engine<'a> {
         let streams = Streams::new(seed);
         let g = &scenario.file.gateway;
         let n = scenario.services.len();
-        // The headers loadgen sends with the scenario's credentials.
-        let credentials = scenario.file.clients.credentials.as_ref();
-        let bearer = credentials
-            .and_then(|c| c.bearer.as_ref())
-            .map(|b| format!("Bearer {b}"));
-        let api_key = credentials.and_then(|c| c.api_key.as_deref());
+        // The keys loadgen sends to each service (credentials, or request headers).
+        let presented: Vec<(Option<String>, Option<String>)> =
+            (0..n).map(|i| scenario.presented_credentials(i)).collect();
         Engine {
             scenario,
             now: Time::ZERO,
@@ -318,14 +316,29 @@ impl<'a> Engine<'a> {
             }),
             active_users: 0,
             next_intent_id: 0,
-            authorized: g
-                .auth
-                .as_ref()
-                .is_none_or(|a| Auth::new(&a.keys).check(bearer.as_deref(), api_key)),
+            authorized: presented
+                .iter()
+                .map(|(bearer, api_key)| {
+                    g.auth
+                        .as_ref()
+                        .is_none_or(|a| Auth::new(&a.keys).check(bearer.as_deref(), api_key.as_deref()))
+                })
+                .collect(),
             rate_limit: g.rate_limit.as_ref().map(|r| {
                 // Loadgen's clients all connect from one address.
-                let key = bucket_key(r.per, g.auth.is_some(), bearer.as_deref(), api_key, "127.0.0.1");
-                (RateLimiter::new(r.rate, r.burst), key)
+                let keys = presented
+                    .iter()
+                    .map(|(bearer, api_key)| {
+                        bucket_key(
+                            r.per,
+                            g.auth.is_some(),
+                            bearer.as_deref(),
+                            api_key.as_deref(),
+                            "127.0.0.1",
+                        )
+                    })
+                    .collect();
+                (RateLimiter::new(r.rate, r.burst), keys)
             }),
             upstream_timeout: g.upstream_timeout.0,
             idempotent: (0..n)
@@ -675,10 +688,13 @@ impl<'a> Engine<'a> {
             self.stop_crowded();
         }
         self.schedule_timeout(deadline, attempt, generation);
-        let refused = if !self.authorized {
+        let refused = if !self.authorized[service as usize] {
             Some((401, None))
         } else {
-            let limited = self.rate_limit.as_mut().map(|(r, key)| r.check(now, key));
+            let limited = self
+                .rate_limit
+                .as_mut()
+                .map(|(r, keys)| r.check(now, &keys[service as usize]));
             match limited {
                 Some(Err(wait)) => Some((429, Some(wait))),
                 _ => None,
