@@ -40,6 +40,8 @@ fn arrival(now: Time) -> Arrival {
         // Far away: the deadline check runs, and passes.
         deadline: Some(now + Duration::from_secs(3600)),
         priority: Priority::Interactive,
+        api: model::gateway::NO_API,
+        token: 0,
     }
 }
 

@@ -76,9 +76,12 @@ pub fn parse_priority(v: &str) -> Result<crate::scenario::Priority, String> {
     }
 }
 
-/// Formats a budget for `x-spillway-timeout-ms` (rounded down: never promise more than is left).
+/// Formats a budget for `x-spillway-timeout-ms` (rounded down: never promise more than is left),
+/// at most [`MAX_TIMEOUT`]: the gateway answers a longer one 400, so clients patient for more
+/// than a day (`clients.timeout = "100000s"`) failed every attempt live and none simulated. A
+/// day is as good as no deadline to every reader of the header.
 pub fn format_timeout_ms(d: Duration) -> String {
-    timeout_ms(d).to_string()
+    timeout_ms(d.min(MAX_TIMEOUT)).to_string()
 }
 
 /// The `x-spillway-timeout-ms` value of a budget, for writing it in place.
@@ -587,6 +590,27 @@ pub fn gateway_head_limit(longest_upstream: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a client writes is always what the servers read back: a budget of more than a day
+    /// is sent as a day (the gateway answered it 400).
+    #[test]
+    fn a_budget_written_is_one_the_servers_accept() {
+        for d in [
+            Duration::from_micros(1500),
+            Duration::from_secs(5),
+            MAX_TIMEOUT,
+            MAX_TIMEOUT + Duration::from_millis(1),
+            Duration::from_secs(100_000),
+            Duration::MAX,
+        ] {
+            let v = format_timeout_ms(d);
+            assert_eq!(
+                parse_timeout_ms(&v),
+                Ok(d.min(MAX_TIMEOUT)).map(|d| Duration::from_millis(d.as_millis() as u64)),
+                "{d:?} -> {v}"
+            );
+        }
+    }
 
     /// Upstream URLs: a base with an optional path prefix; credentials, queries, fragments,
     /// empty hosts and bad ports refused, each saying why.

@@ -177,6 +177,9 @@ pub struct Schedule {
     mix: MixSampler,
     /// Per phase with extra traffic: its rate (times the factor) and where it goes.
     extras: Vec<Option<(f64, MixSampler)>>,
+    /// Whether any phase has extra traffic (most scenarios have none: their arrivals skip the
+    /// per-phase lookup).
+    any_extras: bool,
     phase: usize,
     /// The curve of `phase`, once computed.
     curve: Option<Curve>,
@@ -213,6 +216,7 @@ impl Schedule {
                 .iter()
                 .map(|p| (!p.extra.is_empty()).then(|| (p.extra_rate() * factor, MixSampler::of(&p.extra, s))))
                 .collect(),
+            any_extras: s.phases.iter().any(|p| !p.extra.is_empty()),
             phase: 0,
             curve: None,
             used: 0.0,
@@ -221,6 +225,8 @@ impl Schedule {
         }
     }
 
+    // Always inlined: one call per arrival, for an `Exp1` draw or a constant.
+    #[inline(always)]
     fn step(&mut self) -> f64 {
         match self.process {
             ArrivalProcess::Poisson => Exp1.sample(&mut self.arrivals),
@@ -266,7 +272,12 @@ impl Iterator for Schedule {
                 // The extra traffic and the phase's own are two Poisson streams (uniform ones
                 // are spread alike): an arrival is the extra's with its share of the rate then.
                 // Without extras no draw is made, so other scenarios draw as they always did.
-                let mix = match &self.extras[self.phase] {
+                let extra = if self.any_extras {
+                    self.extras[self.phase].as_ref()
+                } else {
+                    None
+                };
+                let mix = match extra {
                     Some((extra, sampler)) => {
                         let u: f64 = self.mix_rng.random();
                         if u * curve.rate_at(offset) < *extra {

@@ -50,6 +50,8 @@ fn req(arrived: Time) -> Arrival {
         arrived,
         deadline: None,
         priority: Priority::Interactive,
+        api: model::gateway::NO_API,
+        token: 0,
     }
 }
 
@@ -112,6 +114,7 @@ fn complete(p: &mut ServicePolicy, now: Time, t: Ticket) -> Vec<Action> {
 fn dispatch(ticket: Ticket, waited: Duration) -> Action {
     Action::Dispatch {
         ticket,
+        token: 0,
         waited,
         abandoned: false,
     }
@@ -120,6 +123,7 @@ fn dispatch(ticket: Ticket, waited: Duration) -> Action {
 fn answer(ticket: Ticket, reason: Reason, retry_after: Option<Duration>, waited: Duration) -> Action {
     Action::Answer {
         ticket,
+        token: 0,
         rejection: Rejection { reason, retry_after },
         waited,
         abandoned: false,
@@ -436,6 +440,101 @@ fn deadline_answers_the_oldest_at_its_deadline_when_nothing_dequeues() {
     assert_eq!(p.poll_timeout(), Some(at(2600)));
     assert_eq!(poll_all(&mut p, at(2599)), vec![]);
     assert_eq!(poll_all(&mut p, at(2600)), vec![dispatch(d, ms(1600))]);
+}
+
+/// A request to API `api` with a deadline.
+fn to_api(arrived: Time, deadline: Time, api: u32) -> Arrival {
+    Arrival {
+        api,
+        ..req_until(arrived, deadline)
+    }
+}
+
+/// A deadline policy (one slot) under `estimate` that has seen API 0 answer in 10 ms and API 1
+/// in 500 ms, one request at a time (fast, slow, fast, slow, fast); returns it at 1,030 ms with
+/// nothing in flight.
+fn after_fast_and_slow_answers(estimate: model::scenario::DeadlineEstimate) -> ServicePolicy {
+    let g = GatewayConfig {
+        strategy: Strategy::Deadline,
+        deadline_estimate: estimate,
+        ..GatewayConfig::default()
+    };
+    let mut p = ServicePolicy::new(PolicyConfig::for_service(&g, 1));
+    let mut now = 0;
+    for (api, took) in [(0, 10), (1, 500), (0, 10), (1, 500), (0, 10)] {
+        let t = dispatched(p.handle_arrival(at(now), to_api(at(now), at(now + 5000), api)));
+        now += took;
+        assert_eq!(complete(&mut p, at(now), t), vec![]);
+    }
+    assert_eq!(now, 1030);
+    p
+}
+
+/// With APIs of 10 ms and 500 ms behind one service, a slow API's request with 490 ms left at
+/// dequeue is answered 504 (its own time is 500 ms) while a fast one's is sent. The service's
+/// one estimate (the lower of its average and the newest answer, 40 ms) sends both: the slow
+/// one's work would be wasted.
+#[test]
+fn deadline_predicts_each_api_by_its_own_times() {
+    use model::scenario::DeadlineEstimate;
+    let mut decisions = Vec::new();
+    for estimate in [DeadlineEstimate::Api, DeadlineEstimate::Service] {
+        let mut p = after_fast_and_slow_answers(estimate);
+        // A request of no known API holds the slot for 40 ms; a slow and a fast one queue
+        // behind it with 530 ms left, enough at arrival for either.
+        let no_api = model::gateway::NO_API;
+        let x = dispatched(p.handle_arrival(at(1030), to_api(at(1030), at(9000), no_api)));
+        let slow = queued(p.handle_arrival(at(1030), to_api(at(1030), at(1560), 1)));
+        let fast = queued(p.handle_arrival(at(1030), to_api(at(1030), at(1560), 0)));
+        decisions.push((complete(&mut p, at(1070), x), slow, fast));
+    }
+    let (api, slow, fast) = &decisions[0];
+    assert_eq!(
+        api,
+        &vec![answer(*slow, Reason::Expired, None, ms(40)), dispatch(*fast, ms(40))],
+        "per API"
+    );
+    let (service, slow, _) = &decisions[1];
+    assert_eq!(service, &vec![dispatch(*slow, ms(40))], "per service");
+}
+
+/// The per-API prediction follows a slowdown of the whole service at once: after the fast API
+/// answered 10x slower, the slow API (not heard from since) is predicted at about 10x its
+/// 500 ms too, and a request of it with 2.1 s left is refused; a fast one with 2.1 s is sent.
+#[test]
+fn deadline_per_api_prediction_follows_a_service_slowdown() {
+    use model::scenario::DeadlineEstimate;
+    let mut p = after_fast_and_slow_answers(DeadlineEstimate::Api);
+    let mut now = 1030;
+    for _ in 0..20 {
+        let t = dispatched(p.handle_arrival(at(now), to_api(at(now), at(now + 60_000), 0)));
+        now += 100;
+        assert_eq!(complete(&mut p, at(now), t), vec![]);
+    }
+    let x = dispatched(p.handle_arrival(at(now), to_api(at(now), at(now + 60_000), 0)));
+    let slow = rejected(p.handle_arrival(at(now), to_api(at(now), at(now + 2100), 1)));
+    assert_eq!(slow.reason, Reason::Expired);
+    let fast = queued(p.handle_arrival(at(now), to_api(at(now), at(now + 2100), 0)));
+    assert_eq!(complete(&mut p, at(now + 100), x), vec![dispatch(fast, ms(100))]);
+}
+
+/// A request whose API the driver does not tell ([`model::gateway::NO_API`]), or one not yet
+/// heard from, is judged by the service's estimate under the per-API one too.
+#[test]
+fn deadline_per_api_falls_back_to_the_service_estimate() {
+    use model::scenario::DeadlineEstimate;
+    for api in [model::gateway::NO_API, 7] {
+        let mut p = after_fast_and_slow_answers(DeadlineEstimate::Api);
+        // The service's estimate is the lower of its average and its newest answer (10 ms).
+        let x = dispatched(p.handle_arrival(at(1030), to_api(at(1030), at(6000), 0)));
+        let a = queued(p.handle_arrival(at(1030), to_api(at(1030), at(1045), api)));
+        let b = queued(p.handle_arrival(at(1030), to_api(at(1030), at(1060), api)));
+        assert_eq!(
+            complete(&mut p, at(1040), x),
+            vec![answer(a, Reason::Expired, None, ms(10)), dispatch(b, ms(10))],
+            "api {api}"
+        );
+    }
 }
 
 #[test]
@@ -983,6 +1082,7 @@ fn keep_dispatches_an_abandoned_request_later_marked_abandoned() {
         complete(&mut p, at(10), a),
         vec![Action::Dispatch {
             ticket: b,
+            token: 0,
             waited: ms(9),
             abandoned: true
         }]
@@ -1004,6 +1104,7 @@ fn keep_reports_abandonment_on_answers_too() {
         poll_all(&mut p, at(101)),
         vec![Action::Answer {
             ticket: b,
+            token: 0,
             rejection: Rejection {
                 reason: Reason::QueueTimeout,
                 retry_after: Some(ms(101))
@@ -1190,13 +1291,43 @@ fn retry_goes_to_the_front_past_the_bound() {
     assert!(p.allow_retry(at(10), 1));
     let r = queued(p.handle_retry(at(10), req(at(0))));
     assert_eq!(p.queue_len(), 3, "past the bound of 2");
-    assert_eq!(poll_all(&mut p, at(10)), vec![dispatch(r, ms(10))], "ahead of b and c");
+    // Its wait counts from the retry, not from its first arrival (at 0).
+    assert_eq!(poll_all(&mut p, at(10)), vec![dispatch(r, ms(0))], "ahead of b and c");
     assert_eq!(complete(&mut p, at(20), r), vec![dispatch(b, ms(19))]);
     assert_eq!(complete(&mut p, at(30), b), vec![dispatch(c, ms(28))]);
     assert_eq!(p.stats().arrived, 4, "a retry is not a new arrival");
     // With room and nobody waiting, a retry goes straight out.
     assert_eq!(complete(&mut p, at(40), c), vec![]);
     dispatched(p.handle_retry(at(41), req(at(35))));
+}
+
+/// A retry queued after a long failed call is not shed by the queue timeout for that call's
+/// time: its queue wait starts at the retry (review helper-173: it counted from the first
+/// arrival, so this retry was answered "queue timeout" the moment it was queued).
+#[test]
+fn a_retry_s_queue_wait_starts_at_the_retry() {
+    let g = GatewayConfig {
+        strategy: Strategy::Fifo,
+        queue_timeout: Some(Dur(ms(100))),
+        retries: model::scenario::GatewayRetriesConfig {
+            enabled: true,
+            max_attempts: 2,
+            budget_ratio: 1.0,
+            min_per_sec: 10.0,
+        },
+        ..GatewayConfig::default()
+    };
+    let mut p = ServicePolicy::new(PolicyConfig::for_service(&g, 1));
+    let a = dispatched(arrive(&mut p, at(0)));
+    let b = queued(arrive(&mut p, at(450)));
+    // a's call failed after 500 ms (a 502): its retry queues at the front, ahead of b, and
+    // goes out at once; it was not shed for the 500 ms since a first arrived.
+    p.handle_complete(at(500), a, 502, None);
+    assert!(p.allow_retry(at(500), 1));
+    let r = queued(p.handle_retry(at(500), req(at(0))));
+    assert_eq!(poll_all(&mut p, at(500)), vec![dispatch(r, ms(0))]);
+    assert_eq!(complete(&mut p, at(540), r), vec![dispatch(b, ms(90))]);
+    assert_eq!(p.stats().rejected[Reason::QueueTimeout as usize], 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1213,6 +1344,7 @@ fn drain_answers_every_queued_request_with_shutdown() {
     assert_eq!(p.handle_cancel(at(4), i2), Cancelled::Kept);
     let shutdown = |ticket, waited, abandoned| Action::Answer {
         ticket,
+        token: 0,
         rejection: Rejection {
             reason: Reason::Shutdown,
             retry_after: Some(model::gateway::SHUTDOWN_RETRY_AFTER),
@@ -1469,6 +1601,7 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
         Strategy::Passthrough,
     ];
     let mut fast_polls_idle = 0u64;
+    let mut timerless = 0u64;
     for (k, strategy) in strategies.into_iter().enumerate() {
         for variant in 0..4u64 {
             let mut cfg = config(strategy, 2);
@@ -1503,6 +1636,8 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
                             } else {
                                 Priority::Interactive
                             },
+                            api: model::gateway::NO_API,
+                            token: 0,
                         };
                         let (x, y) = (a.handle_arrival(now, arrival), b.handle_arrival(now, arrival));
                         assert_eq!(format!("{x:?}"), format!("{y:?}"), "{ctx}");
@@ -1536,8 +1671,10 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
                     }
                 }
                 loop {
+                    let idle = a.idle(now);
                     let (x, y) = (a.poll(now), b.poll_without_fast_path(now));
                     assert_eq!(x, y, "{ctx}");
+                    assert!(!idle || y.is_none(), "idle, yet the full poll decided {y:?}: {ctx}");
                     match x {
                         Some(Action::Dispatch { ticket, .. }) => {
                             queued_tickets.retain(|q| *q != ticket);
@@ -1550,10 +1687,15 @@ fn the_idle_poll_fast_path_decides_what_the_full_poll_decides() {
                         }
                     }
                 }
+                if a.timerless() {
+                    timerless += 1;
+                    assert_eq!(a.poll_timeout(), None, "timerless: {ctx}");
+                }
                 assert_eq!(a.poll_timeout(), b.poll_timeout(), "{ctx}");
                 assert_eq!((a.queue_len(), a.in_flight()), (b.queue_len(), b.in_flight()), "{ctx}");
             }
         }
     }
     assert!(fast_polls_idle > 50_000, "{fast_polls_idle} idle polls compared");
+    assert!(timerless > 10_000, "{timerless} timerless steps checked");
 }

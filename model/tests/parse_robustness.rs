@@ -388,6 +388,8 @@ fn exercise(s: &Scenario) {
                     arrived: a.at,
                     deadline: deadline(a.at),
                     priority: a.priority,
+                    api: a.api as u32,
+                    token: 0,
                 },
             );
             let req = BackendRequest {

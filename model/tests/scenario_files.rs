@@ -2544,6 +2544,18 @@ fn keys_the_clients_lack_and_outages_after_the_end_are_warned_about() {
     let w = warnings(&["[gateway.auth]", "keys = [\"k1\"]"]);
     assert_eq!(w.len(), 1);
     assert!(w[0].starts_with("gateway.auth: the clients present no key"), "{w:?}");
+    // A key in a request header is presented, as live (review helper-173).
+    for header in ["authorization = \"Bearer k1\"", "x-api-key = \"k1\""] {
+        let w = warnings(&["[gateway.auth]", "keys = [\"k1\"]", "[clients.request.headers]", header]);
+        assert!(w.is_empty(), "{header}: {w:?}");
+    }
+    let w = warnings(&[
+        "[gateway.auth]",
+        "keys = [\"k1\"]",
+        "[clients.request.headers]",
+        "x-api-key = \"k9\"",
+    ]);
+    assert!(w[0].contains("answers every request of a run 401"), "{w:?}");
     let w = warnings(&[
         "[gateway.auth]",
         "keys = [\"k1\"]",
@@ -2625,6 +2637,17 @@ fn settings_of_another_strategy_are_warned_about() {
     };
     assert!(with_strategy("codel", &codel).is_empty());
     assert!(with_strategy("adaptive-lifo", &codel).is_empty());
+    // The deadline strategy's prediction: said when set away from its default elsewhere.
+    let w = warnings(&["[gateway]", "deadline_estimate = \"service\""]);
+    assert_eq!(
+        w,
+        vec!["gateway.deadline_estimate: only strategy \"deadline\" predicts service times, and the strategy is \"fifo\" (runs of it ignore the setting)"]
+    );
+    assert!(warnings(&["[gateway]", "deadline_estimate = \"api\""]).is_empty());
+    let w = with_strategy("deadline", &["deadline_estimate = \"service\""]);
+    assert!(w.iter().all(|w| !w.contains("deadline_estimate")), "{w:?}");
+    let bad = parse(&with_extra(&["[gateway]", "deadline_estimate = \"route\""])).expect_err("refused");
+    assert!(bad.to_string().contains("gateway.deadline_estimate"), "{bad}");
     // (Its default queue bound of 1,000 holds 5 s of this service's work: that is said too.)
     let w = with_strategy("adaptive", &adaptive);
     assert!(w.iter().all(|w| !w.starts_with("gateway.adaptive")), "{w:?}");

@@ -59,6 +59,12 @@ pub struct Args {
     #[arg(long, value_name = "keep|cancel", value_parser = parse_abandon)]
     pub abandon: Option<model::scenario::Abandon>,
 
+    /// What the deadline strategy predicts a request's service time from: api (each API's
+    /// typical time, by its path below the service, times how slow the service is now) or
+    /// service (one estimate for all its APIs) [default: the file's, else api].
+    #[arg(long, value_name = "api|service", value_parser = parse_deadline_estimate)]
+    pub deadline_estimate: Option<model::scenario::DeadlineEstimate>,
+
     /// Budget for requests without x-spillway-timeout-ms (e.g. 2s; scenario time, divided by
     /// --time-scale) [default: the file's, else none: such requests never expire].
     #[arg(long, value_name = "DURATION")]
@@ -74,6 +80,14 @@ pub struct Args {
     /// by F (overrides run.time_scale; start the backend and loadgen with the same F).
     #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
+}
+
+fn parse_deadline_estimate(s: &str) -> Result<model::scenario::DeadlineEstimate, String> {
+    match s {
+        "api" => Ok(model::scenario::DeadlineEstimate::Api),
+        "service" => Ok(model::scenario::DeadlineEstimate::Service),
+        _ => Err(format!("expected api or service, got `{s}`")),
+    }
 }
 
 fn parse_abandon(s: &str) -> Result<model::scenario::Abandon, String> {

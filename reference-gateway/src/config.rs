@@ -167,6 +167,16 @@ impl Setup {
         if let Some(ab) = a.abandon {
             g.abandon = ab;
         }
+        if let Some(e) = a.deadline_estimate {
+            if g.strategy != model::scenario::Strategy::Deadline {
+                tracing::warn!(
+                    "--deadline-estimate {}: only the deadline strategy predicts service times; {} ignores it",
+                    e.as_str(),
+                    g.strategy.as_str()
+                );
+            }
+            g.deadline_estimate = e;
+        }
         if let Some(t) = a.default_timeout {
             g.default_timeout = Some(scaled("--default-timeout", t, factor)?);
         }

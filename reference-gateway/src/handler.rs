@@ -536,7 +536,11 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
         arrived: now,
         deadline: budget.map(|b| now + b),
         priority,
+        api: model::gateway::NO_API,
+        // The gateway keeps its own map from tickets to requests.
+        token: 0,
     };
+    let api_from = crate::state::api_start(path, gw.setup.catch_all);
     let mut headers = req.headers;
     // The client's hop-by-hop headers go first: a `Connection: via, x-forwarded-for` must drop
     // the client's copies, not the gateway's entries added next.
@@ -549,7 +553,7 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
         body: req.body,
         request_id: request_id.clone(),
     };
-    match driver.offer(buffered, arrival) {
+    match driver.offer(buffered, arrival, api_from) {
         Offer::Rejected(rejection) => Answer(rejected(&driver.name, &request_id, &rejection, Duration::ZERO)),
         Offer::ShuttingDown => Answer(json_error(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -99,6 +99,41 @@ struct Inner {
     policy: ServicePolicy,
     pending: HashMap<Ticket, Pending>,
     next_wake: Option<Time>,
+    /// The APIs (paths below the service) seen so far, numbered in order of first sight: what
+    /// the policy keeps a per-API estimate by (`gateway.deadline_estimate = "api"`). At most
+    /// [`model::gateway::MAX_API_ESTIMATES`] of at most [`MAX_API_KEY`] bytes; others share
+    /// the service's estimate.
+    api_ids: HashMap<Box<str>, u32>,
+}
+
+/// The longest API path the gateway numbers (see `Inner::api_ids`): longer ones (no legacy
+/// API is named so) would only let a client fill the table with long keys.
+const MAX_API_KEY: usize = 256;
+
+/// Where a request's API starts in its path (see [`ServiceDriver::offer`]): below the
+/// service's first segment (`/svc/op/1` -> `/op/1`; `/svc` -> nothing), or all of it for a
+/// catch-all service, whose paths name no service.
+pub(crate) fn api_start(path: &str, catch_all: bool) -> usize {
+    if catch_all {
+        return 0;
+    }
+    let below = path.strip_prefix('/').map_or(0, |_| 1);
+    path[below..].find('/').map_or(path.len(), |i| below + i)
+}
+
+impl Inner {
+    /// The number of API `key`, numbering it if it is new and the table has room.
+    fn api_id(&mut self, key: &str) -> u32 {
+        if let Some(&id) = self.api_ids.get(key) {
+            return id;
+        }
+        let next = self.api_ids.len() as u32;
+        if next >= model::gateway::MAX_API_ESTIMATES || key.len() > MAX_API_KEY {
+            return model::gateway::NO_API;
+        }
+        self.api_ids.insert(key.into(), next);
+        next
+    }
 }
 
 /// Shared by every service.
@@ -252,6 +287,7 @@ impl ServiceDriver {
                 policy: ServicePolicy::new(policy),
                 pending: HashMap::new(),
                 next_wake: None,
+                api_ids: HashMap::new(),
             }),
             wake: Notify::new(),
             metrics: ServiceMetrics::default(),
@@ -304,11 +340,14 @@ impl ServiceDriver {
 
     /// A request arrives. If the policy dispatches it at once, the caller gets the call to run
     /// ([`Offer::Now`]).
-    pub fn offer(self: &Arc<Self>, req: Buffered, arrival: Arrival) -> Offer {
+    /// Offers a request to the service's policy. Its API is its path from byte `api_from` on
+    /// (below the service's segment): what the policy keeps a per-API estimate by, when it
+    /// keeps one.
+    pub fn offer(self: &Arc<Self>, req: Buffered, mut arrival: Arrival, api_from: usize) -> Offer {
         let now = arrival.arrived;
         let (tx, rx) = oneshot::channel();
         let current = Arc::new(std::sync::Mutex::new(Ticket::NONE));
-        let pending = Pending {
+        let mut pending = Pending {
             req,
             arrival,
             attempts: 1,
@@ -322,6 +361,11 @@ impl ServiceDriver {
         let mut g = self.lock();
         if self.shared.shutting_down.load(std::sync::atomic::Ordering::Relaxed) {
             return Offer::ShuttingDown;
+        }
+        if g.policy.config().per_api_estimate {
+            arrival.api = g.api_id(pending.req.path_and_query.path().get(api_from..).unwrap_or(""));
+            // The gateway's own retries of it are judged by the same API's times.
+            pending.arrival.api = arrival.api;
         }
         match g.policy.handle_arrival(now, arrival) {
             Admit::Queued(t) => {
@@ -694,6 +738,46 @@ async fn timer_loop(d: std::sync::Weak<ServiceDriver>) {
 mod tests {
     use super::*;
     use http::header::HeaderValue;
+
+    #[test]
+    fn the_api_is_the_path_below_the_service() {
+        let api = |p: &'static str, all| &p[api_start(p, all)..];
+        assert_eq!(api("/svc/op", false), "/op");
+        assert_eq!(api("/svc/op/1", false), "/op/1");
+        assert_eq!(api("/svc", false), "");
+        assert_eq!(api("/svc/", false), "/");
+        assert_eq!(api("//svc/op", false), "/svc/op");
+        assert_eq!(api("/", false), "");
+        assert_eq!(api("/any/path", true), "/any/path");
+    }
+
+    /// The table numbers the first MAX_API_ESTIMATES short paths and no more: a client
+    /// sending endless distinct paths (ids in them, or an attack) cannot grow it.
+    #[test]
+    fn api_numbers_are_bounded_in_count_and_key_length() {
+        let g = model::scenario::GatewayConfig {
+            strategy: model::scenario::Strategy::Deadline,
+            ..Default::default()
+        };
+        let mut inner = Inner {
+            policy: ServicePolicy::new(model::gateway::PolicyConfig::for_service(&g, 1)),
+            pending: HashMap::new(),
+            next_wake: None,
+            api_ids: HashMap::new(),
+        };
+        assert_eq!(inner.api_id("/a"), 0);
+        assert_eq!(inner.api_id("/b"), 1);
+        assert_eq!(inner.api_id("/a"), 0, "a path keeps its number");
+        let long = "x".repeat(MAX_API_KEY + 1);
+        assert_eq!(inner.api_id(&long), model::gateway::NO_API);
+        assert_eq!(inner.api_id(&long[..MAX_API_KEY]), 2);
+        for i in 3..model::gateway::MAX_API_ESTIMATES {
+            assert_eq!(inner.api_id(&format!("/p{i}")), i);
+        }
+        assert_eq!(inner.api_id("/one-too-many"), model::gateway::NO_API);
+        assert_eq!(inner.api_id("/b"), 1, "known paths keep theirs");
+        assert_eq!(inner.api_ids.len(), model::gateway::MAX_API_ESTIMATES as usize);
+    }
 
     /// The budget cap is the most the header's readers accept, to the millisecond.
     #[test]

@@ -133,6 +133,52 @@ async fn expired_requests_get_504_without_a_backend_call() {
     ml.shutdown().await;
 }
 
+/// The deadline strategy predicts each API (the path below the service) by its own times: with
+/// a 1.5 s API and a 5 ms one behind one service, a request to the slow API with 600 ms left
+/// is answered 504 without a backend call, and one to the fast API with as little is served.
+/// (One estimate for the service, the lower of its average and its newest answer, would have
+/// sent the slow one: about 0.3 s predicted.)
+#[tokio::test]
+async fn the_deadline_strategy_predicts_each_api_by_its_path() {
+    let (ml, gw) = stack(
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\n[gateway]\nstrategy = \"deadline\"\nconcurrency = 2\n\n\
+         [[backend.services]]\nname = \"svc\"\napis = [\"fast\", \"slow\"]\nworkers = 2\nservice_time = \"5ms\"\n\
+         api_service_time = { slow = \"1500ms\" }\n",
+    )
+    .await;
+    let c = client();
+    let (fast, slow) = (format!("{}/svc/fast", gw.url()), format!("{}/svc/slow", gw.url()));
+    let patient = [("x-spillway-timeout-ms", "30000")];
+    assert_eq!(send(&c, &fast, &patient).await.status, 200);
+    assert_eq!(send(&c, &slow, &patient).await.status, 200);
+    // A slow call holds one slot (else, with nothing in flight for longer than the estimate,
+    // it would count as stale and let one request through to refresh it).
+    let held = {
+        let (c, slow) = (c.clone(), slow.clone());
+        tokio::spawn(async move { send(&c, &slow, &patient).await })
+    };
+    let mut polls = 0;
+    while backend_metric(&c, &ml, "mock_legacy_in_flight").await < 1.0 {
+        polls += 1;
+        assert!(polls < 2000, "the held request never reached the backend");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let short = [("x-spillway-timeout-ms", "600")];
+    let refused = send(&c, &slow, &short).await;
+    assert_eq!(refused.status, 504, "{}", refused.body);
+    assert_eq!(refused.header("x-spillway-outcome"), Some("expired"));
+    let served = send(&c, &fast, &short).await;
+    assert_eq!(served.status, 200, "{}", served.body);
+    assert_eq!(held.await.unwrap().status, 200);
+    assert_eq!(
+        backend_metric(&c, &ml, "mock_legacy_arrived_total").await,
+        4.0,
+        "the refused request never reached the backend"
+    );
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
+
 #[tokio::test]
 async fn auth_401_and_rate_limit_429() {
     let (ml, gw) = stack(&scenario(

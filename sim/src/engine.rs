@@ -185,8 +185,6 @@ pub struct Engine<'a> {
     clients: ClientModel,
     gateways: Vec<ServicePolicy>,
     backends: Vec<ServiceModel>,
-    /// Per service: ticket index -> attempt.
-    tickets: Vec<Vec<u32>>,
     /// Per service, the policy's timer: the time `poll_timeout` last asked for (as given), and
     /// its (time, seq) key, reserved when it was asked for.
     timer_at: Vec<Option<Time>>,
@@ -218,11 +216,12 @@ pub struct Engine<'a> {
     closed: Option<(ClosedLoop, MixSampler, model::rng::Rng)>,
     active_users: u64,
     next_intent_id: u64,
-    /// The gateway's front door, before any policy, as the live gateway checks it: whether the
-    /// clients' credentials pass `[gateway.auth]`, and `[gateway.rate_limit]`'s bucket (the
-    /// clients are one client to it, live too: one key, or one address).
-    authorized: bool,
-    rate_limit: Option<(RateLimiter, String)>,
+    /// The gateway's front door, before any policy, as the live gateway checks it, per
+    /// service (each service's requests may carry their own key): whether the clients'
+    /// credentials pass `[gateway.auth]`, and their `[gateway.rate_limit]` bucket (the clients
+    /// are one client to it, live too: one key, or one address).
+    authorized: Vec<bool>,
+    rate_limit: Option<(RateLimiter, Vec<String>)>,
     /// `gateway.upstream_timeout`.
     upstream_timeout: Duration,
     /// Per service: its requests' method may be sent twice ([`model::wire::is_idempotent_method`]).
@@ -266,12 +265,9 @@ impl<'a> Engine<'a> {
         let streams = Streams::new(seed);
         let g = &scenario.file.gateway;
         let n = scenario.services.len();
-        // The headers loadgen sends with the scenario's credentials.
-        let credentials = scenario.file.clients.credentials.as_ref();
-        let bearer = credentials
-            .and_then(|c| c.bearer.as_ref())
-            .map(|b| format!("Bearer {b}"));
-        let api_key = credentials.and_then(|c| c.api_key.as_deref());
+        // The keys loadgen sends to each service (credentials, or request headers).
+        let presented: Vec<(Option<String>, Option<String>)> =
+            (0..n).map(|i| scenario.presented_credentials(i)).collect();
         Engine {
             scenario,
             now: Time::ZERO,
@@ -295,7 +291,6 @@ impl<'a> Engine<'a> {
                 .iter()
                 .map(|s| ServiceModel::new(s.clone(), &streams))
                 .collect(),
-            tickets: vec![Vec::new(); n],
             timer_at: vec![None; n],
             timer_want: vec![None; n],
             timer_carrier: vec![None; n],
@@ -321,14 +316,29 @@ impl<'a> Engine<'a> {
             }),
             active_users: 0,
             next_intent_id: 0,
-            authorized: g
-                .auth
-                .as_ref()
-                .is_none_or(|a| Auth::new(&a.keys).check(bearer.as_deref(), api_key)),
+            authorized: presented
+                .iter()
+                .map(|(bearer, api_key)| {
+                    g.auth
+                        .as_ref()
+                        .is_none_or(|a| Auth::new(&a.keys).check(bearer.as_deref(), api_key.as_deref()))
+                })
+                .collect(),
             rate_limit: g.rate_limit.as_ref().map(|r| {
                 // Loadgen's clients all connect from one address.
-                let key = bucket_key(r.per, g.auth.is_some(), bearer.as_deref(), api_key, "127.0.0.1");
-                (RateLimiter::new(r.rate, r.burst), key)
+                let keys = presented
+                    .iter()
+                    .map(|(bearer, api_key)| {
+                        bucket_key(
+                            r.per,
+                            g.auth.is_some(),
+                            bearer.as_deref(),
+                            api_key.as_deref(),
+                            "127.0.0.1",
+                        )
+                    })
+                    .collect();
+                (RateLimiter::new(r.rate, r.burst), keys)
             }),
             upstream_timeout: g.upstream_timeout.0,
             idempotent: (0..n)
@@ -678,10 +688,13 @@ impl<'a> Engine<'a> {
             self.stop_crowded();
         }
         self.schedule_timeout(deadline, attempt, generation);
-        let refused = if !self.authorized {
+        let refused = if !self.authorized[service as usize] {
             Some((401, None))
         } else {
-            let limited = self.rate_limit.as_mut().map(|(r, key)| r.check(now, key));
+            let limited = self
+                .rate_limit
+                .as_mut()
+                .map(|(r, keys)| r.check(now, &keys[service as usize]));
             match limited {
                 Some(Err(wait)) => Some((429, Some(wait))),
                 _ => None,
@@ -698,15 +711,17 @@ impl<'a> Engine<'a> {
                 arrived: now,
                 deadline: Some(deadline),
                 priority,
+                api,
+                token: attempt,
             },
         );
         match admit {
             Admit::Dispatch(t) => {
-                self.bind(service, t, attempt);
+                self.bind(t, attempt);
                 self.recorder.queue_wait(now, Duration::ZERO);
                 self.forward_to_backend(attempt);
             }
-            Admit::Queued(t) => self.bind(service, t, attempt),
+            Admit::Queued(t) => self.bind(t, attempt),
             Admit::Rejected(r) => {
                 self.attempts.items[attempt as usize].server_done = true;
                 self.respond(
@@ -721,13 +736,10 @@ impl<'a> Engine<'a> {
         self.pump(service);
     }
 
+    /// `attempt` is `t` to its service's policy (which hands the attempt back as the token of
+    /// the action that dispatches or answers it).
     #[inline]
-    fn bind(&mut self, service: u32, t: Ticket, attempt: u32) {
-        let map = &mut self.tickets[service as usize];
-        if map.len() <= t.index() {
-            map.resize(t.index() + 1, u32::MAX);
-        }
-        map[t.index()] = attempt;
+    fn bind(&mut self, t: Ticket, attempt: u32) {
         self.attempts.items[attempt as usize].ticket = t;
     }
 
@@ -787,23 +799,27 @@ impl<'a> Engine<'a> {
         let s = service as usize;
         let a = &self.attempts.items[attempt as usize];
         let (ticket, tries) = (a.ticket, a.gateway_attempts);
-        let arrival = GwArrival {
-            arrived: a.intended,
-            deadline: Some(a.deadline),
-            priority: a.priority,
-        };
         self.gateways[s].handle_complete(now, ticket, status, retry_after);
         if matches!(status, 502 | 503) && self.idempotent[s] && self.gateways[s].allow_retry(now, tries) {
-            self.attempts.items[attempt as usize].gateway_attempts += 1;
+            // Built here, not before the check: most answers are not retried.
+            let a = &mut self.attempts.items[attempt as usize];
+            a.gateway_attempts += 1;
+            let arrival = GwArrival {
+                arrived: a.intended,
+                deadline: Some(a.deadline),
+                priority: a.priority,
+                api: a.api,
+                token: attempt,
+            };
             self.recorder.gateway_retry(now);
             match self.gateways[s].handle_retry(now, arrival) {
                 Admit::Dispatch(t) => {
-                    self.bind(service, t, attempt);
+                    self.bind(t, attempt);
                     self.forward_to_backend(attempt);
                     return;
                 }
                 Admit::Queued(t) => {
-                    self.bind(service, t, attempt);
+                    self.bind(t, attempt);
                     return;
                 }
                 // No room: the client gets the service's answer.
@@ -959,24 +975,37 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Runs the gateway's decisions for `service`, then re-arms its timer.
+    /// Runs the gateway's decisions for `service`, then re-arms its timer. Inlined for its
+    /// first check: most pumps after an arrival find nothing to decide and no timer to re-arm.
+    #[inline(always)]
     fn pump(&mut self, service: u32) {
+        let s = service as usize;
+        let g = &self.gateways[s];
+        if g.idle(self.now) && g.timerless() && self.timer_at[s].is_none() {
+            return;
+        }
+        self.pump_decide(service);
+    }
+
+    /// [`Engine::pump`] when there may be something to decide or a timer to re-arm.
+    #[inline(never)]
+    fn pump_decide(&mut self, service: u32) {
         let now = self.now;
         let s = service as usize;
         while let Some(action) = self.gateways[s].poll(now) {
             match action {
-                Action::Dispatch { ticket, waited, .. } => {
-                    let attempt = self.tickets[s][ticket.index()];
+                Action::Dispatch {
+                    token: attempt, waited, ..
+                } => {
                     self.recorder.queue_wait(now, waited);
                     self.forward_to_backend(attempt);
                 }
                 Action::Answer {
-                    ticket,
+                    token: attempt,
                     rejection,
                     waited,
                     ..
                 } => {
-                    let attempt = self.tickets[s][ticket.index()];
                     self.recorder.queue_wait(now, waited);
                     self.attempts.items[attempt as usize].server_done = true;
                     self.respond(
@@ -988,6 +1017,10 @@ impl<'a> Engine<'a> {
                     );
                 }
             }
+        }
+        if self.timer_at[s].is_none() && self.gateways[s].timerless() {
+            // `poll_timeout` would answer `None` again: nothing to re-arm.
+            return;
         }
         let next = self.gateways[s].poll_timeout();
         if next != self.timer_at[s] {

@@ -108,6 +108,39 @@ fn clients_without_a_valid_key_are_all_refused() {
     }
 }
 
+/// A key the clients send in a request header passes the auth as one in
+/// `[clients.credentials]` does: live, loadgen sends the header and the gateway reads it (the
+/// simulator refused every such request 401 while live runs were served; review helper-173).
+/// Per service: a service whose own `request` carries a wrong key is refused alone.
+#[test]
+fn a_key_in_a_request_header_is_presented_as_live() {
+    let auth = "auth = { keys = [\"k1\"] }";
+    for header in ["authorization = \"Bearer k1\"", "x-api-key = \"k1\""] {
+        let clients = format!("[clients.request.headers]\n{header}\n");
+        let ok = sim::simulate(&scenario_with(auth, &clients), None);
+        assert!(
+            ok.summary.whole.goodput_ratio > 0.999,
+            "{header}: {:?}",
+            ok.summary.whole
+        );
+    }
+    let s = scenario::parse(
+        "two.toml",
+        "[run]\nseed = 5\n[[workload.phases]]\nduration = \"30s\"\nrate = 20\n\
+         [clients]\ntimeout = \"1s\"\n[clients.request.headers]\nx-api-key = \"k1\"\n\
+         [gateway]\nstrategy = \"fifo\"\nauth = { keys = [\"k1\"] }\n\
+         [[backend.services]]\nname = \"good\"\nworkers = 4\nservice_time = \"10ms\"\n\
+         [[backend.services]]\nname = \"bad\"\nworkers = 4\nservice_time = \"10ms\"\n\
+         request = { headers = { x-api-key = \"k2\" } }\n",
+    )
+    .unwrap();
+    let r = sim::simulate(&s, None);
+    let (good, bad) = (&r.summary.services["good"], &r.summary.services["bad"]);
+    assert!(good.offered > 200 && bad.offered > 200, "{good:?} {bad:?}");
+    assert!(good.goodput_ratio > 0.999, "{good:?}");
+    assert_eq!(bad.goodput_ratio, 0.0, "{bad:?}");
+}
+
 /// 20/s offered against a 5/s bucket: about 5/s get through on their first attempt; the rest
 /// are answered 429 with the bucket's Retry-After, and clients retry after it.
 #[test]

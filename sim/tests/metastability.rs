@@ -303,3 +303,49 @@ fn batch_job_on_one_service_collapses_it_alone_under_fifo() {
         assert!(after > 0.99, "{what}: goodput {after} from {from} s");
     }
 }
+
+/// `scenarios/mixed-apis.toml`: one slow API (10% of calls, ~500 ms) among fast ones (~20 ms)
+/// behind a `deadline` queue. Predicted per API, the slow API's requests with too little left
+/// are refused instead of taking a worker for nothing, and every seed recovers from the
+/// burst; predicted per service (one running estimate over both APIs, mostly fed 20 ms answers),
+/// they go on to the workers with their time nearly up, and seeds end metastable. The
+/// difference in mean goodput over 8 seeds must exceed 3 standard errors of the difference
+/// (each from the seeds' spread), so it is not noise between seeds.
+#[test]
+fn mixed_apis_deadline_per_api_recovers_where_one_estimate_per_service_does_not() {
+    use model::scenario::DeadlineEstimate;
+    let s = load("mixed-apis.toml");
+    assert_eq!(s.file.gateway.deadline_estimate, DeadlineEstimate::Api);
+    let seeds = 1..=8u64;
+    let run = |estimate: DeadlineEstimate| -> Vec<Results> {
+        let s = with(&s, |f| f.gateway.deadline_estimate = estimate);
+        seeds.clone().map(|seed| sim::simulate(&s, Some(seed))).collect()
+    };
+    let (api, service) = (run(DeadlineEstimate::Api), run(DeadlineEstimate::Service));
+    let goodput = |rs: &[Results]| -> (f64, f64) {
+        let g: Vec<f64> = rs.iter().map(|r| r.summary.whole.goodput_ratio).collect();
+        let n = g.len() as f64;
+        let mean = g.iter().sum::<f64>() / n;
+        let var = g.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        (mean, var / n)
+    };
+    let ((a, va), (b, vb)) = (goodput(&api), goodput(&service));
+    assert!(
+        a - b > 3.0 * (va + vb).sqrt(),
+        "per API {a:.3} against per service {b:.3} (standard error of the difference {:.4})",
+        (va + vb).sqrt()
+    );
+    for r in &api {
+        assert_eq!(
+            r.summary.whole.verdict,
+            Some(Verdict::Recovered),
+            "per API: {}",
+            r.summary.whole.verdict_reason
+        );
+    }
+    let metastable = service
+        .iter()
+        .filter(|r| r.summary.whole.verdict == Some(Verdict::Metastable))
+        .count();
+    assert!(metastable > 0, "per service: no seed of 8 ended metastable");
+}

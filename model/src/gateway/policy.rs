@@ -13,13 +13,20 @@ use super::codel::Codel;
 use super::limit::{AdaptiveLimit, Limiter};
 use super::slots::{Slots, Ticket};
 use crate::budget::RetryBudget;
-use crate::scenario::{Abandon, AdaptiveConfig, CodelConfig, GatewayConfig, Priority, PushbackConfig, Strategy};
+use crate::scenario::{
+    Abandon, AdaptiveConfig, CodelConfig, DeadlineEstimate, GatewayConfig, Priority, PushbackConfig, Strategy,
+};
 use crate::time::Time;
 use std::collections::VecDeque;
 use std::time::Duration;
 
 /// Queue bound of the strategies that have one when the scenario sets none.
 pub const DEFAULT_QUEUE_CAPACITY: u32 = 1000;
+
+/// APIs of one service that get an estimate of their own under [`DeadlineEstimate::Api`]
+/// (numbered from 0, see [`Arrival::api`]); requests to others use the service's. Bounds the
+/// memory a gateway that numbers the paths it sees can spend on them.
+pub const MAX_API_ESTIMATES: u32 = 4096;
 
 /// The Retry-After of the 503s a gateway shutting down gives its queued requests.
 pub const SHUTDOWN_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -34,6 +41,8 @@ pub struct PolicyConfig {
     pub queue_capacity: Option<u32>,
     pub queue_timeout: Option<Duration>,
     pub abandon: Abandon,
+    /// The `deadline` strategy predicts each API's service time from its own answers.
+    pub per_api_estimate: bool,
     pub codel: CodelConfig,
     pub adaptive: AdaptiveConfig,
     /// Separate bounds and an anti-starvation share, when classes are configured.
@@ -80,6 +89,7 @@ impl PolicyConfig {
             queue_capacity,
             queue_timeout: g.queue_timeout.map(|d| d.0),
             abandon: g.abandon,
+            per_api_estimate: g.deadline_estimate == DeadlineEstimate::Api,
             codel: g.codel.clone(),
             adaptive: g.adaptive.clone(),
             priorities: g.priorities.as_ref().map(|p| PriorityClasses {
@@ -105,7 +115,24 @@ pub struct Arrival {
     /// The client's deadline (from `x-spillway-timeout-ms` or the route's default).
     pub deadline: Option<Time>,
     pub priority: Priority,
+    /// The request's API within its service, numbered from 0 by the driver ([`NO_API`] when it
+    /// does not tell): the `deadline` strategy's per-API estimate
+    /// ([`PolicyConfig::per_api_estimate`]) is kept by it.
+    pub api: u32,
+    /// The driver's own number for the request, handed back unread in the [`Action`] that
+    /// dispatches or answers it: the simulator's attempt slot, so it needs no map from tickets
+    /// to its requests. A driver that keeps its own map (the live gateway) passes 0.
+    pub token: u32,
 }
+
+/// `s` seconds, saturating (a prediction from a sample of years times a factor in the
+/// thousands is still a duration).
+fn secs_duration(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(if s > 0.0 { Duration::MAX } else { Duration::ZERO })
+}
+
+/// [`Arrival::api`] of a request whose API the driver does not tell.
+pub const NO_API: u32 = u32::MAX;
 
 /// Why the gateway answered without the backend.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -184,14 +211,17 @@ pub enum Admit {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Send this queued request to the backend. `abandoned`: its client has gone (keep semantics).
+    /// `token`: its [`Arrival::token`].
     Dispatch {
         ticket: Ticket,
+        token: u32,
         waited: Duration,
         abandoned: bool,
     },
     /// Answer this queued request without the backend.
     Answer {
         ticket: Ticket,
+        token: u32,
         rejection: Rejection,
         waited: Duration,
         abandoned: bool,
@@ -254,10 +284,21 @@ pub struct ServicePolicy {
     /// Neither a queue timeout, deadlines nor CoDel: time alone never changes the queue (nothing expires,
     /// no interval closes), so an idle poll can be told apart cheaply (see `nothing_to_do`).
     clockless: bool,
+    /// Clockless, and no adaptive limit (whose updates are timed): with no pushback pause
+    /// either, [`ServicePolicy::poll_timeout`] can only answer `None` (see `timerless`).
+    timer_free: bool,
     /// When the backend last answered (the age of the latency estimate's newest sample).
     last_completion: Time,
     /// The newest latency sample.
     last_latency: Option<Duration>,
+    /// Per API ([`Arrival::api`], below [`MAX_API_ESTIMATES`]), under
+    /// [`PolicyConfig::per_api_estimate`]: its typical service time in seconds, a slow
+    /// running average of its own samples over the load factor (`None` until it has one).
+    api_baselines: Vec<Option<f64>>,
+    /// How slow the service is now against its APIs' typical times: a fast running average of
+    /// each sample over its API's baseline, and the newest such ratio (see
+    /// [`ServicePolicy::api_sample`]).
+    load_factor: Option<(f64, f64)>,
     paused_until: Time,
     background_credit: f64,
     budget: Option<RetryBudget>,
@@ -298,6 +339,7 @@ impl ServicePolicy {
                 cfg.strategy,
                 Strategy::Codel | Strategy::AdaptiveLifo | Strategy::Deadline
             );
+        let timer_free = clockless && !matches!(limiter, Limiter::Adaptive(_));
         ServicePolicy {
             codel: Codel::new(cfg.codel.target.0, cfg.codel.interval.0),
             cfg,
@@ -309,8 +351,11 @@ impl ServicePolicy {
             latency_ewma: None,
             track_latency,
             clockless,
+            timer_free,
             last_completion: Time::ZERO,
             last_latency: None,
+            api_baselines: Vec::new(),
+            load_factor: None,
             paused_until: Time::ZERO,
             background_credit: 0.0,
             budget,
@@ -421,7 +466,7 @@ impl ServicePolicy {
         // Dispatch at once only when nobody of the same or a higher class is waiting.
         let waiting_ahead = self.live[0] > 0 || (class == 1 && self.live[1] > 0);
         if !front && self.cfg.strategy == Strategy::Deadline {
-            if let Some(reason) = self.deadline_check(now, a.deadline) {
+            if let Some(reason) = self.deadline_check(now, a.deadline, a.api) {
                 return Admit::Rejected(self.reject(reason, None));
             }
         }
@@ -520,6 +565,9 @@ impl ServicePolicy {
                 Some(p) => p.mul_f64(0.8) + latency.mul_f64(0.2),
             });
             self.last_latency = Some(latency);
+            if self.cfg.per_api_estimate && e.arrival.api < MAX_API_ESTIMATES {
+                self.api_sample(e.arrival.api as usize, latency);
+            }
         }
         let overload_signal = matches!(status, 429 | 503 | 504);
         self.limiter
@@ -539,6 +587,36 @@ impl ServicePolicy {
         latency
     }
 
+    /// A service-time sample of API `api` (below [`MAX_API_ESTIMATES`]).
+    ///
+    /// An API's prediction is its typical time times the service's load factor. Each API's
+    /// own average alone lagged a slowdown: with 4 alike APIs each saw a quarter of the
+    /// samples, and a backend that slows 10x under load went metastable under `deadline`
+    /// (`scenarios/retry-storm-hotos.toml`) where the service's one estimate recovers. The
+    /// factor, like that one estimate, moves with every answer of the service. The typical
+    /// times learn from samples divided by the factor, so they keep telling APIs apart and do
+    /// not absorb a slowdown: else the APIs called most would bring the factor back to 1 and an
+    /// API not heard from since would be predicted at its time before the slowdown.
+    fn api_sample(&mut self, api: usize, latency: Duration) {
+        if self.api_baselines.len() <= api {
+            self.api_baselines.resize(api + 1, None);
+        }
+        let secs = latency.as_secs_f64();
+        let typical = match self.api_baselines[api] {
+            Some(typical) => {
+                let ratio = secs / typical.max(1e-9);
+                self.load_factor = Some(match self.load_factor {
+                    None => (ratio, ratio),
+                    Some((avg, _)) => (avg * 0.8 + ratio * 0.2, ratio),
+                });
+                typical
+            }
+            None => secs / self.load_factor.map_or(1.0, |(avg, _)| avg.max(1e-9)),
+        };
+        let factor = self.load_factor.map_or(1.0, |(avg, _)| avg.max(1e-9));
+        self.api_baselines[api] = Some(typical * 0.95 + secs / factor * 0.05);
+    }
+
     /// Whether a failed attempt (502/503, connect failure) of a request may be retried by the
     /// gateway: retries on, attempts left, and budget left.
     pub fn allow_retry(&mut self, now: Time, attempts_so_far: u32) -> bool {
@@ -555,9 +633,13 @@ impl ServicePolicy {
         ok
     }
 
-    /// Re-admits a request for a gateway retry, ahead of the queue and past its bound.
+    /// Re-admits a request for a gateway retry, ahead of the queue and past its bound. Its wait
+    /// in the queue counts from now (its deadline stays): counted from its first arrival, the
+    /// retry's recorded wait held the first wait again, the failed call and any pushback
+    /// pause, and a queue timeout or CoDel judged that total, so a retry could be shed as a
+    /// "queue timeout" the moment it was queued.
     pub fn handle_retry(&mut self, now: Time, a: Arrival) -> Admit {
-        self.admit(now, a, true)
+        self.admit(now, Arrival { arrived: now, ..a }, true)
     }
 
     /// Timer callback: time-based limit updates. A call before [`ServicePolicy::poll_timeout`]'s
@@ -636,6 +718,7 @@ impl ServicePolicy {
             let rejection = self.reject(reason, retry_after);
             return Some(Action::Answer {
                 ticket: t,
+                token: e.arrival.token,
                 rejection,
                 waited,
                 abandoned: e.abandoned,
@@ -668,7 +751,7 @@ impl ServicePolicy {
 
     /// 504 for a request whose deadline has passed or whose remaining budget is below the
     /// running estimate of the service time.
-    fn deadline_check(&self, now: Time, deadline: Option<Time>) -> Option<Reason> {
+    fn deadline_check(&self, now: Time, deadline: Option<Time>, api: u32) -> Option<Reason> {
         let d = deadline?;
         debug_assert!(self.track_latency, "the latency estimate is not maintained");
         // The estimate learns from completions alone. After one stall has inflated it, dropping
@@ -679,9 +762,18 @@ impl ServicePolicy {
         // request goes through and refreshes the estimate.
         // The newest sample caps the average, so one probe that comes back fast ends the
         // refusal at once instead of after several decaying probes.
-        let predicted = match (self.latency_ewma, self.last_latency) {
-            (Some(avg), Some(last)) => avg.min(last),
-            (avg, _) => avg.unwrap_or(Duration::ZERO),
+        // An API that has answered before is judged by its own times (the service's would send
+        // a slow API's request with a budget only a fast one fits in, and refuse a fast one
+        // with a budget that suffices); one that has not yet, by the service's.
+        let own = match self.cfg.per_api_estimate {
+            true => self.api_baselines.get(api as usize).copied().flatten(),
+            false => None,
+        };
+        let predicted = match (own, self.load_factor, self.latency_ewma, self.last_latency) {
+            (Some(typical), Some((avg, last)), _, _) => secs_duration(typical * avg.min(last)),
+            (Some(typical), None, _, _) => secs_duration(typical),
+            (None, _, Some(avg), Some(last)) => avg.min(last),
+            (None, _, avg, _) => avg.unwrap_or(Duration::ZERO),
         };
         let stale = self.in_flight == 0 && now.saturating_since(self.last_completion) > predicted;
         let predicted = if stale { Duration::ZERO } else { predicted };
@@ -696,6 +788,13 @@ impl ServicePolicy {
     fn nothing_to_do(&self, now: Time) -> bool {
         self.clockless
             && (self.paused(now) || (self.paused_until == Time::ZERO && (self.queue_len() == 0 || !self.has_room())))
+    }
+
+    /// Whether [`ServicePolicy::poll`] is sure to answer `None` now and change nothing (see
+    /// `nothing_to_do`): a driver may skip its poll loop.
+    #[inline]
+    pub fn idle(&self, now: Time) -> bool {
+        self.nothing_to_do(now)
     }
 
     /// The next decision, if any. Call until `None` after every event.
@@ -735,7 +834,7 @@ impl ServicePolicy {
         let (t, e) = self.pop_live(class, newest)?;
         let waited = now.saturating_since(e.arrival.arrived);
         let drop = match self.cfg.strategy {
-            Strategy::Deadline => self.deadline_check(now, e.arrival.deadline),
+            Strategy::Deadline => self.deadline_check(now, e.arrival.deadline, e.arrival.api),
             Strategy::AdaptiveLifo if newest => {
                 // Served newest first, the request leaving says nothing of the standing queue:
                 // CoDel watches the wait of the oldest still queued (what FIFO would serve
@@ -757,6 +856,7 @@ impl ServicePolicy {
             let rejection = self.reject(reason, retry_after);
             return Some(Action::Answer {
                 ticket: t,
+                token: e.arrival.token,
                 rejection,
                 waited,
                 abandoned: e.abandoned,
@@ -769,9 +869,19 @@ impl ServicePolicy {
         self.stats.dispatched += 1;
         Some(Action::Dispatch {
             ticket: t,
+            token: e.arrival.token,
             waited,
             abandoned: e.abandoned,
         })
+    }
+
+    /// Whether [`ServicePolicy::poll_timeout`] is sure to answer `None` now: no clock of the
+    /// policy's own (no queue timeout, deadlines or CoDel), no adaptive limit and no pushback
+    /// pause. A driver that re-arms its timer after every event, and found `None` last time,
+    /// can skip asking (the simulator's pump, twice per request).
+    #[inline]
+    pub fn timerless(&self) -> bool {
+        self.timer_free && self.paused_until == Time::ZERO
     }
 
     /// When the policy must be polled again if no event comes first.
@@ -827,6 +937,7 @@ impl ServicePolicy {
                 let rejection = self.reject(Reason::Shutdown, Some(retry_after));
                 out.push(Action::Answer {
                     ticket: t,
+                    token: e.arrival.token,
                     rejection,
                     waited: now.saturating_since(e.arrival.arrived),
                     abandoned: e.abandoned,

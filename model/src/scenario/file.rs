@@ -470,6 +470,33 @@ pub enum Abandon {
     Cancel,
 }
 
+/// What the `deadline` strategy predicts a request's service time from.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineEstimate {
+    /// One running estimate per service: every API alike.
+    Service,
+    /// Each API's typical time (its path below the service) times how slow the service is
+    /// now: a request to a slow API is not sent with a budget only a fast one fits in, nor a
+    /// fast one refused for a slow one's time.
+    #[default]
+    Api,
+}
+
+impl DeadlineEstimate {
+    /// The name a scenario file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineEstimate::Service => "service",
+            DeadlineEstimate::Api => "api",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == DeadlineEstimate::default()
+    }
+}
+
 impl Abandon {
     /// The name a scenario file uses.
     pub fn as_str(self) -> &'static str {
@@ -496,6 +523,9 @@ pub struct GatewayConfig {
     pub queue_timeout: Option<Dur>,
     #[serde(default)]
     pub abandon: Abandon,
+    /// The `deadline` strategy's service-time prediction: per service or per API.
+    #[serde(default, skip_serializing_if = "DeadlineEstimate::is_default")]
+    pub deadline_estimate: DeadlineEstimate,
     /// Budget given to requests that carry no `x-spillway-timeout-ms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_timeout: Option<Dur>,
@@ -560,6 +590,7 @@ impl Default for GatewayConfig {
             queue_capacity: None,
             queue_timeout: None,
             abandon: Abandon::default(),
+            deadline_estimate: DeadlineEstimate::default(),
             default_timeout: None,
             codel: CodelConfig::default(),
             adaptive: AdaptiveConfig::default(),
@@ -594,6 +625,8 @@ impl GatewayConfig {
             self.strategy.uses_codel()
         } else if key.starts_with("gateway.adaptive.") {
             self.strategy == Strategy::Adaptive
+        } else if key == "gateway.deadline_estimate" {
+            self.strategy == Strategy::Deadline
         } else {
             true
         }
@@ -609,6 +642,9 @@ impl GatewayConfig {
         }
         if self.strategy != Strategy::Adaptive {
             self.adaptive = AdaptiveConfig::default();
+        }
+        if self.strategy != Strategy::Deadline {
+            self.deadline_estimate = DeadlineEstimate::default();
         }
         if unbounded {
             self.queue_capacity = None;

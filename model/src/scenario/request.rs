@@ -1,5 +1,6 @@
 //! What loadgen sends with each attempt: `[clients.request]` and a service's `request` over it
-//! (method, headers, body). The simulator ignores all of it: it models times, not payloads.
+//! (method, headers, body). The simulator ignores all of it (it models times, not payloads) but
+//! the keys the gateway's auth and rate limit read.
 //!
 //! Checked here without an HTTP crate (the model has none): methods and header names are RFC
 //! 9110 tokens, header values have no control characters, and the headers loadgen writes
@@ -225,6 +226,31 @@ impl super::Scenario {
 }
 
 impl super::Scenario {
+    /// What the clients of service `i` present to the gateway's auth and rate limit, as it
+    /// reads them: the `authorization` value (`Bearer KEY`) and the `x-api-key` value. From
+    /// `[clients.credentials]`, else from the headers loadgen sends to that service
+    /// (`[clients.request]`, the service's own `request` over it): live, a key in a request
+    /// header works as one in the credentials, so the simulator reads it there too (it
+    /// answered every such request 401 while live runs were served).
+    pub fn presented_credentials(&self, i: usize) -> (Option<String>, Option<String>) {
+        if let Some(c) = &self.file.clients.credentials {
+            return (c.bearer.as_ref().map(|b| format!("Bearer {b}")), c.api_key.clone());
+        }
+        let own = self
+            .services
+            .get(i)
+            .and_then(|s| self.file.backend.services.get(s.entry))
+            .map(|s| &s.request);
+        let header = |wanted: &str| {
+            std::iter::once(&self.file.clients.request)
+                .chain(own)
+                .flat_map(|r| r.headers.iter())
+                .rfind(|(name, _)| name.eq_ignore_ascii_case(wanted))
+                .map(|(_, v)| v.clone())
+        };
+        (header("authorization"), header("x-api-key"))
+    }
+
     /// The clients-wide request in a few words, for `scenario check`: `POST, headers
     /// content-type, x-tenant, a 12-byte body`.
     pub(super) fn request_text(&self) -> String {

@@ -470,9 +470,18 @@ fn gateway_text(s: &Scenario) -> String {
     } else {
         format!("{cap}; per service: {}", own.join(", "))
     };
+    let estimate = match (g.strategy, g.deadline_estimate) {
+        (crate::scenario::Strategy::Deadline, super::file::DeadlineEstimate::Api) => {
+            ", service times predicted per API"
+        }
+        (crate::scenario::Strategy::Deadline, super::file::DeadlineEstimate::Service) => {
+            ", service times predicted per service"
+        }
+        _ => "",
+    };
     let _ = writeln!(
         o,
-        "gateway: strategy {}, concurrency {conc}{cap}, abandoned requests: {}",
+        "gateway: strategy {}{estimate}, concurrency {conc}{cap}, abandoned requests: {}",
         g.strategy.as_str(),
         g.abandon.as_str()
     );

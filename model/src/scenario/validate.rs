@@ -1777,9 +1777,30 @@ impl Scenario {
         }
         if let Some(auth) = f.gateway.auth.as_ref().filter(|a| !a.keys.is_empty()) {
             match &f.clients.credentials {
-                None => out.push(
-                    "gateway.auth: the clients present no key ([clients.credentials] is missing), so the gateway answers every request of a run 401; add [clients.credentials] with api_key or bearer set to one of gateway.auth.keys".to_string(),
-                ),
+                // A key may come in a request header (authorization or x-api-key), per service.
+                None => {
+                    let check = crate::gateway::Auth::new(&auth.keys);
+                    let refused: Vec<&str> = self
+                        .services
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| {
+                            let (bearer, api_key) = self.presented_credentials(*i);
+                            !check.check(bearer.as_deref(), api_key.as_deref())
+                        })
+                        .map(|(_, s)| s.name.as_str())
+                        .collect();
+                    let whom = if refused.len() == self.services.len() {
+                        "every request of a run".to_string()
+                    } else {
+                        format!("the requests to {}", refused.join(", "))
+                    };
+                    if !refused.is_empty() {
+                        out.push(format!(
+                            "gateway.auth: the clients present no key it accepts (no [clients.credentials], and no authorization or x-api-key request header with one of gateway.auth.keys), so the gateway answers {whom} 401; add [clients.credentials] with api_key or bearer set to one of gateway.auth.keys"
+                        ));
+                    }
+                }
                 Some(cr) => {
                     let bearer = cr.bearer.as_ref().map(|b| format!("Bearer {b}"));
                     if !crate::gateway::Auth::new(&auth.keys).check(bearer.as_deref(), cr.api_key.as_deref()) {
@@ -1901,6 +1922,12 @@ impl Scenario {
         }
         if g.strategy != Strategy::Adaptive && g.adaptive != crate::scenario::AdaptiveConfig::default() {
             out.push(unused("adaptive", &[Strategy::Adaptive]));
+        }
+        if g.strategy != Strategy::Deadline && g.deadline_estimate != crate::scenario::DeadlineEstimate::default() {
+            out.push(format!(
+                "gateway.deadline_estimate: only strategy \"deadline\" predicts service times, and the strategy is \"{}\" (runs of it ignore the setting)",
+                g.strategy.as_str()
+            ));
         }
         // Passthrough queues nothing, so a class's capacity bounds nothing. A note, as for
         // [gateway.codel], not an error as queue_capacity is: compare and sweep run one file
