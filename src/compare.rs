@@ -1022,21 +1022,31 @@ mod tests {
         assert!(e.contains("compare it with --mode live"), "{e}");
     }
 
+    /// A scenario of one 5 s phase and a service of 2 workers per name.
+    fn services(names: &[&str]) -> Scenario {
+        let mut text = String::from("[[workload.phases]]\nduration = \"5s\"\nrate = 10\n");
+        for n in names {
+            text.push_str(&format!(
+                "[[backend.services]]\nname = \"{n}\"\nworkers = 2\nservice_time = \"10ms\"\n"
+            ));
+        }
+        model::scenario::parse("t.toml", &text).unwrap()
+    }
+
+    /// Why `configs` refuses the one variant `spec` (a test fails if it accepts it).
+    fn refusal(s: &Scenario, spec: &str) -> String {
+        configs(s, &[], &[spec.to_string()])
+            .err()
+            .unwrap_or_else(|| panic!("{spec} accepted"))
+            .to_string()
+    }
+
     /// Two spellings of one field in a variant (a service entry by name and by index, a quoted
     /// key and a bare one) were taken as two keys, the last value silently winning.
     #[test]
     fn a_field_given_twice_under_two_spellings_is_refused() {
-        let s = model::scenario::parse(
-            "t.toml",
-            "[[workload.phases]]\nduration = \"5s\"\nrate = 10\n[[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"10ms\"\n[[backend.services]]\nname = \"b\"\nworkers = 2\nservice_time = \"10ms\"\n",
-        )
-        .unwrap();
-        let refused = |spec: &str| {
-            configs(&s, &[], &[spec.to_string()])
-                .err()
-                .unwrap_or_else(|| panic!("{spec} accepted"))
-                .to_string()
-        };
+        let s = services(&["a", "b"]);
+        let refused = |spec: &str| refusal(&s, spec);
         let e = refused("v:backend.services[a].workers=3;backend.services[0].workers=5");
         assert!(
             e.contains("`backend.services[a].workers` and `backend.services[0].workers` set the same field"),
@@ -1055,17 +1065,8 @@ mod tests {
 
     #[test]
     fn variants_set_each_key_once_have_nameable_names_and_set_something() {
-        let s = model::scenario::parse(
-            "t.toml",
-            "[[workload.phases]]\nduration = \"5s\"\nrate = 10\n[[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = \"10ms\"\n",
-        )
-        .unwrap();
-        let refused = |spec: &str| {
-            configs(&s, &[], &[spec.to_string()])
-                .err()
-                .unwrap_or_else(|| panic!("{spec} accepted"))
-                .to_string()
-        };
+        let s = services(&["s"]);
+        let refused = |spec: &str| refusal(&s, spec);
         let e = refused("a:gateway.concurrency=3;gateway.concurrency=4");
         assert!(e.contains("--variant a: `gateway.concurrency` given twice"), "{e}");
         for (spec, shown) in [

@@ -89,7 +89,9 @@ impl PolicyConfig {
             queue_capacity,
             queue_timeout: g.queue_timeout.map(|d| d.0),
             abandon: g.abandon,
-            per_api_estimate: g.deadline_estimate == DeadlineEstimate::Api,
+            // Only `deadline` reads the prediction: other strategies keep no per-API table (and
+            // the live gateway numbers no paths for them).
+            per_api_estimate: g.strategy == Strategy::Deadline && g.deadline_estimate == DeadlineEstimate::Api,
             codel: g.codel.clone(),
             adaptive: g.adaptive.clone(),
             priorities: g.priorities.as_ref().map(|p| PriorityClasses {
