@@ -1669,7 +1669,8 @@ async fn sample_stack(
             limit += u64::from(g.limit.unwrap_or(0));
             cancelled += g.cancelled;
             retries += g.retries;
-            waits.extend(s.take_waits());
+            // The last sample also takes the waits so far of requests still queued.
+            waits.extend(if last { s.take_last_waits() } else { s.take_waits() });
         }
         let jobs: Vec<_> = backend.services.iter().flat_map(|s| s.take_completions()).collect();
         let mut r = lock(&shared.recorder);

@@ -1055,7 +1055,7 @@ fn cancel_removes_a_queued_request_at_once_and_it_never_reaches_the_backend() {
     let a = dispatched(arrive(&mut p, at(0)));
     let b = queued(arrive(&mut p, at(1)));
     let c = queued(arrive(&mut p, at(2)));
-    assert_eq!(p.handle_cancel(at(5), b), Cancelled::Removed);
+    assert_eq!(p.handle_cancel(at(5), b), Cancelled::Removed { waited: ms(4) });
     assert_eq!(p.queue_len(), 1, "the queue shrinks at once");
     assert_eq!(p.stats().cancelled, 1);
     assert_eq!(p.handle_cancel(at(6), b), Cancelled::NotFound, "already gone");
@@ -1373,6 +1373,26 @@ fn drain_answers_every_queued_request_with_shutdown() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn queued_waits_are_those_of_requests_still_queued_by_now() {
+    // Kept after its client left, a request stays queued and counts; one removed does not.
+    let mut p = with_abandon(Abandon::Keep);
+    let _a = dispatched(arrive(&mut p, at(0)));
+    let b = queued(arrive(&mut p, at(1)));
+    let _c = queued(arrive(&mut p, at(3)));
+    assert_eq!(p.handle_cancel(at(4), b), Cancelled::Kept);
+    let mut waits: Vec<Duration> = p.queued_waits(at(10)).collect();
+    waits.sort();
+    assert_eq!(waits, vec![ms(7), ms(9)]);
+
+    let mut p = with_abandon(Abandon::Cancel);
+    let _a = dispatched(arrive(&mut p, at(0)));
+    let b = queued(arrive(&mut p, at(1)));
+    let _c = queued(arrive(&mut p, at(3)));
+    assert_eq!(p.handle_cancel(at(4), b), Cancelled::Removed { waited: ms(3) });
+    assert_eq!(p.queued_waits(at(10)).collect::<Vec<_>>(), vec![ms(7)]);
+}
+
+#[test]
 fn cancelling_100k_queued_requests_keeps_the_queue_compact() {
     let mut p = with_abandon(Abandon::Cancel);
     let a = dispatched(arrive(&mut p, at(0)));
@@ -1382,7 +1402,7 @@ fn cancelling_100k_queued_requests_keeps_the_queue_compact() {
     let mut expected_len = 100_000;
     for (i, &t) in tickets.iter().enumerate() {
         if i % 1000 != 999 {
-            assert_eq!(p.handle_cancel(at(1), t), Cancelled::Removed);
+            assert!(matches!(p.handle_cancel(at(1), t), Cancelled::Removed { .. }));
             expected_len -= 1;
             assert_eq!(p.queue_len(), expected_len);
         }
@@ -1415,7 +1435,7 @@ fn cancelling_100k_queued_requests_keeps_the_queue_compact() {
             "round {round}"
         );
         for t in ts {
-            assert_eq!(p.handle_cancel(now, t), Cancelled::Removed);
+            assert_eq!(p.handle_cancel(now, t), Cancelled::Removed { waited: Duration::ZERO });
         }
         assert_eq!(p.queue_len(), 0);
         assert_eq!(poll_all(&mut p, now), vec![]);
@@ -1431,7 +1451,7 @@ fn cancelling_from_the_middle_keeps_order_through_compaction() {
     let tickets: Vec<Ticket> = (0..1000).map(|_| queued(arrive(&mut p, at(1)))).collect();
     // Cancel every odd one, from the back: compaction runs several times on the way.
     for t in tickets.iter().skip(1).step_by(2).rev() {
-        assert_eq!(p.handle_cancel(at(2), *t), Cancelled::Removed);
+        assert_eq!(p.handle_cancel(at(2), *t), Cancelled::Removed { waited: ms(1) });
     }
     assert_eq!(p.queue_len(), 500);
     let mut current = a;

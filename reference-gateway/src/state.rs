@@ -104,6 +104,20 @@ struct Inner {
     /// [`model::gateway::MAX_API_ESTIMATES`] of at most [`MAX_API_KEY`] bytes; others share
     /// the service's estimate.
     api_ids: HashMap<Box<str>, u32>,
+    /// Each request's queue wait since the last [`ServiceDriver::take_waits`], kept only once
+    /// [`ServiceDriver::log_waits`] asked for them: an in-process load generator records them
+    /// per request, as the simulator does (the metrics' buckets are too coarse for percentiles).
+    /// Logged under the policy's lock as it decides, so a request is either in the log or
+    /// still queued, never neither nor both ([`ServiceDriver::take_last_waits`]).
+    wait_log: Option<Vec<Duration>>,
+}
+
+impl Inner {
+    fn log_wait(&mut self, waited: Duration) {
+        if let Some(l) = self.wait_log.as_mut() {
+            l.push(waited);
+        }
+    }
 }
 
 /// The longest API path the gateway numbers (see `Inner::api_ids`): longer ones (no legacy
@@ -180,10 +194,6 @@ pub struct ServiceDriver {
     wake: Notify,
     pub metrics: ServiceMetrics,
     shared: Arc<Shared>,
-    /// Each request's queue wait since the last [`ServiceDriver::take_waits`], kept only once
-    /// [`ServiceDriver::log_waits`] asked for them: an in-process load generator records them
-    /// per request, as the simulator does (the metrics' buckets are too coarse for percentiles).
-    wait_log: Mutex<Option<Vec<Duration>>>,
     /// The second (of model time) in which a failed upstream call was last logged, plus one
     /// (0: never): one warning per service per second, since a broken service fails every call
     /// and would flood the log at the request rate; /metrics counts them all.
@@ -255,12 +265,16 @@ impl Drop for CancelGuard {
                 // Read under the driver's lock, which every change of ticket holds.
                 let t = *current.lock().unwrap_or_else(|p| p.into_inner());
                 match g.policy.handle_cancel(now, t) {
-                    Cancelled::Removed => g.pending.remove(&t).is_some(),
-                    _ => false,
+                    Cancelled::Removed { waited } => {
+                        g.log_wait(waited);
+                        g.pending.remove(&t).map(|_| waited)
+                    }
+                    _ => None,
                 }
             };
-            if removed {
+            if let Some(waited) = removed {
                 self.driver.metrics.count(Outcome::Cancelled);
+                self.driver.metrics.queue_wait.observe(waited);
             }
         }
     }
@@ -288,11 +302,11 @@ impl ServiceDriver {
                 pending: HashMap::new(),
                 next_wake: None,
                 api_ids: HashMap::new(),
+                wait_log: None,
             }),
             wake: Notify::new(),
             metrics: ServiceMetrics::default(),
             shared,
-            wait_log: Mutex::new(None),
             failure_logged_s: std::sync::atomic::AtomicU64::new(0),
         });
         tokio::spawn(timer_loop(Arc::downgrade(&d)));
@@ -305,22 +319,25 @@ impl ServiceDriver {
 
     /// Starts keeping each request's queue wait for [`ServiceDriver::take_waits`].
     pub fn log_waits(&self) {
-        let mut log = self.wait_log.lock().unwrap_or_else(|p| p.into_inner());
-        log.get_or_insert_with(Vec::new);
+        self.lock().wait_log.get_or_insert_with(Vec::new);
     }
 
-    /// The queue waits logged since the last call (dispatched, or answered from the queue; not
-    /// requests refused at the door, which never queued), oldest first.
+    /// The queue waits logged since the last call (dispatched, answered from the queue, or
+    /// removed because its client left; not requests refused at the door, which never queued),
+    /// oldest first.
     pub fn take_waits(&self) -> Vec<Duration> {
-        let mut log = self.wait_log.lock().unwrap_or_else(|p| p.into_inner());
-        log.as_mut().map(std::mem::take).unwrap_or_default()
+        self.lock().wait_log.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
-    fn log_wait(&self, waited: Duration) {
-        let mut log = self.wait_log.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(l) = log.as_mut() {
-            l.push(waited);
-        }
+    /// [`ServiceDriver::take_waits`] at the end of a run, with the waits so far of the
+    /// requests still queued (kept after their clients left), as the simulator records them
+    /// at its run's end: in one look, so each request counts once.
+    pub fn take_last_waits(&self) -> Vec<Duration> {
+        let now = self.shared.now();
+        let mut g = self.lock();
+        let mut waits = g.wait_log.as_mut().map(std::mem::take).unwrap_or_default();
+        waits.extend(g.policy.queued_waits(now));
+        waits
     }
 
     /// Gauges for /metrics.
@@ -390,9 +407,9 @@ impl ServiceDriver {
             }
             Admit::Dispatch(t) => {
                 set_ticket(&current, t);
+                g.log_wait(Duration::ZERO);
                 drop(g);
                 self.metrics.queue_wait.observe(Duration::ZERO);
-                self.log_wait(Duration::ZERO);
                 self.pump(now);
                 let call = Box::pin(self.clone().forward(t, pending));
                 let guard = CancelGuard {
@@ -415,6 +432,7 @@ impl ServiceDriver {
                     Action::Dispatch { ticket, waited, .. } => {
                         if let Some(mut p) = g.pending.remove(&ticket) {
                             p.queue_wait = waited;
+                            g.log_wait(waited);
                             dispatch.push((ticket, p));
                         }
                     }
@@ -425,6 +443,7 @@ impl ServiceDriver {
                         ..
                     } => {
                         if let Some(p) = g.pending.remove(&ticket) {
+                            g.log_wait(waited);
                             answers.push((p, rejection, waited));
                         }
                     }
@@ -444,13 +463,11 @@ impl ServiceDriver {
         }
         for (p, rejection, waited) in answers {
             self.metrics.queue_wait.observe(waited);
-            self.log_wait(waited);
             self.metrics.count(Outcome::from_rejection(&rejection));
             let _ = p.tx.send(Delivery::Rejected { rejection, waited });
         }
         for (t, p) in dispatch {
             self.metrics.queue_wait.observe(p.queue_wait);
-            self.log_wait(p.queue_wait);
             self.clone().spawn_forward(t, p);
         }
     }
@@ -764,6 +781,7 @@ mod tests {
             pending: HashMap::new(),
             next_wake: None,
             api_ids: HashMap::new(),
+            wait_log: None,
         };
         assert_eq!(inner.api_id("/a"), 0);
         assert_eq!(inner.api_id("/b"), 1);

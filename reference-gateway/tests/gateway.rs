@@ -336,6 +336,55 @@ async fn wasted_with(abandon: &str) -> (f64, f64) {
     (arrived, wasted)
 }
 
+/// A queued request whose client leaves (`cancel`) counts the time it waited, as the simulator
+/// counts it: left out, the waits of a collapse would be those of the requests that outlasted
+/// their clients' patience less often.
+#[tokio::test]
+async fn a_request_removed_when_its_client_leaves_counts_its_queue_wait() {
+    let (ml, gw) = stack(&scenario(
+        "strategy = \"fifo\"\nconcurrency = 1\nabandon = \"cancel\"",
+        "workers = 1\nservice_time = \"400ms\"",
+    ))
+    .await;
+    let c = client();
+    let url = format!("{}/svc/op", gw.url());
+    let first = {
+        let (c, url) = (c.clone(), url.clone());
+        tokio::spawn(async move { send(&c, &url, &[]).await.status })
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let gone = tokio::time::timeout(
+        Duration::from_millis(150),
+        mock_legacy::testing::send(&c, &url, &[], Vec::new()),
+    )
+    .await;
+    assert!(gone.is_err(), "the second client left while its request was queued");
+    assert_eq!(first.await.unwrap(), 200);
+    let labels = "service=\"svc\"";
+    assert_eq!(
+        gateway_metric(
+            &c,
+            &gw,
+            "spillway_gateway_requests_total",
+            "service=\"svc\",outcome=\"cancelled\""
+        )
+        .await,
+        1.0
+    );
+    assert_eq!(
+        gateway_metric(&c, &gw, "spillway_gateway_queue_wait_seconds_count", labels).await,
+        2.0,
+        "the first (dispatched at once) and the one whose client left"
+    );
+    let waited = gateway_metric(&c, &gw, "spillway_gateway_queue_wait_seconds_sum", labels).await;
+    assert!(
+        (0.05..=0.4).contains(&waited),
+        "the second waited until its client left, ~150 ms: {waited} s"
+    );
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
+
 #[tokio::test]
 async fn keep_sends_abandoned_requests_cancel_does_not() {
     let (keep_arrived, keep_wasted) = wasted_with("keep").await;

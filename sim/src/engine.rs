@@ -526,6 +526,14 @@ impl<'a> Engine<'a> {
                 break;
             }
         }
+        // Requests still queued (kept after their clients left, or a run stopped at the cap):
+        // their waits so far, as the live run's last sample records them.
+        let now = self.now;
+        for g in &self.gateways {
+            for waited in g.queued_waits(now) {
+                self.recorder.queue_wait(now, waited);
+            }
+        }
         let strategy = self.scenario.file.gateway.strategy.as_str().to_string();
         let events = self.events;
         // Stopped early: figures over the run up to then (rates per second of it, the windows
@@ -881,8 +889,9 @@ impl<'a> Engine<'a> {
         let (service, ticket, server_done) = (a.service, a.ticket, a.server_done);
         self.respond(attempt, AttemptResult::Timeout);
         if !server_done {
-            if let Cancelled::Removed = self.gateways[service as usize].handle_cancel(now, ticket) {
+            if let Cancelled::Removed { waited } = self.gateways[service as usize].handle_cancel(now, ticket) {
                 self.recorder.cancelled(now);
+                self.recorder.queue_wait(now, waited);
                 self.attempts.items[attempt as usize].server_done = true;
                 self.release(attempt);
             }

@@ -233,8 +233,11 @@ pub enum Action {
 /// What the cancellation of a request did.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Cancelled {
-    /// Removed from the queue (cancel semantics): it will never reach the backend.
-    Removed,
+    /// Removed from the queue (cancel semantics): it will never reach the backend. `waited`
+    /// is how long it was queued, which a driver records as its queue wait: left out, a
+    /// collapse's waits would count only the requests that outlasted their clients' patience
+    /// less often than the ones that did not.
+    Removed { waited: Duration },
     /// Still queued (keep semantics): it will be sent to the backend anyway.
     Kept,
     /// Already at the backend.
@@ -388,6 +391,18 @@ impl ServicePolicy {
     pub fn stats(&self) -> &PolicyStats {
         &self.stats
     }
+    /// How long each request still queued has waited so far, by `now`: a run that ends with a
+    /// queue (under `abandon = "keep"`, the requests its clients gave up on) records these as
+    /// its last queue waits, which it would otherwise never see.
+    pub fn queued_waits(&self, now: Time) -> impl Iterator<Item = Duration> + '_ {
+        self.queues
+            .iter()
+            .flatten()
+            .filter_map(|&t| self.entries.get(t))
+            .filter(|e| e.state == State::Queued)
+            .map(move |e| now.saturating_since(e.arrival.arrived))
+    }
+
     /// Whether the client of a ticket has gone.
     pub fn is_abandoned(&self, t: Ticket) -> bool {
         self.entries.get(t).is_some_and(|e| e.abandoned)
@@ -512,7 +527,7 @@ impl ServicePolicy {
     }
 
     /// The client of `t` has gone (disconnected or timed out).
-    pub fn handle_cancel(&mut self, _now: Time, t: Ticket) -> Cancelled {
+    pub fn handle_cancel(&mut self, now: Time, t: Ticket) -> Cancelled {
         let abandon = self.cfg.abandon;
         let Some(e) = self.entries.get_mut(t) else {
             return Cancelled::NotFound;
@@ -523,11 +538,12 @@ impl ServicePolicy {
             (State::Queued, Abandon::Keep) => Cancelled::Kept,
             (State::Queued, Abandon::Cancel) => {
                 let class = e.class;
+                let waited = now.saturating_since(e.arrival.arrived);
                 self.entries.remove(t);
                 self.live[class] -= 1;
                 self.stats.cancelled += 1;
                 self.compact(class);
-                Cancelled::Removed
+                Cancelled::Removed { waited }
             }
         }
     }
