@@ -821,6 +821,12 @@ pub fn protocol_refusal<B>(req: &Request<B>) -> Option<(StatusCode, String)> {
         if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
             return bad(&format!("request target: `{scheme}://` is not an http(s) URL"));
         }
+    } else if let Some(authority) = req.uri().authority() {
+        // The authority form (`GET host:port`) is CONNECT's alone (section 3.2.3), which no
+        // legacy service serves: `GET nowhere` names no resource here.
+        return bad(&format!(
+            "request target: `{authority}` is neither a path (`/...`) nor an http(s) URL"
+        ));
     }
     if req.version() >= Version::HTTP_2 {
         return None;
@@ -1195,5 +1201,10 @@ mod tests {
         let (code, why) = target(Method::GET, "ftp://a/x").expect("refused");
         assert_eq!(code, 400);
         assert!(why.contains("`ftp://` is not an http(s) URL"), "{why}");
+        // The authority form, CONNECT's: it names no resource.
+        let (code, why) = target(Method::GET, "nowhere").expect("refused");
+        assert_eq!(code, 400);
+        assert!(why.contains("`nowhere` is neither a path"), "{why}");
+        assert_eq!(target(Method::GET, "/nowhere"), None);
     }
 }
