@@ -380,11 +380,12 @@ fn clients_text(s: &Scenario) -> String {
             format!(", {:?} jitter", retry.jitter).to_lowercase()
         };
         let budget = retry.budget.as_ref().map_or(String::new(), |b| {
-            format!(
-                ", budget {}% + {}/s",
-                format_fixed(b.ratio * 100.0, 0),
-                format_number(b.min_per_sec)
-            )
+            // A ratio past f64::MAX / 100 (no budget, in effect) is no percentage: `inf%`.
+            let share = match b.ratio * 100.0 {
+                p if p.is_finite() => format!("{}%", format_fixed(p, 0)),
+                _ => format!("{}x", format_number(b.ratio)),
+            };
+            format!(", budget {share} + {}/s", format_number(b.min_per_sec))
         });
         format!("up to {} attempts, {backoff}{jitter}{budget}", retry.max_attempts)
     };
@@ -867,6 +868,11 @@ mod tests {
                 "service_time = \"20ms\"",
                 "[clients.retry]\nmax_attempts = 3\n[clients.retry.budget]\nratio = 0\nmin_per_sec = 1e300",
                 "budget 0% + 1e300/s",
+            ),
+            (
+                "service_time = \"20ms\"",
+                "[clients.retry]\nmax_attempts = 3\n[clients.retry.budget]\nratio = 1e308\nmin_per_sec = 1",
+                "budget 1e308x + 1/s",
             ),
         ] {
             let text = summary(service, extra);
