@@ -181,16 +181,20 @@ fn md1_mean_wait_is_2() {
 
 /// Erlang-A: exponential patience (mean 2 s) is the client timeout; a client that gives up
 /// while queued is removed from the queue (abandon = cancel); one in service is served.
-#[test]
-fn erlang_a_abandonment() {
-    let s = scenario(
+fn erlang_a() -> Scenario {
+    scenario(
         1.6,
         50_000,
         "strategy = \"fifo\"\nconcurrency = 2\nabandon = \"cancel\"",
         2,
         EXP1,
         "timeout = { dist = \"exponential\", mean = \"2s\" }",
-    );
+    )
+}
+
+#[test]
+fn erlang_a_abandonment() {
+    let s = erlang_a();
     check(
         "M/M/2+M P(abandon)",
         replicate(&s, 70_000, |r| {
@@ -206,14 +210,7 @@ fn erlang_a_abandonment() {
 /// left the queue for the backend gave 0.278 s (20 seeds, SE 0.001).
 #[test]
 fn erlang_a_mean_wait_counts_the_abandoned() {
-    let s = scenario(
-        1.6,
-        50_000,
-        "strategy = \"fifo\"\nconcurrency = 2\nabandon = \"cancel\"",
-        2,
-        EXP1,
-        "timeout = { dist = \"exponential\", mean = \"2s\" }",
-    );
+    let s = erlang_a();
     check(
         "M/M/2+M Wq (all requests)",
         replicate(&s, 75_000, mean_wait),
