@@ -1639,8 +1639,9 @@ fn admit(shared: &Arc<Shared>, a: Arrival, due: Instant, max_outstanding: usize)
 /// Samples the in-process stack every 50 ms until `sampling` clears, then once more: the
 /// gateway's queue depth, requests in flight and (adaptive) concurrency limit, and what the
 /// gateway and the backend did since the last sample, request by request, as the simulator
-/// records it: queue waits, queued requests cancelled, the gateway's retries, and each finished job's work in the
-/// windows it took up (wasted or not) with its service time.
+/// records it: queue waits and queued requests cancelled (each in the window it happened in),
+/// the gateway's retries (at the tick), and each finished job's work in the windows it took up
+/// (wasted or not) with its service time.
 async fn sample_stack(
     shared: Arc<Shared>,
     backend: Arc<mock_legacy::state::Backend>,
@@ -1654,20 +1655,19 @@ async fn sample_stack(
         s.log_completions();
     }
     let adaptive = gateway.setup.gateway.strategy == model::scenario::Strategy::Adaptive;
-    let (mut cancelled_seen, mut retries_seen) = (0u64, 0u64);
+    let mut retries_seen = 0u64;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
         tick.tick().await;
         let last = !sampling.load(Ordering::Relaxed);
         let now = shared.now();
-        let (mut q, mut fl, mut limit, mut cancelled, mut retries) = (0u64, 0u64, 0u64, 0u64, 0u64);
+        let (mut q, mut fl, mut limit, mut retries) = (0u64, 0u64, 0u64, 0u64);
         let mut waits = Vec::new();
         for s in &gateway.services {
             let g = s.gauges();
             q += g.queue_depth as u64;
             fl += u64::from(g.in_flight);
             limit += u64::from(g.limit.unwrap_or(0));
-            cancelled += g.cancelled;
             retries += g.retries;
             // The last sample also takes the waits so far of requests still queued.
             waits.extend(if last { s.take_last_waits() } else { s.take_waits() });
@@ -1678,17 +1678,11 @@ async fn sample_stack(
         if adaptive {
             r.limit(now, limit);
         }
-        for _ in cancelled_seen..cancelled {
-            r.cancelled(now);
-        }
-        cancelled_seen = cancelled_seen.max(cancelled);
         for _ in retries_seen..retries {
             r.gateway_retry(now);
         }
         retries_seen = retries_seen.max(retries);
-        for w in waits {
-            r.queue_wait(now, scale(w, shared.f));
-        }
+        record_waits(&mut r, waits, shared.epoch, shared.f);
         // The backend's clock starts at the load's epoch and runs in real time.
         for (at, busy, wasted) in jobs {
             let at = Time::from_secs_f64(at.saturating_since(Time::ZERO).as_secs_f64() * shared.f);
@@ -1701,8 +1695,60 @@ async fn sample_stack(
     }
 }
 
+/// The gateway's logged queue waits (and cancellations) into the results, each in the window of
+/// the scenario time it ended at (a run's `epoch`, time compressed by `f`).
+fn record_waits(r: &mut Recorder, waits: Vec<reference_gateway::state::LoggedWait>, epoch: Instant, f: f64) {
+    for w in waits {
+        let at = Time::from_secs_f64(w.at.saturating_duration_since(epoch).as_secs_f64() * f);
+        r.queue_wait(at, scale(w.waited, f));
+        if w.cancelled {
+            r.cancelled(at);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// Each queue wait and cancellation the gateway logs lands in the window it happened in,
+    /// not in that of the sampler's tick that read it (up to 50 ms x F later).
+    #[test]
+    fn logged_waits_land_in_the_window_they_ended_in() {
+        use super::*;
+        use reference_gateway::state::LoggedWait;
+        let s = model::scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"100ms\"\n[[workload.phases]]\nduration = \"2s\"\nrate = 10\n[[backend.services]]\nname = \"s\"\nworkers = 1\nservice_time = \"1ms\"\n",
+        )
+        .expect("valid");
+        let mut r = Recorder::for_scenario(&s);
+        let epoch = Instant::now();
+        let ms = Duration::from_millis;
+        // At 4x: 120 ms of real time is 480 ms of the scenario (window 4), 310 ms is 1.24 s.
+        let waits = vec![
+            LoggedWait {
+                at: epoch + ms(120),
+                waited: ms(25),
+                cancelled: true,
+            },
+            LoggedWait {
+                at: epoch + ms(310),
+                waited: ms(5),
+                cancelled: false,
+            },
+        ];
+        record_waits(&mut r, waits, epoch, 4.0);
+        let res = r.finish(&s, RunMeta::sim("fifo"));
+        let cancelled: Vec<u64> = res.windows.iter().map(|w| w.counters.cancelled).collect();
+        assert_eq!(cancelled.iter().sum::<u64>(), 1);
+        assert_eq!(cancelled[4], 1, "{cancelled:?}");
+        let waits_in = |i: usize| res.windows[i].histograms.get(metric::QUEUE_WAIT).map_or(0, |h| h.len());
+        assert_eq!(waits_in(4), 1);
+        assert_eq!(waits_in(12), 1);
+        let whole = &res.totals[metric::QUEUE_WAIT];
+        assert_eq!(whole.len(), 2);
+        assert!((whole.max_s() - 0.1).abs() < 1e-3, "25 ms at 4x: {} s", whole.max_s());
+    }
+
     /// A run's shared state for a one-liner at `http://127.0.0.1:1/x`, nothing started.
     fn shared() -> std::sync::Arc<super::Shared> {
         use super::*;

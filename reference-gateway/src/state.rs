@@ -109,13 +109,28 @@ struct Inner {
     /// per request, as the simulator does (the metrics' buckets are too coarse for percentiles).
     /// Logged under the policy's lock as it decides, so a request is either in the log or
     /// still queued, never neither nor both ([`ServiceDriver::take_last_waits`]).
-    wait_log: Option<Vec<Duration>>,
+    wait_log: Option<Vec<LoggedWait>>,
+}
+
+/// A request's queue wait as the in-process load generator reads it: when it ended, so the
+/// results put it (and a cancellation) in the window it happened in, not that of the sampler's
+/// next tick, up to 50 ms of real time later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoggedWait {
+    pub at: Instant,
+    pub waited: Duration,
+    /// Removed from the queue because its client left (`abandon = "cancel"`).
+    pub cancelled: bool,
 }
 
 impl Inner {
-    fn log_wait(&mut self, waited: Duration) {
+    fn log_wait(&mut self, waited: Duration, cancelled: bool) {
         if let Some(l) = self.wait_log.as_mut() {
-            l.push(waited);
+            l.push(LoggedWait {
+                at: Instant::now(),
+                waited,
+                cancelled,
+            });
         }
     }
 }
@@ -266,7 +281,7 @@ impl Drop for CancelGuard {
                 let t = *current.lock().unwrap_or_else(|p| p.into_inner());
                 match g.policy.handle_cancel(now, t) {
                     Cancelled::Removed { waited } => {
-                        g.log_wait(waited);
+                        g.log_wait(waited, true);
                         g.pending.remove(&t).map(|_| waited)
                     }
                     _ => None,
@@ -325,18 +340,22 @@ impl ServiceDriver {
     /// The queue waits logged since the last call (dispatched, answered from the queue, or
     /// removed because its client left; not requests refused at the door, which never queued),
     /// oldest first.
-    pub fn take_waits(&self) -> Vec<Duration> {
+    pub fn take_waits(&self) -> Vec<LoggedWait> {
         self.lock().wait_log.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// [`ServiceDriver::take_waits`] at the end of a run, with the waits so far of the
     /// requests still queued (kept after their clients left), as the simulator records them
     /// at its run's end: in one look, so each request counts once.
-    pub fn take_last_waits(&self) -> Vec<Duration> {
-        let now = self.shared.now();
+    pub fn take_last_waits(&self) -> Vec<LoggedWait> {
+        let (now, at) = (self.shared.now(), Instant::now());
         let mut g = self.lock();
         let mut waits = g.wait_log.as_mut().map(std::mem::take).unwrap_or_default();
-        waits.extend(g.policy.queued_waits(now));
+        waits.extend(g.policy.queued_waits(now).map(|waited| LoggedWait {
+            at,
+            waited,
+            cancelled: false,
+        }));
         waits
     }
 
@@ -407,7 +426,7 @@ impl ServiceDriver {
             }
             Admit::Dispatch(t) => {
                 set_ticket(&current, t);
-                g.log_wait(Duration::ZERO);
+                g.log_wait(Duration::ZERO, false);
                 drop(g);
                 self.metrics.queue_wait.observe(Duration::ZERO);
                 self.pump(now);
@@ -432,7 +451,7 @@ impl ServiceDriver {
                     Action::Dispatch { ticket, waited, .. } => {
                         if let Some(mut p) = g.pending.remove(&ticket) {
                             p.queue_wait = waited;
-                            g.log_wait(waited);
+                            g.log_wait(waited, false);
                             dispatch.push((ticket, p));
                         }
                     }
@@ -443,7 +462,7 @@ impl ServiceDriver {
                         ..
                     } => {
                         if let Some(p) = g.pending.remove(&ticket) {
-                            g.log_wait(waited);
+                            g.log_wait(waited, false);
                             answers.push((p, rejection, waited));
                         }
                     }
