@@ -9,7 +9,6 @@ use model::scenario::{self, Scenario, Strategy};
 use model::UsageError;
 use reports::expect::{self, Checked};
 use reports::{Baseline, Entry, Report};
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -372,9 +371,11 @@ pub async fn run_live(
                 s.file.run.seed,
                 s.duration.as_secs_f64() / f
             );
+            // A line on a terminal; a log line every 10 s otherwise: a CI job's comparison of
+            // four strategies over the 200 s death spiral at 1x is silent for 13 minutes else.
             let opts = loadgen::LiveOptions {
                 time_scale: f,
-                progress: std::io::stderr().is_terminal(),
+                progress: true,
                 ..loadgen::LiveOptions::default()
             };
             let waiter = stop.clone();
@@ -878,8 +879,9 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     let expectations = parse_expectations(&a.expect, &labels)?;
     check_expectation_groups(&expectations, &configs)?;
     // Said once the command line is known good: before an error it read as its cause.
+    // On stderr, as `sim run` logs it: stdout is the results table.
     for note in configs.iter().filter_map(|c| c.sized_note.as_deref()) {
-        println!("{note}");
+        tracing::info!("{note}");
     }
     let seed = a.seed.unwrap_or(base.seed());
     sim::replication_seeds(seed, a.replications, a.seed.is_some())?;
@@ -892,9 +894,31 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
         Mode::Sim => "sim",
         Mode::Live => "live",
     };
-    let title = format!("{}: {} ({mode})", base.name(), labels.join(" vs "));
+    let cut = if interrupted { ", interrupted" } else { "" };
+    let title = format!("{}: {} ({mode}{cut})", base.name(), labels.join(" vs "));
     let (verdict, _) = conclude(&title, &entries, &expectations, &out)?;
+    if interrupted {
+        println!("{}", interrupted_line(&entries, &labels));
+    }
     Ok(finish(interrupted, verdict))
+}
+
+/// What an interrupted comparison says last: which run it stopped in, and which it never made.
+fn interrupted_line(entries: &[Entry], labels: &[String]) -> String {
+    let stopped = entries
+        .last()
+        .map_or("the first run".to_string(), |e| format!("`{}`'s run", e.label));
+    let skipped: Vec<String> = labels
+        .iter()
+        .filter(|l| !entries.iter().any(|e| &e.label == *l))
+        .map(|l| format!("`{l}`"))
+        .collect();
+    let skipped = if skipped.is_empty() {
+        String::new()
+    } else {
+        format!("; not run: {}", skipped.join(", "))
+    };
+    format!("INTERRUPTED in {stopped} (its results cover part of it and are marked incomplete){skipped}")
 }
 
 /// How a run of runs ended: interrupted, every expectation held, or one failed (for sure, or
@@ -1119,6 +1143,11 @@ mod tests {
         .unwrap();
         let entries = vec![Entry::new("fifo", vec![sim::simulate(&s, Some(1))])];
         let labels = vec!["fifo".to_string(), "deadline".to_string()];
+        // What the terminal says last, with or without expectations.
+        assert_eq!(
+            interrupted_line(&entries, &labels),
+            "INTERRUPTED in `fifo`'s run (its results cover part of it and are marked incomplete); not run: `deadline`"
+        );
         let expectations = parse_expectations(
             &[
                 "deadline.goodput_ratio > fifo.goodput_ratio".into(),

@@ -33,9 +33,9 @@ impl Setup {
     pub fn from_scenario(s: &Scenario, upstream: Option<&str>) -> anyhow::Result<Setup> {
         let mut routes = Vec::new();
         for svc in &s.services {
-            let url = match (upstream, &svc.upstream) {
-                (Some(u), _) => u.to_string(),
-                (None, Some(u)) => u.clone(),
+            let (url, what) = match (upstream, &svc.upstream) {
+                (Some(u), _) => (u.to_string(), "--upstream".to_string()),
+                (None, Some(u)) => (u.clone(), format!("service `{}`'s upstream", svc.name)),
                 (None, None) => bail!(
                     "{}: service `{}` has no `upstream` URL: set backend.services[].upstream, or pass --upstream URL to send every service to one address",
                     s.source,
@@ -45,7 +45,7 @@ impl Setup {
             routes.push(Route {
                 name: svc.name.clone(),
                 group: svc.group.clone(),
-                upstream: check_url(&url)?,
+                upstream: check_url(&url, &what)?,
                 workers: svc.workers,
             });
         }
@@ -120,7 +120,7 @@ impl Setup {
                     routes: vec![Route {
                         name: "default".into(),
                         group: "default".into(),
-                        upstream: check_url(upstream)?,
+                        upstream: check_url(upstream, "--upstream")?,
                         workers: 2,
                     }],
                     catch_all: true,
@@ -263,18 +263,20 @@ fn scaled(flag: &str, d: model::duration::Dur, factor: f64) -> anyhow::Result<mo
     Ok(model::duration::Dur(real))
 }
 
-fn check_url(u: &str) -> anyhow::Result<String> {
-    model::wire::check_upstream_url(u).map_err(|e| anyhow::anyhow!("upstream {e}"))?;
+/// `u` as the gateway's upstream base URL; errors name `what` gave it (the flag, or the
+/// service whose `upstream` it is).
+fn check_url(u: &str, what: &str) -> anyhow::Result<String> {
+    model::wire::check_upstream_url(u).map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
     // Quoted with its control characters escaped: printed raw they would move the cursor.
     let shown = model::scenario::printable(u);
-    let uri: http::Uri = u.parse().with_context(|| format!("upstream `{shown}` is not a URL"))?;
+    let uri: http::Uri = u.parse().with_context(|| format!("{what}: `{shown}` is not a URL"))?;
     match (uri.scheme_str(), uri.authority()) {
         (Some("http"), Some(_)) if crate::h1::host_port(&uri).is_none() => {
-            bail!("upstream `{shown}`: the port must be 1..65535")
+            bail!("{what}: `{shown}`: the port must be 1..65535")
         }
         (Some("http"), Some(_)) => Ok(u.trim_end_matches('/').to_string()),
-        (Some("https"), _) => bail!("upstream `{shown}`: https upstreams are not supported yet; use http://"),
-        _ => bail!("upstream `{shown}`: expected http://host:port"),
+        (Some("https"), _) => bail!("{what}: `{shown}`: https upstreams are not supported yet; use http://"),
+        _ => bail!("{what}: `{shown}`: expected http://host:port"),
     }
 }
 
@@ -427,17 +429,26 @@ mod tests {
     /// password) or a query (dropped from every request) is refused; a path prefix is kept.
     #[test]
     fn upstreams_with_credentials_or_queries_are_refused() {
-        let e = check_url("http://user:pw@127.0.0.1:8081").unwrap_err().to_string();
+        let e = check_url("http://user:pw@127.0.0.1:8081", "--upstream")
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.starts_with("upstream `http://user:***@127.0.0.1:8081` has credentials"),
+            e.starts_with("--upstream: `http://user:***@127.0.0.1:8081` has credentials"),
             "{e}"
         );
-        let e = check_url("http://127.0.0.1:8081/base?x=1").unwrap_err().to_string();
+        let e = check_url("http://127.0.0.1:8081/base?x=1", "--upstream")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("a query or a fragment"), "{e}");
-        let e = check_url("http://127.0.0.1:99999").unwrap_err().to_string();
+        let e = check_url("http://127.0.0.1:99999", "--upstream")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("the port must be 1..65535"), "{e}");
+        // Without a scheme: the flag is named (it said "upstream expected an http:// URL").
+        let e = check_url("127.0.0.1:8081", "--upstream").unwrap_err().to_string();
+        assert!(e.starts_with("--upstream: expected an http:// URL"), "{e}");
         assert_eq!(
-            check_url("http://127.0.0.1:8081/base/").unwrap(),
+            check_url("http://127.0.0.1:8081/base/", "--upstream").unwrap(),
             "http://127.0.0.1:8081/base"
         );
     }
@@ -627,7 +638,7 @@ mod tests {
         ];
         for u in tricky {
             let model = model::wire::check_upstream_url(u);
-            let gateway = check_url(u);
+            let gateway = check_url(u, "--upstream");
             if model.is_ok() {
                 assert!(
                     gateway.is_ok(),
