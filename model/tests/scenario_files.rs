@@ -2286,6 +2286,60 @@ fn a_dotted_service_name_is_one_path_segment() {
     );
 }
 
+/// An unknown key, a wrong type, an unreadable value and a syntax error in a dotted service's
+/// table quote its name as the range check does: serde's path joined every key with dots, so
+/// `gateway.services.api.v2.concurency` read as a key `v2` of a service `api`.
+#[test]
+fn a_dotted_service_name_is_quoted_in_every_kind_of_error() {
+    let file = |section: &str, line: &str| {
+        vec![
+            "[[workload.phases]]".to_string(),
+            "duration = \"10s\"".to_string(),
+            "rate = 10".to_string(),
+            "[gateway]".to_string(),
+            format!("[{section}.services.\"api.v2\"]"),
+            line.to_string(),
+            "[[backend.services]]".to_string(),
+            "name = \"api.v2\"".to_string(),
+            "workers = 1".to_string(),
+            "service_time = \"100ms\"".to_string(),
+        ]
+    };
+    let check = |section: &str, line: &str, col: usize, path: &str, message: &str| {
+        let v = file(section, line);
+        let lines: Vec<&str> = v.iter().map(String::as_str).collect();
+        assert_error(&lines, 6, col, path, message);
+    };
+    check(
+        "gateway",
+        "concurency = 1",
+        1,
+        "gateway.services.\"api.v2\".concurency",
+        "unknown key `concurency`; did you mean `concurrency`?",
+    );
+    check(
+        "gateway",
+        "concurrency = \"x\"",
+        15,
+        "gateway.services.\"api.v2\".concurrency",
+        "expected a non-negative integer, got the string \"x\"",
+    );
+    check(
+        "clients",
+        "timeout = \"5 x\"",
+        11,
+        "clients.services.\"api.v2\".timeout",
+        "unknown unit `x`",
+    );
+    check(
+        "gateway",
+        "concurrency = @",
+        15,
+        "gateway.services.\"api.v2\".concurrency",
+        "",
+    );
+}
+
 /// Names head table columns and chart labels, sized to them: a name of 65,536 characters
 /// panicked the summary (`format!` widths stop at 65,535). Names, the run's name and
 /// description have a length bound, said with the start of the text rather than all of it.
