@@ -234,6 +234,37 @@ fn bad_duration_unit() {
     );
 }
 
+/// A negative duration in a file is said to be one, as `--timeout -1s` is (the file said only
+/// "expected a duration like 250ms"), and a compound one gets the single unit to write (it was
+/// "unknown unit `h30m`").
+#[test]
+fn negative_and_compound_durations_say_what_is_wrong() {
+    for (value, message) in [
+        (
+            "-1s",
+            "expected a duration like 250ms, 2s or 1m, got `-1s`: a duration cannot be negative",
+        ),
+        (
+            "1h30m",
+            "`1h30m`: a duration is one number and one unit, not several (write `90m`)",
+        ),
+    ] {
+        let timeout = format!("timeout = \"{value}\"");
+        let lines = [
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 10",
+            "[clients]",
+            &timeout,
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ];
+        assert_error(&lines, 5, 11, "clients.timeout", message);
+    }
+}
+
 #[test]
 fn bare_number_where_a_duration_is_expected() {
     let lines = [
