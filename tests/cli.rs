@@ -1135,3 +1135,48 @@ fn a_gateway_warns_of_an_upstream_that_refuses_connections() {
         "{line}"
     );
 }
+
+/// A negative duration given to a flag is said to be one by the flag's own parser: clap read
+/// `-1s` as an unknown flag `-1` ("unexpected argument '-1' found"). A flag where the value
+/// goes is still said to be a flag, not taken as the value.
+#[test]
+fn a_negative_duration_flag_is_said_to_be_negative() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let target = format!("http://127.0.0.1:{port}/x");
+    let refused = |args: &[&str], says: &str| {
+        let out = spillway(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(says) && !err.contains("unexpected argument"),
+            "{args:?}: {err}"
+        );
+    };
+    let negative = "got `-1s`: a duration cannot be negative";
+    refused(&["gateway", "--queue-timeout", "-1s"], negative);
+    refused(&["gateway", "--default-timeout", "-1s"], negative);
+    refused(&["mock-legacy", "--service-time", "-1s"], negative);
+    refused(&["loadgen", "run", "--target", &target, "--phases", "-1s@10"], negative);
+    refused(
+        &["loadgen", "run", "--target", &target, "--phases", "10s@5,-1s@10"],
+        negative,
+    );
+    // (A flag with a value of its own after it, `--queue-timeout --strategy fifo`, leaves that
+    // value, `fifo`, to clap as an unexpected argument, as loadgen's `--timeout` always has.)
+    refused(
+        &["gateway", "--queue-timeout", "--no-pushback"],
+        "got the flag `--no-pushback`: give this flag its value first",
+    );
+    refused(
+        &["loadgen", "run", "--phases", "--target", &target],
+        "got the flag `--target`: give this flag its value first",
+    );
+    refused(
+        &["mock-legacy", "--service-time", "--workers"],
+        "got the flag `--workers`: give this flag its value first",
+    );
+}

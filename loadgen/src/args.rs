@@ -102,7 +102,7 @@ pub struct RunArgs {
     pub ca_cert: Option<std::path::PathBuf>,
 
     /// One-liner: phases, e.g. 30s@50,10s@300!,60s@50 (`!` trigger, `a->b` ramp).
-    #[arg(long, value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC", value_parser = parse_phases_value, allow_hyphen_values = true)]
     pub phases: Option<String>,
 
     /// Client timeout per attempt (default 2s). With a scenario file, overrides clients.timeout
@@ -182,22 +182,21 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     Ok((i, n))
 }
 
-/// A duration flag (`--timeout`, `--duration`), as a scenario writes one. Its value may start
-/// with `-` (clap otherwise read `--timeout -1s` as an unknown flag `-1`), so a negative one
-/// is said to be one, and a flag where the value goes is said to be a flag.
+/// A duration flag (`--timeout`, `--duration`): see [`model::duration::parse_flag_duration`].
 fn parse_dur(s: &str) -> Result<model::duration::Dur, String> {
-    let t = s.trim_start();
-    if t.starts_with("--") {
+    model::duration::parse_flag_duration(s)
+}
+
+/// `--phases`: its value may start with `-` (`-1s@10`, refused by the phases' parser as a
+/// negative duration; clap otherwise said "unexpected argument '-1'"), but a flag where the
+/// value goes is said to be one rather than read as the phases.
+fn parse_phases_value(s: &str) -> Result<String, String> {
+    if s.trim_start().starts_with("--") {
         return Err(format!(
-            "expected a duration like 250ms, 2s or 1m, got the flag `{s}`: give this flag its value first"
+            "expected phases like 30s@50,10s@300!,60s@50, got the flag `{s}`: give this flag its value first"
         ));
     }
-    if t.starts_with('-') {
-        return Err(format!(
-            "expected a duration like 250ms, 2s or 1m, got `{s}`: a duration cannot be negative"
-        ));
-    }
-    s.parse()
+    Ok(s.to_string())
 }
 
 /// `--method`: an HTTP method token, checked as the scenario file checks `method`.

@@ -37,7 +37,7 @@ pub struct Args {
 
     /// One-liner mode: service time: `40ms`, `exp:40ms`, `lognormal:40ms:400ms` (median:p99) or
     /// `uniform:10ms:30ms` [default: 40ms, constant].
-    #[arg(long, value_name = "DIST", value_parser = parse_dist_flag)]
+    #[arg(long, value_name = "DIST", value_parser = parse_dist_flag, allow_hyphen_values = true)]
     pub service_time: Option<String>,
 
     /// One-liner mode: what happens when every worker is busy [default: queue].
@@ -62,7 +62,14 @@ pub struct Args {
 }
 
 /// Turns `--service-time` text into the scenario's distribution syntax (TOML inline value).
+/// Its value may start with `-` (the flag takes hyphen values): `-1s` is refused as a negative
+/// duration, and a flag where the value goes is said to be one.
 pub fn parse_dist_flag(s: &str) -> Result<String, String> {
+    if s.trim_start().starts_with("--") {
+        return Err(format!(
+            "expected 40ms, exp:40ms, lognormal:MEDIAN:P99 or uniform:MIN:MAX, got the flag `{s}`: give this flag its value first"
+        ));
+    }
     let dur = |t: &str| model::duration::parse_duration(t).map(model::duration::format_duration);
     let parts: Vec<&str> = s.split(':').collect();
     let spec = match parts.as_slice() {

@@ -43,9 +43,17 @@ const UNITS: &[(&str, f64)] = &[
     ("h", 3600.0),
 ];
 
-/// Parses `250ms`, `2s`, `1.5m`, `1h`, `500us`, `0s`.
+/// Parses `250ms`, `2s`, `1.5m`, `1h`, `500us`, `0s`. Blanks around the number and the unit
+/// (`5 s`, ` 5s `) are allowed.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
+    // Said here, for a file and a flag alike: the number's parse would only say "expected a
+    // duration", and a flag's `-1s` read as an unknown flag.
+    if t.starts_with('-') {
+        return Err(format!(
+            "expected a duration like 250ms, 2s or 1m, got `{text}`: a duration cannot be negative"
+        ));
+    }
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .ok_or_else(|| format!("expected a duration with a unit like 250ms, 2s or 1m, got `{text}`"))?;
@@ -53,21 +61,69 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let value: f64 = num
         .parse()
         .map_err(|_| format!("expected a duration like 250ms, 2s or 1m, got `{text}`"))?;
-    let scale = UNITS
-        .iter()
-        .find(|(u, _)| *u == unit.trim())
-        .map(|(_, s)| *s)
-        .ok_or_else(|| {
-            format!(
-                "unknown unit `{}` in duration `{text}`: use ns, us, ms, s, m or h",
-                unit.trim()
-            )
-        })?;
+    let Some(scale) = unit_scale(unit) else {
+        if let Some(total) = compound(t) {
+            return Err(format!(
+                "`{text}`: a duration is one number and one unit, not several (write `{}`)",
+                single_unit(total)
+            ));
+        }
+        return Err(format!(
+            "unknown unit `{}` in duration `{text}`: use ns, us, ms, s, m or h",
+            unit.trim()
+        ));
+    };
     let secs = value * scale;
     if !secs.is_finite() || secs > 1e9 {
         return Err(format!("duration `{text}` is out of range"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// Seconds per `unit` (blanks around it ignored), if it is one.
+fn unit_scale(unit: &str) -> Option<f64> {
+    UNITS.iter().find(|(u, _)| *u == unit.trim()).map(|(_, s)| *s)
+}
+
+/// The total of a compound duration (`1h30m`, `1m 30s`: several numbers, each with a unit),
+/// if `t` is one within range.
+fn compound(t: &str) -> Option<Duration> {
+    let mut rest = t;
+    let mut secs = 0.0;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let unit_end = rest[num_end..]
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .map_or(rest.len(), |i| num_end + i);
+        let value: f64 = rest[..num_end].parse().ok()?;
+        secs += value * unit_scale(&rest[num_end..unit_end])?;
+        rest = rest[unit_end..].trim_start();
+        parts += 1;
+    }
+    (parts > 1 && secs.is_finite() && secs <= 1e9).then(|| Duration::from_secs_f64(secs))
+}
+
+/// `d` as one number and one unit: a whole number of the largest unit that gives one
+/// (`90m` for 1h30m, not `1.5h`), else as [`format_duration`] shows it.
+fn single_unit(d: Duration) -> String {
+    let ns = d.as_nanos();
+    SHOWN_UNITS
+        .iter()
+        .find(|(_, per)| ns >= *per && ns.is_multiple_of(*per))
+        .map_or_else(|| format_duration(d), |(unit, per)| format!("{}{unit}", ns / per))
+}
+
+/// A duration flag's value (`--timeout`, `--queue-timeout`), as a scenario writes one. The
+/// flag is declared with `allow_hyphen_values` so that `-1s` reaches [`parse_duration`] (clap
+/// otherwise refused it as an unknown flag `-1`); a flag where the value goes is said to be one.
+pub fn parse_flag_duration(s: &str) -> Result<Dur, String> {
+    if s.trim_start().starts_with("--") {
+        return Err(format!(
+            "expected a duration like 250ms, 2s or 1m, got the flag `{s}`: give this flag its value first"
+        ));
+    }
+    s.parse()
 }
 
 /// The units durations are shown in, largest first, with their nanoseconds.
@@ -228,6 +284,58 @@ mod tests {
         assert!(parse_duration("2 parsecs").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("ms").is_err());
         assert!(parse_duration("-1s").is_err());
+    }
+
+    /// A negative duration is said to be one, in a file as on the command line: the file said
+    /// only "expected a duration like 250ms", the flag "a duration cannot be negative".
+    #[test]
+    fn a_negative_duration_is_said_to_be_one() {
+        for text in ["-1s", " -250ms", "-0.5m"] {
+            let e = parse_duration(text).unwrap_err();
+            assert!(e.ends_with(": a duration cannot be negative"), "{e}");
+        }
+        let e = parse_flag_duration("-1s").unwrap_err();
+        assert_eq!(
+            e,
+            "expected a duration like 250ms, 2s or 1m, got `-1s`: a duration cannot be negative"
+        );
+        assert!(parse_flag_duration("--retries")
+            .unwrap_err()
+            .contains("got the flag `--retries`"));
+    }
+
+    /// `1h30m` was "unknown unit `h30m`": a compound duration is said to be one, with the single
+    /// unit to write instead.
+    #[test]
+    fn a_compound_duration_is_answered_with_one_unit() {
+        for (text, instead) in [
+            ("1h30m", "90m"),
+            ("1m30s", "90s"),
+            ("1m 30s", "90s"),
+            ("2h0m", "2h"),
+            ("1s500ms", "1500ms"),
+            ("1.5h20m", "110m"),
+        ] {
+            let e = parse_duration(text).unwrap_err();
+            assert_eq!(
+                e,
+                format!("`{text}`: a duration is one number and one unit, not several (write `{instead}`)")
+            );
+            assert!(parse_duration(instead).is_ok(), "{instead}");
+        }
+        // Not a compound of known units: the unknown unit is named as before.
+        assert!(parse_duration("1h30x").unwrap_err().starts_with("unknown unit `h30x`"));
+        assert!(parse_duration("2 parsecs")
+            .unwrap_err()
+            .starts_with("unknown unit `parsecs`"));
+    }
+
+    /// Blanks between the number and its unit, and around both, are accepted (and documented).
+    #[test]
+    fn blanks_around_the_number_and_unit_are_accepted() {
+        for text in ["5 s", " 5s ", "5\ts", "5s"] {
+            assert_eq!(parse_duration(text).unwrap(), Duration::from_secs(5), "{text:?}");
+        }
     }
 
     /// Very large and very small numbers are shown in scientific notation, not as 300 digits;

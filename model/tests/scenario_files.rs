@@ -234,6 +234,37 @@ fn bad_duration_unit() {
     );
 }
 
+/// A negative duration in a file is said to be one, as `--timeout -1s` is (the file said only
+/// "expected a duration like 250ms"), and a compound one gets the single unit to write (it was
+/// "unknown unit `h30m`").
+#[test]
+fn negative_and_compound_durations_say_what_is_wrong() {
+    for (value, message) in [
+        (
+            "-1s",
+            "expected a duration like 250ms, 2s or 1m, got `-1s`: a duration cannot be negative",
+        ),
+        (
+            "1h30m",
+            "`1h30m`: a duration is one number and one unit, not several (write `90m`)",
+        ),
+    ] {
+        let timeout = format!("timeout = \"{value}\"");
+        let lines = [
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 10",
+            "[clients]",
+            &timeout,
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ];
+        assert_error(&lines, 5, 11, "clients.timeout", message);
+    }
+}
+
 #[test]
 fn bare_number_where_a_duration_is_expected() {
     let lines = [
@@ -2283,6 +2314,60 @@ fn a_dotted_service_name_is_one_path_segment() {
         15,
         "gateway.services.\"api.v2\".concurrency",
         "expected an integer >= 1, got 0",
+    );
+}
+
+/// An unknown key, a wrong type, an unreadable value and a syntax error in a dotted service's
+/// table quote its name as the range check does: serde's path joined every key with dots, so
+/// `gateway.services.api.v2.concurency` read as a key `v2` of a service `api`.
+#[test]
+fn a_dotted_service_name_is_quoted_in_every_kind_of_error() {
+    let file = |section: &str, line: &str| {
+        vec![
+            "[[workload.phases]]".to_string(),
+            "duration = \"10s\"".to_string(),
+            "rate = 10".to_string(),
+            "[gateway]".to_string(),
+            format!("[{section}.services.\"api.v2\"]"),
+            line.to_string(),
+            "[[backend.services]]".to_string(),
+            "name = \"api.v2\"".to_string(),
+            "workers = 1".to_string(),
+            "service_time = \"100ms\"".to_string(),
+        ]
+    };
+    let check = |section: &str, line: &str, col: usize, path: &str, message: &str| {
+        let v = file(section, line);
+        let lines: Vec<&str> = v.iter().map(String::as_str).collect();
+        assert_error(&lines, 6, col, path, message);
+    };
+    check(
+        "gateway",
+        "concurency = 1",
+        1,
+        "gateway.services.\"api.v2\".concurency",
+        "unknown key `concurency`; did you mean `concurrency`?",
+    );
+    check(
+        "gateway",
+        "concurrency = \"x\"",
+        15,
+        "gateway.services.\"api.v2\".concurrency",
+        "expected a non-negative integer, got the string \"x\"",
+    );
+    check(
+        "clients",
+        "timeout = \"5 x\"",
+        11,
+        "clients.services.\"api.v2\".timeout",
+        "unknown unit `x`",
+    );
+    check(
+        "gateway",
+        "concurrency = @",
+        15,
+        "gateway.services.\"api.v2\".concurrency",
+        "",
     );
 }
 

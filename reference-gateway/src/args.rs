@@ -51,7 +51,7 @@ pub struct Args {
     /// Answer 503 to requests that waited longer than this in the queue (e.g. 500ms; scenario
     /// time, divided by --time-scale), at every service, over a file's
     /// [gateway.services.NAME] ones too [default: the file's, else none].
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = model::duration::parse_flag_duration, allow_hyphen_values = true)]
     pub queue_timeout: Option<model::duration::Dur>,
 
     /// What happens to a queued request whose client has gone: keep (still sent) or cancel
@@ -67,7 +67,7 @@ pub struct Args {
 
     /// Budget for requests without x-spillway-timeout-ms (e.g. 2s; scenario time, divided by
     /// --time-scale) [default: the file's, else none: such requests never expire].
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = model::duration::parse_flag_duration, allow_hyphen_values = true)]
     pub default_timeout: Option<model::duration::Dur>,
 
     /// Do not pause a service that answers 429 or 503 (pushback, on by default): keep

@@ -616,6 +616,35 @@ mod tests {
             .ends_with("expected KEY=V1,V2,... or KEY=A..B (or KEY=A..B:STEP)"));
     }
 
+    /// A service named with a dot is set with its name quoted, as the file's errors write it;
+    /// unquoted, its dot splits it into a service `api` with a key `v2`, and the refusal says
+    /// to quote the name the file has.
+    #[test]
+    fn set_quotes_a_dotted_service_name() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"api.v2\"\nworkers = 1\nservice_time = \"1ms\"\n",
+        )
+        .expect("valid");
+        let set = with_settings(
+            s.clone(),
+            None,
+            &["gateway.services.\"api.v2\".concurrency=1".to_string()],
+        )
+        .expect("quoted name");
+        assert_eq!(set.file.gateway.services["api.v2"].concurrency, Some(1));
+        let e = with_settings(s, None, &["gateway.services.api.v2.concurrency=1".to_string()])
+            .expect_err("unquoted name")
+            .to_string();
+        assert!(
+            e.contains("unknown key `v2`")
+                && e.contains(
+                    "the service `api.v2` has a dot in its name: quote it, 'gateway.services.\"api.v2\".concurrency'"
+                ),
+            "{e}"
+        );
+    }
+
     /// `--seed 18446744073709551615 --replications 3` wrapped round to seeds ..., 0, 1.
     #[test]
     fn replication_seeds_do_not_wrap() {

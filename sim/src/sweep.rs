@@ -771,11 +771,17 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
     let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| {
         // serde_json's error has no path: the assignment that fails on its own names it
         // (`gateway.concurrency=-1` said only "expected a non-negative integer").
+        let hint = assignments.iter().find_map(|(k, _)| dotted_name_hint(base, k));
+        let hint = hint.map(|h| format!(" ({h})")).unwrap_or_default();
         match blame(base, assignments) {
-            Some((key, e)) => format!("{}: {key}: {}", describe(assignments), scenario::reword(&e, key)),
+            Some((key, e)) => format!("{}: {key}: {}{hint}", describe(assignments), scenario::reword(&e, key)),
             None => {
                 let path = assignments.first().map_or("", |(k, _)| k.as_str());
-                format!("{}: {}", describe(assignments), scenario::reword(&e.to_string(), path))
+                format!(
+                    "{}: {}{hint}",
+                    describe(assignments),
+                    scenario::reword(&e.to_string(), path)
+                )
             }
         }
     })?;
@@ -841,6 +847,40 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
         scenario,
         ignored,
         overridden,
+    })
+}
+
+/// How to write `key` when it names a service with a dot in its name unquoted:
+/// `gateway.services.api.v2.concurrency` is a key `v2` of a service `api`, and was refused as
+/// "unknown key `v2`" with no word of `api.v2`, the service the file has.
+fn dotted_name_hint(base: &Scenario, key: &str) -> Option<String> {
+    use scenario::locate::Seg;
+    let segs = scenario::locate::parse_path(key);
+    let [Seg::Key(section), Seg::Key(services), rest @ ..] = segs.as_slice() else {
+        return None;
+    };
+    if !matches!(section.as_str(), "gateway" | "clients") || services != "services" {
+        return None;
+    }
+    let keys: Vec<&str> = rest
+        .iter()
+        .map(|s| match s {
+            Seg::Key(k) => Some(k.as_str()),
+            Seg::Index(_) => None,
+        })
+        .collect::<Option<_>>()?;
+    let known = |name: &str| base.services.iter().any(|s| s.name == name || s.group == name);
+    // The longest name first: `a.b.c` over `a.b` when the file has both.
+    (2..keys.len()).rev().find_map(|n| {
+        let name = keys[..n].join(".");
+        known(&name).then(|| {
+            let field: Vec<String> = keys[n..].iter().map(|k| scenario::locate::key(k)).collect();
+            format!(
+                "the service `{name}` has a dot in its name: quote it, '{section}.services.{}.{}'",
+                scenario::locate::key(&name),
+                field.join(".")
+            )
+        })
     })
 }
 

@@ -327,7 +327,7 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
     match serde_path_to_error::deserialize::<_, ScenarioFile>(de) {
         Ok(file) => Ok((file, doc)),
         Err(e) => {
-            let path = clean_path(&e.path().to_string());
+            let path = field_path(e.path());
             if let Some((list, message)) = table_written_as_list(text, &path) {
                 return Err(diag(locate::span_of(&doc, &list), list, message));
             }
@@ -393,7 +393,7 @@ fn table_written_as_list(text: &str, path: &str) -> Option<(String, String)> {
         // A table there still fails on its type: a list belongs there after all (its element
         // has the wrong type). A missing field means a table does belong there.
         let missing = e.inner().message().starts_with("missing field");
-        if clean_path(&e.path().to_string()) == list_path && !missing {
+        if field_path(e.path()) == list_path && !missing {
             return None;
         }
     }
@@ -432,13 +432,34 @@ fn segs_path(segs: &[locate::Seg]) -> String {
     out
 }
 
-/// serde_path_to_error writes `?` for a path it could not follow and `.` for the root.
-fn clean_path(p: &str) -> String {
-    if p == "." {
-        String::new()
-    } else {
-        p.trim_end_matches(".?").to_string()
+/// The field path serde_path_to_error tracked, written as [`segs_path`] writes one: a key that
+/// is not bare quoted (its own Display joined `"api.v2"` with dots, as if two keys), a trailing
+/// `?` (a step it could not follow) dropped, and the root empty.
+fn field_path(p: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut segs: Vec<&Segment> = p.iter().collect();
+    while segs.len() > 1 && matches!(segs.last(), Some(Segment::Unknown)) {
+        segs.pop();
     }
+    let mut out = String::new();
+    for s in segs {
+        match s {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(&locate::key(key));
+            }
+            Segment::Unknown => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push('?');
+            }
+        }
+    }
+    out
 }
 
 /// A serde message about the field at `path` in a scenario author's words (for settings given

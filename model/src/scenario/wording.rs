@@ -723,9 +723,9 @@ pub(super) fn syntax_path(text: &str, offset: usize) -> String {
         let path = place(&mut arrays, &h);
         return if path.len() <= MAX_PATH { path } else { String::new() };
     }
-    let path = match line_key(line) {
-        Some(key) if table.is_empty() => key.join("."),
-        Some(key) => format!("{table}.{}", key.join(".")),
+    let path = match line_key(line).map(|keys| joined(&keys)) {
+        Some(key) if table.is_empty() => key,
+        Some(key) => format!("{table}.{key}"),
         None => table.clone(),
     };
     // A path is a pointer, not a copy of the line: a key of thousands of parts names nothing.
@@ -810,6 +810,12 @@ fn dotted_key(s: &str) -> (Vec<String>, &str) {
     (keys, rest)
 }
 
+/// Keys as one field path: a key that is not bare quoted (`gateway.services."api.v2"`), as
+/// the errors found later write it.
+fn joined(keys: &[String]) -> String {
+    keys.iter().map(|k| super::locate::key(k)).collect::<Vec<_>>().join(".")
+}
+
 /// The field path a header names, with the current index of each array of tables on the way;
 /// `[[x]]` adds an entry to `x`.
 fn place(arrays: &mut HashMap<String, usize>, h: &Header) -> String {
@@ -818,7 +824,7 @@ fn place(arrays: &mut HashMap<String, usize>, h: &Header) -> String {
         if !path.is_empty() {
             path.push('.');
         }
-        path.push_str(key);
+        path.push_str(&super::locate::key(key));
         let last = i + 1 == h.keys.len();
         if last && h.array {
             let n = arrays.entry(path.clone()).or_insert(0);
@@ -974,8 +980,8 @@ mod tests {
         assert_eq!(syntax_path(text, text.find('x').unwrap_or(0)), "a");
         // Quoted keys, blanks around dots, and offsets past the end or inside a character.
         let text = "[ \"x y\" . z ]\n'k' . w = é";
-        assert_eq!(syntax_path(text, text.len() - 1), "x y.z.k.w");
-        assert_eq!(syntax_path(text, usize::MAX), "x y.z.k.w");
+        assert_eq!(syntax_path(text, text.len() - 1), "\"x y\".z.k.w");
+        assert_eq!(syntax_path(text, usize::MAX), "\"x y\".z.k.w");
         assert_eq!(syntax_path("", 3), "");
         // An absurdly long key is not repeated as the path.
         let long = format!("[t]\n{} = @\n", vec!["a"; 500].join("."));
