@@ -1349,6 +1349,15 @@ mod tests {
             Some(model::results::STOPPED_NOT_JUDGED)
         );
         assert!(!goodput.passed && goodput.value.is_some_and(|v| v < 0.9), "{goodput:?}");
+        // Nor is the verdict judged over the part that ran (it read "overloaded"), as a
+        // sweep's point of such a run reads `stopped`.
+        assert_eq!(r.summary.whole.verdict, None);
+        assert!(
+            table.contains(
+                "  verdict       not judged: the simulation stopped early, at its cap on requests held at once, at "
+            ),
+            "{table}"
+        );
         assert!(
             table.contains("threshold     FAIL amplification <= 1.5  (value not judged: the simulation stopped early"),
             "{table}"
