@@ -424,7 +424,7 @@ pub(crate) fn verdicts_not_judged_if_partial(
         }
         g.verdict_reason = match g.verdict {
             Some(v) => format!(
-                "{why} at {at} (what ran read {}: {})",
+                "{why} at {at}; what ran read {}: {}",
                 super::verdict_label(v, g.recovery_s, g.held),
                 g.verdict_reason
             ),
@@ -1502,7 +1502,7 @@ mod tests {
         );
         assert_eq!(
             w.verdict_reason,
-            "the run was interrupted at 4.00s (what ran read stable: no trigger; goodput ratio 100.0% throughout)"
+            "the run was interrupted at 4.00s; what ran read stable: no trigger; goodput ratio 100.0% throughout"
         );
         for (name, g) in &interrupted.summary.services {
             assert_eq!(g.verdict, None, "{name}");
@@ -1514,7 +1514,7 @@ mod tests {
         }
         let text = crate::results::summary_table(&interrupted);
         assert!(
-            text.contains("  verdict       not judged: the run was interrupted at 4.00s (what ran read stable"),
+            text.contains("  verdict       not judged: the run was interrupted at 4.00s; what ran read stable"),
             "{text}"
         );
         let stopped = run(RunMeta {
@@ -1525,7 +1525,7 @@ mod tests {
         assert_eq!(stopped.summary.whole.verdict, None);
         assert!(
             stopped.summary.whole.verdict_reason.starts_with(
-                "the simulation stopped early, at its cap on requests held at once, at 4.00s (what ran read stable"
+                "the simulation stopped early, at its cap on requests held at once, at 4.00s; what ran read stable"
             ),
             "{}",
             stopped.summary.whole.verdict_reason
