@@ -2842,6 +2842,40 @@ fn a_queue_bound_past_the_clients_timeout_is_warned_about() {
     }
 }
 
+/// Every service whose queue bound holds past the clients' timeout is named, in one warning:
+/// of death-spiral's `legacy-1` and `legacy-2` (`count = 2`, identical), only `legacy-2` was.
+#[test]
+fn a_queue_bound_past_the_timeout_names_every_service_it_affects() {
+    let warnings = |services: &str| {
+        let text = format!(
+            "[[workload.phases]]\nduration = \"10s\"\nrate = 10\n[clients]\ntimeout = \"1s\"\n[gateway]\nstrategy = \"adaptive\"\n{services}"
+        );
+        parse(&text.lines().collect::<Vec<_>>()).expect("valid").warnings()
+    };
+    let twins = "[[backend.services]]\nname = \"legacy\"\ncount = 2\nworkers = 4\nservice_time = \"40ms\"\n";
+    let w = warnings(twins);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with(
+            "gateway.queue_capacity: 1000 (the default under \"adaptive\") holds about 10.0s of the work of each of services `legacy-1` and `legacy-2` (at 100.0 requests/s each), past the clients' 1.00s median timeout"
+        ),
+        "{w:?}"
+    );
+    // Services the bound holds less of are named after, with how much; one within the
+    // timeout is not.
+    let w = warnings(&format!(
+        "{twins}[[backend.services]]\nname = \"b\"\nworkers = 8\nservice_time = \"40ms\"\n\
+         [[backend.services]]\nname = \"c\"\nworkers = 5\nservice_time = \"40ms\"\n\
+         [[backend.services]]\nname = \"quick\"\nworkers = 40\nservice_time = \"1ms\"\n"
+    ));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].ends_with("would shed instead; so do the bounds of services `b` (about 5.00s) and `c` (about 8.00s)"),
+        "{w:?}"
+    );
+    assert!(!w[0].contains("quick"), "{w:?}");
+}
+
 /// A bound on recovery needs a trigger to recover from: without one it could never be judged.
 #[test]
 fn a_recovery_threshold_without_a_trigger_is_refused() {

@@ -291,7 +291,16 @@ pub(crate) fn verdict_text(runs: &[Results], scope: &Scope) -> String {
     }
     v.sort_by_key(|c| std::cmp::Reverse(c.1));
     match v.as_slice() {
-        [] if !runs.is_empty() && runs.iter().all(|r| r.summary.whole.verdict.is_none()) => "not judged".into(),
+        // Not judged: the whole run was not, or the group was given a reason for none (a run
+        // cut short); "-" for a group that kept no verdict (no baseline, older results).
+        [] if !runs.is_empty()
+            && runs.iter().all(|r| {
+                r.summary.whole.verdict.is_none()
+                    || scope.figures(&r.summary).is_some_and(|g| !g.verdict_reason.is_empty())
+            }) =>
+        {
+            NOT_JUDGED.into()
+        }
         [] => "-".into(),
         // One run's whole verdict beside the groups it hides: "recovered" while billing stayed
         // down for good read as a design that works (the summary's BEHIND lines said it, the
@@ -369,6 +378,9 @@ pub fn measured(r: &Results, f: &Figure) -> Option<f64> {
         None => None,
     }
 }
+
+/// What a report shows for a verdict, or a recovery, a run could not tell.
+pub const NOT_JUDGED: &str = "not judged";
 
 /// What a report shows instead of the figures of runs that offered nothing.
 pub const NOTHING_OFFERED: &str = "nothing offered";

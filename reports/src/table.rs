@@ -1,7 +1,7 @@
 //! The comparison table: one row per run, the headline figures as columns. The same cells feed
 //! the terminal, `summary.md` and `index.html`.
 
-use crate::entry::Entry;
+use crate::entry::{Entry, NOT_JUDGED};
 use crate::expect::show;
 use model::scenario::Priority;
 use model::threshold::{Figure, Metric};
@@ -122,6 +122,7 @@ fn group_cells(
             }
             let mut row = vec![e.label.clone(), name];
             let verdicts = e.verdicts_of(&figure.scope);
+            let verdict = e.verdict_text_of(&figure.scope);
             for (_, m) in GROUP_COLUMNS {
                 let i = e.figure(Figure {
                     metric: m,
@@ -130,12 +131,15 @@ fn group_cells(
                 row.push(match m {
                     Metric::GoodputRatio => percent(&i),
                     // No trigger, or results that keep no group verdicts: nothing to recover.
-                    Metric::Recovery if verdicts.is_empty() || !has_trigger(e) => "-".into(),
+                    // A group not judged (a run cut short) reads so here too, as the whole
+                    // run's recovery does, not "-".
+                    Metric::Recovery if !has_trigger(e) => "-".into(),
+                    Metric::Recovery if verdicts.is_empty() && verdict != NOT_JUDGED => "-".into(),
                     Metric::Recovery => e.recovery_text_of(&figure.scope),
                     _ => show(&i, Some(m)),
                 });
             }
-            row.push(e.verdict_text_of(&figure.scope));
+            row.push(verdict);
             rows.push(row);
         }
     }
@@ -328,5 +332,42 @@ mod tests {
         // A group that never fell below the line reads as the summary has it: held.
         let (_, rows) = judged(0.0, true);
         assert_eq!(tail(&rows[1]), ["0s", "held"]);
+    }
+
+    /// A group not judged (a run that ended too soon after its trigger, or was interrupted)
+    /// reads "not judged" in its recovery cell as in its verdict cell, as the whole run's row
+    /// does; its recovery read "-", as if the run had no trigger.
+    #[test]
+    fn a_group_not_judged_says_so_in_its_recovery_cell() {
+        let run = |whole: Option<model::results::Verdict>| {
+            let mut e = with_classes("fifo", 0, 400);
+            let r = &mut e.runs[0];
+            r.phases[0].trigger = true;
+            r.summary.whole.offered = 500;
+            r.summary.whole.verdict = whole;
+            for g in r.summary.classes.values_mut() {
+                g.verdict_reason =
+                    "the run ended 3s after its trigger; judging recovery takes 5s after the trigger".into();
+            }
+            // Interactive given no reason either (no baseline): nothing to say of it.
+            r.summary
+                .classes
+                .get_mut(&Priority::Interactive)
+                .unwrap()
+                .verdict_reason
+                .clear();
+            e
+        };
+        let tail = |row: &Vec<String>| row[row.len() - 2..].to_vec();
+        let (_, rows) = cells(&[run(None)]);
+        assert_eq!(tail(&rows[0]), ["not judged", "not judged"]);
+        let (_, rows) = class_cells(&[run(None)]).unwrap();
+        assert_eq!(tail(&rows[0]), ["not judged", "not judged"], "as the whole run");
+        assert_eq!(tail(&rows[1]), ["not judged", "not judged"]);
+        // The whole run judged: the group with a reason for no verdict is not judged; the one
+        // without one kept no verdict.
+        let (_, rows) = class_cells(&[run(Some(model::results::Verdict::Recovered))]).unwrap();
+        assert_eq!(tail(&rows[0]), ["-", "-"]);
+        assert_eq!(tail(&rows[1]), ["not judged", "not judged"]);
     }
 }

@@ -1294,6 +1294,38 @@ mod tests {
         assert!(r.windows.len() <= 10, "{} windows for a 10 s run", r.windows.len());
     }
 
+    /// A run that ends too soon after its trigger (run.duration, as `loadgen run --duration`
+    /// cuts it) is not judged, and each service's line says so with the reason, as the whole
+    /// run's does: they ended after their amplification, with no verdict at all.
+    #[test]
+    fn services_not_judged_say_so_in_the_summary() {
+        let s = model::scenario::parse(
+            "t.toml",
+            "[run]\nduration = \"17s\"\nwindow = \"1s\"\n\
+             [[workload.phases]]\nduration = \"10s\"\nrate = 40\n\
+             [[workload.phases]]\nduration = \"5s\"\nrate = 40\ntrigger = true\n\
+             [[workload.phases]]\nduration = \"20s\"\nrate = 40\n\
+             [[backend.services]]\nname = \"legacy\"\ncount = 2\nworkers = 4\nservice_time = \"10ms\"\n",
+        )
+        .expect("valid");
+        let r = crate::simulate(&s, Some(1));
+        let table = model::results::summary_table(&r);
+        let why = "the run ended 2s after its trigger; judging recovery takes 5s after the trigger";
+        assert!(
+            table.contains(&format!("  verdict       not judged: {why}\n")),
+            "{table}"
+        );
+        for name in ["legacy-1", "legacy-2"] {
+            let g = &r.summary.services[name];
+            assert_eq!((g.verdict, g.verdict_reason.as_str()), (None, why), "{name}");
+            let line = table
+                .lines()
+                .find(|l| l.contains(&format!(" {name} ")))
+                .unwrap_or_else(|| panic!("a line for {name}: {table}"));
+            assert!(line.ends_with(&format!("   not judged ({why})")), "{line}");
+        }
+    }
+
     /// An unbounded queue under an overload that never ends would grow until memory ran out:
     /// the run stops once more requests are held at once than the cap, says so in its
     /// results, and reports over the time it covered. A run that drains never reaches it.
@@ -1349,6 +1381,15 @@ mod tests {
             Some(model::results::STOPPED_NOT_JUDGED)
         );
         assert!(!goodput.passed && goodput.value.is_some_and(|v| v < 0.9), "{goodput:?}");
+        // Nor is the verdict judged over the part that ran (it read "overloaded"), as a
+        // sweep's point of such a run reads `stopped`.
+        assert_eq!(r.summary.whole.verdict, None);
+        assert!(
+            table.contains(
+                "  verdict       not judged: the simulation stopped early, at its cap on requests held at once, at "
+            ),
+            "{table}"
+        );
         assert!(
             table.contains("threshold     FAIL amplification <= 1.5  (value not judged: the simulation stopped early"),
             "{table}"

@@ -378,5 +378,11 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
         base.stopped.is_some(),
         base.generator.as_ref().map_or(0, |g| g.unsent),
     );
+    super::recorder::verdicts_not_judged_if_partial(
+        &mut base.summary,
+        base.source,
+        base.incomplete,
+        base.stopped.is_some(),
+    );
     Ok(base)
 }

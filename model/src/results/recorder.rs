@@ -397,6 +397,46 @@ pub(crate) fn not_judged_if_partial(
     }
 }
 
+/// A verdict over part of a run says nothing of the run, as a threshold that held over it
+/// proves nothing (see [`not_judged_if_partial`]): "stable" over the 4 s before a Ctrl-C, or a
+/// recovery the rest might have undone. So a live run that was interrupted, or a simulation
+/// stopped at its cap on requests held (a sweep's `stopped` point), is not judged, whole and
+/// per group; the reason keeps what the part that ran read. (A simulation capped at its
+/// closed-loop intents ran its course, and is judged.)
+pub(crate) fn verdicts_not_judged_if_partial(
+    summary: &mut Summary,
+    source: RunSource,
+    incomplete: bool,
+    stopped: bool,
+) {
+    let why = if stopped {
+        "the simulation stopped early, at its cap on requests held at once,"
+    } else if incomplete && source != RunSource::Sim {
+        "the run was interrupted"
+    } else {
+        return;
+    };
+    let at = super::fmt_secs(summary.duration_s);
+    let cut = |g: &mut GroupSummary| {
+        if g.verdict.is_none() && g.verdict_reason.is_empty() {
+            // A group given no verdict and no reason (no baseline) stays as it was.
+            return;
+        }
+        g.verdict_reason = match g.verdict {
+            Some(v) => format!(
+                "{why} at {at}; what ran read {}: {}",
+                super::verdict_label(v, g.recovery_s, g.held),
+                g.verdict_reason
+            ),
+            None => format!("{why} at {at}; {}", g.verdict_reason),
+        };
+        (g.verdict, g.recovery_s, g.held) = (None, None, false);
+    };
+    cut(&mut summary.whole);
+    summary.classes.values_mut().for_each(cut);
+    summary.services.values_mut().for_each(cut);
+}
+
 /// Builds [`Results`] from events.
 pub struct Recorder {
     window_ns: u64,
@@ -901,7 +941,7 @@ impl Recorder {
             .zip(groups.by_ref().take(class_names.len()))
             .collect();
         let services: BTreeMap<String, GroupResults> = self.service_names.into_iter().zip(groups).collect();
-        let (summary, mut thresholds) = summarize(
+        let (mut summary, mut thresholds) = summarize(
             &windows,
             &totals,
             &classes,
@@ -917,6 +957,7 @@ impl Recorder {
             meta.stopped.is_some(),
             meta.generator.as_ref().map_or(0, |g| g.unsent),
         );
+        verdicts_not_judged_if_partial(&mut summary, meta.source, meta.incomplete, meta.stopped.is_some());
         Results {
             schema: SCHEMA_VERSION,
             tool: format!("spillway {}", env!("CARGO_PKG_VERSION")),
@@ -1420,6 +1461,96 @@ mod tests {
         // `late` started after the trigger: no baseline, no verdict (not "overloaded").
         let late = &res.summary.services["late"];
         assert!(late.offered > 0 && late.verdict.is_none(), "{late:?}");
+    }
+
+    /// A verdict over part of a run is no verdict of it: a steady run interrupted after 4 s
+    /// read "stable: no trigger; goodput ratio 100.0% throughout" beside thresholds "not
+    /// judged: the run was interrupted". Interrupted, it is not judged, whole and per group,
+    /// with what ran in the reason; a simulation stopped at its cap on requests held likewise.
+    /// A complete run, or one the simulator capped at its closed-loop intents, is judged.
+    #[test]
+    fn a_run_cut_short_gets_no_verdict() {
+        let s = scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"10s\"\nrate = 10\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let run = |meta: RunMeta| {
+            let mut r = Recorder::for_scenario(&s);
+            for i in 0..40u64 {
+                let (t, tag) = (Time(i * 100_000_000), Tag::new(Priority::Interactive, (i % 2) as usize));
+                r.intent_offered(tag, t);
+                r.intent_finished(tag, t, Duration::from_millis(10), true);
+            }
+            // As the drivers do: the figures cover the 4 s that ran.
+            let mut cut = s.clone();
+            cut.duration = Duration::from_secs(4);
+            r.finish(&cut, meta)
+        };
+        let interrupted = run(RunMeta {
+            incomplete: true,
+            ..meta()
+        });
+        let w = &interrupted.summary.whole;
+        assert_eq!(
+            (w.verdict, w.recovery_s, w.held),
+            (None, None, false),
+            "{}",
+            w.verdict_reason
+        );
+        assert_eq!(
+            w.verdict_reason,
+            "the run was interrupted at 4.00s; what ran read stable: no trigger; goodput ratio 100.0% throughout"
+        );
+        for (name, g) in &interrupted.summary.services {
+            assert_eq!(g.verdict, None, "{name}");
+            assert!(
+                g.verdict_reason.starts_with("the run was interrupted at 4.00s"),
+                "{name}: {}",
+                g.verdict_reason
+            );
+        }
+        let text = crate::results::summary_table(&interrupted);
+        assert!(
+            text.contains("  verdict       not judged: the run was interrupted at 4.00s; what ran read stable"),
+            "{text}"
+        );
+        let stopped = run(RunMeta {
+            incomplete: true,
+            stopped: Some("stopped at 4.00s: 1001 requests held at once, the simulator's cap".into()),
+            ..RunMeta::sim("fifo")
+        });
+        assert_eq!(stopped.summary.whole.verdict, None);
+        assert!(
+            stopped.summary.whole.verdict_reason.starts_with(
+                "the simulation stopped early, at its cap on requests held at once, at 4.00s; what ran read stable"
+            ),
+            "{}",
+            stopped.summary.whole.verdict_reason
+        );
+        // Merged shards of which one was interrupted: the same.
+        let shard = |i, incomplete| Results {
+            shard: Some((i, 2)),
+            ..run(RunMeta { incomplete, ..meta() })
+        };
+        let merged = crate::results::merge(vec![("0".into(), shard(0, false)), ("1".into(), shard(1, true))]).unwrap();
+        assert_eq!(
+            merged.summary.whole.verdict, None,
+            "{}",
+            merged.summary.whole.verdict_reason
+        );
+        for judged in [
+            run(meta()),
+            run(RunMeta {
+                incomplete: true,
+                ..RunMeta::sim("fifo")
+            }),
+        ] {
+            assert_eq!(judged.summary.whole.verdict, Some(Verdict::Stable));
+            assert_eq!(judged.summary.services["a"].verdict, Some(Verdict::Stable));
+        }
     }
 
     #[test]

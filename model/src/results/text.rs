@@ -194,7 +194,7 @@ pub fn summary_table(r: &Results) -> String {
                 g.rate_limited,
                 g.expired,
                 g.amplification,
-                g.verdict.map_or(String::new(), |v| format!("   {}", verdict_label(v, g.recovery_s, g.held)))
+                group_verdict(g)
             );
         }
     }
@@ -234,6 +234,17 @@ pub fn summary_table(r: &Results) -> String {
         );
     }
     o
+}
+
+/// A group's verdict at the end of its summary line: its label, or "not judged (why)" as the
+/// whole run's line says it (a run cut short right after its trigger left the lines with no
+/// verdict at all); nothing for a group given neither (no baseline, or older results).
+fn group_verdict(g: &super::GroupSummary) -> String {
+    match g.verdict {
+        Some(v) => format!("   {}", verdict_label(v, g.recovery_s, g.held)),
+        None if !g.verdict_reason.is_empty() => format!("   not judged ({})", g.verdict_reason),
+        None => String::new(),
+    }
 }
 
 /// A verdict in a few words: "recovered in 25.0s" (from the end of the trigger), "held"

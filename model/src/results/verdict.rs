@@ -429,6 +429,13 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     // Offered load "back at baseline": within 10% plus Poisson noise of the pre-trigger rate
     // (three standard errors of the difference of the two estimates).
     let noise = 3.0 * (pre_rate / (post.len().max(1) as f64 * p.window_s) + pre_rate / last_s).sqrt();
+    // What the two rates are: that over all the windows after the trigger (up to the last
+    // that offered anything), that over the last span before it. ("back at baseline (181.3/s
+    // vs 193.4/s)" read as the scenario's rate against the one after, for 180/s offered.)
+    let rates = format!(
+        "{post_rate:.1}/s after the trigger vs {pre_rate:.1}/s in the last {} before it",
+        super::fmt_secs(last_s)
+    );
     let carried = p.load_after.filter(|u| *u < CARRIED_UTILISATION);
     if let (false, Some(u)) = (post_rate <= pre_rate * 1.1 + noise, carried) {
         let last = end_ratio;
@@ -438,7 +445,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: None,
             reason: format!(
-                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load after it, higher than before ({post_rate:.1}/s vs {pre_rate:.1}/s), is {:.0}% of capacity, a load the backend carries; goodput still {:.1}% at the end",
+                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load after it, higher than before ({rates}), is {:.0}% of capacity, a load the backend carries; goodput still {:.1}% at the end",
                 baseline * 100.0,
                 u * 100.0,
                 last * 100.0
@@ -454,7 +461,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: None,
             reason: format!(
-                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load is back at baseline ({post_rate:.1}/s vs {pre_rate:.1}/s); goodput still {:.1}% at the end{}",
+                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load is back at baseline ({rates}); goodput still {:.1}% at the end{}",
                 baseline * 100.0,
                 last * 100.0,
                 near_capacity_caveat(p.load_after)
@@ -467,8 +474,8 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: None,
             reason: match p.load_after {
-                Some(u) => format!("did not recover, but offered load stayed above baseline ({post_rate:.1}/s vs {pre_rate:.1}/s), at {:.0}% of capacity: overload, not metastability", u * 100.0),
-                None => format!("did not recover, but offered load stayed above baseline ({post_rate:.1}/s vs {pre_rate:.1}/s): overload, not metastability"),
+                Some(u) => format!("did not recover, but offered load stayed above baseline ({rates}), at {:.0}% of capacity: overload, not metastability", u * 100.0),
+                None => format!("did not recover, but offered load stayed above baseline ({rates}): overload, not metastability"),
             },
         }
     }
@@ -1029,7 +1036,8 @@ mod tests {
         let r = judge(&spec);
         assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
         assert!(
-            r.reason.contains("back at baseline (250.0/s vs 250.0/s)"),
+            r.reason
+                .contains("back at baseline (250.0/s after the trigger vs 250.0/s in the last 5.00s before it)"),
             "{}",
             r.reason
         );
@@ -1041,6 +1049,46 @@ mod tests {
             .collect();
         let r = judge(&high);
         assert_eq!(r.verdict, Some(Verdict::Overloaded), "{}", r.reason);
+    }
+
+    /// The rates a metastable or overloaded verdict compares say what they are: the load over
+    /// the windows after the trigger against that over the last span before it (batch-job,
+    /// 180/s offered, read "back at baseline (181.3/s vs 193.4/s)", the second the last 5 s
+    /// before the trigger, not the 178.6/s of the whole time before it).
+    #[test]
+    fn the_rates_compared_say_which_windows_they_are() {
+        let judge = |after: u64| {
+            let mut spec = vec![(178, 178); 55];
+            spec.extend([(193, 193); 5]);
+            spec.extend([(400, 40); 20]); // the trigger, 60-80 s
+            spec.extend(vec![(after, 10); 100]);
+            decide(
+                &windows(&spec),
+                &VerdictParams {
+                    rolling_s: 5.0,
+                    min_span_intents: MIN_SPAN_INTENTS,
+                    ..params(Some((60.0, 80.0)))
+                },
+            )
+        };
+        let r = judge(181);
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
+        assert!(
+            r.reason.contains(
+                "and the offered load is back at baseline (181.0/s after the trigger vs 193.0/s in the last 5.00s before it); goodput still"
+            ),
+            "{}",
+            r.reason
+        );
+        let r = judge(300);
+        assert_eq!(r.verdict, Some(Verdict::Overloaded), "{}", r.reason);
+        assert!(
+            r.reason.contains(
+                "offered load stayed above baseline (300.0/s after the trigger vs 193.0/s in the last 5.00s before it)"
+            ),
+            "{}",
+            r.reason
+        );
     }
 
     #[test]

@@ -2035,7 +2035,9 @@ impl Scenario {
         // strategies drop by time): one that holds more than the clients wait for keeps
         // serving requests whose clients have left, and retries keep it full after a burst.
         if matches!(g.strategy, Strategy::Bounded | Strategy::Adaptive) {
-            let deep = self
+            // Every such service, in one warning: the worst with its figures, the others named
+            // (of a `count = 2` estate, only `legacy-2` was, though `legacy-1` is the same).
+            let deep: Vec<(f64, u32, usize, bool)> = self
                 .services
                 .iter()
                 .enumerate()
@@ -2052,25 +2054,62 @@ impl Scenario {
                         sg.queue_capacity.is_none(),
                     ))
                 })
-                .max_by(|a, b| a.0.total_cmp(&b.0));
-            if let Some((wait, bound, i, default)) = deep {
+                .collect();
+            // The key that set a service's bound: its own, its group's, or the gateway's.
+            let key_of = |i: usize| {
                 let s = &self.services[i];
-                let timeout = self.median_client_timeout(i);
-                let sized = (self.drain_rate(i) * 0.5 * timeout).round().max(1.0);
-                // The key that set the bound: the service's own, its group's, or the gateway's.
-                let key = [s.name.as_str(), s.group.as_str()]
+                [s.name.as_str(), s.group.as_str()]
                     .into_iter()
                     .find(|n| g.services.get(*n).is_some_and(|o| o.queue_capacity.is_some()))
                     .map_or("gateway.queue_capacity".to_string(), |n| {
                         format!("gateway.services.{n}.queue_capacity")
-                    });
-                out.push(format!(
-                    "{key}: {bound}{} holds about {} of service `{}`'s work (at {:.1} requests/s), past the clients' {} median timeout: requests at the back of a full queue wait for clients that have left, and their retries keep it full after a burst (the death spiral this tool shows); about {sized:.0} (what it drains in half the timeout, as strategy \"bounded\" sizes a bound) would shed instead",
-                    if default { format!(" (the default under \"{}\")", g.strategy.as_str()) } else { String::new() },
+                    })
+            };
+            // What the warning says of a service: the same words for the worst and those alike.
+            let figures = |i: usize, wait: f64, bound: u32| {
+                let timeout = self.median_client_timeout(i);
+                (
+                    key_of(i),
+                    bound,
                     crate::results::fmt_secs(wait),
-                    s.name,
-                    self.drain_rate(i),
+                    format!("{:.1}", self.drain_rate(i)),
                     crate::results::fmt_secs(timeout),
+                    (self.drain_rate(i) * 0.5 * timeout).round().max(1.0) as u64,
+                )
+            };
+            if let Some(&(wait, bound, i, default)) = deep.iter().max_by(|a, b| a.0.total_cmp(&b.0)) {
+                let worst = figures(i, wait, bound);
+                let (alike, others): (Vec<&(f64, u32, usize, bool)>, Vec<_>) =
+                    deep.iter().partition(|(w, b, j, _)| figures(*j, *w, *b) == worst);
+                let name = |j: usize| format!("`{}`", self.services[j].name);
+                let (key, _, wait_s, rate, timeout_s, sized) = worst;
+                let whose = match alike.as_slice() {
+                    [_] => format!("service {}'s work (at {rate} requests/s)", name(i)),
+                    _ => format!(
+                        "the work of each of services {} (at {rate} requests/s each)",
+                        and_list(alike.iter().map(|a| name(a.2)).collect())
+                    ),
+                };
+                let also = match others.as_slice() {
+                    [] => String::new(),
+                    [o] => format!(
+                        "; so does the bound of service {} (about {} of its work)",
+                        name(o.2),
+                        crate::results::fmt_secs(o.0)
+                    ),
+                    _ => format!(
+                        "; so do the bounds of services {}",
+                        and_list(
+                            others
+                                .iter()
+                                .map(|(w, _, j, _)| format!("{} (about {})", name(*j), crate::results::fmt_secs(*w)))
+                                .collect()
+                        )
+                    ),
+                };
+                out.push(format!(
+                    "{key}: {bound}{} holds about {wait_s} of {whose}, past the clients' {timeout_s} median timeout: requests at the back of a full queue wait for clients that have left, and their retries keep it full after a burst (the death spiral this tool shows); about {sized} (what it drains in half the timeout, as strategy \"bounded\" sizes a bound) would shed instead{also}",
+                    if default { format!(" (the default under \"{}\")", g.strategy.as_str()) } else { String::new() },
                 ));
             }
         }
@@ -2482,4 +2521,13 @@ fn check_thresholds(
 /// The name of the phase at `index` that has none of its own.
 fn default_phase_name(index: usize) -> String {
     format!("phase {}", index + 1)
+}
+
+/// "`a`", "`a` and `b`", "`a`, `b` and `c`".
+fn and_list(mut items: Vec<String>) -> String {
+    match items.pop() {
+        None => String::new(),
+        Some(last) if items.is_empty() => last,
+        Some(last) => format!("{} and {last}", items.join(", ")),
+    }
 }
