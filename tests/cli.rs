@@ -9,6 +9,16 @@ fn spillway(args: &[&str]) -> Output {
         .expect("spillway runs")
 }
 
+/// A loopback port nothing listens on (bound by the OS, then released): connections to it are
+/// refused.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A child process, killed and reaped on every way out of a test.
 struct Reaped(std::process::Child);
 
@@ -394,11 +404,7 @@ fn loadgen_exit_codes_say_what_happened() {
     let dir = std::env::temp_dir().join(format!("spillway-cli-lg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // An unreachable target: bad input, reported once, before any load.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     let target = format!("http://127.0.0.1:{port}/x");
     let one_liner = |extra: &[&str]| {
         let mut args = vec!["loadgen", "run", "--target", &target, "--phases", "2s@5"];
@@ -1103,11 +1109,7 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
 fn a_gateway_warns_of_an_upstream_that_refuses_connections() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     let upstream = format!("http://127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_spillway"))
         .args(["gateway", "--listen", "127.0.0.1:0", "--upstream", &upstream])
@@ -1141,11 +1143,7 @@ fn a_gateway_warns_of_an_upstream_that_refuses_connections() {
 /// goes is still said to be a flag, not taken as the value.
 #[test]
 fn a_negative_duration_flag_is_said_to_be_negative() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = closed_port();
     let target = format!("http://127.0.0.1:{port}/x");
     let refused = |args: &[&str], says: &str| {
         let out = spillway(args);
