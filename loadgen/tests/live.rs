@@ -572,7 +572,7 @@ async fn the_stack_records_what_the_simulator_records() {
     // it (62 ms of real time here) never queued: on a loaded machine, a few may not count.
     let (waits, attempts) = (r.summary.queue_wait.count, r.summary.whole.attempts);
     assert!(
-        waits <= attempts && waits * 10 >= attempts * 9,
+        waits <= attempts && waits + (attempts / 10).max(3) >= attempts,
         "{waits} queue waits for {attempts} attempts: {:?}",
         r.summary.queue_wait
     );

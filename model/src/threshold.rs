@@ -775,12 +775,15 @@ impl ThresholdResult {
 const NOTHING_SUCCEEDED: &str = "nothing succeeded (the latency would be of failures alone)";
 
 /// Why a figure has no value in a group with `verdict` (see [`ThresholdResult::missing`]).
+/// Why a recovery bound has no value when its run or group got no verdict.
+pub const NOT_JUDGED: &str = "not judged";
+
 fn missing(metric: Metric, verdict: Option<crate::results::Verdict>) -> String {
     use crate::results::Verdict;
     match (metric, verdict) {
         (Metric::Recovery, Some(Verdict::Metastable | Verdict::Overloaded)) => "never".into(),
         (Metric::Recovery, Some(Verdict::Stable)) => "no trigger".into(),
-        (Metric::Recovery, _) => "not judged".into(),
+        (Metric::Recovery, _) => NOT_JUDGED.into(),
         _ => "no value".into(),
     }
 }

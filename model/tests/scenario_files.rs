@@ -2874,6 +2874,16 @@ fn a_queue_bound_past_the_timeout_names_every_service_it_affects() {
         "{w:?}"
     );
     assert!(!w[0].contains("quick"), "{w:?}");
+    // A service's own bound is named by its path, a dotted name quoted as TOML writes it.
+    let w = warnings(
+        "[gateway.services.\"api.v2\"]\nqueue_capacity = 5000\n\
+         [[backend.services]]\nname = \"api.v2\"\nworkers = 4\nservice_time = \"40ms\"\n",
+    );
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("gateway.services.\"api.v2\".queue_capacity: 5000"),
+        "{w:?}"
+    );
 }
 
 /// A bound on recovery needs a trigger to recover from: without one it could never be judged.

@@ -188,7 +188,7 @@ pub fn render(services: &[(ServiceGauges, &ServiceMetrics)], g: &GlobalMetrics) 
             );
         }
     }
-    let _ = writeln!(o, "# HELP spillway_gateway_queue_wait_seconds Time spent in the gateway queue, counted when a request leaves it: for the service, for an answer from the queue, or because its client left (abandon cancel) (0 when dispatched at once; a gateway retry's wait again, counted from the retry), as the simulator records it; not for requests refused on arrival or answered at shutdown.\n# TYPE spillway_gateway_queue_wait_seconds histogram");
+    let _ = writeln!(o, "# HELP spillway_gateway_queue_wait_seconds Time spent in the gateway queue, counted when a request leaves it: for the service, for an answer from the queue, or because its client left (abandon cancel) (0 when dispatched at once; a gateway retry that queues, its wait again, counted from the retry), as the simulator records it; not for requests refused on arrival or answered at shutdown.\n# TYPE spillway_gateway_queue_wait_seconds histogram");
     for (s, m) in services {
         m.queue_wait
             .render(&mut o, "spillway_gateway_queue_wait_seconds", &s.name);

@@ -1330,6 +1330,43 @@ mod tests {
     /// the run stops once more requests are held at once than the cap, says so in its
     /// results, and reports over the time it covered. A run that drains never reaches it.
     #[test]
+    fn a_stopped_run_with_a_recovery_bound_reads_back() {
+        // A burst, then 25/s against 20/s: the backlog grows until the cap stops the run, well
+        // after the trigger, so the part that ran got a verdict ("overloaded").
+        let s = model::scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"10s\"\nrate = 10\n\
+             [[workload.phases]]\nduration = \"10s\"\nrate = 40\ntrigger = true\n\
+             [[workload.phases]]\nduration = \"600s\"\nrate = 25\n\
+             [clients]\ntimeout = \"1s\"\n[[backend.services]]\nname = \"a\"\nworkers = 2\nservice_time = \"100ms\"\n\
+             [[thresholds]]\ncheck = \"recovery <= 30s\"\n",
+        )
+        .expect("valid");
+        let mut engine = Engine::new(&s, 1);
+        engine.max_live_attempts = 1_000;
+        let (r, _) = engine.run();
+        assert!(r.stopped.is_some() && r.summary.duration_s > 40.0, "{:?}", r.stopped);
+        assert!(
+            r.summary.whole.verdict_reason.contains("what ran read "),
+            "{}",
+            r.summary.whole.verdict_reason
+        );
+        // Judged on the summary as stored (no verdict), the bound says why; judged on the part
+        // that ran ("never") beside a summary without a verdict, the file was refused as edited.
+        let [recovery] = &r.thresholds[..] else {
+            panic!("one threshold: {:?}", r.thresholds)
+        };
+        assert_eq!(
+            (recovery.passed, recovery.missing.as_deref()),
+            (false, Some(model::results::STOPPED_NOT_JUDGED)),
+            "{recovery:?}"
+        );
+        if let Err(e) = model::results::Results::from_json("results.json", &r.to_json()) {
+            panic!("the stopped run's results do not read back: {e}");
+        }
+    }
+
+    #[test]
     fn a_run_that_never_drains_stops_at_the_cap_on_requests_held() {
         let text = |rate: u32| {
             format!(

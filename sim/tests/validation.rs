@@ -3,7 +3,7 @@
 //! 3 standard errors of the exact value (SE from the replications themselves; with R - 1 = 19
 //! degrees of freedom a correct simulator misses by chance with probability 0.74% per check,
 //! 7.2% for the ten, whose seeds are independent). Seeds are fixed, so every run of this file
-//! is identical. Each check has its own seeds (`base..base + R`, the bases 10 000 apart): when
+//! is identical. Each check has its own seeds (`base..base + R`, the bases at least 5 000 apart): when
 //! all checks used 1000-1019 they shared arrival and service streams, and that one seed set
 //! pushed every estimate the same way (all nine below exact, M/M/2/5 P(block) at -2.6 SE).
 

@@ -360,7 +360,7 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
     if ran > 0.0 && ran < s.duration.as_secs_f64() {
         s.duration = crate::time::secs(ran);
     }
-    let (summary, thresholds) = summarize(
+    base.summary = summarize(
         &base.windows,
         &base.totals,
         &base.classes,
@@ -369,20 +369,12 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
         &s,
         &base.strategy,
     );
-    base.summary = summary;
-    base.thresholds = thresholds;
-    super::recorder::not_judged_if_partial(
-        &mut base.thresholds,
-        base.source,
-        base.incomplete,
-        base.stopped.is_some(),
-        base.generator.as_ref().map_or(0, |g| g.unsent),
-    );
-    super::recorder::verdicts_not_judged_if_partial(
-        &mut base.summary,
-        base.source,
-        base.incomplete,
-        base.stopped.is_some(),
-    );
+    let partial = super::recorder::PartialRun {
+        source: base.source,
+        incomplete: base.incomplete,
+        stopped: base.stopped.is_some(),
+        unsent: base.generator.as_ref().map_or(0, |g| g.unsent),
+    };
+    base.thresholds = super::recorder::judge(&mut base.summary, &s, partial);
     Ok(base)
 }

@@ -256,7 +256,7 @@ pub fn summarize(
     window_s: f64,
     scenario: &Scenario,
     strategy: &str,
-) -> (Summary, Vec<ThresholdResult>) {
+) -> Summary {
     let run_s = scenario.duration.as_secs_f64();
     let mut c = Counters::default();
     for w in windows {
@@ -334,7 +334,7 @@ pub fn summarize(
     let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
     // The intent and attempt figures, computed as each class's are.
     let whole = GroupSummary::of(&c.requests, pct(metric::INTENT_LATENCY), run_s);
-    let summary = Summary {
+    Summary {
         duration_s: run_s,
         whole: GroupSummary {
             verdict: v.verdict,
@@ -356,9 +356,29 @@ pub fn summarize(
         baseline_goodput_ratio: v.baseline,
         classes: class_summaries,
         services: service_summaries,
-    };
-    let thresholds = scenario.thresholds.iter().map(|t| t.evaluate(&summary)).collect();
-    (summary, thresholds)
+    }
+}
+
+/// The last step of a summary, as a results file stores it: a run cut short loses its verdicts
+/// ([`verdicts_not_judged_if_partial`]), then the scenario's thresholds are judged on what is
+/// left ([`not_judged_if_partial`]). In that order, so that checking a file
+/// ([`super::check`]), which judges its thresholds again on its stored summary, gets the same
+/// answers: judged before, a `recovery` bound kept the part that ran's recovery (12 s) beside a
+/// summary without it, and the file was refused as edited.
+pub(crate) fn judge(summary: &mut Summary, scenario: &Scenario, meta: PartialRun) -> Vec<ThresholdResult> {
+    verdicts_not_judged_if_partial(summary, meta.source, meta.incomplete, meta.stopped);
+    let mut thresholds: Vec<ThresholdResult> = scenario.thresholds.iter().map(|t| t.evaluate(summary)).collect();
+    not_judged_if_partial(&mut thresholds, meta.source, meta.incomplete, meta.stopped, meta.unsent);
+    thresholds
+}
+
+/// What [`judge`] needs to know of how a run ended.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PartialRun {
+    pub source: RunSource,
+    pub incomplete: bool,
+    pub stopped: bool,
+    pub unsent: u64,
 }
 
 /// Why a threshold that held over a stopped simulation fails (see [`not_judged_if_partial`]).
@@ -392,7 +412,11 @@ pub(crate) fn not_judged_if_partial(
     } else {
         return;
     };
-    for t in thresholds.iter_mut().filter(|t| t.passed) {
+    // A recovery bound over a run without a verdict says why there is none.
+    for t in thresholds
+        .iter_mut()
+        .filter(|t| t.passed || t.missing.as_deref() == Some(crate::threshold::NOT_JUDGED))
+    {
         t.not_judged(&why);
     }
 }
@@ -941,7 +965,7 @@ impl Recorder {
             .zip(groups.by_ref().take(class_names.len()))
             .collect();
         let services: BTreeMap<String, GroupResults> = self.service_names.into_iter().zip(groups).collect();
-        let (mut summary, mut thresholds) = summarize(
+        let mut summary = summarize(
             &windows,
             &totals,
             &classes,
@@ -950,14 +974,16 @@ impl Recorder {
             scenario,
             &meta.strategy,
         );
-        not_judged_if_partial(
-            &mut thresholds,
-            meta.source,
-            meta.incomplete,
-            meta.stopped.is_some(),
-            meta.generator.as_ref().map_or(0, |g| g.unsent),
+        let thresholds = judge(
+            &mut summary,
+            scenario,
+            PartialRun {
+                source: meta.source,
+                incomplete: meta.incomplete,
+                stopped: meta.stopped.is_some(),
+                unsent: meta.generator.as_ref().map_or(0, |g| g.unsent),
+            },
         );
-        verdicts_not_judged_if_partial(&mut summary, meta.source, meta.incomplete, meta.stopped.is_some());
         Results {
             schema: SCHEMA_VERSION,
             tool: format!("spillway {}", env!("CARGO_PKG_VERSION")),

@@ -2062,7 +2062,7 @@ impl Scenario {
                     .into_iter()
                     .find(|n| g.services.get(*n).is_some_and(|o| o.queue_capacity.is_some()))
                     .map_or("gateway.queue_capacity".to_string(), |n| {
-                        format!("gateway.services.{n}.queue_capacity")
+                        format!("gateway.services.{}.queue_capacity", super::locate::key(n))
                     })
             };
             // What the warning says of a service: the same words for the worst and those alike.
