@@ -366,7 +366,7 @@ pub fn summarize(
 /// answers: judged before, a `recovery` bound kept the part that ran's recovery (12 s) beside a
 /// summary without it, and the file was refused as edited.
 pub(crate) fn judge(summary: &mut Summary, scenario: &Scenario, meta: PartialRun) -> Vec<ThresholdResult> {
-    verdicts_not_judged_if_partial(summary, meta.source, meta.incomplete, meta.stopped);
+    verdicts_not_judged_if_partial(summary, meta.source, meta.incomplete, meta.stopped, meta.unsent);
     let mut thresholds: Vec<ThresholdResult> = scenario.thresholds.iter().map(|t| t.evaluate(summary)).collect();
     not_judged_if_partial(&mut thresholds, meta.source, meta.incomplete, meta.stopped, meta.unsent);
     thresholds
@@ -425,18 +425,26 @@ pub(crate) fn not_judged_if_partial(
 /// proves nothing (see [`not_judged_if_partial`]): "stable" over the 4 s before a Ctrl-C, or a
 /// recovery the rest might have undone. So a live run that was interrupted, or a simulation
 /// stopped at its cap on requests held (a sweep's `stopped` point), is not judged, whole and
-/// per group; the reason keeps what the part that ran read. (A simulation capped at its
-/// closed-loop intents ran its course, and is judged.)
+/// per group; the reason keeps what the part that ran read. So is a live run whose load
+/// generator left arrivals unsent (`unsent`), as its thresholds are: the target never saw that
+/// load, and it came while the target was slowest. (A simulation capped at its closed-loop
+/// intents ran its course, and is judged.)
 pub(crate) fn verdicts_not_judged_if_partial(
     summary: &mut Summary,
     source: RunSource,
     incomplete: bool,
     stopped: bool,
+    unsent: u64,
 ) {
     let why = if stopped {
-        "the simulation stopped early, at its cap on requests held at once,"
+        "the simulation stopped early, at its cap on requests held at once,".to_string()
     } else if incomplete && source != RunSource::Sim {
-        "the run was interrupted"
+        "the run was interrupted".to_string()
+    } else if unsent > 0 {
+        format!(
+            "the load generator left {unsent} arrival{} unsent in the run that ended",
+            if unsent == 1 { "" } else { "s" }
+        )
     } else {
         return;
     };
@@ -1567,6 +1575,23 @@ mod tests {
             "{}",
             merged.summary.whole.verdict_reason
         );
+        // A live run whose generator left arrivals unsent, as its thresholds are.
+        let unsent = run(RunMeta {
+            generator: Some(crate::results::GeneratorHealth {
+                unsent: 3,
+                ..Default::default()
+            }),
+            ..meta()
+        });
+        assert_eq!(unsent.summary.whole.verdict, None);
+        assert!(
+            unsent.summary.whole.verdict_reason.starts_with(
+                "the load generator left 3 arrivals unsent in the run that ended at 4.00s; what ran read stable"
+            ),
+            "{}",
+            unsent.summary.whole.verdict_reason
+        );
+        assert_eq!(unsent.summary.services["a"].verdict, None);
         for judged in [
             run(meta()),
             run(RunMeta {
