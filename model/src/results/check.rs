@@ -585,7 +585,13 @@ fn thresholds(r: &Results) -> Checked {
             .map_err(|e: String| bad(at("check"), format!("`{}`: {e}", t.check.escape_debug())))?;
         check.name = t.name.clone();
         let mut judged = [check.evaluate(&r.summary)];
-        super::recorder::not_judged_if_partial(&mut judged, r.source, r.incomplete, r.stopped.is_some(), unsent);
+        let run = super::recorder::PartialRun {
+            source: r.source,
+            incomplete: r.incomplete,
+            stopped: r.stopped.is_some(),
+            unsent,
+        };
+        super::recorder::not_judged_if_partial(&mut judged, run);
         let [j] = judged;
         let verdict = |passed: bool| if passed { "passed" } else { "failed" };
         if t.passed != j.passed {

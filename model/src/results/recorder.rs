@@ -366,9 +366,9 @@ pub fn summarize(
 /// answers: judged before, a `recovery` bound kept the part that ran's recovery (12 s) beside a
 /// summary without it, and the file was refused as edited.
 pub(crate) fn judge(summary: &mut Summary, scenario: &Scenario, meta: PartialRun) -> Vec<ThresholdResult> {
-    verdicts_not_judged_if_partial(summary, meta.source, meta.incomplete, meta.stopped, meta.unsent);
+    verdicts_not_judged_if_partial(summary, meta);
     let mut thresholds: Vec<ThresholdResult> = scenario.thresholds.iter().map(|t| t.evaluate(summary)).collect();
-    not_judged_if_partial(&mut thresholds, meta.source, meta.incomplete, meta.stopped, meta.unsent);
+    not_judged_if_partial(&mut thresholds, meta);
     thresholds
 }
 
@@ -379,6 +379,34 @@ pub(crate) struct PartialRun {
     pub incomplete: bool,
     pub stopped: bool,
     pub unsent: u64,
+}
+
+/// How a run was cut short: what no verdict or threshold over it can be judged on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cut {
+    /// A simulation stopped at its cap on requests held at once.
+    Stopped,
+    /// A live run interrupted.
+    Interrupted,
+    /// A live run whose load generator left this many arrivals unsent.
+    Unsent(u64),
+}
+
+impl PartialRun {
+    fn cut(&self) -> Option<Cut> {
+        if self.stopped {
+            Some(Cut::Stopped)
+        } else if self.incomplete && self.source != RunSource::Sim {
+            Some(Cut::Interrupted)
+        } else {
+            (self.unsent > 0).then_some(Cut::Unsent(self.unsent))
+        }
+    }
+}
+
+/// "1 arrival", "3 arrivals".
+fn arrivals(n: u64) -> String {
+    format!("{n} arrival{}", if n == 1 { "" } else { "s" })
 }
 
 /// Why a threshold that held over a stopped simulation fails (see [`not_judged_if_partial`]).
@@ -393,24 +421,12 @@ pub const INTERRUPTED_NOT_JUDGED: &str = "not judged: the run was interrupted";
 /// unsent (`unsent`: out of sockets or of room for intents): the target never saw that load,
 /// and those arrivals came while it was slowest. (A simulation capped at its closed-loop intents ran its
 /// course, and is judged.)
-pub(crate) fn not_judged_if_partial(
-    thresholds: &mut [ThresholdResult],
-    source: RunSource,
-    incomplete: bool,
-    stopped: bool,
-    unsent: u64,
-) {
-    let why = if stopped {
-        STOPPED_NOT_JUDGED.to_string()
-    } else if incomplete && source != RunSource::Sim {
-        INTERRUPTED_NOT_JUDGED.to_string()
-    } else if unsent > 0 {
-        format!(
-            "not judged: the load generator left {unsent} arrival{} unsent",
-            if unsent == 1 { "" } else { "s" }
-        )
-    } else {
-        return;
+pub(crate) fn not_judged_if_partial(thresholds: &mut [ThresholdResult], run: PartialRun) {
+    let why = match run.cut() {
+        Some(Cut::Stopped) => STOPPED_NOT_JUDGED.to_string(),
+        Some(Cut::Interrupted) => INTERRUPTED_NOT_JUDGED.to_string(),
+        Some(Cut::Unsent(n)) => format!("not judged: the load generator left {} unsent", arrivals(n)),
+        None => return,
     };
     // A recovery bound over a run without a verdict says why there is none.
     for t in thresholds
@@ -429,24 +445,12 @@ pub(crate) fn not_judged_if_partial(
 /// generator left arrivals unsent (`unsent`), as its thresholds are: the target never saw that
 /// load, and it came while the target was slowest. (A simulation capped at its closed-loop
 /// intents ran its course, and is judged.)
-pub(crate) fn verdicts_not_judged_if_partial(
-    summary: &mut Summary,
-    source: RunSource,
-    incomplete: bool,
-    stopped: bool,
-    unsent: u64,
-) {
-    let why = if stopped {
-        "the simulation stopped early, at its cap on requests held at once,".to_string()
-    } else if incomplete && source != RunSource::Sim {
-        "the run was interrupted".to_string()
-    } else if unsent > 0 {
-        format!(
-            "the load generator left {unsent} arrival{} unsent in the run that ended",
-            if unsent == 1 { "" } else { "s" }
-        )
-    } else {
-        return;
+pub(crate) fn verdicts_not_judged_if_partial(summary: &mut Summary, run: PartialRun) {
+    let why = match run.cut() {
+        Some(Cut::Stopped) => "the simulation stopped early, at its cap on requests held at once,".to_string(),
+        Some(Cut::Interrupted) => "the run was interrupted".to_string(),
+        Some(Cut::Unsent(n)) => format!("the load generator left {} unsent in the run that ended", arrivals(n)),
+        None => return,
     };
     let at = super::fmt_secs(summary.duration_s);
     let cut = |g: &mut GroupSummary| {
