@@ -262,6 +262,8 @@ pub fn summarize(
     for w in windows {
         c.add(&w.counters);
     }
+    // The trigger phases, by which the load before and after is told; the verdict's trigger
+    // also covers the outages that overlap them (`Scenario::trigger_span`).
     let trigger = scenario
         .phases
         .iter()
@@ -270,6 +272,7 @@ pub fn summarize(
             let (s, e) = (p.start.as_secs_f64(), p.end.as_secs_f64());
             Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
         });
+    let judged_trigger = scenario.trigger_span().map(|(s, e)| (s.as_secs_f64(), e.as_secs_f64()));
     let goodput = goodput_series(windows, run_s, |w| w.group(&Scope::Whole));
     // Each service's peak offered utilisation before the trigger (open workloads), when the
     // scenario's backend is what was measured: not for an external target (`loadgen --target`).
@@ -302,7 +305,7 @@ pub fn summarize(
         recovery_fraction: 0.9,
         rolling_s: f64::from(super::verdict::ROLLING_WINDOWS) * window_s,
         min_span_intents: super::verdict::MIN_SPAN_INTENTS,
-        trigger,
+        trigger: judged_trigger,
         load: busiest,
         load_after: busiest_after,
     };

@@ -285,6 +285,34 @@ impl Scenario {
         self.phases.iter().filter(|p| p.trigger).map(|p| p.end).max()
     }
 
+    /// What the verdict treats as the trigger: from the first trigger phase's start to the
+    /// last one's end, widened to cover every backend outage that overlaps it (the trigger
+    /// phase marks an outage's time, but a sweep over `faults.outages[i].duration`, or an
+    /// edit, can make the outage outlast it: recovery timed from the phase's end read
+    /// "recovered in 23s" for goodput back 3 s after a 30 s outage). `None` without a trigger.
+    pub fn trigger_span(&self) -> Option<(Time, Time)> {
+        let (mut start, mut end) = self
+            .phases
+            .iter()
+            .filter(|p| p.trigger)
+            .fold(None, |acc: Option<(Time, Time)>, p| {
+                Some(acc.map_or((p.start, p.end), |(a, b)| (a.min(p.start), b.max(p.end))))
+            })?;
+        // Widened until no overlapping outage sticks out: one may overlap only another's part.
+        loop {
+            let mut widened = false;
+            for o in self.services.iter().flat_map(|s| &s.faults.outages) {
+                if o.start < end && o.end > start && (o.start < start || o.end > end) {
+                    (start, end) = (start.min(o.start), end.max(o.end));
+                    widened = true;
+                }
+            }
+            if !widened {
+                return Some((start, end));
+            }
+        }
+    }
+
     /// Share of intents that go to each service.
     pub fn service_shares(&self) -> Vec<f64> {
         let total: f64 = self.mix.iter().map(|m| m.weight).sum();

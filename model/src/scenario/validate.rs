@@ -1775,6 +1775,29 @@ impl Scenario {
                 ));
             }
         }
+        // An outage that sticks out of the trigger phases widens the trigger the verdict judges
+        // recovery from: said, so that "recovered in 3s" after a trigger phase that ended 20 s
+        // before the outage did is not a surprise.
+        if let (Some(phases), Some(span)) = (
+            self.phases
+                .iter()
+                .filter(|p| p.trigger)
+                .fold(None, |acc: Option<(Time, Time)>, p| {
+                    Some(acc.map_or((p.start, p.end), |(a, b)| (a.min(p.start), b.max(p.end))))
+                }),
+            self.trigger_span(),
+        ) {
+            if span != phases {
+                let at = |(a, b): (Time, Time)| {
+                    crate::duration::format_span(a.saturating_since(Time::ZERO), b.saturating_since(Time::ZERO))
+                };
+                out.push(format!(
+                    "backend.services: an outage overlapping the trigger phases ({}) outlasts them: the verdict takes the trigger as {}, its baseline before it and recovery from its end (mark the phases the outage covers `trigger = true` to say so in the file)",
+                    at(phases),
+                    at(span)
+                ));
+            }
+        }
         if let Some(auth) = f.gateway.auth.as_ref().filter(|a| !a.keys.is_empty()) {
             match &f.clients.credentials {
                 // A key may come in a request header (authorization or x-api-key), per service.
