@@ -139,6 +139,72 @@ fn death_spiral_controls_are_healthy() {
     assert!(goodput_between(&no_retries, 160.0, 200.0) > 0.95);
 }
 
+/// The no-retries control cut 40 s after the burst: its backlog is still draining (about
+/// 80/s), so the run is not judged; it was called "metastable" (helper-182), although 30 s
+/// more of the same run recovers. Its reason says how fast the backlog fell.
+#[test]
+fn a_backlog_still_draining_when_the_run_ends_is_not_called_metastable() {
+    let s = load("death-spiral.toml");
+    let cut = |secs: u64| {
+        with(&s, |f| {
+            f.clients.retry.max_attempts = 1;
+            f.run.duration = Some(model::duration::Dur(std::time::Duration::from_secs(secs)));
+            f.thresholds.clear();
+        })
+    };
+    let short = sim::simulate(&cut(120), None);
+    let w = &short.summary.whole;
+    assert_eq!(w.verdict, None, "{}", w.verdict_reason);
+    assert!(w.verdict_reason.contains("still draining"), "{}", w.verdict_reason);
+    assert!(goodput_between(&short, 110.0, 120.0) < 0.1, "still down at the end");
+    let long = sim::simulate(&cut(150), None);
+    assert_eq!(
+        long.summary.whole.verdict,
+        Some(Verdict::Recovered),
+        "{}",
+        long.summary.whole.verdict_reason
+    );
+}
+
+/// An outage that outlasts the trigger phase that marks it: recovery counts from the outage's
+/// end, not the phase's (helper-182: a 30 s outage under a 10 s trigger phase read "recovered
+/// in 23s" for goodput back 3 s after the outage).
+#[test]
+fn recovery_counts_from_the_end_of_an_outage_that_outlasts_its_trigger_phase() {
+    let s = load("retry-storm-hotos.toml");
+    let at = |outage: u64| {
+        with(&s, |f| {
+            for p in &mut f.workload.phases {
+                p.rate = 140.0;
+            }
+            f.backend.services[0].faults.outages[0].duration =
+                model::duration::Dur(std::time::Duration::from_secs(outage));
+        })
+    };
+    let ten = sim::simulate(&at(10), None);
+    let thirty = sim::simulate(&at(30), None);
+    let (r10, r30) = (ten.summary.whole.recovery_s, thirty.summary.whole.recovery_s);
+    let (Some(r10), Some(r30)) = (r10, r30) else {
+        panic!(
+            "both recover: {} / {}",
+            ten.summary.whole.verdict_reason, thirty.summary.whole.verdict_reason
+        );
+    };
+    // The same backlog after a longer hang takes about as long to clear, not 20 s longer.
+    assert!(
+        r30 < r10 + 10.0,
+        "recovered in {r30} s after a 30 s outage, {r10} s after a 10 s one"
+    );
+    assert!(
+        goodput_between(&thirty, 70.0, 90.0) < 0.1,
+        "down through the whole outage"
+    );
+    assert!(
+        at(30).warnings().iter().any(|w| w.contains("outlasts them")),
+        "scenario check says how the trigger is taken"
+    );
+}
+
 /// Two controls. At 140 req/s even every request retried stays below the backend's slowdown
 /// threshold (300 req/s), so that run shows the outage alone is survivable. At 280 req/s without
 /// retries the arrival-rate estimate does cross the threshold now and then (Poisson arrivals,

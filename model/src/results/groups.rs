@@ -213,6 +213,8 @@ pub(crate) fn goodput_series(
                 start_s: w.start_s,
                 offered: g.offered,
                 successes: g.successes,
+                // The whole gateway's: groups have no gauges of their own.
+                held: w.gauges.queue_depth_mean + w.gauges.in_flight_mean,
             }
         })
         .collect()

@@ -37,6 +37,10 @@ pub struct WindowGoodput {
     pub start_s: f64,
     pub offered: u64,
     pub successes: u64,
+    /// Requests the gateway held over the window, on average (queued plus in flight, all
+    /// services): how a backlog that is still draining is told from one that stays. 0 when
+    /// not measured (an external target).
+    pub held: f64,
 }
 
 /// Verdict parameters.
@@ -92,6 +96,64 @@ pub const MIN_SPAN_INTENTS: u64 = 100;
 /// 2.3% of groups sitting exactly on the line with independent failures are called unhealthy,
 /// more with failures in clusters, far fewer the healthier they are.
 pub const UNHEALTHY_Z: f64 = 2.0;
+
+/// Windows a backlog's trend is read over at the end of a run ([`draining`]): at least this
+/// many, and at least a long span.
+pub const DRAIN_WINDOWS: usize = 10;
+
+/// A backlog counts as draining when the requests held fall, over the last
+/// [`DRAIN_WINDOWS`], by at least this share of where the fitted line starts, and the fall is
+/// [`DRAIN_T`] standard errors of the slope or more: a level that holds (the death spiral's
+/// backlog fed by retries, or one kept at the clients' timeout by cancellation) wanders but
+/// does not lose a fifth in ten windows.
+pub const DRAIN_SHARE: f64 = 0.2;
+pub const DRAIN_T: f64 = 3.0;
+
+/// A backlog still draining when the run ended: the fitted line through the requests held
+/// over the last `span_s`, from `from` to `to`, falling `rate` a second.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Drain {
+    from: f64,
+    to: f64,
+    span_s: f64,
+    rate: f64,
+}
+
+/// Whether the gateway's backlog was still going down at the end of `post` (the windows after
+/// the trigger, up to the last that offered anything): fitted by least squares over the last
+/// `span` windows, falling by [`DRAIN_SHARE`] and [`DRAIN_T`] standard errors or more, and
+/// still above twice the level held before the trigger (`pre_held`; a backlog, not the
+/// ordinary queue). Such a run has not recovered yet, but nothing says it will not: a queue
+/// with no retries feeding it drains at capacity minus the load, however long that takes.
+fn draining(post: &[&WindowGoodput], span: usize, pre_held: f64, window_s: f64) -> Option<Drain> {
+    if span < 3 || post.len() < span {
+        return None;
+    }
+    let ys: Vec<f64> = post[post.len() - span..].iter().map(|w| w.held).collect();
+    if ys.iter().any(|y| !y.is_finite() || *y < 0.0) {
+        return None;
+    }
+    let n = span as f64;
+    let xm = (n - 1.0) / 2.0;
+    let ym = ys.iter().sum::<f64>() / n;
+    let sxx: f64 = (0..span).map(|i| (i as f64 - xm).powi(2)).sum();
+    let sxy: f64 = ys.iter().enumerate().map(|(i, y)| (i as f64 - xm) * (y - ym)).sum();
+    let slope = sxy / sxx;
+    let (from, to) = (ym - slope * xm, ym + slope * xm);
+    let residual: f64 = ys
+        .iter()
+        .enumerate()
+        .map(|(i, y)| (y - (ym + slope * (i as f64 - xm))).powi(2))
+        .sum();
+    let se = (residual / (n - 2.0) / sxx).sqrt();
+    let falls = slope < 0.0 && -slope >= DRAIN_T * se && from - to >= DRAIN_SHARE * from;
+    (falls && to > 2.0 * pre_held.max(1.0)).then_some(Drain {
+        from,
+        to,
+        span_s: n * window_s,
+        rate: -slope / window_s,
+    })
+}
 
 /// What a ratio short of the healthy line was judged by.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -399,13 +461,24 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             };
         }
         let rec = (post[i].start_s - t_end).max(0.0);
+        // Seen in less than two rolling spans before the run (or its load) ended: one healthy
+        // span at the very end reads "recovered in 55s" in a run that ends 60 s after its
+        // trigger, and a seed whose last span fell a point short reads "metastable".
+        let late = if n - i < 2 * short {
+            format!(
+                "; only the run's last {} show it: a longer run tells whether it holds",
+                super::fmt_secs((n - i) as f64 * p.window_s)
+            )
+        } else {
+            String::new()
+        };
         return VerdictResult {
             held: false,
             verdict: Some(Verdict::Recovered),
             baseline: Some(baseline),
             recovery_s: Some(rec),
             reason: format!(
-                "goodput back to >= {:.0}% of the {:.1}% pre-trigger baseline {} after the trigger ended{}",
+                "goodput back to >= {:.0}% of the {:.1}% pre-trigger baseline {} after the trigger ended{}{late}",
                 p.recovery_fraction * 100.0,
                 baseline * 100.0,
                 // As the verdict's label gives it ("recovered in 8.00s"), not a second way.
@@ -419,6 +492,29 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     // begun before the trigger).
     if before.allowance.is_some() && baseline < p.healthy_ratio {
         return unhealthy_before();
+    }
+    // A backlog still going down at the end: not recovered yet, and neither stuck (metastable)
+    // nor held down by the load (overloaded) as far as the run shows.
+    let pre_held = pre.iter().map(|w| w.held).sum::<f64>() / pre.len().max(1) as f64;
+    if let Some(d) = draining(&post, long.max(DRAIN_WINDOWS), pre_held, p.window_s) {
+        return VerdictResult {
+            held: false,
+            verdict: None,
+            baseline: Some(baseline),
+            recovery_s: None,
+            reason: format!(
+                "not back to {:.0}% of the {:.1}% pre-trigger baseline by the end (goodput {:.1}% over the last {}), but its backlog was still draining: the requests the gateway held fell from about {:.0} to {:.0} over the last {} ({:.1}/s; at that pace about {} more to drain): a longer run tells whether it recovers",
+                p.recovery_fraction * 100.0,
+                baseline * 100.0,
+                end_ratio * 100.0,
+                super::fmt_secs(long.min(n) as f64 * p.window_s),
+                d.from,
+                d.to,
+                super::fmt_secs(d.span_s),
+                d.rate,
+                super::fmt_secs(d.to / d.rate),
+            ),
+        };
     }
     let (post_o, _) = tally(post.iter().copied());
     let post_rate = if post.is_empty() {
@@ -453,6 +549,25 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         };
     }
     let back_at_baseline = post_rate <= pre_rate * 1.1 + noise;
+    // Higher than before, but under capacity: not overload, whatever queueing near capacity
+    // may do (the same run without its trigger tells). "overload, not metastability" was said
+    // of a service at 93% that sat at 0% goodput for 120 s, which held 100% at that load
+    // without the burst.
+    if let (false, Some(u)) = (back_at_baseline, p.load_after.filter(|u| *u < 1.0)) {
+        return VerdictResult {
+            held: false,
+            verdict: Some(Verdict::Metastable),
+            baseline: Some(baseline),
+            recovery_s: None,
+            reason: format!(
+                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load after it, higher than before ({rates}), is {:.0}% of capacity, under what the backend carries; goodput still {:.1}% at the end{}",
+                baseline * 100.0,
+                u * 100.0,
+                end_ratio * 100.0,
+                near_capacity_caveat(Some(u))
+            ),
+        };
+    }
     if back_at_baseline {
         let last = end_ratio;
         VerdictResult {
@@ -516,6 +631,7 @@ mod tests {
                 start_s: i as f64,
                 offered: *o,
                 successes: *s,
+                held: 0.0,
             })
             .collect()
     }
@@ -1137,9 +1253,32 @@ mod tests {
             "{}",
             r.reason
         );
+        // Near capacity but under it: no overload either (helper-182: "overload, not
+        // metastability" at 93%, a load held at 100% without the burst); the reason says what
+        // queueing so close to capacity may do, and how to tell.
         let r = decide(&w, &with(Some(0.95)));
-        assert_eq!(r.verdict, Some(Verdict::Overloaded), "{}", r.reason);
-        assert!(r.reason.contains("at 95% of capacity"), "{}", r.reason);
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
+        assert!(
+            r.reason.contains("is 95% of capacity, under what the backend carries"),
+            "{}",
+            r.reason
+        );
+        assert!(
+            r.reason.contains("the same run without its trigger tells"),
+            "{}",
+            r.reason
+        );
+        // At capacity or over it, overload.
+        for u in [1.0, 1.3] {
+            let r = decide(&w, &with(Some(u)));
+            assert_eq!(r.verdict, Some(Verdict::Overloaded), "{}", r.reason);
+            assert!(
+                r.reason
+                    .contains(&format!("at {:.0}% of capacity: overload", u * 100.0)),
+                "{}",
+                r.reason
+            );
+        }
         // Unknown (an external target): the rates alone decide, as before.
         assert_eq!(decide(&w, &with(None)).verdict, Some(Verdict::Overloaded));
     }
@@ -1158,5 +1297,70 @@ mod tests {
             (10, 0),
         ]);
         assert_eq!(decide(&w, &params(Some((3.0, 4.0)))).verdict, Some(Verdict::Metastable));
+    }
+
+    /// The death spiral's windows with the gateway's backlog after the trigger: `fall` a
+    /// window from 400 (draining) or wandering around 400 (stuck), goodput 0 throughout.
+    fn backlog(fall: f64, wander: f64, after: usize) -> Vec<WindowGoodput> {
+        let mut w = windows(&[(10, 10); 5]);
+        for x in &mut w {
+            x.held = 3.0;
+        }
+        let mut post = windows(&vec![(10, 0); 2 + after]);
+        for (i, x) in post.iter_mut().enumerate() {
+            x.start_s += 5.0;
+            x.offered = if i < 2 { 50 } else { 10 };
+            // A fixed zig-zag, not noise: the same every run.
+            let zig = if i % 2 == 0 { wander } else { -wander };
+            x.held = 400.0 - fall * i as f64 + zig;
+        }
+        w.extend(post);
+        w
+    }
+
+    /// A backlog still going down when the run ends is not judged (helper-182: death-spiral.toml
+    /// with retries off, 40 s after the burst, read "metastable" while its queue fell from
+    /// 4094 to 965; 30 s more and it read "recovered in 50s").
+    #[test]
+    fn a_backlog_still_draining_at_the_end_is_not_judged() {
+        let p = params(Some((5.0, 7.0)));
+        let r = decide(&backlog(20.0, 5.0, 12), &p);
+        assert_eq!(r.verdict, None, "{}", r.reason);
+        assert!(r.reason.contains("still draining"), "{}", r.reason);
+        assert!(r.reason.contains("(20.3/s;"), "{}", r.reason);
+        assert!(r.reason.contains("a longer run tells"), "{}", r.reason);
+        // A backlog that holds its level, zig-zagging, is stuck: metastable as before.
+        let r = decide(&backlog(0.0, 30.0, 12), &p);
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
+        // So is a fall too small to tell from the wandering (0.5 a window against +-30).
+        let r = decide(&backlog(0.5, 30.0, 12), &p);
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
+        // Fewer windows after the trigger than the trend is read over: as before.
+        let r = decide(&backlog(20.0, 5.0, DRAIN_WINDOWS - 3), &p);
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
+        // Nothing measured (an external target): as before.
+        let mut w = backlog(20.0, 5.0, 12);
+        for x in &mut w {
+            x.held = 0.0;
+        }
+        assert_eq!(decide(&w, &p).verdict, Some(Verdict::Metastable));
+    }
+
+    /// A recovery only the run's last spans show says so (helper-182: "recovered in 55.0s"
+    /// 60 s after the trigger, on one healthy span at the very end).
+    #[test]
+    fn a_recovery_only_the_last_span_shows_says_so() {
+        let mut spec = vec![(10, 10); 3];
+        spec.extend([(50, 5), (50, 5)]);
+        spec.extend(vec![(10, 0); 6]);
+        spec.extend(vec![(10, 10); 2]);
+        let r = decide(&windows(&spec), &params(Some((3.0, 5.0))));
+        assert_eq!(r.verdict, Some(Verdict::Recovered), "{}", r.reason);
+        assert!(r.reason.contains("only the run's last 2.00s show it"), "{}", r.reason);
+        // With more of the run after it, nothing to add.
+        spec.extend(vec![(10, 10); 3]);
+        let r = decide(&windows(&spec), &params(Some((3.0, 5.0))));
+        assert_eq!(r.verdict, Some(Verdict::Recovered), "{}", r.reason);
+        assert!(!r.reason.contains("only the run's last"), "{}", r.reason);
     }
 }
