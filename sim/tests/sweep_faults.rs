@@ -1,6 +1,7 @@
 //! Faults are conditions under test, not settings: a sweep over an outage's length gives the
 //! envelope over it, and its best configuration holds at every outage tried; an outage does not
-//! follow its trigger phase, and a sweep over the phase's length says so.
+//! follow its trigger phase, and a sweep over the phase's length says so. And a sweep holds its
+//! points to --slo alone, so the file's thresholds do not refuse a grid either.
 
 use model::scenario::{self, Scenario};
 use sim::sweep::{self, Axis};
@@ -96,4 +97,26 @@ fn an_outage_that_does_not_follow_its_trigger_phase_is_said() {
     let axes = vec![length];
     let points = sweep::run_plan(sweep::plan(&s, &axes).expect("plan"), &[], 1, &|| {});
     assert_eq!(points.len(), 4);
+}
+
+/// death-spiral's `recovery <= 30s` is not the sweep's SLO, and no longer refuses a grid whose
+/// run is too short to judge recovery in (the point says "not judged" itself): a run length, a
+/// phase's length, a window. What no run could show (a run cut during the trigger) still is.
+#[test]
+fn a_files_thresholds_do_not_refuse_a_grid() {
+    let s = scenario::load(std::path::Path::new(&format!("{}/scenarios/death-spiral.toml", root()))).expect("scenario");
+    assert!(s.thresholds.iter().any(|t| t.text == "recovery <= 30s"));
+    for axis in [
+        "run.duration=83s,200s",
+        "workload.phases[2].duration=3s,120s",
+        "run.window=1s,25s",
+    ] {
+        let plan = sweep::plan(&s, &[ax(axis)]);
+        assert!(plan.is_ok(), "--vary {axis}: {}", plan.err().unwrap_or_default());
+    }
+    let e = sweep::plan(&s, &[ax("run.duration=70s,200s")]).err().expect("refused");
+    assert!(e.contains("run.duration") && e.contains("trigger phase"), "{e}");
+    // The short point runs, and is not judged.
+    let points = sweep::run_plan(sweep::plan(&s, &[ax("run.duration=83s,200s")]).expect("plan"), &[], 1, &|| {});
+    assert_eq!(points.len(), 2);
 }
