@@ -32,8 +32,14 @@ const GOOD: RGBColor = RGBColor(30, 130, 60);
 const LABEL_MAX_W: i32 = (WIDTH as i32 / COLS as i32) * 2 / 5;
 
 enum Cell {
-    /// A mean; `half_width` > 0 draws the 95% confidence interval around it as a whisker.
-    Bar { value: f64, half_width: f64, text: String },
+    /// A mean; `half_width` > 0 draws the 95% confidence interval around it as a whisker, from
+    /// no lower than `floor` (the least the figure can be: 1 for amplification).
+    Bar {
+        value: f64,
+        half_width: f64,
+        floor: f64,
+        text: String,
+    },
     /// No value: "did not recover" is hatched across the whole panel (recovery never came, so
     /// its bar is as long as the chart allows); anything else is a grey "n/a".
     Missing { text: String, hatched: bool },
@@ -143,6 +149,7 @@ fn bar_from(
     Cell::Bar {
         value: i.mean.max(0.0),
         half_width,
+        floor,
         text: if half_width > 0.0 && (i.mean - half_width < floor || i.mean + half_width > ceiling) {
             // Short, for the bar's label (the subtitle says it is a 95% interval).
             format!(
@@ -218,9 +225,15 @@ fn recovery(runs: &[Results]) -> Cell {
         Cell::Bar { text, .. } | Cell::Missing { text, .. } => text,
     };
     match bar(Interval::of(&recovered), f64::INFINITY, fmt_secs, fmt_secs) {
-        Cell::Bar { value, half_width, .. } => Cell::Bar {
+        Cell::Bar {
             value,
             half_width,
+            floor,
+            ..
+        } => Cell::Bar {
+            value,
+            half_width,
+            floor,
             text: entry::recovery_text_in(runs, &Scope::Whole, &time),
         },
         missing => missing,
@@ -285,6 +298,7 @@ impl Comparison {
                 Cell::Bar {
                     value,
                     half_width,
+                    floor,
                     text: t,
                 } => {
                     let end = at(*value);
@@ -295,7 +309,7 @@ impl Comparison {
                     let mut text_x = end;
                     if *half_width > 0.0 {
                         // The 95% confidence interval: a whisker with end caps, over the bar.
-                        let (lo, hi) = (at(value - half_width), at(value + half_width));
+                        let (lo, hi) = (at((value - half_width).max(*floor)), at(value + half_width));
                         let ink = INK.stroke_width(1);
                         a.draw(&PathElement::new(vec![(lo, yc), (hi, yc)], ink))?;
                         for x in [lo, hi] {
@@ -559,10 +573,12 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
                     Cell::Bar {
                         value,
                         half_width,
+                        floor,
                         text,
                     } => Cell::Bar {
                         value,
                         half_width,
+                        floor,
                         text: format!("{text} · {wasted}"),
                     },
                     missing => missing,
@@ -606,7 +622,10 @@ mod tests {
             r
         };
         match amplification_bar(&[run(1.05), run(2.92)]) {
-            Cell::Bar { text, .. } => assert!(text.starts_with("1.99× (1×–"), "{text}"),
+            Cell::Bar { text, floor, .. } => {
+                assert!(text.starts_with("1.99× (1×–"), "{text}");
+                assert_eq!(floor, 1.0, "the whisker stops at 1 too");
+            }
             other => panic!("{:?}", matches!(other, Cell::Missing { .. })),
         }
     }
