@@ -207,5 +207,9 @@ fn the_mixed_apis_header_numbers_are_the_files() {
     let normal = number_after(&check, "legacy at");
     assert_eq!(number_after(&header, "about"), mean_ms.round(), "{header}\n{check}");
     assert_eq!(number_after(&header, "so ~"), capacity.round(), "{header}\n{check}");
-    assert_eq!(number_after(&header, "Normal load is 40/s ("), normal, "{header}\n{check}");
+    assert_eq!(
+        number_after(&header, "Normal load is 40/s ("),
+        normal,
+        "{header}\n{check}"
+    );
 }

@@ -207,7 +207,14 @@ pub fn render(s: &ReplicationSummary) -> String {
     let ratio = |i: &Interval| iv_unit(i, Unit::Ratio, 0.0, 1.0);
     let secs = |i: &Interval| iv_unit(i, Unit::Secs, 0.0, f64::INFINITY);
     // Attempts per intent: at least 1 wherever anything was offered.
-    let amplification = |i: &Interval| iv_unit(i, Unit::Plain, model::interval::amplification_floor(i.mean), f64::INFINITY);
+    let amplification = |i: &Interval| {
+        iv_unit(
+            i,
+            Unit::Plain,
+            model::interval::amplification_floor(i.mean),
+            f64::INFINITY,
+        )
+    };
     // Runs without a trigger (all judged stable) have no recovery to count.
     let triggered = s.judged < s.replications || s.verdicts.keys().any(|v| *v != "stable");
     let recovery = if triggered || s.recovery_s.n > 0 {

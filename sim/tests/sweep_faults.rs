@@ -47,7 +47,10 @@ fn an_outage_length_is_a_condition_and_the_envelope_is_over_it() {
     );
     let lines = sweep::findings(&points, &axes, &objective, &[], &[1]);
     let text = lines.join("\n");
-    let best_line = lines.iter().find(|l| l.starts_with("best under the SLO")).expect("best line");
+    let best_line = lines
+        .iter()
+        .find(|l| l.starts_with("best under the SLO"))
+        .expect("best line");
     assert!(
         best_line.contains(&format!("at every {OUTAGE} tried")) && !best_line.contains("duration=2s  ->"),
         "{text}"
@@ -117,6 +120,11 @@ fn a_files_thresholds_do_not_refuse_a_grid() {
     let e = sweep::plan(&s, &[ax("run.duration=70s,200s")]).err().expect("refused");
     assert!(e.contains("run.duration") && e.contains("trigger phase"), "{e}");
     // The short point runs, and is not judged.
-    let points = sweep::run_plan(sweep::plan(&s, &[ax("run.duration=83s,200s")]).expect("plan"), &[], 1, &|| {});
+    let points = sweep::run_plan(
+        sweep::plan(&s, &[ax("run.duration=83s,200s")]).expect("plan"),
+        &[],
+        1,
+        &|| {},
+    );
     assert_eq!(points.len(), 2);
 }
