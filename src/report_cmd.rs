@@ -757,8 +757,8 @@ pub fn heatmap_with_slo(
     type Reading = (usize, f64, String);
     // Worse first: the lower SLO index, then the further past the bound.
     let worse = |a: &Reading, b: &Reading| a.0 < b.0 || (a.0 == b.0 && a.1 > b.1);
-    let mut worst_of: std::collections::HashMap<(usize, usize, Vec<(usize, String)>), Reading> =
-        std::collections::HashMap::new();
+    // Each configuration's worst failing reading, by its cell and settings.
+    let mut worst_of: HashMap<Config, Reading> = HashMap::new();
     for ((kv, _, meets), p) in parsed.iter().zip(points) {
         // Only failing points are looked up (the lookups per point stay bounded).
         if *meets || slo.is_empty() || p.slo_measured.len() != slo.len() {

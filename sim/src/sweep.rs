@@ -4815,7 +4815,7 @@ mod tests {
         ] {
             let o = ax(&format!("{outage}=2s,10s,30s"));
             assert_eq!(key(&[strategy.clone(), o.clone()], &[1]), Some(outage.to_string()));
-            assert_eq!(key(&[o.clone()], &[]), Some(outage.to_string()));
+            assert_eq!(key(std::slice::from_ref(&o), &[]), Some(outage.to_string()));
             assert_eq!(
                 key(&[o.clone(), length.clone()], &[1]),
                 Some("workload.phases[1].duration".to_string())
