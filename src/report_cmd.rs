@@ -727,11 +727,38 @@ pub fn heatmap_with_slo(
                 .collect()
         })
         .collect();
-    // Per failing cell, the figure the SLO failed on, from the cell's first point failing it:
-    // the objective's value is another figure (the whole run's goodput ratio beside a
-    // service's SLO read as a pass).
-    let mut failing_slo: Vec<Vec<Option<String>>> = vec![vec![None; x.values.len()]; y.values.len()];
+    // Per failing cell, the figure the SLO failed on, at the worst point failing it (the cell
+    // is the worst over its loads): the objective's value is another figure (the whole run's
+    // goodput ratio beside a service's SLO read as a pass). The first point in grid order showed
+    // a p99 of 3.26 s in a cell whose worst load read 3.28 s. With folded settings, each
+    // configuration's worst, then the least bad of those (the cell is the best over settings).
     let checks: Vec<Option<model::threshold::Threshold>> = slo.iter().map(|t| t.parse().ok()).collect();
+    // How far a reading is past its bound, larger is worse; a missing reading is the worst.
+    let badness = |k: usize, v: Option<f64>| -> f64 {
+        match (checks.get(k).and_then(|c| c.as_ref()), v) {
+            (Some(t), Some(v)) => {
+                let past = match t.cmp {
+                    model::threshold::Cmp::Lt | model::threshold::Cmp::Le => v - t.value,
+                    model::threshold::Cmp::Gt | model::threshold::Cmp::Ge => t.value - v,
+                    model::threshold::Cmp::Eq => (v - t.value).abs(),
+                };
+                if past.is_nan() {
+                    f64::INFINITY
+                } else {
+                    past
+                }
+            }
+            (Some(_), None) => f64::INFINITY,
+            (None, _) => f64::NEG_INFINITY,
+        }
+    };
+    /// A failing reading: the SLO's index (an earlier SLO failed is worse), how far past its
+    /// bound, and the text shown.
+    type Reading = (usize, f64, String);
+    // Worse first: the lower SLO index, then the further past the bound.
+    let worse = |a: &Reading, b: &Reading| a.0 < b.0 || (a.0 == b.0 && a.1 > b.1);
+    // Each configuration's worst failing reading, by its cell and settings.
+    let mut worst_of: HashMap<Config, Reading> = HashMap::new();
     for ((kv, _, meets), p) in parsed.iter().zip(points) {
         // Only failing points are looked up (the lookups per point stay bounded).
         if *meets || slo.is_empty() || p.slo_measured.len() != slo.len() {
@@ -743,7 +770,7 @@ pub fn heatmap_with_slo(
             on(kv, 1).and_then(|val| y.get(val))
         });
         let Some((xi, yi)) = cell else { continue };
-        if failing[yi][xi].is_none() || failing_slo[yi][xi].is_some() {
+        if failing[yi][xi].is_none() {
             continue;
         }
         // The first SLO whose figure fails its bound; with replications the means may all
@@ -754,11 +781,35 @@ pub fn heatmap_with_slo(
             (None, _) => false,
         };
         let k = (0..slo.len()).find(|&k| fails(k)).unwrap_or(0);
-        failing_slo[yi][xi] = Some(if slo.len() == 1 {
+        let text = if slo.len() == 1 {
             format!("SLO: {}", p.slo_measured[k])
         } else {
             format!("{}: {}", slo[k], p.slo_measured[k])
-        });
+        };
+        let reading = (k, badness(k, p.slo_values.get(k).copied().flatten()), text);
+        let settings: Vec<(usize, String)> = kv.iter().filter(|(k, _)| setting_axes.contains(k)).cloned().collect();
+        match worst_of.entry((xi, yi, settings)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(reading);
+            }
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                if worse(&reading, e.get()) {
+                    e.insert(reading);
+                }
+            }
+        }
+    }
+    let mut failing_slo: Vec<Vec<Option<String>>> = vec![vec![None; x.values.len()]; y.values.len()];
+    let mut shown: Vec<Vec<Option<Reading>>> = vec![vec![None; x.values.len()]; y.values.len()];
+    // In a fixed order (the map's is not): the configurations' settings sorted.
+    let mut configs: Vec<_> = worst_of.into_iter().collect();
+    configs.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((xi, yi, _), reading) in configs {
+        let here = &mut shown[yi][xi];
+        if here.as_ref().is_none_or(|h| worse(h, &reading)) {
+            failing_slo[yi][xi] = Some(reading.2.clone());
+            *here = Some(reading);
+        }
     }
     // The best cell is a recommendation only when neither shown axis is a load: the lightest
     // load would always win.
@@ -1312,6 +1363,64 @@ mod tests {
         // A table without the SLOs' figures (an older spillway): the objective's value.
         let h = heatmap_with_slo(Path::new("sweep.json"), &points, &objective, &slo[..1]).unwrap();
         assert_eq!(h.failing_slo, [[None]]);
+    }
+
+    /// A failing cell is the worst over its folded loads: it shows the worst failing reading of
+    /// them, not the first in grid order (fifo's cell read 3.26 s, its worst load 3.28 s). With
+    /// a folded setting, the cell is its best configuration: the least bad of their worsts.
+    #[test]
+    fn a_failing_cell_shows_its_worst_failing_reading() {
+        let point = |params: serde_json::Value, meets: bool, p99: f64| -> Point {
+            let mut p: Point = serde_json::from_value(serde_json::json!({
+                "params": params,
+                "goodput_ratio": 0.9, "p50": 0.1, "p99": p99, "amplification": 1.0, "wasted_s": 0.0,
+                "recovery_s": null, "verdict": "recovered", "attempts": 10, "meets_slo": meets
+            }))
+            .unwrap();
+            p.slo_measured = vec![model::results::fmt_secs(p99)];
+            p.slo_values = vec![Some(p99)];
+            p
+        };
+        let objective = sim::sweep::parse_objective("goodput_ratio").unwrap();
+        let slo = ["p99<2s".to_string()];
+        let at = |strategy: &str, rate: u32| {
+            serde_json::json!([
+                ["gateway.strategy", strategy],
+                ["gateway.concurrency", 4],
+                ["workload.phases[1].rate", rate]
+            ])
+        };
+        let points = [
+            point(at("fifo", 100), true, 1.5),
+            point(at("fifo", 200), false, 3.26),
+            point(at("fifo", 300), false, 3.28),
+            point(at("fifo", 400), false, 2.9),
+            point(at("deadline", 100), true, 0.5),
+            point(at("deadline", 200), true, 0.6),
+            point(at("deadline", 300), true, 0.7),
+            point(at("deadline", 400), true, 0.8),
+        ];
+        let h = heatmap_with_slo(Path::new("sweep.json"), &points, &objective, &slo).unwrap();
+        assert!(h.title.contains("worst over workload.phases[1].rate"), "{}", h.title);
+        assert_eq!(h.failing_slo, [[Some("SLO: 3.28s".to_string()), None]]);
+        // A folded setting: queue bound 10's worst is 3.50 s, bound 20's 3.28 s; the cell is
+        // the best of the two configurations, so it reads 3.28 s.
+        let at = |bound: u32, rate: u32| {
+            serde_json::json!([
+                ["gateway.strategy", "bounded"],
+                ["gateway.concurrency", 4],
+                ["gateway.queue_capacity", bound],
+                ["workload.phases[1].rate", rate]
+            ])
+        };
+        let points = [
+            point(at(10, 200), false, 3.1),
+            point(at(10, 300), false, 3.5),
+            point(at(20, 200), false, 3.2),
+            point(at(20, 300), false, 3.28),
+        ];
+        let h = heatmap_with_slo(Path::new("sweep.json"), &points, &objective, &slo).unwrap();
+        assert_eq!(h.failing_slo, [[Some("SLO: 3.28s".to_string())]]);
     }
 
     /// A 300x300 table's report took 49 s: every point searched the axis values and every

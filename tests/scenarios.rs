@@ -163,3 +163,53 @@ fn the_one_bad_service_report_names_the_service_behind_the_run() {
     assert!(svg.contains("billing") && svg.contains("whole run"));
     let _ = std::fs::remove_dir_all(&out_dir);
 }
+
+/// The first number after `after` in `text` (`78` in "about 78 ms").
+fn number_after(text: &str, after: &str) -> f64 {
+    let at = text.find(after).unwrap_or_else(|| panic!("`{after}` not in:\n{text}")) + after.len();
+    let digits: String = text[at..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    digits.parse().unwrap_or_else(|_| panic!("no number after `{after}`"))
+}
+
+/// mixed-apis' header gives its mean service time, capacity and normal utilisation: they are
+/// what `scenario check` computes from the file (lognormal means from median and p99, the 9:1
+/// mix), to the header's rounding. It said ~78 ms, ~51 req/s and 78% where the file gives
+/// 71.7 ms, 55.8/s and 72%.
+#[test]
+fn the_mixed_apis_header_numbers_are_the_files() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let file = "scenarios/mixed-apis.toml";
+    let text = std::fs::read_to_string(format!("{root}/{file}")).expect("readable");
+    let header: String = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new(env!("CARGO_BIN_EXE_spillway"))
+        .args(["scenario", "check", file])
+        .current_dir(root)
+        .output()
+        .expect("spillway runs");
+    let check = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{check}");
+    let row = check
+        .lines()
+        .find(|l| l.trim_start().starts_with("legacy "))
+        .expect("the service's row");
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    let mean_ms: f64 = cols[3].trim_end_matches("ms").parse().expect("mean svc");
+    let capacity: f64 = cols[4].parse().expect("capacity");
+    let normal = number_after(&check, "legacy at");
+    assert_eq!(number_after(&header, "about"), mean_ms.round(), "{header}\n{check}");
+    assert_eq!(number_after(&header, "so ~"), capacity.round(), "{header}\n{check}");
+    assert_eq!(
+        number_after(&header, "Normal load is 40/s ("),
+        normal,
+        "{header}\n{check}"
+    );
+}

@@ -57,6 +57,17 @@ impl Interval {
     }
 }
 
+/// The least an amplification (attempts per intent) can be, for clipping the low end of its
+/// interval: 1 (every intent makes its first attempt), or 0 for a mean below 1 (nothing was
+/// offered, so no attempt either: there is no natural floor above the mean to clip it to).
+pub fn amplification_floor(mean: f64) -> f64 {
+    if mean >= 1.0 {
+        1.0
+    } else {
+        0.0
+    }
+}
+
 /// A ratio's half-width in percentage points, `12.3 pp`: one decimal, or two significant digits
 /// when one decimal would round a real spread to nothing (`± 0.0 pp` read as no spread at all,
 /// over 106 seeds whose interval was ± 0.05 pp).

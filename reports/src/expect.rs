@@ -412,7 +412,7 @@ pub fn show(i: &Interval, metric: Option<Metric>) -> String {
     // A time's half-width below what fmt_secs shows (a microsecond) would read `± 0us`.
     let shown = if is_time { 5e-7 } else { 0.0 };
     if i.n > 1 && i.half_width.is_finite() && i.half_width > shown {
-        // Every figure is at least 0, and a ratio at most 1: a t-interval reaching past either
+        // Every figure is at least 0 (amplification 1), and a ratio at most 1: a t-interval reaching past either
         // (few seeds, one far off: recoveries of 0 and 1 s) is shown as the range it can be,
         // not as `200ms ± 555ms`.
         let ceiling = if matches!(metric, Some(Metric::GoodputRatio | Metric::WastedRatio)) {
@@ -420,12 +420,18 @@ pub fn show(i: &Interval, metric: Option<Metric>) -> String {
         } else {
             f64::INFINITY
         };
+        // Attempts per intent are at least 1: `1.983 ± 1.929` read as possibly fewer.
+        let floor = if metric == Some(Metric::Amplification) {
+            model::interval::amplification_floor(i.mean)
+        } else {
+            0.0
+        };
         let (lo, hi) = (i.mean - i.half_width, i.mean + i.half_width);
-        if lo < 0.0 || hi > ceiling {
+        if lo < floor || hi > ceiling {
             return format!(
                 "{} (95% CI {} to {})",
                 one(i.mean),
-                one(lo.max(0.0)),
+                one(lo.max(floor)),
                 one(hi.min(ceiling))
             );
         }
@@ -579,6 +585,12 @@ mod tests {
             "0.990 (95% CI 0.970 to 1.000)"
         );
         assert_eq!(show(&iv(0.5, 0.2), Some(Metric::GoodputRatio)), "0.500 ± 0.200");
+        // Amplification (attempts per intent) is at least 1: clipped there, not at 0.
+        assert_eq!(
+            show(&iv(1.9827, 1.9289), Some(Metric::Amplification)),
+            "1.983 (95% CI 1.000 to 3.912)"
+        );
+        assert_eq!(show(&iv(1.5, 0.2), Some(Metric::Amplification)), "1.500 ± 0.200");
     }
 
     #[test]

@@ -29,9 +29,10 @@ clients.timeout={ dist = \"exponential\", mean = \"1s\" }. A setting a point's s
 take (a queue bound for fifo) is shown as - and that point runs once; an axis that changes nothing \
 at any point (every service it reaches overrides it) is refused.
 
-Load: axes under workload., and run.duration and run.window, are the load under test, not settings \
-to choose. The best configuration must meet every --slo at every load tried, and is ranked by its \
-worst point over them.
+Load: axes under workload., a backend service's faults (backend.services[N].faults...: outages, \
+stalls, errors, slowdown, rate_limit), and run.duration and run.window, are the load and the \
+conditions under test, not settings to choose. The best configuration must meet every --slo at every \
+load tried, and is ranked by its worst point over them.
 
 Ranking: by --objective, then goodput ratio (higher is better), p99, wasted work (lower is better); \
 configurations tied on all of these are named beside the best. Higher is better for goodput_ratio \
@@ -41,9 +42,11 @@ which follows the offered load: with a workload rate or a phase's duration varie
 configuration's worst load serves about the same rate, so rank by goodput_ratio (a note says so).
 
 Safe envelope: over the burst: the first axis giving a trigger phase (trigger = true) two or more \
-rates (its rate or ramp_to, or its extra traffic's rate), else two or more durations (how long a \
-burst or an outage lasts), whatever the order of the --vary flags; the rate of another phase (the \
-load before or after the burst) is no burst. Only in a scenario without a trigger phase is it over \
+rates (its rate or ramp_to, or its extra traffic's rate), else two or more durations of a trigger \
+phase (how long a burst lasts), else of an outage (backend.services[N].faults.outages[J].duration: \
+how long an outage lasts), whatever the order of the --vary flags; the rate of another phase (the \
+load before or after the burst) is no burst. An outage does not follow its trigger phase: varying \
+the phase's duration leaves the outage as long as the file says (a note says so). Only in a scenario without a trigger phase is it over \
 the first axis varying any phase's rate. Per configuration (its settings), the largest value up to \
 which the whole run and every class and service recover, however long that takes, at every value \
 tried and at every value of the other load axes (the normal load, say), as the best configuration \
@@ -176,7 +179,8 @@ mod tests {
         for needed in [
             "Safe envelope: over the burst: the first axis giving a trigger phase (trigger = true) two or more rates",
             "at every value of the other load axes",
-            "axes under workload., and run.duration and run.window, are the load",
+            "axes under workload., a backend service's faults",
+            "backend.services[N].faults.outages[J].duration: how long an outage lasts",
             "ranked by its worst point",
             "Higher is better for goodput_ratio and goodput; lower for p50, p99, amplification, wasted and recovery",
             "RAYON_NUM_THREADS",

@@ -484,6 +484,11 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     if let Some(note) = &objective_note {
         tracing::warn!("{note}");
     }
+    // Likewise: an outage that stays as it is while its trigger phase's duration varies.
+    let fault_note = sweep::fault_note(&s, &axes);
+    if let Some(note) = &fault_note {
+        tracing::warn!("{note}");
+    }
     sweep::check_seeds(&plan, a.replications).map_err(UsageError)?;
     let total = plan.points.len();
     let runs = total as u64 * u64::from(a.replications);
@@ -561,6 +566,9 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
         println!("note: {note}");
     }
     if let Some(note) = objective_note {
+        println!("note: {note}");
+    }
+    if let Some(note) = fault_note {
         println!("note: {note}");
     }
     let found = sweep::best_config(&points, &objective).is_some();

@@ -177,7 +177,8 @@ enum Unit {
 
 pub fn render(s: &ReplicationSummary) -> String {
     use model::results::fmt_secs;
-    let iv_unit = |i: &Interval, unit: Unit, ceiling: f64| {
+    // Each figure's natural range: `floor` to `ceiling`.
+    let iv_unit = |i: &Interval, unit: Unit, floor: f64, ceiling: f64| {
         let one = |v: f64| match unit {
             Unit::Secs => fmt_secs(v),
             Unit::Ratio => format!("{:.1}%", v * 100.0),
@@ -188,14 +189,14 @@ pub fn render(s: &ReplicationSummary) -> String {
             0 => "-".to_string(),
             // One value (one seed recovered) has no interval: its half-width is infinite.
             _ if !i.half_width.is_finite() => one(i.mean),
-            // Every figure here is at least 0 (and a ratio at most 1): a t-interval reaching
-            // past that (few seeds, one far off) is shown as the range it can be, not as
-            // "2.00s ± 3.10s".
-            _ if i.mean - i.half_width < 0.0 || i.mean + i.half_width > ceiling => {
+            // Every figure here is at least 0 (amplification at least 1, a ratio at most 1): a
+            // t-interval reaching past that (few seeds, one far off) is shown as the range it
+            // can be, not as "2.00s ± 3.10s" or "1.9827 ± 1.9289" attempts per intent.
+            _ if i.mean - i.half_width < floor || i.mean + i.half_width > ceiling => {
                 format!(
                     "{} (95% CI {} to {})",
                     one(i.mean),
-                    one((i.mean - i.half_width).max(0.0)),
+                    one((i.mean - i.half_width).max(floor)),
                     one((i.mean + i.half_width).min(ceiling))
                 )
             }
@@ -203,14 +204,23 @@ pub fn render(s: &ReplicationSummary) -> String {
             _ => format!("{} ± {}", one(i.mean), one(i.half_width)),
         }
     };
-    let ratio = |i: &Interval| iv_unit(i, Unit::Ratio, 1.0);
-    let iv = |i: &Interval, secs: bool| iv_unit(i, if secs { Unit::Secs } else { Unit::Plain }, f64::INFINITY);
+    let ratio = |i: &Interval| iv_unit(i, Unit::Ratio, 0.0, 1.0);
+    let secs = |i: &Interval| iv_unit(i, Unit::Secs, 0.0, f64::INFINITY);
+    // Attempts per intent: at least 1 wherever anything was offered.
+    let amplification = |i: &Interval| {
+        iv_unit(
+            i,
+            Unit::Plain,
+            model::interval::amplification_floor(i.mean),
+            f64::INFINITY,
+        )
+    };
     // Runs without a trigger (all judged stable) have no recovery to count.
     let triggered = s.judged < s.replications || s.verdicts.keys().any(|v| *v != "stable");
     let recovery = if triggered || s.recovery_s.n > 0 {
         format!(
             "{} ({} of {} runs recovered)",
-            iv(&s.recovery_s, true),
+            secs(&s.recovery_s),
             s.recovery_s.n,
             s.replications
         )
@@ -221,16 +231,16 @@ pub fn render(s: &ReplicationSummary) -> String {
         "{} replications (mean ± 95% CI)\n  goodput ratio   {}\n  p50             {}\n  p99             {}\n  amplification   {}\n  wasted work     {}\n  recovery        {recovery}\n  metastable      {}\n  verdicts        {}\n",
         s.replications,
         ratio(&s.goodput_ratio),
-        iv(&s.p50, true),
-        iv(&s.p99, true),
-        iv(&s.amplification, false),
-        iv(&s.wasted_s, true),
+        secs(&s.p50),
+        secs(&s.p99),
+        amplification(&s.amplification),
+        secs(&s.wasted_s),
         metastable_line(s),
         if s.verdicts.is_empty() { "-".to_string() } else { verdicts_text(&s.verdicts) }
     );
     // Clipped at 0 as the other figures are: `2148.4 ± 4859.4` timeouts read as possibly
     // negative, where the reports said `(95% CI 0.0 to 7007.8)`.
-    let count = |i: &Interval| iv_unit(i, Unit::Count, f64::INFINITY);
+    let count = |i: &Interval| iv_unit(i, Unit::Count, 0.0, f64::INFINITY);
     let classes = s.classes.iter().map(|(c, g)| (c.as_str().to_string(), g));
     let mut services: Vec<_> = s.services.iter().collect();
     services.sort_by(|a, b| model::results::natural_order(a.0, b.0));
@@ -241,7 +251,7 @@ pub fn render(s: &ReplicationSummary) -> String {
             // (9 held, 11 metastable)" read as if the service never went down.
             Some(m) => format!(
                 "   recovery {} in {} of {} seeds ({})   metastable {:.0}%",
-                iv(&c.recovery_s, true),
+                secs(&c.recovery_s),
                 c.recovery_s.n,
                 c.verdicts.values().sum::<usize>(),
                 verdicts_text(&c.verdicts),
@@ -253,9 +263,9 @@ pub fn render(s: &ReplicationSummary) -> String {
             "  {:<15} goodput ratio {}   p50 {}   p99 {}   amplification {}   timeouts {}   shed {}{verdicts}\n",
             name,
             ratio(&c.goodput_ratio),
-            iv(&c.p50, true),
-            iv(&c.p99, true),
-            iv(&c.amplification, false),
+            secs(&c.p50),
+            secs(&c.p99),
+            amplification(&c.amplification),
             count(&c.timeouts),
             count(&c.shed)
         ));
@@ -518,6 +528,34 @@ mod tests {
             text.contains(&format!("timeouts 100.0 (95% CI 0.0 to {high:.1})")),
             "{text}"
         );
+    }
+
+    /// Amplification is at least 1 attempt per intent: an interval reaching below that (two
+    /// seeds far apart read `1.9827 ± 1.9289`, and a service `(95% CI 0.0000 to 4.8271)`) is
+    /// shown from 1, for the whole run and each service.
+    #[test]
+    fn amplification_is_clipped_at_one() {
+        let mut runs = three_seeds();
+        for (r, a) in runs.iter_mut().zip([1.0, 1.05, 3.9]) {
+            r.summary.whole.amplification = a;
+            let g = GroupSummary {
+                offered: 100,
+                attempts: (100.0 * a) as u64,
+                amplification: a,
+                ..Default::default()
+            };
+            r.summary.services.insert("billing".into(), g);
+        }
+        let s = summarize(&runs);
+        let a = &s.amplification;
+        assert!(a.mean - a.half_width < 1.0, "{a:?}");
+        let text = render(&s);
+        let high = a.mean + a.half_width;
+        let whole = format!("amplification   {:.4} (95% CI 1.0000 to {high:.4})\n", a.mean);
+        assert!(text.contains(&whole), "{whole}\n{text}");
+        let service = format!("amplification {:.4} (95% CI 1.0000 to {high:.4})", a.mean);
+        let line = text.lines().find(|l| l.contains("service billing")).expect("billing");
+        assert!(line.contains(&service), "{line}");
     }
 
     #[test]

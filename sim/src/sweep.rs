@@ -1481,6 +1481,14 @@ pub fn plan_until(
 ) -> Result<Option<Plan>, String> {
     let combinations = grid(axes)?;
     check_paths(base, "--vary", axes)?;
+    // Points are held to --slo alone, not to the file's thresholds (said beside the findings):
+    // nor are they checked against them. A `recovery <= 30s` the file keeps refused a
+    // `run.duration` (or a phase's duration, or a window) too short to judge recovery in, at a
+    // point whose verdict says "not judged" by itself.
+    let mut base = base.clone();
+    base.file.thresholds.clear();
+    base.thresholds.clear();
+    let base = &base;
     let mut plan = Plan {
         combinations: combinations.len(),
         base: base.clone(),
@@ -2016,6 +2024,56 @@ pub fn objective_note(objective: &Figure, axes: &[Axis]) -> Option<String> {
     ))
 }
 
+/// A note when an axis varies a trigger phase's `duration` while an outage overlapping that
+/// phase keeps the length the file gives it: an outage is a fault of a backend service, at its
+/// own time for its own length, and does not follow the phase. Every point then runs the same
+/// outage (the same wasted work), and an envelope over the phase's duration is no answer to how
+/// long an outage the system survives; the note names the key that is.
+pub fn fault_note(base: &Scenario, axes: &[Axis]) -> Option<String> {
+    let fmt = model::duration::format_duration;
+    // An axis changing outages (any service's: a name or `*` is not resolved here) leaves
+    // nothing to warn about: the user varies them.
+    if axes.iter().any(|a| {
+        model::scenario::is_fault_key(&a.key) && (a.key.ends_with(".faults") || a.key.contains(".faults.outages"))
+    }) {
+        return None;
+    }
+    let mut notes = Vec::new();
+    for a in axes {
+        let Some(i) = phase_of(&a.key) else { continue };
+        let Some(phase) = base.phases.get(i).filter(|p| p.trigger) else {
+            continue;
+        };
+        if a.key != format!("workload.phases[{i}].duration") {
+            continue;
+        }
+        // The phase as long as its longest value (or the file's, if longer).
+        let longest = a
+            .values
+            .iter()
+            .filter_map(|v| model::duration::parse_duration(v.as_str()?).ok())
+            .fold(phase.duration(), std::cmp::Ord::max);
+        let start = phase.start.saturating_since(model::time::Time::ZERO);
+        let end = start + longest;
+        for (k, svc) in base.file.backend.services.iter().enumerate() {
+            for (j, o) in svc.faults.outages.iter().enumerate() {
+                let (at, len) = (o.at.0, o.duration.0);
+                if at < end && at + len > start {
+                    notes.push(format!(
+                        "{} is varied, but backend.services[{k}].faults.outages[{j}] (service `{}`, at {}, for {}) overlaps that trigger phase and does not follow it: every point runs the same {} outage, so the findings say nothing of how long an outage the system survives; to vary that, --vary backend.services[{k}].faults.outages[{j}].duration",
+                        a.key,
+                        svc.name,
+                        fmt(at),
+                        fmt(len),
+                        fmt(len)
+                    ));
+                }
+            }
+        }
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 /// The objective at `p` as a score, higher is better: a recovery that never happened scores
 /// below every recovery that did; `None` when the point does not have the figure (a group it
 /// does not keep, a latency of a group that finished nothing), so it cannot be the best.
@@ -2439,7 +2497,7 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
         }
         Some(_) => {}
         None if bursts.is_empty() => out.push(
-            "no safe envelope: no burst axis (vary a workload phase's rate or ramp_to, or a trigger phase's duration, e.g. --vary 'workload.phases[1].rate=100,200,400', for the largest burst after which the system recovers)"
+            "no safe envelope: no burst axis (vary a workload phase's rate or ramp_to, a trigger phase's duration or an outage's, e.g. --vary 'workload.phases[1].rate=100,200,400', for the largest burst after which the system recovers)"
                 .into(),
         ),
         None => {
@@ -2460,7 +2518,7 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
                 )
             };
             out.push(format!(
-                "no safe envelope: no axis gives a trigger phase ({}) two or more values of its rate, ramp_to, an extra[K].rate or its duration (e.g. --vary 'workload.phases[{example}].rate=100,200,400', for the largest burst after which the system recovers){not_burst}",
+                "no safe envelope: no axis gives a trigger phase ({}) two or more values of its rate, ramp_to, an extra[K].rate or its duration, nor an outage two or more durations (e.g. --vary 'workload.phases[{example}].rate=100,200,400', for the largest burst after which the system recovers){not_burst}",
                 phases.join(", ")
             ));
         }
@@ -2479,7 +2537,8 @@ pub fn findings(points: &[Point], axes: &[Axis], objective: &Figure, slo: &[Stri
 pub enum EnvelopeUnit {
     /// Requests per second (`workload.phases[N].rate`, or `.ramp_to`).
     Rate,
-    /// Seconds (`workload.phases[N].duration`: how long a burst or an outage lasts).
+    /// Seconds (`workload.phases[N].duration`, how long a burst lasts, or
+    /// `backend.services[N].faults.outages[J].duration`, how long an outage lasts).
     Duration,
 }
 
@@ -2525,7 +2584,9 @@ fn phase_of(key: &str) -> Option<usize> {
 /// trigger phases (`workload.phases[N]`); only axes with at least two values count (one value
 /// is no envelope). In order: the first axis varying a trigger phase's rate (its `rate`,
 /// `ramp_to` or an `extra[K].rate`), else the first varying a trigger phase's `duration` (how
-/// long a burst or an outage lasts). A phase that is no trigger (the load before or after
+/// long a burst lasts), else the first varying an outage's `duration`
+/// (`backend.services[N].faults.outages[J].duration`: how long an outage lasts; an outage does
+/// not follow its trigger phase, see [`fault_note`]). A phase that is no trigger (the load before or after
 /// the burst) is no burst: its rate is a load the envelope is judged at, not over. Only a
 /// scenario without any trigger phase (or a table of an older spillway, which did not record
 /// them) takes the first axis varying any phase's rate. Which of the axes comes first on the
@@ -2535,14 +2596,33 @@ pub fn envelope_axis<'a>(axes: &'a [Axis], bursts: &[usize]) -> Option<EnvelopeA
     let of_trigger = |a: &Axis| phase_of(&a.key).is_some_and(|i| bursts.contains(&i));
     let rate = |a: &&Axis| is_phase_rate(&a.key) && (bursts.is_empty() || of_trigger(a));
     let axis = |a: &'a Axis, unit| EnvelopeAxis { key: &a.key, unit };
-    varied().find(rate).map(|a| axis(a, EnvelopeUnit::Rate)).or_else(|| {
-        varied()
-            .find(|a| {
-                phase_of(&a.key)
-                    .is_some_and(|i| bursts.contains(&i) && a.key == format!("workload.phases[{i}].duration"))
-            })
-            .map(|a| axis(a, EnvelopeUnit::Duration))
-    })
+    varied()
+        .find(rate)
+        .map(|a| axis(a, EnvelopeUnit::Rate))
+        .or_else(|| {
+            varied()
+                .find(|a| {
+                    phase_of(&a.key)
+                        .is_some_and(|i| bursts.contains(&i) && a.key == format!("workload.phases[{i}].duration"))
+                })
+                .map(|a| axis(a, EnvelopeUnit::Duration))
+        })
+        .or_else(|| {
+            varied()
+                .find(|a| is_outage_duration(&a.key))
+                .map(|a| axis(a, EnvelopeUnit::Duration))
+        })
+}
+
+/// Whether `key` is how long one of a service's outages lasts
+/// (`backend.services[N].faults.outages[J].duration`, the service by index, name or `*`).
+fn is_outage_duration(key: &str) -> bool {
+    use model::scenario::locate::Seg;
+    model::scenario::is_fault_key(key)
+        && matches!(
+            model::scenario::locate::parse_path(key).as_slice(),
+            [.., Seg::Key(o), Seg::Index(_), Seg::Key(d)] if o == "outages" && d == "duration"
+        )
 }
 
 /// The load axes other than the envelope's that take two or more values: the envelope holds
@@ -4727,6 +4807,23 @@ mod tests {
             key(&[strategy.clone(), length.clone(), one.clone()], &[1]),
             Some("workload.phases[1].duration".to_string())
         );
+        // Else an outage's length (how long an outage lasts), by index, name or for every service.
+        for outage in [
+            "backend.services[0].faults.outages[0].duration",
+            "backend.services[store].faults.outages[1].duration",
+            "backend.services[*].faults.outages[0].duration",
+        ] {
+            let o = ax(&format!("{outage}=2s,10s,30s"));
+            assert_eq!(key(&[strategy.clone(), o.clone()], &[1]), Some(outage.to_string()));
+            assert_eq!(key(std::slice::from_ref(&o), &[]), Some(outage.to_string()));
+            assert_eq!(
+                key(&[o.clone(), length.clone()], &[1]),
+                Some("workload.phases[1].duration".to_string())
+            );
+            assert_eq!(key(&[o, burst.clone()], &[1]), burst_key);
+        }
+        let at = ax("backend.services[0].faults.outages[0].at=10s,20s");
+        assert!(key(&[strategy.clone(), at], &[1]).is_none());
         assert!(key(&[strategy.clone(), one.clone()], &[1]).is_none());
         // The load after the burst, or before it, is no burst.
         assert!(key(&[strategy.clone(), after.clone()], &[1]).is_none());
@@ -5092,6 +5189,32 @@ mod tests {
         assert!(e.contains("--replications"), "{e}");
         assert!(is_load_axis("run.duration") && is_load_axis("run.window"));
         assert!(!is_load_axis("run.healthy_ratio"));
+    }
+
+    /// A backend service's faults (any of them, the service by index, name or `*`) are
+    /// conditions under test, as the load is: the best configuration must hold at each one
+    /// tried, not pick the mildest. Its other keys are settings.
+    #[test]
+    fn faults_are_conditions_not_settings() {
+        for key in [
+            "backend.services[0].faults.outages[0].duration",
+            "backend.services[1].faults.outages[0].at",
+            "backend.services[*].faults.error_ratio",
+            "backend.services[billing].faults.stalls.duration",
+            "backend.services[0].faults.slowdown.factor",
+            "backend.services[0].faults.rate_limit.rate",
+            "backend.services[0].faults",
+        ] {
+            assert!(is_load_axis(key), "{key}");
+        }
+        for key in [
+            "backend.services[0].workers",
+            "backend.services[*].overload",
+            "backend.services[faults].workers",
+            "gateway.faults",
+        ] {
+            assert!(!is_load_axis(key), "{key}");
+        }
     }
 
     /// A table or an array is given as TOML inline, and its commas do not split the list.

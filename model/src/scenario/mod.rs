@@ -68,11 +68,31 @@ use std::path::Path;
 use toml_edit::ImDocument;
 
 /// Whether a scenario key (a sweep axis, a `--set`) varies the load under test (a burst's rate,
-/// the mix) or how long a run watches it (`run.duration`, `run.window`), rather than a setting
-/// a team chooses: a sweep's best configuration must hold at every one tried (a shorter run is
-/// no better configuration for missing what a longer one sees).
+/// the mix), a fault the backend suffers (`backend.services[N].faults...`: an outage, stalls,
+/// errors, a slowdown, a rate limit) or how long a run watches it (`run.duration`,
+/// `run.window`), rather than a setting a team chooses: a sweep's best configuration must hold
+/// at every one tried (a shorter run is no better configuration for missing what a longer one
+/// sees, nor is the mildest outage one to choose).
 pub fn is_load_key(key: &str) -> bool {
-    key.starts_with("workload.") || matches!(key, "run.duration" | "run.window")
+    key.starts_with("workload.") || matches!(key, "run.duration" | "run.window") || is_fault_key(key)
+}
+
+/// Whether `key` is under a backend service's `faults` (`backend.services[0].faults.outages[0].duration`,
+/// `backend.services[*].faults.error_ratio`, `backend.services[billing].faults`): a condition
+/// under test, not a setting.
+pub fn is_fault_key(key: &str) -> bool {
+    use locate::Seg;
+    let segs = locate::parse_path(key);
+    let rest = match segs.as_slice() {
+        [Seg::Key(b), Seg::Key(s), rest @ ..] if b == "backend" && s == "services" => rest,
+        _ => return false,
+    };
+    // The service's index (a name or `*` in brackets leaves no segment).
+    let rest = match rest {
+        [Seg::Index(_), rest @ ..] => rest,
+        rest => rest,
+    };
+    matches!(rest.first(), Some(Seg::Key(k)) if k == "faults")
 }
 
 /// Reads, parses and validates a scenario file.

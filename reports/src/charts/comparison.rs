@@ -32,8 +32,14 @@ const GOOD: RGBColor = RGBColor(30, 130, 60);
 const LABEL_MAX_W: i32 = (WIDTH as i32 / COLS as i32) * 2 / 5;
 
 enum Cell {
-    /// A mean; `half_width` > 0 draws the 95% confidence interval around it as a whisker.
-    Bar { value: f64, half_width: f64, text: String },
+    /// A mean; `half_width` > 0 draws the 95% confidence interval around it as a whisker, from
+    /// no lower than `floor` (the least the figure can be: 1 for amplification).
+    Bar {
+        value: f64,
+        half_width: f64,
+        floor: f64,
+        text: String,
+    },
     /// No value: "did not recover" is hatched across the whole panel (recovery never came, so
     /// its bar is as long as the chart allows); anything else is a grey "n/a".
     Missing { text: String, hatched: bool },
@@ -121,6 +127,17 @@ struct Comparison {
 /// below 0 or past it is labelled with the range it can be (`63.3% (0.0%–100.0%)`), as the
 /// tables do.
 fn bar(i: Interval, ceiling: f64, text: impl Fn(f64) -> String, ci_text: impl Fn(f64) -> String) -> Cell {
+    bar_from(i, 0.0, ceiling, text, ci_text)
+}
+
+/// [`bar`] for a figure whose least is `floor` (amplification: 1 attempt per intent).
+fn bar_from(
+    i: Interval,
+    floor: f64,
+    ceiling: f64,
+    text: impl Fn(f64) -> String,
+    ci_text: impl Fn(f64) -> String,
+) -> Cell {
     if !i.mean.is_finite() {
         return na();
     }
@@ -132,12 +149,13 @@ fn bar(i: Interval, ceiling: f64, text: impl Fn(f64) -> String, ci_text: impl Fn
     Cell::Bar {
         value: i.mean.max(0.0),
         half_width,
-        text: if half_width > 0.0 && (i.mean - half_width < 0.0 || i.mean + half_width > ceiling) {
+        floor,
+        text: if half_width > 0.0 && (i.mean - half_width < floor || i.mean + half_width > ceiling) {
             // Short, for the bar's label (the subtitle says it is a 95% interval).
             format!(
                 "{} ({}–{})",
                 text(i.mean),
-                text((i.mean - half_width).max(0.0)),
+                text((i.mean - half_width).max(floor)),
                 text((i.mean + half_width).min(ceiling))
             )
         } else if half_width > 0.0 {
@@ -146,6 +164,19 @@ fn bar(i: Interval, ceiling: f64, text: impl Fn(f64) -> String, ci_text: impl Fn
             text(i.mean)
         },
     }
+}
+
+/// The amplification panel's bar: attempts per intent are at least 1, so an interval reaching
+/// below that (two seeds far apart) is labelled from 1 (`1.98× (1×–3.91×)`), not from 0.05.
+fn amplification_bar(runs: &[Results]) -> Cell {
+    let i = entry::figure_of(runs, &Fig::whole(Metric::Amplification));
+    bar_from(
+        i,
+        model::interval::amplification_floor(i.mean),
+        f64::INFINITY,
+        |v| format!("{}×", fmt_tick((v * 100.0).round() / 100.0)),
+        |h| format!("{h:.2}"),
+    )
 }
 
 fn na() -> Cell {
@@ -194,9 +225,15 @@ fn recovery(runs: &[Results]) -> Cell {
         Cell::Bar { text, .. } | Cell::Missing { text, .. } => text,
     };
     match bar(Interval::of(&recovered), f64::INFINITY, fmt_secs, fmt_secs) {
-        Cell::Bar { value, half_width, .. } => Cell::Bar {
+        Cell::Bar {
             value,
             half_width,
+            floor,
+            ..
+        } => Cell::Bar {
+            value,
+            half_width,
+            floor,
             text: entry::recovery_text_in(runs, &Scope::Whole, &time),
         },
         missing => missing,
@@ -261,6 +298,7 @@ impl Comparison {
                 Cell::Bar {
                     value,
                     half_width,
+                    floor,
                     text: t,
                 } => {
                     let end = at(*value);
@@ -271,7 +309,7 @@ impl Comparison {
                     let mut text_x = end;
                     if *half_width > 0.0 {
                         // The 95% confidence interval: a whisker with end caps, over the bar.
-                        let (lo, hi) = (at(value - half_width), at(value + half_width));
+                        let (lo, hi) = (at((value - half_width).max(*floor)), at(value + half_width));
                         let ink = INK.stroke_width(1);
                         a.draw(&PathElement::new(vec![(lo, yc), (hi, yc)], ink))?;
                         for x in [lo, hi] {
@@ -514,12 +552,7 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
                 if runs.iter().all(|r| r.summary.whole.offered == 0) {
                     na()
                 } else {
-                    bar(
-                        entry::figure_of(runs, &whole(Metric::Amplification)),
-                        f64::INFINITY,
-                        |v| format!("{}×", fmt_tick((v * 100.0).round() / 100.0)),
-                        |h| format!("{h:.2}"),
-                    )
+                    amplification_bar(runs)
                 }
             }),
             1.0,
@@ -540,10 +573,12 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
                     Cell::Bar {
                         value,
                         half_width,
+                        floor,
                         text,
                     } => Cell::Bar {
                         value,
                         half_width,
+                        floor,
                         text: format!("{text} · {wasted}"),
                     },
                     missing => missing,
@@ -575,6 +610,25 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Amplification is at least 1: two seeds of 1.05 and 2.92 attempts per intent (an interval
+    /// of 1.98 ± 11.9) are labelled from 1, not from 0.
+    #[test]
+    fn an_amplification_interval_is_clipped_at_one() {
+        let run = |amplification: f64| {
+            let mut r = crate::fixture::blank();
+            r.summary.whole.offered = 100;
+            r.summary.whole.amplification = amplification;
+            r
+        };
+        match amplification_bar(&[run(1.05), run(2.92)]) {
+            Cell::Bar { text, floor, .. } => {
+                assert!(text.starts_with("1.99× (1×–"), "{text}");
+                assert_eq!(floor, 1.0, "the whisker stops at 1 too");
+            }
+            other => panic!("{:?}", matches!(other, Cell::Missing { .. })),
+        }
+    }
 
     /// The verdict panel colours a "recovered" run amber when a service of it stayed down: its
     /// whole-run verdict hides the service, and green read as healthy.
