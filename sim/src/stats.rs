@@ -64,15 +64,20 @@ pub struct GroupReplication {
 /// as "held" (as the summary and reports say it).
 fn verdict_counts(figures: &[GroupSummary]) -> BTreeMap<&'static str, usize> {
     let mut out = BTreeMap::new();
-    for name in figures.iter().filter_map(GroupSummary::verdict_name) {
+    // Those without one count too: "13 recovered, 5 metastable" of 20 seeds hid two runs whose
+    // backlog was still draining at the end.
+    for name in figures.iter().map(|g| g.verdict_name().unwrap_or(NOT_JUDGED)) {
         *out.entry(name).or_insert(0) += 1;
     }
     out
 }
 
+/// The verdict count of the seeds without a verdict.
+const NOT_JUDGED: &str = "not judged";
+
 /// "3 recovered, 1 metastable, 1 overloaded", or "" without verdicts.
 fn verdicts_text(counts: &BTreeMap<&'static str, usize>) -> String {
-    ["stable", "held", "recovered", "metastable", "overloaded"]
+    ["stable", "held", "recovered", "metastable", "overloaded", NOT_JUDGED]
         .iter()
         .filter_map(|v| counts.get(v).map(|n| format!("{n} {v}")))
         .collect::<Vec<_>>()
@@ -153,10 +158,10 @@ fn group_replication(groups: impl Iterator<Item = GroupSummary>) -> Option<Group
 /// "40% of seeds", or of the judged seeds when some runs were not judged.
 fn metastable_line(s: &ReplicationSummary) -> String {
     match s.metastable_fraction {
-        None => "- (no seed judged: every run ended before its trigger was over)".to_string(),
+        None => "- (no seed judged: every run ended during its trigger or too soon after it, or with its backlog still draining)".to_string(),
         Some(m) if s.judged == s.replications => format!("{:.0}% of seeds", m * 100.0),
         Some(m) => format!(
-            "{:.0}% of the {} seeds judged ({} not judged: ended before their trigger was over)",
+            "{:.0}% of the {} seeds judged ({} not judged: ended during their trigger or too soon after it, or with a backlog still draining)",
             m * 100.0,
             s.judged,
             s.replications - s.judged
@@ -292,7 +297,10 @@ mod tests {
             g(None),
             g(Some(Verdict::Metastable)),
         ]);
-        assert_eq!(verdicts_text(&counts), "2 recovered, 1 metastable, 1 overloaded");
+        assert_eq!(
+            verdicts_text(&counts),
+            "2 recovered, 1 metastable, 1 overloaded, 1 not judged"
+        );
         // A recovery that never fell below the line is counted as held, as the summary says.
         let held = GroupSummary {
             held: true,

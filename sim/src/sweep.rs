@@ -1144,7 +1144,7 @@ impl Point {
             return format!("not judged: the run {why}");
         }
         if self.verdict == "-" {
-            return "not judged (no verdict: the run has no trigger phase, ends in it, or sent nothing before it)"
+            return "not judged (no verdict: the run has no trigger phase, ends in it or too soon after it, ends with its backlog still draining, or sent nothing before it)"
                 .to_string();
         }
         if !matches!(self.verdict.as_str(), "stable" | "recovered") {
