@@ -424,16 +424,16 @@ pub fn save_runs(entries: &[Entry], out: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", manifest.display()))?;
     for e in entries {
         let dir = out.join(reports::charts::slug(&e.label));
-        Results::clear_saved(&dir)?;
+        // Each in place of what the folder held, written before that is removed: a failure
+        // (a full disk) leaves the earlier run readable and whole.
         if e.runs.len() == 1 {
             e.runs[0].save(&dir)?;
         } else {
+            let staged = model::results::StagedSeeds::begin(&dir)?;
             for r in &e.runs {
-                r.save(&dir.join(format!("seed-{}", r.seed)))?;
+                staged.save(r)?;
             }
-            let path = dir.join("replications.json");
-            let summary = serde_json::to_string_pretty(&sim::stats::summarize(&e.runs))?;
-            std::fs::write(&path, summary).with_context(|| format!("cannot write {}", path.display()))?;
+            staged.finish(&serde_json::to_string_pretty(&sim::stats::summarize(&e.runs))?)?;
         }
     }
     Ok(())
