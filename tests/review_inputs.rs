@@ -1,0 +1,68 @@
+//! Inputs a fuzz review found mishandled: a replications count no run makes (`report`), results
+//! `compare --baseline` read otherwise than `report`, and `loadgen run --rate` said of the
+//! file's load rather than the one sent.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn spillway(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spillway"))
+        .args(args)
+        .output()
+        .expect("spillway runs")
+}
+
+fn scenario(name: &str) -> String {
+    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("spillway-review-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A replications.json whose count no `sim run --replications` makes (2^64 - 1 ran for ever
+/// in ever more memory, listing the seeds missing) is refused naming the file and the field;
+/// a count within the cap lists the first seeds missing and how many more.
+#[test]
+fn report_refuses_a_replications_count_no_run_makes() {
+    let d = scratch("reps");
+    let out = d.join("D");
+    let o = out.to_str().unwrap();
+    let run = spillway(&["sim", "run", &scenario("steady.toml"), "--replications", "3", "-o", o]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let listing = out.join("replications.json");
+    let original: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&listing).unwrap()).unwrap();
+    let report = |field: &str, n: u64| {
+        let mut v = original.clone();
+        v[field] = n.into();
+        std::fs::write(&listing, serde_json::to_string(&v).unwrap()).unwrap();
+        spillway(&["report", o, "-o", d.join("R").to_str().unwrap()])
+    };
+    // (2^64 - 1 last: without the cap it never returns.)
+    for (field, n) in [
+        ("replications", 10_001),
+        ("planned_replications", u64::MAX),
+        ("replications", u64::MAX),
+    ] {
+        let r = report(field, n);
+        assert_eq!(r.status.code(), Some(2), "{field} {n}: {}", stderr(&r));
+        let e = stderr(&r);
+        assert!(
+            e.contains(&listing.display().to_string())
+                && e.contains(&format!("`{field}` is {n}: more than the 10000 seeds")),
+            "{field} {n}: {e}"
+        );
+    }
+    // At the cap, 3 of 10000 seeds: the first 8 missing named, the rest counted.
+    let r = report("replications", 10_000);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains(" and 9989 more missing;"), "{}", stderr(&r));
+    let _ = std::fs::remove_dir_all(&d);
+}
