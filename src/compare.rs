@@ -716,8 +716,9 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
     }
     let tolerance = parse_tolerance(a.tolerance.as_deref().unwrap_or("10%"))?;
     let (old_file, new_file) = (results_file(&files[0])?, results_file(&files[1])?);
-    let old = Results::load(&old_file)?;
-    let new = Results::load(&new_file)?;
+    // As `report` reads them, with its messages (an empty file, `[]`, bytes not UTF-8).
+    let old = crate::report_cmd::load_results(&old_file)?;
+    let new = crate::report_cmd::load_results(&new_file)?;
     // One file twice compares a run with itself: every row "same", a job that passes for ever
     // (also given once as its run's directory).
     if let (Ok(o), Ok(n)) = (std::fs::canonicalize(&old_file), std::fs::canonicalize(&new_file)) {

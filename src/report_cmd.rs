@@ -71,6 +71,36 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
     Ok((file, text))
 }
 
+/// What is wrong with `text`, read from `file` (named as `kind`), before it is parsed: it is
+/// empty, or it is a JSON array where results are expected.
+fn shape_problem(file: &Path, text: &str, kind: Named) -> Option<UsageError> {
+    if text.trim().is_empty() {
+        let what = match kind {
+            Named::Sweep => "not a sweep table",
+            Named::Results => "not a spillway results file",
+            Named::Other => "neither a spillway results file nor a sweep table",
+        };
+        return Some(UsageError(format!("{}: {what}: the file is empty", file.display())));
+    }
+    if kind == Named::Results && text.trim_start().starts_with('[') {
+        return Some(UsageError(format!(
+            "{}: not a spillway results file: this is a JSON array, not a results object (a run's figures)",
+            file.display()
+        )));
+    }
+    None
+}
+
+/// A run's results file read and checked as `report` reads one, with its messages (for
+/// `compare --baseline`, whose files are results whatever their names).
+pub fn load_results(file: &Path) -> anyhow::Result<Results> {
+    let (file, text) = read(file)?;
+    if let Some(e) = shape_problem(&file, &text, Named::Results) {
+        return Err(e.into());
+    }
+    Ok(Results::from_json(&file.display().to_string(), &text)?)
+}
+
 /// What a file's name says it is: spillway names a run's file results.json and a sweep's
 /// sweep.json, so such a file that reads as neither is called by its name ("not a sweep
 /// table: the file is empty"), not by a guess from its text.
@@ -911,20 +941,8 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         }
         let (file, text) = read(f)?;
         let kind = named(&file);
-        if text.trim().is_empty() {
-            let what = match kind {
-                Named::Sweep => "not a sweep table",
-                Named::Results => "not a spillway results file",
-                Named::Other => "neither a spillway results file nor a sweep table",
-            };
-            return Err(UsageError(format!("{}: {what}: the file is empty", file.display())).into());
-        }
-        if kind == Named::Results && text.trim_start().starts_with('[') {
-            return Err(UsageError(format!(
-                "{}: not a spillway results file: this is a JSON array, not a results object (a run's figures)",
-                file.display()
-            ))
-            .into());
+        if let Some(e) = shape_problem(&file, &text, kind) {
+            return Err(e.into());
         }
         // A results.json is read as results (`[]` there is no sweep table of no axes); a
         // sweep.json as a table (`null` there is no results file).

@@ -66,3 +66,48 @@ fn report_refuses_a_replications_count_no_run_makes() {
     assert!(stderr(&r).contains(" and 9989 more missing;"), "{}", stderr(&r));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// `compare --baseline` reads its files as `report` reads a results.json, with its messages:
+/// it said ":1:0: EOF while parsing a value" of an empty file, "invalid length 0, expected
+/// struct Version with 1 element" of `[]`, and "invalid utf-8 sequence" of bytes not UTF-8.
+#[test]
+fn compare_baseline_reads_results_as_report_does() {
+    let d = scratch("baseline");
+    let good = d.join("good");
+    let run = spillway(&["sim", "run", &scenario("steady.toml"), "-o", good.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let good = good.join("results.json");
+    let mut not_utf8 = b"{\"schema\": 1, \"tool\": \"".to_vec();
+    not_utf8.extend([0xff, b'"', b'}']);
+    for (what, bytes) in [
+        ("empty", b"".to_vec()),
+        ("array", b"[]".to_vec()),
+        ("not-utf8", not_utf8),
+    ] {
+        let bad = d.join(what).join("results.json");
+        std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+        std::fs::write(&bad, bytes).unwrap();
+        let report = spillway(&["report", bad.to_str().unwrap(), "-o", d.join("R").to_str().unwrap()]);
+        assert_eq!(report.status.code(), Some(2), "{what}: {}", stderr(&report));
+        let said = stderr(&report);
+        let said = said.lines().find(|l| l.starts_with("error: ")).expect("an error line");
+        for (old, new) in [(&bad, &good), (&good, &bad)] {
+            let o = d.join("B");
+            let cmp = spillway(&[
+                "compare",
+                "--baseline",
+                old.to_str().unwrap(),
+                new.to_str().unwrap(),
+                "-o",
+                o.to_str().unwrap(),
+            ]);
+            assert_eq!(cmp.status.code(), Some(2), "{what}: {}", stderr(&cmp));
+            assert!(
+                stderr(&cmp).lines().any(|l| l == said),
+                "{what}: report said\n{said}\ncompare said\n{}",
+                stderr(&cmp)
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
