@@ -111,3 +111,65 @@ fn compare_baseline_reads_results_as_report_does() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A loopback port nothing listens on: the run stops at "cannot reach", after the warnings
+/// said before any load.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `loadgen run FILE --rate R` warns that the phases offer less than one intent of the load it
+/// sends (the file's own was checked before the rate applied, and said nothing), says nothing
+/// of the file's when the rate lifts it, and names --rate when the rate makes the phases
+/// invalid.
+#[test]
+fn loadgen_rate_is_warned_of_as_sent() {
+    let d = scratch("rate");
+    let target = format!("http://127.0.0.1:{}/x", closed_port());
+    let run = |file: &str, rate: &str| {
+        spillway(&[
+            "loadgen",
+            "run",
+            file,
+            "--target",
+            &target,
+            "--rate",
+            rate,
+            "-o",
+            d.join("L").to_str().unwrap(),
+        ])
+    };
+    let steady = scenario("steady.toml");
+    let tiny = run(&steady, "0.001");
+    assert!(
+        stderr(&tiny).contains("--rate 0.001 scales workload.phases: the phases offer about"),
+        "{}",
+        stderr(&tiny)
+    );
+    // A file that offers less than an intent, lifted by --rate: nothing to warn of.
+    let text = std::fs::read_to_string(&steady)
+        .unwrap()
+        .replace("rate = 120", "rate = 0.001");
+    assert!(text.contains("rate = 0.001"));
+    let small = d.join("small.toml");
+    std::fs::write(&small, text).unwrap();
+    let alone = spillway(&["scenario", "check", small.to_str().unwrap()]);
+    assert!(
+        stderr(&alone).contains("intents in all") || String::from_utf8_lossy(&alone.stdout).contains("intents in all")
+    );
+    let lifted = run(small.to_str().unwrap(), "100");
+    assert!(!stderr(&lifted).contains("intents in all"), "{}", stderr(&lifted));
+    // Past what a run may offer: said of the flag.
+    let huge = run(&steady, "1e300");
+    assert_eq!(huge.status.code(), Some(2), "{}", stderr(&huge));
+    assert!(
+        stderr(&huge).contains("--rate 1e300 (it scales workload.phases): the phases offer about"),
+        "{}",
+        stderr(&huge)
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -1897,16 +1897,7 @@ impl Scenario {
                 ));
             }
         }
-        let intents: f64 = self
-            .phases
-            .iter()
-            .map(|p| (p.rate_start + p.rate_end) / 2.0 * p.duration().as_secs_f64())
-            .sum();
-        if f.workload.closed.is_none() && intents < 1.0 {
-            out.push(format!(
-                "workload.phases: the phases offer about {intents:.3} intents in all, so a run likely sends nothing (and its thresholds fail as \"nothing offered\")"
-            ));
-        }
+        out.extend(self.few_intents_warning());
         // Settings of another strategy stay valid (compare and sweep run one file under several
         // strategies) but do nothing under this file's own.
         let g = &f.gateway;
@@ -2456,6 +2447,22 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec], tr
 }
 
 impl Scenario {
+    /// The warning that the phases offer less than one intent in all, so a run likely sends
+    /// nothing, if they do (one of [`Scenario::warnings_with`]; `loadgen run --rate` says it
+    /// of the load it scales them to).
+    pub fn few_intents_warning(&self) -> Option<String> {
+        let intents: f64 = self
+            .phases
+            .iter()
+            .map(|p| (p.rate_start + p.rate_end) / 2.0 * p.duration().as_secs_f64())
+            .sum();
+        (self.file.workload.closed.is_none() && intents < 1.0).then(|| {
+            format!(
+                "workload.phases: the phases offer about {intents:.3} intents in all, so a run likely sends nothing (and its thresholds fail as \"nothing offered\")"
+            )
+        })
+    }
+
     /// Why no run of this scenario can judge recovery, if none can (the run ends too soon after
     /// its last trigger phase): a bound on recovery given on the command line could never be
     /// judged, as the file's own recovery thresholds could not.
