@@ -644,6 +644,9 @@ pub(super) fn check_timeline(s: &Scenario, window_given: bool, duration_given: b
 pub(super) fn unjudged_recovery(file: &ScenarioFile, phases: &[Phase], run_end: Duration) -> Option<String> {
     let fmt = crate::duration::format_duration;
     let t_end = phases.iter().filter(|p| p.trigger).map(|p| p.end).max()?;
+    if let Some(why) = no_baseline(file, phases) {
+        return Some(why);
+    }
     // The verdict judges windows that offered something: quiet time after the last phase with
     // a rate (a run.duration longer than the phases) shows nothing, healthy or not.
     let load_end = phases
@@ -678,6 +681,30 @@ pub(super) fn unjudged_recovery(file: &ScenarioFile, phases: &[Phase], run_end: 
             fmt(file.run.window.0 * crate::results::ROLLING_WINDOWS),
         )
     })
+}
+
+/// Why no run has a baseline before the first trigger phase, if none has: whole windows come
+/// before it, but no phase with a rate reaches into them (phase 0 `rate = 0`), so every verdict
+/// reads "not judged: no traffic before the trigger". A trigger before one whole window is
+/// warned of on its own ([`Scenario::warnings_with`]); a closed loop's users send regardless.
+fn no_baseline(file: &ScenarioFile, phases: &[Phase]) -> Option<String> {
+    if file.workload.closed.is_some() {
+        return None;
+    }
+    let fmt = crate::duration::format_duration;
+    let trigger = phases.iter().find(|p| p.trigger)?;
+    // The verdict's baseline: the windows that end by the trigger's start.
+    let window = crate::time::duration_nanos(file.run.window.0).max(1);
+    let baseline_end = trigger.start.0 / window * window;
+    let offers = |p: &Phase| (p.rate_start > 0.0 || p.rate_end > 0.0) && p.end > p.start;
+    if baseline_end == 0 || phases.iter().any(|p| offers(p) && p.start.0 < baseline_end) {
+        return None;
+    }
+    Some(format!(
+        "the phases before the trigger phase `{}` (from {}) offer no traffic, so no run has a baseline to judge it against (\"not judged: no traffic before the trigger\"); give a phase before it a rate of normal load",
+        trigger.name,
+        fmt(trigger.start.saturating_since(Time::ZERO))
+    ))
 }
 
 fn check_timeline_of(
