@@ -1264,20 +1264,27 @@ fn spread_over_apis(t: MixTarget, services: &[ServiceSpec]) -> Vec<MixTarget> {
 
 fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &[ServiceSpec]) -> Vec<MixTarget> {
     if w.mix.is_empty() {
-        return services
-            .iter()
-            .flat_map(|s| {
-                spread_over_apis(
-                    MixTarget {
-                        service: s.index,
-                        api: None,
-                        weight: s.weight,
-                        priority: Priority::Interactive,
-                    },
-                    services,
-                )
-            })
-            .collect();
+        let mut out = Vec::new();
+        for s in services {
+            let targets = spread_over_apis(
+                MixTarget {
+                    service: s.index,
+                    api: None,
+                    weight: s.weight,
+                    priority: Priority::Interactive,
+                },
+                services,
+            );
+            check_shares(
+                c,
+                format!("backend.services[{}].weight", s.entry),
+                s.weight,
+                &targets,
+                services,
+            );
+            out.extend(targets);
+        }
+        return out;
     }
     let mut out = Vec::new();
     for (i, m) in w.mix.iter().enumerate() {
@@ -1289,9 +1296,42 @@ fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &
             weight: m.weight,
             priority: m.priority,
         };
-        out.extend(aim(c, &path, to, b, services));
+        let targets = aim(c, &path, to, b, services);
+        check_shares(c, format!("{path}.weight"), m.weight, &targets, services);
+        out.extend(targets);
     }
     out
+}
+
+/// A weight (or an extra rate) at `path`, `given` > 0, whose share of one of its `targets`
+/// rounds to 0 (`5e-324` split between a group's two services, or by `api_weight`): that
+/// service or API would get no intents, though the file sends it some.
+fn check_shares(c: &mut Checker, path: String, given: f64, targets: &[MixTarget], services: &[ServiceSpec]) {
+    if !(given.is_finite() && given > 0.0) {
+        return; // said of the field already
+    }
+    let Some(t) = targets.iter().find(|t| !(t.weight.is_finite() && t.weight > 0.0)) else {
+        return;
+    };
+    // Once per field (a group's members would each say it).
+    let Some(s) = services
+        .get(t.service)
+        .filter(|_| !c.problems.iter().any(|p| p.path == path))
+    else {
+        return;
+    };
+    let api = t
+        .api
+        .and_then(|k| s.apis.get(k))
+        .map_or(String::new(), |a| format!(" (API `{a}`)"));
+    c.fail(
+        path,
+        format!(
+            "{} is too small to share out: the part of it for service `{}`{api} rounds to 0, so it would get no intents; give a larger value (weights are relative: scale them all up together)",
+            num(given),
+            s.name
+        ),
+    );
 }
 
 /// Where a mix entry or a phase's extra traffic is aimed, as the file gives it.
@@ -1388,6 +1428,7 @@ fn check_extras(
                 priority: e.priority,
             };
             let targets = aim(c, &path, to, b, services);
+            check_shares(c, format!("{path}.rate"), e.rate, &targets, services);
             // Rate 0 is no extra traffic (a sweep's "no job" point): its aim is still checked,
             // so a typo fails at every point, but it adds nothing, and the run is the one
             // without the entry, draw for draw.
