@@ -1310,7 +1310,15 @@ fn check_shares(c: &mut Checker, path: String, given: f64, targets: &[MixTarget]
     if !(given.is_finite() && given > 0.0) {
         return; // said of the field already
     }
-    let Some(t) = targets.iter().find(|t| !(t.weight.is_finite() && t.weight > 0.0)) else {
+    // A share of 0 from a factor of 0 (an `api_weight` of 0) is that factor's error, said there.
+    let positive = |w: f64| w.is_finite() && w > 0.0;
+    let underflows = |t: &&MixTarget| {
+        !positive(t.weight)
+            && services.get(t.service).is_some_and(|s| {
+                positive(s.weight) && t.api.and_then(|k| s.api_weight.get(k)).is_none_or(|w| positive(*w))
+            })
+    };
+    let Some(t) = targets.iter().find(underflows) else {
         return;
     };
     // Once per field (a group's members would each say it).
