@@ -424,16 +424,16 @@ pub fn save_runs(entries: &[Entry], out: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", manifest.display()))?;
     for e in entries {
         let dir = out.join(reports::charts::slug(&e.label));
-        Results::clear_saved(&dir)?;
+        // Each in place of what the folder held, written before that is removed: a failure
+        // (a full disk) leaves the earlier run readable and whole.
         if e.runs.len() == 1 {
             e.runs[0].save(&dir)?;
         } else {
+            let staged = model::results::StagedSeeds::begin(&dir)?;
             for r in &e.runs {
-                r.save(&dir.join(format!("seed-{}", r.seed)))?;
+                staged.save(r)?;
             }
-            let path = dir.join("replications.json");
-            let summary = serde_json::to_string_pretty(&sim::stats::summarize(&e.runs))?;
-            std::fs::write(&path, summary).with_context(|| format!("cannot write {}", path.display()))?;
+            staged.finish(&serde_json::to_string_pretty(&sim::stats::summarize(&e.runs))?)?;
         }
     }
     Ok(())
@@ -716,8 +716,9 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
     }
     let tolerance = parse_tolerance(a.tolerance.as_deref().unwrap_or("10%"))?;
     let (old_file, new_file) = (results_file(&files[0])?, results_file(&files[1])?);
-    let old = Results::load(&old_file)?;
-    let new = Results::load(&new_file)?;
+    // As `report` reads them, with its messages (an empty file, `[]`, bytes not UTF-8).
+    let old = crate::report_cmd::load_results(&old_file)?;
+    let new = crate::report_cmd::load_results(&new_file)?;
     // One file twice compares a run with itself: every row "same", a job that passes for ever
     // (also given once as its run's directory).
     if let (Ok(o), Ok(n)) = (std::fs::canonicalize(&old_file), std::fs::canonicalize(&new_file)) {

@@ -71,6 +71,36 @@ fn read(path: &Path) -> anyhow::Result<(PathBuf, String)> {
     Ok((file, text))
 }
 
+/// What is wrong with `text`, read from `file` (named as `kind`), before it is parsed: it is
+/// empty, or it is a JSON array where results are expected.
+fn shape_problem(file: &Path, text: &str, kind: Named) -> Option<UsageError> {
+    if text.trim().is_empty() {
+        let what = match kind {
+            Named::Sweep => "not a sweep table",
+            Named::Results => "not a spillway results file",
+            Named::Other => "neither a spillway results file nor a sweep table",
+        };
+        return Some(UsageError(format!("{}: {what}: the file is empty", file.display())));
+    }
+    if kind == Named::Results && text.trim_start().starts_with('[') {
+        return Some(UsageError(format!(
+            "{}: not a spillway results file: this is a JSON array, not a results object (a run's figures)",
+            file.display()
+        )));
+    }
+    None
+}
+
+/// A run's results file read and checked as `report` reads one, with its messages (for
+/// `compare --baseline`, whose files are results whatever their names).
+pub fn load_results(file: &Path) -> anyhow::Result<Results> {
+    let (file, text) = read(file)?;
+    if let Some(e) = shape_problem(&file, &text, Named::Results) {
+        return Err(e.into());
+    }
+    Ok(Results::from_json(&file.display().to_string(), &text)?)
+}
+
 /// What a file's name says it is: spillway names a run's file results.json and a sweep's
 /// sweep.json, so such a file that reads as neither is called by its name ("not a sweep
 /// table: the file is empty"), not by a guess from its text.
@@ -388,7 +418,16 @@ fn replications_count(dir: &Path) -> Result<(usize, Option<u64>), UsageError> {
             model::files::json_message(&e)
         ))
     })?;
+    // No more than `sim run --replications` runs: a count of 2^64 - 1 listed its missing
+    // seeds for ever, in ever more memory.
+    let max = u64::from(sim::args::MAX_REPLICATIONS);
+    let too_many = |field: &str, n: u64| {
+        bad(format!(
+            "`{field}` is {n}: more than the {max} seeds `sim run --replications` runs at most"
+        ))
+    };
     let count = match v.get("replications").and_then(serde_json::Value::as_u64) {
+        Some(n) if n > max => return Err(too_many("replications", n)),
         Some(n) if n > 0 => usize::try_from(n).map_err(|_| bad(format!("`replications` is {n}")))?,
         Some(_) => return Err(bad("`replications` is 0".into())),
         None => return Err(bad("no `replications` count".into())),
@@ -396,6 +435,7 @@ fn replications_count(dir: &Path) -> Result<(usize, Option<u64>), UsageError> {
     let planned = match v.get("planned_replications") {
         None | Some(serde_json::Value::Null) => None,
         Some(p) => match p.as_u64() {
+            Some(p) if p > max => return Err(too_many("planned_replications", p)),
             Some(p) if p > count as u64 => Some(p),
             _ => {
                 return Err(bad(format!(
@@ -409,25 +449,28 @@ fn replications_count(dir: &Path) -> Result<(usize, Option<u64>), UsageError> {
 
 /// "seed-7, seed-8" (at most `MAX` of them, then how many more).
 fn seed_list(seeds: impl IntoIterator<Item = u64>) -> String {
-    const MAX: usize = 8;
     let seeds: Vec<u64> = seeds.into_iter().collect();
     let mut s = seeds
         .iter()
-        .take(MAX)
+        .take(SEEDS_SHOWN)
         .map(|n| format!("seed-{n}"))
         .collect::<Vec<_>>()
         .join(", ");
-    if seeds.len() > MAX {
-        s.push_str(&format!(" and {} more", seeds.len() - MAX));
+    if seeds.len() > SEEDS_SHOWN {
+        s.push_str(&format!(" and {} more", seeds.len() - SEEDS_SHOWN));
     }
     s
 }
 
+/// Seeds a message lists by name before it says how many more.
+const SEEDS_SHOWN: usize = 8;
+
 /// The seeds missing from `found` (sorted) of `n` consecutive ones, when they can be told: the
 /// seeds are `base`, `base + 1`, ... (wrapping past `u64::MAX` as `sim run` does), `base`
 /// either the scenario's `run.seed` (`hint`, when no `--seed` was given) or, when `found`
-/// spans `n` seeds already, its first.
-fn missing_seeds(found: &[u64], n: usize, hint: u64) -> Option<Vec<u64>> {
+/// spans `n` seeds already, its first. Said as [`seed_list`] says seeds: the first few, then
+/// how many more (found by counting, not by listing them all).
+fn missing_seeds(found: &[u64], n: usize, hint: u64) -> Option<String> {
     let n = n as u64;
     let fits = |base: u64| found.iter().all(|f| f.wrapping_sub(base) < n);
     let base = if fits(hint) {
@@ -439,12 +482,20 @@ fn missing_seeds(found: &[u64], n: usize, hint: u64) -> Option<Vec<u64>> {
         }
         first
     };
-    Some(
-        (0..n)
-            .map(|i| base.wrapping_add(i))
-            .filter(|s| !found.contains(s))
-            .collect(),
-    )
+    // Every found seed is one of the `n` (they fit), each once.
+    let mut distinct = found.to_vec();
+    distinct.dedup();
+    let missing = n - distinct.len() as u64;
+    let shown: Vec<u64> = (0..n)
+        .map(|i| base.wrapping_add(i))
+        .filter(|s| found.binary_search(s).is_err())
+        .take(SEEDS_SHOWN)
+        .collect();
+    let mut s = seed_list(shown.iter().copied());
+    if missing > shown.len() as u64 {
+        s.push_str(&format!(" and {} more", missing - shown.len() as u64));
+    }
+    Some(s)
 }
 
 /// The runs of a `sim run --replications` directory (`seed-*/results.json`), in seed order:
@@ -458,7 +509,10 @@ fn replications(dir: &Path) -> anyhow::Result<(Vec<Results>, Option<u64>)> {
         .filter_map(|e| {
             let e = e.ok()?;
             let seed = e.file_name().to_str()?.strip_prefix("seed-")?.parse().ok()?;
-            Some((seed, e.path().join("results.json")))
+            // A seed's folder without a results.json holds no run (a user's file kept there
+            // when a later run's results replaced its own): a missing seed, if one is missing.
+            let file = e.path().join("results.json");
+            file.symlink_metadata().is_ok().then_some((seed, file))
         })
         .collect();
     seeds.sort();
@@ -510,7 +564,7 @@ fn replications(dir: &Path) -> anyhow::Result<(Vec<Results>, Option<u64>)> {
     let found: Vec<u64> = seeds.iter().map(|(s, _)| *s).collect();
     if found.len() < count {
         let which = match missing_seeds(&found, count, first.scenario.run.seed) {
-            Some(m) => format!("{} missing", seed_list(m)),
+            Some(m) => format!("{m} missing"),
             None => format!("{} seeds missing", count - found.len()),
         };
         return Err(UsageError(format!(
@@ -938,20 +992,8 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         }
         let (file, text) = read(f)?;
         let kind = named(&file);
-        if text.trim().is_empty() {
-            let what = match kind {
-                Named::Sweep => "not a sweep table",
-                Named::Results => "not a spillway results file",
-                Named::Other => "neither a spillway results file nor a sweep table",
-            };
-            return Err(UsageError(format!("{}: {what}: the file is empty", file.display())).into());
-        }
-        if kind == Named::Results && text.trim_start().starts_with('[') {
-            return Err(UsageError(format!(
-                "{}: not a spillway results file: this is a JSON array, not a results object (a run's figures)",
-                file.display()
-            ))
-            .into());
+        if let Some(e) = shape_problem(&file, &text, kind) {
+            return Err(e.into());
         }
         // A results.json is read as results (`[]` there is no sweep table of no axes); a
         // sweep.json as a table (`null` there is no results file).

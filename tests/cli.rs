@@ -839,8 +839,10 @@ fn an_interrupted_sweep_or_replication_writes_what_ran_and_exits_130() {
             }
         }
         if args[1] == "run" {
+            // Seeds are staged there until every one ran (or Ctrl-C), then moved into place.
+            let staged = reps_out.join(".spillway-replications.tmp");
             let until = Instant::now() + Duration::from_secs(60);
-            while !std::fs::read_dir(&reps_out)
+            while !std::fs::read_dir(&staged)
                 .is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("seed-"))))
             {
                 assert!(Instant::now() < until, "no replication finished within 60 s");

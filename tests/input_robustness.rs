@@ -230,10 +230,11 @@ fn endless_input_files_are_refused_at_a_bound() {
         &out,
         &format!("{huge}: cannot read: larger than 1 GiB: not a spillway results file"),
     );
+    // As report says it: --baseline reads its files as report does.
     refused(
         &["compare", "--baseline", &huge, &huge],
         &out,
-        &format!("{huge}: cannot read results: larger than 1 GiB: not a results file"),
+        &format!("{huge}: cannot read: larger than 1 GiB: not a spillway results file"),
     );
     refused(
         &[

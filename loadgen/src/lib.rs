@@ -90,8 +90,13 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
                 Some(st) => s.with_strategy(st)?,
                 None => s,
             };
+            // With --rate, that the phases offer less than one intent is said of the load the
+            // rate scales them to (below), not of the file's.
+            let few = a.rate.and(s.few_intents_warning());
             for w in s.warnings_with(&read.placeholders) {
-                tracing::warn!("{w}");
+                if few.as_ref() != Some(&w) {
+                    tracing::warn!("{w}");
+                }
             }
             if !left_out.is_empty() {
                 tracing::info!(
@@ -249,16 +254,23 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             }
         }
     }
-    let s =
-        scenario::resolve_sizing_bounds(&source, file).map_err(
-            |e| {
-                if catch_all {
-                    scenario::for_flags(e)
-                } else {
-                    e
-                }
-            },
-        )?;
+    let s = scenario::resolve_sizing_bounds(&source, file).map_err(|e| {
+        if catch_all {
+            scenario::for_flags(e)
+        } else {
+            match a.rate {
+                Some(r) => for_rate(e, r),
+                None => e,
+            }
+        }
+    })?;
+    // The one-liner's are said below, of --phases.
+    if let (Some(r), false) = (a.rate, catch_all) {
+        if let Some(w) = s.few_intents_warning() {
+            let rest = w.strip_prefix("workload.phases: ").unwrap_or(&w);
+            tracing::warn!("--rate {} scales workload.phases: {rest}", rate_text(r));
+        }
+    }
     // The one-liner's phases get the file's warnings on phases (a run that offers less than
     // one intent, a trigger with no baseline before it), said of --phases; the rest concern
     // the placeholder backend, which a --target run never starts.
@@ -301,6 +313,30 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
         }
     }
     Ok((s, catch_all))
+}
+
+/// `r` as a message quotes it: `1e300`, not its 301 digits.
+fn rate_text(r: f64) -> String {
+    if (1e-4..1e9).contains(&r) {
+        r.to_string()
+    } else {
+        format!("{r:e}")
+    }
+}
+
+/// A scenario file's errors of its phases once `--rate r` scaled them: said of the flag (they
+/// were none of the file's, which resolved before).
+fn for_rate(e: scenario::ScenarioError, r: f64) -> scenario::ScenarioError {
+    match e {
+        scenario::ScenarioError::Invalid(mut d) => {
+            for d in d.iter_mut().filter(|d| d.path.starts_with("workload.phases")) {
+                (d.line, d.column) = (0, 0);
+                d.path = format!("--rate {} (it scales {})", rate_text(r), d.path);
+            }
+            scenario::ScenarioError::Invalid(d)
+        }
+        other => other,
+    }
 }
 
 /// A `--duration` past the phases' end: the run goes on with no arrivals, over which every rate

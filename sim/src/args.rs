@@ -76,6 +76,10 @@ Exit codes: 0 every threshold passed (in every replication); 1 the results could
 written; 2 bad input (scenario, flags, an --out that cannot be created); 3 a threshold failed; 130 replications interrupted by Ctrl-C \
 (the seeds that ran are written; a single run ends at once, writing nothing).";
 
+/// The most seeds `sim run --replications` runs (and so the most a replications.json of
+/// its counts).
+pub const MAX_REPLICATIONS: u32 = 10_000;
+
 /// Simulate a scenario on a virtual clock with the model's own code (its help is `RUN_ABOUT`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
@@ -89,7 +93,7 @@ pub struct RunArgs {
     pub seed: Option<u64>,
     /// Run R seeds (1 to 10,000) and report each headline figure as mean and 95% confidence
     /// interval.
-    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000), allow_negative_numbers = true)]
+    #[arg(long, value_name = "R", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)), allow_negative_numbers = true)]
     pub replications: u32,
     /// Gateway strategy (overrides gateway.strategy).
     #[arg(long, value_name = "NAME")]

@@ -292,7 +292,7 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     if a.replications <= 1 {
         let r = simulate_logging_progress(&s, seed);
         print!("{}", results::summary_table(&r));
-        Results::clear_saved(&a.out)?;
+        // In place of what the directory held (written first, then renamed over it).
         let path = r.save(&a.out)?;
         println!("results: {}  (and results.hlog)", path.display());
         return Ok(Ended {
@@ -305,11 +305,11 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     // thresholds are kept: a thousand seeds' whole results (windows, histograms) ran out of
     // memory before anything was written.
     std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
-    // The directory's earlier results are cleared when the first seed is ready to take their
-    // place, not before: a run killed (or stopped by a second Ctrl-C) before any seed finished
-    // leaves them as they were. After one Ctrl-C the seeds under way finish and are written,
-    // as documented, and so replace them.
-    let cleared: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    // The seeds are staged, and replace the directory's earlier results only once every one
+    // ran and replications.json is written: a run that fails (a full disk), or is killed, before
+    // then leaves them as they were. After one Ctrl-C the seeds under way finish and are
+    // written, as documented, and so replace them.
+    let staged = results::StagedSeeds::begin(&a.out)?;
     let progress = Progress::new(seeds.len() as u64, "seeds");
     type Kept = (
         u64,
@@ -324,10 +324,7 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
                 return None;
             }
             let r = simulate(&s, Some(*sd));
-            if let Err(e) = cleared.get_or_init(|| Results::clear_saved(&a.out).map_err(|e| e.to_string())) {
-                return Some(Err(anyhow::anyhow!("{e}")));
-            }
-            let saved = r.save(&a.out.join(format!("seed-{sd}")));
+            let saved = staged.save(&r);
             progress.tick();
             Some(
                 saved
@@ -341,6 +338,7 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     let planned = a.replications as usize;
     let interrupted = runs.len() < planned;
     if runs.is_empty() {
+        drop(staged);
         println!("interrupted before any of the {planned} seeds finished: nothing written");
         return Ok(Ended {
             passed: false,
@@ -388,8 +386,7 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
             runs.len()
         );
     }
-    let path = a.out.join("replications.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&summary)?)?;
+    let path = staged.finish(&serde_json::to_string_pretty(&summary)?)?;
     println!(
         "results: {} and {}/seed-*/results.json",
         path.display(),

@@ -14,6 +14,7 @@ mod merge;
 mod notes;
 mod outcome;
 mod recorder;
+mod save;
 mod text;
 mod verdict;
 
@@ -28,6 +29,7 @@ pub use merge::{merge, MergeError};
 pub use notes::{status_text, Overhead, RunNotes};
 pub use outcome::Outcome;
 pub use recorder::{summarize, Recorder, RunMeta, EXTERNAL_STRATEGY, INTERRUPTED_NOT_JUDGED, STOPPED_NOT_JUDGED};
+pub use save::StagedSeeds;
 pub use text::{
     cut_off, fmt_secs, incomplete_reason, interrupted, secs_unit, summary_table, verdict_label, verdict_reason,
 };
@@ -375,14 +377,6 @@ pub fn lateness_in_doubt(
     lateness_p99_s * time_scale > LATENESS_IN_DOUBT * timeout
 }
 
-/// The files a run saves in its output directory (besides `seed-N/` folders).
-const SAVED_FILES: [&str; 3] = ["results.json", "results.hlog", "replications.json"];
-
-fn is_seed_dir(name: &str) -> bool {
-    name.strip_prefix("seed-")
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
 impl Results {
     /// Whether the load generator fell behind its schedule enough that a failed threshold or
     /// expectation on this run is inconclusive: it left arrivals unsent, or its send lateness
@@ -646,73 +640,6 @@ impl Results {
             message: b.message,
         })?;
         Ok(r)
-    }
-
-    /// Writes `results.json` and `results.hlog` into `dir` (created if missing); returns the
-    /// JSON file's path.
-    pub fn save(&self, dir: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
-        let named = |what: &str, p: &std::path::Path, e: std::io::Error| {
-            std::io::Error::new(e.kind(), format!("cannot {what} {}: {e}", p.display()))
-        };
-        std::fs::create_dir_all(dir).map_err(|e| named("create", dir, e))?;
-        let json = dir.join("results.json");
-        std::fs::write(&json, self.to_json()).map_err(|e| named("write", &json, e))?;
-        let mut buf = Vec::new();
-        write_hlog(self, &mut buf)?;
-        let hlog = dir.join("results.hlog");
-        std::fs::write(&hlog, buf).map_err(|e| named("write", &hlog, e))?;
-        Ok(json)
-    }
-
-    /// Removes what an earlier run or set of replications left in `dir` (results.json and .hlog,
-    /// replications.json, `seed-N/` folders), so a report of `dir` reads only what is saved
-    /// next: a stale replications.json would win over a fresh results.json, and stale seeds
-    /// would join fresh ones. Nothing else in `dir` is touched.
-    pub fn clear_saved(dir: &std::path::Path) -> std::io::Result<()> {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Ok(());
-        };
-        for e in entries.flatten() {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            let path = e.path();
-            let removed = if is_seed_dir(&name) && path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else if SAVED_FILES.contains(&&*name) {
-                std::fs::remove_file(&path)
-            } else {
-                continue;
-            };
-            removed
-                .map_err(|err| std::io::Error::new(err.kind(), format!("cannot remove {}: {err}", path.display())))?;
-        }
-        Ok(())
-    }
-
-    /// [`Results::is_saved`] for replications, which also write a `seed-N` directory for each
-    /// seed: a plain file of that name would stop them after every seed ran.
-    pub fn is_saved_by_replications(rel: &std::path::Path) -> bool {
-        let mut parts = rel.components();
-        let seed_named =
-            matches!(parts.next(), Some(std::path::Component::Normal(first)) if is_seed_dir(&first.to_string_lossy()));
-        seed_named || Results::is_saved(rel)
-    }
-
-    /// Whether `rel`, a path inside a run's output directory, is one that saving results there
-    /// writes or removes ([`Results::save`], [`Results::clear_saved`]): an input there is lost.
-    pub fn is_saved(rel: &std::path::Path) -> bool {
-        let mut parts = rel.components();
-        let Some(std::path::Component::Normal(first)) = parts.next() else {
-            return false;
-        };
-        let first = first.to_string_lossy();
-        let more = parts.next().is_some();
-        // Inside a `seed-N` directory (removed whole); a plain file of that name is not touched.
-        if more {
-            is_seed_dir(&first)
-        } else {
-            SAVED_FILES.contains(&&*first)
-        }
     }
 
     /// Whether the run's scenario has a trigger phase (so recovery times mean something).

@@ -644,6 +644,9 @@ pub(super) fn check_timeline(s: &Scenario, window_given: bool, duration_given: b
 pub(super) fn unjudged_recovery(file: &ScenarioFile, phases: &[Phase], run_end: Duration) -> Option<String> {
     let fmt = crate::duration::format_duration;
     let t_end = phases.iter().filter(|p| p.trigger).map(|p| p.end).max()?;
+    if let Some(why) = no_baseline(file, phases) {
+        return Some(why);
+    }
     // The verdict judges windows that offered something: quiet time after the last phase with
     // a rate (a run.duration longer than the phases) shows nothing, healthy or not.
     let load_end = phases
@@ -678,6 +681,30 @@ pub(super) fn unjudged_recovery(file: &ScenarioFile, phases: &[Phase], run_end: 
             fmt(file.run.window.0 * crate::results::ROLLING_WINDOWS),
         )
     })
+}
+
+/// Why no run has a baseline before the first trigger phase, if none has: whole windows come
+/// before it, but no phase with a rate reaches into them (phase 0 `rate = 0`), so every verdict
+/// reads "not judged: no traffic before the trigger". A trigger before one whole window is
+/// warned of on its own ([`Scenario::warnings_with`]); a closed loop's users send regardless.
+fn no_baseline(file: &ScenarioFile, phases: &[Phase]) -> Option<String> {
+    if file.workload.closed.is_some() {
+        return None;
+    }
+    let fmt = crate::duration::format_duration;
+    let trigger = phases.iter().find(|p| p.trigger)?;
+    // The verdict's baseline: the windows that end by the trigger's start.
+    let window = crate::time::duration_nanos(file.run.window.0).max(1);
+    let baseline_end = trigger.start.0 / window * window;
+    let offers = |p: &Phase| (p.rate_start > 0.0 || p.rate_end > 0.0) && p.end > p.start;
+    if baseline_end == 0 || phases.iter().any(|p| offers(p) && p.start.0 < baseline_end) {
+        return None;
+    }
+    Some(format!(
+        "the phases before the trigger phase `{}` (from {}) offer no traffic, so no run has a baseline to judge it against (\"not judged: no traffic before the trigger\"); give a phase before it a rate of normal load",
+        trigger.name,
+        fmt(trigger.start.saturating_since(Time::ZERO))
+    ))
 }
 
 fn check_timeline_of(
@@ -1237,20 +1264,27 @@ fn spread_over_apis(t: MixTarget, services: &[ServiceSpec]) -> Vec<MixTarget> {
 
 fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &[ServiceSpec]) -> Vec<MixTarget> {
     if w.mix.is_empty() {
-        return services
-            .iter()
-            .flat_map(|s| {
-                spread_over_apis(
-                    MixTarget {
-                        service: s.index,
-                        api: None,
-                        weight: s.weight,
-                        priority: Priority::Interactive,
-                    },
-                    services,
-                )
-            })
-            .collect();
+        let mut out = Vec::new();
+        for s in services {
+            let targets = spread_over_apis(
+                MixTarget {
+                    service: s.index,
+                    api: None,
+                    weight: s.weight,
+                    priority: Priority::Interactive,
+                },
+                services,
+            );
+            check_shares(
+                c,
+                format!("backend.services[{}].weight", s.entry),
+                s.weight,
+                &targets,
+                services,
+            );
+            out.extend(targets);
+        }
+        return out;
     }
     let mut out = Vec::new();
     for (i, m) in w.mix.iter().enumerate() {
@@ -1262,9 +1296,50 @@ fn check_mix(c: &mut Checker, w: &WorkloadConfig, b: &BackendConfig, services: &
             weight: m.weight,
             priority: m.priority,
         };
-        out.extend(aim(c, &path, to, b, services));
+        let targets = aim(c, &path, to, b, services);
+        check_shares(c, format!("{path}.weight"), m.weight, &targets, services);
+        out.extend(targets);
     }
     out
+}
+
+/// A weight (or an extra rate) at `path`, `given` > 0, whose share of one of its `targets`
+/// rounds to 0 (`5e-324` split between a group's two services, or by `api_weight`): that
+/// service or API would get no intents, though the file sends it some.
+fn check_shares(c: &mut Checker, path: String, given: f64, targets: &[MixTarget], services: &[ServiceSpec]) {
+    if !(given.is_finite() && given > 0.0) {
+        return; // said of the field already
+    }
+    // A share of 0 from a factor of 0 (an `api_weight` of 0) is that factor's error, said there.
+    let positive = |w: f64| w.is_finite() && w > 0.0;
+    let underflows = |t: &&MixTarget| {
+        !positive(t.weight)
+            && services.get(t.service).is_some_and(|s| {
+                positive(s.weight) && t.api.and_then(|k| s.api_weight.get(k)).is_none_or(|w| positive(*w))
+            })
+    };
+    let Some(t) = targets.iter().find(underflows) else {
+        return;
+    };
+    // Once per field (a group's members would each say it).
+    let Some(s) = services
+        .get(t.service)
+        .filter(|_| !c.problems.iter().any(|p| p.path == path))
+    else {
+        return;
+    };
+    let api = t
+        .api
+        .and_then(|k| s.apis.get(k))
+        .map_or(String::new(), |a| format!(" (API `{a}`)"));
+    c.fail(
+        path,
+        format!(
+            "{} is too small to share out: the part of it for service `{}`{api} rounds to 0, so it would get no intents; give a larger value (weights are relative: scale them all up together)",
+            num(given),
+            s.name
+        ),
+    );
 }
 
 /// Where a mix entry or a phase's extra traffic is aimed, as the file gives it.
@@ -1361,6 +1436,7 @@ fn check_extras(
                 priority: e.priority,
             };
             let targets = aim(c, &path, to, b, services);
+            check_shares(c, format!("{path}.rate"), e.rate, &targets, services);
             // Rate 0 is no extra traffic (a sweep's "no job" point): its aim is still checked,
             // so a typo fails at every point, but it adds nothing, and the run is the one
             // without the entry, draw for draw.
@@ -1920,16 +1996,7 @@ impl Scenario {
                 ));
             }
         }
-        let intents: f64 = self
-            .phases
-            .iter()
-            .map(|p| (p.rate_start + p.rate_end) / 2.0 * p.duration().as_secs_f64())
-            .sum();
-        if f.workload.closed.is_none() && intents < 1.0 {
-            out.push(format!(
-                "workload.phases: the phases offer about {intents:.3} intents in all, so a run likely sends nothing (and its thresholds fail as \"nothing offered\")"
-            ));
-        }
+        out.extend(self.few_intents_warning());
         // Settings of another strategy stay valid (compare and sweep run one file under several
         // strategies) but do nothing under this file's own.
         let g = &f.gateway;
@@ -2479,6 +2546,22 @@ fn group_problem(figure: &Figure, priorities: bool, services: &[ServiceSpec], tr
 }
 
 impl Scenario {
+    /// The warning that the phases offer less than one intent in all, so a run likely sends
+    /// nothing, if they do (one of [`Scenario::warnings_with`]; `loadgen run --rate` says it
+    /// of the load it scales them to).
+    pub fn few_intents_warning(&self) -> Option<String> {
+        let intents: f64 = self
+            .phases
+            .iter()
+            .map(|p| (p.rate_start + p.rate_end) / 2.0 * p.duration().as_secs_f64())
+            .sum();
+        (self.file.workload.closed.is_none() && intents < 1.0).then(|| {
+            format!(
+                "workload.phases: the phases offer about {intents:.3} intents in all, so a run likely sends nothing (and its thresholds fail as \"nothing offered\")"
+            )
+        })
+    }
+
     /// Why no run of this scenario can judge recovery, if none can (the run ends too soon after
     /// its last trigger phase): a bound on recovery given on the command line could never be
     /// judged, as the file's own recovery thresholds could not.
