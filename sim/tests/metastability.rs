@@ -200,7 +200,7 @@ fn recovery_counts_from_the_end_of_an_outage_that_outlasts_its_trigger_phase() {
         "down through the whole outage"
     );
     assert!(
-        at(30).warnings().iter().any(|w| w.contains("outlasts them")),
+        at(30).warnings().iter().any(|w| w.contains("reaches outside them")),
         "scenario check says how the trigger is taken"
     );
 }

@@ -213,7 +213,7 @@ pub(crate) fn goodput_series(
                 start_s: w.start_s,
                 offered: g.offered,
                 successes: g.successes,
-                // The whole gateway's: groups have no gauges of their own.
+                // The whole gateway's: groups have no gauges of their own (see `group_verdicts`).
                 held: w.gauges.queue_depth_mean + w.gauges.in_flight_mean,
             }
         })
@@ -232,10 +232,19 @@ pub(crate) fn group_verdicts<K: Ord>(
     scope: impl Fn(&K) -> Scope,
     params: &VerdictParams,
     load: impl Fn(&K) -> (Option<f64>, Option<f64>),
+    shared_held: bool,
 ) {
     for (k, g) in groups.iter_mut().filter(|(_, g)| g.offered > 0) {
         let scope = scope(k);
-        let series = goodput_series(windows, run_s, |w| w.group(&scope));
+        let mut series = goodput_series(windows, run_s, |w| w.group(&scope));
+        // The requests held are the whole gateway's: another service's backlog draining would
+        // hide this one's death spiral (review helper-186), so a group is judged on them only
+        // when it has the gateway to itself.
+        if !shared_held {
+            for w in &mut series {
+                w.held = 0.0;
+            }
+        }
         let offered = series.iter().fold(0u64, |sum, w| sum.saturating_add(w.offered));
         if offered != g.offered {
             continue;

@@ -310,6 +310,8 @@ pub fn summarize(
         load_after: busiest_after,
     };
     let v = decide(&goodput, &params);
+    // Groups share the gateway's gauges only with one service (see `group_verdicts`).
+    let one_service = scenario.services.len() == 1;
     let mut class_summaries = group_summaries(classes, run_s);
     group_verdicts(
         &mut class_summaries,
@@ -318,6 +320,7 @@ pub fn summarize(
         |c| Scope::Class(*c),
         &params,
         |_| (busiest, busiest_after),
+        one_service,
     );
     let mut service_summaries = group_summaries(services, run_s);
     let service_load = |name: &String| {
@@ -333,6 +336,7 @@ pub fn summarize(
         |n| Scope::Service(n.clone()),
         &params,
         service_load,
+        one_service,
     );
     let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
     // The intent and attempt figures, computed as each class's are.

@@ -128,7 +128,8 @@ struct Drain {
 /// ordinary queue). Such a run has not recovered yet, but nothing says it will not: a queue
 /// with no retries feeding it drains at capacity minus the load, however long that takes.
 fn draining(post: &[&WindowGoodput], span: usize, pre_held: f64, window_s: f64) -> Option<Drain> {
-    if span < 3 || post.len() < span {
+    let span = span.min(post.len());
+    if span < 5 {
         return None;
     }
     let ys: Vec<f64> = post[post.len() - span..].iter().map(|w| w.held).collect();
@@ -149,7 +150,10 @@ fn draining(post: &[&WindowGoodput], span: usize, pre_held: f64, window_s: f64) 
         .sum();
     let se = (residual / (n - 2.0) / sxx).sqrt();
     let falls = slope < 0.0 && -slope >= DRAIN_T * se && from - to >= DRAIN_SHARE * from;
-    (falls && to > 2.0 * pre_held.max(1.0)).then_some(Drain {
+    // A backlog where the line starts; it may be gone by the end (goodput lags the queue by a
+    // client timeout and a rolling span: one that drained in the last windows read
+    // "metastable", review helper-186).
+    (falls && from > 2.0 * pre_held.max(1.0)).then_some(Drain {
         from,
         to,
         span_s: n * window_s,
@@ -468,7 +472,8 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         // trigger, and a seed whose last span fell a point short reads "metastable".
         let late = if n - i < 2 * short {
             format!(
-                "; only the run's last {} show it: a longer run tells whether it holds",
+                "; only the {}'s last {} show it: a longer run tells whether it holds",
+                if quiet_tail { "load" } else { "run" },
                 super::fmt_secs((n - i) as f64 * p.window_s)
             )
         } else {
@@ -499,22 +504,35 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     // nor held down by the load (overloaded) as far as the run shows.
     let pre_held = pre.iter().map(|w| w.held).sum::<f64>() / pre.len().max(1) as f64;
     if let Some(d) = draining(&post, long.max(DRAIN_WINDOWS).max(n / 2), pre_held, p.window_s) {
+        let left = if d.to > 2.0 * pre_held.max(1.0) {
+            format!(
+                "was still draining: the requests the gateway held fell from about {:.0} to {:.0} over the last {} ({:.1}/s; at that pace about {} more to drain)",
+                d.from,
+                d.to,
+                super::fmt_secs(d.span_s),
+                d.rate,
+                super::fmt_secs(d.to / d.rate)
+            )
+        } else {
+            format!(
+                "had just drained: the requests the gateway held fell from about {:.0} over the last {} ({:.1}/s) to about the {:.0} held before the trigger, and goodput had not caught up",
+                d.from,
+                super::fmt_secs(d.span_s),
+                d.rate,
+                pre_held
+            )
+        };
         return VerdictResult {
             held: false,
             verdict: None,
             baseline: Some(baseline),
             recovery_s: None,
             reason: format!(
-                "not back to {:.0}% of the {:.1}% pre-trigger baseline by the end (goodput {:.1}% over the last {}), but its backlog was still draining: the requests the gateway held fell from about {:.0} to {:.0} over the last {} ({:.1}/s; at that pace about {} more to drain): a longer run tells whether it recovers",
+                "not back to {:.0}% of the {:.1}% pre-trigger baseline by the end (goodput {:.1}% over the last {}), but its backlog {left}: a longer run tells whether it recovers",
                 p.recovery_fraction * 100.0,
                 baseline * 100.0,
                 end_ratio * 100.0,
                 super::fmt_secs(long.min(n) as f64 * p.window_s),
-                d.from,
-                d.to,
-                super::fmt_secs(d.span_s),
-                d.rate,
-                super::fmt_secs(d.to / d.rate),
             ),
         };
     }
@@ -1331,8 +1349,17 @@ mod tests {
         let r = decide(&backlog(3.0, 2.0, 58), &p);
         assert_eq!(r.verdict, None, "{}", r.reason);
         assert!(r.reason.contains("over the last 29.0s"), "{}", r.reason);
-        // Fewer windows after the trigger than the trend is read over: as before.
-        let r = decide(&backlog(20.0, 5.0, DRAIN_WINDOWS - 3), &p);
+        // A backlog that drained in the last windows, before goodput caught up (review
+        // helper-186: 2082 to 10 read "metastable", while one still draining was not judged).
+        let mut w = backlog(33.0, 0.0, 12);
+        for x in &mut w[5..] {
+            x.held = x.held.max(3.0);
+        }
+        let r = decide(&w, &p);
+        assert_eq!(r.verdict, None, "{}", r.reason);
+        assert!(r.reason.contains("had just drained"), "{}", r.reason);
+        // Fewer than five windows after the trigger: too few to read a trend, as before.
+        let r = decide(&backlog(20.0, 5.0, 2), &p);
         assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
         // Nothing measured (an external target): as before.
         let mut w = backlog(20.0, 5.0, 12);

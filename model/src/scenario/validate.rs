@@ -1868,7 +1868,7 @@ impl Scenario {
                     crate::duration::format_span(a.saturating_since(Time::ZERO), b.saturating_since(Time::ZERO))
                 };
                 out.push(format!(
-                    "backend.services: an outage overlapping the trigger phases ({}) outlasts them: the verdict takes the trigger as {}, its baseline before it and recovery from its end (mark the phases the outage covers `trigger = true` to say so in the file)",
+                    "backend.services: an outage overlapping the trigger phases ({}) reaches outside them: the verdict takes the trigger as {}, its baseline before it and recovery from its end (mark the phases the outage covers `trigger = true` to say so in the file)",
                     at(phases),
                     at(span)
                 ));
