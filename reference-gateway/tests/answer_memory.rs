@@ -14,10 +14,15 @@ const BODY: usize = 8 << 20;
 
 /// An upstream on 127.0.0.1 that answers every request 200 with a `BODY`-byte body.
 async fn big_upstream() -> String {
+    upstream_of(BODY).await
+}
+
+/// An upstream on 127.0.0.1 that answers every request 200 with a `size`-byte body.
+async fn upstream_of(size: usize) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let mut answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {BODY}\r\n\r\n").into_bytes();
-    answer.resize(answer.len() + BODY, b'x');
+    let mut answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n").into_bytes();
+    answer.resize(answer.len() + size, b'x');
     let answer: &'static [u8] = answer.leak();
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
@@ -153,39 +158,48 @@ async fn answers_held_for_clients_that_do_not_read_stay_within_the_answer_memory
     gw.shutdown().await;
 }
 
-/// A client that reads its 8 MiB answer steadily but at ~40 KB/s, never pausing long enough
-/// for the stall timeout (2 s here), is cut off once the answer is not all taken within its
-/// time at the minimum pace (here 4 MiB/s: 2 s), and the answer's bytes go back.
+/// A client that takes 2 MiB of its 16 MiB answer every second: often enough for the stall
+/// timeout (3 s here) never to fire (each read frees half the gateway's socket send buffer,
+/// which Linux grows to 4 MiB, and makes it writable again), too slowly for the minimum pace
+/// (4 MiB/s here: all of it within 4 s). It is cut off at 4 s, not served for 8 s, and the
+/// answer's bytes go back. (Helper-180's client, 64 KiB every 7 s, holds 15 MB for
+/// 27 minutes without the pace.)
 #[tokio::test]
 async fn a_client_that_reads_its_answer_too_slowly_is_cut_off() {
-    let upstream = big_upstream().await;
+    const SIZE: usize = 16 << 20;
+    let upstream = upstream_of(SIZE).await;
     let answers = AnswerLimits {
         min_send_rate: 4 << 20,
         ..Default::default()
     };
     let limits = ServerLimits {
-        header_read_timeout: Duration::from_secs(2),
+        header_read_timeout: Duration::from_secs(3),
         ..Default::default()
     };
     let gw = gateway(&upstream, limits, answers).await;
     let c = client();
     let mut s = idle_reader(&gw, b"GET /svc/op HTTP/1.1\r\nhost: x\r\n\r\n").await;
     let mut got = 0usize;
-    let mut chunk = vec![0u8; 4096];
-    let until = Instant::now() + Duration::from_secs(15);
-    let closed = loop {
+    let mut chunk = vec![0u8; 1 << 16];
+    let until = Instant::now() + Duration::from_secs(20);
+    let closed = 'read: loop {
         if Instant::now() > until {
             break false;
         }
-        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut chunk)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => break true,
-            Ok(Ok(n)) => got += n,
-            Err(_) => {}
+        let mut burst = 0;
+        while burst < 2 << 20 {
+            let want = chunk.len().min((2 << 20) - burst);
+            match tokio::time::timeout(Duration::from_secs(5), s.read(&mut chunk[..want])).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break 'read true,
+                Ok(Ok(n)) => burst += n,
+                Err(_) => break,
+            }
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        got += burst;
+        tokio::time::sleep(Duration::from_secs(1)).await;
     };
-    assert!(closed, "still open after 15 s at ~40 KB/s ({got} bytes read)");
-    assert!(got < BODY, "cut mid-answer: {got} bytes");
+    assert!(closed, "still open after 20 s ({got} bytes read)");
+    assert!(got < SIZE, "cut mid-answer: {got} bytes");
     assert_eq!(gauge(&c, &gw, "spillway_gateway_answers_cut_off_total").await, 1.0);
     let held = wait_for(
         &c,
