@@ -647,7 +647,11 @@ impl ServiceDriver {
         // added its Via and X-Forwarded-For.
         for (name, value) in &p.req.headers {
             let n = name.as_str();
-            let ours = n == wire::REQUEST_ID || n == wire::TIMEOUT_MS || n == "host" || n == "content-length";
+            // `Expect: 100-continue` was the client's to the gateway, which has read the whole
+            // body: the request goes with it, and the service has nothing to wait for.
+            let continued = n == "expect" && value.as_bytes().trim_ascii().eq_ignore_ascii_case(b"100-continue");
+            let ours =
+                n == wire::REQUEST_ID || n == wire::TIMEOUT_MS || n == "host" || n == "content-length" || continued;
             if ours {
                 continue;
             }
