@@ -85,8 +85,9 @@ pub struct Args {
     /// (e.g. 64MiB; K, M, G are powers of 1024). An answer is read whole before it is
     /// written, so a slow client never holds a service's worker; one that finds no room
     /// waits up to 1 s, then its client gets 503 with Retry-After (the service's work done:
-    /// the upstream connection is closed) [default: 128MiB].
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    /// the upstream connection is closed); one larger than all of it at once. Answers are
+    /// read up to 16 MiB [default: 128MiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_answer_memory)]
     pub answer_memory: Option<usize>,
 
     /// The slowest pace at which a client may take its answer, per second (e.g. 64KiB; 0:
@@ -95,6 +96,14 @@ pub struct Args {
     /// connection; h2c: the stream, also when its window stays closed) [default: 64KiB].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub min_send_rate: Option<usize>,
+}
+
+/// `--answer-memory`: a size, not 0 (which would refuse every answer with a body).
+fn parse_answer_memory(s: &str) -> Result<usize, String> {
+    match parse_size(s)? {
+        0 => Err("0 would refuse every answer with a body: give the memory answers may take, e.g. 128MiB".into()),
+        n => Ok(n),
+    }
 }
 
 /// A size in bytes: digits, then optionally K, M or G (powers of 1024, `KiB`, `MiB`, `GiB`
@@ -158,6 +167,7 @@ mod tests {
         assert_eq!(parse_size("128M"), Ok(128 << 20));
         assert_eq!(parse_size("1gib"), Ok(1 << 30));
         assert_eq!(parse_size("0"), Ok(0));
+        assert!(parse_answer_memory("0").is_err() && parse_answer_memory("1M") == Ok(1 << 20));
         assert!(parse_size("12 parsecs").unwrap_err().contains("unknown size unit"));
         assert!(parse_size("MiB").is_err() && parse_size("-1").is_err());
         assert_eq!(bytes_text(128 << 20), "128 MiB");
