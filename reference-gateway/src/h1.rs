@@ -697,7 +697,8 @@ async fn charge_room(sink: Option<&mut Body>, charge: Option<&mut Charge<'_>>, m
     if b.data.capacity() >= need {
         return Ok(());
     }
-    let target = need.max(b.data.capacity() * 2).max(RESERVE_AHEAD.min(b.max)).min(b.max);
+    // No floor: a few-byte chunked answer (legacy services send many) takes a few bytes.
+    let target = need.max(b.data.capacity() * 2).min(b.max);
     if !c.hold.grow_to(target, c.wait).await {
         return Err(H1Error::NoRoom(0));
     }
