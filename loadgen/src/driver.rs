@@ -424,6 +424,83 @@ const FAILURE_KINDS: usize = 8;
 /// and 487 expired 504s live where the simulator counted 4 and 805; with the margin, 8 and 801.
 pub const BUDGET_MARGIN: Duration = Duration::from_millis(2);
 
+/// Why a request over hyper failed, as one line: an HTTP/2 GOAWAY or stream reset from the
+/// target in words (h2's own read "client error (SendRequest): http2 error: connection error
+/// received: not a result of an error" for a graceful GOAWAY), else the error and its sources.
+fn http_cause(e: &dyn std::error::Error) -> String {
+    let mut cur = Some(e);
+    while let Some(x) = cur {
+        if let Some(why) = h2_cause(&x.to_string()) {
+            return why;
+        }
+        cur = x.source();
+    }
+    error_chain(e)
+}
+
+/// HTTP/2 error codes (RFC 9113 section 7) by h2's description of each.
+const H2_REASONS: [(&str, &str); 14] = [
+    ("NO_ERROR", "not a result of an error"),
+    ("PROTOCOL_ERROR", "unspecific protocol error detected"),
+    ("INTERNAL_ERROR", "unexpected internal error encountered"),
+    ("FLOW_CONTROL_ERROR", "flow-control protocol violated"),
+    ("SETTINGS_TIMEOUT", "settings ACK not received in timely manner"),
+    ("STREAM_CLOSED", "received frame when stream half-closed"),
+    ("FRAME_SIZE_ERROR", "frame with invalid size"),
+    (
+        "REFUSED_STREAM",
+        "refused stream before processing any application logic",
+    ),
+    ("CANCEL", "stream no longer needed"),
+    ("COMPRESSION_ERROR", "unable to maintain the header compression context"),
+    (
+        "CONNECT_ERROR",
+        "connection established in response to a CONNECT request was reset or abnormally closed",
+    ),
+    ("ENHANCE_YOUR_CALM", "detected excessive load generating behavior"),
+    (
+        "INADEQUATE_SECURITY",
+        "security properties do not meet minimum requirements",
+    ),
+    ("HTTP_1_1_REQUIRED", "endpoint requires HTTP/1.1"),
+];
+
+/// An h2 error's text (`stream error received: <description>`, `connection error received:
+/// <description> (b"debug data")`, ...) in words, with the error code's name; `None` for
+/// anything else.
+fn h2_cause(text: &str) -> Option<String> {
+    const KINDS: [(&str, bool, bool); 6] = [
+        // (prefix, a connection error (GOAWAY) rather than a stream's, sent by the target)
+        ("connection error received: ", true, true),
+        ("stream error received: ", false, true),
+        ("connection error detected: ", true, false),
+        ("stream error detected: ", false, false),
+        ("connection error sent by user: ", true, false),
+        ("stream error sent by user: ", false, false),
+    ];
+    let (rest, connection, remote) = KINDS
+        .iter()
+        .find_map(|(p, c, r)| text.strip_prefix(p).map(|rest| (rest, *c, *r)))?;
+    let (name, described) = H2_REASONS
+        .iter()
+        .find(|(_, d)| rest.starts_with(d))
+        .map_or(("an unknown error code", rest), |(n, d)| (*n, *d));
+    Some(match (connection, remote, name) {
+        (true, true, "NO_ERROR") => {
+            "the target closed the HTTP/2 connection (GOAWAY, NO_ERROR) before answering".to_string()
+        }
+        (true, true, _) => {
+            format!("the target closed the HTTP/2 connection with an error (GOAWAY, {name}: {described})")
+        }
+        (false, true, "REFUSED_STREAM") => {
+            "the target refused the HTTP/2 stream (REFUSED_STREAM) before processing the request".to_string()
+        }
+        (false, true, _) => format!("the target reset the HTTP/2 stream ({name}: {described})"),
+        (true, false, _) => format!("HTTP/2 connection error on the generator's side ({name}: {described})"),
+        (false, false, _) => format!("HTTP/2 stream error on the generator's side ({name}: {described})"),
+    })
+}
+
 /// An error and its sources, as one line.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -650,7 +727,7 @@ impl Shared {
                 for (name, value) in &p.headers {
                     b = b.header(name, value);
                 }
-                let target = |e: &dyn std::error::Error| Failure::Target(error_chain(e));
+                let target = |e: &dyn std::error::Error| Failure::Target(http_cause(e));
                 // A `Full` body has a known length: hyper sends it with its Content-Length.
                 let req = b.body(Full::new(p.body.clone())).map_err(|e| target(&e))?;
                 let resp = http.request(req).await.map_err(|e| match generator_cause(&e) {
@@ -1709,6 +1786,97 @@ fn record_waits(r: &mut Recorder, waits: Vec<reference_gateway::state::LoggedWai
 
 #[cfg(test)]
 mod tests {
+    /// An h2c server on 127.0.0.1 that reads the client's first request's HEADERS, then sends
+    /// `frame` (a GOAWAY, an RST_STREAM) and holds the connection a while.
+    async fn h2_server_that_sends(frame: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let frame = frame.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    // The preface (24 bytes), then frames (9-byte headers) until a HEADERS.
+                    let mut at = 24;
+                    let mut settings_sent = false;
+                    loop {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        if !settings_sent && buf.len() >= 24 {
+                            // Our SETTINGS (none) and the ACK of the client's.
+                            let _ = s
+                                .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0])
+                                .await;
+                            settings_sent = true;
+                        }
+                        let mut headers = false;
+                        while buf.len() >= at + 9 {
+                            let len =
+                                usize::from(buf[at]) << 16 | usize::from(buf[at + 1]) << 8 | usize::from(buf[at + 2]);
+                            headers |= buf[at + 3] == 1;
+                            at += 9 + len;
+                        }
+                        if headers {
+                            let _ = s.write_all(&frame).await;
+                            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        format!("http://{addr}/x")
+    }
+
+    /// A GOAWAY (graceful or not) and a refused or reset stream are said in words, not in h2's
+    /// ("http2 error: connection error received: not a result of an error").
+    #[tokio::test]
+    async fn http2_goaway_and_refused_streams_are_said_in_words() {
+        use super::*;
+        // GOAWAY: last stream 0 (the request was not processed), then the error code.
+        let goaway = |code: u8| vec![0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, code];
+        let reset = |code: u8| vec![0, 0, 4, 3, 0, 0, 0, 0, 1, 0, 0, 0, code];
+        let cases = [
+            (
+                goaway(0),
+                "the target closed the HTTP/2 connection (GOAWAY, NO_ERROR) before answering",
+            ),
+            (
+                goaway(11),
+                "the target closed the HTTP/2 connection with an error (GOAWAY, ENHANCE_YOUR_CALM: detected excessive load generating behavior)",
+            ),
+            (
+                reset(7),
+                "the target refused the HTTP/2 stream (REFUSED_STREAM) before processing the request",
+            ),
+            (
+                reset(2),
+                "the target reset the HTTP/2 stream (INTERNAL_ERROR: unexpected internal error encountered)",
+            ),
+        ];
+        for (frame, words) in cases {
+            let url = h2_server_that_sends(frame).await;
+            let client = crate::http::client(true, 1, None).unwrap();
+            let req = http::Request::get(url).body(Full::new(Bytes::new())).unwrap();
+            let e = tokio::time::timeout(Duration::from_secs(10), client.request(req))
+                .await
+                .expect("an answer or an error within 10 s")
+                .expect_err("no answer");
+            assert_eq!(http_cause(&e), words, "{}", error_chain(&e));
+        }
+        // Anything else: the error and its sources, as before.
+        let io = std::io::Error::other("connection reset");
+        assert_eq!(http_cause(&io), "connection reset");
+        assert_eq!(
+            h2_cause("connection error received: unspecific protocol error detected (b\"bye\")").as_deref(),
+            Some("the target closed the HTTP/2 connection with an error (GOAWAY, PROTOCOL_ERROR: unspecific protocol error detected)")
+        );
+    }
+
     /// Each queue wait and cancellation the gateway logs lands in the window it happened in,
     /// not in that of the sampler's tick that read it (up to 50 ms x F later).
     #[test]

@@ -72,6 +72,8 @@ pub(crate) struct Framing {
     max_head: usize,
     /// The most headers hyper takes in a request.
     max_headers: usize,
+    /// The body limit, for the words of a refused length (see [`HYPER_MAX_LENGTH`]).
+    max_body: usize,
     /// Why the last head was refused, when it was one hyper refuses.
     refused: Option<Refused>,
     /// Heads read so far.
@@ -89,10 +91,17 @@ impl Framing {
             head: Vec::new(),
             max_head,
             max_headers: max_headers.clamp(1, MAX_HEADERS),
+            max_body: model::wire::MAX_REQUEST_BODY_BYTES,
             refused: None,
             heads: 0,
             conflict,
         }
+    }
+
+    /// With the server's body limit (its words for a length past it).
+    pub(crate) fn with_max_body(mut self, max_body: usize) -> Framing {
+        self.max_body = max_body;
+        self
     }
 
     /// Why hyper refused the request it answers `status` (400, 431) without a body: the head
@@ -108,7 +117,9 @@ impl Framing {
             req.parse(&self.head).err().map(|e| self.parse_error(e))
         };
         let known = self.refused.clone().or_else(under_way);
-        known.filter(|r| r.status == status).unwrap_or_else(|| Refused {
+        // hyper's 431 for a Content-Length past its own limit is a body too large: 413.
+        let same = |r: &Refused| r.status == status || (r.status == 413 && status == 431);
+        known.filter(same).unwrap_or_else(|| Refused {
             status,
             why: match status {
                 431 => format!(
@@ -234,6 +245,11 @@ impl Framing {
             self.refuse(431, self.over_limit());
         } else if let Some(why) = problem {
             self.refuse(400, why.to_string());
+        } else if content_length(&req).is_some_and(|n| n > HYPER_MAX_LENGTH) {
+            // hyper refuses it as a head too large (431, "request head over the limit" for a
+            // 60-byte head); what is too large is the body, as the gateway answers.
+            let why = format!("request body over the {}-byte limit", self.max_body);
+            self.refuse(413, why);
         }
         self.heads += 1;
         if both {
@@ -288,11 +304,10 @@ fn head_problem(req: &httparse::Request<'_, '_>) -> Option<&'static str> {
             if v.contains(&b',') {
                 return Some("content-length: a list of values; send one");
             }
-            if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+            // Any u64, as hyper reads it (those past its own limit: see `HYPER_MAX_LENGTH`).
+            let Some(n) = digits(v) else {
                 return Some("invalid content-length");
-            }
-            // At most 19 digits: no overflow.
-            let n = v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+            };
             if length.is_some_and(|l| l != n) {
                 return Some("conflicting content-length values");
             }
@@ -311,6 +326,28 @@ fn head_problem(req: &httparse::Request<'_, '_>) -> Option<&'static str> {
         }
         _ => None,
     }
+}
+
+/// The longest Content-Length hyper frames (its `DecodedLength::MAX_LEN`: the two values above
+/// it mark chunked and read-until-close bodies); past it hyper answers 431.
+const HYPER_MAX_LENGTH: u64 = u64::MAX - 2;
+
+/// The request's Content-Length, when it has a valid one.
+fn content_length(req: &httparse::Request<'_, '_>) -> Option<u64> {
+    let h = req
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))?;
+    digits(h.value.trim_ascii())
+}
+
+/// A decimal u64 of digits only (no sign, no spaces).
+fn digits(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    v.iter()
+        .try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
 }
 
 /// Whether a request has both a Content-Length and a Transfer-Encoding.
@@ -578,5 +615,28 @@ mod tests {
         );
         let f = Framing::new(16 * 1024, 100, Arc::new(AtomicU64::new(0)));
         assert_eq!(f.refusal(400).why, "malformed request");
+    }
+
+    /// hyper answers 431 to a Content-Length of 2^64 - 2 or - 1 (its markers for chunked and
+    /// read-until-close bodies): the answer says 413 and the body limit, as for 2^64 - 3.
+    #[test]
+    fn a_length_past_hypers_own_limit_is_a_body_too_large() {
+        for n in ["18446744073709551614", "18446744073709551615"] {
+            let mut f = Framing::new(16 * 1024, 100, Arc::new(AtomicU64::new(0))).with_max_body(1 << 20);
+            f.feed(format!("POST / HTTP/1.1\r\nhost: x\r\ncontent-length: {n}\r\n\r\n").as_bytes());
+            assert_eq!(
+                f.refusal(431),
+                Refused {
+                    status: 413,
+                    why: "request body over the 1048576-byte limit".into(),
+                    head: false
+                },
+                "{n}"
+            );
+        }
+        // hyper frames one less itself (and the server refuses it 413); nothing to explain.
+        let mut f = Framing::new(16 * 1024, 100, Arc::new(AtomicU64::new(0)));
+        f.feed(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 18446744073709551613\r\n\r\n");
+        assert_eq!(f.refusal(431).status, 431);
     }
 }

@@ -236,7 +236,8 @@ where
             let head_timed_out = Arc::new(AtomicBool::new(false));
             let mut builder = builder.clone();
             builder.http1().timer(HeadTimer(head_timed_out.clone()));
-            let framing = crate::framing::Framing::new(limits.max_head_bytes.max(8192), limits.max_headers, conflict);
+            let framing = crate::framing::Framing::new(limits.max_head_bytes.max(8192), limits.max_headers, conflict)
+                .with_max_body(limits.max_body_bytes);
             let io = Watched::new(stream, timeout, head_timed_out, idle.clone(), framing);
             let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
             let malformed = malformed.clone();

@@ -489,6 +489,18 @@ async fn protocol_refusals_carry_a_json_body_that_says_why() {
             "431 Request Header Fields Too Large",
             "request head over the 16384-byte limit",
         ),
+        // hyper's own refusal (431) of lengths it keeps for chunked and read-until-close
+        // bodies: a body too large, as one less is (the review of helper-180).
+        (
+            "POST /orders/create HTTP/1.1\r\nhost: x\r\ncontent-length: 18446744073709551615\r\n\r\n".into(),
+            "413 Payload Too Large",
+            "request body over the 1048576-byte limit",
+        ),
+        (
+            "POST /orders/create HTTP/1.1\r\nhost: x\r\ncontent-length: 18446744073709551614\r\n\r\n".into(),
+            "413 Payload Too Large",
+            "request body over the 1048576-byte limit",
+        ),
         (
             many,
             "431 Request Header Fields Too Large",

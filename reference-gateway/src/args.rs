@@ -80,6 +80,64 @@ pub struct Args {
     /// by F (overrides run.time_scale; start the backend and loadgen with the same F).
     #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
+
+    /// Bytes of services' answers the gateway holds for its clients at once, gateway-wide
+    /// (e.g. 64MiB; K, M, G are powers of 1024). An answer is read whole before it is
+    /// written, so a slow client never holds a service's worker; one that finds no room
+    /// waits up to 1 s, then its client gets 503 with Retry-After (the service's work done:
+    /// the upstream connection is closed); one larger than all of it at once. Answers are
+    /// read up to 16 MiB [default: 128MiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_answer_memory)]
+    pub answer_memory: Option<usize>,
+
+    /// The slowest pace at which a client may take its answer, per second (e.g. 64KiB; 0:
+    /// none): all of it within the 10 s stall timeout or its size at this pace, whichever is
+    /// longer, and no write may wait 10 s; past either the client is cut off (HTTP/1.1: the
+    /// connection; h2c: the stream, also when its window stays closed) [default: 64KiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub min_send_rate: Option<usize>,
+}
+
+/// `--answer-memory`: a size, not 0 (which would refuse every answer with a body).
+fn parse_answer_memory(s: &str) -> Result<usize, String> {
+    match parse_size(s)? {
+        0 => Err("0 would refuse every answer with a body: give the memory answers may take, e.g. 128MiB".into()),
+        n => Ok(n),
+    }
+}
+
+/// A size in bytes: digits, then optionally K, M or G (powers of 1024, `KiB`, `MiB`, `GiB`
+/// too) or B.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("expected a size such as 64MiB or 65536, got `{s}`"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` in `{s}`: use K, M or G (powers of 1024)"
+            ))
+        }
+    };
+    n.checked_mul(1usize << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// A size for messages: in the largest of GiB, MiB, KiB that divides it, else bytes.
+pub fn bytes_text(n: u64) -> String {
+    for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if n >= 1 << shift && n.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", n >> shift);
+        }
+    }
+    format!("{n} bytes")
 }
 
 fn parse_deadline_estimate(s: &str) -> Result<model::scenario::DeadlineEstimate, String> {
@@ -95,5 +153,25 @@ fn parse_abandon(s: &str) -> Result<model::scenario::Abandon, String> {
         "keep" => Ok(model::scenario::Abandon::Keep),
         "cancel" => Ok(model::scenario::Abandon::Cancel),
         _ => Err(format!("expected keep or cancel, got `{s}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_units_and_say_what_is_wrong() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("128M"), Ok(128 << 20));
+        assert_eq!(parse_size("1gib"), Ok(1 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert!(parse_answer_memory("0").is_err() && parse_answer_memory("1M") == Ok(1 << 20));
+        assert!(parse_size("12 parsecs").unwrap_err().contains("unknown size unit"));
+        assert!(parse_size("MiB").is_err() && parse_size("-1").is_err());
+        assert_eq!(bytes_text(128 << 20), "128 MiB");
+        assert_eq!(bytes_text(65536), "64 KiB");
+        assert_eq!(bytes_text(1000), "1000 bytes");
     }
 }

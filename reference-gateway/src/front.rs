@@ -6,10 +6,10 @@
 //! is serving (answered with `connection: close`; h2 connections get a GOAWAY), and waits for
 //! them up to the drain timeout.
 
+use crate::answers::AnswerBody;
 use crate::handler::{self, Request};
 use crate::Gateway;
 use bytes::{Buf as _, Bytes};
-use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use mock_legacy::idle::Idle;
@@ -79,6 +79,10 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     // (hyper's HTTP/2 side has no such timer).
     let idle = Idle::new(true);
     let requests = idle.clone();
+    // An answer's stream whose window stays closed this long, or that is not all taken within
+    // its time at the minimum pace, is dropped (see `answers::AnswerBody`).
+    let stall = front.limits.header_read_timeout;
+    let pace = front.gw.shared.answer_limits.min_send_rate;
     let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let gw = gw.clone();
         let held = held.clone();
@@ -101,7 +105,9 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
                     .entry(http::header::CONTENT_LENGTH)
                     .or_insert(http::HeaderValue::from(n));
             }
-            Ok::<_, Infallible>(resp.map(Full::new))
+            // The answer's bytes stay counted until hyper has taken them, or the stream is gone.
+            let held = resp.extensions_mut().remove::<crate::answers::HeldAnswer>();
+            Ok::<_, Infallible>(resp.map(|b| AnswerBody::new(b, held, stall, pace)))
         }
     });
     let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());

@@ -57,6 +57,17 @@ pub enum H1Error {
     /// A 408 on a reused connection: the server timed the idle connection out as it was reused.
     #[error("408 Request Timeout on a kept-alive connection the server timed out idle")]
     IdleTimeout,
+    /// The gateway's budget of answer bytes had no room for this answer's body in time (see
+    /// [`crate::answers`]); the status the service answered with (0: not known yet).
+    #[error("no room for the answer's body in the gateway's answer memory")]
+    NoRoom(u16),
+}
+
+/// An answer's body bytes, taken from the gateway's budget before they are read (see
+/// [`crate::answers`]), waiting up to `wait` for room.
+pub struct Charge<'a> {
+    pub hold: &'a mut crate::answers::AnswerHold,
+    pub wait: Duration,
 }
 
 /// What the load generator reads of a response.
@@ -154,7 +165,7 @@ impl H1Client {
             bodiless: false,
             collect: None,
         };
-        let (head, _, _) = self.call(&request, want, on_resend).await?;
+        let (head, _, _) = self.call(&request, want, on_resend, None).await?;
         Ok(head)
     }
 
@@ -172,7 +183,7 @@ impl H1Client {
         on_resend: impl FnOnce(&H1Error),
     ) -> Result<Head, H1Error> {
         let want = finish_request(method, &mut request, body, None);
-        let (head, _, _) = self.call(&request, want, on_resend).await?;
+        let (head, _, _) = self.call(&request, want, on_resend, None).await?;
         Ok(head)
     }
 
@@ -183,13 +194,27 @@ impl H1Client {
     pub async fn send_full(
         &self,
         method: &http::Method,
-        mut request: Vec<u8>,
+        request: Vec<u8>,
         body: &[u8],
         max_body: usize,
     ) -> Result<Response, H1Error> {
+        self.send_charged(method, request, body, max_body, None).await
+    }
+
+    /// [`H1Client::send_full`], the answer's body bytes taken from `charge` before they are
+    /// read: [`H1Error::NoRoom`] (the connection closed, which frees the server) when they do
+    /// not fit in time.
+    pub async fn send_charged(
+        &self,
+        method: &http::Method,
+        mut request: Vec<u8>,
+        body: &[u8],
+        max_body: usize,
+        mut charge: Option<Charge<'_>>,
+    ) -> Result<Response, H1Error> {
         let want = finish_request(method, &mut request, body, Some(max_body));
         let on_resend = |e: &H1Error| tracing::debug!("upstream connection closed before answering ({e}): sent again");
-        let (head, headers, body) = self.call(&request, want, on_resend).await?;
+        let (head, headers, body) = self.call(&request, want, on_resend, charge.as_mut()).await?;
         Ok(Response {
             status: head.status,
             headers: headers.unwrap_or_default(),
@@ -206,9 +231,10 @@ impl H1Client {
         request: &[u8],
         want: Want,
         on_resend: impl FnOnce(&H1Error),
+        mut charge: Option<&mut Charge<'_>>,
     ) -> Result<(Head, Option<HeaderMap>, Bytes), H1Error> {
         if let Some(mut s) = self.pooled() {
-            match exchange(&mut s, request, want).await {
+            match exchange(&mut s, request, want, charge.as_deref_mut()).await {
                 // A server that times out an idle kept-alive connection may send 408 before
                 // closing it (RFC 9110 section 15.5.9): on a reused connection that 408 is the
                 // keep-alive race, not an answer to this request, which the server never read
@@ -241,7 +267,7 @@ impl H1Client {
             }
         }
         let mut s = self.connect().await?;
-        let (head, headers, body, reusable) = exchange(&mut s, request, want).await.map_err(|f| f.error)?;
+        let (head, headers, body, reusable) = exchange(&mut s, request, want, charge).await.map_err(|f| f.error)?;
         self.done(s, reusable);
         Ok((head, headers, body))
     }
@@ -570,8 +596,13 @@ async fn exchange(
     s: &mut TcpStream,
     request: &[u8],
     want: Want,
+    mut charge: Option<&mut Charge<'_>>,
 ) -> Result<(Head, Option<HeaderMap>, Bytes, bool), Failed> {
     let collect = want.collect;
+    if let Some(c) = charge.as_deref_mut() {
+        // A body read on an earlier connection is gone.
+        c.hold.shrink_to(0);
+    }
     if let Err(e) = s.write_all(request).await {
         return Err(Failed {
             stale: Some(if is_reset(&e) {
@@ -621,7 +652,10 @@ async fn exchange(
     // The answer to HEAD has no body, whatever its Content-Length says.
     let framing = if want.bodiless { Framing::Empty } else { parsed.framing };
     let mut body = collect.map(|max| Body { data: Vec::new(), max });
-    let clean_end = read_body(s, buf, framing, body.as_mut()).await?;
+    let clean_end = match read_body(s, buf, framing, body.as_mut(), charge).await {
+        Err(H1Error::NoRoom(_)) => return Err(H1Error::NoRoom(parsed.head.status).into()),
+        r => r?,
+    };
     let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.data));
     let reusable = parsed.keep_alive && clean_end && framing != Framing::UntilClose;
     Ok((parsed.head, parsed.headers, body, reusable))
@@ -634,6 +668,15 @@ pub(crate) struct Body {
 }
 
 impl Body {
+    /// Room for `more` bytes, the buffer doubling as a `Vec` would but never past `cap`.
+    fn grow_for(&mut self, more: usize, cap: usize) {
+        let need = self.data.len() + more;
+        if self.data.capacity() < need {
+            let target = need.max(self.data.capacity() * 2).min(cap).max(need);
+            self.data.reserve_exact(target - self.data.len());
+        }
+    }
+
     pub(crate) fn take(&mut self, bytes: &[u8]) -> Result<(), H1Error> {
         if self.data.len() + bytes.len() > self.max {
             return Err(H1Error::TooLarge(self.max));
@@ -643,6 +686,26 @@ impl Body {
     }
 }
 
+/// Makes room in a collected body of unannounced length (chunked, read until close) for up to
+/// `more` bytes, its buffer's growth charged first (doubling, as a `Vec` grows, up to the
+/// body limit).
+async fn charge_room(sink: Option<&mut Body>, charge: Option<&mut Charge<'_>>, more: usize) -> Result<(), H1Error> {
+    let (Some(b), Some(c)) = (sink, charge) else {
+        return Ok(());
+    };
+    let need = (b.data.len() + more).min(b.max);
+    if b.data.capacity() >= need {
+        return Ok(());
+    }
+    // No floor: a few-byte chunked answer (legacy services send many) takes a few bytes.
+    let target = need.max(b.data.capacity() * 2).min(b.max);
+    if !c.hold.grow_to(target, c.wait).await {
+        return Err(H1Error::NoRoom(0));
+    }
+    b.data.reserve_exact(target - b.data.len());
+    Ok(())
+}
+
 /// Reads the body, into `sink` or discarded. Returns whether it ended exactly where the framing
 /// said (no bytes beyond it, so the connection may carry another request).
 async fn read_body(
@@ -650,13 +713,24 @@ async fn read_body(
     mut buf: Vec<u8>,
     framing: Framing,
     mut sink: Option<&mut Body>,
+    mut charge: Option<&mut Charge<'_>>,
 ) -> Result<bool, H1Error> {
+    // Only a collected body is charged.
+    if sink.is_none() {
+        charge = None;
+    }
     match framing {
         Framing::Empty => Ok(buf.is_empty()),
         Framing::Length(n) => {
             if let Some(b) = sink.as_deref_mut() {
                 if n > b.max as u64 {
                     return Err(H1Error::TooLarge(b.max));
+                }
+                // All of it is charged before a byte is read: whether it fits is known at once.
+                if let Some(c) = charge.as_deref_mut() {
+                    if !c.hold.grow_to(n as usize, c.wait).await {
+                        return Err(H1Error::NoRoom(0));
+                    }
                 }
                 // Up to a bound only: a backend that announces 16 MiB and stalls would hold it all
                 // for each request in flight before a byte came.
@@ -667,6 +741,10 @@ async fn read_body(
                 let have = buf.len() as u64;
                 let take = have.min(left) as usize;
                 if let Some(b) = sink.as_deref_mut() {
+                    if charge.is_some() {
+                        // Grown no further than the length charged.
+                        b.grow_for(take, n as usize);
+                    }
                     b.take(&buf[..take])?;
                 }
                 if have >= left {
@@ -683,6 +761,7 @@ async fn read_body(
         Framing::Chunked => {
             let mut d = Chunked::default();
             loop {
+                charge_room(sink.as_deref_mut(), charge.as_deref_mut(), buf.len()).await?;
                 let used = d.feed(&buf, sink.as_deref_mut())?;
                 if d.done() {
                     return Ok(used == buf.len());
@@ -695,6 +774,7 @@ async fn read_body(
         }
         Framing::UntilClose => loop {
             if let Some(b) = sink.as_deref_mut() {
+                charge_room(Some(&mut *b), charge.as_deref_mut(), buf.len()).await?;
                 b.take(&buf)?;
             }
             buf.clear();
@@ -1163,7 +1243,7 @@ mod tests {
             } else {
                 b"GET / HTTP/1.1\r\n\r\n"
             };
-            let r = tokio::time::timeout(Duration::from_secs(5), exchange(&mut s, request, want))
+            let r = tokio::time::timeout(Duration::from_secs(5), exchange(&mut s, request, want, None))
                 .await
                 .expect("in time");
             let Err(Failed { error, stale }) = r else {
@@ -1193,7 +1273,7 @@ mod tests {
             data: Vec::new(),
             max: n,
         };
-        let read = read_body(&mut s, Vec::new(), Framing::Length(n as u64), Some(&mut body));
+        let read = read_body(&mut s, Vec::new(), Framing::Length(n as u64), Some(&mut body), None);
         // Waits for bytes that do not come; what it reserved meanwhile stays.
         let r = tokio::time::timeout(Duration::from_millis(200), read).await;
         assert!(r.is_err(), "nothing was sent, yet: {r:?}");
@@ -1203,6 +1283,72 @@ mod tests {
             body.data.capacity()
         );
         server.abort();
+    }
+
+    /// An answer's body is charged to the gateway's answer memory before it is read: a
+    /// Content-Length whole and at once (its buffer never larger), a chunked body as its
+    /// buffer grows; one that does not fit is `NoRoom`, the budget left as it was.
+    #[tokio::test]
+    async fn collected_answers_are_charged_before_they_are_read() {
+        use crate::answers::AnswerBudget;
+        async fn read(
+            framing: Framing,
+            wire: Vec<u8>,
+            budget: &std::sync::Arc<AnswerBudget>,
+        ) -> Result<usize, H1Error> {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let server = tokio::spawn(async move {
+                let (mut c, _) = listener.accept().await.expect("accept");
+                let _ = c.write_all(&wire).await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            });
+            let mut s = TcpStream::connect(addr).await.expect("connect");
+            let mut body = Body {
+                data: Vec::new(),
+                max: 1 << 20,
+            };
+            let mut hold = budget.hold();
+            let mut charge = Charge {
+                hold: &mut hold,
+                wait: Duration::from_millis(50),
+            };
+            let r = read_body(&mut s, Vec::new(), framing, Some(&mut body), Some(&mut charge)).await;
+            server.abort();
+            let charged = hold.bytes();
+            r.map(|_| {
+                assert!(body.data.capacity() <= charged, "{} > {charged}", body.data.capacity());
+                charged
+            })
+        }
+        let budget = AnswerBudget::new(300_000);
+        let n = 200_000;
+        let plain = vec![b'x'; n];
+        assert_eq!(
+            read(Framing::Length(n as u64), plain.clone(), &budget).await.ok(),
+            Some(n)
+        );
+        let mut chunked = Vec::new();
+        for part in plain.chunks(10_000) {
+            chunked.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+            chunked.extend_from_slice(part);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        let charged = read(Framing::Chunked, chunked.clone(), &budget).await.expect("fits");
+        assert!((n..=2 * n).contains(&charged), "{charged}");
+        assert_eq!(budget.held(), 0, "given back with the holds");
+        // 200 KB of 150 KB: refused, before a byte (Content-Length) or as it grows (chunked).
+        let small = AnswerBudget::new(150_000);
+        assert!(matches!(
+            read(Framing::Length(n as u64), plain, &small).await,
+            Err(H1Error::NoRoom(_))
+        ));
+        assert!(matches!(
+            read(Framing::Chunked, chunked, &small).await,
+            Err(H1Error::NoRoom(_))
+        ));
+        assert_eq!(small.held(), 0);
     }
 
     #[test]

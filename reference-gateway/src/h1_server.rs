@@ -339,7 +339,21 @@ pub(crate) async fn serve(
         };
         let keep_alive = keep_alive && !*stop.borrow();
         let stall = front.limits.header_read_timeout;
-        if let Err(e) = write_response(&mut s, resp, is_head, keep_alive, http10, stall).await {
+        let pace = front.gw.shared.answer_limits.min_send_rate;
+        // The answer's hold (in its extensions) goes with it, written or not.
+        if let Err(e) = write_response(&mut s, resp, is_head, keep_alive, http10, stall, pace).await {
+            if e.kind() == io::ErrorKind::TimedOut {
+                front
+                    .gw
+                    .shared
+                    .answers
+                    .cut_off
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // Closed with a reset: what the kernel still holds of the answer (megabytes,
+                // with send-buffer autotuning) goes too, rather than trickling out to a client
+                // that was too slow for it (nginx's `reset_timedout_connection`).
+                let _ = s.set_zero_linger();
+            }
             tracing::debug!(%peer, "answer not delivered: {e}");
             return None;
         }
@@ -683,9 +697,11 @@ fn encode(resp: &Response<Bytes>, is_head: bool, keep_alive: bool, http10: bool)
     out
 }
 
-/// Writes an answer. Each write must make progress within `stall` (nginx's `send_timeout`):
-/// a client that stops reading its answer cannot hold the connection, and the answer's memory,
-/// for ever.
+/// Writes an answer. Each write must make progress within `stall` (nginx's `send_timeout`),
+/// and the whole answer must go within `max(stall, size / min_rate)` (see
+/// [`crate::answers::send_time`]; `min_rate` 0: no pace): a client that stops reading its
+/// answer, or reads it a trickle at a time, cannot hold the connection, and the answer's
+/// memory, for ever.
 async fn write_response(
     s: &mut TcpStream,
     resp: Response<Bytes>,
@@ -693,33 +709,48 @@ async fn write_response(
     keep_alive: bool,
     http10: bool,
     stall: Duration,
+    min_rate: u64,
 ) -> io::Result<()> {
     let out = encode(&resp, is_head, keep_alive, http10);
-    write_all_within(s, &out, stall).await?;
     let body = resp.body();
     let bodiless = is_head || resp.status().is_informational() || matches!(resp.status().as_u16(), 204 | 304);
-    if !bodiless && body.len() > COALESCE {
-        write_all_within(s, body, stall).await?;
-    }
+    let rest = if !bodiless && body.len() > COALESCE {
+        &body[..]
+    } else {
+        &[][..]
+    };
+    let by = Instant::now().checked_add(crate::answers::send_time(out.len() + rest.len(), stall, min_rate));
+    write_all_within(s, &out, stall, by).await?;
+    write_all_within(s, rest, stall, by).await?;
     Ok(())
 }
 
-/// `write_all`, failing when the socket accepts nothing for `stall`. Writes that go through at
-/// once (nearly all) arm no timer.
-async fn write_all_within(s: &mut TcpStream, mut buf: &[u8], stall: Duration) -> io::Result<()> {
+/// `write_all`, failing when the socket accepts nothing for `stall`, or when it is not done
+/// `by` then. Writes that go through at once (nearly all) arm no timer.
+async fn write_all_within(s: &mut TcpStream, mut buf: &[u8], stall: Duration, by: Option<Instant>) -> io::Result<()> {
     while !buf.is_empty() {
         match s.try_write(buf) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => buf = &buf[n..],
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match tokio::time::timeout(stall, s.writable()).await {
-                Ok(r) => r?,
-                Err(_) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the client stopped reading its answer",
-                    ))
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let stalled = Instant::now() + stall;
+                let until = by.map_or(stalled, |by| by.min(stalled));
+                match tokio::time::timeout_at(until, s.writable()).await {
+                    Ok(r) => r?,
+                    Err(_) if until < stalled => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the client read its answer slower than the minimum pace",
+                        ))
+                    }
+                    Err(_) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the client stopped reading its answer",
+                        ))
+                    }
                 }
-            },
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -743,7 +774,7 @@ async fn answer_refusal(s: &mut TcpStream, front: &Front, r: Refusal, is_head: b
             .insert(http::header::ALLOW, HeaderValue::from_static(model::wire::ALLOW));
     }
     let stall = Duration::from_secs(1);
-    let _ = tokio::time::timeout(stall, write_response(s, resp, is_head, false, false, stall)).await;
+    let _ = tokio::time::timeout(stall, write_response(s, resp, is_head, false, false, stall, 0)).await;
     let _ = s.shutdown().await;
     linger(s).await;
 }

@@ -603,9 +603,12 @@ fn deliver(
             status,
             headers,
             body,
+            hold,
             queue_wait,
         }) => {
             let mut r = Response::new(body);
+            // Its bytes stay counted until the server side has written it, or its client left.
+            r.extensions_mut().insert(crate::answers::HeldAnswer(Arc::new(hold)));
             *r.status_mut() = status;
             // The upstream's map, moved rather than copied; the server side sets the length
             // from the body, except for HEAD, whose answer says what a GET's body would be.
@@ -631,13 +634,18 @@ fn deliver(
             status,
             message,
             queue_wait,
+            retry_after,
         }) => {
-            let outcome = if status == StatusCode::BAD_GATEWAY {
-                Outcome::BadGateway
-            } else {
-                Outcome::UpstreamTimeout
+            let outcome = match status {
+                StatusCode::BAD_GATEWAY => Outcome::BadGateway,
+                // No room for the service's answer: shed, as a full queue sheds.
+                StatusCode::SERVICE_UNAVAILABLE => Outcome::Shed,
+                _ => Outcome::UpstreamTimeout,
             };
             let mut r = json_error(status, request_id, outcome.as_str(), message);
+            if let Some(d) = retry_after {
+                r = with_retry_after(r, d);
+            }
             set(&mut r, wire::QUEUE_MS, &ms(queue_wait));
             r
         }

@@ -13,6 +13,7 @@
 //! Memory: the unbounded `fifo` strategy is unbounded by design (that is the experiment); every
 //! other strategy has a hard queue bound, and request bodies are capped.
 
+pub mod answers;
 pub mod args;
 pub mod config;
 mod front;
@@ -54,7 +55,12 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(setup: Setup) -> Arc<Gateway> {
-        let shared = Arc::new(Shared::new(&setup));
+        Gateway::with_answer_limits(setup, answers::AnswerLimits::default())
+    }
+
+    /// A gateway holding answers for its clients within `answers` (see [`answers`]).
+    pub fn with_answer_limits(setup: Setup, answers: answers::AnswerLimits) -> Arc<Gateway> {
+        let shared = Arc::new(Shared::with_answer_limits(&setup, answers));
         let g = &setup.gateway;
         let services: Vec<Arc<ServiceDriver>> = setup
             .routes
@@ -104,7 +110,7 @@ impl Gateway {
 
     pub fn render_metrics(&self) -> String {
         let rows: Vec<_> = self.services.iter().map(|s| (s.gauges(), &s.metrics)).collect();
-        metrics::render(&rows, &self.global)
+        metrics::render(&rows, &self.global, &self.shared.answers)
     }
 }
 
@@ -140,11 +146,17 @@ impl RunningGateway {
 
 /// Starts the gateway on `listen`, with [`proxy_limits`] less its upstreams' lengths.
 pub async fn start(setup: Setup, listen: SocketAddr) -> anyhow::Result<RunningGateway> {
+    let limits = client_limits(&setup);
+    start_with_limits(setup, listen, limits).await
+}
+
+/// [`proxy_limits`] less the upstreams' lengths.
+fn client_limits(setup: &Setup) -> ServerLimits {
     let mut limits = proxy_limits();
     // The upstream's host replaces the client's, and its path prefix goes before the path.
     let longest = setup.routes.iter().map(|r| r.upstream.len()).max().unwrap_or(0);
     limits.max_head_bytes = model::wire::gateway_head_limit(longest);
-    start_with_limits(setup, listen, limits).await
+    limits
 }
 
 /// Headers the gateway adds to a request it forwards, at most (see
@@ -172,7 +184,17 @@ pub async fn start_with_limits(
     listen: SocketAddr,
     limits: ServerLimits,
 ) -> anyhow::Result<RunningGateway> {
-    let gateway = Gateway::new(setup);
+    start_with_answer_limits(setup, listen, limits, answers::AnswerLimits::default()).await
+}
+
+/// [`start_with_limits`], holding answers for clients within `answers` (see [`answers`]).
+pub async fn start_with_answer_limits(
+    setup: Setup,
+    listen: SocketAddr,
+    limits: ServerLimits,
+    answers: answers::AnswerLimits,
+) -> anyhow::Result<RunningGateway> {
+    let gateway = Gateway::with_answer_limits(setup, answers);
     let listener = serve::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let server = front::spawn(listener, limits, gateway.clone())?;
     Ok(RunningGateway { server, gateway })
@@ -283,10 +305,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .collect();
     let catch_all = setup.catch_all;
     let mut signals = serve::TerminationSignals::new();
-    let gw = start(setup, args.listen).await?;
+    let answers = answers::AnswerLimits {
+        memory: args.answer_memory.unwrap_or(answers::DEFAULT_ANSWER_MEMORY),
+        min_send_rate: args.min_send_rate.map_or(answers::DEFAULT_MIN_SEND_RATE, |r| r as u64),
+        ..answers::AnswerLimits::default()
+    };
+    let answers_text = format!(
+        "answers held for clients at most {} (--answer-memory), each taken within the stall timeout or at {} (--min-send-rate)",
+        args::bytes_text(answers.memory as u64),
+        if answers.min_send_rate == 0 {
+            "any pace".to_string()
+        } else {
+            format!("{}/s at least", args::bytes_text(answers.min_send_rate))
+        }
+    );
+    let limits = client_limits(&setup);
+    let gw = start_with_answer_limits(setup, args.listen, limits, answers).await?;
     println!("gateway listening on {}", gw.url());
     let _ = std::io::stdout().flush();
     tracing::info!("{summary}");
+    tracing::info!("{answers_text}");
     if catch_all {
         tracing::info!("every path -> {}", gw.gateway.setup.routes[0].upstream);
     } else {

@@ -131,7 +131,11 @@ pub struct ServiceGauges {
     pub cancelled: u64,
 }
 
-pub fn render(services: &[(ServiceGauges, &ServiceMetrics)], g: &GlobalMetrics) -> String {
+pub fn render(
+    services: &[(ServiceGauges, &ServiceMetrics)],
+    g: &GlobalMetrics,
+    answers: &crate::answers::AnswerBudget,
+) -> String {
     let mut o = String::new();
     let gauge = |o: &mut String, name: &str, help: &str, kind: &str, f: &dyn Fn(&ServiceGauges) -> Option<String>| {
         let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -220,6 +224,34 @@ pub fn render(services: &[(ServiceGauges, &ServiceMetrics)], g: &GlobalMetrics) 
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
             v.load(Ordering::Relaxed)
         );
+    }
+    for (name, help, kind, v) in [
+        (
+            "spillway_gateway_answer_bytes_held",
+            "Bytes of services' answers the gateway holds for its clients (read, or being read, and not yet taken by the client).",
+            "gauge",
+            answers.held() as u64,
+        ),
+        (
+            "spillway_gateway_answer_bytes_limit",
+            "The most answer bytes the gateway holds at once (--answer-memory).",
+            "gauge",
+            answers.limit() as u64,
+        ),
+        (
+            "spillway_gateway_answers_refused_total",
+            "Services' answers the gateway had no room for (its client got 503).",
+            "counter",
+            answers.refused.load(Ordering::Relaxed),
+        ),
+        (
+            "spillway_gateway_answers_cut_off_total",
+            "Answers whose client did not take them in time (no progress for the stall timeout, or slower than --min-send-rate): the connection (HTTP/1.1) or stream (h2c) is cut off.",
+            "counter",
+            answers.cut_off.load(Ordering::Relaxed),
+        ),
+    ] {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
     }
     o
 }

@@ -10,6 +10,7 @@
 //! or not anyone reads it. A client that leaves during an inline forward detaches it into a
 //! task ([`Forward`]).
 
+use crate::answers::{AnswerBudget, AnswerHold, AnswerLimits};
 use crate::config::Setup;
 use crate::h1::{H1Client, H1Error};
 use crate::metrics::{Outcome, ServiceMetrics};
@@ -33,6 +34,10 @@ struct UpstreamFailure {
     status: StatusCode,
     message: String,
     unsent: bool,
+    /// The status the service answered with, when it did answer (the gateway had no room
+    /// for the answer): what the policy is told, not the client's 503.
+    service_status: Option<u16>,
+    retry_after: Option<Duration>,
 }
 
 impl UpstreamFailure {
@@ -41,6 +46,8 @@ impl UpstreamFailure {
             status: StatusCode::BAD_GATEWAY,
             message,
             unsent,
+            service_status: None,
+            retry_after: None,
         }
     }
 }
@@ -66,6 +73,8 @@ pub enum Delivery {
         status: StatusCode,
         headers: HeaderMap,
         body: Bytes,
+        /// The body's share of the gateway's answer memory, until the answer is written.
+        hold: crate::answers::AnswerHold,
         queue_wait: Duration,
     },
     Rejected {
@@ -76,6 +85,8 @@ pub enum Delivery {
         status: StatusCode,
         message: String,
         queue_wait: Duration,
+        /// For a 503 the gateway gives when it has no room for the service's answer.
+        retry_after: Option<Duration>,
     },
 }
 
@@ -172,16 +183,25 @@ pub struct Shared {
     pub upstream_timeout: Duration,
     pub shutting_down: AtomicBool,
     next_id: AtomicU64,
+    /// The answer bytes held for clients, gateway-wide (see [`crate::answers`]).
+    pub answers: Arc<AnswerBudget>,
+    pub answer_limits: AnswerLimits,
 }
 
 impl Shared {
     pub fn new(setup: &Setup) -> Shared {
+        Shared::with_answer_limits(setup, AnswerLimits::default())
+    }
+
+    pub fn with_answer_limits(setup: &Setup, answer_limits: AnswerLimits) -> Shared {
         Shared {
             epoch: Instant::now(),
             connect_timeout: setup.gateway.connect_timeout.0,
             upstream_timeout: setup.gateway.upstream_timeout.0,
             shutting_down: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
+            answers: AnswerBudget::new(answer_limits.memory),
+            answer_limits,
         }
     }
 
@@ -501,7 +521,7 @@ impl ServiceDriver {
             let result = self.send_upstream(&p, sent).await;
             let now = self.shared.now();
             let (status, retry_after) = match &result {
-                Ok((s, h, _)) => (
+                Ok((s, h, _, _)) => (
                     s.as_u16(),
                     // Either form of Retry-After: seconds, or an HTTP date (read against the
                     // wall clock, as the service wrote it).
@@ -511,7 +531,9 @@ impl ServiceDriver {
                         std::time::SystemTime::now(),
                     ),
                 ),
-                Err(f) => (f.status.as_u16(), None),
+                // An answer the gateway had no room for is the service's answer all the same:
+                // a healthy service is neither paused nor retried for the gateway's memory.
+                Err(f) => (f.service_status.unwrap_or(f.status.as_u16()), None),
             };
             // A request that may have reached the service is sent again only if doing it twice
             // is harmless: a POST whose connection broke after it was written, or that the
@@ -554,26 +576,29 @@ impl ServiceDriver {
             }
             let queue_wait = p.queue_wait;
             let delivery = match result {
-                Ok((status, headers, body)) => {
+                Ok((status, headers, body, hold)) => {
                     self.metrics.count(Outcome::of_upstream(status.as_u16()));
                     Delivery::Upstream {
                         status,
                         headers,
                         body,
+                        hold,
                         queue_wait,
                     }
                 }
-                Err(UpstreamFailure { status, message, .. }) => {
+                Err(UpstreamFailure {
+                    status,
+                    message,
+                    retry_after,
+                    ..
+                }) => {
                     self.log_failure(now, status, &message);
-                    self.metrics.count(if status == StatusCode::BAD_GATEWAY {
-                        Outcome::BadGateway
-                    } else {
-                        Outcome::UpstreamTimeout
-                    });
+                    self.metrics.count(Outcome::of_failure(status));
                     Delivery::Failed {
                         status,
                         message,
                         queue_wait,
+                        retry_after,
                     }
                 }
             };
@@ -598,7 +623,12 @@ impl ServiceDriver {
         }
     }
 
-    async fn send_upstream(&self, p: &Pending, now: Time) -> Result<(StatusCode, HeaderMap, Bytes), UpstreamFailure> {
+    #[allow(clippy::type_complexity)]
+    async fn send_upstream(
+        &self,
+        p: &Pending,
+        now: Time,
+    ) -> Result<(StatusCode, HeaderMap, Bytes, AnswerHold), UpstreamFailure> {
         let Some((client, prefix)) = &self.client else {
             return Err(UpstreamFailure::bad_gateway(
                 format!(
@@ -617,7 +647,11 @@ impl ServiceDriver {
         // added its Via and X-Forwarded-For.
         for (name, value) in &p.req.headers {
             let n = name.as_str();
-            let ours = n == wire::REQUEST_ID || n == wire::TIMEOUT_MS || n == "host" || n == "content-length";
+            // `Expect: 100-continue` was the client's to the gateway, which has read the whole
+            // body: the request goes with it, and the service has nothing to wait for.
+            let continued = n == "expect" && value.as_bytes().trim_ascii().eq_ignore_ascii_case(b"100-continue");
+            let ours =
+                n == wire::REQUEST_ID || n == wire::TIMEOUT_MS || n == "host" || n == "content-length" || continued;
             if ours {
                 continue;
             }
@@ -638,10 +672,31 @@ impl ServiceDriver {
             let _ = write!(req, "{}: {}\r\n", wire::TIMEOUT_MS, wire::timeout_ms(budget));
         }
         let call = async {
+            let mut hold = self.shared.answers.hold();
+            let charge = crate::h1::Charge {
+                hold: &mut hold,
+                wait: self.shared.answer_limits.wait,
+            };
             let r = client
-                .send_full(&p.req.method, req, &p.req.body, MAX_UPSTREAM_BODY)
+                .send_charged(&p.req.method, req, &p.req.body, MAX_UPSTREAM_BODY, Some(charge))
                 .await
                 .map_err(|e| {
+                    if let H1Error::NoRoom(status) = e {
+                        let answers = &self.shared.answers;
+                        answers.refused.fetch_add(1, Ordering::Relaxed);
+                        return UpstreamFailure {
+                            status: StatusCode::SERVICE_UNAVAILABLE,
+                            message: format!(
+                                "service `{}` answered, but the gateway has no room for its answer: it holds {} bytes of answers for their clients, of at most {} (--answer-memory); send again later",
+                                self.name,
+                                answers.held(),
+                                answers.limit()
+                            ),
+                            unsent: false,
+                            service_status: (status != 0).then_some(status),
+                            retry_after: Some(crate::answers::RETRY_AFTER),
+                        };
+                    }
                     let what = match e {
                         H1Error::Connect(_) => "cannot connect to",
                         H1Error::Malformed(_) | H1Error::TooLarge(_) => "got an unreadable answer from",
@@ -658,7 +713,7 @@ impl ServiceDriver {
                     false,
                 )
             })?;
-            Ok((status, r.headers, r.body))
+            Ok((status, r.headers, r.body, hold))
         };
         match tokio::time::timeout(self.shared.upstream_timeout, call).await {
             Ok(r) => r,
@@ -669,6 +724,8 @@ impl ServiceDriver {
                     self.name, self.shared.upstream_timeout
                 ),
                 unsent: false,
+                service_status: None,
+                retry_after: None,
             }),
         }
     }
@@ -700,6 +757,15 @@ impl ServiceDriver {
 }
 
 impl Outcome {
+    /// A failed upstream call's outcome, by the status the client gets.
+    fn of_failure(status: StatusCode) -> Outcome {
+        match status {
+            StatusCode::BAD_GATEWAY => Outcome::BadGateway,
+            StatusCode::SERVICE_UNAVAILABLE => Outcome::Shed,
+            _ => Outcome::UpstreamTimeout,
+        }
+    }
+
     fn from_rejection(r: &Rejection) -> Outcome {
         if r.reason.status() == 504 {
             Outcome::Expired

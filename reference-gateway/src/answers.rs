@@ -1,0 +1,384 @@
+//! The answers the gateway holds for its clients: a gateway-wide budget of their bytes, and how
+//! fast a client must take one.
+//!
+//! The gateway reads a service's answer whole before writing it to the client, so that a slow
+//! client never pins one of the service's few workers (its slot frees as soon as the answer is
+//! read). The price is memory: each answer waits in the gateway until its client has taken it.
+//! Without a bound, clients that ask for large answers and read them slowly (or never, on h2c
+//! with a closed flow-control window) grew the gateway by their number times the answer size
+//! (20 HTTP/1.1 clients of 15 MB answers took it from 28 MB to 347 MB in a second).
+//!
+//! Two rules bound it:
+//!
+//! - A budget of answer bytes held, gateway-wide ([`AnswerBudget`], `--answer-memory`). An
+//!   answer takes its bytes before they are read from the service: its whole `Content-Length`
+//!   at once, or, for a chunked or read-until-close answer, its buffer's size as it grows. When
+//!   the budget is spent the read waits up to [`AnswerLimits::wait`] for bytes to be given back
+//!   (the service's worker is held that long, at most: past it, what it sent is still
+//!   unread), then gives up: the upstream connection is closed, which frees the worker, and the
+//!   client gets 503 with `Retry-After`. The service has done the work (a POST may have taken
+//!   effect, as with a 504): the policy is told the service's own status, so a healthy
+//!   service is neither paused nor retried for the gateway's lack of memory.
+//! - A minimum pace for taking an answer: all of it within
+//!   `max(stall timeout, size / min rate)` ([`send_time`], `--min-send-rate`), on top of the
+//!   stall timeout for each write (HTTP/1.1) or for the stream's flow-control window to open
+//!   (h2c). A client past either is cut off (HTTP/1.1: the connection closes; h2c: the stream's
+//!   answer is dropped and the stream reset), and its bytes go back to the budget.
+
+use bytes::{Buf as _, Bytes};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Answer bytes the gateway holds at most by default: eight answers of the largest size it
+/// reads (16 MiB), or thousands of the few-KiB answers legacy APIs give.
+pub const DEFAULT_ANSWER_MEMORY: usize = 128 << 20;
+/// The slowest a client may take its answer by default, in bytes per second (a 15 MB answer
+/// within about 4 minutes; answers up to 640 KiB get the stall timeout, 10 s, whatever their
+/// pace).
+pub const DEFAULT_MIN_SEND_RATE: u64 = 64 << 10;
+/// How long an answer waits for budget before its client gets 503.
+pub const DEFAULT_BUDGET_WAIT: Duration = Duration::from_secs(1);
+/// The `Retry-After` of an answer refused for want of budget.
+pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// The gateway's limits on the answers it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnswerLimits {
+    /// Answer bytes held at most, gateway-wide.
+    pub memory: usize,
+    /// The slowest pace at which a client may take its answer, bytes per second (0: no pace,
+    /// the stall timeout alone).
+    pub min_send_rate: u64,
+    /// How long an answer that does not fit waits for budget before its client gets 503.
+    pub wait: Duration,
+}
+
+impl Default for AnswerLimits {
+    fn default() -> Self {
+        AnswerLimits {
+            memory: DEFAULT_ANSWER_MEMORY,
+            min_send_rate: DEFAULT_MIN_SEND_RATE,
+            wait: DEFAULT_BUDGET_WAIT,
+        }
+    }
+}
+
+/// How long a client may take an answer of `len` bytes in all: the stall timeout, or longer
+/// for an answer that takes longer than that at `min_rate`.
+pub fn send_time(len: usize, stall: Duration, min_rate: u64) -> Duration {
+    if min_rate == 0 {
+        return Duration::MAX;
+    }
+    stall.max(Duration::from_secs_f64(len as f64 / min_rate as f64))
+}
+
+/// The answer bytes held gateway-wide, and the most that may be.
+pub struct AnswerBudget {
+    held: AtomicUsize,
+    limit: usize,
+    freed: Notify,
+    /// Answers refused (503) because the budget had no room for them.
+    pub refused: AtomicU64,
+    /// Answers whose client did not take them in time (stall or minimum pace).
+    pub cut_off: AtomicU64,
+}
+
+impl AnswerBudget {
+    pub fn new(limit: usize) -> Arc<AnswerBudget> {
+        Arc::new(AnswerBudget {
+            held: AtomicUsize::new(0),
+            limit,
+            freed: Notify::new(),
+            refused: AtomicU64::new(0),
+            cut_off: AtomicU64::new(0),
+        })
+    }
+
+    /// Answer bytes held now.
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// A hold of nothing yet, to grow as an answer is read.
+    pub fn hold(self: &Arc<Self>) -> AnswerHold {
+        AnswerHold {
+            budget: self.clone(),
+            bytes: 0,
+        }
+    }
+
+    fn try_take(&self, n: usize) -> bool {
+        // Compare and swap, not add then undo: a take refused must not, for that instant,
+        // crowd out another that fits.
+        self.held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(n).filter(|&after| after <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, n: usize) {
+        if n > 0 {
+            self.held.fetch_sub(n, Ordering::AcqRel);
+            self.freed.notify_waiters();
+        }
+    }
+}
+
+/// One answer's share of the [`AnswerBudget`], given back when dropped.
+pub struct AnswerHold {
+    budget: Arc<AnswerBudget>,
+    bytes: usize,
+}
+
+impl std::fmt::Debug for AnswerHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AnswerHold({} bytes)", self.bytes)
+    }
+}
+
+impl AnswerHold {
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn budget(&self) -> &Arc<AnswerBudget> {
+        &self.budget
+    }
+
+    /// Grows the hold to `total` bytes, waiting up to `wait` for the budget to have room;
+    /// false (holding what it held) if it has none by then, or never can.
+    pub async fn grow_to(&mut self, total: usize, wait: Duration) -> bool {
+        let Some(more) = total.checked_sub(self.bytes).filter(|&m| m > 0) else {
+            return true;
+        };
+        if total > self.budget.limit {
+            return false;
+        }
+        let until = Instant::now() + wait;
+        loop {
+            // Registered before the attempt: bytes given back between the attempt and the
+            // wait still wake it.
+            let freed = self.budget.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if self.budget.try_take(more) {
+                self.bytes = total;
+                return true;
+            }
+            if tokio::time::timeout_at(until, freed).await.is_err() {
+                return self.budget.try_take(more) && {
+                    self.bytes = total;
+                    true
+                };
+            }
+        }
+    }
+
+    /// Gives back all but `total` bytes.
+    pub fn shrink_to(&mut self, total: usize) {
+        if total < self.bytes {
+            self.budget.give_back(self.bytes - total);
+            self.bytes = total;
+        }
+    }
+}
+
+impl Drop for AnswerHold {
+    fn drop(&mut self) {
+        self.budget.give_back(self.bytes);
+    }
+}
+
+/// An answer's hold as it travels in the response's extensions (which want `Clone`), from the
+/// upstream call to the server side that writes the answer: dropped with the response, when
+/// the answer has been written or its client has gone.
+#[derive(Clone, Debug)]
+pub struct HeldAnswer(pub Arc<AnswerHold>);
+
+/// The size of the pieces an h2c answer is handed to hyper in (HTTP/2's default frame size).
+/// Copies, not slices: a slice would keep the whole answer alive for as long as hyper holds
+/// it, which is for ever when the client's window never opens.
+const H2_CHUNK: usize = 16 * 1024;
+
+/// An h2c answer's body. hyper asks for the next piece only when the stream's flow-control
+/// window has room, so the answer's bytes stay here (counted in the budget) until the client
+/// takes them. A watchdog drops them, and the hold, when the window stays closed for the stall
+/// timeout or the answer is not all taken within [`send_time`]; the stream is then reset the
+/// next time hyper asks for a piece.
+pub enum AnswerBody {
+    /// Small enough to go to hyper in one piece.
+    Whole(Option<Bytes>, Option<HeldAnswer>),
+    Pieces(Arc<Mutex<Pieces>>),
+}
+
+pub struct Pieces {
+    left: Bytes,
+    hold: Option<AnswerHold>,
+    last_piece: Instant,
+    expired: bool,
+    budget: Option<Arc<AnswerBudget>>,
+}
+
+impl AnswerBody {
+    /// The body for `data`, with its hold; a watchdog for it if it goes in more than one piece.
+    pub fn new(data: Bytes, held: Option<HeldAnswer>, stall: Duration, min_rate: u64) -> AnswerBody {
+        if data.len() <= H2_CHUNK {
+            return AnswerBody::Whole(Some(data), held);
+        }
+        let hold = held.and_then(|h| Arc::try_unwrap(h.0).ok());
+        let budget = hold.as_ref().map(|h| h.budget.clone());
+        let total = send_time(data.len(), stall, min_rate);
+        let start = Instant::now();
+        let pieces = Arc::new(Mutex::new(Pieces {
+            left: data,
+            hold,
+            last_piece: start,
+            expired: false,
+            budget,
+        }));
+        let end = start.checked_add(total);
+        tokio::spawn(watch(Arc::downgrade(&pieces), stall, end));
+        AnswerBody::Pieces(pieces)
+    }
+}
+
+fn lock(p: &Mutex<Pieces>) -> std::sync::MutexGuard<'_, Pieces> {
+    p.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Drops an h2c answer whose client is not taking it (see [`AnswerBody`]).
+async fn watch(pieces: Weak<Mutex<Pieces>>, stall: Duration, end: Option<Instant>) {
+    loop {
+        let at = {
+            let Some(p) = pieces.upgrade() else { return };
+            let p = lock(&p);
+            if p.left.is_empty() {
+                return;
+            }
+            let stalled = p.last_piece + stall;
+            end.map_or(stalled, |e| e.min(stalled))
+        };
+        tokio::time::sleep_until(at).await;
+        let Some(p) = pieces.upgrade() else { return };
+        let mut p = lock(&p);
+        let now = Instant::now();
+        if p.left.is_empty() {
+            return;
+        }
+        if now >= p.last_piece + stall || end.is_some_and(|e| now >= e) {
+            p.left = Bytes::new();
+            p.expired = true;
+            // hyper may still hold a piece, and h2 one more: counted until the stream goes.
+            if let Some(h) = p.hold.as_mut() {
+                h.shrink_to(2 * H2_CHUNK);
+            }
+            if let Some(b) = &p.budget {
+                b.cut_off.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        }
+    }
+}
+
+/// Why an h2c answer was not sent whole.
+#[derive(Debug, thiserror::Error)]
+#[error("the client did not take its answer in time")]
+pub struct TooSlow;
+
+impl hyper::body::Body for AnswerBody {
+    type Data = Bytes;
+    type Error = TooSlow;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, TooSlow>>> {
+        match self.get_mut() {
+            AnswerBody::Whole(data, _) => Poll::Ready(data.take().map(|d| Ok(hyper::body::Frame::data(d)))),
+            AnswerBody::Pieces(p) => {
+                let mut p = lock(p);
+                if p.expired {
+                    return Poll::Ready(Some(Err(TooSlow)));
+                }
+                if p.left.is_empty() {
+                    return Poll::Ready(None);
+                }
+                let n = p.left.len().min(H2_CHUNK);
+                let piece = Bytes::copy_from_slice(&p.left[..n]);
+                p.left.advance(n);
+                p.last_piece = Instant::now();
+                if p.left.is_empty() {
+                    // The answer's own allocation goes; hyper and h2 hold copies of its end.
+                    p.left = Bytes::new();
+                    if let Some(h) = p.hold.as_mut() {
+                        h.shrink_to(2 * H2_CHUNK);
+                    }
+                }
+                Poll::Ready(Some(Ok(hyper::body::Frame::data(piece))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            AnswerBody::Whole(data, _) => data.as_ref().is_none_or(Bytes::is_empty),
+            AnswerBody::Pieces(p) => {
+                let p = lock(p);
+                !p.expired && p.left.is_empty()
+            }
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        let n = match self {
+            AnswerBody::Whole(data, _) => data.as_ref().map_or(0, Bytes::len),
+            AnswerBody::Pieces(p) => lock(p).left.len(),
+        };
+        hyper::body::SizeHint::with_exact(n as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn holds_take_what_fits_wait_for_what_is_given_back_and_give_it_all_back() {
+        let b = AnswerBudget::new(100);
+        let mut a = b.hold();
+        assert!(a.grow_to(60, Duration::ZERO).await);
+        let mut c = b.hold();
+        assert!(!c.grow_to(50, Duration::from_millis(10)).await, "60 + 50 > 100");
+        assert_eq!((b.held(), c.bytes()), (60, 0));
+        assert!(!c.grow_to(101, Duration::from_secs(60)).await, "never fits: no wait");
+        let waiting = tokio::spawn(async move {
+            let ok = c.grow_to(50, Duration::from_secs(30)).await;
+            (ok, c)
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        a.shrink_to(10);
+        let (ok, c) = waiting.await.unwrap();
+        assert!(ok, "room made while it waited");
+        assert_eq!(b.held(), 60);
+        drop(a);
+        drop(c);
+        assert_eq!(b.held(), 0);
+    }
+
+    #[test]
+    fn the_time_allowed_is_the_stall_timeout_or_the_size_at_the_minimum_pace() {
+        let stall = Duration::from_secs(10);
+        assert_eq!(send_time(1000, stall, 64 << 10), stall);
+        assert_eq!(send_time(15 << 20, stall, 64 << 10), Duration::from_secs(240));
+        assert_eq!(send_time(15 << 20, stall, 0), Duration::MAX);
+    }
+}
