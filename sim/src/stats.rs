@@ -255,12 +255,18 @@ pub fn render(s: &ReplicationSummary) -> String {
             // Over the seeds that recovered, and said so, as the whole run's line: "0s ± 0s
             // (9 held, 11 metastable)" read as if the service never went down.
             Some(m) => format!(
-                "   recovery {} in {} of {} seeds ({})   metastable {:.0}%",
+                "   recovery {} in {} of {} seeds ({})   metastable {:.0}%{}",
                 secs(&c.recovery_s),
                 c.recovery_s.n,
                 c.verdicts.values().sum::<usize>(),
                 verdicts_text(&c.verdicts),
-                m * 100.0
+                m * 100.0,
+                // Of the seeds judged, as the whole run's line says it.
+                if c.verdicts.contains_key(NOT_JUDGED) {
+                    " of those judged"
+                } else {
+                    ""
+                }
             ),
             None => String::new(),
         };

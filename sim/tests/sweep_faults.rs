@@ -100,6 +100,11 @@ fn an_outage_that_does_not_follow_its_trigger_phase_is_said() {
     let axes = vec![length];
     let points = sweep::run_plan(sweep::plan(&s, &axes).expect("plan"), &[], 1, &|| {});
     assert_eq!(points.len(), 4);
+    assert!(
+        points.iter().all(|p| p.wasted_s == points[0].wasted_s),
+        "the same outage at every phase length: wasted {:?}",
+        points.iter().map(|p| p.wasted_s).collect::<Vec<_>>()
+    );
 }
 
 /// death-spiral's `recovery <= 30s` is not the sweep's SLO, and no longer refuses a grid whose
@@ -127,4 +132,9 @@ fn a_files_thresholds_do_not_refuse_a_grid() {
         &|| {},
     );
     assert_eq!(points.len(), 2);
+    let short = points
+        .iter()
+        .find(|p| p.params.iter().any(|(k, v)| k == "run.duration" && v == "83s"))
+        .expect("the 83s point");
+    assert_eq!(short.verdict, "-", "not judged: 3 s after the trigger");
 }
