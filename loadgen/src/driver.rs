@@ -1732,6 +1732,12 @@ async fn sample_stack(
         s.log_completions();
     }
     let adaptive = gateway.setup.gateway.strategy == model::scenario::Strategy::Adaptive;
+    // Each gateway service's index in the recorder's services (`None`: a run that keeps none).
+    let slots: Vec<Option<usize>> = {
+        let r = lock(&shared.recorder);
+        gateway.services.iter().map(|s| r.service_index(&s.name)).collect()
+    };
+    let mut held = Vec::with_capacity(gateway.services.len());
     let mut retries_seen = 0u64;
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     loop {
@@ -1740,10 +1746,14 @@ async fn sample_stack(
         let now = shared.now();
         let (mut q, mut fl, mut limit, mut retries) = (0u64, 0u64, 0u64, 0u64);
         let mut waits = Vec::new();
-        for s in &gateway.services {
+        held.clear();
+        for (s, slot) in gateway.services.iter().zip(&slots) {
             let g = s.gauges();
             q += g.queue_depth as u64;
             fl += u64::from(g.in_flight);
+            if let Some(i) = slot {
+                held.push((*i, g.queue_depth as u64 + u64::from(g.in_flight)));
+            }
             limit += u64::from(g.limit.unwrap_or(0));
             retries += g.retries;
             // The last sample also takes the waits so far of requests still queued.
@@ -1752,6 +1762,9 @@ async fn sample_stack(
         let jobs: Vec<_> = backend.services.iter().flat_map(|s| s.take_completions()).collect();
         let mut r = lock(&shared.recorder);
         r.gauges(now, q, fl);
+        for &(i, h) in &held {
+            r.service_held(now, i, h);
+        }
         if adaptive {
             r.limit(now, limit);
         }

@@ -37,6 +37,7 @@ fn run() -> Results {
         r.intent_finished(tag, at, Duration::from_millis(10 + i), ok);
         r.backend_work(Time(at.0 + 5_000_000), Duration::from_millis(5), !ok);
         r.gauges(at, i % 3, i % 4);
+        r.service_held(at, (i % 2) as usize, i % 3 + i % 4);
     }
     let mut res = r.finish(
         &s,
@@ -143,6 +144,10 @@ fn figures_no_run_produces_are_refused_naming_the_field() {
         |v| v["windows"][1]["services"]["a"]["successes"] = json!(1000),
         &format!("{f}windows[1].services.a.successes"),
     );
+    refused(
+        |v| v["windows"][1]["services"]["b"]["held"] = json!(-2.5),
+        &format!("{f}windows[1].services.b.held: -2.5"),
+    );
     // A counter near 2^64 makes the windows' sum wrap: refused, not summed into a small figure.
     refused(
         |v| v["windows"][0]["counters"]["intents"] = json!(u64::MAX),
@@ -191,6 +196,16 @@ fn merge_err(parts: Vec<(String, Results)>) -> String {
 fn merged_counters_that_would_wrap_are_refused() {
     let merged = merge(shards(2)).expect("merges");
     assert_eq!(merged.summary.whole.offered, 100);
+    // Each shard drives a gateway of its own: the requests they held add up, a service's as
+    // the whole gateway's.
+    let one = run();
+    for (m, w) in merged.windows.iter().zip(&one.windows) {
+        assert_eq!(m.held(), 2.0 * w.held());
+        for (name, g) in &w.services {
+            assert_eq!(m.services[name].held, 2.0 * g.held, "{name}");
+        }
+    }
+    assert!(one.windows.iter().any(|w| w.services.values().any(|g| g.held > 0.0)));
     let mut parts = shards(2);
     parts[1].1.windows[0].counters.requests.intents = u64::MAX;
     let e = merge_err(parts);

@@ -575,6 +575,10 @@ impl<'a> Engine<'a> {
             }
         }
         self.recorder.gauges(self.now, q, f);
+        for (i, g) in self.gateways.iter().enumerate() {
+            self.recorder
+                .service_held(self.now, i, g.queue_len() as u64 + u64::from(g.in_flight()));
+        }
         if let Some(l) = limit {
             self.recorder.limit(self.now, l);
         }

@@ -40,6 +40,10 @@ fn death_spiral_unbounded_fifo_stays_down_while_shedding_recovers() {
         "{}",
         fifo.summary.whole.verdict_reason
     );
+    // Its services too: each one's backlog stands (judged on its own, not drained).
+    for (name, g) in &fifo.summary.services {
+        assert_eq!(g.verdict, Some(Verdict::Metastable), "{name}: {}", g.verdict_reason);
+    }
     assert!(goodput_between(&fifo, 0.0, 60.0) > 0.99, "healthy before the burst");
     assert!(
         goodput_between(&fifo, 120.0, 200.0) < 0.1,
@@ -141,7 +145,9 @@ fn death_spiral_controls_are_healthy() {
 
 /// The no-retries control cut 40 s after the burst: its backlog is still draining (about
 /// 80/s), so the run is not judged; it was called "metastable" (helper-182), although 30 s
-/// more of the same run recovers. Its reason says how fast the backlog fell.
+/// more of the same run recovers. Its reason says how fast the backlog fell. Each of its two
+/// services is judged on its own backlog and reads the same: they read "metastable" while
+/// only the whole gateway's backlog was kept (stop 51's note).
 #[test]
 fn a_backlog_still_draining_when_the_run_ends_is_not_called_metastable() {
     let s = load("death-spiral.toml");
@@ -157,6 +163,25 @@ fn a_backlog_still_draining_when_the_run_ends_is_not_called_metastable() {
     assert_eq!(w.verdict, None, "{}", w.verdict_reason);
     assert!(w.verdict_reason.contains("still draining"), "{}", w.verdict_reason);
     assert!(goodput_between(&short, 110.0, 120.0) < 0.1, "still down at the end");
+    assert_eq!(short.summary.services.len(), 2);
+    for (name, g) in &short.summary.services {
+        assert_eq!(g.verdict, None, "{name}: {}", g.verdict_reason);
+        assert!(
+            g.verdict_reason.contains("still draining"),
+            "{name}: {}",
+            g.verdict_reason
+        );
+    }
+    // Each service's backlog is its own: together they are the gateway's.
+    for w in short.windows.iter().filter(|w| w.held() > 0.0) {
+        let sum: f64 = w.services.values().map(|g| g.held).sum();
+        assert!(
+            (sum - w.held()).abs() <= 1e-9 * w.held(),
+            "{}: {sum} vs {}",
+            w.start_s,
+            w.held()
+        );
+    }
     let long = sim::simulate(&cut(150), None);
     assert_eq!(
         long.summary.whole.verdict,
@@ -164,6 +189,9 @@ fn a_backlog_still_draining_when_the_run_ends_is_not_called_metastable() {
         "{}",
         long.summary.whole.verdict_reason
     );
+    for (name, g) in &long.summary.services {
+        assert_eq!(g.verdict, Some(Verdict::Recovered), "{name}: {}", g.verdict_reason);
+    }
 }
 
 /// An outage that outlasts the trigger phase that marks it: recovery counts from the outage's

@@ -328,6 +328,7 @@ fn counters(c: &Counters, at: &dyn Fn(&str) -> String) -> Checked {
 }
 
 fn group_window(g: &GroupWindow, at: impl Fn() -> String) -> Checked {
+    amount(g.held, || format!("{}.held", at()))?;
     if g.successes <= g.offered {
         return Ok(());
     }

@@ -86,10 +86,20 @@ impl GroupCounters {
 
 /// One group's intents in one window (by intended start, as the window's own counters): what
 /// its goodput over time and its verdict are computed from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupWindow {
     pub offered: u64,
     pub successes: u64,
+    /// A service's: the requests its gateway queue held over the window, on average (queued
+    /// plus in flight, sampled as the window's gauges are). What tells a service's backlog
+    /// still draining from one stuck (see `group_verdicts`). 0 for classes, which share their
+    /// service's queue, and in results written before services kept it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub held: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl GroupWindow {
@@ -97,6 +107,7 @@ impl GroupWindow {
     pub fn add(&mut self, o: &GroupWindow) {
         self.offered = self.offered.saturating_add(o.offered);
         self.successes = self.successes.saturating_add(o.successes);
+        self.held += o.held;
     }
 
     /// The sum with `o`, or the name of the field whose sum does not fit in a u64.
@@ -104,11 +115,14 @@ impl GroupWindow {
         Ok(GroupWindow {
             offered: self.offered.checked_add(o.offered).ok_or("offered")?,
             successes: self.successes.checked_add(o.successes).ok_or("successes")?,
+            // Shards each drive a gateway of their own: what they held adds up, as their
+            // gauges do.
+            held: self.held + o.held,
         })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.offered == 0 && self.successes == 0
+        self.offered == 0 && self.successes == 0 && self.held == 0.0
     }
 }
 
@@ -213,8 +227,7 @@ pub(crate) fn goodput_series(
                 start_s: w.start_s,
                 offered: g.offered,
                 successes: g.successes,
-                // The whole gateway's: groups have no gauges of their own (see `group_verdicts`).
-                held: w.gauges.queue_depth_mean + w.gauges.in_flight_mean,
+                held: g.held,
             }
         })
         .collect()
@@ -236,15 +249,17 @@ pub(crate) fn group_verdicts<K: Ord>(
 ) {
     for (k, g) in groups.iter_mut().filter(|(_, g)| g.offered > 0) {
         let scope = scope(k);
-        let mut series = goodput_series(windows, run_s, |w| w.group(&scope));
-        // The requests held are the whole gateway's: another service's backlog draining would
-        // hide this one's death spiral (review helper-186), so a group is judged on them only
-        // when it has the gateway to itself.
-        if !shared_held {
-            for w in &mut series {
-                w.held = 0.0;
+        // A group is judged on the requests its own queue held (a service's), or on the whole
+        // gateway's when it has the gateway to itself (`shared_held`: a class of a one-service
+        // run). Never on another service's: that one's backlog draining would hide this one's
+        // death spiral (review helper-186).
+        let series = goodput_series(windows, run_s, |w| {
+            let mut g = w.group(&scope);
+            if shared_held {
+                g.held = w.held();
             }
-        }
+            g
+        });
         let offered = series.iter().fold(0u64, |sum, w| sum.saturating_add(w.offered));
         if offered != g.offered {
             continue;
@@ -269,6 +284,11 @@ pub(crate) fn group_verdicts<K: Ord>(
 }
 
 impl Window {
+    /// The requests the whole gateway held over the window, on average (queued plus in flight).
+    pub fn held(&self) -> f64 {
+        self.gauges.queue_depth_mean + self.gauges.in_flight_mean
+    }
+
     /// The intents of `scope` in this window (none for a group the window does not list; all
     /// the services' together for every service).
     pub fn group(&self, scope: &Scope) -> GroupWindow {
@@ -280,6 +300,7 @@ impl Window {
             Scope::Whole => GroupWindow {
                 offered: self.counters.requests.intents,
                 successes: self.counters.requests.successes,
+                held: self.held(),
             },
             Scope::Class(c) => self.classes.get(c).copied().unwrap_or_default(),
             Scope::Service(name) => self.services.get(name).copied().unwrap_or_default(),

@@ -310,7 +310,8 @@ pub fn summarize(
         load_after: busiest_after,
     };
     let v = decide(&goodput, &params);
-    // Groups share the gateway's gauges only with one service (see `group_verdicts`).
+    // A class reads the gateway's requests held only with one service; a service reads its
+    // own (see `group_verdicts`).
     let one_service = scenario.services.len() == 1;
     let mut class_summaries = group_summaries(classes, run_s);
     group_verdicts(
@@ -336,7 +337,7 @@ pub fn summarize(
         |n| Scope::Service(n.clone()),
         &params,
         service_load,
-        one_service,
+        false,
     );
     let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
     // The intent and attempt figures, computed as each class's are.
@@ -873,6 +874,24 @@ impl Recorder {
         w.samples += 1;
     }
 
+    /// The index [`Recorder::service_held`] takes for the service named `name`; `None` when
+    /// the run keeps no per-service figures (one service) or has no such service.
+    pub fn service_index(&self, name: &str) -> Option<usize> {
+        self.service_names.iter().position(|n| n == name)
+    }
+
+    /// A sample of the requests service `service` (its index in the scenario's services) has
+    /// queued or in flight at the gateway, taken with the [`Recorder::gauges`] sample of the
+    /// same instant (the window's mean divides by that count). Kept for runs that keep
+    /// services: what judges a service's backlog draining on its own (see `group_verdicts`).
+    pub fn service_held(&mut self, at: Time, service: usize, held: u64) {
+        let slots = self.group_slots;
+        if service < slots.services {
+            let base = slots.len() - slots.services;
+            self.win(at).groups[base + service].held += held as f64;
+        }
+    }
+
     /// The adaptive concurrency limit at `at`.
     pub fn limit(&mut self, at: Time, limit: u64) {
         self.win(at).limit = Some(limit);
@@ -918,7 +937,7 @@ impl Recorder {
         let windows: Vec<Window> = accs
             .into_iter()
             .enumerate()
-            .map(|(i, a)| {
+            .map(|(i, mut a)| {
                 let n = a.samples.max(1) as f64;
                 let mut histograms = BTreeMap::new();
                 for (name, h) in [
@@ -936,8 +955,12 @@ impl Recorder {
                         histograms.insert(name, h.into_packed());
                     }
                 }
-                let (class_part, service_part) = a.groups.split_at(class_names.len());
-                let kept = |g: &&GroupWindow| !g.is_empty();
+                let (class_part, service_part) = a.groups.split_at_mut(class_names.len());
+                // While recording, `held` is the sum of the window's samples.
+                for g in service_part.iter_mut() {
+                    g.held /= n;
+                }
+                let kept = |g: &&mut GroupWindow| !g.is_empty();
                 Window {
                     start_s: i as f64 * window_s,
                     classes: class_names
