@@ -89,7 +89,8 @@ fn help_explains_every_subcommand() {
 /// saying wrongly that only --target does without a service_time, and no command checked them.
 #[test]
 fn scenario_check_checks_a_file_for_the_gateway_or_a_target() {
-    let dir = std::env::temp_dir().join(format!("spillway-cli-for-{}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-cli-for-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let gw = dir.join("gw.toml");
     std::fs::write(
@@ -198,7 +199,7 @@ fn scenario_check_prints_a_summary_or_a_positioned_error() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("capacity/s") && text.contains("OVERLOAD"), "{text}");
 
-    let dir = std::env::temp_dir().join(format!("spillway-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"a\"\nworkers = 0\nservice_time = \"1ms\"\n").unwrap();
@@ -262,7 +263,8 @@ fn scenario_check_prints_a_summary_or_a_positioned_error() {
 /// the strategy does not take is bad input (exit 2) that names it.
 #[test]
 fn sim_run_set_applies_a_setting_as_a_sweep_would() {
-    let dir = std::env::temp_dir().join(format!("spillway-cli-set-{}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-cli-set-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("two.toml");
     // Two services, `a` and `b`: (workers, service time) each.
@@ -341,7 +343,8 @@ fn sim_run_set_applies_a_setting_as_a_sweep_would() {
 /// chart is not titled a strategy comparison.
 #[test]
 fn report_warnings_of_mismatched_runs_reach_the_page_and_summary() {
-    let dir = std::env::temp_dir().join(format!("spillway-cli-report-warnings-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("spillway-cli-report-warnings-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("tiny.toml");
     std::fs::write(
@@ -375,7 +378,8 @@ fn report_warnings_of_mismatched_runs_reach_the_page_and_summary() {
 /// is named; a shard's directory that is also --out is refused before it is read.
 #[test]
 fn loadgen_merge_takes_shard_directories() {
-    let dir = std::env::temp_dir().join(format!("spillway-merge-dirs-{}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-merge-dirs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("empty")).expect("dir");
     let at = |p: &str| dir.join(p).display().to_string();
@@ -401,7 +405,7 @@ fn loadgen_merge_takes_shard_directories() {
 
 #[test]
 fn loadgen_exit_codes_say_what_happened() {
-    let dir = std::env::temp_dir().join(format!("spillway-cli-lg-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-cli-lg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // An unreachable target: bad input, reported once, before any load.
     let port = closed_port();
@@ -777,7 +781,8 @@ fn an_interrupted_sweep_or_replication_writes_what_ran_and_exits_130() {
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
 
-    let dir = std::env::temp_dir().join(format!("spillway-sweep-interrupt-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("spillway-sweep-interrupt-{}", std::process::id()));
     let scenario = format!("{}/death-spiral.toml", scenarios());
     let sweep_out = dir.join("sweep");
     let reps_out = dir.join("reps");
@@ -924,7 +929,8 @@ fn an_interrupted_sweep_or_replication_writes_what_ran_and_exits_130() {
 /// file's jitter) is said with their label; one every configuration shares, once without.
 #[test]
 fn compare_says_which_configuration_a_note_is_about() {
-    let dir = std::env::temp_dir().join(format!("spillway-compare-notes-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("spillway-compare-notes-{}", std::process::id()));
     let out = spillway(&[
         "compare",
         &format!("{}/retry-storm.toml", scenarios()),
@@ -949,7 +955,8 @@ fn compare_says_which_configuration_a_note_is_about() {
 /// before anything runs, not exit 3 after every run read "not judged".
 #[test]
 fn compare_refuses_an_expectation_on_a_recovery_no_run_can_judge() {
-    let dir = std::env::temp_dir().join(format!("spillway-compare-unjudged-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("spillway-compare-unjudged-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("short.toml");
     std::fs::write(
@@ -1026,7 +1033,8 @@ fn plain_target() -> String {
 /// ends inside the trigger (no verdict).
 #[test]
 fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
-    let dir = std::env::temp_dir().join(format!("spillway-cli-lgwarn-{}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-cli-lgwarn-{}", std::process::id()));
     let target = plain_target();
     let out_dir = dir.to_str().unwrap().to_string();
     let one_liner = |extra: &[&str]| {

@@ -20,7 +20,8 @@ fn scenario(name: &str) -> String {
 struct TempDir(PathBuf);
 impl TempDir {
     fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("spillway-{name}-{}", std::process::id()));
+        let p =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).expect("temp dir");
         TempDir(p)

@@ -21,7 +21,8 @@ fn steady() -> String {
 struct Out(PathBuf);
 impl Out {
     fn new(name: &str) -> Out {
-        let p = std::env::temp_dir().join(format!("spillway-robust-{name}-{}", std::process::id()));
+        let p = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("spillway-robust-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         Out(p)
     }

@@ -18,9 +18,17 @@ fn scenario(name: &str) -> String {
     format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A fresh directory for one test.
+/// A fresh directory for one test, under one parent that each run of this binary empties
+/// first: runs shared between tests (see [`made`]) outlive any one test, so nothing removes
+/// them after it.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("spillway-report-input-{}-{name}", std::process::id()));
+    static PARENT: OnceLock<PathBuf> = OnceLock::new();
+    let parent = PARENT.get_or_init(|| {
+        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join("spillway-report-input");
+        let _ = std::fs::remove_dir_all(&p);
+        p
+    });
+    let dir = parent.join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch directory");
     dir

@@ -59,7 +59,8 @@ fn words(cmd: &str) -> Vec<String> {
 #[test]
 fn every_compare_command_in_a_scenario_header_holds() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let out_root = std::env::temp_dir().join(format!("spillway-headers-{}", std::process::id()));
+    let out_root =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-headers-{}", std::process::id()));
     let mut ran = 0;
     for entry in std::fs::read_dir(format!("{root}/scenarios")).expect("scenarios/") {
         let path = entry.expect("entry").path();
@@ -110,7 +111,8 @@ fn header_commands_are_parsed_with_continuations() {
 #[test]
 fn the_one_bad_service_report_names_the_service_behind_the_run() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let out_dir = std::env::temp_dir().join(format!("spillway-one-bad-{}", std::process::id()));
+    let out_dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-one-bad-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_spillway"))
         .args([
             "compare",

@@ -789,7 +789,7 @@ async fn a_file_with_only_service_names_drives_a_target() {
          [[backend.services]]\nname = \"billing\"\nworkers = 8\nservice_time = \"3ms\"\n"
     ));
     let dir =
-        std::env::temp_dir().join(format!("spillway-only-names-{}", std::process::id()));
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-only-names-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (path, out) = (dir.join("target.toml"), dir.join("out"));
     std::fs::write(&path, &file).unwrap();

@@ -679,7 +679,8 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn new(name: &str, bytes: &[u8]) -> TempFile {
-        let path = std::env::temp_dir().join(format!("spillway-scenario-{}-{name}", std::process::id()));
+        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("spillway-scenario-{}-{name}", std::process::id()));
         std::fs::write(&path, bytes).expect("write a temporary file");
         TempFile(path)
     }

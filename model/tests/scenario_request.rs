@@ -287,7 +287,8 @@ fn an_unknown_request_key_lists_the_valid_ones() {
 
 /// A scenario in its own directory, with `files` beside it.
 fn dir_with(name: &str, scenario: &str, files: &[(&str, &[u8])]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("spillway-request-{name}-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("spillway-request-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temp dir");
     for (f, bytes) in files {

@@ -6,7 +6,8 @@ use std::sync::atomic::AtomicBool;
 
 /// A fresh directory for one test, with a small scenario in it.
 fn workdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("spillway-sweep-{name}-{}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-sweep-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(

@@ -240,7 +240,8 @@ async fn the_one_liner_flags_reach_the_target() {
             b"{\"n\":1}",
         );
     }
-    let file = std::env::temp_dir().join(format!("spillway-body-{}.bin", std::process::id()));
+    let file =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-body-{}.bin", std::process::id()));
     std::fs::write(&file, b"\x00binary\xffbody").expect("a body file");
     server.got.lock().expect("lock").clear();
     let (s, opts) = one_liner(&url, &["-X", "PATCH", "--body-file", &file.display().to_string()]);
