@@ -506,6 +506,94 @@ fn goodput_by_group_draws_a_line_per_service() {
     assert!(count_near(&pixels, [255, 127, 14]) > 200);
 }
 
+/// What each service's gateway queue held, a line per service: the one whose backlog grew
+/// stands apart. No chart for one service, or for results that keep no per-service held.
+#[test]
+fn held_by_service_draws_a_line_per_service() {
+    assert!(
+        charts::held_by_service(Labeled {
+            label: "fifo (sim)",
+            results: &synthetic(Kind::Shedding),
+        })
+        .is_none(),
+        "one service: no chart"
+    );
+    let sc = scenario();
+    let names: Vec<String> = (0..14).map(|i| format!("svc-{i}")).collect();
+    let record = |held: bool| {
+        let mut rec = Recorder::new(Duration::from_secs(1)).with_services(names.clone());
+        for s in 0..sc.duration.as_secs() {
+            for i in 0..28u64 {
+                let t = Time::from_secs_f64(s as f64 + i as f64 / 28.0);
+                let service = (i % 14) as usize;
+                let tag = Tag::new(Priority::Interactive, service);
+                rec.intent_offered(tag, t);
+                rec.intent_finished(tag, t, Duration::from_millis(30), true);
+                if i % 14 == 0 {
+                    rec.gauges(t, 0, 0);
+                    for k in 0..14 {
+                        // svc-5 and svc-11 back up from the trigger (60 s) on, svc-11 most;
+                        // svc-0 and svc-1 hold the least (1 in flight).
+                        let h = match k {
+                            5 if s >= 60 => s - 59,
+                            11 if s >= 60 => 2 * (s - 59),
+                            0 | 1 => 1,
+                            _ => 3,
+                        };
+                        if held {
+                            rec.service_held(t, k, h);
+                        }
+                    }
+                }
+            }
+        }
+        rec.finish(&sc, RunMeta::sim("fifo"))
+    };
+    let without = record(false);
+    assert!(
+        charts::held_by_service(Labeled {
+            label: "old",
+            results: &without,
+        })
+        .is_none(),
+        "nothing held kept: no chart"
+    );
+    let r = record(true);
+    let fig = charts::held_by_service(Labeled {
+        label: "fourteen",
+        results: &r,
+    })
+    .expect("a chart")
+    .unwrap();
+    assert_eq!(fig.stem, "held-services-fourteen");
+    let (pixels, svg) = check(
+        &fig,
+        (900, 420),
+        &[
+            "Requests held at the gateway by service, the 12 fullest of 14 — fourteen",
+            "svc-5",
+            "svc-11",
+            "requests held (queued + in flight, mean)",
+            "trigger phase",
+        ],
+    );
+    // The two that held the least are left out.
+    let listed = |n: &str| svg.texts.iter().any(|t| t.split_whitespace().next() == Some(n));
+    assert!(listed("svc-2") && listed("svc-13"), "{:?}", svg.texts);
+    assert!(!listed("svc-0") && !listed("svc-1"), "{:?}", svg.texts);
+    assert!(count_near(&pixels, [31, 119, 180]) > 100);
+    // And charts of the run include it.
+    let all = charts::per_run(
+        Labeled {
+            label: "fourteen",
+            results: &r,
+        },
+        1,
+    )
+    .unwrap();
+    assert!(all.iter().any(|f| f.stem == "held-services-fourteen"));
+}
+
 /// With more services than a chart can tell apart, the goodput chart draws the worst
 /// [`charts::MAX_GROUP_LINES`] by goodput ratio and says so; a failing service is never left out.
 #[test]

@@ -22,7 +22,7 @@ mod timeline;
 pub use comparison::{comparison, comparison_of};
 pub use heatmap::{heatmap, Heatmap};
 pub use nines::{nines, nines_by_class, nines_of};
-pub use timeline::{gateway, goodput_by_group, latency, throughput, MAX_GROUP_LINES};
+pub use timeline::{gateway, goodput_by_group, held_by_service, latency, throughput, MAX_GROUP_LINES};
 
 use model::results::Results;
 use std::path::{Path, PathBuf};
@@ -81,7 +81,7 @@ impl Figure {
 }
 
 /// Every chart of one run, in page order: throughput, latency, the gateway, goodput per class
-/// and per service, latency per class. `replications`: how many seeds the run stands for (1
+/// and per service, requests held per service, latency per class. `replications`: how many seeds the run stands for (1
 /// for a single run); the charts draw the first, and their subtitles say which seed that is.
 pub fn per_run(run: Labeled, replications: usize) -> Result<Vec<Figure>, ChartError> {
     let mut out = vec![
@@ -90,6 +90,9 @@ pub fn per_run(run: Labeled, replications: usize) -> Result<Vec<Figure>, ChartEr
         timeline::gateway_of(run, replications)?,
     ];
     for f in timeline::goodput_by_group_of(run, replications) {
+        out.push(f?);
+    }
+    if let Some(f) = timeline::held_by_service_of(run, replications) {
         out.push(f?);
     }
     if let Some(f) = nines::nines_by_class_of(run, replications) {

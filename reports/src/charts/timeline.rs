@@ -801,9 +801,9 @@ pub fn gateway(run: Labeled) -> Result<Figure, ChartError> {
 /// [`gateway`] of the first of `replications` seeds (the subtitle says so).
 pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, ChartError> {
     let r = run.results;
-    // Each service has a gateway queue of its own, and the results keep only their sum (no
-    // per-service gauges): with several services the chart says so, or a bounded queue of 50
-    // on two services reads as a bound of 100.
+    // Each service has a gateway queue of its own, and this chart draws their sum: with several
+    // services it says so, or a bounded queue of 50 on two services reads as a bound of 100.
+    // (What each service held has a chart of its own, `held_by_service`.)
     let services = service_count(r);
     let (title, summed) = if services > 1 {
         (
@@ -872,6 +872,82 @@ pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, Ch
         tl.y2_desc = Some(format!("requests in flight{summed}"));
     }
     render(format!("gateway-{}", slug(run.label)), title, &tl)
+}
+
+/// The requests each service's gateway queue held (queued plus in flight, the mean of each
+/// window's samples), a line per service: which service's backlog grew, and whether it was
+/// still draining at the end, what its verdict read. The gateway chart has only their sum.
+/// `None` for a run without per-service figures (one service, an external target, or results
+/// written before services kept what they held). At most [`MAX_GROUP_LINES`] lines: the
+/// services that held the most at their peak.
+pub fn held_by_service(run: Labeled) -> Option<Result<Figure, ChartError>> {
+    held_by_service_of(run, 1)
+}
+
+/// [`held_by_service`] of the first of `replications` seeds.
+pub(crate) fn held_by_service_of(run: Labeled, replications: usize) -> Option<Result<Figure, ChartError>> {
+    let r = run.results;
+    let peak = |name: &str| -> f64 {
+        r.windows
+            .iter()
+            .filter_map(|w| w.services.get(name))
+            .map(|g| g.held)
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max)
+    };
+    let mut services: Vec<(&String, f64)> = services_in_order(&r.summary.services)
+        .into_iter()
+        .map(|(name, _)| (name, peak(name)))
+        .collect();
+    if services.len() < 2 || services.iter().all(|(_, p)| *p <= 0.0) {
+        return None;
+    }
+    let all_services = services.len();
+    if all_services > MAX_GROUP_LINES {
+        let mut top: Vec<usize> = (0..all_services).collect();
+        top.sort_by(|&a, &b| services[b].1.total_cmp(&services[a].1).then(a.cmp(&b)));
+        let mut keep = top[..MAX_GROUP_LINES].to_vec();
+        keep.sort_unstable();
+        services = keep.into_iter().map(|i| services[i]).collect();
+    }
+    let title = if all_services > services.len() {
+        format!(
+            "Requests held at the gateway by service, the {} fullest of {all_services} — {}",
+            services.len(),
+            run.label
+        )
+    } else {
+        format!("Requests held at the gateway by service — {}", run.label)
+    };
+    let mut tl = Timeline::new(
+        title.clone(),
+        r,
+        "requests held (queued + in flight, mean)",
+        replications,
+    );
+    no_traffic(&mut tl, r);
+    if tl.note.is_none() {
+        for (i, (name, _)) in services.iter().enumerate() {
+            let label = match r.summary.services.get(*name) {
+                Some(g) => format!(
+                    "{name}{}",
+                    g.verdict.map_or(String::new(), |v| format!(
+                        "  {}",
+                        verdict_label(v, g.recovery_s, g.held)
+                    ))
+                ),
+                None => (*name).clone(),
+            };
+            let points = r
+                .windows
+                .iter()
+                .map(|w| point(w.start_s, w.services.get(*name).map_or(0.0, |g| g.held)))
+                .collect();
+            tl.series
+                .push(Series::new(&label, run_color(i), 2, Stroke::Solid, points));
+        }
+    }
+    Some(render(format!("held-services-{}", slug(run.label)), title, &tl))
 }
 
 /// Services drawn in one goodput chart at most: the worst by goodput ratio (the tables have
