@@ -18,15 +18,27 @@ fn scenario(name: &str) -> String {
     format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A fresh directory for one test, under one parent that each run of this binary empties
-/// first: runs shared between tests (see [`made`]) outlive any one test, so nothing removes
-/// them after it.
+/// A fresh directory for one test, under this process's parent. Runs shared between tests
+/// (see [`made`]) outlive any one test, so nothing removes them after it: each run of this
+/// binary removes the parents of earlier runs instead, those untouched for an hour (another
+/// run may be going on beside this one, on the same target directory).
 fn scratch(name: &str) -> PathBuf {
+    const PREFIX: &str = "spillway-report-input-";
     static PARENT: OnceLock<PathBuf> = OnceLock::new();
     let parent = PARENT.get_or_init(|| {
-        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join("spillway-report-input");
-        let _ = std::fs::remove_dir_all(&p);
-        p
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let stale = |e: &std::fs::DirEntry| {
+            e.file_name().to_string_lossy().starts_with(PREFIX)
+                && e.metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 3600))
+        };
+        for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            if stale(&e) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        root.join(format!("{PREFIX}{}", std::process::id()))
     });
     let dir = parent.join(name);
     let _ = std::fs::remove_dir_all(&dir);

@@ -216,6 +216,27 @@ struct Shared {
     sealed: AtomicBool,
     /// Attempts that found every one of the `--connections` permits taken and waited.
     connection_waits: AtomicU64,
+    /// Per service (indexed like `targets`): attempts waiting for a permit now. Sampled with
+    /// the gateway's gauges: past the cap the backlog is here, not at the target, and a drain
+    /// the verdict must see goes on here too.
+    waiting: Vec<AtomicU64>,
+}
+
+/// Counts an attempt waiting for a connection permit while it lives: the attempt's future is
+/// dropped when its client times out, mid-wait.
+struct Waiting<'a>(&'a AtomicU64);
+
+impl<'a> Waiting<'a> {
+    fn new(n: &'a AtomicU64) -> Waiting<'a> {
+        n.fetch_add(1, Ordering::Relaxed);
+        Waiting(n)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Why an attempt got no answer.
@@ -543,6 +564,7 @@ struct RunParts {
 
 impl Shared {
     fn new(p: RunParts) -> Shared {
+        let services = p.targets.len().max(1);
         Shared {
             epoch: p.epoch,
             f: p.f,
@@ -570,6 +592,7 @@ impl Shared {
             left_out: AtomicU64::new(0),
             sealed: AtomicBool::new(false),
             connection_waits: AtomicU64::new(0),
+            waiting: (0..services).map(|_| AtomicU64::new(0)).collect(),
         }
     }
 }
@@ -780,6 +803,7 @@ impl Shared {
                 Ok(p) => p,
                 Err(_) => {
                     self.connection_waits.fetch_add(1, Ordering::Relaxed);
+                    let _waiting = self.waiting.get(a.service).map(Waiting::new);
                     self.connections
                         .acquire()
                         .await
@@ -1747,12 +1771,14 @@ async fn sample_stack(
         let (mut q, mut fl, mut limit, mut retries) = (0u64, 0u64, 0u64, 0u64);
         let mut waits = Vec::new();
         held.clear();
+        let waiting_for = |i: usize| shared.waiting.get(i).map_or(0, |n| n.load(Ordering::Relaxed));
+        let waiting: u64 = (0..shared.waiting.len()).map(waiting_for).sum();
         for (s, slot) in gateway.services.iter().zip(&slots) {
             let g = s.gauges();
             q += g.queue_depth as u64;
             fl += u64::from(g.in_flight);
             if let Some(i) = slot {
-                held.push((*i, g.queue_depth as u64 + u64::from(g.in_flight)));
+                held.push((*i, g.queue_depth as u64 + u64::from(g.in_flight) + waiting_for(*i)));
             }
             limit += u64::from(g.limit.unwrap_or(0));
             retries += g.retries;
@@ -1762,6 +1788,9 @@ async fn sample_stack(
         let jobs: Vec<_> = backend.services.iter().flat_map(|s| s.take_completions()).collect();
         let mut r = lock(&shared.recorder);
         r.gauges(now, q, fl);
+        if waiting > 0 {
+            r.generator_waiting(now, waiting);
+        }
         for &(i, h) in &held {
             r.service_held(now, i, h);
         }

@@ -643,6 +643,44 @@ async fn the_stack_samples_each_services_backlog() {
     }
 }
 
+/// Past `--connections`, attempts wait in the generator for a connection, unseen by the gateway:
+/// they are sampled too, in the whole run's and their service's requests held, so a backlog
+/// draining there is seen draining (with the gateway's only, a queue pinned at the cap read as a
+/// standing one: live called `metastable` what the simulator called still draining).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_waiting_for_a_connection_count_in_the_backlog() {
+    // 3 connections for about 6 intents/s against 2 services of 1 worker at 1 s each.
+    let s = parse(
+        "[run]\nwindow = \"1s\"\nseed = 5\n[[workload.phases]]\nduration = \"4s\"\nrate = 6\n\
+         [clients]\ntimeout = \"30s\"\n[clients.retry]\nmax_attempts = 1\n[gateway]\nstrategy = \"fifo\"\n\
+         [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"1s\"\n\
+         [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"1s\"\n",
+    );
+    let opts = LiveOptions {
+        max_connections: 3,
+        ..scaled(4.0)
+    };
+    let r = live(&s, opts).await;
+    let peak = |f: &dyn Fn(&model::results::Window) -> f64| r.windows.iter().map(f).fold(0.0, f64::max);
+    let waiting = peak(&|w| w.gauges.generator_waiting_mean);
+    assert!(waiting > 2.0, "attempts waited in the generator: {waiting}");
+    // The gateway never holds more than the connections; the backlog is past them.
+    let at_gateway = peak(&|w| w.gauges.queue_depth_mean + w.gauges.in_flight_mean);
+    assert!(at_gateway <= 3.0 + 1e-9, "{at_gateway}");
+    assert!(peak(&|w| w.held()) > 5.0, "{}", peak(&|w| w.held()));
+    for w in &r.windows {
+        let sum: f64 = w.services.values().map(|g| g.held).sum();
+        assert!(
+            (sum - w.held()).abs() <= 1e-9 * w.held().max(1.0),
+            "{}: {sum} vs {}",
+            w.start_s,
+            w.held()
+        );
+    }
+    // Every wait ended: the count goes back to 0 (the last sample is after the last answer).
+    assert_eq!(r.windows.last().map(|w| w.gauges.generator_waiting_mean), Some(0.0));
+}
+
 /// Arrivals beyond what the generator can hold (`max_outstanding`) are unsent: left out of
 /// the figures, as intents it had no socket for. They were once failed intents of latency 0,
 /// so a run against a target that never answers read `p50 1us` beside 0% goodput.

@@ -214,6 +214,17 @@ fn merged_counters_that_would_wrap_are_refused() {
     let mut parts = shards(2);
     parts[0].1.windows[2].gauges.in_flight_max = u64::MAX;
     assert!(merge_err(parts).starts_with("b.json: windows[2].gauges.in_flight_max: "));
+    // Sums of means past f64's range (a file can hold 1e308 each) could not be saved.
+    let mut parts = shards(2);
+    for (_, p) in &mut parts {
+        p.windows[1].gauges.queue_depth_mean = 1e308;
+    }
+    assert!(merge_err(parts).starts_with("b.json: windows[1].gauges.queue_depth_mean: "));
+    let mut parts = shards(2);
+    for (_, p) in &mut parts {
+        p.windows[1].services.get_mut("b").expect("b").held = 1e308;
+    }
+    assert!(merge_err(parts).starts_with("b.json: windows[1].services.b.held: "));
     let mut parts = shards(2);
     parts[1].1.windows[0].services.get_mut("a").expect("a").offered = u64::MAX;
     assert!(merge_err(parts).starts_with("b.json: windows[0].services.a.offered: "));

@@ -311,7 +311,7 @@ pub(crate) fn verdict_text(runs: &[Results], scope: &Scope) -> String {
                 .groups_behind(runs[0].window_s)
                 .into_iter()
                 .filter(|(_, g)| g.verdict != runs[0].summary.whole.verdict)
-                .filter_map(|(name, g)| Some(format!("{name} {}", g.verdict_name()?)))
+                .map(|(name, g)| format!("{name} {}", g.verdict_name().unwrap_or("not judged")))
                 .collect();
             match worse.len() {
                 0 => (*only).into(),

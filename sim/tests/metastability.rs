@@ -41,6 +41,7 @@ fn death_spiral_unbounded_fifo_stays_down_while_shedding_recovers() {
         fifo.summary.whole.verdict_reason
     );
     // Its services too: each one's backlog stands (judged on its own, not drained).
+    assert_eq!(fifo.summary.services.len(), 2);
     for (name, g) in &fifo.summary.services {
         assert_eq!(g.verdict, Some(Verdict::Metastable), "{name}: {}", g.verdict_reason);
     }

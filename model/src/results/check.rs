@@ -694,6 +694,7 @@ fn windows(r: &Results) -> Checked {
         seconds(w.start_s, || at("start_s"))?;
         counters(&w.counters, &|f| at(&format!("counters.{f}")))?;
         let g = &w.gauges;
+        amount(g.generator_waiting_mean, || at("gauges.generator_waiting_mean"))?;
         for (name, mean, max) in [
             ("queue_depth_mean", g.queue_depth_mean, g.queue_depth_max),
             ("in_flight_mean", g.in_flight_mean, g.in_flight_max),

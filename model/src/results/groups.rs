@@ -110,14 +110,15 @@ impl GroupWindow {
         self.held += o.held;
     }
 
-    /// The sum with `o`, or the name of the field whose sum does not fit in a u64.
+    /// The sum with `o`, or the name of the field whose sum does not fit (in a u64; `held`
+    /// in a finite f64, which a results file can hold).
     pub fn checked_add(&self, o: &GroupWindow) -> Result<GroupWindow, &'static str> {
+        // Shards each drive a gateway of their own: what they held adds up, as their gauges do.
+        let held = self.held + o.held;
         Ok(GroupWindow {
             offered: self.offered.checked_add(o.offered).ok_or("offered")?,
             successes: self.successes.checked_add(o.successes).ok_or("successes")?,
-            // Shards each drive a gateway of their own: what they held adds up, as their
-            // gauges do.
-            held: self.held + o.held,
+            held: if held.is_finite() { held } else { return Err("held") },
         })
     }
 
@@ -284,9 +285,10 @@ pub(crate) fn group_verdicts<K: Ord>(
 }
 
 impl Window {
-    /// The requests the whole gateway held over the window, on average (queued plus in flight).
+    /// The requests the whole gateway held over the window, on average (queued plus in flight),
+    /// with those a live run's load generator held for want of a connection.
     pub fn held(&self) -> f64 {
-        self.gauges.queue_depth_mean + self.gauges.in_flight_mean
+        self.gauges.queue_depth_mean + self.gauges.in_flight_mean + self.gauges.generator_waiting_mean
     }
 
     /// The intents of `scope` in this window (none for a group the window does not list; all
@@ -340,9 +342,12 @@ impl Summary {
 
     /// The classes and services (named "class interactive", "service billing") whose own
     /// verdict is behind the whole run's: a worse verdict (overloaded or metastable while the
-    /// run was stable or recovered; metastable while it was overloaded), or a recovery later
-    /// than the run's by more than `window_s`, the resolution of recovery times (groups of one
-    /// healthy system differ by a window). What whole-run figures hide.
+    /// run was stable or recovered; metastable while it was overloaded), a recovery later than
+    /// the run's by more than `window_s`, the resolution of recovery times (groups of one
+    /// healthy system differ by a window), or not judged for a reason of its own (a backlog of
+    /// its own still draining at the end) while the run is stable or recovered: a service down
+    /// to the end is named whether or not its queue was still shrinking. What whole-run
+    /// figures hide.
     pub fn groups_behind(&self, window_s: f64) -> Vec<(String, &GroupSummary)> {
         let rank = |v: Option<Verdict>| match v {
             Some(Verdict::Stable | Verdict::Recovered) => Some(0),
@@ -352,6 +357,9 @@ impl Summary {
         };
         let behind = |g: &GroupSummary| match (rank(g.verdict), rank(self.whole.verdict)) {
             (Some(group), Some(run)) if group > run => true,
+            // Not judged with a reason: judged as far as it could be, unlike a group that sent
+            // nothing before the trigger (no reason) or a run cut short (nothing judged).
+            (None, Some(0)) => !g.verdict_reason.is_empty(),
             _ => match (g.verdict, g.recovery_s, self.whole.recovery_s) {
                 (Some(Verdict::Recovered), Some(rec), Some(run)) => rec > run + window_s,
                 _ => false,
@@ -467,6 +475,36 @@ mod tests {
         assert!(names(&s).is_empty(), "{:?}", names(&s));
         s.whole.verdict = None;
         assert!(names(&s).is_empty(), "no run verdict, nothing to be behind");
+    }
+
+    /// A service not judged for a reason of its own (its backlog still draining at the end)
+    /// while the whole run recovered is behind it: it was named while it read metastable, and
+    /// dropped out of the BEHIND lines when per-service backlogs made it not judged (review
+    /// helper-189). A group with no verdict and no reason (it sent nothing before the trigger)
+    /// is not.
+    #[test]
+    fn a_service_not_judged_under_a_judged_run_is_behind_it() {
+        let mut s = Summary::default();
+        (s.whole.verdict, s.whole.recovery_s) = (Some(Verdict::Recovered), Some(14.0));
+        let draining = GroupSummary {
+            offered: 1,
+            verdict_reason: "not back to 90% ... but its backlog was still draining".into(),
+            ..Default::default()
+        };
+        s.services.insert("billing".into(), draining);
+        s.services.insert(
+            "new".into(),
+            GroupSummary {
+                offered: 1,
+                ..Default::default()
+            },
+        );
+        let names = |s: &Summary| s.groups_behind(1.0).into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        assert_eq!(names(&s), ["service billing"]);
+        s.whole.verdict = Some(Verdict::Stable);
+        assert_eq!(names(&s), ["service billing"]);
+        s.whole.verdict = Some(Verdict::Metastable);
+        assert!(names(&s).is_empty(), "{:?}", names(&s));
     }
 
     #[test]

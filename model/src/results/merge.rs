@@ -19,7 +19,7 @@ pub enum MergeError {
     // The scenario's diagnostics are in the message, not a `source`: `{:#}` printed them twice.
     #[error("{file}: its embedded scenario is not valid: {problems}")]
     Scenario { file: String, problems: String },
-    #[error("{file}: {field}: adding it to the files before it passes 2^64 - 1, so no merged figure would be right (a corrupt shard?)")]
+    #[error("{file}: {field}: adding it to the files before it overflows (a count past 2^64 - 1, a figure past 1.8e308), so no merged figure would be right (a corrupt shard?)")]
     Overflow { file: String, field: String },
 }
 
@@ -301,8 +301,21 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
                 .ok_or_else(|| overflow(&name, at("gauges.queue_depth_max")))?;
             bg.in_flight_max = (bg.in_flight_max.checked_add(wg.in_flight_max))
                 .ok_or_else(|| overflow(&name, at("gauges.in_flight_max")))?;
-            bg.queue_depth_mean += wg.queue_depth_mean;
-            bg.in_flight_mean += wg.in_flight_mean;
+            // Means add as the shards' gateways do; a sum past f64 could not be saved.
+            for (field, sum, part) in [
+                ("queue_depth_mean", &mut bg.queue_depth_mean, wg.queue_depth_mean),
+                ("in_flight_mean", &mut bg.in_flight_mean, wg.in_flight_mean),
+                (
+                    "generator_waiting_mean",
+                    &mut bg.generator_waiting_mean,
+                    wg.generator_waiting_mean,
+                ),
+            ] {
+                *sum += part;
+                if !sum.is_finite() {
+                    return Err(overflow(&name, at(&format!("gauges.{field}"))));
+                }
+            }
             for (k, g) in &w.classes {
                 let sum = b.classes.entry(*k).or_default();
                 *sum = (sum.checked_add(g)).map_err(|f| overflow(&name, at(&format!("classes.{}.{f}", k.as_str()))))?;

@@ -136,6 +136,14 @@ pub struct Gauges {
     /// Adaptive strategies: the concurrency limit at the end of the window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// Live runs: attempts the load generator held, on average, for want of a free connection
+    /// (`--connections`): backlog the target never saw, which drains as the target's does.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub generator_waiting_mean: f64,
+}
+
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

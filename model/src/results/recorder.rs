@@ -54,6 +54,8 @@ struct Acc {
     f_max: u64,
     f_sum: f64,
     samples: u64,
+    /// Attempts a live run's load generator held for want of a connection, summed over samples.
+    waiting_sum: f64,
     limit: Option<u64>,
     intent: Slot,
     attempt: Slot,
@@ -156,6 +158,7 @@ impl Acc {
             f_max: 0,
             f_sum: 0.0,
             samples: 0,
+            waiting_sum: 0.0,
             limit: None,
             intent: Slot::new(),
             attempt: Slot::new(),
@@ -874,6 +877,13 @@ impl Recorder {
         w.samples += 1;
     }
 
+    /// A live run's sample of the attempts its load generator holds for want of a free
+    /// connection, taken with the [`Recorder::gauges`] sample of the same instant. Service `i`'s
+    /// share goes into [`Recorder::service_held`].
+    pub fn generator_waiting(&mut self, at: Time, waiting: u64) {
+        self.win(at).waiting_sum += waiting as f64;
+    }
+
     /// The index [`Recorder::service_held`] takes for the service named `name`; `None` when
     /// the run keeps no per-service figures (one service) or has no such service.
     pub fn service_index(&self, name: &str) -> Option<usize> {
@@ -983,6 +993,7 @@ impl Recorder {
                         in_flight_max: a.f_max,
                         in_flight_mean: a.f_sum / n,
                         limit: a.limit,
+                        generator_waiting_mean: a.waiting_sum / n,
                     },
                     histograms,
                 }

@@ -206,7 +206,8 @@ pub fn summary_table(r: &Results) -> String {
         let _ = writeln!(
             o,
             "  BEHIND        {name}: {} ({}); whole run: {verdict}",
-            g.verdict.map_or("-".into(), |v| verdict_label(v, g.recovery_s, g.held)),
+            g.verdict
+                .map_or("not judged".into(), |v| verdict_label(v, g.recovery_s, g.held)),
             g.verdict_reason
         );
     }

@@ -37,9 +37,10 @@ pub struct WindowGoodput {
     pub start_s: f64,
     pub offered: u64,
     pub successes: u64,
-    /// Requests the gateway held over the window, on average (queued plus in flight, all
-    /// services): how a backlog that is still draining is told from one that stays. 0 when
-    /// not measured (an external target).
+    /// Requests held at the gateway over the window, on average (queued plus in flight; for a
+    /// service, its own; live, with those waiting in the load generator for a connection): how
+    /// a backlog that is still draining is told from one that stays. 0 when not measured (an
+    /// external target, a class of a run of several services).
     pub held: f64,
 }
 
@@ -506,7 +507,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     if let Some(d) = draining(&post, long.max(DRAIN_WINDOWS).max(n / 2), pre_held, p.window_s) {
         let left = if d.to > 2.0 * pre_held.max(1.0) {
             format!(
-                "was still draining: the requests the gateway held fell from about {:.0} to {:.0} over the last {} ({:.1}/s; at that pace about {} more to drain)",
+                "was still draining: the requests held at the gateway fell from about {:.0} to {:.0} over the last {} ({:.1}/s; at that pace about {} more to drain)",
                 d.from,
                 d.to,
                 super::fmt_secs(d.span_s),
@@ -515,7 +516,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             )
         } else {
             format!(
-                "had just drained: the requests the gateway held fell from about {:.0} over the last {} ({:.1}/s) to about the {:.0} held before the trigger, and goodput had not caught up",
+                "had just drained: the requests held at the gateway fell from about {:.0} over the last {} ({:.1}/s) to about the {:.0} held before the trigger, and goodput had not caught up",
                 d.from,
                 super::fmt_secs(d.span_s),
                 d.rate,

@@ -14,7 +14,7 @@ use super::render::{
     RATE_LIMITED, SHED, TIMEOUTS, TRIGGER, TRIGGER_ALPHA, WASTED,
 };
 use super::{slug, ChartError, Figure, Labeled};
-use model::results::{metric, services_in_order, verdict_label, Counters, Results};
+use model::results::{metric, services_in_order, verdict_label, Counters, Results, Verdict};
 use model::scenario::Priority;
 use model::threshold::Scope;
 use plotters::coord::ranged1d::ValueFormatter;
@@ -850,6 +850,17 @@ pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, Ch
             )
             .on_right(),
         ];
+        if r.windows.iter().any(|w| w.gauges.generator_waiting_mean > 0.0) {
+            // Past loadgen's --connections the backlog waits in the generator, unseen by the
+            // gateway: without this line a queue pinned at the cap reads as a standing one.
+            tl.series.push(Series::new(
+                "waiting in the load generator (no free connection; mean)",
+                RGBColor(200, 90, 90),
+                2,
+                Stroke::Dashed,
+                g(|g| g.generator_waiting_mean),
+            ));
+        }
         if r.windows.iter().any(|w| w.gauges.limit.is_some()) {
             // The limit is reported when it changes; it holds until the next report.
             let mut last = None;
@@ -928,16 +939,19 @@ pub(crate) fn held_by_service_of(run: Labeled, replications: usize) -> Option<Re
     no_traffic(&mut tl, r);
     if tl.note.is_none() {
         for (i, (name, _)) in services.iter().enumerate() {
-            let label = match r.summary.services.get(*name) {
-                Some(g) => format!(
-                    "{name}{}",
-                    g.verdict.map_or(String::new(), |v| format!(
-                        "  {}",
-                        verdict_label(v, g.recovery_s, g.held)
-                    ))
-                ),
-                None => (*name).clone(),
-            };
+            // Each service's verdict: "not judged" is what this chart explains (a backlog still
+            // draining), and "held", beside a line of requests held, says goodput's.
+            let verdict = r
+                .summary
+                .services
+                .get(*name)
+                .map_or(String::new(), |g| match g.verdict {
+                    Some(Verdict::Recovered) if g.held => "  goodput held".into(),
+                    Some(v) => format!("  {}", verdict_label(v, g.recovery_s, g.held)),
+                    None if !g.verdict_reason.is_empty() => "  not judged".into(),
+                    None => String::new(),
+                });
+            let label = format!("{name}{verdict}");
             let points = r
                 .windows
                 .iter()
