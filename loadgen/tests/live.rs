@@ -606,6 +606,19 @@ async fn the_stack_records_what_the_simulator_records() {
     assert!(r.gateway_retries() > 0, "the gateway's retries are in the results");
 }
 
+/// Each window's services' requests held add up to the whole run's: the same samples.
+fn services_add_up_to_the_whole(r: &Results) {
+    for w in &r.windows {
+        let sum: f64 = w.services.values().map(|g| g.held).sum();
+        assert!(
+            (sum - w.held()).abs() <= 1e-9 * w.held().max(1.0),
+            "{}: {sum} vs {}",
+            w.start_s,
+            w.held()
+        );
+    }
+}
+
 /// Each service's requests held at the gateway are sampled with the gauges, as the simulator
 /// samples them: a service's verdict reads its own backlog draining, not the whole gateway's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -632,15 +645,7 @@ async fn the_stack_samples_each_services_backlog() {
         held("fast"),
         held("slow")
     );
-    for w in &r.windows {
-        let sum: f64 = w.services.values().map(|g| g.held).sum();
-        assert!(
-            (sum - w.held()).abs() <= 1e-9 * w.held().max(1.0),
-            "{}: {sum} vs {}",
-            w.start_s,
-            w.held()
-        );
-    }
+    services_add_up_to_the_whole(&r);
 }
 
 /// Past `--connections`, attempts wait in the generator for a connection, unseen by the gateway:
@@ -668,15 +673,7 @@ async fn attempts_waiting_for_a_connection_count_in_the_backlog() {
     let at_gateway = peak(&|w| w.gauges.queue_depth_mean + w.gauges.in_flight_mean);
     assert!(at_gateway <= 3.0 + 1e-9, "{at_gateway}");
     assert!(peak(&|w| w.held()) > 5.0, "{}", peak(&|w| w.held()));
-    for w in &r.windows {
-        let sum: f64 = w.services.values().map(|g| g.held).sum();
-        assert!(
-            (sum - w.held()).abs() <= 1e-9 * w.held().max(1.0),
-            "{}: {sum} vs {}",
-            w.start_s,
-            w.held()
-        );
-    }
+    services_add_up_to_the_whole(&r);
     // Every wait ended: the count goes back to 0 (the last sample is after the last answer).
     assert_eq!(r.windows.last().map(|w| w.gauges.generator_waiting_mean), Some(0.0));
 }
