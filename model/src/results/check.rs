@@ -285,6 +285,49 @@ fn tallies(
     Ok(())
 }
 
+/// Each attempt ends in at most one outcome (one that has not ended yet in none): the
+/// failures by kind add up to at most the attempts. A count near 2^64 among them, with the
+/// attempts as the run counted them, was read as it was.
+fn outcomes(attempts: u64, kinds: [(&str, u64); 5], at: &dyn Fn(&str) -> String) -> Checked {
+    let mut sum = 0u64;
+    for (name, n) in kinds {
+        sum = match sum.checked_add(n) {
+            Some(s) if s <= attempts => s,
+            _ => {
+                return Err(bad(
+                    at(name),
+                    format!(
+                        "{n}: with the outcomes before it ({}), more than the {attempts} attempts, each of which ends in one outcome",
+                        kinds
+                            .iter()
+                            .take_while(|(k, _)| *k != name)
+                            .map(|(k, v)| format!("{k} {v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ))
+            }
+        };
+    }
+    Ok(())
+}
+
+/// Each intent makes at most `clients.retry.max_attempts` attempts (the scenario the run
+/// recorded, with the command line's overrides): more attempts than the intents offered
+/// allow is a count no run of the file makes.
+fn attempts_per_intent(offered: u64, attempts: u64, max_attempts: u32, at: &str) -> Checked {
+    let most = offered.saturating_mul(u64::from(max_attempts.max(1)));
+    if attempts <= most {
+        return Ok(());
+    }
+    Err(bad(
+        format!("{at}.attempts"),
+        format!(
+            "{attempts}: more than the {offered} intents offered make at scenario.clients.retry.max_attempts {max_attempts} each ({most})"
+        ),
+    ))
+}
+
 fn percentiles(p: &Percentiles, at: &str) -> Checked {
     let named = [
         ("mean", p.mean),
@@ -318,7 +361,18 @@ fn percentiles(p: &Percentiles, at: &str) -> Checked {
 }
 
 fn group_counters(c: &GroupCounters, at: &dyn Fn(&str) -> String) -> Checked {
-    tallies(c.intents, c.successes, c.failures, c.attempts, c.retries, at)
+    tallies(c.intents, c.successes, c.failures, c.attempts, c.retries, at)?;
+    outcomes(
+        c.attempts,
+        [
+            ("timeouts", c.timeouts),
+            ("shed", c.shed),
+            ("rate_limited", c.rate_limited),
+            ("expired", c.expired),
+            ("errors", c.errors),
+        ],
+        at,
+    )
 }
 
 fn counters(c: &Counters, at: &dyn Fn(&str) -> String) -> Checked {
@@ -340,6 +394,17 @@ fn group_window(g: &GroupWindow, at: impl Fn() -> String) -> Checked {
 fn group_summary(g: &GroupSummary, at: &str) -> Checked {
     let field = |f: &str| format!("{at}.{f}");
     tallies(g.offered, g.successes, g.failures, g.attempts, g.retries, &field)?;
+    outcomes(
+        g.attempts,
+        [
+            ("timeouts", g.timeouts),
+            ("shed", g.shed),
+            ("rate_limited", g.rate_limited),
+            ("expired", g.expired),
+            ("errors", g.errors),
+        ],
+        &field,
+    )?;
     amount(g.goodput, || format!("{at}.goodput"))?;
     ratio(g.goodput_ratio, || format!("{at}.goodput_ratio"))?;
     amount(g.amplification, || format!("{at}.amplification"))?;
@@ -857,6 +922,20 @@ pub(crate) fn check(r: &Results) -> Checked {
         }
     }
     windows(r)?;
+    let max_attempts = r.scenario.clients.retry.max_attempts;
+    let s = &r.summary;
+    attempts_per_intent(s.whole.offered, s.whole.attempts, max_attempts, "summary")?;
+    for (k, g) in &s.classes {
+        attempts_per_intent(
+            g.offered,
+            g.attempts,
+            max_attempts,
+            &format!("summary.classes.{}", k.as_str()),
+        )?;
+    }
+    for (k, g) in &s.services {
+        attempts_per_intent(g.offered, g.attempts, max_attempts, &format!("summary.services.{k}"))?;
+    }
     summary_derived(&r.summary, r.has_trigger())?;
     summary_sources(r)?;
     thresholds(r)?;
@@ -883,6 +962,7 @@ mod tests {
             "t.toml",
             "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"3s\"\nrate = 10\n\
              [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [clients.retry]\nmax_attempts = 2\n\
              [[thresholds]]\ncheck = \"goodput_ratio >= 0.5\"\n[[thresholds]]\ncheck = \"p99 < 1s\"\n",
         )
         .unwrap()
@@ -956,6 +1036,47 @@ mod tests {
         // A byte order mark is no part of the JSON.
         let text = format!("\u{feff}{}", plain.to_json());
         assert!(Results::from_json("r.json", &text).is_ok());
+    }
+
+    /// Counts near 2^64 that the run's own figures rule out were read: outcomes beyond the
+    /// attempts (each ends in one), attempts beyond what the intents offered make at the
+    /// scenario's max_attempts. Bounds from the file's figures, no arbitrary cap.
+    #[test]
+    fn counts_beyond_what_the_files_own_figures_allow_are_refused() {
+        let r = run(RunMeta::sim("fifo"));
+        assert_eq!((r.summary.whole.offered, r.summary.whole.attempts), (3, 4));
+        assert_eq!(r.summary.whole.timeouts, 2);
+        let err = edited(&r, |v| v["summary"]["shed"] = json!(u64::MAX)).unwrap_err();
+        assert!(
+            err.starts_with(
+                "r.json: summary.shed: 18446744073709551615: with the outcomes before it (timeouts 2), more than the 4 attempts"
+            ),
+            "{err}"
+        );
+        let err = edited(&r, |v| v["windows"][0]["counters"]["errors"] = json!(u64::MAX - 1)).unwrap_err();
+        assert!(err.starts_with("r.json: windows[0].counters.errors: "), "{err}");
+        // Attempts the windows and the summary agree on, beyond 3 intents x 2 attempts.
+        let err = edited(&r, |v| {
+            let w = v["windows"][0]["counters"]["attempts"].as_u64().unwrap();
+            v["windows"][0]["counters"]["attempts"] = json!(w + (1u64 << 62));
+            v["summary"]["attempts"] = json!(4 + (1u64 << 62));
+        })
+        .unwrap_err();
+        assert!(
+            err.starts_with(&format!(
+                "r.json: summary.attempts: {}: more than the 3 intents offered make at scenario.clients.retry.max_attempts 2 each (6)",
+                4 + (1u64 << 62)
+            )),
+            "{err}"
+        );
+        // Within the bound, the figures derived from the counts still judge.
+        let err = edited(&r, |v| {
+            let w = v["windows"][0]["counters"]["attempts"].as_u64().unwrap();
+            v["windows"][0]["counters"]["attempts"] = json!(w + 2);
+            v["summary"]["attempts"] = json!(6);
+        })
+        .unwrap_err();
+        assert!(err.contains("summary.amplification: "), "{err}");
     }
 
     #[test]
