@@ -84,7 +84,7 @@ pub struct CompareArgs {
     #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
     pub baseline: Option<Vec<PathBuf>>,
     /// With --baseline: how much worse a metric may get before it is a regression (e.g. 5%;
-    /// default 10%).
+    /// default 10%; from 0% to 1000%).
     #[arg(long, value_name = "PCT", allow_hyphen_values = true)]
     pub tolerance: Option<String>,
 }
@@ -638,7 +638,10 @@ pub fn conclude(
     Ok((verdict, written))
 }
 
-/// A tolerance like `10%` or `0.1`.
+/// The largest `--tolerance`, as a fraction: 1000%.
+const MAX_TOLERANCE: f64 = 10.0;
+
+/// A tolerance like `10%` or `0.1`, from 0% to 1000%.
 fn parse_tolerance(t: &str) -> Result<f64, UsageError> {
     let t = t.trim();
     let v = match t.strip_suffix('%') {
@@ -649,6 +652,13 @@ fn parse_tolerance(t: &str) -> Result<f64, UsageError> {
         // A bare number above 1 is a percentage written without its sign (`10` was 1000%).
         Ok(v) if !t.ends_with('%') && v > 1.0 => Err(UsageError(format!(
             "--tolerance `{t}`: a fraction is at most 1; for {v}% write `{v}%`"
+        ))),
+        // A relative change beyond +1000% is not a regression gate but no gate: `1e300%`
+        // passed everything. Beyond it (or `inf%`, `nan%`) is refused, not clamped.
+        Ok(v) if v.is_finite() && v > MAX_TOLERANCE => Err(UsageError(format!(
+            "--tolerance `{t}`: at most {}% (a tolerance from 0% to {}% makes sense; above it no regression fails)",
+            MAX_TOLERANCE * 100.0,
+            MAX_TOLERANCE * 100.0
         ))),
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(UsageError(format!(
@@ -1130,6 +1140,18 @@ mod tests {
         let e = parse_tolerance("10").unwrap_err().to_string();
         assert!(e.contains("write `10%`"), "{e}");
         assert!(parse_tolerance("-5%").is_err() && parse_tolerance("x").is_err());
+    }
+
+    /// `--tolerance 1e300%` was accepted: no regression could fail it.
+    #[test]
+    fn an_absurd_or_infinite_tolerance_is_refused() {
+        assert_eq!(parse_tolerance("1000%").ok(), Some(10.0));
+        for t in ["1e300%", "1001%", "inf%", "NaN%", "1e400%"] {
+            let e = parse_tolerance(t).unwrap_err().to_string();
+            assert!(e.starts_with("--tolerance"), "{t}: {e}");
+        }
+        let e = parse_tolerance("1e300%").unwrap_err().to_string();
+        assert!(e.contains("at most 1000%"), "{e}");
     }
 
     /// An interrupted comparison has fewer entries than labels: expectations on the runs that

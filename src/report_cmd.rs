@@ -132,6 +132,18 @@ fn name_problem(name: &str) -> Option<String> {
     model::results::text_problem(name, "a name", MAX_NAME_CHARS)
 }
 
+/// How many characters of a refused `--title` its error repeats.
+const SHOWN_TITLE_CHARS: usize = 64;
+
+/// A refused `--title` as its error shows it: its first [`SHOWN_TITLE_CHARS`] characters,
+/// escaped, then `...`; a megabyte title was repeated whole.
+fn shown_title(t: &str) -> String {
+    match t.char_indices().nth(SHOWN_TITLE_CHARS) {
+        Some((i, _)) => format!("{}...", t[..i].escape_debug()),
+        None => t.escape_debug().to_string(),
+    }
+}
+
 /// Whether the sweep's scenario evidently has no trigger phase: the table records none
 /// (`bursts`), no point recovered or stayed metastable (verdicts of a run after a trigger),
 /// and some point or group is `stable`, which only a run without a trigger is. (Tables of
@@ -946,7 +958,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             .into());
         }
         if let Some(problem) = name_problem(t) {
-            return Err(UsageError(format!("--title `{}`: {problem}", t.escape_debug())).into());
+            return Err(UsageError(format!("--title `{}`: {problem}", shown_title(t))).into());
         }
     }
     // Each group is one entry: a run, or the seeds of `sim run --replications` (a directory
@@ -1245,6 +1257,19 @@ mod tests {
         let long = format!("{}=x.json", "x".repeat(MAX_LABEL_CHARS + 1));
         assert!(l(&long).unwrap_err().to_string().contains("at most 64"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A refused `--title` of a megabyte was repeated whole in its error.
+    #[test]
+    fn a_refused_title_is_shown_cut_short() {
+        let long = "t".repeat(1 << 20);
+        let shown = shown_title(&long);
+        assert_eq!(shown, format!("{}...", "t".repeat(SHOWN_TITLE_CHARS)));
+        assert_eq!(shown_title("a\u{1b}b"), "a\\u{1b}b");
+        assert_eq!(shown_title("short"), "short");
+        // Cut at a character, not a byte.
+        let wide = "é".repeat(100);
+        assert_eq!(shown_title(&wide).chars().count(), SHOWN_TITLE_CHARS + 3);
     }
 
     /// Runs of two scenarios given as steady, one-liner, steady: the title names each once

@@ -133,7 +133,9 @@ pub struct RunArgs {
     /// A request header, "Name: value" (repeatable), e.g. -H "content-type: application/json".
     /// With a scenario file, set over clients.request.headers, name by name. Host,
     /// Content-Length, Transfer-Encoding, Connection and the headers loadgen sends itself
-    /// (x-request-id, x-spillway-timeout-ms, x-spillway-priority) are refused.
+    /// (x-request-id, x-spillway-timeout-ms, x-spillway-priority) are refused, and so is a
+    /// name given twice (curl would send both lines; give one, a list's values
+    /// comma-separated: -H "accept: a, b").
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
 

@@ -377,6 +377,32 @@ fn unused_ca_cert(a: &RunArgs) -> Option<String> {
     }
 }
 
+/// Why `-H` names one header twice (names are case-insensitive), if it does: the last was
+/// kept silently. curl sends both lines, but a request here carries one value per name (as
+/// `clients.request.headers` does), so a second is refused rather than dropped: a list-valued
+/// header takes its values comma-separated in one `-H`, which HTTP reads as the same.
+fn duplicate_header(headers: &[(String, String)]) -> Option<String> {
+    const SHOWN: usize = 64;
+    let shown = |v: &str| match v.char_indices().nth(SHOWN) {
+        Some((i, _)) => format!("{}...", &v[..i]),
+        None => v.to_string(),
+    };
+    headers.iter().enumerate().find_map(|(i, (name, value))| {
+        let (_, (first_name, first)) = headers[..i]
+            .iter()
+            .enumerate()
+            .find(|(_, (n, _))| n.eq_ignore_ascii_case(name))?;
+        Some(format!(
+            "--header: `{}` is given twice (`{first_name}: {}`, then `{name}: {}`); a request carries one value per name: give one -H, with a list-valued header's values comma-separated (`-H \"{name}: {}, {}\"`, which HTTP reads as the two lines)",
+            shown(name),
+            shown(first),
+            shown(value),
+            shown(first),
+            shown(value)
+        ))
+    })
+}
+
 /// `--method`, `--header`, `--body` and `--body-file` over the file's clients-wide
 /// `[clients.request]` (a service's own `request` still wins for its service, as it does over
 /// the file's clients-wide table).
@@ -384,6 +410,9 @@ fn apply_request_flags(a: &RunArgs, file: &mut model::scenario::ScenarioFile) ->
     let r = &mut file.clients.request;
     if let Some(m) = &a.method {
         r.method = Some(m.clone());
+    }
+    if let Some(problem) = duplicate_header(&a.headers) {
+        return Err(UsageError(problem).into());
     }
     for (name, value) in &a.headers {
         // Names are case-insensitive: the flag's replaces the file's of any case.
@@ -600,6 +629,34 @@ mod tests {
         let e = with_file(&zero, &["--rate", "10"]).unwrap_err();
         assert!(e.downcast_ref::<UsageError>().is_some(), "{e:#}");
         assert!(e.to_string().contains("no phase rate to scale"), "{e}");
+    }
+
+    /// `-H "x-a: 1" -H "X-A: 2"` silently kept the last: refused (a usage error), naming the
+    /// flag, both values and the one -H to give instead; different names stand.
+    #[test]
+    fn a_header_name_given_twice_is_refused() {
+        let e = scenario_from_args(&one_liner(&[
+            "-H",
+            "accept: text/plain",
+            "-H",
+            "Accept: application/json",
+        ]))
+        .unwrap_err();
+        assert!(e.downcast_ref::<UsageError>().is_some(), "{e:#}");
+        let e = e.to_string();
+        assert!(
+            e.starts_with("--header: `Accept` is given twice (`accept: text/plain`, then `Accept: application/json`)")
+                && e.contains("-H \"Accept: text/plain, application/json\""),
+            "{e}"
+        );
+        // A long value is not repeated whole.
+        let long = format!("x-a: {}", "v".repeat(10_000));
+        let e = scenario_from_args(&one_liner(&["-H", &long, "-H", "x-a: w"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 1000, "{}", e.len());
+        let s = scenario_from_args(&one_liner(&["-H", "x-a: 1", "-H", "x-b: 2"]));
+        assert!(s.is_ok(), "{:#}", s.err().unwrap());
     }
 
     /// An error in the one-liner's flags named a line and column of the TOML built from them.

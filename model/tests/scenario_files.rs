@@ -3958,3 +3958,162 @@ fn a_timeout_shorter_than_the_work_and_a_tiny_rate_limit_are_noted_readably() {
         "{w:?}"
     );
 }
+
+/// The same `[[thresholds]]` twice (however written) was accepted and judged twice: refused at
+/// the second, naming where the first is.
+#[test]
+fn a_threshold_given_twice_is_refused_naming_both() {
+    for (first, second) in [("p99 < 2s", "p99 < 2s"), ("p99 < 2s", "p99 < 2000ms")] {
+        let (a, b) = (format!("check = \"{first}\""), format!("check = \"{second}\""));
+        let mut lines = with_service(&[
+            "[[backend.services]]",
+            "name = \"a\"",
+            "workers = 2",
+            "service_time = \"10ms\"",
+        ]);
+        lines.push("[[thresholds]]"); // 8
+        lines.push(&a); // 9
+        lines.push("[[thresholds]]"); // 10
+        lines.push(&b); // 11
+        let d = only_diagnostic(&lines);
+        assert_eq!((d.path.as_str(), d.file.as_str()), ("thresholds[1]", "t.toml"), "{d}");
+        assert!((10..=11).contains(&d.line), "{d}");
+        assert!(
+            d.message
+                .starts_with(&format!("`{second}`: the same check as thresholds[0] (`{first}`)")),
+            "{d}"
+        );
+        assert!(
+            d.message.contains("(thresholds[0] is at t.toml:8:")
+                || d.message.contains("(thresholds[0] is at t.toml:9:"),
+            "{d}"
+        );
+    }
+    // Different checks of one metric stand.
+    let mut lines = with_service(&[
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ]);
+    lines.extend([
+        "[[thresholds]]",
+        "check = \"p99 < 2s\"",
+        "[[thresholds]]",
+        "check = \"p99 < 3s\"",
+    ]);
+    assert!(parse(&lines).is_ok());
+}
+
+/// A CoDel interval shorter than the gap between requests leaving a service's queue (workers /
+/// mean service time) makes every request the first of its interval, which CoDel never drops:
+/// it dropped nothing, and nothing said so.
+#[test]
+fn a_codel_interval_shorter_than_the_dequeue_gap_is_noted() {
+    let notes = |strategy: &str, interval: &str| {
+        let (strategy, interval) = (
+            format!("strategy = \"{strategy}\""),
+            format!("interval = \"{interval}\""),
+        );
+        let lines = [
+            "[[workload.phases]]",
+            "duration = \"10s\"",
+            "rate = 1",
+            "[gateway]",
+            strategy.as_str(),
+            "[gateway.codel]",
+            interval.as_str(),
+            "[[backend.services]]",
+            "name = \"slow\"",
+            "workers = 2",
+            "service_time = \"500ms\"",
+        ];
+        parse(&lines)
+            .expect("valid")
+            .warnings()
+            .into_iter()
+            .filter(|w| w.starts_with("gateway.codel.interval"))
+            .collect::<Vec<String>>()
+    };
+    let w = notes("codel", "100ms");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with(
+            "gateway.codel.interval: 100ms, shorter than the gap between requests leaving service `slow`'s queue under load, about 250.0ms (2 at a time at a mean service time of 500.0ms)"
+        ),
+        "{w:?}"
+    );
+    assert!(
+        w[0].contains("CoDel drops nothing") && w[0].ends_with("(e.g. \"1s\")"),
+        "{w:?}"
+    );
+    let w = notes("adaptive-lifo", "100ms");
+    assert!(w[0].contains("adaptive LIFO still serves newest first"), "{w:?}");
+    // An interval of several gaps, or a strategy without CoDel, says nothing.
+    assert!(notes("codel", "1s").is_empty());
+    assert!(notes("fifo", "100ms")
+        .iter()
+        .all(|w| !w.contains("shorter than the gap")));
+}
+
+/// Uniform arrivals are due each time the cumulative rate reaches a whole intent, the first at
+/// 0s: a phase offering half an intent got one, at its start, and nothing said so; a run
+/// offering half an intent in all was said to "likely send nothing", and sent one.
+#[test]
+fn uniform_arrivals_at_a_fraction_of_an_intent_are_noted() {
+    use model::rng::Streams;
+    use model::workload::Schedule;
+    let lines = |arrival: &str, first_rate: &str, second: bool| {
+        let mut v = vec![
+            "[workload]".to_string(),
+            format!("arrival = \"{arrival}\""),
+            "[[workload.phases]]".into(),
+            "name = \"trickle\"".into(),
+            "duration = \"10s\"".into(),
+            format!("rate = {first_rate}"),
+        ];
+        if second {
+            v.extend([
+                "[[workload.phases]]".into(),
+                "duration = \"10s\"".into(),
+                "rate = 10".into(),
+            ]);
+        }
+        v.extend([
+            "[[backend.services]]".into(),
+            "name = \"a\"".into(),
+            "workers = 2".into(),
+            "service_time = \"10ms\"".into(),
+        ]);
+        v
+    };
+    let scenario = |v: Vec<String>| parse(&v.iter().map(String::as_str).collect::<Vec<_>>()).expect("valid");
+    let s = scenario(lines("uniform", "0.05", true));
+    // What the note says is what the schedule does: one intent in the trickle, at 0s.
+    let first: Vec<_> = Schedule::new(&s, &Streams::new(1))
+        .filter(|a| a.at < model::time::Time::from_secs_f64(10.0))
+        .collect();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].at, model::time::Time::ZERO);
+    let w = s.warnings();
+    let note: Vec<&String> = w.iter().filter(|w| w.starts_with("workload.phases[0]")).collect();
+    assert_eq!(note.len(), 1, "{w:?}");
+    assert!(
+        note[0].starts_with("workload.phases[0] (`trickle`): offers about 0.500 intents")
+            && note[0].contains("this phase gets 1, at its start, not a fraction"),
+        "{w:?}"
+    );
+    // Poisson draws how many: nothing to note.
+    let w = scenario(lines("poisson", "0.05", true)).warnings();
+    assert!(w.iter().all(|w| !w.starts_with("workload.phases[0]")), "{w:?}");
+    // A whole run of half an intent sends one under uniform, not "likely nothing".
+    let s = scenario(lines("uniform", "0.05", false));
+    assert_eq!(Schedule::new(&s, &Streams::new(1)).count(), 1);
+    let w = s.warnings();
+    assert!(
+        w.iter()
+            .any(|w| w.contains("a run sends exactly one intent, at its start")),
+        "{w:?}"
+    );
+    assert!(w.iter().all(|w| !w.contains("likely sends nothing")), "{w:?}");
+}

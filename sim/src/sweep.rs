@@ -1291,6 +1291,7 @@ impl Table {
     /// file's are refused, naming the point and the field: a report would chart them.
     pub fn check(&self) -> Result<(), String> {
         use model::results::figures as f;
+        self.check_plan()?;
         for (i, p) in self.points.iter().enumerate() {
             let at = |field: &str| format!("points[{i}].{field}");
             f::ratio(p.goodput_ratio, &at("goodput_ratio"))?;
@@ -1300,6 +1301,9 @@ impl Table {
             f::latency(p.p50, &at("p50"))?;
             f::latency(p.p99, &at("p99"))?;
             f::amount(p.amplification, &at("amplification"))?;
+            if p.seeds == 1 {
+                amplification_of_one_seed(p.amplification, p.attempts, &at("amplification"))?;
+            }
             f::amount(p.wasted_s, &at("wasted_s"))?;
             if let Some(r) = p.recovery_s {
                 f::seconds(r, &at("recovery_s"))?;
@@ -1312,12 +1316,91 @@ impl Table {
             }
             for (c, g) in &p.classes {
                 f::group(g, &at(&format!("classes.{}", c.as_str())))?;
+                if p.seeds == 1 {
+                    amplification_of_one_seed(
+                        g.amplification,
+                        g.attempts,
+                        &at(&format!("classes.{}.amplification", c.as_str())),
+                    )?;
+                }
             }
             for (name, g) in &p.services {
                 f::group(g, &at(&format!("services.{name}")))?;
+                if p.seeds == 1 {
+                    amplification_of_one_seed(
+                        g.amplification,
+                        g.attempts,
+                        &at(&format!("services.{name}.amplification")),
+                    )?;
+                }
             }
+            self.check_stable_after_trigger(i, p)?;
         }
         Ok(())
+    }
+
+    /// `planned_points`, written only by a sweep interrupted before every point ran: the
+    /// grid's size, more than the points that ran and at most [`MAX_COMBINATIONS`] (the
+    /// largest grid a sweep runs). A smaller one made the report say "interrupted: 9 of the
+    /// grid's 4 points ran".
+    fn check_plan(&self) -> Result<(), String> {
+        let Some(planned) = self.planned_points else {
+            return Ok(());
+        };
+        let ran = self.points.len();
+        if planned <= ran {
+            return Err(format!(
+                "planned_points: {planned}, but the table holds {ran} points: a sweep records the grid's size only when interrupted before all of it ran, so it is more than the points (a finished sweep's table has no planned_points)"
+            ));
+        }
+        if planned > MAX_COMBINATIONS {
+            return Err(format!(
+                "planned_points: {planned}: a sweep's grid has at most {MAX_COMBINATIONS} points"
+            ));
+        }
+        Ok(())
+    }
+
+    /// `stable` is the verdict of a run without a trigger phase: with one (`bursts` names the
+    /// scenario's), a run recovered, stayed metastable or was overloaded. A table saying both
+    /// was edited (the report would chart a `stable` burst and take the envelope over it).
+    /// Not when an axis may switch a phase's trigger off, or replace the phases.
+    fn check_stable_after_trigger(&self, i: usize, p: &Point) -> Result<(), String> {
+        let Some(&first) = self.bursts.first() else {
+            return Ok(());
+        };
+        let may_untrigger = |k: &str| {
+            k == "workload"
+                || k == "workload.phases"
+                || k.ends_with(".trigger")
+                || (phase_of(k).is_some() && !k.contains("]."))
+        };
+        if p.params.iter().any(|(k, _)| may_untrigger(k)) {
+            return Ok(());
+        }
+        use model::results::Verdict;
+        let stable_group = p
+            .classes
+            .iter()
+            .map(|(c, g)| (format!("classes.{}.verdict", c.as_str()), g.verdict))
+            .chain(
+                p.services
+                    .iter()
+                    .map(|(n, g)| (format!("services.{n}.verdict"), g.verdict)),
+            )
+            .find(|(_, v)| *v == Some(Verdict::Stable))
+            .map(|(field, _)| field);
+        let field = if p.verdict == "stable" {
+            Some("verdict".to_string())
+        } else {
+            stable_group
+        };
+        match field {
+            Some(field) => Err(format!(
+                "points[{i}].{field}: `stable`, but bursts says the scenario has a trigger phase (workload.phases[{first}]): a run with a trigger phase recovers, stays metastable or is overloaded; `stable` is the verdict of a run without one"
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The points' axes, in order, with their values in first-seen order.
@@ -1337,6 +1420,20 @@ impl Table {
         }
         axes
     }
+}
+
+/// A run's amplification is attempts / intents offered, and the simulator sends each intent's
+/// first attempt when it arrives: at least 1 when anything was offered, 0 (with no attempts)
+/// when nothing was. Of one seed only: a mean over seeds, some of which offered nothing, may
+/// lie between.
+fn amplification_of_one_seed(amplification: f64, attempts: u64, field: &str) -> Result<(), String> {
+    // The ratio of two integers read back from its shortest form: a hair of slack.
+    if amplification == 0.0 && attempts == 0 || amplification >= 1.0 - 1e-9 && attempts > 0 {
+        return Ok(());
+    }
+    Err(format!(
+        "{field}: {amplification}, with {attempts} attempts: amplification is attempts / intents offered, at least 1 when anything was sent (each intent's first attempt is one) and 0 when nothing was"
+    ))
 }
 
 /// How many combinations the axes make, refused above [`MAX_COMBINATIONS`] (checked: the
@@ -4247,6 +4344,80 @@ mod tests {
         assert!(objective_note(&goodput, &[strategy.clone(), ax("workload.phases[1].rate=150")]).is_none());
         let ratio = parse_objective("goodput_ratio").unwrap();
         assert!(objective_note(&ratio, &[strategy, ax("workload.phases[1].rate=150,200")]).is_none());
+    }
+
+    /// A hand-edited table's grid size, bursts and amplifications were read as they were:
+    /// "interrupted: 2 of the grid's 1 points ran", a `stable` burst, an amplification of 0.3.
+    #[test]
+    fn a_tables_plan_bursts_and_amplification_are_checked() {
+        let table = |edit: &dyn Fn(&mut Table)| {
+            let mut t = Table {
+                scenario: None,
+                objective: String::new(),
+                slo: Vec::new(),
+                planned_points: None,
+                bursts: vec![1],
+                points: vec![
+                    table_point(&[("gateway.strategy", Value::from("fifo"))], 0.9, true),
+                    table_point(&[("gateway.strategy", Value::from("bounded"))], 0.5, true),
+                ],
+            };
+            edit(&mut t);
+            t.check()
+        };
+        assert_eq!(table(&|_| {}), Ok(()));
+        assert_eq!(table(&|t| t.planned_points = Some(3)), Ok(()));
+        for planned in [0, 1, 2] {
+            let e = table(&|t| t.planned_points = Some(planned)).unwrap_err();
+            assert!(
+                e.starts_with(&format!("planned_points: {planned}, but the table holds 2 points")),
+                "{e}"
+            );
+        }
+        let e = table(&|t| t.planned_points = Some(usize::MAX)).unwrap_err();
+        assert!(
+            e.starts_with("planned_points: 18446744073709551615: a sweep's grid has at most"),
+            "{e}"
+        );
+        // Amplification: at least 1 when anything was sent, 0 with nothing.
+        let e = table(&|t| t.points[1].amplification = 0.3).unwrap_err();
+        assert!(e.starts_with("points[1].amplification: 0.3, with 10 attempts"), "{e}");
+        let e = table(&|t| t.points[1].amplification = 0.0).unwrap_err();
+        assert!(e.starts_with("points[1].amplification: 0, with 10 attempts"), "{e}");
+        assert_eq!(
+            table(&|t| (t.points[1].amplification, t.points[1].attempts) = (0.0, 0)),
+            Ok(())
+        );
+        // A mean over seeds, some of which offered nothing, may lie below 1.
+        assert_eq!(
+            table(&|t| (t.points[1].amplification, t.points[1].seeds) = (0.5, 2)),
+            Ok(())
+        );
+        let e = table(&|t| {
+            t.points[0].services.insert(
+                "billing".into(),
+                GroupSummary {
+                    offered: 4,
+                    attempts: 4,
+                    amplification: 0.25,
+                    ..GroupSummary::default()
+                },
+            );
+        })
+        .unwrap_err();
+        assert!(e.starts_with("points[0].services.billing.amplification: 0.25"), "{e}");
+        // `stable` is no verdict of a run with a trigger phase.
+        let e = table(&|t| t.points[1].verdict = "stable".into()).unwrap_err();
+        assert!(
+            e.starts_with(
+                "points[1].verdict: `stable`, but bursts says the scenario has a trigger phase (workload.phases[1])"
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            table(&|t| (t.points[1].verdict, t.bursts) = ("stable".into(), Vec::new())),
+            Ok(())
+        );
     }
 
     /// A table's figures are checked as a results file's are: a report would chart them.

@@ -285,6 +285,33 @@ fn tallies(
     Ok(())
 }
 
+/// Each attempt ends in at most one outcome (one that has not ended yet in none): the
+/// failures by kind add up to at most the attempts. A count near 2^64 among them, with the
+/// attempts as the run counted them, was read as it was.
+fn outcomes(attempts: u64, kinds: [(&str, u64); 5], at: &dyn Fn(&str) -> String) -> Checked {
+    let mut sum = 0u64;
+    for (name, n) in kinds {
+        sum = match sum.checked_add(n) {
+            Some(s) if s <= attempts => s,
+            _ => {
+                return Err(bad(
+                    at(name),
+                    format!(
+                        "{n}: with the outcomes before it ({}), more than the {attempts} attempts, each of which ends in one outcome",
+                        kinds
+                            .iter()
+                            .take_while(|(k, _)| *k != name)
+                            .map(|(k, v)| format!("{k} {v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ))
+            }
+        };
+    }
+    Ok(())
+}
+
 fn percentiles(p: &Percentiles, at: &str) -> Checked {
     let named = [
         ("mean", p.mean),
@@ -318,7 +345,18 @@ fn percentiles(p: &Percentiles, at: &str) -> Checked {
 }
 
 fn group_counters(c: &GroupCounters, at: &dyn Fn(&str) -> String) -> Checked {
-    tallies(c.intents, c.successes, c.failures, c.attempts, c.retries, at)
+    tallies(c.intents, c.successes, c.failures, c.attempts, c.retries, at)?;
+    outcomes(
+        c.attempts,
+        [
+            ("timeouts", c.timeouts),
+            ("shed", c.shed),
+            ("rate_limited", c.rate_limited),
+            ("expired", c.expired),
+            ("errors", c.errors),
+        ],
+        at,
+    )
 }
 
 fn counters(c: &Counters, at: &dyn Fn(&str) -> String) -> Checked {
@@ -341,6 +379,17 @@ fn group_window(g: &GroupWindow, at: impl Fn() -> String) -> Checked {
 fn group_summary(g: &GroupSummary, at: &str) -> Checked {
     let field = |f: &str| format!("{at}.{f}");
     tallies(g.offered, g.successes, g.failures, g.attempts, g.retries, &field)?;
+    outcomes(
+        g.attempts,
+        [
+            ("timeouts", g.timeouts),
+            ("shed", g.shed),
+            ("rate_limited", g.rate_limited),
+            ("expired", g.expired),
+            ("errors", g.errors),
+        ],
+        &field,
+    )?;
     amount(g.goodput, || format!("{at}.goodput"))?;
     ratio(g.goodput_ratio, || format!("{at}.goodput_ratio"))?;
     amount(g.amplification, || format!("{at}.amplification"))?;
@@ -958,6 +1007,24 @@ mod tests {
         // A byte order mark is no part of the JSON.
         let text = format!("\u{feff}{}", plain.to_json());
         assert!(Results::from_json("r.json", &text).is_ok());
+    }
+
+    /// Counts near 2^64 that the run's own figures rule out were read: outcomes beyond the
+    /// attempts (each ends in one). A bound from the file's figures, no arbitrary cap.
+    #[test]
+    fn counts_beyond_what_the_files_own_figures_allow_are_refused() {
+        let r = run(RunMeta::sim("fifo"));
+        assert_eq!((r.summary.whole.offered, r.summary.whole.attempts), (3, 4));
+        assert_eq!(r.summary.whole.timeouts, 2);
+        let err = edited(&r, |v| v["summary"]["shed"] = json!(u64::MAX)).unwrap_err();
+        assert!(
+            err.starts_with(
+                "r.json: summary.shed: 18446744073709551615: with the outcomes before it (timeouts 2), more than the 4 attempts"
+            ),
+            "{err}"
+        );
+        let err = edited(&r, |v| v["windows"][0]["counters"]["errors"] = json!(u64::MAX - 1)).unwrap_err();
+        assert!(err.starts_with("r.json: windows[0].counters.errors: "), "{err}");
     }
 
     #[test]

@@ -77,6 +77,9 @@ impl ScenarioError {
 pub struct Problem {
     pub path: String,
     pub message: String,
+    /// Another field the problem is about (the first of two duplicates): positioned too, its
+    /// `file:line:column` is added to the message.
+    pub also: Option<String>,
 }
 
 impl Problem {
@@ -84,6 +87,7 @@ impl Problem {
         Problem {
             path: path.into(),
             message: message.into(),
+            also: None,
         }
     }
 }

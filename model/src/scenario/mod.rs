@@ -227,12 +227,17 @@ pub(crate) fn position(source: &str, doc: &ImDocument<String>, problems: Vec<Pro
         .into_iter()
         .map(|(offset, p)| {
             let (line, column) = lines.line_col(offset);
+            let mut message = p.message;
+            if let Some(span) = p.also.as_deref().and_then(|also| locate::span_of(doc, also)) {
+                let (l, c) = lines.line_col(span.start);
+                message = format!("{message} ({} is at {source}:{l}:{c})", p.also.as_deref().unwrap_or(""));
+            }
             Diagnostic {
                 file: source.to_string(),
                 line,
                 column,
                 path: p.path,
-                message: p.message,
+                message,
             }
         })
         .collect();

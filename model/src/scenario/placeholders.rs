@@ -175,6 +175,7 @@ fn upstream_problems(source: &str, text: &str, scenario: &Scenario) -> (Vec<Diag
                 message: format!(
                     "`{u}`: the reference gateway does not speak https to services yet, so `gateway --config` refuses this file unless --upstream gives an http:// URL"
                 ),
+                also: None,
             }),
             Some(_) => {}
             None => missing.push(crate::scenario::Problem {
@@ -183,6 +184,7 @@ fn upstream_problems(source: &str, text: &str, scenario: &Scenario) -> (Vec<Diag
                     "service `{}` has no `upstream` URL: set `upstream = \"http://host:port\"` here, or pass --upstream URL to send every service to one address",
                     svc.name
                 ),
+                also: None,
             }),
         }
     }

@@ -1817,6 +1817,52 @@ fn percent(share: f64) -> String {
 }
 
 impl Scenario {
+    /// CoDel closes an interval at the first request to leave the queue after it ends, and
+    /// that request opens the next interval and is never dropped. When requests leave a
+    /// service's queue further apart than `interval` (workers / mean service time, under
+    /// load), every request is such a first: CoDel drops nothing, however long the queue.
+    /// Said of the service with the widest gap (the others named), not of one whose figures
+    /// are placeholders.
+    fn codel_interval_note(&self, placeholder: &dyn Fn(&ServiceSpec) -> super::ServiceKeys) -> Option<String> {
+        let interval = self.file.gateway.codel.interval.0.as_secs_f64();
+        let mut wide: Vec<(f64, usize)> = self
+            .services
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !placeholder(s).any())
+            .map(|(i, _)| (1.0 / self.drain_rate(i), i))
+            .filter(|(gap, _)| gap.is_finite() && *gap > interval)
+            .collect();
+        wide.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let &(gap, i) = wide.first()?;
+        let s = &self.services[i];
+        let sg = self.file.gateway.for_service(&s.name, &s.group);
+        let sends = sg.concurrency.unwrap_or(s.workers).min(s.workers).max(1);
+        let fmt = crate::results::fmt_secs;
+        let others: Vec<String> = wide[1..]
+            .iter()
+            .map(|(_, j)| format!("`{}`", self.services[*j].name))
+            .collect();
+        let also = match others.len() {
+            0 => String::new(),
+            1 => format!(" (so is service {}'s)", others[0]),
+            _ => format!(" (so are those of services {})", and_list(others)),
+        };
+        Some(format!(
+            "gateway.codel.interval: {}, shorter than the gap between requests leaving service `{}`'s queue under load, about {} ({sends} at a time at a mean service time of {}){also}: each request leaving then closes an interval and opens the next, and the first of an interval is never dropped, so CoDel drops nothing however long the queue{}; set an interval of several such gaps (e.g. \"{}\")",
+            crate::duration::format_duration(self.file.gateway.codel.interval.0),
+            s.name,
+            fmt(gap),
+            fmt(self.service_mean_time(i)),
+            if self.file.gateway.strategy == Strategy::AdaptiveLifo {
+                " (adaptive LIFO still serves newest first)"
+            } else {
+                ""
+            },
+            crate::duration::format_duration(Duration::from_millis((gap * 4000.0).ceil().min(1e12) as u64))
+        ))
+    }
+
     /// What the file sets that a run of it will not use or cannot pass: valid (a server started
     /// from the file may serve other clients, or longer), but worth saying before a run.
     pub fn warnings(&self) -> Vec<String> {
@@ -1997,6 +2043,7 @@ impl Scenario {
             }
         }
         out.extend(self.few_intents_warning());
+        out.extend(self.uniform_fraction_notes());
         // Settings of another strategy stay valid (compare and sweep run one file under several
         // strategies) but do nothing under this file's own.
         let g = &f.gateway;
@@ -2009,6 +2056,9 @@ impl Scenario {
         };
         if !g.strategy.uses_codel() && g.codel != crate::scenario::CodelConfig::default() {
             out.push(unused("codel", &Strategy::CODEL));
+        }
+        if g.strategy.uses_codel() {
+            out.extend(self.codel_interval_note(&placeholder));
         }
         if g.strategy != Strategy::Adaptive && g.adaptive != crate::scenario::AdaptiveConfig::default() {
             out.push(unused("adaptive", &[Strategy::Adaptive]));
@@ -2555,11 +2605,57 @@ impl Scenario {
             .iter()
             .map(|p| (p.rate_start + p.rate_end) / 2.0 * p.duration().as_secs_f64())
             .sum();
-        (self.file.workload.closed.is_none() && intents < 1.0).then(|| {
-            format!(
-                "workload.phases: the phases offer about {intents:.3} intents in all, so a run likely sends nothing (and its thresholds fail as \"nothing offered\")"
-            )
-        })
+        if self.file.workload.closed.is_some() || intents >= 1.0 {
+            return None;
+        }
+        // Uniform arrivals are due each time the cumulative rate reaches a whole intent, the
+        // first at 0: a run of any rate sends one, at its start.
+        if self.file.workload.arrival == crate::scenario::ArrivalProcess::Uniform && intents > 0.0 {
+            return Some(format!(
+                "workload.phases: the phases offer about {intents:.3} intents in all, and arrival = \"uniform\" sends one each time the cumulative rate reaches a whole intent, the first at 0s: a run sends exactly one intent, at its start; arrival = \"poisson\" draws how many (likely none)"
+            ));
+        }
+        Some(format!(
+            "workload.phases: the phases offer about {intents:.3} intents in all, so a run likely sends nothing (and its thresholds fail as \"nothing offered\")"
+        ))
+    }
+
+    /// Under uniform arrivals, intent k is due when the cumulative rate reaches k (the first
+    /// at 0s, carried across phases): a phase offering less than one intent gets one or none,
+    /// wherever a whole intent falls (the first phase: one, at its start). Said of each such
+    /// phase with a rate, with what it gets; not when the whole run offers less than one
+    /// ([`Scenario::few_intents_warning`] says so).
+    fn uniform_fraction_notes(&self) -> Vec<String> {
+        let w = &self.file.workload;
+        if w.closed.is_some() || w.arrival != crate::scenario::ArrivalProcess::Uniform {
+            return Vec::new();
+        }
+        let total: f64 = self.phases.iter().map(|p| p.expected_intents()).sum();
+        if total < 1.0 {
+            return Vec::new();
+        }
+        let mut before = 0.0;
+        let mut out = Vec::new();
+        for (i, p) in self.phases.iter().enumerate() {
+            let offers = p.expected_intents();
+            let (a, b) = (before, before + offers);
+            before = b;
+            if !(offers > 0.0 && offers < 1.0) || p.start >= Time::ZERO + self.duration {
+                continue;
+            }
+            // Whole numbers k with a <= k < b: the intents due in the phase.
+            let gets = (b.ceil() - a.ceil()).max(0.0) as u64;
+            let at_start = if gets == 1 && a.fract() == 0.0 {
+                ", at its start"
+            } else {
+                ""
+            };
+            out.push(format!(
+                "workload.phases[{i}] (`{}`): offers about {offers:.3} intents, and arrival = \"uniform\" sends one each time the cumulative rate reaches a whole intent (the run's first at 0s): this phase gets {gets}{at_start}, not a fraction; at a rate this low, arrival = \"poisson\" draws how many",
+                super::printable(&p.name)
+            ));
+        }
+        out
     }
 
     /// Why no run of this scenario can judge recovery, if none can (the run ends too soon after
@@ -2593,6 +2689,7 @@ fn check_thresholds(
     groups: Option<(bool, &[ServiceSpec])>,
     trigger: bool,
 ) -> Vec<Threshold> {
+    let mut first: Vec<(usize, Threshold)> = Vec::new();
     t.iter()
         .enumerate()
         .filter_map(|(i, th)| match th.check.parse::<Threshold>() {
@@ -2612,6 +2709,21 @@ fn check_thresholds(
                                 format!("expected at most {MAX_THRESHOLD_NAME} characters on one line, without control characters"),
                             );
                         }
+                    }
+                    // The same check twice (however written, names aside) is judged twice and
+                    // counted twice in the summaries: a copy-paste, refused as a sweep's
+                    // `--slo` given twice is.
+                    match first.iter().find(|(_, f)| f.same_check(&t)) {
+                        Some((j, f)) => c.problems.push(Problem {
+                            path: format!("thresholds[{i}]"),
+                            message: format!(
+                                "`{}`: the same check as thresholds[{j}] (`{}`): a run judges each check once; remove one",
+                                super::printable(&th.check),
+                                super::printable(&f.text)
+                            ),
+                            also: Some(format!("thresholds[{j}]")),
+                        }),
+                        None => first.push((i, t.clone())),
                     }
                     Some(t)
                 }
