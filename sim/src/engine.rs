@@ -224,7 +224,8 @@ pub struct Engine<'a> {
     /// deadline strategy's timer moves to the next request's deadline at every dispatch).
     timer_carrier: Vec<Option<(Time, u64, u32)>>,
     timer_ids: Vec<u32>,
-    jobs: Slab<Option<Job>>,
+    /// The jobs on a worker, by the id their [`Ev::BackendDone`] carries (each fires once).
+    jobs: Slab<Job>,
     intents: Slab<IntentSlot>,
     attempts: Slab<AttemptSlot>,
     live_intents: u64,
@@ -600,7 +601,8 @@ impl<'a> Engine<'a> {
     }
 
     fn on_arrival(&mut self) {
-        let Some(a) = self.pending_arrival.take() else { return };
+        // Copied, not taken: `next_into` below writes the next one over it.
+        let Some(a) = self.pending_arrival else { return };
         // The next arrival is drawn first: its time is a chain of dependent float operations
         // (the Exp(1) step, the division inverting the rate curve, the rounding to
         // nanoseconds) that now overlaps with this request's work instead of stalling the
@@ -891,15 +893,13 @@ impl<'a> Engine<'a> {
     #[inline]
     fn start_job(&mut self, service: u32, job: Job) {
         let at = job.completes_at;
-        let j = self.jobs.insert(Some(job));
+        let j = self.jobs.insert(job);
         self.push(at, Ev::BackendDone { service, job: j });
     }
 
     fn on_backend_done(&mut self, service: u32, j: u32) {
         let now = self.now;
-        let Some(job) = self.jobs.items[j as usize].take() else {
-            return;
-        };
+        let job = self.jobs.items[j as usize];
         self.jobs.free.push(j);
         let (done, next) = self.backends[service as usize].handle_complete(now, job);
         self.recorder.backend_work_ns(now, done.busy_ns, done.wasted);
