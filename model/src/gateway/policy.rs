@@ -842,8 +842,13 @@ impl ServicePolicy {
     /// find the queue empty or the slots full: those polls cost a few compares this way.
     #[inline]
     fn nothing_to_do(&self, now: Time) -> bool {
+        // Paused, or no pause to clear and nothing to dispatch (`paused_until` zero is no pause).
         self.clockless
-            && (self.paused(now) || (self.paused_until == Time::ZERO && (self.queue_len() == 0 || !self.has_room())))
+            && if self.paused_until == Time::ZERO {
+                self.queue_len() == 0 || !self.has_room()
+            } else {
+                self.paused(now)
+            }
     }
 
     /// Whether [`ServicePolicy::poll`] is sure to answer `None` now and change nothing (see
@@ -875,6 +880,23 @@ impl ServicePolicy {
     fn decide(&mut self, now: Time) -> Option<Action> {
         if self.paused_until != Time::ZERO && now >= self.paused_until {
             self.paused_until = Time::ZERO;
+        }
+        if self.clockless {
+            // No CoDel, nothing that expires, no drop at dequeue: what the general path below
+            // does for these strategies, without asking at each step.
+            if self.paused(now) || !self.has_room() {
+                return None;
+            }
+            let class = self.next_class()?;
+            let (t, e) = self.pop_live_to_send(class, false, now)?;
+            self.in_flight += 1;
+            self.stats.dispatched += 1;
+            return Some(Action::Dispatch {
+                ticket: t,
+                token: e.arrival.token,
+                waited: now.saturating_since(e.arrival.arrived),
+                abandoned: e.abandoned,
+            });
         }
         if matches!(self.cfg.strategy, Strategy::Codel | Strategy::AdaptiveLifo) {
             self.codel.tick(now);
