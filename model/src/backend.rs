@@ -72,6 +72,8 @@ pub struct Completion {
     pub queued: Duration,
     /// Time on a worker (stalls included).
     pub busy: Duration,
+    /// `busy` in nanoseconds.
+    pub busy_ns: u64,
     /// Finished after the caller's deadline: nobody was waiting for it.
     pub wasted: bool,
 }
@@ -239,10 +241,13 @@ impl ServiceModel {
     #[inline]
     pub fn handle_complete(&mut self, now: Time, job: Job) -> (Completion, Option<Job>) {
         self.busy = self.busy.saturating_sub(1);
-        let busy = now.saturating_since(job.started);
+        // In nanoseconds first: the sums and the simulator's recorder take them so, without a
+        // round trip through a `Duration`'s seconds and nanoseconds.
+        let busy_ns = now.0.saturating_sub(job.started.0);
+        let busy = Duration::from_nanos(busy_ns);
         let wasted = job.request.deadline.is_some_and(|d| now > d);
         self.stats.completed += 1;
-        self.busy_ns += u128::from(crate::time::duration_nanos(busy));
+        self.busy_ns += u128::from(busy_ns);
         if job.status == 200 {
             self.stats.ok += 1;
         } else {
@@ -250,13 +255,14 @@ impl ServiceModel {
         }
         if wasted {
             self.stats.wasted_requests += 1;
-            self.wasted_ns += u128::from(crate::time::duration_nanos(busy));
+            self.wasted_ns += u128::from(busy_ns);
         }
         let completion = Completion {
             request: job.request,
             status: job.status,
             queued: job.started.saturating_since(job.request.arrived),
             busy,
+            busy_ns,
             wasted,
         };
         let next = if self.busy < self.spec.workers {

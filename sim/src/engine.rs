@@ -104,6 +104,9 @@ const NIL: u32 = u32::MAX;
 struct TimeoutList {
     oldest: u32,
     newest: u32,
+    /// The oldest's (deadline, seq) key, as the heap would give it (`u128::MAX` when empty):
+    /// kept here, every event compares it without a look into the attempts.
+    head: u128,
 }
 
 /// The client timeout of every service's attempts when it is one and the same constant (the
@@ -129,6 +132,31 @@ fn request_id(attempt: u32, call: u32) -> u64 {
 #[inline]
 fn latency_us(now: Time, since: Time) -> u64 {
     Hist::micros_of_nanos(now.0.saturating_sub(since.0))
+}
+
+/// Takes `attempt` out of the timeout `list` (see [`Engine::timeouts`]), its slot and its
+/// neighbours' in `items`. A function of the slice, not of the engine: its stores into the
+/// slots then do not make the compiler reload (and check again) the slab's length.
+#[inline(always)]
+fn unlink(list: &mut TimeoutList, items: &mut [AttemptSlot], attempt: u32) {
+    let a = &mut items[attempt as usize];
+    a.in_timeouts = false;
+    let (older, newer) = (a.older, a.newer);
+    if older == NIL {
+        list.oldest = newer;
+        list.head = u128::MAX;
+    } else {
+        items[older as usize].newer = newer;
+    }
+    if newer == NIL {
+        list.newest = older;
+    } else {
+        let n = &mut items[newer as usize];
+        n.older = older;
+        if older == NIL {
+            list.head = crate::events::key(n.deadline, n.timeout_seq);
+        }
+    }
 }
 
 /// A slab with a free list.
@@ -196,7 +224,8 @@ pub struct Engine<'a> {
     /// deadline strategy's timer moves to the next request's deadline at every dispatch).
     timer_carrier: Vec<Option<(Time, u64, u32)>>,
     timer_ids: Vec<u32>,
-    jobs: Slab<Option<Job>>,
+    /// The jobs on a worker, by the id their [`Ev::BackendDone`] carries (each fires once).
+    jobs: Slab<Job>,
     intents: Slab<IntentSlot>,
     attempts: Slab<AttemptSlot>,
     live_intents: u64,
@@ -222,8 +251,14 @@ pub struct Engine<'a> {
     /// are one client to it, live too: one key, or one address).
     authorized: Vec<bool>,
     rate_limit: Option<(RateLimiter, Vec<String>)>,
-    /// `gateway.upstream_timeout`.
-    upstream_timeout: Duration,
+    /// Every service's requests pass `authorized` and there is no `rate_limit`: the front door
+    /// refuses nothing, decided once rather than checked per request.
+    open_door: bool,
+    /// `gateway.upstream_timeout`, in nanoseconds (converted once, not per call).
+    upstream_timeout_ns: u64,
+    /// With [`one_constant_timeout`]: every attempt's timeout in nanoseconds, converted once
+    /// (the client model's constant, which draws nothing).
+    constant_timeout_ns: Option<u64>,
     /// Per service: its requests' method may be sent twice ([`model::wire::is_idempotent_method`]).
     /// The gateway retries a 502/503 of only these, as the live one does: the service may have
     /// carried out a POST it answered 503.
@@ -262,6 +297,16 @@ pub const MAX_LIVE_ATTEMPTS: usize = 4_000_000;
 
 impl<'a> Engine<'a> {
     pub fn new(scenario: &'a Scenario, seed: u64) -> Engine<'a> {
+        let mut e = Engine::build(scenario, seed);
+        e.open_door = e.rate_limit.is_none() && e.authorized.iter().all(|&a| a);
+        if one_constant_timeout(scenario).is_some() {
+            // Constant for every service: the client model returns it without a draw.
+            e.constant_timeout_ns = Some(model::time::duration_nanos(e.clients.attempt_timeout(0)));
+        }
+        e
+    }
+
+    fn build(scenario: &'a Scenario, seed: u64) -> Engine<'a> {
         let streams = Streams::new(seed);
         let g = &scenario.file.gateway;
         let n = scenario.services.len();
@@ -304,6 +349,7 @@ impl<'a> Engine<'a> {
             timeouts: one_constant_timeout(scenario).map(|_| TimeoutList {
                 oldest: NIL,
                 newest: NIL,
+                head: u128::MAX,
             }),
             live_attempts: 0,
             closed: scenario.file.workload.closed.as_ref().and_then(|c| {
@@ -340,7 +386,9 @@ impl<'a> Engine<'a> {
                     .collect();
                 (RateLimiter::new(r.rate, r.burst), keys)
             }),
-            upstream_timeout: g.upstream_timeout.0,
+            open_door: false,
+            upstream_timeout_ns: model::time::duration_nanos(g.upstream_timeout.0),
+            constant_timeout_ns: None,
             idempotent: (0..n)
                 .map(|i| {
                     scenario
@@ -405,20 +453,23 @@ impl<'a> Engine<'a> {
         let arrival_first =
             self.pending_arrival.is_some() && !self.arrivals_in_heap() && top.is_none_or(|k| self.arrival_key < k);
         let first = if arrival_first { Some(self.arrival_key) } else { top };
-        let head = match self.timeouts {
-            Some(TimeoutList { oldest, .. }) if oldest != NIL => {
-                let a = &self.attempts.items[oldest as usize];
-                Some((crate::events::key(a.deadline, a.timeout_seq), oldest, a.generation))
+        if let Some(TimeoutList { oldest, head: k, .. }) = self.timeouts {
+            if first.is_none_or(|f| k < f) && oldest != NIL {
+                let generation = self.attempts.items[oldest as usize].generation;
+                self.unlink_timeout(oldest);
+                return Some((
+                    crate::events::key_time(k),
+                    Ev::Timeout {
+                        attempt: oldest,
+                        generation,
+                    },
+                ));
             }
-            _ => None,
-        };
-        match head {
-            Some((k, attempt, generation)) if first.is_none_or(|f| k < f) => {
-                self.unlink_timeout(attempt);
-                Some((crate::events::key_time(k), Ev::Timeout { attempt, generation }))
-            }
-            _ if arrival_first => Some((crate::events::key_time(self.arrival_key), Ev::Arrival)),
-            _ => self.heap.pop(),
+        }
+        if arrival_first {
+            Some((crate::events::key_time(self.arrival_key), Ev::Arrival))
+        } else {
+            self.heap.pop()
         }
     }
 
@@ -438,46 +489,11 @@ impl<'a> Engine<'a> {
         self.seq | TIMEOUT_LAST
     }
 
-    fn schedule_timeout(&mut self, at: Time, attempt: u32, generation: u32) {
-        let seq = self.timeout_seq();
-        match self.timeouts.as_mut() {
-            Some(list) => {
-                // The newest attempt: its deadline is `at` (the constant timeout after now).
-                let newest = list.newest;
-                list.newest = attempt;
-                if newest == NIL {
-                    list.oldest = attempt;
-                } else {
-                    self.attempts.items[newest as usize].newer = attempt;
-                }
-                let a = &mut self.attempts.items[attempt as usize];
-                debug_assert!(a.deadline == at && !a.in_timeouts);
-                a.timeout_seq = seq;
-                a.older = newest;
-                a.newer = NIL;
-                a.in_timeouts = true;
-            }
-            None => self.heap.push(at, seq, Ev::Timeout { attempt, generation }),
-        }
-    }
-
     /// Takes `attempt` out of the timeout list (its timeout fired, or its client has its answer).
-    #[inline]
+    #[inline(always)]
     fn unlink_timeout(&mut self, attempt: u32) {
         let Some(list) = self.timeouts.as_mut() else { return };
-        let a = &mut self.attempts.items[attempt as usize];
-        a.in_timeouts = false;
-        let (older, newer) = (a.older, a.newer);
-        if older == NIL {
-            list.oldest = newer;
-        } else {
-            self.attempts.items[older as usize].newer = newer;
-        }
-        if newer == NIL {
-            list.newest = older;
-        } else {
-            self.attempts.items[newer as usize].older = older;
-        }
+        unlink(list, &mut self.attempts.items, attempt);
     }
 
     /// Runs to the end and returns the results.
@@ -589,7 +605,8 @@ impl<'a> Engine<'a> {
     }
 
     fn on_arrival(&mut self) {
-        let Some(a) = self.pending_arrival.take() else { return };
+        // Copied, not taken: `next_into` below writes the next one over it.
+        let Some(a) = self.pending_arrival else { return };
         // The next arrival is drawn first: its time is a chain of dependent float operations
         // (the Exp(1) step, the division inverting the rate curve, the rounding to
         // nanoseconds) that now overlaps with this request's work instead of stalling the
@@ -597,7 +614,7 @@ impl<'a> Engine<'a> {
         // own, so no other draw moves; the next arrival gets its sequence number after this
         // request's events, as before, so ties at one instant keep their order.
         let next = self.schedule.next_into(&mut self.pending_arrival);
-        self.recorder.intent_offered(a.tag(), a.at);
+        // Offered when its first attempt is sent, at once (`send_attempt`).
         let id = self.intents.insert(IntentSlot {
             intent: Intent::new(a.intent, a.at),
             service: a.service as u32,
@@ -633,7 +650,7 @@ impl<'a> Engine<'a> {
             return;
         };
         let (service, api, priority) = mix.sample(rng);
-        self.recorder.intent_offered(Tag::new(priority, service), now);
+        // Offered when its first attempt is sent, at once (`send_attempt`).
         let id = self.next_intent_id;
         self.next_intent_id += 1;
         let slot = self.intents.insert(IntentSlot {
@@ -652,10 +669,21 @@ impl<'a> Engine<'a> {
         self.clients.on_send(now, &mut slot.intent);
         let retry = slot.intent.attempts > 1;
         let (service, api, priority) = (slot.service, slot.api, slot.priority);
-        let timeout = self.clients.attempt_timeout(service as usize);
-        self.recorder
-            .attempt_sent(Tag::new(priority, service as usize), now, retry);
-        let deadline = now + timeout;
+        let tag = Tag::new(priority, service as usize);
+        if retry {
+            self.recorder.attempt_sent(tag, now, true);
+        } else {
+            // An intent's first attempt is sent as it is offered (`on_arrival`, `on_user`).
+            self.recorder.intent_sent(tag, now);
+        }
+        let deadline = match self.constant_timeout_ns {
+            Some(ns) => Time(now.0.saturating_add(ns)),
+            None => now + self.clients.attempt_timeout(service as usize),
+        };
+        // Its timeout: with the timeout list, the attempt is its newest (its deadline is the
+        // constant timeout after now), linked in the slot's own write below.
+        let seq = self.timeout_seq();
+        let newest = self.timeouts.map_or(NIL, |l| l.newest);
         // A reused slot keeps counting generations, so a stale timeout of its previous
         // occupant cannot fire on the new one.
         let slot = AttemptSlot {
@@ -673,34 +701,46 @@ impl<'a> Engine<'a> {
             in_call: false,
             gateway_attempts: 1,
             priority,
-            timeout_seq: 0,
-            older: NIL,
+            timeout_seq: seq,
+            older: newest,
             newer: NIL,
-            in_timeouts: false,
+            in_timeouts: self.timeouts.is_some(),
         };
-        let attempt = match self.attempts.free.pop() {
+        let (attempt, generation) = match self.attempts.free.pop() {
             Some(i) => {
-                let previous = &self.attempts.items[i as usize];
-                let (generation, call) = (previous.generation, previous.call);
-                self.attempts.items[i as usize] = AttemptSlot {
-                    generation: generation.wrapping_add(1),
-                    call,
+                let a = &mut self.attempts.items[i as usize];
+                let generation = a.generation.wrapping_add(1);
+                *a = AttemptSlot {
+                    generation,
+                    call: a.call,
                     ..slot
                 };
-                i
+                (i, generation)
             }
             None => {
                 self.attempts.items.push(slot);
-                (self.attempts.items.len() - 1) as u32
+                ((self.attempts.items.len() - 1) as u32, 0)
             }
         };
-        let generation = self.attempts.items[attempt as usize].generation;
+        match self.timeouts.as_mut() {
+            Some(list) => {
+                list.newest = attempt;
+                if newest == NIL {
+                    list.oldest = attempt;
+                    list.head = crate::events::key(deadline, seq);
+                } else {
+                    self.attempts.items[newest as usize].newer = attempt;
+                }
+            }
+            None => self.heap.push(deadline, seq, Ev::Timeout { attempt, generation }),
+        }
         self.live_attempts += 1;
         if self.live_attempts > self.max_live_attempts {
             self.stop_crowded();
         }
-        self.schedule_timeout(deadline, attempt, generation);
-        let refused = if !self.authorized[service as usize] {
+        let refused = if self.open_door {
+            None
+        } else if !self.authorized[service as usize] {
             Some((401, None))
         } else {
             let limited = self
@@ -762,7 +802,7 @@ impl<'a> Engine<'a> {
         a.call = a.call.wrapping_add(1);
         a.in_call = true;
         let (service, api, deadline, call) = (a.service, a.api, a.deadline, a.call);
-        let give_up = now + self.upstream_timeout;
+        let give_up = Time(now.0.saturating_add(self.upstream_timeout_ns));
         // The backend's caller is the gateway, which waits at most its upstream timeout: work
         // finished after either the client or the gateway gave up is wasted, as the live
         // gateway's budget header tells the service.
@@ -857,18 +897,16 @@ impl<'a> Engine<'a> {
     #[inline]
     fn start_job(&mut self, service: u32, job: Job) {
         let at = job.completes_at;
-        let j = self.jobs.insert(Some(job));
+        let j = self.jobs.insert(job);
         self.push(at, Ev::BackendDone { service, job: j });
     }
 
     fn on_backend_done(&mut self, service: u32, j: u32) {
         let now = self.now;
-        let Some(job) = self.jobs.items[j as usize].take() else {
-            return;
-        };
+        let job = self.jobs.items[j as usize];
         self.jobs.free.push(j);
         let (done, next) = self.backends[service as usize].handle_complete(now, job);
-        self.recorder.backend_work(now, done.busy, done.wasted);
+        self.recorder.backend_work_ns(now, done.busy_ns, done.wasted);
         if let Some(n) = next {
             self.start_job(service, n);
         }
@@ -905,31 +943,43 @@ impl<'a> Engine<'a> {
     /// The client gets `result` for `attempt` (ignored if it already gave up).
     fn respond(&mut self, attempt: u32, result: AttemptResult) {
         let now = self.now;
-        let a = &mut self.attempts.items[attempt as usize];
+        let items = &mut self.attempts.items[..];
+        let a = &mut items[attempt as usize];
         if a.client_done {
             self.release(attempt);
             return;
         }
         a.client_done = true;
-        let (intent_id, intended) = (a.intent, a.intended);
-        if a.in_timeouts {
-            self.unlink_timeout(attempt);
+        let (intent_id, intended, in_timeouts) = (a.intent, a.intended, a.in_timeouts);
+        // What `release` would find at the end (nothing below touches the attempt), done here
+        // while the slot is at hand.
+        if a.live && a.server_done {
+            a.live = false;
+            self.attempts.free.push(attempt);
+            self.live_attempts -= 1;
+        }
+        if in_timeouts {
+            if let Some(list) = self.timeouts.as_mut() {
+                unlink(list, items, attempt);
+            }
         }
         let slot = &mut self.intents.items[intent_id as usize];
         let tag = slot.tag();
         let attempt_us = latency_us(now, intended);
-        self.recorder
-            .attempt_finished_us(tag, intended, result.outcome(), attempt_us);
+        let outcome = result.outcome();
         match self.clients.on_result(now, &mut slot.intent, result) {
             Next::Done { success } => {
                 let start = slot.intent.start;
-                // A first attempt's latency is its intent's (most intents have one attempt).
-                let intent_us = if start == intended {
-                    attempt_us
+                if start == intended {
+                    // A first attempt's latency and window are its intent's (most intents have
+                    // one attempt): recorded together.
+                    self.recorder
+                        .attempt_and_intent_finished_us(tag, intended, outcome, attempt_us, success);
                 } else {
-                    latency_us(now, start)
-                };
-                self.recorder.intent_finished_us(tag, start, intent_us, success);
+                    self.recorder.attempt_finished_us(tag, intended, outcome, attempt_us);
+                    self.recorder
+                        .intent_finished_us(tag, start, latency_us(now, start), success);
+                }
                 self.intents.free.push(intent_id);
                 self.live_intents -= 1;
                 if let Some((loop_, _, _)) = self.closed.as_mut() {
@@ -946,9 +996,11 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
-            Next::RetryAt(t) => self.push(t, Ev::Send { intent: intent_id }),
+            Next::RetryAt(t) => {
+                self.recorder.attempt_finished_us(tag, intended, outcome, attempt_us);
+                self.push(t, Ev::Send { intent: intent_id });
+            }
         }
-        self.release(attempt);
     }
 
     /// Stops the run: more requests are held at once than [`MAX_LIVE_ATTEMPTS`].

@@ -281,6 +281,10 @@ pub struct ServicePolicy {
     live: [usize; 2],
     in_flight: u32,
     limiter: Limiter,
+    /// The limiter's limit (`u32::MAX`: none), kept in step with it after each change
+    /// ([`ServicePolicy::limit_changed`]): every admission and poll asks, and an adaptive
+    /// limit is a float to round.
+    room: u32,
     codel: Codel,
     /// Running estimate of backend latency, for deadline prediction and Retry-After.
     latency_ewma: Option<Duration>,
@@ -352,6 +356,7 @@ impl ServicePolicy {
             queues: [VecDeque::new(), VecDeque::new()],
             live: [0, 0],
             in_flight: 0,
+            room: limiter.limit().unwrap_or(u32::MAX),
             limiter,
             latency_ewma: None,
             track_latency,
@@ -428,7 +433,15 @@ impl ServicePolicy {
 
     #[inline]
     fn has_room(&self) -> bool {
-        self.limiter.limit().is_none_or(|l| self.in_flight < l)
+        // `limiter.limit().is_none_or(|l| self.in_flight < l)`: with no limit, `room` is
+        // `u32::MAX`, more requests than a gateway ever holds.
+        self.in_flight < self.room
+    }
+
+    /// After the limiter may have changed its limit.
+    #[inline]
+    fn limit_changed(&mut self) {
+        self.room = self.limiter.limit().unwrap_or(u32::MAX);
     }
 
     fn reject(&mut self, reason: Reason, retry_after: Option<Duration>) -> Rejection {
@@ -590,6 +603,9 @@ impl ServicePolicy {
         let overload_signal = matches!(status, 429 | 503 | 504);
         self.limiter
             .on_sample(now, service_time, overload_signal, self.in_flight + 1);
+        if let Limiter::Adaptive(_) = self.limiter {
+            self.limit_changed();
+        }
         if self.cfg.pushback.enabled && matches!(status, 429 | 503) {
             let pause = retry_after
                 .unwrap_or(self.cfg.pushback.default_pause.0)
@@ -664,6 +680,7 @@ impl ServicePolicy {
     /// time does nothing (drivers may wake early rather than re-arm at every change).
     pub fn handle_timeout(&mut self, now: Time) {
         self.limiter.on_timer(now);
+        self.limit_changed();
     }
 
     fn front_live(&mut self, class: usize) -> Option<(Ticket, Entry)> {
@@ -690,6 +707,27 @@ impl ServicePolicy {
                 if e.state == State::Queued {
                     self.live[class] -= 1;
                     return Some((t, *e));
+                }
+            }
+        }
+    }
+
+    /// [`ServicePolicy::pop_live`] for a dispatch at `now`: the request is marked in flight
+    /// in the same look-up (the entry returned is as it was, queued).
+    #[inline]
+    fn pop_live_to_send(&mut self, class: usize, newest: bool, now: Time) -> Option<(Ticket, Entry)> {
+        loop {
+            let t = if newest {
+                self.queues[class].pop_back()?
+            } else {
+                self.queues[class].pop_front()?
+            };
+            if let Some(e) = self.entries.get_mut(t) {
+                if e.state == State::Queued {
+                    let queued = *e;
+                    e.state = State::InFlight(now);
+                    self.live[class] -= 1;
+                    return Some((t, queued));
                 }
             }
         }
@@ -804,8 +842,13 @@ impl ServicePolicy {
     /// find the queue empty or the slots full: those polls cost a few compares this way.
     #[inline]
     fn nothing_to_do(&self, now: Time) -> bool {
+        // Paused, or no pause to clear and nothing to dispatch (`paused_until` zero is no pause).
         self.clockless
-            && (self.paused(now) || (self.paused_until == Time::ZERO && (self.queue_len() == 0 || !self.has_room())))
+            && if self.paused_until == Time::ZERO {
+                self.queue_len() == 0 || !self.has_room()
+            } else {
+                self.paused(now)
+            }
     }
 
     /// Whether [`ServicePolicy::poll`] is sure to answer `None` now and change nothing (see
@@ -838,6 +881,23 @@ impl ServicePolicy {
         if self.paused_until != Time::ZERO && now >= self.paused_until {
             self.paused_until = Time::ZERO;
         }
+        if self.clockless {
+            // No CoDel, nothing that expires, no drop at dequeue: what the general path below
+            // does for these strategies, without asking at each step.
+            if self.paused(now) || !self.has_room() {
+                return None;
+            }
+            let class = self.next_class()?;
+            let (t, e) = self.pop_live_to_send(class, false, now)?;
+            self.in_flight += 1;
+            self.stats.dispatched += 1;
+            return Some(Action::Dispatch {
+                ticket: t,
+                token: e.arrival.token,
+                waited: now.saturating_since(e.arrival.arrived),
+                abandoned: e.abandoned,
+            });
+        }
         if matches!(self.cfg.strategy, Strategy::Codel | Strategy::AdaptiveLifo) {
             self.codel.tick(now);
         }
@@ -849,7 +909,8 @@ impl ServicePolicy {
         }
         let class = self.next_class()?;
         let newest = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
-        let (t, e) = self.pop_live(class, newest)?;
+        // Marked in flight as it is taken (a request dropped below is removed instead).
+        let (t, e) = self.pop_live_to_send(class, newest, now)?;
         let waited = now.saturating_since(e.arrival.arrived);
         let drop = match self.cfg.strategy {
             Strategy::Deadline => self.deadline_check(now, e.arrival.deadline, e.arrival.api),
@@ -879,9 +940,6 @@ impl ServicePolicy {
                 waited,
                 abandoned: e.abandoned,
             });
-        }
-        if let Some(en) = self.entries.get_mut(t) {
-            en.state = State::InFlight(now);
         }
         self.in_flight += 1;
         self.stats.dispatched += 1;

@@ -218,7 +218,19 @@ impl FineBins {
     /// Records `us` (microseconds, as [`Hist::micros`] converts).
     #[inline]
     pub fn record_us(&mut self, us: u64) {
-        let i = self.bins.index(us);
+        self.record_index(self.bins.index(us));
+    }
+
+    /// The bin of `us`: the same in every [`FineBins`] of the same precision, so a value
+    /// recorded in two of them is binned once ([`FineBins::record_index`]).
+    #[inline]
+    pub fn index(&self, us: u64) -> usize {
+        self.bins.index(us)
+    }
+
+    /// Records a value of bin `i` (as [`FineBins::index`] gives it).
+    #[inline]
+    pub fn record_index(&mut self, i: usize) {
         match self.bins.counts.get_mut(i) {
             Some(c) => *c += 1,
             None => self.bins.grow_and_add(i, 1),
