@@ -695,27 +695,11 @@ impl ServicePolicy {
         None
     }
 
+    /// Takes the oldest (or `newest`) request still queued in `class`, skipping the tickets of
+    /// those already gone. With `send_at`, it is marked in flight from then in the same look-up
+    /// (the entry returned is as it was, queued).
     #[inline]
-    fn pop_live(&mut self, class: usize, newest: bool) -> Option<(Ticket, Entry)> {
-        loop {
-            let t = if newest {
-                self.queues[class].pop_back()?
-            } else {
-                self.queues[class].pop_front()?
-            };
-            if let Some(e) = self.entries.get(t) {
-                if e.state == State::Queued {
-                    self.live[class] -= 1;
-                    return Some((t, *e));
-                }
-            }
-        }
-    }
-
-    /// [`ServicePolicy::pop_live`] for a dispatch at `now`: the request is marked in flight
-    /// in the same look-up (the entry returned is as it was, queued).
-    #[inline]
-    fn pop_live_to_send(&mut self, class: usize, newest: bool, now: Time) -> Option<(Ticket, Entry)> {
+    fn pop_live(&mut self, class: usize, newest: bool, send_at: Option<Time>) -> Option<(Ticket, Entry)> {
         loop {
             let t = if newest {
                 self.queues[class].pop_back()?
@@ -725,11 +709,26 @@ impl ServicePolicy {
             if let Some(e) = self.entries.get_mut(t) {
                 if e.state == State::Queued {
                     let queued = *e;
-                    e.state = State::InFlight(now);
+                    if let Some(now) = send_at {
+                        e.state = State::InFlight(now);
+                    }
                     self.live[class] -= 1;
                     return Some((t, queued));
                 }
             }
+        }
+    }
+
+    /// Counts the request `t`, taken from the queue and marked in flight, as dispatched.
+    #[inline]
+    fn dispatch(&mut self, t: Ticket, e: &Entry, waited: Duration) -> Action {
+        self.in_flight += 1;
+        self.stats.dispatched += 1;
+        Action::Dispatch {
+            ticket: t,
+            token: e.arrival.token,
+            waited,
+            abandoned: e.abandoned,
         }
     }
 
@@ -888,15 +887,8 @@ impl ServicePolicy {
                 return None;
             }
             let class = self.next_class()?;
-            let (t, e) = self.pop_live_to_send(class, false, now)?;
-            self.in_flight += 1;
-            self.stats.dispatched += 1;
-            return Some(Action::Dispatch {
-                ticket: t,
-                token: e.arrival.token,
-                waited: now.saturating_since(e.arrival.arrived),
-                abandoned: e.abandoned,
-            });
+            let (t, e) = self.pop_live(class, false, Some(now))?;
+            return Some(self.dispatch(t, &e, now.saturating_since(e.arrival.arrived)));
         }
         if matches!(self.cfg.strategy, Strategy::Codel | Strategy::AdaptiveLifo) {
             self.codel.tick(now);
@@ -910,7 +902,7 @@ impl ServicePolicy {
         let class = self.next_class()?;
         let newest = self.cfg.strategy == Strategy::AdaptiveLifo && self.codel.overloaded();
         // Marked in flight as it is taken (a request dropped below is removed instead).
-        let (t, e) = self.pop_live_to_send(class, newest, now)?;
+        let (t, e) = self.pop_live(class, newest, Some(now))?;
         let waited = now.saturating_since(e.arrival.arrived);
         let drop = match self.cfg.strategy {
             Strategy::Deadline => self.deadline_check(now, e.arrival.deadline, e.arrival.api),
@@ -941,14 +933,7 @@ impl ServicePolicy {
                 abandoned: e.abandoned,
             });
         }
-        self.in_flight += 1;
-        self.stats.dispatched += 1;
-        Some(Action::Dispatch {
-            ticket: t,
-            token: e.arrival.token,
-            waited,
-            abandoned: e.abandoned,
-        })
+        Some(self.dispatch(t, &e, waited))
     }
 
     /// Whether [`ServicePolicy::poll_timeout`] is sure to answer `None` now: no clock of the
@@ -1008,7 +993,7 @@ impl ServicePolicy {
         let mut out = Vec::new();
         let retry_after = self.cfg.scaled(SHUTDOWN_RETRY_AFTER);
         for class in 0..2 {
-            while let Some((t, e)) = self.pop_live(class, false) {
+            while let Some((t, e)) = self.pop_live(class, false, None) {
                 self.entries.remove(t);
                 let rejection = self.reject(Reason::Shutdown, Some(retry_after));
                 out.push(Action::Answer {
