@@ -24,6 +24,7 @@ enum Ev {
     Arrival,
     /// A closed-loop user sends its next intent.
     User,
+    /// A retry is due: the intent waits in [`Engine::waiting`] under this index.
     Send {
         intent: u32,
     },
@@ -49,6 +50,9 @@ enum Ev {
     Sample,
 }
 
+/// An intent between its attempts: waiting for its retry's send ([`Engine::waiting`]), or on
+/// its way into its attempt's slot.
+#[derive(Clone, Copy)]
 struct IntentSlot {
     intent: Intent,
     service: u32,
@@ -56,15 +60,10 @@ struct IntentSlot {
     priority: Priority,
 }
 
-impl IntentSlot {
-    /// The groups the intent counts in, for the recorder.
-    fn tag(&self) -> Tag {
-        Tag::new(self.priority, self.service as usize)
-    }
-}
-
 struct AttemptSlot {
-    intent: u32,
+    /// Its intent, carried with the attempt its client waits for (most intents have one: no
+    /// slab of their own to fill, look up and free per request).
+    intent: Intent,
     intended: Time,
     deadline: Time,
     service: u32,
@@ -226,7 +225,8 @@ pub struct Engine<'a> {
     timer_ids: Vec<u32>,
     /// The jobs on a worker, by the id their [`Ev::BackendDone`] carries (each fires once).
     jobs: Slab<Job>,
-    intents: Slab<IntentSlot>,
+    /// Intents waiting to send a retry (the others travel in their attempt's slot).
+    waiting: Slab<IntentSlot>,
     attempts: Slab<AttemptSlot>,
     live_intents: u64,
     recorder: Recorder,
@@ -341,7 +341,7 @@ impl<'a> Engine<'a> {
             timer_carrier: vec![None; n],
             timer_ids: vec![0; n],
             jobs: Slab::new(),
-            intents: Slab::new(),
+            waiting: Slab::new(),
             attempts: Slab::new(),
             live_intents: 0,
             recorder: Recorder::for_scenario(scenario),
@@ -525,7 +525,11 @@ impl<'a> Engine<'a> {
             match ev {
                 Ev::Arrival => self.on_arrival(),
                 Ev::User => self.on_user(),
-                Ev::Send { intent } => self.send_attempt(intent),
+                Ev::Send { intent } => {
+                    let slot = self.waiting.items[intent as usize];
+                    self.waiting.free.push(intent);
+                    self.send_attempt(slot);
+                }
                 Ev::Timeout { attempt, generation } => self.on_timeout(attempt, generation),
                 Ev::BackendDone { service, job } => self.on_backend_done(service, job),
                 Ev::GatewayTimer { service, generation } => self.on_gateway_timer(service, generation),
@@ -615,14 +619,13 @@ impl<'a> Engine<'a> {
         // request's events, as before, so ties at one instant keep their order.
         let next = self.schedule.next_into(&mut self.pending_arrival);
         // Offered when its first attempt is sent, at once (`send_attempt`).
-        let id = self.intents.insert(IntentSlot {
+        self.live_intents += 1;
+        self.send_attempt(IntentSlot {
             intent: Intent::new(a.intent, a.at),
             service: a.service as u32,
             api: a.api as u32,
             priority: a.priority,
         });
-        self.live_intents += 1;
-        self.send_attempt(id);
         if let Some(at) = next {
             self.schedule_arrival(at);
         }
@@ -653,19 +656,17 @@ impl<'a> Engine<'a> {
         // Offered when its first attempt is sent, at once (`send_attempt`).
         let id = self.next_intent_id;
         self.next_intent_id += 1;
-        let slot = self.intents.insert(IntentSlot {
+        self.live_intents += 1;
+        self.send_attempt(IntentSlot {
             intent: Intent::new(id, now),
             service: service as u32,
             api: api as u32,
             priority,
         });
-        self.live_intents += 1;
-        self.send_attempt(slot);
     }
 
-    fn send_attempt(&mut self, intent: u32) {
+    fn send_attempt(&mut self, mut slot: IntentSlot) {
         let now = self.now;
-        let slot = &mut self.intents.items[intent as usize];
         self.clients.on_send(now, &mut slot.intent);
         let retry = slot.intent.attempts > 1;
         let (service, api, priority) = (slot.service, slot.api, slot.priority);
@@ -687,7 +688,7 @@ impl<'a> Engine<'a> {
         // A reused slot keeps counting generations, so a stale timeout of its previous
         // occupant cannot fire on the new one.
         let slot = AttemptSlot {
-            intent,
+            intent: slot.intent,
             intended: now,
             deadline,
             service,
@@ -950,7 +951,8 @@ impl<'a> Engine<'a> {
             return;
         }
         a.client_done = true;
-        let (intent_id, intended, in_timeouts) = (a.intent, a.intended, a.in_timeouts);
+        let (mut intent, intended, in_timeouts) = (a.intent, a.intended, a.in_timeouts);
+        let (service, api, priority) = (a.service, a.api, a.priority);
         // What `release` would find at the end (nothing below touches the attempt), done here
         // while the slot is at hand.
         if a.live && a.server_done {
@@ -963,13 +965,12 @@ impl<'a> Engine<'a> {
                 unlink(list, items, attempt);
             }
         }
-        let slot = &mut self.intents.items[intent_id as usize];
-        let tag = slot.tag();
+        let tag = Tag::new(priority, service as usize);
         let attempt_us = latency_us(now, intended);
         let outcome = result.outcome();
-        match self.clients.on_result(now, &mut slot.intent, result) {
+        match self.clients.on_result(now, &mut intent, result) {
             Next::Done { success } => {
-                let start = slot.intent.start;
+                let start = intent.start;
                 if start == intended {
                     // A first attempt's latency and window are its intent's (most intents have
                     // one attempt): recorded together.
@@ -980,7 +981,6 @@ impl<'a> Engine<'a> {
                     self.recorder
                         .intent_finished_us(tag, start, latency_us(now, start), success);
                 }
-                self.intents.free.push(intent_id);
                 self.live_intents -= 1;
                 if let Some((loop_, _, _)) = self.closed.as_mut() {
                     // At least a microsecond: with zero think time and an answer that takes no
@@ -998,7 +998,13 @@ impl<'a> Engine<'a> {
             }
             Next::RetryAt(t) => {
                 self.recorder.attempt_finished_us(tag, intended, outcome, attempt_us);
-                self.push(t, Ev::Send { intent: intent_id });
+                let w = self.waiting.insert(IntentSlot {
+                    intent,
+                    service,
+                    api,
+                    priority,
+                });
+                self.push(t, Ev::Send { intent: w });
             }
         }
     }
