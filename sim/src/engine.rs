@@ -951,7 +951,7 @@ impl<'a> Engine<'a> {
             return;
         }
         a.client_done = true;
-        let (mut intent, intended, in_timeouts) = (a.intent, a.intended, a.in_timeouts);
+        let (intended, in_timeouts) = (a.intended, a.in_timeouts);
         let (service, api, priority) = (a.service, a.api, a.priority);
         // What `release` would find at the end (nothing below touches the attempt), done here
         // while the slot is at hand.
@@ -968,7 +968,10 @@ impl<'a> Engine<'a> {
         let tag = Tag::new(priority, service as usize);
         let attempt_us = latency_us(now, intended);
         let outcome = result.outcome();
-        match self.clients.on_result(now, &mut intent, result) {
+        // The intent is read and updated in the slot: freed above, it is still as it was until
+        // the next attempt is written (nothing below writes one).
+        let intent = &mut items[attempt as usize].intent;
+        match self.clients.on_result(now, intent, result) {
             Next::Done { success } => {
                 let start = intent.start;
                 if start == intended {
@@ -999,7 +1002,7 @@ impl<'a> Engine<'a> {
             Next::RetryAt(t) => {
                 self.recorder.attempt_finished_us(tag, intended, outcome, attempt_us);
                 let w = self.waiting.insert(IntentSlot {
-                    intent,
+                    intent: *intent,
                     service,
                     api,
                     priority,
