@@ -239,7 +239,10 @@ pub struct Engine<'a> {
     /// in O(1): the list holds only timeouts that can still fire. (It was a FIFO of every timeout
     /// set, with a pass now and then to drop those of answered attempts, which cost a check per
     /// entry and a cache miss or two per request.)
-    timeouts: Option<TimeoutList>,
+    timeouts: TimeoutList,
+    /// Whether [`Engine::timeouts`] is in use (else timeouts go through the heap and the list
+    /// stays empty, its head `u128::MAX`).
+    timeout_list: bool,
     live_attempts: usize,
     /// Closed loop: the users' think times and request mix, and users still sending.
     closed: Option<(ClosedLoop, MixSampler, model::rng::Rng)>,
@@ -346,11 +349,12 @@ impl<'a> Engine<'a> {
             live_intents: 0,
             recorder: Recorder::for_scenario(scenario),
             events: 0,
-            timeouts: one_constant_timeout(scenario).map(|_| TimeoutList {
+            timeouts: TimeoutList {
                 oldest: NIL,
                 newest: NIL,
                 head: u128::MAX,
-            }),
+            },
+            timeout_list: one_constant_timeout(scenario).is_some(),
             live_attempts: 0,
             closed: scenario.file.workload.closed.as_ref().and_then(|c| {
                 let think = c.think_time.resolve().ok()?;
@@ -449,25 +453,25 @@ impl<'a> Engine<'a> {
     fn next_event(&mut self) -> Option<(Time, Ev)> {
         // The arrival, the heap's events and the first timeout in (time, seq) order, as if all
         // in one heap.
-        let top = self.heap.peek_key();
-        let arrival_first =
-            self.pending_arrival.is_some() && !self.arrivals_in_heap() && top.is_none_or(|k| self.arrival_key < k);
-        let first = if arrival_first { Some(self.arrival_key) } else { top };
-        if let Some(TimeoutList { oldest, head: k, .. }) = self.timeouts {
-            if first.is_none_or(|f| k < f) && oldest != NIL {
-                let generation = self.attempts.items[oldest as usize].generation;
-                self.unlink_timeout(oldest);
-                return Some((
-                    crate::events::key_time(k),
-                    Ev::Timeout {
-                        attempt: oldest,
-                        generation,
-                    },
-                ));
-            }
+        // Keys are unique (sequence numbers are), so only "none" (`u128::MAX`) ties.
+        let top = self.heap.peek_key().unwrap_or(u128::MAX);
+        let arrival = self.arrival_key;
+        let first = top.min(arrival);
+        let k = self.timeouts.head;
+        if k < first {
+            let oldest = self.timeouts.oldest;
+            let generation = self.attempts.items[oldest as usize].generation;
+            unlink(&mut self.timeouts, &mut self.attempts.items, oldest);
+            return Some((
+                crate::events::key_time(k),
+                Ev::Timeout {
+                    attempt: oldest,
+                    generation,
+                },
+            ));
         }
-        if arrival_first {
-            Some((crate::events::key_time(self.arrival_key), Ev::Arrival))
+        if arrival < top {
+            Some((crate::events::key_time(arrival), Ev::Arrival))
         } else {
             self.heap.pop()
         }
@@ -487,13 +491,6 @@ impl<'a> Engine<'a> {
         self.seq += 1;
         debug_assert!(self.seq < TIMEOUT_LAST, "sequence numbers reach the timeout bit");
         self.seq | TIMEOUT_LAST
-    }
-
-    /// Takes `attempt` out of the timeout list (its timeout fired, or its client has its answer).
-    #[inline(always)]
-    fn unlink_timeout(&mut self, attempt: u32) {
-        let Some(list) = self.timeouts.as_mut() else { return };
-        unlink(list, &mut self.attempts.items, attempt);
     }
 
     /// Runs to the end and returns the results.
@@ -626,8 +623,10 @@ impl<'a> Engine<'a> {
             api: a.api as u32,
             priority: a.priority,
         });
-        if let Some(at) = next {
-            self.schedule_arrival(at);
+        match next {
+            Some(at) => self.schedule_arrival(at),
+            // No arrival is due: none to choose in `next_event`.
+            None => self.arrival_key = u128::MAX,
         }
     }
 
@@ -684,7 +683,7 @@ impl<'a> Engine<'a> {
         // Its timeout: with the timeout list, the attempt is its newest (its deadline is the
         // constant timeout after now), linked in the slot's own write below.
         let seq = self.timeout_seq();
-        let newest = self.timeouts.map_or(NIL, |l| l.newest);
+        let newest = self.timeouts.newest;
         // A reused slot keeps counting generations, so a stale timeout of its previous
         // occupant cannot fire on the new one.
         let slot = AttemptSlot {
@@ -705,7 +704,7 @@ impl<'a> Engine<'a> {
             timeout_seq: seq,
             older: newest,
             newer: NIL,
-            in_timeouts: self.timeouts.is_some(),
+            in_timeouts: self.timeout_list,
         };
         let (attempt, generation) = match self.attempts.free.pop() {
             Some(i) => {
@@ -723,17 +722,17 @@ impl<'a> Engine<'a> {
                 ((self.attempts.items.len() - 1) as u32, 0)
             }
         };
-        match self.timeouts.as_mut() {
-            Some(list) => {
-                list.newest = attempt;
-                if newest == NIL {
-                    list.oldest = attempt;
-                    list.head = crate::events::key(deadline, seq);
-                } else {
-                    self.attempts.items[newest as usize].newer = attempt;
-                }
+        if self.timeout_list {
+            let list = &mut self.timeouts;
+            list.newest = attempt;
+            if newest == NIL {
+                list.oldest = attempt;
+                list.head = crate::events::key(deadline, seq);
+            } else {
+                self.attempts.items[newest as usize].newer = attempt;
             }
-            None => self.heap.push(deadline, seq, Ev::Timeout { attempt, generation }),
+        } else {
+            self.heap.push(deadline, seq, Ev::Timeout { attempt, generation });
         }
         self.live_attempts += 1;
         if self.live_attempts > self.max_live_attempts {
@@ -961,9 +960,7 @@ impl<'a> Engine<'a> {
             self.live_attempts -= 1;
         }
         if in_timeouts {
-            if let Some(list) = self.timeouts.as_mut() {
-                unlink(list, items, attempt);
-            }
+            unlink(&mut self.timeouts, items, attempt);
         }
         let tag = Tag::new(priority, service as usize);
         let attempt_us = latency_us(now, intended);
@@ -1569,8 +1566,8 @@ mod tests {
             let s = model::scenario::parse("t.toml", &text).unwrap_or_else(|e| panic!("{strategy}: {e}"));
             let (fifo, _) = Engine::new(&s, 5).run();
             let mut engine = Engine::new(&s, 5);
-            assert!(engine.timeouts.is_some(), "a constant timeout gets the FIFO");
-            engine.timeouts = None;
+            assert!(engine.timeout_list, "a constant timeout gets the FIFO");
+            engine.timeout_list = false;
             let (heap, _) = engine.run();
             assert!(fifo.summary.whole.attempts > 500, "{strategy}");
             assert!(fifo.to_json() == heap.to_json(), "{strategy}: the results differ");
@@ -1604,17 +1601,14 @@ mod tests {
         let parse = |t: &str| model::scenario::parse("t.toml", t).unwrap_or_else(|e| panic!("{e}"));
         let differ = parse(&text("[clients.services.b]\ntimeout = \"10s\"\n"));
         assert!(
-            Engine::new(&differ, 1).timeouts.is_none(),
+            !Engine::new(&differ, 1).timeout_list,
             "timeouts that differ take the heap"
         );
         let same = parse(&text("[clients.services.b]\ntimeout = \"1000ms\"\n"));
         let (fifo, _) = Engine::new(&same, 1).run();
         let mut engine = Engine::new(&same, 1);
-        assert!(
-            engine.timeouts.is_some(),
-            "one constant for every service keeps the list"
-        );
-        engine.timeouts = None;
+        assert!(engine.timeout_list, "one constant for every service keeps the list");
+        engine.timeout_list = false;
         let (heap, _) = engine.run();
         assert!(fifo.summary.whole.timeouts > 10, "{:?}", fifo.summary.whole);
         assert!(fifo.to_json() == heap.to_json(), "the results differ");
