@@ -15,6 +15,7 @@ fn scenario() -> Scenario {
         "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"5s\"\nrate = 10\n\
          [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
          [[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"10ms\"\n\
+         [clients.retry]\nmax_attempts = 2\n\
          [[thresholds]]\ncheck = \"goodput_ratio >= 0.5\"\n",
     )
     .expect("valid scenario")

@@ -312,6 +312,22 @@ fn outcomes(attempts: u64, kinds: [(&str, u64); 5], at: &dyn Fn(&str) -> String)
     Ok(())
 }
 
+/// Each intent makes at most `clients.retry.max_attempts` attempts (the scenario the run
+/// recorded, with the command line's overrides): more attempts than the intents offered
+/// allow is a count no run of the file makes.
+fn attempts_per_intent(offered: u64, attempts: u64, max_attempts: u32, at: &str) -> Checked {
+    let most = offered.saturating_mul(u64::from(max_attempts.max(1)));
+    if attempts <= most {
+        return Ok(());
+    }
+    Err(bad(
+        format!("{at}.attempts"),
+        format!(
+            "{attempts}: more than the {offered} intents offered make at scenario.clients.retry.max_attempts {max_attempts} each ({most})"
+        ),
+    ))
+}
+
 fn percentiles(p: &Percentiles, at: &str) -> Checked {
     let named = [
         ("mean", p.mean),
@@ -908,6 +924,20 @@ pub(crate) fn check(r: &Results) -> Checked {
         }
     }
     windows(r)?;
+    let max_attempts = r.scenario.clients.retry.max_attempts;
+    let s = &r.summary;
+    attempts_per_intent(s.whole.offered, s.whole.attempts, max_attempts, "summary")?;
+    for (k, g) in &s.classes {
+        attempts_per_intent(
+            g.offered,
+            g.attempts,
+            max_attempts,
+            &format!("summary.classes.{}", k.as_str()),
+        )?;
+    }
+    for (k, g) in &s.services {
+        attempts_per_intent(g.offered, g.attempts, max_attempts, &format!("summary.services.{k}"))?;
+    }
     summary_derived(&r.summary, r.has_trigger())?;
     summary_sources(r)?;
     thresholds(r)?;
@@ -934,6 +964,7 @@ mod tests {
             "t.toml",
             "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"3s\"\nrate = 10\n\
              [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [clients.retry]\nmax_attempts = 2\n\
              [[thresholds]]\ncheck = \"goodput_ratio >= 0.5\"\n[[thresholds]]\ncheck = \"p99 < 1s\"\n",
         )
         .unwrap()
@@ -1010,7 +1041,8 @@ mod tests {
     }
 
     /// Counts near 2^64 that the run's own figures rule out were read: outcomes beyond the
-    /// attempts (each ends in one). A bound from the file's figures, no arbitrary cap.
+    /// attempts (each ends in one), attempts beyond what the intents offered make at the
+    /// scenario's max_attempts. Bounds from the file's figures, no arbitrary cap.
     #[test]
     fn counts_beyond_what_the_files_own_figures_allow_are_refused() {
         let r = run(RunMeta::sim("fifo"));
@@ -1025,6 +1057,28 @@ mod tests {
         );
         let err = edited(&r, |v| v["windows"][0]["counters"]["errors"] = json!(u64::MAX - 1)).unwrap_err();
         assert!(err.starts_with("r.json: windows[0].counters.errors: "), "{err}");
+        // Attempts the windows and the summary agree on, beyond 3 intents x 2 attempts.
+        let err = edited(&r, |v| {
+            let w = v["windows"][0]["counters"]["attempts"].as_u64().unwrap();
+            v["windows"][0]["counters"]["attempts"] = json!(w + (1u64 << 62));
+            v["summary"]["attempts"] = json!(4 + (1u64 << 62));
+        })
+        .unwrap_err();
+        assert!(
+            err.starts_with(&format!(
+                "r.json: summary.attempts: {}: more than the 3 intents offered make at scenario.clients.retry.max_attempts 2 each (6)",
+                4 + (1u64 << 62)
+            )),
+            "{err}"
+        );
+        // Within the bound, the figures derived from the counts still judge.
+        let err = edited(&r, |v| {
+            let w = v["windows"][0]["counters"]["attempts"].as_u64().unwrap();
+            v["windows"][0]["counters"]["attempts"] = json!(w + 2);
+            v["summary"]["attempts"] = json!(6);
+        })
+        .unwrap_err();
+        assert!(err.contains("summary.amplification: "), "{err}");
     }
 
     #[test]

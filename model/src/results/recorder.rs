@@ -1336,7 +1336,8 @@ mod tests {
             "t.toml",
             "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"3s\"\nrate = 10\n\
              [[workload.mix]]\nservice = \"a\"\nweight = 1\n[[workload.mix]]\nservice = \"a\"\nweight = 1\npriority = \"background\"\n\
-             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [clients.retry]\nmax_attempts = 2\non = [\"5xx\"]\n",
         )
         .unwrap();
         let events = |r: &mut Recorder| {
@@ -1394,10 +1395,17 @@ mod tests {
         assert_eq!(back, res, "classes survive the results file");
 
         // Without priorities: no classes kept, none in the file, no class figures.
-        assert!(!keeps_classes(&scenario()));
+        let without = scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"1s\"\n[[workload.phases]]\nduration = \"3s\"\nrate = 10\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n\
+             [clients.retry]\nmax_attempts = 2\non = [\"5xx\"]\n",
+        )
+        .unwrap();
+        assert!(!keeps_classes(&without));
         let mut r = Recorder::new(Duration::from_secs(1));
         events(&mut r);
-        let res = r.finish(&scenario(), meta());
+        let res = r.finish(&without, meta());
         assert!(res.classes.is_empty() && res.summary.classes.is_empty());
         assert!(res
             .windows
