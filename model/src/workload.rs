@@ -444,7 +444,8 @@ impl Run {
     ) {
         while self.len < AHEAD {
             let target = self.used + self.pending;
-            if !(target < self.total) {
+            // As `generate`: strictly inside (and a NaN is left to it).
+            if target.partial_cmp(&self.total) != Some(std::cmp::Ordering::Less) {
                 return;
             }
             let at = self.start.add_secs(invert(target)).min(self.phase_end);
