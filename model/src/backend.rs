@@ -115,10 +115,10 @@ pub struct ServiceModel {
     wasted_ns: u128,
     /// The hanging outages as their union: sorted, disjoint, non-touching intervals.
     hangs: Vec<(Time, Time)>,
-    /// Whether every API has the service's own distribution, and then the next job's sampled
-    /// service time (seconds), drawn a job ahead (see [`ServiceModel::start`]).
+    /// Whether every API has the service's own distribution, and then its samples drawn ahead
+    /// (see [`ServiceModel::start`]).
     one_distribution: bool,
-    ahead: Option<f64>,
+    ahead: crate::dist::Ahead,
 }
 
 impl ServiceModel {
@@ -144,7 +144,7 @@ impl ServiceModel {
             busy_ns: 0,
             wasted_ns: 0,
             one_distribution,
-            ahead: None,
+            ahead: Default::default(),
         }
     }
 
@@ -282,20 +282,13 @@ impl ServiceModel {
     #[inline(always)]
     fn start(&mut self, now: Time, req: BackendRequest) -> Job {
         self.busy += 1;
-        // With one distribution for every API, the next job's sample is drawn now and this
-        // job's was drawn by the previous one: the sample is a chain of dependent operations
-        // (the RNG, the Exp(1) draw, the scaling) whose result the simulator needed at once,
-        // to place the job's completion among its events. Drawn a job ahead, the chain
-        // overlaps with other work. The stream is this service's own and draws the same
-        // samples in the same order, only earlier.
+        // With one distribution for every API, samples are drawn ahead, in batches: the sample
+        // is a chain of dependent operations (the RNG, the Exp(1) draw, the scaling) whose
+        // result the simulator needs at once, to place the job's completion among its events;
+        // drawn ahead, it is ready. The stream is this service's own and draws the same samples
+        // in the same order, only earlier.
         let base = if self.one_distribution {
-            let d = &self.spec.service_time;
-            let base = match self.ahead.take() {
-                Some(b) => b,
-                None => d.sample_secs(&mut self.times),
-            };
-            self.ahead = Some(d.sample_secs(&mut self.times));
-            base
+            self.ahead.next(&self.spec.service_time, &mut self.times)
         } else {
             self.spec.distribution(req.api).sample_secs(&mut self.times)
         };

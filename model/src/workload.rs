@@ -188,7 +188,17 @@ pub struct Schedule {
     /// Intensity to advance before the next arrival.
     pending: f64,
     next_id: u64,
+    /// Arrivals generated ahead, `ahead[head..len]` next: generated in a loop that keeps what
+    /// one arrival leaves to the next in registers, where a call per arrival reloaded it all
+    /// (and paid its entry and exit). Both streams are the schedule's own: drawn early, they
+    /// draw the same numbers in the same order.
+    ahead: Box<[Arrival; AHEAD]>,
+    head: usize,
+    len: usize,
 }
+
+/// How many arrivals [`Schedule`] generates at a time.
+const AHEAD: usize = 64;
 
 impl Schedule {
     pub fn new(s: &Scenario, streams: &Streams) -> Schedule {
@@ -222,6 +232,17 @@ impl Schedule {
             used: 0.0,
             pending,
             next_id: 0,
+            ahead: Box::new(
+                [Arrival {
+                    intent: 0,
+                    at: Time::ZERO,
+                    service: 0,
+                    api: 0,
+                    priority: Priority::default(),
+                }; AHEAD],
+            ),
+            head: 0,
+            len: 0,
         }
     }
 
@@ -242,16 +263,106 @@ impl Schedule {
     /// of the callee's fresh narrow stores stalled on store forwarding, ~3% of a run).
     #[inline(never)]
     pub fn next_into(&mut self, slot: &mut Option<Arrival>) -> Option<Time> {
-        *slot = self.next();
-        slot.as_ref().map(|a| a.at)
+        if self.head == self.len {
+            self.refill();
+        }
+        let Some(&a) = self.ahead[..self.len].get(self.head) else {
+            *slot = None;
+            return None;
+        };
+        self.head += 1;
+        // Field by field: a copy of the whole went through the stack, padding and all.
+        *slot = Some(Arrival {
+            intent: a.intent,
+            at: a.at,
+            service: a.service,
+            api: a.api,
+            priority: a.priority,
+        });
+        Some(a.at)
     }
-}
 
-impl Iterator for Schedule {
-    type Item = Arrival;
+    /// Generates the next arrivals into `ahead` (none after the last).
+    #[inline(never)]
+    fn refill(&mut self) {
+        self.head = 0;
+        self.len = 0;
+        while self.len < AHEAD {
+            self.run();
+            if self.len == AHEAD {
+                break;
+            }
+            // The end of a phase or of the schedule, or extra traffic: the general step.
+            match self.generate() {
+                Some(a) => {
+                    self.ahead[self.len] = a;
+                    self.len += 1;
+                }
+                None => break,
+            }
+        }
+    }
 
-    #[inline]
-    fn next(&mut self) -> Option<Arrival> {
+    /// Generates into `ahead` what [`Schedule::generate`] would while the arrivals stay inside
+    /// the current phase and it has no extra traffic, stopping where they would not (for
+    /// `generate` to take that arrival from the same state).
+    #[inline(always)]
+    fn run(&mut self) {
+        let Schedule {
+            phases,
+            process,
+            factor,
+            end,
+            arrivals,
+            mix_rng,
+            mix,
+            extras,
+            any_extras,
+            phase,
+            curve,
+            used,
+            pending,
+            next_id,
+            ahead,
+            len,
+            ..
+        } = self;
+        let Some(p) = phases.get(*phase) else { return };
+        if *any_extras && extras[*phase].is_some() {
+            return;
+        }
+        let c = *curve.get_or_insert_with(|| Curve::new(p, *factor));
+        let mut run = Run {
+            total: c.total,
+            start: p.start,
+            phase_end: p.end,
+            end: *end,
+            used: *used,
+            pending: *pending,
+            next_id: *next_id,
+            len: *len,
+        };
+        // The same expressions as `step`, `invert` and `MixSampler::sample`, chosen once per run.
+        let sample = |r: &mut Rng| mix.sample(r);
+        // `POISSON` a constant, not a closure: shared by four loops, the closure drawing Exp(1)
+        // steps was a call.
+        match (*process, c.a.abs() < 1e-15, mix.only) {
+            (ArrivalProcess::Poisson, true, Some(o)) => run.fill::<true>(ahead, arrivals, mix_rng, |x| x / c.r0, |_| o),
+            (ArrivalProcess::Poisson, true, None) => run.fill::<true>(ahead, arrivals, mix_rng, |x| x / c.r0, sample),
+            (ArrivalProcess::Poisson, false, Some(o)) => {
+                run.fill::<true>(ahead, arrivals, mix_rng, |x| c.invert(x), |_| o)
+            }
+            (ArrivalProcess::Poisson, false, None) => {
+                run.fill::<true>(ahead, arrivals, mix_rng, |x| c.invert(x), sample)
+            }
+            (ArrivalProcess::Uniform, ..) => run.fill::<false>(ahead, arrivals, mix_rng, |x| c.invert(x), sample),
+        }
+        (*used, *pending, *next_id, *len) = (run.used, run.pending, run.next_id, run.len);
+    }
+
+    /// The next arrival after those generated: `None` after the last, and every time after.
+    #[inline(always)]
+    fn generate(&mut self) -> Option<Arrival> {
         loop {
             let p = self.phases.get(self.phase)?;
             let curve = *self.curve.get_or_insert_with(|| Curve::new(p, self.factor));
@@ -305,6 +416,72 @@ impl Iterator for Schedule {
             self.curve = None;
             self.used = 0.0;
         }
+    }
+}
+
+/// [`Schedule::run`]'s state, in locals.
+struct Run {
+    total: f64,
+    start: Time,
+    phase_end: Time,
+    end: Time,
+    used: f64,
+    pending: f64,
+    next_id: u64,
+    len: usize,
+}
+
+impl Run {
+    /// [`Schedule::generate`]'s steps for an arrival inside the phase, without extra traffic.
+    #[inline(always)]
+    fn fill<const POISSON: bool>(
+        &mut self,
+        ahead: &mut [Arrival; AHEAD],
+        rng: &mut Rng,
+        mix_rng: &mut Rng,
+        invert: impl Fn(f64) -> f64,
+        mut pick: impl FnMut(&mut Rng) -> (usize, usize, Priority),
+    ) {
+        while self.len < AHEAD {
+            let target = self.used + self.pending;
+            // As `generate`: strictly inside (and a NaN is left to it).
+            if target.partial_cmp(&self.total) != Some(std::cmp::Ordering::Less) {
+                return;
+            }
+            let at = self.start.add_secs(invert(target)).min(self.phase_end);
+            if at >= self.end {
+                return;
+            }
+            self.used = target;
+            self.pending = if POISSON { Exp1.sample(rng) } else { 1.0 };
+            let (service, api, priority) = pick(mix_rng);
+            ahead[self.len] = Arrival {
+                intent: self.next_id,
+                at,
+                service,
+                api,
+                priority,
+            };
+            self.next_id += 1;
+            self.len += 1;
+        }
+    }
+}
+
+impl Iterator for Schedule {
+    type Item = Arrival;
+
+    #[inline]
+    fn next(&mut self) -> Option<Arrival> {
+        if self.head == self.len {
+            self.refill();
+            if self.len == 0 {
+                return None;
+            }
+        }
+        let a = self.ahead[self.head];
+        self.head += 1;
+        Some(a)
     }
 }
 
@@ -385,5 +562,58 @@ mod tests {
             .filter(|x| x.at >= Time::from_secs_f64(3.0) && x.at < Time::from_secs_f64(5.0))
             .count();
         assert_eq!(silent, 0, "a zero-rate phase has no arrivals");
+    }
+
+    /// Generated ahead (the loop of `run`, then `generate` at phase ends and for extra
+    /// traffic), the arrivals are those of `generate` called one at a time: constant rates and
+    /// ramps both ways, Poisson and uniform, one outcome of the mix or a draw, extra traffic,
+    /// zero-rate phases and an end inside a phase.
+    #[test]
+    fn arrivals_generated_ahead_are_the_general_steps() {
+        let phases = [
+            ("[[workload.phases]]\nduration = \"30s\"\nrate = 40\n", "29500ms"),
+            ("[[workload.phases]]\nduration = \"7s\"\nrate = 0\nramp_to = 90\n[[workload.phases]]\nduration = \"5s\"\nrate = 90\nramp_to = 3\n", "11s"),
+            ("[[workload.phases]]\nduration = \"2s\"\nrate = 50\nramp = true\n[[workload.phases]]\nduration = \"1s\"\nrate = 500\ntrigger = true\n[[workload.phases]]\nduration = \"2s\"\nrate = 0\n[[workload.phases]]\nduration = \"3s\"\nrate = 70\n", "7500ms"),
+            ("[[workload.phases]]\nduration = \"4s\"\nrate = 60\n[[workload.phases]]\nduration = \"4s\"\nrate = 60\nextra = [{ service = \"b\", rate = 80 }]\n[[workload.phases]]\nduration = \"4s\"\nrate = 20\n", "10s"),
+        ];
+        let mut checked = 0;
+        for (phases, short) in phases {
+            for arrival in ["poisson", "uniform"] {
+                for (apis, end) in [
+                    (1, String::new()),
+                    (3, String::new()),
+                    (1, format!("[run]\nduration = \"{short}\"\n")),
+                ] {
+                    let text = format!(
+                        "{end}[workload]\narrival = \"{arrival}\"\n{phases}\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\napis = {apis}\n[[backend.services]]\nname = \"b\"\nworkers = 1\nservice_time = \"10ms\"\n"
+                    );
+                    let s = scenario::parse("t.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+                    for seed in [1, 2, 3] {
+                        let mut general = Schedule::new(&s, &Streams::new(seed));
+                        let want: Vec<Arrival> = std::iter::from_fn(|| general.generate()).collect();
+                        // Through both ways out, interleaved.
+                        let mut ahead = Schedule::new(&s, &Streams::new(seed));
+                        let mut got = Vec::new();
+                        let mut slot = None;
+                        loop {
+                            let a = if got.len() % 3 == 0 {
+                                ahead.next_into(&mut slot).map(|at| (at, slot.unwrap()))
+                            } else {
+                                ahead.next().map(|a| (a.at, a))
+                            };
+                            let Some((at, a)) = a else { break };
+                            assert_eq!(at, a.at);
+                            got.push(a);
+                        }
+                        assert_eq!(ahead.next_into(&mut slot), None, "None after the last");
+                        assert_eq!((slot, ahead.next()), (None, None), "and every time after");
+                        assert_eq!(got, want, "{text} seed {seed}");
+                        assert!(!end.is_empty() || want.len() > AHEAD, "{text}: {}", want.len());
+                        checked += want.len();
+                    }
+                }
+            }
+        }
+        assert!(checked > 50_000, "{checked}");
     }
 }
