@@ -7,6 +7,33 @@
 
 use super::histogram::Hist;
 
+/// HdrHistogram's sub-bucket magnitude for `sigfig` digits (what [`Bins::new`] computes with
+/// floats: the smallest power of two that tells `2 * 10^sigfig` values apart), as a constant
+/// for [`FineBins`].
+const fn magnitude_of(sigfig: u8) -> u32 {
+    let largest = 2 * 10u64.pow(sigfig as u32);
+    let mut m = 0;
+    while (1u64 << m) < largest {
+        m += 1;
+    }
+    m
+}
+
+/// HdrHistogram's `index_for` with a unit magnitude of 0, sub-bucket magnitude `magnitude` and
+/// `mask` its `2^magnitude - 1` (given, not computed: a [`Bins`] keeps it, a [`FineBins`] has
+/// both as constants).
+#[inline(always)]
+const fn index_at(magnitude: u32, mask: u64, value: u64) -> usize {
+    let half_mag = magnitude - 1;
+    // HdrHistogram's bucket, `(64 - m) - leading_zeros(value | mask)`, as the highest set bit
+    // less `m - 1`: one `bsr` (`| 1` tells the compiler the operand is never zero, so there is
+    // no zero check).
+    let bucket = (value | mask | 1).ilog2() - half_mag;
+    let sub = value >> bucket;
+    // (bucket + 1) * half + sub - half, where half = 2^(m-1).
+    ((bucket as u64) << half_mag).wrapping_add(sub) as usize
+}
+
 /// Counts per HdrHistogram bin (lowest discernible value 1, `sigfig` significant digits).
 #[derive(Clone, Debug)]
 pub struct Bins {
@@ -35,14 +62,7 @@ impl Bins {
     /// HdrHistogram's `index_for` with a unit magnitude of 0.
     #[inline]
     fn index(&self, value: u64) -> usize {
-        let half_mag = self.magnitude - 1;
-        // HdrHistogram's bucket, `(64 - m) - leading_zeros(value | mask)`, as the highest set
-        // bit less `m - 1`: one `bsr` (`| 1` tells the compiler the operand is never zero, so
-        // there is no zero check).
-        let bucket = (value | self.mask | 1).ilog2() - half_mag;
-        let sub = value >> bucket;
-        // (bucket + 1) * half + sub - half, where half = 2^(m-1).
-        ((u64::from(bucket) << half_mag) + sub) as usize
+        index_at(self.magnitude, self.mask, value)
     }
 
     /// The lowest and the highest value in bin `index` (HdrHistogram's `value_for`).
@@ -144,7 +164,8 @@ impl Bins {
         let counts = &self.counts[..=top];
         let mut i = 0;
         while i < counts.len() {
-            let run = counts[i..].iter().take_while(|&&c| c == 0).count();
+            // A count is not the start of a run: no run to measure (most bins of a long window).
+            let run = if counts[i] == 0 { zero_run(&counts[i..]) } else { 0 };
             let item = if run > 1 {
                 i += run;
                 -(run as i64)
@@ -185,47 +206,57 @@ impl Bins {
 /// windows of a hundred requests, the full pass over four such histograms per window was a
 /// third of a simulation's instructions (the death-spiral scenario). A window whose values
 /// touched much of the range is drained by the full pass, which is faster there.
+///
+/// The precision is a constant (`SIGFIG`), as are the run length and the bin arithmetic that
+/// follow from it: every value of every request is binned and marked here, and with them as
+/// fields each took loads the constants fold away.
 #[derive(Clone, Debug)]
-pub struct FineBins {
+pub struct FineBins<const SIGFIG: u8> {
     bins: Bins,
-    /// log2 of the bins per run: at least 16 (a window's values cluster, so a run that size
-    /// holds several), and few enough runs for [`FineBins::touched`] to have one byte for
-    /// each index a `u64` value can have (16 bins a run at three figures).
-    run_shift: u32,
-    /// Non-zero: the run (bins `r << run_shift` onwards) may hold counts. A byte, not a bit:
-    /// marking is one store on the path of every value, with no read.
-    touched: Box<[u8; RUNS]>,
+    /// Non-zero: the run (bins `r << RUN_SHIFT` onwards) may hold counts. A byte, not a bit:
+    /// marking is one store on the path of every value, with no read. Kept inline (not boxed):
+    /// the store needs no pointer loaded first.
+    touched: [u8; RUNS],
 }
 
 const RUNS: usize = 4096;
 
-impl FineBins {
-    pub fn new(sigfig: u8) -> FineBins {
-        let bins = Bins::new(sigfig);
-        let bins_needed = bins.index(u64::MAX) + 1;
-        let mut run_shift = 4;
-        while (bins_needed >> run_shift) >= RUNS {
-            run_shift += 1;
+impl<const SIGFIG: u8> FineBins<SIGFIG> {
+    /// The sub-bucket magnitude ([`Bins::magnitude`]) and its mask ([`Bins::mask`]).
+    const MAGNITUDE: u32 = magnitude_of(SIGFIG);
+    const MASK: u64 = (1u64 << Self::MAGNITUDE) - 1;
+    /// log2 of the bins per run: at least 16 (a window's values cluster, so a run that size
+    /// holds several), and few enough runs for [`FineBins::touched`] to have one byte for
+    /// each index a `u64` value can have (16 bins a run at three figures).
+    const RUN_SHIFT: u32 = {
+        let bins_needed = index_at(Self::MAGNITUDE, Self::MASK, u64::MAX) + 1;
+        let mut shift = 4;
+        while (bins_needed >> shift) >= RUNS {
+            shift += 1;
         }
-        debug_assert!(((bins_needed - 1) >> run_shift) < RUNS);
+        shift
+    };
+
+    pub fn new() -> FineBins<SIGFIG> {
+        let bins = Bins::new(SIGFIG);
+        debug_assert!(bins.magnitude == Self::MAGNITUDE && bins.mask == Self::MASK);
         FineBins {
             bins,
-            run_shift,
-            touched: Box::new([0; RUNS]),
+            touched: [0; RUNS],
         }
     }
 
     /// Records `us` (microseconds, as [`Hist::micros`] converts).
     #[inline]
     pub fn record_us(&mut self, us: u64) {
-        self.record_index(self.bins.index(us));
+        self.record_index(Self::index(us));
     }
 
     /// The bin of `us`: the same in every [`FineBins`] of the same precision, so a value
     /// recorded in two of them is binned once ([`FineBins::record_index`]).
     #[inline]
-    pub fn index(&self, us: u64) -> usize {
-        self.bins.index(us)
+    pub fn index(us: u64) -> usize {
+        index_at(Self::MAGNITUDE, Self::MASK, us)
     }
 
     /// Records a value of bin `i` (as [`FineBins::index`] gives it).
@@ -235,9 +266,9 @@ impl FineBins {
             Some(c) => *c += 1,
             None => self.bins.grow_and_add(i, 1),
         }
-        // The mask keeps the index in range without a check; `new` sized the runs so that
-        // it never wraps.
-        self.touched[(i >> self.run_shift) % RUNS] = 1;
+        // The mask keeps the index in range without a check; `RUN_SHIFT` is such that it
+        // never wraps.
+        self.touched[(i >> Self::RUN_SHIFT) % RUNS] = 1;
     }
 
     #[cfg(test)]
@@ -267,15 +298,38 @@ impl FineBins {
         let offset = (d as usize) << (coarse.magnitude - 1);
         // The marks of the runs in use, read eight at a time: each byte is 0 or 1, so a word's
         // set bits are its marked runs.
-        let words = n.div_ceil(1 << self.run_shift).div_ceil(8);
+        let words = n.div_ceil(1 << Self::RUN_SHIFT).div_ceil(8);
         let marks = &mut self.touched[..words * 8];
         let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
-        let runs: u32 = marks.chunks_exact(8).map(|c| word(c).count_ones()).sum();
-        if runs as usize * 3 > words * 8 * 2 {
+        // How many runs are marked, and the last word with a mark.
+        let (runs, top) = marks.chunks_exact(8).enumerate().fold((0, 0), |(runs, top), (k, c)| {
+            let w = word(c);
+            (runs + w.count_ones() as usize, if w == 0 { top } else { k })
+        });
+        if runs == 0 {
+            // Nothing recorded since the last drain (a mark stays until its run is drained).
+            return;
+        }
+        if runs * 3 > words * 8 * 2 {
             marks.fill(0);
             Self::drain_all(fine, coarse, total, bucket0, d, offset);
             return;
         }
+        // Room for the coarse bins up to the last marked word's runs, taken at once: a window's
+        // bins grew a bucket at a time, each growth a reallocation and a copy. (Capacity only:
+        // the counts still grow as recording would.)
+        let last = (((top + 1) * 8) << Self::RUN_SHIFT).min(n).saturating_sub(1);
+        let top_coarse = if last < bucket0 {
+            coarse.index(last as u64)
+        } else {
+            (last >> d) + offset
+        };
+        let half = 1usize << (coarse.magnitude - 1);
+        let need = (top_coarse / half + 1) * half;
+        coarse.counts.reserve(need.saturating_sub(coarse.counts.len()));
+        // Fine bins per coarse bin, at most a run: both are aligned powers of two, so each such
+        // chunk of a run above bucket 0 lies in one coarse bin, added to once.
+        let step = 1usize << d.min(Self::RUN_SHIFT);
         for (k, chunk) in marks.chunks_exact_mut(8).enumerate() {
             let mut bits = word(chunk);
             if bits == 0 {
@@ -285,8 +339,39 @@ impl FineBins {
             while bits != 0 {
                 let run = k * 8 + (bits.trailing_zeros() / 8) as usize;
                 bits &= bits - 1;
-                let from = run << self.run_shift;
-                let to = (from + (1 << self.run_shift)).min(n);
+                let from = run << Self::RUN_SHIFT;
+                let to = (from + (1 << Self::RUN_SHIFT)).min(n);
+                if from >= bucket0 {
+                    let (f, t) = (&mut fine.counts[from..to], &mut total.counts[from..to]);
+                    if step == 8 && f.len() % 8 == 0 {
+                        // The windows' precision (three figures to two): chunks of a constant
+                        // size, summed and moved without a branch per bin.
+                        let (f, t) = (f.as_chunks_mut::<8>().0, t.as_chunks_mut::<8>().0);
+                        for (j, (f, t)) in f.iter_mut().zip(t).enumerate() {
+                            let sum: u64 = f.iter().sum();
+                            if sum != 0 {
+                                for (t, f) in t.iter_mut().zip(&*f) {
+                                    *t += f;
+                                }
+                                *f = [0; 8];
+                                // Grown as recording would (to the bucket's end), not to the
+                                // top of the fine range: a new window's coarse bins stay small.
+                                coarse.add_at(((from + j * 8) >> d) + offset, sum);
+                            }
+                        }
+                    } else {
+                        for (j, (f, t)) in f.chunks_mut(step).zip(t.chunks_mut(step)).enumerate() {
+                            let sum: u64 = f.iter().sum();
+                            if sum != 0 {
+                                for (t, f) in t.iter_mut().zip(f.iter_mut()) {
+                                    *t += std::mem::take(f);
+                                }
+                                coarse.add_at(((from + j * step) >> d) + offset, sum);
+                            }
+                        }
+                    }
+                    continue;
+                }
                 for (v, c) in fine.counts[from..to].iter_mut().enumerate() {
                     let c = std::mem::take(c);
                     if c == 0 {
@@ -338,6 +423,22 @@ impl FineBins {
             }
         }
     }
+}
+
+impl<const SIGFIG: u8> Default for FineBins<SIGFIG> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How many counts `c` starts with that are zero: four at a time while it can (a window's
+/// counts are mostly long runs of zeros, and bin by bin they were a tenth of a short-window
+/// run's instructions), then one at a time.
+#[inline]
+fn zero_run(c: &[u64]) -> usize {
+    let quads = c.as_chunks::<4>().0;
+    let k = 4 * quads.iter().take_while(|q| (q[0] | q[1] | q[2] | q[3]) == 0).count();
+    k + c[k..].iter().take_while(|&&x| x == 0).count()
 }
 
 /// HdrHistogram's varint (`varint_write`): LEB128 for the first 8 groups of 7 bits, the 9th byte
@@ -459,15 +560,15 @@ mod tests {
         // The windows' precision (runs of 8 bins), and others (runs of 64, and of 1).
         for coarse_sigfig in [WINDOW_SIGFIG, 1, TOTAL_SIGFIG] {
             let (mut fine, mut coarse, mut total) = (
-                FineBins::new(TOTAL_SIGFIG),
+                FineBins::<TOTAL_SIGFIG>::new(),
                 Bins::new(coarse_sigfig),
                 Bins::new(TOTAL_SIGFIG),
             );
             let (mut coarse_direct, mut total_direct) = (Bins::new(coarse_sigfig), Bins::new(TOTAL_SIGFIG));
             for round in 0..4 {
                 let mut values: Vec<u64> = vec![0, 1, 2, 255, 256, 2047, 2048, 2049, 4095, 4096, u64::MAX];
-                // Many values (the pass over every bin) and few (only the runs they touched).
-                let many = if round == 1 { 30 } else { 20_000 };
+                // Many values (the pass over every bin) and fewer (only the runs they touched).
+                let many = [20_000, 30, 300, 2_000][round as usize];
                 for _ in 0..many {
                     let bits = rng.random_range(0..64u32);
                     values.push(rng.random::<u64>() >> bits);
@@ -508,13 +609,21 @@ mod tests {
     /// and its counts would never be drained), and a drain empties values anywhere in the range.
     #[test]
     fn fine_bins_drain_values_anywhere_at_every_precision() {
-        for sigfig in 1..=5 {
-            let mut fine = FineBins::new(sigfig);
-            let top_run = fine.bins.index(u64::MAX) >> fine.run_shift;
+        fn check<const SIGFIG: u8>() {
+            let sigfig = SIGFIG;
+            let mut fine = FineBins::<SIGFIG>::new();
+            // The constants are what `Bins::new` computes for the precision.
+            assert_eq!(
+                (FineBins::<SIGFIG>::MAGNITUDE, FineBins::<SIGFIG>::MASK),
+                (fine.bins.magnitude, fine.bins.mask),
+                "sigfig {sigfig}"
+            );
+            let top_run = fine.bins.index(u64::MAX) >> FineBins::<SIGFIG>::RUN_SHIFT;
             assert!(top_run < RUNS, "sigfig {sigfig}: run {top_run}");
             let (mut coarse, mut total) = (Bins::new(sigfig.min(WINDOW_SIGFIG)), Bins::new(sigfig));
             let values = [0, 1, 1 << 20, (1 << 40) + 5, u64::MAX / 2, u64::MAX];
             for v in values {
+                assert_eq!(FineBins::<SIGFIG>::index(v), fine.bins.index(v), "sigfig {sigfig}");
                 fine.record_us(v);
             }
             fine.drain_into(&mut coarse, &mut total);
@@ -522,6 +631,28 @@ mod tests {
             assert_eq!(total.to_hist().len(), values.len() as u64, "sigfig {sigfig}");
             assert_eq!(coarse.to_hist().len(), values.len() as u64, "sigfig {sigfig}");
             assert!(fine.touched.iter().all(|&t| t == 0), "sigfig {sigfig}");
+        }
+        check::<1>();
+        check::<2>();
+        check::<3>();
+        check::<4>();
+        check::<5>();
+    }
+
+    /// Zero runs counted four at a time are the runs counted one at a time.
+    #[test]
+    fn zero_runs_are_counted_exactly() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        for _ in 0..2000 {
+            let len = rng.random_range(0..40usize);
+            let c: Vec<u64> = (0..len).map(|_| u64::from(rng.random_range(0..5u8) == 0)).collect();
+            for i in 0..=len {
+                assert_eq!(
+                    zero_run(&c[i..]),
+                    c[i..].iter().take_while(|&&x| x == 0).count(),
+                    "{c:?} from {i}"
+                );
+            }
         }
     }
 

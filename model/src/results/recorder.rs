@@ -71,6 +71,9 @@ struct Acc {
 struct GroupSlots {
     classes: bool,
     services: usize,
+    /// Either of the above: whether a request counts in any group. Most runs keep none; their
+    /// recording then tests this once per event rather than each kind of group twice.
+    any: bool,
 }
 
 impl GroupSlots {
@@ -510,7 +513,7 @@ pub struct Recorder {
     /// every value, is then one increment instead of two (the window's and the whole run's),
     /// and the four dense histograms in use are as many as before. A value for an older window
     /// goes to both, as before.
-    fine: [FineBins; 4],
+    fine: [FineBins<TOTAL_SIGFIG>; 4],
 }
 
 /// Default horizon: a minute of 1 s windows covers clients' timeouts, retries and backoff in
@@ -564,7 +567,7 @@ impl Recorder {
             reopened: Vec::new(),
             group_slots: GroupSlots::default(),
             service_names: Vec::new(),
-            fine: std::array::from_fn(|_| FineBins::new(TOTAL_SIGFIG)),
+            fine: std::array::from_fn(|_| FineBins::new()),
         }
     }
 
@@ -618,6 +621,8 @@ impl Recorder {
 
     /// Empty whole-run accumulators for the groups kept (before anything is recorded).
     fn lay_out_groups(&mut self) {
+        let slots = &mut self.group_slots;
+        slots.any = slots.classes || slots.services > 0;
         self.totals.groups = (0..self.group_slots.len())
             .map(|_| (GroupCounters::default(), Bins::new(TOTAL_SIGFIG)))
             .collect();
@@ -632,17 +637,28 @@ impl Recorder {
     /// The window containing `at`.
     #[inline]
     fn win(&mut self, at: Time) -> &mut Acc {
+        self.win_newest(at).0
+    }
+
+    /// The window containing `at`, and whether it is the newest (whose latencies go to
+    /// [`Recorder::fine`]): one test of the time for both, not one each.
+    #[inline(always)]
+    fn win_newest(&mut self, at: Time) -> (&mut Acc, bool) {
         // The newest window is never packed (the horizon is at least two windows), so a value
         // for it needs none of the bookkeeping below.
         let n = self.windows.len();
         if n > 0 && at.0.wrapping_sub(self.newest_start) < self.window_ns {
             debug_assert!(n > self.packed_upto, "the newest window is never packed");
-            return &mut self.windows[n - 1];
+            return (&mut self.windows[n - 1], true);
         }
-        self.win_slow(at)
+        let w = self.win_slow(at);
+        // (A time past the newest window made it, and a new window is the newest.)
+        let newest = !self.windows.is_empty() && at.0.wrapping_sub(self.newest_start) < self.window_ns;
+        (&mut self.windows[w], newest)
     }
 
-    fn win_slow(&mut self, at: Time) -> &mut Acc {
+    /// The index of the window containing `at`, made if need be.
+    fn win_slow(&mut self, at: Time) -> usize {
         let i = usize::try_from(at.0 / self.window_ns).unwrap_or(usize::MAX);
         // A bounded run has a bounded number of windows; guard against absurd timestamps.
         let i = i.min(10_000_000);
@@ -657,29 +673,24 @@ impl Recorder {
         if i < self.packed_upto && !self.reopened.contains(&i) {
             self.reopened.push(i);
         }
-        &mut self.windows[i]
+        i
     }
 
-    /// Whether `at` falls in the newest window (see [`Recorder::win`]).
-    #[inline]
-    fn in_newest(&self, at: Time) -> bool {
-        !self.windows.is_empty() && at.0.wrapping_sub(self.newest_start) < self.window_ns
-    }
-
-    /// Records `us` for latency metric `m` in the window containing `at` and in the whole run.
-    /// Always inlined: each caller's constant `m` picks its histograms at compile time.
+    /// Records `us` for latency metric `m` in the window containing `at` (`newest`: the newest
+    /// window, as [`Recorder::win_newest`] tells) and in the whole run. Always inlined: each
+    /// caller's constant `m` picks its histograms at compile time.
     #[inline(always)]
-    fn latency(&mut self, at: Time, m: usize, us: u64) {
+    fn latency_in(&mut self, newest: bool, at: Time, m: usize, us: u64) {
         if !self.window_histograms {
             self.totals.bins(m).record_us(us);
-        } else if self.in_newest(at) {
+        } else if newest {
             self.fine[m].record_us(us);
         } else {
             self.latency_late(at, m, us);
         }
     }
 
-    /// [`Recorder::latency`] for a window other than the newest: straight into its histogram
+    /// [`Recorder::latency_in`] for a window other than the newest: straight into its histogram
     /// and the totals.
     #[inline(never)]
     fn latency_late(&mut self, at: Time, m: usize, us: u64) {
@@ -723,8 +734,10 @@ impl Recorder {
         let slots = self.group_slots;
         let w = self.win(at);
         w.counters.requests.intents += 1;
-        slots.each(tag, &mut w.groups, |g| g.offered += 1);
-        slots.each(tag, &mut self.totals.groups, |(c, _)| c.intents += 1);
+        if slots.any {
+            slots.each(tag, &mut w.groups, |g| g.offered += 1);
+            slots.each(tag, &mut self.totals.groups, |(c, _)| c.intents += 1);
+        }
     }
 
     /// [`Recorder::intent_offered`] and [`Recorder::attempt_sent`] of its first attempt, both
@@ -736,11 +749,13 @@ impl Recorder {
         let w = self.win(at);
         w.counters.requests.intents += 1;
         w.counters.requests.attempts += 1;
-        slots.each(tag, &mut w.groups, |g| g.offered += 1);
-        slots.each(tag, &mut self.totals.groups, |(c, _)| {
-            c.intents += 1;
-            c.attempts += 1;
-        });
+        if slots.any {
+            slots.each(tag, &mut w.groups, |g| g.offered += 1);
+            slots.each(tag, &mut self.totals.groups, |(c, _)| {
+                c.intents += 1;
+                c.attempts += 1;
+            });
+        }
     }
 
     /// An intent (of the class and service in `tag`) that started at `intended` ended after
@@ -756,22 +771,26 @@ impl Recorder {
     #[inline]
     pub fn intent_finished_us(&mut self, tag: Tag, intended: Time, us: u64, success: bool) {
         let slots = self.group_slots;
-        let w = self.win(intended);
+        let (w, newest) = self.win_newest(intended);
         if success {
             w.counters.requests.successes += 1;
-            slots.each(tag, &mut w.groups, |g| g.successes += 1);
+            if slots.any {
+                slots.each(tag, &mut w.groups, |g| g.successes += 1);
+            }
         } else {
             w.counters.requests.failures += 1;
         }
-        self.latency(intended, INTENT, us);
-        slots.each(tag, &mut self.totals.groups, |(c, h)| {
-            if success {
-                c.successes += 1;
-            } else {
-                c.failures += 1;
-            }
-            h.record_us(us);
-        });
+        self.latency_in(newest, intended, INTENT, us);
+        if slots.any {
+            slots.each(tag, &mut self.totals.groups, |(c, h)| {
+                if success {
+                    c.successes += 1;
+                } else {
+                    c.failures += 1;
+                }
+                h.record_us(us);
+            });
+        }
     }
 
     /// An attempt (of the class and service in `tag`) due at `intended` was sent (`retry`: not
@@ -802,10 +821,13 @@ impl Recorder {
     /// [`Recorder::intent_finished_us`]).
     #[inline]
     pub fn attempt_finished_us(&mut self, tag: Tag, intended: Time, outcome: Outcome, us: u64) {
-        self.group_slots
-            .each(tag, &mut self.totals.groups, |(c, _)| c.outcome(outcome));
-        self.win(intended).counters.requests.outcome(outcome);
-        self.latency(intended, ATTEMPT, us);
+        let slots = self.group_slots;
+        if slots.any {
+            slots.each(tag, &mut self.totals.groups, |(c, _)| c.outcome(outcome));
+        }
+        let (w, newest) = self.win_newest(intended);
+        w.counters.requests.outcome(outcome);
+        self.latency_in(newest, intended, ATTEMPT, us);
     }
 
     /// [`Recorder::attempt_finished_us`] and [`Recorder::intent_finished_us`] of an attempt that
@@ -821,29 +843,33 @@ impl Recorder {
         success: bool,
     ) {
         let slots = self.group_slots;
-        let w = self.win(intended);
+        let (w, newest) = self.win_newest(intended);
         w.counters.requests.outcome(outcome);
         if success {
             w.counters.requests.successes += 1;
-            slots.each(tag, &mut w.groups, |g| g.successes += 1);
+            if slots.any {
+                slots.each(tag, &mut w.groups, |g| g.successes += 1);
+            }
         } else {
             w.counters.requests.failures += 1;
         }
-        slots.each(tag, &mut self.totals.groups, |(c, h)| {
-            c.outcome(outcome);
-            if success {
-                c.successes += 1;
-            } else {
-                c.failures += 1;
-            }
-            h.record_us(us);
-        });
+        if slots.any {
+            slots.each(tag, &mut self.totals.groups, |(c, h)| {
+                c.outcome(outcome);
+                if success {
+                    c.successes += 1;
+                } else {
+                    c.failures += 1;
+                }
+                h.record_us(us);
+            });
+        }
         if !self.window_histograms {
             self.totals.intent.record_us(us);
             self.totals.attempt.record_us(us);
-        } else if self.in_newest(intended) {
+        } else if newest {
             let [intent, attempt, ..] = &mut self.fine;
-            let i = intent.index(us);
+            let i = FineBins::<TOTAL_SIGFIG>::index(us);
             intent.record_index(i);
             attempt.record_index(i);
         } else {
@@ -863,8 +889,8 @@ impl Recorder {
     #[inline]
     pub fn queue_wait_us(&mut self, at: Time, us: u64) {
         // The window must exist (it has counters and gauges even when no value lands in it).
-        self.win(at);
-        self.latency(at, QUEUE, us);
+        let newest = self.win_newest(at).1;
+        self.latency_in(newest, at, QUEUE, us);
     }
 
     /// The backend finished a request at `at` after `busy`; `wasted` if nobody waited for it.
@@ -880,15 +906,17 @@ impl Recorder {
     pub fn backend_work_ns(&mut self, at: Time, busy_ns: u64, wasted: bool) {
         let window_ns = self.window_ns;
         let started = at.0.saturating_sub(busy_ns);
-        // Most work starts and ends in the newest window: no division to tell.
-        let newest = self.newest_start;
-        let one_window = if at.0 >= newest && at.0 - newest < window_ns {
-            started >= newest
+        let newest_start = self.newest_start;
+        let us = Hist::micros_of_nanos(busy_ns);
+        // Whether `at` is in the newest window tells, with the test of `win_newest`, whether
+        // the work started in it too (most does): no division.
+        let at_newest_window = at.0.wrapping_sub(newest_start) < window_ns;
+        let (w, newest) = self.win_newest(at);
+        let one_window = if at_newest_window {
+            started >= newest_start
         } else {
             started / window_ns == at.0 / window_ns
         };
-        let us = Hist::micros_of_nanos(busy_ns);
-        let w = self.win(at);
         if one_window {
             let s = Duration::from_nanos(busy_ns).as_secs_f64();
             w.counters.backend_busy_s += s;
@@ -898,7 +926,7 @@ impl Recorder {
         } else {
             self.spread_backend_time(started, at.0, wasted);
         }
-        self.latency(at, SERVICE, us);
+        self.latency_in(newest, at, SERVICE, us);
     }
 
     /// Adds the busy time from `start` to `end` (ns) to each window by its share of it.
