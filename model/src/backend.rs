@@ -26,12 +26,21 @@ pub struct BackendRequest {
 pub struct Job {
     pub request: BackendRequest,
     pub started: Time,
-    /// Work needed (the sampled service time, after any thrash or slowdown factor).
-    pub work: Duration,
+    /// Work needed, in nanoseconds (the sampled service time, after any thrash or slowdown
+    /// factor; see [`Job::work`]). Nanoseconds, not a `Duration`: the simulator writes a job
+    /// per request and reads this only with stalls or hangs.
+    pub work_ns: u64,
     /// When the work is done, stalls included.
     pub completes_at: Time,
     /// 200, or 500 for an injected error.
     pub status: u16,
+}
+
+impl Job {
+    /// Work needed (the sampled service time, after any thrash or slowdown factor).
+    pub fn work(&self) -> Duration {
+        Duration::from_nanos(self.work_ns)
+    }
 }
 
 /// Why the backend answered without doing the work.
@@ -119,6 +128,10 @@ pub struct ServiceModel {
     /// (see [`ServiceModel::start`]).
     one_distribution: bool,
     ahead: crate::dist::Ahead,
+    /// No fault (errors, rate limit, stalls, outages, slowdown) and no thrashing: a request is
+    /// refused only for want of room, and its work is its sample (see [`ServiceModel::start`]).
+    /// Decided once: the simulator asks per request.
+    faultless: bool,
 }
 
 impl ServiceModel {
@@ -130,6 +143,13 @@ impl ServiceModel {
         );
         let hangs = merge_hangs(&spec.faults.outages);
         let one_distribution = spec.api_service_time.iter().all(Option::is_none);
+        let f = &spec.faults;
+        let faultless = !(f.error_ratio > 0.0)
+            && f.rate_limit.is_none()
+            && f.stalls.is_none()
+            && f.outages.is_empty()
+            && f.slowdown.is_none()
+            && !matches!(spec.overload, Overload::Thrash { .. });
         ServiceModel {
             hangs,
             times: streams.stream(&format!("service:{}", spec.name)),
@@ -145,6 +165,7 @@ impl ServiceModel {
             wasted_ns: 0,
             one_distribution,
             ahead: Default::default(),
+            faultless,
         }
     }
 
@@ -191,29 +212,10 @@ impl ServiceModel {
     #[inline]
     pub fn handle_request(&mut self, now: Time, req: BackendRequest) -> Admission {
         self.stats.arrived += 1;
-        self.observe_arrival(now);
-        if let Some(o) = self
-            .spec
-            .faults
-            .outages
-            .iter()
-            .find(|o| o.kind == OutageKind::Reject && now >= o.start && now < o.end)
-        {
-            self.stats.outage += 1;
-            let retry_after = o.retry_after;
-            return Admission::Rejected(Reply {
-                status: 503,
-                retry_after,
-                reason: RejectReason::Outage,
-            });
-        }
-        if let Some(wait) = self.take_token(now) {
-            self.stats.rate_limited += 1;
-            return Admission::Rejected(Reply {
-                status: 429,
-                retry_after: Some(wait),
-                reason: RejectReason::RateLimited,
-            });
+        if !self.faultless {
+            if let Some(reply) = self.fault_reply(now) {
+                return Admission::Rejected(reply);
+            }
         }
         let free = match self.spec.overload {
             Overload::Thrash { max_in_flight, .. } => max_in_flight.is_none_or(|m| self.busy < m),
@@ -233,6 +235,33 @@ impl ServiceModel {
             status: 503,
             retry_after: None,
             reason: RejectReason::Overloaded,
+        })
+    }
+
+    /// The faults' answer to a request arriving at `now`, if they give one: an outage's 503 or
+    /// the rate limit's 429 (and the slowdown fault's count of arrivals, kept here).
+    fn fault_reply(&mut self, now: Time) -> Option<Reply> {
+        self.observe_arrival(now);
+        if let Some(o) = self
+            .spec
+            .faults
+            .outages
+            .iter()
+            .find(|o| o.kind == OutageKind::Reject && now >= o.start && now < o.end)
+        {
+            self.stats.outage += 1;
+            return Some(Reply {
+                status: 503,
+                retry_after: o.retry_after,
+                reason: RejectReason::Outage,
+            });
+        }
+        let wait = self.take_token(now)?;
+        self.stats.rate_limited += 1;
+        Some(Reply {
+            status: 429,
+            retry_after: Some(wait),
+            reason: RejectReason::RateLimited,
         })
     }
 
@@ -292,6 +321,18 @@ impl ServiceModel {
         } else {
             self.spec.distribution(req.api).sample_secs(&mut self.times)
         };
+        if self.faultless {
+            // What the general path below gives with a factor of 1, no error draw and no
+            // interruption (`base * 1.0` is `base`, bit for bit).
+            let work_ns = crate::time::secs_to_nanos(base);
+            return Job {
+                request: req,
+                started: now,
+                work_ns,
+                completes_at: Time(now.0.saturating_add(work_ns)),
+                status: 200,
+            };
+        }
         let mut factor = 1.0;
         if let Overload::Thrash { k, .. } = self.spec.overload {
             let excess = self.busy.saturating_sub(self.spec.workers);
@@ -303,7 +344,6 @@ impl ServiceModel {
             }
         }
         let work_ns = crate::time::secs_to_nanos(base * factor);
-        let work = Duration::from_nanos(work_ns);
         let status = if self.spec.faults.error_ratio > 0.0 && self.faults.random::<f64>() < self.spec.faults.error_ratio
         {
             500
@@ -315,12 +355,17 @@ impl ServiceModel {
         let completes_at = if self.spec.faults.stalls.is_none() && self.hangs.is_empty() {
             Time(now.0.saturating_add(work_ns))
         } else {
-            progress_end(self.spec.faults.stalls.as_ref(), &self.hangs, now, work)
+            progress_end(
+                self.spec.faults.stalls.as_ref(),
+                &self.hangs,
+                now,
+                Duration::from_nanos(work_ns),
+            )
         };
         Job {
             request: req,
             started: now,
-            work,
+            work_ns,
             completes_at,
             status,
         }
@@ -605,10 +650,10 @@ mod tests {
         let b = started(m.handle_request(ms(0), req(2, 0)));
         let c = started(m.handle_request(ms(0), req(3, 0)));
         let d = started(m.handle_request(ms(0), req(4, 0)));
-        assert_eq!(a.work, Duration::from_millis(10));
-        assert_eq!(b.work, Duration::from_millis(10));
-        assert_eq!(c.work, Duration::from_millis(15), "one beyond the workers: x1.5");
-        assert_eq!(d.work, Duration::from_millis(20), "two beyond: x2");
+        assert_eq!(a.work(), Duration::from_millis(10));
+        assert_eq!(b.work(), Duration::from_millis(10));
+        assert_eq!(c.work(), Duration::from_millis(15), "one beyond the workers: x1.5");
+        assert_eq!(d.work(), Duration::from_millis(20), "two beyond: x2");
     }
 
     #[test]
@@ -714,7 +759,7 @@ mod tests {
         let mut m =
             model("overload = \"reject\"\nfaults = { slowdown = { above_rate = 50, factor = 10, window = \"1s\" } }");
         let j = started(m.handle_request(ms(0), req(1, 0)));
-        assert_eq!(j.work, Duration::from_millis(10), "one arrival: far below 50/s");
+        assert_eq!(j.work(), Duration::from_millis(10), "one arrival: far below 50/s");
         m.handle_complete(ms(10), j);
         // 200 arrivals at once push the rate estimate far above 50/s.
         for i in 0..200u64 {
@@ -723,7 +768,7 @@ mod tests {
             }
         }
         let j = started(m.handle_request(ms(21), req(999, 21)));
-        assert_eq!(j.work, Duration::from_millis(100));
+        assert_eq!(j.work(), Duration::from_millis(100));
     }
 
     /// A reject-overload service slowed 10x above 20/s (200 ms window).
@@ -745,7 +790,7 @@ mod tests {
                     ..req(i, 0)
                 },
             ));
-            if i >= skip && j.work > Duration::from_millis(10) {
+            if i >= skip && j.work() > Duration::from_millis(10) {
                 slowed += 1;
             }
             m.handle_complete(at, j);
@@ -782,7 +827,7 @@ mod tests {
                         ..req(100 + i, 0)
                     },
                 ));
-                let slow = j.work > Duration::from_millis(10);
+                let slow = j.work() > Duration::from_millis(10);
                 m.handle_complete(at, j);
                 slow
             })
@@ -810,7 +855,7 @@ mod tests {
         let (_, next) = m.handle_complete(ms(2_000), running.remove(0));
         let next = next.expect("the backlog's next request starts");
         assert_eq!(
-            next.work,
+            next.work(),
             Duration::from_millis(10),
             "not slowed: nobody arrived for 2 s"
         );

@@ -108,7 +108,7 @@ fn queue_mode_serves_a_burst_at_exactly_workers_over_service_time() {
         assert_eq!(c.request.id, k as u64, "FIFO order");
         assert_eq!(c.queued, Duration::from_nanos(round * 20 * MS));
         assert_eq!(c.busy, Duration::from_millis(20));
-        assert_eq!(job.work, Duration::from_millis(20));
+        assert_eq!(job.work(), Duration::from_millis(20));
         assert_eq!(c.status, 200);
         assert!(!c.wasted);
     }
