@@ -557,9 +557,12 @@ pub fn queue_drain_note(r: &Results) -> Option<String> {
     let start = triggers.clone().map(|p| p.start_s).reduce(f64::min)?;
     let end = triggers.map(|p| p.end_s).reduce(f64::max)?;
     let w = r.window_s;
+    // Windows no gauge sample fell in have no queue depth: neither a level nor a drained queue.
+    let measured = |x: &&model::results::Window| x.gauges.sampled();
     let before: Vec<f64> = r
         .windows
         .iter()
+        .filter(measured)
         .filter(|x| x.start_s + w <= start + 1e-9)
         .map(|x| x.gauges.queue_depth_mean)
         .collect();
@@ -570,18 +573,16 @@ pub fn queue_drain_note(r: &Results) -> Option<String> {
     };
     // Back to the healthy level: within twice the pre-trigger mean, or a request.
     let level = 2.0 * base + 1.0;
-    let at_end = r
-        .windows
-        .iter()
-        .find(|x| x.start_s <= end && end < x.start_s + w)?
-        .gauges
-        .queue_depth_mean;
+    let last = r.windows.iter().position(|x| x.start_s <= end && end < x.start_s + w)?;
+    // The trigger's last window, or the last measured one before it.
+    let at_end = r.windows[..=last].iter().rev().find(measured)?.gauges.queue_depth_mean;
     if at_end <= level {
         return None;
     }
     let drained = r
         .windows
         .iter()
+        .filter(measured)
         .find(|x| x.start_s >= end - 1e-9 && x.gauges.queue_depth_mean <= level)
         .map(|x| x.start_s - end);
     let recovery = r.summary.whole.recovery_s.unwrap_or(0.0);

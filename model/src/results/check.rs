@@ -736,6 +736,37 @@ fn thresholds(r: &Results) -> Checked {
     Ok(())
 }
 
+/// A window marked without a gauge sample has no gauge figures: spillway writes them as 0, and
+/// any other value would be read as no data by some readers and as a figure by others.
+fn unsampled(w: &super::Window, at: &dyn Fn(&str) -> String) -> Checked {
+    let g = &w.gauges;
+    if !g.unsampled {
+        return Ok(());
+    }
+    let measured = [
+        ("queue_depth_mean", g.queue_depth_mean),
+        ("queue_depth_max", g.queue_depth_max as f64),
+        ("in_flight_mean", g.in_flight_mean),
+        ("in_flight_max", g.in_flight_max as f64),
+        ("generator_waiting_mean", g.generator_waiting_mean),
+    ]
+    .into_iter()
+    .map(|(name, v)| (format!("gauges.{name}"), v))
+    .chain(w.services.iter().map(|(k, s)| (format!("services.{k}.held"), s.held)));
+    for (field, v) in measured {
+        if v != 0.0 {
+            return Err(bad(
+                at(&field),
+                format!(
+                    "{}, in a window marked `unsampled` (no gauge sample fell in it: it has no such figure)",
+                    num(v)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Window `i` starts at `i * window_s` (the recorder and merge lay them out so); windows out of
 /// order, all at 0 or at 1e308 put charts and verdicts on a time line no run had.
 fn windows(r: &Results) -> Checked {
@@ -758,6 +789,7 @@ fn windows(r: &Results) -> Checked {
         }
         seconds(w.start_s, || at("start_s"))?;
         counters(&w.counters, &|f| at(&format!("counters.{f}")))?;
+        unsampled(w, &at)?;
         let g = &w.gauges;
         amount(g.generator_waiting_mean, || at("gauges.generator_waiting_mean"))?;
         for (name, mean, max) in [

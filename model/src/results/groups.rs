@@ -93,7 +93,8 @@ pub struct GroupWindow {
     /// A service's: the requests its gateway queue held over the window, on average (queued
     /// plus in flight, sampled as the window's gauges are). What tells a service's backlog
     /// still draining from one stuck (see `group_verdicts`). 0 for classes, which share their
-    /// service's queue, and in results written before services kept it.
+    /// service's queue, and in results written before services kept it; 0 and no measurement
+    /// in a window no gauge sample fell in (read it with [`Window::service_held`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub held: f64,
 }
@@ -228,7 +229,8 @@ pub(crate) fn goodput_series(
                 start_s: w.start_s,
                 offered: g.offered,
                 successes: g.successes,
-                held: g.held,
+                // A window no gauge sample fell in held nothing known, not 0.
+                held: w.gauges.sampled().then_some(g.held),
             }
         })
         .collect()
@@ -257,7 +259,8 @@ pub(crate) fn group_verdicts<K: Ord>(
         let series = goodput_series(windows, run_s, |w| {
             let mut g = w.group(&scope);
             if shared_held {
-                g.held = w.held();
+                // `goodput_series` reads a window without a sample as no data.
+                g.held = w.held().unwrap_or(0.0);
             }
             g
         });
@@ -286,9 +289,21 @@ pub(crate) fn group_verdicts<K: Ord>(
 
 impl Window {
     /// The requests the whole gateway held over the window, on average (queued plus in flight),
-    /// with those a live run's load generator held for want of a connection.
-    pub fn held(&self) -> f64 {
-        self.gauges.queue_depth_mean + self.gauges.in_flight_mean + self.gauges.generator_waiting_mean
+    /// with those a live run's load generator held for want of a connection. `None` for a
+    /// window no gauge sample fell in ([`super::Gauges::unsampled`]): unknown, not 0.
+    pub fn held(&self) -> Option<f64> {
+        let g = &self.gauges;
+        g.sampled()
+            .then_some(g.queue_depth_mean + g.in_flight_mean + g.generator_waiting_mean)
+    }
+
+    /// What service `name`'s gateway queue held over the window, on average
+    /// ([`GroupWindow::held`]): 0 when the window does not list it, `None` when no gauge
+    /// sample fell in the window.
+    pub fn service_held(&self, name: &str) -> Option<f64> {
+        self.gauges
+            .sampled()
+            .then(|| self.services.get(name).map_or(0.0, |g| g.held))
     }
 
     /// The intents of `scope` in this window (none for a group the window does not list; all
@@ -302,7 +317,8 @@ impl Window {
             Scope::Whole => GroupWindow {
                 offered: self.counters.requests.intents,
                 successes: self.counters.requests.successes,
-                held: self.held(),
+                // No sample: `goodput_series` reads the window's gauges as no data.
+                held: self.held().unwrap_or(0.0),
             },
             Scope::Class(c) => self.classes.get(c).copied().unwrap_or_default(),
             Scope::Service(name) => self.services.get(name).copied().unwrap_or_default(),

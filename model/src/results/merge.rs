@@ -324,6 +324,18 @@ pub fn merge(parts: Vec<(String, Results)>) -> Result<Results, MergeError> {
                 let sum = b.services.entry(k.clone()).or_default();
                 *sum = (sum.checked_add(g)).map_err(|f| overflow(&name, at(&format!("services.{k}.{f}"))))?;
             }
+            // The shards' gateways add up: a sum missing one shard's is no sum, so a window
+            // one shard has no gauge sample of has none merged (read as a partial sum, it was
+            // the dip the flag is there to keep out of charts and the verdict).
+            if wg.unsampled || bg.unsampled {
+                let limit = bg.limit;
+                *bg = super::Gauges {
+                    limit,
+                    unsampled: true,
+                    ..Default::default()
+                };
+                b.services.values_mut().for_each(|g| g.held = 0.0);
+            }
             for (k, h) in &w.histograms {
                 match b.histograms.get_mut(k) {
                     Some(bh) => {

@@ -140,6 +140,21 @@ pub struct Gauges {
     /// (`--connections`): backlog the target never saw, which drains as the target's does.
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub generator_waiting_mean: f64,
+    /// No gauge sample fell in this window, though later windows got some: its means, maxima
+    /// and services' `held` are no measurement (written as 0), not an empty queue. A live run
+    /// samples every 50 ms of real time, so at `--time-scale 20` a 1 s window (50 ms) may get
+    /// none. Windows after the last sample are not marked: the sampler stops once nothing is
+    /// left (the simulator when idle, loadgen after the drain). Absent when false (and from
+    /// files of older versions, whose such windows read 0).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unsampled: bool,
+}
+
+impl Gauges {
+    /// Whether the window's gauges are a measurement (see [`Gauges::unsampled`]).
+    pub fn sampled(&self) -> bool {
+        !self.unsampled
+    }
 }
 
 fn is_zero_f64(v: &f64) -> bool {

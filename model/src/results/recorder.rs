@@ -1037,10 +1037,19 @@ impl Recorder {
         let t = self.totals;
         let class_names: &[Priority] = if self.group_slots.classes { &Priority::ALL } else { &[] };
         let service_names = &self.service_names;
+        // A window without a gauge sample before the last one with some has no figure to give
+        // (see `Gauges::unsampled`); one past it comes after the sampler stopped with nothing left.
+        let last_sampled = accs.iter().rposition(|a| a.samples > 0);
         let windows: Vec<Window> = accs
             .into_iter()
             .enumerate()
             .map(|(i, mut a)| {
+                let unsampled = a.samples == 0 && last_sampled.is_some_and(|l| i < l);
+                if unsampled {
+                    // Shares recorded without a sample of their own are no window's mean.
+                    a.waiting_sum = 0.0;
+                    a.groups.iter_mut().for_each(|g| g.held = 0.0);
+                }
                 let n = a.samples.max(1) as f64;
                 let mut histograms = BTreeMap::new();
                 for (name, h) in [
@@ -1087,6 +1096,7 @@ impl Recorder {
                         in_flight_mean: a.f_sum / n,
                         limit: a.limit,
                         generator_waiting_mean: a.waiting_sum / n,
+                        unsampled,
                     },
                     histograms,
                 }

@@ -40,8 +40,9 @@ pub struct WindowGoodput {
     /// Requests held at the gateway over the window, on average (queued plus in flight; for a
     /// service, its own; live, with those waiting in the load generator for a connection): how
     /// a backlog that is still draining is told from one that stays. 0 when not measured (an
-    /// external target, a class of a run of several services).
-    pub held: f64,
+    /// external target, a class of a run of several services); `None` for a window no gauge
+    /// sample fell in (a live run at a high time scale), which a trend skips.
+    pub held: Option<f64>,
 }
 
 /// Verdict parameters.
@@ -130,25 +131,30 @@ struct Drain {
 /// with no retries feeding it drains at capacity minus the load, however long that takes.
 fn draining(post: &[&WindowGoodput], span: usize, pre_held: f64, window_s: f64) -> Option<Drain> {
     let span = span.min(post.len());
-    if span < 5 {
-        return None;
-    }
-    let ys: Vec<f64> = post[post.len() - span..].iter().map(|w| w.held).collect();
-    if ys.iter().any(|y| !y.is_finite() || *y < 0.0) {
-        return None;
-    }
-    let n = span as f64;
-    let xm = (n - 1.0) / 2.0;
-    let ym = ys.iter().sum::<f64>() / n;
-    let sxx: f64 = (0..span).map(|i| (i as f64 - xm).powi(2)).sum();
-    let sxy: f64 = ys.iter().enumerate().map(|(i, y)| (i as f64 - xm) * (y - ym)).sum();
-    let slope = sxy / sxx;
-    let (from, to) = (ym - slope * xm, ym + slope * xm);
-    let residual: f64 = ys
+    // The windows with a measurement, at their place in the span: one no gauge sample fell in
+    // is no data, and read as 0 it made a steady backlog look like one falling.
+    let pts: Vec<(f64, f64)> = post[post.len() - span..]
         .iter()
         .enumerate()
-        .map(|(i, y)| (y - (ym + slope * (i as f64 - xm))).powi(2))
-        .sum();
+        .filter_map(|(i, w)| Some((i as f64, w.held?)))
+        .collect();
+    if pts.len() < 5 {
+        return None;
+    }
+    if pts.iter().any(|(_, y)| !y.is_finite() || *y < 0.0) {
+        return None;
+    }
+    let n = pts.len() as f64;
+    // With every window measured, exactly the mean index (n - 1) / 2.
+    let xm = pts.iter().map(|(x, _)| x).sum::<f64>() / n;
+    let ym = pts.iter().map(|(_, y)| y).sum::<f64>() / n;
+    let sxx: f64 = pts.iter().map(|(x, _)| (x - xm).powi(2)).sum();
+    let sxy: f64 = pts.iter().map(|(x, y)| (x - xm) * (y - ym)).sum();
+    let slope = sxy / sxx;
+    // The fitted line at the span's first and last windows.
+    let last = (span - 1) as f64;
+    let (from, to) = (ym + slope * (0.0 - xm), ym + slope * (last - xm));
+    let residual: f64 = pts.iter().map(|(x, y)| (y - (ym + slope * (x - xm))).powi(2)).sum();
     let se = (residual / (n - 2.0) / sxx).sqrt();
     let falls = slope < 0.0 && -slope >= DRAIN_T * se && from - to >= DRAIN_SHARE * from;
     // A backlog where the line starts; it may be gone by the end (goodput lags the queue by a
@@ -157,7 +163,7 @@ fn draining(post: &[&WindowGoodput], span: usize, pre_held: f64, window_s: f64) 
     (falls && from > 2.0 * pre_held.max(1.0)).then_some(Drain {
         from,
         to,
-        span_s: n * window_s,
+        span_s: span as f64 * window_s,
         rate: -slope / window_s,
     })
 }
@@ -503,7 +509,9 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     }
     // A backlog still going down at the end: not recovered yet, and neither stuck (metastable)
     // nor held down by the load (overloaded) as far as the run shows.
-    let pre_held = pre.iter().map(|w| w.held).sum::<f64>() / pre.len().max(1) as f64;
+    // Over the windows measured: one without a gauge sample is no level of 0.
+    let measured = pre.iter().filter(|w| w.held.is_some()).count();
+    let pre_held = pre.iter().filter_map(|w| w.held).sum::<f64>() / measured.max(1) as f64;
     if let Some(d) = draining(&post, long.max(DRAIN_WINDOWS).max(n / 2), pre_held, p.window_s) {
         let left = if d.to > 2.0 * pre_held.max(1.0) {
             format!(
@@ -641,7 +649,7 @@ mod tests {
                 start_s: i as f64,
                 offered: *o,
                 successes: *s,
-                held: 0.0,
+                held: Some(0.0),
             })
             .collect()
     }
@@ -1314,7 +1322,7 @@ mod tests {
     fn backlog(fall: f64, wander: f64, after: usize) -> Vec<WindowGoodput> {
         let mut w = windows(&[(10, 10); 5]);
         for x in &mut w {
-            x.held = 3.0;
+            x.held = Some(3.0);
         }
         let mut post = windows(&vec![(10, 0); 2 + after]);
         for (i, x) in post.iter_mut().enumerate() {
@@ -1322,7 +1330,7 @@ mod tests {
             x.offered = if i < 2 { 50 } else { 10 };
             // A fixed zig-zag, not noise: the same every run.
             let zig = if i % 2 == 0 { wander } else { -wander };
-            x.held = 400.0 - fall * i as f64 + zig;
+            x.held = Some(400.0 - fall * i as f64 + zig);
         }
         w.extend(post);
         w
@@ -1354,7 +1362,7 @@ mod tests {
         // helper-186: 2082 to 10 read "metastable", while one still draining was not judged).
         let mut w = backlog(33.0, 0.0, 12);
         for x in &mut w[5..] {
-            x.held = x.held.max(3.0);
+            x.held = x.held.map(|h| h.max(3.0));
         }
         let r = decide(&w, &p);
         assert_eq!(r.verdict, None, "{}", r.reason);
@@ -1365,9 +1373,40 @@ mod tests {
         // Nothing measured (an external target): as before.
         let mut w = backlog(20.0, 5.0, 12);
         for x in &mut w {
-            x.held = 0.0;
+            x.held = Some(0.0);
         }
         assert_eq!(decide(&w, &p).verdict, Some(Verdict::Metastable));
+    }
+
+    /// A window no gauge sample fell in (a live run at a high time scale) is no data: a stuck
+    /// backlog with such windows near the end is stuck, not falling to 0, and one draining
+    /// still drains at its pace.
+    #[test]
+    fn windows_without_a_gauge_sample_are_no_fall_of_the_backlog() {
+        let p = params(Some((5.0, 7.0)));
+        // The six windows before the last one missed, and one before the trigger.
+        let with_gaps = |mut w: Vec<WindowGoodput>, gap: Option<f64>| {
+            let n = w.len();
+            w[n - 7..n - 1].iter_mut().for_each(|x| x.held = gap);
+            w[1].held = gap;
+            w
+        };
+        // Read as 0, the gaps made the stuck backlog "still draining".
+        let r = decide(&with_gaps(backlog(0.0, 30.0, 40), Some(0.0)), &p);
+        assert_eq!(r.verdict, None, "{}", r.reason);
+        let r = decide(&with_gaps(backlog(0.0, 30.0, 40), None), &p);
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
+        // A backlog draining still drains, at its pace.
+        let r = decide(&with_gaps(backlog(8.0, 5.0, 40), None), &p);
+        assert_eq!(r.verdict, None, "{}", r.reason);
+        assert!(r.reason.contains("still draining"), "{}", r.reason);
+        assert!(r.reason.contains("(8.2/s;"), "{}", r.reason);
+        // Too few measured windows to read a trend from.
+        let mut w = backlog(20.0, 5.0, 12);
+        let n = w.len();
+        w[n - 10..n - 4].iter_mut().for_each(|x| x.held = None);
+        let r = decide(&w, &p);
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
     }
 
     /// A recovery only the run's last spans show says so (helper-182: "recovered in 55.0s"

@@ -822,9 +822,7 @@ pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, Ch
         tl.note = Some("not measured: against an external target (loadgen --target) the gateway's queue and concurrency are not seen".into());
     }
     if tl.note.is_none() {
-        let g = |f: fn(&model::results::Gauges) -> f64| -> Vec<Option<(f64, f64)>> {
-            r.windows.iter().map(|w| point(w.start_s, f(&w.gauges))).collect()
-        };
+        let g = |f: fn(&model::results::Gauges) -> f64| gauge_points(r, f);
         let all = if services > 1 { ", all services" } else { "" };
         tl.series = vec![
             Series::new(
@@ -883,6 +881,30 @@ pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, Ch
         tl.y2_desc = Some(format!("requests in flight{summed}"));
     }
     render(format!("gateway-{}", slug(run.label)), title, &tl)
+}
+
+/// Each window's gauge figure `f`, a gap for a window no gauge sample fell in (a live run at a
+/// high time scale): its figures are no measurement, and drawn as 0 they were a queue that
+/// emptied for a window.
+fn gauge_points(r: &Results, f: fn(&model::results::Gauges) -> f64) -> Vec<Option<(f64, f64)>> {
+    r.windows
+        .iter()
+        .map(|w| {
+            if w.gauges.sampled() {
+                point(w.start_s, f(&w.gauges))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// What service `name`'s gateway queue held in each window, a gap where no gauge sample fell.
+fn held_points(r: &Results, name: &str) -> Vec<Option<(f64, f64)>> {
+    r.windows
+        .iter()
+        .map(|w| w.service_held(name).and_then(|h| point(w.start_s, h)))
+        .collect()
 }
 
 /// The requests each service's gateway queue held (queued plus in flight, the mean of each
@@ -952,13 +974,13 @@ pub(crate) fn held_by_service_of(run: Labeled, replications: usize) -> Option<Re
                     None => String::new(),
                 });
             let label = format!("{name}{verdict}");
-            let points = r
-                .windows
-                .iter()
-                .map(|w| point(w.start_s, w.services.get(*name).map_or(0.0, |g| g.held)))
-                .collect();
-            tl.series
-                .push(Series::new(&label, run_color(i), 2, Stroke::Solid, points));
+            tl.series.push(Series::new(
+                &label,
+                run_color(i),
+                2,
+                Stroke::Solid,
+                held_points(r, name),
+            ));
         }
     }
     Some(render(format!("held-services-{}", slug(run.label)), title, &tl))
@@ -1065,7 +1087,33 @@ pub(crate) fn goodput_by_group_of(run: Labeled, replications: usize) -> Vec<Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use model::results::Window;
+    use model::results::{GroupWindow, Window};
+
+    /// A window no gauge sample fell in (a live run at a high time scale) is a gap in the
+    /// gateway's and each service's lines, not a fall to 0; a measured 0 stays a point.
+    #[test]
+    fn a_window_without_a_gauge_sample_is_a_gap_not_zero() {
+        let mut r = run(4);
+        for (i, w) in r.windows.iter_mut().enumerate() {
+            let held = if i == 3 { 0.0 } else { 40.0 };
+            w.gauges.queue_depth_mean = held;
+            w.services.insert(
+                "a".into(),
+                GroupWindow {
+                    held,
+                    ..Default::default()
+                },
+            );
+        }
+        r.windows[1].gauges = model::results::Gauges {
+            unsampled: true,
+            ..Default::default()
+        };
+        r.windows[1].services.clear();
+        let want = vec![Some((0.0, 40.0)), None, Some((2.0, 40.0)), Some((3.0, 0.0))];
+        assert_eq!(gauge_points(&r, |g| g.queue_depth_mean), want);
+        assert_eq!(held_points(&r, "a"), want);
+    }
 
     /// A 10 s run of 1 s windows (arrivals stop at 10 s) with `n` windows of 100 intents,
     /// attempts and backend seconds each.
