@@ -1771,8 +1771,12 @@ async fn sample_stack(
         let (mut q, mut fl, mut limit, mut retries) = (0u64, 0u64, 0u64, 0u64);
         let mut waits = Vec::new();
         held.clear();
-        let waiting_for = |i: usize| shared.waiting.get(i).map_or(0, |n| n.load(Ordering::Relaxed));
-        let waiting: u64 = (0..shared.waiting.len()).map(waiting_for).sum();
+        // Each counter read once: the whole run's count and each service's come from the same
+        // reads, so the services' held add up to the whole gateway's (read twice, a send
+        // between the reads made them differ).
+        let counts: Vec<u64> = shared.waiting.iter().map(|n| n.load(Ordering::Relaxed)).collect();
+        let waiting_for = |i: usize| counts.get(i).copied().unwrap_or(0);
+        let waiting: u64 = counts.iter().sum();
         for (s, slot) in gateway.services.iter().zip(&slots) {
             let g = s.gauges();
             q += g.queue_depth as u64;

@@ -144,7 +144,8 @@ impl ServiceModel {
         let hangs = merge_hangs(&spec.faults.outages);
         let one_distribution = spec.api_service_time.iter().all(Option::is_none);
         let f = &spec.faults;
-        let faultless = !(f.error_ratio > 0.0)
+        // No error draw: `start` draws one only when `error_ratio > 0.0` (NaN included here).
+        let faultless = (f.error_ratio <= 0.0 || f.error_ratio.is_nan())
             && f.rate_limit.is_none()
             && f.stalls.is_none()
             && f.outages.is_empty()
