@@ -1381,6 +1381,7 @@ async fn run_until(
             ml.backend().clone(),
             gw.gateway().clone(),
             sampling.clone(),
+            sample_every(scenario.window(), f),
         ))
     });
 
@@ -1743,11 +1744,21 @@ fn admit(shared: &Arc<Shared>, a: Arrival, due: Instant, max_outstanding: usize)
 /// records it: queue waits and queued requests cancelled (each in the window it happened in),
 /// the gateway's retries (at the tick), and each finished job's work in the windows it took up
 /// (wasted or not) with its service time.
+/// How often the in-process stack's gauges are sampled, in real time: 50 ms, or about 20
+/// samples a window when a compressed run's windows are shorter than a second of real time
+/// (at `--time-scale 20` a 1 s window lasts 50 ms, which a 50 ms tick missed now and then, and
+/// the window read no data), never below 5 ms.
+fn sample_every(window: Duration, time_scale: f64) -> Duration {
+    let per_window = window.div_f64(time_scale.max(1e-9)) / 20;
+    per_window.clamp(Duration::from_millis(5), Duration::from_millis(50))
+}
+
 async fn sample_stack(
     shared: Arc<Shared>,
     backend: Arc<mock_legacy::state::Backend>,
     gateway: Arc<reference_gateway::Gateway>,
     sampling: Arc<AtomicBool>,
+    every: Duration,
 ) {
     for s in &gateway.services {
         s.log_waits();
@@ -1763,7 +1774,7 @@ async fn sample_stack(
     };
     let mut held = Vec::with_capacity(gateway.services.len());
     let mut retries_seen = 0u64;
-    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         let last = !sampling.load(Ordering::Relaxed);
@@ -1832,6 +1843,23 @@ fn record_waits(r: &mut Recorder, waits: Vec<reference_gateway::state::LoggedWai
 
 #[cfg(test)]
 mod tests {
+    /// Compressed runs sample often enough for each window to get samples; uncompressed ones
+    /// keep the 50 ms tick, and nothing ticks faster than 5 ms.
+    #[test]
+    fn the_stack_is_sampled_several_times_a_window() {
+        use std::time::Duration;
+        let ms = Duration::from_millis;
+        let s = Duration::from_secs;
+        assert_eq!(super::sample_every(s(1), 1.0), ms(50));
+        assert_eq!(super::sample_every(s(10), 4.0), ms(50));
+        // A 1 s window at 20x lasts 50 ms: ten samples in it, not one or none.
+        assert_eq!(super::sample_every(s(1), 20.0), ms(5));
+        assert_eq!(super::sample_every(s(1), 10.0), ms(5));
+        assert_eq!(super::sample_every(s(2), 2.0), ms(50));
+        assert_eq!(super::sample_every(s(1), 2.0), Duration::from_micros(25_000));
+        assert_eq!(super::sample_every(ms(100), 1.0), ms(5));
+    }
+
     /// An h2c server on 127.0.0.1 that reads the client's first request's HEADERS, then sends
     /// `frame` (a GOAWAY, an RST_STREAM) and holds the connection a while.
     async fn h2_server_that_sends(frame: Vec<u8>) -> String {
