@@ -1450,7 +1450,7 @@ async fn run_until(
     }
     shared.stop.store(true, Ordering::Relaxed);
     if let Some(s) = sampler {
-        // Its last sample takes in what ended since the one before (the tick is 50 ms).
+        // Its last sample takes in what ended since the one before (the tick is 5 to 50 ms).
         sampling.store(false, Ordering::Relaxed);
         let _ = tokio::time::timeout(Duration::from_secs(1), s).await;
     }
@@ -1738,21 +1738,22 @@ fn admit(shared: &Arc<Shared>, a: Arrival, due: Instant, max_outstanding: usize)
     tokio::spawn(shared.clone().run_intent(a, Some(due)));
 }
 
-/// Samples the in-process stack every 50 ms until `sampling` clears, then once more: the
-/// gateway's queue depth, requests in flight and (adaptive) concurrency limit, and what the
-/// gateway and the backend did since the last sample, request by request, as the simulator
-/// records it: queue waits and queued requests cancelled (each in the window it happened in),
-/// the gateway's retries (at the tick), and each finished job's work in the windows it took up
-/// (wasted or not) with its service time.
 /// How often the in-process stack's gauges are sampled, in real time: 50 ms, or about 20
 /// samples a window when a compressed run's windows are shorter than a second of real time
 /// (at `--time-scale 20` a 1 s window lasts 50 ms, which a 50 ms tick missed now and then, and
 /// the window read no data), never below 5 ms.
 fn sample_every(window: Duration, time_scale: f64) -> Duration {
-    let per_window = window.div_f64(time_scale.max(1e-9)) / 20;
-    per_window.clamp(Duration::from_millis(5), Duration::from_millis(50))
+    // Total: a time scale the run refused (or a huge window) gives the 50 ms tick, no panic.
+    let real = Duration::try_from_secs_f64(window.as_secs_f64() / time_scale).unwrap_or(Duration::MAX);
+    (real / 20).clamp(Duration::from_millis(5), Duration::from_millis(50))
 }
 
+/// Samples the in-process stack every `every` ([`sample_every`]) until `sampling` clears, then
+/// once more: the gateway's queue depth, requests in flight and (adaptive) concurrency limit,
+/// and what the gateway and the backend did since the last sample, request by request, as the
+/// simulator records it: queue waits and queued requests cancelled (each in the window it happened in),
+/// the gateway's retries (at the tick), and each finished job's work in the windows it took up
+/// (wasted or not) with its service time.
 async fn sample_stack(
     shared: Arc<Shared>,
     backend: Arc<mock_legacy::state::Backend>,
@@ -1858,6 +1859,8 @@ mod tests {
         assert_eq!(super::sample_every(s(2), 2.0), ms(50));
         assert_eq!(super::sample_every(s(1), 2.0), Duration::from_micros(25_000));
         assert_eq!(super::sample_every(ms(100), 1.0), ms(5));
+        assert_eq!(super::sample_every(s(1), 0.0), ms(50), "no panic on a refused scale");
+        assert_eq!(super::sample_every(s(1), f64::NAN), ms(50));
     }
 
     /// An h2c server on 127.0.0.1 that reads the client's first request's HEADERS, then sends

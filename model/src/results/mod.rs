@@ -142,8 +142,10 @@ pub struct Gauges {
     pub generator_waiting_mean: f64,
     /// No gauge sample fell in this window, though later windows got some: its means, maxima
     /// and services' `held` are no measurement (written as 0), not an empty queue. A live run
-    /// samples every 50 ms of real time, so at `--time-scale 20` a 1 s window (50 ms) may get
-    /// none. Windows after the last sample are not marked: the sampler stops once nothing is
+    /// samples its in-process stack every 5 to 50 ms of real time, so a window of a few
+    /// milliseconds of real time (`--time-scale 20`, 1 s windows: 50 ms) during which a loaded
+    /// machine stalls the sampler gets none. Windows after the last sample are not marked: the
+    /// sampler stops once nothing is
     /// left (the simulator when idle, loadgen after the drain). Absent when false (and from
     /// files of older versions, whose such windows read 0).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
