@@ -153,6 +153,19 @@ impl Slot {
 }
 
 impl Acc {
+    /// An intent of `tag` ended here, `success` or not: the window's count and its groups'.
+    #[inline(always)]
+    fn intent_ended(&mut self, slots: GroupSlots, tag: Tag, success: bool) {
+        if success {
+            self.counters.requests.successes += 1;
+            if slots.any {
+                slots.each(tag, &mut self.groups, |g| g.successes += 1);
+            }
+        } else {
+            self.counters.requests.failures += 1;
+        }
+    }
+
     fn new(groups: GroupSlots) -> Acc {
         Acc {
             counters: Counters::default(),
@@ -772,14 +785,7 @@ impl Recorder {
     pub fn intent_finished_us(&mut self, tag: Tag, intended: Time, us: u64, success: bool) {
         let slots = self.group_slots;
         let (w, newest) = self.win_newest(intended);
-        if success {
-            w.counters.requests.successes += 1;
-            if slots.any {
-                slots.each(tag, &mut w.groups, |g| g.successes += 1);
-            }
-        } else {
-            w.counters.requests.failures += 1;
-        }
+        w.intent_ended(slots, tag, success);
         self.latency_in(newest, intended, INTENT, us);
         if slots.any {
             slots.each(tag, &mut self.totals.groups, |(c, h)| {
@@ -845,14 +851,7 @@ impl Recorder {
         let slots = self.group_slots;
         let (w, newest) = self.win_newest(intended);
         w.counters.requests.outcome(outcome);
-        if success {
-            w.counters.requests.successes += 1;
-            if slots.any {
-                slots.each(tag, &mut w.groups, |g| g.successes += 1);
-            }
-        } else {
-            w.counters.requests.failures += 1;
-        }
+        w.intent_ended(slots, tag, success);
         if slots.any {
             slots.each(tag, &mut self.totals.groups, |(c, h)| {
                 c.outcome(outcome);
