@@ -39,17 +39,21 @@ impl<T: Copy> EventHeap<T> {
     pub(crate) fn push(&mut self, at: Time, seq: u64, item: T) {
         let k = key(at, seq);
         self.items.push((k, item));
-        // Sift the new last element up: move parents down into the hole until its place.
-        let mut i = self.items.len() - 1;
+        // Sift the new last element up: move parents down into the hole until its place. On a
+        // slice, not the Vec: its length and pointer stay in registers across the stores, where
+        // the Vec's were reloaded after each (a store through its buffer might, as far as the
+        // compiler knows, change them).
+        let items = &mut self.items[..];
+        let mut i = items.len() - 1;
         while i > 0 {
             let parent = (i - 1) / 2;
-            if self.items[parent].0 <= k {
+            if items[parent].0 <= k {
                 break;
             }
-            self.items[i] = self.items[parent];
+            items[i] = items[parent];
             i = parent;
         }
-        self.items[i] = (k, item);
+        items[i] = (k, item);
     }
 
     /// Removes and returns the earliest event.
@@ -59,24 +63,25 @@ impl<T: Copy> EventHeap<T> {
         let Some(&top) = self.items.first() else {
             return Some((Time((last.0 >> 64) as u64), last.1));
         };
-        // Sift the former last element down from the root.
-        let n = self.items.len();
+        // Sift the former last element down from the root (on a slice, as in `push`).
+        let items = &mut self.items[..];
+        let n = items.len();
         let mut i = 0;
         loop {
             let mut child = 2 * i + 1;
             if child >= n {
                 break;
             }
-            if child + 1 < n && self.items[child + 1].0 < self.items[child].0 {
+            if child + 1 < n && items[child + 1].0 < items[child].0 {
                 child += 1;
             }
-            if last.0 <= self.items[child].0 {
+            if last.0 <= items[child].0 {
                 break;
             }
-            self.items[i] = self.items[child];
+            items[i] = items[child];
             i = child;
         }
-        self.items[i] = last;
+        items[i] = last;
         Some((Time((top.0 >> 64) as u64), top.1))
     }
 }
