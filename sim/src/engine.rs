@@ -525,7 +525,7 @@ impl<'a> Engine<'a> {
                 Ev::Send { intent } => {
                     let slot = self.waiting.items[intent as usize];
                     self.waiting.free.push(intent);
-                    self.send_attempt(slot);
+                    self.send_attempt_call(slot);
                 }
                 Ev::Timeout { attempt, generation } => self.on_timeout(attempt, generation),
                 Ev::BackendDone { service, job } => self.on_backend_done(service, job),
@@ -605,6 +605,11 @@ impl<'a> Engine<'a> {
         }
     }
 
+    // A function of its own with the first attempt's send inlined, and so is a backend's answer
+    // (`on_backend_done`, with `backend_answered` inlined): one call per event rather than two,
+    // each out of the event loop, whose size made the compiler spill around the inlined calls.
+    // 200k M/M/2: 318.7M -> 312.1M instructions.
+    #[inline(never)]
     fn on_arrival(&mut self) {
         // Copied, not taken: `next_into` below writes the next one over it.
         let Some(a) = self.pending_arrival else { return };
@@ -656,7 +661,7 @@ impl<'a> Engine<'a> {
         let id = self.next_intent_id;
         self.next_intent_id += 1;
         self.live_intents += 1;
-        self.send_attempt(IntentSlot {
+        self.send_attempt_call(IntentSlot {
             intent: Intent::new(id, now),
             service: service as u32,
             api: api as u32,
@@ -664,6 +669,14 @@ impl<'a> Engine<'a> {
         });
     }
 
+    /// [`Engine::send_attempt`] as a call: for retries and closed-loop users (an arrival's
+    /// first attempt has it inlined).
+    #[inline(never)]
+    fn send_attempt_call(&mut self, slot: IntentSlot) {
+        self.send_attempt(slot);
+    }
+
+    #[inline(always)]
     fn send_attempt(&mut self, mut slot: IntentSlot) {
         let now = self.now;
         self.clients.on_send(now, &mut slot.intent);
@@ -846,6 +859,7 @@ impl<'a> Engine<'a> {
     /// The backend (or the gateway's upstream timeout) answered `attempt`'s call: the gateway
     /// retries a 502/503 when `[gateway.retries]` allows, as the live one does, or passes the
     /// answer on.
+    #[inline(always)] // into `on_backend_done` (see `on_arrival`)
     fn backend_answered(&mut self, service: u32, attempt: u32, status: u16, retry_after: Option<Duration>) {
         let now = self.now;
         let s = service as usize;
@@ -901,6 +915,7 @@ impl<'a> Engine<'a> {
         self.push(at, Ev::BackendDone { service, job: j });
     }
 
+    #[inline(never)] // see `on_arrival`
     fn on_backend_done(&mut self, service: u32, j: u32) {
         let now = self.now;
         let job = self.jobs.items[j as usize];
