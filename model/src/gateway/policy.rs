@@ -296,6 +296,11 @@ pub struct ServicePolicy {
     /// Clockless, and no adaptive limit (whose updates are timed): with no pushback pause
     /// either, [`ServicePolicy::poll_timeout`] can only answer `None` (see `timerless`).
     timer_free: bool,
+    /// No latency estimate to feed (`track_latency`) and no adaptive limit (plain fifo,
+    /// passthrough): a completion that is not an overload signal (429, 502-504, which may pause
+    /// for pushback) changes only the counts, and [`ServicePolicy::handle_complete`] skips the
+    /// checks that feed them.
+    counts_only: bool,
     /// When the backend last answered (the age of the latency estimate's newest sample).
     last_completion: Time,
     /// The newest latency sample.
@@ -349,6 +354,7 @@ impl ServicePolicy {
                 Strategy::Codel | Strategy::AdaptiveLifo | Strategy::Deadline
             );
         let timer_free = clockless && !matches!(limiter, Limiter::Adaptive(_));
+        let counts_only = !track_latency && !matches!(limiter, Limiter::Adaptive(_));
         ServicePolicy {
             codel: Codel::new(cfg.codel.target.0, cfg.codel.interval.0),
             cfg,
@@ -362,6 +368,7 @@ impl ServicePolicy {
             track_latency,
             clockless,
             timer_free,
+            counts_only,
             last_completion: Time::ZERO,
             last_latency: None,
             api_baselines: Vec::new(),
@@ -586,6 +593,9 @@ impl ServicePolicy {
         self.stats.completed += 1;
         self.last_completion = self.last_completion.max(now);
         let latency = now.saturating_since(sent);
+        if self.counts_only && !matches!(status, 429 | 502 | 503 | 504) {
+            return latency;
+        }
         // How long the service took to do the work: not a refusal (429, 503: an outage answers
         // at once), a failed connection (502) or the gateway giving up (504), whose times would
         // read as a fast or a stuck service.
