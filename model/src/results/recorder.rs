@@ -292,22 +292,23 @@ pub fn summarize(
 ) -> Summary {
     let totals = WholeRun {
         hists: totals,
-        means_s: &[],
+        bins: &[],
     };
     summarize_with(windows, totals, classes, services, window_s, scenario, strategy)
 }
 
-/// The whole-run histograms [`summarize`] reads, and the means (seconds) of those of them whose
-/// mean the caller knew ([`Bins::mean_us`]), so that their figures do not walk them for it.
+/// The whole-run histograms [`summarize`] reads, and the bins of those the caller still has,
+/// whose mean ([`Bins::mean_us`]) does not walk the histogram with the crate's iterator.
 #[derive(Clone, Copy)]
 struct WholeRun<'a> {
     hists: &'a BTreeMap<String, Hist>,
-    means_s: &'a [(&'a str, f64)],
+    bins: &'a [(&'a str, &'a Bins)],
 }
 
 impl WholeRun<'_> {
     fn percentiles(self, name: &str) -> Percentiles {
-        let mean = self.means_s.iter().find(|(n, _)| *n == name).map(|&(_, m)| m);
+        let bins = self.bins.iter().find(|(n, _)| *n == name);
+        let mean = bins.and_then(|(_, b)| b.mean_us()).map(|us| us / 1e6);
         self.hists
             .get(name)
             .map(|h| Percentiles::with_mean(h, mean))
@@ -1152,7 +1153,6 @@ impl Recorder {
             })
             .collect();
         let mut totals = BTreeMap::new();
-        let mut means_s = Vec::new();
         let intent = t.intent.to_hist();
         // The same counts, the same histogram (see `Acc::pack_attempt_as_intent`).
         let attempt = if t.attempt.same_counts(&t.intent) {
@@ -1160,16 +1160,17 @@ impl Recorder {
         } else {
             t.attempt.to_hist()
         };
-        for (name, b, h) in [
-            (metric::INTENT_LATENCY, &t.intent, intent),
-            (metric::ATTEMPT_LATENCY, &t.attempt, attempt),
-            (metric::QUEUE_WAIT, &t.queue, t.queue.to_hist()),
-            (metric::SERVICE_TIME, &t.service, t.service.to_hist()),
-        ] {
-            if let Some(us) = b.mean_us() {
-                means_s.push((name, us / 1e6));
-            }
+        let bins = [
+            (metric::INTENT_LATENCY, &t.intent),
+            (metric::ATTEMPT_LATENCY, &t.attempt),
+            (metric::QUEUE_WAIT, &t.queue),
+            (metric::SERVICE_TIME, &t.service),
+        ];
+        for ((name, _), h) in bins.iter().zip([intent, attempt]) {
             totals.insert(name.to_string(), h);
+        }
+        for (name, b) in &bins[2..] {
+            totals.insert(name.to_string(), b.to_hist());
         }
         for (name, h) in t.extra {
             totals.insert(name, h.to_hist());
@@ -1185,7 +1186,7 @@ impl Recorder {
             &windows,
             WholeRun {
                 hists: &totals,
-                means_s: &means_s,
+                bins: &bins,
             },
             &classes,
             &services,
