@@ -114,8 +114,24 @@ impl Bins {
         self.counts.iter().all(|&c| c == 0)
     }
 
-    /// The same values as a [`Hist`].
+    /// Whether `other` has these very counts (and precision): then it converts, packs and
+    /// encodes to the same bytes.
+    pub fn same_counts(&self, other: &Bins) -> bool {
+        self.sigfig == other.sigfig && self.counts == other.counts
+    }
+
+    /// The same values as a [`Hist`]: the histogram hdrhistogram decodes from
+    /// [`Bins::write_v2`]'s bytes, which sets each count once rather than recording it (a
+    /// fifth as many instructions), or, where those bytes are not written, recorded bin by bin.
     pub fn to_hist(&self) -> Hist {
+        let mut v2 = Vec::new();
+        self.write_v2(&mut v2)
+            .and_then(|_| Hist::from_v2(&v2))
+            .unwrap_or_else(|| self.to_hist_recorded())
+    }
+
+    /// [`Bins::to_hist`] by recording each bin's count at its highest value.
+    fn to_hist_recorded(&self) -> Hist {
         let mut h = Hist::new(self.sigfig);
         for (i, &c) in self.counts.iter().enumerate() {
             if c > 0 {
@@ -162,22 +178,55 @@ impl Bins {
         // Counts up to the largest value's bin: a count as itself, a run of two or more empty
         // bins as minus its length, each zigzag-encoded as a varint.
         let counts = &self.counts[..=top];
-        let mut i = 0;
-        while i < counts.len() {
-            // A count is not the start of a run: no run to measure (most bins of a long window).
-            let run = if counts[i] == 0 { zero_run(&counts[i..]) } else { 0 };
-            let item = if run > 1 {
-                i += run;
-                -(run as i64)
-            } else {
+        // Room for the longest encoding (9 bytes an item) at once. (Not zero-filled to write by
+        // index: a fill that size cost more than the pushes' capacity checks.)
+        out.reserve(9 * counts.len());
+        let (mut i, mut total) = (0, 0u64);
+        while let Some(&c) = counts.get(i) {
+            // Zigzag of the item: 2c for a count, 2r - 1 for -r.
+            let zigzag = if c != 0 {
+                // A count is not the start of a run: no run to measure (most bins of a long
+                // window).
                 i += 1;
-                i64::try_from(counts[i - 1]).ok()?
+                total += c;
+                i64::try_from(c).ok()?;
+                c << 1
+            } else {
+                let run = zero_run(&counts[i..]);
+                i += run;
+                // A lone empty bin is a count of 0.
+                if run > 1 {
+                    ((run as u64) << 1) - 1
+                } else {
+                    0
+                }
             };
-            write_varint(out, ((item << 1) ^ (item >> 63)) as u64);
+            write_varint(out, zigzag);
         }
         let payload = u32::try_from(out.len() - header).ok()?;
         out[4..8].copy_from_slice(&payload.to_be_bytes());
-        Some((counts.iter().sum(), max))
+        Some((total, max))
+    }
+
+    /// `Histogram::mean` of [`Bins::to_hist`] (microseconds), bit for bit: the crate's sum, in
+    /// its order, of each recorded bin's median value times its count over the total, without
+    /// its iterator (which visits every bin at some 100 instructions each). `None` when empty
+    /// or where [`Bins::write_v2`] hands back (values near `u64::MAX`).
+    pub fn mean_us(&self) -> Option<f64> {
+        let top = self.counts.iter().rposition(|&c| c > 0)?;
+        if self.range_at(top).1 >= u64::MAX / 4 {
+            return None;
+        }
+        let total = self.counts.iter().fold(0u64, |t, &c| t.saturating_add(c)) as f64;
+        let mut mean = 0.0;
+        for (i, &c) in self.counts[..=top].iter().enumerate() {
+            if c > 0 {
+                // `median_equivalent`: the bin's lowest value plus half its width.
+                let (low, high) = self.range_at(i);
+                mean += (low + ((high - low + 1) >> 1)) as f64 * c as f64 / total;
+            }
+        }
+        Some(mean)
     }
 
     /// The values of `h` (which must have this sigfig to keep its bins exactly).
@@ -331,60 +380,49 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
         // chunk of a run above bucket 0 lies in one coarse bin, added to once.
         let step = 1usize << d.min(Self::RUN_SHIFT);
         for (k, chunk) in marks.chunks_exact_mut(8).enumerate() {
-            let mut bits = word(chunk);
-            if bits == 0 {
+            let w = word(chunk);
+            if w == 0 {
                 continue;
             }
             chunk.fill(0);
+            // One bit per run (each byte is 0 or 1: the product gathers them in its top byte),
+            // so that neighbouring marked runs, as a window's values make them, are drained as
+            // one span: per run, the setup cost about as much as its bins.
+            let mut bits = (w.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
             while bits != 0 {
-                let run = k * 8 + (bits.trailing_zeros() / 8) as usize;
-                bits &= bits - 1;
-                let from = run << Self::RUN_SHIFT;
-                let to = (from + (1 << Self::RUN_SHIFT)).min(n);
-                if from >= bucket0 {
-                    let (f, t) = (&mut fine.counts[from..to], &mut total.counts[from..to]);
-                    if step == 8 && f.len() % 8 == 0 {
-                        // The windows' precision (three figures to two): chunks of a constant
-                        // size, summed and moved without a branch per bin.
-                        let (f, t) = (f.as_chunks_mut::<8>().0, t.as_chunks_mut::<8>().0);
-                        for (j, (f, t)) in f.iter_mut().zip(t).enumerate() {
-                            let sum: u64 = f.iter().sum();
-                            if sum != 0 {
-                                for (t, f) in t.iter_mut().zip(&*f) {
-                                    *t += f;
-                                }
-                                *f = [0; 8];
-                                // Grown as recording would (to the bucket's end), not to the
-                                // top of the fine range: a new window's coarse bins stay small.
-                                coarse.add_at(((from + j * 8) >> d) + offset, sum);
-                            }
-                        }
-                    } else {
-                        for (j, (f, t)) in f.chunks_mut(step).zip(t.chunks_mut(step)).enumerate() {
-                            let sum: u64 = f.iter().sum();
-                            if sum != 0 {
-                                for (t, f) in t.iter_mut().zip(f.iter_mut()) {
-                                    *t += std::mem::take(f);
-                                }
-                                coarse.add_at(((from + j * step) >> d) + offset, sum);
-                            }
-                        }
-                    }
-                    continue;
-                }
-                for (v, c) in fine.counts[from..to].iter_mut().enumerate() {
+                let first = bits.trailing_zeros();
+                let len = (bits >> first).trailing_ones();
+                bits &= !(((1u32 << len) - 1) << first);
+                let from = (k * 8 + first as usize) << Self::RUN_SHIFT;
+                let to = ((k * 8 + (first + len) as usize) << Self::RUN_SHIFT).min(n);
+                // Bucket 0 bin by bin, then the rest (runs are aligned: bucket 0 ends at one's
+                // start).
+                let mid = bucket0.clamp(from, to);
+                for (v, c) in fine.counts[from..mid].iter_mut().enumerate() {
                     let c = std::mem::take(c);
-                    if c == 0 {
-                        continue;
+                    if c != 0 {
+                        total.counts[from + v] += c;
+                        coarse.record_n((from + v) as u64, c);
                     }
-                    let v = from + v;
-                    total.counts[v] += c;
-                    if v < bucket0 {
-                        coarse.record_n(v as u64, c);
-                    } else {
-                        // Grown as recording would (to the bucket's end), not to the top of
-                        // the fine range: a new window's coarse bins stay small.
-                        coarse.add_at((v >> d) + offset, c);
+                }
+                let from = mid;
+                let (f, t) = (&mut fine.counts[from..to], &mut total.counts[from..to]);
+                if step == 8 && f.len() % 8 == 0 {
+                    // The windows' precision (three figures to two): chunks of a constant
+                    // size, summed and moved without a branch per bin. Grown as recording
+                    // would (to the bucket's end), not to the top of the fine range: a new
+                    // window's coarse bins stay small.
+                    let (f, t) = (f.as_chunks_mut::<8>().0, t.as_chunks_mut::<8>().0);
+                    drain_octets(f, t, |j, sum| coarse.add_at(((from + j * 8) >> d) + offset, sum));
+                } else {
+                    for (j, (f, t)) in f.chunks_mut(step).zip(t.chunks_mut(step)).enumerate() {
+                        let sum: u64 = f.iter().sum();
+                        if sum != 0 {
+                            for (t, f) in t.iter_mut().zip(f.iter_mut()) {
+                                *t += std::mem::take(f);
+                            }
+                            coarse.add_at(((from + j * step) >> d) + offset, sum);
+                        }
                     }
                 }
             }
@@ -395,11 +433,18 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
     fn drain_all(fine: &mut Bins, coarse: &mut Bins, total: &mut Bins, bucket0: usize, d: u32, offset: usize) {
         let n = fine.counts.len();
         let (fine, total) = (&mut fine.counts[..], &mut total.counts[..n]);
-        for v in 0..bucket0 {
-            let c = std::mem::take(&mut fine[v]);
-            if c != 0 {
-                total[v] += c;
-                coarse.record_n(v as u64, c);
+        // Eight bins at a time, the empty ones (all of them, for latencies over 2 ms) skipped
+        // with one test.
+        for (k, (f, t)) in fine[..bucket0].chunks_mut(8).zip(total.chunks_mut(8)).enumerate() {
+            if f.iter().fold(0, |any, &c| any | c) == 0 {
+                continue;
+            }
+            for (v, (f, t)) in f.iter_mut().zip(t).enumerate() {
+                let c = std::mem::take(f);
+                if c != 0 {
+                    *t += c;
+                    coarse.record_n((k * 8 + v) as u64, c);
+                }
             }
         }
         if n > bucket0 {
@@ -407,13 +452,34 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
             // buckets (`grow_and_add`), so the runs fit exactly and the coarse bins cover them.
             let run = 1usize << d;
             let need = (n >> d) + offset;
+            let first = (bucket0 >> d) + offset;
+            if run == 8 && coarse.counts.len() <= first {
+                // The windows' precision, into coarse bins that end below these (a new window's,
+                // unless a late value reached them): each sum appended, not added to a zero
+                // filled in first.
+                coarse.counts.resize(first, 0);
+                let f = fine[bucket0..].as_chunks_mut::<8>().0;
+                let t = total[bucket0..].as_chunks_mut::<8>().0;
+                coarse
+                    .counts
+                    .extend(f.iter_mut().zip(t).map(|(f, t)| drain_octet(f, t)));
+                return;
+            }
             if coarse.counts.len() < need {
                 coarse.counts.resize(need, 0);
+            }
+            if run == 8 {
+                // Runs of a constant size, without a loop each.
+                let f = fine[bucket0..].as_chunks_mut::<8>().0;
+                let t = total[bucket0..].as_chunks_mut::<8>().0;
+                let coarse = &mut coarse.counts[first..need];
+                drain_octets(f, t, |j, sum| coarse[j] += sum);
+                return;
             }
             let runs = fine[bucket0..]
                 .chunks_exact_mut(run)
                 .zip(total[bucket0..].chunks_exact_mut(run));
-            for (k, (f, t)) in coarse.counts[(bucket0 >> d) + offset..need].iter_mut().zip(runs) {
+            for (k, (f, t)) in coarse.counts[first..need].iter_mut().zip(runs) {
                 let mut sum = 0;
                 for (f, t) in f.iter_mut().zip(t) {
                     sum += *f;
@@ -431,6 +497,32 @@ impl<const SIGFIG: u8> Default for FineBins<SIGFIG> {
     }
 }
 
+/// Adds each run of eight fine counts to the same bins of `total`, empties it, and hands its
+/// sum with its index to `coarse` (the coarse bin it makes up); a run of zeros is skipped.
+#[inline(always)]
+fn drain_octets(fine: &mut [[u64; 8]], total: &mut [[u64; 8]], mut coarse: impl FnMut(usize, u64)) {
+    for (j, (f, t)) in fine.iter_mut().zip(total).enumerate() {
+        let sum = drain_octet(f, t);
+        if sum != 0 {
+            coarse(j, sum);
+        }
+    }
+}
+
+/// Adds eight fine counts to the same bins of `total` and empties them (left alone when all
+/// are zero); returns their sum.
+#[inline(always)]
+fn drain_octet(f: &mut [u64; 8], t: &mut [u64; 8]) -> u64 {
+    let sum: u64 = f.iter().sum();
+    if sum != 0 {
+        for (t, f) in t.iter_mut().zip(&*f) {
+            *t += f;
+        }
+        *f = [0; 8];
+    }
+    sum
+}
+
 /// How many counts `c` starts with that are zero: four at a time while it can (a window's
 /// counts are mostly long runs of zeros, and bin by bin they were a tenth of a short-window
 /// run's instructions), then one at a time.
@@ -443,6 +535,7 @@ fn zero_run(c: &[u64]) -> usize {
 
 /// HdrHistogram's varint (`varint_write`): LEB128 for the first 8 groups of 7 bits, the 9th byte
 /// whole.
+#[inline]
 fn write_varint(out: &mut Vec<u8>, mut v: u64) {
     for _ in 0..8 {
         if v < 0x80 {
@@ -500,6 +593,101 @@ mod tests {
             assert_eq!(via.max_s(), direct.max_s());
             // And back: a packed window that receives a late value is unpacked into bins.
             assert!(Bins::from_hist(&direct).to_hist().0 == direct.0);
+        }
+    }
+
+    /// Value sets of every shape the fast paths must agree on: empty, single values, bucket
+    /// edges, the first bucket only, log-uniform over the whole range, window-like latencies.
+    fn varied_value_sets(seed: u64) -> Vec<Vec<u64>> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut sets: Vec<Vec<u64>> = vec![
+            vec![],
+            vec![0],
+            vec![1],
+            vec![2],
+            vec![0, 0, 3],
+            vec![1, 1, 1, 5],
+            vec![255, 256, 257],
+            vec![2047, 2048, 2049],
+            vec![4095, 4096],
+            vec![1 << 40],
+            vec![u64::MAX / 4 - 1],
+            vec![u64::MAX / 4],
+            vec![u64::MAX],
+            vec![3, 1 << 20, 7],
+        ];
+        for n in [1usize, 10, 1000, 20_000] {
+            sets.push(
+                (0..n)
+                    .map(|_| rng.random::<u64>() >> rng.random_range(0..64u32))
+                    .collect(),
+            );
+            sets.push((0..n).map(|_| rng.random_range(0..300u64)).collect());
+            sets.push((0..n).map(|_| rng.random_range(1..20_000_000u64)).collect());
+        }
+        sets
+    }
+
+    /// The mean from the bins is the crate's mean of their histogram, bit for bit.
+    #[test]
+    fn bins_mean_is_the_crates_mean_exactly() {
+        for sigfig in [WINDOW_SIGFIG, TOTAL_SIGFIG, 1, 4] {
+            for values in varied_value_sets(23) {
+                let mut b = Bins::new(sigfig);
+                for &v in &values {
+                    b.record_us(v);
+                }
+                let slow = b.to_hist_recorded();
+                let what = format!(
+                    "sigfig {sigfig}, {} values, max {:?}",
+                    values.len(),
+                    values.iter().max()
+                );
+                match b.mean_us() {
+                    Some(m) => assert_eq!(m.to_bits(), slow.0.mean().to_bits(), "{what}"),
+                    None => assert!(slow.is_empty() || slow.0.max() >= u64::MAX / 4, "{what}"),
+                }
+            }
+        }
+    }
+
+    /// The histogram decoded from the bins' V2 bytes is the one recording them builds: same
+    /// counts, figures, range and bytes, and it goes on recording alike.
+    #[test]
+    fn decoded_histogram_is_the_recorded_one() {
+        for sigfig in [WINDOW_SIGFIG, TOTAL_SIGFIG, 1, 4] {
+            for values in varied_value_sets(29) {
+                let mut b = Bins::new(sigfig);
+                for &v in &values {
+                    b.record_us(v);
+                }
+                let (mut fast, mut slow) = (b.to_hist(), b.to_hist_recorded());
+                let what = format!(
+                    "sigfig {sigfig}, {} values, max {:?}",
+                    values.len(),
+                    values.iter().max()
+                );
+                for _ in 0..2 {
+                    assert!(fast.0 == slow.0, "{what}");
+                    assert_eq!(
+                        (fast.0.high(), fast.0.distinct_values(), fast.0.buckets()),
+                        (slow.0.high(), slow.0.distinct_values(), slow.0.buckets()),
+                        "{what}"
+                    );
+                    assert_eq!(
+                        (fast.0.min(), fast.0.max(), fast.0.min_nz(), fast.len()),
+                        (slow.0.min(), slow.0.max(), slow.0.min_nz(), slow.len()),
+                        "{what}"
+                    );
+                    assert_eq!(fast.encode(), slow.encode(), "{what}");
+                    assert_eq!(fast.0.mean().to_bits(), slow.0.mean().to_bits(), "{what}");
+                    // Then a value inside the range, one past it, and one in the lowest bin.
+                    for v in [5, 1 << 30, values.iter().copied().min().unwrap_or(9)] {
+                        fast.record_us(v);
+                        slow.record_us(v);
+                    }
+                }
+            }
         }
     }
 
@@ -565,10 +753,11 @@ mod tests {
                 Bins::new(TOTAL_SIGFIG),
             );
             let (mut coarse_direct, mut total_direct) = (Bins::new(coarse_sigfig), Bins::new(TOTAL_SIGFIG));
-            for round in 0..4 {
+            for round in 0..5 {
                 let mut values: Vec<u64> = vec![0, 1, 2, 255, 256, 2047, 2048, 2049, 4095, 4096, u64::MAX];
-                // Many values (the pass over every bin) and fewer (only the runs they touched).
-                let many = [20_000, 30, 300, 2_000][round as usize];
+                // Many values (the pass over every bin: into coarse bins that are short, then
+                // into ones that are not) and fewer (only the runs they touched).
+                let many = [20_000, 30, 300, 2_000, 20_000][round as usize];
                 for _ in 0..many {
                     let bits = rng.random_range(0..64u32);
                     values.push(rng.random::<u64>() >> bits);

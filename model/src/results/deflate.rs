@@ -209,6 +209,8 @@ struct Huffman {
     nruns: usize,
     /// Code-length code lengths sent (HCLEN + 4).
     hclen: usize,
+    /// The longest literal code.
+    max_len: usize,
     bits: u64,
 }
 
@@ -221,6 +223,7 @@ impl Huffman {
         freq[END_OF_BLOCK] = 1;
         let (lens, per_len) = code_lengths(&freq, MAX_LEN);
         let (lit, mut bits) = codes(&lens, &per_len, &freq);
+        let max_len = per_len.iter().rposition(|&c| c > 0).unwrap_or(0);
 
         // The code lengths of literals 0-256 and of one distance code, length 0 (no distances,
         // as miniz writes literal-only blocks), as one run-length coded sequence.
@@ -277,6 +280,7 @@ impl Huffman {
             runs,
             nruns,
             hclen,
+            max_len,
             bits,
         }
     }
@@ -296,23 +300,13 @@ impl Huffman {
                 (self.cl[s] >> 16) + cl_extra_bits(s),
             );
         }
-        // Three literals (at most 45 bits) per store, in locals rather than through `w`, while
-        // the room made for the block lasts (always, unless the size was miscounted).
-        let (mut acc, mut n, mut pos) = (w.acc, w.n, w.pos);
-        let buf = w.out.as_mut_slice();
-        let mut i = 0;
-        while let (Some(t), Some(dst)) = (data.get(i..i + 3), buf.get_mut(pos..pos + 8)) {
-            let [a, b, c] = [t[0], t[1], t[2]].map(|x| u64::from(self.lit[usize::from(x)]));
-            let (alen, blen) = (a >> 16, b >> 16);
-            acc |= ((a & 0xffff) | (b & 0xffff) << alen | (c & 0xffff) << (alen + blen)) << n;
-            n += (alen + blen + (c >> 16)) as u32;
-            dst.copy_from_slice(&acc.to_le_bytes());
-            pos += (n / 8) as usize;
-            acc >>= n / 8 * 8;
-            n %= 8;
-            i += 3;
-        }
-        (w.acc, w.n, w.pos) = (acc, n, pos);
+        // Four literals per store when their codes fit (at most 56 bits, with the 7 pending),
+        // else three (45).
+        let i = if self.max_len <= 14 {
+            write_literals::<4>(&self.lit, data, w)
+        } else {
+            write_literals::<3>(&self.lit, data, w)
+        };
         for &x in data.get(i..).unwrap_or_default() {
             let a = self.lit[usize::from(x)];
             w.put(u64::from(a & 0xffff), a >> 16);
@@ -320,6 +314,37 @@ impl Huffman {
         let eob = self.lit[END_OF_BLOCK];
         w.put(u64::from(eob & 0xffff), eob >> 16);
     }
+}
+
+/// Writes the codes (`lit`, as [`Huffman::lit`]) of `data`'s bytes, `K` per store, in locals
+/// rather than through `w`, while the room made for the block lasts (always, unless the size
+/// was miscounted); returns how many bytes it wrote, whole groups of `K`. The caller makes sure
+/// `K` codes and 7 pending bits fit in 64.
+#[inline(always)]
+fn write_literals<const K: usize>(lit: &[u32; SYMBOLS], data: &[u8], w: &mut BitWriter) -> usize {
+    let (mut acc, mut n, mut pos) = (w.acc, w.n, w.pos);
+    let buf = w.out.as_mut_slice();
+    let mut done = 0;
+    for group in data.chunks_exact(K) {
+        let Some(dst) = buf.get_mut(pos..pos + 8) else {
+            break;
+        };
+        let (mut bits, mut len) = (0u64, 0u32);
+        for &x in group {
+            let a = lit[usize::from(x)];
+            bits |= u64::from(a & 0xffff) << len;
+            len += a >> 16;
+        }
+        acc |= bits << n;
+        n += len;
+        dst.copy_from_slice(&acc.to_le_bytes());
+        pos += (n / 8) as usize;
+        acc >>= n / 8 * 8;
+        n %= 8;
+        done += K;
+    }
+    (w.acc, w.n, w.pos) = (acc, n, pos);
+    done
 }
 
 /// Deflate's bit order: codes and values from the least significant bit of each byte up.
@@ -800,6 +825,48 @@ mod tests {
         w.bytes(&adler32(&data).to_be_bytes());
         assert_eq!(block_type(&z), 0);
         assert!(inflate(&z) == data);
+    }
+
+    /// Literals written four or three per store are the bits written one `put` each, for
+    /// codes up to the longest each grouping allows, from any pending bit count, with room for
+    /// all of them or only part.
+    #[test]
+    fn grouped_literals_are_the_bits_put_one_by_one() {
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        for round in 0..600 {
+            let longest = if round % 2 == 0 { 14 } else { 15 };
+            let lit: [u32; SYMBOLS] = std::array::from_fn(|_| {
+                let len = rng.random_range(1..=longest);
+                rng.random_range(0..1u32 << len) | len << 16
+            });
+            let data: Vec<u8> = (0..rng.random_range(0..200)).map(|_| rng.random()).collect();
+            let pending = rng.random_range(0..8u32);
+            let mut one = Vec::new();
+            let mut w = BitWriter::new(&mut one);
+            w.put(0b101_0101 & ((1 << pending) - 1), pending);
+            for &x in &data {
+                let a = lit[usize::from(x)];
+                w.put(u64::from(a & 0xffff), a >> 16);
+            }
+            w.align();
+            let mut grouped = Vec::new();
+            let mut w = BitWriter::new(&mut grouped);
+            w.put(0b101_0101 & ((1 << pending) - 1), pending);
+            // Room for all of it, or for about half (the rest then goes one `put` each).
+            let room = if round % 3 == 0 { data.len() } else { data.len() * 2 };
+            w.room(room);
+            let done = if longest <= 14 {
+                write_literals::<4>(&lit, &data, &mut w)
+            } else {
+                write_literals::<3>(&lit, &data, &mut w)
+            };
+            for &x in &data[done..] {
+                let a = lit[usize::from(x)];
+                w.put(u64::from(a & 0xffff), a >> 16);
+            }
+            w.align();
+            assert_eq!(grouped, one, "round {round}: {} bytes, {done} grouped", data.len());
+        }
     }
 
     #[test]

@@ -29,7 +29,14 @@ pub fn write_hlog<W: io::Write>(r: &Results, out: &mut W) -> io::Result<()> {
     let decimals = decimals_for(window);
     for w in &r.windows {
         let start = crate::time::secs(w.start_s);
+        // The base64 of the histogram before, kept for one of the same bytes (attempt and
+        // intent latency, in runs of one attempt per intent).
+        let mut last: Option<(&super::PackedHist, String)> = None;
         for (name, h) in &w.histograms {
+            let text = match last {
+                Some((before, text)) if before == h => text,
+                _ => h.base64(),
+            };
             // As the writer: a name that cannot be a tag leaves the line untagged.
             if let Some(tag) = Tag::new(name) {
                 write!(out, "Tag={},", tag.as_str())?;
@@ -40,8 +47,9 @@ pub fn write_hlog<W: io::Write>(r: &Results, out: &mut W) -> io::Result<()> {
                 fp_seconds(start),
                 fp_seconds(window),
                 h.max_us() as f64 / MAX_VALUE_DIVISOR,
-                h.base64()
+                text
             )?;
+            last = Some((h, text));
         }
     }
     Ok(())

@@ -169,7 +169,11 @@ pub struct Window {
     pub counters: Counters,
     pub gauges: Gauges,
     /// Non-empty histograms by metric name (see [`metric`]), compressed: unpack to read.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "serialize_histograms"
+    )]
     pub histograms: BTreeMap<String, PackedHist>,
     /// Per priority class that had intents in the window (runs that keep classes).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -193,9 +197,16 @@ pub struct Percentiles {
 
 impl Percentiles {
     pub fn of(h: &Hist) -> Percentiles {
+        Percentiles::with_mean(h, None)
+    }
+
+    /// [`Percentiles::of`], with the mean (seconds) when the caller has it exactly as
+    /// [`Hist::mean_s`] gives it (`Bins::mean_us`): the crate's mean walks every bin with its
+    /// slow iterator, most of the instructions of a whole-run histogram's figures.
+    pub(crate) fn with_mean(h: &Hist, mean_s: Option<f64>) -> Percentiles {
         Percentiles {
             count: h.len(),
-            mean: h.mean_s(),
+            mean: mean_s.unwrap_or_else(|| h.mean_s()),
             p50: h.quantile_s(0.5),
             p90: h.quantile_s(0.9),
             p99: h.quantile_s(0.99),
@@ -346,6 +357,7 @@ pub struct Results {
     pub thresholds: Vec<ThresholdResult>,
     pub windows: Vec<Window>,
     /// Whole-run histograms at full precision.
+    #[serde(serialize_with = "serialize_totals")]
     pub totals: BTreeMap<String, Hist>,
     /// Whole-run counters and intent latency per priority class, for scenarios with priorities.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -354,6 +366,45 @@ pub struct Results {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub services: BTreeMap<String, GroupResults>,
     pub scenario: ScenarioFile,
+}
+
+/// [`Results::totals`] as `Hist` serializes each, with one encoding for a histogram that
+/// encodes as the one before it: attempt and intent latency are the same histogram in every
+/// run whose intents have one attempt each, and encoding a whole-run histogram walks and
+/// compresses tens of thousands of bins.
+fn serialize_totals<S: serde::Serializer>(totals: &BTreeMap<String, Hist>, s: S) -> Result<S::Ok, S::Error> {
+    serialize_texts(totals, s, Hist::encodes_as, Hist::encode)
+}
+
+/// [`Window::histograms`] as `PackedHist` serializes each, with one base64 text for the same
+/// bytes as the histogram's before (see [`serialize_totals`]).
+fn serialize_histograms<S: serde::Serializer>(
+    histograms: &BTreeMap<String, PackedHist>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serialize_texts(histograms, s, PartialEq::eq, PackedHist::base64)
+}
+
+/// `map` with each value as its `text`, taken again from the value before when `same` says
+/// they give the same.
+fn serialize_texts<S: serde::Serializer, T>(
+    map: &BTreeMap<String, T>,
+    s: S,
+    same: fn(&T, &T) -> bool,
+    text: fn(&T) -> String,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap as _;
+    let mut out = s.serialize_map(Some(map.len()))?;
+    let mut last: Option<(&T, String)> = None;
+    for (name, v) in map {
+        let t = match last {
+            Some((before, t)) if same(before, v) => t,
+            _ => text(v),
+        };
+        out.serialize_entry(name, &t)?;
+        last = Some((v, t));
+    }
+    out.end()
 }
 
 /// Send lateness (p99), as a fraction of the shortest median client timeout (of a service the

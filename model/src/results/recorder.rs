@@ -196,7 +196,21 @@ impl Acc {
         }
     }
 
+    /// Packs the attempt histogram as the intent's when both hold the same counts (each
+    /// intent one attempt, its latency the intent's, as without retries), so that the same
+    /// bytes are compressed once.
+    fn pack_attempt_as_intent(&mut self) {
+        if let (Slot::Live(intent), Slot::Live(attempt)) = (&self.intent, &self.attempt) {
+            if intent.same_counts(attempt) {
+                let p = PackedHist::pack_bins(intent);
+                self.attempt = Slot::Packed(p.clone());
+                self.intent = Slot::Packed(p);
+            }
+        }
+    }
+
     fn pack(&mut self) {
+        self.pack_attempt_as_intent();
         for s in [&mut self.intent, &mut self.attempt, &mut self.queue, &mut self.service] {
             s.pack();
         }
@@ -270,6 +284,42 @@ pub const EXTERNAL_STRATEGY: &str = "external";
 pub fn summarize(
     windows: &[Window],
     totals: &BTreeMap<String, Hist>,
+    classes: &BTreeMap<Priority, GroupResults>,
+    services: &BTreeMap<String, GroupResults>,
+    window_s: f64,
+    scenario: &Scenario,
+    strategy: &str,
+) -> Summary {
+    let totals = WholeRun {
+        hists: totals,
+        bins: &[],
+    };
+    summarize_with(windows, totals, classes, services, window_s, scenario, strategy)
+}
+
+/// The whole-run histograms [`summarize`] reads, and the bins of those the caller still has,
+/// whose mean ([`Bins::mean_us`]) does not walk the histogram with the crate's iterator.
+#[derive(Clone, Copy)]
+struct WholeRun<'a> {
+    hists: &'a BTreeMap<String, Hist>,
+    bins: &'a [(&'a str, &'a Bins)],
+}
+
+impl WholeRun<'_> {
+    fn percentiles(self, name: &str) -> Percentiles {
+        let bins = self.bins.iter().find(|(n, _)| *n == name);
+        let mean = bins.and_then(|(_, b)| b.mean_us()).map(|us| us / 1e6);
+        self.hists
+            .get(name)
+            .map(|h| Percentiles::with_mean(h, mean))
+            .unwrap_or_default()
+    }
+}
+
+/// [`summarize`], with the means the caller knew.
+fn summarize_with(
+    windows: &[Window],
+    totals: WholeRun,
     classes: &BTreeMap<Priority, GroupResults>,
     services: &BTreeMap<String, GroupResults>,
     window_s: f64,
@@ -358,7 +408,7 @@ pub fn summarize(
         service_load,
         false,
     );
-    let pct = |name: &str| totals.get(name).map(Percentiles::of).unwrap_or_default();
+    let pct = |name: &str| totals.percentiles(name);
     // The intent and attempt figures, computed as each class's are.
     let whole = GroupSummary::of(&c.requests, pct(metric::INTENT_LATENCY), run_s);
     Summary {
@@ -1050,6 +1100,7 @@ impl Recorder {
                     a.groups.iter_mut().for_each(|g| g.held = 0.0);
                 }
                 let n = a.samples.max(1) as f64;
+                a.pack_attempt_as_intent();
                 let mut histograms = BTreeMap::new();
                 for (name, h) in [
                     (metric::INTENT_LATENCY, a.intent),
@@ -1102,13 +1153,24 @@ impl Recorder {
             })
             .collect();
         let mut totals = BTreeMap::new();
-        for (name, h) in [
-            (metric::INTENT_LATENCY, t.intent),
-            (metric::ATTEMPT_LATENCY, t.attempt),
-            (metric::QUEUE_WAIT, t.queue),
-            (metric::SERVICE_TIME, t.service),
-        ] {
-            totals.insert(name.to_string(), h.to_hist());
+        let intent = t.intent.to_hist();
+        // The same counts, the same histogram (see `Acc::pack_attempt_as_intent`).
+        let attempt = if t.attempt.same_counts(&t.intent) {
+            intent.clone()
+        } else {
+            t.attempt.to_hist()
+        };
+        let bins = [
+            (metric::INTENT_LATENCY, &t.intent),
+            (metric::ATTEMPT_LATENCY, &t.attempt),
+            (metric::QUEUE_WAIT, &t.queue),
+            (metric::SERVICE_TIME, &t.service),
+        ];
+        for ((name, _), h) in bins.iter().zip([intent, attempt]) {
+            totals.insert(name.to_string(), h);
+        }
+        for (name, b) in &bins[2..] {
+            totals.insert(name.to_string(), b.to_hist());
         }
         for (name, h) in t.extra {
             totals.insert(name, h.to_hist());
@@ -1120,9 +1182,12 @@ impl Recorder {
             .zip(groups.by_ref().take(class_names.len()))
             .collect();
         let services: BTreeMap<String, GroupResults> = self.service_names.into_iter().zip(groups).collect();
-        let mut summary = summarize(
+        let mut summary = summarize_with(
             &windows,
-            &totals,
+            WholeRun {
+                hists: &totals,
+                bins: &bins,
+            },
             &classes,
             &services,
             window_s,
@@ -1335,6 +1400,71 @@ mod tests {
         let (a, b) = (tight.finish(&scenario(), meta()), never.finish(&scenario(), meta()));
         assert_eq!(a.to_json(), b.to_json());
         assert!(!a.windows[0].histograms[metric::INTENT_LATENCY].is_empty());
+    }
+
+    /// Windows (packed behind the horizon and at the end) and totals whose attempt histogram
+    /// holds the intent's counts, packed once, are what packing each from its own values
+    /// gives; so are those where they differ by a value.
+    #[test]
+    fn attempt_histograms_packed_as_the_intents_are_their_own() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(31);
+        let mut r = Recorder::new(Duration::from_millis(100)).with_horizon(Duration::ZERO);
+        let windows = 30;
+        let new_bins = |sigfig| (Bins::new(sigfig), Bins::new(sigfig));
+        let mut per_window: Vec<(Bins, Bins)> = (0..windows).map(|_| new_bins(WINDOW_SIGFIG)).collect();
+        let mut whole = new_bins(TOTAL_SIGFIG);
+        let tag = Tag::new(Priority::Interactive, 0);
+        for i in 0..windows * 40 {
+            let (w, t) = ((i / 40) as usize, Time(i * 2_500_000));
+            let us = rng.random_range(1..3_000_000u64);
+            r.intent_sent(tag, t);
+            r.attempt_and_intent_finished_us(tag, t, Outcome::Ok, us, true);
+            let mut values = vec![(us, us)];
+            if w % 3 == 1 && i % 40 == 7 {
+                // One more attempt, of another latency: the two differ in this window.
+                r.attempt_finished_us(tag, t, Outcome::Ok, us + 5_000);
+                values.push((0, us + 5_000));
+            }
+            let (wi, wa) = &mut per_window[w];
+            for (intent, attempt) in values {
+                for (b, v) in [
+                    (&mut *wi, intent),
+                    (&mut *wa, attempt),
+                    (&mut whole.0, intent),
+                    (&mut whole.1, attempt),
+                ] {
+                    if v > 0 {
+                        b.record_us(v);
+                    }
+                }
+            }
+        }
+        let res = r.finish(&scenario(), meta());
+        for (w, (intent, attempt)) in per_window.iter().enumerate() {
+            let h = &res.windows[w].histograms;
+            assert_eq!(h[metric::INTENT_LATENCY], PackedHist::pack_bins(intent), "window {w}");
+            assert_eq!(h[metric::ATTEMPT_LATENCY], PackedHist::pack_bins(attempt), "window {w}");
+        }
+        assert_eq!(res.totals[metric::INTENT_LATENCY], whole.0.to_hist());
+        assert_eq!(res.totals[metric::ATTEMPT_LATENCY], whole.1.to_hist());
+        assert_ne!(res.totals[metric::INTENT_LATENCY], res.totals[metric::ATTEMPT_LATENCY]);
+        // The results file and the .hlog give each histogram its own text, shared or not.
+        let v: serde_json::Value = serde_json::from_str(&res.to_json()).unwrap();
+        let mut hlog = Vec::new();
+        crate::results::write_hlog(&res, &mut hlog).unwrap();
+        let hlog = String::from_utf8(hlog).unwrap();
+        let mut lines = hlog.lines().filter(|l| l.starts_with("Tag="));
+        for (w, win) in res.windows.iter().enumerate() {
+            for (name, h) in &win.histograms {
+                assert_eq!(v["windows"][w]["histograms"][name], h.base64(), "window {w} {name}");
+                let line = lines.next().unwrap();
+                assert!(line.starts_with(&format!("Tag={name},")) && line.ends_with(&h.base64()));
+            }
+        }
+        for (name, h) in &res.totals {
+            assert_eq!(v["totals"][name], h.encode(), "{name}");
+        }
     }
 
     #[test]
