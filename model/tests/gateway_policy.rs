@@ -95,10 +95,16 @@ fn arrive(p: &mut ServicePolicy, now: Time) -> Admit {
     p.handle_arrival(now, req(now))
 }
 
-/// The driver's loop: every decision until `poll` returns `None`.
+/// The driver's loop: every decision until `poll` returns `None`. A dispatch's `queued_at` comes
+/// back as its wait (`Time::ZERO + waited`), which [`dispatch`] expects: the tests state waits.
 fn poll_all(p: &mut ServicePolicy, now: Time) -> Vec<Action> {
     let mut out = Vec::new();
-    while let Some(a) = p.poll(now) {
+    while let Some(mut a) = p.poll(now) {
+        let waited = a.waited(now);
+        if let Action::Dispatch { queued_at, .. } = &mut a {
+            assert!(*queued_at <= now, "queued at {queued_at:?}, after {now:?}");
+            *queued_at = Time::ZERO + waited;
+        }
         out.push(a);
         assert!(out.len() <= 10_000_000, "poll never returned None");
     }
@@ -111,11 +117,12 @@ fn complete(p: &mut ServicePolicy, now: Time, t: Ticket) -> Vec<Action> {
     poll_all(p, now)
 }
 
+/// A dispatch after a wait of `waited`, as [`poll_all`] gives it.
 fn dispatch(ticket: Ticket, waited: Duration) -> Action {
     Action::Dispatch {
         ticket,
         token: 0,
-        waited,
+        queued_at: Time::ZERO + waited,
         abandoned: false,
     }
 }
@@ -1083,7 +1090,7 @@ fn keep_dispatches_an_abandoned_request_later_marked_abandoned() {
         vec![Action::Dispatch {
             ticket: b,
             token: 0,
-            waited: ms(9),
+            queued_at: Time::ZERO + ms(9),
             abandoned: true
         }]
     );

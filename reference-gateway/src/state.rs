@@ -468,8 +468,9 @@ impl ServiceDriver {
             let mut g = self.lock();
             while let Some(a) = g.policy.poll(now) {
                 match a {
-                    Action::Dispatch { ticket, waited, .. } => {
+                    Action::Dispatch { ticket, queued_at, .. } => {
                         if let Some(mut p) = g.pending.remove(&ticket) {
+                            let waited = now.saturating_since(queued_at);
                             p.queue_wait = waited;
                             g.log_wait(waited, false);
                             dispatch.push((ticket, p));

@@ -1081,9 +1081,11 @@ impl<'a> Engine<'a> {
         while let Some(action) = self.gateways[s].poll(now) {
             match action {
                 Action::Dispatch {
-                    token: attempt, waited, ..
+                    token: attempt,
+                    queued_at,
+                    ..
                 } => {
-                    self.recorder.queue_wait(now, waited);
+                    self.recorder.queue_wait_us(now, latency_us(now, queued_at));
                     self.forward_to_backend(attempt);
                 }
                 Action::Answer {

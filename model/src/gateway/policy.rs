@@ -214,10 +214,13 @@ pub enum Admit {
 pub enum Action {
     /// Send this queued request to the backend. `abandoned`: its client has gone (keep semantics).
     /// `token`: its [`Arrival::token`].
+    /// `queued_at`: when it was queued, its wait being the time since ([`Action::waited`]): a
+    /// driver that keeps time in nanoseconds takes it from there, without the split into a
+    /// `Duration`'s seconds and nanoseconds and back (the simulator, once per queued request).
     Dispatch {
         ticket: Ticket,
         token: u32,
-        waited: Duration,
+        queued_at: Time,
         abandoned: bool,
     },
     /// Answer this queued request without the backend.
@@ -228,6 +231,16 @@ pub enum Action {
         waited: Duration,
         abandoned: bool,
     },
+}
+
+impl Action {
+    /// How long the request waited in the queue, when the action comes from a poll at `now`.
+    pub fn waited(&self, now: Time) -> Duration {
+        match *self {
+            Action::Dispatch { queued_at, .. } => now.saturating_since(queued_at),
+            Action::Answer { waited, .. } => waited,
+        }
+    }
 }
 
 /// What the cancellation of a request did.
@@ -579,7 +592,7 @@ impl ServicePolicy {
 
     /// The backend answered `t` with `status` (502 for a connection failure, 504 for an
     /// upstream timeout). Returns the backend latency.
-    #[inline]
+    #[inline(always)]
     pub fn handle_complete(&mut self, now: Time, t: Ticket, status: u16, retry_after: Option<Duration>) -> Duration {
         let Some(e) = self.entries.remove(t) else {
             return Duration::ZERO;
@@ -731,13 +744,13 @@ impl ServicePolicy {
 
     /// Counts the request `t`, taken from the queue and marked in flight, as dispatched.
     #[inline]
-    fn dispatch(&mut self, t: Ticket, e: &Entry, waited: Duration) -> Action {
+    fn dispatch(&mut self, t: Ticket, e: &Entry) -> Action {
         self.in_flight += 1;
         self.stats.dispatched += 1;
         Action::Dispatch {
             ticket: t,
             token: e.arrival.token,
-            waited,
+            queued_at: e.arrival.arrived,
             abandoned: e.abandoned,
         }
     }
@@ -898,7 +911,7 @@ impl ServicePolicy {
             }
             let class = self.next_class()?;
             let (t, e) = self.pop_live(class, false, Some(now))?;
-            return Some(self.dispatch(t, &e, now.saturating_since(e.arrival.arrived)));
+            return Some(self.dispatch(t, &e));
         }
         if matches!(self.cfg.strategy, Strategy::Codel | Strategy::AdaptiveLifo) {
             self.codel.tick(now);
@@ -943,7 +956,7 @@ impl ServicePolicy {
                 abandoned: e.abandoned,
             });
         }
-        Some(self.dispatch(t, &e, waited))
+        Some(self.dispatch(t, &e))
     }
 
     /// Whether [`ServicePolicy::poll_timeout`] is sure to answer `None` now: no clock of the
