@@ -192,7 +192,7 @@ pub struct Schedule {
     /// one arrival leaves to the next in registers, where a call per arrival reloaded it all
     /// (and paid its entry and exit). Both streams are the schedule's own: drawn early, they
     /// draw the same numbers in the same order.
-    ahead: Box<[Arrival; AHEAD]>,
+    ahead: [Arrival; AHEAD],
     head: usize,
     len: usize,
     /// `Some(pick)` when every arrival of `ahead` has that service, API and priority: the loop
@@ -245,15 +245,13 @@ impl Schedule {
             used: 0.0,
             pending,
             next_id: 0,
-            ahead: Box::new(
-                [Arrival {
-                    intent: 0,
-                    at: Time::ZERO,
-                    service: 0,
-                    api: 0,
-                    priority: Priority::default(),
-                }; AHEAD],
-            ),
+            ahead: [Arrival {
+                intent: 0,
+                at: Time::ZERO,
+                service: 0,
+                api: 0,
+                priority: Priority::default(),
+            }; AHEAD],
             head: 0,
             len: 0,
             picks: None,
@@ -532,16 +530,28 @@ impl Run {
         invert: impl Fn(f64) -> f64,
         mut pick: impl FnMut(&mut Rng) -> (usize, usize, Priority),
     ) {
+        // `start.add_secs(offset).min(phase_end)`, and none at or after `end`, as one
+        // comparison of the offset's nanoseconds with the room before the first of `end` and
+        // `phase_end`: below it, the sum (which cannot overflow) is below both; from it on, the
+        // arrival is at `end` or later (the sum saturating included) when the phase ends at
+        // or after `end`, else at `phase_end`.
+        let stops = self.phase_end >= self.end;
+        let first = if stops { self.end } else { self.phase_end };
+        let room = first.0.saturating_sub(self.start.0);
         while self.len < AHEAD {
             let target = self.used + self.pending;
             // As `generate`: strictly inside (and a NaN is left to it).
             if target.partial_cmp(&self.total) != Some(std::cmp::Ordering::Less) {
                 return;
             }
-            let at = self.start.add_secs(invert(target)).min(self.phase_end);
-            if at >= self.end {
+            let ns = crate::time::secs_to_nanos(invert(target));
+            let at = if ns < room {
+                Time(self.start.0 + ns)
+            } else if stops {
                 return;
-            }
+            } else {
+                self.phase_end
+            };
             self.used = target;
             self.pending = if POISSON {
                 let s = steps[self.read % STEPS];
