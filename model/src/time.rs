@@ -80,13 +80,30 @@ pub fn secs_to_nanos(s: f64) -> u64 {
 ///
 /// Times below 2^62 ns (146 years) take the `i64` conversions, one instruction each way; the
 /// baseline target has none for `u64`, whose saturating emulation cost ~10 instructions per
-/// call. Both give the same `n` there, and `n + 1` cannot overflow.
+/// call. Both give the same `n` there, and `n + 1` cannot overflow. That range is one integer
+/// comparison of the bits (a non-negative float's bits order as its value; negative ones,
+/// -0.0 included, and NaN have larger bits), and inside it the conversion is unchecked: the
+/// saturating `x as i64` kept its NaN and overflow selects even behind a range check (6 of
+/// the 15 instructions of a call).
 #[inline]
 fn round_to_u64(x: f64) -> u64 {
-    if (0.0..4.611_686_018_427_388e18).contains(&x) {
-        let n = x as i64;
+    if x.to_bits() < BELOW_2_POW_62 {
+        // SAFETY: `0 <= x < 2^62` (bits below those of 2^62, sign clear: neither NaN nor
+        // infinite), so its integer part is representable in an i64.
+        let n: i64 = unsafe { x.to_int_unchecked() };
         return (n + i64::from(x - n as f64 >= 0.5)) as u64;
     }
+    round_to_u64_outside(x)
+}
+
+/// The bits of 2^62 (`4.611_686_018_427_388e18`): a float's bits are below them exactly when
+/// it is in `[0, 2^62)` (+0.0 included, -0.0 not).
+const BELOW_2_POW_62: u64 = 0x43D0_0000_0000_0000;
+
+/// [`round_to_u64`] outside `[0, 2^62)`: negative, NaN, huge (saturating).
+#[cold]
+#[inline(never)]
+fn round_to_u64_outside(x: f64) -> u64 {
     let n = x as u64;
     n.saturating_add(u64::from(x - n as f64 >= 0.5))
 }
@@ -175,6 +192,84 @@ mod tests {
         }
         for x in cases {
             assert_eq!(round_to_u64(x), x.round() as u64, "{x:e}");
+        }
+    }
+
+    /// The rounding as it was before its range check became a comparison of bits and its
+    /// conversion an unchecked one.
+    fn round_to_u64_before(x: f64) -> u64 {
+        if (0.0..4.611_686_018_427_388e18).contains(&x) {
+            let n = x as i64;
+            return (n + i64::from(x - n as f64 >= 0.5)) as u64;
+        }
+        let n = x as u64;
+        n.saturating_add(u64::from(x - n as f64 >= 0.5))
+    }
+
+    /// The same integer as before for every input: random bit patterns, halves, the 2^62 edge
+    /// (the last float below it, it, the next), the 2^52 and 2^53 edges, huge, infinite, NaN
+    /// (every payload and sign), negative, -0.0, subnormal.
+    #[test]
+    fn rounding_is_unchanged() {
+        let two62 = 4.611_686_018_427_388e18_f64;
+        assert_eq!(two62.to_bits(), BELOW_2_POW_62);
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            -0.5,
+            -1.5,
+            0.499_999_999_999_999_94,
+            f64::from_bits(two62.to_bits() - 1),
+            two62,
+            f64::from_bits(two62.to_bits() + 1),
+            -two62,
+            9.223_372_036_854_776e18,
+            1.844_674_407_370_955_2e19,
+            f64::from_bits(1.844_674_407_370_955_2e19_f64.to_bits() - 1),
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9_007_199_254_740_991.0,
+            9_007_199_254_740_993.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+            f64::from_bits(0x7ff0_0000_0000_0001),
+            f64::from_bits(0xfff8_0000_0000_0001),
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            f64::from_bits(1),
+            f64::EPSILON,
+            1e300,
+            -1e300,
+        ];
+        let mut state = 0x0123_4567_89ab_cdefu64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..300_000 {
+            let r = next();
+            cases.push(f64::from_bits(r));
+            // Exact halves and their neighbours at every magnitude up to past 2^62.
+            let half = (r >> (r % 64)) as f64 + 0.5;
+            cases.extend([
+                half,
+                f64::from_bits(half.to_bits() - 1),
+                f64::from_bits(half.to_bits() + 1),
+            ]);
+            // Around 2^62, and nanoseconds of sampled times.
+            cases.push(f64::from_bits(BELOW_2_POW_62.wrapping_add(r % 4096).wrapping_sub(2048)));
+            cases.push((r % 1_000_000_000_000) as f64 * 1e-3);
+        }
+        for x in cases {
+            assert_eq!(round_to_u64(x), round_to_u64_before(x), "{x:e} ({:#x})", x.to_bits());
         }
     }
 

@@ -192,13 +192,26 @@ pub struct Schedule {
     /// one arrival leaves to the next in registers, where a call per arrival reloaded it all
     /// (and paid its entry and exit). Both streams are the schedule's own: drawn early, they
     /// draw the same numbers in the same order.
-    ahead: Box<[Arrival; AHEAD]>,
+    ahead: [Arrival; AHEAD],
     head: usize,
     len: usize,
+    /// `Some(pick)` when every arrival of `ahead` has that service, API and priority: the loop
+    /// of a mix with one outcome then writes only their intents and times.
+    picks: Option<(usize, usize, Priority)>,
+    /// Poisson steps (Exp(1) draws of `arrivals`) drawn ahead, `steps[read % STEPS..]` next,
+    /// `written - read` of them: at least [`AHEAD`] when [`Schedule::run`] starts its loop,
+    /// which then takes them without a check, and without the calls of the draw's rare paths
+    /// (and the registers they cost) in the loop. The stream is the schedule's own and gives
+    /// every step in the same order, only earlier.
+    steps: Box<[f64; STEPS]>,
+    read: usize,
+    written: usize,
 }
 
 /// How many arrivals [`Schedule`] generates at a time.
 const AHEAD: usize = 64;
+/// How many Poisson steps [`Schedule`] holds (a power of two, at least [`AHEAD`]).
+const STEPS: usize = 2 * AHEAD;
 
 impl Schedule {
     pub fn new(s: &Scenario, streams: &Streams) -> Schedule {
@@ -232,17 +245,19 @@ impl Schedule {
             used: 0.0,
             pending,
             next_id: 0,
-            ahead: Box::new(
-                [Arrival {
-                    intent: 0,
-                    at: Time::ZERO,
-                    service: 0,
-                    api: 0,
-                    priority: Priority::default(),
-                }; AHEAD],
-            ),
+            ahead: [Arrival {
+                intent: 0,
+                at: Time::ZERO,
+                service: 0,
+                api: 0,
+                priority: Priority::default(),
+            }; AHEAD],
             head: 0,
             len: 0,
+            picks: None,
+            steps: Box::new([0.0; STEPS]),
+            read: 0,
+            written: 0,
         }
     }
 
@@ -250,9 +265,28 @@ impl Schedule {
     #[inline(always)]
     fn step(&mut self) -> f64 {
         match self.process {
-            ArrivalProcess::Poisson => Exp1.sample(&mut self.arrivals),
+            ArrivalProcess::Poisson => {
+                if self.read == self.written {
+                    self.draw_steps();
+                }
+                let s = self.steps[self.read % STEPS];
+                self.read += 1;
+                s
+            }
             ArrivalProcess::Uniform => 1.0,
         }
+    }
+
+    /// Draws Poisson steps until `steps` is full.
+    #[inline(never)]
+    fn draw_steps(&mut self) {
+        let (steps, rng) = (&mut *self.steps, &mut self.arrivals);
+        let mut w = self.written;
+        while w - self.read < STEPS {
+            steps[w % STEPS] = Exp1.sample(rng);
+            w += 1;
+        }
+        self.written = w;
     }
 }
 
@@ -261,15 +295,33 @@ impl Schedule {
     /// simulator keeps the pending arrival in its own state: written there by the callee, it
     /// is not copied through a returned value and read back at once (the copy's wide loads
     /// of the callee's fresh narrow stores stalled on store forwarding, ~3% of a run).
+    ///
+    /// The arrivals drawn ahead are taken here without a call, a refill (every [`AHEAD`]th
+    /// arrival) is a tail call: the common path saves no registers.
     #[inline(never)]
     pub fn next_into(&mut self, slot: &mut Option<Arrival>) -> Option<Time> {
-        if self.head == self.len {
-            self.refill();
+        if self.head < self.len {
+            return self.take_into(slot);
         }
-        let Some(&a) = self.ahead[..self.len].get(self.head) else {
+        self.refill_into(slot)
+    }
+
+    /// [`Schedule::next_into`] when no arrival drawn ahead is left.
+    #[inline(never)]
+    fn refill_into(&mut self, slot: &mut Option<Arrival>) -> Option<Time> {
+        self.refill();
+        if self.len == 0 {
             *slot = None;
             return None;
-        };
+        }
+        self.take_into(slot)
+    }
+
+    /// Takes `ahead[head]` (`head < len`) into `slot`.
+    #[inline(always)]
+    fn take_into(&mut self, slot: &mut Option<Arrival>) -> Option<Time> {
+        // `head < len <= AHEAD`: the remainder is no bound check.
+        let a = self.ahead[self.head % AHEAD];
         self.head += 1;
         // Field by field: a copy of the whole went through the stack, padding and all.
         *slot = Some(Arrival {
@@ -295,6 +347,9 @@ impl Schedule {
             // The end of a phase or of the schedule, or extra traffic: the general step.
             match self.generate() {
                 Some(a) => {
+                    if self.picks != Some((a.service, a.api, a.priority)) {
+                        self.picks = None;
+                    }
                     self.ahead[self.len] = a;
                     self.len += 1;
                 }
@@ -308,12 +363,15 @@ impl Schedule {
     /// `generate` to take that arrival from the same state).
     #[inline(always)]
     fn run(&mut self) {
+        if self.process == ArrivalProcess::Poisson && self.written - self.read < AHEAD {
+            // At least as many steps as the loop can take, for it to take them unchecked.
+            self.draw_steps();
+        }
         let Schedule {
             phases,
             process,
             factor,
             end,
-            arrivals,
             mix_rng,
             mix,
             extras,
@@ -325,6 +383,9 @@ impl Schedule {
             next_id,
             ahead,
             len,
+            picks,
+            steps,
+            read,
             ..
         } = self;
         let Some(p) = phases.get(*phase) else { return };
@@ -341,23 +402,46 @@ impl Schedule {
             pending: *pending,
             next_id: *next_id,
             len: *len,
+            read: *read,
         };
+        // A mix with one outcome: its service, API and priority written into every slot once,
+        // then only intents and times.
+        if let Some(o) = mix.only {
+            if *picks != Some(o) {
+                for a in ahead.iter_mut() {
+                    (a.service, a.api, a.priority) = (o.0, o.1, o.2);
+                }
+                *picks = Some(o);
+            }
+        } else {
+            *picks = None;
+        }
         // The same expressions as `step`, `invert` and `MixSampler::sample`, chosen once per run.
         let sample = |r: &mut Rng| mix.sample(r);
         // `POISSON` a constant, not a closure: shared by four loops, the closure drawing Exp(1)
         // steps was a call.
+        let steps = &**steps;
         match (*process, c.a.abs() < 1e-15, mix.only) {
-            (ArrivalProcess::Poisson, true, Some(o)) => run.fill::<true>(ahead, arrivals, mix_rng, |x| x / c.r0, |_| o),
-            (ArrivalProcess::Poisson, true, None) => run.fill::<true>(ahead, arrivals, mix_rng, |x| x / c.r0, sample),
+            (ArrivalProcess::Poisson, true, Some(o)) => {
+                run.fill::<true, false>(ahead, steps, mix_rng, |x| x / c.r0, |_| o)
+            }
+            (ArrivalProcess::Poisson, true, None) => {
+                run.fill::<true, true>(ahead, steps, mix_rng, |x| x / c.r0, sample)
+            }
             (ArrivalProcess::Poisson, false, Some(o)) => {
-                run.fill::<true>(ahead, arrivals, mix_rng, |x| c.invert(x), |_| o)
+                run.fill::<true, false>(ahead, steps, mix_rng, |x| c.invert(x), |_| o)
             }
             (ArrivalProcess::Poisson, false, None) => {
-                run.fill::<true>(ahead, arrivals, mix_rng, |x| c.invert(x), sample)
+                run.fill::<true, true>(ahead, steps, mix_rng, |x| c.invert(x), sample)
             }
-            (ArrivalProcess::Uniform, ..) => run.fill::<false>(ahead, arrivals, mix_rng, |x| c.invert(x), sample),
+            (ArrivalProcess::Uniform, _, Some(o)) => {
+                run.fill::<false, false>(ahead, steps, mix_rng, |x| c.invert(x), |_| o)
+            }
+            (ArrivalProcess::Uniform, _, None) => {
+                run.fill::<false, true>(ahead, steps, mix_rng, |x| c.invert(x), sample)
+            }
         }
-        (*used, *pending, *next_id, *len) = (run.used, run.pending, run.next_id, run.len);
+        (*used, *pending, *next_id, *len, *read) = (run.used, run.pending, run.next_id, run.len, run.read);
     }
 
     /// The next arrival after those generated: `None` after the last, and every time after.
@@ -429,39 +513,59 @@ struct Run {
     pending: f64,
     next_id: u64,
     len: usize,
+    /// The next Poisson step, `steps[read % STEPS]`.
+    read: usize,
 }
 
 impl Run {
     /// [`Schedule::generate`]'s steps for an arrival inside the phase, without extra traffic.
+    /// `PICK`: write each arrival's service, API and priority (else `ahead` has them already).
+    /// With `POISSON`, `steps` holds at least `AHEAD - len` steps from `read` on.
     #[inline(always)]
-    fn fill<const POISSON: bool>(
+    fn fill<const POISSON: bool, const PICK: bool>(
         &mut self,
         ahead: &mut [Arrival; AHEAD],
-        rng: &mut Rng,
+        steps: &[f64; STEPS],
         mix_rng: &mut Rng,
         invert: impl Fn(f64) -> f64,
         mut pick: impl FnMut(&mut Rng) -> (usize, usize, Priority),
     ) {
+        // `start.add_secs(offset).min(phase_end)`, and none at or after `end`, as one
+        // comparison of the offset's nanoseconds with the room before the first of `end` and
+        // `phase_end`: below it, the sum (which cannot overflow) is below both; from it on, the
+        // arrival is at `end` or later (the sum saturating included) when the phase ends at
+        // or after `end`, else at `phase_end`.
+        let stops = self.phase_end >= self.end;
+        let first = if stops { self.end } else { self.phase_end };
+        let room = first.0.saturating_sub(self.start.0);
         while self.len < AHEAD {
             let target = self.used + self.pending;
             // As `generate`: strictly inside (and a NaN is left to it).
             if target.partial_cmp(&self.total) != Some(std::cmp::Ordering::Less) {
                 return;
             }
-            let at = self.start.add_secs(invert(target)).min(self.phase_end);
-            if at >= self.end {
+            let ns = crate::time::secs_to_nanos(invert(target));
+            let at = if ns < room {
+                Time(self.start.0 + ns)
+            } else if stops {
                 return;
-            }
-            self.used = target;
-            self.pending = if POISSON { Exp1.sample(rng) } else { 1.0 };
-            let (service, api, priority) = pick(mix_rng);
-            ahead[self.len] = Arrival {
-                intent: self.next_id,
-                at,
-                service,
-                api,
-                priority,
+            } else {
+                self.phase_end
             };
+            self.used = target;
+            self.pending = if POISSON {
+                let s = steps[self.read % STEPS];
+                self.read += 1;
+                s
+            } else {
+                1.0
+            };
+            let (service, api, priority) = pick(mix_rng);
+            let a = &mut ahead[self.len];
+            (a.intent, a.at) = (self.next_id, at);
+            if PICK {
+                (a.service, a.api, a.priority) = (service, api, priority);
+            }
             self.next_id += 1;
             self.len += 1;
         }
