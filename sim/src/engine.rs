@@ -512,7 +512,7 @@ impl<'a> Engine<'a> {
         let mut events = 0u64;
         while let Some((at, ev)) = self.next_event() {
             self.now = at;
-            // Counted in a local (a register), stored once at the end.
+            // Counted in a local (a register), returned at the end.
             events += 1;
             if events.is_multiple_of(PROGRESS_EVENTS) {
                 if let Some(p) = self.progress.as_mut() {
@@ -537,11 +537,11 @@ impl<'a> Engine<'a> {
             // Done when no more arrivals are due and every intent has its final answer (work
             // left in the backend then concerns nobody), or stopped. The rarely true test first:
             // one compare per event instead of all of them.
-            if (self.live_intents == 0 || self.stopped.is_some())
-                && ((self.pending_arrival.is_none() && self.active_users == 0 && self.live_intents == 0)
-                    || self.stopped.is_some())
-            {
-                break;
+            if self.live_intents == 0 || self.stopped.is_some() {
+                let drained = self.live_intents == 0 && self.pending_arrival.is_none() && self.active_users == 0;
+                if drained || self.stopped.is_some() {
+                    break;
+                }
             }
         }
         // Requests still queued (kept after their clients left, or a run stopped at the cap):
