@@ -160,37 +160,7 @@ mod tests {
 
     #[test]
     fn rounding_matches_round() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut cases = vec![
-            0.0,
-            -0.0,
-            0.5,
-            1.5,
-            2.5,
-            0.499_999_999_999_999_94,
-            -0.4,
-            -0.6,
-            4_503_599_627_370_495.5,
-            4_503_599_627_370_496.0,
-            9_007_199_254_740_993.0,
-            1.8e19,
-            1.9e19,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-            f64::MAX,
-            f64::MIN_POSITIVE,
-        ];
-        for _ in 0..200_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            // Any bit pattern (every magnitude, sign, NaN), and values near halves.
-            cases.push(f64::from_bits(state));
-            cases.push((state >> 11) as f64 / 1024.0 + 0.5);
-            cases.push((state % 10_000_000) as f64 * 1e-7 * 1e9);
-        }
-        for x in cases {
+        for x in rounding_cases() {
             assert_eq!(round_to_u64(x), x.round() as u64, "{x:e}");
         }
     }
@@ -206,11 +176,11 @@ mod tests {
         n.saturating_add(u64::from(x - n as f64 >= 0.5))
     }
 
-    /// The same integer as before for every input: random bit patterns, halves, the 2^62 edge
-    /// (the last float below it, it, the next), the 2^52 and 2^53 edges, huge, infinite, NaN
-    /// (every payload and sign), negative, -0.0, subnormal.
-    #[test]
-    fn rounding_is_unchanged() {
+    /// Inputs for the rounding tests: random bit patterns, exact halves and their neighbours at
+    /// every magnitude, the 2^52, 2^53, 2^62 and 2^64 edges (the last float below each, it, the
+    /// next), huge, infinite, NaN (payloads and signs), negative, -0.0, subnormal, and sampled
+    /// times in nanoseconds.
+    fn rounding_cases() -> Vec<f64> {
         let two62 = 4.611_686_018_427_388e18_f64;
         assert_eq!(two62.to_bits(), BELOW_2_POW_62);
         let mut cases = vec![
@@ -219,7 +189,9 @@ mod tests {
             0.5,
             1.5,
             2.5,
+            -0.4,
             -0.5,
+            -0.6,
             -1.5,
             0.499_999_999_999_999_94,
             f64::from_bits(two62.to_bits() - 1),
@@ -227,8 +199,10 @@ mod tests {
             f64::from_bits(two62.to_bits() + 1),
             -two62,
             9.223_372_036_854_776e18,
+            1.8e19,
             1.844_674_407_370_955_2e19,
             f64::from_bits(1.844_674_407_370_955_2e19_f64.to_bits() - 1),
+            1.9e19,
             4_503_599_627_370_495.5,
             4_503_599_627_370_496.0,
             9_007_199_254_740_991.0,
@@ -257,18 +231,24 @@ mod tests {
         for _ in 0..300_000 {
             let r = next();
             cases.push(f64::from_bits(r));
-            // Exact halves and their neighbours at every magnitude up to past 2^62.
             let half = (r >> (r % 64)) as f64 + 0.5;
             cases.extend([
                 half,
                 f64::from_bits(half.to_bits() - 1),
                 f64::from_bits(half.to_bits() + 1),
             ]);
-            // Around 2^62, and nanoseconds of sampled times.
             cases.push(f64::from_bits(BELOW_2_POW_62.wrapping_add(r % 4096).wrapping_sub(2048)));
             cases.push((r % 1_000_000_000_000) as f64 * 1e-3);
+            cases.push((r % 10_000_000) as f64 * 1e-7 * 1e9);
         }
-        for x in cases {
+        cases
+    }
+
+    /// The same integer as before its range check became a comparison of bits and its
+    /// conversion an unchecked one, for every input of [`rounding_cases`].
+    #[test]
+    fn rounding_is_unchanged() {
+        for x in rounding_cases() {
             assert_eq!(round_to_u64(x), round_to_u64_before(x), "{x:e} ({:#x})", x.to_bits());
         }
     }

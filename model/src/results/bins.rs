@@ -607,8 +607,12 @@ mod tests {
             vec![2],
             vec![0, 0, 3],
             vec![1, 1, 1, 5],
+            vec![255],
+            vec![256],
             vec![255, 256, 257],
             vec![2047, 2048, 2049],
+            vec![4095],
+            vec![4096],
             vec![4095, 4096],
             vec![1 << 40],
             vec![u64::MAX / 4 - 1],
@@ -628,15 +632,21 @@ mod tests {
         sets
     }
 
+    /// `values` recorded into bins of `sigfig` digits.
+    fn bins_of(sigfig: u8, values: &[u64]) -> Bins {
+        let mut b = Bins::new(sigfig);
+        for &v in values {
+            b.record_us(v);
+        }
+        b
+    }
+
     /// The mean from the bins is the crate's mean of their histogram, bit for bit.
     #[test]
     fn bins_mean_is_the_crates_mean_exactly() {
         for sigfig in [WINDOW_SIGFIG, TOTAL_SIGFIG, 1, 4] {
             for values in varied_value_sets(23) {
-                let mut b = Bins::new(sigfig);
-                for &v in &values {
-                    b.record_us(v);
-                }
+                let b = bins_of(sigfig, &values);
                 let slow = b.to_hist_recorded();
                 let what = format!(
                     "sigfig {sigfig}, {} values, max {:?}",
@@ -657,10 +667,7 @@ mod tests {
     fn decoded_histogram_is_the_recorded_one() {
         for sigfig in [WINDOW_SIGFIG, TOTAL_SIGFIG, 1, 4] {
             for values in varied_value_sets(29) {
-                let mut b = Bins::new(sigfig);
-                for &v in &values {
-                    b.record_us(v);
-                }
+                let b = bins_of(sigfig, &values);
                 let (mut fast, mut slow) = (b.to_hist(), b.to_hist_recorded());
                 let what = format!(
                     "sigfig {sigfig}, {} values, max {:?}",
@@ -695,39 +702,10 @@ mod tests {
     /// and maximum, with and without a resize, at bucket edges, and for the cases it hands back.
     #[test]
     fn bins_pack_to_the_bytes_of_their_histogram() {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         for sigfig in [WINDOW_SIGFIG, TOTAL_SIGFIG, 1, 4] {
-            let mut sets: Vec<Vec<u64>> = vec![
-                vec![],
-                vec![0],
-                vec![1],
-                vec![2],
-                vec![1, 1, 1, 5],
-                vec![255],
-                vec![256],
-                vec![2047, 2048],
-                vec![4095],
-                vec![4096],
-                vec![1 << 40],
-                vec![u64::MAX / 4 - 1],
-                vec![u64::MAX],
-                vec![3, 1 << 20, 7],
-            ];
-            for n in [1usize, 10, 1000, 20_000] {
-                // Log-uniform, and (a third of the sets) values within the first bucket only.
-                sets.push(
-                    (0..n)
-                        .map(|_| rng.random::<u64>() >> rng.random_range(0..64u32))
-                        .collect(),
-                );
-                sets.push((0..n).map(|_| rng.random_range(0..300u64)).collect());
-                sets.push((0..n).map(|_| rng.random_range(1..20_000_000u64)).collect());
-            }
+            let sets = varied_value_sets(11 + u64::from(sigfig));
             for values in &sets {
-                let mut b = Bins::new(sigfig);
-                for &v in values {
-                    b.record_us(v);
-                }
+                let b = bins_of(sigfig, values);
                 let direct = PackedHist::pack_bins(&b);
                 let via = PackedHist::pack(&b.to_hist());
                 assert!(
