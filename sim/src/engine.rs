@@ -446,33 +446,53 @@ impl<'a> Engine<'a> {
         false
     }
 
-    /// The earliest of the heap's top, the pending arrival and the timeout FIFO's head.
-    #[inline]
-    fn next_event(&mut self) -> Option<(Time, Ev)> {
-        // The arrival, the heap's events and the first timeout in (time, seq) order, as if all
-        // in one heap.
+    /// Runs the earliest of the heap's top, the pending arrival and the timeout list's head, in
+    /// (time, seq) order as if all were in one heap, and returns its time (`None`: no event
+    /// left).
+    ///
+    /// An arrival or a timeout is handled here, where it was chosen: returned as an [`Ev`] to
+    /// the loop's `match`, its dispatch was a second branch on the same unpredictable choice
+    /// (an arrival or a backend's answer next), an indirect jump the CPU mispredicted about
+    /// once a request on top of the choice itself.
+    #[inline(always)]
+    fn next_event(&mut self) -> Option<Time> {
         // Keys are unique (sequence numbers are), so only "none" (`u128::MAX`) ties.
         let top = self.heap.peek_key().unwrap_or(u128::MAX);
         let arrival = self.arrival_key;
-        let first = top.min(arrival);
         let k = self.timeouts.head;
-        if k < first {
+        if k < top.min(arrival) {
             let oldest = self.timeouts.oldest;
             let generation = self.attempts.items[oldest as usize].generation;
             unlink(&mut self.timeouts, &mut self.attempts.items, oldest);
-            return Some((
-                crate::events::key_time(k),
-                Ev::Timeout {
-                    attempt: oldest,
-                    generation,
-                },
-            ));
+            let at = crate::events::key_time(k);
+            self.now = at;
+            self.on_timeout(oldest, generation);
+            return Some(at);
         }
         if arrival < top {
-            Some((crate::events::key_time(arrival), Ev::Arrival))
-        } else {
-            self.heap.pop()
+            let at = crate::events::key_time(arrival);
+            self.now = at;
+            self.on_arrival();
+            return Some(at);
         }
+        let (at, ev) = self.heap.pop()?;
+        self.now = at;
+        match ev {
+            Ev::Arrival => self.on_arrival(),
+            Ev::User => self.on_user(),
+            Ev::Send { intent } => {
+                let slot = self.waiting.items[intent as usize];
+                self.waiting.free.push(intent);
+                self.send_attempt_call(slot);
+            }
+            Ev::Timeout { attempt, generation } => self.on_timeout(attempt, generation),
+            Ev::BackendDone { service, job } => self.on_backend_done(service, job),
+            Ev::GatewayTimer { service, generation } => self.on_gateway_timer(service, generation),
+            Ev::UpstreamTimeout { attempt, call } => self.on_upstream_timeout(attempt, call),
+            Ev::BackendReply => self.on_backend_reply(),
+            Ev::Sample => self.on_sample(),
+        }
+        Some(at)
     }
 
     /// A client timeout's seq: after every other event at the same instant (the
@@ -510,29 +530,13 @@ impl<'a> Engine<'a> {
         }
         self.push(Time::ZERO, Ev::Sample);
         let mut events = 0u64;
-        while let Some((at, ev)) = self.next_event() {
-            self.now = at;
+        while let Some(at) = self.next_event() {
             // Counted in a local (a register), returned at the end.
             events += 1;
             if events.is_multiple_of(PROGRESS_EVENTS) {
                 if let Some(p) = self.progress.as_mut() {
                     p(at);
                 }
-            }
-            match ev {
-                Ev::Arrival => self.on_arrival(),
-                Ev::User => self.on_user(),
-                Ev::Send { intent } => {
-                    let slot = self.waiting.items[intent as usize];
-                    self.waiting.free.push(intent);
-                    self.send_attempt_call(slot);
-                }
-                Ev::Timeout { attempt, generation } => self.on_timeout(attempt, generation),
-                Ev::BackendDone { service, job } => self.on_backend_done(service, job),
-                Ev::GatewayTimer { service, generation } => self.on_gateway_timer(service, generation),
-                Ev::UpstreamTimeout { attempt, call } => self.on_upstream_timeout(attempt, call),
-                Ev::BackendReply => self.on_backend_reply(),
-                Ev::Sample => self.on_sample(),
             }
             // Done when no more arrivals are due and every intent has its final answer (work
             // left in the backend then concerns nobody), or stopped. The rarely true test first:

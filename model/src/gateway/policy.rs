@@ -605,10 +605,13 @@ impl ServicePolicy {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.stats.completed += 1;
         self.last_completion = self.last_completion.max(now);
-        let latency = now.saturating_since(sent);
+        // Made into a `Duration` on each path, not before the test: a driver that ignores the
+        // result (the simulator) then skips the division on the counts-only path.
+        let latency_ns = now.0.saturating_sub(sent.0);
         if self.counts_only && !matches!(status, 429 | 502 | 503 | 504) {
-            return latency;
+            return Duration::from_nanos(latency_ns);
         }
+        let latency = Duration::from_nanos(latency_ns);
         // How long the service took to do the work: not a refusal (429, 503: an outage answers
         // at once), a failed connection (502) or the gateway giving up (504), whose times would
         // read as a fast or a stuck service.
