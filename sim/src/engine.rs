@@ -32,9 +32,12 @@ enum Ev {
         attempt: u32,
         generation: u32,
     },
+    /// The job of `attempt`'s backend call number `call` is done (its job is kept in the
+    /// attempt's slot: [`AttemptSlot::in_backend`]).
     BackendDone {
         service: u32,
-        job: u32,
+        attempt: u32,
+        call: u32,
     },
     GatewayTimer {
         service: u32,
@@ -81,6 +84,23 @@ struct AttemptSlot {
     call: u32,
     /// A backend call is in flight for it.
     in_call: bool,
+    /// The backend holds its request: in its backlog, or on a worker with the job below. The
+    /// slot is not reused until then (its job lives here, not in a slab of jobs: one write
+    /// and one read per request instead of a slab's free list, copies and look-ups), even
+    /// after the gateway gave up on the call and answered (`live` false).
+    in_backend: bool,
+    /// The job on a worker, field by field ([`Engine::job_of`] rebuilds it; its id is the
+    /// attempt and its call, its API the attempt's, and it completes when its
+    /// [`Ev::BackendDone`] fires).
+    job_arrived: Time,
+    job_started: Time,
+    job_work_ns: u64,
+    job_deadline: Option<Time>,
+    job_status: u16,
+    /// Tests: when the job completes, checked against its event's time (a slot reused while
+    /// the backend still works on its job would have another's).
+    #[cfg(debug_assertions)]
+    job_completes_at: Time,
     /// Attempts the gateway made for it (its own retries of 502/503 included).
     gateway_attempts: u32,
     /// Its class (kept here: the intent's slot may be reused once the client is done, while the
@@ -223,8 +243,6 @@ pub struct Engine<'a> {
     /// deadline strategy's timer moves to the next request's deadline at every dispatch).
     timer_carrier: Vec<Option<(Time, u64, u32)>>,
     timer_ids: Vec<u32>,
-    /// The jobs on a worker, by the id their [`Ev::BackendDone`] carries (each fires once).
-    jobs: Slab<Job>,
     /// Intents waiting to send a retry (the others travel in their attempt's slot).
     waiting: Slab<IntentSlot>,
     attempts: Slab<AttemptSlot>,
@@ -342,7 +360,6 @@ impl<'a> Engine<'a> {
             timer_want: vec![None; n],
             timer_carrier: vec![None; n],
             timer_ids: vec![0; n],
-            jobs: Slab::new(),
             waiting: Slab::new(),
             attempts: Slab::new(),
             live_intents: 0,
@@ -486,7 +503,7 @@ impl<'a> Engine<'a> {
                 self.send_attempt_call(slot);
             }
             Ev::Timeout { attempt, generation } => self.on_timeout(attempt, generation),
-            Ev::BackendDone { service, job } => self.on_backend_done(service, job),
+            Ev::BackendDone { service, attempt, call } => self.on_backend_done(service, attempt, call),
             Ev::GatewayTimer { service, generation } => self.on_gateway_timer(service, generation),
             Ev::UpstreamTimeout { attempt, call } => self.on_upstream_timeout(attempt, call),
             Ev::BackendReply => self.on_backend_reply(),
@@ -716,6 +733,14 @@ impl<'a> Engine<'a> {
             live: true,
             call: 0,
             in_call: false,
+            in_backend: false,
+            job_arrived: Time::ZERO,
+            job_started: Time::ZERO,
+            job_work_ns: 0,
+            job_deadline: None,
+            job_status: 0,
+            #[cfg(debug_assertions)]
+            job_completes_at: Time::ZERO,
             gateway_attempts: 1,
             priority,
             timeout_seq: seq,
@@ -727,9 +752,15 @@ impl<'a> Engine<'a> {
             Some(i) => {
                 let a = &mut self.attempts.items[i as usize];
                 let generation = a.generation.wrapping_add(1);
+                // The job fields as they were: only `start_job` writes them, before any read.
                 *a = AttemptSlot {
                     generation,
                     call: a.call,
+                    job_arrived: a.job_arrived,
+                    job_started: a.job_started,
+                    job_work_ns: a.job_work_ns,
+                    job_deadline: a.job_deadline,
+                    job_status: a.job_status,
                     ..slot
                 };
                 (i, generation)
@@ -829,6 +860,7 @@ impl<'a> Engine<'a> {
             arrived: now,
             deadline: Some(deadline.min(give_up)),
         };
+        debug_assert!(!a.in_backend, "one call at a time in the backend");
         match self.backends[service as usize].handle_request(now, req) {
             Admission::Started(job) => {
                 // Only calls that would outlast it need the gateway's upstream timeout.
@@ -837,7 +869,10 @@ impl<'a> Engine<'a> {
                 }
                 self.start_job(service, job);
             }
-            Admission::Queued => self.push(give_up, Ev::UpstreamTimeout { attempt, call }),
+            Admission::Queued => {
+                self.attempts.items[attempt as usize].in_backend = true;
+                self.push(give_up, Ev::UpstreamTimeout { attempt, call });
+            }
             Admission::Rejected(reply) => {
                 self.replies.push_back((attempt, call, reply.status, reply.retry_after));
                 self.push(now, Ev::BackendReply);
@@ -912,24 +947,59 @@ impl<'a> Engine<'a> {
         self.pump(service);
     }
 
-    #[inline]
+    /// A worker took `job`: kept in its attempt's slot until its [`Ev::BackendDone`].
+    #[inline(always)]
     fn start_job(&mut self, service: u32, job: Job) {
-        let at = job.completes_at;
-        let j = self.jobs.insert(job);
-        self.push(at, Ev::BackendDone { service, job: j });
+        let (attempt, call) = (job.request.id as u32, (job.request.id >> 32) as u32);
+        let a = &mut self.attempts.items[attempt as usize];
+        a.in_backend = true;
+        a.job_arrived = job.request.arrived;
+        a.job_started = job.started;
+        a.job_work_ns = job.work_ns;
+        a.job_deadline = job.request.deadline;
+        a.job_status = job.status;
+        #[cfg(debug_assertions)]
+        {
+            a.job_completes_at = job.completes_at;
+        }
+        self.push(job.completes_at, Ev::BackendDone { service, attempt, call });
+    }
+
+    /// The job [`Engine::start_job`] kept in `a`, done `now`.
+    #[inline(always)]
+    fn job_of(a: &AttemptSlot, attempt: u32, call: u32, now: Time) -> Job {
+        Job {
+            request: BackendRequest {
+                id: request_id(attempt, call),
+                api: a.api as usize,
+                arrived: a.job_arrived,
+                deadline: a.job_deadline,
+            },
+            started: a.job_started,
+            work_ns: a.job_work_ns,
+            completes_at: now,
+            status: a.job_status,
+        }
     }
 
     #[inline(never)] // see `on_arrival`
-    fn on_backend_done(&mut self, service: u32, j: u32) {
+    fn on_backend_done(&mut self, service: u32, attempt: u32, call: u32) {
         let now = self.now;
-        let job = self.jobs.items[j as usize];
-        self.jobs.free.push(j);
+        let a = &mut self.attempts.items[attempt as usize];
+        debug_assert!(a.in_backend && a.call == call, "a job's slot was reused");
+        #[cfg(debug_assertions)]
+        debug_assert_eq!(a.job_completes_at, now, "a job's slot was reused");
+        let job = Self::job_of(a, attempt, call, now);
+        a.in_backend = false;
+        if !a.live {
+            // Answered and released while the backend worked on it: the slot is free now.
+            self.attempts.free.push(attempt);
+        }
         let (done, next) = self.backends[service as usize].handle_complete(now, job);
         self.recorder.backend_work_ns(now, done.busy_ns, done.wasted);
         if let Some(n) = next {
             self.start_job(service, n);
         }
-        let (attempt, call) = (done.request.id as u32, (done.request.id >> 32) as u32);
         let a = &mut self.attempts.items[attempt as usize];
         if !a.in_call || a.call != call {
             // The gateway gave up on this call (upstream timeout) and answered already.
@@ -975,7 +1045,9 @@ impl<'a> Engine<'a> {
         // while the slot is at hand.
         if a.live && a.server_done {
             a.live = false;
-            self.attempts.free.push(attempt);
+            if !a.in_backend {
+                self.attempts.free.push(attempt);
+            }
             self.live_attempts -= 1;
         }
         if in_timeouts {
@@ -1060,7 +1132,10 @@ impl<'a> Engine<'a> {
         let a = &mut self.attempts.items[attempt as usize];
         if a.live && a.client_done && a.server_done {
             a.live = false;
-            self.attempts.free.push(attempt);
+            // Its job, if the backend still works on it, frees it when done (`on_backend_done`).
+            if !a.in_backend {
+                self.attempts.free.push(attempt);
+            }
             self.live_attempts -= 1;
         }
     }
@@ -1284,17 +1359,21 @@ mod tests {
     }
 
     /// Work the gateway gave up on (its upstream timeout) is wasted, as work the client gave up
-    /// on is: the backend was told the gateway's deadline, not the client's later one.
+    /// on is: the backend was told the gateway's deadline, not the client's later one. (In
+    /// debug builds this also checks that no attempt's slot, which keeps its job, is reused
+    /// while the backend still works on it: released when the gateway answers 504, or when
+    /// the client had given up before.)
     #[test]
     fn work_past_the_upstream_timeout_is_wasted() {
-        let run = |upstream: &str| {
+        let run_with = |client: &str, upstream: &str| {
             let text = format!(
                 "[run]\nduration = \"60s\"\nwindow = \"10s\"\n[[workload.phases]]\nduration = \"60s\"\nrate = 1\n\
-                 [clients]\ntimeout = \"60s\"\n[gateway]\nstrategy = \"fifo\"\nupstream_timeout = \"{upstream}\"\n\
+                 [clients]\ntimeout = \"{client}\"\n[gateway]\nstrategy = \"fifo\"\nupstream_timeout = \"{upstream}\"\n\
                  [[backend.services]]\nname = \"a\"\nworkers = 100\nservice_time = \"40s\"\n"
             );
             simulate(&model::scenario::parse("t.toml", &text).expect("valid"), Some(1))
         };
+        let run = |upstream: &str| run_with("60s", upstream);
         let gave_up = run("30s");
         let s = &gave_up.summary;
         assert!(s.whole.expired > 0 && s.whole.successes == 0, "{:?}", s.whole);
@@ -1309,6 +1388,11 @@ mod tests {
         let waited = run("50s");
         assert_eq!(waited.summary.whole.successes, waited.summary.whole.offered);
         assert_eq!(waited.summary.wasted_s, 0.0);
+        // Clients that give up first: every answer comes late, and all the work is wasted.
+        let impatient = run_with("20s", "30s");
+        let s = &impatient.summary;
+        assert!(s.whole.timeouts > 0 && s.whole.successes == 0, "{:?}", s.whole);
+        assert!(s.backend_busy_s > 0.0 && (s.wasted_s - s.backend_busy_s).abs() < 1e-9);
     }
 
     #[test]
