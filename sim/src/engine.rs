@@ -107,25 +107,70 @@ struct AttemptSlot {
     /// gateway still retries this attempt).
     priority: Priority,
     /// In [`Engine::timeouts`]' list: its timeout's seq, and its neighbours (older, newer;
-    /// [`NIL`] at the ends).
+    /// [`SENTINEL`] at the ends).
     timeout_seq: u64,
     older: u32,
     newer: u32,
     in_timeouts: bool,
 }
 
-/// No attempt: the end of the timeout list.
-const NIL: u32 = u32::MAX;
+/// The slot of no attempt, the first: both ends of the timeout list, a ring through it
+/// (its `newer` is the oldest attempt, its `older` the newest), so that taking an attempt out
+/// or putting one in tests no end (the tests mispredicted, about once a request: which
+/// attempt an answer comes for is random). Its deadline and seq are the largest: its key, the
+/// list's head when the list is empty, is "none" (`u128::MAX`).
+const SENTINEL: u32 = 0;
 
 /// The attempts waiting for their client's answer, in the order they were sent, linked
-/// through their slots (see [`Engine::timeouts`]).
+/// through their slots (see [`Engine::timeouts`] and [`SENTINEL`]).
 #[derive(Clone, Copy)]
 struct TimeoutList {
-    oldest: u32,
-    newest: u32,
     /// The oldest's (deadline, seq) key, as the heap would give it (`u128::MAX` when empty):
     /// kept here, every event compares it without a look into the attempts.
     head: u128,
+}
+
+impl AttemptSlot {
+    /// The slot at [`SENTINEL`]: no attempt (never live, never on the free list), the
+    /// largest key.
+    fn sentinel() -> AttemptSlot {
+        AttemptSlot {
+            intent: Intent::new(0, Time::ZERO),
+            intended: Time::MAX,
+            deadline: Time::MAX,
+            service: 0,
+            api: 0,
+            ticket: Ticket::NONE,
+            generation: 0,
+            client_done: true,
+            server_done: true,
+            live: false,
+            call: 0,
+            in_call: false,
+            in_backend: false,
+            job_arrived: Time::ZERO,
+            job_started: Time::ZERO,
+            job_work_ns: 0,
+            job_deadline: None,
+            job_status: 0,
+            #[cfg(debug_assertions)]
+            job_completes_at: Time::ZERO,
+            gateway_attempts: 0,
+            priority: Priority::Interactive,
+            timeout_seq: u64::MAX,
+            older: SENTINEL,
+            newer: SENTINEL,
+            in_timeouts: false,
+        }
+    }
+}
+
+/// The (deadline, seq) key of the oldest attempt in the timeout list (the sentinel's,
+/// `u128::MAX`, when it is empty).
+#[inline(always)]
+fn oldest_key(items: &[AttemptSlot]) -> u128 {
+    let o = &items[items[SENTINEL as usize].newer as usize];
+    crate::events::key(o.deadline, o.timeout_seq)
 }
 
 /// The client timeout of every service's attempts when it is one and the same constant (the
@@ -161,21 +206,10 @@ fn unlink(list: &mut TimeoutList, items: &mut [AttemptSlot], attempt: u32) {
     let a = &mut items[attempt as usize];
     a.in_timeouts = false;
     let (older, newer) = (a.older, a.newer);
-    if older == NIL {
-        list.oldest = newer;
-        list.head = u128::MAX;
-    } else {
-        items[older as usize].newer = newer;
-    }
-    if newer == NIL {
-        list.newest = older;
-    } else {
-        let n = &mut items[newer as usize];
-        n.older = older;
-        if older == NIL {
-            list.head = crate::events::key(n.deadline, n.timeout_seq);
-        }
-    }
+    items[older as usize].newer = newer;
+    items[newer as usize].older = older;
+    // Read again whether or not it was the oldest: a test of that mispredicted as often.
+    list.head = oldest_key(items);
 }
 
 /// A slab with a free list.
@@ -361,14 +395,13 @@ impl<'a> Engine<'a> {
             timer_carrier: vec![None; n],
             timer_ids: vec![0; n],
             waiting: Slab::new(),
-            attempts: Slab::new(),
+            attempts: Slab {
+                items: vec![AttemptSlot::sentinel()],
+                free: Vec::new(),
+            },
             live_intents: 0,
             recorder: Recorder::for_scenario(scenario),
-            timeouts: TimeoutList {
-                oldest: NIL,
-                newest: NIL,
-                head: u128::MAX,
-            },
+            timeouts: TimeoutList { head: u128::MAX },
             timeout_list: one_constant_timeout(scenario).is_some(),
             live_attempts: 0,
             closed: scenario.file.workload.closed.as_ref().and_then(|c| {
@@ -478,7 +511,7 @@ impl<'a> Engine<'a> {
         let arrival = self.arrival_key;
         let k = self.timeouts.head;
         if k < top.min(arrival) {
-            let oldest = self.timeouts.oldest;
+            let oldest = self.attempts.items[SENTINEL as usize].newer;
             let generation = self.attempts.items[oldest as usize].generation;
             unlink(&mut self.timeouts, &mut self.attempts.items, oldest);
             let at = crate::events::key_time(k);
@@ -717,7 +750,7 @@ impl<'a> Engine<'a> {
         // Its timeout: with the timeout list, the attempt is its newest (its deadline is the
         // constant timeout after now), linked in the slot's own write below.
         let seq = self.timeout_seq();
-        let newest = self.timeouts.newest;
+        let newest = self.attempts.items[SENTINEL as usize].older;
         // A reused slot keeps counting generations, so a stale timeout of its previous
         // occupant cannot fire on the new one.
         let slot = AttemptSlot {
@@ -745,7 +778,7 @@ impl<'a> Engine<'a> {
             priority,
             timeout_seq: seq,
             older: newest,
-            newer: NIL,
+            newer: SENTINEL,
             in_timeouts: self.timeout_list,
         };
         let (attempt, generation) = match self.attempts.free.pop() {
@@ -771,13 +804,12 @@ impl<'a> Engine<'a> {
             }
         };
         if self.timeout_list {
-            let list = &mut self.timeouts;
-            list.newest = attempt;
-            if newest == NIL {
-                list.oldest = attempt;
-                list.head = crate::events::key(deadline, seq);
-            } else {
-                self.attempts.items[newest as usize].newer = attempt;
+            let items = &mut self.attempts.items[..];
+            items[newest as usize].newer = attempt;
+            items[SENTINEL as usize].older = attempt;
+            if newest == SENTINEL {
+                // The list was empty (rarely: it holds every attempt its client waits for).
+                self.timeouts.head = crate::events::key(deadline, seq);
             }
         } else {
             self.heap.push(deadline, seq, Ev::Timeout { attempt, generation });
