@@ -529,7 +529,7 @@ impl Distribution {
 }
 
 /// How many draws [`exp1_run`] makes.
-pub(crate) const EXP1_RUN: usize = 8;
+pub(crate) const EXP1_RUN: usize = 16;
 
 /// The next [`EXP1_RUN`] draws of `Exp1` from `rng`, in order: `Exp1.sample(rng)` that many
 /// times, written out rather than looped. In a loop, the draw's rare paths (calls to `exp` and
@@ -540,6 +540,14 @@ pub(crate) const EXP1_RUN: usize = 8;
 pub(crate) fn exp1_run<R: Rng + ?Sized>(rng: &mut R) -> [f64; EXP1_RUN] {
     // An array expression's elements are evaluated in order, left to right.
     [
+        Exp1.sample(rng),
+        Exp1.sample(rng),
+        Exp1.sample(rng),
+        Exp1.sample(rng),
+        Exp1.sample(rng),
+        Exp1.sample(rng),
+        Exp1.sample(rng),
+        Exp1.sample(rng),
         Exp1.sample(rng),
         Exp1.sample(rng),
         Exp1.sample(rng),

@@ -283,11 +283,10 @@ impl Schedule {
     /// wraps around the ring; and at least `STEPS - EXP1_RUN + 1 >= AHEAD` steps are then held.
     #[inline(never)]
     fn draw_steps(&mut self) {
-        let (steps, rng) = (&mut *self.steps, &mut self.arrivals);
-        let mut w = self.written;
-        while STEPS - (w - self.read) >= EXP1_RUN {
-            let at = w % STEPS;
-            steps[at..at + EXP1_RUN].copy_from_slice(&exp1_run(rng));
+        let (runs, rng) = (self.steps.as_chunks_mut::<EXP1_RUN>().0, &mut self.arrivals);
+        let (mut w, read) = (self.written, self.read);
+        while STEPS - (w - read) >= EXP1_RUN {
+            runs[w % STEPS / EXP1_RUN] = exp1_run(rng);
             w += EXP1_RUN;
         }
         self.written = w;
