@@ -5,7 +5,7 @@
 //! Exp(1) steps, a uniform one by steps of 1. This is exact for ramps, needs no thinning, and
 //! carries the remainder across phase boundaries so the process has no seams.
 
-use crate::dist::Distribution;
+use crate::dist::{exp1_run, Distribution, EXP1_RUN};
 use crate::rng::{Rng, Streams};
 use crate::scenario::{ArrivalProcess, MixTarget, Phase, Priority, Scenario};
 use crate::time::Time;
@@ -212,6 +212,7 @@ pub struct Schedule {
 const AHEAD: usize = 64;
 /// How many Poisson steps [`Schedule`] holds (a power of two, at least [`AHEAD`]).
 const STEPS: usize = 2 * AHEAD;
+const _: () = assert!(STEPS.is_multiple_of(EXP1_RUN) && STEPS - EXP1_RUN >= AHEAD);
 
 impl Schedule {
     pub fn new(s: &Scenario, streams: &Streams) -> Schedule {
@@ -277,14 +278,16 @@ impl Schedule {
         }
     }
 
-    /// Draws Poisson steps until `steps` is full.
+    /// Draws Poisson steps until fewer than [`EXP1_RUN`] slots of `steps` are free, that many
+    /// at a time (see [`exp1_run`]). `written` stays a multiple of it, so a run of slots never
+    /// wraps around the ring; and at least `STEPS - EXP1_RUN + 1 >= AHEAD` steps are then held.
     #[inline(never)]
     fn draw_steps(&mut self) {
-        let (steps, rng) = (&mut *self.steps, &mut self.arrivals);
-        let mut w = self.written;
-        while w - self.read < STEPS {
-            steps[w % STEPS] = Exp1.sample(rng);
-            w += 1;
+        let (runs, rng) = (self.steps.as_chunks_mut::<EXP1_RUN>().0, &mut self.arrivals);
+        let (mut w, read) = (self.written, self.read);
+        while STEPS - (w - read) >= EXP1_RUN {
+            runs[w % STEPS / EXP1_RUN] = exp1_run(rng);
+            w += EXP1_RUN;
         }
         self.written = w;
     }
@@ -719,5 +722,35 @@ mod tests {
             }
         }
         assert!(checked > 50_000, "{checked}");
+    }
+
+    /// The Poisson steps, drawn ahead in runs, are the arrivals stream's Exp(1) draws in order
+    /// (after the first, the schedule's first step): taken one at a time, and by the arrivals
+    /// generated ahead in between, for every count left over.
+    #[test]
+    fn steps_are_the_streams_draws() {
+        let s = scenario("[[workload.phases]]\nduration = \"10000s\"\nrate = 50\n", "poisson");
+        let mut pick = Streams::new(7).stream("pick");
+        for seed in [1, 2, 3] {
+            let mut stream = Streams::new(seed).stream("arrivals");
+            let mut schedule = Schedule::new(&s, &Streams::new(seed));
+            let first: f64 = Exp1.sample(&mut stream);
+            assert_eq!(schedule.pending.to_bits(), first.to_bits());
+            for i in 0..5_000 {
+                if pick.random_range(0..4) == 0 {
+                    // The arrivals' loop takes what it needs: they are the steps the general
+                    // one would take, so the steps after them are the stream's next.
+                    let taken = schedule.read;
+                    schedule.run();
+                    for _ in taken..schedule.read {
+                        let _: f64 = Exp1.sample(&mut stream);
+                    }
+                    schedule.len = 0;
+                }
+                let want: f64 = Exp1.sample(&mut stream);
+                assert_eq!(schedule.step().to_bits(), want.to_bits(), "seed {seed} step {i}");
+                assert!(schedule.written.is_multiple_of(EXP1_RUN) && schedule.written - schedule.read < STEPS);
+            }
+        }
     }
 }
