@@ -13,7 +13,7 @@ use model::gateway::{
 use model::results::{Hist, Recorder, Results, RunMeta, Tag};
 use model::rng::Streams;
 use model::scenario::{Priority, Scenario};
-use model::workload::{Arrival, ClosedLoop, MixSampler, Schedule};
+use model::workload::{ClosedLoop, MixSampler, Schedule};
 use model::Time;
 use std::time::Duration;
 
@@ -252,8 +252,9 @@ pub struct Engine<'a> {
     seq: u64,
     heap: EventHeap<Ev>,
     schedule: Schedule,
-    pending_arrival: Option<Arrival>,
-    /// The (time, seq) key of `pending_arrival`'s event. The next arrival waits here rather
+    /// The schedule has an arrival left (the next, [`Schedule::peek`]).
+    arrivals_left: bool,
+    /// The (time, seq) key of the next arrival's event. The next arrival waits here rather
     /// than in the heap: there is always exactly one, so a compare with the heap's top replaces
     /// a push and a pop per request, in the same order the heap would give.
     arrival_key: u128,
@@ -373,7 +374,7 @@ impl<'a> Engine<'a> {
             seq: 0,
             heap: EventHeap::new(),
             schedule: Schedule::new(scenario, &streams),
-            pending_arrival: None,
+            arrivals_left: false,
             arrival_key: u128::MAX,
             #[cfg(test)]
             arrival_in_heap: false,
@@ -574,7 +575,8 @@ impl<'a> Engine<'a> {
                 self.push(t, Ev::User);
             }
         } else {
-            if let Some(at) = self.schedule.next_into(&mut self.pending_arrival) {
+            if let Some(at) = self.schedule.peek_time() {
+                self.arrivals_left = true;
                 self.schedule_arrival(at);
             }
         }
@@ -592,7 +594,7 @@ impl<'a> Engine<'a> {
             // left in the backend then concerns nobody), or stopped. The rarely true test first:
             // one compare per event instead of all of them.
             if self.live_intents == 0 || self.stopped.is_some() {
-                let drained = self.live_intents == 0 && self.pending_arrival.is_none() && self.active_users == 0;
+                let drained = self.live_intents == 0 && !self.arrivals_left && self.active_users == 0;
                 if drained || self.stopped.is_some() {
                     break;
                 }
@@ -653,7 +655,7 @@ impl<'a> Engine<'a> {
         if let Some(l) = limit {
             self.recorder.limit(self.now, l);
         }
-        if self.pending_arrival.is_some() || self.active_users > 0 || self.live_intents > 0 {
+        if self.arrivals_left || self.active_users > 0 || self.live_intents > 0 {
             let every = (self.scenario.window() / SAMPLES_PER_WINDOW).max(Duration::from_millis(1));
             self.push(self.now + every, Ev::Sample);
         }
@@ -665,15 +667,9 @@ impl<'a> Engine<'a> {
     // 200k M/M/2: 318.7M -> 312.1M instructions.
     #[inline(never)]
     fn on_arrival(&mut self) {
-        // Copied, not taken: `next_into` below writes the next one over it.
-        let Some(a) = self.pending_arrival else { return };
-        // The next arrival is drawn first: its time is a chain of dependent float operations
-        // (the Exp(1) step, the division inverting the rate curve, the rounding to
-        // nanoseconds) that now overlaps with this request's work instead of stalling the
-        // loop right before the next event is chosen. The schedule draws from streams of its
-        // own, so no other draw moves; the next arrival gets its sequence number after this
-        // request's events, as before, so ties at one instant keep their order.
-        let next = self.schedule.next_into(&mut self.pending_arrival);
+        // Read where the schedule generated it (see `Schedule::peek_time`).
+        let Some(&a) = self.schedule.peek() else { return };
+        self.schedule.advance();
         // Offered when its first attempt is sent, at once (`send_attempt`).
         self.live_intents += 1;
         self.send_attempt(IntentSlot {
@@ -682,10 +678,16 @@ impl<'a> Engine<'a> {
             api: a.api as u32,
             priority: a.priority,
         });
-        match next {
+        // The next arrival gets its sequence number after this request's events, so ties at
+        // one instant keep their order. The schedule draws from streams of its own: drawn
+        // here or earlier, no other draw moves.
+        match self.schedule.peek_time() {
             Some(at) => self.schedule_arrival(at),
-            // No arrival is due: none to choose in `next_event`.
-            None => self.arrival_key = u128::MAX,
+            None => {
+                // No arrival is due: none to choose in `next_event`.
+                self.arrivals_left = false;
+                self.arrival_key = u128::MAX;
+            }
         }
     }
 
