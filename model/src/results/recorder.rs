@@ -881,6 +881,18 @@ impl Recorder {
     /// window lookup and one pass over the groups instead of two.
     #[inline(always)]
     pub fn intent_sent(&mut self, tag: Tag, at: Time) {
+        if self.in_newest(at) && !self.group_slots.any {
+            let r = &mut self.newest.counters.requests;
+            r.intents += 1;
+            r.attempts += 1;
+        } else {
+            self.intent_sent_general(tag, at);
+        }
+    }
+
+    /// [`Recorder::intent_sent`] for any window and groups.
+    #[inline(never)]
+    fn intent_sent_general(&mut self, tag: Tag, at: Time) {
         let slots = self.group_slots;
         let w = self.win(at);
         w.counters.requests.intents += 1;
@@ -971,6 +983,36 @@ impl Recorder {
         us: u64,
         success: bool,
     ) {
+        if self.in_newest(intended) && !self.group_slots.any {
+            let r = &mut self.newest.counters.requests;
+            // Most attempts succeed: no dispatch on the outcome for them.
+            if outcome != Outcome::Ok {
+                r.outcome(outcome);
+            }
+            if success {
+                r.successes += 1;
+            } else {
+                r.failures += 1;
+            }
+            let [intent, attempt, ..] = &mut self.fine;
+            let i = FineBins::<TOTAL_SIGFIG>::index(us);
+            intent.record_index(i);
+            attempt.record_index(i);
+        } else {
+            self.attempt_and_intent_finished_general(tag, intended, outcome, us, success);
+        }
+    }
+
+    /// [`Recorder::attempt_and_intent_finished_us`] for any window and groups.
+    #[inline(never)]
+    fn attempt_and_intent_finished_general(
+        &mut self,
+        tag: Tag,
+        intended: Time,
+        outcome: Outcome,
+        us: u64,
+        success: bool,
+    ) {
         let slots = self.group_slots;
         let (w, newest) = self.win_newest(intended);
         w.counters.requests.outcome(outcome);
@@ -1007,6 +1049,16 @@ impl Recorder {
     /// [`Recorder::intent_finished_us`]).
     #[inline]
     pub fn queue_wait_us(&mut self, at: Time, us: u64) {
+        if self.in_newest(at) {
+            self.fine[QUEUE].record_us(us);
+        } else {
+            self.queue_wait_general(at, us);
+        }
+    }
+
+    /// [`Recorder::queue_wait_us`] for any window.
+    #[inline(never)]
+    fn queue_wait_general(&mut self, at: Time, us: u64) {
         // The window must exist (it has counters and gauges even when no value lands in it).
         let newest = self.win_newest(at).1;
         self.latency_in(newest, at, QUEUE, us);
@@ -1023,6 +1075,23 @@ impl Recorder {
     /// [`Recorder::backend_work`] with the busy time in nanoseconds (the simulator's).
     #[inline]
     pub fn backend_work_ns(&mut self, at: Time, busy_ns: u64, wasted: bool) {
+        // Most work ends in the newest window, and started in it too.
+        if self.in_newest(at) && at.0.saturating_sub(busy_ns) >= self.newest_start {
+            let s = secs_f64(busy_ns);
+            let c = &mut self.newest.counters;
+            c.backend_busy_s += s;
+            if wasted {
+                c.wasted_s += s;
+            }
+            self.fine[SERVICE].record_us(Hist::micros_of_nanos(busy_ns));
+        } else {
+            self.backend_work_general(at, busy_ns, wasted);
+        }
+    }
+
+    /// [`Recorder::backend_work_ns`] for any window, and work that spans several.
+    #[inline(never)]
+    fn backend_work_general(&mut self, at: Time, busy_ns: u64, wasted: bool) {
         let window_ns = self.window_ns;
         let started = at.0.saturating_sub(busy_ns);
         let newest_start = self.newest_start;
@@ -1388,7 +1457,7 @@ mod tests {
     fn secs_f64_is_the_durations() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let mut check = |ns: u64| {
+        let check = |ns: u64| {
             let want = Duration::from_nanos(ns).as_secs_f64();
             assert_eq!(secs_f64(ns).to_bits(), want.to_bits(), "{ns} ns");
         };
