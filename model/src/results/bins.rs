@@ -544,13 +544,20 @@ fn drain_octets(fine: &mut [[u64; 8]], total: &mut [[u64; 8]], mut coarse: impl 
 
 /// Adds eight fine counts to the same bins of `total` and empties them (left alone when all
 /// are zero); returns their sum.
+///
+/// Both octets are read whole before either is written: where they come from (a boxed array,
+/// a vector) the compiler cannot tell they do not overlap, and added in place it reloaded each
+/// fine count and added it to memory one by one, twice the instructions of four vector adds.
 #[inline(always)]
 fn drain_octet(f: &mut [u64; 8], t: &mut [u64; 8]) -> u64 {
-    let sum: u64 = f.iter().sum();
+    let fine = *f;
+    let sum: u64 = fine.iter().sum();
     if sum != 0 {
-        for (t, f) in t.iter_mut().zip(&*f) {
+        let mut total = *t;
+        for (t, f) in total.iter_mut().zip(fine) {
             *t += f;
         }
+        *t = total;
         *f = [0; 8];
     }
     sum
