@@ -1075,8 +1075,11 @@ impl Recorder {
     /// [`Recorder::backend_work`] with the busy time in nanoseconds (the simulator's).
     #[inline]
     pub fn backend_work_ns(&mut self, at: Time, busy_ns: u64, wasted: bool) {
-        // Most work ends in the newest window, and started in it too.
-        if self.in_newest(at) && at.0.saturating_sub(busy_ns) >= self.newest_start {
+        // Most work ends in the newest window, and started in it too: `at` is `into` past the
+        // window's start, within it, and the work took no longer than that. (Work longer than
+        // `at` itself, which the general code starts at 0, goes there too.)
+        let into = at.0.wrapping_sub(self.newest_start);
+        if self.in_newest(at) && into >= busy_ns {
             let s = secs_f64(busy_ns);
             let c = &mut self.newest.counters;
             c.backend_busy_s += s;
