@@ -259,9 +259,15 @@ impl Bins {
 /// The precision is a constant (`SIGFIG`), as are the run length and the bin arithmetic that
 /// follow from it: every value of every request is binned and marked here, and with them as
 /// fields each took loads the constants fold away.
+///
+/// The counts are a fixed array with room for every bin a `u64` can fall in ([`FINE_LEN`], a
+/// power of two, so at most three figures): a value's bin is masked into it (a no-op the
+/// compiler cannot see, and one instruction where a bounds check and a growth path were two),
+/// and that bin's run is then in [`FineBins::touched`] without a check either. The memory is
+/// zeroed lazily by the system: only the pages of bins in use are ever touched.
 #[derive(Clone, Debug)]
 pub struct FineBins<const SIGFIG: u8> {
-    bins: Bins,
+    counts: Box<[u64; FINE_LEN]>,
     /// Non-zero: the run (bins `r << RUN_SHIFT` onwards) may hold counts. A byte, not a bit:
     /// marking is one store on the path of every value, with no read. Kept inline (not boxed):
     /// the store needs no pointer loaded first.
@@ -269,6 +275,9 @@ pub struct FineBins<const SIGFIG: u8> {
 }
 
 const RUNS: usize = 4096;
+/// Bins of a [`FineBins`]: a power of two above the 56,320 bins three figures need for values
+/// up to `u64::MAX`.
+const FINE_LEN: usize = 1 << 16;
 
 impl<const SIGFIG: u8> FineBins<SIGFIG> {
     /// The sub-bucket magnitude ([`Bins::magnitude`]) and its mask ([`Bins::mask`]).
@@ -278,19 +287,31 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
     /// holds several), and few enough runs for [`FineBins::touched`] to have one byte for
     /// each index a `u64` value can have (16 bins a run at three figures).
     const RUN_SHIFT: u32 = {
-        let bins_needed = index_at(Self::MAGNITUDE, Self::MASK, u64::MAX) + 1;
         let mut shift = 4;
-        while (bins_needed >> shift) >= RUNS {
+        while (FINE_LEN >> shift) > RUNS {
             shift += 1;
         }
         shift
     };
+    /// Bins a value can fall in (the highest value's, plus one): at most [`FINE_LEN`].
+    const BINS: usize = {
+        let bins = index_at(Self::MAGNITUDE, Self::MASK, u64::MAX) + 1;
+        assert!(bins <= FINE_LEN, "fine bins keep at most three figures");
+        bins
+    };
+    /// Mark words (eight runs each) that cover [`FineBins::BINS`].
+    const WORDS: usize = Self::BINS.div_ceil(1 << Self::RUN_SHIFT).div_ceil(8);
 
     pub fn new() -> FineBins<SIGFIG> {
-        let bins = Bins::new(SIGFIG);
-        debug_assert!(bins.magnitude == Self::MAGNITUDE && bins.mask == Self::MASK);
+        // Through a vector, not an array on the stack first (512 KiB); zeroed by the allocator.
+        let counts: Box<[u64]> = vec![0u64; FINE_LEN].into_boxed_slice();
+        let Ok(counts) = counts.try_into() else {
+            unreachable!("the slice has FINE_LEN counts")
+        };
+        // Evaluated here, so that a precision with too many bins fails to build.
+        let _ = Self::BINS;
         FineBins {
-            bins,
+            counts,
             touched: [0; RUNS],
         }
     }
@@ -311,18 +332,16 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
     /// Records a value of bin `i` (as [`FineBins::index`] gives it).
     #[inline]
     pub fn record_index(&mut self, i: usize) {
-        match self.bins.counts.get_mut(i) {
-            Some(c) => *c += 1,
-            None => self.bins.grow_and_add(i, 1),
-        }
-        // The mask keeps the index in range without a check; `RUN_SHIFT` is such that it
-        // never wraps.
-        self.touched[(i >> Self::RUN_SHIFT) % RUNS] = 1;
+        // The mask keeps the index in range without a check (every bin is below `FINE_LEN`:
+        // it changes none), and then its run too: `RUN_SHIFT` makes `FINE_LEN` runs fit.
+        let i = i & (FINE_LEN - 1);
+        self.counts[i] += 1;
+        self.touched[i >> Self::RUN_SHIFT] = 1;
     }
 
     #[cfg(test)]
     fn is_empty(&self) -> bool {
-        self.bins.is_empty()
+        self.counts.iter().all(|&c| c == 0)
     }
 
     /// Adds these counts to `total` (of the same precision) and to `coarse` (of the same or
@@ -331,9 +350,32 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
     /// its size, the coarse one at least as large, or a single value in bucket 0), so adding a
     /// bin's count at its lowest value gives the counts recording every value would.
     pub fn drain_into(&mut self, coarse: &mut Bins, total: &mut Bins) {
-        let fine = &mut self.bins;
-        debug_assert!(total.magnitude == fine.magnitude && coarse.magnitude <= fine.magnitude);
-        let n = fine.counts.len();
+        let magnitude = Self::MAGNITUDE;
+        debug_assert!(total.magnitude == magnitude && coarse.magnitude <= magnitude);
+        // The marks in use end at the last non-zero word (most of the range, the bins of
+        // values of hours to centuries, is never marked): found from the top, four words at a
+        // time.
+        let marks = &mut self.touched[..Self::WORDS * 8];
+        let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        let mut words = Self::WORDS;
+        let quad = |m: &[u8], k: usize| {
+            (k * 8..k * 8 + 32)
+                .step_by(8)
+                .fold(0, |any, at| any | word(&m[at..at + 8]))
+        };
+        while words >= 4 && quad(marks, words - 4) == 0 {
+            words -= 4;
+        }
+        while words > 0 && word(&marks[(words - 1) * 8..words * 8]) == 0 {
+            words -= 1;
+        }
+        if words == 0 {
+            // Nothing recorded since the last drain (a mark stays until its run is drained).
+            return;
+        }
+        // The bins those marks cover: a whole number of words of runs, so of octets.
+        let n = ((words * 8) << Self::RUN_SHIFT).min(FINE_LEN);
+        let fine = &mut self.counts[..n];
         if total.counts.len() < n {
             total.counts.resize(n, 0);
         }
@@ -342,23 +384,14 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
         // s the sub-bucket) is value range `s << b`, which is coarse bucket `b + d` and
         // sub-bucket `s >> d`, at index `((b + d) << (h - d)) + (s >> d)`, that is
         // `(i >> d) + (d << (h - d))`.
-        let bucket0 = (1usize << fine.magnitude).min(n);
-        let d = fine.magnitude - coarse.magnitude;
+        let bucket0 = (1usize << magnitude).min(n);
+        let d = magnitude - coarse.magnitude;
         let offset = (d as usize) << (coarse.magnitude - 1);
         // The marks of the runs in use, read eight at a time: each byte is 0 or 1, so a word's
-        // set bits are its marked runs.
-        let words = n.div_ceil(1 << Self::RUN_SHIFT).div_ceil(8);
-        let marks = &mut self.touched[..words * 8];
-        let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
-        // How many runs are marked, and the last word with a mark.
-        let (runs, top) = marks.chunks_exact(8).enumerate().fold((0, 0), |(runs, top), (k, c)| {
-            let w = word(c);
-            (runs + w.count_ones() as usize, if w == 0 { top } else { k })
-        });
-        if runs == 0 {
-            // Nothing recorded since the last drain (a mark stays until its run is drained).
-            return;
-        }
+        // set bits are its marked runs. How many runs are marked (the last word has one).
+        let marks = &mut marks[..words * 8];
+        let runs: usize = marks.chunks_exact(8).map(|c| word(c).count_ones() as usize).sum();
+        let top = words - 1;
         if runs * 3 > words * 8 * 2 {
             marks.fill(0);
             Self::drain_all(fine, coarse, total, bucket0, d, offset);
@@ -398,7 +431,7 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
                 // Bucket 0 bin by bin, then the rest (runs are aligned: bucket 0 ends at one's
                 // start).
                 let mid = bucket0.clamp(from, to);
-                for (v, c) in fine.counts[from..mid].iter_mut().enumerate() {
+                for (v, c) in fine[from..mid].iter_mut().enumerate() {
                     let c = std::mem::take(c);
                     if c != 0 {
                         total.counts[from + v] += c;
@@ -406,7 +439,7 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
                     }
                 }
                 let from = mid;
-                let (f, t) = (&mut fine.counts[from..to], &mut total.counts[from..to]);
+                let (f, t) = (&mut fine[from..to], &mut total.counts[from..to]);
                 if step == 8 && f.len() % 8 == 0 {
                     // The windows' precision (three figures to two): chunks of a constant
                     // size, summed and moved without a branch per bin. Grown as recording
@@ -430,9 +463,9 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
     }
 
     /// [`FineBins::drain_into`] over every bin: one pass that adds, coarsens and empties.
-    fn drain_all(fine: &mut Bins, coarse: &mut Bins, total: &mut Bins, bucket0: usize, d: u32, offset: usize) {
-        let n = fine.counts.len();
-        let (fine, total) = (&mut fine.counts[..], &mut total.counts[..n]);
+    fn drain_all(fine: &mut [u64], coarse: &mut Bins, total: &mut Bins, bucket0: usize, d: u32, offset: usize) {
+        let n = fine.len();
+        let total = &mut total.counts[..n];
         // Eight bins at a time, the empty ones (all of them, for latencies over 2 ms) skipped
         // with one test.
         for (k, (f, t)) in fine[..bucket0].chunks_mut(8).zip(total.chunks_mut(8)).enumerate() {
@@ -511,13 +544,20 @@ fn drain_octets(fine: &mut [[u64; 8]], total: &mut [[u64; 8]], mut coarse: impl 
 
 /// Adds eight fine counts to the same bins of `total` and empties them (left alone when all
 /// are zero); returns their sum.
+///
+/// Both octets are read whole before either is written: where they come from (a boxed array,
+/// a vector) the compiler cannot tell they do not overlap, and added in place it reloaded each
+/// fine count and added it to memory one by one, twice the instructions of four vector adds.
 #[inline(always)]
 fn drain_octet(f: &mut [u64; 8], t: &mut [u64; 8]) -> u64 {
-    let sum: u64 = f.iter().sum();
+    let fine = *f;
+    let sum: u64 = fine.iter().sum();
     if sum != 0 {
-        for (t, f) in t.iter_mut().zip(&*f) {
+        let mut total = *t;
+        for (t, f) in total.iter_mut().zip(fine) {
             *t += f;
         }
+        *t = total;
         *f = [0; 8];
     }
     sum
@@ -779,18 +819,26 @@ mod tests {
         fn check<const SIGFIG: u8>() {
             let sigfig = SIGFIG;
             let mut fine = FineBins::<SIGFIG>::new();
+            let bins = Bins::new(SIGFIG);
             // The constants are what `Bins::new` computes for the precision.
             assert_eq!(
                 (FineBins::<SIGFIG>::MAGNITUDE, FineBins::<SIGFIG>::MASK),
-                (fine.bins.magnitude, fine.bins.mask),
+                (bins.magnitude, bins.mask),
                 "sigfig {sigfig}"
             );
-            let top_run = fine.bins.index(u64::MAX) >> FineBins::<SIGFIG>::RUN_SHIFT;
+            // Every bin fits the counts (so the mask in `record_index` changes none), and
+            // every run the marks, and the words `drain_into` reads cover them.
+            let top = bins.index(u64::MAX);
+            assert_eq!(top + 1, FineBins::<SIGFIG>::BINS, "sigfig {sigfig}");
+            assert!(top < FINE_LEN, "sigfig {sigfig}: bin {top}");
+            let top_run = top >> FineBins::<SIGFIG>::RUN_SHIFT;
             assert!(top_run < RUNS, "sigfig {sigfig}: run {top_run}");
+            assert!(top_run < FineBins::<SIGFIG>::WORDS * 8, "sigfig {sigfig}");
+            assert!(FineBins::<SIGFIG>::WORDS * 8 <= RUNS, "sigfig {sigfig}");
             let (mut coarse, mut total) = (Bins::new(sigfig.min(WINDOW_SIGFIG)), Bins::new(sigfig));
             let values = [0, 1, 1 << 20, (1 << 40) + 5, u64::MAX / 2, u64::MAX];
             for v in values {
-                assert_eq!(FineBins::<SIGFIG>::index(v), fine.bins.index(v), "sigfig {sigfig}");
+                assert_eq!(FineBins::<SIGFIG>::index(v), bins.index(v), "sigfig {sigfig}");
                 fine.record_us(v);
             }
             fine.drain_into(&mut coarse, &mut total);
@@ -802,8 +850,6 @@ mod tests {
         check::<1>();
         check::<2>();
         check::<3>();
-        check::<4>();
-        check::<5>();
     }
 
     /// Zero runs counted four at a time are the runs counted one at a time.

@@ -553,7 +553,15 @@ pub(crate) fn verdicts_not_judged_if_partial(summary: &mut Summary, run: Partial
 /// Builds [`Results`] from events.
 pub struct Recorder {
     window_ns: u64,
+    /// The windows before the newest (window `i` at index `i`).
     windows: Vec<Acc>,
+    /// The newest window (index `windows.len()`), once there is one (`fast_ns` non-zero). Kept
+    /// out of `windows`, so that nearly every event reaches its counters at a fixed place in
+    /// the recorder: no vector's pointer and length to load, no bounds to check.
+    newest: Acc,
+    /// `window_ns` once the newest window exists, 0 before: [`Recorder::win_newest`]'s one
+    /// comparison (`at - newest_start < fast_ns`) then also tells whether there is a window.
+    fast_ns: u64,
     /// Whether windows keep latency histograms; the whole-run ones are always kept.
     window_histograms: bool,
     /// Where the newest window starts (ns). Most values fall in it: `win` finds it with a
@@ -577,6 +585,11 @@ pub struct Recorder {
     /// and the four dense histograms in use are as many as before. A value for an older window
     /// goes to both, as before.
     fine: [FineBins<TOTAL_SIGFIG>; 4],
+    /// Tests only: every window found by division and every value recorded straight into its
+    /// window and the totals, as for a window other than the newest: the general path the
+    /// newest window's shortcuts are checked against.
+    #[cfg(test)]
+    general: bool,
 }
 
 /// Default horizon: a minute of 1 s windows covers clients' timeouts, retries and backoff in
@@ -586,6 +599,17 @@ const DEFAULT_HORIZON_WINDOWS: usize = 64;
 /// M/M/c model with no timeout) the bound is the whole run, yet most values still arrive
 /// within a few windows; the rare later one unpacks its window.
 const MAX_LIVE_WINDOWS: usize = 256;
+
+/// `Duration::from_nanos(ns).as_secs_f64()`, bit for bit (the whole seconds plus the rest over
+/// 10^9), with the seconds converted as a signed integer: they are below 2^35, and the
+/// unsigned conversion took several instructions more on the path of every backend request.
+#[inline(always)]
+fn secs_f64(ns: u64) -> f64 {
+    const NANOS: u64 = 1_000_000_000;
+    let (secs, nanos) = (ns / NANOS, (ns % NANOS) as u32);
+    // `secs` is at most u64::MAX / 10^9, so the cast to i64 keeps its value.
+    (secs as i64) as f64 + f64::from(nanos) / NANOS as f64
+}
 
 fn extra<'a>(list: &'a mut Vec<(String, Bins)>, name: &str, sigfig: u8) -> &'a mut Bins {
     let i = match list.iter().position(|(n, _)| n == name) {
@@ -615,6 +639,8 @@ impl Recorder {
         Recorder {
             window_ns,
             windows: Vec::new(),
+            newest: Acc::new(GroupSlots::default()),
+            fast_ns: 0,
             window_histograms: true,
             newest_start: 0,
             totals: Totals {
@@ -631,6 +657,8 @@ impl Recorder {
             group_slots: GroupSlots::default(),
             service_names: Vec::new(),
             fine: std::array::from_fn(|_| FineBins::new()),
+            #[cfg(test)]
+            general: false,
         }
     }
 
@@ -709,28 +737,63 @@ impl Recorder {
     fn win_newest(&mut self, at: Time) -> (&mut Acc, bool) {
         // The newest window is never packed (the horizon is at least two windows), so a value
         // for it needs none of the bookkeeping below.
-        let n = self.windows.len();
-        if n > 0 && at.0.wrapping_sub(self.newest_start) < self.window_ns {
-            debug_assert!(n > self.packed_upto, "the newest window is never packed");
-            return (&mut self.windows[n - 1], true);
+        if self.in_newest(at) {
+            return (&mut self.newest, true);
         }
-        let w = self.win_slow(at);
-        // (A time past the newest window made it, and a new window is the newest.)
-        let newest = !self.windows.is_empty() && at.0.wrapping_sub(self.newest_start) < self.window_ns;
-        (&mut self.windows[w], newest)
+        let i = self.win_slow(at);
+        let newest = i == self.windows.len() && !self.general();
+        (self.acc(i), newest)
+    }
+
+    /// Whether `at` falls in the newest window (false while there is none).
+    #[inline(always)]
+    fn in_newest(&self, at: Time) -> bool {
+        !self.general() && at.0.wrapping_sub(self.newest_start) < self.fast_ns
+    }
+
+    /// Whether this is a test's recorder that takes the general path ([`Recorder::general`]).
+    #[inline(always)]
+    fn general(&self) -> bool {
+        #[cfg(test)]
+        return self.general;
+        #[cfg(not(test))]
+        false
+    }
+
+    /// How many windows there are: those before the newest, and the newest if there is one.
+    fn window_count(&self) -> usize {
+        self.windows.len() + usize::from(self.fast_ns > 0)
+    }
+
+    /// Window `i`, which must exist ([`Recorder::window_count`]).
+    fn acc(&mut self, i: usize) -> &mut Acc {
+        debug_assert!(i < self.window_count());
+        if i < self.windows.len() {
+            &mut self.windows[i]
+        } else {
+            &mut self.newest
+        }
     }
 
     /// The index of the window containing `at`, made if need be.
+    #[inline(never)]
     fn win_slow(&mut self, at: Time) -> usize {
         let i = usize::try_from(at.0 / self.window_ns).unwrap_or(usize::MAX);
         // A bounded run has a bounded number of windows; guard against absurd timestamps.
         let i = i.min(10_000_000);
-        if self.windows.len() <= i {
+        if self.window_count() <= i {
             self.flush_fine();
-            while self.windows.len() <= i {
+            // The newest joins the older windows, then the windows between it and `at`'s.
+            if self.fast_ns > 0 {
+                let newest = std::mem::replace(&mut self.newest, Acc::new(self.group_slots));
+                self.windows.push(newest);
+            }
+            while self.windows.len() < i {
                 self.windows.push(Acc::new(self.group_slots));
             }
-            self.newest_start = (self.windows.len() as u64 - 1).saturating_mul(self.window_ns);
+            self.newest = Acc::new(self.group_slots);
+            self.fast_ns = self.window_ns;
+            self.newest_start = (i as u64).saturating_mul(self.window_ns);
             self.pack_behind();
         }
         if i < self.packed_upto && !self.reopened.contains(&i) {
@@ -744,9 +807,8 @@ impl Recorder {
     /// caller's constant `m` picks its histograms at compile time.
     #[inline(always)]
     fn latency_in(&mut self, newest: bool, at: Time, m: usize, us: u64) {
-        if !self.window_histograms {
-            self.totals.bins(m).record_us(us);
-        } else if newest {
+        // Also without window histograms: `flush_fine` then adds the values to the totals only.
+        if newest {
             self.fine[m].record_us(us);
         } else {
             self.latency_late(at, m, us);
@@ -754,30 +816,41 @@ impl Recorder {
     }
 
     /// [`Recorder::latency_in`] for a window other than the newest: straight into its histogram
-    /// and the totals.
+    /// (if windows keep them) and the totals.
     #[inline(never)]
     fn latency_late(&mut self, at: Time, m: usize, us: u64) {
-        self.win(at).slot(m).live().record_us(us);
+        if self.window_histograms {
+            self.win(at).slot(m).live().record_us(us);
+        }
         self.totals.bins(m).record_us(us);
     }
 
-    /// Moves [`Recorder::fine`] into the newest window and the totals.
+    /// Moves [`Recorder::fine`] into the newest window (if windows keep histograms) and the
+    /// totals.
     fn flush_fine(&mut self) {
-        let Some(w) = self.windows.last_mut() else { return };
+        if self.fast_ns == 0 {
+            return;
+        }
+        let keep = self.window_histograms;
         for (m, fine) in self.fine.iter_mut().enumerate() {
-            fine.drain_into(w.slot(m).live(), self.totals.bins(m));
+            if keep {
+                fine.drain_into(self.newest.slot(m).live(), self.totals.bins(m));
+            } else {
+                fine.drain_into(&mut Bins::new(WINDOW_SIGFIG), self.totals.bins(m));
+            }
         }
     }
 
     /// Packs the windows that fell behind the horizon, and reopened ones that did again.
     fn pack_behind(&mut self) {
-        let upto = self.windows.len().saturating_sub(self.horizon_windows);
+        // (The horizon is at least two windows: the newest is never among these.)
+        let upto = self.window_count().saturating_sub(self.horizon_windows);
         while self.packed_upto < upto {
             self.windows[self.packed_upto].pack();
             self.packed_upto += 1;
         }
         let horizon = self.horizon_windows;
-        let newest = self.windows.len();
+        let newest = self.window_count();
         let windows = &mut self.windows;
         self.reopened.retain(|&i| {
             if i + horizon < newest {
@@ -808,6 +881,18 @@ impl Recorder {
     /// window lookup and one pass over the groups instead of two.
     #[inline(always)]
     pub fn intent_sent(&mut self, tag: Tag, at: Time) {
+        if self.in_newest(at) && !self.group_slots.any {
+            let r = &mut self.newest.counters.requests;
+            r.intents += 1;
+            r.attempts += 1;
+        } else {
+            self.intent_sent_general(tag, at);
+        }
+    }
+
+    /// [`Recorder::intent_sent`] for any window and groups.
+    #[inline(never)]
+    fn intent_sent_general(&mut self, tag: Tag, at: Time) {
         let slots = self.group_slots;
         let w = self.win(at);
         w.counters.requests.intents += 1;
@@ -898,6 +983,36 @@ impl Recorder {
         us: u64,
         success: bool,
     ) {
+        if self.in_newest(intended) && !self.group_slots.any {
+            let r = &mut self.newest.counters.requests;
+            // Most attempts succeed: no dispatch on the outcome for them.
+            if outcome != Outcome::Ok {
+                r.outcome(outcome);
+            }
+            if success {
+                r.successes += 1;
+            } else {
+                r.failures += 1;
+            }
+            let [intent, attempt, ..] = &mut self.fine;
+            let i = FineBins::<TOTAL_SIGFIG>::index(us);
+            intent.record_index(i);
+            attempt.record_index(i);
+        } else {
+            self.attempt_and_intent_finished_general(tag, intended, outcome, us, success);
+        }
+    }
+
+    /// [`Recorder::attempt_and_intent_finished_us`] for any window and groups.
+    #[inline(never)]
+    fn attempt_and_intent_finished_general(
+        &mut self,
+        tag: Tag,
+        intended: Time,
+        outcome: Outcome,
+        us: u64,
+        success: bool,
+    ) {
         let slots = self.group_slots;
         let (w, newest) = self.win_newest(intended);
         w.counters.requests.outcome(outcome);
@@ -913,10 +1028,7 @@ impl Recorder {
                 h.record_us(us);
             });
         }
-        if !self.window_histograms {
-            self.totals.intent.record_us(us);
-            self.totals.attempt.record_us(us);
-        } else if newest {
+        if newest {
             let [intent, attempt, ..] = &mut self.fine;
             let i = FineBins::<TOTAL_SIGFIG>::index(us);
             intent.record_index(i);
@@ -937,6 +1049,16 @@ impl Recorder {
     /// [`Recorder::intent_finished_us`]).
     #[inline]
     pub fn queue_wait_us(&mut self, at: Time, us: u64) {
+        if self.in_newest(at) {
+            self.fine[QUEUE].record_us(us);
+        } else {
+            self.queue_wait_general(at, us);
+        }
+    }
+
+    /// [`Recorder::queue_wait_us`] for any window.
+    #[inline(never)]
+    fn queue_wait_general(&mut self, at: Time, us: u64) {
         // The window must exist (it has counters and gauges even when no value lands in it).
         let newest = self.win_newest(at).1;
         self.latency_in(newest, at, QUEUE, us);
@@ -953,13 +1075,33 @@ impl Recorder {
     /// [`Recorder::backend_work`] with the busy time in nanoseconds (the simulator's).
     #[inline]
     pub fn backend_work_ns(&mut self, at: Time, busy_ns: u64, wasted: bool) {
+        // Most work ends in the newest window, and started in it too: `at` is `into` past the
+        // window's start, within it, and the work took no longer than that. (Work longer than
+        // `at` itself, which the general code starts at 0, goes there too.)
+        let into = at.0.wrapping_sub(self.newest_start);
+        if self.in_newest(at) && into >= busy_ns {
+            let s = secs_f64(busy_ns);
+            let c = &mut self.newest.counters;
+            c.backend_busy_s += s;
+            if wasted {
+                c.wasted_s += s;
+            }
+            self.fine[SERVICE].record_us(Hist::micros_of_nanos(busy_ns));
+        } else {
+            self.backend_work_general(at, busy_ns, wasted);
+        }
+    }
+
+    /// [`Recorder::backend_work_ns`] for any window, and work that spans several.
+    #[inline(never)]
+    fn backend_work_general(&mut self, at: Time, busy_ns: u64, wasted: bool) {
         let window_ns = self.window_ns;
         let started = at.0.saturating_sub(busy_ns);
         let newest_start = self.newest_start;
         let us = Hist::micros_of_nanos(busy_ns);
         // Whether `at` is in the newest window tells, with the test of `win_newest`, whether
         // the work started in it too (most does): no division.
-        let at_newest_window = at.0.wrapping_sub(newest_start) < window_ns;
+        let at_newest_window = self.in_newest(at);
         let (w, newest) = self.win_newest(at);
         let one_window = if at_newest_window {
             started >= newest_start
@@ -967,7 +1109,7 @@ impl Recorder {
             started / window_ns == at.0 / window_ns
         };
         if one_window {
-            let s = Duration::from_nanos(busy_ns).as_secs_f64();
+            let s = secs_f64(busy_ns);
             w.counters.backend_busy_s += s;
             if wasted {
                 w.counters.wasted_s += s;
@@ -984,10 +1126,11 @@ impl Recorder {
         let window_ns = self.window_ns;
         let last = usize::try_from(end / window_ns)
             .unwrap_or(usize::MAX)
-            .min(self.windows.len() - 1);
+            .min(self.window_count() - 1);
         let first = usize::try_from(start / window_ns).unwrap_or(usize::MAX).min(last);
-        for (i, w) in self.windows[first..=last].iter_mut().enumerate() {
-            let from = ((first + i) as u64).saturating_mul(window_ns);
+        for i in first..=last {
+            let w = self.acc(i);
+            let from = (i as u64).saturating_mul(window_ns);
             let overlap = end.min(from.saturating_add(window_ns)).saturating_sub(start.max(from));
             let s = overlap as f64 / 1e9;
             w.counters.backend_busy_s += s;
@@ -1067,7 +1210,8 @@ impl Recorder {
     /// Whole-run counters so far.
     pub fn totals_so_far(&self) -> Counters {
         let mut c = Counters::default();
-        for w in &self.windows {
+        let newest = (self.fast_ns > 0).then_some(&self.newest);
+        for w in self.windows.iter().chain(newest) {
             c.add(&w.counters);
         }
         c
@@ -1080,6 +1224,9 @@ impl Recorder {
         let run_s = scenario.duration.as_secs_f64();
         let min_windows = (run_s / window_s).ceil() as usize;
         let mut accs = self.windows;
+        if self.fast_ns > 0 {
+            accs.push(self.newest);
+        }
         while accs.len() < min_windows {
             accs.push(Acc::new(self.group_slots));
         }
@@ -1306,6 +1453,120 @@ mod tests {
         assert!((res.summary.whole.latency.p50 - 0.620).abs() < 0.001);
         assert_eq!(res.thresholds.len(), 1);
         assert!(res.thresholds[0].passed);
+    }
+
+    /// `secs_f64` is `Duration::as_secs_f64` of the nanoseconds, bit for bit.
+    #[test]
+    fn secs_f64_is_the_durations() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let check = |ns: u64| {
+            let want = Duration::from_nanos(ns).as_secs_f64();
+            assert_eq!(secs_f64(ns).to_bits(), want.to_bits(), "{ns} ns");
+        };
+        for ns in [
+            0,
+            1,
+            999_999_999,
+            1_000_000_000,
+            1_000_000_001,
+            u64::MAX,
+            u64::MAX - 1,
+            1 << 63,
+        ] {
+            check(ns);
+        }
+        for _ in 0..200_000 {
+            let bits = rng.random_range(0..64);
+            check(rng.random::<u64>() >> bits);
+        }
+    }
+
+    /// The newest window's shortcuts (its place outside the vector, its lookup by one
+    /// comparison, its values staged at the whole run's precision, busy time without a
+    /// division) record exactly what the general path does, for every event, with values late
+    /// enough to reopen packed windows, gaps of empty windows, groups, and without window
+    /// histograms.
+    #[test]
+    fn the_newest_windows_shortcuts_record_what_the_general_path_does() {
+        use rand::{Rng, SeedableRng};
+        let outcomes = [
+            Outcome::Ok,
+            Outcome::Timeout,
+            Outcome::Shed,
+            Outcome::RateLimited,
+            Outcome::Expired,
+            Outcome::Error,
+        ];
+        let run = |general: bool, seed: u64, keep: bool, horizon: Duration, groups: bool| -> (String, Counters) {
+            let mut r = Recorder::new(Duration::from_millis(100))
+                .with_horizon(horizon)
+                .with_classes(groups)
+                .with_services(if groups {
+                    vec!["a".into(), "b".into()]
+                } else {
+                    Vec::new()
+                });
+            r.keep_window_histograms(keep);
+            r.general = general;
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let mut now = rng.random_range(0..300_000_000u64);
+            for _ in 0..6000 {
+                now += if rng.random_bool(0.005) {
+                    rng.random_range(0..700_000_000)
+                } else {
+                    rng.random_range(0..200_000)
+                };
+                let back = if rng.random_bool(0.03) {
+                    rng.random_range(0..2_000_000_000)
+                } else {
+                    rng.random_range(0..3_000_000)
+                };
+                let intended = Time(now.saturating_sub(back));
+                let tag = Tag::new(Priority::ALL[rng.random_range(0..2)], rng.random_range(0..3));
+                let us = (1u64 << rng.random_range(0..36)) + rng.random_range(0..1000);
+                let outcome = outcomes[rng.random_range(0..outcomes.len())];
+                let success = rng.random_bool(0.7);
+                let at = Time(now);
+                match rng.random_range(0..11) {
+                    0 => r.intent_sent(tag, at),
+                    1 => r.attempt_sent(tag, intended, true),
+                    2 => r.attempt_and_intent_finished_us(tag, intended, outcome, us, success),
+                    3 => r.attempt_finished_us(tag, intended, outcome, us),
+                    4 => r.intent_finished_us(tag, intended, us, success),
+                    5 => r.queue_wait_us(at, us),
+                    6 => {
+                        let busy = if rng.random_bool(0.1) {
+                            rng.random_range(0..400_000_000)
+                        } else {
+                            rng.random_range(0..2_000_000)
+                        };
+                        r.backend_work_ns(at, busy, rng.random_bool(0.2));
+                    }
+                    7 => r.gauges(at, rng.random_range(0..50), rng.random_range(0..10)),
+                    8 => r.queue_wait(at, Duration::from_micros(us)),
+                    9 => r.cancelled(at),
+                    _ => r.intent_offered(tag, intended),
+                }
+            }
+            let so_far = r.totals_so_far();
+            (r.finish(&scenario(), meta()).to_json(), so_far)
+        };
+        for seed in 0..12 {
+            for (keep, horizon, groups) in [
+                (true, Duration::ZERO, false),
+                (true, Duration::from_secs(1), true),
+                (false, Duration::from_millis(300), false),
+                (true, Duration::from_secs(3600), true),
+            ] {
+                let (fast, general) = (
+                    run(false, seed, keep, horizon, groups),
+                    run(true, seed, keep, horizon, groups),
+                );
+                assert_eq!(fast.1, general.1, "seed {seed}");
+                assert!(fast.0 == general.0, "seed {seed}, windows keep histograms: {keep}");
+            }
+        }
     }
 
     /// The verdict's reason uses the scenario's backend only when that is what was measured:
