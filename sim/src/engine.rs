@@ -131,20 +131,21 @@ struct TimeoutList {
 }
 
 impl AttemptSlot {
-    /// The slot at [`SENTINEL`]: no attempt (never live, never on the free list), the
-    /// largest key.
-    fn sentinel() -> AttemptSlot {
+    /// The slot of the attempt of `slot`'s intent sent `now`, with its client's `deadline`, its
+    /// timeout's seq and its neighbour in the timeout list (`older`; it is the newest).
+    #[inline(always)]
+    fn sent(slot: IntentSlot, now: Time, deadline: Time, timeout_seq: u64, older: u32, in_timeouts: bool) -> Self {
         AttemptSlot {
-            intent: Intent::new(0, Time::ZERO),
-            intended: Time::MAX,
-            deadline: Time::MAX,
-            service: 0,
-            api: 0,
+            intent: slot.intent,
+            intended: now,
+            deadline,
+            service: slot.service,
+            api: slot.api,
             ticket: Ticket::NONE,
             generation: 0,
-            client_done: true,
-            server_done: true,
-            live: false,
+            client_done: false,
+            server_done: false,
+            live: true,
             call: 0,
             in_call: false,
             in_backend: false,
@@ -155,12 +156,30 @@ impl AttemptSlot {
             job_status: 0,
             #[cfg(debug_assertions)]
             job_completes_at: Time::ZERO,
-            gateway_attempts: 0,
-            priority: Priority::Interactive,
-            timeout_seq: u64::MAX,
-            older: SENTINEL,
+            gateway_attempts: 1,
+            priority: slot.priority,
+            timeout_seq,
+            older,
             newer: SENTINEL,
-            in_timeouts: false,
+            in_timeouts,
+        }
+    }
+
+    /// The slot at [`SENTINEL`]: no attempt (never live, never on the free list), the
+    /// largest key.
+    fn sentinel() -> AttemptSlot {
+        let none = IntentSlot {
+            intent: Intent::new(0, Time::ZERO),
+            service: 0,
+            api: 0,
+            priority: Priority::Interactive,
+        };
+        AttemptSlot {
+            client_done: true,
+            server_done: true,
+            live: false,
+            gateway_attempts: 0,
+            ..AttemptSlot::sent(none, Time::MAX, Time::MAX, u64::MAX, SENTINEL, false)
         }
     }
 }
@@ -755,34 +774,7 @@ impl<'a> Engine<'a> {
         let newest = self.attempts.items[SENTINEL as usize].older;
         // A reused slot keeps counting generations, so a stale timeout of its previous
         // occupant cannot fire on the new one.
-        let slot = AttemptSlot {
-            intent: slot.intent,
-            intended: now,
-            deadline,
-            service,
-            api,
-            ticket: Ticket::NONE,
-            generation: 0,
-            client_done: false,
-            server_done: false,
-            live: true,
-            call: 0,
-            in_call: false,
-            in_backend: false,
-            job_arrived: Time::ZERO,
-            job_started: Time::ZERO,
-            job_work_ns: 0,
-            job_deadline: None,
-            job_status: 0,
-            #[cfg(debug_assertions)]
-            job_completes_at: Time::ZERO,
-            gateway_attempts: 1,
-            priority,
-            timeout_seq: seq,
-            older: newest,
-            newer: SENTINEL,
-            in_timeouts: self.timeout_list,
-        };
+        let slot = AttemptSlot::sent(slot, now, deadline, seq, newest, self.timeout_list);
         let (attempt, generation) = match self.attempts.free.pop() {
             Some(i) => {
                 let a = &mut self.attempts.items[i as usize];
