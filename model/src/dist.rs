@@ -538,25 +538,17 @@ pub(crate) const EXP1_RUN: usize = 16;
 /// instructions); straight-line code has no loop state to keep.
 #[inline(always)]
 pub(crate) fn exp1_run<R: Rng + ?Sized>(rng: &mut R) -> [f64; EXP1_RUN] {
-    // An array expression's elements are evaluated in order, left to right.
-    [
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-        Exp1.sample(rng),
-    ]
+    // Written out by a macro, one draw per listed index: an array expression's elements are
+    // evaluated in order, left to right (the return type checks there are `EXP1_RUN`).
+    macro_rules! draws {
+        ($($i:literal)*) => {
+            [$({
+                let _ = $i;
+                Exp1.sample(rng)
+            }),*]
+        };
+    }
+    draws!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
 }
 
 /// How many samples [`Ahead`] draws at a time.
