@@ -128,6 +128,10 @@ pub struct ServiceModel {
     /// (see [`ServiceModel::start`]).
     one_distribution: bool,
     ahead: crate::dist::Ahead,
+    /// [`ServiceModel::ahead`] for a faultless service (see [`ServiceModel::start`]): the
+    /// samples are the work itself, kept in nanoseconds. A service draws from one of the two
+    /// for its whole life, so its stream gives the same samples either way.
+    ahead_ns: crate::dist::Ahead<u64>,
     /// No fault (errors, rate limit, stalls, outages, slowdown) and no thrashing: a request is
     /// refused only for want of room, and its work is its sample (see [`ServiceModel::start`]).
     /// Decided once: the simulator asks per request.
@@ -166,6 +170,7 @@ impl ServiceModel {
             wasted_ns: 0,
             one_distribution,
             ahead: Default::default(),
+            ahead_ns: Default::default(),
             faultless,
         }
     }
@@ -317,15 +322,15 @@ impl ServiceModel {
         // result the simulator needs at once, to place the job's completion among its events;
         // drawn ahead, it is ready. The stream is this service's own and draws the same samples
         // in the same order, only earlier.
-        let base = if self.one_distribution {
-            self.ahead.next(&self.spec.service_time, &mut self.times)
-        } else {
-            self.spec.distribution(req.api).sample_secs(&mut self.times)
-        };
         if self.faultless {
             // What the general path below gives with a factor of 1, no error draw and no
-            // interruption (`base * 1.0` is `base`, bit for bit).
-            let work_ns = crate::time::secs_to_nanos(base);
+            // interruption (`base * 1.0` is `base`, bit for bit), the samples drawn ahead
+            // already in nanoseconds.
+            let work_ns = if self.one_distribution {
+                self.ahead_ns.next(&self.spec.service_time, &mut self.times)
+            } else {
+                crate::time::secs_to_nanos(self.spec.distribution(req.api).sample_secs(&mut self.times))
+            };
             return Job {
                 request: req,
                 started: now,
@@ -334,6 +339,11 @@ impl ServiceModel {
                 status: 200,
             };
         }
+        let base = if self.one_distribution {
+            self.ahead.next(&self.spec.service_time, &mut self.times)
+        } else {
+            self.spec.distribution(req.api).sample_secs(&mut self.times)
+        };
         let mut factor = 1.0;
         if let Overload::Thrash { k, .. } = self.spec.overload {
             let excess = self.busy.saturating_sub(self.spec.workers);
