@@ -125,8 +125,13 @@ const SENTINEL: u32 = 0;
 /// through their slots (see [`Engine::timeouts`] and [`SENTINEL`]).
 #[derive(Clone, Copy)]
 struct TimeoutList {
-    /// The oldest's (deadline, seq) key, as the heap would give it (`u128::MAX` when empty):
-    /// kept here, every event compares it without a look into the attempts.
+    /// At most the oldest's (deadline, seq) key, as the heap would give it (`u128::MAX` when
+    /// empty): kept here, every event compares it without a look into the attempts. A lower
+    /// bound, made exact when it comes due ([`Engine::next_event`]): an answered attempt leaves
+    /// the list without moving it (the oldest's key only grows as attempts leave, and a new
+    /// attempt is the newest). Refreshed at every answer, it was a chain of dependent loads
+    /// (the sentinel's link, just stored, then the oldest's key) between an answer and the
+    /// next event's choice.
     head: u128,
 }
 
@@ -217,18 +222,17 @@ fn latency_us(now: Time, since: Time) -> u64 {
     Hist::micros_of_nanos(now.0.saturating_sub(since.0))
 }
 
-/// Takes `attempt` out of the timeout `list` (see [`Engine::timeouts`]), its slot and its
-/// neighbours' in `items`. A function of the slice, not of the engine: its stores into the
-/// slots then do not make the compiler reload (and check again) the slab's length.
+/// Takes `attempt` out of the timeout list (see [`Engine::timeouts`]): its slot and its
+/// neighbours' in `items` (the list's head stays a lower bound: see [`TimeoutList::head`]). A
+/// function of the slice, not of the engine: its stores into the slots then do not make the
+/// compiler reload (and check again) the slab's length.
 #[inline(always)]
-fn unlink(list: &mut TimeoutList, items: &mut [AttemptSlot], attempt: u32) {
+fn unlink(items: &mut [AttemptSlot], attempt: u32) {
     let a = &mut items[attempt as usize];
     a.in_timeouts = false;
     let (older, newer) = (a.older, a.newer);
     items[older as usize].newer = newer;
     items[newer as usize].older = older;
-    // Read again whether or not it was the oldest: a test of that mispredicted as often.
-    list.head = oldest_key(items);
 }
 
 /// A slab with a free list.
@@ -529,15 +533,20 @@ impl<'a> Engine<'a> {
         // Keys are unique (sequence numbers are), so only "none" (`u128::MAX`) ties.
         let top = self.heap.peek_key().unwrap_or(u128::MAX);
         let arrival = self.arrival_key;
-        let k = self.timeouts.head;
-        if k < top.min(arrival) {
-            let oldest = self.attempts.items[SENTINEL as usize].newer;
-            let generation = self.attempts.items[oldest as usize].generation;
-            unlink(&mut self.timeouts, &mut self.attempts.items, oldest);
-            let at = crate::events::key_time(k);
-            self.now = at;
-            self.on_timeout(oldest, generation);
-            return Some(at);
+        if self.timeouts.head < top.min(arrival) {
+            // Due, or a lower bound that came due (see `TimeoutList::head`): the oldest's own
+            // key decides, in place of the bound.
+            let k = oldest_key(&self.attempts.items);
+            self.timeouts.head = k;
+            if k < top.min(arrival) {
+                let oldest = self.attempts.items[SENTINEL as usize].newer;
+                let generation = self.attempts.items[oldest as usize].generation;
+                unlink(&mut self.attempts.items, oldest);
+                let at = crate::events::key_time(k);
+                self.now = at;
+                self.on_timeout(oldest, generation);
+                return Some(at);
+            }
         }
         if arrival < top {
             let at = crate::events::key_time(arrival);
@@ -1077,7 +1086,7 @@ impl<'a> Engine<'a> {
             self.live_attempts -= 1;
         }
         if in_timeouts {
-            unlink(&mut self.timeouts, items, attempt);
+            unlink(items, attempt);
         }
         let tag = Tag::new(priority, service as usize);
         let attempt_us = latency_us(now, intended);
