@@ -70,6 +70,16 @@ impl GroupCounters {
         })
     }
 
+    /// Counts an intent that ended, successfully or not.
+    #[inline]
+    pub fn ended(&mut self, success: bool) {
+        if success {
+            self.successes += 1;
+        } else {
+            self.failures += 1;
+        }
+    }
+
     /// Counts an attempt's outcome.
     #[inline]
     pub fn outcome(&mut self, outcome: Outcome) {

@@ -924,11 +924,7 @@ impl Recorder {
         self.latency_in(newest, intended, INTENT, us);
         if slots.any {
             slots.each(tag, &mut self.totals.groups, |(c, h)| {
-                if success {
-                    c.successes += 1;
-                } else {
-                    c.failures += 1;
-                }
+                c.ended(success);
                 h.record_us(us);
             });
         }
@@ -989,18 +985,21 @@ impl Recorder {
             if outcome != Outcome::Ok {
                 r.outcome(outcome);
             }
-            if success {
-                r.successes += 1;
-            } else {
-                r.failures += 1;
-            }
-            let [intent, attempt, ..] = &mut self.fine;
-            let i = FineBins::<TOTAL_SIGFIG>::index(us);
-            intent.record_index(i);
-            attempt.record_index(i);
+            r.ended(success);
+            self.fine_intent_and_attempt(us);
         } else {
             self.attempt_and_intent_finished_general(tag, intended, outcome, us, success);
         }
+    }
+
+    /// `us` as both an intent's and an attempt's latency in the newest window's fine bins:
+    /// binned once.
+    #[inline(always)]
+    fn fine_intent_and_attempt(&mut self, us: u64) {
+        let [intent, attempt, ..] = &mut self.fine;
+        let i = FineBins::<TOTAL_SIGFIG>::index(us);
+        intent.record_index(i);
+        attempt.record_index(i);
     }
 
     /// [`Recorder::attempt_and_intent_finished_us`] for any window and groups.
@@ -1020,19 +1019,12 @@ impl Recorder {
         if slots.any {
             slots.each(tag, &mut self.totals.groups, |(c, h)| {
                 c.outcome(outcome);
-                if success {
-                    c.successes += 1;
-                } else {
-                    c.failures += 1;
-                }
+                c.ended(success);
                 h.record_us(us);
             });
         }
         if newest {
-            let [intent, attempt, ..] = &mut self.fine;
-            let i = FineBins::<TOTAL_SIGFIG>::index(us);
-            intent.record_index(i);
-            attempt.record_index(i);
+            self.fine_intent_and_attempt(us);
         } else {
             self.latency_late(intended, INTENT, us);
             self.latency_late(intended, ATTEMPT, us);
