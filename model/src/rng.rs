@@ -5,11 +5,11 @@
 //! gateway strategy) then leaves every other source's draws unchanged, so two strategies are
 //! compared on identical traffic.
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+mod chacha;
 
-/// The generator used everywhere results must be reproducible.
-pub type Rng = ChaCha8Rng;
+/// The generator used everywhere results must be reproducible: ChaCha8, the words of
+/// `rand_chacha::ChaCha8Rng` (see [`chacha`]).
+pub type Rng = chacha::ChaCha8;
 
 /// FNV-1a, 64-bit: a stable hash of stream names (std's hasher may change between releases).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
@@ -38,10 +38,8 @@ impl Streams {
 
     /// The stream for `name`: same seed and name, same numbers.
     pub fn stream(&self, name: &str) -> Rng {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         // ChaCha has 2^64 independent streams per key: use one per source.
-        rng.set_stream(fnv1a(name.as_bytes()));
-        rng
+        chacha::ChaCha8::new(self.seed, fnv1a(name.as_bytes()))
     }
 
     /// Streams for shard `index` of a run split `n` ways: each shard its own seed.
