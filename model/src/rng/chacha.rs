@@ -180,25 +180,17 @@ mod wide {
         let carried = _mm512_cmplt_epu32_mask(counter_lo, lo);
         let hi = _mm512_set1_epi32((block >> 32) as u32 as i32);
         let counter_hi = _mm512_mask_add_epi32(hi, carried, hi, _mm512_set1_epi32(1));
-        let splat = |w: u32| _mm512_set1_epi32(w as i32);
-        let init: [__m512i; 16] = [
-            splat(SIGMA[0]),
-            splat(SIGMA[1]),
-            splat(SIGMA[2]),
-            splat(SIGMA[3]),
-            splat(key[0]),
-            splat(key[1]),
-            splat(key[2]),
-            splat(key[3]),
-            splat(key[4]),
-            splat(key[5]),
-            splat(key[6]),
-            splat(key[7]),
-            counter_lo,
-            counter_hi,
-            splat(stream as u32),
-            splat((stream >> 32) as u32),
-        ];
+        // The state's words, the same in every block but the counter's (12 and 13).
+        let mut words = [0u32; 16];
+        words[..4].copy_from_slice(&SIGMA);
+        words[4..12].copy_from_slice(key);
+        words[14..].copy_from_slice(&[stream as u32, (stream >> 32) as u32]);
+        let mut init = [_mm512_setzero_si512(); 16];
+        for (v, w) in init.iter_mut().zip(words) {
+            *v = _mm512_set1_epi32(w as i32);
+        }
+        init[12] = counter_lo;
+        init[13] = counter_hi;
         let mut x = init;
         for _ in 0..4 {
             quarter!(x, 0, 4, 8, 12);
