@@ -3,10 +3,11 @@
 //!
 //! Every simulated request draws about two numbers (its arrival gap and its service time), and
 //! `rand_chacha`'s AVX2 code, four blocks a refill, took about 22 instructions a `u64`: some 3%
-//! of a simulation's instructions. Sixteen blocks in sixteen 512-bit registers (one state word
-//! of every block each, the rotations one instruction each) take about a quarter of that.
-//! Without AVX-512 the blocks come from `rand_chacha` itself, so the numbers never depend on
-//! the machine; tests check both paths against it word for word.
+//! of a simulation's instructions. Here sixteen blocks sit in sixteen 512-bit registers (one
+//! state word of every block each, a rotation one instruction): `next_u64` 1.15 ns against
+//! 1.75 (`cargo bench -p spillway-model --bench rng`), a 1M-request simulation 2.4% faster
+//! (BENCHMARKS.md, stop 57). Without AVX-512 the blocks come from `rand_chacha` itself, so the
+//! numbers never depend on the machine; tests check both paths against it word for word.
 
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -49,6 +50,8 @@ impl ChaCha8 {
         Self::with_source(seed, stream, wide_available())
     }
 
+    /// `wide`: the sixteen-block code, which only a CPU with AVX-512F may run
+    /// ([`wide_available`]).
     fn with_source(seed: u64, stream: u64, wide: bool) -> ChaCha8 {
         let mut portable = ChaCha8Rng::seed_from_u64(seed);
         portable.set_stream(stream);
