@@ -8,7 +8,7 @@
 mod chacha;
 
 /// The generator used everywhere results must be reproducible: ChaCha8, the words of
-/// `rand_chacha::ChaCha8Rng` (see [`chacha`]).
+/// `rand_chacha::ChaCha8Rng`, generated sixteen blocks at a time (`rng/chacha.rs`).
 pub type Rng = chacha::ChaCha8;
 
 /// FNV-1a, 64-bit: a stable hash of stream names (std's hasher may change between releases).
