@@ -344,6 +344,37 @@ impl<const SIGFIG: u8> FineBins<SIGFIG> {
         self.counts.iter().all(|&c| c == 0)
     }
 
+    /// Adds these counts to both `a` and `b` (of the same precision), then empties them: a
+    /// value recorded here once counts as recorded in each. Only the marked runs are read.
+    pub fn drain_into_fine(&mut self, a: &mut FineBins<SIGFIG>, b: &mut FineBins<SIGFIG>) {
+        let marks = self.touched.as_chunks_mut::<8>().0.iter_mut().enumerate();
+        // Eight marks at a time: most runs are never marked.
+        for (k, mark) in marks.filter(|(_, m)| u64::from_ne_bytes(**m) != 0) {
+            for (r, mark) in mark.iter_mut().enumerate().filter(|(_, m)| **m != 0) {
+                *mark = 0;
+                Self::move_run(&mut self.counts[..], k * 8 + r, a, b);
+            }
+        }
+    }
+
+    /// [`FineBins::drain_into_fine`] of run `r`.
+    #[inline]
+    fn move_run(counts: &mut [u64], r: usize, a: &mut FineBins<SIGFIG>, b: &mut FineBins<SIGFIG>) {
+        a.touched[r] = 1;
+        b.touched[r] = 1;
+        let from = r << Self::RUN_SHIFT;
+        let to = (from + (1 << Self::RUN_SHIFT)).min(FINE_LEN);
+        let runs = counts[from..to]
+            .iter_mut()
+            .zip(&mut a.counts[from..to])
+            .zip(&mut b.counts[from..to]);
+        for ((c, a), b) in runs {
+            let c = std::mem::take(c);
+            *a += c;
+            *b += c;
+        }
+    }
+
     /// Adds these counts to `total` (of the same precision) and to `coarse` (of the same or
     /// fewer significant figures), then empties them, keeping their memory. Exact: a bin of
     /// more sub-buckets never straddles one of fewer (each is a power-of-two range aligned to
@@ -809,6 +840,48 @@ mod tests {
                     "sigfig {coarse_sigfig}, fine bin {i}"
                 );
             }
+        }
+    }
+
+    /// Values recorded once and drained into two fine bins count as recorded in each: with
+    /// values of their own already there, over several drains, anywhere in the range.
+    #[test]
+    fn fine_bins_drained_into_two_count_in_each() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let (mut both, mut a, mut b) = (
+            FineBins::<TOTAL_SIGFIG>::new(),
+            FineBins::<TOTAL_SIGFIG>::new(),
+            FineBins::<TOTAL_SIGFIG>::new(),
+        );
+        let (mut a_direct, mut b_direct) = (Bins::new(TOTAL_SIGFIG), Bins::new(TOTAL_SIGFIG));
+        let (mut a_total, mut b_total) = (Bins::new(TOTAL_SIGFIG), Bins::new(TOTAL_SIGFIG));
+        let value = |rng: &mut rand_chacha::ChaCha8Rng| rng.random::<u64>() >> rng.random_range(0..64u32);
+        for round in 0..4 {
+            for v in [0, 1, 2047, 2048, u64::MAX]
+                .into_iter()
+                .chain((0..3000).map(|_| value(&mut rng)))
+            {
+                both.record_us(v);
+                a_direct.record_us(v);
+                b_direct.record_us(v);
+            }
+            for _ in 0..500 {
+                let v = value(&mut rng);
+                a.record_us(v);
+                a_direct.record_us(v);
+                let w = value(&mut rng);
+                b.record_us(w);
+                b_direct.record_us(w);
+            }
+            both.drain_into_fine(&mut a, &mut b);
+            assert!(both.is_empty() && both.touched.iter().all(|&t| t == 0), "round {round}");
+            // Through the marks `drain_into_fine` set: a run it filled but did not mark would
+            // stay behind here.
+            a.drain_into(&mut Bins::new(WINDOW_SIGFIG), &mut a_total);
+            b.drain_into(&mut Bins::new(WINDOW_SIGFIG), &mut b_total);
+            assert!(a.is_empty() && b.is_empty(), "round {round}");
+            assert!(a_total.to_hist().0 == a_direct.to_hist().0, "round {round}");
+            assert!(b_total.to_hist().0 == b_direct.to_hist().0, "round {round}");
         }
     }
 

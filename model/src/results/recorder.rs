@@ -585,6 +585,12 @@ pub struct Recorder {
     /// and the four dense histograms in use are as many as before. A value for an older window
     /// goes to both, as before.
     fine: [FineBins<TOTAL_SIGFIG>; 4],
+    /// The newest window's latencies of attempts that ended their intent and were its first
+    /// (nearly every request's): each value both an intent's and an attempt's, recorded once
+    /// here and added to both of [`Recorder::fine`]'s at the drain. Each increment of a value
+    /// is a look into one of the dense histograms (tens of kilobytes each, in use at once
+    /// with the others), and it was two per request for one value.
+    fine_both: FineBins<TOTAL_SIGFIG>,
     /// Tests only: every window found by division and every value recorded straight into its
     /// window and the totals, as for a window other than the newest: the general path the
     /// newest window's shortcuts are checked against.
@@ -657,6 +663,7 @@ impl Recorder {
             group_slots: GroupSlots::default(),
             service_names: Vec::new(),
             fine: std::array::from_fn(|_| FineBins::new()),
+            fine_both: FineBins::new(),
             #[cfg(test)]
             general: false,
         }
@@ -832,6 +839,8 @@ impl Recorder {
             return;
         }
         let keep = self.window_histograms;
+        let [intent, attempt, ..] = &mut self.fine;
+        self.fine_both.drain_into_fine(intent, attempt);
         for (m, fine) in self.fine.iter_mut().enumerate() {
             if keep {
                 fine.drain_into(self.newest.slot(m).live(), self.totals.bins(m));
@@ -993,13 +1002,10 @@ impl Recorder {
     }
 
     /// `us` as both an intent's and an attempt's latency in the newest window's fine bins:
-    /// binned once.
+    /// recorded once ([`Recorder::fine_both`]).
     #[inline(always)]
     fn fine_intent_and_attempt(&mut self, us: u64) {
-        let [intent, attempt, ..] = &mut self.fine;
-        let i = FineBins::<TOTAL_SIGFIG>::index(us);
-        intent.record_index(i);
-        attempt.record_index(i);
+        self.fine_both.record_us(us);
     }
 
     /// [`Recorder::attempt_and_intent_finished_us`] for any window and groups.
