@@ -7,8 +7,13 @@
 #
 #     bash bench/sim-ab.sh OLD_BINARY NEW_BINARY
 #
-# Knobs (environment): N (requests, 1000000: the M/M/2 FIFO run of sim-vs-simpy.sh), ROUNDS (30).
-# Both binaries must write the same results (compared byte for byte on the last round's files).
+# Knobs (environment): N (requests, 1000000: the M/M/2 FIFO run of sim-vs-simpy.sh), ROUNDS (30),
+# PIN (a CPU number: every run pinned to it with taskset; unset, none). Both binaries must write
+# the same results (compared byte for byte on the last round's files).
+#
+# Each round runs both, in turn order swapped every round, and also reports the round's own
+# ratio (new/old wall): on a host whose speed moves between runs (this VM's 1M run took 0.14 to
+# 0.29 s), the spread of those paired ratios says how much a median can be trusted.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -30,16 +35,20 @@ quiet_wait
 
 # Timed from Python: the wall clock around each process, and its CPU time from the kernel's
 # accounting of children (microseconds; /usr/bin/time reports hundredths of a second).
-python3 - "$OLD" "$NEW" "$scen" "$SCRATCH" "$N" "$ROUNDS" <<'PY'
+PIN=${PIN:-}
+[[ -z $PIN || $PIN =~ ^[0-9]+$ ]] || die "PIN must be a CPU number"
+python3 - "$OLD" "$NEW" "$scen" "$SCRATCH" "$N" "$ROUNDS" "$PIN" <<'PY'
 import filecmp, resource, statistics, subprocess, sys, time
 
-old, new, scen, scratch, n, rounds = sys.argv[1:]
+old, new, scen, scratch, n, rounds, pin = sys.argv[1:]
+prefix = ["taskset", "-c", pin] if pin else []
 times = {"old": [], "new": []}
 for r in range(int(rounds)):
-    for which, binary in (("old", old), ("new", new)):
+    order = (("old", old), ("new", new))
+    for which, binary in order if r % 2 == 0 else order[::-1]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        run = subprocess.run([binary, "sim", "run", scen, "-o", f"{scratch}/{which}.d"],
+        run = subprocess.run(prefix + [binary, "sim", "run", scen, "-o", f"{scratch}/{which}.d"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wall = time.perf_counter() - t0
         if run.returncode != 0:
@@ -67,4 +76,8 @@ for col, name in ((0, "wall (ms)"), (1, "CPU, user + sys (ms)")):
     print(f"| {name} | old | {o[0]*1e3:.1f} | {o[1]*1e3:.1f} | {o[2]*1e3:.1f} |")
     print(f"| {name} | new | {w[0]*1e3:.1f} | {w[1]*1e3:.1f} | {w[2]*1e3:.1f} |")
     print(f"| {name} | new/old | {w[0]/o[0]:.3f} | {w[1]/o[1]:.3f} | {w[2]/o[2]:.3f} |")
+paired = sorted(nw[0] / od[0] for nw, od in zip(times["new"], times["old"]))
+q = lambda p: paired[round(p * (len(paired) - 1))]
+print(f"\nwall, each round's new/old: median {statistics.median(paired):.3f}, "
+      f"quartiles {q(0.25):.3f} and {q(0.75):.3f}" + (f" (pinned to CPU {pin})" if pin else ""))
 PY
