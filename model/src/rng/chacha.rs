@@ -207,12 +207,50 @@ impl ChaCha8 {
     }
 }
 
+/// "expand 32-byte k".
+#[cfg(target_arch = "x86_64")]
+const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+
+/// A block's initial state under `key` and `stream`, its counter (words 12 and 13) zero: the
+/// same in every block but for those.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn state_words(key: &[u32; 8], stream: u64) -> [u32; 16] {
+    let mut words = [0u32; 16];
+    words[..4].copy_from_slice(&SIGMA);
+    words[4..12].copy_from_slice(key);
+    words[14..].copy_from_slice(&[stream as u32, (stream >> 32) as u32]);
+    words
+}
+
+/// The first two steps of the transpose of `$n` registers of 32-bit lanes (one state word of
+/// every block each), at either width: 32-bit then 64-bit interleaves within 128-bit lanes,
+/// which leave `b[4k + m]`'s 128-bit lane L holding words 4k..4k+3 of that lane's block m.
+#[cfg(target_arch = "x86_64")]
+macro_rules! interleave {
+    ($x:expr, $n:literal, $zero:expr, $lo32:ident, $hi32:ident, $lo64:ident, $hi64:ident) => {{
+        let x = $x;
+        let mut a = [$zero; $n];
+        for k in 0..$n / 2 {
+            a[2 * k] = $lo32(x[2 * k], x[2 * k + 1]);
+            a[2 * k + 1] = $hi32(x[2 * k], x[2 * k + 1]);
+        }
+        let mut b = [$zero; $n];
+        for k in 0..$n / 4 {
+            b[4 * k] = $lo64(a[4 * k], a[4 * k + 2]);
+            b[4 * k + 1] = $hi64(a[4 * k], a[4 * k + 2]);
+            b[4 * k + 2] = $lo64(a[4 * k + 1], a[4 * k + 3]);
+            b[4 * k + 3] = $hi64(a[4 * k + 1], a[4 * k + 3]);
+        }
+        b
+    }};
+}
+
 #[cfg(target_arch = "x86_64")]
 mod wide {
     use std::arch::x86_64::*;
 
-    /// "expand 32-byte k".
-    pub(super) const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+    use super::state_words;
 
     macro_rules! quarter {
         ($x:ident, $a:literal, $b:literal, $c:literal, $d:literal) => {
@@ -241,13 +279,8 @@ mod wide {
         let carried = _mm512_cmplt_epu32_mask(counter_lo, lo);
         let hi = _mm512_set1_epi32((block >> 32) as u32 as i32);
         let counter_hi = _mm512_mask_add_epi32(hi, carried, hi, _mm512_set1_epi32(1));
-        // The state's words, the same in every block but the counter's (12 and 13).
-        let mut words = [0u32; 16];
-        words[..4].copy_from_slice(&SIGMA);
-        words[4..12].copy_from_slice(key);
-        words[14..].copy_from_slice(&[stream as u32, (stream >> 32) as u32]);
         let mut init = [_mm512_setzero_si512(); 16];
-        for (v, w) in init.iter_mut().zip(words) {
+        for (v, w) in init.iter_mut().zip(state_words(key, stream)) {
             *v = _mm512_set1_epi32(w as i32);
         }
         init[12] = counter_lo;
@@ -269,18 +302,15 @@ mod wide {
         // Transpose: 32-bit then 64-bit interleaves within 128-bit lanes leave `b[4k + m]`'s
         // lane L holding words 4k..4k+3 of block 4L + m; two 128-bit shuffles gather a block's
         // four lanes.
-        let mut a = [_mm512_setzero_si512(); 16];
-        for k in 0..8 {
-            a[2 * k] = _mm512_unpacklo_epi32(x[2 * k], x[2 * k + 1]);
-            a[2 * k + 1] = _mm512_unpackhi_epi32(x[2 * k], x[2 * k + 1]);
-        }
-        let mut b = [_mm512_setzero_si512(); 16];
-        for k in 0..4 {
-            b[4 * k] = _mm512_unpacklo_epi64(a[4 * k], a[4 * k + 2]);
-            b[4 * k + 1] = _mm512_unpackhi_epi64(a[4 * k], a[4 * k + 2]);
-            b[4 * k + 2] = _mm512_unpacklo_epi64(a[4 * k + 1], a[4 * k + 3]);
-            b[4 * k + 3] = _mm512_unpackhi_epi64(a[4 * k + 1], a[4 * k + 3]);
-        }
+        let b = interleave!(
+            &x,
+            16,
+            _mm512_setzero_si512(),
+            _mm512_unpacklo_epi32,
+            _mm512_unpackhi_epi32,
+            _mm512_unpacklo_epi64,
+            _mm512_unpackhi_epi64
+        );
         let dst = out.as_mut_ptr().cast::<__m512i>();
         for m in 0..4 {
             let p = _mm512_shuffle_i32x4::<0x44>(b[m], b[4 + m]);
@@ -305,7 +335,7 @@ mod wide {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::wide::SIGMA;
+    use super::state_words;
 
     macro_rules! quarter {
         ($x:ident, $r16:ident, $r8:ident, $a:literal, $b:literal, $c:literal, $d:literal) => {
@@ -333,12 +363,8 @@ mod avx2 {
         let flip = _mm256_set1_epi32(i32::MIN);
         let carried = _mm256_cmpgt_epi32(_mm256_xor_si256(lo, flip), _mm256_xor_si256(counter_lo, flip));
         let counter_hi = _mm256_sub_epi32(_mm256_set1_epi32((block >> 32) as u32 as i32), carried);
-        let mut words = [0u32; 16];
-        words[..4].copy_from_slice(&SIGMA);
-        words[4..12].copy_from_slice(key);
-        words[14..].copy_from_slice(&[stream as u32, (stream >> 32) as u32]);
         let mut init = [_mm256_setzero_si256(); 16];
-        for (v, w) in init.iter_mut().zip(words) {
+        for (v, w) in init.iter_mut().zip(state_words(key, stream)) {
             *v = _mm256_set1_epi32(w as i32);
         }
         init[12] = counter_lo;
@@ -369,19 +395,15 @@ mod avx2 {
         // 64-bit interleaves leave `b[m]` holding words 0-3 of blocks m and 4 + m (one per
         // 128-bit lane) and `b[4 + m]` words 4-7; a 128-bit permute pairs them.
         for half in 0..2 {
-            let x = &x[8 * half..8 * half + 8];
-            let mut a = [_mm256_setzero_si256(); 8];
-            for k in 0..4 {
-                a[2 * k] = _mm256_unpacklo_epi32(x[2 * k], x[2 * k + 1]);
-                a[2 * k + 1] = _mm256_unpackhi_epi32(x[2 * k], x[2 * k + 1]);
-            }
-            let mut b = [_mm256_setzero_si256(); 8];
-            for k in 0..2 {
-                b[4 * k] = _mm256_unpacklo_epi64(a[4 * k], a[4 * k + 2]);
-                b[4 * k + 1] = _mm256_unpackhi_epi64(a[4 * k], a[4 * k + 2]);
-                b[4 * k + 2] = _mm256_unpacklo_epi64(a[4 * k + 1], a[4 * k + 3]);
-                b[4 * k + 3] = _mm256_unpackhi_epi64(a[4 * k + 1], a[4 * k + 3]);
-            }
+            let b = interleave!(
+                &x[8 * half..8 * half + 8],
+                8,
+                _mm256_setzero_si256(),
+                _mm256_unpacklo_epi32,
+                _mm256_unpackhi_epi32,
+                _mm256_unpacklo_epi64,
+                _mm256_unpackhi_epi64
+            );
             for m in 0..4 {
                 // SAFETY: `out` is 128 words, eight 64-byte rows of two 32-byte halves; block
                 // j is row j, `half` its half (`2 * (m + 4) + half` is at most 15).
