@@ -1,5 +1,5 @@
-//! Cost of the seeded streams: spillway's ChaCha8 (`model::rng::Rng`, sixteen blocks at a time
-//! with AVX-512 where the CPU has it) against `rand_chacha::ChaCha8Rng`, the generator it
+//! Cost of the seeded streams: spillway's ChaCha8 (`model::rng::Rng`, sixteen blocks a refill,
+//! with AVX-512 or AVX2 where the CPU has it) against `rand_chacha::ChaCha8Rng`, the generator it
 //! replaced, on the same seed and stream (both give the same words; a test checks it). `u64`:
 //! 4,096 `next_u64` calls; `exp1`: 4,096 draws of `rand_distr::Exp1`, as the simulator draws
 //! its arrival gaps and service times. Compare the two generators' times within one run.

@@ -8,7 +8,8 @@
 mod chacha;
 
 /// The generator used everywhere results must be reproducible: ChaCha8, the words of
-/// `rand_chacha::ChaCha8Rng`, generated sixteen blocks at a time (`rng/chacha.rs`).
+/// `rand_chacha::ChaCha8Rng`, sixteen blocks a refill, with AVX-512 or AVX2 where the CPU has
+/// it (`rng/chacha.rs`).
 pub type Rng = chacha::ChaCha8;
 
 /// FNV-1a, 64-bit: a stable hash of stream names (std's hasher may change between releases).

@@ -135,34 +135,33 @@ enum Width {
 }
 
 impl Width {
-    /// The widest this CPU runs (`None`: neither; the blocks then come from `rand_chacha`).
-    fn available() -> Option<Width> {
+    /// Widest first.
+    const ALL: [Width; 2] = [Width::Avx512, Width::Avx2];
+
+    /// Whether this CPU runs the code of this width.
+    fn runs(self) -> bool {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Some(Width::Avx512);
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Some(Width::Avx2);
+            match self {
+                Width::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+                Width::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
             }
         }
-        None
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
+    /// The widest this CPU runs (`None`: neither; the blocks then come from `rand_chacha`).
+    fn available() -> Option<Width> {
+        Width::ALL.into_iter().find(|w| w.runs())
     }
 
     /// Every width this CPU runs (for the tests, which check each against `rand_chacha`).
     #[cfg(test)]
     fn all_available() -> Vec<Width> {
-        let mut all = Vec::new();
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                all.push(Width::Avx512);
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                all.push(Width::Avx2);
-            }
-        }
-        all
+        Width::ALL.into_iter().filter(|w| w.runs()).collect()
     }
 }
 
