@@ -5,7 +5,7 @@
 //! to the window of their intended send time; queue waits and backend work to the window in
 //! which they happened. Memory is per window, never per request.
 
-use super::bins::{Bins, FineBins};
+use super::bins::{Bins, FineBins, FINE_CAPACITY};
 use super::groups::{
     goodput_series, group_verdicts, keeps_classes, keeps_services, GroupCounters, GroupResults, GroupSummary,
     GroupWindow, Tag,
@@ -591,6 +591,15 @@ pub struct Recorder {
     /// is a look into one of the dense histograms (tens of kilobytes each, in use at once
     /// with the others), and it was two per request for one value.
     fine_both: FineBins<TOTAL_SIGFIG>,
+    /// Values [`Recorder::fine`] and [`Recorder::fine_both`] may still take before they are
+    /// drained into the newest window early (their counts are `u32`: see [`FINE_CAPACITY`]).
+    /// Any bin of theirs holds at most the values recorded since the last drain, so none can
+    /// overflow. A window drains them long before (billions of values in one window are
+    /// minutes of simulation); the check costs a decrement per value.
+    fine_room: u64,
+    /// What [`Recorder::fine_room`] starts at after a drain: [`FINE_CAPACITY`], smaller in
+    /// tests to drain in the middle of windows.
+    fine_capacity: u64,
     /// Tests only: every window found by division and every value recorded straight into its
     /// window and the totals, as for a window other than the newest: the general path the
     /// newest window's shortcuts are checked against.
@@ -664,6 +673,8 @@ impl Recorder {
             service_names: Vec::new(),
             fine: std::array::from_fn(|_| FineBins::new()),
             fine_both: FineBins::new(),
+            fine_room: FINE_CAPACITY,
+            fine_capacity: FINE_CAPACITY,
             #[cfg(test)]
             general: false,
         }
@@ -817,6 +828,7 @@ impl Recorder {
         // Also without window histograms: `flush_fine` then adds the values to the totals only.
         if newest {
             self.fine[m].record_us(us);
+            self.fine_taken();
         } else {
             self.latency_late(at, m, us);
         }
@@ -835,6 +847,7 @@ impl Recorder {
     /// Moves [`Recorder::fine`] into the newest window (if windows keep histograms) and the
     /// totals.
     fn flush_fine(&mut self) {
+        self.fine_room = self.fine_capacity;
         if self.fast_ns == 0 {
             return;
         }
@@ -1006,6 +1019,23 @@ impl Recorder {
     #[inline(always)]
     fn fine_intent_and_attempt(&mut self, us: u64) {
         self.fine_both.record_us(us);
+        self.fine_taken();
+    }
+
+    /// A value went into the fine bins: when they hold all they may ([`Recorder::fine_room`]),
+    /// they are drained into the newest window, which all their values are for.
+    #[inline(always)]
+    fn fine_taken(&mut self) {
+        self.fine_room -= 1;
+        if self.fine_room == 0 {
+            self.fine_full();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fine_full(&mut self) {
+        self.flush_fine();
     }
 
     /// [`Recorder::attempt_and_intent_finished_us`] for any window and groups.
@@ -1049,6 +1079,7 @@ impl Recorder {
     pub fn queue_wait_us(&mut self, at: Time, us: u64) {
         if self.in_newest(at) {
             self.fine[QUEUE].record_us(us);
+            self.fine_taken();
         } else {
             self.queue_wait_general(at, us);
         }
@@ -1085,6 +1116,7 @@ impl Recorder {
                 c.wasted_s += s;
             }
             self.fine[SERVICE].record_us(Hist::micros_of_nanos(busy_ns));
+            self.fine_taken();
         } else {
             self.backend_work_general(at, busy_ns, wasted);
         }
@@ -1496,7 +1528,15 @@ mod tests {
             Outcome::Expired,
             Outcome::Error,
         ];
-        let run = |general: bool, seed: u64, keep: bool, horizon: Duration, groups: bool| -> (String, Counters) {
+        // `capacity`: the fine bins drained after that many values (see `fine_room`), also in
+        // the middle of windows.
+        let run = |general: bool,
+                   capacity: u64,
+                   seed: u64,
+                   keep: bool,
+                   horizon: Duration,
+                   groups: bool|
+         -> (String, Counters) {
             let mut r = Recorder::new(Duration::from_millis(100))
                 .with_horizon(horizon)
                 .with_classes(groups)
@@ -1507,6 +1547,7 @@ mod tests {
                 });
             r.keep_window_histograms(keep);
             r.general = general;
+            (r.fine_capacity, r.fine_room) = (capacity, capacity);
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             let mut now = rng.random_range(0..300_000_000u64);
             for _ in 0..6000 {
@@ -1557,14 +1598,48 @@ mod tests {
                 (false, Duration::from_millis(300), false),
                 (true, Duration::from_secs(3600), true),
             ] {
-                let (fast, general) = (
-                    run(false, seed, keep, horizon, groups),
-                    run(true, seed, keep, horizon, groups),
-                );
-                assert_eq!(fast.1, general.1, "seed {seed}");
-                assert!(fast.0 == general.0, "seed {seed}, windows keep histograms: {keep}");
+                let general = run(true, FINE_CAPACITY, seed, keep, horizon, groups);
+                for capacity in [FINE_CAPACITY, 1, 3, 17] {
+                    let fast = run(false, capacity, seed, keep, horizon, groups);
+                    assert_eq!(
+                        fast.1, general.1,
+                        "seed {seed}, fine bins drained every {capacity} values"
+                    );
+                    assert!(
+                        fast.0 == general.0,
+                        "seed {seed}, windows keep histograms: {keep}, fine bins drained every {capacity} values"
+                    );
+                }
             }
         }
+    }
+
+    /// The fine bins never hold more values than they may ([`Recorder::fine_room`]): every
+    /// path into them counts, so a window of more values than a `u32` count holds is drained
+    /// early rather than wrapping a bin.
+    #[test]
+    fn fine_bins_are_drained_before_they_hold_more_than_their_capacity() {
+        let capacity = 5;
+        let mut r = Recorder::new(Duration::from_secs(1000));
+        (r.fine_capacity, r.fine_room) = (capacity, capacity);
+        let tag = Tag::new(Priority::Interactive, 0);
+        let at = Time(1_000_000);
+        r.intent_sent(tag, at);
+        let held = |r: &Recorder| r.fine.iter().chain([&r.fine_both]).map(|f| f.held()).sum::<u64>();
+        for i in 0..100u64 {
+            match i % 4 {
+                0 => r.attempt_and_intent_finished_us(tag, at, Outcome::Ok, 1000 + i, true),
+                1 => r.queue_wait_us(at, 2000 + i),
+                2 => r.backend_work_ns(at, 3_000_000 + i, false),
+                _ => r.attempt_finished_us(tag, at, Outcome::Ok, 4000 + i),
+            }
+            assert!(held(&r) < capacity, "after value {i}: {} held", held(&r));
+        }
+        // Nothing lost on the way: every value is in the run's totals once drained.
+        r.flush_fine();
+        let t = &r.totals;
+        let counts = [&t.intent, &t.attempt, &t.queue, &t.service].map(|b| b.to_hist().len());
+        assert_eq!(counts, [25, 50, 25, 25]);
     }
 
     /// The verdict's reason uses the scenario's backend only when that is what was measured:
