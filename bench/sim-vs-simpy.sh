@@ -118,7 +118,8 @@ END {
     for (i in sr) if (i in rr) { k++; pr[k] = median(rr[i]) / sr[i]; hit += pr[k] >= 100 }
     for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (pr[j] < pr[i]) { t = pr[i]; pr[i] = pr[j]; pr[j] = t }
     if (k > 0) {
-        q1 = pr[int(0.25 * (k - 1) + 0.5) + 1]; q3 = pr[int(0.75 * (k - 1) + 0.5) + 1]
+        # Nearest ranks, rounded outwards: with few rounds the spread is not understated.
+        q1 = pr[int(0.25 * (k - 1)) + 1]; q3 = pr[k - int(0.25 * (k - 1))]
         printf "each round'"'"'s own ratio (its spillway median against its SimPy loop): median %.0fx, quartiles %.0fx and %.0fx, %d of %d rounds >= 100x\n", (k % 2 ? pr[(k + 1) / 2] : (pr[k / 2] + pr[k / 2 + 1]) / 2), q1, q3, hit, k
     }
     b = median(vals["barelooprate"])
