@@ -247,6 +247,12 @@ async fn a_retry_budget_bounds_amplification() {
 /// burst and stays collapsed at normal load; the deadline-aware strategy recovers. Shortened to
 /// 20 s before the burst and 80 s after it (from 60 s and 120 s): a 200 s run is 25 s of a CI
 /// run per strategy, and 20 s of normal load at 120/s is baseline enough.
+///
+/// Both verdicts need a normal phase the stack carried: at 60% utilisation it did unless the
+/// host took the machine away (CI, 2026-12-07: deadline's 20 s before the burst at 83.2%,
+/// `overloaded`; 100% in every window of 3 local runs that day). A run called `overloaded` is
+/// no evidence either way, so that run alone is done again, at most twice; a strategy that
+/// cannot carry its normal load fails all three.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_death_spiral_live_fifo_stays_down_deadline_recovers() {
     let s = scenario::load(std::path::Path::new(concat!(
@@ -263,7 +269,18 @@ async fn the_death_spiral_live_fifo_stays_down_deadline_recovers() {
         phases[2].duration = "80s".parse().unwrap();
         file.gateway.strategy = strategy.parse().unwrap();
         let sc = scenario::resolve(&s.source, file).unwrap();
-        let r = live(&sc, scaled(8.0)).await;
+        let mut r = live(&sc, scaled(8.0)).await;
+        for again in 1..=2 {
+            if r.summary.whole.verdict != Some(Verdict::Overloaded) {
+                break;
+            }
+            eprintln!(
+                "{strategy}: the normal phase was not carried ({}); run {} of at most 3",
+                r.summary.whole.verdict_reason,
+                again + 1
+            );
+            r = live(&sc, scaled(8.0)).await;
+        }
         assert!(
             !r.generator.as_ref().unwrap().lagging || r.generator.as_ref().unwrap().unsent == 0,
             "{:?}",
