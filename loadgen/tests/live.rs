@@ -125,7 +125,9 @@ async fn a_stall_shows_in_the_p99_as_the_analysis_says() {
 /// This catches unit, scale and wrong-clock errors (tens of ms) without assuming how idle the
 /// machine is: a busy CI runner put 3.5 ms on the p90 of a constant 20 ms service (the fixed
 /// 3 ms allowance this test once had). Run unscaled, since time compression multiplies the
-/// overhead in scenario time.
+/// overhead in scenario time. 5 s per distribution, ~1000 requests per service: the bounds
+/// widen with 1/sqrt(n) (at q0.9, 0.028 in probability against 0.020 at 10 s), far inside the
+/// errors the test is for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_quantiles_match_the_configured_service_times() {
     const PROBE_S: f64 = 0.001;
@@ -134,7 +136,7 @@ async fn latency_quantiles_match_the_configured_service_times() {
         "{ dist = \"lognormal\", median = \"20ms\", p99 = \"100ms\" }",
     ] {
         let s = parse(&format!(
-            "[[workload.phases]]\nduration = \"10s\"\nrate = 400\n[clients]\ntimeout = \"10s\"\n[gateway]\nstrategy = \"passthrough\"\n\
+            "[[workload.phases]]\nduration = \"5s\"\nrate = 400\n[clients]\ntimeout = \"10s\"\n[gateway]\nstrategy = \"passthrough\"\n\
              [[backend.services]]\nname = \"s\"\nworkers = 64\nservice_time = {dist}\n\
              [[backend.services]]\nname = \"probe\"\nworkers = 64\nservice_time = \"1ms\"\n"
         ));
@@ -154,7 +156,7 @@ async fn latency_quantiles_match_the_configured_service_times() {
         };
         let (lat, probe) = (of("s"), of("probe"));
         assert!(
-            lat.count > 1500 && probe.count > 1500,
+            lat.count > 750 && probe.count > 750,
             "both services served: {lat:?} {probe:?}"
         );
         let d = &s.services[0].service_time;
