@@ -1258,7 +1258,21 @@ pub async fn run_quiet<F: Future<Output = ()> + Send>(
     opts: &LiveOptions,
     stop: F,
 ) -> anyhow::Result<Results> {
-    run_until(scenario, opts, std::pin::pin!(stop)).await
+    run_boxed(scenario, opts, std::pin::pin!(stop)).await
+}
+
+/// A run's future, boxed here. rustc compiles an async fn's body (a coroutine) again in every
+/// crate that awaits it, and a generic caller's too: awaited from [`run_quiet`], `run_until`'s
+/// body, the whole driver, in-process gateway and mock-legacy included, was compiled again in
+/// each live test binary and the `spillway` binary. Behind `dyn Future`, made in this
+/// non-generic function, it is compiled once, here.
+#[inline(never)]
+fn run_boxed<'a>(
+    scenario: &'a Scenario,
+    opts: &'a LiveOptions,
+    stop: std::pin::Pin<&'a mut (dyn Future<Output = ()> + Send + 'a)>,
+) -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<Results>> + Send + 'a>> {
+    Box::pin(run_until(scenario, opts, stop))
 }
 
 /// [`run_quiet`]'s body. Not generic: a generic one was compiled again, whole, in every crate

@@ -434,8 +434,13 @@ fn apply_request_flags(a: &RunArgs, file: &mut model::scenario::ScenarioFile) ->
     Ok(())
 }
 
-/// `spillway loadgen run`.
-pub async fn run(a: RunArgs) -> anyhow::Result<Finish> {
+/// `spillway loadgen run`. Boxed here, for the reason `driver::run_boxed` gives: the
+/// `spillway` binary awaits it without compiling the run again.
+pub fn run(a: RunArgs) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Finish>> + Send>> {
+    Box::pin(run_command(a))
+}
+
+async fn run_command(a: RunArgs) -> anyhow::Result<Finish> {
     // The scenario first: a bad file leaves no empty output directory behind.
     let (s, catch_all) = scenario_from_args(&a)?;
     if let Some(t) = &a.target {

@@ -77,6 +77,19 @@ pub async fn start_with_limits(
     catch_all: bool,
     limits: ServerLimits,
 ) -> anyhow::Result<MockLegacy> {
+    start_now(scenario, listen, catch_all, limits)
+}
+
+/// [`start_with_limits`]'s body: not async, so that it is compiled here once. rustc compiles an
+/// async fn's body (a coroutine) again in every crate that awaits it, and this one instantiates
+/// the whole hyper server: each test binary and the `spillway` binary built it again.
+#[inline(never)]
+fn start_now(
+    scenario: &Scenario,
+    listen: SocketAddr,
+    catch_all: bool,
+    limits: ServerLimits,
+) -> anyhow::Result<MockLegacy> {
     let backend = Backend::new(scenario, catch_all).context("starting the service timer")?;
     let listener = serve::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let body = handler::BodyLimits {
@@ -159,8 +172,13 @@ fn for_the_mock(e: scenario::ScenarioError) -> scenario::ScenarioError {
     }
 }
 
-/// `spillway mock-legacy`: serve until Ctrl-C or SIGTERM.
-pub async fn run(args: Args) -> anyhow::Result<()> {
+/// `spillway mock-legacy`: serve until Ctrl-C or SIGTERM. Boxed here, for the reason
+/// [`start_with_limits`] gives: the `spillway` binary awaits it without compiling it again.
+pub fn run(args: Args) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>> {
+    Box::pin(serve_until_signalled(args))
+}
+
+async fn serve_until_signalled(args: Args) -> anyhow::Result<()> {
     let (mut s, catch_all, warnings) = scenario_of(&args)?;
     for w in warnings {
         tracing::warn!("{w}");

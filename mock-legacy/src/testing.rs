@@ -37,8 +37,17 @@ impl Reply {
     }
 }
 
-/// Sends a request (POST when `body` is not empty) and reads the answer, within 10 s.
-pub async fn send(c: &HttpClient, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Reply, String> {
+/// A reply's future, boxed where it is made: see [`send`].
+pub type ReplyFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply, String>> + Send + 'a>>;
+
+/// Sends a request (POST when `body` is not empty) and reads the answer, within 10 s. Boxed
+/// here: rustc compiles an async fn's body again in every crate that awaits it, and this one
+/// instantiates hyper's client, once per test binary.
+pub fn send<'a>(c: &'a HttpClient, url: &'a str, headers: &'a [(&'a str, &'a str)], body: Vec<u8>) -> ReplyFuture<'a> {
+    Box::pin(send_now(c, url, headers, body))
+}
+
+async fn send_now(c: &HttpClient, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Reply, String> {
     let mut b = http::Request::builder()
         .method(if body.is_empty() { "GET" } else { "POST" })
         .uri(url);
@@ -60,8 +69,8 @@ pub async fn send(c: &HttpClient, url: &str, headers: &[(&str, &str)], body: Vec
     })
 }
 
-pub async fn get(c: &HttpClient, url: &str) -> Result<Reply, String> {
-    send(c, url, &[], Vec::new()).await
+pub fn get<'a>(c: &'a HttpClient, url: &'a str) -> ReplyFuture<'a> {
+    send(c, url, &[], Vec::new())
 }
 
 /// The value of `name{labels}` in Prometheus text, e.g. `metric(text, "x_total", "service=\"a\"")`.

@@ -194,6 +194,20 @@ pub async fn start_with_answer_limits(
     limits: ServerLimits,
     answers: answers::AnswerLimits,
 ) -> anyhow::Result<RunningGateway> {
+    start_now(setup, listen, limits, answers)
+}
+
+/// [`start_with_answer_limits`]'s body: not async, so that it is compiled here once. rustc
+/// compiles an async fn's body (a coroutine) again in every crate that awaits it, and this one
+/// instantiates the whole gateway front end: each test binary and the `spillway` binary built it
+/// again.
+#[inline(never)]
+fn start_now(
+    setup: Setup,
+    listen: SocketAddr,
+    limits: ServerLimits,
+    answers: answers::AnswerLimits,
+) -> anyhow::Result<RunningGateway> {
     let gateway = Gateway::with_answer_limits(setup, answers);
     let listener = serve::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
     let server = front::spawn(listener, limits, gateway.clone())?;
@@ -268,8 +282,13 @@ fn concurrency_text(g: &model::scenario::GatewayConfig) -> String {
     }
 }
 
-/// `spillway gateway`: serve until Ctrl-C or SIGTERM.
-pub async fn run(args: Args) -> anyhow::Result<()> {
+/// `spillway gateway`: serve until Ctrl-C or SIGTERM. Boxed here, for the reason
+/// [`start_now`] gives: the `spillway` binary awaits it without compiling it again.
+pub fn run(args: Args) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>> {
+    Box::pin(serve_until_signalled(args))
+}
+
+async fn serve_until_signalled(args: Args) -> anyhow::Result<()> {
     // Every problem here is in the flags or the scenario: bad input (exit 2), not a failure.
     let setup = Setup::from_args(&args).map_err(|e| match e.downcast::<model::scenario::ScenarioError>() {
         Ok(se) => anyhow::Error::from(se),
