@@ -283,7 +283,7 @@ fn concurrency_text(g: &model::scenario::GatewayConfig) -> String {
 }
 
 /// `spillway gateway`: serve until Ctrl-C or SIGTERM. Boxed here, for the reason
-/// [`start_now`] gives: the `spillway` binary awaits it without compiling it again.
+/// `start_now` gives: the `spillway` binary awaits it without compiling it again.
 pub fn run(args: Args) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>> {
     Box::pin(serve_until_signalled(args))
 }
