@@ -1261,17 +1261,15 @@ pub async fn run_quiet<F: Future<Output = ()> + Send>(
     run_boxed(scenario, opts, std::pin::pin!(stop)).await
 }
 
-/// A run's future, boxed here. rustc compiles an async fn's body (a coroutine) again in every
-/// crate that awaits it, and a generic caller's too: awaited from [`run_quiet`], `run_until`'s
-/// body, the whole driver, in-process gateway and mock-legacy included, was compiled again in
-/// each live test binary and the `spillway` binary. Behind `dyn Future`, made in this
-/// non-generic function, it is compiled once, here.
+/// A run's future, boxed in this non-generic function so that the driver (with the in-process
+/// gateway and mock-legacy) is compiled here once, not again in each crate that awaits
+/// [`run_quiet`] (see [`mock_legacy::serve::BoxedFuture`]).
 #[inline(never)]
 fn run_boxed<'a>(
     scenario: &'a Scenario,
     opts: &'a LiveOptions,
     stop: std::pin::Pin<&'a mut (dyn Future<Output = ()> + Send + 'a)>,
-) -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<Results>> + Send + 'a>> {
+) -> mock_legacy::serve::BoxedFuture<'a, anyhow::Result<Results>> {
     Box::pin(run_until(scenario, opts, stop))
 }
 

@@ -434,9 +434,8 @@ fn apply_request_flags(a: &RunArgs, file: &mut model::scenario::ScenarioFile) ->
     Ok(())
 }
 
-/// `spillway loadgen run`. Boxed here, for the reason `driver::run_boxed` gives: the
-/// `spillway` binary awaits it without compiling the run again.
-pub fn run(a: RunArgs) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Finish>> + Send>> {
+/// `spillway loadgen run` (boxed: see [`mock_legacy::serve::BoxedFuture`]).
+pub fn run(a: RunArgs) -> mock_legacy::serve::BoxedFuture<'static, anyhow::Result<Finish>> {
     Box::pin(run_command(a))
 }
 

@@ -80,9 +80,8 @@ pub async fn start_with_limits(
     start_now(scenario, listen, catch_all, limits)
 }
 
-/// [`start_with_limits`]'s body: not async, so that it is compiled here once. rustc compiles an
-/// async fn's body (a coroutine) again in every crate that awaits it, and this one instantiates
-/// the whole hyper server: each test binary and the `spillway` binary built it again.
+/// [`start_with_limits`]'s body: not async, so that the hyper server it instantiates is compiled
+/// here once (see [`serve::BoxedFuture`]).
 #[inline(never)]
 fn start_now(
     scenario: &Scenario,
@@ -172,9 +171,8 @@ fn for_the_mock(e: scenario::ScenarioError) -> scenario::ScenarioError {
     }
 }
 
-/// `spillway mock-legacy`: serve until Ctrl-C or SIGTERM. Boxed here, for the reason
-/// [`start_with_limits`] gives: the `spillway` binary awaits it without compiling it again.
-pub fn run(args: Args) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>> {
+/// `spillway mock-legacy`: serve until Ctrl-C or SIGTERM (boxed: see [`serve::BoxedFuture`]).
+pub fn run(args: Args) -> serve::BoxedFuture<'static, anyhow::Result<()>> {
     Box::pin(serve_until_signalled(args))
 }
 

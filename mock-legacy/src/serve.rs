@@ -31,6 +31,13 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+/// A future boxed in the crate that makes it. rustc compiles an async fn's body (a coroutine)
+/// again in every crate that awaits it, and with it everything that body awaits: awaiting a
+/// server's or a run's start copied the hyper server, the gateway front end or the whole load
+/// driver into each test binary and the `spillway` binary. Entry points that do that much return
+/// this instead, so their bodies are compiled once, in their own crate.
+pub type BoxedFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 use crate::idle::Idle;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};

@@ -37,12 +37,11 @@ impl Reply {
     }
 }
 
-/// A reply's future, boxed where it is made: see [`send`].
-pub type ReplyFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply, String>> + Send + 'a>>;
+/// A reply's future, boxed so that hyper's client is compiled here, not in each test binary
+/// (see [`crate::serve::BoxedFuture`]).
+pub type ReplyFuture<'a> = crate::serve::BoxedFuture<'a, Result<Reply, String>>;
 
-/// Sends a request (POST when `body` is not empty) and reads the answer, within 10 s. Boxed
-/// here: rustc compiles an async fn's body again in every crate that awaits it, and this one
-/// instantiates hyper's client, once per test binary.
+/// Sends a request (POST when `body` is not empty) and reads the answer, within 10 s.
 pub fn send<'a>(c: &'a HttpClient, url: &'a str, headers: &'a [(&'a str, &'a str)], body: Vec<u8>) -> ReplyFuture<'a> {
     Box::pin(send_now(c, url, headers, body))
 }

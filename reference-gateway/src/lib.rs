@@ -197,10 +197,8 @@ pub async fn start_with_answer_limits(
     start_now(setup, listen, limits, answers)
 }
 
-/// [`start_with_answer_limits`]'s body: not async, so that it is compiled here once. rustc
-/// compiles an async fn's body (a coroutine) again in every crate that awaits it, and this one
-/// instantiates the whole gateway front end: each test binary and the `spillway` binary built it
-/// again.
+/// [`start_with_answer_limits`]'s body: not async, so that the gateway front end it
+/// instantiates is compiled here once (see [`mock_legacy::serve::BoxedFuture`]).
 #[inline(never)]
 fn start_now(
     setup: Setup,
@@ -282,9 +280,9 @@ fn concurrency_text(g: &model::scenario::GatewayConfig) -> String {
     }
 }
 
-/// `spillway gateway`: serve until Ctrl-C or SIGTERM. Boxed here, for the reason
-/// `start_now` gives: the `spillway` binary awaits it without compiling it again.
-pub fn run(args: Args) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>> {
+/// `spillway gateway`: serve until Ctrl-C or SIGTERM (boxed: see
+/// [`mock_legacy::serve::BoxedFuture`]).
+pub fn run(args: Args) -> mock_legacy::serve::BoxedFuture<'static, anyhow::Result<()>> {
     Box::pin(serve_until_signalled(args))
 }
 
