@@ -112,12 +112,15 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<loadgen::Finish> {
         )
         .into());
     }
-    for note in configs.iter().filter_map(|c| c.sized_note.as_deref()) {
-        println!("{note}");
-    }
     let seed = base.seed();
     let started = std::time::Instant::now();
-    println!("{}\nSimulating {} strategies...", story(&base), configs.len());
+    println!("{}", story(&base));
+    // After the story it belongs to; the advice on setting the bound is `compare`'s (the
+    // demo's scenario is built in, and it takes no --variant).
+    for note in configs.iter().filter_map(|c| c.sized_note.as_deref()) {
+        println!("({note})");
+    }
+    println!("Simulating {} strategies...", configs.len());
     let mut entries = compare::run_sim(&configs, seed, 1);
     for e in &mut entries {
         e.label = format!("{} (sim)", e.label);

@@ -88,6 +88,17 @@ fn shape_problem(file: &Path, text: &str, kind: Named) -> Option<UsageError> {
             file.display()
         )));
     }
+    // An array that is no table of points (whose items are objects) reads as neither: said so,
+    // rather than the results parser's "trailing characters" after its first item.
+    let items = text.trim_start().strip_prefix('[').map(str::trim_start);
+    if kind == Named::Other && items.is_some_and(|t| !t.starts_with(['{', ']'])) {
+        if let Ok(serde_json::Value::Array(_)) = serde_json::from_str(text) {
+            return Some(UsageError(format!(
+                "{}: neither a spillway results file nor a sweep table: a JSON array whose items are not objects (a results file is one object; a sweep table's points are objects)",
+                file.display()
+            )));
+        }
+    }
     None
 }
 

@@ -400,6 +400,20 @@ fn loadgen_merge_takes_shard_directories() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("is where --out"), "{err}");
     assert!(dir.join("sim/results.json").is_file(), "the shard is kept");
+    // An --out that cannot be written is refused first (exit 2), not after a summary of a
+    // merge that is then not saved.
+    let o = spillway(&[
+        "loadgen",
+        "merge",
+        &at("sim"),
+        &at("sim"),
+        "-o",
+        &at("sim/results.json/m"),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--out ") && !err.contains("simulated run"), "{err}");
+    assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -985,7 +999,7 @@ fn compare_refuses_an_expectation_on_a_recovery_no_run_can_judge() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("--expect `bounded.recovery < 5s`: run `bounded`: its recovery could never be judged"),
+        err.contains("--expect `bounded.recovery < 5s`: run `bounded`: `recovery` could never be judged"),
         "{err}"
     );
     assert!(!out_dir.exists(), "nothing ran");

@@ -210,7 +210,7 @@ fn retries_past_u32_are_refused() {
             &out.s(),
         ],
         &out,
-        "--retries 4294967295: at most 4294967294",
+        "4294967295 is not in 0..=4294967294",
     );
 }
 

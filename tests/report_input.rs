@@ -327,6 +327,21 @@ fn what_a_results_file_holds_is_named() {
         assert!(err.contains(says), "{case}: {err}");
         assert!(!err.contains("sweep table"), "{case}: {err}");
     }
+    // A file named neither: an array of numbers is neither, said so (it read "trailing
+    // characters", the results parser's word after its first item).
+    let dir = scratch("numbers");
+    let file = dir.join("arr.json");
+    std::fs::write(&file, "[1, 2, 3]\n").unwrap();
+    let out = dir.join("report").display().to_string();
+    let r = spillway(&["report", &file.display().to_string(), "-o", &out]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "arr.json: neither a spillway results file nor a sweep table: a JSON array whose items are not objects"
+        ),
+        "{err}"
+    );
 }
 
 /// `--title ""` gave an empty <title> and a bare `## ` heading.

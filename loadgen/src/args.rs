@@ -44,11 +44,12 @@ pub struct RunArgs {
     pub out: PathBuf,
 
     /// Run this many times faster (durations divided, rates multiplied); results are reported
-    /// in scenario time.
+    /// in scenario time [default: the scenario's run.time_scale, else 1].
     #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
 
-    /// Seed of every random stream (overrides run.seed).
+    /// Seed of every random stream (overrides run.seed) [default: the scenario's run.seed,
+    /// else 1].
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
 
@@ -112,7 +113,10 @@ pub struct RunArgs {
 
     /// Retries after the first attempt (default 0). With a scenario file, overrides
     /// clients.retry.max_attempts (retries + 1).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    // At most u32::MAX - 1: the attempts, retries + 1, must fit in 32 bits (clap's message
+    // then gives the range that is taken).
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u32).range(..=i64::from(u32::MAX - 1)))]
     pub retries: Option<u32>,
 
     /// Backoff between attempts (default none). With a scenario file, overrides

@@ -264,6 +264,24 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             }
         }
     })?;
+    // A file's own recovery threshold that its run ends too soon to judge is refused when the
+    // file is read; one given here is refused the same way, before any load is sent (it would
+    // fail the run, exit 3, with "not judged").
+    for check in &a.thresholds {
+        if let Some(problem) = check
+            .parse::<model::threshold::Threshold>()
+            .ok()
+            .and_then(|t| s.figure_problem(&t.figure))
+        {
+            // The one-liner has no flag for the window: said where the advice names it.
+            let window = if catch_all && problem.contains("run.window") {
+                " (the one-liner keeps the default run.window: change the --phases, or write a scenario file)"
+            } else {
+                ""
+            };
+            usage!("--threshold `{check}`: {problem}{window}");
+        }
+    }
     // The one-liner's are said below, of --phases.
     if let (Some(r), false) = (a.rate, catch_all) {
         if let Some(w) = s.few_intents_warning() {
@@ -541,6 +559,9 @@ pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
     for f in &files {
         model::check_input_not_output(f, "results file", &a.out, Results::is_saved)?;
     }
+    // Before the merge and its summary, as every command checks its --out (exit 2): found only
+    // when saving, it came after a summary of results that were then not written.
+    model::check_out_dir(&a.out)?;
     let mut parts = Vec::new();
     for f in &files {
         parts.push((f.display().to_string(), Results::load(f)?));
@@ -687,6 +708,37 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains("trigger = true"), "{e}");
+    }
+
+    /// A `--threshold` on recovery that the run ends too soon to judge is refused before any
+    /// load is sent (exit 2), as the same check in a file's `[[thresholds]]` is: run, it could
+    /// only fail (exit 3) with "not judged". A run long enough after its trigger takes it.
+    #[test]
+    fn a_recovery_threshold_the_run_cannot_judge_is_refused_before_the_run() {
+        let run = |phases: &str, extra: &[&str]| {
+            let args = ["loadgen", "--target", "http://127.0.0.1:1", "--phases", phases];
+            let a = Cli::parse_from(args.iter().chain(extra)).run;
+            scenario_from_args(&a).map(|(s, _)| s)
+        };
+        let err = run("10s@20,1s@50!", &["--threshold", "recovery < 5s"]).unwrap_err();
+        // A usage error: exit 2.
+        assert!(err.downcast_ref::<UsageError>().is_some(), "{err}");
+        let e = err.to_string();
+        assert!(
+            e.starts_with("--threshold `recovery < 5s`: `recovery` could never be judged: the run ends 0s after its last trigger phase ends")
+                && e.ends_with("(the one-liner keeps the default run.window: change the --phases, or write a scenario file)"),
+            "{e}"
+        );
+        let s = run("10s@20,1s@50!,20s@20", &["--threshold", "recovery < 5s"]).expect("judged");
+        assert_eq!(s.thresholds.len(), 1);
+        // --duration cutting the run before recovery can be judged: the same refusal.
+        let e = run(
+            "10s@20,1s@50!,20s@20",
+            &["--threshold", "recovery < 5s", "--duration", "12s"],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("could never be judged"), "{e}");
     }
 
     /// The request flags override the file's clients-wide `[clients.request]`: the method,
@@ -906,12 +958,27 @@ mod tests {
     fn retries_past_u32_are_refused_naming_the_flag() {
         let (s, _) = scenario_from_args(&one_liner(&["--retries", "2"])).unwrap();
         assert_eq!(s.file.clients.retry.max_attempts, 3);
-        let e = scenario_from_args(&one_liner(&["--retries", "4294967295"])).unwrap_err();
+        // Refused as the flag is parsed, with the range it takes (it advertised
+        // 0..=4294967295, then refused the top of it).
+        let args = [
+            "loadgen",
+            "--target",
+            "http://127.0.0.1:1",
+            "--phases",
+            "10s@5",
+            "--retries",
+        ];
+        let e = Cli::try_parse_from(args.iter().chain(&["4294967295"]))
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(e.contains("4294967295 is not in 0..=4294967294"), "{e}");
+        assert!(Cli::try_parse_from(args.iter().chain(&["4294967294"])).is_ok());
+        // Built in code past the parser: still refused, naming the flag.
+        let mut a = one_liner(&[]);
+        a.retries = Some(u32::MAX);
+        let e = scenario_from_args(&a).unwrap_err();
         assert!(e.downcast_ref::<UsageError>().is_some(), "{e:#}");
-        let e = e.to_string();
-        assert!(
-            e.starts_with("--retries 4294967295:") && e.contains("4294967294"),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("--retries 4294967295:"), "{e}");
     }
 }

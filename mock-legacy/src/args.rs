@@ -52,11 +52,13 @@ pub struct Args {
     #[arg(long, value_name = "P", value_parser = parse_probability, allow_negative_numbers = true)]
     pub error_ratio: Option<f64>,
 
-    /// Run the scenario this many times faster (overrides run.time_scale).
+    /// Run the scenario this many times faster (overrides run.time_scale) [default: the
+    /// scenario's run.time_scale, else 1].
     #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
 
-    /// Seed of the service-time and fault streams (overrides run.seed).
+    /// Seed of the service-time and fault streams (overrides run.seed) [default: the
+    /// scenario's run.seed, else 1].
     #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<u64>,
 }

@@ -3519,7 +3519,7 @@ fn the_rate_limit_and_overload_notes_are_warnings_runs_log() {
         parse(&lines).expect("valid").warnings()
     };
     let limited = "the gateway's rate limit (10/s) is below the peak offered rate (500/s): past it the gateway answers 429 (counted as rate_limited, not as the backend's failures)";
-    let over = "a phase not marked as trigger offers more than the backend's capacity (250%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)";
+    let over = "a phase not marked as trigger offers more than the backend's capacity (250%): the verdict will be `overloaded`, not metastable, unless the gateway absorbs the excess (a queue that drains within the clients' timeouts, or load it sheds that clients retry later) (mark the overload `trigger = true` to judge recovery from it)";
     let w = warnings(&file("500", false, true));
     assert!(w.iter().any(|w| w == limited), "{w:?}");
     assert!(w.iter().any(|w| w == over), "{w:?}");
@@ -3841,6 +3841,20 @@ fn the_check_gives_each_services_utilisation_by_phase() {
     )
     .expect("valid");
     assert!(!model::scenario::check_summary(&one).contains("utilisation by service"));
+    // An absurd burst widens its column, not the row (`b    75%  22500000%` broke the table).
+    let absurd = model::scenario::parse(
+        "t.toml",
+        &file(
+            "[[backend.services]]\nname = \"a\"\nworkers = 4\nservice_time = \"20ms\"\n\
+         [[backend.services]]\nname = \"b\"\nworkers = 2\nservice_time = \"30ms\"\n",
+        )
+        .replace("rate = 300", "rate = 3e7"),
+    )
+    .expect("valid");
+    let check = model::scenario::check_summary(&absurd);
+    assert!(check.contains("    service  normal      burst\n"), "{check}");
+    assert!(check.contains("    a           25%   7500000%\n"), "{check}");
+    assert!(check.contains("    b           75%  22500000%\n"), "{check}");
 }
 
 /// Without run.name a scenario is named by its file's stem, which results carry: a stem with a

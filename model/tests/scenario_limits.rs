@@ -449,7 +449,7 @@ fn a_closed_loop_is_bounded_like_phases() {
     };
     assert_error(
         &lines(&closed("1000000000s", "0s")),
-        "t.toml:4:1: workload.closed: 1000 users for 1000000000s with a think time of 0s and answers of 1ms or more can send about 1.000e15 intents: at most 1e9 per run",
+        "t.toml:4:1: workload.closed: 1000 users for 1000000000s with a think time of 0s and answers of 1.0ms or more can send about 1.000e15 intents: at most 1e9 per run",
     );
     // A day of users who think for a second is fine: 1000 x 86400 / 1.001 s ~ 8.6e7.
     valid(&lines(&closed("24h", "1s")));

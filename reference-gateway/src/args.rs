@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long, visible_alias = "config", value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 
-    /// Address to listen on, as IP:PORT or HOST:PORT (`localhost:8081`; port 0: any free
+    /// Address to listen on, as IP:PORT or HOST:PORT (`localhost:8080`; port 0: any free
     /// port).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR", value_parser = crate::listen_addr)]
     pub listen: SocketAddr,
@@ -77,7 +77,8 @@ pub struct Args {
     pub no_pushback: bool,
 
     /// Run this many times faster: the scenario's durations and the duration flags are divided
-    /// by F (overrides run.time_scale; start the backend and loadgen with the same F).
+    /// by F (overrides run.time_scale; start the backend and loadgen with the same F)
+    /// [default: the scenario's run.time_scale, else 1].
     #[arg(long, value_name = "F", value_parser = model::scenario::parse_time_scale, allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
 

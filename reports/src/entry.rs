@@ -659,11 +659,21 @@ pub fn run_warnings(entries: &[Entry]) -> Vec<String> {
 }
 
 /// For each entry whose run is of another version of a scenario than the first entry of it (its
-/// workload, duration or window differ), a warning naming both: side by side they compare
-/// different loads. (Other settings are not warned of: `compare --variant` changes the clients,
-/// the gateway or the backend on purpose.)
+/// workload, duration, window, clients or backend differ), a warning naming both: side by side
+/// they compare different loads, as `compare --baseline` warns. Runs given to `report` by hand
+/// are labelled by strategy, so a backend twice the size would otherwise pass for the same
+/// system under another strategy. (Gateways are not warned of: they are what runs compare.)
 pub fn scenario_versions(entries: &[Entry]) -> Vec<String> {
-    let parts = load_differences;
+    let parts = |a: &Results, b: &Results| {
+        let mut differ = load_differences(a, b);
+        if a.scenario.clients != b.scenario.clients {
+            differ.push("clients");
+        }
+        if a.scenario.backend != b.scenario.backend {
+            differ.push("backend");
+        }
+        differ
+    };
     let mut out = Vec::new();
     for (j, e) in entries.iter().enumerate() {
         let Some(r) = e.first() else { continue };

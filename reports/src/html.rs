@@ -167,7 +167,11 @@ pub fn verdict_paragraph(r: &Results) -> String {
         p.push_str(&format!(" {drain}."));
     }
     if let Some(why) = model::results::incomplete_reason(r) {
-        p.push_str(&format!(" The run was {why}: figures cover what was gathered."));
+        p.push_str(&format!(" The run was {why}: figures cover what was gathered"));
+        match model::results::latency_coverage(r) {
+            Some(c) => p.push_str(&format!("; its {c}.")),
+            None => p.push('.'),
+        }
     }
     if let Some(cut) = crate::entry::cut_short(r) {
         p.push_str(&format!(" Note: {cut}."));

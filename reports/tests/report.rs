@@ -1045,6 +1045,13 @@ fn a_capped_simulation_is_not_called_interrupted() {
     held.stopped = Some("stopped at 789.5s: 4000001 requests held at once, the simulator's cap".into());
     let end = held.phases.iter().map(|p| p.end_s).fold(0.0, f64::max);
     held.summary.duration_s = end / 2.0;
+    // Most of its intents had no answer when it stopped: its latency is of the others alone.
+    let w = &mut held.summary.whole;
+    w.offered = w.successes + w.failures + 1000;
+    let coverage = format!(
+        "its latency covers the {} intents that finished, not the 1000 left without an answer.",
+        w.latency.count
+    );
     let dir = TempDir::new("capped");
     let entries = [
         Entry::new("capped", vec![sim]),
@@ -1059,6 +1066,7 @@ fn a_capped_simulation_is_not_called_interrupted() {
         html.contains("The run was stopped at 789.5s: 4000001 requests held at once"),
         "{html}"
     );
+    assert!(html.contains(&coverage), "{html}");
     assert!(!html.contains("--duration or [run] duration"), "{html}");
     let md = dir.read("summary.md");
     assert!(
@@ -1349,13 +1357,26 @@ fn the_same_run_twice_and_versions_of_a_scenario_are_warned_of() {
     finer.window_s = 0.001;
     let mut shorter = a.clone();
     shorter.scenario.run.duration = Some(model::duration::Dur::from_millis(5_000));
-    // Other clients are a variant's business, not warned of.
+    // Other clients or another backend are another system too (labelled by strategy alone,
+    // it would pass for the same one); another gateway is what runs compare.
     let mut retrying = a.clone();
     retrying.scenario.clients.retry.max_attempts += 1;
+    let mut bigger = a.clone();
+    bigger.scenario.backend.services[0].workers *= 2;
+    let mut shedding = a.clone();
+    shedding.scenario.gateway.queue_capacity = Some(7);
     assert_eq!(
-        reports::entry::run_warnings(&entries(&[a.clone(), faster, finer, shorter, retrying])),
-        [2, 3, 4].map(|n| {
-            let what = ["workload", "window", "duration"][n - 2];
+        reports::entry::run_warnings(&entries(&[
+            a.clone(),
+            faster,
+            finer,
+            shorter,
+            retrying,
+            bigger,
+            shedding
+        ])),
+        [2, 3, 4, 5, 6].map(|n| {
+            let what = ["workload", "window", "duration", "clients", "backend"][n - 2];
             format!(
                 "`fifo (sim) #1` and `fifo (sim) #{n}` are runs of different versions of scenario `fixture` ({what} settings differ): side by side they compare different loads, not strategies"
             )

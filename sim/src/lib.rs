@@ -538,7 +538,7 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
             points.len(),
         );
     } else {
-        println!("{total} points simulated: {files}");
+        println!("{total} point{} simulated: {files}", if total == 1 { "" } else { "s" });
     }
     for (key, by) in &ignored {
         println!(

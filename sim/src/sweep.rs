@@ -1525,9 +1525,10 @@ impl Plan {
 }
 
 /// The first of `figures` (each with the flag that gave it) that a point cannot measure (a
-/// misspelt service, a class without priorities), as (flag, where, the problem). A figure of a
-/// class or a service is checked at every point, as an axis can rename services (`count`
-/// makes `risk` `risk-1`..) or drop the priorities; where is "" for the file's own problem
+/// misspelt service, a class without priorities, a recovery the run ends too soon to judge),
+/// as (flag, where, the problem). A figure of a class or a service, and recovery, is checked at
+/// every point, as an axis can rename services (`count` makes `risk` `risk-1`..), drop the
+/// priorities or change the time line; where is "" for the file's own problem
 /// (every point has it, as the file does), else which point, or "at every point, e.g. ...".
 pub fn figure_problem(plan: &Plan, figures: &[(String, &Figure)]) -> Option<(String, String, String)> {
     use rayon::prelude::*;
@@ -1537,8 +1538,11 @@ pub fn figure_problem(plan: &Plan, figures: &[(String, &Figure)]) -> Option<(Str
             .find_map(|(flag, f)| s.figure_problem(f).map(|p| (flag.clone(), p)))
     };
     let base = first(&plan.base);
-    let per_point =
-        figures.iter().any(|(_, f)| f.scope != Scope::Whole) && plan.points.iter().any(|p| !p.assignments.is_empty());
+    // Recovery too: an axis can lengthen or cut the time after the trigger that judging it takes.
+    let per_point = figures
+        .iter()
+        .any(|(_, f)| f.scope != Scope::Whole || f.metric == Metric::Recovery)
+        && plan.points.iter().any(|p| !p.assignments.is_empty());
     if !per_point {
         return base.map(|(flag, p)| (flag, String::new(), p));
     }
@@ -3828,6 +3832,34 @@ mod tests {
         let plan = super::plan(&own, &[parse_axis("gateway.services.*.queue_capacity=5").unwrap()]).unwrap();
         let s = plan.scenario(0).unwrap();
         assert_eq!(s.file.gateway.for_service("b.v2-1", "b.v2").queue_capacity, Some(5));
+    }
+
+    /// A recovery SLO that no run of a point could judge (the run ends too soon after its
+    /// trigger) is refused before the sweep, at the points that cannot judge it: an axis on
+    /// the phase after the trigger decides which. A grid whose every point judges it runs.
+    #[test]
+    fn a_recovery_slo_no_point_can_judge_is_refused() {
+        let base = scenario::parse(
+            "t.toml",
+            "[run]\nwindow = \"1s\"\n             [[workload.phases]]\nduration = \"10s\"\nrate = 5\n             [[workload.phases]]\nduration = \"2s\"\nrate = 50\ntrigger = true\n\n             [[workload.phases]]\nduration = \"2s\"\nrate = 5\n\n             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let t: model::threshold::Threshold = "recovery < 5s".parse().unwrap();
+        let problem = |plan: &Plan| figure_problem(plan, &[("--slo: ".to_string(), &t.figure)]);
+        // No axis touches the time line: the file's problem, said as the file's.
+        let same = plan(&base, &[parse_axis("gateway.strategy=fifo,deadline").unwrap()]).unwrap();
+        let (_, at, p) = problem(&same).expect("refused");
+        assert_eq!(at, "");
+        assert!(
+            p.starts_with("`recovery` could never be judged: the run ends 2s after"),
+            "{p}"
+        );
+        // The phase after the trigger varied: only its short points are refused.
+        let some = plan(&base, &[parse_axis("workload.phases[2].duration=2s,30s").unwrap()]).unwrap();
+        let (_, at, _) = problem(&some).expect("refused");
+        assert_eq!(at, "at workload.phases[2].duration=2s: ");
+        let all = plan(&base, &[parse_axis("workload.phases[2].duration=20s,30s").unwrap()]).unwrap();
+        assert_eq!(problem(&all), None);
     }
 
     /// SLOs and objectives name services as every point has them: an axis on `count` renames

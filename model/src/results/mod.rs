@@ -31,7 +31,8 @@ pub use outcome::Outcome;
 pub use recorder::{summarize, Recorder, RunMeta, EXTERNAL_STRATEGY, INTERRUPTED_NOT_JUDGED, STOPPED_NOT_JUDGED};
 pub use save::StagedSeeds;
 pub use text::{
-    cut_off, fmt_secs, incomplete_reason, interrupted, secs_unit, summary_table, verdict_label, verdict_reason,
+    cut_off, fmt_secs, incomplete_reason, interrupted, latency_coverage, secs_unit, summary_table, verdict_label,
+    verdict_reason,
 };
 pub use verdict::{decide, Verdict, VerdictParams, VerdictResult, WindowGoodput, ROLLING_WINDOWS};
 

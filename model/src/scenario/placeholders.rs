@@ -170,13 +170,7 @@ fn upstream_problems(source: &str, text: &str, scenario: &Scenario) -> (Vec<Diag
     let (mut https, mut missing) = (Vec::new(), Vec::new());
     for (i, svc) in scenario.file.backend.services.iter().enumerate() {
         match svc.upstream.as_deref() {
-            Some(u) if u.starts_with("https://") => https.push(crate::scenario::Problem {
-                path: format!("backend.services[{i}].upstream"),
-                message: format!(
-                    "`{u}`: the reference gateway does not speak https to services yet, so `gateway --config` refuses this file unless --upstream gives an http:// URL"
-                ),
-                also: None,
-            }),
+            Some(u) if u.starts_with("https://") => https.push(https_problem(i, u)),
             Some(_) => {}
             None => missing.push(crate::scenario::Problem {
                 path: format!("backend.services[{i}]"),
@@ -201,11 +195,63 @@ fn upstream_problems(source: &str, text: &str, scenario: &Scenario) -> (Vec<Diag
 /// and refused by the gateway without it: [`GatewayFile::upstream_problems`]).
 pub fn check_for_gateway(path: &Path) -> Result<GatewayFile, ScenarioError> {
     let (name, text) = super::read(path)?;
-    let read = parse_for_gateway(&name, &text)?;
+    let read = match parse_for_gateway(&name, &text) {
+        Ok(read) => read,
+        // Listed with the file's other problems, not after they are fixed: the upstreams are
+        // read from the document, which a file with problems still is.
+        Err(ScenarioError::Invalid(mut problems)) => {
+            problems.extend(https_upstreams(&name, &text));
+            problems.sort_by_key(|d| (d.line, d.column));
+            problems.dedup();
+            return Err(ScenarioError::Invalid(problems));
+        }
+        Err(e) => return Err(e),
+    };
     if read.https_upstreams.is_empty() {
         Ok(read)
     } else {
         Err(ScenarioError::Invalid(read.https_upstreams.clone()))
+    }
+}
+
+/// The https upstreams of the `[[backend.services]]` in `text`, each at its place, read from
+/// the TOML document alone (none when it does not parse as TOML).
+fn https_upstreams(source: &str, text: &str) -> Vec<Diagnostic> {
+    let Ok(doc) = ImDocument::parse(text.to_string()) else {
+        return Vec::new();
+    };
+    let upstreams: Vec<Option<String>> = match doc.get("backend").and_then(|b| b.get("services")) {
+        Some(toml_edit::Item::ArrayOfTables(a)) => a
+            .iter()
+            .map(|t| t.get("upstream").and_then(|u| u.as_str()).map(str::to_string))
+            .collect(),
+        Some(toml_edit::Item::Value(toml_edit::Value::Array(a))) => a
+            .iter()
+            .map(|v| {
+                v.as_inline_table()
+                    .and_then(|t| t.get("upstream"))
+                    .and_then(|u| u.as_str())
+                    .map(str::to_string)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let problems = upstreams
+        .iter()
+        .enumerate()
+        .filter_map(|(i, u)| Some((i, u.as_deref().filter(|u| u.starts_with("https://"))?)))
+        .map(|(i, u)| https_problem(i, u))
+        .collect();
+    super::position(source, &doc, problems)
+}
+
+fn https_problem(i: usize, u: &str) -> crate::scenario::Problem {
+    crate::scenario::Problem {
+        path: format!("backend.services[{i}].upstream"),
+        message: format!(
+            "`{u}`: the reference gateway does not speak https to services yet, so `gateway --config` refuses this file unless --upstream gives an http:// URL"
+        ),
+        also: None,
     }
 }
 
@@ -437,6 +483,27 @@ mod tests {
             "{all:?}"
         );
         assert!(all[1].starts_with("g.toml:11:1: backend.services[1]:"), "{all:?}");
+    }
+
+    /// `scenario check --for gateway` lists an https upstream with the file's other problems
+    /// (a credentialed upstream in another service), not only once they are fixed.
+    #[test]
+    fn https_upstreams_are_listed_with_the_files_other_problems() {
+        let bad = GATEWAY
+            .replace("http://127.0.0.1:8081", "http://u:secret@127.0.0.1:8081")
+            .replace(
+                "service_time = \"20ms\"\n",
+                "service_time = \"20ms\"\nupstream = \"https://127.0.0.1:9\"\n",
+            );
+        let path = std::env::temp_dir().join(format!("spillway-https-{}.toml", std::process::id()));
+        std::fs::write(&path, &bad).expect("temp file");
+        let e = check_for_gateway(&path).map(|_| ()).expect_err("refused").to_string();
+        let _ = std::fs::remove_file(&path);
+        assert!(e.contains("backend.services[0].upstream"), "{e}");
+        assert!(
+            e.contains(":15:12: backend.services[1].upstream: `https://127.0.0.1:9`: the reference gateway does not speak https"),
+            "{e}"
+        );
     }
 
     /// The file's own run settings do not clash with the placeholder load: a window or a

@@ -765,7 +765,17 @@ fn service_utilisation_table(s: &Scenario) -> String {
         .max()
         .unwrap_or(0)
         .max("service".len());
-    let col_w: Vec<usize> = s.phases.iter().map(|p| p.name.chars().count().max(6)).collect();
+    let cell = |u: f64| format!("{}%", format_fixed(u * 100.0, 0));
+    // As wide as the phase's name, or its widest figure (an absurd rate's `5033772%`).
+    let col_w: Vec<usize> = s
+        .phases
+        .iter()
+        .zip(&by_phase)
+        .map(|(p, u)| {
+            let widest = shown.iter().map(|&i| cell(u[i]).chars().count()).max().unwrap_or(0);
+            p.name.chars().count().max(6).max(widest)
+        })
+        .collect();
     let mut o = String::new();
     let which = if all > SERVICES_SHOWN {
         format!(", the {SERVICES_SHOWN} busiest of {all}")
@@ -781,7 +791,7 @@ fn service_utilisation_table(s: &Scenario) -> String {
     for i in shown {
         let _ = write!(o, "    {:<name_w$}", s.services[i].name);
         for (u, w) in by_phase.iter().zip(&col_w) {
-            let _ = write!(o, "  {:>w$}", format!("{}%", format_fixed(u[i] * 100.0, 0)));
+            let _ = write!(o, "  {:>w$}", cell(u[i]));
         }
         o.push('\n');
     }

@@ -425,6 +425,8 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
                 Some(why) if answer == 0.0 => {
                     format!("answers that can come at once ({why}: a user then sends again a microsecond later)")
                 }
+                // A mean (of a lognormal, say) is no round figure: `41.8ms`, not `41834.094us`.
+                _ if answer >= 1e-6 => format!("answers of {} or more", crate::results::fmt_secs(answer)),
                 _ => format!("answers of {} or more", fmt(crate::time::secs(answer))),
             };
             c.fail(
@@ -2326,7 +2328,7 @@ impl Scenario {
             })
             .fold(0.0, f64::max);
         if worst >= 1.0 {
-            out.push(format!("a phase not marked as trigger offers more than the backend's capacity ({:.0}%): unless a queue absorbs it within the clients' timeouts, the verdict will be `overloaded`, not metastable (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0));
+            out.push(format!("a phase not marked as trigger offers more than the backend's capacity ({:.0}%): the verdict will be `overloaded`, not metastable, unless the gateway absorbs the excess (a queue that drains within the clients' timeouts, or load it sheds that clients retry later) (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0));
         }
         out
     }
@@ -2666,8 +2668,10 @@ impl Scenario {
     }
 
     /// Why runs of this scenario will not have `figure`, if they will not: a class figure
-    /// without priorities, a service figure with one service or a service it does not have.
-    /// For expressions given on the command line (`--slo`, `--expect`), checked before any run.
+    /// without priorities, a service figure with one service or a service it does not have,
+    /// a recovery the run ends too soon to judge ([`Scenario::recovery_never_judged`]). For
+    /// expressions given on the command line (`--threshold`, `--slo`, `--expect`), checked
+    /// before any run, as the file's own thresholds are.
     pub fn figure_problem(&self, figure: &Figure) -> Option<String> {
         group_problem(
             figure,
@@ -2675,6 +2679,12 @@ impl Scenario {
             &self.services,
             self.phases.iter().any(|p| p.trigger),
         )
+        .or_else(|| {
+            (figure.metric == crate::threshold::Metric::Recovery)
+                .then(|| self.recovery_never_judged())
+                .flatten()
+                .map(|why| format!("`{figure}` could never be judged: {why}"))
+        })
     }
 }
 
