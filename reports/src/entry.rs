@@ -742,8 +742,8 @@ fn join_and(items: &[String]) -> String {
 }
 
 /// A warning when the entries are runs of different scenarios: side by side, their figures
-/// compare loads, not strategies. (Versions of one scenario are warned of on stderr only, by
-/// [`scenario_versions`].)
+/// compare loads, not strategies. (Versions of one scenario are warned of by
+/// [`scenario_versions`], among `report`'s [`run_warnings`].)
 pub fn mixed_scenarios(entries: &[Entry]) -> Option<String> {
     let mut names: Vec<String> = Vec::new();
     for r in entries.iter().filter_map(Entry::first) {
