@@ -92,6 +92,7 @@ fn shape_problem(file: &Path, text: &str, kind: Named) -> Option<UsageError> {
     // rather than the results parser's "trailing characters" after its first item.
     let items = text.trim_start().strip_prefix('[').map(str::trim_start);
     if kind == Named::Other && items.is_some_and(|t| !t.starts_with(['{', ']'])) {
+        // Parsed whole, on this error path alone (a file that is no table nor results).
         if let Ok(serde_json::Value::Array(_)) = serde_json::from_str(text) {
             return Some(UsageError(format!(
                 "{}: neither a spillway results file nor a sweep table: a JSON array whose items are not objects (a results file is one object; a sweep table's points are objects)",
@@ -1147,7 +1148,8 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         heatmaps,
         thresholds_gate: true,
         // Files given side by side that are not what their labels suggest: one file twice, runs
-        // of one scenario at different loads (stderr, the page and summary.md). (Not in
+        // of one scenario at different loads or of different systems (stderr, the page and
+        // summary.md). (Not in
         // `compare`, whose variants change a scenario on purpose and are labelled by name.)
         warnings: reports::entry::run_warnings(&entries),
     };

@@ -619,7 +619,8 @@ pub fn queue_drain_note(r: &Results) -> Option<String> {
 
 /// Warnings of entries that are not what their labels suggest: the same run twice (one file given
 /// twice: `fifo (sim) #1` and `#2`, alike to the digit), and runs of one scenario at different
-/// loads ([`scenario_versions`]), whose default labels differ only by that counter.
+/// loads or of different systems ([`scenario_versions`]), whose default labels differ only by
+/// that counter.
 pub fn run_warnings(entries: &[Entry]) -> Vec<String> {
     let mut out = Vec::new();
     // Runs compare whole by a hash of their JSON (a NaN figure is `null`, equal to itself),
@@ -658,16 +659,20 @@ pub fn run_warnings(entries: &[Entry]) -> Vec<String> {
     out
 }
 
-/// For each entry whose run is of another version of a scenario than the first entry of it (its
-/// workload, duration, window, clients or backend differ), a warning naming both: side by side
-/// they compare different loads, as `compare --baseline` warns. Runs given to `report` by hand
-/// are labelled by strategy, so a backend twice the size would otherwise pass for the same
-/// system under another strategy. (Gateways are not warned of: they are what runs compare.)
+/// For each entry whose run is of another version of a scenario than the first entry of it, a
+/// warning naming both: its load (workload, duration or window) differs, or its system (the
+/// clients, the backend, or the gateway's settings under the same strategy). Runs given to
+/// `report` by hand are labelled by strategy alone: a backend twice the size, or `abandon =
+/// "cancel"`, would otherwise pass for the same system. (Gateways of different strategies are
+/// not warned of: they are what runs compare.)
 pub fn scenario_versions(entries: &[Entry]) -> Vec<String> {
     let parts = |a: &Results, b: &Results| {
         let mut differ = load_differences(a, b);
         if a.scenario.clients != b.scenario.clients {
             differ.push("clients");
+        }
+        if a.strategy == b.strategy && a.scenario.gateway != b.scenario.gateway {
+            differ.push("gateway");
         }
         if a.scenario.backend != b.scenario.backend {
             differ.push("backend");
@@ -686,8 +691,14 @@ pub fn scenario_versions(entries: &[Entry]) -> Vec<String> {
             .map(|(d, q)| (d, parts(q, r)))
             .filter(|(_, differ)| !differ.is_empty());
         if let Some((d, differ)) = earlier {
+            let load = |p: &&str| ["workload", "duration", "window"].contains(p);
+            let what = match (differ.iter().any(load), differ.iter().all(load)) {
+                (_, true) => "different loads, not strategies",
+                (true, false) => "different loads and systems, which their labels do not show",
+                (false, false) => "different systems, which their labels do not show",
+            };
             out.push(format!(
-                "`{}` and `{}` are runs of different versions of scenario `{}` ({} settings differ): side by side they compare different loads, not strategies",
+                "`{}` and `{}` are runs of different versions of scenario `{}` ({} settings differ): side by side they compare {what}",
                 d.label,
                 e.label,
                 scenario_of(r),

@@ -107,6 +107,10 @@ fn recovery_cell(r: &Results) -> String {
     }
 }
 
+/// Said of a check that failed where the load generator fell behind its schedule (exit code
+/// 4), beside it on the page and in junit.xml.
+pub(crate) const INCONCLUSIVE_NOTE: &str = "; inconclusive: the load generator fell behind its schedule or left arrivals unsent (rerun on a quieter machine or at a lower --time-scale)";
+
 /// One paragraph a reader can act on.
 pub fn verdict_paragraph(r: &Results) -> String {
     let s = &r.summary;
@@ -367,18 +371,22 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
             let fails = e.threshold_failures(k);
             // A pass over part of the run or of its seeds is no pass (as junit.xml has it).
             let unjudged = if held { e.incomplete() } else { None };
+            // A failure where the load generator fell behind is inconclusive (exit code 4), as
+            // summary.md marks it.
+            let in_doubt = !held && e.generator_in_doubt();
             let _ = write!(
                 o,
-                "<li><span class={}>{}</span> {}<code>{}</code> ({}{}{})</li>",
-                match (held, &unjudged) {
-                    (true, None) => "good",
-                    (true, Some(_)) => "warn",
-                    (false, _) => "bad",
+                "<li><span class={}>{}</span> {}<code>{}</code> ({}{}{}{})</li>",
+                match (held, &unjudged, in_doubt) {
+                    (true, None, _) => "good",
+                    (true, Some(_), _) | (false, _, true) => "warn",
+                    (false, _, false) => "bad",
                 },
-                match (held, &unjudged) {
-                    (true, None) => "PASS",
-                    (true, Some(_)) => "NOT JUDGED",
-                    (false, _) => "FAIL",
+                match (held, &unjudged, in_doubt) {
+                    (true, None, _) => "PASS",
+                    (true, Some(_), _) => "NOT JUDGED",
+                    (false, _, true) => "INCONCLUSIVE",
+                    (false, _, false) => "FAIL",
                 },
                 t.name.as_deref().map_or(String::new(), |n| format!("{}: ", esc(n))),
                 esc(&t.check),
@@ -388,7 +396,8 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
                 } else {
                     String::new()
                 },
-                unjudged.map_or(String::new(), |why| format!("; not judged: {}", esc(&why)))
+                unjudged.map_or(String::new(), |why| format!("; not judged: {}", esc(&why))),
+                if in_doubt { INCONCLUSIVE_NOTE } else { "" }
             );
         }
         o.push_str("</ul>");

@@ -114,6 +114,9 @@ pub fn render(r: &Report) -> Result<String, String> {
             // does: `measured 25.32%` alone named neither the check nor its bound.
             if fails > 0 {
                 msg = format!("expected {}; {msg}", t.check);
+                if e.generator_in_doubt() {
+                    msg.push_str(crate::html::INCONCLUSIVE_NOTE);
+                }
             }
             let mut c = match e.incomplete() {
                 // A pass over part of a run, or over part of its seeds, proves nothing, as one

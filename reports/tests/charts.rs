@@ -1127,7 +1127,7 @@ fn gateway_says_when_it_sums_the_queues_of_several_services() {
         &fig,
         (900, 420),
         &[
-            "all 2 services summed",
+            "both services summed",
             "queued requests (sum of 2 services)",
             "requests in flight (sum of 2 services)",
             "queue depth (mean, all services)",

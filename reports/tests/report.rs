@@ -1048,6 +1048,7 @@ fn a_capped_simulation_is_not_called_interrupted() {
     // Most of its intents had no answer when it stopped: its latency is of the others alone.
     let w = &mut held.summary.whole;
     w.offered = w.successes + w.failures + 1000;
+    w.latency.count = w.successes + w.failures;
     let coverage = format!(
         "its latency covers the {} intents that finished, not the 1000 left without an answer.",
         w.latency.count
@@ -1363,25 +1364,41 @@ fn the_same_run_twice_and_versions_of_a_scenario_are_warned_of() {
     retrying.scenario.clients.retry.max_attempts += 1;
     let mut bigger = a.clone();
     bigger.scenario.backend.services[0].workers *= 2;
+    // Another gateway setting under the same strategy is another system too (both read
+    // "fifo (sim)"); another strategy is what runs compare.
+    let mut cancelling = a.clone();
+    cancelling.scenario.gateway.abandon = model::scenario::Abandon::Cancel;
     let mut shedding = a.clone();
+    shedding.strategy = "bounded".into();
+    shedding
+        .scenario
+        .gateway
+        .set_strategy(model::scenario::Strategy::Bounded);
     shedding.scenario.gateway.queue_capacity = Some(7);
-    assert_eq!(
-        reports::entry::run_warnings(&entries(&[
-            a.clone(),
-            faster,
-            finer,
-            shorter,
-            retrying,
-            bigger,
-            shedding
-        ])),
-        [2, 3, 4, 5, 6].map(|n| {
-            let what = ["workload", "window", "duration", "clients", "backend"][n - 2];
+    let warned = reports::entry::run_warnings(&entries(&[
+        a.clone(),
+        faster,
+        finer,
+        shorter,
+        retrying,
+        bigger,
+        cancelling,
+        shedding,
+    ]));
+    let expected: Vec<String> = [2, 3, 4, 5, 6, 7]
+        .map(|n| {
+            let what = ["workload", "window", "duration", "clients", "backend", "gateway"][n - 2];
+            let tail = if n <= 4 {
+                "different loads, not strategies"
+            } else {
+                "different systems, which their labels do not show"
+            };
             format!(
-                "`fifo (sim) #1` and `fifo (sim) #{n}` are runs of different versions of scenario `fixture` ({what} settings differ): side by side they compare different loads, not strategies"
+                "`fifo (sim) #1` and `fifo (sim) #{n}` are runs of different versions of scenario `fixture` ({what} settings differ): side by side they compare {tail}"
             )
         })
-    );
+        .into();
+    assert_eq!(warned, expected);
 }
 
 /// A run with no backend time shows its wasted share as "-", not "0.0%"; a report of sweeps
@@ -1549,5 +1566,18 @@ fn the_runs_notes_are_repeated_in_the_report() {
     assert!(
         md.contains("- ⚠️ live: `goodput_ratio >= 0.5` (not judged: the load generator left 71"),
         "{md}"
+    );
+    // The page and junit.xml say so too: it read FAIL there, and a plain failure.
+    let html = dir.read("index.html");
+    assert!(html.contains("<span class=warn>INCONCLUSIVE</span>"), "{html}");
+    assert!(!html.contains(">FAIL<"), "{html}");
+    assert!(
+        html.contains("; inconclusive: the load generator fell behind"),
+        "{html}"
+    );
+    let junit = dir.read("junit.xml");
+    assert!(
+        junit.contains("; inconclusive: the load generator fell behind"),
+        "{junit}"
     );
 }

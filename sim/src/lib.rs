@@ -460,9 +460,10 @@ pub fn sweep(a: SweepArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     // Before anything else is built per point: a grid within the bound on points can still
     // be days of simulations with many seeds.
     sweep::check_simulations(plan.points.len(), a.replications).map_err(UsageError)?;
-    // A misspelt service, or a class without priorities, would fail every point after the
-    // whole grid ran. Checked at every point: an axis can rename services (`count` expands
-    // `risk` to `risk-1`..) or drop the priorities.
+    // A misspelt service, a class without priorities, or a recovery the runs end too soon to
+    // judge would fail every point after the whole grid ran. Checked at every point: an axis
+    // can rename services (`count` expands `risk` to `risk-1`..), drop the priorities or
+    // change the time line.
     let mut figures: Vec<(String, &model::threshold::Figure)> =
         slo.iter().map(|t| (format!("--slo `{t}`: "), &t.figure)).collect();
     figures.push(("--objective ".to_string(), &objective));

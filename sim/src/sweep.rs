@@ -1538,10 +1538,14 @@ pub fn figure_problem(plan: &Plan, figures: &[(String, &Figure)]) -> Option<(Str
             .find_map(|(flag, f)| s.figure_problem(f).map(|p| (flag.clone(), p)))
     };
     let base = first(&plan.base);
-    // Recovery too: an axis can lengthen or cut the time after the trigger that judging it takes.
+    // Recovery too when an axis sets the time line (`run.*`, `workload.*`): it can lengthen or
+    // cut the time after the trigger that judging it takes. Nothing else moves it, and building
+    // every point again costs seconds at the bound on points.
+    let timed = |k: &str| k.starts_with("run.") || k.starts_with("workload.");
+    let retimed = plan.points.iter().any(|p| p.assignments.iter().any(|(k, _)| timed(k)));
     let per_point = figures
         .iter()
-        .any(|(_, f)| f.scope != Scope::Whole || f.metric == Metric::Recovery)
+        .any(|(_, f)| f.scope != Scope::Whole || (f.metric == Metric::Recovery && retimed))
         && plan.points.iter().any(|p| !p.assignments.is_empty());
     if !per_point {
         return base.map(|(flag, p)| (flag, String::new(), p));
@@ -2746,6 +2750,9 @@ pub struct Envelope {
     /// The lowest value tried that does not recover, and what went wrong there; `None` when
     /// every value tried recovers (the envelope is at least the largest tried).
     pub first_failure: Option<(f64, String)>,
+    /// The first failure is a run that was not judged (no verdict, or stopped): not known to
+    /// recover, nor known to fail; the envelope is unknown from there, not "below" it.
+    pub unjudged: bool,
     /// Values other configurations ran at and this one did not (an interrupted sweep).
     pub untried: Vec<f64>,
 }
@@ -2760,7 +2767,11 @@ impl Envelope {
         };
         let found = match (self.safe, &self.first_failure) {
             (Some(r), None) => format!(">= {} (every {what} tried recovers; the largest tried)", u(r)),
+            (Some(r), Some((f, why))) if self.unjudged => format!("{} (unknown from {} on: {why})", u(r), u(*f)),
             (Some(r), Some((f, why))) => format!("{} (first failure at {}: {why})", u(r), u(*f)),
+            (None, Some((f, why))) if self.unjudged => {
+                format!("unknown: {why} at {}, the lowest {what} tried", u(*f))
+            }
             // Failing at 0 (a sweep's "no extra traffic" point): nothing is below it.
             (None, Some((f, why))) if *f <= 0.0 => {
                 format!("none: fails even at {}, the lowest {what} tried ({why} there)", u(*f))
@@ -2841,9 +2852,14 @@ pub fn safe_envelope(points: &[Point], axes: &[Axis], bursts: &[usize]) -> Vec<E
                 .collect();
             let mut safe = None;
             let mut first_failure = None;
+            let mut unjudged = false;
             for &value in &values {
                 let here: Vec<&Point> = ps.iter().filter(|(w, _)| *w == value).map(|(_, p)| *p).collect();
-                if let Some(p) = here.iter().find(|p| !p.recovered()) {
+                // A failure that was judged says more than a run that was not: named first.
+                let judged = |p: &&&Point| p.verdict != "-" && p.stopped.is_none();
+                let failed = || here.iter().filter(|p| !p.recovered());
+                if let Some(p) = failed().find(judged).or_else(|| failed().next()) {
+                    unjudged = !judged(&p);
                     let mut why = p.failure();
                     if p.seeds > 1 {
                         why.push_str(" in at least one seed");
@@ -2866,6 +2882,7 @@ pub fn safe_envelope(points: &[Point], axes: &[Axis], bursts: &[usize]) -> Vec<E
                 unit: axis.unit,
                 safe,
                 first_failure,
+                unjudged,
                 untried,
             }
         })
@@ -4706,10 +4723,24 @@ mod tests {
             zero.describe(),
             "none: fails even at 0/s, the lowest rate tried (overloaded there)"
         );
-        // A run that was not judged is not known to recover.
+        // A run that was not judged is not known to recover, nor known to fail: the envelope is
+        // unknown from it, not "below" it.
         let e = env(&[at_rate(100, "-")]);
         assert_eq!(e.safe, None);
-        assert!(e.describe().contains("(not judged (no verdict"), "{}", e.describe());
+        assert!(
+            e.describe().starts_with("unknown: not judged (no verdict")
+                && e.describe().ends_with("at 100/s, the lowest rate tried"),
+            "{}",
+            e.describe()
+        );
+        let e = env(&[at_rate(100, "recovered"), at_rate(200, "-"), at_rate(300, "metastable")]);
+        assert_eq!(e.safe, Some(100.0));
+        assert!(
+            e.describe()
+                .starts_with("100/s (unknown from 200/s on: not judged (no verdict"),
+            "{}",
+            e.describe()
+        );
     }
 
     /// Over seeds, a whole run without a verdict is not known to recover (it ranks worst); a

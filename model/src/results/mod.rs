@@ -1016,8 +1016,15 @@ mod tests {
         assert_eq!(old.late_sends, None);
         r.generator = Some(old);
         let table = summary_table(&r);
+        assert!(table.contains("(send lateness p99 8.0ms real time): "), "{table}");
         assert!(
-            table.contains("(send lateness p99 8.0ms real time, 0 arrivals not sent"),
+            !table.contains("arrivals not sent"),
+            "none left unsent, none said: {table}"
+        );
+        r.generator.as_mut().expect("set above").unsent = 9;
+        let table = summary_table(&r);
+        assert!(
+            table.contains("(send lateness p99 8.0ms real time, 9 arrivals not sent, left out of the figures)"),
             "{table}"
         );
     }

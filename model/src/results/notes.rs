@@ -363,7 +363,7 @@ impl RunNotes {
         }
         if let Some((n, answers, which)) = self.mostly_refused() {
             push(NoteKind::MostlyRefused, "WARNING", format!(
-                "{n} of {answers} answers were client errors ({which}): the target refused the requests, which says nothing about its capacity; check the target URL (service and API names), the credentials and the method"
+                "{n} of {answers} answers were client errors ({which}): the target refused the requests, which says nothing about its capacity; check the target URL (the --target's path, or the service and API names a scenario builds it from), the credentials and the method"
             ));
         }
         let answers = total(self.statuses.values());

@@ -84,6 +84,10 @@ pub fn unfinished(r: &Results) -> Option<u64> {
 /// ([`unfinished`]): said beside them wherever they are shown.
 pub fn latency_coverage(r: &Results) -> Option<String> {
     let left = unfinished(r)?;
+    // No latency shown, nothing to qualify.
+    if r.summary.whole.latency.count == 0 {
+        return None;
+    }
     Some(format!(
         "latency covers the {} intents that finished, not the {left} left without an answer",
         r.summary.whole.latency.count
@@ -232,11 +236,15 @@ pub fn summary_table(r: &Results) -> String {
     }
     if let Some(g) = &r.generator {
         if g.lagging {
+            // Arrivals left unsent only when there were any (as the report says it).
+            let unsent = match g.unsent {
+                0 => String::new(),
+                n => format!(", {n} arrivals not sent, left out of the figures"),
+            };
             let _ = writeln!(
                 o,
-                "  WARNING       the load generator fell behind its schedule ({}, {} arrivals not sent, left out of the figures): latencies include its own delay, and a late send can change what the target saw; {}",
+                "  WARNING       the load generator fell behind its schedule ({}{unsent}): latencies include its own delay, and a late send can change what the target saw; {}",
                 g.lateness_text(),
-                g.unsent,
                 r.generator_remedy()
             );
         }

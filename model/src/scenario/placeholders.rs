@@ -236,16 +236,21 @@ fn https_upstreams(source: &str, text: &str) -> Vec<Diagnostic> {
             .collect(),
         _ => Vec::new(),
     };
+    // An upstream the checks refused has its problem said already (unchecked, it may be of any
+    // length or hold credentials): only the https ones that passed are added.
     let problems = upstreams
         .iter()
         .enumerate()
         .filter_map(|(i, u)| Some((i, u.as_deref().filter(|u| u.starts_with("https://"))?)))
+        .filter(|(_, u)| crate::wire::check_upstream_url(u).is_ok())
         .map(|(i, u)| https_problem(i, u))
         .collect();
     super::position(source, &doc, problems)
 }
 
 fn https_problem(i: usize, u: &str) -> crate::scenario::Problem {
+    // Quoted as the checks quote an upstream: credentials masked, control characters escaped.
+    let u = super::printable(&crate::wire::redact_userinfo(u)).into_owned();
     crate::scenario::Problem {
         path: format!("backend.services[{i}].upstream"),
         message: format!(
@@ -504,6 +509,13 @@ mod tests {
             e.contains(":15:12: backend.services[1].upstream: `https://127.0.0.1:9`: the reference gateway does not speak https"),
             "{e}"
         );
+        // An https upstream with credentials: its own problem, said once, the password masked.
+        let secret = GATEWAY.replace("http://127.0.0.1:8081", "https://bob:hunter2@127.0.0.1:8081");
+        std::fs::write(&path, &secret).expect("temp file");
+        let e = check_for_gateway(&path).map(|_| ()).expect_err("refused").to_string();
+        let _ = std::fs::remove_file(&path);
+        assert!(!e.contains("hunter2"), "{e}");
+        assert_eq!(e.matches("backend.services[0].upstream").count(), 1, "{e}");
     }
 
     /// The file's own run settings do not clash with the placeholder load: a window or a

@@ -419,15 +419,22 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
     // so a typo in `duration` is an error, not hours.
     if let Some(closed) = &file.workload.closed {
         let (think, answer, instant) = closed_cycle(file, services, closed);
+        // A mean (of a lognormal, say) is no round figure: `41.8ms`, not `41834.094us`; below a
+        // microsecond, as written (`1ns`).
+        let mean = |secs: f64| {
+            if secs == 0.0 || secs >= 1e-6 {
+                crate::results::fmt_secs(secs)
+            } else {
+                fmt(crate::time::secs(secs))
+            }
+        };
         let intents = f64::from(closed.users) * duration.as_secs_f64() / (think + answer).max(CLOSED_FLOOR_S);
         if intents > MAX_INTENTS {
             let answers = match &instant {
                 Some(why) if answer == 0.0 => {
                     format!("answers that can come at once ({why}: a user then sends again a microsecond later)")
                 }
-                // A mean (of a lognormal, say) is no round figure: `41.8ms`, not `41834.094us`.
-                _ if answer >= 1e-6 => format!("answers of {} or more", crate::results::fmt_secs(answer)),
-                _ => format!("answers of {} or more", fmt(crate::time::secs(answer))),
+                _ => format!("answers of {} or more", mean(answer)),
             };
             c.fail(
                 "workload.closed",
@@ -435,7 +442,7 @@ fn check_size(c: &mut Checker, file: &ScenarioFile, phases: &[Phase], services: 
                     "{} users for {} with a think time of {} and {answers} can send about {intents:.3e} intents: at most {MAX_INTENTS:.0e} per run",
                     closed.users,
                     fmt(duration),
-                    fmt(crate::time::secs(think)),
+                    mean(think),
                 ),
             );
         }

@@ -808,7 +808,12 @@ pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, Ch
     let (title, summed) = if services > 1 {
         (
             format!(
-                "Gateway queues and concurrency, all {services} services summed — {}",
+                "Gateway queues and concurrency, {} summed — {}",
+                if services == 2 {
+                    "both services".to_string()
+                } else {
+                    format!("all {services} services")
+                },
                 run.label
             ),
             format!(" (sum of {services} services)"),
