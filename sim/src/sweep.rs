@@ -3858,7 +3858,11 @@ mod tests {
     fn a_recovery_slo_no_point_can_judge_is_refused() {
         let base = scenario::parse(
             "t.toml",
-            "[run]\nwindow = \"1s\"\n             [[workload.phases]]\nduration = \"10s\"\nrate = 5\n             [[workload.phases]]\nduration = \"2s\"\nrate = 50\ntrigger = true\n\n             [[workload.phases]]\nduration = \"2s\"\nrate = 5\n\n             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+            "[run]\nwindow = \"1s\"\n\
+             [[workload.phases]]\nduration = \"10s\"\nrate = 5\n\
+             [[workload.phases]]\nduration = \"2s\"\nrate = 50\ntrigger = true\n\
+             [[workload.phases]]\nduration = \"2s\"\nrate = 5\n\
+             [[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
         )
         .unwrap();
         let t: model::threshold::Threshold = "recovery < 5s".parse().unwrap();
