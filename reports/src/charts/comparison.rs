@@ -8,8 +8,7 @@
 //! builder: categories, hatching and value labels are simpler to place by hand.
 
 use super::render::{
-    anchored, fit, fit_labels, fmt_tick, frame, no_data, render, run_color, text, text_width, Draw, BAD, FRAME, INK,
-    MUTED,
+    anchored, fit, fit_labels, frame, no_data, render, run_color, text, text_width, Draw, BAD, FRAME, INK, MUTED,
 };
 use super::{ChartError, Figure, Labeled};
 use crate::entry::{self, Entry};
@@ -174,8 +173,16 @@ fn amplification_bar(runs: &[Results]) -> Cell {
         i,
         model::interval::amplification_floor(i.mean),
         f64::INFINITY,
-        |v| format!("{}×", fmt_tick((v * 100.0).round() / 100.0)),
-        |h| format!("{h:.2}"),
+        // Two decimals for every bar, as the tables give three: trimmed, 2.501 read `2.5×`
+        // beside `2.49×`. A half-width under 0.005 keeps a third (`± 0.002`, not `± 0.00`).
+        |v| format!("{v:.2}×"),
+        |h| {
+            if h < 0.005 {
+                format!("{h:.3}")
+            } else {
+                format!("{h:.2}")
+            }
+        },
     )
 }
 
@@ -623,11 +630,34 @@ mod tests {
         };
         match amplification_bar(&[run(1.05), run(2.92)]) {
             Cell::Bar { text, floor, .. } => {
-                assert!(text.starts_with("1.99× (1×–"), "{text}");
+                assert!(text.starts_with("1.98× (1.00×–"), "{text}");
                 assert_eq!(floor, 1.0, "the whisker stops at 1 too");
             }
             other => panic!("{:?}", matches!(other, Cell::Missing { .. })),
         }
+    }
+
+    /// Every amplification bar has two decimals (2.501 beside 2.49 read `2.5×` and `2.49×`),
+    /// and a narrow interval keeps the digit that is not zero (`± 0.002`, not `± 0.00`).
+    #[test]
+    fn amplification_labels_keep_their_decimals() {
+        let run = |amplification: f64| {
+            let mut r = crate::fixture::blank();
+            r.summary.whole.offered = 100;
+            r.summary.whole.amplification = amplification;
+            r
+        };
+        let text = |runs: &[Results]| match amplification_bar(runs) {
+            Cell::Bar { text, .. } => text,
+            _ => panic!("a bar"),
+        };
+        assert_eq!(text(&[run(2.501)]), "2.50×");
+        assert_eq!(text(&[run(2.0)]), "2.00×");
+        let narrow = text(&[run(1.069), run(1.071), run(1.070)]);
+        assert!(
+            narrow.starts_with("1.07× ± 0.00") && !narrow.ends_with("± 0.00"),
+            "{narrow}"
+        );
     }
 
     /// The verdict panel colours a "recovered" run amber when a service of it stayed down: its
