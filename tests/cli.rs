@@ -304,6 +304,12 @@ fn sim_run_set_applies_a_setting_as_a_sweep_would() {
         (g["strategy"].as_str(), g["concurrency"].as_u64()),
         (Some("bounded"), Some(1))
     );
+    // Said above the summary, whose header names the file, strategy and seed alone.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("settings (--set): gateway.services.*.queue_capacity=7, gateway.concurrency=1\n"),
+        "{stdout}"
+    );
     for svc in ["a", "b"] {
         assert_eq!(g["services"][svc]["queue_capacity"].as_u64(), Some(7), "{g}");
     }

@@ -289,6 +289,11 @@ pub fn run(a: RunArgs, stop: &AtomicBool) -> anyhow::Result<Ended> {
     model::check_input_not_output(&a.scenario, "scenario", &a.out, written)?;
     let seed = a.seed.unwrap_or(s.seed());
     let seeds = replication_seeds(seed, a.replications, a.seed.is_some())?;
+    // The summary names the scenario, strategy and seed: what --set changed is said above it,
+    // or two runs of one file read alike (`abandon = "cancel"` or not: 25% against 60%).
+    if !a.set.is_empty() {
+        println!("settings (--set): {}", a.set.join(", "));
+    }
     if a.replications <= 1 {
         let r = simulate_logging_progress(&s, seed);
         print!("{}", results::summary_table(&r));
