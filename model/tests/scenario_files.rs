@@ -3519,7 +3519,7 @@ fn the_rate_limit_and_overload_notes_are_warnings_runs_log() {
         parse(&lines).expect("valid").warnings()
     };
     let limited = "the gateway's rate limit (10/s) is below the peak offered rate (500/s): past it the gateway answers 429 (counted as rate_limited, not as the backend's failures)";
-    let over = "a phase not marked as trigger offers more than the backend's capacity (250%): the verdict will be `overloaded`, not metastable, unless the gateway absorbs the excess (a queue that drains within the clients' timeouts, or load it sheds that clients retry later) (mark the overload `trigger = true` to judge recovery from it)";
+    let over = "a phase not marked as trigger offers more than the backend's capacity (250%): the verdict will be `overloaded`, not metastable, unless the gateway absorbs the excess (a queue that drains within the clients' timeouts, or load it sheds that clients retry later); mark the overload `trigger = true` to judge recovery from it";
     let w = warnings(&file("500", false, true));
     assert!(w.iter().any(|w| w == limited), "{w:?}");
     assert!(w.iter().any(|w| w == over), "{w:?}");

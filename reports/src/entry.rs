@@ -103,7 +103,7 @@ impl Entry {
             .fold(0u64, |n, r| n.saturating_add(r.unsent_without_cause()))
     }
 
-    /// Whether a failed check on these runs is in doubt: the generator fell behind its schedule
+    /// Whether a failed check on these runs is in doubt ([`INCONCLUSIVE_NOTE`]): the generator fell behind its schedule
     /// by a material part of the clients' timeout in one of them
     /// ([`Results::generator_in_doubt`](model::results::Results::generator_in_doubt)).
     pub fn generator_in_doubt(&self) -> bool {
@@ -616,6 +616,10 @@ pub fn queue_drain_note(r: &Results) -> Option<String> {
         )),
     }
 }
+
+/// Said of a check that failed where the load generator fell behind its schedule (exit code
+/// 4; [`Entry::generator_in_doubt`]), beside it on the page and in junit.xml.
+pub(crate) const INCONCLUSIVE_NOTE: &str = "; inconclusive: the load generator fell behind its schedule or left arrivals unsent (rerun on a quieter machine or at a lower --time-scale)";
 
 /// Warnings of entries that are not what their labels suggest: the same run twice (one file given
 /// twice: `fifo (sim) #1` and `#2`, alike to the digit), and runs of one scenario at different

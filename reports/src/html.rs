@@ -107,10 +107,6 @@ fn recovery_cell(r: &Results) -> String {
     }
 }
 
-/// Said of a check that failed where the load generator fell behind its schedule (exit code
-/// 4), beside it on the page and in junit.xml.
-pub(crate) const INCONCLUSIVE_NOTE: &str = "; inconclusive: the load generator fell behind its schedule or left arrivals unsent (rerun on a quieter machine or at a lower --time-scale)";
-
 /// One paragraph a reader can act on.
 pub fn verdict_paragraph(r: &Results) -> String {
     let s = &r.summary;
@@ -397,7 +393,7 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
                     String::new()
                 },
                 unjudged.map_or(String::new(), |why| format!("; not judged: {}", esc(&why))),
-                if in_doubt { INCONCLUSIVE_NOTE } else { "" }
+                if in_doubt { crate::entry::INCONCLUSIVE_NOTE } else { "" }
             );
         }
         o.push_str("</ul>");

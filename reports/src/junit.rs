@@ -115,7 +115,7 @@ pub fn render(r: &Report) -> Result<String, String> {
             if fails > 0 {
                 msg = format!("expected {}; {msg}", t.check);
                 if e.generator_in_doubt() {
-                    msg.push_str(crate::html::INCONCLUSIVE_NOTE);
+                    msg.push_str(crate::entry::INCONCLUSIVE_NOTE);
                 }
             }
             let mut c = match e.incomplete() {

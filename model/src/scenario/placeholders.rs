@@ -150,7 +150,8 @@ pub fn parse_for_gateway(source: &str, text: &str) -> Result<GatewayFile, Scenar
         service_time: true,
     };
     let read = parse_with_placeholders(source, text, omissible, true)?;
-    let (https_upstreams, missing_upstreams) = upstream_problems(source, text, &read.scenario);
+    let missing_upstreams = missing_upstreams(source, text, &read.scenario);
+    let https_upstreams = https_upstreams(source, text);
     Ok(GatewayFile {
         service_times_given: read.services_given(),
         workload_given: read.workload_given,
@@ -161,31 +162,29 @@ pub fn parse_for_gateway(source: &str, text: &str) -> Result<GatewayFile, Scenar
     })
 }
 
-/// The file's https upstreams and its services without one, each at its place in `text`.
-fn upstream_problems(source: &str, text: &str, scenario: &Scenario) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+/// The file's services without an upstream, each at its place in `text`.
+fn missing_upstreams(source: &str, text: &str, scenario: &Scenario) -> Vec<Diagnostic> {
     // Parsed once already: the document is only for the positions.
     let Ok(doc) = ImDocument::parse(text.to_string()) else {
-        return (Vec::new(), Vec::new());
+        return Vec::new();
     };
-    let (mut https, mut missing) = (Vec::new(), Vec::new());
-    for (i, svc) in scenario.file.backend.services.iter().enumerate() {
-        match svc.upstream.as_deref() {
-            Some(u) if u.starts_with("https://") => https.push(https_problem(i, u)),
-            Some(_) => {}
-            None => missing.push(crate::scenario::Problem {
-                path: format!("backend.services[{i}]"),
-                message: format!(
-                    "service `{}` has no `upstream` URL: set `upstream = \"http://host:port\"` here, or pass --upstream URL to send every service to one address",
-                    svc.name
-                ),
-                also: None,
-            }),
-        }
-    }
-    (
-        super::position(source, &doc, https),
-        super::position(source, &doc, missing),
-    )
+    let missing = scenario
+        .file
+        .backend
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(_, svc)| svc.upstream.is_none())
+        .map(|(i, svc)| crate::scenario::Problem {
+            path: format!("backend.services[{i}]"),
+            message: format!(
+                "service `{}` has no `upstream` URL: set `upstream = \"http://host:port\"` here, or pass --upstream URL to send every service to one address",
+                svc.name
+            ),
+            also: None,
+        })
+        .collect();
+    super::position(source, &doc, missing)
 }
 
 /// What `scenario check --for gateway` reads: [`load_for_gateway`], and the upstreams the
@@ -215,7 +214,8 @@ pub fn check_for_gateway(path: &Path) -> Result<GatewayFile, ScenarioError> {
 }
 
 /// The https upstreams of the `[[backend.services]]` in `text`, each at its place, read from
-/// the TOML document alone (none when it does not parse as TOML).
+/// the TOML document alone (none when it does not parse as TOML): the same for a file that
+/// reads as a scenario and for one with problems, listed with them ([`check_for_gateway`]).
 fn https_upstreams(source: &str, text: &str) -> Vec<Diagnostic> {
     let Ok(doc) = ImDocument::parse(text.to_string()) else {
         return Vec::new();

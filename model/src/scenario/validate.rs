@@ -2335,7 +2335,7 @@ impl Scenario {
             })
             .fold(0.0, f64::max);
         if worst >= 1.0 {
-            out.push(format!("a phase not marked as trigger offers more than the backend's capacity ({:.0}%): the verdict will be `overloaded`, not metastable, unless the gateway absorbs the excess (a queue that drains within the clients' timeouts, or load it sheds that clients retry later) (mark the overload `trigger = true` to judge recovery from it)", worst * 100.0));
+            out.push(format!("a phase not marked as trigger offers more than the backend's capacity ({:.0}%): the verdict will be `overloaded`, not metastable, unless the gateway absorbs the excess (a queue that drains within the clients' timeouts, or load it sheds that clients retry later); mark the overload `trigger = true` to judge recovery from it", worst * 100.0));
         }
         out
     }
