@@ -906,7 +906,7 @@ fn long_labels_with_a_common_start_stay_distinct() {
     let r = run(7, 0.9, Some(Verdict::Recovered), Some(1.0));
     let labels: Vec<String> = ["fifo", "bounded", "deadline"]
         .iter()
-        .map(|s| format!("a-very-long-scenario-name-that-does-not-fit-at-all · {s} (sim)"))
+        .map(|s| format!("a-very-long-scenario-name-that-does-not-fit-at-all-even-in-one-column-of-panels · {s} (sim)"))
         .collect();
     let runs: Vec<Labeled> = labels.iter().map(|l| Labeled { label: l, results: &r }).collect();
     let fig = charts::comparison(&runs).unwrap();
@@ -919,7 +919,7 @@ fn long_labels_with_a_common_start_stay_distinct() {
     }
     // Labels alike but for a counter at the end keep the counter.
     let labels: Vec<String> = (1..=2)
-        .map(|i| format!("death-spiral-with-a-long-name · fifo (sim) #{i}"))
+        .map(|i| format!("death-spiral-with-a-long-name-that-does-not-fit-one-column-of-panels · fifo (sim) #{i}"))
         .collect();
     let runs: Vec<Labeled> = labels.iter().map(|l| Labeled { label: l, results: &r }).collect();
     let texts = svg_texts(&charts::comparison(&runs).unwrap().svg);
@@ -1202,17 +1202,24 @@ fn an_external_targets_backend_work_reads_as_not_measured() {
         let dir = TempDir::new(if says { "external" } else { "measured" });
         write(&dir, &report(&entries, Vec::new()));
         let html = dir.read("index.html");
-        assert_eq!(html.contains("work was not measured (an external target"), says, "card");
+        assert_eq!(
+            html.contains("queue were not measured (an external target"),
+            says,
+            "card"
+        );
         assert_eq!(
             html.contains("of backend time went to requests nobody waited for"),
             !says
         );
         assert_eq!(html.contains("<td>not measured</td>"), says, "the run's table");
+        // No empty gateway chart, and no throughput caption about backend time not drawn.
         assert_eq!(
-            html.contains("queue and concurrency are not seen"),
-            says,
+            html.contains("Gateway queue and concurrency"),
+            !says,
             "the gateway chart"
         );
+        assert_eq!(dir.0.join("gateway-run.svg").exists(), !says);
+        assert_eq!(html.contains("backend busy and wasted time are counted"), !says);
         assert_eq!(
             html.contains("backend-seconds per second"),
             !says,

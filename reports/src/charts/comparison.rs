@@ -27,8 +27,8 @@ const PAD: i32 = 12;
 const FONT: f64 = 12.0;
 const HATCH_FILL: RGBColor = RGBColor(252, 235, 235);
 const GOOD: RGBColor = RGBColor(30, 130, 60);
-/// The widest a run label may be: two fifths of a panel.
-const LABEL_MAX_W: i32 = (WIDTH as i32 / COLS as i32) * 2 / 5;
+/// The least room a panel leaves its bars.
+const MIN_BAR_W: i32 = 140;
 
 enum Cell {
     /// A mean; `half_width` > 0 draws the 95% confidence interval around it as a whisker, from
@@ -112,6 +112,8 @@ impl Panel {
 }
 
 struct Comparison {
+    /// Panels side by side: [`COLS`], or one a row when labels or values would be cut.
+    cols: usize,
     title: String,
     subtitle: String,
     labels: Vec<String>,
@@ -275,7 +277,7 @@ impl Comparison {
     }
 
     fn rows(&self) -> usize {
-        (self.panels.len() + 1).div_ceil(COLS)
+        (self.panels.len() + 1).div_ceil(self.cols)
     }
 
     fn draw_panel<DB: DrawingBackend>(&self, a: &DrawingArea<DB, Shift>, p: &Panel) -> Result<(), ChartError> {
@@ -415,6 +417,35 @@ impl Comparison {
     }
 }
 
+/// Panels a row: [`COLS`] when the widest panel fits in its share of [`WIDTH`] with the run
+/// labels (two fifths of a panel at most, as [`Comparison::label_column`] draws them),
+/// [`MIN_BAR_W`] of bars and the longest value beside them; otherwise one, twice as wide, so
+/// that long labels ("death-spiral · fifo (sim) #1") and values ("61.4s ± 14.8s (17/20
+/// recovered)") are not cut. Not a wider chart: the page shows charts at most 1000 pixels wide,
+/// and scaled down its text would be too small to read.
+fn columns(labels: &[String], panels: &[Panel], verdicts: &[(String, RGBColor)]) -> usize {
+    let label_w = labels.iter().map(|l| text_width(l, FONT)).max().unwrap_or(0);
+    let value_w = panels
+        .iter()
+        .flat_map(|p| &p.cells)
+        .map(|c| match c {
+            Cell::Bar { text, .. } | Cell::Missing { text, .. } => text_width(text, FONT),
+        })
+        .max()
+        .unwrap_or(0);
+    let verdict_w = verdicts.iter().map(|(v, _)| text_width(v, FONT)).max().unwrap_or(0);
+    // The label column is at most two fifths of a panel; the value column a third of it.
+    let need = (label_w.saturating_mul(5) / 2)
+        .max(value_w.saturating_mul(3))
+        .max(2 * PAD + label_w + 6 + MIN_BAR_W + value_w + 18)
+        .max(2 * PAD + label_w + 6 + verdict_w + 13);
+    if need <= i32::try_from(WIDTH).unwrap_or(0) / i32::try_from(COLS).unwrap_or(1) {
+        COLS
+    } else {
+        1
+    }
+}
+
 fn row_center(i: usize) -> i32 {
     PANEL_TOP + ROW * i32::try_from(i).unwrap_or(0) + ROW / 2
 }
@@ -456,12 +487,12 @@ impl Draw for Comparison {
             return no_data(&body, "no data: no runs to compare");
         }
         let (bw, _) = body.dim_in_pixel();
-        let pw = i32::try_from(bw).unwrap_or(0) / i32::try_from(COLS).unwrap_or(1);
+        let pw = i32::try_from(bw).unwrap_or(0) / i32::try_from(self.cols).unwrap_or(1);
         let ph = self.panel_height();
         let cell = |i: usize| {
             let (c, r) = (
-                i32::try_from(i % COLS).unwrap_or(0),
-                i32::try_from(i / COLS).unwrap_or(0),
+                i32::try_from(i % self.cols).unwrap_or(0),
+                i32::try_from(i / self.cols).unwrap_or(0),
             );
             body.clone().shrink((c * pw, r * ph), (pw, ph))
         };
@@ -600,16 +631,18 @@ fn draw(rows: &[(&str, &[Results])]) -> Result<Figure, ChartError> {
             0.0,
         ),
     ];
+    let verdicts: Vec<(String, RGBColor)> = rows.iter().map(|(_, runs)| verdict(runs)).collect();
+    let labels: Vec<String> = rows.iter().map(|(l, _)| l.to_string()).collect();
+    let cols = columns(&labels, &panels, &verdicts);
+    // Two fifths of a panel, as `label_column` allows.
+    let label_max_w = i32::try_from(WIDTH).unwrap_or(0) / i32::try_from(cols).unwrap_or(1) * 2 / 5;
     let chart = Comparison {
+        cols,
         title: title.clone(),
         subtitle,
-        labels: fit_labels(
-            &rows.iter().map(|(l, _)| l.to_string()).collect::<Vec<_>>(),
-            FONT,
-            LABEL_MAX_W,
-        ),
+        labels: fit_labels(&labels, FONT, label_max_w),
         panels,
-        verdicts: rows.iter().map(|(_, runs)| verdict(runs)).collect(),
+        verdicts,
     };
     render("comparison".into(), title, &chart)
 }
@@ -682,5 +715,43 @@ mod tests {
         let (text, color) = verdict(&[run(Verdict::Metastable)]);
         assert_eq!(text, "recovered (service billing metastable)");
         assert_eq!(color, WARN);
+    }
+
+    /// Long run labels or values lay the panels out one a row, uncut; short ones keep two.
+    #[test]
+    fn long_labels_take_one_panel_a_row_rather_than_be_cut() {
+        let run = |recovery: Option<f64>| {
+            let mut r = crate::fixture::blank();
+            r.summary.whole.offered = 100;
+            r.summary.whole.successes = 90;
+            r.summary.whole.goodput_ratio = 0.9;
+            r.summary.whole.amplification = 1.2;
+            r.summary.whole.verdict = Some(if recovery.is_some() {
+                Verdict::Recovered
+            } else {
+                Verdict::Metastable
+            });
+            r.summary.whole.recovery_s = recovery;
+            r
+        };
+        let (a, b) = (vec![run(Some(61.4))], vec![run(None)]);
+        let short = draw(&[("fifo (sim)", a.as_slice()), ("bounded (sim)", b.as_slice())]).expect("chart");
+        let long_a = "death-spiral · fifo (sim) #1";
+        let long_b = "death-spiral · fifo (sim) #2 with a longer name";
+        let long = draw(&[(long_a, a.as_slice()), (long_b, b.as_slice())]).expect("chart");
+        // The same panels, twice as many rows of them: taller.
+        let height = |svg: &str| {
+            let at = svg.find("height=\"").expect("an svg height") + 8;
+            svg[at..]
+                .split('"')
+                .next()
+                .and_then(|h| h.parse::<u32>().ok())
+                .expect("a height")
+        };
+        assert!(height(&long.svg) > height(&short.svg) * 3 / 2, "one panel a row");
+        for label in [long_a, long_b] {
+            assert!(long.svg.contains(label), "{label} uncut");
+        }
+        assert!(!long.svg.contains('…'), "nothing cut");
     }
 }
