@@ -859,11 +859,16 @@ pub fn heatmap_with_slo(
             (None, _) => false,
         };
         let k = (0..slo.len()).find(|&k| fails(k)).unwrap_or(0);
-        let text = if slo.len() == 1 {
+        let mut text = if slo.len() == 1 {
             format!("SLO: {}", p.slo_measured[k])
         } else {
             format!("{}: {}", slo[k], p.slo_measured[k])
         };
+        // With replications the figure is the seeds' mean, which may hold while a seed fails:
+        // how many seeds held says more than the mean beside the bound.
+        if let (Some(held), true) = (p.slo_held, p.seeds > 1) {
+            text.push_str(&format!(" (held in {held} of {} seeds)", p.seeds));
+        }
         let reading = (k, badness(k, p.slo_values.get(k).copied().flatten()), text);
         let settings: Vec<(usize, String)> = kv.iter().filter(|(k, _)| setting_axes.contains(k)).cloned().collect();
         match worst_of.entry((xi, yi, settings)) {
@@ -1436,6 +1441,15 @@ mod tests {
         let h = heatmap_with_slo(Path::new("sweep.json"), &points, &objective, &slo).unwrap();
         assert_eq!(h.failing[0][0], Some(0.921));
         assert_eq!(h.failing_slo, [[Some("SLO: 80.40%".to_string()), None]]);
+        // Replicated: how many seeds held, beside the mean.
+        let mut replicated = points.clone();
+        replicated[0].seeds = 5;
+        replicated[0].slo_held = Some(4);
+        let h = heatmap_with_slo(Path::new("sweep.json"), &replicated, &objective, &slo).unwrap();
+        assert_eq!(
+            h.failing_slo,
+            [[Some("SLO: 80.40% (held in 4 of 5 seeds)".to_string()), None]]
+        );
         let slo = ["goodput_ratio>=0.5".to_string(), "p99<2s".to_string()];
         let points = [point("fifo", false, &[("92.10%", 0.921), ("3.10s", 3.1)])];
         let h = heatmap_with_slo(Path::new("sweep.json"), &points, &objective, &slo).unwrap();

@@ -783,6 +783,30 @@ fn heatmap_cells_that_fail_the_slo_show_the_figure_it_failed_on() {
     assert!(svg.has_text("the figure it failed on shown"), "{:?}", svg.texts);
 }
 
+/// A replicated point's seed count shows in a cell wide enough for it; a narrow cell drops it
+/// and keeps the figure.
+#[test]
+fn heatmap_cells_show_how_many_seeds_held_where_they_fit() {
+    let detail = "SLO: 80.40% (held in 4 of 5 seeds)";
+    // One row of `n` cells, the last failing the SLO.
+    let grid = |n: usize| {
+        let mut h = sweep();
+        h.x = (0..n).map(|i| i.to_string()).collect();
+        h.y.truncate(1);
+        h.cells = vec![(0..n).map(|i| (i + 1 < n).then_some(0.9)).collect()];
+        h.failing = vec![(0..n).map(|i| (i + 1 == n).then_some(0.804)).collect()];
+        h.failing_slo = vec![(0..n).map(|i| (i + 1 == n).then(|| detail.to_string())).collect()];
+        h.best = None;
+        h.slo_met = Some(("goodput_ratio>=0.8".into(), true));
+        check_svg(&charts::heatmap(&h).expect("drawn"))
+    };
+    let wide = grid(2);
+    assert!(wide.has_text(&format!("fails {detail}")), "{:?}", wide.texts);
+    let narrow = grid(8);
+    assert!(narrow.has_text("fails SLO: 80.40%"), "{:?}", narrow.texts);
+    assert!(!narrow.has_text("held in"), "{:?}", narrow.texts);
+}
+
 /// An interrupted sweep's cells that did not run at every load read "not run", not the grey
 /// "n/a" of a setting that does not apply; the header says the sweep was interrupted and the
 /// best is of the points that ran.
