@@ -147,7 +147,7 @@ pub fn verdict_paragraph(r: &Results) -> String {
         None => "Not judged.".to_string(),
     };
     let wasted = if s.external_target {
-        "the backend's work was not measured (an external target: loadgen sees only its own side)".to_string()
+        "the backend's work and the gateway's queue were not measured (an external target: loadgen sees only its own side)".to_string()
     } else {
         format!(
             "{} of backend time went to requests nobody waited for any more",

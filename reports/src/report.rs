@@ -77,6 +77,11 @@ pub(crate) const THROUGHPUT_NOTE: &str = "Requests are counted in the window the
      the goodput line is the intents sent then that succeeded (perhaps much later, after retries), \
      not completions per second; backend busy and wasted time are counted when the work was done.";
 
+/// [`THROUGHPUT_NOTE`] for a run against an external target, whose chart draws no backend time.
+pub(crate) const THROUGHPUT_NOTE_EXTERNAL: &str = "Requests are counted in the window they were sent in: \
+     the goodput line is the intents sent then that succeeded (perhaps much later, after retries), \
+     not completions per second.";
+
 /// Draws every chart the report needs, each with a file name (stem) of its own.
 pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {
     let firsts: Vec<(usize, Labeled, usize)> = r
@@ -128,12 +133,17 @@ pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {
     }
     for (i, l, n) in &firsts {
         let seed = r.entries[*i].first_seed_note();
+        let how = if l.results.summary.external_target {
+            THROUGHPUT_NOTE_EXTERNAL
+        } else {
+            THROUGHPUT_NOTE
+        };
         for f in charts::per_run(*l, *n)? {
             let throughput = f.stem.starts_with("throughput-");
             let note = match (&seed, throughput) {
-                (Some(s), true) => Some(format!("{}: {THROUGHPUT_NOTE}", capitalize(s))),
+                (Some(s), true) => Some(format!("{}: {how}", capitalize(s))),
                 (Some(s), false) => Some(capitalize(s)),
-                (None, true) => Some(THROUGHPUT_NOTE.to_string()),
+                (None, true) => Some(how.to_string()),
                 (None, false) => None,
             };
             out.push(Placed {

@@ -824,6 +824,7 @@ pub(crate) fn gateway_of(run: Labeled, replications: usize) -> Result<Figure, Ch
     let mut tl = Timeline::new(title.clone(), r, &format!("queued requests{summed}"), replications);
     no_traffic(&mut tl, r);
     if tl.note.is_none() && r.summary.external_target {
+        // `per_run` leaves this chart out for such runs; drawn on its own, it says why it is empty.
         tl.note = Some("not measured: against an external target (loadgen --target) the gateway's queue and concurrency are not seen".into());
     }
     if tl.note.is_none() {
