@@ -564,6 +564,12 @@ pub(super) fn syntax(text: &str, raw: &str, offset: usize) -> (String, String) {
             if let Some(last) = words.last_mut() {
                 last.push_str(&format!("; {hint}"));
             }
+        } else if let Some(found) = not_a_value(text, offset) {
+            // toml_edit tries a string last, so any character no value starts with reads as a
+            // string's missing quote (`rate = = 400`): say a value was expected.
+            words = vec![format!(
+                "expected a value (a number, a \"string\", true or false, an [array] or an {{ inline table }}), found {found}"
+            )];
         }
     }
     let message = words.join(": ");
@@ -573,6 +579,18 @@ pub(super) fn syntax(text: &str, raw: &str, offset: usize) -> (String, String) {
         return (path, unworded(text, offset).1);
     }
     (path, message)
+}
+
+/// What stands at `offset` where a value should, when no value can start with it: `=` or
+/// another sign, or the end of the line. `None` for a letter or digit (another message fits).
+fn not_a_value(text: &str, offset: usize) -> Option<String> {
+    let c = text.get(offset..)?.chars().next();
+    match c {
+        None => Some("the end of the file".to_string()),
+        Some('\n' | '\r') => Some("the end of the line".to_string()),
+        Some(c) if c.is_alphanumeric() || c.is_control() => None,
+        Some(c) => Some(format!("`{c}`")),
+    }
 }
 
 /// Where and what the syntax error at `offset` is, for one toml_edit gave no words: the first
@@ -1457,6 +1475,19 @@ mod tests {
         );
         let e = error("[workload]\nphases = []\n[[workload.phases]]\nrate = 2\n");
         assert_eq!(e, "t.toml:3:1: workload.phases: [workload.phases] is defined twice");
+    }
+
+    /// A sign where a value should be reads "expected a value", not toml_edit's "invalid
+    /// string: expected `"`, `'`" (no string was begun).
+    #[test]
+    fn a_sign_where_a_value_should_be_is_named() {
+        let e = error("[[workload.phases]]\nduration = \"10s\"\nrate = = 400\n");
+        assert_eq!(
+            e,
+            "t.toml:3:8: workload.phases[0].rate: expected a value (a number, a \"string\", true or false, an [array] or an { inline table }), found `=`"
+        );
+        let e = error("[run]\nname = ,\n");
+        assert!(e.ends_with("found `,`"), "{e}");
     }
 
     #[test]
