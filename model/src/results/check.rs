@@ -360,19 +360,48 @@ fn percentiles(p: &Percentiles, at: &str) -> Checked {
     Ok(())
 }
 
+/// A window's (or a group's) counts by their summary field names ("offered" for the counters'
+/// `intents`): the tallies, then the five outcomes an attempt ends in. One list for both
+/// [`summary_counts`] and the checks that compare the two.
+fn counter_counts(c: &GroupCounters) -> [(&'static str, u64); 10] {
+    [
+        ("offered", c.intents),
+        ("attempts", c.attempts),
+        ("retries", c.retries),
+        ("successes", c.successes),
+        ("failures", c.failures),
+        ("timeouts", c.timeouts),
+        ("shed", c.shed),
+        ("rate_limited", c.rate_limited),
+        ("expired", c.expired),
+        ("errors", c.errors),
+    ]
+}
+
+/// A summary's counts, in [`counter_counts`]'s order and names.
+fn summary_counts(g: &GroupSummary) -> [(&'static str, u64); 10] {
+    [
+        ("offered", g.offered),
+        ("attempts", g.attempts),
+        ("retries", g.retries),
+        ("successes", g.successes),
+        ("failures", g.failures),
+        ("timeouts", g.timeouts),
+        ("shed", g.shed),
+        ("rate_limited", g.rate_limited),
+        ("expired", g.expired),
+        ("errors", g.errors),
+    ]
+}
+
+/// The five outcomes of [`counter_counts`] or [`summary_counts`].
+fn outcome_counts(counts: [(&'static str, u64); 10]) -> [(&'static str, u64); 5] {
+    [counts[5], counts[6], counts[7], counts[8], counts[9]]
+}
+
 fn group_counters(c: &GroupCounters, at: &dyn Fn(&str) -> String) -> Checked {
     tallies(c.intents, c.successes, c.failures, c.attempts, c.retries, at)?;
-    outcomes(
-        c.attempts,
-        [
-            ("timeouts", c.timeouts),
-            ("shed", c.shed),
-            ("rate_limited", c.rate_limited),
-            ("expired", c.expired),
-            ("errors", c.errors),
-        ],
-        at,
-    )
+    outcomes(c.attempts, outcome_counts(counter_counts(c)), at)
 }
 
 fn counters(c: &Counters, at: &dyn Fn(&str) -> String) -> Checked {
@@ -395,17 +424,7 @@ fn group_window(g: &GroupWindow, at: impl Fn() -> String) -> Checked {
 fn group_summary(g: &GroupSummary, at: &str) -> Checked {
     let field = |f: &str| format!("{at}.{f}");
     tallies(g.offered, g.successes, g.failures, g.attempts, g.retries, &field)?;
-    outcomes(
-        g.attempts,
-        [
-            ("timeouts", g.timeouts),
-            ("shed", g.shed),
-            ("rate_limited", g.rate_limited),
-            ("expired", g.expired),
-            ("errors", g.errors),
-        ],
-        &field,
-    )?;
+    outcomes(g.attempts, outcome_counts(summary_counts(g)), &field)?;
     amount(g.goodput, || format!("{at}.goodput"))?;
     ratio(g.goodput_ratio, || format!("{at}.goodput_ratio"))?;
     amount(g.amplification, || format!("{at}.amplification"))?;
@@ -596,18 +615,7 @@ fn summary_sources(r: &Results) -> Checked {
                 continue;
             };
             let at = format!("summary.{what}.{}", name(k));
-            for (f, stored, counted) in [
-                ("offered", g.offered, c.intents),
-                ("attempts", g.attempts, c.attempts),
-                ("retries", g.retries, c.retries),
-                ("successes", g.successes, c.successes),
-                ("failures", g.failures, c.failures),
-                ("timeouts", g.timeouts, c.timeouts),
-                ("shed", g.shed, c.shed),
-                ("rate_limited", g.rate_limited, c.rate_limited),
-                ("expired", g.expired, c.expired),
-                ("errors", g.errors, c.errors),
-            ] {
+            for ((f, stored), (_, counted)) in summary_counts(g).into_iter().zip(counter_counts(c)) {
                 if stored != counted {
                     let source = if f == "offered" { "intents" } else { f };
                     return Err(bad(
@@ -829,18 +837,7 @@ fn windows(r: &Results) -> Checked {
     // The summary is computed from the windows: figures that disagree were edited, and a sum
     // that wraps would turn into a small, plausible figure in whatever adds them again.
     let s = &r.summary.whole;
-    for (name, file, windows) in [
-        ("offered", s.offered, sum.intents),
-        ("attempts", s.attempts, sum.attempts),
-        ("retries", s.retries, sum.retries),
-        ("successes", s.successes, sum.successes),
-        ("failures", s.failures, sum.failures),
-        ("timeouts", s.timeouts, sum.timeouts),
-        ("shed", s.shed, sum.shed),
-        ("rate_limited", s.rate_limited, sum.rate_limited),
-        ("expired", s.expired, sum.expired),
-        ("errors", s.errors, sum.errors),
-    ] {
+    for ((name, file), (_, windows)) in summary_counts(s).into_iter().zip(counter_counts(&sum)) {
         if file != windows {
             return Err(bad(
                 format!("summary.{name}"),
