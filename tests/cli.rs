@@ -1085,6 +1085,31 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
         "{err}"
     );
     assert!(err.contains("--duration 1.50s ends during the trigger phase"), "{err}");
+    // A file's own time scale is named as the file's, not as a flag never passed.
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("scaled.toml");
+    std::fs::write(
+        &file,
+        "[run]\ntime_scale = 2\n[[workload.phases]]\nduration = \"1s\"\nrate = 5\n[clients]\ntimeout = \"1s\"\n\
+         [[backend.services]]\nname = \"x\"\nworkers = 1\nservice_time = { dist = \"exponential\", mean = \"1ms\" }\n",
+    )
+    .unwrap();
+    let out = spillway(&[
+        "loadgen",
+        "run",
+        file.to_str().unwrap(),
+        "--target",
+        &target,
+        "--no-progress",
+        "--out",
+        &out_dir,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("run.time_scale = 2 in {} with --target", file.display())),
+        "{err}"
+    );
     // At time scale 1 and the whole run, neither.
     let out = one_liner(&["--phases", "1s@5"]);
     let err = String::from_utf8_lossy(&out.stderr);

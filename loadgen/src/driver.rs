@@ -44,6 +44,9 @@ pub struct LiveOptions {
     /// Send every request to the target URL itself (one-liner mode).
     pub catch_all: bool,
     pub time_scale: f64,
+    /// Where `time_scale` came from, as a warning names it: "--time-scale 4" (the default), or
+    /// "run.time_scale = 4 in FILE" for a file's own.
+    pub time_scale_origin: Option<String>,
     /// (index, count); (0, 1) is the whole run.
     pub shard: (u32, u32),
     pub max_connections: usize,
@@ -65,6 +68,7 @@ impl Default for LiveOptions {
             target: None,
             catch_all: false,
             time_scale: 1.0,
+            time_scale_origin: None,
             shard: (0, 1),
             max_connections: 2048,
             http2: false,
@@ -1313,8 +1317,12 @@ async fn run_until(
             // real time, and then every timeout is f times too short against it and every
             // latency reads f times longer (a 300 ms service read 600 ms, timed out at 500 ms).
             if f != 1.0 {
+                let origin = opts
+                    .time_scale_origin
+                    .clone()
+                    .unwrap_or_else(|| format!("--time-scale {f}"));
                 tracing::warn!(
-                    "--time-scale {f} with --target: the target must run {f} times faster too (spillway's mock-legacy and gateway started with --time-scale {f}); a service of your own runs in real time, so against it the clients' timeouts are {f} times too short and its latencies read {f} times longer: use --time-scale 1"
+                    "{origin} with --target: the target must run {f} times faster too (spillway's mock-legacy and gateway started with --time-scale {f}); a service of your own runs in real time, so against it the clients' timeouts are {f} times too short and its latencies read {f} times longer: use --time-scale 1"
                 );
             }
             // As written: the one-liner requests this URL itself (`/sub/` is not `/sub`), and

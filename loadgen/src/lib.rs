@@ -484,6 +484,12 @@ async fn run_command(a: RunArgs) -> anyhow::Result<Finish> {
         target: a.target.clone(),
         catch_all,
         time_scale: f,
+        // The file's own time scale, unasked for on the command line: a warning about it names
+        // the file's setting, not a flag the user did not pass.
+        time_scale_origin: match (&a.scenario, a.time_scale) {
+            (Some(p), None) => Some(format!("run.time_scale = {f} in {}", p.display())),
+            _ => None,
+        },
         shard: a.shard.unwrap_or((0, 1)),
         max_connections: connections as usize,
         http2: a.http2,
