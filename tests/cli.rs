@@ -1110,6 +1110,33 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
         err.contains(&format!("run.time_scale = 2 in {} with --target", file.display())),
         "{err}"
     );
+    // Wasted work is not measured against a --target: a bound on it given as a flag is refused
+    // before the run; the file's own is warned of.
+    let out = one_liner(&["--phases", "1s@5", "--threshold", "wasted_ratio < 0.1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--threshold `wasted_ratio < 0.1`: against a --target loadgen sees no backend work"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap().replace("time_scale = 2", "time_scale = 1");
+    std::fs::write(&file, format!("{text}[[thresholds]]\ncheck = \"wasted < 1s\"\n")).unwrap();
+    let out = spillway(&[
+        "loadgen",
+        "run",
+        file.to_str().unwrap(),
+        "--target",
+        &target,
+        "--no-progress",
+        "--out",
+        &out_dir,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "fails as not measured: {err}");
+    assert!(
+        err.contains("thresholds[0] `wasted < 1s`: against a --target loadgen sees no backend work"),
+        "{err}"
+    );
     // At time scale 1 and the whole run, neither.
     let out = one_liner(&["--phases", "1s@5"]);
     let err = String::from_utf8_lossy(&out.stderr);

@@ -285,6 +285,31 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             usage!("--threshold `{check}`: {problem}{window}");
         }
     }
+    // Against a --target loadgen sees no backend work: a bound on it can only fail, as "not
+    // measured", after the whole load. One given here is refused now; a file's own (the file
+    // may serve runs without --target too) is warned of.
+    if a.target.is_some() {
+        let unmeasured = |t: &model::threshold::Threshold| {
+            matches!(
+                t.figure.metric,
+                model::threshold::Metric::Wasted | model::threshold::Metric::WastedRatio
+            )
+        };
+        for check in &a.thresholds {
+            if check
+                .parse::<model::threshold::Threshold>()
+                .is_ok_and(|t| unmeasured(&t))
+            {
+                usage!("--threshold `{check}`: against a --target loadgen sees no backend work, so wasted work is not measured (the threshold could only fail, as \"not measured\"); drop it, or run without --target");
+            }
+        }
+        for (i, t) in s.thresholds.iter().enumerate().filter(|(_, t)| unmeasured(t)) {
+            tracing::warn!(
+                "thresholds[{i}] `{}`: against a --target loadgen sees no backend work, so wasted work is not measured: this threshold will fail as \"not measured\"",
+                t.text
+            );
+        }
+    }
     // The one-liner's are said below, of --phases.
     if let (Some(r), false) = (a.rate, catch_all) {
         if let Some(w) = s.few_intents_warning() {
