@@ -27,18 +27,26 @@ pub fn secs_unit(s: f64) -> (f64, &'static str, usize) {
 }
 
 /// The whole run's verdict reason, and, when a live run's target stopped answering (more than
-/// a tenth of its attempts got no answer: [`super::RunNotes::unanswered`]), that a verdict of
-/// metastability or overload is then about an unreachable target, not about its capacity: a
-/// target stopped mid-run reads as a collapse that never recovers.
+/// a tenth of its attempts got no answer: [`super::RunNotes::unanswered`]) or refused most
+/// requests ([`super::RunNotes::mostly_refused`]), that a verdict of metastability or overload
+/// is then about an unreachable or refusing target, not about its capacity: a target stopped
+/// mid-run reads as a collapse that never recovers.
 pub fn verdict_reason(r: &Results) -> String {
     let w = &r.summary.whole;
     let reason = w.verdict_reason.trim_end_matches('.');
-    match (w.verdict, r.notes.unanswered()) {
-        (Some(Verdict::Metastable | Verdict::Overloaded), Some((n, attempts, _))) => format!(
+    let bad = matches!(w.verdict, Some(Verdict::Metastable | Verdict::Overloaded));
+    if let (true, Some((n, attempts, _))) = (bad, r.notes.unanswered()) {
+        return format!(
             "{reason}; but {n} of the {attempts} attempts that ended before their timeout got no usable HTTP answer (see the warning): the target was unreachable, dropped connections or did not answer in HTTP, which says nothing about its capacity"
-        ),
-        _ => reason.to_string(),
+        );
     }
+    // Refused requests (every answer a 401, say) fail their intents as overload would.
+    if let (true, Some((n, answers, _))) = (bad, r.notes.mostly_refused()) {
+        return format!(
+            "{reason}; but {n} of the {answers} answers were client errors (see the warning): the target refused the requests, which says nothing about its capacity"
+        );
+    }
+    reason.to_string()
 }
 
 /// Why a run's figures cover only part of it, if they do: a live run was interrupted (Ctrl-C,
@@ -335,6 +343,18 @@ mod tests {
                 "{v:?} with {n} refused"
             );
         }
+        // Every answer a 401: the verdict says the target refused the requests.
+        let mut refusing = with(&r, Verdict::Overloaded, 0);
+        refusing.notes.statuses = [(401, 99)].into_iter().collect();
+        assert!(
+            verdict_reason(&refusing).ends_with(
+                "; but 99 of the 99 answers were client errors (see the warning): the target refused the requests, which says nothing about its capacity"
+            ),
+            "{}",
+            verdict_reason(&refusing)
+        );
+        refusing.summary.whole.verdict = Some(Verdict::Stable);
+        assert!(!verdict_reason(&refusing).contains("client errors"));
     }
 
     /// A run stopped with most intents unanswered (a simulation at its cap on requests held)
