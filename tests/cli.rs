@@ -1119,7 +1119,9 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
         err.contains("--threshold `wasted_ratio < 0.1`: against a --target loadgen sees no backend work"),
         "{err}"
     );
-    let text = std::fs::read_to_string(&file).unwrap().replace("time_scale = 2", "time_scale = 1");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("time_scale = 2", "time_scale = 1");
     std::fs::write(&file, format!("{text}[[thresholds]]\ncheck = \"wasted < 1s\"\n")).unwrap();
     let out = spillway(&[
         "loadgen",
