@@ -1262,3 +1262,76 @@ fn a_negative_duration_flag_is_said_to_be_negative() {
         "got the flag `--workers`: give this flag its value first",
     );
 }
+
+/// `gateway --scenario` says at start-up what `scenario check` notes of its settings (here a
+/// concurrency past a rejecting service's workers) and what it enforces beside its strategy
+/// (auth, rate limit), in scenario time; a flag that replaces a setting silences the notes,
+/// which are of the file's settings.
+#[test]
+fn the_gateway_says_its_notes_and_its_front_at_start_up() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-cli-gwnotes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("gw.toml");
+    std::fs::write(
+        &file,
+        "[[workload.phases]]\nduration = \"8s\"\nrate = 20\n\
+         [gateway]\nstrategy = \"bounded\"\nqueue_capacity = 10\nconcurrency = 8\n\
+         auth = { keys = [\"k1\", \"k2\"] }\nrate_limit = { rate = 20, burst = 5 }\n\
+         [[backend.services]]\nname = \"orders\"\nworkers = 2\nservice_time = \"40ms\"\noverload = \"reject\"\n",
+    )
+    .unwrap();
+    // The gateway's log up to its routes line (the last of its start-up), then stopped.
+    let start_up = |extra: &[&str]| -> String {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spillway"))
+            .args([
+                "gateway",
+                "--scenario",
+                file.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(["--upstream", "http://127.0.0.1:9", "--time-scale", "4"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spillway runs");
+        let err = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut log = String::new();
+        while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            log.push_str(&line);
+            log.push('\n');
+            if line.contains("INFO routes:") {
+                break;
+            }
+        }
+        child.kill().ok();
+        child.wait().ok();
+        log
+    };
+    let log = start_up(&[]);
+    assert!(
+        log.contains("WARN gateway.concurrency: the gateway sends service `orders` up to 8 requests at once"),
+        "{log}"
+    );
+    // In scenario time (20/s), not the 80/s the gateway runs at 4 times faster.
+    assert!(
+        log.contains("INFO also: rate limit 20/s per client (burst 5), 429 past it; auth: 2 key(s), 401 without one"),
+        "{log}"
+    );
+    let log = start_up(&["--concurrency", "2"]);
+    assert!(log.contains("INFO routes:"), "{log}");
+    assert!(!log.contains("WARN gateway.concurrency"), "{log}");
+    std::fs::remove_dir_all(&dir).ok();
+}

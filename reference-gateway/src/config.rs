@@ -97,6 +97,25 @@ impl Setup {
                 if let Some(note) = scenario::sized_bound_note(&s) {
                     tracing::info!("{note}");
                 }
+                // The notes `scenario check` gives of the gateway's settings (a concurrency
+                // past a rejecting service's workers, adaptive's default queue), said by the
+                // process that runs them: loadgen logged them of its own copy of the file, and
+                // this log said nothing. Only of the file's settings as they run: a flag that
+                // replaces one (applied below, to the scaled settings) could make a note wrong.
+                let replaced = a.concurrency.is_some()
+                    || a.queue_capacity.is_some()
+                    || a.queue_timeout.is_some()
+                    || a.abandon.is_some()
+                    || a.default_timeout.is_some()
+                    || a.deadline_estimate.is_some()
+                    || a.no_pushback;
+                if !replaced {
+                    for w in s.warnings_with(&read.placeholders) {
+                        if w.starts_with("gateway.") {
+                            tracing::warn!("{w}");
+                        }
+                    }
+                }
                 factor = a.time_scale.unwrap_or(s.file.run.time_scale);
                 let s = s.time_scaled(factor)?;
                 Setup {

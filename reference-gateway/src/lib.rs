@@ -314,6 +314,14 @@ async fn serve_until_signalled(args: Args) -> anyhow::Result<()> {
         scenario_time(g.default_timeout, setup.time_scale),
         pushback_text(&g.pushback, g.strategy, setup.time_scale)
     );
+    // Auth, rate limit, priorities and gateway retries, as `scenario check` lists them: each
+    // enforced, and a log that showed every other setting read as if they were off.
+    // In scenario time, as the line above gives the rest (`g` runs `time_scale` times faster).
+    let also = {
+        let mut unscaled = g.clone();
+        model::scenario::scale_gateway(&mut unscaled, 1.0 / setup.time_scale);
+        model::scenario::gateway_also(&unscaled)
+    };
     let routes: Vec<String> = setup
         .routes
         .iter()
@@ -341,6 +349,9 @@ async fn serve_until_signalled(args: Args) -> anyhow::Result<()> {
     println!("gateway listening on {}", gw.url());
     let _ = std::io::stdout().flush();
     tracing::info!("{summary}");
+    if !also.is_empty() {
+        tracing::info!("also: {}", also.join("; "));
+    }
     tracing::info!("{answers_text}");
     if catch_all {
         tracing::info!("every path -> {}", gw.gateway.setup.routes[0].upstream);

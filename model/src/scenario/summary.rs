@@ -486,8 +486,18 @@ fn gateway_text(s: &Scenario) -> String {
         g.strategy.as_str(),
         g.abandon.as_str()
     );
-    // What the gateway does before and beside its strategy: a rate limit below the offered load
-    // answers 429s a run would otherwise blame on the backend.
+    let front = gateway_also(g);
+    if !front.is_empty() {
+        let _ = writeln!(o, "gateway also: {}", front.join("; "));
+    }
+    o
+}
+
+/// What the gateway does before and beside its strategy (rate limit, auth, priorities, gateway
+/// retries), one item each: [`check_summary`]'s "gateway also" line, and the live gateway's at
+/// start-up. A rate limit below the offered load answers 429s a run would otherwise blame on
+/// the backend; auth answers 401s.
+pub fn gateway_also(g: &super::GatewayConfig) -> Vec<String> {
     let mut front = Vec::new();
     if let Some(r) = &g.rate_limit {
         let per = match r.per {
@@ -527,10 +537,7 @@ fn gateway_text(s: &Scenario) -> String {
             format_number(g.retries.min_per_sec)
         ));
     }
-    if !front.is_empty() {
-        let _ = writeln!(o, "gateway also: {}", front.join("; "));
-    }
-    o
+    front
 }
 
 /// What `scenario check --for gateway` prints of a file read as `gateway --config` reads it
