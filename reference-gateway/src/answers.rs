@@ -112,6 +112,7 @@ impl AnswerBudget {
         AnswerHold {
             budget: self.clone(),
             bytes: 0,
+            never_fits: None,
         }
     }
 
@@ -137,6 +138,9 @@ impl AnswerBudget {
 pub struct AnswerHold {
     budget: Arc<AnswerBudget>,
     bytes: usize,
+    /// The size of a growth refused because it is larger than the whole budget (it never fits,
+    /// however long it waits): what the refusal tells the client in place of "send again".
+    never_fits: Option<usize>,
 }
 
 impl std::fmt::Debug for AnswerHold {
@@ -154,6 +158,11 @@ impl AnswerHold {
         &self.budget
     }
 
+    /// The size of the last growth refused because no budget of this size could hold it.
+    pub fn never_fits(&self) -> Option<usize> {
+        self.never_fits
+    }
+
     /// Grows the hold to `total` bytes, waiting up to `wait` for the budget to have room;
     /// false (holding what it held) if it has none by then, or never can.
     pub async fn grow_to(&mut self, total: usize, wait: Duration) -> bool {
@@ -161,6 +170,7 @@ impl AnswerHold {
             return true;
         };
         if total > self.budget.limit {
+            self.never_fits = Some(total);
             return false;
         }
         let until = Instant::now() + wait;
@@ -359,7 +369,9 @@ mod tests {
         let mut c = b.hold();
         assert!(!c.grow_to(50, Duration::from_millis(10)).await, "60 + 50 > 100");
         assert_eq!((b.held(), c.bytes()), (60, 0));
+        assert_eq!(c.never_fits(), None, "it fits once room is made");
         assert!(!c.grow_to(101, Duration::from_secs(60)).await, "never fits: no wait");
+        assert_eq!(c.never_fits(), Some(101));
         let waiting = tokio::spawn(async move {
             let ok = c.grow_to(50, Duration::from_secs(30)).await;
             (ok, c)

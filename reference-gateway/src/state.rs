@@ -678,13 +678,29 @@ impl ServiceDriver {
                 hold: &mut hold,
                 wait: self.shared.answer_limits.wait,
             };
-            let r = client
+            let sent = client
                 .send_charged(&p.req.method, req, &p.req.body, MAX_UPSTREAM_BODY, Some(charge))
-                .await
-                .map_err(|e| {
+                .await;
+            let r = sent.map_err(|e| {
                     if let H1Error::NoRoom(status) = e {
                         let answers = &self.shared.answers;
                         answers.refused.fetch_add(1, Ordering::Relaxed);
+                        let service_status = (status != 0).then_some(status);
+                        // Larger than the whole memory: sending it again cannot help, so no
+                        // Retry-After invites the client to.
+                        if let Some(bytes) = hold.never_fits() {
+                            return UpstreamFailure {
+                                status: StatusCode::SERVICE_UNAVAILABLE,
+                                message: format!(
+                                    "service `{}` answered, but its answer ({bytes} bytes at least) is larger than all the memory the gateway has for answers ({} bytes, --answer-memory): it can never be held, however often it is asked for",
+                                    self.name,
+                                    answers.limit()
+                                ),
+                                unsent: false,
+                                service_status,
+                                retry_after: None,
+                            };
+                        }
                         return UpstreamFailure {
                             status: StatusCode::SERVICE_UNAVAILABLE,
                             message: format!(
@@ -694,7 +710,7 @@ impl ServiceDriver {
                                 answers.limit()
                             ),
                             unsent: false,
-                            service_status: (status != 0).then_some(status),
+                            service_status,
                             retry_after: Some(crate::answers::RETRY_AFTER),
                         };
                     }

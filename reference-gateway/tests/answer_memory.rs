@@ -281,3 +281,57 @@ async fn h2c_answers_whose_window_stays_closed_are_dropped() {
     drop(sender);
     gw.shutdown().await;
 }
+
+/// An answer larger than the whole answer memory can never be held: its 503 says so and
+/// carries no Retry-After (which invited clients to ask again, forever); one that does not fit
+/// for now is told to come back.
+#[tokio::test]
+async fn an_answer_larger_than_the_whole_memory_is_not_worth_asking_for_again() {
+    let upstream = upstream_of(1000).await;
+    let answers = AnswerLimits {
+        memory: 500,
+        wait: Duration::from_millis(50),
+        ..Default::default()
+    };
+    let gw = gateway(&upstream, ServerLimits::default(), answers).await;
+    let c = client();
+    let r = mock_legacy::testing::get(&c, &format!("{}/svc/op", gw.url()))
+        .await
+        .expect("an answer");
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(
+        r.body.contains(
+            "its answer (1000 bytes at least) is larger than all the memory the gateway has for answers (500 bytes"
+        ),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.header("retry-after"), None, "asking again cannot help");
+    assert_eq!(gauge(&c, &gw, "spillway_gateway_answer_bytes_held").await, 0.0);
+    // Room enough for one, taken by a client that does not read: the next is told to come back.
+    let gw = gateway(
+        &upstream_of(BODY).await,
+        ServerLimits::default(),
+        AnswerLimits {
+            memory: BODY + 1000,
+            wait: Duration::from_millis(50),
+            ..Default::default()
+        },
+    )
+    .await;
+    let _idle = idle_reader(&gw, b"GET /svc/op HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    wait_for(
+        &c,
+        &gw,
+        "spillway_gateway_answer_bytes_held",
+        Duration::from_secs(20),
+        |v| v >= BODY as f64,
+    )
+    .await;
+    let r = mock_legacy::testing::get(&c, &format!("{}/svc/op", gw.url()))
+        .await
+        .expect("an answer");
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("send again later"), "{}", r.body);
+    assert_eq!(r.header("retry-after"), Some("1"));
+}
