@@ -385,10 +385,8 @@ fn admit(gw: &Arc<Gateway>, req: Request, peer: SocketAddr) -> Admitted {
             StatusCode::METHOD_NOT_ALLOWED,
             &gw.shared.new_request_id(),
             "bad-request",
-            format!(
-                "TRACE is not forwarded: it would echo the request, credentials included; one of {}",
-                model::wire::ALLOW
-            ),
+            // Not "one of" the `Allow` list: every other method but CONNECT is forwarded.
+            "TRACE is not forwarded: it would echo the request, credentials included; any other method but CONNECT is, for the service to serve or refuse".to_string(),
         );
         r.headers_mut()
             .insert(ALLOW, HeaderValue::from_static(model::wire::ALLOW));

@@ -1908,6 +1908,8 @@ async fn trace_is_answered_405_and_never_forwarded() {
             "{target}: {r}"
         );
         assert!(!r.contains("secret"), "{target}: {r}");
+        // Not "one of" the Allow list: other methods are forwarded (PROPFIND below).
+        assert!(r.contains("any other method but CONNECT is"), "{target}: {r}");
         assert_eq!(r.matches("HTTP/1.1 200").count(), 1, "the next request is served: {r}");
         let (head, _) = tokio::time::timeout(Duration::from_secs(5), seen.recv())
             .await
