@@ -1188,7 +1188,9 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
 }
 
 /// A gateway whose upstream is not listening says so at start: every request would otherwise
-/// be a 502 with nothing to say why (review, stop 42).
+/// be a 502 with nothing to say why (review, stop 42). Once the upstream comes up, its time
+/// scale is checked as at start: a mock started after the gateway at another scale went
+/// unflagged.
 #[test]
 fn a_gateway_warns_of_an_upstream_that_refuses_connections() {
     use std::io::{BufRead, BufReader};
@@ -1206,20 +1208,47 @@ fn a_gateway_warns_of_an_upstream_that_refuses_connections() {
     std::thread::spawn(move || {
         for line in BufReader::new(err).lines() {
             let Ok(line) = line else { return };
-            if line.contains("does not accept connections") {
-                let _ = tx.send(line);
+            if tx.send(line).is_err() {
                 return;
             }
         }
     });
-    let line = rx.recv_timeout(std::time::Duration::from_secs(30));
-    child.kill().ok();
-    child.wait().ok();
+    // The next line that contains `what`, within 30 s.
+    let next = |what: &str| loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(line) if line.contains(what) => break Some(line),
+            Ok(_) => {}
+            Err(_) => break None,
+        }
+    };
+    let line = next("does not accept connections");
+    let mut mock = None;
+    if line.is_some() {
+        mock = Command::new(env!("CARGO_BIN_EXE_spillway"))
+            .args([
+                "mock-legacy",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--time-scale",
+                "3",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok();
+    }
+    let mismatch = next("runs at time scale 3, this process at 1");
+    for c in [Some(&mut child), mock.as_mut()].into_iter().flatten() {
+        c.kill().ok();
+        c.wait().ok();
+    }
     let line = line.expect("the warning within 30 s");
     assert!(
         line.contains(&format!("the upstream {upstream} does not accept connections")) && line.contains("get 502"),
         "{line}"
     );
+    assert!(mock.is_some(), "the mock starts");
+    mismatch.expect("the time scale checked once the upstream is up");
 }
 
 /// A negative duration given to a flag is said to be one by the flag's own parser: clap read

@@ -371,36 +371,57 @@ async fn serve_until_signalled(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Checks each upstream once, in the background: that it accepts connections, and the time
-/// scale it runs at (a mock-legacy says so on `/healthz`; other services say nothing and are
-/// left alone): at another scale than the gateway's, every service looks overloaded, with
-/// nothing else to say why.
+/// Checks each upstream in the background: that it accepts connections (one that does not yet
+/// is tried again each second for a while, until it does), and the time scale it runs at (a
+/// mock-legacy says so on `/healthz`; other services say nothing and are left alone): at
+/// another scale than the gateway's, every service looks overloaded, with nothing else to say
+/// why.
 fn check_upstreams(setup: &Setup) {
     let ours = setup.time_scale;
-    let upstreams = upstream_bases(setup);
-    tokio::spawn(async move {
-        for (base, host, port) in upstreams {
+    for (base, host, port) in upstream_bases(setup) {
+        tokio::spawn(async move {
+            let connects = || async {
+                let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+                tokio::time::timeout(UPSTREAM_PROBE_WAIT, connect).await
+            };
             // An upstream that is not listening yet: every request to it is a 502 until it is,
             // which otherwise reads as the service failing (review, stop 42).
-            let connect = tokio::net::TcpStream::connect((host.as_str(), port));
-            match tokio::time::timeout(std::time::Duration::from_secs(1), connect).await {
+            match connects().await {
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!("the upstream {base} does not accept connections ({e}): requests routed to it get 502 until it does");
-                    continue;
-                }
-                Err(_) => {
-                    tracing::warn!("the upstream {base} did not accept a connection within 1 s: requests routed to it may get 502 or time out");
-                    continue;
+                down => {
+                    match down {
+                        Ok(Err(e)) => tracing::warn!("the upstream {base} does not accept connections ({e}): requests routed to it get 502 until it does"),
+                        _ => tracing::warn!("the upstream {base} did not accept a connection within 1 s: requests routed to it may get 502 or time out"),
+                    }
+                    // Started after the gateway (a common order): its time scale is checked
+                    // once it is up, or one at another scale went unflagged. Polled for a
+                    // while, not forever.
+                    let mut up = false;
+                    for _ in 0..UPSTREAM_PROBES {
+                        tokio::time::sleep(UPSTREAM_PROBE_WAIT).await;
+                        if matches!(connects().await, Ok(Ok(_))) {
+                            up = true;
+                            break;
+                        }
+                    }
+                    if !up {
+                        return;
+                    }
+                    tracing::info!("the upstream {base} accepts connections now");
                 }
             }
             let theirs = mock_legacy::probe::time_scale_of(&host, port).await;
             if let Some(w) = theirs.and_then(|t| mock_legacy::probe::mismatch("the upstream", &base, t, ours)) {
                 tracing::warn!("{w}");
             }
-        }
-    });
+        });
+    }
 }
+
+/// How long [`check_upstreams`] waits for a connection, and between tries at one that was down.
+const UPSTREAM_PROBE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+/// How many more tries [`check_upstreams`] makes at an upstream that was down (ten minutes).
+const UPSTREAM_PROBES: u32 = 600;
 
 /// Each upstream once: its base URL as the log writes it (an IPv6 literal in brackets, as a
 /// URL has it: `http://::1:8081` named no address), its host and its port.
