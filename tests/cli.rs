@@ -1364,3 +1364,95 @@ fn the_gateway_says_its_notes_and_its_front_at_start_up() {
     assert!(!log.contains("WARN gateway.concurrency"), "{log}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The one-liner's `--priority`: the class its requests carry in `x-spillway-priority`, or no
+/// such header at all with `none` (for a target that classifies requests itself, such as the
+/// gateway by its priority routes); refused with a scenario file, whose mix gives the classes.
+#[test]
+fn the_one_liner_sends_the_priority_it_is_given_or_none() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    // A target that answers 200 and keeps each request's priority header ("-" without one).
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let target = format!("http://{}/x", listener.local_addr().expect("addr"));
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().map_while(Result::ok) {
+            let kept = kept.clone();
+            std::thread::spawn(move || {
+                let mut conn = conn;
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = conn.read(&mut chunk) {
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let class = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("x-spillway-priority:"))
+                            .map_or("-".to_string(), |v| v.trim().to_string());
+                        kept.lock().unwrap().push(class);
+                        buf.drain(..end + 4);
+                        if conn
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-cli-prio-{}", std::process::id()));
+    let out_dir = dir.to_str().unwrap().to_string();
+    let mut classes = Vec::new();
+    for priority in [None, Some("background"), Some("none")] {
+        seen.lock().unwrap().clear();
+        let mut args = vec![
+            "loadgen",
+            "run",
+            "--target",
+            &target,
+            "--phases",
+            "1s@10",
+            "--no-progress",
+        ];
+        args.extend(["--out", &out_dir]);
+        if let Some(p) = priority {
+            args.extend(["--priority", p]);
+        }
+        let out = spillway(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut got = seen.lock().unwrap().clone();
+        got.dedup();
+        classes.push(got);
+    }
+    assert_eq!(classes, [vec!["interactive"], vec!["background"], vec!["-"]]);
+    // A file's classes are its mix's.
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("f.toml");
+    std::fs::write(
+        &file,
+        "[[workload.phases]]\nduration = \"1s\"\nrate = 5\n[[backend.services]]\nname = \"x\"\nworkers = 1\nservice_time = \"1ms\"\n",
+    )
+    .unwrap();
+    let out = spillway(&[
+        "loadgen",
+        "run",
+        file.to_str().unwrap(),
+        "--target",
+        &target,
+        "--priority",
+        "none",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--priority is the one-liner's"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

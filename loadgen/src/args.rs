@@ -134,6 +134,13 @@ pub struct RunArgs {
     #[arg(long, short = 'X', value_name = "M", value_parser = parse_method)]
     pub method: Option<String>,
 
+    /// One-liner: the class each request carries in x-spillway-priority: interactive (the
+    /// default), background, or none (no header: the target classifies requests itself, as
+    /// spillway's gateway does by its [gateway.priorities] routes). A scenario file's classes
+    /// are its [[workload.mix]] entries' `priority`.
+    #[arg(long, value_name = "interactive|background|none")]
+    pub priority: Option<PriorityFlag>,
+
     /// A request header, "Name: value" (repeatable), e.g. -H "content-type: application/json".
     /// With a scenario file, set over clients.request.headers, name by name. Host,
     /// Content-Length, Transfer-Encoding, Connection and the headers loadgen sends itself
@@ -282,4 +289,12 @@ mod tests {
             assert!(help.contains(want), "{want}: {help}");
         }
     }
+}
+
+/// `--priority`: a class, or none (no `x-spillway-priority` header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PriorityFlag {
+    Interactive,
+    Background,
+    None,
 }

@@ -56,6 +56,10 @@ pub struct LiveOptions {
     pub max_outstanding: usize,
     /// PEM certificates to trust for https targets, besides the public roots.
     pub ca_pem: Option<Vec<u8>>,
+    /// Send each request's class in `x-spillway-priority` (on by default). Off (the one-liner's
+    /// `--priority none`), the target classifies requests itself (the gateway by its
+    /// `[gateway.priorities]` routes).
+    pub send_priority: bool,
     /// Logged (INFO) as the run starts, once the target has been checked: `loadgen run`'s
     /// "running ... against ...", which before the check read as if a run had started that
     /// then "cannot reach" the target.
@@ -69,6 +73,7 @@ impl Default for LiveOptions {
             catch_all: false,
             time_scale: 1.0,
             time_scale_origin: None,
+            send_priority: true,
             shard: (0, 1),
             max_connections: 2048,
             http2: false,
@@ -179,6 +184,8 @@ struct Shared {
     /// What to send per service (method, headers, body), indexed like `targets`.
     requests: Vec<Prepared>,
     credentials: Option<(&'static str, String)>,
+    /// Whether requests carry their class in `x-spillway-priority` (`LiveOptions::send_priority`).
+    send_priority: bool,
     /// This run's part of the request ids (`lg-<run>-<intent>-<attempt>`): intents are numbered
     /// from 0 in every run and every shard, so without it shards sent the same ids for
     /// different intents, and so did consecutive runs.
@@ -562,6 +569,7 @@ struct RunParts {
     targets: Vec<Vec<String>>,
     requests: Vec<Prepared>,
     credentials: Option<(&'static str, String)>,
+    send_priority: bool,
     run_tag: String,
     timer: PreciseTimer,
 }
@@ -579,6 +587,7 @@ impl Shared {
             targets: p.targets,
             requests: p.requests,
             credentials: p.credentials,
+            send_priority: p.send_priority,
             run_tag: p.run_tag,
             outstanding: AtomicUsize::new(0),
             started: AtomicU64::new(0),
@@ -717,7 +726,9 @@ impl Shared {
                     a.intent,
                     intent.attempts
                 );
-                push_header(&mut req, wire::PRIORITY, a.priority.as_str().as_bytes());
+                if self.send_priority {
+                    push_header(&mut req, wire::PRIORITY, a.priority.as_str().as_bytes());
+                }
                 if let Some((name, value)) = &self.credentials {
                     push_header(&mut req, name, value.as_bytes());
                 }
@@ -746,8 +757,10 @@ impl Shared {
                     .header(
                         wire::REQUEST_ID,
                         format!("lg-{}-{}-{}", self.run_tag, a.intent, intent.attempts),
-                    )
-                    .header(wire::PRIORITY, a.priority.as_str());
+                    );
+                if self.send_priority {
+                    b = b.header(wire::PRIORITY, a.priority.as_str());
+                }
                 if let Some((name, value)) = &self.credentials {
                     b = b.header(*name, value.as_str());
                 }
@@ -1382,6 +1395,7 @@ async fn run_until(
         targets,
         requests,
         credentials,
+        send_priority: opts.send_priority,
         run_tag: run_tag(shard),
         timer: PreciseTimer::new().context("starting the send timer")?,
     }));

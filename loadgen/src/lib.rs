@@ -121,14 +121,26 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
                 Ok(p) => p,
                 Err(e) => usage!("--phases {e}"),
             };
+            // `--priority background`: every intent of that class (a mix of one entry).
+            let mix = if a.priority == Some(args::PriorityFlag::Background) {
+                "[[workload.mix]]\nservice = \"target\"\npriority = \"background\"\n"
+            } else {
+                ""
+            };
             let text = format!(
-                "[run]\nname = \"one-liner\"\n{}\n[[backend.services]]\nname = \"target\"\nworkers = 1\nservice_time = \"1ms\"\n",
+                "[run]\nname = \"one-liner\"\n{}\n{mix}[[backend.services]]\nname = \"target\"\nworkers = 1\nservice_time = \"1ms\"\n",
                 phases::phases_toml(&phases)
             );
             let s = scenario::parse_flags(&text)?;
             (s.file, s.source, true)
         }
     };
+    if let (Some(_), Some(path)) = (a.priority, &a.scenario) {
+        usage!(
+            "--priority is the one-liner's: {}'s classes are its [[workload.mix]] entries' `priority`",
+            path.display()
+        );
+    }
     if let Some(seed) = a.seed {
         file.run.seed = seed;
     }
@@ -509,6 +521,7 @@ async fn run_command(a: RunArgs) -> anyhow::Result<Finish> {
         target: a.target.clone(),
         catch_all,
         time_scale: f,
+        send_priority: a.priority != Some(args::PriorityFlag::None),
         // The file's own time scale, unasked for on the command line: a warning about it names
         // the file's setting, not a flag the user did not pass.
         time_scale_origin: match (&a.scenario, a.time_scale) {

@@ -81,7 +81,9 @@ fn reserved(name: &str) -> Option<&'static str> {
         }
         crate::wire::TIMEOUT_MS => "loadgen sends each attempt's remaining budget in it (clients.timeout)",
         crate::wire::REQUEST_ID => "loadgen sends each attempt's own id in it",
-        crate::wire::PRIORITY => "loadgen sends each intent's class in it ([[workload.mix]] priority)",
+        crate::wire::PRIORITY => {
+            "loadgen sends each intent's class in it ([[workload.mix]] priority; the one-liner's --priority)"
+        }
         _ => return None,
     })
 }
