@@ -2051,6 +2051,7 @@ mod tests {
             targets: vec![vec!["/x".into()]],
             requests: Prepared::for_scenario(&s).expect("requests"),
             credentials: None,
+            send_priority: true,
             run_tag: run_tag(0),
             timer: PreciseTimer::new().expect("timer"),
         }))
