@@ -697,8 +697,11 @@ async fn charge_room(sink: Option<&mut Body>, charge: Option<&mut Charge<'_>>, m
     if b.data.capacity() >= need {
         return Ok(());
     }
-    // No floor: a few-byte chunked answer (legacy services send many) takes a few bytes.
-    let target = need.max(b.data.capacity() * 2).min(b.max);
+    // No floor: a few-byte chunked answer (legacy services send many) takes a few bytes. The
+    // doubling stops at the whole budget: past it, a growth the answer itself does not need
+    // would read as an answer that can never be held (`AnswerHold::never_fits`).
+    let limit = c.hold.budget().limit();
+    let target = need.max(b.data.capacity() * 2).min(b.max).min(limit).max(need);
     if !c.hold.grow_to(target, c.wait).await {
         return Err(H1Error::NoRoom(0));
     }

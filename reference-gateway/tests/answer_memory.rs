@@ -19,11 +19,31 @@ async fn big_upstream() -> String {
 
 /// An upstream on 127.0.0.1 that answers every request 200 with a `size`-byte body.
 async fn upstream_of(size: usize) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
     let mut answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {size}\r\n\r\n").into_bytes();
     answer.resize(answer.len() + size, b'x');
-    let answer: &'static [u8] = answer.leak();
+    upstream_answering(answer.leak()).await
+}
+
+/// An upstream on 127.0.0.1 that answers every request 200 with a chunked body of `size` bytes,
+/// in chunks of 1000.
+async fn chunked_upstream_of(size: usize) -> String {
+    let mut answer = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(1000);
+        answer.extend_from_slice(format!("{n:x}\r\n").as_bytes());
+        answer.resize(answer.len() + n, b'x');
+        answer.extend_from_slice(b"\r\n");
+        left -= n;
+    }
+    answer.extend_from_slice(b"0\r\n\r\n");
+    upstream_answering(answer.leak()).await
+}
+
+/// An upstream on 127.0.0.1 that answers every request with `answer`, as is.
+async fn upstream_answering(answer: &'static [u8]) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
             tokio::spawn(async move {
@@ -308,6 +328,30 @@ async fn an_answer_larger_than_the_whole_memory_is_not_worth_asking_for_again() 
     );
     assert_eq!(r.header("retry-after"), None, "asking again cannot help");
     assert_eq!(gauge(&c, &gw, "spillway_gateway_answer_bytes_held").await, 0.0);
+    // A chunked answer that fits is served, though its buffer grows by doubling past the
+    // memory's size (7000 bytes: 8192 and more), and one that does not is refused the same way.
+    let chunked = |size: usize| async move {
+        let upstream = chunked_upstream_of(size).await;
+        let gw = gateway(
+            &upstream,
+            ServerLimits::default(),
+            AnswerLimits {
+                memory: 7500,
+                wait: Duration::from_millis(50),
+                ..Default::default()
+            },
+        )
+        .await;
+        mock_legacy::testing::get(&client(), &format!("{}/svc/op", gw.url()))
+            .await
+            .expect("an answer")
+    };
+    let r = chunked(7000).await;
+    assert_eq!((r.status, r.body.len()), (200, 7000), "{}", r.body);
+    let r = chunked(9000).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("can never be held"), "{}", r.body);
+    assert_eq!(r.header("retry-after"), None);
     // Room enough for one, taken by a client that does not read: the next is told to come back.
     let gw = gateway(
         &upstream_of(BODY).await,
