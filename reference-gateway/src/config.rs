@@ -26,6 +26,11 @@ pub struct Setup {
     /// The time scale its durations were divided by (for messages: 1 when built from a
     /// scenario already compressed).
     pub time_scale: f64,
+    /// What it enforces beside its strategy (auth, rate limit, priorities, gateway retries),
+    /// in scenario time, for the start-up log ([`scenario::gateway_also`] of the file's
+    /// settings, before they were scaled: scaling them back gave `0.30000000000000004/s`).
+    /// Filled by [`Setup::from_args`] alone.
+    pub also: Vec<String>,
 }
 
 impl Setup {
@@ -54,6 +59,7 @@ impl Setup {
             routes,
             catch_all: false,
             time_scale: 1.0,
+            also: Vec::new(),
         })
     }
 
@@ -97,29 +103,26 @@ impl Setup {
                 if let Some(note) = scenario::sized_bound_note(&s) {
                     tracing::info!("{note}");
                 }
-                // The notes `scenario check` gives of the gateway's settings (a concurrency
-                // past a rejecting service's workers, adaptive's default queue), said by the
-                // process that runs them: loadgen logged them of its own copy of the file, and
-                // this log said nothing. Only of the file's settings as they run: a flag that
-                // replaces one (applied below, to the scaled settings) could make a note wrong.
-                let replaced = a.concurrency.is_some()
-                    || a.queue_capacity.is_some()
-                    || a.queue_timeout.is_some()
-                    || a.abandon.is_some()
-                    || a.default_timeout.is_some()
-                    || a.deadline_estimate.is_some()
-                    || a.no_pushback;
-                if !replaced {
-                    for w in s.warnings_with(&read.placeholders) {
-                        if w.starts_with("gateway.") {
-                            tracing::warn!("{w}");
-                        }
+                // The notes `scenario check --for gateway` gives of the gateway's settings (a
+                // concurrency past a rejecting service's workers, adaptive's default queue),
+                // said by the process that runs them: loadgen logged them of its own copy of
+                // the file, and this log said nothing. Of the settings as they run: the flags
+                // applied below (to the scaled settings) applied here to a copy in scenario
+                // time, without their messages.
+                let also = {
+                    let mut running = s.clone();
+                    apply_flags_quietly(&mut running.file.gateway, a);
+                    for w in scenario::gateway_notes(&running, &read.placeholders) {
+                        tracing::warn!("{w}");
                     }
-                }
+                    // What it enforces beside its strategy, in scenario time (`Setup::also`).
+                    scenario::gateway_also(&running.file.gateway)
+                };
                 factor = a.time_scale.unwrap_or(s.file.run.time_scale);
                 let s = s.time_scaled(factor)?;
                 Setup {
                     time_scale: factor,
+                    also,
                     ..Setup::from_scenario(&s, a.upstream.as_deref())?
                 }
             }
@@ -144,6 +147,7 @@ impl Setup {
                     }],
                     catch_all: true,
                     time_scale: factor,
+                    also: Vec::new(),
                 }
             }
         };
@@ -211,6 +215,36 @@ impl Setup {
             }
         }
         Ok(setup)
+    }
+}
+
+/// The gateway flags of `a` applied to `g` (a file's settings, in scenario time) as
+/// [`Setup::from_args`] applies them to the running ones, without what it says of them: for
+/// the notes of the settings that run.
+fn apply_flags_quietly(g: &mut GatewayConfig, a: &Args) {
+    if let Some(c) = a.concurrency {
+        g.concurrency = Some(c);
+        g.services.values_mut().for_each(|o| o.concurrency = None);
+    }
+    if let Some(q) = a.queue_capacity {
+        g.queue_capacity = Some(q);
+        g.services.values_mut().for_each(|o| o.queue_capacity = None);
+    }
+    if let Some(t) = a.queue_timeout {
+        g.queue_timeout = Some(t);
+        g.services.values_mut().for_each(|o| o.queue_timeout = None);
+    }
+    if let Some(ab) = a.abandon {
+        g.abandon = ab;
+    }
+    if let Some(e) = a.deadline_estimate {
+        g.deadline_estimate = e;
+    }
+    if let Some(t) = a.default_timeout {
+        g.default_timeout = Some(t);
+    }
+    if a.no_pushback {
+        g.pushback.enabled = false;
     }
 }
 

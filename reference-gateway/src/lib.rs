@@ -316,12 +316,7 @@ async fn serve_until_signalled(args: Args) -> anyhow::Result<()> {
     );
     // Auth, rate limit, priorities and gateway retries, as `scenario check` lists them: each
     // enforced, and a log that showed every other setting read as if they were off.
-    // In scenario time, as the line above gives the rest (`g` runs `time_scale` times faster).
-    let also = {
-        let mut unscaled = g.clone();
-        model::scenario::scale_gateway(&mut unscaled, 1.0 / setup.time_scale);
-        model::scenario::gateway_also(&unscaled)
-    };
+    let also = setup.also.clone();
     let routes: Vec<String> = setup
         .routes
         .iter()
@@ -466,6 +461,7 @@ mod tests {
             ],
             catch_all: false,
             time_scale: 1.0,
+            also: Vec::new(),
         };
         let bases: Vec<(String, String, u16)> = upstream_bases(&setup);
         assert_eq!(

@@ -61,7 +61,8 @@ pub fn parse_time_scale(s: &str) -> Result<f64, String> {
 }
 pub use spec::*;
 pub use summary::{
-    check_summary, gateway_also, gateway_file_summary, phase_utilisation, target_file_summary, utilisation_at,
+    check_summary, gateway_also, gateway_file_summary, gateway_notes, phase_utilisation, target_file_summary,
+    utilisation_at,
 };
 pub use validate::in_flight_after_arrivals;
 pub(crate) use validate::valid_name;

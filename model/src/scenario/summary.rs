@@ -585,17 +585,21 @@ pub fn gateway_file_summary(read: &super::GatewayFile) -> String {
             "\nnote: not every service gives its service_time: the gateway needs none, but `gateway --strategy bounded` cannot size a queue bound without them (give --queue-capacity N, or gateway.queue_capacity)"
         );
     }
-    // The notes of what the gateway reads: its own table and the services'. Not those of the
-    // load, nor the one of credentials the clients lack for the gateway's auth, which a file
-    // for the gateway need not describe.
-    for w in s
-        .warnings_with(&read.placeholders)
-        .into_iter()
-        .filter(|w| (w.starts_with("gateway") || w.starts_with("backend")) && !w.contains("[clients.credentials]"))
-    {
+    for w in gateway_notes(s, &read.placeholders) {
         let _ = writeln!(o, "\nnote: {w}");
     }
     o
+}
+
+/// The notes ([`super::Scenario::warnings_with`]) of what the gateway reads: its own table and
+/// the services'. Not those of the load, nor the one of credentials the clients lack for the
+/// gateway's auth, which a file for the gateway need not describe. What `scenario check --for
+/// gateway` prints, and `gateway --scenario` logs as it starts.
+pub fn gateway_notes(s: &Scenario, placeholders: &[super::ServiceKeys]) -> Vec<String> {
+    s.warnings_with(placeholders)
+        .into_iter()
+        .filter(|w| (w.starts_with("gateway") || w.starts_with("backend")) && !w.contains("[clients.credentials]"))
+        .collect()
 }
 
 /// What `scenario check --for target` prints of a file read as `loadgen run --target` reads it
