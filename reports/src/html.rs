@@ -183,7 +183,9 @@ pub fn verdict_paragraph(r: &Results) -> String {
     if !errors.is_empty() {
         p.push_str(&format!(" Other errors, by status and cause: {errors}."));
     }
-    if let Some((n, of, _)) = r.notes.mostly_refused() {
+    // Said by the verdict's reason already when the verdict is a bad one (`verdict_reason`).
+    let refusal_said = reason.contains("answers were client errors");
+    if let Some((n, of, _)) = r.notes.mostly_refused().filter(|_| !refusal_said) {
         p.push_str(&format!(
             " {n} of {of} answers were client errors: the target refused the requests (check the URL and credentials), which says nothing about its capacity."
         ));

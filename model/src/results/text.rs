@@ -43,7 +43,7 @@ pub fn verdict_reason(r: &Results) -> String {
     // Refused requests (every answer a 401, say) fail their intents as overload would.
     if let (true, Some((n, answers, _))) = (bad, r.notes.mostly_refused()) {
         return format!(
-            "{reason}; but {n} of the {answers} answers were client errors (see the warning): the target refused the requests, which says nothing about its capacity"
+            "{reason}; but {n} of the {answers} answers were client errors: the target refused the requests, which says nothing about its capacity"
         );
     }
     reason.to_string()
@@ -348,7 +348,7 @@ mod tests {
         refusing.notes.statuses = [(401, 99)].into_iter().collect();
         assert!(
             verdict_reason(&refusing).ends_with(
-                "; but 99 of the 99 answers were client errors (see the warning): the target refused the requests, which says nothing about its capacity"
+                "; but 99 of the 99 answers were client errors: the target refused the requests, which says nothing about its capacity"
             ),
             "{}",
             verdict_reason(&refusing)
