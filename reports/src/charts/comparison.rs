@@ -27,8 +27,6 @@ const PAD: i32 = 12;
 const FONT: f64 = 12.0;
 const HATCH_FILL: RGBColor = RGBColor(252, 235, 235);
 const GOOD: RGBColor = RGBColor(30, 130, 60);
-/// The least room a panel leaves its bars.
-const MIN_BAR_W: i32 = 140;
 
 enum Cell {
     /// A mean; `half_width` > 0 draws the 95% confidence interval around it as a whisker, from
@@ -42,6 +40,14 @@ enum Cell {
     /// No value: "did not recover" is hatched across the whole panel (recovery never came, so
     /// its bar is as long as the chart allows); anything else is a grey "n/a".
     Missing { text: String, hatched: bool },
+}
+
+impl Cell {
+    fn text(&self) -> &str {
+        match self {
+            Cell::Bar { text, .. } | Cell::Missing { text, .. } => text,
+        }
+    }
 }
 
 struct Panel {
@@ -92,6 +98,43 @@ impl Panel {
             self.hint.push_str(" · log scale");
         }
         self
+    }
+
+    /// Where the bars start and where a full one ends, in a panel `pw` pixels wide whose run
+    /// labels take `lw`: the value column on the right as wide as the widest value (a third of
+    /// the panel at most).
+    fn bar_span(&self, pw: i32, lw: i32) -> (i32, i32) {
+        let x0 = PAD + lw + 6;
+        let value_w = self
+            .cells
+            .iter()
+            .map(|c| text_width(c.text(), FONT))
+            .max()
+            .unwrap_or(0)
+            .max(30)
+            .min(pw / 3)
+            + 10;
+        (x0, (pw - PAD - value_w).max(x0 + 10))
+    }
+
+    /// Where cell `c`'s value text starts (after its bar, or its whisker) and how wide it may
+    /// be before it is cut, for [`Panel::bar_span`]'s `(x0, x1)`.
+    fn text_place(&self, c: &Cell, (x0, x1): (i32, i32), pw: i32) -> (i32, i32) {
+        let at = |v: f64| x0 + (self.frac(v) * f64::from(x1 - x0)).round() as i32;
+        let x = match c {
+            Cell::Bar { value, half_width, .. } => {
+                let end = at(*value);
+                let end = if *value > 0.0 { end.max(x0 + 1) } else { end };
+                if *half_width > 0.0 {
+                    end.max(at(value + half_width))
+                } else {
+                    end
+                }
+            }
+            Cell::Missing { hatched: true, .. } => x1,
+            Cell::Missing { hatched: false, .. } => x0,
+        };
+        (x + 5, pw - x - 8)
     }
 
     /// Where `v` ends along a full-width bar, in [0, 1].
@@ -285,37 +328,25 @@ impl Comparison {
         let pw = i32::try_from(pw).unwrap_or(0);
         self.panel_head(a, p.title, &p.hint)?;
         let lw = self.label_column(a, pw)?;
-        let x0 = PAD + lw + 6;
-        let value_w = p
-            .cells
-            .iter()
-            .map(|c| match c {
-                Cell::Bar { text, .. } | Cell::Missing { text, .. } => text_width(text, FONT),
-            })
-            .max()
-            .unwrap_or(0)
-            .max(30)
-            .min(pw / 3)
-            + 10;
-        let x1 = (pw - PAD - value_w).max(x0 + 10);
+        let (x0, x1) = p.bar_span(pw, lw);
         let at = |v: f64| x0 + (p.frac(v) * f64::from(x1 - x0)).round() as i32;
         let bottom = PANEL_TOP + ROW * i32::try_from(p.cells.len()).unwrap_or(0);
         for (i, c) in p.cells.iter().enumerate() {
             let yc = row_center(i);
             let (y0, y1) = (yc - 8, yc + 8);
-            match c {
+            let (text_x, room) = p.text_place(c, (x0, x1), pw);
+            let ink = match c {
                 Cell::Bar {
                     value,
                     half_width,
                     floor,
-                    text: t,
+                    ..
                 } => {
                     let end = at(*value);
                     let end = if *value > 0.0 { end.max(x0 + 1) } else { end };
                     if end > x0 {
                         a.draw(&Rectangle::new([(x0, y0), (end, y1)], run_color(i).filled()))?;
                     }
-                    let mut text_x = end;
                     if *half_width > 0.0 {
                         // The 95% confidence interval: a whisker with end caps, over the bar.
                         let (lo, hi) = (at((value - half_width).max(*floor)), at(value + half_width));
@@ -324,33 +355,20 @@ impl Comparison {
                         for x in [lo, hi] {
                             a.draw(&PathElement::new(vec![(x, yc - 5), (x, yc + 5)], ink))?;
                         }
-                        text_x = text_x.max(hi);
                     }
-                    a.draw(&Text::new(
-                        fit(t, FONT, pw - text_x - 8),
-                        (text_x + 5, yc),
-                        anchored(text(FONT, INK), HPos::Left, VPos::Center),
-                    ))?;
+                    INK
                 }
-                Cell::Missing { text: t, hatched: true } => {
+                Cell::Missing { hatched: true, .. } => {
                     hatch(a, (x0, y0), (x1, y1))?;
-                    a.draw(&Text::new(
-                        fit(t, FONT, pw - x1 - 8),
-                        (x1 + 5, yc),
-                        anchored(text(FONT, BAD), HPos::Left, VPos::Center),
-                    ))?;
+                    BAD
                 }
-                Cell::Missing {
-                    text: t,
-                    hatched: false,
-                } => {
-                    a.draw(&Text::new(
-                        fit(t, FONT, pw - x0 - 8),
-                        (x0 + 5, yc),
-                        anchored(text(FONT, MUTED), HPos::Left, VPos::Center),
-                    ))?;
-                }
-            }
+                Cell::Missing { hatched: false, .. } => MUTED,
+            };
+            a.draw(&Text::new(
+                fit(c.text(), FONT, room),
+                (text_x, yc),
+                anchored(text(FONT, ink), HPos::Left, VPos::Center),
+            ))?;
         }
         a.draw(&PathElement::new(
             vec![(x0, PANEL_TOP - 2), (x0, bottom + 2)],
@@ -417,29 +435,25 @@ impl Comparison {
     }
 }
 
-/// Panels a row: [`COLS`] when the widest panel fits in its share of [`WIDTH`] with the run
-/// labels (two fifths of a panel at most, as [`Comparison::label_column`] draws them),
-/// [`MIN_BAR_W`] of bars and the longest value beside them; otherwise one, twice as wide, so
-/// that long labels ("death-spiral · fifo (sim) #1") and values ("61.4s ± 14.8s (17/20
-/// recovered)") are not cut. Not a wider chart: the page shows charts at most 1000 pixels wide,
-/// and scaled down its text would be too small to read.
+/// Panels a row: [`COLS`] when, laid out that way, no run label and no value would be cut
+/// (as [`Comparison::label_column`] and [`Comparison::draw_panel`] place them); otherwise one,
+/// twice as wide, so that long labels ("death-spiral · fifo (sim) #1") and values ("61.4s ±
+/// 14.8s (17/20 recovered)") read whole. Not a wider chart: the page shows charts at most 1000
+/// pixels wide, and scaled down its text would be too small to read.
 fn columns(labels: &[String], panels: &[Panel], verdicts: &[(String, RGBColor)]) -> usize {
+    let pw = i32::try_from(WIDTH).unwrap_or(0) / i32::try_from(COLS).unwrap_or(1);
     let label_w = labels.iter().map(|l| text_width(l, FONT)).max().unwrap_or(0);
-    let value_w = panels
-        .iter()
-        .flat_map(|p| &p.cells)
-        .map(|c| match c {
-            Cell::Bar { text, .. } | Cell::Missing { text, .. } => text_width(text, FONT),
-        })
-        .max()
-        .unwrap_or(0);
-    let verdict_w = verdicts.iter().map(|(v, _)| text_width(v, FONT)).max().unwrap_or(0);
-    // The label column is at most two fifths of a panel; the value column a third of it.
-    let need = (label_w.saturating_mul(5) / 2)
-        .max(value_w.saturating_mul(3))
-        .max(2 * PAD + label_w + 6 + MIN_BAR_W + value_w + 18)
-        .max(2 * PAD + label_w + 6 + verdict_w + 13);
-    if need <= i32::try_from(WIDTH).unwrap_or(0) / i32::try_from(COLS).unwrap_or(1) {
+    if label_w > pw * 2 / 5 {
+        return 1;
+    }
+    let fits = |t: &str, room: i32| text_width(t, FONT) <= room;
+    let values_fit = panels.iter().all(|p| {
+        let span = p.bar_span(pw, label_w);
+        p.cells.iter().all(|c| fits(c.text(), p.text_place(c, span, pw).1))
+    });
+    // `draw_verdicts`: after the labels, the rest of the panel.
+    let room = pw - (PAD + label_w + 6) - 8;
+    if values_fit && verdicts.iter().all(|(v, _)| fits(v, room)) {
         COLS
     } else {
         1
