@@ -1233,9 +1233,21 @@ fn a_gateway_warns_of_an_upstream_that_refuses_connections() {
                 "3",
             ])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .ok();
+    }
+    // The mock could not bind (another test took the port meanwhile): said at once, with its
+    // error, rather than as a missing warning 30 s later.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    if let Some(m) = mock.as_mut() {
+        if let Ok(Some(status)) = m.try_wait() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut m.stderr.take().unwrap(), &mut err).ok();
+            child.kill().ok();
+            child.wait().ok();
+            panic!("the mock did not start on port {port} ({status}): {err}");
+        }
     }
     let mismatch = next("runs at time scale 3, this process at 1");
     for c in [Some(&mut child), mock.as_mut()].into_iter().flatten() {

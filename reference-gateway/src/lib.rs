@@ -391,8 +391,9 @@ fn check_upstreams(setup: &Setup) {
                     // Started after the gateway (a common order): its time scale is checked
                     // once it is up, or one at another scale went unflagged. Polled for a
                     // while, not forever.
+                    let until = tokio::time::Instant::now() + UPSTREAM_PROBING;
                     let mut up = false;
-                    for _ in 0..UPSTREAM_PROBES {
+                    while tokio::time::Instant::now() < until {
                         tokio::time::sleep(UPSTREAM_PROBE_WAIT).await;
                         if matches!(connects().await, Ok(Ok(_))) {
                             up = true;
@@ -400,6 +401,7 @@ fn check_upstreams(setup: &Setup) {
                         }
                     }
                     if !up {
+                        tracing::warn!("the upstream {base} still does not accept connections after {}s: no longer checked (its time scale unknown)", UPSTREAM_PROBING.as_secs());
                         return;
                     }
                     tracing::info!("the upstream {base} accepts connections now");
@@ -415,8 +417,8 @@ fn check_upstreams(setup: &Setup) {
 
 /// How long [`check_upstreams`] waits for a connection, and between tries at one that was down.
 const UPSTREAM_PROBE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-/// How many more tries [`check_upstreams`] makes at an upstream that was down (ten minutes).
-const UPSTREAM_PROBES: u32 = 600;
+/// How long [`check_upstreams`] keeps trying an upstream that was down.
+const UPSTREAM_PROBING: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Each upstream once: its base URL as the log writes it (an IPv6 literal in brackets, as a
 /// URL has it: `http://::1:8081` named no address), its host and its port.
