@@ -867,7 +867,7 @@ pub fn heatmap_with_slo(
         // With replications the figure is the seeds' mean, which may hold while a seed fails:
         // how many seeds held says more than the mean beside the bound.
         if let (Some(held), true) = (p.slo_held, p.seeds > 1) {
-            text.push_str(&format!(" (held in {held} of {} seeds)", p.seeds));
+            text.push_str(&format!(" (holds in {held} of {} seeds)", p.seeds));
         }
         let reading = (k, badness(k, p.slo_values.get(k).copied().flatten()), text);
         let settings: Vec<(usize, String)> = kv.iter().filter(|(k, _)| setting_axes.contains(k)).cloned().collect();
@@ -1448,7 +1448,7 @@ mod tests {
         let h = heatmap_with_slo(Path::new("sweep.json"), &replicated, &objective, &slo).unwrap();
         assert_eq!(
             h.failing_slo,
-            [[Some("SLO: 80.40% (held in 4 of 5 seeds)".to_string()), None]]
+            [[Some("SLO: 80.40% (holds in 4 of 5 seeds)".to_string()), None]]
         );
         let slo = ["goodput_ratio>=0.5".to_string(), "p99<2s".to_string()];
         let points = [point("fifo", false, &[("92.10%", 0.921), ("3.10s", 3.1)])];

@@ -787,7 +787,7 @@ fn heatmap_cells_that_fail_the_slo_show_the_figure_it_failed_on() {
 /// and keeps the figure.
 #[test]
 fn heatmap_cells_show_how_many_seeds_held_where_they_fit() {
-    let detail = "SLO: 80.40% (held in 4 of 5 seeds)";
+    let detail = "SLO: 80.40% (holds in 4 of 5 seeds)";
     // One row of `n` cells, the last failing the SLO.
     let grid = |n: usize| {
         let mut h = sweep();
@@ -804,7 +804,7 @@ fn heatmap_cells_show_how_many_seeds_held_where_they_fit() {
     assert!(wide.has_text(&format!("fails {detail}")), "{:?}", wide.texts);
     let narrow = grid(8);
     assert!(narrow.has_text("fails SLO: 80.40%"), "{:?}", narrow.texts);
-    assert!(!narrow.has_text("held in"), "{:?}", narrow.texts);
+    assert!(!narrow.has_text("holds in"), "{:?}", narrow.texts);
 }
 
 /// An interrupted sweep's cells that did not run at every load read "not run", not the grey

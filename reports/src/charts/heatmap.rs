@@ -72,7 +72,7 @@ pub struct Heatmap {
     /// "p99<2s: 3.10s" (the objective's value is another figure: "fails SLO: 92.1%" of the
     /// whole run beside a service's SLO read as a pass); empty or `None` when unknown (then
     /// the cell shows the objective's value from `failing`). A detail in parentheses at the
-    /// end ("SLO: 87.06% (held in 4 of 5 seeds)") is dropped in a cell too narrow for it.
+    /// end ("SLO: 87.06% (holds in 4 of 5 seeds)") is dropped in a cell too narrow for it.
     pub failing_slo: Vec<Vec<Option<String>>>,
     /// [y][x]: cells with no value because a configuration of theirs did not run at every load
     /// (the sweep was interrupted, `interrupted`): "not run", not "n/a" (a setting that does not
@@ -436,10 +436,6 @@ impl Grid<'_> {
             }
         }
         let mut parts = Vec::new();
-        if values && self.scale.is_some() {
-            // `colour_bar`'s marks, which unexplained read as stray lines.
-            parts.push("the ticks beside the colour bar: where the cells' values lie on it".to_string());
-        }
         let slo = self.h.slo_met.as_ref().map(|(slo, _)| slo);
         if let (true, Some(slo)) = (fails_on, slo) {
             parts.push(format!(
@@ -477,6 +473,11 @@ impl Grid<'_> {
             } else {
                 format!("grey n/a: {}, or {last}", why.join(", "))
             });
+        }
+        if values && self.scale.is_some() {
+            // `colour_bar`'s marks, which unexplained read as stray lines; last, as the least
+            // of the key, which is cut to a few lines.
+            parts.push("the ticks beside the colour bar: where the cells' values lie on it".to_string());
         }
         parts
     }
@@ -632,13 +633,12 @@ impl Draw for Grid<'_> {
                     Shown::Absent => ("n/a".to_string(), MUTED),
                 };
                 let mut size = cell_font(&label, cell_w - 6, cell_h);
-                if size == 0.0 && label.ends_with(')') {
-                    // A detail in parentheses ("held in 4 of 5 seeds") goes first in a narrow
-                    // cell, so that its figure still shows.
-                    if let Some(cut) = label.rfind(" (") {
-                        label.truncate(cut);
-                        size = cell_font(&label, cell_w - 6, cell_h);
-                    }
+                // Details in parentheses ("holds in 4 of 5 seeds") go first in a narrow cell,
+                // the last first, so that its figure still shows.
+                while size == 0.0 && label.ends_with(')') {
+                    let Some(cut) = label.rfind(" (") else { break };
+                    label.truncate(cut);
+                    size = cell_font(&label, cell_w - 6, cell_h);
                 }
                 if size > 0.0 {
                     body.draw(&Text::new(
