@@ -231,6 +231,14 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), value.to_string()))
 }
 
+/// `--priority`: a class, or none (no `x-spillway-priority` header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PriorityFlag {
+    Interactive,
+    Background,
+    None,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -289,12 +297,4 @@ mod tests {
             assert!(help.contains(want), "{want}: {help}");
         }
     }
-}
-
-/// `--priority`: a class, or none (no `x-spillway-priority` header).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum PriorityFlag {
-    Interactive,
-    Background,
-    None,
 }

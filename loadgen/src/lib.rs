@@ -72,6 +72,13 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             st.as_str()
         );
     }
+    // Before the file is read (and its notes logged): the flag has no place with one.
+    if let (Some(_), Some(path)) = (a.priority, &a.scenario) {
+        usage!(
+            "--priority is the one-liner's: {}'s classes are its [[workload.mix]] entries' `priority`",
+            path.display()
+        );
+    }
     let (mut file, source, catch_all) = match &a.scenario {
         Some(_) if a.phases.is_some() => {
             usage!("--phases is for the one-liner without a scenario file; with a file, edit its [[workload.phases]] (or `--duration` to cut it short)")
@@ -135,12 +142,6 @@ pub fn scenario_from_args(a: &RunArgs) -> anyhow::Result<(Scenario, bool)> {
             (s.file, s.source, true)
         }
     };
-    if let (Some(_), Some(path)) = (a.priority, &a.scenario) {
-        usage!(
-            "--priority is the one-liner's: {}'s classes are its [[workload.mix]] entries' `priority`",
-            path.display()
-        );
-    }
     if let Some(seed) = a.seed {
         file.run.seed = seed;
     }

@@ -72,15 +72,22 @@ pub(crate) struct Placed {
     pub note: Option<String>,
 }
 
+/// What both throughput captions say first: the chart's counts are by send time.
+macro_rules! by_send_time {
+    () => {
+        "Requests are counted in the window they were sent in: the goodput line is the intents \
+         sent then that succeeded (perhaps much later, after retries), not completions per second"
+    };
+}
+
 /// How to read the throughput chart: its counts are by send time, not completion time.
-pub(crate) const THROUGHPUT_NOTE: &str = "Requests are counted in the window they were sent in: \
-     the goodput line is the intents sent then that succeeded (perhaps much later, after retries), \
-     not completions per second; backend busy and wasted time are counted when the work was done.";
+pub(crate) const THROUGHPUT_NOTE: &str = concat!(
+    by_send_time!(),
+    "; backend busy and wasted time are counted when the work was done."
+);
 
 /// [`THROUGHPUT_NOTE`] for a run against an external target, whose chart draws no backend time.
-pub(crate) const THROUGHPUT_NOTE_EXTERNAL: &str = "Requests are counted in the window they were sent in: \
-     the goodput line is the intents sent then that succeeded (perhaps much later, after retries), \
-     not completions per second.";
+pub(crate) const THROUGHPUT_NOTE_EXTERNAL: &str = concat!(by_send_time!(), ".");
 
 /// Draws every chart the report needs, each with a file name (stem) of its own.
 pub(crate) fn figures(r: &Report) -> Result<Vec<Placed>, ChartError> {

@@ -80,9 +80,11 @@ impl Figure {
     }
 }
 
-/// Every chart of one run, in page order: throughput, latency, the gateway, goodput per class
-/// and per service, requests held per service, latency per class. `replications`: how many seeds the run stands for (1
-/// for a single run); the charts draw the first, and their subtitles say which seed that is.
+/// Every chart of one run, in page order: throughput, latency, the gateway (not for a run
+/// against an external target, which does not see it), goodput per class and per service,
+/// requests held per service, latency per class. `replications`: how many seeds the run stands
+/// for (1 for a single run); the charts draw the first, and their subtitles say which seed
+/// that is.
 pub fn per_run(run: Labeled, replications: usize) -> Result<Vec<Figure>, ChartError> {
     let mut out = vec![
         timeline::throughput_of(run, replications)?,
