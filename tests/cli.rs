@@ -1094,16 +1094,20 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
          [[backend.services]]\nname = \"x\"\nworkers = 1\nservice_time = { dist = \"exponential\", mean = \"1ms\" }\n",
     )
     .unwrap();
-    let out = spillway(&[
-        "loadgen",
-        "run",
-        file.to_str().unwrap(),
-        "--target",
-        &target,
-        "--no-progress",
-        "--out",
-        &out_dir,
-    ]);
+    // The file against the target.
+    let with_file = || {
+        spillway(&[
+            "loadgen",
+            "run",
+            file.to_str().unwrap(),
+            "--target",
+            &target,
+            "--no-progress",
+            "--out",
+            &out_dir,
+        ])
+    };
+    let out = with_file();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
@@ -1123,16 +1127,7 @@ fn loadgen_says_before_the_run_what_its_flags_cannot_do() {
         .unwrap()
         .replace("time_scale = 2", "time_scale = 1");
     std::fs::write(&file, format!("{text}[[thresholds]]\ncheck = \"wasted < 1s\"\n")).unwrap();
-    let out = spillway(&[
-        "loadgen",
-        "run",
-        file.to_str().unwrap(),
-        "--target",
-        &target,
-        "--no-progress",
-        "--out",
-        &out_dir,
-    ]);
+    let out = with_file();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "fails as not measured: {err}");
     assert!(
