@@ -1301,8 +1301,7 @@ fn a_negative_duration_flag_is_said_to_be_negative() {
 
 /// `gateway --scenario` says at start-up what `scenario check` notes of its settings (here a
 /// concurrency past a rejecting service's workers) and what it enforces beside its strategy
-/// (auth, rate limit), in scenario time; a flag that replaces a setting silences the notes,
-/// which are of the file's settings.
+/// (auth, rate limit), in scenario time; the notes are of the settings as the flags leave them.
 #[test]
 fn the_gateway_says_its_notes_and_its_front_at_start_up() {
     use std::io::BufRead;
