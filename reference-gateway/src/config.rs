@@ -107,11 +107,11 @@ impl Setup {
                 // concurrency past a rejecting service's workers, adaptive's default queue),
                 // said by the process that runs them: loadgen logged them of its own copy of
                 // the file, and this log said nothing. Of the settings as they run: the flags
-                // applied below (to the scaled settings) applied here to a copy in scenario
-                // time, without their messages.
+                // that apply below to the scaled settings, applied here quietly to a copy in
+                // scenario time.
                 let also = {
                     let mut running = s.clone();
-                    apply_flags_quietly(&mut running.file.gateway, a);
+                    apply_flags(&mut running.file.gateway, a, 1.0, false)?;
                     for w in scenario::gateway_notes(&running, &read.placeholders) {
                         tracing::warn!("{w}");
                     }
@@ -155,107 +155,91 @@ impl Setup {
         if let (Some(s), None) = (a.strategy, &a.scenario) {
             g.set_strategy(s);
         }
-        // A flag sets the value for every service, over the file's per-service ones too: said,
-        // since a sizing answer (a sweep's per-service axis) is then not what runs.
-        override_every_service(
-            g,
-            "--concurrency",
-            a.concurrency,
-            |n| n.to_string(),
-            |o| &mut o.concurrency,
-            |g| &mut g.concurrency,
-        );
-        override_every_service(
-            g,
-            "--queue-capacity",
-            a.queue_capacity,
-            |n| n.to_string(),
-            |o| &mut o.queue_capacity,
-            |g| &mut g.queue_capacity,
-        );
+        apply_flags(g, a, factor, true)?;
         check_flags(g, &setup.routes, a)?;
-        if let Some(t) = a.queue_timeout {
-            let t = scaled("--queue-timeout", t, factor)?;
-            // Shown in scenario time, as the flag and the file give it.
-            let real = |d: model::duration::Dur| model::duration::Dur(d.0.mul_f64(factor)).to_string();
-            override_every_service(
-                g,
-                "--queue-timeout",
-                Some(t),
-                real,
-                |o| &mut o.queue_timeout,
-                |g| &mut g.queue_timeout,
-            );
-        }
-        if let Some(ab) = a.abandon {
-            g.abandon = ab;
-        }
-        if let Some(e) = a.deadline_estimate {
-            if g.strategy != model::scenario::Strategy::Deadline {
-                tracing::warn!(
-                    "--deadline-estimate {}: only the deadline strategy predicts service times; {} ignores it",
-                    e.as_str(),
-                    g.strategy.as_str()
-                );
-            }
-            g.deadline_estimate = e;
-        }
-        if let Some(t) = a.default_timeout {
-            g.default_timeout = Some(scaled("--default-timeout", t, factor)?);
-        }
-        if a.no_pushback {
-            g.pushback.enabled = false;
-        }
-        if g.strategy == model::scenario::Strategy::Adaptive {
-            if let Some(c) = a.concurrency.filter(|c| *c > g.adaptive.max_limit) {
-                tracing::warn!(
-                    "--concurrency {c}: the adaptive limit starts at its maximum, {} (gateway.adaptive.max_limit in a file raises it)",
-                    g.adaptive.max_limit
-                );
-            }
-        }
         Ok(setup)
     }
 }
 
-/// The gateway flags of `a` applied to `g` (a file's settings, in scenario time) as
-/// [`Setup::from_args`] applies them to the running ones, without what it says of them: for
-/// the notes of the settings that run.
-fn apply_flags_quietly(g: &mut GatewayConfig, a: &Args) {
-    if let Some(c) = a.concurrency {
-        g.concurrency = Some(c);
-        g.services.values_mut().for_each(|o| o.concurrency = None);
-    }
-    if let Some(q) = a.queue_capacity {
-        g.queue_capacity = Some(q);
-        g.services.values_mut().for_each(|o| o.queue_capacity = None);
-    }
+/// The gateway flags of `a` applied to `g`, whose durations run `factor` times faster. With
+/// `say`, what is worth saying of them is logged: [`Setup::from_args`] applies them so to the
+/// settings that run, and quietly, at factor 1, to a copy of the file's for the notes of the
+/// settings as the flags leave them.
+fn apply_flags(g: &mut GatewayConfig, a: &Args, factor: f64, say: bool) -> anyhow::Result<()> {
+    // A flag sets the value for every service, over the file's per-service ones too: said,
+    // since a sizing answer (a sweep's per-service axis) is then not what runs.
+    let count = |n: u32| n.to_string();
+    override_every_service(
+        g,
+        "--concurrency",
+        a.concurrency,
+        count,
+        say,
+        |o| &mut o.concurrency,
+        |g| &mut g.concurrency,
+    );
+    override_every_service(
+        g,
+        "--queue-capacity",
+        a.queue_capacity,
+        count,
+        say,
+        |o| &mut o.queue_capacity,
+        |g| &mut g.queue_capacity,
+    );
     if let Some(t) = a.queue_timeout {
-        g.queue_timeout = Some(t);
-        g.services.values_mut().for_each(|o| o.queue_timeout = None);
+        let t = scaled("--queue-timeout", t, factor)?;
+        // Shown in scenario time, as the flag and the file give it.
+        let real = |d: model::duration::Dur| model::duration::Dur(d.0.mul_f64(factor)).to_string();
+        override_every_service(
+            g,
+            "--queue-timeout",
+            Some(t),
+            real,
+            say,
+            |o| &mut o.queue_timeout,
+            |g| &mut g.queue_timeout,
+        );
     }
     if let Some(ab) = a.abandon {
         g.abandon = ab;
     }
     if let Some(e) = a.deadline_estimate {
+        if say && g.strategy != model::scenario::Strategy::Deadline {
+            tracing::warn!(
+                "--deadline-estimate {}: only the deadline strategy predicts service times; {} ignores it",
+                e.as_str(),
+                g.strategy.as_str()
+            );
+        }
         g.deadline_estimate = e;
     }
     if let Some(t) = a.default_timeout {
-        g.default_timeout = Some(t);
+        g.default_timeout = Some(scaled("--default-timeout", t, factor)?);
     }
     if a.no_pushback {
         g.pushback.enabled = false;
     }
+    if say && g.strategy == model::scenario::Strategy::Adaptive {
+        if let Some(c) = a.concurrency.filter(|c| *c > g.adaptive.max_limit) {
+            tracing::warn!(
+                "--concurrency {c}: the adaptive limit starts at its maximum, {} (gateway.adaptive.max_limit in a file raises it)",
+                g.adaptive.max_limit
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A flag's value for every service, over the file's per-service ones too; said when it
-/// replaces any, since a sizing answer (a sweep's per-service axis) is then not what runs.
-/// `show` writes a value as the user gave it.
+/// replaces any (with `say`), since a sizing answer (a sweep's per-service axis) is then not
+/// what runs. `show` writes a value as the user gave it.
 fn override_every_service<T: Copy>(
     g: &mut GatewayConfig,
     flag: &str,
     value: Option<T>,
     show: impl Fn(T) -> String,
+    say: bool,
     own: fn(&mut model::scenario::ServiceGatewayConfig) -> &mut Option<T>,
     shared: fn(&mut GatewayConfig) -> &mut Option<T>,
 ) {
@@ -265,7 +249,7 @@ fn override_every_service<T: Copy>(
         .iter_mut()
         .filter_map(|(n, o)| own(o).take().map(|x| format!("{n} {}", show(x))))
         .collect();
-    if !replaced.is_empty() {
+    if say && !replaced.is_empty() {
         tracing::info!(
             "{flag} {} sets every service's value, over the scenario's per-service ones ({})",
             show(v),
