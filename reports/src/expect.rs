@@ -4,7 +4,9 @@
 //!
 //! With replications an expectation holds only beyond the 95% confidence intervals: `a < b`
 //! needs the whole interval of `a` below the whole interval of `b` (or below the bound), so a
-//! difference the dice could have made does not pass.
+//! difference the dice could have made does not pass. Two runs of the same seeds are compared
+//! seed by seed: `a <= b` needs the interval of the differences `a - b` at or below zero, which
+//! two runs alike in every seed meet (0 ± 0) and `a < b` does not.
 
 use crate::entry::Entry;
 use model::interval::Interval;
@@ -215,13 +217,26 @@ impl Expectation {
         };
         let (a_lo, a_hi) = ends(&a, &a_mixed);
         let (b_lo, b_hi) = ends(&b, &b_mixed);
-        let passed = match self.cmp {
-            Cmp::Lt => a_hi < b_lo,
-            Cmp::Le => a_hi <= b_lo,
-            Cmp::Gt => a_lo > b_hi,
-            Cmp::Ge => a_lo >= b_hi,
+        let paired = self.paired_difference(entries);
+        let passed = match (self.cmp, &paired) {
             // Equality within the intervals: they overlap.
-            Cmp::Eq => Cmp::Eq.holds(a.mean, b.mean) || (a_lo <= b_hi && b_lo <= a_hi && (hw(&a) + hw(&b)) > 0.0),
+            (Cmp::Eq, _) => Cmp::Eq.holds(a.mean, b.mean) || (a_lo <= b_hi && b_lo <= a_hi && (hw(&a) + hw(&b)) > 0.0),
+            // Seed by seed: beyond the interval of the differences, which the common seeds
+            // make narrow (two runs alike in every seed differ by 0 ± 0: `<=` holds, `<` not).
+            (cmp, Some(d)) => {
+                let (lo, hi) = (d.mean - hw(d), d.mean + hw(d));
+                match cmp {
+                    Cmp::Lt => hi < 0.0,
+                    Cmp::Le => hi <= 0.0,
+                    Cmp::Gt => lo > 0.0,
+                    Cmp::Ge => lo >= 0.0,
+                    Cmp::Eq => unreachable!("matched above"),
+                }
+            }
+            (Cmp::Lt, None) => a_hi < b_lo,
+            (Cmp::Le, None) => a_hi <= b_lo,
+            (Cmp::Gt, None) => a_lo > b_hi,
+            (Cmp::Ge, None) => a_lo >= b_hi,
         };
         let unit = ma.or(mb);
         let shown = |i: &Interval, m: &Option<Mixed>| match m {
@@ -274,9 +289,24 @@ impl Expectation {
                 ": not judged (a run ended too soon after its trigger to judge recovery, or sent nothing before it)",
             );
         }
+        if let (Some(d), false) = (&paired, self.cmp == Cmp::Eq) {
+            detail.push_str(&if d.mean == 0.0 && hw(d) == 0.0 {
+                " (seed by seed: the same in every seed)".to_string()
+            } else {
+                format!(
+                    " (seed by seed: {} {})",
+                    if passed { "difference" } else { "the difference is" },
+                    signed(d, unit)
+                )
+            });
+        }
         // With replications the means may hold while the intervals overlap: say which it is.
         let spread = hw(&a) > 0.0 || hw(&b) > 0.0 || a_mixed.is_some() || b_mixed.is_some();
-        if !passed && self.cmp != Cmp::Eq && spread && self.cmp.holds(a.mean, b.mean) {
+        if !passed && paired.is_some() && self.cmp.holds(a.mean, b.mean) {
+            detail.push_str(
+                ", the means hold but not beyond its 95% confidence interval (more replications may separate them)",
+            );
+        } else if !passed && self.cmp != Cmp::Eq && spread && self.cmp.holds(a.mean, b.mean) {
             // A mean over seeds of which some never recovered is infinite, while the figure
             // shown is the recovered seeds' mean: "the means hold" would contradict it.
             detail.push_str(if a_mixed.is_some() || b_mixed.is_some() {
@@ -310,6 +340,64 @@ impl Expectation {
             detail,
             inconclusive,
         })
+    }
+}
+
+impl Expectation {
+    /// The seed-by-seed differences `lhs - rhs` of an expectation between two runs, as an
+    /// interval: when both ran the same two or more seeds and every value is finite. Every label
+    /// of a comparison runs the same seeds, so the seeds' own luck (a burst of slow requests)
+    /// is in both sides and cancels in the differences; comparing the two intervals instead
+    /// failed `x <= y` for two runs identical in every seed, whose intervals overlap.
+    fn paired_difference(&self, entries: &[Entry]) -> Option<Interval> {
+        let values = |o: &Operand| -> Option<Vec<(u64, f64)>> {
+            let Operand::Run { label, figure } = o else { return None };
+            let e = entries.iter().find(|e| &e.label == label)?;
+            e.runs
+                .iter()
+                .map(|r| {
+                    crate::entry::measured(r, figure)
+                        .filter(|v| v.is_finite())
+                        .map(|v| (r.seed, v))
+                })
+                .collect()
+        };
+        let (mut a, mut b) = (values(&self.lhs)?, values(&self.rhs)?);
+        a.sort_by_key(|(seed, _)| *seed);
+        b.sort_by_key(|(seed, _)| *seed);
+        let same_seeds = a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.0 == y.0);
+        if a.len() < 2 || !same_seeds || a.windows(2).any(|w| w[0].0 == w[1].0) {
+            return None;
+        }
+        let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x.1 - y.1).collect();
+        Some(Interval::of(&d))
+    }
+}
+
+/// A difference with its sign and half-width: `+2.1ms ± 0.4ms`, `-0.012 ± 0.003`; no
+/// half-width where it shows as none (a difference the same in every seed, to rounding).
+fn signed(d: &Interval, metric: Option<Metric>) -> String {
+    // Each number as a single value is shown: no interval of its own, no clamping to a
+    // figure's range (a difference may be negative).
+    let one = |v: f64| {
+        show(
+            &Interval {
+                mean: v,
+                half_width: 0.0,
+                n: 1,
+            },
+            metric,
+        )
+    };
+    let sign = if d.mean < 0.0 { "-" } else { "+" };
+    let (mean, half) = (
+        one(d.mean.abs()),
+        one(if d.half_width.is_finite() { d.half_width } else { 0.0 }),
+    );
+    if half == one(0.0) {
+        format!("{sign}{mean}")
+    } else {
+        format!("{sign}{mean} ± {half}")
     }
 }
 
@@ -779,6 +867,76 @@ mod tests {
             entry("deadline", &[0.90, 0.91, 0.89, 0.90]),
         ];
         assert!(e.check(&es).unwrap().passed);
+    }
+
+    /// `entry`, its runs of seeds `first`, `first + 1`, ...
+    fn seeded(label: &str, first: u64, goodputs: &[f64]) -> Entry {
+        let mut e = entry(label, goodputs);
+        for (i, r) in e.runs.iter_mut().enumerate() {
+            r.seed = first + i as u64;
+        }
+        e
+    }
+
+    /// Two labels of the same seeds are compared seed by seed: runs alike in every seed hold
+    /// `<=` and `>=` (their intervals overlap, which failed both) and fail `<` and `>`; a
+    /// difference the same in every seed holds beyond noise the seeds share; a difference that
+    /// changes sign from seed to seed does not.
+    #[test]
+    fn labels_of_the_same_seeds_are_compared_seed_by_seed() {
+        let spread = [0.4, 0.6, 0.5, 0.45, 0.55];
+        let check = |es: &[Entry], text: &str| parse(text, &labels()).unwrap().check(es).unwrap();
+        let alike = [seeded("fifo", 1, &spread), seeded("deadline", 1, &spread)];
+        for text in [
+            "fifo.goodput_ratio <= deadline.goodput_ratio",
+            "fifo.goodput_ratio >= deadline.goodput_ratio",
+        ] {
+            let c = check(&alike, text);
+            assert!(c.passed, "{text}: {c:?}");
+            assert!(
+                c.detail.ends_with("(seed by seed: the same in every seed)"),
+                "{}",
+                c.detail
+            );
+        }
+        for text in [
+            "fifo.goodput_ratio < deadline.goodput_ratio",
+            "fifo.goodput_ratio > deadline.goodput_ratio",
+        ] {
+            assert!(!check(&alike, text).passed, "{text}");
+        }
+        // Equality is unchanged: the intervals overlap.
+        assert!(check(&alike, "fifo.goodput_ratio == deadline.goodput_ratio").passed);
+
+        // 0.02 better in every seed, inside each label's own spread of +-0.1.
+        let better: Vec<f64> = spread.iter().map(|g| g + 0.02).collect();
+        let es = [seeded("fifo", 1, &spread), seeded("deadline", 1, &better)];
+        let c = check(&es, "deadline.goodput_ratio > fifo.goodput_ratio");
+        assert!(c.passed, "{c:?}");
+        assert!(c.detail.ends_with("(seed by seed: difference +0.020)"), "{}", c.detail);
+        assert!(!check(&es, "deadline.goodput_ratio <= fifo.goodput_ratio").passed);
+        // The same figures from different seeds share no luck: their intervals decide, and
+        // they overlap.
+        let es = [seeded("fifo", 1, &spread), seeded("deadline", 6, &better)];
+        let c = check(&es, "deadline.goodput_ratio > fifo.goodput_ratio");
+        assert!(!c.passed && !c.detail.contains("seed by seed"), "{c:?}");
+
+        // Better on average, worse in two seeds: not beyond the differences' interval.
+        let mixed = [0.5, 0.52, 0.62, 0.43, 0.58];
+        let es = [seeded("fifo", 1, &spread), seeded("deadline", 1, &mixed)];
+        let c = check(&es, "deadline.goodput_ratio > fifo.goodput_ratio");
+        assert!(!c.passed, "{c:?}");
+        assert!(
+            c.detail.contains("(seed by seed: the difference is +0.030 ± ")
+                && c.detail
+                    .contains("the means hold but not beyond its 95% confidence interval"),
+            "{}",
+            c.detail
+        );
+        // One run a label is no interval: the values decide, as without replications.
+        let es = [seeded("fifo", 1, &[0.5]), seeded("deadline", 1, &[0.5])];
+        let c = check(&es, "fifo.goodput_ratio <= deadline.goodput_ratio");
+        assert!(c.passed && !c.detail.contains("seed by seed"), "{c:?}");
     }
 
     /// A time against a ratio used to be compared as numbers ("HOLDS (26.8ms < 1.00s)").
