@@ -668,8 +668,7 @@ fn parse_tolerance(t: &str) -> Result<f64, UsageError> {
         // A relative change beyond +1000% is not a regression gate but no gate: `1e300%`
         // passed everything. Beyond it (or `inf%`, `nan%`) is refused, not clamped.
         Ok(v) if v.is_finite() && v > MAX_TOLERANCE => Err(UsageError(format!(
-            "--tolerance `{t}`: at most {}% (a tolerance from 0% to {}% makes sense; above it no regression fails)",
-            MAX_TOLERANCE * 100.0,
+            "--tolerance `{t}`: at most {}% (a relative change; beyond it only a figure that rises from zero, which has none, could still fail)",
             MAX_TOLERANCE * 100.0
         ))),
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
@@ -826,21 +825,12 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
     Ok(finish)
 }
 
-/// How a baseline comparison ends. An incomplete run fails it for sure. Otherwise, when the
-/// load generator of either run is in doubt ([`Results::generator_in_doubt`]), a regression is
-/// inconclusive (exit 4), as a failed threshold of such a run is in `loadgen run`; so is a pass
-/// over a run that left arrivals unsent (the target never saw its whole load, as `compare`
-/// holds an expectation on such a run), while a pass beside a lag alone stands (the late
-/// sends only made its figures worse).
+/// How a baseline comparison ends ([`reports::baseline::outcome`]), as `compare`'s exit.
 fn baseline_finish(regressions: usize, complete: bool, old: &Results, new: &Results) -> loadgen::Finish {
-    let in_doubt = old.generator_in_doubt() || new.generator_in_doubt();
-    let unsent = |r: &Results| r.generator.as_ref().is_some_and(|g| g.unsent > 0);
-    match (regressions, complete) {
-        (_, false) => loadgen::Finish::ThresholdFailed,
-        (0, true) if unsent(old) || unsent(new) => loadgen::Finish::Inconclusive,
-        (0, true) => loadgen::Finish::Passed,
-        _ if in_doubt => loadgen::Finish::Inconclusive,
-        _ => loadgen::Finish::ThresholdFailed,
+    match reports::baseline::outcome(regressions, complete, old, new) {
+        reports::baseline::Outcome::Passed => loadgen::Finish::Passed,
+        reports::baseline::Outcome::Failed => loadgen::Finish::ThresholdFailed,
+        reports::baseline::Outcome::Inconclusive => loadgen::Finish::Inconclusive,
     }
 }
 

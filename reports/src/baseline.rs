@@ -351,6 +351,33 @@ pub struct Problem {
     pub detail: String,
 }
 
+/// How a baseline comparison ends ([`outcome`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Failed,
+    /// Its figures partly describe the load generator: `compare` exits 4.
+    Inconclusive,
+}
+
+/// How a baseline comparison with `regressions` ends. An incomplete run (`complete` false)
+/// fails it for sure. Otherwise, when the load generator of either run is in doubt
+/// ([`Results::generator_in_doubt`]), a regression is inconclusive, as a failed threshold of
+/// such a run is in `loadgen run`; so is a pass over a run that left arrivals unsent (the
+/// target never saw its whole load, as `compare` holds an expectation on such a run), while a
+/// pass beside a lag alone stands (the late sends only made its figures worse).
+pub fn outcome(regressions: usize, complete: bool, old: &Results, new: &Results) -> Outcome {
+    let in_doubt = old.generator_in_doubt() || new.generator_in_doubt();
+    let unsent = |r: &Results| r.generator.as_ref().is_some_and(|g| g.unsent > 0);
+    match (regressions, complete) {
+        (_, false) => Outcome::Failed,
+        (0, true) if unsent(old) || unsent(new) => Outcome::Inconclusive,
+        (0, true) => Outcome::Passed,
+        _ if in_doubt => Outcome::Inconclusive,
+        _ => Outcome::Failed,
+    }
+}
+
 /// Why the comparison cannot pass, whatever its rows say: a run that is incomplete (interrupted,
 /// or stopped at a cap) covers part of its scenario, and its figures say nothing of the change
 /// (an interrupted run before its burst read "better" on every row).
@@ -459,7 +486,8 @@ pub fn fmt_tolerance(tolerance: f64) -> String {
 }
 
 impl Row {
-    /// The relative change as signed by value (`+12.5%` for a rise), `-` if it has none.
+    /// The relative change as signed by value (`+12.5%` for a rise), `from 0` for a rise from
+    /// zero (no relative change, and `-` read as none at all), `-` if it has none.
     pub fn change_text(&self) -> String {
         match self.worse_by {
             Some(w) if w.is_finite() => {
@@ -468,6 +496,7 @@ impl Row {
                 // rounds to nothing: the other rows read "+0.0%".
                 format!("{:+.1}%", if pct.abs() < 0.05 { 0.0 } else { pct })
             }
+            _ if self.old == Some(0.0) && self.new.is_some_and(|n| n.is_finite() && n != 0.0) => "from 0".into(),
             _ => "-".into(),
         }
     }

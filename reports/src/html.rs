@@ -557,12 +557,15 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
             esc(&b.new),
             crate::baseline::fmt_tolerance(b.tolerance),
             {
-                let (passed, outcome) = crate::markdown::baseline_outcome(b);
+                let (outcome, text) = crate::markdown::baseline_outcome(r, b);
+                let (class, word) = match outcome {
+                    crate::baseline::Outcome::Passed => ("good", "pass"),
+                    crate::baseline::Outcome::Failed => ("bad", "fail"),
+                    crate::baseline::Outcome::Inconclusive => ("warn", "inconclusive"),
+                };
                 format!(
-                    "<p class=verdict><span class={}>{}</span> {}</p>",
-                    if passed { "good" } else { "bad" },
-                    if passed { "pass" } else { "fail" },
-                    esc(&capitalize(&outcome))
+                    "<p class=verdict><span class={class}>{word}</span> {}</p>",
+                    esc(&capitalize(&text))
                 )
             },
             crate::markdown::baseline_mismatch(r)

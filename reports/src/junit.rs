@@ -46,7 +46,8 @@ fn with_status(name: &str, status: TestCaseStatus, message: &str) -> TestCase {
 }
 
 /// Adds `suite` to `report`, counting its skipped cases as `skipped` (quick-junit counts them
-/// as `disabled`, which JUnit readers take for tests switched off, not run-and-skipped).
+/// as `disabled`, which JUnit readers take for tests switched off, not run-and-skipped; the
+/// attribute, 0 then, is dropped from the document by [`without_disabled`]).
 fn add_suite(report: &mut quick_junit::Report, mut suite: TestSuite) {
     let skipped = suite
         .test_cases
@@ -181,15 +182,56 @@ pub fn render(r: &Report) -> Result<String, String> {
             c.set_classname(class("baseline"));
             suite.add_test_case(c);
         }
+        let (outcome, text) = crate::markdown::baseline_outcome(r, b);
+        let inconclusive = outcome == crate::baseline::Outcome::Inconclusive;
         for row in &b.rows {
-            let msg = row.describe(b.tolerance);
-            let mut c = case(&row.metric, row.change != Change::Regression, &msg);
+            let mut msg = row.describe(b.tolerance);
+            let passed = row.change != Change::Regression;
+            // Failures all the same (`compare` exits 4, not 0), each saying so, as a failed
+            // expectation over such runs does.
+            if !passed && inconclusive {
+                msg.push_str(crate::entry::INCONCLUSIVE_NOTE);
+            }
+            let mut c = case(&row.metric, passed, &msg);
+            c.set_classname(class("baseline"));
+            suite.add_test_case(c);
+        }
+        if inconclusive && b.rows.iter().all(|row| row.change != Change::Regression) {
+            // No regression, over a load the target never saw in full: a pass proves nothing.
+            let mut c = case(
+                "the whole load reached the target",
+                false,
+                &format!("inconclusive: {text}"),
+            );
             c.set_classname(class("baseline"));
             suite.add_test_case(c);
         }
         add_suite(&mut report, suite);
     }
-    report.to_string().map(xml_chars).map_err(|e| e.to_string())
+    report
+        .to_string()
+        .map(|doc| xml_chars(without_disabled(doc)))
+        .map_err(|e| e.to_string())
+}
+
+/// The document without the `disabled` attribute quick-junit writes on every `<testsuite>`
+/// (always 0 here, see [`add_suite`]): the Jenkins xUnit plugin's JUnit schema (junit-10.xsd)
+/// has no such attribute and the plugin skips a file that does not validate.
+fn without_disabled(doc: String) -> String {
+    const TAG: &str = "<testsuite ";
+    const ATTRIBUTE: &str = " disabled=\"0\"";
+    let mut out = String::with_capacity(doc.len());
+    let mut rest = doc.as_str();
+    // A `<` in a name or a text is escaped, so every `<testsuite ` opens a tag, which ends at
+    // its first `>` (escaped in attribute values too).
+    while let Some(at) = rest.find(TAG) {
+        let end = rest[at..].find('>').map_or(rest.len(), |e| at + e);
+        out.push_str(&rest[..at]);
+        out.push_str(&rest[at..end].replacen(ATTRIBUTE, "", 1));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The document with every character XML 1.0 forbids (most control characters, U+FFFE,

@@ -284,7 +284,20 @@ pub fn render(r: &Report) -> String {
         .filter(|(_, f)| !f.thresholds.is_empty())
         .collect();
     if !thresholds.is_empty() {
-        let _ = writeln!(o, "\n### Scenario thresholds\n");
+        if r.thresholds_gate {
+            let _ = writeln!(o, "\n### Scenario thresholds\n");
+        } else {
+            // As junit.xml lists them (skipped, not failed): a job that passed showed red crosses.
+            let _ = writeln!(
+                o,
+                "\n### Scenario thresholds\n\nNot gated: this comparison gates on its {}; ➖ marks a threshold that fails.\n",
+                if r.baseline.is_some() {
+                    "baseline's regressions"
+                } else {
+                    "expectations"
+                }
+            );
+        }
         for (e, f) in thresholds {
             // A pass over part of a run (interrupted before its burst, say), or over part of
             // its seeds, proves nothing.
@@ -301,6 +314,7 @@ pub fn render(r: &Report) -> String {
                         (0, false) => "✅",
                         (0, true) => "⚠️",
                         _ if e.generator_in_doubt() => "⚠️",
+                        _ if !r.thresholds_gate => "➖",
                         _ => "❌",
                     },
                     md(&e.label),
@@ -329,12 +343,35 @@ pub fn render(r: &Report) -> String {
             "\n### Against the baseline (tolerance {})\n",
             crate::baseline::fmt_tolerance(b.tolerance)
         );
-        let (passed, outcome) = baseline_outcome(b);
-        let _ = writeln!(o, "{} **{}**\n", if passed { "✅" } else { "❌" }, md(&outcome));
+        let (outcome, text) = baseline_outcome(r, b);
+        let mark = match outcome {
+            crate::baseline::Outcome::Passed => "✅",
+            crate::baseline::Outcome::Failed => "❌",
+            // The word `compare` prints with its exit code 4.
+            crate::baseline::Outcome::Inconclusive => "⚠️ INCONCLUSIVE:",
+        };
+        let _ = writeln!(o, "{mark} **{}**\n", md(&text));
         for w in baseline_mismatch(r) {
             let _ = writeln!(o, "> **Warning:** {}.\n", md_prose(&w));
         }
+        // The regressions first, each in a line that says what moved and by how much: the
+        // table below has every metric, through which a reader had to search for them.
+        let regressions: Vec<&crate::baseline::Row> = b
+            .rows
+            .iter()
+            .filter(|row| row.change == crate::baseline::Change::Regression)
+            .collect();
+        for row in &regressions {
+            let _ = writeln!(o, "- `{}`", row.describe(b.tolerance).replace('`', "'"));
+        }
+        if !regressions.is_empty() {
+            o.push('\n');
+        }
         let _ = writeln!(o, "```\n{}```", crate::baseline::render(&b.rows, b.tolerance));
+        let _ = writeln!(
+            o,
+            "\nEach run's charts and card: `index.html` in this report's directory."
+        );
     }
     for h in &r.heatmaps {
         let _ = writeln!(
@@ -379,9 +416,10 @@ pub(crate) fn baseline_mismatch(r: &Report) -> Vec<String> {
     }
 }
 
-/// A baseline comparison's outcome in one line: "2 regressions beyond 10%", or none, and why
-/// it cannot pass ([`crate::baseline::problems`]).
-pub(crate) fn baseline_outcome(b: &crate::report::Baseline) -> (bool, String) {
+/// A baseline comparison's outcome, and it in one line: "2 regressions beyond 10%", or none,
+/// and why it cannot pass ([`crate::baseline::problems`]) or why it is inconclusive.
+pub(crate) fn baseline_outcome(r: &Report, b: &crate::report::Baseline) -> (crate::baseline::Outcome, String) {
+    use crate::baseline::Outcome;
     let regressions = b
         .rows
         .iter()
@@ -397,7 +435,26 @@ pub(crate) fn baseline_outcome(b: &crate::report::Baseline) -> (bool, String) {
         text.push_str("; ");
         text.push_str(&p.detail);
     }
-    (regressions == 0 && b.problems.is_empty(), text)
+    // The report's entries are the baseline's run and the new one.
+    let outcome = match r.entries {
+        [old, new] => match (old.first(), new.first()) {
+            (Some(o), Some(n)) => crate::baseline::outcome(regressions, b.problems.is_empty(), o, n),
+            _ => Outcome::Failed,
+        },
+        _ if regressions == 0 && b.problems.is_empty() => Outcome::Passed,
+        _ => Outcome::Failed,
+    };
+    if outcome == Outcome::Inconclusive {
+        text = format!(
+            "{text}, {}",
+            if regressions == 0 {
+                "but over a load the target never saw in full (a pass proves nothing of it)"
+            } else {
+                "which may be the load generator's, not the change's"
+            }
+        );
+    }
+    (outcome, text)
 }
 
 #[cfg(test)]

@@ -821,10 +821,8 @@ fn junit_counts_skipped_cases_and_explains_failed_expectations() {
         junit[start..start + junit[start..].find('>').unwrap()].to_string()
     };
     let thresholds = suite("thresholds: fifo");
-    assert!(
-        thresholds.contains("skipped=\"1\"") && thresholds.contains("disabled=\"0\""),
-        "{thresholds}"
-    );
+    assert!(thresholds.contains("skipped=\"1\""), "{thresholds}");
+    junit10_attributes_only(&junit);
     assert!(suite("expectations").contains("skipped=\"0\""));
     assert!(
         junit.contains(
@@ -836,6 +834,63 @@ fn junit_counts_skipped_cases_and_explains_failed_expectations() {
         junit.contains("message=\"expected fifo.goodput_ratio &gt; deadline.goodput_ratio; measured 0.253 vs 0.868\""),
         "{junit}"
     );
+}
+
+/// Every element and attribute of `junit` is one the Jenkins xUnit plugin's JUnit schema
+/// (junit-10.xsd) allows: the plugin skips a file that does not validate, and quick-junit wrote
+/// `disabled` on every suite, which that schema does not have.
+fn junit10_attributes_only(junit: &str) {
+    let allowed = |element: &str| -> Option<&[&str]> {
+        Some(match element {
+            "testsuites" => &["name", "time", "tests", "failures", "errors"],
+            "testsuite" => &[
+                "name",
+                "tests",
+                "failures",
+                "errors",
+                "group",
+                "time",
+                "skipped",
+                "timestamp",
+                "hostname",
+                "id",
+                "package",
+                "file",
+                "log",
+                "url",
+            ],
+            "testcase" => &["name", "time", "classname", "group"],
+            "failure" | "error" | "skipped" => &["type", "message"],
+            "properties" | "system-out" | "system-err" => &[],
+            "property" => &["name", "value"],
+            _ => return None,
+        })
+    };
+    let mut reader = quick_xml::Reader::from_str(junit);
+    let mut elements = 0;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) => {
+                elements += 1;
+                let name = String::from_utf8_lossy(e.name().as_ref()).to_string();
+                let Some(ok) = allowed(&name) else {
+                    panic!("element <{name}> is not in junit-10.xsd:\n{junit}")
+                };
+                for a in e.attributes() {
+                    let a = a.expect("a well-formed attribute");
+                    let key = String::from_utf8_lossy(a.key.as_ref()).to_string();
+                    assert!(
+                        ok.contains(&key.as_str()),
+                        "<{name} {key}=...> is not in junit-10.xsd:\n{junit}"
+                    );
+                }
+            }
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("junit.xml is not well-formed: {e}\n{junit}"),
+        }
+    }
+    assert!(elements > 3, "{junit}");
 }
 
 /// A run without thresholds gets one passing case, as a sweep without an SLO does: an empty
@@ -1588,5 +1643,131 @@ fn the_runs_notes_are_repeated_in_the_report() {
     assert!(
         junit.contains("; inconclusive: the load generator fell behind"),
         "{junit}"
+    );
+}
+
+/// A baseline comparison beside a run whose load generator is in doubt exits 4, inconclusive:
+/// summary.md and the page say so, not a plain failure, and junit.xml's failures say it too.
+/// The regressions come first, each saying what moved and by how much, and the reader is told
+/// where the charts are; a rise from zero reads "from 0", not "-".
+#[test]
+fn an_inconclusive_baseline_reads_as_such_and_lists_its_regressions_first() {
+    let old = run(7, 0.95, Some(Verdict::Recovered), Some(0.0));
+    let mut new = run(7, 0.60, Some(Verdict::Recovered), Some(0.0));
+    new.summary.whole.timeouts = 40;
+    let entries_of = |new: Results| {
+        [
+            Entry::new("baseline (fifo)", vec![old.clone()]),
+            Entry::new("new (fifo)", vec![new]),
+        ]
+    };
+    fn baseline_report(entries: &[Entry]) -> Report<'_> {
+        let (o, n) = (&entries[0].runs[0], &entries[1].runs[0]);
+        let rows = reports::baseline::compare(o, n, 0.1);
+        Report {
+            title: "baseline comparison".into(),
+            entries,
+            expectations: &[],
+            baseline: Some(reports::report::Baseline {
+                old: "old.json".into(),
+                new: "new.json".into(),
+                tolerance: 0.1,
+                rows,
+                problems: reports::baseline::problems(o, n),
+            }),
+            heatmaps: Vec::new(),
+            thresholds_gate: false,
+            warnings: Vec::new(),
+        }
+    }
+
+    // Sure: a plain failure.
+    let sure = entries_of(new.clone());
+    let dir = TempDir::new("baseline-sure");
+    write(&dir, &baseline_report(&sure));
+    let md = dir.read("summary.md");
+    let section = &md[md.find("### Against the baseline").expect("the section")..];
+    assert!(section.contains("❌ **2 regressions beyond 10%**"), "{section}");
+    let listed = section
+        .find("- `goodput_ratio: 0.9500 -> 0.6000 (-36.8%): REGRESSION")
+        .expect("listed");
+    assert!(listed < section.find("```").expect("the table"), "{section}");
+    assert!(
+        section.contains("- `timeouts: 0 -> 40 (from 0): REGRESSION"),
+        "{section}"
+    );
+    assert!(section.contains("`index.html` in this report's directory"), "{section}");
+    assert!(!dir.read("junit.xml").contains("inconclusive"));
+
+    // The new run's generator left arrivals unsent: the same regressions are inconclusive.
+    new.generator = Some(model::results::GeneratorHealth {
+        lateness_p99_s: 0.002,
+        unsent: 71,
+        lagging: true,
+        ..Default::default()
+    });
+    let doubt = entries_of(new);
+    let dir = TempDir::new("baseline-doubt");
+    write(&dir, &baseline_report(&doubt));
+    let md = dir.read("summary.md");
+    assert!(
+        md.contains(
+            "⚠️ INCONCLUSIVE: **2 regressions beyond 10%, which may be the load generator's, not the change's**"
+        ),
+        "{md}"
+    );
+    assert!(!md.contains("❌ **"), "{md}");
+    let html = dir.read("index.html");
+    assert!(
+        html.contains("<span class=warn>inconclusive</span> 2 regressions"),
+        "{html}"
+    );
+    let junit = dir.read("junit.xml");
+    let failures = junit.matches("<failure").count();
+    assert_eq!(failures, 2, "{junit}");
+    // In each failure's message and its case's output.
+    assert_eq!(
+        junit.matches("; inconclusive: the load generator").count(),
+        4,
+        "{junit}"
+    );
+    junit10_attributes_only(&junit);
+}
+
+/// Under compare the runs' own thresholds do not gate: summary.md says so and marks a failing
+/// one ➖, not the ❌ of a failed gate (a green job showed red crosses); where they gate, ❌.
+#[test]
+fn thresholds_that_do_not_gate_are_not_marked_as_failures() {
+    let mut fifo = run(7, 0.253, Some(Verdict::Metastable), None);
+    fifo.thresholds.push(ThresholdResult {
+        check: "goodput_ratio >= 0.8".into(),
+        name: None,
+        value: Some(0.253),
+        passed: false,
+        service: None,
+        missing: None,
+    });
+    let entries = [Entry::new("fifo", vec![fifo])];
+    let dir = TempDir::new("not-gated");
+    write(
+        &dir,
+        &Report {
+            thresholds_gate: false,
+            ..report(&entries, Vec::new())
+        },
+    );
+    let md = dir.read("summary.md");
+    assert!(
+        md.contains("Not gated: this comparison gates on its expectations; ➖ marks a threshold that fails.")
+            && md.contains("- ➖ fifo: `goodput_ratio >= 0.8`")
+            && !md.contains('❌'),
+        "{md}"
+    );
+    let dir = TempDir::new("gated");
+    write(&dir, &report(&entries, Vec::new()));
+    let md = dir.read("summary.md");
+    assert!(
+        md.contains("- ❌ fifo: `goodput_ratio >= 0.8`") && !md.contains("Not gated"),
+        "{md}"
     );
 }
