@@ -316,7 +316,8 @@ fn group_metric(rest: &str, kind: &str, name: &str, prefix: &str) -> Result<Metr
     let metric: Metric = rest.parse().map_err(|_| {
         let names: Vec<_> = Metric::ALL.iter().filter(|m| m.per_group()).map(|m| m.name()).collect();
         format!(
-            "unknown metric `{rest}` of {kind} {name}: expected one of {}",
+            "unknown metric `{rest}` of {kind} {name}{}: expected one of {}",
+            did_you_mean(rest, &names),
             names.join(", ")
         )
     })?;
@@ -379,9 +380,18 @@ impl std::str::FromStr for Metric {
         };
         Metric::ALL.into_iter().find(|m| m.name() == alias).ok_or_else(|| {
             let names: Vec<_> = Metric::ALL.iter().map(|m| m.name()).collect();
-            format!("unknown metric `{s}`: expected one of {}", names.join(", "))
+            format!(
+                "unknown metric `{s}`{}: expected one of {}",
+                did_you_mean(s, &names),
+                names.join(", ")
+            )
         })
     }
+}
+
+/// "; did you mean `goodput_ratio`?" for a near miss among `names`, as for a scenario's keys.
+fn did_you_mean(word: &str, names: &[&str]) -> String {
+    crate::scenario::nearest(word, names).map_or(String::new(), |near| format!("; did you mean `{near}`?"))
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1189,6 +1199,24 @@ mod tests {
             .contains("unknown metric"));
         assert!("p99 < 2".parse::<Threshold>().unwrap_err().contains("unit"));
         assert!("amplification <= lots".parse::<Threshold>().is_err());
+    }
+
+    /// A near miss of a metric's name gets the name it was likely meant as, as a scenario's
+    /// mistyped key does; a word near none gets the list alone.
+    #[test]
+    fn a_mistyped_metric_gets_a_did_you_mean() {
+        let err = "goodput_ration >= 0.9".parse::<Threshold>().unwrap_err();
+        assert!(
+            err.starts_with("unknown metric `goodput_ration`; did you mean `goodput_ratio`?: expected one of"),
+            "{err}"
+        );
+        let err = "service[billing].timouts < 5".parse::<Threshold>().unwrap_err();
+        assert!(
+            err.contains("`timouts` of service billing; did you mean `timeouts`?"),
+            "{err}"
+        );
+        let err = "latency < 2s".parse::<Threshold>().unwrap_err();
+        assert!(!err.contains("did you mean"), "{err}");
     }
 
     #[test]

@@ -553,8 +553,22 @@ pub enum ResultsError {
         what: &'static str,
         advice: String,
     },
-    #[error("{path}: results schema {found} is not supported (this build reads schema {SCHEMA_VERSION})")]
+    #[error(
+        "{path}: results schema {found} is not supported (this build reads schema {SCHEMA_VERSION}): {} spillway wrote it; write it again with this one (`spillway sim run` or `loadgen run` of its scenario, `-o DIR`), or read it with the version that wrote it",
+        if *found > SCHEMA_VERSION { "a newer" } else { "an older" }
+    )]
     Schema { path: String, found: u32 },
+    /// A results file of this schema that does not read (a field missing or of another
+    /// type): written by a spillway of another version of the schema's, or edited.
+    #[error(
+        "{path}:{line}:{column}: a results file this build cannot read: {message}; a spillway of another version may have written it, or it was edited: write it again with this build (`spillway sim run` or `loadgen run` of its scenario, `-o DIR`)"
+    )]
+    Unreadable {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// A figure no run produces (a ratio past 1, a negative time, windows out of order).
     #[error("{path}: {field}: {message}")]
     Invalid {
@@ -696,18 +710,21 @@ impl Results {
                     }
                     other => other.map(|_| ()),
                 };
+                // It gave this schema's number: a results file, not some other JSON.
+                let unreadable = |e: &serde_json::Error, message: String| ResultsError::Unreadable {
+                    path: path.to_string(),
+                    line: e.line(),
+                    column: e.column(),
+                    message,
+                };
                 return Err(match tracked {
                     Err(at) if !at.path().to_string().is_empty() && at.path().to_string() != "." => {
                         let field = at.path().to_string();
                         let inner = at.into_inner();
-                        ResultsError::Parse {
-                            path: path.to_string(),
-                            line: inner.line(),
-                            column: inner.column(),
-                            message: format!("{field}: {}", crate::files::json_message(&inner)),
-                        }
+                        let message = format!("{field}: {}", crate::files::json_message(&inner));
+                        unreadable(&inner, message)
                     }
-                    _ => perr(e),
+                    _ => unreadable(&e, crate::files::json_message(&e)),
                 });
             }
         };
@@ -974,6 +991,44 @@ mod tests {
         assert!(err("s.toml", "[run]\nname = \"steady\"\n").contains("this is a scenario file (TOML)"));
         let array = err("a.json", "[1, 2]");
         assert!(array.starts_with("a.json:1:") && !array.contains("this is"), "{array}");
+    }
+
+    /// A results file of another schema, or of this one with a field missing, says which
+    /// spillway may have written it and how to get one this build reads; it read "not a
+    /// spillway results file" for a field missing.
+    #[test]
+    fn a_results_file_of_another_version_says_what_to_do() {
+        let s = small_run();
+        let r = Recorder::for_scenario(&s).finish(&s, RunMeta::sim("fifo"));
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).expect("json");
+        let err = |v: &serde_json::Value| {
+            Results::from_json("base.json", &v.to_string())
+                .expect_err("refused")
+                .to_string()
+        };
+        let mut newer = json.clone();
+        newer["schema"] = serde_json::json!(SCHEMA_VERSION + 1);
+        let e = err(&newer);
+        assert!(
+            e.starts_with(&format!("base.json: results schema {} is not supported (this build reads schema {SCHEMA_VERSION}): a newer spillway wrote it; write it again with this one", SCHEMA_VERSION + 1)),
+            "{e}"
+        );
+        let mut older = json.clone();
+        older["schema"] = serde_json::json!(0);
+        assert!(err(&older).contains("an older spillway wrote it"));
+        let mut missing = json.clone();
+        missing["summary"]
+            .as_object_mut()
+            .expect("an object")
+            .remove("goodput_ratio");
+        let e = err(&missing);
+        assert!(
+            e.starts_with("base.json:1:")
+                && e.contains("a results file this build cannot read: summary: missing field `goodput_ratio`")
+                && e.contains("write it again with this build")
+                && !e.contains("not a spillway results file"),
+            "{e}"
+        );
     }
 
     /// Goodput of 33,638 in 33,639 read "100.0%" in the summary (the reports' tables said

@@ -66,6 +66,7 @@ pub use summary::{
 };
 pub use validate::in_flight_after_arrivals;
 pub(crate) use validate::valid_name;
+pub(crate) use wording::nearest;
 
 use std::path::Path;
 use toml_edit::ImDocument;
