@@ -3453,6 +3453,19 @@ fn a_trigger_before_one_whole_window_is_warned_about() {
     assert!(warned(""), "a trigger first");
     assert!(warned("500ms"));
     assert!(!warned("1s"));
+
+    // With a bound on recovery, which no run could then judge, it is an error (it was a note,
+    // and every run failed the bound as "not judged", exit 3 where bad input is exit 2).
+    let mut lines = file("");
+    lines.extend(["[[thresholds]]", "check = \"recovery <= 30s\""].map(String::from));
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    assert_error(
+        &lines,
+        lines.len(),
+        9,
+        "thresholds[0].check",
+        "`recovery <= 30s` could never be judged: the trigger phase `phase 1` starts at 0s, before one whole window (1s) has measured a baseline",
+    );
 }
 
 /// Under `adaptive`, the limit never passes `max_limit` (64 by default): with 100 workers the

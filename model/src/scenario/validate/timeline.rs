@@ -84,21 +84,32 @@ pub(super) fn unjudged_recovery(file: &ScenarioFile, phases: &[Phase], run_end: 
     })
 }
 
-/// Why no run has a baseline before the first trigger phase, if none has: whole windows come
-/// before it, but no phase with a rate reaches into them (phase 0 `rate = 0`), so every verdict
-/// reads "not judged: no traffic before the trigger". A trigger before one whole window is
-/// warned of on its own ([`Scenario::warnings_with`]); a closed loop's users send regardless.
+/// Why no run has a baseline before the first trigger phase, if none has: the trigger starts
+/// before one whole window has measured one (a file without recovery thresholds is told so
+/// in a note, [`Scenario::warnings_with`]), or whole windows come before it but no phase with
+/// a rate reaches into them (phase 0 `rate = 0`; a closed loop's users send regardless). Every
+/// verdict then reads "not judged: no traffic before the trigger".
+///
+/// [`Scenario::warnings_with`]: crate::scenario::Scenario::warnings_with
 fn no_baseline(file: &ScenarioFile, phases: &[Phase]) -> Option<String> {
-    if file.workload.closed.is_some() {
-        return None;
-    }
     let fmt = crate::duration::format_duration;
     let trigger = phases.iter().find(|p| p.trigger)?;
     // The verdict's baseline: the windows that end by the trigger's start.
     let window = crate::time::duration_nanos(file.run.window.0).max(1);
     let baseline_end = trigger.start.0 / window * window;
+    if baseline_end == 0 {
+        // A trigger from the start (or within the first window) was accepted with a note
+        // while a window longer than a shorter lead was an error: its recovery threshold
+        // then failed every run as "not judged" (exit 3, not 2).
+        return Some(format!(
+            "the trigger phase `{}` starts at {}, before one whole window ({}) has measured a baseline, so no run gets a verdict (\"not judged: no traffic before the trigger\"); put a phase of normal load (a few windows) before it",
+            trigger.name,
+            fmt(trigger.start.saturating_since(Time::ZERO)),
+            fmt(file.run.window.0)
+        ));
+    }
     let offers = |p: &Phase| (p.rate_start > 0.0 || p.rate_end > 0.0) && p.end > p.start;
-    if baseline_end == 0 || phases.iter().any(|p| offers(p) && p.start.0 < baseline_end) {
+    if file.workload.closed.is_some() || phases.iter().any(|p| offers(p) && p.start.0 < baseline_end) {
         return None;
     }
     Some(format!(
