@@ -5,8 +5,9 @@
 //! With replications an expectation holds only beyond the 95% confidence intervals: `a < b`
 //! needs the whole interval of `a` below the whole interval of `b` (or below the bound), so a
 //! difference the dice could have made does not pass. Two runs of the same seeds are compared
-//! seed by seed: `a <= b` needs the interval of the differences `a - b` at or below zero, which
-//! two runs alike in every seed meet (0 ± 0) and `a < b` does not.
+//! seed by seed: `a < b` needs the interval of the differences `a - b` below zero; `a <= b`
+//! needs it at or below zero, or `a <= b` in every seed (two runs alike in every seed hold it,
+//! and not `a < b`).
 
 use crate::entry::Entry;
 use model::interval::Interval;
@@ -217,19 +218,23 @@ impl Expectation {
         };
         let (a_lo, a_hi) = ends(&a, &a_mixed);
         let (b_lo, b_hi) = ends(&b, &b_mixed);
-        let paired = self.paired_difference(entries);
+        let differences = self.paired_differences(entries);
+        let paired = differences.as_deref().map(Interval::of);
         let passed = match (self.cmp, &paired) {
             // Equality within the intervals: they overlap.
             (Cmp::Eq, _) => Cmp::Eq.holds(a.mean, b.mean) || (a_lo <= b_hi && b_lo <= a_hi && (hw(&a) + hw(&b)) > 0.0),
             // Seed by seed: beyond the interval of the differences, which the common seeds
-            // make narrow (two runs alike in every seed differ by 0 ± 0: `<=` holds, `<` not).
+            // make narrow. `<=` and `>=` also hold when they hold in every seed: runs alike in
+            // every seed (0 ± 0), or one at least as good in each, whose differences (0 in
+            // some seeds, positive in others) a t-interval stretches past zero.
             (cmp, Some(d)) => {
                 let (lo, hi) = (d.mean - hw(d), d.mean + hw(d));
+                let every = |holds: fn(f64) -> bool| differences.iter().flatten().all(|&x| holds(x));
                 match cmp {
                     Cmp::Lt => hi < 0.0,
-                    Cmp::Le => hi <= 0.0,
+                    Cmp::Le => hi <= 0.0 || every(|x| x <= 0.0),
                     Cmp::Gt => lo > 0.0,
-                    Cmp::Ge => lo >= 0.0,
+                    Cmp::Ge => lo >= 0.0 || every(|x| x >= 0.0),
                     Cmp::Eq => unreachable!("matched above"),
                 }
             }
@@ -344,12 +349,12 @@ impl Expectation {
 }
 
 impl Expectation {
-    /// The seed-by-seed differences `lhs - rhs` of an expectation between two runs, as an
-    /// interval: when both ran the same two or more seeds and every value is finite. Every label
+    /// The seed-by-seed differences `lhs - rhs` of an expectation between two runs: when both
+    /// ran the same two or more seeds and every value is finite. Every label
     /// of a comparison runs the same seeds, so the seeds' own luck (a burst of slow requests)
     /// is in both sides and cancels in the differences; comparing the two intervals instead
     /// failed `x <= y` for two runs identical in every seed, whose intervals overlap.
-    fn paired_difference(&self, entries: &[Entry]) -> Option<Interval> {
+    fn paired_differences(&self, entries: &[Entry]) -> Option<Vec<f64>> {
         let values = |o: &Operand| -> Option<Vec<(u64, f64)>> {
             let Operand::Run { label, figure } = o else { return None };
             let e = entries.iter().find(|e| &e.label == label)?;
@@ -369,8 +374,7 @@ impl Expectation {
         if a.len() < 2 || !same_seeds || a.windows(2).any(|w| w[0].0 == w[1].0) {
             return None;
         }
-        let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x.1 - y.1).collect();
-        Some(Interval::of(&d))
+        Some(a.iter().zip(&b).map(|(x, y)| x.1 - y.1).collect())
     }
 }
 
@@ -933,6 +937,16 @@ mod tests {
             "{}",
             c.detail
         );
+        // At least as good in every seed, better in two: `>=` holds, though a t-interval of
+        // the differences (0, 0.001, 0, 0, 0.002) reaches below zero; `>` does not.
+        let es = [
+            seeded("fifo", 1, &[1.0, 1.0, 1.0, 1.0, 1.0]),
+            seeded("deadline", 1, &[1.0, 0.999, 1.0, 1.0, 0.998]),
+        ];
+        assert!(check(&es, "fifo.goodput_ratio >= deadline.goodput_ratio").passed);
+        assert!(check(&es, "deadline.goodput_ratio <= fifo.goodput_ratio").passed);
+        assert!(!check(&es, "fifo.goodput_ratio > deadline.goodput_ratio").passed);
+        assert!(!check(&es, "fifo.goodput_ratio <= deadline.goodput_ratio").passed);
         // One run a label is no interval: the values decide, as without replications.
         let es = [seeded("fifo", 1, &[0.5]), seeded("deadline", 1, &[0.5])];
         let c = check(&es, "fifo.goodput_ratio <= deadline.goodput_ratio");
