@@ -423,6 +423,49 @@ fn loadgen_merge_takes_shard_directories() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Shards run without --target each serve their part of the load with their own in-process
+/// stack, the scenario's whole backend: each warns when it runs, and the merge, whose sum reads
+/// as one run of the scenario, warns again (it merged them silently).
+#[test]
+fn loadgen_merge_warns_of_shards_that_ran_in_process() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("spillway-merge-in-process-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let at = |p: &str| dir.join(p).display().to_string();
+    let scenario = dir.join("tiny.toml");
+    std::fs::write(
+        &scenario,
+        "[run]\nwindow = \"500ms\"\n[[workload.phases]]\nduration = \"2s\"\nrate = 20\n[clients]\ntimeout = \"1s\"\n[[backend.services]]\nname = \"s\"\nworkers = 2\nservice_time = \"5ms\"\n",
+    )
+    .expect("scenario");
+    for shard in ["0/2", "1/2"] {
+        let o = spillway(&[
+            "loadgen",
+            "run",
+            &scenario.display().to_string(),
+            "--shard",
+            shard,
+            "--time-scale",
+            "4",
+            "--no-progress",
+            "-o",
+            &at(&format!("shard-{}", &shard[..1])),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.code().is_some_and(|c| c != 2), "{err}");
+        assert!(err.contains("without --target"), "{err}");
+    }
+    let o = spillway(&["loadgen", "merge", &at("shard-0"), &at("shard-1"), "-o", &at("merged")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("ran without --target") && err.contains("add up 2 backends (one a shard)"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn loadgen_exit_codes_say_what_happened() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("spillway-cli-lg-{}", std::process::id()));

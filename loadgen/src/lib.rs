@@ -614,6 +614,19 @@ pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
     for f in &files {
         parts.push((f.display().to_string(), Results::load(f)?));
     }
+    // As each such shard warned when it ran: added up, they read as one run of the scenario.
+    let in_process: Vec<&str> = parts
+        .iter()
+        .filter(|(_, r)| r.shard.is_some() && !r.summary.external_target)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !in_process.is_empty() {
+        tracing::warn!(
+            "{} ran without --target: each shard's own in-process stack served its part of the load with the scenario's whole backend, so the merged figures add up {} backends (one a shard), not the scenario's one; shards of one load go against one shared --target",
+            in_process.join(", "),
+            in_process.len()
+        );
+    }
     let r = results::merge(parts)?;
     print!("{}", results::summary_table(&r));
     let path = r.save(&a.out)?;
