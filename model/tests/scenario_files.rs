@@ -1590,7 +1590,7 @@ fn a_group_mix_entry_with_an_api_targets_that_api_in_every_member() {
     assert!((shares[4] - 0.5).abs() < 1e-12, "{shares:?}");
 }
 
-/// Regression (model/src/scenario/validate.rs, `check_mix`, fixed): a mix entry naming a counted group selects
+/// Regression (model/src/scenario/validate/mix.rs, `check_mix`, fixed): a mix entry naming a counted group selects
 /// every service whose name is `<group>-<anything without a dash>`, so a separate service named
 /// `legacy-archive` is silently swept into the group `legacy` and receives a share of its traffic.
 #[test]

@@ -2,7 +2,7 @@
 //!
 //! Every struct denies unknown keys, so a typo is an error with its position rather than a
 //! silently ignored setting. Defaults live here; checks that need more than one field live in
-//! `validate.rs`.
+//! `validate/` (one file per part of the file it checks).
 
 use crate::dist::DistSpec;
 use crate::duration::Dur;
