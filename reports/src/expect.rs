@@ -220,21 +220,37 @@ impl Expectation {
         let (b_lo, b_hi) = ends(&b, &b_mixed);
         let differences = self.paired_differences(entries);
         let paired = differences.as_deref().map(Interval::of);
+        // Seeds whose difference has a sign (ties aside), and whether all of them have the one
+        // `sign` wants: an exact one-sided sign test decides at the module's 2.5% once at least
+        // [`SIGN_TEST_SEEDS`] seeds differ (2^-6 < 0.025), or when none does (alike in every
+        // seed); with fewer, a t-interval of the differences decides alone.
+        let every_seed = |sign: f64| {
+            let ds = differences.as_deref().unwrap_or_default();
+            let differ = ds.iter().filter(|&&x| x != 0.0).count();
+            let agree = ds.iter().all(|&x| x == 0.0 || x.signum() == sign);
+            agree && (differ == 0 || differ >= SIGN_TEST_SEEDS)
+        };
         let passed = match (self.cmp, &paired) {
+            // Seed by seed, equality is a difference whose interval holds 0.
+            (Cmp::Eq, Some(d)) => {
+                let (lo, hi) = (d.mean - hw(d), d.mean + hw(d));
+                Cmp::Eq.holds(a.mean, b.mean) || (lo <= 0.0 && 0.0 <= hi && hw(d) > 0.0)
+            }
             // Equality within the intervals: they overlap.
-            (Cmp::Eq, _) => Cmp::Eq.holds(a.mean, b.mean) || (a_lo <= b_hi && b_lo <= a_hi && (hw(&a) + hw(&b)) > 0.0),
+            (Cmp::Eq, None) => {
+                Cmp::Eq.holds(a.mean, b.mean) || (a_lo <= b_hi && b_lo <= a_hi && (hw(&a) + hw(&b)) > 0.0)
+            }
             // Seed by seed: beyond the interval of the differences, which the common seeds
-            // make narrow. `<=` and `>=` also hold when they hold in every seed: runs alike in
-            // every seed (0 ± 0), or one at least as good in each, whose differences (0 in
-            // some seeds, positive in others) a t-interval stretches past zero.
+            // make narrow. `<=` and `>=` also hold by the sign test: runs alike in every seed,
+            // or one at least as good in each of six or more that differ, whose differences (0
+            // in some seeds) a t-interval can stretch past zero.
             (cmp, Some(d)) => {
                 let (lo, hi) = (d.mean - hw(d), d.mean + hw(d));
-                let every = |holds: fn(f64) -> bool| differences.iter().flatten().all(|&x| holds(x));
                 match cmp {
                     Cmp::Lt => hi < 0.0,
-                    Cmp::Le => hi <= 0.0 || every(|x| x <= 0.0),
+                    Cmp::Le => hi <= 0.0 || every_seed(-1.0),
                     Cmp::Gt => lo > 0.0,
-                    Cmp::Ge => lo >= 0.0 || every(|x| x >= 0.0),
+                    Cmp::Ge => lo >= 0.0 || every_seed(1.0),
                     Cmp::Eq => unreachable!("matched above"),
                 }
             }
@@ -294,9 +310,23 @@ impl Expectation {
                 ": not judged (a run ended too soon after its trigger to judge recovery, or sent nothing before it)",
             );
         }
-        if let (Some(d), false) = (&paired, self.cmp == Cmp::Eq) {
+        if let Some(d) = &paired {
+            let (lo, hi) = (d.mean - hw(d), d.mean + hw(d));
+            // Held by the sign test where the interval alone would not have held it.
+            let by_sign = passed
+                && match self.cmp {
+                    Cmp::Le => hi > 0.0,
+                    Cmp::Ge => lo < 0.0,
+                    _ => false,
+                };
+            let differ = differences.iter().flatten().filter(|&&x| x != 0.0).count();
             detail.push_str(&if d.mean == 0.0 && hw(d) == 0.0 {
                 " (seed by seed: the same in every seed)".to_string()
+            } else if by_sign {
+                format!(
+                    " (seed by seed: difference {}; at least as good in each of the {differ} seeds that differ)",
+                    signed(d, unit)
+                )
             } else {
                 format!(
                     " (seed by seed: {} {})",
@@ -350,7 +380,8 @@ impl Expectation {
 
 impl Expectation {
     /// The seed-by-seed differences `lhs - rhs` of an expectation between two runs: when both
-    /// ran the same two or more seeds and every value is finite. Every label
+    /// ran the same two or more seeds and every seed has a figure to compare (a time on both
+    /// sides, or `never` on both). Every label
     /// of a comparison runs the same seeds, so the seeds' own luck (a burst of slow requests)
     /// is in both sides and cancels in the differences; comparing the two intervals instead
     /// failed `x <= y` for two runs identical in every seed, whose intervals overlap.
@@ -362,7 +393,7 @@ impl Expectation {
                 .iter()
                 .map(|r| {
                     crate::entry::measured(r, figure)
-                        .filter(|v| v.is_finite())
+                        .filter(|v| !v.is_nan())
                         .map(|v| (r.seed, v))
                 })
                 .collect()
@@ -374,36 +405,52 @@ impl Expectation {
         if a.len() < 2 || !same_seeds || a.windows(2).any(|w| w[0].0 == w[1].0) {
             return None;
         }
-        Some(a.iter().zip(&b).map(|(x, y)| x.1 - y.1).collect())
+        // `never` against `never` in a seed is a tie; against a time, no difference a
+        // t-interval can take: the intervals of the two labels decide then.
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| match (x.1.is_finite(), y.1.is_finite()) {
+                (true, true) => Some(x.1 - y.1),
+                (false, false) if x.1 == y.1 => Some(0.0),
+                _ => None,
+            })
+            .collect()
     }
 }
 
-/// A difference with its sign and half-width: `+2.1ms ± 0.4ms`, `-0.012 ± 0.003`; no
-/// half-width where it shows as none (a difference the same in every seed, to rounding).
+/// A difference with its sign and half-width: `+2.1ms ± 0.4ms`, `-0.00029 ± 0.00050`,
+/// `+149 ± 35`; no half-width where it is none (a difference the same in every seed).
 fn signed(d: &Interval, metric: Option<Metric>) -> String {
-    // Each number as a single value is shown: no interval of its own, no clamping to a
-    // figure's range (a difference may be negative).
-    let one = |v: f64| {
-        show(
-            &Interval {
-                mean: v,
-                half_width: 0.0,
-                n: 1,
-            },
-            metric,
-        )
-    };
     let sign = if d.mean < 0.0 { "-" } else { "+" };
-    let (mean, half) = (
-        one(d.mean.abs()),
-        one(if d.half_width.is_finite() { d.half_width } else { 0.0 }),
-    );
-    if half == one(0.0) {
-        format!("{sign}{mean}")
+    let half = if d.half_width.is_finite() { d.half_width } else { 0.0 };
+    let (mean, half) = if metric.is_some_and(Metric::is_time) {
+        (model::results::fmt_secs(d.mean.abs()), model::results::fmt_secs(half))
     } else {
+        // Two significant digits of the smaller of the two that is not zero, for both: the
+        // differences of ratios are often far below the three decimals their values get.
+        let smallest = [d.mean.abs(), half]
+            .into_iter()
+            .filter(|&v| v > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let decimals = if smallest.is_finite() {
+            (1 - smallest.log10().floor() as i32).clamp(0, 9) as usize
+        } else {
+            0
+        };
+        (format!("{:.decimals$}", d.mean.abs()), format!("{half:.decimals$}"))
+    };
+    // A half-width that shows as zero is left out (`± 0.000` read as a measured none).
+    if half.chars().any(|c| c.is_ascii_digit() && c != '0') {
         format!("{sign}{mean} ± {half}")
+    } else {
+        format!("{sign}{mean}")
     }
 }
+
+/// Seeds that must differ for a sign test of `<=`/`>=` between two labels: all six agreeing
+/// happens by chance with probability 2^-6 (1.6%) when the two are alike, under the module's
+/// one-sided 2.5%.
+const SIGN_TEST_SEEDS: usize = 6;
 
 /// Two different values with the fewest decimals that tell them apart, trailing zeros dropped:
 /// 3.276799 and 3.2800000000000002 (a bound of 3.28s read in) are 3.277 and 3.28, not all of
@@ -937,16 +984,76 @@ mod tests {
             "{}",
             c.detail
         );
-        // At least as good in every seed, better in two: `>=` holds, though a t-interval of
-        // the differences (0, 0.001, 0, 0, 0.002) reaches below zero; `>` does not.
-        let es = [
-            seeded("fifo", 1, &[1.0, 1.0, 1.0, 1.0, 1.0]),
-            seeded("deadline", 1, &[1.0, 0.999, 1.0, 1.0, 0.998]),
-        ];
-        assert!(check(&es, "fifo.goodput_ratio >= deadline.goodput_ratio").passed);
+        // Seed by seed, `==` holds while the differences' interval holds 0: not beside a `>`
+        // that holds (both held when `==` compared the labels' overlapping intervals).
+        let es = [seeded("fifo", 1, &spread), seeded("deadline", 1, &better)];
+        assert!(!check(&es, "deadline.goodput_ratio == fifo.goodput_ratio").passed);
+        let es = [seeded("fifo", 1, &spread), seeded("deadline", 1, &mixed)];
+        assert!(check(&es, "deadline.goodput_ratio == fifo.goodput_ratio").passed);
+
+        // At least as good in every seed that differs, six of them: `>=` holds by the sign test
+        // (all six agreeing by chance: 1.6%), though a t-interval of the differences (0 in two
+        // seeds, one far off) reaches below zero; `>` does not.
+        let fifo = [1.0; 8];
+        let dl = [1.0, 0.999, 0.999, 1.0, 0.999, 0.999, 0.999, 0.95];
+        let es = [seeded("fifo", 1, &fifo), seeded("deadline", 1, &dl)];
+        let c = check(&es, "fifo.goodput_ratio >= deadline.goodput_ratio");
+        assert!(c.passed, "{c:?}");
+        assert!(
+            c.detail.contains("at least as good in each of the 6 seeds that differ"),
+            "{}",
+            c.detail
+        );
         assert!(check(&es, "deadline.goodput_ratio <= fifo.goodput_ratio").passed);
         assert!(!check(&es, "fifo.goodput_ratio > deadline.goodput_ratio").passed);
         assert!(!check(&es, "fifo.goodput_ratio <= deadline.goodput_ratio").passed);
+        // With two seeds that differ, agreeing is a coin tossed twice (25%): the t-interval
+        // decides alone, and one far-off seed keeps it from holding.
+        let es = [
+            seeded("fifo", 1, &[1.0, 1.0, 1.0, 1.0, 1.0]),
+            seeded("deadline", 1, &[1.0, 0.999, 1.0, 1.0, 0.9]),
+        ];
+        let c = check(&es, "fifo.goodput_ratio >= deadline.goodput_ratio");
+        assert!(!c.passed, "{c:?}");
+        assert!(
+            c.detail.contains("(seed by seed: the difference is +0.020 ± 0.055)"),
+            "{}",
+            c.detail
+        );
+
+        // `never` in the same seeds on both sides is a tie: runs alike in every seed, some of
+        // which never recovered, hold `<=` and `>=` (they failed both, "more replications may
+        // decide it").
+        let recovering = |label: &str, recoveries: &[Option<f64>]| {
+            let mut e = seeded(label, 1, &vec![0.9; recoveries.len()]);
+            for (r, rec) in e.runs.iter_mut().zip(recoveries) {
+                r.summary.whole.verdict = Some(if rec.is_some() {
+                    model::results::Verdict::Recovered
+                } else {
+                    model::results::Verdict::Metastable
+                });
+                r.summary.whole.recovery_s = *rec;
+            }
+            e
+        };
+        let seeds = [Some(4.0), None, Some(9.0), None, Some(2.0)];
+        let es = [recovering("fifo", &seeds), recovering("deadline", &seeds)];
+        for text in [
+            "fifo.recovery <= deadline.recovery",
+            "fifo.recovery >= deadline.recovery",
+        ] {
+            let c = check(&es, text);
+            assert!(
+                c.passed && c.detail.ends_with("(seed by seed: the same in every seed)"),
+                "{text}: {c:?}"
+            );
+        }
+        assert!(!check(&es, "fifo.recovery < deadline.recovery").passed);
+        // `never` against a time in one seed: no seed-by-seed difference, the labels decide.
+        let other = [Some(4.0), Some(30.0), Some(9.0), None, Some(2.0)];
+        let es = [recovering("fifo", &seeds), recovering("deadline", &other)];
+        let c = check(&es, "deadline.recovery <= fifo.recovery");
+        assert!(!c.detail.contains("seed by seed"), "{c:?}");
         // One run a label is no interval: the values decide, as without replications.
         let es = [seeded("fifo", 1, &[0.5]), seeded("deadline", 1, &[0.5])];
         let c = check(&es, "fifo.goodput_ratio <= deadline.goodput_ratio");

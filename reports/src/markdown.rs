@@ -293,6 +293,8 @@ pub fn render(r: &Report) -> String {
                 "\n### Scenario thresholds\n\nNot gated: this comparison gates on its {}; ➖ marks a threshold that fails.\n",
                 if r.baseline.is_some() {
                     "baseline's regressions"
+                } else if r.expectations.is_empty() {
+                    "expectations (none given)"
                 } else {
                     "expectations"
                 }
