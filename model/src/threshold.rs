@@ -389,9 +389,14 @@ impl std::str::FromStr for Metric {
     }
 }
 
-/// "; did you mean `goodput_ratio`?" for a near miss among `names`, as for a scenario's keys.
+/// " (did you mean `goodput_ratio`?)" for a near miss among `names`, as for a scenario's keys.
+/// A quantile other than those kept (`p95`) is no typo of one: it gets the quantiles kept.
 fn did_you_mean(word: &str, names: &[&str]) -> String {
-    crate::scenario::nearest(word, names).map_or(String::new(), |near| format!("; did you mean `{near}`?"))
+    let quantile = word.len() > 1 && word.starts_with('p') && word[1..].bytes().all(|b| b.is_ascii_digit());
+    if quantile {
+        return " (the quantiles kept are p50, p90, p99, p999 and max)".to_string();
+    }
+    crate::scenario::nearest(word, names).map_or(String::new(), |near| format!(" (did you mean `{near}`?)"))
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -1207,12 +1212,18 @@ mod tests {
     fn a_mistyped_metric_gets_a_did_you_mean() {
         let err = "goodput_ration >= 0.9".parse::<Threshold>().unwrap_err();
         assert!(
-            err.starts_with("unknown metric `goodput_ration`; did you mean `goodput_ratio`?: expected one of"),
+            err.starts_with("unknown metric `goodput_ration` (did you mean `goodput_ratio`?): expected one of"),
             "{err}"
         );
         let err = "service[billing].timouts < 5".parse::<Threshold>().unwrap_err();
         assert!(
-            err.contains("`timouts` of service billing; did you mean `timeouts`?"),
+            err.contains("`timouts` of service billing (did you mean `timeouts`?)"),
+            "{err}"
+        );
+        // A quantile not kept is no typo of p90.
+        let err = "p95 < 2s".parse::<Threshold>().unwrap_err();
+        assert!(
+            err.contains("`p95` (the quantiles kept are p50, p90, p99, p999 and max)") && !err.contains("did you mean"),
             "{err}"
         );
         let err = "latency < 2s".parse::<Threshold>().unwrap_err();

@@ -554,10 +554,19 @@ pub enum ResultsError {
         advice: String,
     },
     #[error(
-        "{path}: results schema {found} is not supported (this build reads schema {SCHEMA_VERSION}): {} spillway wrote it; write it again with this one (`spillway sim run` or `loadgen run` of its scenario, `-o DIR`), or read it with the version that wrote it",
-        if *found > SCHEMA_VERSION { "a newer" } else { "an older" }
+        "{path}: results schema {found} is not supported (this build reads schema {SCHEMA_VERSION}){}",
+        if !*by_spillway { "" } else if *found > SCHEMA_VERSION {
+            ": a newer spillway wrote it; write it again with this one (`spillway sim run` or `loadgen run` of its scenario, `-o DIR`), or read it with the version that wrote it"
+        } else {
+            ": another spillway wrote it; write it again with this one (`spillway sim run` or `loadgen run` of its scenario, `-o DIR`), or read it with the version that wrote it"
+        }
     )]
-    Schema { path: String, found: u32 },
+    Schema {
+        path: String,
+        found: u32,
+        /// Its `tool` names spillway (the advice is for a spillway's file).
+        by_spillway: bool,
+    },
     /// A results file of this schema that does not read (a field missing or of another
     /// type): written by a spillway of another version of the schema's, or edited.
     #[error(
@@ -643,6 +652,10 @@ impl Results {
         #[derive(Deserialize)]
         struct Version {
             schema: u32,
+            /// `spillway VERSION` in every results file: other JSON with a `schema` number is
+            /// not one of another version.
+            #[serde(default)]
+            tool: String,
         }
         let perr = |e: serde_json::Error| ResultsError::Parse {
             path: path.to_string(),
@@ -679,10 +692,13 @@ impl Results {
                 None => perr(e),
             }
         })?;
-        if v.schema != SCHEMA_VERSION {
+        let spillway = v.tool.starts_with("spillway");
+        // JSON that names another tool is no results file of another version.
+        if v.schema != SCHEMA_VERSION && (spillway || v.tool.is_empty()) {
             return Err(ResultsError::Schema {
                 path: path.to_string(),
                 found: v.schema,
+                by_spillway: spillway,
             });
         }
         let r: Results = match serde_json::from_str(text) {
@@ -710,12 +726,25 @@ impl Results {
                     }
                     other => other.map(|_| ()),
                 };
-                // It gave this schema's number: a results file, not some other JSON.
-                let unreadable = |e: &serde_json::Error, message: String| ResultsError::Unreadable {
-                    path: path.to_string(),
-                    line: e.line(),
-                    column: e.column(),
-                    message,
+                // A spillway wrote it (its `tool`), with this schema's number: a results file of
+                // another version or edited, not some other JSON.
+                let unreadable = |e: &serde_json::Error, message: String| {
+                    let (path, line, column) = (path.to_string(), e.line(), e.column());
+                    if spillway {
+                        ResultsError::Unreadable {
+                            path,
+                            line,
+                            column,
+                            message,
+                        }
+                    } else {
+                        ResultsError::Parse {
+                            path,
+                            line,
+                            column,
+                            message,
+                        }
+                    }
                 };
                 return Err(match tracked {
                     Err(at) if !at.path().to_string().is_empty() && at.path().to_string() != "." => {
@@ -1015,7 +1044,23 @@ mod tests {
         );
         let mut older = json.clone();
         older["schema"] = serde_json::json!(0);
-        assert!(err(&older).contains("an older spillway wrote it"));
+        assert!(err(&older).contains("another spillway wrote it"));
+        // JSON that names no spillway is not said to be a spillway's.
+        let e = err(&serde_json::json!({"schema": 0, "x": 1}));
+        assert_eq!(
+            e,
+            "base.json: results schema 0 is not supported (this build reads schema 1)"
+        );
+        let e = err(&serde_json::json!({"schema": 0, "tool": "other 2.0"}));
+        assert!(
+            e.contains("not a spillway results file") && !e.contains("wrote it"),
+            "{e}"
+        );
+        let e = err(&serde_json::json!({"schema": SCHEMA_VERSION, "name": "other tool"}));
+        assert!(
+            e.contains("not a spillway results file") && !e.contains("cannot read"),
+            "{e}"
+        );
         let mut missing = json.clone();
         missing["summary"]
             .as_object_mut()

@@ -252,19 +252,6 @@ impl Scenario {
                 out.push(format!("workload.phases: no verdict: {why}"));
             }
         }
-        // The verdict's baseline is the whole windows before the first trigger: with none, every
-        // run reads "not judged: no traffic before the trigger", however healthy it was.
-        if let Some(p) = self.phases.iter().find(|p| p.trigger) {
-            let before = p.start.saturating_since(Time::ZERO);
-            if before < f.run.window.0 {
-                out.push(format!(
-                    "workload.phases: the trigger phase `{}` starts at {}, before one whole window ({}) has measured a baseline, so no run gets a verdict (\"not judged: no traffic before the trigger\"); put a phase of normal load (a few windows) before it",
-                    p.name,
-                    crate::duration::format_duration(before),
-                    crate::duration::format_duration(f.run.window.0)
-                ));
-            }
-        }
         out.extend(self.few_intents_warning());
         out.extend(self.uniform_fraction_notes());
         // Settings of another strategy stay valid (compare and sweep run one file under several
