@@ -60,8 +60,9 @@ pub struct CompareArgs {
     /// An expectation across runs, LABEL.METRIC OP (VALUE | LABEL.METRIC), e.g.
     /// "deadline.goodput_ratio >= 0.9" or "deadline.p99 < fifo.p99", or a priority class's
     /// figure: "bounded.interactive.shed == 0", or a service's: "fifo.service[legacy-1].p99 < 2s".
-    /// Repeatable. With
-    /// replications it must hold beyond the 95% confidence intervals.
+    /// Repeatable. With replications it must hold beyond the 95% confidence intervals (between
+    /// two labels, of the seed-by-seed differences; `<=` and `>=` also by a sign test over six
+    /// or more seeds that differ).
     #[arg(long = "expect", value_name = "EXPR")]
     pub expect: Vec<String>,
     /// Runs per configuration (seeds SEED, SEED+1, ...); figures get 95% confidence intervals.
@@ -668,7 +669,7 @@ fn parse_tolerance(t: &str) -> Result<f64, UsageError> {
         // A relative change beyond +1000% is not a regression gate but no gate: `1e300%`
         // passed everything. Beyond it (or `inf%`, `nan%`) is refused, not clamped.
         Ok(v) if v.is_finite() && v > MAX_TOLERANCE => Err(UsageError(format!(
-            "--tolerance `{t}`: at most {}% (a relative change; beyond it only a figure that rises from zero, which has none, could still fail)",
+            "--tolerance `{t}`: at most {}% (a figure eleven times worse; a gate looser than that catches almost nothing)",
             MAX_TOLERANCE * 100.0
         ))),
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
@@ -852,7 +853,7 @@ pub async fn run(a: CompareArgs) -> anyhow::Result<loadgen::Finish> {
     };
     if a.tolerance.is_some() {
         return Err(UsageError(
-            "--tolerance applies to --baseline OLD NEW; expectations hold beyond the runs' confidence intervals instead".into(),
+            "--tolerance applies to --baseline OLD NEW; expectations take none (they hold beyond the runs' confidence intervals): for a margin between two labels, compare their results with --baseline OUT/A OUT/B --tolerance".into(),
         )
         .into());
     }

@@ -615,19 +615,18 @@ pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
         parts.push((f.display().to_string(), Results::load(f)?));
     }
     // As each such shard warned when it ran: added up, they read as one run of the scenario.
-    let in_process: Vec<&str> = parts
+    let in_process: Vec<String> = parts
         .iter()
         .filter(|(_, r)| r.shard.is_some() && !r.summary.external_target)
-        .map(|(name, _)| name.as_str())
+        .map(|(name, _)| name.clone())
         .collect();
+    let r = results::merge(parts)?;
     if !in_process.is_empty() {
         tracing::warn!(
-            "{} ran without --target: each shard's own in-process stack served its part of the load with the scenario's whole backend, so the merged figures add up {} backends (one a shard), not the scenario's one; shards of one load go against one shared --target",
-            in_process.join(", "),
-            in_process.len()
+            "{} ran without --target: each such shard served its part of the load with its own in-process copy of the scenario's whole backend, so the merged figures describe more backends than the scenario's one; shards of one load go against one shared --target",
+            in_process.join(", ")
         );
     }
-    let r = results::merge(parts)?;
     print!("{}", results::summary_table(&r));
     let path = r.save(&a.out)?;
     let n = files.len();
