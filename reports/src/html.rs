@@ -293,7 +293,10 @@ fn percentiles_table(o: &mut String, r: &Results) {
     );
 }
 
-fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
+/// `gates`: the run's own thresholds decide the exit code (a plain report, or a compare that
+/// gates on them); under a compare that gates on expectations or a baseline, a failing threshold
+/// is shown muted, as summary.md marks it ➖ and junit.xml skips it.
+fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed], gates: bool) {
     let _ = writeln!(o, "<h2 id=\"run-{i}\">{}</h2>", esc(&e.label));
     let Some(r) = e.first() else {
         o.push_str("<p>No results.</p>");
@@ -362,6 +365,12 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
     }
     percentiles_table(o, r);
     if !r.thresholds.is_empty() {
+        let failing = (0..r.thresholds.len()).any(|k| e.threshold_failures(k) > 0);
+        if !gates && failing {
+            o.push_str(
+                "<p class=sub>Thresholds not gated: this comparison gates on its expectations or its baseline.</p>",
+            );
+        }
         o.push_str("<ul class=checks>");
         for (k, t) in r.thresholds.iter().enumerate() {
             // Held only if it held in every seed, as junit.xml and `sim run` count it.
@@ -378,12 +387,14 @@ fn run_section(o: &mut String, i: usize, e: &Entry, placed: &[Placed]) {
                 match (held, &unjudged, in_doubt) {
                     (true, None, _) => "good",
                     (true, Some(_), _) | (false, _, true) => "warn",
+                    (false, _, false) if !gates => "muted",
                     (false, _, false) => "bad",
                 },
                 match (held, &unjudged, in_doubt) {
                     (true, None, _) => "PASS",
                     (true, Some(_), _) => "NOT JUDGED",
                     (false, _, true) => "INCONCLUSIVE",
+                    (false, _, false) if !gates => "FAIL (not gated)",
                     (false, _, false) => "FAIL",
                 },
                 t.name.as_deref().map_or(String::new(), |n| format!("{}: ", esc(n))),
@@ -580,7 +591,7 @@ pub(crate) fn render(r: &Report, placed: &[Placed]) -> String {
     }
     sweep_sections(&mut o, r, placed);
     for (i, e) in r.entries.iter().enumerate() {
-        run_section(&mut o, i, e, placed);
+        run_section(&mut o, i, e, placed, r.thresholds_gate);
     }
     o.push_str("</main></body></html>\n");
     o

@@ -1735,7 +1735,8 @@ fn an_inconclusive_baseline_reads_as_such_and_lists_its_regressions_first() {
 }
 
 /// Under compare the runs' own thresholds do not gate: summary.md says so and marks a failing
-/// one ➖, not the ❌ of a failed gate (a green job showed red crosses); where they gate, ❌.
+/// one ➖, not the ❌ of a failed gate (a green job showed red crosses), and index.html a muted
+/// FAIL; where they gate, ❌ and a red FAIL.
 #[test]
 fn thresholds_that_do_not_gate_are_not_marked_as_failures() {
     let mut fifo = run(7, 0.253, Some(Verdict::Metastable), None);
@@ -1764,11 +1765,24 @@ fn thresholds_that_do_not_gate_are_not_marked_as_failures() {
             && !md.contains('❌'),
         "{md}"
     );
+    // The page agrees: a muted "FAIL (not gated)", not the red FAIL of a gate.
+    let html = dir.read("index.html");
+    assert!(
+        html.contains("<span class=muted>FAIL (not gated)</span>")
+            && html.contains("Thresholds not gated")
+            && !html.contains("<span class=bad>FAIL</span>"),
+        "{html}"
+    );
     let dir = TempDir::new("gated");
     write(&dir, &report(&entries, Vec::new()));
     let md = dir.read("summary.md");
     assert!(
         md.contains("- ❌ fifo: `goodput_ratio >= 0.8`") && !md.contains("Not gated"),
         "{md}"
+    );
+    let html = dir.read("index.html");
+    assert!(
+        html.contains("<span class=bad>FAIL</span>") && !html.contains("not gated"),
+        "{html}"
     );
 }
