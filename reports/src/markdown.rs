@@ -378,12 +378,12 @@ pub fn render(r: &Report) -> String {
     for h in &r.heatmaps {
         let _ = writeln!(
             o,
-            "{}{} {}\n\n```\n{}\n```",
+            "{}{} {}\n",
             if o.is_empty() { "" } else { "\n" },
             if sweeps_only { "##" } else { "###" },
             md(&h.title),
-            h.notes.join("\n")
         );
+        notes_list(&mut o, &h.notes);
         match &h.points {
             // A job summary has room for a small grid; a large one is in sweep.csv.
             Some((header, rows)) if rows.len() <= MAX_POINT_ROWS => {
@@ -404,6 +404,19 @@ pub fn render(r: &Report) -> String {
         }
     }
     o
+}
+
+/// A sweep's findings as the terminal prints them (indented two spaces a level) as a nested
+/// list: in a code block its lines of 200-300 characters ran off the side of a job summary.
+fn notes_list(o: &mut String, notes: &[String]) {
+    for line in notes.iter().flat_map(|n| n.lines()) {
+        let text = line.trim_start();
+        if text.is_empty() {
+            continue;
+        }
+        let level = (line.len() - text.len()) / 2;
+        let _ = writeln!(o, "{}- {}", "  ".repeat(level), md_prose(text));
+    }
 }
 
 /// [`crate::baseline::mismatches`] of a baseline report's two runs (its entries are the

@@ -1505,6 +1505,21 @@ fn a_sweeps_points_are_listed() {
     );
     let md = dir.read("summary.md");
     assert!(md.contains("| fifo | 81.9% | 3.18s | fails |"), "{md}");
+    // Findings as a list that wraps (a code block's long lines ran off the side), nested as
+    // the terminal indents them, backticks kept as code and other markdown escaped.
+    h.notes = vec![
+        "safe envelope over workload.phases[1].rate (the largest rate):\n  gateway.strategy=fifo: 120/s\n    tied with *it*".into(),
+        "check with `sim run --replications 10`".into(),
+    ];
+    let dir = TempDir::new("sweep-notes");
+    write(&dir, &report(&[], vec![h.clone()]));
+    let md = dir.read("summary.md");
+    assert!(
+        md.contains(
+            "- safe envelope over workload.phases\\[1\\].rate (the largest rate):\n  - gateway.strategy=fifo: 120/s\n    - tied with \\*it\\*\n- check with `sim run --replications 10`\n"
+        ) && !md.contains("```"),
+        "{md}"
+    );
     // A large grid: folded on the page, pointed to from summary.md.
     h.points = Some((header, (0..100).map(|i| row(&format!("c{i}"), "1s")).collect()));
     let dir = TempDir::new("sweep-points-many");
