@@ -851,12 +851,15 @@ pub fn heatmap_with_slo(
         if failing[yi][xi].is_none() {
             continue;
         }
-        // The first SLO whose figure fails its bound; with replications the means may all
-        // hold while a seed failed: then the first SLO.
-        let fails = |k: usize| match (&checks[k], p.slo_values.get(k).copied().flatten()) {
-            (Some(t), Some(v)) => !t.cmp.holds(v, t.value),
-            (Some(_), None) => true,
-            (None, _) => false,
+        // The first SLO that failed in a seed (the means may all hold while a seed failed);
+        // in tables without the seed counts of each SLO, the first whose figure fails its
+        // bound, else the first SLO.
+        let each = (p.slo_held_each.len() == slo.len()).then_some(&p.slo_held_each);
+        let fails = |k: usize| match (each, &checks[k], p.slo_values.get(k).copied().flatten()) {
+            (Some(each), _, _) => each[k] < p.seeds,
+            (None, Some(t), Some(v)) => !t.cmp.holds(v, t.value),
+            (None, Some(_), None) => true,
+            (None, None, _) => false,
         };
         let k = (0..slo.len()).find(|&k| fails(k)).unwrap_or(0);
         let mut text = if slo.len() == 1 {
@@ -866,7 +869,8 @@ pub fn heatmap_with_slo(
         };
         // With replications the figure is the seeds' mean, which may hold while a seed fails:
         // how many seeds held says more than the mean beside the bound.
-        if let (Some(held), true) = (p.slo_held, p.seeds > 1) {
+        let held = each.map(|each| each[k]).or(p.slo_held);
+        if let (Some(held), true) = (held, p.seeds > 1) {
             text.push_str(&format!(" (holds in {held} of {} seeds)", p.seeds));
         }
         let reading = (k, badness(k, p.slo_values.get(k).copied().flatten()), text);
@@ -1454,6 +1458,20 @@ mod tests {
         let points = [point("fifo", false, &[("92.10%", 0.921), ("3.10s", 3.1)])];
         let h = heatmap_with_slo(Path::new("sweep.json"), &points, &objective, &slo).unwrap();
         assert_eq!(h.failing_slo, [[Some("p99<2s: 3.10s".to_string())]]);
+        // Replicated, every mean holding: the SLO that failed in a seed is named, with its own
+        // count of seeds (walkthrough 5: a recovery of 11.5 s read as failing `recovery<=30s`,
+        // where `goodput_ratio>=0.97` failed in one of two seeds).
+        let slo = [
+            "service[*].recovery<=30s".to_string(),
+            "goodput_ratio>=0.97".to_string(),
+        ];
+        let mut p = point("fifo", false, &[("11.50s", 11.5), ("97.34%", 0.9734)]);
+        (p.seeds, p.slo_held, p.slo_held_each) = (2, Some(1), vec![2, 1]);
+        let h = heatmap_with_slo(Path::new("sweep.json"), &[p], &objective, &slo).unwrap();
+        assert_eq!(
+            h.failing_slo,
+            [[Some("goodput_ratio>=0.97: 97.34% (holds in 1 of 2 seeds)".to_string())]]
+        );
         // A table without the SLOs' figures (an older spillway): the objective's value.
         let h = heatmap_with_slo(Path::new("sweep.json"), &points, &objective, &slo[..1]).unwrap();
         assert_eq!(h.failing_slo, [[None]]);

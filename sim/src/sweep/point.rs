@@ -38,6 +38,11 @@ pub struct Point {
     /// With several seeds: in how many the SLOs all held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slo_held: Option<u32>,
+    /// With several seeds: in how many each SLO held, in `--slo` order (the means in
+    /// `slo_values` may all hold while one SLO failed in a seed: which one failed is here).
+    /// Empty in tables of older spillway versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slo_held_each: Vec<u32>,
     /// Per priority class and per service, for scenarios that keep them: their figures and
     /// verdicts, so a group's figure can be the objective (`service[billing].goodput_ratio`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -62,7 +62,12 @@ pub(super) fn reduce_point(
 
 /// A point from the runs of its seeds.
 fn point(params: Vec<(String, Value)>, runs: &[Summary], slo: &[Threshold]) -> Point {
-    let held = runs.iter().filter(|r| slo.iter().all(|t| t.evaluate(r).passed)).count();
+    // [seed][slo]: whether the SLO held in the seed.
+    let passed: Vec<Vec<bool>> = runs
+        .iter()
+        .map(|r| slo.iter().map(|t| t.evaluate(r).passed).collect())
+        .collect();
+    let held = passed.iter().filter(|seed| seed.iter().all(|&p| p)).count();
     let wholes: Vec<GroupSummary> = runs.iter().map(|r| r.whole.clone()).collect();
     let whole = mean_group(&wholes, true);
     let mean = |f: &dyn Fn(&Summary) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
@@ -107,6 +112,13 @@ fn point(params: Vec<(String, Value)>, runs: &[Summary], slo: &[Threshold]) -> P
         meets_slo: held == runs.len(),
         seeds: runs.len() as u32,
         slo_held: (runs.len() > 1).then_some(held as u32),
+        slo_held_each: if runs.len() > 1 {
+            (0..slo.len())
+                .map(|k| passed.iter().filter(|seed| seed[k]).count() as u32)
+                .collect()
+        } else {
+            Vec::new()
+        },
         classes,
         services,
         slo_measured,

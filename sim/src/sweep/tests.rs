@@ -30,6 +30,7 @@ fn the_best_point_by_a_group_figure() {
         meets_slo: true,
         seeds: 1,
         slo_held: None,
+        slo_held_each: Vec::new(),
         classes: BTreeMap::new(),
         services: [(
             "billing".to_string(),
@@ -377,6 +378,7 @@ fn table_point(params: &[(&str, Value)], goodput_ratio: f64, meets_slo: bool) ->
         meets_slo,
         seeds: 1,
         slo_held: None,
+        slo_held_each: Vec::new(),
         classes: BTreeMap::new(),
         services: BTreeMap::new(),
         slo_measured: Vec::new(),
@@ -1603,9 +1605,12 @@ fn replicated_points_average_their_seeds_and_need_every_seed_to_hold() {
     // An SLO between the seeds' figures holds in some seeds, not all.
     let slo: Threshold = format!("goodput_ratio >= {}", (lo + hi) / 2.0).parse().unwrap();
     let held = ratios.iter().filter(|&&r| r >= (lo + hi) / 2.0).count() as u32;
-    let points = run_plan(plan(&base, &axes).unwrap(), &[slo], 3, &|| {});
+    // A second SLO that holds in every seed: each SLO's own count of seeds says which failed.
+    let always: Threshold = "goodput_ratio >= 0".parse().unwrap();
+    let points = run_plan(plan(&base, &axes).unwrap(), &[always, slo], 3, &|| {});
     let p = &points[0];
     assert_eq!((p.seeds, p.slo_held, p.meets_slo), (3, Some(held), false));
+    assert_eq!(p.slo_held_each, [3, held]);
     let mean = ratios.iter().sum::<f64>() / 3.0;
     assert!((p.goodput_ratio - mean).abs() < 1e-12, "{} vs {mean}", p.goodput_ratio);
     let p99 = seeds.iter().map(|r| r.summary.whole.latency.p99).sum::<f64>() / 3.0;
