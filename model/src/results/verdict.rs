@@ -369,7 +369,28 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let quiet = (p.min_span_intents as f64 / per_window).ceil();
     let quiet = if quiet.is_finite() { quiet as usize } else { 1 };
     let short = ((p.rolling_s / p.window_s).round() as usize).max(1);
-    let long = short.max(quiet);
+    let goal = baseline * p.recovery_fraction;
+    // A group whose goodput dipped below the line before the trigger (a flaky service's
+    // periodic stall) is judged over spans as long as it took to hold the line then: a dip
+    // after the trigger like those before it is its normal pattern, no relapse (a service at
+    // 9% load with a 2 s stall every 45 s read "recovered in 104s", or "metastable" when a
+    // stall fell near the end, in a run with no burst at all).
+    // Twice the shortest that held: at the shortest, the worst span before the trigger sat at
+    // the line, and a stall after it as bad by chance a point worse read as a relapse (the
+    // flaky service then "recovered in 104s" over 10 s spans). 0: the group held the line
+    // before the trigger over its usual spans.
+    let steady = Some(steady_span(&pre, short.max(quiet), goal))
+        .filter(|&s| s > short.max(quiet))
+        .map_or(0, |s| 2 * s);
+    let long = short.max(quiet).max(steady);
+    let span_note = if steady > 0 {
+        format!(
+            "; judged over spans of {}, twice the shortest over which its goodput held the line before the trigger",
+            super::fmt_secs(steady as f64 * p.window_s)
+        )
+    } else {
+        String::new()
+    };
     // The offered load just before the trigger, over its last long span: a whole-period average
     // is diluted by a ramp up from zero (the load after the trigger, back at the level it ramped
     // to, read as "above baseline": overload, not metastability).
@@ -377,7 +398,6 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     let (last_o, _) = tally(last_span.iter().copied());
     let last_s = last_span.len() as f64 * p.window_s;
     let pre_rate = last_o as f64 / last_s;
-    let goal = baseline * p.recovery_fraction;
     // Prefix sums of offered and successes: any span's ratio in O(1).
     let mut sums = Vec::with_capacity(post.len() + 1);
     sums.push((0u64, 0u64));
@@ -459,14 +479,14 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
         // Held, whatever the first window after the trigger: a trigger that ends within a
         // window, or a quiet group's empty windows after it, put that window's start past the
         // trigger's end, and a group that never dipped read "recovered in 500ms".
-        if held_through(windows, t_start, quiet.max(1), goal, p) {
+        if held_through(windows, t_start, quiet.max(steady).max(1), goal, p) {
             return VerdictResult {
                 held: true,
                 verdict: Some(Verdict::Recovered),
                 baseline: Some(baseline),
                 recovery_s: Some(0.0),
                 reason: format!(
-                    "goodput stayed >= {:.0}% of the {:.1}% pre-trigger baseline through the trigger and after it{}",
+                    "goodput stayed >= {:.0}% of the {:.1}% pre-trigger baseline through the trigger and after it{}{span_note}",
                     p.recovery_fraction * 100.0,
                     baseline * 100.0,
                     noise_note()
@@ -492,7 +512,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: Some(rec),
             reason: format!(
-                "goodput back to >= {:.0}% of the {:.1}% pre-trigger baseline {} after the trigger ended{}{late}",
+                "goodput back to >= {:.0}% of the {:.1}% pre-trigger baseline {} after the trigger ended{}{late}{span_note}",
                 p.recovery_fraction * 100.0,
                 baseline * 100.0,
                 // As the verdict's label gives it ("recovered in 8.00s"), not a second way.
@@ -578,7 +598,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: None,
             reason: format!(
-                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load after it, higher than before ({rates}), is {:.0}% of capacity, {carried}; goodput still {:.1}% at the end{}",
+                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load after it, higher than before ({rates}), is {:.0}% of capacity, {carried}; goodput still {:.1}% at the end{}{span_note}",
                 baseline * 100.0,
                 u * 100.0,
                 end_ratio * 100.0,
@@ -594,7 +614,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             baseline: Some(baseline),
             recovery_s: None,
             reason: format!(
-                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load is back at baseline ({rates}); goodput still {:.1}% at the end{}",
+                "did not recover although it was healthy before the trigger ({:.1}%) and the offered load is back at baseline ({rates}); goodput still {:.1}% at the end{}{span_note}",
                 baseline * 100.0,
                 last * 100.0,
                 near_capacity_caveat(p.load_after)
@@ -612,6 +632,31 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
             },
         }
     }
+}
+
+/// The fewest windows, from `from`, over which every span of the windows before the trigger
+/// (`pre`) held `goal`: `from` for a group that held it throughout. Spans start at windows
+/// that offered something. Only spans that fit twice into `pre` count as evidence; when none
+/// of those holds, the longest of them (a baseline that erratic is judged as coarsely as it
+/// allows).
+fn steady_span(pre: &[&WindowGoodput], from: usize, goal: f64) -> usize {
+    let from = from.max(1);
+    let mut sums = Vec::with_capacity(pre.len() + 1);
+    sums.push((0u64, 0u64));
+    for w in pre {
+        let (o, s) = *sums.last().unwrap_or(&(0, 0));
+        sums.push((o.saturating_add(w.offered), s.saturating_add(w.successes)));
+    }
+    let holds = |len: usize| {
+        (0..=pre.len() - len)
+            .filter(|&i| pre[i].offered > 0)
+            .all(|i| ratio(sums[i + len].1 - sums[i].1, sums[i + len].0 - sums[i].0) >= goal)
+    };
+    let longest = pre.len() / 2;
+    if longest <= from {
+        return from;
+    }
+    (from..=longest).find(|&len| holds(len)).unwrap_or(longest)
 }
 
 /// Goodput never fell below `goal` from the trigger's start on: over every span of `span`
@@ -745,6 +790,46 @@ mod tests {
             "{label}: {}",
             r.reason
         );
+    }
+
+    /// A flaky service (a 2 s stall every 45 s, walkthrough 5) dips below the line before the
+    /// trigger as after it: judged over the spans it held the line over before the trigger,
+    /// its stalls after it are no relapse. It read "recovered in 104s" with no burst at all,
+    /// or "metastable" when a stall fell near the end. A collapse after the trigger deeper and
+    /// longer than its stalls is still one.
+    #[test]
+    fn a_flaky_groups_periodic_dips_are_its_baseline() {
+        // 1 s windows of 20 intents; a stall fails the 2 windows at 20 + 45k.
+        let flaky = |len: usize, collapse_from: Option<usize>| {
+            let w: Vec<(u64, u64)> = (0..len)
+                .map(|i| match collapse_from {
+                    Some(c) if i >= c => (20, 4),
+                    _ if i >= 20 && (i - 20) % 45 < 2 => (20, 0),
+                    _ => (20, 20),
+                })
+                .collect();
+            windows(&w)
+        };
+        // Trigger 180-200 s (the same load: no burst); the last stall at 335 s, 5 s before the end.
+        let p = params(Some((180.0, 200.0)));
+        let r = decide(&flaky(340, None), &p);
+        assert_eq!((r.verdict, r.held), (Some(Verdict::Recovered), true), "{}", r.reason);
+        assert!(
+            r.reason.contains("judged over spans of 30.0s, twice the shortest over which its goodput held the line before the trigger"),
+            "{}",
+            r.reason
+        );
+        // Two failed windows in 15 are 86.7%, 14 windows 85.7%: under 90% of the 95.6% baseline
+        // (86.0%) only in the shorter.
+        let w = flaky(340, None);
+        let pre: Vec<&WindowGoodput> = w.iter().take(180).collect();
+        assert_eq!(steady_span(&pre, 2, 0.9 * 172.0 / 180.0), 15);
+        // Judged over the rolling span alone (a steady group's), its last stall read as
+        // metastable: the stall 5 s before the end leaves no healthy span after it.
+        assert!(!held_through(&w, 180.0, 2, 0.9 * 172.0 / 180.0, &p));
+        // A collapse to 20% from 210 s on: metastable all the same.
+        let r = decide(&flaky(340, Some(210)), &p);
+        assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
     }
 
     /// Goodput that never fell below the line from the trigger's start on held; one that fell
