@@ -94,7 +94,8 @@ pub struct Args {
     /// The slowest pace at which a client may take its answer, per second (e.g. 64KiB; 0:
     /// none): all of it within the 10 s stall timeout or its size at this pace, whichever is
     /// longer, and no write may wait 10 s; past either the client is cut off (HTTP/1.1: the
-    /// connection; h2c: the stream, also when its window stays closed) [default: 64KiB].
+    /// connection; h2c: the stream's answer, also when its window stays closed, and the
+    /// connection when hyper holds a piece of it) [default: 64KiB].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub min_send_rate: Option<usize>,
 }
