@@ -430,6 +430,15 @@ pub fn save_runs(entries: &[Entry], out: &Path) -> anyhow::Result<()> {
         .collect();
     for old in stale {
         let dir = out.join(old);
+        // Not this comparison's folder: a link put in its place points elsewhere, whose results
+        // are not an earlier run of this comparison (they were removed through it).
+        if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            tracing::warn!(
+                "{} is a symbolic link, not the folder an earlier comparison saved its run `{old}` in: left as it is",
+                dir.display()
+            );
+            continue;
+        }
         Results::clear_saved(&dir)?;
         // Left in place if something else is in it, and listed again: removed once it is empty.
         if std::fs::remove_dir(&dir).is_err() && dir.is_dir() {

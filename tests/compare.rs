@@ -501,8 +501,17 @@ fn a_comparison_replaces_the_runs_of_the_one_before() {
         "not a run a comparison saved"
     );
     std::fs::remove_file(dir.path("c/bounded/notes.txt")).unwrap();
+    // A link put in place of an earlier run's folder is not followed: the results it points
+    // to were removed through it (robustness review, stop 64).
+    std::fs::create_dir_all(dir.path("kept")).unwrap();
+    std::fs::write(dir.path("kept/results.json"), "{}").unwrap();
+    std::fs::write(dir.path("kept/results.hlog"), "x").unwrap();
+    std::fs::remove_dir_all(dir.path("c/deadline")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path("kept"), dir.path("c/deadline")).unwrap();
     compare("fifo");
-    assert!(!dir.path("c/deadline").exists() && !dir.path("c/bounded").exists());
+    assert!(!dir.path("c/bounded").exists());
+    assert!(dir.path("kept/results.json").is_file() && dir.path("kept/results.hlog").is_file());
     assert!(dir.path("c/mine/results.json").is_file());
 }
 
