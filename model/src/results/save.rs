@@ -51,6 +51,23 @@ fn write_temps(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
     Ok(())
 }
 
+/// Fails, before anything is removed or renamed, when one of `names` in `dir` is a folder: no
+/// file can be renamed over it, and one of a pair renamed before the other failed left a new
+/// results.json beside no results.hlog (or an old .hlog removed and no new .json).
+fn check_targets(dir: &Path, names: &[&str]) -> io::Result<()> {
+    for name in names {
+        let to = dir.join(name);
+        if std::fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
+            return Err(named(
+                "write",
+                &to,
+                io::Error::new(io::ErrorKind::IsADirectory, "a folder is in its place"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Renames each of `names`' temporary file in `dir` into place.
 fn rename_temps(dir: &Path, names: &[&str]) -> io::Result<()> {
     for name in names {
@@ -114,7 +131,9 @@ impl Results {
         let files: [(&str, &[u8]); 2] = [("results.json", json.as_bytes()), ("results.hlog", &hlog)];
         let names = files.map(|(name, _)| name);
         write_temps(dir, &files)?;
-        let replaced = clear(dir).and_then(|()| rename_temps(dir, &names));
+        let replaced = check_targets(dir, &names)
+            .and_then(|()| clear(dir))
+            .and_then(|()| rename_temps(dir, &names));
         if replaced.is_err() {
             remove_temps(dir, &names);
         }
@@ -210,7 +229,9 @@ impl StagedSeeds {
         const SUMMARY: &str = "replications.json";
         let out = self.out.clone();
         write_temps(&out, &[(SUMMARY, replications.as_bytes())])?;
-        let moved = clear(&out).and_then(|()| self.move_seeds());
+        let moved = check_targets(&out, &[SUMMARY])
+            .and_then(|()| clear(&out))
+            .and_then(|()| self.move_seeds());
         if let Err(e) = moved.and_then(|()| rename_temps(&out, &[SUMMARY])) {
             remove_temps(&out, &[SUMMARY]);
             return Err(e);
@@ -270,6 +291,34 @@ mod tests {
     fn put(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    /// A folder where one of the pair goes fails the save before anything is replaced: the
+    /// earlier pair stays whole (a new results.json was left beside no results.hlog, or the old
+    /// .hlog removed; robustness review, stop 64).
+    #[test]
+    fn a_save_that_cannot_write_one_of_the_pair_changes_neither() {
+        let scenario = crate::scenario::parse(
+            "t.toml",
+            "[[workload.phases]]\nduration = \"1s\"\nrate = 1\n[[backend.services]]\nname = \"a\"\nworkers = 1\nservice_time = \"10ms\"\n",
+        )
+        .unwrap();
+        let results = super::super::Recorder::new(std::time::Duration::from_secs(1))
+            .finish(&scenario, super::super::RunMeta::sim("fifo"));
+        for (blocked, kept) in [("results.hlog", "results.json"), ("results.json", "results.hlog")] {
+            let d = temp_dir(&format!("pair-{blocked}"));
+            put(&d.join(kept), "earlier");
+            std::fs::create_dir_all(d.join(blocked)).unwrap();
+            let e = results.save(&d).expect_err("a folder in its place");
+            assert!(e.to_string().contains(blocked), "{e}");
+            assert_eq!(std::fs::read_to_string(d.join(kept)).unwrap(), "earlier", "{blocked}");
+            let left: Vec<String> = std::fs::read_dir(&d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(left.len(), 2, "no temporary file left: {left:?}");
+            let _ = std::fs::remove_dir_all(&d);
+        }
     }
 
     /// `seed-N/` folders are spillway's only for the files it saves there: a user's notes in
