@@ -361,9 +361,12 @@ fn fill(source: &str, text: &str, omissible: ServiceKeys, omit_workload: bool) -
         .get("backend")
         .and_then(|b| b.get("services"))
         .and_then(|s| s.as_array_of_tables());
+    // Line starts indexed once: a line and column per service counted from the top of the file
+    // took time quadratic in the services (20,000 of them: 25 s before the limit refused them).
+    let mut lines = locate::Positions::new(text);
     for (i, t) in services.into_iter().flat_map(|l| l.iter()).enumerate() {
         let header = locate::span_of(&doc, &format!("backend.services[{i}]"));
-        headers.push(header.as_ref().map_or((1, 1), |h| locate::line_col(text, h.start)));
+        headers.push(header.as_ref().map_or((1, 1), |h| lines.line_col(h.start)));
         let missing = ServiceKeys {
             workers: omissible.workers && !t.contains_key("workers"),
             service_time: omissible.service_time && !t.contains_key("service_time"),
