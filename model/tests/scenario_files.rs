@@ -365,6 +365,43 @@ fn a_single_section_written_as_a_list_of_tables() {
     );
 }
 
+/// An inline list where a table belongs parsed by position (`run = ["x", "desc", "10s"]` named
+/// the scenario `x`; `clients = []` was every default): refused, with where (robustness review,
+/// stop 64). A list where a list belongs is no such error.
+#[test]
+fn an_inline_list_where_a_table_belongs_is_refused() {
+    let rest = [
+        "[[workload.phases]]",
+        "duration = \"10s\"",
+        "rate = 10",
+        "[[backend.services]]",
+        "name = \"a\"",
+        "workers = 2",
+        "service_time = \"10ms\"",
+    ];
+    let mut lines = vec!["run = [\"x\", \"desc\", \"10s\"]"];
+    lines.extend(rest);
+    assert_error(
+        &lines,
+        1,
+        7,
+        "run",
+        "expected a table, got a list: write run = { ... } or a [run] section",
+    );
+    let mut lines = vec!["[clients]", "timeout = \"1s\"", "retry = []"];
+    lines.extend(rest);
+    assert_error(
+        &lines,
+        3,
+        9,
+        "clients.retry",
+        "expected a table, got a list: write retry = { ... } or a [retry] section",
+    );
+    let mut lines = rest.to_vec();
+    lines.push("apis = [\"x\", \"y\"]");
+    assert!(model::scenario::parse("t.toml", &lines.join("\n")).is_ok());
+}
+
 /// The same at any depth: `[[backend.services.faults]]` said "faults[0]: expected a number,
 /// got a table" (its first field, error_ratio). Any table written as a list, with headers or
 /// inline, is named with the way to write it; lists whose element has the wrong type keep

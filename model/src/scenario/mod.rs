@@ -354,7 +354,17 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
     }
     let de = toml::Deserializer::new(text);
     match serde_path_to_error::deserialize::<_, ScenarioFile>(de) {
-        Ok(file) => Ok((file, doc)),
+        Ok(file) => match list_read_as_table(&doc, &file) {
+            Some(path) => {
+                let name = path.rsplit('.').next().unwrap_or(&path).to_string();
+                Err(diag(
+                    locate::span_of(&doc, &path),
+                    path,
+                    format!("expected a table, got a list: write {name} = {{ ... }} or a [{name}] section"),
+                ))
+            }
+            None => Ok((file, doc)),
+        },
         Err(e) => {
             let path = field_path(e.path());
             if let Some((list, message)) = table_written_as_list(text, &path) {
@@ -380,6 +390,52 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
             Err(diag(span, path, message))
         }
     }
+}
+
+/// The first key the file gives a list (`run = ["name", "desc"]`) where a table belongs: serde
+/// reads a struct from a list by position, so such a file passed the checks with its fields
+/// taken in order, or every field at its default (`run = []` reset the seed). Found by the
+/// parsed file's own form: a table where the file has a list.
+fn list_read_as_table(doc: &ImDocument<String>, file: &ScenarioFile) -> Option<String> {
+    fn walk(item: &toml_edit::Item, parsed: &serde_json::Value, path: &str) -> Option<String> {
+        let is_list = item.is_array() || item.is_array_of_tables();
+        if is_list && parsed.is_object() {
+            return Some(path.to_string());
+        }
+        match (item, parsed) {
+            (
+                toml_edit::Item::Table(_) | toml_edit::Item::Value(toml_edit::Value::InlineTable(_)),
+                serde_json::Value::Object(fields),
+            ) => {
+                let table = item.as_table_like()?;
+                table.iter().find_map(|(k, v)| {
+                    let inner = if path.is_empty() {
+                        k.to_string()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    fields.get(k).and_then(|f| walk(v, f, &inner))
+                })
+            }
+            (_, serde_json::Value::Array(elements)) => {
+                let items: Vec<toml_edit::Item> = match item {
+                    toml_edit::Item::ArrayOfTables(a) => a.iter().map(|t| toml_edit::Item::Table(t.clone())).collect(),
+                    toml_edit::Item::Value(toml_edit::Value::Array(a)) => {
+                        a.iter().map(|v| toml_edit::Item::Value(v.clone())).collect()
+                    }
+                    _ => return None,
+                };
+                items
+                    .iter()
+                    .zip(elements)
+                    .enumerate()
+                    .find_map(|(i, (v, e))| walk(v, e, &format!("{path}[{i}]")))
+            }
+            _ => None,
+        }
+    }
+    let parsed = serde_json::to_value(file).ok()?;
+    walk(doc.as_item(), &parsed, "")
 }
 
 /// toml reads a name (an enum) from a table of one key, the name, whose value must be an empty

@@ -997,6 +997,11 @@ fn settings_a_strategy_does_not_take() {
     );
     let e = variant(&base, &[("gateway.queue_capacity".into(), Value::from(10))]).unwrap_err();
     assert!(e.contains("gateway.queue_capacity") && e.contains("\"fifo\""), "{e}");
+    // A list for a table is refused: `--set run=[]` reset the seed, every field at its default.
+    for key in ["run", "clients.retry", "gateway.codel"] {
+        let e = variant(&base, &[(key.into(), Value::Array(Vec::new()))]).unwrap_err();
+        assert!(e.contains(&format!("{key}: expected a table, got a list")), "{e}");
+    }
     // Switching the strategy away from a bound the base file sets is no error.
     let bounded = variant(&base, &[("gateway.strategy".into(), Value::from("bounded"))]).unwrap();
     let back = variant(&bounded, &[("gateway.strategy".into(), Value::from("fifo"))]).unwrap();

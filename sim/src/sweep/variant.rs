@@ -150,6 +150,16 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
         }
     })?;
     let before = serde_json::to_value(&file).map_err(|e| e.to_string())?;
+    // serde reads a table from a list by position (`run=[]` reset the seed, every field at its
+    // default): a list set where the parsed file has a table is refused.
+    for ((k, v), paths) in assignments.iter().zip(&paths) {
+        if v.is_array() && paths.iter().any(|p| get_path(&before, p).is_some_and(Value::is_object)) {
+            return Err(format!(
+                "{}: {k}: expected a table, got a list: write {k}={{ key = value, ... }}",
+                describe(assignments)
+            ));
+        }
+    }
     file.gateway.normalize();
     let after = serde_json::to_value(&file).map_err(|e| e.to_string())?;
     let ignored = assignments
