@@ -320,11 +320,20 @@ pub(crate) fn verdict_text(runs: &[Results], scope: &Scope) -> String {
             }
         }
         [(only, n)] if *n == runs.len() => (*only).into(),
-        _ => v
-            .iter()
-            .map(|(w, n)| format!("{w} {n}/{}", runs.len()))
-            .collect::<Vec<_>>()
-            .join(", "),
+        _ => {
+            // The seeds with no verdict too, as the recovery column counts them: "metastable
+            // 5/10" read as five seeds of ten, where the other five were not judged.
+            let unjudged = runs
+                .iter()
+                .filter(|r| scope.figures(&r.summary).is_some_and(|g| g.verdict_name().is_none()))
+                .count();
+            v.iter()
+                .map(|(w, n)| (*w, *n))
+                .chain((unjudged > 0).then_some((NOT_JUDGED, unjudged)))
+                .map(|(w, n)| format!("{w} {n}/{}", runs.len()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
     }
 }
 
@@ -778,6 +787,26 @@ pub fn mixed_scenarios(entries: &[Entry]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::Entry;
+
+    /// Seeds with no verdict are counted beside those with one, as the recovery column counts
+    /// them: "metastable 1/2" read as half the seeds, where the other was not judged
+    /// (walkthrough 5).
+    #[test]
+    fn seeds_not_judged_are_counted_in_the_verdict() {
+        let seed = |v: Option<model::results::Verdict>| {
+            let mut r = crate::fixture::blank();
+            r.summary.whole.offered = 10;
+            r.summary.whole.verdict = v;
+            r
+        };
+        let e = Entry::new(
+            "fifo",
+            vec![seed(Some(model::results::Verdict::Metastable)), seed(None), seed(None)],
+        );
+        assert_eq!(e.verdict_text(), "metastable 1/3, not judged 2/3");
+        let all = Entry::new("fifo", vec![seed(Some(model::results::Verdict::Metastable)); 2]);
+        assert_eq!(all.verdict_text(), "metastable");
+    }
 
     /// The bounds given are the ones that apply: a group's key bounds its services, a
     /// service's own key wins over it, and the gateway-wide bound is given only while some
