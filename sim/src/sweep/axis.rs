@@ -34,8 +34,31 @@ fn parse_value(flag: &str, spec: &str, s: &str) -> Result<Value, String> {
             .and_then(|v| serde_json::to_value(v).ok())
             .ok_or_else(|| format!("{flag} `{spec}`: `{t}` is no TOML inline table or array"));
     }
+    // A quoted value is a TOML string, its quotes not part of it: `"50ms"` was read as the
+    // text `"50ms"` (no duration), `run.name=""` named the scenario `""`, and a value with a
+    // comma had no way in without its quotes.
+    if t.starts_with(['"', '\'']) {
+        let doc: toml::Table = toml::from_str(&format!("v = {t}"))
+            .map_err(|e| format!("{flag} `{spec}`: `{t}` is no TOML string: {}", e.message()))?;
+        return match doc.get("v") {
+            Some(toml::Value::String(v)) => Ok(Value::String(v.clone())),
+            _ => Err(format!("{flag} `{spec}`: `{t}` is no TOML string")),
+        };
+    }
     if let Ok(i) = t.parse::<i64>() {
         return Ok(Value::from(i));
+    }
+    // Past i64: a seed may take all of u64 (`--seed` does); past that, said as the integer typed,
+    // not as the float it would round to.
+    if let Ok(u) = t.parse::<u64>() {
+        return Ok(Value::from(u));
+    }
+    if !t.is_empty() && t.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{flag} `{spec}`: `{t}` is out of range: integers go from {} to {}",
+            i64::MIN,
+            u64::MAX
+        ));
     }
     if let Ok(f) = t.parse::<f64>() {
         if !f.is_finite() {
@@ -453,6 +476,28 @@ mod tests {
             parse_axis("gateway.strategy=fifo,nope").unwrap().values[1],
             Value::from("nope")
         );
+    }
+
+    /// A quoted value is a TOML string without its quotes, and may hold a comma; an integer
+    /// past i64 is kept (seeds take all of u64), past u64 refused as typed, not as a float
+    /// (robustness review, stop 64).
+    #[test]
+    fn quoted_values_are_strings_and_large_integers_stay_integers() {
+        let one = |spec: &str| parse_axis_for("--set", spec).map(|a| a.values);
+        assert_eq!(one("run.name=\"\"").unwrap(), [Value::from("")]);
+        assert_eq!(one("x.t=\"50ms\"").unwrap(), [Value::from("50ms")]);
+        assert_eq!(
+            one("run.description='hello, world'").unwrap(),
+            [Value::from("hello, world")]
+        );
+        assert_eq!(
+            parse_axis("clients.timeout=\"1s\",\"2s\"").unwrap().values,
+            [Value::from("1s"), Value::from("2s")]
+        );
+        assert_eq!(one("run.seed=18446744073709551615").unwrap(), [Value::from(u64::MAX)]);
+        let e = one("run.seed=18446744073709551616").unwrap_err();
+        assert!(e.contains("`18446744073709551616` is out of range"), "{e}");
+        assert!(one("run.name=\"open").unwrap_err().contains("is no TOML string"));
     }
 
     #[test]
