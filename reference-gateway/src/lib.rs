@@ -221,22 +221,71 @@ fn scenario_time(t: Option<model::duration::Dur>, factor: f64) -> String {
     }
 }
 
-/// The start-up line's queue timeout: the shared one, and the services' own
-/// (`[gateway.services.NAME]`), which the shared one alone hid.
-fn queue_timeout_text(g: &model::scenario::GatewayConfig, factor: f64) -> String {
-    let own: Vec<String> = g
+/// Items of a start-up list shown at most (then "and N more"): generous, since a list cut
+/// short hid the services it left out (the routes stopped at 5).
+const LISTED: usize = 50;
+
+/// `items` joined with ", ", the first [`LISTED`] of them, then how many more.
+fn listed(items: &[String]) -> String {
+    let mut shown: Vec<String> = items.iter().take(LISTED).cloned().collect();
+    if items.len() > LISTED {
+        shown.push(format!("and {} more", items.len() - LISTED));
+    }
+    shown.join(", ")
+}
+
+/// A start-up line setting: the shared value, then the services' own
+/// (`[gateway.services.NAME]`, or bounds sized per service) as `NAME value`, which the shared
+/// value alone hid. When every route has its own, the shared value applies to none and is
+/// left out.
+fn with_own(
+    setup: &Setup,
+    shared: String,
+    own: impl Fn(&model::scenario::ServiceGatewayConfig) -> Option<String>,
+) -> String {
+    let g = &setup.gateway;
+    let listed_own: Vec<String> = g
         .services
         .iter()
-        .filter_map(|(n, o)| {
-            o.queue_timeout
-                .map(|t| format!("{n} {}", scenario_time(Some(t), factor)))
-        })
+        .filter_map(|(n, o)| own(o).map(|v| format!("{n} {v}")))
         .collect();
-    let shared = scenario_time(g.queue_timeout, factor);
-    if own.is_empty() {
-        shared
+    if listed_own.is_empty() {
+        return shared;
+    }
+    // A service's own value is its name's, else its group's (as `GatewayConfig::for_service`).
+    let has_own = |name: &str| g.services.get(name).and_then(&own).is_some();
+    let every_own = setup.routes.iter().all(|r| has_own(&r.name) || has_own(&r.group));
+    if every_own {
+        format!("per service ({})", listed(&listed_own))
     } else {
-        format!("{shared} (per service: {})", own.join(", "))
+        format!("{shared} (per service: {})", listed(&listed_own))
+    }
+}
+
+/// The start-up line's queue timeout: the shared one, and the services' own.
+fn queue_timeout_text(setup: &Setup) -> String {
+    let factor = setup.time_scale;
+    with_own(setup, scenario_time(setup.gateway.queue_timeout, factor), |o| {
+        o.queue_timeout.map(|t| scenario_time(Some(t), factor))
+    })
+}
+
+/// The start-up line's queue capacity: the shared one, and the services' own (none under the
+/// strategies that keep no bound).
+fn queue_capacity_text(setup: &Setup) -> String {
+    use model::scenario::Strategy;
+    let g = &setup.gateway;
+    match (g.strategy, g.queue_capacity) {
+        (Strategy::Passthrough, _) => "none (nothing queues)".into(),
+        (Strategy::Fifo, _) => "unbounded".into(),
+        (_, shared) => with_own(
+            setup,
+            shared.map_or_else(
+                || format!("{} (the default)", model::gateway::DEFAULT_QUEUE_CAPACITY),
+                |c| c.to_string(),
+            ),
+            |o| o.queue_capacity.map(|c| c.to_string()),
+        ),
     }
 }
 
@@ -263,21 +312,64 @@ fn pushback_text(p: &model::scenario::PushbackConfig, strategy: model::scenario:
 }
 
 /// The start-up line's concurrency: under `adaptive` the limit it starts at, as the policy
-/// clamps it (`--concurrency 100` starts at the default `max_limit` of 64), and its range.
-fn concurrency_text(g: &model::scenario::GatewayConfig) -> String {
+/// clamps it (`--concurrency 100` starts at the default `max_limit` of 64), and its range; then
+/// the services' own.
+fn concurrency_text(setup: &Setup) -> String {
     use model::scenario::Strategy;
-    match (g.strategy, g.concurrency) {
-        (Strategy::Passthrough, _) => "unlimited".into(),
-        (Strategy::Adaptive, c) => {
-            let a = &g.adaptive;
-            let start = a.initial_limit.or(c).map_or("the workers".to_string(), |c| {
-                c.max(a.min_limit).min(a.max_limit).to_string()
-            });
-            format!("adaptive from {start} (between {} and {})", a.min_limit, a.max_limit)
-        }
+    let g = &setup.gateway;
+    let a = &g.adaptive;
+    // Where adaptive starts with concurrency `c` (`initial_limit` over it), clamped.
+    let start = |c: Option<u32>| {
+        a.initial_limit
+            .or(c)
+            .map(|c| c.max(a.min_limit).min(a.max_limit).to_string())
+    };
+    let shared = match (g.strategy, g.concurrency) {
+        (Strategy::Passthrough, _) => return "unlimited".into(),
+        (Strategy::Adaptive, c) => format!(
+            "adaptive from {} (between {} and {})",
+            start(c).unwrap_or_else(|| "the workers".into()),
+            a.min_limit,
+            a.max_limit
+        ),
         (_, None) => "= workers".into(),
         (_, Some(c)) => c.to_string(),
-    }
+    };
+    with_own(setup, shared, |o| match g.strategy {
+        Strategy::Adaptive => o.concurrency.and_then(|c| start(Some(c))).map(|c| format!("from {c}")),
+        _ => o.concurrency.map(|c| c.to_string()),
+    })
+}
+
+/// The start-up line of the gateway's settings.
+fn settings_text(setup: &Setup) -> String {
+    let g = &setup.gateway;
+    format!(
+        "strategy {}, concurrency {}, queue capacity {}, queue timeout {}, abandoned requests: {}, default timeout {}, {}",
+        g.strategy.as_str(),
+        concurrency_text(setup),
+        queue_capacity_text(setup),
+        queue_timeout_text(setup),
+        match (g.strategy, g.abandon) {
+            // Nothing queues, so nothing is removed: said, not silently accepted.
+            (model::scenario::Strategy::Passthrough, model::scenario::Abandon::Cancel) => {
+                "cancel (ignored: passthrough queues nothing)"
+            }
+            (_, a) => a.as_str(),
+        },
+        scenario_time(g.default_timeout, setup.time_scale),
+        pushback_text(&g.pushback, g.strategy, setup.time_scale)
+    )
+}
+
+/// The start-up line of the routes: every one, up to [`LISTED`].
+fn routes_text(setup: &Setup) -> String {
+    let routes: Vec<String> = setup
+        .routes
+        .iter()
+        .map(|r| format!("/{}/ -> {}", r.name, r.upstream))
+        .collect();
+    format!("routes: {}", listed(&routes))
 }
 
 /// `spillway gateway`: serve until Ctrl-C or SIGTERM (boxed: see
@@ -292,37 +384,11 @@ async fn serve_until_signalled(args: Args) -> anyhow::Result<()> {
         Ok(se) => anyhow::Error::from(se),
         Err(e) => anyhow::Error::from(model::UsageError(format!("{e:#}"))),
     })?;
-    let g = &setup.gateway;
-    let summary = format!(
-        "strategy {}, concurrency {}, queue capacity {}, queue timeout {}, abandoned requests: {}, default timeout {}, {}",
-        g.strategy.as_str(),
-        concurrency_text(g),
-        match (g.strategy, g.queue_capacity) {
-            (model::scenario::Strategy::Passthrough, _) => "none (nothing queues)".into(),
-            (model::scenario::Strategy::Fifo, _) => "unbounded".into(),
-            (_, Some(c)) => c.to_string(),
-            (_, None) => format!("{} (the default)", model::gateway::DEFAULT_QUEUE_CAPACITY),
-        },
-        queue_timeout_text(g, setup.time_scale),
-        match (g.strategy, g.abandon) {
-            // Nothing queues, so nothing is removed: said, not silently accepted.
-            (model::scenario::Strategy::Passthrough, model::scenario::Abandon::Cancel) => {
-                "cancel (ignored: passthrough queues nothing)"
-            }
-            (_, a) => a.as_str(),
-        },
-        scenario_time(g.default_timeout, setup.time_scale),
-        pushback_text(&g.pushback, g.strategy, setup.time_scale)
-    );
+    let summary = settings_text(&setup);
     // Auth, rate limit, priorities and gateway retries, as `scenario check` lists them: each
     // enforced, and a log that showed every other setting read as if they were off.
     let also = setup.also.clone();
-    let routes: Vec<String> = setup
-        .routes
-        .iter()
-        .take(5)
-        .map(|r| format!("/{}/ -> {}", r.name, r.upstream))
-        .collect();
+    let routes = routes_text(&setup);
     let catch_all = setup.catch_all;
     let mut signals = serve::TerminationSignals::new();
     let answers = answers::AnswerLimits {
@@ -351,11 +417,7 @@ async fn serve_until_signalled(args: Args) -> anyhow::Result<()> {
     if catch_all {
         tracing::info!("every path -> {}", gw.gateway.setup.routes[0].upstream);
     } else {
-        tracing::info!(
-            "routes: {}{}",
-            routes.join(", "),
-            if gw.gateway.setup.routes.len() > 5 { ", ..." } else { "" }
-        );
+        tracing::info!("{routes}");
     }
     check_upstreams(&gw.gateway.setup);
     signals.recv().await;
@@ -441,8 +503,27 @@ fn upstream_bases(setup: &Setup) -> Vec<(String, String, u16)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{concurrency_text, pushback_text, upstream_bases};
+    use super::{concurrency_text, pushback_text, routes_text, settings_text, upstream_bases};
     use model::scenario::{GatewayConfig, Strategy};
+
+    /// A gateway of `g` routing one service of each name to a mock on 127.0.0.1:9.
+    fn setup(g: GatewayConfig, names: &[&str]) -> crate::Setup {
+        crate::Setup {
+            gateway: g,
+            routes: names
+                .iter()
+                .map(|n| crate::config::Route {
+                    name: n.to_string(),
+                    group: n.to_string(),
+                    upstream: format!("http://127.0.0.1:9/{n}"),
+                    workers: 2,
+                })
+                .collect(),
+            catch_all: false,
+            time_scale: 1.0,
+            also: Vec::new(),
+        }
+    }
 
     /// The upstreams checked at start-up are logged as URLs: an IPv6 one in brackets (it read
     /// `http://::1:8081`), each once.
@@ -503,17 +584,84 @@ mod tests {
             ..GatewayConfig::default()
         };
         let max = g.adaptive.max_limit;
+        let text = |g: &GatewayConfig| concurrency_text(&setup(g.clone(), &["a", "b"]));
         assert_eq!(
-            concurrency_text(&g),
+            text(&g),
             format!("adaptive from {max} (between {} and {max})", g.adaptive.min_limit)
         );
         g.adaptive.initial_limit = Some(3);
-        assert!(concurrency_text(&g).starts_with("adaptive from 3 "));
+        assert!(text(&g).starts_with("adaptive from 3 "));
         g.adaptive.initial_limit = None;
         g.concurrency = None;
-        assert!(concurrency_text(&g).starts_with("adaptive from the workers "));
+        assert!(text(&g).starts_with("adaptive from the workers "));
+        // A service's own limit, clamped alike.
+        g.services.entry("a".into()).or_default().concurrency = Some(500);
+        assert!(
+            text(&g).ends_with(&format!(" (per service: a from {max})")),
+            "{}",
+            text(&g)
+        );
+        g.services.clear();
         g.strategy = Strategy::Fifo;
         g.concurrency = Some(100);
-        assert_eq!(concurrency_text(&g), "100");
+        assert_eq!(text(&g), "100");
+    }
+
+    /// The start-up line listed the services' own queue timeouts but not their own concurrency
+    /// or queue capacity (`scenario check --for gateway` gave them): each is listed with the
+    /// setting it overrides, and a shared value no service keeps is not given as if it applied.
+    #[test]
+    fn the_startup_line_lists_every_services_own_settings() {
+        let secs = |s| Some(model::duration::Dur(std::time::Duration::from_secs(s)));
+        let mut g = GatewayConfig {
+            strategy: Strategy::Bounded,
+            queue_capacity: Some(100),
+            queue_timeout: secs(1),
+            ..GatewayConfig::default()
+        };
+        let own = |concurrency, queue_capacity, queue_timeout| model::scenario::ServiceGatewayConfig {
+            concurrency,
+            queue_capacity,
+            queue_timeout,
+        };
+        g.services.insert("pricing".into(), own(Some(1), Some(23), None));
+        g.services.insert("reports".into(), own(None, Some(47), secs(10)));
+        let text = settings_text(&setup(g.clone(), &["accounts", "pricing", "reports"]));
+        assert!(
+            text.starts_with("strategy bounded, concurrency = workers (per service: pricing 1), queue capacity 100 (per service: pricing 23, reports 47), queue timeout 1s (per service: reports 10s), abandoned requests: "),
+            "{text}"
+        );
+        // Every route with its own bound (bounds sized per service): no shared one to give.
+        let text = settings_text(&setup(g.clone(), &["pricing", "reports"]));
+        assert!(
+            text.contains(", queue capacity per service (pricing 23, reports 47), "),
+            "{text}"
+        );
+        // Past the listed limit, how many more.
+        for i in 0..60 {
+            g.services.entry(format!("s{i:02}")).or_default().queue_capacity = Some(i);
+        }
+        let text = settings_text(&setup(g, &["accounts"]));
+        assert!(text.contains(", s47 47, and 12 more), queue timeout 1s"), "{text}");
+    }
+
+    /// The routes line stopped at 5 routes ("..."): every route is listed, up to 50.
+    #[test]
+    fn the_startup_line_lists_every_route() {
+        let names: Vec<String> = (0..10).map(|i| format!("svc{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let text = routes_text(&setup(GatewayConfig::default(), &refs));
+        assert!(
+            text.starts_with("routes: /svc0/ -> http://127.0.0.1:9/svc0, "),
+            "{text}"
+        );
+        assert!(text.ends_with(", /svc9/ -> http://127.0.0.1:9/svc9"), "{text}");
+        let names: Vec<String> = (0..53).map(|i| format!("svc{i:02}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let text = routes_text(&setup(GatewayConfig::default(), &refs));
+        assert!(
+            text.ends_with(", /svc49/ -> http://127.0.0.1:9/svc49, and 3 more"),
+            "{text}"
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Prometheus text for the gateway: queue depth, in flight, current limit, queue-wait
+//! Prometheus text for the gateway: queue depth and capacity, in flight, current limit, queue-wait
 //! histogram, requests by outcome, pauses.
 
 use std::fmt::Write as _;
@@ -125,6 +125,8 @@ pub struct ServiceGauges {
     pub queue_depth: usize,
     pub in_flight: u32,
     pub limit: Option<u32>,
+    /// The most requests its queue holds (every class's bound added), `None` when unbounded.
+    pub queue_capacity: Option<u64>,
     pub pauses: u64,
     pub retries: u64,
     /// Queued requests removed because their client left (`abandon = "cancel"`).
@@ -165,6 +167,13 @@ pub fn render(
         "Current concurrency limit (absent: unlimited).",
         "gauge",
         &|s| s.limit.map(|l| l.to_string()),
+    );
+    gauge(
+        &mut o,
+        "spillway_gateway_queue_capacity",
+        "Most requests the gateway queue holds, with priority classes their bounds added (absent: unbounded).",
+        "gauge",
+        &|s| s.queue_capacity.map(|c| c.to_string()),
     );
     gauge(
         &mut o,

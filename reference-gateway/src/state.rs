@@ -102,6 +102,21 @@ struct Pending {
 }
 
 /// Sets the ticket a request is known by now (under the driver's lock).
+/// The most requests a policy of `cfg` queues: its bound, or with priority classes each
+/// class's bound (its own, else the shared one) added, as the policy admits them; `None` when
+/// any queue is unbounded.
+fn queue_capacity(cfg: &PolicyConfig) -> Option<u64> {
+    let shared = cfg.queue_capacity;
+    match &cfg.priorities {
+        None => shared.map(u64::from),
+        Some(p) => {
+            let interactive = p.interactive_capacity.or(shared)?;
+            let background = p.background_capacity.or(shared)?;
+            Some(u64::from(interactive) + u64::from(background))
+        }
+    }
+}
+
 fn set_ticket(current: &std::sync::Mutex<Ticket>, t: Ticket) {
     *current.lock().unwrap_or_else(|p| p.into_inner()) = t;
 }
@@ -388,6 +403,7 @@ impl ServiceDriver {
             queue_depth: g.policy.queue_len(),
             in_flight: g.policy.in_flight(),
             limit: g.policy.limit(),
+            queue_capacity: queue_capacity(g.policy.config()),
             pauses: s.pauses,
             retries: s.retries,
             cancelled: s.cancelled,

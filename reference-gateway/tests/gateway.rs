@@ -94,6 +94,51 @@ async fn a_full_bounded_queue_sheds_503_with_retry_after() {
     ml.shutdown().await;
 }
 
+/// /metrics gave each service's limit but not its queue bound: a service's own
+/// `[gateway.services.NAME]` bound (or the shared one) is exported, with priority classes their
+/// bounds added, and an unbounded queue has no line.
+#[tokio::test]
+async fn metrics_give_each_services_queue_capacity() {
+    let backend = "[[backend.services]]\nname = \"pricing\"\nworkers = 1\nservice_time = \"1ms\"\n\
+        [[backend.services]]\nname = \"orders\"\nworkers = 1\nservice_time = \"1ms\"\n";
+    let text = |gateway: &str| {
+        format!("[[workload.phases]]\nduration = \"1s\"\nrate = 1\n\n[gateway]\n{gateway}\n\n{backend}")
+    };
+    let c = client();
+    let (ml, gw) = stack(&text(
+        "strategy = \"bounded\"\nqueue_capacity = 100\n[gateway.services.pricing]\nqueue_capacity = 23",
+    ))
+    .await;
+    let m = send(&c, &format!("{}/metrics", gw.url()), &[]).await.body;
+    assert!(
+        m.contains("# HELP spillway_gateway_queue_capacity ")
+            && m.contains("# TYPE spillway_gateway_queue_capacity gauge\n"),
+        "{m}"
+    );
+    let capacity = |service: &str| metric(&m, "spillway_gateway_queue_capacity", &format!("service=\"{service}\""));
+    assert_eq!((capacity("pricing"), capacity("orders")), (Some(23.0), Some(100.0)));
+    gw.shutdown().await;
+    ml.shutdown().await;
+
+    // Two classes, each with its bound: the queue holds both.
+    let (ml, gw) = stack(&text(
+        "strategy = \"bounded\"\nqueue_capacity = 10\n[gateway.priorities]\nbackground_capacity = 4",
+    ))
+    .await;
+    assert_eq!(
+        gateway_metric(&c, &gw, "spillway_gateway_queue_capacity", "service=\"orders\"").await,
+        14.0
+    );
+    gw.shutdown().await;
+    ml.shutdown().await;
+
+    let (ml, gw) = stack(&text("strategy = \"fifo\"")).await;
+    let m = send(&c, &format!("{}/metrics", gw.url()), &[]).await.body;
+    assert!(!m.contains("spillway_gateway_queue_capacity{"), "{m}");
+    gw.shutdown().await;
+    ml.shutdown().await;
+}
+
 /// The first request holds the only slot for 2 s; the second, with 100 ms of budget, expires
 /// in the queue behind it.
 #[tokio::test]
