@@ -250,7 +250,15 @@ pub fn render(s: &ReplicationSummary) -> String {
     let mut services: Vec<_> = s.services.iter().collect();
     services.sort_by(|a, b| model::results::natural_order(a.0, b.0));
     let services = services.into_iter().map(|(n, g)| (format!("service {n}"), g));
-    for (name, c) in classes.chain(services) {
+    let groups: Vec<(String, _)> = classes.chain(services).collect();
+    // As wide as the longest name: "service notifications" pushed its line out of step.
+    let width = groups
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(15, 200);
+    for (name, c) in groups {
         let verdicts = match c.metastable_fraction {
             // Over the seeds that recovered, and said so, as the whole run's line: "0s ± 0s
             // (9 held, 11 metastable)" read as if the service never went down.
@@ -271,7 +279,7 @@ pub fn render(s: &ReplicationSummary) -> String {
             None => String::new(),
         };
         o.push_str(&format!(
-            "  {:<15} goodput ratio {}   p50 {}   p99 {}   amplification {}   timeouts {}   shed {}{verdicts}\n",
+            "  {:<width$} goodput ratio {}   p50 {}   p99 {}   amplification {}   timeouts {}   shed {}{verdicts}\n",
             name,
             ratio(&c.goodput_ratio),
             secs(&c.p50),
@@ -570,6 +578,28 @@ mod tests {
         let service = format!("amplification {:.4} (95% CI 1.0000 to {high:.4})", a.mean);
         let line = text.lines().find(|l| l.contains("service billing")).expect("billing");
         assert!(line.contains(&service), "{line}");
+    }
+
+    /// Group lines stay in step whatever the names' lengths: `service notifications` (21
+    /// characters) pushed its figures right of the others' (walkthrough 5).
+    #[test]
+    fn group_lines_line_up_past_fifteen_characters() {
+        let mut runs = three_seeds();
+        for r in &mut runs {
+            for name in ["ledger", "notifications"] {
+                let g = GroupSummary {
+                    offered: 100,
+                    ..Default::default()
+                };
+                r.summary.services.insert(name.into(), g);
+            }
+        }
+        let text = render(&summarize(&runs));
+        let at = |name: &str| {
+            let line = text.lines().find(|l| l.contains(name)).expect(name);
+            line.find("goodput ratio").expect("a goodput ratio")
+        };
+        assert_eq!(at("service ledger"), at("service notifications"), "{text}");
     }
 
     #[test]
