@@ -594,86 +594,6 @@ fn shard_file(path: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
     .into())
 }
 
-/// How shard `p` ran unlike shard `q` where the model's same-run check looks no further: its
-/// time scale, and its phase marks. Either mismatch merged silently into a run labelled with the
-/// first file's: shards at another time scale sent their load at another pace (their windows
-/// are not the same spans of the target's time), and the phases are what the windows, charts
-/// and verdict are read against.
-fn pace_or_phases_difference(p: &Results, q: &Results) -> Option<String> {
-    let here_there = |field: String, a: String, b: String| Some(format!("{field} is {a} here and {b} there"));
-    if p.time_scale != q.time_scale {
-        return here_there(
-            "time_scale (--time-scale)".into(),
-            p.time_scale.to_string(),
-            q.time_scale.to_string(),
-        );
-    }
-    if p.phases.len() != q.phases.len() {
-        return here_there(
-            "phases".into(),
-            format!("{} phases", p.phases.len()),
-            format!("{} phases", q.phases.len()),
-        );
-    }
-    for (i, (a, b)) in p.phases.iter().zip(&q.phases).enumerate() {
-        let num = |x: f64| x.to_string();
-        let found = if a.name != b.name {
-            Some(("name", format!("{:?}", a.name), format!("{:?}", b.name)))
-        } else if a.trigger != b.trigger {
-            Some(("trigger", a.trigger.to_string(), b.trigger.to_string()))
-        } else {
-            [
-                ("start_s", a.start_s, b.start_s),
-                ("end_s", a.end_s, b.end_s),
-                ("rate_start", a.rate_start, b.rate_start),
-                ("rate_end", a.rate_end, b.rate_end),
-            ]
-            .into_iter()
-            .find(|(_, x, y)| x != y)
-            .map(|(f, x, y)| (f, num(x), num(y)))
-        };
-        if let Some((field, x, y)) = found {
-            return here_there(format!("phases[{i}].{field}"), x, y);
-        }
-    }
-    None
-}
-
-/// Whether the shards ran at one time scale with one phase table (see
-/// [`pace_or_phases_difference`]), naming the file that differs as the model's check does: the
-/// first file when it alone is unlike the others.
-fn check_same_pace_and_phases(parts: &[(String, Results)]) -> Result<(), results::MergeError> {
-    let Some(((first, r0), rest)) = parts.split_first() else {
-        return Ok(());
-    };
-    let Some((i, why)) = rest
-        .iter()
-        .enumerate()
-        .find_map(|(i, (_, p))| pace_or_phases_difference(p, r0).map(|why| (i + 1, why)))
-    else {
-        return Ok(());
-    };
-    let second = &parts[1];
-    let others_agree = parts.len() >= 3
-        && i == 1
-        && parts[2..]
-            .iter()
-            .all(|(_, p)| pace_or_phases_difference(p, &second.1).is_none());
-    Err(if others_agree {
-        results::MergeError::OtherRun {
-            file: first.clone(),
-            other: format!("the other {} files ({} and the rest)", parts.len() - 1, second.0),
-            why: pace_or_phases_difference(r0, &second.1).unwrap_or(why),
-        }
-    } else {
-        results::MergeError::OtherRun {
-            file: parts[i].0.clone(),
-            other: first.clone(),
-            why,
-        }
-    })
-}
-
 /// `spillway loadgen merge`.
 pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
     // A shard's directory stands for its results.json, as in `report` and `compare`.
@@ -700,10 +620,6 @@ pub fn merge(a: MergeArgs) -> anyhow::Result<Finish> {
         .filter(|(_, r)| r.shard.is_some() && !r.summary.external_target)
         .map(|(name, _)| name.clone())
         .collect();
-    // A simulated run is left to the merge, which refuses it as such.
-    if parts.iter().all(|(_, r)| r.source == results::RunSource::Live) {
-        check_same_pace_and_phases(&parts)?;
-    }
     let r = results::merge(parts)?;
     if !in_process.is_empty() {
         tracing::warn!(
@@ -1202,16 +1118,6 @@ mod tests {
             "count",
             |r| drop(r.phases.pop()),
             "phases is 1 phases here and 2 phases there",
-        );
-        // Of three, a first file unlike the other two is the one named.
-        let (s, _) = scenario_from_args(&one_liner(&[])).unwrap();
-        let r = model::results::Recorder::for_scenario(&s).finish(&s, model::results::RunMeta::sim("fifo"));
-        let mut parts: Vec<(String, Results)> = ["a", "b", "c"].iter().map(|n| (n.to_string(), r.clone())).collect();
-        parts[0].1.time_scale = 3.0;
-        let e = check_same_pace_and_phases(&parts).expect_err("refused").to_string();
-        assert!(
-            e.starts_with("a: not a shard of the same run as the other 2 files (b and the rest): time_scale (--time-scale) is 3 here and 1 there"),
-            "{e}"
         );
     }
 }

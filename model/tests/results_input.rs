@@ -258,12 +258,20 @@ fn a_shard_of_another_scenario_is_refused() {
     let mut parts = shards(2);
     parts[1].1.scenario.run.seed = 99;
     assert!(merge_err(parts).contains("scenario.run.seed is 99 here"));
-    // What each shard has of its own does not count: the machine's time scale, the path.
+    // What each shard has of its own does not count: the path.
+    let mut parts = shards(2);
+    parts[1].1.scenario_path = "/elsewhere/t.toml".into();
+    assert!(merge(parts).is_ok());
+    // Its time scale does: at another pace its load reached the target over other spans of
+    // time, and the merge took the first file's scale (robustness review, stop 64).
     let mut parts = shards(2);
     parts[1].1.scenario.run.time_scale = 4.0;
     parts[1].1.time_scale = 4.0;
-    parts[1].1.scenario_path = "/elsewhere/t.toml".into();
-    assert!(merge(parts).is_ok());
+    let e = merge_err(parts);
+    assert!(
+        e.starts_with("b.json: not a shard of the same run as a.json: time_scale (--time-scale) is 4 here and 1 there"),
+        "{e}"
+    );
 }
 
 /// A first shard unlike the others was reported naming the second (valid) file.
@@ -276,6 +284,13 @@ fn the_odd_first_shard_is_the_one_named() {
     let mut parts = shards(3);
     parts[2].1.scenario.clients.retry.max_attempts = 7;
     assert!(merge_err(parts).starts_with("c.json: not a shard of the same run as a.json"));
+    let mut parts = shards(3);
+    parts[0].1.time_scale = 3.0;
+    let e = merge_err(parts);
+    assert!(
+        e.starts_with("a.json: not a shard of the same run as the other 2 files (b.json and the rest): time_scale (--time-scale) is 3 here and 1 there"),
+        "{e}"
+    );
 }
 
 /// An invalid embedded scenario was blamed on the scenario's path (a file the user never gave)

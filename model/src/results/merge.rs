@@ -126,11 +126,55 @@ fn first_difference(path: &str, a: &serde_json::Value, b: &serde_json::Value) ->
     }
 }
 
+/// How shard `p` ran unlike shard `q` in pace or phase marks: shards at another time scale sent
+/// their load at another pace (their windows are not the same spans of the target's time, and
+/// merged under the first file's scale), and the phases are what the windows, charts and
+/// verdict are read against (robustness review, stop 64: both merged silently).
+fn pace_or_phases_difference(p: &Results, q: &Results) -> Option<String> {
+    let here_there = |field: String, a: String, b: String| Some(format!("{field} is {a} here and {b} there"));
+    if p.time_scale != q.time_scale {
+        return here_there(
+            "time_scale (--time-scale)".into(),
+            p.time_scale.to_string(),
+            q.time_scale.to_string(),
+        );
+    }
+    if p.phases.len() != q.phases.len() {
+        return here_there(
+            "phases".into(),
+            format!("{} phases", p.phases.len()),
+            format!("{} phases", q.phases.len()),
+        );
+    }
+    for (i, (a, b)) in p.phases.iter().zip(&q.phases).enumerate() {
+        let num = |x: f64| x.to_string();
+        let found = if a.name != b.name {
+            Some(("name", format!("{:?}", a.name), format!("{:?}", b.name)))
+        } else if a.trigger != b.trigger {
+            Some(("trigger", a.trigger.to_string(), b.trigger.to_string()))
+        } else {
+            [
+                ("start_s", a.start_s, b.start_s),
+                ("end_s", a.end_s, b.end_s),
+                ("rate_start", a.rate_start, b.rate_start),
+                ("rate_end", a.rate_end, b.rate_end),
+            ]
+            .into_iter()
+            .find(|(_, x, y)| x != y)
+            .map(|(f, x, y)| (f, num(x), num(y)))
+        };
+        if let Some((field, x, y)) = found {
+            return here_there(format!("phases[{i}].{field}"), x, y);
+        }
+    }
+    None
+}
+
 /// How `p` is not a shard of the same run as `q`, if it is not: its scenario name, window,
 /// strategy or embedded scenario differ (rates, seed, phases, clients, gateway, backend,
-/// thresholds). Left out is what each shard has of its own: its index, its random streams
-/// (derived from the shared seed), the path it read the scenario from, its time scale (the
-/// machine's real-time speed; figures are in scenario time), its notes and its figures.
+/// thresholds), its time scale or its phase marks ([`pace_or_phases_difference`]). Left out is
+/// what each shard has of its own: its index, its random streams (derived from the shared
+/// seed), the path it read the scenario from, its notes and its figures.
 fn difference(p: &Results, q: &Results) -> Option<String> {
     let field = |name: &str, a: String, b: String| Some(format!("{name} is {a} here and {b} there"));
     if p.scenario_name != q.scenario_name {
@@ -141,6 +185,9 @@ fn difference(p: &Results, q: &Results) -> Option<String> {
     }
     if p.strategy != q.strategy {
         return field("strategy", p.strategy.clone(), q.strategy.clone());
+    }
+    if let Some(why) = pace_or_phases_difference(p, q) {
+        return Some(why);
     }
     let mut mine = p.scenario.clone();
     mine.run.time_scale = q.scenario.run.time_scale;
