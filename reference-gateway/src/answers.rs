@@ -244,14 +244,51 @@ const H2_CHUNK: usize = 16 * 1024;
 /// in hyper (counted in the budget) until the client takes them. A watchdog cuts the answer
 /// off when its window stays closed for the stall timeout or it is not all taken within
 /// [`send_time`]: its bytes here go and, if hyper holds a piece of it (which it lets go only
-/// once the window opens), the connection is closed ([`AnswerBody::new`]'s `stalled`), as an
-/// HTTP/1.1 connection whose write stalls is. Small answers too: a client that opened
+/// once the window opens), the connection is closed when it has made no progress either
+/// ([`Pieces::expire`]), as an HTTP/1.1 connection whose write stalls is. Small answers too: a client that opened
 /// thousands of streams with a window of 0 and never read held all of the budget with answers
 /// of 16 KB, and every other client got 503 for as long as its connection stayed open.
 pub enum AnswerBody {
     /// Nothing to give back: no hold (the gateway's own answers).
     Whole(Option<Bytes>),
     Pieces(Arc<Mutex<Pieces>>),
+}
+
+/// Answers cut off on one connection while hyper held a piece of them, past which it is closed
+/// even while other streams progress: a client reading one stream slowly kept thousands of
+/// stalled ones, each holding up to two pieces.
+const STUCK_STREAMS: u64 = 64;
+
+/// One h2c connection's answers: when it last made progress (a piece taken, an answer done),
+/// and the signal that closes it.
+pub struct ConnAnswers {
+    start: Instant,
+    /// Milliseconds from `start` to the last progress.
+    last_progress_ms: AtomicU64,
+    stuck: AtomicU64,
+    /// Told when the connection is to close (see [`Pieces::expire`]).
+    pub stalled: tokio::sync::Notify,
+}
+
+impl ConnAnswers {
+    pub fn new() -> Arc<ConnAnswers> {
+        Arc::new(ConnAnswers {
+            start: Instant::now(),
+            last_progress_ms: AtomicU64::new(0),
+            stuck: AtomicU64::new(0),
+            stalled: tokio::sync::Notify::new(),
+        })
+    }
+
+    fn progressed(&self) {
+        let ms = Instant::now().saturating_duration_since(self.start).as_millis();
+        self.last_progress_ms
+            .fetch_max(u64::try_from(ms).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    fn last_progress(&self) -> Instant {
+        self.start + Duration::from_millis(self.last_progress_ms.load(Ordering::Relaxed))
+    }
 }
 
 pub struct Pieces {
@@ -262,14 +299,17 @@ pub struct Pieces {
     last_piece: Instant,
     expired: bool,
     budget: Option<Arc<AnswerBudget>>,
-    /// Told when the answer is cut off while hyper holds a piece of it: the connection closes.
-    stalled: Arc<tokio::sync::Notify>,
+    conn: Arc<ConnAnswers>,
+    stall: Duration,
 }
 
 impl Pieces {
-    /// Cuts the answer off: its bytes here go; if hyper holds a piece of it, the connection is
-    /// told to close (which drops the piece, and this body, and gives back the hold).
-    fn expire(&mut self) {
+    /// Cuts the answer off at `now`: its bytes here go. If hyper holds a piece of it (kept
+    /// until the stream's window opens), the connection closes when it has made no progress
+    /// for the stall timeout, or holds [`STUCK_STREAMS`] such answers; a connection taking
+    /// its other answers is not closed for one stream's window (a slow link with many
+    /// answers queued on it).
+    fn expire(&mut self, now: Instant) {
         self.left = Bytes::new();
         self.expired = true;
         if self.untouched {
@@ -277,7 +317,14 @@ impl Pieces {
                 h.shrink_to(0);
             }
         } else {
-            self.stalled.notify_one();
+            // hyper may hold a piece, and h2 one more: counted until the stream goes.
+            if let Some(h) = self.hold.as_mut() {
+                h.shrink_to(2 * H2_CHUNK);
+            }
+            let stuck = self.conn.stuck.fetch_add(1, Ordering::Relaxed) + 1;
+            if now >= self.conn.last_progress() + self.stall || stuck >= STUCK_STREAMS {
+                self.conn.stalled.notify_one();
+            }
         }
         if let Some(b) = &self.budget {
             b.cut_off.fetch_add(1, Ordering::Relaxed);
@@ -285,15 +332,24 @@ impl Pieces {
     }
 }
 
+impl Drop for Pieces {
+    fn drop(&mut self) {
+        // An answer done (or its stream gone) is the connection moving.
+        if !self.expired {
+            self.conn.progressed();
+        }
+    }
+}
+
 impl AnswerBody {
-    /// The body for `data`, with its hold, and a watchdog for it; `stalled` is its
-    /// connection's, told when the client does not take the answer in time.
+    /// The body for `data`, with its hold, and a watchdog for it; `conn` is its connection's
+    /// ([`ConnAnswers`]).
     pub fn new(
         data: Bytes,
         held: Option<HeldAnswer>,
         stall: Duration,
         min_rate: u64,
-        stalled: &Arc<tokio::sync::Notify>,
+        conn: &Arc<ConnAnswers>,
     ) -> AnswerBody {
         let hold = held.and_then(|h| Arc::try_unwrap(h.0).ok());
         let Some(budget) = hold.as_ref().map(|h| h.budget.clone()) else {
@@ -309,7 +365,8 @@ impl AnswerBody {
             last_piece: start,
             expired: false,
             budget: Some(budget.clone()),
-            stalled: stalled.clone(),
+            conn: conn.clone(),
+            stall,
         }));
         if small {
             budget.watch_small(&pieces, start + stall);
@@ -334,7 +391,7 @@ async fn reap(budget: Weak<AnswerBudget>) {
                 if let Some(p) = answer.upgrade() {
                     let mut p = lock(&p);
                     if !p.expired {
-                        p.expire();
+                        p.expire(now);
                     }
                 }
             }
@@ -352,13 +409,15 @@ fn lock(p: &Mutex<Pieces>) -> std::sync::MutexGuard<'_, Pieces> {
     p.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Drops an h2c answer whose client is not taking it (see [`AnswerBody`]).
+/// Drops an h2c answer whose client is not taking it (see [`AnswerBody`]): watched until its
+/// body goes, its last piece too (hyper holds it until the window opens; an answer whose last
+/// piece never went held its bytes for good).
 async fn watch(pieces: Weak<Mutex<Pieces>>, stall: Duration, end: Option<Instant>) {
     loop {
         let at = {
             let Some(p) = pieces.upgrade() else { return };
             let p = lock(&p);
-            if p.left.is_empty() {
+            if p.expired {
                 return;
             }
             let stalled = p.last_piece + stall;
@@ -368,11 +427,8 @@ async fn watch(pieces: Weak<Mutex<Pieces>>, stall: Duration, end: Option<Instant
         let Some(p) = pieces.upgrade() else { return };
         let mut p = lock(&p);
         let now = Instant::now();
-        if p.left.is_empty() {
-            return;
-        }
         if now >= p.last_piece + stall || end.is_some_and(|e| now >= e) {
-            p.expire();
+            p.expire(now);
             return;
         }
     }
@@ -410,6 +466,11 @@ impl hyper::body::Body for AnswerBody {
                     p.left.advance(n);
                     piece
                 };
+                // hyper asks for a piece once it has sent the one before: the connection moves
+                // (not on the first, which hyper takes before the window has room).
+                if !p.untouched {
+                    p.conn.progressed();
+                }
                 p.untouched = false;
                 p.last_piece = Instant::now();
                 if p.left.is_empty() {
@@ -486,11 +547,8 @@ mod tests {
     async fn a_small_answer_its_stream_still_has_is_cut_off() {
         let b = AnswerBudget::new(1 << 20);
         let stall = Duration::from_secs(10);
-        let (conn, other) = (
-            Arc::new(tokio::sync::Notify::new()),
-            Arc::new(tokio::sync::Notify::new()),
-        );
-        let answer = |n: usize, c: &Arc<tokio::sync::Notify>| {
+        let (conn, other) = (ConnAnswers::new(), ConnAnswers::new());
+        let answer = |n: usize, c: &Arc<ConnAnswers>| {
             let (b, c) = (b.clone(), c.clone());
             async move {
                 let mut h = b.hold();
@@ -521,14 +579,72 @@ mod tests {
             "its stream is reset"
         );
         // The piece hyper holds goes with the connection, told to close.
-        tokio::time::timeout(Duration::from_millis(1), conn.notified())
+        tokio::time::timeout(Duration::from_millis(1), conn.stalled.notified())
             .await
             .expect("the connection is told");
-        assert!(tokio::time::timeout(Duration::from_millis(1), other.notified())
+        assert!(tokio::time::timeout(Duration::from_millis(1), other.stalled.notified())
             .await
             .is_err());
         drop(in_hyper);
         assert_eq!(b.held(), 0);
+    }
+
+    /// A connection that takes its other answers is not closed for one stream whose window
+    /// stays shut (review: a slow link with many answers queued lost every stream): that
+    /// answer alone is cut off. Past [`STUCK_STREAMS`] such answers it is closed all the same.
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_moves_is_not_closed_for_one_stalled_stream() {
+        let b = AnswerBudget::new(1 << 20);
+        let stall = Duration::from_secs(10);
+        let conn = ConnAnswers::new();
+        let answer = |n: usize| {
+            let (b, c) = (b.clone(), conn.clone());
+            async move {
+                let mut h = b.hold();
+                assert!(h.grow_to(n, Duration::ZERO).await);
+                AnswerBody::new(
+                    Bytes::from(vec![7u8; n]),
+                    Some(HeldAnswer(Arc::new(h))),
+                    stall,
+                    64 << 10,
+                    &c,
+                )
+            }
+        };
+        let mut stuck = answer(1_000).await;
+        assert!(
+            next_frame(&mut stuck).await.is_some_and(|f| f.is_ok()),
+            "taken by hyper"
+        );
+        // Others taken and done on the same connection meanwhile.
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        let mut done = answer(500).await;
+        assert!(next_frame(&mut done).await.is_some());
+        drop(done);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(b.cut_off.load(Ordering::Relaxed), 1, "the stalled answer is cut off");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(1), conn.stalled.notified())
+                .await
+                .is_err(),
+            "the connection stays"
+        );
+        drop(stuck);
+        // Many stalled at once: closed, however recently it moved.
+        let mut many = Vec::new();
+        for _ in 0..STUCK_STREAMS {
+            let mut a = answer(100).await;
+            assert!(next_frame(&mut a).await.is_some());
+            many.push(a);
+        }
+        let mut done = answer(100).await;
+        assert!(next_frame(&mut done).await.is_some());
+        tokio::time::sleep(Duration::from_secs(9)).await;
+        drop(done);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::timeout(Duration::from_millis(1), conn.stalled.notified())
+            .await
+            .expect("closed past the count of stalled streams");
     }
 
     #[test]

@@ -84,12 +84,12 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     let stall = front.limits.header_read_timeout;
     let pace = front.gw.shared.answer_limits.min_send_rate;
     // Told when an answer is cut off while hyper holds a piece of it: the connection closes.
-    let stalled = Arc::new(tokio::sync::Notify::new());
-    let stalled_answer = stalled.clone();
+    let answers = crate::answers::ConnAnswers::new();
+    let conn_answers = answers.clone();
     let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let gw = gw.clone();
         let held = held.clone();
-        let stalled = stalled_answer.clone();
+        let conn_answers = conn_answers.clone();
         let in_flight = requests.request();
         async move {
             let _in_flight = in_flight;
@@ -111,7 +111,7 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
             }
             // The answer's bytes stay counted until hyper has taken them, or the stream is gone.
             let held = resp.extensions_mut().remove::<crate::answers::HeldAnswer>();
-            Ok::<_, Infallible>(resp.map(|b| AnswerBody::new(b, held, stall, pace, &stalled)))
+            Ok::<_, Infallible>(resp.map(|b| AnswerBody::new(b, held, stall, pace, &conn_answers)))
         }
     });
     let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
@@ -131,7 +131,7 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     // it, and with them what hyper held of their answers.
     tokio::select! {
         () = mock_legacy::serve::serve_connection(conn, peer, idle, front.limits.idle_timeout, stop.clone()) => {}
-        () = stalled.notified() => {
+        () = answers.stalled.notified() => {
             tracing::debug!(%peer, "closed an h2c connection: a stream's answer was not taken in time");
         }
     }

@@ -101,7 +101,6 @@ struct Pending {
     ticket: Arc<std::sync::Mutex<Ticket>>,
 }
 
-/// Sets the ticket a request is known by now (under the driver's lock).
 /// The most requests a policy of `cfg` queues: its bound, or with priority classes each
 /// class's bound (its own, else the shared one) added, as the policy admits them; `None` when
 /// any queue is unbounded.
@@ -117,6 +116,7 @@ fn queue_capacity(cfg: &PolicyConfig) -> Option<u64> {
     }
 }
 
+/// Sets the ticket a request is known by now (under the driver's lock).
 fn set_ticket(current: &std::sync::Mutex<Ticket>, t: Ticket) {
     *current.lock().unwrap_or_else(|p| p.into_inner()) = t;
 }
