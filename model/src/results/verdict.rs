@@ -379,13 +379,19 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     // the line, and a stall after it as bad by chance a point worse read as a relapse (the
     // flaky service then "recovered in 104s" over 10 s spans). 0: the group held the line
     // before the trigger over its usual spans.
-    let steady = Some(steady_span(&pre, short.max(quiet), goal))
-        .filter(|&s| s > short.max(quiet))
-        .map_or(0, |s| 2 * s);
-    let long = short.max(quiet).max(steady);
+    // Only for dips that recur before the trigger (one, a cold start or a pause, is no
+    // pattern, and widened the spans enough to hide a 3 s outage after the trigger), and at
+    // most [`STEADY_SPANS`] usual spans and half of what follows the trigger (review, stop 64).
+    let usual = short.max(quiet);
+    let cap = (STEADY_SPANS * usual).min(post.len() / 2);
+    let steady = Some(steady_span(&pre, usual, goal))
+        .filter(|&s| s > usual && dips(&pre, usual, goal) >= 2)
+        .map_or(0, |s| (2 * s).min(cap));
+    let steady = if steady > usual { steady } else { 0 };
+    let long = usual.max(steady);
     let span_note = if steady > 0 {
         format!(
-            "; judged over spans of {}, twice the shortest over which its goodput held the line before the trigger",
+            "; judged over spans of {}, as its goodput dipped below the line before the trigger too",
             super::fmt_secs(steady as f64 * p.window_s)
         )
     } else {
@@ -394,7 +400,7 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     // The offered load just before the trigger, over its last long span: a whole-period average
     // is diluted by a ramp up from zero (the load after the trigger, back at the level it ramped
     // to, read as "above baseline": overload, not metastability).
-    let last_span = &pre[pre.len().saturating_sub(long)..];
+    let last_span = &pre[pre.len().saturating_sub(usual)..];
     let (last_o, _) = tally(last_span.iter().copied());
     let last_s = last_span.len() as f64 * p.window_s;
     let pre_rate = last_o as f64 / last_s;
@@ -634,6 +640,37 @@ pub fn decide(windows: &[WindowGoodput], p: &VerdictParams) -> VerdictResult {
     }
 }
 
+/// The most usual spans a flaky group's spans grow to ([`steady_span`]).
+const STEADY_SPANS: usize = 12;
+
+/// Separate dips below `goal` over spans of `span` windows among `pre` (spans starting at
+/// windows that offered something; overlapping failing spans are one dip).
+fn dips(pre: &[&WindowGoodput], span: usize, goal: f64) -> usize {
+    if pre.len() < span || span == 0 {
+        return 0;
+    }
+    let mut sums = Vec::with_capacity(pre.len() + 1);
+    sums.push((0u64, 0u64));
+    for w in pre {
+        let (o, s) = *sums.last().unwrap_or(&(0, 0));
+        sums.push((o.saturating_add(w.offered), s.saturating_add(w.successes)));
+    }
+    let (mut count, mut last_fail) = (0, None::<usize>);
+    for i in 0..=pre.len() - span {
+        if pre[i].offered == 0 {
+            continue;
+        }
+        let failing = ratio(sums[i + span].1 - sums[i].1, sums[i + span].0 - sums[i].0) < goal;
+        if failing {
+            if last_fail.is_none_or(|l| i > l + span) {
+                count += 1;
+            }
+            last_fail = Some(i);
+        }
+    }
+    count
+}
+
 /// The fewest windows, from `from`, over which every span of the windows before the trigger
 /// (`pre`) held `goal`: `from` for a group that held it throughout. Spans start at windows
 /// that offered something. Only spans that fit twice into `pre` count as evidence; when none
@@ -815,7 +852,8 @@ mod tests {
         let r = decide(&flaky(340, None), &p);
         assert_eq!((r.verdict, r.held), (Some(Verdict::Recovered), true), "{}", r.reason);
         assert!(
-            r.reason.contains("judged over spans of 30.0s, twice the shortest over which its goodput held the line before the trigger"),
+            r.reason
+                .contains("judged over spans of 24.0s, as its goodput dipped below the line before the trigger too"),
             "{}",
             r.reason
         );
@@ -830,6 +868,20 @@ mod tests {
         // A collapse to 20% from 210 s on: metastable all the same.
         let r = decide(&flaky(340, Some(210)), &p);
         assert_eq!(r.verdict, Some(Verdict::Metastable), "{}", r.reason);
+        // One dip before the trigger (a cold start) is no pattern: the spans stay as they were,
+        // and an outage of 3 s after the trigger is not read as held (review).
+        let w: Vec<(u64, u64)> = (0..340)
+            .map(|i| {
+                if (20..22).contains(&i) || (205..208).contains(&i) {
+                    (20, 0)
+                } else {
+                    (20, 20)
+                }
+            })
+            .collect();
+        let r = decide(&windows(&w), &p);
+        assert!(!r.held && r.recovery_s.is_some_and(|s| s > 0.0), "{}", r.reason);
+        assert!(!r.reason.contains("judged over spans"), "{}", r.reason);
     }
 
     /// Goodput that never fell below the line from the trigger's start on held; one that fell

@@ -53,7 +53,8 @@ fn parse_value(flag: &str, spec: &str, s: &str) -> Result<Value, String> {
     if let Ok(u) = t.parse::<u64>() {
         return Ok(Value::from(u));
     }
-    if !t.is_empty() && t.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit()) {
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
             "{flag} `{spec}`: `{t}` is out of range: integers go from {} to {}",
             i64::MIN,
@@ -498,6 +499,9 @@ mod tests {
         let e = one("run.seed=18446744073709551616").unwrap_err();
         assert!(e.contains("`18446744073709551616` is out of range"), "{e}");
         assert!(one("run.name=\"open").unwrap_err().contains("is no TOML string"));
+        // A sign alone is a string, as it was (review).
+        assert_eq!(one("run.name=-").unwrap(), [Value::from("-")]);
+        assert_eq!(one("run.name=--5").unwrap(), [Value::from("--5")]);
     }
 
     #[test]
