@@ -242,7 +242,6 @@ async fn a_client_that_reads_its_answer_too_slowly_is_cut_off() {
 #[tokio::test]
 async fn h2c_answers_whose_window_stays_closed_are_dropped() {
     use http_body_util::Empty;
-    use hyper_util::rt::{TokioExecutor, TokioIo};
     let upstream = big_upstream().await;
     let answers = AnswerLimits {
         memory: 20 << 20,
@@ -255,14 +254,7 @@ async fn h2c_answers_whose_window_stays_closed_are_dropped() {
     };
     let gw = gateway(&upstream, limits, answers).await;
     let c = client();
-    let tcp = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
-    let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-        .initial_stream_window_size(0)
-        .adaptive_window(false)
-        .handshake::<_, Empty<bytes::Bytes>>(TokioIo::new(tcp))
-        .await
-        .expect("h2c handshake");
-    tokio::spawn(conn);
+    let (sender, _conn) = h2c_client(&gw, 0).await;
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..3 {
         let mut sender = sender.clone();
@@ -313,26 +305,8 @@ async fn h2c_answers_whose_window_stays_closed_are_dropped() {
         AnswerLimits::default(),
     )
     .await;
-    let tcp = tokio::net::TcpStream::connect(gw2.addr()).await.unwrap();
-    let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-        .initial_stream_window_size(0)
-        .adaptive_window(false)
-        .handshake::<_, Empty<bytes::Bytes>>(TokioIo::new(tcp))
-        .await
-        .expect("h2c handshake");
-    tokio::spawn(conn);
-    let mut small_streams = Vec::new();
-    for _ in 0..20 {
-        let req = http::Request::get(format!("{}/svc/op", gw2.url()))
-            .body(Empty::new())
-            .unwrap();
-        let resp = tokio::time::timeout(Duration::from_secs(20), sender.clone().send_request(req))
-            .await
-            .expect("an answer's head within 20 s")
-            .expect("h2c answer");
-        assert_eq!(resp.status(), 200);
-        small_streams.push(resp);
-    }
+    let (sender, _conn) = h2c_client(&gw2, 0).await;
+    let small_streams = h2c_heads(&gw2, &sender, 20).await;
     assert_eq!(gauge(&c, &gw2, "spillway_gateway_answer_bytes_held").await, 20_000.0);
     let held = wait_for(
         &c,
@@ -348,6 +322,49 @@ async fn h2c_answers_whose_window_stays_closed_are_dropped() {
     drop(sender);
     gw2.shutdown().await;
     gw.shutdown().await;
+}
+
+/// An h2c (prior knowledge) connection to `gw` whose streams each open a flow-control window of
+/// `window` bytes and never more (no adaptive window; a body left unread releases nothing), and
+/// the task that drives it (aborted, the connection closes).
+async fn h2c_client(
+    gw: &RunningGateway,
+    window: u32,
+) -> (
+    hyper::client::conn::http2::SendRequest<http_body_util::Empty<bytes::Bytes>>,
+    tokio::task::JoinHandle<Result<(), hyper::Error>>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let tcp = tokio::net::TcpStream::connect(gw.addr()).await.expect("connect");
+    let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .initial_stream_window_size(window)
+        .adaptive_window(false)
+        .handshake(TokioIo::new(tcp))
+        .await
+        .expect("h2c handshake");
+    (sender, tokio::spawn(conn))
+}
+
+/// `streams` GETs of /svc/op on `sender`'s connection, each kept open with its answer's body
+/// unread once its head has come (within 20 s).
+async fn h2c_heads(
+    gw: &RunningGateway,
+    sender: &hyper::client::conn::http2::SendRequest<http_body_util::Empty<bytes::Bytes>>,
+    streams: usize,
+) -> Vec<http::Response<hyper::body::Incoming>> {
+    let mut heads = Vec::new();
+    for _ in 0..streams {
+        let req = http::Request::get(format!("{}/svc/op", gw.url()))
+            .body(http_body_util::Empty::new())
+            .expect("request");
+        let resp = tokio::time::timeout(Duration::from_secs(20), sender.clone().send_request(req))
+            .await
+            .expect("an answer's head within 20 s")
+            .expect("h2c answer");
+        assert_eq!(resp.status(), 200);
+        heads.push(resp);
+    }
+    heads
 }
 
 fn limits_with_stall(stall: Duration) -> ServerLimits {
