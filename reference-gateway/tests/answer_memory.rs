@@ -367,6 +367,145 @@ async fn h2c_heads(
     heads
 }
 
+/// An h2c client whose streams open a window of 1 byte and never more: hyper hands each small
+/// answer whole to h2 (it has room for a byte), and h2's send buffer keeps all of it but that
+/// byte for as long as the stream lives. Those bytes stay in the answer memory until h2 lets
+/// them go: they were given back as soon as hyper had taken the answer, so one connection could
+/// hold 65,536 streams of 16 KiB that `--answer-memory` did not see. Meanwhile the memory is
+/// spent and other clients are refused; when the client closes the connection every byte comes
+/// back.
+#[tokio::test]
+async fn h2c_answers_in_h2s_send_buffer_stay_in_the_answer_memory() {
+    const SIZE: usize = 10_000;
+    const STREAMS: usize = 8;
+    let upstream = upstream_of(SIZE).await;
+    let answers = AnswerLimits {
+        memory: STREAMS * SIZE,
+        wait: Duration::from_millis(200),
+        ..Default::default()
+    };
+    // A stall timeout far past this test's checks: the client is the one that closes.
+    let gw = gateway(&upstream, limits_with_stall(Duration::from_secs(120)), answers).await;
+    let c = client();
+    let (sender, conn) = h2c_client(&gw, 1).await;
+    let streams = h2c_heads(&gw, &sender, STREAMS).await;
+    // All of the memory is in those streams' answers: another client is refused.
+    let r = mock_legacy::testing::get(&c, &format!("{}/svc/op", gw.url()))
+        .await
+        .expect("an answer");
+    assert_eq!(r.status, 503, "answered while h2 holds a full memory's worth");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(
+        gauge(&c, &gw, "spillway_gateway_answer_bytes_held").await,
+        (STREAMS * SIZE) as f64,
+        "every answer h2 holds, counted once"
+    );
+    assert_eq!(gauge(&c, &gw, "spillway_gateway_answers_refused_total").await, 1.0);
+    assert!(!conn.is_finished(), "the gateway kept the connection");
+    // The client goes: its streams, and h2's buffers of them, with it.
+    conn.abort();
+    drop(streams);
+    drop(sender);
+    let held = wait_for(
+        &c,
+        &gw,
+        "spillway_gateway_answer_bytes_held",
+        Duration::from_secs(10),
+        |v| v == 0.0,
+    )
+    .await;
+    assert_eq!(held, 0.0, "bytes still held after the connection closed");
+    assert_eq!(gauge(&c, &gw, "spillway_gateway_answers_cut_off_total").await, 0.0);
+    gw.shutdown().await;
+}
+
+/// The same client, kept connected: its answers sit in h2's send buffer with no byte taken
+/// past the first, and the connection moves no more, so once the stall timeout has passed
+/// the gateway cuts them off and closes the connection, which gives every byte back (as for a
+/// window of 0; with the bytes counted, one such client held the memory for as long as it
+/// stayed connected, and every other client got 503).
+#[tokio::test]
+async fn an_h2c_connection_whose_windows_stay_at_one_byte_is_closed_at_the_stall_timeout() {
+    const SIZE: usize = 10_000;
+    const STREAMS: usize = 8;
+    let upstream = upstream_of(SIZE).await;
+    let gw = gateway(
+        &upstream,
+        limits_with_stall(Duration::from_secs(1)),
+        AnswerLimits::default(),
+    )
+    .await;
+    let c = client();
+    let (sender, conn) = h2c_client(&gw, 1).await;
+    let streams = h2c_heads(&gw, &sender, STREAMS).await;
+    let cut = wait_for(
+        &c,
+        &gw,
+        "spillway_gateway_answers_cut_off_total",
+        Duration::from_secs(20),
+        |v| v >= 1.0,
+    )
+    .await;
+    assert!(cut >= 1.0, "no answer cut off: h2 holds them, unwatched");
+    let held = wait_for(
+        &c,
+        &gw,
+        "spillway_gateway_answer_bytes_held",
+        Duration::from_secs(10),
+        |v| v == 0.0,
+    )
+    .await;
+    assert_eq!(held, 0.0, "the stalled connection's answers all given back");
+    // The gateway closed it: the client's driver ends (within 10 s).
+    let until = Instant::now() + Duration::from_secs(10);
+    while !conn.is_finished() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(conn.is_finished(), "the connection is still open");
+    drop(streams);
+    drop(sender);
+    gw.shutdown().await;
+}
+
+/// h2c answers read whole, large ones (handed to hyper in copies, each counted until h2 lets it
+/// go) and small ones, many at once on one connection: every byte comes back once they are
+/// written, none counted twice or left behind, and none cut off.
+#[tokio::test]
+async fn h2c_answers_read_whole_give_every_byte_back() {
+    let large = upstream_of(1 << 20).await;
+    let small = upstream_of(1000).await;
+    let c = client();
+    for upstream in [large, small] {
+        let gw = gateway(&upstream, ServerLimits::default(), AnswerLimits::default()).await;
+        let h2 = mock_legacy::testing::h2c_client();
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let (h2, url) = (h2.clone(), format!("{}/svc/op", gw.url()));
+            set.spawn(async move {
+                tokio::time::timeout(Duration::from_secs(20), mock_legacy::testing::get(&h2, &url))
+                    .await
+                    .expect("an answer within 20 s")
+                    .expect("h2c answer")
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            let r = r.expect("request task");
+            assert_eq!(r.status, 200);
+        }
+        let held = wait_for(
+            &c,
+            &gw,
+            "spillway_gateway_answer_bytes_held",
+            Duration::from_secs(10),
+            |v| v == 0.0,
+        )
+        .await;
+        assert_eq!(held, 0.0, "bytes still held once every answer was read");
+        assert_eq!(gauge(&c, &gw, "spillway_gateway_answers_cut_off_total").await, 0.0);
+        gw.shutdown().await;
+    }
+}
+
 fn limits_with_stall(stall: Duration) -> ServerLimits {
     ServerLimits {
         header_read_timeout: stall,
