@@ -2102,7 +2102,7 @@ fn a_service_can_have_its_own_gateway_limits() {
     assert_eq!(s.sized_queue_capacity(), 10);
     let text = scenario::check_summary(&s);
     assert!(
-        text.contains("per service: ledger concurrency 8, risk concurrency 1 queue capacity 5"),
+        text.contains("per service: ledger (concurrency 8), risk (concurrency 1, queue capacity 5)"),
         "{text}"
     );
     // risk: 10/s spread over three services, 3.3/s x 0.1 s over its own limit of 1.
@@ -2181,7 +2181,7 @@ fn a_service_can_have_its_own_queue_timeout() {
     // scenario check shows each one's own.
     let text = scenario::check_summary(&s);
     assert!(
-        text.contains("queue timeout 1s; per service: lookup queue timeout 1.5s, lookup-2 queue timeout 300ms, report queue timeout 25s"),
+        text.contains("queue timeout 1s; per service: lookup (queue timeout 1.5s), lookup-2 (queue timeout 300ms), report (queue timeout 25s)"),
         "{text}"
     );
     // Ten times faster: every service's own timeout too, not only the shared one.

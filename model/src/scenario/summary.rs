@@ -463,13 +463,14 @@ fn gateway_text(s: &Scenario) -> String {
             .into_iter()
             .flatten()
             .collect();
-            format!("{name} {}", parts.join(" "))
+            // Parenthesised: a service's items read as its own, not the next service's.
+            format!("{name} ({})", parts.join(", "))
         })
         .collect();
     let cap = if own.is_empty() {
         cap
     } else {
-        format!("{cap}; per service: {}", own.join(", "))
+        format!("{cap}; per service: {}", shorten_list(&own))
     };
     let estimate = match (g.strategy, g.deadline_estimate) {
         (crate::scenario::Strategy::Deadline, super::file::DeadlineEstimate::Api) => {
