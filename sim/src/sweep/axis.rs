@@ -258,7 +258,8 @@ pub fn parse_axis_for(flag: &str, spec: &str) -> Result<Axis, String> {
         rest = &after[close + 1..];
     }
     let values: Vec<Value> = match values.split_once("..") {
-        Some((a, b)) if !values.contains(',') && !values.trim_start().starts_with(['{', '[']) => {
+        // A quoted value is a string, even with `..` in it (`run.name="a..b"`).
+        Some((a, b)) if !values.contains(',') && !values.trim_start().starts_with(['{', '[', '"', '\'']) => {
             // `A..B:STEP`: from A, every STEP, up to B.
             let (b, step) = match b.split_once(':') {
                 Some((b, step)) => (b, Some(step.trim())),
@@ -632,6 +633,9 @@ mod tests {
         assert_eq!(values("gateway.concurrency=1..8:7"), ints(&[1, 8]));
         assert_eq!(values("a=-10..10: 10"), ints(&[-10, 0, 10]));
         assert_eq!(values("gateway.concurrency=1..3"), ints(&[1, 2, 3]));
+        // Quoted, `..` is part of a string.
+        assert_eq!(values("a=\"x..y\""), vec![Value::from("x..y")]);
+        assert_eq!(values("a='1..3'"), vec![Value::from("1..3")]);
         assert_eq!(
             values("a=-9223372036854775808..9223372036854775807:9223372036854775807").len(),
             3

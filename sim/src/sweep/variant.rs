@@ -29,6 +29,32 @@ pub struct Overridden {
     pub shadowed_by: Option<Vec<String>>,
 }
 
+/// The path, within a value set by `--set`/`--vary`, of the first list where the parsed file
+/// has a table ("" for the value itself): serde reads a table from a list by position.
+pub(super) fn list_where_table(set: &Value, parsed: &Value) -> Option<String> {
+    match (set, parsed) {
+        (Value::Array(_), Value::Object(_)) => Some(String::new()),
+        (Value::Object(fields), Value::Object(parsed)) => fields
+            .iter()
+            .find_map(|(k, v)| Some(join_path(k, &list_where_table(v, parsed.get(k)?)?))),
+        (Value::Array(items), Value::Array(parsed)) => items
+            .iter()
+            .zip(parsed)
+            .enumerate()
+            .find_map(|(i, (v, p))| Some(join_path(&format!("[{i}]"), &list_where_table(v, p)?))),
+        _ => None,
+    }
+}
+
+/// `outer` then `inner` as one key path (`a` + `b` is `a.b`, `a` + `[0]` is `a[0]`).
+fn join_path(outer: &str, inner: &str) -> String {
+    match inner {
+        "" => outer.to_string(),
+        _ if inner.starts_with('[') || outer.is_empty() => format!("{outer}{inner}"),
+        _ => format!("{outer}.{inner}"),
+    }
+}
+
 /// Per assignment, per path it sets (`paths`, from [`expand_key`]): the assignments that set
 /// that path again afterwards, or a table holding it, in the order [`variant_dropping`]
 /// writes: wildcards, then specific keys (their last write). Empty for a write that stands.
@@ -152,10 +178,20 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
     let before = serde_json::to_value(&file).map_err(|e| e.to_string())?;
     // serde reads a table from a list by position (`run=[]` reset the seed, every field at its
     // default): a list set where the parsed file has a table is refused.
+    // Inside a table given whole too (`gateway={ adaptive = [] }`).
     for ((k, v), paths) in assignments.iter().zip(&paths) {
-        if v.is_array() && paths.iter().any(|p| get_path(&before, p).is_some_and(Value::is_object)) {
+        if let Some(inner) = paths
+            .iter()
+            .find_map(|p| get_path(&before, p).and_then(|parsed| list_where_table(v, parsed)))
+        {
+            let at = join_path(k, &inner);
+            let how = if inner.is_empty() {
+                format!("{k}={{ key = value, ... }}")
+            } else {
+                "a table there: { key = value, ... }".to_string()
+            };
             return Err(format!(
-                "{}: {k}: expected a table, got a list: write {k}={{ key = value, ... }}",
+                "{}: {at}: expected a table, got a list: write {how}",
                 describe(assignments)
             ));
         }
