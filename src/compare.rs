@@ -59,7 +59,8 @@ pub struct CompareArgs {
     pub mode: Mode,
     /// An expectation across runs, LABEL.METRIC OP (VALUE | LABEL.METRIC), e.g.
     /// "deadline.goodput_ratio >= 0.9" or "deadline.p99 < fifo.p99", or a priority class's
-    /// figure: "bounded.interactive.shed == 0", or a service's: "fifo.service[legacy-1].p99 < 2s".
+    /// figure: "bounded.interactive.shed == 0", or a service's: "fifo.service[legacy-1].p99 < 2s",
+    /// or the worst service's in each run: "bounded.service[*].p99 < fifo.service[*].p99".
     /// Repeatable. With replications it must hold beyond the 95% confidence intervals (between
     /// two labels, of the seed-by-seed differences; `<=` and `>=` also by a sign test over six
     /// or more seeds that differ).

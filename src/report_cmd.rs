@@ -38,7 +38,8 @@ pub struct ReportArgs {
     pub title: Option<String>,
     /// For sweep tables: the figure the heatmap colours and the best configuration is chosen
     /// by (goodput_ratio, goodput, p50, p99, amplification, wasted, recovery, or a class's or a
-    /// service's figure such as "service[billing].goodput_ratio"). Default: the sweep's own
+    /// service's figure such as "service[billing].goodput_ratio", or the worst service's,
+    /// "service[*].goodput_ratio"). Default: the sweep's own
     /// --objective (goodput_ratio for tables of older versions).
     #[arg(long, value_name = "METRIC")]
     pub objective: Option<String>,

@@ -6,6 +6,7 @@ use crate::duration::parse_duration;
 use crate::results::{GroupSummary, Summary};
 use crate::scenario::Priority;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A headline figure a threshold (or a `compare` expectation) can name.
@@ -218,14 +219,15 @@ pub enum Scope {
     Class(Priority),
     Service(String),
     /// Every service that was sent something: a bound that must hold for each
-    /// ([`Threshold::evaluate`]). It has no single value; expectations and objectives, which
-    /// compare one value, cannot name it (`Figure`'s parser refuses `service[*]`).
+    /// ([`Threshold::evaluate`]); as one value (an expectation, a sweep's objective), the worst
+    /// service's ([`Figure::worst_service`]).
     EveryService,
 }
 
 impl Scope {
     /// The scope's figures in `s`: the whole run's, or the group's (`None` when the run kept
-    /// no such group, and for every service: no single group).
+    /// no such group, and for every service: which one depends on the metric, see
+    /// [`Figure::group`]).
     pub fn figures(&self, s: &Summary) -> Option<GroupSummary> {
         match self {
             Scope::Whole => Some(s.whole.clone()),
@@ -277,8 +279,51 @@ impl Figure {
             // A latency of the whole run is guarded as a group's: of failures alone it is none.
             Scope::Whole if self.metric.is_latency() => self.value_in(&s.whole),
             Scope::Whole => self.metric.value(s),
+            Scope::EveryService => self.value_in(self.worst_service(&s.services)?.1),
             _ => self.value_in(&self.scope.figures(s)?),
         }
+    }
+
+    /// The figures the figure reads in `s`: the run's, a class's, a service's, or for
+    /// `service[*]` the worst service's ([`Figure::worst_service`]). `None` when the run keeps
+    /// no such group.
+    pub fn group(&self, s: &Summary) -> Option<GroupSummary> {
+        match &self.scope {
+            Scope::EveryService => self.worst_service(&s.services).map(|(_, g)| g.clone()),
+            scope => scope.figures(s),
+        }
+    }
+
+    /// Of `services`, the one worst at the figure's metric among those offered something
+    /// (`service[*]` as one figure: the value a bound on every service is judged by): the
+    /// highest latency, shed count or recovery, the lowest goodput. A service with no value
+    /// is worse than any with one (a latency of failures alone, a recovery that never came),
+    /// and one not judged for recovery worst of all (its recovery is unknown). Ties go to the
+    /// first in natural order (`legacy-2` before `legacy-10`). `None` when none was offered
+    /// anything.
+    pub fn worst_service<'a>(
+        &self,
+        services: &'a BTreeMap<String, GroupSummary>,
+    ) -> Option<(&'a str, &'a GroupSummary)> {
+        let rank = |g: &GroupSummary| -> (u8, f64) {
+            match self.value_in(g) {
+                None if self.metric == Metric::Recovery && g.verdict.is_none() => (2, 0.0),
+                None => (1, 0.0),
+                Some(v) if self.metric.higher_is_better() => (0, -v),
+                Some(v) => (0, v),
+            }
+        };
+        let mut worst: Option<(&'a str, &'a GroupSummary, (u8, f64))> = None;
+        for (name, g) in crate::results::services_in_order(services) {
+            if g.offered == 0 {
+                continue;
+            }
+            let r = rank(g);
+            if worst.is_none_or(|(_, _, w)| r.0 > w.0 || (r.0 == w.0 && r.1 > w.1)) {
+                worst = Some((name.as_str(), g, r));
+            }
+        }
+        worst.map(|(n, g, _)| (n, g))
     }
 
     /// The metric's value in a group's figures `g` (see [`Figure::value`]). A latency of a
@@ -344,9 +389,11 @@ impl std::str::FromStr for Figure {
                 .ok_or_else(|| format!("`{s}`: expected service[NAME].METRIC"))?;
             let name = name.trim();
             if name == "*" {
-                return Err(format!(
-                    "`{s}`: service[*] (every service) is for thresholds and --slo, which bound each service; here one figure is compared: name a service"
-                ));
+                // One figure of every service: the worst one's (see `Figure::worst_service`).
+                return Ok(Figure {
+                    scope: Scope::EveryService,
+                    metric: group_metric(metric, "service", name, "service[*].")?,
+                });
             }
             if !crate::scenario::valid_name(name) {
                 return Err(format!(
@@ -701,13 +748,7 @@ impl std::str::FromStr for Threshold {
     type Err = String;
     fn from_str(text: &str) -> Result<Threshold, String> {
         let (l, cmp, r) = split_comparison(text)?;
-        let figure: Figure = match l.trim().strip_prefix("service[*].") {
-            Some(metric) => Figure {
-                scope: Scope::EveryService,
-                metric: group_metric(metric, "service", "*", "service[*].")?,
-            },
-            None => l.parse()?,
-        };
+        let figure: Figure = l.parse()?;
         let value = parse_bound(figure.metric, cmp, r, l)?;
         Ok(Threshold {
             text: text.trim().to_string(),
@@ -1394,12 +1435,72 @@ mod tests {
         let r = t.evaluate(&Summary::default());
         assert_eq!(r.measured(), "nothing offered");
         assert_eq!((r.passed, r.value, r.service), (false, None, None));
-        // A comparison of runs names one service.
-        let err = "service[*].p99".parse::<Figure>().unwrap_err();
-        assert!(
-            err.contains("service[*] (every service) is for thresholds and --slo"),
-            "{err}"
+    }
+
+    /// `service[*]` as one figure (an expectation, an objective) is the worst service's, by
+    /// the metric's own direction, among those offered something; no value is worse than any.
+    #[test]
+    fn every_service_as_one_figure_is_the_worst() {
+        let g = |offered, goodput_ratio, p99: f64, successes| {
+            let mut g = GroupSummary {
+                offered,
+                goodput_ratio,
+                successes,
+                ..Default::default()
+            };
+            (g.latency.p99, g.latency.count) = (p99, successes);
+            g
+        };
+        let mut s = Summary::default();
+        s.services.insert("legacy-10".into(), g(10, 0.5, 0.2, 5));
+        s.services.insert("legacy-2".into(), g(10, 0.9, 3.0, 9));
+        s.services.insert("idle".into(), g(0, 0.0, 9.0, 0));
+        let f = |t: &str| t.parse::<Figure>().unwrap();
+        assert_eq!(f("service[*].p99").scope, Scope::EveryService);
+        assert_eq!(f("service[ * ].p99").to_string(), "service[*].p99");
+        // Lower goodput is worse; higher latency is worse; the idle service is skipped.
+        assert_eq!(f("service[*].goodput_ratio").value(&s), Some(0.5));
+        assert_eq!(f("service[*].p99").value(&s), Some(3.0));
+        let worst = |t: &str, s: &Summary| f(t).worst_service(&s.services).map(|(n, _)| n.to_string());
+        assert_eq!(worst("service[*].goodput_ratio", &s).as_deref(), Some("legacy-10"));
+        assert_eq!(worst("service[*].p99", &s).as_deref(), Some("legacy-2"));
+        assert_eq!(
+            f("service[*].p99").group(&s).map(|g| g.goodput_ratio),
+            Some(0.9),
+            "the group read is the worst service's"
         );
+        // A tie goes to the first in natural order: legacy-2 before legacy-10.
+        s.services.insert("legacy-10".into(), g(10, 0.9, 3.0, 9));
+        assert_eq!(worst("service[*].p99", &s).as_deref(), Some("legacy-2"));
+        // A service that finished nothing has no latency: worse than any that has one.
+        s.services.insert("stuck".into(), g(10, 0.0, 0.0, 0));
+        assert_eq!(worst("service[*].p99", &s).as_deref(), Some("stuck"));
+        assert_eq!(f("service[*].p99").value(&s), None);
+        // Recovery: never (judged, no value) is worse than late; not judged worst of all.
+        let mut r = Summary::default();
+        let judged = |recovery_s| GroupSummary {
+            offered: 10,
+            verdict: Some(crate::results::Verdict::Recovered),
+            recovery_s,
+            ..Default::default()
+        };
+        r.services.insert("fast".into(), judged(Some(2.0)));
+        r.services.insert("slow".into(), judged(Some(9.0)));
+        assert_eq!(worst("service[*].recovery", &r).as_deref(), Some("slow"));
+        r.services.insert("never".into(), judged(None));
+        assert_eq!(worst("service[*].recovery", &r).as_deref(), Some("never"));
+        r.services.insert(
+            "unjudged".into(),
+            GroupSummary {
+                offered: 10,
+                ..Default::default()
+            },
+        );
+        assert_eq!(worst("service[*].recovery", &r).as_deref(), Some("unjudged"));
+        // Nothing offered anywhere: no worst service, no value.
+        assert_eq!(f("service[*].p99").value(&Summary::default()), None);
+        // The parser still checks the metric.
+        assert!("service[*].wasted".parse::<Figure>().is_err());
     }
 
     /// Intent latency counts failures: a run whose every intent failed fast (a target that

@@ -374,7 +374,8 @@ pub(crate) fn needs_offered(m: Metric) -> bool {
 pub fn measured(r: &Results, f: &Figure) -> Option<f64> {
     let group = match &f.scope {
         Scope::Whole => r.summary.whole.clone(),
-        scope => scope.figures(&r.summary)?,
+        // `service[*]`: the worst service's for this metric.
+        _ => f.group(&r.summary)?,
     };
     if group.offered == 0 && needs_offered(f.metric) {
         return None;

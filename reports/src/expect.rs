@@ -168,7 +168,7 @@ impl Expectation {
                         Scope::Class(_) if missing(|s| s.keeps_classes()) => Some(
                             "keeps no per-class figures (its scenario has no priorities: no mix entry or phase extra with priority = \"background\", no [gateway.priorities])".to_string(),
                         ),
-                        Scope::Service(_) if missing(|s| s.keeps_services()) => {
+                        Scope::Service(_) | Scope::EveryService if missing(|s| s.keeps_services()) => {
                             Some("keeps no per-service figures (its scenario has one service)".to_string())
                         }
                         Scope::Service(name) if e.runs.iter().any(|r| r.summary.service(name).is_none()) => {
@@ -176,13 +176,13 @@ impl Expectation {
                         }
                         // A group's missing recovery is "never" only when the group was judged;
                         // otherwise `>=` bounds would pass on nothing.
-                        Scope::Class(_) | Scope::Service(_)
+                        Scope::Class(_) | Scope::Service(_) | Scope::EveryService
                             if figure.metric == Metric::Recovery
                                 && e.runs.iter().any(|r| {
                                     // A run that was not judged itself leaves its groups unjudged:
                                     // that fails the check ("not judged"), it is no input error.
                                     r.summary.whole.verdict.is_some()
-                                        && figure.scope.figures(&r.summary).is_none_or(|g| g.verdict.is_none())
+                                        && figure.group(&r.summary).is_none_or(|g| g.verdict.is_none())
                                 }) =>
                         {
                             Some(format!(
@@ -190,8 +190,9 @@ impl Expectation {
                                 match &figure.scope {
                                     Scope::Class(c) => format!("class {}", c.as_str()),
                                     Scope::Service(n) => format!("service `{n}`"),
-                                    // Expectations never name these (the figure's guard).
-                                    Scope::Whole | Scope::EveryService => String::new(),
+                                    Scope::EveryService => "some service".to_string(),
+                                    // The whole run's verdict was checked above.
+                                    Scope::Whole => String::new(),
                                 }
                             ))
                         }
@@ -291,7 +292,7 @@ impl Expectation {
                     .iter()
                     .filter(|e| &e.label == label)
                     .flat_map(|e| &e.runs)
-                    .any(|r| figure.scope.figures(&r.summary).is_some_and(|g| g.offered > 0))
+                    .any(|r| figure.group(&r.summary).is_some_and(|g| g.offered > 0))
                     .then_some(figure.metric),
                 Operand::Value(_) => None,
             };
@@ -349,6 +350,33 @@ impl Expectation {
             } else {
                 ": the means hold, but not beyond the 95% confidence intervals (more replications may separate them)"
             });
+        }
+        // `service[*]` reads each run's worst service: which ones they were.
+        let worst: Vec<(&str, String)> = [&self.lhs, &self.rhs]
+            .into_iter()
+            .filter_map(|o| match o {
+                Operand::Run { label, figure } if figure.scope == Scope::EveryService => {
+                    let mut names: Vec<&str> = entries
+                        .iter()
+                        .filter(|e| &e.label == label)
+                        .flat_map(|e| &e.runs)
+                        .filter_map(|r| figure.worst_service(&r.summary.services).map(|(n, _)| n))
+                        .collect();
+                    names.sort_by(|a, b| model::results::natural_order(a, b));
+                    names.dedup();
+                    (!names.is_empty()).then(|| (label.as_str(), names.join(", ")))
+                }
+                _ => None,
+            })
+            .collect();
+        match worst.as_slice() {
+            [] => {}
+            [(_, names)] => detail.push_str(&format!("; worst service {names}")),
+            [(_, a), (_, b)] if a == b => detail.push_str(&format!("; worst service {a} in both")),
+            many => {
+                let each: Vec<String> = many.iter().map(|(l, n)| format!("{n} in {l}")).collect();
+                detail.push_str(&format!("; worst service {}", each.join(", ")));
+            }
         }
         // A run the generator could not drive on schedule cannot fail an expectation for sure.
         let lagging: Vec<&str> = [&self.lhs, &self.rhs]
@@ -1165,6 +1193,54 @@ mod tests {
     }
 
     /// Likewise a service figure of a run with one service, or of a service it does not have.
+    /// `service[*]` compares each run's worst service (by the metric's direction), and the
+    /// line names it; a run without per-service figures is an error, as for a named service.
+    #[test]
+    fn every_service_compares_the_worst_one() {
+        let run = |a: f64, b: f64| {
+            let mut r = offered();
+            for (name, ratio) in [("accounts", a), ("billing", b)] {
+                let g = model::results::GroupSummary {
+                    offered: 50,
+                    goodput_ratio: ratio,
+                    ..Default::default()
+                };
+                r.summary.services.insert(name.into(), g);
+            }
+            r
+        };
+        // fifo's average is better, but its worst service does worse than deadline's.
+        let entries = [
+            Entry::new("fifo", vec![run(0.99, 0.40)]),
+            Entry::new("deadline", vec![run(0.80, 0.85)]),
+        ];
+        let c = parse(
+            "deadline.service[*].goodput_ratio > fifo.service[*].goodput_ratio",
+            &labels(),
+        )
+        .unwrap()
+        .check(&entries)
+        .unwrap();
+        assert!(c.passed, "{c:?}");
+        assert!(c.detail.contains("0.800 > 0.400"), "{}", c.detail);
+        assert!(
+            c.detail
+                .ends_with("; worst service accounts in deadline, billing in fifo"),
+            "{}",
+            c.detail
+        );
+        let c = parse("fifo.service[*].goodput_ratio >= 0.5", &labels())
+            .unwrap()
+            .check(&entries)
+            .unwrap();
+        assert!(!c.passed && c.detail.contains("; worst service billing"), "{c:?}");
+        let err = parse("fifo.service[*].p99 < 2s", &labels())
+            .unwrap()
+            .check(&[entry("fifo", &[0.9])])
+            .unwrap_err();
+        assert!(err.contains("keeps no per-service figures"), "{err}");
+    }
+
     #[test]
     fn a_service_a_run_did_not_keep_is_an_error() {
         let e = parse("fifo.service[b].p99 < 2s", &labels()).unwrap();

@@ -120,7 +120,9 @@ pub struct SweepArgs {
     pub vary: Vec<String>,
     /// What to optimise: goodput_ratio (default), goodput (successes/s), p50, p99,
     /// amplification, wasted, recovery; or a class's or a service's figure, e.g. "interactive.p99",
-    /// "service[billing].goodput_ratio", "service[billing].recovery".
+    /// "service[billing].goodput_ratio", "service[billing].recovery"; or the worst service's at
+    /// each point, "service[*].goodput_ratio" (the configuration best for the service that fares
+    /// worst).
     #[arg(long, value_name = "METRIC", default_value = "goodput_ratio")]
     pub objective: String,
     /// A service-level objective every candidate must meet, e.g. "p99<2s", or a class's or a

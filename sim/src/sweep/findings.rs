@@ -105,7 +105,14 @@ pub fn headline(p: &Point, objective: &Figure) -> String {
             (Metric::Amplification, Some(v)) => format!("{v:.2}"),
             (m, v) => m.show(v),
         };
-        format!("{objective} {shown}, ")
+        // `service[*]` reads the worst service: which one it is.
+        let which = match &objective.scope {
+            Scope::EveryService => objective
+                .worst_service(&p.services)
+                .map_or(String::new(), |(name, _)| format!(" (service {name})")),
+            _ => String::new(),
+        };
+        format!("{objective} {shown}{which}, ")
     };
     format!(
         "{first}goodput ratio {:.4}, p99 {}, amplification {:.2}, verdict {}",

@@ -38,8 +38,10 @@ pub fn parse_slos(slo: &[String]) -> Result<Vec<Threshold>, String> {
 }
 
 /// Parses `--objective`: one of [`OBJECTIVES`], or any figure of a priority class or a service
-/// (`interactive.p99`, `service[billing].goodput_ratio`). Whether the scenario keeps that group
-/// is for the caller to check ([`Scenario::figure_problem`]).
+/// (`interactive.p99`, `service[billing].goodput_ratio`), or of the worst service at each point
+/// (`service[*].goodput_ratio`: the configuration best for the service that fares worst).
+/// Whether the scenario keeps that group is for the caller to check
+/// ([`Scenario::figure_problem`]).
 ///
 /// [`Scenario::figure_problem`]: model::scenario::Scenario::figure_problem
 pub fn parse_objective(text: &str) -> Result<Figure, String> {
@@ -49,7 +51,7 @@ pub fn parse_objective(text: &str) -> Result<Figure, String> {
         // A class's or a service's figure (`service[a].latncy`) keeps the group parser's list.
         if e.starts_with("unknown metric") && !text.contains(['.', '[']) {
             format!(
-                "unknown metric `{}`: expected one of {}; or a priority class's or a service's figure, as interactive.METRIC or service[NAME].METRIC",
+                "unknown metric `{}`: expected one of {}; or a priority class's or a service's figure, as interactive.METRIC or service[NAME].METRIC (service[*].METRIC: the worst service's)",
                 text.trim(),
                 OBJECTIVES.map(Metric::name).join(", ")
             )

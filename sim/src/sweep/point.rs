@@ -189,8 +189,8 @@ impl Point {
             }
             Scope::Class(c) => self.classes.get(c)?,
             Scope::Service(name) => self.services.get(name)?,
-            // No single value (objectives cannot name it: see `parse_objective`).
-            Scope::EveryService => return None,
+            // The worst service's (see `Figure::worst_service`).
+            Scope::EveryService => f.worst_service(&self.services)?.1,
         };
         f.value_in(g)
     }
@@ -203,7 +203,7 @@ impl Point {
             Scope::Whole => OBJECTIVES.contains(&f.metric),
             Scope::Class(c) => self.classes.contains_key(c),
             Scope::Service(name) => self.services.contains_key(name),
-            Scope::EveryService => false,
+            Scope::EveryService => !self.services.is_empty(),
         }
     }
 
@@ -214,7 +214,11 @@ impl Point {
             Scope::Whole => self.verdict != "-",
             Scope::Class(c) => self.classes.get(c).is_some_and(|g| g.verdict.is_some()),
             Scope::Service(name) => self.services.get(name).is_some_and(|g| g.verdict.is_some()),
-            Scope::EveryService => false,
+            // Every service sent something judged: an unjudged one is the worst (unknown).
+            Scope::EveryService => {
+                let mut sent = self.services.values().filter(|g| g.offered > 0).peekable();
+                sent.peek().is_some() && sent.all(|g| g.verdict.is_some())
+            }
         }
     }
 }

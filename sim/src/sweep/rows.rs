@@ -64,6 +64,19 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
             for (f, slo_index) in &extra {
                 let measured = slo_index.and_then(|i| p.slo_measured.get(i));
                 row.push(match (p.value(f), measured) {
+                    // `service[*]`: as its check reads it, naming the worst service.
+                    (_, Some(m)) if f.scope == Scope::EveryService => m.clone(),
+                    (Some(v), None) if f.scope == Scope::EveryService => {
+                        let shown = if f.metric.is_ratio() {
+                            model::threshold::share(v)
+                        } else {
+                            f.metric.show(Some(v))
+                        };
+                        match f.worst_service(&p.services) {
+                            Some((name, _)) => format!("{shown} in service {name}"),
+                            None => shown,
+                        }
+                    }
                     (Some(v), _) if f.metric.is_ratio() => model::threshold::share(v),
                     (None, Some(m)) => m.clone(),
                     (None, None) if f.metric.is_ratio() || f.scope == Scope::EveryService => "-".into(),

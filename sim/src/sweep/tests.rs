@@ -1002,6 +1002,16 @@ fn settings_a_strategy_does_not_take() {
         let e = variant(&base, &[(key.into(), Value::Array(Vec::new()))]).unwrap_err();
         assert!(e.contains(&format!("{key}: expected a table, got a list")), "{e}");
     }
+    // And within a table given whole, named down to the list.
+    let nested = serde_json::json!({ "adaptive": [] });
+    let e = variant(&base, &[("gateway".into(), nested)]).unwrap_err();
+    assert!(e.contains("gateway.adaptive: expected a table, got a list"), "{e}");
+    let nested = serde_json::json!({ "services": [{ "name": "api", "faults": { "x": [] } }] });
+    let parsed = serde_json::json!({ "services": [{ "name": "api", "faults": { "x": {} } }] });
+    assert_eq!(
+        super::variant::list_where_table(&nested, &parsed).as_deref(),
+        Some("services[0].faults.x")
+    );
     // Switching the strategy away from a bound the base file sets is no error.
     let bounded = variant(&base, &[("gateway.strategy".into(), Value::from("bounded"))]).unwrap();
     let back = variant(&bounded, &[("gateway.strategy".into(), Value::from("fifo"))]).unwrap();
@@ -1215,6 +1225,53 @@ fn a_class_objective_reads_as_the_whole_runs_figures() {
         "{}",
         line("interactive.amplification")
     );
+}
+
+/// `service[*]` as the objective: each point is read at its worst service, so the best point
+/// is the one whose worst service does best, and the output names that service.
+#[test]
+fn the_worst_service_as_the_objective() {
+    let group = |goodput_ratio: f64, p99: f64| {
+        let mut g = GroupSummary {
+            offered: 100,
+            goodput_ratio,
+            successes: 90,
+            ..GroupSummary::default()
+        };
+        (g.latency.p99, g.latency.count) = (p99, 90);
+        g
+    };
+    let point = |a: (f64, f64), b: (f64, f64)| {
+        let mut p = at_rate(100, "recovered");
+        p.services = [
+            ("accounts".to_string(), group(a.0, a.1)),
+            ("billing".to_string(), group(b.0, b.1)),
+        ]
+        .into();
+        p
+    };
+    // The best whole-run average is not the best worst service: point 0 starves billing.
+    let points = [point((0.99, 0.2), (0.40, 9.0)), point((0.90, 1.0), (0.85, 2.0))];
+    let f = parse_objective("service[*].goodput_ratio").unwrap();
+    assert_eq!(points[0].value(&f), Some(0.40));
+    assert_eq!(points[1].value(&f), Some(0.85));
+    let b = best(&points, &f).unwrap();
+    assert!(std::ptr::eq(b, &points[1]), "the point whose worst service does best");
+    assert!(
+        headline(b, &f).starts_with("service[*].goodput_ratio 0.8500 (service billing), "),
+        "{}",
+        headline(b, &f)
+    );
+    // By latency the worst is the slowest: billing at point 0, accounts nowhere.
+    let p99 = parse_objective("service[*].p99").unwrap();
+    assert_eq!(points[0].value(&p99), Some(9.0));
+    let (header, rows) = cells(&points, &p99, &[]);
+    let col = header
+        .iter()
+        .position(|h| h == "service[*].p99")
+        .expect("a column for the objective");
+    assert_eq!(rows[0][col], "9.00s in service billing");
+    assert!(points[0].keeps(&p99) && !at_rate(100, "recovered").keeps(&p99));
 }
 
 /// A recovery that never dipped: `recovered` in the CSV's `verdict` (the envelope and filters
