@@ -763,6 +763,8 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
         }
     }
     let rows = reports::baseline::compare(&old, &new, tolerance);
+    // Named again last: with ten services the table runs to sixty rows.
+    let listed = reports::baseline::regressions_list(&rows, 12);
     let problems = reports::baseline::problems(&old, &new);
     print!("{}", reports::baseline::render(&rows, tolerance));
     for p in &problems {
@@ -809,6 +811,12 @@ fn baseline(a: &CompareArgs, files: &[PathBuf], out: &Path) -> anyhow::Result<lo
     };
     let written = reports::write(out, &report)?;
     reports::report::append_step_summary_or_warn(&written.summary_md);
+    if !listed.is_empty() {
+        println!("regressions:");
+        for l in &listed {
+            println!("  {l}");
+        }
+    }
     println!(
         "{regressions} regression(s) beyond {}{}; report: {}",
         reports::baseline::fmt_tolerance(tolerance),

@@ -556,6 +556,18 @@ fn baseline_flags_regressions_metric_by_metric() {
         "p99 got worse too:\n{stdout}"
     );
     assert!(stdout.contains("regression(s) beyond 10%"), "{stdout}");
+    // And listed again at the end, just above the count.
+    let tail: Vec<&str> = stdout
+        .lines()
+        .rev()
+        .take_while(|l| !l.starts_with("regressions:"))
+        .collect();
+    assert!(
+        tail.iter()
+            .any(|l| l.starts_with("  goodput_ratio ") && l.contains(" -> ")),
+        "{stdout}"
+    );
+    assert!(!String::from_utf8_lossy(&same.stdout).contains("regressions:"));
     // Each whole-run count is compared: fifo times out where deadline sheds.
     for metric in ["shed ", "rate_limited ", "expired ", "errors ", "max "] {
         assert!(stdout.lines().any(|l| l.starts_with(metric)), "{metric}:\n{stdout}");

@@ -567,6 +567,30 @@ pub fn render(rows: &[Row], tolerance: f64) -> String {
     o
 }
 
+/// The regressions of `rows`, one short item each (`shed 0 -> 1758 (from 0)`), at most
+/// `shown` of them and then how many more: for the last lines of a comparison, where a table
+/// of 60 rows (ten services) would leave the reader scrolling up for the few that failed.
+pub fn regressions_list(rows: &[Row], shown: usize) -> Vec<String> {
+    let failed: Vec<&Row> = rows.iter().filter(|r| r.change == Change::Regression).collect();
+    let mut out: Vec<String> = failed
+        .iter()
+        .take(shown)
+        .map(|r| {
+            format!(
+                "{} {} -> {} ({})",
+                r.metric,
+                fmt_value(&r.metric, r.old),
+                fmt_value(&r.metric, r.new),
+                r.change_text()
+            )
+        })
+        .collect();
+    if failed.len() > shown {
+        out.push(format!("and {} more (in the table above)", failed.len() - shown));
+    }
+    out
+}
+
 /// The metric column's width: the longest name (class figures are longer), at least 15.
 fn width(rows: &[Row]) -> usize {
     // Capped: metric names carry service names from results files, and `format!` panics at
@@ -611,6 +635,31 @@ mod tests {
         }
         assert_eq!(r(true, 0.125).change_text(), "-12.5%");
         assert_eq!(r(false, 0.125).change_text(), "+12.5%");
+    }
+
+    /// The regressions listed for the end of the output: each with its values and change,
+    /// only regressions, and past the number shown a count of the rest.
+    #[test]
+    fn regressions_are_listed_with_their_values() {
+        let old = served();
+        let mut new = served();
+        new.summary.whole.shed = 300;
+        new.summary.whole.latency.p99 = 4.0;
+        new.summary.whole.latency.count = 1000;
+        let rows = compare(&old, &new, 0.1);
+        let failed = rows.iter().filter(|r| r.change == Change::Regression).count();
+        assert!(failed >= 2, "{}", render(&rows, 0.1));
+        let list = regressions_list(&rows, 10);
+        assert_eq!(list.len(), failed, "{list:?}");
+        assert!(list.iter().any(|l| l == "shed 0 -> 300 (from 0)"), "{list:?}");
+        assert!(
+            list.iter().all(|l| !l.starts_with("goodput")),
+            "only regressions: {list:?}"
+        );
+        let short = regressions_list(&rows, 1);
+        assert_eq!(short.len(), 2, "{short:?}");
+        assert_eq!(short[1], format!("and {} more (in the table above)", failed - 1));
+        assert!(regressions_list(&compare(&old, &old, 0.1), 10).is_empty());
     }
 
     /// Runs without a trigger compare no recovery (both would read "never"); a run against an
