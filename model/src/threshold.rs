@@ -284,6 +284,23 @@ impl Figure {
         }
     }
 
+    /// Why `service[*]` of this metric is no single figure, if it is not: the worst service by
+    /// a count or a rate (`goodput`, `shed`, `offered`) is the busiest or the idlest one, which
+    /// its load decides, not how it fares. Ratios, latencies, amplification and recovery
+    /// compare across services of any load. (Bounds on every service take any metric.)
+    pub fn worst_service_problem(&self) -> Option<String> {
+        let fair = matches!(
+            self.metric,
+            Metric::GoodputRatio | Metric::Amplification | Metric::Recovery
+        ) || self.metric.is_latency();
+        (self.scope == Scope::EveryService && !fair).then(|| {
+            format!(
+                "`{self}` as one figure would be the worst service's {}, which picks the busiest or the idlest service by its load, not the one that fares worst: use a ratio, a latency, amplification or recovery (`service[*].goodput_ratio`), name a service, or bound every service with a threshold or --slo",
+                self.metric.name()
+            )
+        })
+    }
+
     /// The figures the figure reads in `s`: the run's, a class's, a service's, or for
     /// `service[*]` the worst service's ([`Figure::worst_service`]). `None` when the run keeps
     /// no such group.
@@ -1501,6 +1518,17 @@ mod tests {
         assert_eq!(f("service[*].p99").value(&Summary::default()), None);
         // The parser still checks the metric.
         assert!("service[*].wasted".parse::<Figure>().is_err());
+        // As one figure, only metrics that compare across loads.
+        for ok in ["goodput_ratio", "p99", "max", "amplification", "recovery"] {
+            assert_eq!(f(&format!("service[*].{ok}")).worst_service_problem(), None, "{ok}");
+        }
+        for refused in ["goodput", "shed", "offered", "successes", "timeouts"] {
+            let e = f(&format!("service[*].{refused}"))
+                .worst_service_problem()
+                .expect(refused);
+            assert!(e.contains("by its load"), "{e}");
+        }
+        assert_eq!(f("service[billing].shed").worst_service_problem(), None);
     }
 
     /// Intent latency counts failures: a run whose every intent failed fast (a target that

@@ -115,6 +115,10 @@ fn run_ref(side: &str, labels: &[String]) -> Option<Result<Operand, String>> {
     Some(
         figure
             .parse::<Figure>()
+            .and_then(|figure| match figure.worst_service_problem() {
+                Some(why) => Err(why),
+                None => Ok(figure),
+            })
             .map(|figure| Operand::Run {
                 label: label.clone(),
                 figure,
@@ -190,7 +194,19 @@ impl Expectation {
                                 match &figure.scope {
                                     Scope::Class(c) => format!("class {}", c.as_str()),
                                     Scope::Service(n) => format!("service `{n}`"),
-                                    Scope::EveryService => "some service".to_string(),
+                                    // The worst by recovery is one not judged, when one is.
+                                    Scope::EveryService => e
+                                        .runs
+                                        .iter()
+                                        .filter(|r| r.summary.whole.verdict.is_some())
+                                        .find_map(|r| {
+                                            figure
+                                                .worst_service(&r.summary.services)
+                                                .filter(|(_, g)| g.verdict.is_none())
+                                        })
+                                        .map_or("any service (none was sent anything)".to_string(), |(n, _)| {
+                                            format!("service `{n}`")
+                                        }),
                                     // The whole run's verdict was checked above.
                                     Scope::Whole => String::new(),
                                 }
@@ -1239,6 +1255,17 @@ mod tests {
             .check(&[entry("fifo", &[0.9])])
             .unwrap_err();
         assert!(err.contains("keeps no per-service figures"), "{err}");
+        // A count picks a service by its load: refused as one figure.
+        let err = parse("fifo.service[*].shed < deadline.service[*].shed", &labels()).unwrap_err();
+        assert!(err.contains("by its load"), "{err}");
+        // A recovery needs every service's verdict: the one without is named.
+        let mut r = run(0.9, 0.9);
+        r.summary.services.get_mut("accounts").unwrap().verdict = Some(model::results::Verdict::Recovered);
+        let err = parse("fifo.service[*].recovery < 10s", &labels())
+            .unwrap()
+            .check(&[Entry::new("fifo", vec![r])])
+            .unwrap_err();
+        assert!(err.contains("gives service `billing` no verdict"), "{err}");
     }
 
     #[test]

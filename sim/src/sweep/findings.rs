@@ -106,11 +106,10 @@ pub fn headline(p: &Point, objective: &Figure) -> String {
             (m, v) => m.show(v),
         };
         // `service[*]` reads the worst service: which one it is.
-        let which = match &objective.scope {
-            Scope::EveryService => objective
-                .worst_service(&p.services)
-                .map_or(String::new(), |(name, _)| format!(" (service {name})")),
-            _ => String::new(),
+        let which = match p.worst_names(objective).as_slice() {
+            [] => String::new(),
+            [one] => format!(" (service {one})"),
+            many => format!(" (services {}, over the seeds)", many.join(", ")),
         };
         format!("{objective} {shown}{which}, ")
     };

@@ -34,7 +34,7 @@ pub use grid::{check_simulations, grid, grid_size, MAX_COMBINATIONS, MAX_SIMULAT
 pub use key_path::canonical_path;
 pub use objective::{objective_note, parse_objective, parse_slos, OBJECTIVES};
 pub use plan::{check_seeds, figure_problem, plan, plan_until, run_plan, run_plan_until, Plan, PlannedPoint};
-pub use point::{Params, Point};
+pub use point::{Params, Point, WorstService};
 pub use rows::{cells, to_csv};
 pub use table::{remove_earlier_table, Table, TABLE_FILES};
 pub use variant::{check_paths, variant, variant_dropping, Overridden, Variant};

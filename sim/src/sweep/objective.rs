@@ -59,6 +59,9 @@ pub fn parse_objective(text: &str) -> Result<Figure, String> {
             e
         }
     })?;
+    if let Some(why) = figure.worst_service_problem() {
+        return Err(why);
+    }
     if figure.scope == Scope::Whole && !OBJECTIVES.contains(&figure.metric) {
         let list = OBJECTIVES.map(Metric::name).join(", ");
         // A group's form only where groups have the figure: `service[NAME].wasted_ratio` was

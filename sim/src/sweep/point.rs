@@ -70,11 +70,25 @@ pub struct Point {
     /// `sized_queue_capacity` is absent).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sized_queue_capacities: BTreeMap<String, u32>,
+    /// With several seeds, per metric: `service[*]` as one figure, read seed by seed
+    /// ([`WorstService`]). Absent with one seed, where the worst of `services` is the seed's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub worst_services: BTreeMap<String, WorstService>,
     /// A seed's run stopped before its end (the simulator's cap on requests held at once):
     /// why. Its figures cover part of the run, so the point is not judged: its verdict is
     /// `stopped` and it meets no SLO.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+}
+
+/// `service[*].METRIC` of a point of several seeds: the mean over the seeds of each seed's worst
+/// service's value, as `compare --expect` reads replications (the worst of the seeds' means
+/// would favour a configuration whose worst service is another one in each seed), and the
+/// services that were worst. `None`: no seed had a value, or a recovery that never came.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorstService {
+    pub value: Option<f64>,
+    pub services: Vec<String>,
 }
 
 fn one_seed() -> u32 {
@@ -189,10 +203,28 @@ impl Point {
             }
             Scope::Class(c) => self.classes.get(c)?,
             Scope::Service(name) => self.services.get(name)?,
-            // The worst service's (see `Figure::worst_service`).
-            Scope::EveryService => f.worst_service(&self.services)?.1,
+            // The worst service's (see `Figure::worst_service`), seed by seed.
+            Scope::EveryService => match self.worst_services.get(f.metric.name()) {
+                Some(w) => return w.value,
+                None => f.worst_service(&self.services)?.1,
+            },
         };
         f.value_in(g)
+    }
+
+    /// For `service[*]`: the service (over seeds, services) that was worst; empty for other
+    /// figures.
+    pub fn worst_names(&self, f: &Figure) -> Vec<String> {
+        if f.scope != Scope::EveryService {
+            return Vec::new();
+        }
+        match self.worst_services.get(f.metric.name()) {
+            Some(w) => w.services.clone(),
+            None => f
+                .worst_service(&self.services)
+                .map(|(n, _)| vec![n.to_string()])
+                .unwrap_or_default(),
+        }
     }
 
     /// Whether the point keeps the figure at all (a group the scenario keeps; `goodput` is

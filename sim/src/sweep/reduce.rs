@@ -1,9 +1,9 @@
 //! A point from its seeds' runs: mean figures, the worst verdict, what each SLO measured.
 
-use super::point::Point;
+use super::point::{Point, WorstService};
 use model::results::{GroupSummary, Summary, Verdict};
 use model::scenario::Priority;
-use model::threshold::{Metric, Threshold};
+use model::threshold::{Figure, Metric, Scope, Threshold};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -125,8 +125,36 @@ fn point(params: Vec<(String, Value)>, runs: &[Summary], slo: &[Threshold]) -> P
         slo_values,
         sized_queue_capacity: None,
         sized_queue_capacities: BTreeMap::new(),
+        worst_services: worst_services(runs),
         stopped: None,
     }
+}
+
+/// [`WorstService`] of every metric that has one, over seeds (none with one seed or no
+/// services).
+fn worst_services(runs: &[Summary]) -> BTreeMap<String, WorstService> {
+    if runs.len() < 2 || runs.iter().all(|r| r.services.is_empty()) {
+        return BTreeMap::new();
+    }
+    Metric::ALL
+        .into_iter()
+        .map(|metric| Figure {
+            scope: Scope::EveryService,
+            metric,
+        })
+        .filter(|f| f.metric.per_group() && f.worst_service_problem().is_none())
+        .map(|f| {
+            let worst: Vec<(&str, &GroupSummary)> = runs.iter().filter_map(|r| f.worst_service(&r.services)).collect();
+            let values: Vec<f64> = worst.iter().filter_map(|(_, g)| f.value_in(g)).collect();
+            // A judged service that never recovered: no recovery, as one seed's reads.
+            let never = f.metric == Metric::Recovery && worst.iter().any(|(_, g)| f.value_in(g).is_none());
+            let value = (!never && !values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64);
+            let mut services: Vec<String> = worst.iter().map(|(n, _)| n.to_string()).collect();
+            services.sort_by(|a, b| model::results::natural_order(a, b));
+            services.dedup();
+            (f.metric.name().to_string(), WorstService { value, services })
+        })
+        .collect()
 }
 
 /// What `t` measured over the seeds' runs: as a check shows it (one seed's reading, or the mean

@@ -72,9 +72,10 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
                         } else {
                             f.metric.show(Some(v))
                         };
-                        match f.worst_service(&p.services) {
-                            Some((name, _)) => format!("{shown} in service {name}"),
-                            None => shown,
+                        match p.worst_names(f).as_slice() {
+                            [] => shown,
+                            [one] => format!("{shown} in service {one}"),
+                            many => format!("{shown} in services {}", many.join(", ")),
                         }
                     }
                     (Some(v), _) if f.metric.is_ratio() => model::threshold::share(v),

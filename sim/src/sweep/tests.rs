@@ -51,6 +51,7 @@ fn the_best_point_by_a_group_figure() {
         slo_values: Vec::new(),
         sized_queue_capacity: None,
         sized_queue_capacities: BTreeMap::new(),
+        worst_services: BTreeMap::new(),
         stopped: None,
     };
     // Each objective has a different best point.
@@ -385,6 +386,7 @@ fn table_point(params: &[(&str, Value)], goodput_ratio: f64, meets_slo: bool) ->
         slo_values: Vec::new(),
         sized_queue_capacity: None,
         sized_queue_capacities: BTreeMap::new(),
+        worst_services: BTreeMap::new(),
         stopped: None,
     }
 }
@@ -1002,6 +1004,11 @@ fn settings_a_strategy_does_not_take() {
         let e = variant(&base, &[(key.into(), Value::Array(Vec::new()))]).unwrap_err();
         assert!(e.contains(&format!("{key}: expected a table, got a list")), "{e}");
     }
+    // Also where the table the list was read as is not written back (an empty request).
+    let e = variant(&base, &[("clients.request".into(), Value::Array(Vec::new()))]).unwrap_err();
+    assert!(e.contains("clients.request: expected a table, got a list"), "{e}");
+    // A list where a list belongs still passes.
+    variant(&base, &[("clients.retry.on".into(), serde_json::json!(["timeout"]))]).unwrap();
     // And within a table given whole, named down to the list.
     let nested = serde_json::json!({ "adaptive": [] });
     let e = variant(&base, &[("gateway".into(), nested)]).unwrap_err();
@@ -1272,6 +1279,36 @@ fn the_worst_service_as_the_objective() {
         .expect("a column for the objective");
     assert_eq!(rows[0][col], "9.00s in service billing");
     assert!(points[0].keeps(&p99) && !at_rate(100, "recovered").keeps(&p99));
+    // Counts and rates pick a service by its load: refused as one figure.
+    assert!(parse_objective("service[*].goodput")
+        .unwrap_err()
+        .contains("by its load"));
+
+    // Over seeds: each seed's worst, then their mean (as compare reads replications), not
+    // the worst of the services' means, which would read 3s here.
+    let seed = |a: f64, b: f64| {
+        let mut s = model::results::Summary::default();
+        s.whole.offered = 200;
+        s.services = [("a".to_string(), group(0.9, a)), ("b".to_string(), group(0.9, b))].into();
+        (s, None)
+    };
+    let p = reduce_point(Vec::new(), &[], vec![seed(5.0, 1.0), seed(1.0, 5.0)], &[]);
+    assert_eq!(p.value(&p99), Some(5.0));
+    assert_eq!(p.worst_names(&p99), ["a", "b"]);
+    assert!(
+        headline(&p, &p99).starts_with("service[*].p99 5.00s (services a, b, over the seeds), "),
+        "{}",
+        headline(&p, &p99)
+    );
+    let back: Point = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+    assert_eq!(back.value(&p99), Some(5.0), "kept in sweep.json");
+    // One seed keeps no table of its own: the worst of its services is the seed's.
+    let one = reduce_point(Vec::new(), &[], vec![seed(5.0, 1.0)], &[]);
+    assert!(one.worst_services.is_empty());
+    assert_eq!(
+        (one.value(&p99), one.worst_names(&p99)),
+        (Some(5.0), vec!["a".to_string()])
+    );
 }
 
 /// A recovery that never dipped: `recovered` in the CSV's `verdict` (the envelope and filters
