@@ -397,8 +397,22 @@ fn an_inline_list_where_a_table_belongs_is_refused() {
         "clients.retry",
         "expected a table, got a list: write retry = { ... } or a [retry] section",
     );
+    // A table the list leaves at its defaults, which the parsed file does not write back.
+    let mut lines = vec!["[clients]", "timeout = \"1s\"", "request = []"];
+    lines.extend(rest);
+    assert_error(
+        &lines,
+        3,
+        11,
+        "clients.request",
+        "expected a table, got a list: write request = { ... } or a [request] section",
+    );
     let mut lines = rest.to_vec();
     lines.push("apis = [\"x\", \"y\"]");
+    assert!(model::scenario::parse("t.toml", &lines.join("\n")).is_ok());
+    // An empty list where a list belongs passes too.
+    let mut lines = vec!["[clients]", "timeout = \"1s\"", "[clients.retry]", "on = []"];
+    lines.extend(rest);
     assert!(model::scenario::parse("t.toml", &lines.join("\n")).is_ok());
 }
 
@@ -2181,7 +2195,7 @@ fn a_service_can_have_its_own_queue_timeout() {
     // scenario check shows each one's own.
     let text = scenario::check_summary(&s);
     assert!(
-        text.contains("queue timeout 1s; per service: lookup (queue timeout 1.5s), lookup-2 (queue timeout 300ms), report (queue timeout 25s)"),
+        text.contains("queue timeout 1s, abandoned requests: keep; per service: lookup (queue timeout 1.5s), lookup-2 (queue timeout 300ms), report (queue timeout 25s)"),
         "{text}"
     );
     // Ten times faster: every service's own timeout too, not only the shared one.

@@ -397,8 +397,23 @@ pub fn parse_file(source: &str, text: &str) -> Result<(ScenarioFile, ImDocument<
 /// taken in order, or every field at its default (`run = []` reset the seed). Found by the
 /// parsed file's own form: a table where the file has a list.
 fn list_read_as_table(doc: &ImDocument<String>, file: &ScenarioFile) -> Option<String> {
-    fn walk(item: &toml_edit::Item, parsed: &serde_json::Value, path: &str) -> Option<String> {
+    // `keys`: the path by table keys alone, for the probe below (`None` inside a list).
+    fn walk(
+        item: &toml_edit::Item,
+        parsed: Option<&serde_json::Value>,
+        path: &str,
+        keys: Option<Vec<String>>,
+        unwritten: &mut Vec<(String, Vec<String>)>,
+    ) -> Option<String> {
         let is_list = item.is_array() || item.is_array_of_tables();
+        let Some(parsed) = parsed else {
+            // Not written back: a table the list left at its defaults may be skipped (an empty
+            // `request = []`); asked of the parser after the walk.
+            if let (true, Some(keys)) = (is_list, keys) {
+                unwritten.push((path.to_string(), keys));
+            }
+            return None;
+        };
         if is_list && parsed.is_object() {
             return Some(path.to_string());
         }
@@ -414,7 +429,11 @@ fn list_read_as_table(doc: &ImDocument<String>, file: &ScenarioFile) -> Option<S
                     } else {
                         format!("{path}.{k}")
                     };
-                    fields.get(k).and_then(|f| walk(v, f, &inner))
+                    let keys = keys.clone().map(|mut ks| {
+                        ks.push(k.to_string());
+                        ks
+                    });
+                    walk(v, fields.get(k), &inner, keys, unwritten)
                 })
             }
             (_, serde_json::Value::Array(elements)) => {
@@ -429,13 +448,39 @@ fn list_read_as_table(doc: &ImDocument<String>, file: &ScenarioFile) -> Option<S
                     .iter()
                     .zip(elements)
                     .enumerate()
-                    .find_map(|(i, (v, e))| walk(v, e, &format!("{path}[{i}]")))
+                    .find_map(|(i, (v, e))| walk(v, Some(e), &format!("{path}[{i}]"), None, unwritten))
             }
             _ => None,
         }
     }
+    // Whether the field at `keys` takes a table: the parser, given `true` there, expects a
+    // struct or a map.
+    fn takes_a_table(doc: &ImDocument<String>, keys: &[String]) -> bool {
+        let Ok(mut probe) = doc.raw().parse::<toml_edit::DocumentMut>() else {
+            return false;
+        };
+        let mut item = probe.as_item_mut();
+        for k in keys {
+            match item.as_table_like_mut().and_then(|t| t.get_mut(k)) {
+                Some(next) => item = next,
+                None => return false,
+            }
+        }
+        *item = toml_edit::value(true);
+        match toml::from_str::<ScenarioFile>(&probe.to_string()) {
+            Ok(_) => false,
+            Err(e) => e.message().contains("expected struct") || e.message().contains("expected a map"),
+        }
+    }
     let parsed = serde_json::to_value(file).ok()?;
-    walk(doc.as_item(), &parsed, "")
+    let mut unwritten = Vec::new();
+    if let Some(path) = walk(doc.as_item(), Some(&parsed), "", Some(Vec::new()), &mut unwritten) {
+        return Some(path);
+    }
+    unwritten
+        .into_iter()
+        .find(|(_, keys)| takes_a_table(doc, keys))
+        .map(|(path, _)| path)
 }
 
 /// toml reads a name (an enum) from a table of one key, the name, whose value must be an empty

@@ -451,10 +451,11 @@ fn gateway_text(s: &Scenario) -> String {
         Some(t) => format!("{cap}, queue timeout {t}"),
         None => cap,
     };
-    let own: Vec<String> = g
-        .services
-        .iter()
-        .map(|(name, x)| {
+    let mut named: Vec<_> = g.services.iter().collect();
+    named.sort_by(|a, b| crate::results::natural_order(a.0, b.0));
+    let own: Vec<String> = named
+        .into_iter()
+        .filter_map(|(name, x)| {
             let parts: Vec<String> = [
                 x.concurrency.map(|c| format!("concurrency {c}")),
                 x.queue_capacity.map(|q| format!("queue capacity {q}")),
@@ -463,14 +464,16 @@ fn gateway_text(s: &Scenario) -> String {
             .into_iter()
             .flatten()
             .collect();
-            // Parenthesised: a service's items read as its own, not the next service's.
-            format!("{name} ({})", parts.join(", "))
+            // Parenthesised: a service's items read as its own, not the next service's. An
+            // empty table of a service's sets nothing.
+            (!parts.is_empty()).then(|| format!("{name} ({})", parts.join(", ")))
         })
         .collect();
-    let cap = if own.is_empty() {
-        cap
+    // Last on the line: the items before it are the gateway's, not the last service's.
+    let own = if own.is_empty() {
+        String::new()
     } else {
-        format!("{cap}; per service: {}", shorten_list(&own))
+        format!("; per service: {}", shorten_list(&own))
     };
     let estimate = match (g.strategy, g.deadline_estimate) {
         (crate::scenario::Strategy::Deadline, super::file::DeadlineEstimate::Api) => {
@@ -483,7 +486,7 @@ fn gateway_text(s: &Scenario) -> String {
     };
     let _ = writeln!(
         o,
-        "gateway: strategy {}{estimate}, concurrency {conc}{cap}, abandoned requests: {}",
+        "gateway: strategy {}{estimate}, concurrency {conc}{cap}, abandoned requests: {}{own}",
         g.strategy.as_str(),
         g.abandon.as_str()
     );

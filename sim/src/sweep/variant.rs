@@ -46,6 +46,22 @@ pub(super) fn list_where_table(set: &Value, parsed: &Value) -> Option<String> {
     }
 }
 
+/// Whether the field at `path` of the scenario tree `tree` is a table: the parser, given a
+/// `true` there, expects a struct or a map.
+fn takes_a_table(tree: &Value, path: &str) -> bool {
+    let mut probe = tree.clone();
+    if set_path(&mut probe, path, Value::Bool(true)).is_err() {
+        return false;
+    }
+    match serde_json::from_value::<ScenarioFile>(probe) {
+        Ok(_) => false,
+        Err(e) => {
+            let m = e.to_string();
+            m.contains("expected struct") || m.contains("expected a map")
+        }
+    }
+}
+
 /// `outer` then `inner` as one key path (`a` + `b` is `a.b`, `a` + `[0]` is `a[0]`).
 fn join_path(outer: &str, inner: &str) -> String {
     match inner {
@@ -158,6 +174,8 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
     for (k, v) in &specific {
         set_path(&mut tree, k, v.clone())?;
     }
+    // Kept for the probe below (a list read as a table may leave no trace in the parsed file).
+    let set_tree = tree.clone();
     let mut file: ScenarioFile = serde_json::from_value(tree).map_err(|e| {
         // serde_json's error has no path: the assignment that fails on its own names it
         // (`gateway.concurrency=-1` said only "expected a non-negative integer").
@@ -192,6 +210,19 @@ pub fn variant_dropping(base: &Scenario, assignments: &[(String, Value)]) -> Res
             };
             return Err(format!(
                 "{}: {at}: expected a table, got a list: write {how}",
+                describe(assignments)
+            ));
+        }
+        // A table left at its defaults by the list may not be written back at all
+        // (`clients.request=[]`: an empty request table is skipped): what the field takes is
+        // then asked of the parser, with a value no field takes.
+        if v.is_array()
+            && paths
+                .iter()
+                .any(|p| get_path(&before, p).is_none() && takes_a_table(&set_tree, p))
+        {
+            return Err(format!(
+                "{}: {k}: expected a table, got a list: write {k}={{ key = value, ... }}",
                 describe(assignments)
             ));
         }
