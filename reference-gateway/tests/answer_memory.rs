@@ -590,3 +590,165 @@ async fn an_answer_larger_than_the_whole_memory_is_not_worth_asking_for_again() 
     assert!(r.body.contains("send again later"), "{}", r.body);
     assert_eq!(r.header("retry-after"), Some("1"));
 }
+
+/// One h2c connection, 100 answers of 16,000 bytes queued at once, read steadily but slowly:
+/// the client's connection window (64 KiB) reopens only as it reads, at 320 KB/s (20 times the
+/// minimum pace here; 5 s for all), so most answers wait in h2 far longer than the stall
+/// timeout (1 s). All are delivered, none cut off: the connection, writing at
+/// the pace, is judged, not each answer. Before, each had to be written within the stall
+/// timeout of arriving: most were cut off, and the connection closed once it held 64 of them.
+#[tokio::test]
+async fn h2c_answers_queued_on_a_slow_but_steady_connection_are_all_delivered() {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    const SIZE: usize = 16_000;
+    const STREAMS: usize = 100;
+    let upstream = upstream_of(SIZE).await;
+    let answers = AnswerLimits {
+        min_send_rate: 16 << 10,
+        ..Default::default()
+    };
+    let gw = gateway(&upstream, limits_with_stall(Duration::from_secs(1)), answers).await;
+    let c = client();
+    let tcp = tokio::net::TcpStream::connect(gw.addr()).await.expect("connect");
+    let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .initial_stream_window_size(65_535)
+        .initial_connection_window_size(65_535)
+        .adaptive_window(false)
+        .handshake::<_, http_body_util::Empty<bytes::Bytes>>(TokioIo::new(tcp))
+        .await
+        .expect("h2c handshake");
+    let conn = tokio::spawn(conn);
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..STREAMS {
+        let mut sender = sender.clone();
+        let url = format!("{}/svc/op", gw.url());
+        set.spawn(async move {
+            let req = http::Request::get(url).body(http_body_util::Empty::new()).unwrap();
+            let resp = tokio::time::timeout(Duration::from_secs(20), sender.send_request(req))
+                .await
+                .expect("an answer's head within 20 s")
+                .expect("h2c answer");
+            (i, resp)
+        });
+    }
+    let mut streams = Vec::new();
+    while let Some(r) = set.join_next().await {
+        streams.push(r.expect("request task"));
+    }
+    streams.sort_by_key(|(i, _)| *i);
+    // Read at RATE bytes a second in all, a frame at a time from whichever stream has one
+    // (h2 splits the connection's window among the streams waiting), for at most 60 s.
+    const RATE: f64 = 320_000.0;
+    let read_from = Instant::now();
+    let until = read_from + Duration::from_secs(60);
+    let mut bodies: Vec<Option<hyper::body::Incoming>> = Vec::new();
+    for (_, resp) in streams {
+        assert_eq!(resp.status(), 200);
+        bodies.push(Some(resp.into_body()));
+    }
+    let mut got = vec![0usize; STREAMS];
+    let mut read = 0usize;
+    while bodies.iter().any(Option::is_some) && Instant::now() < until {
+        tokio::time::sleep_until((read_from + Duration::from_secs_f64(read as f64 / RATE)).into()).await;
+        let any_frame = std::future::poll_fn(|cx| {
+            for (i, body) in bodies.iter_mut().enumerate() {
+                if let Some(b) = body {
+                    if let std::task::Poll::Ready(f) = hyper::body::Body::poll_frame(std::pin::Pin::new(b), cx) {
+                        return std::task::Poll::Ready((i, f));
+                    }
+                }
+            }
+            std::task::Poll::Pending
+        });
+        match tokio::time::timeout(Duration::from_secs(10), any_frame).await {
+            Ok((i, Some(Ok(frame)))) => {
+                let n = frame.into_data().map_or(0, |d| d.len());
+                got[i] += n;
+                read += n;
+            }
+            Ok((i, None | Some(Err(_)))) => bodies[i] = None,
+            Err(_) => break,
+        }
+    }
+    let whole = got.iter().filter(|&&n| n == SIZE).count();
+    assert!(
+        read_from.elapsed() > Duration::from_secs(3),
+        "read too fast to queue: {:?}",
+        read_from.elapsed()
+    );
+    assert_eq!(whole, STREAMS, "answers not delivered whole");
+    assert_eq!(gauge(&c, &gw, "spillway_gateway_answers_cut_off_total").await, 0.0);
+    assert!(!conn.is_finished(), "the gateway kept the connection");
+    let held = wait_for(
+        &c,
+        &gw,
+        "spillway_gateway_answer_bytes_held",
+        Duration::from_secs(10),
+        |v| v == 0.0,
+    )
+    .await;
+    assert_eq!(held, 0.0);
+    drop(sender);
+    conn.abort();
+    gw.shutdown().await;
+}
+
+/// An h2c client whose answers sit in h2's send buffer (windows of 1 byte) and that, every
+/// 300 ms, asks for another answer and resets its stream as it comes. Streams that end or are
+/// reset are no progress, only bytes written are: the connection is closed once a stall
+/// timeout (1 s) has passed with its held answers unwritten, and every byte comes back. Before,
+/// each stream's end counted as progress: the connection, and its bytes, stayed for as long as
+/// the client kept it up.
+#[tokio::test]
+async fn an_h2c_connection_that_only_resets_streams_is_closed_at_the_stall_timeout() {
+    const SIZE: usize = 10_000;
+    let upstream = upstream_of(SIZE).await;
+    let gw = gateway(
+        &upstream,
+        limits_with_stall(Duration::from_secs(1)),
+        AnswerLimits::default(),
+    )
+    .await;
+    let c = client();
+    let (sender, conn) = h2c_client(&gw, 1).await;
+    let streams = h2c_heads(&gw, &sender, 8).await;
+    // Up to 8 s of requests reset as they come, until the gateway closes the connection.
+    let start = Instant::now();
+    for _ in 0..26 {
+        if conn.is_finished() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let req = http::Request::get(format!("{}/svc/op", gw.url()))
+            .body(http_body_util::Empty::new())
+            .expect("request");
+        match tokio::time::timeout(Duration::from_secs(2), sender.clone().send_request(req)).await {
+            // Dropped: hyper's client resets the stream (CANCEL).
+            Ok(Ok(resp)) => drop(resp),
+            Ok(Err(_)) | Err(_) => break,
+        }
+    }
+    let until = Instant::now() + Duration::from_secs(5);
+    while !conn.is_finished() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(conn.is_finished(), "still open after {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(6),
+        "closed only after {:?}",
+        start.elapsed()
+    );
+    let held = wait_for(
+        &c,
+        &gw,
+        "spillway_gateway_answer_bytes_held",
+        Duration::from_secs(10),
+        |v| v == 0.0,
+    )
+    .await;
+    assert_eq!(held, 0.0, "the connection's answers all given back");
+    assert!(gauge(&c, &gw, "spillway_gateway_answers_cut_off_total").await >= 1.0);
+    drop(streams);
+    drop(sender);
+    gw.shutdown().await;
+}
