@@ -79,14 +79,14 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     // (hyper's HTTP/2 side has no such timer).
     let idle = Idle::new(true);
     let requests = idle.clone();
-    // An answer whose body hyper takes no piece of this long, or not all of it within its time
-    // at the minimum pace, is cut off; what hyper and h2 hold is judged with the connection
-    // (see `answers::AnswerBody`).
+    // An answer that does not move this long (no piece taken by hyper or written by h2), or is
+    // not all written within its time at the minimum pace, is cut off (see
+    // `answers::AnswerBody`).
     let stall = front.limits.header_read_timeout;
     let pace = front.gw.shared.answer_limits.min_send_rate;
-    // The connection's answers in hyper's and h2's hands: bounded in bytes, and the connection
-    // closed when it does not write them at the pace (`answers::ConnAnswers::too_slow`).
-    let answers = crate::answers::ConnAnswers::new(&front.gw.shared.answers);
+    // Told when answers cut off while hyper or h2 holds pieces of them call for the connection
+    // to close (`answers::Answer::expire`).
+    let answers = crate::answers::ConnAnswers::new();
     let conn_answers = answers.clone();
     let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let gw = gw.clone();
@@ -134,8 +134,8 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     // it, and with them what hyper and h2 held of their answers.
     tokio::select! {
         () = mock_legacy::serve::serve_connection(conn, peer, idle, front.limits.idle_timeout, stop.clone()) => {}
-        () = answers.too_slow(stall, pace) => {
-            tracing::debug!(%peer, "closed an h2c connection: its answers were not written at the minimum pace");
+        () = answers.stalled.notified() => {
+            tracing::debug!(%peer, "closed an h2c connection: a stream's answer was not taken in time");
         }
     }
 }
