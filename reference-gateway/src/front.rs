@@ -79,13 +79,11 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
     // (hyper's HTTP/2 side has no such timer).
     let idle = Idle::new(true);
     let requests = idle.clone();
-    // An answer that does not move this long (no piece taken by hyper or written by h2), or is
-    // not all written within its time at the minimum pace, is cut off (see
-    // `answers::AnswerBody`).
+    // An answer's stream whose window stays closed this long, or that is not all taken within
+    // its time at the minimum pace, is dropped (see `answers::AnswerBody`).
     let stall = front.limits.header_read_timeout;
     let pace = front.gw.shared.answer_limits.min_send_rate;
-    // Told when answers cut off while hyper or h2 holds pieces of them call for the connection
-    // to close (`answers::Answer::expire`).
+    // Told when an answer is cut off while hyper holds a piece of it: the connection closes.
     let answers = crate::answers::ConnAnswers::new();
     let conn_answers = answers.clone();
     let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
@@ -111,8 +109,7 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
                     .entry(http::header::CONTENT_LENGTH)
                     .or_insert(http::HeaderValue::from(n));
             }
-            // The answer's bytes stay counted until h2 has written them (it keeps what the
-            // stream's window does not let out yet), or the stream is gone.
+            // The answer's bytes stay counted until hyper has taken them, or the stream is gone.
             let held = resp.extensions_mut().remove::<crate::answers::HeldAnswer>();
             Ok::<_, Infallible>(resp.map(|b| AnswerBody::new(b, held, stall, pace, &conn_answers)))
         }
@@ -131,7 +128,7 @@ async fn h2c(s: TcpStream, read: Vec<u8>, peer: SocketAddr, front: &Front, stop:
         svc,
     );
     // Closed outright: the stalled client takes nothing, a GOAWAY included. Its streams go with
-    // it, and with them what hyper and h2 held of their answers.
+    // it, and with them what hyper held of their answers.
     tokio::select! {
         () = mock_legacy::serve::serve_connection(conn, peer, idle, front.limits.idle_timeout, stop.clone()) => {}
         () = answers.stalled.notified() => {
