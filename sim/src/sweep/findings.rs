@@ -106,11 +106,14 @@ pub fn headline(p: &Point, objective: &Figure) -> String {
             (m, v) => m.show(v),
         };
         // `service[*]` reads the worst service: which one it is.
-        let which = match p.worst_names(objective).as_slice() {
-            [] => String::new(),
-            [one] => format!(" (service {one})"),
-            many => format!(" (services {}, over the seeds)", many.join(", ")),
+        let over_seeds = if p.worst_names(objective).len() > 1 {
+            ", over the seeds"
+        } else {
+            ""
         };
+        let which = p
+            .worst_label(objective)
+            .map_or(String::new(), |l| format!(" ({l}{over_seeds})"));
         format!("{objective} {shown}{which}, ")
     };
     format!(

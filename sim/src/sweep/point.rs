@@ -227,6 +227,16 @@ impl Point {
         }
     }
 
+    /// For `service[*]`: "service billing", or over seeds "services a, b"; `None` for other
+    /// figures or when no service was worst (none was sent anything).
+    pub fn worst_label(&self, f: &Figure) -> Option<String> {
+        match self.worst_names(f).as_slice() {
+            [] => None,
+            [one] => Some(format!("service {one}")),
+            many => Some(format!("services {}", many.join(", "))),
+        }
+    }
+
     /// Whether the point keeps the figure at all (a group the scenario keeps; `goodput` is
     /// absent from tables of older spillway versions).
     pub fn keeps(&self, f: &Figure) -> bool {

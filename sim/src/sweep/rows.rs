@@ -63,22 +63,18 @@ pub fn cells(points: &[Point], objective: &Figure, slo: &[String]) -> (Vec<Strin
             row.push(p.verdict_text());
             for (f, slo_index) in &extra {
                 let measured = slo_index.and_then(|i| p.slo_measured.get(i));
+                let shown = |v: f64| match f.metric.is_ratio() {
+                    true => model::threshold::share(v),
+                    false => f.metric.show(Some(v)),
+                };
                 row.push(match (p.value(f), measured) {
                     // `service[*]`: as its check reads it, naming the worst service.
                     (_, Some(m)) if f.scope == Scope::EveryService => m.clone(),
-                    (Some(v), None) if f.scope == Scope::EveryService => {
-                        let shown = if f.metric.is_ratio() {
-                            model::threshold::share(v)
-                        } else {
-                            f.metric.show(Some(v))
-                        };
-                        match p.worst_names(f).as_slice() {
-                            [] => shown,
-                            [one] => format!("{shown} in service {one}"),
-                            many => format!("{shown} in services {}", many.join(", ")),
-                        }
-                    }
-                    (Some(v), _) if f.metric.is_ratio() => model::threshold::share(v),
+                    (Some(v), None) if f.scope == Scope::EveryService => match p.worst_label(f) {
+                        Some(l) => format!("{} in {l}", shown(v)),
+                        None => shown(v),
+                    },
+                    (Some(v), _) if f.metric.is_ratio() => shown(v),
                     (None, Some(m)) => m.clone(),
                     (None, None) if f.metric.is_ratio() || f.scope == Scope::EveryService => "-".into(),
                     (v, _) => f.metric.show(v),
